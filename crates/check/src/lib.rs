@@ -1,0 +1,1 @@
+//! rkeepalived check (skeleton; see the crate docs once filled in).

@@ -1,0 +1,31 @@
+//! Messages from the role runner (child process main loop) to an engine.
+//!
+//! Every engine crate (`rkeepalived-vrrp`, `rkeepalived-check`) exposes
+//! `pub async fn run(cfg: Arc<Config>, ctl: mpsc::Receiver<Control>) -> Result<(), Error>`.
+//! The role runner turns signals (SIGHUP, SIGTERM, SIGUSR1/2, SIGJSON) and
+//! status/metrics requests from the supervisor into these messages.
+
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use crate::model::Config;
+
+#[derive(Debug)]
+pub enum Control {
+    /// Apply a new, already validated configuration (diff-based: unchanged
+    /// objects keep their state).
+    Reload(Arc<Config>),
+    /// Clean stop: VRRP sends priority 0 and removes VIPs; the checker
+    /// removes the IPVS entries it owns. `run` returns afterwards.
+    Stop,
+    /// SIGUSR1: human-readable state dump (keepalived's /tmp/keepalived.data format spirit).
+    DumpData(oneshot::Sender<String>),
+    /// SIGUSR2: human-readable statistics dump (keepalived's /tmp/keepalived.stats).
+    DumpStats(oneshot::Sender<String>),
+    /// JSON state dump (keepalived's /tmp/keepalived.json).
+    DumpJson(oneshot::Sender<serde_json::Value>),
+    /// Prometheus text exposition of this engine's metrics (metric families
+    /// prefixed `rkeepalived_`), for the supervisor's /metrics endpoint.
+    Metrics(oneshot::Sender<String>),
+}

@@ -1,0 +1,1 @@
+//! rkeepalived ipvs (skeleton; see the crate docs once filled in).

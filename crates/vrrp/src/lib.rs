@@ -1,0 +1,1 @@
+//! rkeepalived vrrp (skeleton; see the crate docs once filled in).
