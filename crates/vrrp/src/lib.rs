@@ -1,1 +1,7 @@
-//! rkeepalived vrrp (skeleton; see the crate docs once filled in).
+//! VRRP engine (RFC 3768 v2, RFC 5798 v3) for IPv4 and IPv6.
+//!
+//! Pure core: [`packet`] (codec), [`fsm`] (state machine: events in, actions out).
+//! IO edge: sockets, gratuitous ARP / unsolicited NA, VIPs via rtnetlink.
+
+pub mod fsm;
+pub mod packet;
