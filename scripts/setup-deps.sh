@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages rkeepalived's build, tests and labs need.
+# Idempotent; safe to re-run. Needs root (apt-get).
+set -euo pipefail
+pkgs=(
+  # reference peer + its sample configs (VRRP interop, config samples, IPVS comparison)
+  keepalived ipvsadm
+  # real-kernel IPVS lab: qemu (TCG) + a busybox initramfs around Debian's kernel
+  qemu-system-x86 busybox-static kmod cpio
+  # netns labs and tests
+  iproute2 iputils-ping tcpdump curl procps psmisc python3
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# keepalived's Debian package starts its service where an init system runs; the
+# tests run their own instances in namespaces, never the system one.
+if command -v systemctl >/dev/null && systemctl is-active --quiet keepalived 2>/dev/null; then
+  systemctl stop keepalived || true
+fi
+pkill -x keepalived 2>/dev/null || true
+echo "setup-deps: all packages present"
