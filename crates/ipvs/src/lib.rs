@@ -1,1 +1,23 @@
-//! rkeepalived ipvs (skeleton; see the crate docs once filled in).
+//! IPVS (Linux Virtual Server) programming for rkeepalived.
+//!
+//! * [`model`]: pure description of services and real servers.
+//! * [`reconcile()`]: minimal ops from a desired state and a kernel dump.
+//! * [`IpvsBackend`]: the kernel seam; [`MockIpvs`] for tests.
+//!
+//! See `README.md` in this crate for the API other crates should use.
+
+pub mod backend;
+pub mod error;
+pub mod model;
+pub mod reconcile;
+
+pub use backend::{sync, IpvsBackend, MockIpvs, SyncReport};
+pub use error::{DecodeError, Errno, IpvsError};
+pub use model::{
+    Dest, DestKey, Family, Forwarding, IpvsState, Op, Protocol, Scheduler, Service, ServiceEntry,
+    ServiceFlags, ServiceKey, TunnelFlags, TunnelType,
+};
+pub use reconcile::{reconcile, OwnedSet};
+
+#[cfg(test)]
+mod tests;

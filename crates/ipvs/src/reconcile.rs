@@ -1,0 +1,124 @@
+//! Desired-state reconciler: compute the minimal ops that turn the kernel
+//! table (`current`, from a dump) into `desired`, without touching entries
+//! some other tool created unless the policy says to flush them.
+
+use std::collections::BTreeSet;
+
+use crate::model::{DestKey, IpvsState, Op, ServiceKey};
+
+/// What this daemon is allowed to remove.
+///
+/// We only delete entries we created ourselves (recorded in `services` /
+/// `dests` after earlier applies) so that services added by hand or by
+/// another tool survive a reload — the keepalived behaviour. With
+/// `flush_foreign` (keepalived's `lvs_flush`) everything not desired goes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnedSet {
+    pub services: BTreeSet<ServiceKey>,
+    pub dests: BTreeSet<(ServiceKey, DestKey)>,
+    pub flush_foreign: bool,
+}
+
+impl OwnedSet {
+    /// Own nothing, delete nothing foreign.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Policy that removes everything not in the desired state (`lvs_flush`).
+    pub fn flush_all() -> Self {
+        OwnedSet {
+            flush_foreign: true,
+            ..Self::default()
+        }
+    }
+
+    /// Record every entry of `state` as ours (call after applying it).
+    pub fn record(&mut self, state: &IpvsState) {
+        for (key, entry) in &state.services {
+            self.services.insert(*key);
+            for dkey in entry.dests.keys() {
+                self.dests.insert((*key, *dkey));
+            }
+        }
+    }
+
+    /// Forget entries that are neither desired nor still present in the kernel.
+    pub fn retain_relevant(&mut self, desired: &IpvsState, current: &IpvsState) {
+        let present = |state: &IpvsState, k: &ServiceKey| state.services.contains_key(k);
+        self.services
+            .retain(|k| present(desired, k) || present(current, k));
+        self.dests.retain(|(k, d)| {
+            let has = |state: &IpvsState| {
+                state
+                    .services
+                    .get(k)
+                    .is_some_and(|e| e.dests.contains_key(d))
+            };
+            has(desired) || has(current)
+        });
+    }
+
+    pub fn owns_service(&self, key: &ServiceKey) -> bool {
+        self.flush_foreign || self.services.contains(key)
+    }
+
+    pub fn owns_dest(&self, key: &ServiceKey, dest: &DestKey) -> bool {
+        self.flush_foreign || self.dests.contains(&(*key, *dest))
+    }
+}
+
+/// Ops that make `current` match `desired`, smallest set first:
+///
+/// 1. delete owned services that are no longer desired (their dests go with them),
+/// 2. add missing services / edit changed ones in place (`SET`, so existing
+///    connections and dest stats survive),
+/// 3. per desired service: delete owned stale dests, edit changed dests,
+///    add missing ones (restoring entries deleted by hand).
+///
+/// Deleting stale dests before adding keeps the table from transiently
+/// exceeding its intended size; edits never use delete+add.
+pub fn reconcile(desired: &IpvsState, current: &IpvsState, owned: &OwnedSet) -> Vec<Op> {
+    let mut ops = Vec::new();
+
+    for key in current.services.keys() {
+        if !desired.services.contains_key(key) && owned.owns_service(key) {
+            ops.push(Op::DelService(*key));
+        }
+    }
+
+    for (key, want) in &desired.services {
+        match current.services.get(key) {
+            None => {
+                ops.push(Op::AddService(want.service.clone()));
+                for dest in want.dests.values() {
+                    ops.push(Op::AddDest(*key, *dest));
+                }
+            }
+            Some(have) => {
+                if want.service.differs_from(&have.service) {
+                    ops.push(Op::EditService(want.service.clone()));
+                }
+                for dkey in have.dests.keys() {
+                    if !want.dests.contains_key(dkey) && owned.owns_dest(key, dkey) {
+                        ops.push(Op::DelDest(*key, *dkey));
+                    }
+                }
+                for (dkey, dest) in &want.dests {
+                    match have.dests.get(dkey) {
+                        None => ops.push(Op::AddDest(*key, *dest)),
+                        Some(existing) if existing != dest => ops.push(Op::EditDest(*key, *dest)),
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+    }
+    ops
+}
+
+/// Apply `ops` to an in-memory table with kernel semantics; used by the
+/// mock backend and to predict the result of a plan.
+pub fn apply_to_state(state: &mut IpvsState, op: &Op) -> Result<(), crate::Errno> {
+    crate::backend::mock_apply(state, op)
+}
