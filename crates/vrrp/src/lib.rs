@@ -5,3 +5,11 @@
 
 pub mod fsm;
 pub mod packet;
+
+pub mod addr;
+pub mod error;
+pub mod garp;
+pub mod socket;
+mod sys;
+
+pub use error::{NetlinkError, SocketError, VrrpError};
