@@ -1022,6 +1022,40 @@ pub fn decode_ipv6(
     })
 }
 
+/// Decode a VRRP message whose IP header the IO edge already parsed (IPv4 header and
+/// options stripped, or an IPv6 payload). `src`/`dst` select the family and the v3
+/// pseudo-header; `ttl` is the IPv4 TTL / IPv6 hop limit if known.
+pub fn decode_vrrp(
+    payload: &[u8],
+    src: IpAddr,
+    dst: IpAddr,
+    ttl: Option<u8>,
+) -> Result<Received, DropReason> {
+    match (src, dst) {
+        (IpAddr::V6(s), IpAddr::V6(d)) => decode_ipv6(payload, s, d, ttl),
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            let (adv, checksum) =
+                Advertisement::parse(payload, Family::Ipv4, PseudoHeader::V4 { src: s, dst: d })?;
+            if adv.auth == Auth::Ah {
+                // An AH-authenticated advert always comes wrapped in an AH header;
+                // without it this is a mismatch (keepalived: authtype_mismatch).
+                return Err(DropReason::AuthTypeMismatch);
+            }
+            Ok(Received {
+                adv,
+                family: Family::Ipv4,
+                src,
+                dst,
+                ttl,
+                checksum,
+                ipv4_ident: None,
+                ipv4_tos: None,
+            })
+        }
+        _ => Err(DropReason::WrongProtocol),
+    }
+}
+
 /// Parameters of the IPv4 header [`emit_ipv4`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ipv4Emit {
