@@ -1,2 +1,21 @@
-//! rkeepalived: the daemon (supervisor, roles, CLI). The engines live in
-//! the workspace crates `rkeepalived-config`, `-vrrp`, `-check`, `-ipvs`.
+//! rkeepalived: the daemon operators install. A supervisor process
+//! (`supervisor`) re-execs itself once per role (`role`: VRRP, checker),
+//! hands each child the validated configuration over a socketpair (`ipc`),
+//! respawns crashed children, and maps keepalived's signals to reloads,
+//! dumps and a clean stop. The engines live in the workspace crates
+//! `rkeepalived-config`, `-vrrp`, `-check`, `-ipvs`.
+
+pub mod cli;
+pub mod config_source;
+pub mod daemon;
+pub mod dump;
+pub mod engines;
+pub mod ipc;
+pub mod logging;
+pub mod metrics;
+pub mod notify;
+pub mod pidfile;
+pub mod role;
+pub mod status;
+pub mod supervisor;
+pub mod sys;

@@ -1,3 +1,5 @@
-fn main() {
-    eprintln!("rkeepalived: skeleton");
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    rkeepalived::daemon::main_with(rkeepalived::cli::Cli::parse())
 }

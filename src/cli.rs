@@ -1,0 +1,400 @@
+//! Command line, mirroring keepalived 2.2.7's options (`keepalived --help`)
+//! plus a few rkeepalived extensions (`--status`, `--metrics-listen`, ...).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Parser, ValueEnum};
+use serde::{Deserialize, Serialize};
+
+pub const DEFAULT_CONFIG: &str = "/etc/keepalived/keepalived.conf";
+pub const DEFAULT_PID_FILE: &str = "/run/keepalived.pid";
+pub const DEFAULT_VRRP_PID_FILE: &str = "/run/vrrp.pid";
+pub const DEFAULT_CHECKERS_PID_FILE: &str = "/run/checkers.pid";
+pub const DEFAULT_STATUS_SOCKET: &str = "/run/rkeepalived/status.sock";
+pub const DEFAULT_DUMP_DIR: &str = "/tmp";
+
+/// Which engine a child process runs.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ValueEnum, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Vrrp,
+    Checker,
+}
+
+impl Role {
+    pub const ALL: [Role; 2] = [Role::Vrrp, Role::Checker];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Vrrp => "vrrp",
+            Role::Checker => "checker",
+        }
+    }
+
+    /// Syslog identity, like keepalived's `Keepalived_vrrp` / `Keepalived_healthcheckers`.
+    pub fn syslog_ident(self) -> &'static str {
+        match self {
+            Role::Vrrp => "rkeepalived_vrrp",
+            Role::Checker => "rkeepalived_healthcheckers",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Syslog facility (`-S`): `0`-`7` mean local0-local7 as in keepalived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facility(pub u8);
+
+impl Facility {
+    pub const DAEMON: Facility = Facility(3);
+    pub const USER: Facility = Facility(1);
+    pub fn local(n: u8) -> Facility {
+        Facility(16 + n)
+    }
+
+    /// The `-S` spelling of this facility (inverse of [`parse_facility`]).
+    pub fn to_arg(self) -> String {
+        match self.0 {
+            1 => "user".into(),
+            16..=23 => format!("local{}", self.0 - 16),
+            _ => "daemon".into(),
+        }
+    }
+}
+
+impl Default for Facility {
+    fn default() -> Self {
+        Facility::DAEMON
+    }
+}
+
+pub fn parse_facility(s: &str) -> Result<Facility, String> {
+    let local = |d: &str| match d.parse::<u8>() {
+        Ok(n) if n <= 7 => Ok(Facility::local(n)),
+        _ => Err(format!(
+            "invalid log facility '{s}': expected 0-7, local0-local7, user or daemon"
+        )),
+    };
+    match s {
+        "user" => Ok(Facility::USER),
+        "daemon" => Ok(Facility::DAEMON),
+        _ => match s.strip_prefix("local") {
+            Some(d) => local(d),
+            None => local(s),
+        },
+    }
+}
+
+fn parse_umask(s: &str) -> Result<u32, String> {
+    let v = if let Some(hex) = s.strip_prefix("0x") {
+        u32::from_str_radix(hex, 16)
+    } else if s.len() > 1 && s.starts_with('0') {
+        u32::from_str_radix(&s[1..], 8)
+    } else {
+        s.parse::<u32>()
+    };
+    match v {
+        Ok(m) if m <= 0o777 => Ok(m),
+        _ => Err(format!("invalid umask '{s}' (numeric, e.g. 022)")),
+    }
+}
+
+/// keepalived's `--signum=SIGFUNC` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SigFunc {
+    Stop,
+    Reload,
+    Data,
+    Stats,
+    StatsClear,
+    Json,
+}
+
+impl SigFunc {
+    pub fn signal_number(self) -> i32 {
+        match self {
+            SigFunc::Stop => libc::SIGTERM,
+            SigFunc::Reload => libc::SIGHUP,
+            SigFunc::Data => libc::SIGUSR1,
+            SigFunc::Stats => libc::SIGUSR2,
+            SigFunc::StatsClear => libc::SIGRTMIN() + 4,
+            SigFunc::Json => sigjson(),
+        }
+    }
+}
+
+/// keepalived's SIGJSON is SIGRTMIN+2.
+pub fn sigjson() -> i32 {
+    libc::SIGRTMIN() + 2
+}
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "rkeepalived",
+    about = "keepalived.conf-compatible VRRP + IPVS health-checking daemon",
+    disable_version_flag = true
+)]
+pub struct Cli {
+    /// Use the specified configuration file
+    #[arg(short = 'f', long = "use-file", value_name = "FILE", default_value = DEFAULT_CONFIG)]
+    pub config_file: PathBuf,
+    /// Only run with VRRP subsystem
+    #[arg(short = 'P', long = "vrrp")]
+    pub vrrp_only: bool,
+    /// Only run with Health-checker subsystem
+    #[arg(short = 'C', long = "check")]
+    pub check_only: bool,
+    /// Don't run BFD subsystem (accepted; rkeepalived has no BFD)
+    #[arg(short = 'B', long = "no_bfd")]
+    pub no_bfd: bool,
+    /// Force all child processes to run, even if have no configuration
+    #[arg(long = "all")]
+    pub all: bool,
+    /// Log messages to local console
+    #[arg(short = 'l', long = "log-console")]
+    pub log_console: bool,
+    /// Detailed log messages
+    #[arg(short = 'D', long = "log-detail")]
+    pub log_detail: bool,
+    /// Set syslog facility to LOG_LOCAL[0-7], user or daemon (default)
+    #[arg(short = 'S', long = "log-facility", value_name = "([0-7]|local[0-7]|user|daemon)", value_parser = parse_facility)]
+    pub log_facility: Option<Facility>,
+    /// Don't log via syslog
+    #[arg(short = 'G', long = "no-syslog")]
+    pub no_syslog: bool,
+    /// Also log to the specified file
+    #[arg(short = 'g', long = "log-file", value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+    /// umask for file creation (in numeric form)
+    #[arg(short = 'u', long = "umask", value_name = "MASK", value_parser = parse_umask)]
+    pub umask: Option<u32>,
+    /// Drop VIP on transition from signal (accepted, not yet supported)
+    #[arg(short = 'X', long = "release-vips")]
+    pub release_vips: bool,
+    /// Don't remove VRRP VIPs and VROUTEs on daemon stop (accepted, not yet supported)
+    #[arg(short = 'V', long = "dont-release-vrrp")]
+    pub dont_release_vrrp: bool,
+    /// Don't remove IPVS topology on daemon stop (accepted, not yet supported)
+    #[arg(short = 'I', long = "dont-release-ipvs")]
+    pub dont_release_ipvs: bool,
+    /// Don't respawn child processes
+    #[arg(short = 'R', long = "dont-respawn")]
+    pub dont_respawn: bool,
+    /// Don't fork the daemon process
+    #[arg(short = 'n', long = "dont-fork")]
+    pub dont_fork: bool,
+    /// Dump the configuration data
+    #[arg(short = 'd', long = "dump-conf")]
+    pub dump_conf: bool,
+    /// Use specified pidfile for parent process
+    #[arg(short = 'p', long = "pid", value_name = "FILE", default_value = DEFAULT_PID_FILE)]
+    pub pid_file: PathBuf,
+    /// Use specified pidfile for VRRP child process
+    #[arg(short = 'r', long = "vrrp_pid", value_name = "FILE", default_value = DEFAULT_VRRP_PID_FILE)]
+    pub vrrp_pid_file: PathBuf,
+    /// Use specified pidfile for checkers child process
+    #[arg(short = 'c', long = "checkers_pid", value_name = "FILE", default_value = DEFAULT_CHECKERS_PID_FILE)]
+    pub checkers_pid_file: PathBuf,
+    /// Report all address additions/deletions notified via netlink (accepted)
+    #[arg(short = 'a', long = "address-monitoring")]
+    pub address_monitoring: bool,
+    /// Use specified pidfile for BFD child process (accepted; no BFD)
+    #[arg(short = 'b', long = "bfd_pid", value_name = "FILE")]
+    pub bfd_pid_file: Option<PathBuf>,
+    /// Enable SNMP subsystem (accepted; unsupported, use --metrics-listen)
+    #[arg(short = 'x', long = "snmp")]
+    pub snmp: bool,
+    /// Use the specified socket for master agent (accepted; unsupported)
+    #[arg(short = 'A', long = "snmp-agent-socket", value_name = "FILE")]
+    pub snmp_agent_socket: Option<PathBuf>,
+    /// Run in network namespace NAME (/run/netns/NAME)
+    #[arg(short = 's', long = "namespace", value_name = "NAME")]
+    pub namespace: Option<String>,
+    /// Produce core dump if terminate abnormally
+    #[arg(short = 'm', long = "core-dump")]
+    pub core_dump: bool,
+    /// Also set /proc/sys/kernel/core_pattern to PATN (accepted; not changed)
+    #[arg(short = 'M', long = "core-dump-pattern", value_name = "PATN", num_args = 0..=1, require_equals = true)]
+    pub core_dump_pattern: Option<Option<String>>,
+    /// Error if any configuration file missing (same as includet)
+    #[arg(short = 'e', long = "all-config")]
+    pub all_config: bool,
+    /// Skip any configuration lines beginning '@' that don't match id
+    #[arg(short = 'i', long = "config-id", value_name = "ID")]
+    pub config_id: Option<String>,
+    /// Print the signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON
+    #[arg(long = "signum", value_name = "SIGFUNC", ignore_case = true)]
+    pub signum: Option<SigFunc>,
+    /// Check the configuration for obvious errors, output to stderr by default
+    #[arg(short = 't', long = "config-test", value_name = "LOG_FILE", num_args = 0..=1, require_equals = true)]
+    pub config_test: Option<Option<PathBuf>>,
+    /// Display the version number
+    #[arg(short = 'v', long = "version", action = ArgAction::SetTrue)]
+    pub version: bool,
+
+    // ---- rkeepalived extensions ----
+    /// Print the JSON status of the running daemon (from its status socket)
+    #[arg(long = "status")]
+    pub status: bool,
+    /// Status socket path (overrides global_defs status_socket)
+    #[arg(long = "status-socket", value_name = "PATH")]
+    pub status_socket: Option<PathBuf>,
+    /// Serve Prometheus metrics on ADDR:PORT (overrides global_defs metrics_listen)
+    #[arg(long = "metrics-listen", value_name = "ADDR:PORT")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Directory for the SIGUSR1/SIGUSR2/SIGJSON dump files
+    #[arg(long = "dump-dir", value_name = "DIR", default_value = DEFAULT_DUMP_DIR)]
+    pub dump_dir: PathBuf,
+    /// Seconds to wait for children to stop cleanly on SIGTERM
+    #[arg(long = "stop-timeout", value_name = "SECS", default_value_t = 20)]
+    pub stop_timeout_secs: u64,
+
+    /// Internal: run as a role child (used by the supervisor's re-exec)
+    #[arg(long = "role", hide = true)]
+    pub role: Option<Role>,
+    /// Internal: the IPC descriptor of a role child
+    #[arg(long = "ipc-fd", hide = true)]
+    pub ipc_fd: Option<i32>,
+}
+
+impl Cli {
+    pub fn pid_file_for(&self, role: Role) -> &PathBuf {
+        match role {
+            Role::Vrrp => &self.vrrp_pid_file,
+            Role::Checker => &self.checkers_pid_file,
+        }
+    }
+
+    /// Flags a role child inherits from the supervisor's command line.
+    pub fn child_args(&self, role: Role, ipc_fd: i32) -> Vec<std::ffi::OsString> {
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "--role".into(),
+            role.as_str().into(),
+            "--ipc-fd".into(),
+            ipc_fd.to_string().into(),
+            "--dont-fork".into(),
+            "--use-file".into(),
+            self.config_file.clone().into_os_string(),
+        ];
+        if self.log_console {
+            args.push("--log-console".into());
+        }
+        if self.log_detail {
+            args.push("--log-detail".into());
+        }
+        if self.no_syslog {
+            args.push("--no-syslog".into());
+        }
+        if let Some(f) = self.log_facility {
+            args.push(format!("--log-facility={}", f.to_arg()).into());
+        }
+        if let Some(file) = &self.log_file {
+            args.push("--log-file".into());
+            args.push(file.clone().into_os_string());
+        }
+        args
+    }
+}
+
+pub fn version_text() -> String {
+    format!(
+        "rkeepalived v{} (keepalived 2.2.7 compatible configuration and command line)\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facility_forms() {
+        assert_eq!(parse_facility("0"), Ok(Facility::local(0)));
+        assert_eq!(parse_facility("local7"), Ok(Facility(23)));
+        assert_eq!(parse_facility("daemon"), Ok(Facility::DAEMON));
+        assert_eq!(parse_facility("user"), Ok(Facility::USER));
+        assert!(parse_facility("8").is_err());
+        assert!(parse_facility("local9").is_err());
+        assert!(parse_facility("kern").is_err());
+    }
+
+    #[test]
+    fn umask_forms() {
+        assert_eq!(parse_umask("022"), Ok(0o22));
+        assert_eq!(parse_umask("0x12"), Ok(0x12));
+        assert_eq!(parse_umask("18"), Ok(18));
+        assert!(parse_umask("0999").is_err());
+    }
+
+    #[test]
+    fn keepalived_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "rkeepalived",
+            "-f",
+            "/x.conf",
+            "-n",
+            "-l",
+            "-D",
+            "-S",
+            "local3",
+            "-P",
+            "-p",
+            "/a.pid",
+            "-r",
+            "/b.pid",
+            "-c",
+            "/c.pid",
+            "-i",
+            "lb1",
+            "-x",
+            "-d",
+            "-R",
+            "-G",
+        ])
+        .expect("parses");
+        assert_eq!(cli.config_file, PathBuf::from("/x.conf"));
+        assert!(cli.dont_fork && cli.log_console && cli.log_detail && cli.vrrp_only);
+        assert_eq!(cli.log_facility, Some(Facility::local(3)));
+        assert_eq!(cli.config_id.as_deref(), Some("lb1"));
+        assert!(cli.snmp && cli.dump_conf && cli.dont_respawn && cli.no_syslog);
+        assert_eq!(cli.config_test, None);
+    }
+
+    #[test]
+    fn config_test_optional_value() {
+        let cli = Cli::try_parse_from(["rkeepalived", "-t"]).expect("parses");
+        assert_eq!(cli.config_test, Some(None));
+        let cli = Cli::try_parse_from(["rkeepalived", "--config-test=/tmp/x.log"]).expect("parses");
+        assert_eq!(cli.config_test, Some(Some(PathBuf::from("/tmp/x.log"))));
+    }
+
+    #[test]
+    fn child_args_round_trip() {
+        let cli =
+            Cli::try_parse_from(["rkeepalived", "-f", "/k.conf", "-l", "-S", "2"]).expect("parses");
+        let mut argv: Vec<std::ffi::OsString> = vec!["rkeepalived".into()];
+        argv.extend(cli.child_args(Role::Checker, 3));
+        let child = Cli::try_parse_from(argv).expect("child args parse");
+        assert_eq!(child.role, Some(Role::Checker));
+        assert_eq!(child.ipc_fd, Some(3));
+        assert!(child.log_console && child.dont_fork);
+        assert_eq!(child.log_facility, Some(Facility::local(2)));
+        assert_eq!(child.config_file, PathBuf::from("/k.conf"));
+    }
+
+    #[test]
+    fn signum_names() {
+        let cli = Cli::try_parse_from(["rkeepalived", "--signum=RELOAD"]).expect("parses");
+        assert_eq!(cli.signum.map(SigFunc::signal_number), Some(libc::SIGHUP));
+        assert_eq!(SigFunc::Json.signal_number(), libc::SIGRTMIN() + 2);
+    }
+}

@@ -1,0 +1,313 @@
+//! Process entry points: the supervisor (parent), the role children, and
+//! the one-shot modes (`-t`, `-v`, `--signum`, `--status`).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Role};
+use crate::config_source::{self, LoadedConfig};
+use crate::logging::{self, LogOptions};
+use crate::pidfile::{self, PidFile};
+use crate::supervisor::Supervisor;
+use crate::{role, status, sys};
+
+/// Exit status for a configuration that does not load (keepalived uses 1
+/// for config errors with -t).
+pub const EXIT_CONFIG: u8 = 1;
+pub const EXIT_FAILURE: u8 = 1;
+
+pub fn main_with(cli: Cli) -> ExitCode {
+    if let Some(func) = cli.signum {
+        println!("{}", func.signal_number());
+        return ExitCode::SUCCESS;
+    }
+    if cli.version {
+        print!("{}", crate::cli::version_text());
+        return ExitCode::SUCCESS;
+    }
+    if let Some(role) = cli.role {
+        return child_main(cli, role);
+    }
+    if cli.status {
+        return status_main(&cli);
+    }
+    parent_main(cli)
+}
+
+fn log_options(cli: &Cli, ident: &str) -> LogOptions {
+    LogOptions {
+        console: cli.log_console,
+        detail: cli.log_detail,
+        syslog: !cli.no_syslog,
+        facility: cli.log_facility.unwrap_or_default(),
+        file: cli.log_file.clone(),
+        ident: ident.to_owned(),
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        return p.to_owned();
+    }
+    std::env::current_dir()
+        .map(|d| d.join(p))
+        .unwrap_or_else(|_| p.to_owned())
+}
+
+/// Daemonizing changes the cwd to `/`: resolve every path first.
+fn absolutize(cli: &mut Cli) {
+    cli.config_file = absolute(&cli.config_file);
+    cli.pid_file = absolute(&cli.pid_file);
+    cli.vrrp_pid_file = absolute(&cli.vrrp_pid_file);
+    cli.checkers_pid_file = absolute(&cli.checkers_pid_file);
+    cli.dump_dir = absolute(&cli.dump_dir);
+    cli.log_file = cli.log_file.as_deref().map(absolute);
+    cli.status_socket = cli.status_socket.as_deref().map(absolute);
+}
+
+fn warn_unsupported(cli: &Cli) {
+    let mut notes = Vec::new();
+    if cli.snmp || cli.snmp_agent_socket.is_some() {
+        notes.push(
+            "-x/--snmp: SNMP is not supported; use metrics_listen/--metrics-listen (Prometheus)",
+        );
+    }
+    if cli.dont_release_vrrp {
+        notes.push("-V/--dont-release-vrrp is not supported yet: VIPs are released on stop");
+    }
+    if cli.dont_release_ipvs {
+        notes.push("-I/--dont-release-ipvs is not supported yet: IPVS entries are removed on stop");
+    }
+    if cli.release_vips {
+        notes.push("-X/--release-vips is not supported yet");
+    }
+    if cli.core_dump_pattern.is_some() {
+        notes.push("-M/--core-dump-pattern: core_pattern is left unchanged");
+    }
+    if cli.bfd_pid_file.is_some() {
+        notes.push("-b/--bfd_pid: rkeepalived has no BFD subsystem");
+    }
+    for n in notes {
+        tracing::warn!("{n}");
+        eprintln!("rkeepalived: warning: {n}");
+    }
+}
+
+fn load(cli: &Cli) -> Result<LoadedConfig, crate::config_source::ConfigLoadError> {
+    config_source::load_config(&cli.config_file, cli.config_id.as_deref())
+}
+
+fn parent_main(mut cli: Cli) -> ExitCode {
+    if let Some(mask) = cli.umask {
+        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
+    }
+    if cli.core_dump {
+        // The core size limit itself is left to the service manager (LimitCORE=).
+        let _ = nix::sys::prctl::set_dumpable(true);
+    }
+    absolutize(&mut cli);
+    if let Some(ns) = &cli.namespace {
+        if let Err(e) = sys::enter_netns(ns) {
+            eprintln!("rkeepalived: cannot enter network namespace {ns}: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    }
+
+    let loaded = load(&cli);
+    if let Some(log_file) = &cli.config_test {
+        return config_test(&cli, loaded, log_file.as_deref());
+    }
+    let loaded = match loaded {
+        Ok(l) => l,
+        Err(e) => {
+            for d in &e.diagnostics {
+                eprintln!("{d}");
+            }
+            eprintln!(
+                "rkeepalived: configuration {} has errors; not starting",
+                cli.config_file.display()
+            );
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    for w in &loaded.warnings {
+        eprintln!("{w}");
+    }
+    if cli.dump_conf {
+        print!("{}", config_source::dump_config(&loaded.config));
+        let _ = std::io::stdout().flush();
+    }
+
+    for path in [&cli.pid_file, &cli.vrrp_pid_file, &cli.checkers_pid_file] {
+        if let Err(e) = pidfile::ensure_not_running(path) {
+            eprintln!("rkeepalived: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    }
+
+    if !cli.dont_fork {
+        if let Err(e) = sys::daemonize() {
+            eprintln!("rkeepalived: cannot daemonize: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    }
+    let sinks = match logging::init(&log_options(&cli, "rkeepalived")) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rkeepalived: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    tracing::info!(
+        "starting rkeepalived v{} (pid {}, config {}, logging to {})",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id(),
+        cli.config_file.display(),
+        if sinks.is_empty() {
+            "nowhere".to_string()
+        } else {
+            sinks.join("+")
+        }
+    );
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
+    warn_unsupported(&cli);
+
+    let _pid_file = match PidFile::create(&cli.pid_file, std::process::id()) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("rkeepalived: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("cannot start the runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let result = runtime.block_on(Supervisor::new(cli, loaded.config).run());
+    match result {
+        Ok(()) => {
+            tracing::info!("rkeepalived stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!("rkeepalived stopping: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// `-t[=LOG_FILE]`: exit 0 if the configuration loads, 1 otherwise, with
+/// every diagnostic (`file:line:col: message`) on stderr or in LOG_FILE.
+fn config_test(
+    cli: &Cli,
+    loaded: Result<LoadedConfig, config_source::ConfigLoadError>,
+    log_file: Option<&Path>,
+) -> ExitCode {
+    let (lines, ok, config) = match loaded {
+        Ok(l) => (l.warnings, true, Some(l.config)),
+        Err(e) => (e.diagnostics, false, None),
+    };
+    let mut out: Box<dyn Write> = match log_file {
+        Some(p) => match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+        {
+            Ok(f) => Box::new(f),
+            Err(e) => {
+                eprintln!("rkeepalived: cannot open {}: {e}", p.display());
+                Box::new(std::io::stderr())
+            }
+        },
+        None => Box::new(std::io::stderr()),
+    };
+    for l in &lines {
+        let _ = writeln!(out, "{l}");
+    }
+    if ok {
+        if cli.dump_conf {
+            if let Some(cfg) = &config {
+                print!("{}", config_source::dump_config(cfg));
+            }
+        }
+        ExitCode::SUCCESS
+    } else {
+        let _ = writeln!(
+            out,
+            "rkeepalived: configuration {} is not valid",
+            cli.config_file.display()
+        );
+        ExitCode::from(EXIT_CONFIG)
+    }
+}
+
+fn status_main(cli: &Cli) -> ExitCode {
+    let path = match &cli.status_socket {
+        Some(p) => p.clone(),
+        None => match load(cli) {
+            Ok(l) => status::socket_path(None, &l.config),
+            Err(_) => PathBuf::from(crate::cli::DEFAULT_STATUS_SOCKET),
+        },
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("rkeepalived: cannot start the runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    match runtime.block_on(status::fetch(&path)) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("rkeepalived: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn child_main(cli: Cli, role: Role) -> ExitCode {
+    if let Err(e) = logging::init(&log_options(&cli, role.syslog_ident())) {
+        eprintln!("rkeepalived {role}: {e}");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(%role, "cannot start the runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let fd = cli.ipc_fd.unwrap_or(sys::CHILD_IPC_FD);
+    let result = runtime.block_on(async move {
+        let stream = role::ipc_stream_from_fd(fd)?;
+        role::run_role(role, stream).await
+    });
+    // Engines may leave blocking tasks (scripts); do not wait for them forever.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(%role, "{role} child: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}

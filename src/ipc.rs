@@ -1,0 +1,204 @@
+//! Supervisor <-> role child protocol over an inherited unix socketpair.
+//!
+//! Frames are a 4-byte big-endian length followed by that many bytes of
+//! JSON. The first frame the parent sends is [`ToChild::Start`] carrying the
+//! exact `Config` the parent validated, so a child never re-reads the file
+//! (no race with an operator editing it).
+
+use rkeepalived_config::Config;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// Upper bound for one frame; a config with thousands of real servers is a
+/// few MiB of JSON.
+pub const MAX_FRAME: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IpcError {
+    #[error("ipc frame of {0} bytes exceeds the {MAX_FRAME} byte limit")]
+    FrameTooLarge(usize),
+    #[error("ipc frame is not valid: {0}")]
+    Decode(#[from] serde_json::Error),
+    #[error("ipc i/o: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("peer closed the ipc channel")]
+    Closed,
+    #[error("peer did not answer within {0:?}")]
+    Timeout(std::time::Duration),
+}
+
+/// State queries the supervisor relays to an engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Query {
+    Data,
+    Stats,
+    Json,
+    Metrics,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ToChild {
+    /// First frame: run this configuration.
+    Start(Box<Config>),
+    /// Apply a new validated configuration.
+    Reload(Box<Config>),
+    /// Clean stop (VIPs released, IPVS entries removed), then exit.
+    Stop,
+    Request {
+        id: u64,
+        query: Query,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Reply {
+    Text(String),
+    Json(serde_json::Value),
+    /// The engine did not answer (gone, busy, or does not support it).
+    Unavailable(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FromChild {
+    /// The engine is running with the Start config.
+    Ready {
+        pid: u32,
+    },
+    Reply {
+        id: u64,
+        reply: Reply,
+    },
+    /// The reload was handed to the engine.
+    Reloaded,
+    /// The engine returned; `error` is why, if it failed.
+    Stopped {
+        error: Option<String>,
+    },
+}
+
+pub fn encode_frame<T: Serialize>(msg: &T) -> Result<Vec<u8>, IpcError> {
+    let body = serde_json::to_vec(msg)?;
+    if body.len() > MAX_FRAME {
+        return Err(IpcError::FrameTooLarge(body.len()));
+    }
+    let mut out = Vec::with_capacity(4 + body.len());
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Decodes one frame from the front of `buf`: `Ok(None)` if more bytes are
+/// needed, else the message and the number of bytes consumed.
+pub fn decode_frame<T: DeserializeOwned>(buf: &[u8]) -> Result<Option<(T, usize)>, IpcError> {
+    let Some(len_bytes) = buf.get(..4) else {
+        return Ok(None);
+    };
+    let len = u32::from_be_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]) as usize;
+    if len > MAX_FRAME {
+        return Err(IpcError::FrameTooLarge(len));
+    }
+    let Some(body) = buf.get(4..4 + len) else {
+        return Ok(None);
+    };
+    Ok(Some((serde_json::from_slice(body)?, 4 + len)))
+}
+
+pub async fn write_frame<W: AsyncWrite + Unpin, T: Serialize>(
+    w: &mut W,
+    msg: &T,
+) -> Result<(), IpcError> {
+    let frame = encode_frame(msg)?;
+    w.write_all(&frame).await?;
+    w.flush().await?;
+    Ok(())
+}
+
+/// Reads one frame; `Ok(None)` on a clean end of stream between frames.
+/// Not cancel-safe: run it in a dedicated reader task.
+pub async fn read_frame<R: AsyncRead + Unpin, T: DeserializeOwned>(
+    r: &mut R,
+) -> Result<Option<T>, IpcError> {
+    let mut len = [0u8; 4];
+    match r.read_exact(&mut len).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    let len = u32::from_be_bytes(len) as usize;
+    if len > MAX_FRAME {
+        return Err(IpcError::FrameTooLarge(len));
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body).await?;
+    Ok(Some(serde_json::from_slice(&body)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn round_trip_every_message() {
+        let msgs = vec![
+            ToChild::Start(Box::default()),
+            ToChild::Reload(Box::default()),
+            ToChild::Stop,
+            ToChild::Request {
+                id: 7,
+                query: Query::Metrics,
+            },
+        ];
+        for m in msgs {
+            let bytes = encode_frame(&m).expect("encode");
+            let (back, used): (ToChild, usize) =
+                decode_frame(&bytes).expect("decode").expect("complete");
+            assert_eq!(back, m);
+            assert_eq!(used, bytes.len());
+        }
+        let r = FromChild::Reply {
+            id: 1,
+            reply: Reply::Json(serde_json::json!({"a": [1, 2]})),
+        };
+        let bytes = encode_frame(&r).expect("encode");
+        assert_eq!(
+            decode_frame::<FromChild>(&bytes).expect("decode"),
+            Some((r, bytes.len()))
+        );
+    }
+
+    #[test]
+    fn partial_and_oversized_frames() {
+        let bytes = encode_frame(&FromChild::Reloaded).expect("encode");
+        for cut in 0..bytes.len() {
+            assert!(decode_frame::<FromChild>(&bytes[..cut])
+                .expect("partial is fine")
+                .is_none());
+        }
+        let huge = ((MAX_FRAME + 1) as u32).to_be_bytes();
+        assert!(matches!(
+            decode_frame::<FromChild>(&huge),
+            Err(IpcError::FrameTooLarge(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn async_read_write_and_eof() {
+        let (mut a, mut b) = tokio::io::duplex(1024);
+        write_frame(&mut a, &ToChild::Stop).await.expect("write");
+        drop(a);
+        let got: Option<ToChild> = read_frame(&mut b).await.expect("read");
+        assert_eq!(got, Some(ToChild::Stop));
+        let eof: Option<ToChild> = read_frame(&mut b).await.expect("eof");
+        assert_eq!(eof, None);
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = decode_frame::<ToChild>(&bytes);
+            let _ = decode_frame::<FromChild>(&bytes);
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! Logging setup: console (`-l`), syslog (default, facility `-S`, off with
+//! `-G`), journald (instead of syslog when started by systemd with
+//! `$JOURNAL_STREAM`), a log file (`-g`), detail level (`-D`).
+//! `RUST_LOG` overrides the level filter.
+
+use std::io::Write;
+use std::os::unix::net::UnixDatagram;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tracing::{Level, Metadata};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+use crate::cli::Facility;
+
+#[derive(Debug, Clone)]
+pub struct LogOptions {
+    pub console: bool,
+    pub detail: bool,
+    pub syslog: bool,
+    pub facility: Facility,
+    pub file: Option<PathBuf>,
+    /// Syslog identity (`rkeepalived`, `rkeepalived_vrrp`, ...).
+    pub ident: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("cannot open log file {path}: {source}")]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Installs the global subscriber. Returns which sinks are active, for a
+/// startup log line.
+pub fn init(opts: &LogOptions) -> Result<Vec<&'static str>, LogError> {
+    let default_level = if opts.detail { "debug" } else { "info" };
+    let filter =
+        || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let mut sinks = Vec::new();
+    let mut layers: Vec<Box<dyn Layer<tracing_subscriber::Registry> + Send + Sync>> = Vec::new();
+
+    if opts.console {
+        sinks.push("console");
+        layers.push(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(opts.detail)
+                .with_filter(filter())
+                .boxed(),
+        );
+    }
+    if let Some(path) = &opts.file {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|source| LogError::File {
+                path: path.clone(),
+                source,
+            })?;
+        sinks.push("file");
+        layers.push(
+            tracing_subscriber::fmt::layer()
+                .with_writer(Mutex::new(file))
+                .with_ansi(false)
+                .with_target(opts.detail)
+                .with_filter(filter())
+                .boxed(),
+        );
+    }
+    if opts.syslog {
+        let journald = std::env::var_os("JOURNAL_STREAM")
+            .is_some()
+            .then(tracing_journald::layer);
+        match journald {
+            Some(Ok(layer)) => {
+                sinks.push("journald");
+                layers.push(
+                    layer
+                        .with_syslog_identifier(opts.ident.clone())
+                        .with_filter(filter())
+                        .boxed(),
+                );
+            }
+            _ => {
+                sinks.push("syslog");
+                layers.push(
+                    tracing_subscriber::fmt::layer()
+                        .with_writer(SyslogWriter::new(opts.facility, &opts.ident))
+                        .with_ansi(false)
+                        .without_time()
+                        .with_level(false)
+                        .with_target(opts.detail)
+                        .with_filter(filter())
+                        .boxed(),
+                );
+            }
+        }
+    }
+    // A second init (tests) keeps the first subscriber.
+    let _ = tracing_subscriber::registry().with(layers).try_init();
+    Ok(sinks)
+}
+
+/// Syslog severity for a tracing level (RFC 5424 section 6.2.1).
+pub fn severity(level: &Level) -> u8 {
+    match *level {
+        Level::ERROR => 3,
+        Level::WARN => 4,
+        Level::INFO => 6,
+        Level::DEBUG | Level::TRACE => 7,
+    }
+}
+
+/// One BSD-syslog datagram as /dev/log expects it: `<PRI>ident[pid]: msg`.
+pub fn format_syslog(
+    facility: Facility,
+    severity: u8,
+    ident: &str,
+    pid: u32,
+    msg: &[u8],
+) -> Vec<u8> {
+    let pri = u16::from(facility.0) * 8 + u16::from(severity);
+    let mut out = format!("<{pri}>{ident}[{pid}]: ").into_bytes();
+    let msg = msg.strip_suffix(b"\n").unwrap_or(msg);
+    out.extend_from_slice(msg);
+    out
+}
+
+/// `MakeWriter` that sends each formatted event as one datagram to /dev/log
+/// with the event's severity. Reconnects lazily (syslogd restarts).
+#[derive(Clone)]
+pub struct SyslogWriter {
+    inner: Arc<SyslogInner>,
+}
+
+struct SyslogInner {
+    facility: Facility,
+    ident: String,
+    socket: Mutex<Option<UnixDatagram>>,
+}
+
+impl SyslogWriter {
+    pub fn new(facility: Facility, ident: &str) -> SyslogWriter {
+        SyslogWriter {
+            inner: Arc::new(SyslogInner {
+                facility,
+                ident: ident.to_owned(),
+                socket: Mutex::new(None),
+            }),
+        }
+    }
+}
+
+impl SyslogInner {
+    fn send(&self, severity: u8, msg: &[u8]) {
+        let line = format_syslog(
+            self.facility,
+            severity,
+            &self.ident,
+            std::process::id(),
+            msg,
+        );
+        let Ok(mut guard) = self.socket.lock() else {
+            return;
+        };
+        for _attempt in 0..2 {
+            if guard.is_none() {
+                *guard = UnixDatagram::unbound()
+                    .and_then(|s| s.connect("/dev/log").map(|_| s))
+                    .ok();
+            }
+            match guard.as_ref() {
+                Some(sock) if sock.send(&line).is_ok() => return,
+                Some(_) => *guard = None,
+                None => return,
+            }
+        }
+    }
+}
+
+pub struct SyslogLine {
+    inner: Arc<SyslogInner>,
+    severity: u8,
+    buf: Vec<u8>,
+}
+
+impl Write for SyslogLine {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for SyslogLine {
+    fn drop(&mut self) {
+        if !self.buf.is_empty() {
+            self.inner.send(self.severity, &self.buf);
+        }
+    }
+}
+
+impl<'a> MakeWriter<'a> for SyslogWriter {
+    type Writer = SyslogLine;
+
+    fn make_writer(&'a self) -> SyslogLine {
+        SyslogLine {
+            inner: self.inner.clone(),
+            severity: 6,
+            buf: Vec::new(),
+        }
+    }
+
+    fn make_writer_for(&'a self, meta: &Metadata<'_>) -> SyslogLine {
+        SyslogLine {
+            inner: self.inner.clone(),
+            severity: severity(meta.level()),
+            buf: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syslog_line_format() {
+        let line = format_syslog(Facility::DAEMON, 3, "rkeepalived", 42, b"boom\n");
+        assert_eq!(line, b"<27>rkeepalived[42]: boom".to_vec());
+        let line = format_syslog(Facility::local(7), 7, "x", 1, b"m");
+        assert_eq!(line, b"<191>x[1]: m".to_vec());
+    }
+
+    #[test]
+    fn severities() {
+        assert_eq!(severity(&Level::ERROR), 3);
+        assert_eq!(severity(&Level::WARN), 4);
+        assert_eq!(severity(&Level::INFO), 6);
+        assert_eq!(severity(&Level::DEBUG), 7);
+    }
+}

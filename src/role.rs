@@ -1,0 +1,221 @@
+//! A role child (`rkeepalived --role vrrp|checker`): receives the validated
+//! config from the supervisor over the inherited socket, runs the engine,
+//! and turns supervisor requests and signals into `Control` messages.
+
+use std::os::fd::RawFd;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rkeepalived_config::{Config, Control};
+use tokio::net::UnixStream;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::cli::Role;
+use crate::ipc::{self, FromChild, IpcError, Query, Reply, ToChild};
+
+/// How long an engine may take to answer a dump/metrics request.
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long an engine may take for a clean stop before the child gives up.
+pub const ENGINE_STOP_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[derive(Debug, thiserror::Error)]
+pub enum RoleError {
+    #[error("ipc descriptor {0} is not a usable socket: {1}")]
+    BadIpcFd(RawFd, std::io::Error),
+    #[error("supervisor ipc: {0}")]
+    Ipc(#[from] IpcError),
+    #[error("supervisor sent {0} before Start")]
+    NoStart(&'static str),
+    #[error("cannot install signal handler: {0}")]
+    Signal(std::io::Error),
+    #[error("{role} engine failed: {message}")]
+    Engine { role: Role, message: String },
+    #[error("{0} engine did not stop within its timeout")]
+    StopTimeout(Role),
+}
+
+/// Takes ownership of the inherited IPC descriptor.
+pub fn ipc_stream_from_fd(fd: RawFd) -> Result<UnixStream, RoleError> {
+    let std_stream =
+        crate::sys::take_inherited_socket(fd).map_err(|e| RoleError::BadIpcFd(fd, e))?;
+    std_stream
+        .set_nonblocking(true)
+        .map_err(|e| RoleError::BadIpcFd(fd, e))?;
+    UnixStream::from_std(std_stream).map_err(|e| RoleError::BadIpcFd(fd, e))
+}
+
+/// Runs a role child to completion.
+pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
+    let (mut rd, mut wr) = stream.into_split();
+    let config: Config = match ipc::read_frame::<_, ToChild>(&mut rd).await? {
+        Some(ToChild::Start(cfg)) => *cfg,
+        Some(ToChild::Reload(_)) => return Err(RoleError::NoStart("Reload")),
+        Some(ToChild::Stop) => return Ok(()),
+        Some(ToChild::Request { .. }) => return Err(RoleError::NoStart("Request")),
+        None => return Err(RoleError::Ipc(IpcError::Closed)),
+    };
+
+    let (out_tx, mut out_rx) = mpsc::channel::<FromChild>(64);
+    let writer = tokio::spawn(async move {
+        while let Some(msg) = out_rx.recv().await {
+            if let Err(e) = ipc::write_frame(&mut wr, &msg).await {
+                tracing::debug!("ipc write to supervisor failed: {e}");
+                break;
+            }
+        }
+    });
+    let (in_tx, mut in_rx) = mpsc::channel::<Result<ToChild, IpcError>>(64);
+    let reader = tokio::spawn(async move {
+        loop {
+            let item = match ipc::read_frame::<_, ToChild>(&mut rd).await {
+                Ok(Some(m)) => Ok(m),
+                Ok(None) => Err(IpcError::Closed),
+                Err(e) => Err(e),
+            };
+            let end = item.is_err();
+            if in_tx.send(item).await.is_err() || end {
+                break;
+            }
+        }
+    });
+
+    let mut sigterm = signal(SignalKind::terminate()).map_err(RoleError::Signal)?;
+    let mut sigint = signal(SignalKind::interrupt()).map_err(RoleError::Signal)?;
+    // Reload/dumps come from the supervisor; a stray HUP/USR1/USR2 (e.g. sent
+    // to the whole process group) must not kill the child by default action.
+    let mut sighup = signal(SignalKind::hangup()).map_err(RoleError::Signal)?;
+    let mut sigusr1 = signal(SignalKind::user_defined1()).map_err(RoleError::Signal)?;
+    let mut sigusr2 = signal(SignalKind::user_defined2()).map_err(RoleError::Signal)?;
+
+    let (ctl_tx, ctl_rx) = mpsc::channel::<Control>(64);
+    let mut engine = tokio::spawn(crate::engines::run_engine(role, Arc::new(config), ctl_rx));
+    let _ = out_tx
+        .send(FromChild::Ready {
+            pid: std::process::id(),
+        })
+        .await;
+    tracing::info!(%role, pid = std::process::id(), "{role} child started");
+
+    let result = loop {
+        tokio::select! {
+            msg = in_rx.recv() => match msg {
+                Some(Ok(ToChild::Stop)) => {
+                    tracing::info!(%role, "stop requested by supervisor");
+                    break stop_engine(role, &ctl_tx, &mut engine).await;
+                }
+                Some(Ok(ToChild::Reload(cfg))) => {
+                    tracing::info!(%role, "reloading configuration");
+                    if ctl_tx.send(Control::Reload(Arc::new(*cfg))).await.is_ok() {
+                        let _ = out_tx.send(FromChild::Reloaded).await;
+                    }
+                }
+                Some(Ok(ToChild::Request { id, query })) => {
+                    let out = out_tx.clone();
+                    let ctl = ctl_tx.clone();
+                    tokio::spawn(async move {
+                        let reply = ask_engine(&ctl, query).await;
+                        let _ = out.send(FromChild::Reply { id, reply }).await;
+                    });
+                }
+                Some(Ok(ToChild::Start(_))) => tracing::warn!(%role, "ignoring a second Start from the supervisor"),
+                Some(Err(IpcError::Closed)) => {
+                    tracing::warn!(%role, "supervisor went away; stopping cleanly");
+                    break stop_engine(role, &ctl_tx, &mut engine).await;
+                }
+                Some(Err(e)) => {
+                    tracing::error!(%role, "bad message from supervisor: {e}; stopping cleanly");
+                    break stop_engine(role, &ctl_tx, &mut engine).await;
+                }
+                None => break stop_engine(role, &ctl_tx, &mut engine).await,
+            },
+            _ = sigterm.recv() => break stop_engine(role, &ctl_tx, &mut engine).await,
+            _ = sigint.recv() => break stop_engine(role, &ctl_tx, &mut engine).await,
+            _ = sighup.recv() => tracing::debug!(%role, "SIGHUP ignored in child: reloads come from the supervisor"),
+            _ = sigusr1.recv() => tracing::debug!(%role, "SIGUSR1 ignored in child: send it to the supervisor"),
+            _ = sigusr2.recv() => tracing::debug!(%role, "SIGUSR2 ignored in child: send it to the supervisor"),
+            res = &mut engine => {
+                break match res {
+                    Ok(Ok(())) => {
+                        tracing::warn!(%role, "{role} engine returned without being asked to stop");
+                        Ok(())
+                    }
+                    Ok(Err(message)) => Err(RoleError::Engine { role, message }),
+                    Err(join) => Err(RoleError::Engine { role, message: format!("engine task died: {join}") }),
+                };
+            }
+        }
+    };
+
+    let error = result.as_ref().err().map(|e| e.to_string());
+    let _ = out_tx.send(FromChild::Stopped { error }).await;
+    drop(out_tx);
+    // Let the final frame reach the supervisor, bounded.
+    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    reader.abort();
+    result
+}
+
+async fn stop_engine(
+    role: Role,
+    ctl: &mpsc::Sender<Control>,
+    engine: &mut tokio::task::JoinHandle<Result<(), String>>,
+) -> Result<(), RoleError> {
+    if engine.is_finished() {
+        return match engine.await {
+            Ok(r) => r.map_err(|message| RoleError::Engine { role, message }),
+            Err(e) => Err(RoleError::Engine {
+                role,
+                message: e.to_string(),
+            }),
+        };
+    }
+    let _ = ctl.send(Control::Stop).await;
+    match tokio::time::timeout(ENGINE_STOP_TIMEOUT, &mut *engine).await {
+        Ok(Ok(r)) => r.map_err(|message| RoleError::Engine { role, message }),
+        Ok(Err(e)) => Err(RoleError::Engine {
+            role,
+            message: e.to_string(),
+        }),
+        Err(_) => {
+            engine.abort();
+            Err(RoleError::StopTimeout(role))
+        }
+    }
+}
+
+/// Forwards one query to the engine and waits for its answer, bounded.
+pub async fn ask_engine(ctl: &mpsc::Sender<Control>, query: Query) -> Reply {
+    async fn text(
+        ctl: &mpsc::Sender<Control>,
+        make: fn(oneshot::Sender<String>) -> Control,
+    ) -> Reply {
+        let (tx, rx) = oneshot::channel();
+        if ctl.send(make(tx)).await.is_err() {
+            return Reply::Unavailable("engine stopped".into());
+        }
+        match tokio::time::timeout(QUERY_TIMEOUT, rx).await {
+            Ok(Ok(s)) => Reply::Text(s),
+            Ok(Err(_)) => Reply::Unavailable("engine dropped the request".into()),
+            Err(_) => Reply::Unavailable(format!("engine did not answer within {QUERY_TIMEOUT:?}")),
+        }
+    }
+    match query {
+        Query::Data => text(ctl, Control::DumpData).await,
+        Query::Stats => text(ctl, Control::DumpStats).await,
+        Query::Metrics => text(ctl, Control::Metrics).await,
+        Query::Json => {
+            let (tx, rx) = oneshot::channel();
+            if ctl.send(Control::DumpJson(tx)).await.is_err() {
+                return Reply::Unavailable("engine stopped".into());
+            }
+            match tokio::time::timeout(QUERY_TIMEOUT, rx).await {
+                Ok(Ok(v)) => Reply::Json(v),
+                Ok(Err(_)) => Reply::Unavailable("engine dropped the request".into()),
+                Err(_) => {
+                    Reply::Unavailable(format!("engine did not answer within {QUERY_TIMEOUT:?}"))
+                }
+            }
+        }
+    }
+}

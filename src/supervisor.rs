@@ -1,0 +1,892 @@
+//! The parent process: starts one re-exec'd child per role with work,
+//! hands each the validated config over a socketpair, respawns crashed
+//! children with exponential backoff, and turns signals into reloads,
+//! dumps and a clean stop. It owns no data-path sockets.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use nix::sys::signal::Signal;
+use rkeepalived_config::Config;
+use tokio::net::UnixStream;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::cli::{Cli, Role};
+use crate::config_source::{self, ConfigLoadError};
+use crate::ipc::{self, FromChild, IpcError, Query, Reply, ToChild};
+use crate::metrics::{self, Exposition, ParentMetrics};
+use crate::notify::Notifier;
+use crate::{dump, pidfile, status, sys};
+
+/// First respawn delay; doubles per consecutive failure up to the max.
+pub const RESPAWN_BASE: Duration = Duration::from_millis(200);
+pub const RESPAWN_MAX: Duration = Duration::from_secs(30);
+/// A child that ran this long is considered healthy again (backoff reset).
+pub const HEALTHY_RUN: Duration = Duration::from_secs(30);
+const ASK_TIMEOUT: Duration = Duration::from_secs(8);
+const KILL_GRACE: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SupervisorError {
+    #[error("cannot install signal handler: {0}")]
+    Signal(std::io::Error),
+    #[error("cannot start {role} child: {source}")]
+    Spawn { role: Role, source: std::io::Error },
+    #[error("{role} child exited and --dont-respawn is set")]
+    ChildDied { role: Role },
+    #[error("status socket {path}: {source}")]
+    StatusSocket {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("metrics listener {addr}: {source}")]
+    MetricsListen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Exponential respawn backoff for the n-th consecutive failure (0-based).
+pub fn respawn_delay(consecutive_failures: u32) -> Duration {
+    let factor = 1u32
+        .checked_shl(consecutive_failures.min(16))
+        .unwrap_or(u32::MAX);
+    RESPAWN_BASE.saturating_mul(factor).min(RESPAWN_MAX)
+}
+
+/// Which roles to run: `-P`/`-C` restrict, `--all` forces, otherwise only
+/// the roles whose configuration has work (as keepalived).
+pub fn roles_to_run(cli: &Cli, cfg: &Config) -> Vec<Role> {
+    Role::ALL
+        .into_iter()
+        .filter(|r| match r {
+            Role::Vrrp => !cli.check_only || cli.vrrp_only,
+            Role::Checker => !cli.vrrp_only || cli.check_only,
+        })
+        .filter(|r| cli.all || config_source::role_has_work(cfg, *r))
+        .collect()
+}
+
+/// Messages from per-child tasks to the supervisor loop.
+#[derive(Debug)]
+enum Event {
+    Message {
+        role: Role,
+        generation: u64,
+        msg: FromChild,
+    },
+    Exited {
+        role: Role,
+        generation: u64,
+        pid: u32,
+        status: String,
+        clean: bool,
+    },
+}
+
+enum LinkCmd {
+    Send(ToChild),
+    Ask(Query, oneshot::Sender<Reply>),
+}
+
+/// Handle on one running child's IPC channel.
+#[derive(Clone)]
+struct ChildLink {
+    tx: mpsc::Sender<LinkCmd>,
+}
+
+impl ChildLink {
+    fn start(
+        role: Role,
+        generation: u64,
+        stream: UnixStream,
+        events: mpsc::Sender<Event>,
+    ) -> ChildLink {
+        let (tx, mut rx) = mpsc::channel::<LinkCmd>(64);
+        let (mut rd, mut wr) = stream.into_split();
+        let (frames_tx, mut frames) = mpsc::channel::<FromChild>(64);
+        // read_frame is not cancel-safe: it gets a task of its own.
+        tokio::spawn(async move {
+            loop {
+                match ipc::read_frame::<_, FromChild>(&mut rd).await {
+                    Ok(Some(msg)) => {
+                        if frames_tx.send(msg).await.is_err() {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(%role, "bad ipc frame from {role} child: {e}");
+                        break;
+                    }
+                }
+            }
+        });
+        tokio::spawn(async move {
+            let mut pending: HashMap<u64, oneshot::Sender<Reply>> = HashMap::new();
+            let mut next_id = 1u64;
+            loop {
+                tokio::select! {
+                    cmd = rx.recv() => match cmd {
+                        Some(LinkCmd::Send(msg)) => {
+                            if let Err(e) = ipc::write_frame(&mut wr, &msg).await {
+                                tracing::debug!(%role, "ipc write to {role} child failed: {e}");
+                            }
+                        }
+                        Some(LinkCmd::Ask(query, reply)) => {
+                            let id = next_id;
+                            next_id += 1;
+                            match ipc::write_frame(&mut wr, &ToChild::Request { id, query }).await {
+                                Ok(()) => { pending.insert(id, reply); }
+                                Err(e) => { let _ = reply.send(Reply::Unavailable(e.to_string())); }
+                            }
+                        }
+                        None => break,
+                    },
+                    frame = frames.recv() => match frame {
+                        Some(FromChild::Reply { id, reply }) => {
+                            if let Some(waiter) = pending.remove(&id) {
+                                let _ = waiter.send(reply);
+                            }
+                        }
+                        Some(msg) => {
+                            if events.send(Event::Message { role, generation, msg }).await.is_err() {
+                                break;
+                            }
+                        }
+                        None => break,
+                    },
+                }
+            }
+            // Pending waiters learn the child is gone when their senders drop.
+        });
+        ChildLink { tx }
+    }
+
+    async fn send(&self, msg: ToChild) -> Result<(), IpcError> {
+        self.tx
+            .send(LinkCmd::Send(msg))
+            .await
+            .map_err(|_| IpcError::Closed)
+    }
+
+    async fn ask(&self, query: Query) -> Reply {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(LinkCmd::Ask(query, tx)).await.is_err() {
+            return Reply::Unavailable("child is not running".into());
+        }
+        match tokio::time::timeout(ASK_TIMEOUT, rx).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(_)) => Reply::Unavailable("child went away".into()),
+            Err(_) => Reply::Unavailable(format!("child did not answer within {ASK_TIMEOUT:?}")),
+        }
+    }
+}
+
+/// What status/metrics/dump tasks may see of a child.
+#[derive(Clone)]
+struct ChildView {
+    pid: u32,
+    link: ChildLink,
+    started: Instant,
+    ready: bool,
+}
+
+#[derive(Default, Clone, serde::Serialize)]
+struct ReloadRecord {
+    ok: u64,
+    failed: u64,
+    last_unix: Option<u64>,
+    last_ok: Option<bool>,
+    last_errors: Vec<String>,
+}
+
+/// State shared between the supervisor loop and the status/metrics servers.
+pub struct Shared {
+    metrics: ParentMetrics,
+    children: Mutex<BTreeMap<Role, ChildView>>,
+    restarts: Mutex<BTreeMap<Role, u64>>,
+    roles: Mutex<Vec<Role>>,
+    reloads: Mutex<ReloadRecord>,
+    started: Instant,
+    started_unix: u64,
+    config_file: PathBuf,
+}
+
+impl Shared {
+    fn child(&self, role: Role) -> Option<ChildView> {
+        self.children.lock().ok()?.get(&role).cloned()
+    }
+
+    fn running(&self) -> Vec<(Role, ChildView)> {
+        match self.children.lock() {
+            Ok(c) => c.iter().map(|(r, v)| (*r, v.clone())).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    async fn ask_all(&self, query: Query) -> Vec<(Role, Reply)> {
+        let mut out = Vec::new();
+        for (role, view) in self.running() {
+            out.push((role, view.link.ask(query).await));
+        }
+        out
+    }
+}
+
+impl Exposition for Shared {
+    async fn metrics_text(&self) -> String {
+        let own = self.metrics.encode();
+        let children = self.ask_all(Query::Metrics).await;
+        let texts: Vec<String> = children
+            .into_iter()
+            .filter_map(|(role, r)| match r {
+                Reply::Text(t) => Some(t),
+                Reply::Json(_) => None,
+                Reply::Unavailable(why) => {
+                    tracing::debug!(%role, "no metrics from {role} child: {why}");
+                    None
+                }
+            })
+            .collect();
+        metrics::join_exposition(
+            std::iter::once(own.as_str()).chain(texts.iter().map(String::as_str)),
+        )
+    }
+
+    async fn status_json(&self) -> serde_json::Value {
+        let mut children = serde_json::Map::new();
+        let roles = self.roles.lock().map(|r| r.clone()).unwrap_or_default();
+        let restarts = self.restarts.lock().map(|r| r.clone()).unwrap_or_default();
+        for role in Role::ALL {
+            let configured = roles.contains(&role);
+            let view = self.child(role);
+            let engine = match &view {
+                Some(v) => match v.link.ask(Query::Json).await {
+                    Reply::Json(j) => j,
+                    Reply::Text(t) => serde_json::Value::String(t),
+                    Reply::Unavailable(why) => serde_json::json!({ "unavailable": why }),
+                },
+                None => serde_json::Value::Null,
+            };
+            let state = match (&view, configured) {
+                (Some(v), _) if v.ready => "running",
+                (Some(_), _) => "starting",
+                (None, true) => "respawning",
+                (None, false) => "disabled",
+            };
+            children.insert(
+                role.as_str().into(),
+                serde_json::json!({
+                    "state": state,
+                    "pid": view.as_ref().map(|v| v.pid),
+                    "uptime_seconds": view.as_ref().map(|v| v.started.elapsed().as_secs()),
+                    "restarts": restarts.get(&role).copied().unwrap_or(0),
+                    "engine": engine,
+                }),
+            );
+        }
+        let reloads = self.reloads.lock().map(|r| r.clone()).unwrap_or_default();
+        serde_json::json!({
+            "daemon": "rkeepalived",
+            "version": env!("CARGO_PKG_VERSION"),
+            "pid": std::process::id(),
+            "config_file": self.config_file,
+            "started_unix": self.started_unix,
+            "uptime_seconds": self.started.elapsed().as_secs(),
+            "reloads": reloads,
+            "children": children,
+        })
+    }
+}
+
+struct Slot {
+    generation: u64,
+    pid: Option<u32>,
+    kill: Option<mpsc::Sender<Signal>>,
+    started: Instant,
+    consecutive_failures: u32,
+    respawn_at: Option<tokio::time::Instant>,
+}
+
+/// Everything the supervisor needs besides the config.
+pub struct Supervisor {
+    cli: Cli,
+    config: Arc<Config>,
+    roles: Vec<Role>,
+    slots: BTreeMap<Role, Slot>,
+    shared: Arc<Shared>,
+    events_tx: mpsc::Sender<Event>,
+    events: mpsc::Receiver<Event>,
+    notifier: Notifier,
+    awaiting_ready: HashSet<Role>,
+    ready_sent: bool,
+    next_generation: u64,
+}
+
+impl Supervisor {
+    pub fn new(cli: Cli, config: Config) -> Supervisor {
+        let roles = roles_to_run(&cli, &config);
+        let (events_tx, events) = mpsc::channel(256);
+        let started_unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let shared = Arc::new(Shared {
+            metrics: ParentMetrics::new(),
+            children: Mutex::new(BTreeMap::new()),
+            restarts: Mutex::new(BTreeMap::new()),
+            roles: Mutex::new(roles.clone()),
+            reloads: Mutex::new(ReloadRecord::default()),
+            started: Instant::now(),
+            started_unix,
+            config_file: cli.config_file.clone(),
+        });
+        Supervisor {
+            cli,
+            config: Arc::new(config),
+            roles,
+            slots: BTreeMap::new(),
+            shared,
+            events_tx,
+            events,
+            notifier: Notifier::from_env(),
+            awaiting_ready: HashSet::new(),
+            ready_sent: false,
+            next_generation: 1,
+        }
+    }
+
+    fn status_socket_path(&self) -> PathBuf {
+        status::socket_path(self.cli.status_socket.as_deref(), &self.config)
+    }
+
+    /// Runs until SIGTERM/SIGINT (Ok) or a fatal condition.
+    pub async fn run(mut self) -> Result<(), SupervisorError> {
+        let mut sigterm = signal(SignalKind::terminate()).map_err(SupervisorError::Signal)?;
+        let mut sigint = signal(SignalKind::interrupt()).map_err(SupervisorError::Signal)?;
+        let mut sighup = signal(SignalKind::hangup()).map_err(SupervisorError::Signal)?;
+        let mut sigusr1 = signal(SignalKind::user_defined1()).map_err(SupervisorError::Signal)?;
+        let mut sigusr2 = signal(SignalKind::user_defined2()).map_err(SupervisorError::Signal)?;
+        let mut sigjson =
+            signal(SignalKind::from_raw(crate::cli::sigjson())).map_err(SupervisorError::Signal)?;
+
+        let status_path = self.status_socket_path();
+        let status_server =
+            status::Server::bind(&status_path, self.shared.clone()).map_err(|source| {
+                SupervisorError::StatusSocket {
+                    path: status_path.clone(),
+                    source,
+                }
+            })?;
+        let metrics_addr = self
+            .cli
+            .metrics_listen
+            .or_else(|| config_source::metrics_listen(&self.config));
+        let metrics_task = match metrics_addr {
+            Some(addr) => {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| SupervisorError::MetricsListen { addr, source })?;
+                tracing::info!("serving Prometheus metrics on http://{addr}/metrics");
+                Some(tokio::spawn(metrics::serve_http(
+                    listener,
+                    self.shared.clone(),
+                )))
+            }
+            None => None,
+        };
+
+        for role in self.roles.clone() {
+            self.start_child(role).await;
+        }
+        if self.roles.is_empty() {
+            tracing::warn!(
+                "configuration has nothing to run (no vrrp_instance, no virtual_server)"
+            );
+        }
+        self.check_ready();
+        let watchdog = crate::notify::watchdog_interval();
+        let mut watchdog_tick =
+            tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(3600)));
+
+        let outcome = loop {
+            let next_respawn = self.slots.values().filter_map(|s| s.respawn_at).min();
+            let respawn_sleep = async {
+                match next_respawn {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping"); break Ok(()); }
+                _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); break Ok(()); }
+                _ = sighup.recv() => self.reload().await,
+                _ = sigusr1.recv() => self.spawn_dump(Query::Data),
+                _ = sigusr2.recv() => self.spawn_dump(Query::Stats),
+                _ = sigjson.recv() => self.spawn_dump(Query::Json),
+                _ = watchdog_tick.tick(), if watchdog.is_some() => self.notifier.watchdog(),
+                _ = respawn_sleep => self.respawn_due().await,
+                Some(ev) = self.events.recv() => {
+                    if let Err(e) = self.on_event(ev) {
+                        break Err(e);
+                    }
+                }
+            }
+        };
+
+        self.notifier.stopping();
+        self.stop_all().await;
+        if let Some(task) = metrics_task {
+            task.abort();
+        }
+        drop(status_server);
+        outcome
+    }
+
+    async fn start_child(&mut self, role: Role) {
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        let consecutive_failures = self
+            .slots
+            .get(&role)
+            .map(|s| s.consecutive_failures)
+            .unwrap_or(0);
+        match self.spawn_child(role, generation).await {
+            Ok((pid, link, kill)) => {
+                tracing::info!(%role, pid, "started {role} child");
+                if let Err(e) = pidfile::write_pid(self.cli.pid_file_for(role), pid) {
+                    tracing::warn!(%role, "{e}");
+                }
+                self.slots.insert(
+                    role,
+                    Slot {
+                        generation,
+                        pid: Some(pid),
+                        kill: Some(kill),
+                        started: Instant::now(),
+                        consecutive_failures,
+                        respawn_at: None,
+                    },
+                );
+                if let Ok(mut c) = self.shared.children.lock() {
+                    c.insert(
+                        role,
+                        ChildView {
+                            pid,
+                            link,
+                            started: Instant::now(),
+                            ready: false,
+                        },
+                    );
+                }
+                if !self.ready_sent {
+                    self.awaiting_ready.insert(role);
+                }
+            }
+            Err(e) => {
+                tracing::error!(%role, "cannot start {role} child: {e}");
+                let delay = respawn_delay(consecutive_failures);
+                self.slots.insert(
+                    role,
+                    Slot {
+                        generation,
+                        pid: None,
+                        kill: None,
+                        started: Instant::now(),
+                        consecutive_failures: consecutive_failures + 1,
+                        respawn_at: Some(tokio::time::Instant::now() + delay),
+                    },
+                );
+            }
+        }
+    }
+
+    async fn spawn_child(
+        &mut self,
+        role: Role,
+        generation: u64,
+    ) -> Result<(u32, ChildLink, mpsc::Sender<Signal>), SupervisorError> {
+        let spawn_err = |source| SupervisorError::Spawn { role, source };
+        let (parent_end, child_end) = std::os::unix::net::UnixStream::pair().map_err(spawn_err)?;
+        let mut cmd = tokio::process::Command::new("/proc/self/exe");
+        let argv0 = std::env::args_os()
+            .next()
+            .unwrap_or_else(|| "rkeepalived".into());
+        cmd.arg0(argv0)
+            .args(self.cli.child_args(role, sys::CHILD_IPC_FD))
+            .env_remove("NOTIFY_SOCKET")
+            .env_remove("WATCHDOG_USEC")
+            .env_remove("WATCHDOG_PID")
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(false);
+        sys::prepare_role_child(&mut cmd, child_end.as_raw_fd());
+        let mut child = cmd.spawn().map_err(spawn_err)?;
+        drop(child_end);
+        let pid = child.id().unwrap_or(0);
+        parent_end.set_nonblocking(true).map_err(spawn_err)?;
+        let stream = UnixStream::from_std(parent_end).map_err(spawn_err)?;
+        let link = ChildLink::start(role, generation, stream, self.events_tx.clone());
+        if let Err(e) = link
+            .send(ToChild::Start(Box::new((*self.config).clone())))
+            .await
+        {
+            tracing::warn!(%role, "cannot hand the configuration to the {role} child: {e}");
+        }
+
+        let (kill_tx, mut kill_rx) = mpsc::channel::<Signal>(4);
+        let events = self.events_tx.clone();
+        tokio::spawn(async move {
+            let status = loop {
+                tokio::select! {
+                    st = child.wait() => break st,
+                    Some(sig) = kill_rx.recv() => {
+                        // The child is not reaped yet (we own its wait), so the pid is still it.
+                        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), sig);
+                    }
+                }
+            };
+            let (status, clean) = match status {
+                Ok(st) => (st.to_string(), st.success()),
+                Err(e) => (format!("wait failed: {e}"), false),
+            };
+            let _ = events
+                .send(Event::Exited {
+                    role,
+                    generation,
+                    pid,
+                    status,
+                    clean,
+                })
+                .await;
+        });
+        Ok((pid, link, kill_tx))
+    }
+
+    fn on_event(&mut self, ev: Event) -> Result<(), SupervisorError> {
+        match ev {
+            Event::Message {
+                role,
+                generation,
+                msg,
+            } => {
+                if self.slots.get(&role).map(|s| s.generation) != Some(generation) {
+                    return Ok(());
+                }
+                match msg {
+                    FromChild::Ready { pid } => {
+                        tracing::info!(%role, pid, "{role} child is running");
+                        if let Ok(mut c) = self.shared.children.lock() {
+                            if let Some(v) = c.get_mut(&role) {
+                                v.ready = true;
+                            }
+                        }
+                        self.shared.metrics.set_child_up(role, true);
+                        self.awaiting_ready.remove(&role);
+                        self.check_ready();
+                    }
+                    FromChild::Reloaded => {
+                        tracing::info!(%role, "{role} child applied the new configuration")
+                    }
+                    FromChild::Stopped { error: Some(e) } => {
+                        tracing::error!(%role, "{role} child stopping: {e}")
+                    }
+                    FromChild::Stopped { error: None } => {
+                        tracing::info!(%role, "{role} child stopped cleanly")
+                    }
+                    FromChild::Reply { .. } => {}
+                }
+                Ok(())
+            }
+            Event::Exited {
+                role,
+                generation,
+                pid,
+                status,
+                clean,
+            } => {
+                let Some(slot) = self.slots.get_mut(&role) else {
+                    return Ok(());
+                };
+                if slot.generation != generation {
+                    return Ok(());
+                }
+                slot.pid = None;
+                slot.kill = None;
+                let ran_for = slot.started.elapsed();
+                pidfile::remove_if_owned(self.cli.pid_file_for(role), pid);
+                if let Ok(mut c) = self.shared.children.lock() {
+                    c.remove(&role);
+                }
+                self.shared.metrics.set_child_up(role, false);
+                self.awaiting_ready.remove(&role);
+                self.check_ready();
+                if !self.roles.contains(&role) {
+                    tracing::info!(%role, pid, "{role} child exited ({status}); role no longer configured");
+                    self.slots.remove(&role);
+                    return Ok(());
+                }
+                tracing::error!(%role, pid, clean, "{role} child exited unexpectedly ({status})");
+                if self.cli.dont_respawn {
+                    return Err(SupervisorError::ChildDied { role });
+                }
+                let Some(slot) = self.slots.get_mut(&role) else {
+                    return Ok(());
+                };
+                if ran_for >= HEALTHY_RUN {
+                    slot.consecutive_failures = 0;
+                }
+                let delay = respawn_delay(slot.consecutive_failures);
+                slot.consecutive_failures += 1;
+                slot.respawn_at = Some(tokio::time::Instant::now() + delay);
+                tracing::info!(%role, "respawning the {role} child in {delay:?}");
+                Ok(())
+            }
+        }
+    }
+
+    async fn respawn_due(&mut self) {
+        let now = tokio::time::Instant::now();
+        let due: Vec<Role> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| s.respawn_at.is_some_and(|at| at <= now))
+            .map(|(r, _)| *r)
+            .collect();
+        for role in due {
+            if let Some(slot) = self.slots.get_mut(&role) {
+                slot.respawn_at = None;
+            }
+            if !self.roles.contains(&role) {
+                self.slots.remove(&role);
+                continue;
+            }
+            self.shared.metrics.child_restarted(role);
+            if let Ok(mut r) = self.shared.restarts.lock() {
+                *r.entry(role).or_default() += 1;
+            }
+            self.start_child(role).await;
+        }
+    }
+
+    fn check_ready(&mut self) {
+        if !self.ready_sent && self.awaiting_ready.is_empty() {
+            self.ready_sent = true;
+            self.notifier.ready();
+            tracing::info!("rkeepalived ready (roles: {})", role_list(&self.roles));
+        }
+    }
+
+    /// SIGHUP: parse and validate the file again; keep the running config on error.
+    async fn reload(&mut self) {
+        tracing::info!("SIGHUP: reloading {}", self.cli.config_file.display());
+        self.notifier.reloading();
+        let path = self.cli.config_file.clone();
+        let config_id = self.cli.config_id.clone();
+        let loaded = tokio::task::spawn_blocking(move || {
+            config_source::load_config(&path, config_id.as_deref())
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(ConfigLoadError {
+                diagnostics: vec![format!("config loader crashed: {e}")],
+            })
+        });
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .ok();
+        match loaded {
+            Err(err) => {
+                for d in &err.diagnostics {
+                    tracing::error!("reload: {d}");
+                }
+                tracing::error!(
+                    "reload failed ({} error(s)); keeping the running configuration",
+                    err.diagnostics.len()
+                );
+                self.shared.metrics.reload(false, err.diagnostics.len());
+                if let Ok(mut r) = self.shared.reloads.lock() {
+                    r.failed += 1;
+                    r.last_unix = now;
+                    r.last_ok = Some(false);
+                    r.last_errors = err.diagnostics.clone();
+                }
+            }
+            Ok(loaded) => {
+                for w in &loaded.warnings {
+                    tracing::warn!("reload: {w}");
+                }
+                self.apply_config(loaded.config).await;
+                self.shared.metrics.reload(true, 0);
+                if let Ok(mut r) = self.shared.reloads.lock() {
+                    r.ok += 1;
+                    r.last_unix = now;
+                    r.last_ok = Some(true);
+                    r.last_errors.clear();
+                }
+                tracing::info!("reload complete (roles: {})", role_list(&self.roles));
+            }
+        }
+        self.notifier.ready();
+    }
+
+    async fn apply_config(&mut self, config: Config) {
+        let new_roles = roles_to_run(&self.cli, &config);
+        self.config = Arc::new(config);
+        let old_roles = std::mem::replace(&mut self.roles, new_roles.clone());
+        if let Ok(mut r) = self.shared.roles.lock() {
+            *r = new_roles.clone();
+        }
+        for role in Role::ALL {
+            let view = self.shared.child(role);
+            match (old_roles.contains(&role), new_roles.contains(&role), view) {
+                (_, true, Some(v)) => {
+                    if let Err(e) = v
+                        .link
+                        .send(ToChild::Reload(Box::new((*self.config).clone())))
+                        .await
+                    {
+                        tracing::warn!(%role, "cannot send the reload to the {role} child: {e}");
+                    }
+                }
+                (_, true, None) => {
+                    // Not running (new role, or waiting for a respawn): a start
+                    // uses the new config anyway.
+                    if self.slots.get(&role).is_none_or(|s| s.respawn_at.is_none()) {
+                        self.start_child(role).await;
+                    }
+                }
+                (true, false, Some(v)) => {
+                    tracing::info!(%role, "{role} no longer configured: stopping its child");
+                    let _ = v.link.send(ToChild::Stop).await;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn spawn_dump(&self, query: Query) {
+        let shared = self.shared.clone();
+        let dir = self.cli.dump_dir.clone();
+        tokio::spawn(async move {
+            for (role, reply) in shared.ask_all(query).await {
+                let Some(name) = dump::file_name(role, query) else {
+                    continue;
+                };
+                let path = dir.join(name);
+                let content = match reply {
+                    Reply::Text(t) => t,
+                    Reply::Json(v) => format!("{v:#}\n"),
+                    Reply::Unavailable(why) => {
+                        tracing::warn!(%role, "no {query:?} dump from the {role} child: {why}");
+                        continue;
+                    }
+                };
+                match dump::write_atomic(&path, content.as_bytes()) {
+                    Ok(()) => tracing::info!(%role, "wrote {}", path.display()),
+                    Err(e) => tracing::error!(%role, "cannot write {}: {e}", path.display()),
+                }
+            }
+        });
+    }
+
+    /// Clean stop: Stop to every child, wait (bounded), then SIGTERM, then SIGKILL.
+    async fn stop_all(&mut self) {
+        self.roles.clear();
+        for (role, view) in self.shared.running() {
+            tracing::info!(%role, "stopping the {role} child");
+            let _ = view.link.send(ToChild::Stop).await;
+        }
+        for slot in self.slots.values_mut() {
+            slot.respawn_at = None;
+        }
+        let deadline =
+            tokio::time::Instant::now() + Duration::from_secs(self.cli.stop_timeout_secs);
+        if !self.wait_children_until(deadline).await {
+            tracing::warn!("children did not stop in time: sending SIGTERM");
+            self.signal_children(Signal::SIGTERM).await;
+            if !self
+                .wait_children_until(tokio::time::Instant::now() + KILL_GRACE)
+                .await
+            {
+                tracing::error!("children still alive: sending SIGKILL");
+                self.signal_children(Signal::SIGKILL).await;
+                self.wait_children_until(tokio::time::Instant::now() + KILL_GRACE)
+                    .await;
+            }
+        }
+    }
+
+    async fn signal_children(&self, sig: Signal) {
+        for slot in self.slots.values() {
+            if let Some(kill) = &slot.kill {
+                let _ = kill.send(sig).await;
+            }
+        }
+    }
+
+    /// True when every child exited before `deadline`.
+    async fn wait_children_until(&mut self, deadline: tokio::time::Instant) -> bool {
+        while self.slots.values().any(|s| s.pid.is_some()) {
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(ev)) => {
+                    let _ = self.on_event(ev);
+                }
+                Ok(None) | Err(_) => return false,
+            }
+        }
+        true
+    }
+}
+
+fn role_list(roles: &[Role]) -> String {
+    if roles.is_empty() {
+        return "none".into();
+    }
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(respawn_delay(0), RESPAWN_BASE);
+        assert_eq!(respawn_delay(1), RESPAWN_BASE * 2);
+        assert_eq!(respawn_delay(3), RESPAWN_BASE * 8);
+        assert_eq!(respawn_delay(20), RESPAWN_MAX);
+        assert_eq!(respawn_delay(u32::MAX), RESPAWN_MAX);
+    }
+
+    #[test]
+    fn role_selection_flags() {
+        let cfg = Config::default();
+        let parse = |args: &[&str]| {
+            let mut v = vec!["rkeepalived", "--all"];
+            v.extend_from_slice(args);
+            Cli::try_parse_from(v).expect("cli")
+        };
+        assert_eq!(
+            roles_to_run(&parse(&[]), &cfg),
+            vec![Role::Vrrp, Role::Checker]
+        );
+        assert_eq!(roles_to_run(&parse(&["-P"]), &cfg), vec![Role::Vrrp]);
+        assert_eq!(roles_to_run(&parse(&["-C"]), &cfg), vec![Role::Checker]);
+        assert_eq!(
+            roles_to_run(&parse(&["-P", "-C"]), &cfg),
+            vec![Role::Vrrp, Role::Checker]
+        );
+    }
+}
