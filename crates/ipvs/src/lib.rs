@@ -9,6 +9,7 @@
 pub mod backend;
 pub mod error;
 pub mod model;
+pub mod netlink;
 pub mod reconcile;
 
 pub use backend::{sync, IpvsBackend, MockIpvs, SyncReport};
@@ -17,6 +18,7 @@ pub use model::{
     Dest, DestKey, Family, Forwarding, IpvsState, Op, Protocol, Scheduler, Service, ServiceEntry,
     ServiceFlags, ServiceKey, TunnelFlags, TunnelType,
 };
+pub use netlink::{AsyncNetlinkIpvs, NetlinkIpvs};
 pub use reconcile::{reconcile, OwnedSet};
 
 #[cfg(test)]
