@@ -8,53 +8,23 @@ use futures::{StreamExt, TryStreamExt};
 use netlink_packet_core::NetlinkPayload;
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage, AddressScope};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
-use netlink_packet_route::route::{RouteMessage, RouteScope};
-use netlink_packet_route::rule::{RuleAction, RuleMessage};
+use netlink_packet_route::route::{
+    RouteMessage, RouteProtocol, RouteScope, RouteType as NlRouteType,
+};
+use netlink_packet_route::rule::{RuleAction, RuleAttribute, RuleFlags, RuleMessage};
 use netlink_packet_route::RouteNetlinkMessage;
 use rtnetlink::{Handle, MulticastGroup, RouteMessageBuilder};
 use tokio::sync::mpsc;
 
+use rkeepalived_config::model::{
+    IpPrefix, RouteType, RuleAction as CfgRuleAction, VirtualIpAddress, VirtualRoute, VirtualRule,
+};
+
 use crate::error::NetlinkError;
 
-/// One address to own while Master (virtual_ipaddress / _excluded line).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct VipSpec {
-    pub addr: IpAddr,
-    pub prefix_len: u8,
-    pub broadcast: Option<Ipv4Addr>,
-    pub ifname: String,
-    pub scope: Option<u8>,
-    pub label: Option<String>,
-}
-
-impl std::fmt::Display for VipSpec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{} dev {}", self.addr, self.prefix_len, self.ifname)
-    }
-}
-
-/// One virtual_routes line.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RouteSpec {
-    pub dst: IpAddr,
-    pub prefix_len: u8,
-    pub gateway: Option<IpAddr>,
-    pub src: Option<IpAddr>,
-    pub ifname: Option<String>,
-    pub table: Option<u32>,
-    pub metric: Option<u32>,
-    pub scope: Option<u8>,
-}
-
-/// One virtual_rules line.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RuleSpec {
-    pub v6: bool,
-    pub from: Option<(IpAddr, u8)>,
-    pub to: Option<(IpAddr, u8)>,
-    pub table: u32,
-    pub priority: Option<u32>,
-    pub fwmark: Option<u32>,
+/// Short human form of a VIP for logs and error messages.
+pub fn vip_label(vip: &VirtualIpAddress) -> String {
+    format!("{}/{} dev {}", vip.addr, vip.prefix_len, vip.dev)
 }
 
 /// Kernel events the engine cares about.
@@ -117,8 +87,8 @@ impl Netlink {
         ifindex(name).ok_or_else(|| NetlinkError::LinkNotFound(name.to_string()))
     }
 
-    fn address_message(vip: &VipSpec) -> Result<AddressMessage, NetlinkError> {
-        let index = Self::index_of(&vip.ifname)?;
+    fn address_message(vip: &VirtualIpAddress) -> Result<AddressMessage, NetlinkError> {
+        let index = Self::index_of(&vip.dev)?;
         let mut msg = match vip.addr {
             IpAddr::V4(a) => rtnetlink::AddressMessageBuilder::<Ipv4Addr>::new()
                 .index(index)
@@ -129,27 +99,43 @@ impl Netlink {
                 .address(a, vip.prefix_len)
                 .build(),
         };
-        if let Some(brd) = vip.broadcast {
-            msg.attributes
-                .retain(|a| !matches!(a, AddressAttribute::Broadcast(_)));
+        // Like `ip addr add` (and keepalived), no broadcast unless `brd` is given.
+        msg.attributes
+            .retain(|a| !matches!(a, AddressAttribute::Broadcast(_)));
+        if let Some(IpAddr::V4(brd)) = vip.brd {
             msg.attributes.push(AddressAttribute::Broadcast(brd));
         }
         if let Some(scope) = vip.scope {
-            msg.header.scope = AddressScope::from(scope);
+            msg.header.scope = AddressScope::from(scope.as_u8());
         }
         if let Some(label) = &vip.label {
             msg.attributes.push(AddressAttribute::Label(label.clone()));
         }
+        let mut flags = AddressFlags::empty();
         if vip.addr.is_ipv6() {
-            // keepalived adds VIPs without DAD so that NAs can use them at once.
-            msg.attributes
-                .push(AddressAttribute::Flags(AddressFlags::Nodad));
+            // keepalived adds IPv6 VIPs without DAD so that NAs can use them at once.
+            flags |= AddressFlags::Nodad;
+        }
+        if vip.noprefixroute {
+            flags |= AddressFlags::Noprefixroute;
+        }
+        if vip.home {
+            flags |= AddressFlags::Homeaddress;
+        }
+        if vip.mngtmpaddr {
+            flags |= AddressFlags::Managetempaddr;
+        }
+        if vip.autojoin {
+            flags |= AddressFlags::Mcautojoin;
+        }
+        if !flags.is_empty() {
+            msg.attributes.push(AddressAttribute::Flags(flags));
         }
         Ok(msg)
     }
 
     /// `ip addr add`; an already present address is not an error.
-    pub async fn add_address(&self, vip: &VipSpec) -> Result<(), NetlinkError> {
+    pub async fn add_address(&self, vip: &VirtualIpAddress) -> Result<(), NetlinkError> {
         let msg = Self::address_message(vip)?;
         let index = msg.header.index;
         let mut req = self.handle.address().add(index, vip.addr, vip.prefix_len);
@@ -157,13 +143,13 @@ impl Netlink {
         tolerate(
             req.execute()
                 .await
-                .map_err(request_err("add address", vip.to_string())),
+                .map_err(request_err("add address", vip_label(vip))),
             &[EEXIST],
         )
     }
 
     /// `ip addr del`; an already absent address is not an error.
-    pub async fn del_address(&self, vip: &VipSpec) -> Result<(), NetlinkError> {
+    pub async fn del_address(&self, vip: &VirtualIpAddress) -> Result<(), NetlinkError> {
         let msg = match Self::address_message(vip) {
             // Interface gone: so is the address.
             Err(NetlinkError::LinkNotFound(_)) => return Ok(()),
@@ -175,7 +161,7 @@ impl Netlink {
             .del(msg)
             .execute()
             .await
-            .map_err(request_err("delete address", vip.to_string()));
+            .map_err(request_err("delete address", vip_label(vip)));
         tolerate(r, &[EADDRNOTAVAIL, ESRCH, ENOENT])
     }
 
@@ -205,24 +191,32 @@ impl Netlink {
         Ok(out)
     }
 
-    fn route_message(r: &RouteSpec) -> Result<RouteMessage, NetlinkError> {
-        let target = format!("{}/{}", r.dst, r.prefix_len);
+    fn route_message(r: &VirtualRoute) -> Result<RouteMessage, NetlinkError> {
+        let target = r.to.to_string();
         let bad = |e: String| NetlinkError::Request {
             op: "build route",
             target: target.clone(),
             source: rtnetlink::Error::InvalidNla(e),
         };
         let mut b = RouteMessageBuilder::<IpAddr>::new()
-            .destination_prefix(r.dst, r.prefix_len)
+            .destination_prefix(r.to.addr, r.to.len)
             .map_err(|e| bad(e.to_string()))?;
-        if let Some(gw) = r.gateway {
+        if let Some(from) = r.from {
+            b = b
+                .source_prefix(from.addr, from.len)
+                .map_err(|e| bad(e.to_string()))?;
+        }
+        if let Some(gw) = r.via {
             b = b.gateway(gw).map_err(|e| bad(e.to_string()))?;
         }
         if let Some(src) = r.src {
             b = b.pref_source(src).map_err(|e| bad(e.to_string()))?;
         }
-        if let Some(dev) = &r.ifname {
+        if let Some(dev) = &r.dev {
             b = b.output_interface(Self::index_of(dev)?);
+        }
+        if r.onlink {
+            b = b.onlink();
         }
         if let Some(t) = r.table {
             b = b.table_id(t);
@@ -230,94 +224,151 @@ impl Netlink {
         if let Some(m) = r.metric {
             b = b.priority(m);
         }
+        if let Some(p) = r.protocol {
+            b = b.protocol(RouteProtocol::from(p));
+        }
+        if let Some(t) = r.tos {
+            b = b.tos(t);
+        }
+        b = b.kind(match r.route_type {
+            RouteType::Unicast => NlRouteType::Unicast,
+            RouteType::Blackhole => NlRouteType::BlackHole,
+            RouteType::Unreachable => NlRouteType::Unreachable,
+            RouteType::Prohibit => NlRouteType::Prohibit,
+            RouteType::Throw => NlRouteType::Throw,
+            RouteType::Local => NlRouteType::Local,
+            RouteType::Broadcast => NlRouteType::Broadcast,
+            RouteType::Multicast => NlRouteType::Multicast,
+        });
         match r.scope {
-            Some(s) => b = b.scope(RouteScope::from(s)),
-            None if r.gateway.is_none() && r.ifname.is_some() => b = b.scope(RouteScope::Link),
+            Some(s) => b = b.scope(RouteScope::from(s.as_u8())),
+            // `ip route add P dev D` without a gateway is a link-scope route.
+            None if r.via.is_none() && r.dev.is_some() && r.route_type == RouteType::Unicast => {
+                b = b.scope(RouteScope::Link)
+            }
             None => {}
         }
         Ok(b.build())
     }
 
-    pub async fn add_route(&self, r: &RouteSpec) -> Result<(), NetlinkError> {
+    pub async fn add_route(&self, r: &VirtualRoute) -> Result<(), NetlinkError> {
         let msg = Self::route_message(r)?;
         let res = self.handle.route().add(msg).execute().await;
         tolerate(
-            res.map_err(request_err(
-                "add route",
-                format!("{}/{}", r.dst, r.prefix_len),
-            )),
+            res.map_err(request_err("add route", r.to.to_string())),
             &[EEXIST],
         )
     }
 
-    pub async fn del_route(&self, r: &RouteSpec) -> Result<(), NetlinkError> {
+    pub async fn del_route(&self, r: &VirtualRoute) -> Result<(), NetlinkError> {
         let msg = match Self::route_message(r) {
             Err(NetlinkError::LinkNotFound(_)) => return Ok(()),
             other => other?,
         };
         let res = self.handle.route().del(msg).execute().await;
         tolerate(
-            res.map_err(request_err(
-                "delete route",
-                format!("{}/{}", r.dst, r.prefix_len),
-            )),
+            res.map_err(request_err("delete route", r.to.to_string())),
             &[ESRCH, ENOENT],
         )
     }
 
-    fn rule_message(&self, r: &RuleSpec) -> RuleMessage {
-        let mut req = self
-            .handle
-            .rule()
-            .add()
-            .table_id(r.table)
-            .action(RuleAction::ToTable);
+    fn rule_message(&self, r: &VirtualRule) -> RuleMessage {
+        let mut req = self.handle.rule().add();
         if let Some(p) = r.priority {
             req = req.priority(p);
         }
         if let Some(m) = r.fwmark {
             req = req.fw_mark(m);
         }
-        let mut msg = if r.v6 {
+        if let Some(t) = r.tos {
+            req = req.tos(t);
+        }
+        if let Some(i) = &r.iif {
+            req = req.input_interface(i.clone());
+        }
+        if let Some(o) = &r.oif {
+            req = req.output_interface(o.clone());
+        }
+        let v6 = r.family == rkeepalived_config::model::AddressFamily::Inet6;
+        let mut msg = if v6 {
             let mut q = req.v6();
-            if let Some((IpAddr::V6(a), l)) = r.from {
-                q = q.source_prefix(a, l);
+            if let Some(IpPrefix {
+                addr: IpAddr::V6(a),
+                len,
+            }) = r.from
+            {
+                q = q.source_prefix(a, len);
             }
-            if let Some((IpAddr::V6(a), l)) = r.to {
-                q = q.destination_prefix(a, l);
+            if let Some(IpPrefix {
+                addr: IpAddr::V6(a),
+                len,
+            }) = r.to
+            {
+                q = q.destination_prefix(a, len);
             }
             q.message_mut().clone()
         } else {
             let mut q = req.v4();
-            if let Some((IpAddr::V4(a), l)) = r.from {
-                q = q.source_prefix(a, l);
+            if let Some(IpPrefix {
+                addr: IpAddr::V4(a),
+                len,
+            }) = r.from
+            {
+                q = q.source_prefix(a, len);
             }
-            if let Some((IpAddr::V4(a), l)) = r.to {
-                q = q.destination_prefix(a, l);
+            if let Some(IpPrefix {
+                addr: IpAddr::V4(a),
+                len,
+            }) = r.to
+            {
+                q = q.destination_prefix(a, len);
             }
             q.message_mut().clone()
         };
-        msg.header.action = RuleAction::ToTable;
+        if let Some(mask) = r.fwmask {
+            msg.attributes.push(RuleAttribute::FwMask(mask));
+        }
+        if r.invert {
+            msg.header.flags |= RuleFlags::Invert;
+        }
+        match &r.action {
+            CfgRuleAction::Table(t) => {
+                msg.header.action = RuleAction::ToTable;
+                msg.header.table = if *t < 256 { *t as u8 } else { 0 };
+                msg.attributes
+                    .retain(|a| !matches!(a, RuleAttribute::Table(_)));
+                msg.attributes.push(RuleAttribute::Table(*t));
+            }
+            CfgRuleAction::Goto(target) => {
+                msg.header.action = RuleAction::Goto;
+                msg.header.table = 0;
+                msg.attributes.push(RuleAttribute::Goto(*target));
+            }
+            CfgRuleAction::Blackhole => msg.header.action = RuleAction::Blackhole,
+            CfgRuleAction::Unreachable => msg.header.action = RuleAction::Unreachable,
+            CfgRuleAction::Prohibit => msg.header.action = RuleAction::Prohibit,
+            CfgRuleAction::Nop => msg.header.action = RuleAction::Nop,
+        }
         msg
     }
 
-    pub async fn add_rule(&self, r: &RuleSpec) -> Result<(), NetlinkError> {
+    pub async fn add_rule(&self, r: &VirtualRule) -> Result<(), NetlinkError> {
         let msg = self.rule_message(r);
         let mut req = self.handle.rule().add();
         *req.message_mut() = msg;
         tolerate(
             req.execute()
                 .await
-                .map_err(request_err("add rule", format!("table {}", r.table))),
+                .map_err(request_err("add rule", format!("{:?}", r.action))),
             &[EEXIST],
         )
     }
 
-    pub async fn del_rule(&self, r: &RuleSpec) -> Result<(), NetlinkError> {
+    pub async fn del_rule(&self, r: &VirtualRule) -> Result<(), NetlinkError> {
         let msg = self.rule_message(r);
         let res = self.handle.rule().del(msg).execute().await;
         tolerate(
-            res.map_err(request_err("delete rule", format!("table {}", r.table))),
+            res.map_err(request_err("delete rule", format!("{:?}", r.action))),
             &[ENOENT, ESRCH],
         )
     }

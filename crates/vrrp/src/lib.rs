@@ -9,7 +9,11 @@ pub mod packet;
 pub mod addr;
 pub mod error;
 pub mod garp;
+pub mod instance;
+pub mod metrics;
+pub mod notify;
 pub mod socket;
+pub mod watch;
 mod sys;
 
 pub use error::{NetlinkError, SocketError, VrrpError};

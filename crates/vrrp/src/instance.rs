@@ -1,0 +1,389 @@
+//! Per-instance glue between the configuration, the pure core
+//! ([`crate::fsm`], [`crate::packet`]) and the IO edge: how an instance is
+//! built from `vrrp_instance`, what its adverts look like, where they go,
+//! and how tracked objects move its priority.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr};
+
+use rkeepalived_config::model::{
+    self, AuthType, Config, GlobalDefs, TrackRef, VirtualIpAddress, VrrpInstance, VrrpVersion,
+};
+
+use crate::fsm::{GarpParams, InstanceParams};
+use crate::packet::{self, AdverInt, Advertisement, Auth, EmitError, Family, RxPolicy, Version};
+
+/// RFC 5798 §7.3: 00-00-5E-00-01-{VRID} (IPv4) / 00-00-5E-00-02-{VRID} (IPv6).
+pub fn virtual_router_mac(family: Family, vrid: u8) -> [u8; 6] {
+    let kind = match family {
+        Family::Ipv4 => 1,
+        Family::Ipv6 => 2,
+    };
+    [0x00, 0x00, 0x5e, 0x00, kind, vrid]
+}
+
+pub fn version(v: VrrpVersion) -> Version {
+    match v {
+        VrrpVersion::V2 => Version::V2,
+        VrrpVersion::V3 => Version::V3,
+    }
+}
+
+pub fn family(f: model::AddressFamily) -> Family {
+    match f {
+        model::AddressFamily::Inet => Family::Ipv4,
+        model::AddressFamily::Inet6 => Family::Ipv6,
+    }
+}
+
+/// Configured v2 authentication as the codec wants it.
+pub fn auth(inst: &VrrpInstance) -> Auth {
+    match (&inst.authentication, inst.version) {
+        (Some(a), VrrpVersion::V2) if a.auth_type == AuthType::Pass => {
+            Auth::password(a.auth_pass.as_bytes())
+        }
+        (Some(a), VrrpVersion::V2) if a.auth_type == AuthType::Ah => Auth::Ah,
+        _ => Auth::None,
+    }
+}
+
+/// The addresses carried in adverts: the instance-family `virtual_ipaddress`
+/// entries (excluded ones never go on the wire).
+pub fn advertised_addrs(inst: &VrrpInstance) -> Vec<IpAddr> {
+    let fam = family(inst.family);
+    inst.virtual_ipaddresses
+        .iter()
+        .map(|v| v.addr)
+        .filter(|a| Family::of(a) == fam)
+        .collect()
+}
+
+/// All addresses the instance owns while Master.
+pub fn owned_addrs(inst: &VrrpInstance) -> impl Iterator<Item = &VirtualIpAddress> {
+    inst.virtual_ipaddresses
+        .iter()
+        .chain(inst.virtual_ipaddresses_excluded.iter())
+}
+
+pub fn fsm_params(
+    inst: &VrrpInstance,
+    global: &GlobalDefs,
+    primary_addr: IpAddr,
+) -> InstanceParams {
+    let mut p = InstanceParams::new(version(inst.version), inst.virtual_router_id, primary_addr);
+    p.priority = inst.priority;
+    p.adver_int = inst.advert_int;
+    p.preempt = !inst.nopreempt;
+    p.preempt_delay = inst.preempt_delay;
+    p.initial_master = inst.state == model::InitialState::Master;
+    p.garp = GarpParams {
+        master_delay: inst.garp_master_delay,
+        master_repeat: inst.garp_master_repeat,
+        master_refresh: inst.garp_master_refresh,
+        master_refresh_repeat: inst.garp_master_refresh_repeat,
+        lower_prio_delay: inst.garp_lower_prio_delay,
+        lower_prio_repeat: inst.garp_lower_prio_repeat,
+    };
+    p.higher_prio_send_advert = inst.higher_prio_send_advert || global.vrrp_higher_prio_send_advert;
+    p.lower_prio_no_advert = inst.lower_prio_no_advert || global.vrrp_lower_prio_no_advert;
+    p.skip_check_adv_addr = inst.skip_check_adv_addr || global.vrrp_skip_check_adv_addr;
+    p.down_timer_adverts = inst.down_timer_adverts;
+    p
+}
+
+pub fn rx_policy(inst: &VrrpInstance, global: &GlobalDefs) -> RxPolicy {
+    let v = version(inst.version);
+    RxPolicy {
+        version: v,
+        family: family(inst.family),
+        vrid: inst.virtual_router_id,
+        auth: auth(inst),
+        adver_int: AdverInt::from_duration(v, inst.advert_int),
+        vips: advertised_addrs(inst),
+        unicast_peers: inst.unicast_peers.iter().map(|p| p.addr).collect(),
+        check_unicast_src: inst.check_unicast_src || global.vrrp_check_unicast_src,
+        accept_legacy_unicast_checksum: true,
+    }
+}
+
+/// Where adverts go: the unicast peers, else the multicast group.
+pub fn destinations(inst: &VrrpInstance, global: &GlobalDefs) -> Vec<IpAddr> {
+    if inst.unicast_peers.is_empty() {
+        vec![inst.mcast_group(global)]
+    } else {
+        inst.unicast_peers.iter().map(|p| p.addr).collect()
+    }
+}
+
+/// Explicitly configured source (unicast_src_ip, else mcast_src_ip).
+pub fn configured_source(inst: &VrrpInstance) -> Option<IpAddr> {
+    inst.unicast_src_ip.or(inst.mcast_src_ip)
+}
+
+/// Pick the advert source among the interface's addresses: IPv4 primary
+/// (first non-VIP address), IPv6 link-local (RFC 5798 §5.1.2.1).
+pub fn pick_source(
+    family: Family,
+    iface_addrs: &[(IpAddr, u8)],
+    vips: &[IpAddr],
+) -> Option<IpAddr> {
+    iface_addrs
+        .iter()
+        .map(|(a, _)| *a)
+        .find(|a| match (family, a) {
+            (Family::Ipv4, IpAddr::V4(v4)) => !vips.contains(a) && !v4.is_unspecified(),
+            (Family::Ipv6, IpAddr::V6(v6)) => is_link_local(v6),
+            _ => false,
+        })
+}
+
+pub fn is_link_local(a: &Ipv6Addr) -> bool {
+    (a.segments()[0] & 0xffc0) == 0xfe80
+}
+
+/// Encode one advert for `src` -> `dst`. IPv4 yields a full IP packet (for the
+/// IP_HDRINCL socket), IPv6 only the VRRP message.
+pub fn encode_advert(
+    adv: &Advertisement,
+    src: IpAddr,
+    dst: IpAddr,
+    ident: u16,
+    unicast_ttl: Option<u8>,
+) -> Result<Vec<u8>, EmitError> {
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            let mut ip = packet::Ipv4Emit::new(s, d, ident);
+            if !d.is_multicast() {
+                if let Some(ttl) = unicast_ttl {
+                    ip.ttl = ttl;
+                }
+            }
+            packet::emit_ipv4(adv, &ip, false)
+        }
+        (s, d) => adv.to_bytes(packet::PseudoHeader::for_addrs(adv.version, s, d)),
+    }
+}
+
+pub fn advertisement(inst: &VrrpInstance, priority: u8) -> Advertisement {
+    let v = version(inst.version);
+    Advertisement {
+        version: v,
+        vrid: inst.virtual_router_id,
+        priority,
+        adver_int: AdverInt::from_duration(v, inst.advert_int),
+        addrs: advertised_addrs(inst),
+        auth: auth(inst),
+    }
+}
+
+/// Current state of tracked objects, shared by all instances.
+#[derive(Debug, Clone, Default)]
+pub struct TrackState {
+    /// Interface name -> up (IFF_UP and IFF_RUNNING).
+    pub interfaces: HashMap<String, bool>,
+    /// vrrp_script name -> last rise/fall-filtered result (true = OK).
+    pub scripts: HashMap<String, bool>,
+    /// vrrp_track_file name -> value read from the file.
+    pub files: HashMap<String, i64>,
+}
+
+/// keepalived's effective priority and fault decision (vrrp_track.c):
+/// * interface/script with weight 0 that is down/failed -> FAULT;
+/// * weight > 0 adds the weight while up/OK; weight < 0 adds it while down/failed
+///   (`reverse` swaps up and down);
+/// * track_file adds value * weight (`reverse`: minus), weight 0 and value != 0 -> FAULT;
+/// * the result is clamped to 1..=254; the owner (255) never moves.
+pub fn tracked_priority(inst: &VrrpInstance, cfg: &Config, track: &TrackState) -> (u8, bool) {
+    let mut delta: i64 = 0;
+    let mut fault = false;
+    fn up_down(
+        refs: &[TrackRef],
+        lookup: &dyn Fn(&str) -> Option<bool>,
+        delta: &mut i64,
+        fault: &mut bool,
+    ) {
+        for r in refs {
+            // Unknown state (not yet measured) counts as up: no fault on startup races.
+            let up = lookup(&r.name).unwrap_or(true) != r.reverse;
+            match r.weight {
+                0 if !up => *fault = true,
+                w if w > 0 && up => *delta += i64::from(w),
+                w if w < 0 && !up => *delta += i64::from(w),
+                _ => {}
+            }
+        }
+    }
+    if !inst.dont_track_primary {
+        if track.interfaces.get(&inst.interface) == Some(&false) {
+            fault = true;
+        }
+    }
+    up_down(
+        &inst.track_interfaces,
+        &|n| track.interfaces.get(n).copied(),
+        &mut delta,
+        &mut fault,
+    );
+    up_down(
+        &inst.track_scripts,
+        &|n| track.scripts.get(n).copied(),
+        &mut delta,
+        &mut fault,
+    );
+    for r in &inst.track_files {
+        let value = track.files.get(&r.name).copied().unwrap_or(0);
+        let value = if r.reverse { -value } else { value };
+        if r.weight == 0 {
+            if value != 0 {
+                fault = true;
+            }
+        } else {
+            delta += value.saturating_mul(i64::from(r.weight));
+        }
+    }
+    // Sync-group-level tracking applies to every member.
+    for g in cfg
+        .vrrp_sync_groups
+        .iter()
+        .filter(|g| g.group.contains(&inst.name))
+    {
+        up_down(
+            &g.track_interfaces,
+            &|n| track.interfaces.get(n).copied(),
+            &mut delta,
+            &mut fault,
+        );
+        up_down(
+            &g.track_scripts,
+            &|n| track.scripts.get(n).copied(),
+            &mut delta,
+            &mut fault,
+        );
+    }
+    if inst.priority == crate::fsm::PRIORITY_OWNER {
+        return (inst.priority, fault);
+    }
+    let p = (i64::from(inst.priority) + delta).clamp(1, 254);
+    (u8::try_from(p).unwrap_or(254), fault)
+}
+
+/// The vmac MAC for an instance.
+pub fn vmac_mac(inst: &VrrpInstance, vmac: &model::Vmac) -> [u8; 6] {
+    vmac.mac
+        .unwrap_or_else(|| virtual_router_mac(family(inst.family), inst.virtual_router_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rkeepalived_config::model::{VrrpInstance, VrrpScript};
+
+    fn inst() -> VrrpInstance {
+        let mut i = VrrpInstance::new("VI_1", "eth0", 51);
+        i.priority = 100;
+        i
+    }
+
+    #[test]
+    fn weights_follow_keepalived() {
+        let cfg = Config::default();
+        let mut i = inst();
+        i.track_scripts = vec![
+            TrackRef {
+                name: "up".into(),
+                weight: 10,
+                reverse: false,
+            },
+            TrackRef {
+                name: "down".into(),
+                weight: -20,
+                reverse: false,
+            },
+        ];
+        let mut t = TrackState::default();
+        t.scripts.insert("up".into(), true);
+        t.scripts.insert("down".into(), false);
+        assert_eq!(tracked_priority(&i, &cfg, &t), (90, false));
+        t.scripts.insert("down".into(), true);
+        assert_eq!(tracked_priority(&i, &cfg, &t), (110, false));
+        i.track_interfaces = vec![TrackRef {
+            name: "eth1".into(),
+            weight: 0,
+            reverse: false,
+        }];
+        t.interfaces.insert("eth1".into(), false);
+        assert!(tracked_priority(&i, &cfg, &t).1);
+        let _ = VrrpScript::new("x", "/bin/true");
+    }
+
+    #[test]
+    fn primary_interface_down_is_fault_unless_dont_track_primary() {
+        let cfg = Config::default();
+        let mut i = inst();
+        let mut t = TrackState::default();
+        t.interfaces.insert("eth0".into(), false);
+        assert!(tracked_priority(&i, &cfg, &t).1);
+        i.dont_track_primary = true;
+        assert!(!tracked_priority(&i, &cfg, &t).1);
+    }
+
+    #[test]
+    fn owner_priority_is_fixed_and_clamped_otherwise() {
+        let cfg = Config::default();
+        let mut i = inst();
+        i.track_files = vec![TrackRef {
+            name: "f".into(),
+            weight: 100,
+            reverse: false,
+        }];
+        let mut t = TrackState::default();
+        t.files.insert("f".into(), 5);
+        assert_eq!(tracked_priority(&i, &cfg, &t).0, 254);
+        t.files.insert("f".into(), -5);
+        assert_eq!(tracked_priority(&i, &cfg, &t).0, 1);
+        i.priority = 255;
+        assert_eq!(tracked_priority(&i, &cfg, &t).0, 255);
+    }
+
+    #[test]
+    fn source_selection() {
+        let addrs: Vec<(IpAddr, u8)> = vec![
+            ("192.0.2.100".parse().unwrap(), 32),
+            ("192.0.2.1".parse().unwrap(), 24),
+            ("fe80::1".parse().unwrap(), 64),
+        ];
+        let vips: Vec<IpAddr> = vec!["192.0.2.100".parse().unwrap()];
+        assert_eq!(
+            pick_source(Family::Ipv4, &addrs, &vips),
+            Some("192.0.2.1".parse().unwrap())
+        );
+        assert_eq!(
+            pick_source(Family::Ipv6, &addrs, &vips),
+            Some("fe80::1".parse().unwrap())
+        );
+        assert_eq!(virtual_router_mac(Family::Ipv6, 7), [0, 0, 0x5e, 0, 2, 7]);
+    }
+
+    #[test]
+    fn v2_advert_with_password_round_trips() {
+        let mut i = inst();
+        i.authentication = Some(model::Authentication {
+            auth_type: AuthType::Pass,
+            auth_pass: "secret".into(),
+        });
+        i.virtual_ipaddresses = vec![VirtualIpAddress::new(
+            "192.0.2.100".parse().unwrap(),
+            "eth0",
+        )];
+        let adv = advertisement(&i, 100);
+        let src: IpAddr = "192.0.2.1".parse().unwrap();
+        let dst: IpAddr = "224.0.0.18".parse().unwrap();
+        let bytes = encode_advert(&adv, src, dst, 1, None).unwrap();
+        let rx = packet::decode_ipv4(&bytes).unwrap();
+        assert_eq!(rx.adv, adv);
+        assert_eq!(rx.ttl, Some(255));
+        rx_policy(&i, &GlobalDefs::default())
+            .check(&rx, true)
+            .unwrap();
+    }
+}

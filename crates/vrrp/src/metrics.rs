@@ -1,0 +1,265 @@
+//! Per-instance counters and their Prometheus text exposition.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::packet::DropCounters;
+
+/// Counters of one VRRP instance (keepalived's `vrrp_stats` plus ours).
+#[derive(Debug, Clone, Default)]
+pub struct InstanceStats {
+    pub adverts_rx: u64,
+    pub adverts_tx: u64,
+    pub priority_zero_rx: u64,
+    pub priority_zero_tx: u64,
+    pub became_master: u64,
+    pub released_master: u64,
+    /// Every state change (incl. to/from FAULT).
+    pub transitions: u64,
+    /// VIPs re-added after they were removed behind our back while Master.
+    pub vip_restores: u64,
+    pub garp_sent: u64,
+    pub na_sent: u64,
+    pub send_errors: u64,
+    pub netlink_errors: u64,
+    pub script_errors: u64,
+    pub drops: DropCounters,
+}
+
+/// A JSON-friendly snapshot (DumpJson / DumpStats).
+#[derive(Debug, Clone, Serialize)]
+pub struct StatsSnapshot {
+    pub adverts_rx: u64,
+    pub adverts_tx: u64,
+    pub priority_zero_rx: u64,
+    pub priority_zero_tx: u64,
+    pub became_master: u64,
+    pub released_master: u64,
+    pub transitions: u64,
+    pub vip_restores: u64,
+    pub garp_sent: u64,
+    pub na_sent: u64,
+    pub send_errors: u64,
+    pub netlink_errors: u64,
+    pub script_errors: u64,
+    pub drops: std::collections::BTreeMap<&'static str, u64>,
+}
+
+impl InstanceStats {
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            adverts_rx: self.adverts_rx,
+            adverts_tx: self.adverts_tx,
+            priority_zero_rx: self.priority_zero_rx,
+            priority_zero_tx: self.priority_zero_tx,
+            became_master: self.became_master,
+            released_master: self.released_master,
+            transitions: self.transitions,
+            vip_restores: self.vip_restores,
+            garp_sent: self.garp_sent,
+            na_sent: self.na_sent,
+            send_errors: self.send_errors,
+            netlink_errors: self.netlink_errors,
+            script_errors: self.script_errors,
+            drops: self.drops.iter().filter(|(_, n)| *n > 0).collect(),
+        }
+    }
+}
+
+/// Numeric state for `rkeepalived_vrrp_state` (keepalived's SNMP numbering:
+/// 0 init, 1 backup, 2 master, 3 fault, 4 stop).
+pub fn state_number(state_name: &str) -> u8 {
+    match state_name {
+        "BACKUP" => 1,
+        "MASTER" => 2,
+        "FAULT" => 3,
+        "STOP" => 4,
+        _ => 0,
+    }
+}
+
+/// One instance's view for the exposition.
+pub struct InstanceMetrics<'a> {
+    pub name: &'a str,
+    pub state: &'a str,
+    pub priority: u8,
+    pub effective_priority: u8,
+    pub stats: &'a InstanceStats,
+}
+
+fn escape_label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Prometheus text format 0.0.4 for all instances, plus engine-wide drops.
+pub fn render(instances: &[InstanceMetrics<'_>], unmatched: &DropCounters) -> String {
+    let mut out = String::new();
+    let gauge = |out: &mut String, name: &str, help: &str, kind: &str| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    };
+    gauge(
+        &mut out,
+        "rkeepalived_vrrp_state",
+        "VRRP state (0 init, 1 backup, 2 master, 3 fault, 4 stop).",
+        "gauge",
+    );
+    for i in instances {
+        let _ = writeln!(
+            out,
+            "rkeepalived_vrrp_state{{instance=\"{}\",state=\"{}\"}} {}",
+            escape_label(i.name),
+            i.state,
+            state_number(i.state)
+        );
+    }
+    gauge(
+        &mut out,
+        "rkeepalived_vrrp_priority",
+        "Configured priority.",
+        "gauge",
+    );
+    for i in instances {
+        let _ = writeln!(
+            out,
+            "rkeepalived_vrrp_priority{{instance=\"{}\"}} {}",
+            escape_label(i.name),
+            i.priority
+        );
+    }
+    gauge(
+        &mut out,
+        "rkeepalived_vrrp_effective_priority",
+        "Priority after tracking weights.",
+        "gauge",
+    );
+    for i in instances {
+        let _ = writeln!(
+            out,
+            "rkeepalived_vrrp_effective_priority{{instance=\"{}\"}} {}",
+            escape_label(i.name),
+            i.effective_priority
+        );
+    }
+    let counters: [(&str, &str, fn(&InstanceStats) -> u64); 12] = [
+        (
+            "rkeepalived_vrrp_transitions_total",
+            "State transitions.",
+            |s| s.transitions,
+        ),
+        (
+            "rkeepalived_vrrp_adverts_received_total",
+            "Valid adverts received.",
+            |s| s.adverts_rx,
+        ),
+        (
+            "rkeepalived_vrrp_adverts_sent_total",
+            "Adverts sent.",
+            |s| s.adverts_tx,
+        ),
+        (
+            "rkeepalived_vrrp_priority_zero_received_total",
+            "Priority 0 adverts received.",
+            |s| s.priority_zero_rx,
+        ),
+        (
+            "rkeepalived_vrrp_priority_zero_sent_total",
+            "Priority 0 adverts sent.",
+            |s| s.priority_zero_tx,
+        ),
+        (
+            "rkeepalived_vrrp_became_master_total",
+            "Transitions to MASTER.",
+            |s| s.became_master,
+        ),
+        (
+            "rkeepalived_vrrp_released_master_total",
+            "Transitions out of MASTER.",
+            |s| s.released_master,
+        ),
+        (
+            "rkeepalived_vrrp_vip_restores_total",
+            "VIPs re-added after external removal.",
+            |s| s.vip_restores,
+        ),
+        (
+            "rkeepalived_vrrp_garp_sent_total",
+            "Gratuitous ARPs sent.",
+            |s| s.garp_sent,
+        ),
+        (
+            "rkeepalived_vrrp_na_sent_total",
+            "Unsolicited neighbour advertisements sent.",
+            |s| s.na_sent,
+        ),
+        ("rkeepalived_vrrp_send_errors_total", "Failed sends.", |s| {
+            s.send_errors
+        }),
+        (
+            "rkeepalived_vrrp_netlink_errors_total",
+            "Failed netlink requests.",
+            |s| s.netlink_errors,
+        ),
+    ];
+    for (name, help, get) in counters {
+        gauge(&mut out, name, help, "counter");
+        for i in instances {
+            let _ = writeln!(
+                out,
+                "{name}{{instance=\"{}\"}} {}",
+                escape_label(i.name),
+                get(i.stats)
+            );
+        }
+    }
+    gauge(
+        &mut out,
+        "rkeepalived_vrrp_drops_total",
+        "Received packets dropped, by reason.",
+        "counter",
+    );
+    for i in instances {
+        for (reason, n) in i.stats.drops.iter() {
+            let _ = writeln!(
+                out,
+                "rkeepalived_vrrp_drops_total{{instance=\"{}\",reason=\"{reason}\"}} {n}",
+                escape_label(i.name)
+            );
+        }
+    }
+    for (reason, n) in unmatched.iter() {
+        let _ = writeln!(
+            out,
+            "rkeepalived_vrrp_drops_total{{instance=\"\",reason=\"{reason}\"}} {n}"
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::DropReason;
+
+    #[test]
+    fn exposition_has_state_and_drops() {
+        let mut stats = InstanceStats::default();
+        stats.drops.record(DropReason::BadTtl);
+        stats.vip_restores = 2;
+        let text = render(
+            &[InstanceMetrics {
+                name: "VI_1",
+                state: "MASTER",
+                priority: 100,
+                effective_priority: 90,
+                stats: &stats,
+            }],
+            &DropCounters::default(),
+        );
+        assert!(text.contains("rkeepalived_vrrp_state{instance=\"VI_1\",state=\"MASTER\"} 2"));
+        assert!(text.contains("rkeepalived_vrrp_vip_restores_total{instance=\"VI_1\"} 2"));
+        assert!(text.contains(&format!("reason=\"{}\"}} 1", DropReason::BadTtl.label())));
+    }
+}

@@ -1,0 +1,218 @@
+//! State-change notifications: notify scripts (via `rkeepalived_script`) and
+//! notify FIFO lines exactly like keepalived (`INSTANCE "VI_1" MASTER 100`).
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rkeepalived_config::model::{GlobalDefs, Notify, NotifyFifo, ScriptUser};
+use rkeepalived_script::{RunAs, Script, ScriptRunner, ScriptSecurity};
+
+/// keepalived gives notify scripts no timeout; we bound them so a hung
+/// script cannot pile up processes.
+const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
+/// FIFO reader scripts run for the daemon's lifetime.
+const FIFO_SCRIPT_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// What changed state: an instance or a sync group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject<'a> {
+    Instance(&'a str),
+    Group(&'a str),
+}
+
+/// The FIFO / `notify` script line: `INSTANCE "VI_1" MASTER 100` or
+/// `GROUP "G1" BACKUP` (keepalived vrrp_notify.c).
+pub fn fifo_line(subject: Subject<'_>, state: &str, priority: u8) -> String {
+    match subject {
+        Subject::Instance(name) => format!("INSTANCE \"{name}\" {state} {priority}\n"),
+        Subject::Group(name) => format!("GROUP \"{name}\" {state}\n"),
+    }
+}
+
+/// Arguments keepalived passes to a generic `notify` script.
+pub fn notify_args(subject: Subject<'_>, state: &str, priority: u8) -> Vec<String> {
+    match subject {
+        Subject::Instance(name) => vec![
+            "INSTANCE".into(),
+            name.into(),
+            state.into(),
+            priority.to_string(),
+        ],
+        Subject::Group(name) => vec!["GROUP".into(), name.into(), state.into()],
+    }
+}
+
+fn run_as(user: &Option<ScriptUser>) -> Option<RunAs> {
+    let u = user.as_ref()?;
+    match RunAs::resolve(&u.user, u.group.as_deref()) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::warn!(user = %u.user, error = %e, "cannot resolve script user, using default");
+            None
+        }
+    }
+}
+
+fn to_script(n: &Notify) -> Option<Script> {
+    match Script::parse(&n.command) {
+        Ok(s) => Some(match run_as(&n.user) {
+            Some(u) => s.with_user(u),
+            None => s,
+        }),
+        Err(e) => {
+            tracing::warn!(command = %n.command, error = %e, "bad notify command line");
+            None
+        }
+    }
+}
+
+struct Fifo {
+    path: PathBuf,
+    file: Option<std::fs::File>,
+}
+
+impl Fifo {
+    fn open(path: &Path) -> Fifo {
+        if !path.exists() {
+            if let Err(e) =
+                nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o600))
+            {
+                tracing::warn!(path = %path.display(), error = %e, "cannot create notify FIFO");
+            }
+        }
+        // O_RDWR: opening never fails for lack of a reader, and a slow reader
+        // costs us dropped lines (O_NONBLOCK), never a blocked engine.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+            .map_err(
+                |e| tracing::warn!(path = %path.display(), error = %e, "cannot open notify FIFO"),
+            )
+            .ok();
+        Fifo {
+            path: path.to_path_buf(),
+            file,
+        }
+    }
+
+    fn write(&mut self, line: &str) -> bool {
+        match self.file.as_mut().map(|f| f.write_all(line.as_bytes())) {
+            Some(Ok(())) => true,
+            Some(Err(e)) => {
+                tracing::warn!(path = %self.path.display(), error = %e, "notify FIFO write failed");
+                false
+            }
+            None => false,
+        }
+    }
+}
+
+/// Runs notify scripts and writes FIFO lines. Script runs are spawned, so a
+/// slow script never delays adverts.
+pub struct Notifier {
+    runner: ScriptRunner,
+    fifos: Vec<Fifo>,
+    pub errors: u64,
+}
+
+impl Notifier {
+    pub fn new(global: &GlobalDefs) -> Notifier {
+        let security =
+            ScriptSecurity::new(global.enable_script_security, run_as(&global.script_user));
+        let runner = ScriptRunner::new(security);
+        let mut fifos = Vec::new();
+        for f in [&global.notify_fifo, &global.vrrp_notify_fifo]
+            .into_iter()
+            .flatten()
+        {
+            fifos.push(Fifo::open(&f.path));
+            Self::start_fifo_script(&runner, f);
+        }
+        Notifier {
+            runner,
+            fifos,
+            errors: 0,
+        }
+    }
+
+    pub fn runner(&self) -> &ScriptRunner {
+        &self.runner
+    }
+
+    fn start_fifo_script(runner: &ScriptRunner, fifo: &NotifyFifo) {
+        let Some(script) = fifo.script.as_ref().and_then(to_script) else {
+            return;
+        };
+        let runner = runner.clone();
+        let arg = fifo.path.display().to_string();
+        tokio::spawn(async move {
+            if let Err(e) = runner.run(&script, &[arg], FIFO_SCRIPT_TIMEOUT).await {
+                tracing::warn!(script = %script, error = %e, "notify FIFO script failed");
+            }
+        });
+    }
+
+    /// Report a state change: the state-specific script (no arguments, like
+    /// keepalived), the generic `notify` script and every FIFO.
+    pub fn notify(
+        &mut self,
+        subject: Subject<'_>,
+        state: &str,
+        priority: u8,
+        specific: Option<&Notify>,
+        generic: Option<&Notify>,
+    ) {
+        let line = fifo_line(subject, state, priority);
+        for f in &mut self.fifos {
+            if !f.write(&line) {
+                self.errors += 1;
+            }
+        }
+        if let Some(s) = specific.and_then(to_script) {
+            self.spawn(s, Vec::new());
+        }
+        if let Some(s) = generic.and_then(to_script) {
+            self.spawn(s, notify_args(subject, state, priority));
+        }
+    }
+
+    fn spawn(&self, script: Script, args: Vec<String>) {
+        let runner = self.runner.clone();
+        tokio::spawn(async move {
+            match runner.run(&script, &args, NOTIFY_TIMEOUT).await {
+                Ok(out) if !out.success() => {
+                    tracing::warn!(script = %script, status = ?out.status, "notify script failed")
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(script = %script, error = %e, "notify script could not run")
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fifo_lines_match_keepalived() {
+        assert_eq!(
+            fifo_line(Subject::Instance("VI_1"), "MASTER", 100),
+            "INSTANCE \"VI_1\" MASTER 100\n"
+        );
+        assert_eq!(
+            fifo_line(Subject::Group("G"), "BACKUP", 0),
+            "GROUP \"G\" BACKUP\n"
+        );
+        assert_eq!(
+            notify_args(Subject::Instance("VI_1"), "FAULT", 90),
+            vec!["INSTANCE", "VI_1", "FAULT", "90"]
+        );
+    }
+}

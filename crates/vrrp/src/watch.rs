@@ -1,0 +1,215 @@
+//! Tracked-object watchers: vrrp_script pollers (interval/timeout/rise/fall)
+//! and vrrp_track_file readers. They only report changes; the engine turns
+//! them into priorities (see [`crate::instance::tracked_priority`]).
+
+use std::path::Path;
+use std::time::Duration;
+
+use rkeepalived_config::model::{VrrpScript, VrrpTrackFile};
+use rkeepalived_script::{RunAs, Script, ScriptRunner};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// A change of one tracked object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrackUpdate {
+    Script { name: String, ok: bool },
+    ScriptError { name: String },
+    File { name: String, value: i64 },
+}
+
+/// keepalived's rise/fall filter: the reported state flips only after `rise`
+/// consecutive successes or `fall` consecutive failures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiseFall {
+    rise: u32,
+    fall: u32,
+    ok: bool,
+    streak: u32,
+}
+
+impl RiseFall {
+    pub fn new(rise: u32, fall: u32, initially_ok: bool) -> RiseFall {
+        RiseFall {
+            rise: rise.max(1),
+            fall: fall.max(1),
+            ok: initially_ok,
+            streak: 0,
+        }
+    }
+
+    pub fn ok(&self) -> bool {
+        self.ok
+    }
+
+    /// Feed one result; returns the new state if it flipped.
+    pub fn feed(&mut self, success: bool) -> Option<bool> {
+        if success == self.ok {
+            self.streak = 0;
+            return None;
+        }
+        self.streak += 1;
+        let needed = if success { self.rise } else { self.fall };
+        if self.streak >= needed {
+            self.ok = success;
+            self.streak = 0;
+            Some(success)
+        } else {
+            None
+        }
+    }
+}
+
+/// Spawn a poller for one vrrp_script. Sends the initial state at once.
+pub fn spawn_script(
+    def: VrrpScript,
+    runner: ScriptRunner,
+    tx: mpsc::Sender<TrackUpdate>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let name = def.name.clone();
+        let mut filter = RiseFall::new(def.rise, def.fall, !def.init_fail);
+        if tx
+            .send(TrackUpdate::Script {
+                name: name.clone(),
+                ok: filter.ok(),
+            })
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let script = match Script::parse(&def.script) {
+            Ok(s) => match def
+                .user
+                .as_ref()
+                .map(|u| RunAs::resolve(&u.user, u.group.as_deref()))
+            {
+                Some(Ok(u)) => s.with_user(u),
+                Some(Err(e)) => {
+                    tracing::warn!(script = %name, error = %e, "cannot resolve script user, using default");
+                    s
+                }
+                None => s,
+            },
+            Err(e) => {
+                tracing::error!(script = %name, error = %e, "vrrp_script has a bad command line; treated as failing");
+                let _ = tx
+                    .send(TrackUpdate::ScriptError { name: name.clone() })
+                    .await;
+                let _ = tx.send(TrackUpdate::Script { name, ok: false }).await;
+                return;
+            }
+        };
+        let mut tick = tokio::time::interval(def.interval.max(Duration::from_millis(10)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let success = match runner
+                .run(&script, &[], def.timeout.max(Duration::from_millis(10)))
+                .await
+            {
+                Ok(out) => out.success(),
+                Err(e) => {
+                    tracing::warn!(script = %name, error = %e, "vrrp_script could not run");
+                    if tx
+                        .send(TrackUpdate::ScriptError { name: name.clone() })
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    false
+                }
+            };
+            if let Some(ok) = filter.feed(success) {
+                tracing::info!(script = %name, ok, "vrrp_script state changed");
+                if tx
+                    .send(TrackUpdate::Script {
+                        name: name.clone(),
+                        ok,
+                    })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }
+    })
+}
+
+/// keepalived reads the first integer of a track file; anything else is 0.
+pub fn parse_track_value(text: &str) -> i64 {
+    text.split_whitespace()
+        .next()
+        .and_then(|t| t.parse::<i64>().ok())
+        .unwrap_or(0)
+}
+
+fn read_track_file(path: &Path) -> i64 {
+    std::fs::read_to_string(path)
+        .map(|t| parse_track_value(&t))
+        .unwrap_or(0)
+}
+
+/// How often track files are re-read (keepalived uses inotify; polling keeps
+/// this portable and cheap).
+pub const TRACK_FILE_POLL: Duration = Duration::from_millis(500);
+
+/// Spawn a reader for one vrrp_track_file; reports the value on every change.
+pub fn spawn_track_file(def: VrrpTrackFile, tx: mpsc::Sender<TrackUpdate>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Some(init) = &def.init_file {
+            if init.overwrite || !def.file.exists() {
+                if let Err(e) = std::fs::write(&def.file, format!("{}\n", init.value)) {
+                    tracing::warn!(file = %def.file.display(), error = %e, "cannot initialise track file");
+                }
+            }
+        }
+        let mut last = None;
+        loop {
+            let value = read_track_file(&def.file);
+            if last != Some(value) {
+                last = Some(value);
+                if tx
+                    .send(TrackUpdate::File {
+                        name: def.name.clone(),
+                        value,
+                    })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            tokio::time::sleep(TRACK_FILE_POLL).await;
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rise_fall_needs_streaks() {
+        let mut f = RiseFall::new(2, 3, true);
+        assert_eq!(f.feed(false), None);
+        assert_eq!(f.feed(false), None);
+        assert_eq!(f.feed(true), None, "a success resets the failure streak");
+        assert_eq!(f.feed(false), None);
+        assert_eq!(f.feed(false), None);
+        assert_eq!(f.feed(false), Some(false));
+        assert_eq!(f.feed(true), None);
+        assert_eq!(f.feed(true), Some(true));
+    }
+
+    #[test]
+    fn track_values() {
+        assert_eq!(parse_track_value("42\n"), 42);
+        assert_eq!(parse_track_value("-3 extra"), -3);
+        assert_eq!(parse_track_value("garbage"), 0);
+        assert_eq!(parse_track_value(""), 0);
+    }
+}
