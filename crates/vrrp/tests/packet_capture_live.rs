@@ -1,0 +1,92 @@
+//! Live interop: run keepalived 2.2.7 in private network namespaces (`rkp-` prefix),
+//! capture its adverts with tcpdump (tests/data/capture.sh) and check every frame
+//! decodes and re-encodes byte-identically with our codec.
+//!
+//! Needs root, keepalived, tcpdump and iproute2. Without them the test prints why and
+//! passes, unless the `CI` environment variable is set, in which case it fails.
+//! `RKP_UPDATE_GOLDEN=1` also refreshes tests/data/keepalived-2.2.7-adverts.pcap.
+
+#[path = "data/pcap.rs"]
+mod pcap;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn missing_prerequisite() -> Option<String> {
+    if !nix_is_root() {
+        return Some("not running as root".into());
+    }
+    for tool in ["keepalived", "tcpdump", "ip"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        if !found {
+            return Some(format!("`{tool}` not installed"));
+        }
+    }
+    None
+}
+
+fn nix_is_root() -> bool {
+    // Effective uid from /proc: no libc call needed in a test.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Removes the capture file even if an assertion fails.
+struct TempFile(PathBuf);
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn keepalived_live_adverts_round_trip() {
+    if let Some(why) = missing_prerequisite() {
+        if std::env::var_os("CI").is_some() {
+            panic!("live keepalived capture prerequisite missing in CI: {why}");
+        }
+        eprintln!("SKIP keepalived_live_adverts_round_trip: {why}");
+        return;
+    }
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let out = TempFile(std::env::temp_dir().join(format!("rkp-live-{}.pcap", std::process::id())));
+    // capture.sh cleans up its namespaces and processes on every exit path (trap).
+    let ns = format!("rkp-live-{}", std::process::id());
+    let status = Command::new("sh")
+        .arg(data.join("capture.sh"))
+        .arg(&out.0)
+        .arg(&ns)
+        .env("RKP_CAPTURE_SECS", "6")
+        .status()
+        .expect("run capture.sh");
+    assert!(status.success(), "capture.sh failed: {status}");
+    let bytes = std::fs::read(&out.0).expect("read capture");
+    let frames = pcap::read_frames(&bytes).expect("parse capture");
+    let mut vrids = std::collections::BTreeSet::new();
+    for (i, f) in frames.iter().enumerate() {
+        match pcap::decode_and_reencode(f) {
+            Ok(Some(rx)) => {
+                vrids.insert(rx.adv.vrid);
+            }
+            Ok(None) => {}
+            Err(e) => panic!("live frame {i} from {:?}: {e}", pcap::src_of(f)),
+        }
+    }
+    assert_eq!(
+        vrids.into_iter().collect::<Vec<_>>(),
+        vec![51, 52, 53, 54, 55]
+    );
+    if std::env::var_os("RKP_UPDATE_GOLDEN").is_some() {
+        std::fs::copy(&out.0, data.join("keepalived-2.2.7-adverts.pcap")).expect("update golden");
+    }
+}
