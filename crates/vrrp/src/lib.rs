@@ -7,6 +7,7 @@ pub mod fsm;
 pub mod packet;
 
 pub mod addr;
+pub mod engine;
 pub mod error;
 pub mod garp;
 pub mod instance;
@@ -17,3 +18,4 @@ pub mod watch;
 mod sys;
 
 pub use error::{NetlinkError, SocketError, VrrpError};
+pub use engine::run;

@@ -1,0 +1,909 @@
+//! The VRRP engine: runs every `vrrp_instance` of the configuration with the
+//! pure state machine ([`crate::fsm`]) and performs its actions at the IO edge.
+//!
+//! One task owns all instance state (no locks): it selects over control
+//! messages, received datagrams (one reader task per socket), netlink events,
+//! tracked-object updates and the earliest fsm deadline.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rkeepalived_config::model::{Config, VirtualIpAddress, VrrpInstance};
+use rkeepalived_config::Control;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::addr::{self, NetEvent, Netlink};
+use crate::error::{SocketError, VrrpError};
+use crate::fsm::{self, Action, Event, Reason, State, SyncCommand};
+use crate::garp::Announcer;
+use crate::instance::{self as glue, TrackState};
+use crate::metrics::{self, InstanceStats};
+use crate::notify::{Notifier, Subject};
+use crate::packet::{DropCounters, DropReason, Family, RxPolicy};
+use crate::socket::{RawDatagram, VrrpSocket};
+use crate::watch::{self, TrackUpdate};
+
+/// Run every configured VRRP instance until [`Control::Stop`] (or the control
+/// channel closes): then priority-0 adverts are sent, VIPs removed, and this returns.
+pub async fn run(cfg: Arc<Config>, mut ctl: mpsc::Receiver<Control>) -> Result<(), VrrpError> {
+    let mut engine = Engine::new(cfg)?;
+    engine.start_all().await;
+    loop {
+        let deadline = engine.next_deadline();
+        tokio::select! {
+            msg = ctl.recv() => match msg {
+                Some(Control::Stop) | None => break,
+                Some(other) => engine.control(other).await,
+            },
+            Some((key, res)) = engine.rx_rx.recv() => match res {
+                Ok(d) => engine.on_datagram(&key, d).await,
+                Err(e) => {
+                    engine.socket_errors += 1;
+                    tracing::warn!(error = %e, "VRRP socket receive error");
+                }
+            },
+            Some(ev) = engine.net_rx.recv() => engine.on_net_event(ev).await,
+            Some(up) = engine.track_rx.recv() => engine.on_track_update(up).await,
+            _ = sleep_until(deadline) => engine.on_timer().await,
+        }
+    }
+    engine.stop_all().await;
+    Ok(())
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sockets are shared per (interface, family).
+type SockKey = (String, Family);
+
+/// Runtime of one vrrp_instance.
+struct Runtime {
+    cfg: VrrpInstance,
+    fsm: fsm::Instance,
+    policy: RxPolicy,
+    family: Family,
+    /// Interface adverts are received on (the configured one).
+    rx_if: String,
+    /// Interface adverts and GARPs leave from (the vmac unless vmac_xmit_base).
+    tx_if: String,
+    /// Created vmac interface, removed on stop.
+    vmac: Option<String>,
+    src: Option<IpAddr>,
+    dsts: Vec<IpAddr>,
+    /// VIPs with the vmac substitution applied to `dev`.
+    vips: Vec<VirtualIpAddress>,
+    /// Last (priority, fault) pushed into the fsm from tracking.
+    tracked: (u8, bool),
+    ident: u16,
+    stats: InstanceStats,
+    last_transition: Option<std::time::SystemTime>,
+}
+
+impl Runtime {
+    fn state_name(&self) -> &'static str {
+        state_name(self.fsm.state())
+    }
+}
+
+fn state_name(s: State) -> &'static str {
+    match s {
+        State::Initialize => "INIT",
+        State::Backup => "BACKUP",
+        State::Master => "MASTER",
+        State::Fault => "FAULT",
+    }
+}
+
+struct Engine {
+    cfg: Arc<Config>,
+    nl: Netlink,
+    instances: Vec<Runtime>,
+    sockets: HashMap<SockKey, Arc<VrrpSocket>>,
+    socket_tasks: HashMap<SockKey, JoinHandle<()>>,
+    rx_tx: mpsc::Sender<(SockKey, Result<RawDatagram, SocketError>)>,
+    rx_rx: mpsc::Receiver<(SockKey, Result<RawDatagram, SocketError>)>,
+    net_rx: mpsc::Receiver<NetEvent>,
+    _net_task: JoinHandle<()>,
+    track: TrackState,
+    track_tx: mpsc::Sender<TrackUpdate>,
+    track_rx: mpsc::Receiver<TrackUpdate>,
+    watchers: Vec<JoinHandle<()>>,
+    announcers: HashMap<String, Arc<Announcer>>,
+    notifier: Notifier,
+    /// Drops before an instance could be identified (decode errors, unknown VRID).
+    unmatched: DropCounters,
+    socket_errors: u64,
+    /// Last notified state of every sync group.
+    group_states: HashMap<String, State>,
+}
+
+impl Engine {
+    fn new(cfg: Arc<Config>) -> Result<Engine, VrrpError> {
+        let nl = Netlink::connect()?;
+        let (net_tx, net_rx) = mpsc::channel(1024);
+        let net_task = addr::watch(net_tx)?;
+        let (rx_tx, rx_rx) = mpsc::channel(4096);
+        let (track_tx, track_rx) = mpsc::channel(256);
+        let notifier = Notifier::new(&cfg.global_defs);
+        Ok(Engine {
+            cfg,
+            nl,
+            instances: Vec::new(),
+            sockets: HashMap::new(),
+            socket_tasks: HashMap::new(),
+            rx_tx,
+            rx_rx,
+            net_rx,
+            _net_task: net_task,
+            track: TrackState::default(),
+            track_tx,
+            track_rx,
+            watchers: Vec::new(),
+            announcers: HashMap::new(),
+            notifier,
+            unmatched: DropCounters::default(),
+            socket_errors: 0,
+            group_states: HashMap::new(),
+        })
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.instances.iter().filter_map(|r| r.fsm.next_deadline()).min()
+    }
+
+    // -- startup / shutdown ---------------------------------------------------
+
+    async fn start_all(&mut self) {
+        self.start_watchers();
+        self.refresh_link_states().await;
+        let cfg = self.cfg.clone();
+        for inst in &cfg.vrrp_instances {
+            self.start_instance(inst.clone()).await;
+        }
+    }
+
+    /// (Re)spawn script pollers and track file readers for every object the
+    /// configuration defines.
+    fn start_watchers(&mut self) {
+        for w in self.watchers.drain(..) {
+            w.abort();
+        }
+        for s in &self.cfg.vrrp_scripts {
+            self.watchers.push(watch::spawn_script(s.clone(), self.notifier.runner().clone(), self.track_tx.clone()));
+        }
+        for f in &self.cfg.vrrp_track_files {
+            self.watchers.push(watch::spawn_track_file(f.clone(), self.track_tx.clone()));
+        }
+    }
+
+    /// Current up/down of every interface an instance uses or tracks.
+    async fn refresh_link_states(&mut self) {
+        let mut names: Vec<String> = Vec::new();
+        for i in &self.cfg.vrrp_instances {
+            names.push(i.interface.clone());
+            names.extend(i.track_interfaces.iter().map(|t| t.name.clone()));
+        }
+        for g in &self.cfg.vrrp_sync_groups {
+            names.extend(g.track_interfaces.iter().map(|t| t.name.clone()));
+        }
+        names.sort();
+        names.dedup();
+        for n in names {
+            let up = match addr::ifindex(&n) {
+                Some(idx) => self.nl.link_up(idx).await.unwrap_or(false),
+                None => false,
+            };
+            self.track.interfaces.insert(n, up);
+        }
+    }
+
+    fn socket_for(&mut self, ifname: &str, family: Family, groups: &[IpAddr], receive: bool) -> Result<(), VrrpError> {
+        let key: SockKey = (ifname.to_string(), family);
+        if let Some(s) = self.sockets.get(&key) {
+            for g in groups {
+                s.join(*g)?;
+            }
+        } else {
+            let idx = addr::ifindex(ifname).ok_or_else(|| SocketError::NoInterface(ifname.to_string()))?;
+            let sock = Arc::new(VrrpSocket::open(family, ifname, idx, groups)?);
+            self.sockets.insert(key.clone(), sock);
+        }
+        if receive && !self.socket_tasks.contains_key(&key) {
+            if let Some(sock) = self.sockets.get(&key).cloned() {
+                let tx = self.rx_tx.clone();
+                let k = key.clone();
+                let task = tokio::spawn(async move {
+                    loop {
+                        let res = sock.recv().await;
+                        let failed = res.is_err();
+                        if tx.send((k.clone(), res)).await.is_err() {
+                            return;
+                        }
+                        if failed {
+                            // Do not spin on a persistently failing socket.
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                    }
+                });
+                self.socket_tasks.insert(key, task);
+            }
+        }
+        Ok(())
+    }
+
+    fn announcer(&mut self, ifname: &str) -> Option<Arc<Announcer>> {
+        if let Some(a) = self.announcers.get(ifname) {
+            return Some(a.clone());
+        }
+        let idx = addr::ifindex(ifname)?;
+        match Announcer::open(ifname, idx) {
+            Ok(a) => {
+                let a = Arc::new(a);
+                self.announcers.insert(ifname.to_string(), a.clone());
+                Some(a)
+            }
+            Err(e) => {
+                tracing::warn!(iface = ifname, error = %e, "cannot open GARP/NA sockets");
+                None
+            }
+        }
+    }
+
+    async fn start_instance(&mut self, cfg: VrrpInstance) {
+        let global = self.cfg.global_defs.clone();
+        let family = glue::family(cfg.family);
+        let mut tx_if = cfg.interface.clone();
+        let mut vmac = None;
+        let mut stats = InstanceStats::default();
+        if let Some(v) = &cfg.use_vmac {
+            let mac = glue::vmac_mac(&cfg, v);
+            match self.nl.add_vmac(&v.name, &cfg.interface, mac).await {
+                Ok(_) => {
+                    vmac = Some(v.name.clone());
+                    if !v.xmit_base {
+                        tx_if = v.name.clone();
+                    }
+                }
+                Err(e) => {
+                    stats.netlink_errors += 1;
+                    tracing::error!(instance = %cfg.name, error = %e, "cannot create vmac; using the base interface");
+                }
+            }
+        }
+        let vips: Vec<VirtualIpAddress> = glue::owned_addrs(&cfg)
+            .map(|v| {
+                let mut v = v.clone();
+                if let Some(name) = &vmac {
+                    if v.dev == cfg.interface {
+                        v.dev = name.clone();
+                    }
+                }
+                v
+            })
+            .collect();
+        let dsts = glue::destinations(&cfg, &global);
+        let groups: Vec<IpAddr> = dsts.iter().copied().filter(|d| d.is_multicast()).collect();
+        let mut ok = true;
+        if let Err(e) = self.socket_for(&cfg.interface, family, &groups, true) {
+            tracing::error!(instance = %cfg.name, error = %e, "cannot open VRRP socket");
+            ok = false;
+        }
+        if tx_if != cfg.interface {
+            if let Err(e) = self.socket_for(&tx_if, family, &[], false) {
+                tracing::error!(instance = %cfg.name, error = %e, "cannot open VRRP socket on vmac");
+                ok = false;
+            }
+        }
+        let src = match glue::configured_source(&cfg) {
+            Some(s) => Some(s),
+            None => match addr::ifindex(&cfg.interface) {
+                Some(idx) => match self.nl.addresses(idx).await {
+                    Ok(list) => glue::pick_source(family, &list, &glue::advertised_addrs(&cfg)),
+                    Err(e) => {
+                        stats.netlink_errors += 1;
+                        tracing::error!(instance = %cfg.name, error = %e, "cannot list interface addresses");
+                        None
+                    }
+                },
+                None => None,
+            },
+        };
+        if src.is_none() {
+            tracing::error!(instance = %cfg.name, iface = %cfg.interface, family = ?family, "no source address for adverts; instance held in FAULT");
+            ok = false;
+        }
+        let primary = src.unwrap_or(match family {
+            Family::Ipv4 => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            Family::Ipv6 => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+        });
+        let params = glue::fsm_params(&cfg, &global, primary);
+        let policy = glue::rx_policy(&cfg, &global);
+        let mut rt = Runtime {
+            fsm: fsm::Instance::new(params),
+            policy,
+            family,
+            rx_if: cfg.interface.clone(),
+            tx_if,
+            vmac,
+            src,
+            dsts,
+            vips,
+            tracked: (cfg.priority, false),
+            ident: 0,
+            stats,
+            last_transition: None,
+            cfg,
+        };
+        let now = Instant::now();
+        let (prio, fault) = glue::tracked_priority(&rt.cfg, &self.cfg, &self.track);
+        let fault = fault || !ok;
+        rt.tracked = (prio, fault);
+        let mut actions = rt.fsm.handle(Event::PriorityChanged(prio), now);
+        if fault {
+            actions.extend(rt.fsm.handle(Event::Fault(true), now));
+        }
+        actions.extend(rt.fsm.handle(Event::Startup, now));
+        tracing::info!(instance = %rt.cfg.name, vrid = rt.cfg.virtual_router_id, iface = %rt.rx_if, src = ?rt.src, "VRRP instance started");
+        self.instances.push(rt);
+        let idx = self.instances.len() - 1;
+        self.execute(idx, actions).await;
+    }
+
+    /// Shut one instance down: priority 0 if Master, VIPs removed, vmac deleted.
+    async fn stop_instance(&mut self, idx: usize) {
+        let actions = self.instances[idx].fsm.handle(Event::Shutdown, Instant::now());
+        self.execute(idx, actions).await;
+        // Belt and braces: whatever the state, leave no VIPs behind.
+        self.remove_vips(idx).await;
+        if let Some(v) = self.instances[idx].vmac.clone() {
+            if let Err(e) = self.nl.del_link(&v).await {
+                self.instances[idx].stats.netlink_errors += 1;
+                tracing::warn!(vmac = %v, error = %e, "cannot delete vmac");
+            }
+        }
+    }
+
+    async fn stop_all(&mut self) {
+        for idx in 0..self.instances.len() {
+            self.stop_instance(idx).await;
+        }
+        for w in self.watchers.drain(..) {
+            w.abort();
+        }
+        for (_, t) in self.socket_tasks.drain() {
+            t.abort();
+        }
+        tracing::info!("VRRP engine stopped");
+    }
+
+    // -- actions ----------------------------------------------------------------
+
+    async fn execute(&mut self, idx: usize, actions: Vec<Action>) {
+        let mut follow_ups: Vec<(String, SyncCommand)> = Vec::new();
+        for action in actions {
+            match action {
+                Action::SendAdvert { priority } => self.send_advert(idx, priority).await,
+                Action::AddVips => self.add_vips(idx).await,
+                Action::RemoveVips => self.remove_vips(idx).await,
+                Action::SendGratuitous { repeat } => self.send_gratuitous(idx, repeat),
+                Action::Notify(n) => self.notify(idx, n),
+                Action::StateChanged { from, to, reason } => {
+                    let rt = &mut self.instances[idx];
+                    rt.stats.transitions += 1;
+                    rt.last_transition = Some(std::time::SystemTime::now());
+                    if to == State::Master {
+                        rt.stats.became_master += 1;
+                    }
+                    if from == State::Master {
+                        rt.stats.released_master += 1;
+                    }
+                    tracing::info!(instance = %rt.cfg.name, from = state_name(from), to = state_name(to), ?reason, priority = rt.fsm.effective_priority(), "VRRP state change");
+                    if reason != Reason::SyncGroup && reason != Reason::Shutdown {
+                        follow_ups.extend(self.sync_commands(idx, from, to));
+                    }
+                    self.update_group_states().await;
+                }
+            }
+        }
+        for (name, cmd) in follow_ups {
+            if let Some(j) = self.instances.iter().position(|r| r.cfg.name == name) {
+                let actions = self.instances[j].fsm.handle(Event::SyncGroup(cmd), Instant::now());
+                // Sync-driven transitions do not propagate further (no loops).
+                Box::pin(self.execute(j, actions)).await;
+            }
+        }
+    }
+
+    /// keepalived sync groups: members follow a member's Master/Backup/Fault.
+    fn sync_commands(&self, idx: usize, from: State, to: State) -> Vec<(String, SyncCommand)> {
+        let name = &self.instances[idx].cfg.name;
+        let cmd = match (from, to) {
+            (_, State::Master) => SyncCommand::GoMaster,
+            (_, State::Fault) => SyncCommand::GoFault,
+            (State::Fault, State::Backup) => SyncCommand::ClearFault,
+            (State::Master, State::Backup) => SyncCommand::GoBackup,
+            _ => return Vec::new(),
+        };
+        let mut out = Vec::new();
+        for g in self.cfg.vrrp_sync_groups.iter().filter(|g| g.group.contains(name)) {
+            for m in g.group.iter().filter(|m| *m != name) {
+                out.push((m.clone(), cmd));
+            }
+        }
+        out
+    }
+
+    /// Notify sync group scripts/FIFO when a group's aggregate state changes.
+    async fn update_group_states(&mut self) {
+        let cfg = self.cfg.clone();
+        for g in &cfg.vrrp_sync_groups {
+            let states: Vec<State> = g
+                .group
+                .iter()
+                .filter_map(|m| self.instances.iter().find(|r| &r.cfg.name == m))
+                .map(|r| r.fsm.state())
+                .collect();
+            if states.is_empty() {
+                continue;
+            }
+            let agg = if states.contains(&State::Fault) {
+                State::Fault
+            } else if states.iter().all(|s| *s == State::Master) {
+                State::Master
+            } else if states.iter().all(|s| *s == State::Initialize) {
+                State::Initialize
+            } else if states.iter().all(|s| *s == State::Backup) {
+                State::Backup
+            } else {
+                continue;
+            };
+            if self.group_states.get(&g.name) == Some(&agg) {
+                continue;
+            }
+            self.group_states.insert(g.name.clone(), agg);
+            let (label, specific) = match agg {
+                State::Master => ("MASTER", g.notify_master.as_ref()),
+                State::Backup => ("BACKUP", g.notify_backup.as_ref()),
+                State::Fault => ("FAULT", g.notify_fault.as_ref()),
+                State::Initialize => ("STOP", g.notify_stop.as_ref()),
+            };
+            self.notifier.notify(Subject::Group(&g.name), label, 0, specific, g.notify.as_ref());
+        }
+    }
+
+    async fn send_advert(&mut self, idx: usize, priority: u8) {
+        let rt = &mut self.instances[idx];
+        let Some(src) = rt.src else { return };
+        let Some(sock) = self.sockets.get(&(rt.tx_if.clone(), rt.family)).cloned() else { return };
+        let adv = glue::advertisement(&rt.cfg, priority);
+        for dst in rt.dsts.clone() {
+            rt.ident = rt.ident.wrapping_add(1).max(1);
+            let bytes = match glue::encode_advert(&adv, src, dst, rt.ident, rt.cfg.unicast_ttl) {
+                Ok(b) => b,
+                Err(e) => {
+                    rt.stats.send_errors += 1;
+                    tracing::error!(instance = %rt.cfg.name, error = %e, "cannot encode advert");
+                    continue;
+                }
+            };
+            let res = match (src, dst) {
+                (_, IpAddr::V4(d)) => sock.send_v4(d, &bytes).await,
+                (IpAddr::V6(s), IpAddr::V6(d)) => sock.send_v6(s, d, &bytes).await,
+                _ => continue,
+            };
+            match res {
+                Ok(()) => {
+                    rt.stats.adverts_tx += 1;
+                    if priority == 0 {
+                        rt.stats.priority_zero_tx += 1;
+                    }
+                }
+                Err(e) => {
+                    rt.stats.send_errors += 1;
+                    tracing::warn!(instance = %rt.cfg.name, error = %e, "advert send failed");
+                }
+            }
+        }
+    }
+
+    async fn add_vips(&mut self, idx: usize) {
+        let rt = &self.instances[idx];
+        let (vips, routes, rules) = (rt.vips.clone(), rt.cfg.virtual_routes.clone(), rt.cfg.virtual_rules.clone());
+        let mut errors = 0;
+        for v in &vips {
+            if let Err(e) = self.nl.add_address(v).await {
+                errors += 1;
+                tracing::error!(instance = %rt.cfg.name, error = %e, "cannot add VIP");
+            }
+        }
+        for r in &routes {
+            if let Err(e) = self.nl.add_route(r).await {
+                errors += 1;
+                tracing::error!(instance = %rt.cfg.name, error = %e, "cannot add virtual route");
+            }
+        }
+        for r in &rules {
+            if let Err(e) = self.nl.add_rule(r).await {
+                errors += 1;
+                tracing::error!(instance = %rt.cfg.name, error = %e, "cannot add virtual rule");
+            }
+        }
+        self.instances[idx].stats.netlink_errors += errors;
+    }
+
+    async fn remove_vips(&mut self, idx: usize) {
+        let rt = &self.instances[idx];
+        let (vips, routes, rules) = (rt.vips.clone(), rt.cfg.virtual_routes.clone(), rt.cfg.virtual_rules.clone());
+        let mut errors = 0;
+        for r in &rules {
+            if let Err(e) = self.nl.del_rule(r).await {
+                errors += 1;
+                tracing::warn!(instance = %rt.cfg.name, error = %e, "cannot delete virtual rule");
+            }
+        }
+        for r in &routes {
+            if let Err(e) = self.nl.del_route(r).await {
+                errors += 1;
+                tracing::warn!(instance = %rt.cfg.name, error = %e, "cannot delete virtual route");
+            }
+        }
+        for v in &vips {
+            if let Err(e) = self.nl.del_address(v).await {
+                errors += 1;
+                tracing::warn!(instance = %rt.cfg.name, error = %e, "cannot delete VIP");
+            }
+        }
+        self.instances[idx].stats.netlink_errors += errors;
+    }
+
+    /// `repeat` rounds of GARP / unsolicited NA for every VIP, spaced by
+    /// vrrp_garp_interval / vrrp_gna_interval, in the background.
+    fn send_gratuitous(&mut self, idx: usize, repeat: u32) {
+        let vips = self.instances[idx].vips.clone();
+        let mut targets = Vec::new();
+        for v in &vips {
+            if let Some(a) = self.announcer(&v.dev) {
+                targets.push((a, v.addr));
+            }
+        }
+        let v4 = targets.iter().filter(|(_, a)| a.is_ipv4()).count() as u64;
+        let v6 = targets.len() as u64 - v4;
+        let rt = &mut self.instances[idx];
+        rt.stats.garp_sent += v4 * u64::from(repeat);
+        rt.stats.na_sent += v6 * u64::from(repeat);
+        let garp_interval = self.cfg.global_defs.vrrp_garp_interval;
+        let gna_interval = self.cfg.global_defs.vrrp_gna_interval;
+        let name = rt.cfg.name.clone();
+        let spacing = garp_interval.max(gna_interval);
+        tokio::spawn(async move {
+            for round in 0..repeat {
+                if round > 0 && !spacing.is_zero() {
+                    tokio::time::sleep(spacing).await;
+                }
+                for (a, ip) in &targets {
+                    let res = match ip {
+                        IpAddr::V4(v4) => a.send_garp(*v4),
+                        IpAddr::V6(v6) => a.send_na(*v6, false),
+                    };
+                    if let Err(e) = res {
+                        tracing::warn!(instance = %name, error = %e, "gratuitous announcement failed");
+                    }
+                }
+            }
+        });
+    }
+
+    fn notify(&mut self, idx: usize, n: fsm::Notify) {
+        let rt = &self.instances[idx];
+        let c = &rt.cfg;
+        let (state, specific, generic) = match n {
+            fsm::Notify::Master => ("MASTER", c.notify_master.as_ref(), c.notify.as_ref()),
+            fsm::Notify::Backup => ("BACKUP", c.notify_backup.as_ref(), c.notify.as_ref()),
+            fsm::Notify::Fault => ("FAULT", c.notify_fault.as_ref(), c.notify.as_ref()),
+            fsm::Notify::Stop => ("STOP", c.notify_stop.as_ref(), c.notify.as_ref()),
+            fsm::Notify::MasterRxLowerPri => ("MASTER_RX_LOWER_PRI", c.notify_master_rx_lower_pri.as_ref(), None),
+        };
+        let before = self.notifier.errors;
+        self.notifier.notify(Subject::Instance(&c.name), state, rt.fsm.effective_priority(), specific, generic);
+        let failed = self.notifier.errors - before;
+        self.instances[idx].stats.script_errors += failed;
+    }
+
+    // -- inputs -----------------------------------------------------------------
+
+    async fn on_datagram(&mut self, key: &SockKey, d: RawDatagram) {
+        let rx = match d.decode() {
+            Ok(rx) => rx,
+            Err(reason) => {
+                self.unmatched.record(reason);
+                tracing::debug!(iface = %key.0, src = %d.src, %reason, "dropped VRRP packet");
+                return;
+            }
+        };
+        let candidates: Vec<usize> = self
+            .instances
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.rx_if == key.0 && r.family == key.1 && r.cfg.virtual_router_id == rx.adv.vrid)
+            .map(|(i, _)| i)
+            .collect();
+        if candidates.is_empty() {
+            self.unmatched.record(DropReason::VridMismatch);
+            return;
+        }
+        let now = Instant::now();
+        for idx in candidates {
+            let rt = &mut self.instances[idx];
+            if rt.src == Some(rx.src) {
+                // Our own advert (looped back via a vmac or a second socket).
+                continue;
+            }
+            if let Err(reason) = rt.policy.check(&rx, rt.fsm.wants_vip_check(rx.src)) {
+                rt.stats.drops.record(reason);
+                tracing::debug!(instance = %rt.cfg.name, src = %rx.src, %reason, "dropped advert");
+                continue;
+            }
+            rt.stats.adverts_rx += 1;
+            if rx.adv.priority == 0 {
+                rt.stats.priority_zero_rx += 1;
+            }
+            let actions = rt.fsm.handle(Event::AdvertReceived { from: rx.src, adv: rx.adv.clone() }, now);
+            self.execute(idx, actions).await;
+        }
+    }
+
+    async fn on_timer(&mut self) {
+        let now = Instant::now();
+        for idx in 0..self.instances.len() {
+            if self.instances[idx].fsm.next_deadline().is_some_and(|d| d <= now) {
+                let actions = self.instances[idx].fsm.handle(Event::Timer, now);
+                self.execute(idx, actions).await;
+            }
+        }
+    }
+
+    async fn on_net_event(&mut self, ev: NetEvent) {
+        match ev {
+            NetEvent::AddressRemoved { ifindex, addr, .. } => {
+                let name = nix::net::if_::if_indextoname(ifindex).ok().and_then(|c| c.into_string().ok());
+                for idx in 0..self.instances.len() {
+                    let rt = &self.instances[idx];
+                    if rt.fsm.state() != State::Master {
+                        continue;
+                    }
+                    let lost: Vec<VirtualIpAddress> = rt
+                        .vips
+                        .iter()
+                        .filter(|v| v.addr == addr && name.as_deref().is_none_or(|n| n == v.dev))
+                        .cloned()
+                        .collect();
+                    let inst_name = rt.cfg.name.clone();
+                    for v in lost {
+                        tracing::warn!(instance = %inst_name, vip = %addr::vip_label(&v), "VIP removed externally while MASTER; restoring");
+                        match self.nl.add_address(&v).await {
+                            Ok(()) => self.instances[idx].stats.vip_restores += 1,
+                            Err(e) => {
+                                self.instances[idx].stats.netlink_errors += 1;
+                                tracing::error!(error = %e, "VIP restore failed");
+                            }
+                        }
+                    }
+                }
+            }
+            NetEvent::Link { ifname, up, .. } => {
+                if self.track.interfaces.get(&ifname) != Some(&up) && self.is_tracked_interface(&ifname) {
+                    tracing::info!(iface = %ifname, up, "tracked interface changed");
+                    self.track.interfaces.insert(ifname, up);
+                    self.retrack().await;
+                }
+            }
+            NetEvent::LinkRemoved { ifname, .. } => {
+                if self.is_tracked_interface(&ifname) {
+                    self.track.interfaces.insert(ifname, false);
+                    self.retrack().await;
+                }
+            }
+        }
+    }
+
+    fn is_tracked_interface(&self, name: &str) -> bool {
+        self.track.interfaces.contains_key(name)
+    }
+
+    async fn on_track_update(&mut self, up: TrackUpdate) {
+        match up {
+            TrackUpdate::Script { name, ok } => {
+                self.track.scripts.insert(name, ok);
+            }
+            TrackUpdate::File { name, value } => {
+                self.track.files.insert(name, value);
+            }
+            TrackUpdate::ScriptError { name } => {
+                for rt in self.instances.iter_mut().filter(|r| r.cfg.track_scripts.iter().any(|t| t.name == name)) {
+                    rt.stats.script_errors += 1;
+                }
+                return;
+            }
+        }
+        self.retrack().await;
+    }
+
+    /// Recompute every instance's tracked priority/fault and feed changes to the fsm.
+    async fn retrack(&mut self) {
+        let now = Instant::now();
+        for idx in 0..self.instances.len() {
+            let rt = &mut self.instances[idx];
+            let (prio, fault) = glue::tracked_priority(&rt.cfg, &self.cfg, &self.track);
+            // A missing source address keeps the instance in fault regardless.
+            let fault = fault || rt.src.is_none();
+            let mut actions = Vec::new();
+            if prio != rt.tracked.0 {
+                tracing::info!(instance = %rt.cfg.name, from = rt.tracked.0, to = prio, "priority changed by tracking");
+                actions.extend(rt.fsm.handle(Event::PriorityChanged(prio), now));
+            }
+            if fault != rt.tracked.1 {
+                actions.extend(rt.fsm.handle(Event::Fault(fault), now));
+            }
+            rt.tracked = (prio, fault);
+            if !actions.is_empty() {
+                self.execute(idx, actions).await;
+            }
+        }
+    }
+
+    // -- control ------------------------------------------------------------------
+
+    async fn control(&mut self, msg: Control) {
+        match msg {
+            Control::Reload(new) => self.reload(new).await,
+            Control::Stop => {}
+            Control::DumpData(tx) => {
+                let _ = tx.send(self.dump_data());
+            }
+            Control::DumpStats(tx) => {
+                let _ = tx.send(self.dump_stats());
+            }
+            Control::DumpJson(tx) => {
+                let _ = tx.send(self.dump_json());
+            }
+            Control::Metrics(tx) => {
+                let _ = tx.send(self.metrics());
+            }
+        }
+    }
+
+    /// Diff-based reload: unchanged instances keep their state, removed or
+    /// changed ones stop (priority 0, VIPs removed), new or changed ones start.
+    async fn reload(&mut self, new: Arc<Config>) {
+        tracing::info!("VRRP reload");
+        let old_global = self.cfg.global_defs.clone();
+        let wanted: BTreeMap<&str, &VrrpInstance> = new.vrrp_instances.iter().map(|i| (i.name.as_str(), i)).collect();
+        let global_changed = old_global != new.global_defs;
+        let mut idx = 0;
+        while idx < self.instances.len() {
+            let keep = !global_changed && wanted.get(self.instances[idx].cfg.name.as_str()) == Some(&&self.instances[idx].cfg);
+            if keep {
+                idx += 1;
+            } else {
+                self.stop_instance(idx).await;
+                self.instances.remove(idx);
+            }
+        }
+        self.cfg = new.clone();
+        if global_changed {
+            self.notifier = Notifier::new(&new.global_defs);
+        }
+        self.start_watchers();
+        self.refresh_link_states().await;
+        for inst in &new.vrrp_instances {
+            if !self.instances.iter().any(|r| r.cfg.name == inst.name) {
+                self.start_instance(inst.clone()).await;
+            }
+        }
+        // Close sockets nobody uses any more.
+        let used: Vec<SockKey> =
+            self.instances.iter().flat_map(|r| [(r.rx_if.clone(), r.family), (r.tx_if.clone(), r.family)]).collect();
+        self.sockets.retain(|k, _| used.contains(k));
+        self.socket_tasks.retain(|k, t| {
+            let keep = used.contains(k);
+            if !keep {
+                t.abort();
+            }
+            keep
+        });
+    }
+
+    fn dump_data(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::from("------< VRRP Topology >------\n");
+        for rt in &self.instances {
+            let c = &rt.cfg;
+            let _ = writeln!(s, " VRRP Instance = {}", c.name);
+            let _ = writeln!(s, "   State = {}", rt.state_name());
+            let _ = writeln!(s, "   Interface = {}", c.interface);
+            let _ = writeln!(s, "   Virtual Router ID = {}", c.virtual_router_id);
+            let _ = writeln!(s, "   VRRP Version = {}", c.version.number());
+            let _ = writeln!(s, "   Priority = {}", c.priority);
+            let _ = writeln!(s, "   Effective priority = {}", rt.fsm.effective_priority());
+            let _ = writeln!(s, "   Advert interval = {}ms", c.advert_int.as_millis());
+            let _ = writeln!(s, "   Preempt = {}", if c.nopreempt { "disabled" } else { "enabled" });
+            if let Some(src) = rt.src {
+                let _ = writeln!(s, "   Using src_ip = {src}");
+            }
+            if let Some(m) = rt.fsm.master_addr() {
+                let _ = writeln!(s, "   Master router = {m}");
+                let _ = writeln!(s, "   Master priority = {}", rt.fsm.master_priority().unwrap_or(0));
+            }
+            let _ = writeln!(s, "   Virtual IP = {}", rt.vips.len());
+            for v in &rt.vips {
+                let _ = writeln!(s, "     {}", addr::vip_label(v));
+            }
+        }
+        s
+    }
+
+    fn dump_stats(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::new();
+        for rt in &self.instances {
+            let st = &rt.stats;
+            let _ = writeln!(s, "VRRP Instance: {}", rt.cfg.name);
+            let _ = writeln!(s, "  Advertisements:\n    Received: {}\n    Sent: {}", st.adverts_rx, st.adverts_tx);
+            let _ = writeln!(s, "  Became master: {}\n  Released master: {}", st.became_master, st.released_master);
+            let _ = writeln!(s, "  Priority Zero:\n    Received: {}\n    Sent: {}", st.priority_zero_rx, st.priority_zero_tx);
+            let _ = writeln!(s, "  VIP restores: {}", st.vip_restores);
+            let _ = writeln!(s, "  Drops:");
+            for (reason, n) in st.drops.iter().filter(|(_, n)| *n > 0) {
+                let _ = writeln!(s, "    {reason}: {n}");
+            }
+        }
+        let _ = writeln!(s, "Unmatched drops: {}", self.unmatched.total());
+        s
+    }
+
+    fn dump_json(&self) -> serde_json::Value {
+        let list: Vec<serde_json::Value> = self
+            .instances
+            .iter()
+            .map(|rt| {
+                serde_json::json!({
+                    "iname": rt.cfg.name,
+                    "state": rt.state_name(),
+                    "vrid": rt.cfg.virtual_router_id,
+                    "interface": rt.cfg.interface,
+                    "version": rt.cfg.version.number(),
+                    "priority": rt.cfg.priority,
+                    "effective_priority": rt.fsm.effective_priority(),
+                    "master_addr": rt.fsm.master_addr(),
+                    "src": rt.src,
+                    "vips": rt.vips.iter().map(|v| format!("{}/{}", v.addr, v.prefix_len)).collect::<Vec<_>>(),
+                    "stats": rt.stats.snapshot(),
+                })
+            })
+            .collect();
+        serde_json::json!({ "vrrp": list })
+    }
+
+    fn metrics(&self) -> String {
+        let views: Vec<metrics::InstanceMetrics<'_>> = self
+            .instances
+            .iter()
+            .map(|rt| metrics::InstanceMetrics {
+                name: &rt.cfg.name,
+                state: rt.state_name(),
+                priority: rt.cfg.priority,
+                effective_priority: rt.fsm.effective_priority(),
+                stats: &rt.stats,
+            })
+            .collect();
+        metrics::render(&views, &self.unmatched)
+    }
+}
