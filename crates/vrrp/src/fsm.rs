@@ -472,10 +472,23 @@ impl Instance {
         if self.params.priority == PRIORITY_OWNER {
             return;
         }
+        let old_down = self.master_down_interval();
         // Tracking may never produce 0 (stop) or 255 (owner): clamp to 1..=254.
         self.effective_priority = p.clamp(1, PRIORITY_OWNER - 1);
-        // Nothing else changes now: as Master the next advert carries the new
-        // priority; as Backup the next lower-priority advert is ignored (preemption).
+        // As Master the next advert carries the new priority; as Backup the running
+        // Master_Down_Timer moves by the change in Skew_Time (keepalived
+        // vrrp_set_effective_priority), and the next lower-priority advert is ignored
+        // so we preempt when it fires.
+        let new_down = self.master_down_interval();
+        if let Timers::Backup { master_down, .. } = &mut self.timers {
+            *master_down = if new_down >= old_down {
+                *master_down + (new_down - old_down)
+            } else {
+                master_down
+                    .checked_sub(old_down - new_down)
+                    .unwrap_or(*master_down)
+            };
+        }
     }
 
     fn on_timer(&mut self, now: Instant, out: &mut Vec<Action>) {

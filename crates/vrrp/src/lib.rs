@@ -5,6 +5,8 @@
 
 pub mod fsm;
 pub mod packet;
+pub mod sync_group;
+pub mod track;
 
 pub mod addr;
 pub mod engine;

@@ -1,0 +1,177 @@
+//! `vrrp_sync_group` coordination, pure (keepalived 2.2.7 `vrrp_sync.c` semantics):
+//!
+//! * any member in (its own) FAULT holds every other member in FAULT;
+//!   when no member is faulted any more, the others are released (to Backup);
+//! * a member becoming Master on its own pulls the others to Master;
+//! * a member dropping from Master to Backup on its own pushes the others to Backup.
+//!
+//! Transitions that a sync command caused (`Reason::SyncGroup`) are not propagated
+//! again, so there are no loops.
+//!
+//! Driver usage, for a group with members indexed `0..n`:
+//!
+//! ```text
+//! // whenever tracking changes member i's own fault state:
+//! for (j, cmd) in group.on_member_fault(i, faulted) { inst[j].handle(Event::SyncGroup(cmd), now) }
+//! inst[i].handle(Event::Fault(faulted), now)
+//! // for every Action::StateChanged { from, to, reason } that member i emits:
+//! for (j, cmd) in group.on_transition(i, from, to, reason) { inst[j].handle(Event::SyncGroup(cmd), now) }
+//! ```
+//! (and feed the `StateChanged` actions those produce back into `on_transition`;
+//! they carry `Reason::SyncGroup` and so produce no further commands).
+
+use crate::fsm::{Reason, State, SyncCommand};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Member {
+    state: State,
+    own_fault: bool,
+}
+
+/// One sync group's view of its members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncGroup {
+    members: Vec<Member>,
+}
+
+impl SyncGroup {
+    /// A group of `n` members, all in `Initialize` and not faulted.
+    pub fn new(n: usize) -> Self {
+        SyncGroup {
+            members: vec![
+                Member {
+                    state: State::Initialize,
+                    own_fault: false,
+                };
+                n
+            ],
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// Group state as keepalived reports it (for group notify scripts): FAULT if any
+    /// member is faulted, MASTER if all members are Master, BACKUP if all are at least
+    /// running, otherwise Initialize.
+    pub fn state(&self) -> State {
+        if self
+            .members
+            .iter()
+            .any(|m| m.own_fault || m.state == State::Fault)
+        {
+            State::Fault
+        } else if !self.members.is_empty() && self.members.iter().all(|m| m.state == State::Master)
+        {
+            State::Master
+        } else if self.members.iter().any(|m| m.state == State::Initialize) {
+            State::Initialize
+        } else {
+            State::Backup
+        }
+    }
+
+    fn others(&self, member: usize, cmd: SyncCommand) -> Vec<(usize, SyncCommand)> {
+        (0..self.members.len())
+            .filter(|&j| j != member)
+            .map(|j| (j, cmd))
+            .collect()
+    }
+
+    /// Member `member`'s own tracking fault changed. Returns commands for the others.
+    /// Out-of-range indices are ignored (no commands).
+    pub fn on_member_fault(&mut self, member: usize, faulted: bool) -> Vec<(usize, SyncCommand)> {
+        let Some(m) = self.members.get_mut(member) else {
+            return Vec::new();
+        };
+        if m.own_fault == faulted {
+            return Vec::new();
+        }
+        m.own_fault = faulted;
+        if faulted {
+            self.others(member, SyncCommand::GoFault)
+        } else if self.members.iter().any(|m| m.own_fault) {
+            // Another member still holds the group in fault. The recovering member
+            // got GoFault when that member faulted, so it stays held: nothing to send.
+            Vec::new()
+        } else {
+            self.others(member, SyncCommand::ClearFault)
+        }
+    }
+
+    /// Member `member` reported `StateChanged { from, to, reason }`.
+    /// Returns commands for the others.
+    pub fn on_transition(
+        &mut self,
+        member: usize,
+        from: State,
+        to: State,
+        reason: Reason,
+    ) -> Vec<(usize, SyncCommand)> {
+        let Some(m) = self.members.get_mut(member) else {
+            return Vec::new();
+        };
+        m.state = to;
+        if reason == Reason::SyncGroup {
+            return Vec::new();
+        }
+        match (from, to) {
+            (_, State::Master) => self.others(member, SyncCommand::GoMaster),
+            (State::Master, State::Backup) => self.others(member, SyncCommand::GoBackup),
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_holds_everyone_until_all_clear() {
+        let mut g = SyncGroup::new(3);
+        assert_eq!(
+            g.on_member_fault(0, true),
+            vec![(1, SyncCommand::GoFault), (2, SyncCommand::GoFault)]
+        );
+        assert_eq!(
+            g.on_member_fault(1, true),
+            vec![(0, SyncCommand::GoFault), (2, SyncCommand::GoFault)]
+        );
+        // Member 0 recovers but 1 is still faulted: 0 stays held.
+        assert!(g.on_member_fault(0, false).is_empty());
+        assert_eq!(g.state(), State::Fault);
+        assert_eq!(
+            g.on_member_fault(1, false),
+            vec![(0, SyncCommand::ClearFault), (2, SyncCommand::ClearFault)]
+        );
+        assert!(g.on_member_fault(7, true).is_empty());
+    }
+
+    #[test]
+    fn master_and_backup_propagate_once() {
+        let mut g = SyncGroup::new(2);
+        assert_eq!(
+            g.on_transition(0, State::Backup, State::Master, Reason::MasterDown),
+            vec![(1, SyncCommand::GoMaster)]
+        );
+        assert!(g
+            .on_transition(1, State::Backup, State::Master, Reason::SyncGroup)
+            .is_empty());
+        assert_eq!(g.state(), State::Master);
+        assert_eq!(
+            g.on_transition(
+                1,
+                State::Master,
+                State::Backup,
+                Reason::HigherPriorityAdvert
+            ),
+            vec![(0, SyncCommand::GoBackup)]
+        );
+    }
+}
