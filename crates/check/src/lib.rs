@@ -1,1 +1,70 @@
-//! rkeepalived check (skeleton; see the crate docs once filled in).
+//! rkeepalived health-checker engine: keepalived-compatible TCP_CHECK,
+//! HTTP_GET, SSL_GET, SMTP_CHECK, DNS_CHECK, MISC_CHECK, PING_CHECK and
+//! UDP_CHECK driving IPVS through the ipvs crate's reconciler.
+//!
+//! Layers (sans-IO core, IO at the edge):
+//! * [`wire`]: protocol codecs (HTTP response, DNS, ICMP echo, SMTP replies).
+//! * [`fsm`]: per-checker retry/up/down state machine (keepalived's epilog).
+//! * [`health`]: real server / quorum / sorry server logic and the desired
+//!   IPVS table.
+//! * [`checkers`]: one attempt of each checker kind over real sockets.
+//! * [`engine`]: scheduling, reload diffing, IPVS sync, scripts, dumps, metrics.
+//!
+//! Entry points: [`run`] (production: the kernel IPVS), [`with_backend`]
+//! (inject an [`rkeepalived_ipvs::IpvsBackend`], e.g. `MockIpvs`), and
+//! [`engine::run_plan`] (a [`spec::CheckPlan`] plus [`engine::EngineOptions`]).
+
+use std::sync::Arc;
+
+use rkeepalived_config::{Config, Control};
+use rkeepalived_ipvs::IpvsBackend;
+use tokio::sync::mpsc;
+
+pub mod addrwatch;
+pub mod backend;
+pub mod checkers;
+pub mod conn;
+pub mod engine;
+pub mod error;
+pub mod fsm;
+pub mod health;
+pub mod metrics;
+pub mod plan;
+pub mod spec;
+pub mod tls;
+pub mod wire;
+
+pub use backend::{EngineBackend, KernelIpvs, SharedBackend};
+pub use engine::{run_plan, CheckerFactory, EngineOptions};
+pub use error::{CheckError, CheckFailure, PlanError};
+pub use plan::from_config;
+pub use spec::CheckPlan;
+
+/// Run the checker for `cfg`, programming the kernel's IPVS, until
+/// `Control::Stop`. A kernel without IPVS is not fatal: checks keep
+/// running and the IPVS sync is retried.
+pub async fn run(cfg: Arc<Config>, ctl: mpsc::Receiver<Control>) -> Result<(), CheckError> {
+    let plan = from_config(&cfg)?;
+    run_plan(
+        plan,
+        ctl,
+        EngineOptions::new(EngineBackend::Kernel(KernelIpvs::new())),
+    )
+    .await
+}
+
+/// Same as [`run`] with an injected IPVS backend (tests: `MockIpvs`,
+/// possibly wrapped in [`SharedBackend`] to inspect it while running).
+pub async fn with_backend<B: IpvsBackend + Send + 'static>(
+    cfg: Arc<Config>,
+    ctl: mpsc::Receiver<Control>,
+    backend: B,
+) -> Result<(), CheckError> {
+    let plan = from_config(&cfg)?;
+    run_plan(
+        plan,
+        ctl,
+        EngineOptions::new(EngineBackend::Custom(Box::new(backend))),
+    )
+    .await
+}

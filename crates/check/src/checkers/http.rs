@@ -1,0 +1,220 @@
+//! HTTP_GET / SSL_GET (keepalived check_http.c, check_ssl.c): for every
+//! url, send `GET path`, accept the status per `status_code` (default
+//! 200-299) and, with `digest`, compare the MD5 of the (de-chunked) body as
+//! genhash prints it. SSL_GET does TLS without certificate verification;
+//! SNI only with `enable_sni`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use md5::{Digest, Md5};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::{BoxFuture, CheckOutcome, Checker};
+use crate::conn::{tcp_connect, within};
+use crate::error::CheckFailure;
+use crate::spec::{ConnOpts, HttpProtocol, HttpSpec, UrlSpec};
+use crate::wire::http::ResponseParser;
+
+pub struct HttpChecker {
+    conn: ConnOpts,
+    timeout: Duration,
+    spec: HttpSpec,
+    tls: Option<Result<tokio_rustls::TlsConnector, rustls::Error>>,
+}
+
+impl HttpChecker {
+    pub fn new(conn: ConnOpts, timeout: Duration, spec: HttpSpec) -> Self {
+        let tls = spec.tls.then(|| {
+            crate::tls::no_verify_client_config()
+                .map(|c| tokio_rustls::TlsConnector::from(Arc::new(c)))
+        });
+        Self {
+            conn,
+            timeout,
+            spec,
+            tls,
+        }
+    }
+
+    async fn check_url(&self, url: &UrlSpec) -> Result<(), CheckFailure> {
+        let stream = tcp_connect(&self.conn, self.timeout).await?;
+        let vhost = url
+            .virtualhost
+            .as_deref()
+            .or(self.spec.virtualhost.as_deref());
+        let request = build_request(
+            &url.path,
+            vhost,
+            self.conn.dst,
+            self.spec.tls,
+            self.spec.protocol,
+        );
+        match &self.tls {
+            None => self.exchange(stream, &request, url).await,
+            Some(Err(e)) => Err(CheckFailure::Tls(std::io::Error::other(e.clone()))),
+            Some(Ok(connector)) => {
+                let name = crate::tls::server_name(
+                    self.spec.enable_sni.then_some(vhost).flatten(),
+                    self.conn.dst.ip(),
+                );
+                let tls_stream = within(self.timeout, "TLS handshake", async {
+                    connector
+                        .connect(name, stream)
+                        .await
+                        .map_err(CheckFailure::Tls)
+                })
+                .await?;
+                self.exchange(tls_stream, &request, url).await
+            }
+        }
+    }
+
+    async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        mut stream: S,
+        request: &[u8],
+        url: &UrlSpec,
+    ) -> Result<(), CheckFailure> {
+        within(self.timeout, "HTTP request", async {
+            stream.write_all(request).await.map_err(CheckFailure::Io)
+        })
+        .await?;
+        let mut parser = ResponseParser::new();
+        let mut md5 = Md5::new();
+        let want_digest = url.digest.is_some();
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = within(self.timeout, "HTTP response", async {
+                match stream.read(&mut buf).await {
+                    Ok(n) => Ok(n),
+                    // TLS peers often close without close_notify; treat as EOF.
+                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(0),
+                    Err(e) => Err(CheckFailure::Io(e)),
+                }
+            })
+            .await?;
+            if n == 0 {
+                parser.finish()?;
+                break;
+            }
+            parser.feed(&buf[..n], &mut |body| {
+                if want_digest {
+                    md5.update(body)
+                }
+            })?;
+            if parser.is_complete() {
+                break;
+            }
+            // Without a digest the status line is all we need (keepalived
+            // still reads the body; we stop early to save work).
+            if !want_digest && parser.head().is_some() {
+                break;
+            }
+        }
+        let head = parser.head().ok_or(CheckFailure::Closed)?;
+        if !url.status_codes.matches(head.status) {
+            return Err(CheckFailure::HttpStatus {
+                path: url.path.clone(),
+                got: head.status,
+            });
+        }
+        if let Some(expected) = &url.digest {
+            let got = hex(&md5.finalize());
+            if !got.eq_ignore_ascii_case(expected) {
+                return Err(CheckFailure::Digest {
+                    path: url.path.clone(),
+                    got,
+                    expected: expected.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Checker for HttpChecker {
+    fn kind(&self) -> &'static str {
+        if self.spec.tls {
+            "SSL_GET"
+        } else {
+            "HTTP_GET"
+        }
+    }
+
+    fn check(&self) -> BoxFuture<'_, CheckOutcome> {
+        Box::pin(async move {
+            for url in &self.spec.urls {
+                if let Err(e) = self.check_url(url).await {
+                    return CheckOutcome::Down(e);
+                }
+            }
+            CheckOutcome::Up
+        })
+    }
+}
+
+/// The request keepalived sends (check_http.c REQUEST_TEMPLATE): Host is
+/// the virtualhost, else the address, with `:port` unless it is the
+/// scheme's default port.
+pub fn build_request(
+    path: &str,
+    vhost: Option<&str>,
+    dst: SocketAddr,
+    tls: bool,
+    protocol: HttpProtocol,
+) -> Vec<u8> {
+    let host = match vhost {
+        Some(v) => v.to_string(),
+        None => match dst {
+            SocketAddr::V4(a) => a.ip().to_string(),
+            SocketAddr::V6(a) => format!("[{}]", a.ip()),
+        },
+    };
+    let default_port = if tls { 443 } else { 80 };
+    let port = if dst.port() == default_port {
+        String::new()
+    } else {
+        format!(":{}", dst.port())
+    };
+    let (version, close) = match protocol {
+        HttpProtocol::Http10 => ("1.0", ""),
+        HttpProtocol::Http10Close => ("1.0", "Connection: close\r\n"),
+        HttpProtocol::Http11 => ("1.1", "Connection: close\r\n"),
+    };
+    format!("GET {path} HTTP/{version}\r\nUser-Agent: KeepAliveClient\r\nHost: {host}{port}\r\n{close}\r\n").into_bytes()
+}
+
+/// Lower-case hex, as genhash prints digests.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_matches_keepalived_template() {
+        let dst: SocketAddr = "192.0.2.10:8080".parse().unwrap();
+        assert_eq!(
+            build_request("/health", None, dst, false, HttpProtocol::Http10),
+            b"GET /health HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: 192.0.2.10:8080\r\n\r\n"
+        );
+        let dst6: SocketAddr = "[2001:db8::1]:443".parse().unwrap();
+        assert_eq!(
+            build_request("/", Some("www.example.com"), dst6, true, HttpProtocol::Http11),
+            b"GET / HTTP/1.1\r\nUser-Agent: KeepAliveClient\r\nHost: www.example.com\r\nConnection: close\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn md5_hex_of_known_input() {
+        // RFC 1321 test suite: MD5("abc").
+        assert_eq!(
+            hex(&Md5::digest(b"abc")),
+            "900150983cd24fb0d6963f7d28e17f72"
+        );
+    }
+}

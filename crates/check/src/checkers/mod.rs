@@ -1,0 +1,92 @@
+//! One checker kind per file, all behind [`Checker`]. A checker performs a
+//! single attempt; retries, delays and up/down state are the scheduler's job
+//! ([`crate::fsm`]).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use rkeepalived_script::ScriptRunner;
+
+use crate::error::CheckFailure;
+use crate::spec::{CheckKind, CheckerSpec};
+
+pub mod dns;
+pub mod http;
+pub mod misc;
+pub mod ping;
+pub mod smtp;
+pub mod tcp;
+pub mod udp;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Result of one check attempt.
+#[derive(Debug)]
+pub enum CheckOutcome {
+    Up,
+    /// MISC_CHECK with `misc_dynamic`: up, and the real server's weight
+    /// should become this value (exit status - 2).
+    UpWithWeight(i32),
+    Down(CheckFailure),
+}
+
+impl CheckOutcome {
+    pub fn is_up(&self) -> bool {
+        !matches!(self, CheckOutcome::Down(_))
+    }
+}
+
+impl From<Result<(), CheckFailure>> for CheckOutcome {
+    fn from(r: Result<(), CheckFailure>) -> Self {
+        match r {
+            Ok(()) => CheckOutcome::Up,
+            Err(e) => CheckOutcome::Down(e),
+        }
+    }
+}
+
+/// One health check of one real server.
+pub trait Checker: Send + Sync {
+    /// keepalived keyword (`TCP_CHECK`, ...), for logs and metrics.
+    fn kind(&self) -> &'static str;
+    /// Perform one attempt. Must respect its own timeout and be cancel-safe.
+    fn check(&self) -> BoxFuture<'_, CheckOutcome>;
+}
+
+/// Build the checker for `spec`. Scripts run through `runner`.
+pub fn build(spec: &CheckerSpec, runner: &ScriptRunner) -> Arc<dyn Checker> {
+    let timeout = spec.timing.connect_timeout;
+    match &spec.kind {
+        CheckKind::Tcp => Arc::new(tcp::TcpChecker {
+            conn: spec.conn.clone(),
+            timeout,
+        }),
+        CheckKind::Http(h) => Arc::new(http::HttpChecker::new(
+            spec.conn.clone(),
+            timeout,
+            h.clone(),
+        )),
+        CheckKind::Smtp(s) => Arc::new(smtp::SmtpChecker {
+            conn: spec.conn.clone(),
+            timeout,
+            helo_name: s.helo_name.clone(),
+        }),
+        CheckKind::Dns(d) => Arc::new(dns::DnsChecker {
+            conn: spec.conn.clone(),
+            timeout,
+            spec: d.clone(),
+        }),
+        CheckKind::Misc(m) => Arc::new(misc::MiscChecker {
+            runner: runner.clone(),
+            spec: m.clone(),
+            timeout: m.timeout.unwrap_or(spec.timing.delay_loop),
+        }),
+        CheckKind::Ping => Arc::new(ping::PingChecker::new(spec.conn.clone(), timeout)),
+        CheckKind::Udp(u) => Arc::new(udp::UdpChecker {
+            conn: spec.conn.clone(),
+            timeout,
+            spec: u.clone(),
+        }),
+    }
+}

@@ -1,0 +1,104 @@
+//! Outgoing sockets for checkers: `bindto`, `bind_port`, `bind_if`,
+//! `fwmark` and connect timeouts, shared by every TCP and UDP checker.
+
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::{TcpStream, UdpSocket};
+
+use crate::error::CheckFailure;
+use crate::spec::ConnOpts;
+
+fn prepared_socket(co: &ConnOpts, ty: Type, proto: Protocol) -> Result<Socket, CheckFailure> {
+    let domain = Domain::for_address(co.dst);
+    let sock = Socket::new(domain, ty.nonblocking().cloexec(), Some(proto))
+        .map_err(CheckFailure::Socket)?;
+    if let Some(mark) = co.fwmark {
+        sock.set_mark(mark).map_err(CheckFailure::Socket)?;
+    }
+    if let Some(ifname) = &co.bind_if {
+        sock.bind_device(Some(ifname.as_bytes()))
+            .map_err(CheckFailure::Socket)?;
+    }
+    if co.bindto.is_some() || co.bind_port.is_some() {
+        let ip = co.bindto.unwrap_or(match co.dst {
+            SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        });
+        if co.bind_port.is_some() {
+            sock.set_reuse_address(true).map_err(CheckFailure::Socket)?;
+        }
+        sock.bind(&SocketAddr::new(ip, co.bind_port.unwrap_or(0)).into())
+            .map_err(CheckFailure::Socket)?;
+    }
+    Ok(sock)
+}
+
+/// Connect a TCP stream within `timeout`.
+pub async fn tcp_connect(co: &ConnOpts, timeout: Duration) -> Result<TcpStream, CheckFailure> {
+    let sock = prepared_socket(co, Type::STREAM, Protocol::TCP)?;
+    let std_stream: std::net::TcpStream = sock.into();
+    let tcp = tokio::net::TcpSocket::from_std_stream(std_stream);
+    let stream = within(timeout, "connect", async {
+        tcp.connect(co.dst).await.map_err(CheckFailure::Connect)
+    })
+    .await?;
+    // Checks are tiny request/response exchanges.
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+/// A UDP socket connected to the destination (so ICMP errors are reported).
+pub fn udp_connect(co: &ConnOpts) -> Result<UdpSocket, CheckFailure> {
+    let sock = prepared_socket(co, Type::DGRAM, Protocol::UDP)?;
+    sock.connect(&co.dst.into())
+        .map_err(CheckFailure::Connect)?;
+    let std_sock: std::net::UdpSocket = sock.into();
+    UdpSocket::from_std(std_sock).map_err(CheckFailure::Socket)
+}
+
+/// Run `fut` with a deadline; a timeout becomes `CheckFailure::Timeout(phase)`.
+pub async fn within<T>(
+    timeout: Duration,
+    phase: &'static str,
+    fut: impl Future<Output = Result<T, CheckFailure>>,
+) -> Result<T, CheckFailure> {
+    tokio::time::timeout(timeout, fut)
+        .await
+        .unwrap_or(Err(CheckFailure::Timeout(phase)))
+}
+
+/// ICMP errors reported on a connected UDP socket.
+pub fn is_unreachable(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ECONNREFUSED)
+            | Some(libc::EHOSTUNREACH)
+            | Some(libc::ENETUNREACH)
+            | Some(libc::EHOSTDOWN)
+    )
+}
+
+/// Small non-cryptographic random numbers (ids, payloads, warmup jitter).
+pub fn random_u64() -> u64 {
+    use std::cell::Cell;
+    use std::hash::{BuildHasher, Hasher};
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u64(std::process::id() as u64);
+            h.finish() | 1
+        });
+    }
+    STATE.with(|s| {
+        // xorshift64*
+        let mut x = s.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        s.set(x);
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    })
+}

@@ -1,0 +1,697 @@
+//! The checker engine: one tokio task per checker (staggered by warmup),
+//! a central loop that folds their state changes into the
+//! [`HealthModel`], reprograms IPVS through the reconciler, runs
+//! notify/quorum scripts, and answers control messages.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::net::IpAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rkeepalived_config::Control;
+use rkeepalived_ipvs::{DestKey, OwnedSet};
+use rkeepalived_script::{ScriptRunner, ScriptSecurity};
+use tokio::sync::{mpsc, watch};
+use tokio::task::{AbortHandle, JoinSet};
+
+use crate::addrwatch::LocalAddrs;
+use crate::backend::EngineBackend;
+use crate::checkers::{self, CheckOutcome, Checker};
+use crate::conn::random_u64;
+use crate::error::CheckError;
+use crate::fsm::{initial_delay, CheckerFsm};
+use crate::health::{alive_weight, CheckerRef, HealthModel, ScriptEffect};
+use crate::metrics::{escape, CheckerMetrics, EngineMetrics};
+use crate::spec::{CheckPlan, CheckerSpec};
+
+/// Builds the checker for a spec (tests inject fakes).
+pub type CheckerFactory =
+    Arc<dyn Fn(&CheckerSpec, &ScriptRunner) -> Arc<dyn Checker> + Send + Sync>;
+
+/// Engine knobs; [`EngineOptions::new`] has the production defaults.
+pub struct EngineOptions {
+    pub backend: EngineBackend,
+    pub checker_factory: CheckerFactory,
+    /// How often a failed IPVS sync is retried.
+    pub ipvs_retry_interval: Duration,
+    /// Upper bound for notify/quorum scripts.
+    pub script_timeout: Duration,
+}
+
+impl EngineOptions {
+    pub fn new(backend: EngineBackend) -> Self {
+        Self {
+            backend,
+            checker_factory: Arc::new(|spec: &CheckerSpec, runner: &ScriptRunner| {
+                checkers::build(spec, runner)
+            }),
+            ipvs_retry_interval: Duration::from_secs(5),
+            script_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Identity of a checker across reloads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CheckerKey {
+    pub vs: String,
+    pub rs: DestKey,
+    pub index: usize,
+}
+
+#[derive(Debug)]
+struct Report {
+    key: CheckerKey,
+    up: bool,
+    weight: Option<i32>,
+}
+
+struct RunningChecker {
+    spec: CheckerSpec,
+    suspend_on: Option<Vec<IpAddr>>,
+    abort: AbortHandle,
+    metrics: Arc<CheckerMetrics>,
+}
+
+struct Engine {
+    plan: Arc<CheckPlan>,
+    model: HealthModel,
+    index: HashMap<CheckerKey, CheckerRef>,
+    running: HashMap<CheckerKey, RunningChecker>,
+    tasks: JoinSet<()>,
+    scripts: JoinSet<()>,
+    backend: EngineBackend,
+    owned: OwnedSet,
+    runner: ScriptRunner,
+    factory: CheckerFactory,
+    metrics: Arc<EngineMetrics>,
+    tx: mpsc::Sender<Report>,
+    rx: mpsc::Receiver<Report>,
+    addrs: Option<watch::Receiver<LocalAddrs>>,
+    ipvs_dirty: bool,
+    ipvs_failing: Option<String>,
+    ipvs_retry_interval: Duration,
+    script_timeout: Duration,
+    started: Instant,
+}
+
+/// Run the engine on `plan` until `Control::Stop` (or the control channel closes).
+pub async fn run_plan(
+    plan: CheckPlan,
+    mut ctl: mpsc::Receiver<Control>,
+    opts: EngineOptions,
+) -> Result<(), CheckError> {
+    let runner = ScriptRunner::new(
+        plan.script_security
+            .clone()
+            .unwrap_or_else(|| ScriptSecurity::new(false, None)),
+    );
+    let (tx, rx) = mpsc::channel(4096);
+    let mut engine = Engine {
+        model: HealthModel::new(&plan),
+        plan: Arc::new(CheckPlan::default()),
+        index: HashMap::new(),
+        running: HashMap::new(),
+        tasks: JoinSet::new(),
+        scripts: JoinSet::new(),
+        backend: opts.backend,
+        owned: OwnedSet {
+            flush_foreign: plan.lvs_flush,
+            ..OwnedSet::default()
+        },
+        runner,
+        factory: opts.checker_factory,
+        metrics: Arc::new(EngineMetrics::default()),
+        tx,
+        rx,
+        addrs: None,
+        ipvs_dirty: true,
+        ipvs_failing: None,
+        ipvs_retry_interval: opts.ipvs_retry_interval,
+        script_timeout: opts.script_timeout,
+        started: Instant::now(),
+    };
+    let total: usize = plan
+        .virtual_servers
+        .iter()
+        .flat_map(|v| &v.real_servers)
+        .map(|r| r.checkers.len())
+        .sum();
+    tracing::info!(
+        virtual_servers = plan.virtual_servers.len(),
+        checkers = total,
+        "health checker starting"
+    );
+    engine.apply_plan(plan, true);
+    engine.sync_ipvs();
+    let mut retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
+    loop {
+        tokio::select! {
+            msg = ctl.recv() => match msg {
+                None | Some(Control::Stop) => {
+                    engine.stop().await;
+                    return Ok(());
+                }
+                Some(Control::Reload(cfg)) => match crate::plan::from_config(&cfg) {
+                    Ok(plan) => {
+                        engine.metrics.reloads.fetch_add(1, Relaxed);
+                        engine.apply_plan(plan, false);
+                        engine.sync_ipvs();
+                    }
+                    Err(e) => {
+                        engine.metrics.reload_failures.fetch_add(1, Relaxed);
+                        tracing::error!("reload rejected, keeping the running configuration: {e}");
+                    }
+                },
+                Some(Control::DumpData(reply)) => { let _ = reply.send(engine.dump_data()); }
+                Some(Control::DumpStats(reply)) => { let _ = reply.send(engine.dump_stats()); }
+                Some(Control::DumpJson(reply)) => { let _ = reply.send(engine.dump_json()); }
+                Some(Control::Metrics(reply)) => { let _ = reply.send(engine.metrics_text()); }
+            },
+            Some(report) = engine.rx.recv() => {
+                engine.apply_report(report);
+                // Coalesce a burst of changes into one IPVS pass.
+                while let Ok(report) = engine.rx.try_recv() {
+                    engine.apply_report(report);
+                }
+                if engine.ipvs_dirty {
+                    engine.sync_ipvs();
+                    retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
+                }
+            }
+            _ = tokio::time::sleep_until(retry_at), if engine.ipvs_dirty => {
+                engine.sync_ipvs();
+                retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
+            }
+            Some(_) = engine.scripts.join_next(), if !engine.scripts.is_empty() => {}
+            Some(_) = engine.tasks.join_next(), if !engine.tasks.is_empty() => {}
+        }
+    }
+}
+
+impl Engine {
+    /// Switch to `plan`, keeping unchanged checkers (task, state, timers)
+    /// and the health state of everything that still exists.
+    fn apply_plan(&mut self, plan: CheckPlan, initial: bool) {
+        let model = if initial {
+            HealthModel::new(&plan)
+        } else {
+            HealthModel::carry_over(&plan, &self.plan, &self.model)
+        };
+        if let Some(sec) = &plan.script_security {
+            if Some(sec) != self.plan.script_security.as_ref() {
+                self.runner = ScriptRunner::new(sec.clone());
+            }
+        }
+        self.owned.flush_foreign = plan.lvs_flush;
+        if self.addrs.is_none() && plan.virtual_servers.iter().any(|v| v.ha_suspend) {
+            self.addrs = Some(crate::addrwatch::spawn());
+        }
+        let mut index = HashMap::new();
+        let mut running = HashMap::new();
+        let (mut kept, mut started) = (0usize, 0usize);
+        for (vi, vs) in plan.virtual_servers.iter().enumerate() {
+            let suspend_on = vs.ha_suspend.then(|| vs.vip_addrs());
+            for (ri, rs) in vs.real_servers.iter().enumerate() {
+                for (ci, spec) in rs.checkers.iter().enumerate() {
+                    let key = CheckerKey {
+                        vs: vs.name.clone(),
+                        rs: rs.dest.key(),
+                        index: ci,
+                    };
+                    let at = CheckerRef {
+                        vs: vi,
+                        rs: ri,
+                        checker: ci,
+                    };
+                    index.insert(key.clone(), at);
+                    match self.running.remove(&key) {
+                        Some(old) if old.spec == *spec && old.suspend_on == suspend_on => {
+                            kept += 1;
+                            running.insert(key, old);
+                        }
+                        old => {
+                            if let Some(old) = old {
+                                old.abort.abort();
+                            }
+                            started += 1;
+                            let up = model.virtual_servers[vi].real_servers[ri].checkers[ci].up;
+                            let rc = self.spawn_checker(
+                                key.clone(),
+                                spec.clone(),
+                                suspend_on.clone(),
+                                up,
+                            );
+                            running.insert(key, rc);
+                        }
+                    }
+                }
+            }
+        }
+        let stopped = self.running.len();
+        for (_, old) in self.running.drain() {
+            old.abort.abort();
+        }
+        if !initial {
+            tracing::info!(kept, started, stopped, "configuration reloaded");
+        }
+        self.running = running;
+        self.index = index;
+        self.model = model;
+        self.plan = Arc::new(plan);
+        self.ipvs_dirty = true;
+    }
+
+    fn spawn_checker(
+        &mut self,
+        key: CheckerKey,
+        spec: CheckerSpec,
+        suspend_on: Option<Vec<IpAddr>>,
+        up: bool,
+    ) -> RunningChecker {
+        let labels = format!(
+            "vs=\"{}\",rs=\"{}\",checker=\"{}\",index=\"{}\"",
+            escape(&key.vs),
+            rkeepalived_ipvs::model::SocketFmt(key.rs.addr, key.rs.port),
+            spec.kind.name(),
+            key.index
+        );
+        let metrics = Arc::new(CheckerMetrics::new(labels, up));
+        let checker = (self.factory)(&spec, &self.runner);
+        let suspend = suspend_on
+            .clone()
+            .and_then(|vips| self.addrs.clone().map(|rx| (rx, vips)));
+        let abort = self.tasks.spawn(checker_loop(
+            key,
+            checker,
+            spec.clone(),
+            up,
+            self.tx.clone(),
+            Arc::clone(&metrics),
+            suspend,
+        ));
+        RunningChecker {
+            spec,
+            suspend_on,
+            abort,
+            metrics,
+        }
+    }
+
+    fn apply_report(&mut self, report: Report) {
+        // Reports from checkers removed by a reload are stale.
+        let Some(at) = self.index.get(&report.key).copied() else {
+            return;
+        };
+        let before = self.model.clone();
+        let effects = self
+            .model
+            .set_checker(&self.plan, at, report.up, report.weight);
+        if self.model != before {
+            self.ipvs_dirty = true;
+        }
+        for effect in effects {
+            self.run_script(effect);
+        }
+    }
+
+    fn run_script(&mut self, effect: ScriptEffect) {
+        let runner = self.runner.clone();
+        let metrics = Arc::clone(&self.metrics);
+        let timeout = self.script_timeout;
+        metrics.script_runs.fetch_add(1, Relaxed);
+        self.scripts.spawn(async move {
+            match runner.run(&effect.script, &[], timeout).await {
+                Ok(out) if out.success() => tracing::debug!(reason = ?effect.reason, script = %effect.script, "script done"),
+                Ok(out) => {
+                    metrics.script_failures.fetch_add(1, Relaxed);
+                    tracing::warn!(reason = ?effect.reason, script = %effect.script, status = ?out.status, "script failed");
+                }
+                Err(e) => {
+                    metrics.script_failures.fetch_add(1, Relaxed);
+                    tracing::error!(reason = ?effect.reason, script = %effect.script, "script could not run: {e}");
+                }
+            }
+        });
+    }
+
+    /// One reconcile pass. Errors never stop the engine: a missing IPVS
+    /// (no kernel module) is logged once, counted, and retried.
+    fn sync_ipvs(&mut self) {
+        let desired = self.model.desired_ipvs(&self.plan);
+        self.metrics.ipvs_syncs.fetch_add(1, Relaxed);
+        match rkeepalived_ipvs::sync(self.backend.as_backend(), &desired, &mut self.owned) {
+            Ok(report) => {
+                if self.ipvs_failing.take().is_some() {
+                    tracing::info!("IPVS is reachable again; table reconciled");
+                }
+                self.metrics
+                    .ipvs_op_failures
+                    .fetch_add(report.failed.len() as u64, Relaxed);
+                self.ipvs_dirty = !report.is_clean();
+            }
+            Err(e) => {
+                self.metrics.ipvs_sync_failures.fetch_add(1, Relaxed);
+                let msg = e.to_string();
+                if self.ipvs_failing.as_deref() != Some(msg.as_str()) {
+                    tracing::error!(
+                        "cannot program IPVS: {msg}; health checks keep running, retrying every {:?}",
+                        self.ipvs_retry_interval
+                    );
+                } else {
+                    tracing::debug!("IPVS still unavailable: {msg}");
+                }
+                self.ipvs_failing = Some(msg);
+                self.ipvs_dirty = true;
+            }
+        }
+    }
+
+    async fn stop(&mut self) {
+        tracing::info!("health checker stopping");
+        self.tasks.abort_all();
+        for effect in self.model.on_stop(&self.plan) {
+            self.run_script(effect);
+        }
+        // Remove what we own (keepalived removes its virtual servers on exit).
+        match rkeepalived_ipvs::sync(
+            self.backend.as_backend(),
+            &Default::default(),
+            &mut self.owned,
+        ) {
+            Ok(r) if r.is_clean() => {}
+            Ok(r) => tracing::warn!(
+                failed = r.failed.len(),
+                "some IPVS entries could not be removed on stop"
+            ),
+            Err(e) => tracing::warn!("could not remove IPVS entries on stop: {e}"),
+        }
+        let deadline = self.script_timeout + Duration::from_secs(2);
+        let _ = tokio::time::timeout(deadline, async {
+            while self.scripts.join_next().await.is_some() {}
+        })
+        .await;
+    }
+
+    fn dump_data(&self) -> String {
+        let mut out = String::from("------< Health checkers >------\n");
+        for (vs, vh) in self
+            .plan
+            .virtual_servers
+            .iter()
+            .zip(&self.model.virtual_servers)
+        {
+            let _ = writeln!(
+                out,
+                " VS = {}, {} service(s), quorum {} hysteresis {} => {}, alive weight {}{}",
+                vs.name,
+                vs.keys.len(),
+                vs.quorum,
+                vs.hysteresis,
+                if vh.quorum_up { "UP" } else { "DOWN" },
+                alive_weight(vs, vh),
+                vs.sorry_server
+                    .map(|s| format!(
+                        ", sorry server {}",
+                        rkeepalived_ipvs::model::SocketFmt(s.addr, s.port)
+                    ))
+                    .unwrap_or_default(),
+            );
+            for (rs, rh) in vs.real_servers.iter().zip(&vh.real_servers) {
+                let _ = writeln!(
+                    out,
+                    "   RS = {}, weight {} (effective {}), {}{}",
+                    rkeepalived_ipvs::model::SocketFmt(rs.dest.addr, rs.dest.port),
+                    rs.dest.weight,
+                    HealthModel::effective_weight(rs, rh),
+                    if rh.alive { "alive" } else { "failed" },
+                    if rs.inhibit_on_failure {
+                        ", inhibit_on_failure"
+                    } else {
+                        ""
+                    },
+                );
+                for (ci, (spec, ch)) in rs.checkers.iter().zip(&rh.checkers).enumerate() {
+                    let key = CheckerKey {
+                        vs: vs.name.clone(),
+                        rs: rs.dest.key(),
+                        index: ci,
+                    };
+                    let (ok, ko) = self
+                        .running
+                        .get(&key)
+                        .map(|r| {
+                            (
+                                r.metrics.successes.load(Relaxed),
+                                r.metrics.failures.load(Relaxed),
+                            )
+                        })
+                        .unwrap_or_default();
+                    let _ = writeln!(
+                        out,
+                        "     {} -> {} {} (delay_loop {:?}, retry {}, successes {ok}, failures {ko})",
+                        spec.kind.name(),
+                        spec.conn.dst,
+                        if ch.up { "up" } else { "down" },
+                        spec.timing.delay_loop,
+                        spec.timing.retry,
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    fn dump_stats(&self) -> String {
+        let m = &self.metrics;
+        let (ok, ko) = self.running.values().fold((0, 0), |(a, b), r| {
+            (
+                a + r.metrics.successes.load(Relaxed),
+                b + r.metrics.failures.load(Relaxed),
+            )
+        });
+        format!(
+            "------< Health checker statistics >------\n uptime {:?}\n checkers {}\n check successes {ok}\n check failures {ko}\n ipvs syncs {}\n ipvs sync failures {}\n ipvs op failures {}\n scripts run {}\n script failures {}\n reloads {} (rejected {})\n ipvs {}\n",
+            self.started.elapsed(),
+            self.running.len(),
+            m.ipvs_syncs.load(Relaxed),
+            m.ipvs_sync_failures.load(Relaxed),
+            m.ipvs_op_failures.load(Relaxed),
+            m.script_runs.load(Relaxed),
+            m.script_failures.load(Relaxed),
+            m.reloads.load(Relaxed),
+            m.reload_failures.load(Relaxed),
+            self.ipvs_failing.as_deref().map(|e| format!("unavailable: {e}")).unwrap_or_else(|| "ok".into()),
+        )
+    }
+
+    fn dump_json(&self) -> serde_json::Value {
+        let vss: Vec<serde_json::Value> = self
+            .plan
+            .virtual_servers
+            .iter()
+            .zip(&self.model.virtual_servers)
+            .map(|(vs, vh)| {
+                let rss: Vec<serde_json::Value> = vs
+                    .real_servers
+                    .iter()
+                    .zip(&vh.real_servers)
+                    .map(|(rs, rh)| {
+                        serde_json::json!({
+                            "address": rs.dest.addr.to_string(),
+                            "port": rs.dest.port,
+                            "weight": rs.dest.weight,
+                            "effective_weight": HealthModel::effective_weight(rs, rh),
+                            "alive": rh.alive,
+                            "inhibit_on_failure": rs.inhibit_on_failure,
+                            "checkers": rs.checkers.iter().zip(&rh.checkers).map(|(c, h)| serde_json::json!({
+                                "type": c.kind.name(),
+                                "target": c.conn.dst.to_string(),
+                                "up": h.up,
+                                "dynamic_weight": h.dynamic_weight,
+                            })).collect::<Vec<_>>(),
+                        })
+                    })
+                    .collect();
+                serde_json::json!({
+                    "name": vs.name,
+                    "services": vs.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
+                    "quorum": vs.quorum,
+                    "hysteresis": vs.hysteresis,
+                    "quorum_up": vh.quorum_up,
+                    "alive_weight": alive_weight(vs, vh),
+                    "real_servers": rss,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "virtual_servers": vss,
+            "ipvs_error": self.ipvs_failing,
+        })
+    }
+
+    fn metrics_text(&mut self) -> String {
+        let mut out = String::new();
+        crate::metrics::render_checkers(
+            &mut out,
+            self.running.values().map(|r| r.metrics.as_ref()),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP rkeepalived_check_rs_up Real server alive (1) or failed (0)."
+        );
+        let _ = writeln!(out, "# TYPE rkeepalived_check_rs_up gauge");
+        let mut weights = String::new();
+        let mut quorum = String::new();
+        for (vs, vh) in self
+            .plan
+            .virtual_servers
+            .iter()
+            .zip(&self.model.virtual_servers)
+        {
+            let _ = writeln!(
+                quorum,
+                "rkeepalived_check_vs_quorum_up{{vs=\"{}\"}} {}",
+                escape(&vs.name),
+                u8::from(vh.quorum_up)
+            );
+            for (rs, rh) in vs.real_servers.iter().zip(&vh.real_servers) {
+                let labels = format!(
+                    "vs=\"{}\",rs=\"{}\"",
+                    escape(&vs.name),
+                    rkeepalived_ipvs::model::SocketFmt(rs.dest.addr, rs.dest.port)
+                );
+                let _ = writeln!(
+                    out,
+                    "rkeepalived_check_rs_up{{{labels}}} {}",
+                    u8::from(rh.alive)
+                );
+                let _ = writeln!(
+                    weights,
+                    "rkeepalived_check_rs_weight{{{labels}}} {}",
+                    HealthModel::effective_weight(rs, rh)
+                );
+            }
+        }
+        let _ = writeln!(out, "# HELP rkeepalived_check_rs_weight Effective weight of a real server.\n# TYPE rkeepalived_check_rs_weight gauge\n{weights}# HELP rkeepalived_check_vs_quorum_up Virtual server quorum state.\n# TYPE rkeepalived_check_vs_quorum_up gauge\n{quorum}");
+        crate::metrics::render_engine(&mut out, &self.metrics);
+        if let Some(dump) = self.backend.stats() {
+            render_ipvs_stats(&mut out, &dump);
+        }
+        out
+    }
+}
+
+fn render_ipvs_stats(out: &mut String, dump: &[rkeepalived_ipvs::netlink::ServiceDump]) {
+    type Pick = fn(&rkeepalived_ipvs::netlink::message::Stats) -> u64;
+    let fields: [(&str, Pick); 5] = [
+        ("connections", |s| s.conns),
+        ("in_packets", |s| s.inpkts),
+        ("out_packets", |s| s.outpkts),
+        ("in_bytes", |s| s.inbytes),
+        ("out_bytes", |s| s.outbytes),
+    ];
+    for (field, pick) in fields {
+        let _ = writeln!(out, "# HELP rkeepalived_ipvs_service_{field}_total IPVS service counter.\n# TYPE rkeepalived_ipvs_service_{field}_total counter");
+        for svc in dump {
+            if let Some(s) = &svc.info.stats {
+                let _ = writeln!(
+                    out,
+                    "rkeepalived_ipvs_service_{field}_total{{service=\"{}\"}} {}",
+                    svc.info.service.key,
+                    pick(s)
+                );
+            }
+        }
+        let _ = writeln!(out, "# HELP rkeepalived_ipvs_dest_{field}_total IPVS real server counter.\n# TYPE rkeepalived_ipvs_dest_{field}_total counter");
+        for svc in dump {
+            for d in &svc.dests {
+                if let Some(s) = &d.stats {
+                    let _ = writeln!(
+                        out,
+                        "rkeepalived_ipvs_dest_{field}_total{{service=\"{}\",rs=\"{}\"}} {}",
+                        svc.info.service.key,
+                        rkeepalived_ipvs::model::SocketFmt(d.dest.addr, d.dest.port),
+                        pick(s)
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// One checker's life: warmup, then check / settle / sleep forever.
+async fn checker_loop(
+    key: CheckerKey,
+    checker: Arc<dyn Checker>,
+    spec: CheckerSpec,
+    initially_up: bool,
+    tx: mpsc::Sender<Report>,
+    metrics: Arc<CheckerMetrics>,
+    suspend: Option<(watch::Receiver<LocalAddrs>, Vec<IpAddr>)>,
+) {
+    let timing = &spec.timing;
+    tokio::time::sleep(initial_delay(timing.warmup, random_u64())).await;
+    let mut fsm = CheckerFsm::new(!initially_up);
+    let mut last_weight = None;
+    loop {
+        if let Some((addrs, vips)) = &suspend {
+            let local = addrs.borrow().clone();
+            let suspended = !vips.iter().any(|a| local.contains(a));
+            if suspended != metrics.suspended.swap(suspended, Relaxed) {
+                tracing::info!(vs = %key.vs, "checks {} (ha_suspend)", if suspended { "suspended" } else { "resumed" });
+            }
+            if suspended {
+                tokio::time::sleep(timing.delay_loop).await;
+                continue;
+            }
+        }
+        let started = Instant::now();
+        let outcome = checker.check().await;
+        let elapsed = started.elapsed();
+        let (success, weight, failure) = match outcome {
+            CheckOutcome::Up => (true, None, None),
+            CheckOutcome::UpWithWeight(w) => (true, Some(w), None),
+            CheckOutcome::Down(e) => (false, None, Some(e)),
+        };
+        metrics.record(
+            success,
+            elapsed,
+            failure.as_ref().map(|e| e.label().to_string()),
+        );
+        let step = fsm.on_result(success, timing);
+        let weight_changed = weight.is_some() && weight != last_weight;
+        match (step.transition, &failure) {
+            (Some(true), _) if fsm.has_run => {
+                tracing::info!(vs = %key.vs, target = %spec.conn.dst, "{} succeeded: checker UP", checker.kind())
+            }
+            (Some(false), Some(e)) => {
+                tracing::warn!(vs = %key.vs, target = %spec.conn.dst, "{} failed after {} retries: {e}: checker DOWN", checker.kind(), timing.retry)
+            }
+            (None, Some(e)) => {
+                tracing::debug!(vs = %key.vs, target = %spec.conn.dst, "{} attempt failed: {e}", checker.kind())
+            }
+            _ => {}
+        }
+        if step.transition.is_some() || weight_changed {
+            if weight.is_some() {
+                last_weight = weight;
+            }
+            metrics.up.store(fsm.is_up, Relaxed);
+            if tx
+                .send(Report {
+                    key: key.clone(),
+                    up: fsm.is_up,
+                    weight,
+                })
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        tokio::time::sleep(step.next_delay).await;
+    }
+}

@@ -1,0 +1,239 @@
+//! Lock-free counters updated by checker tasks, rendered as Prometheus text.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+/// Latency histogram bucket bounds, seconds.
+pub const LATENCY_BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
+
+/// Counters of one checker.
+#[derive(Debug)]
+pub struct CheckerMetrics {
+    /// Prometheus label set, e.g. `vs="TCP 192.0.2.1:80",rs="198.51.100.1:80",checker="TCP_CHECK",index="0"`.
+    pub labels: String,
+    pub successes: AtomicU64,
+    pub failures: AtomicU64,
+    /// Current settled state of the checker.
+    pub up: AtomicBool,
+    pub suspended: AtomicBool,
+    buckets: [AtomicU64; LATENCY_BUCKETS.len()],
+    sum_micros: AtomicU64,
+    count: AtomicU64,
+    /// Last failure reason label.
+    pub last_failure: std::sync::Mutex<Option<String>>,
+}
+
+impl CheckerMetrics {
+    pub fn new(labels: String, up: bool) -> Self {
+        Self {
+            labels,
+            successes: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            up: AtomicBool::new(up),
+            suspended: AtomicBool::new(false),
+            buckets: Default::default(),
+            sum_micros: AtomicU64::new(0),
+            count: AtomicU64::new(0),
+            last_failure: std::sync::Mutex::new(None),
+        }
+    }
+
+    pub fn record(&self, success: bool, latency: Duration, failure: Option<String>) {
+        if success {
+            self.successes.fetch_add(1, Relaxed);
+        } else {
+            self.failures.fetch_add(1, Relaxed);
+            if let Ok(mut last) = self.last_failure.lock() {
+                *last = failure;
+            }
+        }
+        let secs = latency.as_secs_f64();
+        for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.buckets) {
+            if secs <= *bound {
+                bucket.fetch_add(1, Relaxed);
+            }
+        }
+        self.sum_micros
+            .fetch_add(latency.as_micros().min(u64::MAX as u128) as u64, Relaxed);
+        self.count.fetch_add(1, Relaxed);
+    }
+}
+
+/// Engine-wide counters.
+#[derive(Debug, Default)]
+pub struct EngineMetrics {
+    pub ipvs_syncs: AtomicU64,
+    pub ipvs_sync_failures: AtomicU64,
+    pub ipvs_op_failures: AtomicU64,
+    pub script_runs: AtomicU64,
+    pub script_failures: AtomicU64,
+    pub reloads: AtomicU64,
+    pub reload_failures: AtomicU64,
+}
+
+pub fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Render checker families.
+pub fn render_checkers<'a>(
+    out: &mut String,
+    checkers: impl Iterator<Item = &'a CheckerMetrics> + Clone,
+) {
+    let _ = writeln!(
+        out,
+        "# HELP rkeepalived_check_result Current checker state (1 = up, 0 = down)."
+    );
+    let _ = writeln!(out, "# TYPE rkeepalived_check_result gauge");
+    for c in checkers.clone() {
+        let _ = writeln!(
+            out,
+            "rkeepalived_check_result{{{}}} {}",
+            c.labels,
+            u8::from(c.up.load(Relaxed))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP rkeepalived_check_runs_total Check attempts by result."
+    );
+    let _ = writeln!(out, "# TYPE rkeepalived_check_runs_total counter");
+    for c in checkers.clone() {
+        let _ = writeln!(
+            out,
+            "rkeepalived_check_runs_total{{{},result=\"success\"}} {}",
+            c.labels,
+            c.successes.load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "rkeepalived_check_runs_total{{{},result=\"failure\"}} {}",
+            c.labels,
+            c.failures.load(Relaxed)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP rkeepalived_check_suspended Checker suspended by ha_suspend (1) or running (0)."
+    );
+    let _ = writeln!(out, "# TYPE rkeepalived_check_suspended gauge");
+    for c in checkers.clone() {
+        let _ = writeln!(
+            out,
+            "rkeepalived_check_suspended{{{}}} {}",
+            c.labels,
+            u8::from(c.suspended.load(Relaxed))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP rkeepalived_check_duration_seconds Duration of check attempts."
+    );
+    let _ = writeln!(out, "# TYPE rkeepalived_check_duration_seconds histogram");
+    for c in checkers {
+        for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&c.buckets) {
+            let _ = writeln!(
+                out,
+                "rkeepalived_check_duration_seconds_bucket{{{},le=\"{bound}\"}} {}",
+                c.labels,
+                bucket.load(Relaxed)
+            );
+        }
+        let count = c.count.load(Relaxed);
+        let _ = writeln!(
+            out,
+            "rkeepalived_check_duration_seconds_bucket{{{},le=\"+Inf\"}} {count}",
+            c.labels
+        );
+        let _ = writeln!(
+            out,
+            "rkeepalived_check_duration_seconds_sum{{{}}} {}",
+            c.labels,
+            c.sum_micros.load(Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(
+            out,
+            "rkeepalived_check_duration_seconds_count{{{}}} {count}",
+            c.labels
+        );
+    }
+}
+
+pub fn render_engine(out: &mut String, m: &EngineMetrics) {
+    let counters: [(&str, &str, &AtomicU64); 7] = [
+        (
+            "rkeepalived_check_ipvs_syncs_total",
+            "IPVS reconcile passes.",
+            &m.ipvs_syncs,
+        ),
+        (
+            "rkeepalived_check_ipvs_sync_failures_total",
+            "IPVS reconcile passes that could not read the table (e.g. no IPVS in the kernel).",
+            &m.ipvs_sync_failures,
+        ),
+        (
+            "rkeepalived_check_ipvs_op_failures_total",
+            "IPVS operations the kernel rejected.",
+            &m.ipvs_op_failures,
+        ),
+        (
+            "rkeepalived_check_script_runs_total",
+            "notify/quorum scripts started.",
+            &m.script_runs,
+        ),
+        (
+            "rkeepalived_check_script_failures_total",
+            "notify/quorum scripts that failed, timed out or could not start.",
+            &m.script_failures,
+        ),
+        (
+            "rkeepalived_check_reloads_total",
+            "Configuration reloads applied.",
+            &m.reloads,
+        ),
+        (
+            "rkeepalived_check_reload_failures_total",
+            "Configuration reloads rejected.",
+            &m.reload_failures,
+        ),
+    ];
+    for (name, help, v) in counters {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+            v.load(Relaxed)
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_is_cumulative() {
+        let c = CheckerMetrics::new("a=\"b\"".into(), true);
+        c.record(true, Duration::from_millis(3), None);
+        c.record(false, Duration::from_millis(700), Some("timeout".into()));
+        let mut out = String::new();
+        render_checkers(&mut out, [&c].into_iter());
+        assert!(
+            out.contains("rkeepalived_check_duration_seconds_bucket{a=\"b\",le=\"0.005\"} 1"),
+            "{out}"
+        );
+        assert!(
+            out.contains("rkeepalived_check_duration_seconds_bucket{a=\"b\",le=\"1\"} 2"),
+            "{out}"
+        );
+        assert!(
+            out.contains("rkeepalived_check_runs_total{a=\"b\",result=\"failure\"} 1"),
+            "{out}"
+        );
+        assert!(out.contains("rkeepalived_check_result{a=\"b\"} 1"), "{out}");
+    }
+}

@@ -1,0 +1,457 @@
+//! `rkeepalived_config::Config` -> [`CheckPlan`]: virtual_server_group
+//! expansion (address ranges, fwmarks), forwarding/scheduler mapping to the
+//! ipvs model, checker specs, and load-time script security checks.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use rkeepalived_config::model as cfg;
+use rkeepalived_config::Config;
+use rkeepalived_ipvs::{
+    Dest, Family, Forwarding, Protocol, Scheduler, Service, ServiceFlags, ServiceKey, TunnelFlags,
+    TunnelType,
+};
+use rkeepalived_script::{check_security, RunAs, Script, ScriptSecurity};
+
+use crate::error::PlanError;
+use crate::spec::*;
+
+/// Most addresses one virtual_server_group range may expand to (a typo
+/// like 2001:db8::/64 must not allocate the universe).
+pub const MAX_GROUP_RANGE: u128 = 65_536;
+
+/// Build the check plan for `config`.
+pub fn from_config(config: &Config) -> Result<CheckPlan, PlanError> {
+    let gd = &config.global_defs;
+    let script_user = match &gd.script_user {
+        Some(u) => Some(RunAs::resolve(&u.user, u.group.as_deref())?),
+        None => None,
+    };
+    let security = ScriptSecurity::new(gd.enable_script_security, script_user);
+    let mut virtual_servers = Vec::new();
+    for vs in &config.virtual_servers {
+        virtual_servers.push(virtual_server(config, vs, &security)?);
+    }
+    Ok(CheckPlan {
+        virtual_servers,
+        lvs_flush: gd.lvs_flush,
+        script_security: Some(security),
+    })
+}
+
+fn protocol(p: cfg::Protocol) -> Protocol {
+    match p {
+        cfg::Protocol::Tcp => Protocol::Tcp,
+        cfg::Protocol::Udp => Protocol::Udp,
+        cfg::Protocol::Sctp => Protocol::Sctp,
+    }
+}
+
+pub fn forwarding(m: cfg::ForwardingMethod) -> Forwarding {
+    match m {
+        cfg::ForwardingMethod::Nat => Forwarding::Masq,
+        cfg::ForwardingMethod::Dr => Forwarding::Direct,
+        cfg::ForwardingMethod::Tun {
+            tunnel_type,
+            checksum,
+        } => {
+            let (tun_type, port) = match tunnel_type {
+                cfg::TunnelType::Ipip => (TunnelType::Ipip, 0),
+                cfg::TunnelType::Gue { port } => (TunnelType::Gue, port),
+                cfg::TunnelType::Gre => (TunnelType::Gre, 0),
+            };
+            let flags = match checksum {
+                cfg::TunnelChecksum::Default | cfg::TunnelChecksum::NoCsum => {
+                    TunnelFlags(TunnelFlags::NOCSUM)
+                }
+                cfg::TunnelChecksum::Csum => TunnelFlags(TunnelFlags::CSUM),
+                cfg::TunnelChecksum::RemCsum => TunnelFlags(TunnelFlags::REMCSUM),
+            };
+            Forwarding::Tunnel {
+                tun_type,
+                port,
+                flags,
+            }
+        }
+    }
+}
+
+fn family(f: cfg::AddressFamily) -> Family {
+    match f {
+        cfg::AddressFamily::Inet => Family::Inet,
+        cfg::AddressFamily::Inet6 => Family::Inet6,
+    }
+}
+
+/// Family of a fwmark service: explicit, else the real servers', else IPv4.
+fn fwmark_family(explicit: Option<cfg::AddressFamily>, vs: &cfg::VirtualServer) -> Family {
+    explicit
+        .or(vs.ip_family)
+        .map(family)
+        .or_else(|| vs.real_servers.first().map(|rs| Family::of(&rs.addr)))
+        .unwrap_or(Family::Inet)
+}
+
+fn expand_range(first: IpAddr, last: IpAddr, vs_name: &str) -> Result<Vec<IpAddr>, PlanError> {
+    let err = |msg: String| PlanError::VirtualServer {
+        vs: vs_name.to_string(),
+        msg,
+    };
+    match (first, last) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => {
+            let (a, b) = (u32::from(a), u32::from(b));
+            if b < a || u128::from(b - a) >= MAX_GROUP_RANGE {
+                return Err(err(format!(
+                    "address range {first}-{last} is empty or too large"
+                )));
+            }
+            Ok((a..=b).map(|n| IpAddr::V4(Ipv4Addr::from(n))).collect())
+        }
+        (IpAddr::V6(a), IpAddr::V6(b)) => {
+            let (a, b) = (u128::from(a), u128::from(b));
+            if b < a || b - a >= MAX_GROUP_RANGE {
+                return Err(err(format!(
+                    "address range {first}-{last} is empty or too large"
+                )));
+            }
+            Ok((a..=b).map(|n| IpAddr::V6(Ipv6Addr::from(n))).collect())
+        }
+        _ => Err(err(format!("address range {first}-{last} mixes families"))),
+    }
+}
+
+fn service_keys(
+    config: &Config,
+    vs: &cfg::VirtualServer,
+) -> Result<(String, Vec<ServiceKey>), PlanError> {
+    let proto = protocol(vs.protocol);
+    Ok(match &vs.service {
+        cfg::VirtualService::Addr { addr, port } => {
+            let key = ServiceKey::Addr {
+                proto,
+                addr: *addr,
+                port: port.unwrap_or(0),
+            };
+            (key.to_string(), vec![key])
+        }
+        cfg::VirtualService::Fwmark(mark) => {
+            let key = ServiceKey::Fwmark {
+                mark: *mark,
+                family: fwmark_family(None, vs),
+            };
+            (key.to_string(), vec![key])
+        }
+        cfg::VirtualService::Group(name) => {
+            let vs_name = format!("group {name} {proto:?}");
+            let group =
+                config
+                    .virtual_server_group(name)
+                    .ok_or_else(|| PlanError::VirtualServer {
+                        vs: vs_name.clone(),
+                        msg: format!("unknown virtual_server_group '{name}'"),
+                    })?;
+            let mut keys = Vec::new();
+            for member in &group.members {
+                match member {
+                    cfg::VsgMember::Range { first, last, port } => {
+                        for addr in expand_range(*first, *last, &vs_name)? {
+                            keys.push(ServiceKey::Addr {
+                                proto,
+                                addr,
+                                port: port.unwrap_or(0),
+                            });
+                        }
+                    }
+                    cfg::VsgMember::Fwmark { mark, family } => {
+                        keys.push(ServiceKey::Fwmark {
+                            mark: *mark,
+                            family: fwmark_family(*family, vs),
+                        });
+                    }
+                }
+            }
+            keys.sort();
+            keys.dedup();
+            (vs_name, keys)
+        }
+    })
+}
+
+fn netmask(vs: &cfg::VirtualServer, fam: Family) -> u32 {
+    match vs.persistence_granularity {
+        Some(IpAddr::V4(m)) => u32::from(m),
+        Some(IpAddr::V6(m)) => u128::from(m).count_ones(),
+        None => fam.full_netmask(),
+    }
+}
+
+fn load_script(
+    notify: &cfg::Notify,
+    security: &ScriptSecurity,
+    what: &str,
+) -> Result<Result<Script, String>, PlanError> {
+    let mut script = Script::parse(&notify.command)?;
+    if let Some(u) = &notify.user {
+        script = script.with_user(RunAs::resolve(&u.user, u.group.as_deref())?);
+    }
+    Ok(match check_security(&script, security) {
+        Ok(_) => Ok(script),
+        Err(e) => {
+            tracing::error!("{what} script '{}' disabled: {e}", notify.command);
+            Err(e.to_string())
+        }
+    })
+}
+
+/// Optional notify script: a refused script is dropped (keepalived
+/// "Disabling notify script ... due to insecure").
+fn optional_script(
+    n: &Option<cfg::Notify>,
+    security: &ScriptSecurity,
+    what: &str,
+) -> Result<Option<Script>, PlanError> {
+    match n {
+        None => Ok(None),
+        Some(n) => Ok(load_script(n, security, what)?.ok()),
+    }
+}
+
+fn virtual_server(
+    config: &Config,
+    vs: &cfg::VirtualServer,
+    security: &ScriptSecurity,
+) -> Result<VirtualServerSpec, PlanError> {
+    let (name, keys) = service_keys(config, vs)?;
+    let first = *keys.first().ok_or_else(|| PlanError::VirtualServer {
+        vs: name.clone(),
+        msg: "no services".into(),
+    })?;
+    let mut flags = ServiceFlags::default();
+    flags = flags.with(ServiceFlags::SCHED1, vs.sched_flags.flag_1);
+    flags = flags.with(ServiceFlags::SCHED2, vs.sched_flags.flag_2);
+    flags = flags.with(ServiceFlags::SCHED3, vs.sched_flags.flag_3);
+    flags = flags.with(ServiceFlags::ONEPACKET, vs.ops);
+    let mut service = Service::new(first, Scheduler::from_name(vs.lvs_sched.name()));
+    service.flags = flags;
+    if let Some(t) = vs.persistence_timeout {
+        service = service.persistent(t.as_secs().min(u64::from(u32::MAX)) as u32);
+    }
+    service.netmask = netmask(vs, first.family());
+    service.pe_name = vs.persistence_engine.clone();
+    let vs_port = first.port();
+
+    let mut real_servers = Vec::new();
+    for rs in &vs.real_servers {
+        let port = rs.port.unwrap_or(vs_port);
+        let rs_label = rkeepalived_ipvs::model::SocketFmt(rs.addr, port).to_string();
+        let weight = i32::try_from(rs.weight).map_err(|_| PlanError::RealServer {
+            vs: name.clone(),
+            rs: rs_label.clone(),
+            msg: format!("weight {} out of range", rs.weight),
+        })?;
+        let mut dest = Dest::new(rs.addr, port, forwarding(rs.lvs_method), weight);
+        dest.u_threshold = rs.uthreshold.unwrap_or(0);
+        dest.l_threshold = rs.lthreshold.unwrap_or(0);
+        let mut checkers = Vec::new();
+        for c in &rs.checkers {
+            match checker(c, rs.addr, port, security)? {
+                Some(spec) => checkers.push(spec),
+                None => {
+                    tracing::warn!(vs = %name, rs = %rs_label, "{} is not supported by rkeepalived; ignored", c.kind.keyword())
+                }
+            }
+        }
+        real_servers.push(RealServerSpec {
+            dest,
+            inhibit_on_failure: rs.inhibit_on_failure,
+            notify_up: optional_script(&rs.notify_up, security, "notify_up")?,
+            notify_down: optional_script(&rs.notify_down, security, "notify_down")?,
+            checkers,
+            alpha: false,
+        });
+    }
+    let sorry_server = vs.sorry_server.as_ref().map(|s| {
+        Dest::new(
+            s.addr,
+            s.port.unwrap_or(vs_port),
+            forwarding(s.lvs_method),
+            1,
+        )
+    });
+    Ok(VirtualServerSpec {
+        name,
+        service,
+        keys,
+        real_servers,
+        sorry_server,
+        sorry_server_inhibit: vs.sorry_server.as_ref().is_some_and(|s| s.inhibit),
+        quorum: vs.quorum,
+        hysteresis: vs.hysteresis,
+        quorum_up: optional_script(&vs.quorum_up, security, "quorum_up")?,
+        quorum_down: optional_script(&vs.quorum_down, security, "quorum_down")?,
+        omega: vs.omega,
+        ha_suspend: vs.ha_suspend,
+    })
+}
+
+fn http_spec(h: &cfg::HttpCheck, tls: bool) -> HttpSpec {
+    HttpSpec {
+        tls,
+        urls: h
+            .urls
+            .iter()
+            .map(|u| UrlSpec {
+                path: u.path.clone(),
+                digest: u.digest.clone(),
+                status_codes: StatusCodes(u.status_codes.iter().map(|r| (r.min, r.max)).collect()),
+                virtualhost: u.virtualhost.clone(),
+            })
+            .collect(),
+        protocol: match h.http_protocol {
+            cfg::HttpProtocol::V1_0 => HttpProtocol::Http10,
+            cfg::HttpProtocol::V1_0C => HttpProtocol::Http10Close,
+            cfg::HttpProtocol::V1_1 => HttpProtocol::Http11,
+        },
+        virtualhost: h.virtualhost.clone(),
+        enable_sni: h.enable_sni,
+    }
+}
+
+/// One checker; `None` for kinds rkeepalived does not run (FILE_CHECK, BFD_CHECK).
+fn checker(
+    c: &cfg::Checker,
+    rs_addr: IpAddr,
+    rs_port: u16,
+    security: &ScriptSecurity,
+) -> Result<Option<CheckerSpec>, PlanError> {
+    let co = &c.common;
+    let kind = match &c.kind {
+        cfg::CheckerKind::Tcp => CheckKind::Tcp,
+        cfg::CheckerKind::Http(h) => CheckKind::Http(http_spec(h, false)),
+        cfg::CheckerKind::Ssl(h) => CheckKind::Http(http_spec(h, true)),
+        cfg::CheckerKind::Smtp(s) => CheckKind::Smtp(SmtpSpec {
+            helo_name: s.helo_name.clone(),
+        }),
+        cfg::CheckerKind::Dns(d) => CheckKind::Dns(DnsSpec {
+            qtype: d.query_type.qtype(),
+            name: d.name.clone(),
+        }),
+        cfg::CheckerKind::Misc(m) => {
+            let notify = cfg::Notify {
+                command: m.misc_path.clone(),
+                user: m.user.clone(),
+            };
+            let (script, refused) = match load_script(&notify, security, "MISC_CHECK")? {
+                Ok(s) => (s, None),
+                Err(why) => (Script::parse(&m.misc_path)?, Some(why)),
+            };
+            CheckKind::Misc(MiscSpec {
+                script,
+                timeout: Some(m.misc_timeout),
+                dynamic: m.misc_dynamic,
+                refused,
+            })
+        }
+        cfg::CheckerKind::Ping => CheckKind::Ping,
+        cfg::CheckerKind::Udp(u) => CheckKind::Udp(UdpSpec {
+            payload: u.payload.clone(),
+            require_reply: u.require_reply.is_some(),
+            reply_pattern: u
+                .require_reply
+                .as_ref()
+                .filter(|p| !p.is_empty())
+                .map(|p| ReplyPattern(p.iter().map(|b| (b.value, b.mask)).collect())),
+            min_reply_length: u.min_reply_length as usize,
+            max_reply_length: u.max_reply_length as usize,
+        }),
+        cfg::CheckerKind::File(_) | cfg::CheckerKind::Bfd { .. } => return Ok(None),
+    };
+    let dst = SocketAddr::new(
+        co.connect_ip.unwrap_or(rs_addr),
+        co.connect_port.unwrap_or(rs_port),
+    );
+    Ok(Some(CheckerSpec {
+        kind,
+        conn: ConnOpts {
+            dst,
+            bindto: co.bindto,
+            bind_port: co.bind_port,
+            bind_if: co.bind_if.clone(),
+            fwmark: co.fwmark,
+        },
+        timing: CheckTiming {
+            delay_loop: co.delay_loop,
+            connect_timeout: co.connect_timeout,
+            retry: co.retry,
+            delay_before_retry: co.delay_before_retry,
+            warmup: co.warmup,
+            alpha: co.alpha,
+        },
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_ranges_expand_and_are_bounded() {
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.3".parse().unwrap();
+        assert_eq!(expand_range(a, b, "g").unwrap().len(), 3);
+        assert!(expand_range(b, a, "g").is_err());
+        let big: IpAddr = "2001:db8::".parse().unwrap();
+        let bigger: IpAddr = "2001:db8::ffff:ffff".parse().unwrap();
+        assert!(expand_range(big, bigger, "g").is_err());
+        assert!(expand_range(a, big, "g").is_err());
+    }
+
+    #[test]
+    fn config_maps_to_plan() {
+        let mut config = Config::default();
+        config.virtual_server_groups.push(cfg::VirtualServerGroup {
+            name: "web".into(),
+            origin: cfg::Origin::default(),
+            members: vec![
+                cfg::VsgMember::Range {
+                    first: "192.0.2.10".parse().unwrap(),
+                    last: "192.0.2.11".parse().unwrap(),
+                    port: Some(80),
+                },
+                cfg::VsgMember::Fwmark {
+                    mark: 7,
+                    family: None,
+                },
+            ],
+        });
+        let mut vs = cfg::VirtualServer::new(cfg::VirtualService::Group("web".into()));
+        vs.persistence_timeout = Some(std::time::Duration::from_secs(300));
+        vs.sorry_server = Some(cfg::SorryServer {
+            addr: "198.51.100.99".parse().unwrap(),
+            port: Some(8080),
+            lvs_method: cfg::ForwardingMethod::Nat,
+            inhibit: true,
+        });
+        let mut rs = cfg::RealServer::new("198.51.100.1".parse().unwrap(), Some(8080));
+        rs.weight = 3;
+        let kind = cfg::CheckerKind::Tcp;
+        rs.checkers.push(cfg::Checker {
+            origin: cfg::Origin::default(),
+            common: cfg::CheckerCommon::defaults_for(&kind, std::time::Duration::from_secs(6)),
+            kind,
+        });
+        vs.real_servers.push(rs);
+        config.virtual_servers.push(vs);
+        let plan = from_config(&config).unwrap();
+        let v = &plan.virtual_servers[0];
+        assert_eq!(v.keys.len(), 3);
+        assert!(v.service.flags.contains(ServiceFlags::PERSISTENT));
+        assert_eq!(v.service.timeout, 300);
+        assert_eq!(v.real_servers[0].dest.weight, 3);
+        assert_eq!(
+            v.real_servers[0].checkers[0].conn.dst,
+            "198.51.100.1:8080".parse().unwrap()
+        );
+        assert_eq!(v.real_servers[0].checkers[0].timing.retry, 1);
+        assert!(v.sorry_server_inhibit);
+    }
+}

@@ -1,0 +1,324 @@
+//! The checker engine's own view of the configuration: virtual servers,
+//! real servers and checkers with every keepalived default resolved
+//! (man keepalived.conf 2.2.7, "Virtual server(s)"). Built from
+//! `rkeepalived_config::Config` by [`crate::from_config`], or directly in tests.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use rkeepalived_ipvs::{Dest, Forwarding, Service, ServiceKey};
+use rkeepalived_script::Script;
+
+/// keepalived: "delay timer for checker polling (60 seconds if not specified)".
+pub const DEFAULT_DELAY_LOOP: Duration = Duration::from_secs(60);
+/// keepalived: "The default is 5 seconds".
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// keepalived: "Default: 1 unless specified below" (DNS 3, MISC 0).
+pub const DEFAULT_RETRY: u32 = 1;
+pub const DEFAULT_DNS_RETRY: u32 = 3;
+pub const DEFAULT_MISC_RETRY: u32 = 0;
+/// keepalived: 3 seconds for HTTP_GET and SSL_GET, delay_loop for DNS_CHECK, 1 second otherwise.
+pub const DEFAULT_HTTP_DELAY_BEFORE_RETRY: Duration = Duration::from_secs(3);
+pub const DEFAULT_DELAY_BEFORE_RETRY: Duration = Duration::from_secs(1);
+/// check_smtp.c SMTP_DEFAULT_HELO.
+pub const DEFAULT_SMTP_HELO: &str = "smtpchecker.keepalived.org";
+/// UDP_CHECK max_reply_length default.
+pub const DEFAULT_UDP_MAX_REPLY: usize = 255;
+
+/// Timing of one checker, all keepalived defaults already applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckTiming {
+    pub delay_loop: Duration,
+    pub connect_timeout: Duration,
+    /// Extra attempts after a failure before the checker is declared down.
+    pub retry: u32,
+    pub delay_before_retry: Duration,
+    /// Random initial delay in `[0, warmup]` (default: delay_loop; 0 disables).
+    pub warmup: Duration,
+    /// Start in the failed state.
+    pub alpha: bool,
+}
+
+impl CheckTiming {
+    /// Defaults for a checker of `kind` under `delay_loop`.
+    pub fn defaults_for(kind: &CheckKind, delay_loop: Duration) -> Self {
+        let (retry, delay_before_retry) = match kind {
+            CheckKind::Http(_) => (DEFAULT_RETRY, DEFAULT_HTTP_DELAY_BEFORE_RETRY),
+            CheckKind::Dns(_) => (DEFAULT_DNS_RETRY, delay_loop),
+            CheckKind::Misc(_) => (DEFAULT_MISC_RETRY, DEFAULT_DELAY_BEFORE_RETRY),
+            _ => (DEFAULT_RETRY, DEFAULT_DELAY_BEFORE_RETRY),
+        };
+        Self {
+            delay_loop,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            retry,
+            delay_before_retry,
+            warmup: delay_loop,
+            alpha: false,
+        }
+    }
+}
+
+/// Where a checker connects from and to (`connect_ip`, `connect_port`,
+/// `bindto`, `bind_port`, `bind_if`, `fwmark`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnOpts {
+    pub dst: SocketAddr,
+    pub bindto: Option<IpAddr>,
+    pub bind_port: Option<u16>,
+    pub bind_if: Option<String>,
+    pub fwmark: Option<u32>,
+}
+
+impl ConnOpts {
+    pub fn to(dst: SocketAddr) -> Self {
+        Self {
+            dst,
+            bindto: None,
+            bind_port: None,
+            bind_if: None,
+            fwmark: None,
+        }
+    }
+}
+
+/// `http_protocol 1.0|1.0C|1.1` (default 1.0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpProtocol {
+    #[default]
+    Http10,
+    /// 1.0 plus `Connection: close`.
+    Http10Close,
+    Http11,
+}
+
+/// `status_code 200 200-299 ...`; empty = keepalived's default 200-299.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StatusCodes(pub Vec<(u16, u16)>);
+
+impl StatusCodes {
+    pub fn matches(&self, code: u16) -> bool {
+        if self.0.is_empty() {
+            return (200..=299).contains(&code);
+        }
+        self.0.iter().any(|(lo, hi)| (*lo..=*hi).contains(&code))
+    }
+}
+
+/// One `url { }` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlSpec {
+    pub path: String,
+    /// Expected MD5 of the body (genhash output), lower-case hex.
+    pub digest: Option<String>,
+    pub status_codes: StatusCodes,
+    pub virtualhost: Option<String>,
+}
+
+impl UrlSpec {
+    pub fn path(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            digest: None,
+            status_codes: StatusCodes::default(),
+            virtualhost: None,
+        }
+    }
+}
+
+/// HTTP_GET / SSL_GET.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSpec {
+    pub tls: bool,
+    pub urls: Vec<UrlSpec>,
+    pub protocol: HttpProtocol,
+    /// `virtualhost` inherited from the real/virtual server.
+    pub virtualhost: Option<String>,
+    /// SSL_GET `enable_sni`: send the virtualhost as SNI.
+    pub enable_sni: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpSpec {
+    pub helo_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsSpec {
+    /// Query type (A=1, NS=2, CNAME=5, SOA=6, MX=15, TXT=16, AAAA=28); default SOA.
+    pub qtype: u16,
+    /// Default ".".
+    pub name: String,
+}
+
+impl Default for DnsSpec {
+    fn default() -> Self {
+        Self {
+            qtype: crate::wire::dns::TYPE_SOA,
+            name: ".".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MiscSpec {
+    pub script: Script,
+    /// `misc_timeout`; None = delay_loop.
+    pub timeout: Option<Duration>,
+    pub dynamic: bool,
+    /// Set when the script failed the load-time security check: the check
+    /// then always fails instead of running it.
+    pub refused: Option<String>,
+}
+
+/// UDP_CHECK `require_reply HEX` pattern as (value, mask) bytes; mask
+/// nibbles are 0 where the config had `x` (don't care).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyPattern(pub Vec<(u8, u8)>);
+
+impl ReplyPattern {
+    /// Compare up to min(len(reply), len(pattern)) bytes under the mask.
+    pub fn matches(&self, reply: &[u8]) -> bool {
+        self.0
+            .iter()
+            .zip(reply)
+            .all(|((value, mask), byte)| byte & mask == value & mask)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UdpSpec {
+    /// None = random payload.
+    pub payload: Option<Vec<u8>>,
+    pub require_reply: bool,
+    pub reply_pattern: Option<ReplyPattern>,
+    pub min_reply_length: usize,
+    pub max_reply_length: usize,
+}
+
+impl Default for UdpSpec {
+    fn default() -> Self {
+        Self {
+            payload: None,
+            require_reply: false,
+            reply_pattern: None,
+            min_reply_length: 0,
+            max_reply_length: DEFAULT_UDP_MAX_REPLY,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckKind {
+    Tcp,
+    Http(HttpSpec),
+    Smtp(SmtpSpec),
+    Dns(DnsSpec),
+    Misc(MiscSpec),
+    Ping,
+    Udp(UdpSpec),
+}
+
+impl CheckKind {
+    /// keepalived's keyword for the checker.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CheckKind::Tcp => "TCP_CHECK",
+            CheckKind::Http(h) if h.tls => "SSL_GET",
+            CheckKind::Http(_) => "HTTP_GET",
+            CheckKind::Smtp(_) => "SMTP_CHECK",
+            CheckKind::Dns(_) => "DNS_CHECK",
+            CheckKind::Misc(_) => "MISC_CHECK",
+            CheckKind::Ping => "PING_CHECK",
+            CheckKind::Udp(_) => "UDP_CHECK",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckerSpec {
+    pub kind: CheckKind,
+    pub conn: ConnOpts,
+    pub timing: CheckTiming,
+}
+
+/// One `real_server` (or the `sorry_server`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RealServerSpec {
+    /// The IPVS destination with its configured weight.
+    pub dest: Dest,
+    pub inhibit_on_failure: bool,
+    pub notify_up: Option<Script>,
+    pub notify_down: Option<Script>,
+    /// Empty = always alive (keepalived: a real server without checkers is up).
+    pub checkers: Vec<CheckerSpec>,
+    /// Start down until the checkers succeed (`alpha` on the RS or VS).
+    pub alpha: bool,
+}
+
+/// One `virtual_server` (a group reference expands to several service keys).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualServerSpec {
+    /// Stable identity for logs, metrics and reload diffing, e.g. "TCP 192.0.2.1:80".
+    pub name: String,
+    /// IPVS service template; its key is the first entry of `keys`.
+    pub service: Service,
+    /// All kernel services this virtual server programs (one unless a group).
+    pub keys: Vec<ServiceKey>,
+    pub real_servers: Vec<RealServerSpec>,
+    pub sorry_server: Option<Dest>,
+    pub sorry_server_inhibit: bool,
+    /// Default 1.
+    pub quorum: u32,
+    /// Default 0.
+    pub hysteresis: u32,
+    pub quorum_up: Option<Script>,
+    pub quorum_down: Option<Script>,
+    pub omega: bool,
+    /// Suspend checks while none of these addresses is local (`ha_suspend`).
+    pub ha_suspend: bool,
+}
+
+impl VirtualServerSpec {
+    /// A plain virtual server with one key and keepalived defaults.
+    pub fn new(service: Service) -> Self {
+        Self {
+            name: service.key.to_string(),
+            keys: vec![service.key],
+            service,
+            real_servers: Vec::new(),
+            sorry_server: None,
+            sorry_server_inhibit: false,
+            quorum: 1,
+            hysteresis: 0,
+            quorum_up: None,
+            quorum_down: None,
+            omega: false,
+            ha_suspend: false,
+        }
+    }
+
+    /// Addresses whose presence enables checks under `ha_suspend`.
+    pub fn vip_addrs(&self) -> Vec<IpAddr> {
+        self.keys
+            .iter()
+            .filter_map(|k| match k {
+                ServiceKey::Addr { addr, .. } => Some(*addr),
+                ServiceKey::Fwmark { .. } => None,
+            })
+            .collect()
+    }
+}
+
+/// Everything the checker engine runs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CheckPlan {
+    pub virtual_servers: Vec<VirtualServerSpec>,
+    /// `lvs_flush`: delete IPVS entries we did not create.
+    pub lvs_flush: bool,
+    /// Scripts policy (`script_user`, `enable_script_security`).
+    pub script_security: Option<rkeepalived_script::ScriptSecurity>,
+}
+
+/// Forwarding default of keepalived virtual servers (NAT).
+pub const DEFAULT_FORWARDING: Forwarding = Forwarding::Masq;
