@@ -1,9 +1,102 @@
 //! keepalived.conf-compatible configuration: lexer/parser, typed model,
 //! diagnostics with file:line:col, and the control messages the supervisor
 //! sends to the engine roles.
+//!
+//! ```no_run
+//! use rkeepalived_config::{load, LoadOptions};
+//! let loaded = load("/etc/keepalived/keepalived.conf".as_ref(), &LoadOptions::default())?;
+//! for w in &loaded.warnings { eprintln!("warning: {w}"); }
+//! # Ok::<(), rkeepalived_config::ConfigError>(())
+//! ```
 
 pub mod control;
+pub mod diag;
+mod lexer;
 pub mod model;
+mod parse;
+pub mod print;
+mod tree;
+mod validate;
+mod values;
+
+use std::path::{Path, PathBuf};
 
 pub use control::Control;
+pub use diag::{ConfigError, Diagnostic, Severity};
 pub use model::Config;
+pub use print::print;
+
+/// How to load a configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Config id for `@id` conditional lines (keepalived `-i`). None = the
+    /// first label of the host name, as keepalived does.
+    pub config_id: Option<String>,
+}
+
+impl LoadOptions {
+    /// The effective config id.
+    pub fn effective_config_id(&self) -> String {
+        self.config_id.clone().unwrap_or_else(default_config_id)
+    }
+}
+
+/// A loaded, validated configuration and its warnings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// First label of the host name (`uname -n` up to the first dot).
+pub fn default_config_id() -> String {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .unwrap_or_default();
+    name.trim()
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Load `path` (with its includes).
+pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, ConfigError> {
+    let id = opts.effective_config_id();
+    let mut lx = lexer::Lexer::new(lexer::LexOptions { config_id: &id });
+    lx.file(path, None);
+    finish(lx)
+}
+
+/// Parse configuration text named `name` (for diagnostics); relative
+/// includes resolve against the directory part of `name`, else the cwd.
+pub fn parse_str(text: &str, name: &str, opts: &LoadOptions) -> Result<Loaded, ConfigError> {
+    let id = opts.effective_config_id();
+    let mut lx = lexer::Lexer::new(lexer::LexOptions { config_id: &id });
+    lx.text(text, &PathBuf::from(name));
+    finish(lx)
+}
+
+fn finish(lx: lexer::Lexer<'_>) -> Result<Loaded, ConfigError> {
+    let mut warnings = lx.warnings;
+    if !lx.errors.is_empty() {
+        return Err(ConfigError::Read(lx.errors));
+    }
+    let (nodes, tree_errors) = tree::TreeBuilder::new(&lx.toks).build();
+    let mut p = parse::Parser::new();
+    p.top(&nodes);
+    warnings.extend(p.warnings);
+    let mut errors = tree_errors;
+    errors.extend(p.errors);
+    if !errors.is_empty() {
+        errors.sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
+        return Err(ConfigError::Syntax(errors));
+    }
+    let mut config = p.cfg;
+    let (errors, more_warnings) = validate::validate(&mut config);
+    warnings.extend(more_warnings);
+    if !errors.is_empty() {
+        return Err(ConfigError::Semantic(errors));
+    }
+    Ok(Loaded { config, warnings })
+}

@@ -1,0 +1,278 @@
+//! Typed argument parsing with positioned errors.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::diag::Diagnostic;
+use crate::lexer::Token;
+use crate::model::{IpPrefix, Notify, Scope, ScriptUser};
+use crate::tree::Node;
+
+pub type PResult<T> = Result<T, Diagnostic>;
+
+/// Longest timer keepalived accepts in practice; guards overflow.
+const MAX_TIMER_SECS: u64 = u32::MAX as u64;
+
+impl Node {
+    /// Argument `i` or an error at the keyword: "'key' needs WHAT".
+    pub fn arg(&self, i: usize, what: &str) -> PResult<&Token> {
+        self.args
+            .get(i)
+            .ok_or_else(|| self.pos().error(format!("'{}' needs {what}", self.key())))
+    }
+
+    /// The block of a block keyword, or an error.
+    pub fn require_block(&self) -> PResult<&[Node]> {
+        self.block
+            .as_ref()
+            .map(|b| b.nodes.as_slice())
+            .ok_or_else(|| {
+                self.pos()
+                    .error(format!("'{}' needs a '{{ ... }}' block", self.key()))
+            })
+    }
+
+    pub fn int<T: TryFrom<i64>>(&self, i: usize, min: i64, max: i64) -> PResult<T> {
+        let what = format!("an integer {min}..{max}");
+        int(self.arg(i, &what)?, min, max, self.key())
+    }
+
+    pub fn timer(&self, i: usize) -> PResult<Duration> {
+        timer(self.arg(i, "a time in seconds")?, self.key())
+    }
+
+    pub fn ip(&self, i: usize) -> PResult<IpAddr> {
+        ip(self.arg(i, "an IP address")?, self.key())
+    }
+
+    pub fn string(&self, i: usize) -> PResult<String> {
+        Ok(self.arg(i, "a value")?.text.clone())
+    }
+
+    /// `keyword [<BOOL>]`: no argument means true.
+    pub fn flag(&self) -> PResult<bool> {
+        match self.args.first() {
+            None => Ok(true),
+            Some(t) => boolean(t, self.key()),
+        }
+    }
+
+    /// `keyword CMD [user [group]]`.
+    pub fn notify(&self) -> PResult<Notify> {
+        let command = self.arg(0, "a script (quote it if it has arguments)")?;
+        if command.text.is_empty() {
+            return Err(command.pos.error(format!("'{}': empty script", self.key())));
+        }
+        if self.args.len() > 3 {
+            return Err(self.args[3].pos.error(format!(
+                "'{}': too many arguments (expected SCRIPT [user [group]]); quote the script if it has arguments",
+                self.key()
+            )));
+        }
+        let user = self.args.get(1).map(|u| ScriptUser {
+            user: u.text.clone(),
+            group: self.args.get(2).map(|g| g.text.clone()),
+        });
+        Ok(Notify {
+            command: command.text.clone(),
+            user,
+        })
+    }
+
+    /// `keyword USER [GROUP]`.
+    pub fn script_user(&self) -> PResult<ScriptUser> {
+        let user = self.arg(0, "a user name")?;
+        Ok(ScriptUser {
+            user: user.text.clone(),
+            group: self.args.get(1).map(|g| g.text.clone()),
+        })
+    }
+}
+
+pub fn int<T: TryFrom<i64>>(t: &Token, min: i64, max: i64, key: &str) -> PResult<T> {
+    let parsed = parse_i64(&t.text);
+    match parsed {
+        Some(v) if (min..=max).contains(&v) => T::try_from(v).map_err(|_| {
+            t.pos
+                .error(format!("'{key}': value {v} out of range {min}..{max}"))
+        }),
+        Some(v) => Err(t
+            .pos
+            .error(format!("'{key}': value {v} out of range {min}..{max}"))),
+        None => Err(t.pos.error(format!(
+            "'{key}': invalid number '{}' (expected an integer {min}..{max})",
+            t.text
+        ))),
+    }
+}
+
+fn parse_i64(s: &str) -> Option<i64> {
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        return i64::from_str_radix(h, 16).ok();
+    }
+    s.parse::<i64>().ok()
+}
+
+/// `<TIMER>`: seconds with up to microsecond resolution (`2.5`, `0.01`, `3`).
+pub fn timer(t: &Token, key: &str) -> PResult<Duration> {
+    parse_timer(&t.text).ok_or_else(|| {
+        t.pos.error(format!(
+            "'{key}': invalid time '{}' (expected seconds, e.g. 3 or 0.5)",
+            t.text
+        ))
+    })
+}
+
+pub fn parse_timer(s: &str) -> Option<Duration> {
+    let (int_part, frac_part) = match s.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (s, ""),
+    };
+    if int_part.is_empty() && frac_part.is_empty() {
+        return None;
+    }
+    if !int_part.chars().all(|c| c.is_ascii_digit())
+        || !frac_part.chars().all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let secs: u64 = if int_part.is_empty() {
+        0
+    } else {
+        int_part.parse().ok()?
+    };
+    if secs > MAX_TIMER_SECS {
+        return None;
+    }
+    // Microsecond resolution; further digits are truncated as keepalived does.
+    let mut micros = 0u32;
+    for (i, c) in frac_part.chars().take(6).enumerate() {
+        let d = c.to_digit(10)?;
+        micros += d * 10u32.pow(5 - u32::try_from(i).ok()?);
+    }
+    Some(Duration::from_secs(secs) + Duration::from_micros(u64::from(micros)))
+}
+
+pub fn ip(t: &Token, key: &str) -> PResult<IpAddr> {
+    t.text.parse::<IpAddr>().map_err(|_| {
+        t.pos
+            .error(format!("'{key}': invalid IP address '{}'", t.text))
+    })
+}
+
+/// `ADDR[/LEN]`; without `/LEN` the host prefix (32/128).
+pub fn ip_prefix(t: &Token, key: &str) -> PResult<IpPrefix> {
+    parse_prefix(&t.text).ok_or_else(|| {
+        t.pos.error(format!(
+            "'{key}': invalid address/prefix '{}' (expected e.g. 192.0.2.0/24)",
+            t.text
+        ))
+    })
+}
+
+pub fn parse_prefix(s: &str) -> Option<IpPrefix> {
+    let (addr, len) = match s.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None => (s, None),
+    };
+    let addr: IpAddr = addr.parse().ok()?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let len = match len {
+        Some(l) => {
+            let v: u8 = l.parse().ok()?;
+            if v > max {
+                return None;
+            }
+            v
+        }
+        None => max,
+    };
+    Some(IpPrefix { addr, len })
+}
+
+pub fn boolean(t: &Token, key: &str) -> PResult<bool> {
+    match t.text.to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        _ => Err(t.pos.error(format!(
+            "'{key}': invalid boolean '{}' (expected on|off|true|false|yes|no)",
+            t.text
+        ))),
+    }
+}
+
+pub fn scope(t: &Token, key: &str) -> PResult<Scope> {
+    Ok(match t.text.as_str() {
+        "global" | "universe" => Scope::Global,
+        "site" => Scope::Site,
+        "link" => Scope::Link,
+        "host" => Scope::Host,
+        "nowhere" => Scope::Nowhere,
+        _ => match t.text.parse::<u8>() {
+            Ok(0) => Scope::Global,
+            Ok(200) => Scope::Site,
+            Ok(253) => Scope::Link,
+            Ok(254) => Scope::Host,
+            Ok(255) => Scope::Nowhere,
+            Ok(n) => Scope::Other(n),
+            Err(_) => return Err(t.pos.error(format!(
+                "'{key}': invalid scope '{}' (expected global|site|link|host|nowhere or 0..255)",
+                t.text
+            ))),
+        },
+    })
+}
+
+/// Routing table: number or main/local/default.
+pub fn table(t: &Token, key: &str) -> PResult<u32> {
+    match t.text.as_str() {
+        "main" => Ok(254),
+        "local" => Ok(255),
+        "default" => Ok(253),
+        _ => int(t, 0, i64::from(u32::MAX), key),
+    }
+}
+
+/// Hex string (UDP_CHECK payload): free format, whitespace separated groups,
+/// an odd group gets a leading 0 nibble per byte group (keepalived rules).
+pub fn hex_bytes(
+    tokens: &[Token],
+    key: &str,
+    allow_wild: bool,
+) -> PResult<Vec<crate::model::MaskedByte>> {
+    let mut out = Vec::new();
+    for t in tokens {
+        let chars: Vec<char> = t.text.chars().collect();
+        // An odd-length group is right-aligned: "f" -> 0f, "456" -> 04 56.
+        let mut nibbles: Vec<Option<u8>> = Vec::new();
+        if chars.len() % 2 == 1 {
+            nibbles.push(Some(0));
+        }
+        for c in chars {
+            let n = match c {
+                'x' | 'X' if allow_wild => None,
+                _ => match c.to_digit(16) {
+                    Some(d) => Some(u8::try_from(d).unwrap_or(0)),
+                    None => {
+                        return Err(t
+                            .pos
+                            .error(format!("'{key}': invalid hex digit '{c}' in '{}'", t.text)))
+                    }
+                },
+            };
+            nibbles.push(n);
+        }
+        for pair in nibbles.chunks(2) {
+            let (hi, lo) = (pair[0], pair.get(1).copied().flatten());
+            let value = (hi.unwrap_or(0) << 4) | lo.unwrap_or(0);
+            let mask = (if hi.is_some() { 0xf0 } else { 0 })
+                | (if pair.get(1).copied().flatten().is_some() {
+                    0x0f
+                } else {
+                    0
+                });
+            out.push(crate::model::MaskedByte { value, mask });
+        }
+    }
+    Ok(out)
+}

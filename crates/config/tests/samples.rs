@@ -1,0 +1,75 @@
+//! Every keepalived 2.2.7 sample configuration loads.
+
+use std::path::Path;
+
+use rkeepalived_config::{load, LoadOptions};
+
+const SAMPLES: &str = "/usr/share/doc/keepalived/samples";
+
+#[test]
+fn keepalived_samples_load() {
+    let dir = Path::new(SAMPLES);
+    if !dir.is_dir() {
+        let msg = format!("{SAMPLES} missing: apt-get install -y keepalived");
+        if std::env::var_os("CI").is_some() {
+            panic!("{msg}");
+        }
+        eprintln!("SKIP: {msg}");
+        return;
+    }
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("read samples dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("keepalived.conf."))
+        })
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 20,
+        "expected the keepalived samples, found {files:?}"
+    );
+    let mut failures = Vec::new();
+    let mut unknown = Vec::new();
+    for f in &files {
+        // conditional_conf is written for `-i high` / `-i low`.
+        for id in ["high", "low"] {
+            let opts = LoadOptions {
+                config_id: Some(id.to_string()),
+            };
+            match load(f, &opts) {
+                Ok(l) => {
+                    for w in l.warnings {
+                        eprintln!("[{id}] warning: {w}");
+                        // keepalived -t reports these two itself (a sync group
+                        // without its group{} block in the lvs_syncd sample).
+                        let keepalived_too = w.message.contains("'VI_2' in vrrp_sync_group")
+                            || w.message.contains("'VI_3' in vrrp_sync_group");
+                        if w.message.contains("unknown keyword") && !keepalived_too {
+                            unknown.push(w.to_string());
+                        }
+                    }
+                }
+                Err(e) => failures.push(format!("{}: {e}", f.display())),
+            }
+        }
+    }
+    unknown.sort();
+    unknown.dedup();
+    for u in &unknown {
+        eprintln!("unknown keyword warning: {u}");
+    }
+    assert!(
+        failures.is_empty(),
+        "samples failed:\n{}",
+        failures.join("\n")
+    );
+    assert!(
+        unknown.is_empty(),
+        "unknown keywords in samples:\n{}",
+        unknown.join("\n")
+    );
+}
