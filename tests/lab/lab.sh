@@ -182,7 +182,7 @@ boot() {
     for a in "${SCRIPT_ARGS[@]}"; do printf '%s\0' "$a" >>"$RUN_DIR/args"; done
     # The guest cds to the caller's directory when it exists on the host root.
     printf '%s\n' "$PWD" >"$RUN_DIR/cwd"
-    env | grep -E '^(LAB_|RUST_|CI=|RKL_)' | grep -v '^LAB_[A-Z_]*=.*\n' >"$RUN_DIR/env" || true
+    env | grep -E '^(LAB_|RUST_|CI=|RKL_|RKEEPALIVED_)' | grep -vE '^(LAB_OUT|LAB_RUN_DIR|LAB_GUEST)=' >"$RUN_DIR/env" || true
   fi
   if [[ -z ${LAB_NO_LOCK:-} && $mode == run ]]; then
     exec 8>"$BUILD/run.lock"
