@@ -1,0 +1,611 @@
+//! Multi-router simulations of the pure VRRP core: instances exchange real encoded
+//! adverts (packet::emit_ipv4 -> decode_ipv4 -> RxPolicy::check) over an in-memory
+//! multicast "wire" with 1 ms latency, driven by virtual time (plain `Instant`s
+//! offset from a fixed origin; no sleeping, no wall clock).
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use rkeepalived_vrrp::fsm::{
+    Action, Event, Instance, InstanceParams, Notify, Reason, State, SyncCommand,
+};
+use rkeepalived_vrrp::packet::{
+    decode_ipv4, emit_ipv4, AdverInt, Advertisement, Auth, DropCounters, Family, Ipv4Emit,
+    RxPolicy, Version, VRRP_MCAST_V4,
+};
+use rkeepalived_vrrp::sync_group::SyncGroup;
+
+const LATENCY: Duration = Duration::from_millis(1);
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// One VRRP instance on one simulated router.
+struct Node {
+    inst: Instance,
+    router: usize,
+    addr: Ipv4Addr,
+    vips: Vec<IpAddr>,
+    /// Sync group index on this router, if any, and member index inside it.
+    group: Option<(usize, usize)>,
+    running: bool,
+    holds_vips: bool,
+    drops: DropCounters,
+    /// (time, from, to, reason)
+    transitions: Vec<(Duration, State, State, Reason)>,
+    sent: Vec<(Duration, u8)>,
+    notifies: Vec<(Duration, Notify)>,
+    garps: u32,
+}
+
+struct Wire {
+    origin: Instant,
+    now: Instant,
+    nodes: Vec<Node>,
+    groups: Vec<SyncGroup>,
+    /// (deliver at, sender node, IPv4 packet bytes)
+    in_flight: Vec<(Instant, usize, Vec<u8>)>,
+}
+
+impl Wire {
+    fn new() -> Self {
+        let origin = Instant::now();
+        Wire {
+            origin,
+            now: origin,
+            nodes: Vec::new(),
+            groups: Vec::new(),
+            in_flight: Vec::new(),
+        }
+    }
+
+    /// Add an instance on router `router` (address 192.0.2.{router+1}).
+    fn add(&mut self, router: usize, params: impl FnOnce(&mut InstanceParams)) -> usize {
+        let addr = Ipv4Addr::new(192, 0, 2, u8::try_from(router + 1).unwrap());
+        let mut p = InstanceParams::new(Version::V3, 51, IpAddr::V4(addr));
+        params(&mut p);
+        p.primary_addr = IpAddr::V4(addr);
+        let vips = vec![IpAddr::V4(Ipv4Addr::new(203, 0, 113, p.vrid))];
+        self.nodes.push(Node {
+            inst: Instance::new(p),
+            router,
+            addr,
+            vips,
+            group: None,
+            running: false,
+            holds_vips: false,
+            drops: DropCounters::default(),
+            transitions: Vec::new(),
+            sent: Vec::new(),
+            notifies: Vec::new(),
+            garps: 0,
+        });
+        self.nodes.len() - 1
+    }
+
+    fn sync_group(&mut self, members: &[usize]) {
+        let g = self.groups.len();
+        self.groups.push(SyncGroup::new(members.len()));
+        for (i, &n) in members.iter().enumerate() {
+            self.nodes[n].group = Some((g, i));
+        }
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.now - self.origin
+    }
+
+    fn at(&self, d: Duration) -> Instant {
+        self.origin + d
+    }
+
+    fn policy(&self, n: usize) -> RxPolicy {
+        let node = &self.nodes[n];
+        let p = node.inst.params();
+        RxPolicy {
+            version: p.version,
+            family: Family::Ipv4,
+            vrid: p.vrid,
+            auth: Auth::None,
+            adver_int: p.wire_adver_int(),
+            vips: node.vips.clone(),
+            unicast_peers: vec![],
+            check_unicast_src: false,
+            accept_legacy_unicast_checksum: false,
+        }
+    }
+
+    /// Deliver `event` to node `n` and perform the resulting actions.
+    fn event(&mut self, n: usize, event: Event) {
+        let now = self.now;
+        let actions = self.nodes[n].inst.handle(event, now);
+        self.perform(n, actions);
+    }
+
+    fn perform(&mut self, n: usize, actions: Vec<Action>) {
+        let t = self.elapsed();
+        let mut follow_ups = Vec::new();
+        for a in actions {
+            let node = &mut self.nodes[n];
+            match a {
+                Action::SendAdvert { priority } => {
+                    node.sent.push((t, priority));
+                    let p = node.inst.params();
+                    let adv = Advertisement {
+                        version: p.version,
+                        vrid: p.vrid,
+                        priority,
+                        adver_int: p.wire_adver_int(),
+                        addrs: node.vips.clone(),
+                        auth: Auth::None,
+                    };
+                    let bytes = emit_ipv4(&adv, &Ipv4Emit::new(node.addr, VRRP_MCAST_V4, 1), false)
+                        .expect("emit");
+                    self.in_flight.push((self.now + LATENCY, n, bytes));
+                }
+                Action::AddVips => {
+                    assert!(!node.holds_vips, "AddVips twice on node {n}");
+                    node.holds_vips = true;
+                }
+                Action::RemoveVips => node.holds_vips = false,
+                Action::SendGratuitous { repeat } => node.garps += repeat,
+                Action::Notify(x) => node.notifies.push((t, x)),
+                Action::StateChanged { from, to, reason } => {
+                    node.transitions.push((t, from, to, reason));
+                    if let Some((g, member)) = node.group {
+                        for (other, cmd) in self.groups[g].on_transition(member, from, to, reason) {
+                            follow_ups.push((g, other, cmd));
+                        }
+                    }
+                }
+            }
+        }
+        self.sync_commands(follow_ups);
+    }
+
+    fn sync_commands(&mut self, cmds: Vec<(usize, usize, SyncCommand)>) {
+        for (g, member, cmd) in cmds {
+            if let Some(target) = self.nodes.iter().position(|x| x.group == Some((g, member))) {
+                self.event(target, Event::SyncGroup(cmd));
+            }
+        }
+    }
+
+    /// Own tracking fault on node `n`, routed through its sync group first.
+    fn fault(&mut self, n: usize, faulted: bool) {
+        if let Some((g, member)) = self.nodes[n].group {
+            let cmds: Vec<_> = self.groups[g]
+                .on_member_fault(member, faulted)
+                .into_iter()
+                .map(|(m, c)| (g, m, c))
+                .collect();
+            self.sync_commands(cmds);
+        }
+        self.event(n, Event::Fault(faulted));
+    }
+
+    fn start(&mut self, n: usize) {
+        self.nodes[n].running = true;
+        self.event(n, Event::Startup);
+    }
+
+    fn shutdown(&mut self, n: usize) {
+        self.event(n, Event::Shutdown);
+        self.nodes[n].running = false;
+    }
+
+    /// Power off without priority 0 (crash / cable cut).
+    fn crash(&mut self, n: usize) {
+        self.nodes[n].running = false;
+        self.nodes[n].holds_vips = false;
+    }
+
+    /// Advance virtual time to `until` (offset from origin), processing timers and
+    /// packet deliveries in time order.
+    fn run_until(&mut self, until: Duration) {
+        let end = self.at(until);
+        for _ in 0..1_000_000 {
+            let next_timer = self
+                .nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| x.running)
+                .filter_map(|(i, x)| x.inst.next_deadline().map(|d| (d, i)))
+                .min();
+            let next_pkt = self
+                .in_flight
+                .iter()
+                .enumerate()
+                .map(|(i, (t, _, _))| (*t, i))
+                .min();
+            let next = match (next_timer, next_pkt) {
+                (Some((t, _)), Some((p, _))) => t.min(p),
+                (Some((t, _)), None) => t,
+                (None, Some((p, _))) => p,
+                (None, None) => break,
+            };
+            if next > end {
+                break;
+            }
+            self.now = self.now.max(next);
+            if let Some((p, i)) = next_pkt {
+                if p <= self.now {
+                    let (_, from, bytes) = self.in_flight.remove(i);
+                    self.deliver(from, &bytes);
+                    continue;
+                }
+            }
+            if let Some((_, n)) = next_timer {
+                self.event(n, Event::Timer);
+            }
+        }
+        self.now = end;
+    }
+
+    fn deliver(&mut self, from: usize, bytes: &[u8]) {
+        let from_router = self.nodes[from].router;
+        for n in 0..self.nodes.len() {
+            if self.nodes[n].router == from_router || !self.nodes[n].running {
+                continue;
+            }
+            let rx = decode_ipv4(bytes).expect("wire carries valid packets");
+            let check = self.nodes[n].inst.wants_vip_check(rx.src);
+            match self.policy(n).check(&rx, check) {
+                Ok(()) => self.event(
+                    n,
+                    Event::AdvertReceived {
+                        from: rx.src,
+                        adv: rx.adv,
+                    },
+                ),
+                Err(reason) => self.nodes[n].drops.record(reason),
+            }
+        }
+    }
+
+    fn state(&self, n: usize) -> State {
+        self.nodes[n].inst.state()
+    }
+
+    fn masters(&self, vrid: u8) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|&n| {
+                self.nodes[n].running
+                    && self.nodes[n].inst.params().vrid == vrid
+                    && self.state(n) == State::Master
+            })
+            .collect()
+    }
+
+    fn vip_holders(&self, vrid: u8) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|&n| self.nodes[n].inst.params().vrid == vrid && self.nodes[n].holds_vips)
+            .collect()
+    }
+
+    /// Time node `n` last entered `to`.
+    fn entered(&self, n: usize, to: State) -> Option<Duration> {
+        self.nodes[n]
+            .transitions
+            .iter()
+            .rev()
+            .find(|(_, _, t, _)| *t == to)
+            .map(|(t, ..)| *t)
+    }
+}
+
+fn prio(p: u8) -> impl FnOnce(&mut InstanceParams) {
+    move |x| x.priority = p
+}
+
+#[test]
+fn three_routers_elect_the_highest_priority() {
+    let mut w = Wire::new();
+    let a = w.add(0, prio(100));
+    let b = w.add(1, prio(200));
+    let c = w.add(2, prio(150));
+    for n in [a, b, c] {
+        w.start(n);
+    }
+    w.run_until(ms(10_000));
+    assert_eq!(w.masters(51), vec![b]);
+    assert_eq!(w.vip_holders(51), vec![b]);
+    // 3 * 100 cs + ((256-200)*100/256 = 21 cs) = 3.21 s, + nothing else.
+    assert_eq!(w.entered(b, State::Master), Some(ms(3210)));
+    // The others never became master.
+    assert_eq!(w.entered(a, State::Master), None);
+    assert_eq!(w.entered(c, State::Master), None);
+    assert_eq!(w.nodes[a].drops.total(), 0);
+}
+
+#[test]
+fn equal_priority_higher_address_wins() {
+    let mut w = Wire::new();
+    let low = w.add(0, prio(100));
+    let high = w.add(1, prio(100));
+    w.start(low);
+    w.start(high);
+    w.run_until(ms(10_000));
+    // Both time out together; the one with the higher primary address keeps Master.
+    assert_eq!(w.masters(51), vec![high]);
+    assert_eq!(w.vip_holders(51), vec![high]);
+    let back = w.nodes[low].transitions.last().unwrap();
+    assert_eq!(
+        (back.2, back.3),
+        (State::Backup, Reason::HigherPriorityAdvert)
+    );
+}
+
+#[test]
+fn higher_priority_router_preempts() {
+    let mut w = Wire::new();
+    let low = w.add(0, prio(100));
+    let high = w.add(1, prio(200));
+    w.start(low);
+    w.run_until(ms(10_000));
+    assert_eq!(w.masters(51), vec![low]);
+    w.start(high);
+    w.run_until(ms(20_000));
+    assert_eq!(w.masters(51), vec![high]);
+    assert_eq!(w.vip_holders(51), vec![high]);
+    // The new router ignores lower-priority adverts and takes over when its
+    // Master_Down_Timer (3.21 s) fires.
+    assert_eq!(w.entered(high, State::Master), Some(ms(13_210)));
+    assert_eq!(w.entered(low, State::Backup), Some(ms(13_211)));
+}
+
+#[test]
+fn nopreempt_keeps_the_current_master() {
+    let mut w = Wire::new();
+    let low = w.add(0, prio(100));
+    let high = w.add(1, |p| {
+        p.priority = 200;
+        p.preempt = false;
+    });
+    w.start(low);
+    w.run_until(ms(10_000));
+    w.start(high);
+    w.run_until(ms(60_000));
+    assert_eq!(w.masters(51), vec![low]);
+    assert_eq!(w.state(high), State::Backup);
+    assert_eq!(w.entered(high, State::Master), None);
+}
+
+#[test]
+fn preempt_delay_postpones_takeover() {
+    let mut w = Wire::new();
+    let low = w.add(0, prio(100));
+    let high = w.add(1, |p| {
+        p.priority = 200;
+        p.preempt_delay = Duration::from_secs(5);
+    });
+    w.start(low);
+    w.run_until(ms(10_000));
+    w.start(high);
+    w.run_until(ms(15_000));
+    assert_eq!(w.masters(51), vec![low], "still within the preempt delay");
+    w.run_until(ms(30_000));
+    assert_eq!(w.masters(51), vec![high]);
+    let t = w.entered(high, State::Master).unwrap();
+    // The first lower advert (< 1 s after start) starts the 5 s delay; adverts are
+    // accepted until it ends, then the down timer (3.21 s) runs out from the last
+    // accepted one: start + delay + 3.21 s, minus up to one advert interval.
+    assert!(t >= ms(17_210) && t <= ms(19_210), "took over at {t:?}");
+    assert_eq!(t, ms(17_811)); // adverts at x.601 s: last accepted 14.601 s
+}
+
+#[test]
+fn priority_zero_handover_within_skew_time() {
+    let mut w = Wire::new();
+    let master = w.add(0, prio(200));
+    let backup = w.add(1, prio(100));
+    w.start(master);
+    w.start(backup);
+    w.run_until(ms(10_000));
+    assert_eq!(w.masters(51), vec![master]);
+    let skew = w.nodes[backup].inst.skew_time();
+    assert_eq!(skew, ms(600)); // (256-100)*100/256 = 60 cs
+    w.shutdown(master);
+    assert_eq!(w.nodes[master].sent.last().map(|s| s.1), Some(0));
+    assert!(!w.nodes[master].holds_vips);
+    w.run_until(ms(20_000));
+    assert_eq!(w.masters(51), vec![backup]);
+    // Priority 0 arrives after 1 ms latency; Backup sets Master_Down_Timer = Skew_Time.
+    assert_eq!(
+        w.entered(backup, State::Master),
+        Some(ms(10_000) + LATENCY + skew)
+    );
+    let last = w.nodes[backup].transitions.last().unwrap();
+    assert_eq!(last.3, Reason::MasterStopped);
+    assert!(w.nodes[master]
+        .notifies
+        .iter()
+        .any(|(_, n)| *n == Notify::Stop));
+}
+
+#[test]
+fn backup_learns_master_adver_interval_v3() {
+    let mut w = Wire::new();
+    let master = w.add(0, |p| {
+        p.priority = 200;
+        p.adver_int = ms(500);
+    });
+    let backup = w.add(1, |p| {
+        p.priority = 100;
+        p.adver_int = ms(1000);
+    });
+    w.start(master);
+    w.start(backup);
+    w.run_until(ms(10_000));
+    assert_eq!(w.masters(51), vec![master]);
+    // RFC 5798 §6.4.2: Backup takes Master_Adver_Interval from the advert.
+    assert_eq!(
+        w.nodes[backup].inst.master_adver_interval(),
+        AdverInt::Centiseconds(50)
+    );
+    // 3 * 50 cs + (156 * 50 / 256 = 30 cs) = 1.8 s
+    assert_eq!(w.nodes[backup].inst.master_down_interval(), ms(1800));
+    let last_advert = w.nodes[master].sent.last().unwrap().0;
+    w.crash(master);
+    w.run_until(ms(20_000));
+    assert_eq!(w.masters(51), vec![backup]);
+    assert_eq!(
+        w.entered(backup, State::Master),
+        Some(last_advert + LATENCY + ms(1800))
+    );
+    // As master it advertises its own configured interval again.
+    assert_eq!(
+        w.nodes[backup].inst.master_adver_interval(),
+        AdverInt::Centiseconds(100)
+    );
+}
+
+#[test]
+fn tracking_fault_hands_over_and_recovery_preempts_back() {
+    let mut w = Wire::new();
+    let a = w.add(0, prio(200));
+    let b = w.add(1, prio(100));
+    w.start(a);
+    w.start(b);
+    w.run_until(ms(10_000));
+    assert_eq!(w.masters(51), vec![a]);
+    w.fault(a, true);
+    assert_eq!(w.state(a), State::Fault);
+    assert_eq!(
+        w.nodes[a].sent.last().map(|s| s.1),
+        Some(0),
+        "fault sends prio 0"
+    );
+    assert!(!w.nodes[a].holds_vips);
+    w.run_until(ms(15_000));
+    assert_eq!(w.masters(51), vec![b]);
+    assert_eq!(
+        w.entered(b, State::Master),
+        Some(ms(10_000) + LATENCY + ms(600))
+    );
+    w.fault(a, false);
+    assert_eq!(w.state(a), State::Backup);
+    w.run_until(ms(25_000));
+    assert_eq!(w.masters(51), vec![a]);
+    assert_eq!(w.entered(a, State::Master), Some(ms(15_000) + ms(3210)));
+    assert_eq!(w.vip_holders(51), vec![a]);
+}
+
+#[test]
+fn tracking_priority_drop_lets_the_backup_preempt() {
+    let mut w = Wire::new();
+    let a = w.add(0, prio(150));
+    let b = w.add(1, prio(120));
+    w.start(a);
+    w.start(b);
+    w.run_until(ms(10_000));
+    assert_eq!(w.masters(51), vec![a]);
+    // A tracked script with weight -50 fails on A: 150 -> 100 < 120.
+    w.event(a, Event::PriorityChanged(100));
+    w.run_until(ms(20_000));
+    assert_eq!(w.masters(51), vec![b]);
+    assert_eq!(w.state(a), State::Backup);
+}
+
+#[test]
+fn sync_group_members_fail_over_together() {
+    let mut w = Wire::new();
+    // Router 0 is preferred for both vrids; each router groups its two instances.
+    let a1 = w.add(0, |p| {
+        p.vrid = 61;
+        p.priority = 200;
+    });
+    let a2 = w.add(0, |p| {
+        p.vrid = 62;
+        p.priority = 200;
+    });
+    let b1 = w.add(1, |p| {
+        p.vrid = 61;
+        p.priority = 100;
+    });
+    let b2 = w.add(1, |p| {
+        p.vrid = 62;
+        p.priority = 100;
+    });
+    w.sync_group(&[a1, a2]);
+    w.sync_group(&[b1, b2]);
+    for n in [a1, a2, b1, b2] {
+        w.start(n);
+    }
+    w.run_until(ms(10_000));
+    assert_eq!((w.masters(61), w.masters(62)), (vec![a1], vec![a2]));
+    // Only a1's tracked interface fails; a2 must follow it into FAULT.
+    w.fault(a1, true);
+    assert_eq!((w.state(a1), w.state(a2)), (State::Fault, State::Fault));
+    w.run_until(ms(15_000));
+    assert_eq!((w.masters(61), w.masters(62)), (vec![b1], vec![b2]));
+    // Recovery releases both; they preempt back together.
+    w.fault(a1, false);
+    assert_eq!((w.state(a1), w.state(a2)), (State::Backup, State::Backup));
+    w.run_until(ms(25_000));
+    assert_eq!((w.masters(61), w.masters(62)), (vec![a1], vec![a2]));
+    assert_eq!(w.groups[0].state(), State::Master);
+}
+
+#[test]
+fn sync_group_pulls_peer_to_master() {
+    let mut w = Wire::new();
+    // b1 has priority over a1, but a2 over b2: without the group they'd split.
+    let a1 = w.add(0, |p| {
+        p.vrid = 71;
+        p.priority = 100;
+    });
+    let a2 = w.add(0, |p| {
+        p.vrid = 72;
+        p.priority = 200;
+    });
+    let b1 = w.add(1, |p| {
+        p.vrid = 71;
+        p.priority = 200;
+    });
+    let b2 = w.add(1, |p| {
+        p.vrid = 72;
+        p.priority = 100;
+    });
+    w.sync_group(&[a1, a2]);
+    w.start(a1);
+    w.start(a2);
+    w.run_until(ms(5_000));
+    // a2 became master; the group pulled a1 along immediately.
+    assert_eq!(w.state(a1), State::Master);
+    assert_eq!(w.entered(a1, State::Master), w.entered(a2, State::Master));
+    let _ = (b1, b2);
+}
+
+#[test]
+fn v2_and_v3_timing_units() {
+    let origin = Instant::now();
+    let addr: IpAddr = "192.0.2.1".parse().unwrap();
+    // v2: Skew_Time = (256-100)/256 s = 609.375 ms; down = 3 s + skew.
+    let mut p = InstanceParams::new(Version::V2, 1, addr);
+    p.priority = 100;
+    let mut v2 = Instance::new(p);
+    assert_eq!(v2.skew_time(), Duration::from_micros(609_375));
+    assert_eq!(v2.params().wire_adver_int(), AdverInt::Seconds(1));
+    v2.handle(Event::Startup, origin);
+    assert_eq!(
+        v2.next_deadline(),
+        Some(origin + Duration::from_micros(3_609_375))
+    );
+    assert!(v2
+        .handle(Event::Timer, origin + Duration::from_micros(3_609_374))
+        .is_empty());
+    let acts = v2.handle(Event::Timer, origin + Duration::from_micros(3_609_375));
+    assert_eq!(acts[0], Action::SendAdvert { priority: 100 });
+    assert_eq!(v2.state(), State::Master);
+
+    // v3: Skew_Time in whole centiseconds: (156 * 100) / 256 = 60 cs.
+    let mut p = InstanceParams::new(Version::V3, 1, addr);
+    p.priority = 100;
+    let mut v3 = Instance::new(p);
+    assert_eq!(v3.skew_time(), ms(600));
+    assert_eq!(v3.params().wire_adver_int(), AdverInt::Centiseconds(100));
+    v3.handle(Event::Startup, origin);
+    assert_eq!(v3.next_deadline(), Some(origin + ms(3600)));
+}
