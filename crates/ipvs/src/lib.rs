@@ -8,6 +8,7 @@
 
 pub mod backend;
 pub mod error;
+pub mod ipvsadm;
 pub mod model;
 pub mod netlink;
 pub mod reconcile;

@@ -83,9 +83,9 @@ const INFO_VERSION: u16 = 1;
 const INFO_CONN_TAB_SIZE: u16 = 2;
 
 /// Whether nested attributes we emit carry `NLA_F_NESTED`. libnl's
-/// `nla_nest_start()` (what ipvsadm uses) does not set it and the IPVS
-/// family parses with `nla_parse_nested_deprecated`, so neither do we.
-const EMIT_NESTED_FLAG: bool = false;
+/// `nla_nest_start()` sets it (observed in ipvsadm 1.31 / libnl 3.7
+/// captures), the kernel accepts both; we match ipvsadm byte for byte.
+const EMIT_NESTED_FLAG: bool = true;
 
 fn nested_kind(kind: u16) -> u16 {
     if EMIT_NESTED_FLAG {

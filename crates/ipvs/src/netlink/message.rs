@@ -114,8 +114,8 @@ fn inet_addr(addr: &IpAddr) -> Vec<u8> {
     raw
 }
 
-/// Attributes naming a service (enough for DEL_SERVICE and dest commands).
-pub fn service_key_attrs(key: &ServiceKey) -> Vec<SvcAttr> {
+/// Attributes identifying a service: AF, then FWMARK or PROTOCOL/ADDR/PORT.
+fn service_identity(key: &ServiceKey) -> Vec<SvcAttr> {
     match key {
         ServiceKey::Fwmark { mark, family } => {
             vec![SvcAttr::Af(family.to_raw()), SvcAttr::Fwmark(*mark)]
@@ -136,9 +136,11 @@ fn netmask_bytes(family: Family, netmask: u32) -> [u8; 4] {
     }
 }
 
-/// All attributes of a service, in libipvs `ipvs_nl_fill_service_attr` order.
+/// All attributes of a service, in libipvs `ipvs_nl_fill_service_attr`
+/// order: AF, FWMARK | PROTOCOL ADDR PORT, SCHED_NAME, [PE_NAME], FLAGS
+/// (with an all-ones mask), TIMEOUT, NETMASK.
 pub fn service_attrs(svc: &Service) -> Vec<SvcAttr> {
-    let mut attrs = service_key_attrs(&svc.key);
+    let mut attrs = service_identity(&svc.key);
     attrs.push(SvcAttr::SchedName(svc.sched.name().to_string()));
     if let Some(pe) = &svc.pe_name {
         attrs.push(SvcAttr::PeName(pe.clone()));
@@ -152,37 +154,51 @@ pub fn service_attrs(svc: &Service) -> Vec<SvcAttr> {
     attrs
 }
 
-/// Attributes naming a dest inside its service (enough for DEL_DEST).
-pub fn dest_key_attrs(addr: &IpAddr, port: u16) -> Vec<DestAttr> {
-    vec![
-        DestAttr::Addr(inet_addr(addr)),
-        DestAttr::Port(port),
-        DestAttr::AddrFamily(Family::of(addr).to_raw()),
-    ]
+/// Service nest for commands that only need the identity (DEL_SERVICE,
+/// dest commands, ZERO). The kernel reads only the key
+/// (`ip_vs_genl_parse_service(.., full_entry = false)`); like ipvsadm we
+/// still send the rest with neutral values (empty scheduler, no flags,
+/// timeout 0, full netmask), which keeps our bytes identical to its.
+pub fn service_key_attrs(key: &ServiceKey) -> Vec<SvcAttr> {
+    let mut attrs = service_identity(key);
+    attrs.push(SvcAttr::SchedName(String::new()));
+    attrs.push(SvcAttr::Flags { flags: 0, mask: !0 });
+    attrs.push(SvcAttr::Timeout(0));
+    attrs.push(SvcAttr::Netmask(netmask_bytes(key.family(), 0xffff_ffff)));
+    attrs
 }
 
-/// All attributes of a dest, in libipvs `ipvs_nl_fill_dest_attr` order.
+/// All attributes of a dest, in libipvs `ipvs_nl_fill_dest_attr` order:
+/// ADDR_FAMILY, ADDR, PORT, FWD_METHOD, WEIGHT, TUN_TYPE, TUN_PORT,
+/// TUN_FLAGS, U_THRESH, L_THRESH. Tunnel fields are sent (as 0) for every
+/// method, as ipvsadm does.
 pub fn dest_attrs(dest: &Dest) -> Vec<DestAttr> {
-    let mut attrs = vec![
+    let (tun_type, tun_port, tun_flags) = match dest.fwd {
+        Forwarding::Tunnel {
+            tun_type,
+            port,
+            flags,
+        } => (tun_type.to_raw(), port, flags.0),
+        _ => (0, 0, 0),
+    };
+    vec![
+        DestAttr::AddrFamily(dest.family().to_raw()),
         DestAttr::Addr(inet_addr(&dest.addr)),
         DestAttr::Port(dest.port),
         DestAttr::FwdMethod(dest.fwd.to_raw()),
         DestAttr::Weight(dest.weight),
-    ];
-    if let Forwarding::Tunnel {
-        tun_type,
-        port,
-        flags,
-    } = dest.fwd
-    {
-        attrs.push(DestAttr::TunType(tun_type.to_raw()));
-        attrs.push(DestAttr::TunPort(port));
-        attrs.push(DestAttr::TunFlags(flags.0));
-    }
-    attrs.push(DestAttr::UThresh(dest.u_threshold));
-    attrs.push(DestAttr::LThresh(dest.l_threshold));
-    attrs.push(DestAttr::AddrFamily(dest.family().to_raw()));
-    attrs
+        DestAttr::TunType(tun_type),
+        DestAttr::TunPort(tun_port),
+        DestAttr::TunFlags(tun_flags),
+        DestAttr::UThresh(dest.u_threshold),
+        DestAttr::LThresh(dest.l_threshold),
+    ]
+}
+
+/// Dest nest for DEL_DEST: the kernel reads only ADDR/PORT/ADDR_FAMILY;
+/// the rest carries ipvsadm's defaults (direct routing, weight 1).
+pub fn dest_key_attrs(addr: &IpAddr, port: u16) -> Vec<DestAttr> {
+    dest_attrs(&Dest::new(*addr, port, Forwarding::Direct, 1))
 }
 
 /// The message that performs `op`.
