@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use rkeepalived_config::Config;
+use rkeepalived_config::{Config, LoadOptions};
 
 use crate::cli::Role;
 
@@ -26,42 +26,51 @@ pub struct ConfigLoadError {
 }
 
 pub fn load_config(path: &Path, config_id: Option<&str>) -> Result<LoadedConfig, ConfigLoadError> {
-    // Until rkeepalived_config::load lands this only checks readability.
-    let _ = config_id;
-    match std::fs::read_to_string(path) {
-        Ok(_) => Ok(LoadedConfig {
-            config: Config::default(),
-            warnings: Vec::new(),
+    let opts = LoadOptions {
+        config_id: config_id.map(str::to_owned),
+    };
+    match rkeepalived_config::load(path, &opts) {
+        Ok(loaded) => Ok(LoadedConfig {
+            config: loaded.config,
+            warnings: loaded
+                .warnings
+                .iter()
+                .map(|w| format!("{w} (warning)"))
+                .collect(),
         }),
         Err(e) => Err(ConfigLoadError {
-            diagnostics: vec![format!(
-                "{}:0:0: cannot read configuration: {e}",
-                path.display()
-            )],
+            diagnostics: e.diagnostics().iter().map(|d| d.to_string()).collect(),
         }),
     }
 }
 
 /// `-d/--dump-conf` output.
+/// Canonical keepalived.conf text (parses back to the same `Config`).
 pub fn dump_config(cfg: &Config) -> String {
-    serde_json::to_string_pretty(cfg).unwrap_or_else(|e| format!("<cannot render config: {e}>"))
+    rkeepalived_config::print(cfg)
 }
 
 /// Whether the configuration gives `role` anything to do (keepalived only
 /// starts the children that have work, unless `--all`).
 pub fn role_has_work(cfg: &Config, role: Role) -> bool {
-    let _ = (cfg, role);
-    true
+    match role {
+        // keepalived's VRRP process also owns static addresses/routes/rules.
+        Role::Vrrp => {
+            !cfg.vrrp_instances.is_empty()
+                || !cfg.static_ipaddresses.is_empty()
+                || !cfg.static_routes.is_empty()
+                || !cfg.static_rules.is_empty()
+        }
+        Role::Checker => !cfg.virtual_servers.is_empty(),
+    }
 }
 
 /// global_defs `metrics_listen ADDR:PORT`.
 pub fn metrics_listen(cfg: &Config) -> Option<SocketAddr> {
-    let _ = cfg;
-    None
+    cfg.global_defs.metrics_listen
 }
 
 /// global_defs `status_socket PATH`.
 pub fn status_socket(cfg: &Config) -> Option<PathBuf> {
-    let _ = cfg;
-    None
+    cfg.global_defs.status_socket.clone()
 }

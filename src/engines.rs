@@ -15,36 +15,11 @@ pub async fn run_engine(
     ctl: mpsc::Receiver<Control>,
 ) -> Result<(), String> {
     match role {
-        Role::Vrrp => unavailable_engine(role, cfg, ctl).await,
-        Role::Checker => unavailable_engine(role, cfg, ctl).await,
+        Role::Vrrp => rkeepalived_vrrp::run(cfg, ctl)
+            .await
+            .map_err(|e| e.to_string()),
+        Role::Checker => rkeepalived_check::run(cfg, ctl)
+            .await
+            .map_err(|e| e.to_string()),
     }
-}
-
-/// Stand-in while an engine crate does not yet export `run`: answers every
-/// control request so the supervisor, dumps and status stay functional, and
-/// says loudly that nothing is being done.
-async fn unavailable_engine(
-    role: Role,
-    _cfg: Arc<Config>,
-    mut ctl: mpsc::Receiver<Control>,
-) -> Result<(), String> {
-    tracing::error!(%role, "the {role} engine is not available in this build; running without it");
-    let note = format!("{role} engine not available in this build\n");
-    while let Some(msg) = ctl.recv().await {
-        match msg {
-            Control::Reload(_) => tracing::info!(%role, "reload received (no engine)"),
-            Control::Stop => return Ok(()),
-            Control::DumpData(tx) | Control::DumpStats(tx) => {
-                let _ = tx.send(note.clone());
-            }
-            Control::DumpJson(tx) => {
-                let _ =
-                    tx.send(serde_json::json!({ "role": role.as_str(), "engine": "unavailable" }));
-            }
-            Control::Metrics(tx) => {
-                let _ = tx.send(String::new());
-            }
-        }
-    }
-    Ok(())
 }

@@ -3,7 +3,7 @@
 //! `$JOURNAL_STREAM`), a log file (`-g`), detail level (`-D`).
 //! `RUST_LOG` overrides the level filter.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -50,6 +50,7 @@ pub fn init(opts: &LogOptions) -> Result<Vec<&'static str>, LogError> {
         layers.push(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal())
                 .with_target(opts.detail)
                 .with_filter(filter())
                 .boxed(),

@@ -1,0 +1,226 @@
+//! `-t`, `-d`, `-v`, `--signum`: the one-shot command line modes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_rkeepalived")
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let d = std::env::temp_dir().join(format!("rkd-cli-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("create temp dir");
+        TempDir(d)
+    }
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).expect("write file");
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .output()
+        .expect("run rkeepalived")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const GOOD: &str = "\
+global_defs {
+    router_id rkd_cli_test
+}
+vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    advert_int 1
+    virtual_ipaddress {
+        192.0.2.100/24
+    }
+}
+";
+
+#[test]
+fn version_prints_name_and_exits_zero() {
+    for flag in ["-v", "--version"] {
+        let out = run(&[flag]);
+        assert!(out.status.success(), "{flag}: {out:?}");
+        assert!(
+            text(&out.stdout).starts_with("rkeepalived v"),
+            "{flag}: {}",
+            text(&out.stdout)
+        );
+    }
+}
+
+#[test]
+fn help_lists_keepalived_flags() {
+    let out = run(&["--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for flag in [
+        "--use-file",
+        "--config-test",
+        "--dont-fork",
+        "--log-console",
+        "--log-detail",
+        "--log-facility",
+        "--vrrp",
+        "--check",
+        "--pid",
+        "--vrrp_pid",
+        "--checkers_pid",
+        "--config-id",
+        "--dump-conf",
+        "--dont-respawn",
+        "--no-syslog",
+        "--snmp",
+        "--status",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
+    }
+    assert!(!help.contains("--role"), "internal --role must stay hidden");
+}
+
+#[test]
+fn signum_matches_keepalived() {
+    let cases = [
+        ("STOP", 15),
+        ("RELOAD", 1),
+        ("DATA", 10),
+        ("STATS", 12),
+        ("JSON", libc_sigrtmin() + 2),
+    ];
+    for (name, num) in cases {
+        let out = run(&[&format!("--signum={name}")]);
+        assert!(out.status.success(), "{name}: {out:?}");
+        assert_eq!(text(&out.stdout).trim(), num.to_string(), "{name}");
+    }
+}
+
+fn libc_sigrtmin() -> i32 {
+    // glibc reserves two real-time signals for threads: SIGRTMIN is 34.
+    let out = run(&["--signum=JSON"]);
+    text(&out.stdout)
+        .trim()
+        .parse::<i32>()
+        .map(|n| n - 2)
+        .unwrap_or(34)
+}
+
+#[test]
+fn config_test_good_config_exits_zero() {
+    let dir = TempDir::new("good");
+    let conf = dir.write("keepalived.conf", GOOD);
+    let out = run(&["-t", "-f", conf.to_str().expect("utf8 path")]);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let out = run(&[
+        "--config-test",
+        "--use-file",
+        conf.to_str().expect("utf8 path"),
+    ]);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+}
+
+fn assert_bad(dir: &TempDir, name: &str, conf_text: &str, line: &str, needle: &str) {
+    let conf = dir.write(name, conf_text);
+    let out = run(&["-t", "-f", conf.to_str().expect("utf8 path")]);
+    assert!(
+        !out.status.success(),
+        "{name}: a broken config must fail -t"
+    );
+    let stderr = text(&out.stderr);
+    let expected = format!("{}:{line}:", conf.display());
+    assert!(
+        stderr.contains(&expected),
+        "{name}: stderr lacks {expected}:\n{stderr}"
+    );
+    assert!(
+        stderr.to_lowercase().contains(needle),
+        "{name}: stderr lacks '{needle}':\n{stderr}"
+    );
+}
+
+#[test]
+fn config_test_bad_configs_report_file_line_col() {
+    let dir = TempDir::new("bad");
+    let missing = dir.0.join("does-not-exist.conf");
+    let out = run(&["-t", "-f", missing.to_str().expect("utf8 path")]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains(&missing.display().to_string()),
+        "{}",
+        text(&out.stderr)
+    );
+
+    assert_bad(
+        &dir,
+        "vrid.conf",
+        "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 300\n    priority 100\n}\n",
+        "3",
+        "virtual_router_id",
+    );
+    assert_bad(
+        &dir,
+        "ip.conf",
+        "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 5\n    virtual_ipaddress {\n        192.0.2.300/24\n    }\n}\n",
+        "5",
+        "192.0.2.300",
+    );
+}
+
+#[test]
+fn config_test_writes_to_log_file_when_given() {
+    let dir = TempDir::new("logfile");
+    let conf = dir.write(
+        "k.conf",
+        "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 0\n}\n",
+    );
+    let log = dir.0.join("test.log");
+    let out = run(&[
+        &format!("--config-test={}", log.display()),
+        "-f",
+        conf.to_str().expect("utf8 path"),
+    ]);
+    assert!(!out.status.success());
+    let logged = std::fs::read_to_string(&log).expect("log file written");
+    assert!(
+        logged.contains(&format!("{}:3:", conf.display())),
+        "{logged}"
+    );
+}
+
+#[test]
+fn dump_conf_prints_the_parsed_configuration() {
+    let dir = TempDir::new("dump");
+    let conf = dir.write("k.conf", GOOD);
+    let out = run(&["-t", "-d", "-f", conf.to_str().expect("utf8 path")]);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let dump = text(&out.stdout);
+    for needle in ["rkd_cli_test", "VI_1", "192.0.2.100"] {
+        assert!(dump.contains(needle), "dump lacks {needle}:\n{dump}");
+    }
+}
+
+#[test]
+fn unknown_flag_is_rejected() {
+    let out = run(&["--no-such-flag"]);
+    assert!(!out.status.success());
+    assert!(!Path::new("/nonexistent").exists());
+}

@@ -1,0 +1,348 @@
+//! Shared helpers for the root-needing daemon tests: a private network
+//! namespace (`rkd-*`, documentation addresses only), a daemon under test
+//! with its own pid/status/dump paths, bounded polling. Every guard cleans
+//! up on drop, also when the test failed.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+pub const LIMIT: Duration = Duration::from_secs(30);
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_rkeepalived")
+}
+
+/// Returns false (after saying why) when the test cannot run here; panics
+/// instead when `CI` is set, so CI never skips silently.
+pub fn prerequisites(needs: &[&str]) -> bool {
+    let mut missing = Vec::new();
+    if !nix::unistd::geteuid().is_root() {
+        missing.push("root".to_string());
+    }
+    for tool in needs.iter().chain(["ip"].iter()) {
+        let found = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+            .unwrap_or(false);
+        if !found {
+            missing.push(format!("the `{tool}` command"));
+        }
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let why = format!("daemon test needs {}", missing.join(", "));
+    if std::env::var_os("CI").is_some() {
+        panic!("{why} (CI is set: failing instead of skipping)");
+    }
+    eprintln!("SKIPPED: {why}");
+    false
+}
+
+pub fn sh(args: &[&str]) -> std::process::Output {
+    Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+fn must(args: &[&str]) {
+    let out = sh(args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A network namespace with `eth0` (192.0.2.2/24) veth-paired to `peer0`,
+/// both inside the namespace, and loopback up.
+pub struct Netns {
+    pub name: String,
+}
+
+impl Netns {
+    pub fn new(tag: &str) -> Netns {
+        let name = format!("rkd-{tag}-{}", std::process::id());
+        let _ = sh(&["ip", "netns", "del", &name]);
+        must(&["ip", "netns", "add", &name]);
+        let ns = Netns { name };
+        ns.ip(&["link", "set", "lo", "up"]);
+        ns.ip(&[
+            "link", "add", "eth0", "type", "veth", "peer", "name", "peer0",
+        ]);
+        ns.ip(&["addr", "add", "192.0.2.2/24", "dev", "eth0"]);
+        ns.ip(&["link", "set", "eth0", "up"]);
+        ns.ip(&["link", "set", "peer0", "up"]);
+        ns
+    }
+
+    pub fn ip(&self, args: &[&str]) {
+        let mut full = vec!["ip", "-n", self.name.as_str()];
+        full.extend_from_slice(args);
+        must(&full);
+    }
+
+    /// Runs a command inside the namespace.
+    pub fn exec(&self, args: &[&str]) -> std::process::Output {
+        let mut full = vec!["ip", "netns", "exec", self.name.as_str()];
+        full.extend_from_slice(args);
+        sh(&full)
+    }
+
+    /// How many times `addr` is configured on `dev` (duplicates would show twice).
+    pub fn addr_count(&self, dev: &str, addr: &str) -> usize {
+        let out = sh(&["ip", "-n", &self.name, "-o", "addr", "show", "dev", dev]);
+        let needle = format!(" {addr}/");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains(&needle))
+            .count()
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        if let Ok(out) = Command::new("ip")
+            .args(["netns", "pids", &self.name])
+            .output()
+        {
+            for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let _ = Command::new("kill")
+                    .args(["-9", pid])
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+/// Scratch directory holding the config, pid files, status socket, dumps, log.
+pub struct Scratch {
+    pub dir: PathBuf,
+}
+
+impl Scratch {
+    pub fn new(tag: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("rkd-daemon-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        Scratch { dir }
+    }
+    pub fn p(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.p(name);
+        std::fs::write(&p, text).expect("write");
+        p
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            if let Ok(log) = std::fs::read_to_string(self.p("daemon.log")) {
+                eprintln!("---- daemon log ----\n{log}\n--------------------");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The daemon under test, started with `ip netns exec NS rkeepalived -n ...`
+/// (exec keeps the pid, so `pid()` is the supervisor).
+pub struct Daemon {
+    child: Option<Child>,
+    pub pid: i32,
+    pub scratch_dir: PathBuf,
+}
+
+impl Daemon {
+    pub fn start(ns: &Netns, scratch: &Scratch, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
+        let log = std::fs::File::create(scratch.p("daemon.log")).expect("log file");
+        let s = |n: &str| scratch.p(n).display().to_string();
+        let mut args: Vec<String> = vec![
+            "netns".into(),
+            "exec".into(),
+            ns.name.clone(),
+            bin().into(),
+            "--dont-fork".into(),
+            "--log-console".into(),
+            "--log-detail".into(),
+            "--no-syslog".into(),
+            "-f".into(),
+            s("keepalived.conf"),
+            "-p".into(),
+            s("keepalived.pid"),
+            "-r".into(),
+            s("vrrp.pid"),
+            "-c".into(),
+            s("checkers.pid"),
+            "--status-socket".into(),
+            s("status.sock"),
+            "--dump-dir".into(),
+            scratch.dir.display().to_string(),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let mut cmd = Command::new("ip");
+        cmd.args(&args)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("dup log"))
+            .stderr(log);
+        cmd.env("RUST_LOG", "debug")
+            .env_remove("NOTIFY_SOCKET")
+            .env_remove("WATCHDOG_USEC");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("spawn daemon");
+        let pid = child.id() as i32;
+        Daemon {
+            child: Some(child),
+            pid,
+            scratch_dir: scratch.dir.clone(),
+        }
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let out = sh(&["kill", &format!("-{sig}"), &self.pid.to_string()]);
+        assert!(
+            out.status.success(),
+            "kill -{sig} {}: {}",
+            self.pid,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.scratch_dir.join("daemon.log")).unwrap_or_default()
+    }
+
+    pub fn child_pid(&self, file: &str) -> Option<i32> {
+        read_pid(&self.scratch_dir.join(file))
+    }
+
+    pub fn status(&self) -> Option<serde_json::Value> {
+        let out = Command::new(bin())
+            .args([
+                "--status",
+                "--status-socket",
+                &self.scratch_dir.join("status.sock").display().to_string(),
+            ])
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        serde_json::from_slice(&out.stdout).ok()
+    }
+
+    /// Bounded wait for the supervisor to exit.
+    pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        let child = self.child.as_mut().expect("daemon child");
+        let start = Instant::now();
+        loop {
+            if let Some(st) = child.try_wait().expect("try_wait") {
+                self.child = None;
+                return st;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "daemon did not exit within {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        match self.child.as_mut() {
+            Some(c) => c.try_wait().map(|s| s.is_none()).unwrap_or(false),
+            None => false,
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(10) {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub fn read_pid(p: &Path) -> Option<i32> {
+    std::fs::read_to_string(p).ok()?.trim().parse().ok()
+}
+
+pub fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Bounded polling: panics with `what` if `f` is not true within `limit`.
+pub fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A config with one VRRP instance (VIP `vip`) on eth0 and one virtual
+/// server with a TCP-checked real server, all on documentation addresses.
+pub fn config(vip: &str, extra_global: &str) -> String {
+    format!(
+        "global_defs {{
+    router_id rkd_test
+{extra_global}}}
+
+vrrp_instance VI_1 {{
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    advert_int 1
+    virtual_ipaddress {{
+        {vip}/24
+    }}
+}}
+
+virtual_server 192.0.2.100 80 {{
+    delay_loop 6
+    lb_algo wlc
+    lb_kind DR
+    protocol TCP
+    real_server 192.0.2.11 80 {{
+        TCP_CHECK {{
+            connect_timeout 1
+        }}
+    }}
+}}
+"
+    )
+}
