@@ -619,6 +619,7 @@ pub struct NextHop {
     pub via: Option<IpAddr>,
     pub dev: Option<String>,
     pub onlink: bool,
+    /// 1..=255 as written (`weight N`, ip-route nexthop weight).
     pub weight: Option<u8>,
 }
 
@@ -1041,6 +1042,7 @@ pub struct VirtualServer {
     pub ha_suspend: bool,
     pub smtp_alert: bool,
     pub virtualhost: Option<String>,
+    /// Start with all real servers down (= `checker_defaults.alpha`).
     pub alpha: bool,
     pub omega: bool,
     pub quorum: u32,

@@ -696,10 +696,12 @@ impl Parser {
                             match parse_mac(&a.text) {
                                 Some(m) => mac = Some(m),
                                 None if name.is_none() => name = Some(a.text.clone()),
-                                None => return Err(a.pos.error(format!(
+                                None => {
+                                    return Err(a.pos.error(format!(
                                     "'use_vmac': unexpected argument '{}' (expected [NAME] [MAC])",
                                     a.text
-                                ))),
+                                )))
+                                }
                             }
                         }
                         vmac = Some((name, mac));
@@ -1187,7 +1189,6 @@ impl Parser {
                     "quorum_down" => vs.quorum_down = Some(k.notify()?),
                     "hysteresis" => vs.hysteresis = k.int(0, 0, i64::from(u32::MAX))?,
                     "inhibit_on_failure" => vs.inhibit_on_failure = k.flag()?,
-                    "alpha" => vs.alpha = k.flag()?,
                     "omega" => vs.omega = k.flag()?,
                     "ha_suspend" => vs.ha_suspend = k.flag()?,
                     "virtualhost" => vs.virtualhost = Some(k.string(0)?),
@@ -1220,6 +1221,7 @@ impl Parser {
             })();
             self.run(r);
         }
+        vs.alpha = vs.checker_defaults.alpha.unwrap_or(false);
         if let VirtualService::Addr { port: None, .. } = vs.service {
             if !persistence_set {
                 return Err(n.pos().error(
@@ -2092,9 +2094,9 @@ fn route(k: &Node) -> PResult<VirtualRoute> {
                 i += 1;
             }
             "weight" => {
-                let wv: i32 = int(value(i + 1)?, 1, 256, key)?;
+                let wv: u8 = int(value(i + 1)?, 1, 255, key)?;
                 if let Some(nh) = r.nexthops.last_mut() {
-                    nh.weight = Some(u8::try_from(wv - 1).unwrap_or(u8::MAX));
+                    nh.weight = Some(wv);
                 }
                 i += 1;
             }

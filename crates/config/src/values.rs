@@ -215,10 +215,12 @@ pub fn scope(t: &Token, key: &str) -> PResult<Scope> {
             Ok(254) => Scope::Host,
             Ok(255) => Scope::Nowhere,
             Ok(n) => Scope::Other(n),
-            Err(_) => return Err(t.pos.error(format!(
+            Err(_) => {
+                return Err(t.pos.error(format!(
                 "'{key}': invalid scope '{}' (expected global|site|link|host|nowhere or 0..255)",
                 t.text
-            ))),
+            )))
+            }
         },
     })
 }

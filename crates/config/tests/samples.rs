@@ -73,3 +73,38 @@ fn keepalived_samples_load() {
         unknown.join("\n")
     );
 }
+
+/// print() of every sample parses back to an equal Config.
+#[test]
+fn keepalived_samples_round_trip_through_print() {
+    let dir = Path::new(SAMPLES);
+    if !dir.is_dir() {
+        let msg = format!("{SAMPLES} missing: apt-get install -y keepalived");
+        if std::env::var_os("CI").is_some() {
+            panic!("{msg}");
+        }
+        eprintln!("SKIP: {msg}");
+        return;
+    }
+    let opts = LoadOptions {
+        config_id: Some("high".to_string()),
+    };
+    for entry in std::fs::read_dir(dir).expect("read samples dir") {
+        let path = entry.expect("dir entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if !name.starts_with("keepalived.conf.") {
+            continue;
+        }
+        let first = load(&path, &opts).expect("sample loads").config;
+        let text = rkeepalived_config::print(&first);
+        let again = rkeepalived_config::parse_str(&text, "printed.conf", &opts)
+            .unwrap_or_else(|e| panic!("{name}: printed config does not parse:\n{e}\n---\n{text}"));
+        assert_eq!(
+            first, again.config,
+            "{name}: round trip differs\n---\n{text}"
+        );
+    }
+}
