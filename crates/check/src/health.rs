@@ -339,3 +339,258 @@ fn desired_dests(vs: &VirtualServerSpec, vh: &VsHealth) -> Vec<Dest> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::*;
+    use rkeepalived_ipvs::{DestKey, Forwarding, Scheduler, ServiceKey};
+    use std::time::Duration;
+
+    fn script(name: &str) -> Script {
+        Script::parse(&format!("/bin/echo {name}")).unwrap()
+    }
+
+    fn checker() -> CheckerSpec {
+        let kind = CheckKind::Tcp;
+        CheckerSpec {
+            timing: CheckTiming::defaults_for(&kind, Duration::from_secs(1)),
+            conn: ConnOpts::to("198.51.100.1:80".parse().unwrap()),
+            kind,
+        }
+    }
+
+    fn rs(last: u8, weight: i32) -> RealServerSpec {
+        RealServerSpec {
+            dest: Dest::new(
+                format!("198.51.100.{last}").parse().unwrap(),
+                80,
+                Forwarding::Masq,
+                weight,
+            ),
+            inhibit_on_failure: false,
+            notify_up: Some(script(&format!("up{last}"))),
+            notify_down: Some(script(&format!("down{last}"))),
+            checkers: vec![checker()],
+            alpha: false,
+        }
+    }
+
+    fn plan(real_servers: Vec<RealServerSpec>, quorum: u32, hysteresis: u32) -> CheckPlan {
+        let key = ServiceKey::tcp("192.0.2.1".parse().unwrap(), 80);
+        let mut vs = VirtualServerSpec::new(Service::new(key, Scheduler::Wlc));
+        vs.real_servers = real_servers;
+        vs.quorum = quorum;
+        vs.hysteresis = hysteresis;
+        vs.quorum_up = Some(script("qup"));
+        vs.quorum_down = Some(script("qdown"));
+        CheckPlan {
+            virtual_servers: vec![vs],
+            ..CheckPlan::default()
+        }
+    }
+
+    fn at(rs: usize) -> CheckerRef {
+        CheckerRef {
+            vs: 0,
+            rs,
+            checker: 0,
+        }
+    }
+
+    fn reasons(effects: &[ScriptEffect]) -> Vec<String> {
+        effects.iter().map(|e| e.script.argv[1].clone()).collect()
+    }
+
+    fn dest_weights(model: &HealthModel, plan: &CheckPlan) -> Vec<(u8, i32)> {
+        let state = model.desired_ipvs(plan);
+        let entry = state.services.values().next().unwrap();
+        entry
+            .dests
+            .values()
+            .map(|d| match d.addr {
+                std::net::IpAddr::V4(a) => (a.octets()[3], d.weight),
+                _ => unreachable!(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn failed_server_is_removed_and_restored_with_notify_scripts() {
+        let p = plan(vec![rs(1, 1), rs(2, 1)], 1, 0);
+        let mut m = HealthModel::new(&p);
+        assert_eq!(dest_weights(&m, &p), [(1, 1), (2, 1)]);
+        assert_eq!(reasons(&m.set_checker(&p, at(0), false, None)), ["down1"]);
+        assert_eq!(dest_weights(&m, &p), [(2, 1)]);
+        assert!(
+            m.set_checker(&p, at(0), false, None).is_empty(),
+            "no repeated scripts"
+        );
+        assert_eq!(reasons(&m.set_checker(&p, at(0), true, None)), ["up1"]);
+        assert_eq!(dest_weights(&m, &p), [(1, 1), (2, 1)]);
+    }
+
+    #[test]
+    fn inhibit_on_failure_keeps_weight_zero() {
+        let mut r = rs(1, 5);
+        r.inhibit_on_failure = true;
+        let p = plan(vec![r, rs(2, 1)], 1, 0);
+        let mut m = HealthModel::new(&p);
+        m.set_checker(&p, at(0), false, None);
+        assert_eq!(dest_weights(&m, &p), [(1, 0), (2, 1)]);
+    }
+
+    #[test]
+    fn quorum_with_hysteresis_and_sorry_server() {
+        // Weights 2+2+2, quorum 4, hysteresis 1: lose below 3, regain at >= 5.
+        let mut p = plan(vec![rs(1, 2), rs(2, 2), rs(3, 2)], 4, 1);
+        let sorry = Dest::new("203.0.113.9".parse().unwrap(), 80, Forwarding::Masq, 1);
+        p.virtual_servers[0].sorry_server = Some(sorry);
+        let mut m = HealthModel::new(&p);
+        assert!(m.virtual_servers[0].quorum_up);
+        // 4 left: still >= quorum - hysteresis = 3.
+        assert_eq!(reasons(&m.set_checker(&p, at(0), false, None)), ["down1"]);
+        assert!(m.virtual_servers[0].quorum_up);
+        // 2 left: < 3 => quorum lost, sorry server replaces the live servers.
+        assert_eq!(
+            reasons(&m.set_checker(&p, at(1), false, None)),
+            ["down2", "qdown"]
+        );
+        assert_eq!(dest_weights(&m, &p), [(9, 1)]);
+        // 4 again: not yet >= quorum + hysteresis = 5.
+        assert_eq!(reasons(&m.set_checker(&p, at(1), true, None)), ["up2"]);
+        assert!(!m.virtual_servers[0].quorum_up);
+        assert_eq!(dest_weights(&m, &p), [(9, 1)]);
+        // 6: quorum regained, sorry server removed.
+        assert_eq!(
+            reasons(&m.set_checker(&p, at(0), true, None)),
+            ["up1", "qup"]
+        );
+        assert_eq!(dest_weights(&m, &p), [(1, 2), (2, 2), (3, 2)]);
+    }
+
+    #[test]
+    fn sorry_server_inhibit_keeps_it_at_weight_zero() {
+        let mut p = plan(vec![rs(1, 1)], 1, 0);
+        p.virtual_servers[0].sorry_server = Some(Dest::new(
+            "203.0.113.9".parse().unwrap(),
+            80,
+            Forwarding::Masq,
+            1,
+        ));
+        p.virtual_servers[0].sorry_server_inhibit = true;
+        let mut m = HealthModel::new(&p);
+        assert_eq!(dest_weights(&m, &p), [(1, 1), (9, 0)]);
+        m.set_checker(&p, at(0), false, None);
+        assert_eq!(dest_weights(&m, &p), [(9, 1)]);
+    }
+
+    #[test]
+    fn misc_dynamic_weight_sets_the_server_weight() {
+        let p = plan(vec![rs(1, 1), rs(2, 1)], 1, 0);
+        let mut m = HealthModel::new(&p);
+        m.set_checker(&p, at(0), true, Some(10));
+        assert_eq!(dest_weights(&m, &p), [(1, 10), (2, 1)]);
+        m.set_checker(&p, at(0), true, Some(20));
+        assert_eq!(dest_weights(&m, &p), [(1, 20), (2, 1)]);
+        assert_eq!(
+            alive_weight(&p.virtual_servers[0], &m.virtual_servers[0]),
+            21
+        );
+    }
+
+    #[test]
+    fn a_server_is_up_only_when_all_its_checkers_are() {
+        let mut r = rs(1, 1);
+        r.checkers.push(checker());
+        let p = plan(vec![r], 1, 0);
+        let mut m = HealthModel::new(&p);
+        m.set_checker(
+            &p,
+            CheckerRef {
+                vs: 0,
+                rs: 0,
+                checker: 1,
+            },
+            false,
+            None,
+        );
+        assert!(!m.virtual_servers[0].real_servers[0].alive);
+        m.set_checker(&p, at(0), false, None);
+        assert!(m
+            .set_checker(&p, at(0), true, None)
+            .iter()
+            .all(|e| e.script.argv[1] != "up1"));
+        m.set_checker(
+            &p,
+            CheckerRef {
+                vs: 0,
+                rs: 0,
+                checker: 1,
+            },
+            true,
+            None,
+        );
+        assert!(m.virtual_servers[0].real_servers[0].alive);
+    }
+
+    #[test]
+    fn alpha_starts_down_and_group_keys_share_dests() {
+        let mut p = plan(vec![rs(1, 1)], 1, 0);
+        p.virtual_servers[0].real_servers[0].checkers[0]
+            .timing
+            .alpha = true;
+        let extra = ServiceKey::tcp("192.0.2.2".parse().unwrap(), 80);
+        p.virtual_servers[0].keys.push(extra);
+        let mut m = HealthModel::new(&p);
+        assert!(!m.virtual_servers[0].quorum_up);
+        assert_eq!(m.desired_ipvs(&p).dest_count(), 0);
+        assert_eq!(
+            reasons(&m.set_checker(&p, at(0), true, None)),
+            ["up1", "qup"]
+        );
+        let state = m.desired_ipvs(&p);
+        assert_eq!(state.services.len(), 2);
+        assert_eq!(state.dest_count(), 2);
+        assert!(state.services[&extra].dests.contains_key(&DestKey {
+            addr: "198.51.100.1".parse().unwrap(),
+            port: 80
+        }));
+    }
+
+    #[test]
+    fn omega_runs_down_scripts_on_stop() {
+        let mut p = plan(vec![rs(1, 1), rs(2, 1)], 1, 0);
+        let m0 = HealthModel::new(&p);
+        assert!(m0.on_stop(&p).is_empty(), "no omega, no scripts");
+        p.virtual_servers[0].omega = true;
+        let mut m = HealthModel::new(&p);
+        m.set_checker(&p, at(1), false, None);
+        assert_eq!(reasons(&m.on_stop(&p)), ["down1", "qdown"]);
+    }
+
+    #[test]
+    fn reload_carries_state_of_unchanged_objects() {
+        let p = plan(vec![rs(1, 1), rs(2, 1)], 1, 0);
+        let mut m = HealthModel::new(&p);
+        m.set_checker(&p, at(0), false, None);
+        // New config: rs 2 removed, rs 3 added, rs 1 unchanged.
+        let p2 = plan(vec![rs(1, 1), rs(3, 1)], 1, 0);
+        let m2 = HealthModel::carry_over(&p2, &p, &m);
+        assert!(
+            !m2.virtual_servers[0].real_servers[0].alive,
+            "rs 1 keeps its failed state"
+        );
+        assert!(
+            m2.virtual_servers[0].real_servers[1].alive,
+            "new rs 3 starts up (no alpha)"
+        );
+        // Changed checker spec on rs 1: state starts fresh.
+        let mut p3 = p2.clone();
+        p3.virtual_servers[0].real_servers[0].checkers[0]
+            .timing
+            .retry = 7;
+        let m3 = HealthModel::carry_over(&p3, &p2, &m2);
+        assert!(m3.virtual_servers[0].real_servers[0].alive);
+    }
+}

@@ -155,9 +155,10 @@ impl Checker for HttpChecker {
     }
 }
 
-/// The request keepalived sends (check_http.c REQUEST_TEMPLATE): Host is
-/// the virtualhost, else the address, with `:port` unless it is the
-/// scheme's default port.
+/// The request keepalived 2.2.7 sends (its binary's template is
+/// `GET %s HTTP/1.%d\r\nUser-Agent: KeepAliveClient\r\n%sHost: %s%s\r\n\r\n`):
+/// Host is the virtualhost, else the address (IPv6 in brackets), plus
+/// `:port` unless it is the scheme's default port.
 pub fn build_request(
     path: &str,
     vhost: Option<&str>,
@@ -183,7 +184,7 @@ pub fn build_request(
         HttpProtocol::Http10Close => ("1.0", "Connection: close\r\n"),
         HttpProtocol::Http11 => ("1.1", "Connection: close\r\n"),
     };
-    format!("GET {path} HTTP/{version}\r\nUser-Agent: KeepAliveClient\r\nHost: {host}{port}\r\n{close}\r\n").into_bytes()
+    format!("GET {path} HTTP/{version}\r\nUser-Agent: KeepAliveClient\r\n{close}Host: {host}{port}\r\n\r\n").into_bytes()
 }
 
 /// Lower-case hex, as genhash prints digests.
@@ -205,7 +206,7 @@ mod tests {
         let dst6: SocketAddr = "[2001:db8::1]:443".parse().unwrap();
         assert_eq!(
             build_request("/", Some("www.example.com"), dst6, true, HttpProtocol::Http11),
-            b"GET / HTTP/1.1\r\nUser-Agent: KeepAliveClient\r\nHost: www.example.com\r\nConnection: close\r\n\r\n"
+            b"GET / HTTP/1.1\r\nUser-Agent: KeepAliveClient\r\nConnection: close\r\nHost: www.example.com\r\n\r\n"
         );
     }
 
