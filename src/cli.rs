@@ -141,7 +141,10 @@ pub fn sigjson() -> i32 {
 #[command(
     name = "rkeepalived",
     about = "keepalived.conf-compatible VRRP + IPVS health-checking daemon",
-    disable_version_flag = true
+    disable_version_flag = true,
+    // keepalived (getopt) accepts repeated options; the unit file adds
+    // --dont-fork to $KEEPALIVED_OPTIONS which may already hold -n.
+    args_override_self = true
 )]
 pub struct Cli {
     /// Use the specified configuration file
@@ -367,6 +370,14 @@ mod tests {
         assert_eq!(cli.config_id.as_deref(), Some("lb1"));
         assert!(cli.snmp && cli.dump_conf && cli.dont_respawn && cli.no_syslog);
         assert_eq!(cli.config_test, None);
+    }
+
+    #[test]
+    fn repeated_flags_are_accepted() {
+        let cli = Cli::try_parse_from(["rkeepalived", "--dont-fork", "-n", "-D", "-D", "-f", "/a", "-f", "/b"])
+            .expect("repeats parse");
+        assert!(cli.dont_fork && cli.log_detail);
+        assert_eq!(cli.config_file, PathBuf::from("/b"), "last one wins");
     }
 
     #[test]

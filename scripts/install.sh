@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Builds and installs rkeepalived as a drop-in for keepalived:
+#   /usr/sbin/rkeepalived, /etc/systemd/system/rkeepalived.service,
+#   /etc/default/rkeepalived, /etc/keepalived/keepalived.conf (only if absent),
+#   /etc/modules-load.d/rkeepalived.conf (ip_vs), docs.
+# Usage: scripts/install.sh [--no-build] [--destdir DIR]
+# --destdir installs into a staging root (packaging; no systemctl calls).
+# It never enables or starts the service: review the config first, then
+#   systemctl enable --now rkeepalived   (and disable keepalived.service).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=1
+destdir=""
+while (($#)); do
+  case "$1" in
+    --no-build) build=0 ;;
+    --destdir) destdir=${2:?--destdir needs a directory}; shift ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+if [ -z "$destdir" ] && [ "$(id -u)" != 0 ]; then
+  echo "install.sh: run as root (or use --destdir for a staging install)" >&2
+  exit 1
+fi
+
+if ((build)); then
+  cargo build --release --locked -p rkeepalived --bin rkeepalived
+fi
+bin=target/release/rkeepalived
+[ -x "$bin" ] || { echo "install.sh: $bin missing (build first or drop --no-build)" >&2; exit 1; }
+
+# Refuse to install a binary that cannot even check the shipped config.
+"$bin" --version >/dev/null
+
+d=$destdir
+install -D -m 0755 "$bin" "$d/usr/sbin/rkeepalived"
+install -D -m 0644 systemd/rkeepalived.service "$d/etc/systemd/system/rkeepalived.service"
+install -D -m 0644 systemd/README.md "$d/usr/share/doc/rkeepalived/README.md"
+
+install_if_absent() { # src dst mode
+  if [ -e "$2" ]; then
+    echo "install.sh: keeping existing $2"
+  else
+    install -D -m "$3" "$1" "$2"
+    echo "install.sh: installed $2"
+  fi
+}
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cat >"$tmp/default" <<'DEFAULTS'
+# Options for rkeepalived (same flags as keepalived), e.g. "-D" or "-P".
+# Used by rkeepalived.service; --dont-fork is added by the unit.
+KEEPALIVED_OPTIONS=""
+DEFAULTS
+install_if_absent "$tmp/default" "$d/etc/default/rkeepalived" 0644
+printf '# IPVS for rkeepalived virtual_server entries\nip_vs\n' >"$tmp/modules"
+install_if_absent "$tmp/modules" "$d/etc/modules-load.d/rkeepalived.conf" 0644
+install_if_absent conf/keepalived.conf "$d/etc/keepalived/keepalived.conf" 0640
+
+if [ -z "$destdir" ]; then
+  "$d/usr/sbin/rkeepalived" --config-test -f /etc/keepalived/keepalived.conf \
+    || echo "install.sh: WARNING: /etc/keepalived/keepalived.conf does not pass --config-test" >&2
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    systemctl daemon-reload
+    echo "install.sh: done. Start with: systemctl disable --now keepalived; systemctl enable --now rkeepalived"
+  else
+    echo "install.sh: done (no running systemd: start with /usr/sbin/rkeepalived)"
+  fi
+fi
