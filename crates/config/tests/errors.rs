@@ -1,0 +1,268 @@
+//! Broken configurations fail with an actionable `file:line:col: message`;
+//! keepalived-style fix-ups produce positioned warnings.
+
+use rkeepalived_config::{parse_str, ConfigError, LoadOptions};
+
+fn opts() -> LoadOptions {
+    LoadOptions {
+        config_id: Some("test".to_string()),
+    }
+}
+
+const INSTANCE_HEAD: &str = "vrrp_instance VI_1 {\n    interface eth0\n";
+
+/// (config, expected "line:col", message substring)
+fn error_cases() -> Vec<(String, &'static str, &'static str)> {
+    let inst = |body: &str| format!("{INSTANCE_HEAD}{body}}}\n");
+    let vs = |body: &str| format!("virtual_server 192.0.2.100 80 {{\n{body}}}\n");
+    vec![
+        (
+            "vrrp_instance VI_1 {\n    interface eth0\n".into(),
+            "1:20",
+            "unclosed '{'",
+        ),
+        ("global_defs {\n}\n}\n".into(), "3:1", "unexpected '}'"),
+        ("{\n}\n".into(), "1:1", "unexpected '{'"),
+        ("global_defs {\n    router_id\n}\n".into(), "2:5", "'router_id' needs a value"),
+        (
+            inst("    virtual_router_id 51\n    virtual_ipaddress {\n        192.0.2.300/24\n    }\n"),
+            "5:9",
+            "invalid address '192.0.2.300/24'",
+        ),
+        (
+            inst("    virtual_router_id 51\n    virtual_ipaddress {\n        192.0.2.1/33\n    }\n"),
+            "5:9",
+            "invalid prefix length '/33'",
+        ),
+        (inst("    virtual_router_id 0\n"), "3:23", "value 0 out of range 1..255"),
+        (inst("    virtual_router_id 256\n"), "3:23", "value 256 out of range 1..255"),
+        (inst("    virtual_router_id 51\n    priority 0\n"), "4:14", "value 0 out of range 1..255"),
+        (inst("    virtual_router_id 51\n    priority 256\n"), "4:14", "out of range 1..255"),
+        (inst("    virtual_router_id 5x\n"), "3:23", "invalid number '5x'"),
+        (inst("    virtual_router_id 51\n    state MASTR\n"), "4:11", "unknown state 'MASTR'"),
+        (inst("    virtual_router_id 51\n    advert_int abc\n"), "4:16", "invalid time 'abc'"),
+        (inst("    virtual_router_id 51\n    advert_int 300\n"), "4:16", "out of range 0.01..255"),
+        (inst("    priority 100\n"), "1:1", "has no 'virtual_router_id'"),
+        (
+            inst("    virtual_router_id 51\n    authentication {\n        auth_type MD5\n        auth_pass x\n    }\n"),
+            "5:19",
+            "unknown type 'MD5'",
+        ),
+        (
+            inst("    virtual_router_id 51\n    unicast_peer {\n        192.0.2.x\n    }\n"),
+            "5:9",
+            "invalid IP address '192.0.2.x'",
+        ),
+        (
+            inst("    virtual_router_id 51\n    track_interface {\n        eth1 weight 300\n    }\n"),
+            "5:21",
+            "out of range -254..254",
+        ),
+        (
+            format!("{INSTANCE_HEAD}    virtual_router_id 51\n}}\n{INSTANCE_HEAD}    virtual_router_id 52\n}}\n"),
+            "5:1",
+            "vrrp_instance 'VI_1' defined twice",
+        ),
+        (
+            format!("{INSTANCE_HEAD}    virtual_router_id 51\n}}\nvrrp_instance VI_2 {{\n    interface eth0\n    virtual_router_id 51\n}}\n"),
+            "5:1",
+            "virtual_router_id 51 on interface eth0 is already used by vrrp_instance 'VI_1'",
+        ),
+        (vs("    lb_algo fastest\n"), "2:13", "unknown scheduler 'fastest'"),
+        (vs("    lb_kind XX\n"), "2:13", "unknown forwarding method 'XX'"),
+        (vs("    protocol ICMP\n"), "2:14", "unknown protocol 'ICMP'"),
+        (vs("    delay_loop -1\n"), "2:16", "invalid time '-1'"),
+        (
+            vs("    real_server 192.0.2.11 80 {\n        HTTP_GET {\n            url {\n                path /\n                status_code 99\n            }\n        }\n    }\n"),
+            "6:29",
+            "invalid code or range '99'",
+        ),
+        (
+            vs("    real_server 192.0.2.11 80 {\n        HTTP_GET {\n            url {\n                path /\n                digest xyz\n            }\n        }\n    }\n"),
+            "6:24",
+            "is not an MD5 hex digest",
+        ),
+        (
+            vs("    real_server 192.0.2.11 80 {\n        HTTP_GET {\n            connect_timeout 3\n        }\n    }\n"),
+            "3:9",
+            "HTTP_GET needs at least one 'url",
+        ),
+        (
+            vs("    real_server 192.0.2.11 80 {\n        MISC_CHECK {\n            misc_timeout 3\n        }\n    }\n"),
+            "3:9",
+            "MISC_CHECK needs 'misc_path'",
+        ),
+        (
+            vs("    real_server 192.0.2.11 80 {\n        weight -1\n    }\n"),
+            "3:16",
+            "out of range 0..",
+        ),
+        (
+            "virtual_server 192.0.2.100 {\n    lb_algo rr\n}\n".into(),
+            "1:1",
+            "without a port must be persistent",
+        ),
+        ("virtual_server 192.0.2.100 80\n".into(), "1:1", "needs a '{ ... }' block"),
+        ("global_defs {\n    smtp_alert maybe\n}\n".into(), "2:16", "invalid boolean 'maybe'"),
+        (
+            "global_defs {\n    metrics_listen localhost\n}\n".into(),
+            "2:20",
+            "invalid socket address 'localhost'",
+        ),
+        (
+            "global_defs {\n    vrrp_mcast_group4 192.0.2.1\n}\n".into(),
+            "2:23",
+            "not an IPv4 multicast address",
+        ),
+        (
+            "vrrp_script chk {\n    interval 2\n}\n".into(),
+            "1:1",
+            "has no 'script' line",
+        ),
+        (
+            "global_defs {\n    router_id \"unterminated\n}\n".into(),
+            "2:15",
+            "unterminated quoted string",
+        ),
+        ("include /nonexistent-rkeepalived/x.conf\n".into(), "1:9", "cannot read /nonexistent-rkeepalived/x.conf"),
+        ("~SEQ(i, 1, 0, 5) x\n".into(), "1:1", "~SEQ: step does not reach"),
+    ]
+}
+
+#[test]
+fn broken_configs_report_exact_positions() {
+    let mut failures = Vec::new();
+    for (i, (text, at, needle)) in error_cases().into_iter().enumerate() {
+        match parse_str(&text, "broken.conf", &opts()) {
+            Ok(_) => failures.push(format!(
+                "case {i}: loaded, expected error {at} {needle}\n{text}"
+            )),
+            Err(e) => {
+                let hit = e
+                    .diagnostics()
+                    .iter()
+                    .any(|d| format!("{}:{}", d.line, d.col) == at && d.message.contains(needle));
+                let display = e.to_string();
+                if !hit || !display.starts_with("broken.conf:") {
+                    failures.push(format!(
+                        "case {i}: expected {at} '{needle}', got:\n{display}\n---\n{text}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn error_kinds_are_grouped() {
+    let read = parse_str(
+        "include /nonexistent-rkeepalived/x.conf\n",
+        "a.conf",
+        &opts(),
+    );
+    assert!(matches!(read, Err(ConfigError::Read(_))));
+    let syntax = parse_str("global_defs {\n", "a.conf", &opts());
+    assert!(matches!(syntax, Err(ConfigError::Syntax(_))));
+    let semantic = parse_str(
+        "virtual_server 192.0.2.1 80 {\n}\nvirtual_server 192.0.2.1 80 {\n}\n",
+        "a.conf",
+        &opts(),
+    );
+    assert!(
+        matches!(semantic, Err(ConfigError::Semantic(_))),
+        "{semantic:?}"
+    );
+}
+
+#[test]
+fn all_errors_are_reported_not_just_the_first() {
+    let text =
+        format!("{INSTANCE_HEAD}    virtual_router_id 51\n    priority 0\n    advert_int x\n}}\n");
+    let e = parse_str(&text, "a.conf", &opts()).unwrap_err();
+    assert_eq!(e.diagnostics().len(), 2, "{e}");
+}
+
+/// (config, expected "line:col", warning substring) — keepalived warns and
+/// carries on for these; so do we.
+fn warning_cases() -> Vec<(String, &'static str, &'static str)> {
+    vec![
+        ("global_defs {\n    frobnicate 1 {\n        x\n    }\n}\n".into(), "2:5", "unknown keyword 'frobnicate' in global_defs"),
+        ("bogus_top\n".into(), "1:1", "unknown keyword 'bogus_top' in the top level"),
+        (
+            format!("{INSTANCE_HEAD}    virtual_router_id 51\n    track_script {{\n        nosuch\n    }}\n}}\n"),
+            "5:9",
+            "track_script 'nosuch' is not a defined vrrp_script",
+        ),
+        (
+            format!("vrrp_sync_group G {{\n    group {{\n        VI_1 VI_X\n    }}\n}}\n{INSTANCE_HEAD}    virtual_router_id 51\n}}\n"),
+            "1:1",
+            "vrrp_instance 'VI_X' does not exist",
+        ),
+        (
+            "virtual_server group NOPE {\n    lb_algo rr\n}\n".into(),
+            "1:1",
+            "no virtual_server_group of that name",
+        ),
+        (
+            format!("{INSTANCE_HEAD}    virtual_router_id 51\n    unicast_src_ip 192.0.2.1\n    unicast_peer {{\n        2001:db8::2\n    }}\n}}\n"),
+            "1:1",
+            "unicast_peer 2001:db8::2 is not the instance's address family",
+        ),
+        (
+            format!("{INSTANCE_HEAD}    virtual_router_id 51\n    advert_int 0.5\n}}\n"),
+            "4:16",
+            "version 2 advert_int must be a whole number of seconds; using 1s",
+        ),
+        (
+            format!("{INSTANCE_HEAD}    virtual_router_id 51\n    state MASTER\n    nopreempt\n}}\n"),
+            "1:1",
+            "nopreempt will not work with initial state MASTER",
+        ),
+        (
+            format!("{INSTANCE_HEAD}    virtual_router_id 51\n    authentication {{\n        auth_type PASS\n        auth_pass 123456789\n    }}\n}}\n"),
+            "6:19",
+            "truncating",
+        ),
+        ("include /nonexistent-rkeepalived/*.conf\n".into(), "1:9", "matches no file"),
+    ]
+}
+
+#[test]
+fn keepalived_style_fixups_warn_with_positions() {
+    let mut failures = Vec::new();
+    for (i, (text, at, needle)) in warning_cases().into_iter().enumerate() {
+        match parse_str(&text, "warn.conf", &opts()) {
+            Err(e) => failures.push(format!("case {i}: failed: {e}\n{text}")),
+            Ok(l) => {
+                let hit = l
+                    .warnings
+                    .iter()
+                    .any(|d| format!("{}:{}", d.line, d.col) == at && d.message.contains(needle));
+                if !hit {
+                    let got: Vec<String> = l.warnings.iter().map(|w| w.to_string()).collect();
+                    failures.push(format!(
+                        "case {i}: expected {at} '{needle}', got:\n{}\n---\n{text}",
+                        got.join("\n")
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn fixups_change_the_config_as_keepalived_does() {
+    let text = format!(
+        "{INSTANCE_HEAD}    virtual_router_id 51\n    advert_int 0.5\n    state MASTER\n    nopreempt\n    authentication {{\n        auth_type PASS\n        auth_pass 123456789\n    }}\n}}\n"
+    );
+    let l = parse_str(&text, "a.conf", &opts()).expect("loads");
+    let v = &l.config.vrrp_instances[0];
+    assert_eq!(v.advert_int, std::time::Duration::from_secs(1));
+    assert!(!v.nopreempt);
+    assert_eq!(
+        v.authentication.as_ref().map(|a| a.auth_pass.as_str()),
+        Some("12345678")
+    );
+}
