@@ -374,8 +374,18 @@ mod tests {
 
     #[test]
     fn repeated_flags_are_accepted() {
-        let cli = Cli::try_parse_from(["rkeepalived", "--dont-fork", "-n", "-D", "-D", "-f", "/a", "-f", "/b"])
-            .expect("repeats parse");
+        let cli = Cli::try_parse_from([
+            "rkeepalived",
+            "--dont-fork",
+            "-n",
+            "-D",
+            "-D",
+            "-f",
+            "/a",
+            "-f",
+            "/b",
+        ])
+        .expect("repeats parse");
         assert!(cli.dont_fork && cli.log_detail);
         assert_eq!(cli.config_file, PathBuf::from("/b"), "last one wins");
     }

@@ -326,6 +326,7 @@ pub struct Supervisor {
     notifier: Notifier,
     awaiting_ready: HashSet<Role>,
     ready_sent: bool,
+    stopping: bool,
     next_generation: u64,
 }
 
@@ -358,6 +359,7 @@ impl Supervisor {
             notifier: Notifier::from_env(),
             awaiting_ready: HashSet::new(),
             ready_sent: false,
+            stopping: false,
             next_generation: 1,
         }
     }
@@ -507,6 +509,9 @@ impl Supervisor {
         }
     }
 
+    /// Must run on the thread that will outlive the child: PR_SET_PDEATHSIG
+    /// fires when the forking *thread* exits. The supervisor runs on a
+    /// current-thread runtime, so that is the main thread.
     async fn spawn_child(
         &mut self,
         role: Role,
@@ -627,7 +632,12 @@ impl Supervisor {
                 self.awaiting_ready.remove(&role);
                 self.check_ready();
                 if !self.roles.contains(&role) {
-                    tracing::info!(%role, pid, "{role} child exited ({status}); role no longer configured");
+                    let why = if self.stopping {
+                        "daemon stopping"
+                    } else {
+                        "role no longer configured"
+                    };
+                    tracing::info!(%role, pid, "{role} child exited ({status}); {why}");
                     self.slots.remove(&role);
                     return Ok(());
                 }
@@ -798,6 +808,7 @@ impl Supervisor {
 
     /// Clean stop: Stop to every child, wait (bounded), then SIGTERM, then SIGKILL.
     async fn stop_all(&mut self) {
+        self.stopping = true;
         self.roles.clear();
         for (role, view) in self.shared.running() {
             tracing::info!(%role, "stopping the {role} child");

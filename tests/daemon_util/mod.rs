@@ -313,15 +313,14 @@ pub fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
     }
 }
 
-/// A config with one VRRP instance (VIP `vip`) on eth0 and one virtual
-/// server with a TCP-checked real server, all on documentation addresses.
-pub fn config(vip: &str, extra_global: &str) -> String {
-    format!(
-        "global_defs {{
-    router_id rkd_test
-{extra_global}}}
+pub fn global_block(extra_global: &str) -> String {
+    format!("global_defs {{\n    router_id rkd_test\n{extra_global}}}\n\n")
+}
 
-vrrp_instance VI_1 {{
+/// One VRRP instance (VIP `vip`/24) on eth0, MASTER so it owns the VIP at once.
+pub fn vrrp_block(vip: &str) -> String {
+    format!(
+        "vrrp_instance VI_1 {{
     state MASTER
     interface eth0
     virtual_router_id 51
@@ -332,17 +331,35 @@ vrrp_instance VI_1 {{
     }}
 }}
 
-virtual_server 192.0.2.100 80 {{
+"
+    )
+}
+
+/// One virtual server with a TCP-checked real server (no IPVS on the test
+/// host: the checker must cope).
+pub fn virtual_server_block() -> String {
+    "virtual_server 192.0.2.100 80 {
     delay_loop 6
     lb_algo wlc
     lb_kind DR
     protocol TCP
-    real_server 192.0.2.11 80 {{
-        TCP_CHECK {{
+    real_server 192.0.2.11 80 {
+        TCP_CHECK {
             connect_timeout 1
-        }}
-    }}
-}}
+        }
+    }
+}
 "
+    .to_string()
+}
+
+/// A config with one VRRP instance (VIP `vip`) on eth0 and one virtual
+/// server with a TCP-checked real server, all on documentation addresses.
+pub fn config(vip: &str, extra_global: &str) -> String {
+    format!(
+        "{}{}{}",
+        global_block(extra_global),
+        vrrp_block(vip),
+        virtual_server_block()
     )
 }

@@ -1,0 +1,144 @@
+//! Supervisor lifecycle edges in a private network namespace: the parent
+//! dying, --dont-respawn, roles appearing/disappearing on reload, -P.
+//! Needs root.
+
+mod daemon_util;
+
+use daemon_util::*;
+
+fn state(d: &Daemon, role: &str) -> Option<String> {
+    d.status()
+        .and_then(|s| s["children"][role]["state"].as_str().map(str::to_owned))
+}
+
+#[test]
+fn children_stop_cleanly_when_the_supervisor_is_killed() {
+    if !prerequisites(&[]) {
+        return;
+    }
+    let ns = Netns::new("pdeath");
+    let scratch = Scratch::new("pdeath");
+    scratch.write("keepalived.conf", &config("192.0.2.100", ""));
+    let mut d = Daemon::start(&ns, &scratch, &[], &[]);
+    wait_for("both children", LIMIT, || {
+        state(&d, "vrrp").as_deref() == Some("running")
+            && state(&d, "checker").as_deref() == Some("running")
+    });
+    let vrrp = d.child_pid("vrrp.pid").expect("vrrp pid");
+    let checker = d.child_pid("checkers.pid").expect("checker pid");
+    wait_for("VIP on eth0", LIMIT, || {
+        ns.addr_count("eth0", "192.0.2.100") == 1
+    });
+
+    d.signal("KILL");
+    d.wait_exit(LIMIT);
+    // PR_SET_PDEATHSIG(SIGTERM): the children run their clean stop.
+    wait_for("children gone", LIMIT, || !alive(vrrp) && !alive(checker));
+    assert_eq!(
+        ns.addr_count("eth0", "192.0.2.100"),
+        0,
+        "the orphaned VRRP child released its VIP"
+    );
+}
+
+#[test]
+fn dont_respawn_stops_the_daemon_when_a_child_dies() {
+    if !prerequisites(&[]) {
+        return;
+    }
+    let ns = Netns::new("norespawn");
+    let scratch = Scratch::new("norespawn");
+    scratch.write("keepalived.conf", &config("192.0.2.100", ""));
+    let mut d = Daemon::start(&ns, &scratch, &["--dont-respawn"], &[]);
+    wait_for("both children", LIMIT, || {
+        state(&d, "vrrp").as_deref() == Some("running")
+            && state(&d, "checker").as_deref() == Some("running")
+    });
+    let vrrp = d.child_pid("vrrp.pid").expect("vrrp pid");
+    wait_for("VIP on eth0", LIMIT, || {
+        ns.addr_count("eth0", "192.0.2.100") == 1
+    });
+    let checker = d.child_pid("checkers.pid").expect("checker pid");
+    let _ = sh(&["kill", "-9", &checker.to_string()]);
+    let st = d.wait_exit(LIMIT);
+    assert!(
+        !st.success(),
+        "a dead child with -R is a failure exit: {st:?}"
+    );
+    assert!(!alive(vrrp), "the other child was stopped");
+    assert_eq!(
+        ns.addr_count("eth0", "192.0.2.100"),
+        0,
+        "and released its VIP"
+    );
+    assert!(!scratch.p("keepalived.pid").exists());
+    assert!(d.log().contains("--dont-respawn"), "{}", d.log());
+}
+
+#[test]
+fn reload_starts_and_stops_role_children_as_the_config_changes() {
+    if !prerequisites(&[]) {
+        return;
+    }
+    let ns = Netns::new("roles");
+    let scratch = Scratch::new("roles");
+    let conf = scratch.write(
+        "keepalived.conf",
+        &format!("{}{}", global_block(""), vrrp_block("192.0.2.100")),
+    );
+    let mut d = Daemon::start(&ns, &scratch, &[], &[]);
+    wait_for("vrrp child", LIMIT, || {
+        state(&d, "vrrp").as_deref() == Some("running")
+    });
+    assert_eq!(
+        state(&d, "checker").as_deref(),
+        Some("disabled"),
+        "no virtual_server: no checker child"
+    );
+    assert!(!scratch.p("checkers.pid").exists());
+    wait_for("VIP on eth0", LIMIT, || {
+        ns.addr_count("eth0", "192.0.2.100") == 1
+    });
+
+    std::fs::write(&conf, config("192.0.2.100", "")).expect("write");
+    d.signal("HUP");
+    wait_for("checker child started by reload", LIMIT, || {
+        state(&d, "checker").as_deref() == Some("running")
+    });
+    assert!(scratch.p("checkers.pid").exists());
+
+    let vrrp = d.child_pid("vrrp.pid").expect("vrrp pid");
+    std::fs::write(
+        &conf,
+        format!("{}{}", global_block(""), virtual_server_block()),
+    )
+    .expect("write");
+    d.signal("HUP");
+    wait_for("vrrp child stopped by reload", LIMIT, || {
+        !alive(vrrp) && state(&d, "vrrp").as_deref() == Some("disabled")
+    });
+    assert_eq!(
+        ns.addr_count("eth0", "192.0.2.100"),
+        0,
+        "its VIP was released"
+    );
+    assert!(!scratch.p("vrrp.pid").exists());
+    assert!(d.is_running());
+    assert_eq!(state(&d, "checker").as_deref(), Some("running"));
+}
+
+#[test]
+fn vrrp_only_flag_runs_only_the_vrrp_child() {
+    if !prerequisites(&[]) {
+        return;
+    }
+    let ns = Netns::new("ponly");
+    let scratch = Scratch::new("ponly");
+    scratch.write("keepalived.conf", &config("192.0.2.100", ""));
+    let d = Daemon::start(&ns, &scratch, &["-P"], &[]);
+    wait_for("vrrp child", LIMIT, || {
+        state(&d, "vrrp").as_deref() == Some("running")
+    });
+    assert_eq!(state(&d, "checker").as_deref(), Some("disabled"));
+    assert!(!scratch.p("checkers.pid").exists());
+}
