@@ -1,0 +1,187 @@
+//! Issue #3: on keepalived's own sample configs (Debian's
+//! /usr/share/doc/keepalived/samples), keepalived 2.2.7 and rkeepalived
+//! (`-C -n -l -f CONF`) must program the same IPVS table (`ipvsadm -Sn`,
+//! sorted) in the real-kernel lab. One guest boot runs all samples; both
+//! daemons run side by side in twin namespaces (see tests/lab/compare.sh).
+//!
+//! Addresses are moved into documentation ranges and checker timing is
+//! shortened (tests/lab/compare_prep.py) identically for both daemons. Real
+//! servers are answered by tests/lab/fake_services.py, so every check comes
+//! up except HTTP_GET/SSL_GET digests (a digest names one specific page):
+//! those samples compare the "checks failed" table instead.
+
+#[path = "lab/harness.rs"]
+mod lab;
+
+use std::sync::OnceLock;
+
+const SAMPLE_DIR: &str = "/usr/share/doc/keepalived/samples";
+
+/// Every Debian sample that defines a virtual_server.
+const SAMPLES: &[&str] = &[
+    "sample",
+    "virtualhost",
+    "fwmark",
+    "inhibit",
+    "SMTP_CHECK",
+    "misc_check",
+    "misc_check_arg",
+    "HTTP_GET.port",
+    "SSL_GET",
+    "status_code",
+    "UDP_CHECK",
+    "PING_CHECK",
+    "IPv6",
+    "quorum",
+    "virtual_server_group",
+    "vrrp.lvs_syncd",
+];
+
+/// Samples whose checks can all be forced up: every real server must be in
+/// keepalived's table, proving the fake real servers really answer.
+const FULLY_UP: &[&str] = &[
+    "fwmark",
+    "SMTP_CHECK",
+    "misc_check",
+    "misc_check_arg",
+    "UDP_CHECK",
+    "PING_CHECK",
+    "IPv6",
+    "quorum",
+    "vrrp.lvs_syncd",
+];
+
+struct SampleResult {
+    name: String,
+    keepalived: String,
+    rkeepalived: String,
+    summary: String,
+}
+
+fn results() -> Option<&'static (lab::LabOutput, Vec<SampleResult>)> {
+    static RESULTS: OnceLock<Option<(lab::LabOutput, Vec<SampleResult>)>> = OnceLock::new();
+    RESULTS
+        .get_or_init(|| {
+            let lab = lab::require()?;
+            let samples: Vec<String> = SAMPLES
+                .iter()
+                .map(|s| format!("{SAMPLE_DIR}/keepalived.conf.{s}"))
+                .collect();
+            let script = format!(
+                "#!/bin/bash\nexec {root}/tests/lab/compare.sh {bin} {samples}\n",
+                root = lab::repo_root().display(),
+                bin = env!("CARGO_BIN_EXE_rkeepalived"),
+                samples = samples.join(" "),
+            );
+            let out = lab.run_script_with(
+                &script,
+                &lab::RunOptions {
+                    timeout_s: Some(900),
+                    ..Default::default()
+                },
+            );
+            let per_sample = SAMPLES
+                .iter()
+                .map(|name| SampleResult {
+                    name: (*name).to_owned(),
+                    keepalived: out.section(&format!("ka:{name}")).unwrap_or_default(),
+                    rkeepalived: out.section(&format!("rk:{name}")).unwrap_or_default(),
+                    summary: out
+                        .lines_with_prefix(&format!("LAB-COMPARE sample={name} "))
+                        .next()
+                        .unwrap_or("(no result line)")
+                        .to_owned(),
+                })
+                .collect();
+            Some((out, per_sample))
+        })
+        .as_ref()
+}
+
+fn live_config(name: &str) -> String {
+    let path = format!("{SAMPLE_DIR}/keepalived.conf.{name}");
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+        .lines()
+        .map(|l| l.split(['!', '#']).next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The lab itself works: keepalived programs every sample, and the samples
+/// without digests come fully up (all their real servers present).
+#[test]
+fn keepalived_baseline_on_debian_samples() {
+    let Some((out, per_sample)) = results() else {
+        return;
+    };
+    assert_eq!(
+        out.status, 0,
+        "compare.sh failed:\n{}\n{}",
+        out.stdout, out.lab_log
+    );
+    let mut problems = Vec::new();
+    for r in per_sample {
+        if !r.keepalived.lines().any(|l| l.starts_with("-A ")) {
+            problems.push(format!(
+                "{}: keepalived programmed no service ({})",
+                r.name, r.summary
+            ));
+        }
+        if FULLY_UP.contains(&r.name.as_str()) {
+            let real_servers = live_config(&r.name)
+                .lines()
+                .filter(|l| l.trim_start().starts_with("real_server "))
+                .count();
+            let dests = r
+                .keepalived
+                .lines()
+                .filter(|l| l.starts_with("-a "))
+                .count();
+            if dests != real_servers {
+                problems.push(format!(
+                    "{}: {dests} of {real_servers} real servers up under keepalived:\n{}",
+                    r.name, r.keepalived
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "lab baseline problems:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// Issue #3's acceptance: identical IPVS tables for every sample.
+#[test]
+fn rkeepalived_programs_the_same_ipvs_as_keepalived() {
+    let Some((out, per_sample)) = results() else {
+        return;
+    };
+    let mut report = String::new();
+    let mut differ = Vec::new();
+    for r in per_sample {
+        report.push_str(&r.summary);
+        report.push('\n');
+        if r.keepalived != r.rkeepalived {
+            differ.push(format!(
+                "== {}\n-- keepalived\n{}-- rkeepalived\n{}{}",
+                r.name,
+                r.keepalived,
+                r.rkeepalived,
+                out.section(&format!("rklog:{}", r.name))
+                    .map(|log| format!("-- rkeepalived log tail\n{log}"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    eprintln!("{report}");
+    assert!(
+        differ.is_empty(),
+        "{} of {} samples differ:\n{report}\n{}",
+        differ.len(),
+        per_sample.len(),
+        differ.join("\n")
+    );
+}
