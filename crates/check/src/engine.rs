@@ -312,26 +312,31 @@ impl Engine {
         if self.model != before {
             self.ipvs_dirty = true;
         }
-        for effect in effects {
-            self.run_script(effect);
-        }
+        self.run_scripts(effects);
     }
 
-    fn run_script(&mut self, effect: ScriptEffect) {
+    /// Run the scripts of one transition in order (notify before quorum),
+    /// in the background; different transitions run concurrently.
+    fn run_scripts(&mut self, effects: Vec<ScriptEffect>) {
+        if effects.is_empty() {
+            return;
+        }
         let runner = self.runner.clone();
         let metrics = Arc::clone(&self.metrics);
         let timeout = self.script_timeout;
-        metrics.script_runs.fetch_add(1, Relaxed);
         self.scripts.spawn(async move {
-            match runner.run(&effect.script, &[], timeout).await {
-                Ok(out) if out.success() => tracing::debug!(reason = ?effect.reason, script = %effect.script, "script done"),
-                Ok(out) => {
-                    metrics.script_failures.fetch_add(1, Relaxed);
-                    tracing::warn!(reason = ?effect.reason, script = %effect.script, status = ?out.status, "script failed");
-                }
-                Err(e) => {
-                    metrics.script_failures.fetch_add(1, Relaxed);
-                    tracing::error!(reason = ?effect.reason, script = %effect.script, "script could not run: {e}");
+            for effect in effects {
+                metrics.script_runs.fetch_add(1, Relaxed);
+                match runner.run(&effect.script, &[], timeout).await {
+                    Ok(out) if out.success() => tracing::debug!(reason = ?effect.reason, script = %effect.script, "script done"),
+                    Ok(out) => {
+                        metrics.script_failures.fetch_add(1, Relaxed);
+                        tracing::warn!(reason = ?effect.reason, script = %effect.script, status = ?out.status, "script failed");
+                    }
+                    Err(e) => {
+                        metrics.script_failures.fetch_add(1, Relaxed);
+                        tracing::error!(reason = ?effect.reason, script = %effect.script, "script could not run: {e}");
+                    }
                 }
             }
         });
@@ -372,9 +377,8 @@ impl Engine {
     async fn stop(&mut self) {
         tracing::info!("health checker stopping");
         self.tasks.abort_all();
-        for effect in self.model.on_stop(&self.plan) {
-            self.run_script(effect);
-        }
+        let effects = self.model.on_stop(&self.plan);
+        self.run_scripts(effects);
         // Remove what we own (keepalived removes its virtual servers on exit).
         match rkeepalived_ipvs::sync(
             self.backend.as_backend(),
