@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 use crate::addr::{self, NetEvent, Netlink};
 use crate::error::{SocketError, VrrpError};
 use crate::fsm::{self, Action, Event, Reason, State, SyncCommand};
+use crate::sync_group::SyncGroup;
 use crate::garp::Announcer;
 use crate::instance::{self as glue, TrackState};
 use crate::metrics::{self, InstanceStats};
@@ -121,8 +122,17 @@ struct Engine {
     /// Drops before an instance could be identified (decode errors, unknown VRID).
     unmatched: DropCounters,
     socket_errors: u64,
-    /// Last notified state of every sync group.
-    group_states: HashMap<String, State>,
+    /// Sync groups (membership by instance name) with their pure coordinators.
+    groups: Vec<GroupRt>,
+}
+
+/// One vrrp_sync_group at runtime.
+struct GroupRt {
+    name: String,
+    members: Vec<String>,
+    sg: SyncGroup,
+    /// Last state reported to the group's notify scripts / FIFO.
+    notified: Option<State>,
 }
 
 impl Engine {
@@ -151,7 +161,7 @@ impl Engine {
             notifier,
             unmatched: DropCounters::default(),
             socket_errors: 0,
-            group_states: HashMap::new(),
+            groups: Vec::new(),
         })
     }
 
@@ -162,6 +172,7 @@ impl Engine {
     // -- startup / shutdown ---------------------------------------------------
 
     async fn start_all(&mut self) {
+        self.rebuild_groups();
         self.start_watchers();
         self.refresh_link_states().await;
         let cfg = self.cfg.clone();
@@ -343,17 +354,26 @@ impl Engine {
             cfg,
         };
         let now = Instant::now();
-        let (prio, fault) = glue::tracked_priority(&rt.cfg, &self.cfg, &self.track);
-        let fault = fault || !ok;
-        rt.tracked = (prio, fault);
-        let mut actions = rt.fsm.handle(Event::PriorityChanged(prio), now);
+        let outcome = glue::tracked_priority(&rt.cfg, &self.cfg, &self.track);
+        let fault = outcome.fault || !ok;
+        rt.tracked = (outcome.priority, fault);
+        let mut actions = rt.fsm.handle(Event::PriorityChanged(outcome.priority), now);
         if fault {
             actions.extend(rt.fsm.handle(Event::Fault(true), now));
+        }
+        // Joining a sync group that is already held in FAULT.
+        let name = rt.cfg.name.clone();
+        if self.memberships(&name).iter().any(|(g, _)| self.groups[*g].sg.state() == State::Fault) {
+            actions.extend(rt.fsm.handle(Event::SyncGroup(SyncCommand::GoFault), now));
         }
         actions.extend(rt.fsm.handle(Event::Startup, now));
         tracing::info!(instance = %rt.cfg.name, vrid = rt.cfg.virtual_router_id, iface = %rt.rx_if, src = ?rt.src, "VRRP instance started");
         self.instances.push(rt);
         let idx = self.instances.len() - 1;
+        if fault {
+            let cmds = self.group_fault(&name, true);
+            self.apply_sync(cmds).await;
+        }
         self.execute(idx, actions).await;
     }
 
@@ -406,74 +426,92 @@ impl Engine {
                         rt.stats.released_master += 1;
                     }
                     tracing::info!(instance = %rt.cfg.name, from = state_name(from), to = state_name(to), ?reason, priority = rt.fsm.effective_priority(), "VRRP state change");
-                    if reason != Reason::SyncGroup && reason != Reason::Shutdown {
-                        follow_ups.extend(self.sync_commands(idx, from, to));
+                    let name = rt.cfg.name.clone();
+                    for (g, m) in self.memberships(&name) {
+                        let grp = &mut self.groups[g];
+                        for (j, cmd) in grp.sg.on_transition(m, from, to, reason) {
+                            if let Some(member) = grp.members.get(j) {
+                                follow_ups.push((member.clone(), cmd));
+                            }
+                        }
                     }
-                    self.update_group_states().await;
+                    self.notify_groups();
                 }
             }
         }
-        for (name, cmd) in follow_ups {
-            if let Some(j) = self.instances.iter().position(|r| r.cfg.name == name) {
-                let actions = self.instances[j].fsm.handle(Event::SyncGroup(cmd), Instant::now());
-                // Sync-driven transitions do not propagate further (no loops).
-                Box::pin(self.execute(j, actions)).await;
-            }
-        }
+        self.apply_sync(follow_ups).await;
     }
 
-    /// keepalived sync groups: members follow a member's Master/Backup/Fault.
-    fn sync_commands(&self, idx: usize, from: State, to: State) -> Vec<(String, SyncCommand)> {
-        let name = &self.instances[idx].cfg.name;
-        let cmd = match (from, to) {
-            (_, State::Master) => SyncCommand::GoMaster,
-            (_, State::Fault) => SyncCommand::GoFault,
-            (State::Fault, State::Backup) => SyncCommand::ClearFault,
-            (State::Master, State::Backup) => SyncCommand::GoBackup,
-            _ => return Vec::new(),
-        };
+    /// (group index, member index) of every sync group `name` belongs to.
+    fn memberships(&self, name: &str) -> Vec<(usize, usize)> {
+        self.groups
+            .iter()
+            .enumerate()
+            .filter_map(|(g, grp)| grp.members.iter().position(|m| m == name).map(|m| (g, m)))
+            .collect()
+    }
+
+    /// Tell the sync groups of `name` that its own tracking fault changed.
+    fn group_fault(&mut self, name: &str, faulted: bool) -> Vec<(String, SyncCommand)> {
         let mut out = Vec::new();
-        for g in self.cfg.vrrp_sync_groups.iter().filter(|g| g.group.contains(name)) {
-            for m in g.group.iter().filter(|m| *m != name) {
-                out.push((m.clone(), cmd));
+        for (g, m) in self.memberships(name) {
+            let grp = &mut self.groups[g];
+            for (j, cmd) in grp.sg.on_member_fault(m, faulted) {
+                if let Some(member) = grp.members.get(j) {
+                    out.push((member.clone(), cmd));
+                }
             }
         }
         out
     }
 
-    /// Notify sync group scripts/FIFO when a group's aggregate state changes.
-    async fn update_group_states(&mut self) {
+    /// Deliver sync group commands; the transitions they cause carry
+    /// `Reason::SyncGroup` and so never produce further commands.
+    async fn apply_sync(&mut self, cmds: Vec<(String, SyncCommand)>) {
+        for (name, cmd) in cmds {
+            if let Some(j) = self.instances.iter().position(|r| r.cfg.name == name) {
+                let actions = self.instances[j].fsm.handle(Event::SyncGroup(cmd), Instant::now());
+                Box::pin(self.execute(j, actions)).await;
+            }
+        }
+    }
+
+    /// Build the sync group coordinators from the configuration, seeded with
+    /// the current member states (reload keeps running instances).
+    fn rebuild_groups(&mut self) {
+        self.groups = self
+            .cfg
+            .vrrp_sync_groups
+            .iter()
+            .map(|g| GroupRt { name: g.name.clone(), members: g.group.clone(), sg: SyncGroup::new(g.group.len()), notified: None })
+            .collect();
+        for grp in &mut self.groups {
+            for (m, name) in grp.members.iter().enumerate() {
+                if let Some(rt) = self.instances.iter().find(|r| &r.cfg.name == name) {
+                    // Seeding only: the commands are already in effect.
+                    let _ = grp.sg.on_transition(m, State::Initialize, rt.fsm.state(), Reason::SyncGroup);
+                    let _ = grp.sg.on_member_fault(m, rt.tracked.1);
+                }
+            }
+        }
+    }
+
+    /// Notify group scripts / FIFO when a group's aggregate state changes.
+    fn notify_groups(&mut self) {
         let cfg = self.cfg.clone();
-        for g in &cfg.vrrp_sync_groups {
-            let states: Vec<State> = g
-                .group
-                .iter()
-                .filter_map(|m| self.instances.iter().find(|r| &r.cfg.name == m))
-                .map(|r| r.fsm.state())
-                .collect();
-            if states.is_empty() {
+        for grp in &mut self.groups {
+            let state = grp.sg.state();
+            if grp.notified == Some(state) {
                 continue;
             }
-            let agg = if states.contains(&State::Fault) {
-                State::Fault
-            } else if states.iter().all(|s| *s == State::Master) {
-                State::Master
-            } else if states.iter().all(|s| *s == State::Initialize) {
-                State::Initialize
-            } else if states.iter().all(|s| *s == State::Backup) {
-                State::Backup
-            } else {
-                continue;
-            };
-            if self.group_states.get(&g.name) == Some(&agg) {
-                continue;
-            }
-            self.group_states.insert(g.name.clone(), agg);
-            let (label, specific) = match agg {
+            grp.notified = Some(state);
+            let Some(g) = cfg.vrrp_sync_groups.iter().find(|g| g.name == grp.name) else { continue };
+            let (label, specific) = match state {
                 State::Master => ("MASTER", g.notify_master.as_ref()),
                 State::Backup => ("BACKUP", g.notify_backup.as_ref()),
                 State::Fault => ("FAULT", g.notify_fault.as_ref()),
-                State::Initialize => ("STOP", g.notify_stop.as_ref()),
+                // Startup passes through Initialize: nothing to report yet.
+                State::Initialize => continue,
             };
             self.notifier.notify(Subject::Group(&g.name), label, 0, specific, g.notify.as_ref());
         }
@@ -720,8 +758,8 @@ impl Engine {
 
     async fn on_track_update(&mut self, up: TrackUpdate) {
         match up {
-            TrackUpdate::Script { name, ok } => {
-                self.track.scripts.insert(name, ok);
+            TrackUpdate::Script { name, status } => {
+                self.track.scripts.insert(name, status);
             }
             TrackUpdate::File { name, value } => {
                 self.track.files.insert(name, value);
@@ -738,21 +776,27 @@ impl Engine {
 
     /// Recompute every instance's tracked priority/fault and feed changes to the fsm.
     async fn retrack(&mut self) {
-        let now = Instant::now();
         for idx in 0..self.instances.len() {
+            let now = Instant::now();
             let rt = &mut self.instances[idx];
-            let (prio, fault) = glue::tracked_priority(&rt.cfg, &self.cfg, &self.track);
+            let outcome = glue::tracked_priority(&rt.cfg, &self.cfg, &self.track);
             // A missing source address keeps the instance in fault regardless.
-            let fault = fault || rt.src.is_none();
+            let fault = outcome.fault || rt.src.is_none();
+            let prio = outcome.priority;
             let mut actions = Vec::new();
             if prio != rt.tracked.0 {
                 tracing::info!(instance = %rt.cfg.name, from = rt.tracked.0, to = prio, "priority changed by tracking");
                 actions.extend(rt.fsm.handle(Event::PriorityChanged(prio), now));
             }
-            if fault != rt.tracked.1 {
-                actions.extend(rt.fsm.handle(Event::Fault(fault), now));
-            }
+            let fault_changed = fault != rt.tracked.1;
             rt.tracked = (prio, fault);
+            if fault_changed {
+                let name = rt.cfg.name.clone();
+                // Group peers first, then the member itself (sync_group.rs contract).
+                let cmds = self.group_fault(&name, fault);
+                self.apply_sync(cmds).await;
+                actions.extend(self.instances[idx].fsm.handle(Event::Fault(fault), now));
+            }
             if !actions.is_empty() {
                 self.execute(idx, actions).await;
             }
@@ -803,6 +847,7 @@ impl Engine {
         }
         self.start_watchers();
         self.refresh_link_states().await;
+        self.rebuild_groups();
         for inst in &new.vrrp_instances {
             if !self.instances.iter().any(|r| r.cfg.name == inst.name) {
                 self.start_instance(inst.clone()).await;

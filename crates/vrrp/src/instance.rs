@@ -11,6 +11,7 @@ use rkeepalived_config::model::{
 };
 
 use crate::fsm::{GarpParams, InstanceParams};
+use crate::track::{self, Contribution, ScriptStatus, TrackOutcome, Weight};
 use crate::packet::{self, AdverInt, Advertisement, Auth, EmitError, Family, RxPolicy, Version};
 
 /// RFC 5798 §7.3: 00-00-5E-00-01-{VRID} (IPv4) / 00-00-5E-00-02-{VRID} (IPv6).
@@ -181,90 +182,45 @@ pub fn advertisement(inst: &VrrpInstance, priority: u8) -> Advertisement {
 pub struct TrackState {
     /// Interface name -> up (IFF_UP and IFF_RUNNING).
     pub interfaces: HashMap<String, bool>,
-    /// vrrp_script name -> last rise/fall-filtered result (true = OK).
-    pub scripts: HashMap<String, bool>,
+    /// vrrp_script name -> rise/fall-filtered status.
+    pub scripts: HashMap<String, ScriptStatus>,
     /// vrrp_track_file name -> value read from the file.
     pub files: HashMap<String, i64>,
 }
 
-/// keepalived's effective priority and fault decision (vrrp_track.c):
-/// * interface/script with weight 0 that is down/failed -> FAULT;
-/// * weight > 0 adds the weight while up/OK; weight < 0 adds it while down/failed
-///   (`reverse` swaps up and down);
-/// * track_file adds value * weight (`reverse`: minus), weight 0 and value != 0 -> FAULT;
-/// * the result is clamped to 1..=254; the owner (255) never moves.
-pub fn tracked_priority(inst: &VrrpInstance, cfg: &Config, track: &TrackState) -> (u8, bool) {
-    let mut delta: i64 = 0;
-    let mut fault = false;
-    fn up_down(
-        refs: &[TrackRef],
-        lookup: &dyn Fn(&str) -> Option<bool>,
-        delta: &mut i64,
-        fault: &mut bool,
-    ) {
-        for r in refs {
-            // Unknown state (not yet measured) counts as up: no fault on startup races.
-            let up = lookup(&r.name).unwrap_or(true) != r.reverse;
-            match r.weight {
-                0 if !up => *fault = true,
-                w if w > 0 && up => *delta += i64::from(w),
-                w if w < 0 && !up => *delta += i64::from(w),
-                _ => {}
-            }
-        }
-    }
+fn weight(r: &TrackRef) -> Weight {
+    Weight::new(r.weight, r.reverse)
+}
+
+/// Every tracked object's contribution for `inst` (instance-level and its
+/// sync groups' tracking), combined by [`track::effective_priority`].
+/// The instance's own interface faults it when down unless `dont_track_primary`.
+pub fn tracked_priority(inst: &VrrpInstance, cfg: &Config, state: &TrackState) -> TrackOutcome {
+    // An interface not seen yet counts as up (the engine reads every state at start).
+    let iface = |n: &str| Some(state.interfaces.get(n).copied().unwrap_or(true));
+    // A script never defined stays "no result" (keepalived refuses such configs).
+    let script = |n: &str| state.scripts.get(n).copied().unwrap_or(ScriptStatus::Init).as_up();
+    let mut parts: Vec<Contribution> = Vec::new();
     if !inst.dont_track_primary {
-        if track.interfaces.get(&inst.interface) == Some(&false) {
-            fault = true;
-        }
+        parts.push(track::status_contribution(Weight::new(0, false), iface(&inst.interface)));
     }
-    up_down(
-        &inst.track_interfaces,
-        &|n| track.interfaces.get(n).copied(),
-        &mut delta,
-        &mut fault,
+    parts.extend(inst.track_interfaces.iter().map(|r| track::status_contribution(weight(r), iface(&r.name))));
+    parts.extend(inst.track_scripts.iter().map(|r| track::status_contribution(weight(r), script(&r.name))));
+    parts.extend(
+        inst.track_files
+            .iter()
+            .map(|r| track::file_contribution(weight(r), state.files.get(&r.name).copied().unwrap_or(0))),
     );
-    up_down(
-        &inst.track_scripts,
-        &|n| track.scripts.get(n).copied(),
-        &mut delta,
-        &mut fault,
-    );
-    for r in &inst.track_files {
-        let value = track.files.get(&r.name).copied().unwrap_or(0);
-        let value = if r.reverse { -value } else { value };
-        if r.weight == 0 {
-            if value != 0 {
-                fault = true;
-            }
-        } else {
-            delta += value.saturating_mul(i64::from(r.weight));
-        }
-    }
-    // Sync-group-level tracking applies to every member.
-    for g in cfg
-        .vrrp_sync_groups
-        .iter()
-        .filter(|g| g.group.contains(&inst.name))
-    {
-        up_down(
-            &g.track_interfaces,
-            &|n| track.interfaces.get(n).copied(),
-            &mut delta,
-            &mut fault,
-        );
-        up_down(
-            &g.track_scripts,
-            &|n| track.scripts.get(n).copied(),
-            &mut delta,
-            &mut fault,
+    for g in cfg.vrrp_sync_groups.iter().filter(|g| g.group.contains(&inst.name)) {
+        parts.extend(g.track_interfaces.iter().map(|r| track::status_contribution(weight(r), iface(&r.name))));
+        parts.extend(g.track_scripts.iter().map(|r| track::status_contribution(weight(r), script(&r.name))));
+        parts.extend(
+            g.track_files
+                .iter()
+                .map(|r| track::file_contribution(weight(r), state.files.get(&r.name).copied().unwrap_or(0))),
         );
     }
-    if inst.priority == crate::fsm::PRIORITY_OWNER {
-        return (inst.priority, fault);
-    }
-    let p = (i64::from(inst.priority) + delta).clamp(1, 254);
-    (u8::try_from(p).unwrap_or(254), fault)
+    track::effective_priority(inst.priority, parts)
 }
 
 /// The vmac MAC for an instance.
@@ -276,7 +232,7 @@ pub fn vmac_mac(inst: &VrrpInstance, vmac: &model::Vmac) -> [u8; 6] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rkeepalived_config::model::{VrrpInstance, VrrpScript};
+    use rkeepalived_config::model::VrrpInstance;
 
     fn inst() -> VrrpInstance {
         let mut i = VrrpInstance::new("VI_1", "eth0", 51);
@@ -301,19 +257,19 @@ mod tests {
             },
         ];
         let mut t = TrackState::default();
-        t.scripts.insert("up".into(), true);
-        t.scripts.insert("down".into(), false);
-        assert_eq!(tracked_priority(&i, &cfg, &t), (90, false));
-        t.scripts.insert("down".into(), true);
-        assert_eq!(tracked_priority(&i, &cfg, &t), (110, false));
+        t.scripts.insert("up".into(), ScriptStatus::Up);
+        t.scripts.insert("down".into(), ScriptStatus::Down);
+        assert_eq!(tracked_priority(&i, &cfg, &t).priority, 90);
+        t.scripts.insert("down".into(), ScriptStatus::Up);
+        assert_eq!(tracked_priority(&i, &cfg, &t).priority, 110);
+        assert!(!tracked_priority(&i, &cfg, &t).fault);
         i.track_interfaces = vec![TrackRef {
             name: "eth1".into(),
             weight: 0,
             reverse: false,
         }];
         t.interfaces.insert("eth1".into(), false);
-        assert!(tracked_priority(&i, &cfg, &t).1);
-        let _ = VrrpScript::new("x", "/bin/true");
+        assert!(tracked_priority(&i, &cfg, &t).fault);
     }
 
     #[test]
@@ -322,9 +278,9 @@ mod tests {
         let mut i = inst();
         let mut t = TrackState::default();
         t.interfaces.insert("eth0".into(), false);
-        assert!(tracked_priority(&i, &cfg, &t).1);
+        assert!(tracked_priority(&i, &cfg, &t).fault);
         i.dont_track_primary = true;
-        assert!(!tracked_priority(&i, &cfg, &t).1);
+        assert!(!tracked_priority(&i, &cfg, &t).fault);
     }
 
     #[test]
@@ -338,11 +294,11 @@ mod tests {
         }];
         let mut t = TrackState::default();
         t.files.insert("f".into(), 5);
-        assert_eq!(tracked_priority(&i, &cfg, &t).0, 254);
-        t.files.insert("f".into(), -5);
-        assert_eq!(tracked_priority(&i, &cfg, &t).0, 1);
+        assert_eq!(tracked_priority(&i, &cfg, &t).priority, 254);
+        t.files.insert("f".into(), -1);
+        assert_eq!(tracked_priority(&i, &cfg, &t).priority, 1);
         i.priority = 255;
-        assert_eq!(tracked_priority(&i, &cfg, &t).0, 255);
+        assert_eq!(tracked_priority(&i, &cfg, &t).priority, 255);
     }
 
     #[test]

@@ -10,54 +10,14 @@ use rkeepalived_script::{RunAs, Script, ScriptRunner};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::track::{ScriptStatus, ScriptTracker};
+
 /// A change of one tracked object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrackUpdate {
-    Script { name: String, ok: bool },
+    Script { name: String, status: ScriptStatus },
     ScriptError { name: String },
     File { name: String, value: i64 },
-}
-
-/// keepalived's rise/fall filter: the reported state flips only after `rise`
-/// consecutive successes or `fall` consecutive failures.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RiseFall {
-    rise: u32,
-    fall: u32,
-    ok: bool,
-    streak: u32,
-}
-
-impl RiseFall {
-    pub fn new(rise: u32, fall: u32, initially_ok: bool) -> RiseFall {
-        RiseFall {
-            rise: rise.max(1),
-            fall: fall.max(1),
-            ok: initially_ok,
-            streak: 0,
-        }
-    }
-
-    pub fn ok(&self) -> bool {
-        self.ok
-    }
-
-    /// Feed one result; returns the new state if it flipped.
-    pub fn feed(&mut self, success: bool) -> Option<bool> {
-        if success == self.ok {
-            self.streak = 0;
-            return None;
-        }
-        self.streak += 1;
-        let needed = if success { self.rise } else { self.fall };
-        if self.streak >= needed {
-            self.ok = success;
-            self.streak = 0;
-            Some(success)
-        } else {
-            None
-        }
-    }
 }
 
 /// Spawn a poller for one vrrp_script. Sends the initial state at once.
@@ -68,11 +28,11 @@ pub fn spawn_script(
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let name = def.name.clone();
-        let mut filter = RiseFall::new(def.rise, def.fall, !def.init_fail);
+        let mut filter = ScriptTracker::new(def.rise, def.fall, def.init_fail);
         if tx
             .send(TrackUpdate::Script {
                 name: name.clone(),
-                ok: filter.ok(),
+                status: filter.status(),
             })
             .await
             .is_err()
@@ -97,7 +57,7 @@ pub fn spawn_script(
                 let _ = tx
                     .send(TrackUpdate::ScriptError { name: name.clone() })
                     .await;
-                let _ = tx.send(TrackUpdate::Script { name, ok: false }).await;
+                let _ = tx.send(TrackUpdate::Script { name, status: ScriptStatus::Down }).await;
                 return;
             }
         };
@@ -122,12 +82,12 @@ pub fn spawn_script(
                     false
                 }
             };
-            if let Some(ok) = filter.feed(success) {
-                tracing::info!(script = %name, ok, "vrrp_script state changed");
+            if let Some(status) = filter.record(success) {
+                tracing::info!(script = %name, ?status, "vrrp_script state changed");
                 if tx
                     .send(TrackUpdate::Script {
                         name: name.clone(),
-                        ok,
+                        status,
                     })
                     .await
                     .is_err()
@@ -191,19 +151,6 @@ pub fn spawn_track_file(def: VrrpTrackFile, tx: mpsc::Sender<TrackUpdate>) -> Jo
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rise_fall_needs_streaks() {
-        let mut f = RiseFall::new(2, 3, true);
-        assert_eq!(f.feed(false), None);
-        assert_eq!(f.feed(false), None);
-        assert_eq!(f.feed(true), None, "a success resets the failure streak");
-        assert_eq!(f.feed(false), None);
-        assert_eq!(f.feed(false), None);
-        assert_eq!(f.feed(false), Some(false));
-        assert_eq!(f.feed(true), None);
-        assert_eq!(f.feed(true), Some(true));
-    }
 
     #[test]
     fn track_values() {
