@@ -261,6 +261,15 @@ pub struct Cli {
     #[arg(long = "stop-timeout", value_name = "SECS", default_value_t = 20)]
     pub stop_timeout_secs: u64,
 
+    /// Syslog socket (tests point it at a private socket)
+    #[arg(
+        long = "syslog-socket",
+        value_name = "PATH",
+        default_value = "/dev/log",
+        hide = true
+    )]
+    pub syslog_socket: PathBuf,
+
     /// Internal: run as a role child (used by the supervisor's re-exec)
     #[arg(long = "role", hide = true)]
     pub role: Option<Role>,
@@ -299,6 +308,10 @@ impl Cli {
         }
         if let Some(f) = self.log_facility {
             args.push(format!("--log-facility={}", f.to_arg()).into());
+        }
+        if self.syslog_socket.as_os_str() != "/dev/log" {
+            args.push("--syslog-socket".into());
+            args.push(self.syslog_socket.clone().into_os_string());
         }
         if let Some(file) = &self.log_file {
             args.push("--log-file".into());

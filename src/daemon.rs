@@ -43,6 +43,7 @@ fn log_options(cli: &Cli, ident: &str) -> LogOptions {
         facility: cli.log_facility.unwrap_or_default(),
         file: cli.log_file.clone(),
         ident: ident.to_owned(),
+        syslog_socket: cli.syslog_socket.clone(),
     }
 }
 
@@ -64,6 +65,7 @@ fn absolutize(cli: &mut Cli) {
     cli.dump_dir = absolute(&cli.dump_dir);
     cli.log_file = cli.log_file.as_deref().map(absolute);
     cli.status_socket = cli.status_socket.as_deref().map(absolute);
+    cli.syslog_socket = absolute(&cli.syslog_socket);
 }
 
 fn warn_unsupported(cli: &Cli) {

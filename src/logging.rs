@@ -5,7 +5,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::os::unix::net::UnixDatagram;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use tracing::{Level, Metadata};
@@ -25,6 +25,8 @@ pub struct LogOptions {
     pub file: Option<PathBuf>,
     /// Syslog identity (`rkeepalived`, `rkeepalived_vrrp`, ...).
     pub ident: String,
+    /// Where syslogd listens (`/dev/log`).
+    pub syslog_socket: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +95,11 @@ pub fn init(opts: &LogOptions) -> Result<Vec<&'static str>, LogError> {
                 sinks.push("syslog");
                 layers.push(
                     tracing_subscriber::fmt::layer()
-                        .with_writer(SyslogWriter::new(opts.facility, &opts.ident))
+                        .with_writer(SyslogWriter::new(
+                            opts.facility,
+                            &opts.ident,
+                            &opts.syslog_socket,
+                        ))
                         .with_ansi(false)
                         .without_time()
                         .with_level(false)
@@ -144,15 +150,17 @@ pub struct SyslogWriter {
 struct SyslogInner {
     facility: Facility,
     ident: String,
+    path: PathBuf,
     socket: Mutex<Option<UnixDatagram>>,
 }
 
 impl SyslogWriter {
-    pub fn new(facility: Facility, ident: &str) -> SyslogWriter {
+    pub fn new(facility: Facility, ident: &str, path: &Path) -> SyslogWriter {
         SyslogWriter {
             inner: Arc::new(SyslogInner {
                 facility,
                 ident: ident.to_owned(),
+                path: path.to_owned(),
                 socket: Mutex::new(None),
             }),
         }
@@ -174,7 +182,7 @@ impl SyslogInner {
         for _attempt in 0..2 {
             if guard.is_none() {
                 *guard = UnixDatagram::unbound()
-                    .and_then(|s| s.connect("/dev/log").map(|_| s))
+                    .and_then(|s| s.connect(&self.path).map(|_| s))
                     .ok();
             }
             match guard.as_ref() {

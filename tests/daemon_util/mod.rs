@@ -175,7 +175,6 @@ impl Daemon {
             "--dont-fork".into(),
             "--log-console".into(),
             "--log-detail".into(),
-            "--no-syslog".into(),
             "-f".into(),
             s("keepalived.conf"),
             "-p".into(),
@@ -189,6 +188,9 @@ impl Daemon {
             "--dump-dir".into(),
             scratch.dir.display().to_string(),
         ];
+        if !extra.contains(&"--syslog-socket") {
+            args.push("--no-syslog".into());
+        }
         args.extend(extra.iter().map(|a| a.to_string()));
         let mut cmd = Command::new("ip");
         cmd.args(&args)
