@@ -25,7 +25,9 @@ fn usage() -> ! {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let mut mock = false;
@@ -53,7 +55,9 @@ async fn main() -> std::process::ExitCode {
             None
         }
     };
-    let Some(config) = load_config() else { return std::process::ExitCode::FAILURE };
+    let Some(config) = load_config() else {
+        return std::process::ExitCode::FAILURE;
+    };
     let plan = match rkeepalived_check::from_config(&config) {
         Ok(p) => p,
         Err(e) => {
