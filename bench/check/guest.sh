@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs inside the lab guest (real IPVS): keepalived's checker and ours on
+# the same generated config, one after the other, same listener.
+#   guest.sh N SECONDS   (prints RESULT lines)
+set -euo pipefail
+N=$1 SECONDS_RUN=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+PORT=18080 VICTIM_PORT=18081
+export VICTIM_PORT
+work=$(mktemp -d /tmp/rkc-bench.XXXXXX)
+ip link set lo up
+python3 "$HERE/gen_conf.py" "$N" "$PORT" "$VICTIM_PORT" 1 > "$work/keepalived.conf"
+python3 "$HERE/listener.py" --port "$PORT" --procs 2 --seconds $((4 * SECONDS_RUN + 300)) &
+listener=$!
+trap 'kill $listener 2>/dev/null || true' EXIT
+sleep 1
+ulimit -n 65536 || true
+ipvsadm -C
+WARMUP=4 "$HERE/measure.sh" keepalived "$work/keepalived.conf" "$SECONDS_RUN" -- \
+  keepalived -n -C -f "$work/keepalived.conf" -p "$work/ka.pid" -c "$work/ka-check.pid" -l 2>/dev/null
+ipvsadm -C
+sleep 1
+RUST_LOG=warn WARMUP=4 "$HERE/measure.sh" rkeepalived "$work/keepalived.conf" "$SECONDS_RUN" -- \
+  "$ROOT/target/release/examples/check-node" "$work/keepalived.conf"
+ipvsadm -C

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# One benchmark run of one checker (inside the lab guest or on the host).
+#   measure.sh NAME CONF SECONDS -- COMMAND...
+# Starts COMMAND, waits for warm-up (all checks started), samples CPU time
+# (utime+stime of the whole process tree) and peak RSS over SECONDS, then
+# kills the victim listener and measures how long until 127.2.0.1 leaves
+# IPVS (/proc/net/ip_vs, or the --mock dump for check-node on a host
+# without IPVS). Prints one "RESULT name cpu_s rss_kib detect_ms" line.
+set -euo pipefail
+name=$1 conf=$2 seconds=$3; shift 4
+VICTIM_PORT=${VICTIM_PORT:-18081}
+WARMUP=${WARMUP:-3}
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+tree_pids() { # pid and all descendants
+  local p=$1; echo "$p"
+  for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do tree_pids "$c"; done
+}
+cpu_ticks() { local t=0; for p in $(tree_pids "$1"); do
+  [[ -r /proc/$p/stat ]] || continue
+  read -r -a f < <(sed 's/^.*) //' /proc/"$p"/stat)
+  t=$((t + f[11] + f[12])); done; echo "$t"; }
+rss_kib() { local r=0; for p in $(tree_pids "$1"); do
+  v=$(awk '/^VmRSS/ {print $2}' /proc/"$p"/status 2>/dev/null || echo 0); r=$((r + ${v:-0})); done; echo "$r"; }
+victim_in_ipvs() {
+  # /proc/net/ip_vs prints addresses in hex: 127.2.0.1 = 7F020001
+  grep -q "7F020001:$(printf '%04X' "$VICTIM_PORT")" /proc/net/ip_vs 2>/dev/null
+}
+
+python3 "$HERE/listener.py" --port "$VICTIM_PORT" --bind 127.2.0.1 --procs 1 --seconds $((seconds + 120)) &
+victim=$!
+"$@" &
+pid=$!
+trap 'kill $pid $victim 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+# Warm-up: warmup spreads first checks over delay_loop; then IPVS is populated.
+sleep "$WARMUP"
+for _ in $(seq 1 200); do victim_in_ipvs && break; sleep 0.1; done
+victim_in_ipvs || { echo "victim never entered IPVS for $name" >&2; }
+hz=$(getconf CLK_TCK)
+t0=$(cpu_ticks "$pid")
+peak=0
+for _ in $(seq 1 "$seconds"); do
+  sleep 1
+  r=$(rss_kib "$pid"); ((r > peak)) && peak=$r
+done
+t1=$(cpu_ticks "$pid")
+cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz }')
+# Detection latency: victim down -> removed from IPVS.
+kill "$victim"; wait "$victim" 2>/dev/null || true
+start=$(date +%s%N)
+detect=timeout
+for _ in $(seq 1 200); do
+  if ! victim_in_ipvs; then detect=$(( ($(date +%s%N) - start) / 1000000 )); break; fi
+  sleep 0.02
+done
+echo "RESULT $name $cpu $peak $detect"
