@@ -4,7 +4,8 @@
 //! vrrp-node -f CONFIG [--dump PATH]
 //! ```
 //!
-//! CONFIG is a serialized `rkeepalived_config::Config` (`.json`). SIGTERM /
+//! CONFIG is a keepalived.conf (loaded with `rkeepalived_config::load`), or a
+//! serialized `rkeepalived_config::Config` if it ends in `.json`. SIGTERM /
 //! SIGINT -> `Control::Stop` (priority 0, VIPs removed); SIGHUP -> reload the
 //! file; SIGUSR1 -> write the JSON state dump to PATH (default
 //! /tmp/vrrp-node.<pid>.json).
@@ -17,12 +18,19 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot};
 
 fn load(path: &Path) -> Result<Config, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    if path.extension().is_some_and(|e| e == "json") {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        return serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let loaded = rkeepalived_config::load(path, &Default::default()).map_err(|e| e.to_string())?;
+    for w in &loaded.warnings {
+        eprintln!("vrrp-node: warning: {w}");
+    }
+    Ok(loaded.config)
 }
 
 fn usage() -> ! {
-    eprintln!("usage: vrrp-node -f CONFIG.json [--dump PATH]");
+    eprintln!("usage: vrrp-node -f CONFIG [--dump PATH]");
     std::process::exit(2)
 }
 

@@ -207,10 +207,12 @@ impl Lab {
                     .spawn()
                     .expect("spawn keepalived")
             }
-            Impl::Ours => match std::env::var_os("RKV_DAEMON") {
+            Impl::Ours => match daemon_bin() {
                 Some(daemon) => {
                     let conf = self.dir.join(format!("n{i}.rkeepalived.conf"));
                     std::fs::write(&conf, node.keepalived_conf()).expect("write conf");
+                    let dump_dir = self.dir.join(format!("n{i}"));
+                    std::fs::create_dir_all(&dump_dir).expect("dump dir");
                     Command::new("ip")
                         .args(["netns", "exec", &ns])
                         .arg(daemon)
@@ -218,15 +220,27 @@ impl Lab {
                         .arg(&conf)
                         .arg("-p")
                         .arg(self.dir.join(format!("n{i}.rk.pid")))
+                        .arg("-r")
+                        .arg(self.dir.join(format!("n{i}.rk-vrrp.pid")))
+                        .arg("--dump-dir")
+                        .arg(&dump_dir)
                         .stdout(Stdio::null())
                         .stderr(log)
                         .spawn()
                         .expect("spawn rkeepalived")
                 }
                 None => {
-                    let conf = self.dir.join(format!("n{i}.json"));
-                    let json = serde_json::to_string_pretty(&node.config()).expect("serialize config");
-                    std::fs::write(&conf, json).expect("write conf");
+                    // RKV_NODE_JSON=1 feeds the typed config directly (bypasses the parser).
+                    let conf = if std::env::var_os("RKV_NODE_JSON").is_some() {
+                        let p = self.dir.join(format!("n{i}.json"));
+                        let json = serde_json::to_string_pretty(&node.config()).expect("serialize config");
+                        std::fs::write(&p, json).expect("write conf");
+                        p
+                    } else {
+                        let p = self.dir.join(format!("n{i}.conf"));
+                        std::fs::write(&p, node.keepalived_conf()).expect("write conf");
+                        p
+                    };
                     Command::new("ip")
                         .args(["netns", "exec", &ns])
                         .arg(vrrp_node_bin())
@@ -244,11 +258,11 @@ impl Lab {
         };
         self.procs.push((i, child, which));
         if which == Impl::Ours {
-            // SIGUSR1 before the handler is installed would kill the node:
+            // A dump signal before the handler is installed would kill the node:
             // wait until it has logged its startup.
             let log = self.dir.join(format!("n{i}.log"));
             wait_until(Duration::from_secs(10), || {
-                std::fs::read_to_string(&log).map(|t| t.contains("started") || t.contains("rror")).unwrap_or(false)
+                std::fs::read_to_string(&log).map(|t| t.contains("instance started") || t.contains("rror")).unwrap_or(false)
             });
         }
     }
@@ -300,17 +314,30 @@ impl Lab {
         self.procs.retain(|(n, _, _)| *n != i);
     }
 
-    /// Our node's JSON dump (SIGUSR1), e.g. to read its state.
+    /// Our node's JSON dump (vrrp-node: SIGUSR1; daemon: SIGJSON), e.g. to
+    /// read its state. Returns `{"vrrp": [ {iname, state, stats, ...} ]}`.
     pub fn dump(&self, i: usize) -> Option<serde_json::Value> {
-        let path = self.dir.join(format!("n{i}.dump.json"));
+        let daemon = daemon_bin().is_some();
+        let path = if daemon {
+            self.dir.join(format!("n{i}")).join("keepalived.json")
+        } else {
+            self.dir.join(format!("n{i}.dump.json"))
+        };
         let _ = std::fs::remove_file(&path);
-        self.signal(i, nix::sys::signal::Signal::SIGUSR1);
+        if daemon {
+            for pid in self.pids(i) {
+                // keepalived's SIGJSON.
+                send_signal_number(pid, libc::SIGRTMIN() + 2);
+            }
+        } else {
+            self.signal(i, nix::sys::signal::Signal::SIGUSR1);
+        }
         let mut v = None;
         wait_until(Duration::from_secs(3), || {
             v = std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok());
             v.is_some()
         });
-        v
+        v.map(|v: serde_json::Value| find_vrrp(&v).unwrap_or(v))
     }
 
     /// State of instance `name` on our node `i` ("MASTER", "BACKUP", ...).
@@ -360,14 +387,56 @@ impl Drop for Lab {
     }
 }
 
-/// Path of the vrrp-node example next to this test binary.
+/// The daemon binary if the tests should drive it: `RKV_DAEMON=path`, or
+/// `RKV_DAEMON=auto` for target/debug/rkeepalived when it supports `-P`.
+pub fn daemon_bin() -> Option<PathBuf> {
+    let v = std::env::var_os("RKV_DAEMON")?;
+    if v != "auto" {
+        return Some(PathBuf::from(v));
+    }
+    let exe = std::env::current_exe().ok()?;
+    let p = exe.parent()?.parent()?.join("rkeepalived");
+    let help = Command::new(&p).arg("--help").output().ok()?;
+    String::from_utf8_lossy(&help.stdout).contains("-P").then_some(p)
+}
+
+/// Send a signal by number (real-time signals are outside nix's `Signal`).
+fn send_signal_number(pid: i32, sig: i32) {
+    let _ = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
+}
+
+/// The `{"vrrp": [...]}` object wherever the daemon nests it.
+fn find_vrrp(v: &serde_json::Value) -> Option<serde_json::Value> {
+    if v.get("vrrp").is_some_and(|x| x.is_array()) {
+        return Some(v.clone());
+    }
+    match v {
+        serde_json::Value::Object(m) => m.values().find_map(find_vrrp),
+        serde_json::Value::Array(a) => a.iter().find_map(find_vrrp),
+        _ => None,
+    }
+}
+
+/// Path of the vrrp-node example next to this test binary: the newest of
+/// `examples/vrrp-node` (cargo build) and `examples/vrrp-node-HASH` (what
+/// `cargo test` builds without uplifting).
 pub fn vrrp_node_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    // target/debug/deps/netns_x-HASH -> target/debug/examples/vrrp-node
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let p = dir.join("examples").join("vrrp-node");
-    assert!(p.is_file(), "{} missing: run `cargo build -p rkeepalived-vrrp --examples`", p.display());
-    p
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir").join("examples");
+    let newest = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            (n == "vrrp-node" || n.starts_with("vrrp-node-")) && !n.contains('.')
+        })
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .max();
+    match newest {
+        Some((_, p)) => p,
+        None => panic!("no vrrp-node in {}: run `cargo build -p rkeepalived-vrrp --examples`", dir.display()),
+    }
 }
 
 /// One instance as the tests describe it; rendered both to our typed
@@ -512,10 +581,11 @@ impl NodeConf {
 
     pub fn keepalived_conf(&self) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "global_defs {{\n    router_id rkv_test\n    vrrp_garp_master_delay 1\n    script_user root\n    enable_script_security\n    vrrp_skip_check_adv_addr\n}}");
-        if let Some(f) = &self.notify_fifo {
-            let _ = writeln!(s, "global_defs {{\n    notify_fifo {f}\n}}");
-        }
+        let fifo = self.notify_fifo.as_ref().map(|f| format!("    notify_fifo {f}\n")).unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "global_defs {{\n    router_id rkv_test\n    vrrp_garp_master_delay 1\n    script_user root\n    enable_script_security\n{fifo}}}"
+        );
         for sc in &self.scripts {
             let _ = writeln!(
                 s,
