@@ -351,7 +351,7 @@ impl<'a> Lexer<'a> {
     pub fn substitute(&mut self, text: &str) -> Result<String, String> {
         let mut out = String::with_capacity(text.len());
         let mut budget = 10_000usize;
-        self.substitute_into(text, &mut out, &mut budget, 0)?;
+        self.substitute_into(text, &mut out, &mut budget, &mut Vec::new())?;
         Ok(out)
     }
 
@@ -360,10 +360,10 @@ impl<'a> Lexer<'a> {
         text: &str,
         out: &mut String,
         budget: &mut usize,
-        depth: usize,
+        expanding: &mut Vec<String>,
     ) -> Result<(), String> {
-        if depth > MAX_EXPANSION_DEPTH {
-            return Err("parameter substitution is recursive (too deep)".to_string());
+        if expanding.len() > MAX_EXPANSION_DEPTH {
+            return Err("parameter substitution nested too deep".to_string());
         }
         let mut rest = text;
         while let Some(idx) = rest.find('$') {
@@ -377,7 +377,7 @@ impl<'a> Lexer<'a> {
                         *budget = budget
                             .checked_sub(1)
                             .ok_or("too many parameter substitutions")?;
-                        self.substitute_into(&value, out, budget, depth + 1)?;
+                        self.expand(name, &value, out, budget, expanding)?;
                         rest = &body[end + 1..];
                         replaced = true;
                     }
@@ -396,7 +396,7 @@ impl<'a> Lexer<'a> {
                         *budget = budget
                             .checked_sub(1)
                             .ok_or("too many parameter substitutions")?;
-                        self.substitute_into(&value, out, budget, depth + 1)?;
+                        self.expand(name, &value, out, budget, expanding)?;
                         rest = &after[name_len..];
                         replaced = true;
                     }
@@ -414,6 +414,25 @@ impl<'a> Lexer<'a> {
         }
         out.push_str(rest);
         Ok(())
+    }
+
+    /// Expand one parameter's value; a parameter inside its own expansion
+    /// would never end, so it is an error.
+    fn expand(
+        &mut self,
+        name: &str,
+        value: &str,
+        out: &mut String,
+        budget: &mut usize,
+        expanding: &mut Vec<String>,
+    ) -> Result<(), String> {
+        if expanding.iter().any(|n| n == name) {
+            return Err(format!("parameter '{name}' refers to itself"));
+        }
+        expanding.push(name.to_string());
+        let r = self.substitute_into(value, out, budget, expanding);
+        expanding.pop();
+        r
     }
 
     fn lookup(&mut self, name: &str) -> Option<String> {
