@@ -224,6 +224,8 @@ impl Lab {
                         .arg(self.dir.join(format!("n{i}.rk-vrrp.pid")))
                         .arg("--dump-dir")
                         .arg(&dump_dir)
+                        .arg("--status-socket")
+                        .arg(dump_dir.join("status.sock"))
                         .stdout(Stdio::null())
                         .stderr(log)
                         .spawn()
