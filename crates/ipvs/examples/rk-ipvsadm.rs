@@ -39,12 +39,14 @@ fn run(cmd: Command) -> ExitCode {
         }),
         Command::List(ListWhat::Daemon) => client.daemons().map(|ds| {
             for d in ds {
-                println!(
-                    "{} sync daemon (mcast={}, syncid={})",
-                    d.state.name(),
-                    d.mcast_ifn,
-                    d.sync_id
-                );
+                print!("{} sync daemon (mcast={}, syncid={}", d.state.name(), d.mcast_ifn, d.sync_id);
+                // Kernels >= 4.7 report the multicast parameters too.
+                if let (Some(maxlen), Some(group), Some(port), Some(ttl)) =
+                    (d.sync_maxlen, d.mcast_group, d.mcast_port, d.mcast_ttl)
+                {
+                    print!(", maxlen={maxlen}, group={group}, port={port}, ttl={ttl}");
+                }
+                println!(")");
             }
         }),
         Command::List(ListWhat::Services) => client.info().and_then(|info| {
@@ -63,16 +65,7 @@ fn run(cmd: Command) -> ExitCode {
         Command::Zero(key) => client.zero(key.as_ref()),
         Command::SetTimeouts(t) => client.set_timeouts(*t),
         Command::StartDaemon(d) => client.start_daemon(d),
-        Command::StopDaemon(state) => {
-            // Like ipvsadm: stopping a daemon that isn't running is an error.
-            match client.daemons() {
-                Ok(ds) if !ds.iter().any(|d| d.state == *state) => {
-                    eprintln!("No daemon is running");
-                    return ExitCode::from(255);
-                }
-                _ => client.stop_daemon(*state),
-            }
-        }
+        Command::StopDaemon(state) => client.stop_daemon(*state),
         Command::Restore => return restore(&mut client),
         Command::Apply { path, flush } => return apply(&mut client, path, *flush),
         other => match ipvsadm::command_op(other) {

@@ -57,30 +57,24 @@ fn usage<T>(msg: impl Into<String>) -> Result<T, UsageError> {
     Err(UsageError(msg.into()))
 }
 
-/// Split `addr[:port]` / `[v6][:port]`.
-fn parse_addr_port(s: &str, default_port: Option<u16>) -> Result<(IpAddr, u16), UsageError> {
+/// Split `addr[:port]` / `[v6]:port` like ipvsadm's `parse_service`:
+/// a bracketed IPv6 address must carry a port; `what` names the argument
+/// in the error ("real server" / "virtual server").
+fn parse_addr_port(s: &str, default_port: Option<u16>, what: &str) -> Result<(IpAddr, u16), UsageError> {
+    let bad = || UsageError(format!("illegal {what} address[:port] specified"));
     let (host, port) = if let Some(rest) = s.strip_prefix('[') {
-        let Some((host, after)) = rest.split_once(']') else {
-            return usage(format!("illegal address: {s}"));
-        };
-        (host, after.strip_prefix(':'))
+        let (host, after) = rest.split_once(']').ok_or_else(bad)?;
+        (host, Some(after.strip_prefix(':').ok_or_else(bad)?))
     } else if s.matches(':').count() == 1 {
-        let (h, p) = s.split_once(':').unwrap_or((s, ""));
+        let (h, p) = s.split_once(':').ok_or_else(bad)?;
         (h, Some(p))
     } else {
         (s, None)
     };
-    let addr: IpAddr = host
-        .parse()
-        .map_err(|_| UsageError(format!("illegal address: {s}")))?;
+    let addr: IpAddr = host.parse().map_err(|_| bad())?;
     let port = match port {
-        Some(p) => p
-            .parse()
-            .map_err(|_| UsageError(format!("illegal port: {s}")))?,
-        None => match default_port {
-            Some(p) => p,
-            None => return usage(format!("missing port: {s}")),
-        },
+        Some(p) => p.parse().map_err(|_| bad())?,
+        None => default_port.ok_or_else(bad)?,
     };
     Ok((addr, port))
 }
@@ -272,7 +266,7 @@ pub fn parse_command(args: &[String]) -> Result<Command, UsageError> {
             family: if inet6 { Family::Inet6 } else { Family::Inet },
         }),
         Some((kind, spec)) => {
-            let (addr, port) = parse_addr_port(spec, None)?;
+            let (addr, port) = parse_addr_port(spec, None, "virtual server")?;
             let proto = match *kind {
                 "t" => Protocol::Tcp,
                 "u" => Protocol::Udp,
@@ -306,12 +300,12 @@ pub fn parse_command(args: &[String]) -> Result<Command, UsageError> {
 
     let build_dest = |key: ServiceKey, is_delete: bool| -> Result<Dest, UsageError> {
         let spec = real.as_ref().ok_or_else(|| UsageError("no real server specified".into()))?;
-        let (addr, mut port) = parse_addr_port(spec, Some(key.port()))?;
+        let (addr, mut port) = parse_addr_port(spec, Some(key.port()), "real server")?;
         let fwd = match fwd.unwrap_or('g') {
             'm' => Forwarding::Masq,
             'i' => {
                 if tun_type == TunnelType::Gue && tun_port == 0 {
-                    return usage("Missing tun-port option with gue tunnel type");
+                    return usage("You need to supply the 'tun-port' option for the 'gue' tunnel type");
                 }
                 if tun_type == TunnelType::Gre && tun_flags == TunnelFlags::REMCSUM {
                     return usage("Illegal 'tun-remcsum' option with the 'gre' tunnel type");

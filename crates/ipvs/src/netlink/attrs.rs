@@ -502,8 +502,10 @@ impl Nla for DaemonAttr {
                 buf[..s.len()].copy_from_slice(s.as_bytes());
                 buf[s.len()] = 0;
             }
-            DaemonAttr::SyncMaxlen(v) => buf.copy_from_slice(&v.to_ne_bytes()),
-            DaemonAttr::McastPort(v) => buf.copy_from_slice(&v.to_be_bytes()),
+            // Both host order: the kernel uses nla_get_u16/nla_put_u16 for them.
+            DaemonAttr::SyncMaxlen(v) | DaemonAttr::McastPort(v) => {
+                buf.copy_from_slice(&v.to_ne_bytes())
+            }
             DaemonAttr::McastGroup(a) => buf.copy_from_slice(a),
             DaemonAttr::McastGroup6(a) => buf.copy_from_slice(a),
             DaemonAttr::McastTtl(v) => buf[0] = *v,
@@ -524,7 +526,7 @@ fn parse_daemon(buf: &[u8]) -> Result<Vec<DaemonAttr>, DecodeError> {
             DAEMON_MCAST_GROUP6 => {
                 DaemonAttr::McastGroup6(exact("IPVS_DAEMON_ATTR_MCAST_GROUP6", v)?)
             }
-            DAEMON_MCAST_PORT => DaemonAttr::McastPort(be16_of("IPVS_DAEMON_ATTR_MCAST_PORT", v)?),
+            DAEMON_MCAST_PORT => DaemonAttr::McastPort(u16_of("IPVS_DAEMON_ATTR_MCAST_PORT", v)?),
             DAEMON_MCAST_TTL => DaemonAttr::McastTtl(u8_of("IPVS_DAEMON_ATTR_MCAST_TTL", v)?),
             _ => DaemonAttr::Other(other(nla)),
         })

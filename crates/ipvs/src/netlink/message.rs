@@ -98,9 +98,10 @@ pub fn encode_request(family_id: u16, seq: u32, flags: u16, msg: IpvsMessage) ->
     buf
 }
 
-/// Request flags: every change is acked; dumps are multipart.
+/// Request flags: every request asks for an ACK (ipvsadm/libnl does so
+/// even for dumps, where the kernel ends with NLMSG_DONE instead).
 pub const REQUEST_ACK: u16 = NLM_F_REQUEST | NLM_F_ACK;
-pub const REQUEST_DUMP: u16 = NLM_F_REQUEST | NLM_F_DUMP;
+pub const REQUEST_DUMP: u16 = NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP;
 
 // ---------- model -> attributes ----------
 
@@ -450,18 +451,17 @@ pub struct Timeouts {
 }
 
 impl Timeouts {
+    /// SET_CONFIG with all three values, as ipvsadm sends it (the kernel
+    /// leaves a timeout unchanged when its value is 0).
     pub fn to_message(self) -> IpvsMessage {
-        let mut attrs = Vec::new();
-        if self.tcp != 0 {
-            attrs.push(CmdAttr::TimeoutTcp(self.tcp));
-        }
-        if self.tcp_fin != 0 {
-            attrs.push(CmdAttr::TimeoutTcpFin(self.tcp_fin));
-        }
-        if self.udp != 0 {
-            attrs.push(CmdAttr::TimeoutUdp(self.udp));
-        }
-        IpvsMessage::new(cmd::SET_CONFIG, attrs)
+        IpvsMessage::new(
+            cmd::SET_CONFIG,
+            vec![
+                CmdAttr::TimeoutTcp(self.tcp),
+                CmdAttr::TimeoutTcpFin(self.tcp_fin),
+                CmdAttr::TimeoutUdp(self.udp),
+            ],
+        )
     }
 
     pub fn from_message(msg: &IpvsMessage) -> Timeouts {
@@ -596,8 +596,16 @@ impl SyncDaemon {
         IpvsMessage::new(cmd::NEW_DAEMON, vec![CmdAttr::Daemon(self.to_attrs())])
     }
 
-    /// DEL_DAEMON needs only the state.
+    /// DEL_DAEMON: the kernel reads only the state; ipvsadm also sends an
+    /// empty interface name and sync id 0, and so do we.
     pub fn stop_message(state: DaemonState) -> IpvsMessage {
-        IpvsMessage::new(cmd::DEL_DAEMON, vec![CmdAttr::Daemon(vec![DaemonAttr::State(state.to_raw())])])
+        IpvsMessage::new(
+            cmd::DEL_DAEMON,
+            vec![CmdAttr::Daemon(vec![
+                DaemonAttr::State(state.to_raw()),
+                DaemonAttr::McastIfn(String::new()),
+                DaemonAttr::SyncId(0),
+            ])],
+        )
     }
 }
