@@ -31,6 +31,8 @@ def serve():
                     c, _ = s.accept()
                 except BlockingIOError:
                     break
+                except OSError:
+                    continue  # reset before accept (checkers close with RST)
                 c.close()
     os._exit(0)
 

@@ -3,8 +3,11 @@
 //! kernel's IPVS (or an in-memory table with `--mock`).
 //!
 //! ```text
-//! check-node [--mock] [--dump-on-exit] /etc/keepalived/keepalived.conf
+//! check-node [--mock] [--dump-on-exit] [--threads N] /etc/keepalived/keepalived.conf
 //! ```
+//! `--threads 1` (default) runs the engine on a single-threaded runtime,
+//! like keepalived's one-thread checker; more threads use tokio's
+//! multi-threaded scheduler.
 //! Signals: SIGHUP reload, SIGUSR1 state dump, SIGUSR2 stats dump (to
 //! stderr), SIGTERM/SIGINT clean stop. Log level via RUST_LOG (default info).
 
@@ -18,12 +21,36 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot};
 
 fn usage() -> ! {
-    eprintln!("usage: check-node [--mock] [--dump-on-exit] CONFIG");
+    eprintln!("usage: check-node [--mock] [--dump-on-exit] [--threads N] CONFIG");
     std::process::exit(2)
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    let threads = std::env::args()
+        .skip_while(|a| a != "--threads")
+        .nth(1)
+        .map(|n| n.parse::<usize>().unwrap_or_else(|_| usage()))
+        .unwrap_or(1);
+    let runtime = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+    };
+    match runtime {
+        Ok(rt) => rt.block_on(async_main()),
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn async_main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -33,9 +60,13 @@ async fn main() -> std::process::ExitCode {
     let mut mock = false;
     let mut dump_on_exit = false;
     let mut path = None;
-    for arg in std::env::args().skip(1) {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--mock" => mock = true,
+            "--threads" => {
+                args.next();
+            }
             "--dump-on-exit" => dump_on_exit = true,
             "-h" | "--help" => usage(),
             _ if path.is_none() => path = Some(PathBuf::from(arg)),

@@ -665,10 +665,13 @@ async fn checker_loop(
             elapsed,
             failure.as_ref().map(|e| e.label().to_string()),
         );
+        let was_up = fsm.is_up;
         let step = fsm.on_result(success, timing);
         let weight_changed = weight.is_some() && weight != last_weight;
-        match (step.transition, &failure) {
-            (Some(true), _) if fsm.has_run => {
+        // Log real changes only (not the first result confirming the initial state).
+        let changed = step.transition.is_some() && fsm.is_up != was_up;
+        match (step.transition.filter(|_| changed), &failure) {
+            (Some(true), _) => {
                 tracing::info!(vs = %key.vs, target = %spec.conn.dst, "{} succeeded: checker UP", checker.kind())
             }
             (Some(false), Some(e)) => {

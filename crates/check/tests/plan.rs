@@ -12,7 +12,14 @@ use rkeepalived_ipvs::{Forwarding, ServiceFlags, ServiceKey};
 use rkeepalived_script::ScriptRunner;
 
 fn plan(text: &str) -> rkeepalived_check::CheckPlan {
-    let loaded = parse_str(text, "test.conf", &LoadOptions { config_id: Some("t".into()) }).expect("config parses");
+    let loaded = parse_str(
+        text,
+        "test.conf",
+        &LoadOptions {
+            config_id: Some("t".into()),
+        },
+    )
+    .expect("config parses");
     from_config(&loaded.config).expect("plan builds")
 }
 
@@ -69,7 +76,9 @@ virtual_server group web {
     );
     let vs = &p.virtual_servers[0];
     assert_eq!(vs.keys.len(), 4, "3 addresses + 1 fwmark: {:?}", vs.keys);
-    assert!(vs.keys.contains(&ServiceKey::tcp("192.0.2.11".parse().unwrap(), 80)));
+    assert!(vs
+        .keys
+        .contains(&ServiceKey::tcp("192.0.2.11".parse().unwrap(), 80)));
     assert!(vs.service.flags.contains(ServiceFlags::PERSISTENT));
     assert_eq!((vs.quorum, vs.hysteresis), (2, 1));
     assert_eq!(vs.sorry_server.map(|s| s.port), Some(8080));
@@ -78,7 +87,11 @@ virtual_server group web {
     assert!(rs1.inhibit_on_failure);
     let http = &rs1.checkers[0];
     assert_eq!(http.timing.delay_loop, Duration::from_secs(6));
-    assert_eq!(http.timing.delay_before_retry, Duration::from_secs(3), "HTTP default delay_before_retry");
+    assert_eq!(
+        http.timing.delay_before_retry,
+        Duration::from_secs(3),
+        "HTTP default delay_before_retry"
+    );
     assert_eq!(http.timing.connect_timeout, Duration::from_secs(5));
     match &http.kind {
         CheckKind::Http(h) => {
@@ -89,7 +102,11 @@ virtual_server group web {
         other => panic!("{other:?}"),
     }
     assert_eq!(rs1.checkers[1].timing.retry, 3, "DNS_CHECK retry default");
-    assert_eq!(rs1.checkers[1].timing.delay_before_retry, Duration::from_secs(6), "DNS delay_before_retry = delay_loop");
+    assert_eq!(
+        rs1.checkers[1].timing.delay_before_retry,
+        Duration::from_secs(6),
+        "DNS delay_before_retry = delay_loop"
+    );
     let rs2 = &vs.real_servers[1];
     assert_eq!(rs2.checkers[0].timing.retry, 0, "MISC_CHECK retry default");
     match &rs2.checkers[0].kind {
@@ -106,7 +123,10 @@ virtual_server group web {
 #[tokio::test]
 async fn insecure_misc_script_is_refused_with_enable_script_security() {
     if !nix::unistd::geteuid().is_root() {
-        assert!(std::env::var_os("CI").is_none(), "CI must run this test as root");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run this test as root"
+        );
         eprintln!("skipping: needs root (scripts run as root are the ones checked)");
         return;
     }
@@ -125,11 +145,19 @@ async fn insecure_misc_script_is_refused_with_enable_script_security() {
     let enforced = plan(&conf("enable_script_security"));
     let spec = &enforced.virtual_servers[0].real_servers[0].checkers[0];
     match &spec.kind {
-        CheckKind::Misc(m) => assert!(m.refused.as_deref().is_some_and(|r| r.contains("enable_script_security")), "{m:?}"),
+        CheckKind::Misc(m) => assert!(
+            m.refused
+                .as_deref()
+                .is_some_and(|r| r.contains("enable_script_security")),
+            "{m:?}"
+        ),
         other => panic!("{other:?}"),
     }
     let runner = ScriptRunner::new(enforced.script_security.clone().unwrap());
-    assert!(matches!(build(spec, &runner).check().await, CheckOutcome::Down(CheckFailure::ScriptRefused(_))));
+    assert!(matches!(
+        build(spec, &runner).check().await,
+        CheckOutcome::Down(CheckFailure::ScriptRefused(_))
+    ));
     // Without enable_script_security it runs (keepalived only warns).
     let relaxed = plan(&conf(""));
     let spec = &relaxed.virtual_servers[0].real_servers[0].checkers[0];

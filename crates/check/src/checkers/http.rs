@@ -40,6 +40,7 @@ impl HttpChecker {
 
     async fn check_url(&self, url: &UrlSpec) -> Result<(), CheckFailure> {
         let stream = tcp_connect(&self.conn, self.timeout).await?;
+        let _ = stream.set_nodelay(true);
         let vhost = url
             .virtualhost
             .as_deref()

@@ -1,10 +1,11 @@
 //! TCP_CHECK (keepalived check_tcp.c): a completed TCP connect within
-//! connect_timeout means up; the connection is closed right away.
+//! connect_timeout means up; the connection is closed right away (with RST,
+//! see [`abortive_close`]).
 
 use std::time::Duration;
 
 use super::{BoxFuture, CheckOutcome, Checker};
-use crate::conn::tcp_connect;
+use crate::conn::{abortive_close, tcp_connect};
 use crate::spec::ConnOpts;
 
 pub struct TcpChecker {
@@ -18,6 +19,11 @@ impl Checker for TcpChecker {
     }
 
     fn check(&self) -> BoxFuture<'_, CheckOutcome> {
-        Box::pin(async move { tcp_connect(&self.conn, self.timeout).await.map(drop).into() })
+        Box::pin(async move {
+            tcp_connect(&self.conn, self.timeout)
+                .await
+                .map(abortive_close)
+                .into()
+        })
     }
 }
