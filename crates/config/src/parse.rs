@@ -614,6 +614,10 @@ impl Parser {
         let mut advert: Option<(Duration, Pos)> = None;
         let mut lower_delay_set = false;
         let mut lower_repeat_set = false;
+        let mut state_set = false;
+        let mut priority_set = false;
+        let mut lpna_set = false;
+        let mut hpsa_set = false;
         let mut vmac: Option<(Option<String>, Option<[u8; 6]>)> = None;
         let mut xmit_base = false;
         // VIPs are parsed after the interface is known (their default dev).
@@ -623,6 +627,7 @@ impl Parser {
             let r: PResult<()> = (|| {
                 match k.key() {
                     "state" => {
+                        state_set = true;
                         v.state = match k.arg(0, "MASTER or BACKUP")?.text.as_str() {
                             "MASTER" => InitialState::Master,
                             "BACKUP" => InitialState::Backup,
@@ -635,7 +640,10 @@ impl Parser {
                     }
                     "interface" => interface = Some(k.string(0)?),
                     "virtual_router_id" => vrid = Some((k.int(0, 1, 255)?, k.pos().clone())),
-                    "priority" => v.priority = k.int(0, 1, 255)?,
+                    "priority" => {
+                        v.priority = k.int(0, 1, 255)?;
+                        priority_set = true;
+                    }
                     "advert_int" => {
                         let d = k.timer(0)?;
                         if d < Duration::from_millis(10) || d > Duration::from_secs(255) {
@@ -680,7 +688,7 @@ impl Parser {
                     "unicast_ttl" => v.unicast_ttl = Some(k.int(0, 0, 255)?),
                     "unicast_fault_no_peer" => v.unicast_fault_no_peer = k.flag()?,
                     "check_unicast_src" => v.check_unicast_src = k.flag()?,
-                    "authentication" => v.authentication = Some(self.authentication(k)?),
+                    "authentication" => v.authentication = self.authentication(k)?,
                     "virtual_ipaddress" => vip_nodes.push((k, false)),
                     "virtual_ipaddress_excluded" => vip_nodes.push((k, true)),
                     "virtual_routes" => v.virtual_routes.extend(self.routes(k)?),
@@ -737,8 +745,14 @@ impl Parser {
                         lower_repeat_set = true;
                     }
                     "down_timer_adverts" => v.down_timer_adverts = k.int(0, 1, 100)?,
-                    "lower_prio_no_advert" => v.lower_prio_no_advert = k.flag()?,
-                    "higher_prio_send_advert" => v.higher_prio_send_advert = k.flag()?,
+                    "lower_prio_no_advert" => {
+                        v.lower_prio_no_advert = k.flag()?;
+                        lpna_set = true;
+                    }
+                    "higher_prio_send_advert" => {
+                        v.higher_prio_send_advert = k.flag()?;
+                        hpsa_set = true;
+                    }
                     "lvs_sync_daemon_interface" => v.lvs_sync_daemon_interface = Some(k.string(0)?),
                     "debug" => {
                         v.debug = k
@@ -849,16 +863,139 @@ impl Parser {
             }
         }
 
+        // The rest mirrors keepalived's vrrp_complete_instance(), in order.
+        let name = v.name.clone();
+        let mut fixups: Vec<Diagnostic> = Vec::new();
+        let mut warn = |msg: String| {
+            fixups.push(n.pos().warning(format!("vrrp_instance '{name}': {msg}")));
+        };
         if fam == AddressFamily::Inet6 && v.version == VrrpVersion::V2 {
-            if let Some(pos) = &version_set {
-                self.warnings.push(pos.warning(format!(
-                    "vrrp_instance '{}': IPv6 requires VRRP version 3; using version 3",
-                    v.name
-                )));
+            if version_set.is_some() {
+                warn(
+                    "IPv6 requires VRRP version 3 (RFC 3768 is IPv4 only); using version 3".into(),
+                );
             }
             v.version = VrrpVersion::V3;
         }
-
+        if v.virtual_ipaddresses.is_empty()
+            && (v.version == VrrpVersion::V3 || fam == AddressFamily::Inet6 || v.strict_mode)
+        {
+            return Err(n.pos().error(format!(
+                "vrrp_instance '{}': no virtual_ipaddress; at least one is required with VRRP version 3, IPv6 or strict mode",
+                v.name
+            )));
+        }
+        let owner = defaults::PRIORITY_OWNER;
+        // No priority: derived from the state (MASTER = address owner).
+        if !priority_set {
+            v.priority = if v.state == InitialState::Master && state_set {
+                owner
+            } else {
+                defaults::PRIORITY
+            };
+        }
+        // No state: derived from the priority.
+        if !state_set {
+            v.state = if v.priority == owner {
+                InitialState::Master
+            } else {
+                InitialState::Backup
+            };
+        } else if v.strict_mode && ((v.state == InitialState::Master) != (v.priority == owner)) {
+            warn("strict mode: state MASTER must match being address owner (priority 255); fixing the state (as keepalived does)".into());
+            v.state = if v.priority == owner {
+                InitialState::Master
+            } else {
+                InitialState::Backup
+            };
+        }
+        if let Some(auth) = &v.authentication {
+            let drop_reason = if v.strict_mode {
+                Some("strict mode does not support authentication")
+            } else if v.version == VrrpVersion::V3 {
+                Some("VRRP version 3 does not support authentication")
+            } else if auth.auth_type == AuthType::Ah && fam == AddressFamily::Inet6 {
+                Some("AH authentication cannot be used with IPv6")
+            } else {
+                None
+            };
+            if let Some(reason) = drop_reason {
+                warn(format!("{reason}; ignoring it (as keepalived does)"));
+                v.authentication = None;
+            } else if auth.auth_type == AuthType::Ah
+                && v.state == InitialState::Master
+                && v.priority != owner
+            {
+                warn("initial state MASTER is incompatible with AH authentication; using BACKUP (as keepalived does)".into());
+                v.state = InitialState::Backup;
+            }
+        }
+        if v.strict_mode && !v.unicast_peers.is_empty() {
+            return Err(n.pos().error(format!(
+                "vrrp_instance '{}': unicast peers are not supported in strict mode",
+                v.name
+            )));
+        }
+        // RFC 5798 §5.2.9: with IPv6 the first address is the link-local one.
+        if fam == AddressFamily::Inet6 && v.unicast_peers.is_empty() {
+            if let Some(IpAddr::V6(first)) = v.virtual_ipaddresses.first().map(|a| a.addr) {
+                if (first.segments()[0] & 0xffc0) != 0xfe80 {
+                    warn(format!(
+                        "the first IPv6 virtual_ipaddress ({first}) should be link local (RFC 5798 5.2.9)"
+                    ));
+                }
+            }
+        }
+        // The address count field is 8 bits (RFC 5798 §5.2.6).
+        if v.virtual_ipaddresses.len() > 255 {
+            warn(format!(
+                "{} virtual_ipaddress entries exceed the 255 an advert can carry; moving the excess to virtual_ipaddress_excluded (as keepalived does)",
+                v.virtual_ipaddresses.len()
+            ));
+            let excess = v.virtual_ipaddresses.split_off(255);
+            v.virtual_ipaddresses_excluded.extend(excess);
+        }
+        if v.priority == owner && v.nopreempt {
+            warn("nopreempt is incompatible with priority 255; clearing nopreempt (as keepalived does)".into());
+            v.nopreempt = false;
+        }
+        if v.state == InitialState::Master {
+            if v.nopreempt {
+                warn("nopreempt will not work with initial state MASTER; clearing nopreempt (as keepalived does)".into());
+                v.nopreempt = false;
+            }
+            if !v.preempt_delay.is_zero() {
+                warn("preempt_delay will not work with initial state MASTER; clearing it (as keepalived does)".into());
+                v.preempt_delay = Duration::ZERO;
+            }
+        }
+        if !v.preempt_delay.is_zero() && (v.strict_mode || v.nopreempt) {
+            warn("preempt_delay is incompatible with strict mode and nopreempt; resetting it (as keepalived does)".into());
+            v.preempt_delay = Duration::ZERO;
+        }
+        v.accept = accept.unwrap_or(!v.strict_mode);
+        if v.accept && v.priority != owner && v.strict_mode && v.version == VrrpVersion::V2 {
+            warn("accept mode for VRRP version 2 does not comply with RFC 3768 in strict mode; disabling accept".into());
+            v.accept = false;
+        }
+        if v.strict_mode {
+            if lower_repeat_set && v.garp_lower_prio_repeat != 0 {
+                warn("strict mode requires garp_lower_prio_repeat 0; resetting".into());
+            }
+            if lower_delay_set && !v.garp_lower_prio_delay.is_zero() {
+                warn("strict mode requires garp_lower_prio_delay 0; resetting".into());
+            }
+            if lpna_set && !v.lower_prio_no_advert {
+                warn("strict mode requires lower_prio_no_advert; setting it".into());
+            }
+            if hpsa_set && v.higher_prio_send_advert {
+                warn("strict mode requires higher_prio_send_advert off; clearing it".into());
+            }
+            v.garp_lower_prio_repeat = 0;
+            v.garp_lower_prio_delay = Duration::ZERO;
+            v.lower_prio_no_advert = true;
+            v.higher_prio_send_advert = false;
+        }
         if let Some((d, pos)) = advert {
             v.advert_int = d;
             match v.version {
@@ -891,50 +1028,40 @@ impl Parser {
             }
         }
 
-        if let Some(auth) = &v.authentication {
-            if v.version == VrrpVersion::V3 {
-                self.warnings.push(n.pos().warning(format!(
-                    "vrrp_instance '{}': authentication is not supported by VRRP version 3; ignoring it (as keepalived does)",
-                    v.name
-                )));
-                v.authentication = None;
-            } else if auth.auth_type == AuthType::Ah && fam == AddressFamily::Inet6 {
-                v.authentication = None;
+        match vmac {
+            Some((name, mac)) => {
+                if xmit_base && v.strict_mode {
+                    warn("vmac_xmit_base is incompatible with strict mode; clearing it (as keepalived does)".into());
+                    xmit_base = false;
+                }
+                if v.promote_secondaries {
+                    warn("promote_secondaries is automatic with use_vmac; ignoring it (as keepalived does)".into());
+                    v.promote_secondaries = false;
+                }
+                v.use_vmac = Some(Vmac {
+                    name: name.unwrap_or_else(|| format!("{}.{}", g.vmac_prefix, vrid)),
+                    mac,
+                    xmit_base,
+                });
             }
-        }
-
-        if v.nopreempt && v.state == InitialState::Master {
-            self.warnings.push(n.pos().warning(format!(
-                "vrrp_instance '{}': nopreempt will not work with initial state MASTER; clearing nopreempt (as keepalived does)",
-                v.name
-            )));
-            v.nopreempt = false;
-        }
-
-        if v.strict_mode {
-            if !v.unicast_peers.is_empty() {
-                self.warnings.push(n.pos().warning(format!(
-                    "vrrp_instance '{}': strict mode does not allow unicast peers; disabling strict mode",
-                    v.name
-                )));
-                v.strict_mode = false;
-            } else if v.authentication.is_some() {
-                self.warnings.push(n.pos().warning(format!(
-                    "vrrp_instance '{}': strict mode does not allow authentication; ignoring authentication",
-                    v.name
-                )));
-                v.authentication = None;
+            None if xmit_base => {
+                warn("vmac_xmit_base is only valid with use_vmac; ignoring it".into())
             }
+            None => {}
         }
-        v.accept = accept.unwrap_or(!v.strict_mode);
-
-        if let Some((name, mac)) = vmac {
-            v.use_vmac = Some(Vmac {
-                name: name.unwrap_or_else(|| format!("{}.{}", g.vmac_prefix, vrid)),
-                mac,
-                xmit_base,
-            });
+        let own = v.interface.clone();
+        let before = v.track_interfaces.len();
+        v.track_interfaces.retain(|t| t.name != own);
+        if v.track_interfaces.len() != before {
+            warn(format!(
+                "ignoring track_interface {own}: it is the instance's own interface (as keepalived does)"
+            ));
         }
+        if v.priority == owner {
+            // keepalived: the address owner ignores weighted tracking.
+            drop_weighted_tracking(&mut v, false, &mut warn, "address owner");
+        }
+        self.warnings.extend(fixups);
 
         if self.cfg.vrrp_instance(&v.name).is_some() {
             return Err(n
@@ -956,7 +1083,7 @@ impl Parser {
         Ok(())
     }
 
-    fn authentication(&mut self, n: &Node) -> PResult<Authentication> {
+    fn authentication(&mut self, n: &Node) -> PResult<Option<Authentication>> {
         let mut auth_type = None;
         let mut pass: Option<(String, Pos)> = None;
         for k in n.require_block()? {
@@ -976,10 +1103,18 @@ impl Parser {
                 _ => self.warnings.push(unknown(k, "authentication")),
             }
         }
-        let auth_type =
-            auth_type.ok_or_else(|| n.pos().error("'authentication' needs 'auth_type PASS|AH'"))?;
-        let (mut auth_pass, pos) =
-            pass.ok_or_else(|| n.pos().error("'authentication' needs 'auth_pass'"))?;
+        let (Some(auth_type), Some((mut auth_pass, pos))) = (auth_type, pass) else {
+            self.warnings.push(n.pos().warning(
+                "authentication needs both auth_type and auth_pass; ignoring it (as keepalived does)",
+            ));
+            return Ok(None);
+        };
+        if auth_pass.is_empty() {
+            self.warnings.push(pos.warning(
+                "authentication with an empty auth_pass; ignoring it (as keepalived does)",
+            ));
+            return Ok(None);
+        }
         if auth_pass.len() > defaults::AUTH_PASS_MAX_LEN {
             self.warnings.push(pos.warning(format!(
                 "auth_pass longer than {} characters; truncating (as keepalived does)",
@@ -991,10 +1126,10 @@ impl Parser {
             }
             auth_pass.truncate(cut);
         }
-        Ok(Authentication {
+        Ok(Some(Authentication {
             auth_type,
             auth_pass,
-        })
+        }))
     }
 
     fn vip_block(&mut self, n: &Node, default_dev: &str) -> PResult<Vec<VirtualIpAddress>> {
@@ -1612,6 +1747,62 @@ fn origin(pos: &Pos) -> Origin {
         file: (*pos.file).clone(),
         line: pos.line,
     }
+}
+
+/// keepalived's rule for weights that must not float (sync-group members
+/// without sync_group_tracking_weight, and the address owner): weighted
+/// interfaces get weight 0 (sync group) or are dropped (owner); weighted
+/// scripts are dropped; files with the default weight 1 get 0, other
+/// weighted files are dropped.
+pub(crate) fn drop_weighted_tracking(
+    v: &mut VrrpInstance,
+    sync_group: bool,
+    warn: &mut impl FnMut(String),
+    why: &str,
+) {
+    let mut kept = Vec::new();
+    for mut t in std::mem::take(&mut v.track_interfaces) {
+        if t.weight != 0 {
+            warn(format!(
+                "ignoring the weight of track_interface {} due to {why} (as keepalived does)",
+                t.name
+            ));
+            if !sync_group {
+                continue;
+            }
+            t.weight = 0;
+        }
+        kept.push(t);
+    }
+    v.track_interfaces = kept;
+    v.track_scripts.retain(|t| {
+        let keep = t.weight == 0;
+        if !keep {
+            warn(format!(
+                "ignoring track_script {} with a weight due to {why} (as keepalived does)",
+                t.name
+            ));
+        }
+        keep
+    });
+    let mut kept = Vec::new();
+    for mut t in std::mem::take(&mut v.track_files) {
+        if t.weight == 1 {
+            warn(format!(
+                "ignoring the weight of track_file {} due to {why}; specify weight 0 (as keepalived does)",
+                t.name
+            ));
+            t.weight = 0;
+        } else if t.weight != 0 {
+            warn(format!(
+                "ignoring track_file {} with weight {} due to {why} (as keepalived does)",
+                t.name, t.weight
+            ));
+            continue;
+        }
+        kept.push(t);
+    }
+    v.track_files = kept;
 }
 
 fn skipped(mut d: Diagnostic, what: &str) -> Diagnostic {

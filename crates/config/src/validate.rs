@@ -75,28 +75,18 @@ pub fn validate(cfg: &mut Config) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
         if !zero_weights.contains(&v.name) {
             continue;
         }
-        let mut changed = false;
-        for t in v
-            .track_scripts
-            .iter_mut()
-            .chain(v.track_files.iter_mut())
-            .chain(v.track_interfaces.iter_mut())
-        {
-            if t.weight != 0 {
-                t.weight = 0;
-                changed = true;
-            }
-        }
-        if changed {
+        let origin = v.origin.clone();
+        let name = v.name.clone();
+        let mut warn = |msg: String| {
             warnings.push(at(
-                &v.origin,
+                &origin,
                 Severity::Warning,
                 format!(
-                    "vrrp_instance '{}' is in a sync group: its tracking weights are set to 0 (as keepalived does; use sync_group_tracking_weight to keep them)",
-                    v.name
+                    "vrrp_instance '{name}': {msg}; use sync_group_tracking_weight to keep weights"
                 ),
-            ));
-        }
+            ))
+        };
+        crate::parse::drop_weighted_tracking(v, true, &mut warn, "its sync group");
     }
 
     // lvs_sync_daemon instance.

@@ -215,7 +215,7 @@ fn warning_cases() -> Vec<(String, &'static str, &'static str)> {
             "version 2 advert_int must be a whole number of seconds; using 1s",
         ),
         (
-            format!("{INSTANCE_HEAD}    virtual_router_id 51\n    state MASTER\n    nopreempt\n}}\n"),
+            format!("{INSTANCE_HEAD}    virtual_router_id 51\n    state MASTER\n    priority 150\n    nopreempt\n}}\n"),
             "1:1",
             "nopreempt will not work with initial state MASTER",
         ),
@@ -255,7 +255,7 @@ fn keepalived_style_fixups_warn_with_positions() {
 #[test]
 fn fixups_change_the_config_as_keepalived_does() {
     let text = format!(
-        "{INSTANCE_HEAD}    virtual_router_id 51\n    advert_int 0.5\n    state MASTER\n    nopreempt\n    authentication {{\n        auth_type PASS\n        auth_pass 123456789\n    }}\n}}\n"
+        "{INSTANCE_HEAD}    virtual_router_id 51\n    advert_int 0.5\n    state MASTER\n    priority 150\n    nopreempt\n    authentication {{\n        auth_type PASS\n        auth_pass 123456789\n    }}\n}}\n"
     );
     let l = parse_str(&text, "a.conf", &opts()).expect("loads");
     let v = &l.config.vrrp_instances[0];
@@ -265,4 +265,97 @@ fn fixups_change_the_config_as_keepalived_does() {
         v.authentication.as_ref().map(|a| a.auth_pass.as_str()),
         Some("12345678")
     );
+}
+
+fn instance(body: &str) -> rkeepalived_config::model::VrrpInstance {
+    let text = format!(
+        "vrrp_script s {{\n    script /bin/true\n    weight 10\n}}\nvrrp_track_file f {{\n    file /tmp/f\n}}\n{INSTANCE_HEAD}    virtual_router_id 51\n    virtual_ipaddress {{\n        192.0.2.1\n    }}\n{body}}}\n"
+    );
+    let l = parse_str(&text, "i.conf", &opts()).unwrap_or_else(|e| panic!("{e}"));
+    l.config.vrrp_instances[0].clone()
+}
+
+#[test]
+fn priority_and_state_derive_from_each_other_like_keepalived() {
+    use rkeepalived_config::model::InitialState::*;
+    let v = instance("    state MASTER\n");
+    assert_eq!(
+        (v.state, v.priority),
+        (Master, 255),
+        "MASTER without priority is the address owner"
+    );
+    let v = instance("    priority 255\n");
+    assert_eq!(
+        (v.state, v.priority),
+        (Master, 255),
+        "priority 255 without state starts MASTER"
+    );
+    let v = instance("");
+    assert_eq!((v.state, v.priority), (Backup, 100));
+    let v = instance("    state MASTER\n    priority 150\n");
+    assert_eq!((v.state, v.priority), (Master, 150));
+}
+
+#[test]
+fn strict_mode_fixups_like_keepalived() {
+    use rkeepalived_config::model::InitialState::*;
+    let v = instance("    strict_mode\n    state MASTER\n    priority 150\n    garp_lower_prio_repeat 3\n    preempt_delay 5\n");
+    assert_eq!(v.state, Backup, "strict: MASTER only for the address owner");
+    assert!(!v.accept, "strict v2: no accept");
+    assert_eq!(v.garp_lower_prio_repeat, 0);
+    assert!(v.lower_prio_no_advert && !v.higher_prio_send_advert);
+    assert_eq!(v.preempt_delay, std::time::Duration::ZERO);
+    let e = parse_str(
+        &format!("{INSTANCE_HEAD}    virtual_router_id 51\n    strict_mode\n    virtual_ipaddress {{\n        192.0.2.1\n    }}\n    unicast_peer {{\n        192.0.2.2\n    }}\n}}\n"),
+        "s.conf",
+        &opts(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("unicast peers are not supported in strict mode"),
+        "{e}"
+    );
+    let e = parse_str(
+        &format!("{INSTANCE_HEAD}    virtual_router_id 51\n    version 3\n}}\n"),
+        "s.conf",
+        &opts(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("no virtual_ipaddress"), "{e}");
+}
+
+#[test]
+fn address_owner_and_sync_groups_ignore_weighted_tracking() {
+    let v = instance("    priority 255\n    track_script {\n        s\n    }\n    track_file {\n        f\n    }\n    track_interface {\n        eth1 weight 5\n        eth2\n    }\n");
+    assert!(
+        v.track_scripts.is_empty(),
+        "weighted script dropped for the owner"
+    );
+    assert_eq!(v.track_files.len(), 1);
+    assert_eq!(
+        v.track_files[0].weight, 0,
+        "default file weight 1 becomes 0"
+    );
+    let names: Vec<&str> = v.track_interfaces.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["eth2"]);
+
+    let text = format!(
+        "vrrp_script s {{\n    script /bin/true\n    weight 10\n}}\nvrrp_sync_group G {{\n    group {{\n        VI_1\n    }}\n}}\n{INSTANCE_HEAD}    virtual_router_id 51\n    track_script {{\n        s\n        s weight 0\n    }}\n    track_interface {{\n        eth1 weight 5\n    }}\n}}\n"
+    );
+    let l = parse_str(&text, "g.conf", &opts()).expect("loads");
+    let v = &l.config.vrrp_instances[0];
+    assert_eq!(
+        v.track_scripts.len(),
+        1,
+        "only the unweighted script is kept"
+    );
+    assert_eq!(
+        v.track_interfaces[0].weight, 0,
+        "sync group: interface weight set to 0"
+    );
+    assert!(l
+        .warnings
+        .iter()
+        .any(|w| w.message.contains("sync_group_tracking_weight")));
 }

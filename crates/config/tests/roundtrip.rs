@@ -509,7 +509,8 @@ fn config(seed: u64) -> Config {
         } else {
             InitialState::Backup
         };
-        v.priority = u8::try_from(g.range(1, 255)).unwrap_or(100);
+        // Not 255: the address owner drops weighted tracking (keepalived rule).
+        v.priority = u8::try_from(g.range(1, 254)).unwrap_or(100);
         v.family = if v6 {
             AddressFamily::Inet6
         } else {
@@ -526,6 +527,9 @@ fn config(seed: u64) -> Config {
         };
         v.nopreempt = v.state == InitialState::Backup && g.bool();
         v.preempt_delay = g.dur(1000);
+        if v.nopreempt || v.state == InitialState::Master {
+            v.preempt_delay = Duration::ZERO;
+        }
         // The family comes from the first VIP: always have one.
         v.virtual_ipaddresses = (0..=g.below(3)).map(|_| vip(&mut g, v6, "eth0")).collect();
         v.virtual_ipaddresses_excluded = (0..g.below(3))
@@ -554,7 +558,7 @@ fn config(seed: u64) -> Config {
         v.unicast_fault_no_peer = g.bool();
         v.check_unicast_src = g.bool();
         if v.version == VrrpVersion::V2 && g.bool() {
-            let pass: String = (0..g.below(9))
+            let pass: String = (0..=g.below(8))
                 .map(|_| ['a', 'Z', '1', ' ', '#'][usize::try_from(g.below(5)).unwrap_or(0)])
                 .collect();
             v.authentication = Some(Authentication {
@@ -566,8 +570,15 @@ fn config(seed: u64) -> Config {
                 auth_pass: pass,
             });
         }
-        v.strict_mode = v.unicast_peers.is_empty() && v.authentication.is_none() && g.bool();
-        v.accept = g.bool();
+        if matches!(&v.authentication, Some(a) if a.auth_type == AuthType::Ah) {
+            v.state = InitialState::Backup;
+        }
+        // keepalived strict mode (RFC conformance) forces these.
+        v.strict_mode = v.unicast_peers.is_empty()
+            && v.authentication.is_none()
+            && v.state == InitialState::Backup
+            && g.bool();
+        v.accept = g.bool() && !(v.strict_mode && v.version == VrrpVersion::V2);
         v.virtual_routes = (0..g.below(3)).map(|_| route(&mut g)).collect();
         v.virtual_rules = (0..g.below(3)).map(|_| rule(&mut g)).collect();
         let ifs: Vec<String> = (0..g.below(3)).map(|k| format!("trk{k}")).collect();
@@ -604,6 +615,19 @@ fn config(seed: u64) -> Config {
         v.higher_prio_send_advert = g.bool();
         v.lvs_sync_daemon_interface = g.maybe(|g| g.word("eth"));
         v.debug = u8::try_from(g.below(5)).unwrap_or(0);
+        if v.strict_mode {
+            v.preempt_delay = Duration::ZERO;
+            v.garp_lower_prio_repeat = 0;
+            v.garp_lower_prio_delay = Duration::ZERO;
+            v.lower_prio_no_advert = true;
+            v.higher_prio_send_advert = false;
+            if let Some(m) = &mut v.use_vmac {
+                m.xmit_base = false;
+            }
+        }
+        if v.use_vmac.is_some() {
+            v.promote_secondaries = false;
+        }
         cfg.vrrp_instances.push(v);
     }
     let instance_names: Vec<String> = cfg.vrrp_instances.iter().map(|v| v.name.clone()).collect();
