@@ -96,7 +96,7 @@ for sample in "$@"; do
   . "$W/$name.env"
   pair_up ka; pair_up rk
   start_daemon ka "$KA_BIN" "$conf"
-  if [[ -x $RK_BIN ]]; then start_daemon rk "$RK_BIN" "$conf"; else echo "rkeepalived binary missing: $RK_BIN" >"$W/rk.log"; echo 0 >"$W/rk.daemon"; fi
+  if [[ -x $RK_BIN ]]; then start_daemon rk "$RK_BIN" "$conf"; else echo "rkeepalived binary missing: $RK_BIN" >"$W/rk.log"; echo none >"$W/rk.daemon"; fi
   # Settle: at least SETTLE_MIN_S, then until both tables are unchanged for
   # three consecutive one-second samples (or SETTLE_MAX_S).
   prev="" stable=0
@@ -111,7 +111,7 @@ for sample in "$@"; do
   section "ka:$name" cat "$W/$name.ka"
   section "rk:$name" cat "$W/$name.rk"
   same=no; cmp -s "$W/$name.ka" "$W/$name.rk" && same=yes
-  rk_alive=no; kill -0 "$(cat "$W/rk.daemon")" 2>/dev/null && rk_alive=yes
+  rk_alive=no; rk_pid=$(cat "$W/rk.daemon"); [[ $rk_pid != none ]] && kill -0 "$rk_pid" 2>/dev/null && rk_alive=yes
   echo "LAB-COMPARE sample=$name settle_s=$t ka_services=$(grep -c '^-A' "$W/$name.ka") ka_dests=$(grep -c '^-a' "$W/$name.ka") rk_services=$(grep -c '^-A' "$W/$name.rk") rk_dests=$(grep -c '^-a' "$W/$name.rk") rk_running=$rk_alive same=$same"
   if [[ $same == no ]]; then
     section "rklog:$name" tail -n 15 "$W/rk.log"
