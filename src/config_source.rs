@@ -35,7 +35,15 @@ pub fn load_config(path: &Path, config_id: Option<&str>) -> Result<LoadedConfig,
             warnings: loaded
                 .warnings
                 .iter()
-                .map(|w| format!("{w} (warning)"))
+                .map(|w| {
+                    format!(
+                        "{}:{}:{}: warning: {}",
+                        w.file.display(),
+                        w.line,
+                        w.col,
+                        w.message
+                    )
+                })
                 .collect(),
         }),
         Err(e) => Err(ConfigLoadError {

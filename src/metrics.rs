@@ -31,6 +31,7 @@ pub struct ParentMetrics {
     child_up: Family<RoleLabels, Gauge>,
     reloads: Family<ResultLabels, Counter>,
     config_errors: Counter,
+    ipc_errors: Counter,
 }
 
 impl Default for ParentMetrics {
@@ -46,6 +47,7 @@ impl ParentMetrics {
         let child_up = Family::<RoleLabels, Gauge>::default();
         let reloads = Family::<ResultLabels, Counter>::default();
         let config_errors = Counter::default();
+        let ipc_errors = Counter::default();
         registry.register(
             "child_restarts",
             "Role child processes respawned after exiting",
@@ -65,6 +67,11 @@ impl ParentMetrics {
             "config_errors",
             "Configuration errors found by reloads",
             config_errors.clone(),
+        );
+        registry.register(
+            "ipc_errors",
+            "Malformed or failed messages on the supervisor/child channels",
+            ipc_errors.clone(),
         );
         registry.register(
             "build",
@@ -87,6 +94,7 @@ impl ParentMetrics {
             child_up,
             reloads,
             config_errors,
+            ipc_errors,
         }
     }
 
@@ -98,6 +106,10 @@ impl ParentMetrics {
         self.child_up
             .get_or_create(&labels(role))
             .set(i64::from(up));
+    }
+
+    pub fn ipc_error(&self) {
+        self.ipc_errors.inc();
     }
 
     pub fn reload(&self, ok: bool, errors: usize) {

@@ -106,8 +106,12 @@ impl ChildLink {
         generation: u64,
         stream: UnixStream,
         events: mpsc::Sender<Event>,
-    ) -> ChildLink {
+        shared: Arc<Shared>,
+    ) -> (ChildLink, oneshot::Receiver<()>) {
         let (tx, mut rx) = mpsc::channel::<LinkCmd>(64);
+        // Dropped once every frame the child sent has been forwarded, so the
+        // waiter can report the exit strictly after the child's last words.
+        let (drained_tx, drained_rx) = oneshot::channel::<()>();
         let (mut rd, mut wr) = stream.into_split();
         let (frames_tx, mut frames) = mpsc::channel::<FromChild>(64);
         // read_frame is not cancel-safe: it gets a task of its own.
@@ -122,6 +126,7 @@ impl ChildLink {
                     Ok(None) => break,
                     Err(e) => {
                         tracing::warn!(%role, "bad ipc frame from {role} child: {e}");
+                        shared.metrics.ipc_error();
                         break;
                     }
                 }
@@ -164,8 +169,9 @@ impl ChildLink {
                 }
             }
             // Pending waiters learn the child is gone when their senders drop.
+            drop(drained_tx);
         });
-        ChildLink { tx }
+        (ChildLink { tx }, drained_rx)
     }
 
     async fn send(&self, msg: ToChild) -> Result<(), IpcError> {
@@ -536,7 +542,13 @@ impl Supervisor {
         let pid = child.id().unwrap_or(0);
         parent_end.set_nonblocking(true).map_err(spawn_err)?;
         let stream = UnixStream::from_std(parent_end).map_err(spawn_err)?;
-        let link = ChildLink::start(role, generation, stream, self.events_tx.clone());
+        let (link, drained) = ChildLink::start(
+            role,
+            generation,
+            stream,
+            self.events_tx.clone(),
+            self.shared.clone(),
+        );
         if let Err(e) = link
             .send(ToChild::Start(Box::new((*self.config).clone())))
             .await
@@ -556,6 +568,7 @@ impl Supervisor {
                     }
                 }
             };
+            let _ = tokio::time::timeout(Duration::from_secs(2), drained).await;
             let (status, clean) = match status {
                 Ok(st) => (st.to_string(), st.success()),
                 Err(e) => (format!("wait failed: {e}"), false),
@@ -688,6 +701,8 @@ impl Supervisor {
         if !self.ready_sent && self.awaiting_ready.is_empty() {
             self.ready_sent = true;
             self.notifier.ready();
+            self.notifier
+                .status(&format!("running: {}", role_list(&self.roles)));
             tracing::info!("rkeepalived ready (roles: {})", role_list(&self.roles));
         }
     }

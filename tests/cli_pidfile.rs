@@ -211,3 +211,19 @@ fn forks_into_background_without_dont_fork() {
     wait_for("daemon exit", Duration::from_secs(30), || !alive(pid));
     assert!(!dir.p("k.pid").exists(), "pid file removed on exit");
 }
+
+#[test]
+fn status_without_a_running_daemon_fails_clearly() {
+    let dir = TempDir::new("nostatus");
+    let sock = dir.p("status.sock");
+    let out = Command::new(bin())
+        .args(["--status", "--status-socket", &sock.display().to_string()])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is rkeepalived running?") && err.contains(&sock.display().to_string()),
+        "{err}"
+    );
+}
