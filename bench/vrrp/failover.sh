@@ -104,6 +104,7 @@ start() {
 }
 
 has_vip() { ip -n "$1" -o addr show dev eth0 | grep -q " $VIP/"; }
+no_vip() { ! has_vip "$1"; }
 
 wait_for() { # seconds cmd...
     local limit=$(( $(date +%s) + $1 )); shift
@@ -125,15 +126,26 @@ measure() {
     local p1
     start "$impl" 2 "$ver" "$adv" 100 >/dev/null
     p1=$(start "$impl" 1 "$ver" "$adv" 150)
-    if ! wait_for 20 has_vip $N1 || ! wait_for 5 bash -c "! ip -n $N2 -o addr show dev eth0 | grep -q ' $VIP/'"; then
+    if ! wait_for 20 has_vip $N1 || ! wait_for 5 no_vip $N2; then
+        echo "measure $*: node 1 never became the sole master" >&2
+        tail -3 "$WORK/n1.log" "$WORK/n2.log" >&2
         stop_all; echo fail; return
     fi
     # Let the backup settle on the master's adverts.
     sleep "$(awk -v a="$adv" 'BEGIN { s = a * 4; if (s < 1) s = 1; print s }')"
     rm -f "$WORK/t1"
-    ( ip -n $N2 monitor address 2>/dev/null | grep -m1 --line-buffered " $VIP/" >/dev/null; date +%s%N > "$WORK/t1" ) &
+    # Every VIP add on node 2 gets a timestamp; the first one after the kill
+    # is the failover. An add before the kill is a flap (backup missed adverts).
+    ( ip -n $N2 monitor address 2>/dev/null | while read -r line; do
+        case "$line" in *" $VIP/"*) date +%s%N >> "$WORK/t1" ;; esac
+      done ) &
     local mon=$!
     sleep 0.3
+    if has_vip $N2; then
+        echo "measure $*: backup already holds the VIP (flap under load)" >&2
+        kill $mon 2>/dev/null || true; pkill -P "$mon" 2>/dev/null || true
+        stop_all; echo flap; return
+    fi
     local t0
     t0=$(date +%s%N)
     if [ "$how" = kill9 ]; then
@@ -141,9 +153,13 @@ measure() {
     else
         kill -TERM "$p1"
     fi
-    if wait_for 20 test -s "$WORK/t1"; then
-        echo $(( ($(cat "$WORK/t1") - t0) / 1000000 ))
+    local t1=
+    after() { [ -s "$WORK/t1" ] && t1=$(awk -v t0="$t0" '$1 > t0 { print; exit }' "$WORK/t1") && [ -n "$t1" ]; }
+    if wait_for 20 after; then
+        echo $(( (t1 - t0) / 1000000 ))
     else
+        echo "measure $*: VIP never appeared on node 2" >&2
+        tail -3 "$WORK/n2.log" >&2
         echo fail
     fi
     kill $mon 2>/dev/null || true
@@ -153,7 +169,7 @@ measure() {
 }
 
 stats() { # values... -> "median min max"
-    printf '%s\n' "$@" | grep -v fail | sort -n | awk '{ v[NR] = $1 } END {
+    printf '%s\n' "$@" | grep -E '^[0-9]+$' | sort -n | awk '{ v[NR] = $1 } END {
         if (NR == 0) { print "fail - -"; exit }
         m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
         printf "%d %d %d\n", m, v[1], v[NR] }'
@@ -180,6 +196,8 @@ for scen in "2 1" "3 0.1" "3 0.01"; do
             vals=()
             for _ in $(seq "$REPS"); do vals+=("$(measure $impl $ver $adv $how)"); done
             read -r m lo hi <<<"$(stats "${vals[@]}")"
+            flaps=$(printf '%s\n' "${vals[@]}" | grep -c flap || true)
+            [ "$flaps" = 0 ] || lo="$lo($flaps flaps)"
             med[$impl]=$m
             ratio=-
             if [ "$impl" = keepalived ] && [ "${med[ours]:-fail}" != fail ] && [ "$m" != fail ] && [ "$m" -gt 0 ]; then
