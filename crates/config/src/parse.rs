@@ -375,6 +375,7 @@ impl Parser {
     // -------------------------------------------------------------------
 
     fn vrrp_script(&mut self, n: &Node) -> PResult<()> {
+        let errors_before = self.errors.len();
         let name = n.string(0)?;
         let block = n.require_block()?;
         let mut s = VrrpScript::new(name, "");
@@ -413,6 +414,10 @@ impl Parser {
             })();
             self.run(r);
         }
+        if self.errors.len() > errors_before {
+            // Already reported; don't pile follow-on errors on top.
+            return Ok(());
+        }
         s.timeout = timeout.unwrap_or(s.interval);
         if !have_script {
             return Err(n
@@ -429,6 +434,7 @@ impl Parser {
     }
 
     fn vrrp_track_file(&mut self, n: &Node) -> PResult<()> {
+        let errors_before = self.errors.len();
         let name = n.string(0)?;
         let block = n.require_block()?;
         let mut file = None;
@@ -467,6 +473,10 @@ impl Parser {
                 Ok(())
             })();
             self.run(r);
+        }
+        if self.errors.len() > errors_before {
+            // Already reported; don't pile follow-on errors on top.
+            return Ok(());
         }
         t.file = file.ok_or_else(|| {
             n.pos()
@@ -587,6 +597,7 @@ impl Parser {
     // -------------------------------------------------------------------
 
     fn vrrp_instance(&mut self, n: &Node) -> PResult<()> {
+        let errors_before = self.errors.len();
         let name = n.string(0)?;
         let block = n.require_block()?;
         let g = self.cfg.global_defs.clone();
@@ -770,6 +781,10 @@ impl Parser {
             self.run(r);
         }
 
+        if self.errors.len() > errors_before {
+            // Already reported; don't pile follow-on errors on top.
+            return Ok(());
+        }
         // garp_lower_prio_* default to the instance's garp_master_* when the
         // global lower_prio values were not set either.
         if !lower_delay_set && g.vrrp_garp_lower_prio_delay == g.vrrp_garp_master_delay {
@@ -1452,6 +1467,7 @@ impl Parser {
     }
 
     fn checker(&mut self, n: &Node, vs: &VirtualServer, rs: &RealServer) -> PResult<Vec<Checker>> {
+        let errors_before = self.errors.len();
         let block: &[Node] = match &n.block {
             Some(b) => &b.nodes,
             None => &[],
@@ -1592,6 +1608,10 @@ impl Parser {
             self.run(r);
         }
 
+        if self.errors.len() > errors_before {
+            // Already reported; don't pile follow-on errors on top.
+            return Ok(Vec::new());
+        }
         // Inherit: virtual_server -> real_server -> checker.
         let merged = merge_defaults(&[&vs.checker_defaults, &rs.checker_defaults, &own]);
         let delay_loop = merged.delay_loop.unwrap_or(defaults::DELAY_LOOP);
@@ -1682,6 +1702,7 @@ impl Parser {
     }
 
     fn url(&mut self, n: &Node) -> PResult<(HttpUrl, bool)> {
+        let errors_before = self.errors.len();
         let mut u = HttpUrl::new("");
         let mut have_path = false;
         for k in n.require_block()? {
@@ -1724,6 +1745,10 @@ impl Parser {
                 "regex_options" | "regex_stack" => self.warnings.push(ignored(k)),
                 _ => self.warnings.push(unknown(k, "url")),
             }
+        }
+        if self.errors.len() > errors_before {
+            // Already reported; don't pile follow-on errors on top.
+            return Ok((u, false));
         }
         if !have_path {
             return Err(n.pos().error("'url' needs a 'path'"));

@@ -359,3 +359,15 @@ fn address_owner_and_sync_groups_ignore_weighted_tracking() {
         .iter()
         .any(|w| w.message.contains("sync_group_tracking_weight")));
 }
+
+#[test]
+fn no_follow_on_errors_after_a_reported_one() {
+    for text in [
+        format!("{INSTANCE_HEAD}    virtual_router_id 300\n}}\n"),
+        "vrrp_script s {\n    script\n}\n".to_string(),
+        "virtual_server 192.0.2.1 80 {\n    real_server 192.0.2.2 80 {\n        HTTP_GET {\n            url {\n                status_code 99\n            }\n        }\n    }\n}\n".to_string(),
+    ] {
+        let e = parse_str(&text, "a.conf", &opts()).unwrap_err();
+        assert_eq!(e.diagnostics().len(), 1, "{e}");
+    }
+}

@@ -292,3 +292,37 @@ fn deeply_nested_braces_are_an_error_not_a_stack_overflow() {
     let e = parse_str(&text, "d.conf", &id("x")).unwrap_err();
     assert!(e.to_string().contains("nested deeper"), "{e}");
 }
+
+#[test]
+fn include_inside_a_block_and_braces_glued_to_words() {
+    let t = TempDir::new();
+    t.write("vips.conf", "192.0.2.10/24\n192.0.2.11/24\n");
+    let main = t.write(
+        "main.conf",
+        "vrrp_instance VI_1{\n    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        include vips.conf\n    }\n    track_interface { eth1 weight 5 }\n}\n",
+    );
+    let cfg = load(&main, &id("x")).expect("loads").config;
+    let v = &cfg.vrrp_instances[0];
+    let vips: Vec<String> = v
+        .virtual_ipaddresses
+        .iter()
+        .map(|a| a.addr.to_string())
+        .collect();
+    assert_eq!(vips, ["192.0.2.10", "192.0.2.11"]);
+    assert_eq!(v.track_interfaces[0].name, "eth1");
+    assert_eq!(v.track_interfaces[0].weight, 5);
+}
+
+#[test]
+fn errors_in_included_files_name_that_file() {
+    let t = TempDir::new();
+    t.write(
+        "inc/bad.conf",
+        "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 300\n}\n",
+    );
+    let main = t.write("main.conf", "! main\ninclude inc/bad.conf\n");
+    let e = load(&main, &id("x")).unwrap_err();
+    let d = &e.diagnostics()[0];
+    assert!(d.file.ends_with("inc/bad.conf"), "{e}");
+    assert_eq!((d.line, d.col), (3, 23), "{e}");
+}
