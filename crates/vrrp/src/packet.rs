@@ -11,8 +11,12 @@
 //!
 //! ```text
 //! IPv4 raw socket bytes ─ decode_ipv4(frame) ─┐
-//! IPv6 payload + cmsg   ─ decode_ipv6(..)   ──┴─> Received ─ RxPolicy::check(&rx, check_vip_addr) ─> Ok(())
+//! IPv6 payload + cmsg   ─ decode_ipv6(..)   ──┤
+//! VRRP bytes + src/dst  ─ decode_vrrp(..)   ──┴─> Received ─ RxPolicy::check(&rx, check_vip_addr) ─> Ok(())
 //! ```
+//!
+//! (`decode_vrrp` is for an IO edge that already parsed the IP header itself.)
+//! Every `Err(DropReason)` should be counted with [`DropCounters::record`].
 //!
 //! `decode_*` does the context-free checks of RFC 5798 §7.1 / RFC 3768 §7.1
 //! (lengths, version, type, checksum); [`RxPolicy::check`] does the checks that need the
@@ -1334,6 +1338,44 @@ mod tests {
         let mut bad = pkt.clone();
         bad[9] = 6;
         assert_eq!(decode_ipv4(&bad), Err(DropReason::WrongProtocol));
+    }
+
+    #[test]
+    fn ah_authenticated_v2_is_decoded_and_refused() {
+        // keepalived's AH layout: IPv4 | AH (24 bytes, next header 112) | VRRPv2 auth type 2.
+        let mut adv = v2_adv();
+        adv.auth = Auth::None;
+        let plain = emit_ipv4(&adv, &Ipv4Emit::new(SRC4, VRRP_MCAST_V4, 7), false).unwrap();
+        let mut vrrp = plain[20..].to_vec();
+        vrrp[4] = 2; // auth type AH
+        vrrp[6..8].copy_from_slice(&[0, 0]);
+        let c = vrrp_checksum(PseudoHeader::None, &vrrp);
+        vrrp[6..8].copy_from_slice(&c.to_be_bytes());
+        let mut ah = vec![IPPROTO_VRRP, 4, 0, 0];
+        ah.extend_from_slice(&[192, 0, 2, 1]); // SPI
+        ah.extend_from_slice(&1u32.to_be_bytes()); // sequence number
+        ah.extend_from_slice(&[0xaa; 12]); // ICV (HMAC-MD5-96)
+        assert_eq!(ah.len(), AH_HEADER_LEN);
+        let mut pkt = plain[..20].to_vec();
+        pkt[9] = IPPROTO_AH;
+        pkt.extend_from_slice(&ah);
+        pkt.extend_from_slice(&vrrp);
+        let total = u16::try_from(pkt.len()).unwrap().to_be_bytes();
+        pkt[2..4].copy_from_slice(&total);
+        assert_eq!(decode_ipv4(&pkt), Err(DropReason::AuthAhUnsupported));
+        // Same VRRP message without the AH header: type mismatch.
+        assert_eq!(
+            decode_vrrp(
+                &vrrp,
+                IpAddr::V4(SRC4),
+                IpAddr::V4(VRRP_MCAST_V4),
+                Some(255)
+            ),
+            Err(DropReason::AuthTypeMismatch)
+        );
+        // AH wrapping something else.
+        pkt[20] = 6;
+        assert_eq!(decode_ipv4(&pkt), Err(DropReason::WrongProtocol));
     }
 
     #[test]
