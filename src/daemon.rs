@@ -12,9 +12,9 @@ use crate::pidfile::{self, PidFile};
 use crate::supervisor::Supervisor;
 use crate::{role, status, sys};
 
-/// Exit status for a configuration that does not load (keepalived uses 1
-/// for config errors with -t).
-pub const EXIT_CONFIG: u8 = 1;
+/// Exit status for a configuration that does not load: keepalived 2.2.7's
+/// KEEPALIVED_EXIT_CONFIG (what `keepalived -t` returns on errors).
+pub const EXIT_CONFIG: u8 = 5;
 pub const EXIT_FAILURE: u8 = 1;
 
 pub fn main_with(cli: Cli) -> ExitCode {

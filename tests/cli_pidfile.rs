@@ -227,3 +227,40 @@ fn status_without_a_running_daemon_fails_clearly() {
         "{err}"
     );
 }
+
+#[test]
+fn log_file_receives_the_daemon_log() {
+    let dir = TempDir::new("logfile");
+    let log = dir.p("rk.log");
+    let mut args = dir.args();
+    args.extend(["-n".into(), "-g".into(), log.display().to_string()]);
+    let mut daemon = Guard(
+        Command::new(bin())
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn"),
+    );
+    let pid = daemon.0.id() as i32;
+    wait_for("pid file", Duration::from_secs(20), || {
+        read_pid(&dir.p("k.pid")) == Some(pid)
+    });
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let start = Instant::now();
+    while daemon.0.try_wait().expect("wait").is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "daemon did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let text = std::fs::read_to_string(&log).expect("log file");
+    assert!(
+        text.contains("starting rkeepalived") && text.contains("rkeepalived stopped"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'), "no terminal colours in a file");
+}
