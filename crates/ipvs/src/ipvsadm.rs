@@ -477,7 +477,7 @@ pub fn format_dest_rule(key: &ServiceKey, dest: &Dest) -> String {
 
 /// libipvs `ipvs_cmp_services`: fwmark, family, protocol, address, port.
 /// The C code subtracts unsigned values into an int; we keep that order.
-fn cmp_services(a: &Service, b: &Service) -> Ordering {
+pub fn cmp_services(a: &Service, b: &Service) -> Ordering {
     fn parts(k: &ServiceKey) -> (u32, u16, u16, [u32; 4], u16) {
         match k {
             ServiceKey::Fwmark { mark, family } => (*mark, family.to_raw(), 0, [0; 4], 0),

@@ -20,7 +20,7 @@ use netlink_sys::{protocols::NETLINK_GENERIC, Socket, SocketAddr};
 use super::attrs::{cmd, CmdAttr};
 use super::frame::{parse_frames, Frame, GENL_HDRLEN};
 use super::message::{
-    dest_from_attrs, encode_request, op_message, service_from_attrs, service_key_attrs, DaemonState,
+    dest_from_attrs, encode_request, op_message, service_from_attrs, service_identity, service_key_attrs, DaemonState,
     DestInfo, IpvsInfo, IpvsMessage, ServiceInfo, SyncDaemon, Timeouts, REQUEST_ACK, REQUEST_DUMP,
 };
 use crate::backend::IpvsBackend;
@@ -198,7 +198,7 @@ impl NetlinkIpvs {
 
     /// Dests of one service with counters (`IPVS_CMD_GET_DEST` dump).
     pub fn dests(&mut self, key: &ServiceKey) -> Result<Vec<DestInfo>, IpvsError> {
-        let msg = IpvsMessage::new(cmd::GET_DEST, vec![CmdAttr::Service(service_key_attrs(key))]);
+        let msg = IpvsMessage::new(cmd::GET_DEST, vec![CmdAttr::Service(service_identity(key))]);
         let replies = self.query(msg, true, &format!("dump dests of {key}"))?;
         replies
             .iter()

@@ -115,8 +115,9 @@ fn inet_addr(addr: &IpAddr) -> Vec<u8> {
     raw
 }
 
-/// Attributes identifying a service: AF, then FWMARK or PROTOCOL/ADDR/PORT.
-fn service_identity(key: &ServiceKey) -> Vec<SvcAttr> {
+/// Attributes identifying a service: AF, then FWMARK or PROTOCOL/ADDR/PORT
+/// (what ipvsadm sends in a GET_DEST dump request).
+pub fn service_identity(key: &ServiceKey) -> Vec<SvcAttr> {
     match key {
         ServiceKey::Fwmark { mark, family } => {
             vec![SvcAttr::Af(family.to_raw()), SvcAttr::Fwmark(*mark)]
@@ -165,7 +166,7 @@ pub fn service_key_attrs(key: &ServiceKey) -> Vec<SvcAttr> {
     attrs.push(SvcAttr::SchedName(String::new()));
     attrs.push(SvcAttr::Flags { flags: 0, mask: !0 });
     attrs.push(SvcAttr::Timeout(0));
-    attrs.push(SvcAttr::Netmask(netmask_bytes(key.family(), 0xffff_ffff)));
+    attrs.push(SvcAttr::Netmask(netmask_bytes(key.family(), key.family().full_netmask())));
     attrs
 }
 
@@ -309,11 +310,9 @@ pub struct ServiceInfo {
     pub stats: Option<Stats>,
 }
 
-/// Validate a service nest from a dump reply (or a request).
-pub fn service_from_attrs(attrs: &[SvcAttr]) -> Result<ServiceInfo, DecodeError> {
+/// Decode just the identity of a service nest (AF + FWMARK or PROTOCOL/ADDR/PORT).
+pub fn service_key_from_attrs(attrs: &[SvcAttr]) -> Result<ServiceKey, DecodeError> {
     let (mut af, mut proto, mut addr, mut port, mut fwmark) = (None, None, None, None, None);
-    let (mut sched, mut flags, mut timeout, mut netmask, mut pe) = (None, 0u32, 0u32, None, None);
-    let (mut s32, mut s64) = (None, None);
     for a in attrs {
         match a {
             SvcAttr::Af(v) => af = Some(*v),
@@ -321,18 +320,11 @@ pub fn service_from_attrs(attrs: &[SvcAttr]) -> Result<ServiceInfo, DecodeError>
             SvcAttr::Addr(v) => addr = Some(v.as_slice()),
             SvcAttr::Port(v) => port = Some(*v),
             SvcAttr::Fwmark(v) => fwmark = Some(*v),
-            SvcAttr::SchedName(v) => sched = Some(v.as_str()),
-            SvcAttr::Flags { flags: f, .. } => flags = *f,
-            SvcAttr::Timeout(v) => timeout = *v,
-            SvcAttr::Netmask(v) => netmask = Some(*v),
-            SvcAttr::PeName(v) => pe = Some(v.clone()),
-            SvcAttr::Stats(v) => s32 = Some(v.as_slice()),
-            SvcAttr::Stats64(v) => s64 = Some(v.as_slice()),
-            SvcAttr::Other(_) => {}
+            _ => {}
         }
     }
     let family = family_from(af.ok_or(DecodeError::Missing("IPVS_SVC_ATTR_AF"))?)?;
-    let key = match fwmark {
+    Ok(match fwmark {
         Some(mark) if mark != 0 => ServiceKey::Fwmark { mark, family },
         _ => ServiceKey::Addr {
             proto: Protocol::from_raw(proto.ok_or(DecodeError::Missing("IPVS_SVC_ATTR_PROTOCOL"))?),
@@ -343,7 +335,27 @@ pub fn service_from_attrs(attrs: &[SvcAttr]) -> Result<ServiceInfo, DecodeError>
             )?,
             port: port.ok_or(DecodeError::Missing("IPVS_SVC_ATTR_PORT"))?,
         },
-    };
+    })
+}
+
+/// Validate a service nest from a dump reply (or a full NEW/SET request).
+pub fn service_from_attrs(attrs: &[SvcAttr]) -> Result<ServiceInfo, DecodeError> {
+    let key = service_key_from_attrs(attrs)?;
+    let (mut sched, mut flags, mut timeout, mut netmask, mut pe) = (None, 0u32, 0u32, None, None);
+    let (mut s32, mut s64) = (None, None);
+    for a in attrs {
+        match a {
+            SvcAttr::SchedName(v) => sched = Some(v.as_str()),
+            SvcAttr::Flags { flags: f, .. } => flags = *f,
+            SvcAttr::Timeout(v) => timeout = *v,
+            SvcAttr::Netmask(v) => netmask = Some(*v),
+            SvcAttr::PeName(v) => pe = Some(v.clone()),
+            SvcAttr::Stats(v) => s32 = Some(v.as_slice()),
+            SvcAttr::Stats64(v) => s64 = Some(v.as_slice()),
+            _ => {}
+        }
+    }
+    let family = key.family();
     let netmask = match (family, netmask) {
         (_, None) => family.full_netmask(),
         (Family::Inet, Some(raw)) => u32::from_be_bytes(raw),
