@@ -269,6 +269,19 @@ impl Lab {
         }
     }
 
+    /// Rewrite node `i`'s configuration and send SIGHUP (reload).
+    pub fn reload(&self, i: usize, node: &NodeConf) {
+        let (path, text) = if daemon_bin().is_some() {
+            (self.dir.join(format!("n{i}.rkeepalived.conf")), node.keepalived_conf())
+        } else if std::env::var_os("RKV_NODE_JSON").is_some() {
+            (self.dir.join(format!("n{i}.json")), serde_json::to_string_pretty(&node.config()).expect("json"))
+        } else {
+            (self.dir.join(format!("n{i}.conf")), node.keepalived_conf())
+        };
+        std::fs::write(path, text).expect("write conf");
+        self.signal(i, nix::sys::signal::Signal::SIGHUP);
+    }
+
     fn pids(&self, i: usize) -> Vec<i32> {
         self.procs.iter().filter(|(n, _, _)| *n == i).map(|(_, c, _)| c.id() as i32).collect()
     }
@@ -462,6 +475,9 @@ pub struct InstConf {
     /// (script name, weight)
     pub track_scripts: Vec<(String, i32)>,
     pub notify_fifo: Option<String>,
+    /// Raw keepalived.conf lines added inside the instance block (conf mode
+    /// only: the typed JSON path ignores them).
+    pub extra: String,
 }
 
 impl InstConf {
@@ -482,6 +498,7 @@ impl InstConf {
             track_interfaces: Vec::new(),
             track_scripts: Vec::new(),
             notify_fifo: None,
+            extra: String::new(),
         }
     }
     pub fn v3(mut self, advert_ms: u64) -> Self {
@@ -639,6 +656,7 @@ impl NodeConf {
                 }
                 let _ = writeln!(s, "    }}");
             }
+            s.push_str(&c.extra);
             let _ = writeln!(s, "    virtual_ipaddress {{\n        {}\n    }}", c.vips.iter().map(|v| format!("{v} dev eth0")).collect::<Vec<_>>().join("\n        "));
             let _ = writeln!(s, "}}");
         }
