@@ -69,6 +69,12 @@ impl Server {
     }
 }
 
+impl Server {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         self.task.abort();

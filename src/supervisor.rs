@@ -334,6 +334,8 @@ pub struct Supervisor {
     ready_sent: bool,
     stopping: bool,
     next_generation: u64,
+    status_server: Option<status::Server>,
+    metrics_server: Option<(SocketAddr, tokio::task::JoinHandle<()>)>,
 }
 
 impl Supervisor {
@@ -367,6 +369,8 @@ impl Supervisor {
             ready_sent: false,
             stopping: false,
             next_generation: 1,
+            status_server: None,
+            metrics_server: None,
         }
     }
 
@@ -384,31 +388,8 @@ impl Supervisor {
         let mut sigjson =
             signal(SignalKind::from_raw(crate::cli::sigjson())).map_err(SupervisorError::Signal)?;
 
-        let status_path = self.status_socket_path();
-        let status_server =
-            status::Server::bind(&status_path, self.shared.clone()).map_err(|source| {
-                SupervisorError::StatusSocket {
-                    path: status_path.clone(),
-                    source,
-                }
-            })?;
-        let metrics_addr = self
-            .cli
-            .metrics_listen
-            .or_else(|| config_source::metrics_listen(&self.config));
-        let metrics_task = match metrics_addr {
-            Some(addr) => {
-                let listener = tokio::net::TcpListener::bind(addr)
-                    .await
-                    .map_err(|source| SupervisorError::MetricsListen { addr, source })?;
-                tracing::info!("serving Prometheus metrics on http://{addr}/metrics");
-                Some(tokio::spawn(metrics::serve_http(
-                    listener,
-                    self.shared.clone(),
-                )))
-            }
-            None => None,
-        };
+        self.bind_status_socket()?;
+        self.bind_metrics().await;
 
         for role in self.roles.clone() {
             self.start_child(role).await;
@@ -450,11 +431,70 @@ impl Supervisor {
 
         self.notifier.stopping();
         self.stop_all().await;
-        if let Some(task) = metrics_task {
+        if let Some((_, task)) = self.metrics_server.take() {
             task.abort();
         }
-        drop(status_server);
+        self.status_server = None;
         outcome
+    }
+
+    /// (Re)binds the status socket if its path changed. A second daemon
+    /// already answering there is fatal at startup (it manages the same
+    /// VIPs); later failures only cost observability.
+    fn bind_status_socket(&mut self) -> Result<(), SupervisorError> {
+        let path = self.status_socket_path();
+        if self
+            .status_server
+            .as_ref()
+            .is_some_and(|s| s.path() == path)
+        {
+            return Ok(());
+        }
+        self.status_server = None;
+        match status::Server::bind(&path, self.shared.clone()) {
+            Ok(server) => {
+                tracing::info!("status socket {}", path.display());
+                self.status_server = Some(server);
+                Ok(())
+            }
+            Err(source) if source.kind() == std::io::ErrorKind::AddrInUse => {
+                Err(SupervisorError::StatusSocket { path, source })
+            }
+            Err(e) => {
+                tracing::error!(
+                    "cannot serve status on {}: {e}; running without it",
+                    path.display()
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// (Re)binds the Prometheus listener if its address changed. Failing to
+    /// bind is logged, never fatal: failover matters more than metrics.
+    async fn bind_metrics(&mut self) {
+        let addr = self
+            .cli
+            .metrics_listen
+            .or_else(|| config_source::metrics_listen(&self.config));
+        if self.metrics_server.as_ref().map(|(a, _)| *a) == addr {
+            return;
+        }
+        if let Some((old, task)) = self.metrics_server.take() {
+            task.abort();
+            tracing::info!("stopped serving metrics on {old}");
+        }
+        let Some(addr) = addr else { return };
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => {
+                tracing::info!("serving Prometheus metrics on http://{addr}/metrics");
+                let task = tokio::spawn(metrics::serve_http(listener, self.shared.clone()));
+                self.metrics_server = Some((addr, task));
+            }
+            Err(e) => tracing::error!(
+                "cannot listen for metrics on {addr}: {e}; running without /metrics"
+            ),
+        }
     }
 
     async fn start_child(&mut self, role: Role) {
@@ -748,6 +788,10 @@ impl Supervisor {
                     tracing::warn!("reload: {w}");
                 }
                 self.apply_config(loaded.config).await;
+                if let Err(e) = self.bind_status_socket() {
+                    tracing::error!("{e}; status socket unchanged");
+                }
+                self.bind_metrics().await;
                 self.shared.metrics.reload(true, 0);
                 if let Ok(mut r) = self.shared.reloads.lock() {
                     r.ok += 1;

@@ -246,6 +246,48 @@ fn metrics_endpoint_serves_rkeepalived_metrics() {
         "http://127.0.0.1:9650/nope",
     ]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "404");
+
+    // A reload that moves metrics_listen rebinds the endpoint.
+    std::fs::write(
+        scratch.p("keepalived.conf"),
+        config("192.0.2.100", "    metrics_listen 127.0.0.1:9651\n"),
+    )
+    .expect("write");
+    d.signal("HUP");
+    wait_for("/metrics on the new port", LIMIT, || {
+        ns.exec(&[
+            "curl",
+            "-sf",
+            "--max-time",
+            "5",
+            "http://127.0.0.1:9651/metrics",
+        ])
+        .status
+        .success()
+    });
+    let old = ns.exec(&[
+        "curl",
+        "-sf",
+        "--max-time",
+        "5",
+        "http://127.0.0.1:9650/metrics",
+    ]);
+    assert!(!old.status.success(), "the old listener is closed");
+    let body = String::from_utf8_lossy(
+        &ns.exec(&[
+            "curl",
+            "-sf",
+            "--max-time",
+            "5",
+            "http://127.0.0.1:9651/metrics",
+        ])
+        .stdout,
+    )
+    .into_owned();
+    assert!(
+        body.contains("rkeepalived_reloads_total{result=\"ok\"} 1"),
+        "{body}"
+    );
 }
 
 #[test]
