@@ -1179,10 +1179,10 @@ impl RxPolicy {
                 return Err(DropReason::AuthTypeMismatch);
             }
             match (&self.auth, &adv.auth) {
-                (Auth::Password(ours), Auth::Password(theirs)) => {
-                    if !constant_time_eq(ours, theirs) {
-                        return Err(DropReason::AuthFailure);
-                    }
+                (Auth::Password(ours), Auth::Password(theirs))
+                    if !constant_time_eq(ours, theirs) =>
+                {
+                    return Err(DropReason::AuthFailure);
                 }
                 (_, Auth::Ah) => return Err(DropReason::AuthAhUnsupported),
                 _ => {}

@@ -59,8 +59,9 @@ pub fn status_contribution(w: Weight, up: Option<bool>) -> Contribution {
         };
     };
     match w.weight {
-        // `IF_FLAGS_UP(ifp) != (weight_multiplier == 1)` => down
-        0 if up != !w.reverse => Contribution::Fault,
+        // keepalived: `IF_FLAGS_UP(ifp) != (weight_multiplier == 1)` => down,
+        // i.e. FAULT when down, or when up with `reverse`.
+        0 if up == w.reverse => Contribution::Fault,
         0 => Contribution::Delta(0),
         x if x > 0 && up => Contribution::Delta(i64::from(x) * w.multiplier()),
         x if x < 0 && !up => Contribution::Delta(i64::from(x) * w.multiplier()),
@@ -71,7 +72,8 @@ pub fn status_contribution(w: Weight, up: Option<bool>) -> Contribution {
 /// `vrrp_track_file` with current `value`.
 pub fn file_contribution(w: Weight, value: i64) -> Contribution {
     let status = if w.weight == 0 {
-        if (value != 0) == !w.reverse {
+        // Non-zero value faults; with `reverse`, zero faults.
+        if (value != 0) != w.reverse {
             -254
         } else {
             0
