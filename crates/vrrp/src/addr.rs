@@ -505,3 +505,47 @@ pub fn watch(tx: mpsc::Sender<NetEvent>) -> Result<tokio::task::JoinHandle<()>, 
         }
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netlink_packet_core::NetlinkMessage;
+    use proptest::prelude::*;
+
+    #[test]
+    fn address_message_carries_vip_options() {
+        let mut vip = VirtualIpAddress::new("2001:db8::100".parse().unwrap(), "lo");
+        vip.prefix_len = 64;
+        vip.label = Some("lo:vip".into());
+        let msg = Netlink::address_message(&vip).expect("lo exists");
+        assert_eq!(msg.header.prefix_len, 64);
+        assert!(msg
+            .attributes
+            .contains(&AddressAttribute::Flags(AddressFlags::Nodad)));
+        assert!(msg
+            .attributes
+            .contains(&AddressAttribute::Label("lo:vip".into())));
+        let v4 = VirtualIpAddress::new("192.0.2.1".parse().unwrap(), "lo");
+        let msg = Netlink::address_message(&v4).expect("lo exists");
+        assert!(!msg
+            .attributes
+            .iter()
+            .any(|a| matches!(a, AddressAttribute::Broadcast(_))));
+        let missing = VirtualIpAddress::new("192.0.2.1".parse().unwrap(), "no-such-if0");
+        assert!(matches!(
+            Netlink::address_message(&missing),
+            Err(NetlinkError::LinkNotFound(_))
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_netlink_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            if let Ok(msg) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&bytes) {
+                if let NetlinkPayload::InnerMessage(inner) = msg.payload {
+                    let _ = translate(&inner);
+                }
+            }
+        }
+    }
+}

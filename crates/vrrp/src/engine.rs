@@ -18,13 +18,13 @@ use tokio::task::JoinHandle;
 use crate::addr::{self, NetEvent, Netlink};
 use crate::error::{SocketError, VrrpError};
 use crate::fsm::{self, Action, Event, Reason, State, SyncCommand};
-use crate::sync_group::SyncGroup;
 use crate::garp::Announcer;
 use crate::instance::{self as glue, TrackState};
 use crate::metrics::{self, InstanceStats};
 use crate::notify::{Notifier, Subject};
 use crate::packet::{DropCounters, DropReason, Family, RxPolicy};
 use crate::socket::{RawDatagram, VrrpSocket};
+use crate::sync_group::SyncGroup;
 use crate::watch::{self, TrackUpdate};
 
 /// Run every configured VRRP instance until [`Control::Stop`] (or the control
@@ -166,7 +166,10 @@ impl Engine {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        self.instances.iter().filter_map(|r| r.fsm.next_deadline()).min()
+        self.instances
+            .iter()
+            .filter_map(|r| r.fsm.next_deadline())
+            .min()
     }
 
     // -- startup / shutdown ---------------------------------------------------
@@ -188,10 +191,15 @@ impl Engine {
             w.abort();
         }
         for s in &self.cfg.vrrp_scripts {
-            self.watchers.push(watch::spawn_script(s.clone(), self.notifier.runner().clone(), self.track_tx.clone()));
+            self.watchers.push(watch::spawn_script(
+                s.clone(),
+                self.notifier.runner().clone(),
+                self.track_tx.clone(),
+            ));
         }
         for f in &self.cfg.vrrp_track_files {
-            self.watchers.push(watch::spawn_track_file(f.clone(), self.track_tx.clone()));
+            self.watchers
+                .push(watch::spawn_track_file(f.clone(), self.track_tx.clone()));
         }
     }
 
@@ -216,14 +224,21 @@ impl Engine {
         }
     }
 
-    fn socket_for(&mut self, ifname: &str, family: Family, groups: &[IpAddr], receive: bool) -> Result<(), VrrpError> {
+    fn socket_for(
+        &mut self,
+        ifname: &str,
+        family: Family,
+        groups: &[IpAddr],
+        receive: bool,
+    ) -> Result<(), VrrpError> {
         let key: SockKey = (ifname.to_string(), family);
         if let Some(s) = self.sockets.get(&key) {
             for g in groups {
                 s.join(*g)?;
             }
         } else {
-            let idx = addr::ifindex(ifname).ok_or_else(|| SocketError::NoInterface(ifname.to_string()))?;
+            let idx = addr::ifindex(ifname)
+                .ok_or_else(|| SocketError::NoInterface(ifname.to_string()))?;
             let sock = Arc::new(VrrpSocket::open(family, ifname, idx, groups)?);
             self.sockets.insert(key.clone(), sock);
         }
@@ -363,7 +378,11 @@ impl Engine {
         }
         // Joining a sync group that is already held in FAULT.
         let name = rt.cfg.name.clone();
-        if self.memberships(&name).iter().any(|(g, _)| self.groups[*g].sg.state() == State::Fault) {
+        if self
+            .memberships(&name)
+            .iter()
+            .any(|(g, _)| self.groups[*g].sg.state() == State::Fault)
+        {
             actions.extend(rt.fsm.handle(Event::SyncGroup(SyncCommand::GoFault), now));
         }
         actions.extend(rt.fsm.handle(Event::Startup, now));
@@ -379,7 +398,9 @@ impl Engine {
 
     /// Shut one instance down: priority 0 if Master, VIPs removed, vmac deleted.
     async fn stop_instance(&mut self, idx: usize) {
-        let actions = self.instances[idx].fsm.handle(Event::Shutdown, Instant::now());
+        let actions = self.instances[idx]
+            .fsm
+            .handle(Event::Shutdown, Instant::now());
         self.execute(idx, actions).await;
         // Belt and braces: whatever the state, leave no VIPs behind.
         self.remove_vips(idx).await;
@@ -470,7 +491,9 @@ impl Engine {
     async fn apply_sync(&mut self, cmds: Vec<(String, SyncCommand)>) {
         for (name, cmd) in cmds {
             if let Some(j) = self.instances.iter().position(|r| r.cfg.name == name) {
-                let actions = self.instances[j].fsm.handle(Event::SyncGroup(cmd), Instant::now());
+                let actions = self.instances[j]
+                    .fsm
+                    .handle(Event::SyncGroup(cmd), Instant::now());
                 Box::pin(self.execute(j, actions)).await;
             }
         }
@@ -483,13 +506,23 @@ impl Engine {
             .cfg
             .vrrp_sync_groups
             .iter()
-            .map(|g| GroupRt { name: g.name.clone(), members: g.group.clone(), sg: SyncGroup::new(g.group.len()), notified: None })
+            .map(|g| GroupRt {
+                name: g.name.clone(),
+                members: g.group.clone(),
+                sg: SyncGroup::new(g.group.len()),
+                notified: None,
+            })
             .collect();
         for grp in &mut self.groups {
             for (m, name) in grp.members.iter().enumerate() {
                 if let Some(rt) = self.instances.iter().find(|r| &r.cfg.name == name) {
                     // Seeding only: the commands are already in effect.
-                    let _ = grp.sg.on_transition(m, State::Initialize, rt.fsm.state(), Reason::SyncGroup);
+                    let _ = grp.sg.on_transition(
+                        m,
+                        State::Initialize,
+                        rt.fsm.state(),
+                        Reason::SyncGroup,
+                    );
                     let _ = grp.sg.on_member_fault(m, rt.tracked.1);
                 }
             }
@@ -505,7 +538,9 @@ impl Engine {
                 continue;
             }
             grp.notified = Some(state);
-            let Some(g) = cfg.vrrp_sync_groups.iter().find(|g| g.name == grp.name) else { continue };
+            let Some(g) = cfg.vrrp_sync_groups.iter().find(|g| g.name == grp.name) else {
+                continue;
+            };
             let (label, specific) = match state {
                 State::Master => ("MASTER", g.notify_master.as_ref()),
                 State::Backup => ("BACKUP", g.notify_backup.as_ref()),
@@ -513,14 +548,22 @@ impl Engine {
                 // Startup passes through Initialize: nothing to report yet.
                 State::Initialize => continue,
             };
-            self.notifier.notify(Subject::Group(&g.name), label, 0, specific, g.notify.as_ref());
+            self.notifier.notify(
+                Subject::Group(&g.name),
+                label,
+                0,
+                specific,
+                g.notify.as_ref(),
+            );
         }
     }
 
     async fn send_advert(&mut self, idx: usize, priority: u8) {
         let rt = &mut self.instances[idx];
         let Some(src) = rt.src else { return };
-        let Some(sock) = self.sockets.get(&(rt.tx_if.clone(), rt.family)).cloned() else { return };
+        let Some(sock) = self.sockets.get(&(rt.tx_if.clone(), rt.family)).cloned() else {
+            return;
+        };
         let adv = glue::advertisement(&rt.cfg, priority);
         for dst in rt.dsts.clone() {
             rt.ident = rt.ident.wrapping_add(1).max(1);
@@ -554,7 +597,11 @@ impl Engine {
 
     async fn add_vips(&mut self, idx: usize) {
         let rt = &self.instances[idx];
-        let (vips, routes, rules) = (rt.vips.clone(), rt.cfg.virtual_routes.clone(), rt.cfg.virtual_rules.clone());
+        let (vips, routes, rules) = (
+            rt.vips.clone(),
+            rt.cfg.virtual_routes.clone(),
+            rt.cfg.virtual_rules.clone(),
+        );
         let mut errors = 0;
         for v in &vips {
             if let Err(e) = self.nl.add_address(v).await {
@@ -579,7 +626,11 @@ impl Engine {
 
     async fn remove_vips(&mut self, idx: usize) {
         let rt = &self.instances[idx];
-        let (vips, routes, rules) = (rt.vips.clone(), rt.cfg.virtual_routes.clone(), rt.cfg.virtual_rules.clone());
+        let (vips, routes, rules) = (
+            rt.vips.clone(),
+            rt.cfg.virtual_routes.clone(),
+            rt.cfg.virtual_rules.clone(),
+        );
         let mut errors = 0;
         for r in &rules {
             if let Err(e) = self.nl.del_rule(r).await {
@@ -647,10 +698,20 @@ impl Engine {
             fsm::Notify::Backup => ("BACKUP", c.notify_backup.as_ref(), c.notify.as_ref()),
             fsm::Notify::Fault => ("FAULT", c.notify_fault.as_ref(), c.notify.as_ref()),
             fsm::Notify::Stop => ("STOP", c.notify_stop.as_ref(), c.notify.as_ref()),
-            fsm::Notify::MasterRxLowerPri => ("MASTER_RX_LOWER_PRI", c.notify_master_rx_lower_pri.as_ref(), None),
+            fsm::Notify::MasterRxLowerPri => (
+                "MASTER_RX_LOWER_PRI",
+                c.notify_master_rx_lower_pri.as_ref(),
+                None,
+            ),
         };
         let before = self.notifier.errors;
-        self.notifier.notify(Subject::Instance(&c.name), state, rt.fsm.effective_priority(), specific, generic);
+        self.notifier.notify(
+            Subject::Instance(&c.name),
+            state,
+            rt.fsm.effective_priority(),
+            specific,
+            generic,
+        );
         let failed = self.notifier.errors - before;
         self.instances[idx].stats.script_errors += failed;
     }
@@ -670,7 +731,9 @@ impl Engine {
             .instances
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.rx_if == key.0 && r.family == key.1 && r.cfg.virtual_router_id == rx.adv.vrid)
+            .filter(|(_, r)| {
+                r.rx_if == key.0 && r.family == key.1 && r.cfg.virtual_router_id == rx.adv.vrid
+            })
             .map(|(i, _)| i)
             .collect();
         if candidates.is_empty() {
@@ -693,7 +756,13 @@ impl Engine {
             if rx.adv.priority == 0 {
                 rt.stats.priority_zero_rx += 1;
             }
-            let actions = rt.fsm.handle(Event::AdvertReceived { from: rx.src, adv: rx.adv.clone() }, now);
+            let actions = rt.fsm.handle(
+                Event::AdvertReceived {
+                    from: rx.src,
+                    adv: rx.adv.clone(),
+                },
+                now,
+            );
             self.execute(idx, actions).await;
         }
     }
@@ -701,7 +770,11 @@ impl Engine {
     async fn on_timer(&mut self) {
         let now = Instant::now();
         for idx in 0..self.instances.len() {
-            if self.instances[idx].fsm.next_deadline().is_some_and(|d| d <= now) {
+            if self.instances[idx]
+                .fsm
+                .next_deadline()
+                .is_some_and(|d| d <= now)
+            {
                 let actions = self.instances[idx].fsm.handle(Event::Timer, now);
                 self.execute(idx, actions).await;
             }
@@ -711,7 +784,9 @@ impl Engine {
     async fn on_net_event(&mut self, ev: NetEvent) {
         match ev {
             NetEvent::AddressRemoved { ifindex, addr, .. } => {
-                let name = nix::net::if_::if_indextoname(ifindex).ok().and_then(|c| c.into_string().ok());
+                let name = nix::net::if_::if_indextoname(ifindex)
+                    .ok()
+                    .and_then(|c| c.into_string().ok());
                 for idx in 0..self.instances.len() {
                     let rt = &self.instances[idx];
                     if rt.fsm.state() != State::Master {
@@ -720,7 +795,7 @@ impl Engine {
                     let lost: Vec<VirtualIpAddress> = rt
                         .vips
                         .iter()
-                        .filter(|v| v.addr == addr && name.as_deref().is_none_or(|n| n == v.dev))
+                        .filter(|v| v.addr == addr && name.as_deref().map_or(true, |n| n == v.dev))
                         .cloned()
                         .collect();
                     let inst_name = rt.cfg.name.clone();
@@ -737,7 +812,9 @@ impl Engine {
                 }
             }
             NetEvent::Link { ifname, up, .. } => {
-                if self.track.interfaces.get(&ifname) != Some(&up) && self.is_tracked_interface(&ifname) {
+                if self.track.interfaces.get(&ifname) != Some(&up)
+                    && self.is_tracked_interface(&ifname)
+                {
                     tracing::info!(iface = %ifname, up, "tracked interface changed");
                     self.track.interfaces.insert(ifname, up);
                     self.retrack().await;
@@ -765,7 +842,11 @@ impl Engine {
                 self.track.files.insert(name, value);
             }
             TrackUpdate::ScriptError { name } => {
-                for rt in self.instances.iter_mut().filter(|r| r.cfg.track_scripts.iter().any(|t| t.name == name)) {
+                for rt in self
+                    .instances
+                    .iter_mut()
+                    .filter(|r| r.cfg.track_scripts.iter().any(|t| t.name == name))
+                {
                     rt.stats.script_errors += 1;
                 }
                 return;
@@ -829,11 +910,17 @@ impl Engine {
     async fn reload(&mut self, new: Arc<Config>) {
         tracing::info!("VRRP reload");
         let old_global = self.cfg.global_defs.clone();
-        let wanted: BTreeMap<&str, &VrrpInstance> = new.vrrp_instances.iter().map(|i| (i.name.as_str(), i)).collect();
+        let wanted: BTreeMap<&str, &VrrpInstance> = new
+            .vrrp_instances
+            .iter()
+            .map(|i| (i.name.as_str(), i))
+            .collect();
         let global_changed = old_global != new.global_defs;
         let mut idx = 0;
         while idx < self.instances.len() {
-            let keep = !global_changed && wanted.get(self.instances[idx].cfg.name.as_str()) == Some(&&self.instances[idx].cfg);
+            let keep = !global_changed
+                && wanted.get(self.instances[idx].cfg.name.as_str())
+                    == Some(&&self.instances[idx].cfg);
             if keep {
                 idx += 1;
             } else {
@@ -854,8 +941,11 @@ impl Engine {
             }
         }
         // Close sockets nobody uses any more.
-        let used: Vec<SockKey> =
-            self.instances.iter().flat_map(|r| [(r.rx_if.clone(), r.family), (r.tx_if.clone(), r.family)]).collect();
+        let used: Vec<SockKey> = self
+            .instances
+            .iter()
+            .flat_map(|r| [(r.rx_if.clone(), r.family), (r.tx_if.clone(), r.family)])
+            .collect();
         self.sockets.retain(|k, _| used.contains(k));
         self.socket_tasks.retain(|k, t| {
             let keep = used.contains(k);
@@ -879,13 +969,21 @@ impl Engine {
             let _ = writeln!(s, "   Priority = {}", c.priority);
             let _ = writeln!(s, "   Effective priority = {}", rt.fsm.effective_priority());
             let _ = writeln!(s, "   Advert interval = {}ms", c.advert_int.as_millis());
-            let _ = writeln!(s, "   Preempt = {}", if c.nopreempt { "disabled" } else { "enabled" });
+            let _ = writeln!(
+                s,
+                "   Preempt = {}",
+                if c.nopreempt { "disabled" } else { "enabled" }
+            );
             if let Some(src) = rt.src {
                 let _ = writeln!(s, "   Using src_ip = {src}");
             }
             if let Some(m) = rt.fsm.master_addr() {
                 let _ = writeln!(s, "   Master router = {m}");
-                let _ = writeln!(s, "   Master priority = {}", rt.fsm.master_priority().unwrap_or(0));
+                let _ = writeln!(
+                    s,
+                    "   Master priority = {}",
+                    rt.fsm.master_priority().unwrap_or(0)
+                );
             }
             let _ = writeln!(s, "   Virtual IP = {}", rt.vips.len());
             for v in &rt.vips {
@@ -901,9 +999,21 @@ impl Engine {
         for rt in &self.instances {
             let st = &rt.stats;
             let _ = writeln!(s, "VRRP Instance: {}", rt.cfg.name);
-            let _ = writeln!(s, "  Advertisements:\n    Received: {}\n    Sent: {}", st.adverts_rx, st.adverts_tx);
-            let _ = writeln!(s, "  Became master: {}\n  Released master: {}", st.became_master, st.released_master);
-            let _ = writeln!(s, "  Priority Zero:\n    Received: {}\n    Sent: {}", st.priority_zero_rx, st.priority_zero_tx);
+            let _ = writeln!(
+                s,
+                "  Advertisements:\n    Received: {}\n    Sent: {}",
+                st.adverts_rx, st.adverts_tx
+            );
+            let _ = writeln!(
+                s,
+                "  Became master: {}\n  Released master: {}",
+                st.became_master, st.released_master
+            );
+            let _ = writeln!(
+                s,
+                "  Priority Zero:\n    Received: {}\n    Sent: {}",
+                st.priority_zero_rx, st.priority_zero_tx
+            );
             let _ = writeln!(s, "  VIP restores: {}", st.vip_restores);
             let _ = writeln!(s, "  Drops:");
             for (reason, n) in st.drops.iter().filter(|(_, n)| *n > 0) {

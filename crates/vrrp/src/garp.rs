@@ -238,6 +238,14 @@ mod tests {
         assert_eq!(&m[24..26], &[2, 1]);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_frames_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80)) {
+            let _ = ArpAnnouncement::parse(&bytes);
+            let _ = parse_mac(&String::from_utf8_lossy(&bytes));
+        }
+    }
+
     #[test]
     fn mac_parsing() {
         assert_eq!(

@@ -11,8 +11,8 @@ use rkeepalived_config::model::{
 };
 
 use crate::fsm::{GarpParams, InstanceParams};
-use crate::track::{self, Contribution, ScriptStatus, TrackOutcome, Weight};
 use crate::packet::{self, AdverInt, Advertisement, Auth, EmitError, Family, RxPolicy, Version};
+use crate::track::{self, Contribution, ScriptStatus, TrackOutcome, Weight};
 
 /// RFC 5798 §7.3: 00-00-5E-00-01-{VRID} (IPv4) / 00-00-5E-00-02-{VRID} (IPv6).
 pub fn virtual_router_mac(family: Family, vrid: u8) -> [u8; 6] {
@@ -199,26 +199,52 @@ pub fn tracked_priority(inst: &VrrpInstance, cfg: &Config, state: &TrackState) -
     // An interface not seen yet counts as up (the engine reads every state at start).
     let iface = |n: &str| Some(state.interfaces.get(n).copied().unwrap_or(true));
     // A script never defined stays "no result" (keepalived refuses such configs).
-    let script = |n: &str| state.scripts.get(n).copied().unwrap_or(ScriptStatus::Init).as_up();
+    let script = |n: &str| {
+        state
+            .scripts
+            .get(n)
+            .copied()
+            .unwrap_or(ScriptStatus::Init)
+            .as_up()
+    };
     let mut parts: Vec<Contribution> = Vec::new();
     if !inst.dont_track_primary {
-        parts.push(track::status_contribution(Weight::new(0, false), iface(&inst.interface)));
+        parts.push(track::status_contribution(
+            Weight::new(0, false),
+            iface(&inst.interface),
+        ));
     }
-    parts.extend(inst.track_interfaces.iter().map(|r| track::status_contribution(weight(r), iface(&r.name))));
-    parts.extend(inst.track_scripts.iter().map(|r| track::status_contribution(weight(r), script(&r.name))));
     parts.extend(
-        inst.track_files
+        inst.track_interfaces
             .iter()
-            .map(|r| track::file_contribution(weight(r), state.files.get(&r.name).copied().unwrap_or(0))),
+            .map(|r| track::status_contribution(weight(r), iface(&r.name))),
     );
-    for g in cfg.vrrp_sync_groups.iter().filter(|g| g.group.contains(&inst.name)) {
-        parts.extend(g.track_interfaces.iter().map(|r| track::status_contribution(weight(r), iface(&r.name))));
-        parts.extend(g.track_scripts.iter().map(|r| track::status_contribution(weight(r), script(&r.name))));
+    parts.extend(
+        inst.track_scripts
+            .iter()
+            .map(|r| track::status_contribution(weight(r), script(&r.name))),
+    );
+    parts.extend(inst.track_files.iter().map(|r| {
+        track::file_contribution(weight(r), state.files.get(&r.name).copied().unwrap_or(0))
+    }));
+    for g in cfg
+        .vrrp_sync_groups
+        .iter()
+        .filter(|g| g.group.contains(&inst.name))
+    {
         parts.extend(
-            g.track_files
+            g.track_interfaces
                 .iter()
-                .map(|r| track::file_contribution(weight(r), state.files.get(&r.name).copied().unwrap_or(0))),
+                .map(|r| track::status_contribution(weight(r), iface(&r.name))),
         );
+        parts.extend(
+            g.track_scripts
+                .iter()
+                .map(|r| track::status_contribution(weight(r), script(&r.name))),
+        );
+        parts.extend(g.track_files.iter().map(|r| {
+            track::file_contribution(weight(r), state.files.get(&r.name).copied().unwrap_or(0))
+        }));
     }
     track::effective_priority(inst.priority, parts)
 }

@@ -79,6 +79,9 @@ pub fn state_number(state_name: &str) -> u8 {
     }
 }
 
+/// (metric name, help, accessor) of one per-instance counter family.
+type CounterFamily = (&'static str, &'static str, fn(&InstanceStats) -> u64);
+
 /// One instance's view for the exposition.
 pub struct InstanceMetrics<'a> {
     pub name: &'a str,
@@ -143,7 +146,7 @@ pub fn render(instances: &[InstanceMetrics<'_>], unmatched: &DropCounters) -> St
             i.effective_priority
         );
     }
-    let counters: [(&str, &str, fn(&InstanceStats) -> u64); 12] = [
+    let counters: [CounterFamily; 12] = [
         (
             "rkeepalived_vrrp_transitions_total",
             "State transitions.",

@@ -286,3 +286,41 @@ fn is_link_local_scope(a: &Ipv6Addr) -> bool {
     let s = a.segments()[0];
     (s & 0xffc0) == 0xfe80 || (s & 0xff0f) == 0xff02
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn v4(bytes: Vec<u8>) -> RawDatagram {
+        RawDatagram {
+            bytes,
+            src: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+            dst: None,
+            hop_limit: None,
+            ifindex: 1,
+        }
+    }
+
+    #[test]
+    fn truncated_datagrams_are_drops_not_panics() {
+        assert!(v4(vec![0x45]).decode().is_err());
+        let d6 = RawDatagram {
+            bytes: vec![0x31, 1],
+            src: "fe80::1".parse().unwrap(),
+            dst: None,
+            hop_limit: Some(255),
+            ifindex: 1,
+        };
+        assert!(d6.decode().is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_datagrams_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200), hl in any::<Option<u8>>()) {
+            let _ = v4(bytes.clone()).decode();
+            let d6 = RawDatagram { bytes, src: "fe80::1".parse().unwrap(), dst: Some("ff02::12".parse().unwrap()), hop_limit: hl, ifindex: 1 };
+            let _ = d6.decode();
+        }
+    }
+}

@@ -57,7 +57,12 @@ pub fn spawn_script(
                 let _ = tx
                     .send(TrackUpdate::ScriptError { name: name.clone() })
                     .await;
-                let _ = tx.send(TrackUpdate::Script { name, status: ScriptStatus::Down }).await;
+                let _ = tx
+                    .send(TrackUpdate::Script {
+                        name,
+                        status: ScriptStatus::Down,
+                    })
+                    .await;
                 return;
             }
         };

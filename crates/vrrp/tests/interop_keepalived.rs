@@ -25,17 +25,28 @@ fn election(tag: &str, first: Impl, second: Impl, tweak: impl Fn(InstConf) -> In
     if !ok {
         lab.dump_logs();
     }
-    assert!(ok, "{second:?} alone should become master; holders {:?}", lab.holders(&addr));
+    assert!(
+        ok,
+        "{second:?} alone should become master; holders {:?}",
+        lab.holders(&addr)
+    );
     lab.start(1, first, &hi);
     let ok = lab.wait_sole_holder(1, &addr, SETTLE);
     if !ok {
         lab.dump_logs();
     }
-    assert!(ok, "{first:?} (150) should preempt {second:?} (100); holders {:?}", lab.holders(&addr));
+    assert!(
+        ok,
+        "{first:?} (150) should preempt {second:?} (100); holders {:?}",
+        lab.holders(&addr)
+    );
     if first == Impl::Ours {
         let d = lab.dump(1).expect("dump");
         let drops = &d["vrrp"][0]["stats"]["drops"];
-        assert!(drops.as_object().map(|m| m.is_empty()).unwrap_or(true), "no drops of keepalived adverts expected: {d}");
+        assert!(
+            drops.as_object().map(|m| m.is_empty()).unwrap_or(true),
+            "no drops of keepalived adverts expected: {d}"
+        );
     }
     // Graceful stop: priority 0 from node 1, node 2 takes over.
     lab.stop(1);
@@ -43,11 +54,24 @@ fn election(tag: &str, first: Impl, second: Impl, tweak: impl Fn(InstConf) -> In
     if !ok {
         lab.dump_logs();
     }
-    assert!(ok, "{second:?} should take over after {first:?} stops; holders {:?}", lab.holders(&addr));
+    assert!(
+        ok,
+        "{second:?} should take over after {first:?} stops; holders {:?}",
+        lab.holders(&addr)
+    );
     if second == Impl::Ours {
         let d = lab.dump(2).expect("dump");
-        assert!(d["vrrp"][0]["stats"]["priority_zero_rx"].as_u64().unwrap_or(0) >= 1, "{d}");
-        assert!(d["vrrp"][0]["stats"]["adverts_rx"].as_u64().unwrap_or(0) >= 1, "{d}");
+        assert!(
+            d["vrrp"][0]["stats"]["priority_zero_rx"]
+                .as_u64()
+                .unwrap_or(0)
+                >= 1,
+            "{d}"
+        );
+        assert!(
+            d["vrrp"][0]["stats"]["adverts_rx"].as_u64().unwrap_or(0) >= 1,
+            "{d}"
+        );
     }
 }
 
@@ -112,12 +136,20 @@ fn wrong_password_is_dropped_and_counted() {
     lab.start(2, Impl::Ours, &NodeConf::one(ours));
     let counted = common::wait_until(SETTLE, || {
         lab.dump(2)
-            .map(|d| d["vrrp"][0]["stats"]["drops"]["auth_failure"].as_u64().unwrap_or(0) > 0)
+            .map(|d| {
+                d["vrrp"][0]["stats"]["drops"]["auth_failure"]
+                    .as_u64()
+                    .unwrap_or(0)
+                    > 0
+            })
             .unwrap_or(false)
     });
     if !counted {
         lab.dump_logs();
         eprintln!("{:?}", lab.dump(2));
     }
-    assert!(counted, "adverts with the wrong password must be dropped and counted");
+    assert!(
+        counted,
+        "adverts with the wrong password must be dropped and counted"
+    );
 }

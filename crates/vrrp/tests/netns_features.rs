@@ -17,23 +17,40 @@ fn track_interface_down_moves_the_vip() {
     }
     let mut lab = Lab::new("ti", 2);
     // A veth pair inside node 1 stands in for an uplink (no dummy module on all kernels).
-    lab.exec(1, "ip link add uplink type veth peer name uplink-p").expect("dummy");
-    lab.exec(1, "ip link set uplink-p up").expect("uplink peer up");
+    lab.exec(1, "ip link add uplink type veth peer name uplink-p")
+        .expect("dummy");
+    lab.exec(1, "ip link set uplink-p up")
+        .expect("uplink peer up");
     lab.exec(1, "ip link set uplink up").expect("uplink up");
     let mut a = InstConf::new("VI_1", 61, 150, VIP);
     a.track_interfaces = vec![("uplink".into(), 0)];
     lab.start(1, Impl::Ours, &NodeConf::one(a));
-    lab.start(2, Impl::Ours, &NodeConf::one(InstConf::new("VI_1", 61, 100, VIP)));
-    assert!(lab.wait_sole_holder(1, VIP, SETTLE), "holders {:?}", lab.holders(VIP));
+    lab.start(
+        2,
+        Impl::Ours,
+        &NodeConf::one(InstConf::new("VI_1", 61, 100, VIP)),
+    );
+    assert!(
+        lab.wait_sole_holder(1, VIP, SETTLE),
+        "holders {:?}",
+        lab.holders(VIP)
+    );
     lab.exec(1, "ip link set uplink down").expect("uplink down");
     let ok = lab.wait_sole_holder(2, VIP, SETTLE);
     if !ok {
         lab.dump_logs();
     }
-    assert!(ok, "tracked interface down -> FAULT, backup takes over; holders {:?}", lab.holders(VIP));
+    assert!(
+        ok,
+        "tracked interface down -> FAULT, backup takes over; holders {:?}",
+        lab.holders(VIP)
+    );
     assert_eq!(lab.state(1, "VI_1").as_deref(), Some("FAULT"));
     lab.exec(1, "ip link set uplink up").expect("uplink up");
-    assert!(lab.wait_sole_holder(1, VIP, SETTLE), "recovered node preempts back");
+    assert!(
+        lab.wait_sole_holder(1, VIP, SETTLE),
+        "recovered node preempts back"
+    );
 }
 
 #[test]
@@ -46,7 +63,11 @@ fn failing_track_script_lowers_priority() {
     std::fs::write(&flag, "").expect("flag");
     let check = lab.dir.join("check.sh");
     std::fs::write(&check, format!("#!/bin/sh\ntest -e {}\n", flag.display())).expect("script");
-    std::process::Command::new("chmod").args(["755"]).arg(&check).status().expect("chmod");
+    std::process::Command::new("chmod")
+        .args(["755"])
+        .arg(&check)
+        .status()
+        .expect("chmod");
     let mut node = NodeConf::one(InstConf::new("VI_1", 62, 150, VIP));
     node.instances[0].track_scripts = vec![("chk".into(), -100)];
     node.scripts = vec![ScriptConf {
@@ -58,14 +79,26 @@ fn failing_track_script_lowers_priority() {
         fall: 1,
     }];
     lab.start(1, Impl::Ours, &node);
-    lab.start(2, Impl::Ours, &NodeConf::one(InstConf::new("VI_1", 62, 100, VIP)));
-    assert!(lab.wait_sole_holder(1, VIP, SETTLE), "holders {:?}", lab.holders(VIP));
+    lab.start(
+        2,
+        Impl::Ours,
+        &NodeConf::one(InstConf::new("VI_1", 62, 100, VIP)),
+    );
+    assert!(
+        lab.wait_sole_holder(1, VIP, SETTLE),
+        "holders {:?}",
+        lab.holders(VIP)
+    );
     std::fs::remove_file(&flag).expect("rm flag");
     let ok = lab.wait_sole_holder(2, VIP, SETTLE);
     if !ok {
         lab.dump_logs();
     }
-    assert!(ok, "priority 150-100=50 < 100: node 2 must preempt; holders {:?}", lab.holders(VIP));
+    assert!(
+        ok,
+        "priority 150-100=50 < 100: node 2 must preempt; holders {:?}",
+        lab.holders(VIP)
+    );
     let d = lab.dump(1).expect("dump");
     assert_eq!(d["vrrp"][0]["effective_priority"], 50, "{d}");
 }
@@ -91,7 +124,10 @@ fn unicast_peers_elect_a_master() {
     assert!(ok, "holders {:?}", lab.holders(VIP));
     // Node 2 must actually hear node 1 (not be master by silence).
     let d = lab.dump(2).expect("dump");
-    assert!(d["vrrp"][0]["stats"]["adverts_rx"].as_u64().unwrap_or(0) > 0, "{d}");
+    assert!(
+        d["vrrp"][0]["stats"]["adverts_rx"].as_u64().unwrap_or(0) > 0,
+        "{d}"
+    );
     lab.stop(1);
     assert!(lab.wait_sole_holder(2, VIP, SETTLE));
 }
@@ -107,12 +143,15 @@ fn sync_group_members_fail_over_together() {
         let mut n = NodeConf::default();
         n.instances.push(InstConf::new("VI_A", 64, prio, VIP));
         n.instances.push(InstConf::new("VI_B", 65, prio, vip_b));
-        n.sync_groups.push(("G1".into(), vec!["VI_A".into(), "VI_B".into()]));
+        n.sync_groups
+            .push(("G1".into(), vec!["VI_A".into(), "VI_B".into()]));
         n
     };
     let mut n1 = make(150);
-    lab.exec(1, "ip link add uplink type veth peer name uplink-p").expect("dummy");
-    lab.exec(1, "ip link set uplink-p up").expect("uplink peer up");
+    lab.exec(1, "ip link add uplink type veth peer name uplink-p")
+        .expect("dummy");
+    lab.exec(1, "ip link set uplink-p up")
+        .expect("uplink peer up");
     lab.exec(1, "ip link set uplink up").expect("uplink up");
     // Only VI_A tracks the uplink; the group must drag VI_B along.
     n1.instances[0].track_interfaces = vec![("uplink".into(), 0)];
@@ -124,7 +163,12 @@ fn sync_group_members_fail_over_together() {
     if !ok {
         lab.dump_logs();
     }
-    assert!(ok, "both VIPs move: {:?} {:?}", lab.holders(VIP), lab.holders(vip_b));
+    assert!(
+        ok,
+        "both VIPs move: {:?} {:?}",
+        lab.holders(VIP),
+        lab.holders(vip_b)
+    );
 }
 
 #[test]
@@ -134,15 +178,26 @@ fn ipv6_v3_election_and_handover() {
     }
     let mut lab = Lab::new("v6", 2);
     let vip6 = "2001:db8::100";
-    lab.start(1, Impl::Ours, &NodeConf::one(InstConf::new("VI_6", 66, 150, &format!("{vip6}/64")).v6()));
-    lab.start(2, Impl::Ours, &NodeConf::one(InstConf::new("VI_6", 66, 100, &format!("{vip6}/64")).v6()));
+    lab.start(
+        1,
+        Impl::Ours,
+        &NodeConf::one(InstConf::new("VI_6", 66, 150, &format!("{vip6}/64")).v6()),
+    );
+    lab.start(
+        2,
+        Impl::Ours,
+        &NodeConf::one(InstConf::new("VI_6", 66, 100, &format!("{vip6}/64")).v6()),
+    );
     let ok = lab.wait_sole_holder(1, vip6, SETTLE);
     if !ok {
         lab.dump_logs();
     }
     assert!(ok, "holders {:?}", lab.holders(vip6));
     let d = lab.dump(2).expect("dump");
-    assert!(d["vrrp"][0]["stats"]["adverts_rx"].as_u64().unwrap_or(0) > 0, "backup hears v6 adverts: {d}");
+    assert!(
+        d["vrrp"][0]["stats"]["adverts_rx"].as_u64().unwrap_or(0) > 0,
+        "backup hears v6 adverts: {d}"
+    );
     lab.stop(1);
     assert!(lab.wait_sole_holder(2, vip6, SETTLE));
 }
@@ -157,18 +212,50 @@ fn gratuitous_arp_is_seen_on_the_wire() {
     let br = lab.br_ns();
     let sniff = std::thread::spawn(move || {
         let out = std::process::Command::new("ip")
-            .args(["netns", "exec", &br, "timeout", "12", "tcpdump", "-l", "-n", "-c", "1", "-i", "br0", "arp and arp[24:4] = 0xc0000264"])
+            .args([
+                "netns",
+                "exec",
+                &br,
+                "timeout",
+                "12",
+                "tcpdump",
+                "-l",
+                "-n",
+                "-c",
+                "1",
+                "-i",
+                "br0",
+                "arp and arp[24:4] = 0xc0000264",
+            ])
             .output();
-        out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
+        out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
     });
     std::thread::sleep(Duration::from_millis(800));
-    lab.start(1, Impl::Ours, &NodeConf::one(InstConf::new("VI_1", 67, 150, VIP)));
+    lab.start(
+        1,
+        Impl::Ours,
+        &NodeConf::one(InstConf::new("VI_1", 67, 150, VIP)),
+    );
     assert!(lab.wait_sole_holder(1, VIP, SETTLE));
     let seen = sniff.join().unwrap_or_default();
-    assert!(seen.contains("192.0.2.100"), "expected a GARP for the VIP, tcpdump saw: {seen:?}");
+    assert!(
+        seen.contains("192.0.2.100"),
+        "expected a GARP for the VIP, tcpdump saw: {seen:?}"
+    );
     // And the VIP answers from the observer.
     let ping = std::process::Command::new("ip")
-        .args(["netns", "exec", &lab.br_ns(), "ping", "-c", "1", "-W", "2", VIP])
+        .args([
+            "netns",
+            "exec",
+            &lab.br_ns(),
+            "ping",
+            "-c",
+            "1",
+            "-W",
+            "2",
+            VIP,
+        ])
         .status()
         .map(|s| s.success())
         .unwrap_or(false);

@@ -21,28 +21,62 @@ fn vmac_routes_rules_and_excluded_addresses() {
     let mut a = InstConf::new("VI_1", 81, 150, &format!("{VIP}/24"));
     a.extra = "    use_vmac vrrp.81\n    virtual_ipaddress_excluded {\n        198.51.100.1/32 dev eth0\n    }\n    virtual_routes {\n        203.0.113.0/24 via 192.0.2.254 dev eth0\n    }\n    virtual_rules {\n        from 198.51.100.0/24 table 100\n    }\n".into();
     lab.start(1, Impl::Ours, &NodeConf::one(a));
-    lab.start(2, Impl::Ours, &NodeConf::one(InstConf::new("VI_1", 81, 100, &format!("{VIP}/24"))));
+    lab.start(
+        2,
+        Impl::Ours,
+        &NodeConf::one(InstConf::new("VI_1", 81, 100, &format!("{VIP}/24"))),
+    );
     let ok = lab.wait_sole_holder(1, VIP, SETTLE);
     if !ok {
         lab.dump_logs();
     }
     assert!(ok, "holders {:?}", lab.holders(VIP));
     let link = lab.exec(1, "ip -o link show vrrp.81").expect("vmac exists");
-    assert!(link.contains("00:00:5e:00:01:51"), "RFC 5798 §7.3 virtual MAC expected: {link}");
-    let on_vmac = lab.exec(1, "ip -o addr show dev vrrp.81").unwrap_or_default();
+    assert!(
+        link.contains("00:00:5e:00:01:51"),
+        "RFC 5798 §7.3 virtual MAC expected: {link}"
+    );
+    let on_vmac = lab
+        .exec(1, "ip -o addr show dev vrrp.81")
+        .unwrap_or_default();
     assert!(on_vmac.contains(VIP), "VIP lives on the vmac: {on_vmac}");
     assert!(lab.has_addr(1, "198.51.100.1"), "excluded address added");
-    let routes = lab.exec(1, "ip route show 203.0.113.0/24").unwrap_or_default();
-    assert!(routes.contains("via 192.0.2.254"), "virtual route added: {routes:?}");
+    let routes = lab
+        .exec(1, "ip route show 203.0.113.0/24")
+        .unwrap_or_default();
+    assert!(
+        routes.contains("via 192.0.2.254"),
+        "virtual route added: {routes:?}"
+    );
     let rules = lab.exec(1, "ip rule show").unwrap_or_default();
-    assert!(rules.contains("from 198.51.100.0/24 lookup 100"), "virtual rule added: {rules}");
+    assert!(
+        rules.contains("from 198.51.100.0/24 lookup 100"),
+        "virtual rule added: {rules}"
+    );
     // The backup hears adverts sent from the vmac.
     assert_eq!(lab.state(2, "VI_1").as_deref(), Some("BACKUP"));
     lab.stop(1);
-    assert!(!lab.has_addr(1, VIP) && !lab.has_addr(1, "198.51.100.1"), "addresses removed on stop");
-    assert!(lab.exec(1, "ip route show 203.0.113.0/24").unwrap_or_default().trim().is_empty(), "route removed");
-    assert!(!lab.exec(1, "ip rule show").unwrap_or_default().contains("lookup 100"), "rule removed");
-    assert!(lab.exec(1, "ip link show vrrp.81").is_err(), "vmac removed on stop");
+    assert!(
+        !lab.has_addr(1, VIP) && !lab.has_addr(1, "198.51.100.1"),
+        "addresses removed on stop"
+    );
+    assert!(
+        lab.exec(1, "ip route show 203.0.113.0/24")
+            .unwrap_or_default()
+            .trim()
+            .is_empty(),
+        "route removed"
+    );
+    assert!(
+        !lab.exec(1, "ip rule show")
+            .unwrap_or_default()
+            .contains("lookup 100"),
+        "rule removed"
+    );
+    assert!(
+        lab.exec(1, "ip link show vrrp.81").is_err(),
+        "vmac removed on stop"
+    );
     assert!(lab.wait_sole_holder(2, VIP, SETTLE));
 }
 
@@ -75,31 +109,55 @@ fn notify_fifo_lines_and_diff_reload() {
         lines.iter().any(|l| l == "INSTANCE \"VI_1\" MASTER 150")
     });
     assert!(got, "keepalived-format FIFO line expected, got {lines:?}");
-    assert!(lines.iter().any(|l| l == "INSTANCE \"VI_1\" BACKUP 150"), "startup BACKUP line: {lines:?}");
+    assert!(
+        lines.iter().any(|l| l == "INSTANCE \"VI_1\" BACKUP 150"),
+        "startup BACKUP line: {lines:?}"
+    );
 
     // Reload adding VI_2: VI_1 keeps its state (no new transition), VI_2 starts.
     let before = lab.dump(1).expect("dump");
-    let transitions = before["vrrp"][0]["stats"]["transitions"].as_u64().unwrap_or(0);
+    let transitions = before["vrrp"][0]["stats"]["transitions"]
+        .as_u64()
+        .unwrap_or(0);
     let mut node2 = node.clone();
-    node2.instances.push(InstConf::new("VI_2", 84, 150, "192.0.2.102"));
+    node2
+        .instances
+        .push(InstConf::new("VI_2", 84, 150, "192.0.2.102"));
     lab.reload(1, &node2);
-    assert!(wait_until(SETTLE, || lab.has_addr(1, "192.0.2.102")), "new instance starts on reload");
+    assert!(
+        wait_until(SETTLE, || lab.has_addr(1, "192.0.2.102")),
+        "new instance starts on reload"
+    );
     let after = lab.dump(1).expect("dump");
-    let vi1 = after["vrrp"].as_array().and_then(|a| a.iter().find(|x| x["iname"] == "VI_1")).cloned().expect("VI_1");
+    let vi1 = after["vrrp"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["iname"] == "VI_1"))
+        .cloned()
+        .expect("VI_1");
     assert_eq!(vi1["state"], "MASTER");
-    assert_eq!(vi1["stats"]["transitions"].as_u64().unwrap_or(0), transitions, "unchanged instance keeps its state");
+    assert_eq!(
+        vi1["stats"]["transitions"].as_u64().unwrap_or(0),
+        transitions,
+        "unchanged instance keeps its state"
+    );
     assert!(lab.has_addr(1, VIP));
 
     // Reload dropping VI_1: it stops and removes its VIP; VI_2 stays.
     let mut node3 = node.clone();
     node3.instances = vec![InstConf::new("VI_2", 84, 150, "192.0.2.102")];
     lab.reload(1, &node3);
-    assert!(wait_until(SETTLE, || !lab.has_addr(1, VIP)), "removed instance drops its VIP");
+    assert!(
+        wait_until(SETTLE, || !lab.has_addr(1, VIP)),
+        "removed instance drops its VIP"
+    );
     assert!(lab.has_addr(1, "192.0.2.102"));
-    assert!(wait_until(SETTLE, || {
-        lines.extend(rx.try_iter());
-        lines.iter().any(|l| l == "INSTANCE \"VI_1\" STOP 150")
-    }), "STOP line for the removed instance: {lines:?}");
+    assert!(
+        wait_until(SETTLE, || {
+            lines.extend(rx.try_iter());
+            lines.iter().any(|l| l == "INSTANCE \"VI_1\" STOP 150")
+        }),
+        "STOP line for the removed instance: {lines:?}"
+    );
 }
 
 #[test]
@@ -111,14 +169,36 @@ fn ipv6_master_sends_unsolicited_na() {
     let br = lab.br_ns();
     let sniff = std::thread::spawn(move || {
         std::process::Command::new("ip")
-            .args(["netns", "exec", &br, "timeout", "12", "tcpdump", "-l", "-n", "-vv", "-c", "1", "-i", "br0", "icmp6 and ip6[40] = 136"])
+            .args([
+                "netns",
+                "exec",
+                &br,
+                "timeout",
+                "12",
+                "tcpdump",
+                "-l",
+                "-n",
+                "-vv",
+                "-c",
+                "1",
+                "-i",
+                "br0",
+                "icmp6 and ip6[40] = 136",
+            ])
             .output()
             .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
             .unwrap_or_default()
     });
     std::thread::sleep(Duration::from_millis(800));
-    lab.start(1, Impl::Ours, &NodeConf::one(InstConf::new("VI_6", 85, 150, "2001:db8::100/64").v6()));
+    lab.start(
+        1,
+        Impl::Ours,
+        &NodeConf::one(InstConf::new("VI_6", 85, 150, "2001:db8::100/64").v6()),
+    );
     assert!(lab.wait_sole_holder(1, "2001:db8::100", SETTLE));
     let seen = sniff.join().unwrap_or_default();
-    assert!(seen.contains("2001:db8::100") && seen.contains("hlim 255") && seen.contains("override"), "unsolicited NA expected: {seen:?}");
+    assert!(
+        seen.contains("2001:db8::100") && seen.contains("hlim 255") && seen.contains("override"),
+        "unsolicited NA expected: {seen:?}"
+    );
 }

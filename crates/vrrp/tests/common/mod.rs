@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use rkeepalived_config::model::{
-    self, AddressFamily, Authentication, AuthType, Config, InitialState, TrackRef, UnicastPeer,
+    self, AddressFamily, AuthType, Authentication, Config, InitialState, TrackRef, UnicastPeer,
     VirtualIpAddress, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpVersion,
 };
 
@@ -54,7 +54,11 @@ pub fn which(tool: &str) -> bool {
 }
 
 fn run(cmd: &str) -> Result<String, String> {
-    let out = Command::new("sh").arg("-c").arg(cmd).output().map_err(|e| format!("{cmd}: {e}"))?;
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .output()
+        .map_err(|e| format!("{cmd}: {e}"))?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
@@ -107,35 +111,51 @@ impl Lab {
         let dir = std::env::temp_dir().join(format!("rkv-{tag}"));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("lab dir");
-        let lab = Lab { tag, nodes, dir, procs: Vec::new() };
+        let lab = Lab {
+            tag,
+            nodes,
+            dir,
+            procs: Vec::new(),
+        };
         let br = lab.br_ns();
         must(&format!("ip netns add {br}"));
         must(&format!("ip -n {br} link add br0 type bridge"));
         // No STP/forward delay: ports forward at once.
-        must(&format!("ip -n {br} link set br0 type bridge forward_delay 0 stp_state 0"));
+        must(&format!(
+            "ip -n {br} link set br0 type bridge forward_delay 0 stp_state 0"
+        ));
         must(&format!("ip netns exec {br} sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0"));
         must(&format!("ip -n {br} addr add {V4_NET}.254/24 dev br0"));
-        must(&format!("ip -n {br} addr add {V6_NET}:254/64 dev br0 nodad"));
+        must(&format!(
+            "ip -n {br} addr add {V6_NET}:254/64 dev br0 nodad"
+        ));
         must(&format!("ip -n {br} link set br0 up"));
         must(&format!("ip -n {br} link set lo up"));
         for i in 1..=nodes {
             let ns = lab.ns(i);
             must(&format!("ip netns add {ns}"));
             must(&format!("ip netns exec {ns} sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0"));
-            must(&format!("ip -n {br} link add p{i} type veth peer name eth0 netns {ns}"));
+            must(&format!(
+                "ip -n {br} link add p{i} type veth peer name eth0 netns {ns}"
+            ));
             must(&format!("ip -n {br} link set p{i} master br0 up"));
             must(&format!("ip -n {ns} link set lo up"));
             must(&format!("ip -n {ns} addr add {} dev eth0", lab.v4_cidr(i)));
-            must(&format!("ip -n {ns} addr add {V6_NET}:{}/64 dev eth0 nodad", 10 + i));
+            must(&format!(
+                "ip -n {ns} addr add {V6_NET}:{}/64 dev eth0 nodad",
+                10 + i
+            ));
             must(&format!("ip -n {ns} link set eth0 up"));
         }
         // Link-local addresses appear once the links are up (no DAD).
         for i in 1..=nodes {
             let ns = lab.ns(i);
             assert!(
-                wait_until(Duration::from_secs(5), || run(&format!("ip -n {ns} -6 addr show dev eth0 scope link"))
-                    .map(|o| o.contains("fe80"))
-                    .unwrap_or(false)),
+                wait_until(Duration::from_secs(5), || run(&format!(
+                    "ip -n {ns} -6 addr show dev eth0 scope link"
+                ))
+                .map(|o| o.contains("fe80"))
+                .unwrap_or(false)),
                 "no IPv6 link-local address on {ns}"
             );
         }
@@ -155,7 +175,11 @@ impl Lab {
         format!("{}/24", self.v4(i))
     }
     pub fn link_local(&self, i: usize) -> String {
-        let out = run(&format!("ip -n {} -6 -o addr show dev eth0 scope link", self.ns(i))).unwrap_or_default();
+        let out = run(&format!(
+            "ip -n {} -6 -o addr show dev eth0 scope link",
+            self.ns(i)
+        ))
+        .unwrap_or_default();
         out.split_whitespace()
             .skip_while(|w| *w != "inet6")
             .nth(1)
@@ -170,12 +194,15 @@ impl Lab {
 
     pub fn has_addr(&self, i: usize, addr: &str) -> bool {
         let out = run(&format!("ip -n {} -o addr show", self.ns(i))).unwrap_or_default();
-        out.split_whitespace().any(|w| w.split('/').next() == Some(addr))
+        out.split_whitespace()
+            .any(|w| w.split('/').next() == Some(addr))
     }
 
     /// Nodes currently holding `addr`.
     pub fn holders(&self, addr: &str) -> Vec<usize> {
-        (1..=self.nodes).filter(|i| self.has_addr(*i, addr)).collect()
+        (1..=self.nodes)
+            .filter(|i| self.has_addr(*i, addr))
+            .collect()
     }
 
     /// Wait until exactly node `i` holds `addr`.
@@ -184,7 +211,11 @@ impl Lab {
     }
 
     pub fn set_link(&self, i: usize, up: bool) {
-        must(&format!("ip -n {} link set eth0 {}", self.ns(i), if up { "up" } else { "down" }));
+        must(&format!(
+            "ip -n {} link set eth0 {}",
+            self.ns(i),
+            if up { "up" } else { "down" }
+        ));
     }
 
     /// Start node `i` with `inst` (all instances of the node).
@@ -196,7 +227,17 @@ impl Lab {
                 let conf = self.dir.join(format!("n{i}.keepalived.conf"));
                 std::fs::write(&conf, node.keepalived_conf()).expect("write conf");
                 Command::new("ip")
-                    .args(["netns", "exec", &ns, "keepalived", "-n", "-l", "-D", "-P", "-f"])
+                    .args([
+                        "netns",
+                        "exec",
+                        &ns,
+                        "keepalived",
+                        "-n",
+                        "-l",
+                        "-D",
+                        "-P",
+                        "-f",
+                    ])
                     .arg(&conf)
                     .arg("-p")
                     .arg(self.dir.join(format!("n{i}.ka.pid")))
@@ -235,7 +276,8 @@ impl Lab {
                     // RKV_NODE_JSON=1 feeds the typed config directly (bypasses the parser).
                     let conf = if std::env::var_os("RKV_NODE_JSON").is_some() {
                         let p = self.dir.join(format!("n{i}.json"));
-                        let json = serde_json::to_string_pretty(&node.config()).expect("serialize config");
+                        let json =
+                            serde_json::to_string_pretty(&node.config()).expect("serialize config");
                         std::fs::write(&p, json).expect("write conf");
                         p
                     } else {
@@ -250,7 +292,10 @@ impl Lab {
                         .arg(&conf)
                         .arg("--dump")
                         .arg(self.dir.join(format!("n{i}.dump.json")))
-                        .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+                        .env(
+                            "RUST_LOG",
+                            std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+                        )
                         .stdout(Stdio::null())
                         .stderr(log)
                         .spawn()
@@ -264,7 +309,9 @@ impl Lab {
             // wait until it has logged its startup.
             let log = self.dir.join(format!("n{i}.log"));
             wait_until(Duration::from_secs(10), || {
-                std::fs::read_to_string(&log).map(|t| t.contains("instance started") || t.contains("rror")).unwrap_or(false)
+                std::fs::read_to_string(&log)
+                    .map(|t| t.contains("instance started") || t.contains("rror"))
+                    .unwrap_or(false)
             });
         }
     }
@@ -272,9 +319,15 @@ impl Lab {
     /// Rewrite node `i`'s configuration and send SIGHUP (reload).
     pub fn reload(&self, i: usize, node: &NodeConf) {
         let (path, text) = if daemon_bin().is_some() {
-            (self.dir.join(format!("n{i}.rkeepalived.conf")), node.keepalived_conf())
+            (
+                self.dir.join(format!("n{i}.rkeepalived.conf")),
+                node.keepalived_conf(),
+            )
         } else if std::env::var_os("RKV_NODE_JSON").is_some() {
-            (self.dir.join(format!("n{i}.json")), serde_json::to_string_pretty(&node.config()).expect("json"))
+            (
+                self.dir.join(format!("n{i}.json")),
+                serde_json::to_string_pretty(&node.config()).expect("json"),
+            )
         } else {
             (self.dir.join(format!("n{i}.conf")), node.keepalived_conf())
         };
@@ -283,7 +336,11 @@ impl Lab {
     }
 
     fn pids(&self, i: usize) -> Vec<i32> {
-        self.procs.iter().filter(|(n, _, _)| *n == i).map(|(_, c, _)| c.id() as i32).collect()
+        self.procs
+            .iter()
+            .filter(|(n, _, _)| *n == i)
+            .map(|(_, c, _)| c.id() as i32)
+            .collect()
     }
 
     /// SIGTERM node `i` and wait for it to exit.
@@ -297,7 +354,10 @@ impl Lab {
         for pid in self.pids(i) {
             // keepalived forks a VRRP child: kill the whole tree in the namespace.
             let _ = run(&format!("ip netns pids {} | xargs -r kill -9", self.ns(i)));
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
         }
         self.reap(i, Duration::from_secs(5));
     }
@@ -349,7 +409,9 @@ impl Lab {
         }
         let mut v = None;
         wait_until(Duration::from_secs(3), || {
-            v = std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok());
+            v = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok());
             v.is_some()
         });
         v.map(|v: serde_json::Value| find_vrrp(&v).unwrap_or(v))
@@ -358,7 +420,11 @@ impl Lab {
     /// State of instance `name` on our node `i` ("MASTER", "BACKUP", ...).
     pub fn state(&self, i: usize, name: &str) -> Option<String> {
         let d = self.dump(i)?;
-        d["vrrp"].as_array()?.iter().find(|x| x["iname"] == name).map(|x| x["state"].as_str().unwrap_or("").to_string())
+        d["vrrp"]
+            .as_array()?
+            .iter()
+            .find(|x| x["iname"] == name)
+            .map(|x| x["state"].as_str().unwrap_or("").to_string())
     }
 
     pub fn log(&self, i: usize) -> String {
@@ -376,7 +442,10 @@ impl Lab {
 impl Drop for Lab {
     fn drop(&mut self) {
         for (_, child, _) in self.procs.iter_mut() {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM);
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(child.id() as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            );
         }
         let deadline = Instant::now() + Duration::from_secs(5);
         for (_, child, _) in self.procs.iter_mut() {
@@ -412,12 +481,17 @@ pub fn daemon_bin() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let p = exe.parent()?.parent()?.join("rkeepalived");
     let help = Command::new(&p).arg("--help").output().ok()?;
-    String::from_utf8_lossy(&help.stdout).contains("-P").then_some(p)
+    String::from_utf8_lossy(&help.stdout)
+        .contains("-P")
+        .then_some(p)
 }
 
 /// Send a signal by number (real-time signals are outside nix's `Signal`).
 fn send_signal_number(pid: i32, sig: i32) {
-    let _ = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status();
 }
 
 /// The `{"vrrp": [...]}` object wherever the daemon nests it.
@@ -437,7 +511,11 @@ fn find_vrrp(v: &serde_json::Value) -> Option<serde_json::Value> {
 /// `cargo test` builds without uplifting).
 pub fn vrrp_node_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir").join("examples");
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target dir")
+        .join("examples");
     let newest = std::fs::read_dir(&dir)
         .into_iter()
         .flatten()
@@ -450,7 +528,10 @@ pub fn vrrp_node_bin() -> PathBuf {
         .max();
     match newest {
         Some((_, p)) => p,
-        None => panic!("no vrrp-node in {}: run `cargo build -p rkeepalived-vrrp --examples`", dir.display()),
+        None => panic!(
+            "no vrrp-node in {}: run `cargo build -p rkeepalived-vrrp --examples`",
+            dir.display()
+        ),
     }
 }
 
@@ -535,7 +616,10 @@ pub struct NodeConf {
 
 impl NodeConf {
     pub fn one(inst: InstConf) -> NodeConf {
-        NodeConf { instances: vec![inst], ..Default::default() }
+        NodeConf {
+            instances: vec![inst],
+            ..Default::default()
+        }
     }
 
     pub fn config(&self) -> Config {
@@ -563,18 +647,36 @@ impl NodeConf {
         for c in &self.instances {
             let mut i = VrrpInstance::new(&c.name, "eth0", c.vrid);
             i.priority = c.priority;
-            i.state = if c.master { InitialState::Master } else { InitialState::Backup };
+            i.state = if c.master {
+                InitialState::Master
+            } else {
+                InitialState::Backup
+            };
             i.version = c.version;
-            i.family = if c.v6 { AddressFamily::Inet6 } else { AddressFamily::Inet };
+            i.family = if c.v6 {
+                AddressFamily::Inet6
+            } else {
+                AddressFamily::Inet
+            };
             i.advert_int = Duration::from_millis(c.advert_ms);
             i.nopreempt = c.nopreempt;
             i.garp_master_delay = Duration::from_secs(1);
-            i.authentication = c.auth_pass.as_ref().map(|p| Authentication { auth_type: AuthType::Pass, auth_pass: p.clone() });
-            i.unicast_src_ip = c.unicast_src.as_ref().map(|s| s.parse().expect("unicast_src"));
+            i.authentication = c.auth_pass.as_ref().map(|p| Authentication {
+                auth_type: AuthType::Pass,
+                auth_pass: p.clone(),
+            });
+            i.unicast_src_ip = c
+                .unicast_src
+                .as_ref()
+                .map(|s| s.parse().expect("unicast_src"));
             i.unicast_peers = c
                 .unicast_peers
                 .iter()
-                .map(|p| UnicastPeer { addr: p.parse().expect("peer"), min_ttl: None, max_ttl: None })
+                .map(|p| UnicastPeer {
+                    addr: p.parse().expect("peer"),
+                    min_ttl: None,
+                    max_ttl: None,
+                })
                 .collect();
             i.virtual_ipaddresses = c
                 .vips
@@ -589,10 +691,24 @@ impl NodeConf {
                     vip
                 })
                 .collect();
-            i.track_interfaces =
-                c.track_interfaces.iter().map(|(n, w)| TrackRef { name: n.clone(), weight: *w, reverse: false }).collect();
-            i.track_scripts =
-                c.track_scripts.iter().map(|(n, w)| TrackRef { name: n.clone(), weight: *w, reverse: false }).collect();
+            i.track_interfaces = c
+                .track_interfaces
+                .iter()
+                .map(|(n, w)| TrackRef {
+                    name: n.clone(),
+                    weight: *w,
+                    reverse: false,
+                })
+                .collect();
+            i.track_scripts = c
+                .track_scripts
+                .iter()
+                .map(|(n, w)| TrackRef {
+                    name: n.clone(),
+                    weight: *w,
+                    reverse: false,
+                })
+                .collect();
             cfg.vrrp_instances.push(i);
         }
         cfg
@@ -600,7 +716,11 @@ impl NodeConf {
 
     pub fn keepalived_conf(&self) -> String {
         let mut s = String::new();
-        let fifo = self.notify_fifo.as_ref().map(|f| format!("    notify_fifo {f}\n")).unwrap_or_default();
+        let fifo = self
+            .notify_fifo
+            .as_ref()
+            .map(|f| format!("    notify_fifo {f}\n"))
+            .unwrap_or_default();
         let _ = writeln!(
             s,
             "global_defs {{\n    router_id rkv_test\n    vrrp_garp_master_delay 1\n    script_user root\n    enable_script_security\n{fifo}}}"
@@ -618,13 +738,29 @@ impl NodeConf {
             );
         }
         for (name, members) in &self.sync_groups {
-            let _ = writeln!(s, "vrrp_sync_group {name} {{\n    group {{\n        {}\n    }}\n}}", members.join("\n        "));
+            let _ = writeln!(
+                s,
+                "vrrp_sync_group {name} {{\n    group {{\n        {}\n    }}\n}}",
+                members.join("\n        ")
+            );
         }
         for c in &self.instances {
             let _ = writeln!(s, "vrrp_instance {} {{", c.name);
-            let _ = writeln!(s, "    state {}", if c.master { "MASTER" } else { "BACKUP" });
-            let _ = writeln!(s, "    interface eth0\n    virtual_router_id {}\n    priority {}", c.vrid, c.priority);
-            let _ = writeln!(s, "    version {}", if c.version == VrrpVersion::V2 { 2 } else { 3 });
+            let _ = writeln!(
+                s,
+                "    state {}",
+                if c.master { "MASTER" } else { "BACKUP" }
+            );
+            let _ = writeln!(
+                s,
+                "    interface eth0\n    virtual_router_id {}\n    priority {}",
+                c.vrid, c.priority
+            );
+            let _ = writeln!(
+                s,
+                "    version {}",
+                if c.version == VrrpVersion::V2 { 2 } else { 3 }
+            );
             let _ = writeln!(s, "    advert_int {}", c.advert_ms as f64 / 1000.0);
             let _ = writeln!(s, "    garp_master_delay 1");
             if c.v6 {
@@ -634,13 +770,20 @@ impl NodeConf {
                 let _ = writeln!(s, "    nopreempt");
             }
             if let Some(p) = &c.auth_pass {
-                let _ = writeln!(s, "    authentication {{\n        auth_type PASS\n        auth_pass {p}\n    }}");
+                let _ = writeln!(
+                    s,
+                    "    authentication {{\n        auth_type PASS\n        auth_pass {p}\n    }}"
+                );
             }
             if let Some(src) = &c.unicast_src {
                 let _ = writeln!(s, "    unicast_src_ip {src}");
             }
             if !c.unicast_peers.is_empty() {
-                let _ = writeln!(s, "    unicast_peer {{\n        {}\n    }}", c.unicast_peers.join("\n        "));
+                let _ = writeln!(
+                    s,
+                    "    unicast_peer {{\n        {}\n    }}",
+                    c.unicast_peers.join("\n        ")
+                );
             }
             if !c.track_interfaces.is_empty() {
                 let _ = writeln!(s, "    track_interface {{");
@@ -657,7 +800,15 @@ impl NodeConf {
                 let _ = writeln!(s, "    }}");
             }
             s.push_str(&c.extra);
-            let _ = writeln!(s, "    virtual_ipaddress {{\n        {}\n    }}", c.vips.iter().map(|v| format!("{v} dev eth0")).collect::<Vec<_>>().join("\n        "));
+            let _ = writeln!(
+                s,
+                "    virtual_ipaddress {{\n        {}\n    }}",
+                c.vips
+                    .iter()
+                    .map(|v| format!("{v} dev eth0"))
+                    .collect::<Vec<_>>()
+                    .join("\n        ")
+            );
             let _ = writeln!(s, "}}");
         }
         s
