@@ -33,6 +33,22 @@
 //! binaries and keep their networks): a Backup that is preempt-eligible *ignores*
 //! lower-priority adverts and takes over when Master_Down_Timer fires; a Master that
 //! hears a lower priority sends an advert at once (unless `lower_prio_no_advert`).
+//!
+//! Other keepalived semantics mirrored here:
+//! * startup: priority 255 *with* `state MASTER` goes Master at once (RFC 5798
+//!   §6.4.1); everything else starts in Backup (or Fault if tracking says so);
+//! * Master -> Fault (tracking or sync group) and shutdown send a priority-0 advert
+//!   before removing the VIPs; Backup on priority 0 sets Master_Down_Timer to Skew_Time;
+//! * Backup learns Master_Adver_Interval from v3 adverts it accepts (and from the
+//!   higher-priority advert that demotes a Master); becoming Master restores ours;
+//! * `preempt_delay`: the first lower-priority advert starts the delay; until it
+//!   ends such adverts are accepted (keepalived `preempt_time`);
+//! * a tracking priority change in Backup moves the running Master_Down_Timer by the
+//!   change in Skew_Time; the owner's priority never moves; tracking clamps to 1..=254;
+//! * two address owners: the one with the lower address drops to 254;
+//! * GARP/NA: `garp_master_repeat` on becoming Master and again after
+//!   `garp_master_delay`; `garp_master_refresh` periodically; `garp_lower_prio_repeat`
+//!   (+ delayed repeat) when a lower priority is heard.
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
