@@ -49,6 +49,8 @@ pub struct NetlinkIpvs {
     recv_buf: Vec<u8>,
     /// Most requests sent in one datagram by [`NetlinkIpvs::apply_ops`].
     pub batch_limit: usize,
+    /// Most GET_DEST dumps sent in one datagram by [`NetlinkIpvs::dests_many`].
+    pub dump_window: usize,
 }
 
 impl NetlinkIpvs {
@@ -58,8 +60,13 @@ impl NetlinkIpvs {
         let mut socket = Socket::new(NETLINK_GENERIC)?;
         socket.bind_auto()?;
         socket.connect(&SocketAddr::new(0, 0))?;
-        // Best effort: bigger buffers only make batching safer.
-        let _ = socket.set_rx_buf_sz(SOCKET_BUFFER);
+        // Best effort: bigger buffers only make batching safer. As root,
+        // SO_RCVBUFFORCE lifts the net.core.rmem_max cap.
+        if nix::sys::socket::setsockopt(&socket, nix::sys::socket::sockopt::RcvBufForce, &SOCKET_BUFFER)
+            .is_err()
+        {
+            let _ = socket.set_rx_buf_sz(SOCKET_BUFFER);
+        }
         let _ = socket.set_cap_ack(true);
         let mut client = NetlinkIpvs {
             socket,
@@ -67,6 +74,7 @@ impl NetlinkIpvs {
             seq: 0,
             recv_buf: Vec::with_capacity(RECV_CHUNK),
             batch_limit: 256,
+            dump_window: 64,
         };
         client.family_id = client.resolve_family()?;
         Ok(client)
@@ -212,10 +220,69 @@ impl NetlinkIpvs {
     /// Every service with its dests and counters, in kernel order.
     pub fn dump_all(&mut self) -> Result<Vec<ServiceDump>, IpvsError> {
         let services = self.services()?;
-        let mut out = Vec::with_capacity(services.len());
-        for info in services {
-            let dests = self.dests(&info.service.key)?;
-            out.push(ServiceDump { info, dests });
+        let keys: Vec<ServiceKey> = services.iter().map(|s| s.service.key).collect();
+        let dests = self.dests_many(&keys)?;
+        Ok(services
+            .into_iter()
+            .zip(dests)
+            .map(|(info, dests)| ServiceDump { info, dests })
+            .collect())
+    }
+
+    /// Dests of many services with pipelined GET_DEST dumps: a window of
+    /// requests goes out in one datagram. A dump too big for one kernel
+    /// buffer makes the kernel answer EBUSY to the requests behind it in
+    /// the same datagram (`netlink_dump_start` while `cb_running`); those
+    /// are retried one by one.
+    pub fn dests_many(&mut self, keys: &[ServiceKey]) -> Result<Vec<Vec<DestInfo>>, IpvsError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for window in keys.chunks(self.dump_window.max(1)) {
+            let mut datagram = Vec::new();
+            let mut slot_of_seq = HashMap::with_capacity(window.len());
+            for (i, key) in window.iter().enumerate() {
+                let seq = self.next_seq();
+                let msg = IpvsMessage::new(cmd::GET_DEST, vec![CmdAttr::Service(service_identity(key))]);
+                datagram.extend(encode_request(self.family_id, seq, REQUEST_DUMP, msg));
+                slot_of_seq.insert(seq, i);
+            }
+            self.socket.send(&datagram, 0)?;
+            let mut results: Vec<Vec<DestInfo>> = vec![Vec::new(); window.len()];
+            let mut retry = Vec::new();
+            let mut closed = vec![false; window.len()];
+            let mut open = window.len();
+            while open > 0 {
+                for frame in self.recv_frames()? {
+                    let Some(&i) = slot_of_seq.get(&frame.seq()) else { continue };
+                    if closed[i] {
+                        continue;
+                    }
+                    if !matches!(frame, Frame::Ipvs { .. } | Frame::Other { .. }) {
+                        closed[i] = true;
+                    }
+                    match frame {
+                        Frame::Ipvs { msg, .. } => {
+                            let attrs = msg.dest_attrs().ok_or(DecodeError::Missing("IPVS_CMD_ATTR_DEST"))?;
+                            results[i].push(dest_from_attrs(attrs, window[i].family())?);
+                        }
+                        Frame::Done { errno: 0, .. } | Frame::Ack { .. } => open -= 1,
+                        Frame::Error { errno, .. } | Frame::Done { errno, .. } if errno == libc::EBUSY => {
+                            retry.push(i);
+                            open -= 1;
+                        }
+                        Frame::Error { errno, .. } | Frame::Done { errno, .. } => {
+                            return Err(IpvsError::Kernel {
+                                op: format!("dump dests of {}", window[i]),
+                                errno: Errno::from_raw(errno),
+                            })
+                        }
+                        Frame::Other { .. } => {}
+                    }
+                }
+            }
+            for i in retry {
+                results[i] = self.dests(&window[i])?;
+            }
+            out.extend(results);
         }
         Ok(out)
     }
