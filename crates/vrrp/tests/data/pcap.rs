@@ -22,13 +22,23 @@ pub enum Frame {
 
 /// Parse a classic pcap file (either byte order, microsecond or nanosecond magic).
 pub fn read_frames(bytes: &[u8]) -> Result<Vec<Frame>, String> {
+    Ok(read_timed_frames(bytes)?
+        .into_iter()
+        .map(|(_, f)| f)
+        .collect())
+}
+
+/// Like [`read_frames`], with each frame's capture time relative to the first frame.
+pub fn read_timed_frames(bytes: &[u8]) -> Result<Vec<(std::time::Duration, Frame)>, String> {
     if bytes.len() < 24 {
         return Err("pcap too short".into());
     }
     let magic = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    let le = match magic {
-        0xa1b2c3d4 | 0xa1b23c4d => true,
-        0xd4c3b2a1 | 0x4d3cb2a1 => false,
+    let (le, nanos) = match magic {
+        0xa1b2c3d4 => (true, false),
+        0xa1b23c4d => (true, true),
+        0xd4c3b2a1 => (false, false),
+        0x4d3cb2a1 => (false, true),
         _ => return Err(format!("bad pcap magic {magic:#x}")),
     };
     let u32_at = |b: &[u8], at: usize| -> u32 {
@@ -44,13 +54,23 @@ pub fn read_frames(bytes: &[u8]) -> Result<Vec<Frame>, String> {
         return Err(format!("unsupported link type {linktype}"));
     }
     let mut frames = Vec::new();
+    let mut first: Option<std::time::Duration> = None;
     let mut at = 24;
     while at + 16 <= bytes.len() {
+        let secs = u64::from(u32_at(bytes, at));
+        let frac = u64::from(u32_at(bytes, at + 4));
+        let ts = std::time::Duration::from_secs(secs)
+            + if nanos {
+                std::time::Duration::from_nanos(frac)
+            } else {
+                std::time::Duration::from_micros(frac)
+            };
+        let origin = *first.get_or_insert(ts);
         let incl = u32_at(bytes, at + 8) as usize;
         let start = at + 16;
         let end = start.checked_add(incl).ok_or("overflow")?;
         let data = bytes.get(start..end).ok_or("truncated record")?;
-        frames.push(classify(data));
+        frames.push((ts.saturating_sub(origin), classify(data)));
         at = end;
     }
     Ok(frames)
