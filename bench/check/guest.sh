@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs inside the lab guest (real IPVS): keepalived's checker and ours on
 # the same generated config, one after the other, same listener.
-#   guest.sh N SECONDS   (prints RESULT lines)
+#   guest.sh N SECONDS REPO_ROOT   (prints RESULT lines; the lab copies this
+#   script elsewhere, so the repository path is passed in)
 set -euo pipefail
-N=$1 SECONDS_RUN=$2
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
+N=$1 SECONDS_RUN=$2 ROOT=$3
+HERE=$ROOT/bench/check
 PORT=18080 VICTIM_PORT=18081
 export VICTIM_PORT
 work=$(mktemp -d /tmp/rkc-bench.XXXXXX)

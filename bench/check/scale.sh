@@ -21,7 +21,7 @@ cargo build --release -q -p rkeepalived-check --example check-node
 [[ -x tests/lab/lab.sh ]] || { echo "tests/lab/lab.sh missing: the lab is needed for keepalived's checker (IPVS)" >&2; exit 1; }
 out=$(mktemp /tmp/rkc-scale.XXXXXX)
 trap 'rm -f "$out"' EXIT
-LAB_TIMEOUT=${LAB_TIMEOUT:-$((6 * SECS + 400))} tests/lab/lab.sh run bench/check/guest.sh "$N" "$SECS" | tee "$out"
+LAB_TIMEOUT=${LAB_TIMEOUT:-$((6 * SECS + 400))} tests/lab/lab.sh run bench/check/guest.sh "$N" "$SECS" "$ROOT" | tee "$out"
 
 awk -v n="$N" -v secs="$SECS" '
   $1 == "RESULT" { cpu[$2] = $3; rss[$2] = $4; det[$2] = $5 }
