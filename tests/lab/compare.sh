@@ -7,10 +7,12 @@
 # namespace pairs, runs `keepalived -C -n -l` in one and `RKEEPALIVED_BIN -C
 # -n -l` in the other at the same time, waits until both IPVS tables are
 # stable and prints them sorted as sections "ka:NAME" and "rk:NAME", followed
-# by a "LAB-COMPARE sample=NAME ka_services=N ka_dests=N rk_services=N
-# rk_dests=N same=yes|no" line. Real servers are namespaces owning the real
-# server addresses with fake_services.py answering TCP/SMTP/HTTP/UDP, so
-# every check except HTTP/SSL digests can come up.
+# by a "LAB-COMPARE sample=NAME ... same=yes|no" line (and "rklog:NAME", the
+# tail of our daemon's log, when they differ). Real servers are namespaces
+# owning the real server addresses with fake_services.py answering
+# TCP/SMTP/HTTP/UDP, so every check except HTTP/SSL digests can come up.
+# LAB_COMPARE_JOBS samples (default 4) run concurrently: most of the time is
+# spent waiting for checks, not computing.
 set -uo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,8 +20,9 @@ RK_BIN=${1:?usage: compare.sh RKEEPALIVED_BIN SAMPLE...}
 shift
 KA_BIN=$(command -v keepalived)
 W=/tmp/rkl-compare
+JOBS=${LAB_COMPARE_JOBS:-4}
 SETTLE_MIN_S=${LAB_SETTLE_MIN_S:-8}
-SETTLE_MAX_S=${LAB_SETTLE_MAX_S:-30}
+SETTLE_MAX_S=${LAB_SETTLE_MAX_S:-40}
 DIR_V4=203.0.113.254
 DIR_V6=2001:db8:ffff::254
 
@@ -32,90 +35,109 @@ if [[ -d /usr/local/bin ]] && ! mountpoint -q /usr/local/bin; then
 fi
 
 section() { local n=$1; shift; echo "@@BEGIN $n@@"; "$@" 2>&1; echo "@@END $n@@"; }
+addr_cmd() { # addr_cmd ADDR DEV: an `ip -batch` line adding a host address
+  if [[ $1 == *:* ]]; then echo "addr add $1/128 dev $2 nodad"; else echo "addr add $1/32 dev $2"; fi
+}
 
-# pair_up WHO: namespaces rkl-WHO-dir and rkl-WHO-rs joined by a veth.
+# pair_up TAG: namespaces rkl-TAG-dir and rkl-TAG-rs joined by a veth.
 pair_up() {
-  local who=$1 d=rkl-$1-dir r=rkl-$1-rs a
+  local tag=$1 d=rkl-$1-dir r=rkl-$1-rs a net
   ip netns add "$d"; ip netns add "$r"
-  ip -n "$d" link set lo up; ip -n "$r" link set lo up
   ip link add eth0 netns "$d" type veth peer name eth0 netns "$r"
-  ip -n "$d" link set eth0 up; ip -n "$r" link set eth0 up
-  ip -n "$d" addr add "$DIR_V4/32" dev eth0
-  ip -n "$d" addr add "$DIR_V6/128" dev eth0 nodad
-  for a in $BIND_ADDRS; do
-    if [[ $a == *:* ]]; then ip -n "$d" addr add "$a/128" dev eth0 nodad; else ip -n "$d" addr add "$a/32" dev eth0; fi
-  done
-  for a in $RS_ADDRS; do
-    if [[ $a == *:* ]]; then ip -n "$r" addr add "$a/128" dev eth0 nodad; else ip -n "$r" addr add "$a/32" dev eth0; fi
-  done
-  local ns net
-  for ns in "$d" "$r"; do
-    for net in 192.0.2.0/24 198.51.100.0/24 203.0.113.0/24; do ip -n "$ns" route add "$net" dev eth0 2>/dev/null; done
-    ip -n "$ns" -6 route add 2001:db8::/32 dev eth0 2>/dev/null
-  done
-  ip netns exec "$r" python3 "$LAB_DIR/fake_services.py" --tcp "$TCP_PORTS" --udp "$UDP_PORTS" \
-    >"$W/$who-fake.log" 2>&1 &
-  echo $! >"$W/$who-fake.pid"
+  {
+    echo "link set lo up"; echo "link set eth0 up"
+    addr_cmd "$DIR_V4" eth0; addr_cmd "$DIR_V6" eth0
+    for a in $BIND_ADDRS; do addr_cmd "$a" eth0; done
+    for net in 192.0.2.0/24 198.51.100.0/24 203.0.113.0/24 2001:db8::/32; do echo "route add $net dev eth0"; done
+  } >"$W/$tag-dir.ip"
+  {
+    echo "link set lo up"; echo "link set eth0 up"
+    for a in $RS_ADDRS; do addr_cmd "$a" eth0; done
+    for net in 192.0.2.0/24 198.51.100.0/24 203.0.113.0/24 2001:db8::/32; do echo "route add $net dev eth0"; done
+  } >"$W/$tag-rs.ip"
+  ip -n "$d" -force -batch "$W/$tag-dir.ip" 2>/dev/null
+  ip -n "$r" -force -batch "$W/$tag-rs.ip" 2>/dev/null
+  nsenter --net="/run/netns/$r" python3 "$LAB_DIR/fake_services.py" --tcp "$TCP_PORTS" --udp "$UDP_PORTS" \
+    >"$W/$tag-fake.log" 2>&1 &
 }
 
 pair_down() {
-  local who=$1 pid ns
-  for ns in "rkl-$who-dir" "rkl-$who-rs"; do
+  local tag=$1 pid ns
+  for ns in "rkl-$tag-dir" "rkl-$tag-rs"; do
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
     ip netns del "$ns" 2>/dev/null
   done
 }
 
-start_daemon() { # start_daemon WHO BIN CONF
-  local who=$1
-  ip netns exec "rkl-$who-dir" setsid "$2" -C -n -l -D -f "$3" -p "$W/$who.pid" \
-    -r "$W/$who-vrrp.pid" -c "$W/$who-checkers.pid" </dev/null >"$W/$who.log" 2>&1 &
-  echo $! >"$W/$who.daemon"
+start_daemon() { # start_daemon TAG BIN CONF
+  local tag=$1
+  nsenter --net="/run/netns/rkl-$tag-dir" setsid "$2" -C -n -l -D -f "$3" -p "$W/$tag.pid" \
+    -r "$W/$tag-vrrp.pid" -c "$W/$tag-checkers.pid" </dev/null >"$W/$tag.log" 2>&1 &
+  echo $! >"$W/$tag.daemon"
 }
 
 stop_daemon() {
-  local who=$1 pid
-  pid=$(cat "$W/$who.daemon")
+  local tag=$1 pid
+  pid=$(cat "$W/$tag.daemon")
+  [[ $pid == none ]] && return
   kill -TERM -- "-$pid" 2>/dev/null
-  for _ in $(seq 25); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   kill -9 -- "-$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
 }
 
-table() { ip netns exec "rkl-$1-dir" ipvsadm -Sn 2>&1 | sort; }
+table() { nsenter --net="/run/netns/rkl-$1-dir" ipvsadm -Sn 2>&1 | sort; }
 
-cleanup() { pair_down ka; pair_down rk; }
-trap cleanup EXIT
-
-for sample in "$@"; do
-  name=$(basename "$sample")
-  name=${name#keepalived.conf.}
+# compare_one IDX SAMPLE: everything for one sample; output on stdout.
+compare_one() {
+  local idx=$1 sample=$2 name conf ka rk t0 t1 t prev cur stable same rk_alive rk_pid
+  name=$(basename "$sample"); name=${name#keepalived.conf.}
   conf=/etc/keepalived/cmp-$name.conf
-  python3 "$LAB_DIR/compare_prep.py" "$sample" "$conf" "$W/$name.env" || { echo "LAB-COMPARE sample=$name prep=failed"; continue; }
+  ka=$idx-ka rk=$idx-rk
+  t0=$SECONDS
+  python3 "$LAB_DIR/compare_prep.py" "$sample" "$conf" "$W/$idx.env" || { echo "LAB-COMPARE sample=$name prep=failed same=no"; return; }
   # shellcheck disable=SC1090
-  . "$W/$name.env"
-  pair_up ka; pair_up rk
-  start_daemon ka "$KA_BIN" "$conf"
-  if [[ -x $RK_BIN ]]; then start_daemon rk "$RK_BIN" "$conf"; else echo "rkeepalived binary missing: $RK_BIN" >"$W/rk.log"; echo none >"$W/rk.daemon"; fi
+  . "$W/$idx.env"
+  pair_up "$ka"; pair_up "$rk"
+  start_daemon "$ka" "$KA_BIN" "$conf"
+  if [[ -x $RK_BIN ]]; then start_daemon "$rk" "$RK_BIN" "$conf"
+  else echo "rkeepalived binary missing: $RK_BIN" >"$W/$rk.log"; echo none >"$W/$rk.daemon"; fi
   # Settle: at least SETTLE_MIN_S, then until both tables are unchanged for
-  # three consecutive one-second samples (or SETTLE_MAX_S).
-  prev="" stable=0
-  for ((t = 1; t <= SETTLE_MAX_S; t++)); do
+  # three consecutive samples one second apart (or SETTLE_MAX_S).
+  t1=$SECONDS prev="" stable=0
+  while ((SECONDS - t1 < SETTLE_MAX_S)); do
     sleep 1
-    cur="$(table ka)|$(table rk)"
+    cur="$(table "$ka")|$(table "$rk")"
     if [[ $cur == "$prev" ]]; then stable=$((stable + 1)); else stable=0; fi
     prev=$cur
-    ((t >= SETTLE_MIN_S && stable >= 3)) && break
+    ((SECONDS - t1 >= SETTLE_MIN_S && stable >= 3)) && break
   done
-  table ka >"$W/$name.ka"; table rk >"$W/$name.rk"
-  section "ka:$name" cat "$W/$name.ka"
-  section "rk:$name" cat "$W/$name.rk"
-  same=no; cmp -s "$W/$name.ka" "$W/$name.rk" && same=yes
-  rk_alive=no; rk_pid=$(cat "$W/rk.daemon"); [[ $rk_pid != none ]] && kill -0 "$rk_pid" 2>/dev/null && rk_alive=yes
-  echo "LAB-COMPARE sample=$name settle_s=$t ka_services=$(grep -c '^-A' "$W/$name.ka") ka_dests=$(grep -c '^-a' "$W/$name.ka") rk_services=$(grep -c '^-A' "$W/$name.rk") rk_dests=$(grep -c '^-a' "$W/$name.rk") rk_running=$rk_alive same=$same"
-  if [[ $same == no ]]; then
-    section "rklog:$name" tail -n 15 "$W/rk.log"
-  fi
-  stop_daemon ka; [[ -x $RK_BIN ]] && stop_daemon rk
-  pair_down ka; pair_down rk
+  t=$((SECONDS - t1))
+  table "$ka" >"$W/$idx.ka"; table "$rk" >"$W/$idx.rk"
+  section "ka:$name" cat "$W/$idx.ka"
+  section "rk:$name" cat "$W/$idx.rk"
+  same=no; cmp -s "$W/$idx.ka" "$W/$idx.rk" && same=yes
+  rk_alive=no; rk_pid=$(cat "$W/$rk.daemon"); [[ $rk_pid != none ]] && kill -0 "$rk_pid" 2>/dev/null && rk_alive=yes
+  [[ $same == no ]] && section "rklog:$name" tail -n 20 "$W/$rk.log"
+  stop_daemon "$ka"; stop_daemon "$rk"
+  pair_down "$ka"; pair_down "$rk"
+  echo "LAB-COMPARE sample=$name settle_s=$t total_s=$((SECONDS - t0)) ka_services=$(grep -c '^-A' "$W/$idx.ka") ka_dests=$(grep -c '^-a' "$W/$idx.ka") rk_services=$(grep -c '^-A' "$W/$idx.rk") rk_dests=$(grep -c '^-a' "$W/$idx.rk") rk_running=$rk_alive same=$same"
+}
+
+cleanup() {
+  local ns
+  for ns in $(ip netns list 2>/dev/null | awk '/^rkl-[0-9]+-(ka|rk)-(dir|rs)/ {print $1}'); do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+    ip netns del "$ns" 2>/dev/null
+  done
+}
+trap cleanup EXIT
+
+idx=0
+for sample in "$@"; do
+  idx=$((idx + 1))
+  while (($(jobs -rp | wc -l) >= JOBS)); do wait -n; done
+  compare_one "$idx" "$sample" >"$W/$idx.out" 2>&1 &
 done
+wait
+# Results in the order given, one sample after the other.
+for ((i = 1; i <= idx; i++)); do cat "$W/$i.out"; done

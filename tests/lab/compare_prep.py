@@ -6,7 +6,7 @@ compare_prep.py IN_CONF OUT_CONF OUT_ENV
 * Moves every IPv4/IPv6 address into documentation ranges (the lab only uses
   192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 and 2001:db8::/32), with a
   fixed prefix map so both daemons see the same rewritten file.
-* Shortens checker timing (delay_loop 2, connect_timeout 2, retry 1,
+* Shortens checker timing (delay_loop 2, connect_timeout 5, retry 1,
   delay_before_retry 1) so the IPVS table settles in seconds; the structure
   of the config is untouched.
 * Writes OUT_ENV, a shell fragment naming what the fake real servers must
@@ -32,7 +32,7 @@ PREFIX_MAP = [
 IPV4 = re.compile(r"(?<![\d.])(\d{1,3}\.\d{1,3}\.\d{1,3}\.)(\d{1,3})(?![\d.])")
 TIMING = [
     (re.compile(r"^(\s*delay_loop\s+)\d+", re.M), r"\g<1>2"),
-    (re.compile(r"^(\s*connect_timeout\s+)\d+", re.M), r"\g<1>2"),
+    (re.compile(r"^(\s*connect_timeout\s+)\d+", re.M), r"\g<1>5"),
     (re.compile(r"^(\s*retry\s+)\d+", re.M), r"\g<1>1"),
     (re.compile(r"^(\s*nb_get_retry\s+)\d+", re.M), r"\g<1>1"),
     (re.compile(r"^(\s*delay_before_retry\s+)\d+", re.M), r"\g<1>1"),
@@ -66,9 +66,11 @@ def main() -> int:
     # Which protocol each virtual_server block uses decides the listener kind.
     for block in re.split(r"\bvirtual_server\b", live)[1:]:
         proto_udp = re.search(r"^\s*protocol\s+UDP", block, re.M) is not None
-        for rs_ip, rs_port in re.findall(r"^\s*real_server\s+" + addr + r"\s+(\d+)", block, re.M):
+        # fwmark services have port-less real servers (checks name connect_port).
+        for rs_ip, rs_port in re.findall(r"^\s*real_server\s+" + addr + r"(?:[ \t]+(\d+))?", block, re.M):
             rs_addrs.append(rs_ip)
-            (udp_ports if proto_udp else tcp_ports).append(rs_port)
+            if rs_port:
+                (udp_ports if proto_udp else tcp_ports).append(rs_port)
         rs_addrs += re.findall(r"^\s*connect_ip\s+" + addr, block, re.M)
         ports = re.findall(r"^\s*connect_port\s+(\d+)", block, re.M)
         (udp_ports if proto_udp else tcp_ports).extend(ports)

@@ -59,7 +59,7 @@ ip link set lo up
 hostname lab
 # A syslog for daemons (keepalived's openlog uses LOG_CONS: without /dev/log
 # every log line would land on the serial console the host parses).
-chroot $H /bin/busybox syslogd -O /var/log/messages -s 4096 -b 1 2>/dev/null ||
+chroot $H /bin/busybox syslogd -O /var/log/messages 2>/dev/null ||
   echo "lab-init: syslogd did not start; daemon logs go to the console"
 
 if [ "$(cat $H$RUN/mode 2>/dev/null)" = shell ] || [ -z "$RUN" ]; then

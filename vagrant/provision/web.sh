@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Provisions an LVS-DR real server: nginx answering with its hostname, the
+# VIP on lo, and the ARP sysctls that keep it from answering ARP for the VIP.
+#   web.sh NAME VIP
+set -euo pipefail
+NAME=${1:?name}
+VIP=${2:?vip}
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends nginx-light curl
+
+echo "$NAME" >/var/www/html/index.html
+systemctl enable --now nginx
+systemctl reload nginx
+
+# arp_ignore=1: answer ARP only for addresses on the receiving interface;
+# arp_announce=2: never use the VIP as ARP source. Persisted for reboots.
+cat >/etc/sysctl.d/90-lvs-dr.conf <<SYSCTL
+net.ipv4.conf.all.arp_ignore = 1
+net.ipv4.conf.all.arp_announce = 2
+net.ipv4.conf.default.arp_ignore = 1
+net.ipv4.conf.default.arp_announce = 2
+SYSCTL
+sysctl -q --system
+
+# The VIP on lo, now and at every boot.
+cat >/etc/systemd/system/lvs-dr-vip.service <<UNIT
+[Unit]
+Description=LVS-DR: VIP $VIP on lo
+After=network.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/sbin/ip addr replace $VIP/32 dev lo
+ExecStop=/sbin/ip addr del $VIP/32 dev lo
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+systemctl daemon-reload
+systemctl enable --now lvs-dr-vip.service
+ip -4 addr show dev lo
