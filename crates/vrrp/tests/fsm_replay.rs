@@ -101,12 +101,13 @@ fn fire_until(r: &mut Replay, origin: Instant, t: Duration) {
 fn v3_ipv4_backup_follows_keepalived_and_takes_over_after_priority_zero() {
     let (r, prio0_at) = replay(52, Version::V3, Family::Ipv4, Auth::None, "192.0.2.9");
     assert!(r.accepted >= 5);
-    // keepalived advertises every 50 cs; our Backup learned it.
+    // Our configured interval is 100 cs, keepalived advertises every 50 cs: the
+    // Skew_Time below, (156 * 50) / 256 = 30 cs, proves the Backup learned 50 cs
+    // (with ours it would be 60 cs).
     assert_eq!(
         r.inst.params().wire_adver_int(),
         AdverInt::Centiseconds(100)
     );
-    // Skew_Time with the learned interval: (156 * 50) / 256 = 30 cs.
     assert_eq!(
         r.became_master_at,
         Some(prio0_at + Duration::from_millis(300))
