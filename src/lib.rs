@@ -15,6 +15,7 @@ pub mod logging;
 pub mod metrics;
 pub mod notify;
 pub mod pidfile;
+pub mod recovery;
 pub mod role;
 pub mod status;
 pub mod supervisor;

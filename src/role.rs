@@ -88,6 +88,9 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
     let mut sigusr1 = signal(SignalKind::user_defined1()).map_err(RoleError::Signal)?;
     let mut sigusr2 = signal(SignalKind::user_defined2()).map_err(RoleError::Signal)?;
 
+    if role == Role::Vrrp {
+        crate::recovery::sweep_stale_vips(&config).await;
+    }
     let (ctl_tx, ctl_rx) = mpsc::channel::<Control>(64);
     let mut engine = tokio::spawn(crate::engines::run_engine(role, Arc::new(config), ctl_rx));
     let _ = out_tx

@@ -142,3 +142,73 @@ fn vrrp_only_flag_runs_only_the_vrrp_child() {
     assert_eq!(state(&d, "checker").as_deref(), Some("disabled"));
     assert!(!scratch.p("checkers.pid").exists());
 }
+
+fn backup_config(advert_int: u32) -> String {
+    format!(
+        "{}vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    advert_int {advert_int}
+    virtual_ipaddress {{
+        192.0.2.100/24
+    }}
+}}
+",
+        global_block("")
+    )
+}
+
+#[test]
+fn stale_vip_from_a_previous_run_is_removed_when_starting_as_backup() {
+    if !prerequisites(&[]) {
+        return;
+    }
+    let ns = Netns::new("stale");
+    let scratch = Scratch::new("stale");
+    // Left behind by a daemon that was SIGKILLed while MASTER.
+    ns.ip(&["addr", "add", "192.0.2.100/24", "dev", "eth0"]);
+    // advert_int 10: master_down_interval > 30 s, so it stays BACKUP here.
+    scratch.write("keepalived.conf", &backup_config(10));
+    let d = Daemon::start(&ns, &scratch, &[], &[]);
+    wait_for("stale VIP removed", LIMIT, || {
+        ns.addr_count("eth0", "192.0.2.100") == 0
+    });
+    assert!(
+        d.log().contains("removed stale VIP 192.0.2.100/24"),
+        "{}",
+        d.log()
+    );
+    assert_eq!(
+        ns.addr_count("eth0", "192.0.2.2"),
+        1,
+        "the interface's own address is untouched"
+    );
+}
+
+#[test]
+fn respawned_backup_child_does_not_keep_its_predecessors_vip() {
+    if !prerequisites(&[]) {
+        return;
+    }
+    let ns = Netns::new("respawnbk");
+    let scratch = Scratch::new("respawnbk");
+    // No peer: BACKUP becomes MASTER after master_down_interval (~6.6 s).
+    scratch.write("keepalived.conf", &backup_config(2));
+    let d = Daemon::start(&ns, &scratch, &[], &[]);
+    wait_for("MASTER with the VIP", LIMIT, || {
+        ns.addr_count("eth0", "192.0.2.100") == 1
+    });
+    let first = d.child_pid("vrrp.pid").expect("vrrp pid");
+    let _ = sh(&["kill", "-9", &first.to_string()]);
+    // The respawned child starts as BACKUP: the dead one's VIP must go
+    // (a peer may own it now), then come back when it is MASTER again.
+    wait_for("stale VIP removed by the new child", LIMIT, || {
+        ns.addr_count("eth0", "192.0.2.100") == 0
+    });
+    assert!(d.child_pid("vrrp.pid").is_some_and(|p| p != first));
+    wait_for("MASTER again", LIMIT, || {
+        ns.addr_count("eth0", "192.0.2.100") == 1
+    });
+}
