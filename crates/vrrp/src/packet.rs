@@ -264,9 +264,6 @@ pub enum DropReason {
     /// Unicast source is not a configured `unicast_peer`.
     #[error("source is not a unicast peer")]
     UnknownUnicastPeer,
-    /// IPv6 source is not link-local (RFC 5798 §5.1.2.1) on a multicast instance.
-    #[error("IPv6 source address is not link-local")]
-    Ipv6SourceNotLinkLocal,
     /// The v3/IPv4 checksum only verified with keepalived's legacy unicast pseudo-header
     /// and the policy does not accept that.
     #[error("legacy unicast checksum not accepted")]
@@ -298,7 +295,6 @@ impl DropReason {
         DropReason::VridMismatch,
         DropReason::UnicastMulticastMismatch,
         DropReason::UnknownUnicastPeer,
-        DropReason::Ipv6SourceNotLinkLocal,
         DropReason::LegacyChecksum,
     ];
 
@@ -327,7 +323,6 @@ impl DropReason {
             DropReason::VridMismatch => "vrid_mismatch",
             DropReason::UnicastMulticastMismatch => "unicast_multicast_mismatch",
             DropReason::UnknownUnicastPeer => "unknown_unicast_peer",
-            DropReason::Ipv6SourceNotLinkLocal => "ipv6_source_not_link_local",
             DropReason::LegacyChecksum => "legacy_checksum",
         }
     }
@@ -338,7 +333,7 @@ impl DropReason {
     }
 
     /// Number of distinct reasons (a test checks `ALL[i].index() == i`).
-    pub const COUNT: usize = 24;
+    pub const COUNT: usize = 23;
 }
 
 /// Per-reason drop counters with stable labels, for metrics export.
@@ -1216,14 +1211,8 @@ impl RxPolicy {
                 return Err(DropReason::UnknownUnicastPeer);
             }
         }
-        // RFC 5798 §5.1.2.1: IPv6 adverts come from the link-local address.
-        if !unicast {
-            if let IpAddr::V6(src) = rx.src {
-                if (src.segments()[0] & 0xffc0) != 0xfe80 {
-                    return Err(DropReason::Ipv6SourceNotLinkLocal);
-                }
-            }
-        }
+        // RFC 5798 §5.1.2.1 (IPv6 source is link-local) is a sender rule; keepalived
+        // does not enforce it on receive (a peer may use a global mcast_src_ip), nor do we.
         Ok(())
     }
 }
