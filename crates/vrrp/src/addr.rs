@@ -30,6 +30,10 @@ pub fn vip_label(vip: &VirtualIpAddress) -> String {
 /// Kernel events the engine cares about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetEvent {
+    /// An address appeared (lets instances without a source address recover).
+    AddressAdded {
+        ifindex: u32,
+    },
     AddressRemoved {
         ifindex: u32,
         addr: IpAddr,
@@ -469,6 +473,9 @@ pub fn translate(msg: &RouteNetlinkMessage) -> Option<NetEvent> {
                 prefix_len: m.header.prefix_len,
             })
         }
+        RouteNetlinkMessage::NewAddress(m) => Some(NetEvent::AddressAdded {
+            ifindex: m.header.index,
+        }),
         RouteNetlinkMessage::NewLink(m) => Some(NetEvent::Link {
             ifindex: m.header.index,
             ifname: link_name(m),

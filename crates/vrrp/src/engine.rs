@@ -782,6 +782,7 @@ impl Engine {
     }
 
     async fn on_net_event(&mut self, ev: NetEvent) {
+        tracing::debug!(event = ?ev, "netlink event");
         match ev {
             NetEvent::AddressRemoved { ifindex, addr, .. } => {
                 let name = nix::net::if_::if_indextoname(ifindex)
@@ -826,6 +827,51 @@ impl Engine {
                     self.retrack().await;
                 }
             }
+            NetEvent::AddressAdded { ifindex } => self.resolve_missing_sources(ifindex).await,
+        }
+    }
+
+    /// Instances that started without a usable source address (e.g. IPv6
+    /// link-local not yet configured) pick one up when it appears.
+    async fn resolve_missing_sources(&mut self, ifindex: u32) {
+        let mut changed = false;
+        for idx in 0..self.instances.len() {
+            let rt = &self.instances[idx];
+            if rt.src.is_some() || addr::ifindex(&rt.rx_if) != Some(ifindex) {
+                continue;
+            }
+            let list = match self.nl.addresses(ifindex).await {
+                Ok(l) => l,
+                Err(e) => {
+                    self.instances[idx].stats.netlink_errors += 1;
+                    tracing::warn!(error = %e, "cannot list interface addresses");
+                    continue;
+                }
+            };
+            tracing::debug!(ifindex, addresses = ?list, "address added; looking for a source address");
+            let rt = &mut self.instances[idx];
+            if let Some(src) = glue::pick_source(rt.family, &list, &glue::advertised_addrs(&rt.cfg)) {
+                tracing::info!(instance = %rt.cfg.name, %src, "advert source address available");
+                rt.src = Some(src);
+                // The fsm's tie-break address is fixed at construction: rebuild it
+                // (the instance has been in FAULT, so no state is lost).
+                let params = glue::fsm_params(&rt.cfg, &self.cfg.global_defs, src);
+                let mut fresh = fsm::Instance::new(params);
+                let now = Instant::now();
+                let mut actions = fresh.handle(Event::PriorityChanged(rt.tracked.0), now);
+                actions.extend(fresh.handle(Event::Fault(true), now));
+                actions.extend(fresh.handle(Event::Startup, now));
+                rt.fsm = fresh;
+                self.execute(idx, actions).await;
+                changed = true;
+            }
+        }
+        if changed {
+            // Clears the FAULT if nothing else holds it.
+            for rt in self.instances.iter_mut().filter(|r| r.src.is_some()) {
+                rt.tracked.1 = rt.tracked.1 || rt.fsm.is_faulted();
+            }
+            self.retrack().await;
         }
     }
 

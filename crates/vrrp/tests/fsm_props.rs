@@ -46,6 +46,7 @@ proptest! {
         preempt in any::<bool>(),
         delay_ms in prop_oneof![Just(0u64), 1u64..5000],
         initial_master in any::<bool>(),
+        sync_member in any::<bool>(),
         steps in proptest::collection::vec(step(), 0..80),
     ) {
         let version = if v3 { Version::V3 } else { Version::V2 };
@@ -55,6 +56,7 @@ proptest! {
         p.preempt = preempt;
         p.preempt_delay = Duration::from_millis(delay_ms);
         p.initial_master = initial_master;
+        p.sync_group_member = sync_member;
         p.garp.master_refresh = Some(Duration::from_secs(2));
         let mut inst = Instance::new(p);
         let origin = Instant::now();
@@ -115,6 +117,12 @@ proptest! {
                 prop_assert!(inst.effective_priority() >= 254);
             } else {
                 prop_assert!((1..=254).contains(&inst.effective_priority()));
+            }
+            if inst.wants_master() {
+                prop_assert!(matches!(inst.state(), State::Backup | State::Master));
+            }
+            if !sync_member && inst.state() == State::Backup {
+                prop_assert!(!inst.wants_master());
             }
             if inst.is_faulted() {
                 prop_assert!(inst.state() != State::Master && inst.state() != State::Backup);

@@ -161,7 +161,19 @@ impl Wire {
                 }
             }
         }
+        // keepalived consensus: report the member's wish to the group after every step.
+        if let Some((g, member)) = self.nodes[n].group {
+            let wants = self.nodes[n].inst.wants_master();
+            for (other, cmd) in self.groups[g].on_member_wants_master(member, wants) {
+                follow_ups.push((g, other, cmd));
+            }
+        }
         self.sync_commands(follow_ups);
+    }
+
+    /// Number of state transitions of node `n` after `t`.
+    fn transitions_after(&self, n: usize, t: Duration) -> usize {
+        self.nodes[n].transitions.iter().filter(|x| x.0 > t).count()
     }
 
     fn sync_commands(&mut self, cmds: Vec<(usize, usize, SyncCommand)>) {
@@ -515,18 +527,22 @@ fn sync_group_members_fail_over_together() {
     let a1 = w.add(0, |p| {
         p.vrid = 61;
         p.priority = 200;
+        p.sync_group_member = true;
     });
     let a2 = w.add(0, |p| {
         p.vrid = 62;
         p.priority = 200;
+        p.sync_group_member = true;
     });
     let b1 = w.add(1, |p| {
         p.vrid = 61;
         p.priority = 100;
+        p.sync_group_member = true;
     });
     let b2 = w.add(1, |p| {
         p.vrid = 62;
         p.priority = 100;
+        p.sync_group_member = true;
     });
     w.sync_group(&[a1, a2]);
     w.sync_group(&[b1, b2]);
@@ -549,7 +565,74 @@ fn sync_group_members_fail_over_together() {
 }
 
 #[test]
+fn sync_group_consensus_waits_for_the_slowest_member() {
+    let mut w = Wire::new();
+    let a1 = w.add(0, |p| {
+        p.vrid = 81;
+        p.priority = 100;
+        p.sync_group_member = true;
+    });
+    let a2 = w.add(0, |p| {
+        p.vrid = 82;
+        p.priority = 200;
+        p.sync_group_member = true;
+    });
+    w.sync_group(&[a1, a2]);
+    w.start(a1);
+    w.start(a2);
+    w.run_until(ms(3_500));
+    // a2's timer fired at 3.21 s but a1 does not want Master yet: both wait.
+    assert_eq!((w.state(a1), w.state(a2)), (State::Backup, State::Backup));
+    assert!(w.nodes[a2].inst.wants_master());
+    w.run_until(ms(10_000));
+    assert_eq!(w.entered(a1, State::Master), Some(ms(3_600)));
+    assert_eq!(w.entered(a2, State::Master), Some(ms(3_600)));
+}
+
+#[test]
+fn sync_groups_with_split_priorities_do_not_flap() {
+    let mut w = Wire::new();
+    // Router 0 prefers vrid 92, router 1 prefers vrid 91: the groups disagree.
+    let a1 = w.add(0, |p| {
+        p.vrid = 91;
+        p.priority = 150;
+        p.sync_group_member = true;
+    });
+    let a2 = w.add(0, |p| {
+        p.vrid = 92;
+        p.priority = 200;
+        p.sync_group_member = true;
+    });
+    let b1 = w.add(1, |p| {
+        p.vrid = 91;
+        p.priority = 200;
+        p.sync_group_member = true;
+    });
+    let b2 = w.add(1, |p| {
+        p.vrid = 92;
+        p.priority = 100;
+        p.sync_group_member = true;
+    });
+    w.sync_group(&[a1, a2]);
+    w.sync_group(&[b1, b2]);
+    for n in [a1, a2, b1, b2] {
+        w.start(n);
+    }
+    w.run_until(ms(60_000));
+    // Group A reached consensus first (3.41 s); group B never does, because b2
+    // keeps accepting a2's adverts: one router holds both, nothing flaps.
+    assert_eq!((w.masters(91), w.masters(92)), (vec![a1], vec![a2]));
+    for n in [a1, a2, b1, b2] {
+        assert_eq!(w.transitions_after(n, ms(5_000)), 0, "node {n} flapped");
+    }
+    assert!(w.nodes[b1].inst.wants_master());
+    assert!(!w.nodes[b2].inst.wants_master());
+}
+
+#[test]
 fn sync_group_pulls_peer_to_master() {
+    // Without `sync_group_member` (no consensus), a member that becomes Master pulls
+    // the others along at once.
     let mut w = Wire::new();
     // b1 has priority over a1, but a2 over b2: without the group they'd split.
     let a1 = w.add(0, |p| {

@@ -202,3 +202,21 @@ fn ipv6_master_sends_unsolicited_na() {
         "unsolicited NA expected: {seen:?}"
     );
 }
+
+#[test]
+fn ipv6_instance_waits_for_its_link_local_address() {
+    if !prerequisites(false) {
+        return;
+    }
+    let mut lab = Lab::new("ll", 1);
+    // Link down: no link-local address, interface fault.
+    lab.set_link(1, false);
+    lab.start(1, Impl::Ours, &NodeConf::one(InstConf::new("VI_6", 86, 150, "2001:db8::100/64").v6()));
+    assert!(wait_until(SETTLE, || lab.state(1, "VI_6").as_deref() == Some("FAULT")));
+    lab.set_link(1, true);
+    let ok = wait_until(SETTLE, || lab.has_addr(1, "2001:db8::100"));
+    if !ok {
+        lab.dump_logs();
+    }
+    assert!(ok, "instance recovers once the link-local address appears");
+}

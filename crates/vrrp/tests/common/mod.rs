@@ -507,32 +507,39 @@ fn find_vrrp(v: &serde_json::Value) -> Option<serde_json::Value> {
 }
 
 /// Path of the vrrp-node example next to this test binary: the newest of
-/// `examples/vrrp-node` (cargo build) and `examples/vrrp-node-HASH` (what
-/// `cargo test` builds without uplifting).
+/// `examples/vrrp-node` and `examples/vrrp_node-HASH`. Plain
+/// `cargo test -p rkeepalived-vrrp` builds it; `cargo test --test X` does
+/// not, so a binary older than the crate sources is refused loudly.
 pub fn vrrp_node_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    let dir = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .expect("target dir")
-        .join("examples");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir").join("examples");
     let newest = std::fs::read_dir(&dir)
         .into_iter()
         .flatten()
         .flatten()
         .filter(|e| {
             let n = e.file_name().to_string_lossy().into_owned();
-            (n == "vrrp-node" || n.starts_with("vrrp-node-")) && !n.contains('.')
+            (n == "vrrp-node" || n.starts_with("vrrp_node-")) && !n.contains('.')
         })
+        .filter(|e| e.metadata().map(|m| m.len() > 0).unwrap_or(false))
         .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
         .max();
-    match newest {
-        Some((_, p)) => p,
-        None => panic!(
-            "no vrrp-node in {}: run `cargo build -p rkeepalived-vrrp --examples`",
-            dir.display()
-        ),
+    let Some((built, path)) = newest else {
+        panic!("no vrrp-node in {}: run `cargo build -p rkeepalived-vrrp --examples`", dir.display());
+    };
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let newest_src = ["src", "examples"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(src.join(d)).into_iter().flatten().flatten())
+        .filter_map(|e| e.metadata().ok()?.modified().ok())
+        .max();
+    if newest_src.is_some_and(|t| t > built) {
+        panic!(
+            "{} is older than the crate sources: run `cargo build -p rkeepalived-vrrp --examples` (or plain `cargo test -p rkeepalived-vrrp`)",
+            path.display()
+        );
     }
+    path
 }
 
 /// One instance as the tests describe it; rendered both to our typed
