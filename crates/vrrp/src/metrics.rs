@@ -112,9 +112,8 @@ pub fn render(instances: &[InstanceMetrics<'_>], unmatched: &DropCounters) -> St
     for i in instances {
         let _ = writeln!(
             out,
-            "rkeepalived_vrrp_state{{instance=\"{}\",state=\"{}\"}} {}",
+            "rkeepalived_vrrp_state{{instance=\"{}\"}} {}",
             escape_label(i.name),
-            i.state,
             state_number(i.state)
         );
     }
@@ -261,7 +260,7 @@ mod tests {
             }],
             &DropCounters::default(),
         );
-        assert!(text.contains("rkeepalived_vrrp_state{instance=\"VI_1\",state=\"MASTER\"} 2"));
+        assert!(text.contains("rkeepalived_vrrp_state{instance=\"VI_1\"} 2"));
         assert!(text.contains("rkeepalived_vrrp_vip_restores_total{instance=\"VI_1\"} 2"));
         assert!(text.contains(&format!("reason=\"{}\"}} 1", DropReason::BadTtl.label())));
     }
