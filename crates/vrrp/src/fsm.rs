@@ -226,6 +226,12 @@ pub struct InstanceParams {
     pub skip_check_adv_addr: bool,
     /// `down_timer_adverts` (default 3, RFC value).
     pub down_timer_adverts: u32,
+    /// Member of a `vrrp_sync_group` (keepalived consensus, `vrrp_sync.c`): when
+    /// Master_Down_Timer fires the instance does not take over on its own; it only
+    /// *wants* Master ([`Instance::wants_master`]), restarts the timer, and waits for
+    /// [`crate::sync_group::SyncGroup::on_member_wants_master`] to send
+    /// `SyncCommand::GoMaster` once every member wants Master. Default false.
+    pub sync_group_member: bool,
 }
 
 impl InstanceParams {
@@ -245,6 +251,7 @@ impl InstanceParams {
             lower_prio_no_advert: false,
             skip_check_adv_addr: false,
             down_timer_adverts: 3,
+            sync_group_member: false,
         }
     }
 
@@ -293,6 +300,8 @@ pub struct Instance {
     /// Address and priority of the current master as last heard (Backup).
     master_addr: Option<IpAddr>,
     master_priority: Option<u8>,
+    /// keepalived `wantstate == MASTER` while still Backup (sync group members only).
+    wants_master: bool,
 }
 
 impl Instance {
@@ -309,6 +318,7 @@ impl Instance {
             sync_fault: false,
             master_addr: None,
             master_priority: None,
+            wants_master: false,
         }
     }
 
@@ -335,6 +345,13 @@ impl Instance {
     pub fn master_priority(&self) -> Option<u8> {
         self.master_priority
     }
+    /// keepalived's `wantstate == MASTER`: Master, or a sync group member in Backup
+    /// whose Master_Down_Timer fired without an accepted advert since. Sync group
+    /// drivers pass this to `SyncGroup::on_member_wants_master` after every `handle`.
+    pub fn wants_master(&self) -> bool {
+        self.state == State::Master || (self.state == State::Backup && self.wants_master)
+    }
+
     /// Whether own tracking or the sync group holds the instance in fault.
     pub fn is_faulted(&self) -> bool {
         self.own_fault || self.sync_fault
@@ -414,8 +431,14 @@ impl Instance {
         if self.is_faulted() {
             self.enter_fault(Reason::Startup, out);
         } else if self.params.priority == PRIORITY_OWNER && self.params.initial_master {
-            // RFC 5798 §6.4.1: the owner goes straight to Master.
-            self.enter_master(now, Reason::AddressOwner, out);
+            if self.params.sync_group_member {
+                // The group decides; the owner wants Master from the start.
+                self.enter_backup(now, Reason::Startup, out);
+                self.wants_master = true;
+            } else {
+                // RFC 5798 §6.4.1: the owner goes straight to Master.
+                self.enter_master(now, Reason::AddressOwner, out);
+            }
         } else {
             self.enter_backup(now, Reason::Startup, out);
         }
@@ -513,9 +536,18 @@ impl Instance {
             Timers::Backup {
                 master_down,
                 master_stopped,
-                ..
+                preempt_until,
             } => {
-                if master_down <= now {
+                if master_down <= now && self.params.sync_group_member {
+                    // keepalived vrrp_sync_can_goto_master() said no (or not yet):
+                    // want Master, restart the down timer, let the group decide.
+                    self.wants_master = true;
+                    self.timers = Timers::Backup {
+                        master_down: now + self.master_down_interval(),
+                        preempt_until,
+                        master_stopped: false,
+                    };
+                } else if master_down <= now {
                     // RFC 5798 §6.4.2: Master_Down_Timer fired -> Master.
                     let reason = if master_stopped {
                         Reason::MasterStopped
@@ -605,7 +637,8 @@ impl Instance {
         let preempt_delay = self.params.preempt_delay;
         let delay_pending = !preempt_delay.is_zero() && preempt_until.map_or(true, |t| t > now);
         if !self.params.preempt || adv.priority >= ours || delay_pending {
-            // Accept this master.
+            // Accept this master (keepalived: wantstate = BACKUP).
+            self.wants_master = false;
             if self.params.version == Version::V3 {
                 // RFC 5798 §6.4.2: learn Master_Adver_Interval from the advert.
                 self.master_adver_interval = adv.adver_int;
@@ -749,6 +782,7 @@ impl Instance {
 
     /// Enter Backup keeping Master_Adver_Interval (just learned from a higher master).
     fn enter_backup_keep_interval(&mut self, now: Instant, reason: Reason, out: &mut Vec<Action>) {
+        self.wants_master = false;
         let timers = Timers::Backup {
             master_down: now + self.master_down_interval(),
             preempt_until: None,
@@ -768,6 +802,7 @@ impl Instance {
         }
         self.master_addr = None;
         self.master_priority = None;
+        self.wants_master = false;
         self.transition(State::Fault, reason, Timers::Idle, out);
         out.push(Action::Notify(Notify::Fault));
     }

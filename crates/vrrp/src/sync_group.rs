@@ -2,7 +2,12 @@
 //!
 //! * any member in (its own) FAULT holds every other member in FAULT;
 //!   when no member is faulted any more, the others are released (to Backup);
-//! * a member becoming Master on its own pulls the others to Master;
+//! * members built with `InstanceParams::sync_group_member` only *want* Master when
+//!   their Master_Down_Timer fires; the group goes Master together once every member
+//!   wants it (`vrrp_sync_can_goto_master`: "prefer backup state to avoid thrashing"),
+//!   see [`SyncGroup::on_member_wants_master`];
+//! * a member becoming Master on its own (not a `sync_group_member`) pulls the others
+//!   to Master;
 //! * a member dropping from Master to Backup on its own pushes the others to Backup.
 //!
 //! Transitions that a sync command caused (`Reason::SyncGroup`) are not propagated
@@ -16,6 +21,8 @@
 //! inst[i].handle(Event::Fault(faulted), now)
 //! // for every Action::StateChanged { from, to, reason } that member i emits:
 //! for (j, cmd) in group.on_transition(i, from, to, reason) { inst[j].handle(Event::SyncGroup(cmd), now) }
+//! // after every inst[i].handle(..) (cheap, deduplicated):
+//! for (j, cmd) in group.on_member_wants_master(i, inst[i].wants_master()) { inst[j].handle(Event::SyncGroup(cmd), now) }
 //! ```
 //! (and feed the `StateChanged` actions those produce back into `on_transition`;
 //! they carry `Reason::SyncGroup` and so produce no further commands).
@@ -26,6 +33,8 @@ use crate::fsm::{Reason, State, SyncCommand};
 struct Member {
     state: State,
     own_fault: bool,
+    /// keepalived `wantstate == MASTER`.
+    wants_master: bool,
 }
 
 /// One sync group's view of its members.
@@ -42,6 +51,7 @@ impl SyncGroup {
                 Member {
                     state: State::Initialize,
                     own_fault: false,
+                    wants_master: false,
                 };
                 n
             ],
@@ -104,6 +114,37 @@ impl SyncGroup {
         }
     }
 
+    /// Member `member`'s `Instance::wants_master()` is now `wants`. When this makes
+    /// every member want Master (and none is faulted), returns `GoMaster` for every
+    /// member not already Master; otherwise nothing (the member keeps waiting in
+    /// Backup, its down timer restarted by the state machine).
+    pub fn on_member_wants_master(
+        &mut self,
+        member: usize,
+        wants: bool,
+    ) -> Vec<(usize, SyncCommand)> {
+        let Some(m) = self.members.get_mut(member) else {
+            return Vec::new();
+        };
+        if m.wants_master == wants {
+            return Vec::new();
+        }
+        m.wants_master = wants;
+        let all_want = self
+            .members
+            .iter()
+            .all(|m| !m.own_fault && (m.wants_master || m.state == State::Master));
+        if !wants || !all_want {
+            return Vec::new();
+        }
+        self.members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.state != State::Master)
+            .map(|(j, _)| (j, SyncCommand::GoMaster))
+            .collect()
+    }
+
     /// Member `member` reported `StateChanged { from, to, reason }`.
     /// Returns commands for the others.
     pub fn on_transition(
@@ -117,6 +158,9 @@ impl SyncGroup {
             return Vec::new();
         };
         m.state = to;
+        // Master counts as wanting Master; any other state resets the wish
+        // (keepalived sets wantstate on these transitions).
+        m.wants_master = to == State::Master;
         if reason == Reason::SyncGroup {
             return Vec::new();
         }
@@ -151,6 +195,34 @@ mod tests {
             vec![(0, SyncCommand::ClearFault), (2, SyncCommand::ClearFault)]
         );
         assert!(g.on_member_fault(7, true).is_empty());
+    }
+
+    #[test]
+    fn consensus_waits_for_every_member() {
+        let mut g = SyncGroup::new(3);
+        for i in 0..3 {
+            assert!(g
+                .on_transition(i, State::Initialize, State::Backup, Reason::Startup)
+                .is_empty());
+        }
+        assert!(g.on_member_wants_master(0, true).is_empty());
+        assert!(g.on_member_wants_master(0, true).is_empty(), "deduplicated");
+        assert!(g.on_member_wants_master(2, true).is_empty());
+        // Member 1 accepted a master's advert meanwhile: no consensus.
+        assert!(g.on_member_wants_master(1, false).is_empty());
+        assert_eq!(
+            g.on_member_wants_master(1, true),
+            vec![
+                (0, SyncCommand::GoMaster),
+                (1, SyncCommand::GoMaster),
+                (2, SyncCommand::GoMaster)
+            ]
+        );
+        // A faulted member blocks consensus.
+        let mut g = SyncGroup::new(2);
+        g.on_member_fault(1, true);
+        g.on_member_wants_master(1, true);
+        assert!(g.on_member_wants_master(0, true).is_empty());
     }
 
     #[test]
