@@ -850,7 +850,8 @@ impl Engine {
             };
             tracing::debug!(ifindex, addresses = ?list, "address added; looking for a source address");
             let rt = &mut self.instances[idx];
-            if let Some(src) = glue::pick_source(rt.family, &list, &glue::advertised_addrs(&rt.cfg)) {
+            if let Some(src) = glue::pick_source(rt.family, &list, &glue::advertised_addrs(&rt.cfg))
+            {
                 tracing::info!(instance = %rt.cfg.name, %src, "advert source address available");
                 rt.src = Some(src);
                 // The fsm's tie-break address is fixed at construction: rebuild it
@@ -1105,6 +1106,6 @@ impl Engine {
                 stats: &rt.stats,
             })
             .collect();
-        metrics::render(&views, &self.unmatched)
+        metrics::render(&views, &self.unmatched, self.socket_errors)
     }
 }

@@ -98,7 +98,12 @@ fn escape_label(v: &str) -> String {
 }
 
 /// Prometheus text format 0.0.4 for all instances, plus engine-wide drops.
-pub fn render(instances: &[InstanceMetrics<'_>], unmatched: &DropCounters) -> String {
+/// `socket_errors`: engine-wide receive errors (not tied to an instance).
+pub fn render(
+    instances: &[InstanceMetrics<'_>],
+    unmatched: &DropCounters,
+    socket_errors: u64,
+) -> String {
     let mut out = String::new();
     let gauge = |out: &mut String, name: &str, help: &str, kind: &str| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -231,12 +236,23 @@ pub fn render(instances: &[InstanceMetrics<'_>], unmatched: &DropCounters) -> St
             );
         }
     }
-    for (reason, n) in unmatched.iter() {
+    let unmatched_lines = unmatched.iter();
+    for (reason, n) in unmatched_lines {
         let _ = writeln!(
             out,
             "rkeepalived_vrrp_drops_total{{instance=\"\",reason=\"{reason}\"}} {n}"
         );
     }
+    gauge(
+        &mut out,
+        "rkeepalived_vrrp_socket_receive_errors_total",
+        "Receive errors on VRRP sockets.",
+        "counter",
+    );
+    let _ = writeln!(
+        out,
+        "rkeepalived_vrrp_socket_receive_errors_total {socket_errors}"
+    );
     out
 }
 
@@ -259,6 +275,7 @@ mod tests {
                 stats: &stats,
             }],
             &DropCounters::default(),
+            0,
         );
         assert!(text.contains("rkeepalived_vrrp_state{instance=\"VI_1\"} 2"));
         assert!(text.contains("rkeepalived_vrrp_vip_restores_total{instance=\"VI_1\"} 2"));

@@ -249,7 +249,9 @@ impl VrrpSocket {
 
     /// Receive the next datagram (undecoded).
     pub async fn recv(&self) -> Result<RawDatagram, SocketError> {
-        let mut buf = vec![0u8; 65536];
+        // Largest possible advert: IPv4 header with options (60) + AH (24) +
+        // VRRP header/auth (16) + 255 IPv6 addresses (4080) < 8 KiB.
+        let mut buf = vec![0u8; 8192];
         loop {
             let mut guard = self
                 .fd
