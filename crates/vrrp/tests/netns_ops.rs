@@ -162,7 +162,7 @@ fn notify_fifo_lines_and_diff_reload() {
 
 #[test]
 fn ipv6_master_sends_unsolicited_na() {
-    if !prerequisites(false) || !common::which("tcpdump") {
+    if !prerequisites(false) || !common::require_tools(&["tcpdump", "timeout"]) {
         return;
     }
     let mut lab = Lab::new("na", 1);

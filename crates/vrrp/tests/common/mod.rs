@@ -45,6 +45,21 @@ pub fn prerequisites(needs_keepalived: bool) -> bool {
     false
 }
 
+/// Like [`prerequisites`] for extra tools (tcpdump, ping): fail in CI, skip
+/// with a printed reason otherwise.
+pub fn require_tools(tools: &[&str]) -> bool {
+    let missing: Vec<&str> = tools.iter().copied().filter(|t| !which(t)).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let msg = format!("test tools missing: {}", missing.join(", "));
+    if std::env::var_os("CI").is_some() {
+        panic!("{msg}");
+    }
+    eprintln!("SKIP: {msg}");
+    false
+}
+
 pub fn which(tool: &str) -> bool {
     std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
