@@ -566,7 +566,8 @@ pub struct VirtualIpAddress {
     pub dev: String,
     pub scope: Option<Scope>,
     pub label: Option<String>,
-    pub peer: Option<IpPrefix>,
+    /// `peer IP` (point-to-point peer address).
+    pub peer: Option<IpAddr>,
     pub home: bool,
     pub nodad: bool,
     pub mngtmpaddr: bool,
@@ -1010,6 +1011,7 @@ pub struct CheckerDefaults {
     pub warmup: Option<Duration>,
     pub delay_loop: Option<Duration>,
     pub alpha: Option<bool>,
+    /// Only settable on a checker (keepalived 2.2.7 has no VS/RS-level key).
     pub log_all_failures: Option<bool>,
 }
 

@@ -14,6 +14,9 @@ use crate::model::*;
 use crate::tree::Node;
 use crate::values::{self, boolean, int, ip, ip_prefix, scope, table, PResult};
 
+/// rtnetlink route protocol number keepalived uses for routes it tracks.
+const RTPROT_KEEPALIVED: u8 = 18;
+
 /// Keywords keepalived knows that rkeepalived accepts but does not act on.
 const IGNORED_TOP: &[&str] = &[
     "net_namespace",
@@ -126,6 +129,10 @@ fn unknown(n: &Node, ctx: &str) -> Diagnostic {
 
 /// Builds a [`Config`] from the tree.
 pub struct Parser {
+    /// Global smtp_alert or smtp_alert_checker was written.
+    smtp_alert_set: bool,
+    /// Priority for the next rule written without one (keepalived: 16384 down).
+    next_rule_priority: u32,
     pub cfg: Config,
     pub warnings: Vec<Diagnostic>,
     pub errors: Vec<Diagnostic>,
@@ -134,6 +141,7 @@ pub struct Parser {
 /// Global values whose default depends on whether they were set.
 #[derive(Default)]
 struct GlobalSeen {
+    smtp_alert: bool,
     lower_prio_delay: bool,
     lower_prio_repeat: bool,
     smtp_alert_vrrp: bool,
@@ -143,6 +151,8 @@ struct GlobalSeen {
 impl Parser {
     pub fn new() -> Self {
         Parser {
+            smtp_alert_set: false,
+            next_rule_priority: 16384,
             cfg: Config::default(),
             warnings: Vec::new(),
             errors: Vec::new(),
@@ -179,6 +189,7 @@ impl Parser {
         if !seen.smtp_alert_checker {
             g.smtp_alert_checker = g.smtp_alert;
         }
+        self.smtp_alert_set = seen.smtp_alert || seen.smtp_alert_checker;
         for n in nodes {
             let r = match n.key() {
                 "vrrp_script" => self.vrrp_script(n),
@@ -246,8 +257,19 @@ impl Parser {
                 g.smtp_server = Some(SmtpServer { host, port });
             }
             "smtp_helo_name" => g.smtp_helo_name = Some(n.string(0)?),
-            "smtp_connect_timeout" => g.smtp_connect_timeout = n.timer(0)?,
-            "smtp_alert" => g.smtp_alert = n.flag()?,
+            "smtp_connect_timeout" => {
+                g.smtp_connect_timeout = n.secs(0, 0, 4294)?;
+                if g.smtp_connect_timeout.is_zero() {
+                    self.warnings.push(n.pos().warning(
+                        "smtp_connect_timeout must be greater than 0; using 1 (as keepalived does)",
+                    ));
+                    g.smtp_connect_timeout = Duration::from_secs(1);
+                }
+            }
+            "smtp_alert" => {
+                g.smtp_alert = n.flag()?;
+                seen.smtp_alert = true;
+            }
             "smtp_alert_vrrp" => {
                 g.smtp_alert_vrrp = n.flag()?;
                 seen.smtp_alert_vrrp = true;
@@ -288,14 +310,16 @@ impl Parser {
                     )))
                 }
             },
-            "vrrp_garp_master_delay" => g.vrrp_garp_master_delay = n.timer(0)?,
+            "vrrp_garp_master_delay" => g.vrrp_garp_master_delay = n.secs(0, 0, 86400)?,
             "vrrp_garp_master_repeat" => g.vrrp_garp_master_repeat = n.int(0, 1, 65535)?,
-            "vrrp_garp_master_refresh" => g.vrrp_garp_master_refresh = nonzero(n.timer(0)?),
+            "vrrp_garp_master_refresh" => {
+                g.vrrp_garp_master_refresh = nonzero(n.secs(0, 0, 86400)?)
+            }
             "vrrp_garp_master_refresh_repeat" => {
                 g.vrrp_garp_master_refresh_repeat = n.int(0, 1, 65535)?
             }
             "vrrp_garp_lower_prio_delay" => {
-                g.vrrp_garp_lower_prio_delay = n.timer(0)?;
+                g.vrrp_garp_lower_prio_delay = n.secs(0, 0, 86400)?;
                 seen.lower_prio_delay = true;
             }
             "vrrp_garp_lower_prio_repeat" => {
@@ -398,8 +422,8 @@ impl Parser {
                                 .join(" ");
                         }
                     }
-                    "interval" => s.interval = positive_timer(k)?,
-                    "timeout" => timeout = Some(positive_timer(k)?),
+                    "interval" => s.interval = k.secs(0, 1, 4294)?,
+                    "timeout" => timeout = Some(k.secs(0, 1, 4294)?),
                     "weight" => {
                         s.weight = k.int(0, -253, 253)?;
                         s.weight_reverse = reverse_flag(k, 1)?;
@@ -698,7 +722,10 @@ impl Parser {
                     }
                     "unicast_ttl" => v.unicast_ttl = Some(k.int(0, 0, 255)?),
                     "unicast_fault_no_peer" => v.unicast_fault_no_peer = k.flag()?,
-                    "check_unicast_src" => v.check_unicast_src = k.flag()?,
+                    "check_unicast_src" => {
+                        // A plain flag in keepalived: cannot undo the global one.
+                        v.check_unicast_src = k.flag()? || g.vrrp_check_unicast_src
+                    }
                     "authentication" => v.authentication = self.authentication(k)?,
                     "virtual_ipaddress" => vip_nodes.push((k, false)),
                     "virtual_ipaddress_excluded" => vip_nodes.push((k, true)),
@@ -741,14 +768,14 @@ impl Parser {
                     }
                     "notify_priority_changes" => v.notify_priority_changes = k.flag()?,
                     "smtp_alert" => v.smtp_alert = k.flag()?,
-                    "garp_master_delay" => v.garp_master_delay = k.timer(0)?,
+                    "garp_master_delay" => v.garp_master_delay = k.secs(0, 0, 86400)?,
                     "garp_master_repeat" => v.garp_master_repeat = k.int(0, 1, 65535)?,
-                    "garp_master_refresh" => v.garp_master_refresh = nonzero(k.timer(0)?),
+                    "garp_master_refresh" => v.garp_master_refresh = nonzero(k.secs(0, 0, 86400)?),
                     "garp_master_refresh_repeat" => {
                         v.garp_master_refresh_repeat = k.int(0, 1, 65535)?
                     }
                     "garp_lower_prio_delay" => {
-                        v.garp_lower_prio_delay = k.timer(0)?;
+                        v.garp_lower_prio_delay = k.secs(0, 0, 86400)?;
                         lower_delay_set = true;
                     }
                     "garp_lower_prio_repeat" => {
@@ -764,7 +791,20 @@ impl Parser {
                         v.higher_prio_send_advert = k.flag()?;
                         hpsa_set = true;
                     }
-                    "lvs_sync_daemon_interface" => v.lvs_sync_daemon_interface = Some(k.string(0)?),
+                    "lvs_sync_daemon_interface" => {
+                        let want = k.string(0)?;
+                        let earlier = self
+                            .cfg
+                            .vrrp_instances
+                            .iter()
+                            .find_map(|o| o.lvs_sync_daemon_interface.clone());
+                        match earlier {
+                            Some(prev) if prev != want => self.warnings.push(k.pos().warning(format!(
+                                "lvs_sync_daemon_interface has already been specified as {prev}; ignoring (as keepalived does). Prefer the global lvs_sync_daemon"
+                            ))),
+                            _ => v.lvs_sync_daemon_interface = Some(want),
+                        }
+                    }
                     "debug" => {
                         v.debug = k
                             .args
@@ -1006,6 +1046,10 @@ impl Parser {
             if hpsa_set && v.higher_prio_send_advert {
                 warn("strict mode requires higher_prio_send_advert off; clearing it".into());
             }
+            if v.down_timer_adverts != defaults::DOWN_TIMER_ADVERTS {
+                warn("down_timer_adverts is incompatible with strict mode; resetting to 3 (as keepalived does)".into());
+                v.down_timer_adverts = defaults::DOWN_TIMER_ADVERTS;
+            }
             v.garp_lower_prio_repeat = 0;
             v.garp_lower_prio_delay = Duration::ZERO;
             v.lower_prio_no_advert = true;
@@ -1043,8 +1087,20 @@ impl Parser {
             }
         }
 
+        if v.unicast_peers.is_empty() && v.unicast_ttl.is_some() {
+            warn("unicast_ttl without unicast peers; ignoring it (as keepalived does)".into());
+            v.unicast_ttl = None;
+        }
+        if !v.unicast_peers.is_empty() && v.mcast_dst_ip.is_some() {
+            warn("mcast_dst_ip with unicast peers; ignoring it (as keepalived does)".into());
+            v.mcast_dst_ip = None;
+        }
         match vmac {
             Some((name, mac)) => {
+                if !v.unicast_peers.is_empty() && !xmit_base {
+                    warn("unicast with use_vmac requires vmac_xmit_base; setting it (as keepalived does)".into());
+                    xmit_base = true;
+                }
                 if xmit_base && v.strict_mode {
                     warn("vmac_xmit_base is incompatible with strict mode; clearing it (as keepalived does)".into());
                     xmit_base = false;
@@ -1151,7 +1207,42 @@ impl Parser {
         let mut out = Vec::new();
         for k in n.require_block()? {
             match vip(k, default_dev) {
-                Ok(list) => out.extend(list),
+                Ok(list) => {
+                    for mut a in list {
+                        if a.addr.is_ipv6() && a.brd.is_some() {
+                            self.warnings.push(k.pos().warning(format!(
+                                "{}: IPv6 addresses have no broadcast address; skipping this address (as keepalived does)",
+                                a.addr
+                            )));
+                            continue;
+                        }
+                        if a.peer.is_some() {
+                            let host = if a.addr.is_ipv4() { 32 } else { 128 };
+                            if a.prefix_len != host {
+                                self.warnings.push(k.pos().warning(format!(
+                                    "{}: a prefix cannot be given with a peer address; using /{host} (as keepalived does)",
+                                    a.addr
+                                )));
+                                a.prefix_len = host;
+                            }
+                            if a.brd.is_some() {
+                                self.warnings.push(k.pos().warning(format!(
+                                    "{}: broadcast and peer cannot both be given; ignoring brd (as keepalived does)",
+                                    a.addr
+                                )));
+                                a.brd = None;
+                            }
+                        }
+                        if a.addr.is_ipv6() && a.label.is_some() {
+                            self.warnings.push(k.pos().warning(format!(
+                                "{}: IPv6 addresses cannot have a label; ignoring the label (as keepalived does)",
+                                a.addr
+                            )));
+                            a.label = None;
+                        }
+                        out.push(a);
+                    }
+                }
                 Err(e) => self.errors.push(e),
             }
         }
@@ -1170,7 +1261,15 @@ impl Parser {
         let mut out = Vec::new();
         for k in n.require_block()? {
             match route(k) {
-                Ok(r) => out.push(r),
+                Ok(mut r) => {
+                    if !r.no_track && r.protocol.is_some_and(|p| p != RTPROT_KEEPALIVED) {
+                        self.warnings.push(k.pos().warning(format!(
+                            "route cannot be tracked unless protocol is {RTPROT_KEEPALIVED} (keepalived); resetting protocol (as keepalived does)"
+                        )));
+                        r.protocol = Some(RTPROT_KEEPALIVED);
+                    }
+                    out.push(r)
+                }
                 Err(e) => self.warnings.push(skipped(e, "route")),
             }
         }
@@ -1181,7 +1280,18 @@ impl Parser {
         let mut out = Vec::new();
         for k in n.require_block()? {
             match rule(k) {
-                Ok(r) => out.push(r),
+                Ok(mut r) => {
+                    if r.priority.is_none() {
+                        // keepalived numbers unprioritised rules down from 16384.
+                        r.priority = Some(self.next_rule_priority);
+                        self.warnings.push(k.pos().warning(format!(
+                            "rule has no priority; using {} (as keepalived does). This is probably not what you want",
+                            self.next_rule_priority
+                        )));
+                        self.next_rule_priority = self.next_rule_priority.saturating_sub(1);
+                    }
+                    out.push(r)
+                }
                 Err(e) => self.warnings.push(skipped(e, "rule")),
             }
         }
@@ -1232,6 +1342,34 @@ impl Parser {
                 Err(e) => self.errors.push(e),
             }
         }
+        let has4 = g.members.iter().any(|m| {
+            matches!(
+                m,
+                VsgMember::Range {
+                    first: IpAddr::V4(_),
+                    ..
+                }
+            )
+        });
+        let has6 = g.members.iter().any(|m| {
+            matches!(
+                m,
+                VsgMember::Range {
+                    first: IpAddr::V6(_),
+                    ..
+                }
+            )
+        });
+        let bare_fwmark = g
+            .members
+            .iter()
+            .any(|m| matches!(m, VsgMember::Fwmark { family: None, .. }));
+        if has4 && has6 && bare_fwmark {
+            return Err(n.pos().error(format!(
+                "virtual_server_group '{}' has IPv4 and IPv6 addresses and a fwmark without inet/inet6; give the fwmark a family",
+                g.name
+            )));
+        }
         if self.cfg.virtual_server_group(&g.name).is_some() {
             return Err(n
                 .pos()
@@ -1267,9 +1405,10 @@ impl Parser {
         let mut sorry_method = None;
         let mut sorry_inhibit = false;
         let mut persistence_set = false;
+        let mut protocol_set = false;
         for k in block.iter().filter(|k| k.key() != "real_server") {
             let r: PResult<()> = (|| {
-                if checker_default_kw(&mut vs.checker_defaults, k)? {
+                if checker_default_kw(&mut vs.checker_defaults, k, false)? {
                     return Ok(());
                 }
                 match k.key() {
@@ -1286,6 +1425,7 @@ impl Parser {
                     }
                     "lb_kind" | "lvs_method" => vs.lvs_method = forwarding_method(k)?,
                     "protocol" => {
+                        protocol_set = true;
                         vs.protocol = match k
                             .arg(0, "TCP, UDP or SCTP")?
                             .text
@@ -1371,15 +1511,43 @@ impl Parser {
             })();
             self.run(r);
         }
+        // keepalived's VS `alpha` is a plain flag: only "on" is meaningful.
+        if vs.checker_defaults.alpha == Some(false) {
+            vs.checker_defaults.alpha = None;
+        }
         vs.alpha = vs.checker_defaults.alpha.unwrap_or(false);
+        if matches!(vs.service, VirtualService::Fwmark(_)) && protocol_set {
+            self.warnings.push(n.pos().warning(
+                "virtual_server fwmark: protocol is ignored for firewall-mark services (as keepalived does)",
+            ));
+            vs.protocol = Protocol::Tcp;
+        }
+        let by_address = !matches!(vs.service, VirtualService::Fwmark(_));
+        if by_address && !protocol_set {
+            // The kernel's default for protocol 0 is UDP; keepalived makes it explicit.
+            self.warnings.push(n.pos().warning(
+                "virtual_server: no protocol set; defaulting to UDP (as keepalived does). Add 'protocol TCP' for TCP services",
+            ));
+            vs.protocol = Protocol::Udp;
+        }
         if let VirtualService::Addr { port: None, .. } = vs.service {
             if !persistence_set {
-                return Err(n.pos().error(
-                    "virtual_server without a port must be persistent (set persistence_timeout)",
+                self.warnings.push(n.pos().warning(
+                    "virtual_server: a zero port is only valid for persistent services; setting persistence_timeout 360 (as keepalived does)",
                 ));
+                vs.persistence_timeout = Some(defaults::PERSISTENCE_TIMEOUT);
             }
         }
-        if vs.ops && vs.protocol != Protocol::Udp {
+        if matches!(vs.service, VirtualService::Fwmark(_)) && vs.ha_suspend {
+            self.warnings.push(n.pos().warning(
+                "virtual_server fwmark: ha_suspend cannot be used with firewall marks; clearing it (as keepalived does)",
+            ));
+            vs.ha_suspend = false;
+        }
+        if matches!(vs.service, VirtualService::Addr { .. })
+            && vs.ops
+            && vs.protocol != Protocol::Udp
+        {
             self.warnings.push(n.pos().warning(
                 "virtual_server: 'ops' is only valid with protocol UDP; ignoring it (as keepalived does)",
             ));
@@ -1411,8 +1579,116 @@ impl Parser {
                 Err(e) => self.errors.push(e),
             }
         }
+        // keepalived: non-tunnelled real/sorry servers share the VS family.
+        let vs_family = match (&vs.service, vs.ip_family) {
+            (VirtualService::Addr { addr, .. }, Some(f)) if AddressFamily::of(addr) != f => {
+                return Err(n.pos().error(format!(
+                    "virtual_server: ip_family conflicts with the address {addr}"
+                )))
+            }
+            (VirtualService::Addr { addr, .. }, _) => Some(AddressFamily::of(addr)),
+            (_, f) => f,
+        };
+        if let Some(fam) = vs_family {
+            let direct = vs
+                .real_servers
+                .iter()
+                .filter(|rs| !matches!(rs.lvs_method, ForwardingMethod::Tun { .. }))
+                .map(|rs| (rs.addr, rs.origin.line))
+                .chain(
+                    vs.sorry_server
+                        .iter()
+                        .filter(|s| !matches!(s.lvs_method, ForwardingMethod::Tun { .. }))
+                        .map(|s| (s.addr, vs.origin.line)),
+                );
+            for (addr, line) in direct {
+                if AddressFamily::of(&addr) != fam {
+                    return Err(Pos {
+                        line,
+                        ..n.pos().clone()
+                    }
+                    .error(format!(
+                        "{addr}: address family differs from the virtual server's (only tunnelled real servers may differ)"
+                    )));
+                }
+            }
+        }
+        if vs.real_servers.is_empty() {
+            self.warnings.push(n.pos().warning(format!(
+                "virtual_server {} has no real servers; ignoring it (as keepalived does)",
+                crate::validate::service_name(&vs.service)
+            )));
+            return Ok(());
+        }
+        self.fix_ports_and_quorum(&mut vs, n);
         self.cfg.virtual_servers.push(vs);
         Ok(())
+    }
+
+    /// keepalived's validate_check_config() fix-ups for one virtual server:
+    /// real/sorry server ports follow the virtual server (except NAT), quorum
+    /// at most the total weight, hysteresis below quorum.
+    fn fix_ports_and_quorum(&mut self, vs: &mut VirtualServer, n: &Node) {
+        let vs_port = match vs.service {
+            VirtualService::Addr { port, .. } => Some(port),
+            VirtualService::Fwmark(_) => Some(None),
+            VirtualService::Group(_) => None,
+        };
+        let fwmark = matches!(vs.service, VirtualService::Fwmark(_));
+        let mut notes = Vec::new();
+        let mut fix = |what: String, method: ForwardingMethod, port: &mut Option<u16>| {
+            let Some(vs_port) = vs_port else { return };
+            if method == ForwardingMethod::Nat {
+                if !fwmark && port.is_none() {
+                    *port = vs_port;
+                }
+                return;
+            }
+            if fwmark {
+                if port.is_some() {
+                    notes.push(format!("fwmark virtual_server: {what} has a port; clearing it (as keepalived does)"));
+                    *port = None;
+                }
+            } else if port.is_none() {
+                *port = vs_port;
+            } else if *port != vs_port {
+                notes.push(format!("{what}: port differs from the virtual server's (only NAT can remap ports); using the virtual server's port (as keepalived does)"));
+                *port = vs_port;
+            }
+        };
+        for rs in &mut vs.real_servers {
+            fix(
+                format!("real_server {}", rs.addr),
+                rs.lvs_method,
+                &mut rs.port,
+            );
+        }
+        if let Some(s) = &mut vs.sorry_server {
+            fix("sorry_server".to_string(), s.lvs_method, &mut s.port);
+        }
+        let weight_sum: u64 = vs.real_servers.iter().map(|r| u64::from(r.weight)).sum();
+        if u64::from(vs.quorum) > weight_sum {
+            let q = u32::try_from(weight_sum).unwrap_or(u32::MAX);
+            notes.push(format!(
+                "quorum {} exceeds the total weight of the real servers {weight_sum}; reducing quorum to {q} (as keepalived does)",
+                vs.quorum
+            ));
+            vs.quorum = q;
+        }
+        if vs.hysteresis > 0 && vs.hysteresis >= vs.quorum {
+            let h = vs.quorum.saturating_sub(1);
+            notes.push(format!(
+                "hysteresis {} >= quorum {}; setting hysteresis to {h} (as keepalived does)",
+                vs.hysteresis, vs.quorum
+            ));
+            vs.hysteresis = h;
+        }
+        for m in notes {
+            self.warnings.push(n.pos().warning(format!(
+                "virtual_server {}: {m}",
+                crate::validate::service_name(&vs.service)
+            )));
+        }
     }
 
     fn real_server(&mut self, n: &Node, vs: &VirtualServer) -> PResult<RealServer> {
@@ -1427,10 +1703,16 @@ impl Parser {
         rs.origin = origin(n.pos());
         rs.lvs_method = vs.lvs_method;
         rs.inhibit_on_failure = vs.inhibit_on_failure;
-        rs.smtp_alert = vs.smtp_alert;
+        // keepalived: a real server alerts by default unless smtp_alert /
+        // smtp_alert_checker was set globally (backwards compatibility).
+        rs.smtp_alert = if self.smtp_alert_set {
+            self.cfg.global_defs.smtp_alert_checker
+        } else {
+            true
+        };
         for k in block.iter().filter(|k| !is_checker(k.key())) {
             let r: PResult<()> = (|| {
-                if checker_default_kw(&mut rs.checker_defaults, k)? {
+                if checker_default_kw(&mut rs.checker_defaults, k, false)? {
                     return Ok(());
                 }
                 match k.key() {
@@ -1513,10 +1795,18 @@ impl Parser {
         let mut urls: Vec<(HttpUrl, bool)> = Vec::new();
         for k in block {
             let r: PResult<()> = (|| {
-                if checker_default_kw(&mut own, k)? {
+                // keepalived: MISC_CHECK has only the timing options (no
+                // connect_timeout), FILE_CHECK/BFD_CHECK none of them.
+                let timing_ok = !matches!(kind, CheckerKind::File(_) | CheckerKind::Bfd { .. })
+                    && !(matches!(kind, CheckerKind::Misc(_)) && k.key() == "connect_timeout");
+                let connection_ok = !matches!(
+                    kind,
+                    CheckerKind::Misc(_) | CheckerKind::File(_) | CheckerKind::Bfd { .. }
+                );
+                if timing_ok && checker_default_kw(&mut own, k, true)? {
                     return Ok(());
                 }
-                if connection_kw(&mut net, k)? {
+                if connection_ok && connection_kw(&mut net, k)? {
                     return Ok(());
                 }
                 match (&mut kind, k.key()) {
@@ -1576,13 +1866,16 @@ impl Parser {
                             m.misc_path = k.string(0)?;
                             have_misc_path = true;
                         }
-                        "misc_timeout" => misc_timeout = Some(positive_timer(k)?),
+                        "misc_timeout" => misc_timeout = Some(k.secs(0, 1, u64::from(u32::MAX))?),
                         "misc_dynamic" => m.misc_dynamic = k.flag()?,
                         "user" => m.user = Some(k.script_user()?),
                         _ => self.warnings.push(unknown(k, "MISC_CHECK")),
                     },
                     (CheckerKind::Udp(u), key) => match key {
-                        "payload" => {
+                                                "payload" => {
+                            if k.args.is_empty() {
+                                return Err(k.pos().error("'payload' needs hex bytes (e.g. payload 01 02 ab)"));
+                            }
                             let bytes = values::hex_bytes(&k.args, "payload", false)?;
                             u.payload = Some(bytes.into_iter().map(|b| b.value).collect());
                         }
@@ -1674,6 +1967,16 @@ impl Parser {
             _ => {}
         }
 
+        // keepalived: the source must be of the destination's family.
+        let dest = common.connect_ip.unwrap_or(rs.addr);
+        if let Some(b) = common.bindto {
+            if b.is_ipv4() != dest.is_ipv4() {
+                return Err(n.pos().error(format!(
+                    "{}: bindto {b} is not the address family of {dest}",
+                    n.key()
+                )));
+            }
+        }
         let origin = origin(n.pos());
         if smtp_hosts.is_empty() {
             return Ok(vec![Checker {
@@ -1966,7 +2269,15 @@ fn lvs_sync_daemon(n: &Node) -> PResult<LvsSyncDaemon> {
             "maxlen" => d.maxlen = Some(n.int(i + 1, 1, 65507)?),
             "port" => d.port = n.int(i + 1, 1, 65535)?,
             "ttl" => d.ttl = Some(n.int(i + 1, 1, 255)?),
-            "group" => d.group = n.ip(i + 1)?,
+                        "group" => {
+                d.group = n.ip(i + 1)?;
+                if !d.group.is_multicast() {
+                    return Err(n.args[i + 1].pos.error(format!(
+                        "'lvs_sync_daemon': group {} is not a multicast address",
+                        d.group
+                    )));
+                }
+            }
             _ if i == 1 => {
                 // Legacy form: the instance name without `inst`.
                 d.vrrp_instance = Some(key.to_string());
@@ -2100,7 +2411,7 @@ fn vip(k: &Node, default_dev: &str) -> PResult<Vec<VirtualIpAddress>> {
                 i += 1;
             }
             "peer" => {
-                base.peer = Some(ip_prefix(value(i + 1)?, "peer")?);
+                base.peer = Some(ip(value(i + 1)?, "peer")?);
                 i += 1;
             }
             "preferred_lft" => {
@@ -2127,11 +2438,13 @@ fn vip(k: &Node, default_dev: &str) -> PResult<Vec<VirtualIpAddress>> {
         }
         i += 1;
     }
-    if let Some(b) = base.brd {
-        if b.is_ipv4() != first.is_ipv4() {
-            return Err(k
-                .pos()
-                .error("virtual_ipaddress: brd address family differs from the address"));
+    for (what, other) in [("brd", base.brd), ("peer", base.peer)] {
+        if let Some(b) = other {
+            if b.is_ipv4() != first.is_ipv4() {
+                return Err(k.pos().error(format!(
+                    "virtual_ipaddress: {what} address family differs from the address"
+                )));
+            }
         }
     }
     Ok(addrs
@@ -2224,6 +2537,7 @@ fn route_type(s: &str) -> Option<RouteType> {
 fn route(k: &Node) -> PResult<VirtualRoute> {
     let words: Vec<&Token> = std::iter::once(&k.name).chain(k.args.iter()).collect();
     let mut to: Option<IpPrefix> = None;
+    let mut nexthop_used = false;
     let mut r = VirtualRoute::new(IpPrefix {
         addr: IpAddr::from([0, 0, 0, 0]),
         len: 0,
@@ -2252,8 +2566,21 @@ fn route(k: &Node) -> PResult<VirtualRoute> {
                 i += 1;
             }
             "via" | "gw" => {
-                r.via = Some(ip(value(i + 1)?, key)?);
+                let a = ip(value(i + 1)?, key)?;
+                match r.nexthops.last_mut() {
+                    Some(nh) if nexthop_used => nh.via = Some(a),
+                    _ => r.via = Some(a),
+                }
                 i += 1;
+            }
+            "nexthop" => {
+                nexthop_used = true;
+                r.nexthops.push(NextHop {
+                    via: None,
+                    dev: None,
+                    onlink: false,
+                    weight: None,
+                });
             }
             "or" => {
                 let via = ip(value(i + 1)?, "or")?;
@@ -2345,6 +2672,42 @@ fn route(k: &Node) -> PResult<VirtualRoute> {
         i += 1;
     }
     r.to = to.ok_or_else(|| k.pos().error("route: no destination prefix"))?;
+    // `nexthop` form: the first hop is the route's own gateway (unless weighted).
+    if nexthop_used && r.via.is_none() && r.dev.is_none() && !r.onlink {
+        if r.nexthops.first().is_some_and(|nh| nh.weight.is_none()) {
+            let first = r.nexthops.remove(0);
+            r.via = first.via;
+            r.dev = first.dev;
+            r.onlink = first.onlink;
+        }
+    }
+    if r.nexthops
+        .iter()
+        .any(|nh| nh.via.is_none() && nh.dev.is_none())
+    {
+        return Err(k.pos().error("route: 'nexthop' needs 'via IP' or 'dev IF'"));
+    }
+    if let Some(f) = r.from {
+        if f.addr.is_ipv4() {
+            return Err(k.pos().error(format!(
+                "route: 'from {f}' (source-specific routing) is only supported with IPv6"
+            )));
+        }
+        if !r.to.addr.is_ipv6() {
+            return Err(k
+                .pos()
+                .error("route: 'from' and destination are different address families"));
+        }
+    }
+    for nh in &r.nexthops {
+        if let Some(a) = nh.via {
+            if a.is_ipv4() != r.to.addr.is_ipv4() {
+                return Err(k.pos().error(format!(
+                    "route: nexthop {a} is not the destination's address family"
+                )));
+            }
+        }
+    }
     for (what, a) in [("via", r.via), ("src", r.src)] {
         if let Some(a) = a {
             if a.is_ipv4() != r.to.addr.is_ipv4() {
@@ -2579,6 +2942,11 @@ fn forwarding_method(k: &Node) -> PResult<ForwardingMethod> {
                 }
                 i += 1;
             }
+            if checksum != TunnelChecksum::Default && tunnel_type == TunnelType::Ipip {
+                return Err(k
+                    .pos()
+                    .error("tunnel type ipip does not support checksum options"));
+            }
             if checksum == TunnelChecksum::RemCsum && tunnel_type == TunnelType::Gre {
                 return Err(k.pos().error("tunnel type gre does not support remcsum"));
             }
@@ -2613,15 +2981,18 @@ fn is_checker(key: &str) -> bool {
 }
 
 /// Timing keys shared by virtual_server, real_server and checkers.
-fn checker_default_kw(d: &mut CheckerDefaults, k: &Node) -> PResult<bool> {
+fn checker_default_kw(d: &mut CheckerDefaults, k: &Node, checker_level: bool) -> PResult<bool> {
     match k.key() {
         "connect_timeout" => d.connect_timeout = Some(positive_timer(k)?),
-        "retry" | "nb_get_retry" => d.retry = Some(k.int(0, 0, i64::from(u32::MAX))?),
+        // keepalived: 0 only on a checker (MISC_CHECK's default).
+        "retry" | "nb_get_retry" => {
+            d.retry = Some(k.int(0, if checker_level { 0 } else { 1 }, i64::from(u32::MAX))?)
+        }
         "delay_before_retry" => d.delay_before_retry = Some(k.timer(0)?),
         "warmup" => d.warmup = Some(k.timer(0)?),
         "delay_loop" => d.delay_loop = Some(positive_timer(k)?),
         "alpha" => d.alpha = Some(k.flag()?),
-        "log_all_failures" => d.log_all_failures = Some(k.flag()?),
+        "log_all_failures" if checker_level => d.log_all_failures = Some(k.flag()?),
         _ => return Ok(false),
     }
     Ok(true)

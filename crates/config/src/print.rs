@@ -133,6 +133,18 @@ impl Out {
     fn time(&mut self, key: &str, d: Duration) {
         self.kv(key, fmt_duration(d));
     }
+    /// A keyword that keepalived takes without a value: written only when set.
+    fn plain(&mut self, key: &str, on: bool) {
+        if on {
+            self.line(key);
+        }
+    }
+    /// keepalived rejects 0 for these timers; 0 is the default anyway.
+    fn time_nonzero(&mut self, key: &str, d: Duration) {
+        if !d.is_zero() {
+            self.time(key, d);
+        }
+    }
 }
 
 fn opt(w: &mut Out, key: &str, value: Option<String>) {
@@ -235,10 +247,10 @@ fn global_defs(w: &mut Out, g: &GlobalDefs) {
     w.flag("smtp_alert", g.smtp_alert);
     w.flag("smtp_alert_vrrp", g.smtp_alert_vrrp);
     w.flag("smtp_alert_checker", g.smtp_alert_checker);
-    w.flag("no_email_faults", g.no_email_faults);
+    w.plain("no_email_faults", g.no_email_faults);
     w.flag("checker_log_all_failures", g.checker_log_all_failures);
     opt(w, "script_user", g.script_user.as_ref().map(user));
-    w.flag("enable_script_security", g.enable_script_security);
+    w.plain("enable_script_security", g.enable_script_security);
     opt(w, "startup_script", g.startup_script.as_ref().map(notify));
     w.kv("startup_script_timeout", g.startup_script_timeout.as_secs());
     opt(w, "shutdown_script", g.shutdown_script.as_ref().map(notify));
@@ -264,18 +276,18 @@ fn global_defs(w: &mut Out, g: &GlobalDefs) {
     );
     w.time("vrrp_garp_lower_prio_delay", g.vrrp_garp_lower_prio_delay);
     w.kv("vrrp_garp_lower_prio_repeat", g.vrrp_garp_lower_prio_repeat);
-    w.time("vrrp_garp_interval", g.vrrp_garp_interval);
-    w.time("vrrp_gna_interval", g.vrrp_gna_interval);
+    w.time_nonzero("vrrp_garp_interval", g.vrrp_garp_interval);
+    w.time_nonzero("vrrp_gna_interval", g.vrrp_gna_interval);
     w.kv("vrrp_down_timer_adverts", g.vrrp_down_timer_adverts);
     w.flag("vrrp_lower_prio_no_advert", g.vrrp_lower_prio_no_advert);
     w.flag(
         "vrrp_higher_prio_send_advert",
         g.vrrp_higher_prio_send_advert,
     );
-    w.flag("vrrp_strict", g.vrrp_strict);
-    w.flag("vrrp_skip_check_adv_addr", g.vrrp_skip_check_adv_addr);
-    w.flag("vrrp_check_unicast_src", g.vrrp_check_unicast_src);
-    w.time("vrrp_startup_delay", g.vrrp_startup_delay);
+    w.plain("vrrp_strict", g.vrrp_strict);
+    w.plain("vrrp_skip_check_adv_addr", g.vrrp_skip_check_adv_addr);
+    w.plain("vrrp_check_unicast_src", g.vrrp_check_unicast_src);
+    w.time_nonzero("vrrp_startup_delay", g.vrrp_startup_delay);
     for (key, f) in [
         ("notify_fifo", &g.notify_fifo),
         ("vrrp_notify_fifo", &g.vrrp_notify_fifo),
@@ -320,12 +332,12 @@ fn global_defs(w: &mut Out, g: &GlobalDefs) {
     if !ts.is_empty() {
         w.line(&format!("lvs_timeouts{ts}"));
     }
-    w.flag("lvs_flush", g.lvs_flush);
-    w.line(match g.lvs_flush_on_stop {
-        LvsFlushOnStop::No => "lvs_flush_on_stop off",
-        LvsFlushOnStop::Flush => "lvs_flush_on_stop",
-        LvsFlushOnStop::VirtualServers => "lvs_flush_on_stop VS",
-    });
+    w.plain("lvs_flush", g.lvs_flush);
+    match g.lvs_flush_on_stop {
+        LvsFlushOnStop::No => {}
+        LvsFlushOnStop::Flush => w.line("lvs_flush_on_stop"),
+        LvsFlushOnStop::VirtualServers => w.line("lvs_flush_on_stop VS"),
+    }
     for (prefix, p) in [("vrrp", &g.vrrp_process), ("checker", &g.checker_process)] {
         if let Some(v) = p.priority {
             w.kv(&format!("{prefix}_priority"), v);
@@ -333,7 +345,7 @@ fn global_defs(w: &mut Out, g: &GlobalDefs) {
         if let Some(v) = p.rt_priority {
             w.kv(&format!("{prefix}_rt_priority"), v);
         }
-        w.flag(&format!("{prefix}_no_swap"), p.no_swap);
+        w.plain(&format!("{prefix}_no_swap"), p.no_swap);
         if !p.cpu_affinity.is_empty() {
             let cpus: Vec<String> = p.cpu_affinity.iter().map(|c| c.to_string()).collect();
             w.kv(&format!("{prefix}_cpu_affinity"), cpus.join(" "));
@@ -342,7 +354,7 @@ fn global_defs(w: &mut Out, g: &GlobalDefs) {
             w.kv(&format!("{prefix}_rlimit_rttime"), v);
         }
     }
-    w.flag("dynamic_interfaces", g.dynamic_interfaces);
+    w.plain("dynamic_interfaces", g.dynamic_interfaces);
     w.kv("vmac_prefix", q(&g.vmac_prefix));
     opt(w, "metrics_listen", g.metrics_listen.map(|a| a.to_string()));
     opt(
@@ -362,7 +374,7 @@ fn vrrp_script(w: &mut Out, s: &VrrpScript) {
     w.kv("rise", s.rise);
     w.kv("fall", s.fall);
     opt(w, "user", s.user.as_ref().map(user));
-    w.flag("init_fail", s.init_fail);
+    w.plain("init_fail", s.init_fail);
     w.close();
 }
 
@@ -410,8 +422,8 @@ fn sync_group(w: &mut Out, g: &VrrpSyncGroup) {
     );
     w.flag("notify_priority_changes", g.notify_priority_changes);
     w.flag("smtp_alert", g.smtp_alert);
-    w.flag("global_tracking", g.global_tracking);
-    w.flag("sync_group_tracking_weight", g.sync_group_tracking_weight);
+    w.plain("global_tracking", g.global_tracking);
+    w.plain("sync_group_tracking_weight", g.sync_group_tracking_weight);
     w.close();
 }
 
@@ -451,8 +463,8 @@ fn vrrp_instance(w: &mut Out, v: &VrrpInstance) {
         w.close();
     }
     opt(w, "unicast_ttl", v.unicast_ttl.map(|t| t.to_string()));
-    w.flag("unicast_fault_no_peer", v.unicast_fault_no_peer);
-    w.flag("check_unicast_src", v.check_unicast_src);
+    w.plain("unicast_fault_no_peer", v.unicast_fault_no_peer);
+    w.plain("check_unicast_src", v.check_unicast_src);
     if let Some(a) = &v.authentication {
         w.open("authentication");
         w.kv(
@@ -497,7 +509,7 @@ fn vrrp_instance(w: &mut Out, v: &VrrpInstance) {
     tracks(w, "track_interface", &v.track_interfaces);
     tracks(w, "track_script", &v.track_scripts);
     tracks(w, "track_file", &v.track_files);
-    w.flag("dont_track_primary", v.dont_track_primary);
+    w.plain("dont_track_primary", v.dont_track_primary);
     if let Some(m) = &v.use_vmac {
         let mut s = format!("use_vmac {}", q(&m.name));
         if let Some(mac) = m.mac {
@@ -505,12 +517,12 @@ fn vrrp_instance(w: &mut Out, v: &VrrpInstance) {
             let _ = write!(s, " {}", hex.join(":"));
         }
         w.line(&s);
-        w.flag("vmac_xmit_base", m.xmit_base);
+        w.plain("vmac_xmit_base", m.xmit_base);
     }
     w.line(if v.accept { "accept" } else { "no_accept" });
     w.flag("strict_mode", v.strict_mode);
     w.flag("skip_check_adv_addr", v.skip_check_adv_addr);
-    w.flag("promote_secondaries", v.promote_secondaries);
+    w.plain("promote_secondaries", v.promote_secondaries);
     notifies(
         w,
         &[
@@ -590,8 +602,9 @@ fn vip(a: &VirtualIpAddress) -> String {
     s
 }
 
+/// keepalived 2.2.7 accepts `[TYPE] PREFIX [from P] [src IP] [via ...]`
+/// (not `TYPE to PREFIX`), and multipath as `nexthop via ...` clauses.
 fn route(r: &VirtualRoute) -> String {
-    let mut s = String::new();
     let ty = match r.route_type {
         RouteType::Unicast => "",
         RouteType::Blackhole => "blackhole ",
@@ -602,22 +615,27 @@ fn route(r: &VirtualRoute) -> String {
         RouteType::Broadcast => "broadcast ",
         RouteType::Multicast => "multicast ",
     };
-    s.push_str(ty);
+    let mut s = format!("{ty}{}", r.to);
     if let Some(f) = r.from {
-        let _ = write!(s, "from {f} ");
+        let _ = write!(s, " from {f}");
     }
     if let Some(a) = r.src {
-        let _ = write!(s, "src {a} ");
+        let _ = write!(s, " src {a}");
     }
-    let _ = write!(s, "to {}", r.to);
-    if let Some(v) = r.via {
-        let _ = write!(s, " via {v}");
-    }
-    if let Some(d) = &r.dev {
-        let _ = write!(s, " dev {}", q(d));
-    }
-    if r.onlink {
-        s.push_str(" onlink");
+    let hop =
+        |s: &mut String, via: Option<std::net::IpAddr>, dev: &Option<String>, onlink: bool| {
+            if let Some(v) = via {
+                let _ = write!(s, " via {v}");
+            }
+            if let Some(d) = dev {
+                let _ = write!(s, " dev {}", q(d));
+            }
+            if onlink {
+                s.push_str(" onlink");
+            }
+        };
+    if r.nexthops.is_empty() {
+        hop(&mut s, r.via, &r.dev, r.onlink);
     }
     for (k, v) in [
         ("table", r.table),
@@ -641,37 +659,43 @@ fn route(r: &VirtualRoute) -> String {
     if r.no_track {
         s.push_str(" no_track");
     }
-    // Next hops last: `dev`/`onlink` after `or` belong to that next hop.
-    for nh in &r.nexthops {
-        if let Some(v) = nh.via {
-            let _ = write!(s, " or {v}");
+    // keepalived: nexthop clauses must come last.
+    if !r.nexthops.is_empty() {
+        if r.via.is_some() || r.dev.is_some() || r.onlink {
+            s.push_str(" nexthop");
+            hop(&mut s, r.via, &r.dev, r.onlink);
         }
-        if let Some(d) = &nh.dev {
-            let _ = write!(s, " dev {}", q(d));
-        }
-        if nh.onlink {
-            s.push_str(" onlink");
-        }
-        if let Some(wt) = nh.weight {
-            let _ = write!(s, " weight {wt}");
+        for nh in &r.nexthops {
+            s.push_str(" nexthop");
+            hop(&mut s, nh.via, &nh.dev, nh.onlink);
+            if let Some(wt) = nh.weight {
+                let _ = write!(s, " weight {wt}");
+            }
         }
     }
     s
 }
 
+/// keepalived 2.2.7 takes `inet`/`inet6` only after the selectors, and
+/// needs it only when there is no address.
 fn rule(r: &VirtualRule) -> String {
-    let mut s = match r.family {
-        AddressFamily::Inet => "inet".to_string(),
-        AddressFamily::Inet6 => "inet6".to_string(),
-    };
+    let mut s = String::new();
     if r.invert {
-        s.push_str(" not");
+        s.push_str("not ");
     }
-    if let Some(f) = r.from {
-        let _ = write!(s, " from {f}");
-    }
-    if let Some(t) = r.to {
-        let _ = write!(s, " to {t}");
+    match (r.from, r.to) {
+        (None, None) => s.push_str("from all"),
+        (f, t) => {
+            if let Some(f) = f {
+                let _ = write!(s, "from {f}");
+            }
+            if let Some(t) = t {
+                if f.is_some() {
+                    s.push(' ');
+                }
+                let _ = write!(s, "to {t}");
+            }
+        }
     }
     if let Some(p) = r.priority {
         let _ = write!(s, " priority {p}");
@@ -705,6 +729,12 @@ fn rule(r: &VirtualRule) -> String {
     }
     if r.no_track {
         s.push_str(" no_track");
+    }
+    if r.from.is_none() && r.to.is_none() {
+        s.push_str(match r.family {
+            AddressFamily::Inet => " inet",
+            AddressFamily::Inet6 => " inet6",
+        });
     }
     s
 }
@@ -752,9 +782,6 @@ fn checker_defaults(w: &mut Out, d: &CheckerDefaults) {
     if let Some(v) = d.alpha {
         w.flag("alpha", v);
     }
-    if let Some(v) = d.log_all_failures {
-        w.flag("log_all_failures", v);
-    }
 }
 
 fn virtual_server(w: &mut Out, vs: &VirtualServer) {
@@ -767,14 +794,17 @@ fn virtual_server(w: &mut Out, vs: &VirtualServer) {
         VirtualService::Group(g) => format!("virtual_server group {}", q(g)),
     };
     w.open(&head);
-    w.kv(
-        "protocol",
-        match vs.protocol {
-            Protocol::Tcp => "TCP",
-            Protocol::Udp => "UDP",
-            Protocol::Sctp => "SCTP",
-        },
-    );
+    // keepalived ignores (and warns about) a protocol on fwmark services.
+    if !matches!(vs.service, VirtualService::Fwmark(_)) {
+        w.kv(
+            "protocol",
+            match vs.protocol {
+                Protocol::Tcp => "TCP",
+                Protocol::Udp => "UDP",
+                Protocol::Sctp => "SCTP",
+            },
+        );
+    }
     w.kv("lvs_sched", vs.lvs_sched.name());
     for (on, f) in [
         (vs.sched_flags.flag_1, "flag-1"),
@@ -785,7 +815,7 @@ fn virtual_server(w: &mut Out, vs: &VirtualServer) {
             w.line(f);
         }
     }
-    w.flag("ops", vs.ops);
+    w.plain("ops", vs.ops);
     w.kv("lvs_method", method(&vs.lvs_method));
     opt(
         w,
@@ -805,25 +835,27 @@ fn virtual_server(w: &mut Out, vs: &VirtualServer) {
     if let Some(f) = vs.ip_family {
         w.kv("ip_family", fam(f).trim());
     }
-    w.flag("ha_suspend", vs.ha_suspend);
+    w.plain("ha_suspend", vs.ha_suspend);
     w.flag("smtp_alert", vs.smtp_alert);
     opt(w, "virtualhost", vs.virtualhost.as_deref().map(q));
-    w.flag("omega", vs.omega);
+    w.plain("omega", vs.omega);
     w.kv("quorum", vs.quorum);
     opt(w, "quorum_up", vs.quorum_up.as_ref().map(notify));
     opt(w, "quorum_down", vs.quorum_down.as_ref().map(notify));
     w.kv("hysteresis", vs.hysteresis);
-    w.flag("inhibit_on_failure", vs.inhibit_on_failure);
+    w.plain("inhibit_on_failure", vs.inhibit_on_failure);
     if let Some(s) = &vs.sorry_server {
         match s.port {
             Some(p) => w.line(&format!("sorry_server {} {p}", s.addr)),
             None => w.line(&format!("sorry_server {}", s.addr)),
         }
         w.kv("sorry_server_lvs_method", method(&s.lvs_method));
-        w.flag("sorry_server_inhibit", s.inhibit);
+        w.plain("sorry_server_inhibit", s.inhibit);
     }
-    // Includes `alpha`: the VS flag is checker_defaults.alpha.
-    checker_defaults(w, &vs.checker_defaults);
+    // The VS `alpha` is a plain flag in keepalived (= checker_defaults.alpha).
+    let mut d = vs.checker_defaults.clone();
+    w.plain("alpha", d.alpha.take().unwrap_or(false));
+    checker_defaults(w, &d);
     for rs in &vs.real_servers {
         real_server(w, rs);
     }
@@ -854,19 +886,30 @@ fn real_server(w: &mut Out, rs: &RealServer) {
 fn checker(w: &mut Out, c: &Checker) {
     w.open(c.kind.keyword());
     let cm = &c.common;
-    opt(w, "connect_ip", cm.connect_ip.map(|a| a.to_string()));
-    opt(w, "connect_port", cm.connect_port.map(|a| a.to_string()));
-    opt(w, "bindto", cm.bindto.map(|a| a.to_string()));
-    opt(w, "bind_port", cm.bind_port.map(|a| a.to_string()));
-    opt(w, "bind_if", cm.bind_if.as_deref().map(q));
-    opt(w, "fwmark", cm.fwmark.map(|a| a.to_string()));
-    w.time("connect_timeout", cm.connect_timeout);
-    w.kv("retry", cm.retry);
-    w.time("delay_before_retry", cm.delay_before_retry);
-    w.time("delay_loop", cm.delay_loop);
-    w.time("warmup", cm.warmup);
-    w.flag("alpha", cm.alpha);
-    w.flag("log_all_failures", cm.log_all_failures);
+    // keepalived: MISC_CHECK takes only the timing options (no
+    // connect_timeout); FILE_CHECK and BFD_CHECK take none.
+    let (connection, timing) = match c.kind {
+        CheckerKind::Misc(_) => (false, true),
+        CheckerKind::File(_) | CheckerKind::Bfd { .. } => (false, false),
+        _ => (true, true),
+    };
+    if connection {
+        opt(w, "connect_ip", cm.connect_ip.map(|a| a.to_string()));
+        opt(w, "connect_port", cm.connect_port.map(|a| a.to_string()));
+        opt(w, "bindto", cm.bindto.map(|a| a.to_string()));
+        opt(w, "bind_port", cm.bind_port.map(|a| a.to_string()));
+        opt(w, "bind_if", cm.bind_if.as_deref().map(q));
+        opt(w, "fwmark", cm.fwmark.map(|a| a.to_string()));
+        w.time("connect_timeout", cm.connect_timeout);
+    }
+    if timing {
+        w.kv("retry", cm.retry);
+        w.time("delay_before_retry", cm.delay_before_retry);
+        w.time("delay_loop", cm.delay_loop);
+        w.time("warmup", cm.warmup);
+        w.flag("alpha", cm.alpha);
+        w.flag("log_all_failures", cm.log_all_failures);
+    }
     match &c.kind {
         CheckerKind::Tcp | CheckerKind::Ping => {}
         CheckerKind::Http(h) | CheckerKind::Ssl(h) => {
@@ -880,8 +923,9 @@ fn checker(w: &mut Out, c: &Checker) {
             );
             w.flag("fast_recovery", h.fast_recovery);
             opt(w, "virtualhost", h.virtualhost.as_deref().map(q));
-            w.flag("enable_sni", h.enable_sni);
-            w.flag("tls_compliant", h.tls_compliant);
+            w.plain("enable_sni", h.enable_sni);
+            // Newer than keepalived 2.2.7: written only when used.
+            w.plain("tls_compliant", h.tls_compliant);
             for u in &h.urls {
                 w.open("url");
                 w.kv("path", q(&u.path));
@@ -902,7 +946,7 @@ fn checker(w: &mut Out, c: &Checker) {
                 }
                 opt(w, "virtualhost", u.virtualhost.as_deref().map(q));
                 opt(w, "regex", u.regex.as_deref().map(q));
-                w.flag("regex_no_match", u.regex_no_match);
+                w.plain("regex_no_match", u.regex_no_match);
                 opt(
                     w,
                     "regex_min_offset",
@@ -924,7 +968,7 @@ fn checker(w: &mut Out, c: &Checker) {
         CheckerKind::Misc(m) => {
             w.kv("misc_path", q(&m.misc_path));
             w.time("misc_timeout", m.misc_timeout);
-            w.flag("misc_dynamic", m.misc_dynamic);
+            w.plain("misc_dynamic", m.misc_dynamic);
             opt(w, "user", m.user.as_ref().map(user));
         }
         CheckerKind::Udp(u) => {
@@ -960,7 +1004,7 @@ fn checker(w: &mut Out, c: &Checker) {
         }
         CheckerKind::File(f) => {
             w.kv("track_file", q(&f.track_file));
-            w.flag("dynamic", f.dynamic);
+            w.plain("dynamic", f.dynamic);
             w.line(&format!("weight {}{}", f.weight, rev(f.reverse)));
         }
         CheckerKind::Bfd { name } => w.kv("name", q(name)),

@@ -114,8 +114,30 @@ pub fn validate(cfg: &mut Config) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
         .collect();
     let mut seen: Vec<(VirtualService, Protocol, Origin)> = Vec::new();
     let mut kept = Vec::new();
-    for vs in std::mem::take(&mut cfg.virtual_servers) {
+    for mut vs in std::mem::take(&mut cfg.virtual_servers) {
         if let VirtualService::Group(name) = &vs.service {
+            if let Some(g) = cfg.virtual_server_groups.iter().find(|g| &g.name == name) {
+                let has_fwmark = g
+                    .members
+                    .iter()
+                    .any(|m| matches!(m, VsgMember::Fwmark { .. }));
+                if vs.ha_suspend && has_fwmark {
+                    warnings.push(at(&vs.origin, Severity::Warning, format!(
+                        "virtual_server group {name}: ha_suspend cannot be used with firewall marks; clearing it (as keepalived does)"
+                    )));
+                    vs.ha_suspend = false;
+                }
+                let portless = g
+                    .members
+                    .iter()
+                    .any(|m| matches!(m, VsgMember::Range { port: None, .. }));
+                if portless && vs.persistence_timeout.is_none() {
+                    warnings.push(at(&vs.origin, Severity::Warning, format!(
+                        "virtual_server group {name}: a zero port is only valid for persistent services; setting persistence_timeout 360 (as keepalived does)"
+                    )));
+                    vs.persistence_timeout = Some(defaults::PERSISTENCE_TIMEOUT);
+                }
+            }
             if !groups.contains(name) {
                 warnings.push(at(
                     &vs.origin,
@@ -143,16 +165,6 @@ pub fn validate(cfg: &mut Config) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
             continue;
         }
         seen.push((vs.service.clone(), vs.protocol, vs.origin.clone()));
-        if vs.real_servers.is_empty() && vs.sorry_server.is_none() {
-            warnings.push(at(
-                &vs.origin,
-                Severity::Warning,
-                format!(
-                    "virtual_server {} has no real_server",
-                    service_name(&vs.service)
-                ),
-            ));
-        }
         kept.push(vs);
     }
     cfg.virtual_servers = kept;

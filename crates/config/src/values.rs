@@ -41,6 +41,19 @@ impl Node {
         timer(self.arg(i, "a time in seconds")?, self.key())
     }
 
+    /// keepalived reads these timers as whole seconds.
+    pub fn secs(&self, i: usize, min: u64, max: u64) -> PResult<Duration> {
+        let t = self.arg(i, "a number of seconds")?;
+        match t.text.parse::<u64>() {
+            Ok(v) if (min..=max).contains(&v) => Ok(Duration::from_secs(v)),
+            _ => Err(t.pos.error(format!(
+                "'{}': invalid value '{}' (expected whole seconds {min}..{max})",
+                self.key(),
+                t.text
+            ))),
+        }
+    }
+
     pub fn ip(&self, i: usize) -> PResult<IpAddr> {
         ip(self.arg(i, "an IP address")?, self.key())
     }

@@ -97,11 +97,7 @@ fn error_cases() -> Vec<(String, &'static str, &'static str)> {
             "3:16",
             "out of range 0..",
         ),
-        (
-            "virtual_server 192.0.2.100 {\n    lb_algo rr\n}\n".into(),
-            "1:1",
-            "without a port must be persistent",
-        ),
+        
         ("virtual_server 192.0.2.100 80\n".into(), "1:1", "needs a '{ ... }' block"),
         ("global_defs {\n    smtp_alert maybe\n}\n".into(), "2:16", "invalid boolean 'maybe'"),
         (
@@ -165,7 +161,7 @@ fn error_kinds_are_grouped() {
     let syntax = parse_str("global_defs {\n", "a.conf", &opts());
     assert!(matches!(syntax, Err(ConfigError::Syntax(_))));
     let semantic = parse_str(
-        "virtual_server 192.0.2.1 80 {\n}\nvirtual_server 192.0.2.1 80 {\n}\n",
+                "virtual_server 192.0.2.1 80 {\n    protocol TCP\n    real_server 192.0.2.2 80 {\n    }\n}\nvirtual_server 192.0.2.1 80 {\n    protocol TCP\n    real_server 192.0.2.3 80 {\n    }\n}\n",
         "a.conf",
         &opts(),
     );
@@ -199,10 +195,26 @@ fn warning_cases() -> Vec<(String, &'static str, &'static str)> {
             "1:1",
             "vrrp_instance 'VI_X' does not exist",
         ),
-        (
-            "virtual_server group NOPE {\n    lb_algo rr\n}\n".into(),
+                (
+            "virtual_server group NOPE {\n    lb_algo rr\n    real_server 192.0.2.2 80 {\n    }\n}\n".into(),
             "1:1",
             "no virtual_server_group of that name",
+        ),
+        (
+            "virtual_server 192.0.2.100 {\n    protocol TCP\n    real_server 192.0.2.2 {\n    }\n}\n".into(),
+            "1:1",
+            "zero port is only valid for persistent services; setting persistence_timeout 360",
+        ),
+        (
+            "virtual_server 192.0.2.100 80 {\n    real_server 192.0.2.2 80 {\n    }\n}\n".into(),
+            "1:1",
+            "no protocol set; defaulting to UDP (as keepalived does)",
+        ),
+        ("virtual_server 192.0.2.100 80 {\n    protocol TCP\n}\n".into(), "1:1", "has no real servers; ignoring it"),
+        (
+            "virtual_server 192.0.2.100 80 {\n    protocol TCP\n    lb_kind DR\n    quorum 5\n    real_server 192.0.2.2 8080 {\n    }\n}\n".into(),
+            "1:1",
+            "port differs from the virtual server's",
         ),
         (
             format!("{INSTANCE_HEAD}    virtual_router_id 51\n    unicast_src_ip 192.0.2.1\n    unicast_peer {{\n        2001:db8::2\n    }}\n}}\n"),
@@ -370,4 +382,34 @@ fn no_follow_on_errors_after_a_reported_one() {
         let e = parse_str(&text, "a.conf", &opts()).unwrap_err();
         assert_eq!(e.diagnostics().len(), 1, "{e}");
     }
+}
+
+#[test]
+fn lvs_fixups_change_the_config_as_keepalived_does() {
+    let text = "virtual_server 192.0.2.100 80 {\n    lb_kind DR\n    quorum 5\n    hysteresis 9\n    real_server 192.0.2.2 8080 {\n        weight 2\n    }\n    real_server 192.0.2.3 {\n        lb_kind NAT\n    }\n}\nvirtual_server fwmark 7 {\n    protocol UDP\n    ha_suspend\n    lb_kind DR\n    real_server 192.0.2.4 80 {\n    }\n}\n";
+    let c = parse_str(text, "a.conf", &opts()).expect("loads").config;
+    let vs = &c.virtual_servers[0];
+    assert_eq!(
+        vs.protocol,
+        rkeepalived_config::model::Protocol::Udp,
+        "keepalived's default"
+    );
+    assert_eq!(
+        vs.real_servers[0].port,
+        Some(80),
+        "DR real servers use the VS port"
+    );
+    assert_eq!(
+        vs.real_servers[1].port,
+        Some(80),
+        "NAT real server without port gets the VS port"
+    );
+    assert_eq!(vs.quorum, 3, "quorum reduced to the total weight");
+    assert_eq!(vs.hysteresis, 2, "hysteresis below quorum");
+    let fw = &c.virtual_servers[1];
+    assert!(!fw.ha_suspend);
+    assert_eq!(
+        fw.real_servers[0].port, None,
+        "fwmark DR real servers have no port"
+    );
 }

@@ -13,7 +13,10 @@ use proptest::prelude::*;
 use rkeepalived_config::model::*;
 use rkeepalived_config::{parse_str, print, LoadOptions};
 
-struct Gen(u64);
+/// `tame`: only values keepalived 2.2.7 itself can read back (its quoting
+/// does not handle quotes, braces or comment characters inside strings, and
+/// it does not know rkeepalived's extensions).
+struct Gen(u64, bool);
 
 impl Gen {
     fn next(&mut self) -> u64 {
@@ -45,6 +48,9 @@ impl Gen {
     }
     /// Any printable-ish string, including characters that need quoting.
     fn text(&mut self) -> String {
+        if self.1 {
+            return self.word("t");
+        }
         const CHARS: &[char] = &[
             'a', 'b', 'z', 'A', '0', '9', '_', '-', '.', '/', ' ', '#', '!', '"', '\'', '\\', '$',
             '{', '}', '@', '~', '\t', '\n', 'é', ':', '=', '%', ',',
@@ -64,6 +70,10 @@ impl Gen {
         } else {
             Duration::from_micros(self.below(max_secs * 1_000_000 + 1))
         }
+    }
+    /// keepalived reads some timers as whole seconds only.
+    fn secs(&mut self, lo: u64, hi: u64) -> Duration {
+        Duration::from_secs(lo + self.below(hi - lo + 1))
     }
     fn pos_dur(&mut self, max_secs: u64) -> Duration {
         self.dur(max_secs).max(Duration::from_micros(1))
@@ -145,6 +155,10 @@ impl Gen {
                 if tunnel_type == TunnelType::Gre && checksum == TunnelChecksum::RemCsum {
                     checksum = TunnelChecksum::Csum;
                 }
+                // keepalived: ipip tunnels take no checksum option.
+                if tunnel_type == TunnelType::Ipip {
+                    checksum = TunnelChecksum::Default;
+                }
                 ForwardingMethod::Tun {
                     tunnel_type,
                     checksum,
@@ -158,20 +172,30 @@ fn vip(g: &mut Gen, v6: bool, dev: &str) -> VirtualIpAddress {
     let addr = g.ip(v6);
     let mut a = VirtualIpAddress::new(addr, dev);
     a.prefix_len = u8::try_from(g.below(if v6 { 129 } else { 33 })).unwrap_or(0);
-    a.brd = g.maybe(|g| g.ip(v6));
+    // keepalived: IPv6 addresses have neither broadcast nor label.
+    a.brd = if v6 { None } else { g.maybe(|g| g.ip(v6)) };
     if g.bool() {
         a.dev = g.word("eth");
     }
     a.scope = g.maybe(Gen::scope);
-    a.label = g.maybe(|g| g.word("eth0:"));
-    a.peer = g.maybe(|g| g.prefix(v6));
+    a.label = if v6 {
+        None
+    } else {
+        g.maybe(|g| g.word("eth0:"))
+    };
+    a.peer = g.maybe(|g| g.ip(v6));
+    if a.peer.is_some() {
+        // keepalived: a peer address means a host prefix and no broadcast.
+        a.prefix_len = if v6 { 128 } else { 32 };
+        a.brd = None;
+    }
     a.home = g.bool();
     a.nodad = g.bool();
     a.mngtmpaddr = g.bool();
     a.noprefixroute = g.bool();
     a.autojoin = g.bool();
     a.no_track = g.bool();
-    a.use_vmac = g.bool();
+    a.use_vmac = g.bool() && !g.1; // not accepted by keepalived 2.2.7 itself
     a.preferred_lft = g.maybe(|g| g.u32(0, u32::MAX));
     a
 }
@@ -189,12 +213,14 @@ fn route(g: &mut Gen) -> VirtualRoute {
         RouteType::Broadcast,
         RouteType::Multicast,
     ][usize::try_from(g.below(8)).unwrap_or(0)];
-    r.from = g.maybe(|g| g.prefix(v6));
+    // keepalived: source-specific routes are IPv6 only.
+    r.from = if v6 { g.maybe(|g| g.prefix(v6)) } else { None };
     r.src = g.maybe(|g| g.ip(v6));
     r.via = g.maybe(|g| g.ip(v6));
     r.dev = g.maybe(|g| g.word("eth"));
     r.onlink = g.bool();
-    for _ in 0..g.below(3) {
+    // Extra next hops only after a gateway (else the first would become it).
+    for _ in 0..if r.via.is_some() { g.below(3) } else { 0 } {
         let nh = NextHop {
             via: Some(g.ip(v6)),
             dev: g.maybe(|g| g.word("eth")),
@@ -208,9 +234,13 @@ fn route(g: &mut Gen) -> VirtualRoute {
     r.scope = g.maybe(Gen::scope);
     r.protocol = g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0));
     r.tos = g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0));
+    r.no_track = g.bool();
+    // keepalived: tracked routes always use protocol 18 (keepalived).
+    if !r.no_track && r.protocol.is_some() {
+        r.protocol = Some(18);
+    }
     r.mtu = g.maybe(|g| g.u32(0, u32::MAX));
     r.advmss = g.maybe(|g| g.u32(0, u32::MAX));
-    r.no_track = g.bool();
     r
 }
 
@@ -232,7 +262,8 @@ fn rule(g: &mut Gen) -> VirtualRule {
     let mut r = VirtualRule::new(family, action);
     r.from = g.maybe(|g| g.prefix(v6));
     r.to = g.maybe(|g| g.prefix(v6));
-    r.priority = g.maybe(|g| g.u32(0, u32::MAX));
+    // keepalived numbers rules without a priority itself.
+    r.priority = Some(g.u32(0, u32::MAX));
     r.tos = g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0));
     r.fwmark = g.maybe(|g| g.u32(0, u32::MAX));
     if r.fwmark.is_some() {
@@ -248,16 +279,47 @@ fn rule(g: &mut Gen) -> VirtualRule {
 fn checker_defaults(g: &mut Gen) -> CheckerDefaults {
     CheckerDefaults {
         connect_timeout: g.maybe(|g| g.pos_dur(100)),
-        retry: g.maybe(|g| g.u32(0, 100)),
+        retry: g.maybe(|g| g.u32(1, 100)), // keepalived: >= 1 above checker level
         delay_before_retry: g.maybe(|g| g.dur(100)),
         warmup: g.maybe(|g| g.dur(100)),
         delay_loop: g.maybe(|g| g.pos_dur(100)),
         alpha: g.maybe(Gen::bool),
-        log_all_failures: g.maybe(Gen::bool),
+        log_all_failures: None, // checker-level only in keepalived
     }
 }
 
-fn checker(g: &mut Gen, cfg: &Config, rs_vhost: &Option<String>) -> Checker {
+/// What a checker inherits when it cannot set an option itself (keepalived:
+/// MISC_CHECK has no connection options, FILE_CHECK/BFD_CHECK no options).
+fn inherited_common(
+    kind: &CheckerKind,
+    d: &CheckerDefaults,
+    global_log_all: bool,
+) -> CheckerCommon {
+    let delay_loop = d.delay_loop.unwrap_or(Duration::from_secs(60));
+    let mut c = CheckerCommon::defaults_for(kind, delay_loop);
+    if let Some(v) = d.connect_timeout {
+        c.connect_timeout = v;
+    }
+    if let Some(v) = d.retry {
+        c.retry = v;
+    }
+    if let Some(v) = d.delay_before_retry {
+        c.delay_before_retry = v;
+    }
+    if let Some(v) = d.warmup {
+        c.warmup = v;
+    }
+    c.alpha = d.alpha.unwrap_or(false);
+    c.log_all_failures = d.log_all_failures.unwrap_or(global_log_all);
+    c
+}
+
+fn checker(
+    g: &mut Gen,
+    cfg: &Config,
+    rs_vhost: &Option<String>,
+    inherit: &CheckerDefaults,
+) -> Checker {
     let kind = match g.below(10) {
         0 => CheckerKind::Tcp,
         1 | 2 => {
@@ -268,7 +330,7 @@ fn checker(g: &mut Gen, cfg: &Config, rs_vhost: &Option<String>) -> Checker {
                 urls: Vec::new(),
                 virtualhost: g.maybe(Gen::text).or_else(|| rs_vhost.clone()),
                 enable_sni: g.bool(),
-                tls_compliant: g.bool(),
+                tls_compliant: g.bool() && !g.1, // newer than keepalived 2.2.7
             };
             for _ in 0..=g.below(3) {
                 let mut u = HttpUrl::new(g.text());
@@ -302,14 +364,14 @@ fn checker(g: &mut Gen, cfg: &Config, rs_vhost: &Option<String>) -> Checker {
         }),
         5 => CheckerKind::Misc(MiscCheck {
             misc_path: g.text(),
-            misc_timeout: g.pos_dur(100),
+            misc_timeout: g.secs(1, 100),
             misc_dynamic: g.bool(),
             user: g.maybe(Gen::user),
         }),
         6 => CheckerKind::Ping,
         7 => CheckerKind::Udp(UdpCheck {
             payload: g.maybe(|g| {
-                (0..g.below(6))
+                (0..=g.below(5))
                     .map(|_| u8::try_from(g.below(256)).unwrap_or(0))
                     .collect()
             }),
@@ -329,7 +391,7 @@ fn checker(g: &mut Gen, cfg: &Config, rs_vhost: &Option<String>) -> Checker {
         _ => match cfg.vrrp_track_files.first() {
             Some(tf) => CheckerKind::File(FileCheck {
                 track_file: tf.name.clone(),
-                dynamic: g.bool(),
+                dynamic: g.bool() && !g.1, // newer than keepalived 2.2.7
                 weight: i32::try_from(g.range(-1000, 1000)).unwrap_or(0),
                 reverse: g.bool(),
             }),
@@ -339,7 +401,7 @@ fn checker(g: &mut Gen, cfg: &Config, rs_vhost: &Option<String>) -> Checker {
     let common = CheckerCommon {
         connect_ip: g.maybe(|g| g.any_ip()),
         connect_port: g.maybe(|g| u16::try_from(g.range(1, 65535)).unwrap_or(1)),
-        bindto: g.maybe(|g| g.ip(false)),
+        bindto: None,
         bind_port: g.maybe(|g| u16::try_from(g.range(1, 65535)).unwrap_or(1)),
         bind_if: g.maybe(|g| g.word("eth")),
         fwmark: g.maybe(|g| g.u32(0, u32::MAX)),
@@ -350,6 +412,25 @@ fn checker(g: &mut Gen, cfg: &Config, rs_vhost: &Option<String>) -> Checker {
         warmup: g.dur(100),
         alpha: g.bool(),
         log_all_failures: g.bool(),
+    };
+    // keepalived: the source address must be of the destination's family.
+    let mut common = common;
+    let dest_v6 = common.connect_ip.is_some_and(|a| a.is_ipv6());
+    common.bindto = g.maybe(|g| g.ip(dest_v6));
+    let base = inherited_common(&kind, inherit, cfg.global_defs.checker_log_all_failures);
+    let common = match kind {
+        CheckerKind::Misc(_) => CheckerCommon {
+            connect_ip: None,
+            connect_port: None,
+            bindto: None,
+            bind_port: None,
+            bind_if: None,
+            fwmark: None,
+            connect_timeout: base.connect_timeout,
+            ..common
+        },
+        CheckerKind::File(_) | CheckerKind::Bfd { .. } => base,
+        _ => common,
     };
     Checker {
         origin: Origin::default(),
@@ -372,8 +453,8 @@ fn track_refs(g: &mut Gen, names: &[String], lo: i64, hi: i64) -> Vec<TrackRef> 
     out
 }
 
-fn config(seed: u64) -> Config {
-    let mut g = Gen(seed);
+fn config(seed: u64, tame: bool) -> Config {
+    let mut g = Gen(seed, tame);
     let mut cfg = Config::default();
 
     let gd = &mut cfg.global_defs;
@@ -381,11 +462,15 @@ fn config(seed: u64) -> Config {
     gd.notification_email = (0..g.below(3)).map(|_| g.text()).collect();
     gd.notification_email_from = g.maybe(Gen::text);
     gd.smtp_server = g.maybe(|g| SmtpServer {
-        host: g.word("mail"),
+        host: if g.1 {
+            "192.0.2.25".to_string()
+        } else {
+            g.word("mail")
+        },
         port: u16::try_from(g.range(1, 65535)).unwrap_or(25),
     });
     gd.smtp_helo_name = g.maybe(Gen::text);
-    gd.smtp_connect_timeout = g.dur(100);
+    gd.smtp_connect_timeout = g.secs(1, 100);
     gd.smtp_alert = g.bool();
     gd.smtp_alert_vrrp = g.bool();
     gd.smtp_alert_checker = g.bool();
@@ -415,11 +500,11 @@ fn config(seed: u64) -> Config {
         u16::try_from(g.below(65536)).unwrap_or(0x12),
     );
     gd.vrrp_min_garp = g.bool();
-    gd.vrrp_garp_master_delay = g.dur(100);
+    gd.vrrp_garp_master_delay = g.secs(0, 100);
     gd.vrrp_garp_master_repeat = g.u32(1, 65535);
-    gd.vrrp_garp_master_refresh = g.maybe(|g| g.pos_dur(100));
+    gd.vrrp_garp_master_refresh = g.maybe(|g| g.secs(1, 100));
     gd.vrrp_garp_master_refresh_repeat = g.u32(1, 65535);
-    gd.vrrp_garp_lower_prio_delay = g.dur(100);
+    gd.vrrp_garp_lower_prio_delay = g.secs(0, 100);
     gd.vrrp_garp_lower_prio_repeat = g.u32(0, 65535);
     gd.vrrp_garp_interval = g.dur(2);
     gd.vrrp_gna_interval = g.dur(2);
@@ -453,14 +538,17 @@ fn config(seed: u64) -> Config {
         p.priority = g.maybe(|g| i32::try_from(g.range(-20, 19)).unwrap_or(0));
         p.rt_priority = g.maybe(|g| g.u32(1, 99));
         p.no_swap = g.bool();
-        p.cpu_affinity = (0..g.below(3)).map(|_| g.u32(0, 64)).collect();
+        let max_cpu = if tame { 1 } else { 64 }; // the test host's CPUs
+        p.cpu_affinity = (0..g.below(3)).map(|_| g.u32(0, max_cpu)).collect();
         p.rlimit_rttime = g.maybe(|g| g.below(100_000) + 1);
     }
     gd.dynamic_interfaces = g.bool();
     gd.vmac_prefix = g.word("vm");
-    gd.metrics_listen =
-        g.maybe(|g| SocketAddr::new(g.any_ip(), u16::try_from(g.below(65536)).unwrap_or(0)));
-    gd.status_socket = g.maybe(|g| PathBuf::from(g.text()));
+    if !tame {
+        gd.metrics_listen =
+            g.maybe(|g| SocketAddr::new(g.any_ip(), u16::try_from(g.below(65536)).unwrap_or(0)));
+        gd.status_socket = g.maybe(|g| PathBuf::from(g.text()));
+    }
 
     cfg.static_ipaddresses = (0..g.below(3))
         .map(|_| vip(&mut g, false, "eth0"))
@@ -470,8 +558,8 @@ fn config(seed: u64) -> Config {
 
     for i in 0..g.below(3) {
         let mut s = VrrpScript::new(format!("chk_{i}"), g.text());
-        s.interval = g.pos_dur(100);
-        s.timeout = g.pos_dur(100);
+        s.interval = g.secs(1, 100);
+        s.timeout = g.secs(1, 100);
         s.weight = i32::try_from(g.range(-253, 253)).unwrap_or(0);
         s.weight_reverse = g.bool();
         s.rise = g.u32(1, 100);
@@ -554,9 +642,16 @@ fn config(seed: u64) -> Config {
                 max_ttl: g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0)),
             })
             .collect();
-        v.unicast_ttl = g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0));
+        v.unicast_ttl = if v.unicast_peers.is_empty() {
+            None
+        } else {
+            g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0))
+        };
+        if !v.unicast_peers.is_empty() {
+            v.mcast_dst_ip = None;
+        }
         v.unicast_fault_no_peer = g.bool();
-        v.check_unicast_src = g.bool();
+        v.check_unicast_src = g.bool() || cfg.global_defs.vrrp_check_unicast_src;
         if v.version == VrrpVersion::V2 && g.bool() {
             let pass: String = (0..=g.below(8))
                 .map(|_| ['a', 'Z', '1', ' ', '#'][usize::try_from(g.below(5)).unwrap_or(0)])
@@ -592,7 +687,7 @@ fn config(seed: u64) -> Config {
                 let b = g.next().to_be_bytes();
                 [b[0], b[1], b[2], b[3], b[4], b[5]]
             }),
-            xmit_base: g.bool(),
+            xmit_base: g.bool() || !v.unicast_peers.is_empty(),
         });
         v.skip_check_adv_addr = g.bool();
         v.promote_secondaries = g.bool();
@@ -604,21 +699,27 @@ fn config(seed: u64) -> Config {
         v.notify_master_rx_lower_pri = g.maybe(Gen::notify);
         v.notify_priority_changes = g.bool();
         v.smtp_alert = g.bool();
-        v.garp_master_delay = g.dur(100);
+        v.garp_master_delay = g.secs(0, 100);
         v.garp_master_repeat = g.u32(1, 65535);
-        v.garp_master_refresh = g.maybe(|g| g.pos_dur(100));
+        v.garp_master_refresh = g.maybe(|g| g.secs(1, 100));
         v.garp_master_refresh_repeat = g.u32(1, 65535);
-        v.garp_lower_prio_delay = g.dur(100);
+        v.garp_lower_prio_delay = g.secs(0, 100);
         v.garp_lower_prio_repeat = g.u32(0, 65535);
         v.down_timer_adverts = g.u32(1, 100);
         v.lower_prio_no_advert = g.bool();
         v.higher_prio_send_advert = g.bool();
-        v.lvs_sync_daemon_interface = g.maybe(|g| g.word("eth"));
+        // keepalived: one lvs_sync_daemon_interface for all instances.
+        v.lvs_sync_daemon_interface = if i == 0 {
+            g.maybe(|g| g.word("eth"))
+        } else {
+            None
+        };
         v.debug = u8::try_from(g.below(5)).unwrap_or(0);
         if v.strict_mode {
             v.preempt_delay = Duration::ZERO;
             v.garp_lower_prio_repeat = 0;
             v.garp_lower_prio_delay = Duration::ZERO;
+            v.down_timer_adverts = 3;
             v.lower_prio_no_advert = true;
             v.higher_prio_send_advert = false;
             if let Some(m) = &mut v.use_vmac {
@@ -638,7 +739,11 @@ fn config(seed: u64) -> Config {
         maxlen: g.maybe(|g| u16::try_from(g.range(1, 65507)).unwrap_or(1)),
         port: u16::try_from(g.range(1, 65535)).unwrap_or(8848),
         ttl: g.maybe(|g| u8::try_from(g.range(1, 255)).unwrap_or(1)),
-        group: g.any_ip(),
+        group: if g.bool() {
+            IpAddr::V4(Ipv4Addr::new(224, 0, 0, 81))
+        } else {
+            IpAddr::V6(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x81))
+        },
     });
     if instance_names.len() >= 2 && g.bool() {
         let mut sg = VrrpSyncGroup::new("SG_1");
@@ -671,12 +776,12 @@ fn config(seed: u64) -> Config {
                 if g.bool() {
                     VsgMember::Fwmark {
                         mark: g.u32(1, u32::MAX),
-                        family: g.maybe(|g| {
-                            if g.bool() {
-                                AddressFamily::Inet
-                            } else {
-                                AddressFamily::Inet6
-                            }
+                        // Always with a family: keepalived refuses a bare fwmark
+                        // in a group mixing IPv4 and IPv6 addresses.
+                        family: Some(if g.bool() {
+                            AddressFamily::Inet
+                        } else {
+                            AddressFamily::Inet6
                         }),
                     }
                 } else {
@@ -693,7 +798,7 @@ fn config(seed: u64) -> Config {
                     VsgMember::Range {
                         first,
                         last,
-                        port: g.maybe(|g| u16::try_from(g.below(65536)).unwrap_or(0)),
+                        port: Some(u16::try_from(g.below(65536)).unwrap_or(0)),
                     }
                 }
             })
@@ -730,6 +835,9 @@ fn config(seed: u64) -> Config {
             flag_2: g.bool(),
             flag_3: g.bool(),
         };
+        if matches!(vs.service, VirtualService::Fwmark(_)) {
+            vs.protocol = Protocol::Tcp; // keepalived ignores it for fwmark services
+        }
         vs.ops = vs.protocol == Protocol::Udp && g.bool();
         vs.lvs_method = g.method();
         vs.persistence_engine = g.maybe(Gen::text);
@@ -739,14 +847,9 @@ fn config(seed: u64) -> Config {
                 .get_or_insert(Duration::from_secs(360));
         }
         vs.persistence_granularity = g.maybe(|g| g.ip(false));
-        vs.ip_family = g.maybe(|g| {
-            if g.bool() {
-                AddressFamily::Inet
-            } else {
-                AddressFamily::Inet6
-            }
-        });
-        vs.ha_suspend = g.bool();
+        // Real servers are IPv4 here; another family would conflict.
+        vs.ip_family = g.maybe(|_| AddressFamily::Inet);
+        vs.ha_suspend = matches!(vs.service, VirtualService::Addr { .. }) && g.bool();
         vs.smtp_alert = g.bool();
         vs.virtualhost = g.maybe(Gen::text);
         vs.omega = g.bool();
@@ -762,8 +865,12 @@ fn config(seed: u64) -> Config {
             inhibit: g.bool(),
         });
         vs.checker_defaults = checker_defaults(&mut g);
+        // keepalived's VS-level `alpha` is a plain flag (on or absent).
+        if vs.checker_defaults.alpha == Some(false) {
+            vs.checker_defaults.alpha = None;
+        }
         vs.alpha = vs.checker_defaults.alpha.unwrap_or(false);
-        for r in 0..g.below(4) {
+        for r in 0..=g.below(3) {
             let mut rs = RealServer::new(
                 IpAddr::V4(Ipv4Addr::new(
                     198,
@@ -784,10 +891,49 @@ fn config(seed: u64) -> Config {
             rs.virtualhost = g.maybe(Gen::text);
             rs.checker_defaults = checker_defaults(&mut g);
             let inherited = rs.virtualhost.clone().or_else(|| vs.virtualhost.clone());
+            let (v, r) = (&vs.checker_defaults, &rs.checker_defaults);
+            let merged = CheckerDefaults {
+                connect_timeout: r.connect_timeout.or(v.connect_timeout),
+                retry: r.retry.or(v.retry),
+                delay_before_retry: r.delay_before_retry.or(v.delay_before_retry),
+                warmup: r.warmup.or(v.warmup),
+                delay_loop: r.delay_loop.or(v.delay_loop),
+                alpha: r.alpha.or(v.alpha),
+                log_all_failures: r.log_all_failures.or(v.log_all_failures),
+            };
             rs.checkers = (0..g.below(3))
-                .map(|_| checker(&mut g, &cfg, &inherited))
+                .map(|_| checker(&mut g, &cfg, &inherited, &merged))
                 .collect();
             vs.real_servers.push(rs);
+        }
+        // The keepalived rules the parser applies (generate fix-points only):
+        // ports follow the VS except NAT, quorum <= total weight, hysteresis < quorum.
+        let vs_port = match &vs.service {
+            VirtualService::Addr { port, .. } => Some(*port),
+            VirtualService::Fwmark(_) => Some(None),
+            VirtualService::Group(_) => None,
+        };
+        let fwmark = matches!(vs.service, VirtualService::Fwmark(_));
+        let fix = |method: ForwardingMethod, port: &mut Option<u16>| {
+            let Some(vp) = vs_port else { return };
+            if method == ForwardingMethod::Nat {
+                if !fwmark && port.is_none() {
+                    *port = vp;
+                }
+            } else {
+                *port = vp;
+            }
+        };
+        for rs in &mut vs.real_servers {
+            fix(rs.lvs_method, &mut rs.port);
+        }
+        if let Some(s) = &mut vs.sorry_server {
+            fix(s.lvs_method, &mut s.port);
+        }
+        let sum: u64 = vs.real_servers.iter().map(|r| u64::from(r.weight)).sum();
+        vs.quorum = vs.quorum.min(u32::try_from(sum).unwrap_or(u32::MAX));
+        if vs.hysteresis >= vs.quorum {
+            vs.hysteresis = vs.quorum.saturating_sub(1);
         }
         cfg.virtual_servers.push(vs);
     }
@@ -859,7 +1005,7 @@ proptest! {
 
     #[test]
     fn print_then_parse_is_identity(seed in any::<u64>()) {
-        let cfg = config(seed);
+        let cfg = config(seed, false);
         let text = print(&cfg);
         let loaded = parse_str(&text, "printed.conf", &opts())
             .map_err(|e| TestCaseError::fail(format!("{e}\n---\n{text}")))?;
@@ -870,7 +1016,7 @@ proptest! {
 
     #[test]
     fn json_round_trip(seed in any::<u64>()) {
-        let cfg = config(seed);
+        let cfg = config(seed, false);
         let json = serde_json::to_string(&cfg).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let back: Config = serde_json::from_str(&json).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(back, cfg);
@@ -889,5 +1035,64 @@ proptest! {
     )) {
         let text = words.join(" ");
         let _ = parse_str(&text, "soup.conf", &opts());
+    }
+}
+
+/// Differential check: keepalived 2.2.7 itself (`keepalived -t`) accepts
+/// what print() writes, for generated configs: no unknown keywords, no
+/// rejected values.
+#[test]
+fn keepalived_accepts_printed_configs() {
+    let keepalived = std::path::Path::new("/usr/sbin/keepalived");
+    if !keepalived.exists() {
+        let msg = "keepalived not installed: apt-get install -y keepalived";
+        if std::env::var_os("CI").is_some() {
+            panic!("{msg}");
+        }
+        eprintln!("SKIP: {msg}");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("rkeepalived-print-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    struct Cleanup(PathBuf);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _cleanup = Cleanup(dir.clone());
+    let keep = std::env::var_os("RK_KEEP_PRINTED").is_some();
+    let mut complaints = Vec::new();
+    for seed in 0..40u64 {
+        let path = dir.join(format!("{seed}.conf"));
+        std::fs::write(&path, print(&config(seed, true))).expect("write");
+        let out = std::process::Command::new(keepalived)
+            .args(["-t", "-l", "-f"])
+            .arg(&path)
+            .output()
+            .expect("run keepalived -t");
+        for line in String::from_utf8_lossy(&out.stderr).lines() {
+            complaints.push(format!("seed {seed}: {line}"));
+        }
+        if keep {
+            let _ = std::fs::copy(
+                &path,
+                std::env::temp_dir().join(format!("rk-printed-{seed}.conf")),
+            );
+        }
+    }
+    let all = complaints.join("\n");
+    eprintln!("{all}");
+    for bad in [
+        "Unknown keyword",
+        "unknown",
+        "Unknown",
+        "invalid",
+        "outside range",
+    ] {
+        assert!(
+            !all.contains(bad),
+            "keepalived -t rejects printed output ({bad}):\n{all}"
+        );
     }
 }
