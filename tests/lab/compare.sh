@@ -69,10 +69,11 @@ pair_down() {
   done
 }
 
-start_daemon() { # start_daemon TAG BIN CONF
-  local tag=$1
-  nsenter --net="/run/netns/rkl-$tag-dir" setsid "$2" -C -n -l -D -f "$3" -p "$W/$tag.pid" \
-    -r "$W/$tag-vrrp.pid" -c "$W/$tag-checkers.pid" </dev/null >"$W/$tag.log" 2>&1 &
+start_daemon() { # start_daemon TAG BIN CONF [EXTRA_ARGS...]
+  local tag=$1 bin=$2 conf=$3
+  shift 3
+  nsenter --net="/run/netns/rkl-$tag-dir" setsid "$bin" -C -n -l -D -f "$conf" -p "$W/$tag.pid" \
+    -r "$W/$tag-vrrp.pid" -c "$W/$tag-checkers.pid" "$@" </dev/null >"$W/$tag.log" 2>&1 &
   echo $! >"$W/$tag.daemon"
 }
 
@@ -99,7 +100,8 @@ compare_one() {
   . "$W/$idx.env"
   pair_up "$ka"; pair_up "$rk"
   start_daemon "$ka" "$KA_BIN" "$conf"
-  if [[ -x $RK_BIN ]]; then start_daemon "$rk" "$RK_BIN" "$conf"
+  # Several instances run at once: each needs its own status socket.
+  if [[ -x $RK_BIN ]]; then start_daemon "$rk" "$RK_BIN" "$conf" --status-socket "$W/$rk.sock"
   else echo "rkeepalived binary missing: $RK_BIN" >"$W/$rk.log"; echo none >"$W/$rk.daemon"; fi
   # Settle: at least SETTLE_MIN_S, then until both tables are unchanged for
   # three consecutive samples one second apart (or SETTLE_MAX_S).
@@ -118,6 +120,9 @@ compare_one() {
   same=no; cmp -s "$W/$idx.ka" "$W/$idx.rk" && same=yes
   rk_alive=no; rk_pid=$(cat "$W/$rk.daemon"); [[ $rk_pid != none ]] && kill -0 "$rk_pid" 2>/dev/null && rk_alive=yes
   [[ $same == no ]] && section "rklog:$name" tail -n 20 "$W/$rk.log"
+  # Why keepalived took real servers out (the lab's fake servers should
+  # satisfy every check but digests).
+  section "kalog:$name" grep -iE 'fail|timeout|error|remov|lost' "$W/$ka.log"
   stop_daemon "$ka"; stop_daemon "$rk"
   pair_down "$ka"; pair_down "$rk"
   echo "LAB-COMPARE sample=$name settle_s=$t total_s=$((SECONDS - t0)) ka_services=$(grep -c '^-A' "$W/$idx.ka") ka_dests=$(grep -c '^-a' "$W/$idx.ka") rk_services=$(grep -c '^-A' "$W/$idx.rk") rk_dests=$(grep -c '^-a' "$W/$idx.rk") rk_running=$rk_alive same=$same"

@@ -117,9 +117,11 @@ CONF
 }
 
 start_daemon() { # start_daemon NODE
-  local node=$1
+  local node=$1 extra=()
+  # Two instances share /run: rkeepalived's status socket must differ.
+  [[ $DAEMON == rkeepalived ]] && extra=(--status-socket "$W/$node.sock")
   ip netns exec "$node" setsid "$BIN" -n -l -D -f "$CONF_DIR/rkl-$node.conf" \
-    -p "$W/$node.pid" -r "$W/$node-vrrp.pid" -c "$W/$node-checkers.pid" \
+    -p "$W/$node.pid" -r "$W/$node-vrrp.pid" -c "$W/$node-checkers.pid" "${extra[@]}" \
     </dev/null >"$W/$node.log" 2>&1 &
   echo $! >"$W/$node.daemon"
 }

@@ -161,7 +161,7 @@ cleanup() {
 
 # boot MODE: MODE is "run" (script in $RUN_DIR) or "shell".
 boot() {
-  local mode=$1 kver nonce accel_note=
+  local mode=$1 kver nonce
   cmd_build
   kver=$(cat "$BUILD/current-kernel")
   nonce=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
@@ -190,6 +190,7 @@ boot() {
   fi
   local serial=(-serial stdio)
   local append="console=ttyS0 quiet loglevel=1 panic=-1 lab.run=$RUN_DIR lab.nonce=$nonce rootwait=0"
+  # shellcheck disable=SC2054 # commas are qemu option syntax
   local qemu=(qemu-system-x86_64 -accel tcg -machine q35 -cpu max -smp "$LAB_SMP" -m "$LAB_MEM"
     -nodefaults -no-reboot -display none -monitor none "${serial[@]}"
     -kernel "$BUILD/kernel/vmlinuz-$kver" -initrd "$BUILD/initramfs-$kver.cpio.gz"
