@@ -97,7 +97,6 @@ fn error_cases() -> Vec<(String, &'static str, &'static str)> {
             "3:16",
             "out of range 0..",
         ),
-        
         ("virtual_server 192.0.2.100 80\n".into(), "1:1", "needs a '{ ... }' block"),
         ("global_defs {\n    smtp_alert maybe\n}\n".into(), "2:16", "invalid boolean 'maybe'"),
         (
