@@ -44,6 +44,7 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 setup() {
     ip netns add $BR
@@ -88,14 +89,17 @@ CONF
 # start IMPL NODE VERSION ADVERT PRIORITY
 start() {
     local impl=$1 n=$2 ns=$TAG-n$2
+    local RUN=$n-$(date +%s%N)
     conf "$3" "$4" "$5" > "$WORK/n$n.conf"
     if [ "$impl" = keepalived ]; then
+        # Fresh pid files per run: after kill -9 a stale pid may have been
+        # reused by another process and keepalived would refuse to start.
         ip netns exec $ns keepalived -n -l -D -P -f "$WORK/n$n.conf" \
-            -p "$WORK/n$n.pid" -r "$WORK/n$n.vrrp.pid" >"$WORK/n$n.log" 2>&1 &
+            -p "$WORK/run$RUN.pid" -r "$WORK/run$RUN.vrrp.pid" >"$WORK/n$n.log" 2>&1 &
     elif [ -n "${RKV_DAEMON:-}" ]; then
         mkdir -p "$WORK/d$n"
-        ip netns exec $ns "$RKV_DAEMON" -P -n -l -f "$WORK/n$n.conf" -p "$WORK/n$n.pid" \
-            -r "$WORK/n$n.vrrp.pid" --dump-dir "$WORK/d$n" --status-socket "$WORK/d$n/s.sock" \
+        ip netns exec $ns "$RKV_DAEMON" -P -n -l -f "$WORK/n$n.conf" -p "$WORK/run$RUN.pid" \
+            -r "$WORK/run$RUN.vrrp.pid" --dump-dir "$WORK/d$n" --status-socket "$WORK/d$n/s.sock" \
             >"$WORK/n$n.log" 2>&1 &
     else
         RUST_LOG=warn ip netns exec $ns "$RKV_BIN" -f "$WORK/n$n.conf" >"$WORK/n$n.log" 2>&1 &

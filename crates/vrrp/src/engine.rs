@@ -122,6 +122,8 @@ struct Engine {
     /// Drops before an instance could be identified (decode errors, unknown VRID).
     unmatched: DropCounters,
     socket_errors: u64,
+    /// Failed netlink requests not tied to an instance (static addresses/routes/rules).
+    netlink_errors: u64,
     /// Sync groups (membership by instance name) with their pure coordinators.
     groups: Vec<GroupRt>,
 }
@@ -161,6 +163,7 @@ impl Engine {
             notifier,
             unmatched: DropCounters::default(),
             socket_errors: 0,
+            netlink_errors: 0,
             groups: Vec::new(),
         })
     }
@@ -175,13 +178,78 @@ impl Engine {
     // -- startup / shutdown ---------------------------------------------------
 
     async fn start_all(&mut self) {
+        let cfg = self.cfg.clone();
+        self.apply_statics(None, &cfg).await;
         self.rebuild_groups();
         self.start_watchers();
         self.refresh_link_states().await;
-        let cfg = self.cfg.clone();
+        let delay = cfg.global_defs.vrrp_startup_delay;
+        if !delay.is_zero() {
+            // keepalived `vrrp_startup_delay`: let the network settle after boot.
+            tracing::info!(?delay, "delaying VRRP startup");
+            tokio::time::sleep(delay).await;
+        }
         for inst in &cfg.vrrp_instances {
             self.start_instance(inst.clone()).await;
         }
+    }
+
+    /// static_ipaddress / static_routes / static_rules: owned for the
+    /// daemon's lifetime regardless of VRRP state. `old` = what is installed
+    /// now (None at startup); entries missing from `new` are removed.
+    async fn apply_statics(&mut self, old: Option<&Config>, new: &Config) {
+        let mut errors = 0u64;
+        if let Some(old) = old {
+            for r in old
+                .static_rules
+                .iter()
+                .filter(|r| !new.static_rules.contains(r))
+            {
+                if let Err(e) = self.nl.del_rule(r).await {
+                    errors += 1;
+                    tracing::warn!(error = %e, "cannot delete static rule");
+                }
+            }
+            for r in old
+                .static_routes
+                .iter()
+                .filter(|r| !new.static_routes.contains(r))
+            {
+                if let Err(e) = self.nl.del_route(r).await {
+                    errors += 1;
+                    tracing::warn!(error = %e, "cannot delete static route");
+                }
+            }
+            for a in old
+                .static_ipaddresses
+                .iter()
+                .filter(|a| !new.static_ipaddresses.contains(a))
+            {
+                if let Err(e) = self.nl.del_address(a).await {
+                    errors += 1;
+                    tracing::warn!(error = %e, "cannot delete static address");
+                }
+            }
+        }
+        for a in &new.static_ipaddresses {
+            if let Err(e) = self.nl.add_address(a).await {
+                errors += 1;
+                tracing::error!(error = %e, "cannot add static address");
+            }
+        }
+        for r in &new.static_routes {
+            if let Err(e) = self.nl.add_route(r).await {
+                errors += 1;
+                tracing::error!(error = %e, "cannot add static route");
+            }
+        }
+        for r in &new.static_rules {
+            if let Err(e) = self.nl.add_rule(r).await {
+                errors += 1;
+                tracing::error!(error = %e, "cannot add static rule");
+            }
+        }
+        self.netlink_errors += errors;
     }
 
     /// (Re)spawn script pollers and track file readers for every object the
@@ -416,6 +484,8 @@ impl Engine {
         for idx in 0..self.instances.len() {
             self.stop_instance(idx).await;
         }
+        let cfg = self.cfg.clone();
+        self.apply_statics(Some(&cfg), &Config::default()).await;
         for w in self.watchers.drain(..) {
             w.abort();
         }
@@ -975,6 +1045,8 @@ impl Engine {
                 self.instances.remove(idx);
             }
         }
+        let old_cfg = self.cfg.clone();
+        self.apply_statics(Some(&old_cfg), &new).await;
         self.cfg = new.clone();
         if global_changed {
             self.notifier = Notifier::new(&new.global_defs);
@@ -1106,6 +1178,13 @@ impl Engine {
                 stats: &rt.stats,
             })
             .collect();
-        metrics::render(&views, &self.unmatched, self.socket_errors)
+        metrics::render(
+            &views,
+            &self.unmatched,
+            metrics::EngineCounters {
+                socket_errors: self.socket_errors,
+                netlink_errors: self.netlink_errors,
+            },
+        )
     }
 }

@@ -97,12 +97,21 @@ fn escape_label(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// Prometheus text format 0.0.4 for all instances, plus engine-wide drops.
-/// `socket_errors`: engine-wide receive errors (not tied to an instance).
+/// Engine-wide counters not tied to an instance.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EngineCounters {
+    /// Receive errors on VRRP sockets.
+    pub socket_errors: u64,
+    /// Failed static address/route/rule requests.
+    pub netlink_errors: u64,
+}
+
+/// Prometheus text format 0.0.4 for all instances plus engine-wide counters
+/// (`unmatched`: drops before an instance could be identified).
 pub fn render(
     instances: &[InstanceMetrics<'_>],
     unmatched: &DropCounters,
-    socket_errors: u64,
+    engine: EngineCounters,
 ) -> String {
     let mut out = String::new();
     let gauge = |out: &mut String, name: &str, help: &str, kind: &str| {
@@ -251,7 +260,19 @@ pub fn render(
     );
     let _ = writeln!(
         out,
-        "rkeepalived_vrrp_socket_receive_errors_total {socket_errors}"
+        "rkeepalived_vrrp_socket_receive_errors_total {}",
+        engine.socket_errors
+    );
+    gauge(
+        &mut out,
+        "rkeepalived_vrrp_static_netlink_errors_total",
+        "Failed netlink requests for static addresses/routes/rules.",
+        "counter",
+    );
+    let _ = writeln!(
+        out,
+        "rkeepalived_vrrp_static_netlink_errors_total {}",
+        engine.netlink_errors
     );
     out
 }
@@ -275,7 +296,7 @@ mod tests {
                 stats: &stats,
             }],
             &DropCounters::default(),
-            0,
+            EngineCounters::default(),
         );
         assert!(text.contains("rkeepalived_vrrp_state{instance=\"VI_1\"} 2"));
         assert!(text.contains("rkeepalived_vrrp_vip_restores_total{instance=\"VI_1\"} 2"));
