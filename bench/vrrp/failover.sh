@@ -157,7 +157,11 @@ measure() {
     local t0
     t0=$(date +%s%N)
     if [ "$how" = kill9 ]; then
-        ip netns pids $N1 | xargs -r kill -9
+        # Freeze every process first: keepalived's VRRP child gets SIGTERM
+        # when its parent dies (PR_SET_PDEATHSIG) and could otherwise still
+        # send a priority-0 advert, turning the crash into a graceful stop.
+        local pids; pids=$(ip netns pids $N1)
+        kill -STOP $pids; kill -9 $pids
     else
         kill -TERM "$p1"
     fi

@@ -367,7 +367,9 @@ impl Lab {
     /// SIGKILL node `i` (keepalived: its VRRP child too).
     pub fn kill9(&mut self, i: usize) {
         for pid in self.pids(i) {
-            // keepalived forks a VRRP child: kill the whole tree in the namespace.
+            // keepalived forks a VRRP child that gets SIGTERM when its parent
+            // dies: freeze the whole namespace first so nobody exits gracefully.
+            let _ = run(&format!("ip netns pids {} | xargs -r kill -STOP", self.ns(i)));
             let _ = run(&format!("ip netns pids {} | xargs -r kill -9", self.ns(i)));
             let _ = nix::sys::signal::kill(
                 nix::unistd::Pid::from_raw(pid),
@@ -634,6 +636,8 @@ pub struct NodeConf {
     /// (group name, members)
     pub sync_groups: Vec<(String, Vec<String>)>,
     pub notify_fifo: Option<String>,
+    /// Raw top-level keepalived.conf text (conf mode only).
+    pub extra_top: String,
 }
 
 impl NodeConf {
@@ -747,6 +751,7 @@ impl NodeConf {
             s,
             "global_defs {{\n    router_id rkv_test\n    vrrp_garp_master_delay 1\n    script_user root\n    enable_script_security\n{fifo}}}"
         );
+        s.push_str(&self.extra_top);
         for sc in &self.scripts {
             let _ = writeln!(
                 s,
