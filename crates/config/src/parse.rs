@@ -1798,7 +1798,7 @@ impl Parser {
                 // keepalived: MISC_CHECK has only the timing options (no
                 // connect_timeout), FILE_CHECK/BFD_CHECK none of them.
                 let timing_ok = !matches!(kind, CheckerKind::File(_) | CheckerKind::Bfd { .. })
-                    && !(matches!(kind, CheckerKind::Misc(_)) && k.key() == "connect_timeout");
+                    && (!matches!(kind, CheckerKind::Misc(_)) || k.key() != "connect_timeout");
                 let connection_ok = !matches!(
                     kind,
                     CheckerKind::Misc(_) | CheckerKind::File(_) | CheckerKind::Bfd { .. }
@@ -2673,13 +2673,16 @@ fn route(k: &Node) -> PResult<VirtualRoute> {
     }
     r.to = to.ok_or_else(|| k.pos().error("route: no destination prefix"))?;
     // `nexthop` form: the first hop is the route's own gateway (unless weighted).
-    if nexthop_used && r.via.is_none() && r.dev.is_none() && !r.onlink {
-        if r.nexthops.first().is_some_and(|nh| nh.weight.is_none()) {
-            let first = r.nexthops.remove(0);
-            r.via = first.via;
-            r.dev = first.dev;
-            r.onlink = first.onlink;
-        }
+    if nexthop_used
+        && r.via.is_none()
+        && r.dev.is_none()
+        && !r.onlink
+        && r.nexthops.first().is_some_and(|nh| nh.weight.is_none())
+    {
+        let first = r.nexthops.remove(0);
+        r.via = first.via;
+        r.dev = first.dev;
+        r.onlink = first.onlink;
     }
     if r.nexthops
         .iter()

@@ -974,7 +974,7 @@ fn checker(w: &mut Out, c: &Checker) {
         CheckerKind::Udp(u) => {
             if let Some(p) = &u.payload {
                 let hex: Vec<String> = p.iter().map(|b| format!("{b:02x}")).collect();
-                w.line(&format!("payload {}", hex.join(" ")).trim_end().to_string());
+                w.line(format!("payload {}", hex.join(" ")).trim_end());
             }
             if let Some(r) = &u.require_reply {
                 let hex: Vec<String> = r
@@ -993,11 +993,7 @@ fn checker(w: &mut Out, c: &Checker) {
                         format!("{hi}{lo}")
                     })
                     .collect();
-                w.line(
-                    &format!("require_reply {}", hex.join(" "))
-                        .trim_end()
-                        .to_string(),
-                );
+                w.line(format!("require_reply {}", hex.join(" ")).trim_end());
             }
             w.kv("min_reply_length", u.min_reply_length);
             w.kv("max_reply_length", u.max_reply_length);
