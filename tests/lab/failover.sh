@@ -167,6 +167,8 @@ if (( FAILED )); then dump_state; exit 1; fi
 
 ip netns exec client python3 "$LAB_DIR/client.py" "http://$VIP/" 0.05 "$W/stop" "$W/client.log" &
 CLIENT_PID=$!
+# python startup under TCG takes seconds: phases start once requests flow.
+t=$(wait_until 30 test -s "$W/client.log"); check client_loop_started $? "first request logged after ${t:-timeout}s"
 
 phase steady
 sleep "$STEADY_S"

@@ -116,6 +116,12 @@ down() {
       ip netns del "$ns" 2>/dev/null || true
     fi
   done
+  # Namespace teardown is asynchronous in the kernel: delete our veth ends
+  # explicitly so a following `up` can reuse their names at once.
+  for f in $(ip -o link show 2>/dev/null | awk -F': ' '{sub(/@.*/, "", $2); print $2}' |
+             grep -E '^v-(client|dir1|dir2|web1|web2)-'); do
+    ip link del "$f" 2>/dev/null || true
+  done
   ip link del rkl-lan 2>/dev/null || true
   ip link del rkl-srv 2>/dev/null || true
 }
