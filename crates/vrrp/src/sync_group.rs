@@ -26,8 +26,11 @@
 //! ```
 //! (and feed the `StateChanged` actions those produce back into `on_transition`;
 //! they carry `Reason::SyncGroup` and so produce no further commands).
+//!
+//! [`SyncGroup::observe`] does the last two steps in one call:
+//! `group.observe(i, &actions, inst[i].wants_master())` after every `inst[i].handle(..)`.
 
-use crate::fsm::{Reason, State, SyncCommand};
+use crate::fsm::{Action, Reason, State, SyncCommand};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Member {
@@ -112,6 +115,25 @@ impl SyncGroup {
         } else {
             self.others(member, SyncCommand::ClearFault)
         }
+    }
+
+    /// Everything the group needs to see after `member` handled an event: every
+    /// `StateChanged` in `actions` (in order), then its `Instance::wants_master()`.
+    /// Returns the commands for the members, to deliver as `Event::SyncGroup`.
+    pub fn observe(
+        &mut self,
+        member: usize,
+        actions: &[Action],
+        wants_master: bool,
+    ) -> Vec<(usize, SyncCommand)> {
+        let mut out = Vec::new();
+        for a in actions {
+            if let Action::StateChanged { from, to, reason } = a {
+                out.extend(self.on_transition(member, *from, *to, *reason));
+            }
+        }
+        out.extend(self.on_member_wants_master(member, wants_master));
+        out
     }
 
     /// Member `member`'s `Instance::wants_master()` is now `wants`. When this makes

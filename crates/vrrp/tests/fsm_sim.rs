@@ -126,7 +126,7 @@ impl Wire {
     fn perform(&mut self, n: usize, actions: Vec<Action>) {
         let t = self.elapsed();
         let mut follow_ups = Vec::new();
-        for a in actions {
+        for a in actions.iter().cloned() {
             let node = &mut self.nodes[n];
             match a {
                 Action::SendAdvert { priority } => {
@@ -153,18 +153,13 @@ impl Wire {
                 Action::Notify(x) => node.notifies.push((t, x)),
                 Action::StateChanged { from, to, reason } => {
                     node.transitions.push((t, from, to, reason));
-                    if let Some((g, member)) = node.group {
-                        for (other, cmd) in self.groups[g].on_transition(member, from, to, reason) {
-                            follow_ups.push((g, other, cmd));
-                        }
-                    }
                 }
             }
         }
-        // keepalived consensus: report the member's wish to the group after every step.
+        // Transitions and the keepalived consensus wish, reported to the group.
         if let Some((g, member)) = self.nodes[n].group {
             let wants = self.nodes[n].inst.wants_master();
-            for (other, cmd) in self.groups[g].on_member_wants_master(member, wants) {
+            for (other, cmd) in self.groups[g].observe(member, &actions, wants) {
                 follow_ups.push((g, other, cmd));
             }
         }
