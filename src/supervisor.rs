@@ -824,12 +824,15 @@ impl Supervisor {
                         tracing::warn!(%role, "cannot send the reload to the {role} child: {e}");
                     }
                 }
-                (_, true, None) => {
-                    // Not running (new role, or waiting for a respawn): a start
-                    // uses the new config anyway.
-                    if self.slots.get(&role).is_none_or(|s| s.respawn_at.is_none()) {
-                        self.start_child(role).await;
-                    }
+                // Not running and no respawn pending (a new role): start it.
+                // A pending respawn uses the new config anyway.
+                (_, true, None)
+                    if !self
+                        .slots
+                        .get(&role)
+                        .is_some_and(|s| s.respawn_at.is_some()) =>
+                {
+                    self.start_child(role).await;
                 }
                 (true, false, Some(v)) => {
                     tracing::info!(%role, "{role} no longer configured: stopping its child");
