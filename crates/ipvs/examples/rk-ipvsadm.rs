@@ -33,13 +33,23 @@ fn run(cmd: Command) -> ExitCode {
         }
     };
     let result = match &cmd {
-        Command::Save => client.dump_all().map(|d| print!("{}", ipvsadm::format_save(&d))),
+        Command::Save => client
+            .dump_all()
+            .map(|d| print!("{}", ipvsadm::format_save(&d))),
         Command::List(ListWhat::Timeout) => client.timeouts().map(|t| {
-            println!("Timeout (tcp tcpfin udp): {} {} {}", t.tcp, t.tcp_fin, t.udp)
+            println!(
+                "Timeout (tcp tcpfin udp): {} {} {}",
+                t.tcp, t.tcp_fin, t.udp
+            )
         }),
         Command::List(ListWhat::Daemon) => client.daemons().map(|ds| {
             for d in ds {
-                print!("{} sync daemon (mcast={}, syncid={}", d.state.name(), d.mcast_ifn, d.sync_id);
+                print!(
+                    "{} sync daemon (mcast={}, syncid={}",
+                    d.state.name(),
+                    d.mcast_ifn,
+                    d.sync_id
+                );
                 // Kernels >= 4.7 report the multicast parameters too.
                 if let (Some(maxlen), Some(group), Some(port), Some(ttl)) =
                     (d.sync_maxlen, d.mcast_group, d.mcast_port, d.mcast_ttl)
@@ -132,7 +142,11 @@ fn apply(client: &mut NetlinkIpvs, path: &str, flush: bool) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut owned = if flush { OwnedSet::flush_all() } else { OwnedSet::new() };
+    let mut owned = if flush {
+        OwnedSet::flush_all()
+    } else {
+        OwnedSet::new()
+    };
     match sync(client, &desired, &mut owned) {
         Ok(report) => {
             eprintln!(

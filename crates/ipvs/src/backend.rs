@@ -129,8 +129,7 @@ pub(crate) fn mock_apply(state: &mut IpvsState, op: &Op) -> Result<(), Errno> {
             .ok_or(Errno::NoSuchService),
         Op::AddDest(key, dest) | Op::EditDest(key, dest) => {
             let entry = state.services.get_mut(key).ok_or(Errno::NoSuchService)?;
-            if dest.weight < 0 || (dest.u_threshold != 0 && dest.l_threshold > dest.u_threshold)
-            {
+            if dest.weight < 0 || (dest.u_threshold != 0 && dest.l_threshold > dest.u_threshold) {
                 return Err(Errno::Range);
             }
             match dest.fwd {
@@ -156,11 +155,7 @@ pub(crate) fn mock_apply(state: &mut IpvsState, op: &Op) -> Result<(), Errno> {
         }
         Op::DelDest(key, dkey) => {
             let entry = state.services.get_mut(key).ok_or(Errno::NoSuchService)?;
-            entry
-                .dests
-                .remove(dkey)
-                .map(|_| ())
-                .ok_or(Errno::NotFound)
+            entry.dests.remove(dkey).map(|_| ()).ok_or(Errno::NotFound)
         }
     }
 }

@@ -38,7 +38,10 @@ pub enum Command {
     /// `-R`: read commands from stdin.
     Restore,
     /// `--apply FILE`: reconcile the kernel to a JSON desired state.
-    Apply { path: String, flush: bool },
+    Apply {
+        path: String,
+        flush: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +63,11 @@ fn usage<T>(msg: impl Into<String>) -> Result<T, UsageError> {
 /// Split `addr[:port]` / `[v6]:port` like ipvsadm's `parse_service`:
 /// a bracketed IPv6 address must carry a port; `what` names the argument
 /// in the error ("real server" / "virtual server").
-fn parse_addr_port(s: &str, default_port: Option<u16>, what: &str) -> Result<(IpAddr, u16), UsageError> {
+fn parse_addr_port(
+    s: &str,
+    default_port: Option<u16>,
+    what: &str,
+) -> Result<(IpAddr, u16), UsageError> {
     let bad = || UsageError(format!("illegal {what} address[:port] specified"));
     let (host, port) = if let Some(rest) = s.strip_prefix('[') {
         let (host, after) = rest.split_once(']').ok_or_else(bad)?;
@@ -175,7 +182,9 @@ pub fn parse_command(args: &[String]) -> Result<Command, UsageError> {
         let next = args.get(i + 1);
         let mut take = || {
             i += 1;
-            args.get(i).cloned().ok_or_else(|| UsageError(format!("option {a} requires an argument")))
+            args.get(i)
+                .cloned()
+                .ok_or_else(|| UsageError(format!("option {a} requires an argument")))
         };
         match a {
             "-A" | "--add-service" => set_cmd('A', &mut cmd)?,
@@ -202,7 +211,9 @@ pub fn parse_command(args: &[String]) -> Result<Command, UsageError> {
                 daemon_state = Some(match take()?.as_str() {
                     "master" => DaemonState::Master,
                     "backup" => DaemonState::Backup,
-                    other => return usage(format!("illegal start-daemon parameter specified: {other}")),
+                    other => {
+                        return usage(format!("illegal start-daemon parameter specified: {other}"))
+                    }
                 });
             }
             "--apply" => {
@@ -286,7 +297,13 @@ pub fn parse_command(args: &[String]) -> Result<Command, UsageError> {
             svc.netmask = parse_netmask(m, key.family())?;
         }
         if one_packet {
-            if !matches!(key, ServiceKey::Addr { proto: Protocol::Udp, .. }) {
+            if !matches!(
+                key,
+                ServiceKey::Addr {
+                    proto: Protocol::Udp,
+                    ..
+                }
+            ) {
                 return usage("One-Packet Scheduling is only for UDP virtual services");
             }
             svc.flags = svc.flags.with(ServiceFlags::ONEPACKET, true);
@@ -299,13 +316,17 @@ pub fn parse_command(args: &[String]) -> Result<Command, UsageError> {
     };
 
     let build_dest = |key: ServiceKey, is_delete: bool| -> Result<Dest, UsageError> {
-        let spec = real.as_ref().ok_or_else(|| UsageError("no real server specified".into()))?;
+        let spec = real
+            .as_ref()
+            .ok_or_else(|| UsageError("no real server specified".into()))?;
         let (addr, mut port) = parse_addr_port(spec, Some(key.port()), "real server")?;
         let fwd = match fwd.unwrap_or('g') {
             'm' => Forwarding::Masq,
             'i' => {
                 if tun_type == TunnelType::Gue && tun_port == 0 {
-                    return usage("You need to supply the 'tun-port' option for the 'gue' tunnel type");
+                    return usage(
+                        "You need to supply the 'tun-port' option for the 'gue' tunnel type",
+                    );
                 }
                 if tun_type == TunnelType::Gre && tun_flags == TunnelFlags::REMCSUM {
                     return usage("Illegal 'tun-remcsum' option with the 'gre' tunnel type");
@@ -402,13 +423,17 @@ fn sched_flag_names(sched: &Scheduler, flags: u32) -> String {
         Scheduler::Mh => ["mh-fallback", "mh-port", "flag-3"],
         _ => ["flag-1", "flag-2", "flag-3"],
     };
-    [ServiceFlags::SCHED1, ServiceFlags::SCHED2, ServiceFlags::SCHED3]
-        .iter()
-        .zip(names)
-        .filter(|(bit, _)| flags & **bit != 0)
-        .map(|(_, n)| n)
-        .collect::<Vec<_>>()
-        .join(",")
+    [
+        ServiceFlags::SCHED1,
+        ServiceFlags::SCHED2,
+        ServiceFlags::SCHED3,
+    ]
+    .iter()
+    .zip(names)
+    .filter(|(bit, _)| flags & **bit != 0)
+    .map(|(_, n)| n)
+    .collect::<Vec<_>>()
+    .join(",")
 }
 
 /// One `-A ...` line as ipvsadm 1.31 prints it.
@@ -481,9 +506,13 @@ pub fn cmp_services(a: &Service, b: &Service) -> Ordering {
     fn parts(k: &ServiceKey) -> (u32, u16, u16, [u32; 4], u16) {
         match k {
             ServiceKey::Fwmark { mark, family } => (*mark, family.to_raw(), 0, [0; 4], 0),
-            ServiceKey::Addr { proto, addr, port } => {
-                (0, Family::of(addr).to_raw(), proto.to_raw(), addr_words(addr), *port)
-            }
+            ServiceKey::Addr { proto, addr, port } => (
+                0,
+                Family::of(addr).to_raw(),
+                proto.to_raw(),
+                addr_words(addr),
+                *port,
+            ),
         }
     }
     let (am, af, ap, aa, aport) = parts(&a.key);
@@ -585,7 +614,11 @@ pub fn state_from_rules(text: &str) -> Result<crate::IpvsState, UsageError> {
                     return Err(at(UsageError(format!("service {k} not defined"))));
                 }
             }
-            other => return Err(at(UsageError(format!("only -A and -a lines allowed, got {other:?}")))),
+            other => {
+                return Err(at(UsageError(format!(
+                    "only -A and -a lines allowed, got {other:?}"
+                ))))
+            }
         }
     }
     Ok(state)
@@ -606,7 +639,9 @@ pub fn error_text(cmd: &Command, errno: crate::Errno) -> &'static str {
         (Command::StopDaemon(_), E::Exists | E::NoSuchService) => "No daemon is running",
         (_, E::NoSuchService) => "No such service",
         (_, E::Range) => "Weight or threshold out of range",
-        (_, E::Invalid) => "Invalid operation.  Possibly wrong module version, address not unicast, ...",
+        (_, E::Invalid) => {
+            "Invalid operation.  Possibly wrong module version, address not unicast, ..."
+        }
         (_, E::NoMemory) => "Memory allocation problem",
         _ => "Unknown error",
     }
@@ -685,7 +720,13 @@ pub fn state_from_json(text: &str) -> Result<crate::IpvsState, UsageError> {
             },
             _ => return usage("a service needs either fwmark, or addr and port"),
         };
-        let mut svc = Service::new(key, js.sched.as_deref().map(Scheduler::from_name).unwrap_or(DEFAULT_SCHED));
+        let mut svc = Service::new(
+            key,
+            js.sched
+                .as_deref()
+                .map(Scheduler::from_name)
+                .unwrap_or(DEFAULT_SCHED),
+        );
         if let Some(t) = js.persistent {
             svc = svc.persistent(t);
         }

@@ -59,7 +59,14 @@ fn reload_with_one_changed_real_server_issues_exactly_the_ops_needed() {
 
     let key = ServiceKey::tcp(v4(3), 80);
     let mut new = old.clone();
-    new.services.get_mut(&key).unwrap().dests.values_mut().nth(4).unwrap().weight = 7;
+    new.services
+        .get_mut(&key)
+        .unwrap()
+        .dests
+        .values_mut()
+        .nth(4)
+        .unwrap()
+        .weight = 7;
 
     let report = sync(&mut mock, &new, &mut owned).unwrap();
     assert_eq!(report.planned.len(), 1);
@@ -108,8 +115,7 @@ fn scheduler_change_edits_service_in_place() {
     let mut mock = backend_with(&old);
     let mut new = old.clone();
     let key = ServiceKey::tcp(v4(1), 80);
-    new.services.get_mut(&key).unwrap().service = Service::new(key, Scheduler::Sh)
-        .persistent(300);
+    new.services.get_mut(&key).unwrap().service = Service::new(key, Scheduler::Sh).persistent(300);
     let report = sync(&mut mock, &new, &mut owned).unwrap();
     assert!(matches!(report.planned.as_slice(), [Op::EditService(s)] if s.sched == Scheduler::Sh));
     assert_eq!(mock.state.dest_count(), 2, "dests survive an edit");
@@ -176,7 +182,11 @@ fn failed_ops_are_reported_and_retried_next_pass() {
     mock.inject.push_back(Errno::NoMemory);
     let mut owned = OwnedSet::new();
     let report = sync(&mut mock, &desired, &mut owned).unwrap();
-    assert_eq!(report.failed.len(), 3, "service add failed, dest adds hit ESRCH");
+    assert_eq!(
+        report.failed.len(),
+        3,
+        "service add failed, dest adds hit ESRCH"
+    );
     assert_eq!(report.failed[0].1.errno(), Some(Errno::NoMemory));
     assert_eq!(report.failed[1].1.errno(), Some(Errno::NoSuchService));
     let report = sync(&mut mock, &desired, &mut owned).unwrap();
@@ -191,34 +201,80 @@ fn mock_follows_kernel_errnos() {
     let svc = Service::new(key, Scheduler::Rr);
     let dest = Dest::new(rs(1), 80, Forwarding::Direct, 1);
     let errno = |r: Result<(), IpvsError>| r.err().and_then(|e| e.errno());
-    assert_eq!(errno(m.apply(&Op::EditService(svc.clone()))), Some(Errno::NoSuchService));
-    assert_eq!(errno(m.apply(&Op::AddDest(key, dest))), Some(Errno::NoSuchService));
+    assert_eq!(
+        errno(m.apply(&Op::EditService(svc.clone()))),
+        Some(Errno::NoSuchService)
+    );
+    assert_eq!(
+        errno(m.apply(&Op::AddDest(key, dest))),
+        Some(Errno::NoSuchService)
+    );
     assert_eq!(errno(m.apply(&Op::AddService(svc.clone()))), None);
-    assert_eq!(errno(m.apply(&Op::AddService(svc.clone()))), Some(Errno::Exists));
-    assert_eq!(errno(m.apply(&Op::EditDest(key, dest))), Some(Errno::NotFound));
-    assert_eq!(errno(m.apply(&Op::DelDest(key, dest.key()))), Some(Errno::NotFound));
+    assert_eq!(
+        errno(m.apply(&Op::AddService(svc.clone()))),
+        Some(Errno::Exists)
+    );
+    assert_eq!(
+        errno(m.apply(&Op::EditDest(key, dest))),
+        Some(Errno::NotFound)
+    );
+    assert_eq!(
+        errno(m.apply(&Op::DelDest(key, dest.key()))),
+        Some(Errno::NotFound)
+    );
     assert_eq!(errno(m.apply(&Op::AddDest(key, dest))), None);
     assert_eq!(errno(m.apply(&Op::AddDest(key, dest))), Some(Errno::Exists));
     let negative = Dest { weight: -1, ..dest };
-    assert_eq!(errno(m.apply(&Op::EditDest(key, negative))), Some(Errno::Range));
+    assert_eq!(
+        errno(m.apply(&Op::EditDest(key, negative))),
+        Some(Errno::Range)
+    );
     let v6 = Dest::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 80, Forwarding::Masq, 1);
     assert_eq!(errno(m.apply(&Op::AddDest(key, v6))), Some(Errno::Invalid));
-    let v6_tun = Dest { fwd: Forwarding::ipip(), ..v6 };
+    let v6_tun = Dest {
+        fwd: Forwarding::ipip(),
+        ..v6
+    };
     assert_eq!(errno(m.apply(&Op::AddDest(key, v6_tun))), None);
     let gue0 = Dest {
-        fwd: Forwarding::Tunnel { tun_type: TunnelType::Gue, port: 0, flags: TunnelFlags::default() },
+        fwd: Forwarding::Tunnel {
+            tun_type: TunnelType::Gue,
+            port: 0,
+            flags: TunnelFlags::default(),
+        },
         ..dest
     };
-    assert_eq!(errno(m.apply(&Op::EditDest(key, gue0))), Some(Errno::Invalid));
+    assert_eq!(
+        errno(m.apply(&Op::EditDest(key, gue0))),
+        Some(Errno::Invalid)
+    );
     let bad_sched = Service::new(ServiceKey::tcp(v4(2), 80), Scheduler::Other("nope".into()));
-    assert_eq!(errno(m.apply(&Op::AddService(bad_sched))), Some(Errno::NotFound));
+    assert_eq!(
+        errno(m.apply(&Op::AddService(bad_sched))),
+        Some(Errno::NotFound)
+    );
     assert_eq!(errno(m.apply(&Op::DelService(key))), None);
-    assert_eq!(errno(m.apply(&Op::DelService(key))), Some(Errno::NoSuchService));
+    assert_eq!(
+        errno(m.apply(&Op::DelService(key))),
+        Some(Errno::NoSuchService)
+    );
 }
 
 fn arb_state() -> impl Strategy<Value = IpvsState> {
-    let svc = (1u8..6, prop::sample::select(Scheduler::ALL.to_vec()), any::<bool>());
-    let dest = (1u8..6, 0i32..4, prop::sample::select(vec![Forwarding::Masq, Forwarding::Direct, Forwarding::ipip()]));
+    let svc = (
+        1u8..6,
+        prop::sample::select(Scheduler::ALL.to_vec()),
+        any::<bool>(),
+    );
+    let dest = (
+        1u8..6,
+        0i32..4,
+        prop::sample::select(vec![
+            Forwarding::Masq,
+            Forwarding::Direct,
+            Forwarding::ipip(),
+        ]),
+    );
     prop::collection::vec((svc, prop::collection::vec(dest, 0..5)), 0..6).prop_map(|list| {
         let mut state = IpvsState::new();
         for ((s, sched, persistent), dests) in list {

@@ -8,13 +8,13 @@
 //! decode the kernel's dump replies and print them like `ipvsadm -Sn`.
 
 use rkeepalived_ipvs::ipvsadm::{self, Command, ListWhat};
+use rkeepalived_ipvs::netlink::message::{
+    dest_from_attrs, service_from_attrs, service_identity, service_key_from_attrs,
+};
 use rkeepalived_ipvs::netlink::message::{service_key_attrs, REQUEST_ACK, REQUEST_DUMP};
 use rkeepalived_ipvs::netlink::{
     cmd, encode_request, op_message, parse_frames, CmdAttr, Frame, IpvsMessage, ServiceDump,
     SyncDaemon,
-};
-use rkeepalived_ipvs::netlink::message::{
-    dest_from_attrs, service_from_attrs, service_identity, service_key_from_attrs,
 };
 
 const CAPTURE: &str = include_str!("data/ipvsadm-1.31-strace.txt");
@@ -95,7 +95,9 @@ fn parse_line(line: &str) -> Vec<Captured> {
         let hdr = &rest[..hdr_end];
         let after = &rest[hdr_end + 1..];
         rest = after;
-        let Some(hex) = after.strip_prefix(", \"") else { continue };
+        let Some(hex) = after.strip_prefix(", \"") else {
+            continue;
+        };
         let hex = &hex[..hex.find('"').expect("closing quote")];
         let payload = hex
             .split("\\x")
@@ -153,7 +155,10 @@ fn blocks() -> Vec<Block> {
 /// Decode the GET_SERVICE / GET_DEST replies of a `-Sn` block.
 fn dump_from(block: &Block) -> Vec<ServiceDump> {
     let decode = |c: &Captured| -> IpvsMessage {
-        match parse_frames(&c.bytes(), FAMILY).expect("reply decodes").as_slice() {
+        match parse_frames(&c.bytes(), FAMILY)
+            .expect("reply decodes")
+            .as_slice()
+        {
             [Frame::Ipvs { msg, .. }] => msg.clone(),
             other => panic!("unexpected frames {other:?}"),
         }
@@ -167,17 +172,25 @@ fn dump_from(block: &Block) -> Vec<ServiceDump> {
     };
     let mut dumps: Vec<ServiceDump> = replies_to(cmd::GET_SERVICE)
         .map(|(c, _)| {
-            let info = service_from_attrs(decode(c).service_attrs().expect("service")).expect("valid service");
-            ServiceDump { info, dests: vec![] }
+            let info = service_from_attrs(decode(c).service_attrs().expect("service"))
+                .expect("valid service");
+            ServiceDump {
+                info,
+                dests: vec![],
+            }
         })
         .collect();
     // GET_DEST replies carry no service: pair them with their request's service nest.
     for (c, request) in replies_to(cmd::GET_DEST) {
         let req = &block.sent[*request];
-        let req_msg = IpvsMessage::parse(req.payload[0], &req.payload[4..]).expect("request decodes");
+        let req_msg =
+            IpvsMessage::parse(req.payload[0], &req.payload[4..]).expect("request decodes");
         let key = service_key_from_attrs(req_msg.service_attrs().expect("service nest"))
             .expect("request service decodes");
-        let idx = dumps.iter().position(|d| d.info.service.key == key).expect("listed service");
+        let idx = dumps
+            .iter()
+            .position(|d| d.info.service.key == key)
+            .expect("listed service");
         let msg = decode(c);
         let family = dumps[idx].info.service.key.family();
         dumps[idx]
@@ -199,24 +212,36 @@ fn our_messages(cmd: &Command, listed: &[ServiceDump]) -> Vec<(u16, IpvsMessage)
             for s in listed {
                 v.push((
                     REQUEST_DUMP,
-                    IpvsMessage::new(cmd::GET_DEST, vec![CmdAttr::Service(service_identity(&s.info.service.key))]),
+                    IpvsMessage::new(
+                        cmd::GET_DEST,
+                        vec![CmdAttr::Service(service_identity(&s.info.service.key))],
+                    ),
                 ));
             }
             v
         }
-        Command::List(ListWhat::Timeout) => vec![(REQUEST_ACK, IpvsMessage::new(cmd::GET_CONFIG, vec![]))],
-        Command::List(ListWhat::Daemon) => vec![(REQUEST_DUMP, IpvsMessage::new(cmd::GET_DAEMON, vec![]))],
+        Command::List(ListWhat::Timeout) => {
+            vec![(REQUEST_ACK, IpvsMessage::new(cmd::GET_CONFIG, vec![]))]
+        }
+        Command::List(ListWhat::Daemon) => {
+            vec![(REQUEST_DUMP, IpvsMessage::new(cmd::GET_DAEMON, vec![]))]
+        }
         Command::Zero(key) => vec![(
             REQUEST_ACK,
             IpvsMessage::new(
                 cmd::ZERO,
-                key.iter().map(|k| CmdAttr::Service(service_key_attrs(k))).collect(),
+                key.iter()
+                    .map(|k| CmdAttr::Service(service_key_attrs(k)))
+                    .collect(),
             ),
         )],
         Command::SetTimeouts(t) => vec![(REQUEST_ACK, t.to_message())],
         Command::StartDaemon(d) => vec![(REQUEST_ACK, d.start_message())],
         Command::StopDaemon(s) => vec![(REQUEST_ACK, SyncDaemon::stop_message(*s))],
-        other => vec![(REQUEST_ACK, op_message(&ipvsadm::command_op(other).expect("table command")))],
+        other => vec![(
+            REQUEST_ACK,
+            op_message(&ipvsadm::command_op(other).expect("table command")),
+        )],
     }
 }
 
@@ -226,9 +251,19 @@ fn every_captured_request_matches_our_encoding() {
     let mut commands = std::collections::BTreeSet::new();
     for block in blocks() {
         // Commands ipvsadm rejected before talking to the kernel send nothing but GET_INFO.
-        let Ok(cmd) = ipvsadm::parse_command(&block.args) else { continue };
-        let sent: Vec<&Captured> = block.sent.iter().filter(|c| c.payload[0] != cmd::GET_INFO).collect();
-        let listed = if matches!(cmd, Command::Save) { dump_from(&block) } else { vec![] };
+        let Ok(cmd) = ipvsadm::parse_command(&block.args) else {
+            continue;
+        };
+        let sent: Vec<&Captured> = block
+            .sent
+            .iter()
+            .filter(|c| c.payload[0] != cmd::GET_INFO)
+            .collect();
+        let listed = if matches!(cmd, Command::Save) {
+            dump_from(&block)
+        } else {
+            vec![]
+        };
         let ours = our_messages(&cmd, &listed);
         assert_eq!(sent.len(), ours.len(), "message count for {:?}", block.args);
         for (theirs, (flags, msg)) in sent.iter().zip(ours) {
@@ -246,9 +281,21 @@ fn every_captured_request_matches_our_encoding() {
     assert!(compared >= 30, "compared only {compared} messages");
     // NEW/SET/DEL/GET service + dest, daemons, config, zero, flush.
     for c in [
-        cmd::NEW_SERVICE, cmd::SET_SERVICE, cmd::DEL_SERVICE, cmd::GET_SERVICE, cmd::NEW_DEST,
-        cmd::SET_DEST, cmd::DEL_DEST, cmd::GET_DEST, cmd::NEW_DAEMON, cmd::DEL_DAEMON,
-        cmd::GET_DAEMON, cmd::SET_CONFIG, cmd::GET_CONFIG, cmd::ZERO, cmd::FLUSH,
+        cmd::NEW_SERVICE,
+        cmd::SET_SERVICE,
+        cmd::DEL_SERVICE,
+        cmd::GET_SERVICE,
+        cmd::NEW_DEST,
+        cmd::SET_DEST,
+        cmd::DEL_DEST,
+        cmd::GET_DEST,
+        cmd::NEW_DAEMON,
+        cmd::DEL_DAEMON,
+        cmd::GET_DAEMON,
+        cmd::SET_CONFIG,
+        cmd::GET_CONFIG,
+        cmd::ZERO,
+        cmd::FLUSH,
     ] {
         assert!(commands.contains(&c), "no golden sample for command {c}");
     }
@@ -275,7 +322,10 @@ fn captured_dump_prints_like_ipvsadm_save() {
     for block in &saves {
         let dump = dump_from(block);
         assert_eq!(dump.len(), 6);
-        assert!(dump.iter().all(|s| s.info.stats.is_some()), "stats64 decoded");
+        assert!(
+            dump.iter().all(|s| s.info.stats.is_some()),
+            "stats64 decoded"
+        );
         assert_eq!(ipvsadm::format_save(&dump), EXPECTED_SAVE);
     }
 }
@@ -290,11 +340,23 @@ fn captured_replies_round_trip() {
     for block in blocks() {
         for c in &block.received {
             let frames = parse_frames(&c.wire(), FAMILY).expect("decodes");
-            let [Frame::Ipvs { msg, seq }] = frames.as_slice() else { panic!("{frames:?}") };
+            let [Frame::Ipvs { msg, seq }] = frames.as_slice() else {
+                panic!("{frames:?}")
+            };
             let again = encode_request(FAMILY, *seq, c.flags, msg.clone());
-            assert_eq!(again.len(), c.wire().len(), "reply of `ipvsadm {}`", block.args.join(" "));
+            assert_eq!(
+                again.len(),
+                c.wire().len(),
+                "reply of `ipvsadm {}`",
+                block.args.join(" ")
+            );
             let reparsed = parse_frames(&again, FAMILY).expect("re-decodes");
-            assert_eq!(reparsed, frames, "reply of `ipvsadm {}`", block.args.join(" "));
+            assert_eq!(
+                reparsed,
+                frames,
+                "reply of `ipvsadm {}`",
+                block.args.join(" ")
+            );
             n += 1;
         }
     }

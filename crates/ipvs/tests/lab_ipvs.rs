@@ -75,7 +75,10 @@ fn rk_ipvsadm_matches_ipvsadm_on_real_ipvs() {
         .arg(here.join("compare.sh"))
         .arg(&rk)
         .arg(here.join("commands.txt"))
-        .env("LAB_TIMEOUT", std::env::var("LAB_TIMEOUT").unwrap_or_else(|_| "600".into()))
+        .env(
+            "LAB_TIMEOUT",
+            std::env::var("LAB_TIMEOUT").unwrap_or_else(|_| "600".into()),
+        )
         .current_dir(&root)
         .output()
         .expect("run lab.sh");
@@ -86,8 +89,11 @@ fn rk_ipvsadm_matches_ipvsadm_on_real_ipvs() {
     let code = out.status.code();
     // lab.sh uses 124/125 for "guest did not run the script" (boot/timeout).
     if matches!(code, Some(124) | Some(125)) && !stdout.contains("SUMMARY") {
-        if stderr.contains("cannot determine kernel version") || stderr.contains("apt-get download") {
-            return missing("lab kernel not available (run tests/lab/lab.sh build with network access)");
+        if stderr.contains("cannot determine kernel version") || stderr.contains("apt-get download")
+        {
+            return missing(
+                "lab kernel not available (run tests/lab/lab.sh build with network access)",
+            );
         }
         panic!("lab guest failed to boot or timed out (exit {code:?})");
     }

@@ -4,7 +4,7 @@
 //! checked [`NlaBuffer`] view of netlink-packet-core; unknown attributes
 //! are kept verbatim (`Other`) so a decode -> encode round trip is lossless.
 
-use netlink_packet_core::{DefaultNla, Emitable, Nla, NlaBuffer, NlasIterator, NLA_F_NESTED};
+use netlink_packet_core::{DefaultNla, Nla, NlaBuffer, NlasIterator, NLA_F_NESTED};
 
 use crate::error::DecodeError;
 
@@ -97,7 +97,7 @@ fn nested_kind(kind: u16) -> u16 {
 
 // ---------- value readers (checked) ----------
 
-fn exact<'a, const N: usize>(name: &'static str, v: &'a [u8]) -> Result<[u8; N], DecodeError> {
+fn exact<const N: usize>(name: &'static str, v: &[u8]) -> Result<[u8; N], DecodeError> {
     v.try_into().map_err(|_| DecodeError::BadAttrSize {
         name,
         expected: N,
@@ -161,12 +161,51 @@ fn other(nla: &NlaBuffer<&[u8]>) -> DefaultNla {
     DefaultNla::new(kind, nla.value().to_vec())
 }
 
-fn emit_nested<T: Nla>(items: &[T], buf: &mut [u8]) {
-    items.emit(buf)
+/// One attribute's type, value size and value bytes. Emission writes the
+/// type verbatim (flags included): netlink-packet-core's `Nla` emitter
+/// drops `NLA_F_NET_BYTEORDER` when `NLA_F_NESTED` is also set, which would
+/// break the round trip of unknown attributes (found by the fuzzer).
+pub trait AttrValue {
+    fn kind(&self) -> u16;
+    fn value_len(&self) -> usize;
+    fn emit_value(&self, buf: &mut [u8]);
 }
 
-fn nested_len<T: Nla>(items: &[T]) -> usize {
-    items.buffer_len()
+const fn align4(n: usize) -> usize {
+    (n + 3) & !3
+}
+
+/// Bytes one attribute takes, header and padding included.
+pub fn attr_len<T: AttrValue>(attr: &T) -> usize {
+    4 + align4(attr.value_len())
+}
+
+/// Bytes a list of attributes takes.
+pub fn attrs_len<T: AttrValue>(attrs: &[T]) -> usize {
+    attrs.iter().map(attr_len).sum()
+}
+
+/// Write `attrs` into `buf`, which must be exactly `attrs_len(attrs)` long.
+pub fn emit_attrs<T: AttrValue>(attrs: &[T], buf: &mut [u8]) {
+    let mut at = 0;
+    for attr in attrs {
+        let len = attr.value_len();
+        // A value over 65531 bytes cannot be represented; the cast keeps
+        // emission panic-free and the length check on decode rejects it.
+        buf[at..at + 2].copy_from_slice(&((len + 4) as u16).to_ne_bytes());
+        buf[at + 2..at + 4].copy_from_slice(&attr.kind().to_ne_bytes());
+        attr.emit_value(&mut buf[at + 4..at + 4 + len]);
+        buf[at + 4 + len..at + 4 + align4(len)].fill(0);
+        at += 4 + align4(len);
+    }
+}
+
+fn emit_nested<T: AttrValue>(items: &[T], buf: &mut [u8]) {
+    emit_attrs(items, buf)
+}
+
+fn nested_len<T: AttrValue>(items: &[T]) -> usize {
+    attrs_len(items)
 }
 
 // ---------- statistics ----------
@@ -194,7 +233,7 @@ pub mod stats_kind {
     pub const OUTBPS: u16 = 10;
 }
 
-impl Nla for StatsAttr {
+impl AttrValue for StatsAttr {
     fn value_len(&self) -> usize {
         match self {
             StatsAttr::U32(..) => 4,
@@ -249,7 +288,10 @@ pub enum SvcAttr {
     Fwmark(u32),
     SchedName(String),
     /// `struct ip_vs_flags { flags, mask }`
-    Flags { flags: u32, mask: u32 },
+    Flags {
+        flags: u32,
+        mask: u32,
+    },
     Timeout(u32),
     /// Raw `__be32` bytes: an IPv4 netmask, or an IPv6 prefix length in host order.
     Netmask([u8; 4]),
@@ -259,7 +301,7 @@ pub enum SvcAttr {
     Other(DefaultNla),
 }
 
-impl Nla for SvcAttr {
+impl AttrValue for SvcAttr {
     fn value_len(&self) -> usize {
         match self {
             SvcAttr::Af(_) | SvcAttr::Protocol(_) | SvcAttr::Port(_) => 2,
@@ -372,11 +414,14 @@ pub enum DestAttr {
     Other(DefaultNla),
 }
 
-impl Nla for DestAttr {
+impl AttrValue for DestAttr {
     fn value_len(&self) -> usize {
         match self {
             DestAttr::Addr(a) => a.len(),
-            DestAttr::Port(_) | DestAttr::AddrFamily(_) | DestAttr::TunPort(_) | DestAttr::TunFlags(_) => 2,
+            DestAttr::Port(_)
+            | DestAttr::AddrFamily(_)
+            | DestAttr::TunPort(_)
+            | DestAttr::TunFlags(_) => 2,
             DestAttr::TunType(_) => 1,
             DestAttr::FwdMethod(_)
             | DestAttr::Weight(_)
@@ -413,7 +458,9 @@ impl Nla for DestAttr {
         match self {
             DestAttr::Addr(a) => buf.copy_from_slice(a),
             DestAttr::Port(v) | DestAttr::TunPort(v) => buf.copy_from_slice(&v.to_be_bytes()),
-            DestAttr::AddrFamily(v) | DestAttr::TunFlags(v) => buf.copy_from_slice(&v.to_ne_bytes()),
+            DestAttr::AddrFamily(v) | DestAttr::TunFlags(v) => {
+                buf.copy_from_slice(&v.to_ne_bytes())
+            }
             DestAttr::TunType(v) => buf[0] = *v,
             DestAttr::Weight(v) => buf.copy_from_slice(&v.to_ne_bytes()),
             DestAttr::FwdMethod(v)
@@ -471,7 +518,7 @@ pub enum DaemonAttr {
     Other(DefaultNla),
 }
 
-impl Nla for DaemonAttr {
+impl AttrValue for DaemonAttr {
     fn value_len(&self) -> usize {
         match self {
             DaemonAttr::State(_) | DaemonAttr::SyncId(_) | DaemonAttr::McastGroup(_) => 4,
@@ -521,7 +568,9 @@ fn parse_daemon(buf: &[u8]) -> Result<Vec<DaemonAttr>, DecodeError> {
             DAEMON_STATE => DaemonAttr::State(u32_of("IPVS_DAEMON_ATTR_STATE", v)?),
             DAEMON_MCAST_IFN => DaemonAttr::McastIfn(string_of("IPVS_DAEMON_ATTR_MCAST_IFN", v)?),
             DAEMON_SYNC_ID => DaemonAttr::SyncId(u32_of("IPVS_DAEMON_ATTR_SYNC_ID", v)?),
-            DAEMON_SYNC_MAXLEN => DaemonAttr::SyncMaxlen(u16_of("IPVS_DAEMON_ATTR_SYNC_MAXLEN", v)?),
+            DAEMON_SYNC_MAXLEN => {
+                DaemonAttr::SyncMaxlen(u16_of("IPVS_DAEMON_ATTR_SYNC_MAXLEN", v)?)
+            }
             DAEMON_MCAST_GROUP => DaemonAttr::McastGroup(exact("IPVS_DAEMON_ATTR_MCAST_GROUP", v)?),
             DAEMON_MCAST_GROUP6 => {
                 DaemonAttr::McastGroup6(exact("IPVS_DAEMON_ATTR_MCAST_GROUP6", v)?)
@@ -551,7 +600,7 @@ pub enum CmdAttr {
     Other(DefaultNla),
 }
 
-impl Nla for CmdAttr {
+impl AttrValue for CmdAttr {
     fn value_len(&self) -> usize {
         match self {
             CmdAttr::Service(s) => nested_len(s),
@@ -607,11 +656,15 @@ pub(crate) fn parse_cmd_attrs(command: u8, buf: &[u8]) -> Result<Vec<CmdAttr>, D
             (false, CMD_ATTR_SERVICE) => CmdAttr::Service(parse_svc(v)?),
             (false, CMD_ATTR_DEST) => CmdAttr::Dest(parse_dest(v)?),
             (false, CMD_ATTR_DAEMON) => CmdAttr::Daemon(parse_daemon(v)?),
-            (false, CMD_ATTR_TIMEOUT_TCP) => CmdAttr::TimeoutTcp(u32_of("IPVS_CMD_ATTR_TIMEOUT_TCP", v)?),
+            (false, CMD_ATTR_TIMEOUT_TCP) => {
+                CmdAttr::TimeoutTcp(u32_of("IPVS_CMD_ATTR_TIMEOUT_TCP", v)?)
+            }
             (false, CMD_ATTR_TIMEOUT_TCP_FIN) => {
                 CmdAttr::TimeoutTcpFin(u32_of("IPVS_CMD_ATTR_TIMEOUT_TCP_FIN", v)?)
             }
-            (false, CMD_ATTR_TIMEOUT_UDP) => CmdAttr::TimeoutUdp(u32_of("IPVS_CMD_ATTR_TIMEOUT_UDP", v)?),
+            (false, CMD_ATTR_TIMEOUT_UDP) => {
+                CmdAttr::TimeoutUdp(u32_of("IPVS_CMD_ATTR_TIMEOUT_UDP", v)?)
+            }
             (false, _) => CmdAttr::Other(other(nla)),
         })
     })

@@ -20,8 +20,9 @@ use netlink_sys::{protocols::NETLINK_GENERIC, Socket, SocketAddr};
 use super::attrs::{cmd, CmdAttr};
 use super::frame::{parse_frames, Frame, GENL_HDRLEN};
 use super::message::{
-    dest_from_attrs, encode_request, op_message, service_from_attrs, service_identity, service_key_attrs, DaemonState,
-    DestInfo, IpvsInfo, IpvsMessage, ServiceInfo, SyncDaemon, Timeouts, REQUEST_ACK, REQUEST_DUMP,
+    dest_from_attrs, encode_request, op_message, service_from_attrs, service_identity,
+    service_key_attrs, DaemonState, DestInfo, IpvsInfo, IpvsMessage, ServiceInfo, SyncDaemon,
+    Timeouts, REQUEST_ACK, REQUEST_DUMP,
 };
 use crate::backend::IpvsBackend;
 use crate::error::{DecodeError, Errno, IpvsError};
@@ -62,8 +63,12 @@ impl NetlinkIpvs {
         socket.connect(&SocketAddr::new(0, 0))?;
         // Best effort: bigger buffers only make batching safer. As root,
         // SO_RCVBUFFORCE lifts the net.core.rmem_max cap.
-        if nix::sys::socket::setsockopt(&socket, nix::sys::socket::sockopt::RcvBufForce, &SOCKET_BUFFER)
-            .is_err()
+        if nix::sys::socket::setsockopt(
+            &socket,
+            nix::sys::socket::sockopt::RcvBufForce,
+            &SOCKET_BUFFER,
+        )
+        .is_err()
         {
             let _ = socket.set_rx_buf_sz(SOCKET_BUFFER);
         }
@@ -94,7 +99,9 @@ impl NetlinkIpvs {
         let seq = self.next_seq();
         let mut genl = GenlMessage::from_payload(GenlCtrl {
             cmd: GenlCtrlCmd::GetFamily,
-            nlas: vec![GenlCtrlAttrs::FamilyName(super::message::IPVS_GENL_NAME.to_string())],
+            nlas: vec![GenlCtrlAttrs::FamilyName(
+                super::message::IPVS_GENL_NAME.to_string(),
+            )],
         });
         genl.finalize();
         let mut header = NetlinkHeader::default();
@@ -165,7 +172,12 @@ impl NetlinkIpvs {
     }
 
     /// Send a GET request (dump if `dump`) and collect the IPVS replies.
-    pub fn query(&mut self, msg: IpvsMessage, dump: bool, what: &str) -> Result<Vec<IpvsMessage>, IpvsError> {
+    pub fn query(
+        &mut self,
+        msg: IpvsMessage,
+        dump: bool,
+        what: &str,
+    ) -> Result<Vec<IpvsMessage>, IpvsError> {
         let seq = self.next_seq();
         let flags = if dump { REQUEST_DUMP } else { REQUEST_ACK };
         self.socket
@@ -182,7 +194,11 @@ impl NetlinkIpvs {
                         out.push(msg);
                     }
                     Frame::Done { seq: s, errno } if s == seq => {
-                        return if errno == 0 { Ok(out) } else { Err(kernel_err(errno)) };
+                        return if errno == 0 {
+                            Ok(out)
+                        } else {
+                            Err(kernel_err(errno))
+                        };
                     }
                     Frame::Ack { seq: s } if s == seq => return Ok(out),
                     Frame::Error { seq: s, errno } if s == seq => return Err(kernel_err(errno)),
@@ -194,11 +210,17 @@ impl NetlinkIpvs {
 
     /// All services with counters (`IPVS_CMD_GET_SERVICE` dump).
     pub fn services(&mut self) -> Result<Vec<ServiceInfo>, IpvsError> {
-        let replies = self.query(IpvsMessage::new(cmd::GET_SERVICE, vec![]), true, "dump services")?;
+        let replies = self.query(
+            IpvsMessage::new(cmd::GET_SERVICE, vec![]),
+            true,
+            "dump services",
+        )?;
         replies
             .iter()
             .map(|m| {
-                let attrs = m.service_attrs().ok_or(DecodeError::Missing("IPVS_CMD_ATTR_SERVICE"))?;
+                let attrs = m
+                    .service_attrs()
+                    .ok_or(DecodeError::Missing("IPVS_CMD_ATTR_SERVICE"))?;
                 Ok(service_from_attrs(attrs)?)
             })
             .collect()
@@ -211,7 +233,9 @@ impl NetlinkIpvs {
         replies
             .iter()
             .map(|m| {
-                let attrs = m.dest_attrs().ok_or(DecodeError::Missing("IPVS_CMD_ATTR_DEST"))?;
+                let attrs = m
+                    .dest_attrs()
+                    .ok_or(DecodeError::Missing("IPVS_CMD_ATTR_DEST"))?;
                 Ok(dest_from_attrs(attrs, key.family())?)
             })
             .collect()
@@ -241,7 +265,8 @@ impl NetlinkIpvs {
             let mut slot_of_seq = HashMap::with_capacity(window.len());
             for (i, key) in window.iter().enumerate() {
                 let seq = self.next_seq();
-                let msg = IpvsMessage::new(cmd::GET_DEST, vec![CmdAttr::Service(service_identity(key))]);
+                let msg =
+                    IpvsMessage::new(cmd::GET_DEST, vec![CmdAttr::Service(service_identity(key))]);
                 datagram.extend(encode_request(self.family_id, seq, REQUEST_DUMP, msg));
                 slot_of_seq.insert(seq, i);
             }
@@ -252,7 +277,9 @@ impl NetlinkIpvs {
             let mut open = window.len();
             while open > 0 {
                 for frame in self.recv_frames()? {
-                    let Some(&i) = slot_of_seq.get(&frame.seq()) else { continue };
+                    let Some(&i) = slot_of_seq.get(&frame.seq()) else {
+                        continue;
+                    };
                     if closed[i] {
                         continue;
                     }
@@ -261,11 +288,15 @@ impl NetlinkIpvs {
                     }
                     match frame {
                         Frame::Ipvs { msg, .. } => {
-                            let attrs = msg.dest_attrs().ok_or(DecodeError::Missing("IPVS_CMD_ATTR_DEST"))?;
+                            let attrs = msg
+                                .dest_attrs()
+                                .ok_or(DecodeError::Missing("IPVS_CMD_ATTR_DEST"))?;
                             results[i].push(dest_from_attrs(attrs, window[i].family())?);
                         }
                         Frame::Done { errno: 0, .. } | Frame::Ack { .. } => open -= 1,
-                        Frame::Error { errno, .. } | Frame::Done { errno, .. } if errno == libc::EBUSY => {
+                        Frame::Error { errno, .. } | Frame::Done { errno, .. }
+                            if errno == libc::EBUSY =>
+                        {
                             retry.push(i);
                             open -= 1;
                         }
@@ -303,7 +334,11 @@ impl NetlinkIpvs {
         for (i, op) in ops.iter().enumerate() {
             let seq = self.next_seq();
             // Only the last request is acked; failures are always reported.
-            let flags = if i + 1 == ops.len() { REQUEST_ACK } else { NLM_F_REQUEST };
+            let flags = if i + 1 == ops.len() {
+                REQUEST_ACK
+            } else {
+                NLM_F_REQUEST
+            };
             datagram.extend(encode_request(self.family_id, seq, flags, op_message(op)));
             index_of_seq.insert(seq, i);
             last_seq = seq;
@@ -336,7 +371,9 @@ impl NetlinkIpvs {
             let mut finished = false;
             for frame in frames {
                 let seq = frame.seq();
-                let Some(&i) = index_of_seq.get(&seq) else { continue };
+                let Some(&i) = index_of_seq.get(&seq) else {
+                    continue;
+                };
                 match frame {
                     Frame::Error { errno, .. } => {
                         results[i] = Err(IpvsError::kernel(&ops[i], Errno::from_raw(errno)));
@@ -360,19 +397,29 @@ impl NetlinkIpvs {
 
     /// Zero counters of one service, or of all (`ipvsadm -Z`).
     pub fn zero(&mut self, key: Option<&ServiceKey>) -> Result<(), IpvsError> {
-        let attrs = key.map(|k| vec![CmdAttr::Service(service_key_attrs(k))]).unwrap_or_default();
+        let attrs = key
+            .map(|k| vec![CmdAttr::Service(service_key_attrs(k))])
+            .unwrap_or_default();
         self.request(IpvsMessage::new(cmd::ZERO, attrs), "zero counters")
     }
 
     pub fn info(&mut self) -> Result<IpvsInfo, IpvsError> {
         let replies = self.query(IpvsMessage::new(cmd::GET_INFO, vec![]), false, "get info")?;
-        let msg = replies.first().ok_or(DecodeError::Missing("GET_INFO reply"))?;
+        let msg = replies
+            .first()
+            .ok_or(DecodeError::Missing("GET_INFO reply"))?;
         Ok(IpvsInfo::from_message(msg)?)
     }
 
     pub fn timeouts(&mut self) -> Result<Timeouts, IpvsError> {
-        let replies = self.query(IpvsMessage::new(cmd::GET_CONFIG, vec![]), false, "get config")?;
-        let msg = replies.first().ok_or(DecodeError::Missing("GET_CONFIG reply"))?;
+        let replies = self.query(
+            IpvsMessage::new(cmd::GET_CONFIG, vec![]),
+            false,
+            "get config",
+        )?;
+        let msg = replies
+            .first()
+            .ok_or(DecodeError::Missing("GET_CONFIG reply"))?;
         Ok(Timeouts::from_message(msg))
     }
 
@@ -391,7 +438,11 @@ impl NetlinkIpvs {
 
     /// Running sync daemons (`IPVS_CMD_GET_DAEMON` dump).
     pub fn daemons(&mut self) -> Result<Vec<SyncDaemon>, IpvsError> {
-        let replies = self.query(IpvsMessage::new(cmd::GET_DAEMON, vec![]), true, "dump daemons")?;
+        let replies = self.query(
+            IpvsMessage::new(cmd::GET_DAEMON, vec![]),
+            true,
+            "dump daemons",
+        )?;
         let mut out = Vec::new();
         for m in &replies {
             for a in &m.attrs {

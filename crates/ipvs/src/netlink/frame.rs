@@ -24,7 +24,11 @@ pub enum Frame {
     /// NLMSG_DONE: end of a dump; `errno` is set if the dump itself failed.
     Done { seq: u32, errno: i32 },
     /// Any other message type (e.g. a CTRL reply); its raw payload.
-    Other { seq: u32, msg_type: u16, payload: Vec<u8> },
+    Other {
+        seq: u32,
+        msg_type: u16,
+        payload: Vec<u8>,
+    },
 }
 
 impl Frame {
@@ -57,9 +61,8 @@ pub fn parse_frames(buf: &[u8], ipvs_family: u16) -> Result<Vec<Frame>, DecodeEr
     let mut offset = 0;
     while offset < buf.len() {
         let rest = &buf[offset..];
-        let nl = NetlinkBuffer::new_checked(rest).map_err(|_| DecodeError::BadMessageLength {
-            len: rest.len(),
-        })?;
+        let nl = NetlinkBuffer::new_checked(rest)
+            .map_err(|_| DecodeError::BadMessageLength { len: rest.len() })?;
         let len = nl.length() as usize;
         if len < NLMSG_HDRLEN {
             return Err(DecodeError::BadMessageLength { len });
@@ -69,12 +72,16 @@ pub fn parse_frames(buf: &[u8], ipvs_family: u16) -> Result<Vec<Frame>, DecodeEr
         let frame = match nl.message_type() {
             NLMSG_ERROR => match i32_at(payload)? {
                 0 => Frame::Ack { seq },
-                code => Frame::Error { seq, errno: -code },
+                // wrapping: a hostile i32::MIN must not overflow (fuzzer finding)
+                code => Frame::Error {
+                    seq,
+                    errno: code.wrapping_neg(),
+                },
             },
             NLMSG_DONE => Frame::Done {
                 seq,
                 // Older kernels send an empty DONE payload.
-                errno: i32_at(payload).map(|c| -c).unwrap_or(0),
+                errno: i32_at(payload).map(i32::wrapping_neg).unwrap_or(0),
             },
             NLMSG_NOOP | NLMSG_OVERRUN => {
                 offset += (len + 3) & !3;

@@ -10,7 +10,10 @@ use netlink_packet_core::{
 };
 use netlink_packet_generic::{GenlFamily, GenlHeader, GenlMessage};
 
-use super::attrs::{cmd, parse_cmd_attrs, stats_kind, CmdAttr, DaemonAttr, DestAttr, StatsAttr, SvcAttr};
+use super::attrs::{
+    attrs_len, cmd, emit_attrs, parse_cmd_attrs, stats_kind, CmdAttr, DaemonAttr, DestAttr,
+    StatsAttr, SvcAttr,
+};
 use crate::error::DecodeError;
 use crate::model::{
     Dest, Family, Forwarding, Op, Protocol, Scheduler, Service, ServiceFlags, ServiceKey,
@@ -71,10 +74,10 @@ impl GenlFamily for IpvsMessage {
 
 impl Emitable for IpvsMessage {
     fn buffer_len(&self) -> usize {
-        self.attrs.as_slice().buffer_len()
+        attrs_len(&self.attrs)
     }
     fn emit(&self, buffer: &mut [u8]) {
-        self.attrs.as_slice().emit(buffer)
+        emit_attrs(&self.attrs, buffer)
     }
 }
 
@@ -152,7 +155,10 @@ pub fn service_attrs(svc: &Service) -> Vec<SvcAttr> {
         mask: !0,
     });
     attrs.push(SvcAttr::Timeout(svc.timeout));
-    attrs.push(SvcAttr::Netmask(netmask_bytes(svc.key.family(), svc.netmask)));
+    attrs.push(SvcAttr::Netmask(netmask_bytes(
+        svc.key.family(),
+        svc.netmask,
+    )));
     attrs
 }
 
@@ -166,7 +172,10 @@ pub fn service_key_attrs(key: &ServiceKey) -> Vec<SvcAttr> {
     attrs.push(SvcAttr::SchedName(String::new()));
     attrs.push(SvcAttr::Flags { flags: 0, mask: !0 });
     attrs.push(SvcAttr::Timeout(0));
-    attrs.push(SvcAttr::Netmask(netmask_bytes(key.family(), key.family().full_netmask())));
+    attrs.push(SvcAttr::Netmask(netmask_bytes(
+        key.family(),
+        key.family().full_netmask(),
+    )));
     attrs
 }
 
@@ -206,16 +215,29 @@ pub fn dest_key_attrs(addr: &IpAddr, port: u16) -> Vec<DestAttr> {
 /// The message that performs `op`.
 pub fn op_message(op: &Op) -> IpvsMessage {
     match op {
-        Op::AddService(s) => IpvsMessage::new(cmd::NEW_SERVICE, vec![CmdAttr::Service(service_attrs(s))]),
-        Op::EditService(s) => IpvsMessage::new(cmd::SET_SERVICE, vec![CmdAttr::Service(service_attrs(s))]),
-        Op::DelService(k) => IpvsMessage::new(cmd::DEL_SERVICE, vec![CmdAttr::Service(service_key_attrs(k))]),
+        Op::AddService(s) => {
+            IpvsMessage::new(cmd::NEW_SERVICE, vec![CmdAttr::Service(service_attrs(s))])
+        }
+        Op::EditService(s) => {
+            IpvsMessage::new(cmd::SET_SERVICE, vec![CmdAttr::Service(service_attrs(s))])
+        }
+        Op::DelService(k) => IpvsMessage::new(
+            cmd::DEL_SERVICE,
+            vec![CmdAttr::Service(service_key_attrs(k))],
+        ),
         Op::AddDest(k, d) => IpvsMessage::new(
             cmd::NEW_DEST,
-            vec![CmdAttr::Service(service_key_attrs(k)), CmdAttr::Dest(dest_attrs(d))],
+            vec![
+                CmdAttr::Service(service_key_attrs(k)),
+                CmdAttr::Dest(dest_attrs(d)),
+            ],
         ),
         Op::EditDest(k, d) => IpvsMessage::new(
             cmd::SET_DEST,
-            vec![CmdAttr::Service(service_key_attrs(k)), CmdAttr::Dest(dest_attrs(d))],
+            vec![
+                CmdAttr::Service(service_key_attrs(k)),
+                CmdAttr::Dest(dest_attrs(d)),
+            ],
         ),
         Op::DelDest(k, d) => IpvsMessage::new(
             cmd::DEL_DEST,
@@ -364,7 +386,9 @@ pub fn service_from_attrs(attrs: &[SvcAttr]) -> Result<ServiceInfo, DecodeError>
     Ok(ServiceInfo {
         service: Service {
             key,
-            sched: Scheduler::from_name(sched.ok_or(DecodeError::Missing("IPVS_SVC_ATTR_SCHED_NAME"))?),
+            sched: Scheduler::from_name(
+                sched.ok_or(DecodeError::Missing("IPVS_SVC_ATTR_SCHED_NAME"))?,
+            ),
             flags: ServiceFlags(flags),
             timeout,
             netmask,
@@ -386,7 +410,10 @@ pub struct DestInfo {
 
 /// Validate a dest nest; `service_family` is used when the kernel omits
 /// `IPVS_DEST_ATTR_ADDR_FAMILY` (kernels before 4.2).
-pub fn dest_from_attrs(attrs: &[DestAttr], service_family: Family) -> Result<DestInfo, DecodeError> {
+pub fn dest_from_attrs(
+    attrs: &[DestAttr],
+    service_family: Family,
+) -> Result<DestInfo, DecodeError> {
     let mut addr = None;
     let mut port = None;
     let mut fwd = None;
@@ -589,7 +616,11 @@ impl SyncDaemon {
             match a {
                 DaemonAttr::State(1) => state = Some(DaemonState::Master),
                 DaemonAttr::State(2) => state = Some(DaemonState::Backup),
-                DaemonAttr::State(_) => return Err(DecodeError::Missing("IPVS_DAEMON_ATTR_STATE (master|backup)")),
+                DaemonAttr::State(_) => {
+                    return Err(DecodeError::Missing(
+                        "IPVS_DAEMON_ATTR_STATE (master|backup)",
+                    ))
+                }
                 DaemonAttr::McastIfn(v) => d.mcast_ifn = v.clone(),
                 DaemonAttr::SyncId(v) => d.sync_id = *v,
                 DaemonAttr::SyncMaxlen(v) => d.sync_maxlen = Some(*v),
