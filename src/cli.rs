@@ -261,6 +261,15 @@ pub struct Cli {
     #[arg(long = "stop-timeout", value_name = "SECS", default_value_t = 20)]
     pub stop_timeout_secs: u64,
 
+    /// Seconds between liveness probes of the children (3 misses = restart)
+    #[arg(
+        long = "liveness-interval",
+        value_name = "SECS",
+        default_value_t = 10,
+        hide = true
+    )]
+    pub liveness_interval_secs: u64,
+
     /// Syslog socket (tests point it at a private socket)
     #[arg(
         long = "syslog-socket",

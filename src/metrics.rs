@@ -32,6 +32,7 @@ pub struct ParentMetrics {
     reloads: Family<ResultLabels, Counter>,
     config_errors: Counter,
     ipc_errors: Counter,
+    child_hangs: Family<RoleLabels, Counter>,
 }
 
 impl Default for ParentMetrics {
@@ -48,6 +49,7 @@ impl ParentMetrics {
         let reloads = Family::<ResultLabels, Counter>::default();
         let config_errors = Counter::default();
         let ipc_errors = Counter::default();
+        let child_hangs = Family::<RoleLabels, Counter>::default();
         registry.register(
             "child_restarts",
             "Role child processes respawned after exiting",
@@ -69,6 +71,11 @@ impl ParentMetrics {
             config_errors.clone(),
         );
         registry.register(
+            "child_hangs",
+            "Role children killed for not answering liveness probes",
+            child_hangs.clone(),
+        );
+        registry.register(
             "ipc_errors",
             "Malformed or failed messages on the supervisor/child channels",
             ipc_errors.clone(),
@@ -82,6 +89,7 @@ impl ParentMetrics {
         for role in Role::ALL {
             let _ = child_restarts.get_or_create(&labels(role));
             let _ = child_up.get_or_create(&labels(role));
+            let _ = child_hangs.get_or_create(&labels(role));
         }
         for result in ["ok", "failed"] {
             let _ = reloads.get_or_create(&ResultLabels {
@@ -95,6 +103,7 @@ impl ParentMetrics {
             reloads,
             config_errors,
             ipc_errors,
+            child_hangs,
         }
     }
 
@@ -106,6 +115,10 @@ impl ParentMetrics {
         self.child_up
             .get_or_create(&labels(role))
             .set(i64::from(up));
+    }
+
+    pub fn child_hung(&self, role: Role) {
+        self.child_hangs.get_or_create(&labels(role)).inc();
     }
 
     pub fn ipc_error(&self) {

@@ -30,6 +30,8 @@ pub const RESPAWN_MAX: Duration = Duration::from_secs(30);
 pub const HEALTHY_RUN: Duration = Duration::from_secs(30);
 const ASK_TIMEOUT: Duration = Duration::from_secs(8);
 const KILL_GRACE: Duration = Duration::from_secs(5);
+/// Unanswered liveness probes in a row before a child is restarted.
+pub const MISSED_PROBES_LIMIT: u32 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SupervisorError {
@@ -75,6 +77,12 @@ pub fn roles_to_run(cli: &Cli, cfg: &Config) -> Vec<Role> {
 /// Messages from per-child tasks to the supervisor loop.
 #[derive(Debug)]
 enum Event {
+    /// Result of a liveness probe (a Stats query answered by the engine).
+    Probe {
+        role: Role,
+        generation: u64,
+        answered: bool,
+    },
     Message {
         role: Role,
         generation: u64,
@@ -318,6 +326,9 @@ struct Slot {
     started: Instant,
     consecutive_failures: u32,
     respawn_at: Option<tokio::time::Instant>,
+    /// Liveness: a probe is in flight / how many in a row went unanswered.
+    probing: bool,
+    missed_probes: u32,
 }
 
 /// Everything the supervisor needs besides the config.
@@ -404,6 +415,11 @@ impl Supervisor {
         let mut watchdog_tick =
             tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(3600)));
 
+        let liveness = Duration::from_secs(self.cli.liveness_interval_secs.max(1));
+        let mut liveness_tick =
+            tokio::time::interval_at(tokio::time::Instant::now() + liveness, liveness);
+        liveness_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+
         let outcome = loop {
             let next_respawn = self.slots.values().filter_map(|s| s.respawn_at).min();
             let respawn_sleep = async {
@@ -420,6 +436,7 @@ impl Supervisor {
                 _ = sigusr2.recv() => self.spawn_dump(Query::Stats),
                 _ = sigjson.recv() => self.spawn_dump(Query::Json),
                 _ = watchdog_tick.tick(), if watchdog.is_some() => self.notifier.watchdog(),
+                _ = liveness_tick.tick() => self.probe_children(),
                 _ = respawn_sleep => self.respawn_due().await,
                 Some(ev) = self.events.recv() => {
                     if let Err(e) = self.on_event(ev) {
@@ -520,6 +537,8 @@ impl Supervisor {
                         started: Instant::now(),
                         consecutive_failures,
                         respawn_at: None,
+                        probing: false,
+                        missed_probes: 0,
                     },
                 );
                 if let Ok(mut c) = self.shared.children.lock() {
@@ -549,6 +568,8 @@ impl Supervisor {
                         started: Instant::now(),
                         consecutive_failures: consecutive_failures + 1,
                         respawn_at: Some(tokio::time::Instant::now() + delay),
+                        probing: false,
+                        missed_probes: 0,
                     },
                 );
             }
@@ -626,8 +647,72 @@ impl Supervisor {
         Ok((pid, link, kill_tx))
     }
 
+    /// Asks every ready child's engine for its stats, one probe in flight
+    /// per child. An engine that stops answering (deadlock, stuck syscall,
+    /// SIGSTOP) is restarted after [`MISSED_PROBES_LIMIT`] misses: a hung
+    /// VRRP engine would otherwise hold VIPs without advertising.
+    fn probe_children(&mut self) {
+        let timeout = Duration::from_secs(self.cli.liveness_interval_secs.max(1)).min(ASK_TIMEOUT);
+        for (role, view) in self.shared.running() {
+            let Some(slot) = self.slots.get_mut(&role) else {
+                continue;
+            };
+            if !view.ready || slot.probing {
+                continue;
+            }
+            slot.probing = true;
+            let generation = slot.generation;
+            let events = self.events_tx.clone();
+            tokio::spawn(async move {
+                let answered = matches!(
+                    tokio::time::timeout(timeout, view.link.ask(Query::Stats)).await,
+                    Ok(Reply::Text(_) | Reply::Json(_))
+                );
+                let _ = events
+                    .send(Event::Probe {
+                        role,
+                        generation,
+                        answered,
+                    })
+                    .await;
+            });
+        }
+    }
+
     fn on_event(&mut self, ev: Event) -> Result<(), SupervisorError> {
         match ev {
+            Event::Probe {
+                role,
+                generation,
+                answered,
+            } => {
+                let Some(slot) = self.slots.get_mut(&role) else {
+                    return Ok(());
+                };
+                if slot.generation != generation {
+                    return Ok(());
+                }
+                slot.probing = false;
+                if answered {
+                    slot.missed_probes = 0;
+                    return Ok(());
+                }
+                slot.missed_probes += 1;
+                tracing::warn!(%role, missed = slot.missed_probes, "{role} child did not answer a liveness probe");
+                if slot.missed_probes == MISSED_PROBES_LIMIT {
+                    tracing::error!(%role, "{role} child is unresponsive: killing it for a respawn");
+                    if let Some(kill) = slot.kill.clone() {
+                        self.shared.metrics.child_hung(role);
+                        tokio::spawn(async move {
+                            // A clean stop first; SIGKILL if it cannot even do that.
+                            let _ = kill.send(Signal::SIGTERM).await;
+                            tokio::time::sleep(KILL_GRACE).await;
+                            let _ = kill.send(Signal::SIGKILL).await;
+                        });
+                    }
+                }
+                Ok(())
+            }
             Event::Message {
                 role,
                 generation,

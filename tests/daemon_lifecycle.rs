@@ -212,3 +212,41 @@ fn respawned_backup_child_does_not_keep_its_predecessors_vip() {
         ns.addr_count("eth0", "192.0.2.100") == 1
     });
 }
+
+#[test]
+fn a_hung_child_is_detected_and_replaced() {
+    if !prerequisites(&[]) {
+        return;
+    }
+    let ns = Netns::new("hung");
+    let scratch = Scratch::new("hung");
+    scratch.write("keepalived.conf", &config("192.0.2.100", ""));
+    let d = Daemon::start(&ns, &scratch, &["--liveness-interval", "1"], &[]);
+    wait_for("vrrp child", LIMIT, || {
+        state(&d, "vrrp").as_deref() == Some("running")
+    });
+    wait_for("VIP on eth0", LIMIT, || {
+        ns.addr_count("eth0", "192.0.2.100") == 1
+    });
+    let hung = d.child_pid("vrrp.pid").expect("vrrp pid");
+    // A stopped process answers nothing, like a deadlocked engine.
+    let _ = sh(&["kill", "-STOP", &hung.to_string()]);
+    wait_for("hung child replaced", LIMIT, || {
+        !alive(hung)
+            && d.child_pid("vrrp.pid")
+                .is_some_and(|p| p != hung && alive(p))
+    });
+    assert!(
+        d.log().contains("vrrp child is unresponsive"),
+        "{}",
+        d.log()
+    );
+    wait_for("new child running", LIMIT, || {
+        state(&d, "vrrp").as_deref() == Some("running")
+    });
+    wait_for("VIP held once", LIMIT, || {
+        ns.addr_count("eth0", "192.0.2.100") == 1
+    });
+    let checker = d.status().expect("status")["children"]["checker"]["restarts"].clone();
+    assert_eq!(checker, 0, "the healthy checker was left alone");
+}
