@@ -4,6 +4,7 @@
 #   guest.sh N SECONDS REPO_ROOT   (prints RESULT lines; the lab copies this
 #   script elsewhere, so the repository path is passed in)
 set -euo pipefail
+exec 2>&1
 N=$1 SECONDS_RUN=$2 ROOT=$3
 HERE=$ROOT/bench/check
 PORT=18080 VICTIM_PORT=18081
@@ -18,7 +19,7 @@ sleep 1
 ulimit -n 65536 || true
 ipvsadm -C
 WARMUP=4 "$HERE/measure.sh" keepalived "$work/keepalived.conf" "$SECONDS_RUN" -- \
-  keepalived -n -C -f "$work/keepalived.conf" -p "$work/ka.pid" -c "$work/ka-check.pid" -l 2>/dev/null
+  keepalived -n -C -f "$work/keepalived.conf" -p "$work/ka.pid" -c "$work/ka-check.pid" -l
 ipvsadm -C
 sleep 1
 RUST_LOG=warn WARMUP=4 "$HERE/measure.sh" rkeepalived "$work/keepalived.conf" "$SECONDS_RUN" -- \

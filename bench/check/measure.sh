@@ -29,13 +29,14 @@ victim_in_ipvs() {
 
 python3 "$HERE/listener.py" --port "$VICTIM_PORT" --bind 127.2.0.1 --procs 1 --seconds $((seconds + 120)) &
 victim=$!
-"$@" &
+log=$(mktemp /tmp/rkc-measure-"$name".XXXXXX)
+"$@" >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid $victim 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 # Warm-up: warmup spreads first checks over delay_loop; then IPVS is populated.
 sleep "$WARMUP"
 for _ in $(seq 1 200); do victim_in_ipvs && break; sleep 0.1; done
-victim_in_ipvs || { echo "victim never entered IPVS for $name" >&2; }
+victim_in_ipvs || { echo "victim never entered IPVS for $name; its log:" >&2; tail -20 "$log" >&2; }
 hz=$(getconf CLK_TCK)
 t0=$(cpu_ticks "$pid")
 peak=0

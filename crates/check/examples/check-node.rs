@@ -5,6 +5,10 @@
 //! ```text
 //! check-node [--mock] [--dump-on-exit] [--threads N] /etc/keepalived/keepalived.conf
 //! ```
+//! The configuration is parsed in a short-lived child process (this binary
+//! re-executed with `--emit-config-json`) and handed over as JSON, as the
+//! daemon's supervisor hands it to its checker role: the parser's
+//! transient allocations never inflate the long-running checker.
 //! `--threads 1` (default) runs the engine on a single-threaded runtime,
 //! like keepalived's one-thread checker; more threads use tokio's
 //! multi-threaded scheduler.
@@ -25,7 +29,54 @@ fn usage() -> ! {
     std::process::exit(2)
 }
 
+/// Child mode: parse CONFIG and write it to stdout as JSON (warnings to stderr).
+fn emit_config_json(path: &str) -> std::process::ExitCode {
+    match load(std::path::Path::new(path), &LoadOptions::default()) {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                eprintln!("warning: {w}");
+            }
+            match serde_json::to_writer(
+                std::io::BufWriter::new(std::io::stdout().lock()),
+                &loaded.config,
+            ) {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("cannot write the configuration: {e}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("{path}: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Parse `path` in a child process and read the result.
+fn load_via_child(path: &std::path::Path) -> Result<rkeepalived_config::Config, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
+    let mut child = std::process::Command::new(exe)
+        .arg("--emit-config-json")
+        .arg(path)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start the config parser: {e}"))?;
+    let stdout = child.stdout.take().ok_or("no parser output")?;
+    let parsed = serde_json::from_reader(std::io::BufReader::new(stdout));
+    let status = child.wait().map_err(|e| format!("config parser: {e}"))?;
+    if !status.success() {
+        return Err(format!("{}: configuration rejected", path.display()));
+    }
+    parsed.map_err(|e| format!("config parser output: {e}"))
+}
+
 fn main() -> std::process::ExitCode {
+    let mut raw = std::env::args().skip(1);
+    if let (Some("--emit-config-json"), Some(path)) = (raw.next().as_deref(), raw.next()) {
+        return emit_config_json(&path);
+    }
     let threads = std::env::args()
         .skip_while(|a| a != "--threads")
         .nth(1)
@@ -74,15 +125,10 @@ async fn async_main() -> std::process::ExitCode {
         }
     }
     let Some(path) = path else { usage() };
-    let load_config = || match load(&path, &LoadOptions::default()) {
-        Ok(loaded) => {
-            for w in &loaded.warnings {
-                eprintln!("warning: {w}");
-            }
-            Some(Arc::new(loaded.config))
-        }
+    let load_config = || match load_via_child(&path) {
+        Ok(config) => Some(Arc::new(config)),
         Err(e) => {
-            eprintln!("{}: {e}", path.display());
+            eprintln!("{e}");
             None
         }
     };
@@ -96,6 +142,7 @@ async fn async_main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    drop(config);
     let table = Arc::new(Mutex::new(MockIpvs::new()));
     let backend = if mock {
         EngineBackend::Custom(Box::new(SharedBackend(Arc::clone(&table))))

@@ -56,7 +56,8 @@ impl EngineOptions {
 /// Identity of a checker across reloads.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CheckerKey {
-    pub vs: String,
+    /// Shared by all checkers of one virtual server (thousands of keys).
+    pub vs: Arc<str>,
     pub rs: DestKey,
     pub index: usize,
 }
@@ -69,7 +70,7 @@ struct Report {
 }
 
 struct RunningChecker {
-    spec: CheckerSpec,
+    spec: Arc<CheckerSpec>,
     suspend_on: Option<Vec<IpAddr>>,
     abort: AbortHandle,
     metrics: Arc<CheckerMetrics>,
@@ -214,10 +215,11 @@ impl Engine {
         let (mut kept, mut started) = (0usize, 0usize);
         for (vi, vs) in plan.virtual_servers.iter().enumerate() {
             let suspend_on = vs.ha_suspend.then(|| vs.vip_addrs());
+            let vs_name: Arc<str> = Arc::from(vs.name.as_str());
             for (ri, rs) in vs.real_servers.iter().enumerate() {
                 for (ci, spec) in rs.checkers.iter().enumerate() {
                     let key = CheckerKey {
-                        vs: vs.name.clone(),
+                        vs: Arc::clone(&vs_name),
                         rs: rs.dest.key(),
                         index: ci,
                     };
@@ -228,7 +230,7 @@ impl Engine {
                     };
                     index.insert(key.clone(), at);
                     match self.running.remove(&key) {
-                        Some(old) if old.spec == *spec && old.suspend_on == suspend_on => {
+                        Some(old) if *old.spec == *spec && old.suspend_on == suspend_on => {
                             kept += 1;
                             running.insert(key, old);
                         }
@@ -240,7 +242,7 @@ impl Engine {
                             let up = model.virtual_servers[vi].real_servers[ri].checkers[ci].up;
                             let rc = self.spawn_checker(
                                 key.clone(),
-                                spec.clone(),
+                                Arc::new(spec.clone()),
                                 suspend_on.clone(),
                                 up,
                             );
@@ -267,7 +269,7 @@ impl Engine {
     fn spawn_checker(
         &mut self,
         key: CheckerKey,
-        spec: CheckerSpec,
+        spec: Arc<CheckerSpec>,
         suspend_on: Option<Vec<IpAddr>>,
         up: bool,
     ) -> RunningChecker {
@@ -286,7 +288,7 @@ impl Engine {
         let abort = self.tasks.spawn(checker_loop(
             key,
             checker,
-            spec.clone(),
+            Arc::clone(&spec),
             up,
             self.tx.clone(),
             Arc::clone(&metrics),
@@ -439,7 +441,7 @@ impl Engine {
                 );
                 for (ci, (spec, ch)) in rs.checkers.iter().zip(&rh.checkers).enumerate() {
                     let key = CheckerKey {
-                        vs: vs.name.clone(),
+                        vs: Arc::from(vs.name.as_str()),
                         rs: rs.dest.key(),
                         index: ci,
                     };
@@ -630,7 +632,7 @@ fn render_ipvs_stats(out: &mut String, dump: &[rkeepalived_ipvs::netlink::Servic
 async fn checker_loop(
     key: CheckerKey,
     checker: Arc<dyn Checker>,
-    spec: CheckerSpec,
+    spec: Arc<CheckerSpec>,
     initially_up: bool,
     tx: mpsc::Sender<Report>,
     metrics: Arc<CheckerMetrics>,
