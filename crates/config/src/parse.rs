@@ -1474,7 +1474,15 @@ impl Parser {
                     }
                     "sorry_server_inhibit" => sorry_inhibit = k.flag()?,
                     "sorry_server_lvs_method" => sorry_method = Some(forwarding_method(k)?),
-                    "quorum" => vs.quorum = k.int(0, 1, i64::from(u32::MAX))?,
+                    "quorum" => {
+                        vs.quorum = k.int(0, 0, i64::from(u32::MAX))?;
+                        if vs.quorum == 0 {
+                            self.warnings.push(k.pos().warning(
+                                "'quorum': must be at least 1; using 1 (as keepalived does)",
+                            ));
+                            vs.quorum = 1;
+                        }
+                    }
                     "quorum_up" => vs.quorum_up = Some(k.notify()?),
                     "quorum_down" => vs.quorum_down = Some(k.notify()?),
                     "hysteresis" => vs.hysteresis = k.int(0, 0, i64::from(u32::MAX))?,

@@ -412,3 +412,17 @@ fn lvs_fixups_change_the_config_as_keepalived_does() {
         "fwmark DR real servers have no port"
     );
 }
+
+/// Found by the print_round_trip fuzzer: quorum reduced to a total weight of
+/// 0 must print to something that parses back the same.
+#[test]
+fn quorum_zero_after_fixup_round_trips() {
+    let text = "virtual_server 192.0.2.1 80 {\n    protocol TCP\n    real_server 192.0.2.2 80 {\n        weight 0\n    }\n}\n";
+    let first = parse_str(text, "a.conf", &opts()).expect("loads").config;
+    assert_eq!(first.virtual_servers[0].quorum, 0);
+    let printed = rkeepalived_config::print(&first);
+    let again = parse_str(&printed, "b.conf", &opts())
+        .expect("printed loads")
+        .config;
+    assert_eq!(first, again);
+}
