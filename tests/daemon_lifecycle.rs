@@ -250,3 +250,35 @@ fn a_hung_child_is_detected_and_replaced() {
     let checker = d.status().expect("status")["children"]["checker"]["restarts"].clone();
     assert_eq!(checker, 0, "the healthy checker was left alone");
 }
+
+#[test]
+fn namespace_flag_runs_the_daemon_inside_the_named_netns() {
+    if !prerequisites(&[]) {
+        return;
+    }
+    let ns = Netns::new("nsflag");
+    let scratch = Scratch::new("nsflag");
+    scratch.write(
+        "keepalived.conf",
+        &format!("{}{}", global_block(""), vrrp_block("192.0.2.100")),
+    );
+    let mut d = Daemon::start_outside(&scratch, &["-s", &ns.name]);
+    wait_for("VIP inside the namespace", LIMIT, || {
+        ns.addr_count("eth0", "192.0.2.100") == 1
+    });
+    let vrrp = d.child_pid("vrrp.pid").expect("vrrp pid");
+    let netns_of = |pid: i32| std::fs::read_link(format!("/proc/{pid}/ns/net")).ok();
+    assert_eq!(
+        netns_of(vrrp),
+        netns_of(d.pid),
+        "children inherit the namespace"
+    );
+    assert_ne!(
+        netns_of(d.pid),
+        netns_of(std::process::id() as i32),
+        "the daemon left the host namespace"
+    );
+    d.signal("TERM");
+    assert!(d.wait_exit(LIMIT).success());
+    assert_eq!(ns.addr_count("eth0", "192.0.2.100"), 0);
+}

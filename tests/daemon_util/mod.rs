@@ -165,13 +165,27 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(ns: &Netns, scratch: &Scratch, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
+        Self::launch(Some(ns), scratch, extra, env)
+    }
+
+    /// Starts the daemon in the host namespace (it may move itself with `-s`).
+    pub fn start_outside(scratch: &Scratch, extra: &[&str]) -> Daemon {
+        Self::launch(None, scratch, extra, &[])
+    }
+
+    fn launch(
+        ns: Option<&Netns>,
+        scratch: &Scratch,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Daemon {
         let log = std::fs::File::create(scratch.p("daemon.log")).expect("log file");
         let s = |n: &str| scratch.p(n).display().to_string();
-        let mut args: Vec<String> = vec![
-            "netns".into(),
-            "exec".into(),
-            ns.name.clone(),
-            bin().into(),
+        let mut args: Vec<String> = match ns {
+            Some(ns) => vec!["netns".into(), "exec".into(), ns.name.clone(), bin().into()],
+            None => Vec::new(),
+        };
+        args.extend([
             "--dont-fork".into(),
             "--log-console".into(),
             "--log-detail".into(),
@@ -187,12 +201,12 @@ impl Daemon {
             s("status.sock"),
             "--dump-dir".into(),
             scratch.dir.display().to_string(),
-        ];
+        ]);
         if !extra.contains(&"--syslog-socket") {
             args.push("--no-syslog".into());
         }
         args.extend(extra.iter().map(|a| a.to_string()));
-        let mut cmd = Command::new("ip");
+        let mut cmd = Command::new(if ns.is_some() { "ip" } else { bin() });
         cmd.args(&args)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup log"))
