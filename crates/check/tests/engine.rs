@@ -44,11 +44,14 @@ impl Checker for FlagChecker {
     }
 }
 
+/// Per target: (answer up?, number of checks run).
+type Flag = (Arc<AtomicBool>, Arc<AtomicU32>);
+
 #[derive(Clone, Default)]
-struct Flags(Arc<Mutex<HashMap<SocketAddr, (Arc<AtomicBool>, Arc<AtomicU32>)>>>);
+struct Flags(Arc<Mutex<HashMap<SocketAddr, Flag>>>);
 
 impl Flags {
-    fn get(&self, dst: SocketAddr) -> (Arc<AtomicBool>, Arc<AtomicU32>) {
+    fn get(&self, dst: SocketAddr) -> Flag {
         self.0
             .lock()
             .unwrap()

@@ -129,7 +129,7 @@ fn ha_suspend_follows_the_virtual_address() {
         panic!("cannot create a network namespace")
     };
     let ns_name = ns.0.clone();
-    let result = ns.run(move || {
+    ns.run(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -182,8 +182,6 @@ fn ha_suspend_follows_the_virtual_address() {
             engine.await.unwrap().unwrap();
         });
     });
-    drop(ns);
-    result
 }
 
 #[test]
