@@ -211,7 +211,11 @@ fn ipv6_instance_waits_for_its_link_local_address() {
     let mut lab = Lab::new("ll", 1);
     // Link down: no link-local address, interface fault.
     lab.set_link(1, false);
-    lab.start(1, Impl::Ours, &NodeConf::one(InstConf::new("VI_6", 86, 150, "2001:db8::100/64").v6()));
+    lab.start(
+        1,
+        Impl::Ours,
+        &NodeConf::one(InstConf::new("VI_6", 86, 150, "2001:db8::100/64").v6()),
+    );
     assert!(wait_until(SETTLE, || lab.state(1, "VI_6").as_deref() == Some("FAULT")));
     lab.set_link(1, true);
     let ok = wait_until(SETTLE, || lab.has_addr(1, "2001:db8::100"));
@@ -219,4 +223,45 @@ fn ipv6_instance_waits_for_its_link_local_address() {
         lab.dump_logs();
     }
     assert!(ok, "instance recovers once the link-local address appears");
+}
+
+#[test]
+fn static_addresses_and_routes_live_with_the_daemon() {
+    if !prerequisites(false) {
+        return;
+    }
+    let mut lab = Lab::new("st", 2);
+    let mut node = NodeConf::one(InstConf::new("VI_1", 87, 100, VIP));
+    node.extra_top = "static_ipaddress {\n    198.51.100.5/32 dev eth0\n}\nstatic_routes {\n    203.0.113.0/24 via 192.0.2.254 dev eth0\n}\n".into();
+    // A higher priority peer keeps node 1 BACKUP: statics do not depend on state.
+    lab.start(
+        2,
+        Impl::Ours,
+        &NodeConf::one(InstConf::new("VI_1", 87, 150, VIP)),
+    );
+    assert!(lab.wait_sole_holder(2, VIP, SETTLE));
+    lab.start(1, Impl::Ours, &node);
+    let ok = wait_until(SETTLE, || lab.has_addr(1, "198.51.100.5"));
+    if !ok {
+        lab.dump_logs();
+    }
+    assert!(ok, "static address added at startup");
+    let routes = lab
+        .exec(1, "ip route show 203.0.113.0/24")
+        .unwrap_or_default();
+    assert!(
+        routes.contains("via 192.0.2.254"),
+        "static route added: {routes:?}"
+    );
+    assert_eq!(lab.state(1, "VI_1").as_deref(), Some("BACKUP"));
+    lab.stop(1);
+    assert!(
+        !lab.has_addr(1, "198.51.100.5"),
+        "static address removed on stop"
+    );
+    assert!(lab
+        .exec(1, "ip route show 203.0.113.0/24")
+        .unwrap_or_default()
+        .trim()
+        .is_empty());
 }

@@ -369,7 +369,10 @@ impl Lab {
         for pid in self.pids(i) {
             // keepalived forks a VRRP child that gets SIGTERM when its parent
             // dies: freeze the whole namespace first so nobody exits gracefully.
-            let _ = run(&format!("ip netns pids {} | xargs -r kill -STOP", self.ns(i)));
+            let _ = run(&format!(
+                "ip netns pids {} | xargs -r kill -STOP",
+                self.ns(i)
+            ));
             let _ = run(&format!("ip netns pids {} | xargs -r kill -9", self.ns(i)));
             let _ = nix::sys::signal::kill(
                 nix::unistd::Pid::from_raw(pid),
@@ -529,7 +532,11 @@ fn find_vrrp(v: &serde_json::Value) -> Option<serde_json::Value> {
 /// not, so a binary older than the crate sources is refused loudly.
 pub fn vrrp_node_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir").join("examples");
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target dir")
+        .join("examples");
     let newest = std::fs::read_dir(&dir)
         .into_iter()
         .flatten()
@@ -542,12 +549,20 @@ pub fn vrrp_node_bin() -> PathBuf {
         .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
         .max();
     let Some((built, path)) = newest else {
-        panic!("no vrrp-node in {}: run `cargo build -p rkeepalived-vrrp --examples`", dir.display());
+        panic!(
+            "no vrrp-node in {}: run `cargo build -p rkeepalived-vrrp --examples`",
+            dir.display()
+        );
     };
     let src = Path::new(env!("CARGO_MANIFEST_DIR"));
     let newest_src = ["src", "examples"]
         .iter()
-        .flat_map(|d| std::fs::read_dir(src.join(d)).into_iter().flatten().flatten())
+        .flat_map(|d| {
+            std::fs::read_dir(src.join(d))
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
         .filter_map(|e| e.metadata().ok()?.modified().ok())
         .max();
     if newest_src.is_some_and(|t| t > built) {
