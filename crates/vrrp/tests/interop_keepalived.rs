@@ -153,3 +153,54 @@ fn wrong_password_is_dropped_and_counted() {
         "adverts with the wrong password must be dropped and counted"
     );
 }
+
+/// Unicast peers (v2 and v3): keepalived and ours elect and hand over.
+fn unicast_election(tag: &str, first: Impl, second: Impl, v3: bool) {
+    let mut lab = Lab::new(tag, 2);
+    let make = |i: usize, prio: u8| {
+        let mut c = InstConf::new("VI_1", 73, prio, VIP);
+        if v3 {
+            c = c.v3(100);
+        }
+        c.unicast_src = Some(lab.v4(i));
+        c.unicast_peers = vec![lab.v4(3 - i)];
+        NodeConf::one(c)
+    };
+    let (n1, n2) = (make(1, 150), make(2, 100));
+    lab.start(2, second, &n2);
+    assert!(
+        lab.wait_sole_holder(2, VIP, SETTLE),
+        "{second:?} alone becomes master"
+    );
+    lab.start(1, first, &n1);
+    let ok = lab.wait_sole_holder(1, VIP, SETTLE);
+    if !ok {
+        lab.dump_logs();
+    }
+    assert!(
+        ok,
+        "{first:?} (150) preempts {second:?} over unicast; holders {:?}",
+        lab.holders(VIP)
+    );
+    let ours = if first == Impl::Ours { 1 } else { 2 };
+    let d = lab.dump(ours).expect("dump");
+    assert!(
+        d["vrrp"][0]["stats"]["adverts_rx"].as_u64().unwrap_or(0) > 0,
+        "ours hears keepalived: {d}"
+    );
+    lab.stop(1);
+    assert!(
+        lab.wait_sole_holder(2, VIP, SETTLE),
+        "handover over unicast"
+    );
+}
+
+#[test]
+fn unicast_v2_and_v3_both_ways() {
+    if check() {
+        unicast_election("u1", Impl::Ours, Impl::Keepalived, false);
+        unicast_election("u2", Impl::Keepalived, Impl::Ours, false);
+        unicast_election("u3", Impl::Ours, Impl::Keepalived, true);
+        unicast_election("u4", Impl::Keepalived, Impl::Ours, true);
+    }
+}
