@@ -817,7 +817,11 @@ impl Engine {
                 // Our own advert (looped back via a vmac or a second socket).
                 continue;
             }
-            if let Err(reason) = rt.policy.check(&rx, rt.fsm.wants_vip_check(rx.src)) {
+            let verdict = rt
+                .policy
+                .check(&rx, rt.fsm.wants_vip_check(rx.src))
+                .and_then(|()| glue::check_unicast_ttl(&rt.cfg, rx.src, rx.ttl));
+            if let Err(reason) = verdict {
                 rt.stats.drops.record(reason);
                 tracing::debug!(instance = %rt.cfg.name, src = %rx.src, %reason, "dropped advert");
                 continue;

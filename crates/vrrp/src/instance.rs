@@ -116,6 +116,22 @@ pub fn destinations(inst: &VrrpInstance, global: &GlobalDefs) -> Vec<IpAddr> {
     }
 }
 
+/// keepalived `unicast_peer { IP min_ttl N max_ttl M }`: the unicast TTL
+/// window of that peer (the multicast TTL-255 rule does not apply to unicast).
+pub fn check_unicast_ttl(
+    inst: &VrrpInstance,
+    src: IpAddr,
+    ttl: Option<u8>,
+) -> Result<(), packet::DropReason> {
+    let (Some(peer), Some(ttl)) = (inst.unicast_peers.iter().find(|p| p.addr == src), ttl) else {
+        return Ok(());
+    };
+    if peer.min_ttl.is_some_and(|m| ttl < m) || peer.max_ttl.is_some_and(|m| ttl > m) {
+        return Err(packet::DropReason::BadTtl);
+    }
+    Ok(())
+}
+
 /// Explicitly configured source (unicast_src_ip, else mcast_src_ip).
 pub fn configured_source(inst: &VrrpInstance) -> Option<IpAddr> {
     inst.unicast_src_ip.or(inst.mcast_src_ip)
@@ -325,6 +341,24 @@ mod tests {
         assert_eq!(tracked_priority(&i, &cfg, &t).priority, 1);
         i.priority = 255;
         assert_eq!(tracked_priority(&i, &cfg, &t).priority, 255);
+    }
+
+    #[test]
+    fn unicast_peer_ttl_window() {
+        let mut i = inst();
+        let peer: IpAddr = "192.0.2.2".parse().unwrap();
+        i.unicast_peers = vec![model::UnicastPeer {
+            addr: peer,
+            min_ttl: Some(250),
+            max_ttl: Some(255),
+        }];
+        assert!(check_unicast_ttl(&i, peer, Some(255)).is_ok());
+        assert_eq!(
+            check_unicast_ttl(&i, peer, Some(64)),
+            Err(packet::DropReason::BadTtl)
+        );
+        assert!(check_unicast_ttl(&i, "192.0.2.3".parse().unwrap(), Some(1)).is_ok());
+        assert!(check_unicast_ttl(&i, peer, None).is_ok());
     }
 
     #[test]
