@@ -61,15 +61,7 @@ fn run(cmd: Command) -> ExitCode {
         }),
         Command::List(ListWhat::Services) => client.info().and_then(|info| {
             let dump = client.dump_all()?;
-            let v = info.version;
-            println!(
-                "IP Virtual Server version {}.{}.{} (size={})",
-                v >> 16,
-                (v >> 8) & 0xff,
-                v & 0xff,
-                info.conn_tab_size
-            );
-            print!("{}", ipvsadm::format_save(&dump));
+            print!("{}", ipvsadm::format_list(&info, &dump));
             Ok(())
         }),
         Command::Zero(key) => client.zero(key.as_ref()),

@@ -575,6 +575,100 @@ pub fn format_save(dump: &[ServiceDump]) -> String {
     out
 }
 
+/// The service column of `ipvsadm -Ln` ("TCP  192.0.2.1:80", "FWM  7 IPv6").
+fn list_service_name(key: &ServiceKey) -> String {
+    match key {
+        ServiceKey::Fwmark { mark, family } => match family {
+            Family::Inet => format!("FWM  {mark}"),
+            Family::Inet6 => format!("FWM  {mark} IPv6"),
+        },
+        ServiceKey::Addr { proto, addr, port } => {
+            let p = match proto {
+                Protocol::Tcp => "TCP".to_string(),
+                Protocol::Udp => "UDP".to_string(),
+                Protocol::Sctp => "SCTP".to_string(),
+                Protocol::Other(n) => n.to_string(),
+            };
+            let mut name = format!("{p:<4} {}", SocketFmt(*addr, *port));
+            // ipvsadm cuts IPv4 names at 33 characters.
+            if matches!(addr, IpAddr::V4(_)) {
+                name.truncate(33);
+            }
+            name
+        }
+    }
+}
+
+/// One service line of `ipvsadm -Ln`.
+pub fn format_service_list(svc: &Service) -> String {
+    let mut line = format!("{} {}", list_service_name(&svc.key), svc.sched);
+    let flags = svc.flags.0;
+    let sched_bits = flags & (ServiceFlags::SCHED1 | ServiceFlags::SCHED2 | ServiceFlags::SCHED3);
+    if sched_bits != 0 {
+        let _ = write!(line, " ({})", sched_flag_names(&svc.sched, sched_bits));
+    }
+    if flags & ServiceFlags::PERSISTENT != 0 {
+        let _ = write!(line, " persistent {}", svc.timeout);
+        match svc.key.family() {
+            Family::Inet if svc.netmask != 0xffff_ffff => {
+                let _ = write!(line, " mask {}", Ipv4Addr::from(svc.netmask));
+            }
+            Family::Inet6 if svc.netmask != 128 => {
+                let _ = write!(line, " mask {}", svc.netmask);
+            }
+            _ => {}
+        }
+        if let Some(pe) = &svc.pe_name {
+            let _ = write!(line, " pe {pe}");
+        }
+    }
+    if flags & ServiceFlags::ONEPACKET != 0 {
+        line.push_str(" ops");
+    }
+    line
+}
+
+/// `ipvsadm -Ln` (default columns), sorted like ipvsadm.
+pub fn format_list(info: &crate::netlink::IpvsInfo, dump: &[ServiceDump]) -> String {
+    let v = info.version;
+    let mut out = format!(
+        "IP Virtual Server version {}.{}.{} (size={})\n",
+        v >> 16,
+        (v >> 8) & 0xff,
+        v & 0xff,
+        info.conn_tab_size
+    );
+    out.push_str("Prot LocalAddress:Port Scheduler Flags\n");
+    out.push_str("  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n");
+    let mut services: Vec<&ServiceDump> = dump.iter().collect();
+    services.sort_by(|a, b| cmp_services(&a.info.service, &b.info.service));
+    for s in services {
+        out.push_str(&format_service_list(&s.info.service));
+        out.push('\n');
+        let mut dests: Vec<&crate::netlink::DestInfo> = s.dests.iter().collect();
+        dests.sort_by(|a, b| cmp_dests(&a.dest, &b.dest));
+        for d in dests {
+            let mut name = SocketFmt(d.dest.addr, d.dest.port).to_string();
+            if s.info.service.key.family() == Family::Inet {
+                name.truncate(28);
+            }
+            let fwd = match d.dest.fwd {
+                Forwarding::Masq => "Masq",
+                Forwarding::Local => "Local",
+                Forwarding::Tunnel { .. } => "Tunnel",
+                Forwarding::Direct => "Route",
+                Forwarding::Bypass => "(null)",
+            };
+            let _ = writeln!(
+                out,
+                "  -> {name:<28} {fwd:<7} {:<6} {:<10} {:<10}",
+                d.dest.weight, d.active_conns, d.inact_conns
+            );
+        }
+    }
+    out
+}
+
 /// Apply a parsed modifying command as a reconciler [`crate::Op`], if it is one.
 pub fn command_op(cmd: &Command) -> Option<crate::Op> {
     use crate::Op;

@@ -26,6 +26,9 @@ run_seq ipvsadm >/tmp/ref.rc
 ipvsadm -Sn >/tmp/ref.S
 $RK -Sn >/tmp/rk-on-ref.S 2>&1
 if cmp -s /tmp/ref.S /tmp/rk-on-ref.S; then ok "rk -Sn prints ipvsadm-created table like ipvsadm -Sn"; else ko "rk -Sn on ipvsadm table"; diff /tmp/ref.S /tmp/rk-on-ref.S; fi
+ipvsadm -Ln >/tmp/ref.L
+$RK -Ln >/tmp/rk-on-ref.L 2>&1
+if cmp -s /tmp/ref.L /tmp/rk-on-ref.L; then ok "rk -Ln prints like ipvsadm -Ln"; else ko "rk -Ln"; diff /tmp/ref.L /tmp/rk-on-ref.L; fi
 ipvsadm -C
 run_seq "$RK" >/tmp/rk.rc
 ipvsadm -Sn >/tmp/rk.S
