@@ -124,6 +124,8 @@ struct Engine {
     socket_errors: u64,
     /// Failed netlink requests not tied to an instance (static addresses/routes/rules).
     netlink_errors: u64,
+    /// Original `net.ipv4.conf.<base>.*` values changed for vmacs, restored on stop.
+    sysctl_restore: Vec<(String, &'static str, String)>,
     /// Sync groups (membership by instance name) with their pure coordinators.
     groups: Vec<GroupRt>,
 }
@@ -164,6 +166,7 @@ impl Engine {
             unmatched: DropCounters::default(),
             socket_errors: 0,
             netlink_errors: 0,
+            sysctl_restore: Vec::new(),
             groups: Vec::new(),
         })
     }
@@ -361,6 +364,7 @@ impl Engine {
             let mac = glue::vmac_mac(&cfg, v);
             match self.nl.add_vmac(&v.name, &cfg.interface, mac).await {
                 Ok(_) => {
+                    self.configure_vmac_arp(&cfg.interface, &v.name);
                     vmac = Some(v.name.clone());
                     if !v.xmit_base {
                         tx_if = v.name.clone();
@@ -480,12 +484,51 @@ impl Engine {
         }
     }
 
+    /// keepalived's vmac ARP setup (vrrp_if_config.c): the base interface
+    /// must not answer ARP for addresses living on the vmac (arp_ignore=1,
+    /// arp_filter=1), so the LAN learns the virtual router MAC; the vmac
+    /// itself answers only for its own addresses and accepts asymmetric
+    /// traffic (rp_filter=0).
+    fn configure_vmac_arp(&mut self, base: &str, vmac: &str) {
+        for (key, value) in [("arp_ignore", "1"), ("arp_filter", "1")] {
+            match addr::set_ipv4_conf(base, key, value) {
+                Ok(old) => {
+                    if !self
+                        .sysctl_restore
+                        .iter()
+                        .any(|(i, k, _)| i == base && *k == key)
+                    {
+                        self.sysctl_restore.push((base.to_string(), key, old));
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(iface = base, key, error = %e, "cannot set sysctl for vmac")
+                }
+            }
+        }
+        for (key, value) in [
+            ("arp_ignore", "1"),
+            ("arp_filter", "1"),
+            ("rp_filter", "0"),
+            ("accept_local", "1"),
+        ] {
+            if let Err(e) = addr::set_ipv4_conf(vmac, key, value) {
+                tracing::warn!(iface = vmac, key, error = %e, "cannot set sysctl for vmac");
+            }
+        }
+    }
+
     async fn stop_all(&mut self) {
         for idx in 0..self.instances.len() {
             self.stop_instance(idx).await;
         }
         let cfg = self.cfg.clone();
         self.apply_statics(Some(&cfg), &Config::default()).await;
+        for (iface, key, old) in self.sysctl_restore.drain(..) {
+            if let Err(e) = addr::set_ipv4_conf(&iface, key, &old) {
+                tracing::warn!(%iface, key, error = %e, "cannot restore sysctl");
+            }
+        }
         for w in self.watchers.drain(..) {
             w.abort();
         }

@@ -55,6 +55,20 @@ fn vmac_routes_rules_and_excluded_addresses() {
     );
     // The backup hears adverts sent from the vmac.
     assert_eq!(lab.state(2, "VI_1").as_deref(), Some("BACKUP"));
+    // Hosts on the LAN resolve the VIP to the virtual router MAC only.
+    let br = lab.br_ns();
+    let _ = std::process::Command::new("ip")
+        .args(["netns", "exec", &br, "ping", "-c", "1", "-W", "2", VIP])
+        .status();
+    let neigh = std::process::Command::new("ip")
+        .args(["-n", &br, "neigh", "show", VIP])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    assert!(
+        neigh.contains("00:00:5e:00:01:51"),
+        "VIP must resolve to the vmac MAC: {neigh:?}"
+    );
     lab.stop(1);
     assert!(
         !lab.has_addr(1, VIP) && !lab.has_addr(1, "198.51.100.1"),
