@@ -226,6 +226,10 @@ impl<'a> Lexer<'a> {
             self.repeat(rest, file, line_no, dir, depth, &pos);
             return;
         }
+        if !rest.contains('$') {
+            self.tokens(rest, &pos, dir);
+            return;
+        }
         let expanded = match self.substitute(rest) {
             Ok(s) => s,
             Err(msg) => {

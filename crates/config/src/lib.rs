@@ -82,7 +82,7 @@ fn finish(lx: lexer::Lexer<'_>) -> Result<Loaded, ConfigError> {
     if !lx.errors.is_empty() {
         return Err(ConfigError::Read(lx.errors));
     }
-    let (nodes, tree_errors) = tree::TreeBuilder::new(&lx.toks).build();
+    let (nodes, tree_errors) = tree::TreeBuilder::new(lx.toks).build();
     let mut p = parse::Parser::new();
     p.top(&nodes);
     warnings.extend(p.warnings);

@@ -46,14 +46,23 @@ impl Node {
     }
 }
 
-pub struct TreeBuilder<'t> {
-    toks: &'t [Tok],
+enum Kind {
+    End,
+    Eol,
+    Word,
+    Open(Pos),
+    Close(Pos),
+}
+
+pub struct TreeBuilder {
+    /// Consumed front to back; taken words are replaced by `Eol`.
+    toks: Vec<Tok>,
     i: usize,
     pub errors: Vec<Diagnostic>,
 }
 
-impl<'t> TreeBuilder<'t> {
-    pub fn new(toks: &'t [Tok]) -> Self {
+impl TreeBuilder {
+    pub fn new(toks: Vec<Tok>) -> Self {
         TreeBuilder {
             toks,
             i: 0,
@@ -67,24 +76,50 @@ impl<'t> TreeBuilder<'t> {
         (nodes, self.errors)
     }
 
-    fn peek(&self) -> Option<&'t Tok> {
+    fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.i)
+    }
+
+    /// What is at the cursor, without borrowing the token list.
+    fn peek_kind(&self) -> Kind {
+        match self.toks.get(self.i) {
+            None => Kind::End,
+            Some(Tok::Eol) => Kind::Eol,
+            Some(Tok::Word(_)) => Kind::Word,
+            Some(Tok::Open(p)) => Kind::Open(p.clone()),
+            Some(Tok::Close(p)) => Kind::Close(p.clone()),
+        }
+    }
+
+    /// Move the word at the cursor out (no clone) and advance.
+    fn take_word(&mut self) -> Option<Token> {
+        match self.toks.get_mut(self.i) {
+            Some(t @ Tok::Word(_)) => {
+                self.i += 1;
+                match std::mem::replace(t, Tok::Eol) {
+                    Tok::Word(w) => Some(w),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
     }
 
     /// Statements until the matching `}` (consumed) or end of input.
     fn statements(&mut self, open: Option<&Pos>, depth: usize) -> Vec<Node> {
         let mut nodes = Vec::new();
         loop {
-            let Some(tok) = self.peek() else {
-                if let Some(open) = open {
-                    self.errors
-                        .push(open.error("unclosed '{': missing '}' before end of configuration"));
+            match self.peek_kind() {
+                Kind::End => {
+                    if let Some(open) = open {
+                        self.errors.push(
+                            open.error("unclosed '{': missing '}' before end of configuration"),
+                        );
+                    }
+                    return nodes;
                 }
-                return nodes;
-            };
-            match tok {
-                Tok::Eol => self.i += 1,
-                Tok::Close(pos) => {
+                Kind::Eol => self.i += 1,
+                Kind::Close(pos) => {
                     self.i += 1;
                     if open.is_some() {
                         return nodes;
@@ -92,18 +127,18 @@ impl<'t> TreeBuilder<'t> {
                     self.errors
                         .push(pos.error("unexpected '}' without a matching '{'"));
                 }
-                Tok::Open(pos) => {
+                Kind::Open(pos) => {
                     self.i += 1;
                     self.errors
                         .push(pos.error("unexpected '{' without a keyword before it"));
                     // Skip the orphan block so its contents don't leak out.
-                    let pos = pos.clone();
                     self.skip_block(&pos);
                 }
-                Tok::Word(name) => {
-                    self.i += 1;
-                    let node = self.statement(name.clone(), depth);
-                    nodes.push(node);
+                Kind::Word => {
+                    if let Some(name) = self.take_word() {
+                        let node = self.statement(name, depth);
+                        nodes.push(node);
+                    }
                 }
             }
         }
@@ -111,9 +146,8 @@ impl<'t> TreeBuilder<'t> {
 
     fn statement(&mut self, name: Token, depth: usize) -> Node {
         let mut args = Vec::new();
-        while let Some(Tok::Word(w)) = self.peek() {
-            args.push(w.clone());
-            self.i += 1;
+        while let Some(w) = self.take_word() {
+            args.push(w);
         }
         // `{` on the same line, or alone at the start of the next line.
         let open = match self.peek() {
@@ -148,11 +182,13 @@ impl<'t> TreeBuilder<'t> {
     /// Skip to the `}` matching an already consumed `{`, without recursion.
     fn skip_block(&mut self, open: &Pos) {
         let mut depth = 1usize;
-        while let Some(tok) = self.peek() {
+        loop {
+            let kind = self.peek_kind();
             self.i += 1;
-            match tok {
-                Tok::Open(_) => depth += 1,
-                Tok::Close(_) => {
+            match kind {
+                Kind::End => break,
+                Kind::Open(_) => depth += 1,
+                Kind::Close(_) => {
                     depth -= 1;
                     if depth == 0 {
                         return;
