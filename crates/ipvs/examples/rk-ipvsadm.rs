@@ -141,11 +141,14 @@ fn apply(client: &mut NetlinkIpvs, path: &str, flush: bool) -> ExitCode {
     };
     match sync(client, &desired, &mut owned) {
         Ok(report) => {
+            let c = client.counters();
             eprintln!(
-                "planned {} ops, applied {}, failed {}",
+                "planned {} ops, applied {}, failed {} ({} netlink requests in {} datagrams)",
                 report.planned.len(),
                 report.applied,
-                report.failed.len()
+                report.failed.len(),
+                c.requests,
+                c.datagrams
             );
             for (op, e) in &report.failed {
                 eprintln!("  {op}: {e}");

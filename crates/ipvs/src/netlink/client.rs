@@ -42,8 +42,20 @@ pub struct ServiceDump {
     pub dests: Vec<DestInfo>,
 }
 
+/// What the client did, for metrics: requests sent, datagrams, and the
+/// failures by kind (kernel rejections, undecodable replies, socket errors).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientCounters {
+    pub requests: u64,
+    pub datagrams: u64,
+    pub kernel_errors: u64,
+    pub decode_errors: u64,
+    pub io_errors: u64,
+}
+
 /// IPVS over generic netlink.
 pub struct NetlinkIpvs {
+    counters: ClientCounters,
     socket: Socket,
     family_id: u16,
     seq: u32,
@@ -74,6 +86,7 @@ impl NetlinkIpvs {
         }
         let _ = socket.set_cap_ack(true);
         let mut client = NetlinkIpvs {
+            counters: ClientCounters::default(),
             socket,
             family_id: 0,
             seq: 0,
@@ -88,6 +101,21 @@ impl NetlinkIpvs {
     /// The dynamically assigned generic netlink id of "IPVS".
     pub fn family_id(&self) -> u16 {
         self.family_id
+    }
+
+    /// Counters since `connect`.
+    pub fn counters(&self) -> ClientCounters {
+        self.counters
+    }
+
+    /// Send one datagram holding `requests` netlink requests.
+    fn send_datagram(&mut self, datagram: &[u8], requests: usize) -> Result<(), IpvsError> {
+        self.counters.datagrams += 1;
+        self.counters.requests += requests as u64;
+        self.socket.send(datagram, 0).map(|_| ()).map_err(|e| {
+            self.counters.io_errors += 1;
+            IpvsError::Io(e)
+        })
     }
 
     fn next_seq(&mut self) -> u32 {
@@ -139,22 +167,33 @@ impl NetlinkIpvs {
     fn recv_frames(&mut self) -> Result<Vec<Frame>, IpvsError> {
         self.recv_buf.clear();
         self.recv_buf.reserve(RECV_CHUNK);
-        let n = self.socket.recv(&mut self.recv_buf, 0)?;
-        if n > self.recv_buf.len() {
-            return Err(DecodeError::Truncated {
+        let n = match self.socket.recv(&mut self.recv_buf, 0) {
+            Ok(n) => n,
+            Err(e) => {
+                self.counters.io_errors += 1;
+                return Err(e.into());
+            }
+        };
+        let frames = if n > self.recv_buf.len() {
+            Err(DecodeError::Truncated {
                 need: n,
                 have: self.recv_buf.len(),
-            }
-            .into());
-        }
-        Ok(parse_frames(&self.recv_buf, self.family_id)?)
+            })
+        } else {
+            parse_frames(&self.recv_buf, self.family_id)
+        };
+        let frames = frames.inspect_err(|_| self.counters.decode_errors += 1)?;
+        self.counters.kernel_errors += frames
+            .iter()
+            .filter(|f| matches!(f, Frame::Error { .. } | Frame::Done { errno: 1.., .. }))
+            .count() as u64;
+        Ok(frames)
     }
 
     /// Send one request and wait for its ACK; `what` names it in errors.
     pub fn request(&mut self, msg: IpvsMessage, what: &str) -> Result<(), IpvsError> {
         let seq = self.next_seq();
-        self.socket
-            .send(&encode_request(self.family_id, seq, REQUEST_ACK, msg), 0)?;
+        self.send_datagram(&encode_request(self.family_id, seq, REQUEST_ACK, msg), 1)?;
         loop {
             for frame in self.recv_frames()? {
                 match frame {
@@ -180,8 +219,7 @@ impl NetlinkIpvs {
     ) -> Result<Vec<IpvsMessage>, IpvsError> {
         let seq = self.next_seq();
         let flags = if dump { REQUEST_DUMP } else { REQUEST_ACK };
-        self.socket
-            .send(&encode_request(self.family_id, seq, flags, msg), 0)?;
+        self.send_datagram(&encode_request(self.family_id, seq, flags, msg), 1)?;
         let mut out = Vec::new();
         let kernel_err = |errno: i32| IpvsError::Kernel {
             op: what.to_string(),
@@ -270,7 +308,7 @@ impl NetlinkIpvs {
                 datagram.extend(encode_request(self.family_id, seq, REQUEST_DUMP, msg));
                 slot_of_seq.insert(seq, i);
             }
-            self.socket.send(&datagram, 0)?;
+            self.send_datagram(&datagram, window.len())?;
             let mut results: Vec<Vec<DestInfo>> = vec![Vec::new(); window.len()];
             let mut retry = Vec::new();
             let mut closed = vec![false; window.len()];
@@ -344,16 +382,11 @@ impl NetlinkIpvs {
             last_seq = seq;
         }
         let mut results: Vec<Result<(), IpvsError>> = ops.iter().map(|_| Ok(())).collect();
-        if let Err(e) = self.socket.send(&datagram, 0) {
-            let errno = e.raw_os_error();
+        if let Err(e) = self.send_datagram(&datagram, ops.len()) {
+            let text = e.to_string();
             return ops
                 .iter()
-                .map(|_| {
-                    Err(IpvsError::Io(match errno {
-                        Some(code) => std::io::Error::from_raw_os_error(code),
-                        None => std::io::Error::other(e.to_string()),
-                    }))
-                })
+                .map(|_| Err(IpvsError::Io(std::io::Error::other(text.clone()))))
                 .collect();
         }
         loop {
@@ -544,5 +577,9 @@ impl AsyncNetlinkIpvs {
 
     pub async fn dump_all(&self) -> Result<Vec<ServiceDump>, IpvsError> {
         self.with(|c| c.dump_all()).await
+    }
+
+    pub async fn counters(&self) -> Result<ClientCounters, IpvsError> {
+        self.with(|c| Ok(c.counters())).await
     }
 }

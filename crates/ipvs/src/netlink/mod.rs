@@ -6,7 +6,7 @@ pub mod frame;
 pub mod message;
 
 pub use attrs::{cmd, CmdAttr, DaemonAttr, DestAttr, StatsAttr, SvcAttr};
-pub use client::{AsyncNetlinkIpvs, NetlinkIpvs, ServiceDump};
+pub use client::{AsyncNetlinkIpvs, ClientCounters, NetlinkIpvs, ServiceDump};
 pub use frame::{parse_frames, Frame};
 pub use message::{
     encode_request, op_message, DaemonState, DestInfo, IpvsInfo, IpvsMessage, ServiceInfo, Stats,
