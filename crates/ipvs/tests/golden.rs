@@ -362,3 +362,32 @@ fn captured_replies_round_trip() {
     }
     assert!(n >= 10, "only {n} replies");
 }
+
+#[test]
+fn save_text_parses_back_to_the_same_rules() {
+    // `ipvsadm -Sn` text -> desired state -> printed again: identical.
+    use rkeepalived_ipvs::netlink::{DestInfo, ServiceInfo};
+    let state = ipvsadm::state_from_rules(EXPECTED_SAVE).expect("rules parse");
+    let dump: Vec<ServiceDump> = state
+        .services
+        .values()
+        .map(|e| ServiceDump {
+            info: ServiceInfo {
+                service: e.service.clone(),
+                stats: None,
+            },
+            dests: e
+                .dests
+                .values()
+                .map(|d| DestInfo {
+                    dest: *d,
+                    active_conns: 0,
+                    inact_conns: 0,
+                    persist_conns: 0,
+                    stats: None,
+                })
+                .collect(),
+        })
+        .collect();
+    assert_eq!(ipvsadm::format_save(&dump), EXPECTED_SAVE);
+}
