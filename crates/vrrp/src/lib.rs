@@ -1,7 +1,17 @@
 //! VRRP engine (RFC 3768 v2, RFC 5798 v3) for IPv4 and IPv6.
 //!
-//! Pure core: [`packet`] (codec), [`fsm`] (state machine: events in, actions out).
-//! IO edge: sockets, gratuitous ARP / unsolicited NA, VIPs via rtnetlink.
+//! Pure core: [`packet`] (codec), [`fsm`] (state machine: events in, actions out),
+//! [`track`] (tracking arithmetic), [`sync_group`] (group coordination).
+//!
+//! IO edge and engine:
+//! * [`run`] ([`engine`]): runs every `vrrp_instance` of a [`rkeepalived_config::Config`]
+//!   until `Control::Stop`; handles reload, dumps and metrics.
+//! * [`socket`]: raw IP-112 sockets (TTL/hop limit 255, multicast joins, SO_BINDTODEVICE).
+//! * [`garp`]: gratuitous ARP (AF_PACKET) and unsolicited neighbour advertisements.
+//! * [`addr`]: VIPs, virtual routes/rules, vmac links via rtnetlink; link/address events.
+//! * [`instance`]: configuration -> fsm parameters, receive policy, adverts, tracking.
+//! * [`watch`]: vrrp_script pollers and track file readers; [`notify`]: scripts + FIFO;
+//!   [`metrics`]: Prometheus text. `sys` holds the crate's only `unsafe`.
 
 pub mod fsm;
 pub mod packet;
