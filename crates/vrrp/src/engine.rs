@@ -784,19 +784,20 @@ impl Engine {
         let garp_interval = self.cfg.global_defs.vrrp_garp_interval;
         let gna_interval = self.cfg.global_defs.vrrp_gna_interval;
         let name = rt.cfg.name.clone();
-        let spacing = garp_interval.max(gna_interval);
         tokio::spawn(async move {
-            for round in 0..repeat {
-                if round > 0 && !spacing.is_zero() {
-                    tokio::time::sleep(spacing).await;
-                }
+            for _ in 0..repeat {
                 for (a, ip) in &targets {
-                    let res = match ip {
-                        IpAddr::V4(v4) => a.send_garp(*v4),
-                        IpAddr::V6(v6) => a.send_na(*v6, false),
+                    // vrrp_garp_interval / vrrp_gna_interval: delay between
+                    // messages on an interface (keepalived), 0 = back to back.
+                    let (res, gap) = match ip {
+                        IpAddr::V4(v4) => (a.send_garp(*v4), garp_interval),
+                        IpAddr::V6(v6) => (a.send_na(*v6, false), gna_interval),
                     };
                     if let Err(e) = res {
                         tracing::warn!(instance = %name, error = %e, "gratuitous announcement failed");
+                    }
+                    if !gap.is_zero() {
+                        tokio::time::sleep(gap).await;
                     }
                 }
             }
@@ -1206,6 +1207,9 @@ impl Engine {
                     "master_addr": rt.fsm.master_addr(),
                     "src": rt.src,
                     "vips": rt.vips.iter().map(|v| format!("{}/{}", v.addr, v.prefix_len)).collect::<Vec<_>>(),
+                    "last_transition": rt.last_transition
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map(|d| d.as_secs_f64()),
                     "stats": rt.stats.snapshot(),
                 })
             })
