@@ -93,7 +93,7 @@ fn finish(lx: lexer::Lexer<'_>) -> Result<Loaded, ConfigError> {
         return Err(ConfigError::Syntax(errors));
     }
     let mut config = p.cfg;
-    let (errors, more_warnings) = validate::validate(&mut config);
+    let (errors, more_warnings) = validate::validate(&mut config, p.lvs_sync_pos.as_ref());
     warnings.extend(more_warnings);
     if !errors.is_empty() {
         return Err(ConfigError::Semantic(errors));

@@ -129,6 +129,8 @@ fn unknown(n: &Node, ctx: &str) -> Diagnostic {
 
 /// Builds a [`Config`] from the tree.
 pub struct Parser {
+    /// Where global lvs_sync_daemon was written (for later diagnostics).
+    pub lvs_sync_pos: Option<Pos>,
     /// Global smtp_alert or smtp_alert_checker was written.
     smtp_alert_set: bool,
     /// Priority for the next rule written without one (keepalived: 16384 down).
@@ -151,6 +153,7 @@ struct GlobalSeen {
 impl Parser {
     pub fn new() -> Self {
         Parser {
+            lvs_sync_pos: None,
             smtp_alert_set: false,
             next_rule_priority: 16384,
             cfg: Config::default(),
@@ -349,7 +352,10 @@ impl Parser {
             "notify_fifo_script" => fifo_script(n, &mut g.notify_fifo)?,
             "vrrp_notify_fifo_script" => fifo_script(n, &mut g.vrrp_notify_fifo)?,
             "lvs_notify_fifo_script" => fifo_script(n, &mut g.lvs_notify_fifo)?,
-            "lvs_sync_daemon" => g.lvs_sync_daemon = Some(lvs_sync_daemon(n)?),
+            "lvs_sync_daemon" => {
+                g.lvs_sync_daemon = Some(lvs_sync_daemon(n)?);
+                self.lvs_sync_pos = Some(n.pos().clone());
+            }
             "lvs_timeouts" => g.lvs_timeouts = lvs_timeouts(n)?,
             "lvs_flush" => g.lvs_flush = n.flag()?,
             "lvs_flush_on_stop" => {

@@ -17,7 +17,10 @@ fn at(origin: &Origin, severity: Severity, message: String) -> Diagnostic {
 }
 
 /// Validate and fix up `cfg`; returns (errors, warnings).
-pub fn validate(cfg: &mut Config) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+pub fn validate(
+    cfg: &mut Config,
+    lvs_sync_pos: Option<&Pos>,
+) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
 
@@ -89,16 +92,16 @@ pub fn validate(cfg: &mut Config) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
         crate::parse::drop_weighted_tracking(v, true, &mut warn, "its sync group");
     }
 
-    // lvs_sync_daemon instance.
+    // lvs_sync_daemon instance (position recorded by the parser).
     if let Some(d) = &mut cfg.global_defs.lvs_sync_daemon {
         if let Some(inst) = &d.vrrp_instance {
             if !instance_names.contains(inst) {
-                warnings.push(Pos {
+                let pos = lvs_sync_pos.cloned().unwrap_or(Pos {
                     file: std::sync::Arc::new(Default::default()),
                     line: 0,
                     col: 0,
-                }
-                .warning(format!(
+                });
+                warnings.push(pos.warning(format!(
                     "lvs_sync_daemon: vrrp_instance '{inst}' does not exist; the sync daemon will not follow VRRP state"
                 )));
                 d.vrrp_instance = None;
