@@ -1030,6 +1030,8 @@ pub struct SorryServer {
 pub struct VirtualServer {
     pub origin: Origin,
     pub service: VirtualService,
+    /// Not written: UDP, as keepalived does (kernel default; with a warning).
+    /// Meaningless for fwmark services.
     pub protocol: Protocol,
     pub lvs_sched: Scheduler,
     pub sched_flags: SchedulerFlags,

@@ -431,3 +431,54 @@ fn quorum_zero_after_fixup_round_trips() {
         .config;
     assert_eq!(first, again);
 }
+
+/// Differential check: keepalived 2.2.7 (`keepalived -t`) also reports a
+/// problem for every config we reject, except where we are deliberately
+/// stricter (listed; see README).
+#[test]
+fn keepalived_also_complains_about_our_errors() {
+    let keepalived = std::path::Path::new("/usr/sbin/keepalived");
+    if !keepalived.exists() {
+        let msg = "keepalived not installed: apt-get install -y keepalived";
+        if std::env::var_os("CI").is_some() {
+            panic!("{msg}");
+        }
+        eprintln!("SKIP: {msg}");
+        return;
+    }
+    // Accepted silently by keepalived, rejected by us on purpose.
+    let stricter = ["out of range -254..254"];
+    let path = std::env::temp_dir().join(format!("rk-errors-{}.conf", std::process::id()));
+    struct Cleanup(std::path::PathBuf);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    let _cleanup = Cleanup(path.clone());
+    let mut silent = Vec::new();
+    for (text, _, needle) in error_cases() {
+        if stricter.contains(&needle) {
+            continue;
+        }
+        std::fs::write(&path, &text).expect("write");
+        let out = std::process::Command::new(keepalived)
+            .args(["-t", "-l", "-f"])
+            .arg(&path)
+            .output()
+            .expect("run keepalived -t");
+        let complaints: Vec<String> = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| !l.contains("doesn't exist") && !l.contains("Non-existent interface"))
+            .map(str::to_string)
+            .collect();
+        if complaints.is_empty() {
+            silent.push(format!("{needle}\n{text}"));
+        }
+    }
+    assert!(
+        silent.is_empty(),
+        "keepalived accepts what we reject:\n{}",
+        silent.join("\n---\n")
+    );
+}
