@@ -8,7 +8,9 @@ exec 2>&1
 N=$1 SECONDS_RUN=$2 ROOT=$3
 HERE=$ROOT/bench/check
 PORT=18080 VICTIM_PORT=18081
-export VICTIM_PORT
+# gen_conf.py puts 1000 real servers per virtual server, the victim last.
+VICTIM_VS=203.0.113.$((N / 1000 + 1)):80
+export VICTIM_PORT VICTIM_VS
 work=$(mktemp -d /tmp/rkc-bench.XXXXXX)
 ip link set lo up
 python3 "$HERE/gen_conf.py" "$N" "$PORT" "$VICTIM_PORT" 1 > "$work/keepalived.conf"

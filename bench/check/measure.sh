@@ -4,11 +4,11 @@
 # Starts COMMAND, waits for warm-up (all checks started), samples CPU time
 # (utime+stime of the whole process tree) and peak RSS over SECONDS, then
 # kills the victim listener and measures how long until 127.2.0.1 leaves
-# IPVS (/proc/net/ip_vs, or the --mock dump for check-node on a host
-# without IPVS). Prints one "RESULT name cpu_s rss_kib detect_ms" line.
+# IPVS (ipvsadm -Ln). Prints one "RESULT name cpu_s rss_kib detect_ms" line.
 set -euo pipefail
 name=$1 conf=$2 seconds=$3; shift 4
 VICTIM_PORT=${VICTIM_PORT:-18081}
+VICTIM_VS=${VICTIM_VS:?virtual service holding the victim, e.g. 203.0.113.11:80}
 WARMUP=${WARMUP:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
@@ -18,13 +18,14 @@ tree_pids() { # pid and all descendants
 }
 cpu_ticks() { local t=0; for p in $(tree_pids "$1"); do
   [[ -r /proc/$p/stat ]] || continue
-  read -r -a f < <(sed 's/^.*) //' /proc/"$p"/stat)
-  t=$((t + f[11] + f[12])); done; echo "$t"; }
+  # Fields after "pid (comm) ": utime and stime are the 12th and 13th.
+  f=($(sed 's/^.*) //' /proc/"$p"/stat 2>/dev/null || echo))
+  ((${#f[@]} > 12)) && t=$((t + f[11] + f[12])); done; echo "$t"; }
 rss_kib() { local r=0; for p in $(tree_pids "$1"); do
   v=$(awk '/^VmRSS/ {print $2}' /proc/"$p"/status 2>/dev/null || echo 0); r=$((r + ${v:-0})); done; echo "$r"; }
 victim_in_ipvs() {
-  # /proc/net/ip_vs prints addresses in hex: 127.2.0.1 = 7F020001
-  grep -q "7F020001:$(printf '%04X' "$VICTIM_PORT")" /proc/net/ip_vs 2>/dev/null
+  # Only the victim's virtual service: listing 10k dests per poll is slow under TCG.
+  ipvsadm -Ln -t "$VICTIM_VS" 2>/dev/null | grep -q -- "-> 127.2.0.1:$VICTIM_PORT "
 }
 
 python3 "$HERE/listener.py" --port "$VICTIM_PORT" --bind 127.2.0.1 --procs 1 --seconds $((seconds + 120)) &
