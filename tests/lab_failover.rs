@@ -32,6 +32,7 @@ fn run_failover_labs(daemon: &str) {
             ..Default::default()
         },
     );
+    let transcript = out.save(&format!("failover-{daemon}"));
     let results: Vec<&str> = out.lines_with_prefix("LAB-RESULT ").collect();
     let failed: Vec<&str> = out
         .lines_with_prefix("LAB-CHECK ")

@@ -83,6 +83,7 @@ fn results() -> Option<&'static (lab::LabOutput, Vec<SampleResult>)> {
                     ..Default::default()
                 },
             );
+            out.save("keepalived-compare");
             let per_sample = SAMPLES
                 .iter()
                 .map(|name| SampleResult {

@@ -52,6 +52,22 @@ impl LabOutput {
         self
     }
 
+    /// Keeps the transcript as `tests/lab/.build/results/NAME.txt` (libtest
+    /// hides the output of passing tests; the labs' per-phase numbers are
+    /// worth keeping) and returns the path.
+    pub fn save(&self, name: &str) -> PathBuf {
+        let dir = repo_root().join("tests/lab/.build/results");
+        let path = dir.join(format!("{name}.txt"));
+        let text = format!(
+            "status {}\n{}\n--- lab.sh ---\n{}",
+            self.status, self.stdout, self.lab_log
+        );
+        if let Err(e) = std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&path, text)) {
+            eprintln!("cannot save lab transcript {}: {e}", path.display());
+        }
+        path
+    }
+
     /// Lines of the guest output that start with `prefix`.
     pub fn lines_with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.stdout.lines().filter(move |l| l.starts_with(prefix))
