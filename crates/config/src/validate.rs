@@ -146,7 +146,7 @@ pub fn validate(
                     &vs.origin,
                     Severity::Warning,
                     format!(
-                        "virtual_server group '{name}': no virtual_server_group of that name; ignoring this virtual_server (as keepalived does)"
+                        "virtual_server group '{name}': no virtual_server_group of that name; ignoring this virtual_server (keepalived accepts it silently but cannot program it)"
                     ),
                 ));
                 continue;

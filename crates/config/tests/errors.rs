@@ -482,3 +482,65 @@ fn keepalived_also_complains_about_our_errors() {
         silent.join("\n---\n")
     );
 }
+
+/// Differential check: every fix-up we warn about "as keepalived does" is
+/// also reported by keepalived 2.2.7 (`keepalived -t`).
+#[test]
+fn keepalived_also_warns_about_our_fixups() {
+    let keepalived = std::path::Path::new("/usr/sbin/keepalived");
+    if !keepalived.exists() {
+        let msg = "keepalived not installed: apt-get install -y keepalived";
+        if std::env::var_os("CI").is_some() {
+            panic!("{msg}");
+        }
+        eprintln!("SKIP: {msg}");
+        return;
+    }
+    let path = std::env::temp_dir().join(format!("rk-warn-{}.conf", std::process::id()));
+    struct Cleanup(std::path::PathBuf);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    let _cleanup = Cleanup(path.clone());
+    let mut silent = Vec::new();
+    let mut checked = 0;
+    for (text, _, needle) in warning_cases() {
+        // Only the cases whose warning claims keepalived's behaviour.
+        let claims = parse_str(&text, "w.conf", &opts())
+            .map(|l| {
+                l.warnings
+                    .iter()
+                    .any(|w| w.message.contains(needle) && w.message.contains("as keepalived does"))
+            })
+            .unwrap_or(false);
+        if !claims {
+            continue;
+        }
+        checked += 1;
+        std::fs::write(&path, &text).expect("write");
+        let out = std::process::Command::new(keepalived)
+            .args(["-t", "-l", "-f"])
+            .arg(&path)
+            .output()
+            .expect("run keepalived -t");
+        let complaints: Vec<String> = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| !l.contains("doesn't exist") && !l.contains("Non-existent interface"))
+            .map(str::to_string)
+            .collect();
+        if complaints.is_empty() {
+            silent.push(format!("{needle}\n{text}"));
+        }
+    }
+    assert!(
+        checked >= 8,
+        "only {checked} cases claim keepalived's behaviour"
+    );
+    assert!(
+        silent.is_empty(),
+        "keepalived is silent where we claim its fix-up:\n{}",
+        silent.join("\n---\n")
+    );
+}
