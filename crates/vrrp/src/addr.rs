@@ -513,6 +513,17 @@ pub fn watch(tx: mpsc::Sender<NetEvent>) -> Result<tokio::task::JoinHandle<()>, 
     }))
 }
 
+/// Set `net.ipv4.conf.<ifname>.<key>` (in the current network namespace),
+/// returning the previous value so it can be restored.
+pub fn set_ipv4_conf(ifname: &str, key: &str, value: &str) -> std::io::Result<String> {
+    let path = format!("/proc/sys/net/ipv4/conf/{ifname}/{key}");
+    let old = std::fs::read_to_string(&path)?.trim().to_string();
+    if old != value {
+        std::fs::write(&path, value)?;
+    }
+    Ok(old)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -555,15 +566,4 @@ mod tests {
             }
         }
     }
-}
-
-/// Set `net.ipv4.conf.<ifname>.<key>` (in the current network namespace),
-/// returning the previous value so it can be restored.
-pub fn set_ipv4_conf(ifname: &str, key: &str, value: &str) -> std::io::Result<String> {
-    let path = format!("/proc/sys/net/ipv4/conf/{ifname}/{key}");
-    let old = std::fs::read_to_string(&path)?.trim().to_string();
-    if old != value {
-        std::fs::write(&path, value)?;
-    }
-    Ok(old)
 }
