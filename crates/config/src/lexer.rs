@@ -843,3 +843,54 @@ pub fn unescape(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_start_after_whitespace_outside_quotes() {
+        assert_eq!(strip_comment("a b # c"), "a b ");
+        assert_eq!(strip_comment("! all"), "");
+        assert_eq!(strip_comment("a#b !c"), "a#b ");
+        assert_eq!(strip_comment("x \"q # !\" y ! z"), "x \"q # !\" y ");
+        assert_eq!(strip_comment("x 'it''s' # c"), "x 'it''s' ");
+    }
+
+    #[test]
+    fn escapes_in_quoted_strings() {
+        assert_eq!(unescape(r"a\tb\n"), "a\tb\n");
+        assert_eq!(unescape(r"\044\x41\cA\q\\"), "$A\x01q\\");
+        assert_eq!(unescape(r"end\"), "end\\");
+    }
+
+    #[test]
+    fn definitions_need_a_valid_name_and_no_space_before_equals() {
+        assert_eq!(parse_definition("$A_1=x y"), Some(("A_1", "x y")));
+        assert_eq!(parse_definition("  $E="), Some(("E", "")));
+        assert_eq!(parse_definition("$1A=x"), None);
+        assert_eq!(parse_definition("$A =x"), None);
+        assert_eq!(parse_definition("x $A=1"), None);
+    }
+
+    #[test]
+    fn seq_and_lst_values() {
+        let v = seq_values("i, 3", false).expect("seq");
+        assert_eq!(v.len(), 3);
+        assert_eq!(
+            seq_values("i, 10, -5, 0", false).map(|v| v.len()).ok(),
+            Some(3)
+        );
+        assert_eq!(seq_values("h, 0x9, 0xb", true).expect("hex")[2][0].1, "b");
+        assert!(seq_values("i, 0, 0, 5", false).is_err());
+        let l = lst_values("{a,b}, {1,2}, {3,4}").expect("lst");
+        assert_eq!(
+            l[1],
+            vec![
+                ("a".to_string(), "3".to_string()),
+                ("b".to_string(), "4".to_string())
+            ]
+        );
+        assert!(lst_values("{a,b}, {1}").is_err());
+    }
+}

@@ -258,11 +258,9 @@ pub fn hex_bytes(
     let mut out = Vec::new();
     for t in tokens {
         let chars: Vec<char> = t.text.chars().collect();
-        // An odd-length group is right-aligned: "f" -> 0f, "456" -> 04 56.
+        // keepalived.conf(5): pairs from the left, a trailing single nibble
+        // is the low half of a byte: "Ab12f" -> AB 12 0F, "456" -> 45 06.
         let mut nibbles: Vec<Option<u8>> = Vec::new();
-        if chars.len() % 2 == 1 {
-            nibbles.push(Some(0));
-        }
         for c in chars {
             let n = match c {
                 'x' | 'X' if allow_wild => None,
@@ -278,16 +276,89 @@ pub fn hex_bytes(
             nibbles.push(n);
         }
         for pair in nibbles.chunks(2) {
-            let (hi, lo) = (pair[0], pair.get(1).copied().flatten());
+            // A lone trailing nibble: known zero high half.
+            let (hi, lo) = match pair {
+                [hi, lo] => (*hi, *lo),
+                [lo] => (Some(0), *lo),
+                _ => continue,
+            };
             let value = (hi.unwrap_or(0) << 4) | lo.unwrap_or(0);
-            let mask = (if hi.is_some() { 0xf0 } else { 0 })
-                | (if pair.get(1).copied().flatten().is_some() {
-                    0x0f
-                } else {
-                    0
-                });
+            let mask =
+                (if hi.is_some() { 0xf0 } else { 0 }) | (if lo.is_some() { 0x0f } else { 0 });
             out.push(crate::model::MaskedByte { value, mask });
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Pos;
+    use std::sync::Arc;
+
+    fn tok(s: &str) -> Token {
+        Token {
+            text: s.to_string(),
+            pos: Pos {
+                file: Arc::new("t".into()),
+                line: 1,
+                col: 1,
+            },
+            quoted: false,
+        }
+    }
+
+    #[test]
+    fn timers_have_microsecond_resolution() {
+        assert_eq!(parse_timer("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_timer("0.01"), Some(Duration::from_millis(10)));
+        assert_eq!(parse_timer(".5"), Some(Duration::from_millis(500)));
+        assert_eq!(
+            parse_timer("2.7182818"),
+            Some(Duration::from_micros(2_718_281))
+        );
+        for bad in ["", ".", "-1", "1e3", "1.2.3", "abc", "99999999999"] {
+            assert_eq!(parse_timer(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn prefixes_default_to_host_length() {
+        let p = parse_prefix("192.0.2.1").expect("v4");
+        assert_eq!(p.len, 32);
+        assert_eq!(parse_prefix("2001:db8::/32").map(|p| p.len), Some(32));
+        assert_eq!(parse_prefix("192.0.2.0/33"), None);
+        assert_eq!(parse_prefix("192.0.2.0/x"), None);
+    }
+
+    #[test]
+    fn hex_strings_follow_keepalived_grouping() {
+        // keepalived.conf(5): "Ab12f 3 456 546443123" ->
+        // AB 12 0F 03 45 06 54 64 43 12 03.
+        let toks = [tok("Ab12f"), tok("3"), tok("456"), tok("546443123")];
+        let v: Vec<u8> = hex_bytes(&toks, "payload", false)
+            .expect("hex")
+            .iter()
+            .map(|b| b.value)
+            .collect();
+        assert_eq!(
+            v,
+            [0xab, 0x12, 0x0f, 0x03, 0x45, 0x06, 0x54, 0x64, 0x43, 0x12, 0x03]
+        );
+        let wild = hex_bytes(&[tok("aX")], "require_reply", true).expect("wild");
+        assert_eq!((wild[0].value, wild[0].mask), (0xa0, 0xf0));
+        assert!(hex_bytes(&[tok("zz")], "payload", false).is_err());
+        assert!(hex_bytes(&[tok("X1")], "payload", false).is_err());
+    }
+
+    #[test]
+    fn booleans_and_scopes() {
+        assert_eq!(boolean(&tok("YES"), "k").ok(), Some(true));
+        assert_eq!(boolean(&tok("off"), "k").ok(), Some(false));
+        assert!(boolean(&tok("2"), "k").is_err());
+        assert_eq!(scope(&tok("link"), "k").ok(), Some(Scope::Link));
+        assert_eq!(scope(&tok("254"), "k").ok(), Some(Scope::Host));
+        assert_eq!(scope(&tok("17"), "k").ok(), Some(Scope::Other(17)));
+    }
 }
