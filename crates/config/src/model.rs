@@ -434,7 +434,8 @@ pub struct VrrpScript {
     pub rise: u32,
     pub fall: u32,
     pub user: Option<ScriptUser>,
-    /// Start in failed state (default: start OK... i.e. init_fail unset).
+        /// Start in the failed state until the script first succeeds
+    /// (keepalived default: start as succeeded).
     pub init_fail: bool,
 }
 
@@ -1103,7 +1104,9 @@ impl VirtualServer {
 pub struct RealServer {
     pub origin: Origin,
     pub addr: IpAddr,
-    /// None for fwmark/port-less persistent services (then the VS port).
+        /// Resolved as keepalived does: DR/TUN real servers use the VS port
+    /// (none for fwmark services); NAT ones keep theirs, else the VS port.
+    /// None = no port (fwmark / port-less persistent service).
     pub port: Option<u16>,
     pub weight: u32,
     /// Resolved from the virtual server.
