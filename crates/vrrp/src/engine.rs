@@ -422,7 +422,9 @@ impl Engine {
             Family::Ipv4 => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
             Family::Ipv6 => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
         });
-        let params = glue::fsm_params(&cfg, &global, primary);
+        let mut params = glue::fsm_params(&cfg, &global, primary);
+        // keepalived: sync group members go Master together (vrrp_sync_can_goto_master).
+        params.sync_group_member = !self.memberships(&cfg.name).is_empty();
         let policy = glue::rx_policy(&cfg, &global);
         let mut rt = Runtime {
             fsm: fsm::Instance::new(params),
@@ -570,6 +572,18 @@ impl Engine {
                         }
                     }
                     self.notify_groups();
+                }
+            }
+        }
+        // A member whose Master_Down_Timer fired only *wants* Master; the group
+        // goes Master once every member wants it (sync_group.rs).
+        let wants = self.instances[idx].fsm.wants_master();
+        let name = self.instances[idx].cfg.name.clone();
+        for (g, m) in self.memberships(&name) {
+            let grp = &mut self.groups[g];
+            for (j, cmd) in grp.sg.on_member_wants_master(m, wants) {
+                if let Some(member) = grp.members.get(j) {
+                    follow_ups.push((member.clone(), cmd));
                 }
             }
         }
@@ -967,6 +981,7 @@ impl Engine {
                 }
             };
             tracing::debug!(ifindex, addresses = ?list, "address added; looking for a source address");
+            let sync_member = !self.memberships(&self.instances[idx].cfg.name).is_empty();
             let rt = &mut self.instances[idx];
             if let Some(src) = glue::pick_source(rt.family, &list, &glue::advertised_addrs(&rt.cfg))
             {
@@ -974,7 +989,8 @@ impl Engine {
                 rt.src = Some(src);
                 // The fsm's tie-break address is fixed at construction: rebuild it
                 // (the instance has been in FAULT, so no state is lost).
-                let params = glue::fsm_params(&rt.cfg, &self.cfg.global_defs, src);
+                let mut params = glue::fsm_params(&rt.cfg, &self.cfg.global_defs, src);
+                params.sync_group_member = sync_member;
                 let mut fresh = fsm::Instance::new(params);
                 let now = Instant::now();
                 let mut actions = fresh.handle(Event::PriorityChanged(rt.tracked.0), now);

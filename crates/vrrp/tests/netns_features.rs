@@ -261,3 +261,44 @@ fn gratuitous_arp_is_seen_on_the_wire() {
         .unwrap_or(false);
     assert!(ping, "VIP must answer ping from the LAN");
 }
+
+#[test]
+fn sync_group_with_split_priorities_does_not_split() {
+    if !prerequisites(false) {
+        return;
+    }
+    let mut lab = Lab::new("ss", 2);
+    let vip_b = "192.0.2.101";
+    let make = |pa: u8, pb: u8| {
+        let mut n = NodeConf::default();
+        n.instances.push(InstConf::new("VI_A", 68, pa, VIP));
+        n.instances.push(InstConf::new("VI_B", 69, pb, vip_b));
+        n.sync_groups
+            .push(("G1".into(), vec!["VI_A".into(), "VI_B".into()]));
+        n
+    };
+    lab.start(1, Impl::Ours, &make(150, 100));
+    lab.start(2, Impl::Ours, &make(100, 150));
+    // Both VIPs end up on one node (whichever), each held exactly once.
+    let together = |lab: &Lab| {
+        let (a, b) = (lab.holders(VIP), lab.holders(vip_b));
+        a.len() == 1 && a == b
+    };
+    let ok = common::wait_until(SETTLE, || together(&lab));
+    if !ok {
+        lab.dump_logs();
+    }
+    assert!(
+        ok,
+        "group members stay together: {:?} {:?}",
+        lab.holders(VIP),
+        lab.holders(vip_b)
+    );
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(
+        together(&lab),
+        "and stay so: {:?} {:?}",
+        lab.holders(VIP),
+        lab.holders(vip_b)
+    );
+}
