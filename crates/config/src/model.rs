@@ -434,7 +434,7 @@ pub struct VrrpScript {
     pub rise: u32,
     pub fall: u32,
     pub user: Option<ScriptUser>,
-        /// Start in the failed state until the script first succeeds
+    /// Start in the failed state until the script first succeeds
     /// (keepalived default: start as succeeded).
     pub init_fail: bool,
 }
@@ -1104,7 +1104,7 @@ impl VirtualServer {
 pub struct RealServer {
     pub origin: Origin,
     pub addr: IpAddr,
-        /// Resolved as keepalived does: DR/TUN real servers use the VS port
+    /// Resolved as keepalived does: DR/TUN real servers use the VS port
     /// (none for fwmark services); NAT ones keep theirs, else the VS port.
     /// None = no port (fwmark / port-less persistent service).
     pub port: Option<u16>,

@@ -183,7 +183,12 @@ fn all_errors_are_reported_not_just_the_first() {
 fn warning_cases() -> Vec<(String, &'static str, &'static str)> {
     vec![
         ("global_defs {\n    frobnicate 1 {\n        x\n    }\n}\n".into(), "2:5", "unknown keyword 'frobnicate' in global_defs"),
-                ("bogus_top\n".into(), "1:1", "unknown keyword 'bogus_top' in the top level"),
+                        ("bogus_top\n".into(), "1:1", "unknown keyword 'bogus_top' in the top level"),
+        (
+            format!("{INSTANCE_HEAD}    virtual_router_id 51\n    priorty 100\n}}\n"),
+            "4:5",
+            "unknown keyword 'priorty' in vrrp_instance; ignored (did you mean 'priority'?)",
+        ),
         (
             "global_defs {\n    lvs_sync_daemon eth1 VI_NOPE\n}\n".into(),
             "2:5",
