@@ -62,7 +62,8 @@ pub struct NetlinkIpvs {
     recv_buf: Vec<u8>,
     /// Most requests sent in one datagram by [`NetlinkIpvs::apply_ops`].
     pub batch_limit: usize,
-    /// Most GET_DEST dumps sent in one datagram by [`NetlinkIpvs::dests_many`].
+    /// Most GET_DEST dumps sent in one datagram by [`NetlinkIpvs::dests_many`]
+    /// (default 1, see there).
     pub dump_window: usize,
 }
 
@@ -92,7 +93,7 @@ impl NetlinkIpvs {
             seq: 0,
             recv_buf: Vec::with_capacity(RECV_CHUNK),
             batch_limit: 256,
-            dump_window: 64,
+            dump_window: 1,
         };
         client.family_id = client.resolve_family()?;
         Ok(client)
@@ -291,11 +292,13 @@ impl NetlinkIpvs {
             .collect())
     }
 
-    /// Dests of many services with pipelined GET_DEST dumps: a window of
-    /// requests goes out in one datagram. A dump too big for one kernel
-    /// buffer makes the kernel answer EBUSY to the requests behind it in
-    /// the same datagram (`netlink_dump_start` while `cb_running`); those
-    /// are retried one by one.
+    /// Dests of many services: `dump_window` GET_DEST dumps per datagram.
+    /// A socket runs one dump at a time: IPVS's dumpit always needs a
+    /// second pass (triggered by our recvmsg) to emit NLMSG_DONE, so any
+    /// further dump request in the same datagram gets EBUSY
+    /// (`netlink_dump_start` while `cb_running`) and is retried alone.
+    /// Measured in the lab, hence the default window of 1; kept
+    /// configurable for kernels that finish small dumps in one pass.
     pub fn dests_many(&mut self, keys: &[ServiceKey]) -> Result<Vec<Vec<DestInfo>>, IpvsError> {
         let mut out = Vec::with_capacity(keys.len());
         for window in keys.chunks(self.dump_window.max(1)) {
