@@ -26,5 +26,12 @@ fi
 if command -v systemctl >/dev/null && systemctl is-active --quiet keepalived 2>/dev/null; then
   systemctl stop keepalived || true
 fi
-pkill -x keepalived 2>/dev/null || true
+# Without an init system, stop only a daemon holding the system pid file:
+# keepalived instances that tests run use their own pid files and must live.
+if [ -r /run/keepalived.pid ]; then
+  pid=$(cat /run/keepalived.pid 2>/dev/null || true)
+  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = keepalived ]; then
+    kill "$pid" 2>/dev/null || true
+  fi
+fi
 echo "setup-deps: all packages present"
