@@ -244,10 +244,24 @@ impl Shared {
         }
     }
 
+    /// Asks every running child at once (a slow one does not delay the others).
     async fn ask_all(&self, query: Query) -> Vec<(Role, Reply)> {
-        let mut out = Vec::new();
-        for (role, view) in self.running() {
-            out.push((role, view.link.ask(query).await));
+        let pending: Vec<_> = self
+            .running()
+            .into_iter()
+            .map(|(role, view)| {
+                (
+                    role,
+                    tokio::spawn(async move { view.link.ask(query).await }),
+                )
+            })
+            .collect();
+        let mut out = Vec::with_capacity(pending.len());
+        for (role, task) in pending {
+            let reply = task
+                .await
+                .unwrap_or_else(|e| Reply::Unavailable(format!("query task failed: {e}")));
+            out.push((role, reply));
         }
         out
     }
@@ -277,11 +291,13 @@ impl Exposition for Shared {
         let mut children = serde_json::Map::new();
         let roles = self.roles.lock().map(|r| r.clone()).unwrap_or_default();
         let restarts = self.restarts.lock().map(|r| r.clone()).unwrap_or_default();
+        let mut engines: BTreeMap<Role, Reply> =
+            self.ask_all(Query::Json).await.into_iter().collect();
         for role in Role::ALL {
             let configured = roles.contains(&role);
             let view = self.child(role);
-            let engine = match &view {
-                Some(v) => match v.link.ask(Query::Json).await {
+            let engine = match engines.remove(&role) {
+                Some(reply) => match reply {
                     Reply::Json(j) => j,
                     Reply::Text(t) => serde_json::Value::String(t),
                     Reply::Unavailable(why) => serde_json::json!({ "unavailable": why }),
