@@ -77,7 +77,11 @@ pub fn init(opts: &LogOptions) -> Result<Vec<&'static str>, LogError> {
                 .boxed(),
         );
     }
-    if opts.syslog {
+    // Under systemd with -l, stderr already is the journal: a journald layer
+    // too would log every line twice.
+    let stderr_is_journal =
+        stderr_is_journal_stream(std::env::var("JOURNAL_STREAM").ok().as_deref());
+    if opts.syslog && !(opts.console && stderr_is_journal) {
         let journald = std::env::var_os("JOURNAL_STREAM")
             .is_some()
             .then(tracing_journald::layer);
@@ -113,6 +117,24 @@ pub fn init(opts: &LogOptions) -> Result<Vec<&'static str>, LogError> {
     // A second init (tests) keeps the first subscriber.
     let _ = tracing_subscriber::registry().with(layers).try_init();
     Ok(sinks)
+}
+
+/// Whether `$JOURNAL_STREAM` (`DEVICE:INODE`, set by systemd when stdout or
+/// stderr is connected to the journal) names our stderr.
+fn stderr_is_journal_stream(journal_stream: Option<&str>) -> bool {
+    let Some(ids) = journal_stream.and_then(parse_journal_stream) else {
+        return false;
+    };
+    match nix::sys::stat::fstat(2) {
+        Ok(st) => (st.st_dev as u64, st.st_ino as u64) == ids,
+        Err(_) => false,
+    }
+}
+
+/// Parses `$JOURNAL_STREAM` (`"<dev>:<inode>"`, both decimal).
+pub fn parse_journal_stream(value: &str) -> Option<(u64, u64)> {
+    let (dev, ino) = value.trim().split_once(':')?;
+    Some((dev.parse().ok()?, ino.parse().ok()?))
 }
 
 /// Syslog severity for a tracing level (RFC 5424 section 6.2.1).
@@ -248,6 +270,16 @@ mod tests {
         assert_eq!(line, b"<27>rkeepalived[42]: boom".to_vec());
         let line = format_syslog(Facility::local(7), 7, "x", 1, b"m");
         assert_eq!(line, b"<191>x[1]: m".to_vec());
+    }
+
+    #[test]
+    fn journal_stream_values() {
+        assert_eq!(parse_journal_stream("8:123456"), Some((8, 123456)));
+        assert_eq!(parse_journal_stream("8:"), None);
+        assert_eq!(parse_journal_stream("x:1"), None);
+        assert_eq!(parse_journal_stream(""), None);
+        assert!(!stderr_is_journal_stream(Some("0:0")));
+        assert!(!stderr_is_journal_stream(None));
     }
 
     #[test]

@@ -462,6 +462,9 @@ impl Supervisor {
             }
         };
 
+        if let Err(e) = &outcome {
+            self.notifier.status(&format!("failed: {e}"));
+        }
         self.notifier.stopping();
         self.stop_all().await;
         if let Some((_, task)) = self.metrics_server.take() {
