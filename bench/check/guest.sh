@@ -14,7 +14,7 @@ export VICTIM_PORT VICTIM_VS
 work=$(mktemp -d /tmp/rkc-bench.XXXXXX)
 ip link set lo up
 python3 "$HERE/gen_conf.py" "$N" "$PORT" "$VICTIM_PORT" 1 > "$work/keepalived.conf"
-python3 "$HERE/listener.py" --port "$PORT" --procs 2 --seconds $((4 * SECONDS_RUN + 300)) &
+python3 "$HERE/listener.py" --port "$PORT" --procs 2 --seconds $((4 * SECONDS_RUN + 1800)) &
 listener=$!
 trap 'kill $listener 2>/dev/null || true' EXIT
 sleep 1

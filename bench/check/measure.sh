@@ -28,7 +28,7 @@ victim_in_ipvs() {
   ipvsadm -Ln -t "$VICTIM_VS" 2>/dev/null | grep -q -- "-> 127.2.0.1:$VICTIM_PORT "
 }
 
-python3 "$HERE/listener.py" --port "$VICTIM_PORT" --bind 127.2.0.1 --procs 1 --seconds $((seconds + 120)) &
+python3 "$HERE/listener.py" --port "$VICTIM_PORT" --bind 127.2.0.1 --procs 1 --seconds $((seconds + 1800)) &
 victim=$!
 log=$(mktemp /tmp/rkc-measure-"$name".XXXXXX)
 "$@" >"$log" 2>&1 &
@@ -37,7 +37,11 @@ trap 'kill $pid $victim 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 # Warm-up: warmup spreads first checks over delay_loop; then IPVS is populated.
 sleep "$WARMUP"
 for _ in $(seq 1 200); do victim_in_ipvs && break; sleep 0.1; done
-victim_in_ipvs || { echo "victim never entered IPVS for $name; its log:" >&2; tail -20 "$log" >&2; }
+victim_in_ipvs || {
+  echo "victim never entered IPVS for $name; ipvsadm -Ln -t $VICTIM_VS and the checker log:" >&2
+  ipvsadm -Ln -t "$VICTIM_VS" 2>&1 | tail -5 >&2
+  tail -20 "$log" >&2
+}
 hz=$(getconf CLK_TCK)
 t0=$(cpu_ticks "$pid")
 peak=0
