@@ -21,14 +21,31 @@ fn directive(text: &str, key: &str) -> Vec<String> {
 fn unit_keeps_the_supervisor_contract() {
     let text = unit_text();
     assert_eq!(directive(&text, "Type"), ["notify"]);
-    assert_eq!(directive(&text, "KillMode"), ["mixed"], "SIGTERM must reach the supervisor only");
-    assert!(directive(&text, "ExecStart").iter().any(|e| e.contains("--dont-fork")));
-    assert!(directive(&text, "ExecReload").iter().any(|e| e.contains("kill -HUP $MAINPID")));
-    assert!(directive(&text, "EnvironmentFile").iter().any(|e| e == "-/etc/default/rkeepalived"));
-    assert_eq!(directive(&text, "PrivateTmp"), ["no"], "dump files go to the real /tmp");
+    assert_eq!(
+        directive(&text, "KillMode"),
+        ["mixed"],
+        "SIGTERM must reach the supervisor only"
+    );
+    assert!(directive(&text, "ExecStart")
+        .iter()
+        .any(|e| e.contains("--dont-fork")));
+    assert!(directive(&text, "ExecReload")
+        .iter()
+        .any(|e| e.contains("kill -HUP $MAINPID")));
+    assert!(directive(&text, "EnvironmentFile")
+        .iter()
+        .any(|e| e == "-/etc/default/rkeepalived"));
+    assert_eq!(
+        directive(&text, "PrivateTmp"),
+        ["no"],
+        "dump files go to the real /tmp"
+    );
     let families = directive(&text, "RestrictAddressFamilies").join(" ");
     for fam in ["AF_INET", "AF_INET6", "AF_NETLINK", "AF_PACKET", "AF_UNIX"] {
-        assert!(families.split_whitespace().any(|f| f == fam), "{fam} missing: {families}");
+        assert!(
+            families.split_whitespace().any(|f| f == fam),
+            "{fam} missing: {families}"
+        );
     }
     let caps = directive(&text, "CapabilityBoundingSet").join(" ");
     for cap in ["CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_SETUID", "CAP_SETGID"] {
@@ -38,7 +55,10 @@ fn unit_keeps_the_supervisor_contract() {
 
 #[test]
 fn systemd_analyze_verify_accepts_the_unit() {
-    let have = Command::new("systemd-analyze").arg("--version").output().is_ok_and(|o| o.status.success());
+    let have = Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !have {
         let why = "systemd-analyze is not installed (Debian package `systemd`)";
         if std::env::var_os("CI").is_some() {
@@ -53,11 +73,24 @@ fn systemd_analyze_verify_accepts_the_unit() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
     let unit = dir.join("rkeepalived.service");
-    std::fs::write(&unit, unit_text().replace("/usr/sbin/rkeepalived", env!("CARGO_BIN_EXE_rkeepalived")))
-        .expect("write unit");
-    let out = Command::new("systemd-analyze").arg("verify").arg(&unit).output().expect("run systemd-analyze");
+    std::fs::write(
+        &unit,
+        unit_text().replace("/usr/sbin/rkeepalived", env!("CARGO_BIN_EXE_rkeepalived")),
+    )
+    .expect("write unit");
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&unit)
+        .output()
+        .expect("run systemd-analyze");
     let _ = std::fs::remove_dir_all(&dir);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let about_us: Vec<&str> = stderr.lines().filter(|l| l.contains("rkeepalived")).collect();
-    assert!(out.status.success() && about_us.is_empty(), "systemd-analyze verify: {stderr}");
+    let about_us: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("rkeepalived"))
+        .collect();
+    assert!(
+        out.status.success() && about_us.is_empty(),
+        "systemd-analyze verify: {stderr}"
+    );
 }
