@@ -11,7 +11,7 @@ servers = [(f"127.1.{i // 250}.{i % 250 + 1}", port) for i in range(n)]
 servers.append(("127.2.0.1", victim_port))
 for vs_idx in range(0, len(servers), per_vs):
     out.append(f"virtual_server 203.0.113.{vs_idx // per_vs + 1} 80 {{\n"
-               f"    delay_loop {delay_loop}\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n")
+               f"    delay_loop {delay_loop}\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n")
     for addr, p in servers[vs_idx:vs_idx + per_vs]:
         out.append(f"    real_server {addr} {p} {{\n        weight 1\n        TCP_CHECK {{\n"
                    f"            connect_timeout 2\n            retry 1\n            delay_before_retry 1\n"
