@@ -307,14 +307,13 @@ impl Engine {
         let Some(at) = self.index.get(&report.key).copied() else {
             return;
         };
-        let before = self.model.clone();
-        let effects = self
+        let update = self
             .model
-            .set_checker(&self.plan, at, report.up, report.weight);
-        if self.model != before {
+            .update_checker(&self.plan, at, report.up, report.weight);
+        if update.changed {
             self.ipvs_dirty = true;
         }
-        self.run_scripts(effects);
+        self.run_scripts(update.effects);
     }
 
     /// Run the scripts of one transition in order (notify before quorum),

@@ -51,6 +51,14 @@ pub struct ScriptEffect {
     pub reason: ScriptReason,
 }
 
+/// Result of [`HealthModel::update_checker`].
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Update {
+    /// Checker, real server or quorum state changed (the desired IPVS table may differ).
+    pub changed: bool,
+    pub effects: Vec<ScriptEffect>,
+}
+
 /// Health of every virtual server of a plan (same indices as the plan).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HealthModel {
@@ -143,24 +151,41 @@ impl HealthModel {
         up: bool,
         dynamic_weight: Option<i32>,
     ) -> Vec<ScriptEffect> {
-        let mut effects = Vec::new();
+        self.update_checker(plan, at, up, dynamic_weight).effects
+    }
+
+    /// Record a checker's new state; says whether anything that affects
+    /// IPVS changed (so the engine only reconciles when needed) and which
+    /// scripts to run. O(real servers of one virtual server).
+    pub fn update_checker(
+        &mut self,
+        plan: &CheckPlan,
+        at: CheckerRef,
+        up: bool,
+        dynamic_weight: Option<i32>,
+    ) -> Update {
+        let mut update = Update::default();
         let (Some(vs), Some(vh)) = (
             plan.virtual_servers.get(at.vs),
             self.virtual_servers.get_mut(at.vs),
         ) else {
-            return effects;
+            return update;
         };
         let (Some(rs), Some(rh)) = (vs.real_servers.get(at.rs), vh.real_servers.get_mut(at.rs))
         else {
-            return effects;
+            return update;
         };
         let Some(ch) = rh.checkers.get_mut(at.checker) else {
-            return effects;
+            return update;
         };
+        let new_weight = if up && dynamic_weight.is_some() {
+            dynamic_weight
+        } else {
+            ch.dynamic_weight
+        };
+        update.changed = ch.up != up || ch.dynamic_weight != new_weight;
         ch.up = up;
-        if up && dynamic_weight.is_some() {
-            ch.dynamic_weight = dynamic_weight;
-        }
+        ch.dynamic_weight = new_weight;
         let alive = rh.checkers.iter().all(|c| c.up);
         if alive != rh.alive {
             rh.alive = alive;
@@ -183,7 +208,7 @@ impl HealthModel {
                 )
             };
             if let Some(script) = script {
-                effects.push(ScriptEffect {
+                update.effects.push(ScriptEffect {
                     script: script.clone(),
                     reason,
                 });
@@ -207,13 +232,13 @@ impl HealthModel {
                 )
             };
             if let Some(script) = script {
-                effects.push(ScriptEffect {
+                update.effects.push(ScriptEffect {
                     script: script.clone(),
                     reason,
                 });
             }
         }
-        effects
+        update
     }
 
     /// Scripts to run on a clean stop: with `omega`, notify_down for every
