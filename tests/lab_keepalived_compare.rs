@@ -54,6 +54,16 @@ const FULLY_UP: &[&str] = &[
     "vrrp.lvs_syncd",
 ];
 
+/// Samples where keepalived 2.2.7 itself misbehaves in the lab, so only
+/// the services must match and keepalived's real servers must be a subset of
+/// ours. SMTP_CHECK: the deprecated multi-`host` SMTP_CHECK blocks (turned
+/// into extra checkers by keepalived) connect, receive the 220 banner from
+/// fake_services.py and close without ever sending HELO ("SMTP_CHECK Read
+/// timeout" in keepalived's log, "smtp closed by peer, unanswered" in the
+/// fake server's), even with no other load; a stdlib smtplib client and
+/// keepalived's single-host check pass against the same server.
+const KEEPALIVED_QUIRKS: &[&str] = &["SMTP_CHECK"];
+
 struct SampleResult {
     name: String,
     keepalived: String,
@@ -168,6 +178,29 @@ fn rkeepalived_programs_the_same_ipvs_as_keepalived() {
     for r in per_sample {
         report.push_str(&r.summary);
         report.push('\n');
+        if KEEPALIVED_QUIRKS.contains(&r.name.as_str()) {
+            let services = |t: &str| {
+                t.lines()
+                    .filter(|l| l.starts_with("-A "))
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            };
+            let ours: Vec<&str> = r.rkeepalived.lines().collect();
+            let subset = r
+                .keepalived
+                .lines()
+                .filter(|l| l.starts_with("-a "))
+                .all(|l| ours.contains(&l));
+            if services(&r.keepalived) != services(&r.rkeepalived) || !subset {
+                differ.push(format!(
+                    "== {} (keepalived quirk: services must match, keepalived's real servers must be a subset)\n-- keepalived\n{}-- rkeepalived\n{}",
+                    r.name, r.keepalived, r.rkeepalived
+                ));
+            } else {
+                report.push_str(&format!("   ^ {}: known keepalived 2.2.7 quirk, services equal, keepalived's real servers a subset of ours\n", r.name));
+            }
+            continue;
+        }
         if r.keepalived != r.rkeepalived {
             differ.push(format!(
                 "== {}\n-- keepalived\n{}-- rkeepalived\n{}{}",

@@ -12,15 +12,19 @@ the namespace is served.
 """
 import argparse
 import socket
+import sys
 import threading
+import time
 
 
 def smtp(conn: socket.socket) -> None:
+    conn.settimeout(30)
     conn.sendall(b"220 lab.example ESMTP\r\n")
     buf = b""
     while True:
         data = conn.recv(4096)
         if not data:
+            log(conn, f"smtp closed by peer, unanswered: {buf!r}")
             return
         buf += data
         while b"\n" in buf:
@@ -30,6 +34,15 @@ def smtp(conn: socket.socket) -> None:
                 conn.sendall(b"221 bye\r\n")
                 return
             conn.sendall(b"250 ok\r\n")
+
+
+def log(conn: socket.socket, what: str) -> None:
+    """One line per notable event on stderr (the lab keeps it per namespace)."""
+    try:
+        local, peer = conn.getsockname(), conn.getpeername()
+    except OSError:
+        local = peer = ("?", 0)
+    print(f"{time.strftime('%H:%M:%S')} {peer[0]} -> {local[0]}:{local[1]} {what}", file=sys.stderr, flush=True)
 
 
 def http(conn: socket.socket) -> None:
@@ -57,8 +70,8 @@ def serve_tcp(port: int) -> None:
         def run(c=conn):
             try:
                 handler(c)
-            except OSError:
-                pass
+            except OSError as exc:
+                log(c, f"error: {exc}")
             finally:
                 c.close()
 
