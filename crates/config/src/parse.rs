@@ -388,8 +388,14 @@ fn ignored(n: &Node) -> Diagnostic {
     ))
 }
 
-fn unknown(n: &Node, ctx: &str) -> Diagnostic {
-    let hint = suggest(n.key())
+/// Suggestions are computed for this many unknown keywords per load (a
+/// file of junk must stay fast; operators read the first ones anyway).
+const MAX_SUGGESTIONS: usize = 100;
+
+fn unknown(n: &Node, ctx: &str, with_hint: bool) -> Diagnostic {
+    let hint = with_hint
+        .then(|| suggest(n.key()))
+        .flatten()
         .map(|k| format!(" (did you mean '{k}'?)"))
         .unwrap_or_default();
     n.pos().warning(format!(
@@ -409,6 +415,8 @@ fn suggest(word: &str) -> Option<&'static str> {
         .chain(IGNORED_GLOBAL.iter())
         .chain(IGNORED_INSTANCE.iter())
         .chain(IGNORED_TOP.iter())
+        // Cheap length filter first: a config full of junk stays fast.
+        .filter(|k| k.len().abs_diff(word.len()) <= limit)
         .map(|k| (edit_distance(word, k), *k))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
@@ -433,6 +441,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Builds a [`Config`] from the tree.
 pub struct Parser {
+    /// Unknown keywords seen so far (bounds the suggestion work).
+    unknown_count: usize,
     /// Where global lvs_sync_daemon was written (for later diagnostics).
     pub lvs_sync_pos: Option<Pos>,
     /// Global smtp_alert or smtp_alert_checker was written.
@@ -457,6 +467,7 @@ struct GlobalSeen {
 impl Parser {
     pub fn new() -> Self {
         Parser {
+            unknown_count: 0,
             lvs_sync_pos: None,
             smtp_alert_set: false,
             next_rule_priority: 16384,
@@ -464,6 +475,12 @@ impl Parser {
             warnings: Vec::new(),
             errors: Vec::new(),
         }
+    }
+
+    fn push_unknown(&mut self, n: &Node, ctx: &str) {
+        let with_hint = self.unknown_count < MAX_SUGGESTIONS;
+        self.unknown_count += 1;
+        self.warnings.push(unknown(n, ctx, with_hint));
     }
 
     fn run(&mut self, r: PResult<()>) {
@@ -521,7 +538,7 @@ impl Parser {
                     Ok(())
                 }
                 _ => {
-                    self.warnings.push(unknown(n, "the top level"));
+                    self.push_unknown(n, "the top level");
                     Ok(())
                 }
             };
@@ -697,7 +714,7 @@ impl Parser {
                 } else if IGNORED_GLOBAL.contains(&k) {
                     self.warnings.push(ignored(n));
                 } else {
-                    self.warnings.push(unknown(n, "global_defs"));
+                    self.push_unknown(n, "global_defs");
                 }
             }
         }
@@ -742,7 +759,7 @@ impl Parser {
                     "fall" => s.fall = k.int(0, 1, i64::from(u32::MAX))?,
                     "user" => s.user = Some(k.script_user()?),
                     "init_fail" => s.init_fail = k.flag()?,
-                    _ => self.warnings.push(unknown(k, "vrrp_script")),
+                    _ => self.push_unknown(k, "vrrp_script"),
                 }
                 Ok(())
             })();
@@ -802,7 +819,7 @@ impl Parser {
                         }
                         t.init_file = Some(init);
                     }
-                    _ => self.warnings.push(unknown(k, "vrrp_track_file")),
+                    _ => self.push_unknown(k, "vrrp_track_file"),
                 }
                 Ok(())
             })();
@@ -853,7 +870,7 @@ impl Parser {
                     "track_process" | "track_bfd" | "notify_deleted" => {
                         self.warnings.push(ignored(k))
                     }
-                    _ => self.warnings.push(unknown(k, "vrrp_sync_group")),
+                    _ => self.push_unknown(k, "vrrp_sync_group"),
                 }
                 Ok(())
             })();
@@ -1124,7 +1141,7 @@ impl Parser {
                             .unwrap_or(0)
                     }
                     kw if IGNORED_INSTANCE.contains(&kw) => self.warnings.push(ignored(k)),
-                    _ => self.warnings.push(unknown(k, "vrrp_instance")),
+                    _ => self.push_unknown(k, "vrrp_instance"),
                 }
                 Ok(())
             })();
@@ -1481,7 +1498,7 @@ impl Parser {
                     })
                 }
                 "auth_pass" => pass = Some((k.string(0)?, k.args[0].pos.clone())),
-                _ => self.warnings.push(unknown(k, "authentication")),
+                _ => self.push_unknown(k, "authentication"),
             }
         }
         let (Some(auth_type), Some((mut auth_pass, pos))) = (auth_type, pass) else {
@@ -1628,7 +1645,7 @@ impl Parser {
                 "ca" => s.ca = Some(PathBuf::from(k.string(0)?)),
                 "certificate" => s.certificate = Some(PathBuf::from(k.string(0)?)),
                 "key" => s.key = Some(PathBuf::from(k.string(0)?)),
-                _ => self.warnings.push(unknown(k, "SSL")),
+                _ => self.push_unknown(k, "SSL"),
             }
         }
         self.cfg.ssl = Some(s);
@@ -1823,7 +1840,7 @@ impl Parser {
                         }
                     }
                     "snmp_name" | "nat_mask" => self.warnings.push(ignored(k)),
-                    _ => self.warnings.push(unknown(k, "virtual_server")),
+                    _ => self.push_unknown(k, "virtual_server"),
                 }
                 Ok(())
             })();
@@ -2044,7 +2061,7 @@ impl Parser {
                     "smtp_alert" => rs.smtp_alert = k.flag()?,
                     "virtualhost" => rs.virtualhost = Some(k.string(0)?),
                     "snmp_name" => self.warnings.push(ignored(k)),
-                    _ => self.warnings.push(unknown(k, "real_server")),
+                    _ => self.push_unknown(k, "real_server"),
                 }
                 Ok(())
             })();
@@ -2146,7 +2163,7 @@ impl Parser {
                         "fast_recovery" => h.fast_recovery = k.flag()?,
                         "enable_sni" => h.enable_sni = k.flag()?,
                         "tls_compliant" => h.tls_compliant = k.flag()?,
-                        _ => self.warnings.push(unknown(k, n.key())),
+                        _ => self.push_unknown(k, n.key()),
                     },
                     (CheckerKind::Smtp(s), key) => match key {
                         "helo_name" => s.helo_name = k.string(0)?,
@@ -2155,12 +2172,12 @@ impl Parser {
                             let mut h = net.clone();
                             for hk in k.require_block()? {
                                 if !connection_kw(&mut h, hk)? {
-                                    self.warnings.push(unknown(hk, "SMTP_CHECK host"));
+                                    self.push_unknown(hk, "SMTP_CHECK host");
                                 }
                             }
                             smtp_hosts.push(h);
                         }
-                        _ => self.warnings.push(unknown(k, "SMTP_CHECK")),
+                        _ => self.push_unknown(k, "SMTP_CHECK"),
                     },
                     (CheckerKind::Dns(d), key) => match key {
                         "type" => {
@@ -2177,7 +2194,7 @@ impl Parser {
                                 })?;
                         }
                         "name" => d.name = k.string(0)?,
-                        _ => self.warnings.push(unknown(k, "DNS_CHECK")),
+                        _ => self.push_unknown(k, "DNS_CHECK"),
                     },
                     (CheckerKind::Misc(m), key) => match key {
                         "misc_path" => {
@@ -2187,7 +2204,7 @@ impl Parser {
                         "misc_timeout" => misc_timeout = Some(k.secs(0, 1, u64::from(u32::MAX))?),
                         "misc_dynamic" => m.misc_dynamic = k.flag()?,
                         "user" => m.user = Some(k.script_user()?),
-                        _ => self.warnings.push(unknown(k, "MISC_CHECK")),
+                        _ => self.push_unknown(k, "MISC_CHECK"),
                     },
                     (CheckerKind::Udp(u), key) => match key {
                                                 "payload" => {
@@ -2200,7 +2217,7 @@ impl Parser {
                         "require_reply" => u.require_reply = Some(values::hex_bytes(&k.args, "require_reply", true)?),
                         "min_reply_length" => u.min_reply_length = k.int(0, 0, 65535)?,
                         "max_reply_length" => u.max_reply_length = k.int(0, 0, 65535)?,
-                        _ => self.warnings.push(unknown(k, "UDP_CHECK")),
+                        _ => self.push_unknown(k, "UDP_CHECK"),
                     },
                     (CheckerKind::File(f), key) => match key {
                         "track_file" | "file" => f.track_file = k.string(0)?,
@@ -2209,10 +2226,10 @@ impl Parser {
                             file_weight = Some(k.int(0, i64::from(i32::MIN) + 1, i64::from(i32::MAX))?);
                             f.reverse = reverse_flag(k, 1)?;
                         }
-                        _ => self.warnings.push(unknown(k, "FILE_CHECK")),
+                        _ => self.push_unknown(k, "FILE_CHECK"),
                     },
                     (CheckerKind::Bfd { .. }, "name") => bfd_name = Some(k.string(0)?),
-                    _ => self.warnings.push(unknown(k, n.key())),
+                    _ => self.push_unknown(k, n.key()),
                 }
                 Ok(())
             })();
@@ -2364,7 +2381,7 @@ impl Parser {
                     u.regex_max_offset = Some(k.int(0, 0, i64::from(u32::MAX))?)
                 }
                 "regex_options" | "regex_stack" => self.warnings.push(ignored(k)),
-                _ => self.warnings.push(unknown(k, "url")),
+                _ => self.push_unknown(k, "url"),
             }
         }
         if self.errors.len() > errors_before {
