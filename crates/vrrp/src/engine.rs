@@ -62,6 +62,22 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
+/// The addresses an instance owns while Master, with `dev` moved to its vmac
+/// (if any) where they sit on the base interface.
+fn vips_on(cfg: &VrrpInstance, vmac: Option<&str>) -> Vec<VirtualIpAddress> {
+    glue::owned_addrs(cfg)
+        .map(|v| {
+            let mut v = v.clone();
+            if let Some(name) = vmac {
+                if v.dev == cfg.interface {
+                    v.dev = name.to_string();
+                }
+            }
+            v
+        })
+        .collect()
+}
+
 /// Sockets are shared per (interface, family).
 type SockKey = (String, Family);
 
@@ -376,17 +392,7 @@ impl Engine {
                 }
             }
         }
-        let vips: Vec<VirtualIpAddress> = glue::owned_addrs(&cfg)
-            .map(|v| {
-                let mut v = v.clone();
-                if let Some(name) = &vmac {
-                    if v.dev == cfg.interface {
-                        v.dev = name.clone();
-                    }
-                }
-                v
-            })
-            .collect();
+        let vips = vips_on(&cfg, vmac.as_deref());
         let dsts = glue::destinations(&cfg, &global);
         let groups: Vec<IpAddr> = dsts.iter().copied().filter(|d| d.is_multicast()).collect();
         let mut ok = true;
@@ -1104,6 +1110,12 @@ impl Engine {
                     == Some(&&self.instances[idx].cfg);
             if keep {
                 idx += 1;
+            } else if let Some(next) = wanted
+                .get(self.instances[idx].cfg.name.as_str())
+                .filter(|n| !global_changed && glue::reload_in_place(&self.instances[idx].cfg, n))
+            {
+                self.update_in_place(idx, (*next).clone()).await;
+                idx += 1;
             } else {
                 self.stop_instance(idx).await;
                 self.instances.remove(idx);
@@ -1137,6 +1149,90 @@ impl Engine {
             }
             keep
         });
+    }
+
+    /// Apply an address/notify-only change to a running instance (see
+    /// [`glue::reload_in_place`]): its state, timers and counters stay; while
+    /// Master, only the addresses that differ are removed or added, the new
+    /// set is announced (GARP/NA) and advertised at once.
+    async fn update_in_place(&mut self, idx: usize, new: VrrpInstance) {
+        let rt = &self.instances[idx];
+        let vips = vips_on(&new, rt.vmac.as_deref());
+        let master = rt.fsm.state() == State::Master;
+        tracing::info!(instance = %new.name, "VRRP reload: addresses updated in place");
+        if master {
+            let gone_vips: Vec<_> = rt
+                .vips
+                .iter()
+                .filter(|v| !vips.contains(v))
+                .cloned()
+                .collect();
+            let new_vips: Vec<_> = vips
+                .iter()
+                .filter(|v| !rt.vips.contains(v))
+                .cloned()
+                .collect();
+            let gone_routes: Vec<_> = rt
+                .cfg
+                .virtual_routes
+                .iter()
+                .filter(|r| !new.virtual_routes.contains(r))
+                .cloned()
+                .collect();
+            let new_routes: Vec<_> = new
+                .virtual_routes
+                .iter()
+                .filter(|r| !rt.cfg.virtual_routes.contains(r))
+                .cloned()
+                .collect();
+            let gone_rules: Vec<_> = rt
+                .cfg
+                .virtual_rules
+                .iter()
+                .filter(|r| !new.virtual_rules.contains(r))
+                .cloned()
+                .collect();
+            let new_rules: Vec<_> = new
+                .virtual_rules
+                .iter()
+                .filter(|r| !rt.cfg.virtual_rules.contains(r))
+                .cloned()
+                .collect();
+            let mut errors = 0;
+            for r in &gone_rules {
+                errors += u64::from(self.nl.del_rule(r).await.is_err());
+            }
+            for r in &gone_routes {
+                errors += u64::from(self.nl.del_route(r).await.is_err());
+            }
+            for v in &gone_vips {
+                errors += u64::from(self.nl.del_address(v).await.is_err());
+            }
+            for v in &new_vips {
+                errors += u64::from(self.nl.add_address(v).await.is_err());
+            }
+            for r in &new_routes {
+                errors += u64::from(self.nl.add_route(r).await.is_err());
+            }
+            for r in &new_rules {
+                errors += u64::from(self.nl.add_rule(r).await.is_err());
+            }
+            if errors > 0 {
+                tracing::error!(instance = %new.name, errors, "netlink errors while updating addresses on reload");
+            }
+            self.instances[idx].stats.netlink_errors += errors;
+        }
+        let policy = glue::rx_policy(&new, &self.cfg.global_defs);
+        let rt = &mut self.instances[idx];
+        rt.vips = vips;
+        rt.policy = policy;
+        rt.cfg = new;
+        if master {
+            let repeat = rt.cfg.garp_master_repeat;
+            let priority = rt.fsm.effective_priority();
+            self.send_advert(idx, priority).await;
+            self.send_gratuitous(idx, repeat);
+        }
     }
 
     fn dump_data(&self) -> String {

@@ -279,3 +279,59 @@ fn static_addresses_and_routes_live_with_the_daemon() {
         .trim()
         .is_empty());
 }
+
+#[test]
+fn reload_changing_vips_applies_in_place_without_transition() {
+    if !prerequisites(false) {
+        return;
+    }
+    let mut lab = Lab::new("ip", 1);
+    let node = NodeConf::one(InstConf::new("VI_1", 85, 150, VIP));
+    lab.start(1, Impl::Ours, &node);
+    assert!(lab.wait_sole_holder(1, VIP, SETTLE), "master holds the VIP");
+    assert!(
+        wait_until(SETTLE, || lab.state(1, "VI_1").as_deref() == Some("MASTER")),
+        "VI_1 reaches MASTER"
+    );
+    let transitions = |lab: &Lab| {
+        lab.dump(1).and_then(|d| {
+            d["vrrp"]
+                .as_array()
+                .and_then(|a| a.iter().find(|x| x["iname"] == "VI_1"))
+                .and_then(|x| x["stats"]["transitions"].as_u64())
+        })
+    };
+    let before = transitions(&lab).expect("dump with VI_1 transitions");
+
+    // Add a second VIP: it appears, the first stays, no state change.
+    let mut added = node.clone();
+    added.instances[0].vips.push("192.0.2.103".into());
+    lab.reload(1, &added);
+    assert!(
+        wait_until(SETTLE, || lab.has_addr(1, "192.0.2.103")),
+        "added VIP appears without a restart"
+    );
+    assert!(lab.has_addr(1, VIP), "kept VIP never removed");
+    assert_eq!(lab.state(1, "VI_1").as_deref(), Some("MASTER"));
+    assert_eq!(
+        transitions(&lab),
+        Some(before),
+        "no transition for a VIP change"
+    );
+
+    // Drop the first VIP: it goes, the second stays, still no state change.
+    let mut dropped = node.clone();
+    dropped.instances[0].vips = vec!["192.0.2.103".into()];
+    lab.reload(1, &dropped);
+    assert!(
+        wait_until(SETTLE, || !lab.has_addr(1, VIP)),
+        "removed VIP is deleted"
+    );
+    assert!(lab.has_addr(1, "192.0.2.103"));
+    assert_eq!(lab.state(1, "VI_1").as_deref(), Some("MASTER"));
+    assert_eq!(
+        transitions(&lab),
+        Some(before),
+        "no transition for a VIP change"
+    );
+}
