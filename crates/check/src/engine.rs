@@ -26,6 +26,9 @@ use crate::health::{alive_weight, CheckerRef, HealthModel, ScriptEffect};
 use crate::metrics::{escape, CheckerMetrics, EngineMetrics};
 use crate::spec::{CheckPlan, CheckerSpec};
 
+/// How often the whole kernel table is dumped and reconciled even without changes.
+const FULL_RESYNC_INTERVAL: Duration = Duration::from_secs(60);
+
 /// Builds the checker for a spec (tests inject fakes).
 pub type CheckerFactory =
     Arc<dyn Fn(&CheckerSpec, &ScriptRunner) -> Arc<dyn Checker> + Send + Sync>;
@@ -93,6 +96,10 @@ struct Engine {
     addrs: Option<watch::Receiver<LocalAddrs>>,
     ipvs_dirty: bool,
     ipvs_failing: Option<String>,
+    /// The table as we last programmed it; lets a health change be applied
+    /// without dumping the whole kernel table (thousands of dests). Cleared
+    /// on any failure and periodically, forcing a full dump + reconcile.
+    kernel_cache: Option<rkeepalived_ipvs::IpvsState>,
     ipvs_retry_interval: Duration,
     script_timeout: Duration,
     started: Instant,
@@ -130,6 +137,7 @@ pub async fn run_plan(
         addrs: None,
         ipvs_dirty: true,
         ipvs_failing: None,
+        kernel_cache: None,
         ipvs_retry_interval: opts.ipvs_retry_interval,
         script_timeout: opts.script_timeout,
         started: Instant::now(),
@@ -148,6 +156,11 @@ pub async fn run_plan(
     engine.apply_plan(plan, true);
     engine.sync_ipvs();
     let mut retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
+    let mut resync = tokio::time::interval_at(
+        tokio::time::Instant::now() + FULL_RESYNC_INTERVAL,
+        FULL_RESYNC_INTERVAL,
+    );
+    resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             msg = ctl.recv() => match msg {
@@ -181,6 +194,11 @@ pub async fn run_plan(
                     engine.sync_ipvs();
                     retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
                 }
+            }
+            _ = resync.tick() => {
+                // Periodic full dump + reconcile: repairs entries changed behind our back.
+                engine.kernel_cache = None;
+                engine.sync_ipvs();
             }
             _ = tokio::time::sleep_until(retry_at), if engine.ipvs_dirty => {
                 engine.sync_ipvs();
@@ -348,8 +366,33 @@ impl Engine {
     fn sync_ipvs(&mut self) {
         let desired = self.model.desired_ipvs(&self.plan);
         self.metrics.ipvs_syncs.fetch_add(1, Relaxed);
+        // Fast path: diff against what we last programmed, no dump.
+        if let Some(cached) = self.kernel_cache.take() {
+            let ops = rkeepalived_ipvs::reconcile(&desired, &cached, &self.owned);
+            let failed = self
+                .backend
+                .as_backend()
+                .apply_batch(&ops)
+                .iter()
+                .filter(|r| r.is_err())
+                .count();
+            if failed == 0 {
+                self.owned.record(&desired);
+                self.owned.retain_relevant(&desired, &cached);
+                self.kernel_cache = Some(desired);
+                self.ipvs_dirty = false;
+                return;
+            }
+            // Someone else changed the table (or the kernel refused): full pass below.
+            self.metrics
+                .ipvs_op_failures
+                .fetch_add(failed as u64, Relaxed);
+        }
         match rkeepalived_ipvs::sync(self.backend.as_backend(), &desired, &mut self.owned) {
             Ok(report) => {
+                if report.is_clean() {
+                    self.kernel_cache = Some(desired);
+                }
                 if self.ipvs_failing.take().is_some() {
                     tracing::info!("IPVS is reachable again; table reconciled");
                 }

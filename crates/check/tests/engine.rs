@@ -650,3 +650,31 @@ async fn reload_keeps_state_and_edits_in_place() {
     engine.await.unwrap().unwrap();
     drop((up1, up3));
 }
+
+#[tokio::test(start_paused = true)]
+async fn entries_removed_behind_our_back_are_restored_by_the_periodic_resync() {
+    let flags = Flags::default();
+    let mock: Mock = Arc::default();
+    let plan = plan_with(vec![real_server(
+        "198.51.100.1:80",
+        1,
+        vec![checker_spec("198.51.100.1:80", 1000, 0, 100)],
+    )]);
+    let (tx, engine) = start(plan, Some(&flags), Arc::clone(&mock));
+    assert!(eventually(Duration::from_secs(2), || dests(&mock).len() == 1).await);
+    // `ipvsadm -d` by hand: the engine only diffs against its cache until the full resync.
+    mock.lock()
+        .unwrap()
+        .state
+        .services
+        .get_mut(&vs_key())
+        .unwrap()
+        .dests
+        .clear();
+    assert!(
+        eventually(Duration::from_secs(70), || dests(&mock).len() == 1).await,
+        "restored within one resync interval"
+    );
+    tx.send(Control::Stop).await.unwrap();
+    engine.await.unwrap();
+}
