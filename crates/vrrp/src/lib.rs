@@ -26,8 +26,8 @@ pub mod instance;
 pub mod metrics;
 pub mod notify;
 pub mod socket;
-pub mod watch;
 mod sys;
+pub mod watch;
 
-pub use error::{NetlinkError, SocketError, VrrpError};
 pub use engine::run;
+pub use error::{NetlinkError, SocketError, VrrpError};
