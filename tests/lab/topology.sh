@@ -65,6 +65,13 @@ up() {
     ip netns add "$ns"
     nsx "$ns" ip link set lo up
   done
+  # Production LVS directors expire connections whose real server was
+  # removed (otherwise the kernel keeps steering a reused client port to the
+  # dead server, and those requests fail long after the checker reacted).
+  for ns in dir1 dir2; do
+    nsx "$ns" sysctl -qw net.ipv4.vs.expire_nodest_conn=1 net.ipv4.vs.conn_reuse_mode=1 ||
+      echo "topology: warning: cannot set net.ipv4.vs sysctls in $ns (ip_vs not loaded?)" >&2
+  done
   bridge_up rkl-lan
   link client eth0 rkl-lan 192.0.2.2/24
   link dir1 eth0 rkl-lan 192.0.2.11/24

@@ -40,6 +40,13 @@ install -D -m 0644 "$REPO/systemd/rkeepalived.service" /etc/systemd/system/rkeep
 # ip_vs is loaded at boot, not by the (hardened) daemon.
 echo ip_vs >/etc/modules-load.d/rkeepalived.conf
 modprobe ip_vs
+# Expire connections whose real server the checker removed, so that a reused
+# client port is not steered to a dead server (standard LVS director tuning).
+cat >/etc/sysctl.d/90-lvs-director.conf <<'SYSCTL'
+net.ipv4.vs.expire_nodest_conn = 1
+net.ipv4.vs.conn_reuse_mode = 1
+SYSCTL
+sysctl -q -p /etc/sysctl.d/90-lvs-director.conf
 
 install -d -m 0755 /etc/keepalived
 sed -e "s/@STATE@/$STATE/g" -e "s/@PRIORITY@/$PRIORITY/g" -e "s/@IFACE@/$IFACE/g" \
