@@ -10,13 +10,15 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rkeepalived_config::model::{Config, VirtualIpAddress, VrrpInstance};
+use rkeepalived_config::model::{
+    Config, VirtualIpAddress, VirtualRoute, VirtualRule, VrrpInstance,
+};
 use rkeepalived_config::Control;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::addr::{self, NetEvent, Netlink};
-use crate::error::{SocketError, VrrpError};
+use crate::error::{NetlinkError, SocketError, VrrpError};
 use crate::fsm::{self, Action, Event, Reason, State, SyncCommand};
 use crate::garp::Announcer;
 use crate::instance::{self as glue, TrackState};
@@ -76,6 +78,19 @@ fn vips_on(cfg: &VrrpInstance, vmac: Option<&str>) -> Vec<VirtualIpAddress> {
             v
         })
         .collect()
+}
+
+/// What an instance owns while Master besides its state: addresses, routes, rules.
+struct AddrSet {
+    vips: Vec<VirtualIpAddress>,
+    routes: Vec<VirtualRoute>,
+    rules: Vec<VirtualRule>,
+}
+
+#[derive(Clone, Copy)]
+enum Change {
+    Add,
+    Delete,
 }
 
 /// Sockets are shared per (interface, family).
@@ -730,57 +745,73 @@ impl Engine {
 
     async fn add_vips(&mut self, idx: usize) {
         let rt = &self.instances[idx];
-        let (vips, routes, rules) = (
-            rt.vips.clone(),
-            rt.cfg.virtual_routes.clone(),
-            rt.cfg.virtual_rules.clone(),
-        );
-        let mut errors = 0;
-        for v in &vips {
-            if let Err(e) = self.nl.add_address(v).await {
-                errors += 1;
-                tracing::error!(instance = %rt.cfg.name, error = %e, "cannot add VIP");
-            }
-        }
-        for r in &routes {
-            if let Err(e) = self.nl.add_route(r).await {
-                errors += 1;
-                tracing::error!(instance = %rt.cfg.name, error = %e, "cannot add virtual route");
-            }
-        }
-        for r in &rules {
-            if let Err(e) = self.nl.add_rule(r).await {
-                errors += 1;
-                tracing::error!(instance = %rt.cfg.name, error = %e, "cannot add virtual rule");
-            }
-        }
-        self.instances[idx].stats.netlink_errors += errors;
+        let set = AddrSet {
+            vips: rt.vips.clone(),
+            routes: rt.cfg.virtual_routes.clone(),
+            rules: rt.cfg.virtual_rules.clone(),
+        };
+        self.change_addrs(idx, Change::Add, &set).await;
     }
 
     async fn remove_vips(&mut self, idx: usize) {
         let rt = &self.instances[idx];
-        let (vips, routes, rules) = (
-            rt.vips.clone(),
-            rt.cfg.virtual_routes.clone(),
-            rt.cfg.virtual_rules.clone(),
-        );
+        let set = AddrSet {
+            vips: rt.vips.clone(),
+            routes: rt.cfg.virtual_routes.clone(),
+            rules: rt.cfg.virtual_rules.clone(),
+        };
+        self.change_addrs(idx, Change::Delete, &set).await;
+    }
+
+    /// Add or delete an instance's addresses, routes and rules: rules and
+    /// routes go before the addresses they use on delete and after them on
+    /// add. Failures are logged and counted on the instance, never fatal.
+    async fn change_addrs(&mut self, idx: usize, change: Change, set: &AddrSet) {
         let mut errors = 0;
-        for r in &rules {
-            if let Err(e) = self.nl.del_rule(r).await {
-                errors += 1;
-                tracing::warn!(instance = %rt.cfg.name, error = %e, "cannot delete virtual rule");
+        let name = self.instances[idx].cfg.name.clone();
+        let mut report = |what: &str, e: NetlinkError| {
+            errors += 1;
+            match change {
+                Change::Add => tracing::error!(instance = %name, error = %e, "cannot add {what}"),
+                Change::Delete => {
+                    tracing::warn!(instance = %name, error = %e, "cannot delete {what}")
+                }
             }
-        }
-        for r in &routes {
-            if let Err(e) = self.nl.del_route(r).await {
-                errors += 1;
-                tracing::warn!(instance = %rt.cfg.name, error = %e, "cannot delete virtual route");
+        };
+        match change {
+            Change::Add => {
+                for v in &set.vips {
+                    if let Err(e) = self.nl.add_address(v).await {
+                        report("VIP", e);
+                    }
+                }
+                for r in &set.routes {
+                    if let Err(e) = self.nl.add_route(r).await {
+                        report("virtual route", e);
+                    }
+                }
+                for r in &set.rules {
+                    if let Err(e) = self.nl.add_rule(r).await {
+                        report("virtual rule", e);
+                    }
+                }
             }
-        }
-        for v in &vips {
-            if let Err(e) = self.nl.del_address(v).await {
-                errors += 1;
-                tracing::warn!(instance = %rt.cfg.name, error = %e, "cannot delete VIP");
+            Change::Delete => {
+                for r in &set.rules {
+                    if let Err(e) = self.nl.del_rule(r).await {
+                        report("virtual rule", e);
+                    }
+                }
+                for r in &set.routes {
+                    if let Err(e) = self.nl.del_route(r).await {
+                        report("virtual route", e);
+                    }
+                }
+                for v in &set.vips {
+                    if let Err(e) = self.nl.del_address(v).await {
+                        report("VIP", e);
+                    }
+                }
             }
         }
         self.instances[idx].stats.netlink_errors += errors;
@@ -1161,66 +1192,40 @@ impl Engine {
         let master = rt.fsm.state() == State::Master;
         tracing::info!(instance = %new.name, "VRRP reload: addresses updated in place");
         if master {
-            let gone_vips: Vec<_> = rt
-                .vips
-                .iter()
-                .filter(|v| !vips.contains(v))
-                .cloned()
-                .collect();
-            let new_vips: Vec<_> = vips
-                .iter()
-                .filter(|v| !rt.vips.contains(v))
-                .cloned()
-                .collect();
-            let gone_routes: Vec<_> = rt
-                .cfg
-                .virtual_routes
-                .iter()
-                .filter(|r| !new.virtual_routes.contains(r))
-                .cloned()
-                .collect();
-            let new_routes: Vec<_> = new
-                .virtual_routes
-                .iter()
-                .filter(|r| !rt.cfg.virtual_routes.contains(r))
-                .cloned()
-                .collect();
-            let gone_rules: Vec<_> = rt
-                .cfg
-                .virtual_rules
-                .iter()
-                .filter(|r| !new.virtual_rules.contains(r))
-                .cloned()
-                .collect();
-            let new_rules: Vec<_> = new
-                .virtual_rules
-                .iter()
-                .filter(|r| !rt.cfg.virtual_rules.contains(r))
-                .cloned()
-                .collect();
-            let mut errors = 0;
-            for r in &gone_rules {
-                errors += u64::from(self.nl.del_rule(r).await.is_err());
-            }
-            for r in &gone_routes {
-                errors += u64::from(self.nl.del_route(r).await.is_err());
-            }
-            for v in &gone_vips {
-                errors += u64::from(self.nl.del_address(v).await.is_err());
-            }
-            for v in &new_vips {
-                errors += u64::from(self.nl.add_address(v).await.is_err());
-            }
-            for r in &new_routes {
-                errors += u64::from(self.nl.add_route(r).await.is_err());
-            }
-            for r in &new_rules {
-                errors += u64::from(self.nl.add_rule(r).await.is_err());
-            }
-            if errors > 0 {
-                tracing::error!(instance = %new.name, errors, "netlink errors while updating addresses on reload");
-            }
-            self.instances[idx].stats.netlink_errors += errors;
+            let minus = |a: &AddrSet, b: &AddrSet| AddrSet {
+                vips: a
+                    .vips
+                    .iter()
+                    .filter(|v| !b.vips.contains(v))
+                    .cloned()
+                    .collect(),
+                routes: a
+                    .routes
+                    .iter()
+                    .filter(|r| !b.routes.contains(r))
+                    .cloned()
+                    .collect(),
+                rules: a
+                    .rules
+                    .iter()
+                    .filter(|r| !b.rules.contains(r))
+                    .cloned()
+                    .collect(),
+            };
+            let old = AddrSet {
+                vips: rt.vips.clone(),
+                routes: rt.cfg.virtual_routes.clone(),
+                rules: rt.cfg.virtual_rules.clone(),
+            };
+            let next = AddrSet {
+                vips: vips.clone(),
+                routes: new.virtual_routes.clone(),
+                rules: new.virtual_rules.clone(),
+            };
+            self.change_addrs(idx, Change::Delete, &minus(&old, &next))
+                .await;
+            self.change_addrs(idx, Change::Add, &minus(&next, &old))
+                .await;
         }
         let policy = glue::rx_policy(&new, &self.cfg.global_defs);
         let rt = &mut self.instances[idx];
