@@ -1327,7 +1327,7 @@ impl Engine {
                     "last_transition": rt.last_transition
                         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                         .map(|d| d.as_secs_f64()),
-                    "stats": rt.stats.snapshot(),
+                    "stats": &rt.stats,
                 })
             })
             .collect();

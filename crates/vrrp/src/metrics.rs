@@ -7,7 +7,8 @@ use serde::Serialize;
 use crate::packet::DropCounters;
 
 /// Counters of one VRRP instance (keepalived's `vrrp_stats` plus ours).
-#[derive(Debug, Clone, Default)]
+/// Per-instance counters; serialized as-is in the JSON dump.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct InstanceStats {
     pub adverts_rx: u64,
     pub adverts_tx: u64,
@@ -24,47 +25,13 @@ pub struct InstanceStats {
     pub send_errors: u64,
     pub netlink_errors: u64,
     pub script_errors: u64,
+    #[serde(serialize_with = "nonzero_drops")]
     pub drops: DropCounters,
 }
 
-/// A JSON-friendly snapshot (DumpJson / DumpStats).
-#[derive(Debug, Clone, Serialize)]
-pub struct StatsSnapshot {
-    pub adverts_rx: u64,
-    pub adverts_tx: u64,
-    pub priority_zero_rx: u64,
-    pub priority_zero_tx: u64,
-    pub became_master: u64,
-    pub released_master: u64,
-    pub transitions: u64,
-    pub vip_restores: u64,
-    pub garp_sent: u64,
-    pub na_sent: u64,
-    pub send_errors: u64,
-    pub netlink_errors: u64,
-    pub script_errors: u64,
-    pub drops: std::collections::BTreeMap<&'static str, u64>,
-}
-
-impl InstanceStats {
-    pub fn snapshot(&self) -> StatsSnapshot {
-        StatsSnapshot {
-            adverts_rx: self.adverts_rx,
-            adverts_tx: self.adverts_tx,
-            priority_zero_rx: self.priority_zero_rx,
-            priority_zero_tx: self.priority_zero_tx,
-            became_master: self.became_master,
-            released_master: self.released_master,
-            transitions: self.transitions,
-            vip_restores: self.vip_restores,
-            garp_sent: self.garp_sent,
-            na_sent: self.na_sent,
-            send_errors: self.send_errors,
-            netlink_errors: self.netlink_errors,
-            script_errors: self.script_errors,
-            drops: self.drops.iter().filter(|(_, n)| *n > 0).collect(),
-        }
-    }
+/// JSON form of the drop counters: only the reasons that happened, by label.
+fn nonzero_drops<S: serde::Serializer>(drops: &DropCounters, ser: S) -> Result<S::Ok, S::Error> {
+    ser.collect_map(drops.iter().filter(|(_, n)| *n > 0))
 }
 
 /// Numeric state for `rkeepalived_vrrp_state` (keepalived's SNMP numbering:
