@@ -2,38 +2,60 @@
 # VRRP failover benchmark, ours vs keepalived 2.2.7, in one run on one host.
 #
 # Lab: two nodes (network namespaces) on a bridge, documentation addresses.
-# Node 1 (priority 150) is master, node 2 (priority 100) backup. We measure
-# the time from killing node 1 (kill -9 of every process in its namespace,
-# or SIGTERM for a graceful stop) to the VIP being added on node 2, observed
-# with `ip monitor address` inside node 2 (netlink event, ~1 ms resolution).
+# Node 1 (192.0.2.11, priority 150) is master, node 2 (192.0.2.12, priority
+# 100) backup. Node 1 is killed (kill -9 of every process in its namespace,
+# frozen first) or stopped gracefully (SIGTERM -> priority-0 advert), and in
+# node 2's namespace we record, with timestamps and no fork per event:
+#   * every RTM_NEWADDR of the VIP     (`ip -ts monitor address`, netlink event)
+#   * every advert node 1 sent         (`tcpdump -tt`, kernel receive stamps)
+# and the kill time ($EPOCHREALTIME, a bash builtin). Two delays per failover:
+#   kill -> VIP         what an operator sees; depends on the kill's phase in
+#                       the advert cycle (kill at a random phase each time);
+#   last advert -> VIP  what the RFC bounds, phase independent: for kill -9
+#                       Master_Down_Interval = 3 * Master_Adver_Interval +
+#                       Skew_Time, for a graceful stop Skew_Time counted from
+#                       the priority-0 advert (RFC 5798 §6.4.2, RFC 3768 §6.4.2).
 #
-# Scenarios: VRRPv2 advert_int 1 s; VRRPv3 advert_int 100 ms; and ours only
-# with VRRPv3 10 ms adverts (target < 100 ms). Each is repeated $REPS times;
-# the table prints the median and the min/max, the ratio ours/keepalived and
-# the RFC bound: kill -9 -> Master_Down_Interval = 3 * Adver_Int + Skew_Time,
-# graceful (priority 0) -> Skew_Time (RFC 5798 §6.4.2, RFC 3768 §6.4.2).
+# Scenarios: VRRPv2 advert_int 1 s, VRRPv3 100 ms and 10 ms (target < 100 ms).
+# Each row is $REPS failovers: median and min-max, ratio = ours / keepalived
+# median, the RFC bound for priority 100 (skew exact, not rounded to
+# centiseconds) and last advert -> VIP as a percentage of that bound.
 #
-# Usage: bench/vrrp/failover.sh            (root; builds the vrrp-node example)
-#   REPS=5 RKV_BIN=/path/to/vrrp-node bench/vrrp/failover.sh
-#   RKV_DAEMON=target/debug/rkeepalived bench/vrrp/failover.sh   (drive the daemon)
+# Usage (root):  flock /tmp/rkd-bench.lock bench/vrrp/failover.sh
+#   REPS=11              failovers per row
+#   SCENARIOS="2:1 3:0.1 3:0.01"   version:advert_int pairs to run
+#   STOPS="kill9 graceful"
+#   KA_FAST=0            skip keepalived at advert_int < 0.1 (default: run it)
+#   RKV_BIN=path         our vrrp-node (default: release build of the example)
+#   RKV_DAEMON=path      drive the rkeepalived daemon instead of vrrp-node
+#   RAW=file             append every failover's raw numbers to file
+#   KEEP=dir             keep every failover's observer logs (debugging)
 set -euo pipefail
 
-REPS=${REPS:-3}
+REPS=${REPS:-11}
+SCENARIOS=${SCENARIOS:-"2:1 3:0.1 3:0.01"}
+STOPS=${STOPS:-"kill9 graceful"}
+KA_FAST=${KA_FAST:-1}
 VIP=192.0.2.100
-TAG=rkv-bench$$
+MASTER_IP=192.0.2.11
+TAG=rkvb-$$
 BR=$TAG-br
 N1=$TAG-n1
 N2=$TAG-n2
-WORK=$(mktemp -d /tmp/rkv-bench.XXXXXX)
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+WORK=$(mktemp -d /tmp/rkvb-bench.XXXXXX)
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
 
 die() { echo "failover.sh: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root (network namespaces)"
-command -v keepalived >/dev/null || die "keepalived not installed (apt-get install keepalived)"
+for tool in keepalived tcpdump python3 ip; do
+    command -v $tool >/dev/null || die "$tool not installed (apt-get install keepalived tcpdump python3 iproute2)"
+done
+[ -n "${EPOCHREALTIME:-}" ] || die "bash >= 5 needed (EPOCHREALTIME)"
 
 if [ -z "${RKV_BIN:-}" ] && [ -z "${RKV_DAEMON:-}" ]; then
-    (cd "$ROOT" && cargo build -q -p rkeepalived-vrrp --example vrrp-node) || die "build failed"
-    RKV_BIN=$ROOT/target/debug/examples/vrrp-node
+    (cd "$ROOT" && cargo build -q --release -p rkeepalived-vrrp --example vrrp-node) || die "build failed"
+    RKV_BIN=$ROOT/target/release/examples/vrrp-node
 fi
 
 cleanup() {
@@ -86,10 +108,10 @@ vrrp_instance VI_1 {
 CONF
 }
 
-# start IMPL NODE VERSION ADVERT PRIORITY
+# start IMPL NODE VERSION ADVERT PRIORITY -> pid
 start() {
     local impl=$1 n=$2 ns=$TAG-n$2
-    local RUN=$n-$(date +%s%N)
+    local RUN=$n-$RANDOM$RANDOM
     conf "$3" "$4" "$5" > "$WORK/n$n.conf"
     if [ "$impl" = keepalived ]; then
         # Fresh pid files per run: after kill -9 a stale pid may have been
@@ -124,7 +146,23 @@ stop_all() {
     for ns in $N1 $N2; do ip -n $ns addr del $VIP/24 dev eth0 2>/dev/null || true; done
 }
 
-# measure IMPL VERSION ADVERT HOW -> prints milliseconds (or "fail")
+# Observers in node 2: VIP events and node 1's adverts, both timestamped.
+start_observers() {
+    : > "$WORK/mon"; : > "$WORK/cap"; : > "$WORK/cap.err"
+    TZ=UTC ip -n $N2 -ts monitor address > "$WORK/mon" 2>/dev/null &
+    MON_PID=$!
+    ip netns exec $N2 tcpdump --immediate-mode -tt -n -l -i eth0 "ip proto 112 and src $MASTER_IP" \
+        > "$WORK/cap" 2> "$WORK/cap.err" &
+    CAP_PID=$!
+    wait_for 5 grep -q "listening on" "$WORK/cap.err" || echo "tcpdump did not start" >&2
+}
+
+stop_observers() {
+    kill "$MON_PID" "$CAP_PID" 2>/dev/null || true
+    wait "$MON_PID" "$CAP_PID" 2>/dev/null || true
+}
+
+# measure IMPL VERSION ADVERT HOW -> "KILL_MS LAST_MS PRIO" (or "fail ..."/"flap ...")
 measure() {
     local impl=$1 ver=$2 adv=$3 how=$4
     local p1
@@ -133,58 +171,49 @@ measure() {
     if ! wait_for 20 has_vip $N1 || ! wait_for 5 no_vip $N2; then
         echo "measure $*: node 1 never became the sole master" >&2
         tail -n 3 "$WORK/n1.log" "$WORK/n2.log" >&2
-        stop_all; echo fail; return
+        stop_all; echo fail never-master; return
     fi
-    # Let the backup settle on the master's adverts.
-    sleep "$(awk -v a="$adv" 'BEGIN { s = a * 4; if (s < 1) s = 1; print s }')"
-    rm -f "$WORK/t1"
-    # Every VIP add on node 2 gets a timestamp; the first one after the kill
-    # is the failover. An add before the kill is a flap (backup missed adverts).
-    ( ip -n $N2 monitor address 2>/dev/null | while read -r line; do
-        case "$line" in *" $VIP/"*) date +%s%N >> "$WORK/t1" ;; esac
-      done ) &
-    local mon=$!
-    sleep 0.3
-    if has_vip $N2; then
-        echo "measure $*: backup already holds the VIP (flap under load)" >&2
-        kill $mon 2>/dev/null || true; pkill -P "$mon" 2>/dev/null || true
-        stop_all; echo flap; return
-    fi
-    # Kill at a random phase of the advert cycle, so that medians of both
-    # implementations sample the same distribution (kill -9 failover is
-    # Master_Down_Interval minus the time since the last advert).
+    start_observers
+    # Let the backup settle on the master's adverts (and learn v3 intervals).
+    sleep "$(awk -v a="$adv" 'BEGIN { s = a * 2; if (s < 0.5) s = 0.5; print s }')"
+    # Kill at a random phase of the advert cycle, so kill -> VIP of both
+    # implementations samples the same distribution.
     sleep "$(awk -v a="$adv" -v r="$RANDOM" 'BEGIN { printf "%.3f", a * r / 32768 }')"
-    local t0
-    t0=$(date +%s%N)
+    local t0 pids
     if [ "$how" = kill9 ]; then
         # Freeze every process first: keepalived's VRRP child gets SIGTERM
         # when its parent dies (PR_SET_PDEATHSIG) and could otherwise still
         # send a priority-0 advert, turning the crash into a graceful stop.
-        local pids; pids=$(ip netns pids $N1)
+        pids=$(ip netns pids $N1)
+        t0=$EPOCHREALTIME
         kill -STOP $pids; kill -9 $pids
     else
+        t0=$EPOCHREALTIME
         kill -TERM "$p1"
     fi
-    local t1=
-    after() { [ -s "$WORK/t1" ] && t1=$(awk -v t0="$t0" '$1 > t0 { print; exit }' "$WORK/t1") && [ -n "$t1" ]; }
-    if wait_for 20 after; then
-        echo $(( (t1 - t0) / 1000000 ))
+    if wait_for 20 has_vip $N2; then
+        sleep 0.05  # let the observers write their last lines
+        stop_observers
+        python3 "$HERE/events.py" "$t0" "$WORK/mon" "$WORK/cap" "$how" "$VIP" "$MASTER_IP"
+        if [ -n "${KEEP:-}" ]; then
+            local d; d=$KEEP/$impl-v$ver-$adv-$how-$RANDOM; mkdir -p "$d"
+            echo "$t0" > "$d/t0"; cp "$WORK/mon" "$WORK/cap" "$WORK"/n?.log "$d/" 2>/dev/null || true
+        fi
     else
+        stop_observers
         echo "measure $*: VIP never appeared on node 2" >&2
         tail -n 3 "$WORK/n2.log" >&2
-        echo fail
+        echo fail no-failover
     fi
-    kill $mon 2>/dev/null || true
-    pkill -P "$mon" 2>/dev/null || true  # the monitor pipeline (by parent pid)
     stop_all
     wait_for 5 bash -c "[ -z \"\$(ip netns pids $N1)\" ]" || true
 }
 
-stats() { # values... -> "median min max"
-    printf '%s\n' "$@" | grep -E '^[0-9]+$' | sort -n | awk '{ v[NR] = $1 } END {
+stats() { # values... -> "median min max" (numeric values only)
+    printf '%s\n' "$@" | grep -E '^[0-9]+(\.[0-9]+)?$' | sort -g | awk '{ v[NR] = $1 } END {
         if (NR == 0) { print "fail - -"; exit }
         m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-        printf "%d %d %d\n", m, v[1], v[NR] }'
+        printf "%.1f %.1f %.1f\n", m, v[1], v[NR] }'
 }
 
 # RFC bound in ms for backup priority 100: kill9 -> 3*adv + skew, graceful -> skew.
@@ -192,33 +221,49 @@ bound() { # version advert how
     awk -v v="$1" -v a="$2" -v h="$3" 'BEGIN {
         ms = a * 1000
         skew = (v == 2) ? (256 - 100) / 256 * 1000 : (256 - 100) * ms / 256
-        printf "%.0f", (h == "kill9") ? 3 * ms + skew : skew }'
+        printf "%.1f", (h == "kill9") ? 3 * ms + skew : skew }'
 }
 
+ratio() { awk -v o="$1" -v k="$2" 'BEGIN { if (o == "fail" || k == "fail" || k + 0 <= 0) print "-"; else printf "%.2f", o / k }'; }
+
 setup
-printf '%-10s %-9s %-9s %14s %14s %7s %9s\n' scenario stop impl "median ms" "min-max ms" ratio "RFC ms"
-for scen in "2 1" "3 0.1" "3 0.01"; do
-    set -- $scen
-    ver=$1 adv=$2
-    for how in kill9 graceful; do
-        declare -A med=()
+echo "# $(date -u '+%F %T') UTC, $(nproc) CPUs, kernel $(uname -r), $(keepalived -v 2>&1 | head -n 1)"
+echo "# ours: ${RKV_DAEMON:-$RKV_BIN}; REPS=$REPS"
+fmt='%-9s %-8s %-10s %7s %15s %7s %7s %15s %7s %7s %6s\n'
+printf "$fmt" scenario stop impl "kill->VIP" "min-max" ratio "last->VIP" "min-max" ratio "RFC" "%RFC"
+for scen in $SCENARIOS; do
+    ver=${scen%%:*} adv=${scen#*:}
+    for how in $STOPS; do
+        kmed=fail lmed=fail
         for impl in ours keepalived; do
-            # keepalived's timers cannot follow 10 ms adverts: ours only.
-            if [ "$adv" = 0.01 ] && [ "$impl" = keepalived ]; then continue; fi
-            vals=()
-            for _ in $(seq "$REPS"); do vals+=("$(measure $impl $ver $adv $how)"); done
-            read -r m lo hi <<<"$(stats "${vals[@]}")"
-            flaps=$(printf '%s\n' "${vals[@]}" | grep -c flap || true)
-            [ "$flaps" = 0 ] || lo="$lo($flaps flaps)"
-            med[$impl]=$m
-            ratio=-
-            if [ "$impl" = keepalived ] && [ "${med[ours]:-fail}" != fail ] && [ "$m" != fail ] && [ "$m" -gt 0 ]; then
-                ratio=$(awk -v o="${med[ours]}" -v k="$m" 'BEGIN { printf "%.2f", o / k }')
+            if [ "$impl" = keepalived ] && [ "$KA_FAST" = 0 ] && awk -v a="$adv" 'BEGIN { exit !(a < 0.1) }'; then
+                continue
             fi
-            printf '%-10s %-9s %-9s %14s %14s %7s %9s\n' "v$ver/${adv}s" $how $impl "$m" "$lo-$hi" "$ratio" "$(bound $ver $adv $how)"
+            kills=() lasts=() bad=()
+            for _ in $(seq "$REPS"); do
+                read -r k l p <<<"$(measure $impl $ver $adv $how)"
+                [ -n "${RAW:-}" ] && echo "v$ver/${adv}s $how $impl $k $l $p" >> "$RAW"
+                case $k in
+                    fail|flap) bad+=("$k:$l") ;;
+                    *) kills+=("$k"); lasts+=("$l") ;;
+                esac
+            done
+            read -r km klo khi <<<"$(stats "${kills[@]}")"
+            read -r lm llo lhi <<<"$(stats "${lasts[@]}")"
+            b=$(bound $ver $adv $how)
+            kr=- lr=-
+            if [ "$impl" = ours ]; then
+                kmed=$km lmed=$lm
+            else
+                kr=$(ratio "$kmed" "$km"); lr=$(ratio "$lmed" "$lm")
+            fi
+            pct=$(awk -v l="$lm" -v b="$b" 'BEGIN { if (l == "fail") print "-"; else printf "%.0f%%", 100 * l / b }')
+            printf "$fmt" "v$ver/${adv}s" $how $impl "$km" "$klo-$khi" "$kr" "$lm" "$llo-$lhi" "$lr" "$b" "$pct"
+            if [ ${#bad[@]} -gt 0 ]; then
+                echo "          ${#bad[@]} of $REPS failovers not counted: ${bad[*]}"
+            fi
         done
-        unset med
     done
 done
-echo "ratio = ours median / keepalived median (lower is faster); REPS=$REPS per row; ours: ${RKV_DAEMON:-$RKV_BIN}"
-echo "kill9 failover = Master_Down_Interval minus time since the last advert, so values below the RFC bound are expected."
+echo "ratio = ours median / keepalived median (lower is faster). RFC = Master_Down_Interval (kill9) or"
+echo "Skew_Time (graceful) for priority 100; %RFC = last advert -> VIP median / RFC."

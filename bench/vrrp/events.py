@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Turn one failover's raw logs into two delays (used by failover.sh).
+
+    events.py T0 MONITOR CAPTURE HOW VIP MASTER_IP
+
+T0       kill time, seconds since the epoch ($EPOCHREALTIME, taken right
+         before the kill/SIGTERM is delivered)
+MONITOR  output of `TZ=UTC ip -ts monitor address` in the backup's netns
+         (userspace timestamp when the RTM_NEWADDR event was read)
+CAPTURE  output of `tcpdump -tt -n -l ... ip proto 112 and src MASTER_IP` in
+         the backup's netns (kernel receive timestamps)
+HOW      kill9 | graceful
+
+Prints "KILL_MS LAST_MS PRIO": kill -> VIP, last advert from the dying master
+-> VIP, and that advert's priority (0 for a graceful stop). On failure it
+prints "fail REASON" / "flap REASON".
+"""
+
+import datetime
+import re
+import sys
+
+TS_MONITOR = re.compile(r"^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)\]")
+TS_CAPTURE = re.compile(r"^(\d+\.\d+) IP (\S+) > \S+ VRRPv\d, Advertisement, .*?prio (\d+)")
+
+
+def vip_adds(path, vip):
+    """Epoch times of every RTM_NEWADDR of the VIP (Deleted lines excluded)."""
+    times = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            m = TS_MONITOR.match(line)
+            if not m or "Deleted" in line or f" {vip}/" not in line:
+                continue
+            t = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f")
+            times.append(t.replace(tzinfo=datetime.timezone.utc).timestamp())
+    return times
+
+
+def adverts(path, master):
+    """(epoch time, priority) of every advert the master sent, as received."""
+    out = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            m = TS_CAPTURE.match(line)
+            if m and m.group(2) == master:
+                out.append((float(m.group(1)), int(m.group(3))))
+    return out
+
+
+def main(argv):
+    if len(argv) != 7:
+        print("fail usage")
+        return 0
+    t0, monitor, capture, how, vip, master = float(argv[1]), *argv[2:]
+    adds = vip_adds(monitor, vip)
+    if any(t < t0 for t in adds):
+        print("flap VIP-added-on-backup-before-the-kill")
+        return 0
+    if not adds:
+        print("fail no-VIP-event")
+        return 0
+    t_vip = adds[0]
+    before = [(t, p) for t, p in adverts(capture, master) if t <= t_vip]
+    if not before:
+        print("fail no-advert-captured")
+        return 0
+    t_last, prio = before[-1]
+    if how == "graceful" and prio != 0:
+        # A graceful stop must end with a priority-0 advert (RFC 5798 §6.4.3).
+        print(f"fail last-advert-priority-{prio}-not-0")
+        return 0
+    if how == "kill9" and prio == 0:
+        # The frozen master still got a priority-0 advert out: not a crash.
+        print("fail priority-0-advert-after-kill-9")
+        return 0
+    print(f"{(t_vip - t0) * 1000:.1f} {(t_vip - t_last) * 1000:.1f} {prio}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
