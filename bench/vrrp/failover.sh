@@ -151,7 +151,7 @@ start_observers() {
     : > "$WORK/mon"; : > "$WORK/cap"; : > "$WORK/cap.err"
     TZ=UTC ip -n $N2 -ts monitor address > "$WORK/mon" 2>/dev/null &
     MON_PID=$!
-    ip netns exec $N2 tcpdump --immediate-mode -tt -n -l -i eth0 "ip proto 112 and src $MASTER_IP" \
+    ip netns exec $N2 tcpdump --immediate-mode -tt -n -l -i eth0 "ip proto 112" \
         > "$WORK/cap" 2> "$WORK/cap.err" &
     CAP_PID=$!
     wait_for 5 grep -q "listening on" "$WORK/cap.err" || echo "tcpdump did not start" >&2

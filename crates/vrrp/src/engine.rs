@@ -27,15 +27,24 @@ use crate::notify::{Notifier, Subject};
 use crate::packet::{DropCounters, DropReason, Family, RxPolicy};
 use crate::socket::{RawDatagram, VrrpSocket};
 use crate::sync_group::SyncGroup;
+use crate::timer::DeadlineTimer;
 use crate::watch::{self, TrackUpdate};
 
 /// Run every configured VRRP instance until [`Control::Stop`] (or the control
 /// channel closes): then priority-0 adverts are sent, VIPs removed, and this returns.
 pub async fn run(cfg: Arc<Config>, mut ctl: mpsc::Receiver<Control>) -> Result<(), VrrpError> {
     let mut engine = Engine::new(cfg)?;
+    let mut timer = DeadlineTimer::new();
     engine.start_all().await;
     loop {
         let deadline = engine.next_deadline();
+        if deadline.is_some_and(|d| d <= Instant::now()) {
+            // Due already (e.g. Skew_Time 0 after a priority-0 advert): act now
+            // rather than after a timer round trip. Fired deadlines move
+            // forward, so this cannot spin.
+            engine.on_timer().await;
+            continue;
+        }
         tokio::select! {
             msg = ctl.recv() => match msg {
                 Some(Control::Stop) | None => break,
@@ -50,18 +59,11 @@ pub async fn run(cfg: Arc<Config>, mut ctl: mpsc::Receiver<Control>) -> Result<(
             },
             Some(ev) = engine.net_rx.recv() => engine.on_net_event(ev).await,
             Some(up) = engine.track_rx.recv() => engine.on_track_update(up).await,
-            _ = sleep_until(deadline) => engine.on_timer().await,
+            _ = timer.sleep_until(deadline) => engine.on_timer().await,
         }
     }
     engine.stop_all().await;
     Ok(())
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
-        None => std::future::pending().await,
-    }
 }
 
 /// The addresses an instance owns while Master, with `dev` moved to its vmac

@@ -757,11 +757,15 @@ impl Instance {
         self.master_addr = None;
         self.master_priority = None;
         let garp = self.params.garp;
-        // Advert first so the old master drops the VIPs before our GARPs (keepalived).
+        // RFC 5798 §6.4.2 (Backup -> Master) lists the advert first, and keepalived
+        // sends it before become_master so the old master drops the VIPs before our
+        // GARPs. The VIPs themselves do not depend on the advert: install them
+        // first, as they are what a failover waits for (the advert's syscall and
+        // any send error stay off that path), and keep advert-before-GARPs.
+        out.push(Action::AddVips);
         out.push(Action::SendAdvert {
             priority: self.effective_priority,
         });
-        out.push(Action::AddVips);
         out.push(Action::SendGratuitous {
             repeat: garp.master_repeat,
         });

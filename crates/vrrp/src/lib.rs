@@ -10,6 +10,7 @@
 //! * [`garp`]: gratuitous ARP (AF_PACKET) and unsolicited neighbour advertisements.
 //! * [`addr`]: VIPs, virtual routes/rules, vmac links via rtnetlink; link/address events.
 //! * [`instance`]: configuration -> fsm parameters, receive policy, adverts, tracking.
+//! * [`timer`]: timerfd-precise wake-ups for fsm deadlines (tokio's timer ticks in ms).
 //! * [`watch`]: vrrp_script pollers and track file readers; [`notify`]: scripts + FIFO;
 //!   [`metrics`]: Prometheus text. `sys` holds the crate's only `unsafe`.
 
@@ -27,6 +28,7 @@ pub mod metrics;
 pub mod notify;
 pub mod socket;
 mod sys;
+pub mod timer;
 pub mod watch;
 
 pub use engine::run;

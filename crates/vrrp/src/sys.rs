@@ -184,11 +184,12 @@ pub fn link_sockaddr(
     Ok(addr)
 }
 
-/// Register an owned socket with the tokio reactor.
-pub fn register_async(
-    sock: socket2::Socket,
-) -> io::Result<tokio::io::unix::AsyncFd<socket2::Socket>> {
-    // SAFETY: `Socket` owns its fd, which stays open for the AsyncFd's lifetime.
-    let fd = unsafe { tokio::io::unix::AsyncFd::register(sock) }?;
+/// Register an fd owner (socket, timerfd) with the tokio reactor.
+pub fn register_async<T: std::os::fd::AsFd + AsRawFd>(
+    owner: T,
+) -> io::Result<tokio::io::unix::AsyncFd<T>> {
+    // SAFETY: `AsFd` (I/O safety) means `owner` keeps its fd open for as long
+    // as it lives, and the AsyncFd owns `owner`.
+    let fd = unsafe { tokio::io::unix::AsyncFd::register(owner) }?;
     Ok(fd)
 }

@@ -40,7 +40,7 @@ fn master(p: InstanceParams, origin: Instant) -> (Instance, Instant) {
 }
 
 #[test]
-fn becoming_master_sends_advert_before_vips_and_garps() {
+fn becoming_master_adds_vips_then_adverts_then_garps() {
     let origin = Instant::now();
     let mut i = Instance::new(params(200));
     let acts = i.handle(Event::Startup, origin);
@@ -61,8 +61,10 @@ fn becoming_master_sends_advert_before_vips_and_garps() {
     assert_eq!(
         acts,
         vec![
-            Action::SendAdvert { priority: 200 },
+            // VIPs first: the failover is done when they are installed; the
+            // advert still precedes the GARPs (old master drops the VIPs first).
             Action::AddVips,
+            Action::SendAdvert { priority: 200 },
             Action::SendGratuitous { repeat: 5 },
             Action::StateChanged {
                 from: State::Backup,
@@ -167,7 +169,10 @@ fn address_owner_with_state_master_starts_as_master() {
     p.initial_master = true;
     let mut i = Instance::new(p);
     let acts = i.handle(Event::Startup, origin);
-    assert_eq!(acts[0], Action::SendAdvert { priority: 255 });
+    assert_eq!(
+        acts[..2],
+        [Action::AddVips, Action::SendAdvert { priority: 255 }]
+    );
     assert_eq!(i.state(), State::Master);
     // Tracking never moves the owner's priority.
     i.handle(Event::PriorityChanged(10), origin);

@@ -675,7 +675,10 @@ fn v2_and_v3_timing_units() {
         .handle(Event::Timer, origin + Duration::from_micros(3_609_374))
         .is_empty());
     let acts = v2.handle(Event::Timer, origin + Duration::from_micros(3_609_375));
-    assert_eq!(acts[0], Action::SendAdvert { priority: 100 });
+    assert_eq!(
+        acts[..2],
+        [Action::AddVips, Action::SendAdvert { priority: 100 }]
+    );
     assert_eq!(v2.state(), State::Master);
 
     // v3: Skew_Time in whole centiseconds: (156 * 100) / 256 = 60 cs.
