@@ -11,8 +11,9 @@ CAPTURE  output of `tcpdump -tt -n -l ... ip proto 112 and src MASTER_IP` in
          the backup's netns (kernel receive timestamps)
 HOW      kill9 | graceful
 
-Prints "KILL_MS LAST_MS PRIO": kill -> VIP, last advert from the dying master
--> VIP, and that advert's priority (0 for a graceful stop). On failure it
+Prints "KILL_MS LAST_MS PRIO PHASE_MS": kill -> VIP, last advert from the
+dying master -> VIP, that advert's priority (0 for a graceful stop), and the
+kill's phase (kill time - the master's last advert before it). On failure it
 prints "fail REASON" / "flap REASON".
 """
 
@@ -74,7 +75,10 @@ def main(argv):
         # The frozen master still got a priority-0 advert out: not a crash.
         print("fail priority-0-advert-after-kill-9")
         return 0
-    print(f"{(t_vip - t0) * 1000:.1f} {(t_vip - t_last) * 1000:.1f} {prio}")
+    # Phase of the kill: time since the master's last advert before it.
+    sent_before_kill = [t for t, _ in before if t <= t0]
+    phase = (t0 - sent_before_kill[-1]) * 1000 if sent_before_kill else float("nan")
+    print(f"{(t_vip - t0) * 1000:.1f} {(t_vip - t_last) * 1000:.1f} {prio} {phase:.1f}")
     return 0
 
 

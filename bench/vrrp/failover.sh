@@ -162,9 +162,29 @@ stop_observers() {
     wait "$MON_PID" "$CAP_PID" 2>/dev/null || true
 }
 
-# measure IMPL VERSION ADVERT HOW -> "KILL_MS LAST_MS PRIO" (or "fail ..."/"flap ...")
+# Wait (at most $1 s) for a VIP add in the monitor log without forking: the
+# backup must not compete with this script for the 2 CPUs during a failover.
+wait_vip_event() {
+    local limit=$((SECONDS + $1)) line partial= fd
+    exec {fd}<"$WORK/mon"
+    while [ $SECONDS -le $limit ]; do
+        while IFS= read -r line <&$fd; do
+            line=$partial$line partial=
+            if [[ $line == *" $VIP/"* && $line != *Deleted* ]]; then
+                exec {fd}<&-
+                return 0
+            fi
+        done
+        partial=$partial$line  # a line still being written
+        read -r -t 0.01 -u $IDLE_FD _ || true  # fork-free 10 ms sleep
+    done
+    exec {fd}<&-
+    return 1
+}
+
+# measure IMPL VERSION ADVERT HOW REP -> "KILL_MS LAST_MS PRIO PHASE_MS" (or "fail ..."/"flap ...")
 measure() {
-    local impl=$1 ver=$2 adv=$3 how=$4
+    local impl=$1 ver=$2 adv=$3 how=$4 rep=$5
     local p1
     start "$impl" 2 "$ver" "$adv" 100 >/dev/null
     p1=$(start "$impl" 1 "$ver" "$adv" 150)
@@ -176,9 +196,17 @@ measure() {
     start_observers
     # Let the backup settle on the master's adverts (and learn v3 intervals).
     sleep "$(awk -v a="$adv" 'BEGIN { s = a * 2; if (s < 0.5) s = 0.5; print s }')"
-    # Kill at a random phase of the advert cycle, so kill -> VIP of both
-    # implementations samples the same distribution.
-    sleep "$(awk -v a="$adv" -v r="$RANDOM" 'BEGIN { printf "%.3f", a * r / 32768 }')"
+    # Kill at phase (REP + 0.5) / REPS of the advert cycle, counted from the
+    # master's last advert: both implementations get the same phases, so
+    # kill -> VIP compares engines, not luck. (The realised phase is a few ms
+    # later, fork + sleep; events.py reports it.)
+    local last wait_s
+    last=$(awk -v m="$MASTER_IP" '$3 == m { t = $1 } END { print t }' "$WORK/cap")
+    wait_s=$(awk -v l="${last:-0}" -v now="$EPOCHREALTIME" -v a="$adv" -v k="$rep" -v n="$REPS" 'BEGIN {
+        t = (l > 0) ? l + a * (k + 0.5) / n : now
+        while (t < now + 0.02) t += a
+        printf "%.6f", t - now }')
+    sleep "$wait_s"
     local t0 pids
     if [ "$how" = kill9 ]; then
         # Freeze every process first: keepalived's VRRP child gets SIGTERM
@@ -191,12 +219,12 @@ measure() {
         t0=$EPOCHREALTIME
         kill -TERM "$p1"
     fi
-    if wait_for 20 has_vip $N2; then
+    if wait_vip_event 20; then
         sleep 0.05  # let the observers write their last lines
         stop_observers
         python3 "$HERE/events.py" "$t0" "$WORK/mon" "$WORK/cap" "$how" "$VIP" "$MASTER_IP"
         if [ -n "${KEEP:-}" ]; then
-            local d; d=$KEEP/$impl-v$ver-$adv-$how-$RANDOM; mkdir -p "$d"
+            local d; d=$KEEP/$impl-v$ver-$adv-$how-$rep; mkdir -p "$d"
             echo "$t0" > "$d/t0"; cp "$WORK/mon" "$WORK/cap" "$WORK"/n?.log "$d/" 2>/dev/null || true
         fi
     else
@@ -227,6 +255,7 @@ bound() { # version advert how
 ratio() { awk -v o="$1" -v k="$2" 'BEGIN { if (o == "fail" || k == "fail" || k + 0 <= 0) print "-"; else printf "%.2f", o / k }'; }
 
 setup
+exec {IDLE_FD}<> <(:)  # never readable: `read -t` on it sleeps without a fork
 echo "# $(date -u '+%F %T') UTC, $(nproc) CPUs, kernel $(uname -r), $(keepalived -v 2>&1 | head -n 1)"
 echo "# ours: ${RKV_DAEMON:-$RKV_BIN}; REPS=$REPS"
 fmt='%-9s %-8s %-10s %7s %15s %7s %7s %15s %7s %7s %6s\n'
@@ -240,9 +269,9 @@ for scen in $SCENARIOS; do
                 continue
             fi
             kills=() lasts=() bad=()
-            for _ in $(seq "$REPS"); do
-                read -r k l p <<<"$(measure $impl $ver $adv $how)"
-                [ -n "${RAW:-}" ] && echo "v$ver/${adv}s $how $impl $k $l $p" >> "$RAW"
+            for rep in $(seq 0 $((REPS - 1))); do
+                read -r k l p ph <<<"$(measure $impl $ver $adv $how $rep)"
+                [ -n "${RAW:-}" ] && echo "v$ver/${adv}s $how $impl $k $l $p $ph" >> "$RAW"
                 case $k in
                     fail|flap) bad+=("$k:$l") ;;
                     *) kills+=("$k"); lasts+=("$l") ;;
