@@ -3,8 +3,14 @@
 //! kernel's IPVS (or an in-memory table with `--mock`).
 //!
 //! ```text
-//! check-node [--mock] [--dump-on-exit] [--threads N] /etc/keepalived/keepalived.conf
+//! check-node [--mock | --null-ipvs] [--op-log FILE] [--dump-on-exit] [--threads N] /etc/keepalived/keepalived.conf
 //! ```
+//! `--null-ipvs` accepts every IPVS op and keeps nothing (dumps are empty),
+//! the same arrangement `bench/check/fake_ipvs.so` gives keepalived on a
+//! host without IPVS: a benchmark then compares the checkers, not a table
+//! that in production lives in the kernel.
+//! `--op-log FILE` appends every IPVS op the engine applies to FILE as
+//! `<CLOCK_REALTIME ns> <op>`: the benchmarks time detection with it.
 //! The configuration is parsed in a short-lived child process (this binary
 //! re-executed with `--emit-config-json`) and handed over as JSON, as the
 //! daemon's supervisor hands it to its checker role: the parser's
@@ -20,12 +26,14 @@ use std::sync::{Arc, Mutex};
 
 use rkeepalived_check::{run_plan, EngineBackend, EngineOptions, KernelIpvs, SharedBackend};
 use rkeepalived_config::{load, Control, LoadOptions};
-use rkeepalived_ipvs::MockIpvs;
+use rkeepalived_ipvs::{IpvsBackend, IpvsError, IpvsState, MockIpvs, Op};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot};
 
 fn usage() -> ! {
-    eprintln!("usage: check-node [--mock] [--dump-on-exit] [--threads N] CONFIG");
+    eprintln!(
+        "usage: check-node [--mock | --null-ipvs] [--op-log FILE] [--dump-on-exit] [--threads N] CONFIG"
+    );
     std::process::exit(2)
 }
 
@@ -72,6 +80,52 @@ fn load_via_child(path: &std::path::Path) -> Result<rkeepalived_config::Config, 
     parsed.map_err(|e| format!("config parser output: {e}"))
 }
 
+/// An IPVS that accepts everything and stores nothing.
+struct NullIpvs;
+
+impl IpvsBackend for NullIpvs {
+    fn dump(&mut self) -> Result<IpvsState, IpvsError> {
+        Ok(IpvsState::new())
+    }
+
+    fn apply(&mut self, _op: &Op) -> Result<(), IpvsError> {
+        Ok(())
+    }
+}
+
+/// Backend wrapper that timestamps every applied op into a file.
+struct OpLog<B> {
+    inner: B,
+    out: std::fs::File,
+}
+
+impl<B> OpLog<B> {
+    fn record(&mut self, op: &Op) {
+        use std::io::Write;
+        let ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let _ = writeln!(self.out, "{ns} {op}");
+    }
+}
+
+impl<B: IpvsBackend> IpvsBackend for OpLog<B> {
+    fn dump(&mut self) -> Result<IpvsState, IpvsError> {
+        self.inner.dump()
+    }
+
+    fn apply(&mut self, op: &Op) -> Result<(), IpvsError> {
+        self.record(op);
+        self.inner.apply(op)
+    }
+
+    fn apply_batch(&mut self, ops: &[Op]) -> Vec<Result<(), IpvsError>> {
+        ops.iter().for_each(|op| self.record(op));
+        self.inner.apply_batch(ops)
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let mut raw = std::env::args().skip(1);
     if let (Some("--emit-config-json"), Some(path)) = (raw.next().as_deref(), raw.next()) {
@@ -109,16 +163,20 @@ async fn async_main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let mut mock = false;
+    let mut null = false;
     let mut dump_on_exit = false;
+    let mut op_log = None;
     let mut path = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--mock" => mock = true,
+            "--null-ipvs" => null = true,
             "--threads" => {
                 args.next();
             }
             "--dump-on-exit" => dump_on_exit = true,
+            "--op-log" => op_log = Some(args.next().unwrap_or_else(|| usage())),
             "-h" | "--help" => usage(),
             _ if path.is_none() => path = Some(PathBuf::from(arg)),
             _ => usage(),
@@ -144,10 +202,40 @@ async fn async_main() -> std::process::ExitCode {
     };
     drop(config);
     let table = Arc::new(Mutex::new(MockIpvs::new()));
-    let backend = if mock {
-        EngineBackend::Custom(Box::new(SharedBackend(Arc::clone(&table))))
+    let log_file = match op_log.as_deref().map(|p| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+    }) {
+        Some(Err(e)) => {
+            eprintln!("--op-log: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+        Some(Ok(f)) => Some(f),
+        None => None,
+    };
+    let backend = if null {
+        EngineBackend::Custom(match log_file {
+            Some(out) => Box::new(OpLog {
+                inner: NullIpvs,
+                out,
+            }),
+            None => Box::new(NullIpvs),
+        })
     } else {
-        EngineBackend::Kernel(KernelIpvs::new())
+        match (mock, log_file) {
+            (true, None) => EngineBackend::Custom(Box::new(SharedBackend(Arc::clone(&table)))),
+            (true, Some(out)) => EngineBackend::Custom(Box::new(OpLog {
+                inner: SharedBackend(Arc::clone(&table)),
+                out,
+            })),
+            (false, None) => EngineBackend::Kernel(KernelIpvs::new()),
+            (false, Some(out)) => EngineBackend::Custom(Box::new(OpLog {
+                inner: KernelIpvs::new(),
+                out,
+            })),
+        }
     };
     let (tx, rx) = mpsc::channel(16);
     let engine = tokio::spawn(run_plan(plan, rx, EngineOptions::new(backend)));

@@ -370,6 +370,7 @@ mod tests {
     use super::*;
     use crate::spec::*;
     use rkeepalived_ipvs::{DestKey, Forwarding, Scheduler, ServiceKey};
+    use std::sync::Arc;
     use std::time::Duration;
 
     fn script(name: &str) -> Script {
@@ -396,7 +397,7 @@ mod tests {
             inhibit_on_failure: false,
             notify_up: Some(script(&format!("up{last}"))),
             notify_down: Some(script(&format!("down{last}"))),
-            checkers: vec![checker()],
+            checkers: vec![Arc::new(checker())],
             alpha: false,
         }
     }
@@ -527,7 +528,7 @@ mod tests {
     #[test]
     fn a_server_is_up_only_when_all_its_checkers_are() {
         let mut r = rs(1, 1);
-        r.checkers.push(checker());
+        r.checkers.push(Arc::new(checker()));
         let p = plan(vec![r], 1, 0);
         let mut m = HealthModel::new(&p);
         m.set_checker(
@@ -562,7 +563,7 @@ mod tests {
     #[test]
     fn alpha_starts_down_and_group_keys_share_dests() {
         let mut p = plan(vec![rs(1, 1)], 1, 0);
-        p.virtual_servers[0].real_servers[0].checkers[0]
+        Arc::make_mut(&mut p.virtual_servers[0].real_servers[0].checkers[0])
             .timing
             .alpha = true;
         let extra = ServiceKey::tcp("192.0.2.2".parse().unwrap(), 80);
@@ -612,7 +613,7 @@ mod tests {
         );
         // Changed checker spec on rs 1: state starts fresh.
         let mut p3 = p2.clone();
-        p3.virtual_servers[0].real_servers[0].checkers[0]
+        Arc::make_mut(&mut p3.virtual_servers[0].real_servers[0].checkers[0])
             .timing
             .retry = 7;
         let m3 = HealthModel::carry_over(&p3, &p2, &m2);

@@ -12,8 +12,6 @@ pub const LATENCY_BUCKETS: [f64; 12] = [
 /// Counters of one checker.
 #[derive(Debug)]
 pub struct CheckerMetrics {
-    /// Prometheus label set, e.g. `vs="TCP 192.0.2.1:80",rs="198.51.100.1:80",checker="TCP_CHECK",index="0"`.
-    pub labels: String,
     pub successes: AtomicU64,
     pub failures: AtomicU64,
     /// Current settled state of the checker.
@@ -27,9 +25,8 @@ pub struct CheckerMetrics {
 }
 
 impl CheckerMetrics {
-    pub fn new(labels: String, up: bool) -> Self {
+    pub fn new(up: bool) -> Self {
         Self {
-            labels,
             successes: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             up: AtomicBool::new(up),
@@ -80,21 +77,22 @@ pub fn escape(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// Render checker families.
+/// Render checker families; each checker comes with its Prometheus label
+/// set (formatted at scrape time, not kept per checker).
 pub fn render_checkers<'a>(
     out: &mut String,
-    checkers: impl Iterator<Item = &'a CheckerMetrics> + Clone,
+    checkers: impl Iterator<Item = (&'a str, &'a CheckerMetrics)> + Clone,
 ) {
     let _ = writeln!(
         out,
         "# HELP rkeepalived_check_result Current checker state (1 = up, 0 = down)."
     );
     let _ = writeln!(out, "# TYPE rkeepalived_check_result gauge");
-    for c in checkers.clone() {
+    for (l, c) in checkers.clone() {
         let _ = writeln!(
             out,
             "rkeepalived_check_result{{{}}} {}",
-            c.labels,
+            l,
             u8::from(c.up.load(Relaxed))
         );
     }
@@ -103,17 +101,17 @@ pub fn render_checkers<'a>(
         "# HELP rkeepalived_check_runs_total Check attempts by result."
     );
     let _ = writeln!(out, "# TYPE rkeepalived_check_runs_total counter");
-    for c in checkers.clone() {
+    for (l, c) in checkers.clone() {
         let _ = writeln!(
             out,
             "rkeepalived_check_runs_total{{{},result=\"success\"}} {}",
-            c.labels,
+            l,
             c.successes.load(Relaxed)
         );
         let _ = writeln!(
             out,
             "rkeepalived_check_runs_total{{{},result=\"failure\"}} {}",
-            c.labels,
+            l,
             c.failures.load(Relaxed)
         );
     }
@@ -122,11 +120,11 @@ pub fn render_checkers<'a>(
         "# HELP rkeepalived_check_suspended Checker suspended by ha_suspend (1) or running (0)."
     );
     let _ = writeln!(out, "# TYPE rkeepalived_check_suspended gauge");
-    for c in checkers.clone() {
+    for (l, c) in checkers.clone() {
         let _ = writeln!(
             out,
             "rkeepalived_check_suspended{{{}}} {}",
-            c.labels,
+            l,
             u8::from(c.suspended.load(Relaxed))
         );
     }
@@ -135,12 +133,12 @@ pub fn render_checkers<'a>(
         "# HELP rkeepalived_check_duration_seconds Duration of check attempts."
     );
     let _ = writeln!(out, "# TYPE rkeepalived_check_duration_seconds histogram");
-    for c in checkers {
+    for (l, c) in checkers {
         for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&c.buckets) {
             let _ = writeln!(
                 out,
                 "rkeepalived_check_duration_seconds_bucket{{{},le=\"{bound}\"}} {}",
-                c.labels,
+                l,
                 bucket.load(Relaxed)
             );
         }
@@ -148,18 +146,18 @@ pub fn render_checkers<'a>(
         let _ = writeln!(
             out,
             "rkeepalived_check_duration_seconds_bucket{{{},le=\"+Inf\"}} {count}",
-            c.labels
+            l
         );
         let _ = writeln!(
             out,
             "rkeepalived_check_duration_seconds_sum{{{}}} {}",
-            c.labels,
+            l,
             c.sum_micros.load(Relaxed) as f64 / 1e6
         );
         let _ = writeln!(
             out,
             "rkeepalived_check_duration_seconds_count{{{}}} {count}",
-            c.labels
+            l
         );
     }
 }
@@ -217,11 +215,11 @@ mod tests {
 
     #[test]
     fn histogram_is_cumulative() {
-        let c = CheckerMetrics::new("a=\"b\"".into(), true);
+        let c = CheckerMetrics::new(true);
         c.record(true, Duration::from_millis(3), None);
         c.record(false, Duration::from_millis(700), Some("timeout".into()));
         let mut out = String::new();
-        render_checkers(&mut out, [&c].into_iter());
+        render_checkers(&mut out, [("a=\"b\"", &c)].into_iter());
         assert!(
             out.contains("rkeepalived_check_duration_seconds_bucket{a=\"b\",le=\"0.005\"} 1"),
             "{out}"

@@ -3,6 +3,7 @@
 //! ipvs model, checker specs, and load-time script security checks.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 
 use rkeepalived_config::model as cfg;
 use rkeepalived_config::Config;
@@ -254,12 +255,13 @@ fn virtual_server(
         let mut checkers = Vec::new();
         for c in &rs.checkers {
             match checker(c, rs.addr, port, security)? {
-                Some(spec) => checkers.push(spec),
+                Some(spec) => checkers.push(Arc::new(spec)),
                 None => {
                     tracing::warn!(vs = %name, rs = %rs_label, "{} is not supported by rkeepalived; ignored", c.kind.keyword())
                 }
             }
         }
+        checkers.shrink_to_fit();
         real_servers.push(RealServerSpec {
             dest,
             inhibit_on_failure: rs.inhibit_on_failure,
@@ -326,15 +328,15 @@ fn checker(
     let co = &c.common;
     let kind = match &c.kind {
         cfg::CheckerKind::Tcp => CheckKind::Tcp,
-        cfg::CheckerKind::Http(h) => CheckKind::Http(http_spec(h, false)),
-        cfg::CheckerKind::Ssl(h) => CheckKind::Http(http_spec(h, true)),
-        cfg::CheckerKind::Smtp(s) => CheckKind::Smtp(SmtpSpec {
+        cfg::CheckerKind::Http(h) => CheckKind::Http(Box::new(http_spec(h, false))),
+        cfg::CheckerKind::Ssl(h) => CheckKind::Http(Box::new(http_spec(h, true))),
+        cfg::CheckerKind::Smtp(s) => CheckKind::Smtp(Box::new(SmtpSpec {
             helo_name: s.helo_name.clone(),
-        }),
-        cfg::CheckerKind::Dns(d) => CheckKind::Dns(DnsSpec {
+        })),
+        cfg::CheckerKind::Dns(d) => CheckKind::Dns(Box::new(DnsSpec {
             qtype: d.query_type.qtype(),
             name: d.name.clone(),
-        }),
+        })),
         cfg::CheckerKind::Misc(m) => {
             let notify = cfg::Notify {
                 command: m.misc_path.clone(),
@@ -344,15 +346,15 @@ fn checker(
                 Ok(s) => (s, None),
                 Err(why) => (Script::parse(&m.misc_path)?, Some(why)),
             };
-            CheckKind::Misc(MiscSpec {
+            CheckKind::Misc(Box::new(MiscSpec {
                 script,
                 timeout: Some(m.misc_timeout),
                 dynamic: m.misc_dynamic,
                 refused,
-            })
+            }))
         }
         cfg::CheckerKind::Ping => CheckKind::Ping,
-        cfg::CheckerKind::Udp(u) => CheckKind::Udp(UdpSpec {
+        cfg::CheckerKind::Udp(u) => CheckKind::Udp(Box::new(UdpSpec {
             payload: u.payload.clone(),
             require_reply: u.require_reply.is_some(),
             reply_pattern: u
@@ -362,7 +364,7 @@ fn checker(
                 .map(|p| ReplyPattern(p.iter().map(|b| (b.value, b.mask)).collect())),
             min_reply_length: u.min_reply_length as usize,
             max_reply_length: u.max_reply_length as usize,
-        }),
+        })),
         cfg::CheckerKind::File(_) | cfg::CheckerKind::Bfd { .. } => return Ok(None),
     };
     let dst = SocketAddr::new(

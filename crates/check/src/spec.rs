@@ -4,6 +4,7 @@
 //! `rkeepalived_config::Config` by [`crate::from_config`], or directly in tests.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rkeepalived_ipvs::{Dest, Forwarding, Service, ServiceKey};
@@ -209,14 +210,16 @@ impl Default for UdpSpec {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// The variants with settings are boxed: a plan holds one spec per checker
+/// (thousands), and most are TCP_CHECK with none.
 pub enum CheckKind {
     Tcp,
-    Http(HttpSpec),
-    Smtp(SmtpSpec),
-    Dns(DnsSpec),
-    Misc(MiscSpec),
+    Http(Box<HttpSpec>),
+    Smtp(Box<SmtpSpec>),
+    Dns(Box<DnsSpec>),
+    Misc(Box<MiscSpec>),
     Ping,
-    Udp(UdpSpec),
+    Udp(Box<UdpSpec>),
 }
 
 impl CheckKind {
@@ -251,7 +254,8 @@ pub struct RealServerSpec {
     pub notify_up: Option<Script>,
     pub notify_down: Option<Script>,
     /// Empty = always alive (keepalived: a real server without checkers is up).
-    pub checkers: Vec<CheckerSpec>,
+    /// Shared with the engine's running checker (one copy per checker).
+    pub checkers: Vec<Arc<CheckerSpec>>,
     /// Start down until the checkers succeed (`alpha` on the RS or VS).
     pub alpha: bool,
 }

@@ -29,7 +29,9 @@ fn spec(kind: CheckKind, dst: SocketAddr, timeout_ms: u64) -> CheckerSpec {
 }
 
 async fn check(spec: &CheckerSpec) -> CheckOutcome {
-    build(spec, &runner()).check().await
+    build(&std::sync::Arc::new(spec.clone()), &runner())
+        .check()
+        .await
 }
 
 // ---------------------------------------------------------------- TCP
@@ -126,13 +128,13 @@ async fn serve_http<S: tokio::io::AsyncWrite + Unpin>(
 }
 
 fn http(urls: Vec<UrlSpec>) -> CheckKind {
-    CheckKind::Http(HttpSpec {
+    CheckKind::Http(Box::new(HttpSpec {
         tls: false,
         urls,
         protocol: HttpProtocol::Http10,
         virtualhost: None,
         enable_sni: false,
-    })
+    }))
 }
 
 fn url(path: &str, digest: Option<&str>, codes: &[(u16, u16)]) -> UrlSpec {
@@ -285,17 +287,21 @@ async fn ssl_get_without_verification_and_with_sni() {
         enable_sni: false,
     };
     assert!(
-        check(&spec(CheckKind::Http(h.clone()), addr, 3000))
+        check(&spec(CheckKind::Http(Box::new(h.clone())), addr, 3000))
             .await
             .is_up(),
         "self-signed cert must be accepted"
     );
     h.enable_sni = true;
-    assert!(check(&spec(CheckKind::Http(h.clone()), addr, 3000))
+    assert!(
+        check(&spec(CheckKind::Http(Box::new(h.clone())), addr, 3000))
+            .await
+            .is_up()
+    );
+    h.urls = vec![url("/missing", None, &[])];
+    assert!(!check(&spec(CheckKind::Http(Box::new(h)), addr, 3000))
         .await
         .is_up());
-    h.urls = vec![url("/missing", None, &[])];
-    assert!(!check(&spec(CheckKind::Http(h), addr, 3000)).await.is_up());
     let snis = snis.lock().unwrap().clone();
     assert_eq!(snis[0], None, "no SNI unless enable_sni");
     assert_eq!(snis[1].as_deref(), Some("www.example.test"));
@@ -311,7 +317,9 @@ async fn ssl_get_against_plain_http_fails() {
         virtualhost: None,
         enable_sni: false,
     };
-    assert!(!check(&spec(CheckKind::Http(h), addr, 1000)).await.is_up());
+    assert!(!check(&spec(CheckKind::Http(Box::new(h)), addr, 1000))
+        .await
+        .is_up());
 }
 
 // ---------------------------------------------------------------- SMTP
@@ -356,9 +364,9 @@ async fn smtp_server(banner: &'static str) -> (SocketAddr, Arc<Mutex<Vec<String>
 async fn smtp_check_banner_helo_quit() {
     let (addr, lines) = smtp_server("220-mail.example.test\r\n220 ESMTP ready\r\n").await;
     let s = spec(
-        CheckKind::Smtp(SmtpSpec {
+        CheckKind::Smtp(Box::new(SmtpSpec {
             helo_name: "checker.example.test".into(),
-        }),
+        })),
         addr,
         2000,
     );
@@ -375,9 +383,9 @@ async fn smtp_check_banner_helo_quit() {
     );
     let (bad, _) = smtp_server("554 go away\r\n").await;
     match check(&spec(
-        CheckKind::Smtp(SmtpSpec {
+        CheckKind::Smtp(Box::new(SmtpSpec {
             helo_name: "x".into(),
-        }),
+        })),
         bad,
         2000,
     ))
@@ -419,10 +427,10 @@ async fn dns_server(rcode: u8) -> SocketAddr {
 #[tokio::test]
 async fn dns_check_noerror_nxdomain_and_no_server() {
     let ok = dns_server(0).await;
-    let kind = CheckKind::Dns(DnsSpec {
+    let kind = CheckKind::Dns(Box::new(DnsSpec {
         qtype: 1,
         name: "www.example.test".into(),
-    });
+    }));
     assert!(check(&spec(kind.clone(), ok, 2000)).await.is_up());
     let nx = dns_server(3).await;
     match check(&spec(kind.clone(), nx, 2000)).await {
@@ -456,12 +464,14 @@ async fn udp_check_reply_patterns_and_unreachable() {
         reply_pattern: Some(ReplyPattern(vec![(0xab, 0xff), (0xc0, 0xf0)])),
         ..UdpSpec::default()
     };
-    assert!(check(&spec(CheckKind::Udp(u.clone()), addr, 1000))
-        .await
-        .is_up());
+    assert!(
+        check(&spec(CheckKind::Udp(Box::new(u.clone())), addr, 1000))
+            .await
+            .is_up()
+    );
     u.reply_pattern = Some(ReplyPattern(vec![(0xac, 0xff)]));
     assert!(matches!(
-        check(&spec(CheckKind::Udp(u.clone()), addr, 1000)).await,
+        check(&spec(CheckKind::Udp(Box::new(u.clone())), addr, 1000)).await,
         CheckOutcome::Down(CheckFailure::ReplyMismatch)
     ));
     let closed = UdpSocket::bind("127.0.0.1:0")
@@ -471,18 +481,18 @@ async fn udp_check_reply_patterns_and_unreachable() {
         .unwrap();
     u.reply_pattern = None;
     assert!(matches!(
-        check(&spec(CheckKind::Udp(u.clone()), closed, 1000)).await,
+        check(&spec(CheckKind::Udp(Box::new(u.clone())), closed, 1000)).await,
         CheckOutcome::Down(CheckFailure::Unreachable(_))
     ));
     // A silent listener: up without require_reply, down with it.
     let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let silent_addr = silent.local_addr().unwrap();
     assert!(matches!(
-        check(&spec(CheckKind::Udp(u.clone()), silent_addr, 300)).await,
+        check(&spec(CheckKind::Udp(Box::new(u.clone())), silent_addr, 300)).await,
         CheckOutcome::Down(CheckFailure::NoReply)
     ));
     u.require_reply = false;
-    assert!(check(&spec(CheckKind::Udp(u), silent_addr, 300))
+    assert!(check(&spec(CheckKind::Udp(Box::new(u)), silent_addr, 300))
         .await
         .is_up());
     drop(silent);
@@ -524,12 +534,12 @@ async fn misc_check_exit_codes_dynamic_and_timeout() {
             user: None,
         };
         let mut s = spec(
-            CheckKind::Misc(MiscSpec {
+            CheckKind::Misc(Box::new(MiscSpec {
                 script,
                 timeout: Some(Duration::from_millis(timeout_ms)),
                 dynamic,
                 refused: None,
-            }),
+            })),
             "127.0.0.1:0".parse().unwrap(),
             1000,
         );

@@ -64,7 +64,7 @@ impl Flags {
     }
     fn factory(&self) -> CheckerFactory {
         let flags = self.clone();
-        Arc::new(move |spec: &CheckerSpec, _| {
+        Arc::new(move |spec: &Arc<CheckerSpec>, _| {
             let (up, calls) = flags.get(spec.conn.dst);
             Arc::new(FlagChecker { up, calls }) as Arc<dyn Checker>
         })
@@ -102,7 +102,7 @@ fn real_server(addr: &str, weight: i32, checkers: Vec<CheckerSpec>) -> RealServe
         inhibit_on_failure: false,
         notify_up: None,
         notify_down: None,
-        checkers,
+        checkers: checkers.into_iter().map(std::sync::Arc::new).collect(),
         alpha: false,
     }
 }
@@ -471,12 +471,12 @@ async fn misc_dynamic_weight_reaches_ipvs() {
         ],
         user: None,
     };
-    let kind = CheckKind::Misc(MiscSpec {
+    let kind = CheckKind::Misc(Box::new(MiscSpec {
         script,
         timeout: Some(Duration::from_secs(5)),
         dynamic: true,
         refused: None,
-    });
+    }));
     let mut timing = CheckTiming::defaults_for(&kind, Duration::from_millis(100));
     timing.warmup = Duration::ZERO;
     let spec = CheckerSpec {

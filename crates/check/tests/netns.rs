@@ -107,7 +107,7 @@ fn tcp_plan(vip: &str, target: SocketAddr, ha_suspend: bool) -> CheckPlan {
         inhibit_on_failure: false,
         notify_up: None,
         notify_down: None,
-        checkers: vec![checker],
+        checkers: vec![std::sync::Arc::new(checker)],
         alpha: false,
     });
     CheckPlan {

@@ -55,17 +55,17 @@ pub trait Checker: Send + Sync {
 }
 
 /// Build the checker for `spec`. Scripts run through `runner`.
-pub fn build(spec: &CheckerSpec, runner: &ScriptRunner) -> Arc<dyn Checker> {
+pub fn build(spec: &Arc<CheckerSpec>, runner: &ScriptRunner) -> Arc<dyn Checker> {
     let timeout = spec.timing.connect_timeout;
     match &spec.kind {
+        // The common case at scale shares the plan's spec instead of a copy.
         CheckKind::Tcp => Arc::new(tcp::TcpChecker {
-            conn: spec.conn.clone(),
-            timeout,
+            spec: Arc::clone(spec),
         }),
         CheckKind::Http(h) => Arc::new(http::HttpChecker::new(
             spec.conn.clone(),
             timeout,
-            h.clone(),
+            (**h).clone(),
         )),
         CheckKind::Smtp(s) => Arc::new(smtp::SmtpChecker {
             conn: spec.conn.clone(),
@@ -75,18 +75,18 @@ pub fn build(spec: &CheckerSpec, runner: &ScriptRunner) -> Arc<dyn Checker> {
         CheckKind::Dns(d) => Arc::new(dns::DnsChecker {
             conn: spec.conn.clone(),
             timeout,
-            spec: d.clone(),
+            spec: (**d).clone(),
         }),
         CheckKind::Misc(m) => Arc::new(misc::MiscChecker {
             runner: runner.clone(),
-            spec: m.clone(),
+            spec: (**m).clone(),
             timeout: m.timeout.unwrap_or(spec.timing.delay_loop),
         }),
         CheckKind::Ping => Arc::new(ping::PingChecker::new(spec.conn.clone(), timeout)),
         CheckKind::Udp(u) => Arc::new(udp::UdpChecker {
             conn: spec.conn.clone(),
             timeout,
-            spec: u.clone(),
+            spec: (**u).clone(),
         }),
     }
 }

@@ -2,15 +2,15 @@
 //! connect_timeout means up; the connection is closed right away (with RST,
 //! see [`abortive_close`]).
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use super::{BoxFuture, CheckOutcome, Checker};
 use crate::conn::{abortive_close, tcp_connect};
-use crate::spec::ConnOpts;
+use crate::spec::CheckerSpec;
 
+/// Connects to `spec.conn` within `spec.timing.connect_timeout`.
 pub struct TcpChecker {
-    pub conn: ConnOpts,
-    pub timeout: Duration,
+    pub spec: Arc<CheckerSpec>,
 }
 
 impl Checker for TcpChecker {
@@ -20,7 +20,7 @@ impl Checker for TcpChecker {
 
     fn check(&self) -> BoxFuture<'_, CheckOutcome> {
         Box::pin(async move {
-            tcp_connect(&self.conn, self.timeout)
+            tcp_connect(&self.spec.conn, self.spec.timing.connect_timeout)
                 .await
                 .map(abortive_close)
                 .into()

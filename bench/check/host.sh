@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Checker scale benchmark on the host, full scale: N real servers with
+# TCP_CHECK every 1 s, keepalived 2.2.7's checker vs ours, same config,
+# same run, in a private network namespace (loopback only).
+#
+#   bench/check/host.sh [N=10000] [SECONDS=30] [ROUNDS=1]
+#
+# This host kernel has no IPVS and keepalived's checker exits without it,
+# so keepalived runs with bench/check/fake_ipvs.so preloaded: an in-memory
+# "IPVS" behind libnl (GET_INFO answered, every command acknowledged, dest
+# commands timestamped to a log). Ours runs `check-node --null-ipvs
+# --op-log`, the same arrangement on our side (ops acknowledged, nothing
+# stored). Neither pays kernel IPVS work nor holds the kernel's table; both
+# pay the same TCP checks, which are the load being compared.
+#
+# Per checker (whole process tree): CPU seconds over SECONDS after warm-up
+# (utime+stime), CPU per check, peak RSS, and detection latency = victim
+# listener killed -> the checker's delete of 127.2.0.1 (op log timestamp),
+# against delay_loop + retry x delay_before_retry + 100 ms = 2.1 s.
+# ROUNDS > 1 alternates keepalived/ours and reports each round; ONLY=keepalived
+# or ONLY=rkeepalived runs one side. Every 10 s of the window, CPU per check
+# and the netns' TIME_WAIT socket count are printed (SLICES lines, stderr).
+set -euo pipefail
+N=${1:-10000}
+SECS=${2:-30}
+ROUNDS=${3:-1}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+HERE=$ROOT/bench/check
+PORT=18080 VICTIM_PORT=18081
+NS=rkc-host$$
+
+[[ $(id -u) = 0 ]] || { echo "host.sh: must run as root (network namespace)" >&2; exit 1; }
+command -v keepalived >/dev/null || { echo "host.sh: keepalived not installed" >&2; exit 1; }
+command -v cc >/dev/null || { echo "host.sh: a C compiler is needed for fake_ipvs.so" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/rkc-host.XXXXXX)
+cleanup() {
+  ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+  ip netns del "$NS" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+(cd "$ROOT" && cargo build --release -q -p rkeepalived-check --example check-node)
+cc -O2 -Wall -shared -fPIC -o "$work/fake_ipvs.so" "$HERE/fake_ipvs.c" -ldl
+python3 "$HERE/gen_conf.py" "$N" "$PORT" "$VICTIM_PORT" 1 > "$work/keepalived.conf"
+
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+# Backgrounded commands use `ip netns exec` itself (it execs), so $! is the
+# process to measure or kill, not a shell function's subshell.
+ip netns exec "$NS" python3 "$HERE/listener.py" --port "$PORT" --procs 2 --seconds $((ROUNDS * 2 * (SECS + 60) + 600)) >/dev/null 2>&1 &
+disown  # killed by cleanup; no job-control notice
+sleep 1
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+tree_pids() { local p=$1; echo "$p"
+  for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do tree_pids "$c"; done; }
+cpu_ticks() { local t=0 f; for p in $(tree_pids "$1"); do
+  [[ -r /proc/$p/stat ]] || continue
+  f=($(sed 's/^.*) //' /proc/"$p"/stat 2>/dev/null || echo))
+  ((${#f[@]} > 12)) && t=$((t + f[11] + f[12])); done; echo "$t"; }
+rss_kib() { local r=0 v; for p in $(tree_pids "$1"); do
+  v=$(awk '/^VmRSS/ {print $2}' /proc/"$p"/status 2>/dev/null || echo 0); r=$((r + ${v:-0})); done; echo "$r"; }
+
+# measure NAME OPLOG COMMAND... -> "RESULT name cpu_s rss_kib detect_ms"
+measure() {
+  local name=$1 oplog=$2; shift 2
+  : > "$oplog"
+  ip netns exec "$NS" python3 "$HERE/listener.py" --port "$VICTIM_PORT" --bind 127.2.0.1 --procs 1 \
+    --seconds $((SECS + 600)) >/dev/null 2>&1 &
+  local victim=$!
+  sleep 0.5
+  ip netns exec "$NS" "$@" > "$work/$name.log" 2>&1 &
+  local pid=$!
+  # Warm-up: the checkers spread their first checks over delay_loop, and
+  # keepalived parses 10k servers; wait until the victim has been added.
+  local i
+  for i in $(seq 1 300); do grep -q '127.2.0.1' "$oplog" && break; sleep 0.1; done
+  grep -q '127.2.0.1' "$oplog" || { echo "$name never added the victim; log:" >&2; tail -5 "$work/$name.log" >&2; }
+  sleep 3
+  local hz t0 t1 peak=0 r
+  hz=$(getconf CLK_TCK)
+  t0=$(cpu_ticks "$pid")
+  local ops0
+  ops0=$(wc -l < "$oplog")
+  # CPU per 10 s slice and TIME_WAIT sockets, to show drift over the window.
+  local slices="" tprev=$t0 t
+  for i in $(seq 1 "$SECS"); do
+    sleep 1; r=$(rss_kib "$pid"); ((r > peak)) && peak=$r
+    if ((i % 10 == 0)); then
+      t=$(cpu_ticks "$pid")
+      slices+=" $(awk -v a="$tprev" -v b="$t" -v hz="$hz" -v n="$N" 'BEGIN { printf "%.0f", (b - a) / hz * 1e6 / (n * 10) }')us/tw$(ip netns exec "$NS" ss -tan state time-wait | tail -n +2 | wc -l)"
+      tprev=$t
+    fi
+  done
+  t1=$(cpu_ticks "$pid")
+  [[ -n $slices ]] && echo "SLICES $name (cpu per check per 10 s slice / TIME_WAIT sockets):$slices" >&2
+  local flaps
+  # Ops on other servers during the window: false failures under load.
+  flaps=$(tail -n +$((ops0 + 1)) "$oplog" | grep -vc '127\.2\.0\.1' || true)
+  kill "$victim"; wait "$victim" 2>/dev/null || true
+  local start detect=timeout
+  start=$(date +%s%N)
+  for i in $(seq 1 500); do
+    local t
+    t=$(awk -v s="$start" '$1 > s && /127\.2\.0\.1/ { print $1; exit }' "$oplog")
+    if [[ -n $t ]]; then detect=$(( (t - start) / 1000000 )); break; fi
+    sleep 0.02
+  done
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  echo "RESULT $name $(awk -v a="$t0" -v b="$t1" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz }') $peak $detect $flaps"
+}
+
+out=$work/results
+for round in $(seq 1 "$ROUNDS"); do
+  [[ ${ONLY:-keepalived} = keepalived ]] &&
+  measure keepalived "$work/ka-ops.log" env LD_PRELOAD="$work/fake_ipvs.so" FAKE_IPVS_LOG="$work/ka-ops.log" \
+    keepalived -n -C -l -f "$work/keepalived.conf" -p "$work/ka.pid" -c "$work/ka-check.pid" | tee -a "$out"
+  sleep 2
+  [[ ${ONLY:-rkeepalived} = rkeepalived ]] &&
+  measure rkeepalived "$work/rk-ops.log" env RUST_LOG=warn \
+    "$ROOT/target/release/examples/check-node" --null-ipvs --op-log "$work/rk-ops.log" "$work/keepalived.conf" | tee -a "$out"
+  sleep 2
+done
+
+awk -v n="$N" -v secs="$SECS" '
+  $1 == "RESULT" { k = $2; cpu[k] += $3; runs[k]++; if ($4 > rss[k]) rss[k] = $4
+                   det[k] = det[k] " " $5; fl[k] += $6 }
+  END {
+    checks = n * secs
+    printf "\n%-12s %8s %10s %14s %12s %18s %6s\n", "checker", "rounds", "cpu_s", "cpu_us/check", "peak_rss_KiB", "detect_ms", "flaps"
+    for (k in cpu) printf "%-12s %8d %10.2f %14.2f %12d %18s %6d\n", k, runs[k], cpu[k] / runs[k],
+                          cpu[k] / runs[k] * 1e6 / checks, rss[k], det[k], fl[k]
+    if (cpu["keepalived"] > 0)
+      printf "\nratio rkeepalived/keepalived: cpu %.3f (target <= 0.5), rss %.3f (target <= 1.0)\n",
+        (cpu["rkeepalived"] / runs["rkeepalived"]) / (cpu["keepalived"] / runs["keepalived"]), rss["rkeepalived"] / rss["keepalived"]
+    printf "detection budget: 2100 ms (delay_loop 1 s + retry 1 x delay_before_retry 1 s + 100 ms); flaps = other dest ops during the window\n"
+  }' "$out"
