@@ -11,17 +11,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rkeepalived_config::Control;
-use rkeepalived_ipvs::{DestKey, OwnedSet};
+use rkeepalived_ipvs::OwnedSet;
 use rkeepalived_script::{ScriptRunner, ScriptSecurity};
 use tokio::sync::{mpsc, watch};
-use tokio::task::{AbortHandle, JoinSet};
+use tokio::task::JoinSet;
 
 use crate::addrwatch::LocalAddrs;
 use crate::backend::EngineBackend;
-use crate::checkers::{self, CheckOutcome, Checker};
-use crate::conn::random_u64;
+use crate::checkers::{self, Checker};
+pub use crate::driver::CheckerKey;
+use crate::driver::{CheckDriver, CheckerTask, Report, SlotId};
 use crate::error::CheckError;
-use crate::fsm::{initial_delay, CheckerFsm};
 use crate::health::{alive_weight, CheckerRef, HealthModel, ScriptEffect};
 use crate::metrics::{escape, CheckerMetrics, EngineMetrics};
 use crate::spec::{CheckPlan, CheckerSpec};
@@ -56,28 +56,12 @@ impl EngineOptions {
     }
 }
 
-/// Identity of a checker across reloads.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CheckerKey {
-    /// Shared by all checkers of one virtual server (thousands of keys).
-    pub vs: Arc<str>,
-    pub rs: DestKey,
-    pub index: usize,
-}
-
-#[derive(Debug)]
-struct Report {
-    key: CheckerKey,
-    up: bool,
-    weight: Option<i32>,
-}
-
 struct RunningChecker {
     /// Where the checker's health lives in the model (reports are routed by key).
     at: CheckerRef,
     spec: Arc<CheckerSpec>,
     suspend_on: Option<Vec<IpAddr>>,
-    abort: AbortHandle,
+    slot: SlotId,
     metrics: Arc<CheckerMetrics>,
 }
 
@@ -85,15 +69,13 @@ struct Engine {
     plan: Arc<CheckPlan>,
     model: HealthModel,
     running: HashMap<CheckerKey, RunningChecker>,
-    tasks: JoinSet<()>,
+    checks: CheckDriver,
     scripts: JoinSet<()>,
     backend: EngineBackend,
     owned: OwnedSet,
     runner: ScriptRunner,
     factory: CheckerFactory,
     metrics: Arc<EngineMetrics>,
-    tx: mpsc::Sender<Report>,
-    rx: mpsc::Receiver<Report>,
     addrs: Option<watch::Receiver<LocalAddrs>>,
     ipvs_dirty: bool,
     ipvs_failing: Option<String>,
@@ -117,12 +99,11 @@ pub async fn run_plan(
             .clone()
             .unwrap_or_else(|| ScriptSecurity::new(false, None)),
     );
-    let (tx, rx) = mpsc::channel(4096);
     let mut engine = Engine {
         model: HealthModel::new(&plan),
         plan: Arc::new(CheckPlan::default()),
         running: HashMap::new(),
-        tasks: JoinSet::new(),
+        checks: CheckDriver::new(),
         scripts: JoinSet::new(),
         backend: opts.backend,
         owned: OwnedSet {
@@ -132,8 +113,6 @@ pub async fn run_plan(
         runner,
         factory: opts.checker_factory,
         metrics: Arc::new(EngineMetrics::default()),
-        tx,
-        rx,
         addrs: None,
         ipvs_dirty: true,
         ipvs_failing: None,
@@ -184,10 +163,10 @@ pub async fn run_plan(
                 Some(Control::DumpJson(reply)) => { let _ = reply.send(engine.dump_json()); }
                 Some(Control::Metrics(reply)) => { let _ = reply.send(engine.metrics_text()); }
             },
-            Some(report) = engine.rx.recv() => {
+            report = engine.checks.next_report() => {
                 engine.apply_report(report);
                 // Coalesce a burst of changes into one IPVS pass.
-                while let Ok(report) = engine.rx.try_recv() {
+                for report in engine.checks.ready_reports() {
                     engine.apply_report(report);
                 }
                 if engine.ipvs_dirty {
@@ -205,7 +184,6 @@ pub async fn run_plan(
                 retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
             }
             Some(_) = engine.scripts.join_next(), if !engine.scripts.is_empty() => {}
-            Some(_) = engine.tasks.join_next(), if !engine.tasks.is_empty() => {}
         }
     }
 }
@@ -253,7 +231,7 @@ impl Engine {
                         }
                         old => {
                             if let Some(old) = old {
-                                old.abort.abort();
+                                self.checks.remove(old.slot);
                             }
                             started += 1;
                             let up = model.virtual_servers[vi].real_servers[ri].checkers[ci].up;
@@ -271,8 +249,8 @@ impl Engine {
             }
         }
         let stopped = self.running.len();
-        for (_, old) in self.running.drain() {
-            old.abort.abort();
+        for (_, old) in std::mem::take(&mut self.running) {
+            self.checks.remove(old.slot);
         }
         if !initial {
             tracing::info!(kept, started, stopped, "configuration reloaded");
@@ -296,20 +274,19 @@ impl Engine {
         let suspend = suspend_on
             .clone()
             .and_then(|vips| self.addrs.clone().map(|rx| Box::new((rx, vips))));
-        let abort = self.tasks.spawn(checker_loop(CheckerTask {
+        let slot = self.checks.add(CheckerTask {
             key,
             checker,
             spec: Arc::clone(&spec),
             initially_up: up,
-            tx: self.tx.clone(),
             metrics: Arc::clone(&metrics),
             suspend,
-        }));
+        });
         RunningChecker {
             at,
             spec,
             suspend_on,
-            abort,
+            slot,
             metrics,
         }
     }
@@ -414,7 +391,7 @@ impl Engine {
 
     async fn stop(&mut self) {
         tracing::info!("health checker stopping");
-        self.tasks.abort_all();
+        self.checks.clear();
         let effects = self.model.on_stop(&self.plan);
         self.run_scripts(effects);
         // Remove what we own (keepalived removes its virtual servers on exit).
@@ -676,223 +653,4 @@ fn checker_labels(key: &CheckerKey, spec: &CheckerSpec) -> String {
         spec.kind.name(),
         key.index
     )
-}
-
-/// Everything one checker task owns.
-struct CheckerTask {
-    key: CheckerKey,
-    checker: Arc<dyn Checker>,
-    spec: Arc<CheckerSpec>,
-    initially_up: bool,
-    tx: mpsc::Sender<Report>,
-    metrics: Arc<CheckerMetrics>,
-    /// ha_suspend: the local-address watch and the VIPs (boxed: rare).
-    suspend: Option<Box<(watch::Receiver<LocalAddrs>, Vec<IpAddr>)>>,
-}
-
-/// One checker's life: warmup, then check / settle / sleep forever.
-///
-/// Thousands of these futures live at once, so their size is RSS: every
-/// wait goes through one pinned `Sleep` that is reset rather than a new
-/// `sleep()` per await point, and the rare blocking send of a report (the
-/// engine's queue is full) is boxed instead of being part of every future.
-///
-/// A plain fn returning an async block: an `async fn` stores its argument
-/// twice in the future (432 bytes instead of 320).
-#[allow(clippy::manual_async_fn)]
-fn checker_loop(task: CheckerTask) -> impl std::future::Future<Output = ()> + Send {
-    async move {
-        let timing = &task.spec.timing;
-        let mut sleep = std::pin::pin!(tokio::time::sleep(initial_delay(
-            timing.warmup,
-            random_u64()
-        )));
-        sleep.as_mut().await;
-        let mut fsm = CheckerFsm::new(!task.initially_up);
-        let mut last_weight = None;
-        loop {
-            if let Some((addrs, vips)) = task.suspend.as_deref() {
-                let suspended = {
-                    let local = addrs.borrow();
-                    !vips.iter().any(|a| local.contains(a))
-                };
-                if suspended != task.metrics.suspended.swap(suspended, Relaxed) {
-                    tracing::info!(vs = %task.key.vs, "checks {} (ha_suspend)", if suspended { "suspended" } else { "resumed" });
-                }
-                if suspended {
-                    sleep
-                        .as_mut()
-                        .reset(tokio::time::Instant::now() + timing.delay_loop);
-                    sleep.as_mut().await;
-                    continue;
-                }
-            }
-            let started = Instant::now();
-            let outcome = task.checker.check().await;
-            // Settle and queue the report synchronously: only a boxed
-            // wait (rare: the engine's queue is full) crosses an await.
-            let (report, next_delay) = settle(
-                &task.key,
-                task.checker.kind(),
-                &task.spec,
-                &task.metrics,
-                (&mut fsm, &mut last_weight),
-                outcome,
-                started.elapsed(),
-            );
-            match deliver(&task.tx, report) {
-                Delivery::Done => {}
-                Delivery::Closed => return,
-                Delivery::Wait(wait) => {
-                    if wait.await.is_err() {
-                        return;
-                    }
-                }
-            }
-            sleep
-                .as_mut()
-                .reset(tokio::time::Instant::now() + next_delay);
-            sleep.as_mut().await;
-        }
-    }
-}
-
-type SendWait<'a> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<(), mpsc::error::SendError<Report>>> + Send + 'a>,
->;
-
-enum Delivery<'a> {
-    Done,
-    /// The engine is gone (stopping).
-    Closed,
-    /// The engine's queue is full: wait for room (boxed, so the send
-    /// future never takes space in every checker's future).
-    Wait(SendWait<'a>),
-}
-
-fn deliver(tx: &mpsc::Sender<Report>, report: Option<Report>) -> Delivery<'_> {
-    let Some(report) = report else {
-        return Delivery::Done;
-    };
-    match tx.try_send(report) {
-        Ok(()) => Delivery::Done,
-        Err(mpsc::error::TrySendError::Full(report)) => Delivery::Wait(Box::pin(tx.send(report))),
-        Err(mpsc::error::TrySendError::Closed(_)) => Delivery::Closed,
-    }
-}
-
-/// Account one attempt: metrics, the retry state machine, logging. Returns
-/// the report for the engine (state or weight changed) and the delay
-/// before the next attempt.
-fn settle(
-    key: &CheckerKey,
-    kind: &'static str,
-    spec: &CheckerSpec,
-    metrics: &CheckerMetrics,
-    (fsm, last_weight): (&mut CheckerFsm, &mut Option<i32>),
-    outcome: CheckOutcome,
-    elapsed: Duration,
-) -> (Option<Report>, Duration) {
-    let timing = &spec.timing;
-    let (success, weight, failure) = match outcome {
-        CheckOutcome::Up => (true, None, None),
-        CheckOutcome::UpWithWeight(w) => (true, Some(w), None),
-        CheckOutcome::Down(e) => (false, None, Some(e)),
-    };
-    metrics.record(
-        success,
-        elapsed,
-        failure.as_ref().map(|e| e.label().to_string()),
-    );
-    let was_up = fsm.is_up;
-    let step = fsm.on_result(success, timing);
-    let weight_changed = weight.is_some() && weight != *last_weight;
-    // Log real changes only (not the first result confirming the initial state).
-    let changed = step.transition.is_some() && fsm.is_up != was_up;
-    match (step.transition.filter(|_| changed), &failure) {
-        (Some(true), _) => {
-            tracing::info!(vs = %key.vs, target = %spec.conn.dst, "{kind} succeeded: checker UP")
-        }
-        (Some(false), Some(e)) => {
-            tracing::warn!(vs = %key.vs, target = %spec.conn.dst, "{kind} failed after {} retries: {e}: checker DOWN", timing.retry)
-        }
-        (None, Some(e)) => {
-            tracing::debug!(vs = %key.vs, target = %spec.conn.dst, "{kind} attempt failed: {e}")
-        }
-        _ => {}
-    }
-    let report = (step.transition.is_some() || weight_changed).then(|| {
-        if weight.is_some() {
-            *last_weight = weight;
-        }
-        metrics.up.store(fsm.is_up, Relaxed);
-        Report {
-            key: key.clone(),
-            up: fsm.is_up,
-            weight,
-        }
-    });
-    (report, step.next_delay)
-}
-
-#[cfg(test)]
-mod footprint {
-    //! At 10,000 real servers every byte per checker is ~10 KB of RSS:
-    //! these guard the per-checker structures against silent growth.
-    use super::*;
-
-    #[test]
-    fn per_checker_structures_stay_small() {
-        assert!(
-            std::mem::size_of::<CheckerSpec>() <= 192,
-            "{}",
-            std::mem::size_of::<CheckerSpec>()
-        );
-        assert!(std::mem::size_of::<crate::spec::CheckKind>() <= 16);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async {
-            let (tx, _rx) = mpsc::channel(1);
-            let spec = Arc::new(CheckerSpec {
-                kind: crate::spec::CheckKind::Tcp,
-                conn: crate::spec::ConnOpts::to("192.0.2.1:80".parse().expect("addr")),
-                timing: crate::spec::CheckTiming::defaults_for(
-                    &crate::spec::CheckKind::Tcp,
-                    Duration::from_secs(1),
-                ),
-            });
-            let key = CheckerKey {
-                vs: Arc::from("TCP 192.0.2.100:80"),
-                rs: rkeepalived_ipvs::Dest::new(
-                    "192.0.2.1".parse().expect("addr"),
-                    80,
-                    rkeepalived_ipvs::Forwarding::Masq,
-                    1,
-                )
-                .key(),
-                index: 0,
-            };
-            let checker: Arc<dyn Checker> = Arc::new(crate::checkers::tcp::TcpChecker {
-                spec: Arc::clone(&spec),
-            });
-            let fut = checker_loop(CheckerTask {
-                key,
-                checker,
-                spec,
-                initially_up: true,
-                tx,
-                metrics: Arc::new(CheckerMetrics::new(true)),
-                suspend: None,
-            });
-            // Was 760 bytes before the single pinned Sleep, the sync
-            // settle/deliver split and the by-value task struct.
-            assert!(
-                std::mem::size_of_val(&fut) <= 384,
-                "{}",
-                std::mem::size_of_val(&fut)
-            );
-        });
-    }
 }

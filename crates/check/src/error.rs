@@ -62,6 +62,9 @@ pub enum CheckFailure {
     Script(#[from] rkeepalived_script::ScriptError),
     #[error("script refused at load time: {0}")]
     ScriptRefused(String),
+    /// A bug in a checker: the attempt counts as failed, the checker goes on.
+    #[error("checker panicked")]
+    Panicked,
 }
 
 impl CheckFailure {
@@ -86,6 +89,7 @@ impl CheckFailure {
             CheckFailure::ScriptExit(_) | CheckFailure::ScriptSignal(_) => "script_exit",
             CheckFailure::ScriptTimeout => "script_timeout",
             CheckFailure::Script(_) | CheckFailure::ScriptRefused(_) => "script_error",
+            CheckFailure::Panicked => "internal",
         }
     }
 }

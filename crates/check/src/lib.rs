@@ -24,6 +24,7 @@ pub mod addrwatch;
 pub mod backend;
 pub mod checkers;
 pub mod conn;
+mod driver;
 pub mod engine;
 pub mod error;
 pub mod fsm;

@@ -1,7 +1,7 @@
 //! Lock-free counters updated by checker tasks, rendered as Prometheus text.
 
 use std::fmt::Write;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// Latency histogram bucket bounds, seconds.
@@ -17,11 +17,11 @@ pub struct CheckerMetrics {
     /// Current settled state of the checker.
     pub up: AtomicBool,
     pub suspended: AtomicBool,
-    buckets: [AtomicU64; LATENCY_BUCKETS.len()],
+    /// Per-bucket counts; u32 (136 years of one check a second) because
+    /// there is one histogram per checker, thousands of them.
+    buckets: [AtomicU32; LATENCY_BUCKETS.len()],
     sum_micros: AtomicU64,
     count: AtomicU64,
-    /// Last failure reason label.
-    pub last_failure: std::sync::Mutex<Option<String>>,
 }
 
 impl CheckerMetrics {
@@ -34,18 +34,14 @@ impl CheckerMetrics {
             buckets: Default::default(),
             sum_micros: AtomicU64::new(0),
             count: AtomicU64::new(0),
-            last_failure: std::sync::Mutex::new(None),
         }
     }
 
-    pub fn record(&self, success: bool, latency: Duration, failure: Option<String>) {
+    pub fn record(&self, success: bool, latency: Duration) {
         if success {
             self.successes.fetch_add(1, Relaxed);
         } else {
             self.failures.fetch_add(1, Relaxed);
-            if let Ok(mut last) = self.last_failure.lock() {
-                *last = failure;
-            }
         }
         let secs = latency.as_secs_f64();
         for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.buckets) {
@@ -216,8 +212,8 @@ mod tests {
     #[test]
     fn histogram_is_cumulative() {
         let c = CheckerMetrics::new(true);
-        c.record(true, Duration::from_millis(3), None);
-        c.record(false, Duration::from_millis(700), Some("timeout".into()));
+        c.record(true, Duration::from_millis(3));
+        c.record(false, Duration::from_millis(700));
         let mut out = String::new();
         render_checkers(&mut out, [("a=\"b\"", &c)].into_iter());
         assert!(
