@@ -48,6 +48,51 @@ pub async fn tcp_connect(co: &ConnOpts, timeout: Duration) -> Result<TcpStream, 
     Ok(stream)
 }
 
+/// TCP_CHECK's probe: connect within `timeout`, then close with RST.
+///
+/// A server on loopback or next door has usually answered before the
+/// non-blocking `connect()` returns (the handshake runs in the same
+/// softirq pass), so the socket's state is read right away and the
+/// reactor (epoll add, wakeup, epoll delete) is only involved when the
+/// answer is really still on its way.
+pub async fn tcp_probe(co: &ConnOpts, timeout: Duration) -> Result<(), CheckFailure> {
+    let sock = prepared_socket(co, Type::STREAM, Protocol::TCP)?;
+    match sock.connect(&co.dst.into()) {
+        Ok(()) => {
+            abortive_close_socket(&sock);
+            return Ok(());
+        }
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(CheckFailure::Connect(e)),
+    }
+    if let Some(refused) = sock.take_error().map_err(CheckFailure::Socket)? {
+        return Err(CheckFailure::Connect(refused));
+    }
+    if sock.peer_addr().is_ok() {
+        abortive_close_socket(&sock);
+        return Ok(());
+    }
+    let stream = TcpStream::from_std(sock.into()).map_err(CheckFailure::Socket)?;
+    within(timeout, "connect", async {
+        stream.writable().await.map_err(CheckFailure::Connect)?;
+        match stream.take_error().map_err(CheckFailure::Socket)? {
+            Some(e) => Err(CheckFailure::Connect(e)),
+            None => stream
+                .peer_addr()
+                .map(|_| ())
+                .map_err(CheckFailure::Connect),
+        }
+    })
+    .await?;
+    abortive_close(stream);
+    Ok(())
+}
+
+/// Arm RST-on-close (see [`abortive_close`]); the socket closes when dropped.
+fn abortive_close_socket(sock: &Socket) {
+    let _ = sock.set_linger(Some(Duration::ZERO));
+}
+
 /// Close a probe connection with RST (SO_LINGER 0), as HAProxy does for its
 /// health checks: no FIN exchange and no TIME_WAIT left on the checker
 /// host, which matters at thousands of checks per second.

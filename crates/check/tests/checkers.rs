@@ -63,6 +63,47 @@ async fn tcp_check_honours_bindto_and_bind_port() {
     assert_eq!(peer.ip().to_string(), "127.0.0.2");
 }
 
+/// TCP_CHECK's probe has a fast path (the handshake already finished when
+/// `connect()` returns, as on loopback) and a reactor path (the answer is
+/// still on its way). A listener whose accept queue is full drops new SYNs,
+/// which forces the second: the client's SYN retransmission (~1 s later)
+/// is answered once the queue has been drained.
+#[tokio::test]
+async fn tcp_probe_waits_for_a_late_handshake_and_times_out() {
+    use socket2::{Domain, Socket, Type};
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener
+        .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    listener.listen(0).unwrap(); // an accept queue of one
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let conn = ConnOpts::to(addr);
+    let fill = std::net::TcpStream::connect(addr).unwrap(); // queue full now
+                                                            // Timed out while the queue stays full.
+    match rkeepalived_check::conn::tcp_probe(&conn, Duration::from_millis(300)).await {
+        Err(CheckFailure::Timeout("connect")) => {}
+        other => panic!("expected a connect timeout, got {other:?}"),
+    }
+    // Drain the queue shortly after the next probe's SYN was dropped.
+    let drain = tokio::task::spawn_blocking(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        let first = listener.accept().unwrap();
+        let second = listener.accept().unwrap(); // the probe's late connection
+        drop((first, second, listener));
+    });
+    let started = std::time::Instant::now();
+    rkeepalived_check::conn::tcp_probe(&conn, Duration::from_secs(5))
+        .await
+        .expect("the retransmitted SYN is answered");
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "answered by the SYN retransmission, not at once: {:?}",
+        started.elapsed()
+    );
+    drain.await.unwrap();
+    drop(fill);
+}
+
 // ---------------------------------------------------------------- HTTP
 
 #[derive(Default)]

@@ -1,11 +1,11 @@
 //! TCP_CHECK (keepalived check_tcp.c): a completed TCP connect within
 //! connect_timeout means up; the connection is closed right away (with RST,
-//! see [`abortive_close`]).
+//! see [`crate::conn::abortive_close`]).
 
 use std::sync::Arc;
 
 use super::{BoxFuture, CheckOutcome, Checker};
-use crate::conn::{abortive_close, tcp_connect};
+use crate::conn::tcp_probe;
 use crate::spec::CheckerSpec;
 
 /// Connects to `spec.conn` within `spec.timing.connect_timeout`.
@@ -20,9 +20,8 @@ impl Checker for TcpChecker {
 
     fn check(&self) -> BoxFuture<'_, CheckOutcome> {
         Box::pin(async move {
-            tcp_connect(&self.spec.conn, self.spec.timing.connect_timeout)
+            tcp_probe(&self.spec.conn, self.spec.timing.connect_timeout)
                 .await
-                .map(abortive_close)
                 .into()
         })
     }
