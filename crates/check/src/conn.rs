@@ -1,6 +1,7 @@
 //! Outgoing sockets for checkers: `bindto`, `bind_port`, `bind_if`,
 //! `fwmark` and connect timeouts, shared by every TCP and UDP checker.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -48,31 +49,42 @@ pub async fn tcp_connect(co: &ConnOpts, timeout: Duration) -> Result<TcpStream, 
     Ok(stream)
 }
 
-/// TCP_CHECK's probe: connect within `timeout`, then close with RST.
+/// TCP_CHECK's probe: connect within `timeout`, then abort with RST.
 ///
 /// A server on loopback or next door has usually answered before the
 /// non-blocking `connect()` returns (the handshake runs in the same
 /// softirq pass), so the socket's state is read right away and the
 /// reactor (epoll add, wakeup, epoll delete) is only involved when the
 /// answer is really still on its way.
+///
+/// The handshake's final ACK is held back (delayed-ACK mode set before
+/// connect): the kernel reports the socket connected when the SYN-ACK
+/// arrives, and the RST goes out before the ACK would. The verdict is the
+/// one a full handshake gives (connect() succeeds on the SYN-ACK, and a
+/// listener whose accept queue is full drops the SYN either way), but the
+/// real server never creates, queues and wakes its application for a
+/// connection that is torn down at once.
+///
+/// Probes with default options reuse idle sockets ([`ProbeSocket`]).
 pub async fn tcp_probe(co: &ConnOpts, timeout: Duration) -> Result<(), CheckFailure> {
-    let sock = prepared_socket(co, Type::STREAM, Protocol::TCP)?;
-    match sock.connect(&co.dst.into()) {
-        Ok(()) => {
-            abortive_close_socket(&sock);
-            return Ok(());
-        }
+    let sock = ProbeSocket::take(co)?;
+    match sock.socket().connect(&co.dst.into()) {
+        Ok(()) => return sock.finish(Ok(())),
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-        Err(e) => return Err(CheckFailure::Connect(e)),
+        Err(e) => return sock.finish(Err(CheckFailure::Connect(e))),
     }
-    if let Some(refused) = sock.take_error().map_err(CheckFailure::Socket)? {
-        return Err(CheckFailure::Connect(refused));
+    // Connected already? One getpeername() answers the common case; the
+    // pending error is read only when it is not (refused, or in flight).
+    if sock.socket().peer_addr().is_ok() {
+        return sock.finish(Ok(()));
     }
-    if sock.peer_addr().is_ok() {
-        abortive_close_socket(&sock);
-        return Ok(());
+    match sock.socket().take_error() {
+        Ok(Some(refused)) => return sock.finish(Err(CheckFailure::Connect(refused))),
+        Ok(None) => {}
+        Err(e) => return sock.finish(Err(CheckFailure::Socket(e))),
     }
-    let stream = TcpStream::from_std(sock.into()).map_err(CheckFailure::Socket)?;
+    // Still in flight: wait in the reactor; this socket is not reused.
+    let stream = TcpStream::from_std(sock.into_socket().into()).map_err(CheckFailure::Socket)?;
     within(timeout, "connect", async {
         stream.writable().await.map_err(CheckFailure::Connect)?;
         match stream.take_error().map_err(CheckFailure::Socket)? {
@@ -86,6 +98,85 @@ pub async fn tcp_probe(co: &ConnOpts, timeout: Duration) -> Result<(), CheckFail
     .await?;
     abortive_close(stream);
     Ok(())
+}
+
+/// How many idle probe sockets each thread keeps per address family. Probes
+/// that finish inline need one at a time; the rest covers bursts.
+const IDLE_PROBE_SOCKETS: usize = 16;
+
+thread_local! {
+    /// Idle TCP probe sockets with default options, `[IPv4, IPv6]`.
+    static IDLE: RefCell<[Vec<Socket>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
+}
+
+/// A TCP_CHECK socket. With default options (no bindto, bind_port,
+/// bind_if or fwmark) it comes from a per-thread pool and goes back to it
+/// reset by `connect(AF_UNSPEC)`, which sends the RST itself: a check then
+/// costs no socket()/close() and no file, inode and socket allocation,
+/// which at thousands of checks a second is a quarter of the kernel's work
+/// per check. Any other socket is closed with RST (SO_LINGER 0).
+struct ProbeSocket {
+    sock: Socket,
+    /// Pool index when the socket may be reused.
+    family: Option<usize>,
+}
+
+impl ProbeSocket {
+    fn take(co: &ConnOpts) -> Result<ProbeSocket, CheckFailure> {
+        let plain = co.bindto.is_none()
+            && co.bind_port.is_none()
+            && co.bind_if.is_none()
+            && co.fwmark.is_none();
+        if !plain {
+            let sock = prepared_socket(co, Type::STREAM, Protocol::TCP)?;
+            sock.set_quickack(false).map_err(CheckFailure::Socket)?;
+            return Ok(ProbeSocket { sock, family: None });
+        }
+        let family = usize::from(co.dst.is_ipv6());
+        let sock = match IDLE.with(|idle| idle.borrow_mut()[family].pop()) {
+            Some(sock) => sock,
+            None => {
+                let sock = prepared_socket(co, Type::STREAM, Protocol::TCP)?;
+                // Survives the resets between checks (TCP_QUICKACK does not).
+                crate::sys::set_tcp_defer_accept(&sock, 1).map_err(CheckFailure::Socket)?;
+                sock
+            }
+        };
+        Ok(ProbeSocket {
+            sock,
+            family: Some(family),
+        })
+    }
+
+    fn socket(&self) -> &Socket {
+        &self.sock
+    }
+
+    /// For the reactor: this socket will be closed with RST, not reused.
+    fn into_socket(self) -> Socket {
+        abortive_close_socket(&self.sock);
+        self.sock
+    }
+
+    /// The attempt is over (no await follows, so nothing can cancel the
+    /// probe between its connect and here): reset the socket and pool it,
+    /// or close it with RST.
+    fn finish(self, result: Result<(), CheckFailure>) -> Result<(), CheckFailure> {
+        let ProbeSocket { sock, family } = self;
+        match family {
+            Some(family) if crate::sys::tcp_disconnect(&sock).is_ok() => {
+                IDLE.with(|idle| {
+                    let pool = &mut idle.borrow_mut()[family];
+                    if pool.len() < IDLE_PROBE_SOCKETS {
+                        pool.push(sock);
+                    }
+                    // else: a surplus socket, already reset, is just closed.
+                });
+            }
+            _ => abortive_close_socket(&sock),
+        }
+        result
+    }
 }
 
 /// Arm RST-on-close (see [`abortive_close`]); the socket closes when dropped.

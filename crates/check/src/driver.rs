@@ -7,11 +7,12 @@
 //! MISC_CHECK script or a slow connect still never blocks the others and
 //! removing a checker aborts its attempt.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -19,8 +20,9 @@ use tokio::task::{AbortHandle, JoinSet};
 use tokio::time::Instant;
 
 use crate::addrwatch::LocalAddrs;
-use crate::checkers::{CheckOutcome, Checker};
+use crate::checkers::{BoxFuture, CheckOutcome, Checker};
 use crate::conn::random_u64;
+use crate::deadlines::Deadlines;
 use crate::error::CheckFailure;
 use crate::fsm::{initial_delay, CheckerFsm};
 use crate::metrics::CheckerMetrics;
@@ -57,6 +59,14 @@ pub struct CheckerTask {
     pub suspend: Option<Box<(watch::Receiver<LocalAddrs>, Vec<IpAddr>)>>,
 }
 
+/// A slot and its generation side by side (one cache miss, not two, per
+/// attempt at 10,000 checkers).
+struct SlotCell {
+    /// Bumped when the slot is freed: stale deadlines and results are ignored.
+    generation: u32,
+    slot: Option<Slot>,
+}
+
 struct Slot {
     task: CheckerTask,
     fsm: CheckerFsm,
@@ -71,15 +81,16 @@ type Attempt = (SlotId, u32, CheckOutcome, Duration);
 
 #[derive(Default)]
 pub struct CheckDriver {
-    slots: Vec<Option<Slot>>,
-    /// Bumped when a slot is freed: stale deadlines and results are ignored.
-    generations: Vec<u32>,
+    slots: Vec<SlotCell>,
     free: Vec<SlotId>,
-    /// Next attempt of every checker, earliest first.
-    deadlines: BinaryHeap<Reverse<(Instant, SlotId, u32)>>,
+    /// Next attempt of every checker (slot, generation), earliest first.
+    deadlines: Deadlines<(SlotId, u32)>,
     inflight: JoinSet<Attempt>,
     /// Which slot a running attempt belongs to (to recover from a panic).
     inflight_slots: HashMap<tokio::task::Id, (SlotId, u32)>,
+    /// Reports settled but not yet handed to the engine, with their slot
+    /// and generation (a checker removed meanwhile is skipped).
+    ready: VecDeque<(SlotId, u32, Report)>,
 }
 
 impl CheckDriver {
@@ -99,28 +110,35 @@ impl CheckDriver {
         };
         let id = match self.free.pop() {
             Some(id) => {
-                self.slots[id as usize] = Some(slot);
+                self.slots[id as usize].slot = Some(slot);
                 id
             }
             None => {
-                self.slots.push(Some(slot));
-                self.generations.push(0);
+                self.slots.push(SlotCell {
+                    generation: 0,
+                    slot: Some(slot),
+                });
                 (self.slots.len() - 1) as SlotId
             }
         };
-        self.schedule(id, Instant::now() + first);
+        let generation = self.slots[id as usize].generation;
+        self.deadlines
+            .push_at(Instant::now() + first, (id, generation));
         id
     }
 
     /// Stop a checker; an attempt in flight is aborted.
     pub fn remove(&mut self, id: SlotId) {
-        let Some(slot) = self.slots.get_mut(id as usize).and_then(Option::take) else {
+        let Some(cell) = self.slots.get_mut(id as usize) else {
             return;
         };
+        let Some(slot) = cell.slot.take() else {
+            return;
+        };
+        cell.generation = cell.generation.wrapping_add(1);
         if let Some(h) = slot.inflight {
             h.abort();
         }
-        self.generations[id as usize] = self.generations[id as usize].wrapping_add(1);
         self.free.push(id);
     }
 
@@ -129,17 +147,23 @@ impl CheckDriver {
         self.inflight.abort_all();
         self.inflight_slots.clear();
         self.slots.clear();
-        self.generations.clear();
         self.free.clear();
         self.deadlines.clear();
+        self.ready.clear();
     }
 
     /// Run checks until one changes a checker's state (or weight).
     /// Cancel-safe: everything in progress lives in the driver.
     pub async fn next_report(&mut self) -> Report {
         loop {
+            if let Some(report) = self.pop_ready() {
+                return report;
+            }
             self.start_due();
-            let next = self.deadlines.peek().map(|Reverse((at, _, _))| *at);
+            if let Some(report) = self.pop_ready() {
+                return report;
+            }
+            let next = self.deadlines.next_at();
             tokio::select! {
                 _ = sleep_until(next) => {}
                 Some(done) = self.inflight.join_next_with_id(), if !self.inflight.is_empty() => {
@@ -157,29 +181,40 @@ impl CheckDriver {
         while let Some(done) = self.inflight.try_join_next_with_id() {
             out.extend(self.finish(done));
         }
+        while let Some(report) = self.pop_ready() {
+            out.push(report);
+        }
         out
     }
 
-    fn schedule(&mut self, id: SlotId, at: Instant) {
-        self.deadlines
-            .push(Reverse((at, id, self.generations[id as usize])));
+    /// The oldest settled report of a checker that still exists.
+    fn pop_ready(&mut self) -> Option<Report> {
+        while let Some((id, generation, report)) = self.ready.pop_front() {
+            if self.slots.get(id as usize).map(|c| c.generation) == Some(generation) {
+                return Some(report);
+            }
+        }
+        None
+    }
+
+    /// Next attempt of `id` after `delay` (one of few distinct delays).
+    fn schedule_after(&mut self, id: SlotId, now: Instant, delay: Duration) {
+        let generation = self.slots[id as usize].generation;
+        self.deadlines.push_after(now, delay, (id, generation));
     }
 
     fn live(&mut self, id: SlotId, generation: u32) -> Option<&mut Slot> {
-        if self.generations.get(id as usize) != Some(&generation) {
+        let cell = self.slots.get_mut(id as usize)?;
+        if cell.generation != generation {
             return None;
         }
-        self.slots.get_mut(id as usize)?.as_mut()
+        cell.slot.as_mut()
     }
 
     /// Start every attempt whose time has come.
     fn start_due(&mut self) {
         let now = Instant::now();
-        while let Some(&Reverse((at, id, generation))) = self.deadlines.peek() {
-            if at > now {
-                break;
-            }
-            self.deadlines.pop();
+        while let Some((id, generation)) = self.deadlines.pop_due(now) {
             let Some(slot) = self.live(id, generation) else {
                 continue;
             };
@@ -192,15 +227,40 @@ impl CheckDriver {
                     tracing::info!(vs = %slot.task.key.vs, "checks {} (ha_suspend)", if suspended { "suspended" } else { "resumed" });
                 }
                 if suspended {
-                    let again = now + slot.task.spec.timing.delay_loop;
-                    self.schedule(id, again);
+                    let delay_loop = slot.task.spec.timing.delay_loop;
+                    self.schedule_after(id, now, delay_loop);
                     continue;
                 }
             }
             let checker = Arc::clone(&slot.task.checker);
+            let started = Instant::now();
+            let mut attempt: BoxFuture<'static, CheckOutcome> =
+                Box::pin(async move { checker.check().await });
+            // Most attempts finish in their first poll (a TCP_CHECK to a
+            // near server is answered before connect() returns): settle
+            // those here and only pay for a task when one has to wait.
+            // Polling with a no-op waker is fine: the task polls again
+            // at once and registers its real waker.
+            let mut cx = Context::from_waker(Waker::noop());
+            let first =
+                std::panic::catch_unwind(AssertUnwindSafe(|| attempt.as_mut().poll(&mut cx)));
+            let outcome = match first {
+                Ok(Poll::Pending) => None,
+                Ok(Poll::Ready(outcome)) => Some(outcome),
+                Err(_) => {
+                    // A checker bug must not take the engine down (nor
+                    // silence the checker): the attempt counts as failed.
+                    tracing::error!("checker attempt panicked");
+                    Some(CheckOutcome::Down(CheckFailure::Panicked))
+                }
+            };
+            if let Some(outcome) = outcome {
+                let end = Instant::now();
+                self.settle_and_schedule(id, generation, outcome, end - started, end);
+                continue;
+            }
             let handle = self.inflight.spawn(async move {
-                let started = Instant::now();
-                let outcome = checker.check().await;
+                let outcome = attempt.await;
                 (id, generation, outcome, started.elapsed())
             });
             self.inflight_slots.insert(handle.id(), (id, generation));
@@ -208,6 +268,25 @@ impl CheckDriver {
                 slot.inflight = Some(handle);
             }
         }
+    }
+
+    /// Account an attempt finished inline; its report (if any) waits in
+    /// `ready` for the next [`CheckDriver::next_report`].
+    fn settle_and_schedule(
+        &mut self,
+        id: SlotId,
+        generation: u32,
+        outcome: CheckOutcome,
+        elapsed: Duration,
+        now: Instant,
+    ) {
+        let Some(slot) = self.live(id, generation) else {
+            return;
+        };
+        let (report, next_delay) = settle(slot, outcome, elapsed);
+        self.schedule_after(id, now, next_delay);
+        self.ready
+            .extend(report.map(|report| (id, generation, report)));
     }
 
     /// Account a finished attempt and schedule the next one.
@@ -236,11 +315,9 @@ impl CheckDriver {
                 )
             }
         };
-        let slot = self.live(id, generation)?;
-        slot.inflight = None;
-        let (report, next_delay) = settle(slot, outcome, elapsed);
-        self.schedule(id, Instant::now() + next_delay);
-        report
+        self.live(id, generation)?.inflight = None;
+        self.settle_and_schedule(id, generation, outcome, elapsed, Instant::now());
+        self.pop_ready()
     }
 }
 
@@ -305,7 +382,6 @@ fn settle(slot: &mut Slot, outcome: CheckOutcome, elapsed: Duration) -> (Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checkers::BoxFuture;
     use crate::spec::{CheckKind, CheckTiming, ConnOpts};
     use std::sync::atomic::AtomicU32;
 

@@ -134,6 +134,7 @@ pub async fn run_plan(
     );
     engine.apply_plan(plan, true);
     engine.sync_ipvs();
+    crate::sys::release_free_memory();
     let mut retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
     let mut resync = tokio::time::interval_at(
         tokio::time::Instant::now() + FULL_RESYNC_INTERVAL,
@@ -152,6 +153,7 @@ pub async fn run_plan(
                         engine.metrics.reloads.fetch_add(1, Relaxed);
                         engine.apply_plan(plan, false);
                         engine.sync_ipvs();
+                        crate::sys::release_free_memory();
                     }
                     Err(e) => {
                         engine.metrics.reload_failures.fetch_add(1, Relaxed);

@@ -24,6 +24,7 @@ pub mod addrwatch;
 pub mod backend;
 pub mod checkers;
 pub mod conn;
+mod deadlines;
 mod driver;
 pub mod engine;
 pub mod error;
@@ -32,6 +33,7 @@ pub mod health;
 pub mod metrics;
 pub mod plan;
 pub mod spec;
+pub(crate) mod sys;
 pub mod tls;
 pub mod wire;
 
@@ -46,6 +48,9 @@ pub use spec::CheckPlan;
 /// running and the IPVS sync is retried.
 pub async fn run(cfg: Arc<Config>, ctl: mpsc::Receiver<Control>) -> Result<(), CheckError> {
     let plan = from_config(&cfg)?;
+    // The plan has everything the checker needs: do not keep the whole
+    // model (10,000 real servers are megabytes) for the process's life.
+    drop(cfg);
     run_plan(
         plan,
         ctl,
@@ -62,6 +67,7 @@ pub async fn with_backend<B: IpvsBackend + Send + 'static>(
     backend: B,
 ) -> Result<(), CheckError> {
     let plan = from_config(&cfg)?;
+    drop(cfg);
     run_plan(
         plan,
         ctl,

@@ -57,10 +57,32 @@ async fn tcp_check_honours_bindto_and_bind_port() {
     let addr = listener.local_addr().unwrap();
     let mut s = spec(CheckKind::Tcp, addr, 1000);
     s.conn.bindto = Some("127.0.0.2".parse().unwrap());
-    let accept = tokio::spawn(async move { listener.accept().await.unwrap().1 });
     assert!(check(&s).await.is_up());
+    // The probe never reaches the application (see
+    // tcp_probe_never_reaches_the_application); that it really binds shows
+    // with an address this host does not have.
+    s.conn.bindto = Some("192.0.2.55".parse().unwrap());
+    match check(&s).await {
+        CheckOutcome::Down(CheckFailure::Socket(e)) => {
+            assert_eq!(e.raw_os_error(), Some(libc::EADDRNOTAVAIL), "{e}")
+        }
+        other => panic!("expected a bind failure, got {other:?}"),
+    }
+    // The connected checkers (HTTP, SMTP...) share the socket setup: their
+    // connection arrives from the bindto address and bind_port.
+    let mut conn = ConnOpts::to(addr);
+    conn.bindto = Some("127.0.0.2".parse().unwrap());
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.2:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    conn.bind_port = Some(port);
+    let accept = tokio::spawn(async move { listener.accept().await.unwrap().1 });
+    let _stream = rkeepalived_check::conn::tcp_connect(&conn, Duration::from_secs(1))
+        .await
+        .unwrap();
     let peer = accept.await.unwrap();
-    assert_eq!(peer.ip().to_string(), "127.0.0.2");
+    assert_eq!(peer.to_string(), format!("127.0.0.2:{port}"));
 }
 
 /// TCP_CHECK's probe has a fast path (the handshake already finished when
@@ -84,12 +106,12 @@ async fn tcp_probe_waits_for_a_late_handshake_and_times_out() {
         Err(CheckFailure::Timeout("connect")) => {}
         other => panic!("expected a connect timeout, got {other:?}"),
     }
-    // Drain the queue shortly after the next probe's SYN was dropped.
+    // Drain the queue shortly after the next probe's SYN was dropped (the
+    // probe's own connection never reaches the queue: see below).
     let drain = tokio::task::spawn_blocking(move || {
         std::thread::sleep(Duration::from_millis(200));
         let first = listener.accept().unwrap();
-        let second = listener.accept().unwrap(); // the probe's late connection
-        drop((first, second, listener));
+        (first, listener)
     });
     let started = std::time::Instant::now();
     rkeepalived_check::conn::tcp_probe(&conn, Duration::from_secs(5))
@@ -100,8 +122,81 @@ async fn tcp_probe_waits_for_a_late_handshake_and_times_out() {
         "answered by the SYN retransmission, not at once: {:?}",
         started.elapsed()
     );
-    drain.await.unwrap();
+    let (_first, listener) = drain.await.unwrap();
+    listener.set_nonblocking(true).unwrap();
+    assert_eq!(
+        listener.accept().map(|_| ()).unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock,
+        "the late probe was reset before its handshake completed"
+    );
     drop(fill);
+}
+
+/// TCP_CHECK holds back the handshake's final ACK and resets the
+/// connection on the SYN-ACK: the real server's application never sees the
+/// check (no accept, no connection reset in its logs), yet a listening
+/// port is up and a closed one is down, exactly as with a full handshake.
+#[tokio::test]
+async fn tcp_probe_never_reaches_the_application() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let conn = ConnOpts::to(listener.local_addr().unwrap());
+    for _ in 0..5 {
+        rkeepalived_check::conn::tcp_probe(&conn, Duration::from_secs(1))
+            .await
+            .expect("a listening port is up");
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        listener.accept().map(|_| ()).unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock,
+        "no probe completed its handshake at the server"
+    );
+}
+
+/// Probe sockets are reused between checks (reset with connect(AF_UNSPEC)):
+/// a verdict must never leak into the next check, whatever the order of
+/// up, refused, timed-out and up-again servers.
+#[tokio::test]
+async fn reused_probe_sockets_carry_no_state_between_checks() {
+    use socket2::{Domain, Socket, Type};
+    let up = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let up = ConnOpts::to(up.local_addr().unwrap());
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        ConnOpts::to(l.local_addr().unwrap())
+    }; // dropped: refused from now on
+    let full = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    full.bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    full.listen(0).unwrap();
+    let full_addr = full.local_addr().unwrap().as_socket().unwrap();
+    let _filler = std::net::TcpStream::connect(full_addr).unwrap(); // SYNs dropped from now on
+    let full = ConnOpts::to(full_addr);
+    let probe = |co: ConnOpts| async move {
+        rkeepalived_check::conn::tcp_probe(&co, Duration::from_millis(200)).await
+    };
+    for round in 0..3 {
+        assert!(probe(up.clone()).await.is_ok(), "round {round}: up");
+        match probe(closed.clone()).await {
+            Err(CheckFailure::Connect(e)) => {
+                assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused)
+            }
+            other => panic!("round {round}: expected refused, got {other:?}"),
+        }
+        assert!(
+            probe(up.clone()).await.is_ok(),
+            "round {round}: up after refused"
+        );
+        match probe(full.clone()).await {
+            Err(CheckFailure::Timeout("connect")) => {}
+            other => panic!("round {round}: expected a timeout, got {other:?}"),
+        }
+        assert!(
+            probe(up.clone()).await.is_ok(),
+            "round {round}: up after a timeout"
+        );
+    }
 }
 
 // ---------------------------------------------------------------- HTTP
