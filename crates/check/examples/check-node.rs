@@ -3,12 +3,13 @@
 //! kernel's IPVS (or an in-memory table with `--mock`).
 //!
 //! ```text
-//! check-node [--mock | --null-ipvs] [--op-log FILE] [--dump-on-exit] [--threads N] /etc/keepalived/keepalived.conf
+//! check-node [--mock] [--op-log FILE] [--dump-on-exit] [--threads N] /etc/keepalived/keepalived.conf
 //! ```
-//! `--null-ipvs` accepts every IPVS op and keeps nothing (dumps are empty),
-//! the same arrangement `bench/check/fake_ipvs.so` gives keepalived on a
-//! host without IPVS: a benchmark then compares the checkers, not a table
-//! that in production lives in the kernel.
+//! `--mock` programs an in-memory table instead of the kernel: it answers
+//! dumps with what was programmed, as the kernel would, so the engine's
+//! periodic resync finds nothing to do (bench/check/host.sh uses it on this
+//! IPVS-less host; the table's memory, which the kernel holds in
+//! production, is counted against us there).
 //! `--op-log FILE` appends every IPVS op the engine applies to FILE as
 //! `<CLOCK_REALTIME ns> <op>`: the benchmarks time detection with it.
 //! The configuration is parsed in a short-lived child process (this binary
@@ -26,14 +27,12 @@ use std::sync::{Arc, Mutex};
 
 use rkeepalived_check::{run_plan, EngineBackend, EngineOptions, KernelIpvs, SharedBackend};
 use rkeepalived_config::{load, Control, LoadOptions};
-use rkeepalived_ipvs::{IpvsBackend, IpvsError, IpvsState, MockIpvs, Op};
+use rkeepalived_ipvs::{IpvsBackend, IpvsError, IpvsState, Op, TableIpvs};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot};
 
 fn usage() -> ! {
-    eprintln!(
-        "usage: check-node [--mock | --null-ipvs] [--op-log FILE] [--dump-on-exit] [--threads N] CONFIG"
-    );
+    eprintln!("usage: check-node [--mock] [--op-log FILE] [--dump-on-exit] [--threads N] CONFIG");
     std::process::exit(2)
 }
 
@@ -78,19 +77,6 @@ fn load_via_child(path: &std::path::Path) -> Result<rkeepalived_config::Config, 
         return Err(format!("{}: configuration rejected", path.display()));
     }
     parsed.map_err(|e| format!("config parser output: {e}"))
-}
-
-/// An IPVS that accepts everything and stores nothing.
-struct NullIpvs;
-
-impl IpvsBackend for NullIpvs {
-    fn dump(&mut self) -> Result<IpvsState, IpvsError> {
-        Ok(IpvsState::new())
-    }
-
-    fn apply(&mut self, _op: &Op) -> Result<(), IpvsError> {
-        Ok(())
-    }
 }
 
 /// Backend wrapper that timestamps every applied op into a file.
@@ -163,7 +149,6 @@ async fn async_main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let mut mock = false;
-    let mut null = false;
     let mut dump_on_exit = false;
     let mut op_log = None;
     let mut path = None;
@@ -171,7 +156,6 @@ async fn async_main() -> std::process::ExitCode {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--mock" => mock = true,
-            "--null-ipvs" => null = true,
             "--threads" => {
                 args.next();
             }
@@ -201,7 +185,7 @@ async fn async_main() -> std::process::ExitCode {
         }
     };
     drop(config);
-    let table = Arc::new(Mutex::new(MockIpvs::new()));
+    let table = Arc::new(Mutex::new(TableIpvs::default()));
     let log_file = match op_log.as_deref().map(|p| {
         std::fs::OpenOptions::new()
             .create(true)
@@ -215,27 +199,17 @@ async fn async_main() -> std::process::ExitCode {
         Some(Ok(f)) => Some(f),
         None => None,
     };
-    let backend = if null {
-        EngineBackend::Custom(match log_file {
-            Some(out) => Box::new(OpLog {
-                inner: NullIpvs,
-                out,
-            }),
-            None => Box::new(NullIpvs),
-        })
-    } else {
-        match (mock, log_file) {
-            (true, None) => EngineBackend::Custom(Box::new(SharedBackend(Arc::clone(&table)))),
-            (true, Some(out)) => EngineBackend::Custom(Box::new(OpLog {
-                inner: SharedBackend(Arc::clone(&table)),
-                out,
-            })),
-            (false, None) => EngineBackend::Kernel(KernelIpvs::new()),
-            (false, Some(out)) => EngineBackend::Custom(Box::new(OpLog {
-                inner: KernelIpvs::new(),
-                out,
-            })),
-        }
+    let backend = match (mock, log_file) {
+        (true, None) => EngineBackend::Custom(Box::new(SharedBackend(Arc::clone(&table)))),
+        (true, Some(out)) => EngineBackend::Custom(Box::new(OpLog {
+            inner: SharedBackend(Arc::clone(&table)),
+            out,
+        })),
+        (false, None) => EngineBackend::Kernel(KernelIpvs::new()),
+        (false, Some(out)) => EngineBackend::Custom(Box::new(OpLog {
+            inner: KernelIpvs::new(),
+            out,
+        })),
     };
     let (tx, rx) = mpsc::channel(16);
     let engine = tokio::spawn(run_plan(plan, rx, EngineOptions::new(backend)));

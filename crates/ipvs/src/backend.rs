@@ -160,6 +160,24 @@ pub(crate) fn mock_apply(state: &mut IpvsState, op: &Op) -> Result<(), Errno> {
     }
 }
 
+/// In-memory IPVS table with kernel error semantics and nothing else: a
+/// stand-in kernel for long runs (labs and benchmarks on hosts without
+/// IPVS), where [`MockIpvs`]'s op log would grow without bound.
+#[derive(Debug, Default, Clone)]
+pub struct TableIpvs {
+    pub state: IpvsState,
+}
+
+impl IpvsBackend for TableIpvs {
+    fn dump(&mut self) -> Result<IpvsState, IpvsError> {
+        Ok(self.state.clone())
+    }
+
+    fn apply(&mut self, op: &Op) -> Result<(), IpvsError> {
+        mock_apply(&mut self.state, op).map_err(|errno| IpvsError::kernel(op, errno))
+    }
+}
+
 /// In-memory IPVS table with kernel error semantics, for unit tests of
 /// anything that programs IPVS. Records every op it was asked to apply.
 #[derive(Debug, Default, Clone)]
