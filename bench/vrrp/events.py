@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turn one failover's raw logs into two delays (used by failover.sh).
 
-    events.py T0 MONITOR CAPTURE HOW VIP MASTER_IP
+    events.py T0 MONITOR CAPTURE HOW "VIP [VIP...]" MASTER_IP
 
 T0       kill time, seconds since the epoch ($EPOCHREALTIME, taken right
          before the kill/SIGTERM is delivered)
@@ -10,6 +10,7 @@ MONITOR  output of `TZ=UTC ip -ts monitor address` in the backup's netns
 CAPTURE  output of `tcpdump -tt -n -l ... ip proto 112 and src MASTER_IP` in
          the backup's netns (kernel receive timestamps)
 HOW      kill9 | graceful
+VIP      space-separated VIPs: the failover is done when all of them are added
 
 Prints "KILL_MS LAST_MS PRIO PHASE_MS": kill -> VIP, last advert from the
 dying master -> VIP, that advert's priority (0 for a graceful stop), and the
@@ -26,7 +27,7 @@ TS_CAPTURE = re.compile(r"^(\d+\.\d+) IP (\S+) > \S+ VRRPv\d, Advertisement, .*?
 
 
 def vip_adds(path, vip):
-    """Epoch times of every RTM_NEWADDR of the VIP (Deleted lines excluded)."""
+    """Epoch times of every RTM_NEWADDR of `vip` (Deleted lines excluded)."""
     times = []
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
@@ -53,15 +54,16 @@ def main(argv):
     if len(argv) != 7:
         print("fail usage")
         return 0
-    t0, monitor, capture, how, vip, master = float(argv[1]), *argv[2:]
-    adds = vip_adds(monitor, vip)
-    if any(t < t0 for t in adds):
+    t0, monitor, capture, how, vips, master = float(argv[1]), *argv[2:]
+    adds = {vip: vip_adds(monitor, vip) for vip in vips.split()}
+    if any(t < t0 for times in adds.values() for t in times):
         print("flap VIP-added-on-backup-before-the-kill")
         return 0
-    if not adds:
+    if not all(adds.values()):
         print("fail no-VIP-event")
         return 0
-    t_vip = adds[0]
+    # Done when the last of the VIPs is installed.
+    t_vip = max(times[0] for times in adds.values())
     before = [(t, p) for t, p in adverts(capture, master) if t <= t_vip]
     if not before:
         print("fail no-advert-captured")

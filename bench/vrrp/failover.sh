@@ -28,6 +28,7 @@
 #   KA_FAST=0            skip keepalived at advert_int < 0.1 (default: run it)
 #   RKV_BIN=path         our vrrp-node (default: release build of the example)
 #   RKV_DAEMON=path      drive the rkeepalived daemon instead of vrrp-node
+#   VIPS=1               VIPs per instance (>1: 198.51.100.100.., time to the last)
 #   RAW=file             append every failover's raw numbers to file
 #   KEEP=dir             keep every failover's observer logs (debugging)
 set -euo pipefail
@@ -36,7 +37,12 @@ REPS=${REPS:-11}
 SCENARIOS=${SCENARIOS:-"2:1 3:0.1 3:0.01"}
 STOPS=${STOPS:-"kill9 graceful"}
 KA_FAST=${KA_FAST:-1}
-VIP=192.0.2.100
+VIPS=${VIPS:-1}
+[ "$VIPS" -ge 1 ] && [ "$VIPS" -le 100 ] || { echo "failover.sh: VIPS must be 1..100" >&2; exit 1; }
+VIP=192.0.2.100                                 # the first VIP
+VIP_LIST=$(for i in $(seq 0 $((VIPS - 1))); do printf '198.51.100.%d ' $((100 + i)); done)
+[ "$VIPS" = 1 ] && VIP_LIST=$VIP
+LAST_VIP=${VIP_LIST% }; LAST_VIP=${LAST_VIP##* }  # failover is done when this one is up
 MASTER_IP=192.0.2.11
 TAG=rkvb-$$
 BR=$TAG-br
@@ -102,7 +108,7 @@ vrrp_instance VI_1 {
     advert_int $2
     garp_master_delay 0
     virtual_ipaddress {
-        $VIP/24 dev eth0
+$(for v in $VIP_LIST; do echo "        $v/24 dev eth0"; done)
     }
 }
 CONF
@@ -129,7 +135,7 @@ start() {
     echo $!
 }
 
-has_vip() { ip -n "$1" -o addr show dev eth0 | grep -q " $VIP/"; }
+has_vip() { ip -n "$1" -o addr show dev eth0 | grep -q " $LAST_VIP/"; }
 no_vip() { ! has_vip "$1"; }
 
 wait_for() { # seconds cmd...
@@ -143,7 +149,9 @@ wait_for() { # seconds cmd...
 stop_all() {
     for ns in $N1 $N2; do ip netns pids $ns | xargs -r kill -9 2>/dev/null || true; done
     sleep 0.2
-    for ns in $N1 $N2; do ip -n $ns addr del $VIP/24 dev eth0 2>/dev/null || true; done
+    for ns in $N1 $N2; do
+        for v in $VIP_LIST; do ip -n $ns addr del $v/24 dev eth0 2>/dev/null || true; done
+    done
 }
 
 # Observers in node 2: VIP events and node 1's adverts, both timestamped.
@@ -162,7 +170,7 @@ stop_observers() {
     wait "$MON_PID" "$CAP_PID" 2>/dev/null || true
 }
 
-# Wait (at most $1 s) for a VIP add in the monitor log without forking: the
+# Wait (at most $1 s) for the last VIP's add in the monitor log without forking: the
 # backup must not compete with this script for the 2 CPUs during a failover.
 wait_vip_event() {
     local limit=$((SECONDS + $1)) line partial= fd
@@ -170,7 +178,7 @@ wait_vip_event() {
     while [ $SECONDS -le $limit ]; do
         while IFS= read -r line <&$fd; do
             line=$partial$line partial=
-            if [[ $line == *" $VIP/"* && $line != *Deleted* ]]; then
+            if [[ $line == *" $LAST_VIP/"* && $line != *Deleted* ]]; then
                 exec {fd}<&-
                 return 0
             fi
@@ -222,7 +230,7 @@ measure() {
     if wait_vip_event 20; then
         sleep 0.05  # let the observers write their last lines
         stop_observers
-        python3 "$HERE/events.py" "$t0" "$WORK/mon" "$WORK/cap" "$how" "$VIP" "$MASTER_IP"
+        python3 "$HERE/events.py" "$t0" "$WORK/mon" "$WORK/cap" "$how" "${VIP_LIST% }" "$MASTER_IP"
         if [ -n "${KEEP:-}" ]; then
             local d; d=$KEEP/$impl-v$ver-$adv-$how-$rep; mkdir -p "$d"
             echo "$t0" > "$d/t0"; cp "$WORK/mon" "$WORK/cap" "$WORK"/n?.log "$d/" 2>/dev/null || true
@@ -257,7 +265,7 @@ ratio() { awk -v o="$1" -v k="$2" 'BEGIN { if (o == "fail" || k == "fail" || k +
 setup
 exec {IDLE_FD}<> <(:)  # never readable: `read -t` on it sleeps without a fork
 echo "# $(date -u '+%F %T') UTC, $(nproc) CPUs, kernel $(uname -r), $(keepalived -v 2>&1 | head -n 1)"
-echo "# ours: ${RKV_DAEMON:-$RKV_BIN}; REPS=$REPS"
+echo "# ours: ${RKV_DAEMON:-$RKV_BIN}; REPS=$REPS; VIPS=$VIPS (VIP = all of them installed)"
 fmt='%-9s %-8s %-10s %7s %15s %7s %7s %15s %7s %7s %6s\n'
 printf "$fmt" scenario stop impl "kill->VIP" "min-max" ratio "last->VIP" "min-max" ratio "RFC" "%RFC"
 for scen in $SCENARIOS; do

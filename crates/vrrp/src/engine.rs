@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::future::join_all;
 use rkeepalived_config::model::{
     Config, VirtualIpAddress, VirtualRoute, VirtualRule, VrrpInstance,
 };
@@ -782,8 +783,13 @@ impl Engine {
         };
         match change {
             Change::Add => {
-                for v in &set.vips {
-                    if let Err(e) = self.nl.add_address(v).await {
+                // All VIP requests go out back to back, then the acks are
+                // collected: N VIPs cost one netlink round trip, not N. The
+                // kernel still applies them in order (first in a subnet =
+                // primary), as they are sent in order on one socket.
+                let nl = &self.nl;
+                for res in join_all(set.vips.iter().map(|v| nl.add_address(v))).await {
+                    if let Err(e) = res {
                         report("VIP", e);
                     }
                 }
@@ -809,8 +815,9 @@ impl Engine {
                         report("virtual route", e);
                     }
                 }
-                for v in &set.vips {
-                    if let Err(e) = self.nl.del_address(v).await {
+                let nl = &self.nl;
+                for res in join_all(set.vips.iter().map(|v| nl.del_address(v))).await {
+                    if let Err(e) = res {
                         report("VIP", e);
                     }
                 }
