@@ -100,7 +100,14 @@ impl<T: Ord + Copy> Deadlines<T> {
             return None;
         }
         match source {
-            Source::Heap => self.heap.pop().map(|Reverse((_, item))| item),
+            Source::Heap => {
+                let item = self.heap.pop().map(|Reverse((_, item))| item);
+                if self.heap.is_empty() {
+                    // The warmup burst (one entry per checker) is over.
+                    self.heap.shrink_to_fit();
+                }
+                item
+            }
             Source::Lane(i) => self.lanes[i].queue.pop_front().map(|(_, item)| item),
         }
     }

@@ -3,9 +3,11 @@
 //! At 10,000 real servers a task per checker costs ~500 bytes each (task
 //! cell, timer, loop state) for something that is idle 99.99% of the
 //! time. Here an idle checker is one slot in a vector plus one entry in a
-//! deadline heap; only a check in flight is a (short-lived) task, so a
-//! MISC_CHECK script or a slow connect still never blocks the others and
-//! removing a checker aborts its attempt.
+//! deadline queue ([`Deadlines`]). A due attempt is polled once right
+//! here; most finish in that poll (a TCP_CHECK to a near server). Only an
+//! attempt that has to wait becomes a (short-lived) task, so a MISC_CHECK
+//! script or a slow connect never blocks the others, and removing a
+//! checker aborts its attempt.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -37,7 +39,7 @@ pub struct CheckerKey {
     /// Shared by all checkers of one virtual server (thousands of keys).
     pub vs: Arc<str>,
     pub rs: rkeepalived_ipvs::DestKey,
-    pub index: usize,
+    pub index: u32,
 }
 
 /// A checker's state or weight changed: the engine updates the model.
@@ -56,7 +58,7 @@ pub struct CheckerTask {
     pub initially_up: bool,
     pub metrics: Arc<CheckerMetrics>,
     /// ha_suspend: the local-address watch and the VIPs (boxed: rare).
-    pub suspend: Option<Box<(watch::Receiver<LocalAddrs>, Vec<IpAddr>)>>,
+    pub suspend: Option<Box<(watch::Receiver<LocalAddrs>, Arc<[IpAddr]>)>>,
 }
 
 /// A slot and its generation side by side (one cache miss, not two, per

@@ -1,5 +1,5 @@
-//! The checker engine: one tokio task per checker (staggered by warmup),
-//! a central loop that folds their state changes into the
+//! The checker engine: a [`CheckDriver`] runs every checker (staggered by
+//! warmup) from this task, and a central loop folds their state changes into the
 //! [`HealthModel`], reprograms IPVS through the reconciler, runs
 //! notify/quorum scripts, and answers control messages.
 
@@ -60,7 +60,8 @@ struct RunningChecker {
     /// Where the checker's health lives in the model (reports are routed by key).
     at: CheckerRef,
     spec: Arc<CheckerSpec>,
-    suspend_on: Option<Vec<IpAddr>>,
+    /// ha_suspend: the virtual server's addresses (shared by its checkers).
+    suspend_on: Option<Arc<[IpAddr]>>,
     slot: SlotId,
     metrics: Arc<CheckerMetrics>,
 }
@@ -211,19 +212,19 @@ impl Engine {
         let mut running = HashMap::with_capacity(self.running.len());
         let (mut kept, mut started) = (0usize, 0usize);
         for (vi, vs) in plan.virtual_servers.iter().enumerate() {
-            let suspend_on = vs.ha_suspend.then(|| vs.vip_addrs());
+            let suspend_on: Option<Arc<[IpAddr]>> = vs.ha_suspend.then(|| vs.vip_addrs().into());
             let vs_name: Arc<str> = Arc::from(vs.name.as_str());
             for (ri, rs) in vs.real_servers.iter().enumerate() {
                 for (ci, spec) in rs.checkers.iter().enumerate() {
                     let key = CheckerKey {
                         vs: Arc::clone(&vs_name),
                         rs: rs.dest.key(),
-                        index: ci,
+                        index: ci as u32,
                     };
                     let at = CheckerRef {
-                        vs: vi,
-                        rs: ri,
-                        checker: ci,
+                        vs: vi as u32,
+                        rs: ri as u32,
+                        checker: ci as u32,
                     };
                     match self.running.remove(&key) {
                         Some(mut old) if old.spec == *spec && old.suspend_on == suspend_on => {
@@ -268,7 +269,7 @@ impl Engine {
         at: CheckerRef,
         key: CheckerKey,
         spec: Arc<CheckerSpec>,
-        suspend_on: Option<Vec<IpAddr>>,
+        suspend_on: Option<Arc<[IpAddr]>>,
         up: bool,
     ) -> RunningChecker {
         let metrics = Arc::new(CheckerMetrics::new(up));
@@ -458,7 +459,7 @@ impl Engine {
                     let key = CheckerKey {
                         vs: Arc::from(vs.name.as_str()),
                         rs: rs.dest.key(),
-                        index: ci,
+                        index: ci as u32,
                     };
                     let (ok, ko) = self
                         .running

@@ -11,9 +11,10 @@ use crate::spec::{CheckPlan, RealServerSpec, VirtualServerSpec};
 /// Address of one checker inside a plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CheckerRef {
-    pub vs: usize,
-    pub rs: usize,
-    pub checker: usize,
+    // u32: one is kept per running checker (thousands).
+    pub vs: u32,
+    pub rs: u32,
+    pub checker: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,16 +167,18 @@ impl HealthModel {
     ) -> Update {
         let mut update = Update::default();
         let (Some(vs), Some(vh)) = (
-            plan.virtual_servers.get(at.vs),
-            self.virtual_servers.get_mut(at.vs),
+            plan.virtual_servers.get(at.vs as usize),
+            self.virtual_servers.get_mut(at.vs as usize),
         ) else {
             return update;
         };
-        let (Some(rs), Some(rh)) = (vs.real_servers.get(at.rs), vh.real_servers.get_mut(at.rs))
-        else {
+        let (Some(rs), Some(rh)) = (
+            vs.real_servers.get(at.rs as usize),
+            vh.real_servers.get_mut(at.rs as usize),
+        ) else {
             return update;
         };
-        let Some(ch) = rh.checkers.get_mut(at.checker) else {
+        let Some(ch) = rh.checkers.get_mut(at.checker as usize) else {
             return update;
         };
         let new_weight = if up && dynamic_weight.is_some() {
@@ -192,7 +195,7 @@ impl HealthModel {
             tracing::info!(vs = %vs.name, rs = %rs_name(rs), "real server {}", if alive { "UP" } else { "DOWN" });
             let (script, reason) = if alive {
                 (
-                    &rs.notify_up,
+                    rs.notify_up.as_deref(),
                     ScriptReason::NotifyUp {
                         vs: vs.name.clone(),
                         rs: rs_name(rs),
@@ -200,7 +203,7 @@ impl HealthModel {
                 )
             } else {
                 (
-                    &rs.notify_down,
+                    rs.notify_down.as_deref(),
                     ScriptReason::NotifyDown {
                         vs: vs.name.clone(),
                         rs: rs_name(rs),
@@ -250,7 +253,7 @@ impl HealthModel {
                 continue;
             }
             for (rs, rh) in vs.real_servers.iter().zip(&vh.real_servers) {
-                if let (true, Some(script)) = (rh.alive, &rs.notify_down) {
+                if let (true, Some(script)) = (rh.alive, rs.notify_down.as_deref()) {
                     effects.push(ScriptEffect {
                         script: script.clone(),
                         reason: ScriptReason::NotifyDown {
@@ -395,8 +398,8 @@ mod tests {
                 weight,
             ),
             inhibit_on_failure: false,
-            notify_up: Some(script(&format!("up{last}"))),
-            notify_down: Some(script(&format!("down{last}"))),
+            notify_up: Some(Box::new(script(&format!("up{last}")))),
+            notify_down: Some(Box::new(script(&format!("down{last}")))),
             checkers: vec![Arc::new(checker())],
             alpha: false,
         }
@@ -416,7 +419,7 @@ mod tests {
         }
     }
 
-    fn at(rs: usize) -> CheckerRef {
+    fn at(rs: u32) -> CheckerRef {
         CheckerRef {
             vs: 0,
             rs,

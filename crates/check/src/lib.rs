@@ -33,7 +33,7 @@ pub mod health;
 pub mod metrics;
 pub mod plan;
 pub mod spec;
-pub(crate) mod sys;
+mod sys;
 pub mod tls;
 pub mod wire;
 
@@ -42,6 +42,8 @@ pub use engine::{run_plan, CheckerFactory, EngineOptions};
 pub use error::{CheckError, CheckFailure, PlanError};
 pub use plan::from_config;
 pub use spec::CheckPlan;
+/// Also used by the daemon's supervisor after it loads a configuration.
+pub use sys::release_free_memory;
 
 /// Run the checker for `cfg`, programming the kernel's IPVS, until
 /// `Control::Stop`. A kernel without IPVS is not fatal: checks keep

@@ -265,8 +265,8 @@ fn virtual_server(
         real_servers.push(RealServerSpec {
             dest,
             inhibit_on_failure: rs.inhibit_on_failure,
-            notify_up: optional_script(&rs.notify_up, security, "notify_up")?,
-            notify_down: optional_script(&rs.notify_down, security, "notify_down")?,
+            notify_up: optional_script(&rs.notify_up, security, "notify_up")?.map(Box::new),
+            notify_down: optional_script(&rs.notify_down, security, "notify_down")?.map(Box::new),
             checkers,
             alpha: false,
         });

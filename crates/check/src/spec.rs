@@ -251,8 +251,9 @@ pub struct RealServerSpec {
     /// The IPVS destination with its configured weight.
     pub dest: Dest,
     pub inhibit_on_failure: bool,
-    pub notify_up: Option<Script>,
-    pub notify_down: Option<Script>,
+    /// Boxed: rare, and a real server is kept for each of thousands.
+    pub notify_up: Option<Box<Script>>,
+    pub notify_down: Option<Box<Script>>,
     /// Empty = always alive (keepalived: a real server without checkers is up).
     /// Shared with the engine's running checker (one copy per checker).
     pub checkers: Vec<Arc<CheckerSpec>>,

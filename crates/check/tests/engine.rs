@@ -418,8 +418,8 @@ async fn quorum_and_notify_scripts_run_on_transitions() {
         2,
         vec![checker_spec("198.51.100.1:80", 50, 0, 50)],
     );
-    rs1.notify_down = Some(logging_script(&log, "down1"));
-    rs1.notify_up = Some(logging_script(&log, "up1"));
+    rs1.notify_down = Some(Box::new(logging_script(&log, "down1")));
+    rs1.notify_up = Some(Box::new(logging_script(&log, "up1")));
     let rs2 = real_server(
         "198.51.100.2:80",
         2,
