@@ -195,7 +195,7 @@ fn parent_main(mut cli: Cli) -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    let result = runtime.block_on(Supervisor::new(cli, loaded.config).run());
+    let result = runtime.block_on(async move { Supervisor::new(cli, loaded.config)?.run().await });
     match result {
         Ok(()) => {
             tracing::info!("rkeepalived stopped");
@@ -257,7 +257,7 @@ fn status_main(cli: &Cli) -> ExitCode {
     let path = match &cli.status_socket {
         Some(p) => p.clone(),
         None => match load(cli) {
-            Ok(l) => status::socket_path(None, &l.config),
+            Ok(l) => status::socket_path(None, l.config.global_defs.status_socket.as_deref()),
             Err(_) => PathBuf::from(crate::cli::DEFAULT_STATUS_SOCKET),
         },
     };
@@ -287,11 +287,20 @@ fn child_main(cli: Cli, role: Role) -> ExitCode {
     if let Err(e) = logging::init(&log_options(&cli, role.syslog_ident())) {
         eprintln!("rkeepalived {role}: {e}");
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    // The checker is one event loop, like keepalived's: thousands of short
+    // checks gain nothing from a second worker, and every worker thread
+    // would fragment the heap into its own malloc arena. VRRP keeps two
+    // workers so a slow notify or netlink call never delays an advert.
+    let runtime = match role {
+        Role::Checker => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Role::Vrrp => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build(),
+    };
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!(%role, "cannot start the runtime: {e}");

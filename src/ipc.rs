@@ -5,9 +5,12 @@
 //! exact `Config` the parent validated, so a child never re-reads the file
 //! (no race with an operator editing it).
 
+use std::io::Read;
+use std::sync::Arc;
+
 use rkeepalived_config::Config;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Upper bound for one frame; a config with thousands of real servers is a
@@ -28,6 +31,87 @@ pub enum IpcError {
     Timeout(std::time::Duration),
 }
 
+/// A validated configuration as the supervisor keeps it: its JSON wire
+/// form, DEFLATE-compressed. The supervisor needs the configuration only to
+/// hand it to children (start, respawn, reload), so it does not keep the
+/// model: with 10,000 real servers the model is ~15 MB and its JSON ~8 MB,
+/// this is a few hundred KB.
+#[derive(Clone, PartialEq)]
+pub struct ConfigWire {
+    deflated: Arc<[u8]>,
+}
+
+impl std::fmt::Debug for ConfigWire {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ConfigWire({} bytes deflated)", self.deflated.len())
+    }
+}
+
+impl ConfigWire {
+    pub fn new(cfg: &Config) -> Result<ConfigWire, IpcError> {
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        serde_json::to_writer(&mut z, cfg)?;
+        let deflated = z.finish()?;
+        Ok(ConfigWire {
+            deflated: deflated.into(),
+        })
+    }
+
+    /// The configuration's JSON text.
+    pub fn json(&self) -> Result<String, IpcError> {
+        let mut json = String::new();
+        flate2::read::DeflateDecoder::new(&self.deflated[..]).read_to_string(&mut json)?;
+        Ok(json)
+    }
+
+    pub fn config(&self) -> Result<Config, IpcError> {
+        Ok(serde_json::from_str(&self.json()?)?)
+    }
+
+    pub fn deflated_len(&self) -> usize {
+        self.deflated.len()
+    }
+}
+
+/// The configuration in a [`ToChild`] frame. The supervisor sends the
+/// [`ConfigWire`] it keeps (its JSON goes into the frame as is, never
+/// through a model); a child always decodes a [`Config`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigPayload {
+    Wire(ConfigWire),
+    Parsed(Box<Config>),
+}
+
+impl ConfigPayload {
+    pub fn into_config(self) -> Result<Config, IpcError> {
+        match self {
+            ConfigPayload::Parsed(cfg) => Ok(*cfg),
+            ConfigPayload::Wire(wire) => wire.config(),
+        }
+    }
+}
+
+impl Serialize for ConfigPayload {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error;
+        match self {
+            ConfigPayload::Parsed(cfg) => cfg.serialize(s),
+            ConfigPayload::Wire(wire) => {
+                let json = wire.json().map_err(S::Error::custom)?;
+                serde_json::value::RawValue::from_string(json)
+                    .map_err(S::Error::custom)?
+                    .serialize(s)
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ConfigPayload {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Config::deserialize(d).map(|cfg| ConfigPayload::Parsed(Box::new(cfg)))
+    }
+}
+
 /// State queries the supervisor relays to an engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Query {
@@ -40,9 +124,9 @@ pub enum Query {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToChild {
     /// First frame: run this configuration.
-    Start(Box<Config>),
+    Start(ConfigPayload),
     /// Apply a new validated configuration.
-    Reload(Box<Config>),
+    Reload(ConfigPayload),
     /// Clean stop (VIPs released, IPVS entries removed), then exit.
     Stop,
     Request {
@@ -142,8 +226,8 @@ mod tests {
     #[test]
     fn round_trip_every_message() {
         let msgs = vec![
-            ToChild::Start(Box::default()),
-            ToChild::Reload(Box::default()),
+            ToChild::Start(ConfigPayload::Parsed(Box::default())),
+            ToChild::Reload(ConfigPayload::Parsed(Box::default())),
             ToChild::Stop,
             ToChild::Request {
                 id: 7,
@@ -181,6 +265,27 @@ mod tests {
             decode_frame::<FromChild>(&huge),
             Err(IpcError::FrameTooLarge(_))
         ));
+    }
+
+    /// The supervisor keeps the configuration deflated and sends its JSON
+    /// as is: the child decodes the very configuration that was validated.
+    #[test]
+    fn a_kept_config_reaches_the_child_unchanged() {
+        let loaded = rkeepalived_config::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conf/keepalived.conf"),
+            &rkeepalived_config::LoadOptions::default(),
+        )
+        .expect("example config");
+        let wire = ConfigWire::new(&loaded.config).expect("deflate");
+        assert!(wire.deflated_len() < wire.json().expect("inflate").len());
+        let bytes = encode_frame(&ToChild::Start(ConfigPayload::Wire(wire))).expect("encode");
+        let (back, _): (ToChild, usize) = decode_frame(&bytes).expect("decode").expect("complete");
+        match back {
+            ToChild::Start(payload) => {
+                assert_eq!(payload.into_config().expect("config"), loaded.config)
+            }
+            other => panic!("expected Start, got {other:?}"),
+        }
     }
 
     #[tokio::test]

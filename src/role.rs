@@ -49,7 +49,7 @@ pub fn ipc_stream_from_fd(fd: RawFd) -> Result<UnixStream, RoleError> {
 pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
     let (mut rd, mut wr) = stream.into_split();
     let config: Config = match ipc::read_frame::<_, ToChild>(&mut rd).await? {
-        Some(ToChild::Start(cfg)) => *cfg,
+        Some(ToChild::Start(cfg)) => cfg.into_config()?,
         Some(ToChild::Reload(_)) => return Err(RoleError::NoStart("Reload")),
         Some(ToChild::Stop) => return Ok(()),
         Some(ToChild::Request { .. }) => return Err(RoleError::NoStart("Request")),
@@ -107,12 +107,15 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
                     tracing::info!(%role, "stop requested by supervisor");
                     break stop_engine(role, &ctl_tx, &mut engine).await;
                 }
-                Some(Ok(ToChild::Reload(cfg))) => {
-                    tracing::info!(%role, "reloading configuration");
-                    if ctl_tx.send(Control::Reload(Arc::new(*cfg))).await.is_ok() {
-                        let _ = out_tx.send(FromChild::Reloaded).await;
+                Some(Ok(ToChild::Reload(cfg))) => match cfg.into_config() {
+                    Ok(cfg) => {
+                        tracing::info!(%role, "reloading configuration");
+                        if ctl_tx.send(Control::Reload(Arc::new(cfg))).await.is_ok() {
+                            let _ = out_tx.send(FromChild::Reloaded).await;
+                        }
                     }
-                }
+                    Err(e) => tracing::error!(%role, "reload: bad configuration from supervisor: {e}; keeping the running one"),
+                },
                 Some(Ok(ToChild::Request { id, query })) => {
                     let out = out_tx.clone();
                     let ctl = ctl_tx.clone();

@@ -4,18 +4,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rkeepalived_config::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixListener;
 
 use crate::cli::DEFAULT_STATUS_SOCKET;
-use crate::config_source;
 use crate::metrics::Exposition;
 
 /// CLI override, then global_defs `status_socket`, then the default.
-pub fn socket_path(cli: Option<&Path>, cfg: &Config) -> PathBuf {
-    cli.map(Path::to_path_buf)
-        .or_else(|| config_source::status_socket(cfg))
+pub fn socket_path(cli: Option<&Path>, configured: Option<&Path>) -> PathBuf {
+    cli.or(configured)
+        .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from(DEFAULT_STATUS_SOCKET))
 }
 

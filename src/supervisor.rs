@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::cli::{Cli, Role};
 use crate::config_source::{self, ConfigLoadError};
-use crate::ipc::{self, FromChild, IpcError, Query, Reply, ToChild};
+use crate::ipc::{self, ConfigPayload, ConfigWire, FromChild, IpcError, Query, Reply, ToChild};
 use crate::metrics::{self, Exposition, ParentMetrics};
 use crate::notify::Notifier;
 use crate::{dump, pidfile, status, sys};
@@ -51,6 +51,8 @@ pub enum SupervisorError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot encode the configuration for the children: {0}")]
+    Config(crate::ipc::IpcError),
 }
 
 /// Exponential respawn backoff for the n-th consecutive failure (0-based).
@@ -149,6 +151,12 @@ impl ChildLink {
                         Some(LinkCmd::Send(msg)) => {
                             if let Err(e) = ipc::write_frame(&mut wr, &msg).await {
                                 tracing::debug!(%role, "ipc write to {role} child failed: {e}");
+                            }
+                            if matches!(msg, ToChild::Start(_) | ToChild::Reload(_)) {
+                                // The configuration's JSON and frame (megabytes
+                                // with thousands of real servers) are gone now.
+                                drop(msg);
+                                rkeepalived_check::release_free_memory();
                             }
                         }
                         Some(LinkCmd::Ask(query, reply)) => {
@@ -347,10 +355,33 @@ struct Slot {
     missed_probes: u32,
 }
 
+/// The running configuration as the supervisor keeps it: the wire form it
+/// hands to children (see [`ConfigWire`]) and the few settings it uses
+/// itself; the model is dropped.
+struct RunningConfig {
+    wire: ConfigWire,
+    /// global_defs `metrics_listen` and `status_socket`.
+    metrics_listen: Option<SocketAddr>,
+    status_socket: Option<PathBuf>,
+}
+
+impl RunningConfig {
+    fn new(config: Config) -> Result<RunningConfig, IpcError> {
+        let running = RunningConfig {
+            wire: ConfigWire::new(&config)?,
+            metrics_listen: config_source::metrics_listen(&config),
+            status_socket: config_source::status_socket(&config),
+        };
+        drop(config);
+        rkeepalived_check::release_free_memory();
+        Ok(running)
+    }
+}
+
 /// Everything the supervisor needs besides the config.
 pub struct Supervisor {
     cli: Cli,
-    config: Arc<Config>,
+    config: RunningConfig,
     roles: Vec<Role>,
     slots: BTreeMap<Role, Slot>,
     shared: Arc<Shared>,
@@ -366,8 +397,9 @@ pub struct Supervisor {
 }
 
 impl Supervisor {
-    pub fn new(cli: Cli, config: Config) -> Supervisor {
+    pub fn new(cli: Cli, config: Config) -> Result<Supervisor, SupervisorError> {
         let roles = roles_to_run(&cli, &config);
+        let config = RunningConfig::new(config).map_err(SupervisorError::Config)?;
         let (events_tx, events) = mpsc::channel(256);
         let started_unix = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -383,9 +415,9 @@ impl Supervisor {
             started_unix,
             config_file: cli.config_file.clone(),
         });
-        Supervisor {
+        Ok(Supervisor {
             cli,
-            config: Arc::new(config),
+            config,
             roles,
             slots: BTreeMap::new(),
             shared,
@@ -398,11 +430,14 @@ impl Supervisor {
             next_generation: 1,
             status_server: None,
             metrics_server: None,
-        }
+        })
     }
 
     fn status_socket_path(&self) -> PathBuf {
-        status::socket_path(self.cli.status_socket.as_deref(), &self.config)
+        status::socket_path(
+            self.cli.status_socket.as_deref(),
+            self.config.status_socket.as_deref(),
+        )
     }
 
     /// Runs until SIGTERM/SIGINT (Ok) or a fatal condition.
@@ -509,10 +544,7 @@ impl Supervisor {
     /// (Re)binds the Prometheus listener if its address changed. Failing to
     /// bind is logged, never fatal: failover matters more than metrics.
     async fn bind_metrics(&mut self) {
-        let addr = self
-            .cli
-            .metrics_listen
-            .or_else(|| config_source::metrics_listen(&self.config));
+        let addr = self.cli.metrics_listen.or(self.config.metrics_listen);
         if self.metrics_server.as_ref().map(|(a, _)| *a) == addr {
             return;
         }
@@ -630,7 +662,9 @@ impl Supervisor {
             self.shared.clone(),
         );
         if let Err(e) = link
-            .send(ToChild::Start(Box::new((*self.config).clone())))
+            .send(ToChild::Start(ConfigPayload::Wire(
+                self.config.wire.clone(),
+            )))
             .await
         {
             tracing::warn!(%role, "cannot hand the configuration to the {role} child: {e}");
@@ -911,7 +945,13 @@ impl Supervisor {
 
     async fn apply_config(&mut self, config: Config) {
         let new_roles = roles_to_run(&self.cli, &config);
-        self.config = Arc::new(config);
+        match RunningConfig::new(config) {
+            Ok(running) => self.config = running,
+            Err(e) => {
+                tracing::error!("reload: cannot encode the configuration for the children: {e}; keeping the running one");
+                return;
+            }
+        }
         let old_roles = std::mem::replace(&mut self.roles, new_roles.clone());
         if let Ok(mut r) = self.shared.roles.lock() {
             *r = new_roles.clone();
@@ -922,7 +962,9 @@ impl Supervisor {
                 (_, true, Some(v)) => {
                     if let Err(e) = v
                         .link
-                        .send(ToChild::Reload(Box::new((*self.config).clone())))
+                        .send(ToChild::Reload(ConfigPayload::Wire(
+                            self.config.wire.clone(),
+                        )))
                         .await
                     {
                         tracing::warn!(%role, "cannot send the reload to the {role} child: {e}");
