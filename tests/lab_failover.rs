@@ -39,7 +39,8 @@ fn run_failover_labs(daemon: &str) {
         .filter(|l| l.contains(" FAIL "))
         .collect();
     eprintln!(
-        "{daemon} failover labs, requests lost per phase:\n{}",
+        "{daemon} failover labs, requests lost per phase (transcript {}):\n{}",
+        transcript.display(),
         results.join("\n")
     );
     for mode in MODES {
