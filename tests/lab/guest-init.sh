@@ -37,6 +37,7 @@ mkdir -p $H/dev/pts $H/dev/shm
 mount -t devpts devpts $H/dev/pts
 mount -t tmpfs tmpfs $H/dev/shm
 # Writable work dirs; everything else stays the read-only host root.
+# (lab.sh refuses a repository below one of them: keep the two lists equal.)
 for d in /tmp /run /var/tmp /var/log /var/lib /etc/keepalived /root /home /mnt /srv; do
   [ -d $H$d ] && mount -t tmpfs -o mode=0755 tmpfs $H$d
 done

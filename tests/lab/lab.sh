@@ -243,6 +243,13 @@ case ${1:-} in
     SCRIPT=$1; shift
     SCRIPT_ARGS=("$@")
     [[ -f $SCRIPT ]] || die "no such script: $SCRIPT"
+    # The guest mounts fresh tmpfs over these host directories (the list in
+    # guest-init.sh): a repository below one of them is invisible there.
+    for d in /tmp /run /var/tmp /var/log /var/lib /etc/keepalived /root /home /mnt /srv; do
+      case "$LAB_DIR/" in
+        "$d"/*) die "the repository ($LAB_DIR) is below $d, which the guest covers with a tmpfs: clone it elsewhere (e.g. /work, /opt or /usr/src)" ;;
+      esac
+    done
     need_tools qemu-system-x86_64 timeout awk
     boot run
     ;;
