@@ -23,8 +23,12 @@ W=/tmp/rkl-compare
 JOBS=${LAB_COMPARE_JOBS:-4}
 # A table is not settled before every checker had its whole failure budget:
 # compare_prep.py sets connect_timeout 5, retry 1, delay_before_retry 1 and
-# delay_loop 2, i.e. up to 5*2 + 1 + 2 (first-check stagger) = 13 s, plus start-up.
-SETTLE_MIN_S=${LAB_SETTLE_MIN_S:-16}
+# delay_loop 2, i.e. up to 5*2 + 1 + 2 (first-check stagger) = 13 s, plus
+# start-up, which in the TCG guest with 4 samples at once takes up to ~4 s
+# (measured: daemon start -> checker engine running 1.8-3.1 s). With 16 s a
+# server whose TLS handshake times out twice was sometimes snapshotted a
+# few ms before its removal.
+SETTLE_MIN_S=${LAB_SETTLE_MIN_S:-20}
 SETTLE_MAX_S=${LAB_SETTLE_MAX_S:-40}
 DIR_V4=203.0.113.254
 DIR_V6=2001:db8:ffff::254
