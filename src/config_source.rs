@@ -29,12 +29,7 @@ pub fn load_config(path: &Path, config_id: Option<&str>) -> Result<LoadedConfig,
     let opts = LoadOptions {
         config_id: config_id.map(str::to_owned),
     };
-    let result = rkeepalived_config::load(path, &opts);
-    // Parsing a large config is a burst of short-lived allocations (tokens,
-    // block tree); give their pages back rather than keep them for the
-    // daemon's life (10,000 real servers: ~40 MB).
-    rkeepalived_check::release_free_memory();
-    match result {
+    match rkeepalived_config::load(path, &opts) {
         Ok(loaded) => Ok(LoadedConfig {
             config: loaded.config,
             warnings: loaded

@@ -373,6 +373,8 @@ impl RunningConfig {
             status_socket: config_source::status_socket(&config),
         };
         drop(config);
+        // The model and the parser's scratch (tokens, block tree: ~40 MB
+        // with 10,000 real servers) are gone: give their pages back.
         rkeepalived_check::release_free_memory();
         Ok(running)
     }
@@ -914,6 +916,8 @@ impl Supervisor {
                     err.diagnostics.len()
                 );
                 self.shared.metrics.reload(false, err.diagnostics.len());
+                // The rejected parse's scratch is freed; return its pages.
+                rkeepalived_check::release_free_memory();
                 if let Ok(mut r) = self.shared.reloads.lock() {
                     r.failed += 1;
                     r.last_unix = now;

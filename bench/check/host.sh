@@ -67,10 +67,9 @@ cpu_ticks() { local t=0 f; for p in $(tree_pids "$1"); do
   [[ -r /proc/$p/stat ]] || continue
   f=($(sed 's/^.*) //' /proc/"$p"/stat 2>/dev/null || echo))
   ((${#f[@]} > 12)) && t=$((t + f[11] + f[12])); done; echo "$t"; }
-rss_kib() { local r=0 v; for p in $(tree_pids "$1"); do
-  v=$(awk '/^VmRSS/ {print $2}' /proc/"$p"/status 2>/dev/null || echo 0); r=$((r + ${v:-0})); done; echo "$r"; }
-pss_kib() { local r=0 v; for p in $(tree_pids "$1"); do
-  v=$(awk '/^Pss:/ {print $2}' /proc/"$p"/smaps_rollup 2>/dev/null || echo 0); r=$((r + ${v:-0})); done; echo "$r"; }
+# tree_kib PID FILE FIELD: FIELD (kB) of /proc/*/FILE summed over the tree.
+tree_kib() { local r=0 v; for p in $(tree_pids "$1"); do
+  v=$(awk -v f="$3" '$1 == f {print $2}' /proc/"$p"/"$2" 2>/dev/null || echo 0); r=$((r + ${v:-0})); done; echo "$r"; }
 
 # measure NAME OPLOG COMMAND... -> "RESULT name cpu_s rss_kib detect_ms"
 measure() {
@@ -103,8 +102,8 @@ measure() {
   # CPU per 10 s slice and TIME_WAIT sockets, to show drift over the window.
   local slices="" tprev=$t0 t
   for i in $(seq 1 "$SECS"); do
-    sleep 1; r=$(rss_kib "$pid"); ((r > peak)) && peak=$r
-    r=$(pss_kib "$pid"); ((r > peak_pss)) && peak_pss=$r
+    sleep 1; r=$(tree_kib "$pid" status VmRSS:); ((r > peak)) && peak=$r
+    r=$(tree_kib "$pid" smaps_rollup Pss:); ((r > peak_pss)) && peak_pss=$r
     if ((i % 10 == 0)); then
       t=$(cpu_ticks "$pid")
       slices+=" $(awk -v a="$tprev" -v b="$t" -v hz="$hz" -v n="$N" 'BEGIN { printf "%.0f", (b - a) / hz * 1e6 / (n * 10) }')us/tw$(ip netns exec "$NS" ss -tan state time-wait | tail -n +2 | wc -l)"

@@ -68,17 +68,17 @@ pub async fn tcp_connect(co: &ConnOpts, timeout: Duration) -> Result<TcpStream, 
 /// Probes with default options reuse idle sockets ([`ProbeSocket`]).
 pub async fn tcp_probe(co: &ConnOpts, timeout: Duration) -> Result<(), CheckFailure> {
     let sock = ProbeSocket::take(co)?;
-    match sock.socket().connect(&co.dst.into()) {
+    match sock.sock.connect(&co.dst.into()) {
         Ok(()) => return sock.finish(Ok(())),
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
         Err(e) => return sock.finish(Err(CheckFailure::Connect(e))),
     }
     // Connected already? One getpeername() answers the common case; the
     // pending error is read only when it is not (refused, or in flight).
-    if sock.socket().peer_addr().is_ok() {
+    if sock.sock.peer_addr().is_ok() {
         return sock.finish(Ok(()));
     }
-    match sock.socket().take_error() {
+    match sock.sock.take_error() {
         Ok(Some(refused)) => return sock.finish(Err(CheckFailure::Connect(refused))),
         Ok(None) => {}
         Err(e) => return sock.finish(Err(CheckFailure::Socket(e))),
@@ -146,10 +146,6 @@ impl ProbeSocket {
             sock,
             family: Some(family),
         })
-    }
-
-    fn socket(&self) -> &Socket {
-        &self.sock
     }
 
     /// For the reactor: this socket will be closed with RST, not reused.
