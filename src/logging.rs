@@ -126,6 +126,8 @@ fn stderr_is_journal_stream(journal_stream: Option<&str>) -> bool {
         return false;
     };
     match nix::sys::stat::fstat(2) {
+        // dev_t and ino_t are not u64 on every target.
+        #[allow(clippy::unnecessary_cast)]
         Ok(st) => (st.st_dev as u64, st.st_ino as u64) == ids,
         Err(_) => false,
     }

@@ -976,12 +976,7 @@ impl Supervisor {
                 }
                 // Not running and no respawn pending (a new role): start it.
                 // A pending respawn uses the new config anyway.
-                (_, true, None)
-                    if !self
-                        .slots
-                        .get(&role)
-                        .is_some_and(|s| s.respawn_at.is_some()) =>
-                {
+                (_, true, None) if self.slots.get(&role).is_none_or(|s| s.respawn_at.is_none()) => {
                     self.start_child(role).await;
                 }
                 (true, false, Some(v)) => {

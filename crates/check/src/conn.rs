@@ -16,22 +16,25 @@ fn prepared_socket(co: &ConnOpts, ty: Type, proto: Protocol) -> Result<Socket, C
     let domain = Domain::for_address(co.dst);
     let sock = Socket::new(domain, ty.nonblocking().cloexec(), Some(proto))
         .map_err(CheckFailure::Socket)?;
-    if let Some(mark) = co.fwmark {
+    let Some(src) = co.source.as_deref() else {
+        return Ok(sock);
+    };
+    if let Some(mark) = src.fwmark {
         sock.set_mark(mark).map_err(CheckFailure::Socket)?;
     }
-    if let Some(ifname) = &co.bind_if {
+    if let Some(ifname) = &src.bind_if {
         sock.bind_device(Some(ifname.as_bytes()))
             .map_err(CheckFailure::Socket)?;
     }
-    if co.bindto.is_some() || co.bind_port.is_some() {
-        let ip = co.bindto.unwrap_or(match co.dst {
+    if src.bindto.is_some() || src.bind_port.is_some() {
+        let ip = src.bindto.unwrap_or(match co.dst {
             SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
         });
-        if co.bind_port.is_some() {
+        if src.bind_port.is_some() {
             sock.set_reuse_address(true).map_err(CheckFailure::Socket)?;
         }
-        sock.bind(&SocketAddr::new(ip, co.bind_port.unwrap_or(0)).into())
+        sock.bind(&SocketAddr::new(ip, src.bind_port.unwrap_or(0)).into())
             .map_err(CheckFailure::Socket)?;
     }
     Ok(sock)
@@ -123,11 +126,7 @@ struct ProbeSocket {
 
 impl ProbeSocket {
     fn take(co: &ConnOpts) -> Result<ProbeSocket, CheckFailure> {
-        let plain = co.bindto.is_none()
-            && co.bind_port.is_none()
-            && co.bind_if.is_none()
-            && co.fwmark.is_none();
-        if !plain {
+        if co.source.is_some() {
             let sock = prepared_socket(co, Type::STREAM, Protocol::TCP)?;
             sock.set_quickack(false).map_err(CheckFailure::Socket)?;
             return Ok(ProbeSocket { sock, family: None });

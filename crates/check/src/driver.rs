@@ -27,38 +27,37 @@ use crate::conn::random_u64;
 use crate::deadlines::Deadlines;
 use crate::error::CheckFailure;
 use crate::fsm::{initial_delay, CheckerFsm};
+use crate::health::CheckerRef;
 use crate::metrics::CheckerMetrics;
 use crate::spec::CheckerSpec;
 
 /// Handle of one checker inside the driver.
 pub type SlotId = u32;
 
-/// Identity of a checker across reloads.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CheckerKey {
-    /// Shared by all checkers of one virtual server (thousands of keys).
-    pub vs: Arc<str>,
-    pub rs: rkeepalived_ipvs::DestKey,
-    pub index: u32,
-}
-
 /// A checker's state or weight changed: the engine updates the model.
 #[derive(Debug)]
 pub struct Report {
-    pub key: CheckerKey,
+    /// Where the checker is in the current plan.
+    pub at: CheckerRef,
     pub up: bool,
     pub weight: Option<i32>,
 }
 
+/// ha_suspend: checks run only while one of these VIPs is a local address.
+pub type SuspendOn = (watch::Receiver<LocalAddrs>, Arc<[IpAddr]>);
+
 /// Everything one checker needs to run.
 pub struct CheckerTask {
-    pub key: CheckerKey,
+    /// Where the checker is in the engine's plan (updated on reload).
+    pub at: CheckerRef,
+    /// The virtual server's name, for logs (shared by its checkers).
+    pub vs: Arc<str>,
     pub checker: Arc<dyn Checker>,
     pub spec: Arc<CheckerSpec>,
     pub initially_up: bool,
     pub metrics: Arc<CheckerMetrics>,
     /// ha_suspend: the local-address watch and the VIPs (boxed: rare).
-    pub suspend: Option<Box<(watch::Receiver<LocalAddrs>, Arc<[IpAddr]>)>>,
+    pub suspend: Option<Box<SuspendOn>>,
 }
 
 /// A slot and its generation side by side (one cache miss, not two, per
@@ -77,6 +76,12 @@ struct Slot {
     inflight: Option<AbortHandle>,
 }
 
+/// A settled change of state or weight, before it becomes a [`Report`].
+struct Change {
+    up: bool,
+    weight: Option<i32>,
+}
+
 /// Result of one attempt, tagged with the slot and its generation so a
 /// result of a removed (or replaced) checker is recognised and dropped.
 type Attempt = (SlotId, u32, CheckOutcome, Duration);
@@ -90,9 +95,10 @@ pub struct CheckDriver {
     inflight: JoinSet<Attempt>,
     /// Which slot a running attempt belongs to (to recover from a panic).
     inflight_slots: HashMap<tokio::task::Id, (SlotId, u32)>,
-    /// Reports settled but not yet handed to the engine, with their slot
-    /// and generation (a checker removed meanwhile is skipped).
-    ready: VecDeque<(SlotId, u32, Report)>,
+    /// Changes settled but not yet handed to the engine, with their slot
+    /// and generation (a checker removed meanwhile is skipped). The report
+    /// takes the slot's `at` when handed over: a reload may move it.
+    ready: VecDeque<(SlotId, u32, Change)>,
 }
 
 impl CheckDriver {
@@ -144,6 +150,42 @@ impl CheckDriver {
         self.free.push(id);
     }
 
+    /// Record where a kept checker is in a new plan.
+    pub fn set_ref(&mut self, id: SlotId, at: CheckerRef) {
+        if let Some(slot) = self
+            .slots
+            .get_mut(id as usize)
+            .and_then(|c| c.slot.as_mut())
+        {
+            slot.task.at = at;
+        }
+    }
+
+    /// The running checker in `id`.
+    pub fn task(&self, id: SlotId) -> Option<&CheckerTask> {
+        self.slots.get(id as usize)?.slot.as_ref().map(|s| &s.task)
+    }
+
+    /// Every running checker.
+    pub fn tasks(&self) -> impl Iterator<Item = (SlotId, &CheckerTask)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(id, c)| Some((id as SlotId, &c.slot.as_ref()?.task)))
+    }
+
+    /// How many checkers run.
+    pub fn len(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    /// Make room for `n` checkers in all (exactly: at 10,000 checkers a
+    /// doubled vector wastes ~0.7 MB).
+    pub fn reserve(&mut self, n: usize) {
+        let more = n.saturating_sub(self.len()).saturating_sub(self.free.len());
+        self.slots.reserve_exact(more);
+    }
+
     /// Stop every checker.
     pub fn clear(&mut self) {
         self.inflight.abort_all();
@@ -191,9 +233,13 @@ impl CheckDriver {
 
     /// The oldest settled report of a checker that still exists.
     fn pop_ready(&mut self) -> Option<Report> {
-        while let Some((id, generation, report)) = self.ready.pop_front() {
-            if self.slots.get(id as usize).map(|c| c.generation) == Some(generation) {
-                return Some(report);
+        while let Some((id, generation, change)) = self.ready.pop_front() {
+            if let Some(slot) = self.live(id, generation) {
+                return Some(Report {
+                    at: slot.task.at,
+                    up: change.up,
+                    weight: change.weight,
+                });
             }
         }
         None
@@ -226,7 +272,7 @@ impl CheckDriver {
                     !vips.iter().any(|a| local.contains(a))
                 };
                 if suspended != slot.task.metrics.suspended.swap(suspended, Relaxed) {
-                    tracing::info!(vs = %slot.task.key.vs, "checks {} (ha_suspend)", if suspended { "suspended" } else { "resumed" });
+                    tracing::info!(vs = %slot.task.vs, "checks {} (ha_suspend)", if suspended { "suspended" } else { "resumed" });
                 }
                 if suspended {
                     let delay_loop = slot.task.spec.timing.delay_loop;
@@ -333,9 +379,9 @@ async fn sleep_until(at: Option<Instant>) {
 /// Account one attempt: metrics, the retry state machine, logging. Returns
 /// the report for the engine (state or weight changed) and the delay
 /// before the next attempt.
-fn settle(slot: &mut Slot, outcome: CheckOutcome, elapsed: Duration) -> (Option<Report>, Duration) {
+fn settle(slot: &mut Slot, outcome: CheckOutcome, elapsed: Duration) -> (Option<Change>, Duration) {
     let CheckerTask {
-        key,
+        vs,
         checker,
         spec,
         metrics,
@@ -357,13 +403,13 @@ fn settle(slot: &mut Slot, outcome: CheckOutcome, elapsed: Duration) -> (Option<
     let changed = step.transition.is_some() && fsm.is_up != was_up;
     match (step.transition.filter(|_| changed), &failure) {
         (Some(true), _) => {
-            tracing::info!(vs = %key.vs, target = %spec.conn.dst, "{kind} succeeded: checker UP")
+            tracing::info!(vs = %vs, target = %spec.conn.dst, "{kind} succeeded: checker UP")
         }
         (Some(false), Some(e)) => {
-            tracing::warn!(vs = %key.vs, target = %spec.conn.dst, "{kind} failed after {} retries: {e}: checker DOWN", timing.retry)
+            tracing::warn!(vs = %vs, target = %spec.conn.dst, "{kind} failed after {} retries: {e}: checker DOWN", timing.retry)
         }
         (None, Some(e)) => {
-            tracing::debug!(vs = %key.vs, target = %spec.conn.dst, "{kind} attempt failed: {e}")
+            tracing::debug!(vs = %vs, target = %spec.conn.dst, "{kind} attempt failed: {e}")
         }
         _ => {}
     }
@@ -372,8 +418,7 @@ fn settle(slot: &mut Slot, outcome: CheckOutcome, elapsed: Duration) -> (Option<
             slot.last_weight = weight;
         }
         metrics.up.store(fsm.is_up, Relaxed);
-        Report {
-            key: key.clone(),
+        Change {
             up: fsm.is_up,
             weight,
         }
@@ -405,22 +450,18 @@ mod tests {
         timing.retry = 0;
         timing.warmup = Duration::ZERO;
         CheckerTask {
-            key: CheckerKey {
-                vs: Arc::from(vs),
-                rs: rkeepalived_ipvs::Dest::new(
-                    "192.0.2.1".parse().expect("addr"),
-                    80,
-                    rkeepalived_ipvs::Forwarding::Masq,
-                    1,
-                )
-                .key(),
-                index: 0,
+            // Tell checkers apart by name in the reports.
+            at: CheckerRef {
+                vs: 0,
+                rs: 0,
+                checker: u32::from(vs == "new"),
             },
+            vs: Arc::from(vs),
             checker,
             spec: Arc::new(CheckerSpec {
                 kind: CheckKind::Tcp,
                 conn: ConnOpts::to("192.0.2.1:80".parse().expect("addr")),
-                timing,
+                timing: Arc::new(timing),
             }),
             initially_up: true,
             metrics: Arc::new(CheckerMetrics::new(true)),
@@ -460,7 +501,7 @@ mod tests {
         assert_eq!(again, id, "freed slot reused");
         let report = driver.next_report().await;
         assert_eq!(
-            &*report.key.vs, "new",
+            report.at.checker, 1,
             "stale deadlines of the old checker are ignored"
         );
     }
@@ -468,12 +509,15 @@ mod tests {
     /// At 10,000 real servers every byte per checker is ~10 KB of RSS.
     #[test]
     fn idle_checkers_stay_small() {
-        assert!(
-            std::mem::size_of::<Slot>() <= 128,
-            "{}",
-            std::mem::size_of::<Slot>()
+        let sizes = (
+            std::mem::size_of::<Slot>(),
+            std::mem::size_of::<CheckerSpec>(),
+            std::mem::size_of::<crate::spec::ConnOpts>(),
+            std::mem::size_of::<crate::spec::CheckKind>(),
         );
-        assert!(std::mem::size_of::<CheckerSpec>() <= 192);
-        assert!(std::mem::size_of::<crate::spec::CheckKind>() <= 16);
+        assert!(
+            sizes.0 <= 96 && sizes.1 <= 64 && sizes.2 <= 40 && sizes.3 <= 16,
+            "slot, spec, conn, kind: {sizes:?}"
+        );
     }
 }

@@ -19,7 +19,6 @@ use tokio::task::JoinSet;
 use crate::addrwatch::LocalAddrs;
 use crate::backend::EngineBackend;
 use crate::checkers::{self, Checker};
-pub use crate::driver::CheckerKey;
 use crate::driver::{CheckDriver, CheckerTask, Report, SlotId};
 use crate::error::CheckError;
 use crate::health::{alive_weight, CheckerRef, HealthModel, ScriptEffect};
@@ -56,20 +55,19 @@ impl EngineOptions {
     }
 }
 
-struct RunningChecker {
-    /// Where the checker's health lives in the model (reports are routed by key).
-    at: CheckerRef,
-    spec: Arc<CheckerSpec>,
-    /// ha_suspend: the virtual server's addresses (shared by its checkers).
-    suspend_on: Option<Arc<[IpAddr]>>,
-    slot: SlotId,
-    metrics: Arc<CheckerMetrics>,
+/// Identity of a checker across reloads (only built while reloading).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CheckerKey {
+    vs: Arc<str>,
+    rs: rkeepalived_ipvs::DestKey,
+    index: u32,
 }
 
 struct Engine {
     plan: Arc<CheckPlan>,
     model: HealthModel,
-    running: HashMap<CheckerKey, RunningChecker>,
+    /// Every running checker; each knows its place in `plan` (no map from
+    /// keys: at 10,000 checkers it would cost ~1.5 MB for reloads only).
     checks: CheckDriver,
     scripts: JoinSet<()>,
     backend: EngineBackend,
@@ -103,7 +101,6 @@ pub async fn run_plan(
     let mut engine = Engine {
         model: HealthModel::new(&plan),
         plan: Arc::new(CheckPlan::default()),
-        running: HashMap::new(),
         checks: CheckDriver::new(),
         scripts: JoinSet::new(),
         backend: opts.backend,
@@ -209,7 +206,32 @@ impl Engine {
         if self.addrs.is_none() && plan.virtual_servers.iter().any(|v| v.ha_suspend) {
             self.addrs = Some(crate::addrwatch::spawn());
         }
-        let mut running = HashMap::with_capacity(self.running.len());
+        // Running checkers by identity in the old plan.
+        let mut old: HashMap<CheckerKey, SlotId> = HashMap::with_capacity(self.checks.len());
+        // A real server listed twice runs its checkers twice; only one of
+        // each can be matched, the others stop.
+        let mut twins = Vec::new();
+        for (id, task) in self.checks.tasks() {
+            let rs =
+                &self.plan.virtual_servers[task.at.vs as usize].real_servers[task.at.rs as usize];
+            let key = CheckerKey {
+                vs: Arc::clone(&task.vs),
+                rs: rs.dest.key(),
+                index: task.at.checker,
+            };
+            twins.extend(old.insert(key, id));
+        }
+        let mut stopped = twins.len();
+        for id in twins {
+            self.checks.remove(id);
+        }
+        let total = plan
+            .virtual_servers
+            .iter()
+            .flat_map(|v| &v.real_servers)
+            .map(|r| r.checkers.len())
+            .sum();
+        self.checks.reserve(total);
         let (mut kept, mut started) = (0usize, 0usize);
         for (vi, vs) in plan.virtual_servers.iter().enumerate() {
             let suspend_on: Option<Arc<[IpAddr]>> = vs.ha_suspend.then(|| vs.vip_addrs().into());
@@ -226,39 +248,40 @@ impl Engine {
                         rs: ri as u32,
                         checker: ci as u32,
                     };
-                    match self.running.remove(&key) {
-                        Some(mut old) if old.spec == *spec && old.suspend_on == suspend_on => {
+                    let same = |task: &CheckerTask| {
+                        task.spec == *spec
+                            && task.suspend.as_ref().map(|s| &s.1) == suspend_on.as_ref()
+                    };
+                    match old.remove(&key) {
+                        Some(id) if self.checks.task(id).is_some_and(same) => {
                             kept += 1;
-                            old.at = at;
-                            running.insert(key, old);
+                            self.checks.set_ref(id, at);
                         }
-                        old => {
-                            if let Some(old) = old {
-                                self.checks.remove(old.slot);
+                        previous => {
+                            if let Some(id) = previous {
+                                self.checks.remove(id);
                             }
                             started += 1;
                             let up = model.virtual_servers[vi].real_servers[ri].checkers[ci].up;
-                            let rc = self.spawn_checker(
+                            self.spawn_checker(
                                 at,
-                                key.clone(),
+                                Arc::clone(&vs_name),
                                 Arc::clone(spec),
                                 suspend_on.clone(),
                                 up,
                             );
-                            running.insert(key, rc);
                         }
                     }
                 }
             }
         }
-        let stopped = self.running.len();
-        for (_, old) in std::mem::take(&mut self.running) {
-            self.checks.remove(old.slot);
+        stopped += old.len();
+        for id in old.into_values() {
+            self.checks.remove(id);
         }
         if !initial {
             tracing::info!(kept, started, stopped, "configuration reloaded");
         }
-        self.running = running;
         self.model = model;
         self.plan = Arc::new(plan);
         self.ipvs_dirty = true;
@@ -267,41 +290,30 @@ impl Engine {
     fn spawn_checker(
         &mut self,
         at: CheckerRef,
-        key: CheckerKey,
+        vs: Arc<str>,
         spec: Arc<CheckerSpec>,
         suspend_on: Option<Arc<[IpAddr]>>,
         up: bool,
-    ) -> RunningChecker {
-        let metrics = Arc::new(CheckerMetrics::new(up));
+    ) -> SlotId {
         let checker = (self.factory)(&spec, &self.runner);
-        let suspend = suspend_on
-            .clone()
-            .and_then(|vips| self.addrs.clone().map(|rx| Box::new((rx, vips))));
-        let slot = self.checks.add(CheckerTask {
-            key,
-            checker,
-            spec: Arc::clone(&spec),
-            initially_up: up,
-            metrics: Arc::clone(&metrics),
-            suspend,
-        });
-        RunningChecker {
+        let suspend = suspend_on.and_then(|vips| self.addrs.clone().map(|rx| Box::new((rx, vips))));
+        self.checks.add(CheckerTask {
             at,
+            vs,
+            checker,
             spec,
-            suspend_on,
-            slot,
-            metrics,
-        }
+            initially_up: up,
+            metrics: Arc::new(CheckerMetrics::new(up)),
+            suspend,
+        })
     }
 
     fn apply_report(&mut self, report: Report) {
-        // Reports from checkers removed by a reload are stale.
-        let Some(at) = self.running.get(&report.key).map(|r| r.at) else {
-            return;
-        };
+        // The driver drops reports of removed checkers and routes the rest
+        // to their place in the current plan.
         let update = self
             .model
-            .update_checker(&self.plan, at, report.up, report.weight);
+            .update_checker(&self.plan, report.at, report.up, report.weight);
         if update.changed {
             self.ipvs_dirty = true;
         }
@@ -338,10 +350,10 @@ impl Engine {
     /// One reconcile pass. Errors never stop the engine: a missing IPVS
     /// (no kernel module) is logged once, counted, and retried.
     fn sync_ipvs(&mut self) {
-        let desired = self.model.desired_ipvs(&self.plan);
         self.metrics.ipvs_syncs.fetch_add(1, Relaxed);
         // Fast path: diff against what we last programmed, no dump.
         if let Some(cached) = self.kernel_cache.take() {
+            let desired = self.model.desired_ipvs(&self.plan);
             let ops = rkeepalived_ipvs::reconcile(&desired, &cached, &self.owned);
             let failed = self
                 .backend
@@ -362,19 +374,10 @@ impl Engine {
                 .ipvs_op_failures
                 .fetch_add(failed as u64, Relaxed);
         }
-        match rkeepalived_ipvs::sync(self.backend.as_backend(), &desired, &mut self.owned) {
-            Ok(report) => {
-                if report.is_clean() {
-                    self.kernel_cache = Some(desired);
-                }
-                if self.ipvs_failing.take().is_some() {
-                    tracing::info!("IPVS is reachable again; table reconciled");
-                }
-                self.metrics
-                    .ipvs_op_failures
-                    .fetch_add(report.failed.len() as u64, Relaxed);
-                self.ipvs_dirty = !report.is_clean();
-            }
+        // Dump first: while IPVS is unreachable (no module) the desired
+        // table of thousands of dests is not even built.
+        let current = match self.backend.as_backend().dump() {
+            Ok(current) => current,
             Err(e) => {
                 self.metrics.ipvs_sync_failures.fetch_add(1, Relaxed);
                 let msg = e.to_string();
@@ -388,8 +391,27 @@ impl Engine {
                 }
                 self.ipvs_failing = Some(msg);
                 self.ipvs_dirty = true;
+                return;
             }
+        };
+        let desired = self.model.desired_ipvs(&self.plan);
+        let report = rkeepalived_ipvs::sync_from(
+            self.backend.as_backend(),
+            &desired,
+            &current,
+            &mut self.owned,
+        );
+        drop(current);
+        if report.is_clean() {
+            self.kernel_cache = Some(desired);
         }
+        if self.ipvs_failing.take().is_some() {
+            tracing::info!("IPVS is reachable again; table reconciled");
+        }
+        self.metrics
+            .ipvs_op_failures
+            .fetch_add(report.failed.len() as u64, Relaxed);
+        self.ipvs_dirty = !report.is_clean();
     }
 
     async fn stop(&mut self) {
@@ -418,12 +440,21 @@ impl Engine {
     }
 
     fn dump_data(&self) -> String {
+        let counts: HashMap<CheckerRef, (u64, u64)> = self
+            .checks
+            .tasks()
+            .map(|(_, t)| {
+                let m = &t.metrics;
+                (t.at, (m.successes.load(Relaxed), m.failures.load(Relaxed)))
+            })
+            .collect();
         let mut out = String::from("------< Health checkers >------\n");
-        for (vs, vh) in self
+        for (vi, (vs, vh)) in self
             .plan
             .virtual_servers
             .iter()
             .zip(&self.model.virtual_servers)
+            .enumerate()
         {
             let _ = writeln!(
                 out,
@@ -441,7 +472,7 @@ impl Engine {
                     ))
                     .unwrap_or_default(),
             );
-            for (rs, rh) in vs.real_servers.iter().zip(&vh.real_servers) {
+            for (ri, (rs, rh)) in vs.real_servers.iter().zip(&vh.real_servers).enumerate() {
                 let _ = writeln!(
                     out,
                     "   RS = {}, weight {} (effective {}), {}{}",
@@ -456,21 +487,12 @@ impl Engine {
                     },
                 );
                 for (ci, (spec, ch)) in rs.checkers.iter().zip(&rh.checkers).enumerate() {
-                    let key = CheckerKey {
-                        vs: Arc::from(vs.name.as_str()),
-                        rs: rs.dest.key(),
-                        index: ci as u32,
+                    let at = CheckerRef {
+                        vs: vi as u32,
+                        rs: ri as u32,
+                        checker: ci as u32,
                     };
-                    let (ok, ko) = self
-                        .running
-                        .get(&key)
-                        .map(|r| {
-                            (
-                                r.metrics.successes.load(Relaxed),
-                                r.metrics.failures.load(Relaxed),
-                            )
-                        })
-                        .unwrap_or_default();
+                    let (ok, ko) = counts.get(&at).copied().unwrap_or_default();
                     let _ = writeln!(
                         out,
                         "     {} -> {} {} (delay_loop {:?}, retry {}, successes {ok}, failures {ko})",
@@ -488,16 +510,16 @@ impl Engine {
 
     fn dump_stats(&self) -> String {
         let m = &self.metrics;
-        let (ok, ko) = self.running.values().fold((0, 0), |(a, b), r| {
+        let (ok, ko) = self.checks.tasks().fold((0, 0), |(a, b), (_, t)| {
             (
-                a + r.metrics.successes.load(Relaxed),
-                b + r.metrics.failures.load(Relaxed),
+                a + t.metrics.successes.load(Relaxed),
+                b + t.metrics.failures.load(Relaxed),
             )
         });
         format!(
             "------< Health checker statistics >------\n uptime {:?}\n checkers {}\n check successes {ok}\n check failures {ko}\n ipvs syncs {}\n ipvs sync failures {}\n ipvs op failures {}\n scripts run {}\n script failures {}\n reloads {} (rejected {})\n ipvs {}\n",
             self.started.elapsed(),
-            self.running.len(),
+            self.checks.len(),
             m.ipvs_syncs.load(Relaxed),
             m.ipvs_sync_failures.load(Relaxed),
             m.ipvs_op_failures.load(Relaxed),
@@ -557,9 +579,9 @@ impl Engine {
     fn metrics_text(&mut self) -> String {
         let mut out = String::new();
         let labeled: Vec<(String, &CheckerMetrics)> = self
-            .running
-            .iter()
-            .map(|(key, r)| (checker_labels(key, &r.spec), r.metrics.as_ref()))
+            .checks
+            .tasks()
+            .map(|(_, t)| (checker_labels(&self.plan, t), t.metrics.as_ref()))
             .collect();
         crate::metrics::render_checkers(&mut out, labeled.iter().map(|(l, m)| (l.as_str(), *m)));
         let _ = writeln!(
@@ -648,12 +670,13 @@ fn render_ipvs_stats(out: &mut String, dump: &[rkeepalived_ipvs::netlink::Servic
 
 /// Prometheus label set of one checker, e.g.
 /// `vs="TCP 192.0.2.1:80",rs="198.51.100.1:80",checker="TCP_CHECK",index="0"`.
-fn checker_labels(key: &CheckerKey, spec: &CheckerSpec) -> String {
+fn checker_labels(plan: &CheckPlan, task: &CheckerTask) -> String {
+    let dest = &plan.virtual_servers[task.at.vs as usize].real_servers[task.at.rs as usize].dest;
     format!(
         "vs=\"{}\",rs=\"{}\",checker=\"{}\",index=\"{}\"",
-        escape(&key.vs),
-        rkeepalived_ipvs::model::SocketFmt(key.rs.addr, key.rs.port),
-        spec.kind.name(),
-        key.index
+        escape(&task.vs),
+        rkeepalived_ipvs::model::SocketFmt(dest.addr, dest.port),
+        task.spec.kind.name(),
+        task.at.checker
     )
 }

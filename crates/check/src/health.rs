@@ -383,7 +383,7 @@ mod tests {
     fn checker() -> CheckerSpec {
         let kind = CheckKind::Tcp;
         CheckerSpec {
-            timing: CheckTiming::defaults_for(&kind, Duration::from_secs(1)),
+            timing: Arc::new(CheckTiming::defaults_for(&kind, Duration::from_secs(1))),
             conn: ConnOpts::to("198.51.100.1:80".parse().unwrap()),
             kind,
         }
@@ -566,9 +566,10 @@ mod tests {
     #[test]
     fn alpha_starts_down_and_group_keys_share_dests() {
         let mut p = plan(vec![rs(1, 1)], 1, 0);
-        Arc::make_mut(&mut p.virtual_servers[0].real_servers[0].checkers[0])
-            .timing
-            .alpha = true;
+        Arc::make_mut(
+            &mut Arc::make_mut(&mut p.virtual_servers[0].real_servers[0].checkers[0]).timing,
+        )
+        .alpha = true;
         let extra = ServiceKey::tcp("192.0.2.2".parse().unwrap(), 80);
         p.virtual_servers[0].keys.push(extra);
         let mut m = HealthModel::new(&p);
@@ -616,9 +617,10 @@ mod tests {
         );
         // Changed checker spec on rs 1: state starts fresh.
         let mut p3 = p2.clone();
-        Arc::make_mut(&mut p3.virtual_servers[0].real_servers[0].checkers[0])
-            .timing
-            .retry = 7;
+        Arc::make_mut(
+            &mut Arc::make_mut(&mut p3.virtual_servers[0].real_servers[0].checkers[0]).timing,
+        )
+        .retry = 7;
         let m3 = HealthModel::carry_over(&p3, &p2, &m2);
         assert!(m3.virtual_servers[0].real_servers[0].alive);
     }

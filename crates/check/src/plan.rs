@@ -29,8 +29,9 @@ pub fn from_config(config: &Config) -> Result<CheckPlan, PlanError> {
     };
     let security = ScriptSecurity::new(gd.enable_script_security, script_user);
     let mut virtual_servers = Vec::new();
+    let mut timings = Timings::default();
     for vs in &config.virtual_servers {
-        virtual_servers.push(virtual_server(config, vs, &security)?);
+        virtual_servers.push(virtual_server(config, vs, &security, &mut timings)?);
     }
     Ok(CheckPlan {
         virtual_servers,
@@ -216,10 +217,27 @@ fn optional_script(
     }
 }
 
+/// One shared [`CheckTiming`] per distinct value: 10,000 checkers of a
+/// virtual server then cost one 72-byte timing, not 10,000.
+#[derive(Default)]
+struct Timings(std::collections::HashSet<Arc<CheckTiming>>);
+
+impl Timings {
+    fn intern(&mut self, timing: CheckTiming) -> Arc<CheckTiming> {
+        if let Some(shared) = self.0.get(&timing) {
+            return Arc::clone(shared);
+        }
+        let shared = Arc::new(timing);
+        self.0.insert(Arc::clone(&shared));
+        shared
+    }
+}
+
 fn virtual_server(
     config: &Config,
     vs: &cfg::VirtualServer,
     security: &ScriptSecurity,
+    timings: &mut Timings,
 ) -> Result<VirtualServerSpec, PlanError> {
     let (name, keys) = service_keys(config, vs)?;
     let first = *keys.first().ok_or_else(|| PlanError::VirtualServer {
@@ -254,7 +272,7 @@ fn virtual_server(
         dest.l_threshold = rs.lthreshold.unwrap_or(0);
         let mut checkers = Vec::new();
         for c in &rs.checkers {
-            match checker(c, rs.addr, port, security)? {
+            match checker(c, rs.addr, port, security, timings)? {
                 Some(spec) => checkers.push(Arc::new(spec)),
                 None => {
                     tracing::warn!(vs = %name, rs = %rs_label, "{} is not supported by rkeepalived; ignored", c.kind.keyword())
@@ -324,6 +342,7 @@ fn checker(
     rs_addr: IpAddr,
     rs_port: u16,
     security: &ScriptSecurity,
+    timings: &mut Timings,
 ) -> Result<Option<CheckerSpec>, PlanError> {
     let co = &c.common;
     let kind = match &c.kind {
@@ -373,21 +392,23 @@ fn checker(
     );
     Ok(Some(CheckerSpec {
         kind,
-        conn: ConnOpts {
+        conn: ConnOpts::with_source(
             dst,
-            bindto: co.bindto,
-            bind_port: co.bind_port,
-            bind_if: co.bind_if.clone(),
-            fwmark: co.fwmark,
-        },
-        timing: CheckTiming {
+            SourceOpts {
+                bindto: co.bindto,
+                bind_port: co.bind_port,
+                bind_if: co.bind_if.clone(),
+                fwmark: co.fwmark,
+            },
+        ),
+        timing: timings.intern(CheckTiming {
             delay_loop: co.delay_loop,
             connect_timeout: co.connect_timeout,
             retry: co.retry,
             delay_before_retry: co.delay_before_retry,
             warmup: co.warmup,
             alpha: co.alpha,
-        },
+        }),
     }))
 }
 

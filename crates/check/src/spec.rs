@@ -27,7 +27,7 @@ pub const DEFAULT_SMTP_HELO: &str = "smtpchecker.keepalived.org";
 pub const DEFAULT_UDP_MAX_REPLY: usize = 255;
 
 /// Timing of one checker, all keepalived defaults already applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CheckTiming {
     pub delay_loop: Duration,
     pub connect_timeout: Duration,
@@ -60,11 +60,19 @@ impl CheckTiming {
     }
 }
 
-/// Where a checker connects from and to (`connect_ip`, `connect_port`,
-/// `bindto`, `bind_port`, `bind_if`, `fwmark`).
+/// Where a checker connects to (`connect_ip`, `connect_port`) and the
+/// rarely set source options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnOpts {
     pub dst: SocketAddr,
+    /// Boxed: a plan keeps one `ConnOpts` per checker (thousands), and
+    /// almost none of them set a source option.
+    pub source: Option<Box<SourceOpts>>,
+}
+
+/// `bindto`, `bind_port`, `bind_if`, `fwmark`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourceOpts {
     pub bindto: Option<IpAddr>,
     pub bind_port: Option<u16>,
     pub bind_if: Option<String>,
@@ -73,13 +81,31 @@ pub struct ConnOpts {
 
 impl ConnOpts {
     pub fn to(dst: SocketAddr) -> Self {
+        Self { dst, source: None }
+    }
+
+    /// `dst` with `source`, boxed only when some option is set.
+    pub fn with_source(dst: SocketAddr, source: SourceOpts) -> Self {
         Self {
             dst,
-            bindto: None,
-            bind_port: None,
-            bind_if: None,
-            fwmark: None,
+            source: (source != SourceOpts::default()).then(|| Box::new(source)),
         }
+    }
+
+    pub fn bindto(&self) -> Option<IpAddr> {
+        self.source.as_ref().and_then(|s| s.bindto)
+    }
+
+    pub fn bind_port(&self) -> Option<u16> {
+        self.source.as_ref().and_then(|s| s.bind_port)
+    }
+
+    pub fn bind_if(&self) -> Option<&str> {
+        self.source.as_ref().and_then(|s| s.bind_if.as_deref())
+    }
+
+    pub fn fwmark(&self) -> Option<u32> {
+        self.source.as_ref().and_then(|s| s.fwmark)
     }
 }
 
@@ -242,7 +268,9 @@ impl CheckKind {
 pub struct CheckerSpec {
     pub kind: CheckKind,
     pub conn: ConnOpts,
-    pub timing: CheckTiming,
+    /// Shared: the checkers of a virtual server almost always have the
+    /// same timing, and there is one spec per checker (thousands).
+    pub timing: Arc<CheckTiming>,
 }
 
 /// One `real_server` (or the `sorry_server`).

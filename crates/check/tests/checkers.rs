@@ -24,7 +24,7 @@ fn spec(kind: CheckKind, dst: SocketAddr, timeout_ms: u64) -> CheckerSpec {
     CheckerSpec {
         kind,
         conn: ConnOpts::to(dst),
-        timing,
+        timing: Arc::new(timing),
     }
 }
 
@@ -56,12 +56,24 @@ async fn tcp_check_honours_bindto_and_bind_port() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut s = spec(CheckKind::Tcp, addr, 1000);
-    s.conn.bindto = Some("127.0.0.2".parse().unwrap());
+    s.conn = ConnOpts::with_source(
+        addr,
+        SourceOpts {
+            bindto: Some("127.0.0.2".parse().unwrap()),
+            ..SourceOpts::default()
+        },
+    );
     assert!(check(&s).await.is_up());
     // The probe never reaches the application (see
     // tcp_probe_never_reaches_the_application); that it really binds shows
     // with an address this host does not have.
-    s.conn.bindto = Some("192.0.2.55".parse().unwrap());
+    s.conn = ConnOpts::with_source(
+        addr,
+        SourceOpts {
+            bindto: Some("192.0.2.55".parse().unwrap()),
+            ..SourceOpts::default()
+        },
+    );
     match check(&s).await {
         CheckOutcome::Down(CheckFailure::Socket(e)) => {
             assert_eq!(e.raw_os_error(), Some(libc::EADDRNOTAVAIL), "{e}")
@@ -70,13 +82,18 @@ async fn tcp_check_honours_bindto_and_bind_port() {
     }
     // The connected checkers (HTTP, SMTP...) share the socket setup: their
     // connection arrives from the bindto address and bind_port.
-    let mut conn = ConnOpts::to(addr);
-    conn.bindto = Some("127.0.0.2".parse().unwrap());
     let port = {
         let probe = std::net::TcpListener::bind("127.0.0.2:0").unwrap();
         probe.local_addr().unwrap().port()
     };
-    conn.bind_port = Some(port);
+    let conn = ConnOpts::with_source(
+        addr,
+        SourceOpts {
+            bindto: Some("127.0.0.2".parse().unwrap()),
+            bind_port: Some(port),
+            ..SourceOpts::default()
+        },
+    );
     let accept = tokio::spawn(async move { listener.accept().await.unwrap().1 });
     let _stream = rkeepalived_check::conn::tcp_connect(&conn, Duration::from_secs(1))
         .await
@@ -669,7 +686,7 @@ async fn misc_check_exit_codes_dynamic_and_timeout() {
             argv: vec!["/bin/sh".into(), "-c".into(), cmd.into()],
             user: None,
         };
-        let mut s = spec(
+        spec(
             CheckKind::Misc(Box::new(MiscSpec {
                 script,
                 timeout: Some(Duration::from_millis(timeout_ms)),
@@ -678,9 +695,7 @@ async fn misc_check_exit_codes_dynamic_and_timeout() {
             })),
             "127.0.0.1:0".parse().unwrap(),
             1000,
-        );
-        s.timing.delay_loop = Duration::from_secs(1);
-        s
+        )
     };
     assert!(check(&misc("exit 0", false, 2000)).await.is_up());
     assert!(!check(&misc("exit 3", false, 2000)).await.is_up());

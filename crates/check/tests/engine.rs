@@ -91,7 +91,7 @@ fn checker_spec(
     CheckerSpec {
         kind,
         conn: ConnOpts::to(dst.parse().unwrap()),
-        timing,
+        timing: Arc::new(timing),
     }
 }
 
@@ -232,7 +232,7 @@ async fn checks_are_staggered_across_warmup() {
     for i in 1..=200u32 {
         let addr = format!("198.51.100.{}:{}", i % 250 + 1, 1000 + i);
         let mut c = checker_spec(&addr, 60_000, 1, 1000);
-        c.timing.warmup = Duration::from_secs(10);
+        Arc::make_mut(&mut c.timing).warmup = Duration::from_secs(10);
         rss.push(real_server(&addr, 1, vec![c]));
     }
     let (tx, engine) = start(plan_with(rss), Some(&flags), Arc::clone(&mock));
@@ -482,7 +482,7 @@ async fn misc_dynamic_weight_reaches_ipvs() {
     let spec = CheckerSpec {
         kind,
         conn: ConnOpts::to("198.51.100.1:80".parse().unwrap()),
-        timing,
+        timing: Arc::new(timing),
     };
     let mock: Mock = Arc::default();
     let (tx, engine) = start(
@@ -646,9 +646,59 @@ async fn reload_keeps_state_and_edits_in_place() {
     assert!(stats.contains("rejected 1"), "{stats}");
     assert_eq!(dests(&mock).len(), 2);
 
+    // Reorder the real servers and list rs2 twice: kept checkers follow
+    // their real server to its new place, so a later failure of rs1 (now
+    // third) takes out rs1, not whichever real server is first now.
+    let third = with_connect_ip(config_with(&[
+        ("198.51.100.3", 1, p3),
+        ("198.51.100.2", 1, closed),
+        ("198.51.100.1", 5, p1),
+        ("198.51.100.2", 1, closed),
+    ]));
+    tx.send(Control::Reload(third)).await.unwrap();
+    let stats = ask(&tx, Control::DumpStats).await;
+    assert!(stats.contains(" checkers 4\n"), "{stats}");
+    drop(up1);
+    assert!(
+        eventually(Duration::from_secs(5), || dests(&mock)
+            == [("198.51.100.3:80".to_string(), 1)])
+        .await,
+        "{:?}",
+        dests(&mock)
+    );
+    // Without the twin, its checker stops.
+    let fourth = with_connect_ip(config_with(&[
+        ("198.51.100.3", 1, p3),
+        ("198.51.100.2", 1, closed),
+        ("198.51.100.1", 5, p1),
+    ]));
+    tx.send(Control::Reload(fourth)).await.unwrap();
+    let stats = ask(&tx, Control::DumpStats).await;
+    assert!(stats.contains(" checkers 3\n"), "{stats}");
+    // The dump finds each checker's counters at its new place.
+    let data = ask(&tx, Control::DumpData).await;
+    let checker_line = |rs: &str| {
+        let mut lines = data
+            .lines()
+            .skip_while(|l| !l.contains(&format!("RS = {rs}")));
+        let rs_line = lines.next().unwrap_or_default().to_owned();
+        (rs_line, lines.next().unwrap_or_default().to_owned())
+    };
+    let (rs1, c1) = checker_line("198.51.100.1:80");
+    assert!(
+        rs1.contains("failed") && c1.contains(&format!(":{p1} down")),
+        "{data}"
+    );
+    let (rs3, c3) = checker_line("198.51.100.3:80");
+    assert!(
+        rs3.contains("alive") && c3.contains(&format!(":{p3} up")),
+        "{data}"
+    );
+    assert!(!c3.contains("successes 0,"), "{data}");
+
     tx.send(Control::Stop).await.unwrap();
     engine.await.unwrap().unwrap();
-    drop((up1, up3));
+    drop(up3);
 }
 
 #[tokio::test(start_paused = true)]

@@ -95,7 +95,7 @@ fn tcp_plan(vip: &str, target: SocketAddr, ha_suspend: bool) -> CheckPlan {
     let checker = CheckerSpec {
         kind,
         conn: ConnOpts::to(target),
-        timing,
+        timing: Arc::new(timing),
     };
     let mut vs = VirtualServerSpec::new(Service::new(
         ServiceKey::tcp(vip.parse().unwrap(), 80),

@@ -394,7 +394,7 @@ impl<'a> Lexer<'a> {
                     .unwrap_or(after.len());
                 let name = &after[..name_len];
                 let next = after[name_len..].chars().next();
-                let at_boundary = next.map_or(true, char::is_whitespace);
+                let at_boundary = next.is_none_or(char::is_whitespace);
                 if name_len > 0 && at_boundary && !name.starts_with(|c: char| c.is_ascii_digit()) {
                     if let Some(value) = self.params.get(name).cloned() {
                         *budget = budget

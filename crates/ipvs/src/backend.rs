@@ -60,7 +60,18 @@ pub fn sync<B: IpvsBackend + ?Sized>(
     owned: &mut OwnedSet,
 ) -> Result<SyncReport, IpvsError> {
     let current = backend.dump()?;
-    let planned = reconcile(desired, &current, owned);
+    Ok(sync_from(backend, desired, &current, owned))
+}
+
+/// [`sync`] against a `current` table the caller already dumped (so a
+/// caller can skip building `desired` while the dump fails).
+pub fn sync_from<B: IpvsBackend + ?Sized>(
+    backend: &mut B,
+    desired: &IpvsState,
+    current: &IpvsState,
+    owned: &mut OwnedSet,
+) -> SyncReport {
+    let planned = reconcile(desired, current, owned);
     let results = backend.apply_batch(&planned);
     let mut report = SyncReport {
         planned: planned.clone(),
@@ -76,8 +87,8 @@ pub fn sync<B: IpvsBackend + ?Sized>(
         }
     }
     owned.record(desired);
-    owned.retain_relevant(desired, &current);
-    Ok(report)
+    owned.retain_relevant(desired, current);
+    report
 }
 
 /// Persistence engines the kernel ships (`ip_vs_pe_<name>`).

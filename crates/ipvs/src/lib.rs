@@ -13,7 +13,7 @@ pub mod model;
 pub mod netlink;
 pub mod reconcile;
 
-pub use backend::{sync, IpvsBackend, MockIpvs, SyncReport, TableIpvs};
+pub use backend::{sync, sync_from, IpvsBackend, MockIpvs, SyncReport, TableIpvs};
 pub use error::{DecodeError, Errno, IpvsError};
 pub use model::{
     Dest, DestKey, Family, Forwarding, IpvsState, Op, Protocol, Scheduler, Service, ServiceEntry,

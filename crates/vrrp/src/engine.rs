@@ -974,7 +974,7 @@ impl Engine {
                     let lost: Vec<VirtualIpAddress> = rt
                         .vips
                         .iter()
-                        .filter(|v| v.addr == addr && name.as_deref().map_or(true, |n| n == v.dev))
+                        .filter(|v| v.addr == addr && name.as_deref().is_none_or(|n| n == v.dev))
                         .cloned()
                         .collect();
                     let inst_name = rt.cfg.name.clone();

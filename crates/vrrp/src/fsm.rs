@@ -635,7 +635,7 @@ impl Instance {
             return;
         }
         let preempt_delay = self.params.preempt_delay;
-        let delay_pending = !preempt_delay.is_zero() && preempt_until.map_or(true, |t| t > now);
+        let delay_pending = !preempt_delay.is_zero() && preempt_until.is_none_or(|t| t > now);
         if !self.params.preempt || adv.priority >= ours || delay_pending {
             // Accept this master (keepalived: wantstate = BACKUP).
             self.wants_master = false;

@@ -49,14 +49,14 @@ impl PingChecker {
                     true,
                 ),
             };
-        if let Some(mark) = self.conn.fwmark {
+        if let Some(mark) = self.conn.fwmark() {
             sock.set_mark(mark).map_err(CheckFailure::Socket)?;
         }
-        if let Some(ifname) = &self.conn.bind_if {
+        if let Some(ifname) = self.conn.bind_if() {
             sock.bind_device(Some(ifname.as_bytes()))
                 .map_err(CheckFailure::Socket)?;
         }
-        if let Some(ip) = self.conn.bindto {
+        if let Some(ip) = self.conn.bindto() {
             sock.bind(&SocketAddr::new(ip, 0).into())
                 .map_err(CheckFailure::Socket)?;
         }
