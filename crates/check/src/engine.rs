@@ -303,7 +303,7 @@ impl Engine {
             checker,
             spec,
             initially_up: up,
-            metrics: Arc::new(CheckerMetrics::new(up)),
+            metrics: CheckerMetrics::new(up),
             suspend,
         })
     }
@@ -581,7 +581,7 @@ impl Engine {
         let labeled: Vec<(String, &CheckerMetrics)> = self
             .checks
             .tasks()
-            .map(|(_, t)| (checker_labels(&self.plan, t), t.metrics.as_ref()))
+            .map(|(_, t)| (checker_labels(&self.plan, t), &t.metrics))
             .collect();
         crate::metrics::render_checkers(&mut out, labeled.iter().map(|(l, m)| (l.as_str(), *m)));
         let _ = writeln!(

@@ -21,7 +21,7 @@ pub struct CheckerMetrics {
     /// there is one histogram per checker, thousands of them.
     buckets: [AtomicU32; LATENCY_BUCKETS.len()],
     sum_micros: AtomicU64,
-    count: AtomicU64,
+    // The histogram's count is successes + failures: not kept twice.
 }
 
 impl CheckerMetrics {
@@ -33,7 +33,6 @@ impl CheckerMetrics {
             suspended: AtomicBool::new(false),
             buckets: Default::default(),
             sum_micros: AtomicU64::new(0),
-            count: AtomicU64::new(0),
         }
     }
 
@@ -51,7 +50,6 @@ impl CheckerMetrics {
         }
         self.sum_micros
             .fetch_add(latency.as_micros().min(u64::MAX as u128) as u64, Relaxed);
-        self.count.fetch_add(1, Relaxed);
     }
 }
 
@@ -138,7 +136,7 @@ pub fn render_checkers<'a>(
                 bucket.load(Relaxed)
             );
         }
-        let count = c.count.load(Relaxed);
+        let count = c.successes.load(Relaxed) + c.failures.load(Relaxed);
         let _ = writeln!(
             out,
             "rkeepalived_check_duration_seconds_bucket{{{},le=\"+Inf\"}} {count}",

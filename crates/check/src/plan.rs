@@ -297,6 +297,7 @@ fn virtual_server(
             1,
         )
     });
+    real_servers.shrink_to_fit();
     Ok(VirtualServerSpec {
         name,
         service,

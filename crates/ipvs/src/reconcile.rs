@@ -2,7 +2,7 @@
 //! table (`current`, from a dump) into `desired`, without touching entries
 //! some other tool created unless the policy says to flush them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{DestKey, IpvsState, Op, ServiceKey};
 
@@ -15,7 +15,10 @@ use crate::model::{DestKey, IpvsState, Op, ServiceKey};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OwnedSet {
     pub services: BTreeSet<ServiceKey>,
-    pub dests: BTreeSet<(ServiceKey, DestKey)>,
+    /// Per service (ours or not): the dests we added to it. Grouped so
+    /// 10,000 dests of one service cost 10,000 `DestKey`s, not 10,000
+    /// service keys beside them.
+    pub dests: BTreeMap<ServiceKey, BTreeSet<DestKey>>,
     pub flush_foreign: bool,
 }
 
@@ -37,8 +40,11 @@ impl OwnedSet {
     pub fn record(&mut self, state: &IpvsState) {
         for (key, entry) in &state.services {
             self.services.insert(*key);
-            for dkey in entry.dests.keys() {
-                self.dests.insert((*key, *dkey));
+            if !entry.dests.is_empty() {
+                self.dests
+                    .entry(*key)
+                    .or_default()
+                    .extend(entry.dests.keys().copied());
             }
         }
     }
@@ -48,14 +54,13 @@ impl OwnedSet {
         let present = |state: &IpvsState, k: &ServiceKey| state.services.contains_key(k);
         self.services
             .retain(|k| present(desired, k) || present(current, k));
-        self.dests.retain(|(k, d)| {
-            let has = |state: &IpvsState| {
-                state
-                    .services
-                    .get(k)
-                    .is_some_and(|e| e.dests.contains_key(d))
-            };
-            has(desired) || has(current)
+        self.dests.retain(|k, dests| {
+            let (want, have) = (desired.services.get(k), current.services.get(k));
+            dests.retain(|d| {
+                want.is_some_and(|e| e.dests.contains_key(d))
+                    || have.is_some_and(|e| e.dests.contains_key(d))
+            });
+            !dests.is_empty()
         });
     }
 
@@ -64,7 +69,7 @@ impl OwnedSet {
     }
 
     pub fn owns_dest(&self, key: &ServiceKey, dest: &DestKey) -> bool {
-        self.flush_foreign || self.dests.contains(&(*key, *dest))
+        self.flush_foreign || self.dests.get(key).is_some_and(|d| d.contains(dest))
     }
 }
 
