@@ -11,7 +11,10 @@ fuzz_target!(|data: &[u8]| {
         // A gratuitous ARP built from what we parsed parses back the same.
         let again = ArpAnnouncement::parse(&gratuitous_arp(arp.sender_mac, arp.sender_ip))
             .expect("our own gratuitous ARP parses");
-        assert_eq!((again.sender_mac, again.sender_ip), (arp.sender_mac, arp.sender_ip));
+        assert_eq!(
+            (again.sender_mac, again.sender_ip),
+            (arp.sender_mac, arp.sender_ip)
+        );
     }
     let _ = rkeepalived_vrrp::garp::parse_mac(&String::from_utf8_lossy(data));
 });

@@ -5,7 +5,9 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use libfuzzer_sys::fuzz_target;
-use rkeepalived_vrrp::packet::{decode_ipv4, AdverInt, Auth, DropCounters, Family, RxPolicy, Version};
+use rkeepalived_vrrp::packet::{
+    decode_ipv4, AdverInt, Auth, DropCounters, Family, RxPolicy, Version,
+};
 
 fuzz_target!(|data: &[u8]| {
     let mut counters = DropCounters::default();

@@ -12,9 +12,15 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let (src, dst) = if sel & 1 == 0 {
-        (IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)), IpAddr::V4(VRRP_MCAST_V4))
+        (
+            IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+            IpAddr::V4(VRRP_MCAST_V4),
+        )
     } else {
-        (IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1)), IpAddr::V6(VRRP_MCAST_V6))
+        (
+            IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1)),
+            IpAddr::V6(VRRP_MCAST_V6),
+        )
     };
     if let Ok(rx) = decode_vrrp(payload, src, dst, Some(255)) {
         // Re-encoding what we accepted must succeed.
