@@ -184,8 +184,8 @@ impl CheckDriver {
     /// Make room for `n` checkers in all (exactly: at 10,000 checkers a
     /// doubled vector wastes ~0.7 MB).
     pub fn reserve(&mut self, n: usize) {
-        let more = n.saturating_sub(self.len()).saturating_sub(self.free.len());
-        self.slots.reserve_exact(more);
+        // Free slots are reused first, so the vector needs n slots in all.
+        self.slots.reserve_exact(n.saturating_sub(self.slots.len()));
     }
 
     /// Stop every checker.

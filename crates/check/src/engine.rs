@@ -352,6 +352,7 @@ impl Engine {
     fn sync_ipvs(&mut self) {
         self.metrics.ipvs_syncs.fetch_add(1, Relaxed);
         // Fast path: diff against what we last programmed, no dump.
+        let mut built = None;
         if let Some(cached) = self.kernel_cache.take() {
             let desired = self.model.desired_ipvs(&self.plan);
             let ops = rkeepalived_ipvs::reconcile(&desired, &cached, &self.owned);
@@ -373,6 +374,7 @@ impl Engine {
             self.metrics
                 .ipvs_op_failures
                 .fetch_add(failed as u64, Relaxed);
+            built = Some(desired);
         }
         // Dump first: while IPVS is unreachable (no module) the desired
         // table of thousands of dests is not even built.
@@ -394,7 +396,7 @@ impl Engine {
                 return;
             }
         };
-        let desired = self.model.desired_ipvs(&self.plan);
+        let desired = built.unwrap_or_else(|| self.model.desired_ipvs(&self.plan));
         let report = rkeepalived_ipvs::sync_from(
             self.backend.as_backend(),
             &desired,

@@ -649,12 +649,14 @@ async fn reload_keeps_state_and_edits_in_place() {
     // Reorder the real servers and list rs2 twice: kept checkers follow
     // their real server to its new place, so a later failure of rs1 (now
     // third) takes out rs1, not whichever real server is first now.
-    let third = with_connect_ip(config_with(&[
+    let reordered = [
         ("198.51.100.3", 1, p3),
         ("198.51.100.2", 1, closed),
         ("198.51.100.1", 5, p1),
-        ("198.51.100.2", 1, closed),
-    ]));
+    ];
+    let third = with_connect_ip(config_with(
+        &[&reordered[..], &[("198.51.100.2", 1, closed)]].concat(),
+    ));
     tx.send(Control::Reload(third)).await.unwrap();
     let stats = ask(&tx, Control::DumpStats).await;
     assert!(stats.contains(" checkers 4\n"), "{stats}");
@@ -667,11 +669,7 @@ async fn reload_keeps_state_and_edits_in_place() {
         dests(&mock)
     );
     // Without the twin, its checker stops.
-    let fourth = with_connect_ip(config_with(&[
-        ("198.51.100.3", 1, p3),
-        ("198.51.100.2", 1, closed),
-        ("198.51.100.1", 5, p1),
-    ]));
+    let fourth = with_connect_ip(config_with(&reordered));
     tx.send(Control::Reload(fourth)).await.unwrap();
     let stats = ask(&tx, Control::DumpStats).await;
     assert!(stats.contains(" checkers 3\n"), "{stats}");
