@@ -164,6 +164,17 @@ async fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     cond()
 }
 
+/// Assert that within `limit` the virtual server's dests become exactly
+/// `want` (address, weight), in the table's order.
+async fn assert_dests_within(mock: &Mock, limit: Duration, want: &[(&str, i32)]) {
+    let want: Vec<(String, i32)> = want.iter().map(|(a, w)| (a.to_string(), *w)).collect();
+    assert!(
+        eventually(limit, || dests(mock) == want).await,
+        "want {want:?}, have {:?}",
+        dests(mock)
+    );
+}
+
 async fn ask<T>(tx: &mpsc::Sender<Control>, make: impl FnOnce(oneshot::Sender<T>) -> Control) -> T {
     let (otx, orx) = oneshot::channel();
     tx.send(make(otx)).await.unwrap();
@@ -276,22 +287,14 @@ async fn inhibit_sorry_server_and_dumps() {
         1,
     ));
     let (tx, engine) = start(plan, Some(&flags), Arc::clone(&mock));
-    assert!(
-        eventually(Duration::from_secs(2), || dests(&mock)
-            == [("198.51.100.1:80".to_string(), 3)])
-        .await
-    );
+    assert_dests_within(&mock, Duration::from_secs(2), &[("198.51.100.1:80", 3)]).await;
     flags.set("198.51.100.1:80", false);
-    assert!(
-        eventually(Duration::from_secs(3), || dests(&mock)
-            == [
-                ("198.51.100.1:80".to_string(), 0),
-                ("203.0.113.5:80".to_string(), 1)
-            ])
-        .await,
-        "{:?}",
-        dests(&mock)
-    );
+    assert_dests_within(
+        &mock,
+        Duration::from_secs(3),
+        &[("198.51.100.1:80", 0), ("203.0.113.5:80", 1)],
+    )
+    .await;
     // Edited in place: the dest was never deleted.
     assert!(!mock
         .lock()
@@ -490,21 +493,9 @@ async fn misc_dynamic_weight_reaches_ipvs() {
         None,
         Arc::clone(&mock),
     );
-    assert!(
-        eventually(Duration::from_secs(5), || dests(&mock)
-            == [("198.51.100.1:80".to_string(), 10)])
-        .await,
-        "{:?}",
-        dests(&mock)
-    );
+    assert_dests_within(&mock, Duration::from_secs(5), &[("198.51.100.1:80", 10)]).await;
     std::fs::write(&code_file, "22").unwrap();
-    assert!(
-        eventually(Duration::from_secs(5), || dests(&mock)
-            == [("198.51.100.1:80".to_string(), 20)])
-        .await,
-        "{:?}",
-        dests(&mock)
-    );
+    assert_dests_within(&mock, Duration::from_secs(5), &[("198.51.100.1:80", 20)]).await;
     std::fs::write(&code_file, "1").unwrap();
     assert!(
         eventually(Duration::from_secs(5), || dests(&mock).is_empty()).await,
@@ -583,13 +574,7 @@ async fn reload_keeps_state_and_edits_in_place() {
         rx,
         SharedBackend(Arc::clone(&mock)),
     ));
-    assert!(
-        eventually(Duration::from_secs(5), || dests(&mock)
-            == [("198.51.100.1:80".to_string(), 1)])
-        .await,
-        "{:?}",
-        dests(&mock)
-    );
+    assert_dests_within(&mock, Duration::from_secs(5), &[("198.51.100.1:80", 1)]).await;
     let ops_before = mock.lock().unwrap().log.len();
 
     // rs1 weight 1 -> 5, rs2 unchanged (still failing), rs3 added.
@@ -599,16 +584,12 @@ async fn reload_keeps_state_and_edits_in_place() {
         ("198.51.100.3", 1, p3),
     ]));
     tx.send(Control::Reload(second)).await.unwrap();
-    assert!(
-        eventually(Duration::from_secs(5), || dests(&mock)
-            == [
-                ("198.51.100.1:80".to_string(), 5),
-                ("198.51.100.3:80".to_string(), 1)
-            ])
-        .await,
-        "{:?}",
-        dests(&mock)
-    );
+    assert_dests_within(
+        &mock,
+        Duration::from_secs(5),
+        &[("198.51.100.1:80", 5), ("198.51.100.3:80", 1)],
+    )
+    .await;
     let new_ops: Vec<Op> = mock.lock().unwrap().log[ops_before..].to_vec();
     let rs1 = DestKey {
         addr: "198.51.100.1".parse().unwrap(),
@@ -661,13 +642,7 @@ async fn reload_keeps_state_and_edits_in_place() {
     let stats = ask(&tx, Control::DumpStats).await;
     assert!(stats.contains(" checkers 4\n"), "{stats}");
     drop(up1);
-    assert!(
-        eventually(Duration::from_secs(5), || dests(&mock)
-            == [("198.51.100.3:80".to_string(), 1)])
-        .await,
-        "{:?}",
-        dests(&mock)
-    );
+    assert_dests_within(&mock, Duration::from_secs(5), &[("198.51.100.3:80", 1)]).await;
     // Without the twin, its checker stops.
     let fourth = with_connect_ip(config_with(&reordered));
     tx.send(Control::Reload(fourth)).await.unwrap();
