@@ -4,7 +4,7 @@
 mod daemon_util;
 
 use std::os::unix::net::UnixDatagram;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use daemon_util::*;
 
@@ -320,16 +320,73 @@ fn sd_notify_ready_reloading_watchdog_stopping() {
             seen.iter().any(|m| m.lines().any(|l| l == what))
         });
     };
-    wait_msg("READY=1", &mut seen);
-    let ready_at = seen
-        .iter()
-        .position(|m| m.contains("READY=1"))
-        .expect("ready");
-    // READY only after both children are up.
+    // READY only after the children are up: the moment READY=1 arrives, the
+    // VRRP child must already hold its raw IPPROTO_VRRP socket (the
+    // supervisor owns none). /proc/PID/net/raw lists the sockets of the
+    // daemon's network namespace, read without a fork so the check runs
+    // within microseconds of the datagram.
+    let vrrp_socket_open = || {
+        std::fs::read_to_string(format!("/proc/{}/net/raw", d.pid))
+            .map(|t| {
+                t.lines().skip(1).any(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .is_some_and(|a| a.ends_with(":0070"))
+                })
+            })
+            .unwrap_or(false)
+    };
+    let mut socket_at_ready = None;
+    wait_for("READY=1", LIMIT, || {
+        let mut buf = [0u8; 4096];
+        if let Ok(n) = sock.recv(&mut buf) {
+            let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
+            if msg.lines().any(|l| l == "READY=1") {
+                socket_at_ready = Some(vrrp_socket_open());
+            }
+            seen.push(msg);
+        }
+        socket_at_ready.is_some()
+    });
+    assert_eq!(
+        socket_at_ready,
+        Some(true),
+        "READY=1 was sent before the VRRP child opened its socket: {seen:?}"
+    );
     let status = d.status().expect("status");
     assert_eq!(status["children"]["vrrp"]["state"], "running");
-    assert!(seen[..ready_at].iter().all(|m| !m.contains("READY=1")));
-    wait_msg("WATCHDOG=1", &mut seen);
+
+    // The watchdog is pinged at half of WATCHDOG_USEC (400 ms): over 2 s,
+    // about 10 pings, and never a gap that would let systemd's 400 ms
+    // watchdog expire.
+    seen.clear();
+    let mut pings = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(2) {
+        let mut buf = [0u8; 4096];
+        if let Ok(n) = sock.recv(&mut buf) {
+            if String::from_utf8_lossy(&buf[..n])
+                .lines()
+                .any(|l| l == "WATCHDOG=1")
+            {
+                pings.push(Instant::now());
+            }
+        }
+    }
+    assert!(
+        (7..=14).contains(&pings.len()),
+        "{} watchdog pings in 2 s at WATCHDOG_USEC=400000 (expected ~10)",
+        pings.len()
+    );
+    let max_gap = pings
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .max()
+        .unwrap_or_default();
+    assert!(
+        max_gap < Duration::from_millis(400),
+        "watchdog gap {max_gap:?} >= WATCHDOG_USEC"
+    );
 
     seen.clear();
     d.signal("HUP");
