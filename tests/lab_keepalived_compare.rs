@@ -66,9 +66,20 @@ const KEEPALIVED_QUIRKS: &[&str] = &["SMTP_CHECK"];
 
 struct SampleResult {
     name: String,
-    keepalived: String,
-    rkeepalived: String,
+    /// `ipvsadm -Sn` under each daemon; `None` when compare.sh printed no
+    /// section (a sample that never ran must not compare equal to another).
+    keepalived: Option<String>,
+    rkeepalived: Option<String>,
     summary: String,
+}
+
+impl SampleResult {
+    /// A `key=value` field of the sample's LAB-COMPARE line.
+    fn field(&self, key: &str) -> Option<&str> {
+        self.summary
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+    }
 }
 
 fn results() -> Option<&'static (lab::LabOutput, Vec<SampleResult>)> {
@@ -98,8 +109,8 @@ fn results() -> Option<&'static (lab::LabOutput, Vec<SampleResult>)> {
                 .iter()
                 .map(|name| SampleResult {
                     name: (*name).to_owned(),
-                    keepalived: out.section(&format!("ka:{name}")).unwrap_or_default(),
-                    rkeepalived: out.section(&format!("rk:{name}")).unwrap_or_default(),
+                    keepalived: out.section(&format!("ka:{name}")),
+                    rkeepalived: out.section(&format!("rk:{name}")),
                     summary: out
                         .lines_with_prefix(&format!("LAB-COMPARE sample={name} "))
                         .next()
@@ -136,7 +147,11 @@ fn keepalived_baseline_on_debian_samples() {
     );
     let mut problems = Vec::new();
     for r in per_sample {
-        if !r.keepalived.lines().any(|l| l.starts_with("-A ")) {
+        let Some(keepalived) = r.keepalived.as_deref() else {
+            problems.push(format!("{}: no keepalived table ({})", r.name, r.summary));
+            continue;
+        };
+        if !keepalived.lines().any(|l| l.starts_with("-A ")) {
             problems.push(format!(
                 "{}: keepalived programmed no service ({})",
                 r.name, r.summary
@@ -147,15 +162,11 @@ fn keepalived_baseline_on_debian_samples() {
                 .lines()
                 .filter(|l| l.trim_start().starts_with("real_server "))
                 .count();
-            let dests = r
-                .keepalived
-                .lines()
-                .filter(|l| l.starts_with("-a "))
-                .count();
+            let dests = keepalived.lines().filter(|l| l.starts_with("-a ")).count();
             if dests != real_servers {
                 problems.push(format!(
-                    "{}: {dests} of {real_servers} real servers up under keepalived:\n{}",
-                    r.name, r.keepalived
+                    "{}: {dests} of {real_servers} real servers up under keepalived:\n{keepalived}",
+                    r.name
                 ));
             }
         }
@@ -178,6 +189,35 @@ fn rkeepalived_programs_the_same_ipvs_as_keepalived() {
     for r in per_sample {
         report.push_str(&r.summary);
         report.push('\n');
+        // Our daemon ran the whole time, exited 0 on SIGTERM and, like
+        // keepalived, left no IPVS entry behind.
+        let lifecycle = [
+            ("rk_running", "yes"),
+            ("rk_exit", "0"),
+            ("rk_left", "0"),
+            ("ka_left", "0"),
+        ];
+        let bad: Vec<String> = lifecycle
+            .iter()
+            .filter(|(k, want)| r.field(k) != Some(*want))
+            .map(|(k, want)| format!("{k}={} (want {want})", r.field(k).unwrap_or("missing")))
+            .collect();
+        if !bad.is_empty() {
+            differ.push(format!(
+                "== {}: {}\n-- left in the kernel by rkeepalived\n{}",
+                r.name,
+                bad.join(", "),
+                out.section(&format!("rkleft:{}", r.name))
+                    .unwrap_or_default()
+            ));
+            continue;
+        }
+        let (Some(keepalived), Some(rkeepalived)) =
+            (r.keepalived.as_deref(), r.rkeepalived.as_deref())
+        else {
+            differ.push(format!("== {}: a table is missing ({})", r.name, r.summary));
+            continue;
+        };
         if KEEPALIVED_QUIRKS.contains(&r.name.as_str()) {
             let services = |t: &str| {
                 t.lines()
@@ -185,28 +225,27 @@ fn rkeepalived_programs_the_same_ipvs_as_keepalived() {
                     .map(str::to_owned)
                     .collect::<Vec<_>>()
             };
-            let ours: Vec<&str> = r.rkeepalived.lines().collect();
-            let subset = r
-                .keepalived
+            let ours: Vec<&str> = rkeepalived.lines().collect();
+            let subset = keepalived
                 .lines()
                 .filter(|l| l.starts_with("-a "))
                 .all(|l| ours.contains(&l));
-            if services(&r.keepalived) != services(&r.rkeepalived) || !subset {
+            if services(keepalived) != services(rkeepalived) || !subset {
                 differ.push(format!(
-                    "== {} (keepalived quirk: services must match, keepalived's real servers must be a subset)\n-- keepalived\n{}-- rkeepalived\n{}",
-                    r.name, r.keepalived, r.rkeepalived
+                    "== {} (keepalived quirk: services must match, keepalived's real servers must be a subset)\n-- keepalived\n{keepalived}-- rkeepalived\n{rkeepalived}",
+                    r.name
                 ));
             } else {
                 report.push_str(&format!("   ^ {}: known keepalived 2.2.7 quirk, services equal, keepalived's real servers a subset of ours\n", r.name));
             }
             continue;
         }
-        if r.keepalived != r.rkeepalived {
+        if keepalived != rkeepalived {
             differ.push(format!(
                 "== {}\n-- keepalived\n{}-- rkeepalived\n{}{}",
                 r.name,
-                r.keepalived,
-                r.rkeepalived,
+                keepalived,
+                rkeepalived,
                 out.section(&format!("rklog:{}", r.name))
                     .map(|log| format!("-- rkeepalived log tail\n{log}"))
                     .unwrap_or_default()

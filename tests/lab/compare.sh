@@ -86,13 +86,18 @@ start_daemon() { # start_daemon TAG BIN CONF [EXTRA_ARGS...]
   echo $! >"$W/$tag.daemon"
 }
 
+# stop_daemon TAG: SIGTERM, then the daemon's exit status (or "killed" after
+# 10 s, or "none") in $W/TAG.exit. The daemon is a job of this shell, so
+# `wait` reads its status.
 stop_daemon() {
-  local tag=$1 pid
+  local tag=$1 pid status=killed
   pid=$(cat "$W/$tag.daemon")
-  [[ $pid == none ]] && return
+  if [[ $pid == none ]]; then echo none >"$W/$tag.exit"; return; fi
   kill -TERM -- "-$pid" 2>/dev/null
   for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  kill -9 -- "-$pid" 2>/dev/null
+  if kill -0 "$pid" 2>/dev/null; then kill -9 -- "-$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  else wait "$pid" 2>/dev/null; status=$?; fi
+  echo "$status" >"$W/$tag.exit"
 }
 
 table() { nsenter --net="/run/netns/rkl-$1-dir" ipvsadm -Sn 2>&1 | sort; }
@@ -141,8 +146,12 @@ compare_one() {
   # satisfy every check but digests).
   section "kalog:$name" grep -iE 'fail|timeout|error|remov|lost' "$W/$ka.log"
   stop_daemon "$ka"; stop_daemon "$rk"
+  # What each daemon left in the kernel after a clean stop (keepalived
+  # removes its services on exit; so must we). Read before the namespaces go.
+  table "$ka" >"$W/$idx.ka-left"; table "$rk" >"$W/$idx.rk-left"
+  section "rkleft:$name" cat "$W/$idx.rk-left"
   pair_down "$ka"; pair_down "$rk"
-  echo "LAB-COMPARE sample=$name settle_s=$t total_s=$((SECONDS - t0)) ka_services=$(grep -c '^-A' "$W/$idx.ka") ka_dests=$(grep -c '^-a' "$W/$idx.ka") rk_services=$(grep -c '^-A' "$W/$idx.rk") rk_dests=$(grep -c '^-a' "$W/$idx.rk") rk_running=$rk_alive same=$same"
+  echo "LAB-COMPARE sample=$name settle_s=$t total_s=$((SECONDS - t0)) ka_services=$(grep -c '^-A' "$W/$idx.ka") ka_dests=$(grep -c '^-a' "$W/$idx.ka") rk_services=$(grep -c '^-A' "$W/$idx.rk") rk_dests=$(grep -c '^-a' "$W/$idx.rk") rk_running=$rk_alive ka_exit=$(cat "$W/$ka.exit") rk_exit=$(cat "$W/$rk.exit") ka_left=$(grep -c '^-[Aa]' "$W/$idx.ka-left") rk_left=$(grep -c '^-[Aa]' "$W/$idx.rk-left") same=$same"
 }
 
 cleanup() {
