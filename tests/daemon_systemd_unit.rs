@@ -32,9 +32,29 @@ fn unit_keeps_the_supervisor_contract() {
     assert!(directive(&text, "ExecReload")
         .iter()
         .any(|e| e.contains("kill -HUP $MAINPID")));
-    assert!(directive(&text, "EnvironmentFile")
-        .iter()
-        .any(|e| e == "-/etc/default/rkeepalived"));
+    // keepalived's own option files first (Debian, RHEL), ours last (wins).
+    assert_eq!(
+        directive(&text, "EnvironmentFile"),
+        [
+            "-/etc/default/keepalived",
+            "-/etc/sysconfig/keepalived",
+            "-/etc/default/rkeepalived"
+        ]
+    );
+    for exec in ["ExecStartPre", "ExecStart"] {
+        assert!(
+            directive(&text, exec)
+                .iter()
+                .all(|e| e.contains("$DAEMON_ARGS") && e.contains("$KEEPALIVED_OPTIONS")),
+            "{exec} must pass Debian's DAEMON_ARGS and RHEL's KEEPALIVED_OPTIONS"
+        );
+    }
+    assert_eq!(
+        directive(&text, "RestartPreventExitStatus"),
+        ["5"],
+        "a config error (exit 5) must not be restarted in a loop"
+    );
+    assert_eq!(directive(&text, "LimitNOFILE"), ["65536"]);
     assert_eq!(
         directive(&text, "PrivateTmp"),
         ["no"],
