@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and installs rkeepalived as a drop-in for keepalived:
 #   /usr/sbin/rkeepalived, /etc/systemd/system/rkeepalived.service,
-#   /etc/default/rkeepalived, /etc/keepalived/keepalived.conf (only if absent),
+#   /etc/default/rkeepalived (only if absent), a sample config under
+#   /usr/share/doc/rkeepalived/samples/ (never the live keepalived.conf),
 #   /etc/modules-load.d/rkeepalived.conf (ip_vs), docs.
 # Usage: scripts/install.sh [--no-build] [--destdir DIR]
 # --destdir installs into a staging root (packaging; no systemctl calls).
@@ -50,21 +51,19 @@ install_if_absent() { # src dst mode
   fi
 }
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cat >"$tmp/default" <<'DEFAULTS'
-# Options for rkeepalived (same flags as keepalived), e.g. "-D" or "-P".
-# Used by rkeepalived.service; --dont-fork is added by the unit.
-KEEPALIVED_OPTIONS=""
-DEFAULTS
-install_if_absent "$tmp/default" "$d/etc/default/rkeepalived" 0644
-printf '# IPVS for rkeepalived virtual_server entries\nip_vs\n' >"$tmp/modules"
-install_if_absent "$tmp/modules" "$d/etc/modules-load.d/rkeepalived.conf" 0644
-install_if_absent conf/keepalived.conf "$d/etc/keepalived/keepalived.conf" 0640
+install_if_absent packaging/rkeepalived.default "$d/etc/default/rkeepalived" 0644
+install_if_absent packaging/modules-load.conf "$d/etc/modules-load.d/rkeepalived.conf" 0644
+# The example is a sample, never the live config: its VRID 51 on eth0 could
+# collide with a real network's VRRP routers the moment the service starts.
+install -D -m 0644 conf/keepalived.conf "$d/usr/share/doc/rkeepalived/samples/keepalived.conf"
 
 if [ -z "$destdir" ]; then
-  "$d/usr/sbin/rkeepalived" --config-test -f /etc/keepalived/keepalived.conf \
-    || echo "install.sh: WARNING: /etc/keepalived/keepalived.conf does not pass --config-test" >&2
+  if [ -s /etc/keepalived/keepalived.conf ]; then
+    "$d/usr/sbin/rkeepalived" --config-test -f /etc/keepalived/keepalived.conf \
+      || echo "install.sh: WARNING: /etc/keepalived/keepalived.conf does not pass --config-test" >&2
+  else
+    echo "install.sh: no /etc/keepalived/keepalived.conf yet; a sample is in /usr/share/doc/rkeepalived/samples/ (the unit does not start without a config)"
+  fi
   if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
     systemctl daemon-reload
     echo "install.sh: done. Start with: systemctl disable --now keepalived; systemctl enable --now rkeepalived"

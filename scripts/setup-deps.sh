@@ -34,4 +34,8 @@ if [ -r /run/keepalived.pid ]; then
     kill "$pid" 2>/dev/null || true
   fi
 fi
+# cargo-deb packs the .deb (tests/package_deb.rs); from crates.io.
+if ! cargo deb --version >/dev/null 2>&1; then
+  cargo install cargo-deb --locked --version "${CARGO_DEB_VERSION:-3.8.0}"
+fi
 echo "setup-deps: all packages present"
