@@ -5,6 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use rkeepalived_script::safe_file;
+
 use crate::cli::{Cli, Role};
 use crate::config_source::{self, LoadedConfig};
 use crate::logging::{self, LogOptions};
@@ -220,15 +222,13 @@ fn config_test(
         Err(e) => (e.diagnostics, false, None),
     };
     let mut out: Box<dyn Write> = match log_file {
-        Some(p) => match std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(p)
-        {
+        // keepalived (core/main.c, -t): open(O_WRONLY | O_APPEND | O_CREAT |
+        // O_NOFOLLOW, 0644), and exit on failure.
+        Some(p) => match safe_file::open_append(p, safe_file::PUBLIC_MODE) {
             Ok(f) => Box::new(f),
             Err(e) => {
-                eprintln!("rkeepalived: cannot open {}: {e}", p.display());
-                Box::new(std::io::stderr())
+                eprintln!("rkeepalived: unable to open config-test log file: {e}");
+                return ExitCode::from(EXIT_FAILURE);
             }
         },
         None => Box::new(std::io::stderr()),

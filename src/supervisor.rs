@@ -513,7 +513,8 @@ impl Supervisor {
 
     /// (Re)binds the status socket if its path changed. A second daemon
     /// already answering there is fatal at startup (it manages the same
-    /// VIPs); later failures only cost observability.
+    /// VIPs), and so is a non-socket file at the path (never deleted); later
+    /// failures only cost observability.
     fn bind_status_socket(&mut self) -> Result<(), SupervisorError> {
         let path = self.status_socket_path();
         if self
@@ -530,7 +531,13 @@ impl Supervisor {
                 self.status_server = Some(server);
                 Ok(())
             }
-            Err(source) if source.kind() == std::io::ErrorKind::AddrInUse => {
+            // Another daemon, or a non-socket file we must not delete.
+            Err(source)
+                if matches!(
+                    source.kind(),
+                    std::io::ErrorKind::AddrInUse | std::io::ErrorKind::AlreadyExists
+                ) =>
+            {
                 Err(SupervisorError::StatusSocket { path, source })
             }
             Err(e) => {

@@ -31,8 +31,9 @@ use std::path::{Path, PathBuf};
 /// keepalived's default `umask_val` (0177) applied to `fopen_safe`'s 0666:
 /// what dumps and log files get.
 pub const PRIVATE_MODE: u32 = 0o600;
-/// Pid files: `rw-r--r--` whatever the umask (core/pidfile.c `pidfile_write`).
-pub const PID_FILE_MODE: u32 = 0o644;
+/// Pid files and the `-t` log: `rw-r--r--` whatever the umask (core/pidfile.c
+/// `pidfile_write`, core/main.c `-t`).
+pub const PUBLIC_MODE: u32 = 0o644;
 /// Directories the daemon creates (pid, status socket): `rwxr-xr-x`
 /// (core/pidfile.c `create_pid_dir`).
 pub const DIR_MODE: u32 = 0o755;
@@ -267,6 +268,24 @@ pub fn open_fifo(path: &Path, owner: Option<(u32, u32)>) -> Result<OpenedFifo, S
     Ok(OpenedFifo { file, created })
 }
 
+/// Sets the mode of the socket we just bound at `path`, without following a
+/// symlink someone may have swapped in: opened `O_PATH | O_NOFOLLOW`,
+/// verified with `fstat` (a socket we own), then changed through
+/// `/proc/self/fd` (`fchmod` does not work on `O_PATH` descriptors, and on a
+/// socket descriptor it would not reach the file-system node).
+pub fn chmod_socket(path: &Path, mode: u32) -> Result<(), SafeFileError> {
+    let node = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| SafeFileError::io(path, "open", e))?;
+    verify(&node, path, "socket", |t| t.is_socket(), &[euid()])?;
+    use std::os::fd::AsRawFd;
+    let proc_path = PathBuf::from(format!("/proc/self/fd/{}", node.as_raw_fd()));
+    std::fs::set_permissions(&proc_path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| SafeFileError::io(path, "chmod", e))
+}
+
 /// `create_dir_all` with `rwxr-xr-x` for every directory it creates, whatever
 /// the umask (keepalived's `create_pid_dir`): `-u 0` never yields a
 /// world-writable directory.
@@ -310,7 +329,7 @@ mod tests {
         let p = d.p("keepalived.data");
         write_replace(&p, b"one", PRIVATE_MODE).expect("write");
         assert_eq!(mode(&p), 0o600);
-        write_replace(&p, b"two", PID_FILE_MODE).expect("rewrite");
+        write_replace(&p, b"two", PUBLIC_MODE).expect("rewrite");
         assert_eq!(std::fs::read(&p).expect("read"), b"two");
         assert_eq!(mode(&p), 0o644);
         assert_eq!(
@@ -346,7 +365,7 @@ mod tests {
         std::fs::write(&target, "keep").expect("target");
         let tmp = d.p(".k.pid.tmp");
         symlink(&target, &tmp).expect("plant");
-        let err = create_exclusive(&tmp, PID_FILE_MODE).expect_err("must refuse");
+        let err = create_exclusive(&tmp, PUBLIC_MODE).expect_err("must refuse");
         assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
         assert_eq!(std::fs::read_to_string(&target).expect("read"), "keep");
     }
@@ -450,6 +469,27 @@ mod tests {
         open_fifo(&fifo, Some((65534, 65534))).expect("create");
         let meta = std::fs::symlink_metadata(&fifo).expect("stat");
         assert_eq!((meta.uid(), meta.gid()), (65534, 65534));
+    }
+
+    #[test]
+    fn socket_mode_is_set_and_symlinks_are_refused() {
+        let d = Dir::new("sock");
+        let sock = d.p("status.sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&sock).expect("bind");
+        chmod_socket(&sock, 0o660).expect("chmod");
+        assert_eq!(mode(&sock), 0o660);
+        let target = d.p("shadow");
+        std::fs::write(&target, "x").expect("target");
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let link = d.p("link.sock");
+        symlink(&target, &link).expect("plant");
+        assert!(chmod_socket(&link, 0o666).is_err());
+        assert_eq!(mode(&target), 0o600, "the symlink's target is untouched");
+        assert!(matches!(
+            chmod_socket(&target, 0o666),
+            Err(SafeFileError::WrongType { .. })
+        ));
+        assert_eq!(mode(&target), 0o600);
     }
 
     #[test]
