@@ -103,6 +103,7 @@ fn load(cli: &Cli) -> Result<LoadedConfig, crate::config_source::ConfigLoadError
 }
 
 fn parent_main(mut cli: Cli) -> ExitCode {
+    let unset_signals = sys::swallow_unused_signals();
     if let Some(mask) = cli.umask {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
     }
@@ -176,6 +177,9 @@ fn parent_main(mut cli: Cli) -> ExitCode {
     );
     for w in &loaded.warnings {
         tracing::warn!("{w}");
+    }
+    if !unset_signals.is_empty() {
+        tracing::warn!("cannot set the disposition of signals {unset_signals:?}");
     }
     warn_unsupported(&cli);
 
@@ -284,8 +288,14 @@ fn status_main(cli: &Cli) -> ExitCode {
 }
 
 fn child_main(cli: Cli, role: Role) -> ExitCode {
+    // Exec reset the parent's handlers: no stray signal (a real-time one
+    // sent to the whole process group) may kill a child either.
+    let unset_signals = sys::swallow_unused_signals();
     if let Err(e) = logging::init(&log_options(&cli, role.syslog_ident())) {
         eprintln!("rkeepalived {role}: {e}");
+    }
+    if !unset_signals.is_empty() {
+        tracing::warn!(%role, "cannot set the disposition of signals {unset_signals:?}");
     }
     // The checker is one event loop, like keepalived's: thousands of short
     // checks gain nothing from a second worker, and every worker thread

@@ -13,10 +13,10 @@ use crate::ipc::Query;
 pub fn file_name(role: Role, query: Query) -> Option<&'static str> {
     Some(match (role, query) {
         (Role::Vrrp, Query::Data) => "keepalived.data",
-        (Role::Vrrp, Query::Stats) => "keepalived.stats",
+        (Role::Vrrp, Query::Stats | Query::StatsClear) => "keepalived.stats",
         (Role::Vrrp, Query::Json) => "keepalived.json",
         (Role::Checker, Query::Data) => "keepalived_check.data",
-        (Role::Checker, Query::Stats) => "keepalived_check.stats",
+        (Role::Checker, Query::Stats | Query::StatsClear) => "keepalived_check.stats",
         (Role::Checker, Query::Json) => "keepalived_check.json",
         (_, Query::Metrics) => return None,
     })

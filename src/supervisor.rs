@@ -451,6 +451,8 @@ impl Supervisor {
         let mut sigusr2 = signal(SignalKind::user_defined2()).map_err(SupervisorError::Signal)?;
         let mut sigjson =
             signal(SignalKind::from_raw(crate::cli::sigjson())).map_err(SupervisorError::Signal)?;
+        let mut sigstats_clear = signal(SignalKind::from_raw(crate::cli::sigstats_clear()))
+            .map_err(SupervisorError::Signal)?;
 
         self.bind_status_socket()?;
         self.bind_metrics().await;
@@ -488,6 +490,7 @@ impl Supervisor {
                 _ = sigusr1.recv() => self.spawn_dump(Query::Data),
                 _ = sigusr2.recv() => self.spawn_dump(Query::Stats),
                 _ = sigjson.recv() => self.spawn_dump(Query::Json),
+                _ = sigstats_clear.recv() => self.spawn_dump(Query::StatsClear),
                 _ = watchdog_tick.tick(), if watchdog.is_some() => self.notifier.watchdog(),
                 _ = liveness_tick.tick() => self.probe_children(),
                 _ = respawn_sleep => self.respawn_due().await,
