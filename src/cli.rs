@@ -126,15 +126,20 @@ impl SigFunc {
             SigFunc::Reload => libc::SIGHUP,
             SigFunc::Data => libc::SIGUSR1,
             SigFunc::Stats => libc::SIGUSR2,
-            SigFunc::StatsClear => libc::SIGRTMIN() + 4,
+            SigFunc::StatsClear => sigstats_clear(),
             SigFunc::Json => sigjson(),
         }
     }
 }
 
-/// keepalived's SIGJSON is SIGRTMIN+2.
+/// keepalived's SIGJSON is SIGRTMIN+2 (lib/signals.h).
 pub fn sigjson() -> i32 {
     libc::SIGRTMIN() + 2
+}
+
+/// keepalived's SIGSTATS_CLEAR is SIGRTMAX-1 (lib/signals.h): 63 on Linux.
+pub fn sigstats_clear() -> i32 {
+    libc::SIGRTMAX() - 1
 }
 
 #[derive(Debug, Clone, Parser)]
@@ -439,5 +444,6 @@ mod tests {
         let cli = Cli::try_parse_from(["rkeepalived", "--signum=RELOAD"]).expect("parses");
         assert_eq!(cli.signum.map(SigFunc::signal_number), Some(libc::SIGHUP));
         assert_eq!(SigFunc::Json.signal_number(), libc::SIGRTMIN() + 2);
+        assert_eq!(SigFunc::StatsClear.signal_number(), libc::SIGRTMAX() - 1);
     }
 }

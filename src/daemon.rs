@@ -5,6 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use rkeepalived_script::safe_file;
+
 use crate::cli::{Cli, Role};
 use crate::config_source::{self, LoadedConfig};
 use crate::logging::{self, LogOptions};
@@ -101,6 +103,7 @@ fn load(cli: &Cli) -> Result<LoadedConfig, crate::config_source::ConfigLoadError
 }
 
 fn parent_main(mut cli: Cli) -> ExitCode {
+    let unset_signals = sys::swallow_unused_signals();
     if let Some(mask) = cli.umask {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
     }
@@ -175,6 +178,9 @@ fn parent_main(mut cli: Cli) -> ExitCode {
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
+    if !unset_signals.is_empty() {
+        tracing::warn!("cannot set the disposition of signals {unset_signals:?}");
+    }
     warn_unsupported(&cli);
 
     let _pid_file = match PidFile::create(&cli.pid_file, std::process::id()) {
@@ -220,15 +226,13 @@ fn config_test(
         Err(e) => (e.diagnostics, false, None),
     };
     let mut out: Box<dyn Write> = match log_file {
-        Some(p) => match std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(p)
-        {
+        // keepalived (core/main.c, -t): open(O_WRONLY | O_APPEND | O_CREAT |
+        // O_NOFOLLOW, 0644), and exit on failure.
+        Some(p) => match safe_file::open_append(p, safe_file::PUBLIC_MODE) {
             Ok(f) => Box::new(f),
             Err(e) => {
-                eprintln!("rkeepalived: cannot open {}: {e}", p.display());
-                Box::new(std::io::stderr())
+                eprintln!("rkeepalived: unable to open config-test log file: {e}");
+                return ExitCode::from(EXIT_FAILURE);
             }
         },
         None => Box::new(std::io::stderr()),
@@ -284,8 +288,14 @@ fn status_main(cli: &Cli) -> ExitCode {
 }
 
 fn child_main(cli: Cli, role: Role) -> ExitCode {
+    // Exec reset the parent's handlers: no stray signal (a real-time one
+    // sent to the whole process group) may kill a child either.
+    let unset_signals = sys::swallow_unused_signals();
     if let Err(e) = logging::init(&log_options(&cli, role.syslog_ident())) {
         eprintln!("rkeepalived {role}: {e}");
+    }
+    if !unset_signals.is_empty() {
+        tracing::warn!(%role, "cannot set the disposition of signals {unset_signals:?}");
     }
     // The checker is one event loop, like keepalived's: thousands of short
     // checks gain nothing from a second worker, and every worker thread

@@ -1,8 +1,8 @@
 //! keepalived's signal dump files, written atomically.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+
+use rkeepalived_script::safe_file::{self, SafeFileError};
 
 use crate::cli::Role;
 use crate::ipc::Query;
@@ -13,43 +13,22 @@ use crate::ipc::Query;
 pub fn file_name(role: Role, query: Query) -> Option<&'static str> {
     Some(match (role, query) {
         (Role::Vrrp, Query::Data) => "keepalived.data",
-        (Role::Vrrp, Query::Stats) => "keepalived.stats",
+        (Role::Vrrp, Query::Stats | Query::StatsClear) => "keepalived.stats",
         (Role::Vrrp, Query::Json) => "keepalived.json",
         (Role::Checker, Query::Data) => "keepalived_check.data",
-        (Role::Checker, Query::Stats) => "keepalived_check.stats",
+        (Role::Checker, Query::Stats | Query::StatsClear) => "keepalived_check.stats",
         (Role::Checker, Query::Json) => "keepalived_check.json",
         (_, Query::Metrics) => return None,
     })
 }
 
-/// Writes through a fresh, exclusively created temp file and renames it, so
-/// readers never see half a dump and a planted symlink in /tmp is not
-/// followed.
-pub fn write_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let base = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let tmp = dir.join(format!(".{base}.{}.{nanos}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .open(&tmp)?;
-        f.write_all(content)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+/// Writes a dump the way keepalived's `fopen_safe(path, "w")` does
+/// (the CVE-2018-19044/19045 fixes): a fresh exclusively created temporary
+/// file, mode 0600 whatever `-u` says, renamed over `path`. Readers never see
+/// half a dump, and a symlink planted at `/tmp/keepalived.data` is replaced,
+/// never followed.
+pub fn write_atomic(path: &Path, content: &[u8]) -> Result<(), SafeFileError> {
+    safe_file::write_replace(path, content, safe_file::PRIVATE_MODE)
 }
 
 #[cfg(test)]
@@ -81,6 +60,24 @@ mod tests {
             1,
             "no temp files left"
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn dumps_are_private_and_do_not_follow_symlinks() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = std::env::temp_dir().join(format!("rkd-dump-link-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let target = dir.join("shadow");
+        std::fs::write(&target, "secret\n").expect("target");
+        let p = dir.join("keepalived.data");
+        std::os::unix::fs::symlink(&target, &p).expect("plant");
+        write_atomic(&p, b"dump").expect("write");
+        assert_eq!(std::fs::read_to_string(&target).expect("read"), "secret\n");
+        let meta = std::fs::symlink_metadata(&p).expect("stat");
+        assert!(meta.file_type().is_file());
+        assert_eq!(meta.mode() & 0o7777, 0o600);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -119,6 +119,8 @@ pub enum Query {
     Stats,
     Json,
     Metrics,
+    /// The stats dump, then VRRP counters cleared (SIGSTATS_CLEAR).
+    StatsClear,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

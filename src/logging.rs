@@ -14,6 +14,8 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
+use rkeepalived_script::safe_file::{self, SafeFileError};
+
 use crate::cli::Facility;
 
 #[derive(Debug, Clone)]
@@ -31,11 +33,8 @@ pub struct LogOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
-    #[error("cannot open log file {path}: {source}")]
-    File {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot open log file: {0}")]
+    File(#[from] SafeFileError),
 }
 
 /// Installs the global subscriber. Returns which sinks are active, for a
@@ -59,14 +58,8 @@ pub fn init(opts: &LogOptions) -> Result<Vec<&'static str>, LogError> {
         );
     }
     if let Some(path) = &opts.file {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|source| LogError::File {
-                path: path.clone(),
-                source,
-            })?;
+        // keepalived's open_log_file: fopen_safe(name, "a"), 0600.
+        let file = safe_file::open_append(path, safe_file::PRIVATE_MODE)?;
         sinks.push("file");
         layers.push(
             tracing_subscriber::fmt::layer()

@@ -1,15 +1,19 @@
 //! keepalived-style pid files: `<pid>\n`, refused when a live daemon holds
 //! the file, removed on exit (only if it still names us).
 
-use std::io;
 use std::path::{Path, PathBuf};
+
+use rkeepalived_script::safe_file::{self, SafeFileError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PidFileError {
     #[error("{path}: daemon already running with pid {pid}")]
     AlreadyRunning { path: PathBuf, pid: i32 },
     #[error("{path}: cannot write pid file: {source}")]
-    Write { path: PathBuf, source: io::Error },
+    Write {
+        path: PathBuf,
+        source: SafeFileError,
+    },
 }
 
 /// Parses pid file content as keepalived writes it (`"1234\n"`).
@@ -53,23 +57,27 @@ pub fn ensure_not_running(path: &Path) -> Result<(), PidFileError> {
     }
 }
 
-/// Writes `pid\n` atomically (temp file + rename in the same directory).
+/// Writes `pid\n` atomically, mode 0644 whatever the umask (keepalived's
+/// `pidfile_write`, core/pidfile.c, opens `O_NOFOLLOW`): through an
+/// exclusively created, unpredictably named temporary file renamed over
+/// `path`, so a symlink planted at the pid file or at a temporary name is
+/// never followed.
 pub fn write_pid(path: &Path, pid: u32) -> Result<(), PidFileError> {
     let err = |source| PidFileError::Write {
         path: path.to_owned(),
         source,
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(err)?;
+        safe_file::create_dir_all(dir).map_err(|e| {
+            err(SafeFileError::Io {
+                path: dir.to_owned(),
+                op: "create the directory",
+                source: e,
+            })
+        })?;
     }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".{}.tmp", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, format!("{pid}\n")).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        err(e)
-    })
+    safe_file::write_replace(path, format!("{pid}\n").as_bytes(), safe_file::PUBLIC_MODE)
+        .map_err(err)
 }
 
 /// Removes `path` only if it still records `pid` (a newer daemon may own it).
@@ -139,6 +147,29 @@ mod tests {
             assert_eq!(std::fs::read_to_string(f.path()).expect("read"), "4242\n");
         }
         assert!(!p.exists());
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn pid_file_is_0644_and_a_planted_symlink_is_replaced() {
+        use std::os::unix::fs::MetadataExt;
+        let d = tmpdir("symlink");
+        let target = d.join("passwd");
+        std::fs::write(&target, "root:x:0:0\n").expect("target");
+        let p = d.join("k.pid");
+        std::os::unix::fs::symlink(&target, &p).expect("plant");
+        // The temporary name of the old implementation, planted too.
+        let old_tmp = d.join(format!("k.pid.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&target, &old_tmp).expect("plant tmp");
+        write_pid(&p, 4242).expect("write");
+        assert_eq!(
+            std::fs::read_to_string(&target).expect("read"),
+            "root:x:0:0\n"
+        );
+        let meta = std::fs::symlink_metadata(&p).expect("stat");
+        assert!(meta.file_type().is_file());
+        assert_eq!(meta.mode() & 0o7777, 0o644);
+        assert_eq!(std::fs::read_to_string(&p).expect("read"), "4242\n");
         let _ = std::fs::remove_dir_all(&d);
     }
 

@@ -209,6 +209,7 @@ pub async fn ask_engine(ctl: &mpsc::Sender<Control>, query: Query) -> Reply {
     match query {
         Query::Data => text(ctl, Control::DumpData).await,
         Query::Stats => text(ctl, Control::DumpStats).await,
+        Query::StatsClear => text(ctl, Control::DumpStatsClear).await,
         Query::Metrics => text(ctl, Control::Metrics).await,
         Query::Json => {
             let (tx, rx) = oneshot::channel();

@@ -7,6 +7,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixListener;
 
+use rkeepalived_script::safe_file;
+
 use crate::cli::DEFAULT_STATUS_SOCKET;
 use crate::metrics::Exposition;
 
@@ -26,21 +28,11 @@ pub struct Server {
 impl Server {
     pub fn bind<E: Exposition>(path: &Path, source: Arc<E>) -> std::io::Result<Server> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
+            safe_file::create_dir_all(dir)?;
         }
-        if path.exists() {
-            // A live daemon answers on it; a stale file from a crash does not.
-            if std::os::unix::net::UnixStream::connect(path).is_ok() {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::AddrInUse,
-                    "another daemon is serving this status socket",
-                ));
-            }
-            std::fs::remove_file(path)?;
-        }
+        clear_stale_socket(path)?;
         let listener = UnixListener::bind(path)?;
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+        safe_file::chmod_socket(path, 0o660).map_err(std::io::Error::other)?;
         let task = tokio::spawn(async move {
             loop {
                 match listener.accept().await {
@@ -65,6 +57,36 @@ impl Server {
             task,
         })
     }
+}
+
+/// Makes room for binding at `path`: nothing there is fine; a socket nobody
+/// answers on (left by a crash) is removed; a live one means another daemon
+/// (`AddrInUse`). Anything else — a regular file, a directory, a symlink — is
+/// never deleted: `AlreadyExists`, and the daemon refuses to start.
+fn clear_stale_socket(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if !meta.file_type().is_socket() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!(
+                "{} is a {}, not a socket: refusing to remove it",
+                path.display(),
+                safe_file::kind_name(meta.file_type())
+            ),
+        ));
+    }
+    if std::os::unix::net::UnixStream::connect(path).is_ok() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            "another daemon is serving this status socket",
+        ));
+    }
+    std::fs::remove_file(path)
 }
 
 impl Server {

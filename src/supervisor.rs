@@ -451,6 +451,8 @@ impl Supervisor {
         let mut sigusr2 = signal(SignalKind::user_defined2()).map_err(SupervisorError::Signal)?;
         let mut sigjson =
             signal(SignalKind::from_raw(crate::cli::sigjson())).map_err(SupervisorError::Signal)?;
+        let mut sigstats_clear = signal(SignalKind::from_raw(crate::cli::sigstats_clear()))
+            .map_err(SupervisorError::Signal)?;
 
         self.bind_status_socket()?;
         self.bind_metrics().await;
@@ -488,6 +490,7 @@ impl Supervisor {
                 _ = sigusr1.recv() => self.spawn_dump(Query::Data),
                 _ = sigusr2.recv() => self.spawn_dump(Query::Stats),
                 _ = sigjson.recv() => self.spawn_dump(Query::Json),
+                _ = sigstats_clear.recv() => self.spawn_dump(Query::StatsClear),
                 _ = watchdog_tick.tick(), if watchdog.is_some() => self.notifier.watchdog(),
                 _ = liveness_tick.tick() => self.probe_children(),
                 _ = respawn_sleep => self.respawn_due().await,
@@ -513,7 +516,8 @@ impl Supervisor {
 
     /// (Re)binds the status socket if its path changed. A second daemon
     /// already answering there is fatal at startup (it manages the same
-    /// VIPs); later failures only cost observability.
+    /// VIPs), and so is a non-socket file at the path (never deleted); later
+    /// failures only cost observability.
     fn bind_status_socket(&mut self) -> Result<(), SupervisorError> {
         let path = self.status_socket_path();
         if self
@@ -530,7 +534,13 @@ impl Supervisor {
                 self.status_server = Some(server);
                 Ok(())
             }
-            Err(source) if source.kind() == std::io::ErrorKind::AddrInUse => {
+            // Another daemon, or a non-socket file we must not delete.
+            Err(source)
+                if matches!(
+                    source.kind(),
+                    std::io::ErrorKind::AddrInUse | std::io::ErrorKind::AlreadyExists
+                ) =>
+            {
                 Err(SupervisorError::StatusSocket { path, source })
             }
             Err(e) => {

@@ -108,3 +108,71 @@ pub fn take_inherited_socket(fd: RawFd) -> std::io::Result<std::os::unix::net::U
     let owned = unsafe { OwnedFd::from_raw_fd(fd) };
     Ok(std::os::unix::net::UnixStream::from(owned))
 }
+
+/// Does nothing: the disposition of signals the daemon does not use.
+extern "C" fn swallow_signal(_signal: libc::c_int) {}
+
+/// Signals keepalived leaves at their default action
+/// (lib/signals.c `signal_handler_parent_init`: SIGILL, SIGFPE, SIGSEGV,
+/// SIGBUS, SIGKILL, SIGSTOP), plus the ones we must not catch: SIGCHLD (the
+/// runtime reaps children), SIGABRT/SIGTRAP/SIGSYS (crashes, debuggers,
+/// seccomp), SIGCONT, and SIGTERM/SIGINT (a stop request before the runtime
+/// installs its handlers must still stop the process). SIGPIPE is already
+/// ignored by the Rust runtime.
+const DEFAULT_ACTION: [libc::c_int; 15] = [
+    libc::SIGILL,
+    libc::SIGFPE,
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGKILL,
+    libc::SIGSTOP,
+    libc::SIGCHLD,
+    libc::SIGABRT,
+    libc::SIGTRAP,
+    libc::SIGSYS,
+    libc::SIGCONT,
+    libc::SIGTERM,
+    libc::SIGINT,
+    libc::SIGPIPE,
+    libc::SIGWINCH,
+];
+
+/// Keeps every other signal, real-time ones included, from killing the
+/// daemon by its default action, like keepalived, which sets all of them to
+/// SIG_IGN at start (lib/signals.c `signal_handler_parent_init`; the
+/// children inherit it). The signals we use (SIGHUP, SIGUSR1/2, SIGJSON,
+/// SIGSTATS_CLEAR) get their real handlers from the runtime afterwards.
+///
+/// We install a handler that does nothing rather than SIG_IGN: a caught
+/// signal is reset to its default on exec, so scripts start with the
+/// standard dispositions (what keepalived's `signal_handler_script` restores
+/// by hand before exec).
+///
+/// Must run before the tokio runtime registers its own handlers (it chains
+/// to the one found, this no-op). Returns the signals that could not be set.
+pub fn swallow_unused_signals() -> Vec<libc::c_int> {
+    // glibc reserves the first real-time signals (32, 33) for itself:
+    // SIGRTMIN() is the first one applications may use.
+    let classic = 1..32;
+    let realtime = libc::SIGRTMIN()..=libc::SIGRTMAX();
+    let mut failed = Vec::new();
+    for sig in classic.chain(realtime) {
+        if DEFAULT_ACTION.contains(&sig) {
+            continue;
+        }
+        // SAFETY: `swallow_signal` is async-signal-safe (it does nothing);
+        // the sigaction struct is fully initialised (zeroed, then the
+        // handler, an empty mask and SA_RESTART so no syscall sees EINTR).
+        let rc = unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = swallow_signal as extern "C" fn(libc::c_int) as usize;
+            action.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(sig, &action, std::ptr::null_mut())
+        };
+        if rc != 0 {
+            failed.push(sig);
+        }
+    }
+    failed
+}

@@ -98,30 +98,37 @@ fn help_lists_keepalived_flags() {
     assert!(!help.contains("--role"), "internal --role must stay hidden");
 }
 
+/// keepalived 2.2.7 itself is the oracle: `keepalived --signum=NAME` for
+/// every name it knows.
 #[test]
 fn signum_matches_keepalived() {
-    let cases = [
-        ("STOP", 15),
-        ("RELOAD", 1),
-        ("DATA", 10),
-        ("STATS", 12),
-        ("JSON", libc_sigrtmin() + 2),
-    ];
-    for (name, num) in cases {
-        let out = run(&[&format!("--signum={name}")]);
-        assert!(out.status.success(), "{name}: {out:?}");
-        assert_eq!(text(&out.stdout).trim(), num.to_string(), "{name}");
+    let keepalived = "/usr/sbin/keepalived";
+    if !std::path::Path::new(keepalived).exists() {
+        let why = format!("signum test needs keepalived 2.2.7 at {keepalived}");
+        if std::env::var_os("CI").is_some() {
+            panic!("{why} (CI is set: failing instead of skipping)");
+        }
+        eprintln!("SKIPPED: {why}");
+        return;
     }
-}
-
-fn libc_sigrtmin() -> i32 {
-    // glibc reserves two real-time signals for threads: SIGRTMIN is 34.
-    let out = run(&["--signum=JSON"]);
-    text(&out.stdout)
-        .trim()
-        .parse::<i32>()
-        .map(|n| n - 2)
-        .unwrap_or(34)
+    for name in ["STOP", "RELOAD", "DATA", "STATS", "STATS_CLEAR", "JSON"] {
+        let arg = format!("--signum={name}");
+        let theirs = Command::new(keepalived)
+            .arg(&arg)
+            .output()
+            .expect("run keepalived");
+        assert!(theirs.status.success(), "keepalived {arg}: {theirs:?}");
+        let ours = run(&[&arg]);
+        assert!(ours.status.success(), "{arg}: {ours:?}");
+        assert_eq!(
+            text(&ours.stdout).trim(),
+            text(&theirs.stdout).trim(),
+            "{name}"
+        );
+    }
+    // And the Linux values, so a keepalived built differently is noticed.
+    assert_eq!(text(&run(&["--signum=STATS_CLEAR"]).stdout).trim(), "63");
+    assert_eq!(text(&run(&["--signum=JSON"]).stdout).trim(), "36");
 }
 
 #[test]

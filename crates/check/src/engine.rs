@@ -159,7 +159,8 @@ pub async fn run_plan(
                     }
                 },
                 Some(Control::DumpData(reply)) => { let _ = reply.send(engine.dump_data()); }
-                Some(Control::DumpStats(reply)) => { let _ = reply.send(engine.dump_stats()); }
+                // keepalived clears no checker counters (its checker never gets SIGSTATS_CLEAR).
+                Some(Control::DumpStats(reply) | Control::DumpStatsClear(reply)) => { let _ = reply.send(engine.dump_stats()); }
                 Some(Control::DumpJson(reply)) => { let _ = reply.send(engine.dump_json()); }
                 Some(Control::Metrics(reply)) => { let _ = reply.send(engine.metrics_text()); }
             },

@@ -23,6 +23,11 @@ pub enum Control {
     DumpData(oneshot::Sender<String>),
     /// SIGUSR2: human-readable statistics dump (keepalived's /tmp/keepalived.stats).
     DumpStats(oneshot::Sender<String>),
+    /// SIGSTATS_CLEAR (SIGRTMAX-1): the statistics dump, then every VRRP
+    /// instance's counters reset to zero right after they were written
+    /// (keepalived's `vrrp_print_stats(true)`). keepalived's checker never
+    /// gets this signal, so the checker only dumps.
+    DumpStatsClear(oneshot::Sender<String>),
     /// JSON state dump (keepalived's /tmp/keepalived.json).
     DumpJson(oneshot::Sender<serde_json::Value>),
     /// Prometheus text exposition of this engine's metrics (metric families

@@ -13,10 +13,14 @@
 //!   process group, privileges dropped, bounded output capture, timeout that
 //!   kills the whole process group, always reaped (no zombies), also when the
 //!   future is cancelled.
+//! * [`safe_file`] opens the files the daemon writes (dumps, pid files, logs,
+//!   notify FIFOs) without following planted symlinks (keepalived's
+//!   `fopen_safe`).
 
 mod cmdline;
 mod error;
 mod runner;
+pub mod safe_file;
 mod security;
 mod user;
 

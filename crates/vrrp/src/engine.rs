@@ -1123,6 +1123,18 @@ impl Engine {
             Control::DumpStats(tx) => {
                 let _ = tx.send(self.dump_stats());
             }
+            Control::DumpStatsClear(tx) => {
+                // keepalived's vrrp_print_stats(true) (vrrp/vrrp_print.c):
+                // write each instance's stats, then zero them.
+                tracing::info!(
+                    "Printing and clearing VRRP stats for process({}) on signal",
+                    std::process::id()
+                );
+                let _ = tx.send(self.dump_stats());
+                for rt in &mut self.instances {
+                    rt.stats = InstanceStats::default();
+                }
+            }
             Control::DumpJson(tx) => {
                 let _ = tx.send(self.dump_json());
             }

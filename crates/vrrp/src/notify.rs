@@ -2,12 +2,11 @@
 //! notify FIFO lines exactly like keepalived (`INSTANCE "VI_1" MASTER 100`).
 
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rkeepalived_config::model::{GlobalDefs, Notify, NotifyFifo, ScriptUser};
-use rkeepalived_script::{RunAs, Script, ScriptRunner, ScriptSecurity};
+use rkeepalived_script::{safe_file, RunAs, Script, ScriptRunner, ScriptSecurity};
 
 /// keepalived gives notify scripts no timeout; we bound them so a hung
 /// script cannot pile up processes.
@@ -74,25 +73,19 @@ struct Fifo {
 }
 
 impl Fifo {
-    fn open(path: &Path) -> Fifo {
-        if !path.exists() {
-            if let Err(e) =
-                nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o600))
-            {
-                tracing::warn!(path = %path.display(), error = %e, "cannot create notify FIFO");
+    /// keepalived's `fifo_open` (lib/notify.c), made symlink-safe: see
+    /// [`safe_file::open_fifo`]. A symlink, a regular file or a FIFO owned by
+    /// anyone but us or the FIFO's configured user is refused with an error
+    /// logged, and the FIFO stays unused (keepalived too drops a FIFO it
+    /// cannot open).
+    fn open(path: &Path, owner: Option<&RunAs>) -> Fifo {
+        let file = match safe_file::open_fifo(path, owner.map(|u| (u.uid, u.gid))) {
+            Ok(opened) => Some(opened.file),
+            Err(e) => {
+                tracing::error!(path = %path.display(), "unable to open notify fifo: {e}");
+                None
             }
-        }
-        // O_RDWR: opening never fails for lack of a reader, and a slow reader
-        // costs us dropped lines (O_NONBLOCK), never a blocked engine.
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(path)
-            .map_err(
-                |e| tracing::warn!(path = %path.display(), error = %e, "cannot open notify FIFO"),
-            )
-            .ok();
+        };
         Fifo {
             path: path.to_path_buf(),
             file,
@@ -129,7 +122,10 @@ impl Notifier {
             .into_iter()
             .flatten()
         {
-            fifos.push(Fifo::open(&f.path));
+            // keepalived hands a FIFO it creates to the FIFO's user
+            // (`notify_fifo PATH [USER [GROUP]]`), else the script user.
+            let owner = run_as(&f.user).or_else(|| run_as(&global.script_user));
+            fifos.push(Fifo::open(&f.path, owner.as_ref()));
             Self::start_fifo_script(&runner, f);
         }
         Notifier {

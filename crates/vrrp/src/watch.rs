@@ -127,7 +127,14 @@ pub fn spawn_track_file(def: VrrpTrackFile, tx: mpsc::Sender<TrackUpdate>) -> Jo
     tokio::spawn(async move {
         if let Some(init) = &def.init_file {
             if init.overwrite || !def.file.exists() {
-                if let Err(e) = std::fs::write(&def.file, format!("{}\n", init.value)) {
+                // keepalived: fopen_safe(path, "w") (trackers/track_file.c).
+                let content = format!("{}\n", init.value);
+                let written = rkeepalived_script::safe_file::write_replace(
+                    &def.file,
+                    content.as_bytes(),
+                    rkeepalived_script::safe_file::PRIVATE_MODE,
+                );
+                if let Err(e) = written {
                     tracing::warn!(file = %def.file.display(), error = %e, "cannot initialise track file");
                 }
             }
