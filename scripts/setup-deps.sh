@@ -9,6 +9,8 @@ pkgs=(
   qemu-system-x86 busybox-static kmod cpio
   # netns labs and tests
   iproute2 iputils-ping tcpdump curl procps psmisc python3
+  # GNU time: peak RSS of `rkeepalived -t` on an oversized config (tests/cli_config_bounds.rs)
+  time
   # systemd-analyze verify for the shipped unit (tests/daemon_systemd_unit.rs)
   systemd
 )

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod notify;
 pub mod pidfile;
 pub mod recovery;
+pub mod reload_loader;
 pub mod role;
 pub mod status;
 pub mod supervisor;

@@ -17,10 +17,11 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cli::{Cli, Role};
-use crate::config_source::{self, ConfigLoadError};
+use crate::config_source;
 use crate::ipc::{self, ConfigPayload, ConfigWire, FromChild, IpcError, Query, Reply, ToChild};
 use crate::metrics::{self, Exposition, ParentMetrics};
 use crate::notify::Notifier;
+use crate::reload_loader::{self, LoadResult, PendingLoad};
 use crate::{dump, pidfile, status, sys};
 
 /// First respawn delay; doubles per consecutive failure up to the max.
@@ -396,6 +397,10 @@ pub struct Supervisor {
     next_generation: u64,
     status_server: Option<status::Server>,
     metrics_server: Option<(SocketAddr, tokio::task::JoinHandle<()>)>,
+    /// A reload being parsed off the event loop, and whether another
+    /// SIGHUP arrived meanwhile (it reloads again once this one is done).
+    reload_load: Option<PendingLoad>,
+    reload_again: bool,
 }
 
 impl Supervisor {
@@ -432,6 +437,8 @@ impl Supervisor {
             next_generation: 1,
             status_server: None,
             metrics_server: None,
+            reload_load: None,
+            reload_again: false,
         })
     }
 
@@ -486,7 +493,10 @@ impl Supervisor {
             tokio::select! {
                 _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping"); break Ok(()); }
                 _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); break Ok(()); }
-                _ = sighup.recv() => self.reload().await,
+                _ = sighup.recv() => self.start_reload(),
+                loaded = reload_loader::next_result(&mut self.reload_load) => {
+                    self.finish_reload(loaded).await;
+                }
                 _ = sigusr1.recv() => self.spawn_dump(Query::Data),
                 _ = sigusr2.recv() => self.spawn_dump(Query::Stats),
                 _ = sigjson.recv() => self.spawn_dump(Query::Json),
@@ -897,21 +907,25 @@ impl Supervisor {
         }
     }
 
-    /// SIGHUP: parse and validate the file again; keep the running config on error.
-    async fn reload(&mut self) {
+    /// SIGHUP: parse and validate the file again, off the event loop (see
+    /// reload_loader.rs); [`Self::finish_reload`] applies the result. A
+    /// SIGHUP during a load reloads again once it is done.
+    fn start_reload(&mut self) {
+        if self.reload_load.is_some() {
+            tracing::info!("SIGHUP: a reload is in progress; reloading again after it");
+            self.reload_again = true;
+            return;
+        }
         tracing::info!("SIGHUP: reloading {}", self.cli.config_file.display());
         self.notifier.reloading();
-        let path = self.cli.config_file.clone();
-        let config_id = self.cli.config_id.clone();
-        let loaded = tokio::task::spawn_blocking(move || {
-            config_source::load_config(&path, config_id.as_deref())
-        })
-        .await
-        .unwrap_or_else(|e| {
-            Err(ConfigLoadError {
-                diagnostics: vec![format!("config loader crashed: {e}")],
-            })
-        });
+        self.reload_load = Some(reload_loader::start(
+            self.cli.config_file.clone(),
+            self.cli.config_id.clone(),
+        ));
+    }
+
+    /// A reload's load finished: apply it, or keep the running config on error.
+    async fn finish_reload(&mut self, loaded: LoadResult) {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -955,6 +969,9 @@ impl Supervisor {
             }
         }
         self.notifier.ready();
+        if std::mem::take(&mut self.reload_again) {
+            self.start_reload();
+        }
     }
 
     async fn apply_config(&mut self, config: Config) {

@@ -42,13 +42,19 @@ fn prepared_socket(co: &ConnOpts, ty: Type, proto: Protocol) -> Result<Socket, C
 
 /// Connect a TCP stream within `timeout`.
 pub async fn tcp_connect(co: &ConnOpts, timeout: Duration) -> Result<TcpStream, CheckFailure> {
+    tcp_connect_by(co, Deadline::after(timeout)).await
+}
+
+/// Connect a TCP stream before `deadline` (the attempt's overall deadline).
+pub async fn tcp_connect_by(co: &ConnOpts, deadline: Deadline) -> Result<TcpStream, CheckFailure> {
     let sock = prepared_socket(co, Type::STREAM, Protocol::TCP)?;
     let std_stream: std::net::TcpStream = sock.into();
     let tcp = tokio::net::TcpSocket::from_std_stream(std_stream);
-    let stream = within(timeout, "connect", async {
-        tcp.connect(co.dst).await.map_err(CheckFailure::Connect)
-    })
-    .await?;
+    let stream = deadline
+        .run("connect", async {
+            tcp.connect(co.dst).await.map_err(CheckFailure::Connect)
+        })
+        .await?;
     Ok(stream)
 }
 
@@ -205,6 +211,49 @@ pub async fn within<T>(
     tokio::time::timeout(timeout, fut)
         .await
         .unwrap_or(Err(CheckFailure::Timeout(phase)))
+}
+
+/// The overall deadline of one check attempt: every phase (connect, TLS
+/// handshake, request, each read) runs against the same instant, so a
+/// server that drips one byte just before each read would time out cannot
+/// keep the attempt alive past `connect_timeout`.
+///
+/// keepalived re-arms `connect_timeout` for every read (check_http.c
+/// `http_read_thread`, check_smtp.c `smtp_get_line_cb`: each
+/// `thread_add_read(..., co->connection_to, ...)`), so a dripping server
+/// stays "alive" there forever; DNS_CHECK already runs against the
+/// remaining time (check_dns.c `dns_recv_thread`: `timeout =
+/// thread->sands - time_now`). We use the total deadline for every kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline(tokio::time::Instant);
+
+impl Deadline {
+    /// `timeout` from now.
+    pub fn after(timeout: Duration) -> Deadline {
+        Deadline(tokio::time::Instant::now() + timeout)
+    }
+
+    /// The instant itself.
+    pub fn instant(self) -> tokio::time::Instant {
+        self.0
+    }
+
+    /// Run `fut` until the deadline; past it, `CheckFailure::Timeout(phase)`.
+    pub async fn run<T>(
+        self,
+        phase: &'static str,
+        fut: impl Future<Output = Result<T, CheckFailure>>,
+    ) -> Result<T, CheckFailure> {
+        // A stream that always has data ready would otherwise keep
+        // completing reads past the deadline (the timer is only consulted
+        // when the read has to wait).
+        if tokio::time::Instant::now() >= self.0 {
+            return Err(CheckFailure::Timeout(phase));
+        }
+        tokio::time::timeout_at(self.0, fut)
+            .await
+            .unwrap_or(Err(CheckFailure::Timeout(phase)))
+    }
 }
 
 /// ICMP errors reported on a connected UDP socket.

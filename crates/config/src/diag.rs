@@ -62,6 +62,29 @@ impl Pos {
     }
 }
 
+/// Most errors, and separately most warnings, one load reports: a garbage
+/// file yields thousands (one per line), which would flood `-t`, the log
+/// and every `/status` answer. keepalived prints them all; we keep the
+/// first [`MAX_DIAGNOSTICS`] and one last line "... and N more ...".
+pub const MAX_DIAGNOSTICS: usize = 100;
+
+/// Keep the first [`MAX_DIAGNOSTICS`] of `diags` (already in report order)
+/// and replace the rest by one diagnostic at the first dropped one's
+/// position: "and N more errors not shown" (`what` = "errors"/"warnings").
+pub fn cap_diagnostics(diags: &mut Vec<Diagnostic>, what: &str) {
+    if diags.len() <= MAX_DIAGNOSTICS {
+        return;
+    }
+    let more = diags.len() - MAX_DIAGNOSTICS;
+    let first_dropped = diags.swap_remove(MAX_DIAGNOSTICS);
+    diags.truncate(MAX_DIAGNOSTICS);
+    diags.shrink_to_fit();
+    diags.push(Diagnostic {
+        message: format!("... and {more} more {what} not shown (first {MAX_DIAGNOSTICS} reported)"),
+        ..first_dropped
+    });
+}
+
 /// Why a configuration could not be loaded. Every variant carries at least
 /// one error diagnostic (all errors found, not just the first).
 #[derive(Debug, Clone, thiserror::Error)]

@@ -21,7 +21,9 @@ use nom::IResult;
 
 use crate::diag::{Diagnostic, Pos};
 
-/// Include nesting limit (keepalived has none; a loop is caught separately).
+/// Include nesting limit. keepalived has none (each level keeps a FILE open,
+/// so it is bounded only by the open-file limit, and a loop recurses until
+/// then); a loop is caught separately here.
 pub const MAX_INCLUDE_DEPTH: usize = 32;
 /// Nesting limit for parameter expansion producing lines that expand again.
 const MAX_EXPANSION_DEPTH: usize = 32;
@@ -60,6 +62,8 @@ pub struct Lexer<'a> {
     pub errors: Vec<Diagnostic>,
     random_state: u64,
     generated_lines: usize,
+    /// Bytes still allowed to be read over all files of this load.
+    bytes_left: u64,
 }
 
 impl<'a> Lexer<'a> {
@@ -77,6 +81,7 @@ impl<'a> Lexer<'a> {
             errors: Vec::new(),
             random_state: 0x2545_f491_4f6c_dd1d,
             generated_lines: 0,
+            bytes_left: crate::source::MAX_CONFIG_BYTES,
         }
     }
 
@@ -93,11 +98,23 @@ impl<'a> Lexer<'a> {
             self.push_error(included_at, path, msg);
             return;
         }
-        let text = match std::fs::read(path) {
-            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        // Regular files only, opened without blocking, within the size cap
+        // (see source.rs; keepalived lib/parser.c `check_glob_file`).
+        let text = match crate::source::read_regular(path, self.bytes_left) {
+            Ok(bytes) => {
+                self.bytes_left = self.bytes_left.saturating_sub(bytes.len() as u64);
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+            // An include of a FIFO, device or directory is skipped with a
+            // warning, as keepalived does; the main file must be readable.
+            Err(e @ crate::source::SourceError::NotRegular { .. }) if included_at.is_some() => {
+                if let Some(pos) = included_at {
+                    self.warnings.push(pos.warning(e.to_string()));
+                }
+                return;
+            }
             Err(e) => {
-                let msg = format!("cannot read {}: {e}", path.display());
-                self.push_error(included_at, path, msg);
+                self.push_error(included_at, path, e.to_string());
                 return;
             }
         };
@@ -847,6 +864,27 @@ pub fn unescape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn size_cap_counts_every_included_file() {
+        let dir = std::env::temp_dir().join(format!("rkd-lexer-cap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let part = dir.join("part.conf");
+        std::fs::write(&part, format!("! {}\n", "x".repeat(57))).unwrap(); // 60 bytes
+        let main = dir.join("main.conf");
+        std::fs::write(&main, "include part.conf\ninclude part.conf\n").unwrap(); // 36 bytes
+        let mut lx = Lexer::new(LexOptions { config_id: "x" });
+        lx.bytes_left = 100;
+        lx.file(&main, None);
+        let _ = std::fs::remove_dir_all(&dir);
+        // 36 + 60 fit; the second include would make 156.
+        assert_eq!(lx.errors.len(), 1, "{:?}", lx.errors);
+        let e = lx.errors[0].to_string();
+        assert!(
+            e.contains("main.conf:2:9: configuration larger than 64 MiB in total"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn comments_start_after_whitespace_outside_quotes() {

@@ -15,6 +15,7 @@ mod lexer;
 pub mod model;
 mod parse;
 pub mod print;
+mod source;
 mod tree;
 mod validate;
 mod values;
@@ -22,9 +23,10 @@ mod values;
 use std::path::{Path, PathBuf};
 
 pub use control::Control;
-pub use diag::{ConfigError, Diagnostic, Severity};
+pub use diag::{cap_diagnostics, ConfigError, Diagnostic, Severity, MAX_DIAGNOSTICS};
 pub use model::Config;
 pub use print::print;
+pub use source::MAX_CONFIG_BYTES;
 
 /// How to load a configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -80,7 +82,9 @@ pub fn parse_str(text: &str, name: &str, opts: &LoadOptions) -> Result<Loaded, C
 fn finish(lx: lexer::Lexer<'_>) -> Result<Loaded, ConfigError> {
     let mut warnings = lx.warnings;
     if !lx.errors.is_empty() {
-        return Err(ConfigError::Read(lx.errors));
+        let mut errors = lx.errors;
+        cap_diagnostics(&mut errors, "errors");
+        return Err(ConfigError::Read(errors));
     }
     let (nodes, tree_errors) = tree::TreeBuilder::new(lx.toks).build();
     let mut p = parse::Parser::new();
@@ -90,13 +94,17 @@ fn finish(lx: lexer::Lexer<'_>) -> Result<Loaded, ConfigError> {
     errors.extend(p.errors);
     if !errors.is_empty() {
         errors.sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
+        cap_diagnostics(&mut errors, "errors");
         return Err(ConfigError::Syntax(errors));
     }
     let mut config = p.cfg;
     let (errors, more_warnings) = validate::validate(&mut config, p.lvs_sync_pos.as_ref());
     warnings.extend(more_warnings);
+    let mut errors = errors;
     if !errors.is_empty() {
+        cap_diagnostics(&mut errors, "errors");
         return Err(ConfigError::Semantic(errors));
     }
+    cap_diagnostics(&mut warnings, "warnings");
     Ok(Loaded { config, warnings })
 }

@@ -3,6 +3,11 @@
 //! 200-299) and, with `digest`, compare the MD5 of the (de-chunked) body as
 //! genhash prints it. SSL_GET does TLS without certificate verification;
 //! SNI only with `enable_sni`.
+//!
+//! Each url's connection is one attempt with one overall deadline of
+//! `connect_timeout` (connect, TLS, request and the whole response; see
+//! [`Deadline`]) and at most [`MAX_RESPONSE`] bytes read: a server that
+//! drips its answer or streams an endless body fails the attempt.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,10 +17,11 @@ use md5::{Digest, Md5};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::{BoxFuture, CheckOutcome, Checker};
-use crate::conn::{tcp_connect, within};
+use crate::conn::{tcp_connect_by, Deadline};
 use crate::error::CheckFailure;
 use crate::spec::{ConnOpts, HttpProtocol, HttpSpec, UrlSpec};
 use crate::wire::http::ResponseParser;
+pub use crate::wire::http::MAX_RESPONSE;
 
 pub struct HttpChecker {
     conn: ConnOpts,
@@ -39,7 +45,8 @@ impl HttpChecker {
     }
 
     async fn check_url(&self, url: &UrlSpec) -> Result<(), CheckFailure> {
-        let stream = tcp_connect(&self.conn, self.timeout).await?;
+        let deadline = Deadline::after(self.timeout);
+        let stream = tcp_connect_by(&self.conn, deadline).await?;
         let _ = stream.set_nodelay(true);
         let vhost = url
             .virtualhost
@@ -53,21 +60,22 @@ impl HttpChecker {
             self.spec.protocol,
         );
         match &self.tls {
-            None => self.exchange(stream, &request, url).await,
+            None => self.exchange(stream, &request, url, deadline).await,
             Some(Err(e)) => Err(CheckFailure::Tls(std::io::Error::other(e.clone()))),
             Some(Ok(connector)) => {
                 let name = crate::tls::server_name(
                     self.spec.enable_sni.then_some(vhost).flatten(),
                     self.conn.dst.ip(),
                 );
-                let tls_stream = within(self.timeout, "TLS handshake", async {
-                    connector
-                        .connect(name, stream)
-                        .await
-                        .map_err(CheckFailure::Tls)
-                })
-                .await?;
-                self.exchange(tls_stream, &request, url).await
+                let tls_stream = deadline
+                    .run("TLS handshake", async {
+                        connector
+                            .connect(name, stream)
+                            .await
+                            .map_err(CheckFailure::Tls)
+                    })
+                    .await?;
+                self.exchange(tls_stream, &request, url, deadline).await
             }
         }
     }
@@ -77,25 +85,28 @@ impl HttpChecker {
         mut stream: S,
         request: &[u8],
         url: &UrlSpec,
+        deadline: Deadline,
     ) -> Result<(), CheckFailure> {
-        within(self.timeout, "HTTP request", async {
-            stream.write_all(request).await.map_err(CheckFailure::Io)
-        })
-        .await?;
+        deadline
+            .run("HTTP request", async {
+                stream.write_all(request).await.map_err(CheckFailure::Io)
+            })
+            .await?;
         let mut parser = ResponseParser::new();
         let mut md5 = Md5::new();
         let want_digest = url.digest.is_some();
         let mut buf = vec![0u8; 16 * 1024];
         loop {
-            let n = within(self.timeout, "HTTP response", async {
-                match stream.read(&mut buf).await {
-                    Ok(n) => Ok(n),
-                    // TLS peers often close without close_notify; treat as EOF.
-                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(0),
-                    Err(e) => Err(CheckFailure::Io(e)),
-                }
-            })
-            .await?;
+            let n = deadline
+                .run("HTTP response", async {
+                    match stream.read(&mut buf).await {
+                        Ok(n) => Ok(n),
+                        // TLS peers often close without close_notify; treat as EOF.
+                        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(0),
+                        Err(e) => Err(CheckFailure::Io(e)),
+                    }
+                })
+                .await?;
             if n == 0 {
                 parser.finish()?;
                 break;

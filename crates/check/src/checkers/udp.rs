@@ -3,11 +3,15 @@
 //! `require_reply`, no error within connect_timeout means up; with it, a
 //! reply must arrive, have a length within [min_reply_length,
 //! max_reply_length] and match the require_reply pattern.
+//!
+//! As in keepalived (layer4.c `udp_socket_state`), the first datagram (or
+//! error) decides: one `recv` of at most max_reply_length + 1 bytes, and
+//! the whole attempt (send included) ends by `connect_timeout`.
 
 use std::time::Duration;
 
 use super::{BoxFuture, CheckOutcome, Checker};
-use crate::conn::{is_unreachable, random_u64, udp_connect};
+use crate::conn::{is_unreachable, random_u64, udp_connect, Deadline};
 use crate::error::CheckFailure;
 use crate::spec::{ConnOpts, UdpSpec};
 
@@ -19,18 +23,23 @@ pub struct UdpChecker {
 
 impl UdpChecker {
     async fn probe(&self) -> Result<(), CheckFailure> {
+        let deadline = Deadline::after(self.timeout);
         let sock = udp_connect(&self.conn)?;
         let payload = match &self.spec.payload {
             Some(p) => p.clone(),
             None => random_u64().to_be_bytes().to_vec(),
         };
-        match sock.send(&payload).await {
-            Ok(_) => {}
-            Err(e) if is_unreachable(&e) => return Err(CheckFailure::Unreachable(e)),
-            Err(e) => return Err(CheckFailure::Io(e)),
-        }
+        deadline
+            .run("UDP send", async {
+                match sock.send(&payload).await {
+                    Ok(_) => Ok(()),
+                    Err(e) if is_unreachable(&e) => Err(CheckFailure::Unreachable(e)),
+                    Err(e) => Err(CheckFailure::Io(e)),
+                }
+            })
+            .await?;
         let mut buf = vec![0u8; self.spec.max_reply_length.max(1) + 1];
-        match tokio::time::timeout(self.timeout, sock.recv(&mut buf)).await {
+        match tokio::time::timeout_at(deadline.instant(), sock.recv(&mut buf)).await {
             Err(_) if self.spec.require_reply => Err(CheckFailure::NoReply),
             Err(_) => Ok(()),
             Ok(Err(e)) if is_unreachable(&e) => Err(CheckFailure::Unreachable(e)),

@@ -7,6 +7,14 @@
 pub const MAX_HEAD: usize = 64 * 1024;
 /// Largest chunk-size line / trailer line.
 const MAX_LINE: usize = 1024;
+/// Most bytes of one response we read (head, body and chunk framing).
+///
+/// keepalived reads until EOF and digests the body as it comes (check_http.c
+/// `http_read_thread` / `http_process_response`), through a 4,096-byte
+/// buffer (`MAX_BUFFER_LENGTH`), so an endless body keeps it reading and
+/// hashing forever. A health page is small; 16 MiB leaves room for a
+/// digested file yet ends an endless stream after a few ms of work.
+pub const MAX_RESPONSE: u64 = 16 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HttpParseError {
@@ -22,6 +30,8 @@ pub enum HttpParseError {
     BadChunk,
     #[error("connection closed before the response was complete")]
     Truncated,
+    #[error("response larger than {0} bytes")]
+    TooLarge(u64),
 }
 
 /// Validated response head.
@@ -61,6 +71,9 @@ pub struct ResponseParser {
     head_buf: Vec<u8>,
     head: Option<ResponseHead>,
     body_len: u64,
+    /// Bytes fed so far (head, body and framing) and the most allowed.
+    fed: u64,
+    limit: u64,
 }
 
 impl Default for ResponseParser {
@@ -71,11 +84,20 @@ impl Default for ResponseParser {
 
 impl ResponseParser {
     pub fn new() -> Self {
+        Self::with_limit(MAX_RESPONSE)
+    }
+
+    /// A parser that fails with [`HttpParseError::TooLarge`] once more than
+    /// `limit` bytes of an incomplete response were fed (or a Content-Length
+    /// announces more).
+    pub fn with_limit(limit: u64) -> Self {
         Self {
             state: State::Head,
             head_buf: Vec::new(),
             head: None,
             body_len: 0,
+            fed: 0,
+            limit,
         }
     }
 
@@ -99,6 +121,12 @@ impl ResponseParser {
         mut data: &[u8],
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<(), HttpParseError> {
+        if self.state != State::Done {
+            self.fed = self.fed.saturating_add(data.len() as u64);
+            if self.fed > self.limit {
+                return Err(HttpParseError::TooLarge(self.limit));
+            }
+        }
         while !data.is_empty() {
             match &mut self.state {
                 State::Done => return Ok(()),
@@ -111,6 +139,13 @@ impl ResponseParser {
                         Some(pos) => {
                             let end = from + pos + 4;
                             let head = parse_head(&self.head_buf[..end])?;
+                            if !head.chunked
+                                && head
+                                    .content_length
+                                    .is_some_and(|n| n.saturating_add(end as u64) > self.limit)
+                            {
+                                return Err(HttpParseError::TooLarge(self.limit));
+                            }
                             let consumed_from_data = end - already;
                             data = &data[consumed_from_data..];
                             self.state = if head.chunked {
@@ -393,6 +428,50 @@ mod tests {
             p.feed(&vec![b'a'; MAX_HEAD + 10], &mut |_| {}),
             Err(HttpParseError::HeadTooLarge)
         );
+    }
+
+    #[test]
+    fn responses_larger_than_the_limit_are_refused() {
+        // An endless body (no Content-Length, until close) ends at the limit.
+        let mut p = ResponseParser::with_limit(100);
+        p.feed(b"HTTP/1.0 200 OK\r\n\r\n", &mut |_| {}).unwrap();
+        let mut err = None;
+        for _ in 0..100 {
+            if let Err(e) = p.feed(b"0123456789", &mut |_| {}) {
+                err = Some(e);
+                break;
+            }
+        }
+        assert_eq!(err, Some(HttpParseError::TooLarge(100)));
+        // Chunk framing counts too: 1-byte chunks cost 6 bytes each.
+        let mut p = ResponseParser::with_limit(100);
+        p.feed(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            &mut |_| {},
+        )
+        .unwrap();
+        let mut body = 0;
+        let r = (0..100).try_for_each(|_| p.feed(b"1\r\nx\r\n", &mut |b| body += b.len()));
+        assert_eq!(r, Err(HttpParseError::TooLarge(100)));
+        assert!(body < 20, "{body}");
+        // A Content-Length beyond the limit fails at the head.
+        let mut p = ResponseParser::with_limit(100);
+        assert_eq!(
+            p.feed(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n",
+                &mut |_| {}
+            ),
+            Err(HttpParseError::TooLarge(100))
+        );
+        // Within the limit, and bytes after a complete response, are fine.
+        let mut p = ResponseParser::with_limit(100);
+        p.feed(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+            &mut |_| {},
+        )
+        .unwrap();
+        assert!(p.is_complete());
+        p.feed(&[b'z'; 500], &mut |_| {}).unwrap();
     }
 
     proptest::proptest! {

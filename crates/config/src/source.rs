@@ -1,0 +1,89 @@
+//! Reading configuration files without ever blocking or growing without
+//! bound.
+//!
+//! keepalived reads only regular, non-executable files: lib/parser.c
+//! `check_glob_file` stats every file (including a literal include, which
+//! goes through `glob()` too) and skips anything else with "Configuration
+//! file '%s' is not a regular non-executable file - skipping". It checks
+//! with `stat()` before `fopen()`, so a FIFO swapped in between still
+//! blocks it; here the file is opened with `O_NONBLOCK` first (a FIFO
+//! without a writer then opens at once instead of waiting for one) and
+//! the check runs on the open descriptor (`fstat`), so what is checked is
+//! what is read.
+//!
+//! keepalived has no bound on what it reads (`include /dev/zero` is skipped,
+//! but a huge regular file is read whole); we read at most
+//! [`MAX_CONFIG_BYTES`] over all files of one load.
+
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+/// Most bytes read over the main file and all its includes in one load.
+/// The largest real configurations (10,000 real servers) are a few MiB.
+pub const MAX_CONFIG_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Why a file was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot read {path}: {err}")]
+    Io { path: String, err: std::io::Error },
+    /// keepalived's wording (lib/parser.c `check_glob_file`).
+    #[error("Configuration file '{path}' is not a regular non-executable file - skipping")]
+    NotRegular { path: String },
+    #[error(
+        "configuration larger than {} MiB in total; {path} not read",
+        MAX_CONFIG_BYTES / (1024 * 1024)
+    )]
+    TooLarge { path: String },
+}
+
+/// Read `path` if it is a regular, non-executable file of at most `budget`
+/// bytes. Never blocks on a FIFO or device and never reads more than
+/// `budget` (+1) bytes, even if the file grows while being read.
+pub fn read_regular(path: &Path, budget: u64) -> Result<Vec<u8>, SourceError> {
+    let shown = || path.display().to_string();
+    let io = |err| SourceError::Io { path: shown(), err };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.file_type().is_file() || meta.permissions().mode() & 0o111 != 0 {
+        return Err(SourceError::NotRegular { path: shown() });
+    }
+    if meta.size() > budget {
+        return Err(SourceError::TooLarge { path: shown() });
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.size()).unwrap_or(0));
+    read_at_most(file, budget, &mut bytes).map_err(io)?;
+    if bytes.len() as u64 > budget {
+        return Err(SourceError::TooLarge { path: shown() });
+    }
+    Ok(bytes)
+}
+
+fn read_at_most(file: File, budget: u64, out: &mut Vec<u8>) -> std::io::Result<()> {
+    file.take(budget.saturating_add(1)).read_to_end(out)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_and_directories_are_not_read() {
+        for p in ["/dev/zero", "/dev/null", "/"] {
+            assert!(
+                matches!(
+                    read_regular(Path::new(p), MAX_CONFIG_BYTES),
+                    Err(SourceError::NotRegular { .. })
+                ),
+                "{p}"
+            );
+        }
+    }
+}
