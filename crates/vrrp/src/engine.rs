@@ -149,6 +149,8 @@ struct Engine {
     /// IPPROTO_AH receive sockets of `auth_type AH` instances, per interface
     /// (their datagrams arrive under the interface's IPv4 key).
     ah_sockets: HashMap<String, (Arc<VrrpSocket>, JoinHandle<()>)>,
+    /// AH sequence counters of instances a reload restarts, by name.
+    ah_counters: HashMap<String, crate::auth_ah::SeqCounter>,
     rx_tx: mpsc::Sender<(SockKey, Result<RawDatagram, SocketError>)>,
     rx_rx: mpsc::Receiver<(SockKey, Result<RawDatagram, SocketError>)>,
     net_rx: mpsc::Receiver<NetEvent>,
@@ -194,6 +196,7 @@ impl Engine {
             sockets: HashMap::new(),
             socket_tasks: HashMap::new(),
             ah_sockets: HashMap::new(),
+            ah_counters: HashMap::new(),
             rx_tx,
             rx_rx,
             net_rx,
@@ -464,7 +467,11 @@ impl Engine {
             tracing::error!(instance = %cfg.name, error = %e, "cannot open VRRP socket");
             ok = false;
         }
-        let ah = glue::ah_key(&cfg).map(AhState::new);
+        let mut ah = glue::ah_key(&cfg).map(AhState::new);
+        if let (Some(ah), Some(counter)) = (ah.as_mut(), self.ah_counters.remove(&cfg.name)) {
+            // keepalived `restore_vrrp_state`: a reloaded instance keeps its AH counter.
+            ah.counter = counter;
+        }
         if ah.is_some() {
             if let Err(e) = self.ah_socket_for(&cfg.interface, &groups) {
                 tracing::error!(instance = %cfg.name, error = %e, "cannot open IPsec AH socket");
@@ -1268,7 +1275,10 @@ impl Engine {
                 idx += 1;
             } else {
                 self.stop_instance(idx).await;
-                self.instances.remove(idx);
+                let gone = self.instances.remove(idx);
+                if let Some(ah) = gone.ah {
+                    self.ah_counters.insert(gone.cfg.name, ah.counter);
+                }
             }
         }
         let old_cfg = self.cfg.clone();
@@ -1285,6 +1295,7 @@ impl Engine {
                 self.start_instance(inst.clone()).await;
             }
         }
+        self.ah_counters.clear();
         // Close sockets nobody uses any more.
         let used: Vec<SockKey> = self
             .instances
