@@ -32,6 +32,18 @@
 //! separately ([`DropReason::AhIcvMismatch`], [`DropReason::AhSpiMismatch`],
 //! [`DropReason::AhReplay`]).
 //!
+//! Deliberate differences from keepalived: the split counters above; the
+//! checks run in our decoder's order (lengths and the VRRP checksum before the
+//! ICV, so a frame that fails both is counted as `bad_checksum` where keepalived
+//! says `auth_failure`); and an advert with an AH header for another protocol is
+//! counted as `wrong_protocol` (keepalived ignores it silently).
+//!
+//! Security note: this is keepalived's wire format, not modern IPsec — an
+//! 8-byte shared key, HMAC-MD5 truncated to 96 bits, the SPI fixed to the
+//! sender's address, and a counter that restarts at 0 with the process. It
+//! stops accidental cross-talk and naive spoofing on a LAN; it is not a reason
+//! to expose VRRP to untrusted hosts.
+//!
 //! Pure: no sockets, no clocks, never panics on input.
 
 use std::cmp::Ordering;
