@@ -257,9 +257,10 @@ impl SeqCounter {
     /// : Syncing seq_num"), a higher one only clears `cycle`. `addr_cmp` is the
     /// sender's address compared with ours. Priority 0 changes nothing, and two
     /// address owners compare as keepalived does after lowering ours to 254.
-    pub fn on_master_rx(&mut self, seq: u32, prio: u8, ours: u8, addr_cmp: Ordering) {
+    /// Returns true when the counter was resynchronised.
+    pub fn on_master_rx(&mut self, seq: u32, prio: u8, ours: u8, addr_cmp: Ordering) -> bool {
         if prio == 0 {
-            return;
+            return false;
         }
         let ours = if prio == ours && ours == 255 && addr_cmp != Ordering::Equal {
             254
@@ -269,9 +270,12 @@ impl SeqCounter {
         if prio < ours || (prio == ours && addr_cmp == Ordering::Less) {
             self.seq = seq.wrapping_add(1);
             self.cycle = false;
-        } else if prio > ours || (prio == ours && addr_cmp == Ordering::Greater) {
+            return true;
+        }
+        if prio > ours || (prio == ours && addr_cmp == Ordering::Greater) {
             self.cycle = false;
         }
+        false
     }
 }
 
@@ -535,7 +539,7 @@ mod tests {
             seq: 10,
             cycle: true,
         };
-        c.on_master_rx(40, 100, 150, Ordering::Greater);
+        assert!(c.on_master_rx(40, 100, 150, Ordering::Greater));
         assert_eq!(
             c,
             SeqCounter {
@@ -543,15 +547,15 @@ mod tests {
                 cycle: false
             }
         );
-        c.on_master_rx(50, 0, 150, Ordering::Greater);
+        assert!(!c.on_master_rx(50, 0, 150, Ordering::Greater));
         assert_eq!(c.seq, 41, "priority 0 does not sync");
-        c.on_master_rx(50, 150, 150, Ordering::Less);
+        assert!(c.on_master_rx(50, 150, 150, Ordering::Less));
         assert_eq!(c.seq, 51, "equal priority, lower address");
         let mut c = SeqCounter {
             seq: 10,
             cycle: true,
         };
-        c.on_master_rx(50, 200, 150, Ordering::Less);
+        assert!(!c.on_master_rx(50, 200, 150, Ordering::Less));
         assert_eq!(
             c,
             SeqCounter {
@@ -564,7 +568,7 @@ mod tests {
             seq: 10,
             cycle: false,
         };
-        c.on_master_rx(50, 255, 255, Ordering::Less);
+        assert!(!c.on_master_rx(50, 255, 255, Ordering::Less));
         assert_eq!(c.seq, 10);
     }
 }

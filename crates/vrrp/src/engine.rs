@@ -1044,12 +1044,15 @@ impl Engine {
                 let cmp = rt.src.map_or(std::cmp::Ordering::Equal, |s| {
                     crate::auth_ah::cmp_addr(rx.src, s)
                 });
-                ah.counter.on_master_rx(
+                let synced = ah.counter.on_master_rx(
                     fields.seq,
                     rx.adv.priority,
                     rt.fsm.effective_priority(),
                     cmp,
                 );
+                if synced {
+                    tracing::info!(instance = %rt.cfg.name, seq = ah.counter.seq, "IPSEC-AH : Syncing seq_num - Increment seq");
+                }
             }
             let actions = rt.fsm.handle(
                 Event::AdvertReceived {

@@ -189,3 +189,67 @@ fn ah_wrong_password_is_dropped_and_counted() {
         "AH adverts with another key are dropped as ah_icv_mismatch"
     );
 }
+
+/// Cut node `i` off the other nodes (bridge port isolation keeps the link up,
+/// so nobody goes to FAULT) or reconnect it.
+fn isolate(lab: &Lab, i: usize, on: bool) {
+    let cmd = format!(
+        "ip netns exec {} bridge link set dev p{i} isolated {}",
+        lab.br_ns(),
+        if on { "on" } else { "off" }
+    );
+    let ok = std::process::Command::new("sh")
+        .args(["-c", &cmd])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "{cmd} failed");
+}
+
+/// After a partition, our Master (150) with a fresh, low counter hears
+/// keepalived's Master (100) whose numbers are far ahead. keepalived drops our
+/// adverts as replays (and, since a keepalived Master restarts its advert timer
+/// on every packet it reads, soon stops advertising at all), so only the shared
+/// counter brings ours past keepalived's: accepting its number moves our
+/// counter, and `vrrp_state_master_rx`'s "Syncing seq_num" adds one. Without
+/// both, the two would stay Master (checked by disabling them).
+#[test]
+fn ah_partition_heals_by_master_seq_resync() {
+    if !prerequisites(true) || !common::require_tools(&["bridge"]) {
+        return;
+    }
+    let mut lab = Lab::new("ah4", 2);
+    lab.start(2, Impl::Keepalived, &ah(100));
+    settle(&lab, 2, "keepalived alone becomes master");
+    // Let keepalived's counter run ahead of a fresh one: by the heal it leads
+    // by well over 10 (6 s here plus our Master_Down_Interval).
+    std::thread::sleep(Duration::from_secs(6));
+    isolate(&lab, 1, true);
+    isolate(&lab, 2, true);
+    lab.start(1, Impl::Ours, &ah(150));
+    let both = common::wait_until(SETTLE, || lab.holders(VIP) == vec![1, 2]);
+    assert!(
+        both,
+        "partitioned: both are master; holders {:?}",
+        lab.holders(VIP)
+    );
+    isolate(&lab, 1, false);
+    isolate(&lab, 2, false);
+    // keepalived steps down at the first of our adverts after its own.
+    let ok = lab.wait_sole_holder(1, VIP, Duration::from_secs(5));
+    if !ok {
+        lab.dump_logs();
+    }
+    assert!(
+        ok,
+        "healed: keepalived (100) steps down for ours (150) at once; holders {:?}",
+        lab.holders(VIP)
+    );
+    assert!(
+        lab.log(1).contains("Syncing seq_num"),
+        "our Master resynchronised its AH counter: {}",
+        lab.log(1)
+    );
+    let d = lab.dump(1).expect("dump");
+    assert_eq!(d["vrrp"][0]["state"], "MASTER", "{d}");
+}

@@ -55,8 +55,9 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             if let Some(ah) = &rx.ah {
-                st.counter
-                    .on_master_rx(ah.seq, rx.adv.priority, 100, std::cmp::Ordering::Less);
+                let _ =
+                    st.counter
+                        .on_master_rx(ah.seq, rx.adv.priority, 100, std::cmp::Ordering::Less);
                 let _ = st.counter.next_tx();
             }
         }
