@@ -48,7 +48,6 @@
 
 use std::cmp::Ordering;
 use std::fmt;
-use std::net::Ipv4Addr;
 
 use md5::{Digest, Md5};
 
@@ -386,17 +385,11 @@ pub fn cmp_addr(a: std::net::IpAddr, b: std::net::IpAddr) -> Ordering {
     }
 }
 
-/// Source address of an IPv4 packet (for SPI checks in tests and logs).
-pub fn ipv4_src(packet: &[u8]) -> Option<Ipv4Addr> {
-    let s = packet.get(12..16)?;
-    Some(Ipv4Addr::new(s[0], s[1], s[2], s[3]))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::packet::{decode_ipv4, AdverInt, VRRP_MCAST_V4};
-    use std::net::IpAddr;
+    use std::net::{IpAddr, Ipv4Addr};
 
     fn hex(s: &str) -> Vec<u8> {
         (0..s.len())
