@@ -19,13 +19,14 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::addr::{self, NetEvent, Netlink};
+use crate::auth_ah::{AhRole, AhState};
 use crate::error::{NetlinkError, SocketError, VrrpError};
 use crate::fsm::{self, Action, Event, Reason, State, SyncCommand};
 use crate::garp::Announcer;
 use crate::instance::{self as glue, TrackState};
 use crate::metrics::{self, InstanceStats};
 use crate::notify::{Notifier, Subject};
-use crate::packet::{DropCounters, DropReason, Family, RxPolicy};
+use crate::packet::{DropCounters, DropReason, Family, RxPolicy, IPPROTO_AH};
 use crate::socket::{RawDatagram, VrrpSocket};
 use crate::sync_group::SyncGroup;
 use crate::timer::DeadlineTimer;
@@ -120,6 +121,8 @@ struct Runtime {
     ident: u16,
     stats: InstanceStats,
     last_transition: Option<std::time::SystemTime>,
+    /// `auth_type AH`: key and sequence counter (keepalived `ipsecah_counter`).
+    ah: Option<AhState>,
 }
 
 impl Runtime {
@@ -143,6 +146,11 @@ struct Engine {
     instances: Vec<Runtime>,
     sockets: HashMap<SockKey, Arc<VrrpSocket>>,
     socket_tasks: HashMap<SockKey, JoinHandle<()>>,
+    /// IPPROTO_AH receive sockets of `auth_type AH` instances, per interface
+    /// (their datagrams arrive under the interface's IPv4 key).
+    ah_sockets: HashMap<String, (Arc<VrrpSocket>, JoinHandle<()>)>,
+    /// AH sequence counters of instances a reload restarts, by name.
+    ah_counters: HashMap<String, crate::auth_ah::SeqCounter>,
     rx_tx: mpsc::Sender<(SockKey, Result<RawDatagram, SocketError>)>,
     rx_rx: mpsc::Receiver<(SockKey, Result<RawDatagram, SocketError>)>,
     net_rx: mpsc::Receiver<NetEvent>,
@@ -187,6 +195,8 @@ impl Engine {
             instances: Vec::new(),
             sockets: HashMap::new(),
             socket_tasks: HashMap::new(),
+            ah_sockets: HashMap::new(),
+            ah_counters: HashMap::new(),
             rx_tx,
             rx_rx,
             net_rx,
@@ -370,6 +380,45 @@ impl Engine {
         Ok(())
     }
 
+    /// keepalived opens the receive socket of an `auth_type AH` instance with
+    /// protocol IPPROTO_AH (`vrrp_create_sockpool`): open one per interface and
+    /// feed its datagrams into the same queue (the decoder handles both).
+    /// Sending needs nothing extra: the IP_HDRINCL socket sends any protocol.
+    fn ah_socket_for(&mut self, ifname: &str, groups: &[IpAddr]) -> Result<(), VrrpError> {
+        if let Some((s, _)) = self.ah_sockets.get(ifname) {
+            for g in groups {
+                s.join(*g)?;
+            }
+            return Ok(());
+        }
+        let idx =
+            addr::ifindex(ifname).ok_or_else(|| SocketError::NoInterface(ifname.to_string()))?;
+        let sock = Arc::new(VrrpSocket::open_proto(
+            IPPROTO_AH,
+            Family::Ipv4,
+            ifname,
+            idx,
+            groups,
+        )?);
+        let tx = self.rx_tx.clone();
+        let key: SockKey = (ifname.to_string(), Family::Ipv4);
+        let reader = sock.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let res = reader.recv().await;
+                let failed = res.is_err();
+                if tx.send((key.clone(), res)).await.is_err() {
+                    return;
+                }
+                if failed {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        });
+        self.ah_sockets.insert(ifname.to_string(), (sock, task));
+        Ok(())
+    }
+
     fn announcer(&mut self, ifname: &str) -> Option<Arc<Announcer>> {
         if let Some(a) = self.announcers.get(ifname) {
             return Some(a.clone());
@@ -418,6 +467,17 @@ impl Engine {
             tracing::error!(instance = %cfg.name, error = %e, "cannot open VRRP socket");
             ok = false;
         }
+        let mut ah = glue::ah_key(&cfg).map(AhState::new);
+        if let (Some(ah), Some(counter)) = (ah.as_mut(), self.ah_counters.remove(&cfg.name)) {
+            // keepalived `restore_vrrp_state`: a reloaded instance keeps its AH counter.
+            ah.counter = counter;
+        }
+        if ah.is_some() {
+            if let Err(e) = self.ah_socket_for(&cfg.interface, &groups) {
+                tracing::error!(instance = %cfg.name, error = %e, "cannot open IPsec AH socket");
+                ok = false;
+            }
+        }
         if tx_if != cfg.interface {
             if let Err(e) = self.socket_for(&tx_if, family, &[], false) {
                 tracing::error!(instance = %cfg.name, error = %e, "cannot open VRRP socket on vmac");
@@ -464,6 +524,7 @@ impl Engine {
             ident: 0,
             stats,
             last_transition: None,
+            ah,
             cfg,
         };
         let now = Instant::now();
@@ -561,12 +622,29 @@ impl Engine {
         for (_, t) in self.socket_tasks.drain() {
             t.abort();
         }
+        for (_, (_, t)) in self.ah_sockets.drain() {
+            t.abort();
+        }
         tracing::info!("VRRP engine stopped");
     }
 
     // -- actions ----------------------------------------------------------------
 
     async fn execute(&mut self, idx: usize, actions: Vec<Action>) {
+        if let Some(ah) = self.instances[idx].ah.as_mut() {
+            // keepalived `vrrp_state_goto_master`, before the first advert as Master.
+            if actions.iter().any(|a| {
+                matches!(
+                    a,
+                    Action::StateChanged {
+                        to: State::Master,
+                        ..
+                    }
+                )
+            }) {
+                ah.counter.on_goto_master();
+            }
+        }
         let mut follow_ups: Vec<(String, SyncCommand)> = Vec::new();
         for action in actions {
             match action {
@@ -716,9 +794,25 @@ impl Engine {
             return;
         };
         let adv = glue::advertisement(&rt.cfg, priority);
+        // AH: one sequence number per advert, whatever the number of peers.
+        let unicast = !rt.cfg.unicast_peers.is_empty();
+        let ah = rt.ah.as_mut().map(|a| (a.key.clone(), a.counter.next_tx()));
         for dst in rt.dsts.clone() {
             rt.ident = rt.ident.wrapping_add(1).max(1);
-            let bytes = match glue::encode_advert(&adv, src, dst, rt.ident, rt.cfg.unicast_ttl) {
+            let encoded = match &ah {
+                Some((key, seq)) => glue::encode_advert_ah(
+                    &adv,
+                    src,
+                    dst,
+                    rt.ident,
+                    rt.cfg.unicast_ttl,
+                    key,
+                    *seq,
+                    unicast,
+                ),
+                None => glue::encode_advert(&adv, src, dst, rt.ident, rt.cfg.unicast_ttl),
+            };
+            let bytes = match encoded {
                 Ok(b) => b,
                 Err(e) => {
                     rt.stats.send_errors += 1;
@@ -921,9 +1015,20 @@ impl Engine {
                 // Our own advert (looped back via a vmac or a second socket).
                 continue;
             }
+            let state = rt.fsm.state();
+            let role = match state {
+                State::Backup => AhRole::Backup,
+                State::Master => AhRole::Master,
+                _ => AhRole::Other,
+            };
+            let wants_vip_check = rt.fsm.wants_vip_check(rx.src);
             let verdict = rt
                 .policy
-                .check(&rx, rt.fsm.wants_vip_check(rx.src))
+                .check_with_ah(
+                    &rx,
+                    wants_vip_check,
+                    rt.ah.as_mut().map(|a| a.receiver(role)),
+                )
                 .and_then(|()| glue::check_unicast_ttl(&rt.cfg, rx.src, rx.ttl));
             if let Err(reason) = verdict {
                 rt.stats.drops.record(reason);
@@ -933,6 +1038,21 @@ impl Engine {
             rt.stats.adverts_rx += 1;
             if rx.adv.priority == 0 {
                 rt.stats.priority_zero_rx += 1;
+            }
+            if let (Some(ah), Some(fields), State::Master) = (rt.ah.as_mut(), &rx.ah, state) {
+                // keepalived `vrrp_state_master_rx`: resync on a lower priority advert.
+                let cmp = rt.src.map_or(std::cmp::Ordering::Equal, |s| {
+                    crate::auth_ah::cmp_addr(rx.src, s)
+                });
+                let synced = ah.counter.on_master_rx(
+                    fields.seq,
+                    rx.adv.priority,
+                    rt.fsm.effective_priority(),
+                    cmp,
+                );
+                if synced {
+                    tracing::info!(instance = %rt.cfg.name, seq = ah.counter.seq, "IPSEC-AH : Syncing seq_num - Increment seq");
+                }
             }
             let actions = rt.fsm.handle(
                 Event::AdvertReceived {
@@ -1170,7 +1290,10 @@ impl Engine {
                 idx += 1;
             } else {
                 self.stop_instance(idx).await;
-                self.instances.remove(idx);
+                let gone = self.instances.remove(idx);
+                if let Some(ah) = gone.ah {
+                    self.ah_counters.insert(gone.cfg.name, ah.counter);
+                }
             }
         }
         let old_cfg = self.cfg.clone();
@@ -1187,6 +1310,7 @@ impl Engine {
                 self.start_instance(inst.clone()).await;
             }
         }
+        self.ah_counters.clear();
         // Close sockets nobody uses any more.
         let used: Vec<SockKey> = self
             .instances
@@ -1194,6 +1318,16 @@ impl Engine {
             .flat_map(|r| [(r.rx_if.clone(), r.family), (r.tx_if.clone(), r.family)])
             .collect();
         self.sockets.retain(|k, _| used.contains(k));
+        self.ah_sockets.retain(|ifname, (_, t)| {
+            let keep = self
+                .instances
+                .iter()
+                .any(|r| r.ah.is_some() && &r.rx_if == ifname);
+            if !keep {
+                t.abort();
+            }
+            keep
+        });
         self.socket_tasks.retain(|k, t| {
             let keep = used.contains(k);
             if !keep {

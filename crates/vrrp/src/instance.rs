@@ -10,6 +10,7 @@ use rkeepalived_config::model::{
     self, AuthType, Config, GlobalDefs, TrackRef, VirtualIpAddress, VrrpInstance, VrrpVersion,
 };
 
+use crate::auth_ah::{self, AhKey};
 use crate::fsm::{GarpParams, InstanceParams};
 use crate::packet::{self, AdverInt, Advertisement, Auth, EmitError, Family, RxPolicy, Version};
 use crate::track::{self, Contribution, ScriptStatus, TrackOutcome, Weight};
@@ -45,6 +46,17 @@ pub fn auth(inst: &VrrpInstance) -> Auth {
         }
         (Some(a), VrrpVersion::V2) if a.auth_type == AuthType::Ah => Auth::Ah,
         _ => Auth::None,
+    }
+}
+
+/// The HMAC-MD5 key of a VRRPv2 `auth_type AH` instance (keepalived's
+/// `auth_data`: `auth_pass` truncated to 8 bytes).
+pub fn ah_key(inst: &VrrpInstance) -> Option<AhKey> {
+    match (&inst.authentication, inst.version) {
+        (Some(a), VrrpVersion::V2) if a.auth_type == AuthType::Ah => {
+            Some(AhKey::from_pass(a.auth_pass.as_bytes()))
+        }
+        _ => None,
     }
 }
 
@@ -201,6 +213,32 @@ pub fn encode_advert(
         }
         (s, d) => adv.to_bytes(packet::PseudoHeader::for_addrs(adv.version, s, d)),
     }
+}
+
+/// [`encode_advert`] for an `auth_type AH` instance (IPv4 only): IPv4 + AH +
+/// VRRP with sequence number `seq`. `unicast` is the instance's mode (unicast
+/// instances leave the TTL out of the ICV, as keepalived).
+#[allow(clippy::too_many_arguments)]
+pub fn encode_advert_ah(
+    adv: &Advertisement,
+    src: IpAddr,
+    dst: IpAddr,
+    ident: u16,
+    unicast_ttl: Option<u8>,
+    key: &AhKey,
+    seq: u32,
+    unicast: bool,
+) -> Result<Vec<u8>, EmitError> {
+    let (IpAddr::V4(s), IpAddr::V4(d)) = (src, dst) else {
+        return Err(EmitError::V2OverIpv6);
+    };
+    let mut ip = packet::Ipv4Emit::new(s, d, ident);
+    if !d.is_multicast() {
+        if let Some(ttl) = unicast_ttl {
+            ip.ttl = ttl;
+        }
+    }
+    auth_ah::emit_ipv4_ah(adv, &ip, key, seq, unicast)
 }
 
 pub fn advertisement(inst: &VrrpInstance, priority: u8) -> Advertisement {

@@ -1,7 +1,8 @@
 //! VRRP engine (RFC 3768 v2, RFC 5798 v3) for IPv4 and IPv6.
 //!
-//! Pure core: [`packet`] (codec), [`fsm`] (state machine: events in, actions out),
-//! [`track`] (tracking arithmetic), [`sync_group`] (group coordination).
+//! Pure core: [`packet`] (codec), [`auth_ah`] (VRRPv2 IPsec AH, keepalived's variant),
+//! [`fsm`] (state machine: events in, actions out), [`track`] (tracking arithmetic),
+//! [`sync_group`] (group coordination).
 //!
 //! IO edge and engine:
 //! * [`run`] ([`engine`]): runs every `vrrp_instance` of a [`rkeepalived_config::Config`]
@@ -14,6 +15,7 @@
 //! * [`watch`]: vrrp_script pollers and track file readers; [`notify`]: scripts + FIFO;
 //!   [`metrics`]: Prometheus text. `sys` holds the crate's only `unsafe`.
 
+pub mod auth_ah;
 pub mod fsm;
 pub mod packet;
 pub mod sync_group;

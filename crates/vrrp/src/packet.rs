@@ -2,7 +2,8 @@
 //!
 //! Two levels, smoltcp-wire style:
 //!
-//! * checked views over raw bytes — [`Ipv4Header`], [`AhHeader`], [`VrrpPacket`] —
+//! * checked views over raw bytes — [`Ipv4Header`], [`VrrpPacket`] (the IPsec AH
+//!   header of `auth_type AH` adverts is parsed by [`crate::auth_ah`]) —
 //!   whose constructors verify only that every accessor stays in bounds;
 //! * validated values — [`Advertisement`] (the VRRP message) and [`Received`]
 //!   (an advertisement plus what the enclosing IP header / socket said).
@@ -37,6 +38,8 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
+
+use crate::auth_ah::{AhFields, AhReceiver};
 
 /// IANA protocol number of VRRP (RFC 5798 §5.1.1.3).
 pub const IPPROTO_VRRP: u8 = 112;
@@ -156,7 +159,9 @@ pub enum Auth {
     None,
     /// Type 1: simple text password, 8 bytes, NUL padded.
     Password([u8; VRRP_AUTH_LEN]),
-    /// Type 2: IPsec AH. Decoded so it can be counted, never accepted (deprecated by RFC 3768).
+    /// Type 2: IPsec AH (RFC 2338; keepalived's HMAC-MD5-96 variant, see
+    /// [`crate::auth_ah`]). The VRRP message itself carries only the type and 8
+    /// zero bytes; the key and sequence number live in the AH header.
     Ah,
 }
 
@@ -240,9 +245,17 @@ pub enum DropReason {
     /// VRRPv2 simple password differs.
     #[error("authentication failure")]
     AuthFailure,
-    /// VRRPv2 IPsec AH authentication: decoded, not supported.
-    #[error("IPsec AH authentication not supported")]
-    AuthAhUnsupported,
+    /// VRRPv2 IPsec AH: the ICV (HMAC-MD5-96) does not verify — wrong
+    /// `auth_pass` or a changed packet (keepalived: `auth_failure`).
+    #[error("IPsec AH: invalid HMAC-MD5 ICV")]
+    AhIcvMismatch,
+    /// VRRPv2 IPsec AH: the SPI is not the sender's IPv4 address (keepalived: `auth_failure`).
+    #[error("IPsec AH: SPI is not the source address")]
+    AhSpiMismatch,
+    /// VRRPv2 IPsec AH: sequence number not above the last one seen, a replay
+    /// (keepalived: `auth_failure`, "sequence number already processed").
+    #[error("IPsec AH: sequence number already processed")]
+    AhReplay,
     /// VRRPv2 Adver Int differs from ours (RFC 3768 §7.1: MUST drop).
     #[error("advertisement interval mismatch")]
     AdverIntMismatch,
@@ -287,7 +300,9 @@ impl DropReason {
         DropReason::InvalidAuthType,
         DropReason::AuthTypeMismatch,
         DropReason::AuthFailure,
-        DropReason::AuthAhUnsupported,
+        DropReason::AhIcvMismatch,
+        DropReason::AhSpiMismatch,
+        DropReason::AhReplay,
         DropReason::AdverIntMismatch,
         DropReason::ZeroAdverInt,
         DropReason::AddrCountMismatch,
@@ -315,7 +330,9 @@ impl DropReason {
             DropReason::InvalidAuthType => "invalid_auth_type",
             DropReason::AuthTypeMismatch => "auth_type_mismatch",
             DropReason::AuthFailure => "auth_failure",
-            DropReason::AuthAhUnsupported => "auth_ah_unsupported",
+            DropReason::AhIcvMismatch => "ah_icv_mismatch",
+            DropReason::AhSpiMismatch => "ah_spi_mismatch",
+            DropReason::AhReplay => "ah_replay",
             DropReason::AdverIntMismatch => "adver_int_mismatch",
             DropReason::ZeroAdverInt => "zero_adver_int",
             DropReason::AddrCountMismatch => "addr_count_mismatch",
@@ -333,7 +350,7 @@ impl DropReason {
     }
 
     /// Number of distinct reasons (a test checks `ALL[i].index() == i`).
-    pub const COUNT: usize = 23;
+    pub const COUNT: usize = 25;
 }
 
 /// Per-reason drop counters with stable labels, for metrics export.
@@ -470,7 +487,7 @@ fn vrrp_checksum(pseudo: PseudoHeader, message: &[u8]) -> u16 {
 }
 
 /// IPv4 header checksum helper for [`emit_ipv4`] and tests.
-fn ipv4_header_checksum(header: &[u8]) -> u16 {
+pub(crate) fn ipv4_header_checksum(header: &[u8]) -> u16 {
     let mut c = Checksum::default();
     c.add(header);
     c.finish()
@@ -550,42 +567,6 @@ impl<T: AsRef<[u8]>> Ipv4Header<T> {
     /// The IP payload (after options).
     pub fn payload(&self) -> &[u8] {
         &self.b()[self.header_len()..]
-    }
-}
-
-/// Checked view of an IPsec AH header (RFC 2402 §2) as keepalived emits it for VRRPv2.
-#[derive(Debug, Clone, Copy)]
-pub struct AhHeader<T: AsRef<[u8]>> {
-    buffer: T,
-}
-
-impl<T: AsRef<[u8]>> AhHeader<T> {
-    /// Wrap the bytes following the IPv4 header.
-    pub fn new_checked(buffer: T) -> Result<Self, DropReason> {
-        let b = buffer.as_ref();
-        if b.len() < 8 {
-            return Err(DropReason::Truncated);
-        }
-        let h = AhHeader { buffer };
-        if h.header_len() < 8 || h.header_len() > h.buffer.as_ref().len() {
-            return Err(DropReason::Truncated);
-        }
-        Ok(h)
-    }
-    pub fn next_header(&self) -> u8 {
-        self.buffer.as_ref()[0]
-    }
-    /// AH length in bytes: (Payload Len + 2) * 4.
-    pub fn header_len(&self) -> usize {
-        (usize::from(self.buffer.as_ref()[1]) + 2) * 4
-    }
-    pub fn spi(&self) -> u32 {
-        let b = self.buffer.as_ref();
-        u32::from_be_bytes([b[4], b[5], b[6], b[7]])
-    }
-    /// Bytes after the AH header.
-    pub fn payload(&self) -> &[u8] {
-        &self.buffer.as_ref()[self.header_len()..]
     }
 }
 
@@ -749,6 +730,9 @@ pub struct Received {
     /// IPv4 identification and TOS (to re-emit byte-identical packets in tests).
     pub ipv4_ident: Option<u16>,
     pub ipv4_tos: Option<u8>,
+    /// The IPsec AH header of an `auth_type AH` advert, with the packet it
+    /// authenticates; checked by [`RxPolicy::check_with_ah`].
+    pub ah: Option<AhFields>,
 }
 
 impl Received {
@@ -896,7 +880,8 @@ impl Advertisement {
             let data = match &self.auth {
                 Auth::Password(p) => *p,
                 Auth::None => [0u8; VRRP_AUTH_LEN],
-                Auth::Ah => return Err(EmitError::AhUnsupported),
+                // keepalived leaves the Authentication Data zero with AH.
+                Auth::Ah => [0u8; VRRP_AUTH_LEN],
             };
             out[at..at + VRRP_AUTH_LEN].copy_from_slice(&data);
         }
@@ -943,8 +928,12 @@ pub enum EmitError {
     IntervalUnitMismatch,
     #[error("VRRPv3 has no authentication")]
     AuthOnV3,
-    #[error("IPsec AH authentication is not supported")]
-    AhUnsupported,
+    /// An AH advert needs the AH encoder ([`crate::auth_ah::emit_ipv4_ah`]) and its key.
+    #[error("IPsec AH adverts need the AH key and sequence number")]
+    AhNeedsKey,
+    /// [`crate::auth_ah::emit_ipv4_ah`] was given something else than a v2 AH advert.
+    #[error("the AH encoder only encodes VRRPv2 adverts with auth type AH")]
+    AhNeedsV2AhAdvert,
 }
 
 // ---------------------------------------------------------------------------
@@ -959,18 +948,12 @@ pub fn decode_ipv4(packet: &[u8]) -> Result<Received, DropReason> {
     if ip.is_fragment() {
         return Err(DropReason::Fragmented);
     }
-    let (vrrp_bytes, ah) = match ip.protocol() {
-        IPPROTO_VRRP => (ip.payload(), false),
+    let (vrrp_bytes, mut ah) = match ip.protocol() {
+        IPPROTO_VRRP => (ip.payload(), None),
         IPPROTO_AH => {
-            let ah = AhHeader::new_checked(ip.payload())?;
-            if ah.next_header() != IPPROTO_VRRP {
-                return Err(DropReason::WrongProtocol);
-            }
-            let ah_len = ah.header_len();
-            (
-                ip.payload().get(ah_len..).ok_or(DropReason::Truncated)?,
-                true,
-            )
+            // keepalived `vrrp_get_header`: always a 24-byte AH header.
+            let (fields, rest) = crate::auth_ah::parse_ah(ip.payload())?;
+            (rest, Some(fields))
         }
         _ => return Err(DropReason::WrongProtocol),
     };
@@ -979,12 +962,15 @@ pub fn decode_ipv4(packet: &[u8]) -> Result<Received, DropReason> {
         dst: ip.dst(),
     };
     let (adv, checksum) = Advertisement::parse(vrrp_bytes, Family::Ipv4, pseudo)?;
-    // An AH header with a non-AH auth type (or the reverse) is an auth type mismatch;
-    // a consistent AH advert is decoded and refused as unsupported.
-    match (ah, &adv.auth) {
-        (true, Auth::Ah) => return Err(DropReason::AuthAhUnsupported),
-        (true, _) | (false, Auth::Ah) => return Err(DropReason::AuthTypeMismatch),
-        _ => {}
+    // An AH header with a non-AH auth type (or the reverse) is an auth type mismatch
+    // (keepalived `vrrp_check_packet`: "Received AH header but auth type not AH").
+    match (&ah, &adv.auth) {
+        (Some(_), Auth::Ah) | (None, Auth::None | Auth::Password(_)) => {}
+        _ => return Err(DropReason::AuthTypeMismatch),
+    }
+    if let Some(fields) = &mut ah {
+        // The ICV covers the whole packet; keep it for the per-instance check.
+        fields.packet = packet.to_vec();
     }
     Ok(Received {
         adv,
@@ -995,6 +981,7 @@ pub fn decode_ipv4(packet: &[u8]) -> Result<Received, DropReason> {
         checksum,
         ipv4_ident: Some(ip.ident()),
         ipv4_tos: Some(ip.tos()),
+        ah,
     })
 }
 
@@ -1018,6 +1005,7 @@ pub fn decode_ipv6(
         checksum,
         ipv4_ident: None,
         ipv4_tos: None,
+        ah: None,
     })
 }
 
@@ -1049,6 +1037,7 @@ pub fn decode_vrrp(
                 checksum,
                 ipv4_ident: None,
                 ipv4_tos: None,
+                ah: None,
             })
         }
         _ => Err(DropReason::WrongProtocol),
@@ -1088,6 +1077,9 @@ pub fn emit_ipv4(
     ip: &Ipv4Emit,
     legacy_unicast_checksum: bool,
 ) -> Result<Vec<u8>, EmitError> {
+    if adv.auth == Auth::Ah {
+        return Err(EmitError::AhNeedsKey);
+    }
     let pseudo_dst = if legacy_unicast_checksum {
         VRRP_MCAST_V4
     } else {
@@ -1149,7 +1141,23 @@ impl RxPolicy {
     ///
     /// Order and outcomes follow keepalived 2.2.7 `vrrp_check_packet()`; where RFC
     /// and keepalived differ we follow keepalived (interoperability) and say so.
+    ///
+    /// An `auth_type AH` advert cannot be authenticated without the instance's key
+    /// and sequence counter: it fails here with [`DropReason::AhIcvMismatch`]; use
+    /// [`Self::check_with_ah`].
     pub fn check(&self, rx: &Received, check_vip_addr: bool) -> Result<(), DropReason> {
+        self.check_with_ah(rx, check_vip_addr, None)
+    }
+
+    /// [`Self::check`] for an instance with `auth_type AH`: `ah` carries its key,
+    /// its anti-replay counter (moved by an accepted sequence number even when a
+    /// later check drops the advert, as keepalived does) and its state.
+    pub fn check_with_ah(
+        &self,
+        rx: &Received,
+        check_vip_addr: bool,
+        ah: Option<AhReceiver<'_>>,
+    ) -> Result<(), DropReason> {
         let adv = &rx.adv;
         if rx.family != self.family {
             return Err(DropReason::WrongProtocol);
@@ -1179,7 +1187,13 @@ impl RxPolicy {
                 {
                     return Err(DropReason::AuthFailure);
                 }
-                (_, Auth::Ah) => return Err(DropReason::AuthAhUnsupported),
+                (_, Auth::Ah) => {
+                    // keepalived `vrrp_in_chk_ipsecah`, at the place of the password check.
+                    let (Some(fields), Some(mut recv)) = (&rx.ah, ah) else {
+                        return Err(DropReason::AhIcvMismatch);
+                    };
+                    crate::auth_ah::verify(fields, &mut recv, unicast)?;
+                }
                 _ => {}
             }
             // RFC 3768 §7.1: MUST drop on Adver Int mismatch (prevents two masters).
@@ -1330,41 +1344,67 @@ mod tests {
     }
 
     #[test]
-    fn ah_authenticated_v2_is_decoded_and_refused() {
+    fn ah_authenticated_v2_is_decoded_and_needs_the_key() {
         // keepalived's AH layout: IPv4 | AH (24 bytes, next header 112) | VRRPv2 auth type 2.
         let mut adv = v2_adv();
-        adv.auth = Auth::None;
-        let plain = emit_ipv4(&adv, &Ipv4Emit::new(SRC4, VRRP_MCAST_V4, 7), false).unwrap();
-        let mut vrrp = plain[20..].to_vec();
-        vrrp[4] = 2; // auth type AH
-        vrrp[6..8].copy_from_slice(&[0, 0]);
-        let c = vrrp_checksum(PseudoHeader::None, &vrrp);
-        vrrp[6..8].copy_from_slice(&c.to_be_bytes());
-        let mut ah = vec![IPPROTO_VRRP, 4, 0, 0];
-        ah.extend_from_slice(&[192, 0, 2, 1]); // SPI
-        ah.extend_from_slice(&1u32.to_be_bytes()); // sequence number
-        ah.extend_from_slice(&[0xaa; 12]); // ICV (HMAC-MD5-96)
-        assert_eq!(ah.len(), AH_HEADER_LEN);
-        let mut pkt = plain[..20].to_vec();
-        pkt[9] = IPPROTO_AH;
-        pkt.extend_from_slice(&ah);
-        pkt.extend_from_slice(&vrrp);
-        let total = u16::try_from(pkt.len()).unwrap().to_be_bytes();
-        pkt[2..4].copy_from_slice(&total);
-        assert_eq!(decode_ipv4(&pkt), Err(DropReason::AuthAhUnsupported));
-        // Same VRRP message without the AH header: type mismatch.
+        adv.auth = Auth::Ah;
+        assert_eq!(
+            emit_ipv4(&adv, &Ipv4Emit::new(SRC4, VRRP_MCAST_V4, 7), false),
+            Err(EmitError::AhNeedsKey)
+        );
+        let key = crate::auth_ah::AhKey::from_pass(b"secret");
+        let mut pkt = crate::auth_ah::emit_ipv4_ah(
+            &adv,
+            &Ipv4Emit::new(SRC4, VRRP_MCAST_V4, 7),
+            &key,
+            1,
+            false,
+        )
+        .unwrap();
+        assert_eq!(pkt[9], IPPROTO_AH);
+        let rx = decode_ipv4(&pkt).unwrap();
+        assert_eq!(rx.adv, adv);
+        assert_eq!(rx.ah.as_ref().map(|a| a.seq), Some(1));
+        let mut p = policy_v2();
+        p.auth = Auth::Ah;
+        // Without the key and counter an AH advert cannot be authenticated.
+        assert_eq!(p.check(&rx, true), Err(DropReason::AhIcvMismatch));
+        let mut state = crate::auth_ah::AhState::new(key.clone());
+        let backup = crate::auth_ah::AhRole::Backup;
+        assert_eq!(
+            p.check_with_ah(&rx, true, Some(state.receiver(backup))),
+            Ok(())
+        );
+        assert_eq!(
+            p.check_with_ah(&rx, true, Some(state.receiver(backup))),
+            Err(DropReason::AhReplay)
+        );
+        // A password instance refuses it as an auth type mismatch.
+        assert_eq!(
+            policy_v2().check(&rx, true),
+            Err(DropReason::AuthTypeMismatch)
+        );
+        // The VRRP message without its AH header: type mismatch.
         assert_eq!(
             decode_vrrp(
-                &vrrp,
+                &pkt[20 + AH_HEADER_LEN..],
                 IpAddr::V4(SRC4),
                 IpAddr::V4(VRRP_MCAST_V4),
                 Some(255)
-            ),
+            )
+            .map(|_| ()),
             Err(DropReason::AuthTypeMismatch)
         );
+        // AH too short to hold its 24 bytes.
+        let mut short = pkt[..20 + 16].to_vec();
+        short[2..4].copy_from_slice(&36u16.to_be_bytes());
+        assert_eq!(decode_ipv4(&short).map(|_| ()), Err(DropReason::Truncated));
         // AH wrapping something else.
         pkt[20] = 6;
-        assert_eq!(decode_ipv4(&pkt), Err(DropReason::WrongProtocol));
+        assert_eq!(
+            decode_ipv4(&pkt).map(|_| ()),
+            Err(DropReason::WrongProtocol)
+        );
     }
 
     #[test]

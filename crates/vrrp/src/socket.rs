@@ -62,6 +62,19 @@ impl VrrpSocket {
         ifindex: u32,
         groups: &[IpAddr],
     ) -> Result<VrrpSocket, SocketError> {
+        Self::open_proto(IPPROTO_VRRP, family, ifname, ifindex, groups)
+    }
+
+    /// [`Self::open`] for another IP protocol: `auth_type AH` instances receive
+    /// on an `IPPROTO_AH` (51) raw socket, as keepalived's `vrrp_create_sockpool`
+    /// opens one for them (the kernel hands raw sockets packets by protocol).
+    pub fn open_proto(
+        protocol: u8,
+        family: Family,
+        ifname: &str,
+        ifindex: u32,
+        groups: &[IpAddr],
+    ) -> Result<VrrpSocket, SocketError> {
         let opt = |option: &'static str| {
             let iface = ifname.to_string();
             move |source: io::Error| SocketError::Option {
@@ -74,15 +87,11 @@ impl VrrpSocket {
             Family::Ipv4 => Domain::IPV4,
             Family::Ipv6 => Domain::IPV6,
         };
-        let sock = Socket::new(
-            domain,
-            Type::RAW,
-            Some(Protocol::from(i32::from(IPPROTO_VRRP))),
-        )
-        .map_err(|source| SocketError::Open {
-            what: "raw VRRP",
-            source,
-        })?;
+        let sock = Socket::new(domain, Type::RAW, Some(Protocol::from(i32::from(protocol))))
+            .map_err(|source| SocketError::Open {
+                what: "raw VRRP",
+                source,
+            })?;
         sock.bind_device(Some(ifname.as_bytes()))
             .map_err(opt("SO_BINDTODEVICE"))?;
         sock.set_nonblocking(true).map_err(opt("O_NONBLOCK"))?;

@@ -589,6 +589,8 @@ pub struct InstConf {
     pub vips: Vec<String>,
     pub nopreempt: bool,
     pub auth_pass: Option<String>,
+    /// With `auth_pass`: `auth_type AH` instead of PASS.
+    pub auth_ah: bool,
     pub unicast_src: Option<String>,
     pub unicast_peers: Vec<String>,
     pub track_interfaces: Vec<(String, i32)>,
@@ -613,6 +615,7 @@ impl InstConf {
             vips: vec![vip.into()],
             nopreempt: false,
             auth_pass: None,
+            auth_ah: false,
             unicast_src: None,
             unicast_peers: Vec::new(),
             track_interfaces: Vec::new(),
@@ -703,7 +706,11 @@ impl NodeConf {
             i.nopreempt = c.nopreempt;
             i.garp_master_delay = Duration::from_secs(1);
             i.authentication = c.auth_pass.as_ref().map(|p| Authentication {
-                auth_type: AuthType::Pass,
+                auth_type: if c.auth_ah {
+                    AuthType::Ah
+                } else {
+                    AuthType::Pass
+                },
                 auth_pass: p.clone(),
             });
             i.unicast_src_ip = c
@@ -812,9 +819,10 @@ impl NodeConf {
                 let _ = writeln!(s, "    nopreempt");
             }
             if let Some(p) = &c.auth_pass {
+                let kind = if c.auth_ah { "AH" } else { "PASS" };
                 let _ = writeln!(
                     s,
-                    "    authentication {{\n        auth_type PASS\n        auth_pass {p}\n    }}"
+                    "    authentication {{\n        auth_type {kind}\n        auth_pass {p}\n    }}"
                 );
             }
             if let Some(src) = &c.unicast_src {

@@ -1,6 +1,9 @@
 #!/bin/sh
 # Capture real keepalived adverts (v2 PASS/IPv4, v3/IPv4, v3/IPv6, priority-0 on stop)
 # into a pcap. Usage: capture.sh OUT.pcap [NETNS]
+# RKP_CAPTURE_CONF (default keepalived-golden.conf, relative to this directory) and
+# RKP_CAPTURE_FILTER (default: VRRP over IPv4/IPv6) select another capture, e.g. the
+# IPsec AH one: RKP_CAPTURE_CONF=keepalived-ah.conf RKP_CAPTURE_FILTER='ip proto 51'.
 # Needs root, keepalived, tcpdump, iproute2. Cleans up the netns and processes on exit.
 set -eu
 out=$(readlink -f "$1")
@@ -34,10 +37,12 @@ ip -n "$ns" link set rkpveth0 up
 ip -n "$peer" link set rkpveth1 up
 # Fixed link-local address so the IPv6 capture is reproducible.
 ip -n "$ns" addr add fe80::1/64 dev rkpveth0 nodad
-ip netns exec "$peer" tcpdump -q -n -U -i rkpveth1 -w "$out" 'ip proto 112 or ip6 proto 112' 2>"$tmp/tcpdump.log" &
+conf="$here/${RKP_CAPTURE_CONF:-keepalived-golden.conf}"
+filter=${RKP_CAPTURE_FILTER:-ip proto 112 or ip6 proto 112}
+ip netns exec "$peer" tcpdump -q -n -U -i rkpveth1 -w "$out" "$filter" 2>"$tmp/tcpdump.log" &
 tpid=$!
 sleep 1
-ip netns exec "$ns" keepalived -n -l -D -P -f "$here/keepalived-golden.conf" \
+ip netns exec "$ns" keepalived -n -l -D -P -f "$conf" \
     -p "$tmp/k.pid" -r "$tmp/v.pid" -c "$tmp/c.pid" --vrrp >"$tmp/keepalived.log" 2>&1 &
 kpid=$!
 sleep "${RKP_CAPTURE_SECS:-7}"
