@@ -993,6 +993,9 @@ impl Engine {
                         .vips
                         .iter()
                         .filter(|v| v.addr == addr && name.as_deref().is_none_or(|n| n == v.dev))
+                        // Gone with its interface (a deleted vmac): restored
+                        // when that is re-created (lifecycle.rs).
+                        .filter(|v| addr::ifindex(&v.dev).is_some())
                         .cloned()
                         .collect();
                     let inst_name = rt.cfg.name.clone();

@@ -34,6 +34,7 @@ use common::{prerequisites, require_tools, wait_until, Impl, InstConf, Lab, Node
 
 const IFACE: &str = "vl10";
 const VIP: &str = "198.51.100.100";
+const VIP6: &str = "2001:db8:51::100";
 const SLACK: f64 = 1.5;
 const SETTLE: Duration = Duration::from_secs(15);
 
@@ -75,6 +76,10 @@ fn must(lab: &Lab, i: usize, cmd: &str) {
 /// bridge `br1` in the lab's bridge namespace) with its address, up. (The
 /// host kernel may lack 8021q, so a veth stands in for "a VLAN created later".)
 fn add_vlan(lab: &Lab, i: usize) {
+    add_vlan_family(lab, i, false)
+}
+
+fn add_vlan_family(lab: &Lab, i: usize, v6: bool) {
     let br = lab.br_ns();
     if sh(&format!("ip -n {br} link show br1")).is_err() {
         sh(&format!(
@@ -90,11 +95,26 @@ fn add_vlan(lab: &Lab, i: usize) {
     .expect("veth");
     sh(&format!("ip -n {br} link set q{i} master br1 up")).expect("veth on br1");
     must(lab, i, &format!("ip addr add {}/24 dev {IFACE}", src(i)));
+    if v6 {
+        must(
+            lab,
+            i,
+            &format!("ip addr add 2001:db8:51::{}/64 dev {IFACE} nodad", 10 + i),
+        );
+    }
     must(lab, i, &format!("ip link set {IFACE} up"));
 }
 
 fn node_conf(prio: u8, dynamic: bool, extra: &str) -> NodeConf {
-    let mut inst = InstConf::new("VI_1", 51, prio, &format!("{VIP}/24"));
+    node_conf_family(prio, dynamic, extra, false)
+}
+
+fn node_conf_family(prio: u8, dynamic: bool, extra: &str, v6: bool) -> NodeConf {
+    let mut inst = if v6 {
+        InstConf::new("VI_1", 51, prio, &format!("{VIP6}/64")).v6()
+    } else {
+        InstConf::new("VI_1", 51, prio, &format!("{VIP}/24"))
+    };
     inst.extra = extra.to_string();
     let mut n = NodeConf::one(inst);
     n.interface = Some(IFACE.into());
@@ -106,6 +126,9 @@ fn node_conf(prio: u8, dynamic: bool, extra: &str) -> NodeConf {
 
 /// VIP holders sampled in the background, and VRRP captured on node 2.
 struct Observer {
+    vip: &'static str,
+    /// Advertised priority of node 1 and node 2 (identifies their adverts).
+    prios: [u8; 2],
     stop: Arc<AtomicBool>,
     samples: Arc<Mutex<Vec<(f64, bool, bool)>>>,
     sampler: Option<std::thread::JoinHandle<()>>,
@@ -114,12 +137,13 @@ struct Observer {
 }
 
 impl Observer {
-    fn start(lab: &Lab) -> Observer {
+    fn start(lab: &Lab, vip: &'static str, prios: [u8; 2]) -> Observer {
         let capture = lab.dir.join("vrrp.txt");
         let errlog = lab.dir.join("tcpdump.err");
         let tcpdump = Command::new("ip")
             .args(["netns", "exec", &lab.ns(2), "tcpdump", "-i", IFACE])
-            .args(["-n", "-tt", "-l", "-U", "ip", "proto", "112"])
+            .args(["-n", "-tt", "-l", "-U"])
+            .args(["ip", "proto", "112", "or", "ip6", "proto", "112"])
             .stdout(std::fs::File::create(&capture).expect("capture file"))
             .stderr(std::fs::File::create(&errlog).expect("tcpdump log"))
             .stdin(Stdio::null())
@@ -140,8 +164,8 @@ impl Observer {
             let samples = samples.clone();
             std::thread::spawn(move || {
                 let holds = |ns: &str| {
-                    sh(&format!("ip -n {ns} -o -4 addr show"))
-                        .map(|o| o.contains(&format!(" {VIP}/")))
+                    sh(&format!("ip -n {ns} -o addr show"))
+                        .map(|o| o.contains(&format!(" {vip}/")))
                         .unwrap_or(false)
                 };
                 while !stop.load(Ordering::SeqCst) {
@@ -156,6 +180,8 @@ impl Observer {
             })
         };
         Observer {
+            vip,
+            prios,
             stop,
             samples,
             sampler: Some(sampler),
@@ -165,8 +191,8 @@ impl Observer {
     }
 
     /// Stop sampling and capturing; check both properties (see the module
-    /// doc) and return the adverts seen as (time, source).
-    fn finish(mut self, lab: &Lab) -> Vec<(f64, String)> {
+    /// doc) and return the adverts seen as (time, priority).
+    fn finish(mut self, lab: &Lab) -> Vec<(f64, u8)> {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(h) = self.sampler.take() {
             let _ = h.join();
@@ -180,7 +206,7 @@ impl Observer {
         let _ = self.tcpdump.wait();
         let adverts = parse_capture(&self.capture);
         let samples = self.samples.lock().map(|s| s.clone()).unwrap_or_default();
-        let verdict = verify(&samples, &adverts);
+        let verdict = verify(&samples, &adverts, self.prios, self.vip);
         if let Err(e) = verdict {
             lab.dump_logs();
             panic!("{e}");
@@ -197,8 +223,9 @@ impl Drop for Observer {
     }
 }
 
-/// `1733452345.123456 IP 198.51.100.11 > 224.0.0.18: VRRPv2, Advertisement, ...`
-fn parse_capture(path: &std::path::Path) -> Vec<(f64, String)> {
+/// `1733452345.123456 IP 198.51.100.11 > 224.0.0.18: VRRPv2, Advertisement, vrid 51, prio 200, ...`
+/// -> (time, priority).
+fn parse_capture(path: &std::path::Path) -> Vec<(f64, u8)> {
     let Ok(f) = std::fs::File::open(path) else {
         return Vec::new();
     };
@@ -207,28 +234,37 @@ fn parse_capture(path: &std::path::Path) -> Vec<(f64, String)> {
         .map_while(Result::ok)
         .filter(|l| l.contains("Advertisement"))
         .filter_map(|l| {
-            let mut w = l.split_whitespace();
-            let t: f64 = w.next()?.parse().ok()?;
-            let _ip = w.next()?;
-            Some((t, w.next()?.to_string()))
+            let t: f64 = l.split_whitespace().next()?.parse().ok()?;
+            let rest = &l[l.find(" prio ")? + 6..];
+            let prio = rest
+                .split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()?;
+            Some((t, prio))
         })
         .collect()
 }
 
-fn verify(samples: &[(f64, bool, bool)], adverts: &[(f64, String)]) -> Result<(), String> {
+fn verify(
+    samples: &[(f64, bool, bool)],
+    adverts: &[(f64, u8)],
+    prios: [u8; 2],
+    vip: &str,
+) -> Result<(), String> {
     if samples.len() < 10 {
         return Err(format!("too few samples: {}", samples.len()));
     }
     for w in samples.windows(2) {
         if w[0].1 && w[0].2 && w[1].1 && w[1].2 {
             return Err(format!(
-                "two MASTERs: both nodes hold {VIP} at {:.3} and {:.3}",
+                "two MASTERs: both nodes hold {vip} at {:.3} and {:.3}",
                 w[0].0, w[1].0
             ));
         }
     }
     for (node, pick) in [(1usize, 0usize), (2, 1)] {
-        let me = src(node);
+        let me = prios[pick];
         let mut since: Option<f64> = None;
         for s in samples {
             let holds = if pick == 0 { s.1 } else { s.2 };
@@ -250,7 +286,7 @@ fn verify(samples: &[(f64, bool, bool)], adverts: &[(f64, String)]) -> Result<()
                     .map(|(t, _)| *t)
                     .fold(None, |a: Option<f64>, t| Some(a.map_or(t, |a| a.max(t))));
                 return Err(format!(
-                    "node {node} holds {VIP} since {start:.3} but sent no advert in the {SLACK} s before {:.3} (last one: {last:?})",
+                    "node {node} holds {vip} since {start:.3} but sent no advert (priority {me}) in the {SLACK} s before {:.3} (last one: {last:?})",
                     s.0
                 ));
             }
@@ -264,11 +300,15 @@ fn state(lab: &Lab, i: usize) -> String {
 }
 
 fn wait_sole(lab: &Lab, i: usize, what: &str) {
-    if !lab.wait_sole_holder(i, VIP, SETTLE) {
+    wait_sole_vip(lab, i, VIP, what)
+}
+
+fn wait_sole_vip(lab: &Lab, i: usize, vip: &str, what: &str) {
+    if !lab.wait_sole_holder(i, vip, SETTLE) {
         lab.dump_logs();
         panic!(
-            "{what}: expected node {i} alone to hold {VIP}; holders {:?}",
-            lab.holders(VIP)
+            "{what}: expected node {i} alone to hold {vip}; holders {:?}",
+            lab.holders(vip)
         );
     }
 }
@@ -306,11 +346,13 @@ fn hold_state(lab: &Lab, i: usize, want: &str, d: Duration, what: &str) {
 /// Our node starts before its interface exists, waits in FAULT, and once the
 /// VLAN appears takes over from the lower-priority peer with adverts.
 fn late_interface(tag: &str, peer: Impl, dynamic: bool) {
+    const PRIO_1: u8 = 200;
+    const PRIO_2: u8 = 100;
     let mut lab = Lab::new(tag, 2);
     add_vlan(&lab, 2);
     lab.start(2, peer, &node_conf(100, false, ""));
     wait_sole(&lab, 2, "peer alone");
-    let obs = Observer::start(&lab);
+    let obs = Observer::start(&lab, VIP, [PRIO_1, PRIO_2]);
     lab.start(1, Impl::Ours, &node_conf(200, dynamic, ""));
     wait_state(&lab, 1, "FAULT", Duration::from_secs(5), "no interface yet");
     std::thread::sleep(Duration::from_secs(1));
@@ -321,7 +363,7 @@ fn late_interface(tag: &str, peer: Impl, dynamic: bool) {
     let adverts = obs.finish(&lab);
     let first = adverts
         .iter()
-        .find(|(t, from)| *from == src(1) && *t >= usable)
+        .find(|(t, prio)| *prio == PRIO_1 && *t >= usable)
         .map(|(t, _)| *t);
     assert!(first.is_some(), "node 1 never advertised");
     let log = lab.log(1);
@@ -335,19 +377,20 @@ fn late_interface(tag: &str, peer: Impl, dynamic: bool) {
 
 /// Our Master loses its VLAN (deleted): FAULT, the peer takes over; the VLAN
 /// is re-created: our node preempts again, advertising.
-fn recreate_while_master(tag: &str, peer: Impl) {
+fn recreate_while_master(tag: &str, peer: Impl, v6: bool) {
+    let vip = if v6 { VIP6 } else { VIP };
     let mut lab = Lab::new(tag, 2);
-    add_vlan(&lab, 1);
-    add_vlan(&lab, 2);
-    lab.start(2, peer, &node_conf(100, false, ""));
-    lab.start(1, Impl::Ours, &node_conf(200, false, ""));
-    wait_sole(&lab, 1, "priority 200 first");
-    let obs = Observer::start(&lab);
+    add_vlan_family(&lab, 1, v6);
+    add_vlan_family(&lab, 2, v6);
+    lab.start(2, peer, &node_conf_family(100, false, "", v6));
+    lab.start(1, Impl::Ours, &node_conf_family(200, false, "", v6));
+    wait_sole_vip(&lab, 1, vip, "priority 200 first");
+    let obs = Observer::start(&lab, vip, [200, 100]);
     must(&lab, 1, &format!("ip link del {IFACE}"));
     wait_state(&lab, 1, "FAULT", Duration::from_secs(5), "VLAN deleted");
-    wait_sole(&lab, 2, "peer takes over");
-    add_vlan(&lab, 1);
-    wait_sole(&lab, 1, "VLAN re-created");
+    wait_sole_vip(&lab, 2, vip, "peer takes over");
+    add_vlan_family(&lab, 1, v6);
+    wait_sole_vip(&lab, 1, vip, "VLAN re-created");
     std::thread::sleep(Duration::from_secs(3));
     obs.finish(&lab);
 }
@@ -355,6 +398,8 @@ fn recreate_while_master(tag: &str, peer: Impl) {
 /// Our Backup's VLAN is deleted and re-created, then renamed away and back:
 /// it must keep hearing the Master (not time out into a second MASTER).
 fn recreate_and_rename_while_backup(tag: &str, peer: Impl) {
+    const PRIO_1: u8 = 100;
+    const PRIO_2: u8 = 200;
     let mut lab = Lab::new(tag, 2);
     add_vlan(&lab, 1);
     add_vlan(&lab, 2);
@@ -362,7 +407,7 @@ fn recreate_and_rename_while_backup(tag: &str, peer: Impl) {
     wait_sole(&lab, 2, "priority 200");
     lab.start(1, Impl::Ours, &node_conf(100, false, ""));
     wait_state(&lab, 1, "BACKUP", Duration::from_secs(5), "priority 100");
-    let obs = Observer::start(&lab);
+    let obs = Observer::start(&lab, VIP, [PRIO_1, PRIO_2]);
     must(&lab, 1, &format!("ip link del {IFACE}"));
     wait_state(&lab, 1, "FAULT", Duration::from_secs(5), "VLAN deleted");
     add_vlan(&lab, 1);
@@ -398,6 +443,8 @@ fn recreate_and_rename_while_backup(tag: &str, peer: Impl) {
 /// The vmac of our Master is deleted by hand: re-created at once, VIP back,
 /// adverts continue; the peer never takes over.
 fn vmac_deleted(tag: &str, peer: Impl) {
+    const PRIO_1: u8 = 200;
+    const PRIO_2: u8 = 100;
     let mut lab = Lab::new(tag, 2);
     add_vlan(&lab, 1);
     add_vlan(&lab, 2);
@@ -409,7 +456,7 @@ fn vmac_deleted(tag: &str, peer: Impl) {
     );
     wait_sole(&lab, 1, "priority 200 first");
     assert!(lab.exec(1, "ip link show vrrp.51").is_ok(), "vmac missing");
-    let obs = Observer::start(&lab);
+    let obs = Observer::start(&lab, VIP, [PRIO_1, PRIO_2]);
     std::thread::sleep(Duration::from_secs(1));
     let deleted = now();
     must(&lab, 1, "ip link del vrrp.51");
@@ -426,7 +473,7 @@ fn vmac_deleted(tag: &str, peer: Impl) {
     // re-created, and the peer never took over.
     let first = adverts
         .iter()
-        .find(|(t, from)| *from == src(1) && *t > deleted)
+        .find(|(t, prio)| *prio == PRIO_1 && *t > deleted)
         .map(|(t, _)| *t);
     assert!(
         first.is_some_and(|t| t - deleted <= SLACK),
@@ -435,7 +482,7 @@ fn vmac_deleted(tag: &str, peer: Impl) {
     assert!(
         !adverts
             .iter()
-            .any(|(t, from)| *from == src(2) && *t > deleted),
+            .any(|(t, prio)| *prio == PRIO_2 && *t > deleted),
         "the peer advertised (took over) although our Master kept advertising"
     );
     assert_eq!(state(&lab, 1), "MASTER");
@@ -460,14 +507,14 @@ fn late_interface_dynamic_vs_ours() {
 #[test]
 fn recreated_while_master_vs_keepalived() {
     if check() {
-        recreate_while_master("irk", Impl::Keepalived);
+        recreate_while_master("irk", Impl::Keepalived, false);
     }
 }
 
 #[test]
 fn recreated_while_master_vs_ours() {
     if check() {
-        recreate_while_master("iro", Impl::Ours);
+        recreate_while_master("iro", Impl::Ours, false);
     }
 }
 
@@ -482,5 +529,12 @@ fn recreated_and_renamed_while_backup_vs_keepalived() {
 fn vmac_deleted_by_hand_vs_keepalived() {
     if check() {
         vmac_deleted("ivk", Impl::Keepalived);
+    }
+}
+
+#[test]
+fn recreated_while_master_ipv6_vs_keepalived() {
+    if check() {
+        recreate_while_master("i6k", Impl::Keepalived, true);
     }
 }
