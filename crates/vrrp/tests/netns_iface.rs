@@ -538,3 +538,17 @@ fn recreated_while_master_ipv6_vs_keepalived() {
         recreate_while_master("i6k", Impl::Keepalived, true);
     }
 }
+
+#[test]
+fn recreated_and_renamed_while_backup_vs_ours() {
+    if check() {
+        recreate_and_rename_while_backup("ibo", Impl::Ours);
+    }
+}
+
+#[test]
+fn vmac_deleted_by_hand_vs_ours() {
+    if check() {
+        vmac_deleted("ivo", Impl::Ours);
+    }
+}
