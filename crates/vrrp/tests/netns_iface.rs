@@ -211,6 +211,9 @@ impl Observer {
             lab.dump_logs();
             panic!("{e}");
         }
+        if std::env::var_os("RKV_SHOW_LOGS").is_some() {
+            lab.dump_logs();
+        }
         adverts
     }
 }

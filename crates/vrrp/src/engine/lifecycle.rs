@@ -111,7 +111,21 @@ impl Engine {
         for op in iface::plan_sockets(&wanted_keys, &open, addr::ifindex) {
             match op {
                 SockOp::Close(k) => {
-                    tracing::info!(iface = %k.0, family = ?k.1, "interface gone or replaced; closing its VRRP socket");
+                    // keepalived's wording (netlink_if_link_filter()).
+                    let renamed = open
+                        .get(&k)
+                        .and_then(|i| nix::net::if_::if_indextoname(*i).ok())
+                        .and_then(|c| c.into_string().ok())
+                        .filter(|n| !n.is_empty() && *n != k.0);
+                    let gone = addr::ifindex(&k.0) != open.get(&k).copied();
+                    match renamed {
+                        _ if !gone => {} // only no longer used (reload)
+                        Some(to) => {
+                            tracing::info!("Interface name has changed from {} to {to}", k.0)
+                        }
+                        None => tracing::info!("Interface {} deleted", k.0),
+                    }
+                    tracing::info!(iface = %k.0, family = ?k.1, "closing its VRRP socket");
                     self.sockets.remove(&k);
                     if let Some(t) = self.socket_tasks.remove(&k) {
                         t.abort();
