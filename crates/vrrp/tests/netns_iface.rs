@@ -380,13 +380,21 @@ fn late_interface(tag: &str, peer: Impl, dynamic: bool) {
 
 /// Our Master loses its VLAN (deleted): FAULT, the peer takes over; the VLAN
 /// is re-created: our node preempts again, advertising.
-fn recreate_while_master(tag: &str, peer: Impl, v6: bool) {
+fn recreate_while_master(tag: &str, peer: Impl, v6: bool, unicast: bool) {
     let vip = if v6 { VIP6 } else { VIP };
     let mut lab = Lab::new(tag, 2);
     add_vlan_family(&lab, 1, v6);
     add_vlan_family(&lab, 2, v6);
-    lab.start(2, peer, &node_conf_family(100, false, "", v6));
-    lab.start(1, Impl::Ours, &node_conf_family(200, false, "", v6));
+    let conf = |i: usize, prio: u8| {
+        let mut n = node_conf_family(prio, false, "", v6);
+        if unicast {
+            n.instances[0].unicast_src = Some(src(i));
+            n.instances[0].unicast_peers = vec![src(3 - i)];
+        }
+        n
+    };
+    lab.start(2, peer, &conf(2, 100));
+    lab.start(1, Impl::Ours, &conf(1, 200));
     wait_sole_vip(&lab, 1, vip, "priority 200 first");
     let obs = Observer::start(&lab, vip, [200, 100]);
     must(&lab, 1, &format!("ip link del {IFACE}"));
@@ -510,14 +518,14 @@ fn late_interface_dynamic_vs_ours() {
 #[test]
 fn recreated_while_master_vs_keepalived() {
     if check() {
-        recreate_while_master("irk", Impl::Keepalived, false);
+        recreate_while_master("irk", Impl::Keepalived, false, false);
     }
 }
 
 #[test]
 fn recreated_while_master_vs_ours() {
     if check() {
-        recreate_while_master("iro", Impl::Ours, false);
+        recreate_while_master("iro", Impl::Ours, false, false);
     }
 }
 
@@ -538,7 +546,7 @@ fn vmac_deleted_by_hand_vs_keepalived() {
 #[test]
 fn recreated_while_master_ipv6_vs_keepalived() {
     if check() {
-        recreate_while_master("i6k", Impl::Keepalived, true);
+        recreate_while_master("i6k", Impl::Keepalived, true, false);
     }
 }
 
@@ -553,5 +561,12 @@ fn recreated_and_renamed_while_backup_vs_ours() {
 fn vmac_deleted_by_hand_vs_ours() {
     if check() {
         vmac_deleted("ivo", Impl::Ours);
+    }
+}
+
+#[test]
+fn recreated_while_master_unicast_vs_keepalived() {
+    if check() {
+        recreate_while_master("iuk", Impl::Keepalived, false, true);
     }
 }
