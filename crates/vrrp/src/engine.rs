@@ -23,6 +23,7 @@ use crate::auth_ah::{AhRole, AhState};
 use crate::error::{NetlinkError, SocketError, VrrpError};
 use crate::fsm::{self, Action, Event, Reason, State, SyncCommand};
 use crate::garp::Announcer;
+use crate::iface::SockKey;
 use crate::instance::{self as glue, TrackState};
 use crate::metrics::{self, InstanceStats};
 use crate::notify::{Notifier, Subject};
@@ -32,6 +33,8 @@ use crate::sync_group::SyncGroup;
 use crate::timer::DeadlineTimer;
 use crate::watch::{self, TrackUpdate};
 
+mod lifecycle;
+
 /// Run every configured VRRP instance until [`Control::Stop`] (or the control
 /// channel closes): then priority-0 adverts are sent, VIPs removed, and this returns.
 pub async fn run(cfg: Arc<Config>, mut ctl: mpsc::Receiver<Control>) -> Result<(), VrrpError> {
@@ -39,6 +42,10 @@ pub async fn run(cfg: Arc<Config>, mut ctl: mpsc::Receiver<Control>) -> Result<(
     let mut timer = DeadlineTimer::new();
     engine.start_all().await;
     loop {
+        if engine.iface_dirty {
+            // A send failed: its interface may be gone or replaced.
+            engine.sync_interfaces().await;
+        }
         let deadline = engine.next_deadline();
         if deadline.is_some_and(|d| d <= Instant::now()) {
             // Due already (e.g. Skew_Time 0 after a priority-0 advert): act now
@@ -96,9 +103,6 @@ enum Change {
     Add,
     Delete,
 }
-
-/// Sockets are shared per (interface, family).
-type SockKey = (String, Family);
 
 /// Runtime of one vrrp_instance.
 struct Runtime {
@@ -170,6 +174,8 @@ struct Engine {
     sysctl_restore: Vec<(String, &'static str, String)>,
     /// Sync groups (membership by instance name) with their pure coordinators.
     groups: Vec<GroupRt>,
+    /// Re-check interfaces before the next wait (set by a failed send).
+    iface_dirty: bool,
 }
 
 /// One vrrp_sync_group at runtime.
@@ -212,6 +218,7 @@ impl Engine {
             netlink_errors: 0,
             sysctl_restore: Vec::new(),
             groups: Vec::new(),
+            iface_dirty: false,
         })
     }
 
@@ -230,6 +237,7 @@ impl Engine {
         self.rebuild_groups();
         self.start_watchers();
         self.refresh_link_states().await;
+        self.report_missing_interfaces();
         let delay = cfg.global_defs.vrrp_startup_delay;
         if !delay.is_zero() {
             // keepalived `vrrp_startup_delay`: let the network settle after boot.
@@ -448,6 +456,14 @@ impl Engine {
             match self.nl.add_vmac(&v.name, &cfg.interface, mac).await {
                 Ok(_) => {
                     self.configure_vmac_arp(&cfg.interface, &v.name);
+                    vmac = Some(v.name.clone());
+                    if !v.xmit_base {
+                        tx_if = v.name.clone();
+                    }
+                }
+                // The base interface does not exist yet: the vmac is created
+                // when it appears (lifecycle.rs), held in FAULT until then.
+                Err(_) if addr::ifindex(&cfg.interface).is_none() => {
                     vmac = Some(v.name.clone());
                     if !v.xmit_base {
                         tx_if = v.name.clone();
@@ -791,6 +807,7 @@ impl Engine {
         let rt = &mut self.instances[idx];
         let Some(src) = rt.src else { return };
         let Some(sock) = self.sockets.get(&(rt.tx_if.clone(), rt.family)).cloned() else {
+            self.iface_dirty = true;
             return;
         };
         let adv = glue::advertisement(&rt.cfg, priority);
@@ -834,6 +851,7 @@ impl Engine {
                 }
                 Err(e) => {
                     rt.stats.send_errors += 1;
+                    self.iface_dirty = true;
                     tracing::warn!(instance = %rt.cfg.name, error = %e, "advert send failed");
                 }
             }
@@ -1095,6 +1113,9 @@ impl Engine {
                         .vips
                         .iter()
                         .filter(|v| v.addr == addr && name.as_deref().is_none_or(|n| n == v.dev))
+                        // Gone with its interface (a deleted vmac): restored
+                        // when that is re-created (lifecycle.rs).
+                        .filter(|v| addr::ifindex(&v.dev).is_some())
                         .cloned()
                         .collect();
                     let inst_name = rt.cfg.name.clone();
@@ -1118,12 +1139,15 @@ impl Engine {
                     self.track.interfaces.insert(ifname, up);
                     self.retrack().await;
                 }
+                // Appeared, re-created or renamed: sockets and vmacs follow.
+                self.sync_interfaces().await;
             }
             NetEvent::LinkRemoved { ifname, .. } => {
                 if self.is_tracked_interface(&ifname) {
                     self.track.interfaces.insert(ifname, false);
                     self.retrack().await;
                 }
+                self.sync_interfaces().await;
             }
             NetEvent::AddressAdded { ifindex } => self.resolve_missing_sources(ifindex).await,
         }
@@ -1206,10 +1230,12 @@ impl Engine {
     async fn retrack(&mut self) {
         for idx in 0..self.instances.len() {
             let now = Instant::now();
+            // Never Master without sockets to advertise on (lifecycle.rs).
+            let ready = self.sockets_ready(idx);
             let rt = &mut self.instances[idx];
             let outcome = glue::tracked_priority(&rt.cfg, &self.cfg, &self.track);
             // A missing source address keeps the instance in fault regardless.
-            let fault = outcome.fault || rt.src.is_none();
+            let fault = outcome.fault || rt.src.is_none() || !ready;
             let prio = outcome.priority;
             let mut actions = Vec::new();
             if prio != rt.tracked.0 {

@@ -144,6 +144,11 @@ impl Announcer {
         self.mac
     }
 
+    /// The index of the interface this was opened on.
+    pub fn ifindex(&self) -> u32 {
+        self.ifindex
+    }
+
     pub fn send_garp(&self, ip: Ipv4Addr) -> Result<(), SocketError> {
         let frame = gratuitous_arp(self.mac, ip);
         let to = sys::link_sockaddr(self.ifindex, ETH_P_ARP, BROADCAST_MAC)

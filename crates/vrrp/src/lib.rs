@@ -8,6 +8,8 @@
 //! * [`run`] ([`engine`]): runs every `vrrp_instance` of a [`rkeepalived_config::Config`]
 //!   until `Control::Stop`; handles reload, dumps and metrics.
 //! * [`socket`]: raw IP-112 sockets (TTL/hop limit 255, multicast joins, SO_BINDTODEVICE).
+//! * [`iface`]: interface lifecycle (sockets and vmacs follow interfaces that appear,
+//!   disappear, are re-created or renamed).
 //! * [`garp`]: gratuitous ARP (AF_PACKET) and unsolicited neighbour advertisements.
 //! * [`addr`]: VIPs, virtual routes/rules, vmac links via rtnetlink; link/address events.
 //! * [`instance`]: configuration -> fsm parameters, receive policy, adverts, tracking.
@@ -25,6 +27,7 @@ pub mod addr;
 pub mod engine;
 pub mod error;
 pub mod garp;
+pub mod iface;
 pub mod instance;
 pub mod metrics;
 pub mod notify;

@@ -656,6 +656,10 @@ pub struct NodeConf {
     pub notify_fifo: Option<String>,
     /// Raw top-level keepalived.conf text (conf mode only).
     pub extra_top: String,
+    /// Raw lines inside global_defs (conf mode only).
+    pub global_extra: String,
+    /// The instances' interface (default eth0).
+    pub interface: Option<String>,
 }
 
 impl NodeConf {
@@ -664,6 +668,10 @@ impl NodeConf {
             instances: vec![inst],
             ..Default::default()
         }
+    }
+
+    fn ifname(&self) -> &str {
+        self.interface.as_deref().unwrap_or("eth0")
     }
 
     pub fn config(&self) -> Config {
@@ -689,7 +697,7 @@ impl NodeConf {
             cfg.vrrp_sync_groups.push(g);
         }
         for c in &self.instances {
-            let mut i = VrrpInstance::new(&c.name, "eth0", c.vrid);
+            let mut i = VrrpInstance::new(&c.name, self.ifname(), c.vrid);
             i.priority = c.priority;
             i.state = if c.master {
                 InitialState::Master
@@ -732,7 +740,7 @@ impl NodeConf {
                 .map(|v| {
                     let (a, len) = v.split_once('/').unwrap_or((v, ""));
                     let addr: IpAddr = a.parse().expect("vip");
-                    let mut vip = VirtualIpAddress::new(addr, "eth0");
+                    let mut vip = VirtualIpAddress::new(addr, self.ifname());
                     if let Ok(l) = len.parse() {
                         vip.prefix_len = l;
                     }
@@ -771,7 +779,8 @@ impl NodeConf {
             .unwrap_or_default();
         let _ = writeln!(
             s,
-            "global_defs {{\n    router_id rkv_test\n    vrrp_garp_master_delay 1\n    script_user root\n    enable_script_security\n{fifo}}}"
+            "global_defs {{\n    router_id rkv_test\n    vrrp_garp_master_delay 1\n    script_user root\n    enable_script_security\n{fifo}{}}}",
+            self.global_extra
         );
         s.push_str(&self.extra_top);
         for sc in &self.scripts {
@@ -802,8 +811,10 @@ impl NodeConf {
             );
             let _ = writeln!(
                 s,
-                "    interface eth0\n    virtual_router_id {}\n    priority {}",
-                c.vrid, c.priority
+                "    interface {}\n    virtual_router_id {}\n    priority {}",
+                self.ifname(),
+                c.vrid,
+                c.priority
             );
             let _ = writeln!(
                 s,
@@ -855,7 +866,7 @@ impl NodeConf {
                 "    virtual_ipaddress {{\n        {}\n    }}",
                 c.vips
                     .iter()
-                    .map(|v| format!("{v} dev eth0"))
+                    .map(|v| format!("{v} dev {}", self.ifname()))
                     .collect::<Vec<_>>()
                     .join("\n        ")
             );
