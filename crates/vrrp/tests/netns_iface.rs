@@ -451,6 +451,37 @@ fn recreate_and_rename_while_backup(tag: &str, peer: Impl) {
     obs.finish(&lab);
 }
 
+/// As above with `auth_type AH`: the re-created interface also needs its
+/// IPPROTO_AH receive socket back, or our Backup would stop hearing the
+/// Master's AH adverts and go MASTER beside it.
+fn recreate_while_backup_ah(tag: &str, peer: Impl) {
+    let mut lab = Lab::new(tag, 2);
+    add_vlan(&lab, 1);
+    add_vlan(&lab, 2);
+    let conf = |prio: u8| {
+        let mut n = node_conf(prio, false, "");
+        n.instances[0].auth_ah = true;
+        n
+    };
+    lab.start(2, peer, &conf(200));
+    wait_sole(&lab, 2, "priority 200");
+    lab.start(1, Impl::Ours, &conf(100));
+    wait_state(&lab, 1, "BACKUP", Duration::from_secs(5), "priority 100");
+    must(&lab, 1, &format!("ip link del {IFACE}"));
+    wait_state(&lab, 1, "FAULT", Duration::from_secs(5), "VLAN deleted");
+    add_vlan(&lab, 1);
+    wait_state(&lab, 1, "BACKUP", Duration::from_secs(5), "VLAN re-created");
+    // Longer than Master_Down_Interval (3.6 s): a deaf AH socket would go MASTER.
+    hold_state(
+        &lab,
+        1,
+        "BACKUP",
+        Duration::from_secs(5),
+        "after re-creation",
+    );
+    wait_sole(&lab, 2, "the peer is still the only Master");
+}
+
 /// The vmac of our Master is deleted by hand: re-created at once, VIP back,
 /// adverts continue; the peer never takes over.
 fn vmac_deleted(tag: &str, peer: Impl) {
@@ -568,5 +599,12 @@ fn vmac_deleted_by_hand_vs_ours() {
 fn recreated_while_master_unicast_vs_keepalived() {
     if check() {
         recreate_while_master("iuk", Impl::Keepalived, false, true);
+    }
+}
+
+#[test]
+fn recreated_while_backup_ah_vs_keepalived() {
+    if check() {
+        recreate_while_backup_ah("iak", Impl::Keepalived);
     }
 }

@@ -34,6 +34,44 @@ impl Engine {
         let rt = &self.instances[idx];
         self.sockets.contains_key(&(rt.rx_if.clone(), rt.family))
             && self.sockets.contains_key(&(rt.tx_if.clone(), rt.family))
+            // An AH instance hears its peers only on its IPPROTO_AH socket:
+            // without it, it would declare a live Master down.
+            && (rt.ah.is_none() || self.ah_sockets.contains_key(&rt.rx_if))
+    }
+
+    /// The IPPROTO_AH receive sockets follow their interfaces like the VRRP
+    /// ones: closed when the interface is gone or has a new index, reopened
+    /// (with the instances' multicast groups) once it exists.
+    fn sync_ah_sockets(&mut self) {
+        self.ah_sockets.retain(|ifname, (sock, task)| {
+            let keep = addr::ifindex(ifname) == Some(sock.ifindex());
+            if !keep {
+                tracing::info!(iface = %ifname, "closing its IPsec AH socket");
+                task.abort();
+            }
+            keep
+        });
+        let mut wanted: HashMap<String, Vec<IpAddr>> = HashMap::new();
+        for rt in self.instances.iter().filter(|r| r.ah.is_some()) {
+            wanted
+                .entry(rt.rx_if.clone())
+                .or_default()
+                .extend(rt.dsts.iter().copied().filter(|d| d.is_multicast()));
+        }
+        for (ifname, mut groups) in wanted {
+            if self.ah_sockets.contains_key(&ifname) || addr::ifindex(&ifname).is_none() {
+                continue;
+            }
+            groups.sort();
+            groups.dedup();
+            match self.ah_socket_for(&ifname, &groups) {
+                Ok(()) => tracing::info!(iface = %ifname, "IPsec AH socket opened"),
+                Err(e) => {
+                    self.socket_errors += 1;
+                    tracing::error!(iface = %ifname, error = %e, "cannot open IPsec AH socket");
+                }
+            }
+        }
     }
 
     /// Log every instance whose interface does not exist at startup
@@ -160,6 +198,7 @@ impl Engine {
                 }
             }
         }
+        self.sync_ah_sockets();
         // A source address picked from a lost interface went with it (a
         // re-created interface may well get another link-local address).
         for rt in self.instances.iter_mut() {
