@@ -8,7 +8,7 @@ use rkeepalived_script::{ExitStatusKind, RunAs, Script, ScriptRunner, ScriptSecu
 fn runner() -> ScriptRunner {
     ScriptRunner::new(ScriptSecurity {
         enable_script_security: false,
-        default_user: RunAs::root(),
+        default_user: Some(RunAs::root()),
     })
     .with_kill_grace(Duration::from_millis(300))
 }
