@@ -6,8 +6,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rkeepalived_config::model::{GlobalDefs, Notify, NotifyFifo, ScriptUser};
-use rkeepalived_script::{RunAs, Script, ScriptRunner, ScriptSecurity};
+use rkeepalived_config::model::{GlobalDefs, Notify, NotifyFifo};
+use rkeepalived_script::{Script, ScriptRunner, ScriptSecurity};
 
 /// keepalived gives notify scripts no timeout; we bound them so a hung
 /// script cannot pile up processes.
@@ -44,25 +44,15 @@ pub fn notify_args(subject: Subject<'_>, state: &str, priority: u8) -> Vec<Strin
     }
 }
 
-fn run_as(user: &Option<ScriptUser>) -> Option<RunAs> {
-    let u = user.as_ref()?;
-    match RunAs::resolve(&u.user, u.group.as_deref()) {
-        Ok(r) => Some(r),
+/// Every notify script goes through the one security check
+/// ([`rkeepalived_script::prepare`]) each time it is about to run: a script
+/// that became insecure, lost its user, or whose user is unknown is not run
+/// (never as root instead).
+fn to_script(n: &Notify, security: &ScriptSecurity) -> Option<Script> {
+    match rkeepalived_script::config::prepare_notify(n, security) {
+        Ok(p) => Some(p.script),
         Err(e) => {
-            tracing::warn!(user = %u.user, error = %e, "cannot resolve script user, using default");
-            None
-        }
-    }
-}
-
-fn to_script(n: &Notify) -> Option<Script> {
-    match Script::parse(&n.command) {
-        Ok(s) => Some(match run_as(&n.user) {
-            Some(u) => s.with_user(u),
-            None => s,
-        }),
-        Err(e) => {
-            tracing::warn!(command = %n.command, error = %e, "bad notify command line");
+            tracing::error!(command = %n.command, "notify script disabled: {e}");
             None
         }
     }
@@ -121,8 +111,7 @@ pub struct Notifier {
 
 impl Notifier {
     pub fn new(global: &GlobalDefs) -> Notifier {
-        let security =
-            ScriptSecurity::new(global.enable_script_security, run_as(&global.script_user));
+        let security = rkeepalived_script::config::security_from_config(global);
         let runner = ScriptRunner::new(security);
         let mut fifos = Vec::new();
         for f in [&global.notify_fifo, &global.vrrp_notify_fifo]
@@ -144,7 +133,11 @@ impl Notifier {
     }
 
     fn start_fifo_script(runner: &ScriptRunner, fifo: &NotifyFifo) {
-        let Some(script) = fifo.script.as_ref().and_then(to_script) else {
+        let Some(script) = fifo
+            .script
+            .as_ref()
+            .and_then(|n| to_script(n, runner.security()))
+        else {
             return;
         };
         let runner = runner.clone();
@@ -172,10 +165,11 @@ impl Notifier {
                 self.errors += 1;
             }
         }
-        if let Some(s) = specific.and_then(to_script) {
+        let security = self.runner.security();
+        if let Some(s) = specific.and_then(|n| to_script(n, security)) {
             self.spawn(s, Vec::new());
         }
-        if let Some(s) = generic.and_then(to_script) {
+        if let Some(s) = generic.and_then(|n| to_script(n, security)) {
             self.spawn(s, notify_args(subject, state, priority));
         }
     }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use rkeepalived_config::model::{VrrpScript, VrrpTrackFile};
-use rkeepalived_script::{RunAs, Script, ScriptRunner};
+use rkeepalived_script::ScriptRunner;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -39,21 +39,18 @@ pub fn spawn_script(
         {
             return;
         }
-        let script = match Script::parse(&def.script) {
-            Ok(s) => match def
-                .user
-                .as_ref()
-                .map(|u| RunAs::resolve(&u.user, u.group.as_deref()))
-            {
-                Some(Ok(u)) => s.with_user(u),
-                Some(Err(e)) => {
-                    tracing::warn!(script = %name, error = %e, "cannot resolve script user, using default");
-                    s
-                }
-                None => s,
-            },
+        // The one security check (rkeepalived_script::prepare): the
+        // supervisor already removed refused scripts from the model; one that
+        // stopped passing since (or whose user vanished) is treated as failing
+        // and never run (never as root instead of its user).
+        let user = def
+            .user
+            .as_ref()
+            .map(|u| (u.user.as_str(), u.group.as_deref()));
+        let script = match rkeepalived_script::prepare(&def.script, user, runner.security()) {
+            Ok(p) => p.script,
             Err(e) => {
-                tracing::error!(script = %name, error = %e, "vrrp_script has a bad command line; treated as failing");
+                tracing::error!(script = %name, "Disabling track script {name}: {e}; treated as failing");
                 let _ = tx
                     .send(TrackUpdate::ScriptError { name: name.clone() })
                     .await;
