@@ -203,7 +203,7 @@ fn insecure_scripts_are_never_executed() {
 
     // The daemon runs without them: the safe scripts run, the others never.
     let ns = Netns::new("scriptsec");
-    let _daemon = Daemon::start(&ns, &d.scratch, &[], &[]);
+    let daemon = Daemon::start(&ns, &d.scratch, &[], &[]);
     wait_for("the safe scripts to run", LIMIT, || {
         d.ran("ok-track") && d.ran("ok-master") && d.ran("ok-misc")
     });
@@ -220,7 +220,28 @@ fn insecure_scripts_are_never_executed() {
         assert!(!d.ran(marker), "insecure script '{marker}' was executed");
     }
     // VI_1 still became MASTER: the refused track scripts were removed, not failing.
-    wait_for("VI_1's VIP", LIMIT, || ns.addr_count("eth0", "192.0.2.50") == 1);
+    wait_for("VI_1's VIP", LIMIT, || {
+        ns.addr_count("eth0", "192.0.2.50") == 1
+    });
+
+    // Reload: the supervisor checks the new configuration too. chk_ok now
+    // points into the world-writable directory.
+    let ww_reload = d.script(&d.ww, "reload.sh", "ww-reload");
+    let ok_track = d.safe.join("ok-track.sh").display().to_string();
+    let text = std::fs::read_to_string(&conf).expect("read conf");
+    std::fs::write(
+        &conf,
+        text.replace(&ok_track, &ww_reload.display().to_string()),
+    )
+    .expect("rewrite conf");
+    daemon.signal("HUP");
+    wait_for("the reload to refuse chk_ok", LIMIT, || {
+        daemon
+            .log()
+            .contains("Disabling track script chk_ok due to insecure")
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(!d.ran("ww-reload"), "insecure script ran after a reload");
 }
 
 #[test]
@@ -232,14 +253,17 @@ fn keepalived_refuses_the_same_track_scripts() {
     let conf = d.scratch.write("keepalived.conf", &attack_config(&d));
     let ns = Netns::new("scriptsec-ka");
     let out = ns.exec(&["keepalived", "-t", "-f", &conf.display().to_string()]);
-    let text = String::from_utf8_lossy(&out.stderr).into_owned()
-        + &String::from_utf8_lossy(&out.stdout);
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{text}");
     for needle in [
         "Disabling track script chk_ww due to insecure",
         "Disabling track script chk_link due to insecure",
     ] {
-        assert!(text.contains(needle), "keepalived -t lacks '{needle}':\n{text}");
+        assert!(
+            text.contains(needle),
+            "keepalived -t lacks '{needle}':\n{text}"
+        );
     }
     assert!(!text.contains("chk_ok"), "{text}");
     let (_, ours) = config_test(&conf);
@@ -298,7 +322,10 @@ vrrp_instance VI_1 {{
     let (passed, out) = config_test(&conf);
     assert!(!passed, "-t must fail on an unknown user:\n{out}");
     assert!(
-        out.contains(&format!("Unable to set uid/gid for script {}", track.display())),
+        out.contains(&format!(
+            "Unable to set uid/gid for script {}",
+            track.display()
+        )),
         "{out}"
     );
     assert!(
@@ -314,6 +341,12 @@ vrrp_instance VI_1 {{
     let _daemon = Daemon::start(&ns, &d.scratch, &[], &[]);
     wait_for("the control notify script", LIMIT, || d.ran("ok-master"));
     std::thread::sleep(Duration::from_secs(2));
-    assert!(!d.ran("unknown-track"), "vrrp_script with an unknown user ran");
-    assert!(!d.ran("unknown-notify"), "notify_master with an unknown user ran");
+    assert!(
+        !d.ran("unknown-track"),
+        "vrrp_script with an unknown user ran"
+    );
+    assert!(
+        !d.ran("unknown-notify"),
+        "notify_master with an unknown user ran"
+    );
 }

@@ -191,13 +191,15 @@ fn load_script(
 ) -> Result<Result<Script, String>, PlanError> {
     // The one security check; also refuses unknown users (the supervisor
     // already removed what it refused, so this only catches later changes).
-    Ok(match rkeepalived_script::config::prepare_notify(notify, security) {
-        Ok(p) => Ok(p.script),
-        Err(e) => {
-            tracing::error!("{what} script '{}' disabled: {e}", notify.command);
-            Err(e.to_string())
-        }
-    })
+    Ok(
+        match rkeepalived_script::config::prepare_notify(notify, security) {
+            Ok(p) => Ok(p.script),
+            Err(e) => {
+                tracing::error!("{what} script '{}' disabled: {e}", notify.command);
+                Err(e.to_string())
+            }
+        },
+    )
 }
 
 /// Optional notify script: a refused script is dropped (keepalived

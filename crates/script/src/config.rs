@@ -109,7 +109,9 @@ pub fn security_from_config(gd: &GlobalDefs) -> ScriptSecurity {
 pub fn prepare_notify(n: &Notify, security: &ScriptSecurity) -> Result<Prepared, ScriptError> {
     prepare(
         &n.command,
-        n.user.as_ref().map(|u| (u.user.as_str(), u.group.as_deref())),
+        n.user
+            .as_ref()
+            .map(|u| (u.user.as_str(), u.group.as_deref())),
         security,
     )
 }
@@ -153,12 +155,12 @@ fn refusal_message(kind: &Kind<'_>, command: &str, e: &ScriptError) -> String {
             }
         },
         Kind::Misc => match e.refusal() {
-            Refusal::CommandLine => format!(
-                "No script path has been specified for MISC_CHECKER - skipping ({e})"
-            ),
-            Refusal::User => format!(
-                "Failed to set uid/gid for misc checker script {command} - removing ({e})"
-            ),
+            Refusal::CommandLine => {
+                format!("No script path has been specified for MISC_CHECKER - skipping ({e})")
+            }
+            Refusal::User => {
+                format!("Failed to set uid/gid for misc checker script {command} - removing ({e})")
+            }
             Refusal::DefaultUser => {
                 format!("Unable to set default user for misc script {command} - removing ({e})")
             }
@@ -375,12 +377,9 @@ pub fn secure_config(cfg: &mut Config) -> Vec<Finding> {
             for rs in &mut vs.real_servers {
                 let mut checkers = std::mem::take(&mut rs.checkers);
                 checkers.retain(|c| match &c.kind {
-                    rkeepalived_config::model::CheckerKind::Misc(m) => pass.check(
-                        Some(&c.origin),
-                        Kind::Misc,
-                        &m.misc_path,
-                        m.user.as_ref(),
-                    ),
+                    rkeepalived_config::model::CheckerKind::Misc(m) => {
+                        pass.check(Some(&c.origin), Kind::Misc, &m.misc_path, m.user.as_ref())
+                    }
                     _ => true,
                 });
                 rs.checkers = checkers;
@@ -424,7 +423,12 @@ pub fn secure_config(cfg: &mut Config) -> Vec<Finding> {
             any_script: false,
             any_insecure: false,
         };
-        pass.notify(None, "startup_script", "(global_defs)", &mut gd.startup_script);
+        pass.notify(
+            None,
+            "startup_script",
+            "(global_defs)",
+            &mut gd.startup_script,
+        );
         pass.notify(
             None,
             "shutdown_script",

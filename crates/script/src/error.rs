@@ -102,9 +102,9 @@ impl ScriptError {
             | ScriptError::UnknownGroup(_)
             | ScriptError::UserLookup { .. } => Refusal::User,
             ScriptError::NoDefaultUser(_) => Refusal::DefaultUser,
-            ScriptError::NotFound(_) | ScriptError::Inaccessible { .. } | ScriptError::Stat { .. } => {
-                Refusal::NotFound
-            }
+            ScriptError::NotFound(_)
+            | ScriptError::Inaccessible { .. }
+            | ScriptError::Stat { .. } => Refusal::NotFound,
             ScriptError::NotExecutable { .. } => Refusal::NotExecutable,
             ScriptError::WrongFileType { .. } | ScriptError::Insecure { .. } => Refusal::Insecure,
             ScriptError::CannotSwitchUser { .. }

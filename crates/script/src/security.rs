@@ -233,18 +233,14 @@ fn exec_path(configured: &Path, canonical: &Path) -> (PathBuf, Option<PathBuf>) 
 /// keepalived `check_security()`: `lstat` every component from `/` to the
 /// file. Directories (or symlinks) before the last, a regular file or a
 /// symlink last; anything else is refused whatever the policy.
-fn first_insecure_component(
-    script: &Script,
-    path: &Path,
-) -> Result<Option<PathBuf>, ScriptError> {
+fn first_insecure_component(script: &Script, path: &Path) -> Result<Option<PathBuf>, ScriptError> {
     let prefixes = path_prefixes(path);
     let last = prefixes.len().saturating_sub(1);
     for (i, component) in prefixes.into_iter().enumerate() {
-        let meta =
-            std::fs::symlink_metadata(&component).map_err(|source| ScriptError::Stat {
-                path: component.clone(),
-                source,
-            })?;
+        let meta = std::fs::symlink_metadata(&component).map_err(|source| ScriptError::Stat {
+            path: component.clone(),
+            source,
+        })?;
         let ft = meta.file_type();
         let right_type = if i < last {
             ft.is_dir() || ft.is_symlink()
@@ -404,7 +400,10 @@ mod tests {
         let p = d.join("check.sh");
         write_script(&p, 0o777);
         let s = script(&p);
-        assert_eq!(insecure_component(check_security(&s, &root_policy(true))), p);
+        assert_eq!(
+            insecure_component(check_security(&s, &root_policy(true))),
+            p
+        );
         // Not enforced: allowed with a warning.
         let v = check_security(&s, &root_policy(false)).unwrap();
         assert_eq!(v.insecure_component, Some(p.clone()));
@@ -412,19 +411,28 @@ mod tests {
         write_script(&p, 0o775);
         assert!(check_security(&s, &root_policy(true)).is_ok());
         nix::unistd::chown(&p, None, Some(nix::unistd::Gid::from_raw(65534))).unwrap();
-        assert_eq!(insecure_component(check_security(&s, &root_policy(true))), p);
+        assert_eq!(
+            insecure_component(check_security(&s, &root_policy(true))),
+            p
+        );
         nix::unistd::chown(&p, None, Some(nix::unistd::Gid::from_raw(0))).unwrap();
         // Safe file in a world-writable directory (no sticky bit): refused for the directory.
         write_script(&p, 0o755);
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o777)).unwrap();
-        assert_eq!(insecure_component(check_security(&s, &root_policy(true))), d);
+        assert_eq!(
+            insecure_component(check_security(&s, &root_policy(true))),
+            d
+        );
         // Sticky world-writable directory (like /tmp) is fine.
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o1777)).unwrap();
         assert!(check_security(&s, &root_policy(true)).is_ok());
         // Owned by a non-root user: refused.
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
         nix::unistd::chown(&p, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
-        assert_eq!(insecure_component(check_security(&s, &root_policy(true))), p);
+        assert_eq!(
+            insecure_component(check_security(&s, &root_policy(true))),
+            p
+        );
         // ... but fine when the script runs as that unprivileged user.
         let nobody = script(&p).with_user(RunAs {
             name: "nobody".into(),
@@ -533,11 +541,19 @@ mod tests {
     #[test]
     fn users_are_never_replaced_by_root() {
         // Unknown explicit user or group: an error, not the default user.
-        let e = prepare("/bin/true", Some(("no-such-user-rkc", None)), &root_policy(false))
-            .unwrap_err();
+        let e = prepare(
+            "/bin/true",
+            Some(("no-such-user-rkc", None)),
+            &root_policy(false),
+        )
+        .unwrap_err();
         assert!(matches!(e, ScriptError::UnknownUser(_)), "{e}");
-        let e = prepare("/bin/true", Some(("root", Some("no-such-group-rkc"))), &root_policy(false))
-            .unwrap_err();
+        let e = prepare(
+            "/bin/true",
+            Some(("root", Some("no-such-group-rkc"))),
+            &root_policy(false),
+        )
+        .unwrap_err();
         assert!(matches!(e, ScriptError::UnknownGroup(_)), "{e}");
         // No user and no usable default user: refused.
         let none = ScriptSecurity {
