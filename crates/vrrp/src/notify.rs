@@ -194,6 +194,27 @@ impl Notifier {
 mod tests {
     use super::*;
 
+    /// The child re-checks each notify script before running it: an unknown
+    /// user disables it (never a fallback to the default user or root).
+    #[test]
+    fn refused_notify_scripts_are_not_built() {
+        let security = ScriptSecurity::root(true);
+        let unknown = Notify {
+            command: "/bin/true".into(),
+            user: Some(rkeepalived_config::model::ScriptUser {
+                user: "rkv-no-such-user".into(),
+                group: None,
+            }),
+        };
+        assert!(to_script(&unknown, &security).is_none());
+        let ok = Notify {
+            command: "/bin/true".into(),
+            user: None,
+        };
+        let s = to_script(&ok, &security).expect("safe script");
+        assert_eq!(s.user, Some(rkeepalived_script::RunAs::root()));
+    }
+
     #[test]
     fn fifo_lines_match_keepalived() {
         assert_eq!(

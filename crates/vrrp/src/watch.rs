@@ -154,6 +154,41 @@ pub fn spawn_track_file(def: VrrpTrackFile, tx: mpsc::Sender<TrackUpdate>) -> Jo
 mod tests {
     use super::*;
 
+    /// A vrrp_script the child refuses (here: unknown user) is never run
+    /// and reported as failing.
+    #[tokio::test]
+    async fn refused_vrrp_script_never_runs() {
+        let dir = std::env::temp_dir().join(format!("rkv-watch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let marker = dir.join("ran");
+        let mut def = VrrpScript::new("chk", format!("/bin/touch {}", marker.display()));
+        def.user = Some(rkeepalived_config::model::ScriptUser {
+            user: "rkv-no-such-user".into(),
+            group: None,
+        });
+        def.interval = Duration::from_millis(20);
+        let runner = ScriptRunner::new(rkeepalived_script::ScriptSecurity::root(false));
+        let (tx, mut rx) = mpsc::channel(8);
+        let task = spawn_script(def, runner, tx);
+        let mut updates = Vec::new();
+        while let Some(u) = rx.recv().await {
+            updates.push(u);
+        }
+        task.await.unwrap();
+        assert_eq!(
+            updates[1..],
+            [
+                TrackUpdate::ScriptError { name: "chk".into() },
+                TrackUpdate::Script {
+                    name: "chk".into(),
+                    status: ScriptStatus::Down
+                }
+            ]
+        );
+        assert!(!marker.exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn track_values() {
         assert_eq!(parse_track_value("42\n"), 42);
