@@ -90,6 +90,7 @@ fn attack_config(d: &Dirs) -> String {
     let ww_master = d.script(&d.ww, "master.sh", "ww-master");
     let link_notify = d.link_into_ww("link-notify.sh", "link-notify");
     let ok_master = d.script(&d.safe, "ok-master.sh", "ok-master");
+    let link_master = d.link_into_ww("link-master.sh", "link-master");
     let ww_misc = d.script(&d.ww, "misc.sh", "ww-misc");
     let link_misc = d.link_into_ww("link-misc.sh", "link-misc");
     let ok_misc = d.script(&d.safe, "ok-misc.sh", "ok-misc");
@@ -140,6 +141,17 @@ vrrp_instance VI_2 {{
     }}
     notify_master \"{}\"
 }}
+vrrp_instance VI_3 {{
+    state MASTER
+    interface eth0
+    virtual_router_id 53
+    priority 150
+    advert_int 1
+    virtual_ipaddress {{
+        192.0.2.52/24
+    }}
+    notify_master \"{}\"
+}}
 virtual_server 192.0.2.100 80 {{
     delay_loop 1
     lb_algo rr
@@ -168,6 +180,7 @@ virtual_server 192.0.2.100 80 {{
         s(&ww_master),
         s(&link_notify),
         s(&ok_master),
+        s(&link_master),
         s(&ww_misc),
         s(&link_misc),
         s(&ok_misc),
@@ -190,6 +203,7 @@ fn insecure_scripts_are_never_executed() {
         "Disabling track script chk_link due to insecure",
         "(VI_1) notify_master: Unsafe permissions found for script",
         "(VI_1) notify: Unsafe permissions found for script",
+        "(VI_3) notify_master: Unsafe permissions found for script",
         "Disabling misc script",
     ] {
         assert!(out.contains(needle), "-t lacks '{needle}':\n{out}");
@@ -214,6 +228,7 @@ fn insecure_scripts_are_never_executed() {
         "link-track",
         "ww-master",
         "link-notify",
+        "link-master",
         "ww-misc",
         "link-misc",
     ] {
@@ -245,7 +260,7 @@ fn insecure_scripts_are_never_executed() {
 }
 
 #[test]
-fn keepalived_refuses_the_same_track_scripts() {
+fn keepalived_refuses_the_same_scripts() {
     if !prerequisites(&["keepalived"]) {
         return;
     }
@@ -266,6 +281,56 @@ fn keepalived_refuses_the_same_track_scripts() {
         );
     }
     assert!(!text.contains("chk_ok"), "{text}");
+
+    // keepalived running the same configuration (VRRP only: no IPVS here)
+    // runs the safe scripts and none of the others, like us.
+    let s = |n: &str| d.scratch.p(n).display().to_string();
+    let mut ka = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns.name,
+            "keepalived",
+            "-n",
+            "-l",
+            "-D",
+            "-P",
+        ])
+        .args(["-f", &conf.display().to_string()])
+        .args([
+            "-p",
+            &s("ka.pid"),
+            "-r",
+            &s("ka-vrrp.pid"),
+            "-c",
+            &s("ka-check.pid"),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn keepalived");
+    let ran = || d.ran("ok-track") && d.ran("ok-master");
+    let start = std::time::Instant::now();
+    while !ran() && start.elapsed() < LIMIT {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if ran() {
+        std::thread::sleep(Duration::from_secs(3));
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &ka.id().to_string()])
+        .status();
+    let _ = ka.wait();
+    assert!(ran(), "keepalived did not run the safe scripts");
+    for marker in [
+        "ww-track",
+        "link-track",
+        "ww-master",
+        "link-notify",
+        "link-master",
+    ] {
+        assert!(!d.ran(marker), "keepalived ran insecure script '{marker}'");
+    }
     let (_, ours) = config_test(&conf);
     for needle in [
         "Disabling track script chk_ww due to insecure",
