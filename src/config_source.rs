@@ -16,6 +16,10 @@ pub struct LoadedConfig {
     pub config: Config,
     /// Rendered `file:line:col: message` lines.
     pub warnings: Vec<String>,
+    /// How many of `warnings` are errors for `-t` (keepalived's
+    /// `report_config_error()` with a fix-up: the daemon runs without the
+    /// offending script, `-t` fails). Today: refused scripts.
+    pub test_errors: usize,
 }
 
 /// Loading failed; every diagnostic is rendered `file:line:col: message`.
@@ -30,9 +34,9 @@ pub fn load_config(path: &Path, config_id: Option<&str>) -> Result<LoadedConfig,
         config_id: config_id.map(str::to_owned),
     };
     match rkeepalived_config::load(path, &opts) {
-        Ok(loaded) => Ok(LoadedConfig {
-            config: loaded.config,
-            warnings: loaded
+        Ok(loaded) => {
+            let mut config = loaded.config;
+            let mut warnings: Vec<String> = loaded
                 .warnings
                 .iter()
                 .map(|w| {
@@ -44,8 +48,21 @@ pub fn load_config(path: &Path, config_id: Option<&str>) -> Result<LoadedConfig,
                         w.message
                     )
                 })
-                .collect(),
-        }),
+                .collect();
+            // Every script the children will run, checked once here (start,
+            // -t, reload): refused ones are removed before the handoff.
+            let findings = rkeepalived_script::config::secure_config(&mut config);
+            let test_errors = findings
+                .iter()
+                .filter(|f| f.severity == rkeepalived_script::config::Severity::Error)
+                .count();
+            warnings.extend(findings.iter().map(|f| f.to_string()));
+            Ok(LoadedConfig {
+                config,
+                warnings,
+                test_errors,
+            })
+        }
         Err(e) => Err(ConfigLoadError {
             diagnostics: e.diagnostics().iter().map(|d| d.to_string()).collect(),
         }),

@@ -222,7 +222,8 @@ fn config_test(
     log_file: Option<&Path>,
 ) -> ExitCode {
     let (lines, ok, config) = match loaded {
-        Ok(l) => (l.warnings, true, Some(l.config)),
+        // Refused scripts fail -t (the daemon would run without them).
+        Ok(l) => (l.warnings, l.test_errors == 0, Some(l.config)),
         Err(e) => (e.diagnostics, false, None),
     };
     let mut out: Box<dyn Write> = match log_file {

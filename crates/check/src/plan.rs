@@ -11,7 +11,7 @@ use rkeepalived_ipvs::{
     Dest, Family, Forwarding, Protocol, Scheduler, Service, ServiceFlags, ServiceKey, TunnelFlags,
     TunnelType,
 };
-use rkeepalived_script::{check_security, RunAs, Script, ScriptSecurity};
+use rkeepalived_script::{Script, ScriptSecurity};
 
 use crate::error::PlanError;
 use crate::spec::*;
@@ -23,11 +23,9 @@ pub const MAX_GROUP_RANGE: u128 = 65_536;
 /// Build the check plan for `config`.
 pub fn from_config(config: &Config) -> Result<CheckPlan, PlanError> {
     let gd = &config.global_defs;
-    let script_user = match &gd.script_user {
-        Some(u) => Some(RunAs::resolve(&u.user, u.group.as_deref())?),
-        None => None,
-    };
-    let security = ScriptSecurity::new(gd.enable_script_security, script_user);
+    // An unknown script_user disables the scripts that would use it (the
+    // supervisor reported it); it is not fatal and never means root.
+    let security = rkeepalived_script::config::security_from_config(gd);
     let mut virtual_servers = Vec::new();
     let mut timings = Timings::default();
     for vs in &config.virtual_servers {
@@ -191,17 +189,17 @@ fn load_script(
     security: &ScriptSecurity,
     what: &str,
 ) -> Result<Result<Script, String>, PlanError> {
-    let mut script = Script::parse(&notify.command)?;
-    if let Some(u) = &notify.user {
-        script = script.with_user(RunAs::resolve(&u.user, u.group.as_deref())?);
-    }
-    Ok(match check_security(&script, security) {
-        Ok(_) => Ok(script),
-        Err(e) => {
-            tracing::error!("{what} script '{}' disabled: {e}", notify.command);
-            Err(e.to_string())
-        }
-    })
+    // The one security check; also refuses unknown users (the supervisor
+    // already removed what it refused, so this only catches later changes).
+    Ok(
+        match rkeepalived_script::config::prepare_notify(notify, security) {
+            Ok(p) => Ok(p.script),
+            Err(e) => {
+                tracing::error!("{what} script '{}' disabled: {e}", notify.command);
+                Err(e.to_string())
+            }
+        },
+    )
 }
 
 /// Optional notify script: a refused script is dropped (keepalived

@@ -13,7 +13,7 @@ use rkeepalived_check::checkers::{build, CheckOutcome};
 use rkeepalived_check::spec::*;
 use rkeepalived_check::wire::http::HttpParseError;
 use rkeepalived_check::CheckFailure;
-use rkeepalived_script::{RunAs, ScriptRunner, ScriptSecurity};
+use rkeepalived_script::{ScriptRunner, ScriptSecurity};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
 
@@ -23,10 +23,7 @@ const MARGIN: Duration = Duration::from_millis(1500);
 const DRIP: Duration = Duration::from_millis(100);
 
 fn runner() -> ScriptRunner {
-    ScriptRunner::new(ScriptSecurity {
-        enable_script_security: false,
-        default_user: RunAs::root(),
-    })
+    ScriptRunner::new(ScriptSecurity::root(false))
 }
 
 fn spec(kind: CheckKind, dst: SocketAddr, timeout: Duration) -> CheckerSpec {

@@ -14,7 +14,7 @@ use tokio::net::{TcpListener, UdpSocket};
 fn runner() -> ScriptRunner {
     ScriptRunner::new(ScriptSecurity {
         enable_script_security: false,
-        default_user: RunAs::root(),
+        default_user: Some(RunAs::root()),
     })
 }
 

@@ -115,7 +115,7 @@ fn plan_with(real_servers: Vec<RealServerSpec>) -> CheckPlan {
         lvs_flush: false,
         script_security: Some(ScriptSecurity {
             enable_script_security: false,
-            default_user: RunAs::root(),
+            default_user: Some(RunAs::root()),
         }),
     }
 }

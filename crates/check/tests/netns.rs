@@ -115,7 +115,7 @@ fn tcp_plan(vip: &str, target: SocketAddr, ha_suspend: bool) -> CheckPlan {
         lvs_flush: false,
         script_security: Some(ScriptSecurity {
             enable_script_security: false,
-            default_user: RunAs::root(),
+            default_user: Some(RunAs::root()),
         }),
     }
 }

@@ -4,7 +4,13 @@
 //!   argv (quotes and backslash escapes like keepalived's parser).
 //! * [`RunAs`] is the uid/gid a script runs as: the per-script `user`, else
 //!   `global_defs { script_user }`, else `keepalived_script` if that user
-//!   exists, else root ([`RunAs::default_script_user`]).
+//!   exists, else (without `enable_script_security` only) the daemon's user
+//!   ([`RunAs::default_script_user`]).
+//! * [`prepare`] is the one entry point every script the daemon runs goes
+//!   through: command line, user (never a fallback to root), PATH search,
+//!   symlink resolution and [`check_security`].
+//! * [`config::secure_config`] applies it to a whole configuration with
+//!   keepalived's outcomes (scripts removed, "Disabling ..." wording).
 //! * [`check_security`] implements keepalived's `check_script_secure()`
 //!   (lib/notify.c): when a script would run as root, the file and every
 //!   path component must not be writable by a non-root user. With
@@ -18,6 +24,7 @@
 //!   `fopen_safe`).
 
 mod cmdline;
+pub mod config;
 mod error;
 mod runner;
 pub mod safe_file;
@@ -25,9 +32,9 @@ mod security;
 mod user;
 
 pub use cmdline::parse_command_line;
-pub use error::{CommandLineError, ScriptError};
+pub use error::{CommandLineError, Refusal, ScriptError};
 pub use runner::{ExitOutcome, ExitStatusKind, ScriptRunner, DEFAULT_MAX_OUTPUT, DEFAULT_PATH};
-pub use security::{check_security, ScriptSecurity, SecurityVerdict};
+pub use security::{check_security, prepare, Prepared, ScriptSecurity, SecurityVerdict};
 pub use user::RunAs;
 
 /// One configured script: its argv (program first) and who runs it.

@@ -116,7 +116,8 @@ impl ScriptRunner {
         timeout: Duration,
     ) -> Result<ExitOutcome, ScriptError> {
         let started = Instant::now();
-        let run_as = self.security.run_as(cmd);
+        // Never falls back to root: no user and no default user is an error.
+        let run_as = self.security.run_as(cmd)?;
         let program = resolve_program(cmd.program(), run_as)?;
         let program_name = program.display().to_string();
         let mut command = tokio::process::Command::new(&program);
@@ -133,12 +134,24 @@ impl ScriptRunner {
             // Own process group, so a timeout kills everything it started.
             .process_group(0)
             .kill_on_drop(true);
-        if nix::unistd::geteuid().is_root()
-            && (run_as.uid != nix::unistd::getuid().as_raw()
-                || run_as.gid != nix::unistd::getgid().as_raw())
-        {
-            // std drops supplementary groups when root changes uid.
-            command.uid(run_as.uid).gid(run_as.gid);
+        let switch = run_as.uid != nix::unistd::getuid().as_raw()
+            || run_as.gid != nix::unistd::getgid().as_raw();
+        if switch {
+            if !nix::unistd::geteuid().is_root() {
+                if run_as.uid == 0 {
+                    // Asked for root, we are less privileged: run as we are.
+                } else {
+                    // Never as the daemon's user instead of the one asked for.
+                    return Err(ScriptError::CannotSwitchUser {
+                        program: program_name,
+                        uid: run_as.uid,
+                        gid: run_as.gid,
+                    });
+                }
+            } else {
+                // std drops supplementary groups when root changes uid.
+                command.uid(run_as.uid).gid(run_as.gid);
+            }
         }
         let mut child = command.spawn().map_err(|source| ScriptError::Spawn {
             program: program_name.clone(),

@@ -1,10 +1,16 @@
-//! `enable_script_security`: keepalived's `check_script_secure()` (lib/notify.c).
+//! `enable_script_security`: keepalived's `check_script_secure()` and
+//! `check_security()` (lib/notify.c), plus [`prepare`], the one entry point
+//! every script the daemon runs goes through.
 //!
-//! A script that runs as root (uid or gid 0, or a setuid/setgid-root file)
-//! is insecure when the file or any directory on its path is owned by a
-//! non-root user, or is group-writable by a non-root group, or is
-//! world-writable (directories with the sticky bit are exempt from the
-//! write-bit rules, files are not).
+//! A script that runs with root rights (uid or gid 0, or a setuid/setgid-root
+//! file) is insecure when any component of its path, looked at with
+//! `lstat` (symlinks are not followed), is owned by a non-root user, or is a
+//! regular file or a directory without the sticky bit that is group-writable
+//! by a non-root group or world-writable. Both the configured path and the
+//! resolved (canonical) path are checked, so a root-owned symlink into a
+//! world-writable directory does not hide it. The script is then run by its
+//! resolved path (keepalived `replace_cmd_name()`), never through the
+//! symlinks again.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -25,22 +31,50 @@ const S_IWOTH: u32 = 0o002;
 pub struct ScriptSecurity {
     /// `enable_script_security`: refuse insecure scripts instead of warning.
     pub enable_script_security: bool,
-    /// `script_user` (or keepalived's default, see [`RunAs::default_script_user`]).
-    pub default_user: RunAs,
+    /// `script_user`, else keepalived's default (see
+    /// [`RunAs::default_script_user`]). `None`: there is no usable default
+    /// user, and scripts without their own `user` are refused.
+    pub default_user: Option<RunAs>,
 }
 
 impl ScriptSecurity {
-    /// Policy from `global_defs`: `script_user` if given, else keepalived's default user.
+    /// Policy from `global_defs`: `script_user` if given, else keepalived's
+    /// default user (`keepalived_script`; the daemon's user without
+    /// `enable_script_security`; none with it).
     pub fn new(enable_script_security: bool, script_user: Option<RunAs>) -> Self {
+        let default_user = match script_user {
+            Some(u) => Some(u),
+            None => match RunAs::default_script_user(enable_script_security) {
+                Ok(u) => Some(u),
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    None
+                }
+            },
+        };
         Self {
             enable_script_security,
-            default_user: script_user.unwrap_or_else(RunAs::default_script_user),
+            default_user,
         }
     }
 
-    /// Who runs `script`.
-    pub fn run_as<'a>(&'a self, script: &'a Script) -> &'a RunAs {
-        script.user.as_ref().unwrap_or(&self.default_user)
+    /// Scripts run as root by default (tests, tools).
+    pub fn root(enable_script_security: bool) -> Self {
+        Self {
+            enable_script_security,
+            default_user: Some(RunAs::root()),
+        }
+    }
+
+    /// Who runs `script`: its own user, else the default user. Never falls
+    /// back to root.
+    pub fn run_as<'a>(&'a self, script: &'a Script) -> Result<&'a RunAs, ScriptError> {
+        match (&script.user, &self.default_user) {
+            (Some(u), _) | (None, Some(u)) => Ok(u),
+            (None, None) => Err(ScriptError::NoDefaultUser(
+                "script_user cannot be resolved, or keepalived_script does not exist while enable_script_security is set".into(),
+            )),
+        }
     }
 }
 
@@ -53,30 +87,86 @@ impl Default for ScriptSecurity {
 /// Result of a successful security check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecurityVerdict {
-    /// Absolute (or as configured) path of the program after PATH search.
+    /// What to execute: the resolved path, keeping the configured file name
+    /// when it names the same file in the resolved directory (keepalived
+    /// `check_script_secure()`, "some executables alter their behaviour
+    /// based on what they are called").
     pub resolved_program: PathBuf,
     /// The first insecure path component, when security is not enforced
-    /// (the script will still run; keepalived logs a warning).
+    /// (the script will still run; keepalived logs "Unsafe permissions found
+    /// for script").
     pub insecure_component: Option<PathBuf>,
 }
 
-/// Check a script at config-load time (keepalived does it once per script
-/// after parsing). Errors: not found, not executable by its user, or
-/// insecure while `enable_script_security` is set.
+/// A script that passed [`prepare`]: ready to hand to the runner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// `argv[0]` is the resolved path; `user` is always set (resolved).
+    pub script: Script,
+    /// Set when the script is insecure but `enable_script_security` is off.
+    pub insecure_component: Option<PathBuf>,
+}
+
+/// THE entry point for every script the daemon runs (vrrp_script, notify
+/// scripts, FIFO scripts, MISC_CHECK, checker and quorum notifies,
+/// startup/shutdown): split the command line, resolve its user (an unknown
+/// user or group is an error, never a fallback to root), search `PATH` for a
+/// bare name, resolve symlinks and run [`check_security`].
+pub fn prepare(
+    command: &str,
+    user: Option<(&str, Option<&str>)>,
+    security: &ScriptSecurity,
+) -> Result<Prepared, ScriptError> {
+    let mut script = Script::parse(command)?;
+    let run_as = match user {
+        Some((u, g)) => RunAs::resolve(u, g)?,
+        None => security.run_as(&script)?.clone(),
+    };
+    script.user = Some(run_as);
+    let verdict = check_security(&script, security)?;
+    let program = verdict
+        .resolved_program
+        .to_str()
+        .ok_or_else(|| ScriptError::Inaccessible {
+            path: verdict.resolved_program.clone(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "resolved path is not UTF-8",
+            ),
+        })?
+        .to_string();
+    if let Some(first) = script.argv.first_mut() {
+        *first = program;
+    }
+    Ok(Prepared {
+        script,
+        insecure_component: verdict.insecure_component,
+    })
+}
+
+/// keepalived `check_script_secure()`. Errors: no usable user, not found,
+/// not executable by its user, a wrong file type on the path, or insecure
+/// while `enable_script_security` is set.
 pub fn check_security(
     script: &Script,
     security: &ScriptSecurity,
 ) -> Result<SecurityVerdict, ScriptError> {
-    let run_as = security.run_as(script);
-    let program = script.program();
-    let resolved = resolve_program(program, run_as)?;
-    let meta = std::fs::metadata(&resolved).map_err(|source| ScriptError::Stat {
-        path: resolved.clone(),
+    let run_as = security.run_as(script)?;
+    let configured = resolve_program(script.program(), run_as)?;
+    let canonical =
+        std::fs::canonicalize(&configured).map_err(|source| ScriptError::Inaccessible {
+            path: configured.clone(),
+            source,
+        })?;
+    let (exec_path, real_path) = exec_path(&configured, &canonical);
+    let target = real_path.as_ref().unwrap_or(&exec_path);
+    let meta = std::fs::metadata(target).map_err(|source| ScriptError::Inaccessible {
+        path: target.clone(),
         source,
     })?;
     if !meta.is_file() || !is_executable(&meta, run_as) {
         return Err(ScriptError::NotExecutable {
-            path: resolved,
+            path: configured,
             uid: run_as.uid,
             gid: run_as.gid,
         });
@@ -86,25 +176,34 @@ pub fn check_security(
         || (meta.uid() == 0 && mode & 0o100 != 0 && mode & S_ISUID != 0)
         || (meta.gid() == 0 && mode & 0o010 != 0 && mode & S_ISGID != 0);
     let mut verdict = SecurityVerdict {
-        resolved_program: resolved.clone(),
+        resolved_program: exec_path.clone(),
         insecure_component: None,
     };
     if !runs_with_root_rights {
         return Ok(verdict);
     }
-    for component in path_prefixes(&resolved) {
-        let meta = std::fs::metadata(&component).map_err(|source| ScriptError::Stat {
-            path: component.clone(),
-            source,
-        })?;
-        if is_insecure(&meta) {
+    // keepalived checks the path it will execute and the real file; we also
+    // check the path as configured (and found by the PATH search), so a
+    // symlink anywhere on it is looked at, not through.
+    let mut paths = vec![configured];
+    for p in [Some(exec_path), real_path].into_iter().flatten() {
+        if !paths.contains(&p) {
+            paths.push(p);
+        }
+    }
+    for path in &paths {
+        if let Some(component) = first_insecure_component(script, path)? {
             if security.enable_script_security {
                 return Err(ScriptError::Insecure {
-                    script: script.to_string(),
+                    script: script.program().to_string(),
                     component,
                 });
             }
-            tracing::warn!(script = %script, component = %component.display(), "unsafe permissions found for script");
+            tracing::warn!(
+                "Unsafe permissions found for script '{}' ('{}').",
+                script.program(),
+                component.display()
+            );
             verdict.insecure_component = Some(component);
             break;
         }
@@ -112,11 +211,64 @@ pub fn check_security(
     Ok(verdict)
 }
 
+/// keepalived: run the canonical path, but keep the configured file name if
+/// it is the same file in the canonical directory. Returns (path to
+/// execute, the real file when it differs from that path).
+fn exec_path(configured: &Path, canonical: &Path) -> (PathBuf, Option<PathBuf>) {
+    if configured == canonical || configured.file_name() == canonical.file_name() {
+        return (canonical.to_path_buf(), None);
+    }
+    let (Some(dir), Some(name)) = (canonical.parent(), configured.file_name()) else {
+        return (canonical.to_path_buf(), None);
+    };
+    let candidate = dir.join(name);
+    match (std::fs::metadata(&candidate), std::fs::metadata(canonical)) {
+        (Ok(a), Ok(b)) if a.dev() == b.dev() && a.ino() == b.ino() => {
+            (candidate, Some(canonical.to_path_buf()))
+        }
+        _ => (canonical.to_path_buf(), None),
+    }
+}
+
+/// keepalived `check_security()`: `lstat` every component from `/` to the
+/// file. Directories (or symlinks) before the last, a regular file or a
+/// symlink last; anything else is refused whatever the policy.
+fn first_insecure_component(script: &Script, path: &Path) -> Result<Option<PathBuf>, ScriptError> {
+    let prefixes = path_prefixes(path);
+    let last = prefixes.len().saturating_sub(1);
+    for (i, component) in prefixes.into_iter().enumerate() {
+        let meta = std::fs::symlink_metadata(&component).map_err(|source| ScriptError::Stat {
+            path: component.clone(),
+            source,
+        })?;
+        let ft = meta.file_type();
+        let right_type = if i < last {
+            ft.is_dir() || ft.is_symlink()
+        } else {
+            ft.is_file() || ft.is_symlink()
+        };
+        if !right_type {
+            return Err(ScriptError::WrongFileType {
+                script: script.program().to_string(),
+                component,
+            });
+        }
+        if is_insecure(&meta) {
+            return Ok(Some(component));
+        }
+    }
+    Ok(None)
+}
+
+/// Owner not root, or (a regular file, or a directory without the sticky
+/// bit) writable by a non-root group or by everyone. A symlink's own mode is
+/// meaningless; only its owner counts.
 fn is_insecure(meta: &std::fs::Metadata) -> bool {
     let mode = meta.permissions().mode();
-    let sticky_dir = mode & S_ISVTX != 0 && !meta.is_file();
+    let ft = meta.file_type();
+    let write_bits_matter = ft.is_file() || (ft.is_dir() && mode & S_ISVTX == 0);
     meta.uid() != 0
-        || (!sticky_dir && ((meta.gid() != 0 && mode & S_IWGRP != 0) || mode & S_IWOTH != 0))
+        || (write_bits_matter && ((meta.gid() != 0 && mode & S_IWGRP != 0) || mode & S_IWOTH != 0))
 }
 
 /// keepalived's `is_executable()`: root may run anything with any x bit.
@@ -129,7 +281,8 @@ fn is_executable(meta: &std::fs::Metadata, run_as: &RunAs) -> bool {
                 || (run_as.gid != meta.gid() && mode & 0o001 != 0)))
 }
 
-/// `/`, `/a`, `/a/b`, ... `/a/b/script` (relative paths start at their first component).
+/// `/`, `/a`, `/a/b`, ... `/a/b/script` (`.` and `..` kept as written:
+/// `lstat` looks at each one the way the kernel will walk it).
 fn path_prefixes(path: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut acc = PathBuf::new();
@@ -141,10 +294,11 @@ fn path_prefixes(path: &Path) -> Vec<PathBuf> {
 }
 
 /// A bare program name is searched in [`DEFAULT_PATH`] (the environment
-/// scripts get); keepalived warns to use a full path.
+/// scripts get); keepalived warns to use a full path. A relative path is
+/// taken from `/`, the directory scripts run in.
 pub(crate) fn resolve_program(program: &str, run_as: &RunAs) -> Result<PathBuf, ScriptError> {
     if program.contains('/') {
-        return Ok(PathBuf::from(program));
+        return Ok(Path::new("/").join(program));
     }
     for dir in DEFAULT_PATH.split(':') {
         let candidate = Path::new(dir).join(program);
@@ -163,12 +317,43 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
-    fn temp_dir(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("rkc-sec-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
-        d
+    fn is_root() -> bool {
+        if nix::unistd::geteuid().is_root() {
+            return true;
+        }
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run this test as root"
+        );
+        eprintln!("skipping: needs root to create root-owned files");
+        false
+    }
+
+    /// A fresh 0755 directory of ours under the temp dir, which must itself
+    /// be a secure base (root-owned; sticky if world-writable, like /tmp).
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(tag: &str) -> Self {
+            let base = std::env::temp_dir();
+            let d = base.join(format!("rkc-sec-{tag}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&d);
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+            TempDir(d)
+        }
+        fn dir(&self, name: &str, mode: u32) -> PathBuf {
+            let d = self.0.join(name);
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(mode)).unwrap();
+            d
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 
     fn write_script(path: &Path, mode: u32) {
@@ -177,9 +362,17 @@ mod tests {
     }
 
     fn root_policy(enforce: bool) -> ScriptSecurity {
-        ScriptSecurity {
-            enable_script_security: enforce,
-            default_user: RunAs::root(),
+        ScriptSecurity::root(enforce)
+    }
+
+    fn script(p: &Path) -> Script {
+        Script::parse(&format!("{} arg", p.display())).unwrap()
+    }
+
+    fn insecure_component(r: Result<SecurityVerdict, ScriptError>) -> PathBuf {
+        match r {
+            Err(ScriptError::Insecure { component, .. }) => component,
+            other => panic!("expected Insecure, got {other:?}"),
         }
     }
 
@@ -198,65 +391,189 @@ mod tests {
     }
 
     #[test]
-    fn world_writable_script_is_refused_when_enforced() {
-        if !nix::unistd::geteuid().is_root() {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must run this test as root"
-            );
-            eprintln!("skipping: needs root to create root-owned files");
+    fn world_writable_script_or_directory_is_refused_when_enforced() {
+        if !is_root() {
             return;
         }
-        let d = temp_dir("ww");
+        let t = TempDir::new("ww");
+        let d = t.dir("d", 0o755);
         let p = d.join("check.sh");
         write_script(&p, 0o777);
-        let s = Script::parse(&format!("{} arg", p.display())).unwrap();
-        match check_security(&s, &root_policy(true)) {
-            Err(ScriptError::Insecure { component, .. }) => assert_eq!(component, p),
-            other => panic!("expected Insecure, got {other:?}"),
-        }
+        let s = script(&p);
+        assert_eq!(
+            insecure_component(check_security(&s, &root_policy(true))),
+            p
+        );
         // Not enforced: allowed with a warning.
         let v = check_security(&s, &root_policy(false)).unwrap();
         assert_eq!(v.insecure_component, Some(p.clone()));
+        // Group-writable by root's group is fine, by another group is not.
+        write_script(&p, 0o775);
+        assert!(check_security(&s, &root_policy(true)).is_ok());
+        nix::unistd::chown(&p, None, Some(nix::unistd::Gid::from_raw(65534))).unwrap();
+        assert_eq!(
+            insecure_component(check_security(&s, &root_policy(true))),
+            p
+        );
+        nix::unistd::chown(&p, None, Some(nix::unistd::Gid::from_raw(0))).unwrap();
         // Safe file in a world-writable directory (no sticky bit): refused for the directory.
         write_script(&p, 0o755);
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o777)).unwrap();
-        match check_security(&s, &root_policy(true)) {
-            Err(ScriptError::Insecure { component, .. }) => assert_eq!(component, d),
-            other => panic!("expected Insecure dir, got {other:?}"),
-        }
+        assert_eq!(
+            insecure_component(check_security(&s, &root_policy(true))),
+            d
+        );
         // Sticky world-writable directory (like /tmp) is fine.
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o1777)).unwrap();
         assert!(check_security(&s, &root_policy(true)).is_ok());
         // Owned by a non-root user: refused.
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
         nix::unistd::chown(&p, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
+        assert_eq!(
+            insecure_component(check_security(&s, &root_policy(true))),
+            p
+        );
+        // ... but fine when the script runs as that unprivileged user.
+        let nobody = script(&p).with_user(RunAs {
+            name: "nobody".into(),
+            uid: 65534,
+            gid: 65534,
+        });
+        assert!(check_security(&nobody, &root_policy(true)).is_ok());
+    }
+
+    /// The attack of issue #14 item 3: a root-owned symlink in a safe
+    /// directory pointing into a world-writable one. `metadata()` follows the
+    /// link and saw a root-owned 0755 file; every component must be looked at
+    /// with `lstat`, on the resolved path too.
+    #[test]
+    fn symlink_into_a_world_writable_directory_is_refused() {
+        if !is_root() {
+            return;
+        }
+        let t = TempDir::new("link");
+        let safe = t.dir("safe", 0o755);
+        let ww = t.dir("ww", 0o777);
+        let real = ww.join("real.sh");
+        write_script(&real, 0o755);
+        // Same name and another name: both refused for the writable directory.
+        for name in ["real.sh", "other.sh"] {
+            let link = safe.join(name);
+            std::os::unix::fs::symlink(&real, &link).unwrap();
+            assert_eq!(
+                insecure_component(check_security(&script(&link), &root_policy(true))),
+                ww,
+                "{name}"
+            );
+            std::fs::remove_file(&link).unwrap();
+        }
+        // A directory symlink on the configured path: the same.
+        let dirlink = safe.join("scripts");
+        std::os::unix::fs::symlink(&ww, &dirlink).unwrap();
+        assert_eq!(
+            insecure_component(check_security(
+                &script(&dirlink.join("real.sh")),
+                &root_policy(true)
+            )),
+            ww
+        );
+        // prepare() refuses it as well (the one entry point).
+        let cmd = format!("{} arg", dirlink.join("real.sh").display());
         assert!(matches!(
-            check_security(&s, &root_policy(true)),
+            prepare(&cmd, None, &root_policy(true)),
             Err(ScriptError::Insecure { .. })
         ));
-        // ... but fine when the script runs as that unprivileged user.
-        let nobody = Script::parse(&p.display().to_string())
-            .unwrap()
-            .with_user(RunAs {
-                name: "nobody".into(),
-                uid: 65534,
-                gid: 65534,
-            });
-        assert!(check_security(&nobody, &root_policy(true)).is_ok());
-        std::fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]
-    fn non_executable_is_an_error() {
-        let d = temp_dir("nx");
-        let p = d.join("check.sh");
+    fn symlink_owned_by_a_user_is_refused_and_safe_links_resolve() {
+        if !is_root() {
+            return;
+        }
+        let t = TempDir::new("own");
+        let safe = t.dir("safe", 0o755);
+        let bin = t.dir("bin", 0o755);
+        let real = bin.join("real.sh");
+        write_script(&real, 0o755);
+        let link = safe.join("link.sh");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        // Root-owned link to a safe file: fine, and run by its real path.
+        let p = prepare(&format!("{} a b", link.display()), None, &root_policy(true)).unwrap();
+        assert_eq!(
+            p.script.argv,
+            vec![real.display().to_string(), "a".into(), "b".into()]
+        );
+        assert_eq!(p.script.user, Some(RunAs::root()));
+        // A link owned by someone else: refused (keepalived: owner not root).
+        std::os::unix::fs::lchown(&link, Some(65534), None).unwrap();
+        assert_eq!(
+            insecure_component(check_security(&script(&link), &root_policy(true))),
+            link
+        );
+        // A root-owned directory symlink to a safe directory: fine.
+        let dirlink = safe.join("bindir");
+        std::os::unix::fs::symlink(&bin, &dirlink).unwrap();
+        let v = check_security(&script(&dirlink.join("real.sh")), &root_policy(true)).unwrap();
+        assert_eq!(v.resolved_program, real);
+        // Same-directory link with another name: keepalived keeps the
+        // configured name (programs may look at argv[0]).
+        let alias = bin.join("alias.sh");
+        std::os::unix::fs::symlink("real.sh", &alias).unwrap();
+        let v = check_security(&script(&alias), &root_policy(true)).unwrap();
+        assert_eq!(v.resolved_program, alias);
+    }
+
+    #[test]
+    fn non_executable_and_missing_are_errors() {
+        let t = TempDir::new("nx");
+        let p = t.0.join("check.sh");
         write_script(&p, 0o644);
         let s = Script::parse(&p.display().to_string()).unwrap();
         assert!(matches!(
             check_security(&s, &root_policy(true)),
             Err(ScriptError::NotExecutable { .. })
         ));
-        std::fs::remove_dir_all(&d).unwrap();
+        let missing = Script::parse(&t.0.join("nope.sh").display().to_string()).unwrap();
+        let e = check_security(&missing, &root_policy(true)).unwrap_err();
+        assert_eq!(e.refusal(), crate::Refusal::NotFound, "{e}");
+    }
+
+    #[test]
+    fn users_are_never_replaced_by_root() {
+        // Unknown explicit user or group: an error, not the default user.
+        let e = prepare(
+            "/bin/true",
+            Some(("no-such-user-rkc", None)),
+            &root_policy(false),
+        )
+        .unwrap_err();
+        assert!(matches!(e, ScriptError::UnknownUser(_)), "{e}");
+        let e = prepare(
+            "/bin/true",
+            Some(("root", Some("no-such-group-rkc"))),
+            &root_policy(false),
+        )
+        .unwrap_err();
+        assert!(matches!(e, ScriptError::UnknownGroup(_)), "{e}");
+        // No user and no usable default user: refused.
+        let none = ScriptSecurity {
+            enable_script_security: true,
+            default_user: None,
+        };
+        let e = prepare("/bin/true", None, &none).unwrap_err();
+        assert_eq!(e.refusal(), crate::Refusal::DefaultUser, "{e}");
+        // keepalived_script does not exist here (checked): with
+        // enable_script_security there is no default user; without, the daemon's.
+        if nix::unistd::User::from_name(crate::user::DEFAULT_SCRIPT_USER)
+            .ok()
+            .flatten()
+            .is_none()
+        {
+            assert_eq!(ScriptSecurity::new(true, None).default_user, None);
+            assert_eq!(
+                ScriptSecurity::new(false, None).default_user,
+                Some(RunAs::daemon())
+            );
+        }
     }
 }

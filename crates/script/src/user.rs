@@ -40,25 +40,43 @@ impl RunAs {
         })
     }
 
-    /// keepalived's default: `keepalived_script` if it exists, else root
-    /// (keepalived then warns that the default user does not exist).
-    pub fn default_script_user() -> Self {
+    /// The daemon's own (effective) uid/gid: keepalived's `our_uid`/`our_gid`.
+    pub fn daemon() -> Self {
+        let uid = nix::unistd::geteuid().as_raw();
+        Self {
+            name: if uid == 0 {
+                "root".into()
+            } else {
+                uid.to_string()
+            },
+            uid,
+            gid: nix::unistd::getegid().as_raw(),
+        }
+    }
+
+    /// keepalived `get_default_script_user()`: `keepalived_script` if that
+    /// user exists; else the daemon's own user, but only without
+    /// `enable_script_security` (with it, scripts without their own `user`
+    /// are refused: keepalived "Unable to set default user keepalived_script
+    /// for script").
+    pub fn default_script_user(enable_script_security: bool) -> Result<Self, ScriptError> {
         match lookup_user(DEFAULT_SCRIPT_USER) {
-            Ok(Some(u)) => Self {
+            Ok(Some(u)) => Ok(Self {
                 name: DEFAULT_SCRIPT_USER.into(),
                 uid: u.uid.as_raw(),
                 gid: u.gid.as_raw(),
-            },
-            Ok(None) => {
-                tracing::warn!(
-                    "default user '{DEFAULT_SCRIPT_USER}' for script execution does not exist - please create; scripts run as root"
-                );
-                Self::root()
+            }),
+            Ok(None) if !enable_script_security => Ok(Self::daemon()),
+            Ok(None) => Err(ScriptError::NoDefaultUser(format!(
+                "Unable to set default user {DEFAULT_SCRIPT_USER} for script (it does not exist and enable_script_security is set; set script_user)"
+            ))),
+            Err(e) if !enable_script_security => {
+                tracing::warn!("cannot resolve default script user: {e}; scripts run as the daemon's user");
+                Ok(Self::daemon())
             }
-            Err(e) => {
-                tracing::warn!("cannot resolve default script user: {e}; scripts run as root");
-                Self::root()
-            }
+            Err(e) => Err(ScriptError::NoDefaultUser(format!(
+                "Unable to set default user {DEFAULT_SCRIPT_USER} for script ({e})"
+            ))),
         }
     }
 

@@ -8,7 +8,7 @@ use rkeepalived_script::{ExitStatusKind, RunAs, Script, ScriptRunner, ScriptSecu
 fn runner() -> ScriptRunner {
     ScriptRunner::new(ScriptSecurity {
         enable_script_security: false,
-        default_user: RunAs::root(),
+        default_user: Some(RunAs::root()),
     })
     .with_kill_grace(Duration::from_millis(300))
 }
@@ -255,4 +255,32 @@ async fn missing_program_is_a_typed_error() {
         matches!(err, rkeepalived_script::ScriptError::Spawn { .. }),
         "{err}"
     );
+}
+
+/// No `user` on the script and no usable default user (unknown
+/// `script_user`, or enable_script_security without keepalived_script):
+/// the script is refused, never run as root instead.
+#[tokio::test]
+async fn no_default_user_never_means_root() {
+    let dir = temp_dir("nodefault");
+    let marker = dir.join("ran");
+    let runner = ScriptRunner::new(ScriptSecurity {
+        enable_script_security: true,
+        default_user: None,
+    });
+    let err = runner
+        .run(
+            &sh(&format!("touch {}", marker.display())),
+            &[],
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.refusal(),
+        rkeepalived_script::Refusal::DefaultUser,
+        "{err}"
+    );
+    assert!(!marker.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
 }

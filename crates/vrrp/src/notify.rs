@@ -43,25 +43,29 @@ pub fn notify_args(subject: Subject<'_>, state: &str, priority: u8) -> Vec<Strin
     }
 }
 
-fn run_as(user: &Option<ScriptUser>) -> Option<RunAs> {
+/// Who a FIFO the daemon creates is handed to (`notify_fifo PATH [USER
+/// [GROUP]]`). Only ownership: an unknown user leaves the FIFO ours (root),
+/// it never makes a script run as anyone.
+fn fifo_owner(user: &Option<ScriptUser>) -> Option<RunAs> {
     let u = user.as_ref()?;
     match RunAs::resolve(&u.user, u.group.as_deref()) {
         Ok(r) => Some(r),
         Err(e) => {
-            tracing::warn!(user = %u.user, error = %e, "cannot resolve script user, using default");
+            tracing::warn!(user = %u.user, error = %e, "cannot resolve the notify FIFO's user; the FIFO stays root's");
             None
         }
     }
 }
 
-fn to_script(n: &Notify) -> Option<Script> {
-    match Script::parse(&n.command) {
-        Ok(s) => Some(match run_as(&n.user) {
-            Some(u) => s.with_user(u),
-            None => s,
-        }),
+/// Every notify script goes through the one security check
+/// ([`rkeepalived_script::prepare`]) each time it is about to run: a script
+/// that became insecure, lost its user, or whose user is unknown is not run
+/// (never as root instead).
+fn to_script(n: &Notify, security: &ScriptSecurity) -> Option<Script> {
+    match rkeepalived_script::config::prepare_notify(n, security) {
+        Ok(p) => Some(p.script),
         Err(e) => {
-            tracing::warn!(command = %n.command, error = %e, "bad notify command line");
+            tracing::error!(command = %n.command, "notify script disabled: {e}");
             None
         }
     }
@@ -114,8 +118,7 @@ pub struct Notifier {
 
 impl Notifier {
     pub fn new(global: &GlobalDefs) -> Notifier {
-        let security =
-            ScriptSecurity::new(global.enable_script_security, run_as(&global.script_user));
+        let security = rkeepalived_script::config::security_from_config(global);
         let runner = ScriptRunner::new(security);
         let mut fifos = Vec::new();
         for f in [&global.notify_fifo, &global.vrrp_notify_fifo]
@@ -124,7 +127,7 @@ impl Notifier {
         {
             // keepalived hands a FIFO it creates to the FIFO's user
             // (`notify_fifo PATH [USER [GROUP]]`), else the script user.
-            let owner = run_as(&f.user).or_else(|| run_as(&global.script_user));
+            let owner = fifo_owner(&f.user).or_else(|| fifo_owner(&global.script_user));
             fifos.push(Fifo::open(&f.path, owner.as_ref()));
             Self::start_fifo_script(&runner, f);
         }
@@ -140,7 +143,11 @@ impl Notifier {
     }
 
     fn start_fifo_script(runner: &ScriptRunner, fifo: &NotifyFifo) {
-        let Some(script) = fifo.script.as_ref().and_then(to_script) else {
+        let Some(script) = fifo
+            .script
+            .as_ref()
+            .and_then(|n| to_script(n, runner.security()))
+        else {
             return;
         };
         let runner = runner.clone();
@@ -168,10 +175,11 @@ impl Notifier {
                 self.errors += 1;
             }
         }
-        if let Some(s) = specific.and_then(to_script) {
+        let security = self.runner.security();
+        if let Some(s) = specific.and_then(|n| to_script(n, security)) {
             self.spawn(s, Vec::new());
         }
-        if let Some(s) = generic.and_then(to_script) {
+        if let Some(s) = generic.and_then(|n| to_script(n, security)) {
             self.spawn(s, notify_args(subject, state, priority));
         }
     }
@@ -195,6 +203,27 @@ impl Notifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The child re-checks each notify script before running it: an unknown
+    /// user disables it (never a fallback to the default user or root).
+    #[test]
+    fn refused_notify_scripts_are_not_built() {
+        let security = ScriptSecurity::root(true);
+        let unknown = Notify {
+            command: "/bin/true".into(),
+            user: Some(rkeepalived_config::model::ScriptUser {
+                user: "rkv-no-such-user".into(),
+                group: None,
+            }),
+        };
+        assert!(to_script(&unknown, &security).is_none());
+        let ok = Notify {
+            command: "/bin/true".into(),
+            user: None,
+        };
+        let s = to_script(&ok, &security).expect("safe script");
+        assert_eq!(s.user, Some(rkeepalived_script::RunAs::root()));
+    }
 
     #[test]
     fn fifo_lines_match_keepalived() {

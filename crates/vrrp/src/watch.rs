@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use rkeepalived_config::model::{VrrpScript, VrrpTrackFile};
-use rkeepalived_script::{RunAs, Script, ScriptRunner};
+use rkeepalived_script::ScriptRunner;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -39,21 +39,18 @@ pub fn spawn_script(
         {
             return;
         }
-        let script = match Script::parse(&def.script) {
-            Ok(s) => match def
-                .user
-                .as_ref()
-                .map(|u| RunAs::resolve(&u.user, u.group.as_deref()))
-            {
-                Some(Ok(u)) => s.with_user(u),
-                Some(Err(e)) => {
-                    tracing::warn!(script = %name, error = %e, "cannot resolve script user, using default");
-                    s
-                }
-                None => s,
-            },
+        // The one security check (rkeepalived_script::prepare): the
+        // supervisor already removed refused scripts from the model; one that
+        // stopped passing since (or whose user vanished) is treated as failing
+        // and never run (never as root instead of its user).
+        let user = def
+            .user
+            .as_ref()
+            .map(|u| (u.user.as_str(), u.group.as_deref()));
+        let script = match rkeepalived_script::prepare(&def.script, user, runner.security()) {
+            Ok(p) => p.script,
             Err(e) => {
-                tracing::error!(script = %name, error = %e, "vrrp_script has a bad command line; treated as failing");
+                tracing::error!(script = %name, "Disabling track script {name}: {e}; treated as failing");
                 let _ = tx
                     .send(TrackUpdate::ScriptError { name: name.clone() })
                     .await;
@@ -163,6 +160,41 @@ pub fn spawn_track_file(def: VrrpTrackFile, tx: mpsc::Sender<TrackUpdate>) -> Jo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A vrrp_script the child refuses (here: unknown user) is never run
+    /// and reported as failing.
+    #[tokio::test]
+    async fn refused_vrrp_script_never_runs() {
+        let dir = std::env::temp_dir().join(format!("rkv-watch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let marker = dir.join("ran");
+        let mut def = VrrpScript::new("chk", format!("/bin/touch {}", marker.display()));
+        def.user = Some(rkeepalived_config::model::ScriptUser {
+            user: "rkv-no-such-user".into(),
+            group: None,
+        });
+        def.interval = Duration::from_millis(20);
+        let runner = ScriptRunner::new(rkeepalived_script::ScriptSecurity::root(false));
+        let (tx, mut rx) = mpsc::channel(8);
+        let task = spawn_script(def, runner, tx);
+        let mut updates = Vec::new();
+        while let Some(u) = rx.recv().await {
+            updates.push(u);
+        }
+        task.await.unwrap();
+        assert_eq!(
+            updates[1..],
+            [
+                TrackUpdate::ScriptError { name: "chk".into() },
+                TrackUpdate::Script {
+                    name: "chk".into(),
+                    status: ScriptStatus::Down
+                }
+            ]
+        );
+        assert!(!marker.exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn track_values() {
