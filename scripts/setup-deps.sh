@@ -11,6 +11,8 @@ pkgs=(
   iproute2 iputils-ping tcpdump curl procps psmisc python3
   # systemd-analyze verify for the shipped unit (tests/daemon_systemd_unit.rs)
   systemd
+  # a real Prometheus scraping /metrics, and promtool (tests/daemon_metrics.rs)
+  prometheus
 )
 missing=()
 for p in "${pkgs[@]}"; do

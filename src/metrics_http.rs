@@ -665,4 +665,45 @@ mod tests {
         }
         assert!(source.0.load(Relaxed) - before < 8);
     }
+
+    #[test]
+    fn tls_from_the_web_config() {
+        let dir = std::env::temp_dir().join(format!("rk-metrics-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
+        std::fs::write(dir.join("server.crt"), cert.cert.pem()).expect("crt");
+        std::fs::write(dir.join("server.key"), cert.key_pair.serialize_pem()).expect("key");
+        let web = WebConfig::parse(
+            &dir.join("web.yml"),
+            "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n",
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        let web = web.expect("web config");
+        let (_server, addr, _, _) = start(HttpOptions {
+            serve_status: false,
+            web: Some(Arc::new(web)),
+        });
+        // Plain HTTP on the TLS port gets no answer.
+        let plain = get(addr, "/metrics", None);
+        assert!(!plain.contains("HTTP/1.1 200"), "{plain}");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("rt");
+        let reply = rt.block_on(async move {
+            let config = rkeepalived_check::tls::no_verify_client_config().expect("client");
+            let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+            let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+            let mut tls = connector.connect(name, tcp).await.expect("handshake");
+            tls.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .expect("write");
+            let mut out = String::new();
+            let _ = tls.read_to_string(&mut out).await;
+            out
+        });
+        assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
+        assert!(reply.ends_with("m 1\n"), "{reply}");
+    }
 }

@@ -32,15 +32,7 @@ fn wait_children(d: &Daemon) -> (i32, i32) {
 
 /// `curl` inside the namespace: (HTTP code, body).
 fn curl(ns: &Netns, url: &str) -> (String, String) {
-    let out = ns.exec(&[
-        "curl",
-        "-s",
-        "--max-time",
-        "5",
-        "-w",
-        "\n%{http_code}",
-        url,
-    ]);
+    let out = ns.exec(&["curl", "-s", "--max-time", "5", "-w", "\n%{http_code}", url]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     match text.rsplit_once('\n') {
         Some((body, code)) => (code.to_string(), body.to_string()),
@@ -146,7 +138,11 @@ fn client_flood_does_not_delay_respawn_reload_or_dumps() {
     // 300 idle clients: more than the cap (16) by far; those past it wait
     // in the kernel's backlog and cost the supervisor nothing.
     let flood = Flood::start(&ns, 300, 40);
-    assert!(flood.idle.len() >= 100, "only {} connected", flood.idle.len());
+    assert!(
+        flood.idle.len() >= 100,
+        "only {} connected",
+        flood.idle.len()
+    );
     std::thread::sleep(Duration::from_millis(500));
     let fds = fd_count(d.pid);
     assert!(
@@ -353,9 +349,16 @@ fn a_real_prometheus_scrapes_the_daemon() {
     });
     let checks = prom_query(&ns, "rkeepalived_check_result");
     assert!(!checks.is_empty(), "no checker series");
-    assert_eq!(checks[0]["metric"]["rs"], "192.0.2.11:80", "{:#}", checks[0]);
+    assert_eq!(
+        checks[0]["metric"]["rs"], "192.0.2.11:80",
+        "{:#}",
+        checks[0]
+    );
     let runs = prom_query(&ns, "sum(rkeepalived_check_runs_total)");
     assert!(!runs.is_empty(), "no checker counters");
     let info = prom_query(&ns, "rkeepalived_build_info");
-    assert_eq!(info.first().map(|r| r["value"][1].clone()), Some("1".into()));
+    assert_eq!(
+        info.first().map(|r| r["value"][1].clone()),
+        Some("1".into())
+    );
 }
