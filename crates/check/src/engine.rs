@@ -650,7 +650,7 @@ fn render_ipvs_stats(w: &mut Writer, dump: &[rkeepalived_ipvs::netlink::ServiceD
         w.family(&name, "IPVS service counter.", Kind::Counter);
         for svc in dump {
             if let Some(s) = &svc.info.stats {
-                let l = Labels::new().with("service", &svc.info.service.key);
+                let l = Labels::new().with("service", svc.info.service.key);
                 w.sample(&name, &l, pick(s));
             }
         }
@@ -659,7 +659,7 @@ fn render_ipvs_stats(w: &mut Writer, dump: &[rkeepalived_ipvs::netlink::ServiceD
         for svc in dump {
             for d in &svc.dests {
                 if let Some(s) = &d.stats {
-                    let l = Labels::new().with("service", &svc.info.service.key).with(
+                    let l = Labels::new().with("service", svc.info.service.key).with(
                         "rs",
                         rkeepalived_ipvs::model::SocketFmt(d.dest.addr, d.dest.port),
                     );
