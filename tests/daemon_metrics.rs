@@ -150,7 +150,8 @@ fn client_flood_does_not_delay_respawn_reload_or_dumps() {
         "supervisor holds {fds} descriptors under the flood (baseline {baseline})"
     );
 
-    // kill -9 the VRRP child: respawned after the normal 200 ms delay.
+    // kill -9 the VRRP child: respawned after the normal delay (200 ms),
+    // plus a margin for a loaded machine.
     let killed = Instant::now();
     let _ = sh(&["kill", "-9", &vrrp_pid.to_string()]);
     wait_for("a new vrrp child", Duration::from_secs(5), || {
@@ -158,9 +159,11 @@ fn client_flood_does_not_delay_respawn_reload_or_dumps() {
             .is_some_and(|p| p != vrrp_pid && alive(p))
     });
     let respawn = killed.elapsed();
+    eprintln!("respawn under the flood: {respawn:?}");
+    let limit = rkeepalived::supervisor::RESPAWN_BASE + Duration::from_millis(1800);
     assert!(
-        respawn < Duration::from_secs(3),
-        "respawn took {respawn:?} under the flood"
+        respawn < limit,
+        "respawn took {respawn:?} under the flood (limit {limit:?})"
     );
 
     // SIGHUP and SIGUSR1 still work.
@@ -221,11 +224,15 @@ fn status_is_opt_in_and_promtool_accepts_the_exposition() {
         .stdin(std::fs::File::open(&file).expect("metrics.txt"))
         .output()
         .expect("promtool");
-    assert!(
-        out.status.success(),
-        "promtool check metrics: {}{}\n{body}",
+    let said = format!(
+        "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
+    );
+    // promtool's linter (naming, units, help) has nothing to say either.
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "promtool check metrics: {said}\n{body}"
     );
 
     // metrics_serve_status turns /status on (after a reload).
