@@ -706,4 +706,52 @@ mod tests {
         assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
         assert!(reply.ends_with("m 1\n"), "{reply}");
     }
+
+    #[test]
+    fn reconcile_never_serves_without_the_asked_protection() {
+        let source = Arc::new(Fixed(0.into()));
+        let stats = Arc::new(HttpStats::default());
+        let dir = std::env::temp_dir().join(format!("rk-metrics-rec-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let bad = dir.join("bad.yml");
+        std::fs::write(&bad, "basic_auth_users:\n  prom: not-a-hash\n").expect("write");
+        let good = dir.join("good.yml");
+        let hash = bcrypt::hash("pw", 4).expect("hash");
+        std::fs::write(&good, format!("basic_auth_users:\n  prom: '{hash}'\n")).expect("write");
+        let with = |web: Option<&std::path::Path>, addr| EndpointSettings {
+            addr: Some(addr),
+            serve_status: false,
+            web_config: web.map(|p| p.to_path_buf()),
+        };
+        let any: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+
+        // At start, a web config that does not load means no endpoint.
+        let mut current = None;
+        reconcile(&mut current, with(Some(&bad), any), &source, &stats);
+        assert!(current.is_none());
+
+        // Running plain: unchanged settings keep the same server.
+        reconcile(&mut current, with(None, any), &source, &stats);
+        let addr = current.as_ref().map(|c| c.server.addr()).expect("running");
+        reconcile(&mut current, with(None, any), &source, &stats);
+        assert_eq!(current.as_ref().map(|c| c.server.addr()), Some(addr));
+        assert!(get(addr, "/metrics", None).starts_with("HTTP/1.1 200"));
+
+        // A reload to a broken web config keeps the running endpoint.
+        reconcile(&mut current, with(Some(&bad), addr), &source, &stats);
+        assert_eq!(current.as_ref().map(|c| c.server.addr()), Some(addr));
+        assert!(get(addr, "/metrics", None).starts_with("HTTP/1.1 200"));
+
+        // A good one restarts it on the same port, with authentication.
+        reconcile(&mut current, with(Some(&good), addr), &source, &stats);
+        assert_eq!(current.as_ref().map(|c| c.server.addr()), Some(addr));
+        assert!(get(addr, "/metrics", None).starts_with("HTTP/1.1 401"));
+
+        // No address: stopped.
+        let off = EndpointSettings::default();
+        reconcile(&mut current, off, &source, &stats);
+        assert!(current.is_none());
+        assert!(std::net::TcpStream::connect(addr).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
