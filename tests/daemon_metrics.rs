@@ -73,6 +73,7 @@ fn fd_count(pid: i32) -> usize {
 /// request head every 200 ms, forever), until dropped.
 struct Flood {
     idle: Vec<TcpStream>,
+    slow_count: usize,
     stop: Arc<AtomicBool>,
     slow: Option<std::thread::JoinHandle<()>>,
 }
@@ -81,13 +82,30 @@ impl Flood {
     fn start(ns: &Netns, idle: usize, slow: usize) -> Flood {
         let addr: SocketAddr = METRICS.parse().expect("addr");
         let (idle, slow_streams) = in_netns(ns, move || {
-            let connect = || TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok();
-            let idle: Vec<TcpStream> = (0..idle).filter_map(|_| connect()).collect();
-            let slow: Vec<TcpStream> = (0..slow).filter_map(|_| connect()).collect();
+            // Past the cap and a full backlog, connects time out: stop
+            // after a few in a row (the flood is then as big as it gets).
+            let mut failures = 0;
+            let mut connect = |n: usize| {
+                let mut out = Vec::new();
+                while out.len() < n && failures < 3 {
+                    match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+                        Ok(s) => {
+                            failures = 0;
+                            out.push(s);
+                        }
+                        Err(_) => failures += 1,
+                    }
+                }
+                out
+            };
+            // The slow ones first: they take the served slots.
+            let slow = connect(slow);
+            let idle = connect(idle);
             (idle, slow)
         });
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
+        let slow_count = slow_streams.len();
         let slow = std::thread::spawn(move || {
             let mut streams = slow_streams;
             let head = b"GET /metrics HTTP/1.1\r\nX-Slow: ";
@@ -103,6 +121,7 @@ impl Flood {
         });
         Flood {
             idle,
+            slow_count,
             stop,
             slow: Some(slow),
         }
@@ -134,13 +153,35 @@ fn client_flood_does_not_delay_respawn_reload_or_dumps() {
     let (vrrp_pid, _) = wait_children(&d);
     let _ = scrape(&ns);
     let baseline = fd_count(d.pid);
-
-    // 300 idle clients: more than the cap (16) by far; those past it wait
-    // in the kernel's backlog and cost the supervisor nothing.
-    let flood = Flood::start(&ns, 300, 40);
+    // The soft open file limit was raised at start (up to the hard limit).
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", d.pid)).expect("limits");
+    let nofile: Vec<u64> = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .map(|l| {
+            l.split_whitespace()
+                .filter_map(|w| w.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
     assert!(
-        flood.idle.len() >= 100,
-        "only {} connected",
+        nofile.len() == 2 && nofile[0] >= nofile[1].min(65_536),
+        "RLIMIT_NOFILE not raised: {nofile:?}"
+    );
+
+    // 40 slow clients and up to 300 idle ones: more than the cap (16) by
+    // far; those past it wait in the kernel's backlog (until it is full)
+    // and cost the supervisor nothing.
+    let flood = Flood::start(&ns, 300, 40);
+    eprintln!(
+        "flood: {} slow and {} idle clients connected",
+        flood.slow_count,
+        flood.idle.len()
+    );
+    assert!(
+        flood.slow_count == 40 && flood.idle.len() >= 60,
+        "only {} slow and {} idle clients connected",
+        flood.slow_count,
         flood.idle.len()
     );
     std::thread::sleep(Duration::from_millis(500));
