@@ -325,15 +325,38 @@ fn a_real_prometheus_scrapes_the_daemon() {
     }
     let ns = Netns::new("mprom");
     let scratch = Scratch::new("mprom");
+    // Over TLS with basic auth, configured the way exporters are: the
+    // daemon reads an exporter-toolkit web config, Prometheus scrapes with
+    // `scheme: https` and `basic_auth`.
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
+    scratch.write("server.crt", &cert.cert.pem());
+    scratch.write("server.key", &cert.key_pair.serialize_pem());
+    let hash = bcrypt::hash("s3cret", 4).expect("bcrypt");
+    let web = scratch.write(
+        "web-config.yml",
+        &format!(
+            "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n\
+             basic_auth_users:\n  prometheus: '{hash}'\n"
+        ),
+    );
     scratch.write(
         "keepalived.conf",
-        &config("192.0.2.100", &format!("    metrics_listen {METRICS}\n")),
+        &config(
+            "192.0.2.100",
+            &format!(
+                "    metrics_listen {METRICS}\n    metrics_web_config {}\n",
+                web.display()
+            ),
+        ),
     );
     let prom_cfg = scratch.write(
         "prometheus.yml",
         &format!(
             "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n\
-             scrape_configs:\n  - job_name: rkeepalived\n    static_configs:\n      - targets: ['{METRICS}']\n"
+             scrape_configs:\n  - job_name: rkeepalived\n    scheme: https\n\
+             \x20   tls_config:\n      insecure_skip_verify: true\n\
+             \x20   basic_auth:\n      username: prometheus\n      password: s3cret\n\
+             \x20   static_configs:\n      - targets: ['{METRICS}']\n"
         ),
     );
     let d = Daemon::start(&ns, &scratch, &[], &[]);
@@ -408,5 +431,76 @@ fn a_real_prometheus_scrapes_the_daemon() {
     assert_eq!(
         info.first().map(|r| r["value"][1].clone()),
         Some("1".into())
+    );
+}
+
+#[test]
+fn tls_and_basic_auth_from_a_web_config_file() {
+    if !prerequisites(&["curl"]) {
+        return;
+    }
+    let ns = Netns::new("mtls");
+    let scratch = Scratch::new("mtls");
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
+    scratch.write("server.crt", &cert.cert.pem());
+    scratch.write("server.key", &cert.key_pair.serialize_pem());
+    let hash = bcrypt::hash("s3cret", 4).expect("bcrypt");
+    let web = scratch.write(
+        "web-config.yml",
+        &format!(
+            "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n\
+             basic_auth_users:\n  prometheus: '{hash}'\n"
+        ),
+    );
+    scratch.write(
+        "keepalived.conf",
+        &config(
+            "192.0.2.100",
+            &format!(
+                "    metrics_listen {METRICS}\n    metrics_web_config {}\n",
+                web.display()
+            ),
+        ),
+    );
+    let d = Daemon::start(&ns, &scratch, &[], &[]);
+    wait_children(&d);
+    let https = format!("https://{METRICS}/metrics");
+    let code = |args: &[&str]| {
+        let mut full = vec!["curl", "-s", "-k", "--max-time", "5", "-o", "/dev/null"];
+        full.extend_from_slice(&["-w", "%{http_code}"]);
+        full.extend_from_slice(args);
+        String::from_utf8_lossy(&ns.exec(&full).stdout).into_owned()
+    };
+    wait_for("https /metrics with the password", LIMIT, || {
+        code(&["-u", "prometheus:s3cret", &https]) == "200"
+    });
+    assert_eq!(code(&[&https]), "401", "no credentials");
+    assert_eq!(code(&["-u", "prometheus:wrong", &https]), "401");
+    assert_eq!(code(&["-u", "nobody:s3cret", &https]), "401");
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    assert_ne!(code(&[&format!("http://{METRICS}/metrics")]), "200");
+    let (code, body) = {
+        let out = ns.exec(&[
+            "curl",
+            "-s",
+            "-k",
+            "--max-time",
+            "5",
+            "-u",
+            "prometheus:s3cret",
+            "-w",
+            "\n%{http_code}",
+            &https,
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (b, c) = text.rsplit_once('\n').unwrap_or((&text, ""));
+        (c.to_string(), b.to_string())
+    };
+    assert_eq!(code, "200");
+    assert!(body.contains("rkeepalived_vrrp_state{"), "{body}");
+    assert!(
+        d.log().contains("serving Prometheus metrics on https://"),
+        "{}",
+        d.log()
     );
 }
