@@ -13,6 +13,8 @@ pkgs=(
   time
   # systemd-analyze verify for the shipped unit (tests/daemon_systemd_unit.rs)
   systemd
+  # a real Prometheus scraping /metrics, and promtool (tests/daemon_metrics.rs)
+  prometheus
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -95,6 +95,16 @@ pub fn metrics_listen(cfg: &Config) -> Option<SocketAddr> {
     cfg.global_defs.metrics_listen
 }
 
+/// global_defs `metrics_listen`, `metrics_serve_status`, `metrics_web_config`.
+pub fn metrics_endpoint(cfg: &Config) -> crate::metrics_http::EndpointSettings {
+    let g = &cfg.global_defs;
+    crate::metrics_http::EndpointSettings {
+        addr: g.metrics_listen,
+        serve_status: g.metrics_serve_status,
+        web_config: g.metrics_web_config.clone(),
+    }
+}
+
 /// global_defs `status_socket PATH`.
 pub fn status_socket(cfg: &Config) -> Option<PathBuf> {
     cfg.global_defs.status_socket.clone()

@@ -19,7 +19,8 @@ use tokio::sync::{mpsc, oneshot};
 use crate::cli::{Cli, Role};
 use crate::config_source;
 use crate::ipc::{self, ConfigPayload, ConfigWire, FromChild, IpcError, Query, Reply, ToChild};
-use crate::metrics::{self, Exposition, ParentMetrics};
+use crate::metrics::ParentMetrics;
+use crate::metrics_http::{self, Exposition};
 use crate::notify::Notifier;
 use crate::reload_loader::{self, LoadResult, PendingLoad};
 use crate::{dump, pidfile, status, sys};
@@ -291,7 +292,7 @@ impl Exposition for Shared {
                 }
             })
             .collect();
-        metrics::join_exposition(
+        rkeepalived_metrics::join(
             std::iter::once(own.as_str()).chain(texts.iter().map(String::as_str)),
         )
     }
@@ -361,8 +362,9 @@ struct Slot {
 /// itself; the model is dropped.
 struct RunningConfig {
     wire: ConfigWire,
-    /// global_defs `metrics_listen` and `status_socket`.
-    metrics_listen: Option<SocketAddr>,
+    /// global_defs `metrics_listen` (+ `metrics_serve_status`,
+    /// `metrics_web_config`) and `status_socket`.
+    metrics: metrics_http::EndpointSettings,
     status_socket: Option<PathBuf>,
 }
 
@@ -370,7 +372,7 @@ impl RunningConfig {
     fn new(config: Config) -> Result<RunningConfig, IpcError> {
         let running = RunningConfig {
             wire: ConfigWire::new(&config)?,
-            metrics_listen: config_source::metrics_listen(&config),
+            metrics: config_source::metrics_endpoint(&config),
             status_socket: config_source::status_socket(&config),
         };
         drop(config);
@@ -396,7 +398,7 @@ pub struct Supervisor {
     stopping: bool,
     next_generation: u64,
     status_server: Option<status::Server>,
-    metrics_server: Option<(SocketAddr, tokio::task::JoinHandle<()>)>,
+    metrics_server: Option<metrics_http::Endpoint>,
     /// A reload being parsed off the event loop, and whether another
     /// SIGHUP arrived meanwhile (it reloads again once this one is done).
     reload_load: Option<PendingLoad>,
@@ -461,6 +463,7 @@ impl Supervisor {
         let mut sigstats_clear = signal(SignalKind::from_raw(crate::cli::sigstats_clear()))
             .map_err(SupervisorError::Signal)?;
 
+        crate::limits::raise_nofile_limit();
         self.bind_status_socket()?;
         self.bind_metrics().await;
 
@@ -517,9 +520,7 @@ impl Supervisor {
         }
         self.notifier.stopping();
         self.stop_all().await;
-        if let Some((_, task)) = self.metrics_server.take() {
-            task.abort();
-        }
+        self.metrics_server = None;
         self.status_server = None;
         outcome
     }
@@ -563,28 +564,17 @@ impl Supervisor {
         }
     }
 
-    /// (Re)binds the Prometheus listener if its address changed. Failing to
-    /// bind is logged, never fatal: failover matters more than metrics.
+    /// Starts, moves or stops the metrics endpoint to match the config
+    /// (`--metrics-listen` overrides `metrics_listen`). Never fatal.
     async fn bind_metrics(&mut self) {
-        let addr = self.cli.metrics_listen.or(self.config.metrics_listen);
-        if self.metrics_server.as_ref().map(|(a, _)| *a) == addr {
-            return;
-        }
-        if let Some((old, task)) = self.metrics_server.take() {
-            task.abort();
-            tracing::info!("stopped serving metrics on {old}");
-        }
-        let Some(addr) = addr else { return };
-        match tokio::net::TcpListener::bind(addr).await {
-            Ok(listener) => {
-                tracing::info!("serving Prometheus metrics on http://{addr}/metrics");
-                let task = tokio::spawn(metrics::serve_http(listener, self.shared.clone()));
-                self.metrics_server = Some((addr, task));
-            }
-            Err(e) => tracing::error!(
-                "cannot listen for metrics on {addr}: {e}; running without /metrics"
-            ),
-        }
+        let mut wanted = self.config.metrics.clone();
+        wanted.addr = self.cli.metrics_listen.or(wanted.addr);
+        metrics_http::reconcile(
+            &mut self.metrics_server,
+            wanted,
+            &self.shared,
+            &self.shared.metrics.http,
+        );
     }
 
     async fn start_child(&mut self, role: Role) {

@@ -22,8 +22,9 @@ use crate::checkers::{self, Checker};
 use crate::driver::{CheckDriver, CheckerTask, Report, SlotId};
 use crate::error::CheckError;
 use crate::health::{alive_weight, CheckerRef, HealthModel, ScriptEffect};
-use crate::metrics::{escape, CheckerMetrics, EngineMetrics};
+use crate::metrics::{CheckerMetrics, EngineMetrics};
 use crate::spec::{CheckPlan, CheckerSpec};
+use rkeepalived_metrics::{Kind, Labels, Writer};
 
 /// How often the whole kernel table is dumped and reconciled even without changes.
 const FULL_RESYNC_INTERVAL: Duration = Duration::from_secs(60);
@@ -580,60 +581,63 @@ impl Engine {
     }
 
     fn metrics_text(&mut self) -> String {
-        let mut out = String::new();
-        let labeled: Vec<(String, &CheckerMetrics)> = self
+        let mut w = Writer::new();
+        let labeled: Vec<(Labels, &CheckerMetrics)> = self
             .checks
             .tasks()
             .map(|(_, t)| (checker_labels(&self.plan, t), &t.metrics))
             .collect();
-        crate::metrics::render_checkers(&mut out, labeled.iter().map(|(l, m)| (l.as_str(), *m)));
-        let _ = writeln!(
-            out,
-            "# HELP rkeepalived_check_rs_up Real server alive (1) or failed (0)."
-        );
-        let _ = writeln!(out, "# TYPE rkeepalived_check_rs_up gauge");
-        let mut weights = String::new();
-        let mut quorum = String::new();
+        crate::metrics::render_checkers(&mut w, labeled.iter().map(|(l, m)| (l, *m)));
+        let mut rs_rows = Vec::new();
+        let mut vs_rows = Vec::new();
         for (vs, vh) in self
             .plan
             .virtual_servers
             .iter()
             .zip(&self.model.virtual_servers)
         {
-            let _ = writeln!(
-                quorum,
-                "rkeepalived_check_vs_quorum_up{{vs=\"{}\"}} {}",
-                escape(&vs.name),
-                u8::from(vh.quorum_up)
-            );
+            vs_rows.push((Labels::new().with("vs", &vs.name), vh.quorum_up));
             for (rs, rh) in vs.real_servers.iter().zip(&vh.real_servers) {
-                let labels = format!(
-                    "vs=\"{}\",rs=\"{}\"",
-                    escape(&vs.name),
-                    rkeepalived_ipvs::model::SocketFmt(rs.dest.addr, rs.dest.port)
+                let labels = Labels::new().with("vs", &vs.name).with(
+                    "rs",
+                    rkeepalived_ipvs::model::SocketFmt(rs.dest.addr, rs.dest.port),
                 );
-                let _ = writeln!(
-                    out,
-                    "rkeepalived_check_rs_up{{{labels}}} {}",
-                    u8::from(rh.alive)
-                );
-                let _ = writeln!(
-                    weights,
-                    "rkeepalived_check_rs_weight{{{labels}}} {}",
-                    HealthModel::effective_weight(rs, rh)
-                );
+                rs_rows.push((labels, rh.alive, HealthModel::effective_weight(rs, rh)));
             }
         }
-        let _ = writeln!(out, "# HELP rkeepalived_check_rs_weight Effective weight of a real server.\n# TYPE rkeepalived_check_rs_weight gauge\n{weights}# HELP rkeepalived_check_vs_quorum_up Virtual server quorum state.\n# TYPE rkeepalived_check_vs_quorum_up gauge\n{quorum}");
-        crate::metrics::render_engine(&mut out, &self.metrics);
-        if let Some(dump) = self.backend.stats() {
-            render_ipvs_stats(&mut out, &dump);
+        w.family(
+            "rkeepalived_check_rs_up",
+            "Real server alive (1) or failed (0).",
+            Kind::Gauge,
+        );
+        for (l, alive, _) in &rs_rows {
+            w.sample("rkeepalived_check_rs_up", l, *alive);
         }
-        out
+        w.family(
+            "rkeepalived_check_rs_weight",
+            "Effective weight of a real server.",
+            Kind::Gauge,
+        );
+        for (l, _, weight) in &rs_rows {
+            w.sample("rkeepalived_check_rs_weight", l, *weight);
+        }
+        w.family(
+            "rkeepalived_check_vs_quorum_up",
+            "Virtual server quorum state.",
+            Kind::Gauge,
+        );
+        for (l, up) in &vs_rows {
+            w.sample("rkeepalived_check_vs_quorum_up", l, *up);
+        }
+        crate::metrics::render_engine(&mut w, &self.metrics);
+        if let Some(dump) = self.backend.stats() {
+            render_ipvs_stats(&mut w, &dump);
+        }
+        w.finish()
     }
 }
 
-fn render_ipvs_stats(out: &mut String, dump: &[rkeepalived_ipvs::netlink::ServiceDump]) {
+fn render_ipvs_stats(w: &mut Writer, dump: &[rkeepalived_ipvs::netlink::ServiceDump]) {
     type Pick = fn(&rkeepalived_ipvs::netlink::message::Stats) -> u64;
     let fields: [(&str, Pick); 5] = [
         ("connections", |s| s.conns),
@@ -643,28 +647,24 @@ fn render_ipvs_stats(out: &mut String, dump: &[rkeepalived_ipvs::netlink::Servic
         ("out_bytes", |s| s.outbytes),
     ];
     for (field, pick) in fields {
-        let _ = writeln!(out, "# HELP rkeepalived_ipvs_service_{field}_total IPVS service counter.\n# TYPE rkeepalived_ipvs_service_{field}_total counter");
+        let name = format!("rkeepalived_ipvs_service_{field}_total");
+        w.family(&name, "IPVS service counter.", Kind::Counter);
         for svc in dump {
             if let Some(s) = &svc.info.stats {
-                let _ = writeln!(
-                    out,
-                    "rkeepalived_ipvs_service_{field}_total{{service=\"{}\"}} {}",
-                    svc.info.service.key,
-                    pick(s)
-                );
+                let l = Labels::new().with("service", svc.info.service.key);
+                w.sample(&name, &l, pick(s));
             }
         }
-        let _ = writeln!(out, "# HELP rkeepalived_ipvs_dest_{field}_total IPVS real server counter.\n# TYPE rkeepalived_ipvs_dest_{field}_total counter");
+        let name = format!("rkeepalived_ipvs_dest_{field}_total");
+        w.family(&name, "IPVS real server counter.", Kind::Counter);
         for svc in dump {
             for d in &svc.dests {
                 if let Some(s) = &d.stats {
-                    let _ = writeln!(
-                        out,
-                        "rkeepalived_ipvs_dest_{field}_total{{service=\"{}\",rs=\"{}\"}} {}",
-                        svc.info.service.key,
+                    let l = Labels::new().with("service", svc.info.service.key).with(
+                        "rs",
                         rkeepalived_ipvs::model::SocketFmt(d.dest.addr, d.dest.port),
-                        pick(s)
                     );
+                    w.sample(&name, &l, pick(s));
                 }
             }
         }
@@ -673,13 +673,14 @@ fn render_ipvs_stats(out: &mut String, dump: &[rkeepalived_ipvs::netlink::Servic
 
 /// Prometheus label set of one checker, e.g.
 /// `vs="TCP 192.0.2.1:80",rs="198.51.100.1:80",checker="TCP_CHECK",index="0"`.
-fn checker_labels(plan: &CheckPlan, task: &CheckerTask) -> String {
+fn checker_labels(plan: &CheckPlan, task: &CheckerTask) -> Labels {
     let dest = &plan.virtual_servers[task.at.vs as usize].real_servers[task.at.rs as usize].dest;
-    format!(
-        "vs=\"{}\",rs=\"{}\",checker=\"{}\",index=\"{}\"",
-        escape(&task.vs),
-        rkeepalived_ipvs::model::SocketFmt(dest.addr, dest.port),
-        task.spec.kind.name(),
-        task.at.checker
-    )
+    Labels::new()
+        .with("vs", &task.vs)
+        .with(
+            "rs",
+            rkeepalived_ipvs::model::SocketFmt(dest.addr, dest.port),
+        )
+        .with("checker", task.spec.kind.name())
+        .with("index", task.at.checker)
 }

@@ -1,8 +1,9 @@
 //! Lock-free counters updated by checker tasks, rendered as Prometheus text.
 
-use std::fmt::Write;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
+
+use rkeepalived_metrics::{Kind, Labels, Writer};
 
 /// Latency histogram bucket bounds, seconds.
 pub const LATENCY_BUCKETS: [f64; 12] = [
@@ -65,98 +66,59 @@ pub struct EngineMetrics {
     pub reload_failures: AtomicU64,
 }
 
-pub fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-/// Render checker families; each checker comes with its Prometheus label
-/// set (formatted at scrape time, not kept per checker).
+/// Render checker families; each checker comes with its label set
+/// (built at scrape time, not kept per checker).
 pub fn render_checkers<'a>(
-    out: &mut String,
-    checkers: impl Iterator<Item = (&'a str, &'a CheckerMetrics)> + Clone,
+    w: &mut Writer,
+    checkers: impl Iterator<Item = (&'a Labels, &'a CheckerMetrics)> + Clone,
 ) {
-    let _ = writeln!(
-        out,
-        "# HELP rkeepalived_check_result Current checker state (1 = up, 0 = down)."
+    w.family(
+        "rkeepalived_check_result",
+        "Current checker state (1 = up, 0 = down).",
+        Kind::Gauge,
     );
-    let _ = writeln!(out, "# TYPE rkeepalived_check_result gauge");
     for (l, c) in checkers.clone() {
-        let _ = writeln!(
-            out,
-            "rkeepalived_check_result{{{}}} {}",
-            l,
-            u8::from(c.up.load(Relaxed))
-        );
+        w.sample("rkeepalived_check_result", l, c.up.load(Relaxed));
     }
-    let _ = writeln!(
-        out,
-        "# HELP rkeepalived_check_runs_total Check attempts by result."
+    w.family(
+        "rkeepalived_check_runs_total",
+        "Check attempts by result.",
+        Kind::Counter,
     );
-    let _ = writeln!(out, "# TYPE rkeepalived_check_runs_total counter");
     for (l, c) in checkers.clone() {
-        let _ = writeln!(
-            out,
-            "rkeepalived_check_runs_total{{{},result=\"success\"}} {}",
-            l,
-            c.successes.load(Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "rkeepalived_check_runs_total{{{},result=\"failure\"}} {}",
-            l,
-            c.failures.load(Relaxed)
-        );
+        let name = "rkeepalived_check_runs_total";
+        w.sample_with(name, l, "result", "success", c.successes.load(Relaxed));
+        w.sample_with(name, l, "result", "failure", c.failures.load(Relaxed));
     }
-    let _ = writeln!(
-        out,
-        "# HELP rkeepalived_check_suspended Checker suspended by ha_suspend (1) or running (0)."
+    w.family(
+        "rkeepalived_check_suspended",
+        "Checker suspended by ha_suspend (1) or running (0).",
+        Kind::Gauge,
     );
-    let _ = writeln!(out, "# TYPE rkeepalived_check_suspended gauge");
     for (l, c) in checkers.clone() {
-        let _ = writeln!(
-            out,
-            "rkeepalived_check_suspended{{{}}} {}",
-            l,
-            u8::from(c.suspended.load(Relaxed))
-        );
+        w.sample("rkeepalived_check_suspended", l, c.suspended.load(Relaxed));
     }
-    let _ = writeln!(
-        out,
-        "# HELP rkeepalived_check_duration_seconds Duration of check attempts."
+    w.family(
+        "rkeepalived_check_duration_seconds",
+        "Duration of check attempts.",
+        Kind::Histogram,
     );
-    let _ = writeln!(out, "# TYPE rkeepalived_check_duration_seconds histogram");
     for (l, c) in checkers {
-        for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&c.buckets) {
-            let _ = writeln!(
-                out,
-                "rkeepalived_check_duration_seconds_bucket{{{},le=\"{bound}\"}} {}",
-                l,
-                bucket.load(Relaxed)
-            );
-        }
         let count = c.successes.load(Relaxed) + c.failures.load(Relaxed);
-        let _ = writeln!(
-            out,
-            "rkeepalived_check_duration_seconds_bucket{{{},le=\"+Inf\"}} {count}",
-            l
-        );
-        let _ = writeln!(
-            out,
-            "rkeepalived_check_duration_seconds_sum{{{}}} {}",
+        w.histogram(
+            "rkeepalived_check_duration_seconds",
             l,
-            c.sum_micros.load(Relaxed) as f64 / 1e6
-        );
-        let _ = writeln!(
-            out,
-            "rkeepalived_check_duration_seconds_count{{{}}} {count}",
-            l
+            LATENCY_BUCKETS
+                .iter()
+                .zip(&c.buckets)
+                .map(|(bound, n)| (*bound, u64::from(n.load(Relaxed)))),
+            count,
+            c.sum_micros.load(Relaxed) as f64 / 1e6,
         );
     }
 }
 
-pub fn render_engine(out: &mut String, m: &EngineMetrics) {
+pub fn render_engine(w: &mut Writer, m: &EngineMetrics) {
     let counters: [(&str, &str, &AtomicU64); 7] = [
         (
             "rkeepalived_check_ipvs_syncs_total",
@@ -195,11 +157,7 @@ pub fn render_engine(out: &mut String, m: &EngineMetrics) {
         ),
     ];
     for (name, help, v) in counters {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-            v.load(Relaxed)
-        );
+        w.single(name, help, Kind::Counter, v.load(Relaxed));
     }
 }
 
@@ -212,8 +170,11 @@ mod tests {
         let c = CheckerMetrics::new(true);
         c.record(true, Duration::from_millis(3));
         c.record(false, Duration::from_millis(700));
-        let mut out = String::new();
-        render_checkers(&mut out, [("a=\"b\"", &c)].into_iter());
+        let mut w = Writer::new();
+        let l = Labels::new().with("a", "b");
+        render_checkers(&mut w, [(&l, &c)].into_iter());
+        let out = w.finish();
+        rkeepalived_metrics::check(&out).expect("valid exposition");
         assert!(
             out.contains("rkeepalived_check_duration_seconds_bucket{a=\"b\",le=\"0.005\"} 1"),
             "{out}"

@@ -322,6 +322,7 @@ async fn inhibit_sorry_server_and_dumps() {
     ] {
         assert!(metrics.contains(family), "missing {family} in\n{metrics}");
     }
+    rkeepalived_metrics::check(&metrics).expect("valid exposition");
     let stats = ask(&tx, Control::DumpStats).await;
     assert!(stats.contains("check failures"), "{stats}");
     tx.send(Control::Stop).await.unwrap();

@@ -269,6 +269,11 @@ pub struct GlobalDefs {
     pub vmac_prefix: String,
     /// rkeepalived extension: Prometheus `/metrics` listener.
     pub metrics_listen: Option<SocketAddr>,
+    /// rkeepalived extension: also serve `/status` (JSON) on `metrics_listen`.
+    pub metrics_serve_status: bool,
+    /// rkeepalived extension: TLS and basic auth for `metrics_listen`, from a
+    /// Prometheus exporter-toolkit web configuration file.
+    pub metrics_web_config: Option<PathBuf>,
     /// rkeepalived extension: unix socket serving JSON status.
     pub status_socket: Option<PathBuf>,
 }
@@ -326,6 +331,8 @@ impl Default for GlobalDefs {
             dynamic_interfaces: false,
             vmac_prefix: VMAC_PREFIX.to_string(),
             metrics_listen: None,
+            metrics_serve_status: false,
+            metrics_web_config: None,
             status_socket: None,
         }
     }

@@ -222,6 +222,8 @@ const KNOWN_KEYWORDS: &[&str] = &[
     "mcast_src_ip",
     "metric",
     "metrics_listen",
+    "metrics_serve_status",
+    "metrics_web_config",
     "mh-fallback",
     "mh-port",
     "min_reply_length",
@@ -705,6 +707,8 @@ impl Parser {
                     ))
                 })?);
             }
+            "metrics_serve_status" => g.metrics_serve_status = n.flag()?,
+            "metrics_web_config" => g.metrics_web_config = Some(PathBuf::from(n.string(0)?)),
             "status_socket" => g.status_socket = Some(PathBuf::from(n.string(0)?)),
             k => {
                 if let Some(rest) = k.strip_prefix("vrrp_").filter(|r| is_process_kw(r)) {

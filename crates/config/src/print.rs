@@ -357,6 +357,14 @@ fn global_defs(w: &mut Out, g: &GlobalDefs) {
     w.plain("dynamic_interfaces", g.dynamic_interfaces);
     w.kv("vmac_prefix", q(&g.vmac_prefix));
     opt(w, "metrics_listen", g.metrics_listen.map(|a| a.to_string()));
+    w.plain("metrics_serve_status", g.metrics_serve_status);
+    opt(
+        w,
+        "metrics_web_config",
+        g.metrics_web_config
+            .as_ref()
+            .map(|p| q(&p.to_string_lossy())),
+    );
     opt(
         w,
         "status_socket",

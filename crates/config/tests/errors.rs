@@ -105,6 +105,11 @@ fn error_cases() -> Vec<(String, &'static str, &'static str)> {
             "invalid socket address 'localhost'",
         ),
         (
+            "global_defs {\n    metrics_serve_status maybe\n}\n".into(),
+            "2:26",
+            "invalid boolean 'maybe'",
+        ),
+        (
             "global_defs {\n    vrrp_mcast_group4 192.0.2.1\n}\n".into(),
             "2:23",
             "not an IPv4 multicast address",

@@ -548,6 +548,8 @@ fn config(seed: u64, tame: bool) -> Config {
     if !tame {
         gd.metrics_listen =
             g.maybe(|g| SocketAddr::new(g.any_ip(), u16::try_from(g.below(65536)).unwrap_or(0)));
+        gd.metrics_serve_status = g.bool();
+        gd.metrics_web_config = g.maybe(|g| PathBuf::from(g.text()));
         gd.status_socket = g.maybe(|g| PathBuf::from(g.text()));
     }
 

@@ -1521,6 +1521,8 @@ impl Engine {
             .iter()
             .map(|rt| metrics::InstanceMetrics {
                 name: &rt.cfg.name,
+                interface: &rt.cfg.interface,
+                vrid: rt.cfg.virtual_router_id,
                 state: rt.state_name(),
                 priority: rt.cfg.priority,
                 effective_priority: rt.fsm.effective_priority(),

@@ -1,7 +1,6 @@
 //! Per-instance counters and their Prometheus text exposition.
 
-use std::fmt::Write as _;
-
+use rkeepalived_metrics::{Kind, Labels, Writer};
 use serde::Serialize;
 
 use crate::packet::DropCounters;
@@ -52,16 +51,23 @@ type CounterFamily = (&'static str, &'static str, fn(&InstanceStats) -> u64);
 /// One instance's view for the exposition.
 pub struct InstanceMetrics<'a> {
     pub name: &'a str,
+    pub interface: &'a str,
+    pub vrid: u8,
     pub state: &'a str,
     pub priority: u8,
     pub effective_priority: u8,
     pub stats: &'a InstanceStats,
 }
 
-fn escape_label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+impl InstanceMetrics<'_> {
+    /// `vrrp_instance`, `interface`, `vrid`: not `instance`, which is the
+    /// label Prometheus gives every scraped target.
+    fn labels(&self) -> Labels {
+        Labels::new()
+            .with("vrrp_instance", self.name)
+            .with("interface", self.interface)
+            .with("vrid", self.vrid)
+    }
 }
 
 /// Engine-wide counters not tied to an instance.
@@ -73,6 +79,67 @@ pub struct EngineCounters {
     pub netlink_errors: u64,
 }
 
+const COUNTERS: [CounterFamily; 12] = [
+    (
+        "rkeepalived_vrrp_transitions_total",
+        "State transitions.",
+        |s| s.transitions,
+    ),
+    (
+        "rkeepalived_vrrp_adverts_received_total",
+        "Valid adverts received.",
+        |s| s.adverts_rx,
+    ),
+    (
+        "rkeepalived_vrrp_adverts_sent_total",
+        "Adverts sent.",
+        |s| s.adverts_tx,
+    ),
+    (
+        "rkeepalived_vrrp_priority_zero_received_total",
+        "Priority 0 adverts received.",
+        |s| s.priority_zero_rx,
+    ),
+    (
+        "rkeepalived_vrrp_priority_zero_sent_total",
+        "Priority 0 adverts sent.",
+        |s| s.priority_zero_tx,
+    ),
+    (
+        "rkeepalived_vrrp_became_master_total",
+        "Transitions to MASTER.",
+        |s| s.became_master,
+    ),
+    (
+        "rkeepalived_vrrp_released_master_total",
+        "Transitions out of MASTER.",
+        |s| s.released_master,
+    ),
+    (
+        "rkeepalived_vrrp_vip_restores_total",
+        "VIPs re-added after external removal.",
+        |s| s.vip_restores,
+    ),
+    (
+        "rkeepalived_vrrp_garp_sent_total",
+        "Gratuitous ARPs sent.",
+        |s| s.garp_sent,
+    ),
+    (
+        "rkeepalived_vrrp_na_sent_total",
+        "Unsolicited neighbour advertisements sent.",
+        |s| s.na_sent,
+    ),
+    ("rkeepalived_vrrp_send_errors_total", "Failed sends.", |s| {
+        s.send_errors
+    }),
+    (
+        "rkeepalived_vrrp_netlink_errors_total",
+        "Failed netlink requests.",
+        |s| s.netlink_errors,
+    ),
+];
+
 /// Prometheus text format 0.0.4 for all instances plus engine-wide counters
 /// (`unmatched`: drops before an instance could be identified).
 pub fn render(
@@ -80,168 +147,79 @@ pub fn render(
     unmatched: &DropCounters,
     engine: EngineCounters,
 ) -> String {
-    let mut out = String::new();
-    let gauge = |out: &mut String, name: &str, help: &str, kind: &str| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-    };
-    gauge(
-        &mut out,
+    let labels: Vec<Labels> = instances.iter().map(InstanceMetrics::labels).collect();
+    let mut w = Writer::new();
+    w.family(
         "rkeepalived_vrrp_state",
         "VRRP state (0 init, 1 backup, 2 master, 3 fault, 4 stop).",
-        "gauge",
+        Kind::Gauge,
     );
-    for i in instances {
-        let _ = writeln!(
-            out,
-            "rkeepalived_vrrp_state{{instance=\"{}\"}} {}",
-            escape_label(i.name),
-            state_number(i.state)
-        );
+    for (i, l) in instances.iter().zip(&labels) {
+        w.sample("rkeepalived_vrrp_state", l, state_number(i.state));
     }
-    gauge(
-        &mut out,
+    w.family(
         "rkeepalived_vrrp_priority",
         "Configured priority.",
-        "gauge",
+        Kind::Gauge,
     );
-    for i in instances {
-        let _ = writeln!(
-            out,
-            "rkeepalived_vrrp_priority{{instance=\"{}\"}} {}",
-            escape_label(i.name),
-            i.priority
-        );
+    for (i, l) in instances.iter().zip(&labels) {
+        w.sample("rkeepalived_vrrp_priority", l, i.priority);
     }
-    gauge(
-        &mut out,
+    w.family(
         "rkeepalived_vrrp_effective_priority",
         "Priority after tracking weights.",
-        "gauge",
+        Kind::Gauge,
     );
-    for i in instances {
-        let _ = writeln!(
-            out,
-            "rkeepalived_vrrp_effective_priority{{instance=\"{}\"}} {}",
-            escape_label(i.name),
-            i.effective_priority
+    for (i, l) in instances.iter().zip(&labels) {
+        w.sample(
+            "rkeepalived_vrrp_effective_priority",
+            l,
+            i.effective_priority,
         );
     }
-    let counters: [CounterFamily; 12] = [
-        (
-            "rkeepalived_vrrp_transitions_total",
-            "State transitions.",
-            |s| s.transitions,
-        ),
-        (
-            "rkeepalived_vrrp_adverts_received_total",
-            "Valid adverts received.",
-            |s| s.adverts_rx,
-        ),
-        (
-            "rkeepalived_vrrp_adverts_sent_total",
-            "Adverts sent.",
-            |s| s.adverts_tx,
-        ),
-        (
-            "rkeepalived_vrrp_priority_zero_received_total",
-            "Priority 0 adverts received.",
-            |s| s.priority_zero_rx,
-        ),
-        (
-            "rkeepalived_vrrp_priority_zero_sent_total",
-            "Priority 0 adverts sent.",
-            |s| s.priority_zero_tx,
-        ),
-        (
-            "rkeepalived_vrrp_became_master_total",
-            "Transitions to MASTER.",
-            |s| s.became_master,
-        ),
-        (
-            "rkeepalived_vrrp_released_master_total",
-            "Transitions out of MASTER.",
-            |s| s.released_master,
-        ),
-        (
-            "rkeepalived_vrrp_vip_restores_total",
-            "VIPs re-added after external removal.",
-            |s| s.vip_restores,
-        ),
-        (
-            "rkeepalived_vrrp_garp_sent_total",
-            "Gratuitous ARPs sent.",
-            |s| s.garp_sent,
-        ),
-        (
-            "rkeepalived_vrrp_na_sent_total",
-            "Unsolicited neighbour advertisements sent.",
-            |s| s.na_sent,
-        ),
-        ("rkeepalived_vrrp_send_errors_total", "Failed sends.", |s| {
-            s.send_errors
-        }),
-        (
-            "rkeepalived_vrrp_netlink_errors_total",
-            "Failed netlink requests.",
-            |s| s.netlink_errors,
-        ),
-    ];
-    for (name, help, get) in counters {
-        gauge(&mut out, name, help, "counter");
-        for i in instances {
-            let _ = writeln!(
-                out,
-                "{name}{{instance=\"{}\"}} {}",
-                escape_label(i.name),
-                get(i.stats)
-            );
+    for (name, help, get) in COUNTERS {
+        w.family(name, help, Kind::Counter);
+        for (i, l) in instances.iter().zip(&labels) {
+            w.sample(name, l, get(i.stats));
         }
     }
-    gauge(
-        &mut out,
+    w.family(
         "rkeepalived_vrrp_drops_total",
-        "Received packets dropped, by reason.",
-        "counter",
+        "Received packets of an instance dropped, by reason.",
+        Kind::Counter,
     );
-    for i in instances {
+    for (i, l) in instances.iter().zip(&labels) {
         for (reason, n) in i.stats.drops.iter() {
-            let _ = writeln!(
-                out,
-                "rkeepalived_vrrp_drops_total{{instance=\"{}\",reason=\"{reason}\"}} {n}",
-                escape_label(i.name)
-            );
+            w.sample_with("rkeepalived_vrrp_drops_total", l, "reason", reason, n);
         }
     }
-    let unmatched_lines = unmatched.iter();
-    for (reason, n) in unmatched_lines {
-        let _ = writeln!(
-            out,
-            "rkeepalived_vrrp_drops_total{{instance=\"\",reason=\"{reason}\"}} {n}"
+    w.family(
+        "rkeepalived_vrrp_unmatched_drops_total",
+        "Received packets dropped before an instance could be identified, by reason.",
+        Kind::Counter,
+    );
+    for (reason, n) in unmatched.iter() {
+        w.sample_with(
+            "rkeepalived_vrrp_unmatched_drops_total",
+            &Labels::new(),
+            "reason",
+            reason,
+            n,
         );
     }
-    gauge(
-        &mut out,
+    w.single(
         "rkeepalived_vrrp_socket_receive_errors_total",
         "Receive errors on VRRP sockets.",
-        "counter",
+        Kind::Counter,
+        engine.socket_errors,
     );
-    let _ = writeln!(
-        out,
-        "rkeepalived_vrrp_socket_receive_errors_total {}",
-        engine.socket_errors
-    );
-    gauge(
-        &mut out,
+    w.single(
         "rkeepalived_vrrp_static_netlink_errors_total",
         "Failed netlink requests for static addresses/routes/rules.",
-        "counter",
+        Kind::Counter,
+        engine.netlink_errors,
     );
-    let _ = writeln!(
-        out,
-        "rkeepalived_vrrp_static_netlink_errors_total {}",
-        engine.netlink_errors
-    );
-    out
+    w.finish()
 }
 
 #[cfg(test)]
@@ -257,6 +235,8 @@ mod tests {
         let text = render(
             &[InstanceMetrics {
                 name: "VI_1",
+                interface: "eth0",
+                vrid: 51,
                 state: "MASTER",
                 priority: 100,
                 effective_priority: 90,
@@ -265,8 +245,20 @@ mod tests {
             &DropCounters::default(),
             EngineCounters::default(),
         );
-        assert!(text.contains("rkeepalived_vrrp_state{instance=\"VI_1\"} 2"));
-        assert!(text.contains("rkeepalived_vrrp_vip_restores_total{instance=\"VI_1\"} 2"));
+        let l = "vrrp_instance=\"VI_1\",interface=\"eth0\",vrid=\"51\"";
+        assert!(
+            text.contains(&format!("rkeepalived_vrrp_state{{{l}}} 2")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("rkeepalived_vrrp_vip_restores_total{{{l}}} 2")),
+            "{text}"
+        );
+        assert!(
+            !text.contains("{instance=") && !text.contains(",instance="),
+            "{text}"
+        );
+        rkeepalived_metrics::check(&text).expect("valid exposition");
         assert!(text.contains(&format!("reason=\"{}\"}} 1", DropReason::BadTtl.label())));
     }
 }
