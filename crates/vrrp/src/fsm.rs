@@ -25,9 +25,11 @@
 //! fires every deadline `<= now`; it is harmless to call it early or twice.
 //!
 //! RFC names: `Master_Adver_Interval`, `Skew_Time`, `Master_Down_Interval`
-//! (RFC 5798 §6.1). For VRRPv3, Skew_Time is computed in integer centiseconds exactly
-//! as the RFC writes it: `((256 - Priority) * Master_Adver_Interval) / 256`; for
-//! VRRPv2 it is `(256 - Priority) / 256` seconds (RFC 3768 §6.1), in microseconds.
+//! (RFC 5798 §6.1). For VRRPv3, Skew_Time is the RFC's
+//! `((256 - Priority) * Master_Adver_Interval) / 256`; for VRRPv2 it is
+//! `(256 - Priority) / 256` seconds (RFC 3768 §6.1). Both are computed in integer
+//! microseconds, as keepalived does (`VRRP_TIMER_SKEW_CALC`), never truncated to
+//! the centiseconds of the wire format.
 //!
 //! Where keepalived 2.2.7 and the RFC differ, this follows keepalived (operators swap
 //! binaries and keep their networks): a Backup that is preempt-eligible *ignores*
@@ -363,10 +365,15 @@ impl Instance {
         match self.params.version {
             // (256 - Priority) / 256 seconds.
             Version::V2 => Duration::from_micros(weight * 1_000_000 / 256),
-            // ((256 - Priority) * Master_Adver_Interval) / 256, centiseconds.
+            // ((256 - Priority) * Master_Adver_Interval) / 256, computed in
+            // microseconds as keepalived does (VRRP_TIMER_SKEW_CALC in vrrp.h:
+            // `pri * (master_adver_int / TIMER_CENTI_HZ) * 625 / 16`, i.e.
+            // pri * centiseconds * 10_000 / 256 µs). Whole centiseconds would
+            // make every skew 0 at 10 ms adverts, and all backups would declare
+            // the master down at the same instant.
             Version::V3 => {
-                let cs = weight * u64::from(self.master_adver_interval.centiseconds()) / 256;
-                Duration::from_millis(cs * 10)
+                let cs = u64::from(self.master_adver_interval.centiseconds());
+                Duration::from_micros(weight * cs * 625 / 16)
             }
         }
     }
@@ -845,13 +852,33 @@ mod tests {
     }
 
     #[test]
-    fn skew_and_down_interval_v3_centiseconds() {
+    fn skew_and_down_interval_v3_microseconds() {
         let mut p = InstanceParams::new(Version::V3, 1, "192.0.2.1".parse().unwrap());
         p.priority = 100;
         p.adver_int = Duration::from_millis(100); // 10 cs
         let i = Instance::new(p);
-        // ((256-100) * 10) / 256 = 6 cs (integer, RFC 5798 §6.1)
-        assert_eq!(i.skew_time(), Duration::from_millis(60));
-        assert_eq!(i.master_down_interval(), Duration::from_millis(360));
+        // ((256-100) * 100 ms) / 256 = 60.9375 ms (keepalived: 156 * 10 * 625 / 16 µs).
+        assert_eq!(i.skew_time(), Duration::from_micros(60_937));
+        assert_eq!(i.master_down_interval(), Duration::from_micros(360_937));
+    }
+
+    /// Regression (issue #11 bug 4): at 10 ms adverts whole centiseconds made
+    /// every skew 0, so all backups timed out together. In microseconds every
+    /// priority gets its own skew, strictly decreasing with priority.
+    #[test]
+    fn v3_skew_at_10ms_differs_per_priority() {
+        let skew = |prio: u8| {
+            let mut p = InstanceParams::new(Version::V3, 1, "192.0.2.1".parse().unwrap());
+            p.priority = prio;
+            p.adver_int = Duration::from_millis(10);
+            Instance::new(p).skew_time()
+        };
+        // keepalived: (256 - 100) * 1 cs * 625 / 16 = 6093 µs.
+        assert_eq!(skew(100), Duration::from_micros(6_093));
+        assert_eq!(skew(254), Duration::from_micros(78));
+        assert_eq!(skew(1), Duration::from_micros(9_960));
+        for prio in 1..254u8 {
+            assert!(skew(prio) > skew(prio + 1), "priority {prio}");
+        }
     }
 }

@@ -29,7 +29,7 @@ fn params(prio: u8) -> InstanceParams {
     p
 }
 
-/// An instance that is Master at `origin + 3.21 s` (prio 200).
+/// An instance that is Master at `origin + 3.21875 s` (prio 200).
 fn master(p: InstanceParams, origin: Instant) -> (Instance, Instant) {
     let mut i = Instance::new(p);
     i.handle(Event::Startup, origin);
@@ -56,7 +56,7 @@ fn becoming_master_adds_vips_then_adverts_then_garps() {
         ]
     );
     let t = i.next_deadline().unwrap();
-    assert_eq!(t, origin + Duration::from_millis(3210));
+    assert_eq!(t, origin + Duration::from_micros(3_218_750));
     let acts = i.handle(Event::Timer, t);
     assert_eq!(
         acts,
@@ -185,8 +185,11 @@ fn address_owner_without_state_master_waits_like_keepalived() {
     let mut i = Instance::new(params(PRIORITY_OWNER));
     i.handle(Event::Startup, origin);
     assert_eq!(i.state(), State::Backup);
-    // Skew_Time for 255 = (1 * 100) / 256 = 0 cs.
-    assert_eq!(i.next_deadline(), Some(origin + Duration::from_secs(3)));
+    // Skew_Time for 255 = (1 * 1 s) / 256 = 3.906 ms (µs, as keepalived).
+    assert_eq!(
+        i.next_deadline(),
+        Some(origin + Duration::from_micros(3_003_906))
+    );
 }
 
 #[test]
@@ -246,13 +249,13 @@ fn backup_priority_change_moves_the_down_timer_by_the_skew_delta() {
     i.handle(Event::Startup, origin);
     assert_eq!(
         i.next_deadline(),
-        Some(origin + Duration::from_millis(3600))
+        Some(origin + Duration::from_micros(3_609_375))
     );
-    // 100 -> 200: skew 60 cs -> 21 cs.
+    // 100 -> 200: skew 609.375 ms -> 218.75 ms.
     i.handle(Event::PriorityChanged(200), origin);
     assert_eq!(
         i.next_deadline(),
-        Some(origin + Duration::from_millis(3210))
+        Some(origin + Duration::from_micros(3_218_750))
     );
     // Clamped to 254, never 255 or 0.
     i.handle(Event::PriorityChanged(255), origin);

@@ -21,6 +21,10 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
+fn us(n: u64) -> Duration {
+    Duration::from_micros(n)
+}
+
 /// One VRRP instance on one simulated router.
 struct Node {
     inst: Instance,
@@ -318,8 +322,8 @@ fn three_routers_elect_the_highest_priority() {
     w.run_until(ms(10_000));
     assert_eq!(w.masters(51), vec![b]);
     assert_eq!(w.vip_holders(51), vec![b]);
-    // 3 * 100 cs + ((256-200)*100/256 = 21 cs) = 3.21 s, + nothing else.
-    assert_eq!(w.entered(b, State::Master), Some(ms(3210)));
+    // 3 * 1 s + ((256-200) * 1 s / 256 = 218.75 ms, in µs as keepalived) = 3.21875 s.
+    assert_eq!(w.entered(b, State::Master), Some(us(3_218_750)));
     // The others never became master.
     assert_eq!(w.entered(a, State::Master), None);
     assert_eq!(w.entered(c, State::Master), None);
@@ -357,9 +361,9 @@ fn higher_priority_router_preempts() {
     assert_eq!(w.masters(51), vec![high]);
     assert_eq!(w.vip_holders(51), vec![high]);
     // The new router ignores lower-priority adverts and takes over when its
-    // Master_Down_Timer (3.21 s) fires.
-    assert_eq!(w.entered(high, State::Master), Some(ms(13_210)));
-    assert_eq!(w.entered(low, State::Backup), Some(ms(13_211)));
+    // Master_Down_Timer (3.21875 s) fires.
+    assert_eq!(w.entered(high, State::Master), Some(us(13_218_750)));
+    assert_eq!(w.entered(low, State::Backup), Some(us(13_219_750)));
 }
 
 #[test]
@@ -396,10 +400,10 @@ fn preempt_delay_postpones_takeover() {
     assert_eq!(w.masters(51), vec![high]);
     let t = w.entered(high, State::Master).unwrap();
     // The first lower advert (< 1 s after start) starts the 5 s delay; adverts are
-    // accepted until it ends, then the down timer (3.21 s) runs out from the last
-    // accepted one: start + delay + 3.21 s, minus up to one advert interval.
-    assert!(t >= ms(17_210) && t <= ms(19_210), "took over at {t:?}");
-    assert_eq!(t, ms(17_811)); // adverts at x.601 s: last accepted 14.601 s
+    // accepted until it ends, then the down timer (3.21875 s) runs out from the last
+    // accepted one: start + delay + 3.21875 s, minus up to one advert interval.
+    assert!(t >= us(17_218_750) && t <= us(19_218_750), "took over at {t:?}");
+    assert_eq!(t, us(17_829_125)); // adverts at x.609375 s: last accepted 14.610375 s
 }
 
 #[test]
@@ -412,7 +416,7 @@ fn priority_zero_handover_within_skew_time() {
     w.run_until(ms(10_000));
     assert_eq!(w.masters(51), vec![master]);
     let skew = w.nodes[backup].inst.skew_time();
-    assert_eq!(skew, ms(600)); // (256-100)*100/256 = 60 cs
+    assert_eq!(skew, Duration::from_micros(609_375)); // (256-100) * 1 s / 256
     w.shutdown(master);
     assert_eq!(w.nodes[master].sent.last().map(|s| s.1), Some(0));
     assert!(!w.nodes[master].holds_vips);
@@ -451,15 +455,15 @@ fn backup_learns_master_adver_interval_v3() {
         w.nodes[backup].inst.master_adver_interval(),
         AdverInt::Centiseconds(50)
     );
-    // 3 * 50 cs + (156 * 50 / 256 = 30 cs) = 1.8 s
-    assert_eq!(w.nodes[backup].inst.master_down_interval(), ms(1800));
+    // 3 * 500 ms + (156 * 500 ms / 256 = 304.687 ms) = 1.804687 s
+    assert_eq!(w.nodes[backup].inst.master_down_interval(), us(1_804_687));
     let last_advert = w.nodes[master].sent.last().unwrap().0;
     w.crash(master);
     w.run_until(ms(20_000));
     assert_eq!(w.masters(51), vec![backup]);
     assert_eq!(
         w.entered(backup, State::Master),
-        Some(last_advert + LATENCY + ms(1800))
+        Some(last_advert + LATENCY + us(1_804_687))
     );
     // As master it advertises its own configured interval again.
     assert_eq!(
@@ -489,13 +493,13 @@ fn tracking_fault_hands_over_and_recovery_preempts_back() {
     assert_eq!(w.masters(51), vec![b]);
     assert_eq!(
         w.entered(b, State::Master),
-        Some(ms(10_000) + LATENCY + ms(600))
+        Some(ms(10_000) + LATENCY + us(609_375))
     );
     w.fault(a, false);
     assert_eq!(w.state(a), State::Backup);
     w.run_until(ms(25_000));
     assert_eq!(w.masters(51), vec![a]);
-    assert_eq!(w.entered(a, State::Master), Some(ms(15_000) + ms(3210)));
+    assert_eq!(w.entered(a, State::Master), Some(ms(15_000) + us(3_218_750)));
     assert_eq!(w.vip_holders(51), vec![a]);
 }
 
@@ -576,12 +580,12 @@ fn sync_group_consensus_waits_for_the_slowest_member() {
     w.start(a1);
     w.start(a2);
     w.run_until(ms(3_500));
-    // a2's timer fired at 3.21 s but a1 does not want Master yet: both wait.
+    // a2's timer fired at 3.21875 s but a1 does not want Master yet: both wait.
     assert_eq!((w.state(a1), w.state(a2)), (State::Backup, State::Backup));
     assert!(w.nodes[a2].inst.wants_master());
     w.run_until(ms(10_000));
-    assert_eq!(w.entered(a1, State::Master), Some(ms(3_600)));
-    assert_eq!(w.entered(a2, State::Master), Some(ms(3_600)));
+    assert_eq!(w.entered(a1, State::Master), Some(us(3_609_375)));
+    assert_eq!(w.entered(a2, State::Master), Some(us(3_609_375)));
 }
 
 #[test]
@@ -681,12 +685,15 @@ fn v2_and_v3_timing_units() {
     );
     assert_eq!(v2.state(), State::Master);
 
-    // v3: Skew_Time in whole centiseconds: (156 * 100) / 256 = 60 cs.
+    // v3: Skew_Time in microseconds (keepalived): (156 * 1 s) / 256 = 609.375 ms.
     let mut p = InstanceParams::new(Version::V3, 1, addr);
     p.priority = 100;
     let mut v3 = Instance::new(p);
-    assert_eq!(v3.skew_time(), ms(600));
+    assert_eq!(v3.skew_time(), Duration::from_micros(609_375));
     assert_eq!(v3.params().wire_adver_int(), AdverInt::Centiseconds(100));
     v3.handle(Event::Startup, origin);
-    assert_eq!(v3.next_deadline(), Some(origin + ms(3600)));
+    assert_eq!(
+        v3.next_deadline(),
+        Some(origin + Duration::from_micros(3_609_375))
+    );
 }
