@@ -697,3 +697,45 @@ fn v2_and_v3_timing_units() {
         Some(origin + Duration::from_micros(3_609_375))
     );
 }
+
+/// Regression (issue #11 bug 4): three routers at 10 ms adverts. With
+/// Skew_Time truncated to whole centiseconds every backup had a skew of 0 and
+/// both declared the master down at the same instant; in microseconds (as
+/// keepalived) the higher priority times out ~2 ms earlier, its advert reaches
+/// the other backup first, and only it takes over, every time.
+#[test]
+fn three_routers_at_10ms_only_the_highest_backup_takes_over() {
+    for crash in 0..20u64 {
+        let v3_10ms = |p: u8| {
+            move |x: &mut InstanceParams| {
+                x.priority = p;
+                x.adver_int = ms(10);
+            }
+        };
+        let mut w = Wire::new();
+        let master = w.add(0, v3_10ms(200));
+        let high = w.add(1, v3_10ms(150));
+        let low = w.add(2, v3_10ms(100));
+        for n in [master, high, low] {
+            w.start(n);
+        }
+        w.run_until(ms(1_000));
+        assert_eq!(w.masters(51), vec![master]);
+        // Crash at a different phase of the advert cycle each round.
+        let at = ms(1_000) + us(crash * 499);
+        w.run_until(at);
+        w.crash(master);
+        w.run_until(at + ms(500));
+        assert_eq!(w.masters(51), vec![high], "round {crash}");
+        assert_eq!(w.vip_holders(51), vec![high], "round {crash}");
+        assert_eq!(
+            w.entered(low, State::Master),
+            None,
+            "round {crash}: the lower backup never became Master"
+        );
+        assert!(
+            w.nodes[low].garps == 0,
+            "round {crash}: the lower backup sent no GARPs"
+        );
+    }
+}
