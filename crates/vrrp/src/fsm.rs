@@ -429,6 +429,85 @@ impl Instance {
         out
     }
 
+    /// Apply a reloaded configuration to the running instance, keeping its state
+    /// (no transition, no notify), as keepalived 2.2.7 does for an instance that
+    /// `vrrp_exist()` finds in the new configuration (see [`crate::reload`]):
+    ///
+    /// * `vrrp_complete_init()`: `vrrp->state = old_vrrp->state`, and the new
+    ///   instance starts with its own `master_adver_int`, no master address and
+    ///   no preempt time (they are fields of the freshly built instance);
+    /// * Master (`reload_master`): `vrrp_init_instance_sands()` sets the advert
+    ///   timer to *now*, so one advert with the new priority and interval goes
+    ///   out at once, and the next after the new interval. A lowered priority
+    ///   is then seen by the backups: one with preempt ignores the adverts and
+    ///   takes over when its Master_Down_Timer fires (RFC 5798 §6.4.2);
+    /// * Backup: `vrrp_init_state()` restarts Master_Down_Timer with the new
+    ///   Master_Down_Interval (`VRRP_MS_DOWN_TIMER`). A raised priority with
+    ///   preempt ignores the lower-priority master from now on and takes over
+    ///   when that timer fires;
+    /// * Fault / Initialize: unchanged (tracking re-decides faults).
+    ///
+    /// `tracked_priority` is the effective priority tracking computes for the
+    /// new configuration (ignored for the address owner, clamped to 1..=254).
+    ///
+    /// Deliberate difference: keepalived cancels a pending delayed GARP burst
+    /// (`garp_master_delay`, `garp_lower_prio_delay`) on reload; it stays
+    /// scheduled here if the new configuration still asks for it. A changed
+    /// `garp_master_refresh` restarts the refresh timer from now.
+    pub fn reload(
+        &mut self,
+        params: InstanceParams,
+        tracked_priority: u8,
+        now: Instant,
+    ) -> Vec<Action> {
+        let mut out = Vec::new();
+        let old = std::mem::replace(&mut self.params, params);
+        self.effective_priority = if self.params.priority == PRIORITY_OWNER {
+            PRIORITY_OWNER
+        } else {
+            tracked_priority.clamp(1, PRIORITY_OWNER - 1)
+        };
+        self.master_adver_interval = self.params.wire_adver_int();
+        self.master_addr = None;
+        self.master_priority = None;
+        // keepalived: vrrp->wantstate = old_vrrp->state.
+        self.wants_master = false;
+        let garp = self.params.garp;
+        match self.timers {
+            Timers::Idle => {}
+            Timers::Backup { .. } => {
+                self.timers = Timers::Backup {
+                    master_down: now + self.master_down_interval(),
+                    preempt_until: None,
+                    master_stopped: false,
+                };
+            }
+            Timers::Master {
+                garp_delayed,
+                garp_refresh,
+                garp_lower_prio,
+                ..
+            } => {
+                out.push(Action::SendAdvert {
+                    priority: self.effective_priority,
+                });
+                let garp_refresh = if old.garp.master_refresh == garp.master_refresh {
+                    garp_refresh
+                } else {
+                    garp.master_refresh.map(|d| now + d)
+                };
+                self.timers = Timers::Master {
+                    adver: now + self.master_adver_interval.as_duration(),
+                    garp_delayed: garp_delayed.filter(|_| !garp.master_delay.is_zero()),
+                    garp_refresh,
+                    garp_lower_prio: garp_lower_prio
+                        .filter(|_| garp.lower_prio_repeat > 0 && !garp.lower_prio_delay.is_zero()),
+                };
+            }
+        }
+        out
+    }
+
     // -- transitions --------------------------------------------------------
 
     fn on_startup(&mut self, now: Instant, out: &mut Vec<Action>) {

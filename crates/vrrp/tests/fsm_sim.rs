@@ -206,6 +206,30 @@ impl Wire {
         self.nodes[n].running = false;
     }
 
+    /// Reload node `n` with changed parameters (keepalived: the instance keeps
+    /// its state; tracking gives the configured priority here).
+    fn reload(&mut self, n: usize, change: impl FnOnce(&mut InstanceParams)) {
+        let mut p = self.nodes[n].inst.params().clone();
+        change(&mut p);
+        let prio = p.priority;
+        let now = self.now;
+        let actions = self.nodes[n].inst.reload(p, prio, now);
+        self.perform(n, actions);
+    }
+
+    /// Run to `until` in 10 ms steps, asserting someone holds the VIP throughout.
+    fn run_holding_vip(&mut self, vrid: u8, until: Duration) {
+        while self.elapsed() < until {
+            let step = (self.elapsed() + ms(10)).min(until);
+            self.run_until(step);
+            assert!(
+                !self.vip_holders(vrid).is_empty(),
+                "VIP gap at {:?}",
+                self.elapsed()
+            );
+        }
+    }
+
     /// Power off without priority 0 (crash / cable cut).
     fn crash(&mut self, n: usize) {
         self.nodes[n].running = false;
@@ -402,7 +426,10 @@ fn preempt_delay_postpones_takeover() {
     // The first lower advert (< 1 s after start) starts the 5 s delay; adverts are
     // accepted until it ends, then the down timer (3.21875 s) runs out from the last
     // accepted one: start + delay + 3.21875 s, minus up to one advert interval.
-    assert!(t >= us(17_218_750) && t <= us(19_218_750), "took over at {t:?}");
+    assert!(
+        t >= us(17_218_750) && t <= us(19_218_750),
+        "took over at {t:?}"
+    );
     assert_eq!(t, us(17_829_125)); // adverts at x.609375 s: last accepted 14.610375 s
 }
 
@@ -499,7 +526,10 @@ fn tracking_fault_hands_over_and_recovery_preempts_back() {
     assert_eq!(w.state(a), State::Backup);
     w.run_until(ms(25_000));
     assert_eq!(w.masters(51), vec![a]);
-    assert_eq!(w.entered(a, State::Master), Some(ms(15_000) + us(3_218_750)));
+    assert_eq!(
+        w.entered(a, State::Master),
+        Some(ms(15_000) + us(3_218_750))
+    );
     assert_eq!(w.vip_holders(51), vec![a]);
 }
 
@@ -738,4 +768,128 @@ fn three_routers_at_10ms_only_the_highest_backup_takes_over() {
             "round {crash}: the lower backup sent no GARPs"
         );
     }
+}
+
+/// Issue #11 bug 2, RFC 5798 §6.4: a reload lowering the Master's priority
+/// below a preempting Backup's keeps the Master (and the VIP) until the
+/// Backup, ignoring the now lower-priority adverts, takes over when its
+/// Master_Down_Timer fires; raising it again lets the old Master preempt back
+/// the same way. Never a priority-0 advert, never a moment without the VIP.
+#[test]
+fn reload_priority_hands_over_without_gap_or_priority_zero() {
+    let mut w = Wire::new();
+    let a = w.add(0, prio(200));
+    let b = w.add(1, prio(150));
+    w.start(a);
+    w.start(b);
+    w.run_until(ms(10_000));
+    assert_eq!(w.masters(51), vec![a]);
+    let t0 = ms(10_300);
+    w.run_until(t0);
+    let last_a = w.nodes[a].sent.last().unwrap().0;
+    w.reload(a, |p| p.priority = 100);
+    // The Master advertises its new priority at once (keepalived reload_master).
+    assert_eq!(w.nodes[a].sent.last(), Some(&(t0, 100)));
+    assert_eq!(w.state(a), State::Master);
+    w.run_holding_vip(51, ms(20_000));
+    assert_eq!(w.masters(51), vec![b]);
+    // b ignored a's priority-100 adverts: its timer ran from a's last
+    // priority-200 advert.
+    let down_b = w.nodes[b].inst.master_down_interval();
+    assert_eq!(w.entered(b, State::Master), Some(last_a + LATENCY + down_b));
+    assert_eq!(
+        w.entered(a, State::Backup),
+        Some(last_a + LATENCY + down_b + LATENCY)
+    );
+    // Raised again: a (Backup, preempt) restarts its down timer at the reload
+    // and takes over when it fires.
+    let t1 = ms(20_000);
+    w.reload(a, |p| p.priority = 200);
+    assert_eq!(w.state(a), State::Backup);
+    let down_a = w.nodes[a].inst.master_down_interval();
+    w.run_holding_vip(51, ms(30_000));
+    assert_eq!(w.masters(51), vec![a]);
+    assert_eq!(w.entered(a, State::Master), Some(t1 + down_a));
+    for n in [a, b] {
+        assert!(
+            w.nodes[n].sent.iter().all(|s| s.1 != 0),
+            "node {n} sent priority 0"
+        );
+    }
+}
+
+/// A reload changing the advert interval of a Master: the next advert carries
+/// it at once, the following one comes one new interval later, and a v3
+/// Backup learns it from the wire; no transition anywhere.
+#[test]
+fn reload_advert_interval_takes_effect_on_the_next_advert() {
+    let mut w = Wire::new();
+    let a = w.add(0, prio(200));
+    let b = w.add(1, prio(100));
+    w.start(a);
+    w.start(b);
+    w.run_until(ms(10_000));
+    let transitions = (w.nodes[a].transitions.len(), w.nodes[b].transitions.len());
+    let t0 = ms(10_250);
+    w.run_until(t0);
+    w.reload(a, |p| p.adver_int = ms(300));
+    w.run_holding_vip(51, ms(12_000));
+    let sent: Vec<Duration> = w.nodes[a]
+        .sent
+        .iter()
+        .filter(|s| s.0 >= t0)
+        .map(|s| s.0)
+        .collect();
+    assert_eq!(sent[..3], [t0, t0 + ms(300), t0 + ms(600)]);
+    assert_eq!(
+        w.nodes[b].inst.master_adver_interval(),
+        AdverInt::Centiseconds(30)
+    );
+    assert_eq!(
+        (w.nodes[a].transitions.len(), w.nodes[b].transitions.len()),
+        transitions,
+        "no transition"
+    );
+}
+
+/// A Backup reloaded with other parameters stays Backup and restarts its
+/// Master_Down_Timer with the new interval (keepalived vrrp_init_state);
+/// a Master's pending GARP refresh follows a changed garp_master_refresh.
+#[test]
+fn reload_keeps_states_and_restarts_the_backup_timer() {
+    let mut w = Wire::new();
+    let a = w.add(0, prio(200));
+    let b = w.add(1, prio(100));
+    w.start(a);
+    w.start(b);
+    w.run_until(ms(10_000));
+    let t0 = w.elapsed();
+    w.reload(b, |p| {
+        p.priority = 120;
+        p.adver_int = ms(2_000);
+    });
+    assert_eq!(w.state(b), State::Backup);
+    assert_eq!(
+        w.nodes[b].inst.next_deadline(),
+        Some(w.at(t0) + w.nodes[b].inst.master_down_interval())
+    );
+    // Own interval until the master is heard again (then learned: 1 s).
+    assert_eq!(
+        w.nodes[b].inst.master_adver_interval(),
+        AdverInt::Centiseconds(200)
+    );
+    w.run_until(ms(11_000));
+    assert_eq!(
+        w.nodes[b].inst.master_adver_interval(),
+        AdverInt::Centiseconds(100)
+    );
+    w.reload(a, |p| p.garp.master_refresh = Some(ms(500)));
+    let garps = w.nodes[a].garps;
+    w.run_until(ms(11_600));
+    assert_eq!(
+        w.nodes[a].garps,
+        garps + 1,
+        "refresh burst 500 ms after the reload"
+    );
+    assert_eq!(w.masters(51), vec![a]);
 }
