@@ -1202,7 +1202,20 @@ impl Engine {
                     updates.push((idx, j));
                     idx += 1;
                 }
-                reload::Fate::Unchanged { .. } => idx += 1,
+                reload::Fate::Unchanged { new: j } => {
+                    // Joining or leaving a sync group changes how the
+                    // instance goes Master (consensus): update it too.
+                    let member = |c: &Config, name: &str| {
+                        c.vrrp_sync_groups
+                            .iter()
+                            .any(|g| g.group.iter().any(|m| m == name))
+                    };
+                    let name = self.instances[idx].cfg.name.as_str();
+                    if member(&old_cfg, name) != member(&new, name) {
+                        updates.push((idx, j));
+                    }
+                    idx += 1;
+                }
             }
         }
         // 2. The new configuration's objects: global settings, tracking.
