@@ -26,10 +26,13 @@ fn use_daemon() {
     std::env::set_var("RKV_DAEMON", env!("CARGO_BIN_EXE_rkeepalived"));
 }
 
+/// (time since the sampler started, nodes holding the address).
+type Sample = (Duration, Vec<usize>);
+
 /// Samples every 50 ms which of the lab's nodes hold `addr`.
 struct Sampler {
     stop: Arc<AtomicBool>,
-    samples: Arc<Mutex<Vec<(Duration, Vec<usize>)>>>,
+    samples: Arc<Mutex<Vec<Sample>>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -75,7 +78,7 @@ impl Sampler {
         }
     }
 
-    fn finish(mut self) -> Vec<(Duration, Vec<usize>)> {
+    fn finish(mut self) -> Vec<Sample> {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -175,7 +178,7 @@ fn parse(line: &str) -> Option<Seen> {
 }
 
 /// Samples in which node `i` did not hold the VIP.
-fn gaps(samples: &[(Duration, Vec<usize>)], i: usize) -> Vec<Duration> {
+fn gaps(samples: &[Sample], i: usize) -> Vec<Duration> {
     samples
         .iter()
         .filter(|(_, h)| !h.contains(&i))
