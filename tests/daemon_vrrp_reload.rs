@@ -221,12 +221,12 @@ fn reload_applies_changes_in_place_without_dropping_the_vip() {
         rise: 1,
         fall: 1,
     };
-    let mut master = unicast(InstConf::new("VI_1", 51, 200, VIP).v3(100), &lab, 1, &[2]);
+    let mut master = unicast(InstConf::new("VI_1", 51, 200, VIP).v3(200), &lab, 1, &[2]);
     master.master = true;
     master.track_scripts = vec![("chk".into(), 4)];
     let mut node1 = NodeConf::one(master);
     node1.scripts = vec![script];
-    let backup = unicast(InstConf::new("VI_1", 51, 100, VIP).v3(100), &lab, 2, &[1]);
+    let backup = unicast(InstConf::new("VI_1", 51, 100, VIP).v3(200), &lab, 2, &[1]);
     lab.start(2, Impl::Ours, &NodeConf::one(backup));
     lab.start(1, Impl::Ours, &node1);
     assert!(
@@ -260,10 +260,10 @@ fn reload_applies_changes_in_place_without_dropping_the_vip() {
     n.instances[0].priority = 150;
     lab.reload(1, &n);
     wait_wire("priority 154", &|s| s.prio == 154);
-    // advert_int 100 ms -> 300 ms.
-    n.instances[0].advert_ms = 300;
+    // advert_int 200 ms -> 500 ms.
+    n.instances[0].advert_ms = 500;
     lab.reload(1, &n);
-    wait_wire("interval 30cs", &|s| s.intvl == "30cs" && s.prio == 154);
+    wait_wire("interval 50cs", &|s| s.intvl == "50cs" && s.prio == 154);
     // router_id (global_defs).
     reload_text(
         &lab,
@@ -317,9 +317,9 @@ fn reload_priority_hands_over_to_keepalived_and_back() {
     }
     use_daemon();
     let mut lab = Lab::new("rk", 2);
-    let mut ours = unicast(InstConf::new("VI_1", 52, 200, VIP).v3(100), &lab, 1, &[2]);
+    let mut ours = unicast(InstConf::new("VI_1", 52, 200, VIP).v3(200), &lab, 1, &[2]);
     ours.master = true;
-    let theirs = unicast(InstConf::new("VI_1", 52, 150, VIP).v3(100), &lab, 2, &[1]);
+    let theirs = unicast(InstConf::new("VI_1", 52, 150, VIP).v3(200), &lab, 2, &[1]);
     lab.start(1, Impl::Ours, &NodeConf::one(ours.clone()));
     assert!(lab.wait_sole_holder(1, VIP, SETTLE), "ours MASTER");
     lab.start(2, Impl::Keepalived, &NodeConf::one(theirs));
