@@ -1267,8 +1267,9 @@ impl Engine {
     }
 
     /// [`Engine::stop_instance`] for a reload of an instance without a vmac:
-    /// priority 0 and STOP as usual, but the addresses stay installed; they are returned so the caller can
-    /// remove those no instance owns once the new instances have started.
+    /// priority 0 and STOP as usual, but the addresses stay installed. They
+    /// are returned so the caller can remove those no instance owns once the
+    /// new instances have started.
     async fn stop_instance_holding(&mut self, idx: usize) -> AddrSet {
         let actions: Vec<Action> = self.instances[idx]
             .fsm
