@@ -4,8 +4,9 @@
 //! keeps its VIP (sampled every 50 ms), never sends priority 0, and shows the
 //! new priority/interval on the wire at once; a lowered priority hands over to
 //! a preempting keepalived 2.2.7 and a raised one takes it back; a vrid or
-//! interface change of an address owner keeps the VIP without a gap.
-//! Needs root, tcpdump and keepalived.
+//! interface change of an address owner keeps the VIP without a gap. The
+//! in-place sequence also runs on keepalived 2.2.7 as node 1, which behaves
+//! the same. Needs root, tcpdump and keepalived.
 
 #[path = "../crates/vrrp/tests/common/mod.rs"]
 mod common;
@@ -194,10 +195,10 @@ fn transitions(lab: &Lab, i: usize, name: &str) -> Option<u64> {
         .as_u64()
 }
 
-/// Write node `i`'s daemon config as `text` and SIGHUP it.
-fn reload_text(lab: &Lab, i: usize, text: &str) {
-    std::fs::write(lab.dir.join(format!("n{i}.rkeepalived.conf")), text).expect("write conf");
-    lab.signal(i, nix::sys::signal::Signal::SIGHUP);
+/// Write node 1's config file `path` as `text` and SIGHUP it.
+fn reload_text(lab: &Lab, path: &std::path::Path, text: &str) {
+    std::fs::write(path, text).expect("write conf");
+    lab.signal(1, nix::sys::signal::Signal::SIGHUP);
 }
 
 fn unicast(mut c: InstConf, lab: &Lab, me: usize, peers: &[usize]) -> InstConf {
@@ -211,8 +212,23 @@ fn reload_applies_changes_in_place_without_dropping_the_vip() {
     if !prerequisites(false) || !common::require_tools(&["tcpdump"]) {
         return;
     }
+    in_place_reloads(Impl::Ours);
+}
+
+/// The same reloads on keepalived 2.2.7: the behaviour we mirror.
+#[test]
+fn keepalived_applies_the_same_reloads_in_place() {
+    if !prerequisites(true) || !common::require_tools(&["tcpdump"]) {
+        return;
+    }
+    in_place_reloads(Impl::Keepalived);
+}
+
+/// Node 1 (`which`) is MASTER, node 2 (ours) BACKUP; node 1 is reloaded with
+/// one change after the other while the VIP is sampled and node 2 captures.
+fn in_place_reloads(which: Impl) {
     use_daemon();
-    let mut lab = Lab::new("rl", 2);
+    let mut lab = Lab::new(if which == Impl::Ours { "rl" } else { "rlk" }, 2);
     let script = ScriptConf {
         name: "chk".into(),
         command: "/bin/true".into(),
@@ -228,7 +244,7 @@ fn reload_applies_changes_in_place_without_dropping_the_vip() {
     node1.scripts = vec![script];
     let backup = unicast(InstConf::new("VI_1", 51, 100, VIP).v3(200), &lab, 2, &[1]);
     lab.start(2, Impl::Ours, &NodeConf::one(backup));
-    lab.start(1, Impl::Ours, &node1);
+    lab.start(1, which, &node1);
     assert!(
         lab.wait_sole_holder(1, VIP, SETTLE),
         "node 1 becomes MASTER"
@@ -240,7 +256,18 @@ fn reload_applies_changes_in_place_without_dropping_the_vip() {
         "tracked priority 204 on the wire: {:?}",
         cap.seen()
     );
-    let before = transitions(&lab, 1, "VI_1").expect("dump");
+    let ours = which == Impl::Ours;
+    let before = if ours {
+        transitions(&lab, 1, "VI_1")
+    } else {
+        None
+    };
+    let conf_path = lab.dir.join(if ours {
+        "n1.rkeepalived.conf"
+    } else {
+        "n1.keepalived.conf"
+    });
+    let reload = |n: &NodeConf| reload_text(&lab, &conf_path, &n.keepalived_conf());
     let sampler = Sampler::start(&lab, VIP);
     std::thread::sleep(Duration::from_millis(300));
 
@@ -258,16 +285,16 @@ fn reload_applies_changes_in_place_without_dropping_the_vip() {
     let mut n = node1.clone();
     // priority (the tracked +4 stays).
     n.instances[0].priority = 150;
-    lab.reload(1, &n);
+    reload(&n);
     wait_wire("priority 154", &|s| s.prio == 154);
     // advert_int 200 ms -> 500 ms.
     n.instances[0].advert_ms = 500;
-    lab.reload(1, &n);
+    reload(&n);
     wait_wire("interval 50cs", &|s| s.intvl == "50cs" && s.prio == 154);
     // router_id (global_defs).
     reload_text(
         &lab,
-        1,
+        &conf_path,
         &n.keepalived_conf()
             .replace("router_id rkv_test", "router_id rkv_other"),
     );
@@ -276,12 +303,12 @@ fn reload_applies_changes_in_place_without_dropping_the_vip() {
     // restarts with its status carried over: no "no result yet" fault).
     n.instances[0].track_scripts = vec![("chk".into(), 20)];
     n.scripts[0].fall = 2;
-    lab.reload(1, &n);
+    reload(&n);
     wait_wire("tracked priority 170", &|s| s.prio == 170);
     // Notify scripts, garp settings, another unicast peer.
     n.instances[0].extra = "    notify_master /bin/true\n    notify_backup /bin/true\n    garp_master_repeat 2\n    garp_master_refresh 1\n".into();
     n.instances[0].unicast_peers.push("192.0.2.99".into());
-    lab.reload(1, &n);
+    reload(&n);
     std::thread::sleep(Duration::from_millis(1500));
     wait_wire("adverts after the last reload", &|s| s.prio == 170);
 
@@ -301,13 +328,16 @@ fn reload_applies_changes_in_place_without_dropping_the_vip() {
         !seen.iter().any(|s| s.prio == 0),
         "no priority-0 advert: {seen:?}"
     );
-    assert_eq!(
-        transitions(&lab, 1, "VI_1"),
-        Some(before),
-        "no state transition on reload"
-    );
-    assert!(log.contains("applied in place"), "{log}");
-    assert!(!log.contains("stopping it"), "{log}");
+    if ours {
+        assert!(before.is_some(), "dump");
+        assert_eq!(
+            transitions(&lab, 1, "VI_1"),
+            before,
+            "no state transition on reload"
+        );
+        assert!(log.contains("applied in place"), "{log}");
+        assert!(!log.contains("stopping it"), "{log}");
+    }
 }
 
 #[test]
@@ -405,7 +435,7 @@ fn vrid_or_interface_change_of_an_address_owner_keeps_the_vip() {
     let text = n
         .keepalived_conf()
         .replace("interface eth0", "interface eth1");
-    reload_text(&lab, 1, &text);
+    reload_text(&lab, &lab.dir.join("n1.rkeepalived.conf"), &text);
     assert!(
         wait_until(SETTLE, || lab
             .log(1)
