@@ -22,9 +22,9 @@
 //! mirrors the state carry-over.
 //!
 //! Deliberate difference: any change of `use_vmac` (name, MAC,
-//! `vmac_xmit_base`) restarts the instance; keepalived 2.2.7 restarts only when
-//! a vmac is added or removed (it compares the vmac flags), but it then has to
-//! recreate the link anyway.
+//! `vmac_xmit_base`) restarts the instance, unicast or multicast; keepalived
+//! 2.2.7 restarts a multicast instance only when a vmac is added or removed
+//! (it compares the vmac flags), but the link has to be recreated anyway.
 
 use std::net::IpAddr;
 
@@ -39,6 +39,9 @@ pub struct Identity {
     pub vrid: u8,
     pub family: AddressFamily,
     pub interface: String,
+    /// `use_vmac` (keepalived compares only whether there is one, and only
+    /// for multicast; see the module docs).
+    pub vmac: Option<Vmac>,
     pub transport: Transport,
 }
 
@@ -47,8 +50,8 @@ pub struct Identity {
 pub enum Transport {
     /// `unicast_peer`: keyed by the configured source (keepalived `saddr`).
     Unicast { src: Option<IpAddr> },
-    /// Multicast: keyed by the group and the vmac.
-    Multicast { group: IpAddr, vmac: Option<Vmac> },
+    /// Multicast: keyed by the group.
+    Multicast { group: IpAddr },
 }
 
 impl Identity {
@@ -56,7 +59,6 @@ impl Identity {
         let transport = if inst.unicast_peers.is_empty() {
             Transport::Multicast {
                 group: inst.mcast_group(global),
-                vmac: inst.use_vmac.clone(),
             }
         } else {
             Transport::Unicast {
@@ -67,6 +69,7 @@ impl Identity {
             vrid: inst.virtual_router_id,
             family: inst.family,
             interface: inst.interface.clone(),
+            vmac: inst.use_vmac.clone(),
             transport,
         }
     }
@@ -319,6 +322,13 @@ mod tests {
         let mut v = u.clone();
         v.unicast_src_ip = Some("192.0.2.9".parse().unwrap());
         assert_eq!(fate(&u, &v), Fate::Stop, "unicast source");
+        let mut v = u.clone();
+        v.use_vmac = Some(Vmac {
+            name: "vrrp.51".into(),
+            mac: None,
+            xmit_base: false,
+        });
+        assert_eq!(fate(&u, &v), Fate::Stop, "unicast vmac");
     }
 
     #[test]
