@@ -141,7 +141,16 @@ fn completions_know_keepalived_flags() {
         .find(|(p, _)| p.ends_with("rkeepalived.bash"))
         .expect("bash completion");
     let bash = String::from_utf8(bash).expect("utf-8");
-    for flag in ["--use-file", "--vrrp", "--check", "--dont-fork", "--config-test"] {
-        assert!(bash.contains(flag), "{flag} missing from the bash completion");
+    for flag in [
+        "--use-file",
+        "--vrrp",
+        "--check",
+        "--dont-fork",
+        "--config-test",
+    ] {
+        assert!(
+            bash.contains(flag),
+            "{flag} missing from the bash completion"
+        );
     }
 }

@@ -291,7 +291,10 @@ fn every_captured_request_matches_our_encoding() {
         "we refuse command lines that ipvsadm sent to the kernel: {refused_by_us:?}"
     );
     // Every message ipvsadm sent (GET_INFO aside) was compared byte for byte.
-    assert_eq!(compared, captured, "compared {compared} of {captured} captured messages");
+    assert_eq!(
+        compared, captured,
+        "compared {compared} of {captured} captured messages"
+    );
     assert_eq!(captured, 44, "the capture file holds 44 ipvsadm requests");
     // NEW/SET/DEL/GET service + dest, daemons, config, zero, flush.
     for c in [

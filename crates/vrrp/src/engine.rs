@@ -5,7 +5,7 @@
 //! messages, received datagrams (one reader task per socket), netlink events,
 //! tracked-object updates and the earliest fsm deadline.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,6 +28,7 @@ use crate::instance::{self as glue, TrackState};
 use crate::metrics::{self, InstanceStats};
 use crate::notify::{Notifier, Subject};
 use crate::packet::{DropCounters, DropReason, Family, RxPolicy, IPPROTO_AH};
+use crate::reload;
 use crate::socket::{RawDatagram, VrrpSocket};
 use crate::sync_group::SyncGroup;
 use crate::timer::DeadlineTimer;
@@ -162,7 +163,8 @@ struct Engine {
     track: TrackState,
     track_tx: mpsc::Sender<TrackUpdate>,
     track_rx: mpsc::Receiver<TrackUpdate>,
-    watchers: Vec<JoinHandle<()>>,
+    /// Running script pollers / track file readers with their definitions.
+    watchers: Vec<(Watched, JoinHandle<()>)>,
     announcers: HashMap<String, Arc<Announcer>>,
     notifier: Notifier,
     /// Drops before an instance could be identified (decode errors, unknown VRID).
@@ -176,6 +178,13 @@ struct Engine {
     groups: Vec<GroupRt>,
     /// Re-check interfaces before the next wait (set by a failed send).
     iface_dirty: bool,
+}
+
+/// What a watcher task watches (a reload keeps the unchanged ones running).
+#[derive(Debug, Clone, PartialEq)]
+enum Watched {
+    Script(rkeepalived_config::model::VrrpScript),
+    File(rkeepalived_config::model::VrrpTrackFile),
 }
 
 /// One vrrp_sync_group at runtime.
@@ -307,22 +316,44 @@ impl Engine {
         self.netlink_errors += errors;
     }
 
-    /// (Re)spawn script pollers and track file readers for every object the
-    /// configuration defines.
+    /// Spawn script pollers and track file readers for every object the
+    /// configuration defines. On a reload, watchers whose definition did not
+    /// change keep running, and a changed or restarted script resumes from its
+    /// last status (keepalived `clear_diff_script()`), so a reload never sends
+    /// a tracked instance through "no result yet" (FAULT, VIP dropped).
     fn start_watchers(&mut self) {
-        for w in self.watchers.drain(..) {
-            w.abort();
+        let cfg = self.cfg.clone();
+        let (keep, stop): (Vec<_>, Vec<_>) = std::mem::take(&mut self.watchers)
+            .into_iter()
+            .partition(|(w, _)| match w {
+                Watched::Script(s) => cfg.vrrp_scripts.contains(s),
+                Watched::File(f) => cfg.vrrp_track_files.contains(f),
+            });
+        for (_, h) in stop {
+            h.abort();
         }
-        for s in &self.cfg.vrrp_scripts {
-            self.watchers.push(watch::spawn_script(
+        self.watchers = keep;
+        for s in &cfg.vrrp_scripts {
+            let w = Watched::Script(s.clone());
+            if self.watchers.iter().any(|(x, _)| *x == w) {
+                continue;
+            }
+            let previous = self.track.scripts.get(&s.name).copied();
+            let h = watch::spawn_script_resumed(
                 s.clone(),
                 self.notifier.runner().clone(),
                 self.track_tx.clone(),
-            ));
+                previous,
+            );
+            self.watchers.push((w, h));
         }
-        for f in &self.cfg.vrrp_track_files {
-            self.watchers
-                .push(watch::spawn_track_file(f.clone(), self.track_tx.clone()));
+        for f in &cfg.vrrp_track_files {
+            let w = Watched::File(f.clone());
+            if self.watchers.iter().any(|(x, _)| *x == w) {
+                continue;
+            }
+            let h = watch::spawn_track_file(f.clone(), self.track_tx.clone());
+            self.watchers.push((w, h));
         }
     }
 
@@ -632,7 +663,7 @@ impl Engine {
                 tracing::warn!(%iface, key, error = %e, "cannot restore sysctl");
             }
         }
-        for w in self.watchers.drain(..) {
+        for (_, w) in self.watchers.drain(..) {
             w.abort();
         }
         for (_, t) in self.socket_tasks.drain() {
@@ -1290,53 +1321,99 @@ impl Engine {
         }
     }
 
-    /// Diff-based reload: unchanged instances keep their state, removed or
-    /// changed ones stop (priority 0, VIPs removed), new or changed ones start.
+    /// Reload as keepalived 2.2.7 does (`reload_vrrp_thread` →
+    /// `clear_diff_vrrp`; the pairing is [`reload::plan`]): an instance whose
+    /// identity (vrid, interface, family, transport) is still configured keeps
+    /// its state and gets every other change in place
+    /// ([`Engine::update_in_place`]); one that is gone stops (priority 0);
+    /// a new one starts. Addresses of a stopped instance stay installed until
+    /// the new instances have started, and only those no MASTER instance owns
+    /// then are removed: a vrid or interface change of an instance that owns
+    /// its VIP at once (priority 255, `state MASTER`) keeps the VIP without a gap.
     async fn reload(&mut self, new: Arc<Config>) {
         tracing::info!("VRRP reload");
-        let old_global = self.cfg.global_defs.clone();
-        let wanted: BTreeMap<&str, &VrrpInstance> = new
-            .vrrp_instances
-            .iter()
-            .map(|i| (i.name.as_str(), i))
-            .collect();
-        let global_changed = old_global != new.global_defs;
+        let old_cfg = self.cfg.clone();
+        let olds: Vec<&VrrpInstance> = self.instances.iter().map(|r| &r.cfg).collect();
+        let plan = reload::plan(
+            &olds,
+            &old_cfg.global_defs,
+            &new.vrrp_instances,
+            &new.global_defs,
+        );
+        // 1. Stop the instances that are gone, holding their addresses.
+        let mut held: Vec<AddrSet> = Vec::new();
+        let mut updates: Vec<(usize, usize)> = Vec::new();
         let mut idx = 0;
-        while idx < self.instances.len() {
-            let keep = !global_changed
-                && wanted.get(self.instances[idx].cfg.name.as_str())
-                    == Some(&&self.instances[idx].cfg);
-            if keep {
-                idx += 1;
-            } else if let Some(next) = wanted
-                .get(self.instances[idx].cfg.name.as_str())
-                .filter(|n| !global_changed && glue::reload_in_place(&self.instances[idx].cfg, n))
-            {
-                self.update_in_place(idx, (*next).clone()).await;
-                idx += 1;
-            } else {
-                self.stop_instance(idx).await;
-                let gone = self.instances.remove(idx);
-                if let Some(ah) = gone.ah {
-                    self.ah_counters.insert(gone.cfg.name, ah.counter);
+        for fate in &plan.fates {
+            match *fate {
+                reload::Fate::Stop => {
+                    tracing::info!(instance = %self.instances[idx].cfg.name, "VRRP reload: instance removed or its vrid/interface/family changed; stopping it");
+                    if self.instances[idx].vmac.is_some() {
+                        // Its addresses live on its vmac, which goes with it.
+                        self.stop_instance(idx).await;
+                    } else {
+                        held.push(self.stop_instance_holding(idx).await);
+                    }
+                    let gone = self.instances.remove(idx);
+                    if let Some(ah) = gone.ah {
+                        // Restarted under the same name (a vrid or interface
+                        // change): keep the AH sequence counter.
+                        self.ah_counters.insert(gone.cfg.name, ah.counter);
+                    }
+                }
+                reload::Fate::InPlace { new: j } => {
+                    updates.push((idx, j));
+                    idx += 1;
+                }
+                reload::Fate::Unchanged { new: j } => {
+                    // Joining or leaving a sync group changes how the
+                    // instance goes Master (consensus): update it too.
+                    let member = |c: &Config, name: &str| {
+                        c.vrrp_sync_groups
+                            .iter()
+                            .any(|g| g.group.iter().any(|m| m == name))
+                    };
+                    let name = self.instances[idx].cfg.name.as_str();
+                    if member(&old_cfg, name) != member(&new, name) {
+                        updates.push((idx, j));
+                    }
+                    idx += 1;
                 }
             }
         }
-        let old_cfg = self.cfg.clone();
-        self.apply_statics(Some(&old_cfg), &new).await;
+        // 2. The new configuration's objects: global settings, tracking.
         self.cfg = new.clone();
-        if global_changed {
+        if old_cfg.global_defs != new.global_defs {
             self.notifier = Notifier::new(&new.global_defs);
+            // Script pollers run with the notifier's runner (script_user...):
+            // restart them, their status carried over.
+            for (_, w) in self.watchers.drain(..) {
+                w.abort();
+            }
         }
         self.start_watchers();
         self.refresh_link_states().await;
+        // 3. Changed instances, in place.
+        for (idx, j) in updates {
+            if let Some(inst) = new.vrrp_instances.get(j) {
+                self.update_in_place(idx, inst.clone()).await;
+            }
+        }
+        self.apply_statics(Some(&old_cfg), &new).await;
         self.rebuild_groups();
-        for inst in &new.vrrp_instances {
-            if !self.instances.iter().any(|r| r.cfg.name == inst.name) {
+        // 4. New instances.
+        for j in plan.start {
+            if let Some(inst) = new.vrrp_instances.get(j) {
                 self.start_instance(inst.clone()).await;
             }
         }
         self.ah_counters.clear();
+        // 5. Release what the stopped instances held and no MASTER owns now.
+        for set in held {
+            self.release_unowned(set).await;
+        }
+        // Tracking of the new configuration (new objects, weights, faults).
+        self.retrack().await;
         // Close sockets nobody uses any more.
         let used: Vec<SockKey> = self
             .instances
@@ -1363,15 +1440,82 @@ impl Engine {
         });
     }
 
-    /// Apply an address/notify-only change to a running instance (see
-    /// [`glue::reload_in_place`]): its state, timers and counters stay; while
-    /// Master, only the addresses that differ are removed or added, the new
-    /// set is announced (GARP/NA) and advertised at once.
-    async fn update_in_place(&mut self, idx: usize, new: VrrpInstance) {
+    /// [`Engine::stop_instance`] for a reload of an instance without a vmac:
+    /// priority 0 and STOP as usual, but the addresses stay installed. They
+    /// are returned so the caller can remove those no instance owns once the
+    /// new instances have started.
+    async fn stop_instance_holding(&mut self, idx: usize) -> AddrSet {
+        let actions: Vec<Action> = self.instances[idx]
+            .fsm
+            .handle(Event::Shutdown, Instant::now())
+            .into_iter()
+            .filter(|a| *a != Action::RemoveVips)
+            .collect();
+        self.execute(idx, actions).await;
         let rt = &self.instances[idx];
+        AddrSet {
+            vips: rt.vips.clone(),
+            routes: rt.cfg.virtual_routes.clone(),
+            rules: rt.cfg.virtual_rules.clone(),
+        }
+    }
+
+    /// Remove the entries of `set` that no MASTER instance owns.
+    async fn release_unowned(&mut self, set: AddrSet) {
+        let masters: Vec<&Runtime> = self
+            .instances
+            .iter()
+            .filter(|r| r.fsm.state() == State::Master)
+            .collect();
+        let owned_vip = |v: &VirtualIpAddress| masters.iter().any(|r| r.vips.contains(v));
+        let owned_route =
+            |x: &VirtualRoute| masters.iter().any(|r| r.cfg.virtual_routes.contains(x));
+        let owned_rule = |x: &VirtualRule| masters.iter().any(|r| r.cfg.virtual_rules.contains(x));
+        let rules: Vec<VirtualRule> = set.rules.into_iter().filter(|x| !owned_rule(x)).collect();
+        let routes: Vec<VirtualRoute> =
+            set.routes.into_iter().filter(|x| !owned_route(x)).collect();
+        let (kept, vips): (Vec<_>, Vec<_>) = set.vips.into_iter().partition(|v| owned_vip(v));
+        for v in &kept {
+            tracing::info!(vip = %addr::vip_label(v), "VRRP reload: address kept by the new MASTER instance");
+        }
+        let mut errors = 0u64;
+        for r in &rules {
+            if let Err(e) = self.nl.del_rule(r).await {
+                errors += 1;
+                tracing::warn!(error = %e, "cannot delete virtual rule");
+            }
+        }
+        for r in &routes {
+            if let Err(e) = self.nl.del_route(r).await {
+                errors += 1;
+                tracing::warn!(error = %e, "cannot delete virtual route");
+            }
+        }
+        for v in &vips {
+            if let Err(e) = self.nl.del_address(v).await {
+                errors += 1;
+                tracing::warn!(error = %e, "cannot delete VIP");
+            }
+        }
+        self.netlink_errors += errors;
+    }
+
+    /// Apply a changed configuration to a running instance of the same
+    /// identity (keepalived `restore_vrrp_state()` + `vrrp_init_state()`):
+    /// state, counters and installed addresses stay; while Master only the
+    /// addresses that differ are removed or added, and newly added ones are
+    /// announced (GARP/NA). Everything the instance derives from its
+    /// configuration is rebuilt; the state machine takes the new parameters
+    /// through [`fsm::Instance::reload`] (a Master advertises the new
+    /// priority and interval at once, a Backup restarts Master_Down_Timer).
+    async fn update_in_place(&mut self, idx: usize, new: VrrpInstance) {
+        let global = self.cfg.global_defs.clone();
+        let rt = &self.instances[idx];
+        let changed = reload::changed_fields(&rt.cfg, &new);
+        tracing::info!(instance = %new.name, changed = ?changed, "VRRP reload: applied in place");
         let vips = vips_on(&new, rt.vmac.as_deref());
         let master = rt.fsm.state() == State::Master;
-        tracing::info!(instance = %new.name, "VRRP reload: addresses updated in place");
+        let mut added_addrs = false;
         if master {
             let minus = |a: &AddrSet, b: &AddrSet| AddrSet {
                 vips: a
@@ -1403,20 +1547,93 @@ impl Engine {
                 routes: new.virtual_routes.clone(),
                 rules: new.virtual_rules.clone(),
             };
+            let add = minus(&next, &old);
+            added_addrs = !add.vips.is_empty();
             self.change_addrs(idx, Change::Delete, &minus(&old, &next))
                 .await;
-            self.change_addrs(idx, Change::Add, &minus(&next, &old))
-                .await;
+            self.change_addrs(idx, Change::Add, &add).await;
         }
-        let policy = glue::rx_policy(&new, &self.cfg.global_defs);
+        // A changed mcast_src_ip (multicast; a unicast source is identity):
+        // pick the advert source again.
+        let mut src = self.instances[idx].src;
+        if glue::configured_source(&new) != glue::configured_source(&self.instances[idx].cfg) {
+            src = match glue::configured_source(&new) {
+                Some(s) => Some(s),
+                None => match addr::ifindex(&new.interface) {
+                    Some(i) => match self.nl.addresses(i).await {
+                        Ok(list) => glue::pick_source(
+                            self.instances[idx].family,
+                            &list,
+                            &glue::advertised_addrs(&new),
+                        ),
+                        Err(e) => {
+                            self.instances[idx].stats.netlink_errors += 1;
+                            tracing::warn!(error = %e, "cannot list interface addresses");
+                            None
+                        }
+                    },
+                    None => None,
+                },
+            };
+        }
+        let family = self.instances[idx].family;
+        let primary = src.unwrap_or(match family {
+            Family::Ipv4 => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            Family::Ipv6 => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+        });
+        let mut params = glue::fsm_params(&new, &global, primary);
+        params.sync_group_member = self
+            .cfg
+            .vrrp_sync_groups
+            .iter()
+            .any(|g| g.group.contains(&new.name));
+        let outcome = glue::tracked_priority(&new, &self.cfg, &self.track);
+        let policy = glue::rx_policy(&new, &global);
+        let dsts = glue::destinations(&new, &global);
         let rt = &mut self.instances[idx];
+        if outcome.priority != rt.fsm.effective_priority() {
+            tracing::info!(instance = %new.name, from = rt.fsm.effective_priority(), to = outcome.priority, "VRRP reload: priority changed");
+        }
         rt.vips = vips;
         rt.policy = policy;
+        rt.dsts = dsts;
+        rt.src = src;
+        rt.tracked.0 = outcome.priority;
+        // auth_type/auth_pass changed to, from or within AH: a new key, the
+        // sequence counter kept (keepalived `restore_vrrp_state`).
+        let ah_key = glue::ah_key(&new);
+        if rt.ah.as_ref().map(|a| &a.key) != ah_key.as_ref() {
+            let counter = rt.ah.as_ref().map(|a| a.counter);
+            rt.ah = ah_key.map(|k| {
+                let mut st = AhState::new(k);
+                if let Some(c) = counter {
+                    st.counter = c;
+                }
+                st
+            });
+        }
+        let needs_ah_socket = rt.ah.is_some() && !self.ah_sockets.contains_key(&new.interface);
+        let groups: Vec<IpAddr> = rt
+            .dsts
+            .iter()
+            .copied()
+            .filter(|d| d.is_multicast())
+            .collect();
         rt.cfg = new;
-        if master {
-            let repeat = rt.cfg.garp_master_repeat;
-            let priority = rt.fsm.effective_priority();
-            self.send_advert(idx, priority).await;
+        if needs_ah_socket {
+            let ifname = self.instances[idx].cfg.interface.clone();
+            if let Err(e) = self.ah_socket_for(&ifname, &groups) {
+                self.socket_errors += 1;
+                tracing::error!(iface = %ifname, error = %e, "cannot open IPsec AH socket");
+            }
+        }
+        let rt = &mut self.instances[idx];
+        let actions = rt.fsm.reload(params, outcome.priority, Instant::now());
+        self.execute(idx, actions).await;
+        if master && added_addrs {
+            // keepalived restore_vrrp_state(): addresses were added, so
+            // vrrp_send_link_update(garp_rep).
+            let repeat = self.instances[idx].cfg.garp_master_repeat;
             self.send_gratuitous(idx, repeat);
         }
     }

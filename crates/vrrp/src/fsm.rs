@@ -25,9 +25,11 @@
 //! fires every deadline `<= now`; it is harmless to call it early or twice.
 //!
 //! RFC names: `Master_Adver_Interval`, `Skew_Time`, `Master_Down_Interval`
-//! (RFC 5798 §6.1). For VRRPv3, Skew_Time is computed in integer centiseconds exactly
-//! as the RFC writes it: `((256 - Priority) * Master_Adver_Interval) / 256`; for
-//! VRRPv2 it is `(256 - Priority) / 256` seconds (RFC 3768 §6.1), in microseconds.
+//! (RFC 5798 §6.1). For VRRPv3, Skew_Time is the RFC's
+//! `((256 - Priority) * Master_Adver_Interval) / 256`; for VRRPv2 it is
+//! `(256 - Priority) / 256` seconds (RFC 3768 §6.1). Both are computed in integer
+//! microseconds, as keepalived does (`VRRP_TIMER_SKEW_CALC`), never truncated to
+//! the centiseconds of the wire format.
 //!
 //! Where keepalived 2.2.7 and the RFC differ, this follows keepalived (operators swap
 //! binaries and keep their networks): a Backup that is preempt-eligible *ignores*
@@ -363,10 +365,15 @@ impl Instance {
         match self.params.version {
             // (256 - Priority) / 256 seconds.
             Version::V2 => Duration::from_micros(weight * 1_000_000 / 256),
-            // ((256 - Priority) * Master_Adver_Interval) / 256, centiseconds.
+            // ((256 - Priority) * Master_Adver_Interval) / 256, computed in
+            // microseconds as keepalived does (VRRP_TIMER_SKEW_CALC in vrrp.h:
+            // `pri * (master_adver_int / TIMER_CENTI_HZ) * 625 / 16`, i.e.
+            // pri * centiseconds * 10_000 / 256 µs). Whole centiseconds would
+            // make every skew 0 at 10 ms adverts, and all backups would declare
+            // the master down at the same instant.
             Version::V3 => {
-                let cs = weight * u64::from(self.master_adver_interval.centiseconds()) / 256;
-                Duration::from_millis(cs * 10)
+                let cs = u64::from(self.master_adver_interval.centiseconds());
+                Duration::from_micros(weight * cs * 625 / 16)
             }
         }
     }
@@ -418,6 +425,85 @@ impl Instance {
                 self.on_fault_change(now, Reason::Fault, Reason::FaultCleared, &mut out);
             }
             Event::SyncGroup(cmd) => self.on_sync(cmd, now, &mut out),
+        }
+        out
+    }
+
+    /// Apply a reloaded configuration to the running instance, keeping its state
+    /// (no transition, no notify), as keepalived 2.2.7 does for an instance that
+    /// `vrrp_exist()` finds in the new configuration (see [`crate::reload`]):
+    ///
+    /// * `vrrp_complete_init()`: `vrrp->state = old_vrrp->state`, and the new
+    ///   instance starts with its own `master_adver_int`, no master address and
+    ///   no preempt time (they are fields of the freshly built instance);
+    /// * Master (`reload_master`): `vrrp_init_instance_sands()` sets the advert
+    ///   timer to *now*, so one advert with the new priority and interval goes
+    ///   out at once, and the next after the new interval. A lowered priority
+    ///   is then seen by the backups: one with preempt ignores the adverts and
+    ///   takes over when its Master_Down_Timer fires (RFC 5798 §6.4.2);
+    /// * Backup: `vrrp_init_state()` restarts Master_Down_Timer with the new
+    ///   Master_Down_Interval (`VRRP_MS_DOWN_TIMER`). A raised priority with
+    ///   preempt ignores the lower-priority master from now on and takes over
+    ///   when that timer fires;
+    /// * Fault / Initialize: unchanged (tracking re-decides faults).
+    ///
+    /// `tracked_priority` is the effective priority tracking computes for the
+    /// new configuration (ignored for the address owner, clamped to 1..=254).
+    ///
+    /// Deliberate difference: keepalived cancels a pending delayed GARP burst
+    /// (`garp_master_delay`, `garp_lower_prio_delay`) on reload; it stays
+    /// scheduled here if the new configuration still asks for it. A changed
+    /// `garp_master_refresh` restarts the refresh timer from now.
+    pub fn reload(
+        &mut self,
+        params: InstanceParams,
+        tracked_priority: u8,
+        now: Instant,
+    ) -> Vec<Action> {
+        let mut out = Vec::new();
+        let old = std::mem::replace(&mut self.params, params);
+        self.effective_priority = if self.params.priority == PRIORITY_OWNER {
+            PRIORITY_OWNER
+        } else {
+            tracked_priority.clamp(1, PRIORITY_OWNER - 1)
+        };
+        self.master_adver_interval = self.params.wire_adver_int();
+        self.master_addr = None;
+        self.master_priority = None;
+        // keepalived: vrrp->wantstate = old_vrrp->state.
+        self.wants_master = false;
+        let garp = self.params.garp;
+        match self.timers {
+            Timers::Idle => {}
+            Timers::Backup { .. } => {
+                self.timers = Timers::Backup {
+                    master_down: now + self.master_down_interval(),
+                    preempt_until: None,
+                    master_stopped: false,
+                };
+            }
+            Timers::Master {
+                garp_delayed,
+                garp_refresh,
+                garp_lower_prio,
+                ..
+            } => {
+                out.push(Action::SendAdvert {
+                    priority: self.effective_priority,
+                });
+                let garp_refresh = if old.garp.master_refresh == garp.master_refresh {
+                    garp_refresh
+                } else {
+                    garp.master_refresh.map(|d| now + d)
+                };
+                self.timers = Timers::Master {
+                    adver: now + self.master_adver_interval.as_duration(),
+                    garp_delayed: garp_delayed.filter(|_| !garp.master_delay.is_zero()),
+                    garp_refresh,
+                    garp_lower_prio: garp_lower_prio
+                        .filter(|_| garp.lower_prio_repeat > 0 && !garp.lower_prio_delay.is_zero()),
+                };
+            }
         }
         out
     }
@@ -845,13 +931,33 @@ mod tests {
     }
 
     #[test]
-    fn skew_and_down_interval_v3_centiseconds() {
+    fn skew_and_down_interval_v3_microseconds() {
         let mut p = InstanceParams::new(Version::V3, 1, "192.0.2.1".parse().unwrap());
         p.priority = 100;
         p.adver_int = Duration::from_millis(100); // 10 cs
         let i = Instance::new(p);
-        // ((256-100) * 10) / 256 = 6 cs (integer, RFC 5798 §6.1)
-        assert_eq!(i.skew_time(), Duration::from_millis(60));
-        assert_eq!(i.master_down_interval(), Duration::from_millis(360));
+        // ((256-100) * 100 ms) / 256 = 60.9375 ms (keepalived: 156 * 10 * 625 / 16 µs).
+        assert_eq!(i.skew_time(), Duration::from_micros(60_937));
+        assert_eq!(i.master_down_interval(), Duration::from_micros(360_937));
+    }
+
+    /// Regression (issue #11 bug 4): at 10 ms adverts whole centiseconds made
+    /// every skew 0, so all backups timed out together. In microseconds every
+    /// priority gets its own skew, strictly decreasing with priority.
+    #[test]
+    fn v3_skew_at_10ms_differs_per_priority() {
+        let skew = |prio: u8| {
+            let mut p = InstanceParams::new(Version::V3, 1, "192.0.2.1".parse().unwrap());
+            p.priority = prio;
+            p.adver_int = Duration::from_millis(10);
+            Instance::new(p).skew_time()
+        };
+        // keepalived: (256 - 100) * 1 cs * 625 / 16 = 6093 µs.
+        assert_eq!(skew(100), Duration::from_micros(6_093));
+        assert_eq!(skew(254), Duration::from_micros(78));
+        assert_eq!(skew(1), Duration::from_micros(9_960));
+        for prio in 1..254u8 {
+            assert!(skew(prio) > skew(prio + 1), "priority {prio}");
+        }
     }
 }

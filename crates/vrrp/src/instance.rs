@@ -78,28 +78,6 @@ pub fn owned_addrs(inst: &VrrpInstance) -> impl Iterator<Item = &VirtualIpAddres
         .chain(inst.virtual_ipaddresses_excluded.iter())
 }
 
-/// True when `new` differs from `old` only in what can be applied to a
-/// running instance without restarting it: its addresses (VIPs, excluded
-/// VIPs, virtual routes and rules) and its notify scripts. keepalived applies
-/// such reloads in place; restarting would send priority 0 and hand the VIP to
-/// the backup for a master-down interval.
-pub fn reload_in_place(old: &VrrpInstance, new: &VrrpInstance) -> bool {
-    let mut probe = new.clone();
-    probe.virtual_ipaddresses = old.virtual_ipaddresses.clone();
-    probe.virtual_ipaddresses_excluded = old.virtual_ipaddresses_excluded.clone();
-    probe.virtual_routes = old.virtual_routes.clone();
-    probe.virtual_rules = old.virtual_rules.clone();
-    probe.notify_master = old.notify_master.clone();
-    probe.notify_backup = old.notify_backup.clone();
-    probe.notify_fault = old.notify_fault.clone();
-    probe.notify_stop = old.notify_stop.clone();
-    probe.notify = old.notify.clone();
-    probe.notify_master_rx_lower_pri = old.notify_master_rx_lower_pri.clone();
-    // `family` (derived from the VIPs by the config) is compared too: another
-    // family needs other sockets, so that still restarts.
-    probe == *old
-}
-
 pub fn fsm_params(
     inst: &VrrpInstance,
     global: &GlobalDefs,
@@ -340,29 +318,6 @@ mod tests {
         let mut i = VrrpInstance::new("VI_1", "eth0", 51);
         i.priority = 100;
         i
-    }
-
-    #[test]
-    fn address_and_notify_changes_reload_in_place_others_restart() {
-        use rkeepalived_config::model::VirtualIpAddress;
-        let vip = |a: &str| VirtualIpAddress::new(a.parse().expect("addr"), "eth0");
-        let mut old = inst();
-        old.virtual_ipaddresses = vec![vip("192.0.2.100")];
-        let mut new = old.clone();
-        new.virtual_ipaddresses.push(vip("192.0.2.101"));
-        new.notify_master = old.notify_backup.clone();
-        assert!(reload_in_place(&old, &new), "VIP added");
-        new.virtual_ipaddresses.clear();
-        assert!(reload_in_place(&old, &new), "VIPs removed");
-        let mut prio = old.clone();
-        prio.priority = 120;
-        assert!(!reload_in_place(&old, &prio), "priority changes restart");
-        let mut vrid = old.clone();
-        vrid.virtual_router_id = 52;
-        assert!(!reload_in_place(&old, &vrid), "vrid changes restart");
-        let mut adv = old.clone();
-        adv.advert_int = std::time::Duration::from_secs(2);
-        assert!(!reload_in_place(&old, &adv), "advert_int changes restart");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! * [`garp`]: gratuitous ARP (AF_PACKET) and unsolicited neighbour advertisements.
 //! * [`addr`]: VIPs, virtual routes/rules, vmac links via rtnetlink; link/address events.
 //! * [`instance`]: configuration -> fsm parameters, receive policy, adverts, tracking.
+//! * [`reload`]: which running instances a reload keeps, updates in place, or restarts.
 //! * [`timer`]: timerfd-precise wake-ups for fsm deadlines (tokio's timer ticks in ms).
 //! * [`watch`]: vrrp_script pollers and track file readers; [`notify`]: scripts + FIFO;
 //!   [`metrics`]: Prometheus text. `sys` holds the crate's only `unsafe`.
@@ -31,6 +32,7 @@ pub mod iface;
 pub mod instance;
 pub mod metrics;
 pub mod notify;
+pub mod reload;
 pub mod socket;
 mod sys;
 pub mod timer;

@@ -181,6 +181,29 @@ impl ScriptTracker {
         }
     }
 
+    /// A tracker for a reloaded `vrrp_script` that carries the previous status
+    /// over instead of starting from "no result" (keepalived
+    /// `clear_diff_script()`): a script that was up is "considered successful
+    /// on reload" (counter at its top, `rise + fall - 1`), one that was down
+    /// "considered unsuccessful" (counter 0), one still initialising starts
+    /// afresh. keepalived maps its old counter value; only the status is kept
+    /// here, which errs towards the stable end of each side.
+    pub fn carried_over(rise: u32, fall: u32, init_fail: bool, previous: ScriptStatus) -> Self {
+        let mut t = ScriptTracker::new(rise, fall, init_fail);
+        match previous {
+            ScriptStatus::Init => {}
+            ScriptStatus::Up => {
+                t.result = t.rise + t.fall - 1;
+                t.status = ScriptStatus::Up;
+            }
+            ScriptStatus::Down => {
+                t.result = 0;
+                t.status = ScriptStatus::Down;
+            }
+        }
+        t
+    }
+
     pub fn status(&self) -> ScriptStatus {
         self.status
     }
@@ -313,6 +336,22 @@ mod tests {
         assert_eq!(s.record(false), None);
         assert_eq!(s.record(true), None);
         assert_eq!(s.status(), ScriptStatus::Up);
+    }
+
+    #[test]
+    fn reloaded_script_keeps_its_status() {
+        let mut up = ScriptTracker::carried_over(2, 3, false, ScriptStatus::Up);
+        assert_eq!(up.status(), ScriptStatus::Up);
+        // Still needs `fall` failures to go down, as before the reload.
+        assert_eq!(up.record(false), None);
+        assert_eq!(up.record(false), None);
+        assert_eq!(up.record(false), Some(ScriptStatus::Down));
+        let mut down = ScriptTracker::carried_over(2, 3, false, ScriptStatus::Down);
+        assert_eq!(down.status(), ScriptStatus::Down);
+        assert_eq!(down.record(true), None);
+        assert_eq!(down.record(true), Some(ScriptStatus::Up));
+        let init = ScriptTracker::carried_over(2, 3, false, ScriptStatus::Init);
+        assert_eq!(init, ScriptTracker::new(2, 3, false));
     }
 
     #[test]

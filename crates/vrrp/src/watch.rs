@@ -26,9 +26,24 @@ pub fn spawn_script(
     runner: ScriptRunner,
     tx: mpsc::Sender<TrackUpdate>,
 ) -> JoinHandle<()> {
+    spawn_script_resumed(def, runner, tx, None)
+}
+
+/// Like [`spawn_script`], for a reload: `previous` is the status the script had
+/// before, carried over as keepalived's `clear_diff_script()` does, so a
+/// reload does not send a tracked instance through "no result" (FAULT).
+pub fn spawn_script_resumed(
+    def: VrrpScript,
+    runner: ScriptRunner,
+    tx: mpsc::Sender<TrackUpdate>,
+    previous: Option<ScriptStatus>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let name = def.name.clone();
-        let mut filter = ScriptTracker::new(def.rise, def.fall, def.init_fail);
+        let mut filter = match previous {
+            Some(p) => ScriptTracker::carried_over(def.rise, def.fall, def.init_fail, p),
+            None => ScriptTracker::new(def.rise, def.fall, def.init_fail),
+        };
         if tx
             .send(TrackUpdate::Script {
                 name: name.clone(),

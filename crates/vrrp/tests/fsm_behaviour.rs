@@ -29,7 +29,7 @@ fn params(prio: u8) -> InstanceParams {
     p
 }
 
-/// An instance that is Master at `origin + 3.21 s` (prio 200).
+/// An instance that is Master at `origin + 3.21875 s` (prio 200).
 fn master(p: InstanceParams, origin: Instant) -> (Instance, Instant) {
     let mut i = Instance::new(p);
     i.handle(Event::Startup, origin);
@@ -56,7 +56,7 @@ fn becoming_master_adds_vips_then_adverts_then_garps() {
         ]
     );
     let t = i.next_deadline().unwrap();
-    assert_eq!(t, origin + Duration::from_millis(3210));
+    assert_eq!(t, origin + Duration::from_micros(3_218_750));
     let acts = i.handle(Event::Timer, t);
     assert_eq!(
         acts,
@@ -185,8 +185,11 @@ fn address_owner_without_state_master_waits_like_keepalived() {
     let mut i = Instance::new(params(PRIORITY_OWNER));
     i.handle(Event::Startup, origin);
     assert_eq!(i.state(), State::Backup);
-    // Skew_Time for 255 = (1 * 100) / 256 = 0 cs.
-    assert_eq!(i.next_deadline(), Some(origin + Duration::from_secs(3)));
+    // Skew_Time for 255 = (1 * 1 s) / 256 = 3.906 ms (µs, as keepalived).
+    assert_eq!(
+        i.next_deadline(),
+        Some(origin + Duration::from_micros(3_003_906))
+    );
 }
 
 #[test]
@@ -246,13 +249,13 @@ fn backup_priority_change_moves_the_down_timer_by_the_skew_delta() {
     i.handle(Event::Startup, origin);
     assert_eq!(
         i.next_deadline(),
-        Some(origin + Duration::from_millis(3600))
+        Some(origin + Duration::from_micros(3_609_375))
     );
-    // 100 -> 200: skew 60 cs -> 21 cs.
+    // 100 -> 200: skew 609.375 ms -> 218.75 ms.
     i.handle(Event::PriorityChanged(200), origin);
     assert_eq!(
         i.next_deadline(),
-        Some(origin + Duration::from_millis(3210))
+        Some(origin + Duration::from_micros(3_218_750))
     );
     // Clamped to 254, never 255 or 0.
     i.handle(Event::PriorityChanged(255), origin);
@@ -309,4 +312,74 @@ fn fault_at_startup_and_garp_refresh() {
             .count();
     }
     assert_eq!(refreshes, 2);
+}
+
+/// Reload of a Master (keepalived reload_master): no transition, no priority
+/// 0, no VIP change; one advert with the new priority at once and the next
+/// one a new interval later.
+#[test]
+fn reload_of_a_master_only_advertises_the_new_values() {
+    let origin = Instant::now();
+    let (mut i, t) = master(params(200), origin);
+    let now = t + Duration::from_millis(400);
+    let mut p = params(50);
+    p.adver_int = Duration::from_millis(250);
+    let acts = i.reload(p, 50, now);
+    assert_eq!(acts, vec![Action::SendAdvert { priority: 50 }]);
+    assert_eq!(i.state(), State::Master);
+    assert_eq!(i.effective_priority(), 50);
+    assert_eq!(i.master_adver_interval(), AdverInt::Centiseconds(25));
+    match i.timers() {
+        Timers::Master { adver, .. } => assert_eq!(*adver, now + Duration::from_millis(250)),
+        other => panic!("{other:?}"),
+    }
+    let acts = i.handle(Event::Timer, now + Duration::from_millis(250));
+    assert!(acts.contains(&Action::SendAdvert { priority: 50 }));
+}
+
+/// Reload of a Backup restarts Master_Down_Timer with the new interval and
+/// forgets the learned master (a fresh keepalived instance); Fault stays
+/// Fault; the owner's priority is 255 whatever tracking says.
+#[test]
+fn reload_of_backup_fault_and_owner() {
+    let origin = Instant::now();
+    let mut b = Instance::new(params(100));
+    b.handle(Event::Startup, origin);
+    b.handle(
+        Event::AdvertReceived {
+            from: addr("192.0.2.9"),
+            adv: adv(200),
+        },
+        origin,
+    );
+    assert_eq!(b.master_addr(), Some(addr("192.0.2.9")));
+    let now = origin + Duration::from_secs(1);
+    assert!(b.reload(params(150), 150, now).is_empty());
+    assert_eq!(b.state(), State::Backup);
+    assert_eq!(b.master_addr(), None);
+    assert_eq!(b.next_deadline(), Some(now + b.master_down_interval()));
+    // Raised above the master with preempt: its adverts are now ignored.
+    b.handle(
+        Event::AdvertReceived {
+            from: addr("192.0.2.9"),
+            adv: adv(120),
+        },
+        now + Duration::from_millis(100),
+    );
+    assert_eq!(b.next_deadline(), Some(now + b.master_down_interval()));
+
+    let mut f = Instance::new(params(100));
+    f.handle(Event::Fault(true), origin);
+    f.handle(Event::Startup, origin);
+    assert_eq!(f.state(), State::Fault);
+    assert!(f.reload(params(120), 120, now).is_empty());
+    assert_eq!(f.state(), State::Fault);
+    assert_eq!(f.next_deadline(), None);
+
+    let mut o = Instance::new(params(100));
+    o.handle(Event::Startup, origin);
+    o.reload(params(PRIORITY_OWNER), 90, now);
+    assert_eq!(o.effective_priority(), PRIORITY_OWNER);
+    o.reload(params(100), 255, now);
+    assert_eq!(o.effective_priority(), 254, "tracking clamps to 1..=254");
 }

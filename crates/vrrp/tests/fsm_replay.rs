@@ -102,15 +102,15 @@ fn v3_ipv4_backup_follows_keepalived_and_takes_over_after_priority_zero() {
     let (r, prio0_at) = replay(52, Version::V3, Family::Ipv4, Auth::None, "192.0.2.9");
     assert!(r.accepted >= 5);
     // Our configured interval is 100 cs, keepalived advertises every 50 cs: the
-    // Skew_Time below, (156 * 50) / 256 = 30 cs, proves the Backup learned 50 cs
-    // (with ours it would be 60 cs).
+    // Skew_Time below, (156 * 500 ms) / 256 = 304.687 ms, proves the Backup
+    // learned 50 cs (with ours it would be 609.375 ms).
     assert_eq!(
         r.inst.params().wire_adver_int(),
         AdverInt::Centiseconds(100)
     );
     assert_eq!(
         r.became_master_at,
-        Some(prio0_at + Duration::from_millis(300))
+        Some(prio0_at + Duration::from_micros(304_687))
     );
     assert_eq!(r.last_reason, Some(Reason::MasterStopped));
 }
@@ -136,8 +136,9 @@ fn v2_pass_backup_follows_keepalived_and_takes_over_after_priority_zero() {
 fn v3_ipv6_backup_follows_keepalived_and_takes_over_after_priority_zero() {
     let (r, prio0_at) = replay(53, Version::V3, Family::Ipv6, Auth::None, "fe80::9");
     assert!(r.accepted >= 3);
+    // v3 Skew_Time = (156 * 1 s) / 256 in µs (keepalived VRRP_TIMER_SKEW_CALC).
     assert_eq!(
         r.became_master_at,
-        Some(prio0_at + Duration::from_millis(600))
+        Some(prio0_at + Duration::from_micros(609_375))
     );
 }

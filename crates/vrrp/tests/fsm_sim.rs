@@ -21,6 +21,10 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
+fn us(n: u64) -> Duration {
+    Duration::from_micros(n)
+}
+
 /// One VRRP instance on one simulated router.
 struct Node {
     inst: Instance,
@@ -202,6 +206,30 @@ impl Wire {
         self.nodes[n].running = false;
     }
 
+    /// Reload node `n` with changed parameters (keepalived: the instance keeps
+    /// its state; tracking gives the configured priority here).
+    fn reload(&mut self, n: usize, change: impl FnOnce(&mut InstanceParams)) {
+        let mut p = self.nodes[n].inst.params().clone();
+        change(&mut p);
+        let prio = p.priority;
+        let now = self.now;
+        let actions = self.nodes[n].inst.reload(p, prio, now);
+        self.perform(n, actions);
+    }
+
+    /// Run to `until` in 10 ms steps, asserting someone holds the VIP throughout.
+    fn run_holding_vip(&mut self, vrid: u8, until: Duration) {
+        while self.elapsed() < until {
+            let step = (self.elapsed() + ms(10)).min(until);
+            self.run_until(step);
+            assert!(
+                !self.vip_holders(vrid).is_empty(),
+                "VIP gap at {:?}",
+                self.elapsed()
+            );
+        }
+    }
+
     /// Power off without priority 0 (crash / cable cut).
     fn crash(&mut self, n: usize) {
         self.nodes[n].running = false;
@@ -318,8 +346,8 @@ fn three_routers_elect_the_highest_priority() {
     w.run_until(ms(10_000));
     assert_eq!(w.masters(51), vec![b]);
     assert_eq!(w.vip_holders(51), vec![b]);
-    // 3 * 100 cs + ((256-200)*100/256 = 21 cs) = 3.21 s, + nothing else.
-    assert_eq!(w.entered(b, State::Master), Some(ms(3210)));
+    // 3 * 1 s + ((256-200) * 1 s / 256 = 218.75 ms, in µs as keepalived) = 3.21875 s.
+    assert_eq!(w.entered(b, State::Master), Some(us(3_218_750)));
     // The others never became master.
     assert_eq!(w.entered(a, State::Master), None);
     assert_eq!(w.entered(c, State::Master), None);
@@ -357,9 +385,9 @@ fn higher_priority_router_preempts() {
     assert_eq!(w.masters(51), vec![high]);
     assert_eq!(w.vip_holders(51), vec![high]);
     // The new router ignores lower-priority adverts and takes over when its
-    // Master_Down_Timer (3.21 s) fires.
-    assert_eq!(w.entered(high, State::Master), Some(ms(13_210)));
-    assert_eq!(w.entered(low, State::Backup), Some(ms(13_211)));
+    // Master_Down_Timer (3.21875 s) fires.
+    assert_eq!(w.entered(high, State::Master), Some(us(13_218_750)));
+    assert_eq!(w.entered(low, State::Backup), Some(us(13_219_750)));
 }
 
 #[test]
@@ -396,10 +424,13 @@ fn preempt_delay_postpones_takeover() {
     assert_eq!(w.masters(51), vec![high]);
     let t = w.entered(high, State::Master).unwrap();
     // The first lower advert (< 1 s after start) starts the 5 s delay; adverts are
-    // accepted until it ends, then the down timer (3.21 s) runs out from the last
-    // accepted one: start + delay + 3.21 s, minus up to one advert interval.
-    assert!(t >= ms(17_210) && t <= ms(19_210), "took over at {t:?}");
-    assert_eq!(t, ms(17_811)); // adverts at x.601 s: last accepted 14.601 s
+    // accepted until it ends, then the down timer (3.21875 s) runs out from the last
+    // accepted one: start + delay + 3.21875 s, minus up to one advert interval.
+    assert!(
+        t >= us(17_218_750) && t <= us(19_218_750),
+        "took over at {t:?}"
+    );
+    assert_eq!(t, us(17_829_125)); // adverts at x.609375 s: last accepted 14.610375 s
 }
 
 #[test]
@@ -412,7 +443,7 @@ fn priority_zero_handover_within_skew_time() {
     w.run_until(ms(10_000));
     assert_eq!(w.masters(51), vec![master]);
     let skew = w.nodes[backup].inst.skew_time();
-    assert_eq!(skew, ms(600)); // (256-100)*100/256 = 60 cs
+    assert_eq!(skew, Duration::from_micros(609_375)); // (256-100) * 1 s / 256
     w.shutdown(master);
     assert_eq!(w.nodes[master].sent.last().map(|s| s.1), Some(0));
     assert!(!w.nodes[master].holds_vips);
@@ -451,15 +482,15 @@ fn backup_learns_master_adver_interval_v3() {
         w.nodes[backup].inst.master_adver_interval(),
         AdverInt::Centiseconds(50)
     );
-    // 3 * 50 cs + (156 * 50 / 256 = 30 cs) = 1.8 s
-    assert_eq!(w.nodes[backup].inst.master_down_interval(), ms(1800));
+    // 3 * 500 ms + (156 * 500 ms / 256 = 304.687 ms) = 1.804687 s
+    assert_eq!(w.nodes[backup].inst.master_down_interval(), us(1_804_687));
     let last_advert = w.nodes[master].sent.last().unwrap().0;
     w.crash(master);
     w.run_until(ms(20_000));
     assert_eq!(w.masters(51), vec![backup]);
     assert_eq!(
         w.entered(backup, State::Master),
-        Some(last_advert + LATENCY + ms(1800))
+        Some(last_advert + LATENCY + us(1_804_687))
     );
     // As master it advertises its own configured interval again.
     assert_eq!(
@@ -489,13 +520,16 @@ fn tracking_fault_hands_over_and_recovery_preempts_back() {
     assert_eq!(w.masters(51), vec![b]);
     assert_eq!(
         w.entered(b, State::Master),
-        Some(ms(10_000) + LATENCY + ms(600))
+        Some(ms(10_000) + LATENCY + us(609_375))
     );
     w.fault(a, false);
     assert_eq!(w.state(a), State::Backup);
     w.run_until(ms(25_000));
     assert_eq!(w.masters(51), vec![a]);
-    assert_eq!(w.entered(a, State::Master), Some(ms(15_000) + ms(3210)));
+    assert_eq!(
+        w.entered(a, State::Master),
+        Some(ms(15_000) + us(3_218_750))
+    );
     assert_eq!(w.vip_holders(51), vec![a]);
 }
 
@@ -576,12 +610,12 @@ fn sync_group_consensus_waits_for_the_slowest_member() {
     w.start(a1);
     w.start(a2);
     w.run_until(ms(3_500));
-    // a2's timer fired at 3.21 s but a1 does not want Master yet: both wait.
+    // a2's timer fired at 3.21875 s but a1 does not want Master yet: both wait.
     assert_eq!((w.state(a1), w.state(a2)), (State::Backup, State::Backup));
     assert!(w.nodes[a2].inst.wants_master());
     w.run_until(ms(10_000));
-    assert_eq!(w.entered(a1, State::Master), Some(ms(3_600)));
-    assert_eq!(w.entered(a2, State::Master), Some(ms(3_600)));
+    assert_eq!(w.entered(a1, State::Master), Some(us(3_609_375)));
+    assert_eq!(w.entered(a2, State::Master), Some(us(3_609_375)));
 }
 
 #[test]
@@ -681,12 +715,181 @@ fn v2_and_v3_timing_units() {
     );
     assert_eq!(v2.state(), State::Master);
 
-    // v3: Skew_Time in whole centiseconds: (156 * 100) / 256 = 60 cs.
+    // v3: Skew_Time in microseconds (keepalived): (156 * 1 s) / 256 = 609.375 ms.
     let mut p = InstanceParams::new(Version::V3, 1, addr);
     p.priority = 100;
     let mut v3 = Instance::new(p);
-    assert_eq!(v3.skew_time(), ms(600));
+    assert_eq!(v3.skew_time(), Duration::from_micros(609_375));
     assert_eq!(v3.params().wire_adver_int(), AdverInt::Centiseconds(100));
     v3.handle(Event::Startup, origin);
-    assert_eq!(v3.next_deadline(), Some(origin + ms(3600)));
+    assert_eq!(
+        v3.next_deadline(),
+        Some(origin + Duration::from_micros(3_609_375))
+    );
+}
+
+/// Regression (issue #11 bug 4): three routers at 10 ms adverts. With
+/// Skew_Time truncated to whole centiseconds every backup had a skew of 0 and
+/// both declared the master down at the same instant; in microseconds (as
+/// keepalived) the higher priority times out ~2 ms earlier, its advert reaches
+/// the other backup first, and only it takes over, every time.
+#[test]
+fn three_routers_at_10ms_only_the_highest_backup_takes_over() {
+    for crash in 0..20u64 {
+        let v3_10ms = |p: u8| {
+            move |x: &mut InstanceParams| {
+                x.priority = p;
+                x.adver_int = ms(10);
+            }
+        };
+        let mut w = Wire::new();
+        let master = w.add(0, v3_10ms(200));
+        let high = w.add(1, v3_10ms(150));
+        let low = w.add(2, v3_10ms(100));
+        for n in [master, high, low] {
+            w.start(n);
+        }
+        w.run_until(ms(1_000));
+        assert_eq!(w.masters(51), vec![master]);
+        // Crash at a different phase of the advert cycle each round.
+        let at = ms(1_000) + us(crash * 499);
+        w.run_until(at);
+        w.crash(master);
+        w.run_until(at + ms(500));
+        assert_eq!(w.masters(51), vec![high], "round {crash}");
+        assert_eq!(w.vip_holders(51), vec![high], "round {crash}");
+        assert_eq!(
+            w.entered(low, State::Master),
+            None,
+            "round {crash}: the lower backup never became Master"
+        );
+        assert!(
+            w.nodes[low].garps == 0,
+            "round {crash}: the lower backup sent no GARPs"
+        );
+    }
+}
+
+/// Issue #11 bug 2, RFC 5798 §6.4: a reload lowering the Master's priority
+/// below a preempting Backup's keeps the Master (and the VIP) until the
+/// Backup, ignoring the now lower-priority adverts, takes over when its
+/// Master_Down_Timer fires; raising it again lets the old Master preempt back
+/// the same way. Never a priority-0 advert, never a moment without the VIP.
+#[test]
+fn reload_priority_hands_over_without_gap_or_priority_zero() {
+    let mut w = Wire::new();
+    let a = w.add(0, prio(200));
+    let b = w.add(1, prio(150));
+    w.start(a);
+    w.start(b);
+    w.run_until(ms(10_000));
+    assert_eq!(w.masters(51), vec![a]);
+    let t0 = ms(10_300);
+    w.run_until(t0);
+    let last_a = w.nodes[a].sent.last().unwrap().0;
+    w.reload(a, |p| p.priority = 100);
+    // The Master advertises its new priority at once (keepalived reload_master).
+    assert_eq!(w.nodes[a].sent.last(), Some(&(t0, 100)));
+    assert_eq!(w.state(a), State::Master);
+    w.run_holding_vip(51, ms(20_000));
+    assert_eq!(w.masters(51), vec![b]);
+    // b ignored a's priority-100 adverts: its timer ran from a's last
+    // priority-200 advert.
+    let down_b = w.nodes[b].inst.master_down_interval();
+    assert_eq!(w.entered(b, State::Master), Some(last_a + LATENCY + down_b));
+    assert_eq!(
+        w.entered(a, State::Backup),
+        Some(last_a + LATENCY + down_b + LATENCY)
+    );
+    // Raised again: a (Backup, preempt) restarts its down timer at the reload
+    // and takes over when it fires.
+    let t1 = ms(20_000);
+    w.reload(a, |p| p.priority = 200);
+    assert_eq!(w.state(a), State::Backup);
+    let down_a = w.nodes[a].inst.master_down_interval();
+    w.run_holding_vip(51, ms(30_000));
+    assert_eq!(w.masters(51), vec![a]);
+    assert_eq!(w.entered(a, State::Master), Some(t1 + down_a));
+    for n in [a, b] {
+        assert!(
+            w.nodes[n].sent.iter().all(|s| s.1 != 0),
+            "node {n} sent priority 0"
+        );
+    }
+}
+
+/// A reload changing the advert interval of a Master: the next advert carries
+/// it at once, the following one comes one new interval later, and a v3
+/// Backup learns it from the wire; no transition anywhere.
+#[test]
+fn reload_advert_interval_takes_effect_on_the_next_advert() {
+    let mut w = Wire::new();
+    let a = w.add(0, prio(200));
+    let b = w.add(1, prio(100));
+    w.start(a);
+    w.start(b);
+    w.run_until(ms(10_000));
+    let transitions = (w.nodes[a].transitions.len(), w.nodes[b].transitions.len());
+    let t0 = ms(10_250);
+    w.run_until(t0);
+    w.reload(a, |p| p.adver_int = ms(300));
+    w.run_holding_vip(51, ms(12_000));
+    let sent: Vec<Duration> = w.nodes[a]
+        .sent
+        .iter()
+        .filter(|s| s.0 >= t0)
+        .map(|s| s.0)
+        .collect();
+    assert_eq!(sent[..3], [t0, t0 + ms(300), t0 + ms(600)]);
+    assert_eq!(
+        w.nodes[b].inst.master_adver_interval(),
+        AdverInt::Centiseconds(30)
+    );
+    assert_eq!(
+        (w.nodes[a].transitions.len(), w.nodes[b].transitions.len()),
+        transitions,
+        "no transition"
+    );
+}
+
+/// A Backup reloaded with other parameters stays Backup and restarts its
+/// Master_Down_Timer with the new interval (keepalived vrrp_init_state);
+/// a Master's pending GARP refresh follows a changed garp_master_refresh.
+#[test]
+fn reload_keeps_states_and_restarts_the_backup_timer() {
+    let mut w = Wire::new();
+    let a = w.add(0, prio(200));
+    let b = w.add(1, prio(100));
+    w.start(a);
+    w.start(b);
+    w.run_until(ms(10_000));
+    let t0 = w.elapsed();
+    w.reload(b, |p| {
+        p.priority = 120;
+        p.adver_int = ms(2_000);
+    });
+    assert_eq!(w.state(b), State::Backup);
+    assert_eq!(
+        w.nodes[b].inst.next_deadline(),
+        Some(w.at(t0) + w.nodes[b].inst.master_down_interval())
+    );
+    // Own interval until the master is heard again (then learned: 1 s).
+    assert_eq!(
+        w.nodes[b].inst.master_adver_interval(),
+        AdverInt::Centiseconds(200)
+    );
+    w.run_until(ms(11_000));
+    assert_eq!(
+        w.nodes[b].inst.master_adver_interval(),
+        AdverInt::Centiseconds(100)
+    );
+    w.reload(a, |p| p.garp.master_refresh = Some(ms(500)));
+    let garps = w.nodes[a].garps;
+    w.run_until(ms(11_600));
+    assert_eq!(
+        w.nodes[a].garps,
+        garps + 1,
+        "refresh burst 500 ms after the reload"
+    );
+    assert_eq!(w.masters(51), vec![a]);
 }
