@@ -188,6 +188,8 @@ fn keepalived_accepts_shipped_configs() {
         ("examples/unicast.conf", "director1"),
         ("examples/ipv6-vrrp3.conf", "x"),
         ("examples/http-get.conf", "x"),
+        // Shipped with the Kubernetes static-pod example.
+        ("../packaging/kubernetes/keepalived-apiserver.conf", "x"),
     ] {
         let out = std::process::Command::new("/usr/sbin/keepalived")
             .args(["-t", "-l", "-i", id, "-f"])
@@ -207,4 +209,18 @@ fn keepalived_accepts_shipped_configs() {
             "{rel}: keepalived -t says:\n{stderr}"
         );
     }
+}
+
+/// The Kubernetes API-VIP example: one VIP, a weighted apiserver health
+/// script run as `nobody` under enable_script_security.
+#[test]
+fn kubernetes_apiserver_example() {
+    let c = load_clean("../packaging/kubernetes/keepalived-apiserver.conf", "x");
+    assert_eq!(c.vrrp_instances.len(), 1);
+    let vi = &c.vrrp_instances[0];
+    assert_eq!(vi.virtual_router_id, 51);
+    assert_eq!(vi.virtual_ipaddresses.len(), 1);
+    assert!(c.global_defs.enable_script_security);
+    assert_eq!(c.vrrp_scripts.len(), 1);
+    assert_eq!(c.vrrp_scripts[0].weight, -20);
 }
