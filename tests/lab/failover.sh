@@ -179,12 +179,16 @@ kill -9 -- "-$(cat "$W/dir1.daemon")" 2>/dev/null
 ip -n dir1 link set eth0 down
 [[ $MODE == NAT ]] && ip -n dir1 link set eth1 down
 t=$(wait_until 20 has_vip dir2); check backup_takes_over $? "dir2 holds the VIP ${t:-timeout}s after the crash"
+# Bounded in tests/lab_failover.rs (RFC Master_Down_Interval, and keepalived).
+TAKEOVER_S=${t:-timeout}
 sleep_rest "$start" "$CRASH_S"
 
 phase web_kill
 start=$(now_ms)
 kill -9 "$(cat /run/rkl-topo/httpd-web1-80.pid)"
 t=$(wait_until 20 lacks_web1_80 dir2); check checker_removes_dead_web1 $? "web1:80 left dir2's IPVS table ${t:-timeout}s after the kill"
+# Bounded in tests/lab_failover.rs (checker detection time, and keepalived).
+REMOVAL_S=${t:-timeout}
 sleep_rest "$start" "$WEBKILL_S"
 
 phase reload
@@ -197,6 +201,7 @@ phase end
 touch "$W/stop"; wait "$CLIENT_PID" 2>/dev/null; CLIENT_PID=
 
 python3 "$LAB_DIR/summarize.py" "$W/client.log" "$W/phases" | sed "s/^LAB-RESULT /LAB-RESULT daemon=$DAEMON mode=$MODE /" | tee "$W/results"
+echo "LAB-TIMING daemon=$DAEMON mode=$MODE takeover_s=${TAKEOVER_S:-none} removal_s=${REMOVAL_S:-none}"
 field() { sed -n "s/.*phase=$1 .*$2=\([0-9]*\).*/\1/p" "$W/results"; }
 [[ $(field steady failed) == 0 ]]; check steady_no_loss $? "failed=$(field steady failed)"
 [[ $(field master_crash tail_failed) == 0 ]]; check traffic_continues_after_takeover $? "failed in last 2 s=$(field master_crash tail_failed)"
