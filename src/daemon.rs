@@ -44,7 +44,11 @@ fn log_options(cli: &Cli, role: Option<Role>) -> LogOptions {
         detail: cli.log_detail,
         syslog: !cli.no_syslog,
         facility: cli.log_facility.unwrap_or_default(),
-        file: cli.log_file.clone(),
+        // keepalived: one file per process (FILE, FILE_vrrp, FILE_check).
+        file: cli
+            .log_file
+            .as_deref()
+            .map(|f| crate::instance::log_file_name(f, role, &cli.instance_id())),
         ident,
         syslog_socket: cli.syslog_socket.clone(),
     }

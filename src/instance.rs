@@ -115,6 +115,33 @@ impl InstanceId {
     }
 }
 
+/// keepalived's log file (`-g FILE`) for the parent (None) or a child: lib/
+/// utils.c `make_file_name(FILE, prog, namespace, instance)` as
+/// lib/logger.c `open_log_file` calls it, `prog` being `vrrp` or `check`:
+/// `/var/log/ka.log` -> `/var/log/ka_vrrp_NS_INST.log`. Each process has
+/// its own file, as in keepalived.
+pub fn log_file_name(name: &Path, role: Option<Role>, id: &InstanceId) -> PathBuf {
+    let prog = role.map(|r| match r {
+        Role::Vrrp => "vrrp",
+        Role::Checker => "check",
+    });
+    let parts: Vec<&str> = [prog, id.namespace.as_deref(), id.instance.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if parts.is_empty() {
+        return name.to_path_buf();
+    }
+    let Some(file) = name.file_name().map(|f| f.to_string_lossy().into_owned()) else {
+        return name.to_path_buf();
+    };
+    let (stem, ext) = match file.rfind('.') {
+        Some(i) => file.split_at(i),
+        None => (file.as_str(), ""),
+    };
+    name.with_file_name(format!("{stem}_{}{ext}", parts.join("_")))
+}
+
 /// `/x/lb1.pid` -> `/x/lb1.status.sock`; `/x/lb1` -> `/x/lb1.status.sock`.
 fn beside_pid_file(pid_file: &Path) -> PathBuf {
     let name = pid_file
@@ -335,6 +362,27 @@ mod tests {
         assert_eq!(
             id(None, Some("lb1")).syslog_ident(base_syslog_ident(Some(Role::Checker))),
             "Keepalived_healthcheckers_lb1"
+        );
+    }
+
+    #[test]
+    fn log_files_follow_make_file_name() {
+        let f = Path::new("/var/log/ka.log");
+        assert_eq!(
+            log_file_name(f, None, &id(None, None)),
+            PathBuf::from("/var/log/ka.log")
+        );
+        assert_eq!(
+            log_file_name(f, Some(Role::Vrrp), &id(None, None)),
+            PathBuf::from("/var/log/ka_vrrp.log")
+        );
+        assert_eq!(
+            log_file_name(f, Some(Role::Checker), &id(Some("blue"), Some("lb1"))),
+            PathBuf::from("/var/log/ka_check_blue_lb1.log")
+        );
+        assert_eq!(
+            log_file_name(Path::new("/v.d/ka"), None, &id(Some("blue"), None)),
+            PathBuf::from("/v.d/ka_blue")
         );
     }
 

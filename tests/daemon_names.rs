@@ -143,10 +143,24 @@ fn three_processes_are_named_like_keepalived() {
     args.extend(["--all", "-n", "-l", "-G", "-f", &conf].map(String::from));
     args.extend(pid_args(&rk_dir));
     args.extend(["--status-socket".to_string(), status]);
+    args.extend([
+        "-g".to_string(),
+        rk_dir.join("run.log").display().to_string(),
+    ]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut ours = Proc::spawn("ip", &args, &scratch.p("daemon.log"));
     let mine = three_identities(&rk_dir);
 
+    // `-g FILE`: one log file per process, named as keepalived's
+    // make_file_name names them (Debian's keepalived is built without
+    // --enable-log-file, so the oracle here is its source, lib/logger.c).
+    let mut logs: Vec<String> = std::fs::read_dir(&rk_dir)
+        .expect("dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".log"))
+        .collect();
+    logs.sort();
+    assert_eq!(logs, ["run.log", "run_check.log", "run_vrrp.log"]);
     for (who, ids) in [("keepalived", &theirs), ("rkeepalived", &mine)] {
         let [parent, vrrp, checker] = ids;
         assert_eq!(parent.0, "keepalived", "{who} parent comm: {ids:?}");
