@@ -899,6 +899,8 @@ impl Supervisor {
             self.notifier
                 .status(&format!("running: {}", role_list(&self.roles)));
             tracing::info!("rkeepalived ready (roles: {})", role_list(&self.roles));
+            // core/main.c: the line keepalived logs once its children run.
+            tracing::info!("Startup complete");
         }
     }
 

@@ -170,6 +170,29 @@ fn three_processes_are_named_like_keepalived() {
         assert_eq!(checker.1, parent.1, "{who} checker child argv: {ids:?}");
     }
     assert_eq!(mine[0].1[0], link, "argv[0] is how it was started");
+    // The supervisor's lines about its children, in keepalived's words.
+    let (ka_log, rk_log) = (
+        std::fs::read_to_string(scratch.p("ka.log")).unwrap_or_default(),
+        std::fs::read_to_string(scratch.p("daemon.log")).unwrap_or_default(),
+    );
+    for line in [
+        format!(
+            "Starting VRRP child process, pid={}",
+            read_pid(&rk_dir.join("v.pid")).unwrap_or(0)
+        ),
+        format!(
+            "Starting Healthcheck child process, pid={}",
+            read_pid(&rk_dir.join("c.pid")).unwrap_or(0)
+        ),
+        "Startup complete".to_string(),
+    ] {
+        assert!(rk_log.contains(&line), "ours lacks '{line}':\n{rk_log}");
+        let generic = line.split("pid=").next().unwrap_or(&line).to_string();
+        assert!(
+            ka_log.contains(&generic),
+            "keepalived lacks '{generic}':\n{ka_log}"
+        );
+    }
     // Invoked as `keepalived`, it behaves as rkeepalived: it is running
     // both engines and answers on its status socket.
     let st = Command::new(bin())
