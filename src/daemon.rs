@@ -206,7 +206,13 @@ fn parent_main(mut cli: Cli) -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
+    let run_dirs = cli.instance_id().private_run_dirs();
     let result = runtime.block_on(async move { Supervisor::new(cli, loaded.config)?.run().await });
+    drop(_pid_file);
+    for dir in run_dirs {
+        // Only if empty: another daemon's or the operator's files stay.
+        let _ = std::fs::remove_dir(dir);
+    }
     match result {
         Ok(()) => {
             tracing::info!("rkeepalived stopped");

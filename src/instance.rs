@@ -104,6 +104,19 @@ impl InstanceId {
         }
     }
 
+    /// The directories only this instance uses (`-s NS`): removed on exit
+    /// when empty, as keepalived's namespaces.c `unmount_run` removes
+    /// /run/keepalived/NS.
+    pub fn private_run_dirs(&self) -> Vec<PathBuf> {
+        match &self.namespace {
+            Some(ns) => vec![
+                Path::new(KEEPALIVED_PID_DIR).join(ns),
+                Path::new(RUN_DIR).join(ns),
+            ],
+            None => Vec::new(),
+        }
+    }
+
     /// keepalived's `make_syslog_ident(name)`: `name[_NS][_INSTANCE]`.
     pub fn syslog_ident(&self, base: &str) -> String {
         let mut ident = base.to_owned();

@@ -326,6 +326,10 @@ fn two_daemons_side_by_side_with_namespace_paths() {
         "the stopped daemon removed its pid file"
     );
     assert_eq!(status_pid(&sa), None, "the stopped daemon's socket is gone");
+    for dir in ["/run/keepalived", "/run/rkeepalived"] {
+        let d = Path::new(dir).join(&a.name);
+        assert!(!d.exists(), "{} removed on exit", d.display());
+    }
     assert_eq!(
         status_pid(&sb),
         Some(db.pid().into()),
