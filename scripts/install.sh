@@ -3,9 +3,12 @@
 #   /usr/sbin/rkeepalived, /etc/systemd/system/rkeepalived.service,
 #   /etc/default/rkeepalived (only if absent), a sample config under
 #   /usr/share/doc/rkeepalived/samples/ (never the live keepalived.conf),
-#   /etc/modules-load.d/rkeepalived.conf (ip_vs), docs.
-# Usage: scripts/install.sh [--no-build] [--destdir DIR]
-# --destdir installs into a staging root (packaging; no systemctl calls).
+#   /etc/modules-load.d/rkeepalived.conf (ip_vs), docs, and a
+#   /usr/sbin/keepalived -> rkeepalived symlink for tools that run or look
+#   for `keepalived`, only when no keepalived is installed (never replaced).
+# Usage: scripts/install.sh [--no-build] [--destdir DIR] [--no-keepalived-link]
+# --destdir installs into a staging root (packaging; no systemctl calls, no
+# keepalived symlink: the package's postinst decides that on the target).
 # It never enables or starts the service: review the config first, then
 #   systemctl enable --now rkeepalived   (and disable keepalived.service).
 set -euo pipefail
@@ -13,11 +16,13 @@ cd "$(dirname "$0")/.."
 
 build=1
 destdir=""
+keepalived_link=1
 while (($#)); do
   case "$1" in
     --no-build) build=0 ;;
     --destdir) destdir=${2:?--destdir needs a directory}; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --no-keepalived-link) keepalived_link=0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -56,6 +61,17 @@ install_if_absent packaging/modules-load.conf "$d/etc/modules-load.d/rkeepalived
 # The example is a sample, never the live config: its VRID 51 on eth0 could
 # collide with a real network's VRRP routers the moment the service starts.
 install -D -m 0644 conf/keepalived.conf "$d/usr/share/doc/rkeepalived/samples/keepalived.conf"
+
+if [ -z "$destdir" ] && ((keepalived_link)); then
+  # The same rule as the package's postinst: a real keepalived is never
+  # clobbered; the link is ours only while nothing else is there.
+  if [ -e /usr/sbin/keepalived ] || [ -L /usr/sbin/keepalived ] || command -v keepalived >/dev/null; then
+    echo "install.sh: keepalived is installed ($(command -v keepalived || echo /usr/sbin/keepalived)); no keepalived symlink"
+  else
+    ln -s rkeepalived /usr/sbin/keepalived
+    echo "install.sh: installed /usr/sbin/keepalived -> rkeepalived"
+  fi
+fi
 
 if [ -z "$destdir" ]; then
   if [ -s /etc/keepalived/keepalived.conf ]; then

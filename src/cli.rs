@@ -27,6 +27,15 @@ pub enum Role {
 impl Role {
     pub const ALL: [Role; 2] = [Role::Vrrp, Role::Checker];
 
+    /// How keepalived names the process in its log lines ("Starting VRRP
+    /// child process", "Healthcheck child process(PID) died").
+    pub fn keepalived_name(self) -> &'static str {
+        match self {
+            Role::Vrrp => "VRRP",
+            Role::Checker => "Healthcheck",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Vrrp => "vrrp",
@@ -34,12 +43,10 @@ impl Role {
         }
     }
 
-    /// Syslog identity, like keepalived's `Keepalived_vrrp` / `Keepalived_healthcheckers`.
+    /// keepalived's syslog identity: `Keepalived_vrrp` / `Keepalived_healthcheckers`
+    /// (without the `_NS_INSTANCE` suffix, see [`crate::instance`]).
     pub fn syslog_ident(self) -> &'static str {
-        match self {
-            Role::Vrrp => "rkeepalived_vrrp",
-            Role::Checker => "rkeepalived_healthcheckers",
-        }
+        crate::instance::base_syslog_ident(Some(self))
     }
 }
 
@@ -203,14 +210,23 @@ pub struct Cli {
     /// Dump the configuration data
     #[arg(short = 'd', long = "dump-conf")]
     pub dump_conf: bool,
-    /// Use specified pidfile for parent process
-    #[arg(short = 'p', long = "pid", value_name = "FILE", default_value = DEFAULT_PID_FILE)]
+    /// Use specified pidfile for parent process [default: /run/keepalived.pid; with -s NS: /run/keepalived/NS/keepalived.pid]
+    #[arg(short = 'p', long = "pid", value_name = "FILE")]
+    pub pid_file_arg: Option<PathBuf>,
+    /// Use specified pidfile for VRRP child process [default: /run/vrrp.pid; with -s NS: /run/keepalived/NS/vrrp.pid]
+    #[arg(short = 'r', long = "vrrp_pid", value_name = "FILE")]
+    pub vrrp_pid_file_arg: Option<PathBuf>,
+    /// Use specified pidfile for checkers child process [default: /run/checkers.pid; with -s NS: /run/keepalived/NS/checkers.pid]
+    #[arg(short = 'c', long = "checkers_pid", value_name = "FILE")]
+    pub checkers_pid_file_arg: Option<PathBuf>,
+    /// The parent's pid file: `-p`, else derived per instance ([`Cli::resolve_paths`]).
+    #[arg(skip)]
     pub pid_file: PathBuf,
-    /// Use specified pidfile for VRRP child process
-    #[arg(short = 'r', long = "vrrp_pid", value_name = "FILE", default_value = DEFAULT_VRRP_PID_FILE)]
+    /// The VRRP child's pid file: `-r`, else derived per instance.
+    #[arg(skip)]
     pub vrrp_pid_file: PathBuf,
-    /// Use specified pidfile for checkers child process
-    #[arg(short = 'c', long = "checkers_pid", value_name = "FILE", default_value = DEFAULT_CHECKERS_PID_FILE)]
+    /// The checker child's pid file: `-c`, else derived per instance.
+    #[arg(skip)]
     pub checkers_pid_file: PathBuf,
     /// Report all address additions/deletions notified via netlink (accepted)
     #[arg(short = 'a', long = "address-monitoring")]
@@ -290,9 +306,60 @@ pub struct Cli {
     /// Internal: the IPC descriptor of a role child
     #[arg(long = "ipc-fd", hide = true)]
     pub ipc_fd: Option<i32>,
+    /// Internal: the process name (comm) a role child takes
+    #[arg(long = "process-name", hide = true)]
+    pub process_name: Option<String>,
 }
 
 impl Cli {
+    /// Parses the process's command line (a role child's own arguments
+    /// come from [`crate::instance::CHILD_ARGS_ENV`]) and resolves the
+    /// per-instance paths.
+    pub fn from_process() -> Cli {
+        let mut cli = Cli::parse_from(crate::instance::process_args());
+        cli.resolve_paths();
+        cli
+    }
+
+    /// This daemon's identity among others on the host.
+    pub fn instance_id(&self) -> crate::instance::InstanceId {
+        crate::instance::InstanceId {
+            namespace: self.namespace.clone(),
+            // keepalived's global_defs `instance` is not in the config model.
+            instance: None,
+        }
+    }
+
+    /// Fills the pid file paths: `-p`/`-r`/`-c`, else keepalived's
+    /// per-instance defaults (see [`crate::instance`]).
+    pub fn resolve_paths(&mut self) {
+        let id = self.instance_id();
+        self.pid_file = self
+            .pid_file_arg
+            .clone()
+            .unwrap_or_else(|| id.main_pid_file());
+        self.vrrp_pid_file = self
+            .vrrp_pid_file_arg
+            .clone()
+            .unwrap_or_else(|| id.child_pid_file(Role::Vrrp));
+        self.checkers_pid_file = self
+            .checkers_pid_file_arg
+            .clone()
+            .unwrap_or_else(|| id.child_pid_file(Role::Checker));
+    }
+
+    /// The status socket when neither `--status-socket` nor `status_socket` is set.
+    pub fn default_status_socket(&self) -> PathBuf {
+        self.instance_id().status_socket(&self.pid_file)
+    }
+
+    /// Syslog identity of the parent (None) or a child, keepalived's
+    /// `make_syslog_ident`.
+    pub fn syslog_ident(&self, role: Option<Role>) -> String {
+        self.instance_id()
+            .syslog_ident(crate::instance::base_syslog_ident(role))
+    }
+
     pub fn pid_file_for(&self, role: Role) -> &PathBuf {
         match role {
             Role::Vrrp => &self.vrrp_pid_file,
@@ -301,7 +368,12 @@ impl Cli {
     }
 
     /// Flags a role child inherits from the supervisor's command line.
-    pub fn child_args(&self, role: Role, ipc_fd: i32) -> Vec<std::ffi::OsString> {
+    pub fn child_args(
+        &self,
+        role: Role,
+        ipc_fd: i32,
+        process_name: Option<&str>,
+    ) -> Vec<std::ffi::OsString> {
         let mut args: Vec<std::ffi::OsString> = vec![
             "--role".into(),
             role.as_str().into(),
@@ -311,6 +383,15 @@ impl Cli {
             "--use-file".into(),
             self.config_file.clone().into_os_string(),
         ];
+        if let Some(name) = process_name {
+            args.push("--process-name".into());
+            args.push(name.into());
+        }
+        // Only for the syslog identity: the child is already in the namespace.
+        if let Some(ns) = &self.namespace {
+            args.push("--namespace".into());
+            args.push(ns.into());
+        }
         if self.log_console {
             args.push("--log-console".into());
         }
@@ -430,13 +511,50 @@ mod tests {
         let cli =
             Cli::try_parse_from(["rkeepalived", "-f", "/k.conf", "-l", "-S", "2"]).expect("parses");
         let mut argv: Vec<std::ffi::OsString> = vec!["rkeepalived".into()];
-        argv.extend(cli.child_args(Role::Checker, 3));
+        argv.extend(cli.child_args(Role::Checker, 3, Some("keepalived")));
         let child = Cli::try_parse_from(argv).expect("child args parse");
         assert_eq!(child.role, Some(Role::Checker));
         assert_eq!(child.ipc_fd, Some(3));
         assert!(child.log_console && child.dont_fork);
         assert_eq!(child.log_facility, Some(Facility::local(2)));
         assert_eq!(child.config_file, PathBuf::from("/k.conf"));
+        assert_eq!(child.process_name.as_deref(), Some("keepalived"));
+    }
+
+    #[test]
+    fn pid_files_default_per_namespace_and_flags_win() {
+        let mut cli = Cli::try_parse_from(["rkeepalived"]).expect("parses");
+        cli.resolve_paths();
+        assert_eq!(cli.pid_file, PathBuf::from(DEFAULT_PID_FILE));
+        assert_eq!(cli.vrrp_pid_file, PathBuf::from(DEFAULT_VRRP_PID_FILE));
+        assert_eq!(
+            cli.default_status_socket(),
+            PathBuf::from(DEFAULT_STATUS_SOCKET)
+        );
+        assert_eq!(cli.syslog_ident(None), "Keepalived");
+        let mut cli =
+            Cli::try_parse_from(["rkeepalived", "-s", "blue", "-c", "/x/c.pid"]).expect("parses");
+        cli.resolve_paths();
+        assert_eq!(
+            cli.pid_file,
+            PathBuf::from("/run/keepalived/blue/keepalived.pid")
+        );
+        assert_eq!(
+            cli.vrrp_pid_file,
+            PathBuf::from("/run/keepalived/blue/vrrp.pid")
+        );
+        assert_eq!(cli.checkers_pid_file, PathBuf::from("/x/c.pid"));
+        assert_eq!(
+            cli.default_status_socket(),
+            PathBuf::from("/run/rkeepalived/blue/status.sock")
+        );
+        assert_eq!(cli.syslog_ident(Some(Role::Vrrp)), "Keepalived_vrrp_blue");
+        let mut cli = Cli::try_parse_from(["rkeepalived", "-p", "/x/lb1.pid"]).expect("parses");
+        cli.resolve_paths();
+        assert_eq!(
+            cli.default_status_socket(),
+            PathBuf::from("/x/lb1.status.sock")
+        );
     }
 
     #[test]

@@ -37,14 +37,19 @@ pub fn main_with(cli: Cli) -> ExitCode {
     parent_main(cli)
 }
 
-fn log_options(cli: &Cli, ident: &str) -> LogOptions {
+fn log_options(cli: &Cli, role: Option<Role>) -> LogOptions {
+    let ident = cli.syslog_ident(role);
     LogOptions {
         console: cli.log_console,
         detail: cli.log_detail,
         syslog: !cli.no_syslog,
         facility: cli.log_facility.unwrap_or_default(),
-        file: cli.log_file.clone(),
-        ident: ident.to_owned(),
+        // keepalived: one file per process (FILE, FILE_vrrp, FILE_check).
+        file: cli
+            .log_file
+            .as_deref()
+            .map(|f| crate::instance::log_file_name(f, role, &cli.instance_id())),
+        ident,
         syslog_socket: cli.syslog_socket.clone(),
     }
 }
@@ -157,7 +162,7 @@ fn parent_main(mut cli: Cli) -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     }
-    let sinks = match logging::init(&log_options(&cli, "rkeepalived")) {
+    let sinks = match logging::init(&log_options(&cli, None)) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("rkeepalived: {e}");
@@ -201,7 +206,13 @@ fn parent_main(mut cli: Cli) -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
+    let run_dirs = cli.instance_id().private_run_dirs();
     let result = runtime.block_on(async move { Supervisor::new(cli, loaded.config)?.run().await });
+    drop(_pid_file);
+    for dir in run_dirs {
+        // Only if empty: another daemon's or the operator's files stay.
+        let _ = std::fs::remove_dir(dir);
+    }
     match result {
         Ok(()) => {
             tracing::info!("rkeepalived stopped");
@@ -262,8 +273,12 @@ fn status_main(cli: &Cli) -> ExitCode {
     let path = match &cli.status_socket {
         Some(p) => p.clone(),
         None => match load(cli) {
-            Ok(l) => status::socket_path(None, l.config.global_defs.status_socket.as_deref()),
-            Err(_) => PathBuf::from(crate::cli::DEFAULT_STATUS_SOCKET),
+            Ok(l) => status::socket_path(
+                None,
+                l.config.global_defs.status_socket.as_deref(),
+                cli.default_status_socket(),
+            ),
+            Err(_) => cli.default_status_socket(),
         },
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -292,8 +307,17 @@ fn child_main(cli: Cli, role: Role) -> ExitCode {
     // Exec reset the parent's handlers: no stray signal (a real-time one
     // sent to the whole process group) may kill a child either.
     let unset_signals = sys::swallow_unused_signals();
-    if let Err(e) = logging::init(&log_options(&cli, role.syslog_ident())) {
+    // keepalived's children are forks: they keep the parent's name, or take
+    // vrrp_process_name/checker_process_name (lib/utils.c set_process_name).
+    let comm_error = cli
+        .process_name
+        .as_deref()
+        .and_then(|name| crate::instance::set_comm(name).err());
+    if let Err(e) = logging::init(&log_options(&cli, Some(role))) {
         eprintln!("rkeepalived {role}: {e}");
+    }
+    if let Some(e) = comm_error {
+        tracing::info!(%role, "Failed to set process name: {e}");
     }
     if !unset_signals.is_empty() {
         tracing::warn!(%role, "cannot set the disposition of signals {unset_signals:?}");

@@ -10,6 +10,7 @@ pub mod config_source;
 pub mod daemon;
 pub mod dump;
 pub mod engines;
+pub mod instance;
 pub mod ipc;
 pub mod limits;
 pub mod logging;

@@ -1,5 +1,3 @@
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    rkeepalived::daemon::main_with(rkeepalived::cli::Cli::parse())
+    rkeepalived::daemon::main_with(rkeepalived::cli::Cli::from_process())
 }

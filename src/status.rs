@@ -9,14 +9,12 @@ use tokio::net::UnixListener;
 
 use rkeepalived_script::safe_file;
 
-use crate::cli::DEFAULT_STATUS_SOCKET;
 use crate::metrics::Exposition;
 
-/// CLI override, then global_defs `status_socket`, then the default.
-pub fn socket_path(cli: Option<&Path>, configured: Option<&Path>) -> PathBuf {
-    cli.or(configured)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_STATUS_SOCKET))
+/// CLI override, then global_defs `status_socket`, then the instance's
+/// default (`derived`, see [`crate::instance::InstanceId::status_socket`]).
+pub fn socket_path(cli: Option<&Path>, configured: Option<&Path>, derived: PathBuf) -> PathBuf {
+    cli.or(configured).map(Path::to_path_buf).unwrap_or(derived)
 }
 
 /// The listening status socket; removes its file when dropped.

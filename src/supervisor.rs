@@ -448,6 +448,7 @@ impl Supervisor {
         status::socket_path(
             self.cli.status_socket.as_deref(),
             self.config.status_socket.as_deref(),
+            self.cli.default_status_socket(),
         )
     }
 
@@ -587,7 +588,8 @@ impl Supervisor {
             .unwrap_or(0);
         match self.spawn_child(role, generation).await {
             Ok((pid, link, kill)) => {
-                tracing::info!(%role, pid, "started {role} child");
+                // vrrp_daemon.c / check_daemon.c start_*_child.
+                tracing::info!(%role, pid, "Starting {} child process, pid={pid}", role.keepalived_name());
                 if let Err(e) = pidfile::write_pid(self.cli.pid_file_for(role), pid) {
                     tracing::warn!(%role, "{e}");
                 }
@@ -650,12 +652,8 @@ impl Supervisor {
         let spawn_err = |source| SupervisorError::Spawn { role, source };
         let (parent_end, child_end) = std::os::unix::net::UnixStream::pair().map_err(spawn_err)?;
         let mut cmd = tokio::process::Command::new("/proc/self/exe");
-        let argv0 = std::env::args_os()
-            .next()
-            .unwrap_or_else(|| "rkeepalived".into());
-        cmd.arg0(argv0)
-            .args(self.cli.child_args(role, sys::CHILD_IPC_FD))
-            .env_remove("NOTIFY_SOCKET")
+        crate::instance::child_command(&mut cmd, &self.cli, role, sys::CHILD_IPC_FD);
+        cmd.env_remove("NOTIFY_SOCKET")
             .env_remove("WATCHDOG_USEC")
             .env_remove("WATCHDOG_PID")
             .stdin(std::process::Stdio::null())
@@ -845,6 +843,13 @@ impl Supervisor {
                     return Ok(());
                 }
                 tracing::error!(%role, pid, clean, "{role} child exited unexpectedly ({status})");
+                // lib/scheduler.c log_child_died, vrrp_respawn_thread.
+                let what = if self.cli.dont_respawn {
+                    "Exiting"
+                } else {
+                    "Respawning"
+                };
+                tracing::error!(%role, pid, "{} child process({pid}) died: {what}", role.keepalived_name());
                 if self.cli.dont_respawn {
                     return Err(SupervisorError::ChildDied { role });
                 }
@@ -894,6 +899,8 @@ impl Supervisor {
             self.notifier
                 .status(&format!("running: {}", role_list(&self.roles)));
             tracing::info!("rkeepalived ready (roles: {})", role_list(&self.roles));
+            // core/main.c: the line keepalived logs once its children run.
+            tracing::info!("Startup complete");
         }
     }
 

@@ -1,5 +1,6 @@
 //! Syslog output of the supervisor and both children: BSD syslog datagrams
-//! with the `-S` facility and keepalived-like identities. Needs root.
+//! with the `-S` facility and keepalived's identities (Keepalived,
+//! Keepalived_vrrp, Keepalived_healthcheckers). Needs root.
 
 mod daemon_util;
 
@@ -31,9 +32,9 @@ fn syslog_lines_carry_facility_and_per_process_identity() {
     let mut lines: Vec<String> = Vec::new();
     // local3 = facility 19; info = severity 6: PRI 19*8+6 = 158.
     let want = [
-        "<158>rkeepalived[",
-        "<158>rkeepalived_vrrp[",
-        "<158>rkeepalived_healthcheckers[",
+        "<158>Keepalived[",
+        "<158>Keepalived_vrrp[",
+        "<158>Keepalived_healthcheckers[",
     ];
     wait_for(
         "info lines from the supervisor and both children",

@@ -54,7 +54,11 @@ The default configuration file.
 .TP
 .IR /run/keepalived.pid ", " /run/vrrp.pid ", " /run/checkers.pid
 Pid files of the supervisor, the VRRP child and the checker child
-(options \-p, \-r, \-c).
+(options \-p, \-r, \-c). With
+.BI \-s " NS"
+they are
+.IR /run/keepalived/NS/keepalived.pid ,
+and so on, as keepalived puts them.
 .TP
 .IR /tmp/keepalived.data ", " /tmp/keepalived.stats ", " /tmp/keepalived.json
 Dumps written on the signals above, created mode 0600 without following
@@ -63,6 +67,20 @@ symbolic links.
 .I /run/rkeepalived/status.sock
 The status socket read by
 .BR "rkeepalived \-\-status" .
+With
+.BI \-s " NS"
+it is
+.IR /run/rkeepalived/NS/status.sock ;
+with a pid file of its own
+.RI ( "\-p /x/lb1.pid" )
+it is beside it
+.RI ( /x/lb1.status.sock ),
+so daemons side by side each have their own.
+.TP
+.I /usr/sbin/keepalived
+Where no keepalived is installed, the package links it to rkeepalived; started
+under that name rkeepalived behaves the same, and its three processes are
+named keepalived.
 .TP
 .IR /etc/default/keepalived ", " /etc/sysconfig/keepalived ", " /etc/default/rkeepalived
 Options read by rkeepalived.service (DAEMON_ARGS, KEEPALIVED_OPTIONS).

@@ -4,7 +4,9 @@
 //! (a private mount namespace, an overlay with a tmpfs upper layer, chroot),
 //! so the host itself is never touched. An operator's existing
 //! /etc/keepalived/keepalived.conf survives install and purge byte for
-//! byte; purge leaves none of the package's files behind.
+//! byte; purge leaves none of the package's files behind. A real
+//! /usr/sbin/keepalived is never touched; without one the package provides
+//! `keepalived` as a symlink that runs rkeepalived, removed again on purge.
 
 mod daemon_util;
 
@@ -17,6 +19,8 @@ use daemon_util::*;
 const CHECKS: &str = r#"set -eu
 deb=$1
 mkdir -p /etc/keepalived
+# This machine has keepalived 2.2.7 installed: the package must not touch it.
+real_ka=$(sha256sum /usr/sbin/keepalived)
 printf '! the operator'"'"'s own config\nglobal_defs {\n    router_id mine\n}\n' >/etc/keepalived/keepalived.conf
 before=$(sha256sum /etc/keepalived/keepalived.conf)
 dpkg -i "$deb" >/dev/null
@@ -41,6 +45,8 @@ echo "OK conffile"
 echo "OK sample passes -t"
 test "$(sha256sum /etc/keepalived/keepalived.conf)" = "$before"
 echo "OK operator config kept on install"
+test ! -L /usr/sbin/keepalived && test "$(sha256sum /usr/sbin/keepalived)" = "$real_ka"
+echo "OK real keepalived untouched"
 dpkg --purge rkeepalived >/dev/null
 if dpkg-query -W -f='${Status}\n' rkeepalived 2>/dev/null | grep -q 'ok installed'; then exit 1; fi
 for f in /usr/sbin/rkeepalived /lib/systemd/system/rkeepalived.service /etc/default/rkeepalived \
@@ -50,11 +56,23 @@ done
 echo "OK purged"
 test "$(sha256sum /etc/keepalived/keepalived.conf)" = "$before"
 echo "OK operator config kept on purge"
+test "$(sha256sum /usr/sbin/keepalived)" = "$real_ka"
+echo "OK real keepalived untouched by purge"
+# A host without keepalived: the package offers the name.
+rm -f /usr/sbin/keepalived
+dpkg -i "$deb" >/dev/null
+test "$(readlink /usr/sbin/keepalived)" = rkeepalived
+keepalived -v 2>&1 | grep -q '^rkeepalived v'
+keepalived -t -f /usr/share/doc/rkeepalived/samples/keepalived.conf >/dev/null 2>&1
+echo "OK keepalived symlink runs rkeepalived"
+dpkg --purge rkeepalived >/dev/null
+if [ -e /usr/sbin/keepalived ] || [ -L /usr/sbin/keepalived ]; then echo "left after purge: keepalived link"; exit 1; fi
+echo "OK keepalived symlink removed on purge"
 "#;
 
 #[test]
 fn deb_installs_and_purges_cleanly() {
-    if !prerequisites(&["unshare", "dpkg", "chroot"]) {
+    if !prerequisites(&["unshare", "dpkg", "chroot", "keepalived"]) {
         return;
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -149,6 +167,10 @@ chroot "$w/root" sh /tmp/checks.sh /tmp/rkeepalived.deb
         "OK operator config kept on install",
         "OK purged",
         "OK operator config kept on purge",
+        "OK real keepalived untouched",
+        "OK real keepalived untouched by purge",
+        "OK keepalived symlink runs rkeepalived",
+        "OK keepalived symlink removed on purge",
     ] {
         assert!(
             stdout.lines().any(|l| l == ok),

@@ -2,9 +2,9 @@ complete -c rkeepalived -s f -l use-file -d 'Use the specified configuration fil
 complete -c rkeepalived -s S -l log-facility -d 'Set syslog facility to LOG_LOCAL[0-7], user or daemon (default)' -r
 complete -c rkeepalived -s g -l log-file -d 'Also log to the specified file' -r -F
 complete -c rkeepalived -s u -l umask -d 'umask for file creation (in numeric form)' -r
-complete -c rkeepalived -s p -l pid -d 'Use specified pidfile for parent process' -r -F
-complete -c rkeepalived -s r -l vrrp_pid -d 'Use specified pidfile for VRRP child process' -r -F
-complete -c rkeepalived -s c -l checkers_pid -d 'Use specified pidfile for checkers child process' -r -F
+complete -c rkeepalived -s p -l pid -d 'Use specified pidfile for parent process [default: /run/keepalived.pid; with -s NS: /run/keepalived/NS/keepalived.pid]' -r -F
+complete -c rkeepalived -s r -l vrrp_pid -d 'Use specified pidfile for VRRP child process [default: /run/vrrp.pid; with -s NS: /run/keepalived/NS/vrrp.pid]' -r -F
+complete -c rkeepalived -s c -l checkers_pid -d 'Use specified pidfile for checkers child process [default: /run/checkers.pid; with -s NS: /run/keepalived/NS/checkers.pid]' -r -F
 complete -c rkeepalived -s b -l bfd_pid -d 'Use specified pidfile for BFD child process (accepted; no BFD)' -r -F
 complete -c rkeepalived -s A -l snmp-agent-socket -d 'Use the specified socket for master agent (accepted; unsupported)' -r -F
 complete -c rkeepalived -s s -l namespace -d 'Run in network namespace NAME (/run/netns/NAME)' -r
@@ -26,6 +26,7 @@ complete -c rkeepalived -l syslog-socket -d 'Syslog socket (tests point it at a 
 complete -c rkeepalived -l role -d 'Internal: run as a role child (used by the supervisor\'s re-exec)' -r -f -a "vrrp\t''
 checker\t''"
 complete -c rkeepalived -l ipc-fd -d 'Internal: the IPC descriptor of a role child' -r
+complete -c rkeepalived -l process-name -d 'Internal: the process name (comm) a role child takes' -r
 complete -c rkeepalived -s P -l vrrp -d 'Only run with VRRP subsystem'
 complete -c rkeepalived -s C -l check -d 'Only run with Health-checker subsystem'
 complete -c rkeepalived -s B -l no_bfd -d 'Don\'t run BFD subsystem (accepted; rkeepalived has no BFD)'

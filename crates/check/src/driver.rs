@@ -404,11 +404,31 @@ fn settle(slot: &mut Slot, outcome: CheckOutcome, elapsed: Duration) -> (Option<
     // Log real changes only (not the first result confirming the initial state).
     let changed = step.transition.is_some() && fsm.is_up != was_up;
     match (step.transition.filter(|_| changed), &failure) {
+        // check_tcp.c tcp_epilog: keepalived's wording (other checkers
+        // follow TCP_CHECK's); the reason is the `error` field.
         (Some(true), _) => {
-            tracing::info!(vs = %vs, target = %spec.conn.dst, "{kind} succeeded: checker UP")
+            let chk = crate::logfmt::Trio(
+                spec.conn.dst.ip(),
+                Some(rkeepalived_ipvs::model::Protocol::Tcp),
+                spec.conn.dst.port(),
+            );
+            if kind == "TCP_CHECK" {
+                tracing::info!(vs = %vs, target = %spec.conn.dst, up = true, "TCP connection to {chk} success.")
+            } else {
+                tracing::info!(vs = %vs, target = %spec.conn.dst, up = true, "{kind} on service {chk} success.")
+            }
         }
         (Some(false), Some(e)) => {
-            tracing::warn!(vs = %vs, target = %spec.conn.dst, "{kind} failed after {} retries: {e}: checker DOWN", timing.retry)
+            let chk = crate::logfmt::Trio(
+                spec.conn.dst.ip(),
+                Some(rkeepalived_ipvs::model::Protocol::Tcp),
+                spec.conn.dst.port(),
+            );
+            if timing.retry > 0 {
+                tracing::warn!(vs = %vs, target = %spec.conn.dst, up = false, error = %e, "{kind} on service {chk} failed after {} retries.", timing.retry)
+            } else {
+                tracing::warn!(vs = %vs, target = %spec.conn.dst, up = false, error = %e, "{kind} on service {chk} failed.")
+            }
         }
         (None, Some(e)) => {
             tracing::debug!(vs = %vs, target = %spec.conn.dst, "{kind} attempt failed: {e}")

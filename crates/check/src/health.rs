@@ -192,7 +192,14 @@ impl HealthModel {
         let alive = rh.checkers.iter().all(|c| c.up);
         if alive != rh.alive {
             rh.alive = alive;
-            tracing::info!(vs = %vs.name, rs = %rs_name(rs), "real server {}", if alive { "UP" } else { "DOWN" });
+            // ipwrapper.c perform_svr_state: keepalived's wording.
+            let (verb, prep) = match (alive, rs.inhibit_on_failure) {
+                (true, false) => ("Adding", "to"),
+                (true, true) => ("Enabling", "of"),
+                (false, false) => ("Removing", "from"),
+                (false, true) => ("Disabling", "of"),
+            };
+            tracing::info!(vs = %vs.name, rs = %rs_name(rs), up = alive, "{verb} service {} {prep} VS {}", crate::logfmt::rs(rs, vs), crate::logfmt::vs(vs));
             let (script, reason) = if alive {
                 (
                     rs.notify_up.as_deref(),

@@ -30,6 +30,7 @@ pub mod engine;
 pub mod error;
 pub mod fsm;
 pub mod health;
+pub mod logfmt;
 pub mod metrics;
 pub mod plan;
 pub mod spec;

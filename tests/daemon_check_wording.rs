@@ -1,0 +1,195 @@
+//! The checker's key log lines, the ones people alert on, compared with
+//! keepalived 2.2.7 on the same config and the same events: a real server
+//! that fails its TCP check ("TCP_CHECK on service ... failed.", "Removing
+//! service [..]:tcp:PORT from VS [..]:tcp:80") and then comes up ("TCP
+//! connection to ... success.", "Adding service ... to VS ..."). The host
+//! kernel has no IPVS: keepalived runs with bench/check/fake_ipvs.so
+//! preloaded, ours keeps checking without IPVS. Needs root.
+
+mod daemon_util;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use daemon_util::*;
+
+const CONFIG: &str = "global_defs {
+    router_id rkd_wording
+}
+virtual_server 192.0.2.100 80 {
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 192.0.2.2 8082 {
+        TCP_CHECK {
+            connect_timeout 1
+            retry 0
+        }
+    }
+}
+";
+
+/// Accepts and closes connections on 192.0.2.2:8082 for at most 60 s.
+const LISTENER: &str = "import socket, signal
+signal.alarm(60)
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('192.0.2.2', 8082))
+s.listen(64)
+while True:
+    c, _ = s.accept()
+    c.close()
+";
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = sh(&["kill", "-TERM", &self.0.id().to_string()]);
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(ns: &Netns, args: &[&str], env: &[(&str, &str)], log: &Path) -> Killed {
+    let log = std::fs::File::create(log).expect("log");
+    let mut cmd = Command::new("ip");
+    cmd.args(["netns", "exec", &ns.name])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("dup"))
+        .stderr(log);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Killed(cmd.spawn().expect("spawn"))
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+/// keepalived's console lines are `DATE: MESSAGE`; the key ones only.
+fn keepalived_key_lines(log: &str) -> Vec<String> {
+    log.lines()
+        .filter_map(|l| l.split_once(": ").map(|(_, m)| m.trim().to_string()))
+        .filter(|m| {
+            m.starts_with("Removing service")
+                || m.starts_with("Adding service")
+                || m.starts_with("TCP connection to")
+                || m.starts_with("TCP_CHECK on service")
+        })
+        .collect()
+}
+
+#[test]
+fn checker_lines_match_keepalived_wording() {
+    if !prerequisites(&["keepalived", "cc", "python3"]) {
+        return;
+    }
+    let scratch = Scratch::new("wording");
+    let conf = scratch
+        .write("keepalived.conf", CONFIG)
+        .display()
+        .to_string();
+    let shim = scratch.p("fake_ipvs.so");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/check/fake_ipvs.c");
+    let out = sh(&[
+        "cc",
+        "-O2",
+        "-shared",
+        "-fPIC",
+        "-o",
+        &shim.display().to_string(),
+        &src.display().to_string(),
+        "-ldl",
+    ]);
+    assert!(out.status.success(), "build the IPVS shim: {out:?}");
+
+    let ka_ns = Netns::new("word-ka");
+    let rk_ns = Netns::new("word-rk");
+    let p = |n: &str| scratch.p(n).display().to_string();
+    let (ka_log, rk_log) = (scratch.p("ka.log"), scratch.p("daemon.log"));
+    let shim_s = shim.display().to_string();
+    let _ka = spawn(
+        &ka_ns,
+        &[
+            "/usr/sbin/keepalived",
+            "-C",
+            "-n",
+            "-l",
+            "-G",
+            "-f",
+            &conf,
+            "-p",
+            &p("ka.pid"),
+            "-c",
+            &p("ka-c.pid"),
+            "-r",
+            &p("ka-v.pid"),
+        ],
+        &[("LD_PRELOAD", shim_s.as_str())],
+        &ka_log,
+    );
+    let _rk = spawn(
+        &rk_ns,
+        &[
+            bin(),
+            "-C",
+            "-n",
+            "-l",
+            "-G",
+            "-f",
+            &conf,
+            "-p",
+            &p("rk.pid"),
+            "-c",
+            &p("rk-c.pid"),
+            "-r",
+            &p("rk-v.pid"),
+            "--dump-dir",
+            &scratch.dir.display().to_string(),
+        ],
+        &[("RUST_LOG", "info")],
+        &rk_log,
+    );
+    let removed = "Removing service [192.0.2.2]:tcp:8082 from VS [192.0.2.100]:tcp:80";
+    wait_for("both remove the failing real server", LIMIT, || {
+        read(&ka_log).contains(removed) && read(&rk_log).contains(removed)
+    });
+    let _listen_ka = spawn(&ka_ns, &["python3", "-c", LISTENER], &[], &scratch.p("l1"));
+    let _listen_rk = spawn(&rk_ns, &["python3", "-c", LISTENER], &[], &scratch.p("l2"));
+    let added = "Adding service [192.0.2.2]:tcp:8082 to VS [192.0.2.100]:tcp:80";
+    wait_for("both add it back once it answers", LIMIT, || {
+        read(&ka_log).contains(added) && read(&rk_log).contains(added)
+    });
+
+    let theirs = keepalived_key_lines(&read(&ka_log));
+    let ours = read(&rk_log);
+    for want in [
+        "TCP_CHECK on service [192.0.2.2]:tcp:8082 failed.",
+        removed,
+        "TCP connection to [192.0.2.2]:tcp:8082 success.",
+        added,
+    ] {
+        assert!(
+            theirs.iter().any(|l| l == want),
+            "keepalived (the oracle) no longer says '{want}': {theirs:#?}"
+        );
+    }
+    // Every key line keepalived wrote for these events, we wrote too.
+    for line in &theirs {
+        assert!(
+            ours.lines().any(|l| l.contains(line.as_str())),
+            "missing '{line}' in our log:\n{ours}"
+        );
+    }
+}
