@@ -89,7 +89,7 @@ pub fn validate(
                 ),
             ))
         };
-        crate::parse::drop_weighted_tracking(v, true, &mut warn, "its sync group");
+        crate::parse::fixup::drop_weighted_tracking(v, true, &mut warn, "its sync group");
     }
 
     // lvs_sync_daemon instance (position recorded by the parser).
