@@ -1,8 +1,9 @@
 //! The parsed model is pinned: the Debian keepalived samples, the shipped
 //! `conf/` files and `tests/golden/fixups.conf` (which exercises the
 //! keepalived fix-ups) serialize to the committed JSON in `tests/golden/`,
-//! warnings included. The model's JSON is what the supervisor hands to the
-//! engine roles, so a refactor of the parser must not change it.
+//! warnings and the printed (canonical) text included. The model's JSON is
+//! what the supervisor hands to the engine roles, so a refactor of the
+//! parser must not change it.
 //!
 //! Regenerate after a deliberate change with
 //! `GOLDEN_BLESS=1 cargo test -p rkeepalived-config --test golden` and
@@ -10,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rkeepalived_config::{load, LoadOptions};
+use rkeepalived_config::{load, print, LoadOptions};
 
 const SAMPLES: &str = "/usr/share/doc/keepalived/samples";
 
@@ -84,6 +85,7 @@ fn render(path: &Path, id: &str) -> String {
         Ok(l) => serde_json::json!({
             "config": serde_json::to_string(&l.config).expect("serialize"),
             "warnings": l.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+            "printed": print(&l.config),
         }),
         Err(e) => serde_json::json!({ "error": e.to_string() }),
     };
