@@ -907,3 +907,69 @@ pub(super) fn real_server_smtp_alert_default(smtp_alert_set: bool, g: &GlobalDef
         true
     }
 }
+
+/// Members of a sync group without `sync_group_tracking_weight` have their
+/// tracking weights dropped (see [`drop_weighted_tracking`]).
+/// keepalived: vrrp/vrrp.c `vrrp_complete_init()` (sync group checks).
+pub(crate) fn sync_group_drops_weighted_tracking(
+    cfg: &mut Config,
+    warn: &mut impl FnMut(&Origin, String),
+) {
+    let zero_weights: std::collections::HashSet<String> = cfg
+        .vrrp_sync_groups
+        .iter()
+        .filter(|g| !g.sync_group_tracking_weight)
+        .flat_map(|g| g.group.iter().cloned())
+        .collect();
+    for v in &mut cfg.vrrp_instances {
+        if !zero_weights.contains(&v.name) {
+            continue;
+        }
+        let origin = v.origin.clone();
+        let name = v.name.clone();
+        let mut note = |msg: String| {
+            warn(
+                &origin,
+                format!(
+                    "vrrp_instance '{name}': {msg}; use sync_group_tracking_weight to keep weights"
+                ),
+            )
+        };
+        drop_weighted_tracking(v, true, &mut note, "its sync group");
+    }
+}
+
+/// A virtual server on a group: no ha_suspend when the group has fwmarks;
+/// a port-less address range needs persistence (360 s). Returns the new
+/// (ha_suspend, persistence_timeout).
+/// keepalived: check/check_data.c `validate_check_config()`.
+pub(crate) fn vsg_fixups(
+    g: &VirtualServerGroup,
+    ha_suspend: bool,
+    persistence: Option<Duration>,
+    warn: &mut impl FnMut(String),
+) -> (bool, Option<Duration>) {
+    let name = &g.name;
+    let mut out = (ha_suspend, persistence);
+    let has_fwmark = g
+        .members
+        .iter()
+        .any(|m| matches!(m, VsgMember::Fwmark { .. }));
+    if ha_suspend && has_fwmark {
+        warn(format!(
+            "virtual_server group {name}: ha_suspend cannot be used with firewall marks; clearing it (as keepalived does)"
+        ));
+        out.0 = false;
+    }
+    let portless = g
+        .members
+        .iter()
+        .any(|m| matches!(m, VsgMember::Range { port: None, .. }));
+    if portless && persistence.is_none() {
+        warn(format!(
+            "virtual_server group {name}: a zero port is only valid for persistent services; setting persistence_timeout 360 (as keepalived does)"
+        ));
+        out.1 = Some(defaults::PERSISTENCE_TIMEOUT);
+    }
+    out
+}
