@@ -129,6 +129,7 @@ const KNOWN_KEYWORDS: &[&str] = &[
     "bind_port",
     "bindto",
     "brd",
+    "ca",
     "certificate",
     "check_unicast_src",
     "checker_cpu_affinity",
@@ -171,6 +172,7 @@ const KNOWN_KEYWORDS: &[&str] = &[
     "global_defs",
     "global_tracking",
     "goto",
+    "group",
     "ha_suspend",
     "helo_name",
     "higher_prio_send_advert",
@@ -317,6 +319,7 @@ const KNOWN_KEYWORDS: &[&str] = &[
     "track_interface",
     "track_process",
     "track_script",
+    "type",
     "unicast_fault_no_peer",
     "unicast_peer",
     "unicast_src_ip",
@@ -368,6 +371,7 @@ const KNOWN_KEYWORDS: &[&str] = &[
     "vrrp_track_file",
     "vrrp_version",
     "warmup",
+    "weight",
 ];
 
 pub(super) fn ignored(n: &Node) -> Diagnostic {
@@ -426,4 +430,70 @@ fn edit_distance(a: &str, b: &str) -> usize {
         std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Blocks whose lines are list entries (addresses, names), not keywords.
+    const LIST_BLOCKS: &[&str] = &[
+        "notification_email",
+        "static_ipaddress",
+        "static_routes",
+        "static_rules",
+        "virtual_ipaddress",
+        "virtual_ipaddress_excluded",
+        "virtual_routes",
+        "virtual_rules",
+        "unicast_peer",
+        "group",
+        "track_interface",
+        "track_script",
+        "track_file",
+        "virtual_server_group",
+    ];
+
+    /// Every keyword the printer writes (it writes every effective value)
+    /// is in KNOWN_KEYWORDS, so typos of it get a "did you mean" hint. A
+    /// new keyword without its entry fails here.
+    #[test]
+    fn known_keywords_cover_every_printed_keyword() {
+        let text = include_str!("../../tests/golden/fixups.conf");
+        let opts = crate::LoadOptions {
+            config_id: Some("x".into()),
+        };
+        let loaded = crate::parse_str(text, "fixups.conf", &opts).expect("fixture loads");
+        let printed = crate::print(&loaded.config);
+        let mut stack: Vec<String> = Vec::new();
+        let mut missing = Vec::new();
+        for line in printed.lines().map(str::trim) {
+            if line == "}" {
+                stack.pop();
+                continue;
+            }
+            let word = line.split_whitespace().next().unwrap_or_default();
+            let in_list = stack
+                .last()
+                .is_some_and(|b| LIST_BLOCKS.contains(&b.as_str()));
+            if !in_list && !KNOWN_KEYWORDS.contains(&word) && !missing.contains(&word) {
+                missing.push(word);
+            }
+            if line.ends_with('{') {
+                stack.push(word.to_string());
+            }
+        }
+        assert!(missing.is_empty(), "not in KNOWN_KEYWORDS: {missing:?}");
+    }
+
+    #[test]
+    fn known_keywords_are_sorted_and_unique() {
+        let mut sorted = KNOWN_KEYWORDS.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(
+            sorted, KNOWN_KEYWORDS,
+            "keep KNOWN_KEYWORDS sorted, no duplicates"
+        );
+    }
 }
