@@ -699,32 +699,7 @@ fn gen_instance(
             vip(g, fam6, "eth0")
         })
         .collect();
-    v.mcast_src_ip = g.maybe(|g| g.ip(v6));
-    v.mcast_dst_ip = g.maybe(|_| {
-        if v6 {
-            IpAddr::V6(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12))
-        } else {
-            IpAddr::V4(Ipv4Addr::new(224, 0, 0, 18))
-        }
-    });
-    v.unicast_src_ip = g.maybe(|g| g.ip(v6));
-    v.unicast_peers = (0..g.below(3))
-        .map(|_| UnicastPeer {
-            addr: g.ip(v6),
-            min_ttl: g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0)),
-            max_ttl: g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0)),
-        })
-        .collect();
-    v.unicast_ttl = if v.unicast_peers.is_empty() {
-        None
-    } else {
-        g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0))
-    };
-    if !v.unicast_peers.is_empty() {
-        v.mcast_dst_ip = None;
-    }
-    v.unicast_fault_no_peer = g.bool();
-    v.check_unicast_src = g.bool() || global.vrrp_check_unicast_src;
+    gen_transport(g, &mut v, v6, global);
     if v.version == VrrpVersion::V2 && g.bool() {
         let pass: String = (0..=g.below(8))
             .map(|_| ['a', 'Z', '1', ' ', '#'][usize::try_from(g.below(5)).unwrap_or(0)])
@@ -764,6 +739,56 @@ fn gen_instance(
     });
     v.skip_check_adv_addr = g.bool();
     v.promote_secondaries = g.bool();
+    gen_instance_options(g, &mut v, i);
+    if v.strict_mode {
+        v.preempt_delay = Duration::ZERO;
+        v.garp_lower_prio_repeat = 0;
+        v.garp_lower_prio_delay = Duration::ZERO;
+        v.down_timer_adverts = 3;
+        v.lower_prio_no_advert = true;
+        v.higher_prio_send_advert = false;
+        if let Some(m) = &mut v.use_vmac {
+            m.xmit_base = false;
+        }
+    }
+    if v.use_vmac.is_some() {
+        v.promote_secondaries = false;
+    }
+    v
+}
+
+/// Multicast/unicast addresses and peers of an instance.
+fn gen_transport(g: &mut Gen, v: &mut VrrpInstance, v6: bool, global: &GlobalDefs) {
+    v.mcast_src_ip = g.maybe(|g| g.ip(v6));
+    v.mcast_dst_ip = g.maybe(|_| {
+        if v6 {
+            IpAddr::V6(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12))
+        } else {
+            IpAddr::V4(Ipv4Addr::new(224, 0, 0, 18))
+        }
+    });
+    v.unicast_src_ip = g.maybe(|g| g.ip(v6));
+    v.unicast_peers = (0..g.below(3))
+        .map(|_| UnicastPeer {
+            addr: g.ip(v6),
+            min_ttl: g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0)),
+            max_ttl: g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0)),
+        })
+        .collect();
+    v.unicast_ttl = if v.unicast_peers.is_empty() {
+        None
+    } else {
+        g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0))
+    };
+    if !v.unicast_peers.is_empty() {
+        v.mcast_dst_ip = None;
+    }
+    v.unicast_fault_no_peer = g.bool();
+    v.check_unicast_src = g.bool() || global.vrrp_check_unicast_src;
+}
+
+/// Notify scripts, GARP, advert options and the rest of an instance.
+fn gen_instance_options(g: &mut Gen, v: &mut VrrpInstance, i: u64) {
     v.notify_master = g.maybe(Gen::notify);
     v.notify_backup = g.maybe(Gen::notify);
     v.notify_fault = g.maybe(Gen::notify);
@@ -788,21 +813,6 @@ fn gen_instance(
         None
     };
     v.debug = u8::try_from(g.below(5)).unwrap_or(0);
-    if v.strict_mode {
-        v.preempt_delay = Duration::ZERO;
-        v.garp_lower_prio_repeat = 0;
-        v.garp_lower_prio_delay = Duration::ZERO;
-        v.down_timer_adverts = 3;
-        v.lower_prio_no_advert = true;
-        v.higher_prio_send_advert = false;
-        if let Some(m) = &mut v.use_vmac {
-            m.xmit_base = false;
-        }
-    }
-    if v.use_vmac.is_some() {
-        v.promote_secondaries = false;
-    }
-    v
 }
 
 /// `virtual_server_group` number `i`.
