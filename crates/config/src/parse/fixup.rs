@@ -70,8 +70,9 @@ pub(super) fn garp_lower_prio_follows_master(g: &mut GlobalDefs, seen: &GlobalSe
 }
 
 /// Unset `smtp_alert_vrrp/_checker` follow `smtp_alert`.
-/// keepalived: core/global_data.c (`-1` = unset) and the `smtp_alert`
-/// checks in vrrp/vrrp_parser.c and check/check_parser.c.
+/// keepalived: core/global_data.c (`-1` = unset), vrrp/vrrp.c
+/// `vrrp_complete_instance()` and check/check_data.c
+/// `validate_check_config()` (`smtp_alert == -1` defaults).
 pub(super) fn smtp_alert_vrrp_checker_follow_smtp_alert(g: &mut GlobalDefs, seen: &GlobalSeen) {
     if !seen.smtp_alert_vrrp {
         g.smtp_alert_vrrp = g.smtp_alert;
@@ -145,7 +146,8 @@ pub(super) fn garp_lower_prio_follows_instance(
 }
 
 /// No `interface`: `default_interface`.
-/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` (`global_data->default_ifp`).
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("... the global
+/// default_interface"), vrrp/vrrp_if.c `get_default_if()`.
 pub(super) fn interface_defaults_to_default_interface(
     v: &mut VrrpInstance,
     g: &GlobalDefs,
@@ -167,7 +169,8 @@ pub(super) fn interface_defaults_to_default_interface(
 
 /// The family: from the first VIP, else the unicast/mcast source, else the
 /// first peer, else IPv4.
-/// keepalived: vrrp/vrrp_parser.c (the first address sets `vrrp->family`).
+/// keepalived: vrrp/vrrp_parser.c (the first VIP, source or peer address
+/// sets `vrrp->family`), vrrp/vrrp.c `vrrp_complete_instance()` (AF_INET).
 pub(super) fn family_from_first_address(v: &mut VrrpInstance) {
     let family_source = v
         .virtual_ipaddresses
@@ -435,8 +438,9 @@ pub(super) fn strict_mode_garp_and_adverts(
 
 /// `advert_int`: whole seconds with VRRPv2 (RFC 3768 §5.3.7), centiseconds
 /// up to 40.95 s with VRRPv3 (RFC 5798 §5.2.7).
-/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("Version 2 doesn't
-/// support sub-second advert intervals").
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("VRRPv2
+/// advertisement interval ... must be an integer. rounding", "must be in
+/// units of 10ms - rounding").
 pub(super) fn advert_int_rounded(
     v: &mut VrrpInstance,
     seen: &InstanceSeen,
@@ -564,8 +568,7 @@ pub(super) fn owner_drops_weighted_tracking(v: &mut VrrpInstance, w: &mut Instan
 /// interfaces get weight 0 (sync group) or are dropped (owner); weighted
 /// scripts are dropped; files with the default weight 1 get 0, other
 /// weighted files are dropped.
-/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` and
-/// `vrrp_complete_init()` (sync groups).
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
 pub(crate) fn drop_weighted_tracking(
     v: &mut VrrpInstance,
     sync_group: bool,
@@ -642,7 +645,7 @@ pub(super) fn auth_pass_truncated(
 // ---------------------------------------------------------------------------
 
 /// One VIP after keepalived's address fix-ups; None = skipped.
-/// keepalived: vrrp/vrrp_ipaddress.c `parse_ipaddress()` (IPv6 + brd:
+/// keepalived: vrrp/vrrp_ipaddress.c `alloc_ipaddress()` (IPv6 + brd:
 /// skipped; peer: host prefix, no brd; IPv6 labels ignored).
 pub(super) fn vip_address(
     mut a: VirtualIpAddress,
@@ -738,7 +741,8 @@ pub(super) fn quorum_at_least_one(
 }
 
 /// The virtual server's `alpha` is a plain flag: only "on" is meaningful.
-/// keepalived: check/check_parser.c `vs_alpha_handler()`.
+/// keepalived: check/check_parser.c `vs_alpha_handler()` (sets it, never
+/// clears it).
 pub(super) fn vs_alpha_is_a_flag(vs: &mut VirtualServer) {
     if vs.checker_defaults.alpha == Some(false) {
         vs.checker_defaults.alpha = None;
@@ -747,7 +751,8 @@ pub(super) fn vs_alpha_is_a_flag(vs: &mut VirtualServer) {
 }
 
 /// Firewall-mark services have no protocol.
-/// keepalived: check/check_parser.c `proto_handler()` / check_data.c.
+/// keepalived: check/check_data.c `validate_check_config()` ("protocol
+/// specified for fwmark - protocol will be ignored").
 pub(super) fn fwmark_protocol_ignored(
     vs: &mut VirtualServer,
     protocol_set: bool,
@@ -899,7 +904,8 @@ pub(super) fn hysteresis_below_quorum(vs: &mut VirtualServer, notes: &mut Vec<St
 
 /// A real server alerts by default unless `smtp_alert` or
 /// `smtp_alert_checker` was set globally (backwards compatibility).
-/// keepalived: check/check_parser.c `rs_handler()` / `smtp_alert` defaults.
+/// keepalived: check/check_data.c `validate_check_config()`
+/// (`rs->smtp_alert == -1`).
 pub(super) fn real_server_smtp_alert_default(smtp_alert_set: bool, g: &GlobalDefs) -> bool {
     if smtp_alert_set {
         g.smtp_alert_checker
@@ -910,7 +916,8 @@ pub(super) fn real_server_smtp_alert_default(smtp_alert_set: bool, g: &GlobalDef
 
 /// Members of a sync group without `sync_group_tracking_weight` have their
 /// tracking weights dropped (see [`drop_weighted_tracking`]).
-/// keepalived: vrrp/vrrp.c `vrrp_complete_init()` (sync group checks).
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` (`!vrrp->sync->
+/// sgroup_tracking_weight`).
 pub(crate) fn sync_group_drops_weighted_tracking(
     cfg: &mut Config,
     warn: &mut impl FnMut(&Origin, String),
