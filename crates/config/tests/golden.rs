@@ -62,8 +62,13 @@ fn inputs() -> Vec<(String, PathBuf, &'static str)> {
                 .unwrap_or_default()
                 .trim_start_matches("keepalived.conf.")
                 .to_string();
-            for id in ["high", "low"] {
-                out.push((format!("sample-{name}-{id}"), f.clone(), id));
+            if name == "conditional_conf" {
+                // Written for `-i high` / `-i low`.
+                for id in ["high", "low"] {
+                    out.push((format!("sample-{name}-{id}"), f.clone(), id));
+                }
+            } else {
+                out.push((format!("sample-{name}"), f.clone(), "high"));
             }
         }
     } else {
