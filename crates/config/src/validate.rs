@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use crate::diag::{Diagnostic, Pos, Severity};
 use crate::model::*;
+use crate::parse::fixup;
 
 fn at(origin: &Origin, severity: Severity, message: String) -> Diagnostic {
     Diagnostic {
@@ -23,10 +24,24 @@ pub fn validate(
 ) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
-
-    // Sync groups: members must exist, an instance is in at most one group.
     let instance_names: HashSet<String> =
         cfg.vrrp_instances.iter().map(|v| v.name.clone()).collect();
+    sync_group_members(cfg, &instance_names, &mut errors, &mut warnings);
+    fixup::sync_group_drops_weighted_tracking(cfg, &mut |origin, msg| {
+        warnings.push(at(origin, Severity::Warning, msg))
+    });
+    lvs_sync_daemon_instance(cfg, &instance_names, lvs_sync_pos, &mut warnings);
+    virtual_servers(cfg, &mut errors, &mut warnings);
+    (errors, warnings)
+}
+
+/// Sync groups: members must exist, an instance is in at most one group.
+fn sync_group_members(
+    cfg: &mut Config,
+    instance_names: &HashSet<String>,
+    errors: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<Diagnostic>,
+) {
     let mut grouped: HashSet<String> = HashSet::new();
     for g in &mut cfg.vrrp_sync_groups {
         let mut kept = Vec::new();
@@ -65,51 +80,36 @@ pub fn validate(
             ));
         }
     }
+}
 
-    // keepalived: tracking weights of grouped instances are set to 0 unless
-    // the group has sync_group_tracking_weight.
-    let zero_weights: HashSet<String> = cfg
-        .vrrp_sync_groups
-        .iter()
-        .filter(|g| !g.sync_group_tracking_weight)
-        .flat_map(|g| g.group.iter().cloned())
-        .collect();
-    for v in &mut cfg.vrrp_instances {
-        if !zero_weights.contains(&v.name) {
-            continue;
-        }
-        let origin = v.origin.clone();
-        let name = v.name.clone();
-        let mut warn = |msg: String| {
-            warnings.push(at(
-                &origin,
-                Severity::Warning,
-                format!(
-                    "vrrp_instance '{name}': {msg}; use sync_group_tracking_weight to keep weights"
-                ),
-            ))
-        };
-        crate::parse::drop_weighted_tracking(v, true, &mut warn, "its sync group");
-    }
-
-    // lvs_sync_daemon instance (position recorded by the parser).
-    if let Some(d) = &mut cfg.global_defs.lvs_sync_daemon {
-        if let Some(inst) = &d.vrrp_instance {
-            if !instance_names.contains(inst) {
-                let pos = lvs_sync_pos.cloned().unwrap_or(Pos {
-                    file: std::sync::Arc::new(Default::default()),
-                    line: 0,
-                    col: 0,
-                });
-                warnings.push(pos.warning(format!(
-                    "lvs_sync_daemon: vrrp_instance '{inst}' does not exist; the sync daemon will not follow VRRP state"
-                )));
-                d.vrrp_instance = None;
-            }
+/// lvs_sync_daemon's instance must exist (position recorded by the parser).
+fn lvs_sync_daemon_instance(
+    cfg: &mut Config,
+    instance_names: &HashSet<String>,
+    lvs_sync_pos: Option<&Pos>,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    let Some(d) = &mut cfg.global_defs.lvs_sync_daemon else {
+        return;
+    };
+    if let Some(inst) = &d.vrrp_instance {
+        if !instance_names.contains(inst) {
+            let pos = lvs_sync_pos.cloned().unwrap_or(Pos {
+                file: std::sync::Arc::new(Default::default()),
+                line: 0,
+                col: 0,
+            });
+            warnings.push(pos.warning(format!(
+                "lvs_sync_daemon: vrrp_instance '{inst}' does not exist; the sync daemon will not follow VRRP state"
+            )));
+            d.vrrp_instance = None;
         }
     }
+}
 
-    // Virtual servers: groups must exist; no duplicate services.
+/// Virtual servers: groups must exist (with the group fix-ups); no
+/// duplicate services.
+fn virtual_servers(cfg: &mut Config, errors: &mut Vec<Diagnostic>, warnings: &mut Vec<Diagnostic>) {
     let groups: HashSet<String> = cfg
         .virtual_server_groups
         .iter()
@@ -120,26 +120,11 @@ pub fn validate(
     for mut vs in std::mem::take(&mut cfg.virtual_servers) {
         if let VirtualService::Group(name) = &vs.service {
             if let Some(g) = cfg.virtual_server_groups.iter().find(|g| &g.name == name) {
-                let has_fwmark = g
-                    .members
-                    .iter()
-                    .any(|m| matches!(m, VsgMember::Fwmark { .. }));
-                if vs.ha_suspend && has_fwmark {
-                    warnings.push(at(&vs.origin, Severity::Warning, format!(
-                        "virtual_server group {name}: ha_suspend cannot be used with firewall marks; clearing it (as keepalived does)"
-                    )));
-                    vs.ha_suspend = false;
-                }
-                let portless = g
-                    .members
-                    .iter()
-                    .any(|m| matches!(m, VsgMember::Range { port: None, .. }));
-                if portless && vs.persistence_timeout.is_none() {
-                    warnings.push(at(&vs.origin, Severity::Warning, format!(
-                        "virtual_server group {name}: a zero port is only valid for persistent services; setting persistence_timeout 360 (as keepalived does)"
-                    )));
-                    vs.persistence_timeout = Some(defaults::PERSISTENCE_TIMEOUT);
-                }
+                let mut warn = |msg: String| warnings.push(at(&vs.origin, Severity::Warning, msg));
+                let (ha_suspend, persistence) =
+                    fixup::vsg_fixups(g, vs.ha_suspend, vs.persistence_timeout, &mut warn);
+                vs.ha_suspend = ha_suspend;
+                vs.persistence_timeout = persistence;
             }
             if !groups.contains(name) {
                 warnings.push(at(
@@ -171,8 +156,6 @@ pub fn validate(
         kept.push(vs);
     }
     cfg.virtual_servers = kept;
-
-    (errors, warnings)
 }
 
 pub fn service_name(s: &VirtualService) -> String {

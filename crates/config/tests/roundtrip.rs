@@ -456,8 +456,108 @@ fn track_refs(g: &mut Gen, names: &[String], lo: i64, hi: i64) -> Vec<TrackRef> 
 fn config(seed: u64, tame: bool) -> Config {
     let mut g = Gen(seed, tame);
     let mut cfg = Config::default();
+    gen_global(&mut g, &mut cfg.global_defs);
 
-    let gd = &mut cfg.global_defs;
+    cfg.static_ipaddresses = (0..g.below(3))
+        .map(|_| vip(&mut g, false, "eth0"))
+        .collect();
+    cfg.static_routes = (0..g.below(3)).map(|_| route(&mut g)).collect();
+    cfg.static_rules = (0..g.below(3)).map(|_| rule(&mut g)).collect();
+
+    for i in 0..g.below(3) {
+        let mut s = VrrpScript::new(format!("chk_{i}"), g.text());
+        s.interval = g.secs(1, 100);
+        s.timeout = g.secs(1, 100);
+        s.weight = i32::try_from(g.range(-253, 253)).unwrap_or(0);
+        s.weight_reverse = g.bool();
+        s.rise = g.u32(1, 100);
+        s.fall = g.u32(1, 100);
+        s.user = g.maybe(Gen::user);
+        s.init_fail = g.bool();
+        cfg.vrrp_scripts.push(s);
+    }
+    for i in 0..g.below(3) {
+        cfg.vrrp_track_files.push(VrrpTrackFile {
+            name: format!("tf_{i}"),
+            origin: Origin::default(),
+            file: PathBuf::from(g.text()),
+            weight: i32::try_from(g.range(-254, 254)).unwrap_or(0),
+            reverse: g.bool(),
+            init_file: g.maybe(|g| TrackFileInit {
+                value: g.range(-254, 254),
+                overwrite: g.bool(),
+            }),
+        });
+    }
+    let script_names: Vec<String> = cfg.vrrp_scripts.iter().map(|s| s.name.clone()).collect();
+    let file_names: Vec<String> = cfg
+        .vrrp_track_files
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
+
+    for i in 0..g.below(4) {
+        let v = gen_instance(&mut g, i, &cfg.global_defs, &script_names, &file_names);
+        cfg.vrrp_instances.push(v);
+    }
+    let instance_names: Vec<String> = cfg.vrrp_instances.iter().map(|v| v.name.clone()).collect();
+    cfg.global_defs.lvs_sync_daemon = g.maybe(|g| LvsSyncDaemon {
+        interface: g.word("eth"),
+        vrrp_instance: instance_names.first().cloned().filter(|_| g.bool()),
+        sync_id: g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0)),
+        maxlen: g.maybe(|g| u16::try_from(g.range(1, 65507)).unwrap_or(1)),
+        port: u16::try_from(g.range(1, 65535)).unwrap_or(8848),
+        ttl: g.maybe(|g| u8::try_from(g.range(1, 255)).unwrap_or(1)),
+        group: if g.bool() {
+            IpAddr::V4(Ipv4Addr::new(224, 0, 0, 81))
+        } else {
+            IpAddr::V6(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x81))
+        },
+    });
+    if instance_names.len() >= 2 && g.bool() {
+        let mut sg = VrrpSyncGroup::new("SG_1");
+        sg.group = instance_names[..2].to_vec();
+        // Otherwise keepalived (and we) zero the members' tracking weights.
+        sg.sync_group_tracking_weight = true;
+        let ifs = vec!["sgif".to_string()];
+        sg.track_interfaces = track_refs(&mut g, &ifs, -254, 254);
+        sg.track_scripts = track_refs(&mut g, &script_names, -253, 253);
+        sg.track_files = track_refs(&mut g, &file_names, -254, 254);
+        sg.notify_master = g.maybe(Gen::notify);
+        sg.notify_backup = g.maybe(Gen::notify);
+        sg.notify_fault = g.maybe(Gen::notify);
+        sg.notify_stop = g.maybe(Gen::notify);
+        sg.notify = g.maybe(Gen::notify);
+        sg.notify_priority_changes = g.bool();
+        sg.smtp_alert = g.bool();
+        sg.global_tracking = g.bool();
+        cfg.vrrp_sync_groups.push(sg);
+    }
+    cfg.ssl = g.maybe(|g| SslConfig {
+        password: g.maybe(Gen::text),
+        ca: g.maybe(|g| PathBuf::from(g.text())),
+        certificate: g.maybe(|g| PathBuf::from(g.text())),
+        key: g.maybe(|g| PathBuf::from(g.text())),
+    });
+    for i in 0..g.below(3) {
+        let vsg = gen_virtual_server_group(&mut g, i);
+        cfg.virtual_server_groups.push(vsg);
+    }
+    let group_names: Vec<String> = cfg
+        .virtual_server_groups
+        .iter()
+        .map(|g| g.name.clone())
+        .collect();
+    for i in 0..g.below(4) {
+        let vs = gen_virtual_server(&mut g, i, &group_names, &cfg);
+        cfg.virtual_servers.push(vs);
+    }
+    cfg
+}
+
+/// `global_defs` (the `tame` variant leaves out what keepalived 2.2.7 does
+/// not know).
+fn gen_global(g: &mut Gen, gd: &mut GlobalDefs) {
     gd.router_id = g.maybe(Gen::text);
     gd.notification_email = (0..g.below(3)).map(|_| g.text()).collect();
     gd.notification_email_from = g.maybe(Gen::text);
@@ -539,408 +639,346 @@ fn config(seed: u64, tame: bool) -> Config {
         p.rt_priority = g.maybe(|g| g.u32(1, 99));
         p.no_swap = g.bool();
         // keepalived checks CPU ids against the host: none when tame.
-        let n_cpus = if tame { 0 } else { g.below(3) };
+        let n_cpus = if g.1 { 0 } else { g.below(3) };
         p.cpu_affinity = (0..n_cpus).map(|_| g.u32(0, 64)).collect();
         p.rlimit_rttime = g.maybe(|g| g.below(100_000) + 1);
     }
     gd.dynamic_interfaces = g.bool();
     gd.vmac_prefix = g.word("vm");
-    if !tame {
+    if !g.1 {
         gd.metrics_listen =
             g.maybe(|g| SocketAddr::new(g.any_ip(), u16::try_from(g.below(65536)).unwrap_or(0)));
         gd.metrics_serve_status = g.bool();
         gd.metrics_web_config = g.maybe(|g| PathBuf::from(g.text()));
         gd.status_socket = g.maybe(|g| PathBuf::from(g.text()));
     }
+}
 
-    cfg.static_ipaddresses = (0..g.below(3))
-        .map(|_| vip(&mut g, false, "eth0"))
-        .collect();
-    cfg.static_routes = (0..g.below(3)).map(|_| route(&mut g)).collect();
-    cfg.static_rules = (0..g.below(3)).map(|_| rule(&mut g)).collect();
-
-    for i in 0..g.below(3) {
-        let mut s = VrrpScript::new(format!("chk_{i}"), g.text());
-        s.interval = g.secs(1, 100);
-        s.timeout = g.secs(1, 100);
-        s.weight = i32::try_from(g.range(-253, 253)).unwrap_or(0);
-        s.weight_reverse = g.bool();
-        s.rise = g.u32(1, 100);
-        s.fall = g.u32(1, 100);
-        s.user = g.maybe(Gen::user);
-        s.init_fail = g.bool();
-        cfg.vrrp_scripts.push(s);
+/// `vrrp_instance` number `i`.
+fn gen_instance(
+    g: &mut Gen,
+    i: u64,
+    global: &GlobalDefs,
+    script_names: &[String],
+    file_names: &[String],
+) -> VrrpInstance {
+    let vrid = u8::try_from(i + 1).unwrap_or(1);
+    let v6 = g.below(3) == 0;
+    let mut v = VrrpInstance::new(format!("VI_{i}"), g.word("eth"), vrid);
+    v.state = if g.bool() {
+        InitialState::Master
+    } else {
+        InitialState::Backup
+    };
+    // Not 255: the address owner drops weighted tracking (keepalived rule).
+    v.priority = u8::try_from(g.range(1, 254)).unwrap_or(100);
+    v.family = if v6 {
+        AddressFamily::Inet6
+    } else {
+        AddressFamily::Inet
+    };
+    v.version = if v6 || g.bool() {
+        VrrpVersion::V3
+    } else {
+        VrrpVersion::V2
+    };
+    v.advert_int = match v.version {
+        VrrpVersion::V2 => Duration::from_secs(g.below(255) + 1),
+        VrrpVersion::V3 => Duration::from_millis(10 * (g.below(4095) + 1)),
+    };
+    v.nopreempt = v.state == InitialState::Backup && g.bool();
+    v.preempt_delay = g.dur(1000);
+    if v.nopreempt || v.state == InitialState::Master {
+        v.preempt_delay = Duration::ZERO;
     }
-    for i in 0..g.below(3) {
-        cfg.vrrp_track_files.push(VrrpTrackFile {
-            name: format!("tf_{i}"),
-            origin: Origin::default(),
-            file: PathBuf::from(g.text()),
-            weight: i32::try_from(g.range(-254, 254)).unwrap_or(0),
-            reverse: g.bool(),
-            init_file: g.maybe(|g| TrackFileInit {
-                value: g.range(-254, 254),
-                overwrite: g.bool(),
-            }),
-        });
-    }
-    let script_names: Vec<String> = cfg.vrrp_scripts.iter().map(|s| s.name.clone()).collect();
-    let file_names: Vec<String> = cfg
-        .vrrp_track_files
-        .iter()
-        .map(|s| s.name.clone())
+    // The family comes from the first VIP: always have one.
+    v.virtual_ipaddresses = (0..=g.below(3)).map(|_| vip(g, v6, "eth0")).collect();
+    v.virtual_ipaddresses_excluded = (0..g.below(3))
+        .map(|_| {
+            let fam6 = g.bool();
+            vip(g, fam6, "eth0")
+        })
         .collect();
-
-    for i in 0..g.below(4) {
-        let vrid = u8::try_from(i + 1).unwrap_or(1);
-        let v6 = g.below(3) == 0;
-        let mut v = VrrpInstance::new(format!("VI_{i}"), g.word("eth"), vrid);
-        v.state = if g.bool() {
-            InitialState::Master
-        } else {
-            InitialState::Backup
-        };
-        // Not 255: the address owner drops weighted tracking (keepalived rule).
-        v.priority = u8::try_from(g.range(1, 254)).unwrap_or(100);
-        v.family = if v6 {
-            AddressFamily::Inet6
-        } else {
-            AddressFamily::Inet
-        };
-        v.version = if v6 || g.bool() {
-            VrrpVersion::V3
-        } else {
-            VrrpVersion::V2
-        };
-        v.advert_int = match v.version {
-            VrrpVersion::V2 => Duration::from_secs(g.below(255) + 1),
-            VrrpVersion::V3 => Duration::from_millis(10 * (g.below(4095) + 1)),
-        };
-        v.nopreempt = v.state == InitialState::Backup && g.bool();
-        v.preempt_delay = g.dur(1000);
-        if v.nopreempt || v.state == InitialState::Master {
-            v.preempt_delay = Duration::ZERO;
-        }
-        // The family comes from the first VIP: always have one.
-        v.virtual_ipaddresses = (0..=g.below(3)).map(|_| vip(&mut g, v6, "eth0")).collect();
-        v.virtual_ipaddresses_excluded = (0..g.below(3))
-            .map(|_| {
-                let fam6 = g.bool();
-                vip(&mut g, fam6, "eth0")
-            })
+    gen_transport(g, &mut v, v6, global);
+    if v.version == VrrpVersion::V2 && g.bool() {
+        let pass: String = (0..=g.below(8))
+            .map(|_| ['a', 'Z', '1', ' ', '#'][usize::try_from(g.below(5)).unwrap_or(0)])
             .collect();
-        v.mcast_src_ip = g.maybe(|g| g.ip(v6));
-        v.mcast_dst_ip = g.maybe(|_| {
-            if v6 {
-                IpAddr::V6(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12))
+        v.authentication = Some(Authentication {
+            auth_type: if g.bool() {
+                AuthType::Pass
             } else {
-                IpAddr::V4(Ipv4Addr::new(224, 0, 0, 18))
-            }
-        });
-        v.unicast_src_ip = g.maybe(|g| g.ip(v6));
-        v.unicast_peers = (0..g.below(3))
-            .map(|_| UnicastPeer {
-                addr: g.ip(v6),
-                min_ttl: g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0)),
-                max_ttl: g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0)),
-            })
-            .collect();
-        v.unicast_ttl = if v.unicast_peers.is_empty() {
-            None
-        } else {
-            g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0))
-        };
-        if !v.unicast_peers.is_empty() {
-            v.mcast_dst_ip = None;
-        }
-        v.unicast_fault_no_peer = g.bool();
-        v.check_unicast_src = g.bool() || cfg.global_defs.vrrp_check_unicast_src;
-        if v.version == VrrpVersion::V2 && g.bool() {
-            let pass: String = (0..=g.below(8))
-                .map(|_| ['a', 'Z', '1', ' ', '#'][usize::try_from(g.below(5)).unwrap_or(0)])
-                .collect();
-            v.authentication = Some(Authentication {
-                auth_type: if g.bool() {
-                    AuthType::Pass
-                } else {
-                    AuthType::Ah
-                },
-                auth_pass: pass,
-            });
-        }
-        if matches!(&v.authentication, Some(a) if a.auth_type == AuthType::Ah) {
-            v.state = InitialState::Backup;
-        }
-        // keepalived strict mode (RFC conformance) forces these.
-        v.strict_mode = v.unicast_peers.is_empty()
-            && v.authentication.is_none()
-            && v.state == InitialState::Backup
-            && g.bool();
-        v.accept = g.bool() && !(v.strict_mode && v.version == VrrpVersion::V2);
-        v.virtual_routes = (0..g.below(3)).map(|_| route(&mut g)).collect();
-        v.virtual_rules = (0..g.below(3)).map(|_| rule(&mut g)).collect();
-        let ifs: Vec<String> = (0..g.below(3)).map(|k| format!("trk{k}")).collect();
-        v.track_interfaces = track_refs(&mut g, &ifs, -254, 254);
-        v.track_scripts = track_refs(&mut g, &script_names, -253, 253);
-        v.track_files = track_refs(&mut g, &file_names, -254, 254);
-        v.dont_track_primary = g.bool();
-        v.use_vmac = g.maybe(|g| Vmac {
-            name: g.word("vrrp."),
-            mac: g.maybe(|g| {
-                let b = g.next().to_be_bytes();
-                [b[0], b[1], b[2], b[3], b[4], b[5]]
-            }),
-            xmit_base: g.bool() || !v.unicast_peers.is_empty(),
-        });
-        v.skip_check_adv_addr = g.bool();
-        v.promote_secondaries = g.bool();
-        v.notify_master = g.maybe(Gen::notify);
-        v.notify_backup = g.maybe(Gen::notify);
-        v.notify_fault = g.maybe(Gen::notify);
-        v.notify_stop = g.maybe(Gen::notify);
-        v.notify = g.maybe(Gen::notify);
-        v.notify_master_rx_lower_pri = g.maybe(Gen::notify);
-        v.notify_priority_changes = g.bool();
-        v.smtp_alert = g.bool();
-        v.garp_master_delay = g.secs(0, 100);
-        v.garp_master_repeat = g.u32(1, 65535);
-        v.garp_master_refresh = g.maybe(|g| g.secs(1, 100));
-        v.garp_master_refresh_repeat = g.u32(1, 65535);
-        v.garp_lower_prio_delay = g.secs(0, 100);
-        v.garp_lower_prio_repeat = g.u32(0, 65535);
-        v.down_timer_adverts = g.u32(1, 100);
-        v.lower_prio_no_advert = g.bool();
-        v.higher_prio_send_advert = g.bool();
-        // keepalived: one lvs_sync_daemon_interface for all instances.
-        v.lvs_sync_daemon_interface = if i == 0 {
-            g.maybe(|g| g.word("eth"))
-        } else {
-            None
-        };
-        v.debug = u8::try_from(g.below(5)).unwrap_or(0);
-        if v.strict_mode {
-            v.preempt_delay = Duration::ZERO;
-            v.garp_lower_prio_repeat = 0;
-            v.garp_lower_prio_delay = Duration::ZERO;
-            v.down_timer_adverts = 3;
-            v.lower_prio_no_advert = true;
-            v.higher_prio_send_advert = false;
-            if let Some(m) = &mut v.use_vmac {
-                m.xmit_base = false;
-            }
-        }
-        if v.use_vmac.is_some() {
-            v.promote_secondaries = false;
-        }
-        cfg.vrrp_instances.push(v);
-    }
-    let instance_names: Vec<String> = cfg.vrrp_instances.iter().map(|v| v.name.clone()).collect();
-    cfg.global_defs.lvs_sync_daemon = g.maybe(|g| LvsSyncDaemon {
-        interface: g.word("eth"),
-        vrrp_instance: instance_names.first().cloned().filter(|_| g.bool()),
-        sync_id: g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0)),
-        maxlen: g.maybe(|g| u16::try_from(g.range(1, 65507)).unwrap_or(1)),
-        port: u16::try_from(g.range(1, 65535)).unwrap_or(8848),
-        ttl: g.maybe(|g| u8::try_from(g.range(1, 255)).unwrap_or(1)),
-        group: if g.bool() {
-            IpAddr::V4(Ipv4Addr::new(224, 0, 0, 81))
-        } else {
-            IpAddr::V6(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x81))
-        },
-    });
-    if instance_names.len() >= 2 && g.bool() {
-        let mut sg = VrrpSyncGroup::new("SG_1");
-        sg.group = instance_names[..2].to_vec();
-        // Otherwise keepalived (and we) zero the members' tracking weights.
-        sg.sync_group_tracking_weight = true;
-        let ifs = vec!["sgif".to_string()];
-        sg.track_interfaces = track_refs(&mut g, &ifs, -254, 254);
-        sg.track_scripts = track_refs(&mut g, &script_names, -253, 253);
-        sg.track_files = track_refs(&mut g, &file_names, -254, 254);
-        sg.notify_master = g.maybe(Gen::notify);
-        sg.notify_backup = g.maybe(Gen::notify);
-        sg.notify_fault = g.maybe(Gen::notify);
-        sg.notify_stop = g.maybe(Gen::notify);
-        sg.notify = g.maybe(Gen::notify);
-        sg.notify_priority_changes = g.bool();
-        sg.smtp_alert = g.bool();
-        sg.global_tracking = g.bool();
-        cfg.vrrp_sync_groups.push(sg);
-    }
-    cfg.ssl = g.maybe(|g| SslConfig {
-        password: g.maybe(Gen::text),
-        ca: g.maybe(|g| PathBuf::from(g.text())),
-        certificate: g.maybe(|g| PathBuf::from(g.text())),
-        key: g.maybe(|g| PathBuf::from(g.text())),
-    });
-    for i in 0..g.below(3) {
-        let members = (0..=g.below(3))
-            .map(|_| {
-                if g.bool() {
-                    VsgMember::Fwmark {
-                        mark: g.u32(1, u32::MAX),
-                        // Always with a family: keepalived refuses a bare fwmark
-                        // in a group mixing IPv4 and IPv6 addresses.
-                        family: Some(if g.bool() {
-                            AddressFamily::Inet
-                        } else {
-                            AddressFamily::Inet6
-                        }),
-                    }
-                } else {
-                    let v6 = g.bool();
-                    let first = g.ip(v6);
-                    let last = match first {
-                        IpAddr::V4(a) => IpAddr::V4(Ipv4Addr::from(
-                            u32::from(a).saturating_add(u32::try_from(g.below(20)).unwrap_or(0)),
-                        )),
-                        IpAddr::V6(a) => IpAddr::V6(Ipv6Addr::from(
-                            u128::from(a).saturating_add(u128::from(g.below(20))),
-                        )),
-                    };
-                    VsgMember::Range {
-                        first,
-                        last,
-                        port: Some(u16::try_from(g.below(65536)).unwrap_or(0)),
-                    }
-                }
-            })
-            .collect();
-        cfg.virtual_server_groups.push(VirtualServerGroup {
-            name: format!("VSG_{i}"),
-            origin: Origin::default(),
-            members,
-        });
-    }
-    let group_names: Vec<String> = cfg
-        .virtual_server_groups
-        .iter()
-        .map(|g| g.name.clone())
-        .collect();
-    for i in 0..g.below(4) {
-        let port = u16::try_from(i + 1).unwrap_or(1);
-        let service = match g.below(3) {
-            0 => VirtualService::Fwmark(u32::try_from(i + 1).unwrap_or(1)),
-            1 if usize::try_from(i).unwrap_or(usize::MAX) < group_names.len() => {
-                VirtualService::Group(group_names[usize::try_from(i).unwrap_or(0)].clone())
-            }
-            _ => VirtualService::Addr {
-                addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, u8::try_from(i + 1).unwrap_or(1))),
-                port: if g.bool() { Some(port) } else { None },
+                AuthType::Ah
             },
-        };
-        let mut vs = VirtualServer::new(service);
-        vs.protocol = [Protocol::Tcp, Protocol::Udp, Protocol::Sctp]
-            [usize::try_from(g.below(3)).unwrap_or(0)];
-        vs.lvs_sched = Scheduler::ALL[usize::try_from(g.below(14)).unwrap_or(0)];
-        vs.sched_flags = SchedulerFlags {
-            flag_1: g.bool(),
-            flag_2: g.bool(),
-            flag_3: g.bool(),
-        };
-        if matches!(vs.service, VirtualService::Fwmark(_)) {
-            vs.protocol = Protocol::Tcp; // keepalived ignores it for fwmark services
-        }
-        vs.ops = vs.protocol == Protocol::Udp && g.bool();
-        vs.lvs_method = g.method();
-        vs.persistence_engine = g.maybe(Gen::text);
-        vs.persistence_timeout = g.maybe(|g| Duration::from_secs(g.below(100_000) + 1));
-        if let VirtualService::Addr { port: None, .. } = vs.service {
-            vs.persistence_timeout
-                .get_or_insert(Duration::from_secs(360));
-        }
-        vs.persistence_granularity = g.maybe(|g| g.ip(false));
-        // Real servers are IPv4 here; another family would conflict.
-        vs.ip_family = g.maybe(|_| AddressFamily::Inet);
-        vs.ha_suspend = matches!(vs.service, VirtualService::Addr { .. }) && g.bool();
-        vs.smtp_alert = g.bool();
-        vs.virtualhost = g.maybe(Gen::text);
-        vs.omega = g.bool();
-        vs.quorum = g.u32(1, 1000);
-        vs.quorum_up = g.maybe(Gen::notify);
-        vs.quorum_down = g.maybe(Gen::notify);
-        vs.hysteresis = g.u32(0, 1000);
-        vs.inhibit_on_failure = g.bool();
-        vs.sorry_server = g.maybe(|g| SorryServer {
-            addr: g.ip(false),
-            port: g.maybe(|g| u16::try_from(g.below(65536)).unwrap_or(0)),
-            lvs_method: g.method(),
-            inhibit: g.bool(),
+            auth_pass: pass,
         });
-        vs.checker_defaults = checker_defaults(&mut g);
-        // keepalived's VS-level `alpha` is a plain flag (on or absent).
-        if vs.checker_defaults.alpha == Some(false) {
-            vs.checker_defaults.alpha = None;
+    }
+    if matches!(&v.authentication, Some(a) if a.auth_type == AuthType::Ah) {
+        v.state = InitialState::Backup;
+    }
+    // keepalived strict mode (RFC conformance) forces these.
+    v.strict_mode = v.unicast_peers.is_empty()
+        && v.authentication.is_none()
+        && v.state == InitialState::Backup
+        && g.bool();
+    v.accept = g.bool() && !(v.strict_mode && v.version == VrrpVersion::V2);
+    v.virtual_routes = (0..g.below(3)).map(|_| route(g)).collect();
+    v.virtual_rules = (0..g.below(3)).map(|_| rule(g)).collect();
+    let ifs: Vec<String> = (0..g.below(3)).map(|k| format!("trk{k}")).collect();
+    v.track_interfaces = track_refs(g, &ifs, -254, 254);
+    v.track_scripts = track_refs(g, script_names, -253, 253);
+    v.track_files = track_refs(g, file_names, -254, 254);
+    v.dont_track_primary = g.bool();
+    v.use_vmac = g.maybe(|g| Vmac {
+        name: g.word("vrrp."),
+        mac: g.maybe(|g| {
+            let b = g.next().to_be_bytes();
+            [b[0], b[1], b[2], b[3], b[4], b[5]]
+        }),
+        xmit_base: g.bool() || !v.unicast_peers.is_empty(),
+    });
+    v.skip_check_adv_addr = g.bool();
+    v.promote_secondaries = g.bool();
+    gen_instance_options(g, &mut v, i);
+    if v.strict_mode {
+        v.preempt_delay = Duration::ZERO;
+        v.garp_lower_prio_repeat = 0;
+        v.garp_lower_prio_delay = Duration::ZERO;
+        v.down_timer_adverts = 3;
+        v.lower_prio_no_advert = true;
+        v.higher_prio_send_advert = false;
+        if let Some(m) = &mut v.use_vmac {
+            m.xmit_base = false;
         }
-        vs.alpha = vs.checker_defaults.alpha.unwrap_or(false);
-        for r in 0..=g.below(3) {
-            let mut rs = RealServer::new(
-                IpAddr::V4(Ipv4Addr::new(
-                    198,
-                    51,
-                    100,
-                    u8::try_from(r + 1).unwrap_or(1),
-                )),
-                g.maybe(|g| u16::try_from(g.below(65536)).unwrap_or(0)),
-            );
-            rs.weight = g.u32(0, 1_000_000);
-            rs.lvs_method = g.method();
-            rs.inhibit_on_failure = g.bool();
-            rs.notify_up = g.maybe(Gen::notify);
-            rs.notify_down = g.maybe(Gen::notify);
-            rs.uthreshold = g.maybe(|g| g.u32(1000, 2000));
-            rs.lthreshold = g.maybe(|g| g.u32(0, 999));
-            rs.smtp_alert = g.bool();
-            rs.virtualhost = g.maybe(Gen::text);
-            rs.checker_defaults = checker_defaults(&mut g);
-            let inherited = rs.virtualhost.clone().or_else(|| vs.virtualhost.clone());
-            let (v, r) = (&vs.checker_defaults, &rs.checker_defaults);
-            let merged = CheckerDefaults {
-                connect_timeout: r.connect_timeout.or(v.connect_timeout),
-                retry: r.retry.or(v.retry),
-                delay_before_retry: r.delay_before_retry.or(v.delay_before_retry),
-                warmup: r.warmup.or(v.warmup),
-                delay_loop: r.delay_loop.or(v.delay_loop),
-                alpha: r.alpha.or(v.alpha),
-                log_all_failures: r.log_all_failures.or(v.log_all_failures),
-            };
-            rs.checkers = (0..g.below(3))
-                .map(|_| checker(&mut g, &cfg, &inherited, &merged))
-                .collect();
-            vs.real_servers.push(rs);
+    }
+    if v.use_vmac.is_some() {
+        v.promote_secondaries = false;
+    }
+    v
+}
+
+/// Multicast/unicast addresses and peers of an instance.
+fn gen_transport(g: &mut Gen, v: &mut VrrpInstance, v6: bool, global: &GlobalDefs) {
+    v.mcast_src_ip = g.maybe(|g| g.ip(v6));
+    v.mcast_dst_ip = g.maybe(|_| {
+        if v6 {
+            IpAddr::V6(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12))
+        } else {
+            IpAddr::V4(Ipv4Addr::new(224, 0, 0, 18))
         }
-        // The keepalived rules the parser applies (generate fix-points only):
-        // ports follow the VS except NAT, quorum <= total weight, hysteresis < quorum.
-        let vs_port = match &vs.service {
-            VirtualService::Addr { port, .. } => Some(*port),
-            VirtualService::Fwmark(_) => Some(None),
-            VirtualService::Group(_) => None,
-        };
-        let fwmark = matches!(vs.service, VirtualService::Fwmark(_));
-        let fix = |method: ForwardingMethod, port: &mut Option<u16>| {
-            let Some(vp) = vs_port else { return };
-            if method == ForwardingMethod::Nat {
-                if !fwmark && port.is_none() {
-                    *port = vp;
+    });
+    v.unicast_src_ip = g.maybe(|g| g.ip(v6));
+    v.unicast_peers = (0..g.below(3))
+        .map(|_| UnicastPeer {
+            addr: g.ip(v6),
+            min_ttl: g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0)),
+            max_ttl: g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0)),
+        })
+        .collect();
+    v.unicast_ttl = if v.unicast_peers.is_empty() {
+        None
+    } else {
+        g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0))
+    };
+    if !v.unicast_peers.is_empty() {
+        v.mcast_dst_ip = None;
+    }
+    v.unicast_fault_no_peer = g.bool();
+    v.check_unicast_src = g.bool() || global.vrrp_check_unicast_src;
+}
+
+/// Notify scripts, GARP, advert options and the rest of an instance.
+fn gen_instance_options(g: &mut Gen, v: &mut VrrpInstance, i: u64) {
+    v.notify_master = g.maybe(Gen::notify);
+    v.notify_backup = g.maybe(Gen::notify);
+    v.notify_fault = g.maybe(Gen::notify);
+    v.notify_stop = g.maybe(Gen::notify);
+    v.notify = g.maybe(Gen::notify);
+    v.notify_master_rx_lower_pri = g.maybe(Gen::notify);
+    v.notify_priority_changes = g.bool();
+    v.smtp_alert = g.bool();
+    v.garp_master_delay = g.secs(0, 100);
+    v.garp_master_repeat = g.u32(1, 65535);
+    v.garp_master_refresh = g.maybe(|g| g.secs(1, 100));
+    v.garp_master_refresh_repeat = g.u32(1, 65535);
+    v.garp_lower_prio_delay = g.secs(0, 100);
+    v.garp_lower_prio_repeat = g.u32(0, 65535);
+    v.down_timer_adverts = g.u32(1, 100);
+    v.lower_prio_no_advert = g.bool();
+    v.higher_prio_send_advert = g.bool();
+    // keepalived: one lvs_sync_daemon_interface for all instances.
+    v.lvs_sync_daemon_interface = if i == 0 {
+        g.maybe(|g| g.word("eth"))
+    } else {
+        None
+    };
+    v.debug = u8::try_from(g.below(5)).unwrap_or(0);
+}
+
+/// `virtual_server_group` number `i`.
+fn gen_virtual_server_group(g: &mut Gen, i: u64) -> VirtualServerGroup {
+    let members = (0..=g.below(3))
+        .map(|_| {
+            if g.bool() {
+                VsgMember::Fwmark {
+                    mark: g.u32(1, u32::MAX),
+                    // Always with a family: keepalived refuses a bare fwmark
+                    // in a group mixing IPv4 and IPv6 addresses.
+                    family: Some(if g.bool() {
+                        AddressFamily::Inet
+                    } else {
+                        AddressFamily::Inet6
+                    }),
                 }
             } else {
+                let v6 = g.bool();
+                let first = g.ip(v6);
+                let last = match first {
+                    IpAddr::V4(a) => IpAddr::V4(Ipv4Addr::from(
+                        u32::from(a).saturating_add(u32::try_from(g.below(20)).unwrap_or(0)),
+                    )),
+                    IpAddr::V6(a) => IpAddr::V6(Ipv6Addr::from(
+                        u128::from(a).saturating_add(u128::from(g.below(20))),
+                    )),
+                };
+                VsgMember::Range {
+                    first,
+                    last,
+                    port: Some(u16::try_from(g.below(65536)).unwrap_or(0)),
+                }
+            }
+        })
+        .collect();
+    VirtualServerGroup {
+        name: format!("VSG_{i}"),
+        origin: Origin::default(),
+        members,
+    }
+}
+
+/// `virtual_server` number `i`.
+fn gen_virtual_server(g: &mut Gen, i: u64, group_names: &[String], cfg: &Config) -> VirtualServer {
+    let port = u16::try_from(i + 1).unwrap_or(1);
+    let service = match g.below(3) {
+        0 => VirtualService::Fwmark(u32::try_from(i + 1).unwrap_or(1)),
+        1 if usize::try_from(i).unwrap_or(usize::MAX) < group_names.len() => {
+            VirtualService::Group(group_names[usize::try_from(i).unwrap_or(0)].clone())
+        }
+        _ => VirtualService::Addr {
+            addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, u8::try_from(i + 1).unwrap_or(1))),
+            port: if g.bool() { Some(port) } else { None },
+        },
+    };
+    let mut vs = VirtualServer::new(service);
+    vs.protocol =
+        [Protocol::Tcp, Protocol::Udp, Protocol::Sctp][usize::try_from(g.below(3)).unwrap_or(0)];
+    vs.lvs_sched = Scheduler::ALL[usize::try_from(g.below(14)).unwrap_or(0)];
+    vs.sched_flags = SchedulerFlags {
+        flag_1: g.bool(),
+        flag_2: g.bool(),
+        flag_3: g.bool(),
+    };
+    if matches!(vs.service, VirtualService::Fwmark(_)) {
+        vs.protocol = Protocol::Tcp; // keepalived ignores it for fwmark services
+    }
+    vs.ops = vs.protocol == Protocol::Udp && g.bool();
+    vs.lvs_method = g.method();
+    vs.persistence_engine = g.maybe(Gen::text);
+    vs.persistence_timeout = g.maybe(|g| Duration::from_secs(g.below(100_000) + 1));
+    if let VirtualService::Addr { port: None, .. } = vs.service {
+        vs.persistence_timeout
+            .get_or_insert(Duration::from_secs(360));
+    }
+    vs.persistence_granularity = g.maybe(|g| g.ip(false));
+    // Real servers are IPv4 here; another family would conflict.
+    vs.ip_family = g.maybe(|_| AddressFamily::Inet);
+    vs.ha_suspend = matches!(vs.service, VirtualService::Addr { .. }) && g.bool();
+    vs.smtp_alert = g.bool();
+    vs.virtualhost = g.maybe(Gen::text);
+    vs.omega = g.bool();
+    vs.quorum = g.u32(1, 1000);
+    vs.quorum_up = g.maybe(Gen::notify);
+    vs.quorum_down = g.maybe(Gen::notify);
+    vs.hysteresis = g.u32(0, 1000);
+    vs.inhibit_on_failure = g.bool();
+    vs.sorry_server = g.maybe(|g| SorryServer {
+        addr: g.ip(false),
+        port: g.maybe(|g| u16::try_from(g.below(65536)).unwrap_or(0)),
+        lvs_method: g.method(),
+        inhibit: g.bool(),
+    });
+    vs.checker_defaults = checker_defaults(g);
+    // keepalived's VS-level `alpha` is a plain flag (on or absent).
+    if vs.checker_defaults.alpha == Some(false) {
+        vs.checker_defaults.alpha = None;
+    }
+    vs.alpha = vs.checker_defaults.alpha.unwrap_or(false);
+    for r in 0..=g.below(3) {
+        let mut rs = RealServer::new(
+            IpAddr::V4(Ipv4Addr::new(
+                198,
+                51,
+                100,
+                u8::try_from(r + 1).unwrap_or(1),
+            )),
+            g.maybe(|g| u16::try_from(g.below(65536)).unwrap_or(0)),
+        );
+        rs.weight = g.u32(0, 1_000_000);
+        rs.lvs_method = g.method();
+        rs.inhibit_on_failure = g.bool();
+        rs.notify_up = g.maybe(Gen::notify);
+        rs.notify_down = g.maybe(Gen::notify);
+        rs.uthreshold = g.maybe(|g| g.u32(1000, 2000));
+        rs.lthreshold = g.maybe(|g| g.u32(0, 999));
+        rs.smtp_alert = g.bool();
+        rs.virtualhost = g.maybe(Gen::text);
+        rs.checker_defaults = checker_defaults(g);
+        let inherited = rs.virtualhost.clone().or_else(|| vs.virtualhost.clone());
+        let (v, r) = (&vs.checker_defaults, &rs.checker_defaults);
+        let merged = CheckerDefaults {
+            connect_timeout: r.connect_timeout.or(v.connect_timeout),
+            retry: r.retry.or(v.retry),
+            delay_before_retry: r.delay_before_retry.or(v.delay_before_retry),
+            warmup: r.warmup.or(v.warmup),
+            delay_loop: r.delay_loop.or(v.delay_loop),
+            alpha: r.alpha.or(v.alpha),
+            log_all_failures: r.log_all_failures.or(v.log_all_failures),
+        };
+        rs.checkers = (0..g.below(3))
+            .map(|_| checker(g, cfg, &inherited, &merged))
+            .collect();
+        vs.real_servers.push(rs);
+    }
+    // The keepalived rules the parser applies (generate fix-points only):
+    // ports follow the VS except NAT, quorum <= total weight, hysteresis < quorum.
+    let vs_port = match &vs.service {
+        VirtualService::Addr { port, .. } => Some(*port),
+        VirtualService::Fwmark(_) => Some(None),
+        VirtualService::Group(_) => None,
+    };
+    let fwmark = matches!(vs.service, VirtualService::Fwmark(_));
+    let fix = |method: ForwardingMethod, port: &mut Option<u16>| {
+        let Some(vp) = vs_port else { return };
+        if method == ForwardingMethod::Nat {
+            if !fwmark && port.is_none() {
                 *port = vp;
             }
-        };
-        for rs in &mut vs.real_servers {
-            fix(rs.lvs_method, &mut rs.port);
+        } else {
+            *port = vp;
         }
-        if let Some(s) = &mut vs.sorry_server {
-            fix(s.lvs_method, &mut s.port);
-        }
-        let sum: u64 = vs.real_servers.iter().map(|r| u64::from(r.weight)).sum();
-        vs.quorum = vs.quorum.min(u32::try_from(sum).unwrap_or(u32::MAX));
-        if vs.hysteresis >= vs.quorum {
-            vs.hysteresis = vs.quorum.saturating_sub(1);
-        }
-        cfg.virtual_servers.push(vs);
+    };
+    for rs in &mut vs.real_servers {
+        fix(rs.lvs_method, &mut rs.port);
     }
-    cfg
+    if let Some(s) = &mut vs.sorry_server {
+        fix(s.lvs_method, &mut s.port);
+    }
+    let sum: u64 = vs.real_servers.iter().map(|r| u64::from(r.weight)).sum();
+    vs.quorum = vs.quorum.min(u32::try_from(sum).unwrap_or(u32::MAX));
+    if vs.hysteresis >= vs.quorum {
+        vs.hysteresis = vs.quorum.saturating_sub(1);
+    }
+    vs
 }
 
 fn opts() -> LoadOptions {

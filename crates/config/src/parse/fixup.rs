@@ -1,0 +1,982 @@
+//! keepalived's fix-ups: where keepalived 2.2.7 silently (or with a log
+//! line) changes a configured value, so do we, with a warning that says
+//! "as keepalived does". One function per rule, each naming the keepalived
+//! source it mirrors (paths relative to keepalived-2.2.7/keepalived/).
+//!
+//! Adding fidelity means adding a function here and calling it from the
+//! block's `finish()` at the point keepalived applies it.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::fmt_duration;
+use crate::diag::{Diagnostic, Pos};
+use crate::model::*;
+use crate::tree::Node;
+
+/// rtnetlink route protocol number keepalived uses for routes it tracks.
+pub(super) const RTPROT_KEEPALIVED: u8 = 18;
+
+// ---------------------------------------------------------------------------
+// global_defs
+// ---------------------------------------------------------------------------
+
+/// Global values whose default depends on whether they were set.
+#[derive(Default)]
+pub(super) struct GlobalSeen {
+    pub(super) smtp_alert: bool,
+    pub(super) lower_prio_delay: bool,
+    pub(super) lower_prio_repeat: bool,
+    pub(super) smtp_alert_vrrp: bool,
+    pub(super) smtp_alert_checker: bool,
+}
+
+/// `smtp_connect_timeout 0` becomes 1.
+/// keepalived: core/global_parser.c `smtpto_handler()`.
+pub(super) fn smtp_connect_timeout_zero(
+    g: &mut GlobalDefs,
+    n: &Node,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    if g.smtp_connect_timeout.is_zero() {
+        warnings.push(
+            n.pos().warning(
+                "smtp_connect_timeout must be greater than 0; using 1 (as keepalived does)",
+            ),
+        );
+        g.smtp_connect_timeout = Duration::from_secs(1);
+    }
+}
+
+/// `vrrp_min_garp`: one GARP, no second block.
+/// keepalived: core/global_parser.c `vrrp_min_garp_handler()`.
+pub(super) fn min_garp(g: &mut GlobalDefs) {
+    if g.vrrp_min_garp {
+        g.vrrp_garp_master_repeat = 1;
+        g.vrrp_garp_master_delay = Duration::ZERO;
+    }
+}
+
+/// Unset `vrrp_garp_lower_prio_delay/_repeat` follow `vrrp_garp_master_*`.
+/// keepalived: vrrp/vrrp.c `vrrp_complete_init()` ("Set defaults if not
+/// specified").
+pub(super) fn garp_lower_prio_follows_master(g: &mut GlobalDefs, seen: &GlobalSeen) {
+    if !seen.lower_prio_delay {
+        g.vrrp_garp_lower_prio_delay = g.vrrp_garp_master_delay;
+    }
+    if !seen.lower_prio_repeat {
+        g.vrrp_garp_lower_prio_repeat = g.vrrp_garp_master_repeat;
+    }
+}
+
+/// Unset `smtp_alert_vrrp/_checker` follow `smtp_alert`.
+/// keepalived: core/global_data.c (`-1` = unset), vrrp/vrrp.c
+/// `vrrp_complete_instance()` and check/check_data.c
+/// `validate_check_config()` (`smtp_alert == -1` defaults).
+pub(super) fn smtp_alert_vrrp_checker_follow_smtp_alert(g: &mut GlobalDefs, seen: &GlobalSeen) {
+    if !seen.smtp_alert_vrrp {
+        g.smtp_alert_vrrp = g.smtp_alert;
+    }
+    if !seen.smtp_alert_checker {
+        g.smtp_alert_checker = g.smtp_alert;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// vrrp_instance: keepalived's vrrp/vrrp.c vrrp_complete_instance()
+// ---------------------------------------------------------------------------
+
+/// What the instance's block set explicitly (keepalived: PARAMETER_UNSET).
+#[derive(Default)]
+pub(super) struct InstanceSeen {
+    pub(super) interface: Option<String>,
+    pub(super) vrid: Option<(u8, Pos)>,
+    pub(super) version_set: Option<Pos>,
+    pub(super) accept: Option<bool>,
+    pub(super) advert: Option<(Duration, Pos)>,
+    pub(super) lower_delay_set: bool,
+    pub(super) lower_repeat_set: bool,
+    pub(super) state_set: bool,
+    pub(super) priority_set: bool,
+    pub(super) lpna_set: bool,
+    pub(super) hpsa_set: bool,
+    pub(super) vmac: Option<(Option<String>, Option<[u8; 6]>)>,
+    pub(super) xmit_base: bool,
+}
+
+/// Fix-up warnings of one instance, reported after its direct warnings
+/// (at the instance's position, prefixed with its name).
+pub(super) struct InstanceNotes {
+    name: String,
+    pub(super) pos: Pos,
+    pub(super) notes: Vec<Diagnostic>,
+}
+
+impl InstanceNotes {
+    pub(super) fn new(name: &str, pos: &Pos) -> Self {
+        InstanceNotes {
+            name: name.to_string(),
+            pos: pos.clone(),
+            notes: Vec::new(),
+        }
+    }
+
+    pub(super) fn warn(&mut self, msg: String) {
+        let d = self
+            .pos
+            .warning(format!("vrrp_instance '{}': {msg}", self.name));
+        self.notes.push(d);
+    }
+}
+
+/// Unset `garp_lower_prio_*` follow the instance's `garp_master_*` when the
+/// global lower-priority values were not set either.
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
+pub(super) fn garp_lower_prio_follows_instance(
+    v: &mut VrrpInstance,
+    g: &GlobalDefs,
+    seen: &InstanceSeen,
+) {
+    if !seen.lower_delay_set && g.vrrp_garp_lower_prio_delay == g.vrrp_garp_master_delay {
+        v.garp_lower_prio_delay = v.garp_master_delay;
+    }
+    if !seen.lower_repeat_set && g.vrrp_garp_lower_prio_repeat == g.vrrp_garp_master_repeat {
+        v.garp_lower_prio_repeat = v.garp_master_repeat;
+    }
+}
+
+/// No `interface`: `default_interface`.
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("... the global
+/// default_interface"), vrrp/vrrp_if.c `get_default_if()`.
+pub(super) fn interface_defaults_to_default_interface(
+    v: &mut VrrpInstance,
+    g: &GlobalDefs,
+    seen: &mut InstanceSeen,
+    pos: &Pos,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    v.interface = match seen.interface.take() {
+        Some(i) => i,
+        None => {
+            warnings.push(pos.warning(format!(
+                "vrrp_instance '{}' has no 'interface'; using default_interface '{}'",
+                v.name, g.default_interface
+            )));
+            g.default_interface.clone()
+        }
+    };
+}
+
+/// The family: from the first VIP, else the unicast/mcast source, else the
+/// first peer, else IPv4.
+/// keepalived: vrrp/vrrp_parser.c (the first VIP, source or peer address
+/// sets `vrrp->family`), vrrp/vrrp.c `vrrp_complete_instance()` (AF_INET).
+pub(super) fn family_from_first_address(v: &mut VrrpInstance) {
+    let family_source = v
+        .virtual_ipaddresses
+        .first()
+        .map(|a| a.addr)
+        .or(v.unicast_src_ip)
+        .or(v.mcast_src_ip)
+        .or(v.unicast_peers.first().map(|p| p.addr));
+    v.family = family_source
+        .as_ref()
+        .map(AddressFamily::of)
+        .unwrap_or(AddressFamily::Inet);
+}
+
+/// VIPs, peers and sources of the other family are ignored.
+/// keepalived: vrrp/vrrp_parser.c `vrrp_vip_handler()` / `alloc_ipaddress()`,
+/// `vrrp_unicast_peer_handler()`, vrrp/vrrp.c `vrrp_complete_instance()`.
+pub(super) fn other_family_addresses_ignored(
+    v: &mut VrrpInstance,
+    pos: &Pos,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    let fam = v.family;
+    let before = v.virtual_ipaddresses.len();
+    v.virtual_ipaddresses
+        .retain(|a| AddressFamily::of(&a.addr) == fam);
+    if v.virtual_ipaddresses.len() != before {
+        warnings.push(pos.warning(format!(
+            "vrrp_instance '{}': virtual_ipaddress entries of the other address family ignored (as keepalived does); use virtual_ipaddress_excluded for them",
+            v.name
+        )));
+    }
+    let mut dropped_peers = Vec::new();
+    v.unicast_peers.retain(|p| {
+        let ok = AddressFamily::of(&p.addr) == fam;
+        if !ok {
+            dropped_peers.push(p.addr);
+        }
+        ok
+    });
+    for p in dropped_peers {
+        warnings.push(pos.warning(format!(
+            "vrrp_instance '{}': unicast_peer {p} is not the instance's address family; ignoring it (as keepalived does)",
+            v.name
+        )));
+    }
+    for (what, addr) in [
+        ("unicast_src_ip", &mut v.unicast_src_ip),
+        ("mcast_src_ip", &mut v.mcast_src_ip),
+    ] {
+        if let Some(a) = addr {
+            if AddressFamily::of(a) != fam {
+                warnings.push(pos.warning(format!(
+                    "vrrp_instance '{}': {what} {a} is not the instance's address family; ignoring it",
+                    v.name
+                )));
+                *addr = None;
+            }
+        }
+    }
+}
+
+/// IPv6 means VRRP version 3.
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` (rkeepalived forces
+/// it also without strict mode, see the README).
+pub(super) fn ipv6_forces_version3(
+    v: &mut VrrpInstance,
+    seen: &InstanceSeen,
+    w: &mut InstanceNotes,
+) {
+    if v.family == AddressFamily::Inet6 && v.version == VrrpVersion::V2 {
+        if seen.version_set.is_some() {
+            w.warn("IPv6 requires VRRP version 3 (RFC 3768 is IPv4 only); using version 3".into());
+        }
+        v.version = VrrpVersion::V3;
+    }
+}
+
+/// No priority: MASTER is the address owner (255), else 100.
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
+pub(super) fn priority_from_state(v: &mut VrrpInstance, seen: &InstanceSeen) {
+    if !seen.priority_set {
+        v.priority = if v.state == InitialState::Master && seen.state_set {
+            defaults::PRIORITY_OWNER
+        } else {
+            defaults::PRIORITY
+        };
+    }
+}
+
+/// No state: MASTER for the address owner, else BACKUP; in strict mode a
+/// written state must match being the owner.
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
+pub(super) fn state_from_priority(
+    v: &mut VrrpInstance,
+    seen: &InstanceSeen,
+    w: &mut InstanceNotes,
+) {
+    let owner = defaults::PRIORITY_OWNER;
+    let derived = if v.priority == owner {
+        InitialState::Master
+    } else {
+        InitialState::Backup
+    };
+    if !seen.state_set {
+        v.state = derived;
+    } else if v.strict_mode && ((v.state == InitialState::Master) != (v.priority == owner)) {
+        w.warn("strict mode: state MASTER must match being address owner (priority 255); fixing the state (as keepalived does)".into());
+        v.state = derived;
+    }
+}
+
+/// Authentication is dropped in strict mode, with VRRPv3 and (AH) with IPv6.
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`
+/// ("Cannot use AH authentication with IPv6", strict/v3 checks).
+pub(super) fn authentication_unsupported(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+    let Some(auth) = &v.authentication else {
+        return;
+    };
+    let reason = if v.strict_mode {
+        "strict mode does not support authentication"
+    } else if v.version == VrrpVersion::V3 {
+        "VRRP version 3 does not support authentication"
+    } else if auth.auth_type == AuthType::Ah && v.family == AddressFamily::Inet6 {
+        "AH authentication cannot be used with IPv6"
+    } else {
+        return;
+    };
+    w.warn(format!("{reason}; ignoring it (as keepalived does)"));
+    v.authentication = None;
+}
+
+/// `auth_type AH` with initial state MASTER starts as BACKUP unless owner.
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
+pub(super) fn ah_initial_master_becomes_backup(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+    if v.authentication
+        .as_ref()
+        .is_some_and(|a| a.auth_type == AuthType::Ah)
+        && v.state == InitialState::Master
+        && v.priority != defaults::PRIORITY_OWNER
+    {
+        w.warn("initial state MASTER is incompatible with AH authentication; using BACKUP (as keepalived does)".into());
+        v.state = InitialState::Backup;
+    }
+}
+
+/// RFC 5798 §5.2.9: with IPv6 multicast the first address is link-local
+/// (a note only). keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
+pub(super) fn ipv6_first_vip_link_local(v: &VrrpInstance, w: &mut InstanceNotes) {
+    if v.family == AddressFamily::Inet6 && v.unicast_peers.is_empty() {
+        if let Some(IpAddr::V6(first)) = v.virtual_ipaddresses.first().map(|a| a.addr) {
+            if (first.segments()[0] & 0xffc0) != 0xfe80 {
+                w.warn(format!(
+                    "the first IPv6 virtual_ipaddress ({first}) should be link local (RFC 5798 5.2.9)"
+                ));
+            }
+        }
+    }
+}
+
+/// An advert carries at most 255 addresses (8-bit count, RFC 5798 §5.2.6);
+/// the excess moves to the excluded list.
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("Number of VIPs ...
+/// exceeds maximum/space").
+pub(super) fn excess_vips_excluded(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+    if v.virtual_ipaddresses.len() > 255 {
+        w.warn(format!(
+            "{} virtual_ipaddress entries exceed the 255 an advert can carry; moving the excess to virtual_ipaddress_excluded (as keepalived does)",
+            v.virtual_ipaddresses.len()
+        ));
+        let excess = v.virtual_ipaddresses.split_off(255);
+        v.virtual_ipaddresses_excluded.extend(excess);
+    }
+}
+
+/// The address owner always preempts.
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
+pub(super) fn nopreempt_with_owner(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+    if v.priority == defaults::PRIORITY_OWNER && v.nopreempt {
+        w.warn(
+            "nopreempt is incompatible with priority 255; clearing nopreempt (as keepalived does)"
+                .into(),
+        );
+        v.nopreempt = false;
+    }
+}
+
+/// `nopreempt` with initial state MASTER is cleared.
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("Warning -
+/// nopreempt will not work with initial state MASTER").
+pub(super) fn nopreempt_with_initial_master(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+    if v.state == InitialState::Master && v.nopreempt {
+        w.warn("nopreempt will not work with initial state MASTER; clearing nopreempt (as keepalived does)".into());
+        v.nopreempt = false;
+    }
+}
+
+/// `preempt_delay` with initial state MASTER is cleared.
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
+pub(super) fn preempt_delay_with_initial_master(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+    if v.state == InitialState::Master && !v.preempt_delay.is_zero() {
+        w.warn("preempt_delay will not work with initial state MASTER; clearing it (as keepalived does)".into());
+        v.preempt_delay = Duration::ZERO;
+    }
+}
+
+/// `preempt_delay` with strict mode or nopreempt is cleared.
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("preempt_delay is
+/// incompatible with strict mode/nopreempt - resetting").
+pub(super) fn preempt_delay_with_strict_or_nopreempt(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+    if !v.preempt_delay.is_zero() && (v.strict_mode || v.nopreempt) {
+        w.warn("preempt_delay is incompatible with strict mode and nopreempt; resetting it (as keepalived does)".into());
+        v.preempt_delay = Duration::ZERO;
+    }
+}
+
+/// accept defaults to on, off in strict mode; strict VRRPv2 never accepts
+/// unless owner. keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("Set
+/// default for accept mode if not specified").
+pub(super) fn accept_default(v: &mut VrrpInstance, seen: &InstanceSeen, w: &mut InstanceNotes) {
+    v.accept = seen.accept.unwrap_or(!v.strict_mode);
+    if v.accept
+        && v.priority != defaults::PRIORITY_OWNER
+        && v.strict_mode
+        && v.version == VrrpVersion::V2
+    {
+        w.warn("accept mode for VRRP version 2 does not comply with RFC 3768 in strict mode; disabling accept".into());
+        v.accept = false;
+    }
+}
+
+/// Strict mode: no lower-priority GARPs, no adverts at lower priority, no
+/// higher_prio_send_advert, down_timer_adverts 3.
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("... is incompatible
+/// with strict mode - resetting", "strict mode requires ...").
+pub(super) fn strict_mode_garp_and_adverts(
+    v: &mut VrrpInstance,
+    seen: &InstanceSeen,
+    w: &mut InstanceNotes,
+) {
+    if !v.strict_mode {
+        return;
+    }
+    if seen.lower_repeat_set && v.garp_lower_prio_repeat != 0 {
+        w.warn("strict mode requires garp_lower_prio_repeat 0; resetting".into());
+    }
+    if seen.lower_delay_set && !v.garp_lower_prio_delay.is_zero() {
+        w.warn("strict mode requires garp_lower_prio_delay 0; resetting".into());
+    }
+    if seen.lpna_set && !v.lower_prio_no_advert {
+        w.warn("strict mode requires lower_prio_no_advert; setting it".into());
+    }
+    if seen.hpsa_set && v.higher_prio_send_advert {
+        w.warn("strict mode requires higher_prio_send_advert off; clearing it".into());
+    }
+    if v.down_timer_adverts != defaults::DOWN_TIMER_ADVERTS {
+        w.warn("down_timer_adverts is incompatible with strict mode; resetting to 3 (as keepalived does)".into());
+        v.down_timer_adverts = defaults::DOWN_TIMER_ADVERTS;
+    }
+    v.garp_lower_prio_repeat = 0;
+    v.garp_lower_prio_delay = Duration::ZERO;
+    v.lower_prio_no_advert = true;
+    v.higher_prio_send_advert = false;
+}
+
+/// `advert_int`: whole seconds with VRRPv2 (RFC 3768 §5.3.7), centiseconds
+/// up to 40.95 s with VRRPv3 (RFC 5798 §5.2.7).
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("VRRPv2
+/// advertisement interval ... must be an integer. rounding", "must be in
+/// units of 10ms - rounding").
+pub(super) fn advert_int_rounded(
+    v: &mut VrrpInstance,
+    seen: &InstanceSeen,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    let Some((d, pos)) = &seen.advert else {
+        return;
+    };
+    let d = *d;
+    v.advert_int = d;
+    let rounded = match v.version {
+        VrrpVersion::V2 => Duration::from_secs(((d.as_millis() + 500) / 1000).max(1) as u64),
+        VrrpVersion::V3 => {
+            let cs = ((d.as_micros() + 5_000) / 10_000).clamp(1, 4095);
+            Duration::from_millis(u64::try_from(cs * 10).unwrap_or(40950))
+        }
+    };
+    if rounded == d {
+        return;
+    }
+    warnings.push(pos.warning(match v.version {
+        VrrpVersion::V2 => format!(
+            "vrrp_instance '{}': VRRP version 2 advert_int must be a whole number of seconds; using {}s (as keepalived does)",
+            v.name,
+            rounded.as_secs()
+        ),
+        VrrpVersion::V3 => format!(
+            "vrrp_instance '{}': VRRP version 3 advert_int has centisecond resolution (max 40.95s); using {}s",
+            v.name,
+            fmt_duration(rounded)
+        ),
+    }));
+    v.advert_int = rounded;
+}
+
+/// `unicast_ttl` means nothing without unicast peers.
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
+pub(super) fn unicast_ttl_without_peers(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+    if v.unicast_peers.is_empty() && v.unicast_ttl.is_some() {
+        w.warn("unicast_ttl without unicast peers; ignoring it (as keepalived does)".into());
+        v.unicast_ttl = None;
+    }
+}
+
+/// `mcast_dst_ip` means nothing with unicast peers.
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
+pub(super) fn mcast_dst_ip_with_peers(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+    if !v.unicast_peers.is_empty() && v.mcast_dst_ip.is_some() {
+        w.warn("mcast_dst_ip with unicast peers; ignoring it (as keepalived does)".into());
+        v.mcast_dst_ip = None;
+    }
+}
+
+/// `use_vmac`: unicast needs vmac_xmit_base, strict mode forbids it,
+/// promote_secondaries is implied; the default name is
+/// `vmac_prefix.VRID`. keepalived: vrrp/vrrp.c `vrrp_complete_instance()`
+/// and vrrp/vrrp_parser.c `vrrp_vmac_handler()`.
+pub(super) fn use_vmac(
+    v: &mut VrrpInstance,
+    g: &GlobalDefs,
+    seen: &InstanceSeen,
+    w: &mut InstanceNotes,
+) {
+    let mut xmit_base = seen.xmit_base;
+    let Some((name, mac)) = &seen.vmac else {
+        if xmit_base {
+            w.warn("vmac_xmit_base is only valid with use_vmac; ignoring it".into());
+        }
+        return;
+    };
+    if !v.unicast_peers.is_empty() && !xmit_base {
+        w.warn(
+            "unicast with use_vmac requires vmac_xmit_base; setting it (as keepalived does)".into(),
+        );
+        xmit_base = true;
+    }
+    if xmit_base && v.strict_mode {
+        w.warn(
+            "vmac_xmit_base is incompatible with strict mode; clearing it (as keepalived does)"
+                .into(),
+        );
+        xmit_base = false;
+    }
+    if v.promote_secondaries {
+        w.warn(
+            "promote_secondaries is automatic with use_vmac; ignoring it (as keepalived does)"
+                .into(),
+        );
+        v.promote_secondaries = false;
+    }
+    v.use_vmac = Some(Vmac {
+        name: name
+            .clone()
+            .unwrap_or_else(|| format!("{}.{}", g.vmac_prefix, v.virtual_router_id)),
+        mac: *mac,
+        xmit_base,
+    });
+}
+
+/// The instance's own interface is tracked anyway; listing it is ignored.
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("... since own
+/// interface").
+pub(super) fn own_interface_not_tracked(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+    let own = v.interface.clone();
+    let before = v.track_interfaces.len();
+    v.track_interfaces.retain(|t| t.name != own);
+    if v.track_interfaces.len() != before {
+        w.warn(format!(
+            "ignoring track_interface {own}: it is the instance's own interface (as keepalived does)"
+        ));
+    }
+}
+
+/// The address owner ignores weighted tracking.
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` (`vrrp->base_priority
+/// == VRRP_PRIO_OWNER` checks on the track lists).
+pub(super) fn owner_drops_weighted_tracking(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+    if v.priority == defaults::PRIORITY_OWNER {
+        drop_weighted_tracking(v, false, &mut |m| w.warn(m), "address owner");
+    }
+}
+
+/// keepalived's rule for weights that must not float (sync-group members
+/// without sync_group_tracking_weight, and the address owner): weighted
+/// interfaces get weight 0 (sync group) or are dropped (owner); weighted
+/// scripts are dropped; files with the default weight 1 get 0, other
+/// weighted files are dropped.
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
+pub(crate) fn drop_weighted_tracking(
+    v: &mut VrrpInstance,
+    sync_group: bool,
+    warn: &mut impl FnMut(String),
+    why: &str,
+) {
+    let mut kept = Vec::new();
+    for mut t in std::mem::take(&mut v.track_interfaces) {
+        if t.weight != 0 {
+            warn(format!(
+                "ignoring the weight of track_interface {} due to {why} (as keepalived does)",
+                t.name
+            ));
+            if !sync_group {
+                continue;
+            }
+            t.weight = 0;
+        }
+        kept.push(t);
+    }
+    v.track_interfaces = kept;
+    v.track_scripts.retain(|t| {
+        let keep = t.weight == 0;
+        if !keep {
+            warn(format!(
+                "ignoring track_script {} with a weight due to {why} (as keepalived does)",
+                t.name
+            ));
+        }
+        keep
+    });
+    let mut kept = Vec::new();
+    for mut t in std::mem::take(&mut v.track_files) {
+        if t.weight == 1 {
+            warn(format!(
+                "ignoring the weight of track_file {} due to {why}; specify weight 0 (as keepalived does)",
+                t.name
+            ));
+            t.weight = 0;
+        } else if t.weight != 0 {
+            warn(format!(
+                "ignoring track_file {} with weight {} due to {why} (as keepalived does)",
+                t.name, t.weight
+            ));
+            continue;
+        }
+        kept.push(t);
+    }
+    v.track_files = kept;
+}
+
+/// `auth_pass` carries at most 8 octets (RFC 2338 §5.3.10).
+/// keepalived: vrrp/vrrp_parser.c `vrrp_auth_pass_handler()`.
+pub(super) fn auth_pass_truncated(
+    auth_pass: &mut String,
+    pos: &Pos,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    if auth_pass.len() > defaults::AUTH_PASS_MAX_LEN {
+        warnings.push(pos.warning(format!(
+            "auth_pass longer than {} characters; truncating (as keepalived does)",
+            defaults::AUTH_PASS_MAX_LEN
+        )));
+        let mut cut = defaults::AUTH_PASS_MAX_LEN;
+        while !auth_pass.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        auth_pass.truncate(cut);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Addresses, routes, rules
+// ---------------------------------------------------------------------------
+
+/// One VIP after keepalived's address fix-ups; None = skipped.
+/// keepalived: vrrp/vrrp_ipaddress.c `alloc_ipaddress()` (IPv6 + brd:
+/// skipped; peer: host prefix, no brd; IPv6 labels ignored).
+pub(super) fn vip_address(
+    mut a: VirtualIpAddress,
+    k: &Node,
+    warnings: &mut Vec<Diagnostic>,
+) -> Option<VirtualIpAddress> {
+    if a.addr.is_ipv6() && a.brd.is_some() {
+        warnings.push(k.pos().warning(format!(
+            "{}: IPv6 addresses have no broadcast address; skipping this address (as keepalived does)",
+            a.addr
+        )));
+        return None;
+    }
+    if a.peer.is_some() {
+        let host = if a.addr.is_ipv4() { 32 } else { 128 };
+        if a.prefix_len != host {
+            warnings.push(k.pos().warning(format!(
+                "{}: a prefix cannot be given with a peer address; using /{host} (as keepalived does)",
+                a.addr
+            )));
+            a.prefix_len = host;
+        }
+        if a.brd.is_some() {
+            warnings.push(k.pos().warning(format!(
+                "{}: broadcast and peer cannot both be given; ignoring brd (as keepalived does)",
+                a.addr
+            )));
+            a.brd = None;
+        }
+    }
+    if a.addr.is_ipv6() && a.label.is_some() {
+        warnings.push(k.pos().warning(format!(
+            "{}: IPv6 addresses cannot have a label; ignoring the label (as keepalived does)",
+            a.addr
+        )));
+        a.label = None;
+    }
+    Some(a)
+}
+
+/// A tracked route uses protocol 18 (keepalived).
+/// keepalived: vrrp/vrrp_iproute.c `alloc_route()`.
+pub(super) fn tracked_route_protocol(
+    r: &mut VirtualRoute,
+    k: &Node,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    if !r.no_track && r.protocol.is_some_and(|p| p != RTPROT_KEEPALIVED) {
+        warnings.push(k.pos().warning(format!(
+            "route cannot be tracked unless protocol is {RTPROT_KEEPALIVED} (keepalived); resetting protocol (as keepalived does)"
+        )));
+        r.protocol = Some(RTPROT_KEEPALIVED);
+    }
+}
+
+/// Rules without a priority are numbered down from 16384.
+/// keepalived: vrrp/vrrp_iprule.c `alloc_rule()` ("Rule has no preference
+/// specified - setting to %u. This is probably not what you want.").
+pub(super) fn rule_priority_numbered(
+    r: &mut VirtualRule,
+    next: &mut u32,
+    k: &Node,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    if r.priority.is_none() {
+        r.priority = Some(*next);
+        warnings.push(k.pos().warning(format!(
+            "rule has no priority; using {} (as keepalived does). This is probably not what you want",
+            *next
+        )));
+        *next = next.saturating_sub(1);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// LVS: keepalived's check/check_parser.c and check/check_data.c
+// validate_check_config()
+// ---------------------------------------------------------------------------
+
+/// `quorum 0` becomes 1. keepalived: check/check_parser.c `quorum_handler()`.
+pub(super) fn quorum_at_least_one(
+    vs: &mut VirtualServer,
+    k: &Node,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    if vs.quorum == 0 {
+        warnings.push(
+            k.pos()
+                .warning("'quorum': must be at least 1; using 1 (as keepalived does)"),
+        );
+        vs.quorum = 1;
+    }
+}
+
+/// The virtual server's `alpha` is a plain flag: only "on" is meaningful.
+/// keepalived: check/check_parser.c `vs_alpha_handler()` (sets it, never
+/// clears it).
+pub(super) fn vs_alpha_is_a_flag(vs: &mut VirtualServer) {
+    if vs.checker_defaults.alpha == Some(false) {
+        vs.checker_defaults.alpha = None;
+    }
+    vs.alpha = vs.checker_defaults.alpha.unwrap_or(false);
+}
+
+/// Firewall-mark services have no protocol.
+/// keepalived: check/check_data.c `validate_check_config()` ("protocol
+/// specified for fwmark - protocol will be ignored").
+pub(super) fn fwmark_protocol_ignored(
+    vs: &mut VirtualServer,
+    protocol_set: bool,
+    n: &Node,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    if matches!(vs.service, VirtualService::Fwmark(_)) && protocol_set {
+        warnings.push(n.pos().warning(
+            "virtual_server fwmark: protocol is ignored for firewall-mark services (as keepalived does)",
+        ));
+        vs.protocol = Protocol::Tcp;
+    }
+}
+
+/// No protocol: UDP (the kernel's default for protocol 0).
+/// keepalived: check/check_data.c `validate_check_config()` ("no protocol
+/// set - defaulting to UDP").
+pub(super) fn protocol_defaults_to_udp(
+    vs: &mut VirtualServer,
+    protocol_set: bool,
+    n: &Node,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    if !matches!(vs.service, VirtualService::Fwmark(_)) && !protocol_set {
+        warnings.push(n.pos().warning(
+            "virtual_server: no protocol set; defaulting to UDP (as keepalived does). Add 'protocol TCP' for TCP services",
+        ));
+        vs.protocol = Protocol::Udp;
+    }
+}
+
+/// A zero port needs persistence (360 s).
+/// keepalived: check/check_data.c `validate_check_config()` ("zero port
+/// only valid for persistent services - setting").
+pub(super) fn zero_port_needs_persistence(
+    vs: &mut VirtualServer,
+    persistence_set: bool,
+    n: &Node,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    if let VirtualService::Addr { port: None, .. } = vs.service {
+        if !persistence_set {
+            warnings.push(n.pos().warning(
+                "virtual_server: a zero port is only valid for persistent services; setting persistence_timeout 360 (as keepalived does)",
+            ));
+            vs.persistence_timeout = Some(defaults::PERSISTENCE_TIMEOUT);
+        }
+    }
+}
+
+/// No ha_suspend with firewall marks.
+/// keepalived: check/check_data.c `validate_check_config()` ("cannot use
+/// ha_suspend with fwmarks - clearing ha_suspend").
+pub(super) fn fwmark_no_ha_suspend(
+    vs: &mut VirtualServer,
+    n: &Node,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    if matches!(vs.service, VirtualService::Fwmark(_)) && vs.ha_suspend {
+        warnings.push(n.pos().warning(
+            "virtual_server fwmark: ha_suspend cannot be used with firewall marks; clearing it (as keepalived does)",
+        ));
+        vs.ha_suspend = false;
+    }
+}
+
+/// One-packet scheduling only with UDP address services.
+/// keepalived: check/check_data.c `validate_check_config()` ("OPS is only
+/// valid for UDP, or with a firewall mark").
+pub(super) fn ops_needs_udp(vs: &mut VirtualServer, n: &Node, warnings: &mut Vec<Diagnostic>) {
+    if matches!(vs.service, VirtualService::Addr { .. }) && vs.ops && vs.protocol != Protocol::Udp {
+        warnings.push(n.pos().warning(
+            "virtual_server: 'ops' is only valid with protocol UDP; ignoring it (as keepalived does)",
+        ));
+        vs.ops = false;
+    }
+}
+
+/// Real/sorry server ports follow the virtual server's, except with NAT
+/// (where a missing port is the VS port); fwmark services have none.
+/// keepalived: check/check_data.c `validate_check_config()`.
+pub(super) fn ports_follow_virtual_server(vs: &mut VirtualServer, notes: &mut Vec<String>) {
+    let vs_port = match vs.service {
+        VirtualService::Addr { port, .. } => Some(port),
+        VirtualService::Fwmark(_) => Some(None),
+        VirtualService::Group(_) => None,
+    };
+    let fwmark = matches!(vs.service, VirtualService::Fwmark(_));
+    let mut fix = |what: String, method: ForwardingMethod, port: &mut Option<u16>| {
+        let Some(vs_port) = vs_port else { return };
+        if method == ForwardingMethod::Nat {
+            if !fwmark && port.is_none() {
+                *port = vs_port;
+            }
+            return;
+        }
+        if fwmark {
+            if port.is_some() {
+                notes.push(format!(
+                    "fwmark virtual_server: {what} has a port; clearing it (as keepalived does)"
+                ));
+                *port = None;
+            }
+        } else if port.is_none() {
+            *port = vs_port;
+        } else if *port != vs_port {
+            notes.push(format!("{what}: port differs from the virtual server's (only NAT can remap ports); using the virtual server's port (as keepalived does)"));
+            *port = vs_port;
+        }
+    };
+    for rs in &mut vs.real_servers {
+        fix(
+            format!("real_server {}", rs.addr),
+            rs.lvs_method,
+            &mut rs.port,
+        );
+    }
+    if let Some(s) = &mut vs.sorry_server {
+        fix("sorry_server".to_string(), s.lvs_method, &mut s.port);
+    }
+}
+
+/// Quorum at most the total real-server weight.
+/// keepalived: check/check_data.c `validate_check_config()`.
+pub(super) fn quorum_at_most_total_weight(vs: &mut VirtualServer, notes: &mut Vec<String>) {
+    let weight_sum: u64 = vs.real_servers.iter().map(|r| u64::from(r.weight)).sum();
+    if u64::from(vs.quorum) > weight_sum {
+        let q = u32::try_from(weight_sum).unwrap_or(u32::MAX);
+        notes.push(format!(
+            "quorum {} exceeds the total weight of the real servers {weight_sum}; reducing quorum to {q} (as keepalived does)",
+            vs.quorum
+        ));
+        vs.quorum = q;
+    }
+}
+
+/// Hysteresis below quorum.
+/// keepalived: check/check_data.c `validate_check_config()`.
+pub(super) fn hysteresis_below_quorum(vs: &mut VirtualServer, notes: &mut Vec<String>) {
+    if vs.hysteresis > 0 && vs.hysteresis >= vs.quorum {
+        let h = vs.quorum.saturating_sub(1);
+        notes.push(format!(
+            "hysteresis {} >= quorum {}; setting hysteresis to {h} (as keepalived does)",
+            vs.hysteresis, vs.quorum
+        ));
+        vs.hysteresis = h;
+    }
+}
+
+/// A real server alerts by default unless `smtp_alert` or
+/// `smtp_alert_checker` was set globally (backwards compatibility).
+/// keepalived: check/check_data.c `validate_check_config()`
+/// (`rs->smtp_alert == -1`).
+pub(super) fn real_server_smtp_alert_default(smtp_alert_set: bool, g: &GlobalDefs) -> bool {
+    if smtp_alert_set {
+        g.smtp_alert_checker
+    } else {
+        true
+    }
+}
+
+/// Members of a sync group without `sync_group_tracking_weight` have their
+/// tracking weights dropped (see [`drop_weighted_tracking`]).
+/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` (`!vrrp->sync->
+/// sgroup_tracking_weight`).
+pub(crate) fn sync_group_drops_weighted_tracking(
+    cfg: &mut Config,
+    warn: &mut impl FnMut(&Origin, String),
+) {
+    let zero_weights: std::collections::HashSet<String> = cfg
+        .vrrp_sync_groups
+        .iter()
+        .filter(|g| !g.sync_group_tracking_weight)
+        .flat_map(|g| g.group.iter().cloned())
+        .collect();
+    for v in &mut cfg.vrrp_instances {
+        if !zero_weights.contains(&v.name) {
+            continue;
+        }
+        let origin = v.origin.clone();
+        let name = v.name.clone();
+        let mut note = |msg: String| {
+            warn(
+                &origin,
+                format!(
+                    "vrrp_instance '{name}': {msg}; use sync_group_tracking_weight to keep weights"
+                ),
+            )
+        };
+        drop_weighted_tracking(v, true, &mut note, "its sync group");
+    }
+}
+
+/// A virtual server on a group: no ha_suspend when the group has fwmarks;
+/// a port-less address range needs persistence (360 s). Returns the new
+/// (ha_suspend, persistence_timeout).
+/// keepalived: check/check_data.c `validate_check_config()`.
+pub(crate) fn vsg_fixups(
+    g: &VirtualServerGroup,
+    ha_suspend: bool,
+    persistence: Option<Duration>,
+    warn: &mut impl FnMut(String),
+) -> (bool, Option<Duration>) {
+    let name = &g.name;
+    let mut out = (ha_suspend, persistence);
+    let has_fwmark = g
+        .members
+        .iter()
+        .any(|m| matches!(m, VsgMember::Fwmark { .. }));
+    if ha_suspend && has_fwmark {
+        warn(format!(
+            "virtual_server group {name}: ha_suspend cannot be used with firewall marks; clearing it (as keepalived does)"
+        ));
+        out.0 = false;
+    }
+    let portless = g
+        .members
+        .iter()
+        .any(|m| matches!(m, VsgMember::Range { port: None, .. }));
+    if portless && persistence.is_none() {
+        warn(format!(
+            "virtual_server group {name}: a zero port is only valid for persistent services; setting persistence_timeout 360 (as keepalived does)"
+        ));
+        out.1 = Some(defaults::PERSISTENCE_TIMEOUT);
+    }
+    out
+}

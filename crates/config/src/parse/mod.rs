@@ -1,0 +1,235 @@
+//! From the block tree to the typed model: keyword dispatch, value checks,
+//! keepalived defaults and inheritance.
+//!
+//! One module per block family, each with a small builder ([`Block`]):
+//! `keyword()` reads one statement, `finish()` applies keepalived's
+//! defaults, fix-ups ([`fixup`], one named function per keepalived rule)
+//! and checks, and yields the model object.
+//!
+//! * [`global`] — `global_defs`
+//! * [`track`] — `vrrp_script`, `vrrp_track_file`, `vrrp_sync_group` and the
+//!   `track_*` reference lists
+//! * [`vrrp`] — `vrrp_instance`
+//! * [`addresses`], [`routes`] — VIPs, `static_*`, routes and rules
+//! * [`lvs`] — `virtual_server_group`, `virtual_server`, `real_server`, `SSL`
+//! * [`checkers`] — `TCP_CHECK`, `HTTP_GET`, ... and `url`
+//!
+//! Errors are collected per statement (one bad line does not hide the
+//! next). Unknown keywords are warnings, as in keepalived.
+
+use std::time::Duration;
+
+use crate::diag::{Diagnostic, Pos};
+use crate::model::*;
+use crate::tree::Node;
+use crate::values::PResult;
+
+mod addresses;
+mod checkers;
+pub(crate) mod fixup;
+mod global;
+mod keywords;
+mod lvs;
+mod routes;
+mod track;
+mod vrrp;
+
+use keywords::{ignored, unknown, IGNORED_TOP, MAX_SUGGESTIONS};
+
+/// A block's parser: statements in, one model object (or an error) out.
+///
+/// Diagnostics go to the [`Parser`] (`p.warnings`, `p.errors`): statements
+/// and `finish` both produce them, and unknown keywords share one budget of
+/// "did you mean" hints per load.
+pub(super) trait Block<'a>: Sized {
+    type Output;
+    /// One statement of the block.
+    fn keyword(&mut self, p: &mut Parser, k: &'a Node) -> PResult<()>;
+    /// After the last statement: keepalived's defaults, fix-ups and the
+    /// checks against objects defined earlier.
+    fn finish(self, p: &mut Parser) -> PResult<Self::Output>;
+}
+
+/// Builds a [`Config`] from the tree.
+pub struct Parser {
+    /// Unknown keywords seen so far (bounds the suggestion work).
+    unknown_count: usize,
+    /// Where global lvs_sync_daemon was written (for later diagnostics).
+    pub lvs_sync_pos: Option<Pos>,
+    /// Global smtp_alert or smtp_alert_checker was written.
+    smtp_alert_set: bool,
+    /// Priority for the next rule written without one (keepalived: 16384 down).
+    next_rule_priority: u32,
+    pub cfg: Config,
+    pub warnings: Vec<Diagnostic>,
+    pub errors: Vec<Diagnostic>,
+}
+
+impl Parser {
+    pub fn new() -> Self {
+        Parser {
+            unknown_count: 0,
+            lvs_sync_pos: None,
+            smtp_alert_set: false,
+            next_rule_priority: 16384,
+            cfg: Config::default(),
+            warnings: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn push_unknown(&mut self, n: &Node, ctx: &str) {
+        let with_hint = self.unknown_count < MAX_SUGGESTIONS;
+        self.unknown_count += 1;
+        self.warnings.push(unknown(n, ctx, with_hint));
+    }
+
+    fn run(&mut self, r: PResult<()>) {
+        if let Err(d) = r {
+            self.errors.push(d);
+        }
+    }
+
+    /// Feeds every statement of `block` to `b`, one error per failing
+    /// statement. True if any statement failed.
+    fn feed<'a, B: Block<'a>>(
+        &mut self,
+        b: &mut B,
+        block: impl IntoIterator<Item = &'a Node>,
+    ) -> bool {
+        let before = self.errors.len();
+        for k in block {
+            let r = b.keyword(self, k);
+            self.run(r);
+        }
+        self.errors.len() > before
+    }
+
+    /// Feeds `block` to `b` and finishes it, unless a statement failed
+    /// (already reported; no follow-on errors piled on top): then None.
+    fn build<'a, B: Block<'a>>(
+        &mut self,
+        mut b: B,
+        block: &'a [Node],
+    ) -> PResult<Option<B::Output>> {
+        if self.feed(&mut b, block) {
+            return Ok(None);
+        }
+        b.finish(self).map(Some)
+    }
+
+    /// Top level. global_defs first and script/track-file definitions next,
+    /// so instances and checkers see their defaults and weights regardless of
+    /// the order in the file.
+    pub fn top(&mut self, nodes: &[Node]) {
+        let mut g = global::GlobalBuilder::default();
+        for n in nodes.iter().filter(|n| n.key() == "global_defs") {
+            match n.require_block() {
+                Ok(block) => {
+                    self.feed(&mut g, block);
+                }
+                Err(e) => self.errors.push(e),
+            }
+        }
+        let r = g.finish(self);
+        self.run(r);
+        for n in nodes {
+            let r = match n.key() {
+                "vrrp_script" => self.vrrp_script(n),
+                "vrrp_track_file" | "track_file" => self.vrrp_track_file(n),
+                _ => Ok(()),
+            };
+            self.run(r);
+        }
+        for n in nodes {
+            let r = match n.key() {
+                "global_defs" | "vrrp_script" | "vrrp_track_file" | "track_file" => Ok(()),
+                "vrrp_sync_group" => self.sync_group(n),
+                "vrrp_instance" => self.vrrp_instance(n),
+                "virtual_server_group" => self.virtual_server_group(n),
+                "virtual_server" => self.virtual_server(n),
+                "static_ipaddress" => self.static_ipaddress(n),
+                "static_routes" => self.static_routes(n),
+                "static_rules" => self.static_rules(n),
+                "SSL" => self.ssl(n),
+                k if IGNORED_TOP.contains(&k) => {
+                    self.warnings.push(ignored(n));
+                    Ok(())
+                }
+                _ => {
+                    self.push_unknown(n, "the top level");
+                    Ok(())
+                }
+            };
+            self.run(r);
+        }
+    }
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Small helpers shared by the block parsers
+// ---------------------------------------------------------------------------
+
+fn origin(pos: &Pos) -> Origin {
+    Origin {
+        file: (*pos.file).clone(),
+        line: pos.line,
+    }
+}
+
+/// An error turned into "skipping this WHAT" warning (keepalived skips
+/// malformed routes and rules).
+fn skipped(mut d: Diagnostic, what: &str) -> Diagnostic {
+    d.severity = crate::diag::Severity::Warning;
+    d.message = format!("{}; skipping this {what} (as keepalived does)", d.message);
+    d
+}
+
+fn nonzero(d: Duration) -> Option<Duration> {
+    (!d.is_zero()).then_some(d)
+}
+
+fn positive_timer(n: &Node) -> PResult<Duration> {
+    let d = n.timer(0)?;
+    if d.is_zero() {
+        return Err(n.args[0]
+            .pos
+            .error(format!("'{}': must be greater than 0", n.key())));
+    }
+    Ok(d)
+}
+
+pub fn fmt_duration(d: Duration) -> String {
+    let micros = d.subsec_micros();
+    if micros == 0 {
+        d.as_secs().to_string()
+    } else {
+        let frac = format!("{micros:06}");
+        format!("{}.{}", d.as_secs(), frac.trim_end_matches('0'))
+    }
+}
+
+fn vrrp_version(n: &Node) -> PResult<VrrpVersion> {
+    match n.int::<u8>(0, 2, 3)? {
+        2 => Ok(VrrpVersion::V2),
+        _ => Ok(VrrpVersion::V3),
+    }
+}
+
+fn reverse_flag(k: &Node, i: usize) -> PResult<bool> {
+    match k.args.get(i).map(|t| t.text.as_str()) {
+        None => Ok(false),
+        Some("reverse") => Ok(true),
+        Some("noreverse" | "no_reverse") => Ok(false),
+        Some(other) => Err(k.args[i].pos.error(format!(
+            "'{}': unexpected '{other}' (expected reverse or noreverse)",
+            k.key()
+        ))),
+    }
+}

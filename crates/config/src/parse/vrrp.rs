@@ -1,0 +1,440 @@
+//! `vrrp_instance`: keywords, then keepalived's `vrrp_complete_instance()`
+//! fix-ups (in [`fixup`], in keepalived's order) and the cross-instance
+//! checks.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::keywords::{ignored, IGNORED_INSTANCE};
+use super::track::Tracked;
+use super::{fixup, nonzero, origin, vrrp_version, Block, Parser};
+use crate::diag::{Diagnostic, Pos};
+use crate::model::*;
+use crate::tree::Node;
+use crate::values::{ip, PResult};
+
+/// One `vrrp_instance NAME { ... }` being read.
+struct InstanceBuilder<'a> {
+    /// The global defaults as they were when the instance was read.
+    g: GlobalDefs,
+    v: VrrpInstance,
+    pos: Pos,
+    seen: fixup::InstanceSeen,
+    /// VIPs are parsed after the interface is known (their default dev).
+    vip_nodes: Vec<(&'a Node, bool)>,
+}
+
+impl<'a> InstanceBuilder<'a> {
+    /// Inherits the `global_defs` VRRP defaults.
+    fn new(name: String, pos: &Pos, g: GlobalDefs) -> Self {
+        let mut v = VrrpInstance::new(name, String::new(), 0);
+        v.origin = origin(pos);
+        v.version = g.vrrp_version;
+        v.garp_master_delay = g.vrrp_garp_master_delay;
+        v.garp_master_repeat = g.vrrp_garp_master_repeat;
+        v.garp_master_refresh = g.vrrp_garp_master_refresh;
+        v.garp_master_refresh_repeat = g.vrrp_garp_master_refresh_repeat;
+        v.garp_lower_prio_delay = g.vrrp_garp_lower_prio_delay;
+        v.garp_lower_prio_repeat = g.vrrp_garp_lower_prio_repeat;
+        v.down_timer_adverts = g.vrrp_down_timer_adverts;
+        v.lower_prio_no_advert = g.vrrp_lower_prio_no_advert;
+        v.higher_prio_send_advert = g.vrrp_higher_prio_send_advert;
+        v.strict_mode = g.vrrp_strict;
+        v.skip_check_adv_addr = g.vrrp_skip_check_adv_addr;
+        v.check_unicast_src = g.vrrp_check_unicast_src;
+        v.smtp_alert = g.smtp_alert_vrrp;
+        InstanceBuilder {
+            g,
+            v,
+            pos: pos.clone(),
+            seen: fixup::InstanceSeen::default(),
+            vip_nodes: Vec::new(),
+        }
+    }
+
+    /// Identity, timers, addresses and tracking.
+    fn core_keyword(&mut self, p: &mut Parser, k: &'a Node) -> PResult<bool> {
+        match k.key() {
+            "state" => {
+                self.seen.state_set = true;
+                self.v.state = match k.arg(0, "MASTER or BACKUP")?.text.as_str() {
+                    "MASTER" => InitialState::Master,
+                    "BACKUP" => InitialState::Backup,
+                    other => {
+                        return Err(k.args[0].pos.error(format!(
+                            "'state': unknown state '{other}' (expected MASTER or BACKUP)"
+                        )))
+                    }
+                }
+            }
+            "interface" => self.seen.interface = Some(k.string(0)?),
+            "virtual_router_id" => self.seen.vrid = Some((k.int(0, 1, 255)?, k.pos().clone())),
+            "priority" => {
+                self.v.priority = k.int(0, 1, 255)?;
+                self.seen.priority_set = true;
+            }
+            "advert_int" => {
+                let d = k.timer(0)?;
+                if d < Duration::from_millis(10) || d > Duration::from_secs(255) {
+                    return Err(k.args[0].pos.error(format!(
+                        "'advert_int': {} out of range 0.01..255 seconds",
+                        k.args[0].text
+                    )));
+                }
+                self.seen.advert = Some((d, k.args[0].pos.clone()));
+            }
+            "version" => {
+                self.v.version = vrrp_version(k)?;
+                self.seen.version_set = Some(k.pos().clone());
+            }
+            "nopreempt" => self.v.nopreempt = true,
+            "preempt" => self.v.nopreempt = false,
+            "preempt_delay" => {
+                let d = k.timer(0)?;
+                if d > Duration::from_secs(1000) {
+                    return Err(k.args[0]
+                        .pos
+                        .error("'preempt_delay': out of range 0..1000 seconds"));
+                }
+                self.v.preempt_delay = d;
+            }
+            "mcast_src_ip" => self.v.mcast_src_ip = Some(k.ip(0)?),
+            "unicast_src_ip" => self.v.unicast_src_ip = Some(k.ip(0)?),
+            "mcast_dst_ip" => {
+                let a = k.ip(0)?;
+                if !a.is_multicast() {
+                    return Err(k.args[0]
+                        .pos
+                        .error(format!("'mcast_dst_ip': '{a}' is not a multicast address")));
+                }
+                self.v.mcast_dst_ip = Some(a);
+            }
+            "unicast_peer" => {
+                for p in k.require_block()? {
+                    self.v.unicast_peers.push(unicast_peer(p)?);
+                }
+            }
+            "unicast_ttl" => self.v.unicast_ttl = Some(k.int(0, 0, 255)?),
+            "unicast_fault_no_peer" => self.v.unicast_fault_no_peer = k.flag()?,
+            "check_unicast_src" => {
+                // A plain flag in keepalived: cannot undo the global one.
+                self.v.check_unicast_src = k.flag()? || self.g.vrrp_check_unicast_src
+            }
+            "authentication" => self.v.authentication = p.authentication(k)?,
+            "virtual_ipaddress" => self.vip_nodes.push((k, false)),
+            "virtual_ipaddress_excluded" => self.vip_nodes.push((k, true)),
+            "virtual_routes" => self.v.virtual_routes.extend(p.routes(k)?),
+            "virtual_rules" => self.v.virtual_rules.extend(p.rules(k)?),
+            "track_interface" => self
+                .v
+                .track_interfaces
+                .extend(p.track_refs(k, Tracked::Interface)?),
+            "track_script" => self
+                .v
+                .track_scripts
+                .extend(p.track_refs(k, Tracked::Script)?),
+            "track_file" => self.v.track_files.extend(p.track_refs(k, Tracked::File)?),
+            "dont_track_primary" => self.v.dont_track_primary = k.flag()?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// vmac, modes, notify scripts, GARP and the rest.
+    fn other_keyword(&mut self, p: &mut Parser, k: &Node) -> PResult<()> {
+        match k.key() {
+            "use_vmac" => {
+                let mut name = None;
+                let mut mac = None;
+                for a in &k.args {
+                    match parse_mac(&a.text) {
+                        Some(m) => mac = Some(m),
+                        None if name.is_none() => name = Some(a.text.clone()),
+                        None => {
+                            return Err(a.pos.error(format!(
+                                "'use_vmac': unexpected argument '{}' (expected [NAME] [MAC])",
+                                a.text
+                            )))
+                        }
+                    }
+                }
+                self.seen.vmac = Some((name, mac));
+            }
+            "vmac_xmit_base" => self.seen.xmit_base = k.flag()?,
+            "accept" => self.seen.accept = Some(k.flag()?),
+            "no_accept" => self.seen.accept = Some(false),
+            "strict_mode" => self.v.strict_mode = k.flag()?,
+            "skip_check_adv_addr" => self.v.skip_check_adv_addr = k.flag()?,
+            "promote_secondaries" => self.v.promote_secondaries = k.flag()?,
+            "notify_master" => self.v.notify_master = Some(k.notify()?),
+            "notify_backup" => self.v.notify_backup = Some(k.notify()?),
+            "notify_fault" => self.v.notify_fault = Some(k.notify()?),
+            "notify_stop" => self.v.notify_stop = Some(k.notify()?),
+            "notify" => self.v.notify = Some(k.notify()?),
+            "notify_master_rx_lower_pri" => self.v.notify_master_rx_lower_pri = Some(k.notify()?),
+            "notify_priority_changes" => self.v.notify_priority_changes = k.flag()?,
+            "smtp_alert" => self.v.smtp_alert = k.flag()?,
+            "garp_master_delay" => self.v.garp_master_delay = k.secs(0, 0, 86400)?,
+            "garp_master_repeat" => self.v.garp_master_repeat = k.int(0, 1, 65535)?,
+            "garp_master_refresh" => self.v.garp_master_refresh = nonzero(k.secs(0, 0, 86400)?),
+            "garp_master_refresh_repeat" => {
+                self.v.garp_master_refresh_repeat = k.int(0, 1, 65535)?
+            }
+            "garp_lower_prio_delay" => {
+                self.v.garp_lower_prio_delay = k.secs(0, 0, 86400)?;
+                self.seen.lower_delay_set = true;
+            }
+            "garp_lower_prio_repeat" => {
+                self.v.garp_lower_prio_repeat = k.int(0, 0, 65535)?;
+                self.seen.lower_repeat_set = true;
+            }
+            "down_timer_adverts" => self.v.down_timer_adverts = k.int(0, 1, 100)?,
+            "lower_prio_no_advert" => {
+                self.v.lower_prio_no_advert = k.flag()?;
+                self.seen.lpna_set = true;
+            }
+            "higher_prio_send_advert" => {
+                self.v.higher_prio_send_advert = k.flag()?;
+                self.seen.hpsa_set = true;
+            }
+            "lvs_sync_daemon_interface" => {
+                let want = k.string(0)?;
+                let earlier = p
+                    .cfg
+                    .vrrp_instances
+                    .iter()
+                    .find_map(|o| o.lvs_sync_daemon_interface.clone());
+                match earlier {
+                    Some(prev) if prev != want => p.warnings.push(k.pos().warning(format!(
+                        "lvs_sync_daemon_interface has already been specified as {prev}; ignoring (as keepalived does). Prefer the global lvs_sync_daemon"
+                    ))),
+                    _ => self.v.lvs_sync_daemon_interface = Some(want),
+                }
+            }
+            "debug" => {
+                self.v.debug = k
+                    .args
+                    .first()
+                    .map(|_| k.int(0, 0, 4))
+                    .transpose()?
+                    .unwrap_or(0)
+            }
+            kw if IGNORED_INSTANCE.contains(&kw) => p.warnings.push(ignored(k)),
+            _ => p.push_unknown(k, "vrrp_instance"),
+        }
+        Ok(())
+    }
+}
+
+impl<'a> Block<'a> for InstanceBuilder<'a> {
+    type Output = ();
+
+    fn keyword(&mut self, p: &mut Parser, k: &'a Node) -> PResult<()> {
+        if self.core_keyword(p, k)? {
+            return Ok(());
+        }
+        self.other_keyword(p, k)
+    }
+
+    /// Interface, vrid and VIPs, then the fix-ups of keepalived's
+    /// `vrrp_complete_instance()` and the cross-instance checks.
+    fn finish(self, p: &mut Parser) -> PResult<()> {
+        let InstanceBuilder {
+            g,
+            mut v,
+            pos,
+            mut seen,
+            vip_nodes,
+        } = self;
+        fixup::garp_lower_prio_follows_instance(&mut v, &g, &seen);
+        fixup::interface_defaults_to_default_interface(
+            &mut v,
+            &g,
+            &mut seen,
+            &pos,
+            &mut p.warnings,
+        );
+        let Some((vrid, _)) = seen.vrid else {
+            return Err(pos.error(format!(
+                "vrrp_instance '{}' has no 'virtual_router_id' (1..255)",
+                v.name
+            )));
+        };
+        v.virtual_router_id = vrid;
+        for (k, excluded) in vip_nodes {
+            let list = match p.vip_block(k, &v.interface) {
+                Ok(l) => l,
+                Err(e) => {
+                    p.errors.push(e);
+                    continue;
+                }
+            };
+            if excluded {
+                v.virtual_ipaddresses_excluded.extend(list);
+            } else {
+                v.virtual_ipaddresses.extend(list);
+            }
+        }
+        fixup::family_from_first_address(&mut v);
+        fixup::other_family_addresses_ignored(&mut v, &pos, &mut p.warnings);
+        let mut w = fixup::InstanceNotes::new(&v.name, &pos);
+        complete_instance(&mut v, &g, &seen, &mut w, &mut p.warnings)?;
+        p.warnings.extend(w.notes);
+        check_unique(p, &v, &pos)?;
+        p.cfg.vrrp_instances.push(v);
+        Ok(())
+    }
+}
+
+/// keepalived's `vrrp_complete_instance()` (vrrp/vrrp.c), in its order:
+/// the fix-ups, and the two configurations it refuses.
+fn complete_instance(
+    v: &mut VrrpInstance,
+    g: &GlobalDefs,
+    seen: &fixup::InstanceSeen,
+    w: &mut fixup::InstanceNotes,
+    warnings: &mut Vec<Diagnostic>,
+) -> PResult<()> {
+    let fam = v.family;
+    fixup::ipv6_forces_version3(v, seen, w);
+    if v.virtual_ipaddresses.is_empty()
+        && (v.version == VrrpVersion::V3 || fam == AddressFamily::Inet6 || v.strict_mode)
+    {
+        return Err(w.pos.error(format!(
+            "vrrp_instance '{}': no virtual_ipaddress; at least one is required with VRRP version 3, IPv6 or strict mode",
+            v.name
+        )));
+    }
+    fixup::priority_from_state(v, seen);
+    fixup::state_from_priority(v, seen, w);
+    fixup::authentication_unsupported(v, w);
+    fixup::ah_initial_master_becomes_backup(v, w);
+    if v.strict_mode && !v.unicast_peers.is_empty() {
+        return Err(w.pos.error(format!(
+            "vrrp_instance '{}': unicast peers are not supported in strict mode",
+            v.name
+        )));
+    }
+    fixup::ipv6_first_vip_link_local(v, w);
+    fixup::excess_vips_excluded(v, w);
+    fixup::nopreempt_with_owner(v, w);
+    fixup::nopreempt_with_initial_master(v, w);
+    fixup::preempt_delay_with_initial_master(v, w);
+    fixup::preempt_delay_with_strict_or_nopreempt(v, w);
+    fixup::accept_default(v, seen, w);
+    fixup::strict_mode_garp_and_adverts(v, seen, w);
+    fixup::advert_int_rounded(v, seen, warnings);
+    fixup::unicast_ttl_without_peers(v, w);
+    fixup::mcast_dst_ip_with_peers(v, w);
+    fixup::use_vmac(v, g, seen, w);
+    fixup::own_interface_not_tracked(v, w);
+    fixup::owner_drops_weighted_tracking(v, w);
+    Ok(())
+}
+
+/// Instance names are unique, and so is a vrid per interface, family and
+/// transport.
+fn check_unique(p: &Parser, v: &VrrpInstance, pos: &Pos) -> PResult<()> {
+    if p.cfg.vrrp_instance(&v.name).is_some() {
+        return Err(pos.error(format!("vrrp_instance '{}' defined twice", v.name)));
+    }
+    if let Some(other) = p.cfg.vrrp_instances.iter().find(|o| {
+        o.virtual_router_id == v.virtual_router_id
+            && o.interface == v.interface
+            && o.family == v.family
+            && o.unicast_peers.is_empty() == v.unicast_peers.is_empty()
+    }) {
+        return Err(pos.error(format!(
+            "vrrp_instance '{}': virtual_router_id {} on interface {} is already used by vrrp_instance '{}' ({})",
+            v.name, v.virtual_router_id, v.interface, other.name, other.origin
+        )));
+    }
+    Ok(())
+}
+
+impl Parser {
+    pub(super) fn vrrp_instance(&mut self, n: &Node) -> PResult<()> {
+        let name = n.string(0)?;
+        let block = n.require_block()?;
+        let b = InstanceBuilder::new(name, n.pos(), self.cfg.global_defs.clone());
+        self.build(b, block)?;
+        Ok(())
+    }
+
+    fn authentication(&mut self, n: &Node) -> PResult<Option<Authentication>> {
+        let mut auth_type = None;
+        let mut pass: Option<(String, Pos)> = None;
+        for k in n.require_block()? {
+            match k.key() {
+                "auth_type" => {
+                    auth_type = Some(match k.arg(0, "PASS or AH")?.text.as_str() {
+                        "PASS" => AuthType::Pass,
+                        "AH" => AuthType::Ah,
+                        other => {
+                            return Err(k.args[0].pos.error(format!(
+                                "'auth_type': unknown type '{other}' (expected PASS or AH)"
+                            )))
+                        }
+                    })
+                }
+                "auth_pass" => pass = Some((k.string(0)?, k.args[0].pos.clone())),
+                _ => self.push_unknown(k, "authentication"),
+            }
+        }
+        let (Some(auth_type), Some((mut auth_pass, pos))) = (auth_type, pass) else {
+            self.warnings.push(n.pos().warning(
+                "authentication needs both auth_type and auth_pass; ignoring it (as keepalived does)",
+            ));
+            return Ok(None);
+        };
+        if auth_pass.is_empty() {
+            self.warnings.push(pos.warning(
+                "authentication with an empty auth_pass; ignoring it (as keepalived does)",
+            ));
+            return Ok(None);
+        }
+        fixup::auth_pass_truncated(&mut auth_pass, &pos, &mut self.warnings);
+        Ok(Some(Authentication {
+            auth_type,
+            auth_pass,
+        }))
+    }
+}
+
+fn unicast_peer(p: &Node) -> PResult<UnicastPeer> {
+    let addr: IpAddr = ip(&p.name, "unicast_peer")?;
+    let mut peer = UnicastPeer {
+        addr,
+        min_ttl: None,
+        max_ttl: None,
+    };
+    let mut i = 0;
+    while i < p.args.len() {
+        match p.args[i].text.as_str() {
+            "min_ttl" => peer.min_ttl = Some(p.int(i + 1, 0, 255)?),
+            "max_ttl" => peer.max_ttl = Some(p.int(i + 1, 0, 255)?),
+            other => {
+                return Err(p.args[i].pos.error(format!(
+                    "unicast_peer: unknown option '{other}' (expected min_ttl or max_ttl)"
+                )))
+            }
+        }
+        i += 2;
+    }
+    Ok(peer)
+}
+
+fn parse_mac(s: &str) -> Option<[u8; 6]> {
+    let parts: Vec<&str> = s.split(':').collect();
+    if parts.len() != 6 {
+        return None;
+    }
+    let mut mac = [0u8; 6];
+    for (m, p) in mac.iter_mut().zip(parts) {
+        if p.is_empty() || p.len() > 2 {
+            return None;
+        }
+        *m = u8::from_str_radix(p, 16).ok()?;
+    }
+    Some(mac)
+}
