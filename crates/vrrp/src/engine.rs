@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 use crate::addr::{self, NetEvent, Netlink};
 use crate::auth_ah::{AhRole, AhState};
 use crate::error::{NetlinkError, SocketError, VrrpError};
-use crate::fsm::{self, Action, Event, Reason, State, SyncCommand};
+use crate::fsm::{self, Action, Event, State};
 use crate::garp::Announcer;
 use crate::iface::SockKey;
 use crate::instance::{self as glue, TrackState};
@@ -29,8 +29,8 @@ use crate::metrics::{self, InstanceStats};
 use crate::notify::{Notifier, Subject};
 use crate::packet::{DropCounters, DropReason, Family, RxPolicy, IPPROTO_AH};
 use crate::reload;
+use crate::router::{Effect, Input, Router};
 use crate::socket::{RawDatagram, VrrpSocket};
-use crate::sync_group::SyncGroup;
 use crate::timer::DeadlineTimer;
 use crate::watch::{self, TrackUpdate};
 
@@ -108,7 +108,6 @@ enum Change {
 /// Runtime of one vrrp_instance.
 struct Runtime {
     cfg: VrrpInstance,
-    fsm: fsm::Instance,
     policy: RxPolicy,
     family: Family,
     /// Interface adverts are received on (the configured one).
@@ -128,21 +127,6 @@ struct Runtime {
     last_transition: Option<std::time::SystemTime>,
     /// `auth_type AH`: key and sequence counter (keepalived `ipsecah_counter`).
     ah: Option<AhState>,
-}
-
-impl Runtime {
-    fn state_name(&self) -> &'static str {
-        state_name(self.fsm.state())
-    }
-}
-
-fn state_name(s: State) -> &'static str {
-    match s {
-        State::Initialize => "INIT",
-        State::Backup => "BACKUP",
-        State::Master => "MASTER",
-        State::Fault => "FAULT",
-    }
 }
 
 struct Engine {
@@ -174,8 +158,9 @@ struct Engine {
     netlink_errors: u64,
     /// Original `net.ipv4.conf.<base>.*` values changed for vmacs, restored on stop.
     sysctl_restore: Vec<(String, &'static str, String)>,
-    /// Sync groups (membership by instance name) with their pure coordinators.
-    groups: Vec<GroupRt>,
+    /// Every instance's state machine and the sync groups between them
+    /// (index `i` is `instances[i]`).
+    router: Router,
     /// Re-check interfaces before the next wait (set by a failed send).
     iface_dirty: bool,
 }
@@ -185,15 +170,6 @@ struct Engine {
 enum Watched {
     Script(rkeepalived_config::model::VrrpScript),
     File(rkeepalived_config::model::VrrpTrackFile),
-}
-
-/// One vrrp_sync_group at runtime.
-struct GroupRt {
-    name: String,
-    members: Vec<String>,
-    sg: SyncGroup,
-    /// Last state reported to the group's notify scripts / FIFO.
-    notified: Option<State>,
 }
 
 impl Engine {
@@ -226,16 +202,13 @@ impl Engine {
             socket_errors: 0,
             netlink_errors: 0,
             sysctl_restore: Vec::new(),
-            groups: Vec::new(),
+            router: Router::new(),
             iface_dirty: false,
         })
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        self.instances
-            .iter()
-            .filter_map(|r| r.fsm.next_deadline())
-            .min()
+        self.router.next_deadline()
     }
 
     // -- startup / shutdown ---------------------------------------------------
@@ -555,10 +528,10 @@ impl Engine {
         });
         let mut params = glue::fsm_params(&cfg, &global, primary);
         // keepalived: sync group members go Master together (vrrp_sync_can_goto_master).
-        params.sync_group_member = !self.memberships(&cfg.name).is_empty();
+        params.sync_group_member = self.router.is_group_member(&cfg.name);
         let policy = glue::rx_policy(&cfg, &global);
+        let fsm = fsm::Instance::new(params);
         let mut rt = Runtime {
-            fsm: fsm::Instance::new(params),
             policy,
             family,
             rx_if: cfg.interface.clone(),
@@ -574,40 +547,43 @@ impl Engine {
             ah,
             cfg,
         };
-        let now = Instant::now();
         let outcome = glue::tracked_priority(&rt.cfg, &self.cfg, &self.track);
         let fault = outcome.fault || !ok;
         rt.tracked = (outcome.priority, fault);
-        let mut actions = rt.fsm.handle(Event::PriorityChanged(outcome.priority), now);
-        if fault {
-            actions.extend(rt.fsm.handle(Event::Fault(true), now));
-        }
-        // Joining a sync group that is already held in FAULT.
-        let name = rt.cfg.name.clone();
-        if self
-            .memberships(&name)
-            .iter()
-            .any(|(g, _)| self.groups[*g].sg.state() == State::Fault)
-        {
-            actions.extend(rt.fsm.handle(Event::SyncGroup(SyncCommand::GoFault), now));
-        }
-        actions.extend(rt.fsm.handle(Event::Startup, now));
         tracing::info!(instance = %rt.cfg.name, vrid = rt.cfg.virtual_router_id, iface = %rt.rx_if, src = ?rt.src, "VRRP instance started");
+        let idx = self.router.add(rt.cfg.name.clone(), fsm);
         self.instances.push(rt);
-        let idx = self.instances.len() - 1;
-        if fault {
-            let cmds = self.group_fault(&name, true);
-            self.apply_sync(cmds).await;
-        }
-        self.execute(idx, actions).await;
+        debug_assert_eq!(idx + 1, self.instances.len());
+        self.handle(Input::Start {
+            instance: idx,
+            priority: outcome.priority,
+            fault,
+        })
+        .await;
+    }
+
+    /// Feed one input to the router and carry out its effects.
+    async fn handle(&mut self, input: Input) {
+        self.handle_at(input, Instant::now()).await;
+    }
+
+    async fn handle_at(&mut self, input: Input, now: Instant) {
+        let effects = self.router.handle(input, now);
+        self.execute(effects).await;
+    }
+
+    /// Events for one instance, through the router.
+    async fn events(&mut self, idx: usize, events: Vec<Event>) {
+        self.handle(Input::Events {
+            instance: idx,
+            events,
+        })
+        .await;
     }
 
     /// Shut one instance down: priority 0 if Master, VIPs removed, vmac deleted.
     async fn stop_instance(&mut self, idx: usize) {
-        let actions = self.instances[idx]
-            .fsm
-            .handle(Event::Shutdown, Instant::now());
-        self.execute(idx, actions).await;
+        self.events(idx, vec![Event::Shutdown]).await;
         // Belt and braces: whatever the state, leave no VIPs behind.
         self.remove_vips(idx).await;
         if let Some(v) = self.instances[idx].vmac.clone() {
@@ -677,161 +653,76 @@ impl Engine {
 
     // -- actions ----------------------------------------------------------------
 
-    async fn execute(&mut self, idx: usize, actions: Vec<Action>) {
-        if let Some(ah) = self.instances[idx].ah.as_mut() {
-            // keepalived `vrrp_state_goto_master`, before the first advert as Master.
-            if actions.iter().any(|a| {
-                matches!(
-                    a,
-                    Action::StateChanged {
-                        to: State::Master,
-                        ..
+    /// Carry out the router's effects, in order.
+    async fn execute(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::EnteringMaster { instance } => {
+                    // keepalived `vrrp_state_goto_master`, before the first advert as Master.
+                    if let Some(ah) = self.instances[instance].ah.as_mut() {
+                        ah.counter.on_goto_master();
                     }
-                )
-            }) {
-                ah.counter.on_goto_master();
-            }
-        }
-        let mut follow_ups: Vec<(String, SyncCommand)> = Vec::new();
-        for action in actions {
-            match action {
-                Action::SendAdvert { priority } => self.send_advert(idx, priority).await,
-                Action::AddVips => self.add_vips(idx).await,
-                Action::RemoveVips => self.remove_vips(idx).await,
-                Action::SendGratuitous { repeat } => self.send_gratuitous(idx, repeat),
-                Action::Notify(n) => self.notify(idx, n),
-                Action::StateChanged { from, to, reason } => {
-                    let rt = &mut self.instances[idx];
-                    rt.stats.transitions += 1;
-                    rt.last_transition = Some(std::time::SystemTime::now());
-                    if to == State::Master {
-                        rt.stats.became_master += 1;
-                    }
-                    if from == State::Master {
-                        rt.stats.released_master += 1;
-                    }
-                    tracing::info!(instance = %rt.cfg.name, from = state_name(from), to = state_name(to), ?reason, priority = rt.fsm.effective_priority(), "VRRP state change");
-                    let name = rt.cfg.name.clone();
-                    for (g, m) in self.memberships(&name) {
-                        let grp = &mut self.groups[g];
-                        for (j, cmd) in grp.sg.on_transition(m, from, to, reason) {
-                            if let Some(member) = grp.members.get(j) {
-                                follow_ups.push((member.clone(), cmd));
-                            }
-                        }
-                    }
-                    self.notify_groups();
                 }
+                Effect::Action { instance, action } => self.perform(instance, action).await,
+                Effect::GroupState { name, state, .. } => self.notify_group(&name, state),
             }
         }
-        // A member whose Master_Down_Timer fired only *wants* Master; the group
-        // goes Master once every member wants it (sync_group.rs).
-        let wants = self.instances[idx].fsm.wants_master();
-        let name = self.instances[idx].cfg.name.clone();
-        for (g, m) in self.memberships(&name) {
-            let grp = &mut self.groups[g];
-            for (j, cmd) in grp.sg.on_member_wants_master(m, wants) {
-                if let Some(member) = grp.members.get(j) {
-                    follow_ups.push((member.clone(), cmd));
+    }
+
+    async fn perform(&mut self, idx: usize, action: Action) {
+        match action {
+            Action::SendAdvert { priority } => self.send_advert(idx, priority).await,
+            Action::AddVips => self.add_vips(idx).await,
+            Action::RemoveVips => self.remove_vips(idx).await,
+            Action::SendGratuitous { repeat } => self.send_gratuitous(idx, repeat),
+            Action::Notify(n) => self.notify(idx, n),
+            Action::StateChanged { from, to, reason } => {
+                let rt = &mut self.instances[idx];
+                rt.stats.transitions += 1;
+                rt.last_transition = Some(std::time::SystemTime::now());
+                if to == State::Master {
+                    rt.stats.became_master += 1;
                 }
-            }
-        }
-        self.apply_sync(follow_ups).await;
-    }
-
-    /// (group index, member index) of every sync group `name` belongs to.
-    fn memberships(&self, name: &str) -> Vec<(usize, usize)> {
-        self.groups
-            .iter()
-            .enumerate()
-            .filter_map(|(g, grp)| grp.members.iter().position(|m| m == name).map(|m| (g, m)))
-            .collect()
-    }
-
-    /// Tell the sync groups of `name` that its own tracking fault changed.
-    fn group_fault(&mut self, name: &str, faulted: bool) -> Vec<(String, SyncCommand)> {
-        let mut out = Vec::new();
-        for (g, m) in self.memberships(name) {
-            let grp = &mut self.groups[g];
-            for (j, cmd) in grp.sg.on_member_fault(m, faulted) {
-                if let Some(member) = grp.members.get(j) {
-                    out.push((member.clone(), cmd));
+                if from == State::Master {
+                    rt.stats.released_master += 1;
                 }
-            }
-        }
-        out
-    }
-
-    /// Deliver sync group commands; the transitions they cause carry
-    /// `Reason::SyncGroup` and so never produce further commands.
-    async fn apply_sync(&mut self, cmds: Vec<(String, SyncCommand)>) {
-        for (name, cmd) in cmds {
-            if let Some(j) = self.instances.iter().position(|r| r.cfg.name == name) {
-                let actions = self.instances[j]
-                    .fsm
-                    .handle(Event::SyncGroup(cmd), Instant::now());
-                Box::pin(self.execute(j, actions)).await;
+                tracing::info!(instance = %rt.cfg.name, from = from.name(), to = to.name(), ?reason, priority = self.router.fsm(idx).effective_priority(), "VRRP state change");
             }
         }
     }
 
-    /// Build the sync group coordinators from the configuration, seeded with
-    /// the current member states (reload keeps running instances).
+    /// The sync groups of the configuration, seeded with the current member
+    /// states (reload keeps running instances).
     fn rebuild_groups(&mut self) {
-        self.groups = self
+        let groups = self
             .cfg
             .vrrp_sync_groups
             .iter()
-            .map(|g| GroupRt {
-                name: g.name.clone(),
-                members: g.group.clone(),
-                sg: SyncGroup::new(g.group.len()),
-                notified: None,
-            })
-            .collect();
-        for grp in &mut self.groups {
-            for (m, name) in grp.members.iter().enumerate() {
-                if let Some(rt) = self.instances.iter().find(|r| &r.cfg.name == name) {
-                    // Seeding only: the commands are already in effect.
-                    let _ = grp.sg.on_transition(
-                        m,
-                        State::Initialize,
-                        rt.fsm.state(),
-                        Reason::SyncGroup,
-                    );
-                    let _ = grp.sg.on_member_fault(m, rt.tracked.1);
-                }
-            }
-        }
+            .map(|g| (g.name.clone(), g.group.clone()));
+        let instances = &self.instances;
+        self.router
+            .set_groups(groups, |i| instances.get(i).is_some_and(|r| r.tracked.1));
     }
 
-    /// Notify group scripts / FIFO when a group's aggregate state changes.
-    fn notify_groups(&mut self) {
+    /// Notify group scripts / FIFO: the group's aggregate state changed.
+    fn notify_group(&mut self, name: &str, state: State) {
         let cfg = self.cfg.clone();
-        for grp in &mut self.groups {
-            let state = grp.sg.state();
-            if grp.notified == Some(state) {
-                continue;
-            }
-            grp.notified = Some(state);
-            let Some(g) = cfg.vrrp_sync_groups.iter().find(|g| g.name == grp.name) else {
-                continue;
-            };
-            let (label, specific) = match state {
-                State::Master => ("MASTER", g.notify_master.as_ref()),
-                State::Backup => ("BACKUP", g.notify_backup.as_ref()),
-                State::Fault => ("FAULT", g.notify_fault.as_ref()),
-                // Startup passes through Initialize: nothing to report yet.
-                State::Initialize => continue,
-            };
-            self.notifier.notify(
-                Subject::Group(&g.name),
-                label,
-                0,
-                specific,
-                g.notify.as_ref(),
-            );
-        }
+        let Some(g) = cfg.vrrp_sync_groups.iter().find(|g| g.name == name) else {
+            return;
+        };
+        let specific = match state {
+            State::Master => g.notify_master.as_ref(),
+            State::Backup => g.notify_backup.as_ref(),
+            State::Fault => g.notify_fault.as_ref(),
+            State::Initialize => return,
+        };
+        self.notifier.notify(
+            Subject::Group(&g.name),
+            state.name(),
+            0,
+            specific,
+            g.notify.as_ref(),
+        );
     }
 
     async fn send_advert(&mut self, idx: usize, priority: u8) {
@@ -1010,22 +901,19 @@ impl Engine {
     fn notify(&mut self, idx: usize, n: fsm::Notify) {
         let rt = &self.instances[idx];
         let c = &rt.cfg;
-        let (state, specific, generic) = match n {
-            fsm::Notify::Master => ("MASTER", c.notify_master.as_ref(), c.notify.as_ref()),
-            fsm::Notify::Backup => ("BACKUP", c.notify_backup.as_ref(), c.notify.as_ref()),
-            fsm::Notify::Fault => ("FAULT", c.notify_fault.as_ref(), c.notify.as_ref()),
-            fsm::Notify::Stop => ("STOP", c.notify_stop.as_ref(), c.notify.as_ref()),
-            fsm::Notify::MasterRxLowerPri => (
-                "MASTER_RX_LOWER_PRI",
-                c.notify_master_rx_lower_pri.as_ref(),
-                None,
-            ),
+        let state = n.name();
+        let (specific, generic) = match n {
+            fsm::Notify::Master => (c.notify_master.as_ref(), c.notify.as_ref()),
+            fsm::Notify::Backup => (c.notify_backup.as_ref(), c.notify.as_ref()),
+            fsm::Notify::Fault => (c.notify_fault.as_ref(), c.notify.as_ref()),
+            fsm::Notify::Stop => (c.notify_stop.as_ref(), c.notify.as_ref()),
+            fsm::Notify::MasterRxLowerPri => (c.notify_master_rx_lower_pri.as_ref(), None),
         };
         let before = self.notifier.errors;
         self.notifier.notify(
             Subject::Instance(&c.name),
             state,
-            rt.fsm.effective_priority(),
+            self.router.fsm(idx).effective_priority(),
             specific,
             generic,
         );
@@ -1064,13 +952,14 @@ impl Engine {
                 // Our own advert (looped back via a vmac or a second socket).
                 continue;
             }
-            let state = rt.fsm.state();
+            let fsm = self.router.fsm(idx);
+            let state = fsm.state();
             let role = match state {
                 State::Backup => AhRole::Backup,
                 State::Master => AhRole::Master,
                 _ => AhRole::Other,
             };
-            let wants_vip_check = rt.fsm.wants_vip_check(rx.src);
+            let wants_vip_check = fsm.wants_vip_check(rx.src);
             let verdict = rt
                 .policy
                 .check_with_ah(
@@ -1096,36 +985,26 @@ impl Engine {
                 let synced = ah.counter.on_master_rx(
                     fields.seq,
                     rx.adv.priority,
-                    rt.fsm.effective_priority(),
+                    fsm.effective_priority(),
                     cmp,
                 );
                 if synced {
                     tracing::info!(instance = %rt.cfg.name, seq = ah.counter.seq, "IPSEC-AH : Syncing seq_num - Increment seq");
                 }
             }
-            let actions = rt.fsm.handle(
-                Event::AdvertReceived {
+            let input = Input::Events {
+                instance: idx,
+                events: vec![Event::AdvertReceived {
                     from: rx.src,
                     adv: rx.adv.clone(),
-                },
-                now,
-            );
-            self.execute(idx, actions).await;
+                }],
+            };
+            self.handle_at(input, now).await;
         }
     }
 
     async fn on_timer(&mut self) {
-        let now = Instant::now();
-        for idx in 0..self.instances.len() {
-            if self.instances[idx]
-                .fsm
-                .next_deadline()
-                .is_some_and(|d| d <= now)
-            {
-                let actions = self.instances[idx].fsm.handle(Event::Timer, now);
-                self.execute(idx, actions).await;
-            }
-        }
+        self.handle(Input::Timer).await;
     }
 
     async fn on_net_event(&mut self, ev: NetEvent) {
@@ -1137,7 +1016,7 @@ impl Engine {
                     .and_then(|c| c.into_string().ok());
                 for idx in 0..self.instances.len() {
                     let rt = &self.instances[idx];
-                    if rt.fsm.state() != State::Master {
+                    if self.router.fsm(idx).state() != State::Master {
                         continue;
                     }
                     let lost: Vec<VirtualIpAddress> = rt
@@ -1202,7 +1081,7 @@ impl Engine {
                 }
             };
             tracing::debug!(ifindex, addresses = ?list, "address added; looking for a source address");
-            let sync_member = !self.memberships(&self.instances[idx].cfg.name).is_empty();
+            let sync_member = self.router.is_group_member(&self.instances[idx].cfg.name);
             let rt = &mut self.instances[idx];
             if let Some(src) = glue::pick_source(rt.family, &list, &glue::advertised_addrs(&rt.cfg))
             {
@@ -1212,20 +1091,23 @@ impl Engine {
                 // (the instance has been in FAULT, so no state is lost).
                 let mut params = glue::fsm_params(&rt.cfg, &self.cfg.global_defs, src);
                 params.sync_group_member = sync_member;
-                let mut fresh = fsm::Instance::new(params);
-                let now = Instant::now();
-                let mut actions = fresh.handle(Event::PriorityChanged(rt.tracked.0), now);
-                actions.extend(fresh.handle(Event::Fault(true), now));
-                actions.extend(fresh.handle(Event::Startup, now));
-                rt.fsm = fresh;
-                self.execute(idx, actions).await;
+                let priority = rt.tracked.0;
+                self.router.replace(idx, fsm::Instance::new(params));
+                let events = vec![
+                    Event::PriorityChanged(priority),
+                    Event::Fault(true),
+                    Event::Startup,
+                ];
+                self.events(idx, events).await;
                 changed = true;
             }
         }
         if changed {
             // Clears the FAULT if nothing else holds it.
-            for rt in self.instances.iter_mut().filter(|r| r.src.is_some()) {
-                rt.tracked.1 = rt.tracked.1 || rt.fsm.is_faulted();
+            for (i, rt) in self.instances.iter_mut().enumerate() {
+                if rt.src.is_some() {
+                    rt.tracked.1 = rt.tracked.1 || self.router.fsm(i).is_faulted();
+                }
             }
             self.retrack().await;
         }
@@ -1260,7 +1142,6 @@ impl Engine {
     /// Recompute every instance's tracked priority/fault and feed changes to the fsm.
     async fn retrack(&mut self) {
         for idx in 0..self.instances.len() {
-            let now = Instant::now();
             // Never Master without sockets to advertise on (lifecycle.rs).
             let ready = self.sockets_ready(idx);
             let rt = &mut self.instances[idx];
@@ -1268,23 +1149,18 @@ impl Engine {
             // A missing source address keeps the instance in fault regardless.
             let fault = outcome.fault || rt.src.is_none() || !ready;
             let prio = outcome.priority;
-            let mut actions = Vec::new();
-            if prio != rt.tracked.0 {
+            let priority = (prio != rt.tracked.0).then_some(prio);
+            if priority.is_some() {
                 tracing::info!(instance = %rt.cfg.name, from = rt.tracked.0, to = prio, "priority changed by tracking");
-                actions.extend(rt.fsm.handle(Event::PriorityChanged(prio), now));
             }
-            let fault_changed = fault != rt.tracked.1;
+            let fault_changed = (fault != rt.tracked.1).then_some(fault);
             rt.tracked = (prio, fault);
-            if fault_changed {
-                let name = rt.cfg.name.clone();
-                // Group peers first, then the member itself (sync_group.rs contract).
-                let cmds = self.group_fault(&name, fault);
-                self.apply_sync(cmds).await;
-                actions.extend(self.instances[idx].fsm.handle(Event::Fault(fault), now));
-            }
-            if !actions.is_empty() {
-                self.execute(idx, actions).await;
-            }
+            self.handle(Input::Track {
+                instance: idx,
+                priority,
+                fault: fault_changed,
+            })
+            .await;
         }
     }
 
@@ -1354,6 +1230,7 @@ impl Engine {
                     } else {
                         held.push(self.stop_instance_holding(idx).await);
                     }
+                    self.router.remove(idx);
                     let gone = self.instances.remove(idx);
                     if let Some(ah) = gone.ah {
                         // Restarted under the same name (a vrid or interface
@@ -1445,13 +1322,21 @@ impl Engine {
     /// are returned so the caller can remove those no instance owns once the
     /// new instances have started.
     async fn stop_instance_holding(&mut self, idx: usize) -> AddrSet {
-        let actions: Vec<Action> = self.instances[idx]
-            .fsm
-            .handle(Event::Shutdown, Instant::now())
+        let effects: Vec<Effect> = self
+            .router
+            .handle(
+                Input::Events {
+                    instance: idx,
+                    events: vec![Event::Shutdown],
+                },
+                Instant::now(),
+            )
             .into_iter()
-            .filter(|a| *a != Action::RemoveVips)
+            .filter(|e| {
+                !matches!(e, Effect::Action { instance, action: Action::RemoveVips } if *instance == idx)
+            })
             .collect();
-        self.execute(idx, actions).await;
+        self.execute(effects).await;
         let rt = &self.instances[idx];
         AddrSet {
             vips: rt.vips.clone(),
@@ -1465,7 +1350,9 @@ impl Engine {
         let masters: Vec<&Runtime> = self
             .instances
             .iter()
-            .filter(|r| r.fsm.state() == State::Master)
+            .enumerate()
+            .filter(|(i, _)| self.router.fsm(*i).state() == State::Master)
+            .map(|(_, r)| r)
             .collect();
         let owned_vip = |v: &VirtualIpAddress| masters.iter().any(|r| r.vips.contains(v));
         let owned_route =
@@ -1514,7 +1401,7 @@ impl Engine {
         let changed = reload::changed_fields(&rt.cfg, &new);
         tracing::info!(instance = %new.name, changed = ?changed, "VRRP reload: applied in place");
         let vips = vips_on(&new, rt.vmac.as_deref());
-        let master = rt.fsm.state() == State::Master;
+        let master = self.router.fsm(idx).state() == State::Master;
         let mut added_addrs = false;
         if master {
             let minus = |a: &AddrSet, b: &AddrSet| AddrSet {
@@ -1591,8 +1478,9 @@ impl Engine {
         let policy = glue::rx_policy(&new, &global);
         let dsts = glue::destinations(&new, &global);
         let rt = &mut self.instances[idx];
-        if outcome.priority != rt.fsm.effective_priority() {
-            tracing::info!(instance = %new.name, from = rt.fsm.effective_priority(), to = outcome.priority, "VRRP reload: priority changed");
+        let effective = self.router.fsm(idx).effective_priority();
+        if outcome.priority != effective {
+            tracing::info!(instance = %new.name, from = effective, to = outcome.priority, "VRRP reload: priority changed");
         }
         rt.vips = vips;
         rt.policy = policy;
@@ -1627,9 +1515,12 @@ impl Engine {
                 tracing::error!(iface = %ifname, error = %e, "cannot open IPsec AH socket");
             }
         }
-        let rt = &mut self.instances[idx];
-        let actions = rt.fsm.reload(params, outcome.priority, Instant::now());
-        self.execute(idx, actions).await;
+        self.handle(Input::Reload {
+            instance: idx,
+            params: Box::new(params),
+            priority: outcome.priority,
+        })
+        .await;
         if master && added_addrs {
             // keepalived restore_vrrp_state(): addresses were added, so
             // vrrp_send_link_update(garp_rep).
@@ -1641,15 +1532,16 @@ impl Engine {
     fn dump_data(&self) -> String {
         use std::fmt::Write as _;
         let mut s = String::from("------< VRRP Topology >------\n");
-        for rt in &self.instances {
+        for (i, rt) in self.instances.iter().enumerate() {
             let c = &rt.cfg;
+            let fsm = self.router.fsm(i);
             let _ = writeln!(s, " VRRP Instance = {}", c.name);
-            let _ = writeln!(s, "   State = {}", rt.state_name());
+            let _ = writeln!(s, "   State = {}", fsm.state().name());
             let _ = writeln!(s, "   Interface = {}", c.interface);
             let _ = writeln!(s, "   Virtual Router ID = {}", c.virtual_router_id);
             let _ = writeln!(s, "   VRRP Version = {}", c.version.number());
             let _ = writeln!(s, "   Priority = {}", c.priority);
-            let _ = writeln!(s, "   Effective priority = {}", rt.fsm.effective_priority());
+            let _ = writeln!(s, "   Effective priority = {}", fsm.effective_priority());
             let _ = writeln!(s, "   Advert interval = {}ms", c.advert_int.as_millis());
             let _ = writeln!(
                 s,
@@ -1659,12 +1551,12 @@ impl Engine {
             if let Some(src) = rt.src {
                 let _ = writeln!(s, "   Using src_ip = {src}");
             }
-            if let Some(m) = rt.fsm.master_addr() {
+            if let Some(m) = fsm.master_addr() {
                 let _ = writeln!(s, "   Master router = {m}");
                 let _ = writeln!(
                     s,
                     "   Master priority = {}",
-                    rt.fsm.master_priority().unwrap_or(0)
+                    fsm.master_priority().unwrap_or(0)
                 );
             }
             let _ = writeln!(s, "   Virtual IP = {}", rt.vips.len());
@@ -1710,16 +1602,18 @@ impl Engine {
         let list: Vec<serde_json::Value> = self
             .instances
             .iter()
-            .map(|rt| {
+            .enumerate()
+            .map(|(i, rt)| {
+                let fsm = self.router.fsm(i);
                 serde_json::json!({
                     "iname": rt.cfg.name,
-                    "state": rt.state_name(),
+                    "state": fsm.state().name(),
                     "vrid": rt.cfg.virtual_router_id,
                     "interface": rt.cfg.interface,
                     "version": rt.cfg.version.number(),
                     "priority": rt.cfg.priority,
-                    "effective_priority": rt.fsm.effective_priority(),
-                    "master_addr": rt.fsm.master_addr(),
+                    "effective_priority": fsm.effective_priority(),
+                    "master_addr": fsm.master_addr(),
                     "src": rt.src,
                     "vips": rt.vips.iter().map(|v| format!("{}/{}", v.addr, v.prefix_len)).collect::<Vec<_>>(),
                     "last_transition": rt.last_transition
@@ -1736,13 +1630,15 @@ impl Engine {
         let views: Vec<metrics::InstanceMetrics<'_>> = self
             .instances
             .iter()
-            .map(|rt| metrics::InstanceMetrics {
+            .enumerate()
+            .map(|(i, rt)| (self.router.fsm(i), rt))
+            .map(|(fsm, rt)| metrics::InstanceMetrics {
                 name: &rt.cfg.name,
                 interface: &rt.cfg.interface,
                 vrid: rt.cfg.virtual_router_id,
-                state: rt.state_name(),
+                state: fsm.state(),
                 priority: rt.cfg.priority,
-                effective_priority: rt.fsm.effective_priority(),
+                effective_priority: fsm.effective_priority(),
                 stats: &rt.stats,
             })
             .collect();

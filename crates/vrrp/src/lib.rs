@@ -21,6 +21,7 @@
 pub mod auth_ah;
 pub mod fsm;
 pub mod packet;
+pub mod router;
 pub mod sync_group;
 pub mod track;
 

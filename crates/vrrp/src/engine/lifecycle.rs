@@ -235,10 +235,13 @@ impl Engine {
         for idx in 0..self.instances.len() {
             let rt = &self.instances[idx];
             let on_new_vmac = rt.vmac.as_ref().is_some_and(|v| recreated.contains(v));
-            if on_new_vmac && rt.fsm.state() == State::Master && self.sockets_ready(idx) {
+            if on_new_vmac
+                && self.router.fsm(idx).state() == State::Master
+                && self.sockets_ready(idx)
+            {
                 tracing::info!(instance = %rt.cfg.name, "restoring VIPs on the re-created vmac");
                 let repeat = rt.cfg.garp_master_repeat;
-                let priority = rt.fsm.effective_priority();
+                let priority = self.router.fsm(idx).effective_priority();
                 self.add_vips(idx).await;
                 self.send_advert(idx, priority).await;
                 self.send_gratuitous(idx, repeat);
