@@ -55,7 +55,7 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use crate::packet::{AdverInt, Advertisement, Version};
+use crate::wire::{AdverInt, Advertisement, Version};
 
 /// Priority of the address owner (RFC 5798 §5.2.4).
 pub const PRIORITY_OWNER: u8 = 255;
@@ -166,7 +166,7 @@ pub enum SyncCommand {
 pub enum Event {
     Startup,
     Shutdown,
-    /// A validated advert (passed `packet::RxPolicy::check`) from `from`.
+    /// A validated advert (passed `wire::RxPolicy::check`) from `from`.
     AdvertReceived {
         from: IpAddr,
         adv: Advertisement,

@@ -4,7 +4,7 @@ use rkeepalived_metrics::{Kind, Labels, Writer};
 use serde::Serialize;
 
 use crate::fsm::State;
-use crate::packet::DropCounters;
+use crate::wire::DropCounters;
 
 /// Counters of one VRRP instance (keepalived's `vrrp_stats` plus ours).
 /// Per-instance counters; serialized as-is in the JSON dump.
@@ -214,7 +214,7 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::packet::DropReason;
+    use crate::wire::DropReason;
 
     #[test]
     fn exposition_has_state_and_drops() {
