@@ -355,4 +355,62 @@ impl Engine {
             },
         }
     }
+
+    /// static_ipaddress / static_routes / static_rules: owned for the
+    /// daemon's lifetime regardless of VRRP state. `old` = what is installed
+    /// now (None at startup); entries missing from `new` are removed.
+    pub(super) async fn apply_statics(&mut self, old: Option<&Config>, new: &Config) {
+        let mut errors = 0u64;
+        if let Some(old) = old {
+            for r in old
+                .static_rules
+                .iter()
+                .filter(|r| !new.static_rules.contains(r))
+            {
+                if let Err(e) = self.nl.del_rule(r).await {
+                    errors += 1;
+                    tracing::warn!(error = %e, "cannot delete static rule");
+                }
+            }
+            for r in old
+                .static_routes
+                .iter()
+                .filter(|r| !new.static_routes.contains(r))
+            {
+                if let Err(e) = self.nl.del_route(r).await {
+                    errors += 1;
+                    tracing::warn!(error = %e, "cannot delete static route");
+                }
+            }
+            for a in old
+                .static_ipaddresses
+                .iter()
+                .filter(|a| !new.static_ipaddresses.contains(a))
+            {
+                if let Err(e) = self.nl.del_address(a).await {
+                    errors += 1;
+                    tracing::warn!(error = %e, "cannot delete static address");
+                }
+            }
+        }
+        for a in &new.static_ipaddresses {
+            if let Err(e) = self.nl.add_address(a).await {
+                errors += 1;
+                tracing::error!(error = %e, "cannot add static address");
+            }
+        }
+        for r in &new.static_routes {
+            if let Err(e) = self.nl.add_route(r).await {
+                errors += 1;
+                tracing::error!(error = %e, "cannot add static route");
+            }
+        }
+        for r in &new.static_rules {
+            if let Err(e) = self.nl.add_rule(r).await {
+                errors += 1;
+                tracing::error!(error = %e, "cannot add static rule");
+            }
+        }
+        self.netlink_errors += errors;
+    }
 }
