@@ -268,3 +268,36 @@ fn reload_in_place_keeps_master_and_advertises_the_new_priority() {
     assert_eq!(r.name(0), "b");
     assert_eq!(r.find("b"), Some(0));
 }
+
+#[test]
+fn inputs_for_unknown_instances_are_ignored_and_timer_fires_only_due_ones() {
+    let (mut r, t0) = pair(false);
+    for input in [
+        Input::Events {
+            instance: 7,
+            events: vec![Event::Startup],
+        },
+        Input::Track {
+            instance: 7,
+            priority: Some(1),
+            fault: Some(true),
+        },
+        Input::Start {
+            instance: 7,
+            priority: 1,
+            fault: true,
+        },
+    ] {
+        assert!(r.handle(input, t0).is_empty());
+    }
+    // Nothing is due at startup: a timer input does nothing.
+    assert!(r.handle(Input::Timer, t0).is_empty());
+    let due = r.next_deadline().expect("backup timers run");
+    let effects = r.handle(Input::Timer, due);
+    assert!(!effects.is_empty());
+    assert!(effects.iter().all(|e| match e {
+        Effect::Action { instance, .. } | Effect::EnteringMaster { instance } =>
+            r.fsm(*instance).state() == State::Master,
+        Effect::GroupState { .. } => false,
+    }));
+}
