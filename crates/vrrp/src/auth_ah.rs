@@ -51,7 +51,7 @@ use std::fmt;
 
 use md5::{Digest, Md5};
 
-use crate::packet::{
+use crate::wire::{
     ipv4_header_checksum, Advertisement, Auth, DropReason, EmitError, Family, Ipv4Emit,
     PseudoHeader, Version, AH_HEADER_LEN, IPPROTO_AH, IPPROTO_VRRP, IPV4_HEADER_LEN,
 };
@@ -388,7 +388,7 @@ pub fn cmp_addr(a: std::net::IpAddr, b: std::net::IpAddr) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::packet::{decode_ipv4, AdverInt, VRRP_MCAST_V4};
+    use crate::wire::{decode_ipv4, AdverInt, VRRP_MCAST_V4};
     use std::net::{IpAddr, Ipv4Addr};
 
     fn hex(s: &str) -> Vec<u8> {

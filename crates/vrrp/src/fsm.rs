@@ -55,7 +55,7 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use crate::packet::{AdverInt, Advertisement, Version};
+use crate::wire::{AdverInt, Advertisement, Version};
 
 /// Priority of the address owner (RFC 5798 §5.2.4).
 pub const PRIORITY_OWNER: u8 = 255;
@@ -74,13 +74,28 @@ pub enum State {
 }
 
 impl State {
-    /// Lower-case name, as in notify scripts and metrics labels.
-    pub fn label(self) -> &'static str {
+    /// The name keepalived prints for the state: logs, `/tmp/keepalived.data`
+    /// ("State = MASTER"), the JSON dump, notify scripts and the FIFO
+    /// (keepalived `vrrp_print.c` / `vrrp_notify.c`). The one table of state
+    /// names: everything else asks here.
+    pub fn name(self) -> &'static str {
         match self {
-            State::Initialize => "init",
-            State::Backup => "backup",
-            State::Master => "master",
-            State::Fault => "fault",
+            State::Initialize => "INIT",
+            State::Backup => "BACKUP",
+            State::Master => "MASTER",
+            State::Fault => "FAULT",
+        }
+    }
+
+    /// keepalived's numbering (`VRRP_STATE_*`, also the SNMP
+    /// `vrrpInstanceState` values): 0 init, 1 backup, 2 master, 3 fault.
+    /// (4 is STOP, a notification, not a state an instance stays in.)
+    pub fn number(self) -> u8 {
+        match self {
+            State::Initialize => 0,
+            State::Backup => 1,
+            State::Master => 2,
+            State::Fault => 3,
         }
     }
 }
@@ -119,6 +134,20 @@ pub enum Notify {
     MasterRxLowerPri,
 }
 
+impl Notify {
+    /// The word notify scripts and the FIFO get (keepalived `vrrp_notify.c`):
+    /// the state's [`State::name`], or STOP / MASTER_RX_LOWER_PRI.
+    pub fn name(self) -> &'static str {
+        match self {
+            Notify::Master => State::Master.name(),
+            Notify::Backup => State::Backup.name(),
+            Notify::Fault => State::Fault.name(),
+            Notify::Stop => "STOP",
+            Notify::MasterRxLowerPri => "MASTER_RX_LOWER_PRI",
+        }
+    }
+}
+
 /// Commands a sync group coordinator ([`crate::sync_group`]) sends to a member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SyncCommand {
@@ -137,7 +166,7 @@ pub enum SyncCommand {
 pub enum Event {
     Startup,
     Shutdown,
-    /// A validated advert (passed `packet::RxPolicy::check`) from `from`.
+    /// A validated advert (passed `wire::RxPolicy::check`) from `from`.
     AdvertReceived {
         from: IpAddr,
         adv: Advertisement,

@@ -23,7 +23,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::packet::Family;
+use crate::wire::Family;
 
 /// Sockets are shared per (interface name, family).
 pub type SockKey = (String, Family);

@@ -1,5 +1,5 @@
 //! Per-instance glue between the configuration, the pure core
-//! ([`crate::fsm`], [`crate::packet`]) and the IO edge: how an instance is
+//! ([`crate::fsm`], [`crate::wire`]) and the IO edge: how an instance is
 //! built from `vrrp_instance`, what its adverts look like, where they go,
 //! and how tracked objects move its priority.
 
@@ -12,8 +12,8 @@ use rkeepalived_config::model::{
 
 use crate::auth_ah::{self, AhKey};
 use crate::fsm::{GarpParams, InstanceParams};
-use crate::packet::{self, AdverInt, Advertisement, Auth, EmitError, Family, RxPolicy, Version};
 use crate::track::{self, Contribution, ScriptStatus, TrackOutcome, Weight};
+use crate::wire::{self, AdverInt, Advertisement, Auth, EmitError, Family, RxPolicy, Version};
 
 /// RFC 5798 §7.3: 00-00-5E-00-01-{VRID} (IPv4) / 00-00-5E-00-02-{VRID} (IPv6).
 pub fn virtual_router_mac(family: Family, vrid: u8) -> [u8; 6] {
@@ -134,12 +134,12 @@ pub fn check_unicast_ttl(
     inst: &VrrpInstance,
     src: IpAddr,
     ttl: Option<u8>,
-) -> Result<(), packet::DropReason> {
+) -> Result<(), wire::DropReason> {
     let (Some(peer), Some(ttl)) = (inst.unicast_peers.iter().find(|p| p.addr == src), ttl) else {
         return Ok(());
     };
     if peer.min_ttl.is_some_and(|m| ttl < m) || peer.max_ttl.is_some_and(|m| ttl > m) {
-        return Err(packet::DropReason::BadTtl);
+        return Err(wire::DropReason::BadTtl);
     }
     Ok(())
 }
@@ -181,15 +181,15 @@ pub fn encode_advert(
 ) -> Result<Vec<u8>, EmitError> {
     match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
-            let mut ip = packet::Ipv4Emit::new(s, d, ident);
+            let mut ip = wire::Ipv4Emit::new(s, d, ident);
             if !d.is_multicast() {
                 if let Some(ttl) = unicast_ttl {
                     ip.ttl = ttl;
                 }
             }
-            packet::emit_ipv4(adv, &ip, false)
+            wire::emit_ipv4(adv, &ip, false)
         }
-        (s, d) => adv.to_bytes(packet::PseudoHeader::for_addrs(adv.version, s, d)),
+        (s, d) => adv.to_bytes(wire::PseudoHeader::for_addrs(adv.version, s, d)),
     }
 }
 
@@ -210,7 +210,7 @@ pub fn encode_advert_ah(
     let (IpAddr::V4(s), IpAddr::V4(d)) = (src, dst) else {
         return Err(EmitError::V2OverIpv6);
     };
-    let mut ip = packet::Ipv4Emit::new(s, d, ident);
+    let mut ip = wire::Ipv4Emit::new(s, d, ident);
     if !d.is_multicast() {
         if let Some(ttl) = unicast_ttl {
             ip.ttl = ttl;
@@ -393,7 +393,7 @@ mod tests {
         assert!(check_unicast_ttl(&i, peer, Some(255)).is_ok());
         assert_eq!(
             check_unicast_ttl(&i, peer, Some(64)),
-            Err(packet::DropReason::BadTtl)
+            Err(wire::DropReason::BadTtl)
         );
         assert!(check_unicast_ttl(&i, "192.0.2.3".parse().unwrap(), Some(1)).is_ok());
         assert!(check_unicast_ttl(&i, peer, None).is_ok());
@@ -433,7 +433,7 @@ mod tests {
         let src: IpAddr = "192.0.2.1".parse().unwrap();
         let dst: IpAddr = "224.0.0.18".parse().unwrap();
         let bytes = encode_advert(&adv, src, dst, 1, None).unwrap();
-        let rx = packet::decode_ipv4(&bytes).unwrap();
+        let rx = wire::decode_ipv4(&bytes).unwrap();
         assert_eq!(rx.adv, adv);
         assert_eq!(rx.ttl, Some(255));
         rx_policy(&i, &GlobalDefs::default())

@@ -1,8 +1,9 @@
 //! VRRP engine (RFC 3768 v2, RFC 5798 v3) for IPv4 and IPv6.
 //!
-//! Pure core: [`packet`] (codec), [`auth_ah`] (VRRPv2 IPsec AH, keepalived's variant),
-//! [`fsm`] (state machine: events in, actions out), [`track`] (tracking arithmetic),
-//! [`sync_group`] (group coordination).
+//! Pure core: [`wire`] (codec; [`packet`] is an alias), [`auth_ah`] (VRRPv2 IPsec AH,
+//! keepalived's variant), [`fsm`] (one instance's state machine: events in, actions out),
+//! [`router`] (every instance and sync group: `Router::handle(input, now) -> Vec<Effect>`),
+//! [`track`] (tracking arithmetic), [`sync_group`] (group coordination).
 //!
 //! IO edge and engine:
 //! * [`run`] ([`engine`]): runs every `vrrp_instance` of a [`rkeepalived_config::Config`]
@@ -14,15 +15,17 @@
 //! * [`addr`]: VIPs, virtual routes/rules, vmac links via rtnetlink; link/address events.
 //! * [`instance`]: configuration -> fsm parameters, receive policy, adverts, tracking.
 //! * [`reload`]: which running instances a reload keeps, updates in place, or restarts.
+//! * [`recovery`]: the stale-VIP sweep before the engine starts.
 //! * [`timer`]: timerfd-precise wake-ups for fsm deadlines (tokio's timer ticks in ms).
 //! * [`watch`]: vrrp_script pollers and track file readers; [`notify`]: scripts + FIFO;
 //!   [`metrics`]: Prometheus text. `sys` holds the crate's only `unsafe`.
 
 pub mod auth_ah;
 pub mod fsm;
-pub mod packet;
+pub mod router;
 pub mod sync_group;
 pub mod track;
+pub mod wire;
 
 pub mod addr;
 pub mod engine;
@@ -32,6 +35,7 @@ pub mod iface;
 pub mod instance;
 pub mod metrics;
 pub mod notify;
+pub mod recovery;
 pub mod reload;
 pub mod socket;
 mod sys;
@@ -40,3 +44,5 @@ pub mod watch;
 
 pub use engine::run;
 pub use error::{NetlinkError, SocketError, VrrpError};
+/// The codec's former name, kept for existing users.
+pub use wire as packet;

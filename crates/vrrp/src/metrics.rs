@@ -3,7 +3,8 @@
 use rkeepalived_metrics::{Kind, Labels, Writer};
 use serde::Serialize;
 
-use crate::packet::DropCounters;
+use crate::fsm::State;
+use crate::wire::DropCounters;
 
 /// Counters of one VRRP instance (keepalived's `vrrp_stats` plus ours).
 /// Per-instance counters; serialized as-is in the JSON dump.
@@ -33,18 +34,6 @@ fn nonzero_drops<S: serde::Serializer>(drops: &DropCounters, ser: S) -> Result<S
     ser.collect_map(drops.iter().filter(|(_, n)| *n > 0))
 }
 
-/// Numeric state for `rkeepalived_vrrp_state` (keepalived's SNMP numbering:
-/// 0 init, 1 backup, 2 master, 3 fault, 4 stop).
-pub fn state_number(state_name: &str) -> u8 {
-    match state_name {
-        "BACKUP" => 1,
-        "MASTER" => 2,
-        "FAULT" => 3,
-        "STOP" => 4,
-        _ => 0,
-    }
-}
-
 /// (metric name, help, accessor) of one per-instance counter family.
 type CounterFamily = (&'static str, &'static str, fn(&InstanceStats) -> u64);
 
@@ -53,7 +42,7 @@ pub struct InstanceMetrics<'a> {
     pub name: &'a str,
     pub interface: &'a str,
     pub vrid: u8,
-    pub state: &'a str,
+    pub state: State,
     pub priority: u8,
     pub effective_priority: u8,
     pub stats: &'a InstanceStats,
@@ -155,7 +144,7 @@ pub fn render(
         Kind::Gauge,
     );
     for (i, l) in instances.iter().zip(&labels) {
-        w.sample("rkeepalived_vrrp_state", l, state_number(i.state));
+        w.sample("rkeepalived_vrrp_state", l, i.state.number());
     }
     w.family(
         "rkeepalived_vrrp_priority",
@@ -225,7 +214,7 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::packet::DropReason;
+    use crate::wire::DropReason;
 
     #[test]
     fn exposition_has_state_and_drops() {
@@ -237,7 +226,7 @@ mod tests {
                 name: "VI_1",
                 interface: "eth0",
                 vrid: 51,
-                state: "MASTER",
+                state: State::Master,
                 priority: 100,
                 effective_priority: 90,
                 stats: &stats,

@@ -14,8 +14,8 @@ use socket2::{Domain, InterfaceIndexOrAddress, Protocol, Socket, Type};
 use tokio::io::unix::AsyncFd;
 
 use crate::error::SocketError;
-use crate::packet::{self, DropReason, Family, IPPROTO_VRRP, VRRP_MCAST_V6, VRRP_TTL};
 use crate::sys;
+use crate::wire::{self, DropReason, Family, IPPROTO_VRRP, VRRP_MCAST_V6, VRRP_TTL};
 
 /// A datagram as read from a raw VRRP socket, before decoding: for IPv4 the
 /// whole IP packet (header + options), for IPv6 the VRRP payload plus the
@@ -31,15 +31,15 @@ pub struct RawDatagram {
 
 impl RawDatagram {
     /// Run the packet codec over this datagram.
-    pub fn decode(&self) -> Result<packet::Received, DropReason> {
+    pub fn decode(&self) -> Result<wire::Received, DropReason> {
         match self.src {
-            IpAddr::V4(_) => packet::decode_ipv4(&self.bytes),
+            IpAddr::V4(_) => wire::decode_ipv4(&self.bytes),
             IpAddr::V6(src) => {
                 let dst = match self.dst {
                     Some(IpAddr::V6(d)) => d,
                     _ => VRRP_MCAST_V6,
                 };
-                packet::decode_ipv6(&self.bytes, src, dst, self.hop_limit)
+                wire::decode_ipv6(&self.bytes, src, dst, self.hop_limit)
             }
         }
     }
@@ -174,7 +174,7 @@ impl VrrpSocket {
         }
     }
 
-    /// Send a full IPv4 packet (header from [`packet::emit_ipv4`], TTL 255)
+    /// Send a full IPv4 packet (header from [`wire::emit_ipv4`], TTL 255)
     /// to `dst` (multicast group or unicast peer).
     pub async fn send_v4(&self, dst: Ipv4Addr, ip_packet: &[u8]) -> Result<(), SocketError> {
         let to = SocketAddr::V4(SocketAddrV4::new(dst, 0)).into();

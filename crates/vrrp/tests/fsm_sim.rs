@@ -1,19 +1,19 @@
-//! Multi-router simulations of the pure VRRP core: instances exchange real encoded
-//! adverts (packet::emit_ipv4 -> decode_ipv4 -> RxPolicy::check) over an in-memory
-//! multicast "wire" with 1 ms latency, driven by virtual time (plain `Instant`s
-//! offset from a fixed origin; no sleeping, no wall clock).
+//! Multi-router simulations of the pure VRRP core: each simulated router runs
+//! its instances in one [`Router`] (the daemon's own core, sync groups
+//! included), and the routers exchange real encoded adverts
+//! (packet::emit_ipv4 -> decode_ipv4 -> RxPolicy::check) over an in-memory
+//! multicast "wire" with 1 ms latency, driven by virtual time (plain
+//! `Instant`s offset from a fixed origin; no sleeping, no wall clock).
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use rkeepalived_vrrp::fsm::{
-    Action, Event, Instance, InstanceParams, Notify, Reason, State, SyncCommand,
-};
+use rkeepalived_vrrp::fsm::{Action, Event, Instance, InstanceParams, Notify, Reason, State};
 use rkeepalived_vrrp::packet::{
     decode_ipv4, emit_ipv4, AdverInt, Advertisement, Auth, DropCounters, Family, Ipv4Emit,
     RxPolicy, Version, VRRP_MCAST_V4,
 };
-use rkeepalived_vrrp::sync_group::SyncGroup;
+use rkeepalived_vrrp::router::{Effect, Input, Router};
 
 const LATENCY: Duration = Duration::from_millis(1);
 
@@ -27,12 +27,11 @@ fn us(n: u64) -> Duration {
 
 /// One VRRP instance on one simulated router.
 struct Node {
-    inst: Instance,
     router: usize,
+    /// Index of the instance in its router's [`Router`].
+    local: usize,
     addr: Ipv4Addr,
     vips: Vec<IpAddr>,
-    /// Sync group index on this router, if any, and member index inside it.
-    group: Option<(usize, usize)>,
     running: bool,
     holds_vips: bool,
     drops: DropCounters,
@@ -47,7 +46,12 @@ struct Wire {
     origin: Instant,
     now: Instant,
     nodes: Vec<Node>,
-    groups: Vec<SyncGroup>,
+    /// One core per simulated router.
+    routers: Vec<Router>,
+    /// Sync groups per router: (name, member instance names).
+    group_defs: Vec<Vec<(String, Vec<String>)>>,
+    /// Every sync group, in creation order: (router, index in that router).
+    groups: Vec<(usize, usize)>,
     /// (deliver at, sender node, IPv4 packet bytes)
     in_flight: Vec<(Instant, usize, Vec<u8>)>,
 }
@@ -59,6 +63,8 @@ impl Wire {
             origin,
             now: origin,
             nodes: Vec::new(),
+            routers: Vec::new(),
+            group_defs: Vec::new(),
             groups: Vec::new(),
             in_flight: Vec::new(),
         }
@@ -71,12 +77,17 @@ impl Wire {
         params(&mut p);
         p.primary_addr = IpAddr::V4(addr);
         let vips = vec![IpAddr::V4(Ipv4Addr::new(203, 0, 113, p.vrid))];
+        while self.routers.len() <= router {
+            self.routers.push(Router::new());
+            self.group_defs.push(Vec::new());
+        }
+        let n = self.nodes.len();
+        let local = self.routers[router].add(format!("node{n}"), Instance::new(p));
         self.nodes.push(Node {
-            inst: Instance::new(p),
             router,
+            local,
             addr,
             vips,
-            group: None,
             running: false,
             holds_vips: false,
             drops: DropCounters::default(),
@@ -85,15 +96,30 @@ impl Wire {
             notifies: Vec::new(),
             garps: 0,
         });
-        self.nodes.len() - 1
+        n
     }
 
+    /// A `vrrp_sync_group` of `members` (all on one router).
     fn sync_group(&mut self, members: &[usize]) {
-        let g = self.groups.len();
-        self.groups.push(SyncGroup::new(members.len()));
-        for (i, &n) in members.iter().enumerate() {
-            self.nodes[n].group = Some((g, i));
-        }
+        let r = self.nodes[members[0]].router;
+        assert!(members.iter().all(|&m| self.nodes[m].router == r));
+        let defs = &mut self.group_defs[r];
+        defs.push((
+            format!("group{}", self.groups.len()),
+            members.iter().map(|m| format!("node{m}")).collect(),
+        ));
+        self.groups.push((r, defs.len() - 1));
+        self.routers[r].set_groups(defs.clone(), |_| false);
+    }
+
+    fn inst(&self, n: usize) -> &Instance {
+        let node = &self.nodes[n];
+        self.routers[node.router].fsm(node.local)
+    }
+
+    fn group_state(&self, g: usize) -> State {
+        let (r, local) = self.groups[g];
+        self.routers[r].group_state(local).expect("group exists")
     }
 
     fn elapsed(&self) -> Duration {
@@ -106,7 +132,7 @@ impl Wire {
 
     fn policy(&self, n: usize) -> RxPolicy {
         let node = &self.nodes[n];
-        let p = node.inst.params();
+        let p = self.inst(n).params();
         RxPolicy {
             version: p.version,
             family: Family::Ipv4,
@@ -120,22 +146,41 @@ impl Wire {
         }
     }
 
-    /// Deliver `event` to node `n` and perform the resulting actions.
-    fn event(&mut self, n: usize, event: Event) {
-        let now = self.now;
-        let actions = self.nodes[n].inst.handle(event, now);
-        self.perform(n, actions);
+    /// Feed `input` to the core of node `n`'s router and perform the effects.
+    fn input(&mut self, n: usize, input: Input) {
+        let r = self.nodes[n].router;
+        let effects = self.routers[r].handle(input, self.now);
+        self.perform(r, effects);
     }
 
-    fn perform(&mut self, n: usize, actions: Vec<Action>) {
+    /// Deliver `event` to node `n` (its sync groups see the outcome).
+    fn event(&mut self, n: usize, event: Event) {
+        let instance = self.nodes[n].local;
+        self.input(
+            n,
+            Input::Events {
+                instance,
+                events: vec![event],
+            },
+        );
+    }
+
+    fn perform(&mut self, router: usize, effects: Vec<Effect>) {
         let t = self.elapsed();
-        let mut follow_ups = Vec::new();
-        for a in actions.iter().cloned() {
+        for effect in effects {
+            let Effect::Action { instance, action } = effect else {
+                continue;
+            };
+            let n = self
+                .nodes
+                .iter()
+                .position(|x| x.router == router && x.local == instance)
+                .expect("effect for a known instance");
+            let p = self.inst(n).params().clone();
             let node = &mut self.nodes[n];
-            match a {
+            match action {
                 Action::SendAdvert { priority } => {
                     node.sent.push((t, priority));
-                    let p = node.inst.params();
                     let adv = Advertisement {
                         version: p.version,
                         vrid: p.vrid,
@@ -160,14 +205,6 @@ impl Wire {
                 }
             }
         }
-        // Transitions and the keepalived consensus wish, reported to the group.
-        if let Some((g, member)) = self.nodes[n].group {
-            let wants = self.nodes[n].inst.wants_master();
-            for (other, cmd) in self.groups[g].observe(member, &actions, wants) {
-                follow_ups.push((g, other, cmd));
-            }
-        }
-        self.sync_commands(follow_ups);
     }
 
     /// Number of state transitions of node `n` after `t`.
@@ -175,25 +212,17 @@ impl Wire {
         self.nodes[n].transitions.iter().filter(|x| x.0 > t).count()
     }
 
-    fn sync_commands(&mut self, cmds: Vec<(usize, usize, SyncCommand)>) {
-        for (g, member, cmd) in cmds {
-            if let Some(target) = self.nodes.iter().position(|x| x.group == Some((g, member))) {
-                self.event(target, Event::SyncGroup(cmd));
-            }
-        }
-    }
-
-    /// Own tracking fault on node `n`, routed through its sync group first.
+    /// Own tracking fault on node `n` (the core routes it through its sync group first).
     fn fault(&mut self, n: usize, faulted: bool) {
-        if let Some((g, member)) = self.nodes[n].group {
-            let cmds: Vec<_> = self.groups[g]
-                .on_member_fault(member, faulted)
-                .into_iter()
-                .map(|(m, c)| (g, m, c))
-                .collect();
-            self.sync_commands(cmds);
-        }
-        self.event(n, Event::Fault(faulted));
+        let instance = self.nodes[n].local;
+        self.input(
+            n,
+            Input::Track {
+                instance,
+                priority: None,
+                fault: Some(faulted),
+            },
+        );
     }
 
     fn start(&mut self, n: usize) {
@@ -209,12 +238,18 @@ impl Wire {
     /// Reload node `n` with changed parameters (keepalived: the instance keeps
     /// its state; tracking gives the configured priority here).
     fn reload(&mut self, n: usize, change: impl FnOnce(&mut InstanceParams)) {
-        let mut p = self.nodes[n].inst.params().clone();
+        let mut p = self.inst(n).params().clone();
         change(&mut p);
-        let prio = p.priority;
-        let now = self.now;
-        let actions = self.nodes[n].inst.reload(p, prio, now);
-        self.perform(n, actions);
+        let priority = p.priority;
+        let instance = self.nodes[n].local;
+        self.input(
+            n,
+            Input::Reload {
+                instance,
+                params: Box::new(p),
+                priority,
+            },
+        );
     }
 
     /// Run to `until` in 10 ms steps, asserting someone holds the VIP throughout.
@@ -246,7 +281,7 @@ impl Wire {
                 .iter()
                 .enumerate()
                 .filter(|(_, x)| x.running)
-                .filter_map(|(i, x)| x.inst.next_deadline().map(|d| (d, i)))
+                .filter_map(|(i, _)| self.inst(i).next_deadline().map(|d| (d, i)))
                 .min();
             let next_pkt = self
                 .in_flight
@@ -285,7 +320,7 @@ impl Wire {
                 continue;
             }
             let rx = decode_ipv4(bytes).expect("wire carries valid packets");
-            let check = self.nodes[n].inst.wants_vip_check(rx.src);
+            let check = self.inst(n).wants_vip_check(rx.src);
             match self.policy(n).check(&rx, check) {
                 Ok(()) => self.event(
                     n,
@@ -300,14 +335,14 @@ impl Wire {
     }
 
     fn state(&self, n: usize) -> State {
-        self.nodes[n].inst.state()
+        self.inst(n).state()
     }
 
     fn masters(&self, vrid: u8) -> Vec<usize> {
         (0..self.nodes.len())
             .filter(|&n| {
                 self.nodes[n].running
-                    && self.nodes[n].inst.params().vrid == vrid
+                    && self.inst(n).params().vrid == vrid
                     && self.state(n) == State::Master
             })
             .collect()
@@ -315,7 +350,7 @@ impl Wire {
 
     fn vip_holders(&self, vrid: u8) -> Vec<usize> {
         (0..self.nodes.len())
-            .filter(|&n| self.nodes[n].inst.params().vrid == vrid && self.nodes[n].holds_vips)
+            .filter(|&n| self.inst(n).params().vrid == vrid && self.nodes[n].holds_vips)
             .collect()
     }
 
@@ -442,7 +477,7 @@ fn priority_zero_handover_within_skew_time() {
     w.start(backup);
     w.run_until(ms(10_000));
     assert_eq!(w.masters(51), vec![master]);
-    let skew = w.nodes[backup].inst.skew_time();
+    let skew = w.inst(backup).skew_time();
     assert_eq!(skew, Duration::from_micros(609_375)); // (256-100) * 1 s / 256
     w.shutdown(master);
     assert_eq!(w.nodes[master].sent.last().map(|s| s.1), Some(0));
@@ -479,11 +514,11 @@ fn backup_learns_master_adver_interval_v3() {
     assert_eq!(w.masters(51), vec![master]);
     // RFC 5798 §6.4.2: Backup takes Master_Adver_Interval from the advert.
     assert_eq!(
-        w.nodes[backup].inst.master_adver_interval(),
+        w.inst(backup).master_adver_interval(),
         AdverInt::Centiseconds(50)
     );
     // 3 * 500 ms + (156 * 500 ms / 256 = 304.687 ms) = 1.804687 s
-    assert_eq!(w.nodes[backup].inst.master_down_interval(), us(1_804_687));
+    assert_eq!(w.inst(backup).master_down_interval(), us(1_804_687));
     let last_advert = w.nodes[master].sent.last().unwrap().0;
     w.crash(master);
     w.run_until(ms(20_000));
@@ -494,7 +529,7 @@ fn backup_learns_master_adver_interval_v3() {
     );
     // As master it advertises its own configured interval again.
     assert_eq!(
-        w.nodes[backup].inst.master_adver_interval(),
+        w.inst(backup).master_adver_interval(),
         AdverInt::Centiseconds(100)
     );
 }
@@ -590,7 +625,7 @@ fn sync_group_members_fail_over_together() {
     assert_eq!((w.state(a1), w.state(a2)), (State::Backup, State::Backup));
     w.run_until(ms(25_000));
     assert_eq!((w.masters(61), w.masters(62)), (vec![a1], vec![a2]));
-    assert_eq!(w.groups[0].state(), State::Master);
+    assert_eq!(w.group_state(0), State::Master);
 }
 
 #[test]
@@ -612,7 +647,7 @@ fn sync_group_consensus_waits_for_the_slowest_member() {
     w.run_until(ms(3_500));
     // a2's timer fired at 3.21875 s but a1 does not want Master yet: both wait.
     assert_eq!((w.state(a1), w.state(a2)), (State::Backup, State::Backup));
-    assert!(w.nodes[a2].inst.wants_master());
+    assert!(w.inst(a2).wants_master());
     w.run_until(ms(10_000));
     assert_eq!(w.entered(a1, State::Master), Some(us(3_609_375)));
     assert_eq!(w.entered(a2, State::Master), Some(us(3_609_375)));
@@ -654,8 +689,8 @@ fn sync_groups_with_split_priorities_do_not_flap() {
     for n in [a1, a2, b1, b2] {
         assert_eq!(w.transitions_after(n, ms(5_000)), 0, "node {n} flapped");
     }
-    assert!(w.nodes[b1].inst.wants_master());
-    assert!(!w.nodes[b2].inst.wants_master());
+    assert!(w.inst(b1).wants_master());
+    assert!(!w.inst(b2).wants_master());
 }
 
 #[test]
@@ -795,7 +830,7 @@ fn reload_priority_hands_over_without_gap_or_priority_zero() {
     assert_eq!(w.masters(51), vec![b]);
     // b ignored a's priority-100 adverts: its timer ran from a's last
     // priority-200 advert.
-    let down_b = w.nodes[b].inst.master_down_interval();
+    let down_b = w.inst(b).master_down_interval();
     assert_eq!(w.entered(b, State::Master), Some(last_a + LATENCY + down_b));
     assert_eq!(
         w.entered(a, State::Backup),
@@ -806,7 +841,7 @@ fn reload_priority_hands_over_without_gap_or_priority_zero() {
     let t1 = ms(20_000);
     w.reload(a, |p| p.priority = 200);
     assert_eq!(w.state(a), State::Backup);
-    let down_a = w.nodes[a].inst.master_down_interval();
+    let down_a = w.inst(a).master_down_interval();
     w.run_holding_vip(51, ms(30_000));
     assert_eq!(w.masters(51), vec![a]);
     assert_eq!(w.entered(a, State::Master), Some(t1 + down_a));
@@ -842,7 +877,7 @@ fn reload_advert_interval_takes_effect_on_the_next_advert() {
         .collect();
     assert_eq!(sent[..3], [t0, t0 + ms(300), t0 + ms(600)]);
     assert_eq!(
-        w.nodes[b].inst.master_adver_interval(),
+        w.inst(b).master_adver_interval(),
         AdverInt::Centiseconds(30)
     );
     assert_eq!(
@@ -870,17 +905,17 @@ fn reload_keeps_states_and_restarts_the_backup_timer() {
     });
     assert_eq!(w.state(b), State::Backup);
     assert_eq!(
-        w.nodes[b].inst.next_deadline(),
-        Some(w.at(t0) + w.nodes[b].inst.master_down_interval())
+        w.inst(b).next_deadline(),
+        Some(w.at(t0) + w.inst(b).master_down_interval())
     );
     // Own interval until the master is heard again (then learned: 1 s).
     assert_eq!(
-        w.nodes[b].inst.master_adver_interval(),
+        w.inst(b).master_adver_interval(),
         AdverInt::Centiseconds(200)
     );
     w.run_until(ms(11_000));
     assert_eq!(
-        w.nodes[b].inst.master_adver_interval(),
+        w.inst(b).master_adver_interval(),
         AdverInt::Centiseconds(100)
     );
     w.reload(a, |p| p.garp.master_refresh = Some(ms(500)));

@@ -30,28 +30,12 @@ fn realtime(lab: &Lab, i: usize) {
         .status();
 }
 
-#[test]
-fn three_routers_at_10ms_only_the_highest_backup_takes_over() {
-    if !prerequisites(false) || !common::require_tools(&["tcpdump"]) {
-        return;
-    }
-    let mut lab = Lab::new("sk", 3);
-    // Priorities far apart in Skew_Time (253: 0.1 ms, 1: 10 ms) so a loaded
-    // machine cannot blur them; truncated to centiseconds both skews were 0.
-    let node = |prio: u8| NodeConf::one(InstConf::new("VI_1", 61, prio, VIP).v3(10));
-    let (master, high, low) = (node(254), node(253), node(1));
-    lab.start(3, Impl::Ours, &low);
-    realtime(&lab, 3);
-    lab.start(2, Impl::Ours, &high);
-    realtime(&lab, 2);
-    lab.start(1, Impl::Ours, &master);
-    realtime(&lab, 1);
-    assert!(
-        lab.wait_sole_holder(1, VIP, Duration::from_secs(10)),
-        "node 1 MASTER"
-    );
+/// (epoch seconds, source address) of every advert seen so far.
+type Adverts = Arc<Mutex<Vec<(f64, String)>>>;
 
-    // Every advert on the bridge: source address per line.
+/// Every advert on the bridge, captured by tcpdump until the returned child
+/// is killed.
+fn capture_adverts(lab: &Lab) -> (std::process::Child, Adverts) {
     let mut dump = Command::new("ip")
         .args([
             "netns",
@@ -69,8 +53,7 @@ fn three_routers_at_10ms_only_the_highest_backup_takes_over() {
         .stderr(Stdio::null())
         .spawn()
         .expect("tcpdump");
-    // (epoch seconds, source address) of every advert.
-    let sources = Arc::new(Mutex::new(Vec::<(f64, String)>::new()));
+    let sources: Adverts = Arc::default();
     let out = dump.stdout.take().expect("stdout");
     let s = sources.clone();
     std::thread::spawn(move || {
@@ -92,6 +75,31 @@ fn three_routers_at_10ms_only_the_highest_backup_takes_over() {
             .unwrap_or(false)),
         "capture running"
     );
+    (dump, sources)
+}
+
+#[test]
+fn three_routers_at_10ms_only_the_highest_backup_takes_over() {
+    if !prerequisites(false) || !common::require_tools(&["tcpdump"]) {
+        return;
+    }
+    let mut lab = Lab::new("sk", 3);
+    // Priorities far apart in Skew_Time (253: 0.1 ms, 1: 10 ms) so a loaded
+    // machine cannot blur them; truncated to centiseconds both skews were 0.
+    let node = |prio: u8| NodeConf::one(InstConf::new("VI_1", 61, prio, VIP).v3(10));
+    let (master, high, low) = (node(254), node(253), node(1));
+    lab.start(3, Impl::Ours, &low);
+    realtime(&lab, 3);
+    lab.start(2, Impl::Ours, &high);
+    realtime(&lab, 2);
+    lab.start(1, Impl::Ours, &master);
+    realtime(&lab, 1);
+    assert!(
+        lab.wait_sole_holder(1, VIP, Duration::from_secs(10)),
+        "node 1 MASTER"
+    );
+
+    let (mut dump, sources) = capture_adverts(&lab);
 
     let low_addr = lab.v4(3);
     let epoch = || {

@@ -96,8 +96,49 @@ impl Engine {
     /// `if_nametoindex` calls.
     pub(super) async fn sync_interfaces(&mut self) {
         self.iface_dirty = false;
-        // vmacs deleted by hand or with their base interface
-        // (keepalived: recreate_vmac_thread()).
+        let recreated = self.recreate_vmacs().await;
+        // GARP/NA senders are bound to an index too.
+        self.announcers
+            .retain(|name, a| addr::ifindex(name) == Some(a.ifindex()));
+        let lost = self.sync_sockets();
+        self.sync_ah_sockets();
+        // A source address picked from a lost interface went with it (a
+        // re-created interface may well get another link-local address).
+        for rt in self.instances.iter_mut() {
+            if rt.src.is_some()
+                && glue::configured_source(&rt.cfg).is_none()
+                && lost.contains(&(rt.rx_if.clone(), rt.family))
+            {
+                tracing::info!(instance = %rt.cfg.name, iface = %rt.rx_if, "advert source address lost with the interface");
+                rt.src = None;
+            }
+        }
+        // Renamed away: no RTM_DELLINK for the old name.
+        for (name, up) in self.track.interfaces.iter_mut() {
+            if *up && addr::ifindex(name).is_none() {
+                tracing::info!(iface = %name, "tracked interface gone");
+                *up = false;
+            }
+        }
+        self.retrack().await;
+        // A source address on the (new) interface, if it already has one.
+        let mut indexes: Vec<u32> = self
+            .instances
+            .iter()
+            .filter(|r| r.src.is_none())
+            .filter_map(|r| addr::ifindex(&r.rx_if))
+            .collect();
+        indexes.sort_unstable();
+        indexes.dedup();
+        for ifindex in indexes {
+            self.resolve_missing_sources(ifindex).await;
+        }
+        self.restore_on_recreated_vmacs(&recreated).await;
+    }
+
+    /// vmacs deleted by hand or with their base interface are created again
+    /// (keepalived: recreate_vmac_thread()); returns their names.
+    async fn recreate_vmacs(&mut self) -> Vec<String> {
         let wants: Vec<VmacWant> = self
             .instances
             .iter()
@@ -134,10 +175,12 @@ impl Engine {
                 }
             }
         }
-        // GARP/NA senders are bound to an index too.
-        self.announcers
-            .retain(|name, a| addr::ifindex(name) == Some(a.ifindex()));
-        // Sockets: close the ones on lost/replaced interfaces, open the missing.
+        recreated
+    }
+
+    /// Sockets: close the ones on lost/replaced interfaces, open the missing.
+    /// Returns the keys of the sockets closed.
+    fn sync_sockets(&mut self) -> Vec<SockKey> {
         let wanted = self.wanted_sockets();
         let wanted_keys: HashSet<SockKey> = wanted.keys().cloned().collect();
         let open: HashMap<SockKey, u32> = self
@@ -198,47 +241,22 @@ impl Engine {
                 }
             }
         }
-        self.sync_ah_sockets();
-        // A source address picked from a lost interface went with it (a
-        // re-created interface may well get another link-local address).
-        for rt in self.instances.iter_mut() {
-            if rt.src.is_some()
-                && glue::configured_source(&rt.cfg).is_none()
-                && lost.contains(&(rt.rx_if.clone(), rt.family))
-            {
-                tracing::info!(instance = %rt.cfg.name, iface = %rt.rx_if, "advert source address lost with the interface");
-                rt.src = None;
-            }
-        }
-        // Renamed away: no RTM_DELLINK for the old name.
-        for (name, up) in self.track.interfaces.iter_mut() {
-            if *up && addr::ifindex(name).is_none() {
-                tracing::info!(iface = %name, "tracked interface gone");
-                *up = false;
-            }
-        }
-        self.retrack().await;
-        // A source address on the (new) interface, if it already has one.
-        let mut indexes: Vec<u32> = self
-            .instances
-            .iter()
-            .filter(|r| r.src.is_none())
-            .filter_map(|r| addr::ifindex(&r.rx_if))
-            .collect();
-        indexes.sort_unstable();
-        indexes.dedup();
-        for ifindex in indexes {
-            self.resolve_missing_sources(ifindex).await;
-        }
-        // A Master whose vmac was re-created lost its VIPs with the old one:
-        // put them back, announce them and advertise at once.
+        lost
+    }
+
+    /// A Master whose vmac was re-created lost its VIPs with the old one:
+    /// put them back, announce them and advertise at once.
+    async fn restore_on_recreated_vmacs(&mut self, recreated: &[String]) {
         for idx in 0..self.instances.len() {
             let rt = &self.instances[idx];
             let on_new_vmac = rt.vmac.as_ref().is_some_and(|v| recreated.contains(v));
-            if on_new_vmac && rt.fsm.state() == State::Master && self.sockets_ready(idx) {
+            if on_new_vmac
+                && self.router.fsm(idx).state() == State::Master
+                && self.sockets_ready(idx)
+            {
                 tracing::info!(instance = %rt.cfg.name, "restoring VIPs on the re-created vmac");
                 let repeat = rt.cfg.garp_master_repeat;
-                let priority = rt.fsm.effective_priority();
+                let priority = self.router.fsm(idx).effective_priority();
                 self.add_vips(idx).await;
                 self.send_advert(idx, priority).await;
                 self.send_gratuitous(idx, repeat);

@@ -1,0 +1,273 @@
+//! Carrying out the core's effects: adverts, addresses, GARP/NA, notify.
+
+use super::*;
+
+impl Engine {
+    /// Carry out the router's effects, in order.
+    pub(super) async fn execute(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::EnteringMaster { instance } => {
+                    // keepalived `vrrp_state_goto_master`, before the first advert as Master.
+                    if let Some(ah) = self.instances[instance].ah.as_mut() {
+                        ah.counter.on_goto_master();
+                    }
+                }
+                Effect::Action { instance, action } => self.perform(instance, action).await,
+                Effect::GroupState { name, state, .. } => self.notify_group(&name, state),
+            }
+        }
+    }
+
+    pub(super) async fn perform(&mut self, idx: usize, action: Action) {
+        match action {
+            Action::SendAdvert { priority } => self.send_advert(idx, priority).await,
+            Action::AddVips => self.add_vips(idx).await,
+            Action::RemoveVips => self.remove_vips(idx).await,
+            Action::SendGratuitous { repeat } => self.send_gratuitous(idx, repeat),
+            Action::Notify(n) => self.notify(idx, n),
+            Action::StateChanged { from, to, reason } => {
+                let rt = &mut self.instances[idx];
+                rt.stats.transitions += 1;
+                rt.last_transition = Some(std::time::SystemTime::now());
+                if to == State::Master {
+                    rt.stats.became_master += 1;
+                }
+                if from == State::Master {
+                    rt.stats.released_master += 1;
+                }
+                tracing::info!(instance = %rt.cfg.name, from = from.name(), to = to.name(), ?reason, priority = self.router.fsm(idx).effective_priority(), "VRRP state change");
+            }
+        }
+    }
+
+    /// The sync groups of the configuration, seeded with the current member
+    /// states (reload keeps running instances).
+    pub(super) fn rebuild_groups(&mut self) {
+        let groups = self
+            .cfg
+            .vrrp_sync_groups
+            .iter()
+            .map(|g| (g.name.clone(), g.group.clone()));
+        let instances = &self.instances;
+        self.router
+            .set_groups(groups, |i| instances.get(i).is_some_and(|r| r.tracked.1));
+    }
+
+    /// Notify group scripts / FIFO: the group's aggregate state changed.
+    pub(super) fn notify_group(&mut self, name: &str, state: State) {
+        let cfg = self.cfg.clone();
+        let Some(g) = cfg.vrrp_sync_groups.iter().find(|g| g.name == name) else {
+            return;
+        };
+        let specific = match state {
+            State::Master => g.notify_master.as_ref(),
+            State::Backup => g.notify_backup.as_ref(),
+            State::Fault => g.notify_fault.as_ref(),
+            State::Initialize => return,
+        };
+        self.notifier.notify(
+            Subject::Group(&g.name),
+            state.name(),
+            0,
+            specific,
+            g.notify.as_ref(),
+        );
+    }
+
+    pub(super) async fn send_advert(&mut self, idx: usize, priority: u8) {
+        let rt = &mut self.instances[idx];
+        let Some(src) = rt.src else { return };
+        let Some(sock) = self.sockets.get(&(rt.tx_if.clone(), rt.family)).cloned() else {
+            self.iface_dirty = true;
+            return;
+        };
+        let adv = glue::advertisement(&rt.cfg, priority);
+        // AH: one sequence number per advert, whatever the number of peers.
+        let unicast = !rt.cfg.unicast_peers.is_empty();
+        let ah = rt.ah.as_mut().map(|a| (a.key.clone(), a.counter.next_tx()));
+        for dst in rt.dsts.clone() {
+            rt.ident = rt.ident.wrapping_add(1).max(1);
+            let encoded = match &ah {
+                Some((key, seq)) => glue::encode_advert_ah(
+                    &adv,
+                    src,
+                    dst,
+                    rt.ident,
+                    rt.cfg.unicast_ttl,
+                    key,
+                    *seq,
+                    unicast,
+                ),
+                None => glue::encode_advert(&adv, src, dst, rt.ident, rt.cfg.unicast_ttl),
+            };
+            let bytes = match encoded {
+                Ok(b) => b,
+                Err(e) => {
+                    rt.stats.send_errors += 1;
+                    tracing::error!(instance = %rt.cfg.name, error = %e, "cannot encode advert");
+                    continue;
+                }
+            };
+            let res = match (src, dst) {
+                (_, IpAddr::V4(d)) => sock.send_v4(d, &bytes).await,
+                (IpAddr::V6(s), IpAddr::V6(d)) => sock.send_v6(s, d, &bytes).await,
+                _ => continue,
+            };
+            match res {
+                Ok(()) => {
+                    rt.stats.adverts_tx += 1;
+                    if priority == 0 {
+                        rt.stats.priority_zero_tx += 1;
+                    }
+                }
+                Err(e) => {
+                    rt.stats.send_errors += 1;
+                    self.iface_dirty = true;
+                    tracing::warn!(instance = %rt.cfg.name, error = %e, "advert send failed");
+                }
+            }
+        }
+    }
+
+    pub(super) async fn add_vips(&mut self, idx: usize) {
+        let rt = &self.instances[idx];
+        let set = AddrSet {
+            vips: rt.vips.clone(),
+            routes: rt.cfg.virtual_routes.clone(),
+            rules: rt.cfg.virtual_rules.clone(),
+        };
+        self.change_addrs(idx, Change::Add, &set).await;
+    }
+
+    pub(super) async fn remove_vips(&mut self, idx: usize) {
+        let rt = &self.instances[idx];
+        let set = AddrSet {
+            vips: rt.vips.clone(),
+            routes: rt.cfg.virtual_routes.clone(),
+            rules: rt.cfg.virtual_rules.clone(),
+        };
+        self.change_addrs(idx, Change::Delete, &set).await;
+    }
+
+    /// Add or delete an instance's addresses, routes and rules: rules and
+    /// routes go before the addresses they use on delete and after them on
+    /// add. Failures are logged and counted on the instance, never fatal.
+    pub(super) async fn change_addrs(&mut self, idx: usize, change: Change, set: &AddrSet) {
+        let mut errors = 0;
+        let name = self.instances[idx].cfg.name.clone();
+        let mut report = |what: &str, e: NetlinkError| {
+            errors += 1;
+            match change {
+                Change::Add => tracing::error!(instance = %name, error = %e, "cannot add {what}"),
+                Change::Delete => {
+                    tracing::warn!(instance = %name, error = %e, "cannot delete {what}")
+                }
+            }
+        };
+        match change {
+            Change::Add => {
+                // All VIP requests go out back to back, then the acks are
+                // collected: N VIPs cost one netlink round trip, not N. The
+                // kernel still applies them in order (first in a subnet =
+                // primary), as they are sent in order on one socket.
+                let nl = &self.nl;
+                for res in join_all(set.vips.iter().map(|v| nl.add_address(v))).await {
+                    if let Err(e) = res {
+                        report("VIP", e);
+                    }
+                }
+                for r in &set.routes {
+                    if let Err(e) = self.nl.add_route(r).await {
+                        report("virtual route", e);
+                    }
+                }
+                for r in &set.rules {
+                    if let Err(e) = self.nl.add_rule(r).await {
+                        report("virtual rule", e);
+                    }
+                }
+            }
+            Change::Delete => {
+                for r in &set.rules {
+                    if let Err(e) = self.nl.del_rule(r).await {
+                        report("virtual rule", e);
+                    }
+                }
+                for r in &set.routes {
+                    if let Err(e) = self.nl.del_route(r).await {
+                        report("virtual route", e);
+                    }
+                }
+                let nl = &self.nl;
+                for res in join_all(set.vips.iter().map(|v| nl.del_address(v))).await {
+                    if let Err(e) = res {
+                        report("VIP", e);
+                    }
+                }
+            }
+        }
+        self.instances[idx].stats.netlink_errors += errors;
+    }
+
+    /// `repeat` rounds of GARP / unsolicited NA for every VIP, spaced by
+    /// vrrp_garp_interval / vrrp_gna_interval, in the background.
+    pub(super) fn send_gratuitous(&mut self, idx: usize, repeat: u32) {
+        let vips = self.instances[idx].vips.clone();
+        let mut targets = Vec::new();
+        for v in &vips {
+            if let Some(a) = self.announcer(&v.dev) {
+                targets.push((a, v.addr));
+            }
+        }
+        let v4 = targets.iter().filter(|(_, a)| a.is_ipv4()).count() as u64;
+        let v6 = targets.len() as u64 - v4;
+        let rt = &mut self.instances[idx];
+        rt.stats.garp_sent += v4 * u64::from(repeat);
+        rt.stats.na_sent += v6 * u64::from(repeat);
+        let garp_interval = self.cfg.global_defs.vrrp_garp_interval;
+        let gna_interval = self.cfg.global_defs.vrrp_gna_interval;
+        let name = rt.cfg.name.clone();
+        tokio::spawn(async move {
+            for _ in 0..repeat {
+                for (a, ip) in &targets {
+                    // vrrp_garp_interval / vrrp_gna_interval: delay between
+                    // messages on an interface (keepalived), 0 = back to back.
+                    let (res, gap) = match ip {
+                        IpAddr::V4(v4) => (a.send_garp(*v4), garp_interval),
+                        IpAddr::V6(v6) => (a.send_na(*v6, false), gna_interval),
+                    };
+                    if let Err(e) = res {
+                        tracing::warn!(instance = %name, error = %e, "gratuitous announcement failed");
+                    }
+                    if !gap.is_zero() {
+                        tokio::time::sleep(gap).await;
+                    }
+                }
+            }
+        });
+    }
+
+    pub(super) fn notify(&mut self, idx: usize, n: fsm::Notify) {
+        let rt = &self.instances[idx];
+        let c = &rt.cfg;
+        let state = n.name();
+        let (specific, generic) = match n {
+            fsm::Notify::Master => (c.notify_master.as_ref(), c.notify.as_ref()),
+            fsm::Notify::Backup => (c.notify_backup.as_ref(), c.notify.as_ref()),
+            fsm::Notify::Fault => (c.notify_fault.as_ref(), c.notify.as_ref()),
+            fsm::Notify::Stop => (c.notify_stop.as_ref(), c.notify.as_ref()),
+            fsm::Notify::MasterRxLowerPri => (c.notify_master_rx_lower_pri.as_ref(), None),
+        };
+        let before = self.notifier.errors;
+        self.notifier.notify(
+            Subject::Instance(&c.name),
+            state,
+            self.router.fsm(idx).effective_priority(),
+            specific,
+            generic,
+        );
+        let failed = self.notifier.errors - before;
+        self.instances[idx].stats.script_errors += failed;
+    }
+}

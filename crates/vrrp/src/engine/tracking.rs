@@ -1,0 +1,163 @@
+//! Netlink and tracking inputs: link and address events, script / track
+//! file results, and the tracked priority and fault fed to the core.
+
+use super::*;
+
+impl Engine {
+    pub(super) async fn on_net_event(&mut self, ev: NetEvent) {
+        tracing::debug!(event = ?ev, "netlink event");
+        match ev {
+            NetEvent::AddressRemoved { ifindex, addr, .. } => {
+                let name = nix::net::if_::if_indextoname(ifindex)
+                    .ok()
+                    .and_then(|c| c.into_string().ok());
+                for idx in 0..self.instances.len() {
+                    let rt = &self.instances[idx];
+                    if self.router.fsm(idx).state() != State::Master {
+                        continue;
+                    }
+                    let lost: Vec<VirtualIpAddress> = rt
+                        .vips
+                        .iter()
+                        .filter(|v| v.addr == addr && name.as_deref().is_none_or(|n| n == v.dev))
+                        // Gone with its interface (a deleted vmac): restored
+                        // when that is re-created (lifecycle.rs).
+                        .filter(|v| addr::ifindex(&v.dev).is_some())
+                        .cloned()
+                        .collect();
+                    let inst_name = rt.cfg.name.clone();
+                    for v in lost {
+                        tracing::warn!(instance = %inst_name, vip = %addr::vip_label(&v), "VIP removed externally while MASTER; restoring");
+                        match self.nl.add_address(&v).await {
+                            Ok(()) => self.instances[idx].stats.vip_restores += 1,
+                            Err(e) => {
+                                self.instances[idx].stats.netlink_errors += 1;
+                                tracing::error!(error = %e, "VIP restore failed");
+                            }
+                        }
+                    }
+                }
+            }
+            NetEvent::Link { ifname, up, .. } => {
+                if self.track.interfaces.get(&ifname) != Some(&up)
+                    && self.is_tracked_interface(&ifname)
+                {
+                    tracing::info!(iface = %ifname, up, "tracked interface changed");
+                    self.track.interfaces.insert(ifname, up);
+                    self.retrack().await;
+                }
+                // Appeared, re-created or renamed: sockets and vmacs follow.
+                self.sync_interfaces().await;
+            }
+            NetEvent::LinkRemoved { ifname, .. } => {
+                if self.is_tracked_interface(&ifname) {
+                    self.track.interfaces.insert(ifname, false);
+                    self.retrack().await;
+                }
+                self.sync_interfaces().await;
+            }
+            NetEvent::AddressAdded { ifindex } => self.resolve_missing_sources(ifindex).await,
+        }
+    }
+
+    /// Instances that started without a usable source address (e.g. IPv6
+    /// link-local not yet configured) pick one up when it appears.
+    pub(super) async fn resolve_missing_sources(&mut self, ifindex: u32) {
+        let mut changed = false;
+        for idx in 0..self.instances.len() {
+            let rt = &self.instances[idx];
+            if rt.src.is_some() || addr::ifindex(&rt.rx_if) != Some(ifindex) {
+                continue;
+            }
+            let list = match self.nl.addresses(ifindex).await {
+                Ok(l) => l,
+                Err(e) => {
+                    self.instances[idx].stats.netlink_errors += 1;
+                    tracing::warn!(error = %e, "cannot list interface addresses");
+                    continue;
+                }
+            };
+            tracing::debug!(ifindex, addresses = ?list, "address added; looking for a source address");
+            let sync_member = self.router.is_group_member(&self.instances[idx].cfg.name);
+            let rt = &mut self.instances[idx];
+            if let Some(src) = glue::pick_source(rt.family, &list, &glue::advertised_addrs(&rt.cfg))
+            {
+                tracing::info!(instance = %rt.cfg.name, %src, "advert source address available");
+                rt.src = Some(src);
+                // The fsm's tie-break address is fixed at construction: rebuild it
+                // (the instance has been in FAULT, so no state is lost).
+                let mut params = glue::fsm_params(&rt.cfg, &self.cfg.global_defs, src);
+                params.sync_group_member = sync_member;
+                let priority = rt.tracked.0;
+                self.router.replace(idx, fsm::Instance::new(params));
+                let events = vec![
+                    Event::PriorityChanged(priority),
+                    Event::Fault(true),
+                    Event::Startup,
+                ];
+                self.events(idx, events).await;
+                changed = true;
+            }
+        }
+        if changed {
+            // Clears the FAULT if nothing else holds it.
+            for (i, rt) in self.instances.iter_mut().enumerate() {
+                if rt.src.is_some() {
+                    rt.tracked.1 = rt.tracked.1 || self.router.fsm(i).is_faulted();
+                }
+            }
+            self.retrack().await;
+        }
+    }
+
+    pub(super) fn is_tracked_interface(&self, name: &str) -> bool {
+        self.track.interfaces.contains_key(name)
+    }
+
+    pub(super) async fn on_track_update(&mut self, up: TrackUpdate) {
+        match up {
+            TrackUpdate::Script { name, status } => {
+                self.track.scripts.insert(name, status);
+            }
+            TrackUpdate::File { name, value } => {
+                self.track.files.insert(name, value);
+            }
+            TrackUpdate::ScriptError { name } => {
+                for rt in self
+                    .instances
+                    .iter_mut()
+                    .filter(|r| r.cfg.track_scripts.iter().any(|t| t.name == name))
+                {
+                    rt.stats.script_errors += 1;
+                }
+                return;
+            }
+        }
+        self.retrack().await;
+    }
+
+    /// Recompute every instance's tracked priority/fault and feed changes to the fsm.
+    pub(super) async fn retrack(&mut self) {
+        for idx in 0..self.instances.len() {
+            // Never Master without sockets to advertise on (lifecycle.rs).
+            let ready = self.sockets_ready(idx);
+            let rt = &mut self.instances[idx];
+            let outcome = glue::tracked_priority(&rt.cfg, &self.cfg, &self.track);
+            // A missing source address keeps the instance in fault regardless.
+            let fault = outcome.fault || rt.src.is_none() || !ready;
+            let prio = outcome.priority;
+            let priority = (prio != rt.tracked.0).then_some(prio);
+            if priority.is_some() {
+                tracing::info!(instance = %rt.cfg.name, from = rt.tracked.0, to = prio, "priority changed by tracking");
+            }
+            let fault_changed = (fault != rt.tracked.1).then_some(fault);
+            rt.tracked = (prio, fault);
+            self.handle(Input::Track {
+                instance: idx,
+                priority,
+                fault: fault_changed,
+            })
+            .await;
+        }
+    }
+}

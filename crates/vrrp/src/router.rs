@@ -1,0 +1,406 @@
+//! The pure multi-instance VRRP core: every instance's state machine and the
+//! `vrrp_sync_group`s between them, driven by [`Router::handle`] with virtual
+//! time. It performs no I/O: it returns [`Effect`]s, which the engine
+//! (`engine.rs`) carries out and the simulations (`tests/fsm_sim.rs`) record.
+//!
+//! Sync-group routing (keepalived 2.2.7 `vrrp_sync.c`) lives here only: a
+//! member's transitions and Master wish go to its groups ([`SyncGroup`]), and
+//! the commands they return are delivered to the other members as
+//! `Event::SyncGroup`, depth first, in the order keepalived's
+//! `vrrp_sync_master()` / `vrrp_sync_backup()` / `vrrp_sync_fault()` walk them.
+//! Group state changes come out as [`Effect::GroupState`] (for the group's
+//! notify scripts, keepalived `notify_group_instance`).
+//!
+//! Instances are indexed in the order they were added ([`Router::add`]);
+//! [`Router::remove`] shifts the later ones down, like `Vec::remove`.
+
+use std::time::Instant;
+
+use crate::fsm::{Action, Event, Instance, InstanceParams, Reason, State, SyncCommand};
+use crate::sync_group::SyncGroup;
+
+/// One input to the core.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// Events for one instance (an accepted advert, a tracked priority,
+    /// startup, shutdown...), handled in order; their actions are then
+    /// performed together and reported to the instance's sync groups.
+    Events { instance: usize, events: Vec<Event> },
+    /// Fire every instance whose deadline is due at `now`.
+    Timer,
+    /// A new instance starts (after [`Router::add`]) with its tracked
+    /// priority and whether it is held in FAULT (tracking, sockets or source
+    /// address missing). Joining a group that is in FAULT holds it there too.
+    Start {
+        instance: usize,
+        priority: u8,
+        fault: bool,
+    },
+    /// Tracking gave a new priority and/or own fault. A fault change goes to
+    /// the instance's sync groups first, then to the instance itself
+    /// (the [`SyncGroup`] driver contract).
+    Track {
+        instance: usize,
+        priority: Option<u8>,
+        fault: Option<bool>,
+    },
+    /// In-place reload of a running instance ([`Instance::reload`]).
+    Reload {
+        instance: usize,
+        params: Box<InstanceParams>,
+        priority: u8,
+    },
+}
+
+/// What the core asks the I/O shell to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// `instance` is about to become Master (keepalived
+    /// `vrrp_state_goto_master()`), before any of the actions of the same
+    /// step: the AH sequence counter moves on here.
+    EnteringMaster { instance: usize },
+    /// An fsm action of `instance` (send advert, add/remove VIPs, GARP/NA,
+    /// notify, state change).
+    Action { instance: usize, action: Action },
+    /// Sync group `group` (index, name) entered `state`: run its notify scripts.
+    GroupState {
+        group: usize,
+        name: String,
+        state: State,
+    },
+}
+
+struct Slot {
+    name: String,
+    fsm: Instance,
+}
+
+struct Group {
+    name: String,
+    members: Vec<String>,
+    sg: SyncGroup,
+    /// Last state reported through [`Effect::GroupState`].
+    notified: Option<State>,
+}
+
+/// Every VRRP instance and sync group of one daemon.
+#[derive(Default)]
+pub struct Router {
+    slots: Vec<Slot>,
+    groups: Vec<Group>,
+}
+
+impl Router {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add an instance (not started: see [`Input::Start`]); returns its index.
+    pub fn add(&mut self, name: impl Into<String>, fsm: Instance) -> usize {
+        self.slots.push(Slot {
+            name: name.into(),
+            fsm,
+        });
+        self.slots.len() - 1
+    }
+
+    /// Forget instance `idx` (stopped already); later indices shift down.
+    pub fn remove(&mut self, idx: usize) -> Option<Instance> {
+        (idx < self.slots.len()).then(|| self.slots.remove(idx).fsm)
+    }
+
+    /// Replace the state machine of `idx` (a source address that appeared
+    /// after startup fixes the tie-break address at construction).
+    pub fn replace(&mut self, idx: usize, fsm: Instance) {
+        if let Some(s) = self.slots.get_mut(idx) {
+            s.fsm = fsm;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Instance `idx`'s state machine.
+    ///
+    /// # Panics
+    /// If `idx` is out of range (an index the caller got from [`Router::add`]
+    /// and kept in step with [`Router::remove`] never is).
+    pub fn fsm(&self, idx: usize) -> &Instance {
+        &self.slots[idx].fsm
+    }
+
+    pub fn name(&self, idx: usize) -> &str {
+        &self.slots[idx].name
+    }
+
+    /// Index of the instance called `name`.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.slots.iter().position(|s| s.name == name)
+    }
+
+    /// The earliest deadline of any instance.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.slots
+            .iter()
+            .filter_map(|s| s.fsm.next_deadline())
+            .min()
+    }
+
+    /// Whether `name` belongs to a sync group.
+    pub fn is_group_member(&self, name: &str) -> bool {
+        self.groups
+            .iter()
+            .any(|g| g.members.iter().any(|m| m == name))
+    }
+
+    /// Aggregate state of sync group `group` (keepalived's group state).
+    pub fn group_state(&self, group: usize) -> Option<State> {
+        self.groups.get(group).map(|g| g.sg.state())
+    }
+
+    /// Replace the sync groups, `(name, member instance names)`, seeded with
+    /// the current member states and own faults (`own_fault(idx)`), so a
+    /// reload keeps running instances where they are. Seeding sends no commands.
+    pub fn set_groups(
+        &mut self,
+        groups: impl IntoIterator<Item = (String, Vec<String>)>,
+        own_fault: impl Fn(usize) -> bool,
+    ) {
+        self.groups = groups
+            .into_iter()
+            .map(|(name, members)| Group {
+                sg: SyncGroup::new(members.len()),
+                name,
+                members,
+                notified: None,
+            })
+            .collect();
+        for grp in &mut self.groups {
+            for (m, name) in grp.members.iter().enumerate() {
+                if let Some(i) = self.slots.iter().position(|s| &s.name == name) {
+                    let state = self.slots[i].fsm.state();
+                    let _ = grp
+                        .sg
+                        .on_transition(m, State::Initialize, state, Reason::SyncGroup);
+                    let _ = grp.sg.on_member_fault(m, own_fault(i));
+                }
+            }
+        }
+    }
+
+    /// Handle one input at `now` and return what to do, in order.
+    pub fn handle(&mut self, input: Input, now: Instant) -> Vec<Effect> {
+        let mut out = Vec::new();
+        match input {
+            Input::Events { instance, events } => {
+                if instance < self.slots.len() {
+                    let mut actions = Vec::new();
+                    for e in events {
+                        actions.extend(self.slots[instance].fsm.handle(e, now));
+                    }
+                    self.process(instance, actions, now, &mut out);
+                }
+            }
+            Input::Timer => {
+                for idx in 0..self.slots.len() {
+                    if self.slots[idx]
+                        .fsm
+                        .next_deadline()
+                        .is_some_and(|d| d <= now)
+                    {
+                        let actions = self.slots[idx].fsm.handle(Event::Timer, now);
+                        self.process(idx, actions, now, &mut out);
+                    }
+                }
+            }
+            Input::Start {
+                instance,
+                priority,
+                fault,
+            } => self.start(instance, priority, fault, now, &mut out),
+            Input::Track {
+                instance,
+                priority,
+                fault,
+            } => self.track(instance, priority, fault, now, &mut out),
+            Input::Reload {
+                instance,
+                params,
+                priority,
+            } => {
+                if let Some(s) = self.slots.get_mut(instance) {
+                    let actions = s.fsm.reload(*params, priority, now);
+                    self.process(instance, actions, now, &mut out);
+                }
+            }
+        }
+        out
+    }
+
+    fn start(
+        &mut self,
+        idx: usize,
+        priority: u8,
+        fault: bool,
+        now: Instant,
+        out: &mut Vec<Effect>,
+    ) {
+        if idx >= self.slots.len() {
+            return;
+        }
+        let in_faulted_group = self
+            .memberships(idx)
+            .iter()
+            .any(|(g, _)| self.groups[*g].sg.state() == State::Fault);
+        let fsm = &mut self.slots[idx].fsm;
+        let mut actions = fsm.handle(Event::PriorityChanged(priority), now);
+        if fault {
+            actions.extend(fsm.handle(Event::Fault(true), now));
+        }
+        if in_faulted_group {
+            actions.extend(fsm.handle(Event::SyncGroup(SyncCommand::GoFault), now));
+        }
+        actions.extend(fsm.handle(Event::Startup, now));
+        if fault {
+            let cmds = self.group_fault(idx, true);
+            self.deliver(cmds, now, out);
+        }
+        self.process(idx, actions, now, out);
+    }
+
+    fn track(
+        &mut self,
+        idx: usize,
+        priority: Option<u8>,
+        fault: Option<bool>,
+        now: Instant,
+        out: &mut Vec<Effect>,
+    ) {
+        if idx >= self.slots.len() {
+            return;
+        }
+        let mut actions = Vec::new();
+        if let Some(p) = priority {
+            actions.extend(self.slots[idx].fsm.handle(Event::PriorityChanged(p), now));
+        }
+        if let Some(f) = fault {
+            // Group peers first, then the member itself (sync_group.rs contract).
+            let cmds = self.group_fault(idx, f);
+            self.deliver(cmds, now, out);
+            actions.extend(self.slots[idx].fsm.handle(Event::Fault(f), now));
+        }
+        if !actions.is_empty() {
+            self.process(idx, actions, now, out);
+        }
+    }
+
+    /// (group index, member index) of every sync group instance `idx` belongs to.
+    fn memberships(&self, idx: usize) -> Vec<(usize, usize)> {
+        let name = &self.slots[idx].name;
+        self.groups
+            .iter()
+            .enumerate()
+            .filter_map(|(g, grp)| grp.members.iter().position(|m| m == name).map(|m| (g, m)))
+            .collect()
+    }
+
+    /// Tell the sync groups of `idx` that its own tracking fault changed.
+    fn group_fault(&mut self, idx: usize, faulted: bool) -> Vec<(String, SyncCommand)> {
+        let mut cmds = Vec::new();
+        for (g, m) in self.memberships(idx) {
+            let grp = &mut self.groups[g];
+            for (j, cmd) in grp.sg.on_member_fault(m, faulted) {
+                if let Some(member) = grp.members.get(j) {
+                    cmds.push((member.clone(), cmd));
+                }
+            }
+        }
+        cmds
+    }
+
+    /// Emit `actions` of `idx`, report its transitions and Master wish to its
+    /// groups, then deliver the resulting commands (depth first).
+    fn process(&mut self, idx: usize, actions: Vec<Action>, now: Instant, out: &mut Vec<Effect>) {
+        let entering_master = actions.iter().any(|a| {
+            matches!(
+                a,
+                Action::StateChanged {
+                    to: State::Master,
+                    ..
+                }
+            )
+        });
+        if entering_master {
+            out.push(Effect::EnteringMaster { instance: idx });
+        }
+        let mut cmds = Vec::new();
+        for action in actions {
+            let transition = match action {
+                Action::StateChanged { from, to, reason } => Some((from, to, reason)),
+                _ => None,
+            };
+            out.push(Effect::Action {
+                instance: idx,
+                action,
+            });
+            if let Some((from, to, reason)) = transition {
+                for (g, m) in self.memberships(idx) {
+                    let grp = &mut self.groups[g];
+                    for (j, cmd) in grp.sg.on_transition(m, from, to, reason) {
+                        if let Some(member) = grp.members.get(j) {
+                            cmds.push((member.clone(), cmd));
+                        }
+                    }
+                }
+                self.group_states(out);
+            }
+        }
+        // A member whose Master_Down_Timer fired only *wants* Master; the group
+        // goes Master once every member wants it (sync_group.rs).
+        let wants = self.slots[idx].fsm.wants_master();
+        for (g, m) in self.memberships(idx) {
+            let grp = &mut self.groups[g];
+            for (j, cmd) in grp.sg.on_member_wants_master(m, wants) {
+                if let Some(member) = grp.members.get(j) {
+                    cmds.push((member.clone(), cmd));
+                }
+            }
+        }
+        self.deliver(cmds, now, out);
+    }
+
+    /// Deliver sync group commands; the transitions they cause carry
+    /// `Reason::SyncGroup` and so never produce further commands.
+    fn deliver(&mut self, cmds: Vec<(String, SyncCommand)>, now: Instant, out: &mut Vec<Effect>) {
+        for (name, cmd) in cmds {
+            if let Some(j) = self.find(&name) {
+                let actions = self.slots[j].fsm.handle(Event::SyncGroup(cmd), now);
+                self.process(j, actions, now, out);
+            }
+        }
+    }
+
+    /// [`Effect::GroupState`] for every group whose aggregate state changed.
+    /// Startup passes through Initialize: nothing to report for it.
+    fn group_states(&mut self, out: &mut Vec<Effect>) {
+        for (g, grp) in self.groups.iter_mut().enumerate() {
+            let state = grp.sg.state();
+            if grp.notified == Some(state) {
+                continue;
+            }
+            grp.notified = Some(state);
+            if state != State::Initialize {
+                out.push(Effect::GroupState {
+                    group: g,
+                    name: grp.name.clone(),
+                    state,
+                });
+            }
+        }
+    }
+}
