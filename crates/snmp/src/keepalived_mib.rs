@@ -27,6 +27,9 @@ pub fn keepalived_oid() -> Oid {
     Oid::new(&KEEPALIVED_OID)
 }
 
+/// Looks an interface's index up by name.
+pub type IfIndex = dyn Fn(&str) -> Option<u32>;
+
 /// What the subagent knows beyond the configuration.
 #[derive(Clone, Default)]
 pub struct Live<'a> {
@@ -39,7 +42,7 @@ pub struct Live<'a> {
     /// Host name, for a config without `router_id` (keepalived's default).
     pub hostname: &'a str,
     /// ifindex of an interface name, if it exists.
-    pub ifindex: Option<&'a dyn Fn(&str) -> Option<u32>>,
+    pub ifindex: Option<&'a IfIndex>,
 }
 
 /// SNMP_TruthValue (keepalived/include/snmp.h): true(1) / false(2).
@@ -134,9 +137,29 @@ fn live_state(live: &Live<'_>, name: &str) -> Option<i32> {
 pub fn build(cfg: &Config, live: &Live<'_>) -> Mib {
     let mut mib = Mib::new();
     global(&mut mib, cfg, live);
-    vrrp(&mut mib, cfg, live);
-    check(&mut mib, cfg, live);
+    // keepalived registers the VRRP tables in its VRRP child and the LVS
+    // tables in its checker child: with -P / -C (or nothing to run) the
+    // other subtree is absent.
+    if role_enabled(live, "vrrp") {
+        vrrp(&mut mib, cfg, live);
+    }
+    if role_enabled(live, "checker") {
+        check(&mut mib, cfg, live);
+    }
     mib
+}
+
+/// Whether the supervisor runs (or respawns) the role's child.
+fn role_enabled(live: &Live<'_>, role: &str) -> bool {
+    let Some(status) = live.status else {
+        return true;
+    };
+    status
+        .get("children")
+        .and_then(|c| c.get(role))
+        .and_then(|r| r.get("state"))
+        .and_then(Json::as_str)
+        .is_none_or(|s| s != "disabled")
 }
 
 /// keepalived/core/snmp.c `snmp_scalar`, `snmp_mail`.
@@ -257,6 +280,11 @@ fn vrrp(mib: &mut Mib, cfg: &Config, live: &Live<'_>) {
 
     let inst = Table::new(&base, &[3]);
     let addrs = Table::new(&base, &[6]);
+    // static_ipaddress entries come first, with instance index 0; they are
+    // always set and never advertised.
+    for (ai, a) in cfg.static_ipaddresses.iter().enumerate() {
+        address_row(mib, &addrs, &[0, ai as u32 + 1], a, true, false, live);
+    }
     let lvs_syncd = cfg.global_defs.lvs_sync_daemon.as_ref();
     for (ii, i) in cfg.vrrp_instances.iter().enumerate() {
         let idx = [ii as u32 + 1];
@@ -363,7 +391,10 @@ fn vrrp(mib: &mut Mib, cfg: &Config, live: &Live<'_>) {
         }
 
         // vrrp_header_ar_table ITER_ADDRESSES: virtual_ipaddress (advertised)
-        // then virtual_ipaddress_excluded.
+        // then virtual_ipaddress_excluded. keepalived 2.2.7 sets its `adv`
+        // flag back to true for the first instance only, so the VIPs of
+        // every later instance read advertising=false(2); we serve the
+        // documented meaning (a deliberate difference, see README).
         let all = i
             .virtual_ipaddresses
             .iter()
@@ -371,31 +402,44 @@ fn vrrp(mib: &mut Mib, cfg: &Config, live: &Live<'_>) {
             .chain(i.virtual_ipaddresses_excluded.iter().map(|a| (a, false)));
         for (ai, (a, adv)) in all.enumerate() {
             let aidx = [ii as u32 + 1, ai as u32 + 1];
-            addrs.set(mib, 2, &aidx, inet_type(&a.addr));
-            addrs.set(mib, 3, &aidx, inet_addr(&a.addr));
-            if a.addr.is_ipv4() {
-                let brd = match a.brd {
-                    Some(IpAddr::V4(b)) => b.octets().to_vec(),
-                    _ => vec![0; 4],
-                };
-                addrs.set(mib, 4, &aidx, Value::OctetString(brd));
-            }
-            addrs.set(mib, 5, &aidx, Value::Gauge32(a.prefix_len as u32));
-            let scope = a.scope.map(|s| s.as_u8()).unwrap_or(0);
-            addrs.set(mib, 6, &aidx, Value::Integer(scope_number(scope)));
-            if let Some(ix) = live.ifindex.and_then(|f| f(&a.dev)) {
-                addrs.set(mib, 7, &aidx, Value::Integer(ix as i32));
-            }
-            addrs.set(mib, 8, &aidx, Value::string(&a.dev));
-            if let Some(label) = &a.label {
-                addrs.set(mib, 9, &aidx, Value::string(label));
-            }
-            addrs.set(mib, 10, &aidx, truth(master));
-            addrs.set(mib, 11, &aidx, truth(adv));
-            if let Some(peer) = &a.peer {
-                addrs.set(mib, 12, &aidx, inet_addr(peer));
-            }
+            address_row(mib, &addrs, &aidx, a, master, adv, live);
         }
+    }
+}
+
+/// One vrrpAddressTable row (`vrrp_snmp_address`).
+fn address_row(
+    mib: &mut Mib,
+    addrs: &Table,
+    aidx: &[u32],
+    a: &rkeepalived_config::model::VirtualIpAddress,
+    set: bool,
+    adv: bool,
+    live: &Live<'_>,
+) {
+    addrs.set(mib, 2, aidx, inet_type(&a.addr));
+    addrs.set(mib, 3, aidx, inet_addr(&a.addr));
+    if a.addr.is_ipv4() {
+        let brd = match a.brd {
+            Some(IpAddr::V4(b)) => b.octets().to_vec(),
+            _ => vec![0; 4],
+        };
+        addrs.set(mib, 4, aidx, Value::OctetString(brd));
+    }
+    addrs.set(mib, 5, aidx, Value::Gauge32(a.prefix_len as u32));
+    let scope = a.scope.map(|s| s.as_u8()).unwrap_or(0);
+    addrs.set(mib, 6, aidx, Value::Integer(scope_number(scope)));
+    if let Some(ix) = live.ifindex.and_then(|f| f(&a.dev)) {
+        addrs.set(mib, 7, aidx, Value::Integer(ix as i32));
+    }
+    addrs.set(mib, 8, aidx, Value::string(&a.dev));
+    if let Some(label) = &a.label {
+        addrs.set(mib, 9, aidx, Value::string(label));
+    }
+    addrs.set(mib, 10, aidx, truth(set));
+    addrs.set(mib, 11, aidx, truth(adv));
+    if let Some(peer) = &a.peer {
+        addrs.set(mib, 12, aidx, inet_addr(peer));
     }
 }
 
