@@ -85,7 +85,10 @@ impl Agent {
         });
         let settings = Settings {
             socket,
-            subtrees: vec![keepalived_mib::keepalived_oid()],
+            subtrees: vec![
+                keepalived_mib::keepalived_oid(),
+                rkeepalived_snmp::vrrp_mib::vrrp_mib_oid(),
+            ],
             descr: "rkeepalived".into(),
             retry: Duration::from_secs(15),
         };

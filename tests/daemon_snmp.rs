@@ -11,6 +11,8 @@ use std::time::Duration;
 use daemon_util::*;
 
 const K: &str = ".1.3.6.1.4.1.9586.100.5";
+/// VRRP-MIB's vrrpOperations (RFC 2787).
+const RFC2787: &str = ".1.3.6.1.2.1.68.1";
 
 /// snmpd in the namespace; killed on drop.
 struct Snmpd {
@@ -154,6 +156,7 @@ global_defs {
   snmp_socket unix:SOCKET
   enable_snmp_keepalived
   enable_snmp_vrrp
+  enable_snmp_rfcv2
 }
 vrrp_sync_group G1 {
   group {
@@ -206,6 +209,7 @@ fn keepalived_mib_walk_matches_keepalived() {
         get(&ns, &format!("{K}.2.3.1.4.1")).contains(&master)
     });
     let theirs = walk(&ns);
+    let theirs_rfc = snmp(&ns, "snmpwalk", RFC2787);
     ka.stop();
     wait_for("keepalived's subagent to go", LIMIT, || {
         !get(&ns, &format!("{K}.1.2.0")).contains("rk-snmp")
@@ -230,6 +234,21 @@ fn keepalived_mib_walk_matches_keepalived() {
         ours.contains(&format!("{K}.1.1.0 = STRING: \"rkeepalived v")),
         "{ours}"
     );
+    // VRRP-MIB: every object keepalived serves, except the MAC (keepalived
+    // serves the interface's, which differs per run) and the uptime, reads
+    // the same from us. (keepalived's GetNext skips the second instance's
+    // vrrpOperTable rows, so a walk is not compared.)
+    let rfc_lines: Vec<&str> = theirs_rfc
+        .lines()
+        .filter(|l| !l.starts_with(&format!("{RFC2787}.3.1.2.")))
+        .filter(|l| !l.starts_with(&format!("{RFC2787}.3.1.13.")))
+        .collect();
+    assert!(rfc_lines.len() > 10, "keepalived's VRRP-MIB walk:\n{theirs_rfc}");
+    for line in rfc_lines {
+        let oid = line.split(' ').next().unwrap_or_default();
+        let got = get(&ns, oid);
+        assert_eq!(got.trim_end(), line.trim_end(), "VRRP-MIB {oid}");
+    }
     let (t, o) = (normalized(&theirs), normalized(&ours));
     if t != o {
         let only_theirs: Vec<_> = t.iter().filter(|l| !o.contains(l)).collect();

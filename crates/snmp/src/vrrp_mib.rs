@@ -1,0 +1,159 @@
+//! VRRP-MIB (RFC 2787, mib-2.68) for VRRPv2 IPv4 instances, as keepalived
+//! 2.2.7 serves it (vrrp/vrrp_snmp.c `vrrp_rfcv2_snmp_node_info`,
+//! `vrrp_rfcv2_snmp_opertable`, `vrrp_rfcv2_snmp_assoiptable`). Served: the
+//! node scalars, vrrpOperTable and vrrpAssoIpAddrTable. Not yet: the
+//! statistics (mib-2.68.2), which need counters the VRRP engine's status
+//! does not carry, and VRRPv3-MIB (RFC 6527).
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use rkeepalived_config::model::{AddressFamily, Config, VrrpVersion};
+use serde_json::Value as Json;
+
+use crate::agentx::Value;
+use crate::keepalived_mib::Live;
+use crate::mib::Mib;
+use crate::oid::Oid;
+
+/// mib-2.vrrpMIB(68)
+pub const VRRP_MIB_OID: [u32; 7] = [1, 3, 6, 1, 2, 1, 68];
+
+pub fn vrrp_mib_oid() -> Oid {
+    Oid::new(&VRRP_MIB_OID)
+}
+
+/// suitable_for_rfc2787: VRRPv2, IPv4, at least one VIP.
+fn suitable(i: &rkeepalived_config::model::VrrpInstance) -> bool {
+    i.version == VrrpVersion::V2
+        && i.family == AddressFamily::Inet
+        && !i.virtual_ipaddresses.is_empty()
+}
+
+/// vrrp_snmp_rfc_state: initialize(1) backup(2) master(3).
+fn rfc_state(name: Option<&str>) -> i32 {
+    match name {
+        Some("BACKUP") => 2,
+        Some("MASTER") => 3,
+        _ => 1,
+    }
+}
+
+fn ipv4(v: Option<&Json>) -> [u8; 4] {
+    v.and_then(Json::as_str)
+        .and_then(|s| s.parse::<IpAddr>().ok())
+        .and_then(|ip| match ip {
+            IpAddr::V4(a) => Some(a.octets()),
+            IpAddr::V6(_) => None,
+        })
+        .unwrap_or(Ipv4Addr::UNSPECIFIED.octets())
+}
+
+/// Adds the VRRP-MIB objects to `mib`.
+pub fn build(mib: &mut Mib, cfg: &Config, live: &Live<'_>) {
+    let base = vrrp_mib_oid();
+    // vrrpNodeVersion: 2; vrrpNotificationCntl: enabled(1) only with
+    // enable_traps, which the configuration model does not hold yet.
+    mib.insert(base.child(&[1, 1, 0]), Value::Integer(2));
+    mib.insert(base.child(&[1, 2, 0]), Value::Integer(2));
+    let vrrp_status: Vec<&Json> = live
+        .status
+        .and_then(|s| s.get("children"))
+        .and_then(|c| c.get("vrrp"))
+        .and_then(|v| v.get("engine"))
+        .and_then(|e| e.get("vrrp"))
+        .and_then(Json::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    for i in cfg.vrrp_instances.iter().filter(|i| suitable(i)) {
+        // Indexed by ifIndex and VRID; an interface that does not exist
+        // (yet) has index 0, as keepalived's `vrrp->ifp ? ... : 0`.
+        let ifindex = live.ifindex.and_then(|f| f(&i.interface)).unwrap_or(0);
+        let idx = [ifindex, i.virtual_router_id as u32];
+        let l = vrrp_status
+            .iter()
+            .find(|s| s.get("iname").and_then(Json::as_str) == Some(&*i.name));
+        let state = l.and_then(|l| l.get("state")).and_then(Json::as_str);
+        let oper = |mib: &mut Mib, col: u32, v: Value| {
+            let mut o = base.child(&[1, 3, 1, col]);
+            o.0.extend_from_slice(&idx);
+            mib.insert(o, v);
+        };
+        oper(mib, 3, Value::Integer(rfc_state(state)));
+        oper(mib, 4, Value::Integer(1));
+        oper(mib, 5, Value::Integer(i.priority as i32));
+        oper(mib, 6, Value::Integer(i.virtual_ipaddresses.len() as i32));
+        oper(
+            mib,
+            7,
+            Value::IpAddress(ipv4(l.and_then(|l| l.get("master_addr")))),
+        );
+        oper(mib, 8, Value::IpAddress(ipv4(l.and_then(|l| l.get("src")))));
+        let auth = match &i.authentication {
+            None => 1,
+            Some(a) => match a.auth_type {
+                rkeepalived_config::model::AuthType::Pass => 2,
+                rkeepalived_config::model::AuthType::Ah => 3,
+            },
+        };
+        oper(mib, 9, Value::Integer(auth));
+        oper(mib, 11, Value::Integer(i.advert_int.as_secs() as i32));
+        oper(mib, 12, Value::Integer(if i.nopreempt { 2 } else { 1 }));
+        oper(mib, 14, Value::Integer(1));
+        oper(mib, 15, Value::Integer(1));
+        for a in &i.virtual_ipaddresses {
+            if let IpAddr::V4(v4) = a.addr {
+                let mut o = base.child(&[1, 4, 1, 2]);
+                o.0.extend_from_slice(&idx);
+                o.0.extend(v4.octets().iter().map(|b| *b as u32));
+                mib.insert(o, Value::Integer(1));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oper_and_assoc_rows() {
+        let dir = std::env::temp_dir().join(format!("rk-snmp-rfc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("k.conf");
+        std::fs::write(
+            &path,
+            "vrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id 51\npriority 150\nvirtual_ipaddress {\n192.0.2.100/24\n}\n}\n\
+             vrrp_instance VI_6 {\ninterface eth0\nvirtual_router_id 9\nvirtual_ipaddress {\n2001:db8::1/64\n}\n}\n",
+        )
+        .expect("write");
+        let cfg = rkeepalived_config::load(&path, &rkeepalived_config::LoadOptions::default())
+            .expect("config")
+            .config;
+        let _ = std::fs::remove_dir_all(&dir);
+        let status = serde_json::json!({"children": {"vrrp": {"engine": {"vrrp": [
+            {"iname": "VI_1", "state": "MASTER", "src": "192.0.2.1", "master_addr": null}
+        ]}}}});
+        let idx = |_: &str| Some(3u32);
+        let live = Live {
+            status: Some(&status),
+            version: "v",
+            hostname: "h",
+            ifindex: Some(&idx),
+        };
+        let mut m = Mib::new();
+        build(&mut m, &cfg, &live);
+        let g = |s: &str| m.value(&s.parse().expect("oid")).cloned();
+        assert_eq!(g("1.3.6.1.2.1.68.1.3.1.3.3.51"), Some(Value::Integer(3)));
+        assert_eq!(g("1.3.6.1.2.1.68.1.3.1.5.3.51"), Some(Value::Integer(150)));
+        assert_eq!(
+            g("1.3.6.1.2.1.68.1.3.1.8.3.51"),
+            Some(Value::IpAddress([192, 0, 2, 1]))
+        );
+        assert_eq!(
+            g("1.3.6.1.2.1.68.1.4.1.2.3.51.192.0.2.100"),
+            Some(Value::Integer(1))
+        );
+        // The IPv6 (VRRPv3) instance is not in VRRP-MIB.
+        assert!(!m.iter().any(|(o, _)| o.0.ends_with(&[3, 9])));
+    }
+}
