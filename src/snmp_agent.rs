@@ -88,6 +88,7 @@ impl Agent {
             subtrees: vec![
                 keepalived_mib::keepalived_oid(),
                 rkeepalived_snmp::vrrp_mib::vrrp_mib_oid(),
+                rkeepalived_snmp::vrrp_mib::vrrpv3_mib_oid(),
             ],
             descr: "rkeepalived".into(),
             retry: Duration::from_secs(15),

@@ -13,6 +13,8 @@ use daemon_util::*;
 const K: &str = ".1.3.6.1.4.1.9586.100.5";
 /// VRRP-MIB's vrrpOperations (RFC 2787).
 const RFC2787: &str = ".1.3.6.1.2.1.68.1";
+/// VRRPv3-MIB's vrrpv3Operations (RFC 6527).
+const RFC6527: &str = ".1.3.6.1.2.1.207.1.1";
 
 /// snmpd in the namespace; killed on drop.
 struct Snmpd {
@@ -157,6 +159,7 @@ global_defs {
   enable_snmp_keepalived
   enable_snmp_vrrp
   enable_snmp_rfcv2
+  enable_snmp_rfcv3
 }
 vrrp_sync_group G1 {
   group {
@@ -210,6 +213,7 @@ fn keepalived_mib_walk_matches_keepalived() {
     });
     let theirs = walk(&ns);
     let theirs_rfc = snmp(&ns, "snmpwalk", RFC2787);
+    let theirs_v3 = snmp(&ns, "snmpwalk", RFC6527);
     ka.stop();
     wait_for("keepalived's subagent to go", LIMIT, || {
         !get(&ns, &format!("{K}.1.2.0")).contains("rk-snmp")
@@ -243,12 +247,29 @@ fn keepalived_mib_walk_matches_keepalived() {
         .filter(|l| !l.starts_with(&format!("{RFC2787}.3.1.2.")))
         .filter(|l| !l.starts_with(&format!("{RFC2787}.3.1.13.")))
         .collect();
-    assert!(rfc_lines.len() > 10, "keepalived's VRRP-MIB walk:\n{theirs_rfc}");
+    assert!(
+        rfc_lines.len() > 10,
+        "keepalived's VRRP-MIB walk:\n{theirs_rfc}"
+    );
     for line in rfc_lines {
         let oid = line.split(' ').next().unwrap_or_default();
         let got = get(&ns, oid);
         assert_eq!(got.trim_end(), line.trim_end(), "VRRP-MIB {oid}");
     }
+    // VRRPv3-MIB: the same walk, except the MAC and the uptime columns.
+    let v3 = |w: &str| -> Vec<String> {
+        w.lines()
+            .filter(|l| !l.starts_with(&format!("{RFC6527}.1.1.5.")))
+            .filter(|l| !l.starts_with(&format!("{RFC6527}.1.1.12.")))
+            .map(str::to_string)
+            .collect()
+    };
+    let ours_v3 = snmp(&ns, "snmpwalk", RFC6527);
+    assert!(
+        v3(&theirs_v3).len() > 10,
+        "keepalived's VRRPv3-MIB walk:\n{theirs_v3}"
+    );
+    assert_eq!(v3(&ours_v3), v3(&theirs_v3), "VRRPv3-MIB walks");
     let (t, o) = (normalized(&theirs), normalized(&ours));
     if t != o {
         let only_theirs: Vec<_> = t.iter().filter(|l| !o.contains(l)).collect();

@@ -143,6 +143,7 @@ pub fn build(cfg: &Config, live: &Live<'_>) -> Mib {
     if role_enabled(live, "vrrp") {
         vrrp(&mut mib, cfg, live);
         crate::vrrp_mib::build(&mut mib, cfg, live);
+        crate::vrrp_mib::build_v3(&mut mib, cfg, live);
     }
     if role_enabled(live, "checker") {
         check(&mut mib, cfg, live);

@@ -1,9 +1,13 @@
 //! VRRP-MIB (RFC 2787, mib-2.68) for VRRPv2 IPv4 instances, as keepalived
 //! 2.2.7 serves it (vrrp/vrrp_snmp.c `vrrp_rfcv2_snmp_node_info`,
 //! `vrrp_rfcv2_snmp_opertable`, `vrrp_rfcv2_snmp_assoiptable`). Served: the
-//! node scalars, vrrpOperTable and vrrpAssoIpAddrTable. Not yet: the
-//! statistics (mib-2.68.2), which need counters the VRRP engine's status
-//! does not carry, and VRRPv3-MIB (RFC 6527).
+//! node scalars, vrrpOperTable and vrrpAssoIpAddrTable. VRRPv3-MIB
+//! (RFC 6527, mib-2.207, `vrrp_rfcv3_snmp_opertable` /
+//! `vrrp_rfcv3_snmp_assoiptable`): vrrpv3OperationsTable and
+//! vrrpv3AssociatedIpAddrTable for every instance with a VIP (Debian's
+//! build answers for VRRPv2 instances too). Not yet: the statistics of
+//! both MIBs (mib-2.68.2, mib-2.207.1.2), which need counters the VRRP
+//! engine's status does not carry.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -20,6 +24,92 @@ pub const VRRP_MIB_OID: [u32; 7] = [1, 3, 6, 1, 2, 1, 68];
 
 pub fn vrrp_mib_oid() -> Oid {
     Oid::new(&VRRP_MIB_OID)
+}
+
+/// mib-2.vrrpv3MIB(207)
+pub const VRRPV3_MIB_OID: [u32; 7] = [1, 3, 6, 1, 2, 1, 207];
+
+pub fn vrrpv3_mib_oid() -> Oid {
+    Oid::new(&VRRPV3_MIB_OID)
+}
+
+fn ip_octets(v: Option<&Json>, v6: bool) -> Vec<u8> {
+    let ip = v
+        .and_then(Json::as_str)
+        .and_then(|s| s.parse::<IpAddr>().ok());
+    match (ip, v6) {
+        (Some(IpAddr::V4(a)), false) => a.octets().to_vec(),
+        (Some(IpAddr::V6(a)), true) => a.octets().to_vec(),
+        (_, false) => vec![0; 4],
+        (_, true) => vec![0; 16],
+    }
+}
+
+/// VRRPv3-MIB vrrpv3OperationsTable and vrrpv3AssociatedIpAddrTable.
+pub fn build_v3(mib: &mut Mib, cfg: &Config, live: &Live<'_>) {
+    let base = vrrpv3_mib_oid();
+    let vrrp_status = engine_instances(live);
+    for i in cfg
+        .vrrp_instances
+        .iter()
+        .filter(|i| !i.virtual_ipaddresses.is_empty())
+    {
+        let v6 = i.family == AddressFamily::Inet6;
+        let ifindex = live.ifindex.and_then(|f| f(&i.interface)).unwrap_or(0);
+        let idx = [ifindex, i.virtual_router_id as u32, if v6 { 2 } else { 1 }];
+        let l = vrrp_status
+            .iter()
+            .find(|s| s.get("iname").and_then(Json::as_str) == Some(&*i.name));
+        let state = l.and_then(|l| l.get("state")).and_then(Json::as_str);
+        let oper = |mib: &mut Mib, col: u32, v: Value| {
+            let mut o = base.child(&[1, 1, 1, 1, col]);
+            o.0.extend_from_slice(&idx);
+            mib.insert(o, v);
+        };
+        let primary = ip_octets(l.and_then(|l| l.get("src")), v6);
+        // The master's address; when we are master, our primary address.
+        let master = if state == Some("MASTER") {
+            primary.clone()
+        } else {
+            ip_octets(l.and_then(|l| l.get("master_addr")), v6)
+        };
+        oper(mib, 3, Value::OctetString(master));
+        oper(mib, 4, Value::OctetString(primary));
+        oper(mib, 6, Value::Integer(rfc_state(state)));
+        oper(mib, 7, Value::Gauge32(i.priority as u32));
+        oper(mib, 8, Value::Integer(i.virtual_ipaddresses.len() as i32));
+        oper(
+            mib,
+            9,
+            Value::Integer((i.advert_int.as_millis() / 10) as i32),
+        );
+        oper(mib, 10, Value::Integer(if i.nopreempt { 2 } else { 1 }));
+        oper(mib, 11, Value::Integer(if i.accept { 1 } else { 2 }));
+        oper(mib, 13, Value::Integer(1));
+        for a in &i.virtual_ipaddresses {
+            let mut o = base.child(&[1, 1, 2, 1, 2]);
+            o.0.extend_from_slice(&idx);
+            match a.addr {
+                IpAddr::V4(v) => o.0.extend(v.octets().iter().map(|b| *b as u32)),
+                IpAddr::V6(v) => {
+                    o.0.push(16);
+                    o.0.extend(v.octets().iter().map(|b| *b as u32));
+                }
+            }
+            mib.insert(o, Value::Integer(1));
+        }
+    }
+}
+
+fn engine_instances<'a>(live: &Live<'a>) -> Vec<&'a Json> {
+    live.status
+        .and_then(|s| s.get("children"))
+        .and_then(|c| c.get("vrrp"))
+        .and_then(|v| v.get("engine"))
+        .and_then(|e| e.get("vrrp"))
+        .and_then(Json::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default()
 }
 
 /// suitable_for_rfc2787: VRRPv2, IPv4, at least one VIP.
@@ -55,15 +145,7 @@ pub fn build(mib: &mut Mib, cfg: &Config, live: &Live<'_>) {
     // enable_traps, which the configuration model does not hold yet.
     mib.insert(base.child(&[1, 1, 0]), Value::Integer(2));
     mib.insert(base.child(&[1, 2, 0]), Value::Integer(2));
-    let vrrp_status: Vec<&Json> = live
-        .status
-        .and_then(|s| s.get("children"))
-        .and_then(|c| c.get("vrrp"))
-        .and_then(|v| v.get("engine"))
-        .and_then(|e| e.get("vrrp"))
-        .and_then(Json::as_array)
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
+    let vrrp_status = engine_instances(live);
     for i in cfg.vrrp_instances.iter().filter(|i| suitable(i)) {
         // Indexed by ifIndex and VRID; an interface that does not exist
         // (yet) has index 0, as keepalived's `vrrp->ifp ? ... : 0`.
@@ -155,5 +237,24 @@ mod tests {
         );
         // The IPv6 (VRRPv3) instance is not in VRRP-MIB.
         assert!(!m.iter().any(|(o, _)| o.0.ends_with(&[3, 9])));
+        // VRRPv3-MIB has both, indexed by ifIndex, VRID and address type.
+        build_v3(&mut m, &cfg, &live);
+        let g = |s: &str| m.value(&s.parse().expect("oid")).cloned();
+        assert_eq!(
+            g("1.3.6.1.2.1.207.1.1.1.1.3.3.51.1"),
+            Some(Value::OctetString(vec![192, 0, 2, 1]))
+        );
+        assert_eq!(
+            g("1.3.6.1.2.1.207.1.1.1.1.9.3.51.1"),
+            Some(Value::Integer(100))
+        );
+        assert_eq!(
+            g("1.3.6.1.2.1.207.1.1.1.1.6.3.9.2"),
+            Some(Value::Integer(1))
+        );
+        assert_eq!(
+            g("1.3.6.1.2.1.207.1.1.2.1.2.3.51.1.192.0.2.100"),
+            Some(Value::Integer(1))
+        );
     }
 }
