@@ -15,6 +15,8 @@ const K: &str = ".1.3.6.1.4.1.9586.100.5";
 const RFC2787: &str = ".1.3.6.1.2.1.68.1";
 /// VRRPv3-MIB's vrrpv3Operations (RFC 6527).
 const RFC6527: &str = ".1.3.6.1.2.1.207.1.1";
+/// VRRPv3-MIB's vrrpv3Statistics.
+const RFC6527_STATS: &str = ".1.3.6.1.2.1.207.1.2";
 
 /// snmpd in the namespace; killed on drop.
 struct Snmpd {
@@ -213,7 +215,9 @@ fn keepalived_mib_walk_matches_keepalived() {
     });
     let theirs = walk(&ns);
     let theirs_rfc = snmp(&ns, "snmpwalk", RFC2787);
+    let theirs_rfc_stats = snmp(&ns, "snmpwalk", ".1.3.6.1.2.1.68.2");
     let theirs_v3 = snmp(&ns, "snmpwalk", RFC6527);
+    let theirs_v3_stats = snmp(&ns, "snmpwalk", RFC6527_STATS);
     ka.stop();
     wait_for("keepalived's subagent to go", LIMIT, || {
         !get(&ns, &format!("{K}.1.2.0")).contains("rk-snmp")
@@ -270,6 +274,27 @@ fn keepalived_mib_walk_matches_keepalived() {
         "keepalived's VRRPv3-MIB walk:\n{theirs_v3}"
     );
     assert_eq!(v3(&ours_v3), v3(&theirs_v3), "VRRPv3-MIB walks");
+    // Statistics: the same objects with the same types (values are counters).
+    let shape = |w: &str| -> Vec<String> {
+        w.lines()
+            .map(|l| match l.split_once(": ") {
+                Some((head, _)) => head.to_string(),
+                None => l.to_string(),
+            })
+            .collect()
+    };
+    assert!(shape(&theirs_rfc_stats).len() > 10, "{theirs_rfc_stats}");
+    for line in shape(&theirs_rfc_stats) {
+        let oid = line.split(' ').next().unwrap_or_default();
+        assert_eq!(shape(&get(&ns, oid)), vec![line.clone()], "VRRP-MIB {oid}");
+    }
+    let ours_v3_stats = snmp(&ns, "snmpwalk", RFC6527_STATS);
+    assert!(shape(&theirs_v3_stats).len() > 20, "{theirs_v3_stats}");
+    assert_eq!(
+        shape(&ours_v3_stats),
+        shape(&theirs_v3_stats),
+        "VRRPv3-MIB statistics"
+    );
     let (t, o) = (normalized(&theirs), normalized(&ours));
     if t != o {
         let only_theirs: Vec<_> = t.iter().filter(|l| !o.contains(l)).collect();

@@ -144,6 +144,8 @@ pub fn build(cfg: &Config, live: &Live<'_>) -> Mib {
         vrrp(&mut mib, cfg, live);
         crate::vrrp_mib::build(&mut mib, cfg, live);
         crate::vrrp_mib::build_v3(&mut mib, cfg, live);
+        crate::vrrp_mib::build_stats(&mut mib, cfg, live);
+        crate::vrrp_mib::build_v3_stats(&mut mib, cfg, live);
     }
     if role_enabled(live, "checker") {
         check(&mut mib, cfg, live);

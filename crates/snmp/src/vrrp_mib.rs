@@ -5,9 +5,11 @@
 //! (RFC 6527, mib-2.207, `vrrp_rfcv3_snmp_opertable` /
 //! `vrrp_rfcv3_snmp_assoiptable`): vrrpv3OperationsTable and
 //! vrrpv3AssociatedIpAddrTable for every instance with a VIP (Debian's
-//! build answers for VRRPv2 instances too). Not yet: the statistics of
-//! both MIBs (mib-2.68.2, mib-2.207.1.2), which need counters the VRRP
-//! engine's status does not carry.
+//! build answers for VRRPv2 instances too). The statistics of both MIBs
+//! (mib-2.68.2, mib-2.207.1.2) come from the VRRP engine's per-instance
+//! counters and drop reasons; the router-wide checksum / version / VRID
+//! error counters sum the instances' drops (packets no instance matched are
+//! not in the engine's status yet).
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -98,6 +100,129 @@ pub fn build_v3(mib: &mut Mib, cfg: &Config, live: &Live<'_>) {
             }
             mib.insert(o, Value::Integer(1));
         }
+    }
+}
+
+/// One counter from an instance's status: a `stats` field or a sum of
+/// `stats.drops` reasons.
+fn stat(l: Option<&&Json>, field: &str) -> u64 {
+    l.and_then(|l| l.get("stats"))
+        .and_then(|s| s.get(field))
+        .and_then(Json::as_u64)
+        .unwrap_or(0)
+}
+
+fn drops(l: Option<&&Json>, reasons: &[&str]) -> u64 {
+    let d = l.and_then(|l| l.get("stats")).and_then(|s| s.get("drops"));
+    reasons
+        .iter()
+        .filter_map(|r| d.and_then(|d| d.get(*r)).and_then(Json::as_u64))
+        .fold(0u64, u64::saturating_add)
+}
+
+/// The router-wide error counters: (checksum, version, vrid).
+fn router_errors(vrrp_status: &[&Json]) -> (u64, u64, u64) {
+    let sum = |r: &str| {
+        vrrp_status
+            .iter()
+            .map(|l| drops(Some(l), &[r]))
+            .fold(0u64, u64::saturating_add)
+    };
+    (
+        sum("bad_checksum"),
+        sum("bad_version"),
+        sum("vrid_mismatch"),
+    )
+}
+
+/// VRRP-MIB vrrpStatistics (mib-2.68.2): `vrrp_rfcv2_snmp_stats`,
+/// `vrrp_rfcv2_snmp_statstable`.
+pub fn build_stats(mib: &mut Mib, cfg: &Config, live: &Live<'_>) {
+    let base = vrrp_mib_oid();
+    let vrrp_status = engine_instances(live);
+    let (cks, ver, vrid) = router_errors(&vrrp_status);
+    mib.insert(base.child(&[2, 1, 0]), Value::Counter32(cks as u32));
+    mib.insert(base.child(&[2, 2, 0]), Value::Counter32(ver as u32));
+    mib.insert(base.child(&[2, 3, 0]), Value::Counter32(vrid as u32));
+    for i in cfg.vrrp_instances.iter().filter(|i| suitable(i)) {
+        let ifindex = live.ifindex.and_then(|f| f(&i.interface)).unwrap_or(0);
+        let idx = [ifindex, i.virtual_router_id as u32];
+        let l = vrrp_status
+            .iter()
+            .find(|s| s.get("iname").and_then(Json::as_str) == Some(&*i.name));
+        let cols: [(u32, u64); 12] = [
+            (1, stat(l, "became_master")),
+            (2, stat(l, "adverts_rx")),
+            (3, drops(l, &["adver_int_mismatch"])),
+            (4, drops(l, &["auth_failure", "ah_icv_mismatch"])),
+            (5, drops(l, &["bad_ttl"])),
+            (6, stat(l, "priority_zero_rx")),
+            (7, stat(l, "priority_zero_tx")),
+            (8, drops(l, &["bad_type"])),
+            (9, drops(l, &["addr_list_mismatch", "addr_count_mismatch"])),
+            (10, drops(l, &["invalid_auth_type"])),
+            (11, drops(l, &["auth_type_mismatch"])),
+            (12, drops(l, &["length_mismatch", "truncated"])),
+        ];
+        for (col, v) in cols {
+            let mut o = base.child(&[2, 4, 1, col]);
+            o.0.extend_from_slice(&idx);
+            mib.insert(o, Value::Counter32(v as u32));
+        }
+    }
+}
+
+/// VRRPv3-MIB vrrpv3Statistics (mib-2.207.1.2): `vrrp_rfcv3_snmp_stats`,
+/// `vrrp_rfcv3_snmp_statstable`.
+pub fn build_v3_stats(mib: &mut Mib, cfg: &Config, live: &Live<'_>) {
+    let base = vrrpv3_mib_oid();
+    let vrrp_status = engine_instances(live);
+    let (cks, ver, vrid) = router_errors(&vrrp_status);
+    mib.insert(base.child(&[1, 2, 1, 0]), Value::Counter64(cks));
+    mib.insert(base.child(&[1, 2, 2, 0]), Value::Counter64(ver));
+    mib.insert(base.child(&[1, 2, 3, 0]), Value::Counter64(vrid));
+    mib.insert(base.child(&[1, 2, 4, 0]), Value::TimeTicks(0));
+    for i in cfg
+        .vrrp_instances
+        .iter()
+        .filter(|i| !i.virtual_ipaddresses.is_empty())
+    {
+        let v6 = i.family == AddressFamily::Inet6;
+        let ifindex = live.ifindex.and_then(|f| f(&i.interface)).unwrap_or(0);
+        let idx = [ifindex, i.virtual_router_id as u32, if v6 { 2 } else { 1 }];
+        let l = vrrp_status
+            .iter()
+            .find(|s| s.get("iname").and_then(Json::as_str) == Some(&*i.name));
+        let set = |mib: &mut Mib, col: u32, v: Value| {
+            let mut o = base.child(&[1, 2, 5, 1, col]);
+            o.0.extend_from_slice(&idx);
+            mib.insert(o, v);
+        };
+        let became = stat(l, "became_master");
+        set(mib, 1, Value::Counter32(became as u32));
+        // vrrpv3StatisticsNewMasterReason: how this router last became
+        // master is not in the status; masterNoResponse(3) once it has been
+        // master, notMaster(0) before.
+        set(mib, 2, Value::Integer(if became > 0 { 3 } else { 0 }));
+        set(mib, 3, Value::Counter64(stat(l, "adverts_rx")));
+        set(mib, 4, Value::Counter64(drops(l, &["adver_int_mismatch"])));
+        set(mib, 5, Value::Counter64(drops(l, &["bad_ttl"])));
+        set(mib, 6, Value::Integer(0));
+        set(mib, 7, Value::Counter64(stat(l, "priority_zero_rx")));
+        set(mib, 8, Value::Counter64(stat(l, "priority_zero_tx")));
+        set(mib, 9, Value::Counter64(drops(l, &["bad_type"])));
+        set(
+            mib,
+            10,
+            Value::Counter64(drops(l, &["addr_list_mismatch", "addr_count_mismatch"])),
+        );
+        set(
+            mib,
+            11,
+            Value::Counter64(drops(l, &["length_mismatch", "truncated"])),
+        );
+        set(mib, 12, Value::TimeTicks(0));
+        set(mib, 13, Value::Gauge32(i.advert_int.as_millis() as u32));
     }
 }
 
