@@ -5,7 +5,11 @@
 //! net-snmp's default `unix:/var/agentx/master`, as in keepalived.
 //!
 //! Each request is answered from a snapshot (at most 1 s old) built from the
-//! running configuration and the engines' status JSON.
+//! running configuration and the engines' status JSON. A poller compares a
+//! fresh snapshot every second with the previous one and sends keepalived's
+//! notifications (vrrpInstanceStateChange, vrrpSyncGroupStateChange,
+//! realServerStateChange). keepalived sends them only with `enable_traps`;
+//! that keyword is not in the configuration model yet, so `-x` sends them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +27,7 @@ use crate::metrics_http::Exposition;
 pub struct Agent {
     config: watch::Sender<ConfigWire>,
     task: tokio::task::JoinHandle<()>,
+    poller: tokio::task::JoinHandle<()>,
     /// Notifications to the master (kept open: closing it ends the session).
     _traps: mpsc::Sender<Vec<rkeepalived_snmp::agentx::VarBind>>,
 }
@@ -94,10 +99,12 @@ impl Agent {
             retry: Duration::from_secs(15),
         };
         let (traps, traps_rx) = mpsc::channel(64);
+        let poller = tokio::spawn(poll_traps(snapshot.clone(), traps.clone()));
         let task = tokio::spawn(subagent::run(settings, snapshot, traps_rx));
         Some(Agent {
             config,
             task,
+            poller,
             _traps: traps,
         })
     }
@@ -110,6 +117,29 @@ impl Agent {
 
 impl Drop for Agent {
     fn drop(&mut self) {
+        self.poller.abort();
         self.task.abort();
+    }
+}
+
+/// Every second: a fresh snapshot, compared with the previous one.
+async fn poll_traps(
+    snapshot: Snapshot,
+    traps: mpsc::Sender<Vec<rkeepalived_snmp::agentx::VarBind>>,
+) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut prev: Option<Mib> = None;
+    loop {
+        tick.tick().await;
+        let now = snapshot().await;
+        if let Some(prev) = &prev {
+            for t in rkeepalived_snmp::traps::diff(prev, &now) {
+                // A full queue (no session) drops the notification, as
+                // net-snmp does without a master.
+                let _ = traps.try_send(t);
+            }
+        }
+        prev = Some(now);
     }
 }

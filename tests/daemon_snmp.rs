@@ -28,7 +28,7 @@ impl Snmpd {
         let conf = scratch.write(
             "snmpd.conf",
             &format!(
-                "master agentx\nagentXSocket {}\nagentaddress udp:127.0.0.1:16161{extra_addr}\nrocommunity public 127.0.0.1\n",
+                "master agentx\nagentXSocket {}\nagentaddress udp:127.0.0.1:16161{extra_addr}\nrocommunity public 127.0.0.1\ntrap2sink 127.0.0.1:16162 public\n",
                 scratch.p("agentx.sock").display()
             ),
         );
@@ -154,6 +154,26 @@ fn normalized(walk: &str) -> Vec<String> {
         .collect()
 }
 
+/// BER content of the OID K.2.10.0.2 (vrrpInstanceStateChange).
+const VRRP_INSTANCE_STATE_CHANGE: &str = "2b06010401ca726405020a0002";
+
+/// Prints, as hex, the first datagram on 127.0.0.1:16162 that carries
+/// vrrpInstanceStateChange (snmpd's own coldStart trap comes first).
+const TRAP_LISTENER: &str = "\
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('127.0.0.1', 16162))
+while True:
+    d = s.recv(65535).hex()
+    if '2b06010401ca726405020a0002' in d:
+        print(d, flush=True)
+        break
+";
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
 const VRRP_CONFIG: &str = "\
 global_defs {
   router_id rk-snmp
@@ -199,7 +219,14 @@ vrrp_instance VI_2 {
 /// VI_1 becomes MASTER; VI_2 (advert_int 10) stays BACKUP during the test.
 #[test]
 fn keepalived_mib_walk_matches_keepalived() {
-    if !prerequisites(&["snmpd", "snmpwalk", "snmpget", "keepalived"]) {
+    if !prerequisites(&[
+        "snmpd",
+        "snmpwalk",
+        "snmpget",
+        "keepalived",
+        "python3",
+        "timeout",
+    ]) {
         return;
     }
     let ns = Netns::new("snmpwalk");
@@ -226,6 +253,24 @@ fn keepalived_mib_walk_matches_keepalived() {
         ns.addr_count("eth0", "192.0.2.100") == 0
     });
 
+    // snmpd forwards our notifications to 127.0.0.1:16162: a listener in
+    // the namespace waits for vrrpInstanceStateChange (its BER-encoded OID).
+    let trap_listener = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns.name,
+            "timeout",
+            "25",
+            "python3",
+            "-c",
+            TRAP_LISTENER,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("trap listener");
+    std::thread::sleep(Duration::from_millis(300));
     let _ours = Daemon::start(
         &ns,
         &scratch,
@@ -237,6 +282,12 @@ fn keepalived_mib_walk_matches_keepalived() {
     });
     let ours = walk(&ns);
 
+    let trap = trap_listener.wait_with_output().expect("trap listener");
+    let trap = String::from_utf8_lossy(&trap.stdout);
+    assert!(
+        trap.contains(VRRP_INSTANCE_STATE_CHANGE) && trap.contains(&hex(b"VI_1")),
+        "no vrrpInstanceStateChange for VI_1 reached snmpd's trap sink: {trap:?}"
+    );
     assert!(theirs.lines().count() > 90, "keepalived's walk:\n{theirs}");
     assert!(
         ours.contains(&format!("{K}.1.1.0 = STRING: \"rkeepalived v")),

@@ -14,6 +14,7 @@ pub mod keepalived_mib;
 pub mod mib;
 pub mod oid;
 pub mod subagent;
+pub mod traps;
 pub mod vrrp_mib;
 
 pub use agentx::{Pdu, Value};
