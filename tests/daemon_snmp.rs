@@ -375,7 +375,7 @@ fn virtual_and_real_server_tables() {
            real_server 192.0.2.2 8080 {\n    weight 3\n    TCP_CHECK {\n      connect_timeout 1\n    }\n  }\n\
            real_server 192.0.2.2 8081 {\n    weight 1\n    TCP_CHECK {\n      connect_timeout 1\n    }\n  }\n}\n",
     );
-    let _ours = Daemon::start(&ns, &scratch, &["-C", "-x", "-A", &sock], &[]);
+    let ours = Daemon::start(&ns, &scratch, &["-C", "-x", "-A", &sock], &[]);
     let rs = |col: u32, i: u32| get(&ns, &format!("{K}.3.4.1.{col}.1.{i}"));
     wait_for("real server 1 alive and 2 dead over SNMP", LIMIT, || {
         rs(6, 1).contains("INTEGER: 1") && rs(6, 2).contains("INTEGER: 2")
@@ -414,4 +414,14 @@ fn virtual_and_real_server_tables() {
         .expect("snmpset");
     assert!(!out.status.success(), "a set succeeded");
     assert!(rs(7, 1).contains("INTEGER: 3"));
+    // A reload: the subagent serves the new configuration.
+    let conf = std::fs::read_to_string(scratch.p("keepalived.conf")).expect("conf");
+    scratch.write(
+        "keepalived.conf",
+        &conf.replace("rk-lvs", "rk-lvs-reloaded"),
+    );
+    ours.signal("HUP");
+    wait_for("the reloaded router_id over SNMP", LIMIT, || {
+        get(&ns, &format!("{K}.1.2.0")).contains("\"rk-lvs-reloaded\"")
+    });
 }

@@ -1,7 +1,8 @@
 //! keepalived's notifications, found by comparing two snapshots:
 //! vrrpSyncGroupStateChange and vrrpInstanceStateChange
 //! (vrrp/vrrp_snmp.c `vrrp_snmp_group_trap`, `vrrp_snmp_instance_trap`) and
-//! realServerStateChange (check/check_snmp.c `check_snmp_rs_trap`). As in
+//! realServerStateChange and virtualServerQuorumStateChange
+//! (check/check_snmp.c `check_snmp_rs_trap`, `check_snmp_quorum_trap`). As in
 //! keepalived, the objects are named by their column OIDs without an index.
 
 use crate::agentx::{Value, VarBind};
@@ -33,7 +34,12 @@ fn cell(mib: &Mib, col: &[u32], idx: &[u32]) -> Option<Value> {
 }
 
 /// (trap number, state column, name column, extra columns).
-type VrrpTrap = (u32, &'static [u32], &'static [u32], &'static [&'static [u32]]);
+type VrrpTrap = (
+    u32,
+    &'static [u32],
+    &'static [u32],
+    &'static [&'static [u32]],
+);
 
 /// The notifications (each a varbind list starting with snmpTrapOID.0)
 /// for what changed from `old` to `new`. Rows are matched by index and
@@ -108,6 +114,31 @@ pub fn diff(old: &Mib, new: &Mib) -> Vec<Vec<VarBind>> {
         v.push(vb(k(&[1, 2, 0]), router_id.clone()));
         out.push(v);
     }
+    // virtualServerQuorumStateChange: virtualServerQuorumStatus (check 3,
+    // column 23), for a virtual server with the same identity.
+    for (idx, status) in column(new, &k(&[3, 3, 1, 23])) {
+        let same_row = [2u32, 3, 4, 6, 7]
+            .iter()
+            .all(|c| cell(old, &[3, 3, 1, *c], &idx) == cell(new, &[3, 3, 1, *c], &idx));
+        if !same_row {
+            continue;
+        }
+        match cell(old, &[3, 3, 1, 23], &idx) {
+            Some(prev) if &prev != status => {}
+            _ => continue,
+        }
+        let mut v = vec![vb(
+            snmp_trap_oid(),
+            Value::ObjectIdentifier(k(&[3, 5, 0, 2])),
+        )];
+        for c in [2u32, 8, 23, 22, 21, 20, 3, 4, 5, 6, 7] {
+            if let Some(val) = cell(new, &[3, 3, 1, c], &idx) {
+                v.push(vb(k(&[3, 3, 1, c]), val));
+            }
+        }
+        v.push(vb(k(&[1, 2, 0]), router_id.clone()));
+        out.push(v);
+    }
     out
 }
 
@@ -159,6 +190,21 @@ mod tests {
             (&[2, 3, 1, 4, 1], Value::Integer(2)),
         ]);
         assert!(diff(&a, &b).is_empty());
+    }
+
+    #[test]
+    fn quorum_state_change() {
+        let vs = |met: i32| {
+            mib(&[
+                (&[3, 3, 1, 2, 1], Value::Integer(2)),
+                (&[3, 3, 1, 7, 1], Value::Gauge32(80)),
+                (&[3, 3, 1, 23, 1], Value::Integer(met)),
+            ])
+        };
+        assert!(diff(&vs(1), &vs(1)).is_empty());
+        let traps = diff(&vs(1), &vs(2));
+        assert_eq!(traps.len(), 1);
+        assert_eq!(traps[0][0].value, Value::ObjectIdentifier(k(&[3, 5, 0, 2])));
     }
 
     #[test]
