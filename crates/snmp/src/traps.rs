@@ -4,6 +4,10 @@
 //! realServerStateChange and virtualServerQuorumStateChange
 //! (check/check_snmp.c `check_snmp_rs_trap`, `check_snmp_quorum_trap`). As in
 //! keepalived, the objects are named by their column OIDs without an index.
+//! The RFC notifications vrrpTrapNewMaster (RFC 2787,
+//! `vrrp_rfcv2_snmp_new_master_trap`) and vrrpv3NotifyNewMaster (RFC 6527,
+//! `vrrp_rfcv3_snmp_new_master_notify`) name their objects with the row's
+//! index.
 
 use crate::agentx::{Value, VarBind};
 use crate::keepalived_mib::KEEPALIVED_OID;
@@ -114,6 +118,56 @@ pub fn diff(old: &Mib, new: &Mib) -> Vec<Vec<VarBind>> {
         v.push(vb(k(&[1, 2, 0]), router_id.clone()));
         out.push(v);
     }
+    // vrrpTrapNewMaster: vrrpOperState (mib-2.68.1.3.1.3) became master(3);
+    // the varbind is vrrpOperMasterIpAddr carrying our primary address.
+    let rfc2 = Oid::new(&crate::vrrp_mib::VRRP_MIB_OID);
+    for (idx, state) in column(new, &rfc2.child(&[1, 3, 1, 3])) {
+        let at = |col: u32, m: &Mib| {
+            let mut o = rfc2.child(&[1, 3, 1, col]);
+            o.0.extend_from_slice(&idx);
+            m.value(&o).cloned()
+        };
+        if *state != Value::Integer(3) || at(3, old).is_none_or(|p| p == Value::Integer(3)) {
+            continue;
+        }
+        let mut name = rfc2.child(&[1, 3, 1, 7]);
+        name.0.extend_from_slice(&idx);
+        out.push(vec![
+            vb(
+                snmp_trap_oid(),
+                Value::ObjectIdentifier(rfc2.child(&[0, 1])),
+            ),
+            vb(name, at(8, new).unwrap_or(Value::IpAddress([0; 4]))),
+        ]);
+    }
+    // vrrpv3NotifyNewMaster: vrrpv3OperationsStatus (mib-2.207.1.1.1.1.6)
+    // became master(3): vrrpv3OperationsMasterIpAddr and
+    // vrrpv3StatisticsNewMasterReason.
+    let rfc3 = Oid::new(&crate::vrrp_mib::VRRPV3_MIB_OID);
+    for (idx, state) in column(new, &rfc3.child(&[1, 1, 1, 1, 6])) {
+        let row = |path: &[u32], m: &Mib| {
+            let mut o = rfc3.child(path);
+            o.0.extend_from_slice(&idx);
+            (o.clone(), m.value(&o).cloned())
+        };
+        if *state != Value::Integer(3)
+            || row(&[1, 1, 1, 1, 6], old)
+                .1
+                .is_none_or(|p| p == Value::Integer(3))
+        {
+            continue;
+        }
+        let (mip, mip_v) = row(&[1, 1, 1, 1, 3], new);
+        let (reason, reason_v) = row(&[1, 2, 5, 1, 2], new);
+        out.push(vec![
+            vb(
+                snmp_trap_oid(),
+                Value::ObjectIdentifier(rfc3.child(&[0, 1])),
+            ),
+            vb(mip, mip_v.unwrap_or(Value::OctetString(vec![0; 4]))),
+            vb(reason, reason_v.unwrap_or(Value::Integer(0))),
+        ]);
+    }
     // virtualServerQuorumStateChange: virtualServerQuorumStatus (check 3,
     // column 23), for a virtual server with the same identity.
     for (idx, status) in column(new, &k(&[3, 3, 1, 23])) {
@@ -190,6 +244,35 @@ mod tests {
             (&[2, 3, 1, 4, 1], Value::Integer(2)),
         ]);
         assert!(diff(&a, &b).is_empty());
+    }
+
+    #[test]
+    fn rfc_new_master_notifications() {
+        let m = |state: i32| {
+            let mut m = Mib::new();
+            let o = |s: &str| s.parse::<Oid>().expect("oid");
+            m.insert(o("1.3.6.1.2.1.68.1.3.1.3.3.51"), Value::Integer(state));
+            m.insert(
+                o("1.3.6.1.2.1.68.1.3.1.8.3.51"),
+                Value::IpAddress([192, 0, 2, 2]),
+            );
+            m.insert(o("1.3.6.1.2.1.207.1.1.1.1.6.3.51.1"), Value::Integer(state));
+            m
+        };
+        assert!(diff(&m(2), &m(2)).is_empty());
+        let traps = diff(&m(2), &m(3));
+        assert_eq!(traps.len(), 2);
+        assert_eq!(
+            traps[0][0].value,
+            Value::ObjectIdentifier("1.3.6.1.2.1.68.0.1".parse().expect("oid"))
+        );
+        assert_eq!(traps[0][1].value, Value::IpAddress([192, 0, 2, 2]));
+        assert_eq!(
+            traps[1][0].value,
+            Value::ObjectIdentifier("1.3.6.1.2.1.207.0.1".parse().expect("oid"))
+        );
+        // Leaving master raises nothing.
+        assert!(diff(&m(3), &m(2)).is_empty());
     }
 
     #[test]
