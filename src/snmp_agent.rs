@@ -22,10 +22,13 @@ use tokio::sync::{mpsc, watch};
 use crate::cli::Cli;
 use crate::ipc::ConfigWire;
 use crate::metrics_http::Exposition;
+use rkeepalived_config::Config;
 
 /// The running subagent; stops when dropped.
 pub struct Agent {
-    config: watch::Sender<ConfigWire>,
+    /// The running configuration, decoded once per load (the snapshots,
+    /// one a second for the notifications, read it).
+    config: watch::Sender<Arc<Config>>,
     task: tokio::task::JoinHandle<()>,
     poller: tokio::task::JoinHandle<()>,
     /// Notifications to the master (kept open: closing it ends the session).
@@ -64,19 +67,19 @@ impl Agent {
         }
         let socket = master_socket(cli);
         tracing::info!("Starting SNMP subagent (master agent {socket})");
-        let (config, config_rx) = watch::channel(wire.clone());
+        let cfg = match wire.config() {
+            Ok(c) => Arc::new(c),
+            Err(e) => {
+                tracing::error!("SNMP: cannot decode the running configuration: {e}; no subagent");
+                return None;
+            }
+        };
+        let (config, config_rx) = watch::channel(cfg);
         let snapshot: Snapshot = Arc::new(move || {
             let source = source.clone();
-            let wire = config_rx.borrow().clone();
+            let cfg = config_rx.borrow().clone();
             Box::pin(async move {
                 let status = source.status_json().await;
-                let cfg = match wire.config() {
-                    Ok(c) => c,
-                    Err(e) => {
-                        tracing::warn!("SNMP: cannot decode the running configuration: {e}");
-                        return Mib::new();
-                    }
-                };
                 let version = version_string();
                 let host = hostname();
                 let live = Live {
@@ -111,7 +114,14 @@ impl Agent {
 
     /// A reload: later snapshots use the new configuration.
     pub fn set_config(&self, wire: &ConfigWire) {
-        self.config.send_replace(wire.clone());
+        match wire.config() {
+            Ok(c) => {
+                self.config.send_replace(Arc::new(c));
+            }
+            Err(e) => tracing::warn!(
+                "SNMP: cannot decode the reloaded configuration: {e}; serving the previous one"
+            ),
+        }
     }
 }
 
