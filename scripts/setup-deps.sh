@@ -15,6 +15,8 @@ pkgs=(
   systemd
   # a real Prometheus scraping /metrics, and promtool (tests/daemon_metrics.rs)
   prometheus
+  # net-snmp master agent + snmpwalk/snmpget for the AgentX subagent (tests/daemon_snmp.rs)
+  snmpd snmp
 )
 missing=()
 for p in "${pkgs[@]}"; do

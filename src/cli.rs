@@ -234,10 +234,10 @@ pub struct Cli {
     /// Use specified pidfile for BFD child process (accepted; no BFD)
     #[arg(short = 'b', long = "bfd_pid", value_name = "FILE")]
     pub bfd_pid_file: Option<PathBuf>,
-    /// Enable SNMP subsystem (accepted; unsupported, use --metrics-listen)
+    /// Enable SNMP subsystem (AgentX subagent serving KEEPALIVED-MIB)
     #[arg(short = 'x', long = "snmp")]
     pub snmp: bool,
-    /// Use the specified socket for master agent (accepted; unsupported)
+    /// Use the specified socket for master agent (default unix:/var/agentx/master)
     #[arg(short = 'A', long = "snmp-agent-socket", value_name = "FILE")]
     pub snmp_agent_socket: Option<PathBuf>,
     /// Run in network namespace NAME (/run/netns/NAME)

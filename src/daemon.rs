@@ -77,10 +77,8 @@ fn absolutize(cli: &mut Cli) {
 
 fn warn_unsupported(cli: &Cli) {
     let mut notes = Vec::new();
-    if cli.snmp || cli.snmp_agent_socket.is_some() {
-        notes.push(
-            "-x/--snmp: SNMP is not supported; use metrics_listen/--metrics-listen (Prometheus)",
-        );
+    if cli.snmp_agent_socket.is_some() && !cli.snmp {
+        notes.push("-A/--snmp-agent-socket has no effect without -x/--snmp");
     }
     if cli.dont_release_vrrp {
         notes.push("-V/--dont-release-vrrp is not supported yet: VIPs are released on stop");

@@ -21,6 +21,7 @@ pub mod pidfile;
 pub mod recovery;
 pub mod reload_loader;
 pub mod role;
+pub mod snmp_agent;
 pub mod status;
 pub mod supervisor;
 pub mod sys;

@@ -399,6 +399,8 @@ pub struct Supervisor {
     next_generation: u64,
     status_server: Option<status::Server>,
     metrics_server: Option<metrics_http::Endpoint>,
+    /// `-x`: the AgentX subagent.
+    snmp: Option<crate::snmp_agent::Agent>,
     /// A reload being parsed off the event loop, and whether another
     /// SIGHUP arrived meanwhile (it reloads again once this one is done).
     reload_load: Option<PendingLoad>,
@@ -439,6 +441,7 @@ impl Supervisor {
             next_generation: 1,
             status_server: None,
             metrics_server: None,
+            snmp: None,
             reload_load: None,
             reload_again: false,
         })
@@ -467,6 +470,8 @@ impl Supervisor {
         crate::limits::raise_nofile_limit();
         self.bind_status_socket()?;
         self.bind_metrics().await;
+        self.snmp =
+            crate::snmp_agent::Agent::start(&self.cli, self.shared.clone(), &self.config.wire);
 
         for role in self.roles.clone() {
             self.start_child(role).await;
@@ -521,6 +526,7 @@ impl Supervisor {
         }
         self.notifier.stopping();
         self.stop_all().await;
+        self.snmp = None;
         self.metrics_server = None;
         self.status_server = None;
         outcome
@@ -974,7 +980,12 @@ impl Supervisor {
     async fn apply_config(&mut self, config: Config) {
         let new_roles = roles_to_run(&self.cli, &config);
         match RunningConfig::new(config) {
-            Ok(running) => self.config = running,
+            Ok(running) => {
+                self.config = running;
+                if let Some(snmp) = &self.snmp {
+                    snmp.set_config(&self.config.wire);
+                }
+            }
             Err(e) => {
                 tracing::error!("reload: cannot encode the configuration for the children: {e}; keeping the running one");
                 return;
