@@ -4,6 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use rkeepalived_config::model as cfg;
 use rkeepalived_config::Config;
@@ -270,7 +271,7 @@ fn virtual_server(
         dest.l_threshold = rs.lthreshold.unwrap_or(0);
         let mut checkers = Vec::new();
         for c in &rs.checkers {
-            match checker(c, rs.addr, port, security, timings)? {
+            match checker(config, c, rs.addr, port, weight, security, timings)? {
                 Some(spec) => checkers.push(Arc::new(spec)),
                 None => {
                     tracing::warn!(vs = %name, rs = %rs_label, "{} is not supported by rkeepalived; ignored", c.kind.keyword())
@@ -335,11 +336,16 @@ fn http_spec(h: &cfg::HttpCheck, tls: bool) -> HttpSpec {
     }
 }
 
-/// One checker; `None` for kinds rkeepalived does not run (FILE_CHECK, BFD_CHECK).
+/// How often FILE_CHECK reads its file (keepalived uses inotify).
+pub const FILE_CHECK_POLL: Duration = Duration::from_secs(1);
+
+/// One checker; `None` for kinds rkeepalived does not run (BFD_CHECK).
 fn checker(
+    config: &Config,
     c: &cfg::Checker,
     rs_addr: IpAddr,
     rs_port: u16,
+    rs_weight: i32,
     security: &ScriptSecurity,
     timings: &mut Timings,
 ) -> Result<Option<CheckerSpec>, PlanError> {
@@ -383,7 +389,39 @@ fn checker(
             min_reply_length: u.min_reply_length as usize,
             max_reply_length: u.max_reply_length as usize,
         })),
-        cfg::CheckerKind::File(_) | cfg::CheckerKind::Bfd { .. } => return Ok(None),
+        cfg::CheckerKind::File(f) => {
+            // check_file.c `track_file_handler`: "track_file %s not found"
+            // drops the checker (the parser already warned).
+            let Some(tf) = config.vrrp_track_file(&f.track_file) else {
+                tracing::warn!("track_file {} not found", f.track_file);
+                return Ok(None);
+            };
+            return Ok(Some(CheckerSpec {
+                kind: CheckKind::File(Box::new(FileSpec {
+                    path: tf.file.clone(),
+                    weight: f.weight,
+                    // keepalived file_end_handler: without its own weight the
+                    // checker takes the track_file's weight *and* reverse
+                    // (the model keeps no "weight given" flag; an explicit
+                    // equal weight without reverse is read the same way).
+                    reverse: f.reverse || (f.weight == tf.weight && tf.reverse),
+                    base_weight: rs_weight,
+                })),
+                conn: ConnOpts::to(SocketAddr::new(rs_addr, rs_port)),
+                // No timing options (keepalived: the file is watched, not
+                // polled): read every second, no retry, no warmup; alpha is
+                // cleared (check_file.c `add_rs_to_track_files`).
+                timing: timings.intern(CheckTiming {
+                    delay_loop: co.delay_loop.min(FILE_CHECK_POLL),
+                    connect_timeout: FILE_CHECK_POLL,
+                    retry: 0,
+                    delay_before_retry: FILE_CHECK_POLL,
+                    warmup: Duration::ZERO,
+                    alpha: false,
+                }),
+            }));
+        }
+        cfg::CheckerKind::Bfd { .. } => return Ok(None),
     };
     let dst = SocketAddr::new(
         co.connect_ip.unwrap_or(rs_addr),

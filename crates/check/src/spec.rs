@@ -235,6 +235,21 @@ impl Default for UdpSpec {
     }
 }
 
+/// FILE_CHECK (keepalived check_file.c + track_file.c): the real server
+/// follows the integer in a tracked file (`track_file NAME`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSpec {
+    /// The tracked file's `file` path.
+    pub path: std::path::PathBuf,
+    /// FILE_CHECK `weight`, else the track_file's. 0: any non-zero value
+    /// is a fault (zero with `reverse`); else the real server's weight
+    /// moves by value x weight (x -1 with `reverse`).
+    pub weight: i32,
+    pub reverse: bool,
+    /// The real server's configured weight (the value is added to it).
+    pub base_weight: i32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 /// The variants with settings are boxed: a plan holds one spec per checker
 /// (thousands), and most are TCP_CHECK with none.
@@ -246,6 +261,7 @@ pub enum CheckKind {
     Misc(Box<MiscSpec>),
     Ping,
     Udp(Box<UdpSpec>),
+    File(Box<FileSpec>),
 }
 
 impl CheckKind {
@@ -260,6 +276,7 @@ impl CheckKind {
             CheckKind::Misc(_) => "MISC_CHECK",
             CheckKind::Ping => "PING_CHECK",
             CheckKind::Udp(_) => "UDP_CHECK",
+            CheckKind::File(_) => "FILE_CHECK",
         }
     }
 }

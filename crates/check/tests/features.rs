@@ -1,0 +1,158 @@
+//! Checker features from keepalived.conf text through the engine to a
+//! MockIpvs table: FILE_CHECK (the maintenance-drain idiom), one probe per
+//! distinct target, and `-I` (leave IPVS entries on stop).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rkeepalived_check::{run_plan, EngineBackend, EngineOptions, SharedBackend};
+use rkeepalived_config::{Config, Control, LoadOptions};
+use rkeepalived_ipvs::{MockIpvs, ServiceKey};
+use tokio::sync::mpsc;
+
+type Mock = Arc<Mutex<MockIpvs>>;
+
+fn parse(text: &str) -> Config {
+    rkeepalived_config::parse_str(text, "test.conf", &LoadOptions::default())
+        .expect("config parses")
+        .config
+}
+
+fn start(config: &Config, mock: &Mock) -> (mpsc::Sender<Control>, tokio::task::JoinHandle<()>) {
+    let plan = rkeepalived_check::from_config(config).expect("plan");
+    let (tx, rx) = mpsc::channel(8);
+    let opts = EngineOptions::new(EngineBackend::Custom(Box::new(SharedBackend(Arc::clone(
+        mock,
+    )))));
+    let handle = tokio::spawn(async move { run_plan(plan, rx, opts).await.expect("engine ran") });
+    (tx, handle)
+}
+
+fn dests(mock: &Mock, vs: ServiceKey) -> Vec<(String, i32)> {
+    let m = mock.lock().unwrap();
+    m.state
+        .services
+        .get(&vs)
+        .map(|e| {
+            e.dests
+                .values()
+                .map(|d| (SocketAddr::new(d.addr, d.port).to_string(), d.weight))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    cond()
+}
+
+fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("rkc-features-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn vs_key() -> ServiceKey {
+    ServiceKey::tcp("192.0.2.1".parse().unwrap(), 80)
+}
+
+#[tokio::test]
+async fn file_check_drains_and_reweights_real_servers() {
+    let d = temp_dir("file");
+    let drain = d.join("drain");
+    let level = d.join("level");
+    std::fs::write(&drain, "0\n").unwrap();
+    let conf = format!(
+        r#"
+track_file drain {{
+    file {drain}
+    weight 0
+}}
+track_file level {{
+    file {level}
+    weight 1
+}}
+virtual_server 192.0.2.1 80 {{
+    protocol TCP
+    delay_loop 1
+    real_server 198.51.100.1 80 {{
+        weight 10
+        FILE_CHECK {{
+            track_file drain
+        }}
+    }}
+    real_server 198.51.100.2 80 {{
+        weight 10
+        FILE_CHECK {{
+            track_file level
+            weight -2
+        }}
+    }}
+}}
+"#,
+        drain = drain.display(),
+        level = level.display()
+    );
+    let config = parse(&conf);
+    let mock: Mock = Arc::default();
+    let (tx, engine) = start(&config, &mock);
+    let want = |a: i32, b: Option<i32>| {
+        let mut v = vec![("198.51.100.1:80".to_string(), a)];
+        if let Some(b) = b {
+            v.push(("198.51.100.2:80".to_string(), b));
+        }
+        v
+    };
+    // A missing file reads as 0 (keepalived process_track_file).
+    assert!(
+        eventually(Duration::from_secs(5), || dests(&mock, vs_key())
+            == want(10, Some(10)))
+        .await,
+        "{:?}",
+        dests(&mock, vs_key())
+    );
+    // Drain: a non-zero value with weight 0 is FAULT -> the server leaves IPVS.
+    std::fs::write(&drain, "1\n").unwrap();
+    // Re-weight: 3 x -2 moves the weight from 10 to 4.
+    std::fs::write(&level, "3").unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || {
+            let d = dests(&mock, vs_key());
+            d == vec![("198.51.100.2:80".to_string(), 4)]
+        })
+        .await,
+        "{:?}",
+        dests(&mock, vs_key())
+    );
+    // Garbage beyond 32 bits is ignored (previous value kept).
+    std::fs::write(&level, "99999999999").unwrap();
+    std::fs::write(&drain, "0").unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || dests(&mock, vs_key())
+            == want(10, Some(4)))
+        .await,
+        "{:?}",
+        dests(&mock, vs_key())
+    );
+    // 5 x -2 = -10: weight 0, still in the table (not a fault).
+    std::fs::write(&level, "5").unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || dests(&mock, vs_key())
+            == want(10, Some(0)))
+        .await,
+        "{:?}",
+        dests(&mock, vs_key())
+    );
+    tx.send(Control::Stop).await.unwrap();
+    engine.await.unwrap();
+    std::fs::remove_dir_all(&d).unwrap();
+}
