@@ -313,7 +313,31 @@ fn virtual_server(
     })
 }
 
+/// A url's `regex`. One that does not compile is logged and dropped, so
+/// the url is checked without it (keepalived `prepare_regex`: "Invalid
+/// regex: ... - the url's other checks still run); it never stops the
+/// checker.
+fn url_regex(u: &cfg::HttpUrl, checker: &str) -> Option<Box<UrlRegex>> {
+    let pattern = u.regex.as_deref()?;
+    match UrlRegex::new(
+        pattern,
+        u.regex_no_match,
+        u.regex_min_offset,
+        u.regex_max_offset,
+    ) {
+        Ok(r) => Some(Box::new(r)),
+        Err(e) => {
+            tracing::error!(
+                "{checker} url {}: Invalid regex: '{pattern}': {e}; keyword 'regex' ignored",
+                u.path
+            );
+            None
+        }
+    }
+}
+
 fn http_spec(h: &cfg::HttpCheck, tls: bool) -> HttpSpec {
+    let checker = if tls { "SSL_GET" } else { "HTTP_GET" };
     HttpSpec {
         tls,
         urls: h
@@ -324,6 +348,7 @@ fn http_spec(h: &cfg::HttpCheck, tls: bool) -> HttpSpec {
                 digest: u.digest.clone(),
                 status_codes: StatusCodes(u.status_codes.iter().map(|r| (r.min, r.max)).collect()),
                 virtualhost: u.virtualhost.clone(),
+                regex: url_regex(u, checker),
             })
             .collect(),
         protocol: match h.http_protocol {

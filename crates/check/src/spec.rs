@@ -132,6 +132,71 @@ impl StatusCodes {
     }
 }
 
+/// `regex`, `regex_no_match`, `regex_min_offset`, `regex_max_offset` of a
+/// url (keepalived check_http.c `check_regex`): the check passes when the
+/// leftmost match starting at or after `min_offset` of the body starts at
+/// or before `max_offset` (inverted by `no_match`).
+#[derive(Debug, Clone)]
+pub struct UrlRegex {
+    /// The pattern as written (for logs, dumps and reload diffing).
+    pub pattern: String,
+    pub regex: regex::bytes::Regex,
+    pub no_match: bool,
+    pub min_offset: usize,
+    /// Last acceptable start offset (inclusive, as configured).
+    pub max_offset: Option<usize>,
+}
+
+impl UrlRegex {
+    /// Compile `pattern` with PCRE2's defaults for a byte subject (no
+    /// UTF mode: `.` is any byte but `\n`; `^`/`$` anchor the body).
+    pub fn new(
+        pattern: &str,
+        no_match: bool,
+        min_offset: Option<u32>,
+        max_offset: Option<u32>,
+    ) -> Result<Self, regex::Error> {
+        let regex = regex::bytes::RegexBuilder::new(pattern)
+            .unicode(false)
+            .build()
+            .or_else(|_| regex::bytes::RegexBuilder::new(pattern).build())?;
+        Ok(Self {
+            pattern: pattern.to_string(),
+            regex,
+            no_match,
+            min_offset: min_offset.unwrap_or(0) as usize,
+            max_offset: max_offset.map(|m| m as usize),
+        })
+    }
+
+    /// Whether `body` (the bytes after the response head, as received)
+    /// matches within the offsets.
+    pub fn is_match(&self, body: &[u8]) -> bool {
+        if self.min_offset > body.len() {
+            return false;
+        }
+        self.regex
+            .find_at(body, self.min_offset)
+            .is_some_and(|m| self.max_offset.is_none_or(|max| m.start() <= max))
+    }
+
+    /// The url passes (keepalived: `regex_matched != regex_no_match`).
+    pub fn passes(&self, body: &[u8]) -> bool {
+        self.is_match(body) != self.no_match
+    }
+}
+
+impl PartialEq for UrlRegex {
+    fn eq(&self, other: &Self) -> bool {
+        self.pattern == other.pattern
+            && self.no_match == other.no_match
+            && self.min_offset == other.min_offset
+            && self.max_offset == other.max_offset
+    }
+}
+
+impl Eq for UrlRegex {}
+
 /// One `url { }` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrlSpec {
@@ -140,6 +205,8 @@ pub struct UrlSpec {
     pub digest: Option<String>,
     pub status_codes: StatusCodes,
     pub virtualhost: Option<String>,
+    /// Boxed: rare.
+    pub regex: Option<Box<UrlRegex>>,
 }
 
 impl UrlSpec {
@@ -149,6 +216,7 @@ impl UrlSpec {
             digest: None,
             status_codes: StatusCodes::default(),
             virtualhost: None,
+            regex: None,
         }
     }
 }

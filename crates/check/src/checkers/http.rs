@@ -1,7 +1,8 @@
 //! HTTP_GET / SSL_GET (keepalived check_http.c, check_ssl.c): for every
 //! url, send `GET path`, accept the status per `status_code` (default
-//! 200-299) and, with `digest`, compare the MD5 of the (de-chunked) body as
-//! genhash prints it. SSL_GET does TLS without certificate verification;
+//! 200-299), with `digest` compare the MD5 of the body as genhash prints
+//! it (the body as received: chunk framing is not decoded, as keepalived
+//! does), and with `regex` match the same bytes. SSL_GET does TLS without certificate verification;
 //! SNI only with `enable_sni`.
 //!
 //! Each url's connection is one attempt with one overall deadline of
@@ -92,9 +93,18 @@ impl HttpChecker {
                 stream.write_all(request).await.map_err(CheckFailure::Io)
             })
             .await?;
-        let mut parser = ResponseParser::new();
+        // With a digest or a regex the body is read as keepalived reads it
+        // (raw, until Content-Length or EOF); else the status line is all
+        // we need.
+        let want_body = url.digest.is_some() || url.regex.is_some();
+        let mut parser = if want_body {
+            ResponseParser::new().raw_body()
+        } else {
+            ResponseParser::new()
+        };
         let mut md5 = Md5::new();
-        let want_digest = url.digest.is_some();
+        let mut body = Vec::new();
+        let keep_body = url.regex.is_some();
         let mut buf = vec![0u8; 16 * 1024];
         loop {
             let n = deadline
@@ -111,21 +121,21 @@ impl HttpChecker {
                 parser.finish()?;
                 break;
             }
-            parser.feed(&buf[..n], &mut |body| {
-                if want_digest {
-                    md5.update(body)
+            parser.feed(&buf[..n], &mut |b| {
+                md5.update(b);
+                if keep_body {
+                    body.extend_from_slice(b);
                 }
             })?;
             if parser.is_complete() {
                 break;
             }
-            // Without a digest the status line is all we need (keepalived
-            // still reads the body; we stop early to save work).
-            if !want_digest && parser.head().is_some() {
+            if !want_body && parser.head().is_some() {
                 break;
             }
         }
         let head = parser.head().ok_or(CheckFailure::Closed)?;
+        // keepalived http_handle_response: status, then digest, then regex.
         if !url.status_codes.matches(head.status) {
             return Err(CheckFailure::HttpStatus {
                 path: url.path.clone(),
@@ -139,6 +149,18 @@ impl HttpChecker {
                     path: url.path.clone(),
                     got,
                     expected: expected.clone(),
+                });
+            }
+        }
+        if let Some(r) = &url.regex {
+            if !r.passes(&body) {
+                return Err(CheckFailure::Regex {
+                    path: url.path.clone(),
+                    matched: if r.no_match {
+                        "matched"
+                    } else {
+                        "did not match"
+                    },
                 });
             }
         }

@@ -74,6 +74,8 @@ pub struct ResponseParser {
     /// Bytes fed so far (head, body and framing) and the most allowed.
     fed: u64,
     limit: u64,
+    /// keepalived's body: a chunked body is not decoded (see [`Self::raw_body`]).
+    raw: bool,
 }
 
 impl Default for ResponseParser {
@@ -98,7 +100,18 @@ impl ResponseParser {
             body_len: 0,
             fed: 0,
             limit,
+            raw: false,
         }
+    }
+
+    /// The body exactly as keepalived and genhash digest it and match
+    /// `regex` against it (check_http.c `http_process_response`): every
+    /// byte after the head up to Content-Length, else up to EOF, with
+    /// `Transfer-Encoding: chunked` *not* decoded (the chunk sizes and
+    /// CRLFs are part of the digest). keepalived reads no other header.
+    pub fn raw_body(mut self) -> Self {
+        self.raw = true;
+        self
     }
 
     /// The head, once parsed.
@@ -139,7 +152,7 @@ impl ResponseParser {
                         Some(pos) => {
                             let end = from + pos + 4;
                             let head = parse_head(&self.head_buf[..end])?;
-                            if !head.chunked
+                            if (self.raw || !head.chunked)
                                 && head
                                     .content_length
                                     .is_some_and(|n| n.saturating_add(end as u64) > self.limit)
@@ -148,7 +161,13 @@ impl ResponseParser {
                             }
                             let consumed_from_data = end - already;
                             data = &data[consumed_from_data..];
-                            self.state = if head.chunked {
+                            self.state = if self.raw {
+                                match head.content_length {
+                                    Some(0) => State::Done,
+                                    Some(n) => State::Length(n),
+                                    None => State::UntilClose,
+                                }
+                            } else if head.chunked {
                                 State::Chunked(Chunk::Size(Vec::new()))
                             } else if let Some(n) = head.content_length {
                                 if n == 0 {
