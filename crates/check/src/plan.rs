@@ -29,8 +29,15 @@ pub fn from_config(config: &Config) -> Result<CheckPlan, PlanError> {
     let security = rkeepalived_script::config::security_from_config(gd);
     let mut virtual_servers = Vec::new();
     let mut timings = Timings::default();
+    let ssl = client_auth(config);
     for vs in &config.virtual_servers {
-        virtual_servers.push(virtual_server(config, vs, &security, &mut timings)?);
+        virtual_servers.push(virtual_server(
+            config,
+            vs,
+            &security,
+            &mut timings,
+            ssl.as_ref(),
+        )?);
     }
     Ok(CheckPlan {
         virtual_servers,
@@ -237,6 +244,7 @@ fn virtual_server(
     vs: &cfg::VirtualServer,
     security: &ScriptSecurity,
     timings: &mut Timings,
+    ssl: Option<&Arc<crate::tls::ClientAuth>>,
 ) -> Result<VirtualServerSpec, PlanError> {
     let (name, keys) = service_keys(config, vs)?;
     let first = *keys.first().ok_or_else(|| PlanError::VirtualServer {
@@ -271,7 +279,7 @@ fn virtual_server(
         dest.l_threshold = rs.lthreshold.unwrap_or(0);
         let mut checkers = Vec::new();
         for c in &rs.checkers {
-            match checker(config, c, rs.addr, port, weight, security, timings)? {
+            match checker(config, c, &dest, security, timings, ssl)? {
                 Some(spec) => checkers.push(Arc::new(spec)),
                 None => {
                     tracing::warn!(vs = %name, rs = %rs_label, "{} is not supported by rkeepalived; ignored", c.kind.keyword())
@@ -336,7 +344,36 @@ fn url_regex(u: &cfg::HttpUrl, checker: &str) -> Option<Box<UrlRegex>> {
     }
 }
 
-fn http_spec(h: &cfg::HttpCheck, tls: bool) -> HttpSpec {
+/// The `SSL { }` block for SSL_GET. Unreadable or invalid files are
+/// logged naming the keyword and the SSL_GET checkers run without a client
+/// certificate. **Difference**: keepalived terminates its checker process
+/// ("Error Initialize SSL, ctx Instance" ... "Terminate...").
+fn client_auth(config: &Config) -> Option<Arc<crate::tls::ClientAuth>> {
+    let ssl = config.ssl.as_ref()?;
+    let needed = config.virtual_servers.iter().any(|vs| {
+        vs.real_servers.iter().any(|rs| {
+            rs.checkers
+                .iter()
+                .any(|c| matches!(c.kind, cfg::CheckerKind::Ssl(_)))
+        })
+    });
+    if !needed {
+        return None;
+    }
+    match crate::tls::ClientAuth::load(ssl) {
+        Ok(a) => Some(Arc::new(a)),
+        Err(e) => {
+            tracing::error!("{e}; SSL_GET checks run without a client certificate");
+            None
+        }
+    }
+}
+
+fn http_spec(
+    h: &cfg::HttpCheck,
+    tls: bool,
+    client_auth: Option<&Arc<crate::tls::ClientAuth>>,
+) -> HttpSpec {
     let checker = if tls { "SSL_GET" } else { "HTTP_GET" };
     HttpSpec {
         tls,
@@ -358,6 +395,7 @@ fn http_spec(h: &cfg::HttpCheck, tls: bool) -> HttpSpec {
         },
         virtualhost: h.virtualhost.clone(),
         enable_sni: h.enable_sni,
+        client_auth: if tls { client_auth.cloned() } else { None },
     }
 }
 
@@ -368,17 +406,16 @@ pub const FILE_CHECK_POLL: Duration = Duration::from_secs(1);
 fn checker(
     config: &Config,
     c: &cfg::Checker,
-    rs_addr: IpAddr,
-    rs_port: u16,
-    rs_weight: i32,
+    rs: &Dest,
     security: &ScriptSecurity,
     timings: &mut Timings,
+    plan_ssl: Option<&Arc<crate::tls::ClientAuth>>,
 ) -> Result<Option<CheckerSpec>, PlanError> {
     let co = &c.common;
     let kind = match &c.kind {
         cfg::CheckerKind::Tcp => CheckKind::Tcp,
-        cfg::CheckerKind::Http(h) => CheckKind::Http(Box::new(http_spec(h, false))),
-        cfg::CheckerKind::Ssl(h) => CheckKind::Http(Box::new(http_spec(h, true))),
+        cfg::CheckerKind::Http(h) => CheckKind::Http(Box::new(http_spec(h, false, None))),
+        cfg::CheckerKind::Ssl(h) => CheckKind::Http(Box::new(http_spec(h, true, plan_ssl))),
         cfg::CheckerKind::Smtp(s) => CheckKind::Smtp(Box::new(SmtpSpec {
             helo_name: s.helo_name.clone(),
         })),
@@ -430,9 +467,9 @@ fn checker(
                     // (the model keeps no "weight given" flag; an explicit
                     // equal weight without reverse is read the same way).
                     reverse: f.reverse || (f.weight == tf.weight && tf.reverse),
-                    base_weight: rs_weight,
+                    base_weight: rs.weight,
                 })),
-                conn: ConnOpts::to(SocketAddr::new(rs_addr, rs_port)),
+                conn: ConnOpts::to(SocketAddr::new(rs.addr, rs.port)),
                 // No timing options (keepalived: the file is watched, not
                 // polled): read every second, no retry, no warmup; alpha is
                 // cleared (check_file.c `add_rs_to_track_files`).
@@ -449,8 +486,8 @@ fn checker(
         cfg::CheckerKind::Bfd { .. } => return Ok(None),
     };
     let dst = SocketAddr::new(
-        co.connect_ip.unwrap_or(rs_addr),
-        co.connect_port.unwrap_or(rs_port),
+        co.connect_ip.unwrap_or(rs.addr),
+        co.connect_port.unwrap_or(rs.port),
     );
     Ok(Some(CheckerSpec {
         kind,

@@ -231,6 +231,8 @@ pub struct HttpSpec {
     pub virtualhost: Option<String>,
     /// SSL_GET `enable_sni`: send the virtualhost as SNI.
     pub enable_sni: bool,
+    /// SSL_GET: the top-level `SSL { }` block's client certificate.
+    pub client_auth: Option<Arc<crate::tls::ClientAuth>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -287,6 +287,7 @@ fn http(urls: Vec<UrlSpec>) -> CheckKind {
         protocol: HttpProtocol::Http10,
         virtualhost: None,
         enable_sni: false,
+        client_auth: None,
     }))
 }
 
@@ -443,6 +444,7 @@ async fn ssl_get_without_verification_and_with_sni() {
         protocol: HttpProtocol::Http11,
         virtualhost: Some("www.example.test".into()),
         enable_sni: false,
+        client_auth: None,
     };
     assert!(
         check(&spec(CheckKind::Http(Box::new(h.clone())), addr, 3000))
@@ -474,6 +476,7 @@ async fn ssl_get_against_plain_http_fails() {
         protocol: HttpProtocol::Http10,
         virtualhost: None,
         enable_sni: false,
+        client_auth: None,
     };
     assert!(!check(&spec(CheckKind::Http(Box::new(h)), addr, 1000))
         .await

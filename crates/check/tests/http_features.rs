@@ -94,6 +94,7 @@ async fn check_url(addr: SocketAddr, url: UrlSpec) -> CheckOutcome {
         protocol: HttpProtocol::Http10,
         virtualhost: None,
         enable_sni: false,
+        client_auth: None,
     }));
     let mut timing = CheckTiming::defaults_for(&kind, Duration::from_secs(1));
     timing.connect_timeout = Duration::from_secs(5);

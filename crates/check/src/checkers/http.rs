@@ -34,7 +34,7 @@ pub struct HttpChecker {
 impl HttpChecker {
     pub fn new(conn: ConnOpts, timeout: Duration, spec: HttpSpec) -> Self {
         let tls = spec.tls.then(|| {
-            crate::tls::no_verify_client_config()
+            crate::tls::client_config(spec.client_auth.as_deref())
                 .map(|c| tokio_rustls::TlsConnector::from(Arc::new(c)))
         });
         Self {
