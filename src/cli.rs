@@ -191,7 +191,7 @@ pub struct Cli {
     /// Don't remove VRRP VIPs and VROUTEs on daemon stop (accepted, not yet supported)
     #[arg(short = 'V', long = "dont-release-vrrp")]
     pub dont_release_vrrp: bool,
-    /// Don't remove IPVS topology on daemon stop (accepted, not yet supported)
+    /// Don't remove IPVS topology on daemon stop
     #[arg(short = 'I', long = "dont-release-ipvs")]
     pub dont_release_ipvs: bool,
     /// Don't respawn child processes
@@ -331,6 +331,9 @@ impl Cli {
             args.push("--log-file".into());
             args.push(file.clone().into_os_string());
         }
+        if self.dont_release_ipvs && role == Role::Checker {
+            args.push("--dont-release-ipvs".into());
+        }
         args
     }
 }
@@ -437,6 +440,11 @@ mod tests {
         assert!(child.log_console && child.dont_fork);
         assert_eq!(child.log_facility, Some(Facility::local(2)));
         assert_eq!(child.config_file, PathBuf::from("/k.conf"));
+        assert!(!child.dont_release_ipvs);
+        let cli = Cli::try_parse_from(["rkeepalived", "-I"]).expect("parses");
+        let mut argv: Vec<std::ffi::OsString> = vec!["rkeepalived".into()];
+        argv.extend(cli.child_args(Role::Checker, 3));
+        assert!(Cli::try_parse_from(argv).expect("parses").dont_release_ipvs);
     }
 
     #[test]

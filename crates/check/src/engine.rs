@@ -41,6 +41,12 @@ pub struct EngineOptions {
     pub ipvs_retry_interval: Duration,
     /// Upper bound for notify/quorum scripts.
     pub script_timeout: Duration,
+    /// On stop, run the omega scripts and remove the IPVS entries we
+    /// created (default). `false` is keepalived's `-I`
+    /// (`--dont-release-ipvs`): check_daemon.c `checker_terminate_phase1`
+    /// then skips `clear_services()`, which both removes the entries and
+    /// runs the omega notifies, so the table stays as it is.
+    pub release_ipvs_on_stop: bool,
 }
 
 impl EngineOptions {
@@ -52,6 +58,7 @@ impl EngineOptions {
             }),
             ipvs_retry_interval: Duration::from_secs(5),
             script_timeout: Duration::from_secs(60),
+            release_ipvs_on_stop: true,
         }
     }
 }
@@ -85,6 +92,7 @@ struct Engine {
     kernel_cache: Option<rkeepalived_ipvs::IpvsState>,
     ipvs_retry_interval: Duration,
     script_timeout: Duration,
+    release_ipvs_on_stop: bool,
     started: Instant,
 }
 
@@ -118,6 +126,7 @@ pub async fn run_plan(
         kernel_cache: None,
         ipvs_retry_interval: opts.ipvs_retry_interval,
         script_timeout: opts.script_timeout,
+        release_ipvs_on_stop: opts.release_ipvs_on_stop,
         started: Instant::now(),
     };
     let total: usize = plan
@@ -421,6 +430,10 @@ impl Engine {
     async fn stop(&mut self) {
         tracing::info!("health checker stopping");
         self.checks.clear();
+        if !self.release_ipvs_on_stop {
+            tracing::info!("leaving the IPVS entries in place (--dont-release-ipvs)");
+            return;
+        }
         let effects = self.model.on_stop(&self.plan);
         self.run_scripts(effects);
         // Remove what we own (keepalived removes its virtual servers on exit).

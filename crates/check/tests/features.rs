@@ -156,3 +156,40 @@ virtual_server 192.0.2.1 80 {{
     engine.await.unwrap();
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// `-I` / `--dont-release-ipvs`: on stop the IPVS entries stay (keepalived
+/// check_daemon.c skips `clear_services()`); by default they are removed.
+#[tokio::test]
+async fn dont_release_ipvs_leaves_the_entries_on_stop() {
+    let conf = r#"
+virtual_server 192.0.2.1 80 {
+    protocol TCP
+    real_server 198.51.100.1 80 {
+        weight 3
+    }
+}
+"#;
+    let config = parse(conf);
+    for release in [true, false] {
+        let mock: Mock = Arc::default();
+        let plan = rkeepalived_check::from_config(&config).unwrap();
+        let (tx, rx) = mpsc::channel(8);
+        let mut opts = EngineOptions::new(EngineBackend::Custom(Box::new(SharedBackend(
+            Arc::clone(&mock),
+        ))));
+        opts.release_ipvs_on_stop = release;
+        let engine = tokio::spawn(async move { run_plan(plan, rx, opts).await.unwrap() });
+        assert!(
+            eventually(Duration::from_secs(5), || dests(&mock, vs_key()).len() == 1).await,
+            "programmed"
+        );
+        tx.send(Control::Stop).await.unwrap();
+        engine.await.unwrap();
+        let left = dests(&mock, vs_key());
+        if release {
+            assert!(left.is_empty(), "{left:?}");
+        } else {
+            assert_eq!(left, vec![("198.51.100.1:80".to_string(), 3)]);
+        }
+    }
+}
