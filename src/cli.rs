@@ -194,6 +194,11 @@ pub struct Cli {
     /// Don't remove IPVS topology on daemon stop
     #[arg(short = 'I', long = "dont-release-ipvs")]
     pub dont_release_ipvs: bool,
+    /// genhash mode: print the MD5 digest of a url (`-T -s IP -p PORT -u URL`,
+    /// see `rkeepalived -T -h`); must be the first option. Handled before
+    /// this parser runs; here for --help only.
+    #[arg(short = 'T', long = "genhash")]
+    pub genhash: bool,
     /// Don't respawn child processes
     #[arg(short = 'R', long = "dont-respawn")]
     pub dont_respawn: bool,

@@ -29,6 +29,7 @@ mod driver;
 pub mod engine;
 pub mod error;
 pub mod fsm;
+pub mod genhash;
 pub mod health;
 pub mod metrics;
 pub mod plan;

@@ -262,3 +262,65 @@ virtual_server 192.0.2.1 80 {
         .to_string()
         .contains("unclosed"));
 }
+
+/// `rkeepalived -T` / `genhash`: the same stdout as keepalived's genhash,
+/// verbose dumps included (but the response time), for every response.
+#[tokio::test]
+async fn genhash_mode_prints_what_genhash_prints() {
+    use rkeepalived_check::genhash::{fetch, parse_args};
+    let genhash = std::path::Path::new("/usr/bin/genhash");
+    if !genhash.exists() {
+        let why = "/usr/bin/genhash (Debian package keepalived) is not installed";
+        assert!(std::env::var_os("CI").is_none(), "{why}");
+        eprintln!("skipping: {why}");
+        return;
+    }
+    let addr = server().await;
+    let port = addr.port().to_string();
+    let no_time = |s: &[u8]| {
+        String::from_utf8_lossy(s)
+            .lines()
+            .filter(|l| !l.starts_with("Global response time"))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+    };
+    for path in ["/cl", "/close", "/chunked", "/404"] {
+        for verbose in [false, true] {
+            let mut args = vec!["-s", "127.0.0.1", "-p", &port, "-u", path];
+            if verbose {
+                args.push("-v");
+            }
+            let theirs = tokio::process::Command::new(genhash)
+                .args(&args)
+                .output()
+                .await
+                .unwrap();
+            let a = parse_args(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            fetch(&a, &mut out, &mut err).await;
+            assert_eq!(
+                no_time(&out),
+                no_time(&theirs.stdout),
+                "{path} verbose={verbose}"
+            );
+            assert_eq!(err, theirs.stderr, "{path}");
+        }
+    }
+    // A refused connection: same message, exit status 0 in both.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let args = ["-s", "127.0.0.1", "-p", &closed, "-u", "/"];
+    let theirs = std::process::Command::new(genhash)
+        .args(args)
+        .output()
+        .unwrap();
+    let a = parse_args(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    fetch(&a, &mut out, &mut err).await;
+    assert_eq!(out, theirs.stdout);
+    assert!(theirs.status.success());
+}
