@@ -193,3 +193,122 @@ virtual_server 192.0.2.1 80 {
         }
     }
 }
+
+/// A checker whose answer the test flips; counts attempts.
+struct Flag {
+    up: Arc<std::sync::atomic::AtomicBool>,
+    calls: Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl rkeepalived_check::checkers::Checker for Flag {
+    fn kind(&self) -> &'static str {
+        "TCP_CHECK"
+    }
+    fn check(
+        &self,
+    ) -> rkeepalived_check::checkers::BoxFuture<'_, rkeepalived_check::checkers::CheckOutcome> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.calls.fetch_add(1, SeqCst);
+        let up = self.up.load(SeqCst);
+        Box::pin(async move {
+            if up {
+                rkeepalived_check::checkers::CheckOutcome::Up
+            } else {
+                rkeepalived_check::checkers::CheckOutcome::Down(
+                    rkeepalived_check::CheckFailure::NoReply,
+                )
+            }
+        })
+    }
+}
+
+/// One probe per distinct target: the same real server behind three
+/// virtual servers (and listed twice in one) with the same TCP_CHECK is
+/// probed by one checker, whose result reaches every user; a reload keeps
+/// it one probe.
+#[tokio::test]
+async fn one_probe_per_distinct_target_fans_out() {
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
+    let mut conf = String::new();
+    for vip in 1..=3 {
+        conf.push_str(&format!(
+            "virtual_server 192.0.2.{vip} 80 {{\n protocol TCP\n delay_loop 1\n"
+        ));
+        let copies = if vip == 3 { 2 } else { 1 };
+        for _ in 0..copies {
+            conf.push_str(
+                " real_server 198.51.100.7 80 {\n  TCP_CHECK {\n   connect_timeout 1\n   retry 0\n   warmup 0\n  }\n }\n",
+            );
+        }
+        // A different check of the same server is its own probe.
+        conf.push_str(
+            " real_server 198.51.100.8 80 {\n  TCP_CHECK {\n   connect_timeout 1\n   retry 0\n   warmup 0\n   connect_port 8080\n  }\n }\n}\n",
+        );
+    }
+    let config = parse(&conf);
+    let up = Arc::new(AtomicBool::new(true));
+    let calls = Arc::new(AtomicU32::new(0));
+    let built = Arc::new(AtomicU32::new(0));
+    let mock: Mock = Arc::default();
+    let plan = rkeepalived_check::from_config(&config).unwrap();
+    let (tx, rx) = mpsc::channel(8);
+    let mut opts = EngineOptions::new(EngineBackend::Custom(Box::new(SharedBackend(Arc::clone(
+        &mock,
+    )))));
+    {
+        let (up, calls, built) = (Arc::clone(&up), Arc::clone(&calls), Arc::clone(&built));
+        opts.checker_factory = Arc::new(
+            move |spec: &Arc<rkeepalived_check::spec::CheckerSpec>, _: &_| {
+                built.fetch_add(1, SeqCst);
+                if spec.conn.dst.port() == 8080 {
+                    // The other probe: always up, not counted.
+                    return Arc::new(Flag {
+                        up: Arc::new(AtomicBool::new(true)),
+                        calls: Arc::new(AtomicU32::new(0)),
+                    }) as Arc<dyn rkeepalived_check::checkers::Checker>;
+                }
+                Arc::new(Flag {
+                    up: Arc::clone(&up),
+                    calls: Arc::clone(&calls),
+                })
+            },
+        );
+    }
+    let engine = tokio::spawn(async move { run_plan(plan, rx, opts).await.unwrap() });
+    let key = |vip: u8| ServiceKey::tcp(format!("192.0.2.{vip}").parse().unwrap(), 80);
+    let all_have = |mock: &Mock, want: bool| {
+        (1..=3).all(|v| {
+            dests(mock, key(v))
+                .iter()
+                .any(|(a, _)| a == "198.51.100.7:80")
+                == want
+        })
+    };
+    assert!(eventually(Duration::from_secs(5), || all_have(&mock, true)).await);
+    // 2 distinct targets (198.51.100.7:80 and .8:8080) for 7 checkers.
+    assert_eq!(built.load(SeqCst), 2, "one checker per distinct target");
+    // Down: one probe's result removes the server from all three services.
+    up.store(false, SeqCst);
+    assert!(
+        eventually(Duration::from_secs(5), || all_have(&mock, false)).await,
+        "{:?}",
+        (1..=3).map(|v| dests(&mock, key(v))).collect::<Vec<_>>()
+    );
+    // ~1 attempt per delay_loop, not 4 (one per user).
+    let before = calls.load(SeqCst);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let per_2s = calls.load(SeqCst) - before;
+    assert!(
+        (1..=3).contains(&per_2s),
+        "{per_2s} attempts in 2.1 s at delay_loop 1"
+    );
+    // A reload of the same configuration keeps the one probe.
+    tx.send(Control::Reload(Arc::new(config.clone())))
+        .await
+        .unwrap();
+    up.store(true, SeqCst);
+    assert!(eventually(Duration::from_secs(5), || all_have(&mock, true)).await);
+    assert_eq!(built.load(SeqCst), 2, "reload keeps the shared probes");
+    tx.send(Control::Stop).await.unwrap();
+    engine.await.unwrap();
+}
