@@ -194,9 +194,10 @@ pub struct Cli {
     /// Don't remove IPVS topology on daemon stop
     #[arg(short = 'I', long = "dont-release-ipvs")]
     pub dont_release_ipvs: bool,
-    /// genhash mode: print the MD5 digest of a url (`-T -s IP -p PORT -u URL`,
-    /// see `rkeepalived -T -h`); must be the first option. Handled before
-    /// this parser runs; here for --help only.
+    /// genhash mode (keepalived's genhash): print a url's MD5 digest for a
+    /// `digest` line, `-T -s IP -p PORT -u URL` (see `rkeepalived -T -h`);
+    /// must be the first option
+    // Handled in main() before this parser runs; declared for --help.
     #[arg(short = 'T', long = "genhash")]
     pub genhash: bool,
     /// Don't respawn child processes
