@@ -1,7 +1,8 @@
 //! HTTP/1.x response decoding for HTTP_GET/SSL_GET: status line, headers,
 //! and the body framed by Content-Length, chunked transfer-encoding, or
-//! connection close. Body bytes are handed to a sink (the MD5 of the
-//! de-chunked body is what keepalived's genhash prints).
+//! connection close. Body bytes are handed to a sink: decoded, or with
+//! [`ResponseParser::raw_body`] as received, which is what keepalived's
+//! digest (and genhash) and `regex` see.
 
 /// Largest status line + headers we accept.
 pub const MAX_HEAD: usize = 64 * 1024;
@@ -493,7 +494,43 @@ mod tests {
         p.feed(&[b'z'; 500], &mut |_| {}).unwrap();
     }
 
+    #[test]
+    fn raw_body_keeps_chunk_framing_and_honours_content_length() {
+        let resp: &[u8] =
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+        for split in 0..resp.len() {
+            let mut p = ResponseParser::new().raw_body();
+            let mut body = Vec::new();
+            p.feed(&resp[..split], &mut |b| body.extend_from_slice(b))
+                .unwrap();
+            p.feed(&resp[split..], &mut |b| body.extend_from_slice(b))
+                .unwrap();
+            assert!(!p.is_complete(), "chunked is read to EOF");
+            p.finish().unwrap();
+            assert_eq!(body, b"5\r\nhello\r\n0\r\n\r\n");
+        }
+        // keepalived reads Content-Length even beside chunked.
+        let mut p = ResponseParser::new().raw_body();
+        let mut body = Vec::new();
+        p.feed(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n5\r\nhello",
+            &mut |b| body.extend_from_slice(b),
+        )
+        .unwrap();
+        assert!(p.is_complete());
+        assert_eq!(body, b"5\r\n");
+    }
+
     proptest::proptest! {
+        #[test]
+        fn raw_mode_never_panics(chunks in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..300), 0..6)) {
+            let mut p = ResponseParser::new().raw_body();
+            for c in &chunks {
+                if p.feed(c, &mut |_| {}).is_err() { break; }
+            }
+            let _ = p.finish();
+        }
+
         #[test]
         fn arbitrary_bytes_never_panic(chunks in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..300), 0..6)) {
             let mut p = ResponseParser::new();
