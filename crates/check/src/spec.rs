@@ -134,8 +134,9 @@ impl StatusCodes {
 
 /// `regex`, `regex_no_match`, `regex_min_offset`, `regex_max_offset` of a
 /// url (keepalived check_http.c `check_regex`): the check passes when the
-/// leftmost match starting at or after `min_offset` of the body starts at
-/// or before `max_offset` (inverted by `no_match`).
+/// leftmost match starting at or after `min_offset` of the subject starts
+/// at or before `max_offset` (inverted by `no_match`). The subject is the
+/// response as keepalived buffers it (see `checkers::http`).
 #[derive(Debug, Clone)]
 pub struct UrlRegex {
     /// The pattern as written (for logs, dumps and reload diffing).
@@ -169,8 +170,8 @@ impl UrlRegex {
         })
     }
 
-    /// Whether `body` (the bytes after the response head, as received)
-    /// matches within the offsets.
+    /// Whether `body` (the regex subject: the response as keepalived
+    /// buffers it) matches within the offsets.
     pub fn is_match(&self, body: &[u8]) -> bool {
         if self.min_offset > body.len() {
             return false;

@@ -103,7 +103,14 @@ impl HttpChecker {
             ResponseParser::new()
         };
         let mut md5 = Md5::new();
-        let mut body = Vec::new();
+        // The regex subject as keepalived builds it (check_http.c
+        // `http_process_response`): its buffer still holds the head when
+        // the read that completes the head also brings body bytes, so the
+        // head is matched too and the offsets count from the response's
+        // first byte; when the head arrives alone it is discarded and they
+        // count from the body's.
+        let mut subject = Vec::new();
+        let mut subject_from: Option<usize> = None;
         let keep_body = url.regex.is_some();
         let mut buf = vec![0u8; 16 * 1024];
         loop {
@@ -121,12 +128,19 @@ impl HttpChecker {
                 parser.finish()?;
                 break;
             }
+            let had_head = parser.head().is_some();
+            let before = subject.len();
+            if keep_body {
+                subject.extend_from_slice(&buf[..n]);
+            }
+            let mut body_now = 0usize;
             parser.feed(&buf[..n], &mut |b| {
                 md5.update(b);
-                if keep_body {
-                    body.extend_from_slice(b);
-                }
+                body_now += b.len();
             })?;
+            if keep_body && !had_head && parser.head().is_some() {
+                subject_from = Some(if body_now > 0 { 0 } else { before + n });
+            }
             if parser.is_complete() {
                 break;
             }
@@ -153,7 +167,8 @@ impl HttpChecker {
             }
         }
         if let Some(r) = &url.regex {
-            if !r.passes(&body) {
+            let from = subject_from.unwrap_or(subject.len()).min(subject.len());
+            if !r.passes(&subject[from..]) {
                 return Err(CheckFailure::Regex {
                     path: url.path.clone(),
                     matched: if r.no_match {
