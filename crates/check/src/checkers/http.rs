@@ -2,8 +2,9 @@
 //! url, send `GET path`, accept the status per `status_code` (default
 //! 200-299), with `digest` compare the MD5 of the body as genhash prints
 //! it (the body as received: chunk framing is not decoded, as keepalived
-//! does), and with `regex` match the same bytes. SSL_GET does TLS without certificate verification;
-//! SNI only with `enable_sni`.
+//! does), and with `regex` match the response as keepalived buffers it.
+//! SSL_GET does TLS without certificate verification, presenting the `SSL`
+//! block's client certificate if any; SNI only with `enable_sni`.
 //!
 //! Each url's connection is one attempt with one overall deadline of
 //! `connect_timeout` (connect, TLS, request and the whole response; see
