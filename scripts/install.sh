@@ -44,6 +44,12 @@ bin=target/release/rkeepalived
 
 d=$destdir
 install -D -m 0755 "$bin" "$d/usr/sbin/rkeepalived"
+# `genhash` (rkeepalived acts as keepalived's genhash by that name), unless
+# keepalived's own is installed.
+if [ ! -e "$d/usr/bin/genhash" ] && [ ! -L "$d/usr/bin/genhash" ]; then
+  install -d "$d/usr/bin"
+  ln -s ../sbin/rkeepalived "$d/usr/bin/genhash"
+fi
 install -D -m 0644 systemd/rkeepalived.service "$d/etc/systemd/system/rkeepalived.service"
 install -D -m 0644 systemd/README.md "$d/usr/share/doc/rkeepalived/README.md"
 

@@ -198,9 +198,15 @@ pub struct Cli {
     /// Don't remove VRRP VIPs and VROUTEs on daemon stop (accepted, not yet supported)
     #[arg(short = 'V', long = "dont-release-vrrp")]
     pub dont_release_vrrp: bool,
-    /// Don't remove IPVS topology on daemon stop (accepted, not yet supported)
+    /// Don't remove IPVS topology on daemon stop
     #[arg(short = 'I', long = "dont-release-ipvs")]
     pub dont_release_ipvs: bool,
+    /// genhash mode (keepalived's genhash): print a url's MD5 digest for a
+    /// `digest` line, `-T -s IP -p PORT -u URL` (see `rkeepalived -T -h`);
+    /// must be the first option
+    // Handled in main() before this parser runs; declared for --help.
+    #[arg(short = 'T', long = "genhash")]
+    pub genhash: bool,
     /// Don't respawn child processes
     #[arg(short = 'R', long = "dont-respawn")]
     pub dont_respawn: bool,
@@ -412,6 +418,9 @@ impl Cli {
             args.push("--log-file".into());
             args.push(file.clone().into_os_string());
         }
+        if self.dont_release_ipvs && role == Role::Checker {
+            args.push("--dont-release-ipvs".into());
+        }
         args
     }
 }
@@ -519,6 +528,11 @@ mod tests {
         assert_eq!(child.log_facility, Some(Facility::local(2)));
         assert_eq!(child.config_file, PathBuf::from("/k.conf"));
         assert_eq!(child.process_name.as_deref(), Some("keepalived"));
+        assert!(!child.dont_release_ipvs);
+        let cli = Cli::try_parse_from(["rkeepalived", "-I"]).expect("parses");
+        let mut argv: Vec<std::ffi::OsString> = vec!["rkeepalived".into()];
+        argv.extend(cli.child_args(Role::Checker, 3, None));
+        assert!(Cli::try_parse_from(argv).expect("parses").dont_release_ipvs);
     }
 
     #[test]

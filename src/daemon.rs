@@ -83,9 +83,6 @@ fn warn_unsupported(cli: &Cli) {
     if cli.dont_release_vrrp {
         notes.push("-V/--dont-release-vrrp is not supported yet: VIPs are released on stop");
     }
-    if cli.dont_release_ipvs {
-        notes.push("-I/--dont-release-ipvs is not supported yet: IPVS entries are removed on stop");
-    }
     if cli.release_vips {
         notes.push("-X/--release-vips is not supported yet");
     }
@@ -341,6 +338,7 @@ fn child_main(cli: Cli, role: Role) -> ExitCode {
         }
     };
     let fd = cli.ipc_fd.unwrap_or(sys::CHILD_IPC_FD);
+    crate::engines::set_dont_release_ipvs(cli.dont_release_ipvs);
     let result = runtime.block_on(async move {
         let stream = role::ipc_stream_from_fd(fd)?;
         role::run_role(role, stream).await

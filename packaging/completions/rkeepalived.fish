@@ -6,7 +6,7 @@ complete -c rkeepalived -s p -l pid -d 'Use specified pidfile for parent process
 complete -c rkeepalived -s r -l vrrp_pid -d 'Use specified pidfile for VRRP child process [default: /run/vrrp.pid; with -s NS: /run/keepalived/NS/vrrp.pid]' -r -F
 complete -c rkeepalived -s c -l checkers_pid -d 'Use specified pidfile for checkers child process [default: /run/checkers.pid; with -s NS: /run/keepalived/NS/checkers.pid]' -r -F
 complete -c rkeepalived -s b -l bfd_pid -d 'Use specified pidfile for BFD child process (accepted; no BFD)' -r -F
-complete -c rkeepalived -s A -l snmp-agent-socket -d 'Use the specified socket for master agent (accepted; unsupported)' -r -F
+complete -c rkeepalived -s A -l snmp-agent-socket -d 'Use the specified socket for master agent (default unix:/var/agentx/master)' -r -F
 complete -c rkeepalived -s s -l namespace -d 'Run in network namespace NAME (/run/netns/NAME)' -r
 complete -c rkeepalived -s M -l core-dump-pattern -d 'Also set /proc/sys/kernel/core_pattern to PATN (accepted; not changed)' -r
 complete -c rkeepalived -s i -l config-id -d 'Skip any configuration lines beginning \'@\' that don\'t match id' -r
@@ -36,12 +36,13 @@ complete -c rkeepalived -s D -l log-detail -d 'Detailed log messages'
 complete -c rkeepalived -s G -l no-syslog -d 'Don\'t log via syslog'
 complete -c rkeepalived -s X -l release-vips -d 'Drop VIP on transition from signal (accepted, not yet supported)'
 complete -c rkeepalived -s V -l dont-release-vrrp -d 'Don\'t remove VRRP VIPs and VROUTEs on daemon stop (accepted, not yet supported)'
-complete -c rkeepalived -s I -l dont-release-ipvs -d 'Don\'t remove IPVS topology on daemon stop (accepted, not yet supported)'
+complete -c rkeepalived -s I -l dont-release-ipvs -d 'Don\'t remove IPVS topology on daemon stop'
+complete -c rkeepalived -s T -l genhash -d 'genhash mode (keepalived\'s genhash): print a url\'s MD5 digest for a `digest` line, `-T -s IP -p PORT -u URL` (see `rkeepalived -T -h`); must be the first option'
 complete -c rkeepalived -s R -l dont-respawn -d 'Don\'t respawn child processes'
 complete -c rkeepalived -s n -l dont-fork -d 'Don\'t fork the daemon process'
 complete -c rkeepalived -s d -l dump-conf -d 'Dump the configuration data'
 complete -c rkeepalived -s a -l address-monitoring -d 'Report all address additions/deletions notified via netlink (accepted)'
-complete -c rkeepalived -s x -l snmp -d 'Enable SNMP subsystem (accepted; unsupported, use --metrics-listen)'
+complete -c rkeepalived -s x -l snmp -d 'Enable SNMP subsystem (AgentX subagent serving KEEPALIVED-MIB)'
 complete -c rkeepalived -s m -l core-dump -d 'Produce core dump if terminate abnormally'
 complete -c rkeepalived -s e -l all-config -d 'Error if any configuration file missing (same as includet)'
 complete -c rkeepalived -s v -l version -d 'Display the version number'

@@ -39,6 +39,8 @@ pub type SlotId = u32;
 pub struct Report {
     /// Where the checker is in the current plan.
     pub at: CheckerRef,
+    /// The other users of the same probe (see [`CheckDriver::add_user`]).
+    pub shared: Vec<CheckerRef>,
     pub up: bool,
     pub weight: Option<i32>,
 }
@@ -101,6 +103,11 @@ pub struct CheckDriver {
     /// and generation (a checker removed meanwhile is skipped). The report
     /// takes the slot's `at` when handed over: a reload may move it.
     ready: VecDeque<(SlotId, u32, Change)>,
+    /// One probe per distinct target: the other checkers of the plan with
+    /// the same spec as a slot's (same real server behind several virtual
+    /// servers, or listed twice); each result fans out to them too. Kept
+    /// beside the slots: most slots have none, and a slot is ~170 bytes.
+    shared: HashMap<SlotId, Vec<CheckerRef>>,
 }
 
 impl CheckDriver {
@@ -146,6 +153,7 @@ impl CheckDriver {
             return;
         };
         cell.generation = cell.generation.wrapping_add(1);
+        self.shared.remove(&id);
         if let Some(h) = slot.inflight {
             h.abort();
         }
@@ -160,7 +168,21 @@ impl CheckDriver {
             .and_then(|c| c.slot.as_mut())
         {
             slot.task.at = at;
+            self.shared.remove(&id);
         }
+    }
+
+    /// Another checker of the plan uses the probe in `id` (call after
+    /// [`CheckDriver::set_ref`] or [`CheckDriver::add`] on each reload).
+    pub fn add_user(&mut self, id: SlotId, at: CheckerRef) {
+        if self.task(id).is_some() {
+            self.shared.entry(id).or_default().push(at);
+        }
+    }
+
+    /// The other users of the probe in `id`.
+    pub fn shared(&self, id: SlotId) -> &[CheckerRef] {
+        self.shared.get(&id).map_or(&[], Vec::as_slice)
     }
 
     /// The running checker in `id`.
@@ -196,6 +218,7 @@ impl CheckDriver {
         self.free.clear();
         self.deadlines.clear();
         self.ready.clear();
+        self.shared.clear();
     }
 
     /// Run checks until one changes a checker's state (or weight).
@@ -236,9 +259,11 @@ impl CheckDriver {
     /// The oldest settled report of a checker that still exists.
     fn pop_ready(&mut self) -> Option<Report> {
         while let Some((id, generation, change)) = self.ready.pop_front() {
+            let shared = self.shared(id).to_vec();
             if let Some(slot) = self.live(id, generation) {
                 return Some(Report {
                     at: slot.task.at,
+                    shared,
                     up: change.up,
                     weight: change.weight,
                 });

@@ -41,6 +41,12 @@ pub struct EngineOptions {
     pub ipvs_retry_interval: Duration,
     /// Upper bound for notify/quorum scripts.
     pub script_timeout: Duration,
+    /// On stop, run the omega scripts and remove the IPVS entries we
+    /// created (default). `false` is keepalived's `-I`
+    /// (`--dont-release-ipvs`): check_daemon.c `checker_terminate_phase1`
+    /// then skips `clear_services()`, which both removes the entries and
+    /// runs the omega notifies, so the table stays as it is.
+    pub release_ipvs_on_stop: bool,
 }
 
 impl EngineOptions {
@@ -52,6 +58,7 @@ impl EngineOptions {
             }),
             ipvs_retry_interval: Duration::from_secs(5),
             script_timeout: Duration::from_secs(60),
+            release_ipvs_on_stop: true,
         }
     }
 }
@@ -85,6 +92,7 @@ struct Engine {
     kernel_cache: Option<rkeepalived_ipvs::IpvsState>,
     ipvs_retry_interval: Duration,
     script_timeout: Duration,
+    release_ipvs_on_stop: bool,
     started: Instant,
 }
 
@@ -118,6 +126,7 @@ pub async fn run_plan(
         kernel_cache: None,
         ipvs_retry_interval: opts.ipvs_retry_interval,
         script_timeout: opts.script_timeout,
+        release_ipvs_on_stop: opts.release_ipvs_on_stop,
         started: Instant::now(),
     };
     let total: usize = plan
@@ -208,25 +217,30 @@ impl Engine {
         if self.addrs.is_none() && plan.virtual_servers.iter().any(|v| v.ha_suspend) {
             self.addrs = Some(crate::addrwatch::spawn());
         }
-        // Running checkers by identity in the old plan.
+        // Running checkers by identity in the old plan: every user of a
+        // shared probe maps to its slot.
         let mut old: HashMap<CheckerKey, SlotId> = HashMap::with_capacity(self.checks.len());
-        // A real server listed twice runs its checkers twice; only one of
-        // each can be matched, the others stop.
-        let mut twins = Vec::new();
+        // Every running slot; those no checker of the new plan uses stop at
+        // the end (a real server listed twice used to run twice: its twin
+        // slots end here too).
+        let mut candidates: Vec<SlotId> = Vec::with_capacity(self.checks.len());
         for (id, task) in self.checks.tasks() {
-            let rs =
-                &self.plan.virtual_servers[task.at.vs as usize].real_servers[task.at.rs as usize];
-            let key = CheckerKey {
-                vs: Arc::clone(&task.vs),
-                rs: rs.dest.key(),
-                index: task.at.checker,
-            };
-            twins.extend(old.insert(key, id));
+            candidates.push(id);
+            for at in std::iter::once(&task.at).chain(self.checks.shared(id)) {
+                let vs = &self.plan.virtual_servers[at.vs as usize];
+                let key = CheckerKey {
+                    vs: Arc::from(vs.name.as_str()),
+                    rs: vs.real_servers[at.rs as usize].dest.key(),
+                    index: at.checker,
+                };
+                old.insert(key, id);
+            }
         }
-        let mut stopped = twins.len();
-        for id in twins {
-            self.checks.remove(id);
-        }
+        // One probe per distinct target: checkers with equal specs (and the
+        // same ha_suspend addresses) share one slot, found by destination
+        // and kind, then compared in full.
+        let mut probes: HashMap<(std::net::SocketAddr, &'static str), Vec<SlotId>> = HashMap::new();
+        let mut in_use: std::collections::HashSet<SlotId> = std::collections::HashSet::new();
         let total = plan
             .virtual_servers
             .iter()
@@ -254,15 +268,26 @@ impl Engine {
                         task.spec == *spec
                             && task.suspend.as_ref().map(|s| &s.1) == suspend_on.as_ref()
                     };
-                    match old.remove(&key) {
-                        Some(id) if self.checks.task(id).is_some_and(same) => {
+                    let probe_key = (spec.conn.dst, spec.kind.name());
+                    let running = probes.get(&probe_key).and_then(|ids| {
+                        ids.iter()
+                            .copied()
+                            .find(|&id| self.checks.task(id).is_some_and(same))
+                    });
+                    if let Some(id) = running {
+                        old.remove(&key);
+                        self.checks.add_user(id, at);
+                        continue;
+                    }
+                    let id = match old.remove(&key) {
+                        Some(id)
+                            if !in_use.contains(&id) && self.checks.task(id).is_some_and(same) =>
+                        {
                             kept += 1;
                             self.checks.set_ref(id, at);
+                            id
                         }
-                        previous => {
-                            if let Some(id) = previous {
-                                self.checks.remove(id);
-                            }
+                        _ => {
                             started += 1;
                             let up = model.virtual_servers[vi].real_servers[ri].checkers[ci].up;
                             self.spawn_checker(
@@ -271,15 +296,20 @@ impl Engine {
                                 Arc::clone(spec),
                                 suspend_on.clone(),
                                 up,
-                            );
+                            )
                         }
-                    }
+                    };
+                    in_use.insert(id);
+                    probes.entry(probe_key).or_default().push(id);
                 }
             }
         }
-        stopped += old.len();
-        for id in old.into_values() {
-            self.checks.remove(id);
+        let mut stopped = 0usize;
+        for id in candidates {
+            if !in_use.contains(&id) {
+                stopped += 1;
+                self.checks.remove(id);
+            }
         }
         if !initial {
             tracing::info!(kept, started, stopped, "configuration reloaded");
@@ -313,13 +343,15 @@ impl Engine {
     fn apply_report(&mut self, report: Report) {
         // The driver drops reports of removed checkers and routes the rest
         // to their place in the current plan.
-        let update = self
-            .model
-            .update_checker(&self.plan, report.at, report.up, report.weight);
-        if update.changed {
-            self.ipvs_dirty = true;
+        for at in std::iter::once(report.at).chain(report.shared) {
+            let update = self
+                .model
+                .update_checker(&self.plan, at, report.up, report.weight);
+            if update.changed {
+                self.ipvs_dirty = true;
+            }
+            self.run_scripts(update.effects);
         }
-        self.run_scripts(update.effects);
     }
 
     /// Run the scripts of one transition in order (notify before quorum),
@@ -421,6 +453,10 @@ impl Engine {
     async fn stop(&mut self) {
         tracing::info!("health checker stopping");
         self.checks.clear();
+        if !self.release_ipvs_on_stop {
+            tracing::info!("leaving the IPVS entries in place (--dont-release-ipvs)");
+            return;
+        }
         let effects = self.model.on_stop(&self.plan);
         self.run_scripts(effects);
         // Remove what we own (keepalived removes its virtual servers on exit).
@@ -447,9 +483,12 @@ impl Engine {
         let counts: HashMap<CheckerRef, (u64, u64)> = self
             .checks
             .tasks()
-            .map(|(_, t)| {
+            .flat_map(|(id, t)| {
                 let m = &t.metrics;
-                (t.at, (m.successes.load(Relaxed), m.failures.load(Relaxed)))
+                let counts = (m.successes.load(Relaxed), m.failures.load(Relaxed));
+                std::iter::once(t.at)
+                    .chain(self.checks.shared(id).iter().copied())
+                    .map(move |at| (at, counts))
             })
             .collect();
         let mut out = String::from("------< Health checkers >------\n");
@@ -582,10 +621,26 @@ impl Engine {
 
     fn metrics_text(&mut self) -> String {
         let mut w = Writer::new();
+        // A shared probe's counters appear under each of its users (once
+        // per label set: a real server listed twice is one series).
+        let mut seen = std::collections::HashSet::new();
         let labeled: Vec<(Labels, &CheckerMetrics)> = self
             .checks
             .tasks()
-            .map(|(_, t)| (checker_labels(&self.plan, t), &t.metrics))
+            .flat_map(|(id, t)| {
+                std::iter::once(t.at)
+                    .chain(self.checks.shared(id).iter().copied())
+                    .map(move |at| (at, t))
+            })
+            .filter(|(at, _)| {
+                let vs = &self.plan.virtual_servers[at.vs as usize];
+                seen.insert((
+                    at.vs,
+                    vs.real_servers[at.rs as usize].dest.key(),
+                    at.checker,
+                ))
+            })
+            .map(|(at, t)| (checker_labels(&self.plan, at, t), &t.metrics))
             .collect();
         crate::metrics::render_checkers(&mut w, labeled.iter().map(|(l, m)| (l, *m)));
         let mut rs_rows = Vec::new();
@@ -673,14 +728,15 @@ fn render_ipvs_stats(w: &mut Writer, dump: &[rkeepalived_ipvs::netlink::ServiceD
 
 /// Prometheus label set of one checker, e.g.
 /// `vs="TCP 192.0.2.1:80",rs="198.51.100.1:80",checker="TCP_CHECK",index="0"`.
-fn checker_labels(plan: &CheckPlan, task: &CheckerTask) -> Labels {
-    let dest = &plan.virtual_servers[task.at.vs as usize].real_servers[task.at.rs as usize].dest;
+fn checker_labels(plan: &CheckPlan, at: CheckerRef, task: &CheckerTask) -> Labels {
+    let vs = &plan.virtual_servers[at.vs as usize];
+    let dest = &vs.real_servers[at.rs as usize].dest;
     Labels::new()
-        .with("vs", &task.vs)
+        .with("vs", &vs.name)
         .with(
             "rs",
             rkeepalived_ipvs::model::SocketFmt(dest.addr, dest.port),
         )
         .with("checker", task.spec.kind.name())
-        .with("index", task.at.checker)
+        .with("index", at.checker)
 }

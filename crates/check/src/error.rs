@@ -62,6 +62,12 @@ pub enum CheckFailure {
     Script(#[from] rkeepalived_script::ScriptError),
     #[error("script refused at load time: {0}")]
     ScriptRefused(String),
+    /// HTTP_GET/SSL_GET `regex` (or `regex_no_match`) not satisfied.
+    #[error("regex {matched} for {path}")]
+    Regex { path: String, matched: &'static str },
+    /// FILE_CHECK: the tracked file's value means FAULT.
+    #[error("tracked file {path} has value {value}: FAULT")]
+    TrackFile { path: String, value: i64 },
     /// A bug in a checker: the attempt counts as failed, the checker goes on.
     #[error("checker panicked")]
     Panicked,
@@ -89,6 +95,8 @@ impl CheckFailure {
             CheckFailure::ScriptExit(_) | CheckFailure::ScriptSignal(_) => "script_exit",
             CheckFailure::ScriptTimeout => "script_timeout",
             CheckFailure::Script(_) | CheckFailure::ScriptRefused(_) => "script_error",
+            CheckFailure::TrackFile { .. } => "track_file",
+            CheckFailure::Regex { .. } => "regex",
             CheckFailure::Panicked => "internal",
         }
     }

@@ -29,6 +29,7 @@ mod driver;
 pub mod engine;
 pub mod error;
 pub mod fsm;
+pub mod genhash;
 pub mod health;
 pub mod logfmt;
 pub mod metrics;
@@ -50,16 +51,37 @@ pub use sys::release_free_memory;
 /// `Control::Stop`. A kernel without IPVS is not fatal: checks keep
 /// running and the IPVS sync is retried.
 pub async fn run(cfg: Arc<Config>, ctl: mpsc::Receiver<Control>) -> Result<(), CheckError> {
+    run_with(cfg, ctl, RunOptions::default()).await
+}
+
+/// Daemon options of the checker process (command-line flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    /// `false` with `-I` / `--dont-release-ipvs`.
+    pub release_ipvs_on_stop: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            release_ipvs_on_stop: true,
+        }
+    }
+}
+
+/// [`run`] with daemon options.
+pub async fn run_with(
+    cfg: Arc<Config>,
+    ctl: mpsc::Receiver<Control>,
+    opts: RunOptions,
+) -> Result<(), CheckError> {
     let plan = from_config(&cfg)?;
     // The plan has everything the checker needs: do not keep the whole
     // model (10,000 real servers are megabytes) for the process's life.
     drop(cfg);
-    run_plan(
-        plan,
-        ctl,
-        EngineOptions::new(EngineBackend::Kernel(KernelIpvs::new())),
-    )
-    .await
+    let mut engine = EngineOptions::new(EngineBackend::Kernel(KernelIpvs::new()));
+    engine.release_ipvs_on_stop = opts.release_ipvs_on_stop;
+    run_plan(plan, ctl, engine).await
 }
 
 /// Same as [`run`] with an injected IPVS backend (tests: `MockIpvs`,

@@ -4,6 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use rkeepalived_config::model as cfg;
 use rkeepalived_config::Config;
@@ -28,8 +29,15 @@ pub fn from_config(config: &Config) -> Result<CheckPlan, PlanError> {
     let security = rkeepalived_script::config::security_from_config(gd);
     let mut virtual_servers = Vec::new();
     let mut timings = Timings::default();
+    let ssl = client_auth(config);
     for vs in &config.virtual_servers {
-        virtual_servers.push(virtual_server(config, vs, &security, &mut timings)?);
+        virtual_servers.push(virtual_server(
+            config,
+            vs,
+            &security,
+            &mut timings,
+            ssl.as_ref(),
+        )?);
     }
     Ok(CheckPlan {
         virtual_servers,
@@ -236,6 +244,7 @@ fn virtual_server(
     vs: &cfg::VirtualServer,
     security: &ScriptSecurity,
     timings: &mut Timings,
+    ssl: Option<&Arc<crate::tls::ClientAuth>>,
 ) -> Result<VirtualServerSpec, PlanError> {
     let (name, keys) = service_keys(config, vs)?;
     let first = *keys.first().ok_or_else(|| PlanError::VirtualServer {
@@ -270,7 +279,7 @@ fn virtual_server(
         dest.l_threshold = rs.lthreshold.unwrap_or(0);
         let mut checkers = Vec::new();
         for c in &rs.checkers {
-            match checker(c, rs.addr, port, security, timings)? {
+            match checker(config, c, &dest, security, timings, ssl)? {
                 Some(spec) => checkers.push(Arc::new(spec)),
                 None => {
                     tracing::warn!(vs = %name, rs = %rs_label, "{} is not supported by rkeepalived; ignored", c.kind.keyword())
@@ -312,7 +321,60 @@ fn virtual_server(
     })
 }
 
-fn http_spec(h: &cfg::HttpCheck, tls: bool) -> HttpSpec {
+/// A url's `regex`. One that does not compile is logged and dropped, so
+/// the url is checked without it (keepalived `prepare_regex`: "Invalid
+/// regex: ... - the url's other checks still run); it never stops the
+/// checker.
+fn url_regex(u: &cfg::HttpUrl, checker: &str) -> Option<Box<UrlRegex>> {
+    let pattern = u.regex.as_deref()?;
+    match UrlRegex::new(
+        pattern,
+        u.regex_no_match,
+        u.regex_min_offset,
+        u.regex_max_offset,
+    ) {
+        Ok(r) => Some(Box::new(r)),
+        Err(e) => {
+            tracing::error!(
+                "{checker} url {}: Invalid regex: '{pattern}': {e}; keyword 'regex' ignored",
+                u.path
+            );
+            None
+        }
+    }
+}
+
+/// The `SSL { }` block for SSL_GET. Unreadable or invalid files are
+/// logged naming the keyword and the SSL_GET checkers run without a client
+/// certificate. **Difference**: keepalived terminates its checker process
+/// ("Error Initialize SSL, ctx Instance" ... "Terminate...").
+fn client_auth(config: &Config) -> Option<Arc<crate::tls::ClientAuth>> {
+    let ssl = config.ssl.as_ref()?;
+    let needed = config.virtual_servers.iter().any(|vs| {
+        vs.real_servers.iter().any(|rs| {
+            rs.checkers
+                .iter()
+                .any(|c| matches!(c.kind, cfg::CheckerKind::Ssl(_)))
+        })
+    });
+    if !needed {
+        return None;
+    }
+    match crate::tls::ClientAuth::load(ssl) {
+        Ok(a) => Some(Arc::new(a)),
+        Err(e) => {
+            tracing::error!("{e}; SSL_GET checks run without a client certificate");
+            None
+        }
+    }
+}
+
+fn http_spec(
+    h: &cfg::HttpCheck,
+    tls: bool,
+    client_auth: Option<&Arc<crate::tls::ClientAuth>>,
+) -> HttpSpec {
+    let checker = if tls { "SSL_GET" } else { "HTTP_GET" };
     HttpSpec {
         tls,
         urls: h
@@ -323,6 +385,7 @@ fn http_spec(h: &cfg::HttpCheck, tls: bool) -> HttpSpec {
                 digest: u.digest.clone(),
                 status_codes: StatusCodes(u.status_codes.iter().map(|r| (r.min, r.max)).collect()),
                 virtualhost: u.virtualhost.clone(),
+                regex: url_regex(u, checker),
             })
             .collect(),
         protocol: match h.http_protocol {
@@ -332,22 +395,27 @@ fn http_spec(h: &cfg::HttpCheck, tls: bool) -> HttpSpec {
         },
         virtualhost: h.virtualhost.clone(),
         enable_sni: h.enable_sni,
+        client_auth: if tls { client_auth.cloned() } else { None },
     }
 }
 
-/// One checker; `None` for kinds rkeepalived does not run (FILE_CHECK, BFD_CHECK).
+/// How often FILE_CHECK reads its file (keepalived uses inotify).
+pub const FILE_CHECK_POLL: Duration = Duration::from_secs(1);
+
+/// One checker; `None` for kinds rkeepalived does not run (BFD_CHECK).
 fn checker(
+    config: &Config,
     c: &cfg::Checker,
-    rs_addr: IpAddr,
-    rs_port: u16,
+    rs: &Dest,
     security: &ScriptSecurity,
     timings: &mut Timings,
+    plan_ssl: Option<&Arc<crate::tls::ClientAuth>>,
 ) -> Result<Option<CheckerSpec>, PlanError> {
     let co = &c.common;
     let kind = match &c.kind {
         cfg::CheckerKind::Tcp => CheckKind::Tcp,
-        cfg::CheckerKind::Http(h) => CheckKind::Http(Box::new(http_spec(h, false))),
-        cfg::CheckerKind::Ssl(h) => CheckKind::Http(Box::new(http_spec(h, true))),
+        cfg::CheckerKind::Http(h) => CheckKind::Http(Box::new(http_spec(h, false, None))),
+        cfg::CheckerKind::Ssl(h) => CheckKind::Http(Box::new(http_spec(h, true, plan_ssl))),
         cfg::CheckerKind::Smtp(s) => CheckKind::Smtp(Box::new(SmtpSpec {
             helo_name: s.helo_name.clone(),
         })),
@@ -383,11 +451,43 @@ fn checker(
             min_reply_length: u.min_reply_length as usize,
             max_reply_length: u.max_reply_length as usize,
         })),
-        cfg::CheckerKind::File(_) | cfg::CheckerKind::Bfd { .. } => return Ok(None),
+        cfg::CheckerKind::File(f) => {
+            // check_file.c `track_file_handler`: "track_file %s not found"
+            // drops the checker (the parser already warned).
+            let Some(tf) = config.vrrp_track_file(&f.track_file) else {
+                tracing::warn!("track_file {} not found", f.track_file);
+                return Ok(None);
+            };
+            return Ok(Some(CheckerSpec {
+                kind: CheckKind::File(Box::new(FileSpec {
+                    path: tf.file.clone(),
+                    weight: f.weight,
+                    // keepalived file_end_handler: without its own weight the
+                    // checker takes the track_file's weight *and* reverse
+                    // (the model keeps no "weight given" flag; an explicit
+                    // equal weight without reverse is read the same way).
+                    reverse: f.reverse || (f.weight == tf.weight && tf.reverse),
+                    base_weight: rs.weight,
+                })),
+                conn: ConnOpts::to(SocketAddr::new(rs.addr, rs.port)),
+                // No timing options (keepalived: the file is watched, not
+                // polled): read every second, no retry, no warmup; alpha is
+                // cleared (check_file.c `add_rs_to_track_files`).
+                timing: timings.intern(CheckTiming {
+                    delay_loop: co.delay_loop.min(FILE_CHECK_POLL),
+                    connect_timeout: FILE_CHECK_POLL,
+                    retry: 0,
+                    delay_before_retry: FILE_CHECK_POLL,
+                    warmup: Duration::ZERO,
+                    alpha: false,
+                }),
+            }));
+        }
+        cfg::CheckerKind::Bfd { .. } => return Ok(None),
     };
     let dst = SocketAddr::new(
-        co.connect_ip.unwrap_or(rs_addr),
-        co.connect_port.unwrap_or(rs_port),
+        co.connect_ip.unwrap_or(rs.addr),
+        co.connect_port.unwrap_or(rs.port),
     );
     Ok(Some(CheckerSpec {
         kind,

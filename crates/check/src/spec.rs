@@ -132,6 +132,72 @@ impl StatusCodes {
     }
 }
 
+/// `regex`, `regex_no_match`, `regex_min_offset`, `regex_max_offset` of a
+/// url (keepalived check_http.c `check_regex`): the check passes when the
+/// leftmost match starting at or after `min_offset` of the subject starts
+/// at or before `max_offset` (inverted by `no_match`). The subject is the
+/// response as keepalived buffers it (see `checkers::http`).
+#[derive(Debug, Clone)]
+pub struct UrlRegex {
+    /// The pattern as written (for logs, dumps and reload diffing).
+    pub pattern: String,
+    pub regex: regex::bytes::Regex,
+    pub no_match: bool,
+    pub min_offset: usize,
+    /// Last acceptable start offset (inclusive, as configured).
+    pub max_offset: Option<usize>,
+}
+
+impl UrlRegex {
+    /// Compile `pattern` with PCRE2's defaults for a byte subject (no
+    /// UTF mode: `.` is any byte but `\n`; `^`/`$` anchor the body).
+    pub fn new(
+        pattern: &str,
+        no_match: bool,
+        min_offset: Option<u32>,
+        max_offset: Option<u32>,
+    ) -> Result<Self, regex::Error> {
+        let regex = regex::bytes::RegexBuilder::new(pattern)
+            .unicode(false)
+            .build()
+            .or_else(|_| regex::bytes::RegexBuilder::new(pattern).build())?;
+        Ok(Self {
+            pattern: pattern.to_string(),
+            regex,
+            no_match,
+            min_offset: min_offset.unwrap_or(0) as usize,
+            max_offset: max_offset.map(|m| m as usize),
+        })
+    }
+
+    /// Whether `body` (the regex subject: the response as keepalived
+    /// buffers it) matches within the offsets.
+    pub fn is_match(&self, body: &[u8]) -> bool {
+        if self.min_offset > body.len() {
+            return false;
+        }
+        self.regex
+            .find_at(body, self.min_offset)
+            .is_some_and(|m| self.max_offset.is_none_or(|max| m.start() <= max))
+    }
+
+    /// The url passes (keepalived: `regex_matched != regex_no_match`).
+    pub fn passes(&self, body: &[u8]) -> bool {
+        self.is_match(body) != self.no_match
+    }
+}
+
+impl PartialEq for UrlRegex {
+    fn eq(&self, other: &Self) -> bool {
+        self.pattern == other.pattern
+            && self.no_match == other.no_match
+            && self.min_offset == other.min_offset
+            && self.max_offset == other.max_offset
+    }
+}
+
+impl Eq for UrlRegex {}
+
 /// One `url { }` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrlSpec {
@@ -140,6 +206,8 @@ pub struct UrlSpec {
     pub digest: Option<String>,
     pub status_codes: StatusCodes,
     pub virtualhost: Option<String>,
+    /// Boxed: rare.
+    pub regex: Option<Box<UrlRegex>>,
 }
 
 impl UrlSpec {
@@ -149,6 +217,7 @@ impl UrlSpec {
             digest: None,
             status_codes: StatusCodes::default(),
             virtualhost: None,
+            regex: None,
         }
     }
 }
@@ -163,6 +232,8 @@ pub struct HttpSpec {
     pub virtualhost: Option<String>,
     /// SSL_GET `enable_sni`: send the virtualhost as SNI.
     pub enable_sni: bool,
+    /// SSL_GET: the top-level `SSL { }` block's client certificate.
+    pub client_auth: Option<Arc<crate::tls::ClientAuth>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,6 +306,21 @@ impl Default for UdpSpec {
     }
 }
 
+/// FILE_CHECK (keepalived check_file.c + track_file.c): the real server
+/// follows the integer in a tracked file (`track_file NAME`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSpec {
+    /// The tracked file's `file` path.
+    pub path: std::path::PathBuf,
+    /// FILE_CHECK `weight`, else the track_file's. 0: any non-zero value
+    /// is a fault (zero with `reverse`); else the real server's weight
+    /// moves by value x weight (x -1 with `reverse`).
+    pub weight: i32,
+    pub reverse: bool,
+    /// The real server's configured weight (the value is added to it).
+    pub base_weight: i32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 /// The variants with settings are boxed: a plan holds one spec per checker
 /// (thousands), and most are TCP_CHECK with none.
@@ -246,6 +332,7 @@ pub enum CheckKind {
     Misc(Box<MiscSpec>),
     Ping,
     Udp(Box<UdpSpec>),
+    File(Box<FileSpec>),
 }
 
 impl CheckKind {
@@ -260,6 +347,7 @@ impl CheckKind {
             CheckKind::Misc(_) => "MISC_CHECK",
             CheckKind::Ping => "PING_CHECK",
             CheckKind::Udp(_) => "UDP_CHECK",
+            CheckKind::File(_) => "FILE_CHECK",
         }
     }
 }

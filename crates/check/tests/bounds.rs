@@ -52,10 +52,12 @@ fn http(tls: bool, digest: Option<&str>) -> CheckKind {
             digest: digest.map(Into::into),
             status_codes: StatusCodes(Vec::new()),
             virtualhost: None,
+            regex: None,
         }],
         protocol: HttpProtocol::Http10,
         virtualhost: None,
         enable_sni: false,
+        client_auth: None,
     }))
 }
 

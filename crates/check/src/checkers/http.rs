@@ -1,8 +1,10 @@
 //! HTTP_GET / SSL_GET (keepalived check_http.c, check_ssl.c): for every
 //! url, send `GET path`, accept the status per `status_code` (default
-//! 200-299) and, with `digest`, compare the MD5 of the (de-chunked) body as
-//! genhash prints it. SSL_GET does TLS without certificate verification;
-//! SNI only with `enable_sni`.
+//! 200-299), with `digest` compare the MD5 of the body as genhash prints
+//! it (the body as received: chunk framing is not decoded, as keepalived
+//! does), and with `regex` match the response as keepalived buffers it.
+//! SSL_GET does TLS without certificate verification, presenting the `SSL`
+//! block's client certificate if any; SNI only with `enable_sni`.
 //!
 //! Each url's connection is one attempt with one overall deadline of
 //! `connect_timeout` (connect, TLS, request and the whole response; see
@@ -33,7 +35,7 @@ pub struct HttpChecker {
 impl HttpChecker {
     pub fn new(conn: ConnOpts, timeout: Duration, spec: HttpSpec) -> Self {
         let tls = spec.tls.then(|| {
-            crate::tls::no_verify_client_config()
+            crate::tls::client_config(spec.client_auth.as_deref())
                 .map(|c| tokio_rustls::TlsConnector::from(Arc::new(c)))
         });
         Self {
@@ -92,9 +94,25 @@ impl HttpChecker {
                 stream.write_all(request).await.map_err(CheckFailure::Io)
             })
             .await?;
-        let mut parser = ResponseParser::new();
+        // With a digest or a regex the body is read as keepalived reads it
+        // (raw, until Content-Length or EOF); else the status line is all
+        // we need.
+        let want_body = url.digest.is_some() || url.regex.is_some();
+        let mut parser = if want_body {
+            ResponseParser::new().raw_body()
+        } else {
+            ResponseParser::new()
+        };
         let mut md5 = Md5::new();
-        let want_digest = url.digest.is_some();
+        // The regex subject as keepalived builds it (check_http.c
+        // `http_process_response`): its buffer still holds the head when
+        // the read that completes the head also brings body bytes, so the
+        // head is matched too and the offsets count from the response's
+        // first byte; when the head arrives alone it is discarded and they
+        // count from the body's.
+        let mut subject = Vec::new();
+        let mut subject_from: Option<usize> = None;
+        let keep_body = url.regex.is_some();
         let mut buf = vec![0u8; 16 * 1024];
         loop {
             let n = deadline
@@ -111,21 +129,28 @@ impl HttpChecker {
                 parser.finish()?;
                 break;
             }
-            parser.feed(&buf[..n], &mut |body| {
-                if want_digest {
-                    md5.update(body)
-                }
+            let had_head = parser.head().is_some();
+            let before = subject.len();
+            if keep_body {
+                subject.extend_from_slice(&buf[..n]);
+            }
+            let mut body_now = 0usize;
+            parser.feed(&buf[..n], &mut |b| {
+                md5.update(b);
+                body_now += b.len();
             })?;
+            if keep_body && !had_head && parser.head().is_some() {
+                subject_from = Some(if body_now > 0 { 0 } else { before + n });
+            }
             if parser.is_complete() {
                 break;
             }
-            // Without a digest the status line is all we need (keepalived
-            // still reads the body; we stop early to save work).
-            if !want_digest && parser.head().is_some() {
+            if !want_body && parser.head().is_some() {
                 break;
             }
         }
         let head = parser.head().ok_or(CheckFailure::Closed)?;
+        // keepalived http_handle_response: status, then digest, then regex.
         if !url.status_codes.matches(head.status) {
             return Err(CheckFailure::HttpStatus {
                 path: url.path.clone(),
@@ -139,6 +164,19 @@ impl HttpChecker {
                     path: url.path.clone(),
                     got,
                     expected: expected.clone(),
+                });
+            }
+        }
+        if let Some(r) = &url.regex {
+            let from = subject_from.unwrap_or(subject.len()).min(subject.len());
+            if !r.passes(&subject[from..]) {
+                return Err(CheckFailure::Regex {
+                    path: url.path.clone(),
+                    matched: if r.no_match {
+                        "matched"
+                    } else {
+                        "did not match"
+                    },
                 });
             }
         }

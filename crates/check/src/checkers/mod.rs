@@ -12,6 +12,7 @@ use crate::error::CheckFailure;
 use crate::spec::{CheckKind, CheckerSpec};
 
 pub mod dns;
+pub mod file;
 pub mod http;
 pub mod misc;
 pub mod ping;
@@ -83,6 +84,7 @@ pub fn build(spec: &Arc<CheckerSpec>, runner: &ScriptRunner) -> Arc<dyn Checker>
             timeout: m.timeout.unwrap_or(spec.timing.delay_loop),
         }),
         CheckKind::Ping => Arc::new(ping::PingChecker::new(spec.conn.clone(), timeout)),
+        CheckKind::File(f) => Arc::new(file::FileChecker::new((**f).clone())),
         CheckKind::Udp(u) => Arc::new(udp::UdpChecker {
             conn: spec.conn.clone(),
             timeout,

@@ -1,7 +1,8 @@
 //! HTTP/1.x response decoding for HTTP_GET/SSL_GET: status line, headers,
 //! and the body framed by Content-Length, chunked transfer-encoding, or
-//! connection close. Body bytes are handed to a sink (the MD5 of the
-//! de-chunked body is what keepalived's genhash prints).
+//! connection close. Body bytes are handed to a sink: decoded, or with
+//! [`ResponseParser::raw_body`] as received, which is what keepalived's
+//! digest (and genhash) and `regex` see.
 
 /// Largest status line + headers we accept.
 pub const MAX_HEAD: usize = 64 * 1024;
@@ -74,6 +75,8 @@ pub struct ResponseParser {
     /// Bytes fed so far (head, body and framing) and the most allowed.
     fed: u64,
     limit: u64,
+    /// keepalived's body: a chunked body is not decoded (see [`Self::raw_body`]).
+    raw: bool,
 }
 
 impl Default for ResponseParser {
@@ -98,7 +101,18 @@ impl ResponseParser {
             body_len: 0,
             fed: 0,
             limit,
+            raw: false,
         }
+    }
+
+    /// The body exactly as keepalived and genhash digest it and match
+    /// `regex` against it (check_http.c `http_process_response`): every
+    /// byte after the head up to Content-Length, else up to EOF, with
+    /// `Transfer-Encoding: chunked` *not* decoded (the chunk sizes and
+    /// CRLFs are part of the digest). keepalived reads no other header.
+    pub fn raw_body(mut self) -> Self {
+        self.raw = true;
+        self
     }
 
     /// The head, once parsed.
@@ -139,7 +153,7 @@ impl ResponseParser {
                         Some(pos) => {
                             let end = from + pos + 4;
                             let head = parse_head(&self.head_buf[..end])?;
-                            if !head.chunked
+                            if (self.raw || !head.chunked)
                                 && head
                                     .content_length
                                     .is_some_and(|n| n.saturating_add(end as u64) > self.limit)
@@ -148,7 +162,13 @@ impl ResponseParser {
                             }
                             let consumed_from_data = end - already;
                             data = &data[consumed_from_data..];
-                            self.state = if head.chunked {
+                            self.state = if self.raw {
+                                match head.content_length {
+                                    Some(0) => State::Done,
+                                    Some(n) => State::Length(n),
+                                    None => State::UntilClose,
+                                }
+                            } else if head.chunked {
                                 State::Chunked(Chunk::Size(Vec::new()))
                             } else if let Some(n) = head.content_length {
                                 if n == 0 {
@@ -474,7 +494,43 @@ mod tests {
         p.feed(&[b'z'; 500], &mut |_| {}).unwrap();
     }
 
+    #[test]
+    fn raw_body_keeps_chunk_framing_and_honours_content_length() {
+        let resp: &[u8] =
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+        for split in 0..resp.len() {
+            let mut p = ResponseParser::new().raw_body();
+            let mut body = Vec::new();
+            p.feed(&resp[..split], &mut |b| body.extend_from_slice(b))
+                .unwrap();
+            p.feed(&resp[split..], &mut |b| body.extend_from_slice(b))
+                .unwrap();
+            assert!(!p.is_complete(), "chunked is read to EOF");
+            p.finish().unwrap();
+            assert_eq!(body, b"5\r\nhello\r\n0\r\n\r\n");
+        }
+        // keepalived reads Content-Length even beside chunked.
+        let mut p = ResponseParser::new().raw_body();
+        let mut body = Vec::new();
+        p.feed(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n5\r\nhello",
+            &mut |b| body.extend_from_slice(b),
+        )
+        .unwrap();
+        assert!(p.is_complete());
+        assert_eq!(body, b"5\r\n");
+    }
+
     proptest::proptest! {
+        #[test]
+        fn raw_mode_never_panics(chunks in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..300), 0..6)) {
+            let mut p = ResponseParser::new().raw_body();
+            for c in &chunks {
+                if p.feed(c, &mut |_| {}).is_err() { break; }
+            }
+            let _ = p.finish();
+        }
+
         #[test]
         fn arbitrary_bytes_never_panic(chunks in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..300), 0..6)) {
             let mut p = ResponseParser::new();

@@ -1,0 +1,207 @@
+//! SSL_GET with the top-level `SSL { ca certificate key }` block against a
+//! backend that requires a client certificate (mTLS), and bad SSL files:
+//! a clear error naming the keyword, never a dead checker.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rkeepalived_check::checkers::build;
+use rkeepalived_check::spec::CheckKind;
+use rkeepalived_check::tls::ClientAuth;
+use rkeepalived_config::model::SslConfig;
+use rkeepalived_script::{RunAs, ScriptRunner, ScriptSecurity};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+struct Pki {
+    dir: std::path::PathBuf,
+    ca_der: CertificateDer<'static>,
+    server: (CertificateDer<'static>, PrivateKeyDer<'static>),
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A CA, a server certificate and a client certificate (files: ca.pem,
+/// client.pem, client.key).
+fn pki(tag: &str) -> Pki {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let dir = std::env::temp_dir().join(format!("rkc-ssl-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let client_key = KeyPair::generate().unwrap();
+    let client = CertificateParams::new(vec!["checker.example.test".to_string()])
+        .unwrap()
+        .signed_by(&client_key, &ca, &ca_key)
+        .unwrap();
+    let server_key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["www.example.test".to_string()])
+        .unwrap()
+        .signed_by(&server_key, &ca, &ca_key)
+        .unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(dir.join("client.pem"), client.pem()).unwrap();
+    std::fs::write(dir.join("client.key"), client_key.serialize_pem()).unwrap();
+    std::fs::write(dir.join("garbage.pem"), "not a certificate\n").unwrap();
+    Pki {
+        dir,
+        ca_der: ca.der().clone(),
+        server: (
+            server.der().clone(),
+            PrivateKeyDer::try_from(server_key.serialize_der()).unwrap(),
+        ),
+    }
+}
+
+/// HTTPS server that requires a client certificate signed by the CA.
+async fn mtls_server(pki: &Pki) -> SocketAddr {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(pki.ca_der.clone()).unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .unwrap();
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(vec![pki.server.0.clone()], pki.server.1.clone_key())
+            .unwrap(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    tokio::spawn(async move {
+        loop {
+            let Ok((sock, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(sock).await else {
+                    return;
+                };
+                let mut buf = vec![0u8; 4096];
+                let _ = tls.read(&mut buf).await;
+                let _ = tls
+                    .write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    .await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+fn config(pki: &Pki, ssl_block: &str, port: u16) -> rkeepalived_config::Config {
+    let text = format!(
+        r#"
+{ssl_block}
+virtual_server 192.0.2.1 443 {{
+    protocol TCP
+    real_server 127.0.0.1 {port} {{
+        SSL_GET {{
+            url {{
+                path /
+                digest 444bcb3a3fcf8389296c49467f27e1d6
+            }}
+            connect_timeout 3
+        }}
+    }}
+}}
+"#
+    );
+    let _ = pki;
+    rkeepalived_config::parse_str(&text, "t.conf", &Default::default())
+        .expect("parses")
+        .config
+}
+
+async fn run_check(
+    config: &rkeepalived_config::Config,
+) -> rkeepalived_check::checkers::CheckOutcome {
+    let plan = rkeepalived_check::from_config(config).expect("plan never fails on SSL files");
+    let spec = Arc::clone(&plan.virtual_servers[0].real_servers[0].checkers[0]);
+    assert!(matches!(spec.kind, CheckKind::Http(_)));
+    let runner = ScriptRunner::new(ScriptSecurity {
+        enable_script_security: false,
+        default_user: Some(RunAs::root()),
+    });
+    tokio::time::timeout(Duration::from_secs(10), build(&spec, &runner).check())
+        .await
+        .expect("check ends")
+}
+
+#[tokio::test]
+async fn ssl_get_presents_the_client_certificate() {
+    let pki = pki("mtls");
+    let addr = mtls_server(&pki).await;
+    let d = pki.dir.display();
+    // Without the SSL block the backend refuses the handshake.
+    let out = run_check(&config(&pki, "", addr.port())).await;
+    assert!(!out.is_up(), "{out:?}");
+    // With it, the client certificate is presented and the check passes.
+    let block =
+        format!("SSL {{\n ca {d}/ca.pem\n certificate {d}/client.pem\n key {d}/client.key\n}}");
+    let out = run_check(&config(&pki, &block, addr.port())).await;
+    assert!(out.is_up(), "{out:?}");
+    // Unreadable certificate: the plan still builds, the check runs (and
+    // fails against this backend, which needs the certificate).
+    let block = format!("SSL {{\n certificate {d}/missing.pem\n key {d}/client.key\n}}");
+    let out = run_check(&config(&pki, &block, addr.port())).await;
+    assert!(!out.is_up(), "{out:?}");
+}
+
+#[test]
+fn bad_ssl_files_name_the_keyword() {
+    let pki = pki("bad");
+    let p = |f: &str| Some(pki.dir.join(f));
+    let load = |ssl: SslConfig| ClientAuth::load(&ssl).unwrap_err();
+    let e = load(SslConfig {
+        certificate: p("missing.pem"),
+        key: p("client.key"),
+        ..Default::default()
+    });
+    assert_eq!(e.keyword, "certificate");
+    assert!(e.to_string().starts_with("SSL certificate "), "{e}");
+    assert!(e.to_string().contains("missing.pem"), "{e}");
+    let e = load(SslConfig {
+        certificate: p("client.pem"),
+        key: p("garbage.pem"),
+        ..Default::default()
+    });
+    assert_eq!(e.keyword, "key", "{e}");
+    let e = load(SslConfig {
+        ca: p("garbage.pem"),
+        ..Default::default()
+    });
+    assert_eq!(e.keyword, "ca", "{e}");
+    // A key that does not belong to the certificate.
+    let e = load(SslConfig {
+        certificate: p("ca.pem"),
+        key: p("client.key"),
+        ..Default::default()
+    });
+    assert_eq!(e.keyword, "key", "{e}");
+    // Good files load.
+    ClientAuth::load(&SslConfig {
+        ca: p("ca.pem"),
+        certificate: p("client.pem"),
+        key: p("client.key"),
+        password: None,
+    })
+    .unwrap();
+}
