@@ -4,7 +4,8 @@
 //! service [..]:tcp:PORT from VS [..]:tcp:80") and then comes up ("TCP
 //! connection to ... success.", "Adding service ... to VS ..."). The host
 //! kernel has no IPVS: keepalived runs with bench/check/fake_ipvs.so
-//! preloaded, ours keeps checking without IPVS. Needs root.
+//! preloaded, ours keeps checking without IPVS. The VRRP state lines
+//! ("(VI_1) Entering MASTER STATE") likewise. Needs root.
 
 mod daemon_util;
 
@@ -186,6 +187,104 @@ fn checker_lines_match_keepalived_wording() {
         );
     }
     // Every key line keepalived wrote for these events, we wrote too.
+    for line in &theirs {
+        assert!(
+            ours.lines().any(|l| l.contains(line.as_str())),
+            "missing '{line}' in our log:\n{ours}"
+        );
+    }
+}
+
+const VRRP_CONFIG: &str = "global_defs {
+    router_id rkd_wording
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        192.0.2.100/24
+    }
+}
+";
+
+/// The VRRP state lines operators alert on ("(VI_1) Entering BACKUP STATE
+/// (init)", "(VI_1) Entering MASTER STATE"), compared with keepalived 2.2.7
+/// running the same config alone on its segment.
+#[test]
+fn vrrp_state_lines_match_keepalived_wording() {
+    if !prerequisites(&["keepalived"]) {
+        return;
+    }
+    let scratch = Scratch::new("vwording");
+    let conf = scratch
+        .write("keepalived.conf", VRRP_CONFIG)
+        .display()
+        .to_string();
+    let ka_ns = Netns::new("vword-ka");
+    let rk_ns = Netns::new("vword-rk");
+    let p = |n: &str| scratch.p(n).display().to_string();
+    let (ka_log, rk_log) = (scratch.p("ka.log"), scratch.p("daemon.log"));
+    let _ka = spawn(
+        &ka_ns,
+        &[
+            "/usr/sbin/keepalived",
+            "-P",
+            "-n",
+            "-l",
+            "-G",
+            "-f",
+            &conf,
+            "-p",
+            &p("ka.pid"),
+            "-c",
+            &p("ka-c.pid"),
+            "-r",
+            &p("ka-v.pid"),
+        ],
+        &[],
+        &ka_log,
+    );
+    let _rk = spawn(
+        &rk_ns,
+        &[
+            bin(),
+            "-P",
+            "-n",
+            "-l",
+            "-G",
+            "-f",
+            &conf,
+            "-p",
+            &p("rk.pid"),
+            "-c",
+            &p("rk-c.pid"),
+            "-r",
+            &p("rk-v.pid"),
+            "--dump-dir",
+            &scratch.dir.display().to_string(),
+        ],
+        &[("RUST_LOG", "info")],
+        &rk_log,
+    );
+    let master = "(VI_1) Entering MASTER STATE";
+    wait_for("both become MASTER", LIMIT, || {
+        read(&ka_log).contains(master) && read(&rk_log).contains(master)
+    });
+    let theirs: Vec<String> = read(&ka_log)
+        .lines()
+        .filter_map(|l| l.split_once(": ").map(|(_, m)| m.trim().to_string()))
+        .filter(|m| m.starts_with("(VI_1) Entering"))
+        .collect();
+    assert!(
+        theirs
+            .iter()
+            .any(|l| l == "(VI_1) Entering BACKUP STATE (init)"),
+        "keepalived (the oracle) no longer logs its init line: {theirs:#?}"
+    );
+    let ours = read(&rk_log);
     for line in &theirs {
         assert!(
             ours.lines().any(|l| l.contains(line.as_str())),

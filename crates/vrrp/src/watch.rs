@@ -100,7 +100,13 @@ pub fn spawn_script_resumed(
                 }
             };
             if let Some(status) = filter.record(success) {
-                tracing::info!(script = %name, ?status, "vrrp_script state changed");
+                // keepalived vrrp_scheduler.c: "VRRP_Script(%s) succeeded" / "... failed".
+                let verdict = if status == ScriptStatus::Up {
+                    "succeeded"
+                } else {
+                    "failed"
+                };
+                tracing::info!(script = %name, ?status, "VRRP_Script({name}) {verdict}");
                 if tx
                     .send(TrackUpdate::Script {
                         name: name.clone(),

@@ -36,7 +36,16 @@ impl Engine {
                 if from == State::Master {
                     rt.stats.released_master += 1;
                 }
-                tracing::info!(instance = %rt.cfg.name, from = from.name(), to = to.name(), ?reason, priority = self.router.fsm(idx).effective_priority(), "VRRP state change");
+                // keepalived's wording, which operators alert on:
+                // "(VI_1) Entering MASTER STATE" (vrrp.c vrrp_state_master_tx,
+                // vrrp_state_leave_master/_fault), "... (init)" at startup
+                // (vrrp_scheduler.c vrrp_init_state).
+                let init = if reason == fsm::Reason::Startup {
+                    " (init)"
+                } else {
+                    ""
+                };
+                tracing::info!(instance = %rt.cfg.name, from = from.name(), to = to.name(), ?reason, priority = self.router.fsm(idx).effective_priority(), "({}) Entering {} STATE{init}", rt.cfg.name, to.name());
             }
         }
     }

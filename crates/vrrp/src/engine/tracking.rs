@@ -148,7 +148,8 @@ impl Engine {
             let prio = outcome.priority;
             let priority = (prio != rt.tracked.0).then_some(prio);
             if priority.is_some() {
-                tracing::info!(instance = %rt.cfg.name, from = rt.tracked.0, to = prio, "priority changed by tracking");
+                // keepalived vrrp_track.c: "(%s) Changing effective priority from %d to %d".
+                tracing::info!(instance = %rt.cfg.name, from = rt.tracked.0, to = prio, "({}) Changing effective priority from {} to {}", rt.cfg.name, rt.tracked.0, prio);
             }
             let fault_changed = (fault != rt.tracked.1).then_some(fault);
             rt.tracked = (prio, fault);
