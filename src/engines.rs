@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use rkeepalived_config::{Config, Control};
+use rkeepalived_config::Config;
+use rkeepalived_control::Control;
 use tokio::sync::mpsc;
 
 use crate::cli::Role;

@@ -22,5 +22,6 @@ pub mod reload_loader;
 pub mod role;
 pub mod status;
 pub mod supervisor;
+#[allow(unsafe_code)] // the only unsafe: fork, setns, raw fds (SAFETY notes inside)
 pub mod sys;
 pub mod web_config;

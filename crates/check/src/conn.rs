@@ -134,7 +134,7 @@ impl ProbeSocket {
     fn take(co: &ConnOpts) -> Result<ProbeSocket, CheckFailure> {
         if co.source.is_some() {
             let sock = prepared_socket(co, Type::STREAM, Protocol::TCP)?;
-            sock.set_quickack(false).map_err(CheckFailure::Socket)?;
+            sock.set_tcp_quickack(false).map_err(CheckFailure::Socket)?;
             return Ok(ProbeSocket { sock, family: None });
         }
         let family = usize::from(co.dst.is_ipv6());

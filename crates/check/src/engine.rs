@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rkeepalived_config::Control;
+use rkeepalived_control::Control;
 use rkeepalived_ipvs::OwnedSet;
 use rkeepalived_script::{ScriptRunner, ScriptSecurity};
 use tokio::sync::{mpsc, watch};

@@ -16,7 +16,8 @@
 
 use std::sync::Arc;
 
-use rkeepalived_config::{Config, Control};
+use rkeepalived_config::Config;
+use rkeepalived_control::Control;
 use rkeepalived_ipvs::IpvsBackend;
 use tokio::sync::mpsc;
 
@@ -33,6 +34,7 @@ pub mod health;
 pub mod metrics;
 pub mod plan;
 pub mod spec;
+#[allow(unsafe_code)] // the only unsafe: socket options (SAFETY notes inside)
 mod sys;
 pub mod tls;
 pub mod wire;

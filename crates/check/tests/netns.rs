@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rkeepalived_check::spec::*;
 use rkeepalived_check::{run_plan, EngineBackend, EngineOptions, KernelIpvs, SharedBackend};
-use rkeepalived_config::Control;
+use rkeepalived_control::Control;
 use rkeepalived_ipvs::{Dest, Forwarding, MockIpvs, Scheduler, Service, ServiceKey};
 use rkeepalived_script::{RunAs, ScriptSecurity};
 use tokio::sync::{mpsc, oneshot};
