@@ -62,7 +62,9 @@ impl Need<'_> {
             Need::Keepalived => {
                 (!which("keepalived")).then(|| "keepalived (apt-get install keepalived)".into())
             }
-            Need::Path(path, hint) => (!Path::new(path).exists()).then(|| format!("{path} ({hint})")),
+            Need::Path(path, hint) => {
+                (!Path::new(path).exists()).then(|| format!("{path} ({hint})"))
+            }
             Need::That(ok, what) => (!ok).then(|| what.to_string()),
         }
     }
@@ -100,9 +102,10 @@ pub fn skip(reason: &str) {
     }
 }
 
-/// Whether the `CI` environment variable is set.
+/// Whether the `CI` environment variable is set (to anything but empty,
+/// `0` or `false`).
 pub fn in_ci() -> bool {
-    std::env::var_os("CI").is_some()
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
 }
 
 /// Whether the effective uid is 0.
@@ -341,20 +344,29 @@ mod tests {
 
     #[test]
     fn met_needs_do_not_skip() {
-        assert!(prerequisites(&[Need::That(true, "nothing"), Need::Tool("sh")]));
+        assert!(prerequisites(&[
+            Need::That(true, "nothing"),
+            Need::Tool("sh")
+        ]));
     }
 
     #[test]
     fn unmet_needs_skip_or_fail_in_ci() {
         let r = std::panic::catch_unwind(|| {
-            prerequisites(&[Need::That(false, "a unicorn"), Need::Tool("no-such-tool-xyz")])
+            prerequisites(&[
+                Need::That(false, "a unicorn"),
+                Need::Tool("no-such-tool-xyz"),
+            ])
         });
         match r {
             Ok(ran) => assert!(!in_ci() && !ran),
             Err(e) => {
                 assert!(in_ci());
                 let msg = e.downcast_ref::<String>().cloned().unwrap_or_default();
-                assert!(msg.contains("needs a unicorn, the `no-such-tool-xyz` command"), "{msg}");
+                assert!(
+                    msg.contains("needs a unicorn, the `no-such-tool-xyz` command"),
+                    "{msg}"
+                );
             }
         }
     }
