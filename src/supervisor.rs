@@ -158,7 +158,7 @@ impl ChildLink {
                                 // The configuration's JSON and frame (megabytes
                                 // with thousands of real servers) are gone now.
                                 drop(msg);
-                                rkeepalived_check::release_free_memory();
+                                crate::sys::release_free_memory();
                             }
                         }
                         Some(LinkCmd::Ask(query, reply)) => {
@@ -378,7 +378,7 @@ impl RunningConfig {
         drop(config);
         // The model and the parser's scratch (tokens, block tree: ~40 MB
         // with 10,000 real servers) are gone: give their pages back.
-        rkeepalived_check::release_free_memory();
+        crate::sys::release_free_memory();
         Ok(running)
     }
 }
@@ -931,7 +931,7 @@ impl Supervisor {
                 );
                 self.shared.metrics.reload(false, err.diagnostics.len());
                 // The rejected parse's scratch is freed; return its pages.
-                rkeepalived_check::release_free_memory();
+                crate::sys::release_free_memory();
                 if let Ok(mut r) = self.shared.reloads.lock() {
                     r.failed += 1;
                     r.last_unix = now;

@@ -44,8 +44,6 @@ pub use engine::{run_plan, CheckerFactory, EngineOptions};
 pub use error::{CheckError, CheckFailure, PlanError};
 pub use plan::from_config;
 pub use spec::CheckPlan;
-/// Also used by the daemon's supervisor after it loads a configuration.
-pub use sys::release_free_memory;
 
 /// Run the checker for `cfg`, programming the kernel's IPVS, until
 /// `Control::Stop`. A kernel without IPVS is not fatal: checks keep
