@@ -1,4 +1,4 @@
-//! The checker engine: a [`CheckDriver`] runs every checker (staggered by
+//! The checker engine: a `CheckDriver` runs every checker (staggered by
 //! warmup) from this task, and a central loop folds their state changes into the
 //! [`HealthModel`], reprograms IPVS through the reconciler, runs
 //! notify/quorum scripts, and answers control messages.
