@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use rkeepalived_config::{Config, Control};
+use rkeepalived_config::Config;
+use rkeepalived_control::Control;
 use tokio::sync::mpsc;
 
 use crate::cli::Role;
@@ -15,25 +16,34 @@ pub fn set_dont_release_ipvs(on: bool) {
     DONT_RELEASE_IPVS.store(on, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Why an engine stopped on its own: each engine crate's typed error, or
+/// the engine task dying (a panic), kept typed up to the role runner.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Vrrp(#[from] rkeepalived_vrrp::VrrpError),
+    #[error(transparent)]
+    Check(#[from] rkeepalived_check::CheckError),
+    #[error("engine task died: {0}")]
+    Died(#[from] tokio::task::JoinError),
+}
+
 /// Runs the engine for `role` until it returns (after `Control::Stop`, or
-/// on a fatal error, rendered as text for the supervisor's log).
+/// on a fatal error).
 pub async fn run_engine(
     role: Role,
     cfg: Arc<Config>,
     ctl: mpsc::Receiver<Control>,
-) -> Result<(), String> {
+) -> Result<(), EngineError> {
     match role {
-        Role::Vrrp => rkeepalived_vrrp::run(cfg, ctl)
-            .await
-            .map_err(|e| e.to_string()),
-        Role::Checker => rkeepalived_check::run_with(
+        Role::Vrrp => Ok(rkeepalived_vrrp::run(cfg, ctl).await?),
+        Role::Checker => Ok(rkeepalived_check::run_with(
             cfg,
             ctl,
             rkeepalived_check::RunOptions {
                 release_ipvs_on_stop: !DONT_RELEASE_IPVS.load(std::sync::atomic::Ordering::Relaxed),
             },
         )
-        .await
-        .map_err(|e| e.to_string()),
+        .await?),
     }
 }

@@ -24,5 +24,6 @@ pub mod role;
 pub mod snmp_agent;
 pub mod status;
 pub mod supervisor;
+#[allow(unsafe_code)] // the only unsafe: fork, setns, raw fds (SAFETY notes inside)
 pub mod sys;
 pub mod web_config;

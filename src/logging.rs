@@ -118,7 +118,7 @@ fn stderr_is_journal_stream(journal_stream: Option<&str>) -> bool {
     let Some(ids) = journal_stream.and_then(parse_journal_stream) else {
         return false;
     };
-    match nix::sys::stat::fstat(2) {
+    match nix::sys::stat::fstat(std::io::stderr()) {
         // dev_t and ino_t are not u64 on every target.
         #[allow(clippy::unnecessary_cast)]
         Ok(st) => (st.st_dev as u64, st.st_ino as u64) == ids,

@@ -6,12 +6,14 @@ use std::os::fd::RawFd;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rkeepalived_config::{Config, Control};
+use rkeepalived_config::Config;
+use rkeepalived_control::Control;
 use tokio::net::UnixStream;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cli::Role;
+use crate::engines::EngineError;
 use crate::ipc::{self, FromChild, IpcError, Query, Reply, ToChild};
 
 /// How long an engine may take to answer a dump/metrics request.
@@ -29,8 +31,12 @@ pub enum RoleError {
     NoStart(&'static str),
     #[error("cannot install signal handler: {0}")]
     Signal(std::io::Error),
-    #[error("{role} engine failed: {message}")]
-    Engine { role: Role, message: String },
+    #[error("{role} engine failed: {source}")]
+    Engine {
+        role: Role,
+        #[source]
+        source: EngineError,
+    },
     #[error("{0} engine did not stop within its timeout")]
     StopTimeout(Role),
 }
@@ -146,8 +152,8 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
                         tracing::warn!(%role, "{role} engine returned without being asked to stop");
                         Ok(())
                     }
-                    Ok(Err(message)) => Err(RoleError::Engine { role, message }),
-                    Err(join) => Err(RoleError::Engine { role, message: format!("engine task died: {join}") }),
+                    Ok(Err(source)) => Err(RoleError::Engine { role, source }),
+                    Err(join) => Err(RoleError::Engine { role, source: join.into() }),
                 };
             }
         }
@@ -165,23 +171,23 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
 async fn stop_engine(
     role: Role,
     ctl: &mpsc::Sender<Control>,
-    engine: &mut tokio::task::JoinHandle<Result<(), String>>,
+    engine: &mut tokio::task::JoinHandle<Result<(), EngineError>>,
 ) -> Result<(), RoleError> {
     if engine.is_finished() {
         return match engine.await {
-            Ok(r) => r.map_err(|message| RoleError::Engine { role, message }),
+            Ok(r) => r.map_err(|source| RoleError::Engine { role, source }),
             Err(e) => Err(RoleError::Engine {
                 role,
-                message: e.to_string(),
+                source: e.into(),
             }),
         };
     }
     let _ = ctl.send(Control::Stop).await;
     match tokio::time::timeout(ENGINE_STOP_TIMEOUT, &mut *engine).await {
-        Ok(Ok(r)) => r.map_err(|message| RoleError::Engine { role, message }),
+        Ok(Ok(r)) => r.map_err(|source| RoleError::Engine { role, source }),
         Ok(Err(e)) => Err(RoleError::Engine {
             role,
-            message: e.to_string(),
+            source: e.into(),
         }),
         Err(_) => {
             engine.abort();

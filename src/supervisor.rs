@@ -3,7 +3,7 @@
 //! children with exponential backoff, and turns signals into reloads,
 //! dumps and a clean stop. It owns no data-path sockets.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
@@ -14,16 +14,23 @@ use nix::sys::signal::Signal;
 use rkeepalived_config::Config;
 use tokio::net::UnixStream;
 use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use crate::cli::{Cli, Role};
 use crate::config_source;
-use crate::ipc::{self, ConfigPayload, ConfigWire, FromChild, IpcError, Query, Reply, ToChild};
+use crate::ipc::{ConfigPayload, ConfigWire, FromChild, IpcError, Query, Reply, ToChild};
 use crate::metrics::ParentMetrics;
-use crate::metrics_http::{self, Exposition};
+use crate::metrics_http;
 use crate::notify::Notifier;
 use crate::reload_loader::{self, LoadResult, PendingLoad};
 use crate::{dump, pidfile, status, sys};
+
+mod link;
+mod shared;
+
+use link::{ChildLink, Event};
+pub use shared::Shared;
+use shared::{ChildView, ReloadRecord};
 
 /// First respawn delay; doubles per consecutive failure up to the max.
 pub const RESPAWN_BASE: Duration = Duration::from_millis(200);
@@ -78,273 +85,6 @@ pub fn roles_to_run(cli: &Cli, cfg: &Config) -> Vec<Role> {
         .collect()
 }
 
-/// Messages from per-child tasks to the supervisor loop.
-#[derive(Debug)]
-enum Event {
-    /// Result of a liveness probe (a Stats query answered by the engine).
-    Probe {
-        role: Role,
-        generation: u64,
-        answered: bool,
-    },
-    Message {
-        role: Role,
-        generation: u64,
-        msg: FromChild,
-    },
-    Exited {
-        role: Role,
-        generation: u64,
-        pid: u32,
-        status: String,
-        clean: bool,
-    },
-}
-
-enum LinkCmd {
-    Send(ToChild),
-    Ask(Query, oneshot::Sender<Reply>),
-}
-
-/// Handle on one running child's IPC channel.
-#[derive(Clone)]
-struct ChildLink {
-    tx: mpsc::Sender<LinkCmd>,
-}
-
-impl ChildLink {
-    fn start(
-        role: Role,
-        generation: u64,
-        stream: UnixStream,
-        events: mpsc::Sender<Event>,
-        shared: Arc<Shared>,
-    ) -> (ChildLink, oneshot::Receiver<()>) {
-        let (tx, mut rx) = mpsc::channel::<LinkCmd>(64);
-        // Dropped once every frame the child sent has been forwarded, so the
-        // waiter can report the exit strictly after the child's last words.
-        let (drained_tx, drained_rx) = oneshot::channel::<()>();
-        let (mut rd, mut wr) = stream.into_split();
-        let (frames_tx, mut frames) = mpsc::channel::<FromChild>(64);
-        // read_frame is not cancel-safe: it gets a task of its own.
-        tokio::spawn(async move {
-            loop {
-                match ipc::read_frame::<_, FromChild>(&mut rd).await {
-                    Ok(Some(msg)) => {
-                        if frames_tx.send(msg).await.is_err() {
-                            break;
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        tracing::warn!(%role, "bad ipc frame from {role} child: {e}");
-                        shared.metrics.ipc_error();
-                        break;
-                    }
-                }
-            }
-        });
-        tokio::spawn(async move {
-            let mut pending: HashMap<u64, oneshot::Sender<Reply>> = HashMap::new();
-            let mut next_id = 1u64;
-            loop {
-                tokio::select! {
-                    cmd = rx.recv() => match cmd {
-                        Some(LinkCmd::Send(msg)) => {
-                            if let Err(e) = ipc::write_frame(&mut wr, &msg).await {
-                                tracing::debug!(%role, "ipc write to {role} child failed: {e}");
-                            }
-                            if matches!(msg, ToChild::Start(_) | ToChild::Reload(_)) {
-                                // The configuration's JSON and frame (megabytes
-                                // with thousands of real servers) are gone now.
-                                drop(msg);
-                                rkeepalived_check::release_free_memory();
-                            }
-                        }
-                        Some(LinkCmd::Ask(query, reply)) => {
-                            let id = next_id;
-                            next_id += 1;
-                            match ipc::write_frame(&mut wr, &ToChild::Request { id, query }).await {
-                                Ok(()) => { pending.insert(id, reply); }
-                                Err(e) => { let _ = reply.send(Reply::Unavailable(e.to_string())); }
-                            }
-                        }
-                        None => break,
-                    },
-                    frame = frames.recv() => match frame {
-                        Some(FromChild::Reply { id, reply }) => {
-                            if let Some(waiter) = pending.remove(&id) {
-                                let _ = waiter.send(reply);
-                            }
-                        }
-                        Some(msg) => {
-                            if events.send(Event::Message { role, generation, msg }).await.is_err() {
-                                break;
-                            }
-                        }
-                        None => break,
-                    },
-                }
-            }
-            // Pending waiters learn the child is gone when their senders drop.
-            drop(drained_tx);
-        });
-        (ChildLink { tx }, drained_rx)
-    }
-
-    async fn send(&self, msg: ToChild) -> Result<(), IpcError> {
-        self.tx
-            .send(LinkCmd::Send(msg))
-            .await
-            .map_err(|_| IpcError::Closed)
-    }
-
-    async fn ask(&self, query: Query) -> Reply {
-        let (tx, rx) = oneshot::channel();
-        if self.tx.send(LinkCmd::Ask(query, tx)).await.is_err() {
-            return Reply::Unavailable("child is not running".into());
-        }
-        match tokio::time::timeout(ASK_TIMEOUT, rx).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(_)) => Reply::Unavailable("child went away".into()),
-            Err(_) => Reply::Unavailable(format!("child did not answer within {ASK_TIMEOUT:?}")),
-        }
-    }
-}
-
-/// What status/metrics/dump tasks may see of a child.
-#[derive(Clone)]
-struct ChildView {
-    pid: u32,
-    link: ChildLink,
-    started: Instant,
-    ready: bool,
-}
-
-#[derive(Default, Clone, serde::Serialize)]
-struct ReloadRecord {
-    ok: u64,
-    failed: u64,
-    last_unix: Option<u64>,
-    last_ok: Option<bool>,
-    last_errors: Vec<String>,
-}
-
-/// State shared between the supervisor loop and the status/metrics servers.
-pub struct Shared {
-    metrics: ParentMetrics,
-    children: Mutex<BTreeMap<Role, ChildView>>,
-    restarts: Mutex<BTreeMap<Role, u64>>,
-    roles: Mutex<Vec<Role>>,
-    reloads: Mutex<ReloadRecord>,
-    started: Instant,
-    started_unix: u64,
-    config_file: PathBuf,
-}
-
-impl Shared {
-    fn child(&self, role: Role) -> Option<ChildView> {
-        self.children.lock().ok()?.get(&role).cloned()
-    }
-
-    fn running(&self) -> Vec<(Role, ChildView)> {
-        match self.children.lock() {
-            Ok(c) => c.iter().map(|(r, v)| (*r, v.clone())).collect(),
-            Err(_) => Vec::new(),
-        }
-    }
-
-    /// Asks every running child at once (a slow one does not delay the others).
-    async fn ask_all(&self, query: Query) -> Vec<(Role, Reply)> {
-        let pending: Vec<_> = self
-            .running()
-            .into_iter()
-            .map(|(role, view)| {
-                (
-                    role,
-                    tokio::spawn(async move { view.link.ask(query).await }),
-                )
-            })
-            .collect();
-        let mut out = Vec::with_capacity(pending.len());
-        for (role, task) in pending {
-            let reply = task
-                .await
-                .unwrap_or_else(|e| Reply::Unavailable(format!("query task failed: {e}")));
-            out.push((role, reply));
-        }
-        out
-    }
-}
-
-impl Exposition for Shared {
-    async fn metrics_text(&self) -> String {
-        let own = self.metrics.encode();
-        let children = self.ask_all(Query::Metrics).await;
-        let texts: Vec<String> = children
-            .into_iter()
-            .filter_map(|(role, r)| match r {
-                Reply::Text(t) => Some(t),
-                Reply::Json(_) => None,
-                Reply::Unavailable(why) => {
-                    tracing::debug!(%role, "no metrics from {role} child: {why}");
-                    None
-                }
-            })
-            .collect();
-        rkeepalived_metrics::join(
-            std::iter::once(own.as_str()).chain(texts.iter().map(String::as_str)),
-        )
-    }
-
-    async fn status_json(&self) -> serde_json::Value {
-        let mut children = serde_json::Map::new();
-        let roles = self.roles.lock().map(|r| r.clone()).unwrap_or_default();
-        let restarts = self.restarts.lock().map(|r| r.clone()).unwrap_or_default();
-        let mut engines: BTreeMap<Role, Reply> =
-            self.ask_all(Query::Json).await.into_iter().collect();
-        for role in Role::ALL {
-            let configured = roles.contains(&role);
-            let view = self.child(role);
-            let engine = match engines.remove(&role) {
-                Some(reply) => match reply {
-                    Reply::Json(j) => j,
-                    Reply::Text(t) => serde_json::Value::String(t),
-                    Reply::Unavailable(why) => serde_json::json!({ "unavailable": why }),
-                },
-                None => serde_json::Value::Null,
-            };
-            let state = match (&view, configured) {
-                (Some(v), _) if v.ready => "running",
-                (Some(_), _) => "starting",
-                (None, true) => "respawning",
-                (None, false) => "disabled",
-            };
-            children.insert(
-                role.as_str().into(),
-                serde_json::json!({
-                    "state": state,
-                    "pid": view.as_ref().map(|v| v.pid),
-                    "uptime_seconds": view.as_ref().map(|v| v.started.elapsed().as_secs()),
-                    "restarts": restarts.get(&role).copied().unwrap_or(0),
-                    "engine": engine,
-                }),
-            );
-        }
-        let reloads = self.reloads.lock().map(|r| r.clone()).unwrap_or_default();
-        serde_json::json!({
-            "daemon": "rkeepalived",
-            "version": env!("CARGO_PKG_VERSION"),
-            "pid": std::process::id(),
-            "config_file": self.config_file,
-            "started_unix": self.started_unix,
-            "uptime_seconds": self.started.elapsed().as_secs(),
-            "reloads": reloads,
-            "children": children,
-        })
-    }
-}
-
 struct Slot {
     generation: u64,
     pid: Option<u32>,
@@ -378,7 +118,7 @@ impl RunningConfig {
         drop(config);
         // The model and the parser's scratch (tokens, block tree: ~40 MB
         // with 10,000 real servers) are gone: give their pages back.
-        rkeepalived_check::release_free_memory();
+        crate::sys::release_free_memory();
         Ok(running)
     }
 }
@@ -944,7 +684,7 @@ impl Supervisor {
                 );
                 self.shared.metrics.reload(false, err.diagnostics.len());
                 // The rejected parse's scratch is freed; return its pages.
-                rkeepalived_check::release_free_memory();
+                crate::sys::release_free_memory();
                 if let Ok(mut r) = self.shared.reloads.lock() {
                     r.failed += 1;
                     r.last_unix = now;

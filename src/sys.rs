@@ -35,12 +35,14 @@ pub fn daemonize() -> nix::Result<()> {
 fn redirect_stdio_to_null() -> nix::Result<()> {
     use nix::fcntl::{open, OFlag};
     use nix::sys::stat::Mode;
+    use std::os::fd::{AsRawFd, IntoRawFd};
     let null = open(Path::new("/dev/null"), OFlag::O_RDWR, Mode::empty())?;
-    for fd in 0..=2 {
-        nix::unistd::dup2(null, fd)?;
-    }
-    if null > 2 {
-        nix::unistd::close(null)?;
+    nix::unistd::dup2_stdin(&null)?;
+    nix::unistd::dup2_stdout(&null)?;
+    nix::unistd::dup2_stderr(&null)?;
+    if null.as_raw_fd() <= 2 {
+        // /dev/null landed on a closed stdio slot: it is that slot now.
+        let _ = null.into_raw_fd();
     }
     Ok(())
 }
@@ -61,12 +63,20 @@ pub fn prepare_role_child(cmd: &mut tokio::process::Command, ipc_fd: RawFd) {
 
 fn child_after_fork(ipc_fd: RawFd, parent: Pid) -> nix::Result<()> {
     use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+    use std::os::fd::{BorrowedFd, IntoRawFd};
+    // SAFETY: ipc_fd is the supervisor's end-to-be of the socketpair, open
+    // in this freshly forked child until exec; it is only borrowed here.
+    let ipc = unsafe { BorrowedFd::borrow_raw(ipc_fd) };
     if ipc_fd == CHILD_IPC_FD {
         // dup2 onto itself is a no-op that keeps FD_CLOEXEC: clear it by hand.
-        fcntl(ipc_fd, FcntlArg::F_SETFD(FdFlag::empty()))?;
+        fcntl(ipc, FcntlArg::F_SETFD(FdFlag::empty()))?;
     } else {
         // dup2 never copies FD_CLOEXEC, so fd 3 survives exec.
-        nix::unistd::dup2(ipc_fd, CHILD_IPC_FD)?;
+        // SAFETY: nothing in the forked child owns CHILD_IPC_FD (the parent
+        // marks all its descriptors close-on-exec); dup2 replaces it
+        // atomically, and the new descriptor is deliberately leaked to exec.
+        let fd3 = unsafe { nix::unistd::dup2_raw(ipc, CHILD_IPC_FD) }?;
+        let _ = fd3.into_raw_fd();
     }
     nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
     // The parent may have died between fork and prctl: then nobody would
@@ -89,8 +99,11 @@ pub fn enter_netns(name: &str) -> std::io::Result<()> {
 /// child's IPC channel), after checking it really is an open unix socket so
 /// a wrong `--ipc-fd` cannot make us own someone else's descriptor.
 pub fn take_inherited_socket(fd: RawFd) -> std::io::Result<std::os::unix::net::UnixStream> {
-    use std::os::fd::{FromRawFd, OwnedFd};
-    let stat = nix::sys::stat::fstat(fd).map_err(std::io::Error::from)?;
+    use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd};
+    // SAFETY: only borrowed for fstat/fcntl; a descriptor that is not open
+    // makes fstat fail with EBADF before anything else uses it.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    let stat = nix::sys::stat::fstat(borrowed).map_err(std::io::Error::from)?;
     if stat.st_mode & libc::S_IFMT != libc::S_IFSOCK {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -99,7 +112,7 @@ pub fn take_inherited_socket(fd: RawFd) -> std::io::Result<std::os::unix::net::U
     }
     // Keep it from leaking into scripts the engine execs.
     nix::fcntl::fcntl(
-        fd,
+        borrowed,
         nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
     )
     .map_err(std::io::Error::from)?;
@@ -175,4 +188,18 @@ pub fn swallow_unused_signals() -> Vec<libc::c_int> {
         }
     }
     failed
+}
+
+/// Hands the memory the allocator holds free back to the kernel, after a
+/// config load or reload (a burst of short-lived allocations: the parse
+/// tree, the model, the JSON handed to the children). glibc keeps freed
+/// chunks in the middle of its heap mapped for reuse; `malloc_trim(0)`
+/// returns every whole free page (madvise DONTNEED).
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointers and only walks glibc's own free
+    // lists under its arena locks; it is safe to call at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }

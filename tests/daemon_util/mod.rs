@@ -16,29 +16,13 @@ pub fn bin() -> &'static str {
 }
 
 /// Returns false (after saying why) when the test cannot run here; panics
-/// instead when `CI` is set, so CI never skips silently.
+/// instead when `CI` is set, so CI never skips silently. A thin wrapper
+/// over [`rkeepalived_testkit::prerequisites`]: root, `ip` and `needs`.
 pub fn prerequisites(needs: &[&str]) -> bool {
-    let mut missing = Vec::new();
-    if !nix::unistd::geteuid().is_root() {
-        missing.push("root".to_string());
-    }
-    for tool in needs.iter().chain(["ip"].iter()) {
-        let found = std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
-            .unwrap_or(false);
-        if !found {
-            missing.push(format!("the `{tool}` command"));
-        }
-    }
-    if missing.is_empty() {
-        return true;
-    }
-    let why = format!("daemon test needs {}", missing.join(", "));
-    if std::env::var_os("CI").is_some() {
-        panic!("{why} (CI is set: failing instead of skipping)");
-    }
-    eprintln!("SKIPPED: {why}");
-    false
+    use rkeepalived_testkit::Need;
+    let mut all = vec![Need::Root, Need::Tool("ip")];
+    all.extend(needs.iter().map(|t| Need::Tool(t)));
+    rkeepalived_testkit::prerequisites(&all)
 }
 
 pub fn sh(args: &[&str]) -> std::process::Output {
@@ -48,28 +32,21 @@ pub fn sh(args: &[&str]) -> std::process::Output {
         .unwrap_or_else(|e| panic!("{args:?}: {e}"))
 }
 
-fn must(args: &[&str]) {
-    let out = sh(args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A network namespace with `eth0` (192.0.2.2/24) veth-paired to `peer0`,
-/// both inside the namespace, and loopback up.
+/// both inside the namespace, and loopback up; a [`rkeepalived_testkit::Netns`]
+/// (deleted, its processes killed, on drop).
 pub struct Netns {
     pub name: String,
+    ns: rkeepalived_testkit::Netns,
 }
 
 impl Netns {
     pub fn new(tag: &str) -> Netns {
-        let name = format!("rkd-{tag}-{}", std::process::id());
-        let _ = sh(&["ip", "netns", "del", &name]);
-        must(&["ip", "netns", "add", &name]);
-        let ns = Netns { name };
-        ns.ip(&["link", "set", "lo", "up"]);
+        let inner = rkeepalived_testkit::Netns::with_prefix("rkd", tag);
+        let ns = Netns {
+            name: inner.name().to_string(),
+            ns: inner,
+        };
         ns.ip(&[
             "link", "add", "eth0", "type", "veth", "peer", "name", "peer0",
         ]);
@@ -80,16 +57,12 @@ impl Netns {
     }
 
     pub fn ip(&self, args: &[&str]) {
-        let mut full = vec!["ip", "-n", self.name.as_str()];
-        full.extend_from_slice(args);
-        must(&full);
+        self.ns.ip(args);
     }
 
     /// Runs a command inside the namespace.
     pub fn exec(&self, args: &[&str]) -> std::process::Output {
-        let mut full = vec!["ip", "netns", "exec", self.name.as_str()];
-        full.extend_from_slice(args);
-        sh(&full)
+        self.ns.exec(args)
     }
 
     /// How many times `addr` is configured on `dev` (duplicates would show twice).
@@ -100,25 +73,6 @@ impl Netns {
             .lines()
             .filter(|l| l.contains(&needle))
             .count()
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        if let Ok(out) = Command::new("ip")
-            .args(["netns", "pids", &self.name])
-            .output()
-        {
-            for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-                let _ = Command::new("kill")
-                    .args(["-9", pid])
-                    .stderr(Stdio::null())
-                    .status();
-            }
-        }
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
     }
 }
 

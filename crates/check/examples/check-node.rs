@@ -26,7 +26,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use rkeepalived_check::{run_plan, EngineBackend, EngineOptions, KernelIpvs, SharedBackend};
-use rkeepalived_config::{load, Control, LoadOptions};
+use rkeepalived_config::{load, LoadOptions};
+use rkeepalived_control::Control;
 use rkeepalived_ipvs::{IpvsBackend, IpvsError, IpvsState, Op, TableIpvs};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot};

@@ -74,7 +74,7 @@ pub async fn tcp_connect_by(co: &ConnOpts, deadline: Deadline) -> Result<TcpStre
 /// real server never creates, queues and wakes its application for a
 /// connection that is torn down at once.
 ///
-/// Probes with default options reuse idle sockets ([`ProbeSocket`]).
+/// Probes with default options reuse idle sockets (`ProbeSocket`).
 pub async fn tcp_probe(co: &ConnOpts, timeout: Duration) -> Result<(), CheckFailure> {
     let sock = ProbeSocket::take(co)?;
     match sock.sock.connect(&co.dst.into()) {
@@ -134,7 +134,7 @@ impl ProbeSocket {
     fn take(co: &ConnOpts) -> Result<ProbeSocket, CheckFailure> {
         if co.source.is_some() {
             let sock = prepared_socket(co, Type::STREAM, Protocol::TCP)?;
-            sock.set_quickack(false).map_err(CheckFailure::Socket)?;
+            sock.set_tcp_quickack(false).map_err(CheckFailure::Socket)?;
             return Ok(ProbeSocket { sock, family: None });
         }
         let family = usize::from(co.dst.is_ipv6());

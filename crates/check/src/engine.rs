@@ -1,4 +1,4 @@
-//! The checker engine: a [`CheckDriver`] runs every checker (staggered by
+//! The checker engine: a `CheckDriver` runs every checker (staggered by
 //! warmup) from this task, and a central loop folds their state changes into the
 //! [`HealthModel`], reprograms IPVS through the reconciler, runs
 //! notify/quorum scripts, and answers control messages.
@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rkeepalived_config::Control;
+use rkeepalived_control::Control;
 use rkeepalived_ipvs::OwnedSet;
 use rkeepalived_script::{ScriptRunner, ScriptSecurity};
 use tokio::sync::{mpsc, watch};

@@ -16,7 +16,8 @@
 
 use std::sync::Arc;
 
-use rkeepalived_config::{Config, Control};
+use rkeepalived_config::Config;
+use rkeepalived_control::Control;
 use rkeepalived_ipvs::IpvsBackend;
 use tokio::sync::mpsc;
 
@@ -35,6 +36,7 @@ pub mod logfmt;
 pub mod metrics;
 pub mod plan;
 pub mod spec;
+#[allow(unsafe_code)] // the only unsafe: socket options (SAFETY notes inside)
 mod sys;
 pub mod tls;
 pub mod wire;
@@ -44,8 +46,6 @@ pub use engine::{run_plan, CheckerFactory, EngineOptions};
 pub use error::{CheckError, CheckFailure, PlanError};
 pub use plan::from_config;
 pub use spec::CheckPlan;
-/// Also used by the daemon's supervisor after it loads a configuration.
-pub use sys::release_free_memory;
 
 /// Run the checker for `cfg`, programming the kernel's IPVS, until
 /// `Control::Stop`. A kernel without IPVS is not fatal: checks keep

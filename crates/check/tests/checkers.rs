@@ -663,12 +663,8 @@ async fn udp_check_reply_patterns_and_unreachable() {
 
 #[tokio::test]
 async fn ping_check_loopback_v4_v6() {
-    if !nix::unistd::geteuid().is_root() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run PING_CHECK tests as root"
-        );
-        eprintln!("skipping ping test: needs root (raw ICMP) or ping_group_range");
+    // Raw ICMP needs root.
+    if !rkeepalived_testkit::prerequisites(&[rkeepalived_testkit::Need::Root]) {
         return;
     }
     assert!(

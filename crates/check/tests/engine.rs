@@ -14,7 +14,8 @@ use rkeepalived_check::{
     run_plan, CheckFailure, CheckerFactory, EngineBackend, EngineOptions, SharedBackend,
 };
 use rkeepalived_config::model as cfg;
-use rkeepalived_config::{Config, Control};
+use rkeepalived_config::Config;
+use rkeepalived_control::Control;
 use rkeepalived_ipvs::{
     Dest, DestKey, Forwarding, IpvsState, MockIpvs, Op, Scheduler, Service, ServiceKey,
 };

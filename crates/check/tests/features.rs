@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rkeepalived_check::{run_plan, EngineBackend, EngineOptions, SharedBackend};
-use rkeepalived_config::{Config, Control, LoadOptions};
+use rkeepalived_config::{Config, LoadOptions};
+use rkeepalived_control::Control;
 use rkeepalived_ipvs::{MockIpvs, ServiceKey};
 use tokio::sync::mpsc;
 

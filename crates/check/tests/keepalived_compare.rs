@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rkeepalived_check::{run_plan, EngineBackend, EngineOptions, SharedBackend};
-use rkeepalived_config::{Control, LoadOptions};
+use rkeepalived_config::LoadOptions;
+use rkeepalived_control::Control;
 use rkeepalived_ipvs::{MockIpvs, ServiceKey};
 
 struct Dir(PathBuf);

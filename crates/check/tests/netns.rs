@@ -9,69 +9,22 @@ use std::time::Duration;
 
 use rkeepalived_check::spec::*;
 use rkeepalived_check::{run_plan, EngineBackend, EngineOptions, KernelIpvs, SharedBackend};
-use rkeepalived_config::Control;
+use rkeepalived_control::Control;
 use rkeepalived_ipvs::{Dest, Forwarding, MockIpvs, Scheduler, Service, ServiceKey};
 use rkeepalived_script::{RunAs, ScriptSecurity};
+use rkeepalived_testkit::{Need, Netns};
 use tokio::sync::{mpsc, oneshot};
 
-/// A network namespace deleted on drop (also when the test fails).
-struct Netns(String);
-
-impl Netns {
-    fn new(tag: &str) -> Option<Self> {
-        let name = format!("rkc-{tag}-{}", std::process::id());
-        let _ = Command::new("ip").args(["netns", "del", &name]).output();
-        let ok = Command::new("ip")
-            .args(["netns", "add", &name])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return None;
-        }
-        let ns = Netns(name);
-        ns.ip(&["link", "set", "lo", "up"]);
-        Some(ns)
-    }
-
-    fn ip(&self, args: &[&str]) {
-        let status = Command::new("ip")
-            .arg("-n")
-            .arg(&self.0)
-            .args(args)
-            .status()
-            .expect("run ip");
-        assert!(status.success(), "ip -n {} {args:?} failed", self.0);
-    }
-
-    /// Run `f` on a fresh thread inside the namespace with its own runtime.
-    fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
-        let path = format!("/var/run/netns/{}", self.0);
-        std::thread::spawn(move || {
-            let file = std::fs::File::open(&path).expect("open netns");
-            nix::sched::setns(file, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
-            f()
-        })
-        .join()
-        .expect("netns thread")
-    }
+/// A network namespace (`rkc-<tag>-<pid>`) deleted on drop, also when the
+/// test fails.
+fn netns(tag: &str) -> Netns {
+    Netns::with_prefix("rkc", tag)
 }
 
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
-
-fn prerequisites(test: &str) -> bool {
-    let root = nix::unistd::geteuid().is_root();
-    let ip = Command::new("ip").arg("-V").output().is_ok();
-    if root && ip {
-        return true;
-    }
-    let why = format!("{test}: needs root and iproute2 (root={root}, ip={ip})");
-    assert!(std::env::var_os("CI").is_none(), "{why}");
-    eprintln!("skipping {why}");
-    false
+/// Root and iproute2, or skip (fail in CI). `_test` is kept for callers:
+/// the test name is taken from the test thread.
+fn prerequisites(_test: &str) -> bool {
+    rkeepalived_testkit::prerequisites(&[Need::Root, Need::Tool("ip")])
 }
 
 async fn ask<T>(tx: &mpsc::Sender<Control>, make: impl FnOnce(oneshot::Sender<T>) -> Control) -> T {
@@ -125,10 +78,8 @@ fn ha_suspend_follows_the_virtual_address() {
     if !prerequisites("ha_suspend_follows_the_virtual_address") {
         return;
     }
-    let Some(ns) = Netns::new("hasusp") else {
-        panic!("cannot create a network namespace")
-    };
-    let ns_name = ns.0.clone();
+    let ns = netns("hasusp");
+    let ns_name = ns.name().to_string();
     ns.run(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -189,9 +140,7 @@ fn kernel_without_ipvs_is_not_fatal() {
     if !prerequisites("kernel_without_ipvs_is_not_fatal") {
         return;
     }
-    let Some(ns) = Netns::new("noipvs") else {
-        panic!("cannot create a network namespace")
-    };
+    let ns = netns("noipvs");
     ns.run(|| {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()

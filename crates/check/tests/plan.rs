@@ -124,12 +124,7 @@ virtual_server group web {
 
 #[tokio::test]
 async fn insecure_misc_script_is_refused_with_enable_script_security() {
-    if !nix::unistd::geteuid().is_root() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run this test as root"
-        );
-        eprintln!("skipping: needs root (scripts run as root are the ones checked)");
+    if !rkeepalived_testkit::prerequisites(&[rkeepalived_testkit::Need::Root]) {
         return;
     }
     let dir = std::env::temp_dir().join(format!("rkc-plan-{}", std::process::id()));

@@ -1,6 +1,6 @@
 //! keepalived.conf-compatible configuration: lexer/parser, typed model,
-//! diagnostics with file:line:col, and the control messages the supervisor
-//! sends to the engine roles.
+//! diagnostics with file:line:col (the engine control messages live in
+//! `rkeepalived-control`).
 //!
 //! ```no_run
 //! use rkeepalived_config::{load, LoadOptions};
@@ -9,7 +9,6 @@
 //! # Ok::<(), rkeepalived_config::ConfigError>(())
 //! ```
 
-pub mod control;
 pub mod diag;
 mod lexer;
 pub mod model;
@@ -22,7 +21,6 @@ mod values;
 
 use std::path::{Path, PathBuf};
 
-pub use control::Control;
 pub use diag::{cap_diagnostics, ConfigError, Diagnostic, Severity, MAX_DIAGNOSTICS};
 pub use model::Config;
 pub use print::print;

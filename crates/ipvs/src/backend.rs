@@ -1,9 +1,10 @@
-//! The seam between the reconciler and the kernel: [`IpvsBackend`], an
-//! in-memory [`MockIpvs`] with the kernel's error semantics, and [`sync`],
-//! which dumps, reconciles and applies in one step.
+//! The seam between the reconciler and the kernel: [`IpvsBackend`] and
+//! [`sync`], which dumps, reconciles and applies in one step. The in-memory
+//! stand-ins ([`MockIpvs`](crate::MockIpvs), [`TableIpvs`](crate::TableIpvs))
+//! live in [`crate::mock`].
 
-use crate::error::{Errno, IpvsError};
-use crate::model::{Forwarding, IpvsState, Op, Scheduler, ServiceEntry, ServiceFlags, TunnelType};
+use crate::error::IpvsError;
+use crate::model::{IpvsState, Op};
 use crate::reconcile::{reconcile, OwnedSet};
 
 /// Something that holds an IPVS table: the kernel (via netlink) or a mock.
@@ -89,140 +90,4 @@ pub fn sync_from<B: IpvsBackend + ?Sized>(
     owned.record(desired);
     owned.retain_relevant(desired, current);
     report
-}
-
-/// Persistence engines the kernel ships (`ip_vs_pe_<name>`).
-const KNOWN_PES: &[&str] = &["sip"];
-
-/// Apply `op` to `state` the way `net/netfilter/ipvs/ip_vs_ctl.c` would,
-/// returning the errno the kernel gives for the same request.
-pub(crate) fn mock_apply(state: &mut IpvsState, op: &Op) -> Result<(), Errno> {
-    match op {
-        Op::Flush => {
-            state.services.clear();
-            Ok(())
-        }
-        Op::AddService(svc) | Op::EditService(svc) => {
-            if let Scheduler::Other(name) = &svc.sched {
-                // ip_vs_scheduler_get() fails to load ip_vs_<name>.
-                if !name.is_empty() {
-                    return Err(Errno::NotFound);
-                }
-            }
-            if let Some(pe) = &svc.pe_name {
-                if !KNOWN_PES.contains(&pe.as_str()) {
-                    return Err(Errno::NotFound);
-                }
-            }
-            if svc.key.family() == crate::model::Family::Inet6 && svc.netmask > 128 {
-                return Err(Errno::Invalid);
-            }
-            let exists = state.services.contains_key(&svc.key);
-            let mut stored = svc.clone();
-            stored.flags = ServiceFlags(svc.flags.user().0 | ServiceFlags::HASHED);
-            match (op, exists) {
-                (Op::AddService(_), true) => Err(Errno::Exists),
-                (Op::EditService(_), false) => Err(Errno::NoSuchService),
-                _ => {
-                    state
-                        .services
-                        .entry(svc.key)
-                        .and_modify(|e| e.service = stored.clone())
-                        .or_insert_with(|| ServiceEntry::new(stored));
-                    Ok(())
-                }
-            }
-        }
-        Op::DelService(key) => state
-            .services
-            .remove(key)
-            .map(|_| ())
-            .ok_or(Errno::NoSuchService),
-        Op::AddDest(key, dest) | Op::EditDest(key, dest) => {
-            let entry = state.services.get_mut(key).ok_or(Errno::NoSuchService)?;
-            if dest.weight < 0 || (dest.u_threshold != 0 && dest.l_threshold > dest.u_threshold) {
-                return Err(Errno::Range);
-            }
-            match dest.fwd {
-                Forwarding::Tunnel {
-                    tun_type: TunnelType::Gue,
-                    port: 0,
-                    ..
-                } => return Err(Errno::Invalid),
-                Forwarding::Tunnel { .. } => {}
-                // Only tunnels may mix address families.
-                _ if dest.family() != key.family() => return Err(Errno::Invalid),
-                _ => {}
-            }
-            let exists = entry.dests.contains_key(&dest.key());
-            match (op, exists) {
-                (Op::AddDest(..), true) => Err(Errno::Exists),
-                (Op::EditDest(..), false) => Err(Errno::NotFound),
-                _ => {
-                    entry.dests.insert(dest.key(), *dest);
-                    Ok(())
-                }
-            }
-        }
-        Op::DelDest(key, dkey) => {
-            let entry = state.services.get_mut(key).ok_or(Errno::NoSuchService)?;
-            entry.dests.remove(dkey).map(|_| ()).ok_or(Errno::NotFound)
-        }
-    }
-}
-
-/// In-memory IPVS table with kernel error semantics and nothing else: a
-/// stand-in kernel for long runs (labs and benchmarks on hosts without
-/// IPVS), where [`MockIpvs`]'s op log would grow without bound.
-#[derive(Debug, Default, Clone)]
-pub struct TableIpvs {
-    pub state: IpvsState,
-}
-
-impl IpvsBackend for TableIpvs {
-    fn dump(&mut self) -> Result<IpvsState, IpvsError> {
-        Ok(self.state.clone())
-    }
-
-    fn apply(&mut self, op: &Op) -> Result<(), IpvsError> {
-        mock_apply(&mut self.state, op).map_err(|errno| IpvsError::kernel(op, errno))
-    }
-}
-
-/// In-memory IPVS table with kernel error semantics, for unit tests of
-/// anything that programs IPVS. Records every op it was asked to apply.
-#[derive(Debug, Default, Clone)]
-pub struct MockIpvs {
-    pub state: IpvsState,
-    /// Every op passed to `apply`, accepted or not.
-    pub log: Vec<Op>,
-    /// Errno to return for the next `apply` calls (one per call), for fault injection.
-    pub inject: std::collections::VecDeque<Errno>,
-}
-
-impl MockIpvs {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn with_state(state: IpvsState) -> Self {
-        MockIpvs {
-            state,
-            ..Self::default()
-        }
-    }
-}
-
-impl IpvsBackend for MockIpvs {
-    fn dump(&mut self) -> Result<IpvsState, IpvsError> {
-        Ok(self.state.clone())
-    }
-
-    fn apply(&mut self, op: &Op) -> Result<(), IpvsError> {
-        self.log.push(op.clone());
-        if let Some(errno) = self.inject.pop_front() {
-            return Err(IpvsError::kernel(op, errno));
-        }
-        mock_apply(&mut self.state, op).map_err(|errno| IpvsError::kernel(op, errno))
-    }
 }

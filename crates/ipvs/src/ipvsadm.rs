@@ -791,7 +791,7 @@ struct JsonDest {
     tun_flags: u16,
 }
 
-/// Parse the JSON desired-state format (see [`JsonState`] docs above).
+/// Parse the JSON desired-state format (see the `JsonState` docs above).
 pub fn state_from_json(text: &str) -> Result<crate::IpvsState, UsageError> {
     let parsed: JsonState =
         serde_json::from_str(text).map_err(|e| UsageError(format!("invalid JSON state: {e}")))?;

@@ -9,12 +9,14 @@
 pub mod backend;
 pub mod error;
 pub mod ipvsadm;
+pub mod mock;
 pub mod model;
 pub mod netlink;
 pub mod reconcile;
 
-pub use backend::{sync, sync_from, IpvsBackend, MockIpvs, SyncReport, TableIpvs};
+pub use backend::{sync, sync_from, IpvsBackend, SyncReport};
 pub use error::{DecodeError, Errno, IpvsError};
+pub use mock::{MockIpvs, TableIpvs};
 pub use model::{
     Dest, DestKey, Family, Forwarding, IpvsState, Op, Protocol, Scheduler, Service, ServiceEntry,
     ServiceFlags, ServiceKey, TunnelFlags, TunnelType,

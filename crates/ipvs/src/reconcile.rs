@@ -121,9 +121,3 @@ pub fn reconcile(desired: &IpvsState, current: &IpvsState, owned: &OwnedSet) -> 
     }
     ops
 }
-
-/// Apply `ops` to an in-memory table with kernel semantics; used by the
-/// mock backend and to predict the result of a plan.
-pub fn apply_to_state(state: &mut IpvsState, op: &Op) -> Result<(), crate::Errno> {
-    crate::backend::mock_apply(state, op)
-}

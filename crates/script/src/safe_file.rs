@@ -442,8 +442,7 @@ mod tests {
 
     #[test]
     fn fifo_owned_by_someone_else_is_refused_unless_configured() {
-        if !nix::unistd::geteuid().is_root() {
-            eprintln!("SKIPPED: needs root to chown");
+        if !rkeepalived_testkit::prerequisites(&[rkeepalived_testkit::Need::Root]) {
             return;
         }
         let d = Dir::new("fifo-owner");
@@ -460,8 +459,7 @@ mod tests {
 
     #[test]
     fn created_fifo_goes_to_its_configured_user() {
-        if !nix::unistd::geteuid().is_root() {
-            eprintln!("SKIPPED: needs root to chown");
+        if !rkeepalived_testkit::prerequisites(&[rkeepalived_testkit::Need::Root]) {
             return;
         }
         let d = Dir::new("fifo-chown");

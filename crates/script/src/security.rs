@@ -317,16 +317,9 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
+    /// Creating root-owned files needs root: skip (fail in CI) otherwise.
     fn is_root() -> bool {
-        if nix::unistd::geteuid().is_root() {
-            return true;
-        }
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run this test as root"
-        );
-        eprintln!("skipping: needs root to create root-owned files");
-        false
+        rkeepalived_testkit::prerequisites(&[rkeepalived_testkit::Need::Root])
     }
 
     /// A fresh 0755 directory of ours under the temp dir, which must itself

@@ -7,16 +7,9 @@ use std::path::{Path, PathBuf};
 use rkeepalived_config::{model::CheckerKind, parse_str, Config, LoadOptions};
 use rkeepalived_script::config::{secure_config, Finding, Severity};
 
+/// Creating root-owned scripts needs root: skip (fail in CI) otherwise.
 fn is_root() -> bool {
-    if nix::unistd::geteuid().is_root() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must run this test as root"
-    );
-    eprintln!("skipping: needs root to create root-owned scripts");
-    false
+    rkeepalived_testkit::prerequisites(&[rkeepalived_testkit::Need::Root])
 }
 
 /// `<tmp>/rkc-cfg-TAG-PID/{safe (0755), ww (0777)}`, removed on drop.

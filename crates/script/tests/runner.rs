@@ -220,12 +220,7 @@ where
 
 #[tokio::test]
 async fn runs_as_the_configured_user() {
-    if !nix::unistd::geteuid().is_root() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run this test as root"
-        );
-        eprintln!("skipping runs_as_the_configured_user: not root");
+    if !rkeepalived_testkit::prerequisites(&[rkeepalived_testkit::Need::Root]) {
         return;
     }
     let nobody = RunAs::resolve("nobody", None).unwrap();

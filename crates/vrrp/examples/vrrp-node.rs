@@ -13,7 +13,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rkeepalived_config::{Config, Control};
+use rkeepalived_config::Config;
+use rkeepalived_control::Control;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot};
 

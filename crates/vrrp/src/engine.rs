@@ -14,7 +14,7 @@ use futures::future::join_all;
 use rkeepalived_config::model::{
     Config, VirtualIpAddress, VirtualRoute, VirtualRule, VrrpInstance,
 };
-use rkeepalived_config::Control;
+use rkeepalived_control::Control;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 

@@ -38,6 +38,7 @@ pub mod notify;
 pub mod recovery;
 pub mod reload;
 pub mod socket;
+#[allow(unsafe_code)]
 mod sys;
 pub mod timer;
 pub mod watch;

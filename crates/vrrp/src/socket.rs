@@ -103,7 +103,8 @@ impl VrrpSocket {
                     .map_err(opt("IP_MULTICAST_LOOP"))?;
                 sock.set_multicast_ttl_v4(u32::from(VRRP_TTL))
                     .map_err(opt("IP_MULTICAST_TTL"))?;
-                sock.set_ttl(u32::from(VRRP_TTL)).map_err(opt("IP_TTL"))?;
+                sock.set_ttl_v4(u32::from(VRRP_TTL))
+                    .map_err(opt("IP_TTL"))?;
                 sys::set_ipv4_pktinfo(&sock).map_err(opt("IP_PKTINFO"))?;
                 for g in groups {
                     if let IpAddr::V4(g) = g {

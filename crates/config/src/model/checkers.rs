@@ -281,7 +281,7 @@ impl Default for UdpCheck {
     }
 }
 
-/// FILE_CHECK { track_file NAME; dynamic; weight N [reverse] }.
+/// `FILE_CHECK { track_file NAME; dynamic; weight N [reverse] }`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileCheck {
     pub track_file: String,

@@ -142,7 +142,7 @@ fn netmask_bytes(family: Family, netmask: u32) -> [u8; 4] {
 }
 
 /// All attributes of a service, in libipvs `ipvs_nl_fill_service_attr`
-/// order: AF, FWMARK | PROTOCOL ADDR PORT, SCHED_NAME, [PE_NAME], FLAGS
+/// order: AF, FWMARK | PROTOCOL ADDR PORT, SCHED_NAME, `[PE_NAME]`, FLAGS
 /// (with an all-ones mask), TIMEOUT, NETMASK.
 pub fn service_attrs(svc: &Service) -> Vec<SvcAttr> {
     let mut attrs = service_identity(&svc.key);

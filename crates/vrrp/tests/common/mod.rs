@@ -20,52 +20,29 @@ use rkeepalived_config::model::{
 };
 
 /// Fail (in CI) or skip (locally) when the environment cannot run the lab.
-/// Returns false when the test should return early.
+/// Returns false when the test should return early. A thin wrapper over
+/// [`rkeepalived_testkit::prerequisites`].
 pub fn prerequisites(needs_keepalived: bool) -> bool {
-    let mut missing = Vec::new();
-    if !nix::unistd::geteuid().is_root() {
-        missing.push("root privileges".to_string());
+    use rkeepalived_testkit::Need;
+    let mut needs = vec![Need::Root, Need::Tool("ip"), Need::Tool("sysctl")];
+    if needs_keepalived {
+        needs.push(Need::Keepalived);
     }
-    for tool in ["ip", "sysctl"] {
-        if !which(tool) {
-            missing.push(format!("`{tool}`"));
-        }
-    }
-    if needs_keepalived && !which("keepalived") {
-        missing.push("keepalived (apt-get install keepalived)".to_string());
-    }
-    if missing.is_empty() {
-        return true;
-    }
-    let msg = format!("netns lab prerequisites missing: {}", missing.join(", "));
-    if std::env::var_os("CI").is_some() {
-        panic!("{msg}");
-    }
-    eprintln!("SKIP: {msg}");
-    false
+    rkeepalived_testkit::prerequisites(&needs)
 }
 
 /// Like [`prerequisites`] for extra tools (tcpdump, ping): fail in CI, skip
 /// with a printed reason otherwise.
 pub fn require_tools(tools: &[&str]) -> bool {
-    let missing: Vec<&str> = tools.iter().copied().filter(|t| !which(t)).collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let msg = format!("test tools missing: {}", missing.join(", "));
-    if std::env::var_os("CI").is_some() {
-        panic!("{msg}");
-    }
-    eprintln!("SKIP: {msg}");
-    false
+    let needs: Vec<_> = tools
+        .iter()
+        .map(|t| rkeepalived_testkit::Need::Tool(t))
+        .collect();
+    rkeepalived_testkit::prerequisites(&needs)
 }
 
 pub fn which(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
-        .unwrap_or(false)
-        || Path::new("/usr/sbin").join(tool).is_file()
-        || Path::new("/sbin").join(tool).is_file()
+    rkeepalived_testkit::which(tool)
 }
 
 fn run(cmd: &str) -> Result<String, String> {

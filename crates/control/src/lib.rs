@@ -1,4 +1,6 @@
 //! Messages from the role runner (child process main loop) to an engine.
+//! A crate of its own so that the config crate (pure parsing) does not
+//! depend on tokio.
 //!
 //! Every engine crate (`rkeepalived-vrrp`, `rkeepalived-check`) exposes
 //! `pub async fn run(cfg: Arc<Config>, ctl: mpsc::Receiver<Control>) -> Result<(), Error>`.
@@ -9,7 +11,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use crate::model::Config;
+use rkeepalived_config::Config;
 
 #[derive(Debug)]
 pub enum Control {
