@@ -22,6 +22,7 @@ use crate::ipc::{self, ConfigPayload, ConfigWire, FromChild, IpcError, Query, Re
 use crate::metrics::ParentMetrics;
 use crate::metrics_http::{self, Exposition};
 use crate::notify::Notifier;
+use crate::recovery::{self, Journal};
 use crate::reload_loader::{self, LoadResult, PendingLoad};
 use crate::{dump, pidfile, status, sys};
 
@@ -366,6 +367,8 @@ struct RunningConfig {
     /// `metrics_web_config`) and `status_socket`.
     metrics: metrics_http::EndpointSettings,
     status_socket: Option<PathBuf>,
+    /// VIPs, routes and rules of the VRRP instances (for the journal).
+    vrrp_owned: recovery::Owned,
 }
 
 impl RunningConfig {
@@ -374,6 +377,7 @@ impl RunningConfig {
             wire: ConfigWire::new(&config)?,
             metrics: config_source::metrics_endpoint(&config),
             status_socket: config_source::status_socket(&config),
+            vrrp_owned: recovery::Owned::of(&config),
         };
         drop(config);
         // The model and the parser's scratch (tokens, block tree: ~40 MB
@@ -403,6 +407,9 @@ pub struct Supervisor {
     /// SIGHUP arrived meanwhile (it reloads again once this one is done).
     reload_load: Option<PendingLoad>,
     reload_again: bool,
+    /// What VRRP children were handed (recovery.rs): the next child removes
+    /// what a killed one may have left.
+    journal: Journal,
 }
 
 impl Supervisor {
@@ -424,6 +431,7 @@ impl Supervisor {
             started_unix,
             config_file: cli.config_file.clone(),
         });
+        let journal = Journal::new(cli.pid_file_for(Role::Vrrp));
         Ok(Supervisor {
             cli,
             config,
@@ -441,6 +449,7 @@ impl Supervisor {
             metrics_server: None,
             reload_load: None,
             reload_again: false,
+            journal,
         })
     }
 
@@ -660,6 +669,10 @@ impl Supervisor {
             .env_remove("WATCHDOG_PID")
             .stdin(std::process::Stdio::null())
             .kill_on_drop(false);
+        if role == Role::Vrrp {
+            self.journal.child_starting(&self.config.vrrp_owned);
+            cmd.env(recovery::JOURNAL_ENV, self.journal.path());
+        }
         sys::prepare_role_child(&mut cmd, child_end.as_raw_fd());
         let mut child = cmd.spawn().map_err(spawn_err)?;
         drop(child_end);
@@ -795,6 +808,9 @@ impl Supervisor {
                             }
                         }
                         self.shared.metrics.set_child_up(role, true);
+                        if role == Role::Vrrp {
+                            self.journal.child_ready();
+                        }
                         self.awaiting_ready.remove(&role);
                         self.check_ready();
                     }
@@ -805,7 +821,11 @@ impl Supervisor {
                         tracing::error!(%role, "{role} child stopping: {e}")
                     }
                     FromChild::Stopped { error: None } => {
-                        tracing::info!(%role, "{role} child stopped cleanly")
+                        tracing::info!(%role, "{role} child stopped cleanly");
+                        if role == Role::Vrrp && !self.roles.contains(&role) {
+                            // Stopped on request: its VIPs, routes and rules are gone.
+                            self.journal.clean_stop();
+                        }
                     }
                     FromChild::Reply { .. } => {}
                 }
@@ -981,6 +1001,9 @@ impl Supervisor {
             let view = self.shared.child(role);
             match (old_roles.contains(&role), new_roles.contains(&role), view) {
                 (_, true, Some(v)) => {
+                    if role == Role::Vrrp {
+                        self.journal.reload_sent(&self.config.vrrp_owned);
+                    }
                     if let Err(e) = v
                         .link
                         .send(ToChild::Reload(ConfigPayload::Wire(
