@@ -272,17 +272,17 @@ fn kill9_during_reload_leaves_no_orphan_duplicate_or_second_master() {
     );
 }
 
-/// Highest descriptor number open in `pid`, plus one.
-fn fd_ceiling(pid: i32) -> u64 {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
+/// The lowest descriptor number free in `pid`: with RLIMIT_NOFILE at it,
+/// every new descriptor (always the lowest free number) fails with EMFILE.
+fn lowest_free_fd(pid: i32) -> u64 {
+    let open: std::collections::HashSet<u64> = std::fs::read_dir(format!("/proc/{pid}/fd"))
         .map(|d| {
             d.flatten()
                 .filter_map(|e| e.file_name().to_str()?.parse::<u64>().ok())
-                .max()
-                .unwrap_or(2)
-                + 1
+                .collect()
         })
-        .unwrap_or(64)
+        .unwrap_or_default();
+    (0..).find(|n| !open.contains(n)).unwrap_or(3)
 }
 
 #[test]
@@ -296,16 +296,20 @@ fn fd_exhaustion_never_breaks_adverts() {
         panic!("initial convergence: {why}");
     }
     let vrrp = ours.child_pid("vrrp").expect("vrrp child");
-    let n = fd_ceiling(vrrp);
+    let n = lowest_free_fd(vrrp);
     let (ok, out) = sh(&format!("prlimit --pid {vrrp} --nofile={n}:{n}"));
     assert!(ok, "prlimit: {out}");
-    // Any new descriptor beyond the holes now fails with EMFILE: fill the holes too.
     let cap = Capture::start(&lab.ns(2));
     let from = Instant::now();
     // A reload that needs a new socket on a new interface, and dumps.
-    lab.exec(1, "ip link add eth1 type dummy")
-        .expect("dummy eth1");
+    lab.exec(1, "ip link add eth1 type veth peer name eth1p")
+        .expect("veth eth1");
     lab.exec(1, "ip link set eth1 up").expect("eth1 up");
+    lab.exec(1, "ip link set eth1p up").expect("eth1p up");
+    lab.exec(1, "ip addr add 203.0.113.2/24 dev eth1")
+        .expect("eth1 address");
+    // VI_2 becomes MASTER on the new interface and runs a notify script
+    // (fork + pipes: EMFILE), and may need sockets of its own.
     let extra = "vrrp_instance VI_2 {
     state BACKUP
     interface eth1
@@ -313,6 +317,8 @@ fn fd_exhaustion_never_breaks_adverts() {
     priority 150
     version 3
     advert_int 0.5
+    notify_master \"/bin/true\"
+    notify \"/bin/true\"
     virtual_ipaddress {
         203.0.113.1/24 dev eth1
     }
@@ -337,6 +343,16 @@ fn fd_exhaustion_never_breaks_adverts() {
         seen.iter().filter(|a| a.src == lab.v4(1)).count()
     );
     let log = ours.log();
+    for l in log
+        .lines()
+        .filter(|l| l.contains("VI_2") || l.contains("os error 24"))
+    {
+        eprintln!("  {l}");
+    }
+    assert!(
+        log.contains("os error 24"),
+        "the reload never ran into EMFILE: the test exhausted nothing\n{log}"
+    );
     assert!(
         gap.is_some_and(|g| g < Duration::from_millis(1400)),
         "adverts stalled: longest gap {gap:?}\n{log}"
@@ -404,11 +420,34 @@ fn wall_clock_steps_cause_no_failover() {
     let cap = Capture::start(&lab.ns(2));
     let from = Instant::now();
     let mut steps = Vec::new();
-    for (label, off) in [("+1 h", "+3600"), ("-1 h", "-3600"), ("back", "+0")] {
+    for (label, off, hours) in [
+        ("+1 h", "+3600", 1),
+        ("-1 h", "-3600", 23),
+        ("back", "+0", 0),
+    ] {
         std::fs::write(&offset, format!("{off}\n")).expect("offset");
-        // The daemon re-reads the offset within a second; a dump shows its clock.
-        std::thread::sleep(Duration::from_secs(3));
-        steps.push(label);
+        // The daemon re-reads the offset within a second; the log line of a
+        // dump shows the clock it sees.
+        std::thread::sleep(Duration::from_millis(1500));
+        let mark = ours.log().len();
+        ours.signal(Signal::SIGUSR1);
+        std::thread::sleep(Duration::from_millis(1500));
+        let real_hour = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() / 3600 % 24)
+            .unwrap_or(0);
+        let seen_hour = ours.log()[mark..]
+            .lines()
+            .find(|l| l.contains("wrote"))
+            .and_then(|l| l.get(11..13)?.parse::<u64>().ok());
+        steps.push(format!(
+            "{label}: daemon hour {seen_hour:?}, real {real_hour}"
+        ));
+        assert_eq!(
+            seen_hour,
+            Some((real_hour + hours) % 24),
+            "the daemon does not see the stepped wall clock: {steps:?}"
+        );
     }
     let to = Instant::now();
     let seen = cap.seen();
@@ -593,7 +632,7 @@ fn enobufs_on_the_address_watch_resyncs() {
         lab.dump_logs();
         panic!("initial convergence: {why}");
     }
-    lab.exec(1, "ip link add flood0 type dummy")
+    lab.exec(1, "ip link add flood0 type veth peer name flood1")
         .expect("flood0");
     lab.exec(1, "ip link set flood0 up").expect("flood0 up");
     let batch = lab.dir.join("flood.batch");

@@ -301,10 +301,13 @@ pub fn max_gap(adverts: &[Advert], src: &str, from: Instant, to: Instant) -> Opt
     times.windows(2).map(|w| w[1] - w[0]).max()
 }
 
+/// (when, nodes holding the address).
+pub type Sample = (Instant, Vec<usize>);
+
 /// Samples every 50 ms which namespaces hold `addr`.
 pub struct Sampler {
     stop: Arc<AtomicBool>,
-    samples: Arc<Mutex<Vec<(Instant, Vec<usize>)>>>,
+    samples: Arc<Mutex<Vec<Sample>>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -347,7 +350,7 @@ impl Sampler {
         }
     }
 
-    pub fn samples(&self) -> Vec<(Instant, Vec<usize>)> {
+    pub fn samples(&self) -> Vec<Sample> {
         self.samples.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
