@@ -15,6 +15,8 @@ pkgs=(
   systemd
   # a real Prometheus scraping /metrics, and promtool (tests/daemon_metrics.rs)
   prometheus
+  # libfaketime: the daemon under a stepped wall clock (tests/fault_vrrp.rs)
+  faketime
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -19,10 +19,10 @@
 //! VRRP pid file) of every VIP, route and rule of each configuration it
 //! handed to a VRRP child since that child started, and the next child
 //! removes whatever the journal lists that its own configuration does not.
-//! (Deliberate difference from keepalived, documented in SECURITY.md's
-//! neighbour, the crate README: an address an administrator adds by hand
-//! that was a VIP of a configuration reloaded away during the same child's
-//! life is removed by the next respawn.)
+//! (Deliberate difference from keepalived, documented in systemd/README.md:
+//! an address an administrator adds by hand that was a VIP of a
+//! configuration reloaded away during the same child's life is removed by
+//! the next respawn.)
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
