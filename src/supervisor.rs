@@ -23,6 +23,7 @@ use crate::metrics::ParentMetrics;
 use crate::metrics_http::{self, Exposition};
 use crate::notify::Notifier;
 use crate::recovery::{self, Journal};
+use crate::recovery_ipvs::{self, IpvsJournal};
 use crate::reload_loader::{self, LoadResult, PendingLoad};
 use crate::{dump, pidfile, status, sys};
 
@@ -369,6 +370,8 @@ struct RunningConfig {
     status_socket: Option<PathBuf>,
     /// VIPs, routes and rules of the VRRP instances (for the journal).
     vrrp_owned: recovery::Owned,
+    /// IPVS entries of the virtual servers (for the checker's journal).
+    ipvs_owned: recovery_ipvs::IpvsOwned,
 }
 
 impl RunningConfig {
@@ -378,6 +381,7 @@ impl RunningConfig {
             metrics: config_source::metrics_endpoint(&config),
             status_socket: config_source::status_socket(&config),
             vrrp_owned: recovery::Owned::of(&config),
+            ipvs_owned: recovery_ipvs::IpvsOwned::of(&config),
         };
         drop(config);
         // The model and the parser's scratch (tokens, block tree: ~40 MB
@@ -410,6 +414,7 @@ pub struct Supervisor {
     /// What VRRP children were handed (recovery.rs): the next child removes
     /// what a killed one may have left.
     journal: Journal,
+    ipvs_journal: IpvsJournal,
 }
 
 impl Supervisor {
@@ -432,6 +437,7 @@ impl Supervisor {
             config_file: cli.config_file.clone(),
         });
         let journal = Journal::new(cli.pid_file_for(Role::Vrrp));
+        let ipvs_journal = IpvsJournal::new(cli.pid_file_for(Role::Checker));
         Ok(Supervisor {
             cli,
             config,
@@ -450,6 +456,7 @@ impl Supervisor {
             reload_load: None,
             reload_again: false,
             journal,
+            ipvs_journal,
         })
     }
 
@@ -672,6 +679,9 @@ impl Supervisor {
         if role == Role::Vrrp {
             self.journal.child_starting(&self.config.vrrp_owned);
             cmd.env(recovery::JOURNAL_ENV, self.journal.path());
+        } else {
+            self.ipvs_journal.child_starting(&self.config.ipvs_owned);
+            cmd.env(recovery_ipvs::JOURNAL_ENV, self.ipvs_journal.path());
         }
         sys::prepare_role_child(&mut cmd, child_end.as_raw_fd());
         let mut child = cmd.spawn().map_err(spawn_err)?;
@@ -810,6 +820,8 @@ impl Supervisor {
                         self.shared.metrics.set_child_up(role, true);
                         if role == Role::Vrrp {
                             self.journal.child_ready();
+                        } else {
+                            self.ipvs_journal.child_ready();
                         }
                         self.awaiting_ready.remove(&role);
                         self.check_ready();
@@ -822,9 +834,12 @@ impl Supervisor {
                     }
                     FromChild::Stopped { error: None } => {
                         tracing::info!(%role, "{role} child stopped cleanly");
-                        if role == Role::Vrrp && !self.roles.contains(&role) {
-                            // Stopped on request: its VIPs, routes and rules are gone.
-                            self.journal.clean_stop();
+                        if !self.roles.contains(&role) {
+                            // Stopped on request: what it installed is gone.
+                            match role {
+                                Role::Vrrp => self.journal.clean_stop(),
+                                Role::Checker => self.ipvs_journal.clean_stop(),
+                            }
                         }
                     }
                     FromChild::Reply { .. } => {}
@@ -1003,6 +1018,8 @@ impl Supervisor {
                 (_, true, Some(v)) => {
                     if role == Role::Vrrp {
                         self.journal.reload_sent(&self.config.vrrp_owned);
+                    } else {
+                        self.ipvs_journal.reload_sent(&self.config.ipvs_owned);
                     }
                     if let Err(e) = v
                         .link
