@@ -6,12 +6,14 @@
 //!   virtual and real servers. After each round the IPVS table must be
 //!   exactly the new config's: no orphaned service of an older config, no
 //!   duplicate, nothing missing.
-//! * `module_missing`: the daemon starts while `ip_vs` is not loaded; the
-//!   checker keeps running and programs the table once `modprobe ip_vs`
-//!   loaded it, without a restart.
+//! * `module_missing`: the daemon starts while `ip_vs` is not loaded and
+//!   cannot be auto-loaded (the kernel's modprobe path is broken for the
+//!   while); the checker keeps running and programs the table once the
+//!   module is loaded by hand, without a restart.
 //! * `module_reloaded`: `ip_vs` is unloaded under the running daemon and
-//!   loaded again; a reload (or the periodic full resync) puts the whole
-//!   table back, without a restart.
+//!   loaded again; the next reload puts the whole table back (the stale
+//!   cached table fails to apply, so the checker re-dumps), without a
+//!   restart. Without a reload the periodic full resync (60 s) does it.
 
 #[path = "lab/harness.rs"]
 mod lab;
@@ -118,22 +120,38 @@ kill -TERM $daemon; wait $daemon
 [ -z "$(table)" ] || fail "kill9_reload: table left after SIGTERM"
 
 # ---- module_missing ----
+# rmmod (delete_module) needs no modules.dep; the schedulers and the SIP
+# persistence engine hold ip_vs, so they go first.
 unload() {
   ip netns exec $ns ipvsadm -C 2>/dev/null
   local m
-  for m in $(awk '/^ip_vs_/ {print $1}' /proc/modules); do modprobe -r "$m" 2>/dev/null; done
-  modprobe -r ip_vs 2>/dev/null
+  for m in $(awk '/^ip_vs_/ {print $1}' /proc/modules); do rmmod "$m" || echo "LAB-NOTE rmmod $m failed"; done
+  rmmod ip_vs || echo "LAB-NOTE rmmod ip_vs failed"
   ! grep -q '^ip_vs ' /proc/modules
 }
+# The chroot may have no /lib/modules (the host's is mounted over only when
+# it exists): then ipvsadm's family lookup makes the kernel load ip_vs with
+# the initramfs modprobe.
+load() {
+  modprobe ip_vs 2>/dev/null || ip netns exec $ns ipvsadm -Ln >/dev/null 2>&1
+  grep -q '^ip_vs ' /proc/modules
+}
 unload || fail "module_missing: cannot unload ip_vs: $(grep ip_vs /proc/modules | tr '\n' ' ')"
+# The kernel loads ip_vs by itself when the "IPVS" generic netlink family is
+# looked up (alias net-pf-16-proto-16-family-IPVS): make that fail, as on a
+# host where the module cannot be loaded, until we load it by hand.
+kmodprobe=$(cat /proc/sys/kernel/modprobe)
+echo /nonexistent-modprobe >/proc/sys/kernel/modprobe
 conf 1 >"$W/k.conf"
 : >"$W/log"
 start
 missing() { grep -q 'cannot program IPVS' "$W/log"; }
 wait_for 150 missing || fail "module_missing: the checker never reported IPVS missing"
 pid_before=$(checker_pid)
+grep -q '^ip_vs ' /proc/modules && fail "module_missing: ip_vs got loaded anyway"
+echo "$kmodprobe" >/proc/sys/kernel/modprobe
 t0=$(date +%s.%N)
-modprobe ip_vs || fail "module_missing: modprobe ip_vs failed"
+load || fail "module_missing: cannot load ip_vs"
 if wait_for 150 stable 1 && [ "$(checker_pid)" = "$pid_before" ]; then
   echo "LAB-RESULT module_missing: table programmed $(since $t0) s after modprobe, checker pid $pid_before kept"
 else
@@ -143,7 +161,7 @@ fi
 
 # ---- module_reloaded ----
 unload || fail "module_reloaded: cannot unload ip_vs under the daemon: $(grep ip_vs /proc/modules | tr '\n' ' ')"
-modprobe ip_vs || fail "module_reloaded: modprobe ip_vs failed"
+load || fail "module_reloaded: cannot load ip_vs"
 t0=$(date +%s.%N)
 conf 2 >"$W/k.conf"
 kill -HUP $daemon
