@@ -17,6 +17,8 @@ pkgs=(
   prometheus
   # net-snmp master agent + snmpwalk/snmpget for the AgentX subagent (tests/daemon_snmp.rs)
   snmpd snmp
+  # libfaketime: the daemon under a stepped wall clock (tests/fault_vrrp.rs)
+  faketime
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -14,6 +14,12 @@ use crate::pidfile::{self, PidFile};
 use crate::supervisor::Supervisor;
 use crate::{role, status, sys};
 
+/// How long a restarted daemon waits for the children of a killed
+/// predecessor to finish their clean stop (their engine's stop bound plus
+/// the final IPC frame).
+const ORPHAN_STOP_WAIT: std::time::Duration =
+    role::ENGINE_STOP_TIMEOUT.saturating_add(std::time::Duration::from_secs(3));
+
 /// Exit status for a configuration that does not load: keepalived 2.2.7's
 /// KEEPALIVED_EXIT_CONFIG (what `keepalived -t` returns on errors).
 pub const EXIT_CONFIG: u8 = 5;
@@ -145,6 +151,10 @@ fn parent_main(mut cli: Cli) -> ExitCode {
     }
 
     for path in [&cli.pid_file, &cli.vrrp_pid_file, &cli.checkers_pid_file] {
+        if path != &cli.pid_file && pidfile::live_pid(&cli.pid_file).is_none() {
+            // Children of a killed supervisor are still stopping: let them.
+            pidfile::wait_for_orphaned_child(path, ORPHAN_STOP_WAIT);
+        }
         if let Err(e) = pidfile::ensure_not_running(path) {
             eprintln!("rkeepalived: {e}");
             return ExitCode::from(EXIT_FAILURE);

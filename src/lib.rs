@@ -19,6 +19,7 @@ pub mod metrics_http;
 pub mod notify;
 pub mod pidfile;
 pub mod recovery;
+pub mod recovery_ipvs;
 pub mod reload_loader;
 pub mod role;
 pub mod snmp_agent;

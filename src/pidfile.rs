@@ -46,6 +46,51 @@ pub fn live_pid(path: &Path) -> Option<i32> {
     }
 }
 
+/// The parent of `pid` (from /proc), if it can be read.
+fn parent_of(pid: i32) -> Option<i32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("PPid:"))
+        .and_then(|p| p.trim().parse().ok())
+}
+
+/// A role child whose supervisor was killed (SIGKILL, OOM) gets SIGTERM
+/// from its parent-death signal and stops cleanly — removing its VIPs and
+/// IPVS entries, which takes a moment. A daemon restarted at once (a service
+/// manager's `Restart=`) finds that child's pid file still live. When the
+/// process holding `path` is such an orphan (its parent is not a keepalived
+/// any more), wait up to `limit` for it to finish instead of refusing to
+/// start; returns the pid still holding the file, if any.
+pub fn wait_for_orphaned_child(path: &Path, limit: std::time::Duration) -> Option<i32> {
+    let start = std::time::Instant::now();
+    let mut announced = false;
+    loop {
+        let pid = live_pid(path)?;
+        let orphan = match parent_of(pid) {
+            Some(ppid) => {
+                ppid <= 1
+                    || !std::fs::read(format!("/proc/{ppid}/cmdline")).is_ok_and(|c| {
+                        let argv0 = c.split(|b| *b == 0).next().unwrap_or_default();
+                        String::from_utf8_lossy(argv0).contains("keepalived")
+                    })
+            }
+            None => false,
+        };
+        if !orphan || start.elapsed() >= limit {
+            return Some(pid);
+        }
+        if !announced {
+            eprintln!(
+                "rkeepalived: {}: pid {pid} belongs to a daemon that died; waiting for it to finish stopping",
+                path.display()
+            );
+            announced = true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// Refuses when a live daemon holds `path`.
 pub fn ensure_not_running(path: &Path) -> Result<(), PidFileError> {
     match live_pid(path) {

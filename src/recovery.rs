@@ -1,4 +1,6 @@
-//! Clean start of a VRRP child: remove VIPs a previous run left behind.
-//! The sweep lives with the VRRP engine (`rkeepalived_vrrp::recovery`).
+//! Clean start of a VRRP child: remove the VIPs, routes and rules a previous
+//! run left behind, with the supervisor's journal of what earlier
+//! configurations owned. The sweep lives with the VRRP engine
+//! (`rkeepalived_vrrp::recovery`).
 
-pub use rkeepalived_vrrp::recovery::sweep_stale_vips;
+pub use rkeepalived_vrrp::recovery::*;

@@ -96,6 +96,8 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
 
     if role == Role::Vrrp {
         crate::recovery::sweep_stale_vips(&config).await;
+    } else {
+        crate::recovery_ipvs::sweep_stale_ipvs(&config);
     }
     let (ctl_tx, ctl_rx) = mpsc::channel::<Control>(64);
     let mut engine = tokio::spawn(crate::engines::run_engine(role, Arc::new(config), ctl_rx));

@@ -22,6 +22,8 @@ use crate::ipc::{ConfigPayload, ConfigWire, FromChild, IpcError, Query, Reply, T
 use crate::metrics::ParentMetrics;
 use crate::metrics_http;
 use crate::notify::Notifier;
+use crate::recovery::{self, Journal};
+use crate::recovery_ipvs::{self, IpvsJournal};
 use crate::reload_loader::{self, LoadResult, PendingLoad};
 use crate::{dump, pidfile, status, sys};
 
@@ -106,6 +108,10 @@ struct RunningConfig {
     /// `metrics_web_config`) and `status_socket`.
     metrics: metrics_http::EndpointSettings,
     status_socket: Option<PathBuf>,
+    /// VIPs, routes and rules of the VRRP instances (for the journal).
+    vrrp_owned: recovery::Owned,
+    /// IPVS entries of the virtual servers (for the checker's journal).
+    ipvs_owned: recovery_ipvs::IpvsOwned,
 }
 
 impl RunningConfig {
@@ -114,6 +120,8 @@ impl RunningConfig {
             wire: ConfigWire::new(&config)?,
             metrics: config_source::metrics_endpoint(&config),
             status_socket: config_source::status_socket(&config),
+            vrrp_owned: recovery::Owned::of(&config),
+            ipvs_owned: recovery_ipvs::IpvsOwned::of(&config),
         };
         drop(config);
         // The model and the parser's scratch (tokens, block tree: ~40 MB
@@ -145,6 +153,10 @@ pub struct Supervisor {
     /// SIGHUP arrived meanwhile (it reloads again once this one is done).
     reload_load: Option<PendingLoad>,
     reload_again: bool,
+    /// What VRRP children were handed (recovery.rs): the next child removes
+    /// what a killed one may have left.
+    journal: Journal,
+    ipvs_journal: IpvsJournal,
 }
 
 impl Supervisor {
@@ -166,6 +178,8 @@ impl Supervisor {
             started_unix,
             config_file: cli.config_file.clone(),
         });
+        let journal = Journal::new(cli.pid_file_for(Role::Vrrp));
+        let ipvs_journal = IpvsJournal::new(cli.pid_file_for(Role::Checker));
         Ok(Supervisor {
             cli,
             config,
@@ -184,6 +198,8 @@ impl Supervisor {
             snmp: None,
             reload_load: None,
             reload_again: false,
+            journal,
+            ipvs_journal,
         })
     }
 
@@ -404,6 +420,13 @@ impl Supervisor {
             .env_remove("WATCHDOG_PID")
             .stdin(std::process::Stdio::null())
             .kill_on_drop(false);
+        if role == Role::Vrrp {
+            self.journal.child_starting(&self.config.vrrp_owned);
+            cmd.env(recovery::JOURNAL_ENV, self.journal.path());
+        } else {
+            self.ipvs_journal.child_starting(&self.config.ipvs_owned);
+            cmd.env(recovery_ipvs::JOURNAL_ENV, self.ipvs_journal.path());
+        }
         sys::prepare_role_child(&mut cmd, child_end.as_raw_fd());
         let mut child = cmd.spawn().map_err(spawn_err)?;
         drop(child_end);
@@ -539,6 +562,11 @@ impl Supervisor {
                             }
                         }
                         self.shared.metrics.set_child_up(role, true);
+                        if role == Role::Vrrp {
+                            self.journal.child_ready();
+                        } else {
+                            self.ipvs_journal.child_ready();
+                        }
                         self.awaiting_ready.remove(&role);
                         self.check_ready();
                     }
@@ -549,7 +577,14 @@ impl Supervisor {
                         tracing::error!(%role, "{role} child stopping: {e}")
                     }
                     FromChild::Stopped { error: None } => {
-                        tracing::info!(%role, "{role} child stopped cleanly")
+                        tracing::info!(%role, "{role} child stopped cleanly");
+                        if !self.roles.contains(&role) {
+                            // Stopped on request: what it installed is gone.
+                            match role {
+                                Role::Vrrp => self.journal.clean_stop(),
+                                Role::Checker => self.ipvs_journal.clean_stop(),
+                            }
+                        }
                     }
                     FromChild::Reply { .. } => {}
                 }
@@ -739,6 +774,11 @@ impl Supervisor {
             let view = self.shared.child(role);
             match (old_roles.contains(&role), new_roles.contains(&role), view) {
                 (_, true, Some(v)) => {
+                    if role == Role::Vrrp {
+                        self.journal.reload_sent(&self.config.vrrp_owned);
+                    } else {
+                        self.ipvs_journal.reload_sent(&self.config.ipvs_owned);
+                    }
                     if let Err(e) = v
                         .link
                         .send(ToChild::Reload(ConfigPayload::Wire(

@@ -1,43 +1,251 @@
-//! Clean start of the VRRP engine: remove VIPs a previous run left behind
-//! (the daemon's VRRP child calls [`sweep_stale_vips`] before [`crate::run`]).
+//! Clean start of a VRRP child: remove the VIPs, routes and rules a previous
+//! run left behind.
 //!
-//! keepalived enters BACKUP at init with the instance's VIPs removed. Our
-//! VRRP child may be a respawn after its predecessor was SIGKILLed while
-//! MASTER (or the whole daemon was killed): the kernel still holds those
-//! VIPs, and while this node is BACKUP a peer may own them — a duplicate
-//! address on the wire. So before the engine starts, every instance that
-//! starts as BACKUP has its (excluded and non-excluded) VIPs removed;
-//! instances configured MASTER re-claim theirs at once anyway.
+//! keepalived enters BACKUP at init with the instance's VIPs removed
+//! (vrrp.c `vrrp_restore_interfaces_startup` → `vrrp_restore_interface`
+//! with `force`, which also deletes the instance's virtual rules and
+//! routes). Our VRRP child may be a respawn after its predecessor was
+//! SIGKILLed while MASTER (or the whole daemon was killed): the kernel still
+//! holds those VIPs and routes, and while this node is BACKUP a peer may own
+//! them — a duplicate address on the wire. So before the engine starts, every
+//! instance that starts as BACKUP has its (excluded and non-excluded) VIPs,
+//! its virtual routes and its virtual rules removed; instances configured
+//! MASTER re-claim theirs at once anyway.
+//!
+//! A child killed in the middle of a reload (or between the supervisor
+//! accepting a reload and the child applying it) leaves items of the *old*
+//! configuration that the new one does not name: keepalived itself leaks
+//! those. The supervisor therefore keeps a journal ([`Journal`], next to the
+//! VRRP pid file) of every VIP, route and rule of each configuration it
+//! handed to a VRRP child since that child started, and the next child
+//! removes whatever the journal lists that its own configuration does not.
+//! (Deliberate difference from keepalived, documented in systemd/README.md:
+//! an address an administrator adds by hand that was a VIP of a
+//! configuration reloaded away during the same child's life is removed by
+//! the next respawn.)
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
-
-use rkeepalived_config::model::InitialState;
-use rkeepalived_config::model::{VirtualIpAddress, VrrpInstance};
-use rkeepalived_config::Config;
+use std::path::{Path, PathBuf};
 
 use crate::addr::{ifindex, Netlink};
+use rkeepalived_config::model::{InitialState, VirtualIpAddress, VirtualRoute, VirtualRule};
+use rkeepalived_config::Config;
+use serde::{Deserialize, Serialize};
 
-/// The addresses a clean start checks: every (excluded or not) VIP of an
-/// instance that starts as BACKUP. An address owner (priority 255) or a
-/// `state MASTER` instance claims its VIPs at once, so they stay.
-pub fn candidates(cfg: &Config) -> Vec<(&VrrpInstance, &VirtualIpAddress)> {
-    cfg.vrrp_instances
+/// Environment variable by which the supervisor tells a VRRP child where
+/// the journal of previously handed-out VIPs/routes/rules is.
+pub const JOURNAL_ENV: &str = "RKEEPALIVED_VRRP_JOURNAL";
+
+/// The VIPs (incl. excluded), routes and rules of VRRP instances.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owned {
+    pub vips: Vec<VirtualIpAddress>,
+    pub routes: Vec<VirtualRoute>,
+    pub rules: Vec<VirtualRule>,
+}
+
+fn vip_key(v: &VirtualIpAddress) -> (IpAddr, u8, &str) {
+    (v.addr, v.prefix_len, v.dev.as_str())
+}
+
+impl Owned {
+    /// Everything the VRRP instances of `cfg` may install.
+    pub fn of(cfg: &Config) -> Owned {
+        let mut o = Owned::default();
+        for i in &cfg.vrrp_instances {
+            o.vips.extend(i.virtual_ipaddresses.iter().cloned());
+            o.vips
+                .extend(i.virtual_ipaddresses_excluded.iter().cloned());
+            o.routes.extend(i.virtual_routes.iter().cloned());
+            o.rules.extend(i.virtual_rules.iter().cloned());
+        }
+        o.dedup();
+        o
+    }
+
+    /// Adds what `other` has and `self` lacks.
+    pub fn union(&mut self, other: &Owned) {
+        self.vips.extend(other.vips.iter().cloned());
+        self.routes.extend(other.routes.iter().cloned());
+        self.rules.extend(other.rules.iter().cloned());
+        self.dedup();
+    }
+
+    fn dedup(&mut self) {
+        let mut seen = HashSet::new();
+        self.vips
+            .retain(|v| seen.insert((v.addr, v.prefix_len, v.dev.clone())));
+        let mut routes: Vec<VirtualRoute> = Vec::with_capacity(self.routes.len());
+        for r in self.routes.drain(..) {
+            if !routes.contains(&r) {
+                routes.push(r);
+            }
+        }
+        self.routes = routes;
+        let mut rules: Vec<VirtualRule> = Vec::with_capacity(self.rules.len());
+        for r in self.rules.drain(..) {
+            if !rules.contains(&r) {
+                rules.push(r);
+            }
+        }
+        self.rules = rules;
+    }
+
+    /// What `self` has that `current` does not (VIPs compared by address,
+    /// prefix and device: a changed label or flag is the same address).
+    pub fn minus(&self, current: &Owned) -> Owned {
+        let keep: HashSet<_> = current.vips.iter().map(vip_key).collect();
+        Owned {
+            vips: self
+                .vips
+                .iter()
+                .filter(|v| !keep.contains(&vip_key(v)))
+                .cloned()
+                .collect(),
+            routes: self
+                .routes
+                .iter()
+                .filter(|r| !current.routes.contains(r))
+                .cloned()
+                .collect(),
+            rules: self
+                .rules
+                .iter()
+                .filter(|r| !current.rules.contains(r))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.vips.is_empty() && self.routes.is_empty() && self.rules.is_empty()
+    }
+}
+
+/// The journal file for a VRRP pid file: `/run/vrrp.pid` → `/run/vrrp.owned.json`.
+pub fn journal_path(vrrp_pid_file: &Path) -> PathBuf {
+    let stem = vrrp_pid_file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "vrrp".into());
+    vrrp_pid_file.with_file_name(format!("{stem}.owned.json"))
+}
+
+/// Reads a journal; a missing file is an empty journal, a corrupt one too
+/// (with a warning: it only ever widens a clean-up).
+pub fn read_journal(path: &Path) -> Owned {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            tracing::warn!("ignoring unreadable VRRP journal {}: {e}", path.display());
+            Owned::default()
+        }),
+        Err(_) => Owned::default(),
+    }
+}
+
+/// The supervisor's side: what each VRRP child was handed since it started.
+/// Only the supervisor writes the file (never two writers).
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    /// Configurations handed to the running VRRP child (Start + Reloads).
+    sent: Owned,
+}
+
+impl Journal {
+    pub fn new(vrrp_pid_file: &Path) -> Journal {
+        Journal {
+            path: journal_path(vrrp_pid_file),
+            sent: Owned::default(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn store(&self, owned: &Owned) {
+        let write = serde_json::to_vec(owned)
+            .map_err(|e| e.to_string())
+            .and_then(|json| {
+                rkeepalived_script::safe_file::write_replace(
+                    &self.path,
+                    &json,
+                    rkeepalived_script::safe_file::PRIVATE_MODE,
+                )
+                .map_err(|e| e.to_string())
+            });
+        if let Err(e) = write {
+            tracing::warn!("cannot write the VRRP journal {}: {e}", self.path.display());
+        }
+    }
+
+    /// A VRRP child is about to start with `cfg`: the file keeps what
+    /// earlier children may have left (for its sweep) plus `cfg`.
+    pub fn child_starting(&mut self, cfg: &Owned) {
+        let mut all = read_journal(&self.path);
+        all.union(cfg);
+        self.store(&all);
+        self.sent = cfg.clone();
+    }
+
+    /// A reload with `cfg` is about to be sent to the running VRRP child.
+    pub fn reload_sent(&mut self, cfg: &Owned) {
+        let mut all = read_journal(&self.path);
+        all.union(cfg);
+        self.store(&all);
+        self.sent.union(cfg);
+    }
+
+    /// The child swept before reporting ready: only what it was handed remains.
+    pub fn child_ready(&mut self) {
+        self.store(&self.sent);
+    }
+
+    /// The VRRP child stopped cleanly (everything removed): forget all.
+    pub fn clean_stop(&mut self) {
+        self.sent = Owned::default();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Removes stale VIPs (and routes and rules) of BACKUP-initial instances,
+/// and whatever the journal named by [`JOURNAL_ENV`] lists that `cfg` does
+/// not; returns how many addresses were removed.
+pub async fn sweep_stale_vips(cfg: &Config) -> usize {
+    let journal = std::env::var_os(JOURNAL_ENV).map(|p| read_journal(Path::new(&p)));
+    sweep(cfg, journal.unwrap_or_default()).await
+}
+
+async fn sweep(cfg: &Config, journal: Owned) -> usize {
+    let gone = journal.minus(&Owned::of(cfg));
+    let backup: Vec<_> = cfg
+        .vrrp_instances
         .iter()
         .filter(|i| i.state == InitialState::Backup && i.priority < 255)
+        .collect();
+    let candidates: Vec<(&str, &VirtualIpAddress)> = backup
+        .iter()
         .flat_map(|i| {
             i.virtual_ipaddresses
                 .iter()
                 .chain(&i.virtual_ipaddresses_excluded)
-                .map(move |v| (i, v))
+                .map(move |v| (i.name.as_str(), v))
         })
-        .collect()
-}
-
-/// Removes stale VIPs of BACKUP-initial instances; returns how many were removed.
-pub async fn sweep_stale_vips(cfg: &Config) -> usize {
-    let candidates = candidates(cfg);
-    if candidates.is_empty() {
+        .chain(gone.vips.iter().map(|v| ("(no longer configured)", v)))
+        .collect();
+    let routes: Vec<(&str, &VirtualRoute)> = backup
+        .iter()
+        .flat_map(|i| i.virtual_routes.iter().map(move |r| (i.name.as_str(), r)))
+        .chain(gone.routes.iter().map(|r| ("(no longer configured)", r)))
+        .collect();
+    let rules: Vec<(&str, &VirtualRule)> = backup
+        .iter()
+        .flat_map(|i| i.virtual_rules.iter().map(move |r| (i.name.as_str(), r)))
+        .chain(gone.rules.iter().map(|r| ("(no longer configured)", r)))
+        .collect();
+    if candidates.is_empty() && routes.is_empty() && rules.is_empty() {
         return 0;
     }
     let nl = match Netlink::connect() {
@@ -47,9 +255,25 @@ pub async fn sweep_stale_vips(cfg: &Config) -> usize {
             return 0;
         }
     };
-    let mut present: std::collections::HashMap<String, HashSet<(IpAddr, u8)>> = Default::default();
+    // Rules and routes first, as keepalived's vrrp_restore_interface.
+    for (inst, rule) in rules {
+        if let Err(e) = nl.del_rule(rule).await {
+            tracing::debug!(instance = %inst, "stale virtual rule not removed: {e}");
+        }
+    }
+    for (inst, route) in routes {
+        match nl.del_route(route).await {
+            Ok(()) => tracing::debug!(instance = %inst, ?route, "no stale virtual route left"),
+            Err(e) => tracing::debug!(instance = %inst, "stale virtual route not removed: {e}"),
+        }
+    }
+    let mut present: HashMap<String, HashSet<(IpAddr, u8)>> = HashMap::new();
     let mut removed = 0;
+    let mut done = HashSet::new();
     for (inst, vip) in candidates {
+        if !done.insert(vip_key(vip)) {
+            continue;
+        }
         if !present.contains_key(&vip.dev) {
             let addrs = match ifindex(&vip.dev) {
                 Some(idx) => nl.addresses(idx).await.unwrap_or_default(),
@@ -67,15 +291,15 @@ pub async fn sweep_stale_vips(cfg: &Config) -> usize {
             Ok(()) => {
                 removed += 1;
                 tracing::warn!(
-                    instance = %inst.name,
-                    "removed stale VIP {}/{} on {} left by a previous run (instance starts as BACKUP)",
+                    instance = %inst,
+                    "removed stale VIP {}/{} on {} left by a previous run (instance starts as BACKUP or the address is no longer configured)",
                     vip.addr,
                     vip.prefix_len,
                     vip.dev
                 );
             }
             Err(e) => {
-                tracing::error!(instance = %inst.name, "cannot remove stale VIP {}: {e}", vip.addr)
+                tracing::error!(instance = %inst, "cannot remove stale VIP {}: {e}", vip.addr)
             }
         }
     }
@@ -86,45 +310,61 @@ pub async fn sweep_stale_vips(cfg: &Config) -> usize {
 mod tests {
     use super::*;
 
+    fn vip(a: &str) -> VirtualIpAddress {
+        VirtualIpAddress::new(a.parse().expect("addr"), "eth0")
+    }
+
     #[test]
-    fn only_backup_instances_below_owner_priority_are_swept() {
-        let text = "
-vrrp_instance B {
-    interface lo
-    virtual_router_id 1
-    priority 100
-    state BACKUP
-    virtual_ipaddress { 192.0.2.10/32 }
-    virtual_ipaddress_excluded { 192.0.2.11/32 }
-}
-vrrp_instance M {
-    interface lo
-    virtual_router_id 2
-    priority 100
-    state MASTER
-    virtual_ipaddress { 192.0.2.20/32 }
-}
-vrrp_instance O {
-    interface lo
-    virtual_router_id 3
-    priority 255
-    state BACKUP
-    virtual_ipaddress { 192.0.2.30/32 }
-}
-";
-        let cfg = rkeepalived_config::parse_str(text, "t.conf", &Default::default())
-            .expect("config parses")
-            .config;
-        let got: Vec<(String, String)> = candidates(&cfg)
-            .into_iter()
-            .map(|(i, v)| (i.name.clone(), v.addr.to_string()))
-            .collect();
+    fn minus_keys_vips_by_address_prefix_and_device() {
+        let mut old = Owned {
+            vips: vec![vip("192.0.2.1"), vip("192.0.2.2")],
+            ..Default::default()
+        };
+        let mut relabelled = vip("192.0.2.1");
+        relabelled.label = Some("eth0:1".into());
+        let new = Owned {
+            vips: vec![relabelled],
+            ..Default::default()
+        };
+        let gone = old.minus(&new);
+        assert_eq!(gone.vips, vec![vip("192.0.2.2")]);
+        old.union(&new);
+        assert_eq!(old.vips.len(), 2, "union dedups by key");
+    }
+
+    #[test]
+    fn journal_keeps_what_children_were_handed() {
+        let dir = std::env::temp_dir().join(format!("rkd-journal-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let pid = dir.join("vrrp.pid");
+        let mut j = Journal::new(&pid);
+        assert_eq!(j.path(), dir.join("vrrp.owned.json"));
+        let a = Owned {
+            vips: vec![vip("192.0.2.1")],
+            ..Default::default()
+        };
+        let b = Owned {
+            vips: vec![vip("192.0.2.2")],
+            ..Default::default()
+        };
+        j.child_starting(&a);
+        j.child_ready();
+        j.reload_sent(&b);
+        // Killed here: the next child sweeps 192.0.2.1 if its config lacks it.
+        let seen = read_journal(j.path());
+        assert_eq!(seen.vips.len(), 2);
+        let mut k = Journal::new(&pid);
+        k.child_starting(&b);
         assert_eq!(
-            got,
-            vec![
-                ("B".to_string(), "192.0.2.10".to_string()),
-                ("B".to_string(), "192.0.2.11".to_string()),
-            ]
+            read_journal(k.path()).vips.len(),
+            2,
+            "old entries kept for the sweep"
         );
+        k.child_ready();
+        assert_eq!(read_journal(k.path()), b, "trimmed once the child swept");
+        k.clean_stop();
+        assert!(!k.path().exists());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
