@@ -10,6 +10,7 @@
 #   scripts/fuzz.sh seed                  add fuzz/seeds.py's inputs to the corpora
 #   scripts/fuzz.sh cmin [TARGET...]      minimize the committed corpora
 #   scripts/fuzz.sh repro TARGET FILE     run one input (a crash) through TARGET
+#   scripts/fuzz.sh table                 seconds/execs/crashes per target so far
 #
 # Stable rustc accepts cargo-fuzz's -Z flags with RUSTC_BOOTSTRAP=1. Runs are
 # niced (NICE, default 19) and build with debug assertions and overflow
@@ -17,7 +18,8 @@
 # twice the speed). New corpus entries land in <fuzz dir>/corpus/TARGET,
 # crashes in <fuzz dir>/artifacts/TARGET; each run appends
 # "target seconds execs crashes" to target/fuzz-logs/stats.tsv and keeps its
-# log in target/fuzz-logs/TARGET.log.
+# log in target/fuzz-logs/TARGET.log. FUZZ_NO_BUILD=1 runs an already built
+# target binary directly (no cargo, so no wait on another build's lock).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -71,10 +73,17 @@ run_one() {
     mkdir -p "$LOGS" "$d/corpus/$t" "$d/artifacts/$t"
     log="$LOGS/$t.log"
     echo "== fuzzing $t for ${secs}s (log: $log)"
+    local bin="$TARGET_DIR/$(rustc -vV | awk '/^host:/ { print $2 }')/release/$t"
+    local opts=(-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
     set +e
-    cfuzz "$d" run -s "$SANITIZER" --target-dir "$TARGET_DIR" "$t" -- \
-        -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 >"$log" 2>&1
+    if [ "${FUZZ_NO_BUILD:-0}" = 1 ] && [ -x "$bin" ]; then
+        # Already built (scripts/fuzz.sh build): skip cargo, and its lock on
+        # the shared target directory while another build holds it.
+        nice -n "$NICE" "$bin" -artifact_prefix="$ROOT/$d/artifacts/$t/" "${opts[@]}" \
+            "$ROOT/$d/corpus/$t" >"$log" 2>&1
+    else
+        cfuzz "$d" run -s "$SANITIZER" --target-dir "$TARGET_DIR" "$t" -- "${opts[@]}" >"$log" 2>&1
+    fi
     rc=$?
     set -e
     execs="$(awk '/stat::number_of_executed_units/ { n = $2 } END { print n + 0 }' "$log")"
@@ -139,6 +148,12 @@ cmin)
     if [ $# -eq 0 ]; then set -- $(targets | awk '{ print $1 }'); fi
     for t in "$@"; do cmin_one "$t"; done
     ;;
+table)
+    # Totals per target from the runs logged in target/fuzz-logs/stats.tsv.
+    awk -F'\t' '{ s[$1] += $2; e[$1] += $3; c[$1] = $4 }
+        END { for (t in s) printf "| %s | %d | %d | %d |\n", t, s[t], e[t], c[t] }' \
+        "$LOGS/stats.tsv" | sort
+    ;;
 repro)
     need_cargo_fuzz
     [ $# -eq 2 ] || { echo "usage: $0 repro TARGET FILE" >&2; exit 2; }
@@ -147,7 +162,7 @@ repro)
     cfuzz "$d" run -s "$SANITIZER" --target-dir "$TARGET_DIR" "$1" "$file"
     ;;
 *)
-    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
     [ "$cmd" = help ] || exit 2
     ;;
 esac
