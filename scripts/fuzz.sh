@@ -97,9 +97,19 @@ run_one() {
 }
 
 cmin_one() {
-    local t="$1" d
+    local t="$1" d bin tmp
     d="$(dir_of "$t")"
-    cfuzz "$d" cmin -s "$SANITIZER" --target-dir "$TARGET_DIR" "$t" -- -timeout=10
+    bin="$TARGET_DIR/$(rustc -vV | awk '/^host:/ { print $2 }')/release/$t"
+    if [ "${FUZZ_NO_BUILD:-0}" = 1 ] && [ -x "$bin" ]; then
+        # What `cargo fuzz cmin` does: merge into an empty directory.
+        tmp="$(mktemp -d)"
+        nice -n "$NICE" "$bin" -merge=1 -timeout=10 "$tmp" "$ROOT/$d/corpus/$t" >/dev/null 2>&1
+        rm -rf "${ROOT:?}/$d/corpus/$t"
+        mv "$tmp" "$ROOT/$d/corpus/$t"
+        chmod 755 "$ROOT/$d/corpus/$t"
+    else
+        cfuzz "$d" cmin -s "$SANITIZER" --target-dir "$TARGET_DIR" "$t" -- -timeout=10
+    fi
 }
 
 cmd="${1:-help}"
