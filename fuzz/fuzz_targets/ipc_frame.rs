@@ -1,17 +1,8 @@
-//! Supervisor <-> child frames: any bytes decode to a message or a typed
-//! error, never a panic.
 #![no_main]
+//! Thin libFuzzer wrapper: the body lives in `bodies/ipc_frame.rs` so that the
+//! crate's `fuzz_corpus` test replays the committed corpus through it too.
 
-use libfuzzer_sys::fuzz_target;
-use rkeepalived::ipc::{decode_frame, encode_frame, FromChild, ToChild};
+#[path = "../bodies/ipc_frame.rs"]
+mod body;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(Some((msg, used))) = decode_frame::<ToChild>(data) {
-        assert!(used <= data.len());
-        // What decodes re-encodes to a frame that decodes to the same value.
-        let again = encode_frame(&msg).expect("re-encode");
-        let (back, _) = decode_frame::<ToChild>(&again).expect("decode").expect("complete");
-        assert_eq!(back, msg);
-    }
-    let _ = decode_frame::<FromChild>(data);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| body::run(data));

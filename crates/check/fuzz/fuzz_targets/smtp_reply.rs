@@ -1,19 +1,8 @@
 #![no_main]
-//! SMTP multi-line reply decoding.
-use libfuzzer_sys::fuzz_target;
-use rkeepalived_check::wire::smtp::ReplyParser;
+//! Thin libFuzzer wrapper: the body lives in `bodies/smtp_reply.rs` so that the
+//! crate's `fuzz_corpus` test replays the committed corpus through it too.
 
-fuzz_target!(|data: &[u8]| {
-    let mut parser = ReplyParser::new();
-    let mut rest = data;
-    while !rest.is_empty() {
-        match parser.feed(rest) {
-            Ok((n, _)) if n > 0 && n <= rest.len() => rest = &rest[n..],
-            Ok((n, _)) => {
-                assert!(n <= rest.len());
-                break;
-            }
-            Err(_) => break,
-        }
-    }
-});
+#[path = "../bodies/smtp_reply.rs"]
+mod body;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| body::run(data));

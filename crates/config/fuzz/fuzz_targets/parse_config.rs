@@ -1,14 +1,8 @@
-//! Arbitrary bytes through the whole loader (lexer, tree, parser,
-//! validation): must return Ok or a ConfigError, never panic or hang.
 #![no_main]
+//! Thin libFuzzer wrapper: the body lives in `bodies/parse_config.rs` so that the
+//! crate's `fuzz_corpus` test replays the committed corpus through it too.
 
-use libfuzzer_sys::fuzz_target;
-use rkeepalived_config::{parse_str, LoadOptions};
+#[path = "../bodies/parse_config.rs"]
+mod body;
 
-fuzz_target!(|data: &[u8]| {
-    let text = String::from_utf8_lossy(data);
-    let opts = LoadOptions {
-        config_id: Some("fuzz".to_string()),
-    };
-    let _ = parse_str(&text, "fuzz.conf", &opts);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| body::run(data));

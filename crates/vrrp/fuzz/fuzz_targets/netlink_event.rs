@@ -1,15 +1,8 @@
-//! rtnetlink multicast messages (address and link changes) turned into the
-//! engine's events. Must never panic.
 #![no_main]
+//! Thin libFuzzer wrapper: the body lives in `bodies/netlink_event.rs` so that the
+//! crate's `fuzz_corpus` test replays the committed corpus through it too.
 
-use libfuzzer_sys::fuzz_target;
-use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
-use netlink_packet_route::RouteNetlinkMessage;
+#[path = "../bodies/netlink_event.rs"]
+mod body;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(msg) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(data) {
-        if let NetlinkPayload::InnerMessage(inner) = msg.payload {
-            let _ = rkeepalived_vrrp::addr::translate(&inner);
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| body::run(data));
