@@ -17,9 +17,9 @@
 //!   moved into a memory cgroup with a small limit and reloaded into a big
 //!   config: the kernel OOM-kills it, the supervisor respawns it (outside the
 //!   cgroup) and it runs the big config; VRRP is untouched.
-//! * `enobufs_on_the_address_watch_resyncs` (ignored, see its doc): address
-//!   events flooded while the VRRP child cannot read overrun its rtnetlink
-//!   socket; a VIP deleted meanwhile must still be restored.
+//! * `enobufs_on_the_address_watch_resyncs`: address events flooded while
+//!   the VRRP child cannot read overrun its rtnetlink socket; a VIP deleted
+//!   meanwhile must still be restored (the engine resyncs on the overrun).
 //!
 //! Needs root, tcpdump, keepalived, faketime (libfaketime).
 
@@ -616,12 +616,9 @@ fn checker_oom_kill_is_respawned_and_converges() {
 /// a VIP is deleted in the middle of the flood; its RTM_DELADDR is lost to
 /// the overrun. After SIGCONT the engine must notice the overrun and
 /// resynchronise (re-dump addresses): the VIP is back within seconds.
-///
-/// The engine's watch (crates/vrrp/src/addr.rs `watch`) drops the
-/// `NetlinkPayload::Overrun` message netlink-proto hands it, so nothing
-/// resyncs and the VIP stays gone until the next state change.
+/// (Before the engine turned netlink-proto's `Overrun` message into a
+/// resync, the VIP stayed gone until the next state change.)
 #[test]
-#[ignore = "fails: the VRRP engine ignores rtnetlink overruns (ENOBUFS) and never resyncs VIPs, see report"]
 fn enobufs_on_the_address_watch_resyncs() {
     let Some((lab, mut ours)) = setup("fnob", "1", 1000) else {
         return;

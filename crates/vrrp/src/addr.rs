@@ -49,6 +49,10 @@ pub enum NetEvent {
         ifindex: u32,
         ifname: String,
     },
+    /// The event socket overran (ENOBUFS): events were lost, so the engine
+    /// must resync its view of links and addresses (keepalived:
+    /// "Netlink: Receive buffer overrun on monitor socket").
+    Overrun,
 }
 
 /// Interface index by name (`if_nametoindex`).
@@ -502,11 +506,16 @@ pub fn watch(tx: mpsc::Sender<NetEvent>) -> Result<tokio::task::JoinHandle<()>, 
     tokio::spawn(conn);
     Ok(tokio::spawn(async move {
         while let Some((msg, _)) = messages.next().await {
-            if let NetlinkPayload::InnerMessage(inner) = msg.payload {
-                if let Some(ev) = translate(&inner) {
-                    if tx.send(ev).await.is_err() {
-                        return;
-                    }
+            let ev = match msg.payload {
+                NetlinkPayload::InnerMessage(inner) => translate(&inner),
+                // netlink-proto reports the kernel's ENOBUFS on this socket as
+                // an Overrun message: events were dropped.
+                NetlinkPayload::Overrun(_) => Some(NetEvent::Overrun),
+                _ => None,
+            };
+            if let Some(ev) = ev {
+                if tx.send(ev).await.is_err() {
+                    return;
                 }
             }
         }

@@ -277,7 +277,7 @@ impl Engine {
     }
 
     /// Current up/down of every interface an instance uses or tracks.
-    async fn refresh_link_states(&mut self) {
+    pub(super) async fn refresh_link_states(&mut self) {
         let mut names: Vec<String> = Vec::new();
         for i in &self.cfg.vrrp_instances {
             names.push(i.interface.clone());

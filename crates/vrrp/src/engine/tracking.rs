@@ -57,6 +57,41 @@ impl Engine {
                 self.sync_interfaces().await;
             }
             NetEvent::AddressAdded { ifindex } => self.resolve_missing_sources(ifindex).await,
+            NetEvent::Overrun => self.resync_after_overrun().await,
+        }
+    }
+
+    /// Events were lost (ENOBUFS on the event socket): rebuild from the
+    /// kernel's current state instead of trusting the missed deltas, as
+    /// keepalived re-reads its interfaces after an overrun. Links and tracked
+    /// interfaces are re-read, sockets and vmacs follow, and every MASTER
+    /// puts back any VIP that went missing meanwhile (adding an address that
+    /// exists is a no-op).
+    async fn resync_after_overrun(&mut self) {
+        self.netlink_errors += 1;
+        tracing::warn!(
+            netlink_errors = self.netlink_errors,
+            "Netlink: Receive buffer overrun on monitor socket - resyncing links and addresses"
+        );
+        self.refresh_link_states().await;
+        self.sync_interfaces().await;
+        self.retrack().await;
+        for idx in 0..self.instances.len() {
+            if self.router.fsm(idx).state() != State::Master {
+                continue;
+            }
+            let vips: Vec<VirtualIpAddress> = self.instances[idx]
+                .vips
+                .iter()
+                .filter(|v| addr::ifindex(&v.dev).is_some())
+                .cloned()
+                .collect();
+            for v in vips {
+                if let Err(e) = self.nl.add_address(&v).await {
+                    self.instances[idx].stats.netlink_errors += 1;
+                    tracing::error!(vip = %addr::vip_label(&v), error = %e, "VIP restore after overrun failed");
+                }
+            }
         }
     }
 
