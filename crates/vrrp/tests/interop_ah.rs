@@ -4,9 +4,8 @@
 //! is killed, and the killed node, restarted with a fresh sequence counter,
 //! preempts again (keepalived's counter resynchronisation).
 //!
-//! Our node runs the engine (`rkeepalived_vrrp::run`, the code path of the
-//! daemon's VRRP child) on the keepalived.conf text, through the `vrrp-node`
-//! example (or the daemon itself with `RKV_DAEMON`).
+//! Our node is the shipped daemon (`Lab::with_daemon`: target/debug/rkeepalived
+//! `-P` on the keepalived.conf text), as operators run it.
 
 mod common;
 
@@ -73,7 +72,7 @@ fn ah_keepalived_master_ours_backup_and_failover() {
     if !prerequisites(true) {
         return;
     }
-    let mut lab = Lab::new("ah1", 2);
+    let mut lab = Lab::new("ah1", 2).with_daemon();
     lab.start(1, Impl::Keepalived, &ah(150));
     settle(&lab, 1, "keepalived alone becomes master");
     lab.start(2, Impl::Ours, &ah(100));
@@ -122,7 +121,7 @@ fn ah_ours_master_keepalived_backup_and_failover() {
     if !prerequisites(true) {
         return;
     }
-    let mut lab = Lab::new("ah2", 2);
+    let mut lab = Lab::new("ah2", 2).with_daemon();
     lab.start(1, Impl::Ours, &ah(150));
     settle(&lab, 1, "ours alone becomes master");
     lab.start(2, Impl::Keepalived, &ah(100));
@@ -171,7 +170,7 @@ fn ah_wrong_password_is_dropped_and_counted() {
     if !prerequisites(true) {
         return;
     }
-    let mut lab = Lab::new("ah3", 2);
+    let mut lab = Lab::new("ah3", 2).with_daemon();
     lab.start(1, Impl::Keepalived, &ah(150));
     let mut ours = ah(100);
     ours.instances[0].auth_pass = Some("otherkey".into());
@@ -218,7 +217,7 @@ fn ah_partition_heals_by_master_seq_resync() {
     if !prerequisites(true) || !common::require_tools(&["bridge"]) {
         return;
     }
-    let mut lab = Lab::new("ah4", 2);
+    let mut lab = Lab::new("ah4", 2).with_daemon();
     lab.start(2, Impl::Keepalived, &ah(100));
     settle(&lab, 2, "keepalived alone becomes master");
     // Let keepalived's counter run ahead of a fresh one: by the heal it leads

@@ -1,6 +1,7 @@
 //! Interoperability with the reference keepalived 2.2.7 in a netns lab:
 //! ours Master / theirs Backup and the reverse, mixed election by priority,
-//! VRRPv2 with PASS authentication, VRRPv3 (IPv4 and IPv6). Root required.
+//! VRRPv2 with PASS authentication, VRRPv3 (IPv4 and IPv6). Our side is the
+//! shipped daemon (`Lab::with_daemon`), as operators run it. Root required.
 
 mod common;
 
@@ -15,7 +16,7 @@ const SETTLE: Duration = Duration::from_secs(20);
 /// the election, then stop node 1 gracefully and check the handover, then
 /// restart it and check preemption.
 fn election(tag: &str, first: Impl, second: Impl, tweak: impl Fn(InstConf) -> InstConf, vip: &str) {
-    let mut lab = Lab::new(tag, 2);
+    let mut lab = Lab::new(tag, 2).with_daemon();
     let hi = NodeConf::one(tweak(InstConf::new("VI_1", 71, 150, vip)));
     let lo = NodeConf::one(tweak(InstConf::new("VI_1", 71, 100, vip)));
     let addr = vip.split('/').next().unwrap_or(vip).to_string();
@@ -127,7 +128,7 @@ fn wrong_password_is_dropped_and_counted() {
     if !check() {
         return;
     }
-    let mut lab = Lab::new("i9", 2);
+    let mut lab = Lab::new("i9", 2).with_daemon();
     let mut theirs = InstConf::new("VI_1", 72, 150, VIP);
     theirs.auth_pass = Some("theirs".into());
     let mut ours = InstConf::new("VI_1", 72, 100, VIP);
@@ -156,7 +157,7 @@ fn wrong_password_is_dropped_and_counted() {
 
 /// Unicast peers (v2 and v3): keepalived and ours elect and hand over.
 fn unicast_election(tag: &str, first: Impl, second: Impl, v3: bool) {
-    let mut lab = Lab::new(tag, 2);
+    let mut lab = Lab::new(tag, 2).with_daemon();
     let make = |i: usize, prio: u8| {
         let mut c = InstConf::new("VI_1", 73, prio, VIP);
         if v3 {

@@ -90,12 +90,28 @@ pub struct Lab {
     pub nodes: usize,
     pub dir: PathBuf,
     procs: Vec<(usize, Child, Impl)>,
+    /// `Impl::Ours` runs the shipped daemon binary (not the `vrrp-node`
+    /// example) even without `RKV_DAEMON`: see [`Lab::with_daemon`].
+    ours_is_daemon: bool,
 }
 
 pub const V4_NET: &str = "192.0.2";
 pub const V6_NET: &str = "2001:db8:";
 
 impl Lab {
+    /// For the interop sets: our side is the shipped daemon
+    /// (target/debug/rkeepalived, `-P`), the code path operators run, not
+    /// the `vrrp-node` example; `RKV_DAEMON=path` still overrides.
+    pub fn with_daemon(mut self) -> Lab {
+        self.ours_is_daemon = true;
+        self
+    }
+
+    /// The daemon binary `Impl::Ours` runs, or `None` for `vrrp-node`.
+    fn ours_daemon(&self) -> Option<PathBuf> {
+        daemon_bin().or_else(|| self.ours_is_daemon.then(shipped_daemon))
+    }
+
     /// `tag` must be short: namespace names are `rkv-<tag><pid-seq>-nI`.
     pub fn new(tag: &str, nodes: usize) -> Lab {
         let seq = LAB_SEQ.fetch_add(1, Ordering::SeqCst);
@@ -108,6 +124,7 @@ impl Lab {
             nodes,
             dir,
             procs: Vec::new(),
+            ours_is_daemon: false,
         };
         let br = lab.br_ns();
         must(&format!("ip netns add {br}"));
@@ -240,7 +257,7 @@ impl Lab {
                     .spawn()
                     .expect("spawn keepalived")
             }
-            Impl::Ours => match daemon_bin() {
+            Impl::Ours => match self.ours_daemon() {
                 Some(daemon) => {
                     let conf = self.dir.join(format!("n{i}.rkeepalived.conf"));
                     std::fs::write(&conf, node.keepalived_conf()).expect("write conf");
@@ -310,7 +327,7 @@ impl Lab {
 
     /// Rewrite node `i`'s configuration and send SIGHUP (reload).
     pub fn reload(&self, i: usize, node: &NodeConf) {
-        let (path, text) = if daemon_bin().is_some() {
+        let (path, text) = if self.ours_daemon().is_some() {
             (
                 self.dir.join(format!("n{i}.rkeepalived.conf")),
                 node.keepalived_conf(),
@@ -389,7 +406,7 @@ impl Lab {
     /// Our node's JSON dump (vrrp-node: SIGUSR1; daemon: SIGJSON), e.g. to
     /// read its state. Returns `{"vrrp": [ {iname, state, stats, ...} ]}`.
     pub fn dump(&self, i: usize) -> Option<serde_json::Value> {
-        let daemon = daemon_bin().is_some();
+        let daemon = self.ours_daemon().is_some();
         let path = if daemon {
             self.dir.join(format!("n{i}")).join("keepalived.json")
         } else {
@@ -481,6 +498,47 @@ pub fn daemon_bin() -> Option<PathBuf> {
     String::from_utf8_lossy(&help.stdout)
         .contains("-P")
         .then_some(p)
+}
+
+/// target/debug/rkeepalived next to this test binary. It must exist and be
+/// newer than this crate's sources (`cargo test --workspace` builds it; with
+/// `-p rkeepalived-vrrp` alone, run `cargo build --bin rkeepalived` first).
+pub fn shipped_daemon() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let p = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target dir")
+        .join("rkeepalived");
+    let built = std::fs::metadata(&p)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}: run `cargo build --bin rkeepalived` (cargo test --workspace builds it)",
+                p.display()
+            )
+        });
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let newest = newest_mtime(&src);
+    assert!(
+        newest.is_none_or(|n| n <= built),
+        "{} is older than crates/vrrp/src: run `cargo build --bin rkeepalived`",
+        p.display()
+    );
+    p
+}
+
+fn newest_mtime(dir: &Path) -> Option<std::time::SystemTime> {
+    let mut newest = None;
+    for e in std::fs::read_dir(dir).ok()?.flatten() {
+        let m = if e.path().is_dir() {
+            newest_mtime(&e.path())
+        } else {
+            e.metadata().ok().and_then(|m| m.modified().ok())
+        };
+        newest = newest.max(m);
+    }
+    newest
 }
 
 /// Send a signal by number (real-time signals are outside nix's `Signal`).
