@@ -74,6 +74,59 @@ fn spawn(ns: &Netns, args: &[&str], env: &[(&str, &str)], log: &Path) -> Killed 
     Killed(cmd.spawn().expect("spawn"))
 }
 
+/// keepalived and our daemon on the same config, each in its own network
+/// namespace, run as `MODE` (`-C` checker only, `-P` VRRP only), logging to
+/// `ka.log` and `daemon.log` in `scratch`. Fields drop in order: the daemons
+/// stop before their namespaces go.
+struct Pair {
+    _ka: Killed,
+    _rk: Killed,
+    ka_ns: Netns,
+    rk_ns: Netns,
+    ka_log: std::path::PathBuf,
+    rk_log: std::path::PathBuf,
+}
+
+fn start_pair(
+    scratch: &Scratch,
+    tag: &str,
+    mode: &str,
+    conf: &str,
+    ka_env: &[(&str, &str)],
+) -> Pair {
+    let ka_ns = Netns::new(&format!("{tag}-ka"));
+    let rk_ns = Netns::new(&format!("{tag}-rk"));
+    let p = |n: &str| scratch.p(n).display().to_string();
+    let (ka_log, rk_log) = (scratch.p("ka.log"), scratch.p("daemon.log"));
+    let (ka_pid, ka_c, ka_v) = (p("ka.pid"), p("ka-c.pid"), p("ka-v.pid"));
+    let (rk_pid, rk_c, rk_v) = (p("rk.pid"), p("rk-c.pid"), p("rk-v.pid"));
+    let dump_dir = scratch.dir.display().to_string();
+    let common = |bin: &'static str| vec![bin, mode, "-n", "-l", "-G", "-f", conf];
+    let mut ka_args = common("/usr/sbin/keepalived");
+    ka_args.extend(["-p", &ka_pid, "-c", &ka_c, "-r", &ka_v]);
+    let mut rk_args = common(bin());
+    rk_args.extend([
+        "-p",
+        &rk_pid,
+        "-c",
+        &rk_c,
+        "-r",
+        &rk_v,
+        "--dump-dir",
+        &dump_dir,
+    ]);
+    let _ka = spawn(&ka_ns, &ka_args, ka_env, &ka_log);
+    let _rk = spawn(&rk_ns, &rk_args, &[("RUST_LOG", "info")], &rk_log);
+    Pair {
+        _ka,
+        _rk,
+        ka_ns,
+        rk_ns,
+        ka_log,
+        rk_log,
+    }
+}
+
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
 }
@@ -115,66 +168,28 @@ fn checker_lines_match_keepalived_wording() {
     ]);
     assert!(out.status.success(), "build the IPVS shim: {out:?}");
 
-    let ka_ns = Netns::new("word-ka");
-    let rk_ns = Netns::new("word-rk");
-    let p = |n: &str| scratch.p(n).display().to_string();
-    let (ka_log, rk_log) = (scratch.p("ka.log"), scratch.p("daemon.log"));
     let shim_s = shim.display().to_string();
-    let _ka = spawn(
-        &ka_ns,
-        &[
-            "/usr/sbin/keepalived",
-            "-C",
-            "-n",
-            "-l",
-            "-G",
-            "-f",
-            &conf,
-            "-p",
-            &p("ka.pid"),
-            "-c",
-            &p("ka-c.pid"),
-            "-r",
-            &p("ka-v.pid"),
-        ],
+    let pair = start_pair(
+        &scratch,
+        "word",
+        "-C",
+        &conf,
         &[("LD_PRELOAD", shim_s.as_str())],
-        &ka_log,
     );
-    let _rk = spawn(
-        &rk_ns,
-        &[
-            bin(),
-            "-C",
-            "-n",
-            "-l",
-            "-G",
-            "-f",
-            &conf,
-            "-p",
-            &p("rk.pid"),
-            "-c",
-            &p("rk-c.pid"),
-            "-r",
-            &p("rk-v.pid"),
-            "--dump-dir",
-            &scratch.dir.display().to_string(),
-        ],
-        &[("RUST_LOG", "info")],
-        &rk_log,
-    );
+    let (ka_ns, rk_ns, ka_log, rk_log) = (&pair.ka_ns, &pair.rk_ns, &pair.ka_log, &pair.rk_log);
     let removed = "Removing service [192.0.2.2]:tcp:8082 from VS [192.0.2.100]:tcp:80";
     wait_for("both remove the failing real server", LIMIT, || {
-        read(&ka_log).contains(removed) && read(&rk_log).contains(removed)
+        read(ka_log).contains(removed) && read(rk_log).contains(removed)
     });
-    let _listen_ka = spawn(&ka_ns, &["python3", "-c", LISTENER], &[], &scratch.p("l1"));
-    let _listen_rk = spawn(&rk_ns, &["python3", "-c", LISTENER], &[], &scratch.p("l2"));
+    let _listen_ka = spawn(ka_ns, &["python3", "-c", LISTENER], &[], &scratch.p("l1"));
+    let _listen_rk = spawn(rk_ns, &["python3", "-c", LISTENER], &[], &scratch.p("l2"));
     let added = "Adding service [192.0.2.2]:tcp:8082 to VS [192.0.2.100]:tcp:80";
     wait_for("both add it back once it answers", LIMIT, || {
-        read(&ka_log).contains(added) && read(&rk_log).contains(added)
+        read(ka_log).contains(added) && read(rk_log).contains(added)
     });
 
-    let theirs = keepalived_key_lines(&read(&ka_log));
-    let ours = read(&rk_log);
+    let theirs = keepalived_key_lines(&read(ka_log));
+    let ours = read(rk_log);
     for want in [
         "TCP_CHECK on service [192.0.2.2]:tcp:8082 failed.",
         removed,
@@ -223,57 +238,13 @@ fn vrrp_state_lines_match_keepalived_wording() {
         .write("keepalived.conf", VRRP_CONFIG)
         .display()
         .to_string();
-    let ka_ns = Netns::new("vword-ka");
-    let rk_ns = Netns::new("vword-rk");
-    let p = |n: &str| scratch.p(n).display().to_string();
-    let (ka_log, rk_log) = (scratch.p("ka.log"), scratch.p("daemon.log"));
-    let _ka = spawn(
-        &ka_ns,
-        &[
-            "/usr/sbin/keepalived",
-            "-P",
-            "-n",
-            "-l",
-            "-G",
-            "-f",
-            &conf,
-            "-p",
-            &p("ka.pid"),
-            "-c",
-            &p("ka-c.pid"),
-            "-r",
-            &p("ka-v.pid"),
-        ],
-        &[],
-        &ka_log,
-    );
-    let _rk = spawn(
-        &rk_ns,
-        &[
-            bin(),
-            "-P",
-            "-n",
-            "-l",
-            "-G",
-            "-f",
-            &conf,
-            "-p",
-            &p("rk.pid"),
-            "-c",
-            &p("rk-c.pid"),
-            "-r",
-            &p("rk-v.pid"),
-            "--dump-dir",
-            &scratch.dir.display().to_string(),
-        ],
-        &[("RUST_LOG", "info")],
-        &rk_log,
-    );
+    let pair = start_pair(&scratch, "vword", "-P", &conf, &[]);
+    let (ka_log, rk_log) = (&pair.ka_log, &pair.rk_log);
     let master = "(VI_1) Entering MASTER STATE";
     wait_for("both become MASTER", LIMIT, || {
-        read(&ka_log).contains(master) && read(&rk_log).contains(master)
+        read(ka_log).contains(master) && read(rk_log).contains(master)
     });
-    let theirs: Vec<String> = read(&ka_log)
+    let theirs: Vec<String> = read(ka_log)
         .lines()
         .filter_map(|l| l.split_once(": ").map(|(_, m)| m.trim().to_string()))
         .filter(|m| m.starts_with("(VI_1) Entering"))
@@ -284,7 +255,7 @@ fn vrrp_state_lines_match_keepalived_wording() {
             .any(|l| l == "(VI_1) Entering BACKUP STATE (init)"),
         "keepalived (the oracle) no longer logs its init line: {theirs:#?}"
     );
-    let ours = read(&rk_log);
+    let ours = read(rk_log);
     for line in &theirs {
         assert!(
             ours.lines().any(|l| l.contains(line.as_str())),
