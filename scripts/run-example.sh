@@ -48,7 +48,9 @@ web_pid=$!
 
 mkdir -p /run/rkeepalived-example
 echo "run-example: rkeepalived on $conf in netns $ns (Ctrl-C to stop)"
-echo "run-example: inspect with: ip netns exec $ns ip -br addr; ip netns exec $ns $bin --status"
+# The status socket follows the pid file (like keepalived, several daemons
+# can run side by side): --status finds it through the same -p.
+echo "run-example: inspect with: ip netns exec $ns ip -br addr; ip netns exec $ns $bin --status -p /run/rkeepalived-example/keepalived.pid"
 ip netns exec "$ns" "$bin" --dont-fork --log-console --log-detail -f "$conf" \
   -p /run/rkeepalived-example/keepalived.pid -r /run/rkeepalived-example/vrrp.pid \
   -c /run/rkeepalived-example/checkers.pid "$@"
