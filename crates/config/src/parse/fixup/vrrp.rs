@@ -1,86 +1,12 @@
-//! keepalived's fix-ups: where keepalived 2.2.7 silently (or with a log
-//! line) changes a configured value, so do we, with a warning that says
-//! "as keepalived does". One function per rule, each naming the keepalived
-//! source it mirrors (paths relative to keepalived-2.2.7/keepalived/).
-//!
-//! Adding fidelity means adding a function here and calling it from the
-//! block's `finish()` at the point keepalived applies it.
+//! vrrp_instance and vrrp_sync_group fix-ups: keepalived's vrrp/vrrp.c
+//! `vrrp_complete_instance()` and vrrp/vrrp_parser.c.
 
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::fmt_duration;
+use super::super::fmt_duration;
 use crate::diag::{Diagnostic, Pos};
 use crate::model::*;
-use crate::tree::Node;
-
-/// rtnetlink route protocol number keepalived uses for routes it tracks.
-pub(super) const RTPROT_KEEPALIVED: u8 = 18;
-
-// ---------------------------------------------------------------------------
-// global_defs
-// ---------------------------------------------------------------------------
-
-/// Global values whose default depends on whether they were set.
-#[derive(Default)]
-pub(super) struct GlobalSeen {
-    pub(super) smtp_alert: bool,
-    pub(super) lower_prio_delay: bool,
-    pub(super) lower_prio_repeat: bool,
-    pub(super) smtp_alert_vrrp: bool,
-    pub(super) smtp_alert_checker: bool,
-}
-
-/// `smtp_connect_timeout 0` becomes 1.
-/// keepalived: core/global_parser.c `smtpto_handler()`.
-pub(super) fn smtp_connect_timeout_zero(
-    g: &mut GlobalDefs,
-    n: &Node,
-    warnings: &mut Vec<Diagnostic>,
-) {
-    if g.smtp_connect_timeout.is_zero() {
-        warnings.push(
-            n.pos().warning(
-                "smtp_connect_timeout must be greater than 0; using 1 (as keepalived does)",
-            ),
-        );
-        g.smtp_connect_timeout = Duration::from_secs(1);
-    }
-}
-
-/// `vrrp_min_garp`: one GARP, no second block.
-/// keepalived: core/global_parser.c `vrrp_min_garp_handler()`.
-pub(super) fn min_garp(g: &mut GlobalDefs) {
-    if g.vrrp_min_garp {
-        g.vrrp_garp_master_repeat = 1;
-        g.vrrp_garp_master_delay = Duration::ZERO;
-    }
-}
-
-/// Unset `vrrp_garp_lower_prio_delay/_repeat` follow `vrrp_garp_master_*`.
-/// keepalived: vrrp/vrrp.c `vrrp_complete_init()` ("Set defaults if not
-/// specified").
-pub(super) fn garp_lower_prio_follows_master(g: &mut GlobalDefs, seen: &GlobalSeen) {
-    if !seen.lower_prio_delay {
-        g.vrrp_garp_lower_prio_delay = g.vrrp_garp_master_delay;
-    }
-    if !seen.lower_prio_repeat {
-        g.vrrp_garp_lower_prio_repeat = g.vrrp_garp_master_repeat;
-    }
-}
-
-/// Unset `smtp_alert_vrrp/_checker` follow `smtp_alert`.
-/// keepalived: core/global_data.c (`-1` = unset), vrrp/vrrp.c
-/// `vrrp_complete_instance()` and check/check_data.c
-/// `validate_check_config()` (`smtp_alert == -1` defaults).
-pub(super) fn smtp_alert_vrrp_checker_follow_smtp_alert(g: &mut GlobalDefs, seen: &GlobalSeen) {
-    if !seen.smtp_alert_vrrp {
-        g.smtp_alert_vrrp = g.smtp_alert;
-    }
-    if !seen.smtp_alert_checker {
-        g.smtp_alert_checker = g.smtp_alert;
-    }
-}
 
 // ---------------------------------------------------------------------------
 // vrrp_instance: keepalived's vrrp/vrrp.c vrrp_complete_instance()
@@ -88,32 +14,32 @@ pub(super) fn smtp_alert_vrrp_checker_follow_smtp_alert(g: &mut GlobalDefs, seen
 
 /// What the instance's block set explicitly (keepalived: PARAMETER_UNSET).
 #[derive(Default)]
-pub(super) struct InstanceSeen {
-    pub(super) interface: Option<String>,
-    pub(super) vrid: Option<(u8, Pos)>,
-    pub(super) version_set: Option<Pos>,
-    pub(super) accept: Option<bool>,
-    pub(super) advert: Option<(Duration, Pos)>,
-    pub(super) lower_delay_set: bool,
-    pub(super) lower_repeat_set: bool,
-    pub(super) state_set: bool,
-    pub(super) priority_set: bool,
-    pub(super) lpna_set: bool,
-    pub(super) hpsa_set: bool,
-    pub(super) vmac: Option<(Option<String>, Option<[u8; 6]>)>,
-    pub(super) xmit_base: bool,
+pub(in crate::parse) struct InstanceSeen {
+    pub(in crate::parse) interface: Option<String>,
+    pub(in crate::parse) vrid: Option<(u8, Pos)>,
+    pub(in crate::parse) version_set: Option<Pos>,
+    pub(in crate::parse) accept: Option<bool>,
+    pub(in crate::parse) advert: Option<(Duration, Pos)>,
+    pub(in crate::parse) lower_delay_set: bool,
+    pub(in crate::parse) lower_repeat_set: bool,
+    pub(in crate::parse) state_set: bool,
+    pub(in crate::parse) priority_set: bool,
+    pub(in crate::parse) lpna_set: bool,
+    pub(in crate::parse) hpsa_set: bool,
+    pub(in crate::parse) vmac: Option<(Option<String>, Option<[u8; 6]>)>,
+    pub(in crate::parse) xmit_base: bool,
 }
 
 /// Fix-up warnings of one instance, reported after its direct warnings
 /// (at the instance's position, prefixed with its name).
-pub(super) struct InstanceNotes {
+pub(in crate::parse) struct InstanceNotes {
     name: String,
-    pub(super) pos: Pos,
-    pub(super) notes: Vec<Diagnostic>,
+    pub(in crate::parse) pos: Pos,
+    pub(in crate::parse) notes: Vec<Diagnostic>,
 }
 
 impl InstanceNotes {
-    pub(super) fn new(name: &str, pos: &Pos) -> Self {
+    pub(in crate::parse) fn new(name: &str, pos: &Pos) -> Self {
         InstanceNotes {
             name: name.to_string(),
             pos: pos.clone(),
@@ -121,7 +47,7 @@ impl InstanceNotes {
         }
     }
 
-    pub(super) fn warn(&mut self, msg: String) {
+    pub(in crate::parse) fn warn(&mut self, msg: String) {
         let d = self
             .pos
             .warning(format!("vrrp_instance '{}': {msg}", self.name));
@@ -132,7 +58,7 @@ impl InstanceNotes {
 /// Unset `garp_lower_prio_*` follow the instance's `garp_master_*` when the
 /// global lower-priority values were not set either.
 /// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
-pub(super) fn garp_lower_prio_follows_instance(
+pub(in crate::parse) fn garp_lower_prio_follows_instance(
     v: &mut VrrpInstance,
     g: &GlobalDefs,
     seen: &InstanceSeen,
@@ -148,7 +74,7 @@ pub(super) fn garp_lower_prio_follows_instance(
 /// No `interface`: `default_interface`.
 /// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("... the global
 /// default_interface"), vrrp/vrrp_if.c `get_default_if()`.
-pub(super) fn interface_defaults_to_default_interface(
+pub(in crate::parse) fn interface_defaults_to_default_interface(
     v: &mut VrrpInstance,
     g: &GlobalDefs,
     seen: &mut InstanceSeen,
@@ -171,7 +97,7 @@ pub(super) fn interface_defaults_to_default_interface(
 /// first peer, else IPv4.
 /// keepalived: vrrp/vrrp_parser.c (the first VIP, source or peer address
 /// sets `vrrp->family`), vrrp/vrrp.c `vrrp_complete_instance()` (AF_INET).
-pub(super) fn family_from_first_address(v: &mut VrrpInstance) {
+pub(in crate::parse) fn family_from_first_address(v: &mut VrrpInstance) {
     let family_source = v
         .virtual_ipaddresses
         .first()
@@ -188,7 +114,7 @@ pub(super) fn family_from_first_address(v: &mut VrrpInstance) {
 /// VIPs, peers and sources of the other family are ignored.
 /// keepalived: vrrp/vrrp_parser.c `vrrp_vip_handler()` / `alloc_ipaddress()`,
 /// `vrrp_unicast_peer_handler()`, vrrp/vrrp.c `vrrp_complete_instance()`.
-pub(super) fn other_family_addresses_ignored(
+pub(in crate::parse) fn other_family_addresses_ignored(
     v: &mut VrrpInstance,
     pos: &Pos,
     warnings: &mut Vec<Diagnostic>,
@@ -236,7 +162,7 @@ pub(super) fn other_family_addresses_ignored(
 /// IPv6 means VRRP version 3.
 /// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` (rkeepalived forces
 /// it also without strict mode, see the README).
-pub(super) fn ipv6_forces_version3(
+pub(in crate::parse) fn ipv6_forces_version3(
     v: &mut VrrpInstance,
     seen: &InstanceSeen,
     w: &mut InstanceNotes,
@@ -251,7 +177,7 @@ pub(super) fn ipv6_forces_version3(
 
 /// No priority: MASTER is the address owner (255), else 100.
 /// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
-pub(super) fn priority_from_state(v: &mut VrrpInstance, seen: &InstanceSeen) {
+pub(in crate::parse) fn priority_from_state(v: &mut VrrpInstance, seen: &InstanceSeen) {
     if !seen.priority_set {
         v.priority = if v.state == InitialState::Master && seen.state_set {
             defaults::PRIORITY_OWNER
@@ -264,7 +190,7 @@ pub(super) fn priority_from_state(v: &mut VrrpInstance, seen: &InstanceSeen) {
 /// No state: MASTER for the address owner, else BACKUP; in strict mode a
 /// written state must match being the owner.
 /// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
-pub(super) fn state_from_priority(
+pub(in crate::parse) fn state_from_priority(
     v: &mut VrrpInstance,
     seen: &InstanceSeen,
     w: &mut InstanceNotes,
@@ -286,7 +212,7 @@ pub(super) fn state_from_priority(
 /// Authentication is dropped in strict mode, with VRRPv3 and (AH) with IPv6.
 /// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`
 /// ("Cannot use AH authentication with IPv6", strict/v3 checks).
-pub(super) fn authentication_unsupported(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+pub(in crate::parse) fn authentication_unsupported(v: &mut VrrpInstance, w: &mut InstanceNotes) {
     let Some(auth) = &v.authentication else {
         return;
     };
@@ -305,7 +231,10 @@ pub(super) fn authentication_unsupported(v: &mut VrrpInstance, w: &mut InstanceN
 
 /// `auth_type AH` with initial state MASTER starts as BACKUP unless owner.
 /// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
-pub(super) fn ah_initial_master_becomes_backup(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+pub(in crate::parse) fn ah_initial_master_becomes_backup(
+    v: &mut VrrpInstance,
+    w: &mut InstanceNotes,
+) {
     if v.authentication
         .as_ref()
         .is_some_and(|a| a.auth_type == AuthType::Ah)
@@ -319,7 +248,7 @@ pub(super) fn ah_initial_master_becomes_backup(v: &mut VrrpInstance, w: &mut Ins
 
 /// RFC 5798 §5.2.9: with IPv6 multicast the first address is link-local
 /// (a note only). keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
-pub(super) fn ipv6_first_vip_link_local(v: &VrrpInstance, w: &mut InstanceNotes) {
+pub(in crate::parse) fn ipv6_first_vip_link_local(v: &VrrpInstance, w: &mut InstanceNotes) {
     if v.family == AddressFamily::Inet6 && v.unicast_peers.is_empty() {
         if let Some(IpAddr::V6(first)) = v.virtual_ipaddresses.first().map(|a| a.addr) {
             if (first.segments()[0] & 0xffc0) != 0xfe80 {
@@ -335,7 +264,7 @@ pub(super) fn ipv6_first_vip_link_local(v: &VrrpInstance, w: &mut InstanceNotes)
 /// the excess moves to the excluded list.
 /// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("Number of VIPs ...
 /// exceeds maximum/space").
-pub(super) fn excess_vips_excluded(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+pub(in crate::parse) fn excess_vips_excluded(v: &mut VrrpInstance, w: &mut InstanceNotes) {
     if v.virtual_ipaddresses.len() > 255 {
         w.warn(format!(
             "{} virtual_ipaddress entries exceed the 255 an advert can carry; moving the excess to virtual_ipaddress_excluded (as keepalived does)",
@@ -348,7 +277,7 @@ pub(super) fn excess_vips_excluded(v: &mut VrrpInstance, w: &mut InstanceNotes) 
 
 /// The address owner always preempts.
 /// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
-pub(super) fn nopreempt_with_owner(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+pub(in crate::parse) fn nopreempt_with_owner(v: &mut VrrpInstance, w: &mut InstanceNotes) {
     if v.priority == defaults::PRIORITY_OWNER && v.nopreempt {
         w.warn(
             "nopreempt is incompatible with priority 255; clearing nopreempt (as keepalived does)"
@@ -361,7 +290,7 @@ pub(super) fn nopreempt_with_owner(v: &mut VrrpInstance, w: &mut InstanceNotes) 
 /// `nopreempt` with initial state MASTER is cleared.
 /// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("Warning -
 /// nopreempt will not work with initial state MASTER").
-pub(super) fn nopreempt_with_initial_master(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+pub(in crate::parse) fn nopreempt_with_initial_master(v: &mut VrrpInstance, w: &mut InstanceNotes) {
     if v.state == InitialState::Master && v.nopreempt {
         w.warn("nopreempt will not work with initial state MASTER; clearing nopreempt (as keepalived does)".into());
         v.nopreempt = false;
@@ -370,7 +299,10 @@ pub(super) fn nopreempt_with_initial_master(v: &mut VrrpInstance, w: &mut Instan
 
 /// `preempt_delay` with initial state MASTER is cleared.
 /// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
-pub(super) fn preempt_delay_with_initial_master(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+pub(in crate::parse) fn preempt_delay_with_initial_master(
+    v: &mut VrrpInstance,
+    w: &mut InstanceNotes,
+) {
     if v.state == InitialState::Master && !v.preempt_delay.is_zero() {
         w.warn("preempt_delay will not work with initial state MASTER; clearing it (as keepalived does)".into());
         v.preempt_delay = Duration::ZERO;
@@ -380,7 +312,10 @@ pub(super) fn preempt_delay_with_initial_master(v: &mut VrrpInstance, w: &mut In
 /// `preempt_delay` with strict mode or nopreempt is cleared.
 /// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("preempt_delay is
 /// incompatible with strict mode/nopreempt - resetting").
-pub(super) fn preempt_delay_with_strict_or_nopreempt(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+pub(in crate::parse) fn preempt_delay_with_strict_or_nopreempt(
+    v: &mut VrrpInstance,
+    w: &mut InstanceNotes,
+) {
     if !v.preempt_delay.is_zero() && (v.strict_mode || v.nopreempt) {
         w.warn("preempt_delay is incompatible with strict mode and nopreempt; resetting it (as keepalived does)".into());
         v.preempt_delay = Duration::ZERO;
@@ -390,7 +325,11 @@ pub(super) fn preempt_delay_with_strict_or_nopreempt(v: &mut VrrpInstance, w: &m
 /// accept defaults to on, off in strict mode; strict VRRPv2 never accepts
 /// unless owner. keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("Set
 /// default for accept mode if not specified").
-pub(super) fn accept_default(v: &mut VrrpInstance, seen: &InstanceSeen, w: &mut InstanceNotes) {
+pub(in crate::parse) fn accept_default(
+    v: &mut VrrpInstance,
+    seen: &InstanceSeen,
+    w: &mut InstanceNotes,
+) {
     v.accept = seen.accept.unwrap_or(!v.strict_mode);
     if v.accept
         && v.priority != defaults::PRIORITY_OWNER
@@ -406,7 +345,7 @@ pub(super) fn accept_default(v: &mut VrrpInstance, seen: &InstanceSeen, w: &mut 
 /// higher_prio_send_advert, down_timer_adverts 3.
 /// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("... is incompatible
 /// with strict mode - resetting", "strict mode requires ...").
-pub(super) fn strict_mode_garp_and_adverts(
+pub(in crate::parse) fn strict_mode_garp_and_adverts(
     v: &mut VrrpInstance,
     seen: &InstanceSeen,
     w: &mut InstanceNotes,
@@ -441,7 +380,7 @@ pub(super) fn strict_mode_garp_and_adverts(
 /// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("VRRPv2
 /// advertisement interval ... must be an integer. rounding", "must be in
 /// units of 10ms - rounding").
-pub(super) fn advert_int_rounded(
+pub(in crate::parse) fn advert_int_rounded(
     v: &mut VrrpInstance,
     seen: &InstanceSeen,
     warnings: &mut Vec<Diagnostic>,
@@ -478,7 +417,7 @@ pub(super) fn advert_int_rounded(
 
 /// `unicast_ttl` means nothing without unicast peers.
 /// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
-pub(super) fn unicast_ttl_without_peers(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+pub(in crate::parse) fn unicast_ttl_without_peers(v: &mut VrrpInstance, w: &mut InstanceNotes) {
     if v.unicast_peers.is_empty() && v.unicast_ttl.is_some() {
         w.warn("unicast_ttl without unicast peers; ignoring it (as keepalived does)".into());
         v.unicast_ttl = None;
@@ -487,7 +426,7 @@ pub(super) fn unicast_ttl_without_peers(v: &mut VrrpInstance, w: &mut InstanceNo
 
 /// `mcast_dst_ip` means nothing with unicast peers.
 /// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
-pub(super) fn mcast_dst_ip_with_peers(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+pub(in crate::parse) fn mcast_dst_ip_with_peers(v: &mut VrrpInstance, w: &mut InstanceNotes) {
     if !v.unicast_peers.is_empty() && v.mcast_dst_ip.is_some() {
         w.warn("mcast_dst_ip with unicast peers; ignoring it (as keepalived does)".into());
         v.mcast_dst_ip = None;
@@ -498,7 +437,7 @@ pub(super) fn mcast_dst_ip_with_peers(v: &mut VrrpInstance, w: &mut InstanceNote
 /// promote_secondaries is implied; the default name is
 /// `vmac_prefix.VRID`. keepalived: vrrp/vrrp.c `vrrp_complete_instance()`
 /// and vrrp/vrrp_parser.c `vrrp_vmac_handler()`.
-pub(super) fn use_vmac(
+pub(in crate::parse) fn use_vmac(
     v: &mut VrrpInstance,
     g: &GlobalDefs,
     seen: &InstanceSeen,
@@ -543,7 +482,7 @@ pub(super) fn use_vmac(
 /// The instance's own interface is tracked anyway; listing it is ignored.
 /// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("... since own
 /// interface").
-pub(super) fn own_interface_not_tracked(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+pub(in crate::parse) fn own_interface_not_tracked(v: &mut VrrpInstance, w: &mut InstanceNotes) {
     let own = v.interface.clone();
     let before = v.track_interfaces.len();
     v.track_interfaces.retain(|t| t.name != own);
@@ -557,7 +496,7 @@ pub(super) fn own_interface_not_tracked(v: &mut VrrpInstance, w: &mut InstanceNo
 /// The address owner ignores weighted tracking.
 /// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` (`vrrp->base_priority
 /// == VRRP_PRIO_OWNER` checks on the track lists).
-pub(super) fn owner_drops_weighted_tracking(v: &mut VrrpInstance, w: &mut InstanceNotes) {
+pub(in crate::parse) fn owner_drops_weighted_tracking(v: &mut VrrpInstance, w: &mut InstanceNotes) {
     if v.priority == defaults::PRIORITY_OWNER {
         drop_weighted_tracking(v, false, &mut |m| w.warn(m), "address owner");
     }
@@ -622,7 +561,7 @@ pub(crate) fn drop_weighted_tracking(
 
 /// `auth_pass` carries at most 8 octets (RFC 2338 §5.3.10).
 /// keepalived: vrrp/vrrp_parser.c `vrrp_auth_pass_handler()`.
-pub(super) fn auth_pass_truncated(
+pub(in crate::parse) fn auth_pass_truncated(
     auth_pass: &mut String,
     pos: &Pos,
     warnings: &mut Vec<Diagnostic>,
@@ -637,280 +576,6 @@ pub(super) fn auth_pass_truncated(
             cut -= 1;
         }
         auth_pass.truncate(cut);
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Addresses, routes, rules
-// ---------------------------------------------------------------------------
-
-/// One VIP after keepalived's address fix-ups; None = skipped.
-/// keepalived: vrrp/vrrp_ipaddress.c `alloc_ipaddress()` (IPv6 + brd:
-/// skipped; peer: host prefix, no brd; IPv6 labels ignored).
-pub(super) fn vip_address(
-    mut a: VirtualIpAddress,
-    k: &Node,
-    warnings: &mut Vec<Diagnostic>,
-) -> Option<VirtualIpAddress> {
-    if a.addr.is_ipv6() && a.brd.is_some() {
-        warnings.push(k.pos().warning(format!(
-            "{}: IPv6 addresses have no broadcast address; skipping this address (as keepalived does)",
-            a.addr
-        )));
-        return None;
-    }
-    if a.peer.is_some() {
-        let host = if a.addr.is_ipv4() { 32 } else { 128 };
-        if a.prefix_len != host {
-            warnings.push(k.pos().warning(format!(
-                "{}: a prefix cannot be given with a peer address; using /{host} (as keepalived does)",
-                a.addr
-            )));
-            a.prefix_len = host;
-        }
-        if a.brd.is_some() {
-            warnings.push(k.pos().warning(format!(
-                "{}: broadcast and peer cannot both be given; ignoring brd (as keepalived does)",
-                a.addr
-            )));
-            a.brd = None;
-        }
-    }
-    if a.addr.is_ipv6() && a.label.is_some() {
-        warnings.push(k.pos().warning(format!(
-            "{}: IPv6 addresses cannot have a label; ignoring the label (as keepalived does)",
-            a.addr
-        )));
-        a.label = None;
-    }
-    Some(a)
-}
-
-/// A tracked route uses protocol 18 (keepalived).
-/// keepalived: vrrp/vrrp_iproute.c `alloc_route()`.
-pub(super) fn tracked_route_protocol(
-    r: &mut VirtualRoute,
-    k: &Node,
-    warnings: &mut Vec<Diagnostic>,
-) {
-    if !r.no_track && r.protocol.is_some_and(|p| p != RTPROT_KEEPALIVED) {
-        warnings.push(k.pos().warning(format!(
-            "route cannot be tracked unless protocol is {RTPROT_KEEPALIVED} (keepalived); resetting protocol (as keepalived does)"
-        )));
-        r.protocol = Some(RTPROT_KEEPALIVED);
-    }
-}
-
-/// Rules without a priority are numbered down from 16384.
-/// keepalived: vrrp/vrrp_iprule.c `alloc_rule()` ("Rule has no preference
-/// specified - setting to %u. This is probably not what you want.").
-pub(super) fn rule_priority_numbered(
-    r: &mut VirtualRule,
-    next: &mut u32,
-    k: &Node,
-    warnings: &mut Vec<Diagnostic>,
-) {
-    if r.priority.is_none() {
-        r.priority = Some(*next);
-        warnings.push(k.pos().warning(format!(
-            "rule has no priority; using {} (as keepalived does). This is probably not what you want",
-            *next
-        )));
-        *next = next.saturating_sub(1);
-    }
-}
-
-// ---------------------------------------------------------------------------
-// LVS: keepalived's check/check_parser.c and check/check_data.c
-// validate_check_config()
-// ---------------------------------------------------------------------------
-
-/// `quorum 0` becomes 1. keepalived: check/check_parser.c `quorum_handler()`.
-pub(super) fn quorum_at_least_one(
-    vs: &mut VirtualServer,
-    k: &Node,
-    warnings: &mut Vec<Diagnostic>,
-) {
-    if vs.quorum == 0 {
-        warnings.push(
-            k.pos()
-                .warning("'quorum': must be at least 1; using 1 (as keepalived does)"),
-        );
-        vs.quorum = 1;
-    }
-}
-
-/// The virtual server's `alpha` is a plain flag: only "on" is meaningful.
-/// keepalived: check/check_parser.c `vs_alpha_handler()` (sets it, never
-/// clears it).
-pub(super) fn vs_alpha_is_a_flag(vs: &mut VirtualServer) {
-    if vs.checker_defaults.alpha == Some(false) {
-        vs.checker_defaults.alpha = None;
-    }
-    vs.alpha = vs.checker_defaults.alpha.unwrap_or(false);
-}
-
-/// Firewall-mark services have no protocol.
-/// keepalived: check/check_data.c `validate_check_config()` ("protocol
-/// specified for fwmark - protocol will be ignored").
-pub(super) fn fwmark_protocol_ignored(
-    vs: &mut VirtualServer,
-    protocol_set: bool,
-    n: &Node,
-    warnings: &mut Vec<Diagnostic>,
-) {
-    if matches!(vs.service, VirtualService::Fwmark(_)) && protocol_set {
-        warnings.push(n.pos().warning(
-            "virtual_server fwmark: protocol is ignored for firewall-mark services (as keepalived does)",
-        ));
-        vs.protocol = Protocol::Tcp;
-    }
-}
-
-/// No protocol: UDP (the kernel's default for protocol 0).
-/// keepalived: check/check_data.c `validate_check_config()` ("no protocol
-/// set - defaulting to UDP").
-pub(super) fn protocol_defaults_to_udp(
-    vs: &mut VirtualServer,
-    protocol_set: bool,
-    n: &Node,
-    warnings: &mut Vec<Diagnostic>,
-) {
-    if !matches!(vs.service, VirtualService::Fwmark(_)) && !protocol_set {
-        warnings.push(n.pos().warning(
-            "virtual_server: no protocol set; defaulting to UDP (as keepalived does). Add 'protocol TCP' for TCP services",
-        ));
-        vs.protocol = Protocol::Udp;
-    }
-}
-
-/// A zero port needs persistence (360 s).
-/// keepalived: check/check_data.c `validate_check_config()` ("zero port
-/// only valid for persistent services - setting").
-pub(super) fn zero_port_needs_persistence(
-    vs: &mut VirtualServer,
-    persistence_set: bool,
-    n: &Node,
-    warnings: &mut Vec<Diagnostic>,
-) {
-    if let VirtualService::Addr { port: None, .. } = vs.service {
-        if !persistence_set {
-            warnings.push(n.pos().warning(
-                "virtual_server: a zero port is only valid for persistent services; setting persistence_timeout 360 (as keepalived does)",
-            ));
-            vs.persistence_timeout = Some(defaults::PERSISTENCE_TIMEOUT);
-        }
-    }
-}
-
-/// No ha_suspend with firewall marks.
-/// keepalived: check/check_data.c `validate_check_config()` ("cannot use
-/// ha_suspend with fwmarks - clearing ha_suspend").
-pub(super) fn fwmark_no_ha_suspend(
-    vs: &mut VirtualServer,
-    n: &Node,
-    warnings: &mut Vec<Diagnostic>,
-) {
-    if matches!(vs.service, VirtualService::Fwmark(_)) && vs.ha_suspend {
-        warnings.push(n.pos().warning(
-            "virtual_server fwmark: ha_suspend cannot be used with firewall marks; clearing it (as keepalived does)",
-        ));
-        vs.ha_suspend = false;
-    }
-}
-
-/// One-packet scheduling only with UDP address services.
-/// keepalived: check/check_data.c `validate_check_config()` ("OPS is only
-/// valid for UDP, or with a firewall mark").
-pub(super) fn ops_needs_udp(vs: &mut VirtualServer, n: &Node, warnings: &mut Vec<Diagnostic>) {
-    if matches!(vs.service, VirtualService::Addr { .. }) && vs.ops && vs.protocol != Protocol::Udp {
-        warnings.push(n.pos().warning(
-            "virtual_server: 'ops' is only valid with protocol UDP; ignoring it (as keepalived does)",
-        ));
-        vs.ops = false;
-    }
-}
-
-/// Real/sorry server ports follow the virtual server's, except with NAT
-/// (where a missing port is the VS port); fwmark services have none.
-/// keepalived: check/check_data.c `validate_check_config()`.
-pub(super) fn ports_follow_virtual_server(vs: &mut VirtualServer, notes: &mut Vec<String>) {
-    let vs_port = match vs.service {
-        VirtualService::Addr { port, .. } => Some(port),
-        VirtualService::Fwmark(_) => Some(None),
-        VirtualService::Group(_) => None,
-    };
-    let fwmark = matches!(vs.service, VirtualService::Fwmark(_));
-    let mut fix = |what: String, method: ForwardingMethod, port: &mut Option<u16>| {
-        let Some(vs_port) = vs_port else { return };
-        if method == ForwardingMethod::Nat {
-            if !fwmark && port.is_none() {
-                *port = vs_port;
-            }
-            return;
-        }
-        if fwmark {
-            if port.is_some() {
-                notes.push(format!(
-                    "fwmark virtual_server: {what} has a port; clearing it (as keepalived does)"
-                ));
-                *port = None;
-            }
-        } else if port.is_none() {
-            *port = vs_port;
-        } else if *port != vs_port {
-            notes.push(format!("{what}: port differs from the virtual server's (only NAT can remap ports); using the virtual server's port (as keepalived does)"));
-            *port = vs_port;
-        }
-    };
-    for rs in &mut vs.real_servers {
-        fix(
-            format!("real_server {}", rs.addr),
-            rs.lvs_method,
-            &mut rs.port,
-        );
-    }
-    if let Some(s) = &mut vs.sorry_server {
-        fix("sorry_server".to_string(), s.lvs_method, &mut s.port);
-    }
-}
-
-/// Quorum at most the total real-server weight.
-/// keepalived: check/check_data.c `validate_check_config()`.
-pub(super) fn quorum_at_most_total_weight(vs: &mut VirtualServer, notes: &mut Vec<String>) {
-    let weight_sum: u64 = vs.real_servers.iter().map(|r| u64::from(r.weight)).sum();
-    if u64::from(vs.quorum) > weight_sum {
-        let q = u32::try_from(weight_sum).unwrap_or(u32::MAX);
-        notes.push(format!(
-            "quorum {} exceeds the total weight of the real servers {weight_sum}; reducing quorum to {q} (as keepalived does)",
-            vs.quorum
-        ));
-        vs.quorum = q;
-    }
-}
-
-/// Hysteresis below quorum.
-/// keepalived: check/check_data.c `validate_check_config()`.
-pub(super) fn hysteresis_below_quorum(vs: &mut VirtualServer, notes: &mut Vec<String>) {
-    if vs.hysteresis > 0 && vs.hysteresis >= vs.quorum {
-        let h = vs.quorum.saturating_sub(1);
-        notes.push(format!(
-            "hysteresis {} >= quorum {}; setting hysteresis to {h} (as keepalived does)",
-            vs.hysteresis, vs.quorum
-        ));
-        vs.hysteresis = h;
-    }
-}
-
-/// A real server alerts by default unless `smtp_alert` or
-/// `smtp_alert_checker` was set globally (backwards compatibility).
-/// keepalived: check/check_data.c `validate_check_config()`
-/// (`rs->smtp_alert == -1`).
-pub(super) fn real_server_smtp_alert_default(smtp_alert_set: bool, g: &GlobalDefs) -> bool {
-    if smtp_alert_set {
-        g.smtp_alert_checker
-    } else {
-        true
     }
 }
 
@@ -944,39 +609,4 @@ pub(crate) fn sync_group_drops_weighted_tracking(
         };
         drop_weighted_tracking(v, true, &mut note, "its sync group");
     }
-}
-
-/// A virtual server on a group: no ha_suspend when the group has fwmarks;
-/// a port-less address range needs persistence (360 s). Returns the new
-/// (ha_suspend, persistence_timeout).
-/// keepalived: check/check_data.c `validate_check_config()`.
-pub(crate) fn vsg_fixups(
-    g: &VirtualServerGroup,
-    ha_suspend: bool,
-    persistence: Option<Duration>,
-    warn: &mut impl FnMut(String),
-) -> (bool, Option<Duration>) {
-    let name = &g.name;
-    let mut out = (ha_suspend, persistence);
-    let has_fwmark = g
-        .members
-        .iter()
-        .any(|m| matches!(m, VsgMember::Fwmark { .. }));
-    if ha_suspend && has_fwmark {
-        warn(format!(
-            "virtual_server group {name}: ha_suspend cannot be used with firewall marks; clearing it (as keepalived does)"
-        ));
-        out.0 = false;
-    }
-    let portless = g
-        .members
-        .iter()
-        .any(|m| matches!(m, VsgMember::Range { port: None, .. }));
-    if portless && persistence.is_none() {
-        warn(format!(
-            "virtual_server group {name}: a zero port is only valid for persistent services; setting persistence_timeout 360 (as keepalived does)"
-        ));
-        out.1 = Some(defaults::PERSISTENCE_TIMEOUT);
-    }
-    out
 }
