@@ -11,6 +11,8 @@
 //! * [`Netns`]: a private network namespace, created on `new`, deleted (and
 //!   every process in it killed) on drop, also when the test panicked.
 //! * [`Daemon`]: a child process (keepalived or rkeepalived) killed on drop.
+//! * [`oracle`]: keepalived 2.2.7 as an oracle: `keepalived -t` messages and
+//!   the effective configuration it dumps (`-d`) in a private netns.
 //!
 //! A new netns test, in full:
 //!
@@ -28,6 +30,8 @@
 //!     assert!(up);
 //! }
 //! ```
+
+pub mod oracle;
 
 use std::fs::OpenOptions;
 use std::io::Write as _;
@@ -161,7 +165,7 @@ pub fn must(args: &[&str]) {
     );
 }
 
-static SEQ: AtomicU32 = AtomicU32::new(0);
+pub(crate) static SEQ: AtomicU32 = AtomicU32::new(0);
 
 /// A network namespace `rkt-<tag>-<pid>[-<n>]` with loopback up, deleted on
 /// drop after every process inside it is killed. Names are unique per
