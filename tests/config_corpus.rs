@@ -1,0 +1,542 @@
+//! Differential `-t` check against keepalived 2.2.7 over real configurations
+//! written by others (tests/data/corpus/, see its README.md) and Debian's
+//! samples (/usr/share/doc/keepalived/samples/keepalived.conf.*).
+//!
+//! Each file runs through `keepalived -t` and `rkeepalived -t` inside a
+//! private network namespace in which every interface the file names exists
+//! (one end of a veth pair), so keepalived validates every instance.
+//!
+//! keepalived -t exits non-zero on any notice, so its exit status is not the
+//! verdict. Each of its messages is classified by [`KEEPALIVED_MESSAGES`]:
+//! * `HostDependent`: about this machine, not the configuration (a missing
+//!   script file or script user, a name that does not resolve, a feature
+//!   this build lacks);
+//! * `FixedUpAndRuns`: keepalived substitutes a default, drops a line or a
+//!   keyword and keeps going with the object;
+//! * `CannotRun`: an object is lost or keepalived exits.
+//!
+//! An unclassified message fails the test, naming it, so the table grows
+//! honestly. keepalived runs the file when no message is `CannotRun`.
+//!
+//! rkeepalived runs the file when `-t` exits 0, or exits 5 having loaded the
+//! configuration with only `error:` findings: those are refused scripts
+//! (missing file, missing script user, insecure), which the daemon runs
+//! without (src/daemon.rs `config_test`), i.e. host-dependent as well.
+//!
+//! The verdicts must agree, except for the files in [`KNOWN_DISAGREEMENTS`]
+//! (the test also fails when one of those agrees, so the list only shrinks).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use rkeepalived_testkit::{prerequisites, Need, Netns};
+
+const DEBIAN_SAMPLES: &str = "/usr/share/doc/keepalived/samples";
+const WORKERS: usize = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Class {
+    HostDependent,
+    FixedUpAndRuns,
+    CannotRun,
+}
+use Class::*;
+
+/// keepalived 2.2.7 messages (substring, first match wins) and what they
+/// mean for the configuration. Sources are keepalived's own files.
+const KEEPALIVED_MESSAGES: &[(&str, Class)] = &[
+    // lib/parser.c null_strvec(): exit(KEEPALIVED_EXIT_CONFIG).
+    ("is missing a parameter", CannotRun),
+    // vrrp/vrrp.c chk_min_cfg(): vrrp_complete_init() fails, the VRRP
+    // process stops (under -t it only returns).
+    ("Unknown interface!", CannotRun),
+    ("the virtual router id must be set", CannotRun),
+    // vrrp/vrrp_daemon.c start_vrrp(): CONFIG_BAD_IF, the VRRP process
+    // stops. The test creates every interface it finds in the file.
+    (
+        "Non-existent interface specified in configuration",
+        HostDependent,
+    ),
+    ("doesn't exist", HostDependent),
+    // core/global_parser.c, script user and script files: this machine.
+    ("Unable to set default user", HostDependent),
+    ("Error setting global script uid/gid", HostDependent),
+    ("Unable to set uid/gid for script", HostDependent),
+    ("since not found/accessible", HostDependent),
+    ("Disabling notify script", HostDependent),
+    // core/global_parser.c smtp_server: the name does not resolve here.
+    ("Invalid smtp server", HostDependent),
+    // This build has no iptables support.
+    (
+        "iptables not supported, using nftables instead",
+        HostDependent,
+    ),
+    // Parser-level fix-ups: the line or block is skipped.
+    ("Unknown keyword", FixedUpAndRuns),
+    ("Unexpected '{' - ignoring", FixedUpAndRuns),
+    ("Config files missing", FixedUpAndRuns),
+    // Values: a default is used, or the value is dropped.
+    ("outside range", FixedUpAndRuns),
+    ("persistence_timeout invalid", FixedUpAndRuns),
+    ("persistence_granularity specified", FixedUpAndRuns),
+    ("Invalid bindto address", FixedUpAndRuns),
+    ("is invalid", FixedUpAndRuns),
+    ("Invalid lvs_scheduler", FixedUpAndRuns),
+    ("is deprecated", FixedUpAndRuns),
+    ("Please use global lvs_sync_daemon", FixedUpAndRuns),
+    ("Truncating auth_pass to 8 characters", FixedUpAndRuns),
+    ("no scheduler set, setting default", FixedUpAndRuns),
+    ("no protocol set - defaulting to", FixedUpAndRuns),
+    ("no forwarding method set, setting default", FixedUpAndRuns),
+    // VRRP instance fix-ups (vrrp/vrrp.c vrrp_complete_instance()).
+    (
+        "will not work with initial state MASTER - clearing",
+        FixedUpAndRuns,
+    ),
+    (
+        "is incompatible with AH authentication - clearing",
+        FixedUpAndRuns,
+    ),
+    ("since own interface", FixedUpAndRuns),
+    ("No VIP specified; at least one is sensible", FixedUpAndRuns),
+    ("must match being address owner", FixedUpAndRuns),
+    (
+        "Strict mode does not support authentication. Ignoring.",
+        FixedUpAndRuns,
+    ),
+    ("cannot use a loopback interface", FixedUpAndRuns),
+    ("unknown authentication type", FixedUpAndRuns),
+    ("with weights due to address_owner", FixedUpAndRuns),
+    (
+        "Cannot specify native_ipv6 with IPv4 addresses",
+        FixedUpAndRuns,
+    ),
+    ("cannot track route", FixedUpAndRuns),
+    // vrrp/vrrp.c vrrp_complete_init(): a group without members is freed;
+    // the instances run.
+    ("has no virtual router(s). removing", FixedUpAndRuns),
+    // Static/virtual rules and addresses (vrrp/vrrp_iprule.c,
+    // vrrp_ipaddress.c): the bad entry is skipped, a default is used.
+    (
+        "Rule has no preference specified - setting to",
+        FixedUpAndRuns,
+    ),
+    ("skipping IP", FixedUpAndRuns),
+    ("Invalid rule to address", FixedUpAndRuns),
+    // track_script naming a vrrp_script that does not exist (or was
+    // removed): the reference is dropped, the instance runs.
+    ("not found, ignoring", FixedUpAndRuns),
+    // A checker without a url is dropped; the real server stays.
+    ("checker has no urls specified - ignoring", FixedUpAndRuns),
+    // check/check_data.c: the protocol of a fwmark service is ignored.
+    (
+        "protocol specified for fwmark - protocol will be ignored",
+        FixedUpAndRuns,
+    ),
+    // vrrp/vrrp_track.c: a vrrp_script without `script` is removed with
+    // its track_script references; the instances run.
+    ("No script set for vrrp_script", FixedUpAndRuns),
+    // core/main.c: a notice, keepalived runs the scripts.
+    (
+        "SECURITY VIOLATION - scripts are being executed",
+        FixedUpAndRuns,
+    ),
+];
+
+/// Files whose verdicts differ today, and why. The test fails when a listed
+/// file agrees (remove it then), and lists every other disagreement.
+const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[
+    (
+        "01-acassen-http-get-auth.conf",
+        "vrrp: `interface lo` - keepalived ignores a loopback interface for VRRP, the \
+         instance is left without one (\"Unknown interface!\") and the VRRP process exits \
+         with a permanent CONFIG error; rkeepalived accepts it without a word",
+    ),
+    (
+        "13-xusxlinux-k8s-apiserver-lvs-dr.conf",
+        "lvs: `lb_algo loadbalance` (keepalived: \"Invalid lvs_scheduler - ignoring\", then \
+         default wlc) and `persistence_timeout 0` (keepalived: out of range, line ignored, \
+         no persistence); rkeepalived refuses both",
+    ),
+    (
+        "25-heartzhang-lvs-dr-commented.conf",
+        "lvs: `persistence_timeout 0` - keepalived ignores the line (no persistence); \
+         rkeepalived refuses it",
+    ),
+    (
+        "29-augeas-lens-test-checkers.conf",
+        "lvs: `SSL_GET { connect_port 8443 }` without a url - keepalived drops the checker \
+         (\"HTTP/SSL_GET checker has no urls specified - ignoring\") and keeps the real \
+         server; rkeepalived refuses it",
+    ),
+    (
+        "44-takawatp-k0s-semicolons.conf",
+        "vrrp: `auth_type PASS;` - keepalived: \"unknown authentication type 'PASS;'\", the \
+         instance runs without authentication; rkeepalived refuses it",
+    ),
+    (
+        "keepalived.conf.conditional_conf",
+        "global (vrrp_script): a vrrp_script without `script` - keepalived removes it and its \
+         track_script references (\"No script set for vrrp_script - removing\"); rkeepalived \
+         refuses it",
+    ),
+];
+
+fn classify(msg: &str) -> Option<Class> {
+    KEEPALIVED_MESSAGES
+        .iter()
+        .find(|(pat, _)| msg.contains(pat))
+        .map(|&(_, c)| c)
+}
+
+/// Interface names a configuration uses: the word after `interface`, `dev`,
+/// `default_interface`, `lvs_sync_daemon`, `lvs_sync_daemon_interface`, and
+/// the members of `track_interface` / `linkbeat_interfaces` blocks.
+fn interfaces(text: &str) -> Vec<String> {
+    const AFTER: &[&str] = &[
+        "interface",
+        "dev",
+        "default_interface",
+        "lvs_sync_daemon",
+        "lvs_sync_daemon_interface",
+    ];
+    const BLOCKS: &[&str] = &["track_interface", "linkbeat_interfaces"];
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |name: &str| {
+        let name = name.trim_matches('"');
+        let ok = !name.is_empty()
+            && name.len() <= 15
+            && name != "lo"
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+            && !name.chars().all(|c| c.is_ascii_digit());
+        if ok && !out.iter().any(|n| n == name) {
+            out.push(name.to_string());
+        }
+    };
+    let mut in_block = false;
+    for line in text.lines() {
+        // Braces are words of their own, as keepalived reads them
+        // (`track_interface{` is a block opening).
+        let spaced = line.replace('{', " { ").replace('}', " } ");
+        let words: Vec<&str> = spaced
+            .split_whitespace()
+            .take_while(|w| !w.starts_with('#') && !w.starts_with('!'))
+            .collect();
+        if in_block {
+            if let Some(first) = words.first() {
+                if *first != "}" && *first != "{" {
+                    add(first);
+                }
+            }
+            if words.contains(&"}") {
+                in_block = false;
+            }
+            continue;
+        }
+        for pair in words.windows(2) {
+            if AFTER.contains(&pair[0]) {
+                add(pair[1]);
+            }
+        }
+        if let Some(first) = words.first() {
+            if BLOCKS.contains(first) {
+                let rest: Vec<&str> = words[1..].iter().copied().filter(|w| *w != "{").collect();
+                if rest.contains(&"}") {
+                    let mut skip_next = false;
+                    for w in rest.iter().take_while(|w| **w != "}") {
+                        if skip_next {
+                            skip_next = false;
+                        } else if *w == "weight" {
+                            skip_next = true;
+                        } else {
+                            add(w);
+                        }
+                    }
+                } else {
+                    in_block = true;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// keepalived's messages, `(line, message)`, deduplicated (the parent and
+/// each child parse the file and say the same things).
+fn keepalived_messages(text: &str) -> Vec<(Option<u32>, String)> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for raw in text.lines() {
+        if raw.trim().is_empty() {
+            continue;
+        }
+        // "(FILE: Line N) message" or "(Line N) message".
+        let parsed = raw.strip_prefix('(').and_then(|rest| {
+            let (head, msg) = rest.split_once(") ")?;
+            let n: u32 = head.rsplit_once("Line ")?.1.parse().ok()?;
+            Some((Some(n), msg.to_string()))
+        });
+        let item = parsed.unwrap_or((None, raw.to_string()));
+        if seen.insert(item.clone()) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+/// Whether rkeepalived's `-t` output shows a refusal (a diagnostic that is
+/// neither a warning nor an `error:` script finding).
+fn rkeepalived_refuses(output: &str) -> bool {
+    output.lines().any(|l| {
+        let l = l.trim();
+        !(l.is_empty()
+            || l.starts_with("warning: ")
+            || l.starts_with("error: ")
+            || l.contains(": warning: ")
+            || l.contains(": error: ")
+            || (l.starts_with("rkeepalived: configuration ") && l.ends_with(" is not valid")))
+    })
+}
+
+#[derive(Debug)]
+struct Outcome {
+    file: String,
+    interfaces: Vec<String>,
+    messages: Vec<(Option<u32>, String, Option<Class>)>,
+    keepalived_exit: Option<i32>,
+    keepalived_runs: bool,
+    ours: String,
+    ours_exit: Option<i32>,
+    ours_runs: bool,
+}
+
+fn run_one(path: &Path, bin: &str) -> Outcome {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let ifs = interfaces(&text);
+    let ns = Netns::with_prefix("rkc", "corpus");
+    for (n, name) in ifs.iter().enumerate() {
+        let peer = format!("rkcp{n}");
+        ns.ip(&["link", "add", name, "type", "veth", "peer", "name", &peer]);
+        ns.ip(&["link", "set", name, "up"]);
+        ns.ip(&["link", "set", &peer, "up"]);
+    }
+    let run = |program: &str| {
+        let out = Command::new("ip")
+            .args(["netns", "exec", ns.name(), program, "-t", "-f"])
+            .arg(path)
+            .output()
+            .unwrap_or_else(|e| panic!("{program} -t: {e}"));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    let (keepalived_exit, k_text) = run("keepalived");
+    let (ours_exit, ours) = run(bin);
+    drop(ns);
+    let messages: Vec<_> = keepalived_messages(&k_text)
+        .into_iter()
+        .map(|(n, m)| {
+            let c = classify(&m);
+            (n, m, c)
+        })
+        .collect();
+    let keepalived_runs = !messages.iter().any(|(_, _, c)| *c == Some(CannotRun));
+    let ours_runs = ours_exit == Some(0) || (ours_exit == Some(5) && !rkeepalived_refuses(&ours));
+    Outcome {
+        file: path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        interfaces: ifs,
+        messages,
+        keepalived_exit,
+        keepalived_runs,
+        ours,
+        ours_exit,
+        ours_runs,
+    }
+}
+
+fn corpus_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "conf"))
+        .collect();
+    files.sort();
+    let mut samples: Vec<PathBuf> = std::fs::read_dir(DEBIAN_SAMPLES)
+        .unwrap_or_else(|e| panic!("{DEBIAN_SAMPLES}: {e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|f| f.to_string_lossy().starts_with("keepalived.conf."))
+        })
+        .collect();
+    samples.sort();
+    files.extend(samples);
+    files
+}
+
+fn verdict(runs: bool) -> &'static str {
+    if runs {
+        "runs"
+    } else {
+        "cannot run"
+    }
+}
+
+fn describe(o: &Outcome) -> String {
+    let mut s = format!(
+        "{}: keepalived {} (exit {:?}), rkeepalived {} (exit {:?}); interfaces {:?}\n  keepalived says:\n",
+        o.file,
+        verdict(o.keepalived_runs),
+        o.keepalived_exit,
+        verdict(o.ours_runs),
+        o.ours_exit,
+        o.interfaces
+    );
+    for (n, m, c) in &o.messages {
+        let line = n.map(|n| format!("line {n}: ")).unwrap_or_default();
+        s.push_str(&format!("    [{c:?}] {line}{m}\n"));
+    }
+    s.push_str("  rkeepalived says:\n");
+    for l in o.ours.lines() {
+        // Paths are long and the same for every line.
+        let l = l.rsplit_once(".conf:").map_or(l, |(_, rest)| rest);
+        s.push_str(&format!("    {l}\n"));
+    }
+    s
+}
+
+#[test]
+fn keepalived_and_rkeepalived_agree_on_the_corpus() {
+    if !prerequisites(&[
+        Need::Root,
+        Need::Keepalived,
+        Need::Tool("ip"),
+        Need::Path(DEBIAN_SAMPLES, "apt-get install keepalived"),
+    ]) {
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_rkeepalived");
+    let files = corpus_files();
+    let corpus = files
+        .iter()
+        .filter(|p| !p.starts_with(DEBIAN_SAMPLES))
+        .count();
+    assert!(
+        corpus >= 40,
+        "the corpus has {corpus} files, want at least 40"
+    );
+
+    let next = AtomicUsize::new(0);
+    let outcomes = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..WORKERS {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = files.get(i) else { break };
+                let o = run_one(path, bin);
+                outcomes.lock().unwrap_or_else(|e| e.into_inner()).push(o);
+            });
+        }
+    });
+    let mut outcomes = outcomes.into_inner().unwrap_or_else(|e| e.into_inner());
+    outcomes.sort_by(|a, b| a.file.cmp(&b.file));
+
+    let mut failures = Vec::new();
+    let mut agree = 0;
+    for o in &outcomes {
+        let unclassified: Vec<&String> = o
+            .messages
+            .iter()
+            .filter(|(_, _, c)| c.is_none())
+            .map(|(_, m, _)| m)
+            .collect();
+        if !unclassified.is_empty() {
+            failures.push(format!(
+                "UNCLASSIFIED keepalived message(s) {unclassified:?}: add them to KEEPALIVED_MESSAGES\n{}",
+                describe(o)
+            ));
+        }
+        let known = KNOWN_DISAGREEMENTS.iter().find(|(f, _)| *f == o.file);
+        let same = o.keepalived_runs == o.ours_runs;
+        match (same, known) {
+            (true, None) => agree += 1,
+            (true, Some((_, why))) => failures.push(format!(
+                "NOW AGREES (remove it from KNOWN_DISAGREEMENTS, was: {why})\n{}",
+                describe(o)
+            )),
+            (false, Some(_)) => {}
+            (false, None) => failures.push(format!("DISAGREEMENT\n{}", describe(o))),
+        }
+    }
+    eprintln!(
+        "config_corpus: {} files ({corpus} corpus, {} Debian samples): {agree} agree, {} known disagreements",
+        outcomes.len(),
+        outcomes.len() - corpus,
+        KNOWN_DISAGREEMENTS.len()
+    );
+    if std::env::var_os("CORPUS_VERBOSE").is_some() {
+        for o in &outcomes {
+            eprintln!("{}", describe(o));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn interface_names_are_found() {
+    let conf = "global_defs {\n  default_interface bond0\n  lvs_sync_daemon eth9 VI_1\n}\n\
+        vrrp_instance VI_1 {\n  interface eth0 # uplink\n  track_interface {\n    eth1 weight 10\n    vlan.933\n  }\n\
+        virtual_ipaddress {\n    192.0.2.1/24 dev eth2 label eth2:1\n  }\n}\n\
+        vrrp_instance VI_2 {\n  interface lo\n  track_interface { ens3 weight -5 ens4 }\n}\n\
+        vrrp_instance VI_3 {\n  track_interface{ \t\t# tabs\n\t\tens5\n\t}\n}\n";
+    assert_eq!(
+        interfaces(conf),
+        ["bond0", "eth9", "eth0", "eth1", "vlan.933", "eth2", "ens3", "ens4", "ens5"]
+    );
+}
+
+#[test]
+fn keepalived_messages_are_deduplicated_with_their_lines() {
+    let text = "(/x/k.conf: Line 6) Unknown keyword 'lvs_id'\n(Line 6) Unknown keyword 'lvs_id'\n\
+        (VI_1) No VIP specified; at least one is sensible\n(VI_1) No VIP specified; at least one is sensible\n";
+    assert_eq!(
+        keepalived_messages(text),
+        [
+            (Some(6), "Unknown keyword 'lvs_id'".to_string()),
+            (
+                None,
+                "(VI_1) No VIP specified; at least one is sensible".to_string()
+            ),
+        ]
+    );
+    assert_eq!(classify("Unknown keyword 'lvs_id'"), Some(FixedUpAndRuns));
+    assert_eq!(
+        classify("*** Configuration line starting `preempt_delay` is missing a parameter after keyword `preempt_delay` at word position 2"),
+        Some(CannotRun)
+    );
+}
+
+#[test]
+fn rkeepalived_refusals_are_told_from_script_findings() {
+    assert!(!rkeepalived_refuses(
+        "/a.conf:3:1: warning: unknown keyword 'x' in the top level; ignored\n\
+         /a.conf:8:1: error: Disabling track script c since not found/accessible\n\
+         rkeepalived: configuration /a.conf is not valid\n"
+    ));
+    assert!(rkeepalived_refuses(
+        "/a.conf:26:25: 'persistence_timeout': value 0 out of range 1..4294967295\n\
+         rkeepalived: configuration /a.conf is not valid\n"
+    ));
+}
