@@ -491,6 +491,20 @@ fn keepalived_and_rkeepalived_agree_on_the_corpus() {
                 describe(o)
             ));
         }
+        // Every interface must exist, or keepalived does not validate the
+        // instance the way it would on the host the file was written for.
+        let missing: Vec<&String> = o
+            .messages
+            .iter()
+            .map(|(_, m, _)| m)
+            .filter(|m| m.contains("doesn't exist") || m.contains("Non-existent interface"))
+            .collect();
+        if !missing.is_empty() {
+            failures.push(format!(
+                "MISSED INTERFACE {missing:?}: teach interfaces() to find it\n{}",
+                describe(o)
+            ));
+        }
         let known = KNOWN_DISAGREEMENTS.iter().find(|(f, _)| *f == o.file);
         let same = o.keepalived_runs == o.ours_runs;
         match (same, known) {
