@@ -61,7 +61,8 @@ const KEEPALIVED_MESSAGES: &[(&str, Class)] = &[
         HostDependent,
     ),
     ("doesn't exist", HostDependent),
-    // core/global_parser.c, script user and script files: this machine.
+    // Script user and script files (lib/notify.c, core/global_parser.c,
+    // vrrp/vrrp_parser.c, vrrp/vrrp.c): this machine, not the file.
     ("Unable to set default user", HostDependent),
     ("Error setting global script uid/gid", HostDependent),
     ("Unable to set uid/gid for script", HostDependent),
@@ -136,10 +137,11 @@ const KEEPALIVED_MESSAGES: &[(&str, Class)] = &[
         "protocol specified for fwmark - protocol will be ignored",
         FixedUpAndRuns,
     ),
-    // vrrp/vrrp_track.c: a vrrp_script without `script` is removed with
+    // vrrp/vrrp_parser.c: a vrrp_script without `script` is removed with
     // its track_script references; the instances run.
     ("No script set for vrrp_script", FixedUpAndRuns),
-    // core/main.c: a notice, keepalived runs the scripts.
+    // vrrp/vrrp.c, check/check_data.c: a notice, keepalived runs the
+    // scripts.
     (
         "SECURITY VIOLATION - scripts are being executed",
         FixedUpAndRuns,
