@@ -398,8 +398,11 @@ fn corpus_files() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|x| x == "conf"))
         .collect();
     files.sort();
+    // Absent without the keepalived package: the differential test checks
+    // for it up front.
     let mut samples: Vec<PathBuf> = std::fs::read_dir(DEBIAN_SAMPLES)
-        .unwrap_or_else(|e| panic!("{DEBIAN_SAMPLES}: {e}"))
+        .into_iter()
+        .flatten()
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.file_name()
@@ -587,4 +590,50 @@ fn rkeepalived_refusals_are_told_from_script_findings() {
         "/a.conf:26:25: 'persistence_timeout': value 0 out of range 1..4294967295\n\
          rkeepalived: configuration /a.conf is not valid\n"
     ));
+}
+
+/// Every corpus file names its source and rendering on its first two lines,
+/// and uses only documentation, loopback or multicast IPv4 addresses (and
+/// netmasks): test traffic never leaves those ranges, even if a file is run.
+#[test]
+fn corpus_files_name_their_source_and_use_documentation_addresses() {
+    let files: Vec<PathBuf> = corpus_files()
+        .into_iter()
+        .filter(|p| !p.starts_with(DEBIAN_SAMPLES))
+        .collect();
+    assert!(files.len() >= 40, "{} corpus files", files.len());
+    let mut bad = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let mut lines = text.lines();
+        let name = path.display();
+        if !lines
+            .next()
+            .is_some_and(|l| l.starts_with("# source: https://github.com/"))
+        {
+            bad.push(format!(
+                "{name}: line 1 is not '# source: https://github.com/...'"
+            ));
+        }
+        if !lines.next().is_some_and(|l| l.starts_with("# rendered: ")) {
+            bad.push(format!("{name}: line 2 is not '# rendered: ...'"));
+        }
+        for (n, line) in text.lines().enumerate().skip(1) {
+            for word in line.split(|c: char| !(c.is_ascii_digit() || c == '.')) {
+                let Ok(ip) = word.parse::<std::net::Ipv4Addr>() else {
+                    continue;
+                };
+                let [a, b, c, _] = ip.octets();
+                let ok = matches!((a, b, c), (192, 0, 2) | (198, 51, 100) | (203, 0, 113))
+                    || ip.is_loopback()
+                    || ip.is_multicast()
+                    || ip.is_unspecified()
+                    || a == 255;
+                if !ok {
+                    bad.push(format!("{name}:{}: address {ip}", n + 1));
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
