@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod metrics_http;
 pub mod notify;
 pub mod pidfile;
+pub mod process_options;
 pub mod recovery;
 pub mod recovery_ipvs;
 pub mod reload_loader;
