@@ -250,3 +250,118 @@ fn insecure_startup_script_never_runs_with_script_security() {
         "the refusal is logged with keepalived's wording: {log}"
     );
 }
+
+/// keepalived 2.2.7 and ours on the same config (each in its namespace,
+/// each script told where its daemon's vrrp pid file is): the same marker
+/// lines (order relative to the VRRP child, user, VIP released before the
+/// shutdown script) and the same key log lines.
+///
+/// The scripts run as root here: keepalived 2.2.7 kills itself at start
+/// when a startup/shutdown script has another user (lib/notify.c
+/// `check_script_secure` restores PDEATHSIG and compares `getppid()` with
+/// `main_pid`, which the parent only sets later in `start_keepalived`, then
+/// sends itself SIGTERM). We run such a configuration (see
+/// [`startup_runs_before_the_children_and_shutdown_after_they_stopped_as_script_user`]
+/// and README.md).
+#[test]
+fn same_order_user_and_log_lines_as_keepalived() {
+    if !prerequisites(&["keepalived"]) {
+        return;
+    }
+    let d = Dirs::new("startstop-ka");
+    let ka_ns = Netns::new("ssk-ka");
+    let rk_ns = Netns::new("ssk-rk");
+    let startup = d.script(
+        &d.safe,
+        "startup.sh",
+        "echo \"startup uid=$(id -u) vrrp_pid_file=$(test -e $2 && echo yes || echo no)\" >> $1
+sleep 1
+",
+        0o755,
+    );
+    let shutdown = d.script(
+        &d.safe,
+        "shutdown.sh",
+        "echo \"shutdown uid=$(id -u) vrrp_pid_file=$(test -e $2 && echo yes || echo no) vip=$(ip -o addr show dev eth0 | grep -c ' 192.0.2.100/')\" >> $1
+exit 3
+",
+        0o755,
+    );
+    let conf_for = |who: &str, vrrp_pid: &str| {
+        let marker = d.out.join(format!("marker-{who}")).display().to_string();
+        let vrrp_pid = d.scratch.p(vrrp_pid).display().to_string();
+        d.scratch.write(
+            &format!("{who}.conf"),
+            &vrrp_only(&format!(
+                "    script_user root\n    enable_script_security\n    startup_script \"{startup} {marker} {vrrp_pid}\"\n    shutdown_script \"{shutdown} {marker} {vrrp_pid}\"\n"
+            )),
+        )
+    };
+    let ka_conf = conf_for("ka", "ka-v.pid");
+    let rk_conf = conf_for("rk", "vrrp.pid");
+    std::fs::copy(&rk_conf, d.scratch.p("keepalived.conf")).expect("copy conf");
+
+    let p = |n: &str| d.scratch.p(n).display().to_string();
+    let ka_log = std::fs::File::create(d.scratch.p("ka.log")).expect("log");
+    let mut ka = std::process::Command::new("ip")
+        .args(["netns", "exec", &ka_ns.name, "/usr/sbin/keepalived"])
+        .args([
+            "-P",
+            "-n",
+            "-l",
+            "-D",
+            "-G",
+            "-f",
+            &ka_conf.display().to_string(),
+        ])
+        .args([
+            "-p",
+            &p("ka.pid"),
+            "-r",
+            &p("ka-v.pid"),
+            "-c",
+            &p("ka-c.pid"),
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(ka_log.try_clone().expect("dup"))
+        .stderr(ka_log)
+        .spawn()
+        .expect("spawn keepalived");
+    let mut rk = Daemon::start(&rk_ns, &d.scratch, &["-P"], &[]);
+
+    wait_for("both VIPs", LIMIT, || {
+        ka_ns.addr_count("eth0", "192.0.2.100") == 1 && rk_ns.addr_count("eth0", "192.0.2.100") == 1
+    });
+    let _ = sh(&["kill", "-TERM", &ka.id().to_string()]);
+    rk.signal("TERM");
+    let rk_status = rk.wait_exit(LIMIT);
+    let mut ka_status = None;
+    wait_for("keepalived to exit", LIMIT, || {
+        ka_status = ka.try_wait().ok().flatten();
+        ka_status.is_some()
+    });
+    assert!(rk_status.success(), "{rk_status:?}");
+    let read = |who: &str| {
+        std::fs::read_to_string(d.out.join(format!("marker-{who}"))).unwrap_or_default()
+    };
+    let (ka_lines, rk_lines) = (read("ka"), read("rk"));
+    assert_eq!(
+        ka_lines, "startup uid=0 vrrp_pid_file=no\nshutdown uid=0 vrrp_pid_file=no vip=0\n",
+        "keepalived's own behaviour changed?"
+    );
+    assert_eq!(rk_lines, ka_lines);
+
+    let ka_log = std::fs::read_to_string(d.scratch.p("ka.log")).unwrap_or_default();
+    let rk_log = rk.log();
+    for line in [
+        format!("Running startup script {startup}"),
+        format!("Running shutdown script {shutdown}"),
+        "shutdown script script failed, status 3".to_string(),
+    ] {
+        assert!(
+            ka_log.contains(&line),
+            "keepalived logs {line:?}:\n{ka_log}"
+        );
+        assert!(rk_log.contains(&line), "we log {line:?}:\n{rk_log}");
+    }
+}
