@@ -594,6 +594,7 @@ impl Engine {
         for (_, (_, t)) in self.ah_sockets.drain() {
             t.abort();
         }
+        self.notifier.finish_stop_scripts().await;
         tracing::info!("VRRP engine stopped");
     }
 
