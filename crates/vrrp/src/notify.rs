@@ -29,11 +29,12 @@ pub enum Subject<'a> {
 }
 
 /// The FIFO / `notify` script line: `INSTANCE "VI_1" MASTER 100` or
-/// `GROUP "G1" BACKUP` (keepalived vrrp_notify.c).
+/// `GROUP "G1" BACKUP 0`: keepalived's `notify_fifo` (vrrp_notify.c) prints
+/// `"%s \"%s\" %s %d\n"` for both, a group's priority always being 0.
 pub fn fifo_line(subject: Subject<'_>, state: &str, priority: u8) -> String {
     match subject {
         Subject::Instance(name) => format!("INSTANCE \"{name}\" {state} {priority}\n"),
-        Subject::Group(name) => format!("GROUP \"{name}\" {state}\n"),
+        Subject::Group(name) => format!("GROUP \"{name}\" {state} 0\n"),
     }
 }
 
@@ -46,7 +47,8 @@ pub fn notify_args(subject: Subject<'_>, state: &str, priority: u8) -> Vec<Strin
             state.into(),
             priority.to_string(),
         ],
-        Subject::Group(name) => vec!["GROUP".into(), name.into(), state.into()],
+        // notify_script_exec(gscript, "GROUP", state, gname, 0).
+        Subject::Group(name) => vec!["GROUP".into(), name.into(), state.into(), "0".into()],
     }
 }
 
@@ -280,11 +282,15 @@ mod tests {
         );
         assert_eq!(
             fifo_line(Subject::Group("G"), "BACKUP", 0),
-            "GROUP \"G\" BACKUP\n"
+            "GROUP \"G\" BACKUP 0\n"
         );
         assert_eq!(
             notify_args(Subject::Instance("VI_1"), "FAULT", 90),
             vec!["INSTANCE", "VI_1", "FAULT", "90"]
+        );
+        assert_eq!(
+            notify_args(Subject::Group("G"), "MASTER", 0),
+            vec!["GROUP", "G", "MASTER", "0"]
         );
     }
 }
