@@ -50,7 +50,8 @@ fn script(dir: &Path, name: &str, out: &Path) -> PathBuf {
     std::fs::write(
         &p,
         format!(
-            "#!/bin/sh\nprintf '%s' \"{name}\" >> {out}\nfor a in \"$@\"; do printf ' [%s]' \"$a\" >> {out}; done\necho >> {out}\n",
+            // One append per call: scripts run concurrently.
+            "#!/bin/sh\nline=\"{name}\"\nfor a in \"$@\"; do line=\"$line [$a]\"; done\necho \"$line\" >> {out}\n",
             out = out.display()
         ),
     )
@@ -59,7 +60,7 @@ fn script(dir: &Path, name: &str, out: &Path) -> PathBuf {
     p
 }
 
-fn config(dir: &Path, who: &str) -> String {
+fn config(dir: &Path, who: &str, group: bool) -> String {
     let out = dir.join(format!("calls-{who}"));
     let s = |n: &str| {
         script(dir, &format!("{n}-{who}.sh"), &out)
@@ -68,6 +69,24 @@ fn config(dir: &Path, who: &str) -> String {
     };
     let (notify, master, backup, stop) = (s("notify"), s("master"), s("backup"), s("stop"));
     let fifo = dir.join(format!("fifo-{who}")).display().to_string();
+    let sync_group = if group {
+        let (gnotify, gmaster, gbackup, gstop) =
+            (s("gnotify"), s("gmaster"), s("gbackup"), s("gstop"));
+        format!(
+            "vrrp_sync_group G1 {{
+    group {{
+        VI_1
+    }}
+    notify \"{gnotify} g\"
+    notify_master {gmaster}
+    notify_backup {gbackup}
+    notify_stop {gstop}
+}}
+"
+        )
+    } else {
+        String::new()
+    };
     format!(
         "global_defs {{
     router_id rkd_notify
@@ -75,7 +94,7 @@ fn config(dir: &Path, who: &str) -> String {
     enable_script_security
     notify_fifo {fifo}
 }}
-vrrp_instance VI_1 {{
+{sync_group}vrrp_instance VI_1 {{
     state BACKUP
     interface eth0
     virtual_router_id 51
@@ -107,18 +126,29 @@ fn calls(dir: &Path, who: &str) -> Vec<String> {
 
 #[test]
 fn fifo_lines_and_script_arguments_match_keepalived() {
+    compare("notifyfid", false);
+}
+
+/// The same with the instance in a sync group: GROUP lines and the group's
+/// scripts too.
+#[test]
+fn sync_group_fifo_lines_and_script_arguments_match_keepalived() {
+    compare("notifygrp", true);
+}
+
+fn compare(tag: &str, group: bool) {
     if !prerequisites(&["keepalived", "mkfifo"]) {
         return;
     }
-    let scratch = Scratch::new("notifyfid");
+    let scratch = Scratch::new(tag);
     std::fs::set_permissions(&scratch.dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let dir = scratch.dir.clone();
-    let ka_ns = Netns::new("ntf-ka");
-    let rk_ns = Netns::new("ntf-rk");
+    let ka_ns = Netns::new(&format!("{tag}-ka"));
+    let rk_ns = Netns::new(&format!("{tag}-rk"));
     let ka_fifo = fifo_reader(&dir.join("fifo-ka"));
     let rk_fifo = fifo_reader(&dir.join("fifo-rk"));
-    let ka_conf = scratch.write("ka.conf", &config(&dir, "ka"));
-    scratch.write("keepalived.conf", &config(&dir, "rk"));
+    let ka_conf = scratch.write("ka.conf", &config(&dir, "ka", group));
+    scratch.write("keepalived.conf", &config(&dir, "rk", group));
 
     let p = |n: &str| scratch.p(n).display().to_string();
     let ka_log = std::fs::File::create(scratch.p("ka.log")).expect("log");
