@@ -4,8 +4,8 @@
 //! value and scheduling policy (`stat`), locked memory (`VmLck`), CPU
 //! affinity (`Cpus_allowed_list`), RLIMIT_RTTIME (`limits`). Each child
 //! applies only its own options, on every thread, and again after a reload;
-//! the VRRP child's values are compared with keepalived 2.2.7's VRRP child
-//! on the same config. Needs root.
+//! both children's values are compared with keepalived 2.2.7's children on
+//! the same config. Needs root.
 
 mod daemon_util;
 
@@ -117,14 +117,29 @@ impl Drop for Killed {
     }
 }
 
-/// keepalived 2.2.7, VRRP only, on `conf` in `ns`; returns it and its VRRP
-/// child's pid.
-fn keepalived_vrrp_child(ns: &Netns, scratch: &Scratch, conf: &Path) -> (Killed, i32) {
+/// keepalived 2.2.7 on `conf` in `ns`, both children (its checker on this
+/// IPVS-less host through bench/check/fake_ipvs.c, preloaded, as in
+/// daemon_check_wording.rs); returns it and its VRRP and checker children's
+/// pids.
+fn keepalived_children(ns: &Netns, scratch: &Scratch, conf: &Path) -> (Killed, i32, i32) {
+    let shim = scratch.p("fake_ipvs.so");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/check/fake_ipvs.c");
+    let out = sh(&[
+        "cc",
+        "-O2",
+        "-shared",
+        "-fPIC",
+        "-o",
+        &shim.display().to_string(),
+        &src.display().to_string(),
+        "-ldl",
+    ]);
+    assert!(out.status.success(), "build the IPVS shim: {out:?}");
     let log = std::fs::File::create(scratch.p("ka.log")).expect("log");
     let p = |n: &str| scratch.p(n).display().to_string();
     let child = Command::new("ip")
         .args(["netns", "exec", &ns.name, "/usr/sbin/keepalived"])
-        .args(["-P", "-n", "-l", "-G", "-f", &conf.display().to_string()])
+        .args(["-n", "-l", "-G", "-f", &conf.display().to_string()])
         .args([
             "-p",
             &p("ka.pid"),
@@ -133,26 +148,25 @@ fn keepalived_vrrp_child(ns: &Netns, scratch: &Scratch, conf: &Path) -> (Killed,
             "-c",
             &p("ka-c.pid"),
         ])
+        .env("LD_PRELOAD", shim.display().to_string())
         .stdin(Stdio::null())
         .stdout(log.try_clone().expect("dup"))
         .stderr(log)
         .spawn()
         .expect("spawn keepalived");
     let ka = Killed(child);
-    let mut pid = None;
-    wait_for("keepalived's vrrp child", LIMIT, || {
-        pid = read_pid(&scratch.p("ka-v.pid")).filter(|p| alive(*p));
-        pid.is_some()
+    let (mut vrrp, mut checker) = (None, None);
+    wait_for("keepalived's children", LIMIT, || {
+        vrrp = read_pid(&scratch.p("ka-v.pid")).filter(|p| alive(*p));
+        checker = read_pid(&scratch.p("ka-c.pid")).filter(|p| alive(*p));
+        vrrp.is_some() && checker.is_some()
     });
-    let pid = pid.unwrap_or_default();
-    // keepalived applies the options at the end of start_vrrp, after its
-    // pid file: wait until they show.
-    (ka, pid)
+    (ka, vrrp.unwrap_or_default(), checker.unwrap_or_default())
 }
 
 #[test]
 fn nice_no_swap_and_affinity_apply_to_each_child_and_follow_a_reload() {
-    if !prerequisites(&["keepalived"]) {
+    if !prerequisites(&["keepalived", "cc"]) {
         return;
     }
     let ns = Netns::new("procnice");
@@ -185,15 +199,21 @@ fn nice_no_swap_and_affinity_apply_to_each_child_and_follow_a_reload() {
 
     // keepalived 2.2.7's VRRP child on the same config shows the same.
     let ka_ns = Netns::new("procnice-ka");
-    let (_ka, ka_vrrp) = keepalived_vrrp_child(&ka_ns, &scratch, &conf);
-    wait_for("keepalived's vrrp options", LIMIT, || {
-        view(ka_vrrp).nice == -5
+    let (_ka, ka_vrrp, ka_checker) = keepalived_children(&ka_ns, &scratch, &conf);
+    // keepalived applies them at the end of start_vrrp / start_check.
+    wait_for("keepalived's options", LIMIT, || {
+        view(ka_vrrp).nice == -5 && view(ka_checker).nice == 7
     });
-    let k = view(ka_vrrp);
+    let (kv, kc) = (view(ka_vrrp), view(ka_checker));
     assert_eq!(
-        (k.nice, k.cpus.as_str(), k.locked_kb > 0),
+        (kv.nice, kv.cpus.as_str(), kv.locked_kb > 0),
         (v.nice, v.cpus.as_str(), v.locked_kb > 0),
-        "keepalived {k:?} vs ours {v:?}"
+        "vrrp: keepalived {kv:?} vs ours {v:?}"
+    );
+    assert_eq!(
+        (kc.nice, kc.cpus.as_str(), kc.locked_kb > 0),
+        (c.nice, c.cpus.as_str(), c.locked_kb > 0),
+        "checker: keepalived {kc:?} vs ours {c:?}"
     );
 
     // A reload resets and applies the new values (reload_vrrp_thread:
@@ -218,7 +238,7 @@ fn nice_no_swap_and_affinity_apply_to_each_child_and_follow_a_reload() {
 
 #[test]
 fn realtime_priority_with_rttime_limit_wins_over_nice() {
-    if !prerequisites(&["keepalived"]) {
+    if !prerequisites(&["keepalived", "cc"]) {
         return;
     }
     let ns = Netns::new("procrt");
@@ -249,15 +269,20 @@ fn realtime_priority_with_rttime_limit_wins_over_nice() {
     assert_eq!(parent.policy, 0, "the supervisor stays SCHED_OTHER");
 
     let ka_ns = Netns::new("procrt-ka");
-    let (_ka, ka_vrrp) = keepalived_vrrp_child(&ka_ns, &scratch, &conf);
-    wait_for("keepalived's vrrp options", LIMIT, || {
-        view(ka_vrrp).policy == 2
+    let (_ka, ka_vrrp, ka_checker) = keepalived_children(&ka_ns, &scratch, &conf);
+    wait_for("keepalived's options", LIMIT, || {
+        view(ka_vrrp).policy == 2 && view(ka_checker).policy == 2
     });
-    let k = view(ka_vrrp);
+    let (k, kc) = (view(ka_vrrp), view(ka_checker));
     assert_eq!(
         (k.policy, k.rt_priority, k.nice, &k.rttime),
         (v.policy, v.rt_priority, v.nice, &v.rttime),
-        "keepalived {k:?} vs ours {v:?}"
+        "vrrp: keepalived {k:?} vs ours {v:?}"
+    );
+    assert_eq!(
+        (kc.policy, kc.rt_priority, kc.nice, &kc.rttime),
+        (c.policy, c.rt_priority, c.nice, &c.rttime),
+        "checker: keepalived {kc:?} vs ours {c:?}"
     );
     // SCHED_RESET_ON_FORK, as keepalived: what the child forks (scripts)
     // does not inherit SCHED_RR.
