@@ -365,3 +365,92 @@ exit 3
         assert!(rk_log.contains(&line), "we log {line:?}:\n{rk_log}");
     }
 }
+
+/// Both scripts sleeping past their 1 s timeouts, under keepalived 2.2.7 and
+/// ours: each logs "startup script timed out" / "shutdown script timed out",
+/// starts its VRRP child anyway, exits after the shutdown script was killed,
+/// and leaves no script process (nor what the script started) behind.
+#[test]
+fn timeouts_behave_as_keepalived() {
+    if !prerequisites(&["keepalived"]) {
+        return;
+    }
+    let d = Dirs::new("timeouts-ka");
+    let ka_ns = Netns::new("tmo-ka");
+    let rk_ns = Netns::new("tmo-rk");
+    // $1: marker file. Records its pid and a background sleeper's.
+    let slow = d.script(
+        &d.safe,
+        "slow.sh",
+        "sleep 60 &\necho \"$$ $!\" >> $1\nsleep 60\necho end >> $1\n",
+        0o755,
+    );
+    let conf_for = |who: &str| {
+        let marker = d.out.join(format!("pids-{who}")).display().to_string();
+        d.scratch.write(
+            &format!("{who}.conf"),
+            &vrrp_only(&format!(
+                "    script_user root\n    startup_script \"{slow} {marker}\"\n    startup_script_timeout 1\n    shutdown_script \"{slow} {marker}\"\n    shutdown_script_timeout 1\n"
+            )),
+        )
+    };
+    let ka_conf = conf_for("ka");
+    let rk_conf = conf_for("rk");
+    std::fs::copy(&rk_conf, d.scratch.p("keepalived.conf")).expect("copy conf");
+    let p = |n: &str| d.scratch.p(n).display().to_string();
+    let ka_log = std::fs::File::create(d.scratch.p("ka.log")).expect("log");
+    let mut ka = std::process::Command::new("ip")
+        .args(["netns", "exec", &ka_ns.name, "/usr/sbin/keepalived"])
+        .args(["-P", "-n", "-l", "-G", "-f", &ka_conf.display().to_string()])
+        .args([
+            "-p",
+            &p("ka.pid"),
+            "-r",
+            &p("ka-v.pid"),
+            "-c",
+            &p("ka-c.pid"),
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(ka_log.try_clone().expect("dup"))
+        .stderr(ka_log)
+        .spawn()
+        .expect("spawn keepalived");
+    let mut rk = Daemon::start(&rk_ns, &d.scratch, &["-P"], &[]);
+    wait_for(
+        "both vrrp children, after the startup timeout",
+        LIMIT,
+        || {
+            read_pid(&d.scratch.p("ka-v.pid")).is_some_and(alive)
+                && rk.child_pid("vrrp.pid").is_some_and(alive)
+        },
+    );
+    let _ = sh(&["kill", "-TERM", &ka.id().to_string()]);
+    rk.signal("TERM");
+    assert!(rk.wait_exit(LIMIT).success());
+    let mut ka_done = false;
+    wait_for("keepalived to exit", LIMIT, || {
+        ka_done = matches!(ka.try_wait(), Ok(Some(_)));
+        ka_done
+    });
+    let ka_log = std::fs::read_to_string(d.scratch.p("ka.log")).unwrap_or_default();
+    let rk_log = rk.log();
+    for line in ["startup script timed out", "shutdown script timed out"] {
+        assert!(ka_log.contains(line), "keepalived logs {line:?}:\n{ka_log}");
+        assert!(rk_log.contains(line), "we log {line:?}:\n{rk_log}");
+    }
+    for who in ["ka", "rk"] {
+        let text = std::fs::read_to_string(d.out.join(format!("pids-{who}"))).unwrap_or_default();
+        assert!(
+            !text.contains("end"),
+            "{who}: a script ran to its end: {text}"
+        );
+        let pids: Vec<i32> = text
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        assert_eq!(pids.len(), 4, "{who}: two runs, two pids each: {text}");
+        wait_for("no script process left", LIMIT, || {
+            pids.iter().all(|p| !alive(*p))
+        });
+    }
+}
