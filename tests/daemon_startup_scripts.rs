@@ -454,3 +454,47 @@ fn timeouts_behave_as_keepalived() {
         });
     }
 }
+
+/// A reload's configuration brings its own shutdown script (keepalived's
+/// reload_config re-reads and re-checks it); the startup script is not run
+/// again at a reload.
+#[test]
+fn reload_replaces_the_shutdown_script_and_does_not_rerun_startup() {
+    if !prerequisites(&[]) {
+        return;
+    }
+    let d = Dirs::new("startreload");
+    let ns = Netns::new("startrld");
+    let marker = d.marker().display().to_string();
+    let mk = |name: &str| {
+        d.script(
+            &d.safe,
+            &format!("{name}.sh"),
+            &format!("echo {name} >> {marker}\n"),
+            0o755,
+        )
+    };
+    let (startup, old_stop, new_stop) = (mk("startup"), mk("old-stop"), mk("new-stop"));
+    let conf = |stop: &str| {
+        vrrp_only(&format!(
+            "    script_user root\n    startup_script {startup}\n    shutdown_script {stop}\n"
+        ))
+    };
+    d.scratch.write("keepalived.conf", &conf(&old_stop));
+    let mut daemon = Daemon::start(&ns, &d.scratch, &[], &[]);
+    wait_for("the vrrp child", LIMIT, || {
+        daemon.child_pid("vrrp.pid").is_some()
+    });
+    d.scratch.write("keepalived.conf", &conf(&new_stop));
+    daemon.signal("HUP");
+    wait_for("the reload", LIMIT, || {
+        daemon.log().contains("reload complete")
+    });
+    daemon.signal("TERM");
+    assert!(daemon.wait_exit(LIMIT).success());
+    assert_eq!(
+        d.lines(),
+        vec!["startup".to_string(), "new-stop".to_string()],
+        "startup once, then the reloaded shutdown script"
+    );
+}
