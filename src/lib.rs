@@ -18,11 +18,13 @@ pub mod metrics;
 pub mod metrics_http;
 pub mod notify;
 pub mod pidfile;
+pub mod process_options;
 pub mod recovery;
 pub mod recovery_ipvs;
 pub mod reload_loader;
 pub mod role;
 pub mod snmp_agent;
+pub mod startup_scripts;
 pub mod status;
 pub mod supervisor;
 #[allow(unsafe_code)] // the only unsafe: fork, setns, raw fds (SAFETY notes inside)

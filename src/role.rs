@@ -15,6 +15,15 @@ use tokio::sync::{mpsc, oneshot};
 use crate::cli::Role;
 use crate::engines::EngineError;
 use crate::ipc::{self, FromChild, IpcError, Query, Reply, ToChild};
+use crate::process_options::ProcessSettings;
+
+/// The `vrrp_*` or `checker_*` process options of `role`.
+fn process_options(role: Role, config: &Config) -> &rkeepalived_config::model::ProcessOptions {
+    match role {
+        Role::Vrrp => &config.global_defs.vrrp_process,
+        Role::Checker => &config.global_defs.checker_process,
+    }
+}
 
 /// How long an engine may take to answer a dump/metrics request.
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -93,6 +102,10 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
     let mut sighup = signal(SignalKind::hangup()).map_err(RoleError::Signal)?;
     let mut sigusr1 = signal(SignalKind::user_defined1()).map_err(RoleError::Signal)?;
     let mut sigusr2 = signal(SignalKind::user_defined2()).map_err(RoleError::Signal)?;
+    // RLIMIT_RTTIME's soft limit (process_options.rs) sends SIGXCPU.
+    let mut sigxcpu = signal(SignalKind::from_raw(libc::SIGXCPU)).map_err(RoleError::Signal)?;
+    let mut process_settings = ProcessSettings::default();
+    process_settings.apply(role, process_options(role, &config));
 
     if role == Role::Vrrp {
         crate::recovery::sweep_stale_vips(&config).await;
@@ -118,6 +131,11 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
                 Some(Ok(ToChild::Reload(cfg))) => match cfg.into_config() {
                     Ok(cfg) => {
                         tracing::info!(%role, "reloading configuration");
+                        // vrrp_daemon.c reload_vrrp_thread / check_daemon.c
+                        // reload_check_thread: reset, then start_* sets the
+                        // new options.
+                        process_settings.reset(role);
+                        process_settings.apply(role, process_options(role, &cfg));
                         if ctl_tx.send(Control::Reload(Arc::new(cfg))).await.is_ok() {
                             let _ = out_tx.send(FromChild::Reloaded).await;
                         }
@@ -148,6 +166,13 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
             _ = sighup.recv() => tracing::debug!(%role, "SIGHUP ignored in child: reloads come from the supervisor"),
             _ = sigusr1.recv() => tracing::debug!(%role, "SIGUSR1 ignored in child: send it to the supervisor"),
             _ = sigusr2.recv() => tracing::debug!(%role, "SIGUSR2 ignored in child: send it to the supervisor"),
+            // lib/signals.c log_sigxcpu.
+            _ = sigxcpu.recv() => tracing::info!(
+                %role,
+                "{} process has used too much CPU time, {}_rlimit_rttime may need to be increased",
+                match role { Role::Vrrp => "VRRP", Role::Checker => "Checker" },
+                role.as_str()
+            ),
             res = &mut engine => {
                 break match res {
                     Ok(Ok(())) => {

@@ -25,6 +25,7 @@ use crate::notify::Notifier;
 use crate::recovery::{self, Journal};
 use crate::recovery_ipvs::{self, IpvsJournal};
 use crate::reload_loader::{self, LoadResult, PendingLoad};
+use crate::startup_scripts::{StartStopScripts, Which};
 use crate::{dump, pidfile, status, sys};
 
 mod link;
@@ -112,6 +113,8 @@ struct RunningConfig {
     vrrp_owned: recovery::Owned,
     /// IPVS entries of the virtual servers (for the checker's journal).
     ipvs_owned: recovery_ipvs::IpvsOwned,
+    /// global_defs `startup_script` / `shutdown_script`.
+    scripts: StartStopScripts,
 }
 
 impl RunningConfig {
@@ -122,6 +125,7 @@ impl RunningConfig {
             status_socket: config_source::status_socket(&config),
             vrrp_owned: recovery::Owned::of(&config),
             ipvs_owned: recovery_ipvs::IpvsOwned::of(&config),
+            scripts: StartStopScripts::of(&config.global_defs),
         };
         drop(config);
         // The model and the parser's scratch (tokens, block tree: ~40 MB
@@ -229,6 +233,22 @@ impl Supervisor {
         self.snmp =
             crate::snmp_agent::Agent::start(&self.cli, self.shared.clone(), &self.config.wire);
 
+        // core/main.c: the startup script runs before any child starts. A
+        // stop request meanwhile kills it and stops without children.
+        let stop_early = tokio::select! {
+            _ = self.config.scripts.run(Which::Startup, self.cli.log_detail) => false,
+            _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping"); true }
+            _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); true }
+        };
+        if stop_early {
+            self.notifier.stopping();
+            self.config
+                .scripts
+                .run(Which::Shutdown, self.cli.log_detail)
+                .await;
+            return Ok(());
+        }
+
         for role in self.roles.clone() {
             self.start_child(role).await;
         }
@@ -282,6 +302,12 @@ impl Supervisor {
         }
         self.notifier.stopping();
         self.stop_all().await;
+        // core/main.c sigend: the shutdown script runs once the children
+        // are gone; the daemon exits when it is done (or killed).
+        self.config
+            .scripts
+            .run(Which::Shutdown, self.cli.log_detail)
+            .await;
         self.snmp = None;
         self.metrics_server = None;
         self.status_server = None;

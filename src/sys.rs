@@ -203,3 +203,76 @@ pub fn release_free_memory() {
         libc::malloc_trim(0);
     }
 }
+
+/// `SCHED_RESET_ON_FORK` (linux/sched.h; not exported by libc for glibc):
+/// threads and processes forked by a real-time thread start SCHED_OTHER.
+const SCHED_RESET_ON_FORK: libc::c_int = 0x4000_0000;
+
+fn check_rc(rc: libc::c_int) -> std::io::Result<()> {
+    if rc == -1 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Nice value of one thread (`getpriority(PRIO_PROCESS, tid)`: on Linux the
+/// nice value is per thread).
+pub fn thread_nice(tid: libc::pid_t) -> std::io::Result<i32> {
+    let who =
+        libc::id_t::try_from(tid).map_err(|_| std::io::Error::from_raw_os_error(libc::ESRCH))?;
+    // getpriority may legitimately return -1: clear errno first.
+    nix::errno::Errno::clear();
+    // SAFETY: plain syscall wrapper taking integers only.
+    let v = unsafe { libc::getpriority(libc::PRIO_PROCESS, who) };
+    if v == -1 && nix::errno::Errno::last_raw() != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(v)
+}
+
+/// `setpriority(PRIO_PROCESS, tid, nice)` for one thread.
+pub fn set_thread_nice(tid: libc::pid_t, nice: i32) -> std::io::Result<()> {
+    let who =
+        libc::id_t::try_from(tid).map_err(|_| std::io::Error::from_raw_os_error(libc::ESRCH))?;
+    // SAFETY: plain syscall wrapper taking integers only.
+    check_rc(unsafe { libc::setpriority(libc::PRIO_PROCESS, who, nice) })
+}
+
+/// `sched_setscheduler(tid, SCHED_RR | SCHED_RESET_ON_FORK, priority)`, as
+/// keepalived's `set_process_priorities` (lib/process.c); `None` puts the
+/// thread back to SCHED_OTHER (its `reset_process_priorities`).
+pub fn set_thread_realtime(tid: libc::pid_t, priority: Option<i32>) -> std::io::Result<()> {
+    let (policy, prio) = match priority {
+        Some(p) => (libc::SCHED_RR | SCHED_RESET_ON_FORK, p),
+        None => (libc::SCHED_OTHER, 0),
+    };
+    let param = libc::sched_param {
+        sched_priority: prio,
+    };
+    // SAFETY: `param` is a fully initialised sched_param that outlives the
+    // call; the kernel only reads it.
+    check_rc(unsafe { libc::sched_setscheduler(tid, policy, &param) })
+}
+
+/// `mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)` (keepalived's
+/// `set_process_dont_swap`), or `munlockall()` when `lock` is false.
+pub fn lock_memory(lock: bool) -> std::io::Result<()> {
+    if lock {
+        // SAFETY: takes flags only; affects this process's page tables.
+        check_rc(unsafe {
+            libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE | libc::MCL_ONFAULT)
+        })
+    } else {
+        // SAFETY: no arguments.
+        check_rc(unsafe { libc::munlockall() })
+    }
+}
+
+/// `sysconf(_SC_NPROCESSORS_ONLN)`: the bound keepalived's parser checks
+/// `*_cpu_affinity` ids against (core/global_parser.c `get_cpu_affinity`).
+pub fn online_cpus() -> usize {
+    // SAFETY: sysconf takes an integer and reads no memory of ours.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    usize::try_from(n).unwrap_or(1).max(1)
+}

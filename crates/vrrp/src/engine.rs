@@ -578,6 +578,7 @@ impl Engine {
         for idx in 0..self.instances.len() {
             self.stop_instance(idx).await;
         }
+        self.notify_groups_stopped();
         let cfg = self.cfg.clone();
         self.apply_statics(Some(&cfg), &Config::default()).await;
         for (iface, key, old) in self.sysctl_restore.drain(..) {
@@ -594,6 +595,7 @@ impl Engine {
         for (_, (_, t)) in self.ah_sockets.drain() {
             t.abort();
         }
+        self.notifier.finish_stop_scripts().await;
         tracing::info!("VRRP engine stopped");
     }
 

@@ -11,6 +11,13 @@ use rkeepalived_script::{safe_file, RunAs, Script, ScriptRunner, ScriptSecurity}
 /// keepalived gives notify scripts no timeout; we bound them so a hung
 /// script cannot pile up processes.
 const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
+/// keepalived runs STOP notify scripts with a one-second timeout
+/// (vrrp_notify.c: `system_call_script(..., TIMER_HZ, script)` for
+/// VRRP_STATE_STOP) and its VRRP process waits for them before it exits.
+const STOP_NOTIFY_TIMEOUT: Duration = Duration::from_secs(1);
+/// Upper bound on waiting for the STOP scripts at shutdown: their timeout
+/// plus the runner's SIGTERM -> SIGKILL grace, with margin.
+const STOP_SCRIPTS_WAIT: Duration = Duration::from_secs(4);
 /// FIFO reader scripts run for the daemon's lifetime.
 const FIFO_SCRIPT_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
@@ -22,11 +29,12 @@ pub enum Subject<'a> {
 }
 
 /// The FIFO / `notify` script line: `INSTANCE "VI_1" MASTER 100` or
-/// `GROUP "G1" BACKUP` (keepalived vrrp_notify.c).
+/// `GROUP "G1" BACKUP 0`: keepalived's `notify_fifo` (vrrp_notify.c) prints
+/// `"%s \"%s\" %s %d\n"` for both, a group's priority always being 0.
 pub fn fifo_line(subject: Subject<'_>, state: &str, priority: u8) -> String {
     match subject {
         Subject::Instance(name) => format!("INSTANCE \"{name}\" {state} {priority}\n"),
-        Subject::Group(name) => format!("GROUP \"{name}\" {state}\n"),
+        Subject::Group(name) => format!("GROUP \"{name}\" {state} 0\n"),
     }
 }
 
@@ -39,7 +47,8 @@ pub fn notify_args(subject: Subject<'_>, state: &str, priority: u8) -> Vec<Strin
             state.into(),
             priority.to_string(),
         ],
-        Subject::Group(name) => vec!["GROUP".into(), name.into(), state.into()],
+        // notify_script_exec(gscript, "GROUP", state, gname, 0).
+        Subject::Group(name) => vec!["GROUP".into(), name.into(), state.into(), "0".into()],
     }
 }
 
@@ -114,6 +123,10 @@ pub struct Notifier {
     runner: ScriptRunner,
     fifos: Vec<Fifo>,
     pub errors: u64,
+    /// STOP notify scripts still running: the engine waits for them before
+    /// it returns (else the child's exit would kill them, and a generic
+    /// `notify` script would never see STOP).
+    stop_scripts: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Notifier {
@@ -135,6 +148,7 @@ impl Notifier {
             runner,
             fifos,
             errors: 0,
+            stop_scripts: Vec::new(),
         }
     }
 
@@ -176,18 +190,53 @@ impl Notifier {
             }
         }
         let security = self.runner.security();
-        if let Some(s) = specific.and_then(|n| to_script(n, security)) {
-            self.spawn(s, Vec::new());
-        }
-        if let Some(s) = generic.and_then(|n| to_script(n, security)) {
-            self.spawn(s, notify_args(subject, state, priority));
+        let specific = specific.and_then(|n| to_script(n, security));
+        let generic = generic.and_then(|n| to_script(n, security));
+        let stop = state == "STOP";
+        let timeout = if stop {
+            STOP_NOTIFY_TIMEOUT
+        } else {
+            NOTIFY_TIMEOUT
+        };
+        for (s, args) in [
+            specific.map(|s| (s, Vec::new())),
+            generic.map(|s| (s, notify_args(subject, state, priority))),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let task = self.spawn(s, args, timeout);
+            if stop {
+                // Instances stopped by reloads: keep only the running ones.
+                self.stop_scripts.retain(|t| !t.is_finished());
+                self.stop_scripts.push(task);
+            }
         }
     }
 
-    fn spawn(&self, script: Script, args: Vec<String>) {
+    /// Waits (bounded) for the STOP notify scripts started so far, as
+    /// keepalived's VRRP process does before exiting.
+    pub async fn finish_stop_scripts(&mut self) {
+        let tasks = std::mem::take(&mut self.stop_scripts);
+        let all = async {
+            for t in tasks {
+                let _ = t.await;
+            }
+        };
+        if tokio::time::timeout(STOP_SCRIPTS_WAIT, all).await.is_err() {
+            tracing::warn!("notify_stop scripts still running after {STOP_SCRIPTS_WAIT:?}");
+        }
+    }
+
+    fn spawn(
+        &self,
+        script: Script,
+        args: Vec<String>,
+        timeout: Duration,
+    ) -> tokio::task::JoinHandle<()> {
         let runner = self.runner.clone();
         tokio::spawn(async move {
-            match runner.run(&script, &args, NOTIFY_TIMEOUT).await {
+            match runner.run(&script, &args, timeout).await {
                 Ok(out) if !out.success() => {
                     tracing::warn!(script = %script, status = ?out.status, "notify script failed")
                 }
@@ -196,7 +245,7 @@ impl Notifier {
                     tracing::warn!(script = %script, error = %e, "notify script could not run")
                 }
             }
-        });
+        })
     }
 }
 
@@ -233,11 +282,15 @@ mod tests {
         );
         assert_eq!(
             fifo_line(Subject::Group("G"), "BACKUP", 0),
-            "GROUP \"G\" BACKUP\n"
+            "GROUP \"G\" BACKUP 0\n"
         );
         assert_eq!(
             notify_args(Subject::Instance("VI_1"), "FAULT", 90),
             vec!["INSTANCE", "VI_1", "FAULT", "90"]
+        );
+        assert_eq!(
+            notify_args(Subject::Group("G"), "MASTER", 0),
+            vec!["GROUP", "G", "MASTER", "0"]
         );
     }
 }

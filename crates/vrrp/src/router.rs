@@ -339,6 +339,7 @@ impl Router {
             out.push(Effect::EnteringMaster { instance: idx });
         }
         let mut cmds = Vec::new();
+        let mut group_states_due = false;
         for action in actions {
             let transition = match action {
                 Action::StateChanged { from, to, reason } => Some((from, to, reason)),
@@ -357,8 +358,20 @@ impl Router {
                         }
                     }
                 }
-                self.group_states(out);
+                // keepalived's order: at startup the groups' notifies come
+                // first (vrrp_scheduler.c vrrp_init_state), on a later
+                // transition after the instance's own (vrrp.c
+                // send_instance_notifies, then vrrp_sync.c
+                // vrrp_sync_master/backup -> send_group_notifies).
+                if reason == Reason::Startup {
+                    self.group_states(out);
+                } else {
+                    group_states_due = true;
+                }
             }
+        }
+        if group_states_due {
+            self.group_states(out);
         }
         // A member whose Master_Down_Timer fired only *wants* Master; the group
         // goes Master once every member wants it (sync_group.rs).

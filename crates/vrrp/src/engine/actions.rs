@@ -84,6 +84,22 @@ impl Engine {
         );
     }
 
+    /// keepalived's `notify_shutdown` (vrrp_notify.c): after every
+    /// instance's STOP, every sync group gets STOP too (its `notify_stop`,
+    /// its generic `notify` with `GROUP NAME STOP 0`, the FIFO line).
+    pub(super) fn notify_groups_stopped(&mut self) {
+        let cfg = self.cfg.clone();
+        for g in &cfg.vrrp_sync_groups {
+            self.notifier.notify(
+                Subject::Group(&g.name),
+                "STOP",
+                0,
+                g.notify_stop.as_ref(),
+                g.notify.as_ref(),
+            );
+        }
+    }
+
     pub(super) async fn send_advert(&mut self, idx: usize, priority: u8) {
         let rt = &mut self.instances[idx];
         let Some(src) = rt.src else { return };

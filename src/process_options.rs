@@ -1,0 +1,308 @@
+//! The process options of a role child: `vrrp_priority`, `vrrp_rt_priority`,
+//! `vrrp_rlimit_rttime`, `vrrp_no_swap`, `vrrp_cpu_affinity` and the
+//! `checker_*` ones. Each child applies its own at start and again after a
+//! reload, as keepalived's `start_vrrp` (vrrp/vrrp_daemon.c) and
+//! `start_check` (check/check_daemon.c) call `set_process_priorities` and
+//! `set_process_cpu_affinity` (lib/process.c), with `reset_process_priorities`
+//! at the beginning of each reload.
+//!
+//! keepalived's children are single-threaded, so its per-thread syscalls
+//! (`setpriority(PRIO_PROCESS, 0)`, `sched_setscheduler(getpid())`,
+//! `sched_setaffinity(0)`) cover the whole process. Ours run a runtime with
+//! worker threads: the same settings are applied to every thread of the
+//! process (`/proc/self/task`); threads created later inherit them (nice,
+//! affinity) or, for SCHED_RR, start SCHED_OTHER because of
+//! SCHED_RESET_ON_FORK, which keepalived sets too so that scripts never
+//! inherit real-time scheduling.
+//!
+//! A failure is logged with keepalived's wording and never fatal.
+
+use rkeepalived_config::model::ProcessOptions;
+
+use crate::cli::Role;
+use crate::sys;
+
+/// keepalived's RT_RLIMIT_DEFAULT (lib/process.h): the RLIMIT_RTTIME hard
+/// limit in microseconds when `*_rt_priority` is set without
+/// `*_rlimit_rttime`.
+pub const RT_RLIMIT_DEFAULT: u64 = 10_000;
+
+/// What to do for one set of options (sans-IO, see [`plan`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// SCHED_RR priority and RLIMIT_RTTIME hard limit (µs; soft = half).
+    pub realtime: Option<(i32, u64)>,
+    /// Nice value: only without real-time priority, and not for 0.
+    pub nice: Option<i32>,
+    pub no_swap: bool,
+    /// CPUs to pin to (empty = leave the affinity alone).
+    pub affinity: Vec<usize>,
+    /// A `cpu_affinity` id beyond the online CPUs: keepalived's parser then
+    /// reports "Invalid cpu_id" and clears the whole set.
+    pub invalid_cpu: Option<u32>,
+}
+
+/// keepalived's reading of the options (lib/process.c
+/// `set_process_priorities`, core/global_parser.c `get_rt_rlimit`,
+/// `get_cpu_affinity`):
+/// - a real-time priority wins: the nice value is then not applied;
+/// - RLIMIT_RTTIME only matters with a real-time priority; default 10000 µs,
+///   and 1 is raised to 2 (the soft limit is half of it and must not be 0);
+/// - a nice value of 0 changes nothing;
+/// - one cpu id >= the number of online CPUs empties the whole set.
+pub fn plan(opts: &ProcessOptions, online_cpus: usize) -> Plan {
+    let realtime = opts.rt_priority.filter(|p| *p > 0).map(|p| {
+        let prio = i32::try_from(p).unwrap_or(99);
+        let limit = opts.rlimit_rttime.unwrap_or(RT_RLIMIT_DEFAULT).max(2);
+        (prio, limit)
+    });
+    let nice = match realtime {
+        Some(_) => None,
+        None => opts.priority.filter(|p| *p != 0),
+    };
+    let invalid_cpu = opts
+        .cpu_affinity
+        .iter()
+        .copied()
+        .find(|c| usize::try_from(*c).map_or(true, |c| c >= online_cpus));
+    let affinity = match invalid_cpu {
+        Some(_) => Vec::new(),
+        None => {
+            let mut v: Vec<usize> = opts
+                .cpu_affinity
+                .iter()
+                .filter_map(|c| usize::try_from(*c).ok())
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        }
+    };
+    Plan {
+        realtime,
+        nice,
+        no_swap: opts.no_swap,
+        affinity,
+        invalid_cpu,
+    }
+}
+
+/// What a child changed, so a reload can put it back first
+/// (`reset_process_priorities`).
+#[derive(Debug, Default)]
+pub struct ProcessSettings {
+    realtime: bool,
+    orig_rttime: Option<(u64, u64)>,
+    orig_nice: Option<i32>,
+    locked: bool,
+}
+
+/// The threads of this process (always at least this one).
+fn threads() -> Vec<libc::pid_t> {
+    let mut tids: Vec<libc::pid_t> = std::fs::read_dir("/proc/self/task")
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    if tids.is_empty() {
+        tids.push(nix::unistd::gettid().as_raw());
+    }
+    tids
+}
+
+/// Runs `f` on every thread; the first error, if any.
+fn each_thread(mut f: impl FnMut(libc::pid_t) -> std::io::Result<()>) -> std::io::Result<()> {
+    let mut first = None;
+    for tid in threads() {
+        if let Err(e) = f(tid) {
+            // A thread that exited meanwhile is not a failure.
+            if e.raw_os_error() != Some(libc::ESRCH) && first.is_none() {
+                first = Some(e);
+            }
+        }
+    }
+    first.map_or(Ok(()), Err)
+}
+
+fn rttime() -> Option<(u64, u64)> {
+    nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_RTTIME).ok()
+}
+
+impl ProcessSettings {
+    /// Applies `opts` for `role`; returns true when real-time scheduling is
+    /// on (the caller then handles SIGXCPU, as keepalived's
+    /// `set_sigxcpu_handler`).
+    pub fn apply(&mut self, role: Role, opts: &ProcessOptions) -> bool {
+        let plan = plan(opts, sys::online_cpus());
+        let name = role.as_str();
+        if let Some(cpu) = plan.invalid_cpu {
+            tracing::warn!(%role, "Invalid cpu_id:{cpu} specified for {name} process");
+        }
+        if let Some((prio, limit)) = plan.realtime {
+            match each_thread(|tid| sys::set_thread_realtime(tid, Some(prio))) {
+                Err(e) => {
+                    tracing::warn!(%role, error = %e, "child process: cannot raise priority")
+                }
+                Ok(()) => {
+                    self.realtime = true;
+                    tracing::info!(%role, "{name} process: SCHED_RR priority {prio}, RLIMIT_RTTIME {limit} us");
+                    let before = rttime();
+                    match nix::sys::resource::setrlimit(
+                        nix::sys::resource::Resource::RLIMIT_RTTIME,
+                        limit / 2,
+                        limit,
+                    ) {
+                        Err(e) => {
+                            tracing::warn!(%role, error = %e, "child process cannot set realtime rlimit")
+                        }
+                        Ok(()) => self.orig_rttime = self.orig_rttime.or(before),
+                    }
+                }
+            }
+        }
+        if let Some(nice) = plan.nice {
+            let orig = sys::thread_nice(nix::unistd::gettid().as_raw()).unwrap_or(0);
+            match each_thread(|tid| sys::set_thread_nice(tid, nice)) {
+                Err(e) => tracing::info!(%role, "Unable to set process priority to {nice} - {e}"),
+                Ok(()) => self.orig_nice = self.orig_nice.or(Some(orig)),
+            }
+        }
+        if plan.no_swap {
+            match sys::lock_memory(true) {
+                Err(e) => tracing::info!(%role, "Unable to lock process in memory - {e}"),
+                Ok(()) => self.locked = true,
+            }
+        }
+        if !plan.affinity.is_empty() {
+            let mut set = nix::sched::CpuSet::new();
+            let filled = plan.affinity.iter().try_for_each(|c| set.set(*c));
+            let res = filled.map_err(std::io::Error::from).and_then(|()| {
+                each_thread(|tid| {
+                    nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(tid), &set)
+                        .map_err(std::io::Error::from)
+                })
+            });
+            if let Err(e) = res {
+                tracing::warn!(%role, "unable to set cpu affinity to {name} process ({e})");
+            }
+        }
+        self.realtime
+    }
+
+    /// keepalived's `reset_process_priorities`: back to SCHED_OTHER and the
+    /// original RLIMIT_RTTIME, the original nice value, memory unlocked.
+    /// The CPU affinity stays (keepalived does not reset it either).
+    pub fn reset(&mut self, role: Role) {
+        if self.realtime {
+            match each_thread(|tid| sys::set_thread_realtime(tid, None)) {
+                Err(e) => {
+                    tracing::warn!(%role, error = %e, "child process: cannot reset realtime scheduling")
+                }
+                Ok(()) => {
+                    self.realtime = false;
+                    if let Some((soft, hard)) = self.orig_rttime.take() {
+                        if let Err(e) = nix::sys::resource::setrlimit(
+                            nix::sys::resource::Resource::RLIMIT_RTTIME,
+                            soft,
+                            hard,
+                        ) {
+                            tracing::warn!(%role, error = %e, "child process cannot reset realtime rlimit");
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(orig) = self.orig_nice.take() {
+            if let Err(e) = each_thread(|tid| sys::set_thread_nice(tid, orig)) {
+                tracing::info!(%role, "Unable to reset process priority - {e}");
+            }
+        }
+        if self.locked {
+            let _ = sys::lock_memory(false);
+            self.locked = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> ProcessOptions {
+        ProcessOptions::default()
+    }
+
+    #[test]
+    fn nothing_configured_changes_nothing() {
+        let p = plan(&opts(), 4);
+        assert_eq!(
+            p,
+            Plan {
+                realtime: None,
+                nice: None,
+                no_swap: false,
+                affinity: vec![],
+                invalid_cpu: None
+            }
+        );
+    }
+
+    #[test]
+    fn realtime_priority_wins_over_nice_and_defaults_the_rttime() {
+        let o = ProcessOptions {
+            priority: Some(-5),
+            rt_priority: Some(20),
+            ..opts()
+        };
+        let p = plan(&o, 4);
+        assert_eq!(p.realtime, Some((20, RT_RLIMIT_DEFAULT)));
+        assert_eq!(
+            p.nice, None,
+            "keepalived ignores *_priority with *_rt_priority"
+        );
+    }
+
+    #[test]
+    fn rttime_of_one_is_raised_to_two_and_ignored_without_rt() {
+        let o = ProcessOptions {
+            rt_priority: Some(1),
+            rlimit_rttime: Some(1),
+            ..opts()
+        };
+        assert_eq!(plan(&o, 1).realtime, Some((1, 2)));
+        let o = ProcessOptions {
+            priority: Some(7),
+            rlimit_rttime: Some(50_000),
+            ..opts()
+        };
+        let p = plan(&o, 1);
+        assert_eq!(p.realtime, None);
+        assert_eq!(p.nice, Some(7));
+    }
+
+    #[test]
+    fn nice_zero_is_no_change() {
+        let o = ProcessOptions {
+            priority: Some(0),
+            ..opts()
+        };
+        assert_eq!(plan(&o, 1).nice, None);
+    }
+
+    #[test]
+    fn one_offline_cpu_clears_the_affinity() {
+        let o = ProcessOptions {
+            cpu_affinity: vec![1, 0, 1],
+            ..opts()
+        };
+        assert_eq!(plan(&o, 2).affinity, vec![0, 1]);
+        let o = ProcessOptions {
+            cpu_affinity: vec![0, 2],
+            ..opts()
+        };
+        let p = plan(&o, 2);
+        assert_eq!(p.affinity, Vec::<usize>::new());
+        assert_eq!(p.invalid_cpu, Some(2));
+    }
+}
