@@ -360,7 +360,15 @@ fn checker(
         }),
         4 => CheckerKind::Dns(DnsCheck {
             query_type: DnsType::ALL[usize::try_from(g.below(7)).unwrap_or(0)],
-            name: g.text(),
+            // keepalived refuses names with an empty label (".x", "a..b").
+            name: {
+                let n = g.text().replace("..", "._");
+                if n.len() > 1 && n.starts_with('.') {
+                    format!("x{n}")
+                } else {
+                    n
+                }
+            },
         }),
         5 => CheckerKind::Misc(MiscCheck {
             misc_path: g.text(),
@@ -890,6 +898,11 @@ fn gen_virtual_server(g: &mut Gen, i: u64, group_names: &[String], cfg: &Config)
             .get_or_insert(Duration::from_secs(360));
     }
     vs.persistence_granularity = g.maybe(|g| g.ip(false));
+    if vs.persistence_granularity.is_some() {
+        // keepalived: a granularity makes the service persistent.
+        vs.persistence_timeout
+            .get_or_insert(Duration::from_secs(360));
+    }
     // Real servers are IPv4 here; another family would conflict.
     vs.ip_family = g.maybe(|_| AddressFamily::Inet);
     vs.ha_suspend = matches!(vs.service, VirtualService::Addr { .. }) && g.bool();
