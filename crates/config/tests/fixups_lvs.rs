@@ -336,6 +336,25 @@ fn cases() -> Vec<Case> {
             check: |c| assert!(rs(c, 0).checkers.is_empty()),
         },
         Case {
+            name: "virtual_server_group entry with host bits is skipped",
+            conf: "virtual_server_group G {\n    192.0.2.1/24 80\n    192.0.2.10 80\n}\nvirtual_server group G {\n    protocol TCP\n    real_server 192.0.2.11 80 {\n    }\n}\n",
+            ours: Some(("2:5", "Address mask bits not empty - 192.0.2.1/24")),
+            keepalived: &[(Some(2), "Address mask bits not empty - 192.0.2.1/24 - skipping")],
+            not_keepalived: &[],
+            check: |c| assert_eq!(c.virtual_server_groups[0].members.len(), 1),
+        },
+        Case {
+            name: "empty virtual_server_group is removed",
+            conf: "virtual_server_group G {\n    192.0.2.1/24 80\n}\nvirtual_server group G {\n    protocol TCP\n    real_server 192.0.2.11 80 {\n    }\n}\n",
+            ours: Some(("1:1", "has no entries - removing it")),
+            keepalived: &[(None, "virtual server group G has no entries - removing")],
+            not_keepalived: &[],
+            check: |c| {
+                assert!(c.virtual_server_groups.is_empty());
+                assert!(c.virtual_servers.is_empty());
+            },
+        },
+        Case {
             name: "persistence_granularity makes the service persistent",
             conf: "virtual_server 192.0.2.100 {\n    protocol TCP\n    persistence_granularity 255.255.255.0\n    real_server 192.0.2.11 {\n    }\n}\n",
             ours: None,

@@ -12,7 +12,7 @@ use super::{fixup, lvs_read, origin, Block, Parser};
 use crate::diag::Diagnostic;
 use crate::model::*;
 use crate::tree::Node;
-use crate::values::{int, PResult};
+use crate::values::PResult;
 
 /// keepalived's LVS_MAX_TIMEOUT (global_data.h): 31 days.
 const LVS_MAX_TIMEOUT: u64 = 86400 * 31;
@@ -356,7 +356,7 @@ impl<'a> Block<'a> for RealServerBuilder<'a> {
             "lb_kind" => fixup::not_a_keepalived_keyword(
                 k,
                 "real_server",
-                "keepalived 2.2.7 reads only 'lvs_method' here; the real server keeps the virtual server's method",
+                "it reads only 'lvs_method' in a real_server; the real server keeps the virtual server's method",
                 &mut p.warnings,
             ),
             "inhibit_on_failure" => {
@@ -507,6 +507,12 @@ impl Parser {
     // LVS
     // -------------------------------------------------------------------
 
+    /// `virtual_server_group NAME { entries }`, read as keepalived's
+    /// check/check_parser.c `vsg_handler()` and check_data.c
+    /// `alloc_vsg_entry()` read it: an entry it cannot read is skipped; a
+    /// group left empty, or mixing IPv4, IPv6 and a family-less fwmark, is
+    /// removed (a virtual server using it is then dropped); a second group
+    /// of the same name is never used (keepalived finds the first).
     pub(super) fn virtual_server_group(&mut self, n: &Node) -> PResult<()> {
         let name = n.string(0)?;
         let mut g = VirtualServerGroup {
@@ -515,59 +521,79 @@ impl Parser {
             members: Vec::new(),
         };
         for k in n.require_block()? {
-            match vsg_member(k) {
+            match vsg_member(k, &mut self.warnings) {
                 Ok(m) => g.members.push(m),
-                Err(e) => self.errors.push(e),
+                Err(e) => self.warnings.push(super::skipped(e, "entry")),
             }
         }
-        let has4 = g.members.iter().any(|m| {
-            matches!(
-                m,
-                VsgMember::Range {
-                    first: IpAddr::V4(_),
-                    ..
-                }
-            )
-        });
-        let has6 = g.members.iter().any(|m| {
-            matches!(
-                m,
-                VsgMember::Range {
-                    first: IpAddr::V6(_),
-                    ..
-                }
-            )
-        });
+        let family_of = |m: &VsgMember| match m {
+            VsgMember::Range { first, .. } => Some(AddressFamily::of(first)),
+            VsgMember::Fwmark { family, .. } => *family,
+        };
+        let has4 = g
+            .members
+            .iter()
+            .any(|m| family_of(m) == Some(AddressFamily::Inet));
+        let has6 = g
+            .members
+            .iter()
+            .any(|m| family_of(m) == Some(AddressFamily::Inet6));
         let bare_fwmark = g
             .members
             .iter()
             .any(|m| matches!(m, VsgMember::Fwmark { family: None, .. }));
-        if has4 && has6 && bare_fwmark {
-            return Err(n.pos().error(format!(
-                "virtual_server_group '{}' has IPv4 and IPv6 addresses and a fwmark without inet/inet6; give the fwmark a family",
+        if g.members.is_empty() {
+            self.warnings.push(n.pos().warning(format!(
+                "virtual server group {} has no entries - removing it (as keepalived does)",
                 g.name
             )));
+            return Ok(());
+        }
+        if has4 && has6 && bare_fwmark {
+            self.warnings.push(n.pos().warning(format!(
+                "virtual server group {} cannot have IPv4, IPv6 and fwmark without family - removing it (as keepalived does); give the fwmark a family (inet or inet6)",
+                g.name
+            )));
+            return Ok(());
         }
         if self.cfg.virtual_server_group(&g.name).is_some() {
-            return Err(n
-                .pos()
-                .error(format!("virtual_server_group '{}' defined twice", g.name)));
+            self.warnings.push(n.pos().warning(format!(
+                "virtual_server_group '{}' defined twice; the first definition is used (as keepalived does)",
+                g.name
+            )));
+            return Ok(());
         }
         self.cfg.virtual_server_groups.push(g);
         Ok(())
     }
 }
 
-fn vsg_member(k: &Node) -> PResult<VsgMember> {
+/// One `virtual_server_group` entry (keepalived: check_data.c
+/// `alloc_vsg_entry()`); an error = keepalived skips the entry.
+fn vsg_member(k: &Node, w: &mut Vec<Diagnostic>) -> PResult<VsgMember> {
     if k.key() == "fwmark" {
-        let mark = k.int(0, 1, i64::from(u32::MAX))?;
+        let t = k.arg(0, "a firewall mark")?;
+        let mark = match lvs_read::unsigned(&t.text, 1, u64::from(u32::MAX), true) {
+            lvs_read::Read::Ok(v) => v,
+            lvs_read::Read::Lenient(v, note) => {
+                w.push(
+                    t.pos
+                        .warning(format!("fwmark: {note} (as keepalived does)")),
+                );
+                v
+            }
+            lvs_read::Read::Bad(why) => {
+                return Err(t.pos.error(format!("virtual_server_group: fwmark {why}")))
+            }
+        };
+        let mark = u32::try_from(mark).unwrap_or(u32::MAX);
         let family = match k.args.get(1).map(|t| t.text.as_str()) {
             None => None,
             Some("inet") => Some(AddressFamily::Inet),
             Some("inet6") => Some(AddressFamily::Inet6),
             Some(other) => {
                 return Err(k.args[1].pos.error(format!(
-                    "virtual_server_group: fwmark family '{other}' (expected inet or inet6)"
+                    "virtual_server_group: fwmark family '{other}' unknown (expected inet or inet6)"
                 )))
             }
         };
@@ -580,10 +606,12 @@ fn vsg_member(k: &Node) -> PResult<VsgMember> {
             t.text
         ))
     };
-    let (first, last) = if let Some((a, l)) = t.text.split_once('/') {
+    let (first, last) = if t.text.contains('/') {
         let p = crate::values::parse_prefix(&t.text).ok_or_else(bad)?;
-        let _ = (a, l);
         let bits = if p.addr.is_ipv4() { 32 } else { 128 };
+        if p.len == 0 {
+            return Err(bad());
+        }
         let host_bits = bits - u32::from(p.len);
         let base = ip_to_u128(p.addr);
         let mask: u128 = if host_bits >= 128 {
@@ -591,7 +619,13 @@ fn vsg_member(k: &Node) -> PResult<VsgMember> {
         } else {
             (1u128 << host_bits) - 1
         };
-        let lo = base & !mask;
+        if base & mask != 0 {
+            return Err(t.pos.error(format!(
+                "virtual_server_group: Address mask bits not empty - {}",
+                t.text
+            )));
+        }
+        let lo = base;
         let hi = lo | mask;
         let conv = |v: u128| -> IpAddr {
             if p.addr.is_ipv4() {
@@ -606,15 +640,28 @@ fn vsg_member(k: &Node) -> PResult<VsgMember> {
     } else {
         range_bounds(&t.text).ok_or_else(bad)?
     };
-    let port = k
-        .args
-        .first()
-        .map(|p| int(p, 0, 65535, "virtual_server_group"))
-        .transpose()?;
-    if k.args.len() > 1 {
-        return Err(k.args[1]
-            .pos
-            .error("virtual_server_group: unexpected argument after the port"));
+    // keepalived: a port of only zeros is no port; read_unsigned(1, 65535).
+    let port = match k.args.first() {
+        Some(pt) if pt.text.bytes().any(|b| b != b'0') => {
+            match lvs_read::unsigned(&pt.text, 1, 65535, true) {
+                lvs_read::Read::Ok(v) => u16::try_from(v).ok(),
+                lvs_read::Read::Lenient(v, note) => {
+                    w.push(pt.pos.warning(format!("port: {note} (as keepalived does)")));
+                    u16::try_from(v).ok()
+                }
+                lvs_read::Read::Bad(why) => {
+                    return Err(pt
+                        .pos
+                        .error(format!("virtual_server_group: invalid port: {why}")))
+                }
+            }
+        }
+        _ => None,
+    };
+    if let Some(extra) = k.args.get(1) {
+        w.push(extra.pos.warning(
+            "virtual_server_group: unexpected argument after the port; ignored (as keepalived does)",
+        ));
     }
     Ok(VsgMember::Range { first, last, port })
 }

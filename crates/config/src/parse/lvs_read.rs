@@ -226,7 +226,9 @@ pub(super) fn sockaddr(ip: &str, port: Option<&str>) -> Read<(IpAddr, Option<u16
 
 /// "3 microseconds", "1.5s".
 fn describe_us(us: u64) -> String {
-    if us % 1_000_000 == 0 {
+    if us == 1 {
+        "1 microsecond".to_string()
+    } else if us % 1_000_000 == 0 {
         format!("{}s", us / 1_000_000)
     } else if us < 1_000_000 {
         format!("{us} microseconds")

@@ -465,7 +465,7 @@ pub(in crate::parse) fn not_a_keepalived_keyword(
     warnings: &mut Vec<Diagnostic>,
 ) {
     warnings.push(k.pos().warning(format!(
-        "unknown keyword '{}' in {ctx} for keepalived 2.2.7 ({hint}); ignored (as keepalived does)",
+        "unknown keyword '{}' in {ctx}: keepalived 2.2.7 does not know it here ({hint}); ignored (as keepalived does)",
         k.key()
     )));
 }
