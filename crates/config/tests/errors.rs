@@ -69,7 +69,13 @@ fn error_cases() -> Vec<(String, &'static str, &'static str)> {
         ),
         // LVS values keepalived ignores or reads leniently are fix-ups
         // now (tests/fixups_lvs.rs); an unreadable virtual server address
-        // loses the virtual server.
+        // loses the virtual server, and an HTTP_GET without url crashes
+        // keepalived's checker process.
+        (
+            "virtual_server 192.0.2.100 80 {\n    real_server 192.0.2.11 80 {\n        HTTP_GET {\n            connect_timeout 3\n        }\n    }\n}\n".into(),
+            "3:9",
+            "HTTP_GET needs at least one 'url",
+        ),
         (
             "virtual_server 192.0.2.300 80 {\n    protocol TCP\n    real_server 192.0.2.2 80 {\n    }\n}\n".into(),
             "1:16",
@@ -443,6 +449,7 @@ fn keepalived_says(needle: &str) -> Option<&'static str> {
         "out of range 0.01..255" => "Advert interval (300) not valid",
         "has no 'virtual_router_id'" => "the virtual router id must be set",
         "unknown type 'MD5'" => "unknown authentication type 'MD5'",
+        "HTTP_GET needs at least one 'url" => "checker has no urls specified",
         "invalid IP address '192.0.2.300'" => {
             "Invalid virtual server IP address/port 192.0.2.300/80 - skipping"
         }

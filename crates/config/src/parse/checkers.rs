@@ -279,14 +279,17 @@ impl CheckerBuilder<'_> {
 
     /// What each checker type needs or inherits (url virtualhosts,
     /// misc_timeout, the track file's weight, the BFD name). False when
-    /// keepalived drops the checker (warned): HTTP_GET without a url,
-    /// MISC_CHECK without misc_path, FILE_CHECK without a track file,
-    /// BFD_CHECK without name.
-    fn complete_kind(&mut self, p: &mut Parser, delay_loop: Duration) -> bool {
+    /// keepalived drops the checker (warned): MISC_CHECK without misc_path,
+    /// FILE_CHECK without a track file, BFD_CHECK without name. HTTP_GET
+    /// without a url is an error: keepalived 2.2.7 logs that it ignores it,
+    /// then its checker process crashes (check_http.c
+    /// `http_get_check_end()` reads the checker it has just freed) and is
+    /// respawned, crashing again, forever.
+    fn complete_kind(&mut self, p: &mut Parser, delay_loop: Duration) -> PResult<bool> {
         let n = self.node;
         let drop = |p: &mut Parser, why: &str| {
             super::fixup::checker_dropped(n, why, &mut p.warnings);
-            false
+            Ok(false)
         };
         match &mut self.kind {
             CheckerKind::Http(h) | CheckerKind::Ssl(h) => {
@@ -302,7 +305,10 @@ impl CheckerBuilder<'_> {
                     h.urls.push(u);
                 }
                 if h.urls.is_empty() {
-                    return drop(p, "HTTP/SSL_GET checker has no urls specified");
+                    return Err(n.pos().error(format!(
+                        "{} needs at least one 'url {{ path ... }}' block (keepalived 2.2.7 says \"checker has no urls specified - ignoring\", then its checker process crashes on it)",
+                        n.key()
+                    )));
                 }
             }
             CheckerKind::Misc(m) => {
@@ -340,7 +346,7 @@ impl CheckerBuilder<'_> {
             }
             _ => {}
         }
-        true
+        Ok(true)
     }
 }
 
@@ -412,7 +418,7 @@ impl<'a> Block<'a> for CheckerBuilder<'a> {
             self.vs.alpha,
             p.cfg.global_defs.checker_log_all_failures,
         );
-        if !self.complete_kind(p, delay_loop) {
+        if !self.complete_kind(p, delay_loop)? {
             return Ok(Vec::new());
         }
         let origin = origin(n.pos());
