@@ -344,6 +344,26 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "virtualhost without a value is ignored",
+            conf: "virtual_server 192.0.2.100 80 {\n    protocol TCP\n    virtualhost\n    real_server 192.0.2.11 80 {\n    }\n}\n",
+            ours: Some(("3:5", "virtual server virtualhost missing - ignoring this line")),
+            keepalived: &[(Some(3), "virtual server virtualhost missing")],
+            not_keepalived: &[],
+            check: |c| assert_eq!(vs(c).virtualhost, None),
+        },
+        Case {
+            name: "SSL file without a value is ignored",
+            conf: "SSL {\n    password\n    ca /etc/ssl/ca.pem\n}\nvirtual_server 192.0.2.100 80 {\n    protocol TCP\n    real_server 192.0.2.11 80 {\n    }\n}\n",
+            ours: Some(("2:5", "SSL password missing")),
+            keepalived: &[(Some(2), "SSL password missing")],
+            not_keepalived: &[],
+            check: |c| {
+                let ssl = c.ssl.as_ref().expect("SSL");
+                assert_eq!(ssl.password, None);
+                assert!(ssl.ca.is_some());
+            },
+        },
+        Case {
             name: "persistence_granularity makes the service persistent",
             conf: "virtual_server 192.0.2.100 {\n    protocol TCP\n    persistence_granularity 255.255.255.0\n    real_server 192.0.2.11 {\n    }\n}\n",
             ours: None,

@@ -80,9 +80,16 @@ impl CheckerBuilder<'_> {
                         self.urls.push(u);
                     }
                 }
-                "virtualhost" => self.checker_vhost = Some(k.string(0)?),
+                "virtualhost" => {
+                    if let Some(v) = p.ka_string(k, "HTTP_GET virtualhost name missing") {
+                        self.checker_vhost = Some(v);
+                    }
+                }
                 "http_protocol" => {
-                    let t = k.arg(0, "1.0, 1.0C or 1.1")?;
+                    let Some(t) = k.args.first() else {
+                        p.ka_string(k, "Missing http_protocol version");
+                        return Ok(());
+                    };
                     // keepalived: http_protocol_handler(), exact strings.
                     let r = match t.text.as_str() {
                         "1.0" => lvs_read::Read::Ok(HttpProtocol::V1_0),
@@ -110,7 +117,11 @@ impl CheckerBuilder<'_> {
                 _ => p.push_unknown(k, self.node.key()),
             },
             (CheckerKind::Smtp(s), key) => match key {
-                "helo_name" => s.helo_name = k.string(0)?,
+                "helo_name" => {
+                    if let Some(v) = p.ka_string(k, "SMTP_CHECK helo name missing") {
+                        s.helo_name = v;
+                    }
+                }
                 "host" => {
                     // Legacy: each host{} block is a separate check, with
                     // the connection options and the checker's timing.
@@ -196,7 +207,13 @@ impl CheckerBuilder<'_> {
                     }
                 }
                 "misc_dynamic" => m.misc_dynamic = p.ka_always_on(k),
-                "user" => m.user = Some(k.script_user()?),
+                "user" => {
+                    if p.ka_string(k, "No user specified for misc checker script")
+                        .is_some()
+                    {
+                        m.user = Some(k.script_user()?);
+                    }
+                }
                 _ => p.push_unknown(k, "MISC_CHECK"),
             },
             (CheckerKind::Udp(u), key) => match key {
@@ -247,7 +264,10 @@ impl CheckerBuilder<'_> {
                 }
                 "dynamic" => f.dynamic = k.flag()?,
                 "weight" => {
-                    let t = k.arg(0, "a weight")?;
+                    if p.ka_string(k, "track file weight missing").is_none() {
+                        return Ok(());
+                    }
+                    let t = &k.args[0];
                     let r = lvs_read::int(&t.text, -IPVS_WEIGHT_LIMIT, IPVS_WEIGHT_LIMIT, true);
                     let Some(w) = p.ka_apply(k, r) else {
                         return Ok(());
@@ -541,7 +561,11 @@ impl Parser {
                         }
                     }
                 }
-                "virtualhost" => u.virtualhost = Some(k.string(0)?),
+                "virtualhost" => {
+                    if let Some(v) = self.ka_string(k, "Missing HTTP_GET virtualhost name") {
+                        u.virtualhost = Some(v);
+                    }
+                }
                 "regex" => u.regex = Some(k.string(0)?),
                 "regex_no_match" => u.regex_no_match = self.ka_always_on(k),
                 "regex_min_offset" | "regex_max_offset" => {

@@ -150,7 +150,11 @@ impl VirtualServerBuilder<'_> {
             "inhibit_on_failure" => self.vs.inhibit_on_failure = p.ka_always_on(k),
             "omega" => self.vs.omega = p.ka_always_on(k),
             "ha_suspend" => self.vs.ha_suspend = p.ka_always_on(k),
-            "virtualhost" => self.vs.virtualhost = Some(k.string(0)?),
+            "virtualhost" => {
+                if let Some(v) = p.ka_string(k, "virtual server virtualhost missing") {
+                    self.vs.virtualhost = Some(v);
+                }
+            }
             "smtp_alert" => {
                 if let Some(b) = p.ka_bool(k) {
                     self.vs.smtp_alert = b;
@@ -381,7 +385,11 @@ impl<'a> Block<'a> for RealServerBuilder<'a> {
                     rs.smtp_alert = b;
                 }
             }
-            "virtualhost" => rs.virtualhost = Some(k.string(0)?),
+            "virtualhost" => {
+                if let Some(v) = p.ka_string(k, "real server virtualhost missing") {
+                    rs.virtualhost = Some(v);
+                }
+            }
             "snmp_name" => p.warnings.push(ignored(k)),
             "ICMP_CHECK" => fixup::not_a_keepalived_keyword(
                 k,
@@ -489,13 +497,31 @@ impl Parser {
     }
 
     pub(super) fn ssl(&mut self, n: &Node) -> PResult<()> {
+        // keepalived: check_parser.c ssl_handler() replaces an earlier SSL
+        // block; handle_ssl_file() ignores a line without its value.
         let mut s = SslConfig::default();
         for k in n.require_block()? {
             match k.key() {
-                "password" => s.password = Some(k.string(0)?),
-                "ca" => s.ca = Some(PathBuf::from(k.string(0)?)),
-                "certificate" => s.certificate = Some(PathBuf::from(k.string(0)?)),
-                "key" => s.key = Some(PathBuf::from(k.string(0)?)),
+                "password" => {
+                    if let Some(v) = self.ka_string(k, "SSL password missing") {
+                        s.password = Some(v);
+                    }
+                }
+                "ca" => {
+                    if let Some(v) = self.ka_string(k, "SSL cafile missing") {
+                        s.ca = Some(PathBuf::from(v));
+                    }
+                }
+                "certificate" => {
+                    if let Some(v) = self.ka_string(k, "SSL certfile missing") {
+                        s.certificate = Some(PathBuf::from(v));
+                    }
+                }
+                "key" => {
+                    if let Some(v) = self.ka_string(k, "SSL keyfile missing") {
+                        s.key = Some(PathBuf::from(v));
+                    }
+                }
                 _ => self.push_unknown(k, "SSL"),
             }
         }

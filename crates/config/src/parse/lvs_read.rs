@@ -299,6 +299,21 @@ impl Parser {
         Ok(self.ka_apply(k, r))
     }
 
+    /// A string value whose handler checks that it is there (`virtualhost`,
+    /// `helo_name`, the SSL files, ...): missing, keepalived logs `missing`
+    /// and ignores the line (other handlers exit: `k.string(0)` there).
+    pub(super) fn ka_string(&mut self, k: &Node, missing: &str) -> Option<String> {
+        match k.args.first() {
+            Some(t) => Some(t.text.clone()),
+            None => {
+                self.warnings.push(k.pos().warning(format!(
+                    "{missing} - ignoring this line (as keepalived does)"
+                )));
+                None
+            }
+        }
+    }
+
     /// `keyword [true|on|yes|false|off|no]` read with `check_true_false()`:
     /// no argument is true; anything else makes keepalived ignore the line.
     pub(super) fn ka_bool(&mut self, k: &Node) -> Option<bool> {
