@@ -364,6 +364,35 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "a second notify_up is ignored",
+            conf: "virtual_server 192.0.2.100 80 {\n    protocol TCP\n    real_server 192.0.2.11 80 {\n        notify_up /bin/true\n        notify_up /bin/false\n    }\n}\n",
+            ours: Some(("5:9", "notify_up script already specified - ignoring")),
+            keepalived: &[(Some(5), "notify_up script already specified - ignoring")],
+            not_keepalived: &[],
+            check: |c| {
+                assert_eq!(
+                    rs(c, 0).notify_up.as_ref().map(|n| n.command.as_str()),
+                    Some("/bin/true")
+                )
+            },
+        },
+        Case {
+            name: "persistence_engine name truncated",
+            conf: "virtual_server 192.0.2.100 80 {\n    protocol TCP\n    persistence_engine abcdefghijklmnopq\n    real_server 192.0.2.11 80 {\n    }\n}\n",
+            ours: Some(("3:5", "truncating to 'abcdefghijklmno'")),
+            keepalived: &[(Some(3), "persistence_name too long, truncating - abcdefghijklmnopq")],
+            not_keepalived: &[],
+            check: |c| assert_eq!(vs(c).persistence_engine.as_deref(), Some("abcdefghijklmno")),
+        },
+        Case {
+            name: "a real server that is the sorry server sets its inhibit",
+            conf: "virtual_server 192.0.2.100 80 {\n    protocol TCP\n    sorry_server 192.0.2.11 80\n    real_server 192.0.2.11 80 {\n        inhibit_on_failure\n    }\n}\n",
+            ours: Some(("1:1", "matches the sorry server, but inhibit_on_failure differs; setting it")),
+            keepalived: &[(None, "matches sorry server, but inhibit setting differs, setting on sorry server")],
+            not_keepalived: &[],
+            check: |c| assert!(vs(c).sorry_server.as_ref().expect("sorry").inhibit),
+        },
+        Case {
             name: "persistence_granularity makes the service persistent",
             conf: "virtual_server 192.0.2.100 {\n    protocol TCP\n    persistence_granularity 255.255.255.0\n    real_server 192.0.2.11 {\n    }\n}\n",
             ours: None,

@@ -92,7 +92,14 @@ impl VirtualServerBuilder<'_> {
                     }
                 }
             }
-            "persistence_engine" => self.vs.persistence_engine = Some(k.string(0)?),
+            "persistence_engine" => {
+                let name = k.string(0)?;
+                self.vs.persistence_engine = Some(fixup::persistence_engine_truncated(
+                    k,
+                    name,
+                    &mut p.warnings,
+                ));
+            }
             "ip_family" => {
                 let t = k.arg(0, "inet or inet6")?;
                 let vs_family = match &self.vs.service {
@@ -135,8 +142,16 @@ impl VirtualServerBuilder<'_> {
                 let r = lvs_read::unsigned(&t.text, 1, u64::from(u32::MAX), true);
                 self.vs.quorum = fixup::quorum_invalid_is_one(k, r, &mut p.warnings);
             }
-            "quorum_up" => self.vs.quorum_up = Some(k.notify()?),
-            "quorum_down" => self.vs.quorum_down = Some(k.notify()?),
+            "quorum_up" | "quorum_down" => {
+                let slot = if k.key() == "quorum_up" {
+                    &mut self.vs.quorum_up
+                } else {
+                    &mut self.vs.quorum_down
+                };
+                if fixup::first_script_kept(k, slot.is_some(), &mut p.warnings) {
+                    *slot = Some(k.notify()?);
+                }
+            }
             "hysteresis" => {
                 if let Some(v) = p.ka_unsigned(k, 0, u64::from(u32::MAX), true)? {
                     self.vs.hysteresis = u32::try_from(v).unwrap_or(u32::MAX);
@@ -246,7 +261,7 @@ impl VirtualServerBuilder<'_> {
                         .any(|o| o.addr == rs.addr && o.port == rs.port)
                     {
                         p.warnings.push(k.pos().warning(format!(
-                            "real_server {} {} defined twice in this virtual_server; ignoring the duplicate",
+                            "real_server {} {} defined twice in this virtual_server; removing the second (as keepalived does)",
                             rs.addr,
                             rs.port.map(|p| p.to_string()).unwrap_or_default()
                         )));
@@ -314,6 +329,7 @@ impl<'a> Block<'a> for VirtualServerBuilder<'a> {
             return Ok(());
         }
         let mut notes = Vec::new();
+        fixup::sorry_server_inhibit_follows_real_server(&mut vs, &mut notes);
         fixup::ports_follow_virtual_server(&mut vs, &mut notes);
         fixup::quorum_at_most_total_weight(&mut vs, &mut notes);
         fixup::hysteresis_below_quorum(&mut vs, &mut notes);
@@ -368,8 +384,16 @@ impl<'a> Block<'a> for RealServerBuilder<'a> {
                     rs.inhibit_on_failure = b;
                 }
             }
-            "notify_up" => rs.notify_up = Some(k.notify()?),
-            "notify_down" => rs.notify_down = Some(k.notify()?),
+            "notify_up" | "notify_down" => {
+                let slot = if k.key() == "notify_up" {
+                    &mut rs.notify_up
+                } else {
+                    &mut rs.notify_down
+                };
+                if fixup::first_script_kept(k, slot.is_some(), &mut p.warnings) {
+                    *slot = Some(k.notify()?);
+                }
+            }
             "uthreshold" => {
                 if let Some(v) = p.ka_unsigned(k, 0, u64::from(u32::MAX), true)? {
                     rs.uthreshold = u32::try_from(v).ok();

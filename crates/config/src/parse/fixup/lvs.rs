@@ -558,3 +558,69 @@ pub(in crate::parse) fn checker_dropped(n: &Node, why: &str, warnings: &mut Vec<
         n.key()
     )));
 }
+
+/// A second `notify_up`/`notify_down`/`quorum_up`/`quorum_down` is ignored:
+/// the first one stays. keepalived: check/check_parser.c
+/// `notify_up_handler()` ... ("notify_up script already specified -
+/// ignoring"). True when this line is to be read.
+pub(in crate::parse) fn first_script_kept(
+    k: &Node,
+    already: bool,
+    warnings: &mut Vec<Diagnostic>,
+) -> bool {
+    if already {
+        warnings.push(k.pos().warning(format!(
+            "{} script already specified - ignoring this one (as keepalived does)",
+            k.key()
+        )));
+    }
+    !already
+}
+
+/// keepalived keeps at most 15 characters of a persistence engine name
+/// (IP_VS_PENAME_MAXLEN). keepalived: check/check_parser.c
+/// `pengine_handler()` ("persistence_name too long, truncating").
+pub(in crate::parse) fn persistence_engine_truncated(
+    k: &Node,
+    mut name: String,
+    warnings: &mut Vec<Diagnostic>,
+) -> String {
+    if name.len() > 15 {
+        let mut cut = 15;
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        name.truncate(cut);
+        warnings.push(k.pos().warning(format!(
+            "persistence_engine name too long, truncating to '{name}' (as keepalived does)"
+        )));
+    }
+    name
+}
+
+/// A real server that is also the sorry server gives it its
+/// inhibit_on_failure. keepalived: check/check_data.c
+/// `validate_check_config()` ("real server X matches sorry server, but
+/// inhibit setting differs, setting/clearing on sorry server").
+pub(in crate::parse) fn sorry_server_inhibit_follows_real_server(
+    vs: &mut VirtualServer,
+    notes: &mut Vec<String>,
+) {
+    let Some(s) = &mut vs.sorry_server else {
+        return;
+    };
+    if let Some(rs) = vs
+        .real_servers
+        .iter()
+        .find(|rs| rs.addr == s.addr && rs.port == s.port)
+    {
+        if rs.inhibit_on_failure != s.inhibit {
+            notes.push(format!(
+                "real server {} matches the sorry server, but inhibit_on_failure differs; {} it on the sorry server (as keepalived does)",
+                rs.addr,
+                if rs.inhibit_on_failure { "setting" } else { "clearing" }
+            ));
+            s.inhibit = rs.inhibit_on_failure;
+        }
+    }
+}
