@@ -139,22 +139,24 @@ pub(super) fn timer(text: &str, min_us: u64, max_us: u64) -> Read<Duration> {
         return Read::Bad(format!("negative number '{text}'"));
     }
     let mut notes = Vec::new();
-    // The text with the decimal point removed and padded to 6 places.
-    let (scaled, round_up) = match text.find('.') {
+    // The text with the decimal point removed and padded to 6 places
+    // (bytes: only the digits before the first other character matter).
+    let bytes = text.as_bytes();
+    let (scaled, round_up) = match bytes.iter().position(|&b| b == b'.') {
         Some(dp) => {
-            let frac = &text[dp + 1..];
+            let frac = &bytes[dp + 1..];
             let mut round_up = false;
             let kept = if frac.len() > 6 {
                 notes.push(format!("'{text}' has too many decimal places"));
-                round_up = frac.as_bytes()[6] >= b'5';
+                round_up = frac[6] >= b'5';
                 &frac[..6]
             } else {
                 frac
             };
-            (
-                format!("{}{kept}{}", &text[..dp], "0".repeat(6 - kept.len())),
-                round_up,
-            )
+            let mut v = bytes[..dp].to_vec();
+            v.extend_from_slice(kept);
+            v.resize(v.len() + 6 - kept.len(), b'0');
+            (String::from_utf8_lossy(&v).into_owned(), round_up)
         }
         None => (format!("{text}000000"), false),
     };
@@ -392,5 +394,8 @@ mod tests {
             Read::Bad(_)
         ));
         assert!(matches!(timer("abc", 1, 0), Read::Bad(_)));
+        // Never panics on multi-byte text around the decimal point.
+        let _ = timer("1.12345é7", 1, 0);
+        let _ = timer("é.é", 0, 0);
     }
 }
