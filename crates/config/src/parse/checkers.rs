@@ -124,10 +124,10 @@ impl CheckerBuilder<'_> {
                 }
                 "host" => {
                     // Legacy: each host{} block is a separate check, with
-                    // the connection options and the checker's timing.
-                    let mut h = self.net.clone();
-                    h.connect_ip = None;
-                    h.bindto = None;
+                    // its own connection options (keepalived:
+                    // check_smtp.c smtp_host_handler() starts from a fresh
+                    // one aimed at the real server) and the checker's timing.
+                    let mut h = CheckerCommon::defaults_for(&CheckerKind::Tcp, Duration::ZERO);
                     let mut timeout = None;
                     for hk in k.require_block()? {
                         if hk.key() == "connect_timeout" {
