@@ -14,7 +14,6 @@ const INSTANCE_HEAD: &str = "vrrp_instance VI_1 {\n    interface eth0\n";
 /// (config, expected "line:col", message substring)
 fn error_cases() -> Vec<(String, &'static str, &'static str)> {
     let inst = |body: &str| format!("{INSTANCE_HEAD}{body}}}\n");
-    let vs = |body: &str| format!("virtual_server 192.0.2.100 80 {{\n{body}}}\n");
     vec![
         (
             "vrrp_instance VI_1 {\n    interface eth0\n".into(),
@@ -68,34 +67,19 @@ fn error_cases() -> Vec<(String, &'static str, &'static str)> {
             "5:1",
             "virtual_router_id 51 on interface eth0 is already used by vrrp_instance 'VI_1'",
         ),
-        (vs("    lb_algo fastest\n"), "2:13", "unknown scheduler 'fastest'"),
-        (vs("    lb_kind XX\n"), "2:13", "unknown forwarding method 'XX'"),
-        (vs("    protocol ICMP\n"), "2:14", "unknown protocol 'ICMP'"),
-        (vs("    delay_loop -1\n"), "2:16", "invalid time '-1'"),
+        // LVS values keepalived ignores or reads leniently are fix-ups
+        // now (tests/fixups_lvs.rs); an unreadable virtual server address
+        // loses the virtual server, and an HTTP_GET without url crashes
+        // keepalived's checker process.
         (
-            vs("    real_server 192.0.2.11 80 {\n        HTTP_GET {\n            url {\n                path /\n                status_code 99\n            }\n        }\n    }\n"),
-            "6:29",
-            "invalid code or range '99'",
-        ),
-        (
-            vs("    real_server 192.0.2.11 80 {\n        HTTP_GET {\n            url {\n                path /\n                digest xyz\n            }\n        }\n    }\n"),
-            "6:24",
-            "is not an MD5 hex digest",
-        ),
-        (
-            vs("    real_server 192.0.2.11 80 {\n        HTTP_GET {\n            connect_timeout 3\n        }\n    }\n"),
+            "virtual_server 192.0.2.100 80 {\n    real_server 192.0.2.11 80 {\n        HTTP_GET {\n            connect_timeout 3\n        }\n    }\n}\n".into(),
             "3:9",
             "HTTP_GET needs at least one 'url",
         ),
         (
-            vs("    real_server 192.0.2.11 80 {\n        MISC_CHECK {\n            misc_timeout 3\n        }\n    }\n"),
-            "3:9",
-            "MISC_CHECK needs 'misc_path'",
-        ),
-        (
-            vs("    real_server 192.0.2.11 80 {\n        weight -1\n    }\n"),
-            "3:16",
-            "out of range 0..",
+            "virtual_server 192.0.2.300 80 {\n    protocol TCP\n    real_server 192.0.2.2 80 {\n    }\n}\n".into(),
+            "1:16",
+            "invalid IP address '192.0.2.300'",
         ),
         ("virtual_server 192.0.2.100 80\n".into(), "1:1", "needs a '{ ... }' block"),
         ("global_defs {\n    smtp_alert maybe\n}\n".into(), "2:16", "invalid boolean 'maybe'"),
@@ -391,7 +375,7 @@ fn no_follow_on_errors_after_a_reported_one() {
     for text in [
         format!("{INSTANCE_HEAD}    virtual_router_id 300\n}}\n"),
         "vrrp_script s {\n    script\n}\n".to_string(),
-        "virtual_server 192.0.2.1 80 {\n    real_server 192.0.2.2 80 {\n        HTTP_GET {\n            url {\n                status_code 99\n            }\n        }\n    }\n}\n".to_string(),
+        "virtual_server 192.0.2.1 80 {\n    real_server 192.0.2.2 80 {\n        HTTP_GET {\n            url {\n                path\n            }\n        }\n    }\n}\n".to_string(),
     ] {
         let e = parse_str(&text, "a.conf", &opts()).unwrap_err();
         assert_eq!(e.diagnostics().len(), 1, "{e}");
@@ -465,20 +449,15 @@ fn keepalived_says(needle: &str) -> Option<&'static str> {
         "out of range 0.01..255" => "Advert interval (300) not valid",
         "has no 'virtual_router_id'" => "the virtual router id must be set",
         "unknown type 'MD5'" => "unknown authentication type 'MD5'",
+        "HTTP_GET needs at least one 'url" => "checker has no urls specified",
+        "invalid IP address '192.0.2.300'" => {
+            "Invalid virtual server IP address/port 192.0.2.300/80 - skipping"
+        }
         "invalid IP address '192.0.2.x'" => "malformed unicast peer address[192.0.2.x]",
         "vrrp_instance 'VI_1' defined twice" => "vrrp instance VI_1 already defined",
         "virtual_router_id 51 on interface eth0 is already used by vrrp_instance 'VI_1'" => {
             "both use VRID 51 with IPv4 on interface eth0"
         }
-        "unknown scheduler 'fastest'" => "Invalid lvs_scheduler 'fastest'",
-        "unknown forwarding method 'XX'" => "unknown [XX] routing method",
-        "unknown protocol 'ICMP'" => "Unknown protocol ICMP",
-        "invalid time '-1'" => "delay loop '-1' invalid",
-        "invalid code or range '99'" => "Invalid HTTP_GET status code '99'",
-        "is not an MD5 hex digest" => "digest 'xyz' character length should be 32",
-        "HTTP_GET needs at least one 'url" => "checker has no urls specified",
-        "MISC_CHECK needs 'misc_path'" => "No script path has been specified for MISC_CHECKER",
-        "out of range 0.." => "Real server weight -1 is outside range",
         // A virtual_server line without its block: keepalived drops the
         // service as having no real servers.
         "needs a '{ ... }' block" => "[192.0.2.100]:none:80 has no real servers - ignoring",

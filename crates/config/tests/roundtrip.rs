@@ -360,7 +360,15 @@ fn checker(
         }),
         4 => CheckerKind::Dns(DnsCheck {
             query_type: DnsType::ALL[usize::try_from(g.below(7)).unwrap_or(0)],
-            name: g.text(),
+            // keepalived refuses names with an empty label (".x", "a..b").
+            name: {
+                let n = g.text().replace("..", "._");
+                if n.len() > 1 && n.starts_with('.') {
+                    format!("x{n}")
+                } else {
+                    n
+                }
+            },
         }),
         5 => CheckerKind::Misc(MiscCheck {
             misc_path: g.text(),
@@ -883,13 +891,25 @@ fn gen_virtual_server(g: &mut Gen, i: u64, group_names: &[String], cfg: &Config)
     }
     vs.ops = vs.protocol == Protocol::Udp && g.bool();
     vs.lvs_method = g.method();
-    vs.persistence_engine = g.maybe(Gen::text);
+    // keepalived keeps at most 15 bytes of the name.
+    vs.persistence_engine = g.maybe(|g| {
+        let mut t = g.text();
+        while t.len() > 15 {
+            t.pop();
+        }
+        t
+    });
     vs.persistence_timeout = g.maybe(|g| Duration::from_secs(g.below(100_000) + 1));
     if let VirtualService::Addr { port: None, .. } = vs.service {
         vs.persistence_timeout
             .get_or_insert(Duration::from_secs(360));
     }
     vs.persistence_granularity = g.maybe(|g| g.ip(false));
+    if vs.persistence_granularity.is_some() {
+        // keepalived: a granularity makes the service persistent.
+        vs.persistence_timeout
+            .get_or_insert(Duration::from_secs(360));
+    }
     // Real servers are IPv4 here; another family would conflict.
     vs.ip_family = g.maybe(|_| AddressFamily::Inet);
     vs.ha_suspend = matches!(vs.service, VirtualService::Addr { .. }) && g.bool();
@@ -903,7 +923,8 @@ fn gen_virtual_server(g: &mut Gen, i: u64, group_names: &[String], cfg: &Config)
     vs.inhibit_on_failure = g.bool();
     vs.sorry_server = g.maybe(|g| SorryServer {
         addr: g.ip(false),
-        port: g.maybe(|g| u16::try_from(g.below(65536)).unwrap_or(0)),
+        // keepalived reads a zero port as no port.
+        port: g.maybe(|g| u16::try_from(g.range(1, 65535)).unwrap_or(1)),
         lvs_method: g.method(),
         inhibit: g.bool(),
     });
@@ -967,6 +988,18 @@ fn gen_virtual_server(g: &mut Gen, i: u64, group_names: &[String], cfg: &Config)
             *port = vp;
         }
     };
+    // A sorry server that is also a real server takes its inhibit setting
+    // (keepalived's fix-up, tested in fixups_lvs.rs): keep them apart here.
+    if let Some(s) = &mut vs.sorry_server {
+        while vs.real_servers.iter().any(|r| r.addr == s.addr) {
+            s.addr = match s.addr {
+                IpAddr::V4(a) => IpAddr::V4(std::net::Ipv4Addr::from(u32::from(a).wrapping_add(1))),
+                IpAddr::V6(a) => {
+                    IpAddr::V6(std::net::Ipv6Addr::from(u128::from(a).wrapping_add(1)))
+                }
+            };
+        }
+    }
     for rs in &mut vs.real_servers {
         fix(rs.lvs_method, &mut rs.port);
     }

@@ -3,10 +3,11 @@
 //! `FILE_CHECK`, `BFD_CHECK`), their `url` blocks, and the timing options
 //! inherited virtual_server -> real_server -> checker.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use super::keywords::ignored;
-use super::{origin, positive_timer, reverse_flag, Block, Parser};
+use super::{lvs_read, origin, Block, Parser};
 use crate::lexer::Token;
 use crate::model::*;
 use crate::tree::Node;
@@ -22,13 +23,16 @@ struct CheckerBuilder<'a> {
     /// The checker's connection options.
     net: CheckerCommon,
     misc_timeout: Option<Duration>,
-    file_weight: Option<i32>,
-    /// Legacy SMTP_CHECK host{} blocks: one checker each.
-    smtp_hosts: Vec<CheckerCommon>,
+    file_weight: Option<(i32, bool)>,
+    /// Legacy SMTP_CHECK host{} blocks: one checker each (with the host's
+    /// own connect_timeout, if any).
+    smtp_hosts: Vec<(CheckerCommon, Option<Duration>)>,
     checker_vhost: Option<String>,
     have_misc_path: bool,
+    /// DNS_CHECK `name` given (keepalived keeps the first one).
+    dns_name_set: bool,
     bfd_name: Option<String>,
-    urls: Vec<(HttpUrl, bool)>,
+    urls: Vec<HttpUrl>,
 }
 
 /// A checker keyword's empty model.
@@ -50,7 +54,7 @@ fn checker_kind(n: &Node) -> PResult<CheckerKind> {
             misc_dynamic: false,
             user: None,
         }),
-        "PING_CHECK" | "ICMP_CHECK" => CheckerKind::Ping,
+        "PING_CHECK" => CheckerKind::Ping,
         "UDP_CHECK" => CheckerKind::Udp(UdpCheck::default()),
         "FILE_CHECK" => CheckerKind::File(FileCheck {
             track_file: String::new(),
@@ -66,58 +70,128 @@ fn checker_kind(n: &Node) -> PResult<CheckerKind> {
 }
 
 impl CheckerBuilder<'_> {
-    /// The keywords of one checker type.
+    /// The keywords of one checker type, read as keepalived's
+    /// check/check_{http,smtp,dns,misc,udp,file,bfd}.c handlers read them.
     fn kind_keyword(&mut self, p: &mut Parser, k: &Node) -> PResult<()> {
         match (&mut self.kind, k.key()) {
             (CheckerKind::Http(h) | CheckerKind::Ssl(h), key) => match key {
-                "url" => self.urls.push(p.url(k)?),
-                "virtualhost" => self.checker_vhost = Some(k.string(0)?),
-                "http_protocol" => {
-                    h.http_protocol = match k.arg(0, "1.0, 1.0C or 1.1")?.text.as_str() {
-                        "1.0" => HttpProtocol::V1_0,
-                        "1.0C" | "1.0c" => HttpProtocol::V1_0C,
-                        "1.1" => HttpProtocol::V1_1,
-                        other => {
-                            return Err(k.args[0].pos.error(format!(
-                        "'http_protocol': unknown version '{other}' (expected 1.0, 1.0C or 1.1)"
-                    )))
-                        }
+                "url" => {
+                    if let Some(u) = p.url(k)? {
+                        self.urls.push(u);
                     }
                 }
-                "fast_recovery" => h.fast_recovery = k.flag()?,
-                "enable_sni" => h.enable_sni = k.flag()?,
+                "virtualhost" => {
+                    if let Some(v) = p.ka_string(k, "HTTP_GET virtualhost name missing") {
+                        self.checker_vhost = Some(v);
+                    }
+                }
+                "http_protocol" => {
+                    let Some(t) = k.args.first() else {
+                        p.ka_string(k, "Missing http_protocol version");
+                        return Ok(());
+                    };
+                    // keepalived: http_protocol_handler(), exact strings.
+                    let r = match t.text.as_str() {
+                        "1.0" => lvs_read::Read::Ok(HttpProtocol::V1_0),
+                        "1.0C" | "1.0c" => lvs_read::Read::Ok(HttpProtocol::V1_0C),
+                        "1.1" => lvs_read::Read::Ok(HttpProtocol::V1_1),
+                        other => lvs_read::Read::Bad(format!(
+                            "invalid http_protocol version '{other}' (expected 1.0, 1.0C or 1.1)"
+                        )),
+                    };
+                    if let Some(v) = p.ka_apply(k, r) {
+                        h.http_protocol = v;
+                    }
+                }
+                "fast_recovery" => {
+                    if let Some(b) = p.ka_bool(k) {
+                        h.fast_recovery = b;
+                    }
+                }
+                "enable_sni" => {
+                    if let Some(b) = p.ka_bool(k) {
+                        h.enable_sni = b;
+                    }
+                }
                 "tls_compliant" => h.tls_compliant = k.flag()?,
                 _ => p.push_unknown(k, self.node.key()),
             },
             (CheckerKind::Smtp(s), key) => match key {
-                "helo_name" => s.helo_name = k.string(0)?,
+                "helo_name" => {
+                    if let Some(v) = p.ka_string(k, "SMTP_CHECK helo name missing") {
+                        s.helo_name = v;
+                    }
+                }
                 "host" => {
-                    // Legacy: each host{} block is a separate check.
-                    let mut h = self.net.clone();
+                    // Legacy: each host{} block is a separate check, with
+                    // its own connection options (keepalived:
+                    // check_smtp.c smtp_host_handler() starts from a fresh
+                    // one aimed at the real server) and the checker's timing.
+                    let mut h = CheckerCommon::defaults_for(&CheckerKind::Tcp, Duration::ZERO);
+                    let mut timeout = None;
                     for hk in k.require_block()? {
-                        if !connection_kw(&mut h, hk)? {
+                        if hk.key() == "connect_timeout" {
+                            if let Some(v) = p.ka_timer(hk, 1, CONNECT_TIMEOUT_MAX_US)? {
+                                timeout = Some(v);
+                            }
+                            continue;
+                        }
+                        let level = Level::Checker {
+                            http: false,
+                            connection: true,
+                        };
+                        if p.lvs_timing_kw(&mut self.own, hk, level)? {
+                            continue;
+                        }
+                        if !p.connection_kw(&mut h, hk, self.rs.addr)? {
                             p.push_unknown(hk, "SMTP_CHECK host");
                         }
                     }
-                    self.smtp_hosts.push(h);
+                    if link_local_without_bind_if(&h, self.rs.addr, k, &mut p.warnings) {
+                        return Ok(());
+                    }
+                    self.smtp_hosts.push((h, timeout));
                 }
                 _ => p.push_unknown(k, "SMTP_CHECK"),
             },
             (CheckerKind::Dns(d), key) => match key {
                 "type" => {
                     let t = k.arg(0, "a query type")?;
-                    d.query_type = DnsType::ALL
+                    // keepalived: dns_type_handler(), strcasecmp.
+                    let r = match DnsType::ALL
                         .iter()
                         .copied()
                         .find(|x| x.name().eq_ignore_ascii_case(&t.text))
-                        .ok_or_else(|| {
-                            t.pos.error(format!(
-                                "'type': unknown DNS type '{}' (expected A|NS|CNAME|SOA|MX|TXT|AAAA)",
-                                t.text
-                            ))
-                        })?;
+                    {
+                        Some(x) => lvs_read::Read::Ok(x),
+                        None => lvs_read::Read::Bad(format!(
+                            "unknown DNS type '{}' (expected A|NS|CNAME|SOA|MX|TXT|AAAA)",
+                            t.text
+                        )),
+                    };
+                    if let Some(x) = p.ka_apply(k, r) {
+                        d.query_type = x;
+                    }
                 }
-                "name" => d.name = k.string(0)?,
+                "name" => {
+                    let t = k.arg(0, "a domain name")?;
+                    // keepalived: dns_name_handler() keeps the first name and
+                    // refuses empty labels.
+                    let name = &t.text;
+                    let empty_label =
+                        (name.starts_with('.') && name.len() > 1) || name.contains("..");
+                    let r = if self.dns_name_set {
+                        lvs_read::Read::Bad("DNS_CHECK name already specified".to_string())
+                    } else if empty_label {
+                        lvs_read::Read::Bad(format!("DNS_CHECK name '{name}' has an empty label"))
+                    } else {
+                        lvs_read::Read::Ok(name.clone())
+                    };
+                    if let Some(v) = p.ka_apply(k, r) {
+                        d.name = v;
+                        self.dns_name_set = true;
+                    }
+                }
                 _ => p.push_unknown(k, "DNS_CHECK"),
             },
             (CheckerKind::Misc(m), key) => match key {
@@ -125,48 +199,118 @@ impl CheckerBuilder<'_> {
                     m.misc_path = k.string(0)?;
                     self.have_misc_path = true;
                 }
-                "misc_timeout" => self.misc_timeout = Some(k.secs(0, 1, u64::from(u32::MAX))?),
-                "misc_dynamic" => m.misc_dynamic = k.flag()?,
-                "user" => m.user = Some(k.script_user()?),
+                "misc_timeout" => {
+                    // keepalived: misc_timeout_handler(), whole seconds;
+                    // 0 means the delay_loop.
+                    if let Some(v) = p.ka_unsigned(k, 0, u64::from(u32::MAX) / 1_000_000, true)? {
+                        self.misc_timeout = Some(Duration::from_secs(v));
+                    }
+                }
+                "misc_dynamic" => m.misc_dynamic = p.ka_always_on(k),
+                "user" => {
+                    if p.ka_string(k, "No user specified for misc checker script")
+                        .is_some()
+                    {
+                        m.user = Some(k.script_user()?);
+                    }
+                }
                 _ => p.push_unknown(k, "MISC_CHECK"),
             },
             (CheckerKind::Udp(u), key) => match key {
                 "payload" => {
                     if k.args.is_empty() {
-                        return Err(k
-                            .pos()
-                            .error("'payload' needs hex bytes (e.g. payload 01 02 ab)"));
+                        p.warnings.push(k.pos().warning(
+                            "UDP_CHECK payload requires a payload - ignoring this line (as keepalived does)",
+                        ));
+                        return Ok(());
                     }
-                    let bytes = values::hex_bytes(&k.args, "payload", false)?;
-                    u.payload = Some(bytes.into_iter().map(|b| b.value).collect());
+                    match values::hex_bytes(&k.args, "payload", false) {
+                        Ok(bytes) => u.payload = Some(bytes.into_iter().map(|b| b.value).collect()),
+                        Err(d) => p.warnings.push(super::skipped(d, "line")),
+                    }
                 }
-                "require_reply" => {
-                    u.require_reply = Some(values::hex_bytes(&k.args, "require_reply", true)?)
+                "require_reply" => match values::hex_bytes(&k.args, "require_reply", true) {
+                    Ok(v) => u.require_reply = Some(v),
+                    Err(d) => {
+                        // keepalived still requires a reply (any reply).
+                        u.require_reply = Some(Vec::new());
+                        p.warnings.push(super::skipped(d, "reply pattern"));
+                    }
+                },
+                "min_reply_length" => {
+                    if let Some(v) = p.ka_unsigned(k, 0, 65535, false)? {
+                        u.min_reply_length = u32::try_from(v).unwrap_or(0);
+                    }
                 }
-                "min_reply_length" => u.min_reply_length = k.int(0, 0, 65535)?,
-                "max_reply_length" => u.max_reply_length = k.int(0, 0, 65535)?,
+                "max_reply_length" => {
+                    if let Some(v) = p.ka_unsigned(k, 0, 65535, false)? {
+                        u.max_reply_length = u32::try_from(v).unwrap_or(0);
+                    }
+                }
                 _ => p.push_unknown(k, "UDP_CHECK"),
             },
             (CheckerKind::File(f), key) => match key {
-                "track_file" | "file" => f.track_file = k.string(0)?,
+                "track_file" | "file" => {
+                    let name = k.string(0)?;
+                    // keepalived: track_file_handler() ignores an undefined
+                    // vrrp_track_file ("track_file X not found").
+                    if p.cfg.vrrp_track_file(&name).is_some() {
+                        f.track_file = name;
+                    } else {
+                        p.warnings.push(k.args[0].pos.warning(format!(
+                            "FILE_CHECK: track_file '{name}' not found (not a defined vrrp_track_file) - ignoring this line (as keepalived does)"
+                        )));
+                    }
+                }
                 "dynamic" => f.dynamic = k.flag()?,
                 "weight" => {
-                    self.file_weight =
-                        Some(k.int(0, i64::from(i32::MIN) + 1, i64::from(i32::MAX))?);
-                    f.reverse = reverse_flag(k, 1)?;
+                    if p.ka_string(k, "track file weight missing").is_none() {
+                        return Ok(());
+                    }
+                    let t = &k.args[0];
+                    let r = lvs_read::int(&t.text, -IPVS_WEIGHT_LIMIT, IPVS_WEIGHT_LIMIT, true);
+                    let Some(w) = p.ka_apply(k, r) else {
+                        return Ok(());
+                    };
+                    let reverse = match k.args.get(1).map(|t| t.text.as_str()) {
+                        None | Some("noreverse") => false,
+                        Some("reverse") => true,
+                        Some(other) => {
+                            p.warnings.push(k.args[1].pos.warning(format!(
+                                "unknown track file weight option '{other}' - ignoring this line (as keepalived does)"
+                            )));
+                            return Ok(());
+                        }
+                    };
+                    self.file_weight = Some((i32::try_from(w).unwrap_or(0), reverse));
                 }
                 _ => p.push_unknown(k, "FILE_CHECK"),
             },
             (CheckerKind::Bfd { .. }, "name") => self.bfd_name = Some(k.string(0)?),
+            (CheckerKind::Bfd { .. }, "alpha") => {
+                if let Some(b) = p.ka_bool(k) {
+                    self.own.alpha = Some(b);
+                }
+            }
             _ => p.push_unknown(k, self.node.key()),
         }
         Ok(())
     }
 
     /// What each checker type needs or inherits (url virtualhosts,
-    /// misc_timeout, the track file's weight, the BFD name).
-    fn complete_kind(&mut self, p: &mut Parser, delay_loop: Duration) -> PResult<()> {
+    /// misc_timeout, the track file's weight, the BFD name). False when
+    /// keepalived drops the checker (warned): MISC_CHECK without misc_path,
+    /// FILE_CHECK without a track file, BFD_CHECK without name. HTTP_GET
+    /// without a url is an error: keepalived 2.2.7 logs that it ignores it,
+    /// then its checker process crashes (check_http.c
+    /// `http_get_check_end()` reads the checker it has just freed) and is
+    /// respawned, crashing again, forever.
+    fn complete_kind(&mut self, p: &mut Parser, delay_loop: Duration) -> PResult<bool> {
         let n = self.node;
+        let drop = |p: &mut Parser, why: &str| {
+            super::fixup::checker_dropped(n, why, &mut p.warnings);
+            Ok(false)
+        };
         match &mut self.kind {
             CheckerKind::Http(h) | CheckerKind::Ssl(h) => {
                 h.virtualhost = self
@@ -174,7 +318,7 @@ impl CheckerBuilder<'_> {
                     .take()
                     .or_else(|| self.rs.virtualhost.clone())
                     .or_else(|| self.vs.virtualhost.clone());
-                for (mut u, _) in std::mem::take(&mut self.urls) {
+                for mut u in std::mem::take(&mut self.urls) {
                     if u.virtualhost.is_none() {
                         u.virtualhost = h.virtualhost.clone();
                     }
@@ -182,42 +326,70 @@ impl CheckerBuilder<'_> {
                 }
                 if h.urls.is_empty() {
                     return Err(n.pos().error(format!(
-                        "{} needs at least one 'url {{ path ... }}' block",
+                        "{} needs at least one 'url {{ path ... }}' block (keepalived 2.2.7 says \"checker has no urls specified - ignoring\", then its checker process crashes on it)",
                         n.key()
                     )));
                 }
             }
             CheckerKind::Misc(m) => {
                 if !self.have_misc_path {
-                    return Err(n.pos().error("MISC_CHECK needs 'misc_path'"));
+                    return drop(p, "No script path has been specified for MISC_CHECKER");
                 }
-                m.misc_timeout = self.misc_timeout.unwrap_or(delay_loop);
+                m.misc_timeout = self
+                    .misc_timeout
+                    .filter(|d| !d.is_zero())
+                    .unwrap_or(delay_loop);
             }
             CheckerKind::File(f) => {
                 if f.track_file.is_empty() {
-                    return Err(n.pos().error("FILE_CHECK needs 'track_file NAME'"));
+                    return drop(p, "FILE_CHECK has no track_file specified");
                 }
-                let tf = p.cfg.vrrp_track_file(&f.track_file).ok_or_else(|| {
-                    n.pos().error(format!(
-                        "FILE_CHECK: track_file '{}' is not a defined vrrp_track_file",
-                        f.track_file
-                    ))
-                })?;
-                f.weight = self.file_weight.unwrap_or(tf.weight);
+                let Some(tf) = p.cfg.vrrp_track_file(&f.track_file) else {
+                    return drop(p, "FILE_CHECK has no track_file specified");
+                };
+                match self.file_weight {
+                    Some((w, rev)) => {
+                        f.weight = w;
+                        f.reverse = rev;
+                    }
+                    None => f.weight = tf.weight,
+                }
             }
             CheckerKind::Bfd { name } => {
-                *name = self
-                    .bfd_name
-                    .take()
-                    .ok_or_else(|| n.pos().error("BFD_CHECK needs 'name'"))?;
+                let Some(b) = self.bfd_name.take() else {
+                    return drop(p, "No name has been specified for BFD_CHECKER");
+                };
+                *name = b;
                 p.warnings.push(n.pos().warning(
                     "BFD_CHECK: BFD is not implemented by rkeepalived; the checker will never report up",
                 ));
             }
             _ => {}
         }
-        Ok(())
+        Ok(true)
     }
+}
+
+/// keepalived's check/check_api.c `check_conn_opts()`: a checker (or SMTP
+/// host) whose destination is an IPv6 link-local address needs `bind_if`,
+/// or keepalived drops it. True when dropped (warned).
+fn link_local_without_bind_if(
+    c: &CheckerCommon,
+    rs_addr: IpAddr,
+    n: &Node,
+    w: &mut Vec<crate::diag::Diagnostic>,
+) -> bool {
+    let dest = c.connect_ip.unwrap_or(rs_addr);
+    let link_local = matches!(dest, IpAddr::V6(a) if (a.segments()[0] & 0xffc0) == 0xfe80);
+    if link_local && c.bind_if.is_none() {
+        super::fixup::checker_dropped(
+            n,
+            &format!("Checker link local address {dest} requires a bind_if"),
+            w,
+        );
+        return true;
+    }
+    false
 }
 
 impl<'a> Block<'a> for CheckerBuilder<'a> {
@@ -227,23 +399,23 @@ impl<'a> Block<'a> for CheckerBuilder<'a> {
         let kind = &self.kind;
         // keepalived: MISC_CHECK has only the timing options (no
         // connect_timeout), FILE_CHECK/BFD_CHECK none of them.
-        let timing_ok = !matches!(kind, CheckerKind::File(_) | CheckerKind::Bfd { .. })
-            && (!matches!(kind, CheckerKind::Misc(_)) || k.key() != "connect_timeout");
-        let connection_ok = !matches!(
+        let http = matches!(kind, CheckerKind::Http(_) | CheckerKind::Ssl(_));
+        let connection = !matches!(
             kind,
             CheckerKind::Misc(_) | CheckerKind::File(_) | CheckerKind::Bfd { .. }
         );
-        if timing_ok && checker_default_kw(&mut self.own, k, true)? {
+        let timing = !matches!(kind, CheckerKind::File(_) | CheckerKind::Bfd { .. });
+        if timing && p.lvs_timing_kw(&mut self.own, k, Level::Checker { http, connection })? {
             return Ok(());
         }
-        if connection_ok && connection_kw(&mut self.net, k)? {
+        if connection && p.connection_kw(&mut self.net, k, self.rs.addr)? {
             return Ok(());
         }
         self.kind_keyword(p, k)
     }
 
-    /// Inherit virtual_server -> real_server -> checker, complete the type,
-    /// check bindto's family; one checker per SMTP host{} block.
+    /// Inherit virtual_server -> real_server -> checker, complete the type;
+    /// one checker per SMTP host{} block.
     fn finish(mut self, p: &mut Parser) -> PResult<Vec<Checker>> {
         let n = self.node;
         let merged = merge_defaults(&[
@@ -266,30 +438,31 @@ impl<'a> Block<'a> for CheckerBuilder<'a> {
             self.vs.alpha,
             p.cfg.global_defs.checker_log_all_failures,
         );
-        self.complete_kind(p, delay_loop)?;
-        // keepalived: the source must be of the destination's family.
-        let dest = common.connect_ip.unwrap_or(self.rs.addr);
-        if let Some(b) = common.bindto {
-            if b.is_ipv4() != dest.is_ipv4() {
-                return Err(n.pos().error(format!(
-                    "{}: bindto {b} is not the address family of {dest}",
-                    n.key()
-                )));
-            }
+        if !self.complete_kind(p, delay_loop)? {
+            return Ok(Vec::new());
         }
         let origin = origin(n.pos());
         let kind = self.kind;
+        let is_smtp = matches!(kind, CheckerKind::Smtp(_));
         if self.smtp_hosts.is_empty() {
+            let connection = !matches!(
+                kind,
+                CheckerKind::Misc(_) | CheckerKind::File(_) | CheckerKind::Bfd { .. }
+            );
+            if connection && link_local_without_bind_if(&common, self.rs.addr, n, &mut p.warnings) {
+                return Ok(Vec::new());
+            }
             return Ok(vec![Checker {
                 origin,
                 common,
                 kind,
             }]);
         }
+        debug_assert!(is_smtp);
         Ok(self
             .smtp_hosts
             .into_iter()
-            .map(|h| {
+            .map(|(h, timeout)| {
                 let mut c = common.clone();
                 c.connect_ip = h.connect_ip;
                 c.connect_port = h.connect_port;
@@ -297,6 +470,9 @@ impl<'a> Block<'a> for CheckerBuilder<'a> {
                 c.bind_port = h.bind_port;
                 c.bind_if = h.bind_if;
                 c.fwmark = h.fwmark;
+                if let Some(t) = timeout {
+                    c.connect_timeout = t;
+                }
                 Checker {
                     origin: origin.clone(),
                     common: c,
@@ -330,16 +506,20 @@ impl Parser {
             smtp_hosts: Vec::new(),
             checker_vhost: None,
             have_misc_path: false,
+            dns_name_set: false,
             bfd_name: None,
             urls: Vec::new(),
         };
         Ok(self.build(b, block)?.unwrap_or_default())
     }
 
-    fn url(&mut self, n: &Node) -> PResult<(HttpUrl, bool)> {
-        let errors_before = self.errors.len();
+    /// One `url { }` block, read as keepalived's check/check_http.c
+    /// handlers read it; None when keepalived drops it (no `path`:
+    /// `url_check()` "HTTP/SSL_GET checker url has no path - ignoring").
+    fn url(&mut self, n: &Node) -> PResult<Option<HttpUrl>> {
         let mut u = HttpUrl::new("");
         let mut have_path = false;
+        let mut codes = Vec::new();
         for k in n.require_block()? {
             match k.key() {
                 "path" => {
@@ -347,48 +527,71 @@ impl Parser {
                     have_path = true;
                 }
                 "digest" => {
+                    // keepalived: digest_handler() ignores a duplicate, a
+                    // length other than 32 and non-hex digits.
                     let t = k.arg(0, "an MD5 hex digest")?;
-                    if t.text.len() != 32 || !t.text.chars().all(|c| c.is_ascii_hexdigit()) {
-                        return Err(t.pos.error(format!(
-                            "'digest': '{}' is not an MD5 hex digest (32 hex digits, see genhash)",
+                    let r = if u.digest.is_some() {
+                        lvs_read::Read::Bad(format!("digest '{}' is a duplicate", t.text))
+                    } else if t.text.len() != 32 {
+                        lvs_read::Read::Bad(format!(
+                            "digest '{}' character length should be 32 rather than {}",
+                            t.text,
+                            t.text.len()
+                        ))
+                    } else if !t.text.chars().all(|c| c.is_ascii_hexdigit()) {
+                        lvs_read::Read::Bad(format!(
+                            "'{}' is not an MD5 hex digest (32 hex digits, see genhash)",
                             t.text
-                        )));
+                        ))
+                    } else {
+                        lvs_read::Read::Ok(t.text.to_ascii_lowercase())
+                    };
+                    if let Some(d) = self.ka_apply(k, r) {
+                        u.digest = Some(d);
                     }
-                    u.digest = Some(t.text.to_ascii_lowercase());
                 }
                 "status_code" => {
-                    let mut ranges = Vec::new();
-                    if k.args.is_empty() {
-                        return Err(k
-                            .pos()
-                            .error("'status_code' needs a code or range (e.g. 200 or 200-299)"));
-                    }
+                    // keepalived: status_code_handler() adds every valid
+                    // code or range (over all status_code lines) and skips
+                    // invalid ones; none at all means 200-299.
                     for t in &k.args {
-                        ranges.push(status_range(t)?);
+                        match status_range(t) {
+                            Ok(r) => codes.push(r),
+                            Err(d) => self.warnings.push(super::skipped(d, "status code")),
+                        }
                     }
-                    u.status_codes = ranges;
                 }
-                "virtualhost" => u.virtualhost = Some(k.string(0)?),
+                "virtualhost" => {
+                    if let Some(v) = self.ka_string(k, "Missing HTTP_GET virtualhost name") {
+                        u.virtualhost = Some(v);
+                    }
+                }
                 "regex" => u.regex = Some(k.string(0)?),
-                "regex_no_match" => u.regex_no_match = k.flag()?,
-                "regex_min_offset" => {
-                    u.regex_min_offset = Some(k.int(0, 0, i64::from(u32::MAX))?)
-                }
-                "regex_max_offset" => {
-                    u.regex_max_offset = Some(k.int(0, 0, i64::from(u32::MAX))?)
+                "regex_no_match" => u.regex_no_match = self.ka_always_on(k),
+                "regex_min_offset" | "regex_max_offset" => {
+                    if let Some(v) = self.ka_unsigned(k, 0, u64::from(u32::MAX), false)? {
+                        let v = u32::try_from(v).ok();
+                        if k.key() == "regex_min_offset" {
+                            u.regex_min_offset = v;
+                        } else {
+                            u.regex_max_offset = v;
+                        }
+                    }
                 }
                 "regex_options" | "regex_stack" => self.warnings.push(ignored(k)),
                 _ => self.push_unknown(k, "url"),
             }
         }
-        if self.errors.len() > errors_before {
-            // Already reported; don't pile follow-on errors on top.
-            return Ok((u, false));
+        if !codes.is_empty() {
+            u.status_codes = codes;
         }
         if !have_path {
-            return Err(n.pos().error("'url' needs a 'path'"));
+            self.warnings.push(n.pos().warning(
+                "'url' has no 'path' - ignoring this url (as keepalived does: \"HTTP/SSL_GET checker url has no path\")",
+            ));
+            return Ok(None);
         }
-        Ok((u, true))
+        Ok(Some(u))
     }
 }
 
@@ -402,47 +605,189 @@ pub(super) fn is_checker(key: &str) -> bool {
             | "DNS_CHECK"
             | "MISC_CHECK"
             | "PING_CHECK"
-            | "ICMP_CHECK"
             | "UDP_CHECK"
             | "FILE_CHECK"
             | "BFD_CHECK"
     )
 }
 
-/// Timing keys shared by virtual_server, real_server and checkers.
-pub(super) fn checker_default_kw(
-    d: &mut CheckerDefaults,
-    k: &Node,
-    checker_level: bool,
-) -> PResult<bool> {
-    match k.key() {
-        "connect_timeout" => d.connect_timeout = Some(positive_timer(k)?),
-        // keepalived: 0 only on a checker (MISC_CHECK's default).
-        "retry" | "nb_get_retry" => {
-            d.retry = Some(k.int(0, if checker_level { 0 } else { 1 }, i64::from(u32::MAX))?)
-        }
-        "delay_before_retry" => d.delay_before_retry = Some(k.timer(0)?),
-        "warmup" => d.warmup = Some(k.timer(0)?),
-        "delay_loop" => d.delay_loop = Some(positive_timer(k)?),
-        "alpha" => d.alpha = Some(k.flag()?),
-        "log_all_failures" if checker_level => d.log_all_failures = Some(k.flag()?),
-        _ => return Ok(false),
-    }
-    Ok(true)
+/// Where a timing keyword is read: keepalived installs a different handler
+/// (with different limits) at each level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Level {
+    VirtualServer,
+    RealServer,
+    /// A checker; `http` = HTTP_GET/SSL_GET (the only ones with the
+    /// deprecated `nb_get_retry`), `connection` = it has connection options
+    /// (not MISC_CHECK).
+    Checker {
+        http: bool,
+        connection: bool,
+    },
 }
 
-/// Connection keys of a checker (and SMTP host{} blocks).
-fn connection_kw(c: &mut CheckerCommon, k: &Node) -> PResult<bool> {
-    match k.key() {
-        "connect_ip" => c.connect_ip = Some(k.ip(0)?),
-        "connect_port" => c.connect_port = Some(k.int(0, 1, 65535)?),
-        "bindto" => c.bindto = Some(k.ip(0)?),
-        "bind_port" => c.bind_port = Some(k.int(0, 1, 65535)?),
-        "bind_if" => c.bind_if = Some(k.string(0)?),
-        "fwmark" => c.fwmark = Some(k.int(0, 0, i64::from(u32::MAX))?),
-        _ => return Ok(false),
+/// keepalived's IPVS_WEIGHT_LIMIT (ip_vs.h): INT_MAX.
+const IPVS_WEIGHT_LIMIT: i64 = i32::MAX as i64;
+
+/// keepalived's `connect_timeout` limit: UINT_MAX microseconds.
+const CONNECT_TIMEOUT_MAX_US: u64 = u32::MAX as u64;
+
+impl Parser {
+    /// Timing keys shared by virtual_server, real_server and checkers, read
+    /// as keepalived reads them (check/check_parser.c `vs_*_handler()`,
+    /// `rs_*_handler()`, check/check_api.c `install_checker_common_keywords()`):
+    /// a bad value ignores the line, and `nb_get_retry` exists only in
+    /// HTTP_GET/SSL_GET.
+    pub(super) fn lvs_timing_kw(
+        &mut self,
+        d: &mut CheckerDefaults,
+        k: &Node,
+        level: Level,
+    ) -> PResult<bool> {
+        let checker = matches!(level, Level::Checker { .. });
+        match k.key() {
+            "connect_timeout" => {
+                if let Level::Checker {
+                    connection: false, ..
+                } = level
+                {
+                    return Ok(false);
+                }
+                if let Some(v) = self.ka_timer(k, 1, CONNECT_TIMEOUT_MAX_US)? {
+                    d.connect_timeout = Some(v);
+                }
+            }
+            "retry" => {
+                // keepalived: 1.. on a virtual/real server (strict reading),
+                // 0.. on a checker (MISC_CHECK's default is 0).
+                let (min, lenient) = if checker { (0, true) } else { (1, false) };
+                if let Some(v) = self.ka_unsigned(k, min, u64::from(u32::MAX), lenient)? {
+                    d.retry = u32::try_from(v).ok();
+                }
+            }
+            "nb_get_retry" => match level {
+                Level::Checker { http: true, .. } => {
+                    self.warnings.push(k.pos().warning(
+                        "nb_get_retry is deprecated - please use 'retry' (read as retry, as keepalived does)",
+                    ));
+                    if let Some(v) = self.ka_unsigned(k, 0, u64::from(u32::MAX), true)? {
+                        d.retry = u32::try_from(v).ok();
+                    }
+                }
+                _ => {
+                    let ctx = match level {
+                        Level::VirtualServer => "virtual_server",
+                        Level::RealServer => "real_server",
+                        Level::Checker { .. } => "this checker",
+                    };
+                    super::fixup::not_a_keepalived_keyword(
+                        k,
+                        ctx,
+                        "only HTTP_GET and SSL_GET read the deprecated nb_get_retry; use 'retry'. The retry count stays at its default",
+                        &mut self.warnings,
+                    );
+                }
+            },
+            "delay_before_retry" => {
+                if let Some(v) = self.ka_timer(k, 0, 0)? {
+                    d.delay_before_retry = Some(v);
+                }
+            }
+            "warmup" => {
+                if let Some(v) = self.ka_timer(k, 0, 0)? {
+                    d.warmup = Some(v);
+                }
+            }
+            "delay_loop" => {
+                if let Some(v) = self.ka_timer(k, 1, 0)? {
+                    d.delay_loop = Some(v);
+                }
+            }
+            "alpha" => {
+                if let Some(b) = self.ka_bool(k) {
+                    d.alpha = Some(b);
+                }
+            }
+            "log_all_failures" if checker => {
+                if let Some(b) = self.ka_bool(k) {
+                    d.log_all_failures = Some(b);
+                }
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
     }
-    Ok(true)
+
+    /// Connection keys of a checker (and SMTP host{} blocks), read as
+    /// keepalived's check/check_api.c `co_*_handler()` read them: a bad
+    /// value ignores the line; `bindto` and `connect_ip` of different
+    /// families: the later line is ignored (the destination defaults to the
+    /// real server's address).
+    fn connection_kw(&mut self, c: &mut CheckerCommon, k: &Node, rs_addr: IpAddr) -> PResult<bool> {
+        match k.key() {
+            "connect_ip" | "bindto" => {
+                let t = k.arg(0, "an IP address")?;
+                let r = match lvs_read::sockaddr(&t.text, None) {
+                    lvs_read::Read::Ok((a, _)) => {
+                        let other = if k.key() == "bindto" {
+                            Some(c.connect_ip.unwrap_or(rs_addr))
+                        } else {
+                            c.bindto
+                        };
+                        match other {
+                            Some(o) if o.is_ipv4() != a.is_ipv4() => lvs_read::Read::Bad(format!(
+                                "{} address {a} does not match the address family of {}",
+                                k.key(),
+                                if k.key() == "bindto" {
+                                    "the checked address"
+                                } else {
+                                    "bindto"
+                                }
+                            )),
+                            _ => lvs_read::Read::Ok(a),
+                        }
+                    }
+                    lvs_read::Read::Lenient((a, _), n) => lvs_read::Read::Lenient(a, n),
+                    lvs_read::Read::Bad(why) => lvs_read::Read::Bad(why),
+                };
+                if let Some(a) = self.ka_apply(k, r) {
+                    if k.key() == "bindto" {
+                        c.bindto = Some(a);
+                    } else {
+                        c.connect_ip = Some(a);
+                    }
+                }
+            }
+            "connect_port" => {
+                if let Some(v) = self.ka_unsigned(k, 1, 65535, true)? {
+                    c.connect_port = u16::try_from(v).ok();
+                }
+            }
+            "bind_port" => {
+                if let Some(v) = self.ka_unsigned(k, 1, 65535, true)? {
+                    c.bind_port = u16::try_from(v).ok();
+                }
+            }
+            "bind_if" => {
+                let t = k.arg(0, "an interface name")?;
+                let r = if t.text.len() > 15 {
+                    lvs_read::Read::Bad(format!("interface name {} is too long", t.text))
+                } else {
+                    lvs_read::Read::Ok(t.text.clone())
+                };
+                if let Some(v) = self.ka_apply(k, r) {
+                    c.bind_if = Some(v);
+                }
+            }
+            "fwmark" => {
+                if let Some(v) = self.ka_unsigned(k, 0, u64::from(u32::MAX), true)? {
+                    c.fwmark = u32::try_from(v).ok();
+                }
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
 }
 
 fn merge_defaults(levels: &[&CheckerDefaults]) -> CheckerDefaults {

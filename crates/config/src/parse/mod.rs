@@ -30,6 +30,7 @@ pub(crate) mod fixup;
 mod global;
 mod keywords;
 mod lvs;
+mod lvs_read;
 mod routes;
 mod track;
 mod vrrp;
@@ -193,16 +194,6 @@ fn skipped(mut d: Diagnostic, what: &str) -> Diagnostic {
 
 fn nonzero(d: Duration) -> Option<Duration> {
     (!d.is_zero()).then_some(d)
-}
-
-fn positive_timer(n: &Node) -> PResult<Duration> {
-    let d = n.timer(0)?;
-    if d.is_zero() {
-        return Err(n.args[0]
-            .pos
-            .error(format!("'{}': must be greater than 0", n.key())));
-    }
-    Ok(d)
 }
 
 pub fn fmt_duration(d: Duration) -> String {

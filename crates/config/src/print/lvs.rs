@@ -116,7 +116,11 @@ pub(super) fn virtual_server(w: &mut Out, vs: &VirtualServer) {
     opt(
         w,
         "persistence_granularity",
-        vs.persistence_granularity.map(|a| a.to_string()),
+        // keepalived reads an IPv6 granularity as a prefix length.
+        vs.persistence_granularity.map(|a| match a {
+            std::net::IpAddr::V6(m) => u128::from(m).count_ones().to_string(),
+            v4 => v4.to_string(),
+        }),
     );
     if let Some(f) = vs.ip_family {
         w.kv("ip_family", fam(f).trim());
