@@ -5,6 +5,7 @@
 
 use crate::error::IpvsError;
 use crate::model::{IpvsState, Op};
+use crate::netlink::Timeouts;
 use crate::reconcile::{reconcile, OwnedSet};
 
 /// Something that holds an IPVS table: the kernel (via netlink) or a mock.
@@ -20,6 +21,23 @@ pub trait IpvsBackend {
     fn apply_batch(&mut self, ops: &[Op]) -> Vec<Result<(), IpvsError>> {
         ops.iter().map(|op| self.apply(op)).collect()
     }
+
+    /// The connection timeouts (`IPVS_CMD_GET_CONFIG`). Backends without
+    /// table-wide settings refuse.
+    fn timeouts(&mut self) -> Result<Timeouts, IpvsError> {
+        Err(IpvsError::InvalidRequest(
+            "this IPVS backend has no timeouts".into(),
+        ))
+    }
+
+    /// Set the connection timeouts (`IPVS_CMD_SET_CONFIG`; a zero field
+    /// leaves that timeout unchanged, as in the kernel).
+    fn set_timeouts(&mut self, t: Timeouts) -> Result<(), IpvsError> {
+        let _ = t;
+        Err(IpvsError::InvalidRequest(
+            "this IPVS backend has no timeouts".into(),
+        ))
+    }
 }
 
 impl<B: IpvsBackend + ?Sized> IpvsBackend for Box<B> {
@@ -31,6 +49,12 @@ impl<B: IpvsBackend + ?Sized> IpvsBackend for Box<B> {
     }
     fn apply_batch(&mut self, ops: &[Op]) -> Vec<Result<(), IpvsError>> {
         (**self).apply_batch(ops)
+    }
+    fn timeouts(&mut self) -> Result<Timeouts, IpvsError> {
+        (**self).timeouts()
+    }
+    fn set_timeouts(&mut self, t: Timeouts) -> Result<(), IpvsError> {
+        (**self).set_timeouts(t)
     }
 }
 

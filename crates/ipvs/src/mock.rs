@@ -6,6 +6,7 @@
 use crate::backend::IpvsBackend;
 use crate::error::{Errno, IpvsError};
 use crate::model::{Forwarding, IpvsState, Op, Scheduler, ServiceEntry, ServiceFlags, TunnelType};
+use crate::netlink::Timeouts;
 
 /// Apply `op` to an in-memory table with kernel semantics, to predict the
 /// result of a plan (what [`MockIpvs`] and [`TableIpvs`] do on `apply`).
@@ -113,13 +114,51 @@ impl IpvsBackend for TableIpvs {
 
 /// In-memory IPVS table with kernel error semantics, for unit tests of
 /// anything that programs IPVS. Records every op it was asked to apply.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct MockIpvs {
     pub state: IpvsState,
     /// Every op passed to `apply`, accepted or not.
     pub log: Vec<Op>,
     /// Errno to return for the next `apply` calls (one per call), for fault injection.
     pub inject: std::collections::VecDeque<Errno>,
+    /// The connection timeouts; the kernel's defaults (900 120 300) at first.
+    pub timeouts: Timeouts,
+    /// Every `SET_CONFIG` asked for, accepted or not.
+    pub timeout_log: Vec<Timeouts>,
+    /// Number of `GET_CONFIG` requests.
+    pub timeout_reads: usize,
+}
+
+impl Default for MockIpvs {
+    fn default() -> Self {
+        MockIpvs {
+            state: IpvsState::default(),
+            log: Vec::new(),
+            inject: Default::default(),
+            timeouts: crate::globals::KERNEL_DEFAULT_TIMEOUTS,
+            timeout_log: Vec::new(),
+            timeout_reads: 0,
+        }
+    }
+}
+
+/// `ip_vs_set_timeout()`: a zero value leaves that timeout unchanged.
+fn mock_set_timeouts(current: &mut Timeouts, t: Timeouts) -> Result<(), Errno> {
+    // ip_vs_genl_set_config(): values above INT_MAX / HZ are EINVAL (HZ >= 100).
+    let max = i32::MAX as u32 / 100;
+    if t.tcp > max || t.tcp_fin > max || t.udp > max {
+        return Err(Errno::Invalid);
+    }
+    for (have, want) in [
+        (&mut current.tcp, t.tcp),
+        (&mut current.tcp_fin, t.tcp_fin),
+        (&mut current.udp, t.udp),
+    ] {
+        if want != 0 {
+            *have = want;
+        }
+    }
+    Ok(())
 }
 
 impl MockIpvs {
@@ -146,5 +185,24 @@ impl IpvsBackend for MockIpvs {
             return Err(IpvsError::kernel(op, errno));
         }
         mock_apply(&mut self.state, op).map_err(|errno| IpvsError::kernel(op, errno))
+    }
+
+    fn timeouts(&mut self) -> Result<Timeouts, IpvsError> {
+        self.timeout_reads += 1;
+        Ok(self.timeouts)
+    }
+
+    fn set_timeouts(&mut self, t: Timeouts) -> Result<(), IpvsError> {
+        self.timeout_log.push(t);
+        if let Some(errno) = self.inject.pop_front() {
+            return Err(IpvsError::Kernel {
+                op: "set timeouts".into(),
+                errno,
+            });
+        }
+        mock_set_timeouts(&mut self.timeouts, t).map_err(|errno| IpvsError::Kernel {
+            op: "set timeouts".into(),
+            errno,
+        })
     }
 }
