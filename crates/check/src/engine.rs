@@ -103,6 +103,9 @@ struct Engine {
     timeouts_failing: Option<String>,
     /// `lvs_flush`: the whole table is flushed before the first sync.
     flush_pending: bool,
+    /// `lvs_sync_daemon` without an instance: (re)start both sync daemons
+    /// at the next sync.
+    syncd_pending: bool,
     started: Instant,
 }
 
@@ -141,6 +144,7 @@ pub async fn run_plan(
         timeouts_failing: None,
         // check_daemon.c start_check(): `if (!reload && global_data->lvs_flush) ipvs_flush_cmd();`
         flush_pending: plan.lvs_flush,
+        syncd_pending: false,
         started: Instant::now(),
     };
     let total: usize = plan
@@ -230,6 +234,18 @@ impl Engine {
         // start_check() on reload: set the timeouts again (or restore the
         // saved ones when lvs_timeouts went away); lvs_flush is not repeated.
         self.timeouts_pending = true;
+        // start_check(): stop any sync daemons left over (at start) or
+        // configured differently (reload: ipvs_syncd_changed()), then start
+        // master and backup. A reload that drops lvs_sync_daemon leaves them
+        // running, as keepalived does.
+        if plan.checker_syncd.is_some()
+            && rkeepalived_ipvs::syncd::changed(
+                self.plan.checker_syncd.as_ref(),
+                plan.checker_syncd.as_ref(),
+            )
+        {
+            self.syncd_pending = true;
+        }
         if self.addrs.is_none() && plan.virtual_servers.iter().any(|v| v.ha_suspend) {
             self.addrs = Some(crate::addrwatch::spawn());
         }
@@ -404,6 +420,9 @@ impl Engine {
         if self.timeouts_pending {
             self.apply_timeouts();
         }
+        if self.syncd_pending {
+            self.start_sync_daemons();
+        }
         // Fast path: diff against what we last programmed, no dump.
         let mut built = None;
         if let Some(cached) = self.kernel_cache.take() {
@@ -502,6 +521,30 @@ impl Engine {
         }
     }
 
+    /// Both sync daemons for `lvs_sync_daemon` without an instance
+    /// (check_daemon.c `start_check()`). Retried at the next sync only while
+    /// IPVS cannot be reached; a kernel refusal is logged, as by keepalived.
+    fn start_sync_daemons(&mut self) {
+        use rkeepalived_ipvs::syncd;
+        let Some(cfg) = self.plan.checker_syncd.clone() else {
+            self.syncd_pending = false;
+            return;
+        };
+        let backend = self.backend.as_backend();
+        syncd::run(backend, &syncd::stop_both(), true);
+        let results = syncd::run(backend, &syncd::start_both(&cfg), false);
+        self.syncd_pending = results
+            .iter()
+            .any(|r| matches!(r, Err(e) if e.errno().is_none()));
+        if results.iter().all(Result::is_ok) {
+            tracing::info!(
+                interface = %cfg.ifname,
+                sync_id = cfg.sync_id,
+                "IPVS sync daemons started (master and backup)"
+            );
+        }
+    }
+
     /// `lvs_flush`: IPVS_CMD_FLUSH once, before the first programming.
     fn flush_if_pending(&mut self) -> Result<(), rkeepalived_ipvs::IpvsError> {
         if self.flush_pending {
@@ -527,6 +570,11 @@ impl Engine {
             self.clear_services();
         } else {
             tracing::info!("leaving the IPVS entries in place (--dont-release-ipvs)");
+        }
+        // stop_check(): both sync daemons, if this process runs them.
+        if self.plan.checker_syncd.is_some() {
+            use rkeepalived_ipvs::syncd;
+            syncd::run(self.backend.as_backend(), &syncd::stop_both(), true);
         }
         if self.timeouts.original().is_some() {
             match rkeepalived_ipvs::apply_timeouts(

@@ -49,6 +49,22 @@ pub fn from_config(config: &Config) -> Result<CheckPlan, PlanError> {
             cfg::LvsFlushOnStop::VirtualServers => StopPolicy::VirtualServers,
             cfg::LvsFlushOnStop::Flush => StopPolicy::FlushAll,
         },
+        checker_syncd: gd
+            .lvs_sync_daemon
+            .as_ref()
+            .filter(|d| d.vrrp_instance.is_none())
+            .map(|d| {
+                // Without an instance the sync id defaults to 0 (vrrp.c
+                // vrrp_complete_init; check_daemon.c start_check()).
+                rkeepalived_ipvs::syncd::SyncdConfig::new(
+                    &d.interface,
+                    d.sync_id.map_or(0, u32::from),
+                    d.maxlen,
+                    d.port,
+                    d.ttl,
+                    d.group,
+                )
+            }),
         script_security: Some(security),
     })
 }

@@ -443,6 +443,10 @@ pub struct CheckPlan {
     pub lvs_timeouts: rkeepalived_ipvs::netlink::Timeouts,
     /// `lvs_flush_on_stop`: what stopping does to the table.
     pub lvs_flush_on_stop: rkeepalived_ipvs::StopPolicy,
+    /// `lvs_sync_daemon` without a VRRP instance: the checker runs both
+    /// sync daemons (check_daemon.c `checker_ipvs_syncd_needed()`); with an
+    /// instance the VRRP process drives them and this is None.
+    pub checker_syncd: Option<rkeepalived_ipvs::syncd::SyncdConfig>,
     /// Scripts policy (`script_user`, `enable_script_security`).
     pub script_security: Option<rkeepalived_script::ScriptSecurity>,
 }

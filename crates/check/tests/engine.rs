@@ -116,6 +116,7 @@ fn plan_with(real_servers: Vec<RealServerSpec>) -> CheckPlan {
         lvs_flush: false,
         lvs_timeouts: Default::default(),
         lvs_flush_on_stop: Default::default(),
+        checker_syncd: None,
         script_security: Some(ScriptSecurity {
             enable_script_security: false,
             default_user: Some(RunAs::root()),

@@ -264,3 +264,73 @@ async fn dont_release_ipvs_keeps_the_table_but_restores_the_timeouts() {
     assert_eq!(flushes(&mock), 0);
     assert_eq!(timeouts(&mock), ORIGINAL, "ipvs_stop() runs even with -I");
 }
+
+#[tokio::test]
+async fn lvs_sync_daemon_without_instance_runs_both_daemons_in_the_checker() {
+    use rkeepalived_ipvs::netlink::DaemonState;
+    let mock: Mock = Arc::default();
+    // A master daemon left by a crashed predecessor, with another sync id.
+    mock.lock().unwrap().sync_master = Some(
+        rkeepalived_ipvs::syncd::SyncdConfig::new(
+            "eth9",
+            1,
+            None,
+            8848,
+            None,
+            rkeepalived_ipvs::syncd::DEFAULT_SYNC_GROUP,
+        )
+        .daemon(DaemonState::Master),
+    );
+    let (tx, engine) = start(
+        &config("  lvs_sync_daemon eth1 id 5 port 9000"),
+        &mock,
+        true,
+    );
+    let running = |m: &MockIpvs| {
+        m.sync_master
+            .as_ref()
+            .is_some_and(|d| d.mcast_ifn == "eth1" && d.sync_id == 5 && d.mcast_port == Some(9000))
+            && m.sync_backup
+                .as_ref()
+                .is_some_and(|d| d.mcast_ifn == "eth1" && d.sync_id == 5)
+    };
+    assert!(eventually(|| running(&mock.lock().unwrap())).await);
+    // Same settings on reload: left alone.
+    let before = mock.lock().unwrap().syncd_log.len();
+    tx.send(Control::Reload(config("  lvs_sync_daemon eth1 id 5 port 9000")))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(mock.lock().unwrap().syncd_log.len(), before);
+    // Changed: restarted with the new id.
+    tx.send(Control::Reload(config("  lvs_sync_daemon eth1 id 6")))
+        .await
+        .unwrap();
+    assert!(
+        eventually(|| {
+            let m = mock.lock().unwrap();
+            m.sync_master.as_ref().is_some_and(|d| d.sync_id == 6)
+                && m.sync_backup.as_ref().is_some_and(|d| d.sync_id == 6)
+        })
+        .await
+    );
+    stop(tx, engine).await;
+    let m = mock.lock().unwrap();
+    assert!(m.sync_master.is_none() && m.sync_backup.is_none());
+}
+
+#[tokio::test]
+async fn lvs_sync_daemon_with_an_instance_is_left_to_the_vrrp_process() {
+    let mock: Mock = Arc::default();
+    let text = "global_defs {\n  lvs_sync_daemon eth1 inst VI_1\n}\n\
+        vrrp_instance VI_1 {\n  interface eth1\n  virtual_router_id 51\n  priority 100\n  \
+        virtual_ipaddress {\n    192.0.2.50/24\n  }\n}\n\
+        virtual_server 192.0.2.1 80 {\n  protocol TCP\n  real_server 198.51.100.1 80 {\n  }\n}\n";
+    let cfg = rkeepalived_config::parse_str(text, "syncd.conf", &LoadOptions::default())
+        .expect("config")
+        .config;
+    let (tx, engine) = start(&cfg, &mock, true);
+    assert!(eventually(|| has(&mock, &ours())).await);
+    stop(tx, engine).await;
+    assert!(mock.lock().unwrap().syncd_log.is_empty());
+}

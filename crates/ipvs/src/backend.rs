@@ -5,7 +5,7 @@
 
 use crate::error::IpvsError;
 use crate::model::{IpvsState, Op};
-use crate::netlink::Timeouts;
+use crate::netlink::{DaemonState, SyncDaemon, Timeouts};
 use crate::reconcile::{reconcile, OwnedSet};
 
 /// Something that holds an IPVS table: the kernel (via netlink) or a mock.
@@ -38,6 +38,22 @@ pub trait IpvsBackend {
             "this IPVS backend has no timeouts".into(),
         ))
     }
+
+    /// Start a connection-sync daemon (`IPVS_CMD_NEW_DAEMON`).
+    fn start_daemon(&mut self, d: &SyncDaemon) -> Result<(), IpvsError> {
+        let _ = d;
+        Err(IpvsError::InvalidRequest(
+            "this IPVS backend has no sync daemons".into(),
+        ))
+    }
+
+    /// Stop a connection-sync daemon (`IPVS_CMD_DEL_DAEMON`).
+    fn stop_daemon(&mut self, state: DaemonState) -> Result<(), IpvsError> {
+        let _ = state;
+        Err(IpvsError::InvalidRequest(
+            "this IPVS backend has no sync daemons".into(),
+        ))
+    }
 }
 
 impl<B: IpvsBackend + ?Sized> IpvsBackend for Box<B> {
@@ -55,6 +71,12 @@ impl<B: IpvsBackend + ?Sized> IpvsBackend for Box<B> {
     }
     fn set_timeouts(&mut self, t: Timeouts) -> Result<(), IpvsError> {
         (**self).set_timeouts(t)
+    }
+    fn start_daemon(&mut self, d: &SyncDaemon) -> Result<(), IpvsError> {
+        (**self).start_daemon(d)
+    }
+    fn stop_daemon(&mut self, state: DaemonState) -> Result<(), IpvsError> {
+        (**self).stop_daemon(state)
     }
 }
 

@@ -14,6 +14,7 @@ pub mod mock;
 pub mod model;
 pub mod netlink;
 pub mod reconcile;
+pub mod syncd;
 
 pub use backend::{sync, sync_from, IpvsBackend, SyncReport};
 pub use error::{DecodeError, Errno, IpvsError};

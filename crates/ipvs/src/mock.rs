@@ -6,7 +6,7 @@
 use crate::backend::IpvsBackend;
 use crate::error::{Errno, IpvsError};
 use crate::model::{Forwarding, IpvsState, Op, Scheduler, ServiceEntry, ServiceFlags, TunnelType};
-use crate::netlink::Timeouts;
+use crate::netlink::{DaemonState, SyncDaemon, Timeouts};
 
 /// Apply `op` to an in-memory table with kernel semantics, to predict the
 /// result of a plan (what [`MockIpvs`] and [`TableIpvs`] do on `apply`).
@@ -127,6 +127,12 @@ pub struct MockIpvs {
     pub timeout_log: Vec<Timeouts>,
     /// Number of `GET_CONFIG` requests.
     pub timeout_reads: usize,
+    /// Running connection-sync daemons (`ip_vs_sync.c`: starting a running
+    /// one is EEXIST, stopping a stopped one ESRCH).
+    pub sync_master: Option<SyncDaemon>,
+    pub sync_backup: Option<SyncDaemon>,
+    /// Every sync daemon request, accepted or not.
+    pub syncd_log: Vec<crate::syncd::SyncdCmd>,
 }
 
 impl Default for MockIpvs {
@@ -138,6 +144,9 @@ impl Default for MockIpvs {
             timeouts: crate::globals::KERNEL_DEFAULT_TIMEOUTS,
             timeout_log: Vec::new(),
             timeout_reads: 0,
+            sync_master: None,
+            sync_backup: None,
+            syncd_log: Vec::new(),
         }
     }
 }
@@ -185,6 +194,35 @@ impl IpvsBackend for MockIpvs {
             return Err(IpvsError::kernel(op, errno));
         }
         mock_apply(&mut self.state, op).map_err(|errno| IpvsError::kernel(op, errno))
+    }
+
+    fn start_daemon(&mut self, d: &SyncDaemon) -> Result<(), IpvsError> {
+        self.syncd_log
+            .push(crate::syncd::SyncdCmd::Start(d.clone()));
+        let slot = match d.state {
+            DaemonState::Master => &mut self.sync_master,
+            DaemonState::Backup => &mut self.sync_backup,
+        };
+        if slot.is_some() {
+            return Err(IpvsError::Kernel {
+                op: "start sync daemon".into(),
+                errno: Errno::Exists,
+            });
+        }
+        *slot = Some(d.clone());
+        Ok(())
+    }
+
+    fn stop_daemon(&mut self, state: DaemonState) -> Result<(), IpvsError> {
+        self.syncd_log.push(crate::syncd::SyncdCmd::Stop(state));
+        let slot = match state {
+            DaemonState::Master => &mut self.sync_master,
+            DaemonState::Backup => &mut self.sync_backup,
+        };
+        slot.take().map(|_| ()).ok_or(IpvsError::Kernel {
+            op: "stop sync daemon".into(),
+            errno: Errno::NoSuchService,
+        })
     }
 
     fn timeouts(&mut self) -> Result<Timeouts, IpvsError> {

@@ -478,3 +478,60 @@ fn lvs_flush_request_matches_ipvsadm_clear() {
         sent[0].bytes()
     );
 }
+
+/// `lvs_sync_daemon rkid0 id 5` (port and group left at the kernel's
+/// defaults, so not sent, as keepalived's ipvs_syncd_cmd() does) starts the
+/// master daemon with the bytes of `ipvsadm --start-daemon master
+/// --mcast-interface rkid0 --syncid 5`, and the backup one likewise.
+#[test]
+fn lvs_sync_daemon_requests_match_ipvsadm_bytes() {
+    use rkeepalived_ipvs::netlink::DaemonState;
+    use rkeepalived_ipvs::syncd::{SyncdConfig, DEFAULT_SYNC_GROUP, DEFAULT_SYNC_PORT};
+    for (state, id, args) in [
+        (
+            DaemonState::Master,
+            5,
+            [
+                "--start-daemon",
+                "master",
+                "--mcast-interface",
+                "rkid0",
+                "--syncid",
+                "5",
+            ],
+        ),
+        (
+            DaemonState::Backup,
+            6,
+            [
+                "--start-daemon",
+                "backup",
+                "--mcast-interface",
+                "rkid0",
+                "--syncid",
+                "6",
+            ],
+        ),
+    ] {
+        let cfg = SyncdConfig::new(
+            "rkid0",
+            id,
+            None,
+            DEFAULT_SYNC_PORT,
+            None,
+            DEFAULT_SYNC_GROUP,
+        );
+        let sent = sent_for(&args);
+        assert_eq!(sent.len(), 1);
+        assert_eq!(
+            encode_request(
+                FAMILY,
+                sent[0].seq,
+                REQUEST_ACK,
+                cfg.daemon(state).start_message()
+            ),
+            sent[0].bytes(),
+            "{args:?}"
+        );
+    }
+}

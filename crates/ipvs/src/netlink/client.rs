@@ -533,6 +533,14 @@ impl IpvsBackend for NetlinkIpvs {
     fn set_timeouts(&mut self, t: Timeouts) -> Result<(), IpvsError> {
         NetlinkIpvs::set_timeouts(self, t)
     }
+
+    fn start_daemon(&mut self, d: &SyncDaemon) -> Result<(), IpvsError> {
+        NetlinkIpvs::start_daemon(self, d)
+    }
+
+    fn stop_daemon(&mut self, state: DaemonState) -> Result<(), IpvsError> {
+        NetlinkIpvs::stop_daemon(self, state)
+    }
 }
 
 /// Tokio-friendly handle: each call runs the blocking client on the
