@@ -21,7 +21,7 @@ const SCRIPT: &str = r#"
 RK_BIN=$1
 KA_BIN=$(command -v keepalived)
 W=$(mktemp -d /tmp/lvsg.XXXXXX)
-CASES="flush vs all default"
+CASES="flush vs all default syncc syncv"
 wait_for() { local n=$1; shift; local i; for ((i = 0; i < n; i++)); do "$@" && return 0; sleep 0.5; done; return 1; }
 
 globals() { # globals CASE PHASE
@@ -30,6 +30,8 @@ globals() { # globals CASE PHASE
     flush:reload) printf '    lvs_flush\n    lvs_timeouts tcpfin 5\n' ;;
     vs:*) printf '    lvs_flush_on_stop VS\n' ;;
     all:*) printf '    lvs_flush_on_stop\n' ;;
+    syncc:*) printf '    lvs_sync_daemon eth0 id 7\n' ;;
+    syncv:*) printf '    lvs_sync_daemon eth0 inst VI_1\n' ;;
     default:*) ;;
   esac
 }
@@ -49,17 +51,34 @@ virtual_server 192.0.2.100 80 {
     }
 }
 CONF
+    if [ "$1" = syncv ]; then
+      cat <<'CONF'
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        192.0.2.50/24
+    }
+}
+CONF
+    fi
   } >"$3"
 }
 inns() { local tag=$1; shift; nsenter --net="/run/netns/lvsg-$tag" "$@"; }
 table() { inns "$1" ipvsadm -Sn 2>&1 | sort; }
 tmo() { inns "$1" ipvsadm -L --timeout 2>&1; }
+daemons() { inns "$1" ipvsadm -L --daemon 2>&1; }
+syncd_master() { daemons "$1" | grep -q 'master sync daemon'; }
 programmed() { table "$1" | grep -q -- '-a -t 192.0.2.100:80 -r 192.0.2.11:80'; }
 
 start_daemon() { # start_daemon TAG BIN [EXTRA...]
-  local tag=$1 bin=$2
+  local tag=$1 bin=$2 only=-C
   shift 2
-  nsenter --net="/run/netns/lvsg-$tag" setsid "$bin" -C -n -l -D -f "$W/$tag.conf" \
+  # The syncv case needs the VRRP process too.
+  case $tag in *-syncv) only=-D ;; esac
+  nsenter --net="/run/netns/lvsg-$tag" setsid "$bin" $only -n -l -D -f "$W/$tag.conf" \
     -p "$W/$tag.pid" -r "$W/$tag-vrrp.pid" -c "$W/$tag-checkers.pid" "$@" \
     </dev/null >"$W/$tag.log" 2>&1 &
   echo $! >"$W/$tag.daemon"
@@ -82,6 +101,8 @@ for c in $CASES; do
     ip netns add "lvsg-$tag"
     inns "$tag" ip link set lo up
     inns "$tag" ip link add eth0 type dummy
+    # keepalived disables a VRRP instance on an interface without multicast.
+    inns "$tag" ip link set eth0 multicast on
     inns "$tag" ip addr add 192.0.2.2/24 dev eth0
     inns "$tag" ip link set eth0 up
     # Timeouts differing from the kernel's defaults: a restore must bring
@@ -104,11 +125,16 @@ done
 for tag in $tags; do
   wait_for 240 programmed "$tag" || echo "LAB-FAIL $tag never programmed"
 done
+# syncv: VI_1 becomes MASTER after Master_Down_Interval (~3.6 s).
+for d in ka rk; do
+  wait_for 120 syncd_master "$d-syncv" || echo "LAB-NOTE $d-syncv no master sync daemon"
+done
 # One more checker pass for both daemons (delay_loop 2).
 sleep 3
 for tag in $tags; do
   section "$tag:start:table" table "$tag"
   section "$tag:start:timeout" tmo "$tag"
+  section "$tag:start:daemon" daemons "$tag"
 done
 
 # flush: a service added by hand while running, then a reload that changes
@@ -138,6 +164,7 @@ for tag in $tags; do
   # daemon is gone either way.
   section "$tag:stop:table" table "$tag"
   section "$tag:stop:timeout" tmo "$tag"
+  section "$tag:stop:daemon" daemons "$tag"
 done
 for tag in $tags; do
   section "$tag:log" tail -n 25 "$W/$tag.log"
@@ -222,6 +249,25 @@ fn lvs_timeouts_flush_and_flush_on_stop_match_keepalived() {
     assert!(!stop.contains("192.0.2.100"), "{stop}");
     let t = run.same("flush", "stop:timeout");
     assert!(t.contains(&timeout_line("7200 60 30")), "{t}");
+
+    // lvs_sync_daemon without an instance: the checker runs both daemons;
+    // with one, the VRRP process runs the master daemon while VI_1 is
+    // MASTER (sync id = its VRID 51). All stopped on exit.
+    let d = run.same("syncc", "start:daemon");
+    assert!(
+        d.contains("master sync daemon (mcast=eth0, syncid=7")
+            && d.contains("backup sync daemon (mcast=eth0, syncid=7"),
+        "{d}"
+    );
+    let d = run.same("syncv", "start:daemon");
+    assert!(
+        d.contains("master sync daemon (mcast=eth0, syncid=51") && !d.contains("backup"),
+        "{d}"
+    );
+    for case in ["flush", "vs", "all", "default", "syncc", "syncv"] {
+        let d = run.same(case, "stop:daemon");
+        assert!(!d.contains("sync daemon"), "{case}: {d}");
+    }
 
     for case in ["vs", "all", "default"] {
         // Without lvs_flush the foreign service survives the start.
