@@ -9,7 +9,11 @@
 //!   configured service, are gone after start; a service added by hand
 //!   while running survives a reload and the stop;
 //! * `lvs_flush_on_stop` (ALL), `lvs_flush_on_stop VS` and the default:
-//!   the table left after a clean stop, with a foreign service present.
+//!   the table left after a clean stop, with a foreign service present;
+//! * `lvs_sync_daemon eth0 id 7` (no instance: the checker runs master and
+//!   backup) and `lvs_sync_daemon eth0 inst VI_1` (the VRRP process runs the
+//!   master daemon once VI_1 is MASTER, sync id = VRID): `ipvsadm -L
+//!   --daemon` after start and after stop.
 //!
 //! One guest boot; every (daemon, case) pair runs in its own network
 //! namespace (IPVS tables and timeouts are per namespace), all at once.

@@ -297,9 +297,11 @@ async fn lvs_sync_daemon_without_instance_runs_both_daemons_in_the_checker() {
     assert!(eventually(|| running(&mock.lock().unwrap())).await);
     // Same settings on reload: left alone.
     let before = mock.lock().unwrap().syncd_log.len();
-    tx.send(Control::Reload(config("  lvs_sync_daemon eth1 id 5 port 9000")))
-        .await
-        .unwrap();
+    tx.send(Control::Reload(config(
+        "  lvs_sync_daemon eth1 id 5 port 9000",
+    )))
+    .await
+    .unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(mock.lock().unwrap().syncd_log.len(), before);
     // Changed: restarted with the new id.
