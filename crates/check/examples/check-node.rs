@@ -111,6 +111,22 @@ impl<B: IpvsBackend> IpvsBackend for OpLog<B> {
         ops.iter().for_each(|op| self.record(op));
         self.inner.apply_batch(ops)
     }
+
+    fn timeouts(&mut self) -> Result<rkeepalived_ipvs::netlink::Timeouts, IpvsError> {
+        self.inner.timeouts()
+    }
+
+    fn set_timeouts(&mut self, t: rkeepalived_ipvs::netlink::Timeouts) -> Result<(), IpvsError> {
+        self.inner.set_timeouts(t)
+    }
+
+    fn start_daemon(&mut self, d: &rkeepalived_ipvs::netlink::SyncDaemon) -> Result<(), IpvsError> {
+        self.inner.start_daemon(d)
+    }
+
+    fn stop_daemon(&mut self, s: rkeepalived_ipvs::netlink::DaemonState) -> Result<(), IpvsError> {
+        self.inner.stop_daemon(s)
+    }
 }
 
 fn main() -> std::process::ExitCode {

@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use rkeepalived_ipvs::netlink::ServiceDump;
+use rkeepalived_ipvs::netlink::{DaemonState, ServiceDump, SyncDaemon, Timeouts};
 use rkeepalived_ipvs::{IpvsBackend, IpvsError, IpvsState, NetlinkIpvs, Op};
 
 /// The kernel, through generic netlink.
@@ -61,6 +61,26 @@ impl IpvsBackend for KernelIpvs {
             }
         }
     }
+
+    fn timeouts(&mut self) -> Result<Timeouts, IpvsError> {
+        let result = self.client()?.timeouts();
+        if result.is_err() {
+            self.client = None;
+        }
+        result
+    }
+
+    fn set_timeouts(&mut self, t: Timeouts) -> Result<(), IpvsError> {
+        self.client()?.set_timeouts(t)
+    }
+
+    fn start_daemon(&mut self, d: &SyncDaemon) -> Result<(), IpvsError> {
+        self.client()?.start_daemon(d)
+    }
+
+    fn stop_daemon(&mut self, state: DaemonState) -> Result<(), IpvsError> {
+        self.client()?.stop_daemon(state)
+    }
 }
 
 /// A backend shared with the test that injected it (inspect the table while the engine runs).
@@ -95,6 +115,34 @@ impl<B: IpvsBackend> IpvsBackend for SharedBackend<B> {
                 .map(|_| Err(IpvsError::InvalidRequest("backend lock poisoned".into())))
                 .collect(),
         }
+    }
+
+    fn timeouts(&mut self) -> Result<Timeouts, IpvsError> {
+        self.0
+            .lock()
+            .map_err(|_| IpvsError::InvalidRequest("backend lock poisoned".into()))?
+            .timeouts()
+    }
+
+    fn set_timeouts(&mut self, t: Timeouts) -> Result<(), IpvsError> {
+        self.0
+            .lock()
+            .map_err(|_| IpvsError::InvalidRequest("backend lock poisoned".into()))?
+            .set_timeouts(t)
+    }
+
+    fn start_daemon(&mut self, d: &SyncDaemon) -> Result<(), IpvsError> {
+        self.0
+            .lock()
+            .map_err(|_| IpvsError::InvalidRequest("backend lock poisoned".into()))?
+            .start_daemon(d)
+    }
+
+    fn stop_daemon(&mut self, state: DaemonState) -> Result<(), IpvsError> {
+        self.0
+            .lock()
+            .map_err(|_| IpvsError::InvalidRequest("backend lock poisoned".into()))?
+            .stop_daemon(state)
     }
 }
 

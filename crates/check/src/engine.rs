@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rkeepalived_control::Control;
-use rkeepalived_ipvs::OwnedSet;
+use rkeepalived_ipvs::{OwnedSet, StopPolicy, TimeoutKeeper, TimeoutOutcome};
 use rkeepalived_script::{ScriptRunner, ScriptSecurity};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -93,6 +93,19 @@ struct Engine {
     ipvs_retry_interval: Duration,
     script_timeout: Duration,
     release_ipvs_on_stop: bool,
+    /// keepalived's saved kernel timeouts (`lvs_timeouts`), restored on
+    /// stop and on a reload without `lvs_timeouts`.
+    timeouts: TimeoutKeeper,
+    /// The timeouts of the current plan are still to be sent (at start, after
+    /// each reload, and again after a failure).
+    timeouts_pending: bool,
+    /// Last failure to set them (logged once).
+    timeouts_failing: Option<String>,
+    /// `lvs_flush`: the whole table is flushed before the first sync.
+    flush_pending: bool,
+    /// `lvs_sync_daemon` without an instance: (re)start both sync daemons
+    /// at the next sync.
+    syncd_pending: bool,
     started: Instant,
 }
 
@@ -113,10 +126,9 @@ pub async fn run_plan(
         checks: CheckDriver::new(),
         scripts: JoinSet::new(),
         backend: opts.backend,
-        owned: OwnedSet {
-            flush_foreign: plan.lvs_flush,
-            ..OwnedSet::default()
-        },
+        // Entries other tools add are never ours, `lvs_flush` or not:
+        // keepalived flushes once at start and leaves later ones alone.
+        owned: OwnedSet::default(),
         runner,
         factory: opts.checker_factory,
         metrics: Arc::new(EngineMetrics::default()),
@@ -127,6 +139,12 @@ pub async fn run_plan(
         ipvs_retry_interval: opts.ipvs_retry_interval,
         script_timeout: opts.script_timeout,
         release_ipvs_on_stop: opts.release_ipvs_on_stop,
+        timeouts: TimeoutKeeper::new(),
+        timeouts_pending: true,
+        timeouts_failing: None,
+        // check_daemon.c start_check(): `if (!reload && global_data->lvs_flush) ipvs_flush_cmd();`
+        flush_pending: plan.lvs_flush,
+        syncd_pending: false,
         started: Instant::now(),
     };
     let total: usize = plan
@@ -213,7 +231,21 @@ impl Engine {
                 self.runner = ScriptRunner::new(sec.clone());
             }
         }
-        self.owned.flush_foreign = plan.lvs_flush;
+        // start_check() on reload: set the timeouts again (or restore the
+        // saved ones when lvs_timeouts went away); lvs_flush is not repeated.
+        self.timeouts_pending = true;
+        // start_check(): stop any sync daemons left over (at start) or
+        // configured differently (reload: ipvs_syncd_changed()), then start
+        // master and backup. A reload that drops lvs_sync_daemon leaves them
+        // running, as keepalived does.
+        if plan.checker_syncd.is_some()
+            && rkeepalived_ipvs::syncd::changed(
+                self.plan.checker_syncd.as_ref(),
+                plan.checker_syncd.as_ref(),
+            )
+        {
+            self.syncd_pending = true;
+        }
         if self.addrs.is_none() && plan.virtual_servers.iter().any(|v| v.ha_suspend) {
             self.addrs = Some(crate::addrwatch::spawn());
         }
@@ -385,6 +417,12 @@ impl Engine {
     /// (no kernel module) is logged once, counted, and retried.
     fn sync_ipvs(&mut self) {
         self.metrics.ipvs_syncs.fetch_add(1, Relaxed);
+        if self.timeouts_pending {
+            self.apply_timeouts();
+        }
+        if self.syncd_pending {
+            self.start_sync_daemons();
+        }
         // Fast path: diff against what we last programmed, no dump.
         let mut built = None;
         if let Some(cached) = self.kernel_cache.take() {
@@ -411,8 +449,12 @@ impl Engine {
             built = Some(desired);
         }
         // Dump first: while IPVS is unreachable (no module) the desired
-        // table of thousands of dests is not even built.
-        let current = match self.backend.as_backend().dump() {
+        // table of thousands of dests is not even built. `lvs_flush` empties
+        // the table before its first programming.
+        let current = match self
+            .flush_if_pending()
+            .and_then(|()| self.backend.as_backend().dump())
+        {
             Ok(current) => current,
             Err(e) => {
                 self.metrics.ipvs_sync_failures.fetch_add(1, Relaxed);
@@ -450,16 +492,130 @@ impl Engine {
         self.ipvs_dirty = !report.is_clean();
     }
 
+    /// `lvs_timeouts` of the current plan (all zero: restore the saved
+    /// values, if any). keepalived logs "Failed to set ipvs timeouts" and
+    /// carries on; we do too, and try again at the next sync.
+    fn apply_timeouts(&mut self) {
+        let want = Some(self.plan.lvs_timeouts);
+        match rkeepalived_ipvs::apply_timeouts(self.backend.as_backend(), &mut self.timeouts, want)
+        {
+            Ok(outcome) => {
+                if let TimeoutOutcome::Set(t) = outcome {
+                    tracing::info!(
+                        "IPVS timeouts set: tcp {} tcpfin {} udp {}",
+                        t.tcp,
+                        t.tcp_fin,
+                        t.udp
+                    );
+                }
+                self.timeouts_pending = false;
+                self.timeouts_failing = None;
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                if self.timeouts_failing.as_deref() != Some(msg.as_str()) {
+                    tracing::warn!("Failed to set ipvs timeouts: {msg}");
+                }
+                self.timeouts_failing = Some(msg);
+            }
+        }
+    }
+
+    /// Both sync daemons for `lvs_sync_daemon` without an instance
+    /// (check_daemon.c `start_check()`). Retried at the next sync only while
+    /// IPVS cannot be reached; a kernel refusal is logged, as by keepalived.
+    fn start_sync_daemons(&mut self) {
+        use rkeepalived_ipvs::syncd;
+        let Some(cfg) = self.plan.checker_syncd.clone() else {
+            self.syncd_pending = false;
+            return;
+        };
+        let backend = self.backend.as_backend();
+        syncd::run(backend, &syncd::stop_both(), true);
+        let results = syncd::run(backend, &syncd::start_both(&cfg), false);
+        self.syncd_pending = results
+            .iter()
+            .any(|r| matches!(r, Err(e) if e.errno().is_none()));
+        if results.iter().all(Result::is_ok) {
+            tracing::info!(
+                interface = %cfg.ifname,
+                sync_id = cfg.sync_id,
+                "IPVS sync daemons started (master and backup)"
+            );
+        }
+    }
+
+    /// `lvs_flush`: IPVS_CMD_FLUSH once, before the first programming.
+    fn flush_if_pending(&mut self) -> Result<(), rkeepalived_ipvs::IpvsError> {
+        if self.flush_pending {
+            self.backend
+                .as_backend()
+                .apply(&rkeepalived_ipvs::Op::Flush)?;
+            tracing::info!("IPVS table flushed (lvs_flush)");
+            self.flush_pending = false;
+            self.kernel_cache = None;
+        }
+        Ok(())
+    }
+
+    /// check_daemon.c: `checker_terminate_phase1()` runs `clear_services()`
+    /// (unless `--dont-release-ipvs`), then `stop_check()` runs `ipvs_stop()`,
+    /// which restores the saved timeouts in every case.
     async fn stop(&mut self) {
         tracing::info!("health checker stopping");
         self.checks.clear();
-        if !self.release_ipvs_on_stop {
+        if self.release_ipvs_on_stop {
+            let effects = self.model.on_stop(&self.plan);
+            self.run_scripts(effects);
+            self.clear_services();
+        } else {
             tracing::info!("leaving the IPVS entries in place (--dont-release-ipvs)");
+        }
+        // stop_check(): both sync daemons, if this process runs them.
+        if self.plan.checker_syncd.is_some() {
+            use rkeepalived_ipvs::syncd;
+            syncd::run(self.backend.as_backend(), &syncd::stop_both(), true);
+        }
+        if self.timeouts.original().is_some() {
+            match rkeepalived_ipvs::apply_timeouts(
+                self.backend.as_backend(),
+                &mut self.timeouts,
+                None,
+            ) {
+                Ok(TimeoutOutcome::Set(t)) => tracing::info!(
+                    "IPVS timeouts restored: tcp {} tcpfin {} udp {}",
+                    t.tcp,
+                    t.tcp_fin,
+                    t.udp
+                ),
+                Ok(TimeoutOutcome::Unchanged) => {}
+                Err(e) => tracing::warn!("Failed to restore ipvs timeouts: {e}"),
+            }
+        }
+        let deadline = self.script_timeout + Duration::from_secs(2);
+        let _ = tokio::time::timeout(deadline, async {
+            while self.scripts.join_next().await.is_some() {}
+        })
+        .await;
+    }
+
+    /// ipwrapper.c `clear_services()`: `lvs_flush_on_stop` flushes the
+    /// whole table; otherwise (default, and `VS`, which differ only in
+    /// whether keepalived deletes the real servers before their service)
+    /// the virtual servers we programmed are deleted and the kernel drops
+    /// their real servers with them; other services stay.
+    fn clear_services(&mut self) {
+        if self.plan.lvs_flush_on_stop == StopPolicy::FlushAll {
+            match self
+                .backend
+                .as_backend()
+                .apply(&rkeepalived_ipvs::Op::Flush)
+            {
+                Ok(()) => tracing::info!("IPVS table flushed (lvs_flush_on_stop)"),
+                Err(e) => tracing::warn!("could not flush the IPVS table on stop: {e}"),
+            }
             return;
         }
-        let effects = self.model.on_stop(&self.plan);
-        self.run_scripts(effects);
-        // Remove what we own (keepalived removes its virtual servers on exit).
         match rkeepalived_ipvs::sync(
             self.backend.as_backend(),
             &Default::default(),
@@ -472,11 +628,6 @@ impl Engine {
             ),
             Err(e) => tracing::warn!("could not remove IPVS entries on stop: {e}"),
         }
-        let deadline = self.script_timeout + Duration::from_secs(2);
-        let _ = tokio::time::timeout(deadline, async {
-            while self.scripts.join_next().await.is_some() {}
-        })
-        .await;
     }
 
     fn dump_data(&self) -> String {

@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use rkeepalived_config::model as cfg;
 use rkeepalived_config::Config;
+use rkeepalived_ipvs::netlink::Timeouts;
 use rkeepalived_ipvs::{
-    Dest, Family, Forwarding, Protocol, Scheduler, Service, ServiceFlags, ServiceKey, TunnelFlags,
-    TunnelType,
+    Dest, Family, Forwarding, Protocol, Scheduler, Service, ServiceFlags, ServiceKey, StopPolicy,
+    TunnelFlags, TunnelType,
 };
 use rkeepalived_script::{Script, ScriptSecurity};
 
@@ -42,8 +43,44 @@ pub fn from_config(config: &Config) -> Result<CheckPlan, PlanError> {
     Ok(CheckPlan {
         virtual_servers,
         lvs_flush: gd.lvs_flush,
+        lvs_timeouts: lvs_timeouts(&gd.lvs_timeouts),
+        lvs_flush_on_stop: match gd.lvs_flush_on_stop {
+            cfg::LvsFlushOnStop::No => StopPolicy::RemoveOwn,
+            cfg::LvsFlushOnStop::VirtualServers => StopPolicy::VirtualServers,
+            cfg::LvsFlushOnStop::Flush => StopPolicy::FlushAll,
+        },
+        checker_syncd: gd
+            .lvs_sync_daemon
+            .as_ref()
+            .filter(|d| d.vrrp_instance.is_none())
+            .map(|d| {
+                // Without an instance the sync id defaults to 0 (vrrp.c
+                // vrrp_complete_init; check_daemon.c start_check()).
+                rkeepalived_ipvs::syncd::SyncdConfig::new(
+                    &d.interface,
+                    d.sync_id.map_or(0, u32::from),
+                    d.maxlen,
+                    d.port,
+                    d.ttl,
+                    d.group,
+                )
+            }),
         script_security: Some(security),
     })
+}
+
+/// `lvs_timeouts` as keepalived keeps them: whole seconds, 0 = not set
+/// (global_parser.c `lvs_timeouts()` reads unsigned seconds up to
+/// LVS_MAX_TIMEOUT, 31 days, so they always fit).
+fn lvs_timeouts(t: &cfg::LvsTimeouts) -> Timeouts {
+    let secs = |d: Option<std::time::Duration>| {
+        d.map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
+    };
+    Timeouts {
+        tcp: secs(t.tcp),
+        tcp_fin: secs(t.tcpfin),
+        udp: secs(t.udp),
+    }
 }
 
 fn protocol(p: cfg::Protocol) -> Protocol {

@@ -435,8 +435,18 @@ impl VirtualServerSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CheckPlan {
     pub virtual_servers: Vec<VirtualServerSpec>,
-    /// `lvs_flush`: delete IPVS entries we did not create.
+    /// `lvs_flush`: flush the whole IPVS table once, when the checker
+    /// starts (not on reload), before programming it (keepalived's
+    /// `start_check()` calls `ipvs_flush_cmd()` when `!reload && lvs_flush`).
     pub lvs_flush: bool,
+    /// `lvs_timeouts` in seconds, 0 = not configured (keep the kernel's).
+    pub lvs_timeouts: rkeepalived_ipvs::netlink::Timeouts,
+    /// `lvs_flush_on_stop`: what stopping does to the table.
+    pub lvs_flush_on_stop: rkeepalived_ipvs::StopPolicy,
+    /// `lvs_sync_daemon` without a VRRP instance: the checker runs both
+    /// sync daemons (check_daemon.c `checker_ipvs_syncd_needed()`); with an
+    /// instance the VRRP process drives them and this is None.
+    pub checker_syncd: Option<rkeepalived_ipvs::syncd::SyncdConfig>,
     /// Scripts policy (`script_user`, `enable_script_security`).
     pub script_security: Option<rkeepalived_script::ScriptSecurity>,
 }

@@ -114,6 +114,9 @@ fn plan_with(real_servers: Vec<RealServerSpec>) -> CheckPlan {
     CheckPlan {
         virtual_servers: vec![vs],
         lvs_flush: false,
+        lvs_timeouts: Default::default(),
+        lvs_flush_on_stop: Default::default(),
+        checker_syncd: None,
         script_security: Some(ScriptSecurity {
             enable_script_security: false,
             default_user: Some(RunAs::root()),

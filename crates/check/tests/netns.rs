@@ -66,6 +66,9 @@ fn tcp_plan(vip: &str, target: SocketAddr, ha_suspend: bool) -> CheckPlan {
     CheckPlan {
         virtual_servers: vec![vs],
         lvs_flush: false,
+        lvs_timeouts: Default::default(),
+        lvs_flush_on_stop: Default::default(),
+        checker_syncd: None,
         script_security: Some(ScriptSecurity {
             enable_script_security: false,
             default_user: Some(RunAs::root()),

@@ -5,6 +5,7 @@
 
 use crate::error::IpvsError;
 use crate::model::{IpvsState, Op};
+use crate::netlink::{DaemonState, SyncDaemon, Timeouts};
 use crate::reconcile::{reconcile, OwnedSet};
 
 /// Something that holds an IPVS table: the kernel (via netlink) or a mock.
@@ -20,6 +21,39 @@ pub trait IpvsBackend {
     fn apply_batch(&mut self, ops: &[Op]) -> Vec<Result<(), IpvsError>> {
         ops.iter().map(|op| self.apply(op)).collect()
     }
+
+    /// The connection timeouts (`IPVS_CMD_GET_CONFIG`). Backends without
+    /// table-wide settings refuse.
+    fn timeouts(&mut self) -> Result<Timeouts, IpvsError> {
+        Err(IpvsError::InvalidRequest(
+            "this IPVS backend has no timeouts".into(),
+        ))
+    }
+
+    /// Set the connection timeouts (`IPVS_CMD_SET_CONFIG`; a zero field
+    /// leaves that timeout unchanged, as in the kernel).
+    fn set_timeouts(&mut self, t: Timeouts) -> Result<(), IpvsError> {
+        let _ = t;
+        Err(IpvsError::InvalidRequest(
+            "this IPVS backend has no timeouts".into(),
+        ))
+    }
+
+    /// Start a connection-sync daemon (`IPVS_CMD_NEW_DAEMON`).
+    fn start_daemon(&mut self, d: &SyncDaemon) -> Result<(), IpvsError> {
+        let _ = d;
+        Err(IpvsError::InvalidRequest(
+            "this IPVS backend has no sync daemons".into(),
+        ))
+    }
+
+    /// Stop a connection-sync daemon (`IPVS_CMD_DEL_DAEMON`).
+    fn stop_daemon(&mut self, state: DaemonState) -> Result<(), IpvsError> {
+        let _ = state;
+        Err(IpvsError::InvalidRequest(
+            "this IPVS backend has no sync daemons".into(),
+        ))
+    }
 }
 
 impl<B: IpvsBackend + ?Sized> IpvsBackend for Box<B> {
@@ -31,6 +65,18 @@ impl<B: IpvsBackend + ?Sized> IpvsBackend for Box<B> {
     }
     fn apply_batch(&mut self, ops: &[Op]) -> Vec<Result<(), IpvsError>> {
         (**self).apply_batch(ops)
+    }
+    fn timeouts(&mut self) -> Result<Timeouts, IpvsError> {
+        (**self).timeouts()
+    }
+    fn set_timeouts(&mut self, t: Timeouts) -> Result<(), IpvsError> {
+        (**self).set_timeouts(t)
+    }
+    fn start_daemon(&mut self, d: &SyncDaemon) -> Result<(), IpvsError> {
+        (**self).start_daemon(d)
+    }
+    fn stop_daemon(&mut self, state: DaemonState) -> Result<(), IpvsError> {
+        (**self).stop_daemon(state)
     }
 }
 

@@ -8,14 +8,17 @@
 
 pub mod backend;
 pub mod error;
+pub mod globals;
 pub mod ipvsadm;
 pub mod mock;
 pub mod model;
 pub mod netlink;
 pub mod reconcile;
+pub mod syncd;
 
 pub use backend::{sync, sync_from, IpvsBackend, SyncReport};
 pub use error::{DecodeError, Errno, IpvsError};
+pub use globals::{apply_timeouts, StopPolicy, TimeoutKeeper, TimeoutOutcome, TimeoutStep};
 pub use mock::{MockIpvs, TableIpvs};
 pub use model::{
     Dest, DestKey, Family, Forwarding, IpvsState, Op, Protocol, Scheduler, Service, ServiceEntry,

@@ -6,6 +6,7 @@
 use crate::backend::IpvsBackend;
 use crate::error::{Errno, IpvsError};
 use crate::model::{Forwarding, IpvsState, Op, Scheduler, ServiceEntry, ServiceFlags, TunnelType};
+use crate::netlink::{DaemonState, SyncDaemon, Timeouts};
 
 /// Apply `op` to an in-memory table with kernel semantics, to predict the
 /// result of a plan (what [`MockIpvs`] and [`TableIpvs`] do on `apply`).
@@ -113,13 +114,60 @@ impl IpvsBackend for TableIpvs {
 
 /// In-memory IPVS table with kernel error semantics, for unit tests of
 /// anything that programs IPVS. Records every op it was asked to apply.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct MockIpvs {
     pub state: IpvsState,
     /// Every op passed to `apply`, accepted or not.
     pub log: Vec<Op>,
     /// Errno to return for the next `apply` calls (one per call), for fault injection.
     pub inject: std::collections::VecDeque<Errno>,
+    /// The connection timeouts; the kernel's defaults (900 120 300) at first.
+    pub timeouts: Timeouts,
+    /// Every `SET_CONFIG` asked for, accepted or not.
+    pub timeout_log: Vec<Timeouts>,
+    /// Number of `GET_CONFIG` requests.
+    pub timeout_reads: usize,
+    /// Running connection-sync daemons (`ip_vs_sync.c`: starting a running
+    /// one is EEXIST, stopping a stopped one ESRCH).
+    pub sync_master: Option<SyncDaemon>,
+    pub sync_backup: Option<SyncDaemon>,
+    /// Every sync daemon request, accepted or not.
+    pub syncd_log: Vec<crate::syncd::SyncdCmd>,
+}
+
+impl Default for MockIpvs {
+    fn default() -> Self {
+        MockIpvs {
+            state: IpvsState::default(),
+            log: Vec::new(),
+            inject: Default::default(),
+            timeouts: crate::globals::KERNEL_DEFAULT_TIMEOUTS,
+            timeout_log: Vec::new(),
+            timeout_reads: 0,
+            sync_master: None,
+            sync_backup: None,
+            syncd_log: Vec::new(),
+        }
+    }
+}
+
+/// `ip_vs_set_timeout()`: a zero value leaves that timeout unchanged.
+fn mock_set_timeouts(current: &mut Timeouts, t: Timeouts) -> Result<(), Errno> {
+    // ip_vs_genl_set_config(): values above INT_MAX / HZ are EINVAL (HZ >= 100).
+    let max = i32::MAX as u32 / 100;
+    if t.tcp > max || t.tcp_fin > max || t.udp > max {
+        return Err(Errno::Invalid);
+    }
+    for (have, want) in [
+        (&mut current.tcp, t.tcp),
+        (&mut current.tcp_fin, t.tcp_fin),
+        (&mut current.udp, t.udp),
+    ] {
+        if want != 0 {
+            *have = want;
+        }
+    }
+    Ok(())
 }
 
 impl MockIpvs {
@@ -146,5 +194,53 @@ impl IpvsBackend for MockIpvs {
             return Err(IpvsError::kernel(op, errno));
         }
         mock_apply(&mut self.state, op).map_err(|errno| IpvsError::kernel(op, errno))
+    }
+
+    fn start_daemon(&mut self, d: &SyncDaemon) -> Result<(), IpvsError> {
+        self.syncd_log
+            .push(crate::syncd::SyncdCmd::Start(d.clone()));
+        let slot = match d.state {
+            DaemonState::Master => &mut self.sync_master,
+            DaemonState::Backup => &mut self.sync_backup,
+        };
+        if slot.is_some() {
+            return Err(IpvsError::Kernel {
+                op: "start sync daemon".into(),
+                errno: Errno::Exists,
+            });
+        }
+        *slot = Some(d.clone());
+        Ok(())
+    }
+
+    fn stop_daemon(&mut self, state: DaemonState) -> Result<(), IpvsError> {
+        self.syncd_log.push(crate::syncd::SyncdCmd::Stop(state));
+        let slot = match state {
+            DaemonState::Master => &mut self.sync_master,
+            DaemonState::Backup => &mut self.sync_backup,
+        };
+        slot.take().map(|_| ()).ok_or(IpvsError::Kernel {
+            op: "stop sync daemon".into(),
+            errno: Errno::NoSuchService,
+        })
+    }
+
+    fn timeouts(&mut self) -> Result<Timeouts, IpvsError> {
+        self.timeout_reads += 1;
+        Ok(self.timeouts)
+    }
+
+    fn set_timeouts(&mut self, t: Timeouts) -> Result<(), IpvsError> {
+        self.timeout_log.push(t);
+        if let Some(errno) = self.inject.pop_front() {
+            return Err(IpvsError::Kernel {
+                op: "set timeouts".into(),
+                errno,
+            });
+        }
+        mock_set_timeouts(&mut self.timeouts, t).map_err(|errno| IpvsError::Kernel {
+            op: "set timeouts".into(),
+            errno,
+        })
     }
 }

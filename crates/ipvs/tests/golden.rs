@@ -408,3 +408,130 @@ fn save_text_parses_back_to_the_same_rules() {
         .collect();
     assert_eq!(ipvsadm::format_save(&dump), EXPECTED_SAVE);
 }
+
+/// The requests ipvsadm sent for `args` (its GET_INFO preamble skipped).
+fn sent_for(args: &[&str]) -> Vec<Captured> {
+    let block = blocks()
+        .into_iter()
+        .find(|b| b.args == args)
+        .unwrap_or_else(|| panic!("no `ipvsadm {}` in the capture", args.join(" ")));
+    block
+        .sent
+        .into_iter()
+        .filter(|c| c.payload[0] != cmd::GET_INFO)
+        .collect()
+}
+
+/// keepalived's `lvs_timeouts tcp 100 tcpfin 20 udp 30` (libipvs.c
+/// `ipvs_set_timeout()`) goes out as the very requests ipvsadm sends: first
+/// GET_CONFIG to save the kernel's values (`ipvsadm -Ln --timeout`), then
+/// SET_CONFIG with all three values (`ipvsadm --set 100 20 30`); the stop
+/// restores the saved values with the same SET_CONFIG layout.
+#[test]
+fn lvs_timeouts_requests_match_ipvsadm_bytes() {
+    use rkeepalived_ipvs::globals::KERNEL_DEFAULT_TIMEOUTS;
+    use rkeepalived_ipvs::netlink::Timeouts;
+    use rkeepalived_ipvs::{TimeoutKeeper, TimeoutStep};
+
+    let want = Some(Timeouts {
+        tcp: 100,
+        tcp_fin: 20,
+        udp: 30,
+    });
+    let mut keeper = TimeoutKeeper::new();
+    assert_eq!(keeper.next(want), TimeoutStep::ReadOriginal);
+    let get = sent_for(&["-Ln", "--timeout"]);
+    assert_eq!(get.len(), 1);
+    assert_eq!(
+        encode_request(FAMILY, get[0].seq, REQUEST_ACK, Timeouts::get_message()),
+        get[0].bytes(),
+        "GET_CONFIG differs from ipvsadm -Ln --timeout"
+    );
+    keeper.got_original(KERNEL_DEFAULT_TIMEOUTS);
+    let TimeoutStep::Set(t) = keeper.next(want) else {
+        panic!("configured timeouts must be set")
+    };
+    let set = sent_for(&["--set", "100", "20", "30"]);
+    assert_eq!(set.len(), 1);
+    assert_eq!(
+        encode_request(FAMILY, set[0].seq, REQUEST_ACK, t.to_message()),
+        set[0].bytes(),
+        "SET_CONFIG differs from ipvsadm --set 100 20 30"
+    );
+    // Restore on stop: the saved kernel defaults, all three fields present.
+    assert_eq!(keeper.next(None), TimeoutStep::Set(KERNEL_DEFAULT_TIMEOUTS));
+}
+
+/// `lvs_flush` at start and `lvs_flush_on_stop` send IPVS_CMD_FLUSH exactly
+/// as `ipvsadm -C` does.
+#[test]
+fn lvs_flush_request_matches_ipvsadm_clear() {
+    let sent = sent_for(&["-C"]);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        encode_request(
+            FAMILY,
+            sent[0].seq,
+            REQUEST_ACK,
+            op_message(&rkeepalived_ipvs::Op::Flush)
+        ),
+        sent[0].bytes()
+    );
+}
+
+/// `lvs_sync_daemon rkid0 id 5` (port and group left at the kernel's
+/// defaults, so not sent, as keepalived's ipvs_syncd_cmd() does) starts the
+/// master daemon with the bytes of `ipvsadm --start-daemon master
+/// --mcast-interface rkid0 --syncid 5`, and the backup one likewise.
+#[test]
+fn lvs_sync_daemon_requests_match_ipvsadm_bytes() {
+    use rkeepalived_ipvs::netlink::DaemonState;
+    use rkeepalived_ipvs::syncd::{SyncdConfig, DEFAULT_SYNC_GROUP, DEFAULT_SYNC_PORT};
+    for (state, id, args) in [
+        (
+            DaemonState::Master,
+            5,
+            [
+                "--start-daemon",
+                "master",
+                "--mcast-interface",
+                "rkid0",
+                "--syncid",
+                "5",
+            ],
+        ),
+        (
+            DaemonState::Backup,
+            6,
+            [
+                "--start-daemon",
+                "backup",
+                "--mcast-interface",
+                "rkid0",
+                "--syncid",
+                "6",
+            ],
+        ),
+    ] {
+        let cfg = SyncdConfig::new(
+            "rkid0",
+            id,
+            None,
+            DEFAULT_SYNC_PORT,
+            None,
+            DEFAULT_SYNC_GROUP,
+        );
+        let sent = sent_for(&args);
+        assert_eq!(sent.len(), 1);
+        assert_eq!(
+            encode_request(
+                FAMILY,
+                sent[0].seq,
+                REQUEST_ACK,
+                cfg.daemon(state).start_message()
+            ),
+            sent[0].bytes(),
+            "{args:?}"
+        );
+    }
+}

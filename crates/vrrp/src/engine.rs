@@ -37,6 +37,7 @@ use crate::wire::{DropCounters, DropReason, Family, RxPolicy, IPPROTO_AH};
 mod actions;
 mod dump;
 mod lifecycle;
+mod lvs_syncd;
 mod reconfigure;
 mod tracking;
 
@@ -167,6 +168,8 @@ struct Engine {
     router: Router,
     /// Re-check interfaces before the next wait (set by a failed send).
     iface_dirty: bool,
+    /// `lvs_sync_daemon ... inst NAME`: IPVS sync daemons following NAME.
+    lvs_syncd: Option<lvs_syncd::LvsSyncd>,
 }
 
 /// What a watcher task watches (a reload keeps the unchanged ones running).
@@ -184,6 +187,7 @@ impl Engine {
         let (rx_tx, rx_rx) = mpsc::channel(4096);
         let (track_tx, track_rx) = mpsc::channel(256);
         let notifier = Notifier::new(&cfg.global_defs);
+        let lvs_syncd = lvs_syncd::LvsSyncd::from_config(&cfg);
         Ok(Engine {
             cfg,
             nl,
@@ -208,6 +212,7 @@ impl Engine {
             sysctl_restore: Vec::new(),
             router: Router::new(),
             iface_dirty: false,
+            lvs_syncd,
         })
     }
 
@@ -230,9 +235,20 @@ impl Engine {
             tracing::info!(?delay, "delaying VRRP startup");
             tokio::time::sleep(delay).await;
         }
+        if let Some(s) = &mut self.lvs_syncd {
+            s.init();
+        }
         for inst in &cfg.vrrp_instances {
             self.start_instance(inst.clone()).await;
         }
+    }
+
+    /// Whether the instance named `name` is MASTER now.
+    fn is_master(&self, name: &str) -> bool {
+        self.instances
+            .iter()
+            .position(|r| r.cfg.name == name)
+            .is_some_and(|i| self.router.fsm(i).state() == State::Master)
     }
 
     /// Spawn script pollers and track file readers for every object the
@@ -575,6 +591,11 @@ impl Engine {
     }
 
     async fn stop_all(&mut self) {
+        // Before the instances step down (vrrp_terminate_phase1()).
+        if let Some(mut s) = self.lvs_syncd.take() {
+            let master = self.is_master(&s.instance);
+            s.stop(master);
+        }
         for idx in 0..self.instances.len() {
             self.stop_instance(idx).await;
         }

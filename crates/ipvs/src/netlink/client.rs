@@ -448,11 +448,7 @@ impl NetlinkIpvs {
     }
 
     pub fn timeouts(&mut self) -> Result<Timeouts, IpvsError> {
-        let replies = self.query(
-            IpvsMessage::new(cmd::GET_CONFIG, vec![]),
-            false,
-            "get config",
-        )?;
+        let replies = self.query(Timeouts::get_message(), false, "get config")?;
         let msg = replies
             .first()
             .ok_or(DecodeError::Missing("GET_CONFIG reply"))?;
@@ -528,6 +524,22 @@ impl IpvsBackend for NetlinkIpvs {
 
     fn apply_batch(&mut self, ops: &[Op]) -> Vec<Result<(), IpvsError>> {
         self.apply_ops(ops)
+    }
+
+    fn timeouts(&mut self) -> Result<Timeouts, IpvsError> {
+        NetlinkIpvs::timeouts(self)
+    }
+
+    fn set_timeouts(&mut self, t: Timeouts) -> Result<(), IpvsError> {
+        NetlinkIpvs::set_timeouts(self, t)
+    }
+
+    fn start_daemon(&mut self, d: &SyncDaemon) -> Result<(), IpvsError> {
+        NetlinkIpvs::start_daemon(self, d)
+    }
+
+    fn stop_daemon(&mut self, state: DaemonState) -> Result<(), IpvsError> {
+        NetlinkIpvs::stop_daemon(self, state)
     }
 }
 

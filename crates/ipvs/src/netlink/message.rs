@@ -503,6 +503,12 @@ impl Timeouts {
         )
     }
 
+    /// GET_CONFIG, as `ipvsadm -L --timeout` and keepalived's
+    /// `ipvs_get_timeout()` send it.
+    pub fn get_message() -> IpvsMessage {
+        IpvsMessage::new(cmd::GET_CONFIG, vec![])
+    }
+
     pub fn from_message(msg: &IpvsMessage) -> Timeouts {
         let mut t = Timeouts::default();
         for a in &msg.attrs {

@@ -46,6 +46,9 @@ impl Engine {
                     ""
                 };
                 tracing::info!(instance = %rt.cfg.name, from = from.name(), to = to.name(), ?reason, priority = self.router.fsm(idx).effective_priority(), "({}) Entering {} STATE{init}", rt.cfg.name, to.name());
+                if let Some(s) = &mut self.lvs_syncd {
+                    s.on_state(&self.instances[idx].cfg.name, from, to);
+                }
             }
         }
     }

@@ -98,6 +98,16 @@ impl Engine {
         }
         // Tracking of the new configuration (new objects, weights, faults).
         self.retrack().await;
+        // lvs_sync_daemon of the new configuration (reload_vrrp_thread()).
+        // Without it now, the daemons are left running and no longer follow.
+        self.lvs_syncd = match super::lvs_syncd::LvsSyncd::from_config(&new) {
+            Some(mut s) => {
+                let master = self.is_master(&s.instance);
+                s.reloaded(self.lvs_syncd.take(), master);
+                Some(s)
+            }
+            None => None,
+        };
         // Close sockets nobody uses any more.
         let used: Vec<SockKey> = self
             .instances
