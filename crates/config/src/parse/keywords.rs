@@ -103,7 +103,7 @@ pub(super) const IGNORED_INSTANCE: &[&str] = &[
 ];
 
 /// Every keyword the parser knows (for "did you mean" suggestions).
-const KNOWN_KEYWORDS: &[&str] = &[
+pub(super) const KNOWN_KEYWORDS: &[&str] = &[
     "-nodad",
     "BFD_CHECK",
     "DNS_CHECK",
@@ -136,6 +136,7 @@ const KNOWN_KEYWORDS: &[&str] = &[
     "checker_log_all_failures",
     "checker_no_swap",
     "checker_priority",
+    "checker_rlimit_rtime",
     "checker_rlimit_rttime",
     "checker_rt_priority",
     "connect_ip",
@@ -361,6 +362,7 @@ const KNOWN_KEYWORDS: &[&str] = &[
     "vrrp_notify_fifo",
     "vrrp_notify_fifo_script",
     "vrrp_priority",
+    "vrrp_rlimit_rtime",
     "vrrp_rlimit_rttime",
     "vrrp_rt_priority",
     "vrrp_script",

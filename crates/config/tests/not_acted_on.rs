@@ -1,0 +1,232 @@
+//! "Parsed but not acted on": every keyword rkeepalived parses without an
+//! engine acting on it warns at each occurrence (`file:line:col`) and is
+//! listed in `Loaded::not_acted_on` (the classification and the
+//! enumeration test over every known keyword are in
+//! `src/parse/acted.rs`).
+
+use rkeepalived_config::{parse_str, LoadOptions};
+
+fn opts() -> LoadOptions {
+    LoadOptions {
+        config_id: Some("x".into()),
+    }
+}
+
+/// One configuration using every keyword that is parsed but not acted on,
+/// in each block where it is read. (keyword, line, col) of each warning.
+const CONF: &str = "\
+global_defs {
+    notification_email {
+        root@example.com
+    }
+    notification_email_from lb@example.com
+    smtp_server 192.0.2.25
+    smtp_helo_name lb1
+    smtp_connect_timeout 30
+    smtp_alert
+    smtp_alert_vrrp
+    smtp_alert_checker
+    no_email_faults
+    checker_log_all_failures
+    startup_script /bin/true
+    startup_script_timeout 5
+    shutdown_script /bin/true
+    shutdown_script_timeout 5
+    lvs_notify_fifo /run/lvs.fifo
+    lvs_notify_fifo_script /bin/true
+    lvs_sync_daemon eth0 VI_1
+    lvs_timeouts tcp 900 tcpfin 120 udp 300
+    lvs_flush_on_stop
+    vrrp_priority -5
+    vrrp_rt_priority 50
+    vrrp_no_swap
+    vrrp_cpu_affinity 0
+    vrrp_rlimit_rttime 10000
+    checker_priority -5
+    checker_rt_priority 50
+    checker_no_swap
+    checker_cpu_affinity 1
+    checker_rlimit_rtime 10000
+    vrrp_iptables
+}
+vrrp_sync_group G1 {
+    group {
+        VI_1
+    }
+    smtp_alert
+    global_tracking
+    notify_priority_changes
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    smtp_alert
+    promote_secondaries
+    no_accept
+    notify_priority_changes
+    virtual_ipaddress {
+        192.0.2.10/24 dev eth0 peer 192.0.2.11 preferred_lft 0 no_track
+    }
+    virtual_routes {
+        198.51.100.0/24 via 192.0.2.1 dev eth0 mtu 1400 advmss 1360 no_track
+        203.0.113.0/24 nexthop via 192.0.2.1 weight 2 nexthop via 192.0.2.2
+    }
+    virtual_rules {
+        from 198.51.100.0/24 table 100 no_track
+    }
+}
+SSL {
+    password secret
+}
+virtual_server 192.0.2.10 80 {
+    protocol TCP
+    smtp_alert
+    real_server 198.51.100.1 80 {
+        smtp_alert
+        TCP_CHECK {
+            log_all_failures
+        }
+    }
+}
+";
+
+const EXPECTED: &[(&str, u32, u32)] = &[
+    ("notification_email", 2, 5),
+    ("notification_email_from", 5, 5),
+    ("smtp_server", 6, 5),
+    ("smtp_helo_name", 7, 5),
+    ("smtp_connect_timeout", 8, 5),
+    ("smtp_alert", 9, 5),
+    ("smtp_alert_vrrp", 10, 5),
+    ("smtp_alert_checker", 11, 5),
+    ("no_email_faults", 12, 5),
+    ("checker_log_all_failures", 13, 5),
+    ("startup_script", 14, 5),
+    ("startup_script_timeout", 15, 5),
+    ("shutdown_script", 16, 5),
+    ("shutdown_script_timeout", 17, 5),
+    ("lvs_notify_fifo", 18, 5),
+    ("lvs_notify_fifo_script", 19, 5),
+    ("lvs_sync_daemon", 20, 5),
+    ("lvs_timeouts", 21, 5),
+    ("lvs_flush_on_stop", 22, 5),
+    ("vrrp_priority", 23, 5),
+    ("vrrp_rt_priority", 24, 5),
+    ("vrrp_no_swap", 25, 5),
+    ("vrrp_cpu_affinity", 26, 5),
+    ("vrrp_rlimit_rttime", 27, 5),
+    ("checker_priority", 28, 5),
+    ("checker_rt_priority", 29, 5),
+    ("checker_no_swap", 30, 5),
+    ("checker_cpu_affinity", 31, 5),
+    ("checker_rlimit_rtime", 32, 5),
+    ("smtp_alert", 39, 5),
+    ("global_tracking", 40, 5),
+    ("notify_priority_changes", 41, 5),
+    ("smtp_alert", 47, 5),
+    ("promote_secondaries", 48, 5),
+    ("no_accept", 49, 5),
+    ("notify_priority_changes", 50, 5),
+    ("peer", 52, 32),
+    ("preferred_lft", 52, 48),
+    ("no_track", 52, 64),
+    ("mtu", 55, 48),
+    ("advmss", 55, 57),
+    ("no_track", 55, 69),
+    ("nexthop", 56, 24),
+    ("weight", 56, 46),
+    ("nexthop", 56, 55),
+    ("no_track", 59, 40),
+    ("password", 63, 5),
+    ("smtp_alert", 67, 5),
+    ("smtp_alert", 69, 9),
+    ("log_all_failures", 71, 13),
+];
+
+#[test]
+fn every_not_acted_on_keyword_warns_at_each_occurrence() {
+    let loaded = parse_str(CONF, "k.conf", &opts()).expect("loads");
+    let got: Vec<(String, u32, u32)> = loaded
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("parsed but not acted on"))
+        .map(|w| {
+            let kw = w.message.split('\'').nth(1).unwrap_or_default().to_string();
+            (kw, w.line, w.col)
+        })
+        .collect();
+    let mut want: Vec<(String, u32, u32)> = EXPECTED
+        .iter()
+        .map(|(k, l, c)| (k.to_string(), *l, *c))
+        .collect();
+    let mut got_sorted = got.clone();
+    got_sorted.sort_by_key(|(_, l, c)| (*l, *c));
+    want.sort_by_key(|(_, l, c)| (*l, *c));
+    assert_eq!(got_sorted, want, "all warnings:\n{:#?}", loaded.warnings);
+}
+
+#[test]
+fn warning_names_the_keyword_and_what_keepalived_does() {
+    let text = "global_defs {\n    lvs_timeouts tcp 900\n}\n";
+    let loaded = parse_str(text, "k.conf", &opts()).expect("loads");
+    let shown: Vec<String> = loaded.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        shown,
+        ["k.conf:2:5: 'lvs_timeouts' is parsed but not acted on by rkeepalived yet (keepalived: sets the IPVS tcp/tcpfin/udp connection timeouts)"]
+    );
+    assert_eq!(loaded.not_acted_on, ["lvs_timeouts"]);
+}
+
+#[test]
+fn not_acted_on_lists_each_keyword_once_sorted_with_unsupported_ones() {
+    let loaded = parse_str(CONF, "k.conf", &opts()).expect("loads");
+    let list = &loaded.not_acted_on;
+    let mut sorted = list.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(list, &sorted, "sorted, each once");
+    // "not supported by rkeepalived; ignored" keywords count too.
+    assert!(list.contains(&"vrrp_iptables".to_string()), "{list:?}");
+    for (kw, _, _) in EXPECTED {
+        assert!(list.contains(&kw.to_string()), "{kw} missing from {list:?}");
+    }
+    assert_eq!(list.len(), {
+        let mut kws: Vec<&str> = EXPECTED.iter().map(|(k, _, _)| *k).collect();
+        kws.push("vrrp_iptables");
+        kws.sort_unstable();
+        kws.dedup();
+        kws.len()
+    });
+}
+
+#[test]
+fn acted_on_keywords_do_not_warn() {
+    let text = "\
+global_defs {
+    router_id lb1
+    lvs_flush
+    vrrp_garp_master_delay 2
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    accept
+    debug 2
+    virtual_ipaddress {
+        192.0.2.10/24 dev eth0 label eth0:1
+    }
+}
+";
+    let loaded = parse_str(text, "k.conf", &opts()).expect("loads");
+    assert!(loaded.not_acted_on.is_empty(), "{:?}", loaded.not_acted_on);
+    assert!(
+        !loaded
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("not acted on")),
+        "{:?}",
+        loaded.warnings
+    );
+}
