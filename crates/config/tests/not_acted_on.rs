@@ -230,3 +230,43 @@ vrrp_instance VI_1 {
         loaded.warnings
     );
 }
+
+/// Keywords acted on only in part (vrrp_strict's fix-ups are applied, its
+/// nftables rules are not) warn too, and count as not acted on.
+#[test]
+fn partly_acted_on_keywords_warn_and_are_listed() {
+    let text = "\
+global_defs {
+    vrrp_strict
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    strict_mode
+    use_vmac
+    virtual_ipaddress {
+        192.0.2.10/24
+    }
+}
+";
+    let loaded = parse_str(text, "k.conf", &opts()).expect("loads");
+    let partly: Vec<String> = loaded
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("only partly acted on"))
+        .map(|w| w.to_string())
+        .collect();
+    assert_eq!(
+        partly,
+        [
+            "k.conf:2:5: 'vrrp_strict' is only partly acted on by rkeepalived yet (not yet: keepalived's nftables rules dropping traffic to the VIPs while accept mode is off)",
+            "k.conf:8:5: 'strict_mode' is only partly acted on by rkeepalived yet (not yet: keepalived's nftables rules dropping traffic to the VIPs while accept mode is off)",
+            "k.conf:9:5: 'use_vmac' is only partly acted on by rkeepalived yet (not yet: keepalived's nftables rules that stop IGMP/MLD reports and router solicitations leaving by the vmac)",
+        ]
+    );
+    assert_eq!(
+        loaded.not_acted_on,
+        ["strict_mode", "use_vmac", "vrrp_strict"]
+    );
+}

@@ -74,6 +74,14 @@ pub(crate) enum Status {
         /// What keepalived does with it.
         keepalived: &'static str,
     },
+    /// Acted on, but part of keepalived's effect is missing: warned at
+    /// each occurrence and listed like [`Status::NotActedOn`].
+    Partly {
+        /// The issue that implements the rest.
+        companion: &'static str,
+        /// What keepalived does that rkeepalived does not yet.
+        missing: &'static str,
+    },
     /// In an `IGNORED_*` list, or otherwise warned "not supported by
     /// rkeepalived" by the parser itself.
     Unsupported,
@@ -103,6 +111,9 @@ const fn read_by(file: &'static str) -> Status {
 }
 const fn via(kw: &'static str) -> Status {
     Status::Via(kw)
+}
+const fn partly(companion: &'static str, missing: &'static str) -> Status {
+    Status::Partly { companion, missing }
 }
 const fn todo(companion: &'static str, keepalived: &'static str) -> Status {
     Status::NotActedOn {
@@ -138,7 +149,6 @@ const TRACK_SCRIPT: &str =
 const RELOAD_KA: &str = "tests/daemon_vrrp_reload.rs::keepalived_applies_the_same_reloads_in_place";
 const GARP_FSM: &str =
     "crates/vrrp/tests/fsm_behaviour.rs::becoming_master_adds_vips_then_adverts_then_garps";
-const STRICT: &str = "crates/config/tests/errors.rs::strict_mode_fixups_like_keepalived";
 const SYNC_WEIGHTS: &str =
     "crates/config/tests/errors.rs::address_owner_and_sync_groups_ignore_weighted_tracking";
 const SYNC: &str = "crates/vrrp/tests/netns_features.rs::sync_group_members_fail_over_together";
@@ -154,6 +164,12 @@ const CHECK_PLAN: &str = "crates/check/src/plan.rs";
 /// Words of the process keywords (`vrrp_no_swap`, ...), known for "did you
 /// mean" hints; alone they are unknown keywords, in keepalived too.
 const BARE_PROCESS: &str = "not a keyword alone: part of vrrp_* / checker_* process options";
+
+/// keepalived 2.2.7 (built with nftables, as Debian's) drops traffic to the
+/// VIPs of a non-owner instance without accept mode (vrrp/vrrp.c
+/// `vrrp_complete_instance()`, vrrp_nftables.c).
+const STRICT_FIREWALL: &str =
+    "keepalived's nftables rules dropping traffic to the VIPs while accept mode is off";
 
 const MAIL: &str = "#11 (VRRP) / #12 (LVS)";
 const LVS: &str = "#12";
@@ -285,7 +301,7 @@ const TABLE: &[Entry] = &[
     any("nat_mask", Status::Unsupported),
     any("nb_get_retry", via("retry")),
     at(Ctx::Route, "nexthop", todo(VRRP, "adds a multipath route with these next hops")),
-    any("no_accept", todo(VRRP, "with vrrp_strict or vrrp_iptables/nftables, drops traffic to the VIPs unless address owner")),
+    any("no_accept", todo(VRRP, "drops traffic to the VIPs with nftables rules unless address owner")),
     any("no_email_faults", todo(VRRP, "sends no e-mail on FAULT transitions")),
     any("no_swap", Status::NoEffect(BARE_PROCESS)),
     at(Ctx::Address, "no_track", todo(VRRP, "ignores the VIP being deleted by someone else (rkeepalived restores it)")),
@@ -372,7 +388,7 @@ const TABLE: &[Entry] = &[
     any("static_rules", read_by("crates/vrrp/src/engine/reconfigure.rs")),
     any("status_code", acted("crates/check/tests/checkers.rs::http_get_status_codes")),
     any("status_socket", acted("tests/daemon_names.rs::two_daemons_with_their_own_pid_files_get_their_own_status_sockets")),
-    any("strict_mode", acted(STRICT)),
+    any("strict_mode", partly(VRRP, STRICT_FIREWALL)),
     any("sync_group_tracking_weight", acted(SYNC_WEIGHTS)),
     any("table", acted(VRRP_OPS)),
     any("timeout", acted(TRACK_SCRIPT)),
@@ -389,7 +405,7 @@ const TABLE: &[Entry] = &[
     any("unicast_src_ip", acted("crates/vrrp/tests/interop_keepalived.rs::unicast_v2_and_v3_both_ways")),
     any("unicast_ttl", acted("crates/vrrp/src/instance.rs::unicast_peer_ttl_window")),
     any("url", acted("crates/check/tests/checkers.rs::http_get_status_codes")),
-    any("use_vmac", acted(VRRP_OPS)),
+    any("use_vmac", partly(VRRP, "keepalived's nftables rules that stop IGMP/MLD reports and router solicitations leaving by the vmac")),
     any("user", acted(SCRIPT_SEC)),
     any("uthreshold", read_by(CHECK_PLAN)),
     any("version", acted("crates/vrrp/tests/interop_keepalived.rs::v3_ipv4_both_ways")),
@@ -476,6 +492,13 @@ fn not_acted_warning(tok: &crate::lexer::Token, keepalived: &str) -> Diagnostic 
     ))
 }
 
+fn partly_warning(tok: &crate::lexer::Token, missing: &str) -> Diagnostic {
+    tok.pos.warning(format!(
+        "'{}' is only partly acted on by rkeepalived yet (not yet: {missing})",
+        tok.text
+    ))
+}
+
 /// What [`scan`] found: one warning per occurrence of a not-acted-on
 /// keyword, and every not-acted-on or unsupported keyword seen.
 #[derive(Default)]
@@ -516,6 +539,10 @@ impl Scan {
         match status(&tok.text, ctx) {
             Some(Status::NotActedOn { keepalived, .. }) => {
                 self.warnings.push(not_acted_warning(tok, keepalived));
+                self.seen.insert(tok.text.clone());
+            }
+            Some(Status::Partly { missing, .. }) => {
+                self.warnings.push(partly_warning(tok, missing));
                 self.seen.insert(tok.text.clone());
             }
             Some(Status::Unsupported) => {
@@ -721,6 +748,13 @@ mod tests {
             } => {
                 if companion.is_empty() || keepalived.is_empty() {
                     Err("a not-acted-on keyword names its issue and what keepalived does".into())
+                } else {
+                    Ok(())
+                }
+            }
+            Status::Partly { companion, missing } => {
+                if companion.is_empty() || missing.is_empty() {
+                    Err("a partly acted-on keyword names its issue and what is missing".into())
                 } else {
                     Ok(())
                 }
