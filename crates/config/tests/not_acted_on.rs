@@ -270,3 +270,35 @@ vrrp_instance VI_1 {
         ["strict_mode", "use_vmac", "vrrp_strict"]
     );
 }
+
+/// The global notify_fifo carries VRRP events; keepalived's checker also
+/// writes virtual/real server events there: only with virtual servers is
+/// something missing.
+#[test]
+fn global_notify_fifo_is_partly_acted_on_only_with_virtual_servers() {
+    let vrrp_only = "\
+global_defs {
+    notify_fifo /run/k.fifo
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    virtual_ipaddress {
+        192.0.2.10/24
+    }
+}
+";
+    let loaded = parse_str(vrrp_only, "k.conf", &opts()).expect("loads");
+    assert!(loaded.not_acted_on.is_empty(), "{:?}", loaded.warnings);
+    let with_lvs = format!(
+        "{vrrp_only}virtual_server 192.0.2.10 80 {{\n    protocol TCP\n    real_server 198.51.100.1 80 {{\n    }}\n}}\n"
+    );
+    let loaded = parse_str(&with_lvs, "k.conf", &opts()).expect("loads");
+    assert_eq!(loaded.not_acted_on, ["notify_fifo"]);
+    assert!(
+        loaded.warnings.iter().any(|w| w.to_string()
+            == "k.conf:2:5: 'notify_fifo' is only partly acted on by rkeepalived yet (not yet: the virtual and real server events keepalived's checker writes to it)"),
+        "{:?}",
+        loaded.warnings
+    );
+}

@@ -82,6 +82,14 @@ pub(crate) enum Status {
         /// What keepalived does that rkeepalived does not yet.
         missing: &'static str,
     },
+    /// Acted on for VRRP; in a configuration with virtual servers, the
+    /// checker's part of keepalived's effect is missing ([`Status::Partly`]
+    /// then, else [`Status::Acted`] by the named test).
+    PartlyWithLvs {
+        observed_by: &'static str,
+        companion: &'static str,
+        missing: &'static str,
+    },
     /// In an `IGNORED_*` list, or otherwise warned "not supported by
     /// rkeepalived" by the parser itself.
     Unsupported,
@@ -170,6 +178,10 @@ const BARE_PROCESS: &str = "not a keyword alone: part of vrrp_* / checker_* proc
 /// `vrrp_complete_instance()`, vrrp_nftables.c).
 const STRICT_FIREWALL: &str =
     "keepalived's nftables rules dropping traffic to the VIPs while accept mode is off";
+
+/// keepalived's checker writes virtual/real server events to the global
+/// notify_fifo too (check/ipwrapper.c `notify_fifo_vs()`, `notify_fifo_rs()`).
+const FIFO_LVS: &str = "the virtual and real server events keepalived's checker writes to it";
 
 const MAIL: &str = "#11 (VRRP) / #12 (LVS)";
 const LVS: &str = "#12";
@@ -317,8 +329,8 @@ const TABLE: &[Entry] = &[
     any("notify_deleted", Status::Unsupported),
     any("notify_down", acted(NOTIFY_RS)),
     any("notify_fault", read_by("crates/vrrp/src/engine/actions.rs")),
-    any("notify_fifo", acted(FIFO)),
-    any("notify_fifo_script", read_by("crates/vrrp/src/notify.rs")),
+    any("notify_fifo", Status::PartlyWithLvs { observed_by: FIFO, companion: LVS, missing: FIFO_LVS }),
+    any("notify_fifo_script", via("notify_fifo")),
     any("notify_master", acted(RELOAD_KA)),
     any("notify_master_rx_lower_pri", read_by("crates/vrrp/src/engine/actions.rs")),
     any("notify_priority_changes", todo(VRRP, "reports priority changes to the notify FIFO and scripts")),
@@ -505,13 +517,18 @@ fn partly_warning(tok: &crate::lexer::Token, missing: &str) -> Diagnostic {
 pub(crate) struct Scan {
     pub warnings: Vec<Diagnostic>,
     pub seen: BTreeSet<String>,
+    /// The configuration has virtual servers (a checker process).
+    has_lvs: bool,
 }
 
 /// Walks the blocks the parser reads and records the keywords rkeepalived
 /// does not act on. Blocks the parser skips (unknown keywords) are not
 /// visited.
 pub(crate) fn scan(nodes: &[Node]) -> Scan {
-    let mut s = Scan::default();
+    let mut s = Scan {
+        has_lvs: nodes.iter().any(|n| n.key() == "virtual_server"),
+        ..Scan::default()
+    };
     for n in nodes {
         s.keyword(n, Ctx::Top);
         let ctx = match n.key() {
@@ -539,6 +556,10 @@ impl Scan {
         match status(&tok.text, ctx) {
             Some(Status::NotActedOn { keepalived, .. }) => {
                 self.warnings.push(not_acted_warning(tok, keepalived));
+                self.seen.insert(tok.text.clone());
+            }
+            Some(Status::PartlyWithLvs { missing, .. }) if self.has_lvs => {
+                self.warnings.push(partly_warning(tok, missing));
                 self.seen.insert(tok.text.clone());
             }
             Some(Status::Partly { missing, .. }) => {
@@ -758,6 +779,9 @@ mod tests {
                 } else {
                     Ok(())
                 }
+            }
+            Status::PartlyWithLvs { observed_by, .. } => {
+                check_claim(kw, Status::Acted(observed_by))
             }
             Status::NoEffect("") => Err("say why".into()),
             Status::NoEffect(_) | Status::Unsupported => Ok(()),
