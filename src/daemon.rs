@@ -194,6 +194,9 @@ fn parent_main(mut cli: Cli) -> ExitCode {
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
+    if !loaded.not_acted_on.is_empty() {
+        tracing::warn!("{}", not_acted_on_summary(&loaded.not_acted_on));
+    }
     if !unset_signals.is_empty() {
         tracing::warn!("cannot set the disposition of signals {unset_signals:?}");
     }
@@ -397,5 +400,26 @@ fn child_main(cli: Cli, role: Role) -> ExitCode {
             tracing::error!(%role, "{role} child: {e}");
             ExitCode::from(EXIT_FAILURE)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::not_acted_on_summary;
+
+    #[test]
+    fn summary_line_forms() {
+        assert_eq!(
+            not_acted_on_summary(&[]),
+            "0 keywords parsed but not acted on"
+        );
+        assert_eq!(
+            not_acted_on_summary(&["lvs_timeouts".into()]),
+            "1 keyword parsed but not acted on: lvs_timeouts"
+        );
+        assert_eq!(
+            not_acted_on_summary(&["a".into(), "b".into()]),
+            "2 keywords parsed but not acted on: a, b"
+        );
     }
 }
