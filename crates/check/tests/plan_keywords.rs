@@ -50,6 +50,16 @@ virtual_server 192.0.2.10 53 {
             }
             http_protocol 1.1
         }
+        SMTP_CHECK {
+            host {
+                connect_ip 198.51.100.7
+                connect_port 25
+            }
+            host {
+                connect_ip 198.51.100.8
+                connect_port 2525
+            }
+        }
     }
 }
 "#,
@@ -81,4 +91,13 @@ virtual_server 192.0.2.10 53 {
         CheckKind::Http(h) => assert_eq!(h.protocol, HttpProtocol::Http11),
         other => panic!("{other:?}"),
     }
+    // SMTP_CHECK host{}: one check per host, each to its own address.
+    let smtp: Vec<String> = rs.checkers[2..]
+        .iter()
+        .map(|c| {
+            assert!(matches!(c.kind, CheckKind::Smtp(_)), "{:?}", c.kind);
+            c.conn.dst.to_string()
+        })
+        .collect();
+    assert_eq!(smtp, ["198.51.100.7:25", "198.51.100.8:2525"]);
 }

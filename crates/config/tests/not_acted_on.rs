@@ -47,6 +47,7 @@ global_defs {
     checker_no_swap
     checker_cpu_affinity 1
     checker_rlimit_rtime 10000
+    checker_rlimit_rttime 10000
     vrrp_iptables
 }
 vrrp_sync_group G1 {
@@ -65,6 +66,7 @@ vrrp_instance VI_1 {
     promote_secondaries
     no_accept
     notify_priority_changes
+    lvs_sync_daemon_interface eth0
     virtual_ipaddress {
         192.0.2.10/24 dev eth0 peer 192.0.2.11 preferred_lft 0 no_track
     }
@@ -121,27 +123,29 @@ const EXPECTED: &[(&str, u32, u32)] = &[
     ("checker_no_swap", 30, 5),
     ("checker_cpu_affinity", 31, 5),
     ("checker_rlimit_rtime", 32, 5),
-    ("smtp_alert", 39, 5),
-    ("global_tracking", 40, 5),
-    ("notify_priority_changes", 41, 5),
-    ("smtp_alert", 47, 5),
-    ("promote_secondaries", 48, 5),
-    ("no_accept", 49, 5),
-    ("notify_priority_changes", 50, 5),
-    ("peer", 52, 32),
-    ("preferred_lft", 52, 48),
-    ("no_track", 52, 64),
-    ("mtu", 55, 48),
-    ("advmss", 55, 57),
-    ("no_track", 55, 69),
-    ("nexthop", 56, 24),
-    ("weight", 56, 46),
-    ("nexthop", 56, 55),
-    ("no_track", 59, 40),
-    ("password", 63, 5),
-    ("smtp_alert", 67, 5),
-    ("smtp_alert", 69, 9),
-    ("log_all_failures", 71, 13),
+    ("checker_rlimit_rttime", 33, 5),
+    ("smtp_alert", 40, 5),
+    ("global_tracking", 41, 5),
+    ("notify_priority_changes", 42, 5),
+    ("smtp_alert", 48, 5),
+    ("promote_secondaries", 49, 5),
+    ("no_accept", 50, 5),
+    ("notify_priority_changes", 51, 5),
+    ("lvs_sync_daemon_interface", 52, 5),
+    ("peer", 54, 32),
+    ("preferred_lft", 54, 48),
+    ("no_track", 54, 64),
+    ("mtu", 57, 48),
+    ("advmss", 57, 57),
+    ("no_track", 57, 69),
+    ("nexthop", 58, 24),
+    ("weight", 58, 46),
+    ("nexthop", 58, 55),
+    ("no_track", 61, 40),
+    ("password", 65, 5),
+    ("smtp_alert", 69, 5),
+    ("smtp_alert", 71, 9),
+    ("log_all_failures", 73, 13),
 ];
 
 #[test]
