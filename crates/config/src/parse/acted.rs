@@ -22,7 +22,8 @@
 //!
 //! Editing: when an engine starts acting on a keyword, change its line to
 //! `acted("path/to/test.rs::test_fn")` naming the test that observes the
-//! effect.
+//! effect, and delete its `EXPECTED` entries in `tests/not_acted_on.rs`
+//! (leave the configuration text there as it is: the other positions stay).
 
 use std::collections::BTreeSet;
 
