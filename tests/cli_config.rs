@@ -231,7 +231,7 @@ fn unknown_flag_is_rejected() {
 }
 
 /// A configuration keepalived acts on fully but rkeepalived does not:
-/// `lvs_timeouts` and the e-mail keywords.
+/// `promote_secondaries` and the e-mail keywords.
 const NOT_ACTED_ON: &str = "\
 global_defs {
     router_id rkd_cli_test
@@ -239,7 +239,6 @@ global_defs {
         root@example.com
     }
     smtp_server 192.0.2.25
-    lvs_timeouts tcp 900
 }
 vrrp_instance VI_1 {
     state MASTER
@@ -247,6 +246,7 @@ vrrp_instance VI_1 {
     virtual_router_id 51
     priority 150
     smtp_alert
+    promote_secondaries
     virtual_ipaddress {
         192.0.2.100/24
     }
@@ -266,7 +266,7 @@ fn config_test_ends_with_the_not_acted_on_summary() {
     let stderr = text(&out.stderr);
     assert_eq!(
         last_line(&stderr),
-        "4 keywords parsed but not acted on: lvs_timeouts, notification_email, smtp_alert, smtp_server",
+        "4 keywords parsed but not acted on: notification_email, promote_secondaries, smtp_alert, smtp_server",
         "{stderr}"
     );
     assert_eq!(
@@ -277,13 +277,13 @@ fn config_test_ends_with_the_not_acted_on_summary() {
     // Each occurrence is warned at its position.
     assert!(
         stderr.contains(&format!(
-            "{}:7:5: warning: 'lvs_timeouts' is parsed but not acted on by rkeepalived yet",
+            "{}:14:5: warning: 'promote_secondaries' is parsed but not acted on by rkeepalived yet",
             conf.display()
         )),
         "{stderr}"
     );
     assert!(
-        stderr.contains(&format!("{}:14:5: warning: 'smtp_alert'", conf.display())),
+        stderr.contains(&format!("{}:13:5: warning: 'smtp_alert'", conf.display())),
         "{stderr}"
     );
 

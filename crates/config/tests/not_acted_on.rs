@@ -172,14 +172,14 @@ fn every_not_acted_on_keyword_warns_at_each_occurrence() {
 
 #[test]
 fn warning_names_the_keyword_and_what_keepalived_does() {
-    let text = "global_defs {\n    lvs_timeouts tcp 900\n}\n";
+    let text = "global_defs {\n    smtp_helo_name lb1\n}\n";
     let loaded = parse_str(text, "k.conf", &opts()).expect("loads");
     let shown: Vec<String> = loaded.warnings.iter().map(|w| w.to_string()).collect();
     assert_eq!(
         shown,
-        ["k.conf:2:5: 'lvs_timeouts' is parsed but not acted on by rkeepalived yet (keepalived: sets the IPVS tcp/tcpfin/udp connection timeouts)"]
+        ["k.conf:2:5: 'smtp_helo_name' is parsed but not acted on by rkeepalived yet (keepalived: the HELO name of alert e-mails)"]
     );
-    assert_eq!(loaded.not_acted_on, ["lvs_timeouts"]);
+    assert_eq!(loaded.not_acted_on, ["smtp_helo_name"]);
 }
 
 #[test]
