@@ -355,4 +355,22 @@ fn config_test_strict_fails_on_keywords_not_acted_on() {
         .expect("run rkeepalived");
     assert!(out.status.success(), "{out:?}");
     assert!(dir.0.join("strict").exists(), "log file 'strict' written");
+    // ... as keepalived 2.2.7 itself does.
+    let keepalived = "/usr/sbin/keepalived";
+    if rkeepalived_testkit::prerequisites(&[rkeepalived_testkit::Need::Path(
+        keepalived,
+        "keepalived 2.2.7: apt-get install keepalived",
+    )]) {
+        let theirs = dir.0.join("theirs");
+        std::fs::create_dir_all(&theirs).expect("dir");
+        let out = Command::new(keepalived)
+            .current_dir(&theirs)
+            .args(["--config-test=strict", "-f", path])
+            .output()
+            .expect("run keepalived");
+        assert!(
+            theirs.join("strict").exists(),
+            "keepalived wrote no file 'strict': {out:?}"
+        );
+    }
 }
