@@ -306,3 +306,48 @@ vrrp_instance VI_1 {
         loaded.warnings
     );
 }
+
+/// Unsupported keywords deep in checker `url` blocks and rule lines that
+/// start with an option word are found too.
+#[test]
+fn nested_url_options_and_leading_rule_options_are_found() {
+    let text = "\
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    virtual_ipaddress {
+        192.0.2.10/24
+    }
+    virtual_rules {
+        no_track from 198.51.100.0/24 table 100
+    }
+}
+virtual_server 192.0.2.10 80 {
+    protocol TCP
+    real_server 198.51.100.1 80 {
+        HTTP_GET {
+            url {
+                path /
+                regex ok
+                regex_stack 100 200
+            }
+        }
+    }
+}
+";
+    let loaded = parse_str(text, "k.conf", &opts()).expect("loads");
+    assert_eq!(
+        loaded.not_acted_on,
+        ["no_track", "regex_stack"],
+        "{:?}",
+        loaded.warnings
+    );
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .any(|w| w.line == 8 && w.col == 9 && w.message.contains("'no_track' is parsed")),
+        "{:?}",
+        loaded.warnings
+    );
+}

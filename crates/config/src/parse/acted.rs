@@ -594,7 +594,10 @@ impl Scan {
             match ctx {
                 // List lines: the option words after the address or prefix.
                 Ctx::Address | Ctx::Route | Ctx::Rule => {
-                    for t in &k.args {
+                    // A rule line starts with an option word; a VIP or route
+                    // line with the address, prefix or route type.
+                    let first = (ctx == Ctx::Rule).then_some(&k.name);
+                    for t in first.into_iter().chain(&k.args) {
                         if !t.quoted {
                             self.token(t, ctx);
                         }
@@ -611,6 +614,7 @@ impl Scan {
                 (Ctx::RealServer, c) if c.ends_with("_CHECK") || c.ends_with("_GET") => {
                     Ctx::Checker
                 }
+                (Ctx::Checker, "url") => Ctx::Checker,
                 _ => continue,
             };
             self.block(k, inner);
