@@ -267,6 +267,12 @@ pub struct Cli {
     /// Check the configuration for obvious errors, output to stderr by default
     #[arg(short = 't', long = "config-test", value_name = "LOG_FILE", num_args = 0..=1, require_equals = true)]
     pub config_test: Option<Option<PathBuf>>,
+    /// Like -t, and also fail (exit 7) if the configuration uses keywords
+    /// rkeepalived parses but does not act on (keepalived would)
+    // Not `--config-test=strict`: keepalived reads `--config-test=X` as a
+    // log file named X. Combines with `--config-test=LOG_FILE`.
+    #[arg(long = "config-test-strict")]
+    pub config_test_strict: bool,
     /// Display the version number
     #[arg(short = 'v', long = "version", action = ArgAction::SetTrue)]
     pub version: bool,
@@ -513,6 +519,16 @@ mod tests {
         assert_eq!(cli.config_test, Some(None));
         let cli = Cli::try_parse_from(["rkeepalived", "--config-test=/tmp/x.log"]).expect("parses");
         assert_eq!(cli.config_test, Some(Some(PathBuf::from("/tmp/x.log"))));
+    }
+
+    #[test]
+    fn config_test_strict_is_its_own_flag() {
+        let cli = Cli::try_parse_from(["rkeepalived", "--config-test-strict"]).expect("parses");
+        assert!(cli.config_test_strict);
+        assert_eq!(cli.config_test, None);
+        let cli = Cli::try_parse_from(["rkeepalived", "--config-test=strict"]).expect("parses");
+        assert!(!cli.config_test_strict, "keepalived's meaning: a log file");
+        assert_eq!(cli.config_test, Some(Some(PathBuf::from("strict"))));
     }
 
     #[test]

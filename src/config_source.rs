@@ -20,6 +20,8 @@ pub struct LoadedConfig {
     /// `report_config_error()` with a fix-up: the daemon runs without the
     /// offending script, `-t` fails). Today: refused scripts.
     pub test_errors: usize,
+    /// Keywords parsed but not acted on (`Loaded::not_acted_on`).
+    pub not_acted_on: Vec<String>,
 }
 
 /// Loading failed; every diagnostic is rendered `file:line:col: message`.
@@ -61,6 +63,7 @@ pub fn load_config(path: &Path, config_id: Option<&str>) -> Result<LoadedConfig,
                 config,
                 warnings,
                 test_errors,
+                not_acted_on: loaded.not_acted_on,
             })
         }
         Err(e) => Err(ConfigLoadError {

@@ -23,6 +23,11 @@ const ORPHAN_STOP_WAIT: std::time::Duration =
 /// Exit status for a configuration that does not load: keepalived 2.2.7's
 /// KEEPALIVED_EXIT_CONFIG (what `keepalived -t` returns on errors).
 pub const EXIT_CONFIG: u8 = 5;
+/// `--config-test-strict`: the configuration loads, but uses keywords
+/// rkeepalived parses without acting on them. Not one of keepalived's
+/// `-t` codes (0, 4 fatal, 5 notices, 6 security), so a gate can tell
+/// "runs differently here" from "broken".
+pub const EXIT_NOT_ACTED_ON: u8 = 7;
 pub const EXIT_FAILURE: u8 = 1;
 
 pub fn main_with(cli: Cli) -> ExitCode {
@@ -126,7 +131,8 @@ fn parent_main(mut cli: Cli) -> ExitCode {
     }
 
     let loaded = load(&cli);
-    if let Some(log_file) = &cli.config_test {
+    if cli.config_test.is_some() || cli.config_test_strict {
+        let log_file = cli.config_test.clone().flatten();
         return config_test(&cli, loaded, log_file.as_deref());
     }
     let loaded = match loaded {
@@ -188,6 +194,9 @@ fn parent_main(mut cli: Cli) -> ExitCode {
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
+    if !loaded.not_acted_on.is_empty() {
+        tracing::warn!("{}", not_acted_on_summary(&loaded.not_acted_on));
+    }
     if !unset_signals.is_empty() {
         tracing::warn!("cannot set the disposition of signals {unset_signals:?}");
     }
@@ -230,17 +239,25 @@ fn parent_main(mut cli: Cli) -> ExitCode {
     }
 }
 
-/// `-t[=LOG_FILE]`: exit 0 if the configuration loads, 1 otherwise, with
+/// `-t[=LOG_FILE]`: exit 0 if the configuration loads, 5 otherwise, with
 /// every diagnostic (`file:line:col: message`) on stderr or in LOG_FILE.
+/// A configuration that loads ends with one summary line of the keywords
+/// parsed but not acted on ([`not_acted_on_summary`]); with
+/// `--config-test-strict` any such keyword exits 7.
 fn config_test(
     cli: &Cli,
     loaded: Result<LoadedConfig, config_source::ConfigLoadError>,
     log_file: Option<&Path>,
 ) -> ExitCode {
-    let (lines, ok, config) = match loaded {
+    let (lines, ok, config, not_acted_on) = match loaded {
         // Refused scripts fail -t (the daemon would run without them).
-        Ok(l) => (l.warnings, l.test_errors == 0, Some(l.config)),
-        Err(e) => (e.diagnostics, false, None),
+        Ok(l) => (
+            l.warnings,
+            l.test_errors == 0,
+            Some(l.config),
+            Some(l.not_acted_on),
+        ),
+        Err(e) => (e.diagnostics, false, None, None),
     };
     let mut out: Box<dyn Write> = match log_file {
         // keepalived (core/main.c, -t): open(O_WRONLY | O_APPEND | O_CREAT |
@@ -257,20 +274,42 @@ fn config_test(
     for l in &lines {
         let _ = writeln!(out, "{l}");
     }
-    if ok {
-        if cli.dump_conf {
-            if let Some(cfg) = &config {
-                print!("{}", config_source::dump_config(cfg));
-            }
-        }
-        ExitCode::SUCCESS
-    } else {
+    if !ok {
         let _ = writeln!(
             out,
             "rkeepalived: configuration {} is not valid",
             cli.config_file.display()
         );
-        ExitCode::from(EXIT_CONFIG)
+    }
+    if let Some(kws) = &not_acted_on {
+        let _ = writeln!(out, "{}", not_acted_on_summary(kws));
+    }
+    if !ok {
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    if cli.dump_conf {
+        if let Some(cfg) = &config {
+            print!("{}", config_source::dump_config(cfg));
+        }
+    }
+    if cli.config_test_strict && not_acted_on.is_some_and(|k| !k.is_empty()) {
+        return ExitCode::from(EXIT_NOT_ACTED_ON);
+    }
+    ExitCode::SUCCESS
+}
+
+/// The last line of `-t`: "N keywords parsed but not acted on: a, b, c"
+/// (also for 0, without the list, so scripts always find the line).
+pub fn not_acted_on_summary(keywords: &[String]) -> String {
+    let n = keywords.len();
+    let noun = if n == 1 { "keyword" } else { "keywords" };
+    if keywords.is_empty() {
+        format!("{n} {noun} parsed but not acted on")
+    } else {
+        format!(
+            "{n} {noun} parsed but not acted on: {}",
+            keywords.join(", ")
+        )
     }
 }
 
@@ -361,5 +400,26 @@ fn child_main(cli: Cli, role: Role) -> ExitCode {
             tracing::error!(%role, "{role} child: {e}");
             ExitCode::from(EXIT_FAILURE)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::not_acted_on_summary;
+
+    #[test]
+    fn summary_line_forms() {
+        assert_eq!(
+            not_acted_on_summary(&[]),
+            "0 keywords parsed but not acted on"
+        );
+        assert_eq!(
+            not_acted_on_summary(&["lvs_timeouts".into()]),
+            "1 keyword parsed but not acted on: lvs_timeouts"
+        );
+        assert_eq!(
+            not_acted_on_summary(&["a".into(), "b".into()]),
+            "2 keywords parsed but not acted on: a, b"
+        );
     }
 }

@@ -229,3 +229,148 @@ fn unknown_flag_is_rejected() {
     assert!(!out.status.success());
     assert!(!Path::new("/nonexistent").exists());
 }
+
+/// A configuration keepalived acts on fully but rkeepalived does not:
+/// `promote_secondaries` and the e-mail keywords.
+const NOT_ACTED_ON: &str = "\
+global_defs {
+    router_id rkd_cli_test
+    notification_email {
+        root@example.com
+    }
+    smtp_server 192.0.2.25
+}
+vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    smtp_alert
+    promote_secondaries
+    virtual_ipaddress {
+        192.0.2.100/24
+    }
+}
+";
+
+fn last_line(s: &str) -> &str {
+    s.trim_end().lines().last().unwrap_or_default()
+}
+
+#[test]
+fn config_test_ends_with_the_not_acted_on_summary() {
+    let dir = TempDir::new("summary");
+    let conf = dir.write("k.conf", NOT_ACTED_ON);
+    let out = run(&["-t", "-f", conf.to_str().expect("utf8 path")]);
+    assert!(out.status.success(), "-t stays permissive: {out:?}");
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        last_line(&stderr),
+        "4 keywords parsed but not acted on: notification_email, promote_secondaries, smtp_alert, smtp_server",
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("parsed but not acted on:").count(),
+        1,
+        "exactly one summary line:\n{stderr}"
+    );
+    // Each occurrence is warned at its position.
+    assert!(
+        stderr.contains(&format!(
+            "{}:14:5: warning: 'promote_secondaries' is parsed but not acted on by rkeepalived yet",
+            conf.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{}:13:5: warning: 'smtp_alert'", conf.display())),
+        "{stderr}"
+    );
+
+    // Nothing left out: the line is still there, with 0.
+    let good = dir.write("good.conf", GOOD);
+    let out = run(&["-t", "-f", good.to_str().expect("utf8 path")]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        last_line(&text(&out.stderr)),
+        "0 keywords parsed but not acted on"
+    );
+
+    // With a log file the summary goes there too.
+    let log = dir.0.join("t.log");
+    let out = run(&[
+        &format!("--config-test={}", log.display()),
+        "-f",
+        conf.to_str().expect("utf8 path"),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let logged = std::fs::read_to_string(&log).expect("log written");
+    assert!(
+        last_line(&logged).starts_with("4 keywords parsed but not acted on: "),
+        "{logged}"
+    );
+}
+
+#[test]
+fn config_test_strict_fails_on_keywords_not_acted_on() {
+    let dir = TempDir::new("strict");
+    let conf = dir.write("k.conf", NOT_ACTED_ON);
+    let path = conf.to_str().expect("utf8 path");
+    for args in [
+        vec!["--config-test-strict", "-f", path],
+        vec!["-t", "--config-test-strict", "-f", path],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(7), "{args:?}: {out:?}");
+        assert!(
+            last_line(&text(&out.stderr)).starts_with("4 keywords parsed but not acted on: "),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    // A configuration rkeepalived acts on fully passes strict mode.
+    let good = dir.write("good.conf", GOOD);
+    let out = run(&[
+        "--config-test-strict",
+        "-f",
+        good.to_str().expect("utf8 path"),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    // Broken stays broken (5), strict or not.
+    let bad = dir.write(
+        "bad.conf",
+        "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 300\n}\n",
+    );
+    let out = run(&[
+        "--config-test-strict",
+        "-f",
+        bad.to_str().expect("utf8 path"),
+    ]);
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    // `--config-test=strict` keeps keepalived's meaning: a log file "strict".
+    let out = Command::new(bin())
+        .current_dir(&dir.0)
+        .args(["--config-test=strict", "-f", path])
+        .output()
+        .expect("run rkeepalived");
+    assert!(out.status.success(), "{out:?}");
+    assert!(dir.0.join("strict").exists(), "log file 'strict' written");
+    // ... as keepalived 2.2.7 itself does.
+    let keepalived = "/usr/sbin/keepalived";
+    if rkeepalived_testkit::prerequisites(&[rkeepalived_testkit::Need::Path(
+        keepalived,
+        "keepalived 2.2.7: apt-get install keepalived",
+    )]) {
+        let theirs = dir.0.join("theirs");
+        std::fs::create_dir_all(&theirs).expect("dir");
+        let out = Command::new(keepalived)
+            .current_dir(&theirs)
+            .args(["--config-test=strict", "-f", path])
+            .output()
+            .expect("run keepalived");
+        assert!(
+            theirs.join("strict").exists(),
+            "keepalived wrote no file 'strict': {out:?}"
+        );
+    }
+}

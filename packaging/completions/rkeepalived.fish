@@ -45,6 +45,7 @@ complete -c rkeepalived -s a -l address-monitoring -d 'Report all address additi
 complete -c rkeepalived -s x -l snmp -d 'Enable SNMP subsystem (AgentX subagent serving KEEPALIVED-MIB)'
 complete -c rkeepalived -s m -l core-dump -d 'Produce core dump if terminate abnormally'
 complete -c rkeepalived -s e -l all-config -d 'Error if any configuration file missing (same as includet)'
+complete -c rkeepalived -l config-test-strict -d 'Like -t, and also fail (exit 7) if the configuration uses keywords rkeepalived parses but does not act on (keepalived would)'
 complete -c rkeepalived -s v -l version -d 'Display the version number'
 complete -c rkeepalived -l status -d 'Print the JSON status of the running daemon (from its status socket)'
 complete -c rkeepalived -s h -l help -d 'Print help'

@@ -46,6 +46,12 @@ impl LoadOptions {
 pub struct Loaded {
     pub config: Config,
     pub warnings: Vec<Diagnostic>,
+    /// Keywords of this configuration that rkeepalived parses but does not
+    /// act on: those warned "parsed but not acted on" and those "not
+    /// supported by rkeepalived" (sorted, each once). Every one has a
+    /// runtime effect under keepalived; `rkeepalived -t` lists them and
+    /// `--config-test-strict` refuses a configuration that has any.
+    pub not_acted_on: Vec<String>,
 }
 
 /// First label of the host name (`uname -n` up to the first dot).
@@ -88,6 +94,8 @@ fn finish(lx: lexer::Lexer<'_>) -> Result<Loaded, ConfigError> {
     let mut p = parse::Parser::new();
     p.top(&nodes);
     warnings.extend(p.warnings);
+    let acted = parse::acted::scan(&nodes);
+    warnings.extend(acted.warnings);
     let mut errors = tree_errors;
     errors.extend(p.errors);
     if !errors.is_empty() {
@@ -104,5 +112,9 @@ fn finish(lx: lexer::Lexer<'_>) -> Result<Loaded, ConfigError> {
         return Err(ConfigError::Semantic(errors));
     }
     cap_diagnostics(&mut warnings, "warnings");
-    Ok(Loaded { config, warnings })
+    Ok(Loaded {
+        config,
+        warnings,
+        not_acted_on: acted.seen.into_iter().collect(),
+    })
 }

@@ -558,6 +558,28 @@ mod tests {
             .attributes
             .iter()
             .any(|a| matches!(a, AddressAttribute::Broadcast(_))));
+        // The option words of a VIP line: flags, broadcast and scope.
+        let mut v6 = VirtualIpAddress::new("2001:db8::101".parse().unwrap(), "lo");
+        v6.noprefixroute = true;
+        v6.home = true;
+        v6.mngtmpaddr = true;
+        v6.autojoin = true;
+        let msg = Netlink::address_message(&v6).expect("lo exists");
+        assert!(msg.attributes.contains(&AddressAttribute::Flags(
+            AddressFlags::Nodad
+                | AddressFlags::Noprefixroute
+                | AddressFlags::Homeaddress
+                | AddressFlags::Managetempaddr
+                | AddressFlags::Mcautojoin
+        )));
+        let mut v4 = VirtualIpAddress::new("192.0.2.1".parse().unwrap(), "lo");
+        v4.brd = Some("192.0.2.255".parse().unwrap());
+        v4.scope = Some(rkeepalived_config::model::Scope::Host);
+        let msg = Netlink::address_message(&v4).expect("lo exists");
+        assert!(msg
+            .attributes
+            .contains(&AddressAttribute::Broadcast("192.0.2.255".parse().unwrap())));
+        assert_eq!(msg.header.scope, AddressScope::Host);
         let missing = VirtualIpAddress::new("192.0.2.1".parse().unwrap(), "no-such-if0");
         assert!(matches!(
             Netlink::address_message(&missing),

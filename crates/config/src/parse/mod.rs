@@ -24,6 +24,7 @@ use crate::model::*;
 use crate::tree::Node;
 use crate::values::PResult;
 
+pub(crate) mod acted;
 mod addresses;
 mod checkers;
 pub(crate) mod fixup;

@@ -1,0 +1,959 @@
+//! Which keywords rkeepalived acts on, and the "parsed but not acted on"
+//! warning for those it does not (yet).
+//!
+//! Every keyword the parser knows ([`super::keywords`]) has one line in
+//! [`TABLE`] (a few have one line per block where their status differs).
+//! The unit tests below fail when a keyword has no line, and check each
+//! claim: an [`Status::Acted`] keyword names the test that observes its
+//! effect (the test function must exist in that file, and the file must
+//! mention the keyword or its model field), a [`Status::Unobserved`]
+//! keyword names the engine source that reads it (and their number may
+//! only go down), a [`Status::Via`] keyword names another keyword that is
+//! itself acted on.
+//!
+//! [`scan`] walks the block tree after parsing and warns at every
+//! occurrence of a [`Status::NotActedOn`] keyword, in keepalived's own
+//! words where it helps: `'lvs_timeouts' is parsed but not acted on by
+//! rkeepalived yet (keepalived: sets the IPVS connection timeouts)`.
+//! Keywords of the `IGNORED_*` lists ([`Status::Unsupported`]) already
+//! warn "not supported by rkeepalived; ignored"; both kinds end up in
+//! [`crate::Loaded::not_acted_on`], which `rkeepalived -t` summarises and
+//! `--config-test-strict` refuses.
+//!
+//! Editing: when an engine starts acting on a keyword, change its line to
+//! `acted("path/to/test.rs::test_fn")` naming the test that observes the
+//! effect, and delete its `EXPECTED` entries in `tests/not_acted_on.rs`
+//! (leave the configuration text there as it is: the other positions stay).
+
+use std::collections::BTreeSet;
+
+use super::keywords::{IGNORED_GLOBAL, IGNORED_INSTANCE, IGNORED_TOP};
+use crate::diag::Diagnostic;
+use crate::tree::Node;
+
+/// The block a keyword is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ctx {
+    /// Any block (the status is the same wherever the keyword appears).
+    Any,
+    Top,
+    Global,
+    Instance,
+    SyncGroup,
+    VirtualServer,
+    RealServer,
+    Checker,
+    /// The top-level `SSL` block.
+    Ssl,
+    /// An option word on a `virtual_ipaddress` / `static_ipaddress` line.
+    Address,
+    /// An option word on a `virtual_routes` / `static_routes` line.
+    Route,
+    /// An option word on a `virtual_rules` / `static_rules` line.
+    Rule,
+}
+
+/// What rkeepalived does with a keyword.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// An engine acts on it (or its whole effect is keepalived's fix-up,
+    /// applied by this crate): `"path/file.rs::test_fn"` observes it.
+    Acted(&'static str),
+    /// An engine reads it (`"path/file.rs"` of the reader), but no test
+    /// observes the effect yet. Not warned; the count may only go down.
+    Unobserved(&'static str),
+    /// A spelling of, or the global default for, another keyword: acted on
+    /// exactly when that one is.
+    Via(&'static str),
+    /// keepalived 2.2.7 has no runtime effect for it either (it only prints
+    /// it in its `-d` dump, or the keyword is newer than 2.2.7).
+    NoEffect(&'static str),
+    /// Parsed into the model, read by no engine: warned at each occurrence.
+    NotActedOn {
+        /// The issue that implements it.
+        companion: &'static str,
+        /// What keepalived does with it.
+        keepalived: &'static str,
+    },
+    /// Acted on, but part of keepalived's effect is missing: warned at
+    /// each occurrence and listed like [`Status::NotActedOn`].
+    Partly {
+        /// The issue that implements the rest.
+        companion: &'static str,
+        /// What keepalived does that rkeepalived does not yet.
+        missing: &'static str,
+    },
+    /// Acted on for VRRP; in a configuration with virtual servers, the
+    /// checker's part of keepalived's effect is missing ([`Status::Partly`]
+    /// then, else [`Status::Acted`] by the named test).
+    PartlyWithLvs {
+        observed_by: &'static str,
+        companion: &'static str,
+        missing: &'static str,
+    },
+    /// In an `IGNORED_*` list, or otherwise warned "not supported by
+    /// rkeepalived" by the parser itself.
+    Unsupported,
+}
+
+struct Entry {
+    kw: &'static str,
+    ctx: Ctx,
+    status: Status,
+}
+
+const fn any(kw: &'static str, status: Status) -> Entry {
+    Entry {
+        kw,
+        ctx: Ctx::Any,
+        status,
+    }
+}
+const fn at(ctx: Ctx, kw: &'static str, status: Status) -> Entry {
+    Entry { kw, ctx, status }
+}
+const fn acted(test: &'static str) -> Status {
+    Status::Acted(test)
+}
+const fn read_by(file: &'static str) -> Status {
+    Status::Unobserved(file)
+}
+const fn via(kw: &'static str) -> Status {
+    Status::Via(kw)
+}
+const fn partly(companion: &'static str, missing: &'static str) -> Status {
+    Status::Partly { companion, missing }
+}
+const fn todo(companion: &'static str, keepalived: &'static str) -> Status {
+    Status::NotActedOn {
+        companion,
+        keepalived,
+    }
+}
+
+// Tests often named below.
+const VRRP_OPS: &str = "crates/vrrp/tests/netns_ops.rs::vmac_routes_rules_and_excluded_addresses";
+const STATIC_OPS: &str =
+    "crates/vrrp/tests/netns_ops.rs::static_addresses_and_routes_live_with_the_daemon";
+const ELECTION: &str =
+    "crates/vrrp/tests/netns_election.rs::higher_priority_wins_and_graceful_stop_hands_over";
+const LAB_IPVS: &str =
+    "tests/lab_keepalived_compare.rs::rkeepalived_programs_the_same_ipvs_as_keepalived";
+const PLAN: &str = "crates/check/tests/plan.rs::keepalived_conf_maps_to_checkers_with_defaults";
+const TCP_BIND: &str = "crates/check/tests/checkers.rs::tcp_check_honours_bindto_and_bind_port";
+const RETRY: &str =
+    "crates/check/tests/engine.rs::failure_is_detected_within_delay_loop_plus_retry_budget";
+const NOTIFY_RS: &str =
+    "crates/check/tests/engine.rs::quorum_and_notify_scripts_run_on_transitions";
+const SORRY: &str = "crates/check/tests/engine.rs::inhibit_sorry_server_and_dumps";
+const SSL_CLIENT: &str =
+    "crates/check/tests/ssl_client.rs::ssl_get_presents_the_client_certificate";
+const HTTP_REGEX: &str =
+    "crates/check/tests/keepalived_compare.rs::http_regex_and_digest_match_keepalived";
+const FILE_CHECK: &str =
+    "crates/check/tests/features.rs::file_check_drains_and_reweights_real_servers";
+const UDP: &str = "crates/check/tests/checkers.rs::udp_check_reply_patterns_and_unreachable";
+const TRACK_SCRIPT: &str =
+    "crates/vrrp/tests/netns_features.rs::failing_track_script_lowers_priority";
+const GARP_FSM: &str =
+    "crates/vrrp/tests/fsm_behaviour.rs::becoming_master_adds_vips_then_adverts_then_garps";
+const SYNC_WEIGHTS: &str =
+    "crates/config/tests/errors.rs::address_owner_and_sync_groups_ignore_weighted_tracking";
+const SYNC: &str = "crates/vrrp/tests/netns_features.rs::sync_group_members_fail_over_together";
+const FIFO: &str = "crates/vrrp/tests/netns_ops.rs::notify_fifo_lines_and_diff_reload";
+const SCRIPT_SEC: &str =
+    "crates/script/tests/config.rs::refused_scripts_are_removed_the_way_keepalived_does";
+const METRICS: &str = "tests/daemon_metrics.rs::a_real_prometheus_scrapes_the_daemon";
+const INCLUDE: &str =
+    "crates/config/tests/preprocess.rs::include_glob_relative_to_including_file_sorted";
+const MCAST: &str =
+    "crates/vrrp/tests/config_keywords.rs::multicast_group_keywords_choose_the_advert_destination";
+const PLAN_KW: &str =
+    "crates/check/tests/plan_keywords.rs::service_and_dest_keywords_reach_the_desired_ipvs_entries";
+const ADDR: &str = "crates/vrrp/src/addr.rs";
+const VIP_OPTS: Status = acted("crates/vrrp/src/addr.rs::address_message_carries_vip_options");
+const CHECK_PLAN: &str = "crates/check/src/plan.rs";
+
+/// Words of the process keywords (`vrrp_no_swap`, ...), known for "did you
+/// mean" hints; alone they are unknown keywords, in keepalived too.
+const BARE_PROCESS: &str = "not a keyword alone: part of vrrp_* / checker_* process options";
+
+/// keepalived 2.2.7 (built with nftables, as Debian's) drops traffic to the
+/// VIPs of a non-owner instance without accept mode (vrrp/vrrp.c
+/// `vrrp_complete_instance()`, vrrp_nftables.c).
+const STRICT_FIREWALL: &str =
+    "keepalived's nftables rules dropping traffic to the VIPs while accept mode is off";
+
+/// keepalived's checker writes virtual/real server events to the global
+/// notify_fifo too (check/ipwrapper.c `notify_fifo_vs()`, `notify_fifo_rs()`).
+const FIFO_LVS: &str = "the virtual and real server events keepalived's checker writes to it";
+
+const MAIL: &str = "#11 (VRRP) / #12 (LVS)";
+const LVS: &str = "#12";
+const VRRP: &str = "#11";
+const PROC: &str = "#11";
+
+/// One line per keyword (a few per block). Keep sorted by keyword.
+const TABLE: &[Entry] = &[
+    any("-nodad", via("nodad")),
+    any("BFD_CHECK", Status::Unsupported),
+    any("DNS_CHECK", acted("crates/check/tests/checkers.rs::dns_check_noerror_nxdomain_and_no_server")),
+    any("FILE_CHECK", acted(FILE_CHECK)),
+    any("HTTP_GET", acted("crates/check/tests/checkers.rs::http_get_status_codes")),
+    any("ICMP_CHECK", via("PING_CHECK")),
+    any("MISC_CHECK", acted("crates/check/tests/checkers.rs::misc_check_exit_codes_dynamic_and_timeout")),
+    any("PING_CHECK", acted("crates/check/tests/checkers.rs::ping_check_loopback_v4_v6")),
+    any("SMTP_CHECK", acted("crates/check/tests/checkers.rs::smtp_check_banner_helo_quit")),
+    any("SSL", acted(SSL_CLIENT)),
+    any("SSL_GET", acted("crates/check/tests/checkers.rs::ssl_get_without_verification_and_with_sni")),
+    any("TCP_CHECK", acted("crates/check/tests/checkers.rs::tcp_check_up_then_refused")),
+    any("UDP_CHECK", acted(UDP)),
+    any("accept", Status::NoEffect("rkeepalived never filters traffic to the VIPs: accept mode is always in effect")),
+    any("advert_int", acted("crates/vrrp/tests/fsm_sim.rs::reload_advert_interval_takes_effect_on_the_next_advert")),
+    at(Ctx::Route, "advmss", todo(VRRP, "sets the route's advertised MSS (RTAX_ADVMSS)")),
+    any("alpha", acted("crates/check/src/health.rs::alpha_starts_down_and_group_keys_share_dests")),
+    any("auth_pass", acted("crates/vrrp/tests/interop_keepalived.rs::v2_pass_auth_both_ways")),
+    any("auth_type", acted("crates/vrrp/tests/interop_ah.rs::ah_ours_master_keepalived_backup_and_failover")),
+    any("authentication", acted("crates/vrrp/tests/interop_keepalived.rs::v2_pass_auth_both_ways")),
+    any("autojoin", VIP_OPTS),
+    any("bind_if", acted(PLAN_KW)),
+    any("bind_port", acted(TCP_BIND)),
+    any("bindto", acted(TCP_BIND)),
+
+    any("brd", VIP_OPTS),
+    any("broadcast", via("brd")),
+    any("ca", acted(SSL_CLIENT)),
+    any("certificate", acted(SSL_CLIENT)),
+    any("check_unicast_src", acted("crates/vrrp/tests/config_keywords.rs::check_unicast_src_drops_adverts_from_unknown_peers")),
+    any("checker_cpu_affinity", todo(PROC, "pins the checker process to these CPUs")),
+    any("checker_log_all_failures", todo(LVS, "logs every failed check, not only state changes")),
+    any("checker_no_swap", todo(PROC, "locks the checker process in memory (mlockall)")),
+    any("checker_priority", todo(PROC, "sets the checker process's nice value")),
+    any("checker_rlimit_rtime", via("checker_rlimit_rttime")),
+    any("checker_rlimit_rttime", todo(PROC, "sets RLIMIT_RTTIME of the checker process")),
+    any("checker_rt_priority", todo(PROC, "runs the checker process with SCHED_RR at this priority")),
+    any("connect_ip", acted("crates/check/tests/engine.rs::reload_keeps_state_and_edits_in_place")),
+    any("connect_port", acted("crates/check/tests/features.rs::one_probe_per_distinct_target_fans_out")),
+    any("connect_timeout", acted("crates/check/tests/bounds.rs::http_get_dripping_head_fails_by_connect_timeout")),
+    any("cpu_affinity", Status::NoEffect(BARE_PROCESS)),
+    any("debug", Status::NoEffect("keepalived 2.2.7 only prints it in its -d dump")),
+    any("default_interface", acted("crates/config/tests/keyword_effects.rs::default_interface_is_the_interface_of_instances_without_one")),
+    any("delay_before_retry", acted(RETRY)),
+    any("delay_loop", acted(RETRY)),
+    any("dev", acted(VRRP_OPS)),
+    any("digest", acted(HTTP_REGEX)),
+    any("dont_track_primary", acted("crates/vrrp/src/instance.rs::primary_interface_down_is_fault_unless_dont_track_primary")),
+    any("down_timer_adverts", acted("crates/vrrp/tests/config_keywords.rs::down_timer_adverts_sets_the_master_down_interval")),
+    at(Ctx::Route, "dsfield", via("tos")),
+    at(Ctx::Rule, "dsfield", via("tos")),
+    any("dynamic", Status::NoEffect("FILE_CHECK dynamic is newer than keepalived 2.2.7")),
+    any("dynamic_interfaces", acted("crates/vrrp/tests/netns_iface.rs::late_interface_dynamic_vs_ours")),
+    any("enable_script_security", acted(SCRIPT_SEC)),
+    any("enable_sni", acted("crates/check/tests/checkers.rs::ssl_get_without_verification_and_with_sni")),
+    any("fall", acted(TRACK_SCRIPT)),
+    any("fast_recovery", Status::NoEffect("keepalived 2.2.7 only prints it in its -d dump")),
+    any("file", acted(FILE_CHECK)),
+    any("flag-1", acted("crates/ipvs/tests/golden.rs::every_captured_request_matches_our_encoding")),
+    any("flag-2", acted("crates/ipvs/tests/golden.rs::every_captured_request_matches_our_encoding")),
+    any("flag-3", acted(PLAN_KW)),
+    any("from", acted(VRRP_OPS)),
+    any("fwmark", acted(PLAN)),
+    any("garp_lower_prio_delay", read_by("crates/vrrp/src/fsm.rs")),
+    any("garp_lower_prio_repeat", acted("crates/vrrp/tests/fsm_behaviour.rs::lower_prio_no_advert_and_higher_prio_send_advert")),
+    any("garp_master_delay", acted(GARP_FSM)),
+    any("garp_master_refresh", acted("crates/vrrp/tests/fsm_behaviour.rs::fault_at_startup_and_garp_refresh")),
+    any("garp_master_refresh_repeat", acted("crates/vrrp/tests/fsm_behaviour.rs::fault_at_startup_and_garp_refresh")),
+    any("garp_master_repeat", acted(GARP_FSM)),
+    any("global_defs", acted(ELECTION)),
+    any("global_tracking", todo(VRRP, "deprecated spelling of sync_group_tracking_weight: keeps the members' tracking weights")),
+    at(Ctx::Rule, "goto", read_by(ADDR)),
+    any("group", acted(SYNC)),
+    any("gw", via("via")),
+    any("ha_suspend", acted("crates/check/tests/netns.rs::ha_suspend_follows_the_virtual_address")),
+    any("helo_name", acted("crates/check/tests/checkers.rs::smtp_check_banner_helo_quit")),
+    any("higher_prio_send_advert", acted("crates/vrrp/tests/fsm_behaviour.rs::lower_prio_no_advert_and_higher_prio_send_advert")),
+    any("home", VIP_OPTS),
+    any("host", acted(PLAN_KW)),
+    any("http_protocol", acted(PLAN_KW)),
+    any("hysteresis", acted("crates/check/src/health.rs::quorum_with_hysteresis_and_sorry_server")),
+    at(Ctx::Rule, "iif", read_by(ADDR)),
+    any("include", acted(INCLUDE)),
+    any("inhibit_on_failure", acted(SORRY)),
+    any("init_fail", acted("crates/vrrp/src/track.rs::script_first_failure_from_init_is_down")),
+    any("init_file", read_by("crates/vrrp/src/watch.rs")),
+    any("interface", acted(ELECTION)),
+    any("interval", acted(TRACK_SCRIPT)),
+    any("ip_family", read_by(CHECK_PLAN)),
+    any("key", acted(SSL_CLIENT)),
+    any("label", VIP_OPTS),
+    any("lb_algo", acted(LAB_IPVS)),
+    any("lb_flags", via("lvs_flags")),
+    any("lb_kind", acted(LAB_IPVS)),
+    any("log_all_failures", todo(LVS, "logs every failed check of this checker, not only state changes")),
+    at(Ctx::Rule, "lookup", via("table")),
+    any("lower_prio_no_advert", acted("crates/vrrp/tests/fsm_behaviour.rs::lower_prio_no_advert_and_higher_prio_send_advert")),
+    any("lthreshold", acted(PLAN_KW)),
+    any("lvs_flags", acted(PLAN_KW)),
+    any("lvs_flush", acted("crates/ipvs/src/tests.rs::foreign_services_and_dests_survive_unless_flushing")),
+    any("lvs_flush_on_stop", todo(LVS, "flushes the whole IPVS table (or every virtual server) on stop")),
+    any("lvs_method", via("lb_kind")),
+    any("lvs_notify_fifo", todo(LVS, "writes virtual/real server state changes to this FIFO")),
+    any("lvs_notify_fifo_script", todo(LVS, "runs this script reading the LVS notify FIFO")),
+    any("lvs_sched", via("lb_algo")),
+    any("lvs_sync_daemon", todo(LVS, "runs the IPVS connection synchronisation daemon")),
+    any("lvs_sync_daemon_interface", todo(LVS, "runs the IPVS connection synchronisation daemon on this interface")),
+    any("lvs_timeouts", todo(LVS, "sets the IPVS tcp/tcpfin/udp connection timeouts")),
+    any("max_reply_length", acted("crates/check/src/checkers/udp.rs::reply_verification")),
+    any("max_ttl", acted("crates/vrrp/src/instance.rs::unicast_peer_ttl_window")),
+    any("mcast_dst_ip", acted(MCAST)),
+    any("mcast_src_ip", acted(MCAST)),
+    at(Ctx::Route, "metric", read_by(ADDR)),
+    any("metrics_listen", acted(METRICS)),
+    any("metrics_serve_status", acted("tests/daemon_metrics.rs::status_is_opt_in_and_promtool_accepts_the_exposition")),
+    any("metrics_web_config", acted("tests/daemon_metrics.rs::tls_and_basic_auth_from_a_web_config_file")),
+    any("mh-fallback", via("flag-1")),
+    any("mh-port", via("flag-2")),
+    any("min_reply_length", acted("crates/check/src/checkers/udp.rs::reply_verification")),
+    any("min_ttl", acted("crates/vrrp/src/instance.rs::unicast_peer_ttl_window")),
+    any("misc_dynamic", acted("crates/check/tests/engine.rs::misc_dynamic_weight_reaches_ipvs")),
+    any("misc_path", acted("crates/check/tests/checkers.rs::misc_check_exit_codes_dynamic_and_timeout")),
+    any("misc_timeout", acted("crates/check/tests/checkers.rs::misc_check_exit_codes_dynamic_and_timeout")),
+    any("mngtmpaddr", VIP_OPTS),
+    at(Ctx::Route, "mtu", todo(VRRP, "sets the route's MTU (RTAX_MTU)")),
+    any("name", acted("crates/check/tests/checkers.rs::dns_check_noerror_nxdomain_and_no_server")),
+    any("nat_mask", Status::Unsupported),
+    any("nb_get_retry", via("retry")),
+    at(Ctx::Route, "nexthop", todo(VRRP, "adds a multipath route with these next hops")),
+    any("no_accept", todo(VRRP, "drops traffic to the VIPs with nftables rules unless address owner")),
+    any("no_email_faults", todo(VRRP, "sends no e-mail on FAULT transitions")),
+    any("no_swap", Status::NoEffect(BARE_PROCESS)),
+    at(Ctx::Address, "no_track", todo(VRRP, "ignores the VIP being deleted by someone else (rkeepalived restores it)")),
+    at(Ctx::Route, "no_track", todo(VRRP, "ignores the route being deleted by someone else")),
+    at(Ctx::Rule, "no_track", todo(VRRP, "ignores the rule being deleted by someone else")),
+    any("nodad", VIP_OPTS),
+    any("nopreempt", acted("crates/vrrp/tests/netns_election.rs::nopreempt_keeps_the_current_master")),
+    any("noprefixroute", VIP_OPTS),
+    at(Ctx::Rule, "not", read_by(ADDR)),
+    any("notification_email", todo(MAIL, "sends alert e-mails to these addresses")),
+    any("notification_email_from", todo(MAIL, "the From: of alert e-mails")),
+    any("notify", read_by("crates/vrrp/src/engine/actions.rs")),
+    any("notify_backup", read_by("crates/vrrp/src/engine/actions.rs")),
+    any("notify_deleted", Status::Unsupported),
+    any("notify_down", acted(NOTIFY_RS)),
+    any("notify_fault", read_by("crates/vrrp/src/engine/actions.rs")),
+    any("notify_fifo", Status::PartlyWithLvs { observed_by: FIFO, companion: LVS, missing: FIFO_LVS }),
+    any("notify_fifo_script", via("notify_fifo")),
+    any("notify_master", acted("tests/daemon_script_security.rs::insecure_scripts_are_never_executed")),
+    any("notify_master_rx_lower_pri", read_by("crates/vrrp/src/engine/actions.rs")),
+    any("notify_priority_changes", todo(VRRP, "reports priority changes to the notify FIFO and scripts")),
+    any("notify_stop", read_by("crates/vrrp/src/engine/actions.rs")),
+    any("notify_up", acted(NOTIFY_RS)),
+    at(Ctx::Route, "oif", via("dev")),
+    at(Ctx::Rule, "oif", read_by(ADDR)),
+    any("omega", acted("crates/check/src/health.rs::omega_runs_down_scripts_on_stop")),
+    at(Ctx::Route, "onlink", read_by(ADDR)),
+    any("ops", acted(PLAN_KW)),
+    at(Ctx::Route, "or", via("nexthop")),
+    any("password", todo(LVS, "the passphrase of an encrypted SSL key")),
+    any("path", acted("crates/check/tests/checkers.rs::http_get_status_codes")),
+    any("payload", acted(UDP)),
+    at(Ctx::Address, "peer", todo(VRRP, "adds the VIP as a point-to-point address with this peer")),
+    any("persistence_engine", acted(PLAN_KW)),
+    any("persistence_granularity", acted(PLAN_KW)),
+    any("persistence_timeout", acted(LAB_IPVS)),
+    any("preempt", acted("crates/vrrp/tests/fsm_sim.rs::higher_priority_router_preempts")),
+    any("preempt_delay", acted("crates/vrrp/tests/fsm_sim.rs::preempt_delay_postpones_takeover")),
+    at(Ctx::Rule, "pref", via("priority")),
+    at(Ctx::Route, "preference", via("metric")),
+    at(Ctx::Rule, "preference", via("priority")),
+    at(Ctx::Address, "preferred_lft", todo(VRRP, "sets the VIP's preferred lifetime")),
+    any("priority", acted(ELECTION)),
+    any("promote_secondaries", todo(VRRP, "sets promote_secondaries on the interface")),
+    at(Ctx::Route, "proto", via("protocol")),
+    any("protocol", acted(LAB_IPVS)),
+    any("quorum", acted(NOTIFY_RS)),
+    any("quorum_down", acted(NOTIFY_RS)),
+    any("quorum_up", acted(NOTIFY_RS)),
+    any("real_server", acted(LAB_IPVS)),
+    any("regex", acted(HTTP_REGEX)),
+    any("regex_max_offset", acted(HTTP_REGEX)),
+    any("regex_min_offset", acted(HTTP_REGEX)),
+    any("regex_no_match", acted(HTTP_REGEX)),
+    any("regex_options", Status::Unsupported),
+    any("regex_stack", Status::Unsupported),
+    any("require_reply", acted(UDP)),
+    any("retry", acted(RETRY)),
+    any("rise", acted(TRACK_SCRIPT)),
+    any("router_id", acted("tests/daemon_snmp.rs::keepalived_mib_walk_matches_keepalived")),
+    any("rt_priority", Status::NoEffect(BARE_PROCESS)),
+    any("scope", VIP_OPTS),
+    at(Ctx::Route, "scope", read_by(ADDR)),
+    any("script", acted(TRACK_SCRIPT)),
+    any("script_user", acted("crates/script/tests/config.rs::unknown_users_remove_scripts_instead_of_running_them_as_root")),
+    any("sh-fallback", via("flag-1")),
+    any("sh-port", via("flag-2")),
+    any("shutdown_script", todo(VRRP, "runs this script when keepalived stops")),
+    any("shutdown_script_timeout", todo(VRRP, "the shutdown_script's time limit")),
+    any("skip_check_adv_addr", acted("crates/vrrp/tests/config_keywords.rs::skip_check_adv_addr_skips_the_vip_check_for_the_current_master")),
+    any("smtp_alert", todo(MAIL, "sends an e-mail on state changes")),
+    any("smtp_alert_checker", todo(MAIL, "sends e-mails on checker state changes")),
+    any("smtp_alert_vrrp", todo(MAIL, "sends e-mails on VRRP state changes")),
+    any("smtp_connect_timeout", todo(MAIL, "the SMTP server's connection timeout for alert e-mails")),
+    any("smtp_helo_name", todo(MAIL, "the HELO name of alert e-mails")),
+    any("smtp_server", todo(MAIL, "the SMTP server for alert e-mails")),
+    any("snmp_name", Status::Unsupported),
+    any("sorry_server", acted(SORRY)),
+    any("sorry_server_inhibit", acted("crates/check/src/health.rs::sorry_server_inhibit_keeps_it_at_weight_zero")),
+    any("sorry_server_lvs_method", acted(PLAN_KW)),
+    any("src", read_by(ADDR)),
+    any("startup_script", todo(VRRP, "runs this script when keepalived starts")),
+    any("startup_script_timeout", todo(VRRP, "the startup_script's time limit")),
+    any("state", acted("crates/vrrp/tests/fsm_behaviour.rs::address_owner_with_state_master_starts_as_master")),
+    any("static_ipaddress", acted(STATIC_OPS)),
+    any("static_routes", acted(STATIC_OPS)),
+    any("static_rules", read_by("crates/vrrp/src/engine/reconfigure.rs")),
+    any("status_code", acted("crates/check/tests/checkers.rs::http_get_status_codes")),
+    any("status_socket", acted("tests/daemon_names.rs::two_daemons_with_their_own_pid_files_get_their_own_status_sockets")),
+    any("strict_mode", partly(VRRP, STRICT_FIREWALL)),
+    any("sync_group_tracking_weight", acted(SYNC_WEIGHTS)),
+    any("table", acted(VRRP_OPS)),
+    any("timeout", acted(TRACK_SCRIPT)),
+    any("tls_compliant", Status::NoEffect("newer than keepalived 2.2.7")),
+    any("to", read_by(ADDR)),
+    any("tos", read_by(ADDR)),
+    any("track_bfd", Status::Unsupported),
+    any("track_file", acted(FILE_CHECK)),
+    any("track_interface", acted("crates/vrrp/tests/netns_features.rs::track_interface_down_moves_the_vip")),
+    any("track_process", Status::Unsupported),
+    any("track_script", acted(TRACK_SCRIPT)),
+    any("type", acted("crates/check/tests/checkers.rs::dns_check_noerror_nxdomain_and_no_server")),
+    any("unicast_fault_no_peer", Status::NoEffect("newer than keepalived 2.2.7")),
+    any("unicast_peer", acted("crates/vrrp/tests/netns_features.rs::unicast_peers_elect_a_master")),
+    any("unicast_src_ip", acted("crates/vrrp/tests/interop_keepalived.rs::unicast_v2_and_v3_both_ways")),
+    any("unicast_ttl", acted("crates/vrrp/src/instance.rs::unicast_peer_ttl_window")),
+    any("url", acted("crates/check/tests/checkers.rs::http_get_status_codes")),
+    any("use_vmac", partly(VRRP, "keepalived's nftables rules that stop IGMP/MLD reports and router solicitations leaving by the vmac")),
+    any("user", acted(SCRIPT_SEC)),
+    any("uthreshold", acted(PLAN_KW)),
+    any("version", acted("crates/vrrp/tests/interop_keepalived.rs::v3_ipv4_both_ways")),
+    any("via", acted(VRRP_OPS)),
+    any("virtual_ipaddress", acted(ELECTION)),
+    any("virtual_ipaddress_excluded", acted(VRRP_OPS)),
+    any("virtual_router_id", acted(ELECTION)),
+    any("virtual_routes", acted(VRRP_OPS)),
+    any("virtual_rules", acted(VRRP_OPS)),
+    any("virtual_server", acted(LAB_IPVS)),
+    any("virtual_server_group", acted(PLAN)),
+    any("virtualhost", acted("crates/check/tests/checkers.rs::http_get_digest_and_virtualhost")),
+    any("vmac_prefix", acted("crates/config/tests/keyword_effects.rs::vmac_prefix_names_unnamed_vmacs")),
+    any("vmac_xmit_base", read_by("crates/vrrp/src/engine.rs")),
+    any("vrrp_check_unicast_src", via("check_unicast_src")),
+    any("vrrp_cpu_affinity", todo(PROC, "pins the VRRP process to these CPUs")),
+    any("vrrp_down_timer_adverts", via("down_timer_adverts")),
+    any("vrrp_garp_interval", read_by("crates/vrrp/src/engine/actions.rs")),
+    any("vrrp_garp_lower_prio_delay", via("garp_lower_prio_delay")),
+    any("vrrp_garp_lower_prio_repeat", via("garp_lower_prio_repeat")),
+    any("vrrp_garp_master_delay", via("garp_master_delay")),
+    any("vrrp_garp_master_refresh", via("garp_master_refresh")),
+    any("vrrp_garp_master_refresh_repeat", via("garp_master_refresh_repeat")),
+    any("vrrp_garp_master_repeat", via("garp_master_repeat")),
+    any("vrrp_gna_interval", read_by("crates/vrrp/src/engine/actions.rs")),
+    any("vrrp_higher_prio_send_advert", via("higher_prio_send_advert")),
+    any("vrrp_instance", acted(ELECTION)),
+    any("vrrp_lower_prio_no_advert", via("lower_prio_no_advert")),
+    any("vrrp_mcast_group4", acted(MCAST)),
+    any("vrrp_mcast_group6", acted(MCAST)),
+    any("vrrp_min_garp", via("garp_master_repeat")),
+    any("vrrp_no_swap", todo(PROC, "locks the VRRP process in memory (mlockall)")),
+    any("vrrp_notify_fifo", read_by("crates/vrrp/src/notify.rs")),
+    any("vrrp_notify_fifo_script", read_by("crates/vrrp/src/notify.rs")),
+    any("vrrp_priority", todo(PROC, "sets the VRRP process's nice value")),
+    any("vrrp_rlimit_rtime", via("vrrp_rlimit_rttime")),
+    any("vrrp_rlimit_rttime", todo(PROC, "sets RLIMIT_RTTIME of the VRRP process")),
+    any("vrrp_rt_priority", todo(PROC, "runs the VRRP process with SCHED_RR at this priority")),
+    any("vrrp_script", acted(TRACK_SCRIPT)),
+    any("vrrp_skip_check_adv_addr", via("skip_check_adv_addr")),
+    any("vrrp_startup_delay", read_by("crates/vrrp/src/engine.rs")),
+    any("vrrp_strict", via("strict_mode")),
+    any("vrrp_sync_group", acted(SYNC)),
+    any("vrrp_track_file", acted(FILE_CHECK)),
+    any("vrrp_version", via("version")),
+    any("warmup", acted("crates/check/tests/engine.rs::checks_are_staggered_across_warmup")),
+    any("weight", acted("crates/vrrp/tests/fsm_sim.rs::tracking_priority_drop_lets_the_backup_preempt")),
+    at(Ctx::Route, "weight", todo(VRRP, "the weight of a multipath route's next hop")),
+];
+
+/// The status of `kw` written in `ctx`: its line for that block, else its
+/// line for any block (an alias takes the status of what it names);
+/// keywords of the `IGNORED_*` lists are unsupported.
+pub(crate) fn status(kw: &str, ctx: Ctx) -> Option<Status> {
+    let mut kw = kw;
+    // Aliases chain at most a few deep; the bound keeps a table loop finite.
+    for _ in 0..4 {
+        let line = TABLE
+            .iter()
+            .find(|e| e.kw == kw && e.ctx == ctx && ctx != Ctx::Any)
+            .or_else(|| TABLE.iter().find(|e| e.kw == kw && e.ctx == Ctx::Any));
+        match line.map(|e| e.status) {
+            Some(Status::Via(other)) => kw = other,
+            Some(s) => return Some(s),
+            None => {
+                let ignored = match ctx {
+                    Ctx::Top => IGNORED_TOP,
+                    Ctx::Global => IGNORED_GLOBAL,
+                    Ctx::Instance => IGNORED_INSTANCE,
+                    _ => &[],
+                };
+                return ignored.contains(&kw).then_some(Status::Unsupported);
+            }
+        }
+    }
+    None
+}
+
+/// The warning for a keyword that is parsed but not acted on.
+fn not_acted_warning(tok: &crate::lexer::Token, keepalived: &str) -> Diagnostic {
+    tok.pos.warning(format!(
+        "'{}' is parsed but not acted on by rkeepalived yet (keepalived: {keepalived})",
+        tok.text
+    ))
+}
+
+fn partly_warning(tok: &crate::lexer::Token, missing: &str) -> Diagnostic {
+    tok.pos.warning(format!(
+        "'{}' is only partly acted on by rkeepalived yet (not yet: {missing})",
+        tok.text
+    ))
+}
+
+/// What [`scan`] found: one warning per occurrence of a not-acted-on
+/// keyword, and every not-acted-on or unsupported keyword seen.
+#[derive(Default)]
+pub(crate) struct Scan {
+    pub warnings: Vec<Diagnostic>,
+    pub seen: BTreeSet<String>,
+    /// The configuration has virtual servers (a checker process).
+    has_lvs: bool,
+}
+
+/// Walks the blocks the parser reads and records the keywords rkeepalived
+/// does not act on. Blocks the parser skips (unknown keywords) are not
+/// visited.
+pub(crate) fn scan(nodes: &[Node]) -> Scan {
+    let mut s = Scan {
+        has_lvs: nodes.iter().any(|n| n.key() == "virtual_server"),
+        ..Scan::default()
+    };
+    for n in nodes {
+        s.keyword(n, Ctx::Top);
+        let ctx = match n.key() {
+            "global_defs" => Ctx::Global,
+            "vrrp_instance" => Ctx::Instance,
+            "vrrp_sync_group" => Ctx::SyncGroup,
+            "virtual_server" => Ctx::VirtualServer,
+            "SSL" => Ctx::Ssl,
+            "static_ipaddress" => Ctx::Address,
+            "static_routes" => Ctx::Route,
+            "static_rules" => Ctx::Rule,
+            _ => continue,
+        };
+        s.block(n, ctx);
+    }
+    s
+}
+
+impl Scan {
+    fn keyword(&mut self, n: &Node, ctx: Ctx) {
+        self.token(&n.name, ctx);
+    }
+
+    fn token(&mut self, tok: &crate::lexer::Token, ctx: Ctx) {
+        match status(&tok.text, ctx) {
+            Some(Status::NotActedOn { keepalived, .. }) => {
+                self.warnings.push(not_acted_warning(tok, keepalived));
+                self.seen.insert(tok.text.clone());
+            }
+            Some(Status::PartlyWithLvs { missing, .. }) if self.has_lvs => {
+                self.warnings.push(partly_warning(tok, missing));
+                self.seen.insert(tok.text.clone());
+            }
+            Some(Status::Partly { missing, .. }) => {
+                self.warnings.push(partly_warning(tok, missing));
+                self.seen.insert(tok.text.clone());
+            }
+            Some(Status::Unsupported) => {
+                self.seen.insert(tok.text.clone());
+            }
+            _ => {}
+        }
+    }
+
+    fn block(&mut self, n: &Node, ctx: Ctx) {
+        let Some(block) = &n.block else { return };
+        for k in &block.nodes {
+            match ctx {
+                // List lines: the option words after the address or prefix.
+                Ctx::Address | Ctx::Route | Ctx::Rule => {
+                    // A rule line starts with an option word; a VIP or route
+                    // line with the address, prefix or route type.
+                    let first = (ctx == Ctx::Rule).then_some(&k.name);
+                    for t in first.into_iter().chain(&k.args) {
+                        if !t.quoted {
+                            self.token(t, ctx);
+                        }
+                    }
+                    continue;
+                }
+                _ => self.keyword(k, ctx),
+            }
+            let inner = match (ctx, k.key()) {
+                (Ctx::Instance, "virtual_ipaddress" | "virtual_ipaddress_excluded") => Ctx::Address,
+                (Ctx::Instance, "virtual_routes") => Ctx::Route,
+                (Ctx::Instance, "virtual_rules") => Ctx::Rule,
+                (Ctx::VirtualServer, "real_server") => Ctx::RealServer,
+                (Ctx::RealServer, c) if c.ends_with("_CHECK") || c.ends_with("_GET") => {
+                    Ctx::Checker
+                }
+                (Ctx::Checker, "url") => Ctx::Checker,
+                _ => continue,
+            };
+            self.block(k, inner);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::super::keywords::KNOWN_KEYWORDS;
+    use super::*;
+
+    fn workspace() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    }
+
+    fn every_keyword() -> Vec<&'static str> {
+        let mut all: Vec<&str> = KNOWN_KEYWORDS
+            .iter()
+            .chain(IGNORED_TOP)
+            .chain(IGNORED_GLOBAL)
+            .chain(IGNORED_INSTANCE)
+            .copied()
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
+    /// Where a keyword's status is looked up by the enumeration: its line
+    /// for any block, else its first line.
+    fn lines_of(kw: &str) -> Vec<&'static Entry> {
+        TABLE.iter().filter(|e| e.kw == kw).collect()
+    }
+
+    /// The model field a keyword sets, where its name differs (for the
+    /// "the observing test's file mentions it" check).
+    fn also_known_as(kw: &str) -> &[&'static str] {
+        match kw {
+            "lb_algo" => &["lvs_sched", "rr", "wlc"],
+            "unicast_peer" => &["unicast_peers"],
+            "nodad" => &["Nodad"],
+            "brd" => &["Broadcast"],
+            "ICMP_CHECK" | "PING_CHECK" => &["Ping"],
+            "flag-1" => &["sh-fallback", "mh-fallback", "flag_1"],
+            "flag-2" => &["sh-port", "mh-port", "flag_2"],
+            "global_defs" | "vrrp_instance" | "interface" | "virtual_router_id" => {
+                &["VrrpInstance"]
+            }
+            "virtual_ipaddress" => &["vips", "VirtualIpAddress"],
+            "file" => &["TrackFile"],
+            // The top-level block's other spelling.
+            "vrrp_track_file" => &["track_file"],
+            "init_file" => &["init_value", "init_file", "overwrite"],
+            "init_fail" => &["init_fail", "Init"],
+            "lvs_flush" => &["flush", "flushing"],
+            "ha_suspend" => &["ha_suspend", "HaSuspend"],
+            "dont_track_primary" => &["dont_track_primary"],
+            "unicast_ttl" => &["ttl"],
+            "max_reply_length" | "min_reply_length" => &["reply_length", "max_len", "min_len"],
+            "unicast_src_ip" => &["unicast"],
+            "notify_fifo" | "vrrp_notify_fifo" => &["notify_fifo", "fifo"],
+            "sorry_server_inhibit" => &["inhibit"],
+            "nopreempt" => &["nopreempt", "preempt"],
+            "preempt" => &["preempt"],
+            "weight" => &["weight"],
+            "DNS_CHECK" => &["Dns"],
+            "HTTP_GET" => &["Http"],
+            "MISC_CHECK" | "misc_path" => &["Misc"],
+            "misc_timeout" => &["timeout"],
+            "SMTP_CHECK" => &["Smtp"],
+            "SSL_GET" => &["Ssl", "tls: true"],
+            "UDP_CHECK" => &["Udp"],
+            "goto" => &["Goto"],
+            "lvs_flags" => &["sched_flags"],
+            "sorry_server_lvs_method" => &["sorry_server"],
+            "vrrp_mcast_group4" | "vrrp_mcast_group6" => &["mcast_group"],
+            "notify_fifo_script" | "vrrp_notify_fifo_script" => &["script"],
+            "garp_master_refresh" => &["refresh"],
+            "garp_master_refresh_repeat" => &["master_refresh_repeat"],
+            "garp_lower_prio_repeat" => &["lower_prio_repeat"],
+            "garp_master_repeat" => &["repeat"],
+            // The lab runs every Debian sample, which write these.
+            "lb_kind" | "persistence_timeout" | "protocol" => &["samples"],
+            "version" => &["v3"],
+            _ => &[],
+        }
+    }
+
+    /// The enumeration: every keyword the parser knows has a status, and
+    /// each claim holds. A keyword added to the parser without a line in
+    /// TABLE fails here, so no keyword can be silently ignored.
+    #[test]
+    fn every_known_keyword_is_acted_on_or_warned() {
+        let mut problems = Vec::new();
+        for kw in every_keyword() {
+            let lines = lines_of(kw);
+            let ignored = IGNORED_TOP.contains(&kw)
+                || IGNORED_GLOBAL.contains(&kw)
+                || IGNORED_INSTANCE.contains(&kw);
+            if lines.is_empty() && !ignored {
+                problems.push(format!("{kw}: no line in acted::TABLE"));
+            }
+            for e in lines {
+                if let Err(p) = check_claim(kw, e.status) {
+                    problems.push(format!("{kw} ({:?}): {p}", e.ctx));
+                }
+            }
+        }
+        for e in TABLE {
+            if !every_keyword().contains(&e.kw) {
+                problems.push(format!(
+                    "{}: in acted::TABLE but not known to the parser",
+                    e.kw
+                ));
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    /// `tests/not_acted_on.rs` writes every not-acted-on keyword and checks
+    /// its warning: a new `todo(...)` line needs its case there.
+    #[test]
+    fn every_not_acted_on_keyword_has_a_warning_case() {
+        let cases = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/not_acted_on.rs"),
+        )
+        .expect("tests/not_acted_on.rs");
+        let missing: Vec<&str> = TABLE
+            .iter()
+            .filter(|e| matches!(e.status, Status::NotActedOn { .. }))
+            .map(|e| e.kw)
+            .filter(|kw| !cases.contains(&format!("(\"{kw}\", ")))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "no case in tests/not_acted_on.rs: {missing:?}"
+        );
+    }
+
+    /// Words the block parsers match that are values, not keywords (enum
+    /// values, option words inside one keyword's arguments).
+    const VALUES: &[&str] = &[
+        "1.0",
+        "1.0C",
+        "1.0c",
+        "1.1",
+        "AH",
+        "BACKUP",
+        "DR",
+        "MASTER",
+        "NAT",
+        "PASS",
+        "SCTP",
+        "TCP",
+        "TUN",
+        "UDP",
+        "allow_if_changes",
+        "blackhole",
+        "boot",
+        "csum",
+        "gre",
+        "gue",
+        "id",
+        "inet",
+        "inet6",
+        "inst",
+        "ipip",
+        "keepalived",
+        "kernel",
+        "local",
+        "maxlen",
+        "multicast",
+        "nocsum",
+        "nop",
+        "port",
+        "prohibit",
+        "redirect",
+        "remcsum",
+        "static",
+        "tcp",
+        "tcpfin",
+        "throw",
+        "ttl",
+        "udp",
+        "unicast",
+        "unreachable",
+    ];
+
+    /// Every word a block parser matches in a `"word" =>` arm (the parser
+    /// sources are read) is a known keyword or a value: a keyword added to
+    /// a parser without its `KNOWN_KEYWORDS` entry (and so its TABLE line)
+    /// fails here.
+    #[test]
+    fn every_parser_arm_is_a_known_keyword() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/parse");
+        let mut files: Vec<PathBuf> = Vec::new();
+        for d in [dir.clone(), dir.join("fixup")] {
+            for e in std::fs::read_dir(&d).expect("parse dir").flatten() {
+                let p = e.path();
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                if name.ends_with(".rs") && !["keywords.rs", "acted.rs"].contains(&name) {
+                    files.push(p);
+                }
+            }
+        }
+        assert!(files.len() >= 8, "{files:?}");
+        let known = every_keyword();
+        let mut missing = Vec::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).expect("read parser source");
+            for line in text.lines() {
+                let Some((pattern, _)) = line.split_once("=>") else {
+                    continue;
+                };
+                let pattern = pattern.split(" if ").next().unwrap_or_default().trim();
+                // Only arms made of string literals: "a" | "b".
+                let alts: Vec<&str> = pattern.split('|').map(str::trim).collect();
+                if !alts
+                    .iter()
+                    .all(|a| a.len() >= 2 && a.starts_with('"') && a.ends_with('"'))
+                {
+                    continue;
+                }
+                for a in alts {
+                    let w = &a[1..a.len() - 1];
+                    if !known.contains(&w) && !VALUES.contains(&w) {
+                        missing.push(format!("{}: {w}", f.display()));
+                    }
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "parser words neither in KNOWN_KEYWORDS nor in VALUES:\n{}",
+            missing.join("\n")
+        );
+    }
+
+    fn check_claim(kw: &str, status: Status) -> Result<(), String> {
+        match status {
+            Status::Acted(test) => {
+                let (file, func) = test
+                    .split_once("::")
+                    .ok_or_else(|| format!("'{test}' is not FILE::TEST_FN"))?;
+                let mut text = std::fs::read_to_string(workspace().join(file))
+                    .map_err(|e| format!("{file}: {e}"))?;
+                if !text.contains(&format!("fn {func}(")) {
+                    return Err(format!("{file} has no fn {func}"));
+                }
+                // Integration tests write their configs with a shared helper.
+                for helper in ["common/mod.rs", "daemon_util/mod.rs"] {
+                    let dir = Path::new(file).parent().unwrap_or(Path::new(""));
+                    if let Ok(h) = std::fs::read_to_string(workspace().join(dir).join(helper)) {
+                        text.push_str(&h);
+                    }
+                }
+                let field = kw.replace('-', "_");
+                let names = [kw, field.as_str()];
+                let mentioned = names
+                    .iter()
+                    .chain(also_known_as(kw))
+                    .any(|n| text.contains(n));
+                if !mentioned {
+                    return Err(format!("{file} never mentions '{kw}'"));
+                }
+                Ok(())
+            }
+            Status::Unobserved(file) => {
+                let text = std::fs::read_to_string(workspace().join(file))
+                    .map_err(|e| format!("{file}: {e}"))?;
+                let field = kw.replace('-', "_");
+                let names = [kw, field.as_str()];
+                let mentioned = names
+                    .iter()
+                    .chain(also_known_as(kw))
+                    .any(|n| text.contains(n));
+                if mentioned {
+                    Ok(())
+                } else {
+                    Err(format!("{file} never reads '{kw}'"))
+                }
+            }
+            Status::Via(other) => match lines_of(other).first().map(|e| e.status) {
+                Some(Status::Via(_)) | None => {
+                    Err(format!("via '{other}', which needs a line of its own"))
+                }
+                Some(_) => Ok(()),
+            },
+            Status::NotActedOn {
+                companion,
+                keepalived,
+            } => {
+                if companion.is_empty() || keepalived.is_empty() {
+                    Err("a not-acted-on keyword names its issue and what keepalived does".into())
+                } else {
+                    Ok(())
+                }
+            }
+            Status::Partly { companion, missing } => {
+                if companion.is_empty() || missing.is_empty() {
+                    Err("a partly acted-on keyword names its issue and what is missing".into())
+                } else {
+                    Ok(())
+                }
+            }
+            Status::PartlyWithLvs { observed_by, .. } => {
+                check_claim(kw, Status::Acted(observed_by))
+            }
+            Status::NoEffect("") => Err("say why".into()),
+            Status::NoEffect(_) | Status::Unsupported => Ok(()),
+        }
+    }
+
+    /// Keywords an engine reads without a test observing the effect: this
+    /// number may only go down (name the test with `acted(...)` instead).
+    const MAX_UNOBSERVED: usize = 25;
+
+    #[test]
+    fn unobserved_keywords_do_not_grow() {
+        let unobserved: Vec<&str> = TABLE
+            .iter()
+            .filter(|e| matches!(e.status, Status::Unobserved(_)))
+            .map(|e| e.kw)
+            .collect();
+        assert!(
+            unobserved.len() <= MAX_UNOBSERVED,
+            "{} keywords are read by an engine with no test observing them (at most {MAX_UNOBSERVED}): {unobserved:?}",
+            unobserved.len()
+        );
+    }
+
+    #[test]
+    fn table_is_sorted_by_keyword() {
+        let kws: Vec<&str> = TABLE.iter().map(|e| e.kw).collect();
+        let mut sorted = kws.clone();
+        sorted.sort();
+        assert_eq!(kws, sorted, "keep acted::TABLE sorted by keyword");
+    }
+}
