@@ -243,7 +243,7 @@ fn realtime_priority_with_rttime_limit_wins_over_nice() {
     }
     let ns = Netns::new("procrt");
     let scratch = Scratch::new("procrt");
-    let global = "    vrrp_rt_priority 10\n    vrrp_rlimit_rttime 30000\n    vrrp_priority -5\n    checker_rt_priority 5\n";
+    let global = "    vrrp_rt_priority 10\n    vrrp_rlimit_rttime 30000\n    vrrp_priority -5\n    checker_rt_priority 5\n    checker_rlimit_rttime 20000\n";
     let conf = scratch.write("keepalived.conf", &config("192.0.2.100", global));
     let d = Daemon::start(&ns, &scratch, &[], &[]);
     let (vrrp, checker) = wait_children(&d);
@@ -262,8 +262,8 @@ fn realtime_priority_with_rttime_limit_wins_over_nice() {
     assert_eq!((c.policy, c.rt_priority), (2, 5), "SCHED_RR 5: {c:?}");
     assert_eq!(
         c.rttime,
-        ("5000".to_string(), "10000".to_string()),
-        "keepalived's default RT_RLIMIT_DEFAULT 10000 us"
+        ("10000".to_string(), "20000".to_string()),
+        "RLIMIT_RTTIME soft = half of checker_rlimit_rttime"
     );
     let parent = view(d.pid);
     assert_eq!(parent.policy, 0, "the supervisor stays SCHED_OTHER");

@@ -177,6 +177,7 @@ pub(super) const KNOWN_KEYWORDS: &[&str] = &[
     "group",
     "gw",
     "ha_suspend",
+    "hashed",
     "helo_name",
     "higher_prio_send_advert",
     "home",
