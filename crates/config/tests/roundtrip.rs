@@ -459,7 +459,12 @@ fn config(seed: u64, tame: bool) -> Config {
     gen_global(&mut g, &mut cfg.global_defs);
 
     cfg.static_ipaddresses = (0..g.below(3))
-        .map(|_| vip(&mut g, false, "eth0"))
+        .map(|_| {
+            // keepalived: `use_vmac` is a virtual_ipaddress option only.
+            let mut a = vip(&mut g, false, "eth0");
+            a.use_vmac = false;
+            a
+        })
         .collect();
     cfg.static_routes = (0..g.below(3)).map(|_| route(&mut g)).collect();
     cfg.static_rules = (0..g.below(3)).map(|_| rule(&mut g)).collect();

@@ -11,7 +11,11 @@ use super::{fixup, nonzero, origin, vrrp_version, Block, Parser};
 use crate::diag::{Diagnostic, Pos};
 use crate::model::*;
 use crate::tree::Node;
-use crate::values::{ip, PResult};
+use crate::values::PResult;
+
+/// keepalived reads GARP delays as whole seconds up to UINT_MAX / TIMER_HZ
+/// (vrrp/vrrp_parser.c `vrrp_garp_delay_handler()`).
+const MAX_GARP_SECS: u64 = u32::MAX as u64 / 1_000_000;
 
 /// One `vrrp_instance NAME { ... }` being read.
 struct InstanceBuilder<'a> {
@@ -55,33 +59,24 @@ impl<'a> InstanceBuilder<'a> {
     /// Identity, timers, addresses and tracking.
     fn core_keyword(&mut self, p: &mut Parser, k: &'a Node) -> PResult<bool> {
         match k.key() {
-            "state" => {
-                self.seen.state_set = true;
-                self.v.state = match k.arg(0, "MASTER or BACKUP")?.text.as_str() {
-                    "MASTER" => InitialState::Master,
-                    "BACKUP" => InitialState::Backup,
-                    other => {
-                        return Err(k.args[0].pos.error(format!(
-                            "'state': unknown state '{other}' (expected MASTER or BACKUP)"
-                        )))
-                    }
-                }
-            }
+            "state" => fixup::state_value(
+                k.arg(0, "MASTER or BACKUP")?,
+                &mut self.v,
+                &mut self.seen.state_set,
+                &mut p.warnings,
+            ),
             "interface" => self.seen.interface = Some(k.string(0)?),
             "virtual_router_id" => self.seen.vrid = Some((k.int(0, 1, 255)?, k.pos().clone())),
             "priority" => {
-                self.v.priority = k.int(0, 1, 255)?;
+                self.v.priority =
+                    fixup::priority_value(k.arg(0, "a priority 1..255")?, &mut p.warnings);
                 self.seen.priority_set = true;
             }
             "advert_int" => {
-                let d = k.timer(0)?;
-                if d < Duration::from_millis(10) || d > Duration::from_secs(255) {
-                    return Err(k.args[0].pos.error(format!(
-                        "'advert_int': {} out of range 0.01..255 seconds",
-                        k.args[0].text
-                    )));
+                let t = k.arg(0, "a time in seconds")?;
+                if let Some(d) = fixup::advert_int_value(t, &mut p.warnings) {
+                    self.seen.advert = Some((d, t.pos.clone()));
                 }
-                self.seen.advert = Some((d, k.args[0].pos.clone()));
             }
             "version" => {
                 self.v.version = vrrp_version(k)?;
@@ -90,31 +85,34 @@ impl<'a> InstanceBuilder<'a> {
             "nopreempt" => self.v.nopreempt = true,
             "preempt" => self.v.nopreempt = false,
             "preempt_delay" => {
-                let d = k.timer(0)?;
-                if d > Duration::from_secs(1000) {
-                    return Err(k.args[0]
-                        .pos
-                        .error("'preempt_delay': out of range 0..1000 seconds"));
-                }
-                self.v.preempt_delay = d;
+                self.v.preempt_delay =
+                    fixup::preempt_delay_value(k.arg(0, "a time in seconds")?, &mut p.warnings)
             }
-            "mcast_src_ip" => self.v.mcast_src_ip = Some(k.ip(0)?),
-            "unicast_src_ip" => self.v.unicast_src_ip = Some(k.ip(0)?),
-            "mcast_dst_ip" => {
-                let a = k.ip(0)?;
-                if !a.is_multicast() {
-                    return Err(k.args[0]
-                        .pos
-                        .error(format!("'mcast_dst_ip': '{a}' is not a multicast address")));
+            "mcast_src_ip" | "unicast_src_ip" => {
+                if let Some(a) = fixup::instance_address(k, &mut p.warnings)? {
+                    match k.key() {
+                        "mcast_src_ip" => self.v.mcast_src_ip = Some(a),
+                        _ => self.v.unicast_src_ip = Some(a),
+                    }
                 }
-                self.v.mcast_dst_ip = Some(a);
+            }
+            "mcast_dst_ip" => {
+                if let Some(a) = fixup::instance_address(k, &mut p.warnings)? {
+                    self.v.mcast_dst_ip = fixup::mcast_dst_ip_multicast(k, a, &mut p.warnings);
+                }
             }
             "unicast_peer" => {
-                for p in k.require_block()? {
-                    self.v.unicast_peers.push(unicast_peer(p)?);
+                for n in k.require_block()? {
+                    self.v
+                        .unicast_peers
+                        .extend(unicast_peer(n, &mut p.warnings));
                 }
             }
-            "unicast_ttl" => self.v.unicast_ttl = Some(k.int(0, 0, 255)?),
+            "unicast_ttl" => {
+                if let Some(n) = fixup::unsigned_or_ignored(k, 0, 255, false, &mut p.warnings)? {
+                    self.v.unicast_ttl = u8::try_from(n).ok();
+                }
+            }
             "unicast_fault_no_peer" => self.v.unicast_fault_no_peer = k.flag()?,
             "check_unicast_src" => {
                 // A plain flag in keepalived: cannot undo the global one.
@@ -174,21 +172,56 @@ impl<'a> InstanceBuilder<'a> {
             "notify_master_rx_lower_pri" => self.v.notify_master_rx_lower_pri = Some(k.notify()?),
             "notify_priority_changes" => self.v.notify_priority_changes = k.flag()?,
             "smtp_alert" => self.v.smtp_alert = k.flag()?,
-            "garp_master_delay" => self.v.garp_master_delay = k.secs(0, 0, 86400)?,
-            "garp_master_repeat" => self.v.garp_master_repeat = k.int(0, 1, 65535)?,
-            "garp_master_refresh" => self.v.garp_master_refresh = nonzero(k.secs(0, 0, 86400)?),
+            "garp_master_delay" => {
+                if let Some(n) =
+                    fixup::unsigned_or_ignored(k, 0, MAX_GARP_SECS, true, &mut p.warnings)?
+                {
+                    self.v.garp_master_delay = Duration::from_secs(n);
+                }
+            }
+            "garp_master_repeat" => {
+                if let Some(n) =
+                    fixup::unsigned_or_ignored(k, 0, u32::MAX.into(), true, &mut p.warnings)?
+                {
+                    self.v.garp_master_repeat =
+                        fixup::garp_repeat_at_least_one(k, n, &mut p.warnings);
+                }
+            }
+            "garp_master_refresh" => {
+                // keepalived sets 0 (off) when the value is invalid.
+                self.v.garp_master_refresh =
+                    fixup::unsigned_or_ignored(k, 0, u32::MAX.into(), true, &mut p.warnings)?
+                        .and_then(|n| nonzero(Duration::from_secs(n)))
+            }
             "garp_master_refresh_repeat" => {
-                self.v.garp_master_refresh_repeat = k.int(0, 1, 65535)?
+                if let Some(n) =
+                    fixup::unsigned_or_ignored(k, 0, u32::MAX.into(), true, &mut p.warnings)?
+                {
+                    self.v.garp_master_refresh_repeat =
+                        fixup::garp_repeat_at_least_one(k, n, &mut p.warnings);
+                }
             }
             "garp_lower_prio_delay" => {
-                self.v.garp_lower_prio_delay = k.secs(0, 0, 86400)?;
-                self.seen.lower_delay_set = true;
+                if let Some(n) =
+                    fixup::unsigned_or_ignored(k, 0, MAX_GARP_SECS, true, &mut p.warnings)?
+                {
+                    self.v.garp_lower_prio_delay = Duration::from_secs(n);
+                    self.seen.lower_delay_set = true;
+                }
             }
             "garp_lower_prio_repeat" => {
-                self.v.garp_lower_prio_repeat = k.int(0, 0, 65535)?;
-                self.seen.lower_repeat_set = true;
+                if let Some(n) =
+                    fixup::unsigned_or_ignored(k, 0, i32::MAX as u64, true, &mut p.warnings)?
+                {
+                    self.v.garp_lower_prio_repeat = u32::try_from(n).unwrap_or(u32::MAX);
+                    self.seen.lower_repeat_set = true;
+                }
             }
-            "down_timer_adverts" => self.v.down_timer_adverts = k.int(0, 1, 100)?,
+            "down_timer_adverts" => {
+                if let Some(n) = fixup::unsigned_or_ignored(k, 1, 100, true, &mut p.warnings)? {
+                    self.v.down_timer_adverts = u32::try_from(n).unwrap_or(100);
+                }
+            }
             "lower_prio_no_advert" => {
                 self.v.lower_prio_no_advert = k.flag()?;
                 self.seen.lpna_set = true;
@@ -212,12 +245,12 @@ impl<'a> InstanceBuilder<'a> {
                 }
             }
             "debug" => {
-                self.v.debug = k
-                    .args
-                    .first()
-                    .map(|_| k.int(0, 0, 4))
-                    .transpose()?
-                    .unwrap_or(0)
+                if k.args.is_empty() {
+                    self.v.debug = 0;
+                } else if let Some(n) = fixup::unsigned_or_ignored(k, 0, 4, true, &mut p.warnings)?
+                {
+                    self.v.debug = u8::try_from(n).unwrap_or(0);
+                }
             }
             kw if IGNORED_INSTANCE.contains(&kw) => p.warnings.push(ignored(k)),
             _ => p.push_unknown(k, "vrrp_instance"),
@@ -262,7 +295,7 @@ impl<'a> Block<'a> for InstanceBuilder<'a> {
         };
         v.virtual_router_id = vrid;
         for (k, excluded) in vip_nodes {
-            let list = match p.vip_block(k, &v.interface) {
+            let list = match p.vip_block(k, &v.interface, false) {
                 Ok(l) => l,
                 Err(e) => {
                     p.errors.push(e);
@@ -363,25 +396,26 @@ impl Parser {
 
     fn authentication(&mut self, n: &Node) -> PResult<Option<Authentication>> {
         let mut auth_type = None;
+        let mut type_ignored = false;
         let mut pass: Option<(String, Pos)> = None;
         for k in n.require_block()? {
             match k.key() {
                 "auth_type" => {
-                    auth_type = Some(match k.arg(0, "PASS or AH")?.text.as_str() {
-                        "PASS" => AuthType::Pass,
-                        "AH" => AuthType::Ah,
-                        other => {
-                            return Err(k.args[0].pos.error(format!(
-                                "'auth_type': unknown type '{other}' (expected PASS or AH)"
-                            )))
-                        }
-                    })
+                    let t = k.arg(0, "PASS or AH")?;
+                    match fixup::auth_type_value(t, &mut self.warnings) {
+                        Some(a) => auth_type = Some(a),
+                        None => type_ignored = true,
+                    }
                 }
                 "auth_pass" => pass = Some((k.string(0)?, k.args[0].pos.clone())),
                 _ => self.push_unknown(k, "authentication"),
             }
         }
         let (Some(auth_type), Some((mut auth_pass, pos))) = (auth_type, pass) else {
+            if auth_type.is_none() && type_ignored {
+                // Already reported: keepalived has no authentication.
+                return Ok(None);
+            }
             self.warnings.push(n.pos().warning(
                 "authentication needs both auth_type and auth_pass; ignoring it (as keepalived does)",
             ));
@@ -401,8 +435,17 @@ impl Parser {
     }
 }
 
-fn unicast_peer(p: &Node) -> PResult<UnicastPeer> {
-    let addr: IpAddr = ip(&p.name, "unicast_peer")?;
+/// One `unicast_peer` line, read as keepalived reads it: a malformed
+/// address skips the peer, a bad TTL option is ignored.
+/// keepalived: vrrp/vrrp_data.c `alloc_vrrp_unicast_peer()`.
+fn unicast_peer(p: &Node, warnings: &mut Vec<Diagnostic>) -> Option<UnicastPeer> {
+    let Ok(addr) = p.name.text.parse::<IpAddr>() else {
+        warnings.push(p.name.pos.warning(format!(
+            "unicast_peer: malformed unicast peer address [{}]; skipping it (as keepalived does)",
+            p.name.text
+        )));
+        return None;
+    };
     let mut peer = UnicastPeer {
         addr,
         min_ttl: None,
@@ -410,18 +453,36 @@ fn unicast_peer(p: &Node) -> PResult<UnicastPeer> {
     };
     let mut i = 0;
     while i < p.args.len() {
-        match p.args[i].text.as_str() {
-            "min_ttl" => peer.min_ttl = Some(p.int(i + 1, 0, 255)?),
-            "max_ttl" => peer.max_ttl = Some(p.int(i + 1, 0, 255)?),
-            other => {
-                return Err(p.args[i].pos.error(format!(
-                    "unicast_peer: unknown option '{other}' (expected min_ttl or max_ttl)"
-                )))
+        let opt = &p.args[i];
+        let Some(value) = p.args.get(i + 1) else {
+            warnings.push(opt.pos.warning(format!(
+                "unicast_peer: {} is missing a value; ignoring it (as keepalived does)",
+                opt.text
+            )));
+            break;
+        };
+        match fixup::ka_read_unsigned(&value.text, 0, 255, false) {
+            None => warnings.push(value.pos.warning(format!(
+                "unicast_peer: invalid {} '{}' (0..255); ignoring it (as keepalived does)",
+                opt.text, value.text
+            ))),
+            Some((ttl, _)) => {
+                let ttl = u8::try_from(ttl).ok();
+                match opt.text.as_str() {
+                    "min_ttl" => peer.min_ttl = ttl,
+                    "max_ttl" => peer.max_ttl = ttl,
+                    other => {
+                        warnings.push(opt.pos.warning(format!(
+                            "unicast_peer: unknown unicast_peer option {other}; ignoring the rest of the line (as keepalived does)"
+                        )));
+                        break;
+                    }
+                }
             }
         }
         i += 2;
     }
-    Ok(peer)
+    Some(peer)
 }
 
 fn parse_mac(s: &str) -> Option<[u8; 6]> {

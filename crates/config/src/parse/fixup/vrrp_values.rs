@@ -1,0 +1,394 @@
+//! How keepalived 2.2.7 *reads* vrrp_instance values, and what it does with
+//! a value it cannot use: its number readers (lib/parser.c
+//! `read_unsigned_func()`, `read_decimal_unsigned_long_func()`), and the
+//! handlers of vrrp/vrrp_parser.c that log a bad value and go on with a
+//! default or the previous value. The running daemon (not `-t`) is
+//! mirrored: with `ignore_error` a number followed by junk (`1;`) is still
+//! used when its leading digits are in range.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::diag::Diagnostic;
+use crate::lexer::Token;
+use crate::model::defaults::PRIORITY;
+use crate::model::*;
+use crate::tree::Node;
+use crate::values::PResult;
+
+/// keepalived: lib/parser.c `read_unsigned_func()` (base 10) as the running
+/// daemon reads a number: `Some((value, clean))`, `clean` false when junk
+/// follows the digits and keepalived used the digits anyway (only with
+/// `ignore_error`), `None` when keepalived rejects the value.
+pub(crate) fn ka_read_unsigned(
+    text: &str,
+    min: u64,
+    max: u64,
+    ignore_error: bool,
+) -> Option<(u64, bool)> {
+    let s = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (negative, digits_start) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let n_digits = digits_start.bytes().take_while(u8::is_ascii_digit).count();
+    let digits = &digits_start[..n_digits];
+    // strtoul: no digits = 0 with nothing consumed.
+    let consumed_all = if n_digits == 0 {
+        s.is_empty()
+    } else {
+        n_digits == digits_start.len()
+    };
+    let val: Option<u64> = if n_digits == 0 {
+        Some(0)
+    } else {
+        digits
+            .parse::<u64>()
+            .ok()
+            .filter(|v| *v <= u64::from(u32::MAX))
+    };
+    // strtoul negates: only "-0" stays in any range.
+    let val = match (negative, val) {
+        (true, Some(0)) => Some(0),
+        (true, _) => None,
+        (false, v) => v,
+    };
+    let in_range = val.filter(|v| (min..=max).contains(v));
+    if !negative && consumed_all {
+        return in_range.map(|v| (v, true));
+    }
+    if ignore_error {
+        in_range.map(|v| (v, false))
+    } else {
+        None
+    }
+}
+
+/// keepalived: lib/parser.c `read_decimal_unsigned_long_func()`: a decimal
+/// with up to `shift` places, returned in units of 10^-shift, as the running
+/// daemon reads it (see [`ka_read_unsigned`] for the result).
+pub(crate) fn ka_read_decimal(
+    text: &str,
+    min: u64,
+    max: u64,
+    shift: usize,
+    ignore_error: bool,
+) -> Option<(u64, bool)> {
+    if text.starts_with('-') {
+        return None;
+    }
+    let (int_part, frac) = match text.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (text, None),
+    };
+    let mut round_up = false;
+    let mut updated = int_part.to_string();
+    if let Some(f) = frac {
+        let fb = f.as_bytes();
+        if fb.len() > shift {
+            round_up = fb[shift] >= b'5';
+            updated.push_str(f.get(..shift).unwrap_or(f));
+        } else {
+            updated.push_str(f);
+        }
+        let used = fb.len().min(shift);
+        updated.extend(std::iter::repeat_n('0', shift - used));
+    } else {
+        updated.extend(std::iter::repeat_n('0', shift));
+    }
+    // strtoull on the shifted text.
+    let s = updated.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let body = s.strip_prefix('+').unwrap_or(s);
+    let n_digits = body.bytes().take_while(u8::is_ascii_digit).count();
+    let valid = if n_digits == 0 {
+        s.is_empty()
+    } else {
+        n_digits == body.len()
+    };
+    let mut val = if n_digits == 0 {
+        0
+    } else {
+        body[..n_digits].parse::<u64>().ok()?
+    };
+    if round_up {
+        val = val.checked_add(1)?;
+    }
+    let in_range = (min..=max).contains(&val);
+    match (valid, in_range) {
+        (true, true) => Some((val, true)),
+        (false, true) if ignore_error => Some((val, false)),
+        _ => None,
+    }
+}
+
+/// keepalived's TIMER_HZ: its timers count microseconds.
+const TIMER_HZ: u64 = 1_000_000;
+
+fn warn_junk(t: &Token, key: &str, used: &str, warnings: &mut Vec<Diagnostic>) {
+    warnings.push(t.pos.warning(format!(
+        "'{key}': invalid number '{}'; using {used}, the number it starts with (as keepalived does)",
+        t.text
+    )));
+}
+
+/// `state`: only `MASTER` and `BACKUP`, case-sensitive; anything else is
+/// BACKUP, and `BACKUP` after `MASTER` is ignored.
+/// keepalived: vrrp/vrrp_parser.c `vrrp_state_handler()` ("unknown state
+/// '%s', defaulting to BACKUP", "state previously set as MASTER - ignoring
+/// BACKUP").
+pub(in crate::parse) fn state_value(
+    t: &Token,
+    v: &mut VrrpInstance,
+    state_set: &mut bool,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    match t.text.as_str() {
+        "MASTER" => v.state = InitialState::Master,
+        "BACKUP" if *state_set && v.state == InitialState::Master => {
+            warnings.push(t.pos.warning(
+                "'state': state previously set as MASTER - ignoring BACKUP (as keepalived does)",
+            ));
+        }
+        "BACKUP" => v.state = InitialState::Backup,
+        other => {
+            let how =
+                if other.eq_ignore_ascii_case("MASTER") || other.eq_ignore_ascii_case("BACKUP") {
+                    "as keepalived does: it matches MASTER and BACKUP case-sensitively"
+                } else {
+                    "as keepalived does"
+                };
+            warnings.push(t.pos.warning(format!(
+                "'state': unknown state '{other}', defaulting to BACKUP ({how})"
+            )));
+            v.state = InitialState::Backup;
+        }
+    }
+    *state_set = true;
+}
+
+/// `priority`: 1..255, else the default 100 (not "unset": a `state MASTER`
+/// then keeps priority 100).
+/// keepalived: vrrp/vrrp_parser.c `vrrp_prio_handler()` ("Priority not
+/// valid! must be between 1 & 255. Using default 100").
+pub(in crate::parse) fn priority_value(t: &Token, warnings: &mut Vec<Diagnostic>) -> u8 {
+    match ka_read_unsigned(&t.text, 1, 255, false) {
+        Some((p, _)) => u8::try_from(p).unwrap_or(PRIORITY),
+        None => {
+            warnings.push(t.pos.warning(format!(
+                "'priority': '{}' not valid! must be between 1 & 255. Using default {PRIORITY} (as keepalived does)",
+                t.text
+            )));
+            PRIORITY
+        }
+    }
+}
+
+/// `advert_int`: 0.01..255 seconds (microsecond resolution); anything else
+/// is ignored (the previous value or the default 1 s stays).
+/// keepalived: vrrp/vrrp_parser.c `vrrp_adv_handler()` ("Advert interval
+/// (%s) not valid! Must be > 0 - ignoring").
+pub(in crate::parse) fn advert_int_value(
+    t: &Token,
+    warnings: &mut Vec<Diagnostic>,
+) -> Option<Duration> {
+    match ka_read_decimal(&t.text, TIMER_HZ / 100, 255 * TIMER_HZ, 6, true) {
+        Some((us, clean)) => {
+            let d = Duration::from_micros(us);
+            if !clean {
+                warn_junk(t, "advert_int", &format!("{} s", d.as_secs_f64()), warnings);
+            }
+            Some(d)
+        }
+        None => {
+            warnings.push(t.pos.warning(format!(
+                "'advert_int': Advert interval ({}) not valid! (0.01..255 seconds); ignoring it (as keepalived does)",
+                t.text
+            )));
+            None
+        }
+    }
+}
+
+/// `preempt_delay`: 0..1000 seconds, else 0.
+/// keepalived: vrrp/vrrp_parser.c `vrrp_preempt_delay_handler()`
+/// ("Preempt_delay not valid! must be between 0-1000").
+pub(in crate::parse) fn preempt_delay_value(t: &Token, warnings: &mut Vec<Diagnostic>) -> Duration {
+    match ka_read_decimal(&t.text, 0, 1000 * TIMER_HZ, 6, true) {
+        Some((us, clean)) => {
+            let d = Duration::from_micros(us);
+            if !clean {
+                warn_junk(
+                    t,
+                    "preempt_delay",
+                    &format!("{} s", d.as_secs_f64()),
+                    warnings,
+                );
+            }
+            d
+        }
+        None => {
+            warnings.push(t.pos.warning(format!(
+                "'preempt_delay': '{}' not valid! must be between 0-1000; using 0 (as keepalived does)",
+                t.text
+            )));
+            Duration::ZERO
+        }
+    }
+}
+
+/// A whole number `min..=max` read as keepalived's handlers read it
+/// (`ignore_error` as the handler passes it); `None` (with keepalived's
+/// "invalid - ignoring" warning) when keepalived ignores the line.
+/// keepalived: vrrp/vrrp_parser.c `vrrp_garp_*_handler()`,
+/// `vrrp_down_timer_adverts_handler()`, `vrrp_ttl_handler()`,
+/// `vrrp_debug_handler()`. A missing value is an error: keepalived exits
+/// ("is missing a parameter", lib/parser.c `null_strvec()`).
+pub(in crate::parse) fn unsigned_or_ignored(
+    k: &Node,
+    min: u64,
+    max: u64,
+    ignore_error: bool,
+    warnings: &mut Vec<Diagnostic>,
+) -> PResult<Option<u64>> {
+    let t = k.arg(0, &format!("a number {min}..{max}"))?;
+    Ok(match ka_read_unsigned(&t.text, min, max, ignore_error) {
+        Some((v, clean)) => {
+            if !clean {
+                warn_junk(t, k.key(), &v.to_string(), warnings);
+            }
+            Some(v)
+        }
+        None => {
+            warnings.push(t.pos.warning(format!(
+                "'{}': '{}' invalid (expected {min}..{max}); ignoring it (as keepalived does)",
+                k.key(),
+                t.text
+            )));
+            None
+        }
+    })
+}
+
+/// `garp_master_repeat 0` / `garp_master_refresh_repeat 0` become 1.
+/// keepalived: vrrp/vrrp_parser.c `vrrp_garp_rep_handler()`,
+/// `vrrp_garp_refresh_rep_handler()` ("must be greater than 0, setting
+/// to 1").
+pub(in crate::parse) fn garp_repeat_at_least_one(
+    k: &Node,
+    n: u64,
+    warnings: &mut Vec<Diagnostic>,
+) -> u32 {
+    if n == 0 {
+        warnings.push(k.pos().warning(format!(
+            "'{}' must be greater than 0, setting to 1 (as keepalived does)",
+            k.key()
+        )));
+        return 1;
+    }
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// `auth_type`: only `PASS` and `AH`, case-sensitive; anything else is
+/// ignored, which leaves the instance without authentication.
+/// keepalived: vrrp/vrrp_parser.c `vrrp_auth_type_handler()` ("unknown
+/// authentication type '%s'").
+pub(in crate::parse) fn auth_type_value(
+    t: &Token,
+    warnings: &mut Vec<Diagnostic>,
+) -> Option<AuthType> {
+    match t.text.as_str() {
+        "PASS" => Some(AuthType::Pass),
+        "AH" => Some(AuthType::Ah),
+        other => {
+            warnings.push(t.pos.warning(format!(
+                "'auth_type': unknown authentication type '{other}'; ignoring it (as keepalived does: PASS or AH, case-sensitive)"
+            )));
+            None
+        }
+    }
+}
+
+/// `mcast_src_ip` / `unicast_src_ip` / `mcast_dst_ip`: a malformed
+/// address is skipped (the line is ignored).
+/// keepalived: vrrp/vrrp_parser.c `vrrp_srcip_handler()` ("malformed src
+/// address[%s]. Skipping..."), `vrrp_mcast_dstip_handler()`.
+pub(in crate::parse) fn instance_address(
+    k: &Node,
+    warnings: &mut Vec<Diagnostic>,
+) -> PResult<Option<IpAddr>> {
+    let t = k.arg(0, "an IP address")?;
+    Ok(match t.text.parse::<IpAddr>() {
+        Ok(a) => Some(a),
+        Err(_) => {
+            warnings.push(t.pos.warning(format!(
+                "'{}': malformed address [{}]; skipping it (as keepalived does)",
+                k.key(),
+                t.text
+            )));
+            None
+        }
+    })
+}
+
+/// `mcast_dst_ip` must be multicast (IPv6: link-local multicast), else it
+/// is ignored and the default group is used.
+/// keepalived: vrrp/vrrp_parser.c `vrrp_mcast_dstip_handler()` ("mcast_dst_ip
+/// %s not%s multicast. Skipping...").
+pub(in crate::parse) fn mcast_dst_ip_multicast(
+    k: &Node,
+    a: IpAddr,
+    warnings: &mut Vec<Diagnostic>,
+) -> Option<IpAddr> {
+    let ok = match a {
+        IpAddr::V4(v4) => v4.is_multicast(),
+        // IN6_IS_ADDR_MC_LINKLOCAL: ff02::/16 (any flags nibble: ffX2).
+        IpAddr::V6(v6) => {
+            let s0 = v6.segments()[0];
+            s0 >> 8 == 0xff && s0 & 0x000f == 0x2
+        }
+    };
+    if ok {
+        return Some(a);
+    }
+    let pos = k.args.first().map_or(k.pos(), |t| &t.pos);
+    warnings.push(pos.warning(format!(
+        "'mcast_dst_ip': {a} not{} multicast; skipping it, the default group is used (as keepalived does)",
+        if a.is_ipv6() { " link-local" } else { "" }
+    )));
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsigned_like_strtoul() {
+        assert_eq!(ka_read_unsigned("100", 1, 255, false), Some((100, true)));
+        assert_eq!(ka_read_unsigned("100;", 1, 255, false), None);
+        assert_eq!(ka_read_unsigned("100;", 1, 255, true), Some((100, false)));
+        assert_eq!(ka_read_unsigned("0", 1, 255, true), None);
+        assert_eq!(ka_read_unsigned("256", 1, 255, true), None);
+        assert_eq!(ka_read_unsigned("-1", 0, 255, true), None);
+        assert_eq!(ka_read_unsigned("abc", 1, 255, true), None);
+        assert_eq!(ka_read_unsigned("abc", 0, 255, true), Some((0, false)));
+        assert_eq!(ka_read_unsigned("99999999999", 0, u64::MAX, true), None);
+    }
+
+    #[test]
+    fn decimal_like_keepalived() {
+        let r = |s| ka_read_decimal(s, 10_000, 255_000_000, 6, true);
+        assert_eq!(r("1"), Some((1_000_000, true)));
+        assert_eq!(r("0.5"), Some((500_000, true)));
+        assert_eq!(r("0.01"), Some((10_000, true)));
+        assert_eq!(r("1.0000005"), Some((1_000_001, true)));
+        // "1;" reads as 1 µs (the shift is appended after the junk).
+        assert_eq!(r("1;"), None);
+        assert_eq!(r("12345x"), Some((12_345, false)));
+        assert_eq!(r("300"), None);
+        assert_eq!(r("abc"), None);
+        assert_eq!(r("0.001"), None);
+        assert_eq!(r("-1"), None);
+    }
+}

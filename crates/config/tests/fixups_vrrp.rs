@@ -1,0 +1,389 @@
+//! VRRP-side configs keepalived 2.2.7 runs after a fix-up: we run them too,
+//! with the same fix-up and a positioned warning saying so, and the
+//! effective value in our model is the one keepalived's `-d` dump shows
+//! (`rkeepalived_testkit::oracle::keepalived_dump`, one keepalived run per
+//! group of fix-ups that do not interfere).
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use rkeepalived_config::model::{Config, InitialState, VirtualIpAddress, VrrpInstance};
+use rkeepalived_config::{parse_str, LoadOptions};
+use rkeepalived_testkit::oracle::{keepalived_dump, KeepalivedRun};
+use rkeepalived_testkit::{prerequisites, Need};
+
+fn opts() -> LoadOptions {
+    LoadOptions {
+        config_id: Some("test".to_string()),
+    }
+}
+
+/// One group: a config, the warnings we print (`line:col`, text), checks on
+/// our model, and what keepalived's dump shows for the same config.
+struct Group {
+    conf: &'static str,
+    /// (`line:col`, substring of our warning); the line is also where
+    /// keepalived logs its own message for the fix-up.
+    warnings: &'static [(&'static str, &'static str)],
+    /// (line, substring of keepalived's message at that line).
+    keepalived_says: &'static [(u32, &'static str)],
+    /// (instance, dump key, dump value).
+    dump: &'static [(&'static str, &'static str, &'static str)],
+    /// (instance, the VIP lines of keepalived's dump, in order).
+    vips: &'static [(&'static str, &'static [&'static str])],
+    check: fn(&Config),
+}
+
+fn inst<'a>(c: &'a Config, name: &str) -> &'a VrrpInstance {
+    c.vrrp_instance(name)
+        .unwrap_or_else(|| panic!("no instance {name}"))
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().expect("test address")
+}
+
+/// A VIP as keepalived's dump prints it: `ADDR[/LEN] [brd B] dev D scope S`.
+fn dump_line(a: &VirtualIpAddress) -> String {
+    let host = if a.addr.is_ipv4() { 32 } else { 128 };
+    let mut s = a.addr.to_string();
+    if a.prefix_len != host {
+        s.push_str(&format!("/{}", a.prefix_len));
+    }
+    if let Some(b) = a.brd {
+        s.push_str(&format!(" brd {b}"));
+    }
+    s.push_str(&format!(" dev {} scope global", a.dev));
+    s
+}
+
+fn groups() -> Vec<Group> {
+    vec![
+        Group {
+            // state / priority / advert_int / auth / GARP values
+            conf: "global_defs {
+    router_id test
+}
+vrrp_instance VI_1 {
+    interface eth0
+    state MASTR
+    virtual_router_id 1
+    priority 0
+    virtual_ipaddress {
+        192.0.2.10
+    }
+}
+vrrp_instance VI_2 {
+    interface eth0
+    state master
+    virtual_router_id 2
+    priority 255
+    advert_int 3;
+    garp_master_delay 7;
+    garp_master_repeat 0
+    down_timer_adverts 0
+    authentication {
+        auth_type PASS;
+        auth_pass secret
+    }
+    virtual_ipaddress {
+        192.0.2.11
+    }
+}
+vrrp_instance VI_3 {
+    interface eth0
+    state MASTER
+    state BACKUP
+    virtual_router_id 3
+    priority 150;
+    advert_int 300
+    authentication {
+        auth_type MD5
+        auth_pass secret
+    }
+    virtual_ipaddress {
+        192.0.2.12
+    }
+}
+vrrp_instance VI_4 {
+    interface eth0
+    virtual_router_id 4
+    mcast_dst_ip 192.0.2.5
+    mcast_src_ip 192.0.2.x
+    preempt_delay 2000
+    advert_int abc
+    virtual_ipaddress {
+        192.0.2.13
+    }
+}
+",
+            warnings: &[
+                ("6:11", "'state': unknown state 'MASTR', defaulting to BACKUP (as keepalived does)"),
+                ("8:14", "'priority': '0' not valid! must be between 1 & 255. Using default 100 (as keepalived does)"),
+                ("15:11", "'state': unknown state 'master', defaulting to BACKUP (as keepalived does: it matches MASTER and BACKUP case-sensitively)"),
+                ("18:16", "'advert_int': Advert interval (3;) not valid! (0.01..255 seconds); ignoring it (as keepalived does)"),
+                ("19:23", "'garp_master_delay': invalid number '7;'; using 7, the number it starts with (as keepalived does)"),
+                ("20:5", "'garp_master_repeat' must be greater than 0, setting to 1 (as keepalived does)"),
+                ("21:24", "'down_timer_adverts': '0' invalid (expected 1..100); ignoring it (as keepalived does)"),
+                ("23:19", "'auth_type': unknown authentication type 'PASS;'; ignoring it (as keepalived does: PASS or AH, case-sensitive)"),
+                ("33:11", "'state': state previously set as MASTER - ignoring BACKUP (as keepalived does)"),
+                ("35:14", "'priority': '150;' not valid! must be between 1 & 255. Using default 100 (as keepalived does)"),
+                ("36:16", "'advert_int': Advert interval (300) not valid!"),
+                ("38:19", "'auth_type': unknown authentication type 'MD5'; ignoring it"),
+                ("48:18", "'mcast_dst_ip': 192.0.2.5 not multicast; skipping it, the default group is used (as keepalived does)"),
+                ("49:18", "'mcast_src_ip': malformed address [192.0.2.x]; skipping it (as keepalived does)"),
+                ("50:19", "'preempt_delay': '2000' not valid! must be between 0-1000; using 0 (as keepalived does)"),
+                ("51:16", "'advert_int': Advert interval (abc) not valid!"),
+            ],
+            keepalived_says: &[
+                (6, "(VI_1) unknown state 'MASTR', defaulting to BACKUP"),
+                (8, "(VI_1) Priority not valid! must be between 1 & 255. Using default 100"),
+                (15, "(VI_2) unknown state 'master', defaulting to BACKUP"),
+                (18, "(VI_2) Advert interval (3;) not valid! Must be > 0 - ignoring"),
+                (19, "WARNING - invalid number '7;'"),
+                (20, "(VI_2): garp_master_repeat must be greater than 0, setting to 1"),
+                (21, "(VI_2): Invalid down_timer_adverts [1:100] '0'"),
+                (23, "(VI_2) unknown authentication type 'PASS;'"),
+                (33, "(VI_3) state previously set as MASTER - ignoring BACKUP"),
+                (35, "(VI_3) Priority not valid! must be between 1 & 255. Using default 100"),
+                (36, "(VI_3) Advert interval (300) not valid! Must be > 0 - ignoring"),
+                (38, "(VI_3) unknown authentication type 'MD5'"),
+                (48, "(VI_4) mcast_dst_ip 192.0.2.5 not multicast. Skipping..."),
+                (49, "VRRP instance[VI_4] malformed src address[192.0.2.x]. Skipping..."),
+                (50, "(VI_4) Preempt_delay not valid! must be between 0-1000"),
+                (51, "(VI_4) Advert interval (abc) not valid! Must be > 0 - ignoring"),
+            ],
+            dump: &[
+                ("VI_1", "Wantstate", "BACKUP"),
+                ("VI_1", "Priority", "100"),
+                ("VI_2", "Wantstate", "BACKUP"),
+                ("VI_2", "Priority", "255"),
+                ("VI_2", "Advert interval", "1 sec"),
+                ("VI_2", "Gratuitous ARP delay", "7"),
+                ("VI_2", "Gratuitous ARP repeat", "1"),
+                ("VI_2", "Down timer adverts", "3"),
+                ("VI_2", "Authentication type", "none"),
+                ("VI_3", "Wantstate", "MASTER"),
+                ("VI_3", "Priority", "100"),
+                ("VI_3", "Advert interval", "1 sec"),
+                ("VI_3", "Authentication type", "none"),
+                ("VI_4", "Wantstate", "BACKUP"),
+                ("VI_4", "Advert interval", "1 sec"),
+            ],
+            vips: &[],
+            check: |c| {
+                let v = inst(c, "VI_1");
+                assert_eq!((v.state, v.priority), (InitialState::Backup, 100));
+                let v = inst(c, "VI_2");
+                assert_eq!((v.state, v.priority), (InitialState::Backup, 255));
+                assert_eq!(v.advert_int, Duration::from_secs(1));
+                assert_eq!(v.garp_master_delay, Duration::from_secs(7));
+                assert_eq!(v.garp_master_repeat, 1);
+                assert_eq!(v.down_timer_adverts, 3);
+                assert!(v.authentication.is_none());
+                let v = inst(c, "VI_3");
+                assert_eq!((v.state, v.priority), (InitialState::Master, 100));
+                assert_eq!(v.advert_int, Duration::from_secs(1));
+                assert!(v.authentication.is_none());
+                let v = inst(c, "VI_4");
+                assert_eq!(v.mcast_dst_ip, None);
+                assert_eq!(v.mcast_src_ip, None);
+                assert_eq!(v.preempt_delay, Duration::ZERO);
+                assert_eq!(v.advert_int, Duration::from_secs(1));
+            },
+        },
+        Group {
+            // VIP and unicast peer lines
+            conf: "global_defs {
+    router_id test
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 1
+    virtual_ipaddress {
+        192.0.2.300/24
+        192.0.2.20/33
+        192.0.2.21/24;
+        192.0.2.22/24 brd +
+        192.0.2.23 foo
+        192.0.2.24/24 peer 192.0.2.x
+        192.0.2.25/28 brd -
+        192.0.2.26/24 brd 2001:db8::1
+        192.0.2.27 label abcdefghijklmnopq
+        192.0.2.28 dev
+        192.0.2.29/24 scope galaxy
+    }
+}
+vrrp_instance VI_2 {
+    interface eth0
+    virtual_router_id 2
+    unicast_src_ip 192.0.2.1
+    unicast_peer {
+        192.0.2.x
+        192.0.2.2 min_ttl 300
+        192.0.2.3 max_ttl 9 hops 2
+    }
+    virtual_ipaddress {
+        192.0.2.30
+    }
+}
+",
+            warnings: &[
+                ("8:9", "virtual_ipaddress: VRRP parsed invalid IP 192.0.2.300/24; skipping address '192.0.2.300/24' (as keepalived does)"),
+                ("9:9", "virtual_ipaddress: Invalid address prefix len 33 for address 192.0.2.20/33 - using 32 (as keepalived does)"),
+                ("10:9", "virtual_ipaddress: invalid number '24;' in '192.0.2.21/24;'; using /24, the number it starts with (as keepalived does)"),
+                ("12:20", "virtual_ipaddress: Unknown configuration entry 'foo' for ip address - ignoring (as keepalived does)"),
+                ("13:28", "virtual_ipaddress: Invalid peer address 192.0.2.x; ignoring the peer (as keepalived does)"),
+                ("15:27", "virtual_ipaddress: VRRP is trying to assign invalid broadcast 2001:db8::1; skipping address '192.0.2.26/24' (as keepalived does)"),
+                ("16:26", "virtual_ipaddress: Address label abcdefghijklmnopq is longer than maximum length 15; skipping address"),
+                ("17:20", "virtual_ipaddress: No dev parameter specified for 192.0.2.28; skipping address '192.0.2.28' (as keepalived does)"),
+                ("18:29", "virtual_ipaddress: Invalid scope 'galaxy' specified for 192.0.2.29/24 - ignoring (as keepalived does)"),
+                ("26:9", "unicast_peer: malformed unicast peer address [192.0.2.x]; skipping it (as keepalived does)"),
+                ("27:27", "unicast_peer: invalid min_ttl '300' (0..255); ignoring it (as keepalived does)"),
+                ("28:29", "unicast_peer: unknown unicast_peer option hops; ignoring the rest of the line (as keepalived does)"),
+            ],
+            keepalived_says: &[
+                (8, "VRRP parsed invalid IP 192.0.2.300/24. skipping IP..."),
+                (9, "Invalid address prefix len 33 for address 192.0.2.20/33 - using 32"),
+                (10, "WARNING - invalid number '24;'"),
+                (12, "Unknown configuration entry 'foo' for ip address - ignoring"),
+                (13, "Invalid peer address 192.0.2.x"),
+                (15, "VRRP is trying to assign invalid broadcast 2001:db8::1. skipping VIP..."),
+                (16, "Address label abcdefghijklmnopq is longer than maximum length 15 - removing address"),
+                (17, "No dev parameter specified for 192.0.2.28"),
+                (18, "Invalid scope 'galaxy' specified for 192.0.2.29/24 - ignoring"),
+                (26, "VRRP instance[VI_2] malformed unicast peer address[192.0.2.x]. Skipping..."),
+                (27, "number '300' outside range [0, 255]"),
+                (28, "(VI_2) unknown unicast_peer option hops"),
+            ],
+            dump: &[],
+            vips: &[(
+                "VI_1",
+                &[
+                    "192.0.2.20 dev eth0 scope global",
+                    "192.0.2.21/24 dev eth0 scope global",
+                    "192.0.2.22/24 brd 192.0.2.255 dev eth0 scope global",
+                    "192.0.2.23 dev eth0 scope global",
+                    "192.0.2.24/24 dev eth0 scope global",
+                    "192.0.2.25/28 brd 192.0.2.16 dev eth0 scope global",
+                    "192.0.2.29/24 dev eth0 scope global",
+                ],
+            )],
+            check: |c| {
+                let v = inst(c, "VI_1");
+                let lines: Vec<String> = v.virtual_ipaddresses.iter().map(dump_line).collect();
+                assert_eq!(
+                    lines,
+                    [
+                        "192.0.2.20 dev eth0 scope global",
+                        "192.0.2.21/24 dev eth0 scope global",
+                        "192.0.2.22/24 brd 192.0.2.255 dev eth0 scope global",
+                        "192.0.2.23 dev eth0 scope global",
+                        "192.0.2.24/24 dev eth0 scope global",
+                        "192.0.2.25/28 brd 192.0.2.16 dev eth0 scope global",
+                        "192.0.2.29/24 dev eth0 scope global",
+                    ]
+                );
+                assert!(v.virtual_ipaddresses.iter().all(|a| a.peer.is_none()));
+                let v = inst(c, "VI_2");
+                let peers: Vec<(IpAddr, Option<u8>, Option<u8>)> = v
+                    .unicast_peers
+                    .iter()
+                    .map(|p| (p.addr, p.min_ttl, p.max_ttl))
+                    .collect();
+                assert_eq!(
+                    peers,
+                    [(ip("192.0.2.2"), None, None), (ip("192.0.2.3"), None, Some(9))]
+                );
+            },
+        },
+    ]
+}
+
+/// The VIP lines of one instance in keepalived's dump.
+fn dumped_vips(run: &KeepalivedRun, instance: &str) -> Vec<String> {
+    let topo = run.section("VRRP Topology");
+    let Some(start) = topo
+        .iter()
+        .position(|l| l.trim() == format!("VRRP Instance = {instance}"))
+    else {
+        return Vec::new();
+    };
+    let rest = &topo[start + 1..];
+    let Some(vip) = rest
+        .iter()
+        .position(|l| l.trim_start().starts_with("Virtual IP ("))
+    else {
+        return Vec::new();
+    };
+    rest[vip + 1..]
+        .iter()
+        .take_while(|l| l.starts_with("     "))
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn vrrp_fixups_warn_and_change_the_model() {
+    for (i, g) in groups().iter().enumerate() {
+        let l = parse_str(g.conf, "f.conf", &opts())
+            .unwrap_or_else(|e| panic!("group {i} refused:\n{e}"));
+        for (at, needle) in g.warnings {
+            assert!(
+                l.warnings
+                    .iter()
+                    .any(|w| format!("{}:{}", w.line, w.col) == *at && w.message.contains(needle)),
+                "group {i}: no warning {at} '{needle}' in:\n{}",
+                l.warnings
+                    .iter()
+                    .map(|w| w.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
+        (g.check)(&l.config);
+    }
+}
+
+#[test]
+fn keepalived_applies_the_same_vrrp_fixups() {
+    if !prerequisites(&[Need::Root, Need::Keepalived, Need::Tool("ip")]) {
+        return;
+    }
+    for (i, g) in groups().iter().enumerate() {
+        let run = keepalived_dump(g.conf, &["eth0"]);
+        let said = run.positioned();
+        for (line, needle) in g.keepalived_says {
+            assert!(
+                said.iter().any(|(n, m)| n == line && m.contains(needle)),
+                "group {i}: keepalived did not log '{needle}' at line {line}:\n{}",
+                run.text()
+            );
+        }
+        // Each keepalived message is at the line of one of our warnings.
+        for (line, _) in g.keepalived_says {
+            assert!(
+                g.warnings
+                    .iter()
+                    .any(|(at, _)| at.split(':').next() == Some(&line.to_string())),
+                "group {i}: no warning of ours at line {line}"
+            );
+        }
+        for (instance, key, value) in g.dump {
+            assert_eq!(
+                run.instance_value(instance, key).as_deref(),
+                Some(*value),
+                "group {i}: {instance} {key}\n{}",
+                run.text()
+            );
+        }
+        for (instance, lines) in g.vips {
+            assert_eq!(
+                dumped_vips(&run, instance),
+                *lines,
+                "group {i}: {instance} VIPs\n{}",
+                run.text()
+            );
+        }
+    }
+}
