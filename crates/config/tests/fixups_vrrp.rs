@@ -297,6 +297,67 @@ vrrp_instance VI_2 {
                 );
             },
         },
+        Group {
+            // keywords without a value, booleans, version, notify
+            conf: "global_defs {
+    router_id test
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 1
+    nopreempt no
+    accept no
+    skip_check_adv_addr off
+    strict_mode YES
+    version 3
+    version 2
+    notify_master /bin/true
+    notify_master /bin/false
+    promote_secondaries off
+    smtp_alert maybe
+    virtual_ipaddress {
+        192.0.2.10
+    }
+}
+",
+            warnings: &[
+                ("7:15", "'nopreempt' takes no value; 'no' ignored and 'nopreempt' set (as keepalived does)"),
+                ("8:12", "'accept' takes no value; 'no' ignored and 'accept' set (as keepalived does)"),
+                ("9:5", "'skip_check_adv_addr off' sets skip_check_adv_addr (as keepalived does"),
+                ("10:17", "'strict_mode': invalid value 'YES' (keepalived reads true|on|yes|false|off|no, lower case); ignoring it (as keepalived does)"),
+                ("12:5", "vrrp_version 2 conflicts with configured version 3; ignoring (as keepalived does)"),
+                ("14:5", "notify_master script already specified - ignoring /bin/false (as keepalived does"),
+                ("15:25", "'promote_secondaries' takes no value; 'off' ignored and 'promote_secondaries' set (as keepalived does)"),
+                ("16:16", "'smtp_alert': invalid value 'maybe'"),
+            ],
+            keepalived_says: &[
+                (10, "(VI_1) invalid strict_mode YES specified"),
+                (12, "(VI_1) vrrp_version 2 conflicts with configured or deduced version 3; ignoring."),
+                (14, "(VI_1) notify_master script already specified - ignoring /bin/false"),
+                (16, "Invalid vrrp_instance smtp_alert parameter maybe"),
+            ],
+            dump: &[
+                ("VI_1", "VRRP Version", "3"),
+                ("VI_1", "Preempt", "disabled"),
+                ("VI_1", "Accept", "enabled"),
+                ("VI_1", "Promote_secondaries", "enabled"),
+            ],
+            vips: &[],
+            check: |c| {
+                let v = inst(c, "VI_1");
+                assert!(v.nopreempt);
+                assert!(v.accept);
+                assert!(v.skip_check_adv_addr);
+                assert!(!v.strict_mode);
+                assert_eq!(v.version, rkeepalived_config::model::VrrpVersion::V3);
+                assert_eq!(
+                    v.notify_master.as_ref().map(|n| n.command.as_str()),
+                    Some("/bin/true")
+                );
+                assert!(v.promote_secondaries);
+                assert!(!v.smtp_alert);
+            },
+        },
     ]
 }
 

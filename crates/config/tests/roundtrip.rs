@@ -742,7 +742,8 @@ fn gen_instance(
         }),
         xmit_base: g.bool() || !v.unicast_peers.is_empty(),
     });
-    v.skip_check_adv_addr = g.bool();
+    // keepalived: set by the global one or the keyword, never cleared.
+    v.skip_check_adv_addr = g.bool() || global.vrrp_skip_check_adv_addr;
     v.promote_secondaries = g.bool();
     gen_instance_options(g, &mut v, i);
     if v.strict_mode {

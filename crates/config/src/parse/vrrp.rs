@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::keywords::{ignored, IGNORED_INSTANCE};
 use super::track::Tracked;
-use super::{fixup, nonzero, origin, vrrp_version, Block, Parser};
+use super::{fixup, nonzero, origin, Block, Parser};
 use crate::diag::{Diagnostic, Pos};
 use crate::model::*;
 use crate::tree::Node;
@@ -79,11 +79,20 @@ impl<'a> InstanceBuilder<'a> {
                 }
             }
             "version" => {
-                self.v.version = vrrp_version(k)?;
-                self.seen.version_set = Some(k.pos().clone());
+                let current = self.seen.version_set.as_ref().map(|_| self.v.version);
+                if let Some(ver) = fixup::version_value(k, current, &mut p.warnings)? {
+                    self.v.version = ver;
+                    self.seen.version_set = Some(k.pos().clone());
+                }
             }
-            "nopreempt" => self.v.nopreempt = true,
-            "preempt" => self.v.nopreempt = false,
+            "nopreempt" => {
+                fixup::bare_keyword(k, &mut p.warnings);
+                self.v.nopreempt = true
+            }
+            "preempt" => {
+                fixup::bare_keyword(k, &mut p.warnings);
+                self.v.nopreempt = false
+            }
             "preempt_delay" => {
                 self.v.preempt_delay =
                     fixup::preempt_delay_value(k.arg(0, "a time in seconds")?, &mut p.warnings)
@@ -113,10 +122,14 @@ impl<'a> InstanceBuilder<'a> {
                     self.v.unicast_ttl = u8::try_from(n).ok();
                 }
             }
-            "unicast_fault_no_peer" => self.v.unicast_fault_no_peer = k.flag()?,
+            "unicast_fault_no_peer" => {
+                fixup::bare_keyword(k, &mut p.warnings);
+                self.v.unicast_fault_no_peer = true
+            }
             "check_unicast_src" => {
                 // A plain flag in keepalived: cannot undo the global one.
-                self.v.check_unicast_src = k.flag()? || self.g.vrrp_check_unicast_src
+                fixup::bare_keyword(k, &mut p.warnings);
+                self.v.check_unicast_src = true
             }
             "authentication" => self.v.authentication = p.authentication(k)?,
             "virtual_ipaddress" => self.vip_nodes.push((k, false)),
@@ -132,7 +145,10 @@ impl<'a> InstanceBuilder<'a> {
                 .track_scripts
                 .extend(p.track_refs(k, Tracked::Script)?),
             "track_file" => self.v.track_files.extend(p.track_refs(k, Tracked::File)?),
-            "dont_track_primary" => self.v.dont_track_primary = k.flag()?,
+            "dont_track_primary" => {
+                fixup::bare_keyword(k, &mut p.warnings);
+                self.v.dont_track_primary = true
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -158,20 +174,43 @@ impl<'a> InstanceBuilder<'a> {
                 }
                 self.seen.vmac = Some((name, mac));
             }
-            "vmac_xmit_base" => self.seen.xmit_base = k.flag()?,
-            "accept" => self.seen.accept = Some(k.flag()?),
-            "no_accept" => self.seen.accept = Some(false),
-            "strict_mode" => self.v.strict_mode = k.flag()?,
-            "skip_check_adv_addr" => self.v.skip_check_adv_addr = k.flag()?,
-            "promote_secondaries" => self.v.promote_secondaries = k.flag()?,
-            "notify_master" => self.v.notify_master = Some(k.notify()?),
-            "notify_backup" => self.v.notify_backup = Some(k.notify()?),
-            "notify_fault" => self.v.notify_fault = Some(k.notify()?),
-            "notify_stop" => self.v.notify_stop = Some(k.notify()?),
-            "notify" => self.v.notify = Some(k.notify()?),
-            "notify_master_rx_lower_pri" => self.v.notify_master_rx_lower_pri = Some(k.notify()?),
-            "notify_priority_changes" => self.v.notify_priority_changes = k.flag()?,
-            "smtp_alert" => self.v.smtp_alert = k.flag()?,
+            "vmac_xmit_base" | "accept" | "no_accept" | "promote_secondaries" => {
+                fixup::bare_keyword(k, &mut p.warnings);
+                match k.key() {
+                    "vmac_xmit_base" => self.seen.xmit_base = true,
+                    "accept" => self.seen.accept = Some(true),
+                    "no_accept" => self.seen.accept = Some(false),
+                    _ => self.v.promote_secondaries = true,
+                }
+            }
+            "strict_mode" => {
+                if let Some(b) = fixup::ka_bool(k, &mut p.warnings) {
+                    self.v.strict_mode = b
+                }
+            }
+            "skip_check_adv_addr" => {
+                if let Some(b) = fixup::skip_check_adv_addr_value(k, &mut p.warnings) {
+                    self.v.skip_check_adv_addr = b
+                }
+            }
+            "notify_master" => fixup::notify_once(&mut self.v.notify_master, k, &mut p.warnings)?,
+            "notify_backup" => fixup::notify_once(&mut self.v.notify_backup, k, &mut p.warnings)?,
+            "notify_fault" => fixup::notify_once(&mut self.v.notify_fault, k, &mut p.warnings)?,
+            "notify_stop" => fixup::notify_once(&mut self.v.notify_stop, k, &mut p.warnings)?,
+            "notify" => fixup::notify_once(&mut self.v.notify, k, &mut p.warnings)?,
+            "notify_master_rx_lower_pri" => {
+                fixup::notify_once(&mut self.v.notify_master_rx_lower_pri, k, &mut p.warnings)?
+            }
+            "notify_priority_changes" => {
+                if let Some(b) = fixup::ka_bool(k, &mut p.warnings) {
+                    self.v.notify_priority_changes = b
+                }
+            }
+            "smtp_alert" => {
+                if let Some(b) = fixup::ka_bool(k, &mut p.warnings) {
+                    self.v.smtp_alert = b
+                }
+            }
             "garp_master_delay" => {
                 if let Some(n) =
                     fixup::unsigned_or_ignored(k, 0, MAX_GARP_SECS, true, &mut p.warnings)?
@@ -223,12 +262,16 @@ impl<'a> InstanceBuilder<'a> {
                 }
             }
             "lower_prio_no_advert" => {
-                self.v.lower_prio_no_advert = k.flag()?;
-                self.seen.lpna_set = true;
+                if let Some(b) = fixup::ka_bool(k, &mut p.warnings) {
+                    self.v.lower_prio_no_advert = b;
+                    self.seen.lpna_set = true;
+                }
             }
             "higher_prio_send_advert" => {
-                self.v.higher_prio_send_advert = k.flag()?;
-                self.seen.hpsa_set = true;
+                if let Some(b) = fixup::ka_bool(k, &mut p.warnings) {
+                    self.v.higher_prio_send_advert = b;
+                    self.seen.hpsa_set = true;
+                }
             }
             "lvs_sync_daemon_interface" => {
                 let want = k.string(0)?;

@@ -309,6 +309,110 @@ pub(in crate::parse) fn auth_type_value(
     }
 }
 
+/// A keepalived boolean: no value is true; `true|on|yes` / `false|off|no`,
+/// lower case only; anything else leaves the setting unchanged.
+/// keepalived: lib/parser.c `check_true_false()` (`strcmp`), and the
+/// handlers of vrrp/vrrp_parser.c ("invalid %s %s specified").
+pub(in crate::parse) fn ka_bool(k: &Node, warnings: &mut Vec<Diagnostic>) -> Option<bool> {
+    let Some(t) = k.args.first() else {
+        return Some(true);
+    };
+    match t.text.as_str() {
+        "true" | "on" | "yes" => Some(true),
+        "false" | "off" | "no" => Some(false),
+        other => {
+            warnings.push(t.pos.warning(format!(
+                "'{}': invalid value '{other}' (keepalived reads true|on|yes|false|off|no, lower case); ignoring it (as keepalived does)",
+                k.key()
+            )));
+            None
+        }
+    }
+}
+
+/// A keyword keepalived takes without a value: any value is ignored and
+/// the keyword is set (`accept no` is `accept`).
+/// keepalived: vrrp/vrrp_parser.c `vrrp_accept_handler()`,
+/// `vrrp_dont_track_handler()`, `vrrp_nopreempt_handler()`, ... (their
+/// `strvec` is unused).
+pub(in crate::parse) fn bare_keyword(k: &Node, warnings: &mut Vec<Diagnostic>) {
+    if let Some(t) = k.args.first() {
+        warnings.push(t.pos.warning(format!(
+            "'{}' takes no value; '{}' ignored and '{}' set (as keepalived does)",
+            k.key(),
+            t.text,
+            k.key()
+        )));
+    }
+}
+
+/// `skip_check_adv_addr [BOOL]`: any valid boolean, `false` included, sets
+/// it; an invalid one is ignored.
+/// keepalived: vrrp/vrrp_parser.c `vrrp_skip_check_adv_addr_handler()`
+/// (`if (res >= 0) __set_bit(...)`).
+pub(in crate::parse) fn skip_check_adv_addr_value(
+    k: &Node,
+    warnings: &mut Vec<Diagnostic>,
+) -> Option<bool> {
+    let v = ka_bool(k, warnings)?;
+    if !v {
+        warnings.push(k.pos().warning(format!(
+            "'skip_check_adv_addr {}' sets skip_check_adv_addr (as keepalived does: it only checks the value is a boolean)",
+            k.args.first().map_or("", |t| t.text.as_str())
+        )));
+    }
+    Some(true)
+}
+
+/// A second `notify_*` of the same kind is ignored: the first one stays.
+/// keepalived: vrrp/vrrp_parser.c `vrrp_notify_*_handler()` ("%s script
+/// already specified - ignoring %s").
+pub(in crate::parse) fn notify_once(
+    slot: &mut Option<Notify>,
+    k: &Node,
+    warnings: &mut Vec<Diagnostic>,
+) -> PResult<()> {
+    let n = k.notify()?;
+    if slot.is_some() {
+        warnings.push(k.pos().warning(format!(
+            "{} script already specified - ignoring {} (as keepalived does: the first one is used)",
+            k.key(),
+            n.command
+        )));
+    } else {
+        *slot = Some(n);
+    }
+    Ok(())
+}
+
+/// `version 2|3`: another value is ignored, and so is a version that
+/// differs from one already set in the block.
+/// keepalived: vrrp/vrrp_parser.c `vrrp_version_handler()` ("Version must
+/// be either 2 or 3", "vrrp_version %d conflicts with configured or deduced
+/// version %d; ignoring.").
+pub(in crate::parse) fn version_value(
+    k: &Node,
+    current: Option<VrrpVersion>,
+    warnings: &mut Vec<Diagnostic>,
+) -> PResult<Option<VrrpVersion>> {
+    let Some(n) = unsigned_or_ignored(k, 2, 3, true, warnings)? else {
+        return Ok(None);
+    };
+    let want = if n == 2 {
+        VrrpVersion::V2
+    } else {
+        VrrpVersion::V3
+    };
+    if let Some(cur) = current.filter(|c| *c != want) {
+        warnings.push(k.pos().warning(format!(
+            "vrrp_version {n} conflicts with configured version {}; ignoring (as keepalived does)",
+            if cur == VrrpVersion::V2 { 2 } else { 3 }
+        )));
+        return Ok(None);
+    }
+    Ok(Some(want))
+}
+
 /// `mcast_src_ip` / `unicast_src_ip` / `mcast_dst_ip`: a malformed
 /// address is skipped (the line is ignored).
 /// keepalived: vrrp/vrrp_parser.c `vrrp_srcip_handler()` ("malformed src
