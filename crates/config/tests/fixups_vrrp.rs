@@ -31,6 +31,8 @@ struct Group {
     dump: &'static [(&'static str, &'static str, &'static str)],
     /// (instance, the VIP lines of keepalived's dump, in order).
     vips: &'static [(&'static str, &'static [&'static str])],
+    /// Lines (trimmed) found in keepalived's VRRP Topology dump.
+    topology: &'static [&'static str],
     check: fn(&Config),
 }
 
@@ -171,6 +173,7 @@ vrrp_instance VI_4 {
                 ("VI_4", "Advert interval", "1 sec"),
             ],
             vips: &[],
+            topology: &[],
             check: |c| {
                 let v = inst(c, "VI_1");
                 assert_eq!((v.state, v.priority), (InitialState::Backup, 100));
@@ -269,6 +272,7 @@ vrrp_instance VI_2 {
                     "192.0.2.29/24 dev eth0 scope global",
                 ],
             )],
+            topology: &[],
             check: |c| {
                 let v = inst(c, "VI_1");
                 let lines: Vec<String> = v.virtual_ipaddresses.iter().map(dump_line).collect();
@@ -343,6 +347,7 @@ vrrp_instance VI_1 {
                 ("VI_1", "Promote_secondaries", "enabled"),
             ],
             vips: &[],
+            topology: &[],
             check: |c| {
                 let v = inst(c, "VI_1");
                 assert!(v.nopreempt);
@@ -356,6 +361,53 @@ vrrp_instance VI_1 {
                 );
                 assert!(v.promote_secondaries);
                 assert!(!v.smtp_alert);
+            },
+        },
+        Group {
+            // routes: protocol 18 unless no_track; no dev = not tracked
+            conf: "global_defs {
+    router_id test
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 1
+    virtual_ipaddress {
+        192.0.2.10/24
+    }
+    virtual_routes {
+        198.51.100.0/24 via 192.0.2.254
+        203.0.113.0/24 dev eth0
+        203.0.113.128/25 dev eth0 protocol 4
+        198.51.100.128/25 via 192.0.2.254 no_track
+    }
+}
+",
+            warnings: &[
+                ("11:9", "cannot track route 198.51.100.0/24 with no interface specified, not tracking (as keepalived does"),
+                ("13:9", "route cannot be tracked unless protocol is 18 (keepalived); resetting protocol (as keepalived does)"),
+            ],
+            keepalived_says: &[
+                (11, "Warning - cannot track route 198.51.100.0/24 with no interface specified, not tracking"),
+                (13, "Route cannot be tracked if protocol is not RTPROT_KEEPALIVED(18), resetting protocol"),
+            ],
+            dump: &[],
+            vips: &[],
+            topology: &[
+                "prepend 198.51.100.0/24 via inet 192.0.2.254 proto 18 no_track",
+                "prepend 203.0.113.0/24 dev eth0 proto 18",
+                "prepend 203.0.113.128/25 dev eth0 proto 18",
+                "prepend 198.51.100.128/25 via inet 192.0.2.254 no_track",
+            ],
+            check: |c| {
+                let r: Vec<(Option<u8>, bool)> = inst(c, "VI_1")
+                    .virtual_routes
+                    .iter()
+                    .map(|r| (r.protocol, r.no_track))
+                    .collect();
+                assert_eq!(
+                    r,
+                    [(Some(18), true), (Some(18), false), (Some(18), false), (None, true)]
+                );
             },
         },
     ]
@@ -435,6 +487,18 @@ fn keepalived_applies_the_same_vrrp_fixups() {
                 run.instance_value(instance, key).as_deref(),
                 Some(*value),
                 "group {i}: {instance} {key}\n{}",
+                run.text()
+            );
+        }
+        let topo: Vec<String> = run
+            .section("VRRP Topology")
+            .iter()
+            .map(|l| l.trim().to_string())
+            .collect();
+        for line in g.topology {
+            assert!(
+                topo.iter().any(|l| l == line),
+                "group {i}: no '{line}' in keepalived's dump\n{}",
                 run.text()
             );
         }

@@ -235,9 +235,13 @@ fn route(g: &mut Gen) -> VirtualRoute {
     r.protocol = g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0));
     r.tos = g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0));
     r.no_track = g.bool();
-    // keepalived: tracked routes always use protocol 18 (keepalived).
-    if !r.no_track && r.protocol.is_some() {
+    // keepalived: tracked routes always use protocol 18 (keepalived), and
+    // a route without its own dev (as printed) is not tracked.
+    if !r.no_track {
         r.protocol = Some(18);
+        if !r.nexthops.is_empty() || r.dev.is_none() {
+            r.no_track = true;
+        }
     }
     r.mtu = g.maybe(|g| g.u32(0, u32::MAX));
     r.advmss = g.maybe(|g| g.u32(0, u32::MAX));

@@ -15,8 +15,14 @@ impl Parser {
         let mut out = Vec::new();
         for k in n.require_block()? {
             match route(k) {
-                Ok(mut r) => {
+                Ok((mut r, has_oif)) => {
                     fixup::tracked_route_protocol(&mut r, k, &mut self.warnings);
+                    fixup::untracked_route_without_interface(
+                        &mut r,
+                        has_oif,
+                        k,
+                        &mut self.warnings,
+                    );
                     out.push(r)
                 }
                 Err(e) => self.warnings.push(skipped(e, "route")),
@@ -76,10 +82,13 @@ struct RouteState {
     r: VirtualRoute,
     to: Option<IpPrefix>,
     nexthop_used: bool,
+    /// `dev`/`oif` of the route itself (not of a `nexthop`).
+    has_oif: bool,
 }
 
-/// One route line: the words of the keyword and its arguments.
-fn route(k: &Node) -> PResult<VirtualRoute> {
+/// One route line: the words of the keyword and its arguments; with
+/// whether the route itself names an interface (keepalived's `oif`).
+fn route(k: &Node) -> PResult<(VirtualRoute, bool)> {
     let words: Vec<&Token> = std::iter::once(&k.name).chain(k.args.iter()).collect();
     let mut st = RouteState {
         r: VirtualRoute::new(IpPrefix {
@@ -88,6 +97,7 @@ fn route(k: &Node) -> PResult<VirtualRoute> {
         }),
         to: None,
         nexthop_used: false,
+        has_oif: false,
     };
     let mut i = 0;
     while i < words.len() {
@@ -97,6 +107,7 @@ fn route(k: &Node) -> PResult<VirtualRoute> {
         mut r,
         to,
         nexthop_used,
+        has_oif,
     } = st;
     r.to = to.ok_or_else(|| k.pos().error("route: no destination prefix"))?;
     // `nexthop` form: the first hop is the route's own gateway (unless weighted).
@@ -147,7 +158,7 @@ fn route(k: &Node) -> PResult<VirtualRoute> {
             }
         }
     }
-    Ok(r)
+    Ok((r, has_oif))
 }
 
 /// The word at `i` (and its value); returns the index of the last word used.
@@ -204,7 +215,10 @@ fn route_word(words: &[&Token], mut i: usize, st: &mut RouteState) -> PResult<us
             let d = value(i + 1)?.text.clone();
             match st.r.nexthops.last_mut() {
                 Some(nh) => nh.dev = Some(d),
-                None => st.r.dev = Some(d),
+                None => {
+                    st.r.dev = Some(d);
+                    st.has_oif = true;
+                }
             }
             i += 1;
         }

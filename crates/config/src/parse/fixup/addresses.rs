@@ -153,19 +153,44 @@ pub(in crate::parse) fn vip_relative_brd(
     a.brd = Some(IpAddr::V4(std::net::Ipv4Addr::from(brd)));
 }
 
-/// A tracked route uses protocol 18 (keepalived).
-/// keepalived: vrrp/vrrp_iproute.c `alloc_route()`.
+/// A tracked route (no `no_track`) uses protocol 18 (keepalived), whether
+/// a protocol was given or not; only a different one given is reported.
+/// keepalived: vrrp/vrrp_iproute.c `alloc_route()` ("Route cannot be
+/// tracked if protocol is not RTPROT_KEEPALIVED(18), resetting protocol").
 pub(in crate::parse) fn tracked_route_protocol(
     r: &mut VirtualRoute,
     k: &Node,
     warnings: &mut Vec<Diagnostic>,
 ) {
-    if !r.no_track && r.protocol.is_some_and(|p| p != RTPROT_KEEPALIVED) {
+    if r.no_track {
+        return;
+    }
+    if r.protocol.is_some_and(|p| p != RTPROT_KEEPALIVED) {
         warnings.push(k.pos().warning(format!(
             "route cannot be tracked unless protocol is {RTPROT_KEEPALIVED} (keepalived); resetting protocol (as keepalived does)"
         )));
-        r.protocol = Some(RTPROT_KEEPALIVED);
     }
+    r.protocol = Some(RTPROT_KEEPALIVED);
+}
+
+/// A route without its own `dev` (a `nexthop` device does not count) is
+/// not tracked; it keeps protocol 18.
+/// keepalived: vrrp/vrrp_iproute.c `alloc_route()` ("Warning - cannot track
+/// route %s with no interface specified, not tracking").
+pub(in crate::parse) fn untracked_route_without_interface(
+    r: &mut VirtualRoute,
+    has_oif: bool,
+    k: &Node,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    if r.no_track || has_oif {
+        return;
+    }
+    warnings.push(k.pos().warning(format!(
+        "cannot track route {} with no interface specified, not tracking (as keepalived does; add 'dev IF' or 'no_track')",
+        r.to
+    )));
+    r.no_track = true;
 }
 
 /// Rules without a priority are numbered down from 16384.
