@@ -272,7 +272,7 @@ vrrp_instance VI_2 {
                     "192.0.2.29/24 dev eth0 scope global",
                 ],
             )],
-            topology: &[],
+            topology: &["Check unicast src : yes", "192.0.2.3 min_ttl 0 max_ttl 9"],
             check: |c| {
                 let v = inst(c, "VI_1");
                 let lines: Vec<String> = v.virtual_ipaddresses.iter().map(dump_line).collect();
@@ -299,6 +299,7 @@ vrrp_instance VI_2 {
                     peers,
                     [(ip("192.0.2.2"), None, None), (ip("192.0.2.3"), None, Some(9))]
                 );
+                assert!(v.check_unicast_src, "a TTL limit turns it on");
             },
         },
         Group {
@@ -323,6 +324,15 @@ vrrp_instance VI_1 {
         192.0.2.10
     }
 }
+vrrp_instance VI_2 {
+    interface eth0
+    virtual_router_id 2
+    use_vmac vm/2 01:00:5e:00:00:01
+    use_vmac vm2 02:00:00:00:00:02 extra
+    virtual_ipaddress {
+        192.0.2.11
+    }
+}
 ",
             warnings: &[
                 ("7:15", "'nopreempt' takes no value; 'no' ignored and 'nopreempt' set (as keepalived does)"),
@@ -333,12 +343,17 @@ vrrp_instance VI_1 {
                 ("14:5", "notify_master script already specified - ignoring /bin/false (as keepalived does"),
                 ("15:25", "'promote_secondaries' takes no value; 'off' ignored and 'promote_secondaries' set (as keepalived does)"),
                 ("16:16", "'smtp_alert': invalid value 'maybe'"),
+                ("24:14", "'use_vmac': VMAC interface name 'vm/2' too long or invalid characters - ignoring (as keepalived does)"),
+                ("24:19", "'use_vmac': VMAC MAC address is multicast 01:00:5e:00:00:01 - ignoring (as keepalived does)"),
+                ("25:36", "'use_vmac': extra argument 'extra' - ignoring (as keepalived does)"),
             ],
             keepalived_says: &[
                 (10, "(VI_1) invalid strict_mode YES specified"),
                 (12, "(VI_1) vrrp_version 2 conflicts with configured or deduced version 3; ignoring."),
                 (14, "(VI_1) notify_master script already specified - ignoring /bin/false"),
                 (16, "Invalid vrrp_instance smtp_alert parameter maybe"),
+                (24, "VMAC interface name 'vm/2' too long or invalid characters - ignoring"),
+                (24, "VMAC MAC address is multicast 01:00:5e:00:00:01 - ignoring"),
             ],
             dump: &[
                 ("VI_1", "VRRP Version", "3"),
@@ -361,6 +376,9 @@ vrrp_instance VI_1 {
                 );
                 assert!(v.promote_secondaries);
                 assert!(!v.smtp_alert);
+                let m = inst(c, "VI_2").use_vmac.clone().expect("vmac kept");
+                assert_eq!(m.name, "vm2");
+                assert_eq!(m.mac, Some([2, 0, 0, 0, 0, 2]));
             },
         },
         Group {

@@ -742,7 +742,9 @@ fn gen_instance(
         name: g.word("vrrp."),
         mac: g.maybe(|g| {
             let b = g.next().to_be_bytes();
-            [b[0], b[1], b[2], b[3], b[4], b[5]]
+            // keepalived ignores a multicast MAC (and the RFC 5798 ones,
+            // which a first byte with bit 1 set never is).
+            [b[0] & 0xfe | 0x02, b[1], b[2], b[3], b[4], b[5]]
         }),
         xmit_base: g.bool() || !v.unicast_peers.is_empty(),
     });
@@ -794,7 +796,12 @@ fn gen_transport(g: &mut Gen, v: &mut VrrpInstance, v6: bool, global: &GlobalDef
         v.mcast_dst_ip = None;
     }
     v.unicast_fault_no_peer = g.bool();
-    v.check_unicast_src = g.bool() || global.vrrp_check_unicast_src;
+    // keepalived: a peer's TTL limit turns check_unicast_src on.
+    v.check_unicast_src = g.bool()
+        || global.vrrp_check_unicast_src
+        || v.unicast_peers
+            .iter()
+            .any(|p| p.min_ttl.is_some() || p.max_ttl.is_some());
 }
 
 /// Notify scripts, GARP, advert options and the rest of an instance.

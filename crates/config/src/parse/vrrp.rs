@@ -112,9 +112,14 @@ impl<'a> InstanceBuilder<'a> {
             }
             "unicast_peer" => {
                 for n in k.require_block()? {
-                    self.v
-                        .unicast_peers
-                        .extend(unicast_peer(n, &mut p.warnings));
+                    if let Some(peer) = unicast_peer(n, &mut p.warnings) {
+                        // keepalived: a TTL limit turns on check_unicast_src
+                        // (vrrp/vrrp_data.c `alloc_vrrp_unicast_peer()`).
+                        if peer.min_ttl.is_some() || peer.max_ttl.is_some() {
+                            self.v.check_unicast_src = true;
+                        }
+                        self.v.unicast_peers.push(peer);
+                    }
                 }
             }
             "unicast_ttl" => {
@@ -158,21 +163,14 @@ impl<'a> InstanceBuilder<'a> {
     fn other_keyword(&mut self, p: &mut Parser, k: &Node) -> PResult<()> {
         match k.key() {
             "use_vmac" => {
-                let mut name = None;
-                let mut mac = None;
-                for a in &k.args {
-                    match parse_mac(&a.text) {
-                        Some(m) => mac = Some(m),
-                        None if name.is_none() => name = Some(a.text.clone()),
-                        None => {
-                            return Err(a.pos.error(format!(
-                                "'use_vmac': unexpected argument '{}' (expected [NAME] [MAC])",
-                                a.text
-                            )))
-                        }
-                    }
-                }
-                self.seen.vmac = Some((name, mac));
+                let (name, mac) = self.seen.vmac.take().unwrap_or((None, None));
+                let taken: Vec<(String, String)> = p
+                    .cfg
+                    .vrrp_instances
+                    .iter()
+                    .filter_map(|o| Some((o.use_vmac.as_ref()?.name.clone(), o.name.clone())))
+                    .collect();
+                self.seen.vmac = Some(fixup::use_vmac_args(k, name, mac, &taken, &mut p.warnings));
             }
             "vmac_xmit_base" | "accept" | "no_accept" | "promote_secondaries" => {
                 fixup::bare_keyword(k, &mut p.warnings);
@@ -526,19 +524,4 @@ fn unicast_peer(p: &Node, warnings: &mut Vec<Diagnostic>) -> Option<UnicastPeer>
         i += 2;
     }
     Some(peer)
-}
-
-fn parse_mac(s: &str) -> Option<[u8; 6]> {
-    let parts: Vec<&str> = s.split(':').collect();
-    if parts.len() != 6 {
-        return None;
-    }
-    let mut mac = [0u8; 6];
-    for (m, p) in mac.iter_mut().zip(parts) {
-        if p.is_empty() || p.len() > 2 {
-            return None;
-        }
-        *m = u8::from_str_radix(p, 16).ok()?;
-    }
-    Some(mac)
 }

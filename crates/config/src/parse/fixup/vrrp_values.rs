@@ -413,6 +413,95 @@ pub(in crate::parse) fn version_value(
     Ok(Some(want))
 }
 
+/// `use_vmac [NAME] [MAC]`: the first two words; a word with `:` is the
+/// MAC. A bad or second MAC, a bad or second name, or a name another
+/// instance uses is ignored (the vmac stays, with the default name/MAC).
+/// keepalived: vrrp/vrrp_parser.c `vrrp_vmac_handler()`.
+pub(in crate::parse) fn use_vmac_args(
+    k: &Node,
+    mut name: Option<String>,
+    mut mac: Option<[u8; 6]>,
+    taken: &[(String, String)],
+    warnings: &mut Vec<Diagnostic>,
+) -> (Option<String>, Option<[u8; 6]>) {
+    let mut ignore = |t: &Token, why: String| {
+        warnings.push(
+            t.pos
+                .warning(format!("'use_vmac': {why} - ignoring (as keepalived does)")),
+        )
+    };
+    for (i, t) in k.args.iter().enumerate() {
+        if i >= 2 {
+            ignore(t, format!("extra argument '{}'", t.text));
+            continue;
+        }
+        if t.text.contains(':') {
+            if mac.is_some() {
+                ignore(t, "VMAC interface address already specified".into());
+                continue;
+            }
+            match parse_mac(&t.text) {
+                None => ignore(t, format!("VMAC invalid MAC address {}", t.text)),
+                Some(m) if m[0] & 1 == 1 => {
+                    ignore(t, format!("VMAC MAC address is multicast {}", t.text))
+                }
+                Some(m) if m[..4] == [0, 0, 0x5e, 0] && matches!(m[4], 1 | 2) => ignore(
+                    t,
+                    format!(
+                        "VMAC MAC address not allowed to be RFC5798 address ({})",
+                        t.text
+                    ),
+                ),
+                Some(m) => mac = Some(m),
+            }
+        } else if name.is_some() {
+            ignore(t, "VMAC interface name already specified".into());
+        } else if !dev_name_valid(&t.text) {
+            ignore(
+                t,
+                format!(
+                    "VMAC interface name '{}' too long or invalid characters",
+                    t.text
+                ),
+            );
+        } else if let Some((_, other)) = taken.iter().find(|(n, _)| *n == t.text) {
+            ignore(
+                t,
+                format!("VRRP instance {other} is already using {}", t.text),
+            );
+        } else {
+            name = Some(t.text.clone());
+        }
+    }
+    (name, mac)
+}
+
+/// keepalived: vrrp/vrrp_parser.c `dev_name_valid()` (from the kernel).
+fn dev_name_valid(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() < 16
+        && name != "."
+        && name != ".."
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == ':' || c.is_ascii_whitespace())
+}
+
+fn parse_mac(s: &str) -> Option<[u8; 6]> {
+    let parts: Vec<&str> = s.split(':').collect();
+    if parts.len() != 6 {
+        return None;
+    }
+    let mut mac = [0u8; 6];
+    for (m, p) in mac.iter_mut().zip(parts) {
+        if p.is_empty() || p.len() > 2 {
+            return None;
+        }
+        *m = u8::from_str_radix(p, 16).ok()?;
+    }
+    Some(mac)
+}
+
 /// `mcast_src_ip` / `unicast_src_ip` / `mcast_dst_ip`: a malformed
 /// address is skipped (the line is ignored).
 /// keepalived: vrrp/vrrp_parser.c `vrrp_srcip_handler()` ("malformed src
