@@ -215,6 +215,7 @@ vrrp_instance VI_1 {
         192.0.2.27 label abcdefghijklmnopq
         192.0.2.28 dev
         192.0.2.29/24 scope galaxy
+        192.0.2.40-41/24
     }
 }
 vrrp_instance VI_2 {
@@ -241,9 +242,10 @@ vrrp_instance VI_2 {
                 ("16:26", "virtual_ipaddress: Address label abcdefghijklmnopq is longer than maximum length 15; skipping address"),
                 ("17:20", "virtual_ipaddress: No dev parameter specified for 192.0.2.28; skipping address '192.0.2.28' (as keepalived does)"),
                 ("18:29", "virtual_ipaddress: Invalid scope 'galaxy' specified for 192.0.2.29/24 - ignoring (as keepalived does)"),
-                ("26:9", "unicast_peer: malformed unicast peer address [192.0.2.x]; skipping it (as keepalived does)"),
-                ("27:27", "unicast_peer: invalid min_ttl '300' (0..255); ignoring it (as keepalived does)"),
-                ("28:29", "unicast_peer: unknown unicast_peer option hops; ignoring the rest of the line (as keepalived does)"),
+                ("19:9", "virtual_ipaddress: VRRP parsed invalid IP 192.0.2.40-41/24 (keepalived 2.2.7 has no address ranges in virtual_ipaddress); skipping address '192.0.2.40-41/24' (as keepalived does)"),
+                ("27:9", "unicast_peer: malformed unicast peer address [192.0.2.x]; skipping it (as keepalived does)"),
+                ("28:27", "unicast_peer: invalid min_ttl '300' (0..255); ignoring it (as keepalived does)"),
+                ("29:29", "unicast_peer: unknown unicast_peer option hops; ignoring the rest of the line (as keepalived does)"),
             ],
             keepalived_says: &[
                 (8, "VRRP parsed invalid IP 192.0.2.300/24. skipping IP..."),
@@ -255,9 +257,10 @@ vrrp_instance VI_2 {
                 (16, "Address label abcdefghijklmnopq is longer than maximum length 15 - removing address"),
                 (17, "No dev parameter specified for 192.0.2.28"),
                 (18, "Invalid scope 'galaxy' specified for 192.0.2.29/24 - ignoring"),
-                (26, "VRRP instance[VI_2] malformed unicast peer address[192.0.2.x]. Skipping..."),
-                (27, "number '300' outside range [0, 255]"),
-                (28, "(VI_2) unknown unicast_peer option hops"),
+                (19, "VRRP parsed invalid IP 192.0.2.40-41/24. skipping IP..."),
+                (27, "VRRP instance[VI_2] malformed unicast peer address[192.0.2.x]. Skipping..."),
+                (28, "number '300' outside range [0, 255]"),
+                (29, "(VI_2) unknown unicast_peer option hops"),
             ],
             dump: &[],
             vips: &[(

@@ -40,7 +40,7 @@ impl Parser {
 /// One `virtual_ipaddress` line, read as keepalived's
 /// vrrp/vrrp_ipaddress.c `alloc_ipaddress()` reads it: whatever keepalived
 /// cannot use is skipped (the whole address, or one option) with a warning
-/// saying so. Ranges (`192.0.2.10-12/24`) expand.
+/// saying so.
 fn vip(
     k: &Node,
     default_dev: &str,
@@ -59,14 +59,19 @@ fn vip(
         Some((a, l)) => (a, Some(l)),
         None => (t.text.as_str(), None),
     };
-    let Some(addrs) = expand_range(addr_part) else {
+    // keepalived 2.2.7 reads one address (inet_pton): no ranges here.
+    let Ok(first) = addr_part.parse::<IpAddr>() else {
+        let why = if range_bounds(addr_part).is_some() {
+            " (keepalived 2.2.7 has no address ranges in virtual_ipaddress)"
+        } else {
+            ""
+        };
         return skip(
             warnings,
             &t.pos,
-            format!("VRRP parsed invalid IP {}", t.text),
+            format!("VRRP parsed invalid IP {}{why}", t.text),
         );
     };
-    let first = addrs[0];
     let max: u8 = if first.is_ipv4() { 32 } else { 128 };
     let prefix_len = match len_part {
         Some(l) => fixup::vip_prefix_len(t, l, max, warnings),
@@ -179,28 +184,7 @@ fn vip(
     if let Some(plus) = brd_rel {
         fixup::vip_relative_brd(&mut base, plus, k, warnings);
     }
-    addrs
-        .into_iter()
-        .map(|addr| VirtualIpAddress {
-            addr,
-            ..base.clone()
-        })
-        .collect()
-}
-
-/// `A`, `A-N` (last octet / last IPv6 group), or `A-B`.
-fn expand_range(s: &str) -> Option<Vec<IpAddr>> {
-    let (first, last) = range_bounds(s)?;
-    let mut out = Vec::new();
-    let mut cur = first;
-    loop {
-        out.push(cur);
-        if cur == last || out.len() > 65536 {
-            break;
-        }
-        cur = next_ip(cur)?;
-    }
-    Some(out)
+    vec![base]
 }
 
 /// Bounds of `A`, `A-N` or `A-B` (inclusive). None if malformed or last < first.
@@ -237,16 +221,5 @@ pub(super) fn ip_to_u128(a: IpAddr) -> u128 {
     match a {
         IpAddr::V4(v) => u128::from(u32::from(v)),
         IpAddr::V6(v) => u128::from(v),
-    }
-}
-
-fn next_ip(a: IpAddr) -> Option<IpAddr> {
-    match a {
-        IpAddr::V4(v) => u32::from(v)
-            .checked_add(1)
-            .map(|n| IpAddr::from(std::net::Ipv4Addr::from(n))),
-        IpAddr::V6(v) => u128::from(v)
-            .checked_add(1)
-            .map(|n| IpAddr::from(std::net::Ipv6Addr::from(n))),
     }
 }
