@@ -332,6 +332,7 @@ vrrp_instance VI_2 {
     virtual_router_id 2
     use_vmac vm/2 01:00:5e:00:00:01
     use_vmac vm2 02:00:00:00:00:02 extra
+    notify_backup /bin/true root root extra
     virtual_ipaddress {
         192.0.2.11
     }
@@ -349,6 +350,7 @@ vrrp_instance VI_2 {
                 ("24:14", "'use_vmac': VMAC interface name 'vm/2' too long or invalid characters - ignoring (as keepalived does)"),
                 ("24:19", "'use_vmac': VMAC MAC address is multicast 01:00:5e:00:00:01 - ignoring (as keepalived does)"),
                 ("25:36", "'use_vmac': extra argument 'extra' - ignoring (as keepalived does)"),
+                ("26:39", "'notify_backup': 'root' is read as the user and 'root' as the group, 'extra' and any further words are ignored (as keepalived does)"),
             ],
             keepalived_says: &[
                 (10, "(VI_1) invalid strict_mode YES specified"),
@@ -365,7 +367,7 @@ vrrp_instance VI_2 {
                 ("VI_1", "Promote_secondaries", "enabled"),
             ],
             vips: &[],
-            topology: &[],
+            topology: &["Backup state transition script = '/usr/bin/true', uid:gid 0:0"],
             check: |c| {
                 let v = inst(c, "VI_1");
                 assert!(v.nopreempt);
@@ -382,6 +384,9 @@ vrrp_instance VI_2 {
                 let m = inst(c, "VI_2").use_vmac.clone().expect("vmac kept");
                 assert_eq!(m.name, "vm2");
                 assert_eq!(m.mac, Some([2, 0, 0, 0, 0, 2]));
+                let n = inst(c, "VI_2").notify_backup.clone().expect("notify kept");
+                assert_eq!(n.command, "/bin/true");
+                assert_eq!(n.user.map(|u| (u.user, u.group)), Some(("root".to_string(), Some("root".to_string()))));
             },
         },
         Group {

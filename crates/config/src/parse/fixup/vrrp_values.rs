@@ -372,7 +372,11 @@ pub(in crate::parse) fn notify_once(
     k: &Node,
     warnings: &mut Vec<Diagnostic>,
 ) -> PResult<()> {
-    let n = k.notify()?;
+    let n = if k.args.len() > 3 && !k.args[0].text.is_empty() {
+        notify_extra_words(k, warnings)
+    } else {
+        k.notify()?
+    };
     if slot.is_some() {
         warnings.push(k.pos().warning(format!(
             "{} script already specified - ignoring {} (as keepalived does: the first one is used)",
@@ -383,6 +387,30 @@ pub(in crate::parse) fn notify_once(
         *slot = Some(n);
     }
     Ok(())
+}
+
+/// `notify_* SCRIPT USER GROUP EXTRA...`: keepalived takes the second and
+/// third words as user and group and ignores the rest (and drops the
+/// script at startup when that user does not exist).
+/// keepalived: lib/notify.c `notify_script_init()`, `set_script_uid_gid()`.
+fn notify_extra_words(k: &Node, warnings: &mut Vec<Diagnostic>) -> Notify {
+    let w = |i: usize| k.args.get(i).map(|t| t.text.clone()).unwrap_or_default();
+    if let Some(t) = k.args.get(3) {
+        warnings.push(t.pos.warning(format!(
+            "'{}': '{}' is read as the user and '{}' as the group, '{}' and any further words are ignored (as keepalived does); quote the script if it has arguments",
+            k.key(),
+            w(1),
+            w(2),
+            t.text
+        )));
+    }
+    Notify {
+        command: w(0),
+        user: Some(ScriptUser {
+            user: w(1),
+            group: Some(w(2)),
+        }),
+    }
 }
 
 /// `version 2|3`: another value is ignored, and so is a version that
