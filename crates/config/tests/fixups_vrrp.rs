@@ -406,6 +406,10 @@ vrrp_instance VI_1 {
         203.0.113.128/25 dev eth0 protocol 4
         198.51.100.128/25 via 192.0.2.254 no_track
     }
+    virtual_rules {
+        from 192.0.2.0/24 table 100 order 50
+        to 198.51.100.0/24 type unreachable priority 60
+    }
 }
 ",
             warnings: &[
@@ -423,6 +427,8 @@ vrrp_instance VI_1 {
                 "prepend 203.0.113.0/24 dev eth0 proto 18",
                 "prepend 203.0.113.128/25 dev eth0 proto 18",
                 "prepend 198.51.100.128/25 via inet 192.0.2.254 no_track",
+                "from 192.0.2.0/24 priority 50 tos 0x0 protocol 18 lookup 100",
+                "from all to 198.51.100.0/24 priority 60 tos 0x0 protocol 18 type unreachable",
             ],
             check: |c| {
                 let r: Vec<(Option<u8>, bool)> = inst(c, "VI_1")
@@ -434,6 +440,12 @@ vrrp_instance VI_1 {
                     r,
                     [(Some(18), true), (Some(18), false), (Some(18), false), (None, true)]
                 );
+                let rules: Vec<Option<u32>> = inst(c, "VI_1")
+                    .virtual_rules
+                    .iter()
+                    .map(|r| r.priority)
+                    .collect();
+                assert_eq!(rules, [Some(50), Some(60)]);
             },
         },
     ]

@@ -338,7 +338,8 @@ fn rule(k: &Node) -> PResult<VirtualRule> {
                 action = Some(RuleAction::Goto(int(value(i + 1)?, 0, i64::from(u32::MAX), key)?));
                 i += 1;
             }
-            "priority" | "preference" | "pref" => {
+            // keepalived: vrrp/vrrp_iprule.c `alloc_rule()` also takes "order".
+            "priority" | "preference" | "pref" | "order" => {
                 r.priority = Some(int(value(i + 1)?, 0, i64::from(u32::MAX), key)?);
                 i += 1;
             }
@@ -373,6 +374,8 @@ fn rule(k: &Node) -> PResult<VirtualRule> {
                 i += 1;
             }
             "not" => r.invert = true,
+            // keepalived: `type ACTION` is the action (`alloc_rule()`).
+            "type" => {}
             "no_track" => r.no_track = true,
             "inet" => family = Some(AddressFamily::Inet),
             "inet6" => family = Some(AddressFamily::Inet6),
