@@ -29,6 +29,11 @@ fn error_cases() -> Vec<(String, &'static str, &'static str)> {
         (inst("    virtual_router_id 5x\n"), "3:23", "invalid number '5x'"),
         (inst("    priority 100\n"), "1:1", "has no 'virtual_router_id'"),
         (
+            "vrrp_instance VI_1 extra {\n    interface eth0\n    virtual_router_id 51\n}\n".into(),
+            "1:20",
+            "vrrp_instance must have a name (one word)",
+        ),
+        (
             inst("    virtual_router_id 51\n    track_interface {\n        eth1 weight 300\n    }\n"),
             "5:21",
             "out of range -254..254",
@@ -469,6 +474,7 @@ fn keepalived_says(needle: &str) -> Option<&'static str> {
         "value 256 out of range 1..255" => "VRID '256' not valid",
         "invalid number '5x'" => "VRID '5x' not valid",
         "has no 'virtual_router_id'" => "the virtual router id must be set",
+        "vrrp_instance must have a name (one word)" => "vrrp_instance must have a name",
         "vrrp_instance 'VI_1' defined twice" => "vrrp instance VI_1 already defined",
         "virtual_router_id 51 on interface eth0 is already used by vrrp_instance 'VI_1'" => {
             "both use VRID 51 with IPv4 on interface eth0"

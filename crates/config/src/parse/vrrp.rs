@@ -429,6 +429,14 @@ fn check_unique(p: &Parser, v: &VrrpInstance, pos: &Pos) -> PResult<()> {
 impl Parser {
     pub(super) fn vrrp_instance(&mut self, n: &Node) -> PResult<()> {
         let name = n.string(0)?;
+        if let Some(extra) = n.args.get(1) {
+            // keepalived: vrrp/vrrp_parser.c `vrrp_handler()` skips the block:
+            // the instance is lost.
+            return Err(extra.pos.error(format!(
+                "vrrp_instance must have a name (one word); unexpected '{}' (keepalived skips this instance)",
+                extra.text
+            )));
+        }
         let block = n.require_block()?;
         let b = InstanceBuilder::new(name, n.pos(), self.cfg.global_defs.clone());
         self.build(b, block)?;
