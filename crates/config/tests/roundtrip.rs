@@ -739,7 +739,8 @@ fn gen_instance(
     v.track_files = track_refs(g, file_names, -254, 254);
     v.dont_track_primary = g.bool();
     v.use_vmac = g.maybe(|g| Vmac {
-        name: g.word("vrrp."),
+        // keepalived ignores a vmac name another instance already uses.
+        name: g.word(&format!("vrrp{i}.")),
         mac: g.maybe(|g| {
             let b = g.next().to_be_bytes();
             // keepalived ignores a multicast MAC (and the RFC 5798 ones,
