@@ -31,7 +31,8 @@ struct Group {
     dump: &'static [(&'static str, &'static str, &'static str)],
     /// (instance, the VIP lines of keepalived's dump, in order).
     vips: &'static [(&'static str, &'static [&'static str])],
-    /// Lines (trimmed) found in keepalived's VRRP Topology dump.
+    /// Lines (trimmed) found in keepalived's VRRP Topology or Static
+    /// Addresses/Routes/Rules dump.
     topology: &'static [&'static str],
     check: fn(&Config),
 }
@@ -448,6 +449,58 @@ vrrp_instance VI_1 {
                 assert_eq!(rules, [Some(50), Some(60)]);
             },
         },
+        Group {
+            // static_*: track_group (static_track_group, not implemented)
+            // ignored, the address/route/rule kept; use_vmac is no
+            // static_ipaddress option
+            conf: "global_defs {
+    router_id test
+}
+static_ipaddress {
+    192.0.2.50/24 dev eth0 track_group G use_vmac
+}
+static_routes {
+    198.51.100.0/24 dev eth0 track_group G
+}
+static_rules {
+    from 192.0.2.0/24 table 100 priority 70 track_group G
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 1
+    virtual_ipaddress {
+        192.0.2.10/24
+    }
+}
+",
+            warnings: &[
+                ("5:28", "static_ipaddress: track_group (static_track_group) is not supported by rkeepalived; ignored"),
+                ("5:42", "static_ipaddress: Unknown configuration entry 'use_vmac' for ip address - ignoring (as keepalived does)"),
+                ("8:30", "track_group (static_track_group) is not supported by rkeepalived; ignored"),
+                ("11:45", "track_group (static_track_group) is not supported by rkeepalived; ignored"),
+            ],
+            keepalived_says: &[
+                (5, "track_group G not found"),
+                (5, "Unknown configuration entry 'use_vmac' for ip address - ignoring"),
+                (8, "track_group G not found"),
+                (11, "track_group G not found"),
+            ],
+            dump: &[],
+            vips: &[],
+            topology: &[
+                "192.0.2.50/24 dev eth0 scope global set",
+                "prepend 198.51.100.0/24 dev eth0 proto 18 [installed ifindex 0]",
+                "from 192.0.2.0/24 priority 70 tos 0x0 protocol 18 lookup 100",
+            ],
+            check: |c| {
+                assert_eq!(c.static_ipaddresses.len(), 1);
+                assert!(!c.static_ipaddresses[0].use_vmac);
+                assert_eq!(c.static_routes.len(), 1);
+                assert_eq!(c.static_routes[0].protocol, Some(18));
+                assert_eq!(c.static_rules.len(), 1);
+                assert_eq!(c.static_rules[0].priority, Some(70));
+            },
+        },
     ]
 }
 
@@ -528,11 +581,16 @@ fn keepalived_applies_the_same_vrrp_fixups() {
                 run.text()
             );
         }
-        let topo: Vec<String> = run
-            .section("VRRP Topology")
-            .iter()
-            .map(|l| l.trim().to_string())
-            .collect();
+        let topo: Vec<String> = [
+            "VRRP Topology",
+            "Static Addresses",
+            "Static Routes",
+            "Static Rules",
+        ]
+        .iter()
+        .flat_map(|t| run.section(t))
+        .map(|l| l.trim().to_string())
+        .collect();
         for line in g.topology {
             assert!(
                 topo.iter().any(|l| l == line),

@@ -48,9 +48,14 @@ fn vip(
     warnings: &mut Vec<Diagnostic>,
 ) -> Vec<VirtualIpAddress> {
     let t = &k.name;
+    let ctx = if static_addr {
+        "static_ipaddress"
+    } else {
+        "virtual_ipaddress"
+    };
     let skip = |warnings: &mut Vec<Diagnostic>, pos: &Pos, why: String| {
         warnings.push(pos.warning(format!(
-            "virtual_ipaddress: {why}; skipping address '{}' (as keepalived does)",
+            "{ctx}: {why}; skipping address '{}' (as keepalived does)",
             t.text
         )));
         Vec::new()
@@ -74,7 +79,7 @@ fn vip(
     };
     let max: u8 = if first.is_ipv4() { 32 } else { 128 };
     let prefix_len = match len_part {
-        Some(l) => fixup::vip_prefix_len(t, l, max, warnings),
+        Some(l) => fixup::vip_prefix_len(ctx, t, l, max, warnings),
         None => max,
     };
     let mut base = VirtualIpAddress::new(first, default_dev);
@@ -118,7 +123,7 @@ fn vip(
             "scope" => match scope(value, "scope") {
                 Ok(sc) => base.scope = Some(sc),
                 Err(_) => warnings.push(value.pos.warning(format!(
-                    "virtual_ipaddress: Invalid scope '{}' specified for {} - ignoring (as keepalived does)",
+                    "{ctx}: Invalid scope '{}' specified for {} - ignoring (as keepalived does)",
                     value.text, t.text
                 ))),
             },
@@ -151,7 +156,7 @@ fn vip(
                 }
                 base.label = Some(value.text.clone());
             }
-            "peer" => fixup::vip_peer(&mut base, value, warnings),
+            "peer" => fixup::vip_peer(ctx, &mut base, value, warnings),
             "preferred_lft" => {
                 if value.text == "forever" {
                     base.preferred_lft = Some(u32::MAX);
@@ -159,14 +164,14 @@ fn vip(
                     match fixup::ka_read_unsigned(&value.text, 0, u32::MAX.into(), true) {
                         Some((v, _)) => base.preferred_lft = u32::try_from(v).ok(),
                         None => warnings.push(value.pos.warning(format!(
-                            "virtual_ipaddress: preferred_lft {} is invalid; ignoring it (as keepalived does)",
+                            "{ctx}: preferred_lft {} is invalid; ignoring it (as keepalived does)",
                             value.text
                         ))),
                     }
                 }
             }
             "track_group" => warnings.push(a[i].pos.warning(
-                "static_ipaddress: track_group is not supported by rkeepalived; ignored",
+                "static_ipaddress: track_group (static_track_group) is not supported by rkeepalived; ignored",
             )),
             "home" => base.home = true,
             "-nodad" => base.nodad = true,
@@ -176,13 +181,13 @@ fn vip(
             "no_track" => base.no_track = true,
             "use_vmac" if !static_addr => base.use_vmac = true,
             _ => warnings.push(a[i].pos.warning(format!(
-                "virtual_ipaddress: Unknown configuration entry '{opt}' for ip address - ignoring (as keepalived does)"
+                "{ctx}: Unknown configuration entry '{opt}' for ip address - ignoring (as keepalived does)"
             ))),
         }
         i += if takes_value { 2 } else { 1 };
     }
     if let Some(plus) = brd_rel {
-        fixup::vip_relative_brd(&mut base, plus, k, warnings);
+        fixup::vip_relative_brd(ctx, &mut base, plus, k, warnings);
     }
     vec![base]
 }

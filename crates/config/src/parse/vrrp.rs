@@ -139,8 +139,8 @@ impl<'a> InstanceBuilder<'a> {
             "authentication" => self.v.authentication = p.authentication(k)?,
             "virtual_ipaddress" => self.vip_nodes.push((k, false)),
             "virtual_ipaddress_excluded" => self.vip_nodes.push((k, true)),
-            "virtual_routes" => self.v.virtual_routes.extend(p.routes(k)?),
-            "virtual_rules" => self.v.virtual_rules.extend(p.rules(k)?),
+            "virtual_routes" => self.v.virtual_routes.extend(p.routes(k, false)?),
+            "virtual_rules" => self.v.virtual_rules.extend(p.rules(k, false)?),
             "track_interface" => self
                 .v
                 .track_interfaces

@@ -60,6 +60,7 @@ pub(in crate::parse) fn vip_address(
 /// prefix len %s for address %s - using %d"; read with `ignore_error`, so
 /// `/24;` is 24).
 pub(in crate::parse) fn vip_prefix_len(
+    ctx: &str,
     t: &Token,
     len: &str,
     host: u8,
@@ -69,7 +70,7 @@ pub(in crate::parse) fn vip_prefix_len(
         Some((v, clean)) => {
             if !clean {
                 warnings.push(t.pos.warning(format!(
-                    "virtual_ipaddress: invalid number '{len}' in '{}'; using /{v}, the number it starts with (as keepalived does)",
+                    "{ctx}: invalid number '{len}' in '{}'; using /{v}, the number it starts with (as keepalived does)",
                     t.text
                 )));
             }
@@ -77,7 +78,7 @@ pub(in crate::parse) fn vip_prefix_len(
         }
         None => {
             warnings.push(t.pos.warning(format!(
-                "virtual_ipaddress: Invalid address prefix len {len} for address {} - using {host} (as keepalived does)",
+                "{ctx}: Invalid address prefix len {len} for address {} - using {host} (as keepalived does)",
                 t.text
             )));
             host
@@ -91,6 +92,7 @@ pub(in crate::parse) fn vip_prefix_len(
 /// address %s", "Peer address %s does not match address family", "Peer %s -
 /// another peer has already been specified").
 pub(in crate::parse) fn vip_peer(
+    ctx: &str,
     a: &mut VirtualIpAddress,
     value: &Token,
     warnings: &mut Vec<Diagnostic>,
@@ -113,7 +115,7 @@ pub(in crate::parse) fn vip_peer(
         }
     };
     warnings.push(value.pos.warning(format!(
-        "virtual_ipaddress: {why}; ignoring the peer (as keepalived does)"
+        "{ctx}: {why}; ignoring the peer (as keepalived does)"
     )));
 }
 
@@ -122,6 +124,7 @@ pub(in crate::parse) fn vip_peer(
 /// keepalived: vrrp/vrrp_ipaddress.c `alloc_ipaddress()` ("Address prefix
 /// length %d too long for broadcast").
 pub(in crate::parse) fn vip_relative_brd(
+    ctx: &str,
     a: &mut VirtualIpAddress,
     plus: bool,
     k: &Node,
@@ -138,7 +141,7 @@ pub(in crate::parse) fn vip_relative_brd(
     }
     if a.prefix_len > 30 {
         warnings.push(k.pos().warning(format!(
-            "virtual_ipaddress: Address prefix length {} too long for broadcast; no broadcast address (as keepalived does)",
+            "{ctx}: Address prefix length {} too long for broadcast; no broadcast address (as keepalived does)",
             a.prefix_len
         )));
         return;
