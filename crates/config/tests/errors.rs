@@ -27,6 +27,7 @@ fn error_cases() -> Vec<(String, &'static str, &'static str)> {
         (inst("    virtual_router_id 0\n"), "3:23", "value 0 out of range 1..255"),
         (inst("    virtual_router_id 256\n"), "3:23", "value 256 out of range 1..255"),
         (inst("    virtual_router_id 5x\n"), "3:23", "invalid number '5x'"),
+        (inst("    virtual_router_id 0x33\n"), "3:23", "invalid number '0x33' (keepalived reads a decimal"),
         (inst("    priority 100\n"), "1:1", "has no 'virtual_router_id'"),
         (
             "vrrp_instance VI_1 extra {\n    interface eth0\n    virtual_router_id 51\n}\n".into(),
@@ -473,6 +474,7 @@ fn keepalived_says(needle: &str) -> Option<&'static str> {
         "value 0 out of range 1..255" => "number '0' outside range [1, 255]",
         "value 256 out of range 1..255" => "VRID '256' not valid",
         "invalid number '5x'" => "VRID '5x' not valid",
+        "invalid number '0x33' (keepalived reads a decimal" => "VRID '0x33' not valid",
         "has no 'virtual_router_id'" => "the virtual router id must be set",
         "vrrp_instance must have a name (one word)" => "vrrp_instance must have a name",
         "vrrp_instance 'VI_1' defined twice" => "vrrp instance VI_1 already defined",

@@ -66,7 +66,23 @@ impl<'a> InstanceBuilder<'a> {
                 &mut p.warnings,
             ),
             "interface" => self.seen.interface = Some(k.string(0)?),
-            "virtual_router_id" => self.seen.vrid = Some((k.int(0, 1, 255)?, k.pos().clone())),
+            "virtual_router_id" => {
+                // keepalived reads it in decimal only (`0x33` is invalid) and
+                // then loses the instance: an error here.
+                let t = k.arg(0, "an integer 1..255")?;
+                let vrid = match fixup::ka_read_unsigned(&t.text, 1, 255, false) {
+                    Some((v, _)) => u8::try_from(v).unwrap_or(0),
+                    None => {
+                        return Err(k.int::<u8>(0, 1, 255).err().unwrap_or_else(|| {
+                            t.pos.error(format!(
+                                "'virtual_router_id': invalid number '{}' (keepalived reads a decimal 1..255)",
+                                t.text
+                            ))
+                        }))
+                    }
+                };
+                self.seen.vrid = Some((vrid, k.pos().clone()));
+            }
             "priority" => {
                 self.v.priority =
                     fixup::priority_value(k.arg(0, "a priority 1..255")?, &mut p.warnings);
