@@ -520,11 +520,17 @@ fn dumped_vips(run: &KeepalivedRun, instance: &str) -> Vec<String> {
     else {
         return Vec::new();
     };
-    rest[vip + 1..]
-        .iter()
-        .take_while(|l| l.starts_with("     "))
-        .map(|l| l.trim().to_string())
-        .collect()
+    // The parent process logs to the same stream: an unindented line
+    // ("Startup complete") may land inside the dump; skip it.
+    let mut out = Vec::new();
+    for l in &rest[vip + 1..] {
+        if l.starts_with("     ") {
+            out.push(l.trim().to_string());
+        } else if l.starts_with(' ') {
+            break;
+        }
+    }
+    out
 }
 
 #[test]
