@@ -183,11 +183,36 @@ fn config_test_bad_configs_report_file_line_col() {
     );
     assert_bad(
         &dir,
-        "ip.conf",
-        "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 5\n    virtual_ipaddress {\n        192.0.2.300/24\n    }\n}\n",
+        "dup.conf",
+        "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 5\n}\nvrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 6\n}\n",
         "5",
-        "192.0.2.300",
+        "defined twice",
     );
+}
+
+/// Configs keepalived 2.2.7 runs after a fix-up pass `-t` (exit 0) with the
+/// fix-up reported at `file:line:col`, as keepalived does.
+#[test]
+fn config_test_runs_keepalived_fixups_with_warnings() {
+    let dir = TempDir::new("fixups");
+    let conf = dir.write(
+        "keepalived.conf",
+        "vrrp_instance VI_1 {\n    interface eth0\n    state master\n    virtual_router_id 5\n    priority 0\n    virtual_ipaddress {\n        192.0.2.300/24\n        192.0.2.10/24\n    }\n}\n",
+    );
+    let out = run(&["-t", "-f", conf.to_str().expect("utf8 path")]);
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{all}");
+    for (line, needle) in [
+        ("3:11", "unknown state 'master', defaulting to BACKUP"),
+        ("5:14", "Using default 100"),
+        ("7:9", "VRRP parsed invalid IP 192.0.2.300/24"),
+    ] {
+        let at = format!("{}:{line}:", conf.display());
+        assert!(
+            all.lines().any(|l| l.contains(&at) && l.contains(needle)),
+            "no {at} '{needle}' in:\n{all}"
+        );
+    }
 }
 
 #[test]

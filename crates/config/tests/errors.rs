@@ -23,34 +23,15 @@ fn error_cases() -> Vec<(String, &'static str, &'static str)> {
         ("global_defs {\n}\n}\n".into(), "3:1", "unexpected '}'"),
         ("{\n}\n".into(), "1:1", "unexpected '{'"),
         ("global_defs {\n    router_id\n}\n".into(), "2:5", "'router_id' needs a value"),
-        (
-            inst("    virtual_router_id 51\n    virtual_ipaddress {\n        192.0.2.300/24\n    }\n"),
-            "5:9",
-            "invalid address '192.0.2.300/24'",
-        ),
-        (
-            inst("    virtual_router_id 51\n    virtual_ipaddress {\n        192.0.2.1/33\n    }\n"),
-            "5:9",
-            "invalid prefix length '/33'",
-        ),
         (inst("    virtual_router_id 0\n"), "3:23", "value 0 out of range 1..255"),
         (inst("    virtual_router_id 256\n"), "3:23", "value 256 out of range 1..255"),
-        (inst("    virtual_router_id 51\n    priority 0\n"), "4:14", "value 0 out of range 1..255"),
-        (inst("    virtual_router_id 51\n    priority 256\n"), "4:14", "out of range 1..255"),
         (inst("    virtual_router_id 5x\n"), "3:23", "invalid number '5x'"),
-        (inst("    virtual_router_id 51\n    state MASTR\n"), "4:11", "unknown state 'MASTR'"),
-        (inst("    virtual_router_id 51\n    advert_int abc\n"), "4:16", "invalid time 'abc'"),
-        (inst("    virtual_router_id 51\n    advert_int 300\n"), "4:16", "out of range 0.01..255"),
+        (inst("    virtual_router_id 0x33\n"), "3:23", "invalid number '0x33' (keepalived reads a decimal"),
         (inst("    priority 100\n"), "1:1", "has no 'virtual_router_id'"),
         (
-            inst("    virtual_router_id 51\n    authentication {\n        auth_type MD5\n        auth_pass x\n    }\n"),
-            "5:19",
-            "unknown type 'MD5'",
-        ),
-        (
-            inst("    virtual_router_id 51\n    unicast_peer {\n        192.0.2.x\n    }\n"),
-            "5:9",
-            "invalid IP address '192.0.2.x'",
+            "vrrp_instance VI_1 extra {\n    interface eth0\n    virtual_router_id 51\n}\n".into(),
+            "1:20",
+            "vrrp_instance must have a name (one word)",
         ),
         (
             inst("    virtual_router_id 51\n    track_interface {\n        eth1 weight 300\n    }\n"),
@@ -161,8 +142,9 @@ fn error_kinds_are_grouped() {
 
 #[test]
 fn all_errors_are_reported_not_just_the_first() {
-    let text =
-        format!("{INSTANCE_HEAD}    virtual_router_id 51\n    priority 0\n    advert_int x\n}}\n");
+    let text = format!(
+        "{INSTANCE_HEAD}    virtual_router_id 0\n}}\nvrrp_instance VI_2 {{\n    virtual_router_id 5x\n}}\n"
+    );
     let e = parse_str(&text, "a.conf", &opts()).unwrap_err();
     assert_eq!(e.diagnostics().len(), 2, "{e}");
 }
@@ -235,6 +217,41 @@ fn warning_cases() -> Vec<(String, &'static str, &'static str)> {
             "truncating",
         ),
         ("include /nonexistent-rkeepalived/*.conf\n".into(), "1:9", "matches no file"),
+        (
+            format!("{INSTANCE_HEAD}    virtual_router_id 51\n    state MASTR\n}}\n"),
+            "4:11",
+            "unknown state 'MASTR', defaulting to BACKUP (as keepalived does)",
+        ),
+        (
+            format!("{INSTANCE_HEAD}    virtual_router_id 51\n    priority 0\n}}\n"),
+            "4:14",
+            "'0' not valid! must be between 1 & 255. Using default 100 (as keepalived does)",
+        ),
+        (
+            format!("{INSTANCE_HEAD}    virtual_router_id 51\n    advert_int 300\n}}\n"),
+            "4:16",
+            "Advert interval (300) not valid!",
+        ),
+        (
+            format!("{INSTANCE_HEAD}    virtual_router_id 51\n    authentication {{\n        auth_type MD5\n        auth_pass x\n    }}\n}}\n"),
+            "5:19",
+            "unknown authentication type 'MD5'; ignoring it (as keepalived does",
+        ),
+        (
+            format!("{INSTANCE_HEAD}    virtual_router_id 51\n    unicast_peer {{\n        192.0.2.x\n    }}\n}}\n"),
+            "5:9",
+            "malformed unicast peer address [192.0.2.x]; skipping it (as keepalived does)",
+        ),
+        (
+            format!("{INSTANCE_HEAD}    virtual_router_id 51\n    virtual_ipaddress {{\n        192.0.2.300/24\n        192.0.2.10\n    }}\n}}\n"),
+            "5:9",
+            "VRRP parsed invalid IP 192.0.2.300/24; skipping address",
+        ),
+        (
+            format!("{INSTANCE_HEAD}    virtual_router_id 51\n    virtual_ipaddress {{\n        192.0.2.1/33\n    }}\n}}\n"),
+            "5:9",
+            "Invalid address prefix len 33 for address 192.0.2.1/33 - using 32 (as keepalived does)",
+        ),
     ]
 }
 
@@ -437,16 +454,11 @@ fn keepalived_says(needle: &str) -> Option<&'static str> {
         "unexpected '}'" => "Extra '}' found",
         "unexpected '{'" => "Unexpected '{' - ignoring",
         "'router_id' needs a value" => "routerid name missing",
-        "invalid address '192.0.2.300/24'" => "VRRP parsed invalid IP 192.0.2.300/24",
-        "invalid prefix length '/33'" => "Invalid address prefix len 33",
-        // Both VRID 0 and priority 0 (keepalived's read_unsigned range message).
+        // keepalived's read_unsigned range message for VRID 0.
         "value 0 out of range 1..255" => "number '0' outside range [1, 255]",
         "value 256 out of range 1..255" => "VRID '256' not valid",
-        "out of range 1..255" => "Priority not valid!",
         "invalid number '5x'" => "VRID '5x' not valid",
-        "unknown state 'MASTR'" => "unknown state 'MASTR'",
-        "invalid time 'abc'" => "Advert interval (abc) not valid",
-        "out of range 0.01..255" => "Advert interval (300) not valid",
+        "invalid number '0x33' (keepalived reads a decimal" => "VRID '0x33' not valid",
         "has no 'virtual_router_id'" => "the virtual router id must be set",
         "unknown type 'MD5'" => "unknown authentication type 'MD5'",
         "HTTP_GET needs at least one 'url" => "checker has no urls specified",
@@ -454,6 +466,7 @@ fn keepalived_says(needle: &str) -> Option<&'static str> {
             "Invalid virtual server IP address/port 192.0.2.300/80 - skipping"
         }
         "invalid IP address '192.0.2.x'" => "malformed unicast peer address[192.0.2.x]",
+        "vrrp_instance must have a name (one word)" => "vrrp_instance must have a name",
         "vrrp_instance 'VI_1' defined twice" => "vrrp instance VI_1 already defined",
         "virtual_router_id 51 on interface eth0 is already used by vrrp_instance 'VI_1'" => {
             "both use VRID 51 with IPv4 on interface eth0"
@@ -498,6 +511,25 @@ fn keepalived_says(needle: &str) -> Option<&'static str> {
         }
         "truncating" => "Truncating auth_pass to 8 characters",
         "matches no file" => "Config files missing '/nonexistent-rkeepalived/*.conf'",
+        "unknown state 'MASTR', defaulting to BACKUP (as keepalived does)" => {
+            "(VI_1) unknown state 'MASTR', defaulting to BACKUP"
+        }
+        "'0' not valid! must be between 1 & 255. Using default 100 (as keepalived does)" => {
+            "(VI_1) Priority not valid! must be between 1 & 255. Using default 100"
+        }
+        "Advert interval (300) not valid!" => "(VI_1) Advert interval (300) not valid!",
+        "unknown authentication type 'MD5'; ignoring it (as keepalived does" => {
+            "(VI_1) unknown authentication type 'MD5'"
+        }
+        "malformed unicast peer address [192.0.2.x]; skipping it (as keepalived does)" => {
+            "malformed unicast peer address[192.0.2.x]. Skipping..."
+        }
+        "VRRP parsed invalid IP 192.0.2.300/24; skipping address" => {
+            "VRRP parsed invalid IP 192.0.2.300/24. skipping IP..."
+        }
+        "Invalid address prefix len 33 for address 192.0.2.1/33 - using 32 (as keepalived does)" => {
+            "Invalid address prefix len 33 for address 192.0.2.1/33 - using 32"
+        }
         _ => return None,
     })
 }

@@ -235,9 +235,13 @@ fn route(g: &mut Gen) -> VirtualRoute {
     r.protocol = g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0));
     r.tos = g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0));
     r.no_track = g.bool();
-    // keepalived: tracked routes always use protocol 18 (keepalived).
-    if !r.no_track && r.protocol.is_some() {
+    // keepalived: tracked routes always use protocol 18 (keepalived), and
+    // a route without its own dev (as printed) is not tracked.
+    if !r.no_track {
         r.protocol = Some(18);
+        if !r.nexthops.is_empty() || r.dev.is_none() {
+            r.no_track = true;
+        }
     }
     r.mtu = g.maybe(|g| g.u32(0, u32::MAX));
     r.advmss = g.maybe(|g| g.u32(0, u32::MAX));
@@ -467,7 +471,12 @@ fn config(seed: u64, tame: bool) -> Config {
     gen_global(&mut g, &mut cfg.global_defs);
 
     cfg.static_ipaddresses = (0..g.below(3))
-        .map(|_| vip(&mut g, false, "eth0"))
+        .map(|_| {
+            // keepalived: `use_vmac` is a virtual_ipaddress option only.
+            let mut a = vip(&mut g, false, "eth0");
+            a.use_vmac = false;
+            a
+        })
         .collect();
     cfg.static_routes = (0..g.below(3)).map(|_| route(&mut g)).collect();
     cfg.static_rules = (0..g.below(3)).map(|_| rule(&mut g)).collect();
@@ -738,14 +747,18 @@ fn gen_instance(
     v.track_files = track_refs(g, file_names, -254, 254);
     v.dont_track_primary = g.bool();
     v.use_vmac = g.maybe(|g| Vmac {
-        name: g.word("vrrp."),
+        // keepalived ignores a vmac name another instance already uses.
+        name: g.word(&format!("vrrp{i}.")),
         mac: g.maybe(|g| {
             let b = g.next().to_be_bytes();
-            [b[0], b[1], b[2], b[3], b[4], b[5]]
+            // keepalived ignores a multicast MAC (and the RFC 5798 ones,
+            // which a first byte with bit 1 set never is).
+            [b[0] & 0xfe | 0x02, b[1], b[2], b[3], b[4], b[5]]
         }),
         xmit_base: g.bool() || !v.unicast_peers.is_empty(),
     });
-    v.skip_check_adv_addr = g.bool();
+    // keepalived: set by the global one or the keyword, never cleared.
+    v.skip_check_adv_addr = g.bool() || global.vrrp_skip_check_adv_addr;
     v.promote_secondaries = g.bool();
     gen_instance_options(g, &mut v, i);
     if v.strict_mode {
@@ -792,7 +805,12 @@ fn gen_transport(g: &mut Gen, v: &mut VrrpInstance, v6: bool, global: &GlobalDef
         v.mcast_dst_ip = None;
     }
     v.unicast_fault_no_peer = g.bool();
-    v.check_unicast_src = g.bool() || global.vrrp_check_unicast_src;
+    // keepalived: a peer's TTL limit turns check_unicast_src on.
+    v.check_unicast_src = g.bool()
+        || global.vrrp_check_unicast_src
+        || v.unicast_peers
+            .iter()
+            .any(|p| p.min_ttl.is_some() || p.max_ttl.is_some());
 }
 
 /// Notify scripts, GARP, advert options and the rest of an instance.

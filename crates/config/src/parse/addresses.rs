@@ -4,150 +4,192 @@
 use std::net::IpAddr;
 
 use super::{fixup, Parser};
-use crate::lexer::Token;
+use crate::diag::{Diagnostic, Pos};
 use crate::model::*;
 use crate::tree::Node;
-use crate::values::{int, ip, scope, PResult};
+use crate::values::{scope, PResult};
 
 impl Parser {
     /// A block of VIP lines; each after keepalived's address fix-ups.
+    /// `static_addr`: a `static_ipaddress` block (no `use_vmac`).
     pub(super) fn vip_block(
         &mut self,
         n: &Node,
         default_dev: &str,
+        static_addr: bool,
     ) -> PResult<Vec<VirtualIpAddress>> {
         let mut out = Vec::new();
         for k in n.require_block()? {
-            match vip(k, default_dev) {
-                Ok(list) => out.extend(
-                    list.into_iter()
-                        .filter_map(|a| fixup::vip_address(a, k, &mut self.warnings)),
-                ),
-                Err(e) => self.errors.push(e),
-            }
+            let list = vip(k, default_dev, static_addr, &mut self.warnings);
+            out.extend(
+                list.into_iter()
+                    .filter_map(|a| fixup::vip_address(a, k, &mut self.warnings)),
+            );
         }
         Ok(out)
     }
 
     pub(super) fn static_ipaddress(&mut self, n: &Node) -> PResult<()> {
         let dev = self.cfg.global_defs.default_interface.clone();
-        let list = self.vip_block(n, &dev)?;
+        let list = self.vip_block(n, &dev, true)?;
         self.cfg.static_ipaddresses.extend(list);
         Ok(())
     }
 }
 
-/// One `virtual_ipaddress` line. Ranges (`192.0.2.10-12/24`) expand.
-fn vip(k: &Node, default_dev: &str) -> PResult<Vec<VirtualIpAddress>> {
+/// One `virtual_ipaddress` line, read as keepalived's
+/// vrrp/vrrp_ipaddress.c `alloc_ipaddress()` reads it: whatever keepalived
+/// cannot use is skipped (the whole address, or one option) with a warning
+/// saying so.
+fn vip(
+    k: &Node,
+    default_dev: &str,
+    static_addr: bool,
+    warnings: &mut Vec<Diagnostic>,
+) -> Vec<VirtualIpAddress> {
     let t = &k.name;
+    let ctx = if static_addr {
+        "static_ipaddress"
+    } else {
+        "virtual_ipaddress"
+    };
+    let skip = |warnings: &mut Vec<Diagnostic>, pos: &Pos, why: String| {
+        warnings.push(pos.warning(format!(
+            "{ctx}: {why}; skipping address '{}' (as keepalived does)",
+            t.text
+        )));
+        Vec::new()
+    };
     let (addr_part, len_part) = match t.text.split_once('/') {
         Some((a, l)) => (a, Some(l)),
         None => (t.text.as_str(), None),
     };
-    let addrs = expand_range(addr_part).ok_or_else(|| {
-        t.pos.error(format!(
-            "virtual_ipaddress: invalid address '{}' (expected IP[/PREFIX])",
-            t.text
-        ))
-    })?;
-    let first = addrs[0];
-    let max = if first.is_ipv4() { 32 } else { 128 };
+    // keepalived 2.2.7 reads one address (inet_pton): no ranges here.
+    let Ok(first) = addr_part.parse::<IpAddr>() else {
+        let why = if range_bounds(addr_part).is_some() {
+            " (keepalived 2.2.7 has no address ranges in virtual_ipaddress)"
+        } else {
+            ""
+        };
+        return skip(
+            warnings,
+            &t.pos,
+            format!("VRRP parsed invalid IP {}{why}", t.text),
+        );
+    };
+    let max: u8 = if first.is_ipv4() { 32 } else { 128 };
     let prefix_len = match len_part {
-        Some(l) => l.parse::<u8>().ok().filter(|v| *v <= max).ok_or_else(|| {
-            t.pos.error(format!(
-                "virtual_ipaddress: invalid prefix length '/{l}' (expected 0..{max})"
-            ))
-        })?,
+        Some(l) => fixup::vip_prefix_len(ctx, t, l, max, warnings),
         None => max,
     };
     let mut base = VirtualIpAddress::new(first, default_dev);
     base.prefix_len = prefix_len;
+    let mut dev_set = false;
+    let mut brd_rel: Option<bool> = None;
     let mut i = 0;
     let a = &k.args;
     while i < a.len() {
         let opt = a[i].text.as_str();
-        let value = |j: usize| -> PResult<&Token> {
-            a.get(j).ok_or_else(|| {
-                a[i].pos
-                    .error(format!("virtual_ipaddress: '{opt}' needs a value"))
-            })
+        let takes_value = matches!(
+            opt,
+            "dev" | "scope" | "brd" | "broadcast" | "label" | "peer" | "preferred_lft"
+        ) || (static_addr && opt == "track_group");
+        let value = if takes_value {
+            match a.get(i + 1) {
+                Some(v) => v,
+                None => {
+                    return skip(
+                        warnings,
+                        &a[i].pos,
+                        format!("No {opt} parameter specified for {}", t.text),
+                    )
+                }
+            }
+        } else {
+            &a[i]
         };
         match opt {
-            "brd" | "broadcast" => {
-                base.brd = Some(ip(value(i + 1)?, "brd")?);
-                i += 1;
-            }
             "dev" => {
-                base.dev = value(i + 1)?.text.clone();
-                i += 1;
+                if dev_set {
+                    return skip(
+                        warnings,
+                        &a[i].pos,
+                        format!("Cannot specify ipaddress device more than once for {}", t.text),
+                    );
+                }
+                dev_set = true;
+                base.dev = value.text.clone();
             }
-            "scope" => {
-                base.scope = Some(scope(value(i + 1)?, "scope")?);
-                i += 1;
-            }
+            "scope" => match scope(value, "scope") {
+                Ok(sc) => base.scope = Some(sc),
+                Err(_) => warnings.push(value.pos.warning(format!(
+                    "{ctx}: Invalid scope '{}' specified for {} - ignoring (as keepalived does)",
+                    value.text, t.text
+                ))),
+            },
+            "brd" | "broadcast" => match value.text.as_str() {
+                // IPv6 with brd: the address is skipped by fixup::vip_address.
+                _ if first.is_ipv6() => base.brd = Some(first),
+                "+" => brd_rel = Some(true),
+                "-" => brd_rel = Some(false),
+                b => match b.parse::<std::net::Ipv4Addr>() {
+                    Ok(b4) => base.brd = Some(IpAddr::V4(b4)),
+                    Err(_) => {
+                        return skip(
+                            warnings,
+                            &value.pos,
+                            format!("VRRP is trying to assign invalid broadcast {b}"),
+                        )
+                    }
+                },
+            },
             "label" => {
-                base.label = Some(value(i + 1)?.text.clone());
-                i += 1;
+                if value.text.len() >= 16 {
+                    return skip(
+                        warnings,
+                        &value.pos,
+                        format!(
+                            "Address label {} is longer than maximum length 15",
+                            value.text
+                        ),
+                    );
+                }
+                base.label = Some(value.text.clone());
             }
-            "peer" => {
-                base.peer = Some(ip(value(i + 1)?, "peer")?);
-                i += 1;
-            }
+            "peer" => fixup::vip_peer(ctx, &mut base, value, warnings),
             "preferred_lft" => {
-                let v = value(i + 1)?;
-                base.preferred_lft = Some(if v.text == "forever" {
-                    u32::MAX
+                if value.text == "forever" {
+                    base.preferred_lft = Some(u32::MAX);
                 } else {
-                    int(v, 0, i64::from(u32::MAX), "preferred_lft")?
-                });
-                i += 1;
+                    match fixup::ka_read_unsigned(&value.text, 0, u32::MAX.into(), true) {
+                        Some((v, _)) => base.preferred_lft = u32::try_from(v).ok(),
+                        None => warnings.push(value.pos.warning(format!(
+                            "{ctx}: preferred_lft {} is invalid; ignoring it (as keepalived does)",
+                            value.text
+                        ))),
+                    }
+                }
             }
+            "track_group" => warnings.push(a[i].pos.warning(
+                "static_ipaddress: track_group (static_track_group) is not supported by rkeepalived; ignored",
+            )),
             "home" => base.home = true,
-            "-nodad" | "nodad" => base.nodad = true,
+            "-nodad" => base.nodad = true,
             "mngtmpaddr" => base.mngtmpaddr = true,
             "noprefixroute" => base.noprefixroute = true,
             "autojoin" => base.autojoin = true,
             "no_track" => base.no_track = true,
-            "use_vmac" => base.use_vmac = true,
-            _ => {
-                return Err(a[i].pos.error(format!(
-                    "virtual_ipaddress: unknown option '{opt}' (expected brd|dev|scope|label|peer|home|-nodad|mngtmpaddr|noprefixroute|autojoin|no_track|use_vmac|preferred_lft)"
-                )))
-            }
+            "use_vmac" if !static_addr => base.use_vmac = true,
+            _ => warnings.push(a[i].pos.warning(format!(
+                "{ctx}: Unknown configuration entry '{opt}' for ip address - ignoring (as keepalived does)"
+            ))),
         }
-        i += 1;
+        i += if takes_value { 2 } else { 1 };
     }
-    for (what, other) in [("brd", base.brd), ("peer", base.peer)] {
-        if let Some(b) = other {
-            if b.is_ipv4() != first.is_ipv4() {
-                return Err(k.pos().error(format!(
-                    "virtual_ipaddress: {what} address family differs from the address"
-                )));
-            }
-        }
+    if let Some(plus) = brd_rel {
+        fixup::vip_relative_brd(ctx, &mut base, plus, k, warnings);
     }
-    Ok(addrs
-        .into_iter()
-        .map(|addr| VirtualIpAddress {
-            addr,
-            ..base.clone()
-        })
-        .collect())
-}
-
-/// `A`, `A-N` (last octet / last IPv6 group), or `A-B`.
-fn expand_range(s: &str) -> Option<Vec<IpAddr>> {
-    let (first, last) = range_bounds(s)?;
-    let mut out = Vec::new();
-    let mut cur = first;
-    loop {
-        out.push(cur);
-        if cur == last || out.len() > 65536 {
-            break;
-        }
-        cur = next_ip(cur)?;
-    }
-    Some(out)
+    vec![base]
 }
 
 /// Bounds of `A`, `A-N` or `A-B` (inclusive). None if malformed or last < first.
@@ -184,16 +226,5 @@ pub(super) fn ip_to_u128(a: IpAddr) -> u128 {
     match a {
         IpAddr::V4(v) => u128::from(u32::from(v)),
         IpAddr::V6(v) => u128::from(v),
-    }
-}
-
-fn next_ip(a: IpAddr) -> Option<IpAddr> {
-    match a {
-        IpAddr::V4(v) => u32::from(v)
-            .checked_add(1)
-            .map(|n| IpAddr::from(std::net::Ipv4Addr::from(n))),
-        IpAddr::V6(v) => u128::from(v)
-            .checked_add(1)
-            .map(|n| IpAddr::from(std::net::Ipv6Addr::from(n))),
     }
 }

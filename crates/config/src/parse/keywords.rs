@@ -96,6 +96,7 @@ pub(super) const IGNORED_INSTANCE: &[&str] = &[
     "track_src_ip",
     "old_unicast_checksum",
     "garp_extra_if",
+    "vmac_garp_intvl",
     "kernel_rx_buf_size",
     "linkbeat_use_polling",
     "notify_deleted",

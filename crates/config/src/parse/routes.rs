@@ -11,12 +11,22 @@ use crate::values::{int, ip, ip_prefix, scope, table, PResult};
 
 impl Parser {
     /// keepalived skips a malformed route/rule with a warning; so do we.
-    pub(super) fn routes(&mut self, n: &Node) -> PResult<Vec<VirtualRoute>> {
+    /// `static_`: a `static_routes` block (`track_group` allowed).
+    pub(super) fn routes(&mut self, n: &Node, static_: bool) -> PResult<Vec<VirtualRoute>> {
         let mut out = Vec::new();
         for k in n.require_block()? {
-            match route(k) {
-                Ok(mut r) => {
+            if static_ {
+                track_group_ignored(k, &mut self.warnings);
+            }
+            match route(k, static_) {
+                Ok((mut r, has_oif)) => {
                     fixup::tracked_route_protocol(&mut r, k, &mut self.warnings);
+                    fixup::untracked_route_without_interface(
+                        &mut r,
+                        has_oif,
+                        k,
+                        &mut self.warnings,
+                    );
                     out.push(r)
                 }
                 Err(e) => self.warnings.push(skipped(e, "route")),
@@ -25,10 +35,14 @@ impl Parser {
         Ok(out)
     }
 
-    pub(super) fn rules(&mut self, n: &Node) -> PResult<Vec<VirtualRule>> {
+    /// `static_`: a `static_rules` block (`track_group` allowed).
+    pub(super) fn rules(&mut self, n: &Node, static_: bool) -> PResult<Vec<VirtualRule>> {
         let mut out = Vec::new();
         for k in n.require_block()? {
-            match rule(k) {
+            if static_ {
+                track_group_ignored(k, &mut self.warnings);
+            }
+            match rule(k, static_) {
                 Ok(mut r) => {
                     fixup::rule_priority_numbered(
                         &mut r,
@@ -45,15 +59,32 @@ impl Parser {
     }
 
     pub(super) fn static_routes(&mut self, n: &Node) -> PResult<()> {
-        let r = self.routes(n)?;
+        let r = self.routes(n, true)?;
         self.cfg.static_routes.extend(r);
         Ok(())
     }
 
     pub(super) fn static_rules(&mut self, n: &Node) -> PResult<()> {
-        let r = self.rules(n)?;
+        let r = self.rules(n, true)?;
         self.cfg.static_rules.extend(r);
         Ok(())
+    }
+}
+
+/// `track_group NAME` on a static route/rule: keepalived's
+/// `static_track_group` is not implemented here, so the option is ignored
+/// and the route/rule kept (keepalived: vrrp/vrrp_iproute.c `alloc_route()`,
+/// vrrp/vrrp_iprule.c `alloc_rule()`).
+fn track_group_ignored(k: &Node, warnings: &mut Vec<crate::diag::Diagnostic>) {
+    if let Some(t) = std::iter::once(&k.name)
+        .chain(k.args.iter())
+        .find(|t| t.text == "track_group")
+    {
+        warnings.push(
+            t.pos.warning(
+                "track_group (static_track_group) is not supported by rkeepalived; ignored",
+            ),
+        );
     }
 }
 
@@ -76,10 +107,16 @@ struct RouteState {
     r: VirtualRoute,
     to: Option<IpPrefix>,
     nexthop_used: bool,
+    /// `dev`/`oif` of the route itself (not of a `nexthop`).
+    has_oif: bool,
+    /// A static route: `track_group NAME` is skipped (reported once by
+    /// [`track_group_ignored`]).
+    allow_track_group: bool,
 }
 
-/// One route line: the words of the keyword and its arguments.
-fn route(k: &Node) -> PResult<VirtualRoute> {
+/// One route line: the words of the keyword and its arguments; with
+/// whether the route itself names an interface (keepalived's `oif`).
+fn route(k: &Node, static_: bool) -> PResult<(VirtualRoute, bool)> {
     let words: Vec<&Token> = std::iter::once(&k.name).chain(k.args.iter()).collect();
     let mut st = RouteState {
         r: VirtualRoute::new(IpPrefix {
@@ -88,6 +125,8 @@ fn route(k: &Node) -> PResult<VirtualRoute> {
         }),
         to: None,
         nexthop_used: false,
+        has_oif: false,
+        allow_track_group: static_,
     };
     let mut i = 0;
     while i < words.len() {
@@ -97,6 +136,8 @@ fn route(k: &Node) -> PResult<VirtualRoute> {
         mut r,
         to,
         nexthop_used,
+        has_oif,
+        ..
     } = st;
     r.to = to.ok_or_else(|| k.pos().error("route: no destination prefix"))?;
     // `nexthop` form: the first hop is the route's own gateway (unless weighted).
@@ -147,7 +188,7 @@ fn route(k: &Node) -> PResult<VirtualRoute> {
             }
         }
     }
-    Ok(r)
+    Ok((r, has_oif))
 }
 
 /// The word at `i` (and its value); returns the index of the last word used.
@@ -204,7 +245,10 @@ fn route_word(words: &[&Token], mut i: usize, st: &mut RouteState) -> PResult<us
             let d = value(i + 1)?.text.clone();
             match st.r.nexthops.last_mut() {
                 Some(nh) => nh.dev = Some(d),
-                None => st.r.dev = Some(d),
+                None => {
+                    st.r.dev = Some(d);
+                    st.has_oif = true;
+                }
             }
             i += 1;
         }
@@ -256,6 +300,10 @@ fn route_word(words: &[&Token], mut i: usize, st: &mut RouteState) -> PResult<us
             None => st.r.onlink = true,
         },
         "no_track" => st.r.no_track = true,
+        "track_group" if st.allow_track_group => {
+            value(i + 1)?;
+            i += 1;
+        }
         _ => route_destination(w, st)?,
     }
     Ok(i)
@@ -285,7 +333,7 @@ fn route_destination(w: &Token, st: &mut RouteState) -> PResult<()> {
     Ok(())
 }
 
-fn rule(k: &Node) -> PResult<VirtualRule> {
+fn rule(k: &Node, static_: bool) -> PResult<VirtualRule> {
     let words: Vec<&Token> = std::iter::once(&k.name).chain(k.args.iter()).collect();
     let mut r = VirtualRule::new(AddressFamily::Inet, RuleAction::Nop);
     let mut action = None;
@@ -324,7 +372,8 @@ fn rule(k: &Node) -> PResult<VirtualRule> {
                 action = Some(RuleAction::Goto(int(value(i + 1)?, 0, i64::from(u32::MAX), key)?));
                 i += 1;
             }
-            "priority" | "preference" | "pref" => {
+            // keepalived: vrrp/vrrp_iprule.c `alloc_rule()` also takes "order".
+            "priority" | "preference" | "pref" | "order" => {
                 r.priority = Some(int(value(i + 1)?, 0, i64::from(u32::MAX), key)?);
                 i += 1;
             }
@@ -359,7 +408,13 @@ fn rule(k: &Node) -> PResult<VirtualRule> {
                 i += 1;
             }
             "not" => r.invert = true,
+            // keepalived: `type ACTION` is the action (`alloc_rule()`).
+            "type" => {}
             "no_track" => r.no_track = true,
+            "track_group" if static_ => {
+                value(i + 1)?;
+                i += 1;
+            }
             "inet" => family = Some(AddressFamily::Inet),
             "inet6" => family = Some(AddressFamily::Inet6),
             "blackhole" => action = Some(RuleAction::Blackhole),

@@ -7,11 +7,15 @@ use std::time::Duration;
 
 use super::keywords::{ignored, IGNORED_INSTANCE};
 use super::track::Tracked;
-use super::{fixup, nonzero, origin, vrrp_version, Block, Parser};
+use super::{fixup, nonzero, origin, Block, Parser};
 use crate::diag::{Diagnostic, Pos};
 use crate::model::*;
 use crate::tree::Node;
-use crate::values::{ip, PResult};
+use crate::values::PResult;
+
+/// keepalived reads GARP delays as whole seconds up to UINT_MAX / TIMER_HZ
+/// (vrrp/vrrp_parser.c `vrrp_garp_delay_handler()`).
+const MAX_GARP_SECS: u64 = u32::MAX as u64 / 1_000_000;
 
 /// One `vrrp_instance NAME { ... }` being read.
 struct InstanceBuilder<'a> {
@@ -55,76 +59,104 @@ impl<'a> InstanceBuilder<'a> {
     /// Identity, timers, addresses and tracking.
     fn core_keyword(&mut self, p: &mut Parser, k: &'a Node) -> PResult<bool> {
         match k.key() {
-            "state" => {
-                self.seen.state_set = true;
-                self.v.state = match k.arg(0, "MASTER or BACKUP")?.text.as_str() {
-                    "MASTER" => InitialState::Master,
-                    "BACKUP" => InitialState::Backup,
-                    other => {
-                        return Err(k.args[0].pos.error(format!(
-                            "'state': unknown state '{other}' (expected MASTER or BACKUP)"
-                        )))
-                    }
-                }
-            }
+            "state" => fixup::state_value(
+                k.arg(0, "MASTER or BACKUP")?,
+                &mut self.v,
+                &mut self.seen.state_set,
+                &mut p.warnings,
+            ),
             "interface" => self.seen.interface = Some(k.string(0)?),
-            "virtual_router_id" => self.seen.vrid = Some((k.int(0, 1, 255)?, k.pos().clone())),
+            "virtual_router_id" => {
+                // keepalived reads it in decimal only (`0x33` is invalid) and
+                // then loses the instance: an error here.
+                let t = k.arg(0, "an integer 1..255")?;
+                let vrid = match fixup::ka_read_unsigned(&t.text, 1, 255, false) {
+                    Some((v, _)) => u8::try_from(v).unwrap_or(0),
+                    None => {
+                        return Err(k.int::<u8>(0, 1, 255).err().unwrap_or_else(|| {
+                            t.pos.error(format!(
+                                "'virtual_router_id': invalid number '{}' (keepalived reads a decimal 1..255)",
+                                t.text
+                            ))
+                        }))
+                    }
+                };
+                self.seen.vrid = Some((vrid, k.pos().clone()));
+            }
             "priority" => {
-                self.v.priority = k.int(0, 1, 255)?;
+                self.v.priority =
+                    fixup::priority_value(k.arg(0, "a priority 1..255")?, &mut p.warnings);
                 self.seen.priority_set = true;
             }
             "advert_int" => {
-                let d = k.timer(0)?;
-                if d < Duration::from_millis(10) || d > Duration::from_secs(255) {
-                    return Err(k.args[0].pos.error(format!(
-                        "'advert_int': {} out of range 0.01..255 seconds",
-                        k.args[0].text
-                    )));
+                let t = k.arg(0, "a time in seconds")?;
+                if let Some(d) = fixup::advert_int_value(t, &mut p.warnings) {
+                    self.seen.advert = Some((d, t.pos.clone()));
                 }
-                self.seen.advert = Some((d, k.args[0].pos.clone()));
             }
             "version" => {
-                self.v.version = vrrp_version(k)?;
-                self.seen.version_set = Some(k.pos().clone());
+                let current = self.seen.version_set.as_ref().map(|_| self.v.version);
+                if let Some(ver) = fixup::version_value(k, current, &mut p.warnings)? {
+                    self.v.version = ver;
+                    self.seen.version_set = Some(k.pos().clone());
+                }
             }
-            "nopreempt" => self.v.nopreempt = true,
-            "preempt" => self.v.nopreempt = false,
+            "nopreempt" => {
+                fixup::bare_keyword(k, &mut p.warnings);
+                self.v.nopreempt = true
+            }
+            "preempt" => {
+                fixup::bare_keyword(k, &mut p.warnings);
+                self.v.nopreempt = false
+            }
             "preempt_delay" => {
-                let d = k.timer(0)?;
-                if d > Duration::from_secs(1000) {
-                    return Err(k.args[0]
-                        .pos
-                        .error("'preempt_delay': out of range 0..1000 seconds"));
-                }
-                self.v.preempt_delay = d;
+                self.v.preempt_delay =
+                    fixup::preempt_delay_value(k.arg(0, "a time in seconds")?, &mut p.warnings)
             }
-            "mcast_src_ip" => self.v.mcast_src_ip = Some(k.ip(0)?),
-            "unicast_src_ip" => self.v.unicast_src_ip = Some(k.ip(0)?),
-            "mcast_dst_ip" => {
-                let a = k.ip(0)?;
-                if !a.is_multicast() {
-                    return Err(k.args[0]
-                        .pos
-                        .error(format!("'mcast_dst_ip': '{a}' is not a multicast address")));
+            "mcast_src_ip" | "unicast_src_ip" => {
+                if let Some(a) = fixup::instance_address(k, &mut p.warnings)? {
+                    match k.key() {
+                        "mcast_src_ip" => self.v.mcast_src_ip = Some(a),
+                        _ => self.v.unicast_src_ip = Some(a),
+                    }
                 }
-                self.v.mcast_dst_ip = Some(a);
+            }
+            "mcast_dst_ip" => {
+                if let Some(a) = fixup::instance_address(k, &mut p.warnings)? {
+                    self.v.mcast_dst_ip = fixup::mcast_dst_ip_multicast(k, a, &mut p.warnings);
+                }
             }
             "unicast_peer" => {
-                for p in k.require_block()? {
-                    self.v.unicast_peers.push(unicast_peer(p)?);
+                for n in k.require_block()? {
+                    if let Some(peer) = unicast_peer(n, &mut p.warnings) {
+                        // keepalived: a TTL limit turns on check_unicast_src
+                        // (vrrp/vrrp_data.c `alloc_vrrp_unicast_peer()`).
+                        if peer.min_ttl.is_some() || peer.max_ttl.is_some() {
+                            self.v.check_unicast_src = true;
+                        }
+                        self.v.unicast_peers.push(peer);
+                    }
                 }
             }
-            "unicast_ttl" => self.v.unicast_ttl = Some(k.int(0, 0, 255)?),
-            "unicast_fault_no_peer" => self.v.unicast_fault_no_peer = k.flag()?,
+            "unicast_ttl" => {
+                if let Some(n) = fixup::unsigned_or_ignored(k, 0, 255, false, &mut p.warnings)? {
+                    self.v.unicast_ttl = u8::try_from(n).ok();
+                }
+            }
+            "unicast_fault_no_peer" => {
+                fixup::bare_keyword(k, &mut p.warnings);
+                self.v.unicast_fault_no_peer = true
+            }
             "check_unicast_src" => {
                 // A plain flag in keepalived: cannot undo the global one.
-                self.v.check_unicast_src = k.flag()? || self.g.vrrp_check_unicast_src
+                fixup::bare_keyword(k, &mut p.warnings);
+                self.v.check_unicast_src = true
             }
             "authentication" => self.v.authentication = p.authentication(k)?,
             "virtual_ipaddress" => self.vip_nodes.push((k, false)),
             "virtual_ipaddress_excluded" => self.vip_nodes.push((k, true)),
-            "virtual_routes" => self.v.virtual_routes.extend(p.routes(k)?),
-            "virtual_rules" => self.v.virtual_rules.extend(p.rules(k)?),
+            "virtual_routes" => self.v.virtual_routes.extend(p.routes(k, false)?),
+            "virtual_rules" => self.v.virtual_rules.extend(p.rules(k, false)?),
             "track_interface" => self
                 .v
                 .track_interfaces
@@ -134,7 +166,10 @@ impl<'a> InstanceBuilder<'a> {
                 .track_scripts
                 .extend(p.track_refs(k, Tracked::Script)?),
             "track_file" => self.v.track_files.extend(p.track_refs(k, Tracked::File)?),
-            "dont_track_primary" => self.v.dont_track_primary = k.flag()?,
+            "dont_track_primary" => {
+                fixup::bare_keyword(k, &mut p.warnings);
+                self.v.dont_track_primary = true
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -144,58 +179,113 @@ impl<'a> InstanceBuilder<'a> {
     fn other_keyword(&mut self, p: &mut Parser, k: &Node) -> PResult<()> {
         match k.key() {
             "use_vmac" => {
-                let mut name = None;
-                let mut mac = None;
-                for a in &k.args {
-                    match parse_mac(&a.text) {
-                        Some(m) => mac = Some(m),
-                        None if name.is_none() => name = Some(a.text.clone()),
-                        None => {
-                            return Err(a.pos.error(format!(
-                                "'use_vmac': unexpected argument '{}' (expected [NAME] [MAC])",
-                                a.text
-                            )))
-                        }
-                    }
-                }
-                self.seen.vmac = Some((name, mac));
+                let (name, mac) = self.seen.vmac.take().unwrap_or((None, None));
+                let taken: Vec<(String, String)> = p
+                    .cfg
+                    .vrrp_instances
+                    .iter()
+                    .filter_map(|o| Some((o.use_vmac.as_ref()?.name.clone(), o.name.clone())))
+                    .collect();
+                self.seen.vmac = Some(fixup::use_vmac_args(k, name, mac, &taken, &mut p.warnings));
             }
-            "vmac_xmit_base" => self.seen.xmit_base = k.flag()?,
-            "accept" => self.seen.accept = Some(k.flag()?),
-            "no_accept" => self.seen.accept = Some(false),
-            "strict_mode" => self.v.strict_mode = k.flag()?,
-            "skip_check_adv_addr" => self.v.skip_check_adv_addr = k.flag()?,
-            "promote_secondaries" => self.v.promote_secondaries = k.flag()?,
-            "notify_master" => self.v.notify_master = Some(k.notify()?),
-            "notify_backup" => self.v.notify_backup = Some(k.notify()?),
-            "notify_fault" => self.v.notify_fault = Some(k.notify()?),
-            "notify_stop" => self.v.notify_stop = Some(k.notify()?),
-            "notify" => self.v.notify = Some(k.notify()?),
-            "notify_master_rx_lower_pri" => self.v.notify_master_rx_lower_pri = Some(k.notify()?),
-            "notify_priority_changes" => self.v.notify_priority_changes = k.flag()?,
-            "smtp_alert" => self.v.smtp_alert = k.flag()?,
-            "garp_master_delay" => self.v.garp_master_delay = k.secs(0, 0, 86400)?,
-            "garp_master_repeat" => self.v.garp_master_repeat = k.int(0, 1, 65535)?,
-            "garp_master_refresh" => self.v.garp_master_refresh = nonzero(k.secs(0, 0, 86400)?),
+            "vmac_xmit_base" | "accept" | "no_accept" | "promote_secondaries" => {
+                fixup::bare_keyword(k, &mut p.warnings);
+                match k.key() {
+                    "vmac_xmit_base" => self.seen.xmit_base = true,
+                    "accept" => self.seen.accept = Some(true),
+                    "no_accept" => self.seen.accept = Some(false),
+                    _ => self.v.promote_secondaries = true,
+                }
+            }
+            "strict_mode" => {
+                if let Some(b) = fixup::ka_bool(k, &mut p.warnings) {
+                    self.v.strict_mode = b
+                }
+            }
+            "skip_check_adv_addr" => {
+                if let Some(b) = fixup::skip_check_adv_addr_value(k, &mut p.warnings) {
+                    self.v.skip_check_adv_addr = b
+                }
+            }
+            "notify_master" => fixup::notify_once(&mut self.v.notify_master, k, &mut p.warnings)?,
+            "notify_backup" => fixup::notify_once(&mut self.v.notify_backup, k, &mut p.warnings)?,
+            "notify_fault" => fixup::notify_once(&mut self.v.notify_fault, k, &mut p.warnings)?,
+            "notify_stop" => fixup::notify_once(&mut self.v.notify_stop, k, &mut p.warnings)?,
+            "notify" => fixup::notify_once(&mut self.v.notify, k, &mut p.warnings)?,
+            "notify_master_rx_lower_pri" => {
+                fixup::notify_once(&mut self.v.notify_master_rx_lower_pri, k, &mut p.warnings)?
+            }
+            "notify_priority_changes" => {
+                if let Some(b) = fixup::ka_bool(k, &mut p.warnings) {
+                    self.v.notify_priority_changes = b
+                }
+            }
+            "smtp_alert" => {
+                if let Some(b) = fixup::ka_bool(k, &mut p.warnings) {
+                    self.v.smtp_alert = b
+                }
+            }
+            "garp_master_delay" => {
+                if let Some(n) =
+                    fixup::unsigned_or_ignored(k, 0, MAX_GARP_SECS, true, &mut p.warnings)?
+                {
+                    self.v.garp_master_delay = Duration::from_secs(n);
+                }
+            }
+            "garp_master_repeat" => {
+                if let Some(n) =
+                    fixup::unsigned_or_ignored(k, 0, u32::MAX.into(), true, &mut p.warnings)?
+                {
+                    self.v.garp_master_repeat =
+                        fixup::garp_repeat_at_least_one(k, n, &mut p.warnings);
+                }
+            }
+            "garp_master_refresh" => {
+                // keepalived sets 0 (off) when the value is invalid.
+                self.v.garp_master_refresh =
+                    fixup::unsigned_or_ignored(k, 0, u32::MAX.into(), true, &mut p.warnings)?
+                        .and_then(|n| nonzero(Duration::from_secs(n)))
+            }
             "garp_master_refresh_repeat" => {
-                self.v.garp_master_refresh_repeat = k.int(0, 1, 65535)?
+                if let Some(n) =
+                    fixup::unsigned_or_ignored(k, 0, u32::MAX.into(), true, &mut p.warnings)?
+                {
+                    self.v.garp_master_refresh_repeat =
+                        fixup::garp_repeat_at_least_one(k, n, &mut p.warnings);
+                }
             }
             "garp_lower_prio_delay" => {
-                self.v.garp_lower_prio_delay = k.secs(0, 0, 86400)?;
-                self.seen.lower_delay_set = true;
+                if let Some(n) =
+                    fixup::unsigned_or_ignored(k, 0, MAX_GARP_SECS, true, &mut p.warnings)?
+                {
+                    self.v.garp_lower_prio_delay = Duration::from_secs(n);
+                    self.seen.lower_delay_set = true;
+                }
             }
             "garp_lower_prio_repeat" => {
-                self.v.garp_lower_prio_repeat = k.int(0, 0, 65535)?;
-                self.seen.lower_repeat_set = true;
+                if let Some(n) =
+                    fixup::unsigned_or_ignored(k, 0, i32::MAX as u64, true, &mut p.warnings)?
+                {
+                    self.v.garp_lower_prio_repeat = u32::try_from(n).unwrap_or(u32::MAX);
+                    self.seen.lower_repeat_set = true;
+                }
             }
-            "down_timer_adverts" => self.v.down_timer_adverts = k.int(0, 1, 100)?,
+            "down_timer_adverts" => {
+                if let Some(n) = fixup::unsigned_or_ignored(k, 1, 100, true, &mut p.warnings)? {
+                    self.v.down_timer_adverts = u32::try_from(n).unwrap_or(100);
+                }
+            }
             "lower_prio_no_advert" => {
-                self.v.lower_prio_no_advert = k.flag()?;
-                self.seen.lpna_set = true;
+                if let Some(b) = fixup::ka_bool(k, &mut p.warnings) {
+                    self.v.lower_prio_no_advert = b;
+                    self.seen.lpna_set = true;
+                }
             }
             "higher_prio_send_advert" => {
-                self.v.higher_prio_send_advert = k.flag()?;
-                self.seen.hpsa_set = true;
+                if let Some(b) = fixup::ka_bool(k, &mut p.warnings) {
+                    self.v.higher_prio_send_advert = b;
+                    self.seen.hpsa_set = true;
+                }
             }
             "lvs_sync_daemon_interface" => {
                 let want = k.string(0)?;
@@ -212,12 +302,12 @@ impl<'a> InstanceBuilder<'a> {
                 }
             }
             "debug" => {
-                self.v.debug = k
-                    .args
-                    .first()
-                    .map(|_| k.int(0, 0, 4))
-                    .transpose()?
-                    .unwrap_or(0)
+                if k.args.is_empty() {
+                    self.v.debug = 0;
+                } else if let Some(n) = fixup::unsigned_or_ignored(k, 0, 4, true, &mut p.warnings)?
+                {
+                    self.v.debug = u8::try_from(n).unwrap_or(0);
+                }
             }
             kw if IGNORED_INSTANCE.contains(&kw) => p.warnings.push(ignored(k)),
             _ => p.push_unknown(k, "vrrp_instance"),
@@ -262,7 +352,7 @@ impl<'a> Block<'a> for InstanceBuilder<'a> {
         };
         v.virtual_router_id = vrid;
         for (k, excluded) in vip_nodes {
-            let list = match p.vip_block(k, &v.interface) {
+            let list = match p.vip_block(k, &v.interface, false) {
                 Ok(l) => l,
                 Err(e) => {
                     p.errors.push(e);
@@ -355,6 +445,14 @@ fn check_unique(p: &Parser, v: &VrrpInstance, pos: &Pos) -> PResult<()> {
 impl Parser {
     pub(super) fn vrrp_instance(&mut self, n: &Node) -> PResult<()> {
         let name = n.string(0)?;
+        if let Some(extra) = n.args.get(1) {
+            // keepalived: vrrp/vrrp_parser.c `vrrp_handler()` skips the block:
+            // the instance is lost.
+            return Err(extra.pos.error(format!(
+                "vrrp_instance must have a name (one word); unexpected '{}' (keepalived skips this instance)",
+                extra.text
+            )));
+        }
         let block = n.require_block()?;
         let b = InstanceBuilder::new(name, n.pos(), self.cfg.global_defs.clone());
         self.build(b, block)?;
@@ -363,25 +461,26 @@ impl Parser {
 
     fn authentication(&mut self, n: &Node) -> PResult<Option<Authentication>> {
         let mut auth_type = None;
+        let mut type_ignored = false;
         let mut pass: Option<(String, Pos)> = None;
         for k in n.require_block()? {
             match k.key() {
                 "auth_type" => {
-                    auth_type = Some(match k.arg(0, "PASS or AH")?.text.as_str() {
-                        "PASS" => AuthType::Pass,
-                        "AH" => AuthType::Ah,
-                        other => {
-                            return Err(k.args[0].pos.error(format!(
-                                "'auth_type': unknown type '{other}' (expected PASS or AH)"
-                            )))
-                        }
-                    })
+                    let t = k.arg(0, "PASS or AH")?;
+                    match fixup::auth_type_value(t, &mut self.warnings) {
+                        Some(a) => auth_type = Some(a),
+                        None => type_ignored = true,
+                    }
                 }
                 "auth_pass" => pass = Some((k.string(0)?, k.args[0].pos.clone())),
                 _ => self.push_unknown(k, "authentication"),
             }
         }
         let (Some(auth_type), Some((mut auth_pass, pos))) = (auth_type, pass) else {
+            if auth_type.is_none() && type_ignored {
+                // Already reported: keepalived has no authentication.
+                return Ok(None);
+            }
             self.warnings.push(n.pos().warning(
                 "authentication needs both auth_type and auth_pass; ignoring it (as keepalived does)",
             ));
@@ -401,8 +500,17 @@ impl Parser {
     }
 }
 
-fn unicast_peer(p: &Node) -> PResult<UnicastPeer> {
-    let addr: IpAddr = ip(&p.name, "unicast_peer")?;
+/// One `unicast_peer` line, read as keepalived reads it: a malformed
+/// address skips the peer, a bad TTL option is ignored.
+/// keepalived: vrrp/vrrp_data.c `alloc_vrrp_unicast_peer()`.
+fn unicast_peer(p: &Node, warnings: &mut Vec<Diagnostic>) -> Option<UnicastPeer> {
+    let Ok(addr) = p.name.text.parse::<IpAddr>() else {
+        warnings.push(p.name.pos.warning(format!(
+            "unicast_peer: malformed unicast peer address [{}]; skipping it (as keepalived does)",
+            p.name.text
+        )));
+        return None;
+    };
     let mut peer = UnicastPeer {
         addr,
         min_ttl: None,
@@ -410,31 +518,34 @@ fn unicast_peer(p: &Node) -> PResult<UnicastPeer> {
     };
     let mut i = 0;
     while i < p.args.len() {
-        match p.args[i].text.as_str() {
-            "min_ttl" => peer.min_ttl = Some(p.int(i + 1, 0, 255)?),
-            "max_ttl" => peer.max_ttl = Some(p.int(i + 1, 0, 255)?),
-            other => {
-                return Err(p.args[i].pos.error(format!(
-                    "unicast_peer: unknown option '{other}' (expected min_ttl or max_ttl)"
-                )))
+        let opt = &p.args[i];
+        let Some(value) = p.args.get(i + 1) else {
+            warnings.push(opt.pos.warning(format!(
+                "unicast_peer: {} is missing a value; ignoring it (as keepalived does)",
+                opt.text
+            )));
+            break;
+        };
+        match fixup::ka_read_unsigned(&value.text, 0, 255, false) {
+            None => warnings.push(value.pos.warning(format!(
+                "unicast_peer: invalid {} '{}' (0..255); ignoring it (as keepalived does)",
+                opt.text, value.text
+            ))),
+            Some((ttl, _)) => {
+                let ttl = u8::try_from(ttl).ok();
+                match opt.text.as_str() {
+                    "min_ttl" => peer.min_ttl = ttl,
+                    "max_ttl" => peer.max_ttl = ttl,
+                    other => {
+                        warnings.push(opt.pos.warning(format!(
+                            "unicast_peer: unknown unicast_peer option {other}; ignoring the rest of the line (as keepalived does)"
+                        )));
+                        break;
+                    }
+                }
             }
         }
         i += 2;
     }
-    Ok(peer)
-}
-
-fn parse_mac(s: &str) -> Option<[u8; 6]> {
-    let parts: Vec<&str> = s.split(':').collect();
-    if parts.len() != 6 {
-        return None;
-    }
-    let mut mac = [0u8; 6];
-    for (m, p) in mac.iter_mut().zip(parts) {
-        if p.is_empty() || p.len() > 2 {
-            return None;
-        }
-        *m = u8::from_str_radix(p, 16).ok()?;
-    }
-    Some(mac)
+    Some(peer)
 }

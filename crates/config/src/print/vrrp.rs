@@ -176,7 +176,8 @@ pub(super) fn instance_tracking_and_options(w: &mut Out, v: &VrrpInstance) {
     }
     w.line(if v.accept { "accept" } else { "no_accept" });
     w.flag("strict_mode", v.strict_mode);
-    w.flag("skip_check_adv_addr", v.skip_check_adv_addr);
+    // keepalived sets it for any boolean value, `off` included.
+    w.plain("skip_check_adv_addr", v.skip_check_adv_addr);
     w.plain("promote_secondaries", v.promote_secondaries);
     notifies(
         w,

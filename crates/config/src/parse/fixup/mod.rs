@@ -12,11 +12,13 @@ mod addresses;
 mod global;
 mod lvs;
 mod vrrp;
+mod vrrp_values;
 
 pub(in crate::parse) use addresses::*;
 pub(in crate::parse) use global::*;
 pub(crate) use lvs::*;
 pub(crate) use vrrp::*;
+pub(crate) use vrrp_values::*;
 
 /// rtnetlink route protocol number keepalived uses for routes it tracks.
 pub(in crate::parse) const RTPROT_KEEPALIVED: u8 = 18;
