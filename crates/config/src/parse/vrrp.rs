@@ -65,7 +65,20 @@ impl<'a> InstanceBuilder<'a> {
                 &mut self.seen.state_set,
                 &mut p.warnings,
             ),
-            "interface" => self.seen.interface = Some(k.string(0)?),
+            "interface" => {
+                let name = k.string(0)?;
+                // keepalived: vrrp/vrrp_parser.c `vrrp_int_handler()` drops a
+                // loopback interface (ARPHRD_LOOPBACK; "lo" is the only one a
+                // config can name, there is one per namespace).
+                if name == "lo" {
+                    p.warnings.push(k.pos().warning(format!(
+                        "({}) cannot use a loopback interface (lo) for vrrp - ignoring (as keepalived does)",
+                        self.v.name
+                    )));
+                } else {
+                    self.seen.interface = Some(name);
+                }
+            }
             "virtual_router_id" => {
                 // keepalived reads it in decimal only (`0x33` is invalid) and
                 // then loses the instance: an error here.
@@ -343,7 +356,7 @@ impl<'a> Block<'a> for InstanceBuilder<'a> {
             &mut seen,
             &pos,
             &mut p.warnings,
-        );
+        )?;
         let Some((vrid, _)) = seen.vrid else {
             return Err(pos.error(format!(
                 "vrrp_instance '{}' has no 'virtual_router_id' (1..255)",

@@ -71,18 +71,31 @@ pub(in crate::parse) fn garp_lower_prio_follows_instance(
     }
 }
 
-/// No `interface`: `default_interface`.
-/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()` ("... the global
-/// default_interface"), vrrp/vrrp_if.c `get_default_if()`.
+/// No `interface` (or `interface lo`, dropped while parsing): a multicast
+/// instance cannot run; a unicast one is bound to `default_interface`.
+/// keepalived: vrrp/vrrp.c `chk_min_cfg()` ("Unknown interface!") and
+/// `vrrp_complete_instance()` (unicast from unicast_src_ip).
 pub(in crate::parse) fn interface_defaults_to_default_interface(
     v: &mut VrrpInstance,
     g: &GlobalDefs,
     seen: &mut InstanceSeen,
     pos: &Pos,
     warnings: &mut Vec<Diagnostic>,
-) {
+) -> Result<(), Diagnostic> {
     v.interface = match seen.interface.take() {
         Some(i) => i,
+        // keepalived: vrrp/vrrp.c `chk_min_cfg()`: a multicast instance
+        // without an interface is "Unknown interface!" and the VRRP process
+        // exits (CONFIG): it cannot run.
+        None if v.unicast_peers.is_empty() => {
+            return Err(pos.error(format!(
+                "({}) Unknown interface! A multicast vrrp_instance needs an 'interface' (keepalived 2.2.7 stops on it too)",
+                v.name
+            )));
+        }
+        // keepalived runs a unicast instance without an interface from its
+        // unicast_src_ip; we bind it to default_interface (documented
+        // difference, crates/config/README.md).
         None => {
             warnings.push(pos.warning(format!(
                 "vrrp_instance '{}' has no 'interface'; using default_interface '{}'",
@@ -91,6 +104,7 @@ pub(in crate::parse) fn interface_defaults_to_default_interface(
             g.default_interface.clone()
         }
     };
+    Ok(())
 }
 
 /// The family: from the first VIP, else the unicast/mcast source, else the
