@@ -237,8 +237,8 @@ impl Supervisor {
         // stop request meanwhile kills it and stops without children.
         let stop_early = tokio::select! {
             _ = self.config.scripts.run(Which::Startup, self.cli.log_detail) => false,
-            _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping"); true }
-            _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); true }
+            _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping"); tracing::info!("Stopping"); true }
+            _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); tracing::info!("Stopping"); true }
         };
         if stop_early {
             self.notifier.stopping();
@@ -276,8 +276,8 @@ impl Supervisor {
                 }
             };
             tokio::select! {
-                _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping"); break Ok(()); }
-                _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); break Ok(()); }
+                _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping"); tracing::info!("Stopping"); break Ok(()); }
+                _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); tracing::info!("Stopping"); break Ok(()); }
                 _ = sighup.recv() => self.start_reload(),
                 loaded = reload_loader::next_result(&mut self.reload_load) => {
                     self.finish_reload(loaded).await;

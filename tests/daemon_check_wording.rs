@@ -239,7 +239,7 @@ fn vrrp_state_lines_match_keepalived_wording() {
         .display()
         .to_string();
     let pair = start_pair(&scratch, "vword", "-P", &conf, &[]);
-    let (ka_log, rk_log) = (&pair.ka_log, &pair.rk_log);
+    let (ka_log, rk_log) = (&pair.ka_log.clone(), &pair.rk_log.clone());
     let master = "(VI_1) Entering MASTER STATE";
     wait_for("both become MASTER", LIMIT, || {
         read(ka_log).contains(master) && read(rk_log).contains(master)
@@ -260,6 +260,26 @@ fn vrrp_state_lines_match_keepalived_wording() {
         assert!(
             ours.lines().any(|l| l.contains(line.as_str())),
             "missing '{line}' in our log:\n{ours}"
+        );
+    }
+    // A clean stop: keepalived logs "Stopping" (core/main.c
+    // `stop_keepalived()`) and no state line for its instances; so do we.
+    let (ka_len, rk_len) = (read(ka_log).len(), read(rk_log).len());
+    drop(pair);
+    let ka_stop = read(ka_log)[ka_len..].to_string();
+    let rk_stop = read(rk_log)[rk_len..].to_string();
+    assert!(
+        ka_stop.lines().any(|l| l.ends_with(": Stopping")),
+        "keepalived (the oracle) no longer logs Stopping: {ka_stop}"
+    );
+    assert!(
+        rk_stop.lines().any(|l| l.trim_end().ends_with(" Stopping")),
+        "{rk_stop}"
+    );
+    for stop in [&ka_stop, &rk_stop] {
+        assert!(
+            !stop.contains("(VI_1) Entering"),
+            "a state line at stop: {stop}"
         );
     }
 }

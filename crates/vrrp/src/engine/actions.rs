@@ -45,7 +45,15 @@ impl Engine {
                 } else {
                     ""
                 };
-                tracing::info!(instance = %rt.cfg.name, from = from.name(), to = to.name(), ?reason, priority = self.router.fsm(idx).effective_priority(), "({}) Entering {} STATE{init}", rt.cfg.name, to.name());
+                let priority = self.router.fsm(idx).effective_priority();
+                if reason == fsm::Reason::Shutdown {
+                    // keepalived logs no state line when it stops (vrrp.c
+                    // `vrrp_restore_interface()` only says "(VI_1) sent 0
+                    // priority", and only with -D): debug level here.
+                    tracing::debug!(instance = %rt.cfg.name, from = from.name(), to = to.name(), ?reason, priority, "({}) Entering {} STATE", rt.cfg.name, to.name());
+                } else {
+                    tracing::info!(instance = %rt.cfg.name, from = from.name(), to = to.name(), ?reason, priority, "({}) Entering {} STATE{init}", rt.cfg.name, to.name());
+                }
                 if let Some(s) = &mut self.lvs_syncd {
                     s.on_state(&self.instances[idx].cfg.name, from, to);
                 }
