@@ -191,7 +191,6 @@ const FIFO_LVS: &str = "the virtual and real server events keepalived's checker 
 const MAIL: &str = "#11 (VRRP) / #12 (LVS)";
 const LVS: &str = "#12";
 const VRRP: &str = "#11";
-const PROC: &str = "#11";
 
 /// One line per keyword (a few per block). Keep sorted by keyword.
 const TABLE: &[Entry] = &[
