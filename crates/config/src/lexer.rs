@@ -113,6 +113,24 @@ impl<'a> Lexer<'a> {
                 }
                 return;
             }
+            // A missing or unreadable include is skipped too: keepalived
+            // logs "Config files missing 'PATH'." (lib/parser.c
+            // `open_and_check_glob()`, GLOB_NOMATCH) or "Configuration file
+            // 'PATH' open problem (ERR) - skipping" (`open_conf_file()`)
+            // and reads on.
+            Err(crate::source::SourceError::Io { path: shown, err }) if included_at.is_some() => {
+                if let Some(pos) = included_at {
+                    let msg = if err.kind() == std::io::ErrorKind::NotFound {
+                        format!("Config files missing '{shown}' - skipping (as keepalived does)")
+                    } else {
+                        format!(
+                            "Configuration file '{shown}' open problem ({err}) - skipping (as keepalived does)"
+                        )
+                    };
+                    self.warnings.push(pos.warning(msg));
+                }
+                return;
+            }
             Err(e) => {
                 self.push_error(included_at, path, e.to_string());
                 return;

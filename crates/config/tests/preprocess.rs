@@ -95,11 +95,22 @@ fn include_loop_is_an_error_at_the_include_line() {
 }
 
 #[test]
-fn missing_include_file_is_an_error_but_empty_glob_is_a_warning() {
+fn missing_include_file_and_empty_glob_are_skipped_with_a_warning() {
+    // keepalived 2.2.7 logs "Config files missing '...'." and reads on
+    // (lib/parser.c `open_and_check_glob()`).
     let t = TempDir::new();
-    let main = t.write("main.conf", "include nothere.conf\n");
-    let e = load(&main, &id("x")).unwrap_err();
-    assert!(e.to_string().contains("main.conf:1:9: cannot read"), "{e}");
+    let main = t.write(
+        "main.conf",
+        "include nothere.conf\nglobal_defs {\n    router_id R\n}\n",
+    );
+    let l = load(&main, &id("x")).expect("missing include is skipped");
+    let w = l.warnings[0].to_string();
+    assert!(
+        w.contains("main.conf:1:9: Config files missing '")
+            && w.contains("nothere.conf' - skipping (as keepalived does)"),
+        "{w}"
+    );
+    assert_eq!(l.config.global_defs.router_id.as_deref(), Some("R"));
     let main = t.write("main2.conf", "include empty.d/*.conf\n");
     let l = load(&main, &id("x")).expect("empty glob is fine");
     assert!(l.warnings[0].message.contains("matches no file"));
