@@ -1,0 +1,496 @@
+//! keepalived 2.2.7 runs these configurations after its own fix-ups in
+//! global_defs, vrrp_script and the include/lexer layer; so do we, with the
+//! same effective values and a positioned warning "(as keepalived does)".
+//!
+//! Each case pins (a) our warning's `line:col` and wording, (b) the value in
+//! our model, and (c) with root + keepalived, keepalived's own message at the
+//! same line and, where its `-d` dump shows it, the same effective value
+//! (all cases share one config so keepalived is started once).
+
+use rkeepalived_config::model::Config;
+use rkeepalived_config::{parse_str, LoadOptions};
+use rkeepalived_testkit::oracle::{keepalived_dump, KeepalivedRun};
+
+fn opts() -> LoadOptions {
+    LoadOptions {
+        config_id: Some("test".to_string()),
+    }
+}
+
+/// One config, line numbers matter (see `CASES`).
+const CONF: &str = "global_defs {
+    router_id
+    smtp_connect_timeout 0
+    smtp_alert maybe
+    vrrp_mcast_group4 192.0.2.1
+    vrrp_garp_master_repeat 0
+    vrrp_garp_master_refresh abc
+    vrrp_garp_master_refresh_repeat 7;
+    vrrp_garp_master_delay 9x
+    vrrp_garp_lower_prio_repeat -1
+    vrrp_down_timer_adverts 500
+    vrrp_version 4
+    vrrp_strict off
+    vrrp_skip_check_adv_addr no
+    lvs_timeouts tcp 50 udp x tcpfin
+    vrrp_rt_priority 200
+    vrrp_priority 30
+    lvs_flush_on_stop on
+    dynamic_interfaces foo
+    notify_fifo_script /bin/true
+    notify_fifo /tmp/rk-fixups-global.fifo
+    smtp_alert_vrrp YES
+}
+include /nonexistent-rkeepalived/x.conf
+vrrp_script chk_none {
+    interval 2
+}
+vrrp_script chk_ok {
+    script \"/bin/true\"
+    interval 0
+    timeout abc
+    weight 300 foo
+    rise x
+    fall 0
+}
+vrrp_script chk_ok {
+    script \"/bin/false\"
+    weight 5
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    virtual_ipaddress {
+        192.0.2.10
+    }
+    track_script {
+        chk_none
+        chk_ok
+    }
+}
+";
+
+/// How keepalived shows the value in its `-d` dump.
+#[derive(Clone, Copy)]
+enum Dump {
+    /// Not shown (or not comparable): keepalived's message is the proof.
+    None,
+    /// `KEY = VALUE` in "Global definitions".
+    Global(&'static str),
+    /// `KEY = VALUE` of script `chk_ok` in "VRRP Scripts".
+    Script(&'static str),
+    /// `KEY = VALUE` of VI_1 in "VRRP Topology".
+    Instance(&'static str),
+}
+
+struct Case {
+    /// Our warning: "line:col" and a substring.
+    at: &'static str,
+    ours: &'static str,
+    /// Our effective value, formatted as keepalived's dump shows it.
+    value: fn(&Config) -> String,
+    expected: &'static str,
+    /// keepalived's message at the same line ("N|message" when keepalived
+    /// reports it at line N, e.g. at the closing brace of the block).
+    keepalived: &'static str,
+    dump: Dump,
+}
+
+fn secs(d: std::time::Duration) -> String {
+    d.as_secs().to_string()
+}
+
+fn script(c: &Config) -> &rkeepalived_config::model::VrrpScript {
+    c.vrrp_script("chk_ok").expect("chk_ok kept")
+}
+
+const CASES: &[Case] = &[
+    Case {
+        at: "2:5",
+        ours: "'router_id' needs a value; ignoring this line (as keepalived does)",
+        value: |c| format!("{:?}", c.global_defs.router_id),
+        expected: "None",
+        keepalived: "routerid name missing - ignoring",
+        dump: Dump::None,
+    },
+    Case {
+        at: "3:5",
+        ours: "smtp_connect_timeout must be greater than 0; using 1 (as keepalived does)",
+        value: |c| secs(c.global_defs.smtp_connect_timeout),
+        expected: "1",
+        keepalived: "smtp_conect_timeout must be greater than 0, setting to 1",
+        dump: Dump::Global("Smtp server connection timeout"),
+    },
+    Case {
+        at: "4:16",
+        ours: "'smtp_alert': invalid boolean 'maybe' (expected on|off|true|false|yes|no); ignoring this line (as keepalived does)",
+        value: |c| c.global_defs.smtp_alert.to_string(),
+        expected: "false",
+        keepalived: "Invalid value 'maybe' for global smtp_alert specified",
+        dump: Dump::None,
+    },
+    Case {
+        at: "5:23",
+        ours: "vrrp_mcast_group4 [192.0.2.1] is not multicast, keeping the default group; ignoring this line (as keepalived does)",
+        value: |c| c.global_defs.vrrp_mcast_group4.to_string(),
+        expected: "224.0.0.18",
+        keepalived: "vrrp_mcast_group4 [192.0.2.1] is not multicast. Skipping",
+        dump: Dump::Global("VRRP IPv4 mcast group"),
+    },
+    Case {
+        at: "6:5",
+        ours: "vrrp_garp_master_repeat must be greater than 0, setting to 1 (as keepalived does)",
+        value: |c| c.global_defs.vrrp_garp_master_repeat.to_string(),
+        expected: "1",
+        keepalived: "vrrp_garp_master_repeat must be greater than 0, setting to 1",
+        dump: Dump::Global("Gratuitous ARP repeat"),
+    },
+    Case {
+        at: "7:30",
+        ours: "'vrrp_garp_master_refresh': invalid number 'abc'; using 0 (as keepalived does)",
+        value: |c| secs(c.global_defs.vrrp_garp_master_refresh.unwrap_or_default()),
+        expected: "0",
+        keepalived: "WARNING - invalid number 'abc'",
+        dump: Dump::Global("Gratuitous ARP refresh timer"),
+    },
+    Case {
+        // A trailing ';' is not stripped: keepalived's number reader stops
+        // there and, in the running daemon, uses the number.
+        at: "8:37",
+        ours: "'vrrp_garp_master_refresh_repeat': invalid number '7;'; using 7 (as keepalived does)",
+        value: |c| c.global_defs.vrrp_garp_master_refresh_repeat.to_string(),
+        expected: "7",
+        keepalived: "WARNING - invalid number '7;'",
+        dump: Dump::Global("Gratuitous ARP refresh repeat"),
+    },
+    Case {
+        at: "9:28",
+        ours: "'vrrp_garp_master_delay': invalid number '9x'; using 9 (as keepalived does)",
+        value: |c| secs(c.global_defs.vrrp_garp_master_delay),
+        expected: "9",
+        keepalived: "WARNING - invalid number '9x'",
+        dump: Dump::Global("Gratuitous ARP delay"),
+    },
+    Case {
+        // Ignored; unset, it follows vrrp_garp_master_repeat (1).
+        at: "10:33",
+        ours: "'vrrp_garp_lower_prio_repeat': invalid value '-1' (expected an integer 0..2147483647); ignoring this line (as keepalived does)",
+        value: |c| c.global_defs.vrrp_garp_lower_prio_repeat.to_string(),
+        expected: "1",
+        keepalived: "Invalid vrrp_garp_lower_prio_repeat '-1'",
+        dump: Dump::Global("Gratuitous ARP lower priority repeat"),
+    },
+    Case {
+        at: "11:29",
+        ours: "'vrrp_down_timer_adverts': invalid value '500' (expected an integer 1..100); ignoring this line (as keepalived does)",
+        value: |c| c.global_defs.vrrp_down_timer_adverts.to_string(),
+        expected: "3",
+        keepalived: "Invalid vrrp_down_timer_adverts [1:100] '500'",
+        dump: Dump::Global("Num adverts before down"),
+    },
+    Case {
+        at: "12:18",
+        ours: "'vrrp_version': value 4 out of range 2..3; ignoring this line (as keepalived does)",
+        value: |c| c.global_defs.vrrp_version.number().to_string(),
+        expected: "2",
+        keepalived: "VRRP Error: Version must be either 2 or 3",
+        dump: Dump::Global("VRRP default protocol version"),
+    },
+    Case {
+        // keepalived's handler reads no argument: `vrrp_strict off` is ON.
+        at: "13:17",
+        ours: "'vrrp_strict' takes no value; 'off' ignored and vrrp_strict set (as keepalived does)",
+        value: |c| c.global_defs.vrrp_strict.to_string(),
+        expected: "true",
+        keepalived: "",
+        dump: Dump::Global("VRRP strict mode"),
+    },
+    Case {
+        at: "14:30",
+        ours: "'vrrp_skip_check_adv_addr' takes no value; 'no' ignored and vrrp_skip_check_adv_addr set (as keepalived does)",
+        value: |c| c.global_defs.vrrp_skip_check_adv_addr.to_string(),
+        expected: "true",
+        keepalived: "",
+        dump: Dump::Global("VRRP skip check advert addresses"),
+    },
+    Case {
+        at: "15:29",
+        ours: "Invalid lvs_timeout udp (x); ignoring it (as keepalived does)",
+        value: |c| format!("{:?}", c.global_defs.lvs_timeouts.udp),
+        expected: "None",
+        keepalived: "Invalid lvs_timeout udp (x) - ignoring",
+        dump: Dump::None,
+    },
+    Case {
+        at: "15:31",
+        ours: "No value specified for lvs_timeout tcpfin; ignoring it (as keepalived does)",
+        value: |c| secs(c.global_defs.lvs_timeouts.tcp.unwrap_or_default()),
+        expected: "50",
+        keepalived: "No value specified for lvs_timeout tcpfin - ignoring",
+        dump: Dump::Global("LVS TCP timeout"),
+    },
+    Case {
+        at: "16:22",
+        ours: "vrrp_rt_priority 200 outside 1..99 - setting to maximum 99 (as keepalived does)",
+        value: |c| format!("{}", c.global_defs.vrrp_process.rt_priority.unwrap_or(0)),
+        expected: "99",
+        keepalived: "vrrp process real-time priority 200 greater than maximum 99 - setting to maximum",
+        dump: Dump::Global("VRRP realtime priority"),
+    },
+    Case {
+        at: "17:19",
+        ours: "'vrrp_priority': invalid value '30' (expected an integer -20..19); ignoring this line (as keepalived does)",
+        value: |c| format!("{}", c.global_defs.vrrp_process.priority.unwrap_or(0)),
+        expected: "0",
+        keepalived: "Invalid vrrp process priority specified",
+        dump: Dump::Global("VRRP process priority"),
+    },
+    Case {
+        at: "18:23",
+        ours: "Unknown lvs_flush_on_stop type on (expected no value or VS); ignoring this line (as keepalived does)",
+        value: |c| {
+            match c.global_defs.lvs_flush_on_stop {
+                rkeepalived_config::model::LvsFlushOnStop::No => "disabled",
+                _ => "enabled",
+            }
+            .to_string()
+        },
+        expected: "disabled",
+        keepalived: "Unknown lvs_flush_on_stop type on",
+        dump: Dump::Global("LVS flush on stop"),
+    },
+    Case {
+        at: "19:24",
+        ours: "Unknown dynamic_interfaces option 'foo'; dynamic_interfaces is set (as keepalived does)",
+        value: |c| c.global_defs.dynamic_interfaces.to_string(),
+        expected: "true",
+        keepalived: "Unknown dynamic_interfaces option 'foo'",
+        dump: Dump::Global("Dynamic interfaces"),
+    },
+    Case {
+        at: "22:21",
+        ours: "'smtp_alert_vrrp': invalid boolean 'YES' (expected on|off|true|false|yes|no); ignoring this line (as keepalived does)",
+        value: |c| c.global_defs.smtp_alert_vrrp.to_string(),
+        expected: "false",
+        keepalived: "Invalid value 'YES' for global smtp_alert_vrrp specified",
+        dump: Dump::None,
+    },
+    Case {
+        at: "24:9",
+        ours: "Config files missing '/nonexistent-rkeepalived/x.conf' - skipping (as keepalived does)",
+        value: |c| c.vrrp_instances.len().to_string(),
+        expected: "1",
+        keepalived: "Config files missing '/nonexistent-rkeepalived/x.conf'",
+        dump: Dump::None,
+    },
+    Case {
+        at: "25:1",
+        ours: "No script set for vrrp_script chk_none - removing it (as keepalived does)",
+        value: |c| format!("{}", c.vrrp_script("chk_none").is_some()),
+        expected: "false",
+        keepalived: "27|No script set for vrrp_script chk_none - removing",
+        dump: Dump::None,
+    },
+    Case {
+        at: "30:14",
+        ours: "(chk_ok): vrrp script interval must be greater than 0, setting to 1 (as keepalived does)",
+        value: |c| format!("{} sec", secs(script(c).interval)),
+        expected: "1 sec",
+        keepalived: "(chk_ok): vrrp script interval must be greater than 0, setting to 1",
+        dump: Dump::Script("Interval"),
+    },
+    Case {
+        at: "31:13",
+        ours: "'timeout': invalid number 'abc'; using 0 (as keepalived does)",
+        value: |c| format!("{} sec", secs(script(c).timeout)),
+        expected: "1 sec",
+        keepalived: "(chk_ok): vrrp script timeout must be greater than 0, setting to 1",
+        dump: Dump::Script("Timeout"),
+    },
+    Case {
+        at: "32:12",
+        ours: "vrrp_script chk_ok weight 300 must be in [-253, 253]; using 300 anyway (as keepalived does)",
+        value: |c| script(c).weight.to_string(),
+        expected: "300",
+        keepalived: "vrrp_script chk_ok weight 300 must be in [-253, 253]",
+        dump: Dump::Script("Weight"),
+    },
+    Case {
+        at: "32:16",
+        ours: "vrrp_script chk_ok unknown weight option foo; ignoring it (as keepalived does)",
+        value: |c| script(c).weight_reverse.to_string(),
+        expected: "false",
+        keepalived: "vrrp_script chk_ok unknown weight option foo",
+        dump: Dump::None,
+    },
+    Case {
+        at: "33:10",
+        ours: "(chk_ok): vrrp script rise value 'x' invalid, defaulting to 1 (as keepalived does)",
+        value: |c| script(c).rise.to_string(),
+        expected: "1",
+        keepalived: "(chk_ok): vrrp script rise value 'x' invalid, defaulting to 1",
+        dump: Dump::Script("Rise"),
+    },
+    Case {
+        at: "34:10",
+        ours: "(chk_ok): vrrp script fall value '0' invalid, defaulting to 1 (as keepalived does)",
+        value: |c| script(c).fall.to_string(),
+        expected: "1",
+        keepalived: "(chk_ok): vrrp script fall value '0' invalid, defaulting to 1",
+        dump: Dump::Script("Fall"),
+    },
+    Case {
+        // keepalived keeps both, tracks the first and drops the unused
+        // second ("Warning - script chk_ok is not used", no line).
+        at: "36:1",
+        ours: "vrrp_script 'chk_ok' defined twice (first at line 28); ignoring this one (as keepalived does)",
+        value: |c| script(c).script.clone(),
+        expected: "/bin/true",
+        keepalived: "",
+        dump: Dump::None,
+    },
+    Case {
+        at: "48:9",
+        ours: "track_script 'chk_none' is not a defined vrrp_script; ignoring it (as keepalived does)",
+        value: |c| {
+            let v = &c.vrrp_instances[0];
+            v.track_scripts
+                .iter()
+                .map(|t| format!("{} weight {}", t.name, t.weight))
+                .collect::<Vec<_>>()
+                .join(",")
+        },
+        expected: "chk_ok weight 300",
+        keepalived: "(VI_1) track script chk_none not found, ignoring...",
+        dump: Dump::None,
+    },
+];
+
+fn loaded() -> rkeepalived_config::Loaded {
+    parse_str(CONF, "fixups.conf", &opts()).unwrap_or_else(|e| panic!("keepalived runs it:\n{e}"))
+}
+
+#[test]
+fn global_and_script_fixups_warn_and_apply() {
+    let l = loaded();
+    let mut failures = Vec::new();
+    for c in CASES {
+        let hit = l
+            .warnings
+            .iter()
+            .any(|d| format!("{}:{}", d.line, d.col) == c.at && d.message.contains(c.ours));
+        if !hit {
+            failures.push(format!("{}: no warning '{}'", c.at, c.ours));
+        }
+        let v = (c.value)(&l.config);
+        if v != c.expected {
+            failures.push(format!("{}: value {v}, expected {}", c.at, c.expected));
+        }
+    }
+    let shown: Vec<String> = l.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(
+        failures.is_empty(),
+        "{}\n--- our warnings:\n{}",
+        failures.join("\n"),
+        shown.join("\n")
+    );
+}
+
+/// `KEY = VALUE` of script `name` in keepalived's "VRRP Scripts" dump.
+fn script_value(run: &KeepalivedRun, name: &str, key: &str) -> Option<String> {
+    let sec = run.section("VRRP Scripts");
+    let start = sec
+        .iter()
+        .position(|l| l.trim() == format!("VRRP Script = {name}"))?;
+    sec[start + 1..]
+        .iter()
+        .take_while(|l| !l.trim_start().starts_with("VRRP Script = "))
+        .find_map(|l| {
+            let (k, v) = l.trim().split_once(" = ")?;
+            (k == key).then(|| v.to_string())
+        })
+}
+
+/// The same config under keepalived 2.2.7: it runs, reports each case at
+/// the same line, and its effective values equal ours.
+#[test]
+fn keepalived_applies_the_same_fixups() {
+    if !rkeepalived_testkit::prerequisites(&[
+        rkeepalived_testkit::Need::Root,
+        rkeepalived_testkit::Need::Keepalived,
+    ]) {
+        return;
+    }
+    let l = loaded();
+    let run = keepalived_dump(CONF, &["eth0"]);
+    let positioned = run.positioned();
+    let mut failures = Vec::new();
+    assert!(
+        !run.section("VRRP Topology").is_empty(),
+        "keepalived did not run the config:\n{}",
+        run.text()
+    );
+    for c in CASES {
+        let line: u32 =
+            c.at.split(':')
+                .next()
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(0);
+        let (kline, said) = match c.keepalived.split_once('|') {
+            Some((n, m)) => (n.parse().unwrap_or(0), m),
+            None => (line, c.keepalived),
+        };
+        if !said.is_empty()
+            && !positioned
+                .iter()
+                .any(|(n, m)| *n == kline && m.contains(said))
+        {
+            failures.push(format!("line {kline}: keepalived did not say '{said}'"));
+        }
+        let theirs = match c.dump {
+            Dump::None => continue,
+            Dump::Global(k) => run.global_value(k),
+            Dump::Script(k) => script_value(&run, "chk_ok", k),
+            Dump::Instance(k) => run.instance_value("VI_1", k),
+        };
+        let ours = (c.value)(&l.config);
+        if theirs.as_deref() != Some(ours.as_str()) {
+            failures.push(format!(
+                "line {line}: ours {ours}, keepalived {theirs:?} ({:?})",
+                match c.dump {
+                    Dump::Global(k) | Dump::Script(k) | Dump::Instance(k) => k,
+                    Dump::None => "",
+                }
+            ));
+        }
+    }
+    // The script-less vrrp_script and the duplicate are gone, the first
+    // chk_ok is tracked with keepalived's weight.
+    let scripts: Vec<String> = run
+        .section("VRRP Scripts")
+        .into_iter()
+        .filter(|l| l.trim_start().starts_with("VRRP Script = "))
+        .collect();
+    if scripts.len() != 1 || l.config.vrrp_scripts.len() != 1 {
+        failures.push(format!(
+            "scripts: keepalived {scripts:?}, ours {}",
+            l.config.vrrp_scripts.len()
+        ));
+    }
+    let tracked = run
+        .section("VRRP Topology")
+        .iter()
+        .skip_while(|l| l.trim() != "Tracked scripts :")
+        .nth(1)
+        .map(|l| l.trim().to_string());
+    if tracked.as_deref() != Some("chk_ok weight 300") {
+        failures.push(format!("tracked scripts: keepalived {tracked:?}"));
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n--- keepalived said:\n{}",
+        failures.join("\n"),
+        run.text()
+    );
+}
