@@ -26,7 +26,7 @@ pub fn validate(
     let mut warnings = Vec::new();
     let instance_names: HashSet<String> =
         cfg.vrrp_instances.iter().map(|v| v.name.clone()).collect();
-    sync_group_members(cfg, &instance_names, &mut errors, &mut warnings);
+    sync_group_members(cfg, &instance_names, &mut warnings);
     fixup::sync_group_drops_weighted_tracking(cfg, &mut |origin, msg| {
         warnings.push(at(origin, Severity::Warning, msg))
     });
@@ -39,7 +39,6 @@ pub fn validate(
 fn sync_group_members(
     cfg: &mut Config,
     instance_names: &HashSet<String>,
-    errors: &mut Vec<Diagnostic>,
     warnings: &mut Vec<Diagnostic>,
 ) {
     let mut grouped: HashSet<String> = HashSet::new();
@@ -56,11 +55,13 @@ fn sync_group_members(
                     ),
                 ));
             } else if !grouped.insert(m.clone()) {
-                errors.push(at(
+                // keepalived: vrrp/vrrp_sync.c `vrrp_sync_set_group()`: the
+                // first group keeps it.
+                warnings.push(at(
                     &g.origin,
-                    Severity::Error,
+                    Severity::Warning,
                     format!(
-                        "vrrp_sync_group '{}': vrrp_instance '{m}' is already in another sync group",
+                        "vrrp_sync_group '{}': vrrp_instance '{m}' cannot exist in more than one sync group; ignoring it here (as keepalived does)",
                         g.name
                     ),
                 ));

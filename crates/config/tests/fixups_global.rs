@@ -69,6 +69,24 @@ vrrp_instance VI_1 {
         chk_ok
     }
 }
+vrrp_instance VI_2 {
+    interface eth0
+    virtual_router_id 52
+    priority 100
+    virtual_ipaddress {
+        192.0.2.11
+    }
+}
+vrrp_sync_group G1 {
+    group {
+        VI_2
+    }
+}
+vrrp_sync_group G2 {
+    group {
+        VI_2
+    }
+}
 ";
 
 /// How keepalived shows the value in its `-d` dump.
@@ -92,7 +110,8 @@ struct Case {
     value: fn(&Config) -> String,
     expected: &'static str,
     /// keepalived's message at the same line ("N|message" when keepalived
-    /// reports it at line N, e.g. at the closing brace of the block).
+    /// reports it at line N, e.g. at the closing brace of the block; N = 0:
+    /// logged after parsing, without a line).
     keepalived: &'static str,
     dump: Dump,
 }
@@ -280,7 +299,7 @@ const CASES: &[Case] = &[
         at: "24:9",
         ours: "Config files missing '/nonexistent-rkeepalived/x.conf' - skipping (as keepalived does)",
         value: |c| c.vrrp_instances.len().to_string(),
-        expected: "1",
+        expected: "2",
         keepalived: "Config files missing '/nonexistent-rkeepalived/x.conf'",
         dump: Dump::None,
     },
@@ -365,6 +384,20 @@ const CASES: &[Case] = &[
         keepalived: "(VI_1) track script chk_none not found, ignoring...",
         dump: Dump::None,
     },
+    Case {
+        at: "65:1",
+        ours: "vrrp_sync_group 'G2': vrrp_instance 'VI_2' cannot exist in more than one sync group; ignoring it here (as keepalived does)",
+        value: |c| {
+            c.vrrp_sync_groups
+                .iter()
+                .map(|g| format!("{}:{}", g.name, g.group.join("+")))
+                .collect::<Vec<_>>()
+                .join(",")
+        },
+        expected: "G1:VI_2,G2:",
+        keepalived: "0|Virtual router VI_2 cannot exist in more than one sync group; ignoring G2",
+        dump: Dump::None,
+    },
 ];
 
 fn loaded() -> rkeepalived_config::Loaded {
@@ -441,11 +474,15 @@ fn keepalived_applies_the_same_fixups() {
             Some((n, m)) => (n.parse().unwrap_or(0), m),
             None => (line, c.keepalived),
         };
-        if !said.is_empty()
-            && !positioned
+        // Line 0: logged after parsing, without a position.
+        let found = if kline == 0 {
+            run.text().contains(said)
+        } else {
+            positioned
                 .iter()
                 .any(|(n, m)| *n == kline && m.contains(said))
-        {
+        };
+        if !said.is_empty() && !found {
             failures.push(format!("line {kline}: keepalived did not say '{said}'"));
         }
         let theirs = match c.dump {
