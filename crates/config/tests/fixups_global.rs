@@ -184,6 +184,15 @@ const CASES: &[Case] = &[
         dump: Dump::Global("Gratuitous ARP refresh repeat"),
     },
     Case {
+        // ... and every instance inherits it.
+        at: "8:37",
+        ours: "'vrrp_garp_master_refresh_repeat': invalid number '7;'; using 7 (as keepalived does)",
+        value: |c| c.vrrp_instances[0].garp_master_refresh_repeat.to_string(),
+        expected: "7",
+        keepalived: "WARNING - invalid number '7;'",
+        dump: Dump::Instance("Gratuitous ARP refresh repeat"),
+    },
+    Case {
         at: "9:28",
         ours: "'vrrp_garp_master_delay': invalid number '9x'; using 9 (as keepalived does)",
         value: |c| secs(c.global_defs.vrrp_garp_master_delay),
