@@ -247,6 +247,17 @@ impl<'a> Lexer<'a> {
         if !ok || rest.trim().is_empty() {
             return;
         }
+        if let Some(at) = mid_word_comment(raw) {
+            let pos = Pos {
+                file: file.clone(),
+                line: line_no,
+                col: u32::try_from(at + 1).unwrap_or(u32::MAX),
+            };
+            let c = raw[at..].chars().next().unwrap_or('#');
+            self.warnings.push(pos.warning(format!(
+                "'{c}' starts a comment even inside a word; the rest of the line is ignored (as keepalived does; write \\{c} or quote it for the character)"
+            )));
+        }
         if let Some((name, value)) = parse_definition(rest) {
             self.params
                 .insert(name.to_string(), value.trim().to_string());
@@ -529,7 +540,10 @@ impl<'a> Lexer<'a> {
                     let mut quoted = false;
                     for seg in segments {
                         match seg {
-                            Segment::Bare(s) => text_out.push_str(s),
+                            // `\#`, `\!`: the characters (keepalived `decomment()`).
+                            Segment::Bare(s) => {
+                                text_out.push_str(&s.replace("\\#", "#").replace("\\!", "!"))
+                            }
                             Segment::Quoted(s) => {
                                 quoted = true;
                                 text_out.push_str(&unescape(s));
@@ -624,11 +638,11 @@ fn parse_definition(line: &str) -> Option<(&str, &str)> {
     valid.then(|| (name, &body[eq + 1..]))
 }
 
-/// Cut a `#`/`!` comment that starts a line or follows whitespace and is not
-/// inside quotes.
+/// Cut a `#`/`!` comment: anywhere outside quotes, as keepalived's
+/// `decomment()` (lib/parser.c) does, also in the middle of a word
+/// (`auth_pass ab#cd` is `ab`); `\#` and `\!` are the literal characters.
 pub fn strip_comment(line: &str) -> &str {
     let mut quote: Option<char> = None;
-    let mut prev_ws = true;
     let mut escaped = false;
     for (i, c) in line.char_indices() {
         if let Some(q) = quote {
@@ -639,17 +653,29 @@ pub fn strip_comment(line: &str) -> &str {
             } else if c == q {
                 quote = None;
             }
-            prev_ws = false;
+            continue;
+        }
+        if escaped {
+            escaped = false;
             continue;
         }
         match c {
             '"' | '\'' => quote = Some(c),
-            '#' | '!' if prev_ws => return &line[..i],
+            '\\' => escaped = true,
+            '#' | '!' => return &line[..i],
             _ => {}
         }
-        prev_ws = c.is_whitespace();
     }
     line
+}
+
+/// Where [`strip_comment`] cut `line` in the middle of a word (byte offset
+/// of the `#`/`!`), for the warning: keepalived does it, most readers would
+/// not expect it.
+fn mid_word_comment(line: &str) -> Option<usize> {
+    let kept = strip_comment(line);
+    let at = kept.len();
+    (at < line.len() && kept.chars().last().is_some_and(|c| !c.is_whitespace())).then_some(at)
 }
 
 fn matching_paren(text: &str, open: usize) -> Option<usize> {
@@ -905,10 +931,13 @@ mod tests {
     }
 
     #[test]
-    fn comments_start_after_whitespace_outside_quotes() {
+    fn comments_start_anywhere_outside_quotes() {
         assert_eq!(strip_comment("a b # c"), "a b ");
         assert_eq!(strip_comment("! all"), "");
-        assert_eq!(strip_comment("a#b !c"), "a#b ");
+        assert_eq!(strip_comment("a#b !c"), "a");
+        assert_eq!(strip_comment("a\\#b !c"), "a\\#b ");
+        assert_eq!(mid_word_comment("auth_pass ab!cd"), Some(12));
+        assert_eq!(mid_word_comment("a # b"), None);
         assert_eq!(strip_comment("x \"q # !\" y ! z"), "x \"q # !\" y ");
         assert_eq!(strip_comment("x 'it''s' # c"), "x 'it''s' ");
     }

@@ -87,6 +87,10 @@ vrrp_sync_group G2 {
         VI_2
     }
 }
+global_defs {
+    router_id R1#x
+    smtp_helo_name h\\#1
+}
 ";
 
 /// How keepalived shows the value in its `-d` dump.
@@ -128,8 +132,9 @@ const CASES: &[Case] = &[
     Case {
         at: "2:5",
         ours: "'router_id' needs a value; ignoring this line (as keepalived does)",
+        // (set again at line 71)
         value: |c| format!("{:?}", c.global_defs.router_id),
-        expected: "None",
+        expected: "Some(\"R1\")",
         keepalived: "routerid name missing - ignoring",
         dump: Dump::None,
     },
@@ -407,6 +412,16 @@ const CASES: &[Case] = &[
         keepalived: "0|Virtual router VI_2 cannot exist in more than one sync group; ignoring G2",
         dump: Dump::None,
     },
+    Case {
+        // keepalived's decomment(): '#'/'!' start a comment anywhere
+        // outside quotes; "\#" is the character.
+        at: "71:17",
+        ours: "'#' starts a comment even inside a word; the rest of the line is ignored (as keepalived does",
+        value: |c| format!("{:?}/{:?}", c.global_defs.router_id, c.global_defs.smtp_helo_name),
+        expected: "Some(\"R1\")/Some(\"h#1\")",
+        keepalived: "",
+        dump: Dump::None,
+    },
 ];
 
 fn loaded() -> rkeepalived_config::Loaded {
@@ -510,6 +525,12 @@ fn keepalived_applies_the_same_fixups() {
                 }
             ));
         }
+    }
+    if run.global_value("Router ID").as_deref() != Some("R1") {
+        failures.push(format!(
+            "Router ID: keepalived {:?}",
+            run.global_value("Router ID")
+        ));
     }
     // The script-less vrrp_script and the duplicate are gone, the first
     // chk_ok is tracked with keepalived's weight.
