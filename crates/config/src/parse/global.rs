@@ -291,7 +291,18 @@ fn fifo_lvs_and_rest_kw(p: &mut Parser, seen: &mut fixup::GlobalSeen, n: &Node) 
                 )));
             }
         }
-        "vmac_prefix" => g.vmac_prefix = n.string(0)?,
+        "vmac_prefix" => {
+            // keepalived: core/global_parser.c `vrrp_vmac_prefix_handler()`.
+            let v = n.string(0)?;
+            if seen.vmac_prefix {
+                w.push(n.pos().warning(format!(
+                    "vmac prefix has already been specified - ignoring {v} (as keepalived does)"
+                )));
+            } else {
+                seen.vmac_prefix = true;
+                g.vmac_prefix = v;
+            }
+        }
         "metrics_listen" => {
             let t = n.arg(0, "ADDR:PORT")?;
             g.metrics_listen = Some(t.text.parse().map_err(|_| {
@@ -472,9 +483,10 @@ fn lvs_sync_daemon(
                 d.vrrp_instance = Some(key.to_string());
             } else if i == 2 && d.vrrp_instance.is_some() && d.sync_id.is_none() {
                 // Legacy form: `IF INSTANCE SYNCID`.
-                match keepalived_int(&n.args[i], 0, 255, "lvs_sync_daemon", w) {
-                    Ok(id) => d.sync_id = Some(id),
-                    Err(_) => w.push(ignored(&format!(
+                // read_unsigned_strvec(..., false): no trailing text.
+                match crate::values::keepalived_number(key, 0, 255, true) {
+                    crate::values::KeepalivedNumber::Exact(id) => d.sync_id = u8::try_from(id).ok(),
+                    _ => w.push(ignored(&format!(
                         "Invalid syncid ({key}) - defaulting to vrid"
                     ))),
                 }

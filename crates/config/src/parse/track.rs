@@ -221,10 +221,14 @@ impl Block<'_> for TrackFileBuilder {
             return Ok(());
         };
         t.file = file;
-        if p.cfg.vrrp_track_file(&t.name).is_some() {
-            return Err(self
-                .pos
-                .error(format!("vrrp_track_file '{}' defined twice", t.name)));
+        if let Some(first) = p.cfg.vrrp_track_file(&t.name) {
+            // keepalived keeps both; references find the first
+            // (trackers/track_file.c `find_tracked_file_by_name()`).
+            p.warnings.push(self.pos.warning(format!(
+                "vrrp_track_file '{}' defined twice (first at line {}); ignoring this one (as keepalived does)",
+                t.name, first.origin.line
+            )));
+            return Ok(());
         }
         p.cfg.vrrp_track_files.push(t);
         Ok(())
@@ -439,8 +443,12 @@ fn track_weight(
     let mut weight = match crate::values::keepalived_int::<i32>(v, -254, 254, "weight", w) {
         Ok(x) => x,
         Err(_) => {
+            let range = match what {
+                Tracked::File => "[-254..254]",
+                Tracked::Interface | Tracked::Script => "[-253..253]",
+            };
             w.push(v.pos.warning(format!(
-                "{list} {name}: weight {} must be between [-253..253]; using {fallback} (as keepalived does)",
+                "{list} {name}: weight {} must be between {range}; using {fallback} (as keepalived does)",
                 v.text
             )));
             fallback

@@ -19,6 +19,7 @@ pub(in crate::parse) struct GlobalSeen {
     pub(in crate::parse) lower_prio_repeat: bool,
     pub(in crate::parse) smtp_alert_vrrp: bool,
     pub(in crate::parse) smtp_alert_checker: bool,
+    pub(in crate::parse) vmac_prefix: bool,
     /// `*notify_fifo_script` written before its `*notify_fifo`:
     /// (fifo keyword, script).
     pub(in crate::parse) pending_fifo_scripts: Vec<(String, Notify, crate::diag::Pos)>,
