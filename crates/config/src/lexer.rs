@@ -557,9 +557,13 @@ impl<'a> Lexer<'a> {
                     }));
                     input = rest;
                 }
+                // keepalived (lib/parser.c `alloc_strvec_r()`): "Unmatched
+                // quote", the words before it stay, the rest of the line goes.
                 Err(_) => {
-                    self.errors.push(tpos.error("unterminated quoted string"));
-                    return;
+                    self.warnings.push(tpos.warning(
+                        "unterminated quoted string; the rest of the line is ignored (as keepalived does)",
+                    ));
+                    break;
                 }
             }
         }
@@ -833,6 +837,9 @@ fn segment(i: &str) -> IResult<&str, Segment<'_>> {
             take_while1(|c: char| !c.is_whitespace() && !matches!(c, '"' | '\'' | '{' | '}')),
             Segment::Bare,
         ),
+        // A lone apostrophe is a character (keepalived has no single
+        // quotes outside script lines): `it's`.
+        map(recognize(char('\'')), Segment::Bare),
     ))(i)
 }
 

@@ -91,6 +91,10 @@ global_defs {
     router_id R1#x
     smtp_helo_name h\\#1
 }
+global_defs {
+    notification_email_from \"unterminated
+    default_interface it's
+}
 ";
 
 /// How keepalived shows the value in its `-d` dump.
@@ -420,6 +424,32 @@ const CASES: &[Case] = &[
         value: |c| format!("{:?}/{:?}", c.global_defs.router_id, c.global_defs.smtp_helo_name),
         expected: "Some(\"R1\")/Some(\"h#1\")",
         keepalived: "",
+        dump: Dump::None,
+    },
+    Case {
+        at: "75:29",
+        ours: "unterminated quoted string; the rest of the line is ignored (as keepalived does)",
+        value: |c| format!("{:?}", c.global_defs.notification_email_from),
+        expected: "None",
+        keepalived: "Unterminated quote",
+        dump: Dump::None,
+    },
+    Case {
+        at: "75:5",
+        ours: "'notification_email_from' needs a value; ignoring this line (as keepalived does)",
+        value: |c| format!("{:?}", c.global_defs.notification_email_from),
+        expected: "None",
+        keepalived: "emailfrom missing - ignoring",
+        dump: Dump::None,
+    },
+    Case {
+        // A lone apostrophe is a character, as in keepalived.
+        at: "75:29",
+        ours: "unterminated quoted string",
+        value: |c| c.global_defs.default_interface.clone(),
+        expected: "it's",
+        keepalived: "",
+        // keepalived's dump shows the resolved interface (eth0 when absent).
         dump: Dump::None,
     },
 ];
