@@ -83,14 +83,16 @@ fn sync_group_members(
     }
 }
 
-/// lvs_sync_daemon's instance must exist (position recorded by the parser).
+/// lvs_sync_daemon's instance must exist, or keepalived clears the whole
+/// sync daemon configuration (vrrp/vrrp.c `vrrp_complete_init()`: "Unable
+/// to find vrrp instance %s for lvs_syncd - clearing lvs_syncd config").
 fn lvs_sync_daemon_instance(
     cfg: &mut Config,
     instance_names: &HashSet<String>,
     lvs_sync_pos: Option<&Pos>,
     warnings: &mut Vec<Diagnostic>,
 ) {
-    let Some(d) = &mut cfg.global_defs.lvs_sync_daemon else {
+    let Some(d) = &cfg.global_defs.lvs_sync_daemon else {
         return;
     };
     if let Some(inst) = &d.vrrp_instance {
@@ -101,9 +103,9 @@ fn lvs_sync_daemon_instance(
                 col: 0,
             });
             warnings.push(pos.warning(format!(
-                "lvs_sync_daemon: vrrp_instance '{inst}' does not exist; the sync daemon will not follow VRRP state"
+                "Unable to find vrrp instance {inst} for lvs_syncd - clearing lvs_syncd config (as keepalived does)"
             )));
-            d.vrrp_instance = None;
+            cfg.global_defs.lvs_sync_daemon = None;
         }
     }
 }

@@ -173,7 +173,7 @@ fn warning_cases() -> Vec<(String, &'static str, &'static str)> {
         (
             "global_defs {\n    lvs_sync_daemon eth1 VI_NOPE\n}\n".into(),
             "2:5",
-            "vrrp_instance 'VI_NOPE' does not exist",
+            "Unable to find vrrp instance VI_NOPE for lvs_syncd - clearing lvs_syncd config",
         ),
         (
             format!("{INSTANCE_HEAD}    virtual_router_id 51\n    track_script {{\n        nosuch\n    }}\n}}\n"),
@@ -497,8 +497,8 @@ fn keepalived_says(needle: &str) -> Option<&'static str> {
 const NOT_KEEPALIVEDS: &[(&str, &str)] = &[
     // keepalived does not check these references at all.
     (
-        "vrrp_instance 'VI_NOPE' does not exist",
-        "keepalived does not check lvs_sync_daemon's instance",
+        "Unable to find vrrp instance VI_NOPE for lvs_syncd - clearing lvs_syncd config",
+        "keepalived -t does not run this check; its VRRP process does, then crashes (tests/fixups_global.rs)",
     ),
     (
         "no virtual_server_group of that name",

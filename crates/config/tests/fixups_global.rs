@@ -739,3 +739,23 @@ fn lvs_sync_daemon_track_file_and_track_list_fixups() {
         run.text()
     );
 }
+
+/// `lvs_sync_daemon IF INSTANCE` naming no vrrp_instance: keepalived's
+/// `vrrp_complete_init()` (vrrp/vrrp.c) logs "Unable to find vrrp instance
+/// %s for lvs_syncd - clearing lvs_syncd config"; so do we. (keepalived
+/// 2.2.7's VRRP process then crashes with SIGSEGV and is respawned in a
+/// loop, so there is no running keepalived to compare with.)
+#[test]
+fn lvs_sync_daemon_of_a_missing_instance_is_cleared() {
+    let l = parse_str(
+        "global_defs {\n    lvs_sync_daemon eth0 VI_NOPE\n}\n",
+        "s.conf",
+        &opts(),
+    )
+    .expect("loads");
+    assert!(l.config.global_defs.lvs_sync_daemon.is_none());
+    assert!(l.warnings.iter().any(|w| w.line == 2
+        && w.col == 5
+        && w.message
+            == "Unable to find vrrp instance VI_NOPE for lvs_syncd - clearing lvs_syncd config (as keepalived does)"));
+}
