@@ -246,7 +246,9 @@ fn config_test_accepts_conditional_conf_without_config_id() {
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "stderr: {stderr}");
     assert!(
-        stderr.contains("No script set for vrrp_script check_VI_0 - removing it (as keepalived does)"),
+        stderr.contains(
+            "No script set for vrrp_script check_VI_0 - removing it (as keepalived does)"
+        ),
         "{stderr}"
     );
 }
