@@ -67,6 +67,33 @@ impl Node {
         }
     }
 
+    /// An enumerated value as keepalived reads it: exact, case-sensitive
+    /// `strcmp` against `table`; anything else logs and falls back to
+    /// `default` (`default_name` in the warning: "unknown lb_kind 'dr',
+    /// using NAT (as keepalived does)"). A missing argument is an error.
+    // Shared reader for the block parsers' enumerated keywords (state,
+    // lb_kind, lb_algo, auth_type, ...).
+    #[allow(dead_code)]
+    pub fn kenum<T: Copy>(
+        &self,
+        i: usize,
+        table: &[(&str, T)],
+        default: (T, &str),
+        warnings: &mut Vec<Diagnostic>,
+    ) -> PResult<T> {
+        let t = self.arg(i, "a value")?;
+        if let Some((_, v)) = table.iter().find(|(name, _)| *name == t.text) {
+            return Ok(*v);
+        }
+        warnings.push(t.pos.warning(format!(
+            "unknown {} '{}', using {} (as keepalived does)",
+            self.key(),
+            t.text,
+            default.1
+        )));
+        Ok(default.0)
+    }
+
     pub fn timer(&self, i: usize) -> PResult<Duration> {
         timer(self.arg(i, "a time in seconds")?, self.key())
     }
@@ -507,6 +534,22 @@ mod tests {
         );
         assert_eq!(keepalived_bool("on"), Some(true));
         assert_eq!(keepalived_bool("ON"), None);
+    }
+
+    #[test]
+    fn enums_are_case_sensitive_with_a_default() {
+        let n = Node {
+            name: tok("lb_kind"),
+            args: vec![tok("dr")],
+            block: None,
+        };
+        let mut w = Vec::new();
+        let table = [("NAT", 1), ("DR", 2)];
+        assert_eq!(n.kenum(0, &table, (1, "NAT"), &mut w).ok(), Some(1));
+        assert_eq!(
+            w[0].message,
+            "unknown lb_kind 'dr', using NAT (as keepalived does)"
+        );
     }
 
     #[test]
