@@ -94,6 +94,38 @@ impl Node {
         Ok(default.0)
     }
 
+    /// A timer read as keepalived's daemon reads it
+    /// ([`keepalived_decimal`], microseconds `min_us..=max_us`): a warning
+    /// when trailing text was ignored, an error when keepalived would not
+    /// use the value.
+    pub fn ktimer(
+        &self,
+        i: usize,
+        min_us: u64,
+        max_us: u64,
+        warnings: &mut Vec<Diagnostic>,
+    ) -> PResult<Duration> {
+        let t = self.arg(i, "a time in seconds")?;
+        match keepalived_decimal(&t.text, min_us, max_us, 6) {
+            KeepalivedNumber::Exact(v) => Ok(Duration::from_micros(v.unsigned_abs())),
+            KeepalivedNumber::Prefix(v) => {
+                let d = Duration::from_micros(v.unsigned_abs());
+                warnings.push(t.pos.warning(format!(
+                    "'{}': invalid number '{}'; using {}s (as keepalived does)",
+                    self.key(),
+                    t.text,
+                    crate::parse::fmt_duration(d)
+                )));
+                Ok(d)
+            }
+            KeepalivedNumber::Rejected => Err(t.pos.error(format!(
+                "'{}': invalid time '{}' (expected seconds, e.g. 3 or 0.5)",
+                self.key(),
+                t.text
+            ))),
+        }
+    }
+
     pub fn timer(&self, i: usize) -> PResult<Duration> {
         timer(self.arg(i, "a time in seconds")?, self.key())
     }
@@ -212,6 +244,57 @@ pub fn keepalived_number(s: &str, min: i64, max: i64, unsigned: bool) -> Keepali
         KeepalivedNumber::Exact(value)
     } else {
         KeepalivedNumber::Prefix(value)
+    }
+}
+
+/// keepalived's decimal reader (lib/parser.c
+/// `read_decimal_unsigned_long_func()`, `ignore_error` true, as the daemon
+/// runs it): the digits after the first `.` (at most `shift`, rounding on
+/// the next one) are appended to the integer part, padded with zeros, and
+/// the result read with `strtoull`; trailing text keeps the number read so
+/// far, so `0.5x` is 5 units (5 us for a timer), not 0.5 s. Values in units
+/// of 10^-shift.
+pub fn keepalived_decimal(s: &str, min: u64, max: u64, shift: usize) -> KeepalivedNumber {
+    if s.starts_with('-') {
+        return KeepalivedNumber::Rejected;
+    }
+    // Only too many decimal places round (keepalived's `round_up`).
+    let (mut digits, round_up) = match s.split_once('.') {
+        Some((int, frac)) => {
+            let take: String = frac.chars().take(shift).collect();
+            let round = frac.chars().nth(shift).is_some_and(|c| c >= '5');
+            let pad = shift.saturating_sub(take.chars().count());
+            (format!("{int}{take}{}", "0".repeat(pad)), round)
+        }
+        None => (format!("{s}{}", "0".repeat(shift)), false),
+    };
+    let body = digits.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let body = body.strip_prefix('+').unwrap_or(body);
+    let end = body
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(body.len());
+    let clean = end == body.len() && !body.is_empty();
+    let value = if end == 0 {
+        Some(0)
+    } else {
+        body[..end].parse::<u64>().ok()
+    };
+    digits.clear();
+    let Some(mut v) = value else {
+        return KeepalivedNumber::Rejected;
+    };
+    if round_up {
+        v = v.saturating_add(1);
+    }
+    if !(min..=max).contains(&v) {
+        return KeepalivedNumber::Rejected;
+    }
+    let v = i64::try_from(v).unwrap_or(i64::MAX);
+    if clean {
+        KeepalivedNumber::Exact(v)
+    } else {
+        KeepalivedNumber::Prefix(v)
     }
 }
 
@@ -550,6 +633,19 @@ mod tests {
             w[0].message,
             "unknown lb_kind 'dr', using NAT (as keepalived does)"
         );
+    }
+
+    #[test]
+    fn decimals_are_read_like_keepalived_daemon() {
+        use KeepalivedNumber::*;
+        let max = u64::from(u32::MAX);
+        assert_eq!(keepalived_decimal("0.5", 1, max, 6), Exact(500_000));
+        assert_eq!(keepalived_decimal("3", 1, max, 6), Exact(3_000_000));
+        // keepalived's quirk: the text after the point is glued on first.
+        assert_eq!(keepalived_decimal("0.5x", 1, max, 6), Prefix(5));
+        assert_eq!(keepalived_decimal("2.5;", 1000, max, 6), Rejected);
+        assert_eq!(keepalived_decimal("0.0000015", 1, max, 6), Exact(2));
+        assert_eq!(keepalived_decimal("-1", 0, max, 6), Rejected);
     }
 
     #[test]

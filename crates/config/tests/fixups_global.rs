@@ -759,3 +759,32 @@ fn lvs_sync_daemon_of_a_missing_instance_is_cleared() {
         && w.message
             == "Unable to find vrrp instance VI_NOPE for lvs_syncd - clearing lvs_syncd config (as keepalived does)"));
 }
+
+/// keepalived's decimal reader glues the text after the point on first:
+/// `vrrp_garp_interval 0.5x` is 5 us in keepalived's dump ("Gratuitous ARP
+/// interval = 0.000005", checked by hand against 2.2.7), and so here.
+#[test]
+fn decimal_timers_are_read_like_keepalived() {
+    let l = parse_str(
+        "global_defs {\n    vrrp_garp_interval 0.5x\n    vrrp_startup_delay 2.5;\n    vrrp_gna_interval 0.25\n}\n",
+        "d.conf",
+        &opts(),
+    )
+    .expect("loads");
+    let g = &l.config.global_defs;
+    assert_eq!(g.vrrp_garp_interval, std::time::Duration::from_micros(5));
+    assert_eq!(g.vrrp_startup_delay, std::time::Duration::ZERO);
+    assert_eq!(g.vrrp_gna_interval, std::time::Duration::from_millis(250));
+    let w: Vec<String> = l.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(
+        w.iter().any(|w| w.contains("d.conf:2:24: 'vrrp_garp_interval': invalid number '0.5x'; using 0.000005s (as keepalived does)")),
+        "{w:#?}"
+    );
+    assert!(
+        w.iter().any(
+            |w| w.contains("d.conf:3:24: 'vrrp_startup_delay': invalid time '2.5;'")
+                && w.contains("ignoring this line (as keepalived does)")
+        ),
+        "{w:#?}"
+    );
+}

@@ -222,8 +222,10 @@ fn vrrp_kw(p: &mut Parser, seen: &mut fixup::GlobalSeen, n: &Node) -> PResult<bo
             g.vrrp_garp_lower_prio_repeat = n.kint(0, 0, i32::MAX.into(), w)?;
             seen.lower_prio_repeat = true;
         }
-        "vrrp_garp_interval" => g.vrrp_garp_interval = n.timer(0)?,
-        "vrrp_gna_interval" => g.vrrp_gna_interval = n.timer(0)?,
+        // keepalived: `vrrp_garp_interval_handler()` etc. read with
+        // read_decimal_unsigned_strvec (microseconds, 1..UINT_MAX).
+        "vrrp_garp_interval" => g.vrrp_garp_interval = n.ktimer(0, 1, u32::MAX.into(), w)?,
+        "vrrp_gna_interval" => g.vrrp_gna_interval = n.ktimer(0, 1, u32::MAX.into(), w)?,
         "vrrp_min_garp" => {
             if n.kflag()? {
                 g.vrrp_min_garp = true;
@@ -236,7 +238,7 @@ fn vrrp_kw(p: &mut Parser, seen: &mut fixup::GlobalSeen, n: &Node) -> PResult<bo
         "vrrp_strict" => g.vrrp_strict = fixup::flag_without_value(n, w),
         "vrrp_skip_check_adv_addr" => g.vrrp_skip_check_adv_addr = fixup::flag_without_value(n, w),
         "vrrp_check_unicast_src" => g.vrrp_check_unicast_src = fixup::flag_without_value(n, w),
-        "vrrp_startup_delay" => g.vrrp_startup_delay = n.timer(0)?,
+        "vrrp_startup_delay" => g.vrrp_startup_delay = n.ktimer(0, 1000, u32::MAX.into(), w)?,
         _ => return Ok(false),
     }
     Ok(true)
