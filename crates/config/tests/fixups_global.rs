@@ -597,7 +597,8 @@ fn keepalived_applies_the_same_fixups() {
 }
 
 /// Fix-ups keepalived applies on the checker side or that its VRRP dump
-/// does not show: our warnings and model, and keepalived's own messages
+/// does not show (including its misreading of a sync group with two
+/// `group` blocks: the second block's `}` ends the sync group): our warnings and model, and keepalived's own messages
 /// from `keepalived -t` (no root needed). Not in this config: a reference
 /// to a file-less track_file, on which keepalived 2.2.7 crashes (SIGSEGV
 /// in `-t`); we ignore the reference with a warning.
@@ -631,6 +632,27 @@ vrrp_instance VI_1 {
         lo bogus
     }
 }
+track_file tf3 {
+    file /tmp/rk-fixups-global-tf3
+    init_file 300 bogus
+}
+vrrp_instance VI_2 {
+    interface eth0
+    virtual_router_id 52
+    virtual_ipaddress {
+        192.0.2.11
+    }
+}
+vrrp_sync_group G {
+    group {
+        VI_2
+    }
+    group {
+        VI_2
+    }
+    notify_master /bin/true
+    notify_master /bin/false
+}
 ";
 
 /// (line:col, our warning, keepalived's message)
@@ -648,6 +670,11 @@ const CASES2: &[(&str, &str, &str)] = &[
     ("26:21", "weight for eth0 cannot be +/-254. Setting to 253 (as keepalived does)", "weight for eth0 cannot be +/-254. Setting to +/-253"),
     ("27:9", "duplicate track_interface eth0 - ignoring (as keepalived does)", "duplicate track_interface eth0 - ignoring"),
     ("28:12", "unknown track_interface lo option bogus; ignoring this entry (as keepalived does)", "unknown track_interface lo option bogus - ignoring"),
+    ("33:15", "Track file tf3 init value 300 is outside sensible range [-254, 254] (keepalived warns too)", "Track file tf3 init value 300 is outside sensible range [-254, 254]"),
+    ("33:19", "Unknown track file init option bogus; ignoring it (as keepalived does)", "Unknown track file init option bogus"),
+    ("46:5", "Group list already specified for sync group G; ignoring this one, and keepalived ends the sync group at its '}' (as keepalived does)", "Group list already specified for sync group G"),
+    ("49:5", "'notify_master' is not part of vrrp_sync_group G", "Unknown keyword 'notify_master'"),
+    ("50:5", "'notify_master' is not part of vrrp_sync_group G", "Unknown keyword 'notify_master'"),
 ];
 
 #[test]
@@ -681,7 +708,15 @@ fn lvs_sync_daemon_track_file_and_track_list_fixups() {
     );
     assert_eq!(d.group.to_string(), "224.0.0.81");
     assert_eq!(g.vmac_prefix, "vx");
-    assert_eq!(l.config.vrrp_track_files.len(), 1);
+    assert_eq!(l.config.vrrp_track_files.len(), 2);
+    let tf3 = l.config.vrrp_track_file("tf3").expect("tf3");
+    assert_eq!(
+        tf3.init_file.as_ref().map(|i| (i.value, i.overwrite)),
+        Some((300, false))
+    );
+    let g = &l.config.vrrp_sync_groups[0];
+    assert_eq!(g.group, ["VI_2"]);
+    assert_eq!(g.notify_master, None, "lost after the second group block");
     assert_eq!(
         l.config.vrrp_track_files[0].file.to_string_lossy(),
         "/tmp/rk-fixups-global-tf"

@@ -8,7 +8,7 @@ use super::{fixup, origin, Block, Parser};
 use crate::diag::Pos;
 use crate::model::*;
 use crate::tree::Node;
-use crate::values::{int, PResult};
+use crate::values::PResult;
 
 // ---------------------------------------------------------------------------
 // vrrp_script
@@ -197,11 +197,39 @@ impl Block<'_> for TrackFileBuilder {
                     value: 0,
                     overwrite: false,
                 };
+                // keepalived: trackers/track_file.c `track_file_init_handler()`:
+                // an invalid number is 0, one outside -254..254 is kept with
+                // a warning, an unknown word is reported and skipped.
                 for a in &k.args {
-                    if a.text == "overwrite" {
+                    let word = a.text.trim_start();
+                    if word.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+                        init.value = match crate::values::keepalived_number(
+                            word,
+                            i32::MIN.into(),
+                            i32::MAX.into(),
+                            false,
+                        ) {
+                            crate::values::KeepalivedNumber::Exact(v) => v,
+                            _ => {
+                                w.push(a.pos.warning(format!(
+                                    "Track file {} init value {} is invalid; using 0 (as keepalived does)",
+                                    t.name, a.text
+                                )));
+                                0
+                            }
+                        };
+                        if !(-254..=254).contains(&init.value) {
+                            w.push(a.pos.warning(format!(
+                                "Track file {} init value {} is outside sensible range [-254, 254] (keepalived warns too)",
+                                t.name, init.value
+                            )));
+                        }
+                    } else if word == "overwrite" {
                         init.overwrite = true;
                     } else {
-                        init.value = int(a, -254, 254, "init_file")?;
+                        w.push(a.pos.warning(format!(
+                            "Unknown track file init option {word}; ignoring it (as keepalived does)"
+                        )));
                     }
                 }
                 t.init_file = Some(init);
@@ -242,27 +270,52 @@ impl Block<'_> for TrackFileBuilder {
 struct SyncGroupBuilder {
     g: VrrpSyncGroup,
     pos: Pos,
+    /// After a second `group` block keepalived has left the sync group
+    /// (see `keyword`).
+    left: bool,
 }
 
 impl Block<'_> for SyncGroupBuilder {
     type Output = ();
 
     fn keyword(&mut self, p: &mut Parser, k: &Node) -> PResult<()> {
+        if self.left {
+            p.warnings.push(k.pos().warning(format!(
+                "'{}' is not part of vrrp_sync_group {}: keepalived reads it at the top level after the second 'group' block (\"Unknown keyword\"); ignored (as keepalived does)",
+                k.key(),
+                self.g.name
+            )));
+            return Ok(());
+        }
         let g = &mut self.g;
         match k.key() {
             "group" => {
-                for t in k.block_words() {
-                    g.group.push(t.text.clone());
+                // keepalived: vrrp/vrrp_parser.c `vrrp_group_handler()`:
+                // "Group list already specified for sync group %s".
+                if g.group.is_empty() {
+                    for t in k.block_words() {
+                        g.group.push(t.text.clone());
+                    }
+                } else {
+                    // keepalived does not skip the block: its `}` ends the
+                    // sync group, so the rest of the group is lost.
+                    p.warnings.push(k.pos().warning(format!(
+                        "Group list already specified for sync group {}; ignoring this one, and keepalived ends the sync group at its '}}' (as keepalived does)",
+                        g.name
+                    )));
+                    self.left = true;
                 }
             }
             "track_interface" => g.track_interfaces = p.track_refs(k, Tracked::Interface)?,
             "track_script" => g.track_scripts = p.track_refs(k, Tracked::Script)?,
             "track_file" => g.track_files = p.track_refs(k, Tracked::File)?,
-            "notify_master" => g.notify_master = Some(k.notify()?),
-            "notify_backup" => g.notify_backup = Some(k.notify()?),
-            "notify_fault" => g.notify_fault = Some(k.notify()?),
-            "notify_stop" => g.notify_stop = Some(k.notify()?),
-            "notify" => g.notify = Some(k.notify()?),
+            // keepalived: `vrrp_gnotify_*_handler()`: "vrrp group %s:
+            // notify_* script already specified - ignoring".
+            "notify_master" => first_notify(&mut g.notify_master, k, &mut p.warnings)?,
+            "notify_backup" => first_notify(&mut g.notify_backup, k, &mut p.warnings)?,
+            "notify_fault" => first_notify(&mut g.notify_fault, k, &mut p.warnings)?,
+            "notify_stop" => first_notify(&mut g.notify_stop, k, &mut p.warnings)?,
+            "notify" => first_notify(&mut g.notify, k, &mut p.warnings)?,
             "notify_priority_changes" => g.notify_priority_changes = k.flag()?,
             "smtp_alert" => g.smtp_alert = k.flag()?,
             "global_tracking" => g.global_tracking = k.flag()?,
@@ -403,6 +456,7 @@ impl Parser {
         let mut b = SyncGroupBuilder {
             g,
             pos: n.pos().clone(),
+            left: false,
         };
         self.feed(&mut b, block);
         b.finish(self)
@@ -478,4 +532,23 @@ fn track_weight(
         }
     }
     Some((weight, reverse))
+}
+
+/// The first `notify*` of a sync group counts; later ones are ignored.
+fn first_notify(
+    slot: &mut Option<Notify>,
+    k: &Node,
+    w: &mut Vec<crate::diag::Diagnostic>,
+) -> PResult<()> {
+    let n = k.notify()?;
+    if slot.is_some() {
+        w.push(k.pos().warning(format!(
+            "{} script already specified - ignoring {} (as keepalived does)",
+            k.key(),
+            n.command
+        )));
+    } else {
+        *slot = Some(n);
+    }
+    Ok(())
 }
