@@ -228,7 +228,7 @@ const CASES: &[Case] = &[
     },
     Case {
         at: "12:18",
-        ours: "'vrrp_version': value 4 out of range 2..3; ignoring this line (as keepalived does)",
+        ours: "'vrrp_version': invalid value '4' (expected an integer 2..3); ignoring this line (as keepalived does)",
         value: |c| c.global_defs.vrrp_version.number().to_string(),
         expected: "2",
         keepalived: "VRRP Error: Version must be either 2 or 3",

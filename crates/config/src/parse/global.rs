@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::keywords::{ignored, IGNORED_GLOBAL};
-use super::{fixup, vrrp_version, Block, Parser};
+use super::{fixup, Block, Parser};
 use crate::diag::Diagnostic;
 use crate::model::*;
 use crate::tree::Node;
@@ -190,7 +190,13 @@ fn vrrp_kw(p: &mut Parser, seen: &mut fixup::GlobalSeen, n: &Node) -> PResult<bo
     let w = &mut p.warnings;
     let g = &mut p.cfg.global_defs;
     match n.key() {
-        "vrrp_version" => g.vrrp_version = vrrp_version(n)?,
+        // keepalived: `vrrp_version_handler()` (read_int_strvec, 2..3).
+        "vrrp_version" => {
+            g.vrrp_version = match n.kint::<u8>(0, 2, 3, w)? {
+                2 => VrrpVersion::V2,
+                _ => VrrpVersion::V3,
+            }
+        }
         "vrrp_mcast_group4" => match n.ip(0) {
             Ok(IpAddr::V4(a)) if a.is_multicast() => g.vrrp_mcast_group4 = a,
             r => return Err(fixup::mcast_group_skipped(n, r.is_err(), "IPv4")),
