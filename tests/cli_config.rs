@@ -398,4 +398,25 @@ fn config_test_strict_fails_on_keywords_not_acted_on() {
             "keepalived wrote no file 'strict': {out:?}"
         );
     }
+/// Debian's `keepalived.conf.conditional_conf` passes `-t` without `-i`, as
+/// under keepalived 2.2.7: the script-less `vrrp_script` is removed with
+/// its `track_script` reference (warnings), the rest runs.
+#[test]
+fn config_test_accepts_conditional_conf_without_config_id() {
+    let sample = "/usr/share/doc/keepalived/samples/keepalived.conf.conditional_conf";
+    if !rkeepalived_testkit::prerequisites(&[rkeepalived_testkit::Need::Path(
+        sample,
+        "apt-get install -y keepalived",
+    )]) {
+        return;
+    }
+    let out = run(&["-t", "-f", sample]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "stderr: {stderr}");
+    assert!(
+        stderr.contains(
+            "No script set for vrrp_script check_VI_0 - removing it (as keepalived does)"
+        ),
+        "{stderr}"
+    );
 }

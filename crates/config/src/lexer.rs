@@ -113,6 +113,24 @@ impl<'a> Lexer<'a> {
                 }
                 return;
             }
+            // A missing or unreadable include is skipped too: keepalived
+            // logs "Config files missing 'PATH'." (lib/parser.c
+            // `open_and_check_glob()`, GLOB_NOMATCH) or "Configuration file
+            // 'PATH' open problem (ERR) - skipping" (`open_conf_file()`)
+            // and reads on.
+            Err(crate::source::SourceError::Io { path: shown, err }) if included_at.is_some() => {
+                if let Some(pos) = included_at {
+                    let msg = if err.kind() == std::io::ErrorKind::NotFound {
+                        format!("Config files missing '{shown}' - skipping (as keepalived does)")
+                    } else {
+                        format!(
+                            "Configuration file '{shown}' open problem ({err}) - skipping (as keepalived does)"
+                        )
+                    };
+                    self.warnings.push(pos.warning(msg));
+                }
+                return;
+            }
             Err(e) => {
                 self.push_error(included_at, path, e.to_string());
                 return;
@@ -228,6 +246,17 @@ impl<'a> Lexer<'a> {
         let (ok, rest, col_base) = self.conditional(stripped);
         if !ok || rest.trim().is_empty() {
             return;
+        }
+        if let Some(at) = mid_word_comment(raw) {
+            let pos = Pos {
+                file: file.clone(),
+                line: line_no,
+                col: u32::try_from(at + 1).unwrap_or(u32::MAX),
+            };
+            let c = raw[at..].chars().next().unwrap_or('#');
+            self.warnings.push(pos.warning(format!(
+                "'{c}' starts a comment even inside a word; the rest of the line is ignored (as keepalived does; write \\{c} or quote it for the character)"
+            )));
         }
         if let Some((name, value)) = parse_definition(rest) {
             self.params
@@ -511,7 +540,10 @@ impl<'a> Lexer<'a> {
                     let mut quoted = false;
                     for seg in segments {
                         match seg {
-                            Segment::Bare(s) => text_out.push_str(s),
+                            // `\#`, `\!`: the characters (keepalived `decomment()`).
+                            Segment::Bare(s) => {
+                                text_out.push_str(&s.replace("\\#", "#").replace("\\!", "!"))
+                            }
                             Segment::Quoted(s) => {
                                 quoted = true;
                                 text_out.push_str(&unescape(s));
@@ -525,9 +557,13 @@ impl<'a> Lexer<'a> {
                     }));
                     input = rest;
                 }
+                // keepalived (lib/parser.c `alloc_strvec_r()`): "Unmatched
+                // quote", the words before it stay, the rest of the line goes.
                 Err(_) => {
-                    self.errors.push(tpos.error("unterminated quoted string"));
-                    return;
+                    self.warnings.push(tpos.warning(
+                        "unterminated quoted string; the rest of the line is ignored (as keepalived does)",
+                    ));
+                    break;
                 }
             }
         }
@@ -606,11 +642,11 @@ fn parse_definition(line: &str) -> Option<(&str, &str)> {
     valid.then(|| (name, &body[eq + 1..]))
 }
 
-/// Cut a `#`/`!` comment that starts a line or follows whitespace and is not
-/// inside quotes.
+/// Cut a `#`/`!` comment: anywhere outside quotes, as keepalived's
+/// `decomment()` (lib/parser.c) does, also in the middle of a word
+/// (`auth_pass ab#cd` is `ab`); `\#` and `\!` are the literal characters.
 pub fn strip_comment(line: &str) -> &str {
     let mut quote: Option<char> = None;
-    let mut prev_ws = true;
     let mut escaped = false;
     for (i, c) in line.char_indices() {
         if let Some(q) = quote {
@@ -621,17 +657,29 @@ pub fn strip_comment(line: &str) -> &str {
             } else if c == q {
                 quote = None;
             }
-            prev_ws = false;
+            continue;
+        }
+        if escaped {
+            escaped = false;
             continue;
         }
         match c {
             '"' | '\'' => quote = Some(c),
-            '#' | '!' if prev_ws => return &line[..i],
+            '\\' => escaped = true,
+            '#' | '!' => return &line[..i],
             _ => {}
         }
-        prev_ws = c.is_whitespace();
     }
     line
+}
+
+/// Where [`strip_comment`] cut `line` in the middle of a word (byte offset
+/// of the `#`/`!`), for the warning: keepalived does it, most readers would
+/// not expect it.
+fn mid_word_comment(line: &str) -> Option<usize> {
+    let kept = strip_comment(line);
+    let at = kept.len();
+    (at < line.len() && kept.chars().last().is_some_and(|c| !c.is_whitespace())).then_some(at)
 }
 
 fn matching_paren(text: &str, open: usize) -> Option<usize> {
@@ -789,6 +837,9 @@ fn segment(i: &str) -> IResult<&str, Segment<'_>> {
             take_while1(|c: char| !c.is_whitespace() && !matches!(c, '"' | '\'' | '{' | '}')),
             Segment::Bare,
         ),
+        // A lone apostrophe is a character (keepalived has no single
+        // quotes outside script lines): `it's`.
+        map(recognize(char('\'')), Segment::Bare),
     ))(i)
 }
 
@@ -887,10 +938,13 @@ mod tests {
     }
 
     #[test]
-    fn comments_start_after_whitespace_outside_quotes() {
+    fn comments_start_anywhere_outside_quotes() {
         assert_eq!(strip_comment("a b # c"), "a b ");
         assert_eq!(strip_comment("! all"), "");
-        assert_eq!(strip_comment("a#b !c"), "a#b ");
+        assert_eq!(strip_comment("a#b !c"), "a");
+        assert_eq!(strip_comment("a\\#b !c"), "a\\#b ");
+        assert_eq!(mid_word_comment("auth_pass ab!cd"), Some(12));
+        assert_eq!(mid_word_comment("a # b"), None);
         assert_eq!(strip_comment("x \"q # !\" y ! z"), "x \"q # !\" y ");
         assert_eq!(strip_comment("x 'it''s' # c"), "x 'it''s' ");
     }

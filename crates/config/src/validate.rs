@@ -26,7 +26,7 @@ pub fn validate(
     let mut warnings = Vec::new();
     let instance_names: HashSet<String> =
         cfg.vrrp_instances.iter().map(|v| v.name.clone()).collect();
-    sync_group_members(cfg, &instance_names, &mut errors, &mut warnings);
+    sync_group_members(cfg, &instance_names, &mut warnings);
     fixup::sync_group_drops_weighted_tracking(cfg, &mut |origin, msg| {
         warnings.push(at(origin, Severity::Warning, msg))
     });
@@ -39,7 +39,6 @@ pub fn validate(
 fn sync_group_members(
     cfg: &mut Config,
     instance_names: &HashSet<String>,
-    errors: &mut Vec<Diagnostic>,
     warnings: &mut Vec<Diagnostic>,
 ) {
     let mut grouped: HashSet<String> = HashSet::new();
@@ -56,11 +55,13 @@ fn sync_group_members(
                     ),
                 ));
             } else if !grouped.insert(m.clone()) {
-                errors.push(at(
+                // keepalived: vrrp/vrrp_sync.c `vrrp_sync_set_group()`: the
+                // first group keeps it.
+                warnings.push(at(
                     &g.origin,
-                    Severity::Error,
+                    Severity::Warning,
                     format!(
-                        "vrrp_sync_group '{}': vrrp_instance '{m}' is already in another sync group",
+                        "vrrp_sync_group '{}': vrrp_instance '{m}' cannot exist in more than one sync group; ignoring it here (as keepalived does)",
                         g.name
                     ),
                 ));
@@ -82,14 +83,16 @@ fn sync_group_members(
     }
 }
 
-/// lvs_sync_daemon's instance must exist (position recorded by the parser).
+/// lvs_sync_daemon's instance must exist, or keepalived clears the whole
+/// sync daemon configuration (vrrp/vrrp.c `vrrp_complete_init()`: "Unable
+/// to find vrrp instance %s for lvs_syncd - clearing lvs_syncd config").
 fn lvs_sync_daemon_instance(
     cfg: &mut Config,
     instance_names: &HashSet<String>,
     lvs_sync_pos: Option<&Pos>,
     warnings: &mut Vec<Diagnostic>,
 ) {
-    let Some(d) = &mut cfg.global_defs.lvs_sync_daemon else {
+    let Some(d) = &cfg.global_defs.lvs_sync_daemon else {
         return;
     };
     if let Some(inst) = &d.vrrp_instance {
@@ -100,9 +103,9 @@ fn lvs_sync_daemon_instance(
                 col: 0,
             });
             warnings.push(pos.warning(format!(
-                "lvs_sync_daemon: vrrp_instance '{inst}' does not exist; the sync daemon will not follow VRRP state"
+                "Unable to find vrrp instance {inst} for lvs_syncd - clearing lvs_syncd config (as keepalived does)"
             )));
-            d.vrrp_instance = None;
+            cfg.global_defs.lvs_sync_daemon = None;
         }
     }
 }

@@ -183,7 +183,7 @@ fn diagnostics_are_capped_with_a_count_of_the_rest() {
     let t = TempDir::new();
     // Deterministic pseudo-random bytes (xorshift64).
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let garbage: Vec<u8> = (0..1_000_000)
+    let mut garbage: Vec<u8> = (0..1_000_000)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 7;
@@ -191,6 +191,9 @@ fn diagnostics_are_capped_with_a_count_of_the_rest() {
             (x >> 24) as u8
         })
         .collect();
+    // Random bytes are mostly comments, unknown keywords and unterminated
+    // quotes (warnings, as keepalived); stray braces are errors.
+    garbage.extend("\n}\n".repeat(2000).bytes());
     let main = t.0.join("garbage.conf");
     std::fs::write(&main, &garbage).unwrap();
     let e = load_promptly(&main).unwrap_err();
@@ -203,6 +206,6 @@ fn diagnostics_are_capped_with_a_count_of_the_rest() {
         .and_then(|s| s.split(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no count in {last}"));
-    assert!(more > 1000, "{last}");
+    assert!(more > 500, "{last}");
     assert!(last.contains("more errors not shown"), "{last}");
 }

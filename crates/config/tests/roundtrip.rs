@@ -537,7 +537,7 @@ fn config(seed: u64, tame: bool) -> Config {
         // Otherwise keepalived (and we) zero the members' tracking weights.
         sg.sync_group_tracking_weight = true;
         let ifs = vec!["sgif".to_string()];
-        sg.track_interfaces = track_refs(&mut g, &ifs, -254, 254);
+        sg.track_interfaces = track_refs(&mut g, &ifs, -253, 253);
         sg.track_scripts = track_refs(&mut g, &script_names, -253, 253);
         sg.track_files = track_refs(&mut g, &file_names, -254, 254);
         sg.notify_master = g.maybe(Gen::notify);
@@ -742,7 +742,7 @@ fn gen_instance(
     v.virtual_routes = (0..g.below(3)).map(|_| route(g)).collect();
     v.virtual_rules = (0..g.below(3)).map(|_| rule(g)).collect();
     let ifs: Vec<String> = (0..g.below(3)).map(|k| format!("trk{k}")).collect();
-    v.track_interfaces = track_refs(g, &ifs, -254, 254);
+    v.track_interfaces = track_refs(g, &ifs, -253, 253);
     v.track_scripts = track_refs(g, script_names, -253, 253);
     v.track_files = track_refs(g, file_names, -254, 254);
     v.dont_track_primary = g.bool();

@@ -104,3 +104,53 @@ fn keepalived_samples_round_trip_through_print() {
         );
     }
 }
+
+/// Debian's `keepalived.conf.conditional_conf` is written for `-i high` /
+/// `-i low`; without `-i` keepalived 2.2.7 still runs it: the `@high`/`@low`
+/// lines drop out, `vrrp_script check_VI_0` has no `script` and is removed
+/// ("No script set for vrrp_script check_VI_0 - removing") together with
+/// VI_0's reference to it ("track script check_VI_0 not found,
+/// ignoring..."). So do we, with positioned warnings.
+#[test]
+fn conditional_conf_loads_without_config_id_like_keepalived() {
+    let path = Path::new(SAMPLES).join("keepalived.conf.conditional_conf");
+    if !rkeepalived_testkit::prerequisites(&[rkeepalived_testkit::Need::Path(
+        SAMPLES,
+        "apt-get install -y keepalived",
+    )]) {
+        return;
+    }
+    let opts = LoadOptions {
+        config_id: Some("rkeepalived-not-high-or-low".to_string()),
+    };
+    let l = load(&path, &opts).unwrap_or_else(|e| panic!("conditional_conf without -i: {e}"));
+    let warnings: Vec<String> = l.warnings.iter().map(|w| w.to_string()).collect();
+    let has = |line: u32, needle: &str| {
+        l.warnings
+            .iter()
+            .any(|w| w.line == line && w.message.contains(needle))
+    };
+    assert!(
+        has(
+            6,
+            "No script set for vrrp_script check_VI_0 - removing it (as keepalived does)"
+        ),
+        "{warnings:#?}"
+    );
+    assert!(
+        has(
+            25,
+            "track_script 'check_VI_0' is not a defined vrrp_script; ignoring it"
+        ),
+        "{warnings:#?}"
+    );
+    assert!(l.config.vrrp_scripts.is_empty());
+    let vi0 = l
+        .config
+        .vrrp_instances
+        .iter()
+        .find(|v| v.name == "VI_0")
+        .expect("VI_0 kept");
+    assert!(vi0.track_scripts.is_empty());
+    assert_eq!(vi0.priority, 100, "no @high/@low priority: the default");
+}

@@ -36,12 +36,16 @@ pub(super) fn tracks(w: &mut Out, key: &str, list: &[TrackRef]) {
     }
     w.open(key);
     for t in list {
-        w.line(&format!(
-            "{} weight {}{}",
-            q(&t.name),
-            t.weight,
-            rev(t.reverse)
-        ));
+        // An explicit weight keeps the script's/file's `reverse` unless
+        // told otherwise (keepalived vrrp/vrrp_track.c `alloc_track_script()`),
+        // so write `noreverse` where it matters; track_interface has no
+        // default reverse and keepalived does not know `noreverse` there.
+        let r = match (t.reverse, key) {
+            (true, _) => " reverse",
+            (false, "track_interface") => "",
+            (false, _) => " noreverse",
+        };
+        w.line(&format!("{} weight {}{r}", q(&t.name), t.weight));
     }
     w.close();
 }
