@@ -398,6 +398,8 @@ fn config_test_strict_fails_on_keywords_not_acted_on() {
             "keepalived wrote no file 'strict': {out:?}"
         );
     }
+}
+
 /// Debian's `keepalived.conf.conditional_conf` passes `-t` without `-i`, as
 /// under keepalived 2.2.7: the script-less `vrrp_script` is removed with
 /// its `track_script` reference (warnings), the rest runs.

@@ -155,12 +155,7 @@ const KEEPALIVED_MESSAGES: &[(&str, Class)] = &[
 
 /// Files whose verdicts differ today, and why. The test fails when a listed
 /// file agrees (remove it then), and lists every other disagreement.
-const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[(
-    "keepalived.conf.conditional_conf",
-    "global (vrrp_script): a vrrp_script without `script` - keepalived removes it and its \
-         track_script references (\"No script set for vrrp_script - removing\"); rkeepalived \
-         refuses it",
-)];
+const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[];
 
 fn classify(msg: &str) -> Option<Class> {
     KEEPALIVED_MESSAGES

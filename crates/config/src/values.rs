@@ -10,9 +10,6 @@ use crate::tree::Node;
 
 pub type PResult<T> = Result<T, Diagnostic>;
 
-/// Longest timer keepalived accepts in practice; guards overflow.
-const MAX_TIMER_SECS: u64 = u32::MAX as u64;
-
 impl Node {
     /// Argument `i` or an error at the keyword: "'key' needs WHAT".
     pub fn arg(&self, i: usize, what: &str) -> PResult<&Token> {
@@ -120,23 +117,6 @@ impl Node {
             }
             KeepalivedNumber::Rejected => Err(t.pos.error(format!(
                 "'{}': invalid time '{}' (expected seconds, e.g. 3 or 0.5)",
-                self.key(),
-                t.text
-            ))),
-        }
-    }
-
-    pub fn timer(&self, i: usize) -> PResult<Duration> {
-        timer(self.arg(i, "a time in seconds")?, self.key())
-    }
-
-    /// keepalived reads these timers as whole seconds.
-    pub fn secs(&self, i: usize, min: u64, max: u64) -> PResult<Duration> {
-        let t = self.arg(i, "a number of seconds")?;
-        match t.text.parse::<u64>() {
-            Ok(v) if (min..=max).contains(&v) => Ok(Duration::from_secs(v)),
-            _ => Err(t.pos.error(format!(
-                "'{}': invalid value '{}' (expected whole seconds {min}..{max})",
                 self.key(),
                 t.text
             ))),
@@ -374,46 +354,6 @@ fn parse_i64(s: &str) -> Option<i64> {
     s.parse::<i64>().ok()
 }
 
-/// `<TIMER>`: seconds with up to microsecond resolution (`2.5`, `0.01`, `3`).
-pub fn timer(t: &Token, key: &str) -> PResult<Duration> {
-    parse_timer(&t.text).ok_or_else(|| {
-        t.pos.error(format!(
-            "'{key}': invalid time '{}' (expected seconds, e.g. 3 or 0.5)",
-            t.text
-        ))
-    })
-}
-
-pub fn parse_timer(s: &str) -> Option<Duration> {
-    let (int_part, frac_part) = match s.split_once('.') {
-        Some((i, f)) => (i, f),
-        None => (s, ""),
-    };
-    if int_part.is_empty() && frac_part.is_empty() {
-        return None;
-    }
-    if !int_part.chars().all(|c| c.is_ascii_digit())
-        || !frac_part.chars().all(|c| c.is_ascii_digit())
-    {
-        return None;
-    }
-    let secs: u64 = if int_part.is_empty() {
-        0
-    } else {
-        int_part.parse().ok()?
-    };
-    if secs > MAX_TIMER_SECS {
-        return None;
-    }
-    // Microsecond resolution; further digits are truncated as keepalived does.
-    let mut micros = 0u32;
-    for (i, c) in frac_part.chars().take(6).enumerate() {
-        let d = c.to_digit(10)?;
-        micros += d * 10u32.pow(5 - u32::try_from(i).ok()?);
-    }
-    Some(Duration::from_secs(secs) + Duration::from_micros(u64::from(micros)))
-}
-
 pub fn ip(t: &Token, key: &str) -> PResult<IpAddr> {
     t.text.parse::<IpAddr>().map_err(|_| {
         t.pos
@@ -554,20 +494,6 @@ mod tests {
                 col: 1,
             },
             quoted: false,
-        }
-    }
-
-    #[test]
-    fn timers_have_microsecond_resolution() {
-        assert_eq!(parse_timer("3"), Some(Duration::from_secs(3)));
-        assert_eq!(parse_timer("0.01"), Some(Duration::from_millis(10)));
-        assert_eq!(parse_timer(".5"), Some(Duration::from_millis(500)));
-        assert_eq!(
-            parse_timer("2.7182818"),
-            Some(Duration::from_micros(2_718_281))
-        );
-        for bad in ["", ".", "-1", "1e3", "1.2.3", "abc", "99999999999"] {
-            assert_eq!(parse_timer(bad), None, "{bad}");
         }
     }
 

@@ -215,7 +215,11 @@ fn vrrp_kw(p: &mut Parser, seen: &mut fixup::GlobalSeen, n: &Node) -> PResult<bo
             g.vrrp_garp_master_repeat =
                 fixup::repeat_at_least_one(n, n.kint(0, 0, u32::MAX.into(), w)?, w)
         }
-        "vrrp_garp_master_refresh" => g.vrrp_garp_master_refresh = fixup::garp_refresh(n, w),
+        "vrrp_garp_master_refresh" => {
+            // Without a value keepalived exits (lib/parser.c `null_strvec()`).
+            n.arg(0, "whole seconds")?;
+            g.vrrp_garp_master_refresh = fixup::garp_refresh(n, w)
+        }
         "vrrp_garp_master_refresh_repeat" => {
             g.vrrp_garp_master_refresh_repeat =
                 fixup::repeat_at_least_one(n, n.kint(0, 0, u32::MAX.into(), w)?, w)

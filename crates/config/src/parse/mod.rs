@@ -206,22 +206,3 @@ pub fn fmt_duration(d: Duration) -> String {
         format!("{}.{}", d.as_secs(), frac.trim_end_matches('0'))
     }
 }
-
-fn vrrp_version(n: &Node) -> PResult<VrrpVersion> {
-    match n.int::<u8>(0, 2, 3)? {
-        2 => Ok(VrrpVersion::V2),
-        _ => Ok(VrrpVersion::V3),
-    }
-}
-
-fn reverse_flag(k: &Node, i: usize) -> PResult<bool> {
-    match k.args.get(i).map(|t| t.text.as_str()) {
-        None => Ok(false),
-        Some("reverse") => Ok(true),
-        Some("noreverse" | "no_reverse") => Ok(false),
-        Some(other) => Err(k.args[i].pos.error(format!(
-            "'{}': unexpected '{other}' (expected reverse or noreverse)",
-            k.key()
-        ))),
-    }
-}
