@@ -823,3 +823,19 @@ fn decimal_timers_are_read_like_keepalived() {
         "{w:#?}"
     );
 }
+
+/// keepalived 2.2.7 still reads the deprecated spelling `lvs_flush_onstop`
+/// (core/global_parser.c installs both names on `lvs_flush_on_stop_handler()`).
+#[test]
+fn lvs_flush_onstop_is_the_old_spelling() {
+    use rkeepalived_config::model::LvsFlushOnStop;
+    for (text, want) in [
+        ("lvs_flush_onstop", LvsFlushOnStop::Flush),
+        ("lvs_flush_onstop VS", LvsFlushOnStop::VirtualServers),
+    ] {
+        let conf = format!("global_defs {{\n    {text}\n}}\n");
+        let l = parse_str(&conf, "k.conf", &opts()).expect("loads");
+        assert_eq!(l.config.global_defs.lvs_flush_on_stop, want, "{text}");
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    }
+}

@@ -296,6 +296,7 @@ const TABLE: &[Entry] = &[
     any("lvs_flags", acted(PLAN_KW)),
     any("lvs_flush", acted("crates/ipvs/src/tests.rs::foreign_services_and_dests_survive_unless_flushing")),
     any("lvs_flush_on_stop", acted("crates/check/tests/engine_lvs_globals.rs::lvs_flush_on_stop_all_flushes_the_whole_table")),
+    any("lvs_flush_onstop", via("lvs_flush_on_stop")),
     any("lvs_method", via("lb_kind")),
     any("lvs_notify_fifo", todo(LVS, "writes virtual/real server state changes to this FIFO")),
     any("lvs_notify_fifo_script", todo(LVS, "runs this script reading the LVS notify FIFO")),

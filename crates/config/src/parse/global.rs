@@ -279,7 +279,7 @@ fn fifo_lvs_and_rest_kw(p: &mut Parser, seen: &mut fixup::GlobalSeen, n: &Node) 
         }
         "lvs_timeouts" => lvs_timeouts(n, &mut g.lvs_timeouts, w)?,
         "lvs_flush" => g.lvs_flush = fixup::flag_without_value(n, w),
-        "lvs_flush_on_stop" => {
+        "lvs_flush_on_stop" | "lvs_flush_onstop" => {
             // keepalived: core/global_parser.c `lvs_flush_on_stop_handler()`:
             // no value or `VS`; any other word is reported and ignored.
             g.lvs_flush_on_stop = match n.args.first().map(|t| t.text.as_str()) {

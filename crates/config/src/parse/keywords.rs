@@ -205,6 +205,7 @@ pub(super) const KNOWN_KEYWORDS: &[&str] = &[
     "lvs_flags",
     "lvs_flush",
     "lvs_flush_on_stop",
+    "lvs_flush_onstop",
     "lvs_method",
     "lvs_notify_fifo",
     "lvs_notify_fifo_script",
