@@ -22,6 +22,23 @@ pub(super) const IGNORED_TOP: &[&str] = &[
 ];
 
 pub(super) const IGNORED_GLOBAL: &[&str] = &[
+    // keepalived 2.2.7 global_parser.c keywords with no rkeepalived effect
+    // (nftables for IPVS, process-monitor buffers, BFD limits, reload
+    // checks, logging options); tests/data/keepalived-2.2.7-keywords.txt.
+    "bfd_rlimit_rtime",
+    "disable_local_igmp",
+    "include_check",
+    "log_unknown_vrids",
+    "lvs_process_name",
+    "nftables_ipvs",
+    "nftables_ipvs_priority",
+    "nftables_ipvs_start_fwmark",
+    "process_monitor_rcv_bufs",
+    "process_monitor_rcv_bufs_force",
+    "reload_check_config",
+    "vmac_addr_prefix",
+    "vrrp_notify_priority_changes",
+    "vrrp_vmac_garp_intvl",
     "tmp_config_directory",
     "config_save_dir",
     "process_names",
