@@ -10,8 +10,7 @@
 mod daemon_util;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::{Command, Stdio};
 
 use daemon_util::*;
 
@@ -43,22 +42,6 @@ while True:
     c, _ = s.accept()
     c.close()
 ";
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = sh(&["kill", "-TERM", &self.0.id().to_string()]);
-        for _ in 0..100 {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn spawn(ns: &Netns, args: &[&str], env: &[(&str, &str)], log: &Path) -> Killed {
     let log = std::fs::File::create(log).expect("log");

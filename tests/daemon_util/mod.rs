@@ -258,6 +258,25 @@ impl Drop for Daemon {
     }
 }
 
+/// A process started by a test (keepalived, a helper server), stopped on
+/// drop: SIGTERM, up to 10 s to exit (a clean keepalived stop runs its
+/// shutdown scripts), then SIGKILL.
+pub struct Killed(pub Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = sh(&["kill", "-TERM", &self.0.id().to_string()]);
+        for _ in 0..200 {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 pub fn read_pid(p: &Path) -> Option<i32> {
     std::fs::read_to_string(p).ok()?.trim().parse().ok()
 }
