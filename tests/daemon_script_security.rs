@@ -24,17 +24,9 @@ struct Dirs {
 
 impl Dirs {
     fn new(tag: &str) -> Dirs {
-        let scratch = Scratch::new(tag);
-        std::fs::set_permissions(&scratch.dir, std::fs::Permissions::from_mode(0o755))
-            .expect("chmod scratch");
-        let mk = |name: &str, mode: u32| {
-            let d = scratch.p(name);
-            std::fs::create_dir_all(&d).expect("mkdir");
-            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(mode)).expect("chmod");
-            d
-        };
-        let safe = mk("safe", 0o755);
-        let ww = mk("ww", 0o777);
+        let scratch = Scratch::traversable(tag);
+        let safe = scratch.subdir("safe", 0o755);
+        let ww = scratch.subdir("ww", 0o777);
         Dirs { scratch, safe, ww }
     }
 

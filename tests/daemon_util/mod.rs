@@ -96,6 +96,23 @@ impl Scratch {
         std::fs::write(&p, text).expect("write");
         p
     }
+    /// A scratch dir that others may traverse (0755), for scripts run as
+    /// another user by the script-security tests.
+    pub fn traversable(tag: &str) -> Scratch {
+        use std::os::unix::fs::PermissionsExt;
+        let s = Scratch::new(tag);
+        std::fs::set_permissions(&s.dir, std::fs::Permissions::from_mode(0o755))
+            .expect("chmod scratch");
+        s
+    }
+    /// A subdirectory with exactly `mode` (umask does not apply).
+    pub fn subdir(&self, name: &str, mode: u32) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let d = self.p(name);
+        std::fs::create_dir_all(&d).expect("mkdir");
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        d
+    }
 }
 
 impl Drop for Scratch {
