@@ -126,7 +126,7 @@ vrrp_instance VI_4 {
                 ("15:11", "'state': unknown state 'master', defaulting to BACKUP (as keepalived does: it matches MASTER and BACKUP case-sensitively)"),
                 ("18:16", "'advert_int': Advert interval (3;) not valid! (0.01..255 seconds); ignoring it (as keepalived does)"),
                 ("19:23", "'garp_master_delay': invalid number '7;'; using 7, the number it starts with (as keepalived does)"),
-                ("20:5", "'garp_master_repeat' must be greater than 0, setting to 1 (as keepalived does)"),
+                ("20:5", "(VI_2): garp_master_repeat must be greater than 0, setting to 1 (as keepalived does)"),
                 ("21:24", "'down_timer_adverts': '0' invalid (expected 1..100); ignoring it (as keepalived does)"),
                 ("23:19", "'auth_type': unknown authentication type 'PASS;'; ignoring it (as keepalived does: PASS or AH, case-sensitive)"),
                 ("33:11", "'state': state previously set as MASTER - ignoring BACKUP (as keepalived does)"),

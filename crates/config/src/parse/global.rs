@@ -213,7 +213,7 @@ fn vrrp_kw(p: &mut Parser, seen: &mut fixup::GlobalSeen, n: &Node) -> PResult<bo
         }
         "vrrp_garp_master_repeat" => {
             g.vrrp_garp_master_repeat =
-                fixup::repeat_at_least_one(n, n.kint(0, 0, u32::MAX.into(), w)?, w)
+                fixup::repeat_at_least_one(n, n.kint(0, 0, u32::MAX.into(), w)?, "", w)
         }
         "vrrp_garp_master_refresh" => {
             // Without a value keepalived exits (lib/parser.c `null_strvec()`).
@@ -222,7 +222,7 @@ fn vrrp_kw(p: &mut Parser, seen: &mut fixup::GlobalSeen, n: &Node) -> PResult<bo
         }
         "vrrp_garp_master_refresh_repeat" => {
             g.vrrp_garp_master_refresh_repeat =
-                fixup::repeat_at_least_one(n, n.kint(0, 0, u32::MAX.into(), w)?, w)
+                fixup::repeat_at_least_one(n, n.kint(0, 0, u32::MAX.into(), w)?, "", w)
         }
         "vrrp_garp_lower_prio_delay" => {
             g.vrrp_garp_lower_prio_delay = Duration::from_secs(n.kint(0, 0, MAX_SECS, w)?);

@@ -249,8 +249,12 @@ impl<'a> InstanceBuilder<'a> {
                 if let Some(n) =
                     fixup::unsigned_or_ignored(k, 0, u32::MAX.into(), true, &mut p.warnings)?
                 {
-                    self.v.garp_master_repeat =
-                        fixup::garp_repeat_at_least_one(k, n, &mut p.warnings);
+                    self.v.garp_master_repeat = fixup::repeat_at_least_one(
+                        k,
+                        n,
+                        &format!("({}): ", self.v.name),
+                        &mut p.warnings,
+                    );
                 }
             }
             "garp_master_refresh" => {
@@ -263,8 +267,12 @@ impl<'a> InstanceBuilder<'a> {
                 if let Some(n) =
                     fixup::unsigned_or_ignored(k, 0, u32::MAX.into(), true, &mut p.warnings)?
                 {
-                    self.v.garp_master_refresh_repeat =
-                        fixup::garp_repeat_at_least_one(k, n, &mut p.warnings);
+                    self.v.garp_master_refresh_repeat = fixup::repeat_at_least_one(
+                        k,
+                        n,
+                        &format!("({}): ", self.v.name),
+                        &mut p.warnings,
+                    );
                 }
             }
             "garp_lower_prio_delay" => {

@@ -129,22 +129,25 @@ pub(in crate::parse) fn mcast_group6_not_link_local(
     }
 }
 
-/// `vrrp_garp_master_repeat 0` / `vrrp_garp_master_refresh_repeat 0`: 1.
+/// `[vrrp_]garp_master_repeat 0` / `[vrrp_]garp_master_refresh_repeat 0`
+/// become 1; `prefix` is keepalived's "(VI_1): " for an instance's keyword.
 /// keepalived: core/global_parser.c `vrrp_garp_rep_handler()`,
-/// `vrrp_garp_refresh_rep_handler()` ("must be greater than 0, setting to 1").
+/// `vrrp_garp_refresh_rep_handler()`; vrrp/vrrp_parser.c the same names
+/// ("must be greater than 0, setting to 1").
 pub(in crate::parse) fn repeat_at_least_one(
     n: &Node,
-    v: u32,
+    v: u64,
+    prefix: &str,
     warnings: &mut Vec<Diagnostic>,
 ) -> u32 {
     if v == 0 {
         warnings.push(n.pos().warning(format!(
-            "{} must be greater than 0, setting to 1 (as keepalived does)",
+            "{prefix}{} must be greater than 0, setting to 1 (as keepalived does)",
             n.key()
         )));
         return 1;
     }
-    v
+    u32::try_from(v).unwrap_or(u32::MAX)
 }
 
 /// `vrrp_garp_master_refresh`: an invalid value turns the refresh off.

@@ -270,25 +270,6 @@ pub(in crate::parse) fn unsigned_or_ignored(
     })
 }
 
-/// `garp_master_repeat 0` / `garp_master_refresh_repeat 0` become 1.
-/// keepalived: vrrp/vrrp_parser.c `vrrp_garp_rep_handler()`,
-/// `vrrp_garp_refresh_rep_handler()` ("must be greater than 0, setting
-/// to 1").
-pub(in crate::parse) fn garp_repeat_at_least_one(
-    k: &Node,
-    n: u64,
-    warnings: &mut Vec<Diagnostic>,
-) -> u32 {
-    if n == 0 {
-        warnings.push(k.pos().warning(format!(
-            "'{}' must be greater than 0, setting to 1 (as keepalived does)",
-            k.key()
-        )));
-        return 1;
-    }
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
 /// `auth_type`: only `PASS` and `AH`, case-sensitive; anything else is
 /// ignored, which leaves the instance without authentication.
 /// keepalived: vrrp/vrrp_parser.c `vrrp_auth_type_handler()` ("unknown
