@@ -911,19 +911,28 @@ fn rkeepalived_sends_and_installs_what_keepalived_does() {
     for r in &results {
         report.push_str(&r.summary);
         report.push('\n');
+        // Each listed reason once per config, after its lines.
+        let mut reasons: Vec<(Verdict, &str)> = Vec::new();
         for d in &r.differences {
             match justification(&r.name, d) {
-                Some((Verdict::Justified, why)) => {
-                    report.push_str(&format!("   justified: {d}\n     ({why})\n"))
-                }
-                Some((Verdict::Open, why)) => {
-                    report.push_str(&format!("   OPEN (known, to fix): {d}\n     ({why})\n"))
+                Some((verdict, why)) => {
+                    let tag = match verdict {
+                        Verdict::Justified => "justified",
+                        Verdict::Open => "OPEN (known, to fix)",
+                    };
+                    report.push_str(&format!("   {tag}: {d}\n"));
+                    if !reasons.iter().any(|(_, w)| *w == why) {
+                        reasons.push((verdict, why));
+                    }
                 }
                 None => {
                     report.push_str(&format!("   DIFFERS: {d}\n"));
                     failing.push(format!("{}: {d}", r.name));
                 }
             }
+        }
+        for (verdict, why) in reasons {
+            report.push_str(&format!("   -> {verdict:?}: {why}\n"));
         }
     }
     for (case, needle, _, _) in JUSTIFIED {
