@@ -426,7 +426,14 @@ fn setup_ns(ns: &Netns, plan: &Plan, live: &str) {
     let mut host = 250u8;
     for (k, ifname) in plan.ifaces.iter().enumerate() {
         let peer = format!("rvdp{k}");
-        ns.ip(&["link", "add", ifname, "type", "veth", "peer", "name", &peer]);
+        // Fixed MACs: the same IPv6 link-local addresses (advert sources)
+        // in both namespaces.
+        let mac = format!("02:00:5e:10:{k:02x}:01");
+        let peer_mac = format!("02:00:5e:10:{k:02x}:02");
+        ns.ip(&[
+            "link", "add", ifname, "address", &mac, "type", "veth", "peer", "name", &peer,
+            "address", &peer_mac,
+        ]);
         while live.contains(&format!("192.0.2.{host}")) && host > 2 {
             host -= 1;
         }
