@@ -99,16 +99,6 @@ const JUSTIFIED: &[(&str, &str, Verdict, &str)] = &[
          not found, so our priority is 6 higher",
     ),
     (
-        "sample:vrrp.scripts",
-        "",
-        Verdict::Open,
-        "sync group G1 (VI_2, VI_3, same priority, same master_down timer): \
-         keepalived's first expiring member (VI_2) cannot go MASTER while VI_3 \
-         does not want MASTER yet (vrrp_sync_can_goto_master), so VI_3 goes \
-         first and then syncs VI_2; we add VI_2's VIP first, so the two /27 \
-         VIPs end up primary/secondary the other way round",
-    ),
-    (
         "corpus:01-acassen-http-get-auth.conf",
         "",
         Verdict::Open,
