@@ -89,16 +89,6 @@ const JUSTIFIED: &[(&str, &str, Verdict, &str)] = &[
          (being fixed in issue #10's vrrp_script fix-up)",
     ),
     (
-        "sample:vrrp.localcheck",
-        "advert ",
-        Verdict::Open,
-        "track script `</dev/tcp/127.0.0.1/80`: keepalived's \
-         check_script_secure() returns SC_SYSTEM for a command starting with \
-         `<` and `/` and runs it with system() (/bin/sh -c; dash has no \
-         /dev/tcp, so it always fails, -2 each); crates/script disables it as \
-         not found, so our priority is 6 higher",
-    ),
-    (
         "corpus:01-acassen-http-get-auth.conf",
         "",
         Verdict::Open,
