@@ -73,6 +73,24 @@ const ENOENT: i32 = libc::ENOENT;
 /// keepalived's route/rule protocol number (`RTPROT_KEEPALIVED`, vrrp_iproute.h).
 const RTPROT_KEEPALIVED: u8 = 18;
 
+const INFINITY_LIFE_TIME: u32 = u32::MAX;
+
+/// keepalived `parse_ipaddress` / `netlink_ipaddress`: an IPv6 VIP without
+/// `preferred_lft` is added deprecated (preferred 0) when it is a /128, so
+/// it is not picked as a source address (RFC 3484); `preferred_lft` sets it.
+/// `None` = forever (no IFA_CACHEINFO sent).
+fn ipv6_preferred_lft(vip: &VirtualIpAddress) -> Option<u32> {
+    if !vip.addr.is_ipv6() {
+        return None;
+    }
+    let preferred = vip.preferred_lft.unwrap_or(if vip.prefix_len == 128 {
+        0
+    } else {
+        INFINITY_LIFE_TIME
+    });
+    (preferred != INFINITY_LIFE_TIME).then_some(preferred)
+}
+
 fn request_err(op: &'static str, target: String) -> impl FnOnce(rtnetlink::Error) -> NetlinkError {
     move |source| NetlinkError::Request { op, target, source }
 }
@@ -146,7 +164,13 @@ impl Netlink {
 
     /// `ip addr add`; an already present address is not an error.
     pub async fn add_address(&self, vip: &VirtualIpAddress) -> Result<(), NetlinkError> {
-        let msg = Self::address_message(vip)?;
+        let mut msg = Self::address_message(vip)?;
+        if let Some(preferred) = ipv6_preferred_lft(vip) {
+            let mut info = netlink_packet_route::address::CacheInfo::default();
+            info.ifa_preferred = preferred;
+            info.ifa_valid = INFINITY_LIFE_TIME;
+            msg.attributes.push(AddressAttribute::CacheInfo(info));
+        }
         let index = msg.header.index;
         let mut req = self.handle.address().add(index, vip.addr, vip.prefix_len);
         *req.message_mut() = msg;
@@ -593,6 +617,20 @@ mod tests {
             Netlink::address_message(&missing),
             Err(NetlinkError::LinkNotFound(_))
         ));
+    }
+
+    #[test]
+    fn ipv6_host_vips_are_deprecated_unless_configured() {
+        let mut vip = VirtualIpAddress::new("2001:db8::ff".parse().unwrap(), "lo");
+        vip.prefix_len = 128;
+        assert_eq!(ipv6_preferred_lft(&vip), Some(0));
+        vip.preferred_lft = Some(INFINITY_LIFE_TIME);
+        assert_eq!(ipv6_preferred_lft(&vip), None);
+        vip.preferred_lft = None;
+        vip.prefix_len = 64;
+        assert_eq!(ipv6_preferred_lft(&vip), None);
+        let v4 = VirtualIpAddress::new("192.0.2.1".parse().unwrap(), "lo");
+        assert_eq!(ipv6_preferred_lft(&v4), None);
     }
 
     #[test]
