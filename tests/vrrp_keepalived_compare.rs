@@ -111,6 +111,32 @@ const JUSTIFIED: &[(&str, &str, Verdict, &str)] = &[
          we refuse the config (value out of range 1..)",
     ),
     (
+        "corpus:42-mall0c-keydb-track-process.conf",
+        "",
+        Verdict::Open,
+        "`track_process`: keepalived holds the instance in FAULT while the \
+         tracked process (keydb-server) is not running; we accept and ignore \
+         track_process (not implemented, crates/config/README.md), so we go \
+         MASTER",
+    ),
+    (
+        "corpus:44-takawatp-k0s-semicolons.conf",
+        "",
+        Verdict::Open,
+        "values with a trailing `;`: keepalived runs the config (issue #10: \
+         it does not strip the `;` and applies its fix-ups); we refuse it",
+    ),
+    (
+        "corpus:50-vincentbernat-unicast-ipv6.conf",
+        "ttl",
+        Verdict::Open,
+        "IPv6 unicast adverts: keepalived leaves the socket's unicast hop \
+         limit at the kernel default (64; it sets IPV6_MULTICAST_HOPS only, \
+         vrrp.c open_vrrp_send_socket); we set IPV6_UNICAST_HOPS 255 (RFC \
+         5798); keepalived does not check the hop limit of unicast adverts, \
+         so both interoperate",
+    ),
+    (
         "corpus:40-acassen-case-study-mixing.conf",
         "auth PASS",
         Verdict::Open,
@@ -453,7 +479,7 @@ fn setup_ns(ns: &Netns, plan: &Plan, live: &str) {
             Err(_) => continue,
         };
         if plan.ifaces.contains(ifname) {
-            sh_quiet(&["ip", "-n", n, "addr", "add", &a, "dev", ifname]);
+            sh_quiet(&["ip", "-n", n, "addr", "add", &a, "dev", ifname, "nodad"]);
         }
     }
     for (ifname, addr) in &plan.peers {
