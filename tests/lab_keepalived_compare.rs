@@ -74,6 +74,13 @@ const JUSTIFIED_DIFFERENCES: &[(&str, Relaxed, &str)] = &[
          checker side of this config)",
     ),
     (
+        "corpus:46-leroyk111-annotated-template.conf",
+        Relaxed::Open,
+        "we refuse `preempt_delay` without a value, `persistence_granularity \
+         <NETMASK>` and `bindto <ip>` (template placeholders); keepalived's \
+         checker drops them with a message and runs the config",
+    ),
+    (
         "corpus:29-augeas-lens-test-checkers.conf",
         Relaxed::Open,
         "we refuse SSL_GET without a `url` block (keepalived runs it)",
