@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # keepalived vs rkeepalived IPVS comparison on keepalived's sample configs.
 # Runs inside the lab guest:
-#   compare.sh RKEEPALIVED_BIN SAMPLE_CONF...
+#   compare.sh RKEEPALIVED_BIN [NAME=]CONF...
+# NAME (default: CONF's file name without "keepalived.conf.") names the
+# config in the output.
 # For each sample (rewritten by compare_prep.py: documentation addresses,
 # short checker timing) it builds two identical director/real-server
 # namespace pairs, runs `keepalived -C -n -l` in one and `RKEEPALIVED_BIN -C
@@ -105,8 +107,9 @@ table() { nsenter --net="/run/netns/rkl-$1-dir" ipvsadm -Sn 2>&1 | sort; }
 # compare_one IDX SAMPLE: everything for one sample; output on stdout.
 compare_one() {
   local idx=$1 sample=$2 name conf ka rk t0 t1 t prev cur stable same rk_alive rk_pid
-  name=$(basename "$sample"); name=${name#keepalived.conf.}
-  conf=/etc/keepalived/cmp-$name.conf
+  if [[ $sample == *=* ]]; then name=${sample%%=*}; sample=${sample#*=}
+  else name=$(basename "$sample"); name=${name#keepalived.conf.}; fi
+  conf=/etc/keepalived/cmp-$idx.conf
   ka=$idx-ka rk=$idx-rk
   t0=$SECONDS
   python3 "$LAB_DIR/compare_prep.py" "$sample" "$conf" "$W/$idx.env" || { echo "LAB-COMPARE sample=$name prep=failed same=no"; return; }

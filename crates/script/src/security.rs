@@ -123,6 +123,19 @@ pub fn prepare(
         None => security.run_as(&script)?.clone(),
     };
     script.user = Some(run_as);
+    if is_file_open_test(script.program()) {
+        // keepalived `check_script_secure()`: a command starting with `<`
+        // and `/` ("</dev/tcp/127.0.0.1/80") only tests that a file opens;
+        // it is SC_SYSTEM, never checked, and `system_call_script()` runs
+        // it with system(), i.e. `/bin/sh -c` on the words joined by
+        // spaces (`cmd_str()`), as the script's user.
+        let line = script.argv.join(" ");
+        script.argv = vec!["/bin/sh".into(), "-c".into(), line];
+        return Ok(Prepared {
+            script,
+            insecure_component: None,
+        });
+    }
     let verdict = check_security(&script, security)?;
     let program = verdict
         .resolved_program
@@ -142,6 +155,13 @@ pub fn prepare(
         script,
         insecure_component: verdict.insecure_component,
     })
+}
+
+/// keepalived's SC_SYSTEM test: `<`, optional blanks, then `/`.
+fn is_file_open_test(program: &str) -> bool {
+    program
+        .strip_prefix('<')
+        .is_some_and(|rest| rest.trim_start_matches([' ', '\t']).starts_with('/'))
 }
 
 /// keepalived `check_script_secure()`. Errors: no usable user, not found,
@@ -366,6 +386,25 @@ mod tests {
         match r {
             Err(ScriptError::Insecure { component, .. }) => component,
             other => panic!("expected Insecure, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn file_open_tests_run_through_the_shell_unchecked() {
+        // keepalived's own sample (vrrp.localcheck): SC_SYSTEM, system().
+        for cmd in ["</dev/tcp/127.0.0.1/80", "\"<  /dev/tcp/127.0.0.1/443\""] {
+            let p = prepare(cmd, Some(("root", None)), &root_policy(true)).unwrap();
+            assert_eq!(p.script.argv[..2], ["/bin/sh", "-c"], "{cmd}");
+            assert_eq!(p.script.argv[2], cmd.trim_matches('"'));
+            assert!(p.insecure_component.is_none());
+        }
+        // `<` not followed by `/` in the same word: an ordinary (missing)
+        // program, as keepalived tests only args[0].
+        for cmd in ["<foo", "< /dev/tcp/127.0.0.1/80"] {
+            assert!(
+                prepare(cmd, Some(("root", None)), &root_policy(true)).is_err(),
+                "{cmd}"
+            );
         }
     }
 

@@ -70,6 +70,26 @@ const EEXIST: i32 = libc::EEXIST;
 const EADDRNOTAVAIL: i32 = libc::EADDRNOTAVAIL;
 const ESRCH: i32 = libc::ESRCH;
 const ENOENT: i32 = libc::ENOENT;
+/// keepalived's route/rule protocol number (`RTPROT_KEEPALIVED`, vrrp_iproute.h).
+const RTPROT_KEEPALIVED: u8 = 18;
+
+const INFINITY_LIFE_TIME: u32 = u32::MAX;
+
+/// keepalived `parse_ipaddress` / `netlink_ipaddress`: an IPv6 VIP without
+/// `preferred_lft` is added deprecated (preferred 0) when it is a /128, so
+/// it is not picked as a source address (RFC 3484); `preferred_lft` sets it.
+/// `None` = forever (no IFA_CACHEINFO sent).
+fn ipv6_preferred_lft(vip: &VirtualIpAddress) -> Option<u32> {
+    if !vip.addr.is_ipv6() {
+        return None;
+    }
+    let preferred = vip.preferred_lft.unwrap_or(if vip.prefix_len == 128 {
+        0
+    } else {
+        INFINITY_LIFE_TIME
+    });
+    (preferred != INFINITY_LIFE_TIME).then_some(preferred)
+}
 
 fn request_err(op: &'static str, target: String) -> impl FnOnce(rtnetlink::Error) -> NetlinkError {
     move |source| NetlinkError::Request { op, target, source }
@@ -144,7 +164,13 @@ impl Netlink {
 
     /// `ip addr add`; an already present address is not an error.
     pub async fn add_address(&self, vip: &VirtualIpAddress) -> Result<(), NetlinkError> {
-        let msg = Self::address_message(vip)?;
+        let mut msg = Self::address_message(vip)?;
+        if let Some(preferred) = ipv6_preferred_lft(vip) {
+            let mut info = netlink_packet_route::address::CacheInfo::default();
+            info.ifa_preferred = preferred;
+            info.ifa_valid = INFINITY_LIFE_TIME;
+            msg.attributes.push(AddressAttribute::CacheInfo(info));
+        }
         let index = msg.header.index;
         let mut req = self.handle.address().add(index, vip.addr, vip.prefix_len);
         *req.message_mut() = msg;
@@ -232,9 +258,9 @@ impl Netlink {
         if let Some(m) = r.metric {
             b = b.priority(m);
         }
-        if let Some(p) = r.protocol {
-            b = b.protocol(RouteProtocol::from(p));
-        }
+        // keepalived `netlink_route`: the configured protocol, else
+        // RTPROT_KEEPALIVED (18), never rtnetlink's default `static`.
+        b = b.protocol(RouteProtocol::from(r.protocol.unwrap_or(RTPROT_KEEPALIVED)));
         if let Some(t) = r.tos {
             b = b.tos(t);
         }
@@ -248,13 +274,11 @@ impl Netlink {
             RouteType::Broadcast => NlRouteType::Broadcast,
             RouteType::Multicast => NlRouteType::Multicast,
         });
-        match r.scope {
-            Some(s) => b = b.scope(RouteScope::from(s.as_u8())),
-            // `ip route add P dev D` without a gateway is a link-scope route.
-            None if r.via.is_none() && r.dev.is_some() && r.route_type == RouteType::Unicast => {
-                b = b.scope(RouteScope::Link)
-            }
-            None => {}
+        // keepalived `netlink_route` sends RT_SCOPE_UNIVERSE unless `scope`
+        // is configured: unlike `ip route add P dev D`, a gateway-less route
+        // does not become link-scope.
+        if let Some(s) = r.scope {
+            b = b.scope(RouteScope::from(s.as_u8()));
         }
         Ok(b.build())
     }
@@ -339,6 +363,14 @@ impl Netlink {
         if r.invert {
             msg.header.flags |= RuleFlags::Invert;
         }
+        // keepalived `alloc_rule` marks every tracked rule FRA_PROTOCOL
+        // RTPROT_KEEPALIVED (`ip rule` shows "proto keepalived").
+        if !r.no_track {
+            msg.attributes
+                .push(RuleAttribute::Protocol(RouteProtocol::from(
+                    RTPROT_KEEPALIVED,
+                )));
+        }
         match &r.action {
             CfgRuleAction::Table(t) => {
                 msg.header.action = RuleAction::ToTable;
@@ -382,12 +414,18 @@ impl Netlink {
     }
 
     /// Create a macvlan VMAC interface (RFC 5798 §7.3 virtual router MAC)
-    /// on `base`, or reuse an existing one of that name.
+    /// on `base`, or reuse an existing one of that name. Without `ipv6`
+    /// (an IPv4 instance with no IPv6 address) IPv6 is disabled on it
+    /// before it goes up, as keepalived's `netlink_link_add_vmac` does
+    /// (`link_set_ipv6(ifp, false)`): no link-local address is generated
+    /// from the shared virtual router MAC (RFC 5798 §7.4), which would be
+    /// the same on every router.
     pub async fn add_vmac(
         &self,
         name: &str,
         base: &str,
         mac: [u8; 6],
+        ipv6: bool,
     ) -> Result<u32, NetlinkError> {
         if let Some(i) = ifindex(name) {
             return Ok(i);
@@ -399,7 +437,6 @@ impl Netlink {
             netlink_packet_route::link::MacVlanMode::Private,
         )
         .address(mac.to_vec())
-        .up()
         .build();
         let r = self
             .handle
@@ -409,7 +446,24 @@ impl Netlink {
             .await
             .map_err(request_err("add vmac", name.to_string()));
         tolerate(r, &[EEXIST])?;
-        Self::index_of(name)
+        let index = Self::index_of(name)?;
+        if !ipv6 {
+            let path = format!("/proc/sys/net/ipv6/conf/{name}/disable_ipv6");
+            if let Err(e) = std::fs::write(&path, "1") {
+                tracing::warn!(vmac = name, error = %e, "cannot disable IPv6 on vmac");
+            }
+        }
+        let mut up = LinkMessage::default();
+        up.header.index = index;
+        up.header.flags = LinkFlags::Up;
+        up.header.change_mask = LinkFlags::Up;
+        self.handle
+            .link()
+            .set(up)
+            .execute()
+            .await
+            .map_err(request_err("set vmac up", name.to_string()))?;
+        Ok(index)
     }
 
     pub async fn del_link(&self, name: &str) -> Result<(), NetlinkError> {
@@ -585,6 +639,39 @@ mod tests {
             Netlink::address_message(&missing),
             Err(NetlinkError::LinkNotFound(_))
         ));
+    }
+
+    #[test]
+    fn ipv6_host_vips_are_deprecated_unless_configured() {
+        let mut vip = VirtualIpAddress::new("2001:db8::ff".parse().unwrap(), "lo");
+        vip.prefix_len = 128;
+        assert_eq!(ipv6_preferred_lft(&vip), Some(0));
+        vip.preferred_lft = Some(INFINITY_LIFE_TIME);
+        assert_eq!(ipv6_preferred_lft(&vip), None);
+        vip.preferred_lft = None;
+        vip.prefix_len = 64;
+        assert_eq!(ipv6_preferred_lft(&vip), None);
+        let v4 = VirtualIpAddress::new("192.0.2.1".parse().unwrap(), "lo");
+        assert_eq!(ipv6_preferred_lft(&v4), None);
+    }
+
+    #[test]
+    fn routes_carry_keepalived_protocol_and_universe_scope() {
+        // keepalived `netlink_route`: RTPROT_KEEPALIVED unless configured,
+        // RT_SCOPE_UNIVERSE unless configured (also without a gateway).
+        let mut r = VirtualRoute::new(IpPrefix {
+            addr: "198.51.100.0".parse().unwrap(),
+            len: 24,
+        });
+        r.dev = Some("lo".into());
+        let msg = Netlink::route_message(&r).expect("lo exists");
+        assert_eq!(msg.header.protocol, RouteProtocol::from(RTPROT_KEEPALIVED));
+        assert_eq!(msg.header.scope, RouteScope::Universe);
+        r.protocol = Some(4);
+        r.scope = Some(rkeepalived_config::model::Scope::Link);
+        let msg = Netlink::route_message(&r).expect("lo exists");
+        assert_eq!(msg.header.protocol, RouteProtocol::from(4));
+        assert_eq!(msg.header.scope, RouteScope::Link);
     }
 
     proptest! {

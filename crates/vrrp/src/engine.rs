@@ -411,6 +411,11 @@ impl Engine {
         }
     }
 
+    /// The `static_ipaddress` addresses of the running configuration.
+    fn static_addrs(&self) -> Vec<IpAddr> {
+        self.cfg.static_ipaddresses.iter().map(|a| a.addr).collect()
+    }
+
     async fn start_instance(&mut self, cfg: VrrpInstance) {
         let global = self.cfg.global_defs.clone();
         let family = glue::family(cfg.family);
@@ -419,7 +424,8 @@ impl Engine {
         let mut stats = InstanceStats::default();
         if let Some(v) = &cfg.use_vmac {
             let mac = glue::vmac_mac(&cfg, v);
-            match self.nl.add_vmac(&v.name, &cfg.interface, mac).await {
+            let ipv6 = glue::vmac_needs_ipv6(&cfg);
+            match self.nl.add_vmac(&v.name, &cfg.interface, mac, ipv6).await {
                 Ok(_) => {
                     self.configure_vmac_arp(&cfg.interface, &v.name);
                     vmac = Some(v.name.clone());
@@ -470,7 +476,12 @@ impl Engine {
             Some(s) => Some(s),
             None => match addr::ifindex(&cfg.interface) {
                 Some(idx) => match self.nl.addresses(idx).await {
-                    Ok(list) => glue::pick_source(family, &list, &glue::advertised_addrs(&cfg)),
+                    Ok(list) => glue::pick_source_before_statics(
+                        family,
+                        &list,
+                        &glue::advertised_addrs(&cfg),
+                        &self.static_addrs(),
+                    ),
                     Err(e) => {
                         stats.netlink_errors += 1;
                         tracing::error!(instance = %cfg.name, error = %e, "cannot list interface addresses");

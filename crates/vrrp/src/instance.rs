@@ -144,6 +144,18 @@ pub fn check_unicast_ttl(
     Ok(())
 }
 
+/// Whether the instance's VMAC needs IPv6: an IPv6 instance, or an IPv4 one
+/// with an IPv6 address among its VIPs or excluded VIPs (keepalived's
+/// `VRRP_FLAG_EVIP_OTHER_FAMILY`, vrrp_vmac.c `netlink_link_add_vmac`).
+pub fn vmac_needs_ipv6(inst: &VrrpInstance) -> bool {
+    family(inst.family) == Family::Ipv6
+        || inst
+            .virtual_ipaddresses
+            .iter()
+            .chain(&inst.virtual_ipaddresses_excluded)
+            .any(|v| v.addr.is_ipv6())
+}
+
 /// Explicitly configured source (unicast_src_ip, else mcast_src_ip).
 pub fn configured_source(inst: &VrrpInstance) -> Option<IpAddr> {
     inst.unicast_src_ip.or(inst.mcast_src_ip)
@@ -164,6 +176,23 @@ pub fn pick_source(
             (Family::Ipv6, IpAddr::V6(v6)) => is_link_local(v6),
             _ => false,
         })
+}
+
+/// [`pick_source`] as keepalived ends up choosing at startup: it keeps the
+/// first address it learned for the interface (`netlink_if_address_filter`
+/// in keepalived_netlink.c: `if (!ifp->sin_addr.s_addr)`), and it learns the
+/// interface's addresses before `static_ipaddress` adds its own. The kernel
+/// lists a narrower-scope primary (a `scope link` static address) first, so
+/// a static address is only taken when the interface has no other one.
+pub fn pick_source_before_statics(
+    family: Family,
+    iface_addrs: &[(IpAddr, u8)],
+    vips: &[IpAddr],
+    statics: &[IpAddr],
+) -> Option<IpAddr> {
+    let mut avoid = vips.to_vec();
+    avoid.extend_from_slice(statics);
+    pick_source(family, iface_addrs, &avoid).or_else(|| pick_source(family, iface_addrs, vips))
 }
 
 pub fn is_link_local(a: &Ipv6Addr) -> bool {
@@ -318,6 +347,35 @@ mod tests {
         let mut i = VrrpInstance::new("VI_1", "eth0", 51);
         i.priority = 100;
         i
+    }
+
+    #[test]
+    fn source_is_not_a_static_address_unless_nothing_else() {
+        let a = |s: &str| -> IpAddr { s.parse().unwrap() };
+        // The kernel lists a `scope link` static /32 before the primary.
+        let list = [(a("192.0.2.16"), 32), (a("192.0.2.250"), 24)];
+        assert_eq!(
+            pick_source_before_statics(Family::Ipv4, &list, &[], &[a("192.0.2.16")]),
+            Some(a("192.0.2.250"))
+        );
+        assert_eq!(
+            pick_source_before_statics(Family::Ipv4, &list[..1], &[], &[a("192.0.2.16")]),
+            Some(a("192.0.2.16"))
+        );
+    }
+
+    #[test]
+    fn vmac_ipv6_only_when_some_address_is_ipv6() {
+        use rkeepalived_config::model::VirtualIpAddress;
+        let mut i = inst();
+        i.virtual_ipaddresses
+            .push(VirtualIpAddress::new("192.0.2.1".parse().unwrap(), "eth0"));
+        assert!(!vmac_needs_ipv6(&i));
+        i.virtual_ipaddresses_excluded.push(VirtualIpAddress::new(
+            "2001:db8::1".parse().unwrap(),
+            "eth0",
+        ));
+        assert!(vmac_needs_ipv6(&i));
     }
 
     #[test]

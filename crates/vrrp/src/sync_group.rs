@@ -159,12 +159,22 @@ impl SyncGroup {
         if !wants || !all_want {
             return Vec::new();
         }
-        self.members
+        // keepalived: the member whose wish completes the consensus goes
+        // MASTER itself first (`vrrp_state_goto_master`), then
+        // `vrrp_sync_master` moves the others in group order; so with equal
+        // timers the last member to expire installs its VIPs first.
+        let mut out: Vec<(usize, SyncCommand)> = self
+            .members
             .iter()
             .enumerate()
             .filter(|(_, m)| m.state != State::Master)
             .map(|(j, _)| (j, SyncCommand::GoMaster))
-            .collect()
+            .collect();
+        if let Some(pos) = out.iter().position(|(j, _)| *j == member) {
+            let first = out.remove(pos);
+            out.insert(0, first);
+        }
+        out
     }
 
     /// Member `member` reported `StateChanged { from, to, reason }`.
@@ -235,8 +245,8 @@ mod tests {
         assert_eq!(
             g.on_member_wants_master(1, true),
             vec![
-                (0, SyncCommand::GoMaster),
                 (1, SyncCommand::GoMaster),
+                (0, SyncCommand::GoMaster),
                 (2, SyncCommand::GoMaster)
             ]
         );

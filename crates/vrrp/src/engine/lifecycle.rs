@@ -163,7 +163,8 @@ impl Engine {
                 continue;
             };
             let mac = glue::vmac_mac(cfg, v);
-            match self.nl.add_vmac(&w.vmac, &w.base, mac).await {
+            let ipv6 = glue::vmac_needs_ipv6(cfg);
+            match self.nl.add_vmac(&w.vmac, &w.base, mac, ipv6).await {
                 Ok(_) => {
                     tracing::info!(vmac = %w.vmac, base = %w.base, "vmac (re)created");
                     self.configure_vmac_arp(&w.base, &w.vmac);

@@ -350,10 +350,11 @@ impl Engine {
             Some(s) => Some(s),
             None => match addr::ifindex(&new.interface) {
                 Some(i) => match self.nl.addresses(i).await {
-                    Ok(list) => glue::pick_source(
+                    Ok(list) => glue::pick_source_before_statics(
                         self.instances[idx].family,
                         &list,
                         &glue::advertised_addrs(new),
+                        &self.static_addrs(),
                     ),
                     Err(e) => {
                         self.instances[idx].stats.netlink_errors += 1;
