@@ -81,36 +81,6 @@ const JUSTIFIED: &[(&str, &str, Verdict, &str)] = &[
          IPVS side",
     ),
     (
-        "sample:conditional_conf",
-        "",
-        Verdict::Open,
-        "vrrp_script without `script`: keepalived removes it and its \
-         track_script references (vrrp_parser.c); we refuse the config \
-         (being fixed in issue #10's vrrp_script fix-up)",
-    ),
-    (
-        "corpus:01-acassen-http-get-auth.conf",
-        "",
-        Verdict::Open,
-        "`interface lo`: keepalived ignores it (\"cannot use a loopback \
-         interface (lo) for vrrp - ignoring\"), then finds the instance \
-         without an interface and exits (CONFIG); we run it, held in FAULT",
-    ),
-    (
-        "corpus:13-xusxlinux-k8s-apiserver-lvs-dr.conf",
-        "",
-        Verdict::Open,
-        "`persistence_timeout 0`: keepalived accepts it (no persistence); \
-         we refuse the config (value out of range 1..)",
-    ),
-    (
-        "corpus:25-heartzhang-lvs-dr-commented.conf",
-        "",
-        Verdict::Open,
-        "`persistence_timeout 0`: keepalived accepts it (no persistence); \
-         we refuse the config (value out of range 1..)",
-    ),
-    (
         "corpus:42-mall0c-keydb-track-process.conf",
         "",
         Verdict::Open,
@@ -118,13 +88,6 @@ const JUSTIFIED: &[(&str, &str, Verdict, &str)] = &[
          tracked process (keydb-server) is not running; we accept and ignore \
          track_process (not implemented, crates/config/README.md), so we go \
          MASTER",
-    ),
-    (
-        "corpus:44-takawatp-k0s-semicolons.conf",
-        "",
-        Verdict::Open,
-        "values with a trailing `;`: keepalived runs the config (issue #10: \
-         it does not strip the `;` and applies its fix-ups); we refuse it",
     ),
     (
         "corpus:50-vincentbernat-unicast-ipv6.conf",
@@ -135,14 +98,6 @@ const JUSTIFIED: &[(&str, &str, Verdict, &str)] = &[
          vrrp.c open_vrrp_send_socket); we set IPV6_UNICAST_HOPS 255 (RFC \
          5798); keepalived does not check the hop limit of unicast adverts, \
          so both interoperate",
-    ),
-    (
-        "corpus:40-acassen-case-study-mixing.conf",
-        "auth PASS",
-        Verdict::Open,
-        "`auth_pass k@l!ve1`: keepalived's lexer starts a comment at any \
-         unquoted `!` or `#` (parser.c), so the password is `k@l`; ours keeps \
-         the whole word",
     ),
 ];
 
