@@ -92,11 +92,12 @@ const JUSTIFIED: &[(&str, &str, Verdict, &str)] = &[
     (
         "corpus:50-vincentbernat-unicast-ipv6.conf",
         "ttl",
-        Verdict::Open,
+        Verdict::Justified,
         "IPv6 unicast adverts: keepalived leaves the socket's unicast hop \
          limit at the kernel default (64; it sets IPV6_MULTICAST_HOPS only, \
-         vrrp.c open_vrrp_send_socket); we set IPV6_UNICAST_HOPS 255 (RFC \
-         5798); keepalived does not check the hop limit of unicast adverts, \
+         vrrp.c open_vrrp_send_socket); we deliberately send 255 as RFC 5798 \
+         section 5.1.2.3 asks of every advert, so a peer that checks the hop \
+         limit accepts ours; keepalived does not check it on unicast adverts, \
          so both interoperate",
     ),
 ];
