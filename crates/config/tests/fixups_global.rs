@@ -839,3 +839,27 @@ fn lvs_flush_onstop_is_the_old_spelling() {
         assert!(l.warnings.is_empty(), "{:?}", l.warnings);
     }
 }
+
+/// A second `track_script` block appends to the first, and a script tracked
+/// by the earlier block is a duplicate (keepalived: vrrp/vrrp_track.c
+/// `alloc_track_script()` checks the instance's whole list; `keepalived -t`
+/// says "(VI_1) duplicate track_script a - ignoring" at line 15). Found by
+/// the print_round_trip fuzz target.
+#[test]
+fn track_blocks_append_and_duplicates_span_blocks() {
+    let text = "vrrp_script a {\n script /bin/true\n}\nvrrp_script b {\n script /bin/true\n weight -2\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n track_script {\n  a weight 2\n }\n track_script {\n  a weight 2\n  b\n }\n}\n";
+    let l = parse_str(text, "k.conf", &opts()).expect("loads");
+    let names: Vec<(&str, i32)> = l.config.vrrp_instances[0]
+        .track_scripts
+        .iter()
+        .map(|t| (t.name.as_str(), t.weight))
+        .collect();
+    assert_eq!(names, [("a", 2), ("b", -2)]);
+    assert!(
+        l.warnings
+            .iter()
+            .any(|w| w.line == 15 && w.message.starts_with("duplicate track_script a - ignoring")),
+        "{:?}",
+        l.warnings
+    );
+}

@@ -306,9 +306,9 @@ impl Block<'_> for SyncGroupBuilder {
                     self.left = true;
                 }
             }
-            "track_interface" => g.track_interfaces = p.track_refs(k, Tracked::Interface)?,
-            "track_script" => g.track_scripts = p.track_refs(k, Tracked::Script)?,
-            "track_file" => g.track_files = p.track_refs(k, Tracked::File)?,
+            "track_interface" => p.track_refs(k, Tracked::Interface, &mut g.track_interfaces)?,
+            "track_script" => p.track_refs(k, Tracked::Script, &mut g.track_scripts)?,
+            "track_file" => p.track_refs(k, Tracked::File, &mut g.track_files)?,
             // keepalived: `vrrp_gnotify_*_handler()`: "vrrp group %s:
             // notify_* script already specified - ignoring".
             "notify_master" => first_notify(&mut g.notify_master, k, &mut p.warnings)?,
@@ -384,8 +384,16 @@ impl Parser {
     /// without a value drop the entry; an invalid weight falls back to the
     /// default (interfaces: 0); +/-254 becomes +/-253 (interfaces, scripts);
     /// an unknown word after the weight is ignored (files: drops the entry).
-    pub(super) fn track_refs(&mut self, n: &Node, what: Tracked) -> PResult<Vec<TrackRef>> {
-        let mut out: Vec<TrackRef> = Vec::new();
+    /// Entries are appended to `out`, the object's list so far: a second
+    /// block adds to the first, and a name tracked by an earlier block is a
+    /// duplicate too (keepalived appends every block to one list and checks
+    /// the whole list).
+    pub(super) fn track_refs(
+        &mut self,
+        n: &Node,
+        what: Tracked,
+        out: &mut Vec<TrackRef>,
+    ) -> PResult<()> {
         let (list, def) = what.words();
         for k in n.require_block()? {
             let Some((name, def_weight, def_reverse)) = what.target(&self.cfg, k.key()) else {
@@ -409,7 +417,7 @@ impl Parser {
                 });
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     pub(super) fn vrrp_script(&mut self, n: &Node) -> PResult<()> {

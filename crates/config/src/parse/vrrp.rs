@@ -170,15 +170,11 @@ impl<'a> InstanceBuilder<'a> {
             "virtual_ipaddress_excluded" => self.vip_nodes.push((k, true)),
             "virtual_routes" => self.v.virtual_routes.extend(p.routes(k, false)?),
             "virtual_rules" => self.v.virtual_rules.extend(p.rules(k, false)?),
-            "track_interface" => self
-                .v
-                .track_interfaces
-                .extend(p.track_refs(k, Tracked::Interface)?),
-            "track_script" => self
-                .v
-                .track_scripts
-                .extend(p.track_refs(k, Tracked::Script)?),
-            "track_file" => self.v.track_files.extend(p.track_refs(k, Tracked::File)?),
+            "track_interface" => {
+                p.track_refs(k, Tracked::Interface, &mut self.v.track_interfaces)?
+            }
+            "track_script" => p.track_refs(k, Tracked::Script, &mut self.v.track_scripts)?,
+            "track_file" => p.track_refs(k, Tracked::File, &mut self.v.track_files)?,
             "dont_track_primary" => {
                 fixup::bare_keyword(k, &mut p.warnings);
                 self.v.dont_track_primary = true
