@@ -563,3 +563,35 @@ fn lab_fixtures_load_as_documented() {
     assert!(a.real_servers[0].checkers.is_empty());
     assert_eq!(c.virtual_servers[1].protocol, Protocol::Udp);
 }
+
+/// A NAT real server without a port takes the virtual server's; if an
+/// earlier real server already has that address and port, the two are one
+/// IPVS destination: the second is dropped with a warning (keepalived's
+/// duplicate check runs before the port is filled in, so it adds it twice
+/// and the kernel refuses the second). Found by the print_round_trip fuzz
+/// target: printing the effective port made the reparse drop it.
+#[test]
+fn port_less_duplicate_of_an_earlier_real_server_is_one_destination() {
+    let text = "virtual_server 2001:db8:10::10 443 {\n    protocol TCP\n    lb_kind NAT\n    real_server 2001:db8:20::1 443 {\n    }\n    real_server 2001:db8:20::1 {\n    }\n}\n";
+    let opts = rkeepalived_config::LoadOptions {
+        config_id: Some("x".into()),
+    };
+    let l = rkeepalived_config::parse_str(text, "k.conf", &opts).expect("loads");
+    let rs: Vec<_> = l.config.virtual_servers[0]
+        .real_servers
+        .iter()
+        .map(|r| (r.addr.to_string(), r.port))
+        .collect();
+    assert_eq!(rs, [("2001:db8:20::1".to_string(), Some(443))]);
+    assert!(
+        l.warnings.iter().any(|w| w
+            .message
+            .contains("the same IPVS destination as an earlier real_server")),
+        "{:?}",
+        l.warnings
+    );
+    let again =
+        rkeepalived_config::parse_str(&rkeepalived_config::print(&l.config), "p.conf", &opts)
+            .expect("printed config loads");
+    assert_eq!(again.config, l.config);
+}

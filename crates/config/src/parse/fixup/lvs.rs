@@ -155,6 +155,24 @@ pub(in crate::parse) fn ports_follow_virtual_server(
     if let Some(s) = &mut vs.sorry_server {
         fix("sorry_server".to_string(), s.lvs_method, &mut s.port);
     }
+    // A server whose port now equals an earlier server's is the same IPVS
+    // destination: keepalived's duplicate check (check_data.c
+    // `validate_check_config()`, `rs_iseq()`) ran before the port was
+    // filled in, so it adds the destination twice and the kernel refuses
+    // the second (EEXIST). Keep the first, as the kernel ends up doing.
+    let mut seen: Vec<(std::net::IpAddr, Option<u16>)> = Vec::new();
+    vs.real_servers.retain(|rs| {
+        if seen.contains(&(rs.addr, rs.port)) {
+            notes.push(format!(
+                "real_server {} {}: the same IPVS destination as an earlier real_server once its port follows the virtual server's; keeping the first (keepalived adds it twice and the kernel refuses the second)",
+                rs.addr,
+                rs.port.map(|p| p.to_string()).unwrap_or_default()
+            ));
+            return false;
+        }
+        seen.push((rs.addr, rs.port));
+        true
+    });
 }
 
 /// Quorum at most the total real-server weight.
