@@ -6,10 +6,13 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use futures::{StreamExt, TryStreamExt};
 use netlink_packet_core::NetlinkPayload;
-use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage, AddressScope};
+use netlink_packet_route::address::{
+    AddressAttribute, AddressFlags, AddressMessage, AddressScope, CacheInfo,
+};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use netlink_packet_route::route::{
-    RouteMessage, RouteProtocol, RouteScope, RouteType as NlRouteType,
+    RouteAddress, RouteAttribute, RouteMessage, RouteMetric, RouteNextHop, RouteNextHopFlags,
+    RouteProtocol, RouteScope, RouteType as NlRouteType,
 };
 use netlink_packet_route::rule::{RuleAction, RuleAttribute, RuleFlags, RuleMessage};
 use netlink_packet_route::RouteNetlinkMessage;
@@ -119,6 +122,24 @@ impl Netlink {
         if let Some(label) = &vip.label {
             msg.attributes.push(AddressAttribute::Label(label.clone()));
         }
+        // `peer IP`: a point-to-point address, IFA_LOCAL = the VIP and
+        // IFA_ADDRESS = the peer (keepalived vrrp_ipaddress.c netlink_ipaddress()).
+        if let Some(peer) = vip.peer {
+            msg.attributes
+                .retain(|a| !matches!(a, AddressAttribute::Address(_) | AddressAttribute::Local(_)));
+            msg.attributes.push(AddressAttribute::Local(vip.addr));
+            msg.attributes.push(AddressAttribute::Address(peer));
+        }
+        // `preferred_lft` (IPv6 only): IFA_CACHEINFO with the preferred
+        // lifetime and an infinite valid one. keepalived's default is 0 for a
+        // /128 (deprecated, so never picked as a source address) and forever
+        // otherwise (vrrp_ipaddress.c parse_ipaddress()/netlink_ipaddress()).
+        if let Some(preferred) = ipv6_preferred_lft(vip) {
+            let mut ci = CacheInfo::default();
+            ci.ifa_preferred = preferred;
+            ci.ifa_valid = INFINITY_LIFE_TIME;
+            msg.attributes.push(AddressAttribute::CacheInfo(ci));
+        }
         let mut flags = AddressFlags::empty();
         if vip.addr.is_ipv6() {
             // keepalived adds IPv6 VIPs without DAD so that NAs can use them at once.
@@ -166,7 +187,7 @@ impl Netlink {
         let r = self
             .handle
             .address()
-            .del(msg)
+            .del(without_add_only_address_attrs(msg))
             .execute()
             .await
             .map_err(request_err("delete address", vip_label(vip)));
@@ -232,9 +253,9 @@ impl Netlink {
         if let Some(m) = r.metric {
             b = b.priority(m);
         }
-        if let Some(p) = r.protocol {
-            b = b.protocol(RouteProtocol::from(p));
-        }
+        // keepalived vrrp_iproute.c netlink_route(): the configured protocol,
+        // else RTPROT_KEEPALIVED (18).
+        b = b.protocol(RouteProtocol::from(r.protocol.unwrap_or(RTPROT_KEEPALIVED)));
         if let Some(t) = r.tos {
             b = b.tos(t);
         }
@@ -256,7 +277,9 @@ impl Netlink {
             }
             None => {}
         }
-        Ok(b.build())
+        let mut msg = b.build();
+        route_extras(&mut msg, r)?;
+        Ok(msg)
     }
 
     pub async fn add_route(&self, r: &VirtualRoute) -> Result<(), NetlinkError> {
@@ -338,6 +361,13 @@ impl Netlink {
         }
         if r.invert {
             msg.header.flags |= RuleFlags::Invert;
+        }
+        // keepalived vrrp_iprule.c alloc_rule(): a tracked rule gets
+        // FRA_PROTOCOL RTPROT_KEEPALIVED (`protocol 18` in `ip rule`);
+        // a no_track one none.
+        if !r.no_track {
+            msg.attributes
+                .push(RuleAttribute::Protocol(RouteProtocol::from(RTPROT_KEEPALIVED)));
         }
         match &r.action {
             CfgRuleAction::Table(t) => {
@@ -438,6 +468,72 @@ impl Netlink {
             None => Ok(false),
         }
     }
+}
+
+/// RTPROT_KEEPALIVED (keepalived include/vrrp_iproute.h).
+pub const RTPROT_KEEPALIVED: u8 = 18;
+/// INFINITY_LIFE_TIME (keepalived, iproute2): a lifetime of "forever".
+const INFINITY_LIFE_TIME: u32 = u32::MAX;
+
+/// The preferred lifetime keepalived sends for a VIP, `None` for none
+/// (IPv4, or forever).
+pub fn ipv6_preferred_lft(vip: &VirtualIpAddress) -> Option<u32> {
+    if !vip.addr.is_ipv6() {
+        return None;
+    }
+    let lft = vip
+        .preferred_lft
+        .unwrap_or(if vip.prefix_len == 128 { 0 } else { INFINITY_LIFE_TIME });
+    (lft != INFINITY_LIFE_TIME).then_some(lft)
+}
+
+/// A delete carries no lifetimes. With a peer, IFA_ADDRESS stays the peer
+/// (the kernel matches it against the address's peer prefix).
+fn without_add_only_address_attrs(mut msg: AddressMessage) -> AddressMessage {
+    msg.attributes
+        .retain(|a| !matches!(a, AddressAttribute::CacheInfo(_)));
+    msg
+}
+
+/// The route options rtnetlink's builder lacks: RTA_METRICS (`mtu` =
+/// RTAX_MTU, `advmss` = RTAX_ADVMSS) and RTA_MULTIPATH (`nexthop via IP
+/// [dev IF] [onlink] [weight N]`, rtnh_hops = weight - 1), as keepalived
+/// vrrp_iproute.c netlink_route()/add_nexthops() build them.
+fn route_extras(msg: &mut RouteMessage, r: &VirtualRoute) -> Result<(), NetlinkError> {
+    let mut metrics = Vec::new();
+    if let Some(mtu) = r.mtu {
+        metrics.push(RouteMetric::Mtu(mtu));
+    }
+    if let Some(advmss) = r.advmss {
+        metrics.push(RouteMetric::Advmss(advmss));
+    }
+    if !metrics.is_empty() {
+        msg.attributes.push(RouteAttribute::Metrics(metrics));
+    }
+    if !r.nexthops.is_empty() {
+        let mut hops = Vec::with_capacity(r.nexthops.len());
+        for nh in &r.nexthops {
+            let mut hop = RouteNextHop::default();
+            if let Some(via) = nh.via {
+                hop.attributes.push(RouteAttribute::Gateway(match via {
+                    IpAddr::V4(a) => RouteAddress::Inet(a),
+                    IpAddr::V6(a) => RouteAddress::Inet6(a),
+                }));
+            }
+            if let Some(dev) = &nh.dev {
+                hop.interface_index = Netlink::index_of(dev)?;
+            }
+            if nh.onlink {
+                hop.flags |= RouteNextHopFlags::Onlink;
+            }
+            if let Some(w) = nh.weight {
+                hop.hops = w.saturating_sub(1);
+            }
+            hops.push(hop);
+        }
+        msg.attributes.push(RouteAttribute::MultiPath(hops));
+    }
+    Ok(())
 }
 
 fn link_is_up(m: &LinkMessage) -> bool {

@@ -264,7 +264,7 @@ const TABLE: &[Entry] = &[
     any("garp_master_refresh_repeat", acted("crates/vrrp/tests/fsm_behaviour.rs::fault_at_startup_and_garp_refresh")),
     any("garp_master_repeat", acted(GARP_FSM)),
     any("global_defs", acted(ELECTION)),
-    any("global_tracking", todo(VRRP, "deprecated spelling of sync_group_tracking_weight: keeps the members' tracking weights")),
+    any("global_tracking", acted("crates/config/tests/errors.rs::global_tracking_keeps_sync_group_members_weights")),
     at(Ctx::Rule, "goto", read_by(ADDR)),
     any("group", acted(SYNC)),
     any("gw", via("via")),
