@@ -125,8 +125,9 @@ impl Netlink {
         // `peer IP`: a point-to-point address, IFA_LOCAL = the VIP and
         // IFA_ADDRESS = the peer (keepalived vrrp_ipaddress.c netlink_ipaddress()).
         if let Some(peer) = vip.peer {
-            msg.attributes
-                .retain(|a| !matches!(a, AddressAttribute::Address(_) | AddressAttribute::Local(_)));
+            msg.attributes.retain(|a| {
+                !matches!(a, AddressAttribute::Address(_) | AddressAttribute::Local(_))
+            });
             msg.attributes.push(AddressAttribute::Local(vip.addr));
             msg.attributes.push(AddressAttribute::Address(peer));
         }
@@ -367,7 +368,9 @@ impl Netlink {
         // a no_track one none.
         if !r.no_track {
             msg.attributes
-                .push(RuleAttribute::Protocol(RouteProtocol::from(RTPROT_KEEPALIVED)));
+                .push(RuleAttribute::Protocol(RouteProtocol::from(
+                    RTPROT_KEEPALIVED,
+                )));
         }
         match &r.action {
             CfgRuleAction::Table(t) => {
@@ -481,9 +484,11 @@ pub fn ipv6_preferred_lft(vip: &VirtualIpAddress) -> Option<u32> {
     if !vip.addr.is_ipv6() {
         return None;
     }
-    let lft = vip
-        .preferred_lft
-        .unwrap_or(if vip.prefix_len == 128 { 0 } else { INFINITY_LIFE_TIME });
+    let lft = vip.preferred_lft.unwrap_or(if vip.prefix_len == 128 {
+        0
+    } else {
+        INFINITY_LIFE_TIME
+    });
     (lft != INFINITY_LIFE_TIME).then_some(lft)
 }
 
@@ -679,6 +684,123 @@ mod tests {
         let missing = VirtualIpAddress::new("192.0.2.1".parse().unwrap(), "no-such-if0");
         assert!(matches!(
             Netlink::address_message(&missing),
+            Err(NetlinkError::LinkNotFound(_))
+        ));
+    }
+
+    #[test]
+    fn address_message_peer_and_preferred_lft() {
+        // keepalived netlink_ipaddress(): IFA_LOCAL = VIP, IFA_ADDRESS = peer.
+        let mut p = VirtualIpAddress::new("192.0.2.101".parse().unwrap(), "lo");
+        p.prefix_len = 32;
+        p.peer = Some("192.0.2.201".parse().unwrap());
+        let msg = Netlink::address_message(&p).expect("lo exists");
+        let locals: Vec<_> = msg
+            .attributes
+            .iter()
+            .filter_map(|a| match a {
+                AddressAttribute::Local(x) => Some(*x),
+                _ => None,
+            })
+            .collect();
+        let addrs: Vec<_> = msg
+            .attributes
+            .iter()
+            .filter_map(|a| match a {
+                AddressAttribute::Address(x) => Some(*x),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(locals, [p.addr]);
+        assert_eq!(addrs, [p.peer.unwrap()]);
+        let cache = |v: &VirtualIpAddress| {
+            let msg = Netlink::address_message(v).expect("lo exists");
+            let del = without_add_only_address_attrs(msg.clone());
+            assert!(!del
+                .attributes
+                .iter()
+                .any(|a| matches!(a, AddressAttribute::CacheInfo(_))));
+            msg.attributes.iter().find_map(|a| match a {
+                AddressAttribute::CacheInfo(c) => Some((c.ifa_preferred, c.ifa_valid)),
+                _ => None,
+            })
+        };
+        // IPv6 /128 defaults to 0 (deprecated), other prefixes to forever.
+        let mut v6 = VirtualIpAddress::new("2001:db8::1".parse().unwrap(), "lo");
+        v6.prefix_len = 128;
+        assert_eq!(cache(&v6), Some((0, u32::MAX)));
+        v6.prefix_len = 64;
+        assert_eq!(cache(&v6), None);
+        v6.preferred_lft = Some(120);
+        assert_eq!(cache(&v6), Some((120, u32::MAX)));
+        v6.prefix_len = 128;
+        v6.preferred_lft = Some(u32::MAX);
+        assert_eq!(cache(&v6), None, "forever");
+        // IPv4: never (keepalived sends IFA_CACHEINFO for IPv6 only).
+        let mut v4 = VirtualIpAddress::new("192.0.2.1".parse().unwrap(), "lo");
+        v4.preferred_lft = Some(0);
+        assert_eq!(cache(&v4), None);
+    }
+
+    #[test]
+    fn route_message_metrics_multipath_and_protocol() {
+        use rkeepalived_config::model::NextHop;
+        let to = IpPrefix {
+            addr: "198.51.100.0".parse().unwrap(),
+            len: 24,
+        };
+        let mut r = VirtualRoute::new(to);
+        r.via = Some("192.0.2.254".parse().unwrap());
+        r.mtu = Some(1400);
+        r.advmss = Some(1360);
+        let msg = Netlink::route_message(&r).expect("builds");
+        assert_eq!(msg.header.protocol, RouteProtocol::from(RTPROT_KEEPALIVED));
+        assert!(msg.attributes.contains(&RouteAttribute::Metrics(vec![
+            RouteMetric::Mtu(1400),
+            RouteMetric::Advmss(1360)
+        ])));
+        r.protocol = Some(4);
+        let msg = Netlink::route_message(&r).expect("builds");
+        assert_eq!(msg.header.protocol, RouteProtocol::from(4));
+
+        let mut mp = VirtualRoute::new(to);
+        mp.nexthops = vec![
+            NextHop {
+                via: Some("192.0.2.253".parse().unwrap()),
+                dev: Some("lo".into()),
+                onlink: true,
+                weight: Some(3),
+            },
+            NextHop {
+                via: Some("192.0.2.254".parse().unwrap()),
+                dev: None,
+                onlink: false,
+                weight: None,
+            },
+        ];
+        let msg = Netlink::route_message(&mp).expect("builds");
+        let hops = msg
+            .attributes
+            .iter()
+            .find_map(|a| match a {
+                RouteAttribute::MultiPath(h) => Some(h.clone()),
+                _ => None,
+            })
+            .expect("RTA_MULTIPATH");
+        assert_eq!(hops.len(), 2);
+        assert_eq!(hops[0].hops, 2, "weight 3 = rtnh_hops 2");
+        assert!(hops[0].flags.contains(RouteNextHopFlags::Onlink));
+        assert_eq!(Some(hops[0].interface_index), ifindex("lo"));
+        assert_eq!(hops[1].hops, 0);
+        assert_eq!(
+            hops[1].attributes,
+            [RouteAttribute::Gateway(RouteAddress::Inet(
+                "192.0.2.254".parse().unwrap()
+            ))]
+        );
+        mp.nexthops[1].dev = Some("no-such-if0".into());
+        assert!(matches!(
+            Netlink::route_message(&mp),
             Err(NetlinkError::LinkNotFound(_))
         ));
     }

@@ -33,29 +33,28 @@ fn node(dir: &std::path::Path) -> NodeConf {
         // Secondary in the VIP's subnet, not tracked.
         "192.0.2.102/24 no_track".into(),
     ];
-    i.extra = format!(
-        "    promote_secondaries
+    i.extra = "    promote_secondaries
     notify_priority_changes
-    track_file {{
+    track_file {
         tf weight 1
-    }}
-    virtual_ipaddress_excluded {{
+    }
+    virtual_ipaddress_excluded {
         2001:db8:1::100/64 preferred_lft 0
         2001:db8:1::101/128
         2001:db8:1::102/64
         2001:db8:1::103/64 preferred_lft 120
-    }}
-    virtual_routes {{
+    }
+    virtual_routes {
         198.51.100.0/24 via 192.0.2.254 dev eth0 mtu 1400 advmss 1360
         203.0.113.0/24 nexthop via 192.0.2.253 dev eth0 weight 3 nexthop via 192.0.2.254 dev eth0
         203.0.113.128/25 via 192.0.2.254 dev eth0 no_track
-    }}
-    virtual_rules {{
+    }
+    virtual_rules {
         from 198.51.100.0/24 table 100
         from 203.0.113.0/24 table 101 no_track
-    }}
+    }
 "
-    );
+    .into();
     let mut n = NodeConf::one(i);
     n.extra_top = format!(
         "vrrp_track_file tf {{\n    file {}\n    weight 1\n}}\n",
@@ -144,6 +143,10 @@ struct Observed {
     fifo: Vec<String>,
     /// no_track VIP / route / rule still absent 3 s after their deletion.
     untracked_stay_deleted: bool,
+    /// The tracked VIP came back after its deletion by hand.
+    tracked_vip_back: bool,
+    /// FIFO lines meanwhile.
+    tracked_vip_fifo: Vec<String>,
 }
 
 fn observe(which: Impl, tag: &str) -> Option<Observed> {
@@ -199,7 +202,8 @@ fn observe(which: Impl, tag: &str) -> Option<Observed> {
         "ip route del 203.0.113.128/25",
         "ip rule del from 203.0.113.0/24 table 101",
     ] {
-        lab.exec(1, cmd).unwrap_or_else(|e| panic!("{which:?}: {e}"));
+        lab.exec(1, cmd)
+            .unwrap_or_else(|e| panic!("{which:?}: {e}"));
     }
     std::thread::sleep(Duration::from_secs(3));
     let untracked_stay_deleted = !lab.has_addr(1, "192.0.2.102")
@@ -212,6 +216,17 @@ fn observe(which: Impl, tag: &str) -> Option<Observed> {
             .exec(1, "ip rule")
             .unwrap_or_default()
             .contains("lookup 101");
+
+    // A tracked VIP deleted by hand: both put it back (see the README's
+    // differences for how).
+    let start = lines.len();
+    lab.exec(1, &format!("ip addr del {VIP}/24 dev eth0"))
+        .unwrap_or_else(|e| panic!("{which:?}: {e}"));
+    let tracked_vip_back = wait_until(SETTLE, || lab.has_addr(1, VIP));
+    std::thread::sleep(Duration::from_millis(500));
+    lines.extend(rx.try_iter());
+    let tracked_vip_fifo = lines[start..].to_vec();
+
     lab.stop(1);
     let promote_stopped = promote(&lab);
     Some(Observed {
@@ -222,6 +237,8 @@ fn observe(which: Impl, tag: &str) -> Option<Observed> {
         promote_stopped,
         fifo,
         untracked_stay_deleted,
+        tracked_vip_back,
+        tracked_vip_fifo,
     })
 }
 
@@ -296,4 +313,21 @@ fn vip_route_rule_options_match_keepalived() {
 
     // no_track: deletions by someone else are ignored on both sides.
     assert!(ours.untracked_stay_deleted && ka.untracked_stay_deleted);
+
+    // A tracked VIP deleted by hand comes back on both sides; keepalived
+    // goes through BACKUP (set_vrrp_backup()), we restore it in place (a
+    // documented difference, crates/vrrp/README.md).
+    assert!(ours.tracked_vip_back && ka.tracked_vip_back);
+    assert!(
+        ours.tracked_vip_fifo.is_empty(),
+        "{:?}",
+        ours.tracked_vip_fifo
+    );
+    assert_eq!(
+        ka.tracked_vip_fifo,
+        [
+            "INSTANCE \"VI_1\" BACKUP 150",
+            "INSTANCE \"VI_1\" MASTER 150"
+        ]
+    );
 }

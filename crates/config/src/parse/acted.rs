@@ -160,7 +160,8 @@ const GARP_FSM: &str =
 const SYNC_WEIGHTS: &str =
     "crates/config/tests/errors.rs::address_owner_and_sync_groups_ignore_weighted_tracking";
 const SYNC: &str = "crates/vrrp/tests/netns_features.rs::sync_group_members_fail_over_together";
-const ADDR_OPTS: &str = "crates/vrrp/tests/netns_addr_opts.rs::vip_route_rule_options_match_keepalived";
+const ADDR_OPTS: &str =
+    "crates/vrrp/tests/netns_addr_opts.rs::vip_route_rule_options_match_keepalived";
 const FIFO: &str = "crates/vrrp/tests/netns_ops.rs::notify_fifo_lines_and_diff_reload";
 const SCRIPT_SEC: &str =
     "crates/script/tests/config.rs::refused_scripts_are_removed_the_way_keepalived_does";

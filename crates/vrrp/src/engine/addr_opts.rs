@@ -25,7 +25,7 @@ pub(crate) fn notifies_priority_changes(cfg: &VrrpInstance, all: &Config) -> boo
         || all
             .vrrp_sync_groups
             .iter()
-            .any(|g| g.notify_priority_changes && g.group.iter().any(|m| *m == cfg.name))
+            .any(|g| g.notify_priority_changes && g.group.contains(&cfg.name))
 }
 
 impl Engine {
@@ -51,7 +51,9 @@ impl Engine {
                         .push((iface.to_string(), "promote_secondaries", old));
                 }
             }
-            Err(e) => tracing::warn!(instance = %cfg.name, %iface, error = %e, "cannot set promote_secondaries"),
+            Err(e) => {
+                tracing::warn!(instance = %cfg.name, %iface, error = %e, "cannot set promote_secondaries")
+            }
         }
     }
 
@@ -67,5 +69,35 @@ impl Engine {
         let name = cfg.name.clone();
         self.notifier
             .fifo_only(crate::notify::Subject::Instance(&name), event, priority);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rkeepalived_config::model::VrrpSyncGroup;
+
+    #[test]
+    fn priority_event_names_match_keepalived() {
+        assert_eq!(priority_event(State::Master), "MASTER_PRIORITY");
+        assert_eq!(priority_event(State::Backup), "BACKUP_PRIORITY");
+        assert_eq!(priority_event(State::Fault), "BACKUP_PRIORITY");
+    }
+
+    #[test]
+    fn notify_priority_changes_from_instance_or_sync_group() {
+        let mut all = Config::default();
+        let mut v = VrrpInstance::new("VI_1", "eth0", 1);
+        assert!(!notifies_priority_changes(&v, &all));
+        v.notify_priority_changes = true;
+        assert!(notifies_priority_changes(&v, &all));
+        v.notify_priority_changes = false;
+        let mut g = VrrpSyncGroup::new("G");
+        g.group = vec!["VI_1".into()];
+        g.notify_priority_changes = true;
+        all.vrrp_sync_groups.push(g);
+        assert!(notifies_priority_changes(&v, &all));
+        v.name = "VI_2".into();
+        assert!(!notifies_priority_changes(&v, &all));
     }
 }
