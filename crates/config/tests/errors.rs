@@ -363,6 +363,24 @@ fn address_owner_and_sync_groups_ignore_weighted_tracking() {
         .any(|w| w.message.contains("sync_group_tracking_weight")));
 }
 
+/// keepalived 2.2.7 vrrp_parser.c vrrp_gglobal_tracking_handler(): the
+/// deprecated `global_tracking` keeps the members' tracking weights exactly
+/// like `sync_group_tracking_weight`, with a deprecation warning.
+#[test]
+fn global_tracking_keeps_sync_group_members_weights() {
+    let text = format!(
+        "vrrp_script s {{\n    script /bin/true\n    weight 10\n}}\nvrrp_sync_group G {{\n    group {{\n        VI_1\n    }}\n    global_tracking\n}}\n{INSTANCE_HEAD}    virtual_router_id 51\n    track_script {{\n        s\n    }}\n    track_interface {{\n        eth1 weight 5\n    }}\n}}\n"
+    );
+    let l = parse_str(&text, "g.conf", &opts()).expect("loads");
+    let g = &l.config.vrrp_sync_groups[0];
+    assert!(g.global_tracking && g.sync_group_tracking_weight);
+    let v = &l.config.vrrp_instances[0];
+    assert_eq!(v.track_scripts.len(), 1, "weighted script kept");
+    assert_eq!(v.track_interfaces[0].weight, 5, "interface weight kept");
+    assert!(l.warnings.iter().any(|w| w.message
+        == "(G) global_tracking is deprecated. Use track_interface/script/file on the sync group"));
+}
+
 #[test]
 fn no_follow_on_errors_after_a_reported_one() {
     for text in [

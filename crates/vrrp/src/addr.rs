@@ -6,10 +6,13 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use futures::{StreamExt, TryStreamExt};
 use netlink_packet_core::NetlinkPayload;
-use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage, AddressScope};
+use netlink_packet_route::address::{
+    AddressAttribute, AddressFlags, AddressMessage, AddressScope, CacheInfo,
+};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use netlink_packet_route::route::{
-    RouteMessage, RouteProtocol, RouteScope, RouteType as NlRouteType,
+    RouteAddress, RouteAttribute, RouteMessage, RouteMetric, RouteNextHop, RouteNextHopFlags,
+    RouteProtocol, RouteScope, RouteType as NlRouteType,
 };
 use netlink_packet_route::rule::{RuleAction, RuleAttribute, RuleFlags, RuleMessage};
 use netlink_packet_route::RouteNetlinkMessage;
@@ -70,27 +73,6 @@ const EEXIST: i32 = libc::EEXIST;
 const EADDRNOTAVAIL: i32 = libc::EADDRNOTAVAIL;
 const ESRCH: i32 = libc::ESRCH;
 const ENOENT: i32 = libc::ENOENT;
-/// keepalived's route/rule protocol number (`RTPROT_KEEPALIVED`, vrrp_iproute.h).
-const RTPROT_KEEPALIVED: u8 = 18;
-
-const INFINITY_LIFE_TIME: u32 = u32::MAX;
-
-/// keepalived `parse_ipaddress` / `netlink_ipaddress`: an IPv6 VIP without
-/// `preferred_lft` is added deprecated (preferred 0) when it is a /128, so
-/// it is not picked as a source address (RFC 3484); `preferred_lft` sets it.
-/// `None` = forever (no IFA_CACHEINFO sent).
-fn ipv6_preferred_lft(vip: &VirtualIpAddress) -> Option<u32> {
-    if !vip.addr.is_ipv6() {
-        return None;
-    }
-    let preferred = vip.preferred_lft.unwrap_or(if vip.prefix_len == 128 {
-        0
-    } else {
-        INFINITY_LIFE_TIME
-    });
-    (preferred != INFINITY_LIFE_TIME).then_some(preferred)
-}
-
 fn request_err(op: &'static str, target: String) -> impl FnOnce(rtnetlink::Error) -> NetlinkError {
     move |source| NetlinkError::Request { op, target, source }
 }
@@ -139,6 +121,25 @@ impl Netlink {
         if let Some(label) = &vip.label {
             msg.attributes.push(AddressAttribute::Label(label.clone()));
         }
+        // `peer IP`: a point-to-point address, IFA_LOCAL = the VIP and
+        // IFA_ADDRESS = the peer (keepalived vrrp_ipaddress.c netlink_ipaddress()).
+        if let Some(peer) = vip.peer {
+            msg.attributes.retain(|a| {
+                !matches!(a, AddressAttribute::Address(_) | AddressAttribute::Local(_))
+            });
+            msg.attributes.push(AddressAttribute::Local(vip.addr));
+            msg.attributes.push(AddressAttribute::Address(peer));
+        }
+        // `preferred_lft` (IPv6 only): IFA_CACHEINFO with the preferred
+        // lifetime and an infinite valid one. keepalived's default is 0 for a
+        // /128 (deprecated, so never picked as a source address) and forever
+        // otherwise (vrrp_ipaddress.c parse_ipaddress()/netlink_ipaddress()).
+        if let Some(preferred) = ipv6_preferred_lft(vip) {
+            let mut ci = CacheInfo::default();
+            ci.ifa_preferred = preferred;
+            ci.ifa_valid = INFINITY_LIFE_TIME;
+            msg.attributes.push(AddressAttribute::CacheInfo(ci));
+        }
         let mut flags = AddressFlags::empty();
         if vip.addr.is_ipv6() {
             // keepalived adds IPv6 VIPs without DAD so that NAs can use them at once.
@@ -164,13 +165,7 @@ impl Netlink {
 
     /// `ip addr add`; an already present address is not an error.
     pub async fn add_address(&self, vip: &VirtualIpAddress) -> Result<(), NetlinkError> {
-        let mut msg = Self::address_message(vip)?;
-        if let Some(preferred) = ipv6_preferred_lft(vip) {
-            let mut info = netlink_packet_route::address::CacheInfo::default();
-            info.ifa_preferred = preferred;
-            info.ifa_valid = INFINITY_LIFE_TIME;
-            msg.attributes.push(AddressAttribute::CacheInfo(info));
-        }
+        let msg = Self::address_message(vip)?;
         let index = msg.header.index;
         let mut req = self.handle.address().add(index, vip.addr, vip.prefix_len);
         *req.message_mut() = msg;
@@ -192,7 +187,7 @@ impl Netlink {
         let r = self
             .handle
             .address()
-            .del(msg)
+            .del(without_add_only_address_attrs(msg))
             .execute()
             .await
             .map_err(request_err("delete address", vip_label(vip)));
@@ -258,8 +253,8 @@ impl Netlink {
         if let Some(m) = r.metric {
             b = b.priority(m);
         }
-        // keepalived `netlink_route`: the configured protocol, else
-        // RTPROT_KEEPALIVED (18), never rtnetlink's default `static`.
+        // keepalived vrrp_iproute.c netlink_route(): the configured protocol,
+        // else RTPROT_KEEPALIVED (18).
         b = b.protocol(RouteProtocol::from(r.protocol.unwrap_or(RTPROT_KEEPALIVED)));
         if let Some(t) = r.tos {
             b = b.tos(t);
@@ -280,7 +275,9 @@ impl Netlink {
         if let Some(s) = r.scope {
             b = b.scope(RouteScope::from(s.as_u8()));
         }
-        Ok(b.build())
+        let mut msg = b.build();
+        route_extras(&mut msg, r)?;
+        Ok(msg)
     }
 
     pub async fn add_route(&self, r: &VirtualRoute) -> Result<(), NetlinkError> {
@@ -363,8 +360,9 @@ impl Netlink {
         if r.invert {
             msg.header.flags |= RuleFlags::Invert;
         }
-        // keepalived `alloc_rule` marks every tracked rule FRA_PROTOCOL
-        // RTPROT_KEEPALIVED (`ip rule` shows "proto keepalived").
+        // keepalived vrrp_iprule.c alloc_rule(): a tracked rule gets
+        // FRA_PROTOCOL RTPROT_KEEPALIVED (`protocol 18` in `ip rule`);
+        // a no_track one none.
         if !r.no_track {
             msg.attributes
                 .push(RuleAttribute::Protocol(RouteProtocol::from(
@@ -492,6 +490,74 @@ impl Netlink {
             None => Ok(false),
         }
     }
+}
+
+/// RTPROT_KEEPALIVED (keepalived include/vrrp_iproute.h).
+pub const RTPROT_KEEPALIVED: u8 = 18;
+/// INFINITY_LIFE_TIME (keepalived, iproute2): a lifetime of "forever".
+const INFINITY_LIFE_TIME: u32 = u32::MAX;
+
+/// The preferred lifetime keepalived sends for a VIP, `None` for none
+/// (IPv4, or forever).
+pub fn ipv6_preferred_lft(vip: &VirtualIpAddress) -> Option<u32> {
+    if !vip.addr.is_ipv6() {
+        return None;
+    }
+    let lft = vip.preferred_lft.unwrap_or(if vip.prefix_len == 128 {
+        0
+    } else {
+        INFINITY_LIFE_TIME
+    });
+    (lft != INFINITY_LIFE_TIME).then_some(lft)
+}
+
+/// A delete carries no lifetimes. With a peer, IFA_ADDRESS stays the peer
+/// (the kernel matches it against the address's peer prefix).
+fn without_add_only_address_attrs(mut msg: AddressMessage) -> AddressMessage {
+    msg.attributes
+        .retain(|a| !matches!(a, AddressAttribute::CacheInfo(_)));
+    msg
+}
+
+/// The route options rtnetlink's builder lacks: RTA_METRICS (`mtu` =
+/// RTAX_MTU, `advmss` = RTAX_ADVMSS) and RTA_MULTIPATH (`nexthop via IP
+/// [dev IF] [onlink] [weight N]`, rtnh_hops = weight - 1), as keepalived
+/// vrrp_iproute.c netlink_route()/add_nexthops() build them.
+fn route_extras(msg: &mut RouteMessage, r: &VirtualRoute) -> Result<(), NetlinkError> {
+    let mut metrics = Vec::new();
+    if let Some(mtu) = r.mtu {
+        metrics.push(RouteMetric::Mtu(mtu));
+    }
+    if let Some(advmss) = r.advmss {
+        metrics.push(RouteMetric::Advmss(advmss));
+    }
+    if !metrics.is_empty() {
+        msg.attributes.push(RouteAttribute::Metrics(metrics));
+    }
+    if !r.nexthops.is_empty() {
+        let mut hops = Vec::with_capacity(r.nexthops.len());
+        for nh in &r.nexthops {
+            let mut hop = RouteNextHop::default();
+            if let Some(via) = nh.via {
+                hop.attributes.push(RouteAttribute::Gateway(match via {
+                    IpAddr::V4(a) => RouteAddress::Inet(a),
+                    IpAddr::V6(a) => RouteAddress::Inet6(a),
+                }));
+            }
+            if let Some(dev) = &nh.dev {
+                hop.interface_index = Netlink::index_of(dev)?;
+            }
+            if nh.onlink {
+                hop.flags |= RouteNextHopFlags::Onlink;
+            }
+            if let Some(w) = nh.weight {
+                hop.hops = w.saturating_sub(1);
+            }
+            hops.push(hop);
+        }
+        msg.attributes.push(RouteAttribute::MultiPath(hops));
+    }
+    Ok(())
 }
 
 fn link_is_up(m: &LinkMessage) -> bool {
@@ -672,6 +738,123 @@ mod tests {
         let msg = Netlink::route_message(&r).expect("lo exists");
         assert_eq!(msg.header.protocol, RouteProtocol::from(4));
         assert_eq!(msg.header.scope, RouteScope::Link);
+    }
+
+    #[test]
+    fn address_message_peer_and_preferred_lft() {
+        // keepalived netlink_ipaddress(): IFA_LOCAL = VIP, IFA_ADDRESS = peer.
+        let mut p = VirtualIpAddress::new("192.0.2.101".parse().unwrap(), "lo");
+        p.prefix_len = 32;
+        p.peer = Some("192.0.2.201".parse().unwrap());
+        let msg = Netlink::address_message(&p).expect("lo exists");
+        let locals: Vec<_> = msg
+            .attributes
+            .iter()
+            .filter_map(|a| match a {
+                AddressAttribute::Local(x) => Some(*x),
+                _ => None,
+            })
+            .collect();
+        let addrs: Vec<_> = msg
+            .attributes
+            .iter()
+            .filter_map(|a| match a {
+                AddressAttribute::Address(x) => Some(*x),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(locals, [p.addr]);
+        assert_eq!(addrs, [p.peer.unwrap()]);
+        let cache = |v: &VirtualIpAddress| {
+            let msg = Netlink::address_message(v).expect("lo exists");
+            let del = without_add_only_address_attrs(msg.clone());
+            assert!(!del
+                .attributes
+                .iter()
+                .any(|a| matches!(a, AddressAttribute::CacheInfo(_))));
+            msg.attributes.iter().find_map(|a| match a {
+                AddressAttribute::CacheInfo(c) => Some((c.ifa_preferred, c.ifa_valid)),
+                _ => None,
+            })
+        };
+        // IPv6 /128 defaults to 0 (deprecated), other prefixes to forever.
+        let mut v6 = VirtualIpAddress::new("2001:db8::1".parse().unwrap(), "lo");
+        v6.prefix_len = 128;
+        assert_eq!(cache(&v6), Some((0, u32::MAX)));
+        v6.prefix_len = 64;
+        assert_eq!(cache(&v6), None);
+        v6.preferred_lft = Some(120);
+        assert_eq!(cache(&v6), Some((120, u32::MAX)));
+        v6.prefix_len = 128;
+        v6.preferred_lft = Some(u32::MAX);
+        assert_eq!(cache(&v6), None, "forever");
+        // IPv4: never (keepalived sends IFA_CACHEINFO for IPv6 only).
+        let mut v4 = VirtualIpAddress::new("192.0.2.1".parse().unwrap(), "lo");
+        v4.preferred_lft = Some(0);
+        assert_eq!(cache(&v4), None);
+    }
+
+    #[test]
+    fn route_message_metrics_multipath_and_protocol() {
+        use rkeepalived_config::model::NextHop;
+        let to = IpPrefix {
+            addr: "198.51.100.0".parse().unwrap(),
+            len: 24,
+        };
+        let mut r = VirtualRoute::new(to);
+        r.via = Some("192.0.2.254".parse().unwrap());
+        r.mtu = Some(1400);
+        r.advmss = Some(1360);
+        let msg = Netlink::route_message(&r).expect("builds");
+        assert_eq!(msg.header.protocol, RouteProtocol::from(RTPROT_KEEPALIVED));
+        assert!(msg.attributes.contains(&RouteAttribute::Metrics(vec![
+            RouteMetric::Mtu(1400),
+            RouteMetric::Advmss(1360)
+        ])));
+        r.protocol = Some(4);
+        let msg = Netlink::route_message(&r).expect("builds");
+        assert_eq!(msg.header.protocol, RouteProtocol::from(4));
+
+        let mut mp = VirtualRoute::new(to);
+        mp.nexthops = vec![
+            NextHop {
+                via: Some("192.0.2.253".parse().unwrap()),
+                dev: Some("lo".into()),
+                onlink: true,
+                weight: Some(3),
+            },
+            NextHop {
+                via: Some("192.0.2.254".parse().unwrap()),
+                dev: None,
+                onlink: false,
+                weight: None,
+            },
+        ];
+        let msg = Netlink::route_message(&mp).expect("builds");
+        let hops = msg
+            .attributes
+            .iter()
+            .find_map(|a| match a {
+                RouteAttribute::MultiPath(h) => Some(h.clone()),
+                _ => None,
+            })
+            .expect("RTA_MULTIPATH");
+        assert_eq!(hops.len(), 2);
+        assert_eq!(hops[0].hops, 2, "weight 3 = rtnh_hops 2");
+        assert!(hops[0].flags.contains(RouteNextHopFlags::Onlink));
+        assert_eq!(Some(hops[0].interface_index), ifindex("lo"));
+        assert_eq!(hops[1].hops, 0);
+        assert_eq!(
+            hops[1].attributes,
+            [RouteAttribute::Gateway(RouteAddress::Inet(
+                "192.0.2.254".parse().unwrap()
+            ))]
+        );
+        mp.nexthops[1].dev = Some("no-such-if0".into());
+        assert!(matches!(
+            Netlink::route_message(&mp),
+            Err(NetlinkError::LinkNotFound(_))
+        ));
     }
 
     proptest! {

@@ -35,6 +35,7 @@ use crate::watch::{self, TrackUpdate};
 use crate::wire::{DropCounters, DropReason, Family, RxPolicy, IPPROTO_AH};
 
 mod actions;
+mod addr_opts;
 mod dump;
 mod lifecycle;
 mod lvs_syncd;
@@ -447,6 +448,7 @@ impl Engine {
                 }
             }
         }
+        self.set_promote_secondaries(&cfg);
         let vips = vips_on(&cfg, vmac.as_deref());
         let dsts = glue::destinations(&cfg, &global);
         let groups: Vec<IpAddr> = dsts.iter().copied().filter(|d| d.is_multicast()).collect();

@@ -214,6 +214,16 @@ impl Notifier {
         }
     }
 
+    /// A line for the FIFOs only (priority changes: no script runs).
+    pub fn fifo_only(&mut self, subject: Subject<'_>, event: &str, priority: u8) {
+        let line = fifo_line(subject, event, priority);
+        for f in &mut self.fifos {
+            if !f.write(&line) {
+                self.errors += 1;
+            }
+        }
+    }
+
     /// Waits (bounded) for the STOP notify scripts started so far, as
     /// keepalived's VRRP process does before exiting.
     pub async fn finish_stop_scripts(&mut self) {

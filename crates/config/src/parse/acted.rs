@@ -160,6 +160,8 @@ const GARP_FSM: &str =
 const SYNC_WEIGHTS: &str =
     "crates/config/tests/errors.rs::address_owner_and_sync_groups_ignore_weighted_tracking";
 const SYNC: &str = "crates/vrrp/tests/netns_features.rs::sync_group_members_fail_over_together";
+const ADDR_OPTS: &str =
+    "crates/vrrp/tests/netns_addr_opts.rs::vip_route_rule_options_match_keepalived";
 const FIFO: &str = "crates/vrrp/tests/netns_ops.rs::notify_fifo_lines_and_diff_reload";
 const SCRIPT_SEC: &str =
     "crates/script/tests/config.rs::refused_scripts_are_removed_the_way_keepalived_does";
@@ -209,7 +211,7 @@ const TABLE: &[Entry] = &[
     any("UDP_CHECK", acted(UDP)),
     any("accept", Status::NoEffect("rkeepalived never filters traffic to the VIPs: accept mode is always in effect")),
     any("advert_int", acted("crates/vrrp/tests/fsm_sim.rs::reload_advert_interval_takes_effect_on_the_next_advert")),
-    at(Ctx::Route, "advmss", todo(VRRP, "sets the route's advertised MSS (RTAX_ADVMSS)")),
+    at(Ctx::Route, "advmss", acted(ADDR_OPTS)),
     any("alpha", acted("crates/check/src/health.rs::alpha_starts_down_and_group_keys_share_dests")),
     any("auth_pass", acted("crates/vrrp/tests/interop_keepalived.rs::v2_pass_auth_both_ways")),
     any("auth_type", acted("crates/vrrp/tests/interop_ah.rs::ah_ours_master_keepalived_backup_and_failover")),
@@ -264,7 +266,7 @@ const TABLE: &[Entry] = &[
     any("garp_master_refresh_repeat", acted("crates/vrrp/tests/fsm_behaviour.rs::fault_at_startup_and_garp_refresh")),
     any("garp_master_repeat", acted(GARP_FSM)),
     any("global_defs", acted(ELECTION)),
-    any("global_tracking", todo(VRRP, "deprecated spelling of sync_group_tracking_weight: keeps the members' tracking weights")),
+    any("global_tracking", acted("crates/config/tests/errors.rs::global_tracking_keeps_sync_group_members_weights")),
     at(Ctx::Rule, "goto", read_by(ADDR)),
     any("group", acted(SYNC)),
     any("gw", via("via")),
@@ -320,17 +322,17 @@ const TABLE: &[Entry] = &[
     any("misc_path", acted("crates/check/tests/checkers.rs::misc_check_exit_codes_dynamic_and_timeout")),
     any("misc_timeout", acted("crates/check/tests/checkers.rs::misc_check_exit_codes_dynamic_and_timeout")),
     any("mngtmpaddr", VIP_OPTS),
-    at(Ctx::Route, "mtu", todo(VRRP, "sets the route's MTU (RTAX_MTU)")),
+    at(Ctx::Route, "mtu", acted(ADDR_OPTS)),
     any("name", acted("crates/check/tests/checkers.rs::dns_check_noerror_nxdomain_and_no_server")),
     any("nat_mask", Status::Unsupported),
     any("nb_get_retry", via("retry")),
-    at(Ctx::Route, "nexthop", todo(VRRP, "adds a multipath route with these next hops")),
+    at(Ctx::Route, "nexthop", acted(ADDR_OPTS)),
     any("no_accept", todo(VRRP, "drops traffic to the VIPs with nftables rules unless address owner")),
     any("no_email_faults", todo(VRRP, "sends no e-mail on FAULT transitions")),
     any("no_swap", Status::NoEffect(BARE_PROCESS)),
-    at(Ctx::Address, "no_track", todo(VRRP, "ignores the VIP being deleted by someone else (rkeepalived restores it)")),
-    at(Ctx::Route, "no_track", todo(VRRP, "ignores the route being deleted by someone else")),
-    at(Ctx::Rule, "no_track", todo(VRRP, "ignores the rule being deleted by someone else")),
+    at(Ctx::Address, "no_track", acted(ADDR_OPTS)),
+    at(Ctx::Route, "no_track", acted(ADDR_OPTS)),
+    at(Ctx::Rule, "no_track", acted(ADDR_OPTS)),
     any("nodad", VIP_OPTS),
     any("nopreempt", acted("crates/vrrp/tests/netns_election.rs::nopreempt_keeps_the_current_master")),
     any("noprefixroute", VIP_OPTS),
@@ -346,7 +348,7 @@ const TABLE: &[Entry] = &[
     any("notify_fifo_script", via("notify_fifo")),
     any("notify_master", acted("tests/daemon_script_security.rs::insecure_scripts_are_never_executed")),
     any("notify_master_rx_lower_pri", read_by("crates/vrrp/src/engine/actions.rs")),
-    any("notify_priority_changes", todo(VRRP, "reports priority changes to the notify FIFO and scripts")),
+    any("notify_priority_changes", acted(ADDR_OPTS)),
     any("notify_stop", read_by("crates/vrrp/src/engine/actions.rs")),
     any("notify_up", acted(NOTIFY_RS)),
     at(Ctx::Route, "oif", via("dev")),
@@ -359,7 +361,7 @@ const TABLE: &[Entry] = &[
     any("password", todo(LVS, "the passphrase of an encrypted SSL key")),
     any("path", acted("crates/check/tests/checkers.rs::http_get_status_codes")),
     any("payload", acted(UDP)),
-    at(Ctx::Address, "peer", todo(VRRP, "adds the VIP as a point-to-point address with this peer")),
+    at(Ctx::Address, "peer", acted(ADDR_OPTS)),
     any("persistence_engine", acted(PLAN_KW)),
     any("persistence_granularity", acted(PLAN_KW)),
     any("persistence_timeout", acted(LAB_IPVS)),
@@ -368,9 +370,9 @@ const TABLE: &[Entry] = &[
     at(Ctx::Rule, "pref", via("priority")),
     at(Ctx::Route, "preference", via("metric")),
     at(Ctx::Rule, "preference", via("priority")),
-    at(Ctx::Address, "preferred_lft", todo(VRRP, "sets the VIP's preferred lifetime")),
+    at(Ctx::Address, "preferred_lft", acted(ADDR_OPTS)),
     any("priority", acted(ELECTION)),
-    any("promote_secondaries", todo(VRRP, "sets promote_secondaries on the interface")),
+    any("promote_secondaries", acted(ADDR_OPTS)),
     at(Ctx::Route, "proto", via("protocol")),
     any("protocol", acted(LAB_IPVS)),
     any("quorum", acted(NOTIFY_RS)),
@@ -483,7 +485,7 @@ const TABLE: &[Entry] = &[
     any("vrrp_version", via("version")),
     any("warmup", acted("crates/check/tests/engine.rs::checks_are_staggered_across_warmup")),
     any("weight", acted("crates/vrrp/tests/fsm_sim.rs::tracking_priority_drop_lets_the_backup_preempt")),
-    at(Ctx::Route, "weight", todo(VRRP, "the weight of a multipath route's next hop")),
+    at(Ctx::Route, "weight", acted(ADDR_OPTS)),
 ];
 
 /// The status of `kw` written in `ctx`: its line for that block, else its

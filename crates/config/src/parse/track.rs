@@ -318,7 +318,16 @@ impl Block<'_> for SyncGroupBuilder {
             "notify" => first_notify(&mut g.notify, k, &mut p.warnings)?,
             "notify_priority_changes" => g.notify_priority_changes = k.flag()?,
             "smtp_alert" => g.smtp_alert = k.flag()?,
-            "global_tracking" => g.global_tracking = k.flag()?,
+            // keepalived: vrrp_parser.c vrrp_gglobal_tracking_handler() warns and
+            // sets sgroup_tracking_weight (arguments are not read).
+            "global_tracking" => {
+                p.warnings.push(k.pos().warning(format!(
+                    "({}) global_tracking is deprecated. Use track_interface/script/file on the sync group",
+                    g.name
+                )));
+                g.global_tracking = true;
+                g.sync_group_tracking_weight = true;
+            }
             "sync_group_tracking_weight" => g.sync_group_tracking_weight = k.flag()?,
             "track_process" | "track_bfd" | "notify_deleted" => p.warnings.push(ignored(k)),
             _ => p.push_unknown(k, "vrrp_sync_group"),

@@ -23,6 +23,9 @@ impl Engine {
                         // Gone with its interface (a deleted vmac): restored
                         // when that is re-created (lifecycle.rs).
                         .filter(|v| addr::ifindex(&v.dev).is_some())
+                        // `no_track`: its deletion is not our business
+                        // (keepalived netlink_if_address_filter()).
+                        .filter(|v| !v.no_track)
                         .cloned()
                         .collect();
                     let inst_name = rt.cfg.name.clone();
@@ -83,7 +86,7 @@ impl Engine {
             let vips: Vec<VirtualIpAddress> = self.instances[idx]
                 .vips
                 .iter()
-                .filter(|v| addr::ifindex(&v.dev).is_some())
+                .filter(|v| addr::ifindex(&v.dev).is_some() && !v.no_track)
                 .cloned()
                 .collect();
             for v in vips {
@@ -188,6 +191,9 @@ impl Engine {
             }
             let fault_changed = (fault != rt.tracked.1).then_some(fault);
             rt.tracked = (prio, fault);
+            if priority.is_some() {
+                self.notify_priority_change(idx, prio);
+            }
             self.handle(Input::Track {
                 instance: idx,
                 priority,
