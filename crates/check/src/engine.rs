@@ -162,6 +162,9 @@ pub async fn run_plan(
         "health checker starting"
     );
     engine.apply_plan(plan, true);
+    for line in engine.model.on_start_fifo_lines(&engine.plan) {
+        engine.fifos.write(&line);
+    }
     engine.sync_ipvs();
     crate::sys::release_free_memory();
     let mut retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;

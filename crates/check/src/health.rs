@@ -290,6 +290,22 @@ impl HealthModel {
         effects
     }
 
+    /// Notify FIFO lines at the checker's start (ipwrapper.c
+    /// `init_service_vs()` -> `update_quorum_state(vs, true)`: keepalived
+    /// starts every virtual server with its quorum down, so one that has
+    /// quorum "Gained quorum" and writes `VS ... UP`; one without quorum
+    /// writes `VS ... DOWN` ("Starting with quorum down") only when it has
+    /// a sorry server to add). Not on reloads: keepalived's
+    /// `set_quorum_states()` then presets the state.
+    pub fn on_start_fifo_lines(&self, plan: &CheckPlan) -> Vec<String> {
+        plan.virtual_servers
+            .iter()
+            .zip(&self.virtual_servers)
+            .filter(|(vs, vh)| vh.quorum_up || vs.sorry_server.is_some())
+            .map(|(vs, vh)| crate::events::vs_line(vs, vh.quorum_up))
+            .collect()
+    }
+
     /// Notify FIFO lines of a clean stop (ipwrapper.c `clear_services()`):
     /// with `omega`, `RS ... DOWN` for every alive real server (only when
     /// the real servers are removed one by one, `lvs_flush_on_stop` unset),

@@ -202,12 +202,18 @@ virtual_server 192.0.2.10 80 {{
     let (tx, engine) = start(plan(&conf), Some(flags.factory()));
     assert!(eventually(Duration::from_secs(5), || global.exists()).await);
     let mut reader = FifoReader::open(&global);
-    // Let the first checks confirm the initial state: no line for that.
+    // keepalived starts each virtual server with its quorum down: one that
+    // has quorum "gains" it at start (VS UP); the first checks confirming
+    // the initial state write nothing.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(reader.lines(), Vec::<String>::new());
+    assert_eq!(reader.lines(), [format!("{VS} UP")]);
 
     flags.set("192.0.2.20:8080", false);
-    let want = [format!("{RS1} DOWN"), format!("{VS} DOWN")];
+    let want = [
+        format!("{VS} UP"),
+        format!("{RS1} DOWN"),
+        format!("{VS} DOWN"),
+    ];
     assert!(
         eventually(Duration::from_secs(5), || reader.lines() == want).await,
         "{:?}",
@@ -215,6 +221,7 @@ virtual_server 192.0.2.10 80 {{
     );
     flags.set("192.0.2.20:8080", true);
     let want = [
+        format!("{VS} UP"),
         format!("{RS1} DOWN"),
         format!("{VS} DOWN"),
         format!("{RS1} UP"),
@@ -236,7 +243,7 @@ virtual_server 192.0.2.10 80 {{
     engine.await.unwrap();
     let all = reader.lines();
     assert_eq!(
-        all[4..],
+        all[5..],
         [
             format!("{RS1} DOWN"),
             format!("{RS2} DOWN"),
@@ -277,7 +284,11 @@ virtual_server 192.0.2.10 80 {{
     assert!(eventually(Duration::from_secs(5), || fifo.exists()).await);
     let mut reader = FifoReader::open(&fifo);
     flags.set("192.0.2.20:8080", false);
-    let want = [format!("{RS1} DOWN"), format!("{VS} DOWN")];
+    let want = [
+        format!("{VS} UP"),
+        format!("{RS1} DOWN"),
+        format!("{VS} DOWN"),
+    ];
     assert!(
         eventually(Duration::from_secs(5), || reader.lines() == want).await,
         "{:?}",
