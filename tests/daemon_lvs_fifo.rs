@@ -227,3 +227,97 @@ fn lvs_notify_fifo_and_log_all_failures_match_keepalived() {
     assert_eq!(count(&rk_log), 1, "ours:\n{}", read(&rk_log));
     drop((ka, rk));
 }
+
+/// With both processes running, keepalived starts the global
+/// `notify_fifo_script` once, in the checker (vrrp.c
+/// `vrrp_complete_init()`: "Only one process must run the script to
+/// process the global fifo, so let the checker process do so"): that one
+/// reader gets the VRRP process's `INSTANCE` lines and the checker's `VS` /
+/// `RS` lines (observed with keepalived 2.2.7 on this config).
+#[test]
+fn global_notify_fifo_script_runs_once_and_reads_both_processes() {
+    if !prerequisites(&[]) {
+        return;
+    }
+    let scratch = Scratch::new("global-fifo");
+    let starts = scratch.p("starts");
+    let copy = scratch.p("events");
+    let script = scratch.write(
+        "reader.sh",
+        &format!(
+            "#!/bin/sh\necho started >> {}\nexec cat \"$1\" >> {}\n",
+            starts.display(),
+            copy.display()
+        ),
+    );
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let conf = scratch.write(
+        "rk.conf",
+        &format!(
+            "global_defs {{
+    router_id rkd_global_fifo
+    notify_fifo {fifo}
+    notify_fifo_script {script}
+}}
+vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    virtual_ipaddress {{
+        192.0.2.100/32
+    }}
+}}
+virtual_server 192.0.2.100 80 {{
+    delay_loop 1
+    protocol TCP
+    real_server 192.0.2.2 8082 {{
+        TCP_CHECK {{
+            connect_timeout 1
+        }}
+    }}
+}}
+",
+            fifo = scratch.p("g.fifo").display(),
+            script = script.display()
+        ),
+    );
+    let ns = Netns::new("glfifo");
+    let p = |n: &str| scratch.p(n).display().to_string();
+    let (pid, c, v) = (p("rk.pid"), p("rk-c.pid"), p("rk-v.pid"));
+    let dump_dir = scratch.dir.display().to_string();
+    let conf = conf.display().to_string();
+    let rk = spawn(
+        &ns,
+        &[
+            bin(),
+            "-n",
+            "-l",
+            "-f",
+            &conf,
+            "-p",
+            &pid,
+            "-c",
+            &c,
+            "-r",
+            &v,
+            "--dump-dir",
+            &dump_dir,
+        ],
+        &[("RUST_LOG", "info")],
+        &scratch.p("daemon.log"),
+    );
+    wait_for(
+        "the VRRP and checker lines reach the one reader",
+        LIMIT,
+        || {
+            let text = read(&copy);
+            text.contains("INSTANCE \"VI_1\" BACKUP 100")
+                && text.contains("RS [192.0.2.2]:tcp:8082 [192.0.2.100]:tcp:80 DOWN")
+        },
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(read(&starts).lines().count(), 1, "{}", read(&starts));
+    drop(rk);
+}
