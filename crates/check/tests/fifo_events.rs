@@ -388,3 +388,58 @@ async fn log_all_failures_logs_each_failure_while_up() {
 async fn checker_log_all_failures_logs_each_failure_while_up() {
     assert_eq!(failure_lines("checker_log_all_failures", "").await, (3, 1));
 }
+
+/// At start keepalived writes `VS ... DOWN` for a virtual server without
+/// quorum only when it has a sorry server to add (ipwrapper.c
+/// `update_quorum_state(vs, true)`: "Starting with quorum down"); one
+/// without a sorry server writes nothing.
+#[tokio::test]
+async fn start_without_quorum_writes_vs_down_only_with_a_sorry_server() {
+    let d = temp_dir("start");
+    let fifo = d.join("events.fifo");
+    let conf = format!(
+        "global_defs {{
+    notify_fifo {f}
+}}
+virtual_server 192.0.2.10 80 {{
+    delay_loop 0.05
+    protocol TCP
+    alpha
+    sorry_server 192.0.2.30 8080
+    real_server 192.0.2.20 8080 {{
+        TCP_CHECK {{
+            warmup 0
+        }}
+    }}
+}}
+virtual_server 192.0.2.11 80 {{
+    delay_loop 0.05
+    protocol TCP
+    alpha
+    real_server 192.0.2.20 8080 {{
+        TCP_CHECK {{
+            warmup 0
+        }}
+    }}
+}}
+",
+        f = fifo.display()
+    );
+    let flags = Flags::default();
+    flags.set("192.0.2.20:8080", false);
+    let (tx, engine) = start(plan(&conf), Some(flags.factory()));
+    assert!(eventually(Duration::from_secs(5), || fifo.exists()).await);
+    let mut reader = FifoReader::open(&fifo);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // (keepalived also writes `RS ... DOWN` when an alpha checker's first
+    // check fails; that is not mirrored, see the README.)
+    let lines = reader.lines();
+    assert_eq!(lines.first(), Some(&format!("{VS} DOWN")), "{lines:?}");
+    assert!(
+        !lines.iter().any(|l| l.starts_with("VS [192.0.2.11]")),
+        "{lines:?}"
+    );
+    tx.send(Control::Stop).await.unwrap();
+    engine.await.unwrap();
+    let _ = std::fs::remove_dir_all(&d);
+}
