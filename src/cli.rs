@@ -427,6 +427,19 @@ impl Cli {
         if self.dont_release_ipvs && role == Role::Checker {
             args.push("--dont-release-ipvs".into());
         }
+        // The VRRP child needs to know whether a checker runs
+        // (engines::vrrp_config: keepalived's running_checker()).
+        if role == Role::Vrrp {
+            for (on, flag) in [
+                (self.vrrp_only, "--vrrp"),
+                (self.check_only, "--check"),
+                (self.all, "--all"),
+            ] {
+                if on {
+                    args.push(flag.into());
+                }
+            }
+        }
         args
     }
 }

@@ -388,6 +388,7 @@ fn child_main(cli: Cli, role: Role) -> ExitCode {
     };
     let fd = cli.ipc_fd.unwrap_or(sys::CHILD_IPC_FD);
     crate::engines::set_dont_release_ipvs(cli.dont_release_ipvs);
+    crate::engines::set_role_flags(&cli);
     let result = runtime.block_on(async move {
         let stream = role::ipc_stream_from_fd(fd)?;
         role::run_role(role, stream).await

@@ -16,6 +16,35 @@ pub fn set_dont_release_ipvs(on: bool) {
     DONT_RELEASE_IPVS.store(on, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// `-P` / `-C` / `--all` of the supervisor (the VRRP child gets them):
+/// which children run, for [`vrrp_config`].
+static ROLE_FLAGS: std::sync::Mutex<(bool, bool, bool)> =
+    std::sync::Mutex::new((false, false, false));
+
+pub fn set_role_flags(cli: &crate::cli::Cli) {
+    if let Ok(mut f) = ROLE_FLAGS.lock() {
+        *f = (cli.vrrp_only, cli.check_only, cli.all);
+    }
+}
+
+/// The configuration as the `role` engine sees it. keepalived's VRRP
+/// process drops the global `notify_fifo_script` when a checker process
+/// runs (vrrp.c `vrrp_complete_init()`: "Only one process must run the
+/// script to process the global fifo, so let the checker process do so"),
+/// so one reader gets both processes' lines.
+pub fn engine_config(role: Role, cfg: Config) -> Config {
+    let (vrrp_only, check_only, all) = ROLE_FLAGS.lock().map(|f| *f).unwrap_or_default();
+    let checker_runs = (!vrrp_only || check_only)
+        && (all || crate::config_source::role_has_work(&cfg, Role::Checker));
+    let mut cfg = cfg;
+    if role == Role::Vrrp && checker_runs {
+        if let Some(f) = cfg.global_defs.notify_fifo.as_mut() {
+            f.script = None;
+        }
+    }
+    cfg
+}
+
 /// Why an engine stopped on its own: each engine crate's typed error, or
 /// the engine task dying (a panic), kept typed up to the role runner.
 #[derive(Debug, thiserror::Error)]

@@ -113,6 +113,7 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
         crate::recovery_ipvs::sweep_stale_ipvs(&config);
     }
     let (ctl_tx, ctl_rx) = mpsc::channel::<Control>(64);
+    let config = crate::engines::engine_config(role, config);
     let mut engine = tokio::spawn(crate::engines::run_engine(role, Arc::new(config), ctl_rx));
     let _ = out_tx
         .send(FromChild::Ready {
@@ -136,6 +137,7 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
                         // new options.
                         process_settings.reset(role);
                         process_settings.apply(role, process_options(role, &cfg));
+                        let cfg = crate::engines::engine_config(role, cfg);
                         if ctl_tx.send(Control::Reload(Arc::new(cfg))).await.is_ok() {
                             let _ = out_tx.send(FromChild::Reloaded).await;
                         }

@@ -428,6 +428,15 @@ fn settle(slot: &mut Slot, outcome: CheckOutcome, elapsed: Duration) -> (Option<
     let weight_changed = weight.is_some() && weight != slot.last_weight;
     // Log real changes only (not the first result confirming the initial state).
     let changed = step.transition.is_some() && fsm.is_up != was_up;
+    if let (true, true, Some(e)) = (was_up, timing.log_all_failures, &failure) {
+        // log_all_failures: every failure of an up checker (check_tcp.c &c.).
+        let chk = crate::logfmt::Trio(
+            spec.conn.dst.ip(),
+            Some(rkeepalived_ipvs::model::Protocol::Tcp),
+            spec.conn.dst.port(),
+        );
+        tracing::info!(vs = %vs, target = %spec.conn.dst, error = %e, "{}", crate::failure_log::line(kind, e, &chk.to_string(), vs));
+    }
     match (step.transition.filter(|_| changed), &failure) {
         // check_tcp.c tcp_epilog: keepalived's wording (other checkers
         // follow TCP_CHECK's); the reason is the `error` field.

@@ -107,6 +107,8 @@ struct Engine {
     /// at the next sync.
     syncd_pending: bool,
     started: Instant,
+    /// `notify_fifo` / `lvs_notify_fifo` event lines.
+    fifos: crate::events::EventFifos,
 }
 
 /// Run the engine on `plan` until `Control::Stop` (or the control channel closes).
@@ -146,6 +148,7 @@ pub async fn run_plan(
         flush_pending: plan.lvs_flush,
         syncd_pending: false,
         started: Instant::now(),
+        fifos: Default::default(),
     };
     let total: usize = plan
         .virtual_servers
@@ -159,6 +162,9 @@ pub async fn run_plan(
         "health checker starting"
     );
     engine.apply_plan(plan, true);
+    for line in engine.model.on_start_fifo_lines(&engine.plan) {
+        engine.fifos.write(&line);
+    }
     engine.sync_ipvs();
     crate::sys::release_free_memory();
     let mut retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
@@ -231,6 +237,7 @@ impl Engine {
                 self.runner = ScriptRunner::new(sec.clone());
             }
         }
+        self.fifos.configure(&plan.notify_fifos, &self.runner);
         // start_check() on reload: set the timeouts again (or restore the
         // saved ones when lvs_timeouts went away); lvs_flush is not repeated.
         self.timeouts_pending = true;
@@ -381,6 +388,9 @@ impl Engine {
                 .update_checker(&self.plan, at, report.up, report.weight);
             if update.changed {
                 self.ipvs_dirty = true;
+            }
+            for line in &update.fifo_lines {
+                self.fifos.write(line);
             }
             self.run_scripts(update.effects);
         }
@@ -566,6 +576,9 @@ impl Engine {
         self.checks.clear();
         if self.release_ipvs_on_stop {
             let effects = self.model.on_stop(&self.plan);
+            for line in self.model.on_stop_fifo_lines(&self.plan) {
+                self.fifos.write(&line);
+            }
             self.run_scripts(effects);
             self.clear_services();
         } else {
@@ -597,6 +610,8 @@ impl Engine {
             while self.scripts.join_next().await.is_some() {}
         })
         .await;
+        // checker_terminate_phase2(): notify_fifo_close().
+        self.fifos.close();
     }
 
     /// ipwrapper.c `clear_services()`: `lvs_flush_on_stop` flushes the

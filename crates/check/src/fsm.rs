@@ -78,6 +78,7 @@ mod tests {
             delay_before_retry: Duration::from_secs(2),
             warmup: Duration::ZERO,
             alpha: false,
+            log_all_failures: false,
         }
     }
 

@@ -58,6 +58,8 @@ pub struct Update {
     /// Checker, real server or quorum state changed (the desired IPVS table may differ).
     pub changed: bool,
     pub effects: Vec<ScriptEffect>,
+    /// Notify FIFO lines of this transition ([`crate::events`]), in order.
+    pub fifo_lines: Vec<String>,
 }
 
 /// Health of every virtual server of a plan (same indices as the plan).
@@ -200,6 +202,10 @@ impl HealthModel {
                 (false, true) => ("Disabling", "of"),
             };
             tracing::info!(vs = %vs.name, rs = %rs_name(rs), up = alive, "{verb} service {} {prep} VS {}", crate::logfmt::rs(rs, vs), crate::logfmt::vs(vs));
+            // ipwrapper.c do_rs_notifies() -> notify_fifo_rs().
+            update
+                .fifo_lines
+                .push(crate::events::rs_line(rs, vs, alive));
             let (script, reason) = if alive {
                 (
                     rs.notify_up.as_deref(),
@@ -226,6 +232,8 @@ impl HealthModel {
         }
         if let Some(now_up) = update_quorum(vs, vh) {
             tracing::info!(vs = %vs.name, "quorum {}", if now_up { "gained" } else { "lost" });
+            // ipwrapper.c do_vs_notifies() -> notify_fifo_vs().
+            update.fifo_lines.push(crate::events::vs_line(vs, now_up));
             let (script, reason) = if now_up {
                 (
                     &vs.quorum_up,
@@ -280,6 +288,46 @@ impl HealthModel {
             }
         }
         effects
+    }
+
+    /// Notify FIFO lines at the checker's start (ipwrapper.c
+    /// `init_service_vs()` -> `update_quorum_state(vs, true)`: keepalived
+    /// starts every virtual server with its quorum down, so one that has
+    /// quorum "Gained quorum" and writes `VS ... UP`; one without quorum
+    /// writes `VS ... DOWN` ("Starting with quorum down") only when it has
+    /// a sorry server to add). Not on reloads: keepalived's
+    /// `set_quorum_states()` then presets the state.
+    pub fn on_start_fifo_lines(&self, plan: &CheckPlan) -> Vec<String> {
+        plan.virtual_servers
+            .iter()
+            .zip(&self.virtual_servers)
+            .filter(|(vs, vh)| vh.quorum_up || vs.sorry_server.is_some())
+            .map(|(vs, vh)| crate::events::vs_line(vs, vh.quorum_up))
+            .collect()
+    }
+
+    /// Notify FIFO lines of a clean stop (ipwrapper.c `clear_services()`):
+    /// with `omega`, `RS ... DOWN` for every alive real server (only when
+    /// the real servers are removed one by one, `lvs_flush_on_stop` unset),
+    /// then `VS ... DOWN` (`update_vs_notifies(vs, true)`, whatever the
+    /// quorum state was).
+    pub fn on_stop_fifo_lines(&self, plan: &CheckPlan) -> Vec<String> {
+        let mut lines = Vec::new();
+        let per_rs = plan.lvs_flush_on_stop == rkeepalived_ipvs::StopPolicy::RemoveOwn;
+        for (vs, vh) in plan.virtual_servers.iter().zip(&self.virtual_servers) {
+            if !vs.omega {
+                continue;
+            }
+            if per_rs {
+                for (rs, rh) in vs.real_servers.iter().zip(&vh.real_servers) {
+                    if rh.alive {
+                        lines.push(crate::events::rs_line(rs, vs, false));
+                    }
+                }
+            }
+            lines.push(crate::events::vs_line(vs, false));
+        }
+        lines
     }
 
     /// The IPVS table this health state calls for.

@@ -29,6 +29,8 @@ mod deadlines;
 mod driver;
 pub mod engine;
 pub mod error;
+pub mod events;
+pub mod failure_log;
 pub mod fsm;
 pub mod genhash;
 pub mod health;

@@ -66,6 +66,7 @@ pub fn from_config(config: &Config) -> Result<CheckPlan, PlanError> {
                 )
             }),
         script_security: Some(security),
+        notify_fifos: crate::events::fifos_from_config(gd),
     })
 }
 
@@ -517,6 +518,7 @@ fn checker(
                     delay_before_retry: FILE_CHECK_POLL,
                     warmup: Duration::ZERO,
                     alpha: false,
+                    log_all_failures: false,
                 }),
             }));
         }
@@ -544,6 +546,7 @@ fn checker(
             delay_before_retry: co.delay_before_retry,
             warmup: co.warmup,
             alpha: co.alpha,
+            log_all_failures: co.log_all_failures || config.global_defs.checker_log_all_failures,
         }),
     }))
 }

@@ -38,6 +38,9 @@ pub struct CheckTiming {
     pub warmup: Duration,
     /// Start in the failed state.
     pub alpha: bool,
+    /// `log_all_failures` (or the global `checker_log_all_failures`): log
+    /// every failed attempt while the checker is up, not only state changes.
+    pub log_all_failures: bool,
 }
 
 impl CheckTiming {
@@ -56,6 +59,7 @@ impl CheckTiming {
             delay_before_retry,
             warmup: delay_loop,
             alpha: false,
+            log_all_failures: false,
         }
     }
 }
@@ -449,6 +453,9 @@ pub struct CheckPlan {
     pub checker_syncd: Option<rkeepalived_ipvs::syncd::SyncdConfig>,
     /// Scripts policy (`script_user`, `enable_script_security`).
     pub script_security: Option<rkeepalived_script::ScriptSecurity>,
+    /// Global `notify_fifo` and `lvs_notify_fifo`: where virtual and real
+    /// server state changes are written ([`crate::events`]).
+    pub notify_fifos: Vec<rkeepalived_config::model::NotifyFifo>,
 }
 
 /// Forwarding default of keepalived virtual servers (NAT).

@@ -83,14 +83,6 @@ pub(crate) enum Status {
         /// What keepalived does that rkeepalived does not yet.
         missing: &'static str,
     },
-    /// Acted on for VRRP; in a configuration with virtual servers, the
-    /// checker's part of keepalived's effect is missing ([`Status::Partly`]
-    /// then, else [`Status::Acted`] by the named test).
-    PartlyWithLvs {
-        observed_by: &'static str,
-        companion: &'static str,
-        missing: &'static str,
-    },
     /// In an `IGNORED_*` list, or otherwise warned "not supported by
     /// rkeepalived" by the parser itself.
     Unsupported,
@@ -162,7 +154,6 @@ const SYNC_WEIGHTS: &str =
 const SYNC: &str = "crates/vrrp/tests/netns_features.rs::sync_group_members_fail_over_together";
 const ADDR_OPTS: &str =
     "crates/vrrp/tests/netns_addr_opts.rs::vip_route_rule_options_match_keepalived";
-const FIFO: &str = "crates/vrrp/tests/netns_ops.rs::notify_fifo_lines_and_diff_reload";
 const SCRIPT_SEC: &str =
     "crates/script/tests/config.rs::refused_scripts_are_removed_the_way_keepalived_does";
 const METRICS: &str = "tests/daemon_metrics.rs::a_real_prometheus_scrapes_the_daemon";
@@ -186,9 +177,12 @@ const BARE_PROCESS: &str = "not a keyword alone: part of vrrp_* / checker_* proc
 const STRICT_FIREWALL: &str =
     "keepalived's nftables rules dropping traffic to the VIPs while accept mode is off";
 
-/// keepalived's checker writes virtual/real server events to the global
-/// notify_fifo too (check/ipwrapper.c `notify_fifo_vs()`, `notify_fifo_rs()`).
-const FIFO_LVS: &str = "the virtual and real server events keepalived's checker writes to it";
+/// The checker's events on the notify FIFOs (check/ipwrapper.c
+/// `notify_fifo_vs()`, `notify_fifo_rs()`); the VRRP process's lines on the
+/// global `notify_fifo` are observed by
+/// crates/vrrp/tests/netns_ops.rs `notify_fifo_lines_and_diff_reload`.
+const LVS_FIFO: Status =
+    acted("crates/check/tests/fifo_events.rs::notify_fifo_and_lvs_notify_fifo_get_rs_and_vs_lines");
 
 const MAIL: &str = "#11 (VRRP) / #12 (LVS)";
 const LVS: &str = "#12";
@@ -227,7 +221,7 @@ const TABLE: &[Entry] = &[
     any("certificate", acted(SSL_CLIENT)),
     any("check_unicast_src", acted("crates/vrrp/tests/config_keywords.rs::check_unicast_src_drops_adverts_from_unknown_peers")),
     any("checker_cpu_affinity", acted("tests/daemon_process_options.rs::nice_no_swap_and_affinity_apply_to_each_child_and_follow_a_reload")),
-    any("checker_log_all_failures", todo(LVS, "logs every failed check, not only state changes")),
+    any("checker_log_all_failures", acted("crates/check/tests/fifo_events.rs::checker_log_all_failures_logs_each_failure_while_up")),
     any("checker_no_swap", acted("tests/daemon_process_options.rs::nice_no_swap_and_affinity_apply_to_each_child_and_follow_a_reload")),
     any("checker_priority", acted("tests/daemon_process_options.rs::nice_no_swap_and_affinity_apply_to_each_child_and_follow_a_reload")),
     any("checker_rlimit_rtime", via("checker_rlimit_rttime")),
@@ -291,7 +285,7 @@ const TABLE: &[Entry] = &[
     any("lb_algo", acted(LAB_IPVS)),
     any("lb_flags", via("lvs_flags")),
     any("lb_kind", acted(LAB_IPVS)),
-    any("log_all_failures", todo(LVS, "logs every failed check of this checker, not only state changes")),
+    any("log_all_failures", acted("crates/check/tests/fifo_events.rs::log_all_failures_logs_each_failure_while_up")),
     at(Ctx::Rule, "lookup", via("table")),
     any("lower_prio_no_advert", acted("crates/vrrp/tests/fsm_behaviour.rs::lower_prio_no_advert_and_higher_prio_send_advert")),
     any("lthreshold", acted(PLAN_KW)),
@@ -300,8 +294,8 @@ const TABLE: &[Entry] = &[
     any("lvs_flush_on_stop", acted("crates/check/tests/engine_lvs_globals.rs::lvs_flush_on_stop_all_flushes_the_whole_table")),
     any("lvs_flush_onstop", via("lvs_flush_on_stop")),
     any("lvs_method", via("lb_kind")),
-    any("lvs_notify_fifo", todo(LVS, "writes virtual/real server state changes to this FIFO")),
-    any("lvs_notify_fifo_script", todo(LVS, "runs this script reading the LVS notify FIFO")),
+    any("lvs_notify_fifo", LVS_FIFO),
+    any("lvs_notify_fifo_script", LVS_FIFO),
     any("lvs_sched", via("lb_algo")),
     any("lvs_sync_daemon", acted("crates/check/tests/engine_lvs_globals.rs::lvs_sync_daemon_without_instance_runs_both_daemons_in_the_checker")),
     any("lvs_sync_daemon_interface", todo(LVS, "runs the IPVS connection synchronisation daemon on this interface")),
@@ -344,7 +338,7 @@ const TABLE: &[Entry] = &[
     any("notify_deleted", Status::Unsupported),
     any("notify_down", acted(NOTIFY_RS)),
     any("notify_fault", read_by("crates/vrrp/src/engine/actions.rs")),
-    any("notify_fifo", Status::PartlyWithLvs { observed_by: FIFO, companion: LVS, missing: FIFO_LVS }),
+    any("notify_fifo", LVS_FIFO),
     any("notify_fifo_script", via("notify_fifo")),
     any("notify_master", acted("tests/daemon_script_security.rs::insecure_scripts_are_never_executed")),
     any("notify_master_rx_lower_pri", read_by("crates/vrrp/src/engine/actions.rs")),
@@ -537,18 +531,13 @@ fn partly_warning(tok: &crate::lexer::Token, missing: &str) -> Diagnostic {
 pub(crate) struct Scan {
     pub warnings: Vec<Diagnostic>,
     pub seen: BTreeSet<String>,
-    /// The configuration has virtual servers (a checker process).
-    has_lvs: bool,
 }
 
 /// Walks the blocks the parser reads and records the keywords rkeepalived
 /// does not act on. Blocks the parser skips (unknown keywords) are not
 /// visited.
 pub(crate) fn scan(nodes: &[Node]) -> Scan {
-    let mut s = Scan {
-        has_lvs: nodes.iter().any(|n| n.key() == "virtual_server"),
-        ..Scan::default()
-    };
+    let mut s = Scan::default();
     for n in nodes {
         s.keyword(n, Ctx::Top);
         let ctx = match n.key() {
@@ -576,10 +565,6 @@ impl Scan {
         match status(&tok.text, ctx) {
             Some(Status::NotActedOn { keepalived, .. }) => {
                 self.warnings.push(not_acted_warning(tok, keepalived));
-                self.seen.insert(tok.text.clone());
-            }
-            Some(Status::PartlyWithLvs { missing, .. }) if self.has_lvs => {
-                self.warnings.push(partly_warning(tok, missing));
                 self.seen.insert(tok.text.clone());
             }
             Some(Status::Partly { missing, .. }) => {
@@ -972,9 +957,6 @@ mod tests {
                 } else {
                     Ok(())
                 }
-            }
-            Status::PartlyWithLvs { observed_by, .. } => {
-                check_claim(kw, Status::Acted(observed_by))
             }
             Status::NoEffect("") => Err("say why".into()),
             Status::NoEffect(_) | Status::Unsupported => Ok(()),
