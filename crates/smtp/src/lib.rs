@@ -151,7 +151,7 @@ pub struct Mailer {
 impl Mailer {
     /// `None` when nothing is to be mailed (see [`Settings::from_global`])
     /// or when not inside a tokio runtime.
-    pub fn new(g: &GlobalDefs, detail: bool) -> Option<Mailer> {
+    pub fn new(g: &GlobalDefs) -> Option<Mailer> {
         let settings = std::sync::Arc::new(Settings::from_global(g)?);
         let rt = tokio::runtime::Handle::try_current().ok()?;
         let (tx, mut rx) = mpsc::channel::<Message>(QUEUE);
@@ -160,7 +160,7 @@ impl Mailer {
             // One alert at a time, in order, like one keepalived process
             // would mostly see them; each bounded by the timeouts.
             while let Some(msg) = rx.recv().await {
-                deliver(&s, msg, detail).await;
+                deliver(&s, msg).await;
             }
         });
         Some(Mailer { settings, tx })
@@ -183,8 +183,9 @@ impl Mailer {
 }
 
 /// One alert, with keepalived's log lines (core/smtp.c) for each failure.
-/// `detail` is keepalived's `-D`, which adds the success lines.
-pub async fn deliver(s: &Settings, msg: Message, detail: bool) {
+/// The success lines keepalived logs only with `-D` are debug lines here
+/// (`-D` sets the default level to debug).
+pub async fn deliver(s: &Settings, msg: Message) {
     let host = s.server_text();
     let connect = TcpStream::connect((s.host.as_str(), s.port));
     let mut stream = match tokio::time::timeout(s.timeout, connect).await {
@@ -198,9 +199,7 @@ pub async fn deliver(s: &Settings, msg: Message, detail: bool) {
         }
         Ok(Ok(st)) => st,
     };
-    if detail {
-        tracing::info!("Remote SMTP server {host} connected.");
-    }
+    tracing::debug!("Remote SMTP server {host} connected.");
     let mut session = Session::new(msg, rfc822_now);
     let mut buf = [0u8; message::SMTP_BUFFER_MAX];
     let mut events = Vec::new();
@@ -225,7 +224,6 @@ pub async fn deliver(s: &Settings, msg: Message, detail: bool) {
                 Event::BadCode { cmd, code } => tracing::info!(
                     "Error processing {cmd} cmd on SMTP server {host}. SMTP status code = {code}"
                 ),
-                Event::Sent if detail => tracing::info!("SMTP alert successfully sent."),
                 Event::Sent => tracing::debug!("SMTP alert successfully sent."),
                 Event::Overflow => tracing::info!(
                     "Received buffer from remote SMTP server {host} overflow our get read buffer length."

@@ -217,7 +217,7 @@ async fn deliver_to_fake_server() {
         "VRRP Instance VI_1 - Entering MASTER state",
         "=> VRRP Instance is now owning VRRP VIPs <=",
     );
-    deliver(&s, m, true).await;
+    deliver(&s, m).await;
     let got = h.await.expect("server");
     assert_eq!(got.len(), 6, "{got:?}");
     assert_eq!(got[0], "HELO lb1.example.org\r\n");
@@ -239,7 +239,7 @@ async fn silent_server_bounded_by_timeout() {
     });
     let s = settings(port, Duration::from_millis(300));
     let t = Instant::now();
-    deliver(&s, s.message("x", "y"), false).await;
+    deliver(&s, s.message("x", "y")).await;
     let took = t.elapsed();
     assert!(
         took >= Duration::from_millis(500) && took < Duration::from_secs(5),
@@ -248,11 +248,6 @@ async fn silent_server_bounded_by_timeout() {
     // Nothing listening: returns at once with an error (logged).
     drop(_keep);
     let t = Instant::now();
-    deliver(
-        &settings(1, Duration::from_secs(5)),
-        s.message("x", "y"),
-        false,
-    )
-    .await;
+    deliver(&settings(1, Duration::from_secs(5)), s.message("x", "y")).await;
     assert!(t.elapsed() < Duration::from_secs(3));
 }
