@@ -332,3 +332,114 @@ fn start_with(tag: &str, ka_ns: Netns, rk_ns: Netns, conf: &str) -> Pair {
         _scratch: scratch,
     }
 }
+
+/// A TCP listener on `addr` inside `ns` (a thread that enters it), accepting
+/// and closing connections until the test ends.
+fn listen_in(ns: &Netns, addr: &'static str) {
+    let path = format!("/var/run/netns/{}", ns.name);
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let f = std::fs::File::open(&path).expect("netns file");
+        nix::sched::setns(&f, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+        let l = TcpListener::bind(addr).expect("bind real server");
+        let _ = ready_tx.send(());
+        for c in l.incoming() {
+            drop(c);
+        }
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("real server ready");
+}
+
+/// Checker alerts (`smtp_alert_checker` globally, `smtp_alert` on the
+/// virtual server): a real server whose TCP_CHECK fails mails `DOWN` with
+/// check_tcp.c's body, the virtual server mails its lost quorum
+/// (ipwrapper.c do_vs_notifies), and both mail again when the real server
+/// answers. keepalived 2.2.7 cannot run its checker on this host (no IPVS
+/// in the kernel), so the expected texts are its format strings.
+#[test]
+fn real_server_check_mails() {
+    if !prerequisites(&[]) {
+        return;
+    }
+    let tag = "smtpcheck";
+    let scratch = Scratch::new(tag);
+    let ns = Netns::new(tag);
+    ns.ip(&["addr", "add", "192.0.2.30/32", "dev", "lo"]);
+    let mail = fake_smtp(&ns);
+    scratch.write(
+        "keepalived.conf",
+        "global_defs {
+    router_id rkd_mail
+    notification_email {
+        ops@example.org
+    }
+    notification_email_from lb@example.org
+    smtp_server 192.0.2.25 2525
+    smtp_helo_name lb1.example.org
+    smtp_connect_timeout 5
+    smtp_alert_checker
+}
+virtual_server 192.0.2.100 8080 {
+    delay_loop 1
+    lb_algo rr
+    lb_kind DR
+    protocol TCP
+    smtp_alert
+    real_server 192.0.2.30 8080 {
+        TCP_CHECK {
+            connect_timeout 1
+        }
+    }
+}
+",
+    );
+    let mut d = Daemon::start(&ns, &scratch, &["-C"], &[]);
+    let rs_down = "[rkd_mail] Realserver [192.0.2.30]:tcp:8080 of virtual server [192.0.2.100]:tcp:8080 - DOWN";
+    let vs_down = "[rkd_mail] Virtualserver [192.0.2.100]:tcp:8080 - DOWN";
+    wait_for("DOWN mails", LIMIT, || {
+        let s = subjects(&mail);
+        s.iter().any(|x| x == rs_down) && s.iter().any(|x| x == vs_down)
+    });
+    listen_in(&ns, "192.0.2.30:8080");
+    let rs_up =
+        "[rkd_mail] Realserver [192.0.2.30]:tcp:8080 of virtual server [192.0.2.100]:tcp:8080 - UP";
+    let vs_up = "[rkd_mail] Virtualserver [192.0.2.100]:tcp:8080 - UP";
+    wait_for("UP mails", LIMIT, || {
+        let s = subjects(&mail);
+        s.iter().any(|x| x == rs_up) && s.iter().any(|x| x == vs_up)
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        subjects(&mail),
+        vec![vs_down, rs_down, vs_up, rs_up],
+        "in keepalived's order"
+    );
+    let all = sessions(&mail);
+    let data = |i: usize| all[i][4].clone();
+    assert!(
+        data(0).contains("\r\n\r\n=> Lost quorum 1+0=1 <= 0 <=\r\n"),
+        "{}",
+        data(0)
+    );
+    assert!(
+        data(1).contains("\r\n\r\n=> TCP CHECK failed on service <=\r\n"),
+        "{}",
+        data(1)
+    );
+    assert!(
+        data(2).contains("\r\n\r\n=> Gained quorum 1+0=1 <= 1 <=\r\n"),
+        "{}",
+        data(2)
+    );
+    assert!(
+        data(3).contains("\r\n\r\n=> TCP CHECK succeed on service <=\r\n"),
+        "{}",
+        data(3)
+    );
+    assert_eq!(all[0][0], "HELO lb1.example.org\r\n");
+    assert_eq!(all[0][1], "MAIL FROM:<lb@example.org>\r\n");
+    d.signal("TERM");
+    assert!(d.wait_exit(LIMIT).success());
+}

@@ -449,6 +449,8 @@ pub struct CheckPlan {
     pub checker_syncd: Option<rkeepalived_ipvs::syncd::SyncdConfig>,
     /// Scripts policy (`script_user`, `enable_script_security`).
     pub script_security: Option<rkeepalived_script::ScriptSecurity>,
+    /// Alert e-mails (`smtp_alert` of virtual and real servers).
+    pub alerts: crate::mail::AlertPlan,
 }
 
 /// Forwarding default of keepalived virtual servers (NAT).

@@ -121,6 +121,7 @@ fn plan_with(real_servers: Vec<RealServerSpec>) -> CheckPlan {
             enable_script_security: false,
             default_user: Some(RunAs::root()),
         }),
+        alerts: Default::default(),
     }
 }
 

@@ -73,6 +73,7 @@ fn tcp_plan(vip: &str, target: SocketAddr, ha_suspend: bool) -> CheckPlan {
             enable_script_security: false,
             default_user: Some(RunAs::root()),
         }),
+        alerts: Default::default(),
     }
 }
 

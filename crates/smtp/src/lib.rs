@@ -152,7 +152,12 @@ impl Mailer {
     /// `None` when nothing is to be mailed (see [`Settings::from_global`])
     /// or when not inside a tokio runtime.
     pub fn new(g: &GlobalDefs) -> Option<Mailer> {
-        let settings = std::sync::Arc::new(Settings::from_global(g)?);
+        Mailer::from_settings(Settings::from_global(g)?)
+    }
+
+    /// A mailer for already resolved settings (`None` outside a runtime).
+    pub fn from_settings(settings: Settings) -> Option<Mailer> {
+        let settings = std::sync::Arc::new(settings);
         let rt = tokio::runtime::Handle::try_current().ok()?;
         let (tx, mut rx) = mpsc::channel::<Message>(QUEUE);
         let s = settings.clone();
