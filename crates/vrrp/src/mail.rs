@@ -3,7 +3,10 @@
 //! group with `smtp_alert` (its own, else the global `smtp_alert_vrrp`,
 //! else `smtp_alert`: resolved by the config crate) mails each state it
 //! enters, once per state (`last_email_state`), FAULT not at all with
-//! `no_email_faults`. Sending happens in [`rkeepalived_smtp::Mailer`]'s
+//! `no_email_faults`. No "Stopping" mail at shutdown: keepalived 2.2.7
+//! queues one, but exits before its SMTP dialogue starts (it opens the
+//! connection and closes it unanswered), so none ever arrives; we send none
+//! rather than one keepalived users never received. Sending happens in [`rkeepalived_smtp::Mailer`]'s
 //! background task: a dead mail server never delays the VRRP engine.
 
 use std::collections::HashMap;
@@ -48,7 +51,7 @@ impl VrrpMail {
 
     /// An instance entered `state` (`MASTER`, `BACKUP`, `FAULT`, `STOP`).
     pub fn instance(&mut self, name: &str, state: &str) {
-        if !self.instance_alert.get(name).copied().unwrap_or(false) {
+        if state == "STOP" || !self.instance_alert.get(name).copied().unwrap_or(false) {
             return;
         }
         let Some((subject, body)) = vrrp_instance_texts(state) else {
@@ -63,7 +66,7 @@ impl VrrpMail {
 
     /// A sync group entered `state`.
     pub fn group(&mut self, name: &str, state: &str) {
-        if !self.group_alert.get(name).copied().unwrap_or(false) {
+        if state == "STOP" || !self.group_alert.get(name).copied().unwrap_or(false) {
             return;
         }
         let Some((subject, body)) = vrrp_group_texts(state) else {
