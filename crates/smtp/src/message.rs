@@ -81,7 +81,7 @@ impl Message {
     }
 
     /// What `body_cmd()` sends after `354`: `SMTP_HEADERS_CMD SMTP_BODY_CMD
-    /// SMTP_SEND_CMD` with `date` (see [`crate::sys::rfc822_now`]).
+    /// SMTP_SEND_CMD` with `date` (see [`crate::rfc822_now`]).
     pub fn data(&self, date: &str) -> String {
         format!(
             "Date: {date}\r\nFrom: {}\r\nSubject: {}\r\nX-Mailer: Keepalived\r\nTo: {}\r\n\r\n{}\r\n\r\n.\r\n",
