@@ -256,21 +256,22 @@ fn unknown_flag_is_rejected() {
 }
 
 /// A configuration keepalived acts on fully but rkeepalived does not:
-/// `promote_secondaries` and the e-mail keywords.
+/// `promote_secondaries`, `no_accept`, `lvs_sync_daemon_interface` and
+/// SSL `password`.
 const NOT_ACTED_ON: &str = "\
 global_defs {
     router_id rkd_cli_test
-    notification_email {
-        root@example.com
-    }
-    smtp_server 192.0.2.25
+}
+SSL {
+    password secret
 }
 vrrp_instance VI_1 {
     state MASTER
     interface eth0
     virtual_router_id 51
     priority 150
-    smtp_alert
+    no_accept
+    lvs_sync_daemon_interface eth0
     promote_secondaries
     virtual_ipaddress {
         192.0.2.100/24
@@ -291,7 +292,7 @@ fn config_test_ends_with_the_not_acted_on_summary() {
     let stderr = text(&out.stderr);
     assert_eq!(
         last_line(&stderr),
-        "4 keywords parsed but not acted on: notification_email, promote_secondaries, smtp_alert, smtp_server",
+        "4 keywords parsed but not acted on: lvs_sync_daemon_interface, no_accept, password, promote_secondaries",
         "{stderr}"
     );
     assert_eq!(
@@ -308,7 +309,10 @@ fn config_test_ends_with_the_not_acted_on_summary() {
         "{stderr}"
     );
     assert!(
-        stderr.contains(&format!("{}:13:5: warning: 'smtp_alert'", conf.display())),
+        stderr.contains(&format!(
+            "{}:13:5: warning: 'lvs_sync_daemon_interface'",
+            conf.display()
+        )),
         "{stderr}"
     );
 

@@ -109,6 +109,8 @@ struct Engine {
     started: Instant,
     /// `notify_fifo` / `lvs_notify_fifo` event lines.
     fifos: crate::events::EventFifos,
+    /// Alert e-mails ([`crate::mail`]), sent in the background.
+    mail: Option<rkeepalived_smtp::Mailer>,
 }
 
 /// Run the engine on `plan` until `Control::Stop` (or the control channel closes).
@@ -149,6 +151,7 @@ pub async fn run_plan(
         syncd_pending: false,
         started: Instant::now(),
         fifos: Default::default(),
+        mail: None,
     };
     let total: usize = plan
         .virtual_servers
@@ -354,6 +357,7 @@ impl Engine {
             tracing::info!(kept, started, stopped, "configuration reloaded");
         }
         self.model = model;
+        crate::mail::refresh(&mut self.mail, &self.plan, &plan);
         self.plan = Arc::new(plan);
         self.ipvs_dirty = true;
     }
@@ -383,9 +387,11 @@ impl Engine {
         // The driver drops reports of removed checkers and routes the rest
         // to their place in the current plan.
         for at in std::iter::once(report.at).chain(report.shared) {
+            let before = crate::mail::Before::take(&self.model, at);
             let update = self
                 .model
                 .update_checker(&self.plan, at, report.up, report.weight);
+            crate::mail::after_report(self.mail.as_ref(), &self.plan, &self.model, at, before);
             if update.changed {
                 self.ipvs_dirty = true;
             }

@@ -35,6 +35,7 @@ pub mod fsm;
 pub mod genhash;
 pub mod health;
 pub mod logfmt;
+pub mod mail;
 pub mod metrics;
 pub mod plan;
 pub mod spec;

@@ -41,6 +41,7 @@ pub fn from_config(config: &Config) -> Result<CheckPlan, PlanError> {
         )?);
     }
     Ok(CheckPlan {
+        alerts: crate::mail::AlertPlan::from_config(config),
         virtual_servers,
         lvs_flush: gd.lvs_flush,
         lvs_timeouts: lvs_timeouts(&gd.lvs_timeouts),

@@ -456,6 +456,8 @@ pub struct CheckPlan {
     /// Global `notify_fifo` and `lvs_notify_fifo`: where virtual and real
     /// server state changes are written ([`crate::events`]).
     pub notify_fifos: Vec<rkeepalived_config::model::NotifyFifo>,
+    /// Alert e-mails (`smtp_alert` of virtual and real servers).
+    pub alerts: crate::mail::AlertPlan,
 }
 
 /// Forwarding default of keepalived virtual servers (NAT).

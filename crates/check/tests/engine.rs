@@ -122,6 +122,7 @@ fn plan_with(real_servers: Vec<RealServerSpec>) -> CheckPlan {
             default_user: Some(RunAs::root()),
         }),
         notify_fifos: Vec::new(),
+        alerts: Default::default(),
     }
 }
 

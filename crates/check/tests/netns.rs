@@ -74,6 +74,7 @@ fn tcp_plan(vip: &str, target: SocketAddr, ha_suspend: bool) -> CheckPlan {
             default_user: Some(RunAs::root()),
         }),
         notify_fifos: Vec::new(),
+        alerts: Default::default(),
     }
 }
 

@@ -157,6 +157,8 @@ struct Engine {
     watchers: Vec<(Watched, JoinHandle<()>)>,
     announcers: HashMap<String, Arc<Announcer>>,
     notifier: Notifier,
+    /// Alert e-mails (`smtp_alert`), sent in the background.
+    mail: crate::mail::VrrpMail,
     /// Drops before an instance could be identified (decode errors, unknown VRID).
     unmatched: DropCounters,
     socket_errors: u64,
@@ -188,6 +190,7 @@ impl Engine {
         let (rx_tx, rx_rx) = mpsc::channel(4096);
         let (track_tx, track_rx) = mpsc::channel(256);
         let notifier = Notifier::new(&cfg.global_defs);
+        let mail = crate::mail::VrrpMail::new(&cfg);
         let lvs_syncd = lvs_syncd::LvsSyncd::from_config(&cfg);
         Ok(Engine {
             cfg,
@@ -207,6 +210,7 @@ impl Engine {
             watchers: Vec::new(),
             announcers: HashMap::new(),
             notifier,
+            mail,
             unmatched: DropCounters::default(),
             socket_errors: 0,
             netlink_errors: 0,

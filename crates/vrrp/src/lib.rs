@@ -33,6 +33,7 @@ pub mod error;
 pub mod garp;
 pub mod iface;
 pub mod instance;
+pub mod mail;
 pub mod metrics;
 pub mod notify;
 pub mod recovery;

@@ -184,7 +184,6 @@ const STRICT_FIREWALL: &str =
 const LVS_FIFO: Status =
     acted("crates/check/tests/fifo_events.rs::notify_fifo_and_lvs_notify_fifo_get_rs_and_vs_lines");
 
-const MAIL: &str = "#11 (VRRP) / #12 (LVS)";
 const LVS: &str = "#12";
 const VRRP: &str = "#11";
 
@@ -322,7 +321,7 @@ const TABLE: &[Entry] = &[
     any("nb_get_retry", via("retry")),
     at(Ctx::Route, "nexthop", acted(ADDR_OPTS)),
     any("no_accept", todo(VRRP, "drops traffic to the VIPs with nftables rules unless address owner")),
-    any("no_email_faults", todo(VRRP, "sends no e-mail on FAULT transitions")),
+    any("no_email_faults", acted("tests/daemon_smtp_alerts.rs::no_email_faults_matches_keepalived")),
     any("no_swap", Status::NoEffect(BARE_PROCESS)),
     at(Ctx::Address, "no_track", acted(ADDR_OPTS)),
     at(Ctx::Route, "no_track", acted(ADDR_OPTS)),
@@ -331,8 +330,8 @@ const TABLE: &[Entry] = &[
     any("nopreempt", acted("crates/vrrp/tests/netns_election.rs::nopreempt_keeps_the_current_master")),
     any("noprefixroute", VIP_OPTS),
     at(Ctx::Rule, "not", read_by(ADDR)),
-    any("notification_email", todo(MAIL, "sends alert e-mails to these addresses")),
-    any("notification_email_from", todo(MAIL, "the From: of alert e-mails")),
+    any("notification_email", acted("tests/daemon_smtp_alerts.rs::vrrp_state_mails_match_keepalived")),
+    any("notification_email_from", acted("tests/daemon_smtp_alerts.rs::no_email_faults_matches_keepalived")),
     any("notify", read_by("crates/vrrp/src/engine/actions.rs")),
     any("notify_backup", read_by("crates/vrrp/src/engine/actions.rs")),
     any("notify_deleted", Status::Unsupported),
@@ -393,12 +392,12 @@ const TABLE: &[Entry] = &[
     any("shutdown_script", acted("tests/daemon_startup_scripts.rs::same_order_user_and_log_lines_as_keepalived")),
     any("shutdown_script_timeout", acted("tests/daemon_startup_scripts.rs::timeouts_behave_as_keepalived")),
     any("skip_check_adv_addr", acted("crates/vrrp/tests/config_keywords.rs::skip_check_adv_addr_skips_the_vip_check_for_the_current_master")),
-    any("smtp_alert", todo(MAIL, "sends an e-mail on state changes")),
-    any("smtp_alert_checker", todo(MAIL, "sends e-mails on checker state changes")),
-    any("smtp_alert_vrrp", todo(MAIL, "sends e-mails on VRRP state changes")),
-    any("smtp_connect_timeout", todo(MAIL, "the SMTP server's connection timeout for alert e-mails")),
-    any("smtp_helo_name", todo(MAIL, "the HELO name of alert e-mails")),
-    any("smtp_server", todo(MAIL, "the SMTP server for alert e-mails")),
+    any("smtp_alert", acted("tests/daemon_smtp_alerts.rs::vrrp_state_mails_match_keepalived")),
+    any("smtp_alert_checker", acted("tests/daemon_smtp_alerts.rs::real_server_check_mails")),
+    any("smtp_alert_vrrp", acted("tests/daemon_smtp_alerts.rs::fault_mail_matches_keepalived")),
+    any("smtp_connect_timeout", acted("crates/smtp/tests/dialogue.rs::silent_server_bounded_by_timeout")),
+    any("smtp_helo_name", acted("tests/daemon_smtp_alerts.rs::no_email_faults_matches_keepalived")),
+    any("smtp_server", acted("tests/daemon_smtp_alerts.rs::vrrp_state_mails_match_keepalived")),
     any("snmp_name", Status::Unsupported),
     any("sorry_server", acted(SORRY)),
     any("sorry_server_inhibit", acted("crates/check/src/health.rs::sorry_server_inhibit_keeps_it_at_weight_zero")),

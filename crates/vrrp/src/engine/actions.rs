@@ -93,6 +93,7 @@ impl Engine {
             specific,
             g.notify.as_ref(),
         );
+        self.mail.group(&g.name, state.name());
     }
 
     /// keepalived's `notify_shutdown` (vrrp_notify.c): after every
@@ -108,6 +109,7 @@ impl Engine {
                 g.notify_stop.as_ref(),
                 g.notify.as_ref(),
             );
+            self.mail.group(&g.name, "STOP");
         }
     }
 
@@ -305,5 +307,8 @@ impl Engine {
         );
         let failed = self.notifier.errors - before;
         self.instances[idx].stats.script_errors += failed;
+        // send_instance_notifies(): the e-mail comes last.
+        let name = self.instances[idx].cfg.name.clone();
+        self.mail.instance(&name, state);
     }
 }

@@ -67,6 +67,7 @@ impl Engine {
         }
         // 2. The new configuration's objects: global settings, tracking.
         self.cfg = new.clone();
+        self.mail.reconfigure(&new);
         if old_cfg.global_defs != new.global_defs {
             self.notifier = Notifier::new(&new.global_defs);
             // Script pollers run with the notifier's runner (script_user...):
