@@ -256,8 +256,7 @@ fn unknown_flag_is_rejected() {
 }
 
 /// A configuration keepalived acts on fully but rkeepalived does not:
-/// `promote_secondaries`, `no_accept`, `lvs_sync_daemon_interface` and
-/// SSL `password`.
+/// `no_accept`, `lvs_sync_daemon_interface` and SSL `password`.
 const NOT_ACTED_ON: &str = "\
 global_defs {
     router_id rkd_cli_test
@@ -272,7 +271,6 @@ vrrp_instance VI_1 {
     priority 150
     no_accept
     lvs_sync_daemon_interface eth0
-    promote_secondaries
     virtual_ipaddress {
         192.0.2.100/24
     }
@@ -292,7 +290,7 @@ fn config_test_ends_with_the_not_acted_on_summary() {
     let stderr = text(&out.stderr);
     assert_eq!(
         last_line(&stderr),
-        "4 keywords parsed but not acted on: lvs_sync_daemon_interface, no_accept, password, promote_secondaries",
+        "3 keywords parsed but not acted on: lvs_sync_daemon_interface, no_accept, password",
         "{stderr}"
     );
     assert_eq!(
@@ -303,7 +301,7 @@ fn config_test_ends_with_the_not_acted_on_summary() {
     // Each occurrence is warned at its position.
     assert!(
         stderr.contains(&format!(
-            "{}:14:5: warning: 'promote_secondaries' is parsed but not acted on by rkeepalived yet",
+            "{}:12:5: warning: 'no_accept' is parsed but not acted on by rkeepalived yet",
             conf.display()
         )),
         "{stderr}"
@@ -335,7 +333,7 @@ fn config_test_ends_with_the_not_acted_on_summary() {
     assert!(out.status.success(), "{out:?}");
     let logged = std::fs::read_to_string(&log).expect("log written");
     assert!(
-        last_line(&logged).starts_with("4 keywords parsed but not acted on: "),
+        last_line(&logged).starts_with("3 keywords parsed but not acted on: "),
         "{logged}"
     );
 }
@@ -352,7 +350,7 @@ fn config_test_strict_fails_on_keywords_not_acted_on() {
         let out = run(&args);
         assert_eq!(out.status.code(), Some(7), "{args:?}: {out:?}");
         assert!(
-            last_line(&text(&out.stderr)).starts_with("4 keywords parsed but not acted on: "),
+            last_line(&text(&out.stderr)).starts_with("3 keywords parsed but not acted on: "),
             "{}",
             text(&out.stderr)
         );
