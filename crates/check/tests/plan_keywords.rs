@@ -33,7 +33,8 @@ virtual_server 192.0.2.10 53 {
     persistence_granularity 255.255.255.0
     persistence_engine sip
     ops
-    lvs_flags sh-port flag-3
+    sh-port
+    flag-3
     sorry_server 203.0.113.1 53
     sorry_server_lvs_method DR
     real_server 198.51.100.1 53 {
@@ -69,7 +70,7 @@ virtual_server 192.0.2.10 53 {
     assert_eq!(vs.service.netmask, 0xffff_ff00);
     // persistence_engine: the IPVS persistence engine name.
     assert_eq!(vs.service.pe_name.as_deref(), Some("sip"));
-    // ops: one-packet scheduling; lvs_flags: the scheduler flags.
+    // ops: one-packet scheduling; sh-port, flag-3: the scheduler flags.
     let flags = vs.service.flags;
     assert!(flags.contains(ServiceFlags::ONEPACKET), "ops: {flags:?}");
     assert!(flags.contains(ServiceFlags::SH_PORT), "sh-port: {flags:?}");

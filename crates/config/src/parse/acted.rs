@@ -288,7 +288,7 @@ const TABLE: &[Entry] = &[
     at(Ctx::Rule, "lookup", via("table")),
     any("lower_prio_no_advert", acted("crates/vrrp/tests/fsm_behaviour.rs::lower_prio_no_advert_and_higher_prio_send_advert")),
     any("lthreshold", acted(PLAN_KW)),
-    any("lvs_flags", acted(PLAN_KW)),
+    any("lvs_flags", Status::NoEffect("keepalived 2.2.7 does not know it (its flags are one keyword each: sh-port, flag-1, ...): ignored there and here")),
     any("lvs_flush", acted("crates/ipvs/src/tests.rs::foreign_services_and_dests_survive_unless_flushing")),
     any("lvs_flush_on_stop", acted("crates/check/tests/engine_lvs_globals.rs::lvs_flush_on_stop_all_flushes_the_whole_table")),
     any("lvs_flush_onstop", via("lvs_flush_on_stop")),
