@@ -1,5 +1,5 @@
-//! Executing one script: own process group, dropped privileges, cleaned
-//! environment, bounded output, timeout killing the whole group.
+//! Executing one script: own process group, dropped privileges, the
+//! daemon's environment, bounded output, timeout killing the whole group.
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
@@ -13,7 +13,9 @@ use crate::error::ScriptError;
 use crate::security::{resolve_program, ScriptSecurity};
 use crate::Script;
 
-/// The only `PATH` a script sees (the rest of the environment is cleared).
+/// The `PATH` a script sees when the daemon has none, and where a bare
+/// program name is looked up (keepalived lib/notify.c falls back to the
+/// standard path the same way).
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /// Default cap on captured stdout and on captured stderr, each.
 pub const DEFAULT_MAX_OUTPUT: usize = 64 * 1024;
@@ -94,8 +96,8 @@ impl ScriptRunner {
         self
     }
 
-    /// Extra environment variables every script gets (after the cleared
-    /// environment plus `PATH`).
+    /// Extra environment variables every script gets (on top of the
+    /// daemon's environment).
     pub fn with_env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.extra_env.push((key.into(), value.into()));
         self
@@ -124,8 +126,16 @@ impl ScriptRunner {
         command
             .args(cmd.argv.iter().skip(1))
             .args(args)
-            .env_clear()
-            .env("PATH", DEFAULT_PATH)
+            // keepalived lib/notify.c `system_call()`: execve(..., environ):
+            // scripts get the daemon's environment (systemd Environment=,
+            // cloud credentials for failover scripts); PATH only when the
+            // daemon has none.
+            .env(
+                "PATH",
+                std::env::var_os("PATH")
+                    .filter(|p| !p.is_empty())
+                    .unwrap_or_else(|| DEFAULT_PATH.into()),
+            )
             .envs(self.extra_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .current_dir("/")
             .stdin(Stdio::null())

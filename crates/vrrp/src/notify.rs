@@ -8,9 +8,11 @@ use std::time::Duration;
 use rkeepalived_config::model::{GlobalDefs, Notify, NotifyFifo, ScriptUser};
 use rkeepalived_script::{safe_file, RunAs, Script, ScriptRunner, ScriptSecurity};
 
-/// keepalived gives notify scripts no timeout; we bound them so a hung
-/// script cannot pile up processes.
-const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
+/// keepalived gives notify scripts no timeout (vrrp_notify.c starts them
+/// with `notify_exec()`, which never kills them; only STOP has one):
+/// a failover script may legitimately run for minutes (cloud API calls), so
+/// neither do we.
+const NOTIFY_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 /// keepalived runs STOP notify scripts with a one-second timeout
 /// (vrrp_notify.c: `system_call_script(..., TIMER_HZ, script)` for
 /// VRRP_STATE_STOP) and its VRRP process waits for them before it exits.
