@@ -435,6 +435,7 @@ fn complete_instance(
     fixup::mcast_dst_ip_with_peers(v, w);
     fixup::use_vmac(v, g, seen, w);
     fixup::own_interface_not_tracked(v, w);
+    fixup::unicast_without_source_check(v, w);
     fixup::owner_drops_weighted_tracking(v, w);
     Ok(())
 }

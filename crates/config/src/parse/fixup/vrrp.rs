@@ -624,3 +624,16 @@ pub(crate) fn sync_group_drops_weighted_tracking(
         drop_weighted_tracking(v, true, &mut note, "its sync group");
     }
 }
+
+/// `unicast_peer` without `check_unicast_src`: adverts from any source are
+/// accepted. keepalived behaves the same (vrrp/vrrp.c `vrrp_check_packet()`
+/// only compares the source with the peers when `check_unicast_src` is
+/// set) and says nothing; we keep the behaviour and say it, since a stray
+/// or forged advert can then make this router back off.
+pub(in crate::parse) fn unicast_without_source_check(v: &VrrpInstance, w: &mut InstanceNotes) {
+    if !v.unicast_peers.is_empty() && !v.check_unicast_src {
+        w.warn(
+            "unicast_peer without check_unicast_src: adverts from any source address are accepted, as keepalived does; add check_unicast_src (or the global vrrp_check_unicast_src) to accept only the listed peers".to_string(),
+        );
+    }
+}
