@@ -269,6 +269,8 @@ pub struct TrackState {
     pub scripts: HashMap<String, ScriptStatus>,
     /// vrrp_track_file name -> value read from the file.
     pub files: HashMap<String, i64>,
+    /// vrrp_track_process name -> quorum held (absent: no scan yet).
+    pub processes: HashMap<String, bool>,
 }
 
 fn weight(r: &TrackRef) -> Weight {
@@ -309,6 +311,11 @@ pub fn tracked_priority(inst: &VrrpInstance, cfg: &Config, state: &TrackState) -
     );
     parts.extend(inst.track_files.iter().map(|r| {
         track::file_contribution(weight(r), state.files.get(&r.name).copied().unwrap_or(0))
+    }));
+    // keepalived vrrp/vrrp_track.c `process_update_track_process_status()`:
+    // the same rule as a script's; no scan yet holds an unweighted one back.
+    parts.extend(inst.track_processes.iter().map(|r| {
+        track::status_contribution(weight(r), state.processes.get(&r.name).copied())
     }));
     for g in cfg
         .vrrp_sync_groups

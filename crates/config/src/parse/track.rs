@@ -348,6 +348,7 @@ pub(super) enum Tracked {
     Interface,
     Script,
     File,
+    Process,
 }
 
 impl Tracked {
@@ -362,6 +363,9 @@ impl Tracked {
             Tracked::File => cfg
                 .vrrp_track_file(name)
                 .map(|f| (f.name.clone(), f.weight, f.reverse)),
+            Tracked::Process => cfg
+                .vrrp_track_process(name)
+                .map(|t| (t.name.clone(), t.weight, t.reverse)),
         }
     }
 
@@ -371,6 +375,7 @@ impl Tracked {
             Tracked::Interface => ("track_interface", "interface"),
             Tracked::Script => ("track_script", "vrrp_script"),
             Tracked::File => ("track_file", "vrrp_track_file"),
+            Tracked::Process => ("track_process", "vrrp_track_process"),
         }
     }
 }
@@ -492,13 +497,13 @@ fn track_weight(
     };
     let fallback = match what {
         Tracked::Interface => 0,
-        Tracked::Script | Tracked::File => def_weight,
+        Tracked::Script | Tracked::File | Tracked::Process => def_weight,
     };
     let mut weight = match crate::values::keepalived_int::<i32>(v, -254, 254, "weight", w) {
         Ok(x) => x,
         Err(_) => {
             let range = match what {
-                Tracked::File => "[-254..254]",
+                Tracked::File | Tracked::Process => "[-254..254]",
                 Tracked::Interface | Tracked::Script => "[-253..253]",
             };
             w.push(v.pos.warning(format!(
@@ -508,7 +513,8 @@ fn track_weight(
             fallback
         }
     };
-    if weight.abs() == 254 && what != Tracked::File {
+    // keepalived vrrp/vrrp_track.c `alloc_track_process()` keeps +/-254.
+    if weight.abs() == 254 && !matches!(what, Tracked::File | Tracked::Process) {
         let fixed = weight.signum() * 253;
         w.push(v.pos.warning(format!(
             "weight for {name} cannot be +/-254. Setting to {fixed} (as keepalived does)"
@@ -519,7 +525,7 @@ fn track_weight(
     if let Some(r) = k.args.get(2) {
         match (r.text.as_str(), what) {
             ("reverse", _) => reverse = true,
-            ("noreverse", Tracked::Script | Tracked::File) => reverse = false,
+            ("noreverse", Tracked::Script | Tracked::File | Tracked::Process) => reverse = false,
             (other, Tracked::File) => {
                 w.push(r.pos.warning(format!(
                     "unknown {list} {name} weight option {other}; ignoring this entry (as keepalived does)"

@@ -179,6 +179,10 @@ impl<'a> InstanceBuilder<'a> {
                 .track_scripts
                 .extend(p.track_refs(k, Tracked::Script)?),
             "track_file" => self.v.track_files.extend(p.track_refs(k, Tracked::File)?),
+            "track_process" => self
+                .v
+                .track_processes
+                .extend(p.track_refs(k, Tracked::Process)?),
             "dont_track_primary" => {
                 fixup::bare_keyword(k, &mut p.warnings);
                 self.v.dont_track_primary = true

@@ -157,6 +157,9 @@ impl Engine {
             TrackUpdate::File { name, value } => {
                 self.track.files.insert(name, value);
             }
+            TrackUpdate::Process { name, up } => {
+                self.track.processes.insert(name, up);
+            }
             TrackUpdate::ScriptError { name } => {
                 for rt in self
                     .instances
@@ -195,5 +198,37 @@ impl Engine {
             })
             .await;
         }
+    }
+
+    /// vrrp_track_process: scan `/proc` once now (instances start with the
+    /// right status, as keepalived's `init_track_processes()` /
+    /// `reload_track_processes()`), then keep one scanner running for all
+    /// definitions ([`crate::track_process`]). An unchanged set keeps its
+    /// scanner over a reload.
+    pub(super) fn start_process_tracking(&mut self) {
+        let defs = self.cfg.vrrp_track_processes.clone();
+        self.track
+            .processes
+            .retain(|n, _| defs.iter().any(|d| d.name == *n));
+        if defs.is_empty()
+            || self
+                .watchers
+                .iter()
+                .any(|(w, _)| matches!(w, Watched::Processes(_)))
+        {
+            return;
+        }
+        let filters = crate::track_process::initial(&defs);
+        for (d, f) in defs.iter().zip(&filters) {
+            tracing::info!(
+                process = %d.name,
+                "Tracked process {}: quorum {}",
+                d.name,
+                if f.have_quorum() { "held" } else { "not achieved" }
+            );
+            self.track.processes.insert(d.name.clone(), f.have_quorum());
+        }
+        let h = crate::track_process::spawn(defs.clone(), filters, self.track_tx.clone());
+        self.watchers.push((Watched::Processes(defs), h));
     }
 }
