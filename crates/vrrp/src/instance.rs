@@ -314,9 +314,11 @@ pub fn tracked_priority(inst: &VrrpInstance, cfg: &Config, state: &TrackState) -
     }));
     // keepalived vrrp/vrrp_track.c `process_update_track_process_status()`:
     // the same rule as a script's; no scan yet holds an unweighted one back.
-    parts.extend(inst.track_processes.iter().map(|r| {
-        track::status_contribution(weight(r), state.processes.get(&r.name).copied())
-    }));
+    parts.extend(
+        inst.track_processes
+            .iter()
+            .map(|r| track::status_contribution(weight(r), state.processes.get(&r.name).copied())),
+    );
     for g in cfg
         .vrrp_sync_groups
         .iter()

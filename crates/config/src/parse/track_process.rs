@@ -137,9 +137,11 @@ impl Block<'_> for TrackProcessBuilder {
                 };
                 // quorum_max 0 is allowed if no quorum was given.
                 if (q != 0 || t.quorum > 1) && q < t.quorum {
-                    w.push(k.pos().warning(
-                        "quorum_max is less than quorum - ignoring (as keepalived does)",
-                    ));
+                    w.push(
+                        k.pos().warning(
+                            "quorum_max is less than quorum - ignoring (as keepalived does)",
+                        ),
+                    );
                     return Ok(());
                 }
                 t.quorum_max = q;
@@ -153,7 +155,9 @@ impl Block<'_> for TrackProcessBuilder {
             kw @ ("delay" | "terminate_delay" | "fork_delay") => {
                 let text = k.args.first().map(|a| a.text.as_str()).unwrap_or("");
                 let d = match keepalived_decimal(text, 1, 3600 * 1_000_000, 6) {
-                    KeepalivedNumber::Exact(v) | KeepalivedNumber::Prefix(v) if !text.is_empty() => {
+                    KeepalivedNumber::Exact(v) | KeepalivedNumber::Prefix(v)
+                        if !text.is_empty() =>
+                    {
                         u64::try_from(v).ok().map(Duration::from_micros)
                     }
                     _ => None,
