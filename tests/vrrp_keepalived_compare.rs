@@ -81,15 +81,6 @@ const JUSTIFIED: &[(&str, &str, Verdict, &str)] = &[
          IPVS side",
     ),
     (
-        "corpus:42-mall0c-keydb-track-process.conf",
-        "",
-        Verdict::Open,
-        "`track_process`: keepalived holds the instance in FAULT while the \
-         tracked process (keydb-server) is not running; we accept and ignore \
-         track_process (not implemented, crates/config/README.md), so we go \
-         MASTER",
-    ),
-    (
         "corpus:50-vincentbernat-unicast-ipv6.conf",
         "ttl",
         Verdict::Justified,
