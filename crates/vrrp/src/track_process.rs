@@ -252,7 +252,14 @@ pub fn spawn(
                 .filter_map(QuorumFilter::deadline)
                 .fold(now + PROCESS_POLL, std::cmp::min);
             tokio::time::sleep(wake.saturating_duration_since(now)).await;
-            let counts = scan(Path::new("/proc"), &defs);
+            // Off the engine's threads: reading every /proc entry can take
+            // tens of milliseconds on a busy host, adverts must not wait.
+            let d = defs.clone();
+            let counts =
+                match tokio::task::spawn_blocking(move || scan(Path::new("/proc"), &d)).await {
+                    Ok(c) => c,
+                    Err(_) => continue,
+                };
             let now = Instant::now();
             for ((d, f), n) in defs.iter().zip(filters.iter_mut()).zip(counts) {
                 if let Some(up) = f.observe(d, n, now) {
