@@ -169,3 +169,41 @@ vrrp_track_process sleeper {{
     assert!(warned(&l, "Quorum is greater than quorum_max - ignoring"));
     assert!(warned(&l, "quorum_max is less than quorum - ignoring"));
 }
+
+/// A sync group's `track_process` list is read like an instance's.
+#[test]
+fn sync_group_track_process() {
+    let l = load(&format!(
+        "vrrp_track_process haproxy {{
+    process haproxy
+    weight 5
+}}
+vrrp_track_process sleeper {{
+    process sleep
+}}
+{INSTANCE}vrrp_sync_group G {{
+    group {{
+        VI_1
+    }}
+    track_process {{
+        haproxy weight -3
+    }}
+}}
+"
+    ));
+    let g = &l.config.vrrp_sync_groups[0];
+    assert_eq!(g.track_processes.len(), 1);
+    assert_eq!(
+        (
+            g.track_processes[0].name.as_str(),
+            g.track_processes[0].weight
+        ),
+        ("haproxy", -3)
+    );
+    assert!(l.not_acted_on.is_empty(), "{:?}", l.not_acted_on);
+    let again = load(&print(&l.config));
+    assert_eq!(
+        again.config.vrrp_sync_groups[0].track_processes,
+        g.track_processes
+    );
+}

@@ -437,7 +437,6 @@ const TABLE: &[Entry] = &[
     any("track_group", Status::Unsupported),
     any("track_interface", acted("crates/vrrp/tests/netns_features.rs::track_interface_down_moves_the_vip")),
     any("track_process", acted(TRACK_PROCESS)),
-    at(Ctx::SyncGroup, "track_process", Status::Unsupported),
     any("track_script", acted(TRACK_SCRIPT)),
     any("type", acted("crates/check/tests/checkers.rs::dns_check_noerror_nxdomain_and_no_server")),
     any("unicast_fault_no_peer", Status::NoEffect("newer than keepalived 2.2.7")),

@@ -309,6 +309,7 @@ impl Block<'_> for SyncGroupBuilder {
             "track_interface" => g.track_interfaces = p.track_refs(k, Tracked::Interface)?,
             "track_script" => g.track_scripts = p.track_refs(k, Tracked::Script)?,
             "track_file" => g.track_files = p.track_refs(k, Tracked::File)?,
+            "track_process" => g.track_processes = p.track_refs(k, Tracked::Process)?,
             // keepalived: `vrrp_gnotify_*_handler()`: "vrrp group %s:
             // notify_* script already specified - ignoring".
             "notify_master" => first_notify(&mut g.notify_master, k, &mut p.warnings)?,
@@ -320,7 +321,7 @@ impl Block<'_> for SyncGroupBuilder {
             "smtp_alert" => g.smtp_alert = k.flag()?,
             "global_tracking" => g.global_tracking = k.flag()?,
             "sync_group_tracking_weight" => g.sync_group_tracking_weight = k.flag()?,
-            "track_process" | "track_bfd" | "notify_deleted" => p.warnings.push(ignored(k)),
+            "track_bfd" | "notify_deleted" => p.warnings.push(ignored(k)),
             _ => p.push_unknown(k, "vrrp_sync_group"),
         }
         Ok(())

@@ -97,6 +97,7 @@ pub(super) fn sync_group(w: &mut Out, g: &VrrpSyncGroup) {
     tracks(w, "track_interface", &g.track_interfaces);
     tracks(w, "track_script", &g.track_scripts);
     tracks(w, "track_file", &g.track_files);
+    tracks(w, "track_process", &g.track_processes);
     notifies(
         w,
         &[
