@@ -102,6 +102,13 @@ fn track_process_faults_the_instance_until_the_process_runs() {
     wait_for("rkeepalived to enter FAULT", LIMIT, || {
         daemon.log().contains("(VI_1) Entering FAULT STATE")
     });
+    assert!(
+        daemon.log().contains(
+            "(VI_1) entering FAULT state (tracked process chk_sleep quorum not achieved)"
+        ),
+        "keepalived's wording: {}",
+        daemon.log()
+    );
     if have_ka {
         wait_for("keepalived to enter FAULT", LIMIT, || {
             ka_log("ka.log").contains(

@@ -220,13 +220,25 @@ impl Engine {
         }
         let filters = crate::track_process::initial(&defs);
         for (d, f) in defs.iter().zip(&filters) {
-            tracing::info!(
-                process = %d.name,
-                "Tracked process {}: quorum {}",
-                d.name,
-                if f.have_quorum() { "held" } else { "not achieved" }
-            );
-            self.track.processes.insert(d.name.clone(), f.have_quorum());
+            let have = f.have_quorum();
+            tracing::debug!(process = %d.name, have_quorum = have, "tracked process scanned");
+            self.track.processes.insert(d.name.clone(), have);
+            // keepalived vrrp/vrrp_track.c `initialise_process_tracking_priorities()`.
+            for inst in &self.cfg.vrrp_instances {
+                let holds = inst
+                    .track_processes
+                    .iter()
+                    .any(|r| r.name == d.name && r.weight == 0 && have == r.reverse);
+                if holds {
+                    tracing::info!(
+                        instance = %inst.name,
+                        process = %d.name,
+                        "({}) entering FAULT state (tracked process {} quorum not achieved)",
+                        inst.name,
+                        d.name
+                    );
+                }
+            }
         }
         let h = crate::track_process::spawn(defs.clone(), filters, self.track_tx.clone());
         self.watchers.push((Watched::Processes(defs), h));
