@@ -88,7 +88,7 @@ impl Block<'_> for TrackProcessBuilder {
                     )));
                     return Ok(());
                 }
-                let Some(weight) = exact(&v.text, -254, 254, false) else {
+                let Some(weight) = read_number(&v.text, -254, 254, false) else {
                     w.push(v.pos.warning(format!(
                         "Weight ({}) for vrrp_track_process {name} must be between [-254..254] inclusive. Ignoring... (as keepalived does)",
                         v.text
@@ -110,7 +110,7 @@ impl Block<'_> for TrackProcessBuilder {
             // `vrrp_tprocess_quorum_handler()`.
             "quorum" => {
                 let text = k.args.first().map(|a| a.text.as_str()).unwrap_or("");
-                let Some(q) = exact(text, 1, 65535, true).and_then(|v| u32::try_from(v).ok())
+                let Some(q) = read_number(text, 1, 65535, true).and_then(|v| u32::try_from(v).ok())
                 else {
                     w.push(k.pos().warning(format!(
                         "Quorum ({text}) for vrrp_track_process {name} must be between [1..65535] inclusive. Ignoring... (as keepalived does)"
@@ -128,7 +128,7 @@ impl Block<'_> for TrackProcessBuilder {
             // `vrrp_tprocess_quorum_max_handler()`.
             "quorum_max" => {
                 let text = k.args.first().map(|a| a.text.as_str()).unwrap_or("");
-                let Some(q) = exact(text, 0, 65535, true).and_then(|v| u32::try_from(v).ok())
+                let Some(q) = read_number(text, 0, 65535, true).and_then(|v| u32::try_from(v).ok())
                 else {
                     w.push(k.pos().warning(format!(
                         "quorum_max ({text}) for vrrp_track_process {name} must be between [0..65535] inclusive. Ignoring... (as keepalived does)"
@@ -214,7 +214,7 @@ impl Block<'_> for TrackProcessBuilder {
 
 /// `read_int_strvec()` / `read_unsigned_strvec()` (`ignore_error` true: a
 /// number followed by text keeps the number read, as [`keepalived_number`]).
-fn exact(text: &str, min: i64, max: i64, unsigned: bool) -> Option<i64> {
+fn read_number(text: &str, min: i64, max: i64, unsigned: bool) -> Option<i64> {
     match keepalived_number(text, min, max, unsigned) {
         KeepalivedNumber::Exact(v) | KeepalivedNumber::Prefix(v) if !text.is_empty() => Some(v),
         _ => None,
