@@ -180,6 +180,8 @@ struct Engine {
 enum Watched {
     Script(rkeepalived_config::model::VrrpScript),
     File(rkeepalived_config::model::VrrpTrackFile),
+    /// Every vrrp_track_process (one /proc scanner for all).
+    Processes(Vec<rkeepalived_config::model::VrrpTrackProcess>),
 }
 
 impl Engine {
@@ -268,6 +270,7 @@ impl Engine {
             .partition(|(w, _)| match w {
                 Watched::Script(s) => cfg.vrrp_scripts.contains(s),
                 Watched::File(f) => cfg.vrrp_track_files.contains(f),
+                Watched::Processes(p) => *p == cfg.vrrp_track_processes,
             });
         for (_, h) in stop {
             h.abort();
@@ -295,6 +298,7 @@ impl Engine {
             let h = watch::spawn_track_file(f.clone(), self.track_tx.clone());
             self.watchers.push((w, h));
         }
+        self.start_process_tracking();
     }
 
     /// Current up/down of every interface an instance uses or tracks.

@@ -269,6 +269,8 @@ pub struct TrackState {
     pub scripts: HashMap<String, ScriptStatus>,
     /// vrrp_track_file name -> value read from the file.
     pub files: HashMap<String, i64>,
+    /// vrrp_track_process name -> quorum held (absent: no scan yet).
+    pub processes: HashMap<String, bool>,
 }
 
 fn weight(r: &TrackRef) -> Weight {
@@ -310,6 +312,25 @@ pub fn tracked_priority(inst: &VrrpInstance, cfg: &Config, state: &TrackState) -
     parts.extend(inst.track_files.iter().map(|r| {
         track::file_contribution(weight(r), state.files.get(&r.name).copied().unwrap_or(0))
     }));
+    // keepalived vrrp/vrrp_track.c `process_update_track_process_status()`:
+    // the same rule as a script's; no scan yet holds an unweighted one back.
+    // A process tracked by the instance and its sync group counts once:
+    // with the group's weight, unless the instance's is 0 (keepalived
+    // vrrp/vrrp.c `add_vrrp_to_track_process()`).
+    let group_ref = |name: &str| {
+        cfg.vrrp_sync_groups
+            .iter()
+            .filter(|g| g.group.contains(&inst.name))
+            .flat_map(|g| g.track_processes.iter())
+            .find(|r| r.name == name)
+    };
+    parts.extend(inst.track_processes.iter().map(|r| {
+        let w = match group_ref(&r.name) {
+            Some(g) if r.weight != 0 => Weight::new(g.weight, r.reverse),
+            _ => weight(r),
+        };
+        track::status_contribution(w, state.processes.get(&r.name).copied())
+    }));
     for g in cfg
         .vrrp_sync_groups
         .iter()
@@ -328,6 +349,14 @@ pub fn tracked_priority(inst: &VrrpInstance, cfg: &Config, state: &TrackState) -
         parts.extend(g.track_files.iter().map(|r| {
             track::file_contribution(weight(r), state.files.get(&r.name).copied().unwrap_or(0))
         }));
+        parts.extend(
+            g.track_processes
+                .iter()
+                .filter(|r| !inst.track_processes.iter().any(|i| i.name == r.name))
+                .map(|r| {
+                    track::status_contribution(weight(r), state.processes.get(&r.name).copied())
+                }),
+        );
     }
     track::effective_priority(inst.priority, parts)
 }
@@ -408,6 +437,43 @@ mod tests {
         }];
         t.interfaces.insert("eth1".into(), false);
         assert!(tracked_priority(&i, &cfg, &t).fault);
+    }
+
+    /// track_process: unweighted -> FAULT without quorum (and before the
+    /// first scan); weighted -> priority; tracked by the instance and its
+    /// sync group -> counted once, with the group's weight.
+    #[test]
+    fn track_process_fault_weight_and_sync_group_weight() {
+        let tref = |name: &str, weight: i32| TrackRef {
+            name: name.into(),
+            weight,
+            reverse: false,
+        };
+        let mut cfg = Config::default();
+        let mut i = inst();
+        i.track_processes = vec![tref("p", 0)];
+        let mut t = TrackState::default();
+        assert!(tracked_priority(&i, &cfg, &t).fault, "no scan yet");
+        t.processes.insert("p".into(), false);
+        assert!(tracked_priority(&i, &cfg, &t).fault);
+        t.processes.insert("p".into(), true);
+        assert!(!tracked_priority(&i, &cfg, &t).fault);
+        i.track_processes = vec![tref("p", -30)];
+        t.processes.insert("p".into(), false);
+        let o = tracked_priority(&i, &cfg, &t);
+        assert_eq!((o.priority, o.fault), (70, false));
+        let mut g = rkeepalived_config::model::VrrpSyncGroup::new("G");
+        g.group = vec![i.name.clone()];
+        g.track_processes = vec![tref("p", -50)];
+        cfg.vrrp_sync_groups.push(g);
+        assert_eq!(tracked_priority(&i, &cfg, &t).priority, 50);
+        i.track_processes = vec![tref("p", 0)];
+        assert!(
+            tracked_priority(&i, &cfg, &t).fault,
+            "unweighted instance entry wins"
+        );
+        i.track_processes.clear();
+        assert_eq!(tracked_priority(&i, &cfg, &t).priority, 50, "group alone");
     }
 
     #[test]

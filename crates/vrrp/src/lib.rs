@@ -17,7 +17,8 @@
 //! * [`reload`]: which running instances a reload keeps, updates in place, or restarts.
 //! * [`recovery`]: the stale-VIP sweep before the engine starts.
 //! * [`timer`]: timerfd-precise wake-ups for fsm deadlines (tokio's timer ticks in ms).
-//! * [`watch`]: vrrp_script pollers and track file readers; [`notify`]: scripts + FIFO;
+//! * [`watch`]: vrrp_script pollers and track file readers; [`track_process`]:
+//!   vrrp_track_process /proc scanner; [`notify`]: scripts + FIFO;
 //!   [`metrics`]: Prometheus text. `sys` holds the crate's only `unsafe`.
 
 pub mod auth_ah;
@@ -42,6 +43,7 @@ pub mod socket;
 #[allow(unsafe_code)]
 mod sys;
 pub mod timer;
+pub mod track_process;
 pub mod watch;
 
 pub use engine::run;

@@ -15,9 +15,23 @@ use crate::track::{ScriptStatus, ScriptTracker};
 /// A change of one tracked object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrackUpdate {
-    Script { name: String, status: ScriptStatus },
-    ScriptError { name: String },
-    File { name: String, value: i64 },
+    Script {
+        name: String,
+        status: ScriptStatus,
+    },
+    ScriptError {
+        name: String,
+    },
+    File {
+        name: String,
+        value: i64,
+    },
+    /// `vrrp_track_process` quorum gained (`up`) or lost
+    /// ([`crate::track_process`]).
+    Process {
+        name: String,
+        up: bool,
+    },
 }
 
 /// Spawn a poller for one vrrp_script. Sends the initial state at once.

@@ -93,6 +93,8 @@ pub struct Config {
     pub static_rules: Vec<VirtualRule>,
     pub vrrp_scripts: Vec<VrrpScript>,
     pub vrrp_track_files: Vec<VrrpTrackFile>,
+    #[serde(default)]
+    pub vrrp_track_processes: Vec<VrrpTrackProcess>,
     pub vrrp_sync_groups: Vec<VrrpSyncGroup>,
     pub vrrp_instances: Vec<VrrpInstance>,
     pub virtual_server_groups: Vec<VirtualServerGroup>,
@@ -107,6 +109,9 @@ impl Config {
     }
     pub fn vrrp_track_file(&self, name: &str) -> Option<&VrrpTrackFile> {
         self.vrrp_track_files.iter().find(|s| s.name == name)
+    }
+    pub fn vrrp_track_process(&self, name: &str) -> Option<&VrrpTrackProcess> {
+        self.vrrp_track_processes.iter().find(|s| s.name == name)
     }
     pub fn vrrp_instance(&self, name: &str) -> Option<&VrrpInstance> {
         self.vrrp_instances.iter().find(|s| s.name == name)

@@ -90,6 +90,49 @@ pub struct TrackFileInit {
     pub overwrite: bool,
 }
 
+/// `vrrp_track_process NAME { process PATH [PARAM...]; param_match [initial|partial];
+/// full_command; quorum N; quorum_max N; weight N [reverse]; delay S;
+/// terminate_delay S; fork_delay S }`.
+/// keepalived: vrrp/vrrp_parser.c `vrrp_tprocess_*_handler()`,
+/// vrrp/vrrp_data.c `alloc_vrrp_process()` (quorum 1, quorum_max unlimited).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VrrpTrackProcess {
+    pub name: String,
+    pub origin: Origin,
+    /// Compared with the process's `comm` (at most 15 characters), or with
+    /// its argv[0] when `full_command` is set.
+    pub process: String,
+    /// Parameters given after the process name (compared with argv[1..]).
+    pub params: Vec<String>,
+    pub param_match: ParamMatch,
+    pub full_command: bool,
+    pub quorum: u32,
+    /// `u32::MAX`: no upper limit (keepalived `UINT_MAX`).
+    pub quorum_max: u32,
+    pub weight: i32,
+    pub reverse: bool,
+    /// Quorum lost is acted on after this (still lost then).
+    pub terminate_delay: Option<Duration>,
+    /// Quorum gained is acted on after this (still gained then).
+    pub fork_delay: Option<Duration>,
+}
+
+/// How a tracked process's parameters are compared (keepalived
+/// core/track_process.c `check_params()`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ParamMatch {
+    /// Parameters are not compared.
+    #[default]
+    None,
+    /// The parameters are exactly the given ones.
+    Exact,
+    /// The given parameters are the first ones, the last given one may be
+    /// the start of a longer parameter (`param_match initial`).
+    Initial,
+    /// The given parameters are the first ones (`param_match partial`).
+    Partial,
+}
+
 /// `vrrp_sync_group NAME { group { ... } ... }`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VrrpSyncGroup {
@@ -100,6 +143,7 @@ pub struct VrrpSyncGroup {
     pub track_interfaces: Vec<TrackRef>,
     pub track_scripts: Vec<TrackRef>,
     pub track_files: Vec<TrackRef>,
+    pub track_processes: Vec<TrackRef>,
     pub notify_master: Option<Notify>,
     pub notify_backup: Option<Notify>,
     pub notify_fault: Option<Notify>,
@@ -120,6 +164,7 @@ impl VrrpSyncGroup {
             track_interfaces: Vec::new(),
             track_scripts: Vec::new(),
             track_files: Vec::new(),
+            track_processes: Vec::new(),
             notify_master: None,
             notify_backup: None,
             notify_fault: None,
@@ -202,6 +247,7 @@ pub struct VrrpInstance {
     pub track_interfaces: Vec<TrackRef>,
     pub track_scripts: Vec<TrackRef>,
     pub track_files: Vec<TrackRef>,
+    pub track_processes: Vec<TrackRef>,
     pub dont_track_primary: bool,
     pub use_vmac: Option<Vmac>,
     /// Resolved: keepalived default is accept unless strict mode.
@@ -261,6 +307,7 @@ impl VrrpInstance {
             track_interfaces: Vec::new(),
             track_scripts: Vec::new(),
             track_files: Vec::new(),
+            track_processes: Vec::new(),
             dont_track_primary: false,
             use_vmac: None,
             accept: true,

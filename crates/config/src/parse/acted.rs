@@ -147,6 +147,8 @@ const FILE_CHECK: &str =
 const UDP: &str = "crates/check/tests/checkers.rs::udp_check_reply_patterns_and_unreachable";
 const TRACK_SCRIPT: &str =
     "crates/vrrp/tests/netns_features.rs::failing_track_script_lowers_priority";
+const TRACK_PROCESS: &str =
+    "tests/daemon_track_process.rs::track_process_faults_the_instance_until_the_process_runs";
 const GARP_FSM: &str =
     "crates/vrrp/tests/fsm_behaviour.rs::becoming_master_adds_vips_then_adverts_then_garps";
 const SYNC_WEIGHTS: &str =
@@ -232,6 +234,7 @@ const TABLE: &[Entry] = &[
     any("cpu_affinity", Status::NoEffect(BARE_PROCESS)),
     any("debug", Status::NoEffect("keepalived 2.2.7 only prints it in its -d dump")),
     any("default_interface", acted("crates/config/tests/keyword_effects.rs::default_interface_is_the_interface_of_instances_without_one")),
+    any("delay", acted("crates/vrrp/src/track_process.rs::delay_terminate_delay_and_fork_delay")),
     any("delay_before_retry", acted(RETRY)),
     any("delay_loop", acted(RETRY)),
     any("dev", acted(VRRP_OPS)),
@@ -250,7 +253,9 @@ const TABLE: &[Entry] = &[
     any("flag-1", acted("crates/ipvs/tests/golden.rs::every_captured_request_matches_our_encoding")),
     any("flag-2", acted("crates/ipvs/tests/golden.rs::every_captured_request_matches_our_encoding")),
     any("flag-3", acted(PLAN_KW)),
+    any("fork_delay", acted("crates/vrrp/src/track_process.rs::delay_terminate_delay_and_fork_delay")),
     any("from", acted(VRRP_OPS)),
+    any("full_command", acted("crates/vrrp/src/track_process.rs::process_name_is_comm_or_full_command_argv0")),
     any("fwmark", acted(PLAN)),
     any("garp_lower_prio_delay", read_by("crates/vrrp/src/fsm.rs")),
     any("garp_lower_prio_repeat", acted("crates/vrrp/tests/fsm_behaviour.rs::lower_prio_no_advert_and_higher_prio_send_advert")),
@@ -351,6 +356,7 @@ const TABLE: &[Entry] = &[
     any("ops", acted(PLAN_KW)),
     at(Ctx::Route, "or", via("nexthop")),
     at(Ctx::Rule, "order", via("priority")),
+    any("param_match", acted(TRACK_PROCESS)),
     any("password", todo(LVS, "the passphrase of an encrypted SSL key")),
     any("path", acted("crates/check/tests/checkers.rs::http_get_status_codes")),
     any("payload", acted(UDP)),
@@ -365,11 +371,13 @@ const TABLE: &[Entry] = &[
     at(Ctx::Rule, "preference", via("priority")),
     at(Ctx::Address, "preferred_lft", acted(ADDR_OPTS)),
     any("priority", acted(ELECTION)),
+    any("process", acted(TRACK_PROCESS)),
     any("promote_secondaries", acted(ADDR_OPTS)),
     at(Ctx::Route, "proto", via("protocol")),
     any("protocol", acted(LAB_IPVS)),
     any("quorum", acted(NOTIFY_RS)),
     any("quorum_down", acted(NOTIFY_RS)),
+    any("quorum_max", acted("crates/vrrp/src/track_process.rs::quorum_and_quorum_max")),
     any("quorum_up", acted(NOTIFY_RS)),
     any("real_server", acted(LAB_IPVS)),
     any("regex", acted(HTTP_REGEX)),
@@ -414,6 +422,7 @@ const TABLE: &[Entry] = &[
     any("strict_mode", partly(VRRP, STRICT_FIREWALL)),
     any("sync_group_tracking_weight", acted(SYNC_WEIGHTS)),
     any("table", acted(VRRP_OPS)),
+    any("terminate_delay", acted("crates/vrrp/src/track_process.rs::delay_terminate_delay_and_fork_delay")),
     any("timeout", acted(TRACK_SCRIPT)),
     any("tls_compliant", Status::NoEffect("newer than keepalived 2.2.7")),
     any("to", read_by(ADDR)),
@@ -422,7 +431,7 @@ const TABLE: &[Entry] = &[
     any("track_file", acted(FILE_CHECK)),
     any("track_group", Status::Unsupported),
     any("track_interface", acted("crates/vrrp/tests/netns_features.rs::track_interface_down_moves_the_vip")),
-    any("track_process", Status::Unsupported),
+    any("track_process", acted(TRACK_PROCESS)),
     any("track_script", acted(TRACK_SCRIPT)),
     any("type", acted("crates/check/tests/checkers.rs::dns_check_noerror_nxdomain_and_no_server")),
     any("unicast_fault_no_peer", Status::NoEffect("newer than keepalived 2.2.7")),
@@ -475,6 +484,7 @@ const TABLE: &[Entry] = &[
     any("vrrp_strict", via("strict_mode")),
     any("vrrp_sync_group", acted(SYNC)),
     any("vrrp_track_file", acted(FILE_CHECK)),
+    any("vrrp_track_process", acted(TRACK_PROCESS)),
     any("vrrp_version", via("version")),
     any("warmup", acted("crates/check/tests/engine.rs::checks_are_staggered_across_warmup")),
     any("weight", acted("crates/vrrp/tests/fsm_sim.rs::tracking_priority_drop_lets_the_backup_preempt")),
@@ -626,21 +636,14 @@ mod tests {
     /// warned as not acted on, or "not supported by rkeepalived"), so none
     /// is reported as an unknown keyword. The exceptions are keywords that
     /// only exist inside blocks rkeepalived skips as a whole (garp_group,
-    /// vrrp_track_process, bfd_instance), which warn once for the block.
+    /// bfd_instance), which warn once for the block.
     #[test]
     fn every_keepalived_keyword_is_known() {
         const INSIDE_SKIPPED_BLOCKS: &[&str] = &[
             "checker",
-            "delay",
-            "fork_delay",
-            "full_command",
             "garp_interval",
             "gna_interval",
             "interfaces",
-            "param_match",
-            "process",
-            "quorum_max",
-            "terminate_delay",
             "vrrp",
         ];
         let path =

@@ -34,6 +34,7 @@ mod lvs;
 mod lvs_read;
 mod routes;
 mod track;
+mod track_process;
 mod vrrp;
 
 use keywords::{ignored, unknown, IGNORED_TOP, MAX_SUGGESTIONS};
@@ -139,13 +140,15 @@ impl Parser {
             let r = match n.key() {
                 "vrrp_script" => self.vrrp_script(n),
                 "vrrp_track_file" | "track_file" => self.vrrp_track_file(n),
+                "vrrp_track_process" => self.vrrp_track_process(n),
                 _ => Ok(()),
             };
             self.run(r);
         }
         for n in nodes {
             let r = match n.key() {
-                "global_defs" | "vrrp_script" | "vrrp_track_file" | "track_file" => Ok(()),
+                "global_defs" | "vrrp_script" | "vrrp_track_file" | "track_file"
+                | "vrrp_track_process" => Ok(()),
                 "vrrp_sync_group" => self.sync_group(n),
                 "vrrp_instance" => self.vrrp_instance(n),
                 "virtual_server_group" => self.virtual_server_group(n),

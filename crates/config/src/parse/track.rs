@@ -309,6 +309,7 @@ impl Block<'_> for SyncGroupBuilder {
             "track_interface" => p.track_refs(k, Tracked::Interface, &mut g.track_interfaces)?,
             "track_script" => p.track_refs(k, Tracked::Script, &mut g.track_scripts)?,
             "track_file" => p.track_refs(k, Tracked::File, &mut g.track_files)?,
+            "track_process" => p.track_refs(k, Tracked::Process, &mut g.track_processes)?,
             // keepalived: `vrrp_gnotify_*_handler()`: "vrrp group %s:
             // notify_* script already specified - ignoring".
             "notify_master" => first_notify(&mut g.notify_master, k, &mut p.warnings)?,
@@ -329,7 +330,7 @@ impl Block<'_> for SyncGroupBuilder {
                 g.sync_group_tracking_weight = true;
             }
             "sync_group_tracking_weight" => g.sync_group_tracking_weight = k.flag()?,
-            "track_process" | "track_bfd" | "notify_deleted" => p.warnings.push(ignored(k)),
+            "track_bfd" | "notify_deleted" => p.warnings.push(ignored(k)),
             _ => p.push_unknown(k, "vrrp_sync_group"),
         }
         Ok(())
@@ -357,6 +358,7 @@ pub(super) enum Tracked {
     Interface,
     Script,
     File,
+    Process,
 }
 
 impl Tracked {
@@ -371,6 +373,9 @@ impl Tracked {
             Tracked::File => cfg
                 .vrrp_track_file(name)
                 .map(|f| (f.name.clone(), f.weight, f.reverse)),
+            Tracked::Process => cfg
+                .vrrp_track_process(name)
+                .map(|t| (t.name.clone(), t.weight, t.reverse)),
         }
     }
 
@@ -380,6 +385,7 @@ impl Tracked {
             Tracked::Interface => ("track_interface", "interface"),
             Tracked::Script => ("track_script", "vrrp_script"),
             Tracked::File => ("track_file", "vrrp_track_file"),
+            Tracked::Process => ("track_process", "vrrp_track_process"),
         }
     }
 }
@@ -509,13 +515,13 @@ fn track_weight(
     };
     let fallback = match what {
         Tracked::Interface => 0,
-        Tracked::Script | Tracked::File => def_weight,
+        Tracked::Script | Tracked::File | Tracked::Process => def_weight,
     };
     let mut weight = match crate::values::keepalived_int::<i32>(v, -254, 254, "weight", w) {
         Ok(x) => x,
         Err(_) => {
             let range = match what {
-                Tracked::File => "[-254..254]",
+                Tracked::File | Tracked::Process => "[-254..254]",
                 Tracked::Interface | Tracked::Script => "[-253..253]",
             };
             w.push(v.pos.warning(format!(
@@ -525,7 +531,8 @@ fn track_weight(
             fallback
         }
     };
-    if weight.abs() == 254 && what != Tracked::File {
+    // keepalived vrrp/vrrp_track.c `alloc_track_process()` keeps +/-254.
+    if weight.abs() == 254 && !matches!(what, Tracked::File | Tracked::Process) {
         let fixed = weight.signum() * 253;
         w.push(v.pos.warning(format!(
             "weight for {name} cannot be +/-254. Setting to {fixed} (as keepalived does)"
@@ -536,7 +543,7 @@ fn track_weight(
     if let Some(r) = k.args.get(2) {
         match (r.text.as_str(), what) {
             ("reverse", _) => reverse = true,
-            ("noreverse", Tracked::Script | Tracked::File) => reverse = false,
+            ("noreverse", Tracked::Script | Tracked::File | Tracked::Process) => reverse = false,
             (other, Tracked::File) => {
                 w.push(r.pos.warning(format!(
                     "unknown {list} {name} weight option {other}; ignoring this entry (as keepalived does)"

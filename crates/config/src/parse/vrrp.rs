@@ -175,6 +175,7 @@ impl<'a> InstanceBuilder<'a> {
             }
             "track_script" => p.track_refs(k, Tracked::Script, &mut self.v.track_scripts)?,
             "track_file" => p.track_refs(k, Tracked::File, &mut self.v.track_files)?,
+            "track_process" => p.track_refs(k, Tracked::Process, &mut self.v.track_processes)?,
             "dont_track_primary" => {
                 fixup::bare_keyword(k, &mut p.warnings);
                 self.v.dont_track_primary = true

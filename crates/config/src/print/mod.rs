@@ -19,7 +19,7 @@ mod vrrp;
 use addresses::{route, rule, vip};
 use global::global_defs;
 use lvs::{virtual_server, virtual_server_group};
-use vrrp::{sync_group, vrrp_instance, vrrp_script, vrrp_track_file};
+use vrrp::{sync_group, vrrp_instance, vrrp_script, vrrp_track_file, vrrp_track_process};
 
 /// Render `cfg` as keepalived.conf text.
 pub fn print(cfg: &Config) -> String {
@@ -51,6 +51,9 @@ pub fn print(cfg: &Config) -> String {
     }
     for t in &cfg.vrrp_track_files {
         vrrp_track_file(&mut w, t);
+    }
+    for t in &cfg.vrrp_track_processes {
+        vrrp_track_process(&mut w, t);
     }
     for v in &cfg.vrrp_instances {
         vrrp_instance(&mut w, v);

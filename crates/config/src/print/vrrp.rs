@@ -29,6 +29,39 @@ pub(super) fn vrrp_track_file(w: &mut Out, t: &VrrpTrackFile) {
     }
     w.close();
 }
+/// keepalived vrrp/vrrp_parser.c `vrrp_tprocess_*_handler()`: `param_match`
+/// before `process` (parameters imply an exact match only if none was set),
+/// `quorum` before `quorum_max` (each is checked against the other).
+pub(super) fn vrrp_track_process(w: &mut Out, t: &VrrpTrackProcess) {
+    w.open(&format!("vrrp_track_process {}", q(&t.name)));
+    match t.param_match {
+        ParamMatch::None => {}
+        ParamMatch::Exact => w.line("param_match"),
+        ParamMatch::Initial => w.line("param_match initial"),
+        ParamMatch::Partial => w.line("param_match partial"),
+    }
+    let mut line = format!("process {}", q(&t.process));
+    for a in &t.params {
+        line.push(' ');
+        line.push_str(&q(a));
+    }
+    w.line(&line);
+    w.plain("full_command", t.full_command);
+    if t.quorum > 0 {
+        w.kv("quorum", t.quorum);
+    }
+    if t.quorum_max != u32::MAX {
+        w.kv("quorum_max", t.quorum_max);
+    }
+    w.line(&format!("weight {}{}", t.weight, rev(t.reverse)));
+    if let Some(d) = t.terminate_delay {
+        w.time("terminate_delay", d);
+    }
+    if let Some(d) = t.fork_delay {
+        w.time("fork_delay", d);
+    }
+    w.close();
+}
 
 pub(super) fn tracks(w: &mut Out, key: &str, list: &[TrackRef]) {
     if list.is_empty() {
@@ -64,6 +97,7 @@ pub(super) fn sync_group(w: &mut Out, g: &VrrpSyncGroup) {
     tracks(w, "track_interface", &g.track_interfaces);
     tracks(w, "track_script", &g.track_scripts);
     tracks(w, "track_file", &g.track_files);
+    tracks(w, "track_process", &g.track_processes);
     notifies(
         w,
         &[
@@ -168,6 +202,7 @@ pub(super) fn instance_tracking_and_options(w: &mut Out, v: &VrrpInstance) {
     tracks(w, "track_interface", &v.track_interfaces);
     tracks(w, "track_script", &v.track_scripts);
     tracks(w, "track_file", &v.track_files);
+    tracks(w, "track_process", &v.track_processes);
     w.plain("dont_track_primary", v.dont_track_primary);
     if let Some(m) = &v.use_vmac {
         let mut s = format!("use_vmac {}", q(&m.name));

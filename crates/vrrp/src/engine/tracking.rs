@@ -160,6 +160,9 @@ impl Engine {
             TrackUpdate::File { name, value } => {
                 self.track.files.insert(name, value);
             }
+            TrackUpdate::Process { name, up } => {
+                self.track.processes.insert(name, up);
+            }
             TrackUpdate::ScriptError { name } => {
                 for rt in self
                     .instances
@@ -201,5 +204,49 @@ impl Engine {
             })
             .await;
         }
+    }
+
+    /// vrrp_track_process: scan `/proc` once now (instances start with the
+    /// right status, as keepalived's `init_track_processes()` /
+    /// `reload_track_processes()`), then keep one scanner running for all
+    /// definitions ([`crate::track_process`]). An unchanged set keeps its
+    /// scanner over a reload.
+    pub(super) fn start_process_tracking(&mut self) {
+        let defs = self.cfg.vrrp_track_processes.clone();
+        self.track
+            .processes
+            .retain(|n, _| defs.iter().any(|d| d.name == *n));
+        if defs.is_empty()
+            || self
+                .watchers
+                .iter()
+                .any(|(w, _)| matches!(w, Watched::Processes(_)))
+        {
+            return;
+        }
+        let filters = crate::track_process::initial(&defs);
+        for (d, f) in defs.iter().zip(&filters) {
+            let have = f.have_quorum();
+            tracing::debug!(process = %d.name, have_quorum = have, "tracked process scanned");
+            self.track.processes.insert(d.name.clone(), have);
+            // keepalived vrrp/vrrp_track.c `initialise_process_tracking_priorities()`.
+            for inst in &self.cfg.vrrp_instances {
+                let holds = inst
+                    .track_processes
+                    .iter()
+                    .any(|r| r.name == d.name && r.weight == 0 && have == r.reverse);
+                if holds {
+                    tracing::info!(
+                        instance = %inst.name,
+                        process = %d.name,
+                        "({}) entering FAULT state (tracked process {} quorum not achieved)",
+                        inst.name,
+                        d.name
+                    );
+                }
+            }
+        }
+        let h = crate::track_process::spawn(defs.clone(), filters, self.track_tx.clone());
+        self.watchers.push((Watched::Processes(defs), h));
     }
 }
