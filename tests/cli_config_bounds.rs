@@ -162,15 +162,7 @@ fn deep_include_recursion_is_a_clear_error() {
 #[test]
 fn garbage_config_diagnostics_are_capped() {
     let t = TempDir::new("garbage");
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let garbage: Vec<u8> = (0..1_000_000)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect();
+    let garbage = rkeepalived_testkit::garbage_config();
     let conf = t.0.join("keepalived.conf");
     std::fs::write(&conf, &garbage).unwrap();
     let (ok, err) = config_test(&conf);

@@ -76,15 +76,7 @@ fn reload_parses_off_the_event_loop_and_skips_fifos() {
     );
 
     // 2. A megabyte of garbage: /status keeps the first 100 errors and a count.
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let garbage: Vec<u8> = (0..1_000_000)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect();
+    let garbage = rkeepalived_testkit::garbage_config();
     std::fs::write(&conf, &garbage).unwrap();
     d.signal("HUP");
     wait_for("the garbage reload refused", LIMIT, || {

@@ -181,19 +181,7 @@ fn deep_include_recursion_is_an_error() {
 #[test]
 fn diagnostics_are_capped_with_a_count_of_the_rest() {
     let t = TempDir::new();
-    // Deterministic pseudo-random bytes (xorshift64).
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut garbage: Vec<u8> = (0..1_000_000)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect();
-    // Random bytes are mostly comments, unknown keywords and unterminated
-    // quotes (warnings, as keepalived); stray braces are errors.
-    garbage.extend("\n}\n".repeat(2000).bytes());
+    let garbage = rkeepalived_testkit::garbage_config();
     let main = t.0.join("garbage.conf");
     std::fs::write(&main, &garbage).unwrap();
     let e = load_promptly(&main).unwrap_err();

@@ -147,6 +147,24 @@ fn test_name() -> String {
     format!("{bin}::{test}")
 }
 
+/// A megabyte of deterministic garbage (xorshift64 bytes) that fails to
+/// load with far more than 100 errors: random bytes are mostly comments,
+/// unknown keywords and unterminated quotes (warnings, as in keepalived),
+/// so 2000 stray `}` lines follow them. For the diagnostics-cap tests.
+pub fn garbage_config() -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut garbage: Vec<u8> = (0..1_000_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    garbage.extend("\n}\n".repeat(2000).bytes());
+    garbage
+}
+
 /// Runs a command, panicking (with the command) when it cannot start.
 pub fn sh(args: &[&str]) -> Output {
     Command::new(args[0])
