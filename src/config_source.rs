@@ -31,11 +31,27 @@ pub struct ConfigLoadError {
     pub diagnostics: Vec<String>,
 }
 
-pub fn load_config(path: &Path, config_id: Option<&str>) -> Result<LoadedConfig, ConfigLoadError> {
+/// The processes `-P` / `-C` run, whose blocks are read (keepalived's
+/// processes skip the other one's blocks unread); both for `-t`.
+pub fn processes(cli: &crate::cli::Cli) -> rkeepalived_config::Processes {
+    if cli.config_test.is_some() || cli.config_test_strict || cli.all {
+        return rkeepalived_config::Processes::ALL;
+    }
+    rkeepalived_config::Processes {
+        vrrp: !cli.check_only || cli.vrrp_only,
+        checker: !cli.vrrp_only || cli.check_only,
+    }
+}
+
+pub fn load_config(
+    path: &Path,
+    config_id: Option<&str>,
+    procs: rkeepalived_config::Processes,
+) -> Result<LoadedConfig, ConfigLoadError> {
     let opts = LoadOptions {
         config_id: config_id.map(str::to_owned),
     };
-    match rkeepalived_config::load(path, &opts) {
+    match rkeepalived_config::load_for(path, &opts, procs) {
         Ok(loaded) => {
             let mut config = loaded.config;
             let mut warnings: Vec<String> = loaded

@@ -110,7 +110,11 @@ fn warn_unsupported(cli: &Cli) {
 }
 
 fn load(cli: &Cli) -> Result<LoadedConfig, crate::config_source::ConfigLoadError> {
-    config_source::load_config(&cli.config_file, cli.config_id.as_deref())
+    config_source::load_config(
+        &cli.config_file,
+        cli.config_id.as_deref(),
+        config_source::processes(cli),
+    )
 }
 
 fn parent_main(mut cli: Cli) -> ExitCode {

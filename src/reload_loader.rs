@@ -26,7 +26,11 @@ pub struct PendingLoad {
 pub const TEST_DELAY_ENV: &str = "RKEEPALIVED_TEST_RELOAD_DELAY_MS";
 
 /// Start loading `path` on a new thread.
-pub fn start(path: PathBuf, config_id: Option<String>) -> PendingLoad {
+pub fn start(
+    path: PathBuf,
+    config_id: Option<String>,
+    procs: rkeepalived_config::Processes,
+) -> PendingLoad {
     let (tx, rx) = oneshot::channel();
     let delay = std::env::var(TEST_DELAY_ENV)
         .ok()
@@ -38,7 +42,7 @@ pub fn start(path: PathBuf, config_id: Option<String>) -> PendingLoad {
             if let Some(delay) = delay {
                 std::thread::sleep(delay);
             }
-            let loaded = config_source::load_config(&path, config_id.as_deref());
+            let loaded = config_source::load_config(&path, config_id.as_deref(), procs);
             // The supervisor may have stopped meanwhile; nobody to tell.
             let _ = tx.send(loaded);
         });

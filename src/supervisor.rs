@@ -725,6 +725,7 @@ impl Supervisor {
         self.reload_load = Some(reload_loader::start(
             self.cli.config_file.clone(),
             self.cli.config_id.clone(),
+            config_source::processes(&self.cli),
         ));
     }
 

@@ -66,12 +66,40 @@ pub fn default_config_id() -> String {
         .to_string()
 }
 
+/// Which keepalived processes will read the configuration: keepalived's
+/// `-P` runs only the VRRP process and `-C` only the checker, and each
+/// process installs the other's keywords inactive, so it skips their blocks
+/// unread (core/main.c, `init_vrrp_keywords(false)` /
+/// `init_check_keywords(false)`): a broken `vrrp_instance` does not stop
+/// `keepalived -C`, nor a broken `virtual_server` `keepalived -P`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Processes {
+    pub vrrp: bool,
+    pub checker: bool,
+}
+
+impl Processes {
+    /// Both processes (keepalived's default, and what `-t` checks).
+    pub const ALL: Processes = Processes {
+        vrrp: true,
+        checker: true,
+    };
+}
+
 /// Load `path` (with its includes).
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, ConfigError> {
+    load_for(path, opts, Processes::ALL)
+}
+
+/// Load `path` for the given processes only: blocks only the other process
+/// reads (VRRP: vrrp_instance, vrrp_sync_group, vrrp_script,
+/// vrrp_track_process, static_*; checker: virtual_server[_group], SSL) are
+/// skipped unread, as keepalived's processes skip them.
+pub fn load_for(path: &Path, opts: &LoadOptions, procs: Processes) -> Result<Loaded, ConfigError> {
     let id = opts.effective_config_id();
     let mut lx = lexer::Lexer::new(lexer::LexOptions { config_id: &id });
     lx.file(path, None);
-    finish(lx)
+    finish(lx, procs)
 }
 
 /// Parse configuration text named `name` (for diagnostics); relative
@@ -80,10 +108,10 @@ pub fn parse_str(text: &str, name: &str, opts: &LoadOptions) -> Result<Loaded, C
     let id = opts.effective_config_id();
     let mut lx = lexer::Lexer::new(lexer::LexOptions { config_id: &id });
     lx.text(text, &PathBuf::from(name));
-    finish(lx)
+    finish(lx, Processes::ALL)
 }
 
-fn finish(lx: lexer::Lexer<'_>) -> Result<Loaded, ConfigError> {
+fn finish(lx: lexer::Lexer<'_>, procs: Processes) -> Result<Loaded, ConfigError> {
     let mut warnings = lx.warnings;
     if !lx.errors.is_empty() {
         let mut errors = lx.errors;
@@ -92,6 +120,7 @@ fn finish(lx: lexer::Lexer<'_>) -> Result<Loaded, ConfigError> {
     }
     let (nodes, tree_errors) = tree::TreeBuilder::new(lx.toks).build();
     let mut p = parse::Parser::new();
+    p.procs = procs;
     p.top(&nodes);
     warnings.extend(p.warnings);
     let acted = parse::acted::scan(&nodes);

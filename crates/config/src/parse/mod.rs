@@ -66,6 +66,9 @@ pub struct Parser {
     pub cfg: Config,
     pub warnings: Vec<Diagnostic>,
     pub errors: Vec<Diagnostic>,
+    /// The processes that read this configuration (the others' blocks are
+    /// skipped unread).
+    pub procs: crate::Processes,
 }
 
 impl Parser {
@@ -78,6 +81,7 @@ impl Parser {
             cfg: Config::default(),
             warnings: Vec::new(),
             errors: Vec::new(),
+            procs: crate::Processes::ALL,
         }
     }
 
@@ -138,6 +142,7 @@ impl Parser {
         self.run(r);
         for n in nodes {
             let r = match n.key() {
+                _ if self.skipped_by_process(n.key()) => Ok(()),
                 "vrrp_script" => self.vrrp_script(n),
                 "vrrp_track_file" | "track_file" => self.vrrp_track_file(n),
                 "vrrp_track_process" => self.vrrp_track_process(n),
@@ -149,6 +154,7 @@ impl Parser {
             let r = match n.key() {
                 "global_defs" | "vrrp_script" | "vrrp_track_file" | "track_file"
                 | "vrrp_track_process" => Ok(()),
+                k if self.skipped_by_process(k) => Ok(()),
                 "vrrp_sync_group" => self.sync_group(n),
                 "vrrp_instance" => self.vrrp_instance(n),
                 "virtual_server_group" => self.virtual_server_group(n),
@@ -168,6 +174,25 @@ impl Parser {
             };
             self.run(r);
         }
+    }
+}
+
+impl Parser {
+    /// A block only the process that is not running reads (see
+    /// [`crate::Processes`]).
+    fn skipped_by_process(&self, key: &str) -> bool {
+        const VRRP_ONLY: &[&str] = &[
+            "vrrp_instance",
+            "vrrp_sync_group",
+            "vrrp_script",
+            "vrrp_track_process",
+            "static_ipaddress",
+            "static_routes",
+            "static_rules",
+        ];
+        const CHECKER_ONLY: &[&str] = &["virtual_server", "virtual_server_group", "SSL"];
+        (!self.procs.vrrp && VRRP_ONLY.contains(&key))
+            || (!self.procs.checker && CHECKER_ONLY.contains(&key))
     }
 }
 
