@@ -8,8 +8,14 @@
 //! running configuration and the engines' status JSON. A poller compares a
 //! fresh snapshot every second with the previous one and sends keepalived's
 //! notifications (vrrpInstanceStateChange, vrrpSyncGroupStateChange,
-//! realServerStateChange). keepalived sends them only with `enable_traps`;
-//! that keyword is not in the configuration model yet, so `-x` sends them.
+//! realServerStateChange), only with `enable_traps`, as keepalived.
+//!
+//! The subagent runs with `-x` (every MIB, keepalived's `snmp_option`) or
+//! when the configuration enables a MIB (`enable_snmp_vrrp`,
+//! `enable_snmp_checker`, `enable_snmp_rfcv2`, `enable_snmp_rfcv3`); it
+//! registers KEEPALIVED-MIB for the first two and the RFC MIBs for the
+//! others. The master socket is `-A`, else `snmp_socket`, else net-snmp's
+//! default.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,20 +66,36 @@ fn ifindex(name: &str) -> Option<u32> {
 }
 
 impl Agent {
-    /// Starts the subagent when `-x` is given.
+    /// Starts the subagent when `-x` is given or the configuration enables
+    /// an SNMP MIB.
     pub fn start<E: Exposition>(cli: &Cli, source: Arc<E>, wire: &ConfigWire) -> Option<Agent> {
-        if !cli.snmp {
-            return None;
-        }
-        let socket = master_socket(cli);
-        tracing::info!("Starting SNMP subagent (master agent {socket})");
         let cfg = match wire.config() {
             Ok(c) => Arc::new(c),
             Err(e) => {
-                tracing::error!("SNMP: cannot decode the running configuration: {e}; no subagent");
+                if cli.snmp {
+                    tracing::error!(
+                        "SNMP: cannot decode the running configuration: {e}; no subagent"
+                    );
+                }
                 return None;
             }
         };
+        let mut opts = cfg.global_defs.snmp.clone();
+        if cli.snmp {
+            // keepalived core/global_data.c: `-x` enables every MIB.
+            opts.vrrp = true;
+            opts.checker = true;
+            opts.rfcv2 = true;
+            opts.rfcv3 = true;
+        }
+        if !opts.any() {
+            return None;
+        }
+        let socket = match (&cli.snmp_agent_socket, &opts.socket) {
+            (None, Some(s)) => MasterSocket::parse(s),
+            _ => master_socket(cli),
+        };
+        tracing::info!("Starting SNMP subagent (master agent {socket})");
         let (config, config_rx) = watch::channel(cfg);
         let snapshot: Snapshot = Arc::new(move || {
             let source = source.clone();
@@ -93,16 +115,27 @@ impl Agent {
         });
         let settings = Settings {
             socket,
-            subtrees: vec![
-                keepalived_mib::keepalived_oid(),
-                rkeepalived_snmp::vrrp_mib::vrrp_mib_oid(),
-                rkeepalived_snmp::vrrp_mib::vrrpv3_mib_oid(),
-            ],
+            subtrees: [
+                (
+                    (opts.vrrp || opts.checker),
+                    keepalived_mib::keepalived_oid(),
+                ),
+                (opts.rfcv2, rkeepalived_snmp::vrrp_mib::vrrp_mib_oid()),
+                (opts.rfcv3, rkeepalived_snmp::vrrp_mib::vrrpv3_mib_oid()),
+            ]
+            .into_iter()
+            .filter_map(|(on, oid)| on.then_some(oid))
+            .collect(),
             descr: "rkeepalived".into(),
             retry: Duration::from_secs(15),
         };
         let (traps, traps_rx) = mpsc::channel(64);
-        let poller = tokio::spawn(poll_traps(snapshot.clone(), traps.clone()));
+        // keepalived sends notifications only with `enable_traps`.
+        let poller = if opts.traps {
+            tokio::spawn(poll_traps(snapshot.clone(), traps.clone()))
+        } else {
+            tokio::spawn(std::future::pending::<()>())
+        };
         let task = tokio::spawn(subagent::run(settings, snapshot, traps_rx));
         Some(Agent {
             config,

@@ -182,6 +182,7 @@ global_defs {
   enable_snmp_vrrp
   enable_snmp_rfcv2
   enable_snmp_rfcv3
+  enable_traps
 }
 vrrp_sync_group G1 {
   group {
@@ -271,12 +272,9 @@ fn keepalived_mib_walk_matches_keepalived() {
         .spawn()
         .expect("trap listener");
     std::thread::sleep(Duration::from_millis(300));
-    let _ours = Daemon::start(
-        &ns,
-        &scratch,
-        &["-P", "-x", "-A", &format!("unix:{sock}")],
-        &[],
-    );
+    // The configuration alone (enable_snmp_*, enable_traps, snmp_socket)
+    // starts the subagent and its notifications, as keepalived's does.
+    let _ours = Daemon::start(&ns, &scratch, &["-P"], &[]);
     wait_for("our VI_1 MASTER over SNMP", LIMIT, || {
         get(&ns, &format!("{K}.2.3.1.4.1")).contains(&master)
     });
@@ -370,12 +368,15 @@ fn virtual_and_real_server_tables() {
     let sock = scratch.p("agentx.sock").display().to_string();
     scratch.write(
         "keepalived.conf",
-        "global_defs {\n  router_id rk-lvs\n}\n\
+        &"global_defs {\n  router_id rk-lvs\n  enable_snmp_checker\n  snmp_socket SOCKET\n}\n\
          virtual_server 192.0.2.100 80 {\n  delay_loop 1\n  lb_algo wrr\n  lb_kind NAT\n  protocol TCP\n  quorum 1\n\
            real_server 192.0.2.2 8080 {\n    weight 3\n    TCP_CHECK {\n      connect_timeout 1\n    }\n  }\n\
-           real_server 192.0.2.2 8081 {\n    weight 1\n    TCP_CHECK {\n      connect_timeout 1\n    }\n  }\n}\n",
+           real_server 192.0.2.2 8081 {\n    weight 1\n    TCP_CHECK {\n      connect_timeout 1\n    }\n  }\n}\n"
+            .replace("SOCKET", &sock),
     );
-    let ours = Daemon::start(&ns, &scratch, &["-C", "-x", "-A", &sock], &[]);
+    // The configuration alone (enable_snmp_checker, snmp_socket) starts the
+    // subagent, as keepalived's does; no -x / -A.
+    let ours = Daemon::start(&ns, &scratch, &["-C"], &[]);
     let rs = |col: u32, i: u32| get(&ns, &format!("{K}.3.4.1.{col}.1.{i}"));
     wait_for("real server 1 alive and 2 dead over SNMP", LIMIT, || {
         rs(6, 1).contains("INTEGER: 1") && rs(6, 2).contains("INTEGER: 2")

@@ -65,6 +65,8 @@ pub struct GlobalDefs {
     /// `dynamic_interfaces [allow_if_changes]`.
     pub dynamic_interfaces: bool,
     pub vmac_prefix: String,
+    /// `enable_snmp_*`, `enable_traps`, `snmp_socket`.
+    pub snmp: SnmpOptions,
     /// rkeepalived extension: Prometheus `/metrics` listener.
     pub metrics_listen: Option<SocketAddr>,
     /// rkeepalived extension: also serve `/status` (JSON) on `metrics_listen`.
@@ -128,6 +130,7 @@ impl Default for GlobalDefs {
             checker_process: ProcessOptions::default(),
             dynamic_interfaces: false,
             vmac_prefix: VMAC_PREFIX.to_string(),
+            snmp: SnmpOptions::default(),
             metrics_listen: None,
             metrics_serve_status: false,
             metrics_web_config: None,
@@ -193,4 +196,29 @@ pub struct ProcessOptions {
     pub no_swap: bool,
     pub cpu_affinity: Vec<u32>,
     pub rlimit_rttime: Option<u64>,
+}
+
+/// The SNMP keywords of `global_defs` (keepalived core/global_parser.c
+/// `snmp_*_handler()`); `-x` on the command line enables every MIB.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnmpOptions {
+    /// `enable_snmp_vrrp` (and its old name `enable_snmp_keepalived`).
+    pub vrrp: bool,
+    /// `enable_snmp_checker`.
+    pub checker: bool,
+    /// `enable_snmp_rfcv2` (`enable_snmp_rfc` sets both RFC MIBs).
+    pub rfcv2: bool,
+    /// `enable_snmp_rfcv3`.
+    pub rfcv3: bool,
+    /// `enable_traps`.
+    pub traps: bool,
+    /// `snmp_socket`: the AgentX master's socket.
+    pub socket: Option<String>,
+}
+
+impl SnmpOptions {
+    /// Any MIB enabled: the subagent runs.
+    pub fn any(&self) -> bool {
+        self.vrrp || self.checker || self.rfcv2 || self.rfcv3
+    }
 }

@@ -156,6 +156,7 @@ const SYNC_WEIGHTS: &str =
 const SYNC: &str = "crates/vrrp/tests/netns_features.rs::sync_group_members_fail_over_together";
 const ADDR_OPTS: &str =
     "crates/vrrp/tests/netns_addr_opts.rs::vip_route_rule_options_match_keepalived";
+const SNMP_WALK: &str = "tests/daemon_snmp.rs::keepalived_mib_walk_matches_keepalived";
 const SCRIPT_SEC: &str =
     "crates/script/tests/config.rs::refused_scripts_are_removed_the_way_keepalived_does";
 const METRICS: &str = "tests/daemon_metrics.rs::a_real_prometheus_scrapes_the_daemon";
@@ -247,6 +248,13 @@ const TABLE: &[Entry] = &[
     any("dynamic_interfaces", acted("crates/vrrp/tests/netns_iface.rs::late_interface_dynamic_vs_ours")),
     any("enable_script_security", acted(SCRIPT_SEC)),
     any("enable_sni", acted("crates/check/tests/checkers.rs::ssl_get_without_verification_and_with_sni")),
+    any("enable_snmp_checker", acted("tests/daemon_snmp.rs::virtual_and_real_server_tables")),
+    any("enable_snmp_keepalived", via("enable_snmp_vrrp")),
+    any("enable_snmp_rfc", via("enable_snmp_rfcv2")),
+    any("enable_snmp_rfcv2", acted(SNMP_WALK)),
+    any("enable_snmp_rfcv3", acted(SNMP_WALK)),
+    any("enable_snmp_vrrp", acted(SNMP_WALK)),
+    any("enable_traps", acted(SNMP_WALK)),
     any("fall", acted(TRACK_SCRIPT)),
     any("fast_recovery", Status::NoEffect("keepalived 2.2.7 only prints it in its -d dump")),
     any("file", acted(FILE_CHECK)),
@@ -407,6 +415,7 @@ const TABLE: &[Entry] = &[
     any("smtp_helo_name", acted("tests/daemon_smtp_alerts.rs::no_email_faults_matches_keepalived")),
     any("smtp_server", acted("tests/daemon_smtp_alerts.rs::vrrp_state_mails_match_keepalived")),
     any("snmp_name", Status::Unsupported),
+    any("snmp_socket", acted(SNMP_WALK)),
     any("sorry_server", acted(SORRY)),
     any("sorry_server_inhibit", acted("crates/check/src/health.rs::sorry_server_inhibit_keeps_it_at_weight_zero")),
     any("sorry_server_lvs_method", acted(PLAN_KW)),

@@ -327,6 +327,32 @@ fn fifo_lvs_and_rest_kw(p: &mut Parser, seen: &mut fixup::GlobalSeen, n: &Node) 
         "metrics_serve_status" => g.metrics_serve_status = n.flag()?,
         "metrics_web_config" => g.metrics_web_config = Some(PathBuf::from(n.string(0)?)),
         "status_socket" => g.status_socket = Some(PathBuf::from(n.string(0)?)),
+        // keepalived core/global_parser.c `snmp_*_handler()`, `trap_handler()`:
+        // bare flags (any value ignored).
+        "enable_snmp_vrrp" | "enable_snmp_keepalived" => g.snmp.vrrp = true,
+        "enable_snmp_checker" => g.snmp.checker = true,
+        "enable_snmp_rfc" => {
+            g.snmp.rfcv2 = true;
+            g.snmp.rfcv3 = true;
+        }
+        "enable_snmp_rfcv2" => g.snmp.rfcv2 = true,
+        "enable_snmp_rfcv3" => g.snmp.rfcv3 = true,
+        "enable_traps" => g.snmp.traps = true,
+        // keepalived `snmp_socket_handler()`: one word, the first one wins.
+        "snmp_socket" => {
+            match (&g.snmp.socket, n.args.as_slice()) {
+                (_, [_, _, ..]) => w.push(n.pos().warning(
+                    "Too many parameters specified for snmp_socket - ignoring (as keepalived does)",
+                )),
+                (Some(prev), _) => w.push(n.pos().warning(format!(
+                    "SNMP socket already set to {prev} - ignoring (as keepalived does)"
+                ))),
+                (None, [s]) => g.snmp.socket = Some(s.text.clone()),
+                (None, []) => w.push(n.pos().warning(
+                    "SNMP error : snmp socket name missing - ignoring (as keepalived does)",
+                )),
+            }
+        }
         _ => return Ok(false),
     }
     Ok(true)

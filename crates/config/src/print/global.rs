@@ -142,6 +142,12 @@ fn global_fifos_lvs_and_rest(w: &mut Out, g: &GlobalDefs) {
     }
     w.plain("dynamic_interfaces", g.dynamic_interfaces);
     w.kv("vmac_prefix", q(&g.vmac_prefix));
+    w.plain("enable_snmp_vrrp", g.snmp.vrrp);
+    w.plain("enable_snmp_checker", g.snmp.checker);
+    w.plain("enable_snmp_rfcv2", g.snmp.rfcv2);
+    w.plain("enable_snmp_rfcv3", g.snmp.rfcv3);
+    w.plain("enable_traps", g.snmp.traps);
+    opt(w, "snmp_socket", g.snmp.socket.as_deref().map(q));
     opt(w, "metrics_listen", g.metrics_listen.map(|a| a.to_string()));
     w.plain("metrics_serve_status", g.metrics_serve_status);
     opt(
