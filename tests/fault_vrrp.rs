@@ -518,7 +518,7 @@ impl Drop for Cgroup {
 
 fn big_virtual_server(n: usize) -> String {
     let mut s = String::from(
-        "virtual_server 203.0.113.100 80 {\n    delay_loop 60\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n",
+        "virtual_server 203.0.113.100 80 {\n    delay_loop 60\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n",
     );
     for i in 0..n {
         s.push_str(&format!(

@@ -218,8 +218,8 @@ fn global(mib: &mut Mib, cfg: &Config, live: &Live<'_>) {
     scalar(mib, &[3, 8], tri(g.smtp_alert));
     scalar(mib, &[3, 9], tri(g.smtp_alert_vrrp));
     scalar(mib, &[3, 10], tri(g.smtp_alert_checker));
-    // trapEnable: enable_traps is not in the configuration model yet.
-    scalar(mib, &[4], truth(false));
+    // trapEnable: enable_traps (keepalived snmp.c `snmp_scalar()`).
+    scalar(mib, &[4], truth(g.snmp.traps));
     // linkBeat: polling(2) only with linkbeat_use_polling (not supported).
     scalar(mib, &[5], Value::Integer(1));
     scalar(mib, &[6], truth(g.lvs_flush));

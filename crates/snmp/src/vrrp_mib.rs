@@ -267,9 +267,10 @@ fn ipv4(v: Option<&Json>) -> [u8; 4] {
 pub fn build(mib: &mut Mib, cfg: &Config, live: &Live<'_>) {
     let base = vrrp_mib_oid();
     // vrrpNodeVersion: 2; vrrpNotificationCntl: enabled(1) only with
-    // enable_traps, which the configuration model does not hold yet.
+    // enable_traps (keepalived vrrp_snmp.c), else disabled(2).
     mib.insert(base.child(&[1, 1, 0]), Value::Integer(2));
-    mib.insert(base.child(&[1, 2, 0]), Value::Integer(2));
+    let cntl = if cfg.global_defs.snmp.traps { 1 } else { 2 };
+    mib.insert(base.child(&[1, 2, 0]), Value::Integer(cntl));
     let vrrp_status = engine_instances(live);
     for i in cfg.vrrp_instances.iter().filter(|i| suitable(i)) {
         // Indexed by ifIndex and VRID; an interface that does not exist
