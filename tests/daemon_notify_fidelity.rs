@@ -9,7 +9,6 @@ mod daemon_util;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use daemon_util::*;
@@ -134,26 +133,7 @@ fn compare(tag: &str, group: bool) {
     let ka_conf = scratch.write("ka.conf", &config(&dir, "ka", group));
     scratch.write("keepalived.conf", &config(&dir, "rk", group));
 
-    let p = |n: &str| scratch.p(n).display().to_string();
-    let ka_log = std::fs::File::create(scratch.p("ka.log")).expect("log");
-    let ka = Killed(
-        Command::new("ip")
-            .args(["netns", "exec", &ka_ns.name, "/usr/sbin/keepalived"])
-            .args(["-P", "-n", "-l", "-G", "-f", &ka_conf.display().to_string()])
-            .args([
-                "-p",
-                &p("ka.pid"),
-                "-r",
-                &p("ka-v.pid"),
-                "-c",
-                &p("ka-c.pid"),
-            ])
-            .stdin(Stdio::null())
-            .stdout(ka_log.try_clone().expect("dup"))
-            .stderr(ka_log)
-            .spawn()
-            .expect("spawn keepalived"),
-    );
+    let ka = spawn_keepalived(&ka_ns, &scratch, &ka_conf, &["-P", "-G"], "ka.log");
     let mut rk = Daemon::start(&rk_ns, &scratch, &["-P"], &[]);
     wait_for("both MASTER (VIP)", LIMIT, || {
         ka_ns.addr_count("eth0", "192.0.2.100") == 1 && rk_ns.addr_count("eth0", "192.0.2.100") == 1

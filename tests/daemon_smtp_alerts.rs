@@ -9,27 +9,10 @@ mod daemon_util;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use daemon_util::*;
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = sh(&["kill", "-TERM", &self.0.id().to_string()]);
-        for _ in 0..200 {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// One recorded SMTP session: every command line, the DATA block as one
 /// entry (its `Date:` header replaced by `Date: <date>`).
@@ -311,26 +294,7 @@ fn start_with(tag: &str, ka_ns: Netns, rk_ns: Netns, conf: &str) -> Pair {
     let rk_mail = fake_smtp(&rk_ns);
     let ka_conf = scratch.write("ka.conf", conf);
     scratch.write("keepalived.conf", conf);
-    let p = |n: &str| scratch.p(n).display().to_string();
-    let ka_log = std::fs::File::create(scratch.p("ka.log")).expect("log");
-    let ka = Killed(
-        Command::new("ip")
-            .args(["netns", "exec", &ka_ns.name, "/usr/sbin/keepalived"])
-            .args(["-P", "-n", "-l", "-D", "-f", &ka_conf.display().to_string()])
-            .args([
-                "-p",
-                &p("ka.pid"),
-                "-r",
-                &p("ka-v.pid"),
-                "-c",
-                &p("ka-c.pid"),
-            ])
-            .stdin(Stdio::null())
-            .stdout(ka_log.try_clone().expect("dup"))
-            .stderr(ka_log)
-            .spawn()
-            .expect("spawn keepalived"),
-    );
+    let ka = spawn_keepalived(&ka_ns, &scratch, &ka_conf, &["-P", "-D"], "ka.log");
     let rk = Daemon::start(&rk_ns, &scratch, &["-P"], &[]);
     Pair {
         ka_ns,

@@ -72,25 +72,12 @@ fn track_process_faults_the_instance_until_the_process_runs() {
         eprintln!("keepalived 2.2.7 not installed: checking rkeepalived alone");
     }
     let start_ka = |log_name: &str| {
-        let p = |n: &str| scratch.p(n).display().to_string();
-        let log = std::fs::File::create(scratch.p(log_name)).expect("log");
-        Killed(
-            Command::new("ip")
-                .args(["netns", "exec", &ka_ns.name, "/usr/sbin/keepalived"])
-                .args(["-P", "-n", "-l", "-D", "-f", &p("keepalived.conf")])
-                .args([
-                    "-p",
-                    &p("ka.pid"),
-                    "-r",
-                    &p("ka-v.pid"),
-                    "-c",
-                    &p("ka-c.pid"),
-                ])
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().expect("dup"))
-                .stderr(log)
-                .spawn()
-                .expect("spawn keepalived"),
+        spawn_keepalived(
+            &ka_ns,
+            &scratch,
+            &scratch.p("keepalived.conf"),
+            &["-P", "-D"],
+            log_name,
         )
     };
     let _ka = have_ka.then(|| start_ka("ka.log"));

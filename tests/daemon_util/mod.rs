@@ -294,6 +294,39 @@ impl Drop for Killed {
     }
 }
 
+/// keepalived 2.2.7 in `ns` on `conf` in the foreground (`-n -l`), with
+/// `args` (e.g. `-P`, `-D`), its pid files in `scratch` (`ka.pid`,
+/// `ka-v.pid`, `ka-c.pid`) and its output in `scratch/<log>`.
+pub fn spawn_keepalived(
+    ns: &Netns,
+    scratch: &Scratch,
+    conf: &Path,
+    args: &[&str],
+    log: &str,
+) -> Killed {
+    let p = |n: &str| scratch.p(n).display().to_string();
+    let out = std::fs::File::create(scratch.p(log)).expect("log");
+    Killed(
+        Command::new("ip")
+            .args(["netns", "exec", &ns.name, "/usr/sbin/keepalived"])
+            .args(args)
+            .args(["-n", "-l", "-f", &conf.display().to_string()])
+            .args([
+                "-p",
+                &p("ka.pid"),
+                "-r",
+                &p("ka-v.pid"),
+                "-c",
+                &p("ka-c.pid"),
+            ])
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("dup"))
+            .stderr(out)
+            .spawn()
+            .expect("spawn keepalived"),
+    )
+}
+
 pub fn read_pid(p: &Path) -> Option<i32> {
     std::fs::read_to_string(p).ok()?.trim().parse().ok()
 }
