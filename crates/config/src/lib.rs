@@ -93,7 +93,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, ConfigError> {
 
 /// Load `path` for the given processes only: blocks only the other process
 /// reads (VRRP: vrrp_instance, vrrp_sync_group, vrrp_script,
-/// vrrp_track_process, static_*; checker: virtual_server[_group], SSL) are
+/// vrrp_track_process, static_*; checker: `virtual_server[_group]`, SSL) are
 /// skipped unread, as keepalived's processes skip them.
 pub fn load_for(path: &Path, opts: &LoadOptions, procs: Processes) -> Result<Loaded, ConfigError> {
     let id = opts.effective_config_id();

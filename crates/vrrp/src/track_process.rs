@@ -2,10 +2,10 @@
 //! definition and report quorum gained / lost (keepalived 2.2.7
 //! core/track_process.c).
 //!
-//! * [`matches`] (pure): keepalived's `read_procs()` / `check_params()` rule.
+//! * [`matches()`] (pure): keepalived's `read_procs()` / `check_params()` rule.
 //!   Without `full_command` the process's `comm` (from `/proc/PID/stat`, at
 //!   most 15 characters; zombies never match) must equal `process`. With
-//!   `full_command` (implied by parameters or `param_match`) argv[0] must
+//!   `full_command` (implied by parameters or `param_match`) `argv[0]` must
 //!   equal `process` exactly (no basename), and with a `param_match` the
 //!   rest of the command line is compared with the given parameters:
 //!   exact (the same parameters), `partial` (they are the first ones),

@@ -100,9 +100,9 @@ pub struct VrrpTrackProcess {
     pub name: String,
     pub origin: Origin,
     /// Compared with the process's `comm` (at most 15 characters), or with
-    /// its argv[0] when `full_command` is set.
+    /// its `argv[0]` when `full_command` is set.
     pub process: String,
-    /// Parameters given after the process name (compared with argv[1..]).
+    /// Parameters given after the process name (compared with `argv[1..]`).
     pub params: Vec<String>,
     pub param_match: ParamMatch,
     pub full_command: bool,
