@@ -27,7 +27,7 @@ fn load(text: &str) -> Config {
 
 fn vi(body: &str, global: &str) -> (Config, VrrpInstance) {
     let cfg = load(&format!(
-        "global_defs {{\n{global}\n}}\nvrrp_instance VI_1 {{\n    interface lo\n    virtual_router_id 51\n    priority 100\n    advert_int 1\n    virtual_ipaddress {{\n        192.0.2.100/32\n    }}\n{body}\n}}\n"
+        "global_defs {{\n{global}\n}}\nvrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n    priority 100\n    advert_int 1\n    virtual_ipaddress {{\n        192.0.2.100/32\n    }}\n{body}\n}}\n"
     ));
     let inst = cfg.vrrp_instances[0].clone();
     (cfg, inst)
@@ -157,7 +157,7 @@ fn multicast_group_keywords_choose_the_advert_destination() {
         [ip("224.0.0.20")]
     );
     let cfg = load(
-        "global_defs {\n    vrrp_mcast_group6 ff02::1:12\n}\nvrrp_instance VI_6 {\n    interface lo\n    virtual_router_id 52\n    virtual_ipaddress {\n        2001:db8::100/128\n    }\n}\n",
+        "global_defs {\n    vrrp_mcast_group6 ff02::1:12\n}\nvrrp_instance VI_6 {\n    interface eth0\n    virtual_router_id 52\n    virtual_ipaddress {\n        2001:db8::100/128\n    }\n}\n",
     );
     let inst = &cfg.vrrp_instances[0];
     assert_eq!(
