@@ -38,131 +38,11 @@ use rkeepalived_testkit::{prerequisites, Need, Netns};
 const DEBIAN_SAMPLES: &str = "/usr/share/doc/keepalived/samples";
 const WORKERS: usize = 3;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Class {
-    HostDependent,
-    FixedUpAndRuns,
-    CannotRun,
-}
-use Class::*;
-
-/// keepalived 2.2.7 messages (substring, first match wins) and what they
-/// mean for the configuration. Sources are keepalived's own files.
-const KEEPALIVED_MESSAGES: &[(&str, Class)] = &[
-    // lib/parser.c null_strvec(): exit(KEEPALIVED_EXIT_CONFIG).
-    ("is missing a parameter", CannotRun),
-    // vrrp/vrrp.c chk_min_cfg(): vrrp_complete_init() fails, the VRRP
-    // process stops (under -t it only returns).
-    ("Unknown interface!", CannotRun),
-    ("the virtual router id must be set", CannotRun),
-    // vrrp/vrrp_daemon.c start_vrrp(): CONFIG_BAD_IF, the VRRP process
-    // stops. The test creates every interface it finds in the file.
-    (
-        "Non-existent interface specified in configuration",
-        HostDependent,
-    ),
-    ("doesn't exist", HostDependent),
-    // Script user and script files (lib/notify.c, core/global_parser.c,
-    // vrrp/vrrp_parser.c, vrrp/vrrp.c): this machine, not the file.
-    ("Unable to set default user", HostDependent),
-    ("Error setting global script uid/gid", HostDependent),
-    ("Unable to set uid/gid for script", HostDependent),
-    ("since not found/accessible", HostDependent),
-    ("Disabling notify script", HostDependent),
-    // core/global_parser.c smtp_server: the name does not resolve here.
-    ("Invalid smtp server", HostDependent),
-    // This build has no iptables support.
-    (
-        "iptables not supported, using nftables instead",
-        HostDependent,
-    ),
-    // Parser-level fix-ups: the line or block is skipped.
-    ("Unknown keyword", FixedUpAndRuns),
-    ("Unexpected '{' - ignoring", FixedUpAndRuns),
-    ("Config files missing", FixedUpAndRuns),
-    // Values: a default is used, or the value is dropped.
-    ("outside range", FixedUpAndRuns),
-    ("persistence_timeout invalid", FixedUpAndRuns),
-    ("persistence_granularity specified", FixedUpAndRuns),
-    ("Invalid bindto address", FixedUpAndRuns),
-    ("is invalid", FixedUpAndRuns),
-    ("Invalid lvs_scheduler", FixedUpAndRuns),
-    ("is deprecated", FixedUpAndRuns),
-    ("Please use global lvs_sync_daemon", FixedUpAndRuns),
-    ("Truncating auth_pass to 8 characters", FixedUpAndRuns),
-    ("no scheduler set, setting default", FixedUpAndRuns),
-    ("no protocol set - defaulting to", FixedUpAndRuns),
-    ("no forwarding method set, setting default", FixedUpAndRuns),
-    // VRRP instance fix-ups (vrrp/vrrp.c vrrp_complete_instance()).
-    (
-        "will not work with initial state MASTER - clearing",
-        FixedUpAndRuns,
-    ),
-    (
-        "is incompatible with AH authentication - clearing",
-        FixedUpAndRuns,
-    ),
-    ("since own interface", FixedUpAndRuns),
-    ("No VIP specified; at least one is sensible", FixedUpAndRuns),
-    ("must match being address owner", FixedUpAndRuns),
-    (
-        "Strict mode does not support authentication. Ignoring.",
-        FixedUpAndRuns,
-    ),
-    ("cannot use a loopback interface", FixedUpAndRuns),
-    ("unknown authentication type", FixedUpAndRuns),
-    ("with weights due to address_owner", FixedUpAndRuns),
-    (
-        "Cannot specify native_ipv6 with IPv4 addresses",
-        FixedUpAndRuns,
-    ),
-    ("cannot track route", FixedUpAndRuns),
-    // vrrp/vrrp.c vrrp_complete_init(): a group without members is freed;
-    // the instances run.
-    ("has no virtual router(s). removing", FixedUpAndRuns),
-    // Static/virtual rules and addresses (vrrp/vrrp_iprule.c,
-    // vrrp_ipaddress.c): the bad entry is skipped, a default is used.
-    (
-        "Rule has no preference specified - setting to",
-        FixedUpAndRuns,
-    ),
-    ("skipping IP", FixedUpAndRuns),
-    ("Invalid rule to address", FixedUpAndRuns),
-    // track_script naming a vrrp_script that does not exist (or was
-    // removed): the reference is dropped, the instance runs.
-    ("not found, ignoring", FixedUpAndRuns),
-    // A checker without a url is dropped; the real server stays.
-    // keepalived logs "ignoring" but cannot run it: check_http.c
-    // `http_get_check_end()` reads the checker it has just freed and the
-    // checker process crashes and restarts in a loop (seen with 2.2.7), so
-    // rkeepalived refuses the config (tests/errors.rs has the case).
-    ("checker has no urls specified - ignoring", CannotRun),
-    // check/check_data.c: the protocol of a fwmark service is ignored.
-    (
-        "protocol specified for fwmark - protocol will be ignored",
-        FixedUpAndRuns,
-    ),
-    // vrrp/vrrp_parser.c: a vrrp_script without `script` is removed with
-    // its track_script references; the instances run.
-    ("No script set for vrrp_script", FixedUpAndRuns),
-    // vrrp/vrrp.c, check/check_data.c: a notice, keepalived runs the
-    // scripts.
-    (
-        "SECURITY VIOLATION - scripts are being executed",
-        FixedUpAndRuns,
-    ),
-];
+use rkeepalived_testkit::keepalived_messages::{self, classify, Class, Class::*};
 
 /// Files whose verdicts differ today, and why. The test fails when a listed
 /// file agrees (remove it then), and lists every other disagreement.
 const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[];
-
-fn classify(msg: &str) -> Option<Class> {
-    KEEPALIVED_MESSAGES
-        .iter()
-        .find(|(pat, _)| msg.contains(pat))
-        .map(|&(_, c)| c)
-}
 
 /// Interface names a configuration uses: the word after `interface`, `dev`,
 /// `default_interface`, `lvs_sync_daemon`, `lvs_sync_daemon_interface`, and
@@ -238,29 +118,6 @@ fn interfaces(text: &str) -> Vec<String> {
     out
 }
 
-/// keepalived's messages, `(line, message)`, deduplicated (the parent and
-/// each child parse the file and say the same things).
-fn keepalived_messages(text: &str) -> Vec<(Option<u32>, String)> {
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for raw in text.lines() {
-        if raw.trim().is_empty() {
-            continue;
-        }
-        // "(FILE: Line N) message" or "(Line N) message".
-        let parsed = raw.strip_prefix('(').and_then(|rest| {
-            let (head, msg) = rest.split_once(") ")?;
-            let n: u32 = head.rsplit_once("Line ")?.1.parse().ok()?;
-            Some((Some(n), msg.to_string()))
-        });
-        let item = parsed.unwrap_or((None, raw.to_string()));
-        if seen.insert(item.clone()) {
-            out.push(item);
-        }
-    }
-    out
-}
-
 /// Whether rkeepalived's `-t` output shows a refusal. `-t` ends with the
 /// "N keywords parsed but not acted on" summary only when the configuration
 /// loaded (src/daemon.rs `config_test`); a load that failed has no summary.
@@ -311,7 +168,7 @@ fn run_one(path: &Path, bin: &str) -> Outcome {
     let (keepalived_exit, k_text) = run("keepalived");
     let (ours_exit, ours) = run(bin);
     drop(ns);
-    let messages: Vec<_> = keepalived_messages(&k_text)
+    let messages: Vec<_> = keepalived_messages::parse(&k_text)
         .into_iter()
         .map(|(n, m)| {
             let c = classify(&m);
@@ -531,7 +388,7 @@ fn keepalived_messages_are_deduplicated_with_their_lines() {
     let text = "(/x/k.conf: Line 6) Unknown keyword 'lvs_id'\n(Line 6) Unknown keyword 'lvs_id'\n\
         (VI_1) No VIP specified; at least one is sensible\n(VI_1) No VIP specified; at least one is sensible\n";
     assert_eq!(
-        keepalived_messages(text),
+        keepalived_messages::parse(text),
         [
             (Some(6), "Unknown keyword 'lvs_id'".to_string()),
             (

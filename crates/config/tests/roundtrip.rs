@@ -177,7 +177,8 @@ fn vip(g: &mut Gen, v6: bool, dev: &str) -> VirtualIpAddress {
     if g.bool() {
         a.dev = g.word("eth");
     }
-    a.scope = g.maybe(Gen::scope);
+    // keepalived ignores a scope on an IPv6 address.
+    a.scope = if v6 { None } else { g.maybe(Gen::scope) };
     a.label = if v6 {
         None
     } else {
@@ -266,8 +267,16 @@ fn rule(g: &mut Gen) -> VirtualRule {
     let mut r = VirtualRule::new(family, action);
     r.from = g.maybe(|g| g.prefix(v6));
     r.to = g.maybe(|g| g.prefix(v6));
-    // keepalived numbers rules without a priority itself.
-    r.priority = Some(g.u32(0, u32::MAX));
+    // keepalived numbers rules without a priority itself, and skips a goto
+    // rule whose priority is not below its target.
+    r.priority = Some(match r.action {
+        RuleAction::Goto(0) => {
+            r.action = RuleAction::Goto(1);
+            0
+        }
+        RuleAction::Goto(target) => g.u32(0, target - 1),
+        _ => g.u32(0, u32::MAX),
+    });
     r.tos = g.maybe(|g| u8::try_from(g.below(256)).unwrap_or(0));
     r.fwmark = g.maybe(|g| g.u32(0, u32::MAX));
     if r.fwmark.is_some() {
@@ -755,7 +764,12 @@ fn gen_instance(
             // which a first byte with bit 1 set never is).
             [b[0] & 0xfe | 0x02, b[1], b[2], b[3], b[4], b[5]]
         }),
-        xmit_base: g.bool() || !v.unicast_peers.is_empty(),
+        // keepalived: any unicast keyword turns it on.
+        xmit_base: g.bool()
+            || !v.unicast_peers.is_empty()
+            || v.unicast_src_ip.is_some()
+            || v.unicast_fault_no_peer
+            || v.check_unicast_src,
     });
     // keepalived: set by the global one or the keyword, never cleared.
     v.skip_check_adv_addr = g.bool() || global.vrrp_skip_check_adv_addr;
@@ -770,6 +784,7 @@ fn gen_instance(
         v.higher_prio_send_advert = false;
         if let Some(m) = &mut v.use_vmac {
             m.xmit_base = false;
+            m.mac = None;
         }
     }
     if v.use_vmac.is_some() {
@@ -1130,11 +1145,16 @@ proptest! {
     }
 }
 
-/// Differential check: keepalived 2.2.7 itself (`keepalived -t`) accepts
-/// what print() writes, for generated configs: no unknown keywords, no
-/// rejected values.
+/// Differential check against keepalived 2.2.7 itself (`keepalived -t`):
+/// for generated configs, every message keepalived prints about what
+/// print() wrote is either about this machine (a script user or interface
+/// that does not exist here) or a fix-up that rkeepalived makes and warns
+/// about too. A message nobody has classified, or one saying keepalived
+/// cannot run the file, fails the test
+/// (rkeepalived_testkit::keepalived_messages holds the classes).
 #[test]
 fn keepalived_accepts_printed_configs() {
+    use rkeepalived_testkit::keepalived_messages::{self, classify, Class};
     let keepalived = std::path::Path::new("/usr/sbin/keepalived");
     if !rkeepalived_testkit::prerequisites(&[rkeepalived_testkit::Need::Keepalived]) {
         return;
@@ -1150,16 +1170,53 @@ fn keepalived_accepts_printed_configs() {
     let _cleanup = Cleanup(dir.clone());
     let keep = std::env::var_os("RK_KEEP_PRINTED").is_some();
     let mut complaints = Vec::new();
+    let mut fixups_matched = 0;
     for seed in 0..40u64 {
         let path = dir.join(format!("{seed}.conf"));
-        std::fs::write(&path, print(&config(seed, true))).expect("write");
+        let text = print(&config(seed, true));
+        std::fs::write(&path, &text).expect("write");
         let out = std::process::Command::new(keepalived)
             .args(["-t", "-l", "-f"])
             .arg(&path)
             .output()
             .expect("run keepalived -t");
-        for line in String::from_utf8_lossy(&out.stderr).lines() {
-            complaints.push(format!("seed {seed}: {line}"));
+        let ours = parse_str(&text, &path.to_string_lossy(), &opts())
+            .unwrap_or_else(|e| panic!("seed {seed}: rkeepalived refuses its own print: {e}"));
+        for (line, msg) in keepalived_messages::parse(&String::from_utf8_lossy(&out.stderr)) {
+            let at = line.map(|n| format!("line {n}: ")).unwrap_or_default();
+            match classify(&msg) {
+                Some(Class::HostDependent) => {}
+                None => complaints.push(format!(
+                    "seed {seed}: {at}unclassified keepalived message (classify it in crates/testkit/src/keepalived_messages.rs): {msg}"
+                )),
+                Some(Class::CannotRun) => {
+                    complaints.push(format!("seed {seed}: {at}keepalived cannot run it: {msg}"))
+                }
+                // Every printed instance names its interface, which does not
+                // exist on this machine: keepalived has no interface to put
+                // the vmac on (vrrp/vrrp_parser.c `vrrp_end_handler()`).
+                Some(Class::FixedUpAndRuns)
+                    if msg.contains("Cannot use VMAC/ipvlan with unicast and no interface") => {}
+                // The generator only tracks scripts it defines: keepalived
+                // drops one when its script user does not exist here
+                // (host-dependent, said above), then its references.
+                Some(Class::FixedUpAndRuns)
+                    if msg.contains("track script")
+                        && ours
+                            .config
+                            .vrrp_scripts
+                            .iter()
+                            .any(|s| msg.contains(&format!("script {} not found", s.name))) => {}
+                Some(Class::FixedUpAndRuns) => {
+                    if answered(&msg, line, &ours.warnings) {
+                        fixups_matched += 1;
+                    } else {
+                        complaints.push(format!(
+                            "seed {seed}: {at}keepalived fixes this up and rkeepalived says nothing: {msg}"
+                        ));
+                    }
+                }
+            }
         }
         if keep {
             let _ = std::fs::copy(
@@ -1168,18 +1225,51 @@ fn keepalived_accepts_printed_configs() {
             );
         }
     }
-    let all = complaints.join("\n");
-    eprintln!("{all}");
-    for bad in [
-        "Unknown keyword",
-        "unknown",
-        "Unknown",
-        "invalid",
-        "outside range",
-    ] {
-        assert!(
-            !all.contains(bad),
-            "keepalived -t rejects printed output ({bad}):\n{all}"
-        );
-    }
+    eprintln!("{fixups_matched} keepalived fix-ups were warned about by rkeepalived too");
+    assert!(
+        complaints.is_empty(),
+        "{} disagreement(s) with keepalived -t (RK_KEEP_PRINTED=1 keeps the files in the temp dir):\n{}",
+        complaints.len(),
+        complaints.join("\n")
+    );
+}
+
+/// keepalived messages said at the end of a block, and what our warning
+/// (at the block's start) says.
+const SAID_AT_BLOCK_END: &[(&str, &str)] = &[
+    ("will always fail", "will always fail"),
+    (
+        "unicast with use_vmac requires vmac_xmit_base",
+        "requires vmac_xmit_base",
+    ),
+];
+
+/// Whether one of our warnings answers keepalived's fix-up message: the
+/// same line, the object keepalived names ("(VI_1) ...", "[VSG_0]"), or,
+/// for a message keepalived gives at a block's end, the same fix-up said
+/// earlier in the file.
+fn answered(
+    msg: &str,
+    line: Option<u32>,
+    warnings: &[rkeepalived_config::diag::Diagnostic],
+) -> bool {
+    let name = msg
+        .strip_prefix('(')
+        .and_then(|r| r.split_once(')'))
+        .map(|(n, _)| n)
+        .or_else(|| {
+            msg.split_once('[')
+                .and_then(|(_, r)| r.split_once(']'))
+                .map(|(n, _)| n)
+        });
+    let block_end = SAID_AT_BLOCK_END
+        .iter()
+        .find(|(theirs, _)| msg.contains(theirs))
+        .map(|&(_, ours)| ours);
+    warnings.iter().any(|w| {
+        line.is_some_and(|n| w.line == n)
+            || name.is_some_and(|n| !n.is_empty() && w.message.contains(n))
+            || block_end
+                .is_some_and(|ours| w.message.contains(ours) && line.is_some_and(|n| w.line <= n))
+    })
 }

@@ -31,6 +31,7 @@
 //! }
 //! ```
 
+pub mod keepalived_messages;
 pub mod oracle;
 
 use std::fs::OpenOptions;
