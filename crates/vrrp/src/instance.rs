@@ -293,6 +293,12 @@ pub fn tracked_priority(inst: &VrrpInstance, cfg: &Config, state: &TrackState) -
             .as_up()
     };
     let mut parts: Vec<Contribution> = Vec::new();
+    // keepalived vrrp/vrrp.c `vrrp_complete_instance()`: "Cannot use
+    // unicast without any peers - going to fault state" (a config fault
+    // that holds the instance in FAULT until a reload gives it peers).
+    if inst.unicast_fault_no_peer && inst.unicast_peers.is_empty() {
+        parts.push(Contribution::Fault);
+    }
     if !inst.dont_track_primary {
         parts.push(track::status_contribution(
             Weight::new(0, false),
@@ -484,6 +490,22 @@ mod tests {
         t.interfaces.insert("eth0".into(), false);
         assert!(tracked_priority(&i, &cfg, &t).fault);
         i.dont_track_primary = true;
+        assert!(!tracked_priority(&i, &cfg, &t).fault);
+    }
+
+    #[test]
+    fn unicast_fault_no_peer_without_peers_is_fault() {
+        let cfg = Config::default();
+        let mut i = inst();
+        let t = TrackState::default();
+        assert!(!tracked_priority(&i, &cfg, &t).fault);
+        i.unicast_fault_no_peer = true;
+        assert!(tracked_priority(&i, &cfg, &t).fault);
+        i.unicast_peers = vec![model::UnicastPeer {
+            addr: "192.0.2.2".parse().unwrap(),
+            min_ttl: None,
+            max_ttl: None,
+        }];
         assert!(!tracked_priority(&i, &cfg, &t).fault);
     }
 

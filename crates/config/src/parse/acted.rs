@@ -443,7 +443,7 @@ const TABLE: &[Entry] = &[
     any("track_process", acted(TRACK_PROCESS)),
     any("track_script", acted(TRACK_SCRIPT)),
     any("type", acted("crates/check/tests/checkers.rs::dns_check_noerror_nxdomain_and_no_server")),
-    any("unicast_fault_no_peer", Status::NoEffect("newer than keepalived 2.2.7")),
+    any("unicast_fault_no_peer", acted("crates/vrrp/src/instance.rs::unicast_fault_no_peer_without_peers_is_fault")),
     any("unicast_peer", acted("crates/vrrp/tests/netns_features.rs::unicast_peers_elect_a_master")),
     any("unicast_src_ip", acted("crates/vrrp/tests/interop_keepalived.rs::unicast_v2_and_v3_both_ways")),
     any("unicast_ttl", acted("crates/vrrp/src/instance.rs::unicast_peer_ttl_window")),

@@ -355,6 +355,14 @@ impl CheckerBuilder<'_> {
                     None => f.weight = tf.weight,
                 }
             }
+            // keepalived check/check_udp.c `udp_check_end_handler()`: kept,
+            // with a warning.
+            CheckerKind::Udp(u) if u.min_reply_length > u.max_reply_length => {
+                p.warnings.push(n.pos().warning(format!(
+                    "UDP_CHECK: min_reply_length {} > max_reply_length {}; the check will always fail (keepalived warns too)",
+                    u.min_reply_length, u.max_reply_length
+                )));
+            }
             CheckerKind::Bfd { name } => {
                 let Some(b) = self.bfd_name.take() else {
                     return drop(p, "No name has been specified for BFD_CHECKER");

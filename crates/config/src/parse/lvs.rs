@@ -302,6 +302,8 @@ impl<'a> Block<'a> for VirtualServerBuilder<'a> {
         let w = &mut p.warnings;
         fixup::vs_alpha_is_a_flag(&mut self.vs);
         fixup::fwmark_protocol_ignored(&mut self.vs, self.protocol_set, n, w);
+        let groups = &p.cfg.virtual_server_groups;
+        fixup::fwmark_group_protocol_ignored(&self.vs, self.protocol_set, groups, n, w);
         fixup::protocol_defaults_to_udp(&mut self.vs, self.protocol_set, n, w);
         fixup::zero_port_needs_persistence(&mut self.vs, self.persistence_set, n, w);
         fixup::fwmark_no_ha_suspend(&mut self.vs, n, w);
@@ -331,6 +333,7 @@ impl<'a> Block<'a> for VirtualServerBuilder<'a> {
         let mut notes = Vec::new();
         fixup::sorry_server_inhibit_follows_real_server(&mut vs, &mut notes);
         fixup::ports_follow_virtual_server(&mut vs, &mut notes);
+        fixup::group_ports_warned(&vs, &p.cfg.virtual_server_groups, &mut notes);
         fixup::quorum_at_most_total_weight(&mut vs, &mut notes);
         fixup::hysteresis_below_quorum(&mut vs, &mut notes);
         for m in notes {

@@ -146,18 +146,25 @@ impl Parser {
                 "vrrp_script" => self.vrrp_script(n),
                 "vrrp_track_file" | "track_file" => self.vrrp_track_file(n),
                 "vrrp_track_process" => self.vrrp_track_process(n),
+                // Groups before virtual servers: keepalived checks a
+                // service against its group after the whole file is read
+                // (check/check_data.c `validate_check_config()`).
+                "virtual_server_group" => self.virtual_server_group(n),
                 _ => Ok(()),
             };
             self.run(r);
         }
         for n in nodes {
             let r = match n.key() {
-                "global_defs" | "vrrp_script" | "vrrp_track_file" | "track_file"
-                | "vrrp_track_process" => Ok(()),
+                "global_defs"
+                | "vrrp_script"
+                | "vrrp_track_file"
+                | "track_file"
+                | "vrrp_track_process"
+                | "virtual_server_group" => Ok(()),
                 k if self.skipped_by_process(k) => Ok(()),
                 "vrrp_sync_group" => self.sync_group(n),
                 "vrrp_instance" => self.vrrp_instance(n),
-                "virtual_server_group" => self.virtual_server_group(n),
                 "virtual_server" => self.virtual_server(n),
                 "static_ipaddress" => self.static_ipaddress(n),
                 "static_routes" => self.static_routes(n),

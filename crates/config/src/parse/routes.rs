@@ -43,6 +43,7 @@ impl Parser {
                 track_group_ignored(k, &mut self.warnings);
             }
             match rule(k, static_) {
+                Ok(r) if !fixup::rule_goto_needs_lower_priority(&r, k, &mut self.warnings) => {}
                 Ok(mut r) => {
                     fixup::rule_priority_numbered(
                         &mut r,

@@ -133,6 +133,9 @@ impl<'a> InstanceBuilder<'a> {
                         _ => self.v.unicast_src_ip = Some(a),
                     }
                 }
+                if k.key() == "unicast_src_ip" {
+                    self.seen.unicast_configured = true;
+                }
             }
             "mcast_dst_ip" => {
                 if let Some(a) = fixup::instance_address(k, &mut p.warnings)? {
@@ -140,6 +143,7 @@ impl<'a> InstanceBuilder<'a> {
                 }
             }
             "unicast_peer" => {
+                self.seen.unicast_configured = true;
                 for n in k.require_block()? {
                     if let Some(peer) = unicast_peer(n, &mut p.warnings) {
                         // keepalived: a TTL limit turns on check_unicast_src
@@ -158,11 +162,13 @@ impl<'a> InstanceBuilder<'a> {
             }
             "unicast_fault_no_peer" => {
                 fixup::bare_keyword(k, &mut p.warnings);
+                self.seen.unicast_configured = true;
                 self.v.unicast_fault_no_peer = true
             }
             "check_unicast_src" => {
                 // A plain flag in keepalived: cannot undo the global one.
                 fixup::bare_keyword(k, &mut p.warnings);
+                self.seen.unicast_configured = true;
                 self.v.check_unicast_src = true
             }
             "authentication" => self.v.authentication = p.authentication(k)?,
@@ -432,6 +438,7 @@ fn complete_instance(
     fixup::accept_default(v, seen, w);
     fixup::strict_mode_garp_and_adverts(v, seen, w);
     fixup::advert_int_rounded(v, seen, warnings);
+    fixup::unicast_keyword_without_peers(v, seen, w);
     fixup::unicast_ttl_without_peers(v, w);
     fixup::mcast_dst_ip_with_peers(v, w);
     fixup::use_vmac(v, g, seen, w);
@@ -565,6 +572,15 @@ fn unicast_peer(p: &Node, warnings: &mut Vec<Diagnostic>) -> Option<UnicastPeer>
             }
         }
         i += 2;
+    }
+    // keepalived vrrp/vrrp_data.c `alloc_vrrp_unicast_peer()`: kept, with a
+    // warning (the TTL window can never match).
+    let (min, max) = (peer.min_ttl.unwrap_or(0), peer.max_ttl.unwrap_or(255));
+    if min > max {
+        warnings.push(p.name.pos.warning(format!(
+            "unicast_peer {}: min_ttl {min} > max_ttl {max}; every advert from it will be discarded (keepalived warns too)",
+            p.name.text
+        )));
     }
     Some(peer)
 }

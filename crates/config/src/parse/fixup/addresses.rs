@@ -15,7 +15,7 @@ use crate::tree::Node;
 
 /// One VIP after keepalived's address fix-ups; None = skipped.
 /// keepalived: vrrp/vrrp_ipaddress.c `alloc_ipaddress()` (IPv6 + brd:
-/// skipped; peer: host prefix, no brd; IPv6 labels ignored).
+/// skipped; peer: host prefix, no brd; IPv6 scopes and labels ignored).
 pub(in crate::parse) fn vip_address(
     mut a: VirtualIpAddress,
     k: &Node,
@@ -44,6 +44,13 @@ pub(in crate::parse) fn vip_address(
             )));
             a.brd = None;
         }
+    }
+    if a.addr.is_ipv6() && a.scope.is_some() {
+        warnings.push(k.pos().warning(format!(
+            "{}: IPv6 addresses cannot have a scope; ignoring the scope (as keepalived does)",
+            a.addr
+        )));
+        a.scope = None;
     }
     if a.addr.is_ipv6() && a.label.is_some() {
         warnings.push(k.pos().warning(format!(
@@ -194,6 +201,30 @@ pub(in crate::parse) fn untracked_route_without_interface(
         r.to
     )));
     r.no_track = true;
+}
+
+/// A `goto` rule needs a priority below its target, or the kernel would
+/// loop; keepalived skips the rule otherwise. keepalived:
+/// vrrp/vrrp_iprule.c `alloc_rule()` ("Invalid rule - preference %u >=
+/// goto target %u", "goto target %u specified without preference"),
+/// checked before a missing priority is numbered.
+pub(in crate::parse) fn rule_goto_needs_lower_priority(
+    r: &VirtualRule,
+    k: &Node,
+    warnings: &mut Vec<Diagnostic>,
+) -> bool {
+    let RuleAction::Goto(target) = r.action else {
+        return true;
+    };
+    let why = match r.priority {
+        Some(p) if p >= target => format!("priority {p} >= goto target {target}"),
+        Some(_) => return true,
+        None => format!("goto target {target} without a priority"),
+    };
+    warnings.push(k.pos().warning(format!(
+        "rule: {why}; skipping this rule (as keepalived does)"
+    )));
+    false
 }
 
 /// Rules without a priority are numbered down from 16384.

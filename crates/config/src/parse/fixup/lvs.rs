@@ -42,6 +42,32 @@ pub(in crate::parse) fn fwmark_protocol_ignored(
     }
 }
 
+/// The same warning for a group of firewall marks only (keepalived tests
+/// `list_empty(&vs->vsg->addr_range) && !list_empty(&vs->vsg->vfwmark)`).
+pub(in crate::parse) fn fwmark_group_protocol_ignored(
+    vs: &VirtualServer,
+    protocol_set: bool,
+    groups: &[VirtualServerGroup],
+    n: &Node,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    let VirtualService::Group(name) = &vs.service else {
+        return;
+    };
+    let Some(g) = groups.iter().find(|g| &g.name == name) else {
+        return;
+    };
+    let fwmark_only = !g.members.is_empty()
+        && g.members
+            .iter()
+            .all(|m| matches!(m, VsgMember::Fwmark { .. }));
+    if protocol_set && fwmark_only {
+        warnings.push(n.pos().warning(format!(
+            "virtual_server group {name}: protocol is ignored for a group of firewall marks (as keepalived does)"
+        )));
+    }
+}
+
 /// No protocol: UDP (the kernel's default for protocol 0).
 /// keepalived: check/check_data.c `validate_check_config()` ("no protocol
 /// set - defaulting to UDP").
@@ -107,6 +133,62 @@ pub(in crate::parse) fn ops_needs_udp(
             "virtual_server: 'ops' is only valid with protocol UDP; ignoring it (as keepalived does)",
         ));
         vs.ops = false;
+    }
+}
+
+/// A `virtual_server group` keeps its real servers' ports; keepalived only
+/// warns when they cannot mean anything: a port on a non-NAT server of a
+/// group with fwmark entries, and a non-NAT port that differs from an
+/// address entry's. keepalived: check/check_data.c `validate_check_config()`
+/// (the `vs->vsg` branch, which corrects nothing).
+pub(in crate::parse) fn group_ports_warned(
+    vs: &VirtualServer,
+    groups: &[VirtualServerGroup],
+    notes: &mut Vec<String>,
+) {
+    let VirtualService::Group(name) = &vs.service else {
+        return;
+    };
+    let Some(group) = groups.iter().find(|g| &g.name == name) else {
+        return;
+    };
+    let servers = vs
+        .real_servers
+        .iter()
+        .map(|rs| (format!("real_server {}", rs.addr), rs.lvs_method, rs.port))
+        .chain(
+            vs.sorry_server
+                .iter()
+                .map(|s| ("sorry_server".to_string(), s.lvs_method, s.port)),
+        );
+    let has_fwmark = group
+        .members
+        .iter()
+        .any(|m| matches!(m, VsgMember::Fwmark { .. }));
+    for (what, method, port) in servers {
+        let Some(port) = port.filter(|_| method != ForwardingMethod::Nat) else {
+            continue;
+        };
+        if has_fwmark {
+            notes.push(format!(
+                "{what} has port {port} with the fwmark entries of virtual_server_group {name}; the port is ignored (keepalived warns too)"
+            ));
+        }
+        for m in &group.members {
+            if let VsgMember::Range {
+                first,
+                port: entry_port,
+                ..
+            } = m
+            {
+                if *entry_port != Some(port) {
+                    notes.push(format!(
+                        "{what} port {port} does not match virtual_server_group {name} entry {first} port {}; only NAT can remap ports (keepalived warns too)",
+                        entry_port.unwrap_or(0)
+                    ));
+                }
+            }
+        }
     }
 }
 

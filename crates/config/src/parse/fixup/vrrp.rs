@@ -28,6 +28,13 @@ pub(in crate::parse) struct InstanceSeen {
     pub(in crate::parse) hpsa_set: bool,
     pub(in crate::parse) vmac: Option<(Option<String>, Option<[u8; 6]>)>,
     pub(in crate::parse) xmit_base: bool,
+    /// A unicast keyword was given (`unicast_peer`, `unicast_src_ip`,
+    /// `unicast_fault_no_peer`, `check_unicast_src`): keepalived's
+    /// `VRRP_FLAG_UNICAST_CONFIGURED` (vrrp/vrrp_parser.c), which is what
+    /// its vmac and "no peers" rules test, not whether peers were listed.
+    pub(in crate::parse) unicast_configured: bool,
+    /// The block had an `interface` (before the default was applied).
+    pub(in crate::parse) interface_given: bool,
 }
 
 /// Fix-up warnings of one instance, reported after its direct warnings
@@ -82,6 +89,7 @@ pub(in crate::parse) fn interface_defaults_to_default_interface(
     pos: &Pos,
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<(), Diagnostic> {
+    seen.interface_given = seen.interface.is_some();
     v.interface = match seen.interface.take() {
         Some(i) => i,
         // keepalived: vrrp/vrrp.c `chk_min_cfg()`: a multicast instance
@@ -438,6 +446,32 @@ pub(in crate::parse) fn unicast_ttl_without_peers(v: &mut VrrpInstance, w: &mut 
     }
 }
 
+/// A unicast keyword without any `unicast_peer`: keepalived 2.2.7 runs the
+/// instance multicast and says the usage is deprecated, unless
+/// `unicast_fault_no_peer` is set, which holds the instance in FAULT
+/// (vrrp/vrrp.c `vrrp_complete_instance()`, `num_config_faults`; the
+/// engine reads [`VrrpInstance::unicast_fault_no_peer`]).
+pub(in crate::parse) fn unicast_keyword_without_peers(
+    v: &VrrpInstance,
+    seen: &InstanceSeen,
+    w: &mut InstanceNotes,
+) {
+    if !seen.unicast_configured || !v.unicast_peers.is_empty() {
+        return;
+    }
+    if v.unicast_fault_no_peer {
+        w.warn(
+            "unicast_fault_no_peer and no unicast peers: the instance stays in FAULT (as keepalived does)"
+                .into(),
+        );
+    } else {
+        w.warn(
+            "a unicast keyword without any unicast peers; running multicast (as keepalived does, which calls this usage deprecated)"
+                .into(),
+        );
+    }
+}
+
 /// `mcast_dst_ip` means nothing with unicast peers.
 /// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
 pub(in crate::parse) fn mcast_dst_ip_with_peers(v: &mut VrrpInstance, w: &mut InstanceNotes) {
@@ -464,12 +498,30 @@ pub(in crate::parse) fn use_vmac(
         }
         return;
     };
-    if !v.unicast_peers.is_empty() && !xmit_base {
+    // keepalived vrrp/vrrp_parser.c `vrrp_end_handler()`: any unicast
+    // keyword, even without peers.
+    if seen.unicast_configured && !seen.interface_given {
+        w.warn(
+            "use_vmac with unicast and no interface; clearing use_vmac (as keepalived does)".into(),
+        );
+        return;
+    }
+    if seen.unicast_configured && !xmit_base {
         w.warn(
             "unicast with use_vmac requires vmac_xmit_base; setting it (as keepalived does)".into(),
         );
         xmit_base = true;
     }
+    // keepalived vrrp/vrrp.c `vrrp_complete_instance()`.
+    let mut mac = *mac;
+    if v.strict_mode && mac.is_some() {
+        w.warn(
+            "use_vmac cannot have a MAC address in strict mode; clearing it (as keepalived does)"
+                .into(),
+        );
+        mac = None;
+    }
+    // keepalived vrrp/vrrp.c `vrrp_complete_instance()` (the vmac set-up).
     if xmit_base && v.strict_mode {
         w.warn(
             "vmac_xmit_base is incompatible with strict mode; clearing it (as keepalived does)"
@@ -488,7 +540,7 @@ pub(in crate::parse) fn use_vmac(
         name: name
             .clone()
             .unwrap_or_else(|| format!("{}.{}", g.vmac_prefix, v.virtual_router_id)),
-        mac: *mac,
+        mac,
         xmit_base,
     });
 }
