@@ -4,21 +4,26 @@
 #   * rk-ipvsadm --apply (rkeepalived-ipvs reconciler + pipelined netlink),
 #   * rk-ipvsadm -R      (same client, plain restore),
 #   * ipvsadm -R         (reference),
-#   * keepalived -C      (generated keepalived.conf, no checkers; timed until
-#                         the kernel shows all 10,000 dests),
+#   * rkeepalived -C and keepalived -C, the daemons, measured alike
+#                        (generated keepalived.conf, no checkers; timed until
+#                         `ipvsadm -Sn` shows all 10,000 dests, then SIGHUP
+#                         with one dest changed, timed until it shows),
 # all in the same guest boot. Prints seconds and ratios.
 #
 # Host usage (boots the lab guest; needs a release build of the example):
 #   cargo build --release -p rkeepalived-ipvs --example rk-ipvsadm
+#   cargo build --release
 #   tests/lab/lab.sh run bench/ipvs/bulk.sh target/release/examples/rk-ipvsadm
-# Optional 2nd/3rd args: number of services (1000) and dests per service (10).
+# Optional 2nd/3rd args: number of services (1000) and dests per service (10);
+# 4th: the daemon (target/release/rkeepalived).
 set -u
 RK=$(realpath "${1:-target/release/examples/rk-ipvsadm}")
 NSVC=${2:-1000}
 NDEST=${3:-10}
 TOTAL=$((NSVC * NDEST))
+RKD=$(realpath "${4:-target/release/rkeepalived}" 2>/dev/null || true)
 W=$(mktemp -d /tmp/rki-bench.XXXXXX)
-trap 'pkill -F $W/k.pid 2>/dev/null; rm -rf "$W"' EXIT
+trap 'pkill -F $W/ka.pid 2>/dev/null; pkill -F $W/rkd.pid 2>/dev/null; rm -rf "$W"' EXIT
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
@@ -92,43 +97,62 @@ ipvsadm_restore=$(secs "$t0" "$t1")
 echo "ipvsadm -R              bulk: ${ipvsadm_restore}s"
 ipvsadm -C
 
-# --- keepalived (checker process only) ---
-ka_bulk=NA ka_change=NA
-if command -v keepalived >/dev/null; then
+# --- the daemons (checker process only), measured the same way: started
+# on the generated keepalived.conf, timed until `ipvsadm -Sn` shows every
+# dest (polled every 50 ms), then SIGHUP with one dest's weight changed,
+# timed until the change shows. Sets ${2}_bulk / ${2}_change.
+daemon_rows() {
+  local label=$1 var=$2; shift 2
+  local bulk=NA change=NA
+  cp "$W/keepalived.orig.conf" "$W/keepalived.conf"
   t0=$(now)
-  keepalived -C -n -l -f "$W/keepalived.conf" -p "$W/k.pid" -c "$W/c.pid" -r "$W/v.pid" \
-    --no-syslog >"$W/ka.log" 2>&1 &
-  echo $! >"$W/k.pid.shell"
+  "$@" -C -n -l -f "$W/keepalived.conf" -p "$W/$var.pid" -c "$W/$var.c.pid" \
+    -r "$W/$var.v.pid" >"$W/$var.log" 2>&1 &
+  local pid=$!
   for ((i = 0; i < 6000; i++)); do
     [[ $(dest_count) -ge $TOTAL ]] && break
     sleep 0.05
   done
   t1=$(now)
   if [[ $(dest_count) -ge $TOTAL ]]; then
-    ka_bulk=$(secs "$t0" "$t1")
-    echo "keepalived              bulk: ${ka_bulk}s (until ipvsadm shows $TOTAL dests)"
+    bulk=$(secs "$t0" "$t1")
+    printf '%-24s bulk: %ss (until ipvsadm shows %s dests)\n' "$label" "$bulk" "$TOTAL"
     cp "$W/keepalived.changed.conf" "$W/keepalived.conf"
     t0=$(now)
-    kill -HUP "$(cat "$W/k.pid.shell")"
+    kill -HUP "$pid"
     for ((i = 0; i < 6000; i++)); do
       ipvsadm -Sn | grep -q -- "-r 198.51.100.5:8080 -m -w 7" && break
       sleep 0.05
     done
     t1=$(now)
-    ka_change=$(secs "$t0" "$t1")
-    echo "keepalived (SIGHUP) 1-change: ${ka_change}s"
+    change=$(secs "$t0" "$t1")
+    printf '%-24s 1-change: %ss (SIGHUP)\n' "$label" "$change"
   else
-    echo "keepalived did not load all dests in time; log:"; tail -5 "$W/ka.log"
+    echo "$label did not load all dests in time; log:"; tail -5 "$W/$var.log"
   fi
-  kill "$(cat "$W/k.pid.shell")" 2>/dev/null
-  wait 2>/dev/null
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  ipvsadm -C
+  printf -v "${var}_bulk" '%s' "$bulk"
+  printf -v "${var}_change" '%s' "$change"
+}
+cp "$W/keepalived.conf" "$W/keepalived.orig.conf"
+ka_bulk=NA ka_change=NA rkd_bulk=NA rkd_change=NA
+if [[ -x $RKD ]]; then
+  daemon_rows "rkeepalived (daemon)" rkd "$RKD" --dump-dir "$W" --status-socket "$W/rkd.sock"
 fi
-ipvsadm -C
+if command -v keepalived >/dev/null; then
+  daemon_rows "keepalived" ka keepalived --no-syslog
+fi
 
 echo "== ratios (higher = rkeepalived faster)"
 echo "ipvsadm -R / rk --apply   : $(ratio "$ipvsadm_restore" "$rk_apply")x"
 echo "ipvsadm -R / rk -R        : $(ratio "$ipvsadm_restore" "$rk_restore")x"
 if [[ $ka_bulk != NA ]]; then
-  echo "keepalived / rk --apply   : $(ratio "$ka_bulk" "$rk_apply")x (bulk load)"
-  echo "keepalived / rk --apply   : $(ratio "$ka_change" "$rk_change")x (1-dest reload)"
+  echo "keepalived / rk --apply   : $(ratio "$ka_bulk" "$rk_apply")x (bulk load, tool vs daemon)"
+  echo "keepalived / rk --apply   : $(ratio "$ka_change" "$rk_change")x (1-dest reload, tool vs daemon)"
+fi
+if [[ $ka_bulk != NA && $rkd_bulk != NA ]]; then
+  echo "keepalived / rkeepalived  : $(ratio "$ka_bulk" "$rkd_bulk")x (bulk load, daemon vs daemon, same polling)"
+  echo "keepalived / rkeepalived  : $(ratio "$ka_change" "$rkd_change")x (1-dest SIGHUP, daemon vs daemon, same polling)"
 fi

@@ -26,8 +26,10 @@
 #   SCENARIOS="2:1 3:0.1 3:0.01"   version:advert_int pairs to run
 #   STOPS="kill9 graceful"
 #   KA_FAST=0            skip keepalived at advert_int < 0.1 (default: run it)
-#   RKV_BIN=path         our vrrp-node (default: release build of the example)
-#   RKV_DAEMON=path      drive the rkeepalived daemon instead of vrrp-node
+#   RKV_DAEMON=path      our daemon (default: release build of rkeepalived),
+#                        run like keepalived: -P -n -l -D (same log detail)
+#   RKV_BIN=path         drive the vrrp-node example instead (engine only,
+#                        warn-level logs: not like for like with keepalived)
 #   VIPS=1               VIPs per instance (>1: 198.51.100.100.., time to the last)
 #   RAW=file             append every failover's raw numbers to file
 #   KEEP=dir             keep every failover's observer logs (debugging)
@@ -60,8 +62,8 @@ done
 [ -n "${EPOCHREALTIME:-}" ] || die "bash >= 5 needed (EPOCHREALTIME)"
 
 if [ -z "${RKV_BIN:-}" ] && [ -z "${RKV_DAEMON:-}" ]; then
-    (cd "$ROOT" && cargo build -q --release -p rkeepalived-vrrp --example vrrp-node) || die "build failed"
-    RKV_BIN=$ROOT/target/release/examples/vrrp-node
+    (cd "$ROOT" && cargo build -q --release --bin rkeepalived) || die "build failed"
+    RKV_DAEMON=$ROOT/target/release/rkeepalived
 fi
 
 cleanup() {
@@ -126,7 +128,7 @@ start() {
             -p "$WORK/run$RUN.pid" -r "$WORK/run$RUN.vrrp.pid" >"$WORK/n$n.log" 2>&1 &
     elif [ -n "${RKV_DAEMON:-}" ]; then
         mkdir -p "$WORK/d$n"
-        ip netns exec $ns "$RKV_DAEMON" -P -n -l -f "$WORK/n$n.conf" -p "$WORK/run$RUN.pid" \
+        ip netns exec $ns "$RKV_DAEMON" -P -n -l -D -f "$WORK/n$n.conf" -p "$WORK/run$RUN.pid" \
             -r "$WORK/run$RUN.vrrp.pid" --dump-dir "$WORK/d$n" --status-socket "$WORK/d$n/s.sock" \
             >"$WORK/n$n.log" 2>&1 &
     else
