@@ -57,7 +57,9 @@ pub struct Lexer<'a> {
     opts: LexOptions<'a>,
     params: HashMap<String, String>,
     include_stack: Vec<PathBuf>,
-    pub toks: Vec<Tok>,
+    /// The tree, built as the tokens come (no token list for the whole
+    /// file is kept).
+    pub tree: crate::tree::StreamBuilder,
     pub warnings: Vec<Diagnostic>,
     pub errors: Vec<Diagnostic>,
     random_state: u64,
@@ -76,7 +78,7 @@ impl<'a> Lexer<'a> {
             opts,
             params,
             include_stack: Vec::new(),
-            toks: Vec::new(),
+            tree: crate::tree::StreamBuilder::new(),
             warnings: Vec::new(),
             errors: Vec::new(),
             random_state: 0x2545_f491_4f6c_dd1d,
@@ -588,8 +590,10 @@ impl<'a> Lexer<'a> {
             }
         }
         if !toks.is_empty() {
-            self.toks.extend(toks);
-            self.toks.push(Tok::Eol);
+            for t in toks {
+                self.tree.push(t);
+            }
+            self.tree.push(Tok::Eol);
         }
     }
 

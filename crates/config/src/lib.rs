@@ -118,12 +118,11 @@ fn finish(lx: lexer::Lexer<'_>, procs: Processes) -> Result<Loaded, ConfigError>
         cap_diagnostics(&mut errors, "errors");
         return Err(ConfigError::Read(errors));
     }
-    let (nodes, tree_errors) = tree::TreeBuilder::new(lx.toks).build();
+    let (nodes, tree_errors) = lx.tree.finish();
     let mut p = parse::Parser::new();
     p.procs = procs;
-    p.top(&nodes);
+    let acted = p.top(nodes);
     warnings.extend(p.warnings);
-    let acted = parse::acted::scan(&nodes);
     warnings.extend(acted.warnings);
     let mut errors = tree_errors;
     errors.extend(p.errors);

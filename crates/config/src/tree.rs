@@ -46,158 +46,276 @@ impl Node {
     }
 }
 
-enum Kind {
-    End,
-    Eol,
-    Word,
-    Open(Pos),
-    Close(Pos),
-}
-
-pub struct TreeBuilder {
-    /// Consumed front to back; taken words are replaced by `Eol`.
-    toks: Vec<Tok>,
-    i: usize,
+/// Builds the tree from tokens pushed one at a time, as the lexer produces
+/// them, so that the whole file's token list never exists at once (a
+/// keepalived issue #2318-size configuration has about a million tokens;
+/// keepalived itself parses line by line, lib/parser.c).
+///
+/// A statement is `keyword args...`, ended by the end of its line or by a
+/// `}`; a `{` on the same line, or first on the next line, opens its block.
+#[derive(Default)]
+pub struct StreamBuilder {
+    /// Open blocks, innermost last; the bottom frame is the top level.
+    frames: Vec<Frame>,
+    /// The statement being read: its keyword and arguments so far, and
+    /// whether its line has ended (then only a `{` can still join it).
+    pending: Option<(Token, Vec<Token>, bool)>,
+    /// Inside a skipped block: how deep, and where it opened.
+    skipping: Option<(usize, Pos)>,
     pub errors: Vec<Diagnostic>,
 }
 
-impl TreeBuilder {
-    pub fn new(toks: Vec<Tok>) -> Self {
-        TreeBuilder {
-            toks,
-            i: 0,
-            errors: Vec::new(),
+/// A block being read: the statement that opened it, and its statements.
+struct Frame {
+    header: Option<(Token, Vec<Token>, Pos)>,
+    nodes: Vec<Node>,
+}
+
+impl StreamBuilder {
+    pub fn new() -> Self {
+        StreamBuilder {
+            frames: vec![Frame {
+                header: None,
+                nodes: Vec::new(),
+            }],
+            ..Default::default()
         }
     }
 
-    /// Parse the whole stream.
-    pub fn build(mut self) -> (Vec<Node>, Vec<Diagnostic>) {
-        let nodes = self.statements(None, 0);
-        (nodes, self.errors)
+    /// Depth of the statements now being read (0 at the top level).
+    fn depth(&self) -> usize {
+        self.frames.len().saturating_sub(1)
     }
 
-    fn peek(&self) -> Option<&Tok> {
-        self.toks.get(self.i)
+    fn top_nodes(&mut self) -> &mut Vec<Node> {
+        if self.frames.is_empty() {
+            self.frames.push(Frame {
+                header: None,
+                nodes: Vec::new(),
+            });
+        }
+        let last = self.frames.len() - 1;
+        &mut self.frames[last].nodes
     }
 
-    /// What is at the cursor, without borrowing the token list.
-    fn peek_kind(&self) -> Kind {
-        match self.toks.get(self.i) {
-            None => Kind::End,
-            Some(Tok::Eol) => Kind::Eol,
-            Some(Tok::Word(_)) => Kind::Word,
-            Some(Tok::Open(p)) => Kind::Open(p.clone()),
-            Some(Tok::Close(p)) => Kind::Close(p.clone()),
+    /// The pending statement, without a block.
+    fn end_statement(&mut self) {
+        if let Some((name, args, _)) = self.pending.take() {
+            self.top_nodes().push(Node {
+                name,
+                args,
+                block: None,
+            });
         }
     }
 
-    /// Move the word at the cursor out (no clone) and advance.
-    fn take_word(&mut self) -> Option<Token> {
-        match self.toks.get_mut(self.i) {
-            Some(t @ Tok::Word(_)) => {
-                self.i += 1;
-                match std::mem::replace(t, Tok::Eol) {
-                    Tok::Word(w) => Some(w),
-                    _ => None,
+    /// The pending statement's `{`.
+    fn open_block(&mut self, open: Pos) {
+        let Some((name, args, _)) = self.pending.take() else {
+            return;
+        };
+        if self.depth() + 1 > MAX_BLOCK_DEPTH {
+            self.errors.push(open.error(format!(
+                "blocks nested deeper than {MAX_BLOCK_DEPTH} levels"
+            )));
+            self.top_nodes().push(Node {
+                name,
+                args,
+                block: Some(Block {
+                    open: open.clone(),
+                    nodes: Vec::new(),
+                }),
+            });
+            self.skipping = Some((1, open));
+            return;
+        }
+        self.frames.push(Frame {
+            header: Some((name, args, open)),
+            nodes: Vec::new(),
+        });
+    }
+
+    /// Close the innermost block into its statement.
+    fn close_block(&mut self) {
+        if self.frames.len() < 2 {
+            return;
+        }
+        let Some(frame) = self.frames.pop() else {
+            return;
+        };
+        if let Some((name, args, open)) = frame.header {
+            self.top_nodes().push(Node {
+                name,
+                args,
+                block: Some(Block {
+                    open,
+                    nodes: frame.nodes,
+                }),
+            });
+        }
+    }
+
+    /// One token, in order.
+    pub fn push(&mut self, tok: Tok) {
+        if let Some((depth, _)) = &mut self.skipping {
+            match tok {
+                Tok::Open(_) => *depth += 1,
+                Tok::Close(_) => {
+                    *depth -= 1;
+                    if *depth == 0 {
+                        self.skipping = None;
+                    }
                 }
+                Tok::Word(_) | Tok::Eol => {}
             }
-            _ => None,
+            return;
         }
-    }
-
-    /// Statements until the matching `}` (consumed) or end of input.
-    fn statements(&mut self, open: Option<&Pos>, depth: usize) -> Vec<Node> {
-        let mut nodes = Vec::new();
-        loop {
-            match self.peek_kind() {
-                Kind::End => {
-                    if let Some(open) = open {
-                        self.errors.push(
-                            open.error("unclosed '{': missing '}' before end of configuration"),
-                        );
-                    }
-                    return nodes;
+        if let Some((_, args, line_ended)) = &mut self.pending {
+            match tok {
+                Tok::Word(w) if !*line_ended => {
+                    args.push(w);
+                    return;
                 }
-                Kind::Eol => self.i += 1,
-                Kind::Close(pos) => {
-                    self.i += 1;
-                    if open.is_some() {
-                        return nodes;
-                    }
+                Tok::Eol if !*line_ended => {
+                    *line_ended = true;
+                    return;
+                }
+                Tok::Open(pos) => {
+                    self.open_block(pos);
+                    return;
+                }
+                // Anything else ends the statement and is read on its own.
+                _ => self.end_statement(),
+            }
+        }
+        match tok {
+            Tok::Eol => {}
+            Tok::Word(name) => self.pending = Some((name, Vec::new(), false)),
+            Tok::Close(pos) => {
+                if self.frames.len() > 1 {
+                    self.close_block();
+                } else {
                     self.errors
                         .push(pos.error("unexpected '}' without a matching '{'"));
                 }
-                Kind::Open(pos) => {
-                    self.i += 1;
-                    self.errors
-                        .push(pos.error("unexpected '{' without a keyword before it"));
-                    // Skip the orphan block so its contents don't leak out.
-                    self.skip_block(&pos);
-                }
-                Kind::Word => {
-                    if let Some(name) = self.take_word() {
-                        let node = self.statement(name, depth);
-                        nodes.push(node);
-                    }
-                }
+            }
+            Tok::Open(pos) => {
+                self.errors
+                    .push(pos.error("unexpected '{' without a keyword before it"));
+                // Skip the orphan block so its contents don't leak out.
+                self.skipping = Some((1, pos));
             }
         }
     }
 
-    fn statement(&mut self, name: Token, depth: usize) -> Node {
-        let mut args = Vec::new();
-        while let Some(w) = self.take_word() {
-            args.push(w);
+    /// End of input: the top-level statements, and the syntax errors.
+    pub fn finish(mut self) -> (Vec<Node>, Vec<Diagnostic>) {
+        self.end_statement();
+        if let Some((_, open)) = self.skipping.take() {
+            self.errors
+                .push(open.error("unclosed '{': missing '}' before end of configuration"));
         }
-        // `{` on the same line, or alone at the start of the next line.
-        let open = match self.peek() {
-            Some(Tok::Open(pos)) => Some(pos.clone()),
-            Some(Tok::Eol) => match self.toks.get(self.i + 1) {
-                Some(Tok::Open(pos)) => {
-                    self.i += 1;
-                    Some(pos.clone())
-                }
-                _ => None,
-            },
-            _ => None,
-        };
-        let block = open.map(|open| {
-            self.i += 1;
-            if depth + 1 > MAX_BLOCK_DEPTH {
-                self.errors.push(open.error(format!(
-                    "blocks nested deeper than {MAX_BLOCK_DEPTH} levels"
-                )));
-                self.skip_block(&open);
-                return Block {
-                    open,
-                    nodes: Vec::new(),
-                };
+        while self.frames.len() > 1 {
+            if let Some(Some((_, _, open))) = self.frames.last().map(|f| f.header.as_ref()) {
+                let e = open.error("unclosed '{': missing '}' before end of configuration");
+                self.errors.push(e);
             }
-            let nodes = self.statements(Some(&open), depth + 1);
-            Block { open, nodes }
-        });
-        Node { name, args, block }
+            self.close_block();
+        }
+        let nodes = self.frames.pop().map(|f| f.nodes).unwrap_or_default();
+        (nodes, self.errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    fn pos(line: u32) -> Pos {
+        Pos {
+            file: Arc::new(PathBuf::from("t.conf")),
+            line,
+            col: 1,
+        }
     }
 
-    /// Skip to the `}` matching an already consumed `{`, without recursion.
-    fn skip_block(&mut self, open: &Pos) {
-        let mut depth = 1usize;
-        loop {
-            let kind = self.peek_kind();
-            self.i += 1;
-            match kind {
-                Kind::End => break,
-                Kind::Open(_) => depth += 1,
-                Kind::Close(_) => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return;
-                    }
-                }
-                _ => {}
-            }
+    /// Tokens of a tiny language: words, "{", "}", ";" = end of line.
+    fn build(src: &str) -> (Vec<Node>, Vec<Diagnostic>) {
+        let mut b = StreamBuilder::new();
+        for (i, w) in src.split_whitespace().enumerate() {
+            let line = u32::try_from(i).unwrap_or(0) + 1;
+            b.push(match w {
+                "{" => Tok::Open(pos(line)),
+                "}" => Tok::Close(pos(line)),
+                ";" => Tok::Eol,
+                _ => Tok::Word(Token {
+                    text: w.to_string(),
+                    pos: pos(line),
+                    quoted: false,
+                }),
+            });
         }
-        self.errors
-            .push(open.error("unclosed '{': missing '}' before end of configuration"));
+        b.finish()
+    }
+
+    fn shape(nodes: &[Node]) -> String {
+        nodes
+            .iter()
+            .map(|n| {
+                let mut s = n.key().to_string();
+                for a in &n.args {
+                    s.push(' ');
+                    s.push_str(&a.text);
+                }
+                if let Some(b) = &n.block {
+                    s.push_str(&format!(" {{{}}}", shape(&b.nodes)));
+                }
+                s
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    #[test]
+    fn statements_blocks_and_braces_on_the_next_line() {
+        let (n, e) = build("a 1 2 ; b { c ; d e ; } ; f ; { ; g ; } ; h { i } j ;");
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(shape(&n), "a 1 2; b {c; d e}; f {g}; h {i}; j");
+    }
+
+    #[test]
+    fn stray_braces_and_unclosed_blocks_are_errors() {
+        let (n, e) = build("} ; a ; ; { x { y } } ; b { c { d ;");
+        assert_eq!(shape(&n), "a; b {c {d}}");
+        let msgs: Vec<_> = e.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "unexpected '}' without a matching '{'",
+                "unexpected '{' without a keyword before it",
+                "unclosed '{': missing '}' before end of configuration",
+                "unclosed '{': missing '}' before end of configuration",
+            ]
+        );
+    }
+
+    #[test]
+    fn blocks_deeper_than_the_limit_are_skipped() {
+        let mut src = String::new();
+        for _ in 0..=MAX_BLOCK_DEPTH {
+            src.push_str("k { ");
+        }
+        src.push_str("deep ; ");
+        for _ in 0..=MAX_BLOCK_DEPTH {
+            src.push_str("} ");
+        }
+        src.push_str("after ;");
+        let (n, e) = build(&src);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].message.contains("nested deeper"));
+        assert_eq!(n.len(), 2);
+        assert_eq!(n[1].key(), "after");
     }
 }

@@ -554,10 +554,11 @@ pub(crate) struct Scan {
 /// Walks the blocks the parser reads and records the keywords rkeepalived
 /// does not act on. Blocks the parser skips (unknown keywords) are not
 /// visited.
-pub(crate) fn scan(nodes: &[Node]) -> Scan {
-    let mut s = Scan::default();
-    for n in nodes {
-        s.keyword(n, Ctx::Top);
+impl Scan {
+    /// One top-level statement (the parser scans each as it reads it, so
+    /// that the statement can be dropped at once).
+    pub(crate) fn top_level(&mut self, n: &Node) {
+        self.keyword(n, Ctx::Top);
         let ctx = match n.key() {
             "global_defs" => Ctx::Global,
             "vrrp_instance" => Ctx::Instance,
@@ -567,14 +568,11 @@ pub(crate) fn scan(nodes: &[Node]) -> Scan {
             "static_ipaddress" => Ctx::Address,
             "static_routes" => Ctx::Route,
             "static_rules" => Ctx::Rule,
-            _ => continue,
+            _ => return,
         };
-        s.block(n, ctx);
+        self.block(n, ctx);
     }
-    s
-}
 
-impl Scan {
     fn keyword(&mut self, n: &Node, ctx: Ctx) {
         self.token(&n.name, ctx);
     }

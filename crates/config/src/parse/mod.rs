@@ -128,7 +128,11 @@ impl Parser {
     /// Top level. global_defs first and script/track-file definitions next,
     /// so instances and checkers see their defaults and weights regardless of
     /// the order in the file.
-    pub fn top(&mut self, nodes: &[Node]) {
+    ///
+    /// Takes the statements by value and drops each once it is read (and
+    /// scanned for keywords rkeepalived does not act on, which is returned),
+    /// so the tree and the model it becomes do not both exist whole.
+    pub fn top(&mut self, nodes: Vec<Node>) -> acted::Scan {
         let mut g = global::GlobalBuilder::default();
         for n in nodes.iter().filter(|n| n.key() == "global_defs") {
             match n.require_block() {
@@ -140,7 +144,7 @@ impl Parser {
         }
         let r = g.finish(self);
         self.run(r);
-        for n in nodes {
+        for n in &nodes {
             let r = match n.key() {
                 _ if self.skipped_by_process(n.key()) => Ok(()),
                 "vrrp_script" => self.vrrp_script(n),
@@ -154,7 +158,10 @@ impl Parser {
             };
             self.run(r);
         }
+        let mut scan = acted::Scan::default();
         for n in nodes {
+            let n = &n;
+            scan.top_level(n);
             let r = match n.key() {
                 "global_defs"
                 | "vrrp_script"
@@ -181,6 +188,7 @@ impl Parser {
             };
             self.run(r);
         }
+        scan
     }
 }
 
