@@ -17,7 +17,7 @@
 //! same binary (a journal from another version simply matches nothing).
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rkeepalived_config::Config;
 use rkeepalived_ipvs::{IpvsBackend, Op};
@@ -70,82 +70,23 @@ impl IpvsOwned {
     }
 }
 
-/// `/run/checkers.pid` → `/run/checkers.owned.json`.
-pub fn journal_path(checkers_pid_file: &Path) -> PathBuf {
-    let stem = checkers_pid_file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "checkers".into());
-    checkers_pid_file.with_file_name(format!("{stem}.owned.json"))
+/// The supervisor's journal of the IPVS entries handed to checker children
+/// (`/run/checkers.pid` → `/run/checkers.owned.json`; the VRRP child's
+/// journal is the same type, crates/vrrp `recovery`).
+pub type IpvsJournal = rkeepalived_script::journal::Journal<IpvsOwned>;
+
+/// The default journal name stem when the pid file has none.
+pub const JOURNAL_STEM: &str = "checkers";
+
+impl rkeepalived_script::journal::Owned for IpvsOwned {
+    const OWNER: &'static str = "checker";
+    fn union(&mut self, other: &Self) {
+        IpvsOwned::union(self, other)
+    }
 }
 
-pub fn read_journal(path: &Path) -> IpvsOwned {
-    std::fs::read(path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default()
-}
-
-/// The supervisor's side (see recovery.rs `Journal`, the VRRP twin).
-#[derive(Debug)]
-pub struct IpvsJournal {
-    path: PathBuf,
-    sent: IpvsOwned,
-}
-
-impl IpvsJournal {
-    pub fn new(checkers_pid_file: &Path) -> IpvsJournal {
-        IpvsJournal {
-            path: journal_path(checkers_pid_file),
-            sent: IpvsOwned::default(),
-        }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    fn store(&self, owned: &IpvsOwned) {
-        let write = serde_json::to_vec(owned)
-            .map_err(|e| e.to_string())
-            .and_then(|json| {
-                rkeepalived_script::safe_file::write_replace(
-                    &self.path,
-                    &json,
-                    rkeepalived_script::safe_file::PRIVATE_MODE,
-                )
-                .map_err(|e| e.to_string())
-            });
-        if let Err(e) = write {
-            tracing::warn!(
-                "cannot write the checker journal {}: {e}",
-                self.path.display()
-            );
-        }
-    }
-
-    pub fn child_starting(&mut self, cfg: &IpvsOwned) {
-        let mut all = read_journal(&self.path);
-        all.union(cfg);
-        self.store(&all);
-        self.sent = cfg.clone();
-    }
-
-    pub fn reload_sent(&mut self, cfg: &IpvsOwned) {
-        let mut all = read_journal(&self.path);
-        all.union(cfg);
-        self.store(&all);
-        self.sent.union(cfg);
-    }
-
-    pub fn child_ready(&mut self) {
-        self.store(&self.sent);
-    }
-
-    pub fn clean_stop(&mut self) {
-        self.sent = IpvsOwned::default();
-        let _ = std::fs::remove_file(&self.path);
-    }
+fn read_journal(path: &Path) -> IpvsOwned {
+    rkeepalived_script::journal::read_journal(path)
 }
 
 /// Deletes the entries of `backend` that `journal` lists and `current`

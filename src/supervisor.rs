@@ -182,8 +182,9 @@ impl Supervisor {
             started_unix,
             config_file: cli.config_file.clone(),
         });
-        let journal = Journal::new(cli.pid_file_for(Role::Vrrp));
-        let ipvs_journal = IpvsJournal::new(cli.pid_file_for(Role::Checker));
+        let journal = Journal::new(cli.pid_file_for(Role::Vrrp), recovery::JOURNAL_STEM);
+        let ipvs_journal =
+            IpvsJournal::new(cli.pid_file_for(Role::Checker), recovery_ipvs::JOURNAL_STEM);
         Ok(Supervisor {
             cli,
             config,

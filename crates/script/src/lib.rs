@@ -19,6 +19,8 @@
 //!   process group, privileges dropped, bounded output capture, timeout that
 //!   kills the whole process group, always reaped (no zombies), also when the
 //!   future is cancelled.
+//! * [`journal`] is the supervisor's record of what each child was handed
+//!   (VIPs, routes, rules, IPVS entries), for the respawn's clean-up.
 //! * [`safe_file`] opens the files the daemon writes (dumps, pid files, logs,
 //!   notify FIFOs) without following planted symlinks (keepalived's
 //!   `fopen_safe`).
@@ -26,6 +28,7 @@
 mod cmdline;
 pub mod config;
 mod error;
+pub mod journal;
 mod runner;
 pub mod safe_file;
 mod security;

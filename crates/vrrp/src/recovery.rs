@@ -26,7 +26,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::addr::{ifindex, Netlink};
 use rkeepalived_config::model::{InitialState, VirtualIpAddress, VirtualRoute, VirtualRule};
@@ -123,91 +123,22 @@ impl Owned {
     }
 }
 
-/// The journal file for a VRRP pid file: `/run/vrrp.pid` → `/run/vrrp.owned.json`.
-pub fn journal_path(vrrp_pid_file: &Path) -> PathBuf {
-    let stem = vrrp_pid_file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "vrrp".into());
-    vrrp_pid_file.with_file_name(format!("{stem}.owned.json"))
-}
+/// The supervisor's journal of the VIPs, routes and rules handed to VRRP
+/// children (`/run/vrrp.pid` → `/run/vrrp.owned.json`).
+pub type Journal = rkeepalived_script::journal::Journal<Owned>;
 
-/// Reads a journal; a missing file is an empty journal, a corrupt one too
-/// (with a warning: it only ever widens a clean-up).
-pub fn read_journal(path: &Path) -> Owned {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-            tracing::warn!("ignoring unreadable VRRP journal {}: {e}", path.display());
-            Owned::default()
-        }),
-        Err(_) => Owned::default(),
+/// The default journal name stem when the pid file has none.
+pub const JOURNAL_STEM: &str = "vrrp";
+
+impl rkeepalived_script::journal::Owned for Owned {
+    const OWNER: &'static str = "VRRP";
+    fn union(&mut self, other: &Self) {
+        Owned::union(self, other)
     }
 }
 
-/// The supervisor's side: what each VRRP child was handed since it started.
-/// Only the supervisor writes the file (never two writers).
-#[derive(Debug)]
-pub struct Journal {
-    path: PathBuf,
-    /// Configurations handed to the running VRRP child (Start + Reloads).
-    sent: Owned,
-}
-
-impl Journal {
-    pub fn new(vrrp_pid_file: &Path) -> Journal {
-        Journal {
-            path: journal_path(vrrp_pid_file),
-            sent: Owned::default(),
-        }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    fn store(&self, owned: &Owned) {
-        let write = serde_json::to_vec(owned)
-            .map_err(|e| e.to_string())
-            .and_then(|json| {
-                rkeepalived_script::safe_file::write_replace(
-                    &self.path,
-                    &json,
-                    rkeepalived_script::safe_file::PRIVATE_MODE,
-                )
-                .map_err(|e| e.to_string())
-            });
-        if let Err(e) = write {
-            tracing::warn!("cannot write the VRRP journal {}: {e}", self.path.display());
-        }
-    }
-
-    /// A VRRP child is about to start with `cfg`: the file keeps what
-    /// earlier children may have left (for its sweep) plus `cfg`.
-    pub fn child_starting(&mut self, cfg: &Owned) {
-        let mut all = read_journal(&self.path);
-        all.union(cfg);
-        self.store(&all);
-        self.sent = cfg.clone();
-    }
-
-    /// A reload with `cfg` is about to be sent to the running VRRP child.
-    pub fn reload_sent(&mut self, cfg: &Owned) {
-        let mut all = read_journal(&self.path);
-        all.union(cfg);
-        self.store(&all);
-        self.sent.union(cfg);
-    }
-
-    /// The child swept before reporting ready: only what it was handed remains.
-    pub fn child_ready(&mut self) {
-        self.store(&self.sent);
-    }
-
-    /// The VRRP child stopped cleanly (everything removed): forget all.
-    pub fn clean_stop(&mut self) {
-        self.sent = Owned::default();
-        let _ = std::fs::remove_file(&self.path);
-    }
+fn read_journal(path: &Path) -> Owned {
+    rkeepalived_script::journal::read_journal(path)
 }
 
 /// Removes stale VIPs (and routes and rules) of BACKUP-initial instances,
@@ -330,41 +261,5 @@ mod tests {
         assert_eq!(gone.vips, vec![vip("192.0.2.2")]);
         old.union(&new);
         assert_eq!(old.vips.len(), 2, "union dedups by key");
-    }
-
-    #[test]
-    fn journal_keeps_what_children_were_handed() {
-        let dir = std::env::temp_dir().join(format!("rkd-journal-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("dir");
-        let pid = dir.join("vrrp.pid");
-        let mut j = Journal::new(&pid);
-        assert_eq!(j.path(), dir.join("vrrp.owned.json"));
-        let a = Owned {
-            vips: vec![vip("192.0.2.1")],
-            ..Default::default()
-        };
-        let b = Owned {
-            vips: vec![vip("192.0.2.2")],
-            ..Default::default()
-        };
-        j.child_starting(&a);
-        j.child_ready();
-        j.reload_sent(&b);
-        // Killed here: the next child sweeps 192.0.2.1 if its config lacks it.
-        let seen = read_journal(j.path());
-        assert_eq!(seen.vips.len(), 2);
-        let mut k = Journal::new(&pid);
-        k.child_starting(&b);
-        assert_eq!(
-            read_journal(k.path()).vips.len(),
-            2,
-            "old entries kept for the sweep"
-        );
-        k.child_ready();
-        assert_eq!(read_journal(k.path()), b, "trimmed once the child swept");
-        k.clean_stop();
-        assert!(!k.path().exists());
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
