@@ -27,7 +27,6 @@
 //! The verdicts must agree, except for the files in [`KNOWN_DISAGREEMENTS`]
 //! (the test also fails when one of those agrees, so the list only shrinks).
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
