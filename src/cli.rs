@@ -321,8 +321,7 @@ pub struct Cli {
     /// Internal: the process name (comm) a role child takes
     #[arg(long = "process-name", hide = true)]
     pub process_name: Option<String>,
-    /// keepalived's `instance NAME` (from the configuration; a role child
-    /// gets it on its command line, for its syslog identity)
+    /// Internal: the configuration's `instance NAME` (a role child's syslog identity)
     #[arg(long = "instance-name", hide = true)]
     pub instance_name: Option<String>,
     /// `use_pid_dir` (from the configuration).

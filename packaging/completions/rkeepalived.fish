@@ -27,6 +27,7 @@ complete -c rkeepalived -l role -d 'Internal: run as a role child (used by the s
 checker\t''"
 complete -c rkeepalived -l ipc-fd -d 'Internal: the IPC descriptor of a role child' -r
 complete -c rkeepalived -l process-name -d 'Internal: the process name (comm) a role child takes' -r
+complete -c rkeepalived -l instance-name -d 'Internal: the configuration\'s `instance NAME` (a role child\'s syslog identity)' -r
 complete -c rkeepalived -s P -l vrrp -d 'Only run with VRRP subsystem'
 complete -c rkeepalived -s C -l check -d 'Only run with Health-checker subsystem'
 complete -c rkeepalived -s B -l no_bfd -d 'Don\'t run BFD subsystem (accepted; rkeepalived has no BFD)'
