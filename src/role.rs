@@ -107,6 +107,10 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
     let mut process_settings = ProcessSettings::default();
     process_settings.apply(role, process_options(role, &config));
     crate::process_names::apply_start(&config.global_defs.identity, Some(role));
+    // net_namespace_ipvs: fixed at start (a reload cannot change it).
+    rkeepalived_ipvs::netns::set_ipvs_namespace(
+        config.global_defs.identity.net_namespace_ipvs.clone(),
+    );
     let mut identity = config.global_defs.identity.clone();
 
     if role == Role::Vrrp {

@@ -91,14 +91,12 @@ virtual_server 192.0.2.10 80 {
         }
     }
 }
-net_namespace_ipvs blue
 ";
 
 const EXPECTED: &[(&str, u32, u32)] = &[
     ("no_accept", 50, 5),
     ("lvs_sync_daemon_interface", 52, 5),
     ("password", 65, 5),
-    ("net_namespace_ipvs", 77, 1),
 ];
 
 #[test]

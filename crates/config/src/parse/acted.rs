@@ -346,7 +346,7 @@ const TABLE: &[Entry] = &[
     any("nat_mask", Status::Unsupported),
     any("nb_get_retry", via("retry")),
     any("net_namespace", acted(NET_NS)),
-    any("net_namespace_ipvs", todo(VRRP, "opens the checker's IPVS netlink socket in that network namespace, the default one without a name (check/libipvs.c, core/namespaces.c nl_ipvs_connect())")),
+    any("net_namespace_ipvs", acted("crates/ipvs/tests/netns_namespace.rs::net_namespace_ipvs_opens_the_socket_in_the_named_namespace")),
     at(Ctx::Route, "nexthop", acted(ADDR_OPTS)),
     any("no_accept", todo(VRRP, "drops traffic to the VIPs with nftables rules unless address owner")),
     any("no_email_faults", acted("tests/daemon_smtp_alerts.rs::no_email_faults_matches_keepalived")),
