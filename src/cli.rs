@@ -287,7 +287,7 @@ pub struct Cli {
     /// Serve Prometheus metrics on ADDR:PORT (overrides global_defs metrics_listen)
     #[arg(long = "metrics-listen", value_name = "ADDR:PORT")]
     pub metrics_listen: Option<SocketAddr>,
-    /// Directory for the SIGUSR1/SIGUSR2/SIGJSON dump files
+    /// Directory for the SIGUSR1/SIGUSR2/SIGJSON dump files (else $TMPDIR if absolute, as keepalived)
     #[arg(long = "dump-dir", value_name = "DIR", default_value = DEFAULT_DUMP_DIR)]
     pub dump_dir: PathBuf,
     /// Seconds to wait for children to stop cleanly on SIGTERM
@@ -340,7 +340,12 @@ impl Cli {
     /// come from [`crate::instance::CHILD_ARGS_ENV`]) and resolves the
     /// per-instance paths.
     pub fn from_process() -> Cli {
-        let mut cli = Cli::parse_from(crate::instance::process_args());
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Cli::command().get_matches_from(crate::instance::process_args());
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        if matches.value_source("dump_dir") == Some(clap::parser::ValueSource::DefaultValue) {
+            cli.dump_dir = crate::runtime_paths::tmp_dir(std::env::var_os("TMPDIR"));
+        }
         cli.resolve_paths();
         cli
     }

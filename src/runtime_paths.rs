@@ -8,13 +8,22 @@
 //! `data_use_instance` is set and the daemon has a namespace or an instance
 //! name (`keepalived.NS.data`, `keepalived.INSTANCE.data`); the `.stats`
 //! and `.json` dumps always keep their plain names. The directory is
-//! keepalived's tmp_dir: `--dump-dir` here (default /tmp).
+//! `--dump-dir`, else keepalived's tmp_dir ([`tmp_dir`]).
 
 use std::path::{Path, PathBuf};
 
 use crate::cli::Role;
 use crate::instance::InstanceId;
 use crate::ipc::Query;
+
+/// keepalived's tmp_dir (lib/utils.c `set_tmp_dir()`): `$TMPDIR` if it is
+/// an absolute path, else /tmp. The dumps go there unless `--dump-dir`.
+pub fn tmp_dir(tmpdir: Option<std::ffi::OsString>) -> PathBuf {
+    match tmpdir.map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir,
+        _ => PathBuf::from(crate::cli::DEFAULT_DUMP_DIR),
+    }
+}
 
 /// The path of `role`'s dump for `query`, None if it writes none.
 pub fn dump_path(
@@ -58,6 +67,13 @@ mod tests {
             use_pid_dir: true,
             run_mounted: false,
         }
+    }
+
+    #[test]
+    fn tmp_dir_follows_set_tmp_dir() {
+        assert_eq!(tmp_dir(None), PathBuf::from("/tmp"));
+        assert_eq!(tmp_dir(Some("/var/tmp".into())), PathBuf::from("/var/tmp"));
+        assert_eq!(tmp_dir(Some("rel".into())), PathBuf::from("/tmp"));
     }
 
     #[test]

@@ -158,13 +158,13 @@ fn net_namespace_runs_the_daemon_inside_with_keepalived_paths() {
     });
     let ka_dumps = names_in(&ka_tmp, |_| true);
 
-    // Ours, started the same way.
+    // Ours, started the same way (its dumps too go to $TMPDIR).
     let rk_tmp = scratch.subdir("rk", 0o755);
     let rk_tmp_s = rk_tmp.display().to_string();
     let rk = spawn(
         bin(),
-        &["-n", "-l", "-G", "-f", &conf, "--dump-dir", &rk_tmp_s],
-        &[],
+        &["-n", "-l", "-G", "-f", &conf],
+        &[("TMPDIR", &rk_tmp_s)],
         &scratch.p("daemon.log"),
     );
     wait_for("our pid files in /run/keepalived/NS", LIMIT, || {

@@ -19,7 +19,7 @@ JSON\t''"
 complete -c rkeepalived -s t -l config-test -d 'Check the configuration for obvious errors, output to stderr by default' -r -F
 complete -c rkeepalived -l status-socket -d 'Status socket path (overrides global_defs status_socket)' -r -F
 complete -c rkeepalived -l metrics-listen -d 'Serve Prometheus metrics on ADDR:PORT (overrides global_defs metrics_listen)' -r
-complete -c rkeepalived -l dump-dir -d 'Directory for the SIGUSR1/SIGUSR2/SIGJSON dump files' -r -F
+complete -c rkeepalived -l dump-dir -d 'Directory for the SIGUSR1/SIGUSR2/SIGJSON dump files (else $TMPDIR if absolute, as keepalived)' -r -F
 complete -c rkeepalived -l stop-timeout -d 'Seconds to wait for children to stop cleanly on SIGTERM' -r
 complete -c rkeepalived -l liveness-interval -d 'Seconds between liveness probes of the children (3 misses = restart)' -r
 complete -c rkeepalived -l syslog-socket -d 'Syslog socket (tests point it at a private socket)' -r -F
