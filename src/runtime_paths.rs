@@ -34,10 +34,21 @@ pub fn dump_path(
     data_use_instance: bool,
 ) -> Option<PathBuf> {
     let name = crate::dump::file_name(role, query)?;
-    if query == Query::Data && data_use_instance {
-        return Some(dir.join(instance_data_name(name, id)));
+    if query == Query::Data {
+        return Some(data_file(dir, name, id, data_use_instance));
     }
     Some(dir.join(name))
+}
+
+/// Any `.data` dump by its plain name (`keepalived.data`,
+/// `keepalived_check.data`, keepalived's `keepalived_parent.data`):
+/// core/global_data.c `open_dump_file()`.
+pub fn data_file(dir: &Path, name: &str, id: &InstanceId, data_use_instance: bool) -> PathBuf {
+    if data_use_instance {
+        dir.join(instance_data_name(name, id))
+    } else {
+        dir.join(name)
+    }
 }
 
 /// `open_dump_file`'s `"%s/%.*s.%s%s%s%s"`: `stem.NS_INSTANCE.ext`.
@@ -114,5 +125,9 @@ mod tests {
             Some("/tmp/keepalived.json")
         );
         assert_eq!(p(Role::Vrrp, Query::Metrics, &both, true), None);
+        assert_eq!(
+            data_file(d, "keepalived_parent.data", &both, true),
+            PathBuf::from("/tmp/keepalived_parent.blue_lb1.data")
+        );
     }
 }
