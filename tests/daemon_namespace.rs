@@ -476,3 +476,68 @@ fn process_name_keywords_name_processes_like_keepalived() {
     drop(daemons);
     std::thread::sleep(Duration::from_millis(100));
 }
+
+/// A reload cannot change `instance` (nor the namespace): keepalived 2.2.7
+/// logs "Cannot change instance name at a reload - please restart
+/// keepalived" and keeps its old global settings, so a `process_name`
+/// changed by the same reload is not applied either. Ours does the same.
+#[test]
+fn reload_refuses_a_new_instance_name_like_keepalived() {
+    if !prerequisites(&["keepalived"]) {
+        return;
+    }
+    let scratch = Scratch::new("nsreload");
+    let conf = |inst: &str, name: &str| {
+        format!(
+            "instance {inst}\n{}{}",
+            global_block(&format!("    process_name {name}\n")),
+            vrrp_block("192.0.2.100")
+        )
+    };
+    let mut runs = Vec::new();
+    for (tag, program) in [("ka", KEEPALIVED), ("rk", bin())] {
+        let ns = Netns::new(&format!("rl-{tag}"));
+        let dir = scratch.subdir(tag, 0o755);
+        let file = dir.join("keepalived.conf");
+        std::fs::write(&file, conf("one", "pa")).expect("conf");
+        let p = |n: &str| dir.join(n).display().to_string();
+        let (f, k, v, c, d) = (
+            file.display().to_string(),
+            p("k.pid"),
+            p("v.pid"),
+            p("c.pid"),
+            p(""),
+        );
+        let mut args = vec!["netns", "exec", &ns.name, program];
+        args.extend(["-n", "-l", "-G", "-f", &f, "-p", &k, "-r", &v, "-c", &c]);
+        if tag == "rk" {
+            args.extend(["--dump-dir", &d]);
+        }
+        let log = dir.join("out.log");
+        let daemon = spawn("ip", &args, &[], &log);
+        runs.push((ns, dir, file, log, daemon));
+    }
+    let comm = |dir: &Path| identity(read_pid(&dir.join("k.pid")).unwrap_or(0)).0;
+    for (_, dir, file, _, _) in &runs {
+        wait_for("the renamed parent", LIMIT, || comm(dir) == "pa");
+        wait_for("the VRRP child", LIMIT, || {
+            read_pid(&dir.join("v.pid")).is_some_and(alive)
+        });
+        std::fs::write(file, conf("two", "pb")).expect("conf");
+        sh(&[
+            "kill",
+            "-HUP",
+            &read_pid(&dir.join("k.pid")).unwrap_or(0).to_string(),
+        ]);
+    }
+    let line = "Cannot change instance name at a reload - please restart keepalived";
+    for (_, dir, _, log, _) in &runs {
+        wait_for(&format!("'{line}' in {}", log.display()), LIMIT, || {
+            std::fs::read_to_string(log)
+                .unwrap_or_default()
+                .contains(line)
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(comm(dir), "pa", "{}: process_name applied", dir.display());
+    }
+}
