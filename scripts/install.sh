@@ -52,6 +52,9 @@ if [ ! -e "$d/usr/bin/genhash" ] && [ ! -L "$d/usr/bin/genhash" ]; then
 fi
 install -D -m 0644 systemd/rkeepalived.service "$d/etc/systemd/system/rkeepalived.service"
 install -D -m 0644 systemd/README.md "$d/usr/share/doc/rkeepalived/README.md"
+# Opt-in (CAP_SYS_ADMIN for net_namespace): copy into
+# /etc/systemd/system/rkeepalived.service.d/ to use it.
+install -D -m 0644 systemd/rkeepalived.service.d/net-namespace.conf "$d/usr/share/doc/rkeepalived/examples/net-namespace.conf"
 
 install_if_absent() { # src dst mode
   if [ -e "$2" ]; then

@@ -287,7 +287,7 @@ pub struct Cli {
     /// Serve Prometheus metrics on ADDR:PORT (overrides global_defs metrics_listen)
     #[arg(long = "metrics-listen", value_name = "ADDR:PORT")]
     pub metrics_listen: Option<SocketAddr>,
-    /// Directory for the SIGUSR1/SIGUSR2/SIGJSON dump files
+    /// Directory for the SIGUSR1/SIGUSR2/SIGJSON dump files (else $TMPDIR if absolute, as keepalived)
     #[arg(long = "dump-dir", value_name = "DIR", default_value = DEFAULT_DUMP_DIR)]
     pub dump_dir: PathBuf,
     /// Seconds to wait for children to stop cleanly on SIGTERM
@@ -321,6 +321,18 @@ pub struct Cli {
     /// Internal: the process name (comm) a role child takes
     #[arg(long = "process-name", hide = true)]
     pub process_name: Option<String>,
+    /// Internal: the configuration's `instance NAME` (a role child's syslog identity)
+    #[arg(long = "instance-name", hide = true)]
+    pub instance_name: Option<String>,
+    /// `use_pid_dir` (from the configuration).
+    #[arg(skip)]
+    pub use_pid_dir: bool,
+    /// The daemon runs in its private mount namespace (src/namespace.rs).
+    #[arg(skip)]
+    pub run_mounted: bool,
+    /// Where `namespace` came from: `-s` (true) or the configuration.
+    #[arg(skip)]
+    pub namespace_from_config: bool,
 }
 
 impl Cli {
@@ -328,7 +340,12 @@ impl Cli {
     /// come from [`crate::instance::CHILD_ARGS_ENV`]) and resolves the
     /// per-instance paths.
     pub fn from_process() -> Cli {
-        let mut cli = Cli::parse_from(crate::instance::process_args());
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Cli::command().get_matches_from(crate::instance::process_args());
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        if matches.value_source("dump_dir") == Some(clap::parser::ValueSource::DefaultValue) {
+            cli.dump_dir = crate::runtime_paths::tmp_dir(std::env::var_os("TMPDIR"));
+        }
         cli.resolve_paths();
         cli
     }
@@ -337,9 +354,38 @@ impl Cli {
     pub fn instance_id(&self) -> crate::instance::InstanceId {
         crate::instance::InstanceId {
             namespace: self.namespace.clone(),
-            // keepalived's global_defs `instance` is not in the config model.
-            instance: None,
+            instance: self.instance_name.clone(),
+            use_pid_dir: self.use_pid_dir,
+            run_mounted: self.run_mounted,
         }
+    }
+
+    /// Takes the daemon's identity from the configuration (core/main.c
+    /// after `read_config_file`): `net_namespace` unless `-s` overrides it,
+    /// `instance`, `use_pid_dir`; then re-derives the default paths.
+    /// Returns keepalived's line about an overridden namespace, if any.
+    pub fn apply_identity(
+        &mut self,
+        id: &rkeepalived_config::model::DaemonIdentity,
+    ) -> Option<String> {
+        let mut note = None;
+        match (&self.namespace, &id.net_namespace) {
+            (Some(cli), Some(cfg)) if !self.namespace_from_config => {
+                note = Some(format!(
+                    "Overriding config net_namespace '{cfg}' with command line namespace '{cli}'"
+                ));
+            }
+            (_, Some(cfg)) if self.namespace.is_none() || self.namespace_from_config => {
+                self.namespace = Some(cfg.clone());
+                self.namespace_from_config = true;
+            }
+            _ => {}
+        }
+        self.instance_name = id.instance.clone();
+        self.use_pid_dir =
+            id.use_pid_dir || self.namespace.is_some() || self.instance_name.is_some();
+        self.resolve_paths();
+        note
     }
 
     /// Fills the pid file paths: `-p`/`-r`/`-c`, else keepalived's
@@ -403,6 +449,10 @@ impl Cli {
         if let Some(ns) = &self.namespace {
             args.push("--namespace".into());
             args.push(ns.into());
+        }
+        if let Some(name) = &self.instance_name {
+            args.push("--instance-name".into());
+            args.push(name.into());
         }
         if self.log_console {
             args.push("--log-console".into());

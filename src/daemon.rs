@@ -48,7 +48,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
     parent_main(cli)
 }
 
-fn log_options(cli: &Cli, role: Option<Role>) -> LogOptions {
+pub(crate) fn log_options(cli: &Cli, role: Option<Role>) -> LogOptions {
     let ident = cli.syslog_ident(role);
     LogOptions {
         console: cli.log_console,
@@ -127,13 +127,8 @@ fn parent_main(mut cli: Cli) -> ExitCode {
         let _ = nix::sys::prctl::set_dumpable(true);
     }
     absolutize(&mut cli);
-    if let Some(ns) = &cli.namespace {
-        if let Err(e) = sys::enter_netns(ns) {
-            eprintln!("rkeepalived: cannot enter network namespace {ns}: {e}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
-    }
-
+    // keepalived reads the configuration first, then enters the namespace
+    // it names (core/main.c keepalived_main); -t stays where it is.
     let loaded = load(&cli);
     if cli.config_test.is_some() || cli.config_test_strict {
         let log_file = cli.config_test.clone().flatten();
@@ -159,6 +154,11 @@ fn parent_main(mut cli: Cli) -> ExitCode {
         print!("{}", config_source::dump_config(&loaded.config));
         let _ = std::io::stdout().flush();
     }
+    let (namespaces, mut startup_notes) = match crate::startup_identity::enter(&mut cli, &loaded) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    absolutize(&mut cli);
 
     for path in [&cli.pid_file, &cli.vrrp_pid_file, &cli.checkers_pid_file] {
         if path != &cli.pid_file && pidfile::live_pid(&cli.pid_file).is_none() {
@@ -198,6 +198,9 @@ fn parent_main(mut cli: Cli) -> ExitCode {
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
+    for n in startup_notes.drain(..) {
+        tracing::info!("{n}");
+    }
     if !loaded.not_acted_on.is_empty() {
         tracing::warn!("{}", not_acted_on_summary(&loaded.not_acted_on));
     }
@@ -227,6 +230,7 @@ fn parent_main(mut cli: Cli) -> ExitCode {
     let run_dirs = cli.instance_id().private_run_dirs();
     let result = runtime.block_on(async move { Supervisor::new(cli, loaded.config)?.run().await });
     drop(_pid_file);
+    drop(namespaces);
     for dir in run_dirs {
         // Only if empty: another daemon's or the operator's files stay.
         let _ = std::fs::remove_dir(dir);
@@ -321,11 +325,16 @@ fn status_main(cli: &Cli) -> ExitCode {
     let path = match &cli.status_socket {
         Some(p) => p.clone(),
         None => match load(cli) {
-            Ok(l) => status::socket_path(
-                None,
-                l.config.global_defs.status_socket.as_deref(),
-                cli.default_status_socket(),
-            ),
+            Ok(l) => {
+                // The daemon's paths follow its net_namespace and instance.
+                let mut cli = cli.clone();
+                let _ = cli.apply_identity(&l.config.global_defs.identity);
+                status::socket_path(
+                    None,
+                    l.config.global_defs.status_socket.as_deref(),
+                    cli.default_status_socket(),
+                )
+            }
             Err(_) => cli.default_status_socket(),
         },
     };

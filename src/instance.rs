@@ -8,15 +8,17 @@
 //! | started with | pid files |
 //! | --- | --- |
 //! | nothing | `/run/keepalived.pid`, `/run/vrrp.pid`, `/run/checkers.pid` |
+//! | `use_pid_dir` | `/run/keepalived/keepalived.pid`, `vrrp.pid`, `checkers.pid` |
 //! | `instance NAME` | `/run/keepalived/keepalived_NAME.pid`, `vrrp_NAME.pid`, `checkers_NAME.pid` |
 //! | `-s NS` / `net_namespace NS` | `/run/keepalived/NS/keepalived.pid`, ... |
 //!
-//! keepalived itself writes `/run/keepalived/keepalived.pid` inside a private
-//! mount namespace in which `/run/keepalived/NS` is bind-mounted on
-//! `/run/keepalived`; from outside (where systemd, scripts and a second
-//! daemon look) the file is `/run/keepalived/NS/keepalived.pid`. We write that
-//! outside path directly and create no mount namespace: same files, seen
-//! from the same place. `-p`/`-r`/`-c` always win.
+//! With a namespace, keepalived (and we, src/namespace.rs) writes
+//! `/run/keepalived/keepalived.pid` inside a private mount namespace in
+//! which `/run/keepalived/NS` is bind-mounted on `/run/keepalived`; from
+//! outside (where systemd, scripts and a second daemon look) the file is
+//! `/run/keepalived/NS/keepalived.pid`. [`InstanceId::run_mounted`] says
+//! which of the two names the daemon itself uses. `-p`/`-r`/`-c` always
+//! win.
 //!
 //! Our own runtime path, the status socket, follows the instance: the
 //! default one (`/run/rkeepalived/status.sock`) for the default pid file,
@@ -41,26 +43,33 @@ pub const RUN_DIR: &str = "/run/rkeepalived";
 /// What distinguishes one daemon from another on the same host.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InstanceId {
-    /// `-s NS` (keepalived: `net_namespace`, which `-s` overrides).
+    /// `-s NS` or `net_namespace NS` (`-s` wins).
     pub namespace: Option<String>,
-    /// keepalived's `instance NAME` (global_defs).
+    /// keepalived's `instance NAME` (a root keyword).
     pub instance: Option<String>,
+    /// `use_pid_dir` (implied by the two above).
+    pub use_pid_dir: bool,
+    /// The daemon runs in keepalived's private mount namespace, with
+    /// /run/keepalived/NS mounted on /run/keepalived (src/namespace.rs):
+    /// its own pid files then have the inside names.
+    pub run_mounted: bool,
 }
 
 impl InstanceId {
     fn is_default(&self) -> bool {
-        self.namespace.is_none() && self.instance.is_none()
+        self.namespace.is_none() && self.instance.is_none() && !self.use_pid_dir
     }
 
-    /// `/run/keepalived` or `/run/keepalived/NS`.
+    /// `/run/keepalived` or `/run/keepalived/NS` (seen from outside the
+    /// daemon's mount namespace).
     fn pid_dir(&self) -> Option<PathBuf> {
         if self.is_default() {
             return None;
         }
         let base = Path::new(KEEPALIVED_PID_DIR);
         Some(match &self.namespace {
-            Some(ns) => base.join(ns),
-            None => base.to_path_buf(),
+            Some(ns) if !self.run_mounted => base.join(ns),
+            _ => base.to_path_buf(),
         })
     }
 
@@ -91,7 +100,7 @@ impl InstanceId {
     /// The status socket when neither `--status-socket` nor `status_socket`
     /// is set, for a daemon whose parent pid file is `pid_file`.
     pub fn status_socket(&self, pid_file: &Path) -> PathBuf {
-        if pid_file != self.main_pid_file() {
+        if pid_file != self.main_pid_file() && pid_file != self.outside().main_pid_file() {
             return beside_pid_file(pid_file);
         }
         let mut dir = PathBuf::from(RUN_DIR);
@@ -100,21 +109,37 @@ impl InstanceId {
         }
         match &self.instance {
             Some(i) => dir.join(format!("status_{i}.sock")),
+            // `use_pid_dir` alone: its pid files are not the default ones,
+            // so neither is its socket.
+            None if self.namespace.is_none() && !self.is_default() => {
+                dir.join("status_pid_dir.sock")
+            }
             None => dir.join("status.sock"),
         }
     }
 
-    /// The directories only this instance uses (`-s NS`): removed on exit
-    /// when empty, as keepalived's namespaces.c `unmount_run` removes
-    /// /run/keepalived/NS.
-    pub fn private_run_dirs(&self) -> Vec<PathBuf> {
-        match &self.namespace {
-            Some(ns) => vec![
-                Path::new(KEEPALIVED_PID_DIR).join(ns),
-                Path::new(RUN_DIR).join(ns),
-            ],
-            None => Vec::new(),
+    /// The same daemon seen from outside its mount namespace.
+    fn outside(&self) -> InstanceId {
+        InstanceId {
+            run_mounted: false,
+            ..self.clone()
         }
+    }
+
+    /// The directories to remove on exit when empty: keepalived's
+    /// namespaces.c `unmount_run` removes /run/keepalived/NS, pidfile.c
+    /// `remove_pid_dir` /run/keepalived (with `use_pid_dir`); ours
+    /// /run/rkeepalived/NS. Most specific first.
+    pub fn private_run_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs = Vec::new();
+        if let Some(ns) = &self.namespace {
+            dirs.push(Path::new(KEEPALIVED_PID_DIR).join(ns));
+            dirs.push(Path::new(RUN_DIR).join(ns));
+        }
+        if !self.is_default() {
+            dirs.push(PathBuf::from(KEEPALIVED_PID_DIR));
+        }
+        dirs
     }
 
     /// keepalived's `make_syslog_ident(name)`: `name[_NS][_INSTANCE]`.
@@ -177,35 +202,6 @@ pub fn base_syslog_ident(role: Option<Role>) -> &'static str {
 /// Linux keeps 15 bytes of a process name (TASK_COMM_LEN - 1); keepalived's
 /// `save_process_name` truncates the configured names to that.
 pub const COMM_MAX: usize = 15;
-
-/// The process names keepalived's global_defs can set (`process_names`,
-/// `process_name`, `vrrp_process_name`, `checker_process_name`). None
-/// keeps the inherited name, as keepalived does.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProcessNames {
-    pub parent: Option<String>,
-    pub vrrp: Option<String>,
-    pub checker: Option<String>,
-}
-
-impl ProcessNames {
-    /// `process_names`: keepalived's global_parser.c `process_names_handler`
-    /// (the parent keeps its name).
-    pub fn keepalived_defaults() -> ProcessNames {
-        ProcessNames {
-            parent: None,
-            vrrp: Some("keepalived_vrrp".into()),
-            checker: Some("keepalived_lvs".into()),
-        }
-    }
-
-    pub fn for_role(&self, role: Role) -> Option<&str> {
-        match role {
-            Role::Vrrp => self.vrrp.as_deref(),
-            Role::Checker => self.checker.as_deref(),
-        }
-    }
-}
 
 /// Truncates to what the kernel keeps, on a character boundary.
 pub fn truncate_comm(name: &str) -> &str {
@@ -280,7 +276,9 @@ pub fn child_command(
 ) {
     let mut argv = std::env::args_os();
     let argv0 = argv.next().unwrap_or_else(|| "rkeepalived".into());
-    let comm = current_comm();
+    // The name the parent was started with: the child takes the configured
+    // names itself (src/process_names.rs).
+    let comm = crate::process_names::original_name().or_else(current_comm);
     let own = cli.child_args(role, ipc_fd, comm.as_deref());
     cmd.arg0(argv0);
     match encode_child_args(&own) {
@@ -301,6 +299,8 @@ mod tests {
         InstanceId {
             namespace: ns.map(Into::into),
             instance: inst.map(Into::into),
+            use_pid_dir: false,
+            run_mounted: false,
         }
     }
 
@@ -404,10 +404,6 @@ mod tests {
         assert_eq!(truncate_comm("keepalived_vrrp"), "keepalived_vrrp");
         assert_eq!(truncate_comm("keepalived_vrrp_long"), "keepalived_vrrp");
         assert_eq!(truncate_comm("ééééééééé"), "ééééééé");
-        assert_eq!(
-            ProcessNames::keepalived_defaults().for_role(Role::Checker),
-            Some("keepalived_lvs")
-        );
     }
 
     #[test]

@@ -106,6 +106,12 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
     let mut sigxcpu = signal(SignalKind::from_raw(libc::SIGXCPU)).map_err(RoleError::Signal)?;
     let mut process_settings = ProcessSettings::default();
     process_settings.apply(role, process_options(role, &config));
+    crate::process_names::apply_start(&config.global_defs.identity, Some(role));
+    // net_namespace_ipvs: fixed at start (a reload cannot change it).
+    rkeepalived_ipvs::netns::set_ipvs_namespace(
+        config.global_defs.identity.net_namespace_ipvs.clone(),
+    );
+    let mut identity = config.global_defs.identity.clone();
 
     if role == Role::Vrrp {
         crate::recovery::sweep_stale_vips(&config).await;
@@ -137,6 +143,8 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
                         // new options.
                         process_settings.reset(role);
                         process_settings.apply(role, process_options(role, &cfg));
+                        crate::process_names::apply_reload(&identity, &cfg.global_defs.identity, Some(role));
+                        identity = cfg.global_defs.identity.clone();
                         let cfg = crate::engines::engine_config(role, cfg);
                         if ctl_tx.send(Control::Reload(Arc::new(cfg))).await.is_ok() {
                             let _ = out_tx.send(FromChild::Reloaded).await;

@@ -115,6 +115,8 @@ struct RunningConfig {
     ipvs_owned: recovery_ipvs::IpvsOwned,
     /// global_defs `startup_script` / `shutdown_script`.
     scripts: StartStopScripts,
+    /// `net_namespace`, `instance`, process names, `data_use_instance`.
+    identity: rkeepalived_config::model::DaemonIdentity,
 }
 
 impl RunningConfig {
@@ -126,6 +128,7 @@ impl RunningConfig {
             vrrp_owned: recovery::Owned::of(&config),
             ipvs_owned: recovery_ipvs::IpvsOwned::of(&config),
             scripts: StartStopScripts::of(&config.global_defs),
+            identity: config.global_defs.identity.clone(),
         };
         drop(config);
         // The model and the parser's scratch (tokens, block tree: ~40 MB
@@ -166,7 +169,9 @@ pub struct Supervisor {
 impl Supervisor {
     pub fn new(cli: Cli, config: Config) -> Result<Supervisor, SupervisorError> {
         let roles = roles_to_run(&cli, &config);
-        let config = RunningConfig::new(config).map_err(SupervisorError::Config)?;
+        let mut config = RunningConfig::new(config).map_err(SupervisorError::Config)?;
+        config.identity =
+            crate::reload_identity::effective(std::mem::take(&mut config.identity), &cli);
         let (events_tx, events) = mpsc::channel(256);
         let started_unix = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -783,7 +788,12 @@ impl Supervisor {
     async fn apply_config(&mut self, config: Config) {
         let new_roles = roles_to_run(&self.cli, &config);
         match RunningConfig::new(config) {
-            Ok(running) => {
+            Ok(mut running) => {
+                let new = crate::reload_identity::effective(
+                    std::mem::take(&mut running.identity),
+                    &self.cli,
+                );
+                running.identity = crate::reload_identity::on_reload(&self.config.identity, new);
                 self.config = running;
                 if let Some(snmp) = &self.snmp {
                     snmp.set_config(&self.config.wire);
@@ -834,12 +844,15 @@ impl Supervisor {
     fn spawn_dump(&self, query: Query) {
         let shared = self.shared.clone();
         let dir = self.cli.dump_dir.clone();
+        let id = self.cli.instance_id();
+        let data_use_instance = self.config.identity.data_use_instance;
         tokio::spawn(async move {
             for (role, reply) in shared.ask_all(query).await {
-                let Some(name) = dump::file_name(role, query) else {
+                let Some(path) =
+                    crate::runtime_paths::dump_path(&dir, role, query, &id, data_use_instance)
+                else {
                     continue;
                 };
-                let path = dir.join(name);
                 let content = match reply {
                     Reply::Text(t) => t,
                     Reply::Json(v) => format!("{v:#}\n"),

@@ -87,14 +87,6 @@ fn child_after_fork(ipc_fd: RawFd, parent: Pid) -> nix::Result<()> {
     Ok(())
 }
 
-/// Moves the whole process into the named network namespace
-/// (`-s/--namespace`, like `ip netns exec`). Children inherit it.
-pub fn enter_netns(name: &str) -> std::io::Result<()> {
-    let path = Path::new("/run/netns").join(name);
-    let file = std::fs::File::open(&path)?;
-    nix::sched::setns(file, nix::sched::CloneFlags::CLONE_NEWNET).map_err(std::io::Error::from)
-}
-
 /// Takes ownership of a socket descriptor inherited across exec (the role
 /// child's IPC channel), after checking it really is an open unix socket so
 /// a wrong `--ipc-fd` cannot make us own someone else's descriptor.

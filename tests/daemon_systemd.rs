@@ -280,3 +280,91 @@ fn shipped_unit_under_real_systemd() {
     assert_eq!(m.active(), "inactive", "{}", m.story());
     assert!(!m.has_vip(), "VIP left behind after stop");
 }
+
+fn shipped_net_namespace_dropin() -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("systemd/rkeepalived.service.d/net-namespace.conf");
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// `net_namespace` under the shipped unit: without CAP_SYS_ADMIN the
+/// daemon cannot enter the namespace (it exits 0 as keepalived does, and
+/// the start fails); with the shipped opt-in drop-in it runs there, VIP and pid
+/// files (/run/keepalived/NS/) included, and stop cleans both up.
+#[test]
+fn net_namespace_under_real_systemd_with_the_shipped_dropin() {
+    if !prerequisites(&["unshare", "nsenter", "systemctl"]) {
+        return;
+    }
+    if !rkeepalived_testkit::prerequisites(&[rkeepalived_testkit::Need::Path(
+        SYSTEMD,
+        "Debian package `systemd`",
+    )]) {
+        return;
+    }
+    let stage = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("rkd-systemd-ns-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&stage);
+    std::fs::create_dir_all(&stage).expect("stage");
+    // The machine has its own /run: the name cannot collide with the host's.
+    let ns = "vipns";
+    let m = Machine::boot(
+        &stage,
+        &shipped_unit(),
+        &format!("net_namespace {ns}\n{}", config(VIP, "")),
+    );
+    for cmd in [
+        format!("ip netns add {ns}"),
+        format!("ip -n {ns} link add eth0 type veth peer name peer0"),
+        format!("ip -n {ns} addr add 192.0.2.2/24 dev eth0"),
+        format!("ip -n {ns} link set eth0 up"),
+        format!("ip -n {ns} link set peer0 up"),
+    ] {
+        let out = m.nsenter(&["sh", "-c", &cmd]);
+        assert!(out.status.success(), "{cmd}: {out:?}");
+    }
+    let vip_in_ns = || {
+        let out = m.nsenter(&["ip", "-n", ns, "-o", "addr", "show", "dev", "eth0"]);
+        String::from_utf8_lossy(&out.stdout).contains(&format!(" {VIP}/"))
+    };
+
+    let start = m.systemctl(&["start", "rkeepalived.service"]);
+    assert!(
+        !start.status.success(),
+        "started without CAP_SYS_ADMIN:\n{}",
+        m.story()
+    );
+    // keepalived's exit status after "Unable to set network namespace":
+    // 0, before READY=1.
+    assert_eq!(m.show("Result"), "protocol", "{}", m.story());
+    assert_eq!(m.show("ExecMainStatus"), "0", "{}", m.story());
+
+    std::fs::write(stage.join("ns.conf"), shipped_net_namespace_dropin()).expect("drop-in");
+    let cp = format!(
+        "cp {}/ns.conf /run/systemd/system/rkeepalived.service.d/net-namespace.conf",
+        stage.display()
+    );
+    assert!(m.nsenter(&["sh", "-c", &cp]).status.success());
+    assert!(m.systemctl(&["daemon-reload"]).status.success());
+    let _ = m.systemctl(&["reset-failed", "rkeepalived.service"]);
+    let start = m.systemctl(&["start", "rkeepalived.service"]);
+    assert!(start.status.success(), "start failed:\n{}", m.story());
+    assert_eq!(m.active(), "active", "{}", m.story());
+    wait_for("the VIP inside the namespace", LIMIT, vip_in_ns);
+    assert!(!m.has_vip(), "VIP outside the namespace");
+    let pid = m.main_pid();
+    let pid_file = format!("/run/keepalived/{ns}/keepalived.pid");
+    let recorded = m.nsenter(&["cat", &pid_file]);
+    assert_eq!(
+        String::from_utf8_lossy(&recorded.stdout).trim(),
+        pid.to_string(),
+        "{}",
+        m.story()
+    );
+
+    let stop = m.systemctl(&["stop", "rkeepalived.service"]);
+    assert!(stop.status.success(), "stop failed:\n{}", m.story());
+    assert!(!vip_in_ns(), "VIP left behind after stop");
+    let gone = m.nsenter(&["test", "-e", &format!("/run/keepalived/{ns}")]);
+    assert!(!gone.status.success(), "/run/keepalived/{ns} left behind");
+}

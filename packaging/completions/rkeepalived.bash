@@ -23,7 +23,7 @@ _rkeepalived() {
 
     case "${cmd}" in
         rkeepalived)
-            opts="-f -P -C -B -l -D -S -G -g -u -X -V -I -T -R -n -d -p -r -c -a -b -x -A -s -m -M -e -i -t -v -h --use-file --vrrp --check --no_bfd --all --log-console --log-detail --log-facility --no-syslog --log-file --umask --release-vips --dont-release-vrrp --dont-release-ipvs --genhash --dont-respawn --dont-fork --dump-conf --pid --vrrp_pid --checkers_pid --address-monitoring --bfd_pid --snmp --snmp-agent-socket --namespace --core-dump --core-dump-pattern --all-config --config-id --signum --config-test --config-test-strict --version --status --status-socket --metrics-listen --dump-dir --stop-timeout --liveness-interval --syslog-socket --role --ipc-fd --process-name --help"
+            opts="-f -P -C -B -l -D -S -G -g -u -X -V -I -T -R -n -d -p -r -c -a -b -x -A -s -m -M -e -i -t -v -h --use-file --vrrp --check --no_bfd --all --log-console --log-detail --log-facility --no-syslog --log-file --umask --release-vips --dont-release-vrrp --dont-release-ipvs --genhash --dont-respawn --dont-fork --dump-conf --pid --vrrp_pid --checkers_pid --address-monitoring --bfd_pid --snmp --snmp-agent-socket --namespace --core-dump --core-dump-pattern --all-config --config-id --signum --config-test --config-test-strict --version --status --status-socket --metrics-listen --dump-dir --stop-timeout --liveness-interval --syslog-socket --role --ipc-fd --process-name --instance-name --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -170,6 +170,10 @@ _rkeepalived() {
                     return 0
                     ;;
                 --process-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --instance-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

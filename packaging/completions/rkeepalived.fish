@@ -19,7 +19,7 @@ JSON\t''"
 complete -c rkeepalived -s t -l config-test -d 'Check the configuration for obvious errors, output to stderr by default' -r -F
 complete -c rkeepalived -l status-socket -d 'Status socket path (overrides global_defs status_socket)' -r -F
 complete -c rkeepalived -l metrics-listen -d 'Serve Prometheus metrics on ADDR:PORT (overrides global_defs metrics_listen)' -r
-complete -c rkeepalived -l dump-dir -d 'Directory for the SIGUSR1/SIGUSR2/SIGJSON dump files' -r -F
+complete -c rkeepalived -l dump-dir -d 'Directory for the SIGUSR1/SIGUSR2/SIGJSON dump files (else $TMPDIR if absolute, as keepalived)' -r -F
 complete -c rkeepalived -l stop-timeout -d 'Seconds to wait for children to stop cleanly on SIGTERM' -r
 complete -c rkeepalived -l liveness-interval -d 'Seconds between liveness probes of the children (3 misses = restart)' -r
 complete -c rkeepalived -l syslog-socket -d 'Syslog socket (tests point it at a private socket)' -r -F
@@ -27,6 +27,7 @@ complete -c rkeepalived -l role -d 'Internal: run as a role child (used by the s
 checker\t''"
 complete -c rkeepalived -l ipc-fd -d 'Internal: the IPC descriptor of a role child' -r
 complete -c rkeepalived -l process-name -d 'Internal: the process name (comm) a role child takes' -r
+complete -c rkeepalived -l instance-name -d 'Internal: the configuration\'s `instance NAME` (a role child\'s syslog identity)' -r
 complete -c rkeepalived -s P -l vrrp -d 'Only run with VRRP subsystem'
 complete -c rkeepalived -s C -l check -d 'Only run with Health-checker subsystem'
 complete -c rkeepalived -s B -l no_bfd -d 'Don\'t run BFD subsystem (accepted; rkeepalived has no BFD)'

@@ -13,6 +13,7 @@ pub mod ipvsadm;
 pub mod mock;
 pub mod model;
 pub mod netlink;
+pub mod netns;
 pub mod reconcile;
 pub mod syncd;
 

@@ -76,6 +76,9 @@ pub struct GlobalDefs {
     pub metrics_web_config: Option<PathBuf>,
     /// rkeepalived extension: unix socket serving JSON status.
     pub status_socket: Option<PathBuf>,
+    /// `net_namespace`, `instance`, process names... ([`DaemonIdentity`]).
+    #[serde(default, skip_serializing_if = "DaemonIdentity::is_default")]
+    pub identity: DaemonIdentity,
 }
 
 impl Default for GlobalDefs {
@@ -135,6 +138,7 @@ impl Default for GlobalDefs {
             metrics_serve_status: false,
             metrics_web_config: None,
             status_socket: None,
+            identity: DaemonIdentity::default(),
         }
     }
 }

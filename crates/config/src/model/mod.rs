@@ -214,11 +214,13 @@ pub struct TrackRef {
 mod addresses;
 mod checkers;
 mod global;
+mod identity;
 mod lvs;
 mod vrrp;
 
 pub use addresses::*;
 pub use checkers::*;
 pub use global::*;
+pub use identity::*;
 pub use lvs::*;
 pub use vrrp::*;

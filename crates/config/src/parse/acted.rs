@@ -187,6 +187,14 @@ const STRICT_FIREWALL: &str =
 const LVS_FIFO: Status =
     acted("crates/check/tests/fifo_events.rs::notify_fifo_and_lvs_notify_fifo_get_rs_and_vs_lines");
 
+/// Observed by tests/daemon_namespace.rs.
+const NET_NS: &str =
+    "tests/daemon_namespace.rs::net_namespace_runs_the_daemon_inside_with_keepalived_paths";
+const SIDE_BY_SIDE: &str =
+    "tests/daemon_namespace.rs::two_daemons_side_by_side_by_instance_and_namespace";
+const PROC_NAMES: &str =
+    "tests/daemon_namespace.rs::process_name_keywords_name_processes_like_keepalived";
+
 const LVS: &str = "#12";
 const VRRP: &str = "#11";
 
@@ -213,10 +221,10 @@ const TABLE: &[Entry] = &[
     any("auth_type", acted("crates/vrrp/tests/interop_ah.rs::ah_ours_master_keepalived_backup_and_failover")),
     any("authentication", acted("crates/vrrp/tests/interop_keepalived.rs::v2_pass_auth_both_ways")),
     any("autojoin", VIP_OPTS),
+    any("bfd_process_name", Status::NoEffect("rkeepalived has no BFD process to name")),
     any("bind_if", acted(PLAN_KW)),
     any("bind_port", acted(TCP_BIND)),
     any("bindto", acted(TCP_BIND)),
-
     any("brd", VIP_OPTS),
     any("broadcast", via("brd")),
     any("ca", acted(SSL_CLIENT)),
@@ -226,6 +234,7 @@ const TABLE: &[Entry] = &[
     any("checker_log_all_failures", acted("crates/check/tests/fifo_events.rs::checker_log_all_failures_logs_each_failure_while_up")),
     any("checker_no_swap", acted("tests/daemon_process_options.rs::nice_no_swap_and_affinity_apply_to_each_child_and_follow_a_reload")),
     any("checker_priority", acted("tests/daemon_process_options.rs::nice_no_swap_and_affinity_apply_to_each_child_and_follow_a_reload")),
+    any("checker_process_name", acted(PROC_NAMES)),
     any("checker_rlimit_rtime", via("checker_rlimit_rttime")),
     any("checker_rlimit_rttime", acted("tests/daemon_process_options.rs::realtime_priority_with_rttime_limit_wins_over_nice")),
     any("checker_rt_priority", acted("tests/daemon_process_options.rs::realtime_priority_with_rttime_limit_wins_over_nice")),
@@ -233,6 +242,7 @@ const TABLE: &[Entry] = &[
     any("connect_port", acted("crates/check/tests/features.rs::one_probe_per_distinct_target_fans_out")),
     any("connect_timeout", acted("crates/check/tests/bounds.rs::http_get_dripping_head_fails_by_connect_timeout")),
     any("cpu_affinity", Status::NoEffect(BARE_PROCESS)),
+    any("data_use_instance", acted(NET_NS)),
     any("debug", Status::NoEffect("keepalived 2.2.7 only prints it in its -d dump")),
     any("default_interface", acted("crates/config/tests/keyword_effects.rs::default_interface_is_the_interface_of_instances_without_one")),
     any("delay", acted("crates/vrrp/src/track_process.rs::delay_terminate_delay_and_fork_delay")),
@@ -289,6 +299,7 @@ const TABLE: &[Entry] = &[
     any("inhibit_on_failure", acted(SORRY)),
     any("init_fail", acted("crates/vrrp/src/track.rs::script_first_failure_from_init_is_down")),
     any("init_file", read_by("crates/vrrp/src/watch.rs")),
+    any("instance", acted(SIDE_BY_SIDE)),
     any("interface", acted(ELECTION)),
     any("interval", acted(TRACK_SCRIPT)),
     any("ip_family", read_by(CHECK_PLAN)),
@@ -308,6 +319,7 @@ const TABLE: &[Entry] = &[
     any("lvs_method", via("lb_kind")),
     any("lvs_notify_fifo", LVS_FIFO),
     any("lvs_notify_fifo_script", LVS_FIFO),
+    any("lvs_process_name", via("checker_process_name")),
     any("lvs_sched", via("lb_algo")),
     any("lvs_sync_daemon", acted("crates/check/tests/engine_lvs_globals.rs::lvs_sync_daemon_without_instance_runs_both_daemons_in_the_checker")),
     any("lvs_sync_daemon_interface", todo(LVS, "runs the IPVS connection synchronisation daemon on this interface")),
@@ -330,8 +342,11 @@ const TABLE: &[Entry] = &[
     any("mngtmpaddr", VIP_OPTS),
     at(Ctx::Route, "mtu", acted(ADDR_OPTS)),
     any("name", acted("crates/check/tests/checkers.rs::dns_check_noerror_nxdomain_and_no_server")),
+    any("namespace_with_ipsets", Status::NoEffect("keepalived 2.2.7 reads it only on kernels older than 3.13 (vrrp/vrrp_ipset.c ipset_initialise())")),
     any("nat_mask", Status::Unsupported),
     any("nb_get_retry", via("retry")),
+    any("net_namespace", acted(NET_NS)),
+    any("net_namespace_ipvs", acted("crates/ipvs/tests/netns_namespace.rs::net_namespace_ipvs_opens_the_socket_in_the_named_namespace")),
     at(Ctx::Route, "nexthop", acted(ADDR_OPTS)),
     any("no_accept", todo(VRRP, "drops traffic to the VIPs with nftables rules unless address owner")),
     any("no_email_faults", acted("tests/daemon_smtp_alerts.rs::no_email_faults_matches_keepalived")),
@@ -380,6 +395,8 @@ const TABLE: &[Entry] = &[
     at(Ctx::Address, "preferred_lft", acted(ADDR_OPTS)),
     any("priority", acted(ELECTION)),
     any("process", acted(TRACK_PROCESS)),
+    any("process_name", acted(PROC_NAMES)),
+    any("process_names", acted(PROC_NAMES)),
     any("promote_secondaries", acted(ADDR_OPTS)),
     at(Ctx::Route, "proto", via("protocol")),
     any("protocol", acted(LAB_IPVS)),
@@ -448,6 +465,7 @@ const TABLE: &[Entry] = &[
     any("unicast_src_ip", acted("crates/vrrp/tests/interop_keepalived.rs::unicast_v2_and_v3_both_ways")),
     any("unicast_ttl", acted("crates/vrrp/src/instance.rs::unicast_peer_ttl_window")),
     any("url", acted("crates/check/tests/checkers.rs::http_get_status_codes")),
+    any("use_pid_dir", acted(SIDE_BY_SIDE)),
     any("use_vmac", partly(VRRP, "keepalived's nftables rules that stop IGMP/MLD reports and router solicitations leaving by the vmac")),
     any("user", acted(SCRIPT_SEC)),
     any("uthreshold", acted(PLAN_KW)),
@@ -484,6 +502,7 @@ const TABLE: &[Entry] = &[
     any("vrrp_notify_fifo", read_by("crates/vrrp/src/notify.rs")),
     any("vrrp_notify_fifo_script", read_by("crates/vrrp/src/notify.rs")),
     any("vrrp_priority", acted("tests/daemon_process_options.rs::nice_no_swap_and_affinity_apply_to_each_child_and_follow_a_reload")),
+    any("vrrp_process_name", acted(PROC_NAMES)),
     any("vrrp_rlimit_rtime", via("vrrp_rlimit_rttime")),
     any("vrrp_rlimit_rttime", acted("tests/daemon_process_options.rs::realtime_priority_with_rttime_limit_wins_over_nice")),
     any("vrrp_rt_priority", acted("tests/daemon_process_options.rs::realtime_priority_with_rttime_limit_wins_over_nice")),

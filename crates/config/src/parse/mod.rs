@@ -29,6 +29,7 @@ mod addresses;
 mod checkers;
 pub(crate) mod fixup;
 mod global;
+mod identity;
 mod keywords;
 mod lvs;
 mod lvs_read;
@@ -177,6 +178,7 @@ impl Parser {
                 "static_routes" => self.static_routes(n),
                 "static_rules" => self.static_rules(n),
                 "SSL" => self.ssl(n),
+                _ if identity::root_kw(self, n) => Ok(()),
                 k if IGNORED_TOP.contains(&k) => {
                     self.warnings.push(ignored(n));
                     Ok(())

@@ -69,6 +69,7 @@ pub(super) fn global_defs(w: &mut Out, g: &GlobalDefs) {
     w.plain("vrrp_check_unicast_src", g.vrrp_check_unicast_src);
     w.time_nonzero("vrrp_startup_delay", g.vrrp_startup_delay);
     global_fifos_lvs_and_rest(w, g);
+    super::identity::global(w, &g.identity);
     w.close();
 }
 

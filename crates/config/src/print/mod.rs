@@ -13,6 +13,7 @@ use crate::parse::fmt_duration;
 
 mod addresses;
 mod global;
+mod identity;
 mod lvs;
 mod vrrp;
 
@@ -24,6 +25,7 @@ use vrrp::{sync_group, vrrp_instance, vrrp_script, vrrp_track_file, vrrp_track_p
 /// Render `cfg` as keepalived.conf text.
 pub fn print(cfg: &Config) -> String {
     let mut w = Out::default();
+    identity::root(&mut w, &cfg.global_defs.identity);
     global_defs(&mut w, &cfg.global_defs);
     if !cfg.static_ipaddresses.is_empty() {
         w.open("static_ipaddress");

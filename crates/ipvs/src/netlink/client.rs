@@ -71,7 +71,10 @@ impl NetlinkIpvs {
     /// Open a socket and resolve the "IPVS" family through the controller.
     /// Fails with [`IpvsError::FamilyNotFound`] when `ip_vs` isn't loaded.
     pub fn connect() -> Result<Self, IpvsError> {
-        let mut socket = Socket::new(NETLINK_GENERIC)?;
+        // net_namespace_ipvs: the socket is opened in that namespace.
+        let ns = crate::netns::ipvs_namespace();
+        let mut socket =
+            crate::netns::in_namespace(ns.as_deref(), || Socket::new(NETLINK_GENERIC))??;
         socket.bind_auto()?;
         socket.connect(&SocketAddr::new(0, 0))?;
         // Best effort: bigger buffers only make batching safer. As root,
