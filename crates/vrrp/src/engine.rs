@@ -37,6 +37,7 @@ use crate::wire::{DropCounters, DropReason, Family, RxPolicy, IPPROTO_AH};
 mod actions;
 mod addr_opts;
 mod dump;
+mod fw_hooks;
 mod lifecycle;
 mod lvs_syncd;
 mod reconfigure;
@@ -173,6 +174,8 @@ struct Engine {
     iface_dirty: bool,
     /// `lvs_sync_daemon ... inst NAME`: IPVS sync daemons following NAME.
     lvs_syncd: Option<lvs_syncd::LvsSyncd>,
+    /// keepalived's nftables rules (no accept mode, vmac reports), if needed.
+    firewall: Option<crate::firewall::Firewall>,
 }
 
 /// What a watcher task watches (a reload keeps the unchanged ones running).
@@ -194,6 +197,7 @@ impl Engine {
         let notifier = Notifier::new(&cfg.global_defs);
         let mail = crate::mail::VrrpMail::new(&cfg);
         let lvs_syncd = lvs_syncd::LvsSyncd::from_config(&cfg);
+        let firewall = fw_hooks::for_config(&cfg);
         Ok(Engine {
             cfg,
             nl,
@@ -220,6 +224,7 @@ impl Engine {
             router: Router::new(),
             iface_dirty: false,
             lvs_syncd,
+            firewall,
         })
     }
 
@@ -537,6 +542,7 @@ impl Engine {
         let idx = self.router.add(rt.cfg.name.clone(), fsm);
         self.instances.push(rt);
         debug_assert_eq!(idx + 1, self.instances.len());
+        self.fw_vmac_up(idx);
         self.handle(Input::Start {
             instance: idx,
             priority: outcome.priority,
@@ -570,6 +576,7 @@ impl Engine {
         // Belt and braces: whatever the state, leave no VIPs behind.
         self.remove_vips(idx).await;
         if let Some(v) = self.instances[idx].vmac.clone() {
+            self.fw_vmac_down(idx);
             if let Err(e) = self.nl.del_link(&v).await {
                 self.instances[idx].stats.netlink_errors += 1;
                 tracing::warn!(vmac = %v, error = %e, "cannot delete vmac");
@@ -637,6 +644,7 @@ impl Engine {
         for (_, (_, t)) in self.ah_sockets.drain() {
             t.abort();
         }
+        self.fw_fini();
         self.notifier.finish_stop_scripts().await;
         tracing::info!("VRRP engine stopped");
     }

@@ -96,6 +96,7 @@ impl GlobalBuilder {
         if mail_and_scripts_kw(p, &mut self.seen, n)?
             || vrrp_kw(p, &mut self.seen, n)?
             || fifo_lvs_and_rest_kw(p, &mut self.seen, n)?
+            || super::nftables::nftables_kw(p, n)?
         {
             return Ok(());
         }

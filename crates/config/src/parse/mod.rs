@@ -32,6 +32,7 @@ mod global;
 mod keywords;
 mod lvs;
 mod lvs_read;
+mod nftables;
 mod routes;
 mod track;
 mod track_process;
