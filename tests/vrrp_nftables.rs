@@ -39,11 +39,13 @@ fn needs() -> bool {
 }
 
 /// Strict mode with every kind of entry: an IPv4 non-owner (drop rule), an
-/// IPv6 one with a link-local and a global VIP, a vmac instance (IGMP rule)
-/// and an owner (no drop rule).
+/// IPv6 one with a link-local and a global VIP (keyed by interface index:
+/// nftables_ifindex wins over dont_track_primary), a vmac instance (IGMP
+/// rule) and an owner (no drop rule).
 const STRICT_ALL: &str = "global_defs {
     vrrp_strict
     nftables_counters
+    nftables_ifindex
     vrrp_version 3
 }
 vrrp_instance V4 {
@@ -60,6 +62,7 @@ vrrp_instance V6 {
     virtual_router_id 52
     priority 100
     advert_int 0.1
+    dont_track_primary
     virtual_ipaddress {
         fe80::100/64
         2001:db8::100/128
@@ -202,11 +205,9 @@ impl Site {
                 "netns",
                 p.name(),
             ]);
-            for (n, v4, v6) in [(&p, "192.0.2.1/24", "2001:db8::1/64")] {
-                n.ip(&["addr", "add", v4, "dev", "eth0"]);
-                n.ip(&["addr", "add", v6, "dev", "eth0", "nodad"]);
-                n.ip(&["link", "set", "eth0", "up"]);
-            }
+            p.ip(&["addr", "add", "192.0.2.1/24", "dev", "eth0"]);
+            p.ip(&["addr", "add", "2001:db8::1/64", "dev", "eth0", "nodad"]);
+            p.ip(&["link", "set", "eth0", "up"]);
             p
         });
         if peer.is_none() {
@@ -514,7 +515,7 @@ fn stale_rules_are_replaced_after_kill_9_and_nothing_is_left_after_stop() {
     }
     let _ = d.child().wait();
     wait_until("the VRRP process gone", || {
-        vrrp.map_or(true, |p| !Path::new(&format!("/proc/{p}")).exists())
+        vrrp.is_none_or(|p| !Path::new(&format!("/proc/{p}")).exists())
     });
     assert!(
         site.ruleset().contains("table ip keepalived"),

@@ -113,6 +113,8 @@ const fn read_by(file: &'static str) -> Status {
 const fn via(kw: &'static str) -> Status {
     Status::Via(kw)
 }
+// No keyword is only partly acted on at the moment.
+#[allow(dead_code)]
 const fn partly(companion: &'static str, missing: &'static str) -> Status {
     Status::Partly { companion, missing }
 }
@@ -174,11 +176,13 @@ const CHECK_PLAN: &str = "crates/check/src/plan.rs";
 /// mean" hints; alone they are unknown keywords, in keepalived too.
 const BARE_PROCESS: &str = "not a keyword alone: part of vrrp_* / checker_* process options";
 
-/// keepalived 2.2.7 (built with nftables, as Debian's) drops traffic to the
-/// VIPs of a non-owner instance without accept mode (vrrp/vrrp.c
-/// `vrrp_complete_instance()`, vrrp_nftables.c).
-const STRICT_FIREWALL: &str =
-    "keepalived's nftables rules dropping traffic to the VIPs while accept mode is off";
+/// keepalived 2.2.7's nftables rules (built with nftables, as Debian's):
+/// the ruleset compared with keepalived's, VIP traffic dropped as keepalived
+/// drops it (vrrp/vrrp_nftables.c, vrrp/vrrp_firewall.c).
+const NFT_RULESET: &str =
+    "tests/vrrp_nftables.rs::strict_mode_ruleset_matches_keepalived_and_is_removed_on_stop";
+const NFT_NAMED: &str =
+    "tests/vrrp_nftables.rs::named_table_priority_and_no_accept_match_keepalived";
 
 /// The checker's events on the notify FIFOs (check/ipwrapper.c
 /// `notify_fifo_vs()`, `notify_fifo_rs()`); the VRRP process's lines on the
@@ -188,7 +192,6 @@ const LVS_FIFO: Status =
     acted("crates/check/tests/fifo_events.rs::notify_fifo_and_lvs_notify_fifo_get_rs_and_vs_lines");
 
 const LVS: &str = "#12";
-const VRRP: &str = "#11";
 
 /// One line per keyword (a few per block). Keep sorted by keyword.
 const TABLE: &[Entry] = &[
@@ -205,7 +208,7 @@ const TABLE: &[Entry] = &[
     any("SSL_GET", acted("crates/check/tests/checkers.rs::ssl_get_without_verification_and_with_sni")),
     any("TCP_CHECK", acted("crates/check/tests/checkers.rs::tcp_check_up_then_refused")),
     any("UDP_CHECK", acted(UDP)),
-    any("accept", Status::NoEffect("rkeepalived never filters traffic to the VIPs: accept mode is always in effect")),
+    any("accept", acted("tests/vrrp_nftables.rs::vip_traffic_is_dropped_exactly_when_keepalived_drops_it")),
     any("advert_int", acted("crates/vrrp/tests/fsm_sim.rs::reload_advert_interval_takes_effect_on_the_next_advert")),
     at(Ctx::Route, "advmss", acted(ADDR_OPTS)),
     any("alpha", acted("crates/check/src/health.rs::alpha_starts_down_and_group_keys_share_dests")),
@@ -333,7 +336,11 @@ const TABLE: &[Entry] = &[
     any("nat_mask", Status::Unsupported),
     any("nb_get_retry", via("retry")),
     at(Ctx::Route, "nexthop", acted(ADDR_OPTS)),
-    any("no_accept", todo(VRRP, "drops traffic to the VIPs with nftables rules unless address owner")),
+    any("nftables", acted(NFT_NAMED)),
+    any("nftables_counters", acted(NFT_RULESET)),
+    any("nftables_ifindex", acted(NFT_RULESET)),
+    any("nftables_priority", acted(NFT_NAMED)),
+    any("no_accept", acted(NFT_NAMED)),
     any("no_email_faults", acted("tests/daemon_smtp_alerts.rs::no_email_faults_matches_keepalived")),
     any("no_swap", Status::NoEffect(BARE_PROCESS)),
     at(Ctx::Address, "no_track", acted(ADDR_OPTS)),
@@ -428,7 +435,7 @@ const TABLE: &[Entry] = &[
     any("static_rules", read_by("crates/vrrp/src/engine/reconfigure.rs")),
     any("status_code", acted("crates/check/tests/checkers.rs::http_get_status_codes")),
     any("status_socket", acted("tests/daemon_names.rs::two_daemons_with_their_own_pid_files_get_their_own_status_sockets")),
-    any("strict_mode", partly(VRRP, STRICT_FIREWALL)),
+    any("strict_mode", acted(NFT_RULESET)),
     any("sync_group_tracking_weight", acted(SYNC_WEIGHTS)),
     any("table", acted(VRRP_OPS)),
     any("terminate_delay", acted("crates/vrrp/src/track_process.rs::delay_terminate_delay_and_fork_delay")),
@@ -448,7 +455,7 @@ const TABLE: &[Entry] = &[
     any("unicast_src_ip", acted("crates/vrrp/tests/interop_keepalived.rs::unicast_v2_and_v3_both_ways")),
     any("unicast_ttl", acted("crates/vrrp/src/instance.rs::unicast_peer_ttl_window")),
     any("url", acted("crates/check/tests/checkers.rs::http_get_status_codes")),
-    any("use_vmac", partly(VRRP, "keepalived's nftables rules that stop IGMP/MLD reports and router solicitations leaving by the vmac")),
+    any("use_vmac", acted(NFT_RULESET)),
     any("user", acted(SCRIPT_SEC)),
     any("uthreshold", acted(PLAN_KW)),
     any("version", acted("crates/vrrp/tests/interop_keepalived.rs::v3_ipv4_both_ways")),
@@ -476,6 +483,8 @@ const TABLE: &[Entry] = &[
     any("vrrp_gna_interval", read_by("crates/vrrp/src/engine/actions.rs")),
     any("vrrp_higher_prio_send_advert", via("higher_prio_send_advert")),
     any("vrrp_instance", acted(ELECTION)),
+    // Debian's build has no iptables: the default nftables table instead.
+    any("vrrp_iptables", acted("crates/config/tests/nftables_keywords.rs::nftables_keywords_read_as_debian_keepalived_reads_them")),
     any("vrrp_lower_prio_no_advert", via("lower_prio_no_advert")),
     any("vrrp_mcast_group4", acted(MCAST)),
     any("vrrp_mcast_group6", acted(MCAST)),
