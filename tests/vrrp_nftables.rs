@@ -532,3 +532,101 @@ fn stale_rules_are_replaced_after_kill_9_and_nothing_is_left_after_stop() {
     stop(&mut d);
     assert_eq!(site.ruleset(), "", "rules left after the stop");
 }
+
+/// Before the reload: a non-accepting instance and an accepting one.
+const BEFORE_RELOAD: &str = "global_defs {
+    vrrp_version 3
+    nftables
+}
+vrrp_instance R1 {
+    interface eth0
+    virtual_router_id 81
+    priority 100
+    advert_int 0.1
+    no_accept
+    virtual_ipaddress {
+        192.0.2.100/32
+        192.0.2.101/32
+    }
+}
+vrrp_instance R2 {
+    interface eth0
+    virtual_router_id 82
+    priority 100
+    advert_int 0.1
+    accept
+    virtual_ipaddress {
+        192.0.2.110/32
+    }
+}
+";
+
+/// After it: R1 drops a VIP and gains one, R2 stops accepting
+/// (keepalived `clear_diff_vrrp_vip()`, `restore_vrrp_state()`).
+const AFTER_RELOAD: &str = "global_defs {
+    vrrp_version 3
+    nftables
+}
+vrrp_instance R1 {
+    interface eth0
+    virtual_router_id 81
+    priority 100
+    advert_int 0.1
+    no_accept
+    virtual_ipaddress {
+        192.0.2.100/32
+        192.0.2.102/32
+    }
+}
+vrrp_instance R2 {
+    interface eth0
+    virtual_router_id 82
+    priority 100
+    advert_int 0.1
+    no_accept
+    virtual_ipaddress {
+        192.0.2.110/32
+    }
+}
+";
+
+#[test]
+fn a_reload_updates_the_drop_rules_as_keepalived() {
+    if !needs() {
+        return;
+    }
+    let ka_site = Site::new("nftrelk", false);
+    let rk_site = Site::new("nftrelr", false);
+    let mut ka = ka_site.keepalived(&ka_site.conf(BEFORE_RELOAD));
+    let mut rk = rk_site.ours(&rk_site.conf(BEFORE_RELOAD));
+    let before = ["192.0.2.100", "192.0.2.101", "192.0.2.110"];
+    let ka_before = settled_ruleset(&ka_site, &before);
+    assert_eq!(
+        settled_ruleset(&rk_site, &before),
+        ka_before,
+        "before the reload"
+    );
+    assert!(
+        ka_before.contains("elements = { 192.0.2.100, 192.0.2.101 }"),
+        "{ka_before}"
+    );
+    ka_site.conf(AFTER_RELOAD);
+    rk_site.conf(AFTER_RELOAD);
+    ka.signal(Signal::SIGHUP);
+    rk.signal(Signal::SIGHUP);
+    let after = ["192.0.2.100", "192.0.2.102", "192.0.2.110"];
+    let ka_after = settled_ruleset(&ka_site, &after);
+    assert!(
+        ka_after.contains("elements = { 192.0.2.100, 192.0.2.102, 192.0.2.110 }"),
+        "keepalived after the reload:\n{ka_after}"
+    );
+    wait_until("rkeepalived's rules after the reload", || {
+        rk_site.ruleset() == ka_after
+    });
+    stop(&mut ka);
+    stop(&mut rk);
+    assert_eq!(
+        (ka_site.ruleset(), rk_site.ruleset()),
+        (String::new(), String::new())
+    );
+}
