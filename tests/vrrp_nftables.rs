@@ -630,3 +630,49 @@ fn a_reload_updates_the_drop_rules_as_keepalived() {
         (String::new(), String::new())
     );
 }
+
+/// A vmac deleted by hand is re-created; its map entry follows the new
+/// interface index and the old one goes (keepalived `nft_add_vmac()` with
+/// the old interface).
+#[test]
+fn vmac_entries_follow_a_re_created_vmac() {
+    if !needs() {
+        return;
+    }
+    let site = Site::new("nftvmac", false);
+    let conf = site.conf(
+        "global_defs {
+    vrrp_version 3
+}
+vrrp_instance VM {
+    interface eth0
+    use_vmac
+    virtual_router_id 53
+    priority 100
+    advert_int 0.1
+    virtual_ipaddress {
+        192.0.2.101/32
+    }
+}
+",
+    );
+    let mut d = site.ours(&conf);
+    let fresh = settled_ruleset(&site, &["192.0.2.101"]);
+    assert!(
+        fresh.contains("elements = { \"vrrp.53\" : \"eth0\" }"),
+        "{fresh}"
+    );
+    let index = |site: &Site| {
+        let out = site.ns.exec(&["cat", "/sys/class/net/vrrp.53/ifindex"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let old = index(&site);
+    site.ns.ip(&["link", "del", "vrrp.53"]);
+    wait_until("the vmac re-created", || {
+        let now = index(&site);
+        !now.is_empty() && now != old
+    });
+    assert_eq!(settled_ruleset(&site, &["192.0.2.101"]), fresh);
+    stop(&mut d);
+    assert_eq!(site.ruleset(), "");
+}
