@@ -676,3 +676,52 @@ vrrp_instance VM {
     stop(&mut d);
     assert_eq!(site.ruleset(), "");
 }
+
+/// `disable_local_igmp`: link-local IGMP reports off while running (the
+/// namespace's net.ipv4.igmp_link_local_mcast_reports), restored at stop,
+/// and so no IPv4 vmac rule, as keepalived.
+#[test]
+fn disable_local_igmp_turns_reports_off_instead_of_the_vmac_rule() {
+    if !needs() {
+        return;
+    }
+    let conf = "global_defs {
+    vrrp_version 3
+    disable_local_igmp
+}
+vrrp_instance VM {
+    interface eth0
+    use_vmac
+    virtual_router_id 53
+    priority 100
+    advert_int 0.1
+    virtual_ipaddress {
+        192.0.2.101/32
+    }
+}
+";
+    let sysctl = |site: &Site| {
+        let out = site
+            .ns
+            .exec(&["sysctl", "-n", "net.ipv4.igmp_link_local_mcast_reports"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let mut seen = Vec::new();
+    for (who, tag) in [("keepalived", "nftigk"), ("rkeepalived", "nftigr")] {
+        let site = Site::new(tag, false);
+        let path = site.conf(conf);
+        let before = sysctl(&site);
+        let mut d = if who == "keepalived" {
+            site.keepalived(&path)
+        } else {
+            site.ours(&path)
+        };
+        let rules = settled_ruleset(&site, &["192.0.2.101"]);
+        let running = sysctl(&site);
+        stop(&mut d);
+        // (sysctl before, while running, ruleset, sysctl after, ruleset after)
+        seen.push([before, running, rules, sysctl(&site), site.ruleset()]);
+    }
+    assert_eq!(seen[0], ["1", "0", "", "1", ""], "keepalived");
+    assert_eq!(seen[1], seen[0], "rkeepalived differs from keepalived");
+}

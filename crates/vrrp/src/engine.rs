@@ -176,6 +176,8 @@ struct Engine {
     lvs_syncd: Option<lvs_syncd::LvsSyncd>,
     /// keepalived's nftables rules (no accept mode, vmac reports), if needed.
     firewall: Option<crate::firewall::Firewall>,
+    /// `disable_local_igmp` in effect, and the sysctl to restore.
+    local_igmp: fw_hooks::LocalIgmp,
 }
 
 /// What a watcher task watches (a reload keeps the unchanged ones running).
@@ -225,6 +227,7 @@ impl Engine {
             iface_dirty: false,
             lvs_syncd,
             firewall,
+            local_igmp: fw_hooks::LocalIgmp::default(),
         })
     }
 
@@ -236,6 +239,7 @@ impl Engine {
 
     async fn start_all(&mut self) {
         let cfg = self.cfg.clone();
+        self.local_igmp = fw_hooks::LocalIgmp::start(cfg.global_defs.disable_local_igmp);
         self.apply_statics(None, &cfg).await;
         self.rebuild_groups();
         self.start_watchers();

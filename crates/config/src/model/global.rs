@@ -53,6 +53,10 @@ pub struct GlobalDefs {
     /// `nftables_counters` (and the legacy `vrrp_iptables`).
     #[serde(default)]
     pub nftables: NftablesOptions,
+    /// `disable_local_igmp`: net.ipv4.igmp_link_local_mcast_reports off
+    /// while the VRRP process runs, and no IPv4 vmac IGMP rule.
+    #[serde(default)]
+    pub disable_local_igmp: bool,
     pub vrrp_skip_check_adv_addr: bool,
     pub vrrp_check_unicast_src: bool,
     pub vrrp_startup_delay: Duration,
@@ -121,6 +125,7 @@ impl Default for GlobalDefs {
             vrrp_higher_prio_send_advert: false,
             vrrp_strict: false,
             nftables: NftablesOptions::default(),
+            disable_local_igmp: false,
             vrrp_skip_check_adv_addr: false,
             vrrp_check_unicast_src: false,
             vrrp_startup_delay: Duration::ZERO,

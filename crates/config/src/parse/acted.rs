@@ -243,6 +243,7 @@ const TABLE: &[Entry] = &[
     any("delay_loop", acted(RETRY)),
     any("dev", acted(VRRP_OPS)),
     any("digest", acted(HTTP_REGEX)),
+    any("disable_local_igmp", acted("tests/vrrp_nftables.rs::disable_local_igmp_turns_reports_off_instead_of_the_vmac_rule")),
     any("dont_track_primary", acted("crates/vrrp/src/instance.rs::primary_interface_down_is_fault_unless_dont_track_primary")),
     any("down_timer_adverts", acted("crates/vrrp/tests/config_keywords.rs::down_timer_adverts_sets_the_master_down_interval")),
     at(Ctx::Route, "dsfield", via("tos")),

@@ -25,7 +25,6 @@ pub(super) const IGNORED_GLOBAL: &[&str] = &[
     // (nftables for IPVS, process-monitor buffers, BFD limits, reload
     // checks, logging options); tests/data/keepalived-2.2.7-keywords.txt.
     "bfd_rlimit_rtime",
-    "disable_local_igmp",
     "include_check",
     "log_unknown_vrids",
     "lvs_process_name",
@@ -154,6 +153,7 @@ pub(super) const KNOWN_KEYWORDS: &[&str] = &[
     "delay_loop",
     "dev",
     "digest",
+    "disable_local_igmp",
     "dont_track_primary",
     "down_timer_adverts",
     "dsfield",

@@ -64,6 +64,9 @@ pub(super) fn nftables_kw(p: &mut Parser, n: &Node) -> PResult<bool> {
             }
         }
         "nftables_ifindex" => o.ifindex = true,
+        // keepalived `disable_local_igmp_handler()` (its check that the
+        // kernel has the sysctl is made by the VRRP process here).
+        "disable_local_igmp" => p.cfg.global_defs.disable_local_igmp = true,
         "nftables_counters" => o.counters = true,
         _ => return Ok(false),
     }

@@ -74,6 +74,7 @@ pub(super) fn global_defs(w: &mut Out, g: &GlobalDefs) {
     }
     w.plain("nftables_ifindex", g.nftables.ifindex);
     w.plain("nftables_counters", g.nftables.counters);
+    w.plain("disable_local_igmp", g.disable_local_igmp);
     w.plain("vrrp_skip_check_adv_addr", g.vrrp_skip_check_adv_addr);
     w.plain("vrrp_check_unicast_src", g.vrrp_check_unicast_src);
     w.time_nonzero("vrrp_startup_delay", g.vrrp_startup_delay);

@@ -13,6 +13,67 @@ pub(super) fn for_config(cfg: &Config) -> Option<Firewall> {
     settings.map(|s| Firewall::new(s, Box::new(NftCommand::default())))
 }
 
+/// keepalived's igmp_link_local_mcast_reports sysctl (vrrp/vrrp_daemon.c).
+const IGMP_LINK_LOCAL_MCAST_REPORTS: &str = "/proc/sys/net/ipv4/igmp_link_local_mcast_reports";
+
+/// `disable_local_igmp`: whether it is in effect, and the sysctl's value
+/// to restore at exit.
+#[derive(Debug, Default)]
+pub(super) struct LocalIgmp {
+    disabled: bool,
+    saved: Option<String>,
+}
+
+impl LocalIgmp {
+    /// keepalived `set_disable_local_igmp()` at start: reports off; any
+    /// failure is logged and leaves `disable_local_igmp` off.
+    pub(super) fn start(wanted: bool) -> LocalIgmp {
+        if !wanted {
+            return LocalIgmp::default();
+        }
+        let path = IGMP_LINK_LOCAL_MCAST_REPORTS;
+        let cur = match std::fs::read_to_string(path) {
+            Ok(v) => v.trim().to_string(),
+            Err(e) => {
+                tracing::info!(
+                    "Unable to read {path} - errno {}",
+                    e.raw_os_error().unwrap_or(0)
+                );
+                return LocalIgmp::default();
+            }
+        };
+        if cur == "1" {
+            if let Err(e) = std::fs::write(path, "0") {
+                tracing::info!(
+                    "Unable to write {path} - errno {}",
+                    e.raw_os_error().unwrap_or(0)
+                );
+                return LocalIgmp::default();
+            }
+            return LocalIgmp {
+                disabled: true,
+                saved: Some(cur),
+            };
+        }
+        LocalIgmp {
+            disabled: true,
+            saved: None,
+        }
+    }
+
+    /// keepalived `reset_disable_local_igmp()` at exit.
+    pub(super) fn stop(&mut self) {
+        if let Some(v) = self.saved.take() {
+            if let Err(e) = std::fs::write(IGMP_LINK_LOCAL_MCAST_REPORTS, v) {
+                tracing::info!(
+                    "Unable to write {IGMP_LINK_LOCAL_MCAST_REPORTS} - errno {}",
+                    e.raw_os_error().unwrap_or(0)
+                );
+            }
+        }
+    }
+}
+
 impl Engine {
     /// The drop-set entries of instance `idx` for `vips` when `on` (a
     /// MASTER's addresses), none otherwise or when it accepts.
@@ -87,6 +148,11 @@ impl Engine {
     /// keepalived `firewall_add_vmac()` after creating instance `idx`'s vmac.
     pub(super) fn fw_vmac_up(&mut self, idx: usize) {
         let rt = &self.instances[idx];
+        // keepalived `netlink_link_add_vmac()`: IPv4 vmacs get no rule with
+        // disable_local_igmp (the kernel sends no link-local reports).
+        if rt.family == Family::Ipv4 && self.local_igmp.disabled {
+            return;
+        }
         let (Some(vmac), Some(fw)) = (rt.vmac.as_deref(), self.firewall.as_mut()) else {
             return;
         };
@@ -117,5 +183,6 @@ impl Engine {
         if let Some(fw) = &mut self.firewall {
             fw.fini();
         }
+        self.local_igmp.stop();
     }
 }
