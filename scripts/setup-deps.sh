@@ -19,6 +19,8 @@ pkgs=(
   snmpd snmp
   # libfaketime: the daemon under a stepped wall clock (tests/fault_vrrp.rs)
   faketime
+  # nft: the VRRP firewall rules (no accept mode, vmac) and their tests (tests/vrrp_nftables.rs)
+  nftables
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -256,7 +256,8 @@ fn unknown_flag_is_rejected() {
 }
 
 /// A configuration keepalived acts on fully but rkeepalived does not:
-/// `no_accept`, `lvs_sync_daemon_interface` and SSL `password`.
+/// `native_ipv6` (not supported), `lvs_sync_daemon_interface` and SSL
+/// `password` (parsed, not acted on).
 const NOT_ACTED_ON: &str = "\
 global_defs {
     router_id rkd_cli_test
@@ -269,7 +270,7 @@ vrrp_instance VI_1 {
     interface eth0
     virtual_router_id 51
     priority 150
-    no_accept
+    native_ipv6
     lvs_sync_daemon_interface eth0
     virtual_ipaddress {
         192.0.2.100/24
@@ -290,7 +291,7 @@ fn config_test_ends_with_the_not_acted_on_summary() {
     let stderr = text(&out.stderr);
     assert_eq!(
         last_line(&stderr),
-        "3 keywords parsed but not acted on: lvs_sync_daemon_interface, no_accept, password",
+        "3 keywords parsed but not acted on: lvs_sync_daemon_interface, native_ipv6, password",
         "{stderr}"
     );
     assert_eq!(
@@ -301,7 +302,7 @@ fn config_test_ends_with_the_not_acted_on_summary() {
     // Each occurrence is warned at its position.
     assert!(
         stderr.contains(&format!(
-            "{}:12:5: warning: 'no_accept' is parsed but not acted on by rkeepalived yet",
+            "{}:12:5: warning: keyword 'native_ipv6' is not supported by rkeepalived; ignored",
             conf.display()
         )),
         "{stderr}"

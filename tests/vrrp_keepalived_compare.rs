@@ -12,7 +12,9 @@
 //! * install the same addresses (`ip -j addr`), routes (`ip -j route show
 //!   table all`, IPv4 and IPv6), rules (`ip -j rule`, both families) and
 //!   links (VMACs): what each daemon added to or removed from the namespace,
-//!   interface indexes dropped, as sets.
+//!   interface indexes dropped, as sets;
+//! * leave the same nftables ruleset (`nft list ruleset`, counter values
+//!   dropped; vrrp_strict, no_accept and use_vmac make both set rules).
 //!
 //! Each namespace has every interface the file names (`interface`, `dev`,
 //! `track_interface`, `lvs_sync_daemon`, rule `iif`/`oif`) as a veth whose
@@ -348,6 +350,46 @@ fn snapshot(ns: &str) -> BTreeSet<String> {
         }
         for r in ip_json(ns, &[fam, "rule"]) {
             lines.insert(format!("rule {fam} {r}"));
+        }
+    }
+    lines.extend(nft_lines(ns));
+    lines
+}
+
+/// `nft list ruleset` as lines prefixed by their table and chain/set
+/// (counter values dropped); nothing without nft.
+fn nft_lines(ns: &str) -> Vec<String> {
+    let Ok(out) = Command::new("ip")
+        .args(["netns", "exec", ns, "nft", "list", "ruleset"])
+        .output()
+    else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    let (mut table, mut object) = (String::new(), String::new());
+    for l in String::from_utf8_lossy(&out.stdout).lines() {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        let mut kept = Vec::new();
+        let mut i = 0;
+        while i < words.len() {
+            if words[i] == "packets" || words[i] == "bytes" {
+                i += 2;
+                continue;
+            }
+            kept.push(words[i]);
+            i += 1;
+        }
+        let l = kept.join(" ");
+        if l.is_empty() || l == "}" {
+            continue;
+        }
+        if let Some(t) = l.strip_prefix("table ") {
+            table = t.trim_end_matches(" {").to_string();
+            object.clear();
+        } else if ["chain ", "set ", "map "].iter().any(|p| l.starts_with(p)) {
+            object = l.trim_end_matches(" {").to_string();
+        } else {
+            lines.push(format!("nft {table} / {object}: {l}"));
         }
     }
     lines

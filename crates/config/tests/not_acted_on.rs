@@ -48,7 +48,7 @@ global_defs {
     checker_cpu_affinity 1
     checker_rlimit_rtime 10000
     checker_rlimit_rttime 10000
-    vrrp_iptables
+    vrrp_ipsets
 }
 vrrp_sync_group G1 {
     group {
@@ -93,11 +93,7 @@ virtual_server 192.0.2.10 80 {
 }
 ";
 
-const EXPECTED: &[(&str, u32, u32)] = &[
-    ("no_accept", 50, 5),
-    ("lvs_sync_daemon_interface", 52, 5),
-    ("password", 65, 5),
-];
+const EXPECTED: &[(&str, u32, u32)] = &[("lvs_sync_daemon_interface", 52, 5), ("password", 65, 5)];
 
 #[test]
 fn every_not_acted_on_keyword_warns_at_each_occurrence() {
@@ -142,13 +138,13 @@ fn not_acted_on_lists_each_keyword_once_sorted_with_unsupported_ones() {
     sorted.dedup();
     assert_eq!(list, &sorted, "sorted, each once");
     // "not supported by rkeepalived; ignored" keywords count too.
-    assert!(list.contains(&"vrrp_iptables".to_string()), "{list:?}");
+    assert!(list.contains(&"vrrp_ipsets".to_string()), "{list:?}");
     for (kw, _, _) in EXPECTED {
         assert!(list.contains(&kw.to_string()), "{kw} missing from {list:?}");
     }
     assert_eq!(list.len(), {
         let mut kws: Vec<&str> = EXPECTED.iter().map(|(k, _, _)| *k).collect();
-        kws.push("vrrp_iptables");
+        kws.push("vrrp_ipsets");
         kws.sort_unstable();
         kws.dedup();
         kws.len()
@@ -186,13 +182,15 @@ vrrp_instance VI_1 {
     );
 }
 
-/// Keywords acted on only in part (vrrp_strict's fix-ups are applied, its
-/// nftables rules are not) warn too, and count as not acted on.
+/// The firewall keywords are acted on (tests/vrrp_nftables.rs): strict
+/// mode, vmacs and accept mode warn no more.
 #[test]
-fn partly_acted_on_keywords_warn_and_are_listed() {
+fn strict_mode_vmac_and_accept_mode_are_acted_on() {
     let text = "\
 global_defs {
     vrrp_strict
+    nftables
+    nftables_counters
 }
 vrrp_instance VI_1 {
     interface eth0
@@ -200,30 +198,22 @@ vrrp_instance VI_1 {
     priority 100
     strict_mode
     use_vmac
+    no_accept
     virtual_ipaddress {
         192.0.2.10/24
     }
 }
 ";
     let loaded = parse_str(text, "k.conf", &opts()).expect("loads");
-    let partly: Vec<String> = loaded
-        .warnings
-        .iter()
-        .filter(|w| w.message.contains("only partly acted on"))
-        .map(|w| w.to_string())
-        .collect();
-    assert_eq!(
-        partly,
-        [
-            "k.conf:2:5: 'vrrp_strict' is only partly acted on by rkeepalived yet (not yet: keepalived's nftables rules dropping traffic to the VIPs while accept mode is off)",
-            "k.conf:8:5: 'strict_mode' is only partly acted on by rkeepalived yet (not yet: keepalived's nftables rules dropping traffic to the VIPs while accept mode is off)",
-            "k.conf:9:5: 'use_vmac' is only partly acted on by rkeepalived yet (not yet: keepalived's nftables rules that stop IGMP/MLD reports and router solicitations leaving by the vmac)",
-        ]
+    assert!(
+        !loaded
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("acted on")),
+        "{:?}",
+        loaded.warnings
     );
-    assert_eq!(
-        loaded.not_acted_on,
-        ["strict_mode", "use_vmac", "vrrp_strict"]
-    );
+    assert!(loaded.not_acted_on.is_empty(), "{:?}", loaded.not_acted_on);
 }
 
 /// The global notify_fifo carries VRRP events and, in a configuration with

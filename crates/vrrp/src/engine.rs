@@ -37,6 +37,7 @@ use crate::wire::{DropCounters, DropReason, Family, RxPolicy, IPPROTO_AH};
 mod actions;
 mod addr_opts;
 mod dump;
+mod fw_hooks;
 mod lifecycle;
 mod lvs_syncd;
 mod reconfigure;
@@ -173,6 +174,10 @@ struct Engine {
     iface_dirty: bool,
     /// `lvs_sync_daemon ... inst NAME`: IPVS sync daemons following NAME.
     lvs_syncd: Option<lvs_syncd::LvsSyncd>,
+    /// keepalived's nftables rules (no accept mode, vmac reports), if needed.
+    firewall: Option<crate::firewall::Firewall>,
+    /// `disable_local_igmp` in effect, and the sysctl to restore.
+    local_igmp: fw_hooks::LocalIgmp,
 }
 
 /// What a watcher task watches (a reload keeps the unchanged ones running).
@@ -194,6 +199,7 @@ impl Engine {
         let notifier = Notifier::new(&cfg.global_defs);
         let mail = crate::mail::VrrpMail::new(&cfg);
         let lvs_syncd = lvs_syncd::LvsSyncd::from_config(&cfg);
+        let firewall = fw_hooks::for_config(&cfg);
         Ok(Engine {
             cfg,
             nl,
@@ -220,6 +226,8 @@ impl Engine {
             router: Router::new(),
             iface_dirty: false,
             lvs_syncd,
+            firewall,
+            local_igmp: fw_hooks::LocalIgmp::default(),
         })
     }
 
@@ -231,6 +239,7 @@ impl Engine {
 
     async fn start_all(&mut self) {
         let cfg = self.cfg.clone();
+        self.local_igmp = fw_hooks::LocalIgmp::start(cfg.global_defs.disable_local_igmp);
         self.apply_statics(None, &cfg).await;
         self.rebuild_groups();
         self.start_watchers();
@@ -537,6 +546,7 @@ impl Engine {
         let idx = self.router.add(rt.cfg.name.clone(), fsm);
         self.instances.push(rt);
         debug_assert_eq!(idx + 1, self.instances.len());
+        self.fw_vmac_up(idx);
         self.handle(Input::Start {
             instance: idx,
             priority: outcome.priority,
@@ -570,6 +580,7 @@ impl Engine {
         // Belt and braces: whatever the state, leave no VIPs behind.
         self.remove_vips(idx).await;
         if let Some(v) = self.instances[idx].vmac.clone() {
+            self.fw_vmac_down(idx);
             if let Err(e) = self.nl.del_link(&v).await {
                 self.instances[idx].stats.netlink_errors += 1;
                 tracing::warn!(vmac = %v, error = %e, "cannot delete vmac");
@@ -637,6 +648,7 @@ impl Engine {
         for (_, (_, t)) in self.ah_sockets.drain() {
             t.abort();
         }
+        self.fw_fini();
         self.notifier.finish_stop_scripts().await;
         tracing::info!("VRRP engine stopped");
     }

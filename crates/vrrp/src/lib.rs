@@ -16,6 +16,7 @@
 //! * [`instance`]: configuration -> fsm parameters, receive policy, adverts, tracking.
 //! * [`reload`]: which running instances a reload keeps, updates in place, or restarts.
 //! * [`recovery`]: the stale-VIP sweep before the engine starts.
+//! * [`firewall`]: keepalived's nftables rules (no accept mode, vmac reports).
 //! * [`timer`]: timerfd-precise wake-ups for fsm deadlines (tokio's timer ticks in ms).
 //! * [`watch`]: vrrp_script pollers and track file readers; [`track_process`]:
 //!   vrrp_track_process /proc scanner; [`notify`]: scripts + FIFO;
@@ -31,6 +32,7 @@ pub mod wire;
 pub mod addr;
 pub mod engine;
 pub mod error;
+pub mod firewall;
 pub mod garp;
 pub mod iface;
 pub mod instance;

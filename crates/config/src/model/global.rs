@@ -49,6 +49,14 @@ pub struct GlobalDefs {
     pub vrrp_lower_prio_no_advert: bool,
     pub vrrp_higher_prio_send_advert: bool,
     pub vrrp_strict: bool,
+    /// `nftables [TABLE]`, `nftables_priority`, `nftables_ifindex`,
+    /// `nftables_counters` (and the legacy `vrrp_iptables`).
+    #[serde(default)]
+    pub nftables: NftablesOptions,
+    /// `disable_local_igmp`: net.ipv4.igmp_link_local_mcast_reports off
+    /// while the VRRP process runs, and no IPv4 vmac IGMP rule.
+    #[serde(default)]
+    pub disable_local_igmp: bool,
     pub vrrp_skip_check_adv_addr: bool,
     pub vrrp_check_unicast_src: bool,
     pub vrrp_startup_delay: Duration,
@@ -119,6 +127,8 @@ impl Default for GlobalDefs {
             vrrp_lower_prio_no_advert: false,
             vrrp_higher_prio_send_advert: false,
             vrrp_strict: false,
+            nftables: NftablesOptions::default(),
+            disable_local_igmp: false,
             vrrp_skip_check_adv_addr: false,
             vrrp_check_unicast_src: false,
             vrrp_startup_delay: Duration::ZERO,
@@ -139,6 +149,33 @@ impl Default for GlobalDefs {
             metrics_web_config: None,
             status_socket: None,
             identity: DaemonIdentity::default(),
+        }
+    }
+}
+
+/// keepalived 2.2.7's nftables settings for VRRP (core/global_parser.c
+/// `vrrp_nftables_handler()` and its neighbours; global_data.c defaults).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NftablesOptions {
+    /// `nftables [TABLE]` (default name "keepalived"); None = not configured
+    /// (the VRRP process then uses "keepalived" when an instance needs a
+    /// firewall: no accept mode, or a vmac).
+    pub table: Option<String>,
+    /// `nftables_priority N`: the base chains' priority (default -1).
+    pub priority: i32,
+    /// `nftables_ifindex`: link-local VIPs always keyed by interface index.
+    pub ifindex: bool,
+    /// `nftables_counters`: a counter in every rule.
+    pub counters: bool,
+}
+
+impl Default for NftablesOptions {
+    fn default() -> Self {
+        NftablesOptions {
+            table: None,
+            priority: -1,
+            ifindex: false,
+            counters: false,
         }
     }
 }

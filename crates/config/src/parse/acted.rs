@@ -113,6 +113,8 @@ const fn read_by(file: &'static str) -> Status {
 const fn via(kw: &'static str) -> Status {
     Status::Via(kw)
 }
+// No keyword is only partly acted on at the moment.
+#[allow(dead_code)]
 const fn partly(companion: &'static str, missing: &'static str) -> Status {
     Status::Partly { companion, missing }
 }
@@ -174,11 +176,13 @@ const CHECK_PLAN: &str = "crates/check/src/plan.rs";
 /// mean" hints; alone they are unknown keywords, in keepalived too.
 const BARE_PROCESS: &str = "not a keyword alone: part of vrrp_* / checker_* process options";
 
-/// keepalived 2.2.7 (built with nftables, as Debian's) drops traffic to the
-/// VIPs of a non-owner instance without accept mode (vrrp/vrrp.c
-/// `vrrp_complete_instance()`, vrrp_nftables.c).
-const STRICT_FIREWALL: &str =
-    "keepalived's nftables rules dropping traffic to the VIPs while accept mode is off";
+/// keepalived 2.2.7's nftables rules (built with nftables, as Debian's):
+/// the ruleset compared with keepalived's, VIP traffic dropped as keepalived
+/// drops it (vrrp/vrrp_nftables.c, vrrp/vrrp_firewall.c).
+const NFT_RULESET: &str =
+    "tests/vrrp_nftables.rs::strict_mode_ruleset_matches_keepalived_and_is_removed_on_stop";
+const NFT_NAMED: &str =
+    "tests/vrrp_nftables.rs::named_table_priority_and_no_accept_match_keepalived";
 
 /// The checker's events on the notify FIFOs (check/ipwrapper.c
 /// `notify_fifo_vs()`, `notify_fifo_rs()`); the VRRP process's lines on the
@@ -196,7 +200,6 @@ const PROC_NAMES: &str =
     "tests/daemon_namespace.rs::process_name_keywords_name_processes_like_keepalived";
 
 const LVS: &str = "#12";
-const VRRP: &str = "#11";
 
 /// One line per keyword (a few per block). Keep sorted by keyword.
 const TABLE: &[Entry] = &[
@@ -213,7 +216,7 @@ const TABLE: &[Entry] = &[
     any("SSL_GET", acted("crates/check/tests/checkers.rs::ssl_get_without_verification_and_with_sni")),
     any("TCP_CHECK", acted("crates/check/tests/checkers.rs::tcp_check_up_then_refused")),
     any("UDP_CHECK", acted(UDP)),
-    any("accept", Status::NoEffect("rkeepalived never filters traffic to the VIPs: accept mode is always in effect")),
+    any("accept", acted("tests/vrrp_nftables.rs::vip_traffic_is_dropped_exactly_when_keepalived_drops_it")),
     any("advert_int", acted("crates/vrrp/tests/fsm_sim.rs::reload_advert_interval_takes_effect_on_the_next_advert")),
     at(Ctx::Route, "advmss", acted(ADDR_OPTS)),
     any("alpha", acted("crates/check/src/health.rs::alpha_starts_down_and_group_keys_share_dests")),
@@ -250,6 +253,7 @@ const TABLE: &[Entry] = &[
     any("delay_loop", acted(RETRY)),
     any("dev", acted(VRRP_OPS)),
     any("digest", acted(HTTP_REGEX)),
+    any("disable_local_igmp", acted("tests/vrrp_nftables.rs::disable_local_igmp_turns_reports_off_instead_of_the_vmac_rule")),
     any("dont_track_primary", acted("crates/vrrp/src/instance.rs::primary_interface_down_is_fault_unless_dont_track_primary")),
     any("down_timer_adverts", acted("crates/vrrp/tests/config_keywords.rs::down_timer_adverts_sets_the_master_down_interval")),
     at(Ctx::Route, "dsfield", via("tos")),
@@ -348,7 +352,11 @@ const TABLE: &[Entry] = &[
     any("net_namespace", acted(NET_NS)),
     any("net_namespace_ipvs", acted("crates/ipvs/tests/netns_namespace.rs::net_namespace_ipvs_opens_the_socket_in_the_named_namespace")),
     at(Ctx::Route, "nexthop", acted(ADDR_OPTS)),
-    any("no_accept", todo(VRRP, "drops traffic to the VIPs with nftables rules unless address owner")),
+    any("nftables", acted(NFT_NAMED)),
+    any("nftables_counters", acted(NFT_RULESET)),
+    any("nftables_ifindex", acted(NFT_RULESET)),
+    any("nftables_priority", acted(NFT_NAMED)),
+    any("no_accept", acted(NFT_NAMED)),
     any("no_email_faults", acted("tests/daemon_smtp_alerts.rs::no_email_faults_matches_keepalived")),
     any("no_swap", Status::NoEffect(BARE_PROCESS)),
     at(Ctx::Address, "no_track", acted(ADDR_OPTS)),
@@ -445,7 +453,7 @@ const TABLE: &[Entry] = &[
     any("static_rules", read_by("crates/vrrp/src/engine/reconfigure.rs")),
     any("status_code", acted("crates/check/tests/checkers.rs::http_get_status_codes")),
     any("status_socket", acted("tests/daemon_names.rs::two_daemons_with_their_own_pid_files_get_their_own_status_sockets")),
-    any("strict_mode", partly(VRRP, STRICT_FIREWALL)),
+    any("strict_mode", acted(NFT_RULESET)),
     any("sync_group_tracking_weight", acted(SYNC_WEIGHTS)),
     any("table", acted(VRRP_OPS)),
     any("terminate_delay", acted("crates/vrrp/src/track_process.rs::delay_terminate_delay_and_fork_delay")),
@@ -466,7 +474,7 @@ const TABLE: &[Entry] = &[
     any("unicast_ttl", acted("crates/vrrp/src/instance.rs::unicast_peer_ttl_window")),
     any("url", acted("crates/check/tests/checkers.rs::http_get_status_codes")),
     any("use_pid_dir", acted(SIDE_BY_SIDE)),
-    any("use_vmac", partly(VRRP, "keepalived's nftables rules that stop IGMP/MLD reports and router solicitations leaving by the vmac")),
+    any("use_vmac", acted(NFT_RULESET)),
     any("user", acted(SCRIPT_SEC)),
     any("uthreshold", acted(PLAN_KW)),
     any("version", acted("crates/vrrp/tests/interop_keepalived.rs::v3_ipv4_both_ways")),
@@ -494,6 +502,8 @@ const TABLE: &[Entry] = &[
     any("vrrp_gna_interval", read_by("crates/vrrp/src/engine/actions.rs")),
     any("vrrp_higher_prio_send_advert", via("higher_prio_send_advert")),
     any("vrrp_instance", acted(ELECTION)),
+    // Debian's build has no iptables: the default nftables table instead.
+    any("vrrp_iptables", acted("crates/config/tests/nftables_keywords.rs::nftables_keywords_read_as_debian_keepalived_reads_them")),
     any("vrrp_lower_prio_no_advert", via("lower_prio_no_advert")),
     any("vrrp_mcast_group4", acted(MCAST)),
     any("vrrp_mcast_group6", acted(MCAST)),

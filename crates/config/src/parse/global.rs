@@ -97,6 +97,7 @@ impl GlobalBuilder {
             || vrrp_kw(p, &mut self.seen, n)?
             || fifo_lvs_and_rest_kw(p, &mut self.seen, n)?
             || super::identity::global_kw(p, n)
+            || super::nftables::nftables_kw(p, n)?
         {
             return Ok(());
         }

@@ -33,6 +33,7 @@ mod identity;
 mod keywords;
 mod lvs;
 mod lvs_read;
+mod nftables;
 mod routes;
 mod track;
 mod track_process;

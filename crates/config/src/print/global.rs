@@ -65,6 +65,16 @@ pub(super) fn global_defs(w: &mut Out, g: &GlobalDefs) {
         g.vrrp_higher_prio_send_advert,
     );
     w.plain("vrrp_strict", g.vrrp_strict);
+    // `nftables` resets the priority: the priority line comes after it.
+    if let Some(t) = &g.nftables.table {
+        w.kv("nftables", q(t));
+    }
+    if g.nftables.priority != -1 {
+        w.kv("nftables_priority", g.nftables.priority);
+    }
+    w.plain("nftables_ifindex", g.nftables.ifindex);
+    w.plain("nftables_counters", g.nftables.counters);
+    w.plain("disable_local_igmp", g.disable_local_igmp);
     w.plain("vrrp_skip_check_adv_addr", g.vrrp_skip_check_adv_addr);
     w.plain("vrrp_check_unicast_src", g.vrrp_check_unicast_src);
     w.time_nonzero("vrrp_startup_delay", g.vrrp_startup_delay);

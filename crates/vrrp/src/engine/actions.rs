@@ -169,6 +169,8 @@ impl Engine {
     }
 
     pub(super) async fn add_vips(&mut self, idx: usize) {
+        // keepalived vrrp_state_become_master(): drop rules before the VIPs.
+        self.fw_accept_mode(idx, true);
         let rt = &self.instances[idx];
         let set = AddrSet {
             vips: rt.vips.clone(),
@@ -186,6 +188,7 @@ impl Engine {
             rules: rt.cfg.virtual_rules.clone(),
         };
         self.change_addrs(idx, Change::Delete, &set).await;
+        self.fw_accept_mode(idx, false);
     }
 
     /// Add or delete an instance's addresses, routes and rules: rules and

@@ -168,6 +168,7 @@ impl Engine {
                 Ok(_) => {
                     tracing::info!(vmac = %w.vmac, base = %w.base, "vmac (re)created");
                     self.configure_vmac_arp(&w.base, &w.vmac);
+                    self.fw_vmac_up(idx);
                     recreated.push(w.vmac);
                 }
                 Err(e) => {

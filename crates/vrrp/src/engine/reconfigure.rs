@@ -97,6 +97,7 @@ impl Engine {
         for set in held {
             self.release_unowned(set).await;
         }
+        self.fw_after_reload();
         // Tracking of the new configuration (new objects, weights, faults).
         self.retrack().await;
         // lvs_sync_daemon of the new configuration (reload_vrrp_thread()).
@@ -220,6 +221,9 @@ impl Engine {
         tracing::info!(instance = %new.name, changed = ?changed, "VRRP reload: applied in place");
         let vips = vips_on(&new, rt.vmac.as_deref());
         let master = self.router.fsm(idx).state() == State::Master;
+        if master {
+            self.fw_reloaded_master(idx, &new, &vips);
+        }
         let added_addrs = master && self.replace_master_addrs(idx, &new, &vips).await;
         // A changed mcast_src_ip (multicast; a unicast source is identity):
         // pick the advert source again.

@@ -352,7 +352,10 @@ pub(in crate::parse) fn accept_default(
     seen: &InstanceSeen,
     w: &mut InstanceNotes,
 ) {
-    v.accept = seen.accept.unwrap_or(!v.strict_mode);
+    // keepalived: owner (priority 255) accepts by default even in strict mode.
+    v.accept = seen
+        .accept
+        .unwrap_or(v.priority == defaults::PRIORITY_OWNER || !v.strict_mode);
     if v.accept
         && v.priority != defaults::PRIORITY_OWNER
         && v.strict_mode
