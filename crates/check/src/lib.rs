@@ -26,6 +26,7 @@ pub mod backend;
 pub mod checkers;
 pub mod conn;
 mod deadlines;
+pub mod drain;
 mod driver;
 pub mod engine;
 pub mod error;

@@ -76,6 +76,10 @@ pub struct GlobalDefs {
     pub metrics_web_config: Option<PathBuf>,
     /// rkeepalived extension: unix socket serving JSON status.
     pub status_socket: Option<PathBuf>,
+    /// rkeepalived extension: `drain_on_remove SECONDS`, the default for
+    /// every `virtual_server` (see [`crate::model::VirtualServer::drain_on_remove`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drain_on_remove: Option<Duration>,
 }
 
 impl Default for GlobalDefs {
@@ -135,6 +139,7 @@ impl Default for GlobalDefs {
             metrics_serve_status: false,
             metrics_web_config: None,
             status_socket: None,
+            drain_on_remove: None,
         }
     }
 }

@@ -242,6 +242,7 @@ const TABLE: &[Entry] = &[
     any("digest", acted(HTTP_REGEX)),
     any("dont_track_primary", acted("crates/vrrp/src/instance.rs::primary_interface_down_is_fault_unless_dont_track_primary")),
     any("down_timer_adverts", acted("crates/vrrp/tests/config_keywords.rs::down_timer_adverts_sets_the_master_down_interval")),
+    any("drain_on_remove", acted("crates/check/tests/drain.rs::reload_drains_a_removed_real_server_until_idle_or_timeout")),
     at(Ctx::Route, "dsfield", via("tos")),
     at(Ctx::Rule, "dsfield", via("tos")),
     any("dynamic", Status::NoEffect("FILE_CHECK dynamic is newer than keepalived 2.2.7")),

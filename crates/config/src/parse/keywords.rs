@@ -161,6 +161,7 @@ pub(super) const KNOWN_KEYWORDS: &[&str] = &[
     "digest",
     "dont_track_primary",
     "down_timer_adverts",
+    "drain_on_remove",
     "dsfield",
     "dynamic",
     "dynamic_interfaces",

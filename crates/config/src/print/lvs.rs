@@ -126,6 +126,9 @@ pub(super) fn virtual_server(w: &mut Out, vs: &VirtualServer) {
         w.kv("ip_family", fam(f).trim());
     }
     w.plain("ha_suspend", vs.ha_suspend);
+    if let Some(d) = vs.drain_on_remove {
+        w.kv("drain_on_remove", d.as_secs());
+    }
     w.flag("smtp_alert", vs.smtp_alert);
     opt(w, "virtualhost", vs.virtualhost.as_deref().map(q));
     w.plain("omega", vs.omega);
