@@ -19,6 +19,8 @@ pkgs=(
   snmpd snmp
   # libfaketime: the daemon under a stepped wall clock (tests/fault_vrrp.rs)
   faketime
+  # encrypted SSL client keys written by OpenSSL (crates/check/tests/ssl_client.rs)
+  openssl
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -43,6 +43,7 @@ pub mod spec;
 #[allow(unsafe_code)] // the only unsafe: socket options (SAFETY notes inside)
 mod sys;
 pub mod tls;
+pub mod tls_key;
 pub mod wire;
 
 pub use backend::{EngineBackend, KernelIpvs, SharedBackend};
