@@ -187,7 +187,6 @@ const STRICT_FIREWALL: &str =
 const LVS_FIFO: Status =
     acted("crates/check/tests/fifo_events.rs::notify_fifo_and_lvs_notify_fifo_get_rs_and_vs_lines");
 
-const LVS: &str = "#12";
 const VRRP: &str = "#11";
 
 /// One line per keyword (a few per block). Keep sorted by keyword.
@@ -311,7 +310,7 @@ const TABLE: &[Entry] = &[
     any("lvs_notify_fifo_script", LVS_FIFO),
     any("lvs_sched", via("lb_algo")),
     any("lvs_sync_daemon", acted("crates/check/tests/engine_lvs_globals.rs::lvs_sync_daemon_without_instance_runs_both_daemons_in_the_checker")),
-    any("lvs_sync_daemon_interface", todo(LVS, "runs the IPVS connection synchronisation daemon on this interface")),
+    any("lvs_sync_daemon_interface", acted("crates/config/tests/keyword_effects.rs::instance_lvs_sync_daemon_interface_is_the_global_lvs_sync_daemon")),
     any("lvs_timeouts", acted("crates/check/tests/engine_lvs_globals.rs::lvs_timeouts_set_at_start_reapplied_on_reload_restored_on_stop")),
     any("max_reply_length", acted("crates/check/src/checkers/udp.rs::reply_verification")),
     any("max_ttl", acted("crates/vrrp/src/instance.rs::unicast_peer_ttl_window")),
@@ -366,7 +365,7 @@ const TABLE: &[Entry] = &[
     at(Ctx::Route, "or", via("nexthop")),
     at(Ctx::Rule, "order", via("priority")),
     any("param_match", acted(TRACK_PROCESS)),
-    any("password", todo(LVS, "the passphrase of an encrypted SSL key")),
+    any("password", acted("crates/check/tests/ssl_client.rs::ssl_password_decrypts_encrypted_client_keys")),
     any("path", acted("crates/check/tests/checkers.rs::http_get_status_codes")),
     any("payload", acted(UDP)),
     at(Ctx::Address, "peer", acted(ADDR_OPTS)),
@@ -394,7 +393,7 @@ const TABLE: &[Entry] = &[
     any("regex_min_offset", acted(HTTP_REGEX)),
     any("regex_no_match", acted(HTTP_REGEX)),
     any("regex_options", Status::Unsupported),
-    any("regex_stack", Status::Unsupported),
+    any("regex_stack", acted("crates/check/tests/http_features.rs::regex_stack_is_validated_and_no_pattern_runs_out_of_stack")),
     any("require_reply", acted(UDP)),
     any("retry", acted(RETRY)),
     any("rise", acted(TRACK_SCRIPT)),

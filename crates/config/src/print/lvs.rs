@@ -284,6 +284,11 @@ pub(super) fn url(w: &mut Out, u: &HttpUrl) {
         "regex_max_offset",
         u.regex_max_offset.map(|v| v.to_string()),
     );
+    opt(
+        w,
+        "regex_stack",
+        u.regex_stack.map(|(start, max)| format!("{start} {max}")),
+    );
     w.close();
 }
 
