@@ -382,3 +382,95 @@ async fn wrong_or_missing_ssl_password_is_a_clear_error() {
     let out = run_check(&config(&pki, &block, addr.port())).await;
     assert!(!out.is_up(), "{out:?}");
 }
+
+/// keepalived 2.2.7 itself with the same encrypted keys and password: its
+/// checker (on bench/check/fake_ipvs.so, this host kernel has no IPVS)
+/// passes SSL_GET against the backend requiring the client certificate,
+/// and adds the real server, as ours does.
+#[tokio::test]
+async fn ssl_password_matches_keepalived() {
+    use rkeepalived_testkit::{prerequisites, Need};
+    if !prerequisites(&[
+        Need::Root,
+        Need::Keepalived,
+        Need::Tool("openssl"),
+        Need::Tool("cc"),
+    ]) {
+        return;
+    }
+    let pki = pki("kapass");
+    let addr = mtls_server(&pki).await;
+    let d = &pki.dir;
+    let fake = d.join("fake_ipvs.so");
+    let src =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/check/fake_ipvs.c");
+    let st = std::process::Command::new("cc")
+        .args(["-O2", "-shared", "-fPIC", "-o"])
+        .arg(&fake)
+        .arg(&src)
+        .arg("-ldl")
+        .status()
+        .unwrap();
+    assert!(st.success(), "building fake_ipvs.so");
+    let mut cases: Vec<(&str, &str, bool)> = encrypted_keys(&pki)
+        .into_iter()
+        .filter(|(f, _)| ["p8-aes.key", "legacy-aes256.key"].contains(f))
+        .map(|(f, p)| (f, p, true))
+        .collect();
+    // The control: a wrong password, never up (keepalived's checker stops
+    // at "Cant load key file"; ours runs without the certificate).
+    cases.push(("legacy-aes256.key", "wrong", false));
+    for (file, password, up) in cases {
+        let block = format!(
+            "SSL {{\n password \"{password}\"\n certificate {}/client.pem\n key {}/{file}\n}}",
+            d.display(),
+            d.display()
+        );
+        let text = format!(
+            "{block}\nvirtual_server 192.0.2.1 443 {{\n protocol TCP\n delay_loop 1\n alpha\n real_server 127.0.0.1 {} {{\n  SSL_GET {{\n   url {{\n    path /\n   }}\n   connect_timeout 2\n   retry 0\n  }}\n }}\n}}\n",
+            addr.port()
+        );
+        let file_tag = format!("{file}-{up}");
+        let conf = d.join(format!("{file_tag}.conf"));
+        std::fs::write(&conf, &text).unwrap();
+        let ops = d.join(format!("{file_tag}.ops"));
+        let mut ka = std::process::Command::new("/usr/sbin/keepalived")
+            .args(["-n", "-C", "-l", "-f"])
+            .arg(&conf)
+            .arg("-p")
+            .arg(d.join(format!("{file_tag}.pid")))
+            .arg("-c")
+            .arg(d.join(format!("{file_tag}-check.pid")))
+            .env("LD_PRELOAD", &fake)
+            .env("FAKE_IPVS_LOG", &ops)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // keepalived adds the real server (NEW_DEST, command 5; `alpha`:
+        // not before) once its SSL_GET with the decrypted key succeeds.
+        let dest = format!("127.0.0.1:{}", addr.port());
+        let mut added = false;
+        for _ in 0..if up { 100 } else { 40 } {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let log = std::fs::read_to_string(&ops).unwrap_or_default();
+            if log.lines().any(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                f.len() == 4 && f[1] == "5" && f[2] == dest
+            }) {
+                added = true;
+                break;
+            }
+        }
+        let _ = ka.kill();
+        let _ = ka.wait();
+        assert_eq!(
+            added, up,
+            "keepalived with {file} and password {password:?}"
+        );
+        let cfg = rkeepalived_config::parse_str(&text, "k.conf", &Default::default())
+            .expect("parses")
+            .config;
+        assert_eq!(run_check(&cfg).await.is_up(), up, "ours with {file}");
+    }
+}
