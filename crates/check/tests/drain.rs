@@ -247,3 +247,29 @@ fn bad_drain_values_are_positioned_errors() {
         assert!(err.contains(want), "{err}\nwanted {want}");
     }
 }
+
+/// The printed configuration (`-t` dumps, reload hand-off) keeps both
+/// values, the global default and a virtual server's `0`.
+#[test]
+fn drain_on_remove_survives_print_and_parse() {
+    let cfg = config("  drain_on_remove 45", "  drain_on_remove 0", &[1]);
+    let text = rkeepalived_config::print(&cfg);
+    let back = rkeepalived_config::parse_str(&text, "p.conf", &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{e}\n{text}"))
+        .config;
+    assert_eq!(
+        back.global_defs.drain_on_remove,
+        Some(Duration::from_secs(45))
+    );
+    assert_eq!(
+        back.virtual_servers[0].drain_on_remove,
+        Some(Duration::ZERO)
+    );
+    let plan = rkeepalived_check::from_config(&back).expect("plan");
+    assert_eq!(plan.virtual_servers[0].drain_on_remove, None, "0 = off");
+    let plan = rkeepalived_check::from_config(&config("  drain_on_remove 45", "", &[1])).unwrap();
+    assert_eq!(
+        plan.virtual_servers[0].drain_on_remove,
+        Some(Duration::from_secs(45))
+    );
+}
