@@ -21,6 +21,8 @@ pkgs=(
   faketime
   # nft: the VRRP firewall rules (no accept mode, vmac) and their tests (tests/vrrp_nftables.rs)
   nftables
+  # encrypted SSL client keys written by OpenSSL (crates/check/tests/ssl_client.rs)
+  openssl
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -127,6 +127,13 @@ impl<B: IpvsBackend> IpvsBackend for OpLog<B> {
     fn stop_daemon(&mut self, s: rkeepalived_ipvs::netlink::DaemonState) -> Result<(), IpvsError> {
         self.inner.stop_daemon(s)
     }
+
+    fn active_conns(
+        &mut self,
+        s: &rkeepalived_ipvs::ServiceKey,
+    ) -> Result<Vec<(rkeepalived_ipvs::DestKey, u32)>, IpvsError> {
+        self.inner.active_conns(s)
+    }
 }
 
 fn main() -> std::process::ExitCode {

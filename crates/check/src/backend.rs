@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use rkeepalived_ipvs::netlink::{DaemonState, ServiceDump, SyncDaemon, Timeouts};
-use rkeepalived_ipvs::{IpvsBackend, IpvsError, IpvsState, NetlinkIpvs, Op};
+use rkeepalived_ipvs::{DestKey, IpvsBackend, IpvsError, IpvsState, NetlinkIpvs, Op, ServiceKey};
 
 /// The kernel, through generic netlink.
 #[derive(Default)]
@@ -81,6 +81,10 @@ impl IpvsBackend for KernelIpvs {
     fn stop_daemon(&mut self, state: DaemonState) -> Result<(), IpvsError> {
         self.client()?.stop_daemon(state)
     }
+
+    fn active_conns(&mut self, service: &ServiceKey) -> Result<Vec<(DestKey, u32)>, IpvsError> {
+        self.client()?.active_conns(service)
+    }
 }
 
 /// A backend shared with the test that injected it (inspect the table while the engine runs).
@@ -143,6 +147,13 @@ impl<B: IpvsBackend> IpvsBackend for SharedBackend<B> {
             .lock()
             .map_err(|_| IpvsError::InvalidRequest("backend lock poisoned".into()))?
             .stop_daemon(state)
+    }
+
+    fn active_conns(&mut self, service: &ServiceKey) -> Result<Vec<(DestKey, u32)>, IpvsError> {
+        self.0
+            .lock()
+            .map_err(|_| IpvsError::InvalidRequest("backend lock poisoned".into()))?
+            .active_conns(service)
     }
 }
 

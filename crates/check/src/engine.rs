@@ -111,6 +111,16 @@ struct Engine {
     fifos: crate::events::EventFifos,
     /// Alert e-mails ([`crate::mail`]), sent in the background.
     mail: Option<rkeepalived_smtp::Mailer>,
+    /// Real servers a reload removed, kept at weight 0 (`drain_on_remove`).
+    drains: crate::drain::Drainer<tokio::time::Instant>,
+}
+
+/// Sleep until `at` (forever without one).
+async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Run the engine on `plan` until `Control::Stop` (or the control channel closes).
@@ -152,6 +162,7 @@ pub async fn run_plan(
         started: Instant::now(),
         fifos: Default::default(),
         mail: None,
+        drains: Default::default(),
     };
     let total: usize = plan
         .virtual_servers
@@ -186,7 +197,13 @@ pub async fn run_plan(
                 Some(Control::Reload(cfg)) => match crate::plan::from_config(&cfg) {
                     Ok(plan) => {
                         engine.metrics.reloads.fetch_add(1, Relaxed);
+                        let view = crate::drain::PlanView::of(&plan);
+                        let programmed = (view.drains() || !engine.drains.is_empty()).then(|| engine.desired());
                         engine.apply_plan(plan, false);
+                        if let Some(old) = programmed {
+                            let events = engine.drains.reload(&old, &view, tokio::time::Instant::now());
+                            events.iter().for_each(|e| tracing::info!("{e}"));
+                        }
                         engine.sync_ipvs();
                         crate::sys::release_free_memory();
                     }
@@ -222,6 +239,9 @@ pub async fn run_plan(
                 retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
             }
             Some(_) = engine.scripts.join_next(), if !engine.scripts.is_empty() => {}
+            _ = sleep_until_opt(engine.drains.next_wakeup()), if !engine.drains.is_empty() => {
+                engine.poll_drains();
+            }
         }
     }
 }
@@ -429,6 +449,30 @@ impl Engine {
         });
     }
 
+    /// The table to program: the plan's, with draining dests at weight 0.
+    fn desired(&self) -> rkeepalived_ipvs::IpvsState {
+        let mut desired = self.model.desired_ipvs(&self.plan);
+        self.drains.overlay(&mut desired);
+        desired
+    }
+
+    /// `drain_on_remove`: read the draining dests' active connections;
+    /// those idle or past their time are deleted by the next sync.
+    fn poll_drains(&mut self) {
+        let backend = self.backend.as_backend();
+        let conns = self
+            .drains
+            .services()
+            .into_iter()
+            .map(|s| (s, backend.active_conns(&s).ok()))
+            .collect();
+        let events = self.drains.poll(&conns, tokio::time::Instant::now());
+        if !events.is_empty() {
+            events.iter().for_each(|e| tracing::info!("{e}"));
+            self.sync_ipvs();
+        }
+    }
+
     /// One reconcile pass. Errors never stop the engine: a missing IPVS
     /// (no kernel module) is logged once, counted, and retried.
     fn sync_ipvs(&mut self) {
@@ -442,7 +486,7 @@ impl Engine {
         // Fast path: diff against what we last programmed, no dump.
         let mut built = None;
         if let Some(cached) = self.kernel_cache.take() {
-            let desired = self.model.desired_ipvs(&self.plan);
+            let desired = self.desired();
             let ops = rkeepalived_ipvs::reconcile(&desired, &cached, &self.owned);
             let failed = self
                 .backend
@@ -488,7 +532,7 @@ impl Engine {
                 return;
             }
         };
-        let desired = built.unwrap_or_else(|| self.model.desired_ipvs(&self.plan));
+        let desired = built.unwrap_or_else(|| self.desired());
         let report = rkeepalived_ipvs::sync_from(
             self.backend.as_backend(),
             &desired,
@@ -580,6 +624,8 @@ impl Engine {
     async fn stop(&mut self) {
         tracing::info!("health checker stopping");
         self.checks.clear();
+        // Draining dests go with the rest (clear_services), or stay with -I.
+        self.drains.clear();
         if self.release_ipvs_on_stop {
             let effects = self.model.on_stop(&self.plan);
             for line in self.model.on_stop_fifo_lines(&self.plan) {

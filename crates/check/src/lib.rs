@@ -26,6 +26,7 @@ pub mod backend;
 pub mod checkers;
 pub mod conn;
 mod deadlines;
+pub mod drain;
 mod driver;
 pub mod engine;
 pub mod error;
@@ -42,6 +43,7 @@ pub mod spec;
 #[allow(unsafe_code)] // the only unsafe: socket options (SAFETY notes inside)
 mod sys;
 pub mod tls;
+pub mod tls_key;
 pub mod wire;
 
 pub use backend::{EngineBackend, KernelIpvs, SharedBackend};

@@ -357,6 +357,11 @@ fn virtual_server(
         quorum_down: optional_script(&vs.quorum_down, security, "quorum_down")?,
         omega: vs.omega,
         ha_suspend: vs.ha_suspend,
+        // The virtual server's own value (0 = off) wins over global_defs'.
+        drain_on_remove: vs
+            .drain_on_remove
+            .or(config.global_defs.drain_on_remove)
+            .filter(|d| !d.is_zero()),
     })
 }
 

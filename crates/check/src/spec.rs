@@ -402,6 +402,10 @@ pub struct VirtualServerSpec {
     pub omega: bool,
     /// Suspend checks while none of these addresses is local (`ha_suspend`).
     pub ha_suspend: bool,
+    /// `drain_on_remove` (rkeepalived extension, [`crate::drain`]): how long
+    /// a real server a reload removes stays at weight 0 while connections
+    /// remain. `None`: deleted at once, as keepalived does.
+    pub drain_on_remove: Option<std::time::Duration>,
 }
 
 impl VirtualServerSpec {
@@ -420,6 +424,7 @@ impl VirtualServerSpec {
             quorum_down: None,
             omega: false,
             ha_suspend: false,
+            drain_on_remove: None,
         }
     }
 

@@ -81,8 +81,10 @@ pub fn server_name(sni: Option<&str>, ip: IpAddr) -> ServerName<'static> {
 /// The top-level `SSL { password ca certificate key }` block, loaded for
 /// SSL_GET (keepalived check_ssl.c `build_ssl_ctx`): the certificate chain
 /// and key are presented to backends that ask for a client certificate
-/// (mTLS). The CA file is read and must parse, but as in keepalived
-/// (`SSL_VERIFY_NONE`) it does not make the checker verify the server.
+/// (mTLS); an encrypted key is decrypted with `password`
+/// ([`crate::tls_key`]). The CA file is read and must parse, but as in
+/// keepalived (`SSL_VERIFY_NONE`) it does not make the checker verify the
+/// server.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ClientAuth {
     pub certificate: Option<std::path::PathBuf>,
@@ -116,7 +118,6 @@ impl ClientAuth {
     /// Read and check the files of an `SSL` block.
     pub fn load(ssl: &rkeepalived_config::model::SslConfig) -> Result<Self, SslConfigError> {
         use rustls::pki_types::pem::PemObject;
-        use rustls::pki_types::PrivateKeyDer;
         let err = |keyword: &'static str, path: &std::path::Path, msg: String| SslConfigError {
             keyword,
             path: path.display().to_string(),
@@ -150,17 +151,13 @@ impl ClientAuth {
             None => None,
             Some(p) => {
                 let pem = read("key", p)?;
-                if pem.windows(b"ENCRYPTED".len()).any(|w| w == b"ENCRYPTED") {
-                    return Err(err(
-                        "key",
-                        p,
-                        "encrypted private keys are not supported (SSL password); store the key unencrypted with mode 0600".into(),
-                    ));
-                }
-                match PrivateKeyDer::from_pem_slice(&pem) {
-                    Ok(k) => Some(k.secret_der().to_vec()),
-                    Err(_) if ssl.key.is_none() => None,
-                    Err(e) => return Err(err("key", p, format!("no usable PEM private key: {e}"))),
+                // OpenSSL asks `password` (SSL_CTX_set_default_passwd_cb)
+                // only for an encrypted key: crate::tls_key.
+                match crate::tls_key::private_key_der(&pem, ssl.password.as_deref()) {
+                    Ok(Some(k)) => Some(k),
+                    Ok(None) if ssl.key.is_none() => None,
+                    Ok(None) => return Err(err("key", p, "no PEM private key in the file".into())),
+                    Err(e) => return Err(err("key", p, e)),
                 }
             }
         };

@@ -28,6 +28,12 @@ fn response(path: &str) -> Vec<u8> {
         "/close" => b"HTTP/1.0 200 OK\r\nServer: x\r\n\r\nbody until close\n".to_vec(),
         "/chunked" => b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nWiki\r\n6\r\npedia \r\nE\r\nin \r\n\r\nchunks.\r\n0\r\nX-Trailer: y\r\n\r\n".to_vec(),
         "/404" => b"HTTP/1.0 404 Not Found\r\nContent-Length: 3\r\n\r\nnop".to_vec(),
+        "/ab" => {
+            let mut r = b"HTTP/1.0 200 OK\r\n\r\n".to_vec();
+            r.extend(b"ab".repeat(100_000));
+            r.extend(b"c");
+            r
+        }
         "/big" => {
             let mut r = b"HTTP/1.0 200 OK\r\n\r\n".to_vec();
             r.extend(big_body());
@@ -269,6 +275,76 @@ virtual_server 192.0.2.1 80 {
         .unwrap_err()
         .to_string()
         .contains("unclosed"));
+}
+
+/// `regex_stack START MAX` (check_http.c `regex_stack_handler()`): read and
+/// validated with keepalived's messages, dropped without a `regex` (as
+/// `url_end_handler()` does). Its purpose in keepalived, a PCRE2 JIT stack
+/// big enough for patterns that backtrack deeply, has no counterpart: the
+/// `regex` crate matches in linear time without a stack, so such a pattern
+/// over a 200 KB body matches with or without `regex_stack`.
+#[tokio::test]
+async fn regex_stack_is_validated_and_no_pattern_runs_out_of_stack() {
+    let url = |opts: &str, regex: bool| {
+        let re = if regex { "regex \"(?:a|b)+c\"" } else { "" };
+        format!(
+            "virtual_server 192.0.2.1 80 {{\n  protocol TCP\n  real_server 198.51.100.1 80 {{\n    HTTP_GET {{\n      url {{\n        path /ab\n        {re}\n        {opts}\n      }}\n    }}\n  }}\n}}\n"
+        )
+    };
+    let load = |text: String| {
+        let l =
+            rkeepalived_config::parse_str(&text, "t.conf", &Default::default()).expect("parses");
+        let stack = match &l.config.virtual_servers[0].real_servers[0].checkers[0].kind {
+            rkeepalived_config::model::CheckerKind::Http(h) => h.urls[0].regex_stack,
+            k => panic!("{k:?}"),
+        };
+        let warnings: Vec<String> = l.warnings.iter().map(|w| w.to_string()).collect();
+        (stack, warnings, l.not_acted_on)
+    };
+    let (stack, warnings, not_acted) = load(url("regex_stack 65536 1048576", true));
+    assert_eq!(stack, Some((65536, 1048576)));
+    assert!(
+        warnings.is_empty() && not_acted.is_empty(),
+        "{warnings:?} {not_acted:?}"
+    );
+    for (opts, msg) in [
+        (
+            "regex_stack 65536",
+            "t.conf:8:9: regex_stack requires start and max values",
+        ),
+        (
+            "regex_stack 64k 1048576",
+            "t.conf:8:9: regex_stack invalid start value",
+        ),
+        (
+            "regex_stack 65536 1M",
+            "t.conf:8:9: regex_stack invalid max value",
+        ),
+        (
+            "regex_stack 2 1",
+            "t.conf:8:9: regex stack start cannot exceed max value",
+        ),
+    ] {
+        let (stack, warnings, _) = load(url(opts, true));
+        assert_eq!(stack, None, "{opts}");
+        assert_eq!(
+            warnings,
+            [format!("{msg}; ignoring this line (as keepalived does)")],
+            "{opts}"
+        );
+    }
+    // strtoul(): a '-' wraps (so a negative max is huge and valid).
+    assert_eq!(load(url("regex_stack 1 -1", true)).0, Some((1, u64::MAX)));
+    let (stack, warnings, _) = load(url("regex_stack 1 2", false));
+    assert_eq!(stack, None);
+    assert!(
+        warnings.len() == 1 && warnings[0].contains("regex parameters specified without regex"),
+        "{warnings:?}"
+    );
+
+    let addr = server().await;
+    let out = check_url(addr, regex_url("/ab", "(?:a|b)+c", false, None, None)).await;
+    assert!(out.is_up(), "{out:?}");
 }
 
 /// `rkeepalived -T` / `genhash`: the same stdout as keepalived's genhash,

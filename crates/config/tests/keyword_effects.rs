@@ -48,3 +48,70 @@ fn vmac_prefix_names_unnamed_vmacs() {
     let vi = instance(&format!("global_defs {{\n    vmac_prefix vm\n}}\n{body}"));
     assert_eq!(vi.use_vmac.map(|v| v.name).as_deref(), Some("vm.51"));
 }
+
+/// `lvs_sync_daemon_interface IFACE` in a vrrp_instance: deprecated in
+/// keepalived 2.2.7 (vrrp_parser.c `vrrp_lvs_syncd_handler()`), which reads
+/// it as the global `lvs_sync_daemon IFACE INSTANCE` unless one is already
+/// set; the VRRP process then runs the IPVS sync daemon by that instance's
+/// state (crates/vrrp/src/engine/lvs_syncd.rs). Same messages as
+/// `keepalived -t` on the same text.
+#[test]
+fn instance_lvs_sync_daemon_interface_is_the_global_lvs_sync_daemon() {
+    let inst = |name: &str, vrid: u8, iface: &str| {
+        format!(
+            "vrrp_instance {name} {{\n    interface eth0\n    virtual_router_id {vrid}\n    lvs_sync_daemon_interface {iface}\n    virtual_ipaddress {{\n        192.0.2.{vrid}/24\n    }}\n}}\n"
+        )
+    };
+    let text = format!("{}{}", inst("VI_1", 51, "eth1"), inst("VI_2", 52, "eth2"));
+    let loaded = parse_str(&text, "k.conf", &LoadOptions::default()).expect("loads");
+    let global = "global_defs {\n    lvs_sync_daemon eth1 inst VI_1\n}\n";
+    let want = parse_str(
+        &format!(
+            "{global}{}",
+            inst("VI_1", 51, "x").replace("    lvs_sync_daemon_interface x\n", "")
+        ),
+        "g.conf",
+        &LoadOptions::default(),
+    )
+    .expect("loads");
+    assert_eq!(
+        loaded.config.global_defs.lvs_sync_daemon,
+        want.config.global_defs.lvs_sync_daemon
+    );
+    let d = loaded
+        .config
+        .global_defs
+        .lvs_sync_daemon
+        .as_ref()
+        .expect("set");
+    assert_eq!(
+        (d.interface.as_str(), d.vrrp_instance.as_deref()),
+        ("eth1", Some("VI_1"))
+    );
+    assert!(loaded.not_acted_on.is_empty(), "{:?}", loaded.not_acted_on);
+    let shown: Vec<String> = loaded.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        shown,
+        [
+            "k.conf:4:5: (VI_1) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global lvs_sync_daemon",
+            "k.conf:12:5: (VI_2) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global lvs_sync_daemon",
+            "k.conf:12:5: (VI_2) lvs_sync_daemon_interface has already been specified as eth1 - ignoring (as keepalived does)",
+        ]
+    );
+    // A global lvs_sync_daemon wins over the instance keyword.
+    let text = format!(
+        "global_defs {{\n    lvs_sync_daemon eth3\n}}\n{}",
+        inst("VI_1", 51, "eth1")
+    );
+    let loaded = parse_str(&text, "k.conf", &LoadOptions::default()).expect("loads");
+    let d = loaded
+        .config
+        .global_defs
+        .lvs_sync_daemon
+        .as_ref()
+        .expect("set");
+    assert_eq!(
+        (d.interface.as_str(), d.vrrp_instance.as_deref()),
+        ("eth3", None)
+    );
+}

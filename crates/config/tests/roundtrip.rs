@@ -847,12 +847,11 @@ fn gen_instance_options(g: &mut Gen, v: &mut VrrpInstance, i: u64) {
     v.down_timer_adverts = g.u32(1, 100);
     v.lower_prio_no_advert = g.bool();
     v.higher_prio_send_advert = g.bool();
-    // keepalived: one lvs_sync_daemon_interface for all instances.
-    v.lvs_sync_daemon_interface = if i == 0 {
-        g.maybe(|g| g.word("eth"))
-    } else {
-        None
-    };
+    // lvs_sync_daemon_interface is read into the global lvs_sync_daemon
+    // (keyword_effects.rs); the draw keeps the generator's random stream.
+    if i == 0 {
+        let _ = g.maybe(|g| g.word("eth"));
+    }
     v.debug = u8::try_from(g.below(5)).unwrap_or(0);
 }
 

@@ -4,7 +4,7 @@
 //! live in [`crate::mock`].
 
 use crate::error::IpvsError;
-use crate::model::{IpvsState, Op};
+use crate::model::{DestKey, IpvsState, Op, ServiceKey};
 use crate::netlink::{DaemonState, SyncDaemon, Timeouts};
 use crate::reconcile::{reconcile, OwnedSet};
 
@@ -54,6 +54,16 @@ pub trait IpvsBackend {
             "this IPVS backend has no sync daemons".into(),
         ))
     }
+
+    /// The active connection count of each dest of one service
+    /// (`IPVS_DEST_ATTR_ACTIVE_CONNS` of a `GET_DEST` dump, ipvsadm's
+    /// ActiveConn). Backends without connections refuse.
+    fn active_conns(&mut self, service: &ServiceKey) -> Result<Vec<(DestKey, u32)>, IpvsError> {
+        let _ = service;
+        Err(IpvsError::InvalidRequest(
+            "this IPVS backend has no connection counters".into(),
+        ))
+    }
 }
 
 impl<B: IpvsBackend + ?Sized> IpvsBackend for Box<B> {
@@ -77,6 +87,9 @@ impl<B: IpvsBackend + ?Sized> IpvsBackend for Box<B> {
     }
     fn stop_daemon(&mut self, state: DaemonState) -> Result<(), IpvsError> {
         (**self).stop_daemon(state)
+    }
+    fn active_conns(&mut self, service: &ServiceKey) -> Result<Vec<(DestKey, u32)>, IpvsError> {
+        (**self).active_conns(service)
     }
 }
 

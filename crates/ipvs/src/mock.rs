@@ -5,7 +5,10 @@
 
 use crate::backend::IpvsBackend;
 use crate::error::{Errno, IpvsError};
-use crate::model::{Forwarding, IpvsState, Op, Scheduler, ServiceEntry, ServiceFlags, TunnelType};
+use crate::model::{
+    DestKey, Forwarding, IpvsState, Op, Scheduler, ServiceEntry, ServiceFlags, ServiceKey,
+    TunnelType,
+};
 use crate::netlink::{DaemonState, SyncDaemon, Timeouts};
 
 /// Apply `op` to an in-memory table with kernel semantics, to predict the
@@ -133,6 +136,9 @@ pub struct MockIpvs {
     pub sync_backup: Option<SyncDaemon>,
     /// Every sync daemon request, accepted or not.
     pub syncd_log: Vec<crate::syncd::SyncdCmd>,
+    /// Active connections per dest, as tests set them (absent = 0); a
+    /// deleted dest's count is dropped with it.
+    pub active_conns: std::collections::BTreeMap<(ServiceKey, DestKey), u32>,
 }
 
 impl Default for MockIpvs {
@@ -147,6 +153,7 @@ impl Default for MockIpvs {
             sync_master: None,
             sync_backup: None,
             syncd_log: Vec::new(),
+            active_conns: Default::default(),
         }
     }
 }
@@ -193,7 +200,32 @@ impl IpvsBackend for MockIpvs {
         if let Some(errno) = self.inject.pop_front() {
             return Err(IpvsError::kernel(op, errno));
         }
-        mock_apply(&mut self.state, op).map_err(|errno| IpvsError::kernel(op, errno))
+        mock_apply(&mut self.state, op).map_err(|errno| IpvsError::kernel(op, errno))?;
+        let state = &self.state;
+        self.active_conns.retain(|(s, d), _| {
+            state
+                .services
+                .get(s)
+                .is_some_and(|e| e.dests.contains_key(d))
+        });
+        Ok(())
+    }
+
+    fn active_conns(&mut self, service: &ServiceKey) -> Result<Vec<(DestKey, u32)>, IpvsError> {
+        let entry = self.state.services.get(service).ok_or(IpvsError::Kernel {
+            op: format!("dump dests of {service}"),
+            errno: Errno::NoSuchService,
+        })?;
+        Ok(entry
+            .dests
+            .keys()
+            .map(|d| {
+                (
+                    *d,
+                    self.active_conns.get(&(*service, *d)).copied().unwrap_or(0),
+                )
+            })
+            .collect())
     }
 
     fn start_daemon(&mut self, d: &SyncDaemon) -> Result<(), IpvsError> {

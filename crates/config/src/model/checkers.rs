@@ -166,6 +166,12 @@ pub struct HttpUrl {
     pub regex_no_match: bool,
     pub regex_min_offset: Option<u32>,
     pub regex_max_offset: Option<u32>,
+    /// `regex_stack START MAX`: keepalived's PCRE2 JIT stack sizes (bytes),
+    /// validated as keepalived does. The `regex` crate does not backtrack
+    /// and needs no match stack, so no pattern fails for lack of one; the
+    /// value is kept for the configuration dump.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex_stack: Option<(u64, u64)>,
 }
 
 impl HttpUrl {
@@ -179,6 +185,7 @@ impl HttpUrl {
             regex_no_match: false,
             regex_min_offset: None,
             regex_max_offset: None,
+            regex_stack: None,
         }
     }
 }

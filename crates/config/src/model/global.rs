@@ -87,6 +87,10 @@ pub struct GlobalDefs {
     /// `net_namespace`, `instance`, process names... ([`DaemonIdentity`]).
     #[serde(default, skip_serializing_if = "DaemonIdentity::is_default")]
     pub identity: DaemonIdentity,
+    /// rkeepalived extension: `drain_on_remove SECONDS`, the default for
+    /// every `virtual_server` (see [`crate::model::VirtualServer::drain_on_remove`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drain_on_remove: Option<Duration>,
 }
 
 impl Default for GlobalDefs {
@@ -149,6 +153,7 @@ impl Default for GlobalDefs {
             metrics_web_config: None,
             status_socket: None,
             identity: DaemonIdentity::default(),
+            drain_on_remove: None,
         }
     }
 }

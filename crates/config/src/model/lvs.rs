@@ -206,6 +206,14 @@ pub struct VirtualServer {
     pub hysteresis: u32,
     pub inhibit_on_failure: bool,
     pub sorry_server: Option<SorryServer>,
+    /// rkeepalived extension: `drain_on_remove SECONDS`. When a reload
+    /// removes one of this virtual server's real servers from the
+    /// configuration, its IPVS dest first goes to weight 0 and is deleted
+    /// once it has no active connection or after this time (keepalived,
+    /// and `None`/0 here without a `global_defs` default: deleted at once).
+    /// `Some(0)` turns a global default off for this virtual server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drain_on_remove: Option<Duration>,
     /// Defaults handed to real servers/checkers (as written).
     pub checker_defaults: CheckerDefaults,
     pub real_servers: Vec<RealServer>,
@@ -236,6 +244,7 @@ impl VirtualServer {
             hysteresis: defaults::HYSTERESIS,
             inhibit_on_failure: false,
             sorry_server: None,
+            drain_on_remove: None,
             checker_defaults: CheckerDefaults::default(),
             real_servers: Vec::new(),
         }

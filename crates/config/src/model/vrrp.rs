@@ -272,6 +272,9 @@ pub struct VrrpInstance {
     pub down_timer_adverts: u32,
     pub lower_prio_no_advert: bool,
     pub higher_prio_send_advert: bool,
+    /// Always None: keepalived (vrrp_parser.c `vrrp_lvs_syncd_handler()`)
+    /// reads the deprecated keyword into the global `lvs_sync_daemon` with
+    /// this instance ([`crate::model::GlobalDefs::lvs_sync_daemon`]).
     pub lvs_sync_daemon_interface: Option<String>,
     pub debug: u8,
 }

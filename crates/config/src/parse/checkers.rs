@@ -586,12 +586,25 @@ impl Parser {
                         }
                     }
                 }
-                "regex_options" | "regex_stack" => self.warnings.push(ignored(k)),
+                "regex_stack" => {
+                    if let Some(v) = regex_stack(k, &mut self.warnings) {
+                        u.regex_stack = Some(v);
+                    }
+                }
+                "regex_options" => self.warnings.push(ignored(k)),
                 _ => self.push_unknown(k, "url"),
             }
         }
         if !codes.is_empty() {
             u.status_codes = codes;
+        }
+        if u.regex.is_none() && u.regex_stack.is_some() {
+            // check_http.c url_end_handler(): regex options without a
+            // regex are reset, with this message.
+            self.warnings.push(n.pos().warning(
+                "regex parameters specified without regex; ignoring regex_stack (as keepalived does)",
+            ));
+            u.regex_stack = None;
         }
         if !have_path {
             self.warnings.push(n.pos().warning(
@@ -601,6 +614,55 @@ impl Parser {
         }
         Ok(Some(u))
     }
+}
+
+/// `regex_stack START MAX` as check_http.c `regex_stack_handler()` reads
+/// it: exactly two values, each all of a `strtoul(.., 10)` number (a leading
+/// '-' wraps, as in C), START not above MAX; otherwise its message and the
+/// line is ignored.
+fn regex_stack(k: &Node, warnings: &mut Vec<crate::diag::Diagnostic>) -> Option<(u64, u64)> {
+    let warn = |warnings: &mut Vec<crate::diag::Diagnostic>, msg: &str| {
+        warnings.push(
+            k.pos()
+                .warning(format!("{msg}; ignoring this line (as keepalived does)")),
+        );
+        None
+    };
+    let [start, max] = k.args.as_slice() else {
+        return warn(warnings, "regex_stack requires start and max values");
+    };
+    let Some(start) = strtoul(&start.text) else {
+        return warn(warnings, "regex_stack invalid start value");
+    };
+    let Some(max) = strtoul(&max.text) else {
+        return warn(warnings, "regex_stack invalid max value");
+    };
+    if start > max {
+        return warn(warnings, "regex stack start cannot exceed max value");
+    }
+    Some((start, max))
+}
+
+/// C's `strtoul(s, &end, 10)` with `*end == '\0'` required (64-bit
+/// unsigned long): optional leading spaces and sign, digits; a '-' negates
+/// modulo 2^64; overflow saturates (ERANGE is not checked by keepalived).
+fn strtoul(s: &str) -> Option<u64> {
+    let t = s.trim_start();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // strtoul("") and strtoul("-") convert nothing: end points at the
+    // start, which is not '\0' unless the string is empty.
+    if digits.is_empty() {
+        return s.is_empty().then_some(0);
+    }
+    let v = digits.parse::<u64>().unwrap_or(u64::MAX);
+    Some(if neg { v.wrapping_neg() } else { v })
 }
 
 pub(super) fn is_checker(key: &str) -> bool {

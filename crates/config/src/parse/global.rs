@@ -57,6 +57,7 @@ const STRICT_GLOBAL: &[&str] = &[
     "metrics_web_config",
     "status_socket",
     "script_user",
+    "drain_on_remove",
 ];
 
 /// Handlers that check for their parameter and log "... missing - ignoring"
@@ -281,6 +282,7 @@ fn fifo_lvs_and_rest_kw(p: &mut Parser, seen: &mut fixup::GlobalSeen, n: &Node) 
         }
         "lvs_timeouts" => lvs_timeouts(n, &mut g.lvs_timeouts, w)?,
         "lvs_flush" => g.lvs_flush = fixup::flag_without_value(n, w),
+        "drain_on_remove" => g.drain_on_remove = Some(super::lvs::drain_on_remove(n)?),
         "lvs_flush_on_stop" | "lvs_flush_onstop" => {
             // keepalived: core/global_parser.c `lvs_flush_on_stop_handler()`:
             // no value or `VS`; any other word is reported and ignored.

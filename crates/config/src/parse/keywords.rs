@@ -147,6 +147,7 @@ pub(super) const KNOWN_KEYWORDS: &[&str] = &[
     "disable_local_igmp",
     "dont_track_primary",
     "down_timer_adverts",
+    "drain_on_remove",
     "dsfield",
     "dynamic",
     "dynamic_interfaces",

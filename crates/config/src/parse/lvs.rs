@@ -19,6 +19,14 @@ const LVS_MAX_TIMEOUT: u64 = 86400 * 31;
 /// keepalived's IPVS_WEIGHT_LIMIT (ip_vs.h): INT_MAX.
 const IPVS_WEIGHT_LIMIT: u64 = i32::MAX as u64;
 
+/// `drain_on_remove SECONDS` (rkeepalived extension, in `global_defs` and
+/// `virtual_server`): 0..31 days, 0 = off. Ours, so a bad value is an error
+/// at its position, not keepalived's "ignoring".
+pub(super) fn drain_on_remove(k: &Node) -> PResult<Duration> {
+    let secs: u64 = k.int(0, 0, LVS_MAX_TIMEOUT as i64)?;
+    Ok(Duration::from_secs(secs))
+}
+
 // ---------------------------------------------------------------------------
 // virtual_server
 // ---------------------------------------------------------------------------
@@ -162,6 +170,7 @@ impl VirtualServerBuilder<'_> {
                     self.rs_weight = u32::try_from(v).unwrap_or(u32::MAX);
                 }
             }
+            "drain_on_remove" => self.vs.drain_on_remove = Some(drain_on_remove(k)?),
             "inhibit_on_failure" => self.vs.inhibit_on_failure = p.ka_always_on(k),
             "omega" => self.vs.omega = p.ka_always_on(k),
             "ha_suspend" => self.vs.ha_suspend = p.ka_always_on(k),

@@ -312,17 +312,31 @@ impl<'a> InstanceBuilder<'a> {
                 }
             }
             "lvs_sync_daemon_interface" => {
+                // vrrp_parser.c `vrrp_lvs_syncd_handler()`: deprecated, read
+                // as the global `lvs_sync_daemon IFACE THIS_INSTANCE` unless
+                // one is already set (globally or by an earlier instance).
                 let want = k.string(0)?;
-                let earlier = p
-                    .cfg
-                    .vrrp_instances
-                    .iter()
-                    .find_map(|o| o.lvs_sync_daemon_interface.clone());
-                match earlier {
-                    Some(prev) if prev != want => p.warnings.push(k.pos().warning(format!(
-                        "lvs_sync_daemon_interface has already been specified as {prev}; ignoring (as keepalived does). Prefer the global lvs_sync_daemon"
+                let name = &self.v.name;
+                p.warnings.push(k.pos().warning(format!(
+                    "({name}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global lvs_sync_daemon"
+                )));
+                match &p.cfg.global_defs.lvs_sync_daemon {
+                    Some(prev) => p.warnings.push(k.pos().warning(format!(
+                        "({name}) lvs_sync_daemon_interface has already been specified as {} - ignoring (as keepalived does)",
+                        prev.interface
                     ))),
-                    _ => self.v.lvs_sync_daemon_interface = Some(want),
+                    None => {
+                        p.cfg.global_defs.lvs_sync_daemon = Some(LvsSyncDaemon {
+                            interface: want,
+                            vrrp_instance: Some(name.clone()),
+                            sync_id: None,
+                            maxlen: None,
+                            port: defaults::LVS_SYNC_PORT,
+                            ttl: None,
+                            group: std::net::IpAddr::V4(defaults::LVS_SYNC_GROUP),
+                        });
+                        p.lvs_sync_pos = Some(k.pos().clone());
+                    }
                 }
             }
             "debug" => {

@@ -130,6 +130,9 @@ fn global_fifos_lvs_and_rest(w: &mut Out, g: &GlobalDefs) {
         w.line(&format!("lvs_timeouts{ts}"));
     }
     w.plain("lvs_flush", g.lvs_flush);
+    if let Some(d) = g.drain_on_remove {
+        w.kv("drain_on_remove", d.as_secs());
+    }
     match g.lvs_flush_on_stop {
         LvsFlushOnStop::No => {}
         LvsFlushOnStop::Flush => w.line("lvs_flush_on_stop"),

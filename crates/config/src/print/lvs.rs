@@ -126,6 +126,9 @@ pub(super) fn virtual_server(w: &mut Out, vs: &VirtualServer) {
         w.kv("ip_family", fam(f).trim());
     }
     w.plain("ha_suspend", vs.ha_suspend);
+    if let Some(d) = vs.drain_on_remove {
+        w.kv("drain_on_remove", d.as_secs());
+    }
     w.flag("smtp_alert", vs.smtp_alert);
     opt(w, "virtualhost", vs.virtualhost.as_deref().map(q));
     w.plain("omega", vs.omega);
@@ -280,6 +283,11 @@ pub(super) fn url(w: &mut Out, u: &HttpUrl) {
         w,
         "regex_max_offset",
         u.regex_max_offset.map(|v| v.to_string()),
+    );
+    opt(
+        w,
+        "regex_stack",
+        u.regex_stack.map(|(start, max)| format!("{start} {max}")),
     );
     w.close();
 }

@@ -544,6 +544,17 @@ impl IpvsBackend for NetlinkIpvs {
     fn stop_daemon(&mut self, state: DaemonState) -> Result<(), IpvsError> {
         NetlinkIpvs::stop_daemon(self, state)
     }
+
+    fn active_conns(
+        &mut self,
+        service: &ServiceKey,
+    ) -> Result<Vec<(crate::model::DestKey, u32)>, IpvsError> {
+        Ok(self
+            .dests(service)?
+            .into_iter()
+            .map(|d| (d.dest.key(), d.active_conns))
+            .collect())
+    }
 }
 
 /// Tokio-friendly handle: each call runs the blocking client on the
