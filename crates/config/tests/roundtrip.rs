@@ -974,7 +974,8 @@ fn gen_virtual_server(g: &mut Gen, i: u64, group_names: &[String], cfg: &Config)
                 100,
                 u8::try_from(r + 1).unwrap_or(1),
             )),
-            g.maybe(|g| u16::try_from(g.below(65536)).unwrap_or(0)),
+            // keepalived reads a zero port as no port.
+            g.maybe(|g| u16::try_from(g.range(1, 65535)).unwrap_or(1)),
         );
         rs.weight = g.u32(0, 1_000_000);
         rs.lvs_method = g.method();
@@ -1271,4 +1272,14 @@ fn answered(
             || block_end
                 .is_some_and(|ours| w.message.contains(ours) && line.is_some_and(|n| w.line <= n))
     })
+}
+
+/// A seed the generator once turned into a real server whose port came back
+/// `Some(0)` (reported while the generator changed; kept as a regression).
+#[test]
+fn seed_3228166491512180640_round_trips() {
+    let cfg = config(3_228_166_491_512_180_640, false);
+    let text = print(&cfg);
+    let loaded = parse_str(&text, "printed.conf", &opts()).expect("parses");
+    assert_eq!(loaded.config, cfg, "\n---\n{text}");
 }
