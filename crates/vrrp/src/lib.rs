@@ -37,6 +37,8 @@ pub mod instance;
 pub mod mail;
 pub mod metrics;
 pub mod notify;
+pub mod proc_event;
+pub mod proc_table;
 pub mod recovery;
 pub mod reload;
 pub mod socket;
