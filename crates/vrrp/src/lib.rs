@@ -18,7 +18,7 @@
 //! * [`recovery`]: the stale-VIP sweep before the engine starts.
 //! * [`timer`]: timerfd-precise wake-ups for fsm deadlines (tokio's timer ticks in ms).
 //! * [`watch`]: vrrp_script pollers and track file readers; [`track_process`]:
-//!   vrrp_track_process /proc scanner; [`notify`]: scripts + FIFO;
+//!   vrrp_track_process (process-event connector, /proc fallback); [`notify`]: scripts + FIFO;
 //!   [`metrics`]: Prometheus text. `sys` holds the crate's only `unsafe`.
 
 pub mod auth_ah;
@@ -34,6 +34,7 @@ pub mod error;
 pub mod garp;
 pub mod iface;
 pub mod instance;
+pub mod late_wakeup;
 pub mod mail;
 pub mod metrics;
 pub mod notify;

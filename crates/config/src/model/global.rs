@@ -62,6 +62,19 @@ pub struct GlobalDefs {
     pub lvs_flush_on_stop: LvsFlushOnStop,
     pub vrrp_process: ProcessOptions,
     pub checker_process: ProcessOptions,
+    /// `max_auto_priority [N]`: the highest SCHED_RR priority a child raises
+    /// itself to after waking up late (keepalived lib/process.c
+    /// `increment_process_priority()`); 0 (default) never, -1 disabled,
+    /// no value: the maximum (99).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub max_auto_priority: i32,
+    /// `min_auto_priority_delay USECS`: how late a timer must fire to count
+    /// as a late wake-up (default 1 s; keepalived lib/scheduler.c).
+    #[serde(
+        default = "default_min_auto_priority_delay",
+        skip_serializing_if = "is_default_min_auto_priority_delay"
+    )]
+    pub min_auto_priority_delay: Duration,
     /// `dynamic_interfaces [allow_if_changes]`.
     pub dynamic_interfaces: bool,
     pub vmac_prefix: String,
@@ -76,6 +89,19 @@ pub struct GlobalDefs {
     pub metrics_web_config: Option<PathBuf>,
     /// rkeepalived extension: unix socket serving JSON status.
     pub status_socket: Option<PathBuf>,
+}
+
+fn is_zero(v: &i32) -> bool {
+    *v == 0
+}
+
+/// keepalived's default `min_auto_priority_delay` (core/global_data.c).
+fn default_min_auto_priority_delay() -> Duration {
+    Duration::from_micros(1_000_000)
+}
+
+fn is_default_min_auto_priority_delay(d: &Duration) -> bool {
+    *d == default_min_auto_priority_delay()
 }
 
 impl Default for GlobalDefs {
@@ -128,6 +154,8 @@ impl Default for GlobalDefs {
             lvs_flush_on_stop: LvsFlushOnStop::No,
             vrrp_process: ProcessOptions::default(),
             checker_process: ProcessOptions::default(),
+            max_auto_priority: 0,
+            min_auto_priority_delay: default_min_auto_priority_delay(),
             dynamic_interfaces: false,
             vmac_prefix: VMAC_PREFIX.to_string(),
             snmp: SnmpOptions::default(),

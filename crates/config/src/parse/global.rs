@@ -84,6 +84,7 @@ const MISSING_VALUE_IGNORED: &[&str] = &[
     "checker_rt_priority",
     "vrrp_cpu_affinity",
     "checker_cpu_affinity",
+    "min_auto_priority_delay",
 ];
 
 fn keeps_error(n: &Node) -> bool {
@@ -182,6 +183,9 @@ fn mail_and_scripts_kw(p: &mut Parser, seen: &mut fixup::GlobalSeen, n: &Node) -
     Ok(true)
 }
 
+/// `sched_get_priority_max(SCHED_RR)` on Linux.
+const MAX_RR_PRIORITY: i32 = 99;
+
 /// Longest whole-second timer keepalived reads (`UINT_MAX / TIMER_HZ`).
 const MAX_SECS: i64 = (u32::MAX / 1_000_000) as i64;
 
@@ -278,6 +282,32 @@ fn fifo_lvs_and_rest_kw(p: &mut Parser, seen: &mut fixup::GlobalSeen, n: &Node) 
             }
         }
         "lvs_timeouts" => lvs_timeouts(n, &mut g.lvs_timeouts, w)?,
+        // keepalived: core/global_parser.c `max_auto_priority_handler()`:
+        // no value is sched_get_priority_max(SCHED_RR).
+        "max_auto_priority" => {
+            g.max_auto_priority = match n.args.first() {
+                None => MAX_RR_PRIORITY,
+                Some(t) => {
+                    keepalived_int(t, -1, MAX_RR_PRIORITY.into(), n.key(), w).map_err(|_| {
+                        t.pos.error(format!(
+                    "max_auto_priority '{}' must be in [0, {MAX_RR_PRIORITY}] (or -1 to disable)",
+                    t.text
+                ))
+                    })?
+                }
+            }
+        }
+        // keepalived: `min_auto_priority_delay_handler()`, microseconds.
+        "min_auto_priority_delay" => {
+            let t = n.arg(0, "a delay in microseconds")?;
+            let us: u64 = keepalived_int(t, 1, 10_000_000, n.key(), w).map_err(|_| {
+                t.pos.error(format!(
+                    "min_auto_priority_delay '{}' must be in [1, 10000000]",
+                    t.text
+                ))
+            })?;
+            g.min_auto_priority_delay = Duration::from_micros(us);
+        }
         "lvs_flush" => g.lvs_flush = fixup::flag_without_value(n, w),
         "lvs_flush_on_stop" | "lvs_flush_onstop" => {
             // keepalived: core/global_parser.c `lvs_flush_on_stop_handler()`:
