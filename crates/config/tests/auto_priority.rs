@@ -105,3 +105,62 @@ fn max_auto_priority_and_min_auto_priority_delay_as_keepalived_reads_them() {
         }
     }
 }
+
+/// `process_monitor_rcv_bufs N` (0 leaves the default) and
+/// `process_monitor_rcv_bufs_force [BOOL]`, as keepalived's handlers read
+/// them (its dump: "process_monitor_rcv_bufs = N", "..._force = 0|1").
+#[test]
+fn process_monitor_rcv_bufs_as_keepalived_reads_them() {
+    let opts = LoadOptions {
+        config_id: Some("test".into()),
+    };
+    let with_keepalived = rkeepalived_testkit::prerequisites(&[
+        rkeepalived_testkit::Need::Root,
+        rkeepalived_testkit::Need::Keepalived,
+    ]);
+    let cases: &[(&str, Option<u32>, bool)] = &[
+        ("    process_monitor_rcv_bufs 0\n", None, false),
+        (
+            "    process_monitor_rcv_bufs 262144\n    process_monitor_rcv_bufs_force\n",
+            Some(262_144),
+            true,
+        ),
+        (
+            "    process_monitor_rcv_bufs 65536\n    process_monitor_rcv_bufs_force false\n",
+            Some(65_536),
+            false,
+        ),
+    ];
+    for (lines, size, force) in cases {
+        let text = conf(lines);
+        let loaded = parse_str(&text, "keepalived.conf", &opts).expect("parses");
+        let g = &loaded.config.global_defs;
+        assert_eq!(
+            (g.process_monitor_rcv_bufs, g.process_monitor_rcv_bufs_force),
+            (*size, *force),
+            "{lines}"
+        );
+        assert!(
+            !loaded
+                .not_acted_on
+                .iter()
+                .any(|k| k.starts_with("process_monitor")),
+            "{:?}",
+            loaded.not_acted_on
+        );
+        if with_keepalived {
+            let dump = keepalived_dump(&text, &["eth0"]).text();
+            assert!(
+                dump.contains(&format!("process_monitor_rcv_bufs = {}", size.unwrap_or(0))),
+                "keepalived: {dump}"
+            );
+            assert!(
+                dump.contains(&format!(
+                    "process_monitor_rcv_bufs_force = {}",
+                    u8::from(*force)
+                )),
+                "keepalived: {dump}"
+            );
+        }
+    }
+}

@@ -48,7 +48,7 @@ use crate::watch::TrackUpdate;
 
 mod connector;
 
-pub use connector::{connector_available, following_events};
+pub use connector::{connector_available, following_events, overflow_rescans};
 
 /// How often `/proc` is re-scanned.
 pub const PROCESS_POLL: Duration = Duration::from_secs(1);
@@ -267,6 +267,25 @@ pub fn initial(defs: &[VrrpTrackProcess]) -> Vec<QuorumFilter> {
         .collect()
 }
 
+/// The connector socket's receive buffer (`process_monitor_rcv_bufs`,
+/// `process_monitor_rcv_bufs_force`; keepalived `set_rcv_buf()`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RcvBufs {
+    /// SO_RCVBUF at start (None: the kernel's default).
+    pub size: Option<u32>,
+    /// SO_RCVBUFFORCE instead (beyond net.core.rmem_max).
+    pub force: bool,
+}
+
+impl RcvBufs {
+    pub fn from_config(g: &rkeepalived_config::model::GlobalDefs) -> RcvBufs {
+        RcvBufs {
+            size: g.process_monitor_rcv_bufs,
+            force: g.process_monitor_rcv_bufs_force,
+        }
+    }
+}
+
 /// Follow the tracked processes and report every change of quorum: through
 /// the kernel's process-event connector where it can be used, else by
 /// re-scanning `/proc` every [`PROCESS_POLL`] ([`crate::track_process`]'s
@@ -276,10 +295,20 @@ pub fn spawn(
     filters: Vec<QuorumFilter>,
     tx: mpsc::Sender<TrackUpdate>,
 ) -> JoinHandle<()> {
+    spawn_with(defs, filters, tx, RcvBufs::default())
+}
+
+/// [`spawn`] with the connector's receive buffer settings.
+pub fn spawn_with(
+    defs: Vec<VrrpTrackProcess>,
+    filters: Vec<QuorumFilter>,
+    tx: mpsc::Sender<TrackUpdate>,
+    bufs: RcvBufs,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut t = Tracker { defs, filters, tx };
-        let filters = match connector::subscribe() {
-            Ok(sub) => match connector::follow(&mut t, sub).await {
+        let filters = match connector::subscribe(bufs) {
+            Ok(sub) => match connector::follow(&mut t, sub, bufs).await {
                 connector::Ended::ChannelClosed => return,
                 connector::Ended::Unusable(why) => {
                     connector::log_unusable(&why);

@@ -127,3 +127,89 @@ fn connector_reports_exec_comm_and_exit_at_once() {
         let _ = h.await;
     });
 }
+
+/// `process_monitor_rcv_bufs` at its smallest, and the engine kept from
+/// reading (one runtime thread, busy starting 300 processes): the kernel
+/// drops events (ENOBUFS), among them the exec of the tracked process. As
+/// keepalived's `reinitialise_track_processes()`, the follower doubles its
+/// buffer and scans `/proc` again a second later, so the process is found;
+/// events then work again (its exit is reported at once).
+#[test]
+fn an_overflow_is_recovered_by_a_rescan_and_a_bigger_buffer() {
+    if !prerequisites(&[
+        Need::Root,
+        Need::Tool("sleep"),
+        Need::Tool("true"),
+        Need::That(
+            connector_available(),
+            "the process event connector (the initial network namespace and a kernel with CONFIG_PROC_EVENTS)",
+        ),
+    ]) {
+        return;
+    }
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_test_writer()
+        .try_init();
+    let arg = format!("3601.{}", std::process::id());
+    let mut d = def("overflow", "sleep");
+    d.full_command = true;
+    d.params = vec![arg.clone()];
+    d.param_match = ParamMatch::Exact;
+    let defs = vec![d];
+    // The process_monitor_rcv_bufs / _force keywords' model fields.
+    let g = rkeepalived_config::model::GlobalDefs {
+        process_monitor_rcv_bufs: Some(1),
+        process_monitor_rcv_bufs_force: true,
+        ..Default::default()
+    };
+    let bufs = track_process::RcvBufs::from_config(&g);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move {
+        let filters = track_process::initial(&defs);
+        let (tx, mut rx) = mpsc::channel(16);
+        let h = track_process::spawn_with(defs, filters, tx, bufs);
+        let t0 = Instant::now();
+        while !following_events() {
+            assert!(t0.elapsed() < Duration::from_secs(5), "no events");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Block the only runtime thread: the follower cannot read. Fill
+        // its buffer, start the tracked process, and keep going until its
+        // exec is surely over (and its event dropped).
+        let burst = || {
+            for _ in 0..150 {
+                Command::new("true").status().expect("true");
+            }
+        };
+        burst();
+        let rescans = track_process::overflow_rescans();
+        let started = Instant::now();
+        let mut child = Command::new("sleep")
+            .arg(&arg)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("spawn sleep");
+        burst();
+        let (name, up, took) = next(&mut rx, started).await;
+        assert_eq!((name.as_str(), up), ("overflow", true));
+        eprintln!("found after the overflow in {took:?} (its exec event was lost: by the rescan)");
+        assert!(
+            track_process::overflow_rescans() > rescans,
+            "found by the rescan after the overflow"
+        );
+        let killed = Instant::now();
+        child.kill().expect("kill");
+        child.wait().expect("reap");
+        let (name, up, took) = next(&mut rx, killed).await;
+        assert_eq!((name.as_str(), up), ("overflow", false));
+        eprintln!("exit seen after {took:?}");
+        assert!(took < QUICK, "events work again: {took:?}");
+        assert!(following_events(), "no fallback to polling");
+        h.abort();
+        let _ = h.await;
+    });
+}

@@ -75,6 +75,13 @@ pub struct GlobalDefs {
         skip_serializing_if = "is_default_min_auto_priority_delay"
     )]
     pub min_auto_priority_delay: Duration,
+    /// `process_monitor_rcv_bufs N`: SO_RCVBUF of the process-event
+    /// connector socket (track_process); None: the kernel's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process_monitor_rcv_bufs: Option<u32>,
+    /// `process_monitor_rcv_bufs_force`: SO_RCVBUFFORCE (beyond rmem_max).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub process_monitor_rcv_bufs_force: bool,
     /// `dynamic_interfaces [allow_if_changes]`.
     pub dynamic_interfaces: bool,
     pub vmac_prefix: String,
@@ -156,6 +163,8 @@ impl Default for GlobalDefs {
             checker_process: ProcessOptions::default(),
             max_auto_priority: 0,
             min_auto_priority_delay: default_min_auto_priority_delay(),
+            process_monitor_rcv_bufs: None,
+            process_monitor_rcv_bufs_force: false,
             dynamic_interfaces: false,
             vmac_prefix: VMAC_PREFIX.to_string(),
             snmp: SnmpOptions::default(),

@@ -382,6 +382,8 @@ const TABLE: &[Entry] = &[
     at(Ctx::Address, "preferred_lft", acted(ADDR_OPTS)),
     any("priority", acted(ELECTION)),
     any("process", acted(TRACK_PROCESS)),
+    any("process_monitor_rcv_bufs", acted("crates/vrrp/tests/track_process_events.rs::an_overflow_is_recovered_by_a_rescan_and_a_bigger_buffer")),
+    any("process_monitor_rcv_bufs_force", acted("crates/vrrp/tests/track_process_events.rs::an_overflow_is_recovered_by_a_rescan_and_a_bigger_buffer")),
     any("promote_secondaries", acted(ADDR_OPTS)),
     at(Ctx::Route, "proto", via("protocol")),
     any("protocol", acted(LAB_IPVS)),

@@ -85,6 +85,7 @@ const MISSING_VALUE_IGNORED: &[&str] = &[
     "vrrp_cpu_affinity",
     "checker_cpu_affinity",
     "min_auto_priority_delay",
+    "process_monitor_rcv_bufs",
 ];
 
 fn keeps_error(n: &Node) -> bool {
@@ -297,6 +298,21 @@ fn fifo_lvs_and_rest_kw(p: &mut Parser, seen: &mut fixup::GlobalSeen, n: &Node) 
                 }
             }
         }
+        // keepalived: `process_monitor_rcv_bufs_handler()` /
+        // `get_netlink_rcv_bufs_size()`: 0 leaves the kernel's default.
+        "process_monitor_rcv_bufs" => {
+            let t = n.arg(0, "a buffer size")?;
+            let v: u32 = keepalived_int(t, 0, u32::MAX.into(), n.key(), w).map_err(|_| {
+                t.pos.error(format!(
+                    "process_monitor_rcv_bufs size ({}) invalid",
+                    t.text
+                ))
+            })?;
+            if v != 0 {
+                g.process_monitor_rcv_bufs = Some(v);
+            }
+        }
+        "process_monitor_rcv_bufs_force" => g.process_monitor_rcv_bufs_force = n.kflag()?,
         // keepalived: `min_auto_priority_delay_handler()`, microseconds.
         "min_auto_priority_delay" => {
             let t = n.arg(0, "a delay in microseconds")?;

@@ -85,7 +85,7 @@ impl AsRawFd for Subscription {
 
 /// Opens the connector and asks for process events (keepalived
 /// `nl_connect()` and `set_proc_ev_listen()`, with their log lines).
-pub(super) fn subscribe() -> Result<Subscription, Unusable> {
+pub(super) fn subscribe(bufs: super::RcvBufs) -> Result<Subscription, Unusable> {
     let sock = ProcConnector::open().map_err(|e| {
         let (n, m) = errno_text(&e);
         let keepalived = if n == libc::EPROTONOSUPPORT {
@@ -99,6 +99,16 @@ pub(super) fn subscribe() -> Result<Subscription, Unusable> {
             why: format!("cannot open the process event connector ({m})"),
         }
     })?;
+    // keepalived `init_track_processes()`: the configured buffer first.
+    if let Some(size) = bufs.size {
+        if let Err(e) = sock.set_recv_buffer(size as usize, bufs.force) {
+            let (n, m) = errno_text(&e);
+            tracing::info!(
+                "Cannot set process monitor SO_RCVBUF{} option. errno={n} ({m})",
+                if bufs.force { "FORCE" } else { "" }
+            );
+        }
+    }
     if let Err(e) = sock.send(&proc_event::listen_message(true, sock.port_id())) {
         let (n, m) = errno_text(&e);
         let why = if n == libc::ECONNREFUSED {
@@ -135,6 +145,15 @@ pub(super) fn log_unusable(u: &Unusable) {
     );
 }
 
+/// Rescans after an overflow, since start.
+static OVERFLOW_RESCANS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many times an overflow (ENOBUFS) made a follower scan `/proc`
+/// again, in this process.
+pub fn overflow_rescans() -> usize {
+    OVERFLOW_RESCANS.load(Ordering::Relaxed)
+}
+
 /// Followers whose subscription the kernel confirmed.
 static FOLLOWING: AtomicUsize = AtomicUsize::new(0);
 
@@ -165,13 +184,13 @@ pub fn following_events() -> bool {
 /// The subscription is cancelled again at once; an unanswered request
 /// (another pid namespace) is not detected here.
 pub fn connector_available() -> bool {
-    subscribe().is_ok()
+    subscribe(super::RcvBufs::default()).is_ok()
 }
 
 /// Follows events until the engine goes away, or returns why the
 /// connector cannot be used (the caller then polls, with `t.filters` as
 /// they are).
-pub(super) async fn follow(t: &mut Tracker, sub: Subscription) -> Ended {
+pub(super) async fn follow(t: &mut Tracker, sub: Subscription, bufs: super::RcvBufs) -> Ended {
     let fd = match crate::sys::register_async(sub) {
         Ok(fd) => fd,
         Err(e) => {
@@ -218,7 +237,15 @@ pub(super) async fn follow(t: &mut Tracker, sub: Subscription) -> Ended {
                             // keepalived `handle_proc_ev()`: events were lost;
                             // let things settle, then start again from /proc.
                             tracing::debug!("process event connector overflow (ENOBUFS)");
-                            rescan_at = Some(Instant::now() + RESCAN_AFTER_OVERFLOW);
+                            // keepalived restarts its one-second timer at
+                            // each overflow, so a sustained overflow never
+                            // gets its rescan (nor its bigger buffer); the
+                            // first overflow's deadline stands here.
+                            rescan_at.get_or_insert(Instant::now() + RESCAN_AFTER_OVERFLOW);
+                            // Events flow (the ack may be among the lost).
+                            if ack_by.take().is_some() {
+                                _following = Some(Following::start());
+                            }
                             continue;
                         }
                         Err(e) => {
@@ -239,16 +266,19 @@ pub(super) async fn follow(t: &mut Tracker, sub: Subscription) -> Ended {
                             tracing::info!("Missed {missed} messages on CPU {}", msg.cpu);
                         }
                     }
+                    // Any event proves the subscription (its ack may have
+                    // been dropped on a full buffer).
+                    if !matches!(msg.event, ProcEvent::Ack { err } if err != 0)
+                        && ack_by.take().is_some()
+                    {
+                        _following = Some(Following::start());
+                        tracing::debug!("proc_events has confirmed it is configured");
+                    }
                     if !msg.event.is_process() {
                         continue;
                     }
                     match msg.event {
-                        ProcEvent::Ack { err: 0 } => {
-                            if ack_by.take().is_some() {
-                                _following = Some(Following::start());
-                                tracing::debug!("proc_events has confirmed it is configured");
-                            }
-                        }
+                        ProcEvent::Ack { err: 0 } => {}
                         ProcEvent::Ack { err } => {
                             return Ended::Unusable(Unusable {
                                 keepalived: None,
@@ -278,7 +308,8 @@ pub(super) async fn follow(t: &mut Tracker, sub: Subscription) -> Ended {
                 }
                 if rescan_at.is_some_and(|t| t <= now) {
                     rescan_at = None;
-                    grow_buffer(fd.get_ref());
+                    grow_buffer(fd.get_ref(), bufs.force);
+                    OVERFLOW_RESCANS.fetch_add(1, Ordering::Relaxed);
                     seq.reset();
                     table = rescan(&t.defs).await;
                 }
@@ -308,17 +339,20 @@ async fn rescan(defs: &[rkeepalived_config::model::VrrpTrackProcess]) -> ProcTab
 
 /// keepalived `reinitialise_track_processes()`: twice the receive buffer
 /// after an overflow, with its advice.
-fn grow_buffer(sub: &Subscription) {
+fn grow_buffer(sub: &Subscription, force: bool) {
     let Ok(cur) = sub.sock.recv_buffer() else {
         return;
     };
     // The kernel reports twice the size set; keepalived doubles what it
     // reads, i.e. sets twice the reported size.
     let size = cur.saturating_mul(2);
-    let _ = sub
-        .sock
-        .set_recv_buffer(size, true)
-        .or_else(|_| sub.sock.set_recv_buffer(size, false));
+    if let Err(e) = sub.sock.set_recv_buffer(size, force) {
+        let (n, m) = errno_text(&e);
+        tracing::info!(
+            "Cannot set process monitor SO_RCVBUF{} option. errno={n} ({m})",
+            if force { "FORCE" } else { "" }
+        );
+    }
     tracing::info!(
         "Setting global_def process_monitor_rcv_bufs to {size} - recommend updating configuration file"
     );
