@@ -4,7 +4,7 @@
 //! S.UUUUUU seconds ago" and calls `increment_process_priority()`
 //! (lib/process.c), which raises the process to SCHED_RR when
 //! `max_auto_priority` allows it. The engine reports its fsm deadlines
-//! here ([`observe`]); the daemon installs what raising the priority means
+//! here (`observe`); the daemon installs what raising the priority means
 //! ([`set_hook`], src/process_options.rs).
 
 use std::sync::atomic::{AtomicU64, Ordering};

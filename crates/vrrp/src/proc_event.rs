@@ -2,7 +2,7 @@
 //! `CN_IDX_PROC`, linux/cn_proc.h): the pure codec. [`decode`] turns one
 //! received datagram into a [`ProcMessage`]; [`listen_message`] builds the
 //! `PROC_CN_MCAST_LISTEN` / `PROC_CN_MCAST_IGNORE` request. The socket is in
-//! [`crate::sys::ProcConnector`], the tracking in [`crate::track_process`].
+//! `sys::ProcConnector`, the tracking in [`crate::track_process`].
 //!
 //! One datagram is one `nlmsghdr` (16 bytes), one `cn_msg` (20 bytes) and
 //! one `struct proc_event` (40 bytes), in host byte order. The kernel never
