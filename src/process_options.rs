@@ -87,11 +87,32 @@ pub fn plan(opts: &ProcessOptions, online_cpus: usize) -> Plan {
     }
 }
 
+/// The next automatic SCHED_RR priority (keepalived
+/// `increment_process_priority()`): none when `max` is 0 or reached, the
+/// minimum (1) when not real-time yet.
+pub fn next_auto_priority(cur: u32, max: u32) -> Option<u32> {
+    if max == 0 {
+        return None;
+    }
+    if cur == 0 {
+        return Some(1);
+    }
+    (cur < max).then_some(cur + 1)
+}
+
 /// What a child changed, so a reload can put it back first
 /// (`reset_process_priorities`).
 #[derive(Debug, Default)]
 pub struct ProcessSettings {
     realtime: bool,
+    /// keepalived `cur_rt_priority`: the SCHED_RR priority now (0: none).
+    cur_rt: u32,
+    /// keepalived `max_rt_priority` (`max_auto_priority`; 0: never raise).
+    max_rt: u32,
+    /// keepalived `default_rlimit_rttime`: the RLIMIT_RTTIME set with an
+    /// automatic raise when no `*_rt_priority` set one.
+    default_rttime: u64,
+    rttime_set: bool,
     orig_rttime: Option<(u64, u64)>,
     orig_nice: Option<i32>,
     locked: bool,
@@ -146,6 +167,7 @@ impl ProcessSettings {
                 }
                 Ok(()) => {
                     self.realtime = true;
+                    self.cur_rt = u32::try_from(prio).unwrap_or(0);
                     tracing::info!(%role, "{name} process: SCHED_RR priority {prio}, RLIMIT_RTTIME {limit} us");
                     let before = rttime();
                     match nix::sys::resource::setrlimit(
@@ -156,10 +178,15 @@ impl ProcessSettings {
                         Err(e) => {
                             tracing::warn!(%role, error = %e, "child process cannot set realtime rlimit")
                         }
-                        Ok(()) => self.orig_rttime = self.orig_rttime.or(before),
+                        Ok(()) => {
+                            self.rttime_set = true;
+                            self.orig_rttime = self.orig_rttime.or(before)
+                        }
                     }
                 }
             }
+        } else {
+            self.default_rttime = opts.rlimit_rttime.unwrap_or(RT_RLIMIT_DEFAULT).max(2);
         }
         if let Some(nice) = plan.nice {
             let orig = sys::thread_nice(nix::unistd::gettid().as_raw()).unwrap_or(0);
@@ -190,6 +217,53 @@ impl ProcessSettings {
         self.realtime
     }
 
+    /// `max_auto_priority` (keepalived `set_process_priorities()`: -1
+    /// leaves the previous maximum).
+    pub fn set_max_auto_priority(&mut self, max_auto_priority: i32) {
+        if max_auto_priority != -1 {
+            self.max_rt = u32::try_from(max_auto_priority).unwrap_or(0);
+        }
+    }
+
+    /// keepalived lib/process.c `increment_process_priority()`, after a
+    /// late wake-up: SCHED_RR at the lowest priority (1) the first time,
+    /// one more each time after, up to `max_auto_priority`; RLIMIT_RTTIME
+    /// as `*_rlimit_rttime` (default 10000 µs) the first time. Returns true
+    /// when real-time scheduling is on.
+    pub fn increment(&mut self, role: Role) -> bool {
+        let Some(next) = next_auto_priority(self.cur_rt, self.max_rt) else {
+            return self.realtime;
+        };
+        self.cur_rt = next;
+        let prio = i32::try_from(next).unwrap_or(99);
+        match each_thread(|tid| sys::set_thread_realtime(tid, Some(prio))) {
+            Err(e) => {
+                tracing::warn!(%role, error = %e, "child process: cannot raise priority");
+                return self.realtime;
+            }
+            Ok(()) => self.realtime = true,
+        }
+        if !self.rttime_set && self.default_rttime > 0 {
+            let limit = self.default_rttime;
+            let before = rttime();
+            match nix::sys::resource::setrlimit(
+                nix::sys::resource::Resource::RLIMIT_RTTIME,
+                limit / 2,
+                limit,
+            ) {
+                Err(e) => {
+                    tracing::warn!(%role, error = %e, "child process cannot set realtime rlimit")
+                }
+                Ok(()) => {
+                    self.rttime_set = true;
+                    self.orig_rttime = self.orig_rttime.or(before);
+                }
+            }
+        }
+        tracing::info!(%role, "Set realtime priority {next}");
+        true
+    }
+
     /// keepalived's `reset_process_priorities`: back to SCHED_OTHER and the
     /// original RLIMIT_RTTIME, the original nice value, memory unlocked.
     /// The CPU affinity stays (keepalived does not reset it either).
@@ -201,6 +275,8 @@ impl ProcessSettings {
                 }
                 Ok(()) => {
                     self.realtime = false;
+                    self.cur_rt = 0;
+                    self.rttime_set = false;
                     if let Some((soft, hard)) = self.orig_rttime.take() {
                         if let Err(e) = nix::sys::resource::setrlimit(
                             nix::sys::resource::Resource::RLIMIT_RTTIME,
@@ -225,12 +301,63 @@ impl ProcessSettings {
     }
 }
 
+/// `max_auto_priority` and `min_auto_priority_delay` for `role`, at start
+/// and after a reload (keepalived passes both to `set_process_priorities()`
+/// in `start_vrrp()`). Only the VRRP child watches its timers for late
+/// wake-ups (the checker's engine does not report them yet).
+pub fn configure_auto_priority(
+    settings: &mut ProcessSettings,
+    role: Role,
+    g: &rkeepalived_config::model::GlobalDefs,
+) {
+    settings.set_max_auto_priority(g.max_auto_priority);
+    if role == Role::Vrrp {
+        rkeepalived_vrrp::late_wakeup::configure(g.min_auto_priority_delay);
+    }
+}
+
+/// Late wake-ups reported by the VRRP engine ([`rkeepalived_vrrp::late_wakeup`]),
+/// for the child's loop to call [`ProcessSettings::increment`].
+pub struct LateWakeups {
+    rx: tokio::sync::mpsc::Receiver<()>,
+    _keep: tokio::sync::mpsc::Sender<()>,
+}
+
+impl LateWakeups {
+    pub fn new(role: Role) -> LateWakeups {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        if role == Role::Vrrp {
+            let hook = tx.clone();
+            rkeepalived_vrrp::late_wakeup::set_hook(Box::new(move || {
+                let _ = hook.try_send(());
+            }));
+        }
+        LateWakeups { rx, _keep: tx }
+    }
+
+    /// The next late wake-up.
+    pub async fn recv(&mut self) {
+        let _ = self.rx.recv().await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn opts() -> ProcessOptions {
         ProcessOptions::default()
+    }
+
+    #[test]
+    fn auto_priority_starts_at_one_and_stops_at_the_maximum() {
+        assert_eq!(next_auto_priority(0, 0), None, "max_auto_priority 0: never");
+        assert_eq!(next_auto_priority(0, 3), Some(1));
+        assert_eq!(next_auto_priority(1, 3), Some(2));
+        assert_eq!(next_auto_priority(3, 3), None);
+        // Already above the maximum through vrrp_rt_priority: unchanged.
+        assert_eq!(next_auto_priority(50, 3), None);
+        assert_eq!(next_auto_priority(98, 99), Some(99));
     }
 
     #[test]

@@ -112,6 +112,12 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
         config.global_defs.identity.net_namespace_ipvs.clone(),
     );
     let mut identity = config.global_defs.identity.clone();
+    crate::process_options::configure_auto_priority(
+        &mut process_settings,
+        role,
+        &config.global_defs,
+    );
+    let mut late_wakeups = crate::process_options::LateWakeups::new(role);
 
     if role == Role::Vrrp {
         crate::recovery::sweep_stale_vips(&config).await;
@@ -145,6 +151,7 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
                         process_settings.apply(role, process_options(role, &cfg));
                         crate::process_names::apply_reload(&identity, &cfg.global_defs.identity, Some(role));
                         identity = cfg.global_defs.identity.clone();
+                        crate::process_options::configure_auto_priority(&mut process_settings, role, &cfg.global_defs);
                         let cfg = crate::engines::engine_config(role, cfg);
                         if ctl_tx.send(Control::Reload(Arc::new(cfg))).await.is_ok() {
                             let _ = out_tx.send(FromChild::Reloaded).await;
@@ -176,6 +183,10 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
             _ = sighup.recv() => tracing::debug!(%role, "SIGHUP ignored in child: reloads come from the supervisor"),
             _ = sigusr1.recv() => tracing::debug!(%role, "SIGUSR1 ignored in child: send it to the supervisor"),
             _ = sigusr2.recv() => tracing::debug!(%role, "SIGUSR2 ignored in child: send it to the supervisor"),
+            // lib/scheduler.c: a timer fired late, raise the priority.
+            _ = late_wakeups.recv() => {
+                process_settings.increment(role);
+            }
             // lib/signals.c log_sigxcpu.
             _ = sigxcpu.recv() => tracing::info!(
                 %role,

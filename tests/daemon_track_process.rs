@@ -103,6 +103,27 @@ fn track_process_faults_the_instance_until_the_process_runs() {
             )
         });
     }
+    // In a network namespace the kernel's process-event connector refuses
+    // the subscription: both say so in keepalived's words, and rkeepalived
+    // says once that it scans /proc instead.
+    let refused = "Failed to set/clear process event listen - errno 111 - Connection refused";
+    wait_for("rkeepalived to log the connector fallback", LIMIT, || {
+        daemon.log().contains(
+            "track_process: process event connector unusable (the kernel sends process events only to the initial network namespace); scanning /proc every 1 s instead",
+        )
+    });
+    assert!(daemon.log().contains(refused), "{}", daemon.log());
+    assert_eq!(
+        daemon
+            .log()
+            .matches("process event connector unusable")
+            .count(),
+        1,
+        "logged once"
+    );
+    if have_ka {
+        assert!(ka_log("ka.log").contains(refused), "{}", ka_log("ka.log"));
+    }
     std::thread::sleep(Duration::from_secs(4));
     assert_eq!(
         vip(&rk_ns),

@@ -59,6 +59,7 @@ pub async fn run(cfg: Arc<Config>, mut ctl: mpsc::Receiver<Control>) -> Result<(
             // Due already (e.g. Skew_Time 0 after a priority-0 advert): act now
             // rather than after a timer round trip. Fired deadlines move
             // forward, so this cannot spin.
+            crate::late_wakeup::observe(deadline);
             engine.on_timer().await;
             continue;
         }
@@ -76,7 +77,10 @@ pub async fn run(cfg: Arc<Config>, mut ctl: mpsc::Receiver<Control>) -> Result<(
             },
             Some(ev) = engine.net_rx.recv() => engine.on_net_event(ev).await,
             Some(up) = engine.track_rx.recv() => engine.on_track_update(up).await,
-            _ = timer.sleep_until(deadline) => engine.on_timer().await,
+            _ = timer.sleep_until(deadline) => {
+                crate::late_wakeup::observe(deadline);
+                engine.on_timer().await
+            }
         }
     }
     engine.stop_all().await;

@@ -19,7 +19,7 @@
 //! * [`firewall`]: keepalived's nftables rules (no accept mode, vmac reports).
 //! * [`timer`]: timerfd-precise wake-ups for fsm deadlines (tokio's timer ticks in ms).
 //! * [`watch`]: vrrp_script pollers and track file readers; [`track_process`]:
-//!   vrrp_track_process /proc scanner; [`notify`]: scripts + FIFO;
+//!   vrrp_track_process (process-event connector, /proc fallback); [`notify`]: scripts + FIFO;
 //!   [`metrics`]: Prometheus text. `sys` holds the crate's only `unsafe`.
 
 pub mod auth_ah;
@@ -36,9 +36,12 @@ pub mod firewall;
 pub mod garp;
 pub mod iface;
 pub mod instance;
+pub mod late_wakeup;
 pub mod mail;
 pub mod metrics;
 pub mod notify;
+pub mod proc_event;
+pub mod proc_table;
 pub mod recovery;
 pub mod reload;
 pub mod socket;

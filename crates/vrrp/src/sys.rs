@@ -193,3 +193,87 @@ pub fn register_async<T: std::os::fd::AsFd + AsRawFd>(
     let fd = unsafe { tokio::io::unix::AsyncFd::register(owner) }?;
     Ok(fd)
 }
+
+/// The kernel's process-event connector: a non-blocking `NETLINK_CONNECTOR`
+/// datagram socket bound to the `CN_IDX_PROC` multicast group
+/// (keepalived core/track_process.c `nl_connect()`). The codec is
+/// [`crate::proc_event`].
+pub struct ProcConnector {
+    sock: socket2::Socket,
+}
+
+impl ProcConnector {
+    /// Opens and binds the socket (port id chosen by the kernel: the
+    /// engine's other netlink sockets may hold the process id already).
+    /// `EPROTONOSUPPORT`: the kernel has no connector (CONFIG_CONNECTOR).
+    pub fn open() -> io::Result<ProcConnector> {
+        use nix::sys::socket::{bind, NetlinkAddr};
+        use socket2::{Domain, Protocol, Socket, Type};
+        let sock = Socket::new(
+            Domain::from(libc::AF_NETLINK),
+            Type::DGRAM.nonblocking().cloexec(),
+            Some(Protocol::from(crate::proc_event::NETLINK_CONNECTOR)),
+        )?;
+        bind(
+            sock.as_raw_fd(),
+            &NetlinkAddr::new(0, crate::proc_event::CN_IDX_PROC),
+        )
+        .map_err(io::Error::from)?;
+        Ok(ProcConnector { sock })
+    }
+
+    /// The netlink port id the kernel gave the socket.
+    pub fn port_id(&self) -> u32 {
+        nix::sys::socket::getsockname::<nix::sys::socket::NetlinkAddr>(self.sock.as_raw_fd())
+            .map(|a| a.pid())
+            .unwrap_or(0)
+    }
+
+    /// Sends one request to the kernel. In a network namespace other than
+    /// the initial one there is no connector to receive it: ECONNREFUSED.
+    pub fn send(&self, msg: &[u8]) -> io::Result<()> {
+        let n = self.sock.send(msg)?;
+        if n == msg.len() {
+            Ok(())
+        } else {
+            Err(io::Error::new(io::ErrorKind::WriteZero, "short send"))
+        }
+    }
+
+    /// One datagram: its length and the sender's port id (0: the kernel).
+    /// `ENOBUFS` means events were dropped because the buffer was full.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, u32)> {
+        let (n, from) =
+            nix::sys::socket::recvfrom::<nix::sys::socket::NetlinkAddr>(self.sock.as_raw_fd(), buf)
+                .map_err(io::Error::from)?;
+        Ok((n, from.map_or(u32::MAX, |a| a.pid())))
+    }
+
+    /// SO_RCVBUF as the kernel reports it (twice what was set).
+    pub fn recv_buffer(&self) -> io::Result<usize> {
+        self.sock.recv_buffer_size()
+    }
+
+    /// SO_RCVBUF, or SO_RCVBUFFORCE (above rmem_max, needs CAP_NET_ADMIN)
+    /// with `force` (keepalived `set_rcv_buf()`).
+    pub fn set_recv_buffer(&self, size: usize, force: bool) -> io::Result<()> {
+        if force {
+            nix::sys::socket::setsockopt(&self.sock, nix::sys::socket::sockopt::RcvBufForce, &size)
+                .map_err(io::Error::from)
+        } else {
+            self.sock.set_recv_buffer_size(size)
+        }
+    }
+}
+
+impl std::os::fd::AsFd for ProcConnector {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.sock.as_fd()
+    }
+}
+
+impl AsRawFd for ProcConnector {
+    fn as_raw_fd(&self) -> RawFd {
+        self.sock.as_raw_fd()
+    }
+}

@@ -16,14 +16,18 @@
 //!   of quorum is acted on once it has lasted that long (keepalived
 //!   `process_gained_quorum_timer_thread()` / `process_lost_quorum_timer_thread()`;
 //!   a change back meanwhile cancels it).
-//! * [`spawn`]: the I/O. keepalived follows processes through the kernel's
-//!   netlink process connector (fork/exec/comm/exit events, after one
-//!   initial `/proc` scan); rkeepalived re-scans `/proc` every
-//!   [`PROCESS_POLL`] instead (no connector socket, no CAP_NET_ADMIN
-//!   multicast subscription, works where the connector is absent), so a
-//!   process that starts or exits is noticed within about a second rather
-//!   than at once, and one that lives shorter than the scan interval may
-//!   be missed.
+//! * [`spawn`]: the I/O. As keepalived, processes are followed through the
+//!   kernel's process-event connector (`NETLINK_CONNECTOR`, `CN_IDX_PROC`:
+//!   fork / exec / comm / exit events decoded by [`crate::proc_event`], the
+//!   pid table in [`crate::proc_table`]), after one `/proc` scan made once
+//!   subscribed, and again after the kernel dropped events (`ENOBUFS`).
+//!   The kernel delivers these events only in the initial network
+//!   namespace (and answers only the initial pid namespace): elsewhere, as
+//!   in a container or a `net_namespace`, rkeepalived says so once and
+//!   re-scans `/proc` every [`PROCESS_POLL`] instead, so a change is
+//!   noticed within about a second, and a process that lives shorter than
+//!   that may be missed. keepalived tracks nothing there (its instances
+//!   stay in FAULT): a deliberate difference (crates/vrrp/README.md).
 //!
 //! The engine turns the reported status into priority or FAULT with the
 //! same arithmetic as scripts ([`crate::track::status_contribution`],
@@ -39,7 +43,12 @@ use rkeepalived_config::model::{ParamMatch, VrrpTrackProcess};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::proc_table::ProcTable;
 use crate::watch::TrackUpdate;
+
+mod connector;
+
+pub use connector::{connector_available, following_events, overflow_rescans};
 
 /// How often `/proc` is re-scanned.
 pub const PROCESS_POLL: Duration = Duration::from_secs(1);
@@ -160,53 +169,74 @@ impl QuorumFilter {
     }
 }
 
+/// Reads what [`matches`] needs of one `/proc/PID` directory: the stat line
+/// and the command line, each only when some definition needs it
+/// (reading `cmdline` reads the process's memory; keepalived
+/// `read_procs()` avoids it the same way). None: the process is gone.
+fn read_proc(dir: &Path, need_stat: bool, need_cmdline: bool) -> Option<(Vec<u8>, Vec<u8>)> {
+    let cmdline = if need_cmdline {
+        std::fs::read(dir.join("cmdline")).ok()?
+    } else {
+        Vec::new()
+    };
+    let stat = if need_stat {
+        std::fs::read(dir.join("stat")).ok()?
+    } else {
+        Vec::new()
+    };
+    Some((stat, cmdline))
+}
+
+/// Which files the definitions need: (stat, cmdline).
+fn needs(defs: &[VrrpTrackProcess]) -> (bool, bool) {
+    (
+        defs.iter().any(|d| !d.full_command),
+        defs.iter().any(|d| d.full_command),
+    )
+}
+
+/// One process, read from `proc_root/PID`, into `table`.
+fn read_into(table: &mut ProcTable, proc_root: &Path, defs: &[VrrpTrackProcess], pid: i32) {
+    let (need_stat, need_cmdline) = needs(defs);
+    match read_proc(&proc_root.join(pid.to_string()), need_stat, need_cmdline) {
+        Some((stat, cmdline)) => {
+            let (comm, zombie) = parse_stat(&stat);
+            let view = ProcView {
+                comm,
+                zombie,
+                cmdline: &cmdline,
+            };
+            table.seen(defs, pid, Some(&view));
+        }
+        None => table.seen(defs, pid, None),
+    }
+}
+
+/// Every process under `proc_root` (normally `/proc`) that matches a
+/// definition (keepalived `read_procs()`).
+pub fn scan_table(proc_root: &Path, defs: &[VrrpTrackProcess]) -> ProcTable {
+    let mut table = ProcTable::new(defs.len());
+    let Ok(dir) = std::fs::read_dir(proc_root) else {
+        return table;
+    };
+    for ent in dir.flatten() {
+        let name = ent.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        read_into(&mut table, proc_root, defs, pid);
+    }
+    table
+}
+
 /// Counts of matching processes under `proc_root` (normally `/proc`), one
 /// per definition.
 pub fn scan(proc_root: &Path, defs: &[VrrpTrackProcess]) -> Vec<u32> {
-    let mut counts = vec![0u32; defs.len()];
-    let Ok(dir) = std::fs::read_dir(proc_root) else {
-        return counts;
-    };
-    let need_cmdline = defs.iter().any(|d| d.full_command);
-    let need_stat = defs.iter().any(|d| !d.full_command);
-    for ent in dir.flatten() {
-        let name = ent.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        let dir = ent.path();
-        // Avoid reading cmdline unless needed: it reads the process's
-        // memory (keepalived `read_procs()` does the same).
-        let cmdline = if need_cmdline {
-            match std::fs::read(dir.join("cmdline")) {
-                Ok(c) => c,
-                Err(_) => continue,
-            }
-        } else {
-            Vec::new()
-        };
-        let stat = if need_stat {
-            match std::fs::read(dir.join("stat")) {
-                Ok(s) => s,
-                Err(_) => continue,
-            }
-        } else {
-            Vec::new()
-        };
-        let (comm, zombie) = parse_stat(&stat);
-        let view = ProcView {
-            comm,
-            zombie,
-            cmdline: &cmdline,
-        };
-        for (i, d) in defs.iter().enumerate() {
-            if matches(d, &view) {
-                counts[i] = counts[i].saturating_add(1);
-            }
-        }
-    }
-    counts
+    scan_table(proc_root, defs).counts().to_vec()
 }
 
 /// `comm` and whether the process is a zombie, from `/proc/PID/stat`
@@ -237,51 +267,134 @@ pub fn initial(defs: &[VrrpTrackProcess]) -> Vec<QuorumFilter> {
         .collect()
 }
 
-/// Re-scan `/proc` every [`PROCESS_POLL`] (sooner when a delay runs out)
-/// and report every change of quorum.
+/// The connector socket's receive buffer (`process_monitor_rcv_bufs`,
+/// `process_monitor_rcv_bufs_force`; keepalived `set_rcv_buf()`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RcvBufs {
+    /// SO_RCVBUF at start (None: the kernel's default).
+    pub size: Option<u32>,
+    /// SO_RCVBUFFORCE instead (beyond net.core.rmem_max).
+    pub force: bool,
+}
+
+impl RcvBufs {
+    pub fn from_config(g: &rkeepalived_config::model::GlobalDefs) -> RcvBufs {
+        RcvBufs {
+            size: g.process_monitor_rcv_bufs,
+            force: g.process_monitor_rcv_bufs_force,
+        }
+    }
+}
+
+/// Follow the tracked processes and report every change of quorum: through
+/// the kernel's process-event connector where it can be used, else by
+/// re-scanning `/proc` every [`PROCESS_POLL`] ([`crate::track_process`]'s
+/// module docs).
 pub fn spawn(
     defs: Vec<VrrpTrackProcess>,
-    mut filters: Vec<QuorumFilter>,
+    filters: Vec<QuorumFilter>,
     tx: mpsc::Sender<TrackUpdate>,
 ) -> JoinHandle<()> {
+    spawn_with(defs, filters, tx, RcvBufs::default())
+}
+
+/// [`spawn`] with the connector's receive buffer settings.
+pub fn spawn_with(
+    defs: Vec<VrrpTrackProcess>,
+    filters: Vec<QuorumFilter>,
+    tx: mpsc::Sender<TrackUpdate>,
+    bufs: RcvBufs,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
-        loop {
-            let now = Instant::now();
-            let wake = filters
-                .iter()
-                .filter_map(QuorumFilter::deadline)
-                .fold(now + PROCESS_POLL, std::cmp::min);
-            tokio::time::sleep(wake.saturating_duration_since(now)).await;
-            // Off the engine's threads: reading every /proc entry can take
-            // tens of milliseconds on a busy host, adverts must not wait.
-            let d = defs.clone();
-            let counts =
-                match tokio::task::spawn_blocking(move || scan(Path::new("/proc"), &d)).await {
-                    Ok(c) => c,
-                    Err(_) => continue,
-                };
-            let now = Instant::now();
-            for ((d, f), n) in defs.iter().zip(filters.iter_mut()).zip(counts) {
-                if let Some(up) = f.observe(d, n, now) {
-                    // keepalived vrrp/vrrp_track.c `process_update_track_process_status()`.
-                    tracing::info!(
-                        process = %d.name,
-                        count = n,
-                        "Quorum {} for tracked process {}",
-                        if up { "gained" } else { "lost" },
-                        d.name
-                    );
-                    let u = TrackUpdate::Process {
-                        name: d.name.clone(),
-                        up,
-                    };
-                    if tx.send(u).await.is_err() {
-                        return;
-                    }
+        let mut t = Tracker { defs, filters, tx };
+        let filters = match connector::subscribe(bufs) {
+            Ok(sub) => match connector::follow(&mut t, sub, bufs).await {
+                connector::Ended::ChannelClosed => return,
+                connector::Ended::Unusable(why) => {
+                    connector::log_unusable(&why);
+                    t.filters
                 }
+            },
+            Err(why) => {
+                connector::log_unusable(&why);
+                t.filters
+            }
+        };
+        poll(t.defs, filters, t.tx).await;
+    })
+}
+
+/// What the event follower and the poller share.
+struct Tracker {
+    defs: Vec<VrrpTrackProcess>,
+    filters: Vec<QuorumFilter>,
+    tx: mpsc::Sender<TrackUpdate>,
+}
+
+impl Tracker {
+    /// Feeds new counts through the delays; reports changes. Err: the
+    /// engine is gone.
+    async fn observe(&mut self, counts: &[u32]) -> Result<(), ()> {
+        let now = Instant::now();
+        for ((d, f), n) in self.defs.iter().zip(self.filters.iter_mut()).zip(counts) {
+            if let Some(up) = f.observe(d, *n, now) {
+                report(&self.tx, d, *n, up).await?;
             }
         }
-    })
+        Ok(())
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.filters.iter().filter_map(QuorumFilter::deadline).min()
+    }
+}
+
+async fn report(
+    tx: &mpsc::Sender<TrackUpdate>,
+    d: &VrrpTrackProcess,
+    count: u32,
+    up: bool,
+) -> Result<(), ()> {
+    // keepalived vrrp/vrrp_track.c `process_update_track_process_status()`.
+    tracing::info!(
+        process = %d.name,
+        count,
+        "Quorum {} for tracked process {}",
+        if up { "gained" } else { "lost" },
+        d.name
+    );
+    let u = TrackUpdate::Process {
+        name: d.name.clone(),
+        up,
+    };
+    tx.send(u).await.map_err(|_| ())
+}
+
+/// The fallback: re-scan `/proc` every [`PROCESS_POLL`] (sooner when a
+/// delay runs out) and report every change of quorum.
+async fn poll(
+    defs: Vec<VrrpTrackProcess>,
+    filters: Vec<QuorumFilter>,
+    tx: mpsc::Sender<TrackUpdate>,
+) {
+    let mut t = Tracker { defs, filters, tx };
+    loop {
+        let now = Instant::now();
+        let wake = t
+            .next_deadline()
+            .map_or(now + PROCESS_POLL, |d| d.min(now + PROCESS_POLL));
+        tokio::time::sleep(wake.saturating_duration_since(now)).await;
+        // Off the engine's threads: reading every /proc entry can take
+        // tens of milliseconds on a busy host, adverts must not wait.
+        let d = t.defs.clone();
+        let counts = match tokio::task::spawn_blocking(move || scan(Path::new("/proc"), &d)).await {
+            Ok(c) => c,
+            Err(_) => continue,
+        };
+        if t.observe(&counts).await.is_err() {
+            return;
+        }
+    }
 }
 
 #[cfg(test)]

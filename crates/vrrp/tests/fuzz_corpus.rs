@@ -17,6 +17,8 @@ mod decode_ipv6;
 mod decode_vrrp;
 #[path = "../fuzz/bodies/netlink_event.rs"]
 mod netlink_event;
+#[path = "../fuzz/bodies/proc_event.rs"]
+mod proc_event;
 
 #[test]
 fn fuzz_corpus_replay_and_smoke() {
@@ -29,6 +31,7 @@ fn fuzz_corpus_replay_and_smoke() {
             ("decode_ipv6", decode_ipv6::run),
             ("decode_vrrp", decode_vrrp::run),
             ("netlink_event", netlink_event::run),
+            ("proc_event", proc_event::run),
         ],
     );
 }

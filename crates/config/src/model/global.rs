@@ -70,6 +70,26 @@ pub struct GlobalDefs {
     pub lvs_flush_on_stop: LvsFlushOnStop,
     pub vrrp_process: ProcessOptions,
     pub checker_process: ProcessOptions,
+    /// `max_auto_priority [N]`: the highest SCHED_RR priority a child raises
+    /// itself to after waking up late (keepalived lib/process.c
+    /// `increment_process_priority()`); 0 (default) never, -1 disabled,
+    /// no value: the maximum (99).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub max_auto_priority: i32,
+    /// `min_auto_priority_delay USECS`: how late a timer must fire to count
+    /// as a late wake-up (default 1 s; keepalived lib/scheduler.c).
+    #[serde(
+        default = "default_min_auto_priority_delay",
+        skip_serializing_if = "is_default_min_auto_priority_delay"
+    )]
+    pub min_auto_priority_delay: Duration,
+    /// `process_monitor_rcv_bufs N`: SO_RCVBUF of the process-event
+    /// connector socket (track_process); None: the kernel's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process_monitor_rcv_bufs: Option<u32>,
+    /// `process_monitor_rcv_bufs_force`: SO_RCVBUFFORCE (beyond rmem_max).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub process_monitor_rcv_bufs_force: bool,
     /// `dynamic_interfaces [allow_if_changes]`.
     pub dynamic_interfaces: bool,
     pub vmac_prefix: String,
@@ -91,6 +111,19 @@ pub struct GlobalDefs {
     /// every `virtual_server` (see [`crate::model::VirtualServer::drain_on_remove`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drain_on_remove: Option<Duration>,
+}
+
+fn is_zero(v: &i32) -> bool {
+    *v == 0
+}
+
+/// keepalived's default `min_auto_priority_delay` (core/global_data.c).
+fn default_min_auto_priority_delay() -> Duration {
+    Duration::from_micros(1_000_000)
+}
+
+fn is_default_min_auto_priority_delay(d: &Duration) -> bool {
+    *d == default_min_auto_priority_delay()
 }
 
 impl Default for GlobalDefs {
@@ -145,6 +178,10 @@ impl Default for GlobalDefs {
             lvs_flush_on_stop: LvsFlushOnStop::No,
             vrrp_process: ProcessOptions::default(),
             checker_process: ProcessOptions::default(),
+            max_auto_priority: 0,
+            min_auto_priority_delay: default_min_auto_priority_delay(),
+            process_monitor_rcv_bufs: None,
+            process_monitor_rcv_bufs_force: false,
             dynamic_interfaces: false,
             vmac_prefix: VMAC_PREFIX.to_string(),
             snmp: SnmpOptions::default(),

@@ -329,6 +329,7 @@ const TABLE: &[Entry] = &[
     any("lvs_sync_daemon", acted("crates/check/tests/engine_lvs_globals.rs::lvs_sync_daemon_without_instance_runs_both_daemons_in_the_checker")),
     any("lvs_sync_daemon_interface", acted("crates/config/tests/keyword_effects.rs::instance_lvs_sync_daemon_interface_is_the_global_lvs_sync_daemon")),
     any("lvs_timeouts", acted("crates/check/tests/engine_lvs_globals.rs::lvs_timeouts_set_at_start_reapplied_on_reload_restored_on_stop")),
+    any("max_auto_priority", acted("tests/daemon_auto_priority.rs::late_wakeups_raise_the_vrrp_child_to_sched_rr_as_keepalived")),
     any("max_reply_length", acted("crates/check/src/checkers/udp.rs::reply_verification")),
     any("max_ttl", acted("crates/vrrp/src/instance.rs::unicast_peer_ttl_window")),
     any("mcast_dst_ip", acted(MCAST)),
@@ -339,6 +340,7 @@ const TABLE: &[Entry] = &[
     any("metrics_web_config", acted("tests/daemon_metrics.rs::tls_and_basic_auth_from_a_web_config_file")),
     any("mh-fallback", via("flag-1")),
     any("mh-port", via("flag-2")),
+    any("min_auto_priority_delay", acted("tests/daemon_auto_priority.rs::late_wakeups_raise_the_vrrp_child_to_sched_rr_as_keepalived")),
     any("min_reply_length", acted("crates/check/src/checkers/udp.rs::reply_verification")),
     any("min_ttl", acted("crates/vrrp/src/instance.rs::unicast_peer_ttl_window")),
     any("misc_dynamic", acted("crates/check/tests/engine.rs::misc_dynamic_weight_reaches_ipvs")),
@@ -404,6 +406,8 @@ const TABLE: &[Entry] = &[
     at(Ctx::Address, "preferred_lft", acted(ADDR_OPTS)),
     any("priority", acted(ELECTION)),
     any("process", acted(TRACK_PROCESS)),
+    any("process_monitor_rcv_bufs", acted("crates/vrrp/tests/track_process_events.rs::an_overflow_is_recovered_by_a_rescan_and_a_bigger_buffer")),
+    any("process_monitor_rcv_bufs_force", acted("crates/vrrp/tests/track_process_events.rs::an_overflow_is_recovered_by_a_rescan_and_a_bigger_buffer")),
     any("process_name", acted(PROC_NAMES)),
     any("process_names", acted(PROC_NAMES)),
     any("promote_secondaries", acted(ADDR_OPTS)),
@@ -821,7 +825,10 @@ mod tests {
         );
         assert!(matches!(
             todo("#0", "x"),
-            Status::NotActedOn { companion: "#0", keepalived: "x" }
+            Status::NotActedOn {
+                companion: "#0",
+                keepalived: "x"
+            }
         ));
     }
 

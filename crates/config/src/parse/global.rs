@@ -85,6 +85,8 @@ const MISSING_VALUE_IGNORED: &[&str] = &[
     "checker_rt_priority",
     "vrrp_cpu_affinity",
     "checker_cpu_affinity",
+    "min_auto_priority_delay",
+    "process_monitor_rcv_bufs",
 ];
 
 fn keeps_error(n: &Node) -> bool {
@@ -185,6 +187,9 @@ fn mail_and_scripts_kw(p: &mut Parser, seen: &mut fixup::GlobalSeen, n: &Node) -
     Ok(true)
 }
 
+/// `sched_get_priority_max(SCHED_RR)` on Linux.
+const MAX_RR_PRIORITY: i32 = 99;
+
 /// Longest whole-second timer keepalived reads (`UINT_MAX / TIMER_HZ`).
 const MAX_SECS: i64 = (u32::MAX / 1_000_000) as i64;
 
@@ -281,6 +286,47 @@ fn fifo_lvs_and_rest_kw(p: &mut Parser, seen: &mut fixup::GlobalSeen, n: &Node) 
             }
         }
         "lvs_timeouts" => lvs_timeouts(n, &mut g.lvs_timeouts, w)?,
+        // keepalived: core/global_parser.c `max_auto_priority_handler()`:
+        // no value is sched_get_priority_max(SCHED_RR).
+        "max_auto_priority" => {
+            g.max_auto_priority = match n.args.first() {
+                None => MAX_RR_PRIORITY,
+                Some(t) => {
+                    keepalived_int(t, -1, MAX_RR_PRIORITY.into(), n.key(), w).map_err(|_| {
+                        t.pos.error(format!(
+                    "max_auto_priority '{}' must be in [0, {MAX_RR_PRIORITY}] (or -1 to disable)",
+                    t.text
+                ))
+                    })?
+                }
+            }
+        }
+        // keepalived: `process_monitor_rcv_bufs_handler()` /
+        // `get_netlink_rcv_bufs_size()`: 0 leaves the kernel's default.
+        "process_monitor_rcv_bufs" => {
+            let t = n.arg(0, "a buffer size")?;
+            let v: u32 = keepalived_int(t, 0, u32::MAX.into(), n.key(), w).map_err(|_| {
+                t.pos.error(format!(
+                    "process_monitor_rcv_bufs size ({}) invalid",
+                    t.text
+                ))
+            })?;
+            if v != 0 {
+                g.process_monitor_rcv_bufs = Some(v);
+            }
+        }
+        "process_monitor_rcv_bufs_force" => g.process_monitor_rcv_bufs_force = n.kflag()?,
+        // keepalived: `min_auto_priority_delay_handler()`, microseconds.
+        "min_auto_priority_delay" => {
+            let t = n.arg(0, "a delay in microseconds")?;
+            let us: u64 = keepalived_int(t, 1, 10_000_000, n.key(), w).map_err(|_| {
+                t.pos.error(format!(
+                    "min_auto_priority_delay '{}' must be in [1, 10000000]",
+                    t.text
+                ))
+            })?;
+            g.min_auto_priority_delay = Duration::from_micros(us);
+        }
         "lvs_flush" => g.lvs_flush = fixup::flag_without_value(n, w),
         "drain_on_remove" => g.drain_on_remove = Some(super::lvs::drain_on_remove(n)?),
         "lvs_flush_on_stop" | "lvs_flush_onstop" => {

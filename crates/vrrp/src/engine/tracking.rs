@@ -246,7 +246,9 @@ impl Engine {
                 }
             }
         }
-        let h = crate::track_process::spawn(defs.clone(), filters, self.track_tx.clone());
+        let bufs = crate::track_process::RcvBufs::from_config(&self.cfg.global_defs);
+        let h =
+            crate::track_process::spawn_with(defs.clone(), filters, self.track_tx.clone(), bufs);
         self.watchers.push((Watched::Processes(defs), h));
     }
 }
