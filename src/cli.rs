@@ -13,6 +13,8 @@ pub const DEFAULT_VRRP_PID_FILE: &str = "/run/vrrp.pid";
 pub const DEFAULT_CHECKERS_PID_FILE: &str = "/run/checkers.pid";
 pub const DEFAULT_STATUS_SOCKET: &str = "/run/rkeepalived/status.sock";
 pub const DEFAULT_DUMP_DIR: &str = "/tmp";
+/// keepalived's default `umask_val` (lib/utils.c: S_IXUSR | S_IRWXG | S_IRWXO).
+pub const KEEPALIVED_UMASK: u32 = 0o177;
 
 /// Which engine a child process runs.
 #[derive(
@@ -192,10 +194,10 @@ pub struct Cli {
     /// umask for file creation (in numeric form)
     #[arg(short = 'u', long = "umask", value_name = "MASK", value_parser = parse_umask)]
     pub umask: Option<u32>,
-    /// Drop VIP on transition from signal (accepted, not yet supported)
+    /// Drop VIP on transition from signal.
     #[arg(short = 'X', long = "release-vips")]
     pub release_vips: bool,
-    /// Don't remove VRRP VIPs and VROUTEs on daemon stop (accepted, not yet supported)
+    /// Don't remove VRRP VIPs and VROUTEs on daemon stop
     #[arg(short = 'V', long = "dont-release-vrrp")]
     pub dont_release_vrrp: bool,
     /// Don't remove IPVS topology on daemon stop
@@ -426,6 +428,20 @@ impl Cli {
         }
         if self.dont_release_ipvs && role == Role::Checker {
             args.push("--dont-release-ipvs".into());
+        }
+        if role == Role::Vrrp {
+            for (on, flag) in [
+                (self.dont_release_vrrp, "--dont-release-vrrp"),
+                (self.release_vips, "--release-vips"),
+            ] {
+                if on {
+                    args.push(flag.into());
+                }
+            }
+        }
+        // For the dumps' "umask = " line (the child inherits the mask itself).
+        if let Some(m) = self.umask {
+            args.push(format!("--umask=0{m:o}").into());
         }
         // The VRRP child needs to know whether a checker runs
         // (engines::vrrp_config: keepalived's running_checker()).

@@ -91,14 +91,11 @@ fn warn_unsupported(cli: &Cli) {
     if cli.snmp_agent_socket.is_some() && !cli.snmp {
         notes.push("-A/--snmp-agent-socket has no effect without -x/--snmp");
     }
-    if cli.dont_release_vrrp {
-        notes.push("-V/--dont-release-vrrp is not supported yet: VIPs are released on stop");
-    }
-    if cli.release_vips {
-        notes.push("-X/--release-vips is not supported yet");
-    }
     if cli.core_dump_pattern.is_some() {
         notes.push("-M/--core-dump-pattern: core_pattern is left unchanged");
+    }
+    if cli.address_monitoring {
+        notes.push("-a/--address-monitoring is not supported yet: address changes are not logged");
     }
     if cli.bfd_pid_file.is_some() {
         notes.push("-b/--bfd_pid: rkeepalived has no BFD subsystem");
@@ -392,6 +389,7 @@ fn child_main(cli: Cli, role: Role) -> ExitCode {
     };
     let fd = cli.ipc_fd.unwrap_or(sys::CHILD_IPC_FD);
     crate::engines::set_dont_release_ipvs(cli.dont_release_ipvs);
+    crate::engines::set_vrrp_options(&cli);
     crate::engines::set_role_flags(&cli);
     let result = runtime.block_on(async move {
         let stream = role::ipc_stream_from_fd(fd)?;

@@ -14,10 +14,10 @@ pub fn file_name(role: Role, query: Query) -> Option<&'static str> {
     Some(match (role, query) {
         (Role::Vrrp, Query::Data) => "keepalived.data",
         (Role::Vrrp, Query::Stats | Query::StatsClear) => "keepalived.stats",
-        (Role::Vrrp, Query::Json) => "keepalived.json",
+        (Role::Vrrp, Query::Json | Query::KeepalivedJson) => "keepalived.json",
         (Role::Checker, Query::Data) => "keepalived_check.data",
         (Role::Checker, Query::Stats | Query::StatsClear) => "keepalived_check.stats",
-        (Role::Checker, Query::Json) => "keepalived_check.json",
+        (Role::Checker, Query::Json | Query::KeepalivedJson) => "keepalived_check.json",
         (_, Query::Metrics) => return None,
     })
 }

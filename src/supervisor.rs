@@ -284,7 +284,7 @@ impl Supervisor {
                 }
                 _ = sigusr1.recv() => self.spawn_dump(Query::Data),
                 _ = sigusr2.recv() => self.spawn_dump(Query::Stats),
-                _ = sigjson.recv() => self.spawn_dump(Query::Json),
+                _ = sigjson.recv() => self.spawn_dump(Query::KeepalivedJson),
                 _ = sigstats_clear.recv() => self.spawn_dump(Query::StatsClear),
                 _ = watchdog_tick.tick(), if watchdog.is_some() => self.notifier.watchdog(),
                 _ = liveness_tick.tick() => self.probe_children(),

@@ -37,6 +37,48 @@ pub fn cmd_str(command: &str) -> String {
         .join(" ")
 }
 
+/// [`cmd_str`] of the command as keepalived runs it: the program resolved
+/// through `PATH` and symlinks (keepalived's `check_script_secure()`
+/// replaces `args[0]` with its real path, so `/bin/true` prints as
+/// `'/usr/bin/true'`).
+pub fn cmd_str_resolved(command: &str) -> String {
+    let Ok(mut words) = rkeepalived_script::parse_command_line(command) else {
+        return cmd_str(command);
+    };
+    if let Some(first) = words.first_mut() {
+        if let Some(real) = resolve_program(first) {
+            *first = real;
+        }
+    }
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if i == 0 && (w.starts_with('<') || w.starts_with('>')) {
+                w.clone()
+            } else {
+                format!("'{w}'")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn resolve_program(prog: &str) -> Option<String> {
+    let found = if prog.contains('/') {
+        std::path::PathBuf::from(prog)
+    } else {
+        let path =
+            std::env::var("PATH").unwrap_or_else(|_| rkeepalived_script::DEFAULT_PATH.into());
+        path.split(':')
+            .map(|d| std::path::Path::new(d).join(prog))
+            .find(|p| p.is_file())?
+    };
+    std::fs::canonicalize(found)
+        .ok()
+        .and_then(|p| p.into_os_string().into_string().ok())
+}
+
 /// The uid:gid a configured script runs as: its own `user`, else the
 /// default script user (`script_user`, else `keepalived_script`, else the
 /// daemon's user); 0:0 when none resolves.
