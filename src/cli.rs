@@ -129,6 +129,21 @@ pub enum SigFunc {
 }
 
 impl SigFunc {
+    /// keepalived's `get_signum()` (lib/signals.c): exact, case-sensitive
+    /// names; TDUMP only exists in keepalived builds with THREAD_DUMP, which
+    /// Debian's is not.
+    pub fn from_keepalived_name(name: &str) -> Option<SigFunc> {
+        Some(match name {
+            "STOP" => SigFunc::Stop,
+            "RELOAD" => SigFunc::Reload,
+            "DATA" => SigFunc::Data,
+            "STATS" => SigFunc::Stats,
+            "STATS_CLEAR" => SigFunc::StatsClear,
+            "JSON" => SigFunc::Json,
+            _ => return None,
+        })
+    }
+
     pub fn signal_number(self) -> i32 {
         match self {
             SigFunc::Stop => libc::SIGTERM,
@@ -264,8 +279,10 @@ pub struct Cli {
     #[arg(short = 'i', long = "config-id", value_name = "ID")]
     pub config_id: Option<String>,
     /// Print the signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON
-    #[arg(long = "signum", value_name = "SIGFUNC", ignore_case = true)]
-    pub signum: Option<SigFunc>,
+    // A plain string: keepalived matches the names exactly (strcmp) and
+    // answers anything else with "Unknown sigfunc NAME" and exit 1.
+    #[arg(long = "signum", value_name = "SIGFUNC")]
+    pub signum: Option<String>,
     /// Check the configuration for obvious errors, output to stderr by default
     #[arg(short = 't', long = "config-test", value_name = "LOG_FILE", num_args = 0..=1, require_equals = true)]
     pub config_test: Option<Option<PathBuf>>,
@@ -619,7 +636,14 @@ mod tests {
     #[test]
     fn signum_names() {
         let cli = Cli::try_parse_from(["rkeepalived", "--signum=RELOAD"]).expect("parses");
-        assert_eq!(cli.signum.map(SigFunc::signal_number), Some(libc::SIGHUP));
+        assert_eq!(
+            cli.signum
+                .as_deref()
+                .and_then(SigFunc::from_keepalived_name)
+                .map(SigFunc::signal_number),
+            Some(libc::SIGHUP)
+        );
+        assert_eq!(SigFunc::from_keepalived_name("reload"), None);
         assert_eq!(SigFunc::Json.signal_number(), libc::SIGRTMIN() + 2);
         assert_eq!(SigFunc::StatsClear.signal_number(), libc::SIGRTMAX() - 1);
     }

@@ -31,9 +31,19 @@ pub const EXIT_NOT_ACTED_ON: u8 = 7;
 pub const EXIT_FAILURE: u8 = 1;
 
 pub fn main_with(cli: Cli) -> ExitCode {
-    if let Some(func) = cli.signum {
-        println!("{}", func.signal_number());
-        return ExitCode::SUCCESS;
+    if let Some(name) = &cli.signum {
+        // core/main.c parse_cmdline(): the number on stdout, exit 0; an
+        // unknown name on stderr, exit 1.
+        return match crate::cli::SigFunc::from_keepalived_name(name) {
+            Some(func) => {
+                println!("{}", func.signal_number());
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("Unknown sigfunc {name}");
+                ExitCode::from(EXIT_FAILURE)
+            }
+        };
     }
     if cli.version {
         print!("{}", crate::cli::version_text());

@@ -124,6 +124,21 @@ fn signum_matches_keepalived() {
             "{name}"
         );
     }
+    // Names keepalived does not know (matched case-sensitively; TDUMP only
+    // in THREAD_DUMP builds): the same message and exit status.
+    for name in ["stop", "Json", "TDUMP", "BOGUS", ""] {
+        let arg = format!("--signum={name}");
+        let theirs = Command::new(keepalived)
+            .arg(&arg)
+            .output()
+            .expect("run keepalived");
+        let ours = run(&[&arg]);
+        assert_eq!(ours.status.code(), theirs.status.code(), "{arg}: {ours:?}");
+        assert_eq!(text(&ours.stdout), text(&theirs.stdout), "{arg}");
+        if !name.is_empty() {
+            assert_eq!(text(&ours.stderr), text(&theirs.stderr), "{arg}");
+        }
+    }
     // And the Linux values, so a keepalived built differently is noticed.
     assert_eq!(text(&run(&["--signum=STATS_CLEAR"]).stdout).trim(), "63");
     assert_eq!(text(&run(&["--signum=JSON"]).stdout).trim(), "36");
