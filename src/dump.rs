@@ -22,6 +22,22 @@ pub fn file_name(role: Role, query: Query) -> Option<&'static str> {
     })
 }
 
+/// The supervisor's SIGUSR1 file (core/main.c `print_parent_data()`).
+pub const PARENT_DATA: &str = "keepalived_parent.data";
+
+/// keepalived_parent.data: the global definitions as keepalived's parent
+/// process prints them.
+pub fn parent_data(gd: &rkeepalived_config::model::GlobalDefs, cli: &crate::cli::Cli) -> String {
+    rkeepalived_dump::global::global_definitions(
+        gd,
+        &rkeepalived_dump::global::Context {
+            prog: rkeepalived_dump::global::Prog::Parent,
+            namespace: cli.namespace.clone(),
+            umask: cli.umask.unwrap_or(crate::cli::KEEPALIVED_UMASK),
+        },
+    )
+}
+
 /// Writes a dump the way keepalived's `fopen_safe(path, "w")` does
 /// (the CVE-2018-19044/19045 fixes): a fresh exclusively created temporary
 /// file, mode 0600 whatever `-u` says, renamed over `path`. Readers never see

@@ -115,6 +115,8 @@ struct RunningConfig {
     ipvs_owned: recovery_ipvs::IpvsOwned,
     /// global_defs `startup_script` / `shutdown_script`.
     scripts: StartStopScripts,
+    /// For keepalived_parent.data (SIGUSR1).
+    global_defs: rkeepalived_config::model::GlobalDefs,
 }
 
 impl RunningConfig {
@@ -126,6 +128,7 @@ impl RunningConfig {
             vrrp_owned: recovery::Owned::of(&config),
             ipvs_owned: recovery_ipvs::IpvsOwned::of(&config),
             scripts: StartStopScripts::of(&config.global_defs),
+            global_defs: config.global_defs.clone(),
         };
         drop(config);
         // The model and the parser's scratch (tokens, block tree: ~40 MB
@@ -833,6 +836,18 @@ impl Supervisor {
     fn spawn_dump(&self, query: Query) {
         let shared = self.shared.clone();
         let dir = self.cli.dump_dir.clone();
+        if query == Query::Data {
+            // core/main.c print_parent_data(): the parent's own dump.
+            tracing::info!(
+                "Printing parent data for process({}) on signal",
+                std::process::id()
+            );
+            let path = dir.join(dump::PARENT_DATA);
+            let text = dump::parent_data(&self.config.global_defs, &self.cli);
+            if let Err(e) = dump::write_atomic(&path, text.as_bytes()) {
+                tracing::error!("cannot write {}: {e}", path.display());
+            }
+        }
         tokio::spawn(async move {
             for (role, reply) in shared.ask_all(query).await {
                 let Some(name) = dump::file_name(role, query) else {

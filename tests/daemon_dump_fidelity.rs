@@ -1,7 +1,8 @@
 //! The signal dump files against keepalived 2.2.7, line for line: the same
 //! configuration (VIPs, a sync group, unicast, track_interface,
 //! track_script, a notify script) runs under both daemons, each in its own
-//! network namespace; each gets SIGUSR1 (`/tmp/keepalived.data`), SIGUSR2
+//! network namespace; each gets SIGUSR1 (`/tmp/keepalived.data` and the
+//! parent's `/tmp/keepalived_parent.data`), SIGUSR2
 //! (`/tmp/keepalived.stats`) and SIGJSON (`/tmp/keepalived.json`), and the
 //! files must be equal once the values that legitimately differ are blanked:
 //! times, descriptor numbers, MAC and link-local addresses, advert counters.
@@ -234,6 +235,12 @@ fn dumps_match_keepalived_line_for_line() {
         }
     }
     assert_eq!(rk_n, ka_n, "keepalived.data differs");
+
+    // The parent's own SIGUSR1 file: the global definitions as the parent
+    // process prints them (no "Default interface", GARP lower priority unset).
+    let ka_parent = wait_file(&ka_tmp.join("keepalived_parent.data"));
+    let rk_parent = wait_file(&scratch.p("keepalived_parent.data"));
+    assert_eq!(rk_parent, ka_parent, "keepalived_parent.data differs");
 
     let ka_stats = wait_file(&ka_tmp.join("keepalived.stats"));
     let rk_stats = wait_file(&scratch.p("keepalived.stats"));
