@@ -23,6 +23,8 @@ const ORPHAN_STOP_WAIT: std::time::Duration =
 /// Exit status for a configuration that does not load: keepalived 2.2.7's
 /// KEEPALIVED_EXIT_CONFIG (what `keepalived -t` returns on errors).
 pub const EXIT_CONFIG: u8 = 5;
+/// keepalived's KEEPALIVED_EXIT_NO_CONFIG: `-e` found a missing include.
+pub const EXIT_NO_CONFIG: u8 = 6;
 /// `--config-test-strict`: the configuration loads, but uses keywords
 /// rkeepalived parses without acting on them. Not one of keepalived's
 /// `-t` codes (0, 4 fatal, 5 notices, 6 security), so a gate can tell
@@ -117,6 +119,7 @@ fn warn_unsupported(cli: &Cli) {
 }
 
 fn load(cli: &Cli) -> Result<LoadedConfig, crate::config_source::ConfigLoadError> {
+    config_source::set_all_config(cli.all_config);
     config_source::load_config(
         &cli.config_file,
         cli.config_id.as_deref(),
@@ -156,6 +159,10 @@ fn parent_main(mut cli: Cli) -> ExitCode {
                 "rkeepalived: configuration {} has errors; not starting",
                 cli.config_file.display()
             );
+            if config_source::is_all_config_failure(&e) {
+                // core/main.c: had_config_file_error() -> KEEPALIVED_EXIT_NO_CONFIG.
+                return ExitCode::from(EXIT_NO_CONFIG);
+            }
             return ExitCode::from(EXIT_CONFIG);
         }
     };
@@ -260,6 +267,7 @@ fn config_test(
     loaded: Result<LoadedConfig, config_source::ConfigLoadError>,
     log_file: Option<&Path>,
 ) -> ExitCode {
+    let mut no_config = false;
     let (lines, ok, config, not_acted_on) = match loaded {
         // Refused scripts fail -t (the daemon would run without them).
         Ok(l) => (
@@ -268,7 +276,10 @@ fn config_test(
             Some(l.config),
             Some(l.not_acted_on),
         ),
-        Err(e) => (e.diagnostics, false, None, None),
+        Err(e) => {
+            no_config = config_source::is_all_config_failure(&e);
+            (e.diagnostics, false, None, None)
+        }
     };
     let mut out: Box<dyn Write> = match log_file {
         // keepalived (core/main.c, -t): open(O_WRONLY | O_APPEND | O_CREAT |
@@ -294,6 +305,9 @@ fn config_test(
     }
     if let Some(kws) = &not_acted_on {
         let _ = writeln!(out, "{}", not_acted_on_summary(kws));
+    }
+    if no_config {
+        return ExitCode::from(EXIT_NO_CONFIG);
     }
     if !ok {
         return ExitCode::from(EXIT_CONFIG);
