@@ -848,6 +848,10 @@ impl Supervisor {
                 tracing::error!("cannot write {}: {e}", path.display());
             }
         }
+        // keepalived_check.data starts with the same global definitions
+        // (check_print.c dump_data_check(): dump_global_data() first).
+        let check_head =
+            (query == Query::Data).then(|| dump::parent_data(&self.config.global_defs, &self.cli));
         tokio::spawn(async move {
             for (role, reply) in shared.ask_all(query).await {
                 let Some(name) = dump::file_name(role, query) else {
@@ -855,6 +859,9 @@ impl Supervisor {
                 };
                 let path = dir.join(name);
                 let content = match reply {
+                    Reply::Text(t) if role == Role::Checker => {
+                        format!("{}{t}", check_head.as_deref().unwrap_or(""))
+                    }
                     Reply::Text(t) => t,
                     Reply::Json(v) => format!("{v:#}\n"),
                     Reply::Unavailable(why) => {
