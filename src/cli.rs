@@ -251,7 +251,7 @@ pub struct Cli {
     /// The checker child's pid file: `-c`, else derived per instance.
     #[arg(skip)]
     pub checkers_pid_file: PathBuf,
-    /// Report all address additions/deletions notified via netlink (accepted)
+    /// Report all address additions/deletions notified via netlink
     #[arg(short = 'a', long = "address-monitoring")]
     pub address_monitoring: bool,
     /// Use specified pidfile for BFD child process (accepted; no BFD)
@@ -450,6 +450,7 @@ impl Cli {
             for (on, flag) in [
                 (self.dont_release_vrrp, "--dont-release-vrrp"),
                 (self.release_vips, "--release-vips"),
+                (self.address_monitoring, "--address-monitoring"),
             ] {
                 if on {
                     args.push(flag.into());

@@ -106,8 +106,10 @@ fn warn_unsupported(cli: &Cli) {
     if cli.core_dump_pattern.is_some() {
         notes.push("-M/--core-dump-pattern: core_pattern is left unchanged");
     }
-    if cli.address_monitoring {
-        notes.push("-a/--address-monitoring is not supported yet: address changes are not logged");
+    if cli.address_monitoring && !cli.vrrp_only {
+        notes.push(
+            "-a/--address-monitoring: only the VRRP process logs address changes; the health checker does not yet",
+        );
     }
     if cli.bfd_pid_file.is_some() {
         notes.push("-b/--bfd_pid: rkeepalived has no BFD subsystem");
@@ -133,8 +135,12 @@ fn parent_main(mut cli: Cli) -> ExitCode {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
     }
     if cli.core_dump {
-        // The core size limit itself is left to the service manager (LimitCORE=).
+        // core/main.c -m: RLIMIT_CORE unlimited (the children inherit it).
         let _ = nix::sys::prctl::set_dumpable(true);
+        use nix::sys::resource::{setrlimit, Resource, RLIM_INFINITY};
+        if setrlimit(Resource::RLIMIT_CORE, RLIM_INFINITY, RLIM_INFINITY).is_err() {
+            eprintln!("rkeepalived: Failed to set core file size");
+        }
     }
     absolutize(&mut cli);
     if let Some(ns) = &cli.namespace {

@@ -25,6 +25,7 @@ pub fn set_vrrp_options(cli: &crate::cli::Cli) {
     let opts = rkeepalived_vrrp::RunOptions {
         dont_release_vrrp: cli.dont_release_vrrp,
         release_vips: cli.release_vips,
+        log_address_changes: cli.address_monitoring,
         dump: rkeepalived_dump::global::Context {
             prog: rkeepalived_dump::global::Prog::Vrrp,
             namespace: cli.namespace.clone(),

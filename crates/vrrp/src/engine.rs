@@ -56,6 +56,10 @@ pub struct RunOptions {
     /// MASTER removes every configured VIP, also ones this run did not add
     /// (vrrp.c `vrrp_restore_interface()`).
     pub release_vips: bool,
+    /// `-a` / `--address-monitoring` (keepalived `LOG_ADDRESS_CHANGES`):
+    /// log every address added or removed ("Netlink reflector reports IP
+    /// ADDR added to IF").
+    pub log_address_changes: bool,
     /// What the global section of keepalived.data says about the process.
     pub dump: rkeepalived_dump::global::Context,
 }
