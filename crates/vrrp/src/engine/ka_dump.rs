@@ -787,6 +787,32 @@ impl Engine {
             let _ = writeln!(out, "   Original arp_filter 0");
             let _ = writeln!(out, "   Original promote_secondaries 0");
             let _ = writeln!(out, "   Reset promote_secondaries counter 0");
+            // vrrp_ndisc.c: sending unsolicited NAs checks whether the
+            // interface forwards IPv6 (vrrp_if_config.c get_ipv6_forwarding).
+            let na_sent = self
+                .instances
+                .iter()
+                .filter(|r| r.family == Family::Ipv6 && r.tx_if == link.name)
+                .filter(|r| r.stats.became_master > 0)
+                .filter_map(|r| r.last_transition)
+                .max();
+            if let Some(t) = na_sent {
+                let forwarding = std::fs::read_to_string(format!(
+                    "/proc/sys/net/ipv6/conf/{}/forwarding",
+                    link.name
+                ))
+                .is_ok_and(|v| v.trim() == "1");
+                let (s, us) = cfmt::timeval(t);
+                let ctime = cfmt::ctime_us(t);
+                // "%.24s.%6.6ld": ctime without the microseconds, then them.
+                let (date, year) = ctime.rsplit_once(' ').unwrap_or((&ctime, ""));
+                let date = date.rsplit_once('.').map_or(date, |(d, _)| d);
+                let _ = writeln!(
+                    out,
+                    "   {}IPv6 forwarding. Last checked {s}.{us:06} ({date} {year}.{us:06})",
+                    if forwarding { "" } else { "Not " }
+                );
+            }
             let mut tracking: Vec<(&str, i32, bool)> = Vec::new();
             for i in &self.cfg.vrrp_instances {
                 if i.interface == link.name && !i.dont_track_primary {
