@@ -126,6 +126,35 @@ vrrp_instance V2P {
 }
 ";
 
+/// A FAULT instance (tracked interface down) next to a MASTER.
+const CONF_STATES: &str = "global_defs {
+    router_id rkd_states
+}
+vrrp_instance VI_M {
+    state MASTER
+    interface eth0
+    virtual_router_id 70
+    priority 200
+    advert_int 1
+    virtual_ipaddress {
+        198.51.100.70/24
+    }
+}
+vrrp_instance VI_F {
+    state BACKUP
+    interface eth0
+    virtual_router_id 71
+    priority 100
+    advert_int 1
+    track_interface {
+        dum0
+    }
+    virtual_ipaddress {
+        203.0.113.71/24
+    }
+}
+";
+
 /// keepalived 2.2.7 in `ns` with `TMPDIR=tmpdir` (where its dumps go).
 fn keepalived_with_tmpdir(
     ns: &Netns,
@@ -245,12 +274,14 @@ fn wait_file(p: &Path) -> String {
 /// Runs `conf` under keepalived and under ours, each in its own namespace,
 /// waits until every address of `vips` is up under both, sends DATA,
 /// STATS and JSON to both and compares the files.
-fn side_by_side(tag: &str, conf_text: &str, vips: &[&str]) {
+fn side_by_side(tag: &str, conf_text: &str, vips: &[&str], setup: &dyn Fn(&Netns)) -> String {
     let scratch = Scratch::new(tag);
     let conf = scratch.write("keepalived.conf", conf_text);
     let ka_tmp = scratch.subdir("ka-tmp", 0o700);
     let ka_ns = Netns::new(&format!("{tag}ka"));
     let rk_ns = Netns::new(&format!("{tag}rk"));
+    setup(&ka_ns);
+    setup(&rk_ns);
     let ka = keepalived_with_tmpdir(&ka_ns, &scratch, &conf, &ka_tmp, &["-P"]);
     let rk = Daemon::start(&rk_ns, &scratch, &["-P"], &[]);
     let all_up = |ns: &Netns| vips.iter().all(|v| ns.addr_count("eth0", v) == 1);
@@ -306,6 +337,7 @@ fn side_by_side(tag: &str, conf_text: &str, vips: &[&str]) {
     );
     drop(rk);
     drop(ka);
+    rk_data
 }
 
 #[test]
@@ -317,6 +349,7 @@ fn dumps_match_keepalived_line_for_line() {
         "dumpfid",
         CONF,
         &["192.0.2.100", "198.51.100.10", "203.0.113.10"],
+        &|_| {},
     );
 }
 
@@ -334,7 +367,23 @@ fn dumps_match_keepalived_vrrpv3_ipv6_auth_statics() {
             "192.0.2.150",
             "192.0.2.151",
         ],
+        &|_| {},
     );
+}
+
+#[test]
+fn dumps_match_keepalived_fault_state() {
+    if !prerequisites(&["keepalived"]) {
+        return;
+    }
+    let data = side_by_side("dumpst", CONF_STATES, &["198.51.100.70"], &|ns| {
+        ns.ip(&[
+            "link", "add", "dum0", "type", "veth", "peer", "name", "dum1",
+        ]);
+    });
+    for want in ["   State = FAULT\n", " Name = dum0\n"] {
+        assert!(data.contains(want), "{want:?} in\n{data}");
+    }
 }
 
 /// `-V` / `--dont-release-vrrp`: after a clean stop the VIP is still on
