@@ -156,6 +156,35 @@ impl SigFunc {
     }
 }
 
+/// `--signum`'s value: any string (an unknown one is answered like
+/// keepalived, not by clap), with keepalived's names offered to shell
+/// completion and `--help`.
+#[derive(Debug, Clone, Copy)]
+pub struct SigFuncNames;
+
+impl clap::builder::TypedValueParser for SigFuncNames {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        Ok(value.to_string_lossy().into_owned())
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            ["STOP", "RELOAD", "DATA", "STATS", "STATS_CLEAR", "JSON"]
+                .into_iter()
+                .map(clap::builder::PossibleValue::new),
+        ))
+    }
+}
+
 /// keepalived's SIGJSON is SIGRTMIN+2 (lib/signals.h).
 pub fn sigjson() -> i32 {
     libc::SIGRTMIN() + 2
@@ -281,7 +310,7 @@ pub struct Cli {
     /// Print the signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON
     // A plain string: keepalived matches the names exactly (strcmp) and
     // answers anything else with "Unknown sigfunc NAME" and exit 1.
-    #[arg(long = "signum", value_name = "SIGFUNC")]
+    #[arg(long = "signum", value_name = "SIGFUNC", value_parser = SigFuncNames)]
     pub signum: Option<String>,
     /// Check the configuration for obvious errors, output to stderr by default
     #[arg(short = 't', long = "config-test", value_name = "LOG_FILE", num_args = 0..=1, require_equals = true)]
