@@ -13,6 +13,8 @@ pub const DEFAULT_VRRP_PID_FILE: &str = "/run/vrrp.pid";
 pub const DEFAULT_CHECKERS_PID_FILE: &str = "/run/checkers.pid";
 pub const DEFAULT_STATUS_SOCKET: &str = "/run/rkeepalived/status.sock";
 pub const DEFAULT_DUMP_DIR: &str = "/tmp";
+/// keepalived's default `umask_val` (lib/utils.c: S_IXUSR | S_IRWXG | S_IRWXO).
+pub const KEEPALIVED_UMASK: u32 = 0o177;
 
 /// Which engine a child process runs.
 #[derive(
@@ -127,6 +129,21 @@ pub enum SigFunc {
 }
 
 impl SigFunc {
+    /// keepalived's `get_signum()` (lib/signals.c): exact, case-sensitive
+    /// names; TDUMP only exists in keepalived builds with THREAD_DUMP, which
+    /// Debian's is not.
+    pub fn from_keepalived_name(name: &str) -> Option<SigFunc> {
+        Some(match name {
+            "STOP" => SigFunc::Stop,
+            "RELOAD" => SigFunc::Reload,
+            "DATA" => SigFunc::Data,
+            "STATS" => SigFunc::Stats,
+            "STATS_CLEAR" => SigFunc::StatsClear,
+            "JSON" => SigFunc::Json,
+            _ => return None,
+        })
+    }
+
     pub fn signal_number(self) -> i32 {
         match self {
             SigFunc::Stop => libc::SIGTERM,
@@ -136,6 +153,35 @@ impl SigFunc {
             SigFunc::StatsClear => sigstats_clear(),
             SigFunc::Json => sigjson(),
         }
+    }
+}
+
+/// `--signum`'s value: any string (an unknown one is answered like
+/// keepalived, not by clap), with keepalived's names offered to shell
+/// completion and `--help`.
+#[derive(Debug, Clone, Copy)]
+pub struct SigFuncNames;
+
+impl clap::builder::TypedValueParser for SigFuncNames {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        Ok(value.to_string_lossy().into_owned())
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            ["STOP", "RELOAD", "DATA", "STATS", "STATS_CLEAR", "JSON"]
+                .into_iter()
+                .map(clap::builder::PossibleValue::new),
+        ))
     }
 }
 
@@ -192,10 +238,10 @@ pub struct Cli {
     /// umask for file creation (in numeric form)
     #[arg(short = 'u', long = "umask", value_name = "MASK", value_parser = parse_umask)]
     pub umask: Option<u32>,
-    /// Drop VIP on transition from signal (accepted, not yet supported)
+    /// Drop VIP on transition from signal.
     #[arg(short = 'X', long = "release-vips")]
     pub release_vips: bool,
-    /// Don't remove VRRP VIPs and VROUTEs on daemon stop (accepted, not yet supported)
+    /// Don't remove VRRP VIPs and VROUTEs on daemon stop
     #[arg(short = 'V', long = "dont-release-vrrp")]
     pub dont_release_vrrp: bool,
     /// Don't remove IPVS topology on daemon stop
@@ -234,7 +280,7 @@ pub struct Cli {
     /// The checker child's pid file: `-c`, else derived per instance.
     #[arg(skip)]
     pub checkers_pid_file: PathBuf,
-    /// Report all address additions/deletions notified via netlink (accepted)
+    /// Report all address additions/deletions notified via netlink
     #[arg(short = 'a', long = "address-monitoring")]
     pub address_monitoring: bool,
     /// Use specified pidfile for BFD child process (accepted; no BFD)
@@ -262,8 +308,10 @@ pub struct Cli {
     #[arg(short = 'i', long = "config-id", value_name = "ID")]
     pub config_id: Option<String>,
     /// Print the signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON
-    #[arg(long = "signum", value_name = "SIGFUNC", ignore_case = true)]
-    pub signum: Option<SigFunc>,
+    // A plain string: keepalived matches the names exactly (strcmp) and
+    // answers anything else with "Unknown sigfunc NAME" and exit 1.
+    #[arg(long = "signum", value_name = "SIGFUNC", value_parser = SigFuncNames)]
+    pub signum: Option<String>,
     /// Check the configuration for obvious errors, output to stderr by default
     #[arg(short = 't', long = "config-test", value_name = "LOG_FILE", num_args = 0..=1, require_equals = true)]
     pub config_test: Option<Option<PathBuf>>,
@@ -477,6 +525,21 @@ impl Cli {
         if self.dont_release_ipvs && role == Role::Checker {
             args.push("--dont-release-ipvs".into());
         }
+        if role == Role::Vrrp {
+            for (on, flag) in [
+                (self.dont_release_vrrp, "--dont-release-vrrp"),
+                (self.release_vips, "--release-vips"),
+                (self.address_monitoring, "--address-monitoring"),
+            ] {
+                if on {
+                    args.push(flag.into());
+                }
+            }
+        }
+        // For the dumps' "umask = " line (the child inherits the mask itself).
+        if let Some(m) = self.umask {
+            args.push(format!("--umask=0{m:o}").into());
+        }
         // The VRRP child needs to know whether a checker runs
         // (engines::vrrp_config: keepalived's running_checker()).
         if role == Role::Vrrp {
@@ -653,7 +716,14 @@ mod tests {
     #[test]
     fn signum_names() {
         let cli = Cli::try_parse_from(["rkeepalived", "--signum=RELOAD"]).expect("parses");
-        assert_eq!(cli.signum.map(SigFunc::signal_number), Some(libc::SIGHUP));
+        assert_eq!(
+            cli.signum
+                .as_deref()
+                .and_then(SigFunc::from_keepalived_name)
+                .map(SigFunc::signal_number),
+            Some(libc::SIGHUP)
+        );
+        assert_eq!(SigFunc::from_keepalived_name("reload"), None);
         assert_eq!(SigFunc::Json.signal_number(), libc::SIGRTMIN() + 2);
         assert_eq!(SigFunc::StatsClear.signal_number(), libc::SIGRTMAX() - 1);
     }

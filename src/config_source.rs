@@ -43,6 +43,23 @@ pub fn processes(cli: &crate::cli::Cli) -> rkeepalived_config::Processes {
     }
 }
 
+/// `-e`/`--all-config`, for every load of this process (start, `-t`,
+/// reloads), as keepalived's `include_check_set()` is.
+static ALL_CONFIG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn set_all_config(on: bool) {
+    ALL_CONFIG.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether a failed load failed only because `-e` refused a skipped
+/// include (keepalived then exits with KEEPALIVED_EXIT_NO_CONFIG, 6).
+pub fn is_all_config_failure(e: &ConfigLoadError) -> bool {
+    !e.diagnostics.is_empty()
+        && e.diagnostics
+            .iter()
+            .all(|d| d.ends_with(rkeepalived_config::ALL_CONFIG_SUFFIX))
+}
+
 pub fn load_config(
     path: &Path,
     config_id: Option<&str>,
@@ -51,7 +68,8 @@ pub fn load_config(
     let opts = LoadOptions {
         config_id: config_id.map(str::to_owned),
     };
-    match rkeepalived_config::load_for(path, &opts, procs) {
+    let all_config = ALL_CONFIG.load(std::sync::atomic::Ordering::Relaxed);
+    match rkeepalived_config::load_checked(path, &opts, procs, all_config) {
         Ok(loaded) => {
             let mut config = loaded.config;
             let mut warnings: Vec<String> = loaded

@@ -23,6 +23,8 @@ const ORPHAN_STOP_WAIT: std::time::Duration =
 /// Exit status for a configuration that does not load: keepalived 2.2.7's
 /// KEEPALIVED_EXIT_CONFIG (what `keepalived -t` returns on errors).
 pub const EXIT_CONFIG: u8 = 5;
+/// keepalived's KEEPALIVED_EXIT_NO_CONFIG: `-e` found a missing include.
+pub const EXIT_NO_CONFIG: u8 = 6;
 /// `--config-test-strict`: the configuration loads, but uses keywords
 /// rkeepalived parses without acting on them. Not one of keepalived's
 /// `-t` codes (0, 4 fatal, 5 notices, 6 security), so a gate can tell
@@ -31,9 +33,19 @@ pub const EXIT_NOT_ACTED_ON: u8 = 7;
 pub const EXIT_FAILURE: u8 = 1;
 
 pub fn main_with(cli: Cli) -> ExitCode {
-    if let Some(func) = cli.signum {
-        println!("{}", func.signal_number());
-        return ExitCode::SUCCESS;
+    if let Some(name) = &cli.signum {
+        // core/main.c parse_cmdline(): the number on stdout, exit 0; an
+        // unknown name on stderr, exit 1.
+        return match crate::cli::SigFunc::from_keepalived_name(name) {
+            Some(func) => {
+                println!("{}", func.signal_number());
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("Unknown sigfunc {name}");
+                ExitCode::from(EXIT_FAILURE)
+            }
+        };
     }
     if cli.version {
         print!("{}", crate::cli::version_text());
@@ -91,14 +103,13 @@ fn warn_unsupported(cli: &Cli) {
     if cli.snmp_agent_socket.is_some() && !cli.snmp {
         notes.push("-A/--snmp-agent-socket has no effect without -x/--snmp");
     }
-    if cli.dont_release_vrrp {
-        notes.push("-V/--dont-release-vrrp is not supported yet: VIPs are released on stop");
-    }
-    if cli.release_vips {
-        notes.push("-X/--release-vips is not supported yet");
-    }
     if cli.core_dump_pattern.is_some() {
         notes.push("-M/--core-dump-pattern: core_pattern is left unchanged");
+    }
+    if cli.address_monitoring && !cli.vrrp_only {
+        notes.push(
+            "-a/--address-monitoring: only the VRRP process logs address changes; the health checker does not yet",
+        );
     }
     if cli.bfd_pid_file.is_some() {
         notes.push("-b/--bfd_pid: rkeepalived has no BFD subsystem");
@@ -110,6 +121,7 @@ fn warn_unsupported(cli: &Cli) {
 }
 
 fn load(cli: &Cli) -> Result<LoadedConfig, crate::config_source::ConfigLoadError> {
+    config_source::set_all_config(cli.all_config);
     config_source::load_config(
         &cli.config_file,
         cli.config_id.as_deref(),
@@ -123,8 +135,12 @@ fn parent_main(mut cli: Cli) -> ExitCode {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
     }
     if cli.core_dump {
-        // The core size limit itself is left to the service manager (LimitCORE=).
+        // core/main.c -m: RLIMIT_CORE unlimited (the children inherit it).
         let _ = nix::sys::prctl::set_dumpable(true);
+        use nix::sys::resource::{setrlimit, Resource, RLIM_INFINITY};
+        if setrlimit(Resource::RLIMIT_CORE, RLIM_INFINITY, RLIM_INFINITY).is_err() {
+            eprintln!("rkeepalived: Failed to set core file size");
+        }
     }
     absolutize(&mut cli);
     // keepalived reads the configuration first, then enters the namespace
@@ -144,6 +160,10 @@ fn parent_main(mut cli: Cli) -> ExitCode {
                 "rkeepalived: configuration {} has errors; not starting",
                 cli.config_file.display()
             );
+            if config_source::is_all_config_failure(&e) {
+                // core/main.c: had_config_file_error() -> KEEPALIVED_EXIT_NO_CONFIG.
+                return ExitCode::from(EXIT_NO_CONFIG);
+            }
             return ExitCode::from(EXIT_CONFIG);
         }
     };
@@ -257,6 +277,7 @@ fn config_test(
     loaded: Result<LoadedConfig, config_source::ConfigLoadError>,
     log_file: Option<&Path>,
 ) -> ExitCode {
+    let mut no_config = false;
     let (lines, ok, config, not_acted_on) = match loaded {
         // Refused scripts fail -t (the daemon would run without them).
         Ok(l) => (
@@ -265,7 +286,10 @@ fn config_test(
             Some(l.config),
             Some(l.not_acted_on),
         ),
-        Err(e) => (e.diagnostics, false, None, None),
+        Err(e) => {
+            no_config = config_source::is_all_config_failure(&e);
+            (e.diagnostics, false, None, None)
+        }
     };
     let mut out: Box<dyn Write> = match log_file {
         // keepalived (core/main.c, -t): open(O_WRONLY | O_APPEND | O_CREAT |
@@ -291,6 +315,9 @@ fn config_test(
     }
     if let Some(kws) = &not_acted_on {
         let _ = writeln!(out, "{}", not_acted_on_summary(kws));
+    }
+    if no_config {
+        return ExitCode::from(EXIT_NO_CONFIG);
     }
     if !ok {
         return ExitCode::from(EXIT_CONFIG);
@@ -401,6 +428,7 @@ fn child_main(cli: Cli, role: Role) -> ExitCode {
     };
     let fd = cli.ipc_fd.unwrap_or(sys::CHILD_IPC_FD);
     crate::engines::set_dont_release_ipvs(cli.dont_release_ipvs);
+    crate::engines::set_vrrp_options(&cli);
     crate::engines::set_role_flags(&cli);
     let result = runtime.block_on(async move {
         let stream = role::ipc_stream_from_fd(fd)?;

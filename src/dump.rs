@@ -14,12 +14,28 @@ pub fn file_name(role: Role, query: Query) -> Option<&'static str> {
     Some(match (role, query) {
         (Role::Vrrp, Query::Data) => "keepalived.data",
         (Role::Vrrp, Query::Stats | Query::StatsClear) => "keepalived.stats",
-        (Role::Vrrp, Query::Json) => "keepalived.json",
+        (Role::Vrrp, Query::Json | Query::KeepalivedJson) => "keepalived.json",
         (Role::Checker, Query::Data) => "keepalived_check.data",
         (Role::Checker, Query::Stats | Query::StatsClear) => "keepalived_check.stats",
-        (Role::Checker, Query::Json) => "keepalived_check.json",
+        (Role::Checker, Query::Json | Query::KeepalivedJson) => "keepalived_check.json",
         (_, Query::Metrics) => return None,
     })
+}
+
+/// The supervisor's SIGUSR1 file (core/main.c `print_parent_data()`).
+pub const PARENT_DATA: &str = "keepalived_parent.data";
+
+/// keepalived_parent.data: the global definitions as keepalived's parent
+/// process prints them.
+pub fn parent_data(gd: &rkeepalived_config::model::GlobalDefs, cli: &crate::cli::Cli) -> String {
+    rkeepalived_dump::global::global_definitions(
+        gd,
+        &rkeepalived_dump::global::Context {
+            prog: rkeepalived_dump::global::Prog::Parent,
+            namespace: cli.namespace.clone(),
+            umask: cli.umask.unwrap_or(crate::cli::KEEPALIVED_UMASK),
+        },
+    )
 }
 
 /// Writes a dump the way keepalived's `fopen_safe(path, "w")` does

@@ -16,6 +16,27 @@ pub fn set_dont_release_ipvs(on: bool) {
     DONT_RELEASE_IPVS.store(on, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// keepalived's command-line options of the VRRP child (`-V`, `-X`, and
+/// what keepalived.data shows: `-s`, `-u`), set once before its engine starts.
+static VRRP_OPTIONS: std::sync::Mutex<Option<rkeepalived_vrrp::RunOptions>> =
+    std::sync::Mutex::new(None);
+
+pub fn set_vrrp_options(cli: &crate::cli::Cli) {
+    let opts = rkeepalived_vrrp::RunOptions {
+        dont_release_vrrp: cli.dont_release_vrrp,
+        release_vips: cli.release_vips,
+        log_address_changes: cli.address_monitoring,
+        dump: rkeepalived_dump::global::Context {
+            prog: rkeepalived_dump::global::Prog::Vrrp,
+            namespace: cli.namespace.clone(),
+            umask: cli.umask.unwrap_or(crate::cli::KEEPALIVED_UMASK),
+        },
+    };
+    if let Ok(mut o) = VRRP_OPTIONS.lock() {
+        *o = Some(opts);
+    }
+}
+
 /// `-P` / `-C` / `--all` of the supervisor (the VRRP child gets them):
 /// which children run, for [`vrrp_config`].
 static ROLE_FLAGS: std::sync::Mutex<(bool, bool, bool)> =
@@ -65,7 +86,14 @@ pub async fn run_engine(
     ctl: mpsc::Receiver<Control>,
 ) -> Result<(), EngineError> {
     match role {
-        Role::Vrrp => Ok(rkeepalived_vrrp::run(cfg, ctl).await?),
+        Role::Vrrp => {
+            let opts = VRRP_OPTIONS
+                .lock()
+                .ok()
+                .and_then(|o| o.clone())
+                .unwrap_or_default();
+            Ok(rkeepalived_vrrp::run_with(cfg, ctl, opts).await?)
+        }
         Role::Checker => Ok(rkeepalived_check::run_with(
             cfg,
             ctl,

@@ -121,6 +121,8 @@ pub enum Query {
     Metrics,
     /// The stats dump, then VRRP counters cleared (SIGSTATS_CLEAR).
     StatsClear,
+    /// SIGJSON: the text of keepalived.json (keepalived's exact bytes).
+    KeepalivedJson,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

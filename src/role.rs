@@ -265,6 +265,7 @@ pub async fn ask_engine(ctl: &mpsc::Sender<Control>, query: Query) -> Reply {
         Query::Stats => text(ctl, Control::DumpStats).await,
         Query::StatsClear => text(ctl, Control::DumpStatsClear).await,
         Query::Metrics => text(ctl, Control::Metrics).await,
+        Query::KeepalivedJson => text(ctl, Control::DumpKeepalivedJson).await,
         Query::Json => {
             let (tx, rx) = oneshot::channel();
             if ctl.send(Control::DumpJson(tx)).await.is_err() {

@@ -117,6 +117,8 @@ struct RunningConfig {
     scripts: StartStopScripts,
     /// `net_namespace`, `instance`, process names, `data_use_instance`.
     identity: rkeepalived_config::model::DaemonIdentity,
+    /// For keepalived_parent.data (SIGUSR1).
+    global_defs: rkeepalived_config::model::GlobalDefs,
 }
 
 impl RunningConfig {
@@ -129,6 +131,7 @@ impl RunningConfig {
             ipvs_owned: recovery_ipvs::IpvsOwned::of(&config),
             scripts: StartStopScripts::of(&config.global_defs),
             identity: config.global_defs.identity.clone(),
+            global_defs: config.global_defs.clone(),
         };
         drop(config);
         // The model and the parser's scratch (tokens, block tree: ~40 MB
@@ -290,7 +293,7 @@ impl Supervisor {
                 }
                 _ = sigusr1.recv() => self.spawn_dump(Query::Data),
                 _ = sigusr2.recv() => self.spawn_dump(Query::Stats),
-                _ = sigjson.recv() => self.spawn_dump(Query::Json),
+                _ = sigjson.recv() => self.spawn_dump(Query::KeepalivedJson),
                 _ = sigstats_clear.recv() => self.spawn_dump(Query::StatsClear),
                 _ = watchdog_tick.tick(), if watchdog.is_some() => self.notifier.watchdog(),
                 _ = liveness_tick.tick() => self.probe_children(),
@@ -846,6 +849,22 @@ impl Supervisor {
         let dir = self.cli.dump_dir.clone();
         let id = self.cli.instance_id();
         let data_use_instance = self.config.identity.data_use_instance;
+        if query == Query::Data {
+            // core/main.c print_parent_data(): the parent's own dump.
+            tracing::info!(
+                "Printing parent data for process({}) on signal",
+                std::process::id()
+            );
+            let path = crate::runtime_paths::data_file(&dir, dump::PARENT_DATA, &id, data_use_instance);
+            let text = dump::parent_data(&self.config.global_defs, &self.cli);
+            if let Err(e) = dump::write_atomic(&path, text.as_bytes()) {
+                tracing::error!("cannot write {}: {e}", path.display());
+            }
+        }
+        // keepalived_check.data starts with the same global definitions
+        // (check_print.c dump_data_check(): dump_global_data() first).
+        let check_head =
+            (query == Query::Data).then(|| dump::parent_data(&self.config.global_defs, &self.cli));
         tokio::spawn(async move {
             for (role, reply) in shared.ask_all(query).await {
                 let Some(path) =
@@ -854,6 +873,9 @@ impl Supervisor {
                     continue;
                 };
                 let content = match reply {
+                    Reply::Text(t) if role == Role::Checker => {
+                        format!("{}{t}", check_head.as_deref().unwrap_or(""))
+                    }
                     Reply::Text(t) => t,
                     Reply::Json(v) => format!("{v:#}\n"),
                     Reply::Unavailable(why) => {

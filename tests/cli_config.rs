@@ -124,6 +124,21 @@ fn signum_matches_keepalived() {
             "{name}"
         );
     }
+    // Names keepalived does not know (matched case-sensitively; TDUMP only
+    // in THREAD_DUMP builds): the same message and exit status.
+    for name in ["stop", "Json", "TDUMP", "BOGUS", ""] {
+        let arg = format!("--signum={name}");
+        let theirs = Command::new(keepalived)
+            .arg(&arg)
+            .output()
+            .expect("run keepalived");
+        let ours = run(&[&arg]);
+        assert_eq!(ours.status.code(), theirs.status.code(), "{arg}: {ours:?}");
+        assert_eq!(text(&ours.stdout), text(&theirs.stdout), "{arg}");
+        if !name.is_empty() {
+            assert_eq!(text(&ours.stderr), text(&theirs.stderr), "{arg}");
+        }
+    }
     // And the Linux values, so a keepalived built differently is noticed.
     assert_eq!(text(&run(&["--signum=STATS_CLEAR"]).stdout).trim(), "63");
     assert_eq!(text(&run(&["--signum=JSON"]).stdout).trim(), "36");
@@ -422,5 +437,61 @@ fn config_test_accepts_conditional_conf_without_config_id() {
             "No script set for vrrp_script check_VI_0 - removing it (as keepalived does)"
         ),
         "{stderr}"
+    );
+}
+
+/// `-e`/`--all-config` (keepalived's `include_check_set()`): a missing
+/// include, or a glob matching nothing, stops the load with exit status 6
+/// (KEEPALIVED_EXIT_NO_CONFIG), under `-t` and at start; without `-e` both
+/// are skipped. keepalived 2.2.7 is the oracle for the `-t` status.
+#[test]
+fn all_config_refuses_missing_includes_like_keepalived() {
+    let keepalived = "/usr/sbin/keepalived";
+    if !rkeepalived_testkit::prerequisites(&[rkeepalived_testkit::Need::Path(
+        keepalived,
+        "keepalived 2.2.7: apt-get install keepalived",
+    )]) {
+        return;
+    }
+    let dir = TempDir::new("allconf");
+    let missing = dir.0.join("missing.conf");
+    let present = dir.write("present.conf", "");
+    for (name, include) in [
+        ("file", missing.display().to_string()),
+        ("glob", dir.0.join("nothing-*.conf").display().to_string()),
+        ("present", present.display().to_string()),
+    ] {
+        let conf = dir.write(
+            &format!("main-{name}.conf"),
+            &format!("{GOOD}include {include}\n"),
+        );
+        let conf = conf.display().to_string();
+        for e in [true, false] {
+            let mut args = vec!["-t"];
+            if e {
+                args.push("-e");
+            }
+            args.extend(["-f", &conf]);
+            let theirs = Command::new(keepalived)
+                .args(&args)
+                .output()
+                .expect("run keepalived");
+            let ours = run(&args);
+            assert_eq!(
+                ours.status.code(),
+                theirs.status.code(),
+                "{name} -e={e}: ours {ours:?}, keepalived {theirs:?}"
+            );
+        }
+    }
+    // At start too: refused before anything runs.
+    let conf = dir.0.join("main-file.conf").display().to_string();
+    let pid = dir.0.join("ka.pid").display().to_string();
+    let ours = run(&["-n", "-e", "-f", &conf, "-p", &pid, "--no-syslog"]);
+    assert_eq!(ours.status.code(), Some(6), "{ours:?}");
+    assert!(
+        text(&ours.stderr).contains("Config files missing"),
+        "{}",
+        text(&ours.stderr)
     );
 }

@@ -35,8 +35,13 @@ Stop: VRRP instances send a priority 0 advertisement and remove their
 addresses, the checker removes the IPVS entries it created.
 .TP
 .B SIGUSR1
-Write the state dump to
-.IR /tmp/keepalived.data .
+Write the state dumps to
+.I /tmp/keepalived.data
+(VRRP),
+.I /tmp/keepalived_check.data
+(checker) and
+.I /tmp/keepalived_parent.data
+(global definitions), in keepalived 2.2.7's layout.
 .TP
 .B SIGUSR2
 Write the statistics dump to

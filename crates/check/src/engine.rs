@@ -216,6 +216,7 @@ pub async fn run_plan(
                 // keepalived clears no checker counters (its checker never gets SIGSTATS_CLEAR).
                 Some(Control::DumpStats(reply) | Control::DumpStatsClear(reply)) => { let _ = reply.send(engine.dump_stats()); }
                 Some(Control::DumpJson(reply)) => { let _ = reply.send(engine.dump_json()); }
+                Some(Control::DumpKeepalivedJson(reply)) => { let _ = reply.send(format!("{:#}\n", engine.dump_json())); }
                 Some(Control::Metrics(reply)) => { let _ = reply.send(engine.metrics_text()); }
             },
             report = engine.checks.next_report() => {

@@ -51,7 +51,15 @@ pub enum Tok {
 /// Preprocessing options.
 pub struct LexOptions<'a> {
     pub config_id: &'a str,
+    /// keepalived's `-e`/`--all-config` (lib/parser.c `include_check`): an
+    /// include that is missing, unreadable, not a regular file or a glob
+    /// matching nothing is an error, not a skipped file.
+    pub check_includes: bool,
 }
+
+/// The end of every error `-e` makes out of a skipped include (the daemon
+/// exits with keepalived's KEEPALIVED_EXIT_NO_CONFIG for these).
+pub const ALL_CONFIG_SUFFIX: &str = "(-e/--all-config)";
 
 pub struct Lexer<'a> {
     opts: LexOptions<'a>,
@@ -111,7 +119,7 @@ impl<'a> Lexer<'a> {
             // warning, as keepalived does; the main file must be readable.
             Err(e @ crate::source::SourceError::NotRegular { .. }) if included_at.is_some() => {
                 if let Some(pos) = included_at {
-                    self.warnings.push(pos.warning(e.to_string()));
+                    self.include_problem(pos, e.to_string());
                 }
                 return;
             }
@@ -129,7 +137,7 @@ impl<'a> Lexer<'a> {
                             "Configuration file '{shown}' open problem ({err}) - skipping (as keepalived does)"
                         )
                     };
-                    self.warnings.push(pos.warning(msg));
+                    self.include_problem(pos, msg);
                 }
                 return;
             }
@@ -597,6 +605,17 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// A skipped include: a warning, or with `-e` an error.
+    fn include_problem(&mut self, pos: &Pos, msg: String) {
+        if self.opts.check_includes {
+            let msg = msg.replace(" - skipping (as keepalived does)", "");
+            self.errors
+                .push(pos.error(format!("{msg} {ALL_CONFIG_SUFFIX}")));
+        } else {
+            self.warnings.push(pos.warning(msg));
+        }
+    }
+
     fn include(&mut self, pattern: &Token, dir: &Path) {
         let p = Path::new(&pattern.text);
         let full = if p.is_absolute() {
@@ -624,10 +643,11 @@ impl<'a> Lexer<'a> {
         let mut files: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
         files.sort();
         if files.is_empty() {
-            self.warnings.push(pattern.pos.warning(format!(
-                "include pattern '{}' matches no file",
-                pattern.text
-            )));
+            let pos = pattern.pos.clone();
+            self.include_problem(
+                &pos,
+                format!("include pattern '{}' matches no file", pattern.text),
+            );
         }
         for f in files {
             self.file(&f, Some(&pattern.pos));
@@ -928,7 +948,10 @@ mod tests {
         std::fs::write(&part, format!("! {}\n", "x".repeat(57))).unwrap(); // 60 bytes
         let main = dir.join("main.conf");
         std::fs::write(&main, "include part.conf\ninclude part.conf\n").unwrap(); // 36 bytes
-        let mut lx = Lexer::new(LexOptions { config_id: "x" });
+        let mut lx = Lexer::new(LexOptions {
+            config_id: "x",
+            check_includes: false,
+        });
         lx.bytes_left = 100;
         lx.file(&main, None);
         let _ = std::fs::remove_dir_all(&dir);

@@ -22,6 +22,7 @@ mod values;
 use std::path::{Path, PathBuf};
 
 pub use diag::{cap_diagnostics, ConfigError, Diagnostic, Severity, MAX_DIAGNOSTICS};
+pub use lexer::ALL_CONFIG_SUFFIX;
 pub use model::Config;
 pub use print::print;
 pub use source::MAX_CONFIG_BYTES;
@@ -96,8 +97,23 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, ConfigError> {
 /// vrrp_track_process, static_*; checker: `virtual_server[_group]`, SSL) are
 /// skipped unread, as keepalived's processes skip them.
 pub fn load_for(path: &Path, opts: &LoadOptions, procs: Processes) -> Result<Loaded, ConfigError> {
+    load_checked(path, opts, procs, false)
+}
+
+/// [`load_for`], with keepalived's `-e`/`--all-config` when
+/// `check_includes`: a skipped include is an error ending in
+/// [`ALL_CONFIG_SUFFIX`].
+pub fn load_checked(
+    path: &Path,
+    opts: &LoadOptions,
+    procs: Processes,
+    check_includes: bool,
+) -> Result<Loaded, ConfigError> {
     let id = opts.effective_config_id();
-    let mut lx = lexer::Lexer::new(lexer::LexOptions { config_id: &id });
+    let mut lx = lexer::Lexer::new(lexer::LexOptions {
+        config_id: &id,
+        check_includes,
+    });
     lx.file(path, None);
     finish(lx, procs)
 }
@@ -106,7 +122,10 @@ pub fn load_for(path: &Path, opts: &LoadOptions, procs: Processes) -> Result<Loa
 /// includes resolve against the directory part of `name`, else the cwd.
 pub fn parse_str(text: &str, name: &str, opts: &LoadOptions) -> Result<Loaded, ConfigError> {
     let id = opts.effective_config_id();
-    let mut lx = lexer::Lexer::new(lexer::LexOptions { config_id: &id });
+    let mut lx = lexer::Lexer::new(lexer::LexOptions {
+        config_id: &id,
+        check_includes: false,
+    });
     lx.text(text, &PathBuf::from(name));
     finish(lx, Processes::ALL)
 }

@@ -653,3 +653,18 @@ fn keepalived_also_warns_about_our_fixups() {
         disagreements.join("\n---\n")
     );
 }
+
+/// keepalived's `vrrp_complete_instance()`: an unset instance
+/// `garp_lower_prio_delay`/`_repeat` takes the *global* values
+/// (`vrrp_garp_lower_prio_*`, themselves the global GARP delay/repeat when
+/// unset), not the instance's `garp_master_*` (keepalived 2.2.7's
+/// keepalived.data shows "Gratuitous ARP lower priority delay = 5" for an
+/// instance with `garp_master_delay 2`; tests/daemon_dump_fidelity.rs).
+#[test]
+fn garp_lower_prio_defaults_come_from_global_defs() {
+    let v = instance("    garp_master_delay 2\n    garp_master_repeat 7\n");
+    assert_eq!(v.garp_master_delay, std::time::Duration::from_secs(2));
+    assert_eq!(v.garp_lower_prio_delay, std::time::Duration::from_secs(5));
+    assert_eq!(v.garp_master_repeat, 7);
+    assert_eq!(v.garp_lower_prio_repeat, 5);
+}

@@ -21,17 +21,21 @@ pub enum Control {
     /// Clean stop: VRRP sends priority 0 and removes VIPs; the checker
     /// removes the IPVS entries it owns. `run` returns afterwards.
     Stop,
-    /// SIGUSR1: human-readable state dump (keepalived's /tmp/keepalived.data format spirit).
+    /// SIGUSR1: state dump (VRRP: keepalived's /tmp/keepalived.data layout).
     DumpData(oneshot::Sender<String>),
-    /// SIGUSR2: human-readable statistics dump (keepalived's /tmp/keepalived.stats).
+    /// SIGUSR2: statistics dump (VRRP: keepalived's /tmp/keepalived.stats layout).
     DumpStats(oneshot::Sender<String>),
     /// SIGSTATS_CLEAR (SIGRTMAX-1): the statistics dump, then every VRRP
     /// instance's counters reset to zero right after they were written
     /// (keepalived's `vrrp_print_stats(true)`). keepalived's checker never
     /// gets this signal, so the checker only dumps.
     DumpStatsClear(oneshot::Sender<String>),
-    /// JSON state dump (keepalived's /tmp/keepalived.json).
+    /// The engine's JSON state (the status socket, SNMP).
     DumpJson(oneshot::Sender<serde_json::Value>),
+    /// SIGJSON: `/tmp/keepalived.json` in keepalived 2.2.7's exact shape
+    /// and bytes (vrrp/vrrp_json.c); the checker, which keepalived never
+    /// asks, answers with its own JSON state.
+    DumpKeepalivedJson(oneshot::Sender<String>),
     /// Prometheus text exposition of this engine's metrics (metric families
     /// prefixed `rkeepalived_`), for the supervisor's /metrics endpoint.
     Metrics(oneshot::Sender<String>),

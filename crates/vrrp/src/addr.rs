@@ -36,6 +36,8 @@ pub enum NetEvent {
     /// An address appeared (lets instances without a source address recover).
     AddressAdded {
         ifindex: u32,
+        /// The address (for `-a`'s log line).
+        addr: Option<IpAddr>,
     },
     AddressRemoved {
         ifindex: u32,
@@ -599,6 +601,19 @@ pub fn translate(msg: &RouteNetlinkMessage) -> Option<NetEvent> {
         }
         RouteNetlinkMessage::NewAddress(m) => Some(NetEvent::AddressAdded {
             ifindex: m.header.index,
+            addr: m
+                .attributes
+                .iter()
+                .find_map(|a| match a {
+                    AddressAttribute::Local(ip) => Some(*ip),
+                    _ => None,
+                })
+                .or_else(|| {
+                    m.attributes.iter().find_map(|a| match a {
+                        AddressAttribute::Address(ip) => Some(*ip),
+                        _ => None,
+                    })
+                }),
         }),
         RouteNetlinkMessage::NewLink(m) => Some(NetEvent::Link {
             ifindex: m.header.index,

@@ -38,15 +38,46 @@ mod actions;
 mod addr_opts;
 mod dump;
 mod fw_hooks;
+mod ka_dump;
+mod ka_links;
 mod lifecycle;
 mod lvs_syncd;
 mod reconfigure;
 mod tracking;
 
+/// keepalived's command-line options the VRRP process honours.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// `-V` / `--dont-release-vrrp` (keepalived `DONT_RELEASE_VRRP_BIT`):
+    /// on stop, leave the VIPs, routes, rules and vmacs in place and send no
+    /// priority-0 advert (vrrp_daemon.c `vrrp_terminate_phase2()` skips
+    /// `shutdown_vrrp_instances()` and `restore_vrrp_interfaces()`).
+    pub dont_release_vrrp: bool,
+    /// `-X` / `--release-vips` (keepalived `RELEASE_VIPS_BIT`): leaving
+    /// MASTER removes every configured VIP, also ones this run did not add
+    /// (vrrp.c `vrrp_restore_interface()`).
+    pub release_vips: bool,
+    /// `-a` / `--address-monitoring` (keepalived `LOG_ADDRESS_CHANGES`):
+    /// log every address added or removed ("Netlink reflector reports IP
+    /// ADDR added to IF").
+    pub log_address_changes: bool,
+    /// What the global section of keepalived.data says about the process.
+    pub dump: rkeepalived_dump::global::Context,
+}
+
 /// Run every configured VRRP instance until [`Control::Stop`] (or the control
 /// channel closes): then priority-0 adverts are sent, VIPs removed, and this returns.
-pub async fn run(cfg: Arc<Config>, mut ctl: mpsc::Receiver<Control>) -> Result<(), VrrpError> {
-    let mut engine = Engine::new(cfg)?;
+pub async fn run(cfg: Arc<Config>, ctl: mpsc::Receiver<Control>) -> Result<(), VrrpError> {
+    run_with(cfg, ctl, RunOptions::default()).await
+}
+
+/// [`run`] with keepalived's command-line options.
+pub async fn run_with(
+    cfg: Arc<Config>,
+    mut ctl: mpsc::Receiver<Control>,
+    opts: RunOptions,
+) -> Result<(), VrrpError> {
+    let mut engine = Engine::new(cfg, opts)?;
     let mut timer = DeadlineTimer::new();
     engine.start_all().await;
     loop {
@@ -182,6 +213,12 @@ struct Engine {
     firewall: Option<crate::firewall::Firewall>,
     /// `disable_local_igmp` in effect, and the sysctl to restore.
     local_igmp: fw_hooks::LocalIgmp,
+    /// keepalived's command-line options.
+    opts: RunOptions,
+    /// When the configuration was loaded (keepalived's initial `last_transition`).
+    started: std::time::SystemTime,
+    /// Stopping with `-V`: addresses, routes, rules and vmacs stay.
+    keep_on_stop: bool,
 }
 
 /// What a watcher task watches (a reload keeps the unchanged ones running).
@@ -194,7 +231,7 @@ enum Watched {
 }
 
 impl Engine {
-    fn new(cfg: Arc<Config>) -> Result<Engine, VrrpError> {
+    fn new(cfg: Arc<Config>, opts: RunOptions) -> Result<Engine, VrrpError> {
         let nl = Netlink::connect()?;
         let (net_tx, net_rx) = mpsc::channel(1024);
         let net_task = addr::watch(net_tx)?;
@@ -232,6 +269,9 @@ impl Engine {
             lvs_syncd,
             firewall,
             local_igmp: fw_hooks::LocalIgmp::default(),
+            opts,
+            started: std::time::SystemTime::now(),
+            keep_on_stop: false,
         })
     }
 
@@ -581,6 +621,9 @@ impl Engine {
     /// Shut one instance down: priority 0 if Master, VIPs removed, vmac deleted.
     async fn stop_instance(&mut self, idx: usize) {
         self.events(idx, vec![Event::Shutdown]).await;
+        if self.keep_on_stop {
+            return;
+        }
         // Belt and braces: whatever the state, leave no VIPs behind.
         self.remove_vips(idx).await;
         if let Some(v) = self.instances[idx].vmac.clone() {
@@ -631,6 +674,14 @@ impl Engine {
         if let Some(mut s) = self.lvs_syncd.take() {
             let master = self.is_master(&s.instance);
             s.stop(master);
+        }
+        if self.opts.dont_release_vrrp {
+            tracing::info!(
+                "--dont-release-vrrp: leaving the VRRP addresses, routes and rules in place"
+            );
+            self.keep_on_stop = true;
+            // keepalived keeps the vmacs' ARP settings with them.
+            self.sysctl_restore.clear();
         }
         for idx in 0..self.instances.len() {
             self.stop_instance(idx).await;
@@ -750,10 +801,10 @@ impl Engine {
             Control::Reload(new) => self.reload(new).await,
             Control::Stop => {}
             Control::DumpData(tx) => {
-                let _ = tx.send(self.dump_data());
+                let _ = tx.send(self.keepalived_data());
             }
             Control::DumpStats(tx) => {
-                let _ = tx.send(self.dump_stats());
+                let _ = tx.send(self.keepalived_stats());
             }
             Control::DumpStatsClear(tx) => {
                 // keepalived's vrrp_print_stats(true) (vrrp/vrrp_print.c):
@@ -762,13 +813,16 @@ impl Engine {
                     "Printing and clearing VRRP stats for process({}) on signal",
                     std::process::id()
                 );
-                let _ = tx.send(self.dump_stats());
+                let _ = tx.send(self.keepalived_stats());
                 for rt in &mut self.instances {
                     rt.stats = InstanceStats::default();
                 }
             }
             Control::DumpJson(tx) => {
                 let _ = tx.send(self.dump_json());
+            }
+            Control::DumpKeepalivedJson(tx) => {
+                let _ = tx.send(self.keepalived_json());
             }
             Control::Metrics(tx) => {
                 let _ = tx.send(self.metrics());

@@ -51,7 +51,7 @@ pub mod timer;
 pub mod track_process;
 pub mod watch;
 
-pub use engine::run;
+pub use engine::{run, run_with, RunOptions};
 pub use error::{NetlinkError, SocketError, VrrpError};
 /// The codec's former name, kept for existing users.
 pub use wire as packet;

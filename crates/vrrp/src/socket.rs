@@ -154,6 +154,11 @@ impl VrrpSocket {
     pub fn ifindex(&self) -> u32 {
         self.ifindex
     }
+    /// The descriptor, for the `fd_in`/`fd_out` lines of keepalived.data.
+    pub fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        self.fd.get_ref().as_raw_fd()
+    }
 
     /// Join an extra multicast group (e.g. a per-instance mcast_dst_ip).
     pub fn join(&self, group: IpAddr) -> Result<(), SocketError> {

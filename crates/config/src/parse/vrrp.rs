@@ -374,7 +374,6 @@ impl<'a> Block<'a> for InstanceBuilder<'a> {
             mut seen,
             vip_nodes,
         } = self;
-        fixup::garp_lower_prio_follows_instance(&mut v, &g, &seen);
         fixup::interface_defaults_to_default_interface(
             &mut v,
             &g,

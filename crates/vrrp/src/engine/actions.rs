@@ -21,6 +21,9 @@ impl Engine {
 
     pub(super) async fn perform(&mut self, idx: usize, action: Action) {
         match action {
+            // -V / --dont-release-vrrp: stopping leaves the addresses and
+            // sends no priority-0 advert (vrrp_daemon.c vrrp_terminate_phase2).
+            Action::SendAdvert { priority: 0 } | Action::RemoveVips if self.keep_on_stop => {}
             Action::SendAdvert { priority } => self.send_advert(idx, priority).await,
             Action::AddVips => self.add_vips(idx).await,
             Action::RemoveVips => self.remove_vips(idx).await,

@@ -1,77 +1,9 @@
-//! `/tmp/keepalived.data`, `.stats`, `.json` and the metrics exposition.
+//! The engine's JSON state (status socket, SNMP) and the metrics
+//! exposition; keepalived's dump files are in `ka_dump.rs`.
 
 use super::*;
 
 impl Engine {
-    pub(super) fn dump_data(&self) -> String {
-        use std::fmt::Write as _;
-        let mut s = String::from("------< VRRP Topology >------\n");
-        for (i, rt) in self.instances.iter().enumerate() {
-            let c = &rt.cfg;
-            let fsm = self.router.fsm(i);
-            let _ = writeln!(s, " VRRP Instance = {}", c.name);
-            let _ = writeln!(s, "   State = {}", fsm.state().name());
-            let _ = writeln!(s, "   Interface = {}", c.interface);
-            let _ = writeln!(s, "   Virtual Router ID = {}", c.virtual_router_id);
-            let _ = writeln!(s, "   VRRP Version = {}", c.version.number());
-            let _ = writeln!(s, "   Priority = {}", c.priority);
-            let _ = writeln!(s, "   Effective priority = {}", fsm.effective_priority());
-            let _ = writeln!(s, "   Advert interval = {}ms", c.advert_int.as_millis());
-            let _ = writeln!(
-                s,
-                "   Preempt = {}",
-                if c.nopreempt { "disabled" } else { "enabled" }
-            );
-            if let Some(src) = rt.src {
-                let _ = writeln!(s, "   Using src_ip = {src}");
-            }
-            if let Some(m) = fsm.master_addr() {
-                let _ = writeln!(s, "   Master router = {m}");
-                let _ = writeln!(
-                    s,
-                    "   Master priority = {}",
-                    fsm.master_priority().unwrap_or(0)
-                );
-            }
-            let _ = writeln!(s, "   Virtual IP = {}", rt.vips.len());
-            for v in &rt.vips {
-                let _ = writeln!(s, "     {}", addr::vip_label(v));
-            }
-        }
-        s
-    }
-
-    pub(super) fn dump_stats(&self) -> String {
-        use std::fmt::Write as _;
-        let mut s = String::new();
-        for rt in &self.instances {
-            let st = &rt.stats;
-            let _ = writeln!(s, "VRRP Instance: {}", rt.cfg.name);
-            let _ = writeln!(
-                s,
-                "  Advertisements:\n    Received: {}\n    Sent: {}",
-                st.adverts_rx, st.adverts_tx
-            );
-            let _ = writeln!(
-                s,
-                "  Became master: {}\n  Released master: {}",
-                st.became_master, st.released_master
-            );
-            let _ = writeln!(
-                s,
-                "  Priority Zero:\n    Received: {}\n    Sent: {}",
-                st.priority_zero_rx, st.priority_zero_tx
-            );
-            let _ = writeln!(s, "  VIP restores: {}", st.vip_restores);
-            let _ = writeln!(s, "  Drops:");
-            for (reason, n) in st.drops.iter().filter(|(_, n)| *n > 0) {
-                let _ = writeln!(s, "    {reason}: {n}");
-            }
-        }
-        let _ = writeln!(s, "Unmatched drops: {}", self.unmatched.total());
-        s
-    }
-
     pub(super) fn dump_json(&self) -> serde_json::Value {
         let list: Vec<serde_json::Value> = self
             .instances

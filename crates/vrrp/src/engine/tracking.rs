@@ -4,8 +4,29 @@
 use super::*;
 
 impl Engine {
+    /// `-a`/`--address-monitoring`: keepalived_netlink.c
+    /// `netlink_if_address_filter()` logs every address change.
+    fn log_address_change(&self, ev: &NetEvent) {
+        let (ifindex, addr, what) = match ev {
+            NetEvent::AddressAdded {
+                ifindex,
+                addr: Some(addr),
+            } => (*ifindex, *addr, "added to"),
+            NetEvent::AddressRemoved { ifindex, addr, .. } => (*ifindex, *addr, "removed from"),
+            _ => return,
+        };
+        let ifname = nix::net::if_::if_indextoname(ifindex)
+            .ok()
+            .and_then(|c| c.into_string().ok())
+            .unwrap_or_else(|| ifindex.to_string());
+        tracing::info!("Netlink reflector reports IP {addr} {what} {ifname}");
+    }
+
     pub(super) async fn on_net_event(&mut self, ev: NetEvent) {
         tracing::debug!(event = ?ev, "netlink event");
+        if self.opts.log_address_changes {
+            self.log_address_change(&ev);
+        }
         match ev {
             NetEvent::AddressRemoved { ifindex, addr, .. } => {
                 let name = nix::net::if_::if_indextoname(ifindex)
@@ -59,7 +80,7 @@ impl Engine {
                 }
                 self.sync_interfaces().await;
             }
-            NetEvent::AddressAdded { ifindex } => self.resolve_missing_sources(ifindex).await,
+            NetEvent::AddressAdded { ifindex, .. } => self.resolve_missing_sources(ifindex).await,
             NetEvent::Overrun => self.resync_after_overrun().await,
         }
     }

@@ -403,24 +403,30 @@ impl Lab {
         self.procs.retain(|(n, _, _)| *n != i);
     }
 
-    /// Our node's JSON dump (vrrp-node: SIGUSR1; daemon: SIGJSON), e.g. to
-    /// read its state. Returns `{"vrrp": [ {iname, state, stats, ...} ]}`.
+    /// Our node's JSON dump (vrrp-node: SIGUSR1; daemon: its status
+    /// socket, since its keepalived.json has keepalived's own shape), e.g.
+    /// to read its state. Returns `{"vrrp": [ {iname, state, stats, ...} ]}`.
     pub fn dump(&self, i: usize) -> Option<serde_json::Value> {
-        let daemon = self.ours_daemon().is_some();
-        let path = if daemon {
-            self.dir.join(format!("n{i}")).join("keepalived.json")
-        } else {
-            self.dir.join(format!("n{i}.dump.json"))
-        };
-        let _ = std::fs::remove_file(&path);
-        if daemon {
-            for pid in self.pids(i) {
-                // keepalived's SIGJSON.
-                send_signal_number(pid, libc::SIGRTMIN() + 2);
-            }
-        } else {
-            self.signal(i, nix::sys::signal::Signal::SIGUSR1);
+        if let Some(daemon) = self.ours_daemon() {
+            let sock = self.dir.join(format!("n{i}")).join("status.sock");
+            let mut v = None;
+            wait_until(Duration::from_secs(3), || {
+                v = Command::new(&daemon)
+                    .arg("--status")
+                    .arg("--status-socket")
+                    .arg(&sock)
+                    .output()
+                    .ok()
+                    .filter(|o| o.status.success())
+                    .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok())
+                    .and_then(|v| find_vrrp(&v));
+                v.is_some()
+            });
+            return v;
         }
+        let path = self.dir.join(format!("n{i}.dump.json"));
+        let _ = std::fs::remove_file(&path);
+        self.signal(i, nix::sys::signal::Signal::SIGUSR1);
         let mut v = None;
         wait_until(Duration::from_secs(3), || {
             v = std::fs::read_to_string(&path)
@@ -539,14 +545,6 @@ fn newest_mtime(dir: &Path) -> Option<std::time::SystemTime> {
         newest = newest.max(m);
     }
     newest
-}
-
-/// Send a signal by number (real-time signals are outside nix's `Signal`).
-fn send_signal_number(pid: i32, sig: i32) {
-    let _ = Command::new("kill")
-        .arg(format!("-{sig}"))
-        .arg(pid.to_string())
-        .status();
 }
 
 /// The `{"vrrp": [...]}` object wherever the daemon nests it.

@@ -62,22 +62,6 @@ impl InstanceNotes {
     }
 }
 
-/// Unset `garp_lower_prio_*` follow the instance's `garp_master_*` when the
-/// global lower-priority values were not set either.
-/// keepalived: vrrp/vrrp.c `vrrp_complete_instance()`.
-pub(in crate::parse) fn garp_lower_prio_follows_instance(
-    v: &mut VrrpInstance,
-    g: &GlobalDefs,
-    seen: &InstanceSeen,
-) {
-    if !seen.lower_delay_set && g.vrrp_garp_lower_prio_delay == g.vrrp_garp_master_delay {
-        v.garp_lower_prio_delay = v.garp_master_delay;
-    }
-    if !seen.lower_repeat_set && g.vrrp_garp_lower_prio_repeat == g.vrrp_garp_master_repeat {
-        v.garp_lower_prio_repeat = v.garp_master_repeat;
-    }
-}
-
 /// No `interface` (or `interface lo`, dropped while parsing): a multicast
 /// instance cannot run; a unicast one is bound to `default_interface`.
 /// keepalived: vrrp/vrrp.c `chk_min_cfg()` ("Unknown interface!") and
