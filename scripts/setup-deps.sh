@@ -19,6 +19,8 @@ pkgs=(
   snmpd snmp
   # libfaketime: the daemon under a stepped wall clock (tests/fault_vrrp.rs)
   faketime
+  # `vagrant validate` of vagrant/Vagrantfile, libvirt provider options included (tests/vagrant_lab.rs)
+  vagrant vagrant-libvirt
 )
 missing=()
 for p in "${pkgs[@]}"; do
