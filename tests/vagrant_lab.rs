@@ -4,7 +4,8 @@
 //! - `vagrant validate` passes with vagrant-libvirt installed (its provider
 //!   options checked too), with `--ignore-provider`, and for the reduced
 //!   TCG lab boot-lab.sh brings up (RKL_NODES, RKL_LIBVIRT_DRIVER=qemu,
-//!   RKL_BIN); an unknown RKL_NODES name is refused;
+//!   RKL_BIN, the lab and management networks in halves of
+//!   198.51.100.0/24); an unknown RKL_NODES name is refused;
 //! - every libvirt network it asks for is on a documentation range;
 //! - the keepalived.conf that provision/director.sh renders from
 //!   conf/keepalived.conf.in, for the MASTER and the BACKUP, passes
@@ -40,7 +41,13 @@ fn vagrant_validate(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output 
         "RKL_MEMORY",
         "RKL_LIBVIRT_DRIVER",
         "RKL_MGMT_NET",
+        "RKL_MGMT_MODE",
         "RKL_LAN_PREFIX",
+        "RKL_LAN_NETMASK",
+        "RKL_LIBVIRT_POOL",
+        "RKL_BOOT_TIMEOUT",
+        "RKL_CONSOLE_DIR",
+        "RKL_SYNC_TYPE",
     ] {
         cmd.env_remove(var);
     }
@@ -101,6 +108,11 @@ fn vagrantfile_validates_for_full_and_reduced_labs() {
             ("RKL_LIBVIRT_DRIVER", "qemu"),
             ("RKL_MEMORY", "320"),
             ("RKL_MGMT_MODE", "none"),
+            ("RKL_LAN_PREFIX", "198.51.100"),
+            ("RKL_LAN_NETMASK", "255.255.255.128"),
+            ("RKL_MGMT_NET", "198.51.100.128/25"),
+            ("RKL_LIBVIRT_POOL", "rkl-lab"),
+            ("RKL_BOOT_TIMEOUT", "900"),
             ("RKL_BIN", bin.to_str().expect("utf-8 path")),
         ],
     );
