@@ -11,8 +11,8 @@
 #    a stripped copy to the directors (RKL_BIN);
 # 4. `vagrant up` of a reduced lab under qemu TCG (driver "qemu"): the two
 #    directors and web01, RKL_MEMORY MiB each, every libvirt network on a
-#    documentation range (management 198.51.100.0/24, isolated; lab
-#    192.0.2.0/24, isolated);
+#    documentation range (lab 198.51.100.0/25, management
+#    198.51.100.128/25, both isolated);
 # 5. `ipvsadm -ln` and the VIP on the master, curl of the VIP from the
 #    backup, `systemctl stop rkeepalived` on the master, the backup's
 #    takeover (journal, VIP, curl from the old master);
@@ -40,7 +40,34 @@ export RKL_MEMORY=${RKL_MEMORY:-320}
 export RKL_MGMT_MODE=${RKL_MGMT_MODE:-none}
 export RKL_LIBVIRT_POOL=${RKL_LIBVIRT_POOL:-rkl-lab}
 export RKL_BOOT_TIMEOUT=${RKL_BOOT_TIMEOUT:-900}
-VIP=192.0.2.100
+export RKL_CONSOLE_DIR=${RKL_CONSOLE_DIR:-$RKL_SCRATCH/console}
+mkdir -p "$RKL_CONSOLE_DIR"
+# Both libvirt networks in 198.51.100.0/24 (RFC 5737), split in halves:
+# the lab in 198.51.100.0/25 (directors .11/.12, web01 .21, VIP .100) and
+# the management network in 198.51.100.128/25. Not the Vagrantfile's
+# 192.0.2.0/24: where the host's own uplink is on it, libvirt refuses the
+# lab network ("Network is already in use by interface eth0"); and not
+# 203.0.113.0/24, where a host may reach its package mirrors (a route to a
+# libvirt bridge there cuts them off).
+export RKL_LAN_PREFIX=${RKL_LAN_PREFIX:-198.51.100}
+export RKL_LAN_NETMASK=${RKL_LAN_NETMASK:-255.255.255.128}
+export RKL_MGMT_NET=${RKL_MGMT_NET:-198.51.100.128/25}
+LAN=$RKL_LAN_PREFIX
+# Refuse ranges the host already routes anywhere but through a lab bridge.
+for net in "$LAN.0/25" "$RKL_MGMT_NET"; do
+  if ip -4 route show match "${net%/*}" | grep -v '^default' | grep -vq 'virbr'; then
+    echo "boot-lab.sh: the host already routes $net: $(ip -4 route show match "${net%/*}" | grep -v '^default')" >&2
+    exit 1
+  fi
+done
+for host in deb.debian.org crates.io; do
+  addr=$(getent ahostsv4 "$host" 2>/dev/null | awk 'NR==1 {print $1}')
+  if [[ $addr == "$LAN".* ]]; then
+    echo "boot-lab.sh: $host is $addr, inside the lab's $LAN.0/24: pick another RKL_LAN_PREFIX" >&2
+    exit 1
+  fi
+done
+VIP=$LAN.100
 BOX_FILE=$RKL_SCRATCH/rkl-bookworm.box
 
 T0=$SECONDS
@@ -112,7 +139,7 @@ step "master: rkeepalived, VIP and ipvsadm -ln"
 on director1 "sudo systemctl is-active rkeepalived; ip -4 -br addr; sudo ipvsadm -ln" | tee "$RKL_SCRATCH/master.txt"
 grep -q "$VIP" "$RKL_SCRATCH/master.txt" || fail "VIP $VIP not on director1"
 grep -q "TCP  $VIP:80 rr" "$RKL_SCRATCH/master.txt" || fail "no virtual server $VIP:80"
-grep -q "192.0.2.21:80 *Route" "$RKL_SCRATCH/master.txt" || fail "web01 not in the table"
+grep -q "$LAN.21:80 *Route" "$RKL_SCRATCH/master.txt" || fail "web01 not in the table"
 ok
 
 step "backup: no VIP, same table"

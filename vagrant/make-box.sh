@@ -140,7 +140,7 @@ Vagrant.configure("2") do |config|
   config.vm.provider :libvirt do |lv|
     lv.kernel = File.expand_path("vmlinuz", __dir__)
     lv.initrd = File.expand_path("initrd.img", __dir__)
-    lv.cmdline = "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet"
+    lv.cmd_line = "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet"
     lv.disk_bus = "virtio"
   end
 end
