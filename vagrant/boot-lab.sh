@@ -137,14 +137,14 @@ ok
 
 step "master: rkeepalived, VIP and ipvsadm -ln"
 on director1 "sudo systemctl is-active rkeepalived; ip -4 -br addr; sudo ipvsadm -ln" | tee "$RKL_SCRATCH/master.txt"
-grep -q "$VIP" "$RKL_SCRATCH/master.txt" || fail "VIP $VIP not on director1"
+grep -q " $VIP/" "$RKL_SCRATCH/master.txt" || fail "VIP $VIP not on director1"
 grep -q "TCP  $VIP:80 rr" "$RKL_SCRATCH/master.txt" || fail "no virtual server $VIP:80"
 grep -q "$LAN.21:80 *Route" "$RKL_SCRATCH/master.txt" || fail "web01 not in the table"
 ok
 
 step "backup: no VIP, same table"
 on director2 "sudo systemctl is-active rkeepalived; ip -4 -br addr; sudo ipvsadm -ln" | tee "$RKL_SCRATCH/backup.txt"
-grep -q "$VIP" "$RKL_SCRATCH/backup.txt" && fail "the backup holds the VIP too"
+grep -q " $VIP/" "$RKL_SCRATCH/backup.txt" && fail "the backup holds the VIP too"
 grep -q "TCP  $VIP:80 rr" "$RKL_SCRATCH/backup.txt" || fail "no virtual server on the backup"
 ok
 
@@ -157,10 +157,11 @@ step "stop the master, the backup takes over"
 on director1 "sudo systemctl stop rkeepalived; date -u +%T.%N; ip -4 -br addr"
 took=
 for i in $(seq 60); do
-  if on director2 "ip -4 addr" | grep -q "$VIP"; then took=$i; break; fi
+  if on director2 "ip -4 addr" | grep -q " $VIP/"; then took=$i; break; fi
   sleep 1
 done
 [[ -n $took ]] || fail "director2 never got the VIP"
+echo "VIP seen on director2 at poll $took ($(date -u +%T); each poll is one vagrant ssh)"
 on director2 "sudo journalctl -u rkeepalived --no-pager -o short-precise | grep -E 'Entering (BACKUP|MASTER) STATE|received lower prio|priority 0|Sending gratuitous' | tail -n 8; ip -4 -br addr; sudo ipvsadm -ln"
 on director1 "for i in 1 2 3 4; do curl -s -m 5 http://$VIP/; done" | tee "$RKL_SCRATCH/curl2.txt"
 [[ $(grep -c web01 "$RKL_SCRATCH/curl2.txt") == 4 ]] || fail "curl through the VIP after the takeover"
@@ -170,11 +171,11 @@ step "master back: preemption"
 on director1 "sudo systemctl start rkeepalived"
 back=
 for i in $(seq 60); do
-  if on director1 "ip -4 addr" | grep -q "$VIP"; then back=$i; break; fi
+  if on director1 "ip -4 addr" | grep -q " $VIP/"; then back=$i; break; fi
   sleep 1
 done
 [[ -n $back ]] || fail "director1 did not take the VIP back"
-on director2 "ip -4 -br addr" | grep -q "$VIP" && fail "both directors hold the VIP"
+on director2 "ip -4 -br addr" | grep -q " $VIP/" && fail "both directors hold the VIP"
 ok
 
 finish 0
