@@ -23,6 +23,8 @@ pkgs=(
   nftables
   # encrypted SSL client keys written by OpenSSL (crates/check/tests/ssl_client.rs)
   openssl
+  # `vagrant validate` of vagrant/Vagrantfile, libvirt provider options included (tests/vagrant_lab.rs)
+  vagrant vagrant-libvirt
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Provisions an LVS-DR director running rkeepalived.
 #   director.sh STATE PRIORITY OWN_IP VIP LAN_PREFIX
-# Installs ipvsadm, our binary (a release build from the synced repository,
-# or builds one with rustup when none was copied), the systemd unit
+# Installs ipvsadm, our binary ($RKL_BIN when the Vagrantfile uploaded one,
+# else a release build from the synced repository, else builds one with
+# rustup), the systemd unit
 # systemd/rkeepalived.service and /etc/keepalived/keepalived.conf rendered
 # from vagrant/conf/keepalived.conf.in, then starts rkeepalived.
 set -euo pipefail
@@ -14,14 +15,22 @@ LAN=${5:?lan prefix}
 REPO=/vagrant
 
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends ipvsadm curl ca-certificates iproute2 tcpdump
+# Boxes made by vagrant/make-box.sh have these baked in (and no network
+# beyond the lab): only reach for apt when something is missing.
+need=()
+for p in ipvsadm curl ca-certificates iproute2 tcpdump; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if ((${#need[@]})); then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
 
 # The interface that carries the private network (the one holding OWN_IP).
 IFACE=$(ip -o -4 addr show | awk -v ip="$OWN_IP" '$4 ~ "^"ip"/" {print $2; exit}')
 [[ -n $IFACE ]] || { echo "director.sh: no interface has $OWN_IP" >&2; exit 1; }
 
-BIN=$REPO/target/release/rkeepalived
+BIN=${RKL_BIN:-$REPO/target/release/rkeepalived}
 if [[ ! -x $BIN ]] || ! "$BIN" --version >/dev/null 2>&1; then
   echo "director.sh: no usable $BIN from the host; building in the VM (slow)"
   apt-get install -y -qq --no-install-recommends build-essential pkg-config
