@@ -855,7 +855,8 @@ impl Supervisor {
                 "Printing parent data for process({}) on signal",
                 std::process::id()
             );
-            let path = crate::runtime_paths::data_file(&dir, dump::PARENT_DATA, &id, data_use_instance);
+            let path =
+                crate::runtime_paths::data_file(&dir, dump::PARENT_DATA, &id, data_use_instance);
             let text = dump::parent_data(&self.config.global_defs, &self.cli);
             if let Err(e) = dump::write_atomic(&path, text.as_bytes()) {
                 tracing::error!("cannot write {}: {e}", path.display());

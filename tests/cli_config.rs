@@ -495,3 +495,49 @@ fn all_config_refuses_missing_includes_like_keepalived() {
         text(&ours.stderr)
     );
 }
+
+/// `-t` checks the instances' interfaces on this host as keepalived 2.2.7
+/// does: without `dynamic_interfaces` a missing one is named and fails the
+/// test (exit 5, keepalived's too); with it both pass.
+#[test]
+fn config_test_names_a_missing_interface_like_keepalived() {
+    let dir = TempDir::new("missing-if");
+    let body = "vrrp_instance VI_1 {\n    interface rkdnosuch0\n    virtual_router_id 51\n    virtual_ipaddress {\n        192.0.2.100/24\n    }\n}\n";
+    for dynamic in [false, true] {
+        let text_conf = if dynamic {
+            format!("global_defs {{\n    dynamic_interfaces\n}}\n{body}")
+        } else {
+            body.to_string()
+        };
+        let conf = dir.write(&format!("k{dynamic}.conf"), &text_conf);
+        let conf = conf.to_str().expect("utf8 path");
+        let ours = run(&["-t", "-f", conf]);
+        let stderr = text(&ours.stderr);
+        let keepalived = Path::new("/usr/sbin/keepalived");
+        if keepalived.exists() {
+            let theirs = Command::new(keepalived)
+                .args(["-t", "-f", conf])
+                .output()
+                .expect("run keepalived");
+            assert_eq!(
+                ours.status.code(),
+                theirs.status.code(),
+                "dynamic={dynamic}: ours {ours:?}, keepalived {theirs:?}"
+            );
+        }
+        if dynamic {
+            assert!(ours.status.success(), "{stderr}");
+            assert!(!stderr.contains("doesn't exist"), "{stderr}");
+        } else {
+            assert_eq!(ours.status.code(), Some(5), "{stderr}");
+            assert!(
+                stderr.contains("interface rkdnosuch0 for vrrp_instance VI_1 doesn't exist"),
+                "{stderr}"
+            );
+            assert!(
+                stderr.contains("Non-existent interface specified in configuration"),
+                "{stderr}"
+            );
+        }
+    }
+}
