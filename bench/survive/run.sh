@@ -54,7 +54,7 @@ RKEEPALIVED_BIN=$RKEEPALIVED_BIN LAB_TIMEOUT=$(( cases * (OBSERVE_S + 150) + 120
   tests/lab/lab.sh run "$guest" | tee "$raw" || true
 
 commit=$(git rev-parse --short HEAD)
-git diff --quiet HEAD -- crates src tests/lab || commit="$commit+changes"
+git diff --quiet HEAD -- crates src tests/lab ':!*.md' || commit="$commit+changes"
 kaver=$(keepalived --version 2>&1 | sed -n '1s/^Keepalived v\([^ ]*\).*/\1/p')
 python3 "$OUT/table.py" "$raw" "$started" "$commit" "$N" "$OBSERVE_S" "$kaver" >"$raw.md"
 cat "$raw.md"
