@@ -12,7 +12,8 @@
 #
 # Environment: N (connections, default 200), OBSERVE_S (20), SETTLE_S (5),
 # MODES ("DR NAT"), SYNCS ("sync nosync"), RKEEPALIVED_BIN (default: a
-# debug build of this checkout, built here), NO_WRITE=1 (print only).
+# debug build of this checkout, built here), NO_WRITE=1 (print only),
+# KEEP=DIR (keep the daemons', client's and echo servers' logs there).
 # Needs root, the lab's packages (tests/lab/README.md) and ~15 min of the
 # emulated CPU; hold the shared benchmark lock, as above.
 set -euo pipefail
@@ -50,6 +51,7 @@ trap 'rm -f "$guest"' EXIT
 raw=$(mktemp /tmp/survive-bench.XXXXXX)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 cases=$(( $(wc -w <<<"$MODES") * $(wc -w <<<"$SYNCS") * 2 ))
+[[ -n ${KEEP:-} ]] && mkdir -p "$KEEP" && export LAB_OUT_COPY=$KEEP
 RKEEPALIVED_BIN=$RKEEPALIVED_BIN LAB_TIMEOUT=$(( cases * (OBSERVE_S + 150) + 120 )) \
   tests/lab/lab.sh run "$guest" | tee "$raw" || true
 

@@ -48,6 +48,12 @@ def main() -> int:
             f"| {sur} / {est} | {frac} | {outage} | {r.get('takeover_s', '-')} "
             f"| {r.get('dir2_conns_before', '-')} | {', '.join(lost) or '-'} |"
         )
+    spurious = [r for r in rows if r.get("dir2_masters_before", "0") not in ("0", "")]
+    if spurious:
+        out.append("\nThe backup had been MASTER before the crash (startup race or starved "
+                   "adverts) in: " + ", ".join(
+                       f"{r.get('mode')} {r.get('sync')} {r.get('daemon')} "
+                       f"({r['dir2_masters_before']}x)" for r in spurious))
     if fails:
         out.append("\nSetup checks that failed in this run:\n")
         out.extend(f"    {l}" for l in fails)
