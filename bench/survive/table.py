@@ -30,8 +30,9 @@ def main() -> int:
         f"N = {n} connections per run, observed {observe} s after the crash.\n"
     )
     out.append("| mode | lvs_sync_daemon | implementation | survived / established | fraction "
-               "| outage p50 / max (s) | takeover (s) | synced to backup | lost connections |")
-    out.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+               "| outage p50 / max (s) | takeover (s) | last advert -> backup's first (s) | synced to backup "
+               "| lost connections |")
+    out.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         est = int(r.get("established", 0))
         sur = int(r.get("survived", 0))
@@ -46,6 +47,7 @@ def main() -> int:
         out.append(
             f"| {r.get('mode')} | {'yes' if r.get('sync') == 'sync' else 'no'} | {r.get('daemon')} "
             f"| {sur} / {est} | {frac} | {outage} | {r.get('takeover_s', '-')} "
+            f"| {r.get('advert_gap_s', '-')} "
             f"| {r.get('dir2_conns_before', '-')} | {', '.join(lost) or '-'} |"
         )
     spurious = [r for r in rows if r.get("dir2_masters_before", "0") not in ("0", "")]

@@ -217,6 +217,11 @@ if [[ $SYNC == sync ]]; then
 fi
 if (( FAILED )); then dump_state; exit 1; fi
 
+# VI_EXT's adverts as dir2 sees them: the takeover as the RFC bounds it is
+# the master's last advert -> the backup's first (Master_Down_Interval,
+# 3.61 s here), independent of the kill's phase and of the polling below.
+ip netns exec dir2 tcpdump -i eth0 -tt -n -l ip proto 112 >"$W/adverts" 2>/dev/null </dev/null &
+disown
 step client
 ip netns exec client python3 -S "$LAB_DIR/conn_client.py" "$VIP" "$PORT" "$N" "$INTERVAL_S" "$W" \
   </dev/null >"$W/client.log" 2>&1 &
@@ -243,12 +248,16 @@ left=$(( start + OBSERVE_S * 1000 - $(now_ms) ))
 (( left > 0 )) && sleep "$((left / 1000)).$(printf '%03d' $((left % 1000)))"
 dir2_after=$(conns_in dir2 ESTABLISHED)
 masters_after=$(masters dir2)
+advert_gap=$(awk -v crash="$(cat "$W/crash")" '
+  $3 == "192.0.2.11" { m = $1 }
+  $3 == "192.0.2.12" && $1 > crash && m && !b { b = $1 }
+  END { if (m && b) printf "%.2f", b - m; else print "none" }' "$W/adverts" 2>/dev/null)
 step stop
 touch "$W/stop"
 wait_until 30 test -s "$W/report" >/dev/null
 report=$(cat "$W/report" 2>/dev/null)
 [[ -n $report ]]; check client_report $? "${report:-no report: $(cat "$W/client.log")}"
-echo "LAB-SURVIVE $TAG ${report#SURVIVE } takeover_s=$takeover" \
+echo "LAB-SURVIVE $TAG ${report#SURVIVE } takeover_s=$takeover advert_gap_s=${advert_gap:-none}" \
   "dir1_conns_before=$dir1_est dir2_conns_before=$dir2_est dir2_conns_after=$dir2_after" \
   "dir2_masters_before=$masters_before dir2_masters_after=$masters_after"
 step teardown
