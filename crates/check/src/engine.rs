@@ -4,7 +4,6 @@
 //! notify/quorum scripts, and answers control messages.
 
 use std::collections::HashMap;
-use std::fmt::Write;
 use std::net::IpAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -698,76 +697,63 @@ impl Engine {
         }
     }
 
+    /// keepalived_check.data after the global definitions: keepalived
+    /// 2.2.7's layout ([`crate::check_print`]) from a snapshot of the state.
     fn dump_data(&self) -> String {
-        let counts: HashMap<CheckerRef, (u64, u64)> = self
+        let has_run: std::collections::HashSet<CheckerRef> = self
             .checks
             .tasks()
-            .flat_map(|(id, t)| {
-                let m = &t.metrics;
-                let counts = (m.successes.load(Relaxed), m.failures.load(Relaxed));
-                std::iter::once(t.at)
-                    .chain(self.checks.shared(id).iter().copied())
-                    .map(move |at| (at, counts))
+            .filter(|(_, t)| {
+                t.metrics.successes.load(Relaxed) + t.metrics.failures.load(Relaxed) > 0
             })
+            .flat_map(|(id, t)| std::iter::once(t.at).chain(self.checks.shared(id).iter().copied()))
             .collect();
-        let mut out = String::from("------< Health checkers >------\n");
-        for (vi, (vs, vh)) in self
-            .plan
-            .virtual_servers
-            .iter()
-            .zip(&self.model.virtual_servers)
-            .enumerate()
-        {
-            let _ = writeln!(
-                out,
-                " VS = {}, {} service(s), quorum {} hysteresis {} => {}, alive weight {}{}",
-                vs.name,
-                vs.keys.len(),
-                vs.quorum,
-                vs.hysteresis,
-                if vh.quorum_up { "UP" } else { "DOWN" },
-                alive_weight(vs, vh),
-                vs.sorry_server
-                    .map(|s| format!(
-                        ", sorry server {}",
-                        rkeepalived_ipvs::model::SocketFmt(s.addr, s.port)
-                    ))
-                    .unwrap_or_default(),
-            );
-            for (ri, (rs, rh)) in vs.real_servers.iter().zip(&vh.real_servers).enumerate() {
-                let _ = writeln!(
-                    out,
-                    "   RS = {}, weight {} (effective {}), {}{}",
-                    rkeepalived_ipvs::model::SocketFmt(rs.dest.addr, rs.dest.port),
-                    rs.dest.weight,
-                    HealthModel::effective_weight(rs, rh),
-                    if rh.alive { "alive" } else { "failed" },
-                    if rs.inhibit_on_failure {
-                        ", inhibit_on_failure"
-                    } else {
-                        ""
-                    },
-                );
-                for (ci, (spec, ch)) in rs.checkers.iter().zip(&rh.checkers).enumerate() {
-                    let at = CheckerRef {
-                        vs: vi as u32,
-                        rs: ri as u32,
-                        checker: ci as u32,
-                    };
-                    let (ok, ko) = counts.get(&at).copied().unwrap_or_default();
-                    let _ = writeln!(
-                        out,
-                        "     {} -> {} {} (delay_loop {:?}, retry {}, successes {ok}, failures {ko})",
-                        spec.kind.name(),
-                        spec.conn.dst,
-                        if ch.up { "up" } else { "down" },
-                        spec.timing.delay_loop,
-                        spec.timing.retry,
-                    );
-                }
-            }
-        }
-        out
+        let ipvs_ok = self.ipvs_failing.is_none();
+        let state = crate::check_print::State {
+            virtual_servers: self
+                .plan
+                .virtual_servers
+                .iter()
+                .zip(&self.model.virtual_servers)
+                .enumerate()
+                .map(|(vi, (vs, vh))| crate::check_print::VsState {
+                    alive: ipvs_ok,
+                    quorum_up: vh.quorum_up,
+                    real_servers: vs
+                        .real_servers
+                        .iter()
+                        .zip(&vh.real_servers)
+                        .enumerate()
+                        .map(|(ri, (rs, rh))| crate::check_print::RsState {
+                            alive: rh.alive,
+                            effective_weight: i64::from(HealthModel::effective_weight(rs, rh)),
+                            previous_weight: 0,
+                            num_failed_checkers: rh.checkers.iter().filter(|c| !c.up).count()
+                                as u32,
+                            set: ipvs_ok && (rh.alive || rs.inhibit_on_failure),
+                            checkers: rh
+                                .checkers
+                                .iter()
+                                .enumerate()
+                                .map(|(ci, ch)| crate::check_print::CheckerState {
+                                    up: ch.up,
+                                    has_run: has_run.contains(&CheckerRef {
+                                        vs: vi as u32,
+                                        rs: ri as u32,
+                                        checker: ci as u32,
+                                    }),
+                                    cur_weight: ch
+                                        .dynamic_weight
+                                        .map_or(0, |w| i64::from(w) - i64::from(rs.dest.weight)),
+                                    ..Default::default()
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        };
+        crate::check_print::check_data(&self.plan.dump, &self.plan, &state)
     }
 
     fn dump_stats(&self) -> String {
