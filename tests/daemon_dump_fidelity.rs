@@ -13,6 +13,7 @@
 
 mod daemon_util;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -442,6 +443,89 @@ fn dont_release_vrrp_keeps_the_vip_like_keepalived() {
     );
 }
 
+/// Lines of a checker dump with the values that depend on the run blanked:
+/// whether each checker has run and is up, what that made of the real and
+/// virtual servers (keepalived's checks ran against addresses that answer
+/// nothing, ours in a netns without IPVS), the last errno, when a
+/// MISC_CHECK last ran and a tracked file's last value.
+fn checker_dump_lines(s: &str) -> Vec<String> {
+    s.lines()
+        .filter(|l| !l.starts_with("     Last errno = "))
+        .map(|l| {
+            if l.starts_with(" Default script uid:gid") {
+                return " Default script uid:gid U:G".to_string();
+            }
+            for key in [
+                "   Up = ",
+                "   Has run = ",
+                "   Retries iterations = ",
+                "   alive = ",
+                "   quorum_state_up = ",
+                "   num failed checkers = ",
+                "   RS set = ",
+                "   Last ran = ",
+                "   Status = ",
+                "     Alive: ",
+            ] {
+                if l.starts_with(key) {
+                    return format!("{key}X");
+                }
+            }
+            l.to_string()
+        })
+        .collect()
+}
+
+fn assert_same_lines(ours: &[String], golden: &[String]) {
+    for (i, (a, b)) in ours.iter().zip(golden).enumerate() {
+        assert_eq!(a, b, "line {} differs\n{}", i + 1, ours.join("\n"));
+    }
+    assert_eq!(ours.len(), golden.len(), "{}", ours.join("\n"));
+}
+
+/// Starts rkeepalived -C on `conf` and returns its keepalived_check.data.
+fn our_checker_dump(name: &str, scratch: &Scratch, conf: &str) -> String {
+    scratch.write("keepalived.conf", conf);
+    let ns = Netns::new(name);
+    let rk = Daemon::start(&ns, scratch, &["-C"], &[]);
+    wait_for("checker child", LIMIT, || {
+        rk.child_pid("checkers.pid").is_some()
+    });
+    let p = scratch.p("keepalived_check.data");
+    wait_for("the checker's dump", LIMIT, || {
+        rk.signal("USR1");
+        std::thread::sleep(Duration::from_millis(500));
+        p.exists()
+    });
+    let ours = std::fs::read_to_string(&p).expect("read");
+    drop(rk);
+    ours
+}
+
+/// Every checker type, virtual server groups (ranges and fwmarks), a
+/// fwmark service, TUN and `sh` flags, persistence, quorum and notify
+/// scripts, a sorry server, SSL_GET with every connection option and url
+/// setting, regexes and a tracked file, against keepalived 2.2.7's dump of
+/// the same configuration (`tests/data/keepalived_check_all.golden.*`,
+/// captured like the one below; `@DIR@` stands for the directory of the
+/// scripts and the tracked file).
+#[test]
+fn checker_dump_of_every_checker_has_keepalived_layout() {
+    if !prerequisites(&[]) {
+        return;
+    }
+    let scratch = Scratch::new("chkdumpall");
+    let dir = scratch.p("").display().to_string();
+    let dir = dir.trim_end_matches('/');
+    let ok = scratch.write("ok.sh", "#!/bin/sh\nexit 0\n");
+    std::fs::set_permissions(&ok, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    scratch.write("weightfile", "0\n");
+    let conf = include_str!("data/keepalived_check_all.golden.conf").replace("@DIR@", dir);
+    let golden = include_str!("data/keepalived_check_all.golden.data").replace("@DIR@", dir);
+    let ours = our_checker_dump("chkdumpall", &scratch, &conf);
+    assert_same_lines(&checker_dump_lines(&ours), &checker_dump_lines(&golden));
+}
+
 /// The checker's `keepalived_check.data` against keepalived 2.2.7's, which
 /// cannot run here without IPVS: `tests/data/keepalived_check.golden.data`
 /// was written by keepalived 2.2.7 (`-C`, SIGUSR1) for
@@ -457,52 +541,10 @@ fn checker_dump_has_keepalived_layout() {
     }
     let golden = include_str!("data/keepalived_check.golden.data");
     let scratch = Scratch::new("chkdump");
-    scratch.write(
-        "keepalived.conf",
+    let ours = our_checker_dump(
+        "chkdump",
+        &scratch,
         include_str!("data/keepalived_check.golden.conf"),
     );
-    let ns = Netns::new("chkdump");
-    let rk = Daemon::start(&ns, &scratch, &["-C"], &[]);
-    wait_for("checker child", LIMIT, || {
-        rk.child_pid("checkers.pid").is_some()
-    });
-    let p = scratch.p("keepalived_check.data");
-    wait_for("the checker's dump", LIMIT, || {
-        rk.signal("USR1");
-        std::thread::sleep(Duration::from_millis(500));
-        p.exists()
-    });
-    let ours = std::fs::read_to_string(&p).expect("read");
-    let norm = |s: &str| -> Vec<String> {
-        s.lines()
-            .map(|l| {
-                if l.starts_with(" Default script uid:gid") {
-                    return " Default script uid:gid U:G".to_string();
-                }
-                // Run-time state: keepalived's checks ran against addresses
-                // that answer nothing, ours in a netns without IPVS.
-                for key in [
-                    "   Up = ",
-                    "   Has run = ",
-                    "   Retries iterations = ",
-                    "   alive = ",
-                    "   quorum_state_up = ",
-                    "   num failed checkers = ",
-                    "   RS set = ",
-                ] {
-                    if l.starts_with(key) {
-                        return format!("{key}X");
-                    }
-                }
-                l.to_string()
-            })
-            .collect()
-    };
-    let (ours, golden) = (norm(&ours), norm(golden));
-    for (i, (a, b)) in ours.iter().zip(&golden).enumerate() {
-        assert_eq!(a, b, "line {} differs\n{}", i + 1, ours.join("\n"));
-    }
-    assert_eq!(ours.len(), golden.len(), "{}", ours.join("\n"));
-
-    drop(rk);
+    assert_same_lines(&checker_dump_lines(&ours), &checker_dump_lines(golden));
 }

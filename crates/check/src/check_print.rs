@@ -28,6 +28,7 @@ pub struct DumpConfig {
     pub virtual_servers: Vec<cfg::VirtualServer>,
     pub ssl: Option<cfg::SslConfig>,
     pub global_defs: cfg::GlobalDefs,
+    pub track_files: Vec<cfg::VrrpTrackFile>,
 }
 
 // The model holds no floats that could be NaN.
@@ -40,6 +41,7 @@ impl DumpConfig {
             virtual_servers: c.virtual_servers.clone(),
             ssl: c.ssl.clone(),
             global_defs: c.global_defs.clone(),
+            track_files: c.vrrp_track_files.clone(),
         }
     }
 }
@@ -130,6 +132,27 @@ fn proto_name(p: cfg::Protocol) -> rkeepalived_ipvs::model::Protocol {
     }
 }
 
+/// keepalived's `service_type`: none for a fwmark service (its
+/// `protocol` is ignored, with a warning) and for a group of fwmarks only.
+pub fn service_type(
+    vs: &cfg::VirtualServer,
+    groups: &[cfg::VirtualServerGroup],
+) -> Option<cfg::Protocol> {
+    match &vs.service {
+        cfg::VirtualService::Fwmark(_) => None,
+        cfg::VirtualService::Group(name) => groups
+            .iter()
+            .find(|g| g.name == *name)
+            .is_some_and(|g| {
+                g.members
+                    .iter()
+                    .any(|m| matches!(m, cfg::VsgMember::Range { .. }))
+            })
+            .then_some(vs.protocol),
+        cfg::VirtualService::Addr { .. } => Some(vs.protocol),
+    }
+}
+
 /// check_data.c `format_vs()` (FMT_VS).
 pub fn format_vs(vs: &cfg::VirtualServer) -> String {
     match &vs.service {
@@ -143,8 +166,13 @@ pub fn format_vs(vs: &cfg::VirtualServer) -> String {
 
 /// check_data.c `format_rs()` (FMT_RS / FMT_CHK): the real server with its
 /// virtual server's protocol.
-pub fn format_rs(rs: &cfg::RealServer, vs: &cfg::VirtualServer) -> String {
-    Trio(rs.addr, Some(proto_name(vs.protocol)), rs.port.unwrap_or(0)).to_string()
+pub fn format_rs(rs: &cfg::RealServer, vs: &cfg::VirtualServer, c: &DumpConfig) -> String {
+    Trio(
+        rs.addr,
+        service_type(vs, &c.groups).map(proto_name),
+        rs.port.unwrap_or(0),
+    )
+    .to_string()
 }
 
 /// lib/utils.c `inet_sockaddrtopair()`: `[addr]:port`.
@@ -178,7 +206,61 @@ pub fn check_data(c: &DumpConfig, plan: &CheckPlan, st: &State) -> String {
         }
     }
     dump_checkers_queue(&mut out, c, plan, st);
+    if !c.track_files.is_empty() {
+        out.push_str("------< Checker track files >------\n");
+        for tf in &c.track_files {
+            dump_track_file(&mut out, tf, c);
+        }
+    }
     out
+}
+
+/// The FILE_CHECKs of a real server: (track file name, weight, reverse),
+/// the weight being the checker's, else the track file's.
+fn file_checks<'a>(rs: &'a cfg::RealServer) -> impl Iterator<Item = (&'a str, i32, bool)> + 'a {
+    rs.checkers.iter().filter_map(|k| match &k.kind {
+        cfg::CheckerKind::File(f) => Some((f.track_file.as_str(), f.weight, f.reverse)),
+        _ => None,
+    })
+}
+
+fn reverse(r: bool) -> &'static str {
+    if r {
+        " reverse"
+    } else {
+        ""
+    }
+}
+
+/// trackers/track_file.c `dump_track_file()` with check_data.c
+/// `dump_tracking_rs()` for each FILE_CHECK following the file. The
+/// status is the value last read (0 until then).
+fn dump_track_file(out: &mut String, tf: &cfg::VrrpTrackFile, c: &DumpConfig) {
+    let _ = writeln!(out, " Track file = {}", tf.name);
+    let _ = writeln!(out, "   File = {}", tf.file.display());
+    out.push_str("   Status = 0\n");
+    let _ = writeln!(out, "   Weight = {}{}", tf.weight, reverse(tf.reverse));
+    let mut first = true;
+    for vs in &c.virtual_servers {
+        for rs in &vs.real_servers {
+            for (name, weight, rev) in file_checks(rs) {
+                if name != tf.name {
+                    continue;
+                }
+                if first {
+                    out.push_str("   Tracking instances :\n");
+                    first = false;
+                }
+                let _ = writeln!(
+                    out,
+                    "     {} -> {}, weight {weight}{}",
+                    format_vs(vs),
+                    format_rs(rs, vs, c),
+                    reverse(rev)
+                );
+            }
+        }
+    }
 }
 
 /// check_data.c `dump_ssl()`.
@@ -208,7 +290,7 @@ fn dump_ssl(out: &mut String, ssl: Option<&cfg::SslConfig>) {
 fn dump_vsg(out: &mut String, g: &cfg::VirtualServerGroup, c: &DumpConfig, st: &State) {
     let have4 = g.members.iter().any(|m| match m {
         cfg::VsgMember::Range { first, .. } => first.is_ipv4(),
-        cfg::VsgMember::Fwmark { family, .. } => *family != Some(cfg::AddressFamily::Inet6),
+        cfg::VsgMember::Fwmark { family, .. } => *family == Some(cfg::AddressFamily::Inet),
     });
     let have6 = g.members.iter().any(|m| match m {
         cfg::VsgMember::Range { first, .. } => first.is_ipv6(),
@@ -284,7 +366,8 @@ fn group_families(c: &DumpConfig, name: &str) -> (bool, bool) {
             }
             cfg::VsgMember::Fwmark { family, .. } => match family {
                 Some(cfg::AddressFamily::Inet6) => v6 = true,
-                _ => v4 = true,
+                Some(cfg::AddressFamily::Inet) => v4 = true,
+                None => {}
             },
         }
     }
@@ -379,7 +462,12 @@ fn dump_vs(out: &mut String, vs: &cfg::VirtualServer, c: &DumpConfig, st: Option
                 (true, true) => "IPv4 & IPv6",
                 (true, false) => "inet",
                 (false, true) => "inet6",
-                (false, false) => "unknown",
+                // A group of fwmarks without a family: the real servers'.
+                (false, false) => match vs.real_servers.first().map(|r| r.addr) {
+                    Some(IpAddr::V4(_)) => "inet",
+                    Some(IpAddr::V6(_)) => "inet6",
+                    None => "unknown",
+                },
             }
         }
         _ if af6 => "inet6",
@@ -432,10 +520,11 @@ fn dump_vs(out: &mut String, vs: &cfg::VirtualServer, c: &DumpConfig, st: Option
     let _ = writeln!(
         out,
         "   protocol = {}",
-        match vs.protocol {
-            cfg::Protocol::Tcp => "TCP",
-            cfg::Protocol::Udp => "UDP",
-            cfg::Protocol::Sctp => "SCTP",
+        match service_type(vs, &c.groups) {
+            Some(cfg::Protocol::Tcp) => "TCP",
+            Some(cfg::Protocol::Udp) => "UDP",
+            Some(cfg::Protocol::Sctp) => "SCTP",
+            None => "none",
         }
     );
     let _ = writeln!(out, "   alpha is {}", on_off(vs.alpha));
@@ -487,7 +576,11 @@ fn dump_vs(out: &mut String, vs: &cfg::VirtualServer, c: &DumpConfig, st: Option
             out,
             "   sorry server {}= {}",
             if dup { "(duplicates rs) " } else { "" },
-            Trio(s.addr, Some(proto_name(vs.protocol)), port.unwrap_or(0))
+            Trio(
+                s.addr,
+                service_type(vs, &c.groups).map(proto_name),
+                port.unwrap_or(0)
+            )
         );
         dump_forwarding_method(out, "  ", &s.lvs_method);
         let _ = writeln!(out, "     Inhibit on failure is {}", on_off(s.inhibit));
@@ -589,6 +682,13 @@ fn dump_rs(
     );
     let _ = writeln!(out, "   RS set = {}", st.is_some_and(|s| s.set) as u8);
     out.push_str("   reloaded = 0\n");
+    let mut files = file_checks(rs).peekable();
+    if files.peek().is_some() {
+        out.push_str("   Tracked Files\n");
+        for (name, weight, rev) in files {
+            let _ = writeln!(out, "     {name}, weight {weight}{}", reverse(rev));
+        }
+    }
 }
 
 /// check_api.c `dump_checkers_queue()`: every checker, in configuration
@@ -650,7 +750,7 @@ fn dump_checker(
         None => (None, CheckerState::default()),
     };
     let cm = &chk.common;
-    let _ = writeln!(out, " {} -> {}", format_vs(vs), format_rs(rs, vs));
+    let _ = writeln!(out, " {} -> {}", format_vs(vs), format_rs(rs, vs, c));
     out.push_str("   Enabled = yes\n");
     let _ = writeln!(out, "   Up = {}", yes_no(state.up));
     let _ = writeln!(out, "   Has run = {}", yes_no(state.has_run));
@@ -704,12 +804,13 @@ fn dump_checker(
             rkeepalived_dump::cfmt::f(cm.connect_timeout.as_secs_f64())
         );
     }
-    dump_kind(out, c, chk, spec, &state);
+    dump_kind(out, c, (vs, rs), chk, spec, &state);
 }
 
 fn dump_kind(
     out: &mut String,
     c: &DumpConfig,
+    (vs, rs): (&cfg::VirtualServer, &cfg::RealServer),
     chk: &cfg::Checker,
     spec: Option<&CheckerSpec>,
     state: &CheckerState,
@@ -717,8 +818,8 @@ fn dump_kind(
     match &chk.kind {
         cfg::CheckerKind::Tcp => out.push_str("   Keepalive method = TCP_CHECK\n"),
         cfg::CheckerKind::Ping => out.push_str("   Keepalive method = PING_CHECK\n"),
-        cfg::CheckerKind::Http(h) => dump_http(out, c, h, false),
-        cfg::CheckerKind::Ssl(h) => dump_http(out, c, h, true),
+        cfg::CheckerKind::Http(h) => dump_http(out, c, (vs, rs), h, false),
+        cfg::CheckerKind::Ssl(h) => dump_http(out, c, (vs, rs), h, true),
         cfg::CheckerKind::Smtp(s) => {
             out.push_str("   Keepalive method = SMTP_CHECK\n");
             let _ = writeln!(out, "   helo = {}", s.helo_name);
@@ -755,11 +856,7 @@ fn dump_kind(
             let _ = writeln!(out, "   uid:gid = {uid}:{gid}");
             let t = state.last_ran.unwrap_or(UNIX_EPOCH);
             let (secs, usecs) = rkeepalived_dump::cfmt::timeval(t);
-            let _ = writeln!(
-                out,
-                "   Last ran = {secs}.{usecs:06} ({})",
-                rkeepalived_dump::cfmt::ctime_us(t)
-            );
+            let _ = writeln!(out, "   Last ran = {secs}.{usecs:06} ({})", ctime_dot_us(t));
             let _ = writeln!(out, "   Last status = {}", state.last_status);
         }
         cfg::CheckerKind::Udp(u) => {
@@ -801,6 +898,17 @@ fn dump_kind(
     }
 }
 
+/// check_misc.c `dump_misc_check()`'s `"%.24s.%6.6ld"`: `ctime_r()`
+/// without its newline, then the microseconds after the year:
+/// `Sun Dec  6 10:05:40 2026.410109`.
+pub fn ctime_dot_us(t: SystemTime) -> String {
+    let s = rkeepalived_dump::cfmt::ctime_us(t);
+    match (s.rfind('.'), s.rfind(' ')) {
+        (Some(dot), Some(sp)) if dot < sp => format!("{}{}{}", &s[..dot], &s[sp..], &s[dot..sp]),
+        _ => s,
+    }
+}
+
 /// check_dns.c `dns_type_name()`.
 fn dns_type_name(t: u16) -> String {
     match t {
@@ -819,7 +927,13 @@ fn dns_type_name(t: u16) -> String {
 }
 
 /// check_http.c `dump_http_check()` and `dump_url()`.
-fn dump_http(out: &mut String, c: &DumpConfig, h: &cfg::HttpCheck, ssl: bool) {
+fn dump_http(
+    out: &mut String,
+    c: &DumpConfig,
+    (vs, rs): (&cfg::VirtualServer, &cfg::RealServer),
+    h: &cfg::HttpCheck,
+    ssl: bool,
+) {
     let _ = writeln!(
         out,
         "   Keepalive method = {}_GET, http protocol {}",
@@ -830,7 +944,11 @@ fn dump_http(out: &mut String, c: &DumpConfig, h: &cfg::HttpCheck, ssl: bool) {
             _ => "1.0",
         }
     );
-    if let Some(v) = &h.virtualhost {
+    // The model resolves the checker's virtualhost from the real or
+    // virtual server's, and each url's from the checker's; keepalived
+    // prints only those set on the checker or the url.
+    let inherited = rs.virtualhost.as_ref().or(vs.virtualhost.as_ref());
+    if let Some(v) = h.virtualhost.as_ref().filter(|v| Some(*v) != inherited) {
         let _ = writeln!(out, "   Virtualhost = {v}");
     }
     let _ = writeln!(
@@ -852,7 +970,11 @@ fn dump_http(out: &mut String, c: &DumpConfig, h: &cfg::HttpCheck, ssl: bool) {
         for line in status_code_lines(&u.status_codes) {
             let _ = writeln!(out, "       {line}");
         }
-        if let Some(v) = &u.virtualhost {
+        if let Some(v) = u
+            .virtualhost
+            .as_ref()
+            .filter(|_| u.virtualhost != h.virtualhost)
+        {
             let _ = writeln!(out, "     Virtual host = {v}");
         }
         if let Some(re) = &u.regex {
