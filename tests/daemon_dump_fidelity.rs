@@ -526,6 +526,27 @@ fn checker_dump_of_every_checker_has_keepalived_layout() {
     assert_same_lines(&checker_dump_lines(&ours), &checker_dump_lines(&golden));
 }
 
+/// IPv6, GUE and GRE tunnels (keepalived prints the GUE and GRE lines
+/// without their "default " prefix), a sorry server with its own method,
+/// bare UDP_CHECKs and a BFD_CHECK (listed though rkeepalived does not run
+/// BFD), against keepalived 2.2.7's dump of the same configuration.
+#[test]
+fn checker_dump_of_tunnels_and_bfd_has_keepalived_layout() {
+    if !prerequisites(&[]) {
+        return;
+    }
+    let scratch = Scratch::new("chkdumpbfd");
+    let ours = our_checker_dump(
+        "chkdumpbfd",
+        &scratch,
+        include_str!("data/keepalived_check_tun_bfd.golden.conf"),
+    );
+    assert_same_lines(
+        &checker_dump_lines(&ours),
+        &checker_dump_lines(include_str!("data/keepalived_check_tun_bfd.golden.data")),
+    );
+}
+
 /// The checker's `keepalived_check.data` against keepalived 2.2.7's, which
 /// cannot run here without IPVS: `tests/data/keepalived_check.golden.data`
 /// was written by keepalived 2.2.7 (`-C`, SIGUSR1) for

@@ -206,6 +206,7 @@ pub fn check_data(c: &DumpConfig, plan: &CheckPlan, st: &State) -> String {
         }
     }
     dump_checkers_queue(&mut out, c, plan, st);
+    dump_track_bfds(&mut out, c);
     if !c.track_files.is_empty() {
         out.push_str("------< Checker track files >------\n");
         for tf in &c.track_files {
@@ -213,6 +214,45 @@ pub fn check_data(c: &DumpConfig, plan: &CheckPlan, st: &State) -> String {
         }
     }
     out
+}
+
+/// The BFD_CHECKs of a real server: their BFD instance names.
+fn bfd_checks(rs: &cfg::RealServer) -> impl Iterator<Item = &str> {
+    rs.checkers.iter().filter_map(|k| match &k.kind {
+        cfg::CheckerKind::Bfd { name } => Some(name.as_str()),
+        _ => None,
+    })
+}
+
+/// check_data.c `dump_checker_bfd()`: each BFD instance a BFD_CHECK
+/// follows, with the real servers following it (check_bfd.c
+/// `dump_bfds_rs()`). rkeepalived does not model `bfd_instance` blocks,
+/// so the instances listed are those named by a BFD_CHECK, in order of
+/// first use (keepalived lists every `bfd_instance`, in its order).
+fn dump_track_bfds(out: &mut String, c: &DumpConfig) {
+    let mut names: Vec<&str> = Vec::new();
+    for rs in c.virtual_servers.iter().flat_map(|v| &v.real_servers) {
+        for n in bfd_checks(rs) {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+    }
+    if names.is_empty() {
+        return;
+    }
+    out.push_str("------< Checker track BFDs >------\n");
+    for name in names {
+        let _ = writeln!(out, " Checker Track BFD = {name}");
+        out.push_str("   Tracking RS :\n");
+        for vs in &c.virtual_servers {
+            for rs in &vs.real_servers {
+                for _ in bfd_checks(rs).filter(|n| *n == name) {
+                    let _ = writeln!(out, "   {}", format_rs(rs, vs, c));
+                }
+            }
+        }
+    }
 }
 
 /// The FILE_CHECKs of a real server: (track file name, weight, reverse),
@@ -689,6 +729,13 @@ fn dump_rs(
             let _ = writeln!(out, "     {name}, weight {weight}{}", reverse(rev));
         }
     }
+    let mut bfds = bfd_checks(rs).peekable();
+    if bfds.peek().is_some() {
+        out.push_str("   Tracked BFDs\n");
+        for name in bfds {
+            let _ = writeln!(out, "     {name}");
+        }
+    }
 }
 
 /// check_api.c `dump_checkers_queue()`: every checker, in configuration
@@ -756,7 +803,17 @@ fn dump_checker(
     let _ = writeln!(out, "   Has run = {}", yes_no(state.has_run));
     let _ = writeln!(out, "   Current weight = {}", state.cur_weight);
     let is_file = matches!(chk.kind, cfg::CheckerKind::File(_));
-    if !is_file {
+    if matches!(chk.kind, cfg::CheckerKind::Bfd { .. }) {
+        // check_bfd.c queues its checker without the common options:
+        // keepalived prints their "unset" values (ULONG_MAX, UINT_MAX).
+        let _ = writeln!(out, "   Alpha = {}", yes_no(cm.alpha));
+        let _ = writeln!(out, "   Delay loop = {} us", u64::MAX);
+        let _ = writeln!(out, "   Warmup = {} us", u64::MAX);
+        let _ = writeln!(out, "   Retries = {}", u32::MAX);
+        let _ = writeln!(out, "   Delay before retry = {} us", u64::MAX);
+        let _ = writeln!(out, "   Retries iterations = {}", u32::MAX);
+        out.push_str("   Default delay before retry = 1000000 us\n");
+    } else if !is_file {
         let delay_loop = spec.map_or(cm.delay_loop, |s| s.timing.delay_loop);
         let warmup = spec.map_or(cm.warmup, |s| s.timing.warmup);
         let retry = spec.map_or(cm.retry, |s| s.timing.retry);
