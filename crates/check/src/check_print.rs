@@ -545,7 +545,7 @@ fn dump_vs(out: &mut String, vs: &cfg::VirtualServer, c: &DumpConfig, st: Option
         out,
         "   One packet scheduling = {}abled{}",
         en_dis(vs.ops),
-        if vs.ops && vs.protocol != cfg::Protocol::Udp {
+        if vs.ops && service_type(vs, &c.groups) != Some(cfg::Protocol::Udp) {
             " (inactive due to not UDP)"
         } else {
             ""
@@ -1106,4 +1106,241 @@ pub fn status_code_lines(ranges: &[cfg::StatusRange]) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dump(text: &str, st: &State) -> String {
+        let loaded = rkeepalived_config::parse_str(
+            text,
+            "t.conf",
+            &rkeepalived_config::LoadOptions {
+                config_id: Some("t".into()),
+            },
+        )
+        .expect("config parses");
+        let plan = crate::plan::from_config(&loaded.config).expect("plan");
+        check_data(&plan.dump, &plan, st)
+    }
+
+    fn has(out: &str, lines: &[&str]) {
+        let all: Vec<&str> = out.lines().collect();
+        let start = all
+            .iter()
+            .position(|l| *l == lines[0])
+            .unwrap_or_else(|| panic!("no {:?} in\n{out}", lines[0]));
+        assert_eq!(&all[start..start + lines.len()], lines, "\n{out}");
+    }
+
+    #[test]
+    fn c_formats() {
+        assert_eq!(format_decimal(Duration::from_millis(5_250)), "5.250000");
+        assert_eq!(format_decimal(Duration::ZERO), "0.000000");
+        let t = UNIX_EPOCH + Duration::new(1_796_551_540, 410_109_000);
+        assert_eq!(ctime_dot_us(t), "Sun Dec  6 10:05:40 2026.410109");
+        assert_eq!(ctime_dot_us(UNIX_EPOCH), "Thu Jan  1 00:00:00 1970.000000");
+        assert_eq!(dns_type_name(28), "AAAA");
+        assert_eq!(dns_type_name(99), "(unknown)");
+        assert_eq!(
+            granularity("255.255.0.0".parse().unwrap(), false),
+            "255.255.0.0"
+        );
+        assert_eq!(granularity("ffff:ffff::".parse().unwrap(), true), "32");
+    }
+
+    #[test]
+    fn status_codes_as_runs() {
+        let r = |min, max| cfg::StatusRange { min, max };
+        assert_eq!(status_code_lines(&[]), ["200-299"]);
+        assert_eq!(
+            status_code_lines(&[r(301, 301), r(200, 204), r(203, 210), r(599, 599)]),
+            ["200-210", "301", "599"]
+        );
+        assert_eq!(status_code_lines(&[r(500, 599)]), ["500-599"]);
+        assert_eq!(status_code_lines(&[r(100, 100)]), ["100"]);
+    }
+
+    /// check_udp.c `dump_udp_check()` with a payload and a pattern with
+    /// "don't care" nibbles; check_misc.c with its last run.
+    #[test]
+    fn udp_and_misc_lines() {
+        let text = "virtual_server 192.0.2.1 53 {
+    lb_algo rr
+    lb_kind NAT
+    protocol UDP
+    real_server 192.0.2.2 53 {
+        UDP_CHECK {
+            payload 010203
+            require_reply 0aXb
+        }
+        MISC_CHECK {
+            misc_path /bin/true
+        }
+    }
+}
+";
+        let ran = UNIX_EPOCH + Duration::new(1_796_551_540, 410_109_000);
+        let st = State {
+            virtual_servers: vec![VsState {
+                alive: true,
+                quorum_up: true,
+                real_servers: vec![RsState {
+                    checkers: vec![
+                        CheckerState::default(),
+                        CheckerState {
+                            last_ran: Some(ran),
+                            last_status: 1,
+                            has_run: true,
+                            ..Default::default()
+                        },
+                    ],
+                    ..Default::default()
+                }],
+            }],
+        };
+        let out = dump(text, &st);
+        has(
+            &out,
+            &[
+                "   Keepalive method = UDP_CHECK",
+                "   Payload len = 3",
+                "   Require reply = yes",
+                "     Min reply length = 0",
+                "     Max reply length = 255",
+                "     Reply data len = 2",
+                "     Reply data mask = yes",
+            ],
+        );
+        has(
+            &out,
+            &[
+                "   Keepalive method = MISC_CHECK",
+                &format!(
+                    "   script = {}",
+                    rkeepalived_dump::cmd_str_resolved("/bin/true")
+                ),
+                "   timeout = 60",
+                "   dynamic = NO",
+            ],
+        );
+        has(
+            &out,
+            &[
+                "   Last ran = 1796551540.410109 (Sun Dec  6 10:05:40 2026.410109)",
+                "   Last status = 1",
+            ],
+        );
+        assert_eq!(out.matches("   Has run = yes\n").count(), 1, "{out}");
+    }
+
+    /// The `mh` flags, one-packet scheduling kept on a fwmark group, ha_suspend, an SSL
+    /// block with files, a fwmark group entry with its family.
+    #[test]
+    fn virtual_server_options() {
+        let text = "SSL {
+    password secret
+    ca /etc/ca.pem
+    certificate /etc/c.pem
+    key /etc/k.pem
+}
+virtual_server_group g {
+    fwmark 3 inet6
+}
+virtual_server group g {
+    lb_algo mh
+    mh-fallback
+    lb_kind DR
+    ops
+    real_server 2001:db8::2 80 {
+        weight 4
+        TCP_CHECK {
+        }
+    }
+}
+virtual_server 192.0.2.1 80 {
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    ops
+    ha_suspend
+    real_server 192.0.2.2 80 {
+        TCP_CHECK {
+        }
+    }
+}
+";
+        let st = State {
+            virtual_servers: vec![VsState {
+                real_servers: vec![RsState {
+                    effective_weight: 7,
+                    checkers: vec![CheckerState {
+                        cur_weight: 3,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let out = dump(text, &st);
+        has(
+            &out,
+            &[
+                "------< SSL definitions >------",
+                " Password : secret",
+                " CA-file : /etc/ca.pem",
+                " Certificate file : /etc/c.pem",
+                " Key file : /etc/k.pem",
+                "------< LVS Topology >------",
+            ],
+        );
+        has(
+            &out,
+            &[
+                " Virtual Server Group = g, IPv4 = no, IPv6 = yes",
+                "   FWMARK = 3 IPv6",
+                "     Alive: 0 IPv4, 0 IPv6",
+                "     reloaded = False",
+                " ------< Virtual server >------",
+                " VS GROUP = [g]:0",
+                "   Address family = inet6",
+            ],
+        );
+        has(
+            &out,
+            &[
+                "   lvs_sched = mh",
+                "   Hashed = disabled",
+                "   mh-port = disabled",
+                "   mh-fallback = enabled",
+                "   One packet scheduling = enabled (inactive due to not UDP)",
+                "   protocol = none",
+            ],
+        );
+        has(
+            &out,
+            &["   Using HA suspend", "   Using smtp notification = no"],
+        );
+        has(
+            &out,
+            &["   RIP = 2001:db8::2, RPORT = 80, WEIGHT = 7 EFF WEIGHT = 7"],
+        );
+        has(
+            &out,
+            &[
+                " [g]:0 -> [2001:db8::2]:none:80",
+                "   Enabled = yes",
+                "   Up = no",
+                "   Has run = no",
+                "   Current weight = 3",
+            ],
+        );
+        // ...but an address service on TCP loses it (validate_check_config).
+        assert!(
+            out.contains("   One packet scheduling = disabled\n   protocol = TCP\n"),
+            "{out}"
+        );
+    }
 }
