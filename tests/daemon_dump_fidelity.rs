@@ -526,6 +526,23 @@ fn checker_dump_of_every_checker_has_keepalived_layout() {
     assert_same_lines(&checker_dump_lines(&ours), &checker_dump_lines(&golden));
 }
 
+/// A FILE_CHECK on a `track_file` with a negative, reversed weight, and a
+/// track file nothing follows (keepalived's checker leaves it out).
+#[test]
+fn checker_dump_of_track_files_has_keepalived_layout() {
+    if !prerequisites(&[]) {
+        return;
+    }
+    let scratch = Scratch::new("chkdumptf");
+    let dir = scratch.p("").display().to_string();
+    let dir = dir.trim_end_matches('/');
+    scratch.write("weightfile", "0\n");
+    let conf = include_str!("data/keepalived_check_track.golden.conf").replace("@DIR@", dir);
+    let golden = include_str!("data/keepalived_check_track.golden.data").replace("@DIR@", dir);
+    let ours = our_checker_dump("chkdumptf", &scratch, &conf);
+    assert_same_lines(&checker_dump_lines(&ours), &checker_dump_lines(&golden));
+}
+
 /// IPv6, GUE and GRE tunnels (keepalived prints the GUE and GRE lines
 /// without their "default " prefix), a sorry server with its own method,
 /// bare UDP_CHECKs and a BFD_CHECK (listed though rkeepalived does not run

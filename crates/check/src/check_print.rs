@@ -207,9 +207,21 @@ pub fn check_data(c: &DumpConfig, plan: &CheckPlan, st: &State) -> String {
     }
     dump_checkers_queue(&mut out, c, plan, st);
     dump_track_bfds(&mut out, c);
-    if !c.track_files.is_empty() {
+    // Only the track files a FILE_CHECK follows (keepalived's checker
+    // drops the others).
+    let used: Vec<&cfg::VrrpTrackFile> = c
+        .track_files
+        .iter()
+        .filter(|tf| {
+            c.virtual_servers
+                .iter()
+                .flat_map(|v| &v.real_servers)
+                .any(|rs| file_checks(rs, c).any(|(n, _, _)| n == tf.name))
+        })
+        .collect();
+    if !used.is_empty() {
         out.push_str("------< Checker track files >------\n");
-        for tf in &c.track_files {
+        for tf in used {
             dump_track_file(&mut out, tf, c);
         }
     }
@@ -256,10 +268,21 @@ fn dump_track_bfds(out: &mut String, c: &DumpConfig) {
 }
 
 /// The FILE_CHECKs of a real server: (track file name, weight, reverse),
-/// the weight being the checker's, else the track file's.
-fn file_checks<'a>(rs: &'a cfg::RealServer) -> impl Iterator<Item = (&'a str, i32, bool)> + 'a {
-    rs.checkers.iter().filter_map(|k| match &k.kind {
-        cfg::CheckerKind::File(f) => Some((f.track_file.as_str(), f.weight, f.reverse)),
+/// the weight being the checker's, else the track file's with its reverse
+/// (check_file.c `file_end_handler`; the same reading as the plan's).
+fn file_checks<'a>(
+    rs: &'a cfg::RealServer,
+    c: &'a DumpConfig,
+) -> impl Iterator<Item = (&'a str, i32, bool)> + 'a {
+    rs.checkers.iter().filter_map(move |k| match &k.kind {
+        cfg::CheckerKind::File(f) => {
+            let tf_rev = c
+                .track_files
+                .iter()
+                .find(|t| t.name == f.track_file)
+                .is_some_and(|t| t.weight == f.weight && t.reverse);
+            Some((f.track_file.as_str(), f.weight, f.reverse || tf_rev))
+        }
         _ => None,
     })
 }
@@ -283,7 +306,7 @@ fn dump_track_file(out: &mut String, tf: &cfg::VrrpTrackFile, c: &DumpConfig) {
     let mut first = true;
     for vs in &c.virtual_servers {
         for rs in &vs.real_servers {
-            for (name, weight, rev) in file_checks(rs) {
+            for (name, weight, rev) in file_checks(rs, c) {
                 if name != tf.name {
                     continue;
                 }
@@ -633,7 +656,7 @@ fn dump_vs(out: &mut String, vs: &cfg::VirtualServer, c: &DumpConfig, st: Option
     );
     out.push_str("   reloaded = 0\n");
     for (ri, rs) in vs.real_servers.iter().enumerate() {
-        dump_rs(out, rs, vs, gd, st.and_then(|s| s.real_servers.get(ri)));
+        dump_rs(out, rs, vs, c, st.and_then(|s| s.real_servers.get(ri)));
     }
 }
 
@@ -643,9 +666,10 @@ fn dump_rs(
     out: &mut String,
     rs: &cfg::RealServer,
     vs: &cfg::VirtualServer,
-    gd: &cfg::GlobalDefs,
+    c: &DumpConfig,
     st: Option<&RsState>,
 ) {
+    let gd = &c.global_defs;
     let eff = st.map_or(i64::from(rs.weight), |s| s.effective_weight);
     let d = &rs.checker_defaults;
     let v = &vs.checker_defaults;
@@ -722,7 +746,7 @@ fn dump_rs(
     );
     let _ = writeln!(out, "   RS set = {}", st.is_some_and(|s| s.set) as u8);
     out.push_str("   reloaded = 0\n");
-    let mut files = file_checks(rs).peekable();
+    let mut files = file_checks(rs, c).peekable();
     if files.peek().is_some() {
         out.push_str("   Tracked Files\n");
         for (name, weight, rev) in files {
