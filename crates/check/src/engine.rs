@@ -700,14 +700,34 @@ impl Engine {
     /// keepalived_check.data after the global definitions: keepalived
     /// 2.2.7's layout ([`crate::check_print`]) from a snapshot of the state.
     fn dump_data(&self) -> String {
-        let has_run: std::collections::HashSet<CheckerRef> = self
+        // When each checker that has run last finished (a probe shared by
+        // twin checkers counts for each).
+        let last_ran: HashMap<CheckerRef, u64> = self
             .checks
             .tasks()
             .filter(|(_, t)| {
                 t.metrics.successes.load(Relaxed) + t.metrics.failures.load(Relaxed) > 0
             })
-            .flat_map(|(id, t)| std::iter::once(t.at).chain(self.checks.shared(id).iter().copied()))
+            .flat_map(|(id, t)| {
+                let us = t.metrics.last_ran_us.load(Relaxed);
+                std::iter::once(t.at)
+                    .chain(self.checks.shared(id).iter().copied())
+                    .map(move |at| (at, us))
+            })
             .collect();
+        // check_misc.c: a misc_dynamic status N (2..255) sets the weight
+        // to N - 2, and `Last status` is the last such status (or 0).
+        let checker_state = |at: CheckerRef, up: bool, base: i32, dynamic: Option<i32>| {
+            let ran = last_ran.get(&at);
+            crate::check_print::CheckerState {
+                up,
+                has_run: ran.is_some(),
+                cur_weight: dynamic.map_or(0, |w| i64::from(w) - i64::from(base)),
+                last_status: dynamic.map_or(0, |w| u32::try_from(w.saturating_add(2)).unwrap_or(0)),
+                last_ran: ran.map(|us| std::time::UNIX_EPOCH + Duration::from_micros(*us)),
+                ..Default::default()
+            }
+        };
         let ipvs_ok = self.ipvs_failing.is_none();
         let state = crate::check_print::State {
             virtual_servers: self
@@ -735,17 +755,17 @@ impl Engine {
                                 .checkers
                                 .iter()
                                 .enumerate()
-                                .map(|(ci, ch)| crate::check_print::CheckerState {
-                                    up: ch.up,
-                                    has_run: has_run.contains(&CheckerRef {
-                                        vs: vi as u32,
-                                        rs: ri as u32,
-                                        checker: ci as u32,
-                                    }),
-                                    cur_weight: ch
-                                        .dynamic_weight
-                                        .map_or(0, |w| i64::from(w) - i64::from(rs.dest.weight)),
-                                    ..Default::default()
+                                .map(|(ci, ch)| {
+                                    checker_state(
+                                        CheckerRef {
+                                            vs: vi as u32,
+                                            rs: ri as u32,
+                                            checker: ci as u32,
+                                        },
+                                        ch.up,
+                                        rs.dest.weight,
+                                        ch.dynamic_weight,
+                                    )
                                 })
                                 .collect(),
                         })
