@@ -4,7 +4,6 @@
 //! notify/quorum scripts, and answers control messages.
 
 use std::collections::HashMap;
-use std::fmt::Write;
 use std::net::IpAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -698,76 +697,83 @@ impl Engine {
         }
     }
 
+    /// keepalived_check.data after the global definitions: keepalived
+    /// 2.2.7's layout ([`crate::check_print`]) from a snapshot of the state.
     fn dump_data(&self) -> String {
-        let counts: HashMap<CheckerRef, (u64, u64)> = self
+        // When each checker that has run last finished (a probe shared by
+        // twin checkers counts for each).
+        let last_ran: HashMap<CheckerRef, u64> = self
             .checks
             .tasks()
+            .filter(|(_, t)| {
+                t.metrics.successes.load(Relaxed) + t.metrics.failures.load(Relaxed) > 0
+            })
             .flat_map(|(id, t)| {
-                let m = &t.metrics;
-                let counts = (m.successes.load(Relaxed), m.failures.load(Relaxed));
+                let us = t.metrics.last_ran_us.load(Relaxed);
                 std::iter::once(t.at)
                     .chain(self.checks.shared(id).iter().copied())
-                    .map(move |at| (at, counts))
+                    .map(move |at| (at, us))
             })
             .collect();
-        let mut out = String::from("------< Health checkers >------\n");
-        for (vi, (vs, vh)) in self
-            .plan
-            .virtual_servers
-            .iter()
-            .zip(&self.model.virtual_servers)
-            .enumerate()
-        {
-            let _ = writeln!(
-                out,
-                " VS = {}, {} service(s), quorum {} hysteresis {} => {}, alive weight {}{}",
-                vs.name,
-                vs.keys.len(),
-                vs.quorum,
-                vs.hysteresis,
-                if vh.quorum_up { "UP" } else { "DOWN" },
-                alive_weight(vs, vh),
-                vs.sorry_server
-                    .map(|s| format!(
-                        ", sorry server {}",
-                        rkeepalived_ipvs::model::SocketFmt(s.addr, s.port)
-                    ))
-                    .unwrap_or_default(),
-            );
-            for (ri, (rs, rh)) in vs.real_servers.iter().zip(&vh.real_servers).enumerate() {
-                let _ = writeln!(
-                    out,
-                    "   RS = {}, weight {} (effective {}), {}{}",
-                    rkeepalived_ipvs::model::SocketFmt(rs.dest.addr, rs.dest.port),
-                    rs.dest.weight,
-                    HealthModel::effective_weight(rs, rh),
-                    if rh.alive { "alive" } else { "failed" },
-                    if rs.inhibit_on_failure {
-                        ", inhibit_on_failure"
-                    } else {
-                        ""
-                    },
-                );
-                for (ci, (spec, ch)) in rs.checkers.iter().zip(&rh.checkers).enumerate() {
-                    let at = CheckerRef {
-                        vs: vi as u32,
-                        rs: ri as u32,
-                        checker: ci as u32,
-                    };
-                    let (ok, ko) = counts.get(&at).copied().unwrap_or_default();
-                    let _ = writeln!(
-                        out,
-                        "     {} -> {} {} (delay_loop {:?}, retry {}, successes {ok}, failures {ko})",
-                        spec.kind.name(),
-                        spec.conn.dst,
-                        if ch.up { "up" } else { "down" },
-                        spec.timing.delay_loop,
-                        spec.timing.retry,
-                    );
-                }
+        // check_misc.c: a misc_dynamic status N (2..255) sets the weight
+        // to N - 2, and `Last status` is the last such status (or 0).
+        let checker_state = |at: CheckerRef, up: bool, base: i32, dynamic: Option<i32>| {
+            let ran = last_ran.get(&at);
+            crate::check_print::CheckerState {
+                up,
+                has_run: ran.is_some(),
+                cur_weight: dynamic.map_or(0, |w| i64::from(w) - i64::from(base)),
+                last_status: dynamic.map_or(0, |w| u32::try_from(w.saturating_add(2)).unwrap_or(0)),
+                last_ran: ran.map(|us| std::time::UNIX_EPOCH + Duration::from_micros(*us)),
+                ..Default::default()
             }
-        }
-        out
+        };
+        let ipvs_ok = self.ipvs_failing.is_none();
+        let state = crate::check_print::State {
+            virtual_servers: self
+                .plan
+                .virtual_servers
+                .iter()
+                .zip(&self.model.virtual_servers)
+                .enumerate()
+                .map(|(vi, (vs, vh))| crate::check_print::VsState {
+                    alive: ipvs_ok,
+                    quorum_up: vh.quorum_up,
+                    real_servers: vs
+                        .real_servers
+                        .iter()
+                        .zip(&vh.real_servers)
+                        .enumerate()
+                        .map(|(ri, (rs, rh))| crate::check_print::RsState {
+                            alive: rh.alive,
+                            effective_weight: i64::from(HealthModel::effective_weight(rs, rh)),
+                            previous_weight: 0,
+                            num_failed_checkers: rh.checkers.iter().filter(|c| !c.up).count()
+                                as u32,
+                            set: ipvs_ok && (rh.alive || rs.inhibit_on_failure),
+                            checkers: rh
+                                .checkers
+                                .iter()
+                                .enumerate()
+                                .map(|(ci, ch)| {
+                                    checker_state(
+                                        CheckerRef {
+                                            vs: vi as u32,
+                                            rs: ri as u32,
+                                            checker: ci as u32,
+                                        },
+                                        ch.up,
+                                        rs.dest.weight,
+                                        ch.dynamic_weight,
+                                    )
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        };
+        crate::check_print::check_data(&self.plan.dump, &self.plan, &state)
     }
 
     fn dump_stats(&self) -> String {

@@ -68,6 +68,7 @@ pub fn from_config(config: &Config) -> Result<CheckPlan, PlanError> {
             }),
         script_security: Some(security),
         notify_fifos: crate::events::fifos_from_config(gd),
+        dump: Arc::new(crate::check_print::DumpConfig::from_config(config)),
     })
 }
 

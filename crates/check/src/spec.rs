@@ -463,6 +463,9 @@ pub struct CheckPlan {
     pub notify_fifos: Vec<rkeepalived_config::model::NotifyFifo>,
     /// Alert e-mails (`smtp_alert` of virtual and real servers).
     pub alerts: crate::mail::AlertPlan,
+    /// The LVS configuration as written, for `keepalived_check.data`
+    /// ([`crate::check_print`]).
+    pub dump: Arc<crate::check_print::DumpConfig>,
 }
 
 /// Forwarding default of keepalived virtual servers (NAT).
