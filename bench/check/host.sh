@@ -67,6 +67,13 @@ cpu_ticks() { local t=0 f; for p in $(tree_pids "$1"); do
   [[ -r /proc/$p/stat ]] || continue
   f=($(sed 's/^.*) //' /proc/"$p"/stat 2>/dev/null || echo))
   ((${#f[@]} > 12)) && t=$((t + f[11] + f[12])); done; echo "$t"; }
+# cpu_split PID -> "user_ticks system_ticks" of the tree: where a check's
+# cost goes (ours trades user-space work for a half-open probe; the kernel
+# side is most of either implementation's cost).
+cpu_split() { local u=0 s=0 f; for p in $(tree_pids "$1"); do
+  [[ -r /proc/$p/stat ]] || continue
+  f=($(sed 's/^.*) //' /proc/"$p"/stat 2>/dev/null || echo))
+  ((${#f[@]} > 12)) && { u=$((u + f[11])); s=$((s + f[12])); }; done; echo "$u $s"; }
 # tree_kib PID FILE FIELD: FIELD (kB) of /proc/*/FILE summed over the tree.
 tree_kib() { local r=0 v; for p in $(tree_pids "$1"); do
   v=$(awk -v f="$3" '$1 == f {print $2}' /proc/"$p"/"$2" 2>/dev/null || echo 0); r=$((r + ${v:-0})); done; echo "$r"; }
@@ -97,6 +104,8 @@ measure() {
   local hz t0 t1 peak=0 r peak_pss=0
   hz=$(getconf CLK_TCK)
   t0=$(cpu_ticks "$pid")
+  local split0 split1
+  split0=$(cpu_split "$pid")
   local ops0
   ops0=$(wc -l < "$oplog")
   # CPU per 10 s slice and TIME_WAIT sockets, to show drift over the window.
@@ -111,6 +120,7 @@ measure() {
     fi
   done
   t1=$(cpu_ticks "$pid")
+  split1=$(cpu_split "$pid")
   [[ -n $slices ]] && echo "SLICES $name (cpu per check per 10 s slice / TIME_WAIT sockets):$slices" >&2
   local flaps
   # Ops on other servers during the window: false failures under load.
@@ -129,7 +139,10 @@ measure() {
   kill -TERM "$pid" 2>/dev/null || true
   for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
-  echo "RESULT $name $(awk -v a="$t0" -v b="$t1" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz }') $peak $detect $flaps $peak_pss"
+  local user_sys
+  user_sys=$(awk -v a="$split0" -v b="$split1" -v hz="$hz" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    printf "%.2f %.2f", (y[1] - x[1]) / hz, (y[2] - x[2]) / hz }')
+  echo "RESULT $name $(awk -v a="$t0" -v b="$t1" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz }') $peak $detect $flaps $peak_pss $user_sys"
 }
 
 out=$work/results
@@ -154,7 +167,8 @@ done
 
 awk -v n="$N" -v secs="$SECS" '
   $1 == "RESULT" { k = $2; cpu[k] += $3; runs[k]++; if ($4 > rss[k]) rss[k] = $4
-                   det[k] = det[k] " " $5; fl[k] += $6; if ($7 > pss[k]) pss[k] = $7 }
+                   det[k] = det[k] " " $5; fl[k] += $6; if ($7 > pss[k]) pss[k] = $7
+                   usr[k] += $8; sys[k] += $9 }
   END {
     checks = n * secs
     printf "\n%-18s %6s %8s %13s %12s %12s %18s %6s\n", "checker", "rounds", "cpu_s", "cpu_us/check", "peak_rss_KiB", "peak_pss_KiB", "detect_ms", "flaps"
@@ -166,5 +180,7 @@ awk -v n="$N" -v secs="$SECS" '
         printf "  %-18s cpu %.3f  rss %.3f  pss %.3f\n", k, (cpu[k] / runs[k]) / (cpu["keepalived"] / runs["keepalived"]),
           rss[k] / rss["keepalived"], pss[k] / pss["keepalived"]
     }
+    printf "\nper check, user / kernel time of the process tree (the half-open probe vs keepalived'"'"'s full handshake shows in the kernel column):\n"
+    for (k in cpu) printf "  %-18s user %6.2f us  kernel %6.2f us\n", k, usr[k] / runs[k] * 1e6 / checks, sys[k] / runs[k] * 1e6 / checks
     printf "detection budget: 2100 ms (delay_loop 1 s + retry 1 x delay_before_retry 1 s + 100 ms); flaps = other dest ops during the window\n"
   }' "$out"
