@@ -709,7 +709,7 @@ impl Engine {
                 t.metrics.successes.load(Relaxed) + t.metrics.failures.load(Relaxed) > 0
             })
             .flat_map(|(id, t)| {
-                let us = t.metrics.last_ran_us.load(Relaxed);
+                let us = u64::from(t.metrics.last_ran_s.load(Relaxed)) * 1_000_000;
                 std::iter::once(t.at)
                     .chain(self.checks.shared(id).iter().copied())
                     .map(move |at| (at, us))

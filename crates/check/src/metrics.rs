@@ -18,9 +18,12 @@ pub struct CheckerMetrics {
     /// Current settled state of the checker.
     pub up: AtomicBool,
     pub suspended: AtomicBool,
-    /// When the last check finished, microseconds since the epoch (0:
-    /// never; keepalived_check.data's MISC_CHECK `Last ran`).
-    pub last_ran_us: AtomicU64,
+    /// When the last check finished, seconds since the epoch (0: never;
+    /// keepalived_check.data's MISC_CHECK `Last ran`). Whole seconds: a u32
+    /// keeps the checker slot within its size budget (driver.rs
+    /// `idle_checkers_stay_small`), and keepalived's microseconds are a
+    /// run-dependent value anyway.
+    pub last_ran_s: AtomicU32,
     /// Per-bucket counts; u32 (136 years of one check a second) because
     /// there is one histogram per checker, thousands of them.
     buckets: [AtomicU32; LATENCY_BUCKETS.len()],
@@ -35,7 +38,7 @@ impl CheckerMetrics {
             failures: AtomicU64::new(0),
             up: AtomicBool::new(up),
             suspended: AtomicBool::new(false),
-            last_ran_us: AtomicU64::new(0),
+            last_ran_s: AtomicU32::new(0),
             buckets: Default::default(),
             sum_micros: AtomicU64::new(0),
         }
@@ -44,8 +47,8 @@ impl CheckerMetrics {
     pub fn record(&self, success: bool, latency: Duration) {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_micros().min(u128::from(u64::MAX)) as u64);
-        self.last_ran_us.store(now, Relaxed);
+            .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
+        self.last_ran_s.store(now, Relaxed);
         if success {
             self.successes.fetch_add(1, Relaxed);
         } else {
