@@ -120,22 +120,11 @@ impl ProcTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rkeepalived_config::model::ParamMatch;
 
     fn def(process: &str, full: bool) -> VrrpTrackProcess {
         VrrpTrackProcess {
-            name: process.into(),
-            origin: Default::default(),
-            process: process.into(),
-            params: Vec::new(),
-            param_match: ParamMatch::None,
             full_command: full,
-            quorum: 1,
-            quorum_max: u32::MAX,
-            weight: 0,
-            reverse: false,
-            terminate_delay: None,
-            fork_delay: None,
+            ..VrrpTrackProcess::new(process, process)
         }
     }
 

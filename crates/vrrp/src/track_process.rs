@@ -402,20 +402,7 @@ mod tests {
     use super::*;
 
     fn def(process: &str) -> VrrpTrackProcess {
-        VrrpTrackProcess {
-            name: "chk".into(),
-            origin: Default::default(),
-            process: process.into(),
-            params: Vec::new(),
-            param_match: ParamMatch::None,
-            full_command: false,
-            quorum: 1,
-            quorum_max: u32::MAX,
-            weight: 0,
-            reverse: false,
-            terminate_delay: None,
-            fork_delay: None,
-        }
+        VrrpTrackProcess::new("chk", process)
     }
 
     fn view<'a>(comm: &'a str, cmdline: &'a [u8]) -> ProcView<'a> {

@@ -16,20 +16,7 @@ use rkeepalived_vrrp::watch::TrackUpdate;
 use tokio::sync::mpsc;
 
 fn def(name: &str, process: &str) -> VrrpTrackProcess {
-    VrrpTrackProcess {
-        name: name.into(),
-        origin: Default::default(),
-        process: process.into(),
-        params: Vec::new(),
-        param_match: ParamMatch::None,
-        full_command: false,
-        quorum: 1,
-        quorum_max: u32::MAX,
-        weight: 0,
-        reverse: false,
-        terminate_delay: None,
-        fork_delay: None,
-    }
+    VrrpTrackProcess::new(name, process)
 }
 
 /// The next update for `name`, and how long it took from `since`.

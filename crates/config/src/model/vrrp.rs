@@ -117,6 +117,27 @@ pub struct VrrpTrackProcess {
     pub fork_delay: Option<Duration>,
 }
 
+impl VrrpTrackProcess {
+    /// `vrrp_track_process NAME` before its keywords: keepalived's
+    /// `alloc_vrrp_process()` defaults (quorum 1, no upper limit, weight 0).
+    pub fn new(name: impl Into<String>, process: impl Into<String>) -> Self {
+        VrrpTrackProcess {
+            name: name.into(),
+            origin: Origin::default(),
+            process: process.into(),
+            params: Vec::new(),
+            param_match: ParamMatch::None,
+            full_command: false,
+            quorum: 1,
+            quorum_max: u32::MAX,
+            weight: 0,
+            reverse: false,
+            terminate_delay: None,
+            fork_delay: None,
+        }
+    }
+}
+
 /// How a tracked process's parameters are compared (keepalived
 /// core/track_process.c `check_params()`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -227,18 +227,8 @@ impl Parser {
         let block = n.require_block()?;
         let b = TrackProcessBuilder {
             t: VrrpTrackProcess {
-                name,
                 origin: origin(n.pos()),
-                process: String::new(),
-                params: Vec::new(),
-                param_match: ParamMatch::None,
-                full_command: false,
-                quorum: 1,
-                quorum_max: u32::MAX,
-                weight: 0,
-                reverse: false,
-                terminate_delay: None,
-                fork_delay: None,
+                ..VrrpTrackProcess::new(name, "")
             },
             pos: n.pos().clone(),
             have_process: false,
