@@ -151,6 +151,25 @@ fn rttime() -> Option<(u64, u64)> {
 }
 
 impl ProcessSettings {
+    /// RLIMIT_RTTIME hard `limit` µs, soft half of it (keepalived
+    /// `set_process_priorities()`); the original limit is kept for `reset`.
+    fn set_rttime(&mut self, role: Role, limit: u64) {
+        let before = rttime();
+        match nix::sys::resource::setrlimit(
+            nix::sys::resource::Resource::RLIMIT_RTTIME,
+            limit / 2,
+            limit,
+        ) {
+            Err(e) => {
+                tracing::warn!(%role, error = %e, "child process cannot set realtime rlimit")
+            }
+            Ok(()) => {
+                self.rttime_set = true;
+                self.orig_rttime = self.orig_rttime.or(before);
+            }
+        }
+    }
+
     /// Applies `opts` for `role`; returns true when real-time scheduling is
     /// on (the caller then handles SIGXCPU, as keepalived's
     /// `set_sigxcpu_handler`).
@@ -169,20 +188,7 @@ impl ProcessSettings {
                     self.realtime = true;
                     self.cur_rt = u32::try_from(prio).unwrap_or(0);
                     tracing::info!(%role, "{name} process: SCHED_RR priority {prio}, RLIMIT_RTTIME {limit} us");
-                    let before = rttime();
-                    match nix::sys::resource::setrlimit(
-                        nix::sys::resource::Resource::RLIMIT_RTTIME,
-                        limit / 2,
-                        limit,
-                    ) {
-                        Err(e) => {
-                            tracing::warn!(%role, error = %e, "child process cannot set realtime rlimit")
-                        }
-                        Ok(()) => {
-                            self.rttime_set = true;
-                            self.orig_rttime = self.orig_rttime.or(before)
-                        }
-                    }
+                    self.set_rttime(role, limit);
                 }
             }
         } else {
@@ -244,21 +250,7 @@ impl ProcessSettings {
             Ok(()) => self.realtime = true,
         }
         if !self.rttime_set && self.default_rttime > 0 {
-            let limit = self.default_rttime;
-            let before = rttime();
-            match nix::sys::resource::setrlimit(
-                nix::sys::resource::Resource::RLIMIT_RTTIME,
-                limit / 2,
-                limit,
-            ) {
-                Err(e) => {
-                    tracing::warn!(%role, error = %e, "child process cannot set realtime rlimit")
-                }
-                Ok(()) => {
-                    self.rttime_set = true;
-                    self.orig_rttime = self.orig_rttime.or(before);
-                }
-            }
+            self.set_rttime(role, self.default_rttime);
         }
         tracing::info!(%role, "Set realtime priority {next}");
         true
