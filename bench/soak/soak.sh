@@ -8,8 +8,11 @@
 #
 # Environment: DURATION (s, default 21600), STEP (s between faults, default
 # 10), RKEEPALIVED (binary, default target/debug/rkeepalived), SEED (bash
-# RANDOM seed, printed), OUT (results directory, default bench/soak/results).
-# Needs root, iproute2, keepalived. Documentation addresses only.
+# RANDOM seed, printed), OUT (results directory, default bench/soak/results),
+# CHECKERS (flapping TCP_CHECKed real servers, default 1000), FLAP (s between
+# flips of 5 % of them, default 7).
+# Needs root, iproute2, keepalived, tcpdump, python3. Documentation
+# addresses and loopback only.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -19,6 +22,8 @@ BIN=${RKEEPALIVED:-$ROOT/target/debug/rkeepalived}
 SEED=${SEED:-$$}
 RANDOM=$SEED
 OUT=${OUT:-$ROOT/bench/soak/results}
+CHECKERS=${CHECKERS:-1000}
+FLAP=${FLAP:-7}
 TAG=soak$$
 BR=rks-$TAG-br N1=rks-$TAG-n1 N2=rks-$TAG-n2
 W=$(mktemp -d "/tmp/rkd-soak.XXXXXX")
@@ -29,6 +34,7 @@ VIP=192.0.2.100
 [ "$(id -u)" = 0 ] || { echo "soak: needs root" >&2; exit 2; }
 [ -x "$BIN" ] || { echo "soak: no daemon binary at $BIN (cargo build)" >&2; exit 2; }
 command -v keepalived >/dev/null || { echo "soak: keepalived not installed" >&2; exit 2; }
+command -v tcpdump >/dev/null || { echo "soak: tcpdump not installed" >&2; exit 2; }
 
 cleanup() {
   set +e
@@ -55,8 +61,15 @@ for i in 1 2; do
   ip -n "$ns" link set eth0 up
 done
 
+# Every advert on the wire, with kernel timestamps, for the lateness report.
+ip netns exec $BR tcpdump -i br0 -n -tt -l 'ip proto 112' >"$W/adverts.txt" 2>/dev/null &
+# CHECKERS loopback backends of which 5 % flip every FLAP seconds.
+ip netns exec $N1 python3 "$ROOT/bench/soak/flapper.py" --count "$CHECKERS" --period "$FLAP" \
+  --seconds $((DURATION + 120)) --seed "$SEED" >"$W/flaps.txt" &
+
 # Our node: VI_1 BACKUP 150 with an excluded VIP and a route per variant,
-# and one virtual server (the host may lack IPVS: the checker copes).
+# one virtual server that changes with the variant, and one with CHECKERS
+# flapping real servers (the host may lack IPVS: the checker copes).
 conf() {
   local k=$1
   cat <<CONF
@@ -91,7 +104,17 @@ virtual_server 192.0.2.100 800$k {
         }
     }
 }
+virtual_server 192.0.2.100 9000 {
+    delay_loop 2
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
 CONF
+  local i
+  for ((i = 0; i < CHECKERS; i++)); do
+    printf '    real_server 127.0.0.1 %d {\n        TCP_CHECK {\n            connect_timeout 1\n        }\n    }\n' $((21000 + i))
+  done
+  echo "}"
 }
 cat >"$W/peer.conf" <<CONF
 global_defs {
@@ -109,7 +132,11 @@ vrrp_instance VI_1 {
     }
 }
 CONF
-ip netns exec $N2 keepalived -n -l -D -P -f "$W/peer.conf" -p "$W/ka.pid" -r "$W/ka-vrrp.pid" >"$W/peer.log" 2>&1 &
+start_peer() {
+  ip netns exec $N2 keepalived -n -l -D -P -f "$W/peer.conf" -p "$W/ka.pid" -r "$W/ka-vrrp.pid" >>"$W/peer.log" 2>&1 &
+  PEER=$!
+}
+start_peer
 
 variant=0
 conf $variant >"$W/k.conf"
@@ -158,7 +185,8 @@ t_end=$((SECONDS + DURATION))
 violations=0 rounds=0
 while ((SECONDS < t_end)); do
   sleep "$STEP"
-  action=$(( RANDOM % 6 ))
+  action=$(( RANDOM % 7 ))
+  t_fault=$(date +%s.%N)
   case $action in
     0) name=reload; variant=$(( (variant + 1) % 3 )); conf $variant >"$W/k.conf"; kill -HUP $DAEMON ;;
     1) name=kill9-vrrp; kill -9 "$(cat "$W/v.pid")" 2>/dev/null || true ;;
@@ -167,14 +195,18 @@ while ((SECONDS < t_end)); do
        kill -HUP $DAEMON; sleep "0.0$((RANDOM % 10))"; kill -9 "$(cat "$W/v.pid")" 2>/dev/null || true ;;
     4) name=kill9-supervisor; kill -9 $DAEMON; wait $DAEMON 2>/dev/null || true; start ;;
     5) name=dump; kill -USR1 $DAEMON ;;
+    6) name=peer-restart; kill -TERM $PEER; wait $PEER 2>/dev/null || true; start_peer ;;
   esac
   rounds=$((rounds + 1))
   sleep 3
   if why=$(settle $variant); then ok=1; why=""; else ok=0; violations=$((violations + 1)); fi
+  echo "$t_fault $(date +%s.%N) $name" >>"$W/faults.txt"
   v=$(cat "$W/v.pid" 2>/dev/null || echo 0) c=$(cat "$W/c.pid" 2>/dev/null || echo 0)
   echo "$SECONDS,$name,$ok,$(mem $DAEMON),$(mem "$v"),$(mem "$c"),$(fds $DAEMON),$(fds "$v"),$(fds "$c"),$why" >>"$CSV"
   ((ok)) || echo "soak: VIOLATION after $name at ${SECONDS}s:$why"
 done
-echo "soak: $rounds faults, $violations violations"
-awk -F, 'NR == 2 { s = $4; f = $7 } END { printf "soak: supervisor RSS %s -> %s kB, fds %s -> %s\n", s, $4, f, $7 }' "$CSV"
-((violations == 0))
+echo "soak: $rounds faults, $violations violations, $(wc -l <"$W/flaps.txt") checker flips"
+python3 "$ROOT/bench/soak/report.py" --csv "$CSV" --adverts "$W/adverts.txt" --faults "$W/faults.txt" \
+  --source 192.0.2.11 --interval 0.5 | tee "${CSV%.csv}.summary"
+late=$(awk '/^late adverts outside fault windows:/ {print $NF}' "${CSV%.csv}.summary")
+((violations == 0 && ${late:-1} == 0))
