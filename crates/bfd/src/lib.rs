@@ -18,5 +18,8 @@ pub mod session;
 pub mod socket;
 pub mod wire;
 
+pub use engine::{
+    BfdEngine, BfdEvent, BfdHandle, DropCounters, EngineError, SessionConfig, SessionInfo,
+};
 pub use session::{SessionParams, SessionState};
 pub use wire::{ControlPacket, Diag, DropReason, State};
