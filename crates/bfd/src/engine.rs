@@ -183,6 +183,8 @@ pub struct SessionInfo {
     pub remote_discr: u32,
     pub tx_interval_us: u32,
     pub detect_time_us: u64,
+    /// When the last valid packet from the peer arrived.
+    pub last_seen: Option<Instant>,
 }
 
 /// Control of a running engine; dropping it stops the engine.
@@ -341,6 +343,7 @@ impl BfdEngine {
                 remote_discr: s.session.remote_discr(),
                 tx_interval_us: s.session.tx_interval_us(),
                 detect_time_us: s.session.detect_time_us(),
+                last_seen: s.session.last_seen(),
             })
             .collect()
     }
