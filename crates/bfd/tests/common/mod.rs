@@ -25,6 +25,25 @@ pub const MARGIN: Duration = Duration::from_millis(250);
 /// wheel: 1 ms; the engine's wakeup on a loaded machine).
 pub const TIMER_MARGIN: Duration = Duration::from_millis(50);
 
+/// Waits until both sessions' Poll Sequences completed and the detection
+/// time is the negotiated 300 ms (until then it is the peer's Detect Mult
+/// × its 1 s idle interval: RFC 5880 §6.8.3).
+pub async fn wait_negotiated(handle: &rkeepalived_bfd::BfdHandle) {
+    let want = INTERVAL_MS * MULT * 1000;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let infos = handle.sessions().await;
+        if infos
+            .iter()
+            .all(|i| i.detect_time_us == want && i.tx_interval_us == (INTERVAL_MS * 1000) as u32)
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "not negotiated: {infos:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Asserts each Down came within the detection time: measured from the
 /// last packet heard (our timer's accuracy) and from the peer's death.
 pub async fn assert_detected(
