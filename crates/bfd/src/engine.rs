@@ -624,6 +624,11 @@ pub mod harness {
             self.engine.on_datagram(r, data, now);
         }
 
+        /// A reload (as [`BfdHandle::reconfigure`]).
+        pub fn reconfigure(&mut self, configs: Vec<SessionConfig>, now: Instant) {
+            self.engine.apply(configs, now);
+        }
+
         /// Runs the timers due at `now`.
         pub fn timers(&mut self, now: Instant) {
             self.engine.timers(now);

@@ -213,3 +213,35 @@ fn drops_are_counted_by_reason() {
     h.datagram(&rx("192.0.2.2", 7), &down, t0);
     assert_eq!(h.counters().received(), 1);
 }
+
+#[test]
+fn reload_keeps_sessions_by_name() {
+    let t0 = Instant::now();
+    let mut h = Harness::new(vec![cfg()], t0);
+    h.datagram(&rx("192.0.2.2", 255), &golden("frr_v4_down.bin"), t0);
+    let before = h.sessions()[0].clone();
+    assert_eq!(before.state, State::Init);
+
+    // Same name, new timers, plus a new session: the first keeps its state
+    // and discriminators (keepalived's bfd_copy_state()), the new one starts Down.
+    let mut c = cfg();
+    c.min_tx_us = 200_000;
+    let mut other = SessionConfig::new("other", "192.0.2.9".parse::<IpAddr>().expect("addr"));
+    other.multiplier = 3;
+    // A duplicate name is ignored, as keepalived's "already configured".
+    h.reconfigure(vec![c.clone(), other, c], t0);
+    let after = h.sessions();
+    assert_eq!(after.len(), 2);
+    assert_eq!(after[0].state, State::Init);
+    assert_eq!(after[0].local_discr, before.local_discr);
+    assert_eq!(after[0].remote_discr, before.remote_discr);
+    assert_eq!(after[1].name, "other");
+    assert_eq!(after[1].state, State::Down);
+    assert_ne!(after[1].local_discr, after[0].local_discr);
+
+    // Removed from the config: gone.
+    h.reconfigure(vec![], t0);
+    assert!(h.sessions().is_empty());
+    h.datagram(&rx("192.0.2.2", 255), &golden("frr_v4_down.bin"), t0);
+    assert_eq!(h.counters().get(DropReason::NoSession), 1);
+}
