@@ -391,7 +391,7 @@ impl BfdEngine {
     }
 
     /// `bfd_receive_packet()` + `bfd_handle_packet()`'s checks, then the
-    /// session. Public for the fuzz target and tests.
+    /// session (the fuzz target and tests reach it through [`harness`]).
     fn on_datagram(&mut self, r: &Received, data: &[u8], now: Instant) {
         match self.classify(r, data) {
             Ok((i, pkt)) => {

@@ -42,7 +42,7 @@ impl Rng {
             return min;
         }
         let span = u64::from(max - min) + 1;
-        min + ((self.next_u64() >> 32) * span >> 32) as u32
+        min + (((self.next_u64() >> 32) * span) >> 32) as u32
     }
 
     /// A non-zero discriminator (`bfd_get_random_discr()`).
@@ -69,7 +69,7 @@ mod tests {
         }
         assert_eq!(r.range(5, 5), 5);
         assert_eq!(r.range(5, 1), 5);
-        assert!(r.range(0, u32::MAX) <= u32::MAX);
+        let _ = r.range(0, u32::MAX); // no overflow at the full range
         assert_ne!(r.discriminator(), 0);
     }
 }
