@@ -332,3 +332,47 @@ fn poll_is_answered_with_final_at_once() {
         .iter()
         .all(|o| !matches!(o, Output::Send(pkt) if pkt.final_)));
 }
+
+#[test]
+fn init_expiry_is_not_reported_and_reset_forgets_the_peer() {
+    // a hears b's Down once (Init), then nothing.
+    let mut a = Session::new(params(100, 100, 3), Rng::seeded(4));
+    let t0 = Instant::now();
+    let mut out = vec![];
+    a.start(t0, &mut out);
+    let mut b = Session::new(params(100, 100, 3), Rng::seeded(5));
+    let down = *b.send_template();
+    out.clear();
+    a.handle_packet(&down, t0, &mut out);
+    assert_eq!(a.local_state(), State::Init);
+    assert_eq!(a.remote_discr(), b.local_discr());
+    // Detection time: b's mult 3 x max(100 ms, b's idle 1 s) = 3 s.
+    assert_eq!(a.detect_time_us(), 3_000_000);
+    out.clear();
+    a.handle_timers(t0 + ms(3000), &mut out);
+    assert_eq!(a.local_state(), State::Down);
+    assert_eq!(a.local_diag(), Diag::ControlDetectionTimeExpired);
+    // Down from Init is not an event (keepalived: only Down from Up).
+    assert!(!out.iter().any(|o| matches!(o, Output::Event { .. })));
+    assert_eq!(a.remote_discr(), 0);
+    // The reset timer (another detection time later) forgets the peer.
+    out.clear();
+    a.handle_timers(t0 + ms(6000), &mut out);
+    assert_eq!(a.remote_state(), State::Down);
+    assert_eq!(a.tx_interval_us(), 1_000_000);
+}
+
+#[test]
+fn remote_demand_stops_periodic_transmission() {
+    let mut p = Pair::new(params(100, 100, 3), params(100, 100, 3));
+    p.run_for(ms(5000));
+    let mut demand = *p.b.clone().send_template();
+    demand.demand = true;
+    let mut out = vec![];
+    p.a.handle_packet(&demand, p.now, &mut out);
+    assert_eq!(p.a.next_tx, None);
+    // Without D again, a sends periodically again.
+    demand.demand = false;
+    p.a.handle_packet(&demand, p.now, &mut out);
+    assert!(p.a.next_tx.is_some());
+}
