@@ -162,3 +162,113 @@ fn two_engines_come_up_and_detect_each_others_death() {
     });
     peer_thread.join().expect("peer thread");
 }
+
+/// `target/debug/examples/bfd-node` (cargo test builds the examples).
+fn bfd_node() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let p = exe.parent()?.parent()?.join("examples/bfd-node");
+    p.is_file().then_some(p)
+}
+
+#[test]
+fn bfd_node_process_killed_and_seeing_us_die() {
+    let node = bfd_node();
+    if !prerequisites(&[
+        Need::Root,
+        Need::Tool("ip"),
+        Need::That(
+            node.is_some(),
+            "the bfd-node example (cargo build --example bfd-node)",
+        ),
+    ]) {
+        return;
+    }
+    let node = node.expect("checked");
+    let link = Link::new("bfdnode");
+    let dir = TempDir::new("bfdnode");
+    let spawn_node = |log: &str| {
+        let mut cmd = link.peer.command(&node);
+        cmd.args([
+            "peer4=192.0.2.1,rx=100,tx=100,mult=3",
+            "peer6=2001:db8::1,rx=100,tx=100,mult=3",
+        ]);
+        rkeepalived_testkit::Daemon::spawn(cmd, dir.0.join(log))
+    };
+    let node1 = spawn_node("node1.log");
+    let node2_log = dir.0.join("node2.log");
+    let node2_log_read = node2_log.clone();
+    let (node1, node2) = link.us.run({
+        let node2_spawn = {
+            let mut cmd = link.peer.command(&node);
+            cmd.args([
+                "peer4=192.0.2.1,rx=100,tx=100,mult=3",
+                "peer6=2001:db8::1,rx=100,tx=100,mult=3",
+            ]);
+            cmd
+        };
+        move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("rt");
+            rt.block_on(async move {
+                // 1. kill -9 of the bfd-node process: we detect it.
+                let (handle, mut events) = engine();
+                wait_for(
+                    &mut events,
+                    &["peer4", "peer6"],
+                    SessionState::Up,
+                    Duration::from_secs(15),
+                )
+                .await;
+                wait_negotiated(&handle).await;
+                let killed = Instant::now();
+                node1.signal(nix::sys::signal::Signal::SIGKILL);
+                let downs = wait_for(
+                    &mut events,
+                    &["peer4", "peer6"],
+                    SessionState::Down,
+                    Duration::from_secs(5),
+                )
+                .await;
+                assert_detected(&handle, &downs, killed, "bfd-node").await;
+
+                // 2. A new bfd-node sees us die.
+                let node2 = rkeepalived_testkit::Daemon::spawn(node2_spawn, node2_log);
+                wait_for(
+                    &mut events,
+                    &["peer4", "peer6"],
+                    SessionState::Up,
+                    Duration::from_secs(15),
+                )
+                .await;
+                wait_negotiated(&handle).await;
+                handle.shutdown();
+                (node1, node2)
+            })
+        }
+    });
+    let stopped = Instant::now();
+    let downs = |log: &str| {
+        log.lines()
+            .filter(|l| l.ends_with("Down Control Detection Time Expired"))
+            .count()
+    };
+    let took = poll_until(Duration::from_secs(5), || {
+        downs(&std::fs::read_to_string(&node2_log_read).unwrap_or_default()) == 2
+    });
+    let log = std::fs::read_to_string(&node2_log_read).unwrap_or_default();
+    let took = took.unwrap_or_else(|| panic!("bfd-node did not see us die:\n{log}"));
+    eprintln!(
+        "bfd-node saw us Down {took:?} after our engine stopped ({:?} wall)",
+        stopped.elapsed()
+    );
+    assert!(took <= DETECT + MARGIN, "{took:?}:\n{log}");
+    // Its stdout lines (`<ms> <name> <state> <diag>`), not its log lines.
+    let ups = log
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()) && l.contains(" Up "))
+        .count();
+    assert_eq!(ups, 2, "{log}");
+    drop((node1, node2));
+}
