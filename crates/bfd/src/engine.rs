@@ -2,7 +2,7 @@
 //! (bfd_daemon.c + bfd_scheduler.c) without the process around it.
 //!
 //! ```no_run
-//! # async fn f() -> std::io::Result<()> {
+//! # async fn f() -> Result<(), rkeepalived_bfd::EngineError> {
 //! use rkeepalived_bfd::{BfdEngine, SessionConfig};
 //! let cfg = SessionConfig::new("peer1", "192.0.2.2".parse().unwrap());
 //! let (handle, mut events) = BfdEngine::spawn(vec![cfg])?;
@@ -28,7 +28,7 @@ use tokio::sync::mpsc;
 
 use crate::rng::Rng;
 use crate::session::{Output, Session, SessionParams, SessionState};
-use crate::socket::{self, Received, BFD_CONTROL_PORT, BFD_CONTROL_TTL};
+use crate::socket::{self, Received, BFD_CONTROL_HOPLIMIT, BFD_CONTROL_PORT, BFD_CONTROL_TTL};
 use crate::wire::{self, ControlPacket, Diag, DropReason, MAX_RECEIVE_LEN};
 
 /// keepalived retries opening a session's output socket every 60 s
@@ -57,9 +57,10 @@ pub struct SessionConfig {
     pub multiplier: u8,
     /// `passive`.
     pub passive: bool,
-    /// `ttl` / `hoplimit`: sent TTL, and the base of the receive check.
-    /// `None`: 255 for both families (RFC 5881; keepalived uses 64 for
-    /// IPv6, see the README).
+    /// `ttl` / `hoplimit`: the TTL / hop limit sent, and the base of the
+    /// receive check (`ttl - max_hops`). `None`: send 255 (RFC 5881 §5);
+    /// check against keepalived's defaults, 255 for IPv4 and 64 for IPv6
+    /// (`BFD_CONTROL_TTL`, `BFD_CONTROL_HOPLIMIT`). See the README.
     pub ttl: Option<u8>,
     /// `max_hops` (default 0: the TTL must be exactly `ttl`); 255 is
     /// keepalived's `max_hops -1`, no check.
@@ -84,18 +85,32 @@ impl SessionConfig {
         }
     }
 
-    /// The TTL / hop limit sent.
+    /// The TTL / hop limit sent: 255 unless configured. keepalived sends
+    /// 64 to an IPv6 neighbor by default, which FRR's bfdd and BIRD drop
+    /// (RFC 5881 §5 wants 255).
     pub fn effective_ttl(&self) -> u8 {
         self.ttl.unwrap_or(BFD_CONTROL_TTL)
     }
 
-    /// `max_hops`, capped to the TTL as keepalived's `bfd_end_handler()`
-    /// does (255 stays: no check).
+    /// The base of the receive check: the configured `ttl`, else
+    /// keepalived's default (`bfd_end_handler()`): 255 for IPv4, 64 for
+    /// IPv6, so a keepalived 2.2.7 peer's default IPv6 packets (hop limit
+    /// 64) are accepted as keepalived accepts them.
+    pub fn receive_ttl(&self) -> u8 {
+        self.ttl.unwrap_or(if self.neighbor.is_ipv4() {
+            BFD_CONTROL_TTL
+        } else {
+            BFD_CONTROL_HOPLIMIT
+        })
+    }
+
+    /// `max_hops`, capped to the receive base as keepalived's
+    /// `bfd_end_handler()` caps it to `ttl` (255 stays: no check).
     pub fn effective_max_hops(&self) -> u8 {
         if self.max_hops == u8::MAX {
             u8::MAX
         } else {
-            self.max_hops.min(self.effective_ttl())
+            self.max_hops.min(self.receive_ttl())
         }
     }
 
@@ -418,7 +433,7 @@ impl BfdEngine {
         let pkt = ControlPacket::decode(data)?;
         let i = find_session(&self.slots, &pkt, r.src.ip(), r.dst).ok_or(DropReason::NoSession)?;
         let cfg = &self.slots[i].cfg;
-        if !wire::ttl_ok(r.ttl, cfg.effective_ttl(), cfg.effective_max_hops()) {
+        if !wire::ttl_ok(r.ttl, cfg.receive_ttl(), cfg.effective_max_hops()) {
             return Err(DropReason::BadTtl);
         }
         if pkt.auth {

@@ -28,6 +28,8 @@ pub const BFD_MIN_PORT: u16 = 49152;
 pub const BFD_MAX_PORT: u16 = 65535;
 /// RFC 5881 §5: the TTL / hop limit single-hop packets are sent with.
 pub const BFD_CONTROL_TTL: u8 = 255;
+/// keepalived's default hop limit for IPv6 neighbors (include/bfd.h).
+pub const BFD_CONTROL_HOPLIMIT: u8 = 64;
 
 /// A datagram as received, with what the kernel told about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
