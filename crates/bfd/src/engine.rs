@@ -334,10 +334,17 @@ impl BfdEngine {
                     None => std::future::pending().await,
                 }
             };
+            // Packets first: when the process was starved past a deadline,
+            // what the peer sent meanwhile is read before any expiry runs.
             tokio::select! {
+                biased;
                 _ = rx4 => self.drain(false, &mut buf),
                 _ = rx6 => self.drain(true, &mut buf),
-                _ = sleep => self.timers(Instant::now()),
+                _ = sleep => {
+                    self.drain(false, &mut buf);
+                    self.drain(true, &mut buf);
+                    self.timers(Instant::now());
+                }
                 c = cmds.recv() => match c {
                     Some(Command::Reconfigure(cfgs)) => self.apply(cfgs, Instant::now()),
                     Some(Command::Query(tx)) => { let _ = tx.send(self.info()); }
@@ -389,16 +396,23 @@ impl BfdEngine {
                 Some(s) => s,
                 None => return,
             };
-            // try_io clears the readiness on WouldBlock.
-            match sock.try_io(Interest::READABLE, || socket::recv(sock, buf)) {
+            // Read directly (MSG_DONTWAIT), not only when the reactor has
+            // seen the socket ready: after a stall the timers branch reads
+            // what is queued before expiring anything.
+            match socket::recv(sock, buf) {
                 Ok(r) => {
                     let len = r.len.min(buf.len());
                     let data = buf[..len].to_vec();
                     self.on_datagram(&r, &data, Instant::now());
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
                 Err(e) => {
-                    tracing::error!("recvmsg() error ({e})");
+                    if e.kind() != std::io::ErrorKind::WouldBlock {
+                        tracing::error!("recvmsg() error ({e})");
+                    }
+                    // Clear the reactor's readiness (kept if a new event came).
+                    let _ = sock.try_io(Interest::READABLE, || {
+                        Err::<(), _>(std::io::Error::from(std::io::ErrorKind::WouldBlock))
+                    });
                     return;
                 }
             }
