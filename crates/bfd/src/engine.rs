@@ -12,6 +12,10 @@
 //! # handle.shutdown(); Ok(()) }
 //! ```
 //!
+//! The engine opens send sockets later too (a reload, a retry after
+//! AdminDown), on the runtime's threads: run the runtime in the network
+//! namespace the sessions live in.
+//!
 //! Every session reports its state once at start (Down, as
 //! `bfd_register_workers()` does), then on each change keepalived reports
 //! (`bfd_event_send()`: Up, and Down from Up unless the peer said AdminDown).

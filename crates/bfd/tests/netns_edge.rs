@@ -274,3 +274,57 @@ fn bfd_node_process_killed_and_seeing_us_die() {
     assert_eq!(ups, 2, "{log}");
     drop((node1, node2));
 }
+
+#[test]
+fn unusable_source_address_is_admin_down_until_it_exists() {
+    if !prerequisites(&[Need::Root, Need::Tool("ip")]) {
+        return;
+    }
+    let link = std::sync::Arc::new(Link::new("bfdadm"));
+    let l = link.clone();
+    // The runtime runs inside our namespace: the engine opens send
+    // sockets later, on its own thread.
+    link.us.run(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("rt");
+        rt.block_on(async move {
+            // source_ip 192.0.2.5 is on no interface yet: keepalived's
+            // "Unable to open output socket, disabling instance" (AdminDown).
+            let mut cfg = sessions().remove(0);
+            cfg.source = Some("192.0.2.5".parse().expect("addr"));
+            cfg.passive = true;
+            let (handle, mut events) = BfdEngine::spawn(vec![cfg]).expect("engine");
+            assert_eq!(handle.sessions().await[0].state, State::AdminDown);
+            // Reported as Down (bfd_register_workers() sends every state).
+            let ev = events.recv().await.expect("event");
+            assert_eq!(ev.state, SessionState::Down);
+            assert_eq!(handle.counters().sent(), 0);
+
+            // With the address in place, the next packet from the neighbor
+            // reopens the socket (bfd_handle_packet() in AdminDown) and
+            // the session proceeds.
+            let l2 = l.clone();
+            tokio::task::spawn_blocking(move || {
+                l2.us.ip(&["addr", "add", "192.0.2.5/32", "dev", "bfdu"]);
+                send_from_peer(&l2, "192.0.2.5".parse().expect("addr"), 255, frr_down());
+            })
+            .await
+            .expect("join");
+            let t0 = Instant::now();
+            while handle.sessions().await[0].state != State::Init
+                && t0.elapsed() < Duration::from_secs(5)
+            {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            assert_eq!(
+                handle.sessions().await[0].state,
+                State::Init,
+                "received {} {:?}",
+                handle.counters().received(),
+                handle.counters().snapshot()
+            );
+        })
+    });
+}
