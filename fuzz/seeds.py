@@ -17,6 +17,8 @@ target or golden data. Sources:
 - Checker replies: HTTP/SMTP/DNS/ICMP/UDP replies as real servers send them.
 - Config: conf/, crates/vrrp/tests/data/*.conf and keepalived's doc/samples.
 - Daemon: IPC frames, metrics HTTP request heads, web config YAML.
+- BFD: crates/bfd/tests/golden/*.bin (FRR bfdd's packets captured in a netns,
+  and ours), alone and as handshakes in the bfd_packet record format.
 """
 
 import os
@@ -262,8 +264,33 @@ def daemon_seeds(base):
         out(base, "web_config", "y%d" % i, y)
 
 
+def bfd_seeds(base):
+    gdir = os.path.join(ROOT, "crates/bfd/tests/golden")
+    g = {f[:-4]: open(os.path.join(gdir, f), "rb").read() for f in sorted(os.listdir(gdir)) if f.endswith(".bin")}
+
+    def rec(pkt, dt):
+        return bytes([len(pkt)]) + pkt + bytes([dt])
+
+    # Selector: bit 0 IPv6, bit 1 patch Your Discriminator, bits 2-3 TTL.
+    for name, pkt in g.items():
+        out(base, "bfd_packet", "one_" + name, b"\x02" + rec(pkt, 10))
+        out(base, "bfd_packet", "ttl254_" + name, b"\x06" + rec(pkt, 1))
+    for v in ("v4", "v6"):
+        sel = b"\x02" if v == "v4" else b"\x03"
+        hs = (rec(g["frr_%s_down" % v], 50) + rec(g["frr_%s_init" % v], 5)
+              + rec(g["frr_%s_up_poll" % v], 5) + rec(g["frr_%s_up" % v], 8)
+              + rec(g["frr_%s_up_final" % v], 8) + rec(g["frr_%s_up" % v], 40))
+        out(base, "bfd_packet", "handshake_" + v, sel + hs)
+        out(base, "bfd_packet", "handshake_passive_" + v, bytes([sel[0] | 0x10]) + hs)
+    down = bytearray(g["frr_v4_down"])
+    down[1] |= 0x04
+    out(base, "bfd_packet", "auth_bit", b"\x02" + rec(bytes(down), 1))
+    out(base, "bfd_packet", "simple_password", b"\x02" + rec(bytes(down[:3]) + b"\x1b" + bytes(down[4:]) + b"\x01\x03\x01", 1))
+
+
 def main():
     base = sys.argv[1]
+    bfd_seeds(os.path.join(base, "bfd"))
     vrrp_seeds(os.path.join(base, "vrrp"))
     arp_seeds(os.path.join(base, "vrrp"))
     netlink_seeds(os.path.join(base, "vrrp"))

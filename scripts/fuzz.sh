@@ -29,7 +29,7 @@ NICE="${NICE:-19}"
 SANITIZER="${SANITIZER:-none}"
 TARGET_DIR="${FUZZ_TARGET_DIR:-$ROOT/target/fuzz}"
 LOGS="$ROOT/target/fuzz-logs"
-FUZZ_DIRS=(fuzz crates/vrrp/fuzz crates/ipvs/fuzz crates/check/fuzz crates/config/fuzz)
+FUZZ_DIRS=(fuzz crates/vrrp/fuzz crates/ipvs/fuzz crates/check/fuzz crates/config/fuzz crates/bfd/fuzz)
 
 # "target fuzz_dir" lines, from each fuzz Cargo.toml's [[bin]] names.
 targets() {

@@ -25,6 +25,8 @@ pkgs=(
   openssl
   # `vagrant validate` of vagrant/Vagrantfile, libvirt provider options included (tests/vagrant_lab.rs)
   vagrant vagrant-libvirt
+  # BFD interop peers: FRR's bfdd and BIRD 2 (crates/bfd/tests/interop_frr.rs, interop_bird.rs)
+  frr bird2
 )
 missing=()
 for p in "${pkgs[@]}"; do
