@@ -384,7 +384,7 @@ impl CheckerBuilder<'_> {
             // check/check_bfd.c `bfd_end_handler()`.
             CheckerKind::Bfd { name } => {
                 let Some(b) = self.bfd_name.take() else {
-                    return drop(p, "No name has been specified for BFD_CHECKER - skipping");
+                    return drop(p, "No name has been specified for BFD_CHECKER");
                 };
                 *name = b;
             }
