@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use rkeepalived_config::model::*;
 use rkeepalived_config::{parse_str, print, LoadOptions, Loaded};
+use rkeepalived_testkit::keepalived_messages::{self, classify, Class};
 
 fn opts() -> LoadOptions {
     LoadOptions {
@@ -469,7 +470,7 @@ fn cases() -> Vec<(String, &'static str, &'static str, &'static str)> {
         (
             rs(&bfd(nbr), "        BFD_CHECK {\n        }\n"),
             "7:9",
-            "No name has been specified for BFD_CHECKER - skipping",
+            "BFD_CHECK: No name has been specified for BFD_CHECKER - ignoring this checker (as keepalived does)",
             "([192.0.2.51]:tcp:80) No name has been specified for BFD_CHECKER - skipping",
         ),
         (
@@ -544,6 +545,22 @@ fn bfd_warnings_have_keepalived_wording_and_positions() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// keepalived's BFD process options (core/global_parser.c
+/// `bfd_prio_handler()` ...), read as the VRRP and checker ones.
+#[test]
+fn bfd_process_options_are_read_like_the_other_processes() {
+    let l = load("global_defs {\n    bfd_priority -5\n    bfd_rt_priority 50\n    bfd_no_swap\n    bfd_cpu_affinity 0 1\n    bfd_rlimit_rtime 1\n}\n");
+    let p = &l.config.global_defs.bfd_process;
+    assert_eq!(p.priority, Some(-5));
+    assert_eq!(p.rt_priority, Some(50));
+    assert!(p.no_swap);
+    assert_eq!(p.cpu_affinity, [0, 1]);
+    assert_eq!(p.rlimit_rttime, Some(2), "keepalived's minimum");
+    assert_eq!(l.config.global_defs.vrrp_process, ProcessOptions::default());
+    let again = load(&print(&l.config));
+    assert_eq!(again.config, l.config);
+}
+
 /// What each broken case leaves, as keepalived leaves it.
 #[test]
 fn bad_values_leave_keepalived_defaults() {
@@ -597,6 +614,17 @@ fn keepalived_reports_the_same_bfd_problems() {
             disagreements.push(format!(
                 "case {i}: ours: {ours}\nkeepalived should say: {theirs}\nkeepalived said:\n{stderr}\nconfig:\n{text}"
             ));
+        }
+        // Every BFD message is one the shared table knows as a fix-up
+        // (keepalived runs the rest), as the corpus and round-trip
+        // comparisons need.
+        for (_, msg) in keepalived_messages::parse(&stderr) {
+            let bfd = msg.to_ascii_lowercase().contains("bfd") || msg.contains("decimal places");
+            if bfd && classify(&msg) != Some(Class::FixedUpAndRuns) {
+                disagreements.push(format!(
+                    "case {i}: keepalived message not classified as a fix-up in crates/testkit/src/keepalived_messages.rs: {msg}"
+                ));
+            }
         }
     }
     assert!(

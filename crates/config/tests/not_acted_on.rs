@@ -49,6 +49,12 @@ global_defs {
     checker_rlimit_rtime 10000
     checker_rlimit_rttime 10000
     vrrp_ipsets
+    bfd_priority -5
+    bfd_rt_priority 50
+    bfd_no_swap
+    bfd_cpu_affinity 0
+    bfd_rlimit_rtime 10000
+    bfd_rlimit_rttime 10000
 }
 bfd_instance B1 {
     neighbor_ip 192.0.2.5
@@ -109,10 +115,16 @@ virtual_server 192.0.2.10 80 {
 /// BFD (#16): modelled, no engine runs the sessions yet. The
 /// `bfd_instance` block warns once (not each keyword inside it).
 const BFD: &[(&str, u32, u32)] = &[
-    ("bfd_instance", 36, 1),
-    ("track_bfd", 47, 5),
-    ("track_bfd", 60, 5),
-    ("BFD_CHECK", 85, 9),
+    ("bfd_priority", 35, 5),
+    ("bfd_rt_priority", 36, 5),
+    ("bfd_no_swap", 37, 5),
+    ("bfd_cpu_affinity", 38, 5),
+    ("bfd_rlimit_rtime", 39, 5),
+    ("bfd_rlimit_rttime", 40, 5),
+    ("bfd_instance", 42, 1),
+    ("track_bfd", 53, 5),
+    ("track_bfd", 66, 5),
+    ("BFD_CHECK", 91, 9),
 ];
 const EXPECTED: &[(&str, u32, u32)] = BFD;
 

@@ -187,6 +187,13 @@ pub struct VrrpBfdTrack<'a> {
     pub from_sync_group: Option<&'a str>,
 }
 
+impl super::ProcessOptions {
+    /// Nothing set (keepalived's defaults).
+    pub fn is_unset(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 impl super::Config {
     /// Looks up a `bfd_instance` by name.
     pub fn bfd_instance(&self, name: &str) -> Option<&BfdInstance> {

@@ -211,6 +211,8 @@ const BFD_INSTANCE_EFFECT: &str =
     "runs a BFD session (RFC 5880) with the neighbor; here the session runs once the BFD engine is enabled";
 const TRACK_BFD_EFFECT: &str =
     "the instance's priority, or FAULT state, follows the BFD session; here once the BFD engine is enabled";
+const BFD_PROCESS_EFFECT: &str =
+    "sets the BFD process's scheduling, memory locking, CPU affinity or RLIMIT_RTTIME; here once the BFD engine is enabled";
 const BFD_CHECK_EFFECT: &str =
     "the real server is up while the BFD session is up; here once the BFD engine is enabled";
 
@@ -237,8 +239,14 @@ const TABLE: &[Entry] = &[
     any("auth_type", acted("crates/vrrp/tests/interop_ah.rs::ah_ours_master_keepalived_backup_and_failover")),
     any("authentication", acted("crates/vrrp/tests/interop_keepalived.rs::v2_pass_auth_both_ways")),
     any("autojoin", VIP_OPTS),
+    any("bfd_cpu_affinity", todo(BFD_ISSUE, BFD_PROCESS_EFFECT)),
     any("bfd_instance", todo(BFD_ISSUE, BFD_INSTANCE_EFFECT)),
+    any("bfd_no_swap", todo(BFD_ISSUE, BFD_PROCESS_EFFECT)),
+    any("bfd_priority", todo(BFD_ISSUE, BFD_PROCESS_EFFECT)),
     any("bfd_process_name", Status::NoEffect("rkeepalived has no BFD process to name")),
+    any("bfd_rlimit_rtime", via("bfd_rlimit_rttime")),
+    any("bfd_rlimit_rttime", todo(BFD_ISSUE, BFD_PROCESS_EFFECT)),
+    any("bfd_rt_priority", todo(BFD_ISSUE, BFD_PROCESS_EFFECT)),
     any("bind_if", acted(PLAN_KW)),
     any("bind_port", acted(TCP_BIND)),
     any("bindto", acted(TCP_BIND)),

@@ -16,9 +16,8 @@ pub(super) const IGNORED_TOP: &[&str] = &[
 
 pub(super) const IGNORED_GLOBAL: &[&str] = &[
     // keepalived 2.2.7 global_parser.c keywords with no rkeepalived effect
-    // (nftables for IPVS, process-monitor buffers, BFD limits, reload
+    // (nftables for IPVS, process-monitor buffers, reload
     // checks, logging options); tests/data/keepalived-2.2.7-keywords.txt.
-    "bfd_rlimit_rtime",
     "include_check",
     "log_unknown_vrids",
     "nftables_ipvs",
@@ -46,11 +45,6 @@ pub(super) const IGNORED_GLOBAL: &[&str] = &[
     "no_checker_emails",
     "enable_dbus",
     "dbus_service_name",
-    "bfd_priority",
-    "bfd_rt_priority",
-    "bfd_no_swap",
-    "bfd_cpu_affinity",
-    "bfd_rlimit_rttime",
     "vrrp_rx_bufs_policy",
     "vrrp_rx_bufs_multiplier",
     "umask",
@@ -109,8 +103,14 @@ pub(super) const KNOWN_KEYWORDS: &[&str] = &[
     "auth_type",
     "authentication",
     "autojoin",
+    "bfd_cpu_affinity",
     "bfd_instance",
+    "bfd_no_swap",
+    "bfd_priority",
     "bfd_process_name",
+    "bfd_rlimit_rtime",
+    "bfd_rlimit_rttime",
+    "bfd_rt_priority",
     "bind_if",
     "bind_port",
     "bindto",
@@ -503,6 +503,7 @@ mod tests {
         "track_script",
         "track_file",
         "track_process",
+        "track_bfd",
         "virtual_server_group",
     ];
 
