@@ -191,6 +191,10 @@ fn track_bfd_weights_resolve_like_keepalived() {
             ("VI_2", "b1", 7, true, Some("G")),
         ]
     );
+    // keepalived logs this one when its VRRP process starts.
+    assert!(l.warnings.iter().any(|w| w.message.contains(
+        "(VI_2) track_bfd b6 is configured on VRRP instance and sync group. Remove vrrp instance config"
+    )));
     let checks: Vec<&str> = c.bfd_checks().iter().map(|(_, _, n)| *n).collect();
     assert_eq!(checks, ["bc", "b1"]);
     let rs = &c.virtual_servers[0].real_servers[0];

@@ -58,3 +58,31 @@ pub(crate) fn sync_group_owner_clears_bfd_weights(
         }
     }
 }
+
+/// A member of a sync group tracking a BFD the group tracks too: one entry
+/// remains, with the group's weight unless the instance's is 0 (see
+/// `Config::vrrp_bfd_tracking()`). keepalived logs it when the VRRP process
+/// starts (vrrp/vrrp.c `add_vrrp_to_track_bfd()`: "(%s) track_bfd %s is
+/// configured on VRRP instance and sync group. Remove vrrp instance
+/// config"); `keepalived -t` does not say it.
+pub(crate) fn instance_and_sync_group_track_same_bfd(
+    cfg: &Config,
+    warn: &mut impl FnMut(&Origin, String),
+) {
+    for v in &cfg.vrrp_instances {
+        let Some(g) = cfg.sync_group_of(&v.name) else {
+            continue;
+        };
+        for t in &v.track_bfds {
+            if g.track_bfds.iter().any(|gt| gt.name == t.name) {
+                warn(
+                    &v.origin,
+                    format!(
+                        "({}) track_bfd {} is configured on VRRP instance and sync group. Remove vrrp instance config (keepalived says so too)",
+                        v.name, t.name
+                    ),
+                );
+            }
+        }
+    }
+}
