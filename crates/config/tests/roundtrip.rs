@@ -583,10 +583,19 @@ fn config(seed: u64, tame: bool) -> Config {
     cfg
 }
 
-/// `bfd_instance` blocks and their `track_bfd` / `BFD_CHECK` references
+/// The BFD process options, `bfd_instance` blocks and their `track_bfd` /
+/// `BFD_CHECK` references
 /// (model/bfd.rs): valid sessions with distinct neighbors, within
 /// keepalived's ranges (no "larger than max sensible" interval).
 fn gen_bfd(g: &mut Gen, cfg: &mut Config) {
+    let p = &mut cfg.global_defs.bfd_process;
+    p.priority = g.maybe(|g| i32::try_from(g.range(-20, 19)).unwrap_or(0));
+    p.rt_priority = g.maybe(|g| g.u32(1, 99));
+    p.no_swap = g.bool();
+    // keepalived checks CPU ids against the host: none when tame.
+    let n_cpus = if g.1 { 0 } else { g.below(3) };
+    p.cpu_affinity = (0..n_cpus).map(|_| g.u32(0, 64)).collect();
+    p.rlimit_rttime = g.maybe(|g| g.below(100_000) + 1);
     for i in 0..g.below(4) {
         let v6 = g.bool();
         let nbr: IpAddr = if v6 {
@@ -745,11 +754,7 @@ fn gen_global(g: &mut Gen, gd: &mut GlobalDefs) {
         LvsFlushOnStop::Flush,
         LvsFlushOnStop::VirtualServers,
     ][usize::try_from(g.below(3)).unwrap_or(0)];
-    for p in [
-        &mut gd.vrrp_process,
-        &mut gd.checker_process,
-        &mut gd.bfd_process,
-    ] {
+    for p in [&mut gd.vrrp_process, &mut gd.checker_process] {
         p.priority = g.maybe(|g| i32::try_from(g.range(-20, 19)).unwrap_or(0));
         p.rt_priority = g.maybe(|g| g.u32(1, 99));
         p.no_swap = g.bool();
