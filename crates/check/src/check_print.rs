@@ -29,6 +29,9 @@ pub struct DumpConfig {
     pub ssl: Option<cfg::SslConfig>,
     pub global_defs: cfg::GlobalDefs,
     pub track_files: Vec<cfg::VrrpTrackFile>,
+    /// The `bfd_instance` names the checker process knows (those whose
+    /// events go to it, `BfdInstance::checker`), in file order.
+    pub bfd_names: Vec<String>,
 }
 
 // The model holds no floats that could be NaN.
@@ -42,6 +45,12 @@ impl DumpConfig {
             ssl: c.ssl.clone(),
             global_defs: c.global_defs.clone(),
             track_files: c.vrrp_track_files.clone(),
+            bfd_names: c
+                .bfd_instances
+                .iter()
+                .filter(|b| b.checker)
+                .map(|b| b.name.clone())
+                .collect(),
         }
     }
 }
@@ -236,13 +245,11 @@ fn bfd_checks(rs: &cfg::RealServer) -> impl Iterator<Item = &str> {
     })
 }
 
-/// check_data.c `dump_checker_bfd()`: each BFD instance a BFD_CHECK
-/// follows, with the real servers following it (check_bfd.c
-/// `dump_bfds_rs()`). rkeepalived does not model `bfd_instance` blocks,
-/// so the instances listed are those named by a BFD_CHECK, in order of
-/// first use (keepalived lists every `bfd_instance`, in its order).
+/// check_data.c `dump_checker_bfd()`: every `bfd_instance` the checker
+/// process knows, in file order, with the real servers whose BFD_CHECK
+/// follows it (check_bfd.c `dump_bfds_rs()`).
 fn dump_track_bfds(out: &mut String, c: &DumpConfig) {
-    let mut names: Vec<&str> = Vec::new();
+    let mut names: Vec<&str> = c.bfd_names.iter().map(String::as_str).collect();
     for rs in c.virtual_servers.iter().flat_map(|v| &v.real_servers) {
         for n in bfd_checks(rs) {
             if !names.contains(&n) {

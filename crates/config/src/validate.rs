@@ -30,6 +30,12 @@ pub fn validate(
     fixup::sync_group_drops_weighted_tracking(cfg, &mut |origin, msg| {
         warnings.push(at(origin, Severity::Warning, msg))
     });
+    fixup::bfd::sync_group_owner_clears_bfd_weights(cfg, &mut |origin, msg| {
+        warnings.push(at(origin, Severity::Warning, msg))
+    });
+    fixup::bfd::instance_and_sync_group_track_same_bfd(cfg, &mut |origin, msg| {
+        warnings.push(at(origin, Severity::Warning, msg))
+    });
     lvs_sync_daemon_instance(cfg, &instance_names, lvs_sync_pos, &mut warnings);
     virtual_servers(cfg, &mut errors, &mut warnings);
     (errors, warnings)

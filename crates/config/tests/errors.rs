@@ -228,6 +228,17 @@ fn warning_cases() -> Vec<(String, &'static str, &'static str)> {
             "5:9",
             "Invalid address prefix len 33 for address 192.0.2.1/33 - using 32 (as keepalived does)",
         ),
+        // BFD: every case is in tests/bfd.rs; one of each kind here.
+        (
+            "bfd_instance b {\n    neighbor_ip 192.0.2.1\n    min_rx 0\n}\n".into(),
+            "3:12",
+            "BFD instance b min_rx value 0 is not valid (must be in range [1-4294967]), ignoring (as keepalived does)",
+        ),
+        (
+            format!("{INSTANCE_HEAD}    virtual_router_id 51\n    track_bfd {{\n        nosuch\n    }}\n}}\n"),
+            "5:9",
+            "(VI_1) track bfd nosuch not found, ignoring... (as keepalived does)",
+        ),
     ]
 }
 
@@ -516,6 +527,12 @@ fn keepalived_says(needle: &str) -> Option<&'static str> {
         }
         "Invalid address prefix len 33 for address 192.0.2.1/33 - using 32 (as keepalived does)" => {
             "Invalid address prefix len 33 for address 192.0.2.1/33 - using 32"
+        }
+        "BFD instance b min_rx value 0 is not valid (must be in range [1-4294967]), ignoring (as keepalived does)" => {
+            "Configuration error: BFD instance b min_rx value 0 is not valid (must be in range [1-4294967]), ignoring"
+        }
+        "(VI_1) track bfd nosuch not found, ignoring... (as keepalived does)" => {
+            "(VI_1) track bfd nosuch not found, ignoring..."
         }
         _ => return None,
     })

@@ -49,6 +49,16 @@ global_defs {
     checker_rlimit_rtime 10000
     checker_rlimit_rttime 10000
     vrrp_ipsets
+    bfd_priority -5
+    bfd_rt_priority 50
+    bfd_no_swap
+    bfd_cpu_affinity 0
+    bfd_rlimit_rtime 10000
+    bfd_rlimit_rttime 10000
+}
+bfd_instance B1 {
+    neighbor_ip 192.0.2.5
+    min_rx 50
 }
 vrrp_sync_group G1 {
     group {
@@ -57,6 +67,9 @@ vrrp_sync_group G1 {
     smtp_alert
     global_tracking
     notify_priority_changes
+    track_bfd {
+        B1
+    }
 }
 vrrp_instance VI_1 {
     interface eth0
@@ -67,6 +80,9 @@ vrrp_instance VI_1 {
     no_accept
     notify_priority_changes
     lvs_sync_daemon_interface eth0
+    track_bfd {
+        B1 weight 10
+    }
     virtual_ipaddress {
         192.0.2.10/24 dev eth0 peer 192.0.2.11 preferred_lft 0 no_track
     }
@@ -89,11 +105,28 @@ virtual_server 192.0.2.10 80 {
         TCP_CHECK {
             log_all_failures
         }
+        BFD_CHECK {
+            name B1
+        }
     }
 }
 ";
 
-const EXPECTED: &[(&str, u32, u32)] = &[];
+/// BFD (#16): modelled, no engine runs the sessions yet. The
+/// `bfd_instance` block warns once (not each keyword inside it).
+const BFD: &[(&str, u32, u32)] = &[
+    ("bfd_priority", 35, 5),
+    ("bfd_rt_priority", 36, 5),
+    ("bfd_no_swap", 37, 5),
+    ("bfd_cpu_affinity", 38, 5),
+    ("bfd_rlimit_rtime", 39, 5),
+    ("bfd_rlimit_rttime", 40, 5),
+    ("bfd_instance", 42, 1),
+    ("track_bfd", 53, 5),
+    ("track_bfd", 66, 5),
+    ("BFD_CHECK", 91, 9),
+];
+const EXPECTED: &[(&str, u32, u32)] = BFD;
 
 #[test]
 fn every_not_acted_on_keyword_warns_at_each_occurrence() {

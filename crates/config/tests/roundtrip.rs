@@ -578,7 +578,101 @@ fn config(seed: u64, tame: bool) -> Config {
         let vs = gen_virtual_server(&mut g, i, &group_names, &cfg);
         cfg.virtual_servers.push(vs);
     }
+    // Last, so that the values drawn for everything above stay the same.
+    gen_bfd(&mut g, &mut cfg);
     cfg
+}
+
+/// The BFD process options, `bfd_instance` blocks and their `track_bfd` /
+/// `BFD_CHECK` references
+/// (model/bfd.rs): valid sessions with distinct neighbors, within
+/// keepalived's ranges (no "larger than max sensible" interval).
+fn gen_bfd(g: &mut Gen, cfg: &mut Config) {
+    let p = &mut cfg.global_defs.bfd_process;
+    p.priority = g.maybe(|g| i32::try_from(g.range(-20, 19)).unwrap_or(0));
+    p.rt_priority = g.maybe(|g| g.u32(1, 99));
+    p.no_swap = g.bool();
+    // keepalived checks CPU ids against the host: none when tame.
+    let n_cpus = if g.1 { 0 } else { g.below(3) };
+    p.cpu_affinity = (0..n_cpus).map(|_| g.u32(0, 64)).collect();
+    p.rlimit_rttime = g.maybe(|g| g.below(100_000) + 1);
+    for i in 0..g.below(4) {
+        let v6 = g.bool();
+        let nbr: IpAddr = if v6 {
+            IpAddr::V6(Ipv6Addr::new(
+                0x2001,
+                0xdb8,
+                0xbfd,
+                0,
+                0,
+                0,
+                0,
+                u16::try_from(i + 1).unwrap_or(1),
+            ))
+        } else {
+            IpAddr::V4(Ipv4Addr::new(203, 0, 113, u8::try_from(i + 1).unwrap_or(1)))
+        };
+        let mut s = BfdSession::new(nbr);
+        s.source_ip = g.maybe(|g| g.ip(v6));
+        s.min_rx_us = g.u32(1_000, 10_000_000);
+        s.min_tx_us = g.u32(1_000, 10_000_000);
+        s.idle_tx_us = g.u32(1_000_000, 10_000_000);
+        s.multiplier = u8::try_from(g.range(1, 255)).unwrap_or(5);
+        s.passive = g.bool();
+        s.ttl = u8::try_from(g.range(1, 255)).unwrap_or(255);
+        s.max_hops = u8::try_from(g.range(0, i64::from(s.ttl))).unwrap_or(0);
+        let mut b = BfdInstance::new(format!("bfd_{i}"), Some(s));
+        b.weight = i32::try_from(g.range(-253, 253)).unwrap_or(0);
+        b.reverse = g.bool();
+        match g.below(4) {
+            0 => b.checker = false,
+            1 => b.vrrp = false,
+            _ => {}
+        }
+        cfg.bfd_instances.push(b);
+    }
+    let names = |want: fn(&BfdInstance) -> bool| -> Vec<String> {
+        cfg.bfd_instances
+            .iter()
+            .filter(|b| want(b))
+            .map(|b| b.name.clone())
+            .collect()
+    };
+    let (vrrp, checker) = (names(|b| b.vrrp), names(|b| b.checker));
+    for v in &mut cfg.vrrp_instances {
+        v.track_bfds = track_refs(g, &vrrp, -253, 253);
+    }
+    for sg in &mut cfg.vrrp_sync_groups {
+        sg.track_bfds = track_refs(g, &vrrp, -253, 253);
+    }
+    let log_all = cfg.global_defs.checker_log_all_failures;
+    for vs in &mut cfg.virtual_servers {
+        for rs in &mut vs.real_servers {
+            for name in &checker {
+                if g.below(3) != 0 {
+                    continue;
+                }
+                let (v, r) = (&vs.checker_defaults, &rs.checker_defaults);
+                let merged = CheckerDefaults {
+                    delay_loop: r.delay_loop.or(v.delay_loop),
+                    connect_timeout: r.connect_timeout.or(v.connect_timeout),
+                    retry: r.retry.or(v.retry),
+                    delay_before_retry: r.delay_before_retry.or(v.delay_before_retry),
+                    warmup: r.warmup.or(v.warmup),
+                    alpha: r.alpha.or(v.alpha),
+                    log_all_failures: r.log_all_failures.or(v.log_all_failures),
+                };
+                let kind = CheckerKind::Bfd { name: name.clone() };
+                let mut common = inherited_common(&kind, &merged, log_all);
+                common.alpha = g.bool();
+                rs.checkers.push(Checker {
+                    origin: Origin::default(),
+                    common,
+                    kind,
+                });
+            }
+        }
+    }
 }
 
 /// `global_defs` (the `tame` variant leaves out what keepalived 2.2.7 does

@@ -368,7 +368,7 @@ pub fn global_definitions(gd: &GlobalDefs, ctx: &Context) -> String {
     let _ = writeln!(out, " Min auto priority delay = 1000000 usecs");
     process_lines(out, "VRRP", Some(&gd.vrrp_process));
     process_lines(out, "Checker", Some(&gd.checker_process));
-    process_lines(out, "BFD", None);
+    process_lines(out, "BFD", Some(&gd.bfd_process));
     let _ = writeln!(out, " SNMP vrrp {}", able(gd.snmp.vrrp));
     let _ = writeln!(out, " SNMP checker {}", able(gd.snmp.checker));
     let _ = writeln!(out, " SNMP RFCv2 {}", able(gd.snmp.rfcv2));

@@ -8,9 +8,12 @@
 //!   microseconds);
 //! * [`json::JsonWriter`]: keepalived's `jsonw` writer (lib/json_writer.c),
 //!   byte for byte, for `/tmp/keepalived.json`;
+//! * [`bfd`]: the BFD sections (`keepalived_bfd.data`'s topology, the VRRP
+//!   process's tracked BFDs), from the configuration;
 //! * [`cmd_str`]: how keepalived prints a script's command line
 //!   (lib/notify.c `cmd_str_r`).
 
+pub mod bfd;
 pub mod cfmt;
 pub mod global;
 pub mod json;

@@ -165,6 +165,26 @@ pub const KEEPALIVED_MESSAGES: &[(&str, Class)] = &[
     // warnings only.
     ("has port specified - port will be ignored", FixedUpAndRuns),
     ("ports don't match", FixedUpAndRuns),
+    // BFD (bfd/bfd_parser.c, bfd/bfd_data.c, vrrp/vrrp_track.c
+    // `alloc_track_bfd()`, vrrp/vrrp.c, check/check_bfd.c): a value is
+    // ignored, a bfd_instance disabled, a track_bfd entry or a BFD_CHECK
+    // dropped; everything else runs. crates/config/tests/bfd.rs compares
+    // each with rkeepalived's warning.
+    ("Configuration error: BFD instance", FixedUpAndRuns),
+    ("max_hops exceeds ttl/hoplimit", FixedUpAndRuns),
+    ("has too many decimal places", FixedUpAndRuns),
+    // "BFD %s already specified" (a second bfd_instance of that name, in
+    // the VRRP and checker processes): the block is skipped.
+    ("already specified", FixedUpAndRuns),
+    ("BFD name ", FixedUpAndRuns),
+    ("duplicate track_bfd", FixedUpAndRuns),
+    ("unknown track bfd", FixedUpAndRuns),
+    ("specified for track bfd", FixedUpAndRuns),
+    ("weight for track bfd", FixedUpAndRuns),
+    ("ignoring tracked bfd", FixedUpAndRuns),
+    ("Cannot have weighted track bfd", FixedUpAndRuns),
+    ("BFD_CHECK - ", FixedUpAndRuns),
+    ("No name has been specified for BFD_CHECKER", FixedUpAndRuns),
     // vrrp/vrrp.c, check/check_data.c: a notice, keepalived runs the
     // scripts.
     (

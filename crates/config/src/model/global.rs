@@ -70,6 +70,10 @@ pub struct GlobalDefs {
     pub lvs_flush_on_stop: LvsFlushOnStop,
     pub vrrp_process: ProcessOptions,
     pub checker_process: ProcessOptions,
+    /// `bfd_priority`, `bfd_rt_priority`, `bfd_no_swap`, `bfd_cpu_affinity`,
+    /// `bfd_rlimit_rttime`: keepalived's BFD process (model/bfd.rs).
+    #[serde(default, skip_serializing_if = "ProcessOptions::is_unset")]
+    pub bfd_process: ProcessOptions,
     /// `max_auto_priority [N]`: the highest SCHED_RR priority a child raises
     /// itself to after waking up late (keepalived lib/process.c
     /// `increment_process_priority()`); 0 (default) never, -1 disabled,
@@ -178,6 +182,7 @@ impl Default for GlobalDefs {
             lvs_flush_on_stop: LvsFlushOnStop::No,
             vrrp_process: ProcessOptions::default(),
             checker_process: ProcessOptions::default(),
+            bfd_process: ProcessOptions::default(),
             max_auto_priority: 0,
             min_auto_priority_delay: default_min_auto_priority_delay(),
             process_monitor_rcv_bufs: None,

@@ -101,6 +101,9 @@ pub struct Config {
     pub virtual_servers: Vec<VirtualServer>,
     /// Top-level `SSL { }` block used by SSL_GET checkers.
     pub ssl: Option<SslConfig>,
+    /// `bfd_instance NAME { }` blocks (model/bfd.rs), in file order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bfd_instances: Vec<BfdInstance>,
 }
 
 impl Config {
@@ -212,6 +215,7 @@ pub struct TrackRef {
 }
 
 mod addresses;
+mod bfd;
 mod checkers;
 mod global;
 mod identity;
@@ -219,6 +223,7 @@ mod lvs;
 mod vrrp;
 
 pub use addresses::*;
+pub use bfd::*;
 pub use checkers::*;
 pub use global::*;
 pub use identity::*;

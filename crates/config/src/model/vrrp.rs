@@ -165,6 +165,9 @@ pub struct VrrpSyncGroup {
     pub track_scripts: Vec<TrackRef>,
     pub track_files: Vec<TrackRef>,
     pub track_processes: Vec<TrackRef>,
+    /// `track_bfd { NAME [weight N [reverse|noreverse]] }` (model/bfd.rs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub track_bfds: Vec<TrackRef>,
     pub notify_master: Option<Notify>,
     pub notify_backup: Option<Notify>,
     pub notify_fault: Option<Notify>,
@@ -186,6 +189,7 @@ impl VrrpSyncGroup {
             track_scripts: Vec::new(),
             track_files: Vec::new(),
             track_processes: Vec::new(),
+            track_bfds: Vec::new(),
             notify_master: None,
             notify_backup: None,
             notify_fault: None,
@@ -269,6 +273,9 @@ pub struct VrrpInstance {
     pub track_scripts: Vec<TrackRef>,
     pub track_files: Vec<TrackRef>,
     pub track_processes: Vec<TrackRef>,
+    /// `track_bfd { NAME [weight N [reverse|noreverse]] }` (model/bfd.rs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub track_bfds: Vec<TrackRef>,
     pub dont_track_primary: bool,
     pub use_vmac: Option<Vmac>,
     /// Resolved: keepalived default is accept unless strict mode.
@@ -332,6 +339,7 @@ impl VrrpInstance {
             track_scripts: Vec::new(),
             track_files: Vec::new(),
             track_processes: Vec::new(),
+            track_bfds: Vec::new(),
             dont_track_primary: false,
             use_vmac: None,
             accept: true,

@@ -32,6 +32,9 @@ struct CheckerBuilder<'a> {
     /// DNS_CHECK `name` given (keepalived keeps the first one).
     dns_name_set: bool,
     bfd_name: Option<String>,
+    /// keepalived dropped this BFD_CHECK at a bad `name` (already warned):
+    /// its other lines are not read (check/check_bfd.c `new_checker` NULL).
+    bfd_dropped: bool,
     urls: Vec<HttpUrl>,
 }
 
@@ -286,7 +289,21 @@ impl CheckerBuilder<'_> {
                 }
                 _ => p.push_unknown(k, "FILE_CHECK"),
             },
-            (CheckerKind::Bfd { .. }, "name") => self.bfd_name = Some(k.string(0)?),
+            (CheckerKind::Bfd { .. }, "name" | "alpha") if self.bfd_dropped => {}
+            // check/check_bfd.c `bfd_name_handler()`: a bad name drops the
+            // whole checker.
+            (CheckerKind::Bfd { .. }, "name") => {
+                match p.bfd_check_name(k, self.rs, self.bfd_name.as_deref()) {
+                    Ok(name) => self.bfd_name = Some(name),
+                    Err(why) => {
+                        p.warnings.push(k.pos().warning(format!(
+                            "real_server {}: {why}; ignoring this checker (as keepalived does)",
+                            self.rs.addr
+                        )));
+                        self.bfd_dropped = true;
+                    }
+                }
+            }
             (CheckerKind::Bfd { .. }, "alpha") => {
                 if let Some(b) = p.ka_bool(k) {
                     self.own.alpha = Some(b);
@@ -363,14 +380,13 @@ impl CheckerBuilder<'_> {
                     u.min_reply_length, u.max_reply_length
                 )));
             }
+            CheckerKind::Bfd { .. } if self.bfd_dropped => return Ok(false),
+            // check/check_bfd.c `bfd_end_handler()`.
             CheckerKind::Bfd { name } => {
                 let Some(b) = self.bfd_name.take() else {
                     return drop(p, "No name has been specified for BFD_CHECKER");
                 };
                 *name = b;
-                p.warnings.push(n.pos().warning(
-                    "BFD_CHECK: BFD is not implemented by rkeepalived; the checker will never report up",
-                ));
             }
             _ => {}
         }
@@ -516,6 +532,7 @@ impl Parser {
             have_misc_path: false,
             dns_name_set: false,
             bfd_name: None,
+            bfd_dropped: false,
             urls: Vec::new(),
         };
         Ok(self.build(b, block)?.unwrap_or_default())

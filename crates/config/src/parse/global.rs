@@ -85,6 +85,9 @@ const MISSING_VALUE_IGNORED: &[&str] = &[
     "checker_rt_priority",
     "vrrp_cpu_affinity",
     "checker_cpu_affinity",
+    "bfd_priority",
+    "bfd_rt_priority",
+    "bfd_cpu_affinity",
     "min_auto_priority_delay",
     "process_monitor_rcv_bufs",
 ];
@@ -110,6 +113,8 @@ impl GlobalBuilder {
             process_kw(&mut g.vrrp_process, rest, n, &mut p.warnings)?;
         } else if let Some(rest) = k.strip_prefix("checker_").filter(|r| is_process_kw(r)) {
             process_kw(&mut g.checker_process, rest, n, &mut p.warnings)?;
+        } else if let Some(rest) = k.strip_prefix("bfd_").filter(|r| is_process_kw(r)) {
+            process_kw(&mut g.bfd_process, rest, n, &mut p.warnings)?;
         } else if IGNORED_GLOBAL.contains(&k) {
             p.warnings.push(ignored(n));
         } else {

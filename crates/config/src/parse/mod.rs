@@ -13,6 +13,7 @@
 //! * [`addresses`], [`routes`] — VIPs, `static_*`, routes and rules
 //! * [`lvs`] — `virtual_server_group`, `virtual_server`, `real_server`, `SSL`
 //! * [`checkers`] — `TCP_CHECK`, `HTTP_GET`, ... and `url`
+//! * [`bfd`] — `bfd_instance`, `track_bfd`, the `BFD_CHECK` name
 //!
 //! Errors are collected per statement (one bad line does not hide the
 //! next). Unknown keywords are warnings, as in keepalived.
@@ -26,6 +27,7 @@ use crate::values::PResult;
 
 pub(crate) mod acted;
 mod addresses;
+mod bfd;
 mod checkers;
 pub(crate) mod fixup;
 mod global;
@@ -71,6 +73,8 @@ pub struct Parser {
     /// The processes that read this configuration (the others' blocks are
     /// skipped unread).
     pub procs: crate::Processes,
+    /// What `bfd_instance` blocks leave for later ones (parse/bfd.rs).
+    pub(crate) bfd: bfd::BfdState,
 }
 
 impl Parser {
@@ -84,6 +88,7 @@ impl Parser {
             warnings: Vec::new(),
             errors: Vec::new(),
             procs: crate::Processes::ALL,
+            bfd: bfd::BfdState::default(),
         }
     }
 
@@ -179,6 +184,9 @@ impl Parser {
                 "static_routes" => self.static_routes(n),
                 "static_rules" => self.static_rules(n),
                 "SSL" => self.ssl(n),
+                // In file order: track_bfd and BFD_CHECK find only the
+                // bfd_instance blocks before them, as in keepalived.
+                "bfd_instance" => self.bfd_instance(n),
                 _ if identity::root_kw(self, n) => Ok(()),
                 k if IGNORED_TOP.contains(&k) => {
                     self.warnings.push(ignored(n));
@@ -242,6 +250,8 @@ fn skipped(mut d: Diagnostic, what: &str) -> Diagnostic {
 fn nonzero(d: Duration) -> Option<Duration> {
     (!d.is_zero()).then_some(d)
 }
+
+pub(crate) use bfd::fmt_ms;
 
 pub fn fmt_duration(d: Duration) -> String {
     let micros = d.subsec_micros();

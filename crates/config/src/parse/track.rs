@@ -310,6 +310,7 @@ impl Block<'_> for SyncGroupBuilder {
             "track_script" => p.track_refs(k, Tracked::Script, &mut g.track_scripts)?,
             "track_file" => p.track_refs(k, Tracked::File, &mut g.track_files)?,
             "track_process" => p.track_refs(k, Tracked::Process, &mut g.track_processes)?,
+            "track_bfd" => p.track_bfd_refs(k, &g.name, &mut g.track_bfds)?,
             // keepalived: `vrrp_gnotify_*_handler()`: "vrrp group %s:
             // notify_* script already specified - ignoring".
             "notify_master" => first_notify(&mut g.notify_master, k, &mut p.warnings)?,
@@ -330,7 +331,7 @@ impl Block<'_> for SyncGroupBuilder {
                 g.sync_group_tracking_weight = true;
             }
             "sync_group_tracking_weight" => g.sync_group_tracking_weight = k.flag()?,
-            "track_bfd" | "notify_deleted" => p.warnings.push(ignored(k)),
+            "notify_deleted" => p.warnings.push(ignored(k)),
             _ => p.push_unknown(k, "vrrp_sync_group"),
         }
         Ok(())

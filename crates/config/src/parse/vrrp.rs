@@ -182,6 +182,7 @@ impl<'a> InstanceBuilder<'a> {
             "track_script" => p.track_refs(k, Tracked::Script, &mut self.v.track_scripts)?,
             "track_file" => p.track_refs(k, Tracked::File, &mut self.v.track_files)?,
             "track_process" => p.track_refs(k, Tracked::Process, &mut self.v.track_processes)?,
+            "track_bfd" => p.track_bfd_refs(k, &self.v.name, &mut self.v.track_bfds)?,
             "dont_track_primary" => {
                 fixup::bare_keyword(k, &mut p.warnings);
                 self.v.dont_track_primary = true

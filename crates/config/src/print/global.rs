@@ -138,7 +138,11 @@ fn global_fifos_lvs_and_rest(w: &mut Out, g: &GlobalDefs) {
         LvsFlushOnStop::Flush => w.line("lvs_flush_on_stop"),
         LvsFlushOnStop::VirtualServers => w.line("lvs_flush_on_stop VS"),
     }
-    for (prefix, p) in [("vrrp", &g.vrrp_process), ("checker", &g.checker_process)] {
+    for (prefix, p) in [
+        ("vrrp", &g.vrrp_process),
+        ("checker", &g.checker_process),
+        ("bfd", &g.bfd_process),
+    ] {
         if let Some(v) = p.priority {
             w.kv(&format!("{prefix}_priority"), v);
         }

@@ -249,7 +249,11 @@ pub(super) fn checker(w: &mut Out, c: &Checker) {
             w.plain("dynamic", f.dynamic);
             w.line(&format!("weight {}{}", f.weight, rev(f.reverse)));
         }
-        CheckerKind::Bfd { name } => w.kv("name", q(name)),
+        CheckerKind::Bfd { name } => {
+            w.kv("name", q(name));
+            // check/check_bfd.c `bfd_alpha_handler()`: BFD_CHECK's only option.
+            w.flag("alpha", cm.alpha);
+        }
     }
     w.close();
 }

@@ -12,6 +12,7 @@ use crate::model::*;
 use crate::parse::fmt_duration;
 
 mod addresses;
+mod bfd;
 mod global;
 mod identity;
 mod lvs;
@@ -56,6 +57,9 @@ pub fn print(cfg: &Config) -> String {
     }
     for t in &cfg.vrrp_track_processes {
         vrrp_track_process(&mut w, t);
+    }
+    for b in &cfg.bfd_instances {
+        bfd::bfd_instance(&mut w, b);
     }
     for v in &cfg.vrrp_instances {
         vrrp_instance(&mut w, v);

@@ -98,6 +98,7 @@ pub(super) fn sync_group(w: &mut Out, g: &VrrpSyncGroup) {
     tracks(w, "track_script", &g.track_scripts);
     tracks(w, "track_file", &g.track_files);
     tracks(w, "track_process", &g.track_processes);
+    tracks(w, "track_bfd", &g.track_bfds);
     notifies(
         w,
         &[
@@ -203,6 +204,7 @@ pub(super) fn instance_tracking_and_options(w: &mut Out, v: &VrrpInstance) {
     tracks(w, "track_script", &v.track_scripts);
     tracks(w, "track_file", &v.track_files);
     tracks(w, "track_process", &v.track_processes);
+    tracks(w, "track_bfd", &v.track_bfds);
     w.plain("dont_track_primary", v.dont_track_primary);
     if let Some(m) = &v.use_vmac {
         let mut s = format!("use_vmac {}", q(&m.name));

@@ -9,6 +9,7 @@
 //! One file per block family, as keepalived splits its own parsers.
 
 mod addresses;
+pub(crate) mod bfd;
 mod global;
 mod lvs;
 mod vrrp;

@@ -610,6 +610,17 @@ pub(crate) fn drop_weighted_tracking(
         kept.push(t);
     }
     v.track_files = kept;
+    // keepalived: "(%s) ignoring tracked bfd %s with weight %d due to %s".
+    v.track_bfds.retain(|t| {
+        let keep = t.weight == 0;
+        if !keep {
+            warn(format!(
+                "ignoring tracked bfd {} with weight {} due to {why} (as keepalived does)",
+                t.name, t.weight
+            ));
+        }
+        keep
+    });
 }
 
 /// `auth_pass` carries at most 8 octets (RFC 2338 §5.3.10).
