@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::addr::{self, NetEvent, Netlink};
-use crate::auth_ah::{AhRole, AhState};
+use crate::auth_ah::AhState;
 use crate::error::{NetlinkError, SocketError, VrrpError};
 use crate::fsm::{self, Action, Event, State};
 use crate::garp::Announcer;
@@ -32,7 +32,7 @@ use crate::router::{Effect, Input, Router};
 use crate::socket::{RawDatagram, VrrpSocket};
 use crate::timer::DeadlineTimer;
 use crate::watch::{self, TrackUpdate};
-use crate::wire::{DropCounters, DropReason, Family, RxPolicy, IPPROTO_AH};
+use crate::wire::{DropCounters, DropReason, Family, IPPROTO_AH};
 
 mod actions;
 mod addr_opts;
@@ -150,7 +150,6 @@ enum Change {
 /// Runtime of one vrrp_instance.
 struct Runtime {
     cfg: VrrpInstance,
-    policy: RxPolicy,
     family: Family,
     /// Interface adverts are received on (the configured one).
     rx_if: String,
@@ -158,7 +157,6 @@ struct Runtime {
     tx_if: String,
     /// Created vmac interface, removed on stop.
     vmac: Option<String>,
-    src: Option<IpAddr>,
     dsts: Vec<IpAddr>,
     /// VIPs with the vmac substitution applied to `dev`.
     vips: Vec<VirtualIpAddress>,
@@ -167,8 +165,6 @@ struct Runtime {
     ident: u16,
     stats: InstanceStats,
     last_transition: Option<std::time::SystemTime>,
-    /// `auth_type AH`: key and sequence counter (keepalived `ipsecah_counter`).
-    ah: Option<AhState>,
 }
 
 struct Engine {
@@ -301,6 +297,28 @@ impl Engine {
         for inst in &cfg.vrrp_instances {
             self.start_instance(inst.clone()).await;
         }
+    }
+
+    /// Instance `idx`'s advert source address (kept in its core endpoint).
+    fn src(&self, idx: usize) -> Option<IpAddr> {
+        self.router.endpoint(idx).and_then(|e| e.src)
+    }
+
+    fn set_src(&mut self, idx: usize, src: Option<IpAddr>) {
+        if let Some(e) = self.router.endpoint_mut(idx) {
+            e.src = src;
+        }
+    }
+
+    /// The core endpoint of `rt` (one of `self.instances`).
+    fn endpoint_of(&self, rt: &Runtime) -> Option<&crate::demux::Endpoint> {
+        let idx = self.instances.iter().position(|r| std::ptr::eq(r, rt))?;
+        self.router.endpoint(idx)
+    }
+
+    /// Whether instance `idx` uses `auth_type AH`.
+    fn has_ah(&self, idx: usize) -> bool {
+        self.router.endpoint(idx).is_some_and(|e| e.ah.is_some())
     }
 
     /// Whether the instance named `name` is MASTER now.
@@ -565,29 +583,27 @@ impl Engine {
         let mut params = glue::fsm_params(&cfg, &global, primary);
         // keepalived: sync group members go Master together (vrrp_sync_can_goto_master).
         params.sync_group_member = self.router.is_group_member(&cfg.name);
-        let policy = glue::rx_policy(&cfg, &global);
+        let endpoint = crate::demux::Endpoint::new(&cfg, &global, src, ah);
         let fsm = fsm::Instance::new(params);
         let mut rt = Runtime {
-            policy,
             family,
             rx_if: cfg.interface.clone(),
             tx_if,
             vmac,
-            src,
             dsts,
             vips,
             tracked: (cfg.priority, false),
             ident: 0,
             stats,
             last_transition: None,
-            ah,
             cfg,
         };
         let outcome = glue::tracked_priority(&rt.cfg, &self.cfg, &self.track);
         let fault = outcome.fault || !ok;
         rt.tracked = (outcome.priority, fault);
-        tracing::info!(instance = %rt.cfg.name, vrid = rt.cfg.virtual_router_id, iface = %rt.rx_if, src = ?rt.src, "VRRP instance started");
+        tracing::info!(instance = %rt.cfg.name, vrid = rt.cfg.virtual_router_id, iface = %rt.rx_if, src = ?src, "VRRP instance started");
         let idx = self.router.add(rt.cfg.name.clone(), fsm);
+        self.router.set_endpoint(idx, endpoint);
         self.instances.push(rt);
         debug_assert_eq!(idx + 1, self.instances.len());
         self.fw_vmac_up(idx);
@@ -710,83 +726,21 @@ impl Engine {
 
     // -- inputs -----------------------------------------------------------------
 
+    /// Decode at the edge; the core picks the instances ([`crate::demux`]).
     async fn on_datagram(&mut self, key: &SockKey, d: RawDatagram) {
-        let rx = match d.decode() {
-            Ok(rx) => rx,
+        match d.decode() {
+            Ok(rx) => {
+                self.handle(Input::Datagram {
+                    ifname: key.0.clone(),
+                    family: key.1,
+                    rx: Box::new(rx),
+                })
+                .await
+            }
             Err(reason) => {
                 self.unmatched.record(reason);
                 tracing::debug!(iface = %key.0, src = %d.src, %reason, "dropped VRRP packet");
-                return;
             }
-        };
-        let candidates: Vec<usize> = self
-            .instances
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| {
-                r.rx_if == key.0 && r.family == key.1 && r.cfg.virtual_router_id == rx.adv.vrid
-            })
-            .map(|(i, _)| i)
-            .collect();
-        if candidates.is_empty() {
-            self.unmatched.record(DropReason::VridMismatch);
-            return;
-        }
-        let now = Instant::now();
-        for idx in candidates {
-            let rt = &mut self.instances[idx];
-            if rt.src == Some(rx.src) {
-                // Our own advert (looped back via a vmac or a second socket).
-                continue;
-            }
-            let fsm = self.router.fsm(idx);
-            let state = fsm.state();
-            let role = match state {
-                State::Backup => AhRole::Backup,
-                State::Master => AhRole::Master,
-                _ => AhRole::Other,
-            };
-            let wants_vip_check = fsm.wants_vip_check(rx.src);
-            let verdict = rt
-                .policy
-                .check_with_ah(
-                    &rx,
-                    wants_vip_check,
-                    rt.ah.as_mut().map(|a| a.receiver(role)),
-                )
-                .and_then(|()| glue::check_unicast_ttl(&rt.cfg, rx.src, rx.ttl));
-            if let Err(reason) = verdict {
-                rt.stats.drops.record(reason);
-                tracing::debug!(instance = %rt.cfg.name, src = %rx.src, %reason, "dropped advert");
-                continue;
-            }
-            rt.stats.adverts_rx += 1;
-            if rx.adv.priority == 0 {
-                rt.stats.priority_zero_rx += 1;
-            }
-            if let (Some(ah), Some(fields), State::Master) = (rt.ah.as_mut(), &rx.ah, state) {
-                // keepalived `vrrp_state_master_rx`: resync on a lower priority advert.
-                let cmp = rt.src.map_or(std::cmp::Ordering::Equal, |s| {
-                    crate::auth_ah::cmp_addr(rx.src, s)
-                });
-                let synced = ah.counter.on_master_rx(
-                    fields.seq,
-                    rx.adv.priority,
-                    fsm.effective_priority(),
-                    cmp,
-                );
-                if synced {
-                    tracing::info!(instance = %rt.cfg.name, seq = ah.counter.seq, "IPSEC-AH : Syncing seq_num - Increment seq");
-                }
-            }
-            let input = Input::Events {
-                instance: idx,
-                events: vec![Event::AdvertReceived {
-                    from: rx.src,
-                    adv: rx.adv.clone(),
-                }],
-            };
-            self.handle_at(input, now).await;
         }
     }
 

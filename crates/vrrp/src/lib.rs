@@ -3,6 +3,7 @@
 //! Pure core: [`wire`] (codec; [`packet`] is an alias), [`auth_ah`] (VRRPv2 IPsec AH,
 //! keepalived's variant), [`fsm`] (one instance's state machine: events in, actions out),
 //! [`router`] (every instance and sync group: `Router::handle(input, now) -> Vec<Effect>`),
+//! [`demux`] (a received advert -> its instances, own-advert filter, receive policy),
 //! [`track`] (tracking arithmetic), [`sync_group`] (group coordination).
 //!
 //! IO edge and engine:
@@ -23,6 +24,7 @@
 //!   [`metrics`]: Prometheus text. `sys` holds the crate's only `unsafe`.
 
 pub mod auth_ah;
+pub mod demux;
 pub mod fsm;
 pub mod router;
 pub mod sync_group;

@@ -16,8 +16,10 @@
 
 use std::time::Instant;
 
+use crate::demux::{self, Endpoint};
 use crate::fsm::{Action, Event, Instance, InstanceParams, Reason, State, SyncCommand};
 use crate::sync_group::SyncGroup;
+use crate::wire::{DropReason, Family, Received};
 
 /// One input to the core.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +52,14 @@ pub enum Input {
         params: Box<InstanceParams>,
         priority: u8,
     },
+    /// A decoded advert received on `ifname`'s `family` socket: it goes to
+    /// every instance with an [`Endpoint`] there for its VRID that is not
+    /// its sender and whose receive policy accepts it ([`crate::demux`]).
+    Datagram {
+        ifname: String,
+        family: Family,
+        rx: Box<Received>,
+    },
 }
 
 /// What the core asks the I/O shell to do.
@@ -68,11 +78,26 @@ pub enum Effect {
         name: String,
         state: State,
     },
+    /// A datagram no instance receives (no endpoint for its VRID there).
+    Unmatched { reason: DropReason },
+    /// `instance`'s receive policy dropped an advert from `from`.
+    Dropped {
+        instance: usize,
+        from: std::net::IpAddr,
+        reason: DropReason,
+    },
+    /// `instance` accepted an advert (before the actions it causes).
+    Accepted {
+        instance: usize,
+        priority_zero: bool,
+    },
 }
 
 struct Slot {
     name: String,
     fsm: Instance,
+    /// How it receives adverts; `None`: it receives none ([`Input::Datagram`]).
+    endpoint: Option<Endpoint>,
 }
 
 struct Group {
@@ -100,6 +125,7 @@ impl Router {
         self.slots.push(Slot {
             name: name.into(),
             fsm,
+            endpoint: None,
         });
         self.slots.len() - 1
     }
@@ -115,6 +141,22 @@ impl Router {
         if let Some(s) = self.slots.get_mut(idx) {
             s.fsm = fsm;
         }
+    }
+
+    /// Set how instance `idx` receives adverts (and the AH state it sends with).
+    pub fn set_endpoint(&mut self, idx: usize, endpoint: Endpoint) {
+        if let Some(s) = self.slots.get_mut(idx) {
+            s.endpoint = Some(endpoint);
+        }
+    }
+
+    /// Instance `idx`'s receive endpoint.
+    pub fn endpoint(&self, idx: usize) -> Option<&Endpoint> {
+        self.slots.get(idx).and_then(|s| s.endpoint.as_ref())
+    }
+
+    pub fn endpoint_mut(&mut self, idx: usize) -> Option<&mut Endpoint> {
+        self.slots.get_mut(idx).and_then(|s| s.endpoint.as_mut())
     }
 
     pub fn len(&self) -> usize {
@@ -238,8 +280,68 @@ impl Router {
                     self.process(instance, actions, now, &mut out);
                 }
             }
+            Input::Datagram { ifname, family, rx } => {
+                self.datagram(&ifname, family, &rx, now, &mut out)
+            }
         }
         out
+    }
+
+    /// keepalived `vrrp_dispatcher_read()`: find the instances for the
+    /// advert's VRID on this interface and family, skip our own adverts,
+    /// apply each one's receive policy, and hand it to the accepting ones.
+    fn datagram(
+        &mut self,
+        ifname: &str,
+        family: Family,
+        rx: &Received,
+        now: Instant,
+        out: &mut Vec<Effect>,
+    ) {
+        let candidates = demux::candidates(
+            self.slots.iter().map(|s| s.endpoint.as_ref()),
+            ifname,
+            family,
+            rx.adv.vrid,
+        );
+        if candidates.is_empty() {
+            out.push(Effect::Unmatched {
+                reason: DropReason::VridMismatch,
+            });
+            return;
+        }
+        for idx in candidates {
+            let slot = &mut self.slots[idx];
+            let Some(ep) = slot.endpoint.as_mut() else {
+                continue;
+            };
+            if ep.is_own(rx) {
+                continue;
+            }
+            let state = slot.fsm.state();
+            let vip_check = slot.fsm.wants_vip_check(rx.src);
+            let prio = slot.fsm.effective_priority();
+            if let Err(reason) = ep.accept(rx, state, vip_check, prio) {
+                out.push(Effect::Dropped {
+                    instance: idx,
+                    from: rx.src,
+                    reason,
+                });
+                continue;
+            }
+            out.push(Effect::Accepted {
+                instance: idx,
+                priority_zero: rx.adv.priority == 0,
+            });
+            let actions = slot.fsm.handle(
+                Event::AdvertReceived {
+                    from: rx.src,
+                    adv: rx.adv.clone(),
+                },
+                now,
+            );
+            self.process(idx, actions, now, out);
+        }
     }
 
     fn start(
@@ -336,6 +438,14 @@ impl Router {
             )
         });
         if entering_master {
+            // keepalived `vrrp_state_goto_master`, before the first advert as Master.
+            if let Some(ah) = self.slots[idx]
+                .endpoint
+                .as_mut()
+                .and_then(|e| e.ah.as_mut())
+            {
+                ah.counter.on_goto_master();
+            }
             out.push(Effect::EnteringMaster { instance: idx });
         }
         let mut cmds = Vec::new();

@@ -7,14 +7,30 @@ impl Engine {
     pub(super) async fn execute(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
-                Effect::EnteringMaster { instance } => {
-                    // keepalived `vrrp_state_goto_master`, before the first advert as Master.
-                    if let Some(ah) = self.instances[instance].ah.as_mut() {
-                        ah.counter.on_goto_master();
-                    }
-                }
+                // The core moved the AH sequence counter on already.
+                Effect::EnteringMaster { .. } => {}
                 Effect::Action { instance, action } => self.perform(instance, action).await,
                 Effect::GroupState { name, state, .. } => self.notify_group(&name, state),
+                Effect::Unmatched { reason } => self.unmatched.record(reason),
+                Effect::Dropped {
+                    instance,
+                    from,
+                    reason,
+                } => {
+                    let rt = &mut self.instances[instance];
+                    rt.stats.drops.record(reason);
+                    tracing::debug!(instance = %rt.cfg.name, src = %from, %reason, "dropped advert");
+                }
+                Effect::Accepted {
+                    instance,
+                    priority_zero,
+                } => {
+                    let rt = &mut self.instances[instance];
+                    rt.stats.adverts_rx += 1;
+                    if priority_zero {
+                        rt.stats.priority_zero_rx += 1;
+                    }
+                }
             }
         }
     }
@@ -117,8 +133,8 @@ impl Engine {
     }
 
     pub(super) async fn send_advert(&mut self, idx: usize, priority: u8) {
+        let Some(src) = self.src(idx) else { return };
         let rt = &mut self.instances[idx];
-        let Some(src) = rt.src else { return };
         let Some(sock) = self.sockets.get(&(rt.tx_if.clone(), rt.family)).cloned() else {
             self.iface_dirty = true;
             return;
@@ -126,7 +142,11 @@ impl Engine {
         let adv = glue::advertisement(&rt.cfg, priority);
         // AH: one sequence number per advert, whatever the number of peers.
         let unicast = !rt.cfg.unicast_peers.is_empty();
-        let ah = rt.ah.as_mut().map(|a| (a.key.clone(), a.counter.next_tx()));
+        let ah = self
+            .router
+            .endpoint_mut(idx)
+            .and_then(|e| e.ah.as_mut())
+            .map(|a| (a.key.clone(), a.counter.next_tx()));
         for dst in rt.dsts.clone() {
             rt.ident = rt.ident.wrapping_add(1).max(1);
             let encoded = match &ah {

@@ -182,8 +182,12 @@ impl Engine {
         PoolKey {
             ifname: rt.rx_if.clone(),
             family: rt.family,
-            ah: rt.ah.is_some(),
-            unicast_src: if unicast { rt.src } else { None },
+            ah: self.endpoint_of(rt).is_some_and(|e| e.ah.is_some()),
+            unicast_src: if unicast {
+                self.endpoint_of(rt).and_then(|e| e.src)
+            } else {
+                None
+            },
         }
     }
 
@@ -350,7 +354,8 @@ impl Engine {
         let _ = writeln!(
             out,
             "   Using src_ip = {}{}",
-            rt.src
+            self.endpoint_of(rt)
+                .and_then(|e| e.src)
                 .map_or_else(|| "(none)".to_string(), |s| s.to_string()),
             if saddr_from_config {
                 " (from configuration)"

@@ -36,7 +36,7 @@ impl Engine {
             && self.sockets.contains_key(&(rt.tx_if.clone(), rt.family))
             // An AH instance hears its peers only on its IPPROTO_AH socket:
             // without it, it would declare a live Master down.
-            && (rt.ah.is_none() || self.ah_sockets.contains_key(&rt.rx_if))
+            && (!self.has_ah(idx) || self.ah_sockets.contains_key(&rt.rx_if))
     }
 
     /// The IPPROTO_AH receive sockets follow their interfaces like the VRRP
@@ -52,7 +52,12 @@ impl Engine {
             keep
         });
         let mut wanted: HashMap<String, Vec<IpAddr>> = HashMap::new();
-        for rt in self.instances.iter().filter(|r| r.ah.is_some()) {
+        for (_, rt) in self
+            .instances
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.has_ah(*i))
+        {
             wanted
                 .entry(rt.rx_if.clone())
                 .or_default()
@@ -104,13 +109,14 @@ impl Engine {
         self.sync_ah_sockets();
         // A source address picked from a lost interface went with it (a
         // re-created interface may well get another link-local address).
-        for rt in self.instances.iter_mut() {
-            if rt.src.is_some()
+        for idx in 0..self.instances.len() {
+            let rt = &self.instances[idx];
+            if self.src(idx).is_some()
                 && glue::configured_source(&rt.cfg).is_none()
                 && lost.contains(&(rt.rx_if.clone(), rt.family))
             {
                 tracing::info!(instance = %rt.cfg.name, iface = %rt.rx_if, "advert source address lost with the interface");
-                rt.src = None;
+                self.set_src(idx, None);
             }
         }
         // Renamed away: no RTM_DELLINK for the old name.
@@ -125,8 +131,9 @@ impl Engine {
         let mut indexes: Vec<u32> = self
             .instances
             .iter()
-            .filter(|r| r.src.is_none())
-            .filter_map(|r| addr::ifindex(&r.rx_if))
+            .enumerate()
+            .filter(|(i, _)| self.src(*i).is_none())
+            .filter_map(|(_, r)| addr::ifindex(&r.rx_if))
             .collect();
         indexes.sort_unstable();
         indexes.dedup();

@@ -37,9 +37,10 @@ impl Engine {
                     } else {
                         held.push(self.stop_instance_holding(idx).await);
                     }
+                    let ah = self.router.endpoint(idx).and_then(|e| e.ah.clone());
                     self.router.remove(idx);
                     let gone = self.instances.remove(idx);
-                    if let Some(ah) = gone.ah {
+                    if let Some(ah) = ah {
                         // Restarted under the same name (a vrid or interface
                         // change): keep the AH sequence counter.
                         self.ah_counters.insert(gone.cfg.name, ah.counter);
@@ -117,11 +118,11 @@ impl Engine {
             .flat_map(|r| [(r.rx_if.clone(), r.family), (r.tx_if.clone(), r.family)])
             .collect();
         self.sockets.retain(|k, _| used.contains(k));
+        let router = &self.router;
         self.ah_sockets.retain(|ifname, (_, t)| {
-            let keep = self
-                .instances
-                .iter()
-                .any(|r| r.ah.is_some() && &r.rx_if == ifname);
+            let keep = self.instances.iter().enumerate().any(|(i, r)| {
+                &r.rx_if == ifname && router.endpoint(i).is_some_and(|e| e.ah.is_some())
+            });
             if !keep {
                 t.abort();
             }
@@ -227,7 +228,7 @@ impl Engine {
         let added_addrs = master && self.replace_master_addrs(idx, &new, &vips).await;
         // A changed mcast_src_ip (multicast; a unicast source is identity):
         // pick the advert source again.
-        let mut src = self.instances[idx].src;
+        let mut src = self.src(idx);
         if glue::configured_source(&new) != glue::configured_source(&self.instances[idx].cfg) {
             src = self.pick_source_for(idx, &new).await;
         }
@@ -243,7 +244,6 @@ impl Engine {
             .iter()
             .any(|g| g.group.contains(&new.name));
         let outcome = glue::tracked_priority(&new, &self.cfg, &self.track);
-        let policy = glue::rx_policy(&new, &global);
         let dsts = glue::destinations(&new, &global);
         let rt = &mut self.instances[idx];
         let effective = self.router.fsm(idx).effective_priority();
@@ -251,24 +251,26 @@ impl Engine {
             tracing::info!(instance = %new.name, from = effective, to = outcome.priority, "VRRP reload: priority changed");
         }
         rt.vips = vips;
-        rt.policy = policy;
         rt.dsts = dsts;
-        rt.src = src;
         rt.tracked.0 = outcome.priority;
         // auth_type/auth_pass changed to, from or within AH: a new key, the
         // sequence counter kept (keepalived `restore_vrrp_state`).
+        let old_ah = self.router.endpoint(idx).and_then(|e| e.ah.clone());
         let ah_key = glue::ah_key(&new);
-        if rt.ah.as_ref().map(|a| &a.key) != ah_key.as_ref() {
-            let counter = rt.ah.as_ref().map(|a| a.counter);
-            rt.ah = ah_key.map(|k| {
+        let ah = if old_ah.as_ref().map(|a| &a.key) != ah_key.as_ref() {
+            ah_key.map(|k| {
                 let mut st = AhState::new(k);
-                if let Some(c) = counter {
+                if let Some(c) = old_ah.as_ref().map(|a| a.counter) {
                     st.counter = c;
                 }
                 st
-            });
-        }
-        let needs_ah_socket = rt.ah.is_some() && !self.ah_sockets.contains_key(&new.interface);
+            })
+        } else {
+            old_ah
+        };
+        let needs_ah_socket = ah.is_some() && !self.ah_sockets.contains_key(&new.interface);
+        self.router
+            .set_endpoint(idx, crate::demux::Endpoint::new(&new, &global, src, ah));
         let groups: Vec<IpAddr> = rt
             .dsts
             .iter()

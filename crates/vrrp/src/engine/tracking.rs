@@ -125,7 +125,7 @@ impl Engine {
         let mut changed = false;
         for idx in 0..self.instances.len() {
             let rt = &self.instances[idx];
-            if rt.src.is_some() || addr::ifindex(&rt.rx_if) != Some(ifindex) {
+            if self.src(idx).is_some() || addr::ifindex(&rt.rx_if) != Some(ifindex) {
                 continue;
             }
             let list = match self.nl.addresses(ifindex).await {
@@ -142,7 +142,8 @@ impl Engine {
             if let Some(src) = glue::pick_source(rt.family, &list, &glue::advertised_addrs(&rt.cfg))
             {
                 tracing::info!(instance = %rt.cfg.name, %src, "advert source address available");
-                rt.src = Some(src);
+                self.set_src(idx, Some(src));
+                let rt = &self.instances[idx];
                 // The fsm's tie-break address is fixed at construction: rebuild it
                 // (the instance has been in FAULT, so no state is lost).
                 let mut params = glue::fsm_params(&rt.cfg, &self.cfg.global_defs, src);
@@ -161,7 +162,7 @@ impl Engine {
         if changed {
             // Clears the FAULT if nothing else holds it.
             for (i, rt) in self.instances.iter_mut().enumerate() {
-                if rt.src.is_some() {
+                if self.router.endpoint(i).is_some_and(|e| e.src.is_some()) {
                     rt.tracked.1 = rt.tracked.1 || self.router.fsm(i).is_faulted();
                 }
             }
@@ -203,10 +204,11 @@ impl Engine {
         for idx in 0..self.instances.len() {
             // Never Master without sockets to advertise on (lifecycle.rs).
             let ready = self.sockets_ready(idx);
+            let no_src = self.src(idx).is_none();
             let rt = &mut self.instances[idx];
             let outcome = glue::tracked_priority(&rt.cfg, &self.cfg, &self.track);
             // A missing source address keeps the instance in fault regardless.
-            let fault = outcome.fault || rt.src.is_none() || !ready;
+            let fault = outcome.fault || no_src || !ready;
             let prio = outcome.priority;
             let priority = (prio != rt.tracked.0).then_some(prio);
             if priority.is_some() {
