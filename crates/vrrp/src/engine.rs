@@ -24,7 +24,7 @@ use crate::error::{NetlinkError, SocketError, VrrpError};
 use crate::fsm::{self, Action, Event, State};
 use crate::garp::Announcer;
 use crate::iface::SockKey;
-use crate::instance::{self as glue, TrackState};
+use crate::instance as glue;
 use crate::metrics::{self, InstanceStats};
 use crate::notify::{Notifier, Subject};
 use crate::reload;
@@ -160,8 +160,6 @@ struct Runtime {
     dsts: Vec<IpAddr>,
     /// VIPs with the vmac substitution applied to `dev`.
     vips: Vec<VirtualIpAddress>,
-    /// Last (priority, fault) pushed into the fsm from tracking.
-    tracked: (u8, bool),
     ident: u16,
     stats: InstanceStats,
     last_transition: Option<std::time::SystemTime>,
@@ -182,7 +180,6 @@ struct Engine {
     rx_rx: mpsc::Receiver<(SockKey, Result<RawDatagram, SocketError>)>,
     net_rx: mpsc::Receiver<NetEvent>,
     _net_task: JoinHandle<()>,
-    track: TrackState,
     track_tx: mpsc::Sender<TrackUpdate>,
     track_rx: mpsc::Receiver<TrackUpdate>,
     /// Running script pollers / track file readers with their definitions.
@@ -237,6 +234,8 @@ impl Engine {
         let mail = crate::mail::VrrpMail::new(&cfg);
         let lvs_syncd = lvs_syncd::LvsSyncd::from_config(&cfg);
         let firewall = fw_hooks::for_config(&cfg);
+        let mut router = Router::new();
+        router.set_config(cfg.clone());
         Ok(Engine {
             cfg,
             nl,
@@ -249,7 +248,6 @@ impl Engine {
             rx_rx,
             net_rx,
             _net_task: net_task,
-            track: TrackState::default(),
             track_tx,
             track_rx,
             watchers: Vec::new(),
@@ -260,7 +258,7 @@ impl Engine {
             socket_errors: 0,
             netlink_errors: 0,
             sysctl_restore: Vec::new(),
-            router: Router::new(),
+            router,
             iface_dirty: false,
             lvs_syncd,
             firewall,
@@ -316,6 +314,15 @@ impl Engine {
         self.router.endpoint(idx)
     }
 
+    /// The (priority, fault) tracking last gave `rt` (one of `self.instances`).
+    fn tracked_of(&self, rt: &Runtime) -> (u8, bool) {
+        self.instances
+            .iter()
+            .position(|r| std::ptr::eq(r, rt))
+            .and_then(|i| self.router.tracked(i))
+            .unwrap_or((rt.cfg.priority, false))
+    }
+
     /// Whether instance `idx` uses `auth_type AH`.
     fn has_ah(&self, idx: usize) -> bool {
         self.router.endpoint(idx).is_some_and(|e| e.ah.is_some())
@@ -352,7 +359,7 @@ impl Engine {
             if self.watchers.iter().any(|(x, _)| *x == w) {
                 continue;
             }
-            let previous = self.track.scripts.get(&s.name).copied();
+            let previous = self.router.track().scripts.get(&s.name).copied();
             let h = watch::spawn_script_resumed(
                 s.clone(),
                 self.notifier.runner().clone(),
@@ -389,7 +396,7 @@ impl Engine {
                 Some(idx) => self.nl.link_up(idx).await.unwrap_or(false),
                 None => false,
             };
-            self.track.interfaces.insert(n, up);
+            self.router.track_mut().interfaces.insert(n, up);
         }
     }
 
@@ -585,22 +592,20 @@ impl Engine {
         params.sync_group_member = self.router.is_group_member(&cfg.name);
         let endpoint = crate::demux::Endpoint::new(&cfg, &global, src, ah);
         let fsm = fsm::Instance::new(params);
-        let mut rt = Runtime {
+        let rt = Runtime {
             family,
             rx_if: cfg.interface.clone(),
             tx_if,
             vmac,
             dsts,
             vips,
-            tracked: (cfg.priority, false),
             ident: 0,
             stats,
             last_transition: None,
             cfg,
         };
-        let outcome = glue::tracked_priority(&rt.cfg, &self.cfg, &self.track);
+        let outcome = glue::tracked_priority(&rt.cfg, &self.cfg, self.router.track());
         let fault = outcome.fault || !ok;
-        rt.tracked = (outcome.priority, fault);
         tracing::info!(instance = %rt.cfg.name, vrid = rt.cfg.virtual_router_id, iface = %rt.rx_if, src = ?src, "VRRP instance started");
         let idx = self.router.add(rt.cfg.name.clone(), fsm);
         self.router.set_endpoint(idx, endpoint);

@@ -14,12 +14,20 @@
 //! Instances are indexed in the order they were added ([`Router::add`]);
 //! [`Router::remove`] shifts the later ones down, like `Vec::remove`.
 
+use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Instant;
+
+use rkeepalived_config::model::Config;
 
 use crate::demux::{self, Endpoint};
 use crate::fsm::{Action, Event, Instance, InstanceParams, Reason, State, SyncCommand};
+use crate::instance::TrackState;
 use crate::sync_group::SyncGroup;
 use crate::wire::{DropReason, Family, Received};
+
+mod tracking;
+pub use tracking::{LinkEvent, Tracked};
 
 /// One input to the core.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +68,22 @@ pub enum Input {
         family: Family,
         rx: Box<Received>,
     },
+    /// A tracked object's new status: every instance tracking it (through
+    /// the configuration given to [`Router::set_config`]) gets its new
+    /// priority and fault ([`Effect::PriorityChanged`], then as [`Input::Track`]).
+    Tracked(Tracked),
+    /// Interface `ifname` went up, down or away: tracked interfaces
+    /// re-evaluate their instances; gone, it takes the sockets of the
+    /// instances receiving on it (not ready until [`Router::set_ready`]).
+    Link { ifname: String, event: LinkEvent },
+    /// Re-evaluate every instance's tracking, readiness and source address
+    /// (after a reload, or once the I/O shell has (re)opened sockets).
+    Retrack,
+    /// Instances held for want of an advert source address have one now,
+    /// with their state machine parameters for it.
+    Sources {
+        found: Vec<(usize, IpAddr, Box<InstanceParams>)>,
+    },
 }
 
 /// What the core asks the I/O shell to do.
@@ -91,6 +115,15 @@ pub enum Effect {
         instance: usize,
         priority_zero: bool,
     },
+    /// Tracking changed `instance`'s effective priority (keepalived
+    /// vrrp_track.c: "Changing effective priority from F to T"), while it
+    /// was in `state`; the priority reaches the fsm right after.
+    PriorityChanged {
+        instance: usize,
+        from: u8,
+        to: u8,
+        state: State,
+    },
 }
 
 struct Slot {
@@ -98,6 +131,10 @@ struct Slot {
     fsm: Instance,
     /// How it receives adverts; `None`: it receives none ([`Input::Datagram`]).
     endpoint: Option<Endpoint>,
+    /// Last (priority, fault) tracking gave it.
+    tracked: (u8, bool),
+    /// The I/O shell has its sockets ([`Router::set_ready`]).
+    ready: bool,
 }
 
 struct Group {
@@ -113,6 +150,9 @@ struct Group {
 pub struct Router {
     slots: Vec<Slot>,
     groups: Vec<Group>,
+    /// The configuration tracking is evaluated against.
+    config: Arc<Config>,
+    track: TrackState,
 }
 
 impl Router {
@@ -122,10 +162,13 @@ impl Router {
 
     /// Add an instance (not started: see [`Input::Start`]); returns its index.
     pub fn add(&mut self, name: impl Into<String>, fsm: Instance) -> usize {
+        let tracked = (fsm.effective_priority(), false);
         self.slots.push(Slot {
             name: name.into(),
             fsm,
             endpoint: None,
+            tracked,
+            ready: true,
         });
         self.slots.len() - 1
     }
@@ -141,6 +184,12 @@ impl Router {
         if let Some(s) = self.slots.get_mut(idx) {
             s.fsm = fsm;
         }
+    }
+
+    /// The configuration [`Input::Tracked`] and [`Input::Retrack`] evaluate
+    /// tracking against (instances are found in it by name).
+    pub fn set_config(&mut self, config: Arc<Config>) {
+        self.config = config;
     }
 
     /// Set how instance `idx` receives adverts (and the AH state it sends with).
@@ -264,18 +313,24 @@ impl Router {
                 instance,
                 priority,
                 fault,
-            } => self.start(instance, priority, fault, now, &mut out),
+            } => {
+                if let Some(s) = self.slots.get_mut(instance) {
+                    s.tracked = (priority, fault);
+                }
+                self.start(instance, priority, fault, now, &mut out)
+            }
             Input::Track {
                 instance,
                 priority,
                 fault,
-            } => self.track(instance, priority, fault, now, &mut out),
+            } => self.track_changed(instance, priority, fault, now, &mut out),
             Input::Reload {
                 instance,
                 params,
                 priority,
             } => {
                 if let Some(s) = self.slots.get_mut(instance) {
+                    s.tracked.0 = priority;
                     let actions = s.fsm.reload(*params, priority, now);
                     self.process(instance, actions, now, &mut out);
                 }
@@ -283,6 +338,10 @@ impl Router {
             Input::Datagram { ifname, family, rx } => {
                 self.datagram(&ifname, family, &rx, now, &mut out)
             }
+            Input::Tracked(t) => self.tracked_input(t, now, &mut out),
+            Input::Link { ifname, event } => self.link(&ifname, event, now, &mut out),
+            Input::Retrack => self.retrack(now, &mut out),
+            Input::Sources { found } => self.sources(found, now, &mut out),
         }
         out
     }
@@ -375,7 +434,7 @@ impl Router {
         self.process(idx, actions, now, out);
     }
 
-    fn track(
+    fn track_changed(
         &mut self,
         idx: usize,
         priority: Option<u8>,

@@ -5,6 +5,7 @@
 //! the very same `Router::handle`.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rkeepalived_config::model::Config;
@@ -12,7 +13,8 @@ use rkeepalived_config::{parse_str, LoadOptions};
 use rkeepalived_vrrp::demux::Endpoint;
 use rkeepalived_vrrp::fsm::{Action, Instance, State};
 use rkeepalived_vrrp::instance;
-use rkeepalived_vrrp::router::{Effect, Input, Router};
+use rkeepalived_vrrp::router::{Effect, Input, LinkEvent, Router, Tracked};
+use rkeepalived_vrrp::track::ScriptStatus;
 use rkeepalived_vrrp::wire::{ChecksumVariant, DropReason, Family, Received};
 
 fn load(text: &str) -> Config {
@@ -57,6 +59,7 @@ fn router(text: &str) -> (Router, Config) {
             .map(|g| (g.name.clone(), g.group.clone())),
         |_| false,
     );
+    r.set_config(Arc::new(cfg.clone()));
     (r, cfg)
 }
 
@@ -251,4 +254,381 @@ fn receive_policy_drops_are_reported_per_instance() {
             ..
         }]
     ));
+}
+
+fn priority_changes(effects: &[Effect]) -> Vec<(usize, u8, u8)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::PriorityChanged {
+                instance, from, to, ..
+            } => Some((*instance, *from, *to)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn script(name: &str, status: ScriptStatus) -> Input {
+    Input::Tracked(Tracked::Script {
+        name: name.into(),
+        status,
+    })
+}
+
+fn scripts(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("vrrp_script {n} {{\n    script \"/bin/true\"\n}}\n"))
+        .collect()
+}
+
+/// keepalived vrrp_track.c: a weighted script adds its weight when up
+/// (weight > 0) or when down (weight < 0); `reverse` inverts the sign.
+#[test]
+fn tracked_script_weights_and_reverse_move_the_priority() {
+    let text = scripts(&["down_minus", "up_plus_rev"])
+        + &vi(
+            "A",
+            "eth0",
+            1,
+            100,
+            "    track_script {\n        down_minus weight -20\n        up_plus_rev weight 10 reverse\n    }",
+        );
+    let (mut r, cfg) = router(&text);
+    let t0 = Instant::now();
+    start_all(&mut r, &cfg, t0);
+    // No result yet: a weighted script changes nothing.
+    assert!(priority_changes(&r.handle(Input::Retrack, t0)).is_empty());
+    let fx = r.handle(script("down_minus", ScriptStatus::Down), t0);
+    assert_eq!(priority_changes(&fx), vec![(0, 100, 80)]);
+    assert_eq!(r.fsm(0).effective_priority(), 80);
+    let fx = r.handle(script("up_plus_rev", ScriptStatus::Up), t0);
+    assert_eq!(priority_changes(&fx), vec![(0, 80, 70)]);
+    let fx = r.handle(script("down_minus", ScriptStatus::Up), t0);
+    assert_eq!(priority_changes(&fx), vec![(0, 70, 90)]);
+    // The same status again changes nothing.
+    assert!(r
+        .handle(script("down_minus", ScriptStatus::Up), t0)
+        .is_empty());
+    assert_eq!(r.tracked(0), Some((90, false)));
+}
+
+/// weight 0: down => FAULT (reverse: up => FAULT); an unweighted script
+/// without a result holds the instance out of BACKUP/MASTER.
+#[test]
+fn unweighted_script_faults_and_releases_the_instance() {
+    let text = scripts(&["chk", "rev"])
+        + &vi(
+            "A",
+            "eth0",
+            1,
+            100,
+            "    track_script {\n        chk\n    }",
+        )
+        + &vi(
+            "B",
+            "eth0",
+            2,
+            100,
+            "    track_script {\n        rev weight 0 reverse\n    }",
+        );
+    let (mut r, cfg) = router(&text);
+    let t0 = Instant::now();
+    start_all(&mut r, &cfg, t0);
+    r.handle(Input::Retrack, t0);
+    assert_eq!(r.fsm(0).state(), State::Fault, "no result yet");
+    r.handle(script("rev", ScriptStatus::Down), t0);
+    r.handle(script("chk", ScriptStatus::Up), t0);
+    assert_eq!(r.fsm(0).state(), State::Backup);
+    run(&mut r, t0 + Duration::from_secs(5));
+    assert_eq!(r.fsm(0).state(), State::Master);
+    assert_eq!(r.fsm(1).state(), State::Master);
+    let t = t0 + Duration::from_secs(5);
+    let fx = r.handle(script("chk", ScriptStatus::Down), t);
+    assert_eq!(r.fsm(0).state(), State::Fault);
+    assert!(fx.contains(&Effect::Action {
+        instance: 0,
+        action: Action::RemoveVips
+    }));
+    let fx = r.handle(script("rev", ScriptStatus::Up), t);
+    assert_eq!(r.fsm(1).state(), State::Fault);
+    assert!(fx.contains(&Effect::Action {
+        instance: 1,
+        action: Action::RemoveVips
+    }));
+    r.handle(script("chk", ScriptStatus::Up), t);
+    assert_eq!(r.fsm(0).state(), State::Backup);
+}
+
+/// keepalived `vrrp_set_effective_priority()`: clamped to 1..=254; the
+/// address owner (255) never moves.
+#[test]
+fn tracked_priority_is_clamped_and_the_owner_never_moves() {
+    let track = "    track_script {\n        chk weight 50\n        low weight -60\n    }";
+    let text = scripts(&["chk", "low"])
+        + &vi("HIGH", "eth0", 1, 250, track)
+        + &vi("LOW", "eth0", 2, 10, track)
+        + &vi("OWNER", "eth0", 3, 255, track);
+    let (mut r, cfg) = router(&text);
+    let t0 = Instant::now();
+    start_all(&mut r, &cfg, t0);
+    let fx = r.handle(script("chk", ScriptStatus::Up), t0);
+    assert_eq!(priority_changes(&fx), vec![(0, 250, 254), (1, 10, 60)]);
+    let fx = r.handle(script("chk", ScriptStatus::Down), t0);
+    assert_eq!(priority_changes(&fx), vec![(0, 254, 250), (1, 60, 10)]);
+    let fx = r.handle(script("low", ScriptStatus::Down), t0);
+    assert_eq!(priority_changes(&fx), vec![(0, 250, 190), (1, 10, 1)]);
+    assert_eq!(r.fsm(2).effective_priority(), 255);
+    assert_eq!(r.tracked(2), Some((255, false)));
+}
+
+/// vrrp_track_file: value * weight (reverse negates); weight 0 faults on a
+/// non-zero value; <= -254 faults.
+#[test]
+fn track_file_value_times_weight_and_fault() {
+    let text = "vrrp_track_file f1 {\n    file \"/nonexistent/f1\"\n}\nvrrp_track_file f0 {\n    file \"/nonexistent/f0\"\n}\n".to_string()
+        + &vi("A", "eth0", 1, 100, "    track_file {\n        f1 weight 2\n    }")
+        + &vi("B", "eth0", 2, 100, "    track_file {\n        f0 weight 0\n    }");
+    let (mut r, cfg) = router(&text);
+    let t0 = Instant::now();
+    start_all(&mut r, &cfg, t0);
+    let file = |name: &str, value: i64| {
+        Input::Tracked(Tracked::File {
+            name: name.into(),
+            value,
+        })
+    };
+    let fx = r.handle(file("f1", 10), t0);
+    assert_eq!(priority_changes(&fx), vec![(0, 100, 120)]);
+    let fx = r.handle(file("f1", -20), t0);
+    assert_eq!(priority_changes(&fx), vec![(0, 120, 60)]);
+    r.handle(file("f1", -200), t0);
+    assert_eq!(r.fsm(0).state(), State::Fault);
+    r.handle(file("f0", 3), t0);
+    assert_eq!(r.fsm(1).state(), State::Fault);
+    r.handle(file("f0", 0), t0);
+    assert_eq!(r.fsm(1).state(), State::Backup);
+}
+
+/// A sync group's tracked script faults every member (keepalived
+/// vrrp_sync.c: the group goes FAULT with one member), and its recovery
+/// releases every member.
+#[test]
+fn sync_group_tracking_faults_every_member() {
+    let text = scripts(&["chk"])
+        + &vi("A", "eth0", 1, 100, "")
+        + &vi("B", "eth0", 2, 100, "")
+        + "vrrp_sync_group G {\n    group {\n        A\n        B\n    }\n    track_script {\n        chk\n    }\n}\n";
+    let (mut r, cfg) = router(&text);
+    let t0 = Instant::now();
+    start_all(&mut r, &cfg, t0);
+    r.handle(script("chk", ScriptStatus::Up), t0);
+    run(&mut r, t0 + Duration::from_secs(5));
+    assert_eq!(r.fsm(0).state(), State::Master);
+    assert_eq!(r.fsm(1).state(), State::Master);
+    let t = t0 + Duration::from_secs(5);
+    r.handle(script("chk", ScriptStatus::Down), t);
+    assert_eq!(r.fsm(0).state(), State::Fault);
+    assert_eq!(r.fsm(1).state(), State::Fault);
+    assert_eq!(r.group_state(0), Some(State::Fault));
+    // Both recover (regression: the member recovering last stayed held in
+    // FAULT by the GoFault the other's fault had sent it).
+    r.handle(script("chk", ScriptStatus::Up), t);
+    assert_eq!(r.fsm(0).state(), State::Backup);
+    assert_eq!(r.fsm(1).state(), State::Backup);
+    run(&mut r, t + Duration::from_secs(5));
+    assert_eq!(r.group_state(0), Some(State::Master));
+}
+
+fn link(ifname: &str, event: LinkEvent) -> Input {
+    Input::Link {
+        ifname: ifname.into(),
+        event,
+    }
+}
+
+/// keepalived vrrp_if / process_if_status_change(): the instance's own
+/// interface going down faults it (VIPs removed); back up, it returns
+/// through BACKUP to MASTER. A tracked interface with a weight moves the
+/// priority instead.
+#[test]
+fn interface_down_faults_and_up_returns_through_backup_to_master() {
+    let text = vi(
+        "A",
+        "eth0",
+        1,
+        100,
+        "    track_interface {\n        eth1 weight -30\n    }",
+    );
+    let (mut r, cfg) = router(&text);
+    // What the I/O shell reads at startup.
+    r.track_mut().interfaces.insert("eth0".into(), true);
+    r.track_mut().interfaces.insert("eth1".into(), true);
+    let t0 = Instant::now();
+    start_all(&mut r, &cfg, t0);
+    run(&mut r, t0 + Duration::from_secs(5));
+    assert_eq!(r.fsm(0).state(), State::Master);
+    let t = t0 + Duration::from_secs(5);
+    let fx = r.handle(link("eth1", LinkEvent::Down), t);
+    assert_eq!(priority_changes(&fx), vec![(0, 100, 70)]);
+    assert_eq!(r.fsm(0).state(), State::Master);
+    let fx = r.handle(link("eth0", LinkEvent::Down), t);
+    assert_eq!(r.fsm(0).state(), State::Fault);
+    assert!(fx.contains(&Effect::Action {
+        instance: 0,
+        action: Action::RemoveVips
+    }));
+    // An untracked interface changes nothing.
+    assert!(r.handle(link("eth9", LinkEvent::Down), t).is_empty());
+    r.handle(link("eth0", LinkEvent::Up), t);
+    assert_eq!(r.fsm(0).state(), State::Backup);
+    let fx = run(&mut r, t + Duration::from_secs(5));
+    assert_eq!(r.fsm(0).state(), State::Master);
+    assert!(fx.contains(&Effect::Action {
+        instance: 0,
+        action: Action::AddVips
+    }));
+}
+
+/// An interface that is deleted takes the instance's sockets: FAULT until
+/// it is back and the I/O shell has reopened them. An instance whose
+/// interface does not exist at startup is held in FAULT and starts once
+/// it appears (keepalived `dynamic_interfaces`).
+#[test]
+fn deleted_and_late_interfaces() {
+    let text = vi("A", "eth0", 1, 100, "") + &vi("LATE", "late0", 2, 100, "");
+    let (mut r, _cfg) = router(&text);
+    r.track_mut().interfaces.insert("eth0".into(), true);
+    r.track_mut().interfaces.insert("late0".into(), false);
+    let t0 = Instant::now();
+    // late0 does not exist: no sockets, held in FAULT.
+    r.set_ready(1, false);
+    r.handle(
+        Input::Start {
+            instance: 0,
+            priority: 100,
+            fault: false,
+        },
+        t0,
+    );
+    r.handle(
+        Input::Start {
+            instance: 1,
+            priority: 100,
+            fault: true,
+        },
+        t0,
+    );
+    run(&mut r, t0 + Duration::from_secs(5));
+    assert_eq!(r.fsm(0).state(), State::Master);
+    assert_eq!(r.fsm(1).state(), State::Fault);
+    let t = t0 + Duration::from_secs(5);
+    // It appears, up; the shell opens its sockets and re-evaluates.
+    r.handle(link("late0", LinkEvent::Up), t);
+    assert_eq!(r.fsm(1).state(), State::Fault, "no sockets yet");
+    r.set_ready(1, true);
+    r.handle(Input::Retrack, t);
+    assert_eq!(r.fsm(1).state(), State::Backup);
+    run(&mut r, t + Duration::from_secs(5));
+    assert_eq!(r.fsm(1).state(), State::Master);
+    let t = t + Duration::from_secs(5);
+    // eth0 is deleted: A loses its sockets.
+    let fx = r.handle(link("eth0", LinkEvent::Gone), t);
+    assert_eq!(r.fsm(0).state(), State::Fault);
+    assert_eq!(r.fsm(1).state(), State::Master);
+    assert!(fx.contains(&Effect::Action {
+        instance: 0,
+        action: Action::RemoveVips
+    }));
+    // Re-created: up, sockets reopened.
+    r.handle(link("eth0", LinkEvent::Up), t);
+    r.set_ready(0, true);
+    r.handle(Input::Retrack, t);
+    assert_eq!(r.fsm(0).state(), State::Backup);
+    run(&mut r, t + Duration::from_secs(5));
+    assert_eq!(r.fsm(0).state(), State::Master);
+}
+
+/// No advert source address yet (IPv6 link-local not configured): held in
+/// FAULT; once one appears the instance is rebuilt with it and starts.
+#[test]
+fn source_address_found_later_starts_the_instance() {
+    let (mut r, cfg) = router(&vi("A", "eth0", 1, 100, ""));
+    let inst = &cfg.vrrp_instances[0];
+    r.set_endpoint(0, Endpoint::new(inst, &cfg.global_defs, None, None));
+    let t0 = Instant::now();
+    r.handle(
+        Input::Start {
+            instance: 0,
+            priority: 100,
+            fault: true,
+        },
+        t0,
+    );
+    r.handle(Input::Retrack, t0);
+    run(&mut r, t0 + Duration::from_secs(5));
+    assert_eq!(r.fsm(0).state(), State::Fault);
+    let t = t0 + Duration::from_secs(5);
+    let params = instance::fsm_params(inst, &cfg.global_defs, ip("192.0.2.9"));
+    r.handle(
+        Input::Sources {
+            found: vec![(0, ip("192.0.2.9"), Box::new(params))],
+        },
+        t,
+    );
+    assert_eq!(r.endpoint(0).and_then(|e| e.src), Some(ip("192.0.2.9")));
+    assert_eq!(r.fsm(0).state(), State::Backup);
+    run(&mut r, t + Duration::from_secs(5));
+    assert_eq!(r.fsm(0).state(), State::Master);
+}
+
+/// In-place reload of a MASTER whose priority changes (up or down) keeps
+/// it MASTER with its VIPs: no RemoveVips, the new priority advertised at
+/// once (regression: "VIP dropped on a priority reload").
+#[test]
+fn priority_reload_keeps_the_vip_on_a_master() {
+    let (mut r, cfg) = router(&vi("A", "eth0", 1, 100, ""));
+    let t0 = Instant::now();
+    start_all(&mut r, &cfg, t0);
+    run(&mut r, t0 + Duration::from_secs(5));
+    assert_eq!(r.fsm(0).state(), State::Master);
+    let mut t = t0 + Duration::from_secs(5);
+    for prio in [150u8, 50, 254] {
+        let text = vi("A", "eth0", 1, prio, "");
+        let new = load(&text);
+        r.set_config(Arc::new(new.clone()));
+        let params = instance::fsm_params(&new.vrrp_instances[0], &new.global_defs, ip(SRC));
+        let fx = r.handle(
+            Input::Reload {
+                instance: 0,
+                params: Box::new(params),
+                priority: prio,
+            },
+            t,
+        );
+        assert_eq!(r.fsm(0).state(), State::Master, "priority {prio}");
+        assert!(
+            !fx.iter().any(|e| matches!(
+                e,
+                Effect::Action {
+                    action: Action::RemoveVips | Action::StateChanged { .. },
+                    ..
+                }
+            )),
+            "priority {prio}: {fx:?}"
+        );
+        assert!(
+            fx.contains(&Effect::Action {
+                instance: 0,
+                action: Action::SendAdvert { priority: prio }
+            }),
+            "priority {prio}: {fx:?}"
+        );
+        assert_eq!(r.tracked(0), Some((prio, false)));
+        // Tracking after the reload agrees: nothing to change.
+        assert!(priority_changes(&r.handle(Input::Retrack, t)).is_empty());
+        t += Duration::from_secs(10);
+        run(&mut r, t);
+        assert_eq!(r.fsm(0).state(), State::Master);
+    }
 }

@@ -21,6 +21,17 @@ impl Engine {
                     rt.stats.drops.record(reason);
                     tracing::debug!(instance = %rt.cfg.name, src = %from, %reason, "dropped advert");
                 }
+                Effect::PriorityChanged {
+                    instance,
+                    from,
+                    to,
+                    state,
+                } => {
+                    let name = &self.instances[instance].cfg.name;
+                    // keepalived vrrp_track.c: "(%s) Changing effective priority from %d to %d".
+                    tracing::info!(instance = %name, from, to, "({}) Changing effective priority from {} to {}", name, from, to);
+                    self.notify_priority_change(instance, to, state);
+                }
                 Effect::Accepted {
                     instance,
                     priority_zero,
@@ -88,9 +99,11 @@ impl Engine {
             .vrrp_sync_groups
             .iter()
             .map(|g| (g.name.clone(), g.group.clone()));
-        let instances = &self.instances;
+        let faults: Vec<bool> = (0..self.instances.len())
+            .map(|i| self.router.tracked(i).is_some_and(|t| t.1))
+            .collect();
         self.router
-            .set_groups(groups, |i| instances.get(i).is_some_and(|r| r.tracked.1));
+            .set_groups(groups, |i| faults.get(i).copied().unwrap_or(false));
     }
 
     /// Notify group scripts / FIFO: the group's aggregate state changed.

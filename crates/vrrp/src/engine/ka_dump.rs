@@ -218,7 +218,8 @@ impl Engine {
             .track_scripts
             .iter()
             .filter(|t| {
-                self.track
+                self.router
+                    .track()
                     .scripts
                     .get(&t.name)
                     .is_none_or(|s| *s == ScriptStatus::Init)
@@ -296,7 +297,7 @@ impl Engine {
         let _ = writeln!(
             out,
             "   Number of interface and track script faults = {}",
-            u8::from(rt.tracked.1)
+            u8::from(self.tracked_of(rt).1)
         );
         let _ = writeln!(
             out,
@@ -418,7 +419,7 @@ impl Engine {
         let _ = writeln!(out, "   Virtual Router ID = {}", c.virtual_router_id);
         let _ = writeln!(out, "   Priority = {}", c.priority);
         let _ = writeln!(out, "   Effective priority = {}", fsm.effective_priority());
-        let _ = writeln!(out, "   Total priority = {}", rt.tracked.0);
+        let _ = writeln!(out, "   Total priority = {}", self.tracked_of(rt).0);
         if v3 {
             let _ = writeln!(
                 out,
@@ -672,7 +673,8 @@ impl Engine {
         let gd = &self.cfg.global_defs;
         for s in &self.cfg.vrrp_scripts {
             let status = self
-                .track
+                .router
+                .track()
                 .scripts
                 .get(&s.name)
                 .copied()

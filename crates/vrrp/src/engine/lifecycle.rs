@@ -120,7 +120,7 @@ impl Engine {
             }
         }
         // Renamed away: no RTM_DELLINK for the old name.
-        for (name, up) in self.track.interfaces.iter_mut() {
+        for (name, up) in self.router.track_mut().interfaces.iter_mut() {
             if *up && addr::ifindex(name).is_none() {
                 tracing::info!(iface = %name, "tracked interface gone");
                 *up = false;

@@ -68,6 +68,7 @@ impl Engine {
         }
         // 2. The new configuration's objects: global settings, tracking.
         self.cfg = new.clone();
+        self.router.set_config(new.clone());
         self.mail.reconfigure(&new);
         if old_cfg.global_defs != new.global_defs {
             self.notifier = Notifier::new(&new.global_defs);
@@ -243,7 +244,7 @@ impl Engine {
             .vrrp_sync_groups
             .iter()
             .any(|g| g.group.contains(&new.name));
-        let outcome = glue::tracked_priority(&new, &self.cfg, &self.track);
+        let outcome = glue::tracked_priority(&new, &self.cfg, self.router.track());
         let dsts = glue::destinations(&new, &global);
         let rt = &mut self.instances[idx];
         let effective = self.router.fsm(idx).effective_priority();
@@ -252,7 +253,6 @@ impl Engine {
         }
         rt.vips = vips;
         rt.dsts = dsts;
-        rt.tracked.0 = outcome.priority;
         // auth_type/auth_pass changed to, from or within AH: a new key, the
         // sequence counter kept (keepalived `restore_vrrp_state`).
         let old_ah = self.router.endpoint(idx).and_then(|e| e.ah.clone());
