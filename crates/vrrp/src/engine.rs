@@ -10,7 +10,6 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::future::join_all;
 use rkeepalived_config::model::{
     Config, VirtualIpAddress, VirtualRoute, VirtualRule, VrrpInstance,
 };
@@ -20,13 +19,14 @@ use tokio::task::JoinHandle;
 
 use crate::addr::{self, NetEvent, Netlink};
 use crate::auth_ah::AhState;
-use crate::error::{NetlinkError, SocketError, VrrpError};
+use crate::error::{SocketError, VrrpError};
 use crate::fsm::{self, Action, Event, State};
 use crate::garp::Announcer;
 use crate::iface::SockKey;
 use crate::instance as glue;
 use crate::metrics::{self, InstanceStats};
 use crate::notify::{Notifier, Subject};
+use crate::ops::{self, AddrSet, Change};
 use crate::reload;
 use crate::router::{Effect, Input, Router};
 use crate::socket::{RawDatagram, VrrpSocket};
@@ -132,19 +132,6 @@ fn vips_on(cfg: &VrrpInstance, vmac: Option<&str>) -> Vec<VirtualIpAddress> {
             v
         })
         .collect()
-}
-
-/// What an instance owns while Master besides its state: addresses, routes, rules.
-struct AddrSet {
-    vips: Vec<VirtualIpAddress>,
-    routes: Vec<VirtualRoute>,
-    rules: Vec<VirtualRule>,
-}
-
-#[derive(Clone, Copy)]
-enum Change {
-    Add,
-    Delete,
 }
 
 /// Runtime of one vrrp_instance.

@@ -13,6 +13,8 @@
 //! * [`iface`]: interface lifecycle (sockets and vmacs follow interfaces that appear,
 //!   disappear, are re-created or renamed).
 //! * [`garp`]: gratuitous ARP (AF_PACKET) and unsolicited neighbour advertisements.
+//! * [`ops`]: the edge behind traits (`AddressOps`, `Announce`, `AdvertSocket`), with
+//!   the engine's address changes, advert sends and GARP/NA rounds written against them.
 //! * [`addr`]: VIPs, virtual routes/rules, vmac links via rtnetlink; link/address events.
 //! * [`instance`]: configuration -> fsm parameters, receive policy, adverts, tracking.
 //! * [`reload`]: which running instances a reload keeps, updates in place, or restarts.
@@ -42,6 +44,7 @@ pub mod late_wakeup;
 pub mod mail;
 pub mod metrics;
 pub mod notify;
+pub mod ops;
 pub mod proc_event;
 pub mod proc_table;
 pub mod recovery;

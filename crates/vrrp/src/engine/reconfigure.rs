@@ -309,26 +309,6 @@ impl Engine {
         vips: &[VirtualIpAddress],
     ) -> bool {
         let rt = &self.instances[idx];
-        let minus = |a: &AddrSet, b: &AddrSet| AddrSet {
-            vips: a
-                .vips
-                .iter()
-                .filter(|v| !b.vips.contains(v))
-                .cloned()
-                .collect(),
-            routes: a
-                .routes
-                .iter()
-                .filter(|r| !b.routes.contains(r))
-                .cloned()
-                .collect(),
-            rules: a
-                .rules
-                .iter()
-                .filter(|r| !b.rules.contains(r))
-                .cloned()
-                .collect(),
-        };
         let old = AddrSet {
             vips: rt.vips.clone(),
             routes: rt.cfg.virtual_routes.clone(),
@@ -339,8 +319,8 @@ impl Engine {
             routes: new.virtual_routes.clone(),
             rules: new.virtual_rules.clone(),
         };
-        let add = minus(&next, &old);
-        self.change_addrs(idx, Change::Delete, &minus(&old, &next))
+        let add = next.minus(&old);
+        self.change_addrs(idx, Change::Delete, &old.minus(&next))
             .await;
         self.change_addrs(idx, Change::Add, &add).await;
         !add.vips.is_empty()
