@@ -13,6 +13,27 @@ use crate::iface::{self, SockKey, SockOp, VmacWant};
 use crate::instance as glue;
 
 impl Engine {
+    /// Current up/down of every interface an instance uses or tracks.
+    pub(super) async fn refresh_link_states(&mut self) {
+        let mut names: Vec<String> = Vec::new();
+        for i in &self.cfg.vrrp_instances {
+            names.push(i.interface.clone());
+            names.extend(i.track_interfaces.iter().map(|t| t.name.clone()));
+        }
+        for g in &self.cfg.vrrp_sync_groups {
+            names.extend(g.track_interfaces.iter().map(|t| t.name.clone()));
+        }
+        names.sort();
+        names.dedup();
+        for n in names {
+            let up = match addr::ifindex(&n) {
+                Some(idx) => self.nl.link_up(idx).await.unwrap_or(false),
+                None => false,
+            };
+            self.router.track_mut().interfaces.insert(n, up);
+        }
+    }
+
     /// Sockets the instances need, with whether adverts are received on them
     /// (the configured interface) or only sent (a vmac).
     fn wanted_sockets(&self) -> HashMap<SockKey, bool> {

@@ -112,7 +112,11 @@ impl Engine {
             }
             None => None,
         };
-        // Close sockets nobody uses any more.
+        self.close_unused_sockets();
+    }
+
+    /// Close the sockets (and their reader tasks) no instance uses any more.
+    fn close_unused_sockets(&mut self) {
         let used: Vec<SockKey> = self
             .instances
             .iter()
