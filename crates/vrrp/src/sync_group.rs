@@ -113,10 +113,13 @@ impl SyncGroup {
             // got GoFault when that member faulted, so it stays held: nothing to send.
             Vec::new()
         } else {
-            // The last fault cleared: every member was held by the others'
-            // faults, the recovering one too if another faulted while it was
-            // faulted itself (it got GoFault then). Release them all, the
-            // recovering member last (its own Fault(false) follows).
+            // The last fault cleared: the group comes up (keepalived
+            // vrrp_scheduler.c try_up_instance(): `--sync->num_member_fault`
+            // reaches 0, then vrrp_sync_backup()). Every member was held by
+            // the others' faults, the recovering one too if another faulted
+            // while it was faulted itself (it got GoFault then): release
+            // them all, the recovering member last (its own Fault(false)
+            // follows).
             let mut cmds = self.others(member, SyncCommand::ClearFault);
             cmds.push((member, SyncCommand::ClearFault));
             cmds
