@@ -14,9 +14,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rkeepalived_config::model::{
-    Config, VirtualIpAddress, VirtualRoute, VirtualRule, VrrpInstance,
-};
+use rkeepalived_config::model::{Config, VirtualIpAddress, VrrpInstance};
 use rkeepalived_control::Control;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;

@@ -123,6 +123,36 @@ impl AddrSet {
     }
 }
 
+impl AddrSet {
+    /// What a reload releases of an instance it stopped (`self`): the
+    /// entries no `owners` (the MASTER instances after the reload) hold.
+    /// Returns the VIPs kept because a MASTER owns them, and the rest.
+    pub fn unowned(self, owners: &[AddrSet]) -> (Vec<VirtualIpAddress>, AddrSet) {
+        let (kept, vips): (Vec<_>, Vec<_>) = self
+            .vips
+            .into_iter()
+            .partition(|v| owners.iter().any(|o| o.vips.contains(v)));
+        let routes = self
+            .routes
+            .into_iter()
+            .filter(|r| !owners.iter().any(|o| o.routes.contains(r)))
+            .collect();
+        let rules = self
+            .rules
+            .into_iter()
+            .filter(|r| !owners.iter().any(|o| o.rules.contains(r)))
+            .collect();
+        (
+            kept,
+            AddrSet {
+                vips,
+                routes,
+                rules,
+            },
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
     Add,
@@ -364,6 +394,24 @@ mod tests {
         assert_eq!(d.vips, vec![all.vips[0].clone()]);
         assert!(d.routes.is_empty());
         assert_eq!(d.rules, all.rules);
+    }
+
+    /// A reload that stopped an instance releases only what no MASTER
+    /// holds now (a vrid change of an address owner keeps its VIP).
+    #[test]
+    fn reload_releases_only_unowned_entries() {
+        let stopped = set();
+        let mut master = set();
+        master.vips.remove(1);
+        master.routes.clear();
+        let (kept, release) = stopped.clone().unowned(&[master]);
+        assert_eq!(kept, vec![stopped.vips[0].clone()]);
+        assert_eq!(release.vips, vec![stopped.vips[1].clone()]);
+        assert_eq!(release.routes, stopped.routes);
+        assert!(release.rules.is_empty());
+        let (kept, release) = stopped.clone().unowned(&[]);
+        assert!(kept.is_empty());
+        assert_eq!(release, stopped);
     }
 
     /// Records adverts; fails IPv4 sends to 192.0.2.99.

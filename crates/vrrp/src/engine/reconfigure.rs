@@ -172,21 +172,25 @@ impl Engine {
 
     /// Remove the entries of `set` that no MASTER instance owns.
     pub(super) async fn release_unowned(&mut self, set: AddrSet) {
-        let masters: Vec<&Runtime> = self
+        let owners: Vec<AddrSet> = self
             .instances
             .iter()
             .enumerate()
             .filter(|(i, _)| self.router.fsm(*i).state() == State::Master)
-            .map(|(_, r)| r)
+            .map(|(_, r)| AddrSet {
+                vips: r.vips.clone(),
+                routes: r.cfg.virtual_routes.clone(),
+                rules: r.cfg.virtual_rules.clone(),
+            })
             .collect();
-        let owned_vip = |v: &VirtualIpAddress| masters.iter().any(|r| r.vips.contains(v));
-        let owned_route =
-            |x: &VirtualRoute| masters.iter().any(|r| r.cfg.virtual_routes.contains(x));
-        let owned_rule = |x: &VirtualRule| masters.iter().any(|r| r.cfg.virtual_rules.contains(x));
-        let rules: Vec<VirtualRule> = set.rules.into_iter().filter(|x| !owned_rule(x)).collect();
-        let routes: Vec<VirtualRoute> =
-            set.routes.into_iter().filter(|x| !owned_route(x)).collect();
-        let (kept, vips): (Vec<_>, Vec<_>) = set.vips.into_iter().partition(|v| owned_vip(v));
+        let (
+            kept,
+            AddrSet {
+                vips,
+                routes,
+                rules,
+            },
+        ) = set.unowned(&owners);
         for v in &kept {
             tracing::info!(vip = %addr::vip_label(v), "VRRP reload: address kept by the new MASTER instance");
         }
