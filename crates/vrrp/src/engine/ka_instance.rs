@@ -135,9 +135,6 @@ impl Engine {
         let rt = &self.instances[idx];
         let saddr_from_config = glue::configured_source(&rt.cfg).is_some();
         let c = &rt.cfg;
-        let fsm = self.router.fsm(idx);
-        let state = fsm.state();
-        let v3 = c.version == VrrpVersion::V3;
         let unicast = !c.unicast_peers.is_empty();
         if c.dont_track_primary {
             let _ = writeln!(out, "   VRRP interface tracking disabled");
@@ -212,6 +209,16 @@ impl Engine {
             "   Send advert after receive higher priority advert = {}",
             tf(c.higher_prio_send_advert)
         );
+        self.ka_dump_instance_priorities(out, idx);
+    }
+
+    /// `dump_vrrp()`, continued: VRID, priorities, advert timers, preemption.
+    fn ka_dump_instance_priorities(&self, out: &mut String, idx: usize) {
+        let rt = &self.instances[idx];
+        let c = &rt.cfg;
+        let fsm = self.router.fsm(idx);
+        let state = fsm.state();
+        let v3 = c.version == VrrpVersion::V3;
         let _ = writeln!(out, "   Virtual Router ID = {}", c.virtual_router_id);
         let _ = writeln!(out, "   Priority = {}", c.priority);
         let _ = writeln!(out, "   Effective priority = {}", fsm.effective_priority());
