@@ -212,6 +212,7 @@ pub struct TrackRef {
 }
 
 mod addresses;
+mod announce;
 mod checkers;
 mod global;
 mod identity;
@@ -219,6 +220,7 @@ mod lvs;
 mod vrrp;
 
 pub use addresses::*;
+pub use announce::*;
 pub use checkers::*;
 pub use global::*;
 pub use identity::*;

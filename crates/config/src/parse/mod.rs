@@ -26,6 +26,7 @@ use crate::values::PResult;
 
 pub(crate) mod acted;
 mod addresses;
+mod announce;
 mod checkers;
 pub(crate) mod fixup;
 mod global;
