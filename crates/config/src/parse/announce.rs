@@ -6,7 +6,10 @@
 
 use std::time::Duration;
 
-use crate::model::{AnnounceDefaults, VsAnnounce, RTPROT_RKEEPALIVED};
+use crate::diag::{Diagnostic, Severity};
+use crate::model::{
+    AnnounceDefaults, Config, VirtualService, VsAnnounce, VsgMember, RTPROT_RKEEPALIVED,
+};
 use crate::tree::Node;
 use crate::values::{int, PResult};
 
@@ -93,6 +96,51 @@ pub(super) fn virtual_server(n: &Node) -> PResult<VsAnnounce> {
         i += 1;
     }
     Ok(out)
+}
+
+/// Announcement settings that cannot take effect, warned where they are
+/// written: `announce_route` without a table, on a fwmark service (no
+/// address to announce).
+pub(crate) fn validate(cfg: &Config, warnings: &mut Vec<Diagnostic>) {
+    let g = &cfg.global_defs.announce;
+    for vs in &cfg.virtual_servers {
+        let Some(a) = vs.announce.as_deref().filter(|a| a.enabled) else {
+            continue;
+        };
+        let name = crate::validate::service_name(&vs.service);
+        let warn = |msg: String| Diagnostic {
+            file: vs.origin.file.clone(),
+            line: vs.origin.line,
+            col: 1,
+            severity: Severity::Warning,
+            message: msg,
+        };
+        if a.table.or(g.table).is_none() {
+            warnings.push(warn(format!(
+                "virtual_server {name}: announce_route without a table (no 'table N' and no \
+                 global_defs announce_table): its route is not announced"
+            )));
+            continue;
+        }
+        let addresses = match &vs.service {
+            VirtualService::Addr { .. } => true,
+            VirtualService::Fwmark(_) => false,
+            VirtualService::Group(gname) => cfg
+                .virtual_server_groups
+                .iter()
+                .filter(|grp| &grp.name == gname)
+                .flat_map(|grp| &grp.members)
+                .any(|m| matches!(m, VsgMember::Range { .. })),
+        };
+        if !addresses {
+            warnings.push(warn(format!(
+                "virtual_server {name}: announce_route on a fwmark service has no address \
+                 to announce; put the VIPs in a virtual_server_group (IP ranges are announced \
+                 address by address) or announce them from another virtual_server"
+            )));
+            continue;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -183,5 +231,24 @@ mod tests {
             let err = load(&VS.replace("ANNOUNCE", line)).unwrap_err();
             assert!(err.contains(want), "{line}: {err}");
         }
+    }
+
+    #[test]
+    fn announce_route_that_cannot_take_effect_is_warned() {
+        let l = load(&VS.replace("ANNOUNCE", "announce_route")).unwrap();
+        let w: Vec<String> = l.warnings.iter().map(|d| d.to_string()).collect();
+        assert!(
+            w.iter()
+                .any(|w| w.contains("announce_route without a table")),
+            "{w:?}"
+        );
+        let fw = "global_defs {\n  announce_table 100\n}\nvirtual_server fwmark 7 {\n  announce_route\n  real_server 203.0.113.10 80 {\n    TCP_CHECK {\n    }\n  }\n}\n";
+        let l = load(fw).unwrap();
+        let w: Vec<String> = l.warnings.iter().map(|d| d.to_string()).collect();
+        assert!(
+            w.iter()
+                .any(|w| w.contains("fwmark service has no address")),
+            "{w:?}"
+        );
     }
 }

@@ -26,7 +26,7 @@ use crate::values::PResult;
 
 pub(crate) mod acted;
 mod addresses;
-mod announce;
+pub(crate) mod announce;
 mod checkers;
 pub(crate) mod fixup;
 mod global;
