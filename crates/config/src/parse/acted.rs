@@ -904,6 +904,7 @@ mod tests {
         "prohibit",
         "redirect",
         "remcsum",
+        "rkeepalived",
         "static",
         "tcp",
         "tcpfin",
