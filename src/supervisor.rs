@@ -903,8 +903,11 @@ impl Supervisor {
         for slot in self.slots.values_mut() {
             slot.respawn_at = None;
         }
-        let deadline =
-            tokio::time::Instant::now() + Duration::from_secs(self.cli.stop_timeout_secs);
+        // The checker withdraws announced routes and waits
+        // announce_drain_delay before removing its IPVS entries.
+        let deadline = tokio::time::Instant::now()
+            + Duration::from_secs(self.cli.stop_timeout_secs)
+            + self.config.global_defs.announce.drain_delay();
         if !self.wait_children_until(deadline).await {
             tracing::warn!("children did not stop in time: sending SIGTERM");
             self.signal_children(Signal::SIGTERM).await;
