@@ -25,6 +25,8 @@ pkgs=(
   openssl
   # `vagrant validate` of vagrant/Vagrantfile, libvirt provider options included (tests/vagrant_lab.rs)
   vagrant vagrant-libvirt
+  # BGP daemons redistributing announced VIP routes (crates/check/tests/announce_netns.rs, conf/bird.conf, conf/frr.conf)
+  bird2 frr
 )
 missing=()
 for p in "${pkgs[@]}"; do

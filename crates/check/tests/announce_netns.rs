@@ -247,6 +247,76 @@ fn lab(tag: &str) -> (Netns, Netns, Netns) {
     (dir, rtr, rs)
 }
 
+/// The router BIRD (the same for both director daemons).
+fn router_bird(rtr_ns: &Netns, tmp: &Path) -> (Daemon, PathBuf) {
+    bird(
+        rtr_ns,
+        tmp,
+        "router",
+        "router id 198.51.100.2;\nlog stderr all;\nprotocol device {}\n\
+         protocol bgp dir1 { local as 65000; neighbor 198.51.100.1 as 65001; hold time 9;\n\
+           ipv4 { import all; export none; }; ipv6 { import all; export none; }; }\n",
+    )
+}
+
+/// Learn with quorum, lose on quorum loss, learn again, lose on a graceful
+/// stop while IPVS still has the services. `v6`: the director's daemon
+/// announces IPv6 too.
+fn scenario(dir_ns: &Netns, rs_ns: &Netns, rtr_ctl: &Path, v6: bool) {
+    let server = real_server(rs_ns);
+    let mut engine = Engine::start(dir_ns, plan(4));
+    let up = (true, v6);
+    wait_for(
+        Duration::from_secs(60),
+        "the router to learn the VIPs",
+        || learned(rtr_ctl) == up,
+    );
+    assert_eq!(engine.services(), 2);
+
+    drop(server); // the real server dies: quorum lost
+    wait_for(
+        Duration::from_secs(20),
+        "the router to lose the VIPs",
+        || learned(rtr_ctl) == (false, false),
+    );
+    assert!(our_routes(dir_ns).is_empty(), "{}", our_routes(dir_ns));
+
+    let _server = real_server(rs_ns); // back
+    wait_for(
+        Duration::from_secs(20),
+        "the router to learn the VIPs again",
+        || learned(rtr_ctl) == up,
+    );
+
+    // Graceful stop: withdrawn at the router while IPVS still has the
+    // services, which go only after announce_drain_delay (4 s).
+    let tx = engine.tx.clone();
+    let stop_at = Instant::now();
+    std::thread::spawn(move || tx.blocking_send(Control::Stop));
+    let withdrawn_after = wait_for(
+        Duration::from_secs(3),
+        "the router to lose the VIPs on stop",
+        || learned(rtr_ctl) == (false, false),
+    );
+    assert_eq!(
+        engine.services(),
+        2,
+        "IPVS entries must still be there when the routes are withdrawn ({withdrawn_after:?} after the stop)"
+    );
+    engine.stop();
+    let stopped_after = stop_at.elapsed();
+    assert_eq!(
+        engine.services(),
+        0,
+        "IPVS entries removed at the end of the stop"
+    );
+    assert!(
+        stopped_after >= Duration::from_secs(4) && withdrawn_after < Duration::from_secs(3),
+        "withdrawn after {withdrawn_after:?}, IPVS removed after {stopped_after:?}"
+    );
+    assert!(our_routes(dir_ns).is_empty());
+}
+
 #[test]
 fn bird_peer_learns_the_vip_with_quorum_and_loses_it_before_ipvs_on_stop() {
     if !prerequisites(&[
@@ -272,66 +342,68 @@ fn bird_peer_learns_the_vip_with_quorum_and_loses_it_before_ipvs_on_stop() {
             snippet.display()
         ),
     );
-    let (_rtr_bird, rtr_ctl) = bird(
-        &rtr_ns,
-        &tmp,
-        "router",
-        "router id 198.51.100.2;\nlog stderr all;\nprotocol device {}\n\
-         protocol bgp dir1 { local as 65000; neighbor 198.51.100.1 as 65001; hold time 9;\n\
-           ipv4 { import all; export none; }; ipv6 { import all; export none; }; }\n",
-    );
-    let server = real_server(&rs_ns);
-    let mut engine = Engine::start(&dir_ns, plan(4));
+    let (_rtr_bird, rtr_ctl) = router_bird(&rtr_ns, &tmp);
+    scenario(&dir_ns, &rs_ns, &rtr_ctl, true);
+}
 
-    wait_for(
-        Duration::from_secs(40),
-        "the router to learn both VIPs",
-        || learned(&rtr_ctl) == (true, true),
-    );
-    assert_eq!(engine.services(), 2);
-
-    drop(server); // the real server dies: quorum lost
-    wait_for(
-        Duration::from_secs(20),
-        "the router to lose both VIPs",
-        || learned(&rtr_ctl) == (false, false),
-    );
-    assert!(our_routes(&dir_ns).is_empty(), "{}", our_routes(&dir_ns));
-
-    let _server = real_server(&rs_ns); // back
-    wait_for(
-        Duration::from_secs(20),
-        "the router to learn the VIPs again",
-        || learned(&rtr_ctl) == (true, true),
-    );
-
-    // Graceful stop: withdrawn at the router while IPVS still has the
-    // services, which go only after announce_drain_delay (4 s).
-    let tx = engine.tx.clone();
-    let stop_at = Instant::now();
-    std::thread::spawn(move || tx.blocking_send(Control::Stop));
-    let withdrawn_after = wait_for(
-        Duration::from_secs(3),
-        "the router to lose the VIPs on stop",
-        || learned(&rtr_ctl) == (false, false),
-    );
-    assert_eq!(
-        engine.services(),
-        2,
-        "IPVS entries must still be there when the routes are withdrawn ({withdrawn_after:?} after the stop)"
-    );
-    engine.stop();
-    let stopped_after = stop_at.elapsed();
-    assert_eq!(
-        engine.services(),
-        0,
-        "IPVS entries removed at the end of the stop"
-    );
-    assert!(
-        stopped_after >= Duration::from_secs(4) && withdrawn_after < Duration::from_secs(3),
-        "withdrawn after {withdrawn_after:?}, IPVS removed after {stopped_after:?}"
-    );
-    assert!(our_routes(&dir_ns).is_empty());
+/// zebra + bgpd in the director with conf/frr.conf (FRR 8.4: IPv4 only),
+/// BIRD as the router.
+#[test]
+fn frr_peer_learns_the_vip_with_quorum_and_loses_it_before_ipvs_on_stop() {
+    if !prerequisites(&[
+        Need::Root,
+        Need::Tool("ip"),
+        Need::Tool("bird"),
+        Need::Tool("birdc"),
+        Need::Path("/usr/lib/frr/zebra", "apt-get install frr"),
+        Need::Path("/usr/lib/frr/bgpd", "apt-get install frr"),
+    ]) {
+        return;
+    }
+    let (dir_ns, rtr_ns, rs_ns) = lab("anf");
+    let tmp = tempdir("frr");
+    let _rm = RmDir(tmp.clone());
+    // FRR drops to its own user (in the frrvty group): its files are its.
+    let frr = nix::unistd::User::from_name("frr")
+        .ok()
+        .flatten()
+        .expect("user frr");
+    let vty = tmp.join("vty");
+    std::fs::create_dir_all(&vty).unwrap();
+    for d in [&tmp, &vty] {
+        nix::unistd::chown(d.as_path(), Some(frr.uid), Some(frr.gid)).unwrap();
+    }
+    let snippet =
+        std::fs::read_to_string(conf_dir().join("frr.conf")).expect("conf/frr.conf is shipped");
+    let conf = tmp.join("frr.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "{snippet}\nrouter bgp 65001\n bgp router-id 198.51.100.1\n neighbor 198.51.100.2 remote-as 65000\n\
+             address-family ipv4 unicast\n  neighbor 198.51.100.2 route-map RKEEPALIVED-OUT out\n exit-address-family\nexit\n"
+        ),
+    )
+    .unwrap();
+    let zserv = tmp.join("zserv.api");
+    let daemon = |name: &str| {
+        let mut cmd = dir_ns.command(format!("/usr/lib/frr/{name}"));
+        cmd.arg("-z")
+            .arg(&zserv)
+            .arg("-i")
+            .arg(tmp.join(format!("{name}.pid")))
+            .arg("--vty_socket")
+            .arg(&vty)
+            .arg("-P")
+            .arg("0")
+            .arg("-f")
+            .arg(&conf);
+        Daemon::spawn(cmd, tmp.join(format!("{name}.log")))
+    };
+    let _zebra = daemon("zebra");
+    wait_for(Duration::from_secs(10), "zebra's socket", || zserv.exists());
+    let _bgpd = daemon("bgpd");
+    let (_rtr_bird, rtr_ctl) = router_bird(&rtr_ns, &tmp);
+    scenario(&dir_ns, &rs_ns, &rtr_ctl, false);
 }
 
 #[test]
