@@ -270,6 +270,8 @@ pub async fn ask_engine(ctl: &mpsc::Sender<Control>, query: Query) -> Reply {
         Query::StatsClear => text(ctl, Control::DumpStatsClear).await,
         Query::Metrics => text(ctl, Control::Metrics).await,
         Query::KeepalivedJson => text(ctl, Control::DumpKeepalivedJson).await,
+        Query::Drain => text(ctl, Control::Drain).await,
+        Query::Undrain => text(ctl, Control::Undrain).await,
         Query::Json => {
             let (tx, rx) = oneshot::channel();
             if ctl.send(Control::DumpJson(tx)).await.is_err() {

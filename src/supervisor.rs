@@ -235,6 +235,10 @@ impl Supervisor {
             signal(SignalKind::from_raw(crate::cli::sigjson())).map_err(SupervisorError::Signal)?;
         let mut sigstats_clear = signal(SignalKind::from_raw(crate::cli::sigstats_clear()))
             .map_err(SupervisorError::Signal)?;
+        let mut sigdrain = signal(SignalKind::from_raw(crate::cli::sigdrain()))
+            .map_err(SupervisorError::Signal)?;
+        let mut sigundrain = signal(SignalKind::from_raw(crate::cli::sigundrain()))
+            .map_err(SupervisorError::Signal)?;
 
         crate::limits::raise_nofile_limit();
         self.bind_status_socket()?;
@@ -295,6 +299,8 @@ impl Supervisor {
                 _ = sigusr2.recv() => self.spawn_dump(Query::Stats),
                 _ = sigjson.recv() => self.spawn_dump(Query::KeepalivedJson),
                 _ = sigstats_clear.recv() => self.spawn_dump(Query::StatsClear),
+                _ = sigdrain.recv() => self.spawn_drain(Query::Drain),
+                _ = sigundrain.recv() => self.spawn_drain(Query::Undrain),
                 _ = watchdog_tick.tick(), if watchdog.is_some() => self.notifier.watchdog(),
                 _ = liveness_tick.tick() => self.probe_children(),
                 _ = respawn_sleep => self.respawn_due().await,
@@ -888,6 +894,21 @@ impl Supervisor {
                     Ok(()) => tracing::info!(%role, "wrote {}", path.display()),
                     Err(e) => tracing::error!(%role, "cannot write {}: {e}", path.display()),
                 }
+            }
+        });
+    }
+
+    /// `--signum=DRAIN` / `UNDRAIN`: to the checker child, which owns the
+    /// announced routes (rkeepalived_check::announce).
+    fn spawn_drain(&self, query: Query) {
+        let Some(view) = self.shared.child(Role::Checker) else {
+            tracing::warn!("{query:?}: no checker child is running; nothing is announced");
+            return;
+        };
+        tokio::spawn(async move {
+            match view.link.ask(query).await {
+                Reply::Text(t) => tracing::info!("{query:?}: {}", t.trim_end()),
+                other => tracing::warn!("{query:?}: the checker did not answer: {other:?}"),
             }
         });
     }

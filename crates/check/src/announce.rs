@@ -301,6 +301,17 @@ impl Announcer {
         self.withdrawn
     }
 
+    /// For the status JSON: drained or not, the routes, the last error.
+    pub fn status_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "protocol": self.settings.protocol,
+            "drain_delay": self.settings.drain_delay.as_secs(),
+            "drained": self.withdrawn,
+            "routes": self.announced().iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+            "error": self.failing,
+        })
+    }
+
     /// Forget the cache: the next pass dumps and reconciles (periodic
     /// repair of routes changed behind our back).
     pub fn invalidate(&mut self) {

@@ -229,6 +229,8 @@ pub async fn run_plan(
                 Some(Control::DumpJson(reply)) => { let _ = reply.send(engine.dump_json()); }
                 Some(Control::DumpKeepalivedJson(reply)) => { let _ = reply.send(format!("{:#}\n", engine.dump_json())); }
                 Some(Control::Metrics(reply)) => { let _ = reply.send(engine.metrics_text()); }
+                Some(Control::Drain(reply)) => { let _ = reply.send(engine.drain(true)); }
+                Some(Control::Undrain(reply)) => { let _ = reply.send(engine.drain(false)); }
             },
             report = engine.checks.next_report() => {
                 engine.apply_report(report);
@@ -422,6 +424,30 @@ impl Engine {
             },
         };
         self.routes = Some(crate::announce::Announcer::new(backend, &self.plan));
+    }
+
+    /// `--signum=DRAIN` / `UNDRAIN`: withdraw every announced route and
+    /// keep them withdrawn (checks, IPVS and established connections go on,
+    /// the routers move new flows to the other directors), or announce
+    /// again. Survives reloads; a respawned checker announces again.
+    fn drain(&mut self, on: bool) -> String {
+        let Some(routes) = &mut self.routes else {
+            return "no route is announced (no virtual_server has announce_route)".into();
+        };
+        if on {
+            let n = routes.withdraw_all();
+            tracing::info!(
+                routes = n,
+                "drain: announced routes withdrawn; IPVS keeps serving"
+            );
+            format!("drained: {n} route(s) withdrawn\n")
+        } else {
+            routes.resume();
+            self.sync_routes();
+            let n = self.routes.as_ref().map_or(0, |r| r.announced().len());
+            tracing::info!(routes = n, "undrain: routes announced again");
+            format!("undrained: {n} route(s) announced\n")
+        }
     }
 
     fn routes_dirty(&self) -> bool {
@@ -905,10 +931,15 @@ impl Engine {
                 })
             })
             .collect();
-        serde_json::json!({
+        let mut out = serde_json::json!({
             "virtual_servers": vss,
             "ipvs_error": self.ipvs_failing,
-        })
+        });
+        // Only with announce_route, so keepalived-shaped consumers see no change.
+        if let (Some(r), Some(map)) = (&self.routes, out.as_object_mut()) {
+            map.insert("announce".into(), r.status_json());
+        }
+        out
     }
 
     fn metrics_text(&mut self) -> String {

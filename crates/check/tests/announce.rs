@@ -288,3 +288,61 @@ async fn failing_route_backend_keeps_checks_and_ipvs_and_recovers() {
     tx.send(Control::Stop).await.unwrap();
     handle.await.unwrap();
 }
+
+async fn ask_json(tx: &mpsc::Sender<Control>) -> serde_json::Value {
+    let (reply, rx) = tokio::sync::oneshot::channel();
+    tx.send(Control::DumpJson(reply)).await.unwrap();
+    rx.await.unwrap()
+}
+
+async fn ask_text(
+    tx: &mpsc::Sender<Control>,
+    make: fn(tokio::sync::oneshot::Sender<String>) -> Control,
+) -> String {
+    let (reply, rx) = tokio::sync::oneshot::channel();
+    tx.send(make(reply)).await.unwrap();
+    rx.await.unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn drain_withdraws_and_keeps_serving_until_undrain() {
+    let flags = Flags::default();
+    let routes = MockRoutes::default();
+    let ipvs: Ipvs = Default::default();
+    let p = plan(
+        "  announce_table 100",
+        &[vs("192.0.2.1", 80, "203.0.113.1", "announce_route")],
+    );
+    let (tx, handle) = start(p, &flags, Arc::clone(&ipvs), routes.clone());
+    assert!(
+        eventually(Duration::from_secs(10), || routes.dsts(TABLE, PROTO)
+            == set(&["192.0.2.1"]))
+        .await
+    );
+    assert_eq!(
+        ask_text(&tx, Control::Drain).await,
+        "drained: 1 route(s) withdrawn\n"
+    );
+    assert!(routes.dsts(TABLE, PROTO).is_empty());
+    assert_eq!(ask_json(&tx).await["announce"]["drained"], true);
+    // Health changes while drained announce nothing; IPVS follows them as usual.
+    flags.set("203.0.113.1:80", false);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    flags.set("203.0.113.1:80", true);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(routes.dsts(TABLE, PROTO).is_empty(), "stays drained");
+    assert_eq!(ipvs_services(&ipvs), 1, "IPVS keeps serving while drained");
+    assert_eq!(
+        ask_text(&tx, Control::Undrain).await,
+        "undrained: 1 route(s) announced\n"
+    );
+    assert_eq!(routes.dsts(TABLE, PROTO), set(&["192.0.2.1"]));
+    let json = ask_json(&tx).await;
+    assert_eq!(json["announce"]["drained"], false);
+    assert_eq!(
+        json["announce"]["routes"][0],
+        "192.0.2.1/32 table 100 metric 0"
+    );
+    tx.send(Control::Stop).await.unwrap();
+    handle.await.unwrap();
+}
