@@ -80,16 +80,17 @@ impl NetlinkRoutes {
     }
 
     fn header(family: IpAddr, table: u32, protocol: u8) -> RouteHeader {
-        let mut h = RouteHeader::default();
-        h.address_family = if family.is_ipv4() {
-            AddressFamily::Inet
-        } else {
-            AddressFamily::Inet6
-        };
-        // Tables above 255 only fit RTA_TABLE (iproute2 does the same).
-        h.table = u8::try_from(table).unwrap_or(RouteHeader::RT_TABLE_UNSPEC);
-        h.protocol = RouteProtocol::from(protocol);
-        h
+        RouteHeader {
+            address_family: if family.is_ipv4() {
+                AddressFamily::Inet
+            } else {
+                AddressFamily::Inet6
+            },
+            // Tables above 255 only fit RTA_TABLE (iproute2 does the same).
+            table: u8::try_from(table).unwrap_or(RouteHeader::RT_TABLE_UNSPEC),
+            protocol: RouteProtocol::from(protocol),
+            ..RouteHeader::default()
+        }
     }
 
     fn route_message(r: &Route, protocol: u8) -> RouteMessage {
