@@ -110,3 +110,59 @@ fn drain_signals_and_sigterm_withdraw_the_route_before_ipvs_goes() {
     );
     assert!(log.contains("drain: announced routes withdrawn"), "{log}");
 }
+
+/// The keywords are rkeepalived extensions: keepalived 2.2.7's `-t` reports
+/// them as unknown (exit 5); ours accepts them (exit 0).
+#[test]
+fn keepalived_rejects_the_announce_keywords_and_our_config_test_accepts_them() {
+    if !prerequisites(&["keepalived"]) {
+        return;
+    }
+    let scratch = Scratch::new("announce-t");
+    let conf = scratch.write(
+        "keepalived.conf",
+        "global_defs {
+    announce_table 100
+    announce_protocol rkeepalived
+    announce_metric 10
+    announce_drain_delay 5
+}
+virtual_server 192.0.2.100 80 {
+    protocol TCP
+    announce_route table 101 metric 20
+    real_server 192.0.2.2 80 {
+        TCP_CHECK {
+            connect_timeout 1
+        }
+    }
+}
+",
+    );
+    let conf = conf.display().to_string();
+    let ka = sh(&["keepalived", "-t", "-l", "-f", &conf]);
+    let ka_text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&ka.stdout),
+        String::from_utf8_lossy(&ka.stderr)
+    );
+    assert_eq!(ka.status.code(), Some(5), "{ka_text}");
+    for kw in [
+        "announce_table",
+        "announce_protocol",
+        "announce_metric",
+        "announce_drain_delay",
+        "announce_route",
+    ] {
+        assert!(
+            ka_text.contains(&format!("Unknown keyword '{kw}'")),
+            "{kw}: {ka_text}"
+        );
+    }
+    let ours = sh(&[bin(), "-t", "-f", &conf]);
+    assert!(
+        ours.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&ours.stdout),
+        String::from_utf8_lossy(&ours.stderr)
+    );
+}
