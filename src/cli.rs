@@ -337,7 +337,7 @@ pub struct Cli {
     /// Skip any configuration lines beginning '@' that don't match id
     #[arg(short = 'i', long = "config-id", value_name = "ID")]
     pub config_id: Option<String>,
-    /// Print the signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON
+    /// Print the signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON (DRAIN, UNDRAIN: rkeepalived)
     // A plain string: keepalived matches the names exactly (strcmp) and
     // answers anything else with "Unknown sigfunc NAME" and exit 1.
     #[arg(long = "signum", value_name = "SIGFUNC", value_parser = SigFuncNames)]
