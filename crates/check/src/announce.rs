@@ -136,14 +136,26 @@ pub fn desired(plan: &CheckPlan, model: &HealthModel) -> BTreeSet<Route> {
             continue;
         }
         for dst in vips(&vs.keys) {
+            let metric = kernel_metric(dst, r.metric);
             best.entry((r.table, dst))
-                .and_modify(|m| *m = (*m).min(r.metric))
-                .or_insert(r.metric);
+                .and_modify(|m| *m = (*m).min(metric))
+                .or_insert(metric);
         }
     }
     best.into_iter()
         .map(|((table, dst), metric)| Route { table, dst, metric })
         .collect()
+}
+
+/// The metric the kernel gives a route: IPv6 turns 0 into 1024
+/// (`IP6_RT_PRIO_USER`, net/ipv6/route.c), so that is what we want, or
+/// every full pass would replace the route (and the routers see a flap).
+pub fn kernel_metric(dst: IpAddr, metric: u32) -> u32 {
+    if dst.is_ipv6() && metric == 0 {
+        1024
+    } else {
+        metric
+    }
 }
 
 /// The tables a plan announces into.
@@ -239,10 +251,10 @@ impl Announcer {
     pub fn new(backend: Box<dyn RouteBackend>, plan: &CheckPlan) -> Self {
         let mut a = Announcer {
             backend,
-            settings: AnnounceSettings {
-                protocol: crate::announce::DEFAULT_PROTOCOL,
+            settings: plan.announce.unwrap_or(AnnounceSettings {
+                protocol: DEFAULT_PROTOCOL,
                 drain_delay: std::time::Duration::ZERO,
-            },
+            }),
             tables: BTreeSet::new(),
             installed: None,
             withdrawn: false,
@@ -272,8 +284,12 @@ impl Announcer {
     pub fn set_plan(&mut self, plan: &CheckPlan) {
         if let Some(s) = plan.announce {
             if s.protocol != self.settings.protocol {
-                // Routes of the old protocol are no longer recognised as ours.
+                // A reload changed announce_protocol: our routes under the
+                // old number go first (they would not be recognised later).
+                let withdrawn = std::mem::replace(&mut self.withdrawn, true);
                 self.installed = None;
+                self.sync(BTreeSet::new());
+                self.withdrawn = withdrawn;
             }
             self.settings = s;
         }
@@ -515,6 +531,14 @@ mod tests {
         net.prefix_len = 24;
         let plan = reconcile(&BTreeSet::new(), &[net], P, &t);
         assert_eq!(plan.del.len(), 1);
+    }
+
+    #[test]
+    fn ipv6_metric_zero_is_the_kernels_1024() {
+        let v6 = IpAddr::V6(Ipv6Addr::LOCALHOST);
+        assert_eq!(kernel_metric(v6, 0), 1024);
+        assert_eq!(kernel_metric(v6, 7), 7);
+        assert_eq!(kernel_metric(v4(1), 0), 0);
     }
 
     #[test]

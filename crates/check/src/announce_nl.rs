@@ -339,10 +339,11 @@ impl RouteBackend for MockRoutes {
         if let Some(errno) = t.fail {
             return Err(err(errno));
         }
+        let metric = crate::announce::kernel_metric(r.dst, r.metric);
         let exists = t.routes.iter().any(|k| {
             k.table == r.table
                 && k.dst == r.dst
-                && k.metric == r.metric
+                && k.metric == metric
                 && k.prefix_len == r.prefix_len()
         });
         if exists {
@@ -353,7 +354,8 @@ impl RouteBackend for MockRoutes {
             dst: r.dst,
             prefix_len: r.prefix_len(),
             protocol,
-            metric: r.metric,
+            // As the kernel: IPv6 metric 0 is stored as 1024.
+            metric: crate::announce::kernel_metric(r.dst, r.metric),
             ours_shape: true,
         });
         t.log.push(RouteOp::Add(*r));
@@ -373,7 +375,8 @@ impl RouteBackend for MockRoutes {
         t.routes.retain(|k| {
             !(k.table == r.table
                 && k.dst == r.dst
-                && k.metric == r.metric
+                // IPv6: a delete with metric 0 matches any metric.
+                && (k.metric == r.metric || (r.dst.is_ipv6() && r.metric == 0))
                 && k.protocol == protocol
                 && k.prefix_len == r.prefix_len())
         });

@@ -346,3 +346,70 @@ async fn drain_withdraws_and_keeps_serving_until_undrain() {
     tx.send(Control::Stop).await.unwrap();
     handle.await.unwrap();
 }
+
+/// A reload (like the periodic pass) dumps and reconciles: routes that are
+/// already right, IPv6 ones included (the kernel stores metric 0 as 1024),
+/// are not replaced; a changed announce_protocol moves them to the new number.
+#[tokio::test(start_paused = true)]
+async fn full_passes_leave_correct_routes_alone_and_protocol_changes_move_them() {
+    let flags = Flags::default();
+    let routes = MockRoutes::default();
+    let ipvs: Ipvs = Default::default();
+    let servers = [
+        vs("192.0.2.1", 80, "203.0.113.1", "announce_route"),
+        vs("2001:db8::1", 80, "2001:db8::10", "announce_route"),
+    ];
+    let (tx, handle) = start(
+        plan("  announce_table 100", &servers),
+        &flags,
+        Arc::clone(&ipvs),
+        routes.clone(),
+    );
+    let both = set(&["192.0.2.1", "2001:db8::1"]);
+    assert!(
+        eventually(Duration::from_secs(10), || routes.dsts(TABLE, PROTO)
+            == both)
+        .await
+    );
+    let v6_metric = routes
+        .inner
+        .lock()
+        .unwrap()
+        .routes
+        .iter()
+        .find(|r| r.dst.is_ipv6())
+        .map(|r| r.metric);
+    assert_eq!(v6_metric, Some(1024));
+    let ops = routes.log().len();
+    let cfg = |global: &str| {
+        let text = format!("global_defs {{\n{global}\n}}\n{}", servers.concat());
+        Arc::new(
+            parse_str(&text, "test.conf", &LoadOptions::default())
+                .unwrap()
+                .config,
+        )
+    };
+    tx.send(Control::Reload(cfg("  announce_table 100")))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        routes.log().len(),
+        ops,
+        "no route replaced: {:?}",
+        &routes.log()[ops..]
+    );
+    tx.send(Control::Reload(cfg(
+        "  announce_table 100\n  announce_protocol 250",
+    )))
+    .await
+    .unwrap();
+    assert!(eventually(Duration::from_secs(10), || routes.dsts(TABLE, 250) == both).await);
+    assert!(
+        routes.dsts(TABLE, PROTO).is_empty(),
+        "old protocol's routes removed"
+    );
+    tx.send(Control::Stop).await.unwrap();
+    handle.await.unwrap();
+    assert!(routes.dsts(TABLE, 250).is_empty());
+}

@@ -461,6 +461,9 @@ fn no_routing_daemon_stale_routes_swept_foreign_routes_kept() {
     let ours = our_routes(&dir_ns);
     assert!(!ours.contains("192.0.2.99"), "stale route swept: {ours}");
     assert!(ours.contains("scope link"), "{ours}");
+    // The kernel stores an IPv6 metric 0 as 1024; the desired route says so
+    // (else every full pass would replace it).
+    assert!(ours.contains("2001:db8::100 dev lo metric 1024"), "{ours}");
     let all = all_routes(&dir_ns);
     assert!(all.contains("198.51.100.200 dev lo proto static"), "{all}");
     assert!(
