@@ -377,7 +377,7 @@ fn virtual_server(
 
 /// `announce_route` of a virtual server: on, with a table (its own or
 /// `announce_table`); without a table it is not announced (warned by
-/// [`crate::announce::config_warnings`]).
+/// the config crate's `parse::announce::validate`).
 fn announce_route(
     vs: &cfg::VirtualServer,
     global: &cfg::AnnounceDefaults,
