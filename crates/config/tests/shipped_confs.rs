@@ -226,7 +226,10 @@ fn kubernetes_apiserver_example() {
 fn anycast_director_example() {
     let c = load_clean("examples/anycast-director.conf", "x");
     assert_eq!(c.global_defs.announce.table, Some(100));
-    assert_eq!(c.global_defs.announce.drain_delay(), Duration::from_secs(10));
+    assert_eq!(
+        c.global_defs.announce.drain_delay(),
+        Duration::from_secs(10)
+    );
     let vs = &c.virtual_servers[0];
     assert_eq!(vs.lvs_sched, Scheduler::Mh);
     assert!(vs.sched_flags.flag_2, "mh-port");
