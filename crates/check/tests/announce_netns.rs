@@ -279,7 +279,10 @@ fn scenario(dir_ns: &Netns, rs_ns: &Netns, rtr_ctl: &Path, v6: bool) {
         "the router to lose the VIPs",
         || learned(rtr_ctl) == (false, false),
     );
-    assert!(our_routes(dir_ns).is_empty(), "{}", our_routes(dir_ns));
+    // Both virtual servers (their checks run independently) withdrew.
+    wait_for(Duration::from_secs(10), "no route of ours left", || {
+        our_routes(dir_ns).is_empty()
+    });
 
     let _server = real_server(rs_ns); // back
     wait_for(
@@ -346,6 +349,25 @@ fn bird_peer_learns_the_vip_with_quorum_and_loses_it_before_ipvs_on_stop() {
     scenario(&dir_ns, &rs_ns, &rtr_ctl, true);
 }
 
+/// An FRR daemon stopped with SIGTERM, so that it removes its crash-log
+/// directory (/var/tmp/frr/NAME.PID), which SIGKILL would leave behind.
+struct FrrDaemon(Daemon, String);
+
+impl Drop for FrrDaemon {
+    fn drop(&mut self) {
+        let pid = self.0.pid();
+        self.0.signal(nix::sys::signal::Signal::SIGTERM);
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(3) {
+            if matches!(self.0.child().try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = std::fs::remove_dir_all(format!("/var/tmp/frr/{}.{pid}", self.1));
+    }
+}
+
 /// zebra + bgpd in the director with conf/frr.conf (FRR 8.4: IPv4 only),
 /// BIRD as the router.
 #[test]
@@ -397,7 +419,10 @@ fn frr_peer_learns_the_vip_with_quorum_and_loses_it_before_ipvs_on_stop() {
             .arg("0")
             .arg("-f")
             .arg(&conf);
-        Daemon::spawn(cmd, tmp.join(format!("{name}.log")))
+        FrrDaemon(
+            Daemon::spawn(cmd, tmp.join(format!("{name}.log"))),
+            name.to_string(),
+        )
     };
     let _zebra = daemon("zebra");
     wait_for(Duration::from_secs(10), "zebra's socket", || zserv.exists());
