@@ -61,7 +61,7 @@ fn drain_signals_and_sigterm_withdraw_the_route_before_ipvs_goes() {
     }}
 }}
 ",
-            global_block("    announce_table 100\n    announce_drain_delay 3\n")
+            global_block("    announce_table 100\n    announce_drain_delay 5\n")
         ),
     );
     let _server = listener_in(&ns, "192.0.2.2:80");
@@ -86,7 +86,7 @@ fn drain_signals_and_sigterm_withdraw_the_route_before_ipvs_goes() {
     d.signal("TERM");
     wait_for(
         "the route withdrawn on stop",
-        Duration::from_secs(3),
+        Duration::from_secs(4),
         || routes(&ns).is_empty(),
     );
     let withdrawn = stop.elapsed();
@@ -95,7 +95,7 @@ fn drain_signals_and_sigterm_withdraw_the_route_before_ipvs_goes() {
     let exited = stop.elapsed();
     assert!(st.success(), "{st:?}\n{}", d.log());
     assert!(
-        exited >= withdrawn + Duration::from_secs(2),
+        exited >= withdrawn + Duration::from_secs(4),
         "withdrawn after {withdrawn:?}, exited after {exited:?}"
     );
     let log = d.log();
@@ -103,7 +103,7 @@ fn drain_signals_and_sigterm_withdraw_the_route_before_ipvs_goes() {
         log.find(needle)
             .unwrap_or_else(|| panic!("log lacks {needle:?}:\n{log}"))
     };
-    let waiting = at("waiting 3s (announce_drain_delay) before removing the IPVS entries");
+    let waiting = at("waiting 5s (announce_drain_delay) before removing the IPVS entries");
     assert!(
         log[..waiting].contains("Withdrawing route 192.0.2.100/32 table 100"),
         "{log}"

@@ -254,17 +254,21 @@ fn router_bird(rtr_ns: &Netns, tmp: &Path) -> (Daemon, PathBuf) {
         tmp,
         "router",
         "router id 198.51.100.2;\nlog stderr all;\nprotocol device {}\n\
-         protocol bgp dir1 { local as 65000; neighbor 198.51.100.1 as 65001; hold time 9;\n\
+         protocol bgp dir1 { local as 65000; neighbor 198.51.100.1 as 65001;\n\
+           hold time 60; connect retry time 2; error wait time 1, 5;\n\
            ipv4 { import all; export none; }; ipv6 { import all; export none; }; }\n",
     )
 }
 
+/// (Sessions use a long hold time and a short connect retry in the tests:
+/// on a loaded CI machine a missed keepalive must not reset a session.)
+///
 /// Learn with quorum, lose on quorum loss, learn again, lose on a graceful
 /// stop while IPVS still has the services. `v6`: the director's daemon
 /// announces IPv6 too.
 fn scenario(dir_ns: &Netns, rs_ns: &Netns, rtr_ctl: &Path, v6: bool) {
     let server = real_server(rs_ns);
-    let mut engine = Engine::start(dir_ns, plan(4));
+    let mut engine = Engine::start(dir_ns, plan(6));
     let up = (true, v6);
     wait_for(
         Duration::from_secs(60),
@@ -292,12 +296,12 @@ fn scenario(dir_ns: &Netns, rs_ns: &Netns, rtr_ctl: &Path, v6: bool) {
     );
 
     // Graceful stop: withdrawn at the router while IPVS still has the
-    // services, which go only after announce_drain_delay (4 s).
+    // services, which go only after announce_drain_delay (6 s).
     let tx = engine.tx.clone();
     let stop_at = Instant::now();
     std::thread::spawn(move || tx.blocking_send(Control::Stop));
     let withdrawn_after = wait_for(
-        Duration::from_secs(3),
+        Duration::from_secs(5),
         "the router to lose the VIPs on stop",
         || learned(rtr_ctl) == (false, false),
     );
@@ -314,7 +318,7 @@ fn scenario(dir_ns: &Netns, rs_ns: &Netns, rtr_ctl: &Path, v6: bool) {
         "IPVS entries removed at the end of the stop"
     );
     assert!(
-        stopped_after >= Duration::from_secs(4) && withdrawn_after < Duration::from_secs(3),
+        stopped_after >= Duration::from_secs(6) && withdrawn_after < Duration::from_secs(5),
         "withdrawn after {withdrawn_after:?}, IPVS removed after {stopped_after:?}"
     );
     assert!(our_routes(dir_ns).is_empty());
@@ -341,7 +345,8 @@ fn bird_peer_learns_the_vip_with_quorum_and_loses_it_before_ipvs_on_stop() {
         "director",
         &format!(
             "router id 198.51.100.1;\nlog stderr all;\nprotocol device {{}}\ninclude \"{}\";\n\
-             protocol bgp uplink1 from rkeepalived_bgp {{ neighbor 198.51.100.2 as 65000; }}\n",
+             protocol bgp uplink1 from rkeepalived_bgp {{ neighbor 198.51.100.2 as 65000;\n\
+               hold time 60; connect retry time 2; error wait time 1, 5; }}\n",
             snippet.display()
         ),
     );
@@ -402,6 +407,7 @@ fn frr_peer_learns_the_vip_with_quorum_and_loses_it_before_ipvs_on_stop() {
         &conf,
         format!(
             "{snippet}\nrouter bgp 65001\n bgp router-id 198.51.100.1\n neighbor 198.51.100.2 remote-as 65000\n\
+             neighbor 198.51.100.2 timers 20 60\n neighbor 198.51.100.2 timers connect 2\n\
              address-family ipv4 unicast\n  neighbor 198.51.100.2 route-map RKEEPALIVED-OUT out\n exit-address-family\nexit\n"
         ),
     )
