@@ -254,7 +254,9 @@ pub async fn run_plan(
                 engine.sync_routes();
             }
             _ = tokio::time::sleep_until(retry_at), if engine.ipvs_dirty || engine.routes_dirty() => {
-                engine.sync_ipvs();
+                if engine.ipvs_dirty {
+                    engine.sync_ipvs();
+                }
                 engine.sync_routes();
                 retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
             }
