@@ -1009,6 +1009,20 @@ impl Engine {
         for (l, up) in &vs_rows {
             w.sample("rkeepalived_check_vs_quorum_up", l, *up);
         }
+        if let Some(r) = &self.routes {
+            w.single(
+                "rkeepalived_check_announced_routes",
+                "Routes announced (announce_route) as last programmed.",
+                Kind::Gauge,
+                r.announced().len() as u64,
+            );
+            w.single(
+                "rkeepalived_check_announce_drained",
+                "Routes withdrawn by a drain (1) or following health (0).",
+                Kind::Gauge,
+                r.is_withdrawn(),
+            );
+        }
         crate::metrics::render_engine(&mut w, &self.metrics);
         if let Some(dump) = self.backend.stats() {
             render_ipvs_stats(&mut w, &dump);

@@ -319,9 +319,28 @@ async fn drain_withdraws_and_keeps_serving_until_undrain() {
             == set(&["192.0.2.1"]))
         .await
     );
+    let metrics = ask_text(&tx, Control::Metrics).await;
+    rkeepalived_metrics::check(&metrics).unwrap();
+    assert!(
+        metrics.contains("rkeepalived_check_announced_routes 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("rkeepalived_check_announce_drained 0\n"),
+        "{metrics}"
+    );
     assert_eq!(
         ask_text(&tx, Control::Drain).await,
         "drained: 1 route(s) withdrawn\n"
+    );
+    let metrics = ask_text(&tx, Control::Metrics).await;
+    assert!(
+        metrics.contains("rkeepalived_check_announced_routes 0\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("rkeepalived_check_announce_drained 1\n"),
+        "{metrics}"
     );
     assert!(routes.dsts(TABLE, PROTO).is_empty());
     assert_eq!(ask_json(&tx).await["announce"]["drained"], true);
