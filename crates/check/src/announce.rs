@@ -234,7 +234,9 @@ pub const ROUTING_DAEMON_SOCKETS: &[&str] = &[
 pub struct Announcer {
     backend: Box<dyn RouteBackend>,
     settings: AnnounceSettings,
-    /// Tables of the current plan, plus earlier plans' until emptied.
+    /// Tables of the current plan.
+    plan_tables: BTreeSet<u32>,
+    /// Those, plus earlier plans' until emptied of our routes.
     tables: BTreeSet<u32>,
     /// What we last programmed; `None`: dump and reconcile at the next pass.
     installed: Option<BTreeSet<Route>>,
@@ -255,6 +257,7 @@ impl Announcer {
                 protocol: DEFAULT_PROTOCOL,
                 drain_delay: std::time::Duration::ZERO,
             }),
+            plan_tables: BTreeSet::new(),
             tables: BTreeSet::new(),
             installed: None,
             withdrawn: false,
@@ -296,7 +299,8 @@ impl Announcer {
         for name in unannounceable(plan) {
             tracing::warn!("virtual server {name}: announce_route on a fwmark service has no address to announce");
         }
-        self.tables.extend(tables(plan));
+        self.plan_tables = tables(plan);
+        self.tables.extend(self.plan_tables.iter().copied());
         self.installed = None;
         self.dirty = true;
     }
@@ -401,15 +405,15 @@ impl Announcer {
                         );
                     }
                 }
-                // Tables no plan uses any more, now without routes of ours.
-                let still: BTreeSet<u32> = kernel
+                // Earlier plans' tables are dropped once no route of ours
+                // is left there (those of this pass's deletes go now).
+                let still: BTreeSet<u32> = plan
+                    .del
                     .iter()
-                    .filter(|k| k.protocol == proto)
-                    .map(|k| k.table)
-                    .chain(desired.iter().map(|r| r.table))
+                    .map(|r| r.table)
+                    .chain(self.plan_tables.iter().copied())
                     .collect();
-                self.tables
-                    .retain(|t| still.contains(t) || desired.iter().any(|r| r.table == *t));
+                self.tables.retain(|t| still.contains(t));
                 plan
             }
         };
@@ -531,6 +535,53 @@ mod tests {
         net.prefix_len = 24;
         let plan = reconcile(&BTreeSet::new(), &[net], P, &t);
         assert_eq!(plan.del.len(), 1);
+    }
+
+    fn announcing_plan(table: u32) -> CheckPlan {
+        use rkeepalived_ipvs::{Scheduler, Service};
+        let key = ServiceKey::tcp(v4(1), 80);
+        let mut vs = crate::spec::VirtualServerSpec::new(Service::new(key, Scheduler::Wlc));
+        vs.announce = Some(VsRoute { table, metric: 0 });
+        CheckPlan {
+            virtual_servers: vec![vs],
+            announce: Some(AnnounceSettings {
+                protocol: P,
+                drain_delay: std::time::Duration::ZERO,
+            }),
+            ..CheckPlan::default()
+        }
+    }
+
+    #[test]
+    fn full_passes_keep_looking_at_the_plans_table_while_nothing_is_announced() {
+        use crate::announce_nl::{MockRoutes, RouteOp};
+        let mock = MockRoutes::default();
+        let mut a = Announcer::new(Box::new(mock.clone()), &announcing_plan(100));
+        a.sync(BTreeSet::new()); // quorum down at start: nothing in table 100
+        a.invalidate();
+        a.sync(BTreeSet::new());
+        let want = set(&[route(100, v4(1), 0)]);
+        a.sync(want.clone());
+        a.invalidate(); // the periodic full pass
+        a.sync(want.clone());
+        assert!(!a.dirty && a.failing.is_none(), "{:?}", a.failing);
+        assert_eq!(mock.log(), vec![RouteOp::Add(route(100, v4(1), 0))]);
+    }
+
+    #[test]
+    fn a_reload_to_another_table_empties_the_old_one() {
+        use crate::announce_nl::MockRoutes;
+        let mock = MockRoutes::default();
+        let mut a = Announcer::new(Box::new(mock.clone()), &announcing_plan(100));
+        a.sync(set(&[route(100, v4(1), 0)]));
+        a.set_plan(&announcing_plan(101));
+        a.sync(set(&[route(101, v4(1), 0)]));
+        assert!(mock.dsts(100, P).is_empty());
+        assert_eq!(mock.dsts(101, P), BTreeSet::from([v4(1)]));
+        // The next full pass finds nothing of ours there and forgets it.
+        a.invalidate();
+        a.sync(set(&[route(101, v4(1), 0)]));
+        assert_eq!(a.tables, BTreeSet::from([101]));
     }
 
     #[test]
