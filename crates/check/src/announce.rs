@@ -339,13 +339,12 @@ impl Announcer {
     }
 
     /// Withdraw every route and keep them withdrawn (stop, drain); returns
-    /// how many were announced.
+    /// how many were withdrawn (a full pass: also routes we did not know
+    /// were there).
     pub fn withdraw_all(&mut self) -> usize {
-        let had = self.installed.as_ref().map_or(0, BTreeSet::len);
         self.withdrawn = true;
         self.installed = None;
-        self.sync(BTreeSet::new());
-        had
+        self.sync(BTreeSet::new())
     }
 
     /// Announce again after a drain.
@@ -365,8 +364,9 @@ impl Announcer {
         self.dirty = true;
     }
 
-    /// One pass towards `desired` (empty while withdrawn).
-    pub fn sync(&mut self, desired: BTreeSet<Route>) {
+    /// One pass towards `desired` (empty while withdrawn); returns how
+    /// many routes it withdrew.
+    pub fn sync(&mut self, desired: BTreeSet<Route>) -> usize {
         let desired = if self.withdrawn {
             BTreeSet::new()
         } else {
@@ -384,7 +384,10 @@ impl Announcer {
                 for &t in &self.tables {
                     match self.backend.dump(t) {
                         Ok(routes) => kernel.extend(routes),
-                        Err(e) => return self.failed(&e),
+                        Err(e) => {
+                            self.failed(&e);
+                            return 0;
+                        }
                     }
                 }
                 let plan = reconcile(&desired, &kernel, proto, &self.tables);
@@ -419,9 +422,13 @@ impl Announcer {
         };
         let blocked: BTreeSet<Route> = plan.blocked.iter().map(|(r, _)| *r).collect();
         let mut clean = true;
+        let mut withdrawn = 0;
         for r in &plan.del {
             match self.backend.del(r, proto) {
-                Ok(()) => tracing::info!(route = %r, "Withdrawing route {r}"),
+                Ok(()) => {
+                    withdrawn += 1;
+                    tracing::info!(route = %r, "Withdrawing route {r}");
+                }
                 // Already gone: the goal is reached.
                 Err(e) if e.errno() == Some(libc::ESRCH) => {}
                 Err(e) => {
@@ -447,6 +454,7 @@ impl Announcer {
             // A blocked VIP is retried at each periodic full pass only.
             self.dirty = false;
         }
+        withdrawn
     }
 }
 
