@@ -18,7 +18,7 @@ pub fn file_name(role: Role, query: Query) -> Option<&'static str> {
         (Role::Checker, Query::Data) => "keepalived_check.data",
         (Role::Checker, Query::Stats | Query::StatsClear) => "keepalived_check.stats",
         (Role::Checker, Query::Json | Query::KeepalivedJson) => "keepalived_check.json",
-        (_, Query::Metrics) => return None,
+        (_, Query::Metrics | Query::Drain | Query::Undrain) => return None,
     })
 }
 

@@ -130,6 +130,10 @@ pub enum Query {
     StatsClear,
     /// SIGJSON: the text of keepalived.json (keepalived's exact bytes).
     KeepalivedJson,
+    /// `--signum=DRAIN` / `UNDRAIN` (rkeepalived extension): withdraw the
+    /// announced routes, or announce them again (checker only).
+    Drain,
+    Undrain,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

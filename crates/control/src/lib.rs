@@ -39,4 +39,10 @@ pub enum Control {
     /// Prometheus text exposition of this engine's metrics (metric families
     /// prefixed `rkeepalived_`), for the supervisor's /metrics endpoint.
     Metrics(oneshot::Sender<String>),
+    /// rkeepalived extension (`--signum=DRAIN`): the checker withdraws its
+    /// announced routes and keeps them withdrawn (checks and IPVS go on);
+    /// answers what it did. Other engines answer with an empty string.
+    Drain(oneshot::Sender<String>),
+    /// `--signum=UNDRAIN`: announce again what the health state wants.
+    Undrain(oneshot::Sender<String>),
 }

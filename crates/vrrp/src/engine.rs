@@ -444,6 +444,10 @@ impl Engine {
             Control::Metrics(tx) => {
                 let _ = tx.send(self.metrics());
             }
+            // Route announcement is the checker's (rkeepalived_check::announce).
+            Control::Drain(tx) | Control::Undrain(tx) => {
+                let _ = tx.send(String::new());
+            }
         }
     }
 }
