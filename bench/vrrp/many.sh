@@ -238,8 +238,9 @@ for adv in $ADVERTS; do
             fr=$(ratio "$fo" "$kfo")
         fi
         if [ "$impl" = ours ]; then
-            tgt=$(awk -v cr="$cr" -v l="$late" -v m="$missing" -v fo="$fo" -v b="$b10" -v e="$((e1 + e2))" 'BEGIN {
-                ok = (cr == "-" || cr <= 0.5) && l == 0 && m == 0 && fo ~ /^[0-9.]+$/ && fo <= b && e == 0
+            tgt=$(awk -v cr="$cr" -v l="$late" -v m="$missing" -v fo="$fo" -v b="$b10" -v e1="$e1" -v e2="$e2" 'BEGIN {
+                e = (e1 ~ /^[0-9]+$/ && e2 ~ /^[0-9]+$/) ? e1 + e2 : 1
+                ok = (cr == "-" || cr <= 0.5) && l ~ /^[0-9]+$/ && l == 0 && m == 0 && fo ~ /^[0-9.]+$/ && fo <= b && e == 0
                 print ok ? "met" : "MISSED" }')
         fi
         printf "$fmt" "$adv" "$impl" "$up" "$c1" "$c2" "$cr" "$late" "$maxgap" "$flows" "$fo" "$b10" "$fr" "$seen/$n2c" "$e1+$e2" "$tgt"
