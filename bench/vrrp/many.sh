@@ -241,7 +241,9 @@ for adv in $ADVERTS; do
             tgt=$(awk -v cr="$cr" -v l="$late" -v m="$missing" -v fo="$fo" -v b="$b10" -v e1="$e1" -v e2="$e2" 'BEGIN {
                 e = (e1 ~ /^[0-9]+$/ && e2 ~ /^[0-9]+$/) ? e1 + e2 : 1
                 ok = (cr == "-" || cr <= 0.5) && l ~ /^[0-9]+$/ && l == 0 && m == 0 && fo ~ /^[0-9.]+$/ && fo <= b && e == 0
-                print ok ? "met" : "MISSED" }')
+                # Without a keepalived steady state there is no CPU ratio:
+                # the other targets can be met, the CPU one is not assessed.
+                print !ok ? "MISSED" : (cr == "-" ? "met,cpu?" : "met") }')
         fi
         printf "$fmt" "$adv" "$impl" "$up" "$c1" "$c2" "$cr" "$late" "$maxgap" "$flows" "$fo" "$b10" "$fr" "$seen/$n2c" "$e1+$e2" "$tgt"
     done
