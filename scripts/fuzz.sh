@@ -106,12 +106,12 @@ cmin_one() {
     if [ "${FUZZ_NO_BUILD:-0}" = 1 ] && [ -x "$bin" ]; then
         # What `cargo fuzz cmin` does: merge into an empty directory.
         tmp="$(mktemp -d)"
-        nice -n "$NICE" "$bin" -merge=1 -timeout=10 "$tmp" "$ROOT/$d/corpus/$t" >/dev/null 2>&1
+        nice -n "$NICE" "$bin" -merge=1 -timeout="${FUZZ_TIMEOUT:-60}" "$tmp" "$ROOT/$d/corpus/$t" >/dev/null 2>&1
         rm -rf "${ROOT:?}/$d/corpus/$t"
         mv "$tmp" "$ROOT/$d/corpus/$t"
         chmod 755 "$ROOT/$d/corpus/$t"
     else
-        cfuzz "$d" cmin -s "$SANITIZER" --target-dir "$TARGET_DIR" "$t" -- -timeout=10
+        cfuzz "$d" cmin -s "$SANITIZER" --target-dir "$TARGET_DIR" "$t" -- -timeout="${FUZZ_TIMEOUT:-60}"
     fi
 }
 
