@@ -351,6 +351,7 @@ impl<'a> Block<'a> for VirtualServerBuilder<'a> {
                 crate::validate::service_name(&vs.service)
             )));
         }
+        vs.real_servers.shrink_to_fit();
         p.cfg.virtual_servers.push(vs);
         Ok(())
     }
@@ -457,6 +458,9 @@ impl<'a> Block<'a> for RealServerBuilder<'a> {
                 Err(e) => p.errors.push(e),
             }
         }
+        // Most real servers have one checker: no spare capacity (there are
+        // tens of thousands in the largest configurations).
+        rs.checkers.shrink_to_fit();
         Ok(rs)
     }
 }

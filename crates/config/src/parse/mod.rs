@@ -240,7 +240,7 @@ impl Default for Parser {
 
 fn origin(pos: &Pos) -> Origin {
     Origin {
-        file: (*pos.file).clone(),
+        file: pos.file.clone(),
         line: pos.line,
     }
 }
