@@ -201,6 +201,8 @@ fn finish(lx: lexer::Lexer<'_>) -> Result<Loaded, ConfigError> {
         return Err(ConfigError::Syntax(errors));
     }
     let mut config = p.cfg;
+    // Grown by doubling while parsing: up to half of it spare.
+    config.virtual_servers.shrink_to_fit();
     let (errors, more_warnings) = validate::validate(&mut config, p.lvs_sync_pos.as_ref());
     warnings.extend(more_warnings);
     let mut errors = errors;

@@ -454,6 +454,9 @@ impl<'a> Block<'a> for RealServerBuilder<'a> {
         let block = self.node.block.as_ref().map_or(&[][..], |b| &b.nodes[..]);
         for k in block.iter().filter(|k| is_checker(k.key())) {
             match p.checker(k, self.vs, &rs) {
+                // The first checker's Vec as it is (exactly one checker;
+                // `extend` into an empty Vec would allocate four).
+                Ok(list) if rs.checkers.is_empty() => rs.checkers = list,
                 Ok(list) => rs.checkers.extend(list),
                 Err(e) => p.errors.push(e),
             }
