@@ -202,7 +202,7 @@ impl<'a> Lexer<'a> {
                 if let Some((name, value)) = parse_definition(rest) {
                     if let Some(first) = value.strip_suffix('\\') {
                         let mut parts = vec![first.trim().to_string()];
-                        while let Some(cont) = lines.next() {
+                        for cont in &mut *lines {
                             let cont = strip_comment(&cont).trim_end();
                             i += 1;
                             match cont.strip_suffix('\\') {

@@ -72,7 +72,7 @@ fn parse_heap_per_real_server_is_bounded() {
         "{RS} real servers in {} bytes of text: peak {peak} bytes ({peak_per_rs}/real server), model {kept} bytes ({kept_per_rs}/real server)",
         text.len()
     );
-    // Measured when this test was written (x86_64): peak 701, model 647
+    // Measured when this test was written (x86_64): peak 681, model 647
     // bytes per real server (the peak includes the statements queued before
     // streaming starts, ~400 bytes per real server at this size). Reading
     // the whole tree first peaked at ~2,500; a spare Vec<Checker> capacity
