@@ -46,7 +46,7 @@ impl IpvsOwned {
         if cfg.virtual_servers.is_empty() {
             return o;
         }
-        let Ok(plan) = rkeepalived_check::from_config(cfg) else {
+        let Ok(plan) = rkeepalived_check::plan::without_dump(cfg) else {
             return o;
         };
         for vs in &plan.virtual_servers {

@@ -24,6 +24,17 @@ pub const MAX_GROUP_RANGE: u128 = 65_536;
 
 /// Build the check plan for `config`.
 pub fn from_config(config: &Config) -> Result<CheckPlan, PlanError> {
+    let mut plan = without_dump(config)?;
+    plan.dump = Arc::new(crate::check_print::DumpConfig::from_config(config));
+    Ok(plan)
+}
+
+/// [`from_config`] without the copy of the configuration as written that
+/// only keepalived_check.data needs (an empty one instead): for callers
+/// that only look at what the plan programs (the supervisor's IPVS
+/// journal), which would otherwise clone every virtual server (~20 MB at
+/// keepalived issue #2318 scale).
+pub fn without_dump(config: &Config) -> Result<CheckPlan, PlanError> {
     let gd = &config.global_defs;
     // An unknown script_user disables the scripts that would use it (the
     // supervisor reported it); it is not fatal and never means root.
@@ -76,7 +87,7 @@ pub fn from_config(config: &Config) -> Result<CheckPlan, PlanError> {
             }),
         script_security: Some(security),
         notify_fifos: crate::events::fifos_from_config(gd),
-        dump: Arc::new(crate::check_print::DumpConfig::from_config(config)),
+        dump: Arc::default(),
     })
 }
 

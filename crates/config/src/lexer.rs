@@ -73,7 +73,7 @@ pub struct Lexer<'a> {
     random_state: u64,
     generated_lines: usize,
     /// Bytes still allowed to be read over all files of this load.
-    bytes_left: u64,
+    bytes_left: std::rc::Rc<std::cell::Cell<u64>>,
 }
 
 impl<'a> Lexer<'a> {
@@ -91,7 +91,7 @@ impl<'a> Lexer<'a> {
             errors: Vec::new(),
             random_state: 0x2545_f491_4f6c_dd1d,
             generated_lines: 0,
-            bytes_left: crate::source::MAX_CONFIG_BYTES,
+            bytes_left: std::rc::Rc::new(std::cell::Cell::new(crate::source::MAX_CONFIG_BYTES)),
         }
     }
 
@@ -110,11 +110,8 @@ impl<'a> Lexer<'a> {
         }
         // Regular files only, opened without blocking, within the size cap
         // (see source.rs; keepalived lib/parser.c `check_glob_file`).
-        let text = match crate::source::read_regular(path, self.bytes_left) {
-            Ok(bytes) => {
-                self.bytes_left = self.bytes_left.saturating_sub(bytes.len() as u64);
-                String::from_utf8_lossy(&bytes).into_owned()
-            }
+        let reader = match crate::source::open_regular(path, &self.bytes_left) {
+            Ok(reader) => reader,
             // An include of a FIFO, device or directory is skipped with a
             // warning, as keepalived does; the main file must be readable.
             Err(e @ crate::source::SourceError::NotRegular { .. }) if included_at.is_some() => {
@@ -147,7 +144,13 @@ impl<'a> Lexer<'a> {
             }
         };
         self.include_stack.push(canonical);
-        self.text(&text, path);
+        // Line by line, as keepalived reads (lib/parser.c): the file's text
+        // never exists whole (an issue #2318-size file is 6 MB).
+        let mut lines = reader;
+        self.lines(&mut lines, path);
+        if let Some(e) = lines.error() {
+            self.push_error(included_at, path, e.to_string());
+        }
         self.include_stack.pop();
     }
 
@@ -167,6 +170,16 @@ impl<'a> Lexer<'a> {
     /// Process the text of one file named `name` (includes resolve relative
     /// to its directory).
     pub fn text(&mut self, text: &str, name: &Path) {
+        self.lines(&mut text.lines().map(std::borrow::Cow::Borrowed), name);
+    }
+
+    /// Process the lines of one file named `name` (as `str::lines` splits
+    /// them: no `\n`, no `\r` before it).
+    fn lines<'t>(
+        &mut self,
+        lines: &mut dyn Iterator<Item = std::borrow::Cow<'t, str>>,
+        name: &Path,
+    ) {
         let file = Arc::new(name.to_path_buf());
         let dir = name.parent().map(|p| p.to_path_buf()).unwrap_or_default();
         let pwd = if dir.as_os_str().is_empty() {
@@ -177,11 +190,10 @@ impl<'a> Lexer<'a> {
         let saved_pwd = self
             .params
             .insert("_PWD".to_string(), pwd.display().to_string());
-        let lines: Vec<&str> = text.lines().collect();
-        let mut i = 0;
-        while i < lines.len() {
+        let mut i = 0usize;
+        while let Some(raw) = lines.next() {
             let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
-            let raw = lines[i];
+            let raw = &*raw;
             i += 1;
             // Multi-line parameter definitions: `$NAME= \` + lines ending in `\`.
             let stripped = strip_comment(raw);
@@ -190,8 +202,8 @@ impl<'a> Lexer<'a> {
                 if let Some((name, value)) = parse_definition(rest) {
                     if let Some(first) = value.strip_suffix('\\') {
                         let mut parts = vec![first.trim().to_string()];
-                        while i < lines.len() {
-                            let cont = strip_comment(lines[i]).trim_end();
+                        for cont in &mut *lines {
+                            let cont = strip_comment(&cont).trim_end();
                             i += 1;
                             match cont.strip_suffix('\\') {
                                 Some(c) => parts.push(c.to_string()),
@@ -952,7 +964,7 @@ mod tests {
             config_id: "x",
             check_includes: false,
         });
-        lx.bytes_left = 100;
+        lx.bytes_left.set(100);
         lx.file(&main, None);
         let _ = std::fs::remove_dir_all(&dir);
         // 36 + 60 fit; the second include would make 156.

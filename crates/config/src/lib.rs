@@ -110,37 +110,87 @@ pub fn load_checked(
     check_includes: bool,
 ) -> Result<Loaded, ConfigError> {
     let id = opts.effective_config_id();
-    let mut lx = lexer::Lexer::new(lexer::LexOptions {
-        config_id: &id,
+    load_with(
+        procs,
+        parse::stream::STREAM_AFTER_STATEMENTS,
+        |lx| lx.file(path, None),
+        &id,
         check_includes,
-    });
-    lx.file(path, None);
-    finish(lx, procs)
+    )
 }
 
 /// Parse configuration text named `name` (for diagnostics); relative
 /// includes resolve against the directory part of `name`, else the cwd.
 pub fn parse_str(text: &str, name: &str, opts: &LoadOptions) -> Result<Loaded, ConfigError> {
-    let id = opts.effective_config_id();
-    let mut lx = lexer::Lexer::new(lexer::LexOptions {
-        config_id: &id,
-        check_includes: false,
-    });
-    lx.text(text, &PathBuf::from(name));
-    finish(lx, Processes::ALL)
+    parse_str_streaming(text, name, opts, parse::stream::STREAM_AFTER_STATEMENTS)
 }
 
-fn finish(lx: lexer::Lexer<'_>, procs: Processes) -> Result<Loaded, ConfigError> {
+/// [`parse_str`], streaming once more than `budget` top-level statements
+/// are queued (see `parse/stream.rs`; 0 streams from the first statement).
+/// For tests that the streamed and whole reads agree.
+#[doc(hidden)]
+pub fn parse_str_streaming(
+    text: &str,
+    name: &str,
+    opts: &LoadOptions,
+    budget: usize,
+) -> Result<Loaded, ConfigError> {
+    let id = opts.effective_config_id();
+    let name = PathBuf::from(name);
+    load_with(
+        Processes::ALL,
+        budget,
+        |lx| lx.text(text, &name),
+        &id,
+        false,
+    )
+}
+
+/// One load: `read` feeds the lexer, whose tree builder hands each
+/// top-level statement to the parser as it is closed. If streaming had to
+/// give up (an early statement after streaming started, see
+/// `parse/stream.rs`), the load runs once more reading the whole tree.
+fn load_with(
+    procs: Processes,
+    budget: usize,
+    read: impl Fn(&mut lexer::Lexer<'_>),
+    id: &str,
+    check_includes: bool,
+) -> Result<Loaded, ConfigError> {
+    let attempt = |budget: usize| {
+        let mut lx = lexer::Lexer::new(lexer::LexOptions {
+            config_id: id,
+            check_includes,
+        });
+        let mut p = parse::Parser::new();
+        p.procs = procs;
+        lx.tree.sink = Some(parse::stream::TopLevel::new(p, budget));
+        read(&mut lx);
+        // Unclosed blocks at the end are top-level statements too.
+        lx.tree.close_all();
+        lx
+    };
+    let lx = attempt(budget);
+    if lx.tree.sink.as_ref().is_some_and(|s| s.restart) {
+        drop(lx);
+        return finish(attempt(usize::MAX));
+    }
+    finish(lx)
+}
+
+fn finish(lx: lexer::Lexer<'_>) -> Result<Loaded, ConfigError> {
     let mut warnings = lx.warnings;
     if !lx.errors.is_empty() {
         let mut errors = lx.errors;
         cap_diagnostics(&mut errors, "errors");
         return Err(ConfigError::Read(errors));
     }
-    let (nodes, tree_errors) = lx.tree.finish();
-    let mut p = parse::Parser::new();
-    p.procs = procs;
-    let acted = p.top(nodes);
+    let (nodes, sink, tree_errors) = lx.tree.finish_with_sink();
+    let mut top = sink.unwrap_or_else(|| parse::stream::TopLevel::whole(parse::Parser::new()));
+    for n in nodes {
+        top.push(n);
+    }
+    let (p, acted) = top.finish();
     warnings.extend(p.warnings);
     warnings.extend(acted.warnings);
     let mut errors = tree_errors;
@@ -151,6 +201,8 @@ fn finish(lx: lexer::Lexer<'_>, procs: Processes) -> Result<Loaded, ConfigError>
         return Err(ConfigError::Syntax(errors));
     }
     let mut config = p.cfg;
+    // Grown by doubling while parsing: up to half of it spare.
+    config.virtual_servers.shrink_to_fit();
     let (errors, more_warnings) = validate::validate(&mut config, p.lvs_sync_pos.as_ref());
     warnings.extend(more_warnings);
     let mut errors = errors;

@@ -15,10 +15,12 @@
 //! but a huge regular file is read whole); we read at most
 //! [`MAX_CONFIG_BYTES`] over all files of one load.
 
+use std::cell::Cell;
 use std::fs::File;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
+use std::rc::Rc;
 
 /// Most bytes read over the main file and all its includes in one load.
 /// The largest real configurations (10,000 real servers) are a few MiB.
@@ -39,10 +41,86 @@ pub enum SourceError {
     TooLarge { path: String },
 }
 
-/// Read `path` if it is a regular, non-executable file of at most `budget`
-/// bytes. Never blocks on a FIFO or device and never reads more than
-/// `budget` (+1) bytes, even if the file grows while being read.
-pub fn read_regular(path: &Path, budget: u64) -> Result<Vec<u8>, SourceError> {
+/// Open `path` if it is a regular, non-executable file of at most `budget`
+/// bytes, for reading with [`Lines`]. Never blocks on a FIFO or device.
+pub fn open_regular(path: &Path, budget: &Rc<Cell<u64>>) -> Result<Lines, SourceError> {
+    let (file, _) = open_checked(path, budget.get())?;
+    Ok(Lines {
+        reader: BufReader::with_capacity(64 * 1024, file),
+        path: path.display().to_string(),
+        budget: budget.clone(),
+        buf: Vec::new(),
+        error: None,
+    })
+}
+
+/// The lines of a file opened by [`open_regular`], as `str::lines` splits
+/// text (no `\n`, no `\r` before it; invalid UTF-8 replaced as
+/// `String::from_utf8_lossy` does). Stops at the end of the file, at a read
+/// error, or once more than the budget has been read (even if the file
+/// grows while being read); [`Lines::error`] then says why.
+pub struct Lines {
+    reader: BufReader<File>,
+    path: String,
+    /// Bytes still allowed over all files of the load (shared with the
+    /// lines of the including files).
+    budget: Rc<Cell<u64>>,
+    buf: Vec<u8>,
+    error: Option<SourceError>,
+}
+
+impl Lines {
+    /// Why reading stopped before the end of the file.
+    pub fn error(&mut self) -> Option<SourceError> {
+        self.error.take()
+    }
+}
+
+impl Iterator for Lines {
+    type Item = std::borrow::Cow<'static, str>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.error.is_some() {
+            return None;
+        }
+        self.buf.clear();
+        let budget = self.budget.get();
+        let limit = budget.saturating_add(1);
+        let n = match (&mut self.reader)
+            .take(limit)
+            .read_until(b'\n', &mut self.buf)
+        {
+            Ok(n) => n,
+            Err(err) => {
+                self.error = Some(SourceError::Io {
+                    path: self.path.clone(),
+                    err,
+                });
+                return None;
+            }
+        };
+        if n == 0 {
+            return None;
+        }
+        if n as u64 > budget {
+            self.error = Some(SourceError::TooLarge {
+                path: self.path.clone(),
+            });
+            return None;
+        }
+        self.budget.set(budget - n as u64);
+        let mut line = &self.buf[..];
+        if let Some(l) = line.strip_suffix(b"\n") {
+            line = l.strip_suffix(b"\r").unwrap_or(l);
+        }
+        Some(std::borrow::Cow::Owned(
+            String::from_utf8_lossy(line).into_owned(),
+        ))
+    }
+}
+
+/// Opens and checks `path` (see [`open_regular`]); also returns its size.
+fn open_checked(path: &Path, budget: u64) -> Result<(File, u64), SourceError> {
     let shown = || path.display().to_string();
     let io = |err| SourceError::Io { path: shown(), err };
     let file = std::fs::OpenOptions::new()
@@ -57,7 +135,18 @@ pub fn read_regular(path: &Path, budget: u64) -> Result<Vec<u8>, SourceError> {
     if meta.size() > budget {
         return Err(SourceError::TooLarge { path: shown() });
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.size()).unwrap_or(0));
+    Ok((file, meta.size()))
+}
+
+/// Read `path` if it is a regular, non-executable file of at most `budget`
+/// bytes. Never blocks on a FIFO or device and never reads more than
+/// `budget` (+1) bytes, even if the file grows while being read.
+#[cfg(test)]
+pub fn read_regular(path: &Path, budget: u64) -> Result<Vec<u8>, SourceError> {
+    let shown = || path.display().to_string();
+    let io = |err| SourceError::Io { path: shown(), err };
+    let (file, size) = open_checked(path, budget)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     read_at_most(file, budget, &mut bytes).map_err(io)?;
     if bytes.len() as u64 > budget {
         return Err(SourceError::TooLarge { path: shown() });
@@ -65,6 +154,7 @@ pub fn read_regular(path: &Path, budget: u64) -> Result<Vec<u8>, SourceError> {
     Ok(bytes)
 }
 
+#[cfg(test)]
 fn read_at_most(file: File, budget: u64, out: &mut Vec<u8>) -> std::io::Result<()> {
     file.take(budget.saturating_add(1)).read_to_end(out)?;
     Ok(())

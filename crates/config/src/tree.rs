@@ -63,6 +63,9 @@ pub struct StreamBuilder {
     /// Inside a skipped block: how deep, and where it opened.
     skipping: Option<(usize, Pos)>,
     pub errors: Vec<Diagnostic>,
+    /// Where finished top-level statements go when set (else they are
+    /// kept and returned by [`StreamBuilder::finish`]).
+    pub sink: Option<crate::parse::stream::TopLevel>,
 }
 
 /// A block being read: the statement that opened it, and its statements.
@@ -87,6 +90,18 @@ impl StreamBuilder {
         self.frames.len().saturating_sub(1)
     }
 
+    /// A finished statement of the innermost open block (or of the top
+    /// level, which goes to the sink if there is one).
+    fn emit(&mut self, node: Node) {
+        if self.frames.len() <= 1 {
+            if let Some(sink) = &mut self.sink {
+                sink.push(node);
+                return;
+            }
+        }
+        self.top_nodes().push(node);
+    }
+
     fn top_nodes(&mut self) -> &mut Vec<Node> {
         if self.frames.is_empty() {
             self.frames.push(Frame {
@@ -101,7 +116,7 @@ impl StreamBuilder {
     /// The pending statement, without a block.
     fn end_statement(&mut self) {
         if let Some((name, args, _)) = self.pending.take() {
-            self.top_nodes().push(Node {
+            self.emit(Node {
                 name,
                 args,
                 block: None,
@@ -118,7 +133,7 @@ impl StreamBuilder {
             self.errors.push(open.error(format!(
                 "blocks nested deeper than {MAX_BLOCK_DEPTH} levels"
             )));
-            self.top_nodes().push(Node {
+            self.emit(Node {
                 name,
                 args,
                 block: Some(Block {
@@ -144,7 +159,7 @@ impl StreamBuilder {
             return;
         };
         if let Some((name, args, open)) = frame.header {
-            self.top_nodes().push(Node {
+            self.emit(Node {
                 name,
                 args,
                 block: Some(Block {
@@ -208,8 +223,29 @@ impl StreamBuilder {
         }
     }
 
+    /// End of input: the top-level statements (none if they went to the
+    /// sink), the sink, and the syntax errors.
+    pub fn finish_with_sink(
+        mut self,
+    ) -> (
+        Vec<Node>,
+        Option<crate::parse::stream::TopLevel>,
+        Vec<Diagnostic>,
+    ) {
+        self.close_all();
+        let nodes = self.frames.pop().map(|f| f.nodes).unwrap_or_default();
+        (nodes, self.sink, self.errors)
+    }
+
     /// End of input: the top-level statements, and the syntax errors.
-    pub fn finish(mut self) -> (Vec<Node>, Vec<Diagnostic>) {
+    #[cfg(test)]
+    pub fn finish(self) -> (Vec<Node>, Vec<Diagnostic>) {
+        let (nodes, _, errors) = self.finish_with_sink();
+        (nodes, errors)
+    }
+
+    /// Close what is still open at the end of input (with an error each).
+    pub fn close_all(&mut self) {
         self.end_statement();
         if let Some((_, open)) = self.skipping.take() {
             self.errors
@@ -222,8 +258,6 @@ impl StreamBuilder {
             }
             self.close_block();
         }
-        let nodes = self.frames.pop().map(|f| f.nodes).unwrap_or_default();
-        (nodes, self.errors)
     }
 }
 

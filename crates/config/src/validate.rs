@@ -9,7 +9,7 @@ use crate::parse::fixup;
 
 fn at(origin: &Origin, severity: Severity, message: String) -> Diagnostic {
     Diagnostic {
-        file: origin.file.clone(),
+        file: (*origin.file).clone(),
         line: origin.line,
         col: 1,
         severity,

@@ -12,6 +12,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -67,8 +68,48 @@ pub mod defaults {
 /// configuration, not layout.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Origin {
-    pub file: PathBuf,
+    /// Shared by every object of the same file: the lexer's one `Arc` per
+    /// file, and again after a round trip through JSON ([`shared_path`]).
+    /// A `PathBuf` each cost two allocations' worth (~56 bytes) per real
+    /// server and checker at keepalived issue #2318 scale.
+    #[serde(with = "shared_path")]
+    pub file: Arc<PathBuf>,
     pub line: u32,
+}
+
+/// (De)serializes an [`Origin`] file as a plain path; consecutive equal
+/// paths deserialize to one shared `Arc` (a configuration's objects come
+/// file by file), so a child process's copy of the model shares them as
+/// the parser's does.
+mod shared_path {
+    use std::cell::RefCell;
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    thread_local! {
+        static LAST: RefCell<Option<Arc<PathBuf>>> = const { RefCell::new(None) };
+    }
+
+    pub fn serialize<S: Serializer>(p: &Arc<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
+        p.as_path().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<PathBuf>, D::Error> {
+        let p = PathBuf::deserialize(d)?;
+        Ok(LAST.with(|last| {
+            let mut last = last.borrow_mut();
+            match &*last {
+                Some(a) if **a == p => a.clone(),
+                _ => {
+                    let a = Arc::new(p);
+                    *last = Some(a.clone());
+                    a
+                }
+            }
+        }))
+    }
 }
 
 impl PartialEq for Origin {

@@ -109,7 +109,7 @@ pub(crate) fn validate(cfg: &Config, warnings: &mut Vec<Diagnostic>) {
         };
         let name = crate::validate::service_name(&vs.service);
         let warn = |msg: String| Diagnostic {
-            file: vs.origin.file.clone(),
+            file: (*vs.origin.file).clone(),
             line: vs.origin.line,
             col: 1,
             severity: Severity::Warning,

@@ -354,6 +354,7 @@ impl<'a> Block<'a> for VirtualServerBuilder<'a> {
                 crate::validate::service_name(&vs.service)
             )));
         }
+        vs.real_servers.shrink_to_fit();
         p.cfg.virtual_servers.push(vs);
         Ok(())
     }
@@ -456,10 +457,16 @@ impl<'a> Block<'a> for RealServerBuilder<'a> {
         let block = self.node.block.as_ref().map_or(&[][..], |b| &b.nodes[..]);
         for k in block.iter().filter(|k| is_checker(k.key())) {
             match p.checker(k, self.vs, &rs) {
+                // The first checker's Vec as it is (exactly one checker;
+                // `extend` into an empty Vec would allocate four).
+                Ok(list) if rs.checkers.is_empty() => rs.checkers = list,
                 Ok(list) => rs.checkers.extend(list),
                 Err(e) => p.errors.push(e),
             }
         }
+        // Most real servers have one checker: no spare capacity (there are
+        // tens of thousands in the largest configurations).
+        rs.checkers.shrink_to_fit();
         Ok(rs)
     }
 }

@@ -38,6 +38,7 @@ mod lvs;
 mod lvs_read;
 mod nftables;
 mod routes;
+pub(crate) mod stream;
 mod track;
 mod track_process;
 mod vrrp;
@@ -133,14 +134,11 @@ impl Parser {
         b.finish(self).map(Some)
     }
 
-    /// Top level. global_defs first and script/track-file definitions next,
-    /// so instances and checkers see their defaults and weights regardless of
-    /// the order in the file.
-    ///
-    /// Takes the statements by value and drops each once it is read (and
-    /// scanned for keywords rkeepalived does not act on, which is returned),
-    /// so the tree and the model it becomes do not both exist whole.
-    pub fn top(&mut self, nodes: Vec<Node>) -> acted::Scan {
+    /// The early statements of the top level: every `global_defs`, then
+    /// script, track-file and group definitions, so instances and
+    /// checkers see their defaults and weights regardless of the order in
+    /// the file. See [`stream::TopLevel`] for the order.
+    fn early(&mut self, nodes: &[Node]) {
         let mut g = global::GlobalBuilder::default();
         for n in nodes.iter().filter(|n| n.key() == "global_defs") {
             match n.require_block() {
@@ -152,7 +150,7 @@ impl Parser {
         }
         let r = g.finish(self);
         self.run(r);
-        for n in &nodes {
+        for n in nodes {
             let r = match n.key() {
                 _ if self.skipped_by_process(n.key()) => Ok(()),
                 "vrrp_script" => self.vrrp_script(n),
@@ -166,41 +164,57 @@ impl Parser {
             };
             self.run(r);
         }
-        let mut scan = acted::Scan::default();
-        for n in nodes {
-            let n = &n;
-            scan.top_level(n);
-            let r = match n.key() {
-                "global_defs"
+    }
+
+    /// A statement [`Parser::early`] reads (then the late pass only scans
+    /// it).
+    fn is_early(&self, key: &str) -> bool {
+        matches!(
+            key,
+            "global_defs"
                 | "vrrp_script"
                 | "vrrp_track_file"
                 | "track_file"
                 | "vrrp_track_process"
-                | "virtual_server_group" => Ok(()),
-                k if self.skipped_by_process(k) => Ok(()),
-                "vrrp_sync_group" => self.sync_group(n),
-                "vrrp_instance" => self.vrrp_instance(n),
-                "virtual_server" => self.virtual_server(n),
-                "static_ipaddress" => self.static_ipaddress(n),
-                "static_routes" => self.static_routes(n),
-                "static_rules" => self.static_rules(n),
-                "SSL" => self.ssl(n),
-                // In file order: track_bfd and BFD_CHECK find only the
-                // bfd_instance blocks before them, as in keepalived.
-                "bfd_instance" => self.bfd_instance(n),
-                _ if identity::root_kw(self, n) => Ok(()),
-                k if IGNORED_TOP.contains(&k) => {
-                    self.warnings.push(ignored(n));
-                    Ok(())
-                }
-                _ => {
-                    self.push_unknown(n, "the top level");
-                    Ok(())
-                }
-            };
-            self.run(r);
-        }
-        scan
+                | "virtual_server_group"
+        ) && (key == "global_defs" || !self.skipped_by_process(key))
+    }
+
+    /// One top-level statement in file order, after [`Parser::early`] has
+    /// read them all: scanned for keywords rkeepalived does not act on, read
+    /// unless early, and dropped.
+    fn late(&mut self, scan: &mut acted::Scan, n: Node) {
+        let n = &n;
+        scan.top_level(n);
+        let r = match n.key() {
+            "global_defs"
+            | "vrrp_script"
+            | "vrrp_track_file"
+            | "track_file"
+            | "vrrp_track_process"
+            | "virtual_server_group" => Ok(()),
+            k if self.skipped_by_process(k) => Ok(()),
+            "vrrp_sync_group" => self.sync_group(n),
+            "vrrp_instance" => self.vrrp_instance(n),
+            "virtual_server" => self.virtual_server(n),
+            "static_ipaddress" => self.static_ipaddress(n),
+            "static_routes" => self.static_routes(n),
+            "static_rules" => self.static_rules(n),
+            "SSL" => self.ssl(n),
+            // In file order: track_bfd and BFD_CHECK find only the
+            // bfd_instance blocks before them, as in keepalived.
+            "bfd_instance" => self.bfd_instance(n),
+            _ if identity::root_kw(self, n) => Ok(()),
+            k if IGNORED_TOP.contains(&k) => {
+                self.warnings.push(ignored(n));
+                Ok(())
+            }
+            _ => {
+                self.push_unknown(n, "the top level");
+                Ok(())
+            }
+        };
+        self.run(r);
     }
 }
 
@@ -235,7 +249,7 @@ impl Default for Parser {
 
 fn origin(pos: &Pos) -> Origin {
     Origin {
-        file: (*pos.file).clone(),
+        file: pos.file.clone(),
         line: pos.line,
     }
 }
