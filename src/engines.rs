@@ -74,18 +74,22 @@ pub enum EngineError {
     Vrrp(#[from] rkeepalived_vrrp::VrrpError),
     #[error(transparent)]
     Check(#[from] rkeepalived_check::CheckError),
+    #[error(transparent)]
+    Bfd(#[from] rkeepalived_bfd::EngineError),
     #[error("engine task died: {0}")]
     Died(#[from] tokio::task::JoinError),
 }
 
 /// Runs the engine for `role` until it returns (after `Control::Stop`, or
-/// on a fatal error).
+/// on a fatal error). `to_supervisor`: the BFD engine's session states.
 pub async fn run_engine(
     role: Role,
     cfg: Arc<Config>,
     ctl: mpsc::Receiver<Control>,
+    to_supervisor: mpsc::Sender<crate::ipc::FromChild>,
 ) -> Result<(), EngineError> {
     match role {
+        Role::Bfd => crate::bfd_child::run(cfg, ctl, to_supervisor).await,
         Role::Vrrp => {
             let opts = VRRP_OPTIONS
                 .lock()

@@ -125,6 +125,17 @@ pub enum Query {
     KeepalivedJson,
 }
 
+/// A BFD session's state, as keepalived's bfd process writes it to the
+/// VRRP and checker processes' pipes (bfd/bfd_event.c `bfd_event_send()`:
+/// the instance name and whether it is up). The BFD child sends it to the
+/// supervisor, which relays it to the children the session's `vrrp` /
+/// `checker` options name (supervisor/bfd_relay.rs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BfdState {
+    pub name: String,
+    pub up: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToChild {
     /// First frame: run this configuration.
@@ -137,6 +148,8 @@ pub enum ToChild {
         id: u64,
         query: Query,
     },
+    /// A tracked BFD session changed state (VRRP and checker children).
+    Bfd(BfdState),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -163,6 +176,8 @@ pub enum FromChild {
     Stopped {
         error: Option<String>,
     },
+    /// The BFD child: a session changed state.
+    Bfd(BfdState),
 }
 
 pub fn encode_frame<T: Serialize>(msg: &T) -> Result<Vec<u8>, IpcError> {
@@ -237,6 +252,10 @@ mod tests {
                 id: 7,
                 query: Query::Metrics,
             },
+            ToChild::Bfd(BfdState {
+                name: "b1".into(),
+                up: true,
+            }),
         ];
         for m in msgs {
             let bytes = encode_frame(&m).expect("encode");

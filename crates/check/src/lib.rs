@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 
 pub mod addrwatch;
 pub mod backend;
+pub mod bfd_check;
 pub mod check_print;
 pub mod checkers;
 pub mod conn;

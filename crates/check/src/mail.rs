@@ -67,6 +67,9 @@ fn body(kind: &CheckKind, up: bool) -> Option<&'static str> {
         (CheckKind::Misc(_), true) => "=> MISC CHECK succeeded on service <=",
         (CheckKind::Misc(_), false) => "=> MISC CHECK failed on service <=",
         (CheckKind::File(_), _) => return None,
+        // keepalived's "=> BFD CHECK NAME succeeded|failed on service <="
+        // names the session: not a fixed text, not sent yet.
+        (CheckKind::Bfd(_), _) => return None,
     })
 }
 
