@@ -3,6 +3,7 @@
 //! Pure core: [`wire`] (codec; [`packet`] is an alias), [`auth_ah`] (VRRPv2 IPsec AH,
 //! keepalived's variant), [`fsm`] (one instance's state machine: events in, actions out),
 //! [`router`] (every instance and sync group: `Router::handle(input, now) -> Vec<Effect>`),
+//! [`demux`] (a received advert -> its instances, own-advert filter, receive policy),
 //! [`track`] (tracking arithmetic), [`sync_group`] (group coordination).
 //!
 //! IO edge and engine:
@@ -12,6 +13,8 @@
 //! * [`iface`]: interface lifecycle (sockets and vmacs follow interfaces that appear,
 //!   disappear, are re-created or renamed).
 //! * [`garp`]: gratuitous ARP (AF_PACKET) and unsolicited neighbour advertisements.
+//! * [`ops`]: the edge behind traits (`AddressOps`, `Announce`, `AdvertSocket`), with
+//!   the engine's address changes, advert sends and GARP/NA rounds written against them.
 //! * [`addr`]: VIPs, virtual routes/rules, vmac links via rtnetlink; link/address events.
 //! * [`instance`]: configuration -> fsm parameters, receive policy, adverts, tracking.
 //! * [`reload`]: which running instances a reload keeps, updates in place, or restarts.
@@ -23,6 +26,7 @@
 //!   [`metrics`]: Prometheus text. `sys` holds the crate's only `unsafe`.
 
 pub mod auth_ah;
+pub mod demux;
 pub mod fsm;
 pub mod router;
 pub mod sync_group;
@@ -40,6 +44,7 @@ pub mod late_wakeup;
 pub mod mail;
 pub mod metrics;
 pub mod notify;
+pub mod ops;
 pub mod proc_event;
 pub mod proc_table;
 pub mod recovery;

@@ -14,10 +14,20 @@
 //! Instances are indexed in the order they were added ([`Router::add`]);
 //! [`Router::remove`] shifts the later ones down, like `Vec::remove`.
 
+use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
+use rkeepalived_config::model::Config;
+
+use crate::demux::{self, Endpoint};
 use crate::fsm::{Action, Event, Instance, InstanceParams, Reason, State, SyncCommand};
+use crate::instance::TrackState;
 use crate::sync_group::SyncGroup;
+use crate::wire::{DropReason, Family, Received};
+
+mod tracking;
+pub use tracking::{LinkEvent, Tracked};
 
 /// One input to the core.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +60,30 @@ pub enum Input {
         params: Box<InstanceParams>,
         priority: u8,
     },
+    /// A decoded advert received on `ifname`'s `family` socket: it goes to
+    /// every instance with an [`Endpoint`] there for its VRID that is not
+    /// its sender and whose receive policy accepts it ([`crate::demux`]).
+    Datagram {
+        ifname: String,
+        family: Family,
+        rx: Box<Received>,
+    },
+    /// A tracked object's new status: every instance tracking it (through
+    /// the configuration given to [`Router::set_config`]) gets its new
+    /// priority and fault ([`Effect::PriorityChanged`], then as [`Input::Track`]).
+    Tracked(Tracked),
+    /// Interface `ifname` went up, down or away: tracked interfaces
+    /// re-evaluate their instances; gone, it takes the sockets of the
+    /// instances receiving on it (not ready until [`Router::set_ready`]).
+    Link { ifname: String, event: LinkEvent },
+    /// Re-evaluate every instance's tracking, readiness and source address
+    /// (after a reload, or once the I/O shell has (re)opened sockets).
+    Retrack,
+    /// Instances held for want of an advert source address have one now,
+    /// with their state machine parameters for it.
+    Sources {
+        found: Vec<(usize, IpAddr, Box<InstanceParams>)>,
+    },
 }
 
 /// What the core asks the I/O shell to do.
@@ -68,11 +102,39 @@ pub enum Effect {
         name: String,
         state: State,
     },
+    /// A datagram no instance receives (no endpoint for its VRID there).
+    Unmatched { reason: DropReason },
+    /// `instance`'s receive policy dropped an advert from `from`.
+    Dropped {
+        instance: usize,
+        from: std::net::IpAddr,
+        reason: DropReason,
+    },
+    /// `instance` accepted an advert (before the actions it causes).
+    Accepted {
+        instance: usize,
+        priority_zero: bool,
+    },
+    /// Tracking changed `instance`'s effective priority (keepalived
+    /// vrrp_track.c: "Changing effective priority from F to T"), while it
+    /// was in `state`; the priority reaches the fsm right after.
+    PriorityChanged {
+        instance: usize,
+        from: u8,
+        to: u8,
+        state: State,
+    },
 }
 
 struct Slot {
     name: String,
     fsm: Instance,
+    /// How it receives adverts; `None`: it receives none ([`Input::Datagram`]).
+    endpoint: Option<Endpoint>,
+    /// Last (priority, fault) tracking gave it.
+    tracked: (u8, bool),
+    /// The I/O shell has its sockets ([`Router::set_ready`]).
+    ready: bool,
 }
 
 struct Group {
@@ -88,6 +150,9 @@ struct Group {
 pub struct Router {
     slots: Vec<Slot>,
     groups: Vec<Group>,
+    /// The configuration tracking is evaluated against.
+    config: Arc<Config>,
+    track: TrackState,
 }
 
 impl Router {
@@ -97,9 +162,13 @@ impl Router {
 
     /// Add an instance (not started: see [`Input::Start`]); returns its index.
     pub fn add(&mut self, name: impl Into<String>, fsm: Instance) -> usize {
+        let tracked = (fsm.effective_priority(), false);
         self.slots.push(Slot {
             name: name.into(),
             fsm,
+            endpoint: None,
+            tracked,
+            ready: true,
         });
         self.slots.len() - 1
     }
@@ -115,6 +184,28 @@ impl Router {
         if let Some(s) = self.slots.get_mut(idx) {
             s.fsm = fsm;
         }
+    }
+
+    /// The configuration [`Input::Tracked`] and [`Input::Retrack`] evaluate
+    /// tracking against (instances are found in it by name).
+    pub fn set_config(&mut self, config: Arc<Config>) {
+        self.config = config;
+    }
+
+    /// Set how instance `idx` receives adverts (and the AH state it sends with).
+    pub fn set_endpoint(&mut self, idx: usize, endpoint: Endpoint) {
+        if let Some(s) = self.slots.get_mut(idx) {
+            s.endpoint = Some(endpoint);
+        }
+    }
+
+    /// Instance `idx`'s receive endpoint.
+    pub fn endpoint(&self, idx: usize) -> Option<&Endpoint> {
+        self.slots.get(idx).and_then(|s| s.endpoint.as_ref())
+    }
+
+    pub fn endpoint_mut(&mut self, idx: usize) -> Option<&mut Endpoint> {
+        self.slots.get_mut(idx).and_then(|s| s.endpoint.as_mut())
     }
 
     pub fn len(&self) -> usize {
@@ -222,24 +313,94 @@ impl Router {
                 instance,
                 priority,
                 fault,
-            } => self.start(instance, priority, fault, now, &mut out),
+            } => {
+                if let Some(s) = self.slots.get_mut(instance) {
+                    s.tracked = (priority, fault);
+                }
+                self.start(instance, priority, fault, now, &mut out)
+            }
             Input::Track {
                 instance,
                 priority,
                 fault,
-            } => self.track(instance, priority, fault, now, &mut out),
+            } => self.track_changed(instance, priority, fault, now, &mut out),
             Input::Reload {
                 instance,
                 params,
                 priority,
             } => {
                 if let Some(s) = self.slots.get_mut(instance) {
+                    s.tracked.0 = priority;
                     let actions = s.fsm.reload(*params, priority, now);
                     self.process(instance, actions, now, &mut out);
                 }
             }
+            Input::Datagram { ifname, family, rx } => {
+                self.datagram(&ifname, family, &rx, now, &mut out)
+            }
+            Input::Tracked(t) => self.tracked_input(t, now, &mut out),
+            Input::Link { ifname, event } => self.link(&ifname, event, now, &mut out),
+            Input::Retrack => self.retrack(now, &mut out),
+            Input::Sources { found } => self.sources(found, now, &mut out),
         }
         out
+    }
+
+    /// keepalived `vrrp_dispatcher_read()`: find the instances for the
+    /// advert's VRID on this interface and family, skip our own adverts,
+    /// apply each one's receive policy, and hand it to the accepting ones.
+    fn datagram(
+        &mut self,
+        ifname: &str,
+        family: Family,
+        rx: &Received,
+        now: Instant,
+        out: &mut Vec<Effect>,
+    ) {
+        let candidates = demux::candidates(
+            self.slots.iter().map(|s| s.endpoint.as_ref()),
+            ifname,
+            family,
+            rx.adv.vrid,
+        );
+        if candidates.is_empty() {
+            out.push(Effect::Unmatched {
+                reason: DropReason::VridMismatch,
+            });
+            return;
+        }
+        for idx in candidates {
+            let slot = &mut self.slots[idx];
+            let Some(ep) = slot.endpoint.as_mut() else {
+                continue;
+            };
+            if ep.is_own(rx) {
+                continue;
+            }
+            let state = slot.fsm.state();
+            let vip_check = slot.fsm.wants_vip_check(rx.src);
+            let prio = slot.fsm.effective_priority();
+            if let Err(reason) = ep.accept(rx, state, vip_check, prio) {
+                out.push(Effect::Dropped {
+                    instance: idx,
+                    from: rx.src,
+                    reason,
+                });
+                continue;
+            }
+            out.push(Effect::Accepted {
+                instance: idx,
+                priority_zero: rx.adv.priority == 0,
+            });
+            let actions = slot.fsm.handle(
+                Event::AdvertReceived {
+                    from: rx.src,
+                    adv: rx.adv.clone(),
+                },
+                now,
+            );
+            self.process(idx, actions, now, out);
+        }
     }
 
     fn start(
@@ -273,7 +434,7 @@ impl Router {
         self.process(idx, actions, now, out);
     }
 
-    fn track(
+    fn track_changed(
         &mut self,
         idx: usize,
         priority: Option<u8>,
@@ -336,6 +497,14 @@ impl Router {
             )
         });
         if entering_master {
+            // keepalived `vrrp_state_goto_master`, before the first advert as Master.
+            if let Some(ah) = self.slots[idx]
+                .endpoint
+                .as_mut()
+                .and_then(|e| e.ah.as_mut())
+            {
+                ah.counter.on_goto_master();
+            }
             out.push(Effect::EnteringMaster { instance: idx });
         }
         let mut cmds = Vec::new();

@@ -113,7 +113,16 @@ impl SyncGroup {
             // got GoFault when that member faulted, so it stays held: nothing to send.
             Vec::new()
         } else {
-            self.others(member, SyncCommand::ClearFault)
+            // The last fault cleared: the group comes up (keepalived
+            // vrrp_scheduler.c try_up_instance(): `--sync->num_member_fault`
+            // reaches 0, then vrrp_sync_backup()). Every member was held by
+            // the others' faults, the recovering one too if another faulted
+            // while it was faulted itself (it got GoFault then): release
+            // them all, the recovering member last (its own Fault(false)
+            // follows).
+            let mut cmds = self.others(member, SyncCommand::ClearFault);
+            cmds.push((member, SyncCommand::ClearFault));
+            cmds
         }
     }
 
@@ -222,9 +231,15 @@ mod tests {
         // Member 0 recovers but 1 is still faulted: 0 stays held.
         assert!(g.on_member_fault(0, false).is_empty());
         assert_eq!(g.state(), State::Fault);
+        // The last one recovers: everyone is released, itself included (it
+        // got GoFault from member 0 while faulted).
         assert_eq!(
             g.on_member_fault(1, false),
-            vec![(0, SyncCommand::ClearFault), (2, SyncCommand::ClearFault)]
+            vec![
+                (0, SyncCommand::ClearFault),
+                (2, SyncCommand::ClearFault),
+                (1, SyncCommand::ClearFault)
+            ]
         );
         assert!(g.on_member_fault(7, true).is_empty());
     }

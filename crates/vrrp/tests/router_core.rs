@@ -298,6 +298,31 @@ fn inputs_for_unknown_instances_are_ignored_and_timer_fires_only_due_ones() {
     assert!(effects.iter().all(|e| match e {
         Effect::Action { instance, .. } | Effect::EnteringMaster { instance } =>
             r.fsm(*instance).state() == State::Master,
-        Effect::GroupState { .. } => false,
+        _ => false,
     }));
+}
+
+/// Two members fault one after the other and recover in the same order:
+/// the one recovering last had been sent GoFault by the other's fault and
+/// must be released too (regression: it stayed in FAULT for good).
+#[test]
+fn overlapping_member_faults_release_every_member() {
+    let (mut r, t0) = pair(true);
+    run(&mut r, t0 + Duration::from_secs(5));
+    let t = t0 + Duration::from_secs(5);
+    let track = |instance, fault| Input::Track {
+        instance,
+        priority: None,
+        fault: Some(fault),
+    };
+    r.handle(track(0, true), t);
+    r.handle(track(1, true), t);
+    assert_eq!(r.group_state(0), Some(State::Fault));
+    r.handle(track(0, false), t);
+    assert_eq!(r.fsm(0).state(), State::Fault, "1 still holds the group");
+    r.handle(track(1, false), t);
+    assert_eq!(r.fsm(0).state(), State::Backup);
+    assert_eq!(r.fsm(1).state(), State::Backup);
+    run(&mut r, t + Duration::from_secs(5));
+    assert_eq!(r.group_state(0), Some(State::Master));
 }

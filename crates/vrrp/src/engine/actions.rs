@@ -7,14 +7,41 @@ impl Engine {
     pub(super) async fn execute(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
-                Effect::EnteringMaster { instance } => {
-                    // keepalived `vrrp_state_goto_master`, before the first advert as Master.
-                    if let Some(ah) = self.instances[instance].ah.as_mut() {
-                        ah.counter.on_goto_master();
-                    }
-                }
+                // The core moved the AH sequence counter on already.
+                Effect::EnteringMaster { .. } => {}
                 Effect::Action { instance, action } => self.perform(instance, action).await,
                 Effect::GroupState { name, state, .. } => self.notify_group(&name, state),
+                Effect::Unmatched { reason } => self.unmatched.record(reason),
+                Effect::Dropped {
+                    instance,
+                    from,
+                    reason,
+                } => {
+                    let rt = &mut self.instances[instance];
+                    rt.stats.drops.record(reason);
+                    tracing::debug!(instance = %rt.cfg.name, src = %from, %reason, "dropped advert");
+                }
+                Effect::PriorityChanged {
+                    instance,
+                    from,
+                    to,
+                    state,
+                } => {
+                    let name = &self.instances[instance].cfg.name;
+                    // keepalived vrrp_track.c: "(%s) Changing effective priority from %d to %d".
+                    tracing::info!(instance = %name, from, to, "({}) Changing effective priority from {} to {}", name, from, to);
+                    self.notify_priority_change(instance, to, state);
+                }
+                Effect::Accepted {
+                    instance,
+                    priority_zero,
+                } => {
+                    let rt = &mut self.instances[instance];
+                    rt.stats.adverts_rx += 1;
+                    if priority_zero {
+                        rt.stats.priority_zero_rx += 1;
+                    }
+                }
             }
         }
     }
@@ -72,9 +99,11 @@ impl Engine {
             .vrrp_sync_groups
             .iter()
             .map(|g| (g.name.clone(), g.group.clone()));
-        let instances = &self.instances;
+        let faults: Vec<bool> = (0..self.instances.len())
+            .map(|i| self.router.tracked(i).is_some_and(|t| t.1))
+            .collect();
         self.router
-            .set_groups(groups, |i| instances.get(i).is_some_and(|r| r.tracked.1));
+            .set_groups(groups, |i| faults.get(i).copied().unwrap_or(false));
     }
 
     /// Notify group scripts / FIFO: the group's aggregate state changed.
@@ -117,8 +146,8 @@ impl Engine {
     }
 
     pub(super) async fn send_advert(&mut self, idx: usize, priority: u8) {
+        let Some(src) = self.src(idx) else { return };
         let rt = &mut self.instances[idx];
-        let Some(src) = rt.src else { return };
         let Some(sock) = self.sockets.get(&(rt.tx_if.clone(), rt.family)).cloned() else {
             self.iface_dirty = true;
             return;
@@ -126,7 +155,12 @@ impl Engine {
         let adv = glue::advertisement(&rt.cfg, priority);
         // AH: one sequence number per advert, whatever the number of peers.
         let unicast = !rt.cfg.unicast_peers.is_empty();
-        let ah = rt.ah.as_mut().map(|a| (a.key.clone(), a.counter.next_tx()));
+        let ah = self
+            .router
+            .endpoint_mut(idx)
+            .and_then(|e| e.ah.as_mut())
+            .map(|a| (a.key.clone(), a.counter.next_tx()));
+        let mut packets = Vec::with_capacity(rt.dsts.len());
         for dst in rt.dsts.clone() {
             rt.ident = rt.ident.wrapping_add(1).max(1);
             let encoded = match &ah {
@@ -142,32 +176,22 @@ impl Engine {
                 ),
                 None => glue::encode_advert(&adv, src, dst, rt.ident, rt.cfg.unicast_ttl),
             };
-            let bytes = match encoded {
-                Ok(b) => b,
+            match encoded {
+                Ok(b) => packets.push((dst, b)),
                 Err(e) => {
                     rt.stats.send_errors += 1;
                     tracing::error!(instance = %rt.cfg.name, error = %e, "cannot encode advert");
-                    continue;
-                }
-            };
-            let res = match (src, dst) {
-                (_, IpAddr::V4(d)) => sock.send_v4(d, &bytes).await,
-                (IpAddr::V6(s), IpAddr::V6(d)) => sock.send_v6(s, d, &bytes).await,
-                _ => continue,
-            };
-            match res {
-                Ok(()) => {
-                    rt.stats.adverts_tx += 1;
-                    if priority == 0 {
-                        rt.stats.priority_zero_tx += 1;
-                    }
-                }
-                Err(e) => {
-                    rt.stats.send_errors += 1;
-                    self.iface_dirty = true;
-                    tracing::warn!(instance = %rt.cfg.name, error = %e, "advert send failed");
                 }
             }
+        }
+        let out = ops::send_advert(sock.as_ref(), src, &packets, &rt.cfg.name).await;
+        rt.stats.adverts_tx += out.sent;
+        if priority == 0 {
+            rt.stats.priority_zero_tx += out.sent;
+        }
+        rt.stats.send_errors += out.failed;
+        if out.failed > 0 {
+            self.iface_dirty = true;
         }
     }
 
@@ -194,63 +218,11 @@ impl Engine {
         self.fw_accept_mode(idx, false);
     }
 
-    /// Add or delete an instance's addresses, routes and rules: rules and
-    /// routes go before the addresses they use on delete and after them on
-    /// add. Failures are logged and counted on the instance, never fatal.
+    /// Add or delete an instance's addresses, routes and rules
+    /// ([`ops::change_addrs`]); failures are counted on the instance.
     pub(super) async fn change_addrs(&mut self, idx: usize, change: Change, set: &AddrSet) {
-        let mut errors = 0;
         let name = self.instances[idx].cfg.name.clone();
-        let mut report = |what: &str, e: NetlinkError| {
-            errors += 1;
-            match change {
-                Change::Add => tracing::error!(instance = %name, error = %e, "cannot add {what}"),
-                Change::Delete => {
-                    tracing::warn!(instance = %name, error = %e, "cannot delete {what}")
-                }
-            }
-        };
-        match change {
-            Change::Add => {
-                // All VIP requests go out back to back, then the acks are
-                // collected: N VIPs cost one netlink round trip, not N. The
-                // kernel still applies them in order (first in a subnet =
-                // primary), as they are sent in order on one socket.
-                let nl = &self.nl;
-                for res in join_all(set.vips.iter().map(|v| nl.add_address(v))).await {
-                    if let Err(e) = res {
-                        report("VIP", e);
-                    }
-                }
-                for r in &set.routes {
-                    if let Err(e) = self.nl.add_route(r).await {
-                        report("virtual route", e);
-                    }
-                }
-                for r in &set.rules {
-                    if let Err(e) = self.nl.add_rule(r).await {
-                        report("virtual rule", e);
-                    }
-                }
-            }
-            Change::Delete => {
-                for r in &set.rules {
-                    if let Err(e) = self.nl.del_rule(r).await {
-                        report("virtual rule", e);
-                    }
-                }
-                for r in &set.routes {
-                    if let Err(e) = self.nl.del_route(r).await {
-                        report("virtual route", e);
-                    }
-                }
-                let nl = &self.nl;
-                for res in join_all(set.vips.iter().map(|v| nl.del_address(v))).await {
-                    if let Err(e) = res {
-                        report("VIP", e);
-                    }
-                }
-            }
-        }
+        let errors = ops::change_addrs(&self.nl, change, set, &name).await;
         self.instances[idx].stats.netlink_errors += errors;
     }
 
@@ -258,7 +230,7 @@ impl Engine {
     /// vrrp_garp_interval / vrrp_gna_interval, in the background.
     pub(super) fn send_gratuitous(&mut self, idx: usize, repeat: u32) {
         let vips = self.instances[idx].vips.clone();
-        let mut targets = Vec::new();
+        let mut targets: Vec<(Arc<dyn ops::Announce>, IpAddr)> = Vec::new();
         for v in &vips {
             if let Some(a) = self.announcer(&v.dev) {
                 targets.push((a, v.addr));
@@ -273,22 +245,7 @@ impl Engine {
         let gna_interval = self.cfg.global_defs.vrrp_gna_interval;
         let name = rt.cfg.name.clone();
         tokio::spawn(async move {
-            for _ in 0..repeat {
-                for (a, ip) in &targets {
-                    // vrrp_garp_interval / vrrp_gna_interval: delay between
-                    // messages on an interface (keepalived), 0 = back to back.
-                    let (res, gap) = match ip {
-                        IpAddr::V4(v4) => (a.send_garp(*v4), garp_interval),
-                        IpAddr::V6(v6) => (a.send_na(*v6, false), gna_interval),
-                    };
-                    if let Err(e) = res {
-                        tracing::warn!(instance = %name, error = %e, "gratuitous announcement failed");
-                    }
-                    if !gap.is_zero() {
-                        tokio::time::sleep(gap).await;
-                    }
-                }
-            }
+            ops::announce(&targets, repeat, garp_interval, gna_interval, &name).await;
         });
     }
 

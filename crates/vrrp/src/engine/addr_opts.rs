@@ -60,12 +60,12 @@ impl Engine {
     /// `notify_priority_changes`: `INSTANCE "VI_1" BACKUP_PRIORITY 90` on the
     /// FIFOs (keepalived vrrp_track.c vrrp_set_effective_priority()). Not
     /// passed to notify scripts, as in keepalived 2.2.7.
-    pub(super) fn notify_priority_change(&mut self, idx: usize, priority: u8) {
+    pub(super) fn notify_priority_change(&mut self, idx: usize, priority: u8, state: State) {
         let cfg = &self.instances[idx].cfg;
         if !notifies_priority_changes(cfg, &self.cfg) {
             return;
         }
-        let event = priority_event(self.router.fsm(idx).state());
+        let event = priority_event(state);
         let name = cfg.name.clone();
         self.notifier
             .fifo_only(crate::notify::Subject::Instance(&name), event, priority);

@@ -20,7 +20,7 @@ impl Engine {
                     "priority": rt.cfg.priority,
                     "effective_priority": fsm.effective_priority(),
                     "master_addr": fsm.master_addr(),
-                    "src": rt.src,
+                    "src": self.src(i),
                     "vips": rt.vips.iter().map(|v| format!("{}/{}", v.addr, v.prefix_len)).collect::<Vec<_>>(),
                     "last_transition": rt.last_transition
                         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())

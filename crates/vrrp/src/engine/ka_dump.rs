@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
-use rkeepalived_config::model::{AuthType, Notify, Scope, VirtualIpAddress, VrrpVersion};
+use rkeepalived_config::model::{AuthType, Notify, Scope, VirtualIpAddress};
 use rkeepalived_dump::{cfmt, cmd_str_resolved, json::JsonWriter, script_ids};
 
 use super::*;
@@ -74,7 +74,7 @@ impl KaStats {
     }
 }
 
-fn scope_name(s: Option<Scope>) -> String {
+pub(super) fn scope_name(s: Option<Scope>) -> String {
     match s.unwrap_or(Scope::Global) {
         Scope::Global => "global".into(),
         Scope::Site => "site".into(),
@@ -87,7 +87,7 @@ fn scope_name(s: Option<Scope>) -> String {
 
 /// vrrp_ipaddress.c `format_ipaddress()`; `set` when the address is on
 /// the interface (the instance is MASTER).
-fn format_ipaddress(v: &VirtualIpAddress, set: bool) -> String {
+pub(super) fn format_ipaddress(v: &VirtualIpAddress, set: bool) -> String {
     let full = if v.addr.is_ipv4() { 32 } else { 128 };
     let mut s = v.addr.to_string();
     if v.prefix_len != full {
@@ -134,7 +134,7 @@ fn format_ipaddress(v: &VirtualIpAddress, set: bool) -> String {
     s
 }
 
-fn yes_no(b: bool) -> &'static str {
+pub(super) fn yes_no(b: bool) -> &'static str {
     if b {
         "yes"
     } else {
@@ -142,7 +142,7 @@ fn yes_no(b: bool) -> &'static str {
     }
 }
 
-fn tf(b: bool) -> &'static str {
+pub(super) fn tf(b: bool) -> &'static str {
     if b {
         "true"
     } else {
@@ -151,7 +151,7 @@ fn tf(b: bool) -> &'static str {
 }
 
 /// `%ld.%6.6ld (ctime)` of a time.
-fn time_line(t: SystemTime) -> String {
+pub(super) fn time_line(t: SystemTime) -> String {
     let (s, us) = cfmt::timeval(t);
     format!("{s}.{us:06} ({})", cfmt::ctime_us(t))
 }
@@ -166,7 +166,7 @@ struct PoolKey {
 }
 
 impl Engine {
-    fn notify_line(&self, out: &mut String, n: &Option<Notify>, kind: &str) {
+    pub(super) fn notify_line(&self, out: &mut String, n: &Option<Notify>, kind: &str) {
         if let Some(n) = n {
             let (u, g) = script_ids(n, &self.cfg.global_defs);
             let _ = writeln!(
@@ -182,12 +182,16 @@ impl Engine {
         PoolKey {
             ifname: rt.rx_if.clone(),
             family: rt.family,
-            ah: rt.ah.is_some(),
-            unicast_src: if unicast { rt.src } else { None },
+            ah: self.endpoint_of(rt).is_some_and(|e| e.ah.is_some()),
+            unicast_src: if unicast {
+                self.endpoint_of(rt).and_then(|e| e.src)
+            } else {
+                None
+            },
         }
     }
 
-    fn pool_fd(&self, rt: &Runtime) -> i32 {
+    pub(super) fn pool_fd(&self, rt: &Runtime) -> i32 {
         self.sockets
             .get(&(rt.rx_if.clone(), rt.family))
             .map_or(-1, |s| s.raw_fd())
@@ -208,358 +212,19 @@ impl Engine {
         pool
     }
 
-    fn track_scripts_init(&self, idx: usize) -> usize {
+    pub(super) fn track_scripts_init(&self, idx: usize) -> usize {
         self.instances[idx]
             .cfg
             .track_scripts
             .iter()
             .filter(|t| {
-                self.track
+                self.router
+                    .track()
                     .scripts
                     .get(&t.name)
                     .is_none_or(|s| *s == ScriptStatus::Init)
             })
             .count()
-    }
-
-    /// vrrp_data.c `dump_vrrp()`.
-    fn ka_dump_instance(&self, out: &mut String, idx: usize) {
-        let rt = &self.instances[idx];
-        let c = &rt.cfg;
-        let fsm = self.router.fsm(idx);
-        let state = fsm.state();
-        let v3 = c.version == VrrpVersion::V3;
-        let unicast = !c.unicast_peers.is_empty();
-        let _ = writeln!(out, " VRRP Instance = {}", c.name);
-        let _ = writeln!(out, "   VRRP Version = {}", c.version.number());
-        if let Some(g) = self
-            .cfg
-            .vrrp_sync_groups
-            .iter()
-            .find(|g| g.group.contains(&c.name))
-        {
-            let _ = writeln!(out, "   Sync group = {}", g.name);
-        }
-        if rt.family == Family::Ipv6 {
-            let _ = writeln!(out, "   Using Native IPv6");
-        }
-        let _ = writeln!(out, "   State = {}", state.name());
-        if state == State::Backup {
-            let master = fsm.master_addr().map_or_else(
-                || match rt.family {
-                    Family::Ipv4 => "0.0.0.0".to_string(),
-                    Family::Ipv6 => "::".to_string(),
-                },
-                |a| a.to_string(),
-            );
-            let _ = writeln!(out, "   Master router = {master}");
-            let _ = writeln!(
-                out,
-                "   Master priority = {}",
-                fsm.master_priority().unwrap_or(0)
-            );
-            if v3 {
-                let _ = writeln!(
-                    out,
-                    "   Master advert int = {:.2} sec",
-                    fsm.master_adver_interval().as_duration().as_secs_f64()
-                );
-            }
-        }
-        let saddr_from_config = glue::configured_source(c).is_some();
-        let flags = unicast
-            || c.unicast_fault_no_peer
-            || c.dont_track_primary
-            || c.skip_check_adv_addr
-            || saddr_from_config
-            || c.check_unicast_src
-            || c.promote_secondaries
-            || c.nopreempt
-            || c.use_vmac.is_some();
-        if flags {
-            let _ = writeln!(out, "   Flags:");
-            if unicast {
-                let _ = writeln!(out, "     Using unicast");
-            }
-            if c.unicast_fault_no_peer {
-                let _ = writeln!(out, "     If unicast go to fault state if no peers");
-            }
-        } else {
-            let _ = writeln!(out, "   Flags: none");
-        }
-        let _ = writeln!(out, "   Wantstate = {}", state.name());
-        let _ = writeln!(out, "   Number of config faults = 0");
-        let _ = writeln!(
-            out,
-            "   Number of interface and track script faults = {}",
-            u8::from(rt.tracked.1)
-        );
-        let _ = writeln!(
-            out,
-            "   Number of track scripts init = {}",
-            self.track_scripts_init(idx)
-        );
-        let _ = writeln!(
-            out,
-            "   Last transition = {}",
-            time_line(rt.last_transition.unwrap_or(self.started))
-        );
-        match fsm.next_deadline() {
-            Some(d) => {
-                let now = Instant::now();
-                let at = SystemTime::now() + d.saturating_duration_since(now);
-                let _ = writeln!(out, "   Read timeout = {}", time_line(at));
-            }
-            None => {
-                let _ = writeln!(out, "   Read timeout = DISABLED");
-            }
-        }
-        let _ = writeln!(
-            out,
-            "   Master down timer = {} usecs",
-            fsm.master_down_interval().as_micros()
-        );
-        if let Some(v) = &c.use_vmac {
-            let up = addr::ifindex(&v.name).is_some();
-            let _ = writeln!(
-                out,
-                "   Use VMAC, i/f name {}, is_up = {}, xmit_base = {}",
-                v.name,
-                tf(up),
-                tf(v.xmit_base)
-            );
-            let _ = writeln!(
-                out,
-                "   Interface = {}, vmac on {}{}",
-                v.name,
-                c.interface,
-                if v.xmit_base { ", xmit base i/f" } else { "" }
-            );
-        } else {
-            let _ = writeln!(out, "   Interface = {}", c.interface);
-        }
-        if c.dont_track_primary {
-            let _ = writeln!(out, "   VRRP interface tracking disabled");
-        }
-        if c.skip_check_adv_addr {
-            let _ = writeln!(out, "   Skip checking advert IP addresses");
-        }
-        if c.strict_mode {
-            let _ = writeln!(out, "   Enforcing strict VRRP compliance");
-        }
-        let _ = writeln!(
-            out,
-            "   Using src_ip = {}{}",
-            rt.src
-                .map_or_else(|| "(none)".to_string(), |s| s.to_string()),
-            if saddr_from_config {
-                " (from configuration)"
-            } else {
-                ""
-            }
-        );
-        if !unicast {
-            let group = c.mcast_group(&self.cfg.global_defs);
-            match rt.family {
-                Family::Ipv4 => {
-                    let _ = writeln!(out, "   Multicast address {group}");
-                }
-                Family::Ipv6 => {
-                    let _ = writeln!(
-                        out,
-                        "   Multicast address {group}, ifindex {}",
-                        addr::ifindex(&rt.rx_if).unwrap_or(0)
-                    );
-                }
-            }
-        }
-        let _ = writeln!(
-            out,
-            "   Gratuitous ARP delay = {}",
-            c.garp_master_delay.as_secs()
-        );
-        let _ = writeln!(out, "   Gratuitous ARP repeat = {}", c.garp_master_repeat);
-        let _ = writeln!(
-            out,
-            "   Gratuitous ARP refresh = {}",
-            c.garp_master_refresh.map_or(0, |d| d.as_secs())
-        );
-        let _ = writeln!(
-            out,
-            "   Gratuitous ARP refresh repeat = {}",
-            c.garp_master_refresh_repeat
-        );
-        let _ = writeln!(
-            out,
-            "   Gratuitous ARP lower priority delay = {}",
-            c.garp_lower_prio_delay.as_secs()
-        );
-        let _ = writeln!(
-            out,
-            "   Gratuitous ARP lower priority repeat = {}",
-            c.garp_lower_prio_repeat
-        );
-        let _ = writeln!(out, "   Down timer adverts = {}", c.down_timer_adverts);
-        let _ = writeln!(
-            out,
-            "   Send advert after receive lower priority advert = {}",
-            tf(!c.lower_prio_no_advert)
-        );
-        let _ = writeln!(
-            out,
-            "   Send advert after receive higher priority advert = {}",
-            tf(c.higher_prio_send_advert)
-        );
-        let _ = writeln!(out, "   Virtual Router ID = {}", c.virtual_router_id);
-        let _ = writeln!(out, "   Priority = {}", c.priority);
-        let _ = writeln!(out, "   Effective priority = {}", fsm.effective_priority());
-        let _ = writeln!(out, "   Total priority = {}", rt.tracked.0);
-        if v3 {
-            let _ = writeln!(
-                out,
-                "   Advert interval = {} milli-sec",
-                c.advert_int.as_millis()
-            );
-        } else {
-            let _ = writeln!(out, "   Advert interval = {} sec", c.advert_int.as_secs());
-        }
-        if state == State::Backup && v3 {
-            let _ = writeln!(
-                out,
-                "   Master advert interval = {} milli-sec",
-                fsm.master_adver_interval().as_duration().as_millis()
-            );
-        }
-        let _ = writeln!(
-            out,
-            "   Accept = {}",
-            if c.accept { "enabled" } else { "disabled" }
-        );
-        let _ = writeln!(
-            out,
-            "   Preempt = {}",
-            if c.nopreempt { "disabled" } else { "enabled" }
-        );
-        if !c.preempt_delay.is_zero() {
-            let _ = writeln!(
-                out,
-                "   Preempt delay = {} secs",
-                cfmt::g(c.preempt_delay.as_secs_f64())
-            );
-        }
-        let _ = writeln!(
-            out,
-            "   Promote_secondaries = {}",
-            if c.promote_secondaries {
-                "enabled"
-            } else {
-                "disabled"
-            }
-        );
-        match &c.authentication {
-            Some(a) => {
-                let _ = writeln!(
-                    out,
-                    "   Authentication type = {}",
-                    match a.auth_type {
-                        AuthType::Ah => "IPSEC_AH",
-                        AuthType::Pass => "SIMPLE_PASSWORD",
-                    }
-                );
-                if a.auth_type == AuthType::Pass {
-                    let _ = writeln!(out, "   Password = {}", a.auth_pass);
-                }
-            }
-            None if !v3 => {
-                let _ = writeln!(out, "   Authentication type = none");
-            }
-            None => {}
-        }
-        if c.debug > 0 {
-            let _ = writeln!(out, "   Debug level = {}", c.debug);
-        }
-        let set = state == State::Master;
-        if !c.virtual_ipaddresses.is_empty() {
-            let _ = writeln!(out, "   Virtual IP ({}):", c.virtual_ipaddresses.len());
-            for v in &rt.vips[..c.virtual_ipaddresses.len().min(rt.vips.len())] {
-                let _ = writeln!(out, "     {}", format_ipaddress(v, set));
-            }
-        }
-        if !c.virtual_ipaddresses_excluded.is_empty() {
-            let _ = writeln!(out, "   Virtual IP Excluded :");
-            for v in rt.vips.iter().skip(c.virtual_ipaddresses.len()) {
-                let _ = writeln!(out, "     {}", format_ipaddress(v, set));
-            }
-        }
-        if unicast {
-            let _ = writeln!(out, "   Unicast TTL = {}", c.unicast_ttl.unwrap_or(255));
-            let _ = writeln!(
-                out,
-                "   Check unicast src : {}",
-                yes_no(c.check_unicast_src)
-            );
-            let _ = writeln!(out, "   Unicast Peer :");
-            for p in &c.unicast_peers {
-                let _ = writeln!(
-                    out,
-                    "     {} min_ttl {} max_ttl {}",
-                    p.addr,
-                    p.min_ttl.unwrap_or(0),
-                    p.max_ttl.unwrap_or(255)
-                );
-            }
-            let _ = writeln!(out, "   Unicast checksum compatibility = no");
-        }
-        let fd = self.pool_fd(rt);
-        if fd >= 0 {
-            let _ = writeln!(out, "   fd_in {fd}, fd_out {fd}");
-        } else {
-            let _ = writeln!(out, "   No sockets allocated");
-        }
-        if !c.virtual_routes.is_empty() {
-            let _ = writeln!(out, "   Virtual Routes :");
-            for r in &c.virtual_routes {
-                let _ = writeln!(out, "     {r:?}");
-            }
-        }
-        if !c.virtual_rules.is_empty() {
-            let _ = writeln!(out, "   Virtual Rules :");
-            for r in &c.virtual_rules {
-                let _ = writeln!(out, "     {r:?}");
-            }
-        }
-        let tracked =
-            |out: &mut String, title: &str, list: &[rkeepalived_config::model::TrackRef]| {
-                if !list.is_empty() {
-                    let _ = writeln!(out, "   {title} :");
-                    for t in list {
-                        let _ = writeln!(
-                            out,
-                            "     {} weight {}{}",
-                            t.name,
-                            t.weight,
-                            if t.reverse { " reverse" } else { "" }
-                        );
-                    }
-                }
-            };
-        tracked(out, "Tracked interfaces", &c.track_interfaces);
-        tracked(out, "Tracked scripts", &c.track_scripts);
-        tracked(out, "Tracked files", &c.track_files);
-        tracked(out, "Tracked processes", &c.track_processes);
-        let _ = writeln!(out, "   Using smtp notification = {}", yes_no(c.smtp_alert));
-        let _ = writeln!(out, "   Notify deleted = Fault");
-        self.notify_line(out, &c.notify_backup, "Backup");
-        self.notify_line(out, &c.notify_master, "Master");
-        self.notify_line(out, &c.notify_fault, "Fault");
-        self.notify_line(out, &c.notify_stop, "Stop");
-        self.notify_line(out, &c.notify, "Generic");
-        self.notify_line(out, &c.notify_master_rx_lower_pri, "Master rx lower pri");
-        let _ = writeln!(
-            out,
-            "   Notify priority changes = {}",
-            tf(c.notify_priority_changes)
-        );
     }
 
     /// vrrp_data.c `dump_sock_pool()`.
@@ -667,7 +332,8 @@ impl Engine {
         let gd = &self.cfg.global_defs;
         for s in &self.cfg.vrrp_scripts {
             let status = self
-                .track
+                .router
+                .track()
                 .scripts
                 .get(&s.name)
                 .copied()
@@ -971,40 +637,7 @@ impl Engine {
                     w.string_field(name, &cmd_str_resolved(&n.command));
                 }
             }
-            let set = state == State::Master;
-            let nvip = c.virtual_ipaddresses.len().min(rt.vips.len());
-            for (name, list) in [("vips", &rt.vips[..nvip]), ("evips", &rt.vips[nvip..])] {
-                if !list.is_empty() {
-                    w.name(name);
-                    w.start_array();
-                    for v in list {
-                        w.string(&format_ipaddress(v, set));
-                    }
-                    w.end_array();
-                }
-            }
-            if !c.track_interfaces.is_empty() {
-                w.name("track_ifp");
-                w.start_array();
-                for t in &c.track_interfaces {
-                    w.string(&t.name);
-                }
-                w.end_array();
-            }
-            if !c.track_scripts.is_empty() {
-                w.name("track_script");
-                w.start_array();
-                for t in &c.track_scripts {
-                    let cmd = self
-                        .cfg
-                        .vrrp_scripts
-                        .iter()
-                        .find(|s| s.name == t.name)
-                        .map_or_else(|| t.name.clone(), |s| cmd_str_resolved(&s.script));
-                    w.string(&cmd);
-                }
-                w.end_array();
-            }
+            self.json_lists(&mut w, i);
             w.uint_field(
                 "auth_type",
                 match c.authentication.as_ref().map(|a| a.auth_type) {
@@ -1017,27 +650,72 @@ impl Engine {
                 w.string_field("auth_data", &a.auth_pass);
             }
             w.end_object();
-            let k = KaStats::of(&rt.stats);
-            w.name("stats");
-            w.start_object();
-            w.uint_field("advert_rcvd", k.advert_rcvd);
-            w.uint_field("advert_sent", k.advert_sent);
-            w.uint_field("become_master", k.become_master);
-            w.uint_field("release_master", k.release_master);
-            w.uint_field("packet_len_err", k.packet_len_err);
-            w.uint_field("advert_interval_err", k.advert_interval_err);
-            w.uint_field("ip_ttl_err", k.ip_ttl_err);
-            w.uint_field("invalid_type_rcvd", k.invalid_type_rcvd);
-            w.uint_field("addr_list_err", k.addr_list_err);
-            w.uint_field("invalid_authtype", k.invalid_authtype);
-            w.uint_field("authtype_mismatch", k.authtype_mismatch);
-            w.uint_field("auth_failure", k.auth_failure);
-            w.uint_field("pri_zero_rcvd", k.pri_zero_rcvd);
-            w.uint_field("pri_zero_sent", k.pri_zero_sent);
-            w.end_object();
+            json_stats(&mut w, &KaStats::of(&rt.stats));
             w.end_object();
         }
         w.end_array();
         w.finish()
     }
+
+    /// `vrrp_json_dump()`: an instance's address and tracking lists.
+    fn json_lists(&self, w: &mut JsonWriter, i: usize) {
+        let rt = &self.instances[i];
+        let c = &rt.cfg;
+        let state = self.router.fsm(i).state();
+        let set = state == State::Master;
+        let nvip = c.virtual_ipaddresses.len().min(rt.vips.len());
+        for (name, list) in [("vips", &rt.vips[..nvip]), ("evips", &rt.vips[nvip..])] {
+            if !list.is_empty() {
+                w.name(name);
+                w.start_array();
+                for v in list {
+                    w.string(&format_ipaddress(v, set));
+                }
+                w.end_array();
+            }
+        }
+        if !c.track_interfaces.is_empty() {
+            w.name("track_ifp");
+            w.start_array();
+            for t in &c.track_interfaces {
+                w.string(&t.name);
+            }
+            w.end_array();
+        }
+        if !c.track_scripts.is_empty() {
+            w.name("track_script");
+            w.start_array();
+            for t in &c.track_scripts {
+                let cmd = self
+                    .cfg
+                    .vrrp_scripts
+                    .iter()
+                    .find(|s| s.name == t.name)
+                    .map_or_else(|| t.name.clone(), |s| cmd_str_resolved(&s.script));
+                w.string(&cmd);
+            }
+            w.end_array();
+        }
+    }
+}
+
+/// `vrrp_json_dump()`: an instance's "stats" object.
+fn json_stats(w: &mut JsonWriter, k: &KaStats) {
+    w.name("stats");
+    w.start_object();
+    w.uint_field("advert_rcvd", k.advert_rcvd);
+    w.uint_field("advert_sent", k.advert_sent);
+    w.uint_field("become_master", k.become_master);
+    w.uint_field("release_master", k.release_master);
+    w.uint_field("packet_len_err", k.packet_len_err);
+    w.uint_field("advert_interval_err", k.advert_interval_err);
+    w.uint_field("ip_ttl_err", k.ip_ttl_err);
+    w.uint_field("invalid_type_rcvd", k.invalid_type_rcvd);
+    w.uint_field("addr_list_err", k.addr_list_err);
+    w.uint_field("invalid_authtype", k.invalid_authtype);
+    w.uint_field("authtype_mismatch", k.authtype_mismatch);
+    w.uint_field("auth_failure", k.auth_failure);
+    w.uint_field("pri_zero_rcvd", k.pri_zero_rcvd);
+    w.uint_field("pri_zero_sent", k.pri_zero_sent);
+    w.end_object();
 }

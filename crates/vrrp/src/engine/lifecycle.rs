@@ -13,6 +13,27 @@ use crate::iface::{self, SockKey, SockOp, VmacWant};
 use crate::instance as glue;
 
 impl Engine {
+    /// Current up/down of every interface an instance uses or tracks.
+    pub(super) async fn refresh_link_states(&mut self) {
+        let mut names: Vec<String> = Vec::new();
+        for i in &self.cfg.vrrp_instances {
+            names.push(i.interface.clone());
+            names.extend(i.track_interfaces.iter().map(|t| t.name.clone()));
+        }
+        for g in &self.cfg.vrrp_sync_groups {
+            names.extend(g.track_interfaces.iter().map(|t| t.name.clone()));
+        }
+        names.sort();
+        names.dedup();
+        for n in names {
+            let up = match addr::ifindex(&n) {
+                Some(idx) => self.nl.link_up(idx).await.unwrap_or(false),
+                None => false,
+            };
+            self.router.track_mut().interfaces.insert(n, up);
+        }
+    }
+
     /// Sockets the instances need, with whether adverts are received on them
     /// (the configured interface) or only sent (a vmac).
     fn wanted_sockets(&self) -> HashMap<SockKey, bool> {
@@ -36,7 +57,7 @@ impl Engine {
             && self.sockets.contains_key(&(rt.tx_if.clone(), rt.family))
             // An AH instance hears its peers only on its IPPROTO_AH socket:
             // without it, it would declare a live Master down.
-            && (rt.ah.is_none() || self.ah_sockets.contains_key(&rt.rx_if))
+            && (!self.has_ah(idx) || self.ah_sockets.contains_key(&rt.rx_if))
     }
 
     /// The IPPROTO_AH receive sockets follow their interfaces like the VRRP
@@ -52,7 +73,12 @@ impl Engine {
             keep
         });
         let mut wanted: HashMap<String, Vec<IpAddr>> = HashMap::new();
-        for rt in self.instances.iter().filter(|r| r.ah.is_some()) {
+        for (_, rt) in self
+            .instances
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.has_ah(*i))
+        {
             wanted
                 .entry(rt.rx_if.clone())
                 .or_default()
@@ -104,17 +130,18 @@ impl Engine {
         self.sync_ah_sockets();
         // A source address picked from a lost interface went with it (a
         // re-created interface may well get another link-local address).
-        for rt in self.instances.iter_mut() {
-            if rt.src.is_some()
+        for idx in 0..self.instances.len() {
+            let rt = &self.instances[idx];
+            if self.src(idx).is_some()
                 && glue::configured_source(&rt.cfg).is_none()
                 && lost.contains(&(rt.rx_if.clone(), rt.family))
             {
                 tracing::info!(instance = %rt.cfg.name, iface = %rt.rx_if, "advert source address lost with the interface");
-                rt.src = None;
+                self.set_src(idx, None);
             }
         }
         // Renamed away: no RTM_DELLINK for the old name.
-        for (name, up) in self.track.interfaces.iter_mut() {
+        for (name, up) in self.router.track_mut().interfaces.iter_mut() {
             if *up && addr::ifindex(name).is_none() {
                 tracing::info!(iface = %name, "tracked interface gone");
                 *up = false;
@@ -125,8 +152,9 @@ impl Engine {
         let mut indexes: Vec<u32> = self
             .instances
             .iter()
-            .filter(|r| r.src.is_none())
-            .filter_map(|r| addr::ifindex(&r.rx_if))
+            .enumerate()
+            .filter(|(i, _)| self.src(*i).is_none())
+            .filter_map(|(_, r)| addr::ifindex(&r.rx_if))
             .collect();
         indexes.sort_unstable();
         indexes.dedup();

@@ -37,9 +37,10 @@ impl Engine {
                     } else {
                         held.push(self.stop_instance_holding(idx).await);
                     }
+                    let ah = self.router.endpoint(idx).and_then(|e| e.ah.clone());
                     self.router.remove(idx);
                     let gone = self.instances.remove(idx);
-                    if let Some(ah) = gone.ah {
+                    if let Some(ah) = ah {
                         // Restarted under the same name (a vrid or interface
                         // change): keep the AH sequence counter.
                         self.ah_counters.insert(gone.cfg.name, ah.counter);
@@ -67,6 +68,7 @@ impl Engine {
         }
         // 2. The new configuration's objects: global settings, tracking.
         self.cfg = new.clone();
+        self.router.set_config(new.clone());
         self.mail.reconfigure(&new);
         if old_cfg.global_defs != new.global_defs {
             self.notifier = Notifier::new(&new.global_defs);
@@ -110,18 +112,22 @@ impl Engine {
             }
             None => None,
         };
-        // Close sockets nobody uses any more.
+        self.close_unused_sockets();
+    }
+
+    /// Close the sockets (and their reader tasks) no instance uses any more.
+    fn close_unused_sockets(&mut self) {
         let used: Vec<SockKey> = self
             .instances
             .iter()
             .flat_map(|r| [(r.rx_if.clone(), r.family), (r.tx_if.clone(), r.family)])
             .collect();
         self.sockets.retain(|k, _| used.contains(k));
+        let router = &self.router;
         self.ah_sockets.retain(|ifname, (_, t)| {
-            let keep = self
-                .instances
-                .iter()
-                .any(|r| r.ah.is_some() && &r.rx_if == ifname);
+            let keep = self.instances.iter().enumerate().any(|(i, r)| {
+                &r.rx_if == ifname && router.endpoint(i).is_some_and(|e| e.ah.is_some())
+            });
             if !keep {
                 t.abort();
             }
@@ -166,21 +172,25 @@ impl Engine {
 
     /// Remove the entries of `set` that no MASTER instance owns.
     pub(super) async fn release_unowned(&mut self, set: AddrSet) {
-        let masters: Vec<&Runtime> = self
+        let owners: Vec<AddrSet> = self
             .instances
             .iter()
             .enumerate()
             .filter(|(i, _)| self.router.fsm(*i).state() == State::Master)
-            .map(|(_, r)| r)
+            .map(|(_, r)| AddrSet {
+                vips: r.vips.clone(),
+                routes: r.cfg.virtual_routes.clone(),
+                rules: r.cfg.virtual_rules.clone(),
+            })
             .collect();
-        let owned_vip = |v: &VirtualIpAddress| masters.iter().any(|r| r.vips.contains(v));
-        let owned_route =
-            |x: &VirtualRoute| masters.iter().any(|r| r.cfg.virtual_routes.contains(x));
-        let owned_rule = |x: &VirtualRule| masters.iter().any(|r| r.cfg.virtual_rules.contains(x));
-        let rules: Vec<VirtualRule> = set.rules.into_iter().filter(|x| !owned_rule(x)).collect();
-        let routes: Vec<VirtualRoute> =
-            set.routes.into_iter().filter(|x| !owned_route(x)).collect();
-        let (kept, vips): (Vec<_>, Vec<_>) = set.vips.into_iter().partition(|v| owned_vip(v));
+        let (
+            kept,
+            AddrSet {
+                vips,
+                routes,
+                rules,
+            },
+        ) = set.unowned(&owners);
         for v in &kept {
             tracing::info!(vip = %addr::vip_label(v), "VRRP reload: address kept by the new MASTER instance");
         }
@@ -227,7 +237,7 @@ impl Engine {
         let added_addrs = master && self.replace_master_addrs(idx, &new, &vips).await;
         // A changed mcast_src_ip (multicast; a unicast source is identity):
         // pick the advert source again.
-        let mut src = self.instances[idx].src;
+        let mut src = self.src(idx);
         if glue::configured_source(&new) != glue::configured_source(&self.instances[idx].cfg) {
             src = self.pick_source_for(idx, &new).await;
         }
@@ -242,8 +252,7 @@ impl Engine {
             .vrrp_sync_groups
             .iter()
             .any(|g| g.group.contains(&new.name));
-        let outcome = glue::tracked_priority(&new, &self.cfg, &self.track);
-        let policy = glue::rx_policy(&new, &global);
+        let outcome = glue::tracked_priority(&new, &self.cfg, self.router.track());
         let dsts = glue::destinations(&new, &global);
         let rt = &mut self.instances[idx];
         let effective = self.router.fsm(idx).effective_priority();
@@ -251,24 +260,25 @@ impl Engine {
             tracing::info!(instance = %new.name, from = effective, to = outcome.priority, "VRRP reload: priority changed");
         }
         rt.vips = vips;
-        rt.policy = policy;
         rt.dsts = dsts;
-        rt.src = src;
-        rt.tracked.0 = outcome.priority;
         // auth_type/auth_pass changed to, from or within AH: a new key, the
         // sequence counter kept (keepalived `restore_vrrp_state`).
+        let old_ah = self.router.endpoint(idx).and_then(|e| e.ah.clone());
         let ah_key = glue::ah_key(&new);
-        if rt.ah.as_ref().map(|a| &a.key) != ah_key.as_ref() {
-            let counter = rt.ah.as_ref().map(|a| a.counter);
-            rt.ah = ah_key.map(|k| {
+        let ah = if old_ah.as_ref().map(|a| &a.key) != ah_key.as_ref() {
+            ah_key.map(|k| {
                 let mut st = AhState::new(k);
-                if let Some(c) = counter {
+                if let Some(c) = old_ah.as_ref().map(|a| a.counter) {
                     st.counter = c;
                 }
                 st
-            });
-        }
-        let needs_ah_socket = rt.ah.is_some() && !self.ah_sockets.contains_key(&new.interface);
+            })
+        } else {
+            old_ah
+        };
+        let needs_ah_socket = ah.is_some() && !self.ah_sockets.contains_key(&new.interface);
+        self.router
+            .set_endpoint(idx, crate::demux::Endpoint::new(&new, &global, src, ah));
         let groups: Vec<IpAddr> = rt
             .dsts
             .iter()
@@ -307,26 +317,6 @@ impl Engine {
         vips: &[VirtualIpAddress],
     ) -> bool {
         let rt = &self.instances[idx];
-        let minus = |a: &AddrSet, b: &AddrSet| AddrSet {
-            vips: a
-                .vips
-                .iter()
-                .filter(|v| !b.vips.contains(v))
-                .cloned()
-                .collect(),
-            routes: a
-                .routes
-                .iter()
-                .filter(|r| !b.routes.contains(r))
-                .cloned()
-                .collect(),
-            rules: a
-                .rules
-                .iter()
-                .filter(|r| !b.rules.contains(r))
-                .cloned()
-                .collect(),
-        };
         let old = AddrSet {
             vips: rt.vips.clone(),
             routes: rt.cfg.virtual_routes.clone(),
@@ -337,8 +327,8 @@ impl Engine {
             routes: new.virtual_routes.clone(),
             rules: new.virtual_rules.clone(),
         };
-        let add = minus(&next, &old);
-        self.change_addrs(idx, Change::Delete, &minus(&old, &next))
+        let add = next.minus(&old);
+        self.change_addrs(idx, Change::Delete, &old.minus(&next))
             .await;
         self.change_addrs(idx, Change::Add, &add).await;
         !add.vips.is_empty()

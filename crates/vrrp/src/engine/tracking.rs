@@ -2,6 +2,7 @@
 //! file results, and the tracked priority and fault fed to the core.
 
 use super::*;
+use crate::router::{LinkEvent, Tracked};
 
 impl Engine {
     /// `-a`/`--address-monitoring`: keepalived_netlink.c
@@ -63,21 +64,14 @@ impl Engine {
                 }
             }
             NetEvent::Link { ifname, up, .. } => {
-                if self.track.interfaces.get(&ifname) != Some(&up)
-                    && self.is_tracked_interface(&ifname)
-                {
-                    tracing::info!(iface = %ifname, up, "tracked interface changed");
-                    self.track.interfaces.insert(ifname, up);
-                    self.retrack().await;
-                }
+                let event = if up { LinkEvent::Up } else { LinkEvent::Down };
+                self.handle(Input::Link { ifname, event }).await;
                 // Appeared, re-created or renamed: sockets and vmacs follow.
                 self.sync_interfaces().await;
             }
             NetEvent::LinkRemoved { ifname, .. } => {
-                if self.is_tracked_interface(&ifname) {
-                    self.track.interfaces.insert(ifname, false);
-                    self.retrack().await;
-                }
+                let event = LinkEvent::Gone;
+                self.handle(Input::Link { ifname, event }).await;
                 self.sync_interfaces().await;
             }
             NetEvent::AddressAdded { ifindex, .. } => self.resolve_missing_sources(ifindex).await,
@@ -120,12 +114,13 @@ impl Engine {
     }
 
     /// Instances that started without a usable source address (e.g. IPv6
-    /// link-local not yet configured) pick one up when it appears.
+    /// link-local not yet configured) pick one up when it appears; the core
+    /// restarts them with it ([`Input::Sources`]).
     pub(super) async fn resolve_missing_sources(&mut self, ifindex: u32) {
-        let mut changed = false;
+        let mut found = Vec::new();
         for idx in 0..self.instances.len() {
             let rt = &self.instances[idx];
-            if rt.src.is_some() || addr::ifindex(&rt.rx_if) != Some(ifindex) {
+            if self.src(idx).is_some() || addr::ifindex(&rt.rx_if) != Some(ifindex) {
                 continue;
             }
             let list = match self.nl.addresses(ifindex).await {
@@ -137,53 +132,26 @@ impl Engine {
                 }
             };
             tracing::debug!(ifindex, addresses = ?list, "address added; looking for a source address");
-            let sync_member = self.router.is_group_member(&self.instances[idx].cfg.name);
-            let rt = &mut self.instances[idx];
+            let rt = &self.instances[idx];
             if let Some(src) = glue::pick_source(rt.family, &list, &glue::advertised_addrs(&rt.cfg))
             {
                 tracing::info!(instance = %rt.cfg.name, %src, "advert source address available");
-                rt.src = Some(src);
-                // The fsm's tie-break address is fixed at construction: rebuild it
-                // (the instance has been in FAULT, so no state is lost).
                 let mut params = glue::fsm_params(&rt.cfg, &self.cfg.global_defs, src);
-                params.sync_group_member = sync_member;
-                let priority = rt.tracked.0;
-                self.router.replace(idx, fsm::Instance::new(params));
-                let events = vec![
-                    Event::PriorityChanged(priority),
-                    Event::Fault(true),
-                    Event::Startup,
-                ];
-                self.events(idx, events).await;
-                changed = true;
+                params.sync_group_member = self.router.is_group_member(&rt.cfg.name);
+                found.push((idx, src, Box::new(params)));
             }
         }
-        if changed {
-            // Clears the FAULT if nothing else holds it.
-            for (i, rt) in self.instances.iter_mut().enumerate() {
-                if rt.src.is_some() {
-                    rt.tracked.1 = rt.tracked.1 || self.router.fsm(i).is_faulted();
-                }
-            }
-            self.retrack().await;
+        if !found.is_empty() {
+            self.mark_ready();
+            self.handle(Input::Sources { found }).await;
         }
-    }
-
-    pub(super) fn is_tracked_interface(&self, name: &str) -> bool {
-        self.track.interfaces.contains_key(name)
     }
 
     pub(super) async fn on_track_update(&mut self, up: TrackUpdate) {
-        match up {
-            TrackUpdate::Script { name, status } => {
-                self.track.scripts.insert(name, status);
-            }
-            TrackUpdate::File { name, value } => {
-                self.track.files.insert(name, value);
-            }
-            TrackUpdate::Process { name, up } => {
-                self.track.processes.insert(name, up);
-            }
+        let tracked = match up {
+            TrackUpdate::Script { name, status } => Tracked::Script { name, status },
+            TrackUpdate::File { name, value } => Tracked::File { name, value },
+            TrackUpdate::Process { name, up } => Tracked::Process { name, up },
             TrackUpdate::ScriptError { name } => {
                 for rt in self
                     .instances
@@ -194,82 +162,23 @@ impl Engine {
                 }
                 return;
             }
+        };
+        self.mark_ready();
+        self.handle(Input::Tracked(tracked)).await;
+    }
+
+    /// Tell the core which instances have their sockets (lifecycle.rs).
+    fn mark_ready(&mut self) {
+        for idx in 0..self.instances.len() {
+            // Never Master without sockets to advertise on.
+            let ready = self.sockets_ready(idx);
+            self.router.set_ready(idx, ready);
         }
-        self.retrack().await;
     }
 
     /// Recompute every instance's tracked priority/fault and feed changes to the fsm.
     pub(super) async fn retrack(&mut self) {
-        for idx in 0..self.instances.len() {
-            // Never Master without sockets to advertise on (lifecycle.rs).
-            let ready = self.sockets_ready(idx);
-            let rt = &mut self.instances[idx];
-            let outcome = glue::tracked_priority(&rt.cfg, &self.cfg, &self.track);
-            // A missing source address keeps the instance in fault regardless.
-            let fault = outcome.fault || rt.src.is_none() || !ready;
-            let prio = outcome.priority;
-            let priority = (prio != rt.tracked.0).then_some(prio);
-            if priority.is_some() {
-                // keepalived vrrp_track.c: "(%s) Changing effective priority from %d to %d".
-                tracing::info!(instance = %rt.cfg.name, from = rt.tracked.0, to = prio, "({}) Changing effective priority from {} to {}", rt.cfg.name, rt.tracked.0, prio);
-            }
-            let fault_changed = (fault != rt.tracked.1).then_some(fault);
-            rt.tracked = (prio, fault);
-            if priority.is_some() {
-                self.notify_priority_change(idx, prio);
-            }
-            self.handle(Input::Track {
-                instance: idx,
-                priority,
-                fault: fault_changed,
-            })
-            .await;
-        }
-    }
-
-    /// vrrp_track_process: scan `/proc` once now (instances start with the
-    /// right status, as keepalived's `init_track_processes()` /
-    /// `reload_track_processes()`), then keep one scanner running for all
-    /// definitions ([`crate::track_process`]). An unchanged set keeps its
-    /// scanner over a reload.
-    pub(super) fn start_process_tracking(&mut self) {
-        let defs = self.cfg.vrrp_track_processes.clone();
-        self.track
-            .processes
-            .retain(|n, _| defs.iter().any(|d| d.name == *n));
-        if defs.is_empty()
-            || self
-                .watchers
-                .iter()
-                .any(|(w, _)| matches!(w, Watched::Processes(_)))
-        {
-            return;
-        }
-        let filters = crate::track_process::initial(&defs);
-        for (d, f) in defs.iter().zip(&filters) {
-            let have = f.have_quorum();
-            tracing::debug!(process = %d.name, have_quorum = have, "tracked process scanned");
-            self.track.processes.insert(d.name.clone(), have);
-            // keepalived vrrp/vrrp_track.c `initialise_process_tracking_priorities()`.
-            for inst in &self.cfg.vrrp_instances {
-                let holds = inst
-                    .track_processes
-                    .iter()
-                    .any(|r| r.name == d.name && r.weight == 0 && have == r.reverse);
-                if holds {
-                    tracing::info!(
-                        instance = %inst.name,
-                        process = %d.name,
-                        "({}) entering FAULT state (tracked process {} quorum not achieved)",
-                        inst.name,
-                        d.name
-                    );
-                }
-            }
-        }
-        let bufs = crate::track_process::RcvBufs::from_config(&self.cfg.global_defs);
-        let h =
-            crate::track_process::spawn_with(defs.clone(), filters, self.track_tx.clone(), bufs);
-        self.watchers.push((Watched::Processes(defs), h));
+        self.mark_ready();
+        self.handle(Input::Retrack).await;
     }
 }
