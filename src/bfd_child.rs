@@ -146,7 +146,11 @@ async fn dump_json(handle: &rkeepalived_bfd::BfdHandle) -> serde_json::Value {
         "received": c.received(),
         "sent": c.sent(),
         "send_errors": c.send_errors(),
-        "dropped": c.snapshot().into_iter().map(|(r, n)| (r.name().to_string(), n)).collect::<serde_json::Map<_, _>>(),
+        "dropped": c
+            .snapshot()
+            .into_iter()
+            .map(|(r, n)| (r.name().to_string(), serde_json::Value::from(n)))
+            .collect::<serde_json::Map<_, _>>(),
     })
 }
 

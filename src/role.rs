@@ -69,6 +69,7 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
         Some(ToChild::Reload(_)) => return Err(RoleError::NoStart("Reload")),
         Some(ToChild::Stop) => return Ok(()),
         Some(ToChild::Request { .. }) => return Err(RoleError::NoStart("Request")),
+        Some(ToChild::Bfd(_)) => return Err(RoleError::NoStart("Bfd")),
         None => return Err(RoleError::Ipc(IpcError::Closed)),
     };
 
@@ -121,8 +122,12 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
     let mut late_wakeups = crate::process_options::LateWakeups::new(role);
 
     match role {
-        Role::Vrrp => crate::recovery::sweep_stale_vips(&config).await,
-        Role::Checker => crate::recovery_ipvs::sweep_stale_ipvs(&config),
+        Role::Vrrp => {
+            crate::recovery::sweep_stale_vips(&config).await;
+        }
+        Role::Checker => {
+            crate::recovery_ipvs::sweep_stale_ipvs(&config);
+        }
         Role::Bfd => {}
     }
     let (ctl_tx, ctl_rx) = mpsc::channel::<Control>(64);
