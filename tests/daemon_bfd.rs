@@ -275,3 +275,71 @@ fn track_bfd_bfd_check_and_the_bfd_child_against_keepalived() {
         has_vip(&ns.name, "eth0")
     });
 }
+
+/// `bfd_rt_priority` / `bfd_rlimit_rttime` (bfd_daemon.c start_bfd() ->
+/// set_process_priorities(): SCHED_RR, RLIMIT_RTTIME soft = half of it),
+/// and no BFD child with `-B` (core/main.c: `--no_bfd` clears DAEMON_BFD).
+#[test]
+fn bfd_rt_priority_and_rlimit_rttime_and_no_bfd() {
+    if !prerequisites(&[]) {
+        return;
+    }
+    let conf = "global_defs {
+    router_id rkd_bfd_rt
+    bfd_rt_priority 4
+    bfd_rlimit_rttime 40000
+}
+
+bfd_instance PEER {
+    neighbor_ip 192.0.2.3
+}
+";
+    let ns = Netns::new("bfdrt");
+    let scratch = Scratch::new("bfdrt");
+    scratch.write("keepalived.conf", conf);
+    let bfd_pid = scratch.p("bfd.pid");
+    let d = Daemon::start(&ns, &scratch, &["-b", &bfd_pid.display().to_string()], &[]);
+    wait_for("the BFD child", Duration::from_secs(20), || {
+        read_pid(&bfd_pid).is_some_and(alive)
+    });
+    let pid = read_pid(&bfd_pid).expect("bfd pid");
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    let rest: Vec<&str> = stat
+        .rsplit_once(')')
+        .expect("comm")
+        .1
+        .split_whitespace()
+        .collect();
+    // Fields 40 (rt_priority) and 41 (policy, 2 = SCHED_RR).
+    assert_eq!((rest[37], rest[38]), ("4", "2"), "SCHED_RR 4: {stat}");
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
+    let rt: Vec<&str> = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max realtime timeout"))
+        .expect("rttime line")
+        .split_whitespace()
+        .collect();
+    assert_eq!(&rt[..2], ["20000", "40000"], "RLIMIT_RTTIME soft = half");
+    drop(d);
+
+    // -B: no BFD child at all (nothing else to run: the daemon idles).
+    let ns = Netns::new("bfdoff");
+    let scratch = Scratch::new("bfdoff");
+    scratch.write("keepalived.conf", conf);
+    let bfd_pid = scratch.p("bfd.pid");
+    let d = Daemon::start(
+        &ns,
+        &scratch,
+        &["-B", "-b", &bfd_pid.display().to_string()],
+        &[],
+    );
+    wait_for("startup", Duration::from_secs(20), || {
+        d.log().contains("Startup complete")
+    });
+    assert!(read_pid(&bfd_pid).is_none(), "-B started a BFD child");
+    assert!(
+        !d.log().contains("Starting BFD child process"),
+        "{}",
+        d.log()
+    );
+}
