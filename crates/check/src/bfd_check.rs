@@ -81,3 +81,73 @@ impl crate::checkers::Checker for EventDriven {
         Box::pin(std::future::pending())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONF: &str = "bfd_instance b1 {
+    neighbor_ip 192.0.2.201
+}
+virtual_server 192.0.2.100 80 {
+    protocol TCP
+    real_server 192.0.2.11 80 {
+        BFD_CHECK {
+            name b1
+        }
+    }
+    real_server 192.0.2.12 80 {
+        BFD_CHECK {
+            name b1
+            alpha
+        }
+    }
+    real_server 192.0.2.13 80 {
+        TCP_CHECK {
+        }
+    }
+}
+";
+
+    /// check_bfd.c bfd_check_handle_event(): the first event of each
+    /// checker is logged (even when it matches the `alpha` start state),
+    /// later ones only when they change the state; other checkers are
+    /// never touched.
+    #[test]
+    fn events_reach_the_checkers_of_their_session_with_keepalived_lines() {
+        let cfg = rkeepalived_config::parse_str(CONF, "t.conf", &Default::default())
+            .expect("config")
+            .config;
+        let plan = crate::plan::from_config(&cfg).expect("plan");
+        let mut model = HealthModel::new(&plan);
+        let mut seen = HashSet::new();
+        // Start states: up without alpha, down with it.
+        assert!(model.virtual_servers[0].real_servers[0].checkers[0].up);
+        assert!(!model.virtual_servers[0].real_servers[1].checkers[0].up);
+        let down = on_event(&plan, &model, &mut seen, "b1", false, false);
+        let lines: Vec<&str> = down.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            lines,
+            [
+                "BFD check of [b1] RS([192.0.2.11]:tcp:80) is DOWN",
+                "BFD check of [b1] RS([192.0.2.12]:tcp:80) is DOWN"
+            ]
+        );
+        for (at, _) in &down {
+            model.update_checker(&plan, *at, false, None);
+        }
+        assert!(on_event(&plan, &model, &mut seen, "b1", false, false).is_empty());
+        assert!(on_event(&plan, &model, &mut seen, "other", true, false).is_empty());
+        let up = on_event(&plan, &model, &mut seen, "b1", true, false);
+        assert_eq!(up.len(), 2);
+        assert!(up[1].1.ends_with("RS([192.0.2.12]:tcp:80) is UP"));
+        // A reload's replay (the model still has both down) is quiet for
+        // checkers already in that state, and applies a different one.
+        seen.clear();
+        assert!(on_event(&plan, &model, &mut seen, "b1", false, true).is_empty());
+        assert_eq!(
+            on_event(&plan, &model, &mut seen, "b1", true, true).len(),
+            2
+        );
+    }
+}
