@@ -97,6 +97,15 @@ vrrp_instance VI_1 {
 }
 ";
 
+/// SIGCONT to a stopped process on drop (also when the test fails).
+struct Cont(i32);
+
+impl Drop for Cont {
+    fn drop(&mut self) {
+        let _ = sh(&["kill", "-CONT", &self.0.to_string()]);
+    }
+}
+
 fn count(log: &str, needle: &str) -> usize {
     log.matches(needle).count()
 }
@@ -214,8 +223,13 @@ fn track_bfd_bfd_check_and_the_bfd_child_against_keepalived() {
         "bfd_priority, bfd_process_name, bfd_no_swap, bfd_cpu_affinity of the BFD child"
     );
 
-    // 2. kill -9 keepalived's bfd process.
+    // 2. kill -9 keepalived's bfd process, its parent stopped meanwhile so
+    // that no respawned bfd process signals Down at once: our detection
+    // timer has to notice the silence.
     let ka_bfd = read_pid(&scratch.p("ka-b.pid")).expect("keepalived's bfd pid");
+    let ka_parent = read_pid(&scratch.p("ka.pid")).expect("keepalived's pid");
+    sh(&["kill", "-STOP", &ka_parent.to_string()]);
+    let _cont = Cont(ka_parent);
     let faults_before = count(&d.log(), "(VI_1) Entering FAULT STATE");
     let masters_before = count(&d.log(), "(VI_1) Entering MASTER STATE");
     let downs_before = count(
@@ -236,6 +250,11 @@ fn track_bfd_bfd_check_and_the_bfd_child_against_keepalived() {
     let took = killed.elapsed();
     eprintln!("FAULT {took:?} after kill -9 of keepalived's bfd process");
     assert!(took <= limit, "FAULT after {took:?}, more than {limit:?}");
+    // The detection timer, not a Down from a new peer process.
+    assert!(
+        took >= Duration::from_millis(150),
+        "FAULT after {took:?}: sooner than the 300 ms detection time"
+    );
     assert!(d
         .log()
         .contains("VRRP_Instance(VI_1) Tracked BFD instance PEER is DOWN"));
@@ -245,9 +264,12 @@ fn track_bfd_bfd_check_and_the_bfd_child_against_keepalived() {
             "BFD check of [PEER] RS([192.0.2.11]:tcp:80) is DOWN",
         ) > downs_before
     });
+    // keepalived's VRRP process runs on: it takes the VIP.
     wait_for("keepalived takes the VIP", Duration::from_secs(10), || {
         ka_said("(VI_1) Entering MASTER STATE")
     });
+    // Let keepalived's parent respawn its bfd process.
+    drop(_cont);
     // keepalived respawns its bfd process: Up again, MASTER again.
     wait_for("MASTER again", Duration::from_secs(30), || {
         count(&d.log(), "(VI_1) Entering MASTER STATE") > masters_before
@@ -303,15 +325,23 @@ bfd_instance PEER {
         read_pid(&bfd_pid).is_some_and(alive)
     });
     let pid = read_pid(&bfd_pid).expect("bfd pid");
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
-    let rest: Vec<&str> = stat
-        .rsplit_once(')')
-        .expect("comm")
-        .1
-        .split_whitespace()
-        .collect();
-    // Fields 40 (rt_priority) and 41 (policy, 2 = SCHED_RR).
-    assert_eq!((rest[37], rest[38]), ("4", "2"), "SCHED_RR 4: {stat}");
+    // Fields 40 (rt_priority) and 41 (policy, 2 = SCHED_RR), once the
+    // child applied its options (the pid file is written at the fork).
+    let sched = || {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let rest: Vec<String> = stat
+            .rsplit_once(')')
+            .map(|(_, r)| r.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default();
+        (
+            rest.get(37).cloned().unwrap_or_default(),
+            rest.get(38).cloned().unwrap_or_default(),
+        )
+    };
+    wait_for("SCHED_RR on the BFD child", Duration::from_secs(10), || {
+        sched().1 == "2"
+    });
+    assert_eq!(sched(), ("4".to_string(), "2".to_string()), "SCHED_RR 4");
     let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
     let rt: Vec<&str> = limits
         .lines()
