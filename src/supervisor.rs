@@ -1001,7 +1001,7 @@ mod tests {
     fn role_selection_flags() {
         let cfg = Config::default();
         let parse = |args: &[&str]| {
-            let mut v = vec!["rkeepalived", "--all"];
+            let mut v = vec!["rkeepalived", "--all", "-B"];
             v.extend_from_slice(args);
             Cli::try_parse_from(v).expect("cli")
         };
@@ -1015,5 +1015,27 @@ mod tests {
             roles_to_run(&parse(&["-P", "-C"]), &cfg),
             vec![Role::Vrrp, Role::Checker]
         );
+        // core/main.c running_bfd(): a bfd_instance (or --all) runs the BFD
+        // child, -P / -C leave it, only -B stops it.
+        let all = |args: &[&str]| {
+            let mut v = vec!["rkeepalived", "--all"];
+            v.extend_from_slice(args);
+            Cli::try_parse_from(v).expect("cli")
+        };
+        assert_eq!(
+            roles_to_run(&all(&["-P"]), &cfg),
+            vec![Role::Vrrp, Role::Bfd]
+        );
+        let mut with_bfd = Config::default();
+        with_bfd
+            .bfd_instances
+            .push(rkeepalived_config::model::BfdInstance::new("b", None));
+        let plain = |args: &[&str]| {
+            let mut v = vec!["rkeepalived"];
+            v.extend_from_slice(args);
+            Cli::try_parse_from(v).expect("cli")
+        };
+        assert_eq!(roles_to_run(&plain(&[]), &with_bfd), vec![Role::Bfd]);
+        assert!(roles_to_run(&plain(&["-B"]), &with_bfd).is_empty());
     }
 }
