@@ -9,6 +9,7 @@
 //!    the detection time (3 x 100 ms) plus a scheduling margin, keepalived's
 //!    VRRP instance takes the VIP, the BFD_CHECK real server goes DOWN;
 //!    keepalived respawns its bfd process: Up again, we are MASTER again;
+//! 1b. a SIGHUP reload keeps the session Up (no Down, still MASTER);
 //! 3. kill -9 of our BFD child: the supervisor respawns it and the session
 //!    comes back Up (status socket);
 //! 4. the BFD child runs with `bfd_process_name`, `bfd_priority`,
@@ -152,7 +153,7 @@ fn proc_view(pid: i32) -> (i64, String, u64, String) {
 
 #[test]
 fn track_bfd_bfd_check_and_the_bfd_child_against_keepalived() {
-    if !prerequisites(&["/usr/sbin/keepalived"]) {
+    if !prerequisites(&["keepalived"]) {
         return;
     }
     let ns = Netns::new("bfd");
@@ -212,6 +213,36 @@ fn track_bfd_bfd_check_and_the_bfd_child_against_keepalived() {
     assert!(
         !has_vip(peer.name(), "peer0"),
         "keepalived holds the VIP too"
+    );
+
+    // A reload that keeps the session (bfd_daemon.c reload_bfd_thread():
+    // unchanged sessions keep their state): no Down, still MASTER.
+    let downs = count(&d.log(), "Tracked BFD instance PEER is DOWN");
+    let reloads = count(&d.log(), "reload complete");
+    scratch.write(
+        "keepalived.conf",
+        &OURS.replace(
+            "    advert_int 1\n",
+            "    advert_int 1\n    garp_master_delay 2\n",
+        ),
+    );
+    d.signal("HUP");
+    wait_for("the reload", Duration::from_secs(10), || {
+        count(&d.log(), "reload complete") > reloads
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(
+        count(&d.log(), "Tracked BFD instance PEER is DOWN"),
+        downs,
+        "{}",
+        d.log()
+    );
+    assert_eq!(bfd_session_state(&d).as_deref(), Some("Up"));
+    assert!(has_vip(&ns.name, "eth0"));
+    assert!(
+        d.log().contains("bfd child applied the new configuration"),
+        "{}",
+        d.log()
     );
 
     // 4. The BFD child's process options and name.
