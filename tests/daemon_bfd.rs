@@ -215,6 +215,19 @@ fn track_bfd_bfd_check_and_the_bfd_child_against_keepalived() {
         "keepalived holds the VIP too"
     );
 
+    // SIGUSR1: keepalived.data lists the tracked session as up (vrrp_data.c
+    // dump_vrrp_data()), keepalived_bfd.data the session.
+    d.signal("USR1");
+    wait_for("the dumps", Duration::from_secs(10), || {
+        let v = std::fs::read_to_string(scratch.p("keepalived.data")).unwrap_or_default();
+        let b = std::fs::read_to_string(scratch.p("keepalived_bfd.data")).unwrap_or_default();
+        v.contains("------< VRRP Track BFDs >------\n VRRP Track BFD = PEER\n")
+            && v.contains("   Bfd is up\n")
+            && v.contains("   Tracked BFDs :\n     PEER: weight 0\n")
+            && b.contains(" BFD Instance = PEER\n")
+            && b.contains("   Local state = Up\n")
+    });
+
     // A reload that keeps the session (bfd_daemon.c reload_bfd_thread():
     // unchanged sessions keep their state): no Down, still MASTER.
     let downs = count(&d.log(), "Tracked BFD instance PEER is DOWN");
