@@ -58,7 +58,7 @@ pub async fn run(
                     tracing::error!("BFD engine stopped");
                     return Ok(());
                 };
-                let state = BfdState { name: ev.name, up: ev.state == SessionState::Up };
+                let state = BfdState::now(ev.name, ev.state == SessionState::Up);
                 if out.send(FromChild::Bfd(state)).await.is_err() {
                     return Ok(());
                 }

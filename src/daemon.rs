@@ -469,6 +469,7 @@ fn child_main(cli: Cli, role: Role) -> ExitCode {
     crate::engines::set_dont_release_ipvs(cli.dont_release_ipvs);
     crate::engines::set_vrrp_options(&cli);
     crate::engines::set_role_flags(&cli);
+    crate::engines::set_log_detail(cli.log_detail);
     let result = runtime.block_on(async move {
         let stream = role::ipc_stream_from_fd(fd)?;
         role::run_role(role, stream).await

@@ -12,6 +12,17 @@ use crate::cli::Role;
 /// before its engine starts).
 static DONT_RELEASE_IPVS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// `-D` / `--log-detail` of this process (set once by the role child).
+static LOG_DETAIL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn set_log_detail(on: bool) {
+    LOG_DETAIL.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub fn log_detail() -> bool {
+    LOG_DETAIL.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 pub fn set_dont_release_ipvs(on: bool) {
     DONT_RELEASE_IPVS.store(on, std::sync::atomic::Ordering::Relaxed);
 }

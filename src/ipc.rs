@@ -134,6 +134,29 @@ pub enum Query {
 pub struct BfdState {
     pub name: String,
     pub up: bool,
+    /// When the BFD child sent it (µs since the epoch; keepalived's
+    /// `bfd_event_t.sent_time`), for the `-D` "delivered in" line.
+    #[serde(default)]
+    pub sent_unix_us: u64,
+}
+
+impl BfdState {
+    /// A state stamped with the current time.
+    pub fn now(name: String, up: bool) -> BfdState {
+        BfdState {
+            name,
+            up,
+            sent_unix_us: unix_us(),
+        }
+    }
+}
+
+/// Microseconds since the epoch (0 if the clock is before it).
+pub fn unix_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -252,10 +275,7 @@ mod tests {
                 id: 7,
                 query: Query::Metrics,
             },
-            ToChild::Bfd(BfdState {
-                name: "b1".into(),
-                up: true,
-            }),
+            ToChild::Bfd(BfdState::now("b1".into(), true)),
         ];
         for m in msgs {
             let bytes = encode_frame(&m).expect("encode");

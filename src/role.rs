@@ -180,6 +180,17 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
                 }
                 // keepalived vrrp_bfd.c / check_bfd.c read_bfd_event_thread().
                 Some(Ok(ToChild::Bfd(s))) => {
+                    if crate::engines::log_detail() {
+                        // vrrp_scheduler.c vrrp_handle_bfd_event(),
+                        // check_bfd.c bfd_check_handle_event() with -D.
+                        let delivered = crate::ipc::unix_us().saturating_sub(s.sent_unix_us);
+                        tracing::info!(
+                            %role,
+                            "Received BFD event: instance {} is in state {} (delivered in {delivered} usec)",
+                            s.name,
+                            if s.up { "Up" } else { "Down" }
+                        );
+                    }
                     let _ = ctl_tx.send(Control::Bfd { name: s.name, up: s.up }).await;
                 }
                 Some(Ok(ToChild::Start(_))) => tracing::warn!(%role, "ignoring a second Start from the supervisor"),

@@ -302,6 +302,27 @@ fn track_bfd_bfd_check_and_the_bfd_child_against_keepalived() {
     assert!(d
         .log()
         .contains("VRRP_Instance(VI_1) Tracked BFD instance PEER is DOWN"));
+    // -D: each child logs how long the state took from the BFD child
+    // (through the supervisor) to it.
+    let delivered: Vec<u64> = d
+        .log()
+        .lines()
+        .filter(|l| l.contains("Received BFD event: instance PEER is in state"))
+        .filter_map(|l| {
+            l.split("delivered in ")
+                .nth(1)?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    eprintln!("BFD event delivery (us): {delivered:?}");
+    assert!(delivered.len() >= 4, "{}", d.log());
+    assert!(
+        delivered.iter().all(|us| *us < 250_000),
+        "BFD event delivery took {delivered:?} us"
+    );
     wait_for("BFD_CHECK DOWN", Duration::from_secs(5), || {
         count(
             &d.log(),

@@ -74,10 +74,7 @@ impl BfdRelay {
         self.states
             .iter()
             .filter(|(name, _)| self.wants(name, role))
-            .map(|(name, up)| BfdState {
-                name: name.clone(),
-                up: *up,
-            })
+            .map(|(name, up)| BfdState::now(name.clone(), *up))
             .collect()
     }
 }
@@ -90,7 +87,12 @@ mod tests {
         BfdState {
             name: name.into(),
             up,
+            sent_unix_us: 0,
         }
+    }
+
+    fn names(v: Vec<BfdState>) -> Vec<(String, bool)> {
+        v.into_iter().map(|s| (s.name, s.up)).collect()
     }
 
     #[test]
@@ -108,14 +110,20 @@ mod tests {
         assert_eq!(r.on_state(&st("c", false)), vec![Role::Checker]);
         assert!(r.on_state(&st("unknown", true)).is_empty());
         // A restarted consumer gets every state it follows.
-        assert_eq!(r.initial(Role::Vrrp), vec![st("both", true), st("v", true)]);
+        let named = |n: &[(&str, bool)]| -> Vec<(String, bool)> {
+            n.iter().map(|(a, b)| (a.to_string(), *b)).collect()
+        };
         assert_eq!(
-            r.initial(Role::Checker),
-            vec![st("both", true), st("c", false)]
+            names(r.initial(Role::Vrrp)),
+            named(&[("both", true), ("v", true)])
+        );
+        assert_eq!(
+            names(r.initial(Role::Checker)),
+            named(&[("both", true), ("c", false)])
         );
         assert!(r.initial(Role::Bfd).is_empty());
         // A reload drops sessions that are gone.
         r.set_routes(HashMap::from([("v".to_string(), (true, true))]));
-        assert_eq!(r.initial(Role::Checker), vec![st("v", true)]);
+        assert_eq!(names(r.initial(Role::Checker)), named(&[("v", true)]));
     }
 }
