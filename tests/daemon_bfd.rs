@@ -1,19 +1,20 @@
 //! BFD in the daemon (issue #16), against keepalived 2.2.7 in a second
 //! namespace running a `bfd_instance` towards us and a competing
-//! `vrrp_instance` (priority 100 to our 200):
+//! `vrrp_instance` (priority 100 to our 200), in this order:
 //!
-//! 1. our BFD child brings the session Up; `track_bfd` releases our
-//!    instance from FAULT and it becomes MASTER; `BFD_CHECK` logs the real
-//!    server UP;
-//! 2. kill -9 of keepalived's bfd process: our instance enters FAULT within
-//!    the detection time (3 x 100 ms) plus a scheduling margin, keepalived's
-//!    VRRP instance takes the VIP, the BFD_CHECK real server goes DOWN;
-//!    keepalived respawns its bfd process: Up again, we are MASTER again;
-//! 1b. a SIGHUP reload keeps the session Up (no Down, still MASTER);
-//! 3. kill -9 of our BFD child: the supervisor respawns it and the session
-//!    comes back Up (status socket);
-//! 4. the BFD child runs with `bfd_process_name`, `bfd_priority`,
-//!    `bfd_no_swap` and `bfd_cpu_affinity`.
+//! - our BFD child brings the session Up; `track_bfd` releases our
+//!   instance from FAULT and it becomes MASTER; `BFD_CHECK` logs the real
+//!   server UP; SIGUSR1 dumps show the session;
+//! - a SIGHUP reload keeps the session Up (no Down, still MASTER);
+//! - the BFD child runs with `bfd_process_name`, `bfd_priority`,
+//!   `bfd_no_swap` and `bfd_cpu_affinity`;
+//! - kill -9 of keepalived's bfd process: our instance enters FAULT within
+//!   the detection time (3 x 100 ms) plus a scheduling margin, keepalived's
+//!   VRRP instance takes the VIP, the BFD_CHECK real server goes DOWN, each
+//!   child logs the event's delivery time (-D); keepalived respawns its bfd
+//!   process: Up again, we are MASTER again;
+//! - kill -9 of our BFD child: the supervisor respawns it and the session
+//!   comes back Up (status socket).
 //!
 //! Ours: eth0 192.0.2.2 in `rkd-bfd-*`; keepalived: peer0 192.0.2.3 in
 //! `rkd-bfdka-*` (the veth's other end moved there).
@@ -193,7 +194,7 @@ fn track_bfd_bfd_check_and_the_bfd_child_against_keepalived() {
             .contains(s)
     };
 
-    // 1. Up -> MASTER (and the real server UP).
+    // Up -> MASTER (and the real server UP).
     wait_for("our BFD session Up", Duration::from_secs(20), || {
         bfd_session_state(&d).as_deref() == Some("Up")
     });
@@ -258,7 +259,7 @@ fn track_bfd_bfd_check_and_the_bfd_child_against_keepalived() {
         d.log()
     );
 
-    // 4. The BFD child's process options and name.
+    // The BFD child's process options and name.
     let ours = read_pid(std::path::Path::new(&bfd_pid)).expect("our bfd pid file");
     let (nice, comm, locked, cpus) = proc_view(ours);
     assert_eq!(
@@ -267,7 +268,7 @@ fn track_bfd_bfd_check_and_the_bfd_child_against_keepalived() {
         "bfd_priority, bfd_process_name, bfd_no_swap, bfd_cpu_affinity of the BFD child"
     );
 
-    // 2. kill -9 keepalived's bfd process, its parent stopped meanwhile so
+    // kill -9 keepalived's bfd process, its parent stopped meanwhile so
     // that no respawned bfd process signals Down at once: our detection
     // timer has to notice the silence.
     let ka_bfd = read_pid(&scratch.p("ka-b.pid")).expect("keepalived's bfd pid");
@@ -341,7 +342,7 @@ fn track_bfd_bfd_check_and_the_bfd_child_against_keepalived() {
             && has_vip(&ns.name, "eth0")
     });
 
-    // 3. kill -9 our BFD child: respawned, the session comes back.
+    // kill -9 our BFD child: respawned, the session comes back.
     let ours = read_pid(std::path::Path::new(&bfd_pid)).expect("our bfd pid file");
     sh(&["kill", "-9", &ours.to_string()]);
     wait_for("a new BFD child", Duration::from_secs(15), || {
