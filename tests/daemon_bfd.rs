@@ -187,7 +187,7 @@ fn track_bfd_bfd_check_and_the_bfd_child_against_keepalived() {
             .expect("spawn keepalived"),
     );
     let bfd_pid = p("bfd.pid");
-    let d = Daemon::start(&ns, &scratch, &["-b", &bfd_pid], &[]);
+    let mut d = Daemon::start(&ns, &scratch, &["-b", &bfd_pid], &[]);
     let ka_said = |s: &str| {
         std::fs::read_to_string(scratch.p("ka.log"))
             .unwrap_or_default()
@@ -362,6 +362,13 @@ fn track_bfd_bfd_check_and_the_bfd_child_against_keepalived() {
     wait_for("MASTER after the respawn", Duration::from_secs(30), || {
         has_vip(&ns.name, "eth0")
     });
+
+    // SIGTERM: the BFD child stops with the daemon.
+    let ours = read_pid(std::path::Path::new(&bfd_pid)).expect("our bfd pid file");
+    d.signal("TERM");
+    d.wait_exit(Duration::from_secs(20));
+    assert!(!alive(ours), "the BFD child outlived the daemon");
+    assert!(d.log().contains("bfd child stopped cleanly"), "{}", d.log());
 }
 
 /// `bfd_rt_priority` / `bfd_rlimit_rttime` (bfd_daemon.c start_bfd() ->
