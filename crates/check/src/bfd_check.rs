@@ -33,7 +33,7 @@ pub fn on_event(
                 let CheckKind::Bfd(n) = &spec.kind else {
                     continue;
                 };
-                if &**n != name {
+                if n.as_str() != name {
                     continue;
                 }
                 let at = CheckerRef {

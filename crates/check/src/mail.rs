@@ -185,7 +185,7 @@ mod bfd_tests {
     /// check_bfd.c: "=> BFD CHECK %s %s on service <=" with the session.
     #[test]
     fn bfd_check_mail_names_the_session() {
-        let kind = CheckKind::Bfd("b1".into());
+        let kind = CheckKind::Bfd(Box::new("b1".into()));
         assert_eq!(
             body(&kind, false).as_deref(),
             Some("=> BFD CHECK b1 failed on service <=")

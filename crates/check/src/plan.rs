@@ -533,7 +533,7 @@ fn checker(
         // drive it (crate::bfd_check), no timing option applies.
         cfg::CheckerKind::Bfd { name } => {
             return Ok(Some(CheckerSpec {
-                kind: CheckKind::Bfd(Arc::from(name.as_str())),
+                kind: CheckKind::Bfd(Box::new(name.clone())),
                 conn: ConnOpts::to(SocketAddr::new(rs.addr, rs.port)),
                 timing: timings.intern(CheckTiming {
                     delay_loop: co.delay_loop,

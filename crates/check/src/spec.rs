@@ -338,8 +338,9 @@ pub enum CheckKind {
     Udp(Box<UdpSpec>),
     File(Box<FileSpec>),
     /// BFD_CHECK: follows the named `bfd_instance` session; no probe runs,
-    /// the BFD child's events drive it (`crate::bfd_check`).
-    Bfd(Arc<str>),
+    /// the BFD child's events drive it (`crate::bfd_check`). Boxed: a thin
+    /// pointer keeps `CheckKind` at 16 bytes.
+    Bfd(Box<String>),
 }
 
 impl CheckKind {
