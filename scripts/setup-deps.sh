@@ -25,7 +25,9 @@ pkgs=(
   openssl
   # `vagrant validate` of vagrant/Vagrantfile, libvirt provider options included (tests/vagrant_lab.rs)
   vagrant vagrant-libvirt
-  # BFD interop peers: FRR's bfdd and BIRD 2 (crates/bfd/tests/interop_frr.rs, interop_bird.rs)
+  # FRR (bfdd, zebra + bgpd) and BIRD 2: BFD interop peers (crates/bfd/tests/interop_frr.rs,
+  # interop_bird.rs) and BGP daemons redistributing announced VIP routes
+  # (crates/check/tests/announce_netns.rs, conf/bird.conf, conf/frr.conf)
   frr bird2
 )
 missing=()

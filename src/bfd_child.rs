@@ -90,6 +90,10 @@ pub async fn run(
                     let _ = tx.send(metrics(&handle).await);
                 }
                 Some(Control::Bfd { .. }) => {}
+                // Route announcement is the checker's; answer as the VRRP engine does.
+                Some(Control::Drain(tx) | Control::Undrain(tx)) => {
+                    let _ = tx.send(String::new());
+                }
             }
         }
     }

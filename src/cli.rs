@@ -133,6 +133,11 @@ pub enum SigFunc {
     Stats,
     StatsClear,
     Json,
+    /// rkeepalived extension: withdraw the announced routes (graceful
+    /// director drain), keep serving.
+    Drain,
+    /// rkeepalived extension: announce again.
+    Undrain,
 }
 
 impl SigFunc {
@@ -147,6 +152,9 @@ impl SigFunc {
             "STATS" => SigFunc::Stats,
             "STATS_CLEAR" => SigFunc::StatsClear,
             "JSON" => SigFunc::Json,
+            // rkeepalived extensions (keepalived 2.2.7 answers "Unknown sigfunc").
+            "DRAIN" => SigFunc::Drain,
+            "UNDRAIN" => SigFunc::Undrain,
             _ => return None,
         })
     }
@@ -159,6 +167,8 @@ impl SigFunc {
             SigFunc::Stats => libc::SIGUSR2,
             SigFunc::StatsClear => sigstats_clear(),
             SigFunc::Json => sigjson(),
+            SigFunc::Drain => sigdrain(),
+            SigFunc::Undrain => sigundrain(),
         }
     }
 }
@@ -185,9 +195,18 @@ impl clap::builder::TypedValueParser for SigFuncNames {
         &self,
     ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
         Some(Box::new(
-            ["STOP", "RELOAD", "DATA", "STATS", "STATS_CLEAR", "JSON"]
-                .into_iter()
-                .map(clap::builder::PossibleValue::new),
+            [
+                "STOP",
+                "RELOAD",
+                "DATA",
+                "STATS",
+                "STATS_CLEAR",
+                "JSON",
+                "DRAIN",
+                "UNDRAIN",
+            ]
+            .into_iter()
+            .map(clap::builder::PossibleValue::new),
         ))
     }
 }
@@ -195,6 +214,17 @@ impl clap::builder::TypedValueParser for SigFuncNames {
 /// keepalived's SIGJSON is SIGRTMIN+2 (lib/signals.h).
 pub fn sigjson() -> i32 {
     libc::SIGRTMIN() + 2
+}
+
+/// rkeepalived's drain signal (`--signum=DRAIN`): SIGRTMIN+5, a number
+/// keepalived 2.2.7 does not use (it has SIGRTMIN+2, SIGRTMAX-1, SIGRTMAX).
+pub fn sigdrain() -> i32 {
+    libc::SIGRTMIN() + 5
+}
+
+/// `--signum=UNDRAIN`: SIGRTMIN+6.
+pub fn sigundrain() -> i32 {
+    libc::SIGRTMIN() + 6
 }
 
 /// keepalived's SIGSTATS_CLEAR is SIGRTMAX-1 (lib/signals.h): 63 on Linux.
@@ -317,7 +347,7 @@ pub struct Cli {
     /// Skip any configuration lines beginning '@' that don't match id
     #[arg(short = 'i', long = "config-id", value_name = "ID")]
     pub config_id: Option<String>,
-    /// Print the signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON
+    /// Print the signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON (DRAIN, UNDRAIN: rkeepalived)
     // A plain string: keepalived matches the names exactly (strcmp) and
     // answers anything else with "Unknown sigfunc NAME" and exit 1.
     #[arg(long = "signum", value_name = "SIGFUNC", value_parser = SigFuncNames)]

@@ -114,6 +114,8 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
         config.global_defs.identity.net_namespace_ipvs.clone(),
     );
     let mut identity = config.global_defs.identity.clone();
+    // A checker's clean stop includes announce_drain_delay (rkeepalived_check::announce).
+    let mut drain_delay = config.global_defs.announce.drain_delay();
     crate::process_options::configure_auto_priority(
         &mut process_settings,
         role,
@@ -150,7 +152,7 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
             msg = in_rx.recv() => match msg {
                 Some(Ok(ToChild::Stop)) => {
                     tracing::info!(%role, "stop requested by supervisor");
-                    break stop_engine(role, &ctl_tx, &mut engine).await;
+                    break stop_engine(role, &ctl_tx, &mut engine, drain_delay).await;
                 }
                 Some(Ok(ToChild::Reload(cfg))) => match cfg.into_config() {
                     Ok(cfg) => {
@@ -162,6 +164,7 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
                         process_settings.apply(role, process_options(role, &cfg));
                         crate::process_names::apply_reload(&identity, &cfg.global_defs.identity, Some(role));
                         identity = cfg.global_defs.identity.clone();
+                        drain_delay = cfg.global_defs.announce.drain_delay();
                         crate::process_options::configure_auto_priority(&mut process_settings, role, &cfg.global_defs);
                         let cfg = crate::engines::engine_config(role, cfg);
                         if ctl_tx.send(Control::Reload(Arc::new(cfg))).await.is_ok() {
@@ -196,16 +199,16 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
                 Some(Ok(ToChild::Start(_))) => tracing::warn!(%role, "ignoring a second Start from the supervisor"),
                 Some(Err(IpcError::Closed)) => {
                     tracing::warn!(%role, "supervisor went away; stopping cleanly");
-                    break stop_engine(role, &ctl_tx, &mut engine).await;
+                    break stop_engine(role, &ctl_tx, &mut engine, drain_delay).await;
                 }
                 Some(Err(e)) => {
                     tracing::error!(%role, "bad message from supervisor: {e}; stopping cleanly");
-                    break stop_engine(role, &ctl_tx, &mut engine).await;
+                    break stop_engine(role, &ctl_tx, &mut engine, drain_delay).await;
                 }
-                None => break stop_engine(role, &ctl_tx, &mut engine).await,
+                None => break stop_engine(role, &ctl_tx, &mut engine, drain_delay).await,
             },
-            _ = sigterm.recv() => break stop_engine(role, &ctl_tx, &mut engine).await,
-            _ = sigint.recv() => break stop_engine(role, &ctl_tx, &mut engine).await,
+            _ = sigterm.recv() => break stop_engine(role, &ctl_tx, &mut engine, drain_delay).await,
+            _ = sigint.recv() => break stop_engine(role, &ctl_tx, &mut engine, drain_delay).await,
             _ = sighup.recv() => tracing::debug!(%role, "SIGHUP ignored in child: reloads come from the supervisor"),
             _ = sigusr1.recv() => tracing::debug!(%role, "SIGUSR1 ignored in child: send it to the supervisor"),
             _ = sigusr2.recv() => tracing::debug!(%role, "SIGUSR2 ignored in child: send it to the supervisor"),
@@ -246,6 +249,7 @@ async fn stop_engine(
     role: Role,
     ctl: &mpsc::Sender<Control>,
     engine: &mut tokio::task::JoinHandle<Result<(), EngineError>>,
+    drain_delay: Duration,
 ) -> Result<(), RoleError> {
     if engine.is_finished() {
         return match engine.await {
@@ -257,7 +261,7 @@ async fn stop_engine(
         };
     }
     let _ = ctl.send(Control::Stop).await;
-    match tokio::time::timeout(ENGINE_STOP_TIMEOUT, &mut *engine).await {
+    match tokio::time::timeout(ENGINE_STOP_TIMEOUT + drain_delay, &mut *engine).await {
         Ok(Ok(r)) => r.map_err(|source| RoleError::Engine { role, source }),
         Ok(Err(e)) => Err(RoleError::Engine {
             role,
@@ -292,6 +296,8 @@ pub async fn ask_engine(ctl: &mpsc::Sender<Control>, query: Query) -> Reply {
         Query::StatsClear => text(ctl, Control::DumpStatsClear).await,
         Query::Metrics => text(ctl, Control::Metrics).await,
         Query::KeepalivedJson => text(ctl, Control::DumpKeepalivedJson).await,
+        Query::Drain => text(ctl, Control::Drain).await,
+        Query::Undrain => text(ctl, Control::Undrain).await,
         Query::Json => {
             let (tx, rx) = oneshot::channel();
             if ctl.send(Control::DumpJson(tx)).await.is_err() {

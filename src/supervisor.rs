@@ -245,6 +245,10 @@ impl Supervisor {
             signal(SignalKind::from_raw(crate::cli::sigjson())).map_err(SupervisorError::Signal)?;
         let mut sigstats_clear = signal(SignalKind::from_raw(crate::cli::sigstats_clear()))
             .map_err(SupervisorError::Signal)?;
+        let mut sigdrain = signal(SignalKind::from_raw(crate::cli::sigdrain()))
+            .map_err(SupervisorError::Signal)?;
+        let mut sigundrain = signal(SignalKind::from_raw(crate::cli::sigundrain()))
+            .map_err(SupervisorError::Signal)?;
 
         crate::limits::raise_nofile_limit();
         self.bind_status_socket()?;
@@ -305,6 +309,8 @@ impl Supervisor {
                 _ = sigusr2.recv() => self.spawn_dump(Query::Stats),
                 _ = sigjson.recv() => self.spawn_dump(Query::KeepalivedJson),
                 _ = sigstats_clear.recv() => self.spawn_dump(Query::StatsClear),
+                _ = sigdrain.recv() => self.spawn_drain(Query::Drain),
+                _ = sigundrain.recv() => self.spawn_drain(Query::Undrain),
                 _ = watchdog_tick.tick(), if watchdog.is_some() => self.notifier.watchdog(),
                 _ = liveness_tick.tick() => self.probe_children(),
                 _ = respawn_sleep => self.respawn_due().await,
@@ -922,6 +928,21 @@ impl Supervisor {
         });
     }
 
+    /// `--signum=DRAIN` / `UNDRAIN`: to the checker child, which owns the
+    /// announced routes (rkeepalived_check::announce).
+    fn spawn_drain(&self, query: Query) {
+        let Some(view) = self.shared.child(Role::Checker) else {
+            tracing::warn!("{query:?}: no checker child is running; nothing is announced");
+            return;
+        };
+        tokio::spawn(async move {
+            match view.link.ask(query).await {
+                Reply::Text(t) => tracing::info!("{query:?}: {}", t.trim_end()),
+                other => tracing::warn!("{query:?}: the checker did not answer: {other:?}"),
+            }
+        });
+    }
+
     /// Clean stop: Stop to every child, wait (bounded), then SIGTERM, then SIGKILL.
     async fn stop_all(&mut self) {
         self.stopping = true;
@@ -933,8 +954,11 @@ impl Supervisor {
         for slot in self.slots.values_mut() {
             slot.respawn_at = None;
         }
-        let deadline =
-            tokio::time::Instant::now() + Duration::from_secs(self.cli.stop_timeout_secs);
+        // The checker withdraws announced routes and waits
+        // announce_drain_delay before removing its IPVS entries.
+        let deadline = tokio::time::Instant::now()
+            + Duration::from_secs(self.cli.stop_timeout_secs)
+            + self.config.global_defs.announce.drain_delay();
         if !self.wait_children_until(deadline).await {
             tracing::warn!("children did not stop in time: sending SIGTERM");
             self.signal_children(Signal::SIGTERM).await;

@@ -52,6 +52,10 @@ clear) are printed by
 .BR "rkeepalived \-\-signum=" NAME ,
 as by keepalived, e.g.
 .BR "kill \-$(rkeepalived \-\-signum=JSON) $(cat /run/keepalived.pid)" .
+.BR DRAIN " and " UNDRAIN
+(rkeepalived extensions, SIGRTMIN+5 and SIGRTMIN+6) make the checker
+withdraw the routes it announces (announce_route) and keep serving, or
+announce them again.
 .SH FILES
 .TP
 .I /etc/keepalived/keepalived.conf

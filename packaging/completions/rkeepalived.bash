@@ -126,7 +126,7 @@ _rkeepalived() {
                     return 0
                     ;;
                 --signum)
-                    COMPREPLY=($(compgen -W "STOP RELOAD DATA STATS STATS_CLEAR JSON" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "STOP RELOAD DATA STATS STATS_CLEAR JSON DRAIN UNDRAIN" -- "${cur}"))
                     return 0
                     ;;
                 --config-test)

@@ -10,12 +10,14 @@ complete -c rkeepalived -s A -l snmp-agent-socket -d 'Use the specified socket f
 complete -c rkeepalived -s s -l namespace -d 'Run in network namespace NAME (/run/netns/NAME)' -r
 complete -c rkeepalived -s M -l core-dump-pattern -d 'Also set /proc/sys/kernel/core_pattern to PATN (accepted; not changed)' -r
 complete -c rkeepalived -s i -l config-id -d 'Skip any configuration lines beginning \'@\' that don\'t match id' -r
-complete -c rkeepalived -l signum -d 'Print the signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON' -r -f -a "STOP\t''
+complete -c rkeepalived -l signum -d 'Print the signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON (DRAIN, UNDRAIN: rkeepalived)' -r -f -a "STOP\t''
 RELOAD\t''
 DATA\t''
 STATS\t''
 STATS_CLEAR\t''
-JSON\t''"
+JSON\t''
+DRAIN\t''
+UNDRAIN\t''"
 complete -c rkeepalived -s t -l config-test -d 'Check the configuration for obvious errors, output to stderr by default' -r -F
 complete -c rkeepalived -l status-socket -d 'Status socket path (overrides global_defs status_socket)' -r -F
 complete -c rkeepalived -l metrics-listen -d 'Serve Prometheus metrics on ADDR:PORT (overrides global_defs metrics_listen)' -r

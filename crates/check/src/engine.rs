@@ -46,6 +46,9 @@ pub struct EngineOptions {
     /// then skips `clear_services()`, which both removes the entries and
     /// runs the omega notifies, so the table stays as it is.
     pub release_ipvs_on_stop: bool,
+    /// Where announced routes go ([`crate::announce`]); `None`: the
+    /// kernel's tables over rtnetlink, opened when a plan announces.
+    pub route_backend: Option<Box<dyn crate::announce_nl::RouteBackend>>,
 }
 
 impl EngineOptions {
@@ -58,6 +61,7 @@ impl EngineOptions {
             ipvs_retry_interval: Duration::from_secs(5),
             script_timeout: Duration::from_secs(60),
             release_ipvs_on_stop: true,
+            route_backend: None,
         }
     }
 }
@@ -116,6 +120,10 @@ struct Engine {
     bfd_seen: std::collections::HashSet<crate::health::CheckerRef>,
     /// The last state of every BFD session (replayed after a reload).
     bfd_states: HashMap<String, bool>,
+    /// Route announcement (`announce_route`), once a plan has any.
+    routes: Option<crate::announce::Announcer>,
+    /// The injected route backend, until a plan announces.
+    route_backend: Option<Box<dyn crate::announce_nl::RouteBackend>>,
 }
 
 /// Sleep until `at` (forever without one).
@@ -168,6 +176,8 @@ pub async fn run_plan(
         drains: Default::default(),
         bfd_seen: Default::default(),
         bfd_states: Default::default(),
+        routes: None,
+        route_backend: opts.route_backend,
     };
     let total: usize = plan
         .virtual_servers
@@ -185,6 +195,7 @@ pub async fn run_plan(
         engine.fifos.write(&line);
     }
     engine.sync_ipvs();
+    engine.sync_routes();
     crate::sys::release_free_memory();
     let mut retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
     let mut resync = tokio::time::interval_at(
@@ -210,6 +221,7 @@ pub async fn run_plan(
                             events.iter().for_each(|e| tracing::info!("{e}"));
                         }
                         engine.sync_ipvs();
+                        engine.sync_routes();
                         crate::sys::release_free_memory();
                     }
                     Err(e) => {
@@ -227,9 +239,12 @@ pub async fn run_plan(
                     engine.bfd_event(&name, up);
                     if engine.ipvs_dirty {
                         engine.sync_ipvs();
+                        engine.sync_routes();
                         retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
                     }
                 }
+                Some(Control::Drain(reply)) => { let _ = reply.send(engine.drain(true)); }
+                Some(Control::Undrain(reply)) => { let _ = reply.send(engine.drain(false)); }
             },
             report = engine.checks.next_report() => {
                 engine.apply_report(report);
@@ -239,6 +254,7 @@ pub async fn run_plan(
                 }
                 if engine.ipvs_dirty {
                     engine.sync_ipvs();
+                    engine.sync_routes();
                     retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
                 }
             }
@@ -246,9 +262,16 @@ pub async fn run_plan(
                 // Periodic full dump + reconcile: repairs entries changed behind our back.
                 engine.kernel_cache = None;
                 engine.sync_ipvs();
+                if let Some(r) = &mut engine.routes {
+                    r.invalidate();
+                }
+                engine.sync_routes();
             }
-            _ = tokio::time::sleep_until(retry_at), if engine.ipvs_dirty => {
-                engine.sync_ipvs();
+            _ = tokio::time::sleep_until(retry_at), if engine.ipvs_dirty || engine.routes_dirty() => {
+                if engine.ipvs_dirty {
+                    engine.sync_ipvs();
+                }
+                engine.sync_routes();
                 retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
             }
             Some(_) = engine.scripts.join_next(), if !engine.scripts.is_empty() => {}
@@ -434,6 +457,65 @@ impl Engine {
             .collect();
         for (name, up) in states {
             self.bfd_apply(&name, up, true);
+        }
+        self.plan_routes();
+    }
+
+    /// Route announcement for the current plan: started with the first
+    /// plan that announces, kept (to withdraw) once started.
+    fn plan_routes(&mut self) {
+        if let Some(r) = &mut self.routes {
+            r.set_plan(&self.plan);
+            return;
+        }
+        if self.plan.announce.is_none() {
+            return;
+        }
+        let backend = match self.route_backend.take() {
+            Some(b) => b,
+            None => match crate::announce_nl::NetlinkRoutes::new() {
+                Ok(b) => Box::new(b),
+                Err(e) => {
+                    tracing::error!("route announcement unavailable: {e}; the virtual servers are not announced");
+                    return;
+                }
+            },
+        };
+        self.routes = Some(crate::announce::Announcer::new(backend, &self.plan));
+    }
+
+    /// `--signum=DRAIN` / `UNDRAIN`: withdraw every announced route and
+    /// keep them withdrawn (checks, IPVS and established connections go on,
+    /// the routers move new flows to the other directors), or announce
+    /// again. Survives reloads; a respawned checker announces again.
+    fn drain(&mut self, on: bool) -> String {
+        let Some(routes) = &mut self.routes else {
+            return "no route is announced (no virtual_server has announce_route)".into();
+        };
+        if on {
+            let n = routes.withdraw_all();
+            tracing::info!(
+                routes = n,
+                "drain: announced routes withdrawn; IPVS keeps serving"
+            );
+            format!("drained: {n} route(s) withdrawn\n")
+        } else {
+            routes.resume();
+            self.sync_routes();
+            let n = self.routes.as_ref().map_or(0, |r| r.announced().len());
+            tracing::info!(routes = n, "undrain: routes announced again");
+            format!("undrained: {n} route(s) announced\n")
+        }
+    }
+
+    fn routes_dirty(&self) -> bool {
+        self.routes.as_ref().is_some_and(|r| r.dirty)
+    }
+
+    /// Announce the VIPs of the virtual servers with quorum, withdraw the others.
+    fn sync_routes(&mut self) {
+        if let Some(r) = &mut self.routes {
+            r.sync(crate::announce::desired(&self.plan, &self.model));
         }
     }
 
@@ -681,6 +763,20 @@ impl Engine {
         self.checks.clear();
         // Draining dests go with the rest (clear_services), or stay with -I.
         self.drains.clear();
+        // Graceful director drain: the routers stop sending new flows here
+        // before the IPVS entries (and the connections they carry) go.
+        if let Some(routes) = &mut self.routes {
+            let delay = routes.settings().drain_delay;
+            let withdrawn = routes.withdraw_all();
+            if withdrawn > 0 && self.release_ipvs_on_stop && !delay.is_zero() {
+                tracing::info!(
+                    routes = withdrawn,
+                    "routes withdrawn; waiting {}s (announce_drain_delay) before removing the IPVS entries",
+                    delay.as_secs()
+                );
+                tokio::time::sleep(delay).await;
+            }
+        }
         if self.release_ipvs_on_stop {
             let effects = self.model.on_stop(&self.plan);
             for line in self.model.on_stop_fifo_lines(&self.plan) {
@@ -893,10 +989,15 @@ impl Engine {
                 })
             })
             .collect();
-        serde_json::json!({
+        let mut out = serde_json::json!({
             "virtual_servers": vss,
             "ipvs_error": self.ipvs_failing,
-        })
+        });
+        // Only with announce_route, so keepalived-shaped consumers see no change.
+        if let (Some(r), Some(map)) = (&self.routes, out.as_object_mut()) {
+            map.insert("announce".into(), r.status_json());
+        }
+        out
     }
 
     fn metrics_text(&mut self) -> String {
@@ -963,6 +1064,20 @@ impl Engine {
         );
         for (l, up) in &vs_rows {
             w.sample("rkeepalived_check_vs_quorum_up", l, *up);
+        }
+        if let Some(r) = &self.routes {
+            w.single(
+                "rkeepalived_check_announced_routes",
+                "Routes announced (announce_route) as last programmed.",
+                Kind::Gauge,
+                r.announced().len() as u64,
+            );
+            w.single(
+                "rkeepalived_check_announce_drained",
+                "Routes withdrawn by a drain (1) or following health (0).",
+                Kind::Gauge,
+                r.is_withdrawn(),
+            );
         }
         crate::metrics::render_engine(&mut w, &self.metrics);
         if let Some(dump) = self.backend.stats() {

@@ -22,6 +22,8 @@ use rkeepalived_ipvs::IpvsBackend;
 use tokio::sync::mpsc;
 
 pub mod addrwatch;
+pub mod announce;
+pub mod announce_nl;
 pub mod backend;
 pub mod bfd_check;
 pub mod check_print;

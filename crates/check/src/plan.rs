@@ -40,8 +40,16 @@ pub fn from_config(config: &Config) -> Result<CheckPlan, PlanError> {
             ssl.as_ref(),
         )?);
     }
+    let announce = virtual_servers
+        .iter()
+        .any(|v| v.announce.is_some())
+        .then(|| crate::announce::AnnounceSettings {
+            protocol: gd.announce.protocol(),
+            drain_delay: gd.announce.drain_delay(),
+        });
     Ok(CheckPlan {
         alerts: crate::mail::AlertPlan::from_config(config),
+        announce,
         virtual_servers,
         lvs_flush: gd.lvs_flush,
         lvs_timeouts: lvs_timeouts(&gd.lvs_timeouts),
@@ -363,6 +371,21 @@ fn virtual_server(
             .drain_on_remove
             .or(config.global_defs.drain_on_remove)
             .filter(|d| !d.is_zero()),
+        announce: announce_route(vs, &config.global_defs.announce),
+    })
+}
+
+/// `announce_route` of a virtual server: on, with a table (its own or
+/// `announce_table`); without a table it is not announced (warned by
+/// the config crate's `parse::announce::validate`).
+fn announce_route(
+    vs: &cfg::VirtualServer,
+    global: &cfg::AnnounceDefaults,
+) -> Option<crate::announce::VsRoute> {
+    let a = vs.announce.as_deref().filter(|a| a.enabled)?;
+    Some(crate::announce::VsRoute {
+        table: a.table.or(global.table)?,
+        metric: a.metric.or(global.metric).unwrap_or(0),
     })
 }
 

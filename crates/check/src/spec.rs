@@ -411,6 +411,10 @@ pub struct VirtualServerSpec {
     /// a real server a reload removes stays at weight 0 while connections
     /// remain. `None`: deleted at once, as keepalived does.
     pub drain_on_remove: Option<std::time::Duration>,
+    /// `announce_route` (rkeepalived extension, [`crate::announce`]): the
+    /// table and metric of this virtual server's VIP routes while its
+    /// quorum is up. `None`: not announced.
+    pub announce: Option<crate::announce::VsRoute>,
 }
 
 impl VirtualServerSpec {
@@ -430,6 +434,7 @@ impl VirtualServerSpec {
             omega: false,
             ha_suspend: false,
             drain_on_remove: None,
+            announce: None,
         }
     }
 
@@ -471,6 +476,10 @@ pub struct CheckPlan {
     /// The LVS configuration as written, for `keepalived_check.data`
     /// ([`crate::check_print`]).
     pub dump: Arc<crate::check_print::DumpConfig>,
+    /// `announce_protocol` and `announce_drain_delay` (rkeepalived
+    /// extension, [`crate::announce`]); `None` when no virtual server
+    /// announces a route.
+    pub announce: Option<crate::announce::AnnounceSettings>,
 }
 
 /// Forwarding default of keepalived virtual servers (NAT).

@@ -124,6 +124,7 @@ fn plan_with(real_servers: Vec<RealServerSpec>) -> CheckPlan {
         notify_fifos: Vec::new(),
         alerts: Default::default(),
         dump: Default::default(),
+        announce: None,
     }
 }
 

@@ -76,6 +76,7 @@ fn tcp_plan(vip: &str, target: SocketAddr, ha_suspend: bool) -> CheckPlan {
         notify_fifos: Vec::new(),
         alerts: Default::default(),
         dump: Default::default(),
+        announce: None,
     }
 }
 

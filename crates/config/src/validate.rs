@@ -38,6 +38,7 @@ pub fn validate(
     });
     lvs_sync_daemon_instance(cfg, &instance_names, lvs_sync_pos, &mut warnings);
     virtual_servers(cfg, &mut errors, &mut warnings);
+    crate::parse::announce::validate(cfg, &mut warnings);
     (errors, warnings)
 }
 

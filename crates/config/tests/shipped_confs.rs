@@ -219,3 +219,21 @@ fn kubernetes_apiserver_example() {
     assert_eq!(c.vrrp_scripts.len(), 1);
     assert_eq!(c.vrrp_scripts[0].weight, -20);
 }
+
+/// The ECMP scale-out example: mh with mh-port, alpha, announce_route into
+/// table 100 with a drain delay (rkeepalived extension keywords).
+#[test]
+fn anycast_director_example() {
+    let c = load_clean("examples/anycast-director.conf", "x");
+    assert_eq!(c.global_defs.announce.table, Some(100));
+    assert_eq!(
+        c.global_defs.announce.drain_delay(),
+        Duration::from_secs(10)
+    );
+    let vs = &c.virtual_servers[0];
+    assert_eq!(vs.lvs_sched, Scheduler::Mh);
+    assert!(vs.sched_flags.flag_2, "mh-port");
+    assert!(vs.alpha);
+    assert!(vs.announce.as_ref().is_some_and(|a| a.enabled));
+    assert_eq!(vs.real_servers.len(), 2);
+}

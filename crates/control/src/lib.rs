@@ -43,4 +43,10 @@ pub enum Control {
     /// the BFD child; keepalived's bfd event pipe): VRRP `track_bfd`,
     /// checker `BFD_CHECK`. Sent for every session at the process's start.
     Bfd { name: String, up: bool },
+    /// rkeepalived extension (`--signum=DRAIN`): the checker withdraws its
+    /// announced routes and keeps them withdrawn (checks and IPVS go on);
+    /// answers what it did. Other engines answer with an empty string.
+    Drain(oneshot::Sender<String>),
+    /// `--signum=UNDRAIN`: announce again what the health state wants.
+    Undrain(oneshot::Sender<String>),
 }

@@ -628,6 +628,29 @@ pub fn translate(msg: &RouteNetlinkMessage) -> Option<NetEvent> {
     }
 }
 
+/// Receive buffer of the link/address monitor socket.
+///
+/// keepalived 2.2.7 uses 64 KiB unless `vrrp_netlink_monitor_rcv_bufs` says
+/// otherwise (keepalived_netlink.c `IF_DEFAULT_BUFSIZE`,
+/// `netlink_set_rx_buf_size()`). A takeover of many instances adds one
+/// address per VIP, and every add comes back on this socket as an
+/// RTM_NEWADDR; 4,000 VIPs are ~4,000 notifications of ~1 KiB of skb each.
+/// If the socket overruns, the events are lost and the engine must resync
+/// (an error and a full dump, in the middle of the takeover). We deliberately
+/// differ: 8 MiB, forced past `net.core.rmem_max` (SO_RCVBUFFORCE: the VRRP
+/// process has CAP_NET_ADMIN), falling back to SO_RCVBUF (capped by
+/// rmem_max). The memory is only used while events wait to be read.
+pub const MONITOR_RCVBUF: usize = 8 << 20;
+
+/// SO_RCVBUFFORCE, or SO_RCVBUF where that is refused (no CAP_NET_ADMIN).
+fn set_monitor_rcvbuf(sock: &rtnetlink::sys::Socket, size: usize) -> std::io::Result<()> {
+    use nix::sys::socket::{setsockopt, sockopt};
+    match setsockopt(sock, sockopt::RcvBufForce, &size) {
+        Ok(()) => Ok(()),
+        Err(_) => sock.set_rx_buf_sz(size),
+    }
+}
+
 /// Subscribe to link and address notifications (like `ip monitor link address`).
 /// Events flow into `tx` until the receiver is dropped.
 pub fn watch(tx: mpsc::Sender<NetEvent>) -> Result<tokio::task::JoinHandle<()>, NetlinkError> {
@@ -636,8 +659,15 @@ pub fn watch(tx: mpsc::Sender<NetEvent>) -> Result<tokio::task::JoinHandle<()>, 
         MulticastGroup::Ipv4Ifaddr,
         MulticastGroup::Ipv6Ifaddr,
     ];
-    let (conn, _handle, mut messages) =
+    let (mut conn, _handle, mut messages) =
         rtnetlink::new_multicast_connection(&groups).map_err(NetlinkError::Connect)?;
+    {
+        use rtnetlink::sys::AsyncSocket;
+        let sock = conn.socket_mut().socket_mut();
+        if let Err(e) = set_monitor_rcvbuf(sock, MONITOR_RCVBUF) {
+            tracing::warn!(error = %e, "Cannot set SO_RCVBUF on the netlink monitor socket");
+        }
+    }
     tokio::spawn(conn);
     Ok(tokio::spawn(async move {
         while let Some((msg, _)) = messages.next().await {

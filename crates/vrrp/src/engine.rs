@@ -449,6 +449,10 @@ impl Engine {
                 self.handle(Input::Tracked(crate::router::Tracked::Bfd { name, up }))
                     .await;
             }
+            // Route announcement is the checker's (rkeepalived_check::announce).
+            Control::Drain(tx) | Control::Undrain(tx) => {
+                let _ = tx.send(String::new());
+            }
         }
     }
 }

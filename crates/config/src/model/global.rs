@@ -115,6 +115,10 @@ pub struct GlobalDefs {
     /// every `virtual_server` (see [`crate::model::VirtualServer::drain_on_remove`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drain_on_remove: Option<Duration>,
+    /// rkeepalived extension: `announce_*` route announcement defaults
+    /// ([`crate::model::AnnounceDefaults`]).
+    #[serde(default, skip_serializing_if = "AnnounceDefaults::is_default")]
+    pub announce: AnnounceDefaults,
 }
 
 fn is_zero(v: &i32) -> bool {
@@ -196,6 +200,7 @@ impl Default for GlobalDefs {
             status_socket: None,
             identity: DaemonIdentity::default(),
             drain_on_remove: None,
+            announce: AnnounceDefaults::default(),
         }
     }
 }

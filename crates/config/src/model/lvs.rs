@@ -214,6 +214,10 @@ pub struct VirtualServer {
     /// `Some(0)` turns a global default off for this virtual server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drain_on_remove: Option<Duration>,
+    /// rkeepalived extension: `announce_route` ([`crate::model::VsAnnounce`]),
+    /// boxed: most virtual servers have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announce: Option<Box<VsAnnounce>>,
     /// Defaults handed to real servers/checkers (as written).
     pub checker_defaults: CheckerDefaults,
     pub real_servers: Vec<RealServer>,
@@ -245,6 +249,7 @@ impl VirtualServer {
             inhibit_on_failure: false,
             sorry_server: None,
             drain_on_remove: None,
+            announce: None,
             checker_defaults: CheckerDefaults::default(),
             real_servers: Vec::new(),
         }

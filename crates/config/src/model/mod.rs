@@ -215,6 +215,7 @@ pub struct TrackRef {
 }
 
 mod addresses;
+mod announce;
 mod bfd;
 mod checkers;
 mod global;
@@ -223,6 +224,7 @@ mod lvs;
 mod vrrp;
 
 pub use addresses::*;
+pub use announce::*;
 pub use bfd::*;
 pub use checkers::*;
 pub use global::*;

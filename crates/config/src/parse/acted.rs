@@ -131,6 +131,8 @@ const fn todo(companion: &'static str, keepalived: &'static str) -> Status {
 }
 
 // Tests often named below.
+const ANNOUNCE_BIRD: &str =
+    "crates/check/tests/announce_netns.rs::bird_peer_learns_the_vip_with_quorum_and_loses_it_before_ipvs_on_stop";
 const VRRP_OPS: &str = "crates/vrrp/tests/netns_ops.rs::vmac_routes_rules_and_excluded_addresses";
 const STATIC_OPS: &str =
     "crates/vrrp/tests/netns_ops.rs::static_addresses_and_routes_live_with_the_daemon";
@@ -229,6 +231,11 @@ const TABLE: &[Entry] = &[
     any("advert_int", acted("crates/vrrp/tests/fsm_sim.rs::reload_advert_interval_takes_effect_on_the_next_advert")),
     at(Ctx::Route, "advmss", acted(ADDR_OPTS)),
     any("alpha", acted("crates/check/src/health.rs::alpha_starts_down_and_group_keys_share_dests")),
+    any("announce_drain_delay", acted(ANNOUNCE_BIRD)),
+    any("announce_metric", acted(ANNOUNCE_BIRD)),
+    any("announce_protocol", acted(ANNOUNCE_BIRD)),
+    any("announce_route", acted(ANNOUNCE_BIRD)),
+    any("announce_table", acted(ANNOUNCE_BIRD)),
     any("auth_pass", acted("crates/vrrp/tests/interop_keepalived.rs::v2_pass_auth_both_ways")),
     any("auth_type", acted("crates/vrrp/tests/interop_ah.rs::ah_ours_master_keepalived_backup_and_failover")),
     any("authentication", acted("crates/vrrp/tests/interop_keepalived.rs::v2_pass_auth_both_ways")),
@@ -920,6 +927,7 @@ mod tests {
         "prohibit",
         "redirect",
         "remcsum",
+        "rkeepalived",
         "reverse",
         "noreverse",
         "static",

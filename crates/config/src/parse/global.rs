@@ -58,6 +58,10 @@ const STRICT_GLOBAL: &[&str] = &[
     "status_socket",
     "script_user",
     "drain_on_remove",
+    "announce_table",
+    "announce_protocol",
+    "announce_metric",
+    "announce_drain_delay",
 ];
 
 /// Handlers that check for their parameter and log "... missing - ignoring"
@@ -334,6 +338,9 @@ fn fifo_lvs_and_rest_kw(p: &mut Parser, seen: &mut fixup::GlobalSeen, n: &Node) 
         }
         "lvs_flush" => g.lvs_flush = fixup::flag_without_value(n, w),
         "drain_on_remove" => g.drain_on_remove = Some(super::lvs::drain_on_remove(n)?),
+        "announce_table" | "announce_protocol" | "announce_metric" | "announce_drain_delay" => {
+            super::announce::global(&mut g.announce, n)?
+        }
         "lvs_flush_on_stop" | "lvs_flush_onstop" => {
             // keepalived: core/global_parser.c `lvs_flush_on_stop_handler()`:
             // no value or `VS`; any other word is reported and ignored.

@@ -171,6 +171,9 @@ impl VirtualServerBuilder<'_> {
                 }
             }
             "drain_on_remove" => self.vs.drain_on_remove = Some(drain_on_remove(k)?),
+            "announce_route" => {
+                self.vs.announce = Some(Box::new(super::announce::virtual_server(k)?))
+            }
             "inhibit_on_failure" => self.vs.inhibit_on_failure = p.ka_always_on(k),
             "omega" => self.vs.omega = p.ka_always_on(k),
             "ha_suspend" => self.vs.ha_suspend = p.ka_always_on(k),

@@ -27,6 +27,7 @@ use crate::values::PResult;
 
 pub(crate) mod acted;
 mod addresses;
+pub(crate) mod announce;
 mod bfd;
 mod checkers;
 pub(crate) mod fixup;

@@ -133,6 +133,19 @@ fn global_fifos_lvs_and_rest(w: &mut Out, g: &GlobalDefs) {
     if let Some(d) = g.drain_on_remove {
         w.kv("drain_on_remove", d.as_secs());
     }
+    let a = &g.announce;
+    if let Some(t) = a.table {
+        w.kv("announce_table", t);
+    }
+    if let Some(p) = a.protocol {
+        w.kv("announce_protocol", p);
+    }
+    if let Some(m) = a.metric {
+        w.kv("announce_metric", m);
+    }
+    if let Some(d) = a.drain_delay {
+        w.kv("announce_drain_delay", d.as_secs());
+    }
     match g.lvs_flush_on_stop {
         LvsFlushOnStop::No => {}
         LvsFlushOnStop::Flush => w.line("lvs_flush_on_stop"),

@@ -129,6 +129,20 @@ pub(super) fn virtual_server(w: &mut Out, vs: &VirtualServer) {
     if let Some(d) = vs.drain_on_remove {
         w.kv("drain_on_remove", d.as_secs());
     }
+    if let Some(a) = &vs.announce {
+        let mut line = String::from(if a.enabled {
+            "announce_route"
+        } else {
+            "announce_route off"
+        });
+        if let Some(t) = a.table {
+            line.push_str(&format!(" table {t}"));
+        }
+        if let Some(m) = a.metric {
+            line.push_str(&format!(" metric {m}"));
+        }
+        w.line(&line);
+    }
     w.flag("smtp_alert", vs.smtp_alert);
     opt(w, "virtualhost", vs.virtualhost.as_deref().map(q));
     w.plain("omega", vs.omega);
