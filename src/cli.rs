@@ -11,6 +11,8 @@ pub const DEFAULT_CONFIG: &str = "/etc/keepalived/keepalived.conf";
 pub const DEFAULT_PID_FILE: &str = "/run/keepalived.pid";
 pub const DEFAULT_VRRP_PID_FILE: &str = "/run/vrrp.pid";
 pub const DEFAULT_CHECKERS_PID_FILE: &str = "/run/checkers.pid";
+/// keepalived's BFD child pid file (pidfile.h `BFD_PID_FILE`).
+pub const DEFAULT_BFD_PID_FILE: &str = "/run/bfd.pid";
 pub const DEFAULT_STATUS_SOCKET: &str = "/run/rkeepalived/status.sock";
 pub const DEFAULT_DUMP_DIR: &str = "/tmp";
 /// keepalived's default `umask_val` (lib/utils.c: S_IXUSR | S_IRWXG | S_IRWXO).
@@ -24,10 +26,13 @@ pub const KEEPALIVED_UMASK: u32 = 0o177;
 pub enum Role {
     Vrrp,
     Checker,
+    /// keepalived's bfd process (bfd/bfd_daemon.c): runs the `bfd_instance`
+    /// sessions and sends their states to the other two.
+    Bfd,
 }
 
 impl Role {
-    pub const ALL: [Role; 2] = [Role::Vrrp, Role::Checker];
+    pub const ALL: [Role; 3] = [Role::Vrrp, Role::Checker, Role::Bfd];
 
     /// How keepalived names the process in its log lines ("Starting VRRP
     /// child process", "Healthcheck child process(PID) died").
@@ -35,6 +40,7 @@ impl Role {
         match self {
             Role::Vrrp => "VRRP",
             Role::Checker => "Healthcheck",
+            Role::Bfd => "BFD",
         }
     }
 
@@ -42,6 +48,7 @@ impl Role {
         match self {
             Role::Vrrp => "vrrp",
             Role::Checker => "checker",
+            Role::Bfd => "bfd",
         }
     }
 
@@ -313,9 +320,12 @@ pub struct Cli {
     /// Report all address additions/deletions notified via netlink
     #[arg(short = 'a', long = "address-monitoring")]
     pub address_monitoring: bool,
-    /// Use specified pidfile for BFD child process (accepted; no BFD)
+    /// Use specified pidfile for BFD child process [default: /run/bfd.pid; with -s NS: /run/keepalived/NS/bfd.pid]
     #[arg(short = 'b', long = "bfd_pid", value_name = "FILE")]
-    pub bfd_pid_file: Option<PathBuf>,
+    pub bfd_pid_file_arg: Option<PathBuf>,
+    /// The BFD child's pid file: `-b`, else derived per instance.
+    #[arg(skip)]
+    pub bfd_pid_file: PathBuf,
     /// Enable SNMP subsystem (AgentX subagent serving KEEPALIVED-MIB)
     #[arg(short = 'x', long = "snmp")]
     pub snmp: bool,
@@ -482,6 +492,10 @@ impl Cli {
             .checkers_pid_file_arg
             .clone()
             .unwrap_or_else(|| id.child_pid_file(Role::Checker));
+        self.bfd_pid_file = self
+            .bfd_pid_file_arg
+            .clone()
+            .unwrap_or_else(|| id.child_pid_file(Role::Bfd));
     }
 
     /// The status socket when neither `--status-socket` nor `status_socket` is set.
@@ -500,6 +514,7 @@ impl Cli {
         match role {
             Role::Vrrp => &self.vrrp_pid_file,
             Role::Checker => &self.checkers_pid_file,
+            Role::Bfd => &self.bfd_pid_file,
         }
     }
 

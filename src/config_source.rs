@@ -124,6 +124,8 @@ pub fn role_has_work(cfg: &Config, role: Role) -> bool {
                 || !cfg.static_rules.is_empty()
         }
         Role::Checker => !cfg.virtual_servers.is_empty(),
+        // core/main.c running_bfd(): `have_bfd_config`.
+        Role::Bfd => !cfg.bfd_instances.is_empty(),
     }
 }
 

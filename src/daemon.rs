@@ -111,9 +111,6 @@ fn warn_unsupported(cli: &Cli) {
             "-a/--address-monitoring: only the VRRP process logs address changes; the health checker does not yet",
         );
     }
-    if cli.bfd_pid_file.is_some() {
-        notes.push("-b/--bfd_pid: rkeepalived has no BFD subsystem");
-    }
     for n in notes {
         tracing::warn!("{n}");
         eprintln!("rkeepalived: warning: {n}");
@@ -453,7 +450,7 @@ fn child_main(cli: Cli, role: Role) -> ExitCode {
     // would fragment the heap into its own malloc arena. VRRP keeps two
     // workers so a slow notify or netlink call never delays an advert.
     let runtime = match role {
-        Role::Checker => tokio::runtime::Builder::new_current_thread()
+        Role::Checker | Role::Bfd => tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build(),
         Role::Vrrp => tokio::runtime::Builder::new_multi_thread()
@@ -472,6 +469,7 @@ fn child_main(cli: Cli, role: Role) -> ExitCode {
     crate::engines::set_dont_release_ipvs(cli.dont_release_ipvs);
     crate::engines::set_vrrp_options(&cli);
     crate::engines::set_role_flags(&cli);
+    crate::engines::set_log_detail(cli.log_detail);
     let result = runtime.block_on(async move {
         let stream = role::ipc_stream_from_fd(fd)?;
         role::run_role(role, stream).await

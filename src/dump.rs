@@ -18,6 +18,11 @@ pub fn file_name(role: Role, query: Query) -> Option<&'static str> {
         (Role::Checker, Query::Data) => "keepalived_check.data",
         (Role::Checker, Query::Stats | Query::StatsClear) => "keepalived_check.stats",
         (Role::Checker, Query::Json | Query::KeepalivedJson) => "keepalived_check.json",
+        // bfd/bfd_daemon.c: SIGUSR1 writes keepalived_bfd.data; the stats
+        // and JSON files are ours.
+        (Role::Bfd, Query::Data) => "keepalived_bfd.data",
+        (Role::Bfd, Query::Stats | Query::StatsClear) => "keepalived_bfd.stats",
+        (Role::Bfd, Query::Json | Query::KeepalivedJson) => "keepalived_bfd.json",
         (_, Query::Metrics | Query::Drain | Query::Undrain) => return None,
     })
 }

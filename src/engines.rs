@@ -12,6 +12,17 @@ use crate::cli::Role;
 /// before its engine starts).
 static DONT_RELEASE_IPVS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// `-D` / `--log-detail` of this process (set once by the role child).
+static LOG_DETAIL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn set_log_detail(on: bool) {
+    LOG_DETAIL.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub fn log_detail() -> bool {
+    LOG_DETAIL.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 pub fn set_dont_release_ipvs(on: bool) {
     DONT_RELEASE_IPVS.store(on, std::sync::atomic::Ordering::Relaxed);
 }
@@ -74,18 +85,22 @@ pub enum EngineError {
     Vrrp(#[from] rkeepalived_vrrp::VrrpError),
     #[error(transparent)]
     Check(#[from] rkeepalived_check::CheckError),
+    #[error(transparent)]
+    Bfd(#[from] rkeepalived_bfd::EngineError),
     #[error("engine task died: {0}")]
     Died(#[from] tokio::task::JoinError),
 }
 
 /// Runs the engine for `role` until it returns (after `Control::Stop`, or
-/// on a fatal error).
+/// on a fatal error). `to_supervisor`: the BFD engine's session states.
 pub async fn run_engine(
     role: Role,
     cfg: Arc<Config>,
     ctl: mpsc::Receiver<Control>,
+    to_supervisor: mpsc::Sender<crate::ipc::FromChild>,
 ) -> Result<(), EngineError> {
     match role {
+        Role::Bfd => crate::bfd_child::run(cfg, ctl, to_supervisor).await,
         Role::Vrrp => {
             let opts = VRRP_OPTIONS
                 .lock()

@@ -33,7 +33,9 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{Role, DEFAULT_CHECKERS_PID_FILE, DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE};
+use crate::cli::{
+    Role, DEFAULT_BFD_PID_FILE, DEFAULT_CHECKERS_PID_FILE, DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE,
+};
 
 /// keepalived's KEEPALIVED_PID_DIR (`RUNSTATEDIR "/" PACKAGE "/"`).
 pub const KEEPALIVED_PID_DIR: &str = "/run/keepalived";
@@ -94,6 +96,7 @@ impl InstanceId {
         match role {
             Role::Vrrp => self.pid_file("vrrp", DEFAULT_VRRP_PID_FILE),
             Role::Checker => self.pid_file("checkers", DEFAULT_CHECKERS_PID_FILE),
+            Role::Bfd => self.pid_file("bfd", DEFAULT_BFD_PID_FILE),
         }
     }
 
@@ -162,6 +165,7 @@ pub fn log_file_name(name: &Path, role: Option<Role>, id: &InstanceId) -> PathBu
     let prog = role.map(|r| match r {
         Role::Vrrp => "vrrp",
         Role::Checker => "check",
+        Role::Bfd => "bfd",
     });
     let parts: Vec<&str> = [prog, id.namespace.as_deref(), id.instance.as_deref()]
         .into_iter()
@@ -196,6 +200,7 @@ pub fn base_syslog_ident(role: Option<Role>) -> &'static str {
         None => "Keepalived",
         Some(Role::Vrrp) => "Keepalived_vrrp",
         Some(Role::Checker) => "Keepalived_healthcheckers",
+        Some(Role::Bfd) => "Keepalived_bfd",
     }
 }
 

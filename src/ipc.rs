@@ -136,6 +136,40 @@ pub enum Query {
     Undrain,
 }
 
+/// A BFD session's state, as keepalived's bfd process writes it to the
+/// VRRP and checker processes' pipes (bfd/bfd_event.c `bfd_event_send()`:
+/// the instance name and whether it is up). The BFD child sends it to the
+/// supervisor, which relays it to the children the session's `vrrp` /
+/// `checker` options name (supervisor/bfd_relay.rs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BfdState {
+    pub name: String,
+    pub up: bool,
+    /// When the BFD child sent it (µs since the epoch; keepalived's
+    /// `bfd_event_t.sent_time`), for the `-D` "delivered in" line.
+    #[serde(default)]
+    pub sent_unix_us: u64,
+}
+
+impl BfdState {
+    /// A state stamped with the current time.
+    pub fn now(name: String, up: bool) -> BfdState {
+        BfdState {
+            name,
+            up,
+            sent_unix_us: unix_us(),
+        }
+    }
+}
+
+/// Microseconds since the epoch (0 if the clock is before it).
+pub fn unix_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToChild {
     /// First frame: run this configuration.
@@ -148,6 +182,8 @@ pub enum ToChild {
         id: u64,
         query: Query,
     },
+    /// A tracked BFD session changed state (VRRP and checker children).
+    Bfd(BfdState),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -174,6 +210,8 @@ pub enum FromChild {
     Stopped {
         error: Option<String>,
     },
+    /// The BFD child: a session changed state.
+    Bfd(BfdState),
 }
 
 pub fn encode_frame<T: Serialize>(msg: &T) -> Result<Vec<u8>, IpcError> {
@@ -248,6 +286,7 @@ mod tests {
                 id: 7,
                 query: Query::Metrics,
             },
+            ToChild::Bfd(BfdState::now("b1".into(), true)),
         ];
         for m in msgs {
             let bytes = encode_frame(&m).expect("encode");

@@ -1,10 +1,11 @@
 //! rkeepalived: the daemon operators install. A supervisor process
-//! (`supervisor`) re-execs itself once per role (`role`: VRRP, checker),
+//! (`supervisor`) re-execs itself once per role (`role`: VRRP, checker, BFD),
 //! hands each child the validated configuration over a socketpair (`ipc`),
 //! respawns crashed children, and maps keepalived's signals to reloads,
 //! dumps and a clean stop. The engines live in the workspace crates
 //! `rkeepalived-config`, `-vrrp`, `-check`, `-ipvs`.
 
+pub mod bfd_child;
 pub mod cli;
 pub mod config_source;
 pub mod daemon;

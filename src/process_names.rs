@@ -36,6 +36,7 @@ pub fn configured(id: &DaemonIdentity, role: Option<Role>) -> Option<&str> {
         None => id.process_name.as_deref(),
         Some(Role::Vrrp) => id.vrrp_process_name.as_deref(),
         Some(Role::Checker) => id.checker_process_name.as_deref(),
+        Some(Role::Bfd) => id.bfd_process_name.as_deref(),
     }
 }
 

@@ -22,6 +22,7 @@ fn process_options(role: Role, config: &Config) -> &rkeepalived_config::model::P
     match role {
         Role::Vrrp => &config.global_defs.vrrp_process,
         Role::Checker => &config.global_defs.checker_process,
+        Role::Bfd => &config.global_defs.bfd_process,
     }
 }
 
@@ -68,6 +69,7 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
         Some(ToChild::Reload(_)) => return Err(RoleError::NoStart("Reload")),
         Some(ToChild::Stop) => return Ok(()),
         Some(ToChild::Request { .. }) => return Err(RoleError::NoStart("Request")),
+        Some(ToChild::Bfd(_)) => return Err(RoleError::NoStart("Bfd")),
         None => return Err(RoleError::Ipc(IpcError::Closed)),
     };
 
@@ -121,14 +123,23 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
     );
     let mut late_wakeups = crate::process_options::LateWakeups::new(role);
 
-    if role == Role::Vrrp {
-        crate::recovery::sweep_stale_vips(&config).await;
-    } else {
-        crate::recovery_ipvs::sweep_stale_ipvs(&config);
+    match role {
+        Role::Vrrp => {
+            crate::recovery::sweep_stale_vips(&config).await;
+        }
+        Role::Checker => {
+            crate::recovery_ipvs::sweep_stale_ipvs(&config);
+        }
+        Role::Bfd => {}
     }
     let (ctl_tx, ctl_rx) = mpsc::channel::<Control>(64);
     let config = crate::engines::engine_config(role, config);
-    let mut engine = tokio::spawn(crate::engines::run_engine(role, Arc::new(config), ctl_rx));
+    let mut engine = tokio::spawn(crate::engines::run_engine(
+        role,
+        Arc::new(config),
+        ctl_rx,
+        out_tx.clone(),
+    ));
     let _ = out_tx
         .send(FromChild::Ready {
             pid: std::process::id(),
@@ -170,6 +181,21 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
                         let _ = out.send(FromChild::Reply { id, reply }).await;
                     });
                 }
+                // keepalived vrrp_bfd.c / check_bfd.c read_bfd_event_thread().
+                Some(Ok(ToChild::Bfd(s))) => {
+                    if crate::engines::log_detail() {
+                        // vrrp_scheduler.c vrrp_handle_bfd_event(),
+                        // check_bfd.c bfd_check_handle_event() with -D.
+                        let delivered = crate::ipc::unix_us().saturating_sub(s.sent_unix_us);
+                        tracing::info!(
+                            %role,
+                            "Received BFD event: instance {} is in state {} (delivered in {delivered} usec)",
+                            s.name,
+                            if s.up { "Up" } else { "Down" }
+                        );
+                    }
+                    let _ = ctl_tx.send(Control::Bfd { name: s.name, up: s.up }).await;
+                }
                 Some(Ok(ToChild::Start(_))) => tracing::warn!(%role, "ignoring a second Start from the supervisor"),
                 Some(Err(IpcError::Closed)) => {
                     tracing::warn!(%role, "supervisor went away; stopping cleanly");
@@ -194,7 +220,7 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
             _ = sigxcpu.recv() => tracing::info!(
                 %role,
                 "{} process has used too much CPU time, {}_rlimit_rttime may need to be increased",
-                match role { Role::Vrrp => "VRRP", Role::Checker => "Checker" },
+                match role { Role::Vrrp => "VRRP", Role::Checker => "Checker", Role::Bfd => "BFD" },
                 role.as_str()
             ),
             res = &mut engine => {

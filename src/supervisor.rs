@@ -28,6 +28,7 @@ use crate::reload_loader::{self, LoadResult, PendingLoad};
 use crate::startup_scripts::{StartStopScripts, Which};
 use crate::{dump, pidfile, status, sys};
 
+mod bfd_relay;
 mod link;
 mod shared;
 
@@ -83,6 +84,8 @@ pub fn roles_to_run(cli: &Cli, cfg: &Config) -> Vec<Role> {
         .filter(|r| match r {
             Role::Vrrp => !cli.check_only || cli.vrrp_only,
             Role::Checker => !cli.vrrp_only || cli.check_only,
+            // core/main.c: only -B clears DAEMON_BFD (-P / -C do not).
+            Role::Bfd => !cli.no_bfd,
         })
         .filter(|r| cli.all || config_source::role_has_work(cfg, *r))
         .collect()
@@ -119,6 +122,8 @@ struct RunningConfig {
     identity: rkeepalived_config::model::DaemonIdentity,
     /// For keepalived_parent.data (SIGUSR1).
     global_defs: rkeepalived_config::model::GlobalDefs,
+    /// Which children each BFD session's states go to.
+    bfd_routes: std::collections::HashMap<String, (bool, bool)>,
 }
 
 impl RunningConfig {
@@ -132,6 +137,7 @@ impl RunningConfig {
             scripts: StartStopScripts::of(&config.global_defs),
             identity: config.global_defs.identity.clone(),
             global_defs: config.global_defs.clone(),
+            bfd_routes: bfd_relay::routes(&config),
         };
         drop(config);
         // The model and the parser's scratch (tokens, block tree: ~40 MB
@@ -167,6 +173,8 @@ pub struct Supervisor {
     /// what a killed one may have left.
     journal: Journal,
     ipvs_journal: IpvsJournal,
+    /// BFD session states from the BFD child to the others.
+    bfd: bfd_relay::BfdRelay,
 }
 
 impl Supervisor {
@@ -193,7 +201,9 @@ impl Supervisor {
         let journal = Journal::new(cli.pid_file_for(Role::Vrrp), recovery::JOURNAL_STEM);
         let ipvs_journal =
             IpvsJournal::new(cli.pid_file_for(Role::Checker), recovery_ipvs::JOURNAL_STEM);
+        let bfd = bfd_relay::BfdRelay::new(config.bfd_routes.clone());
         Ok(Supervisor {
+            bfd,
             cli,
             config,
             roles,
@@ -305,7 +315,7 @@ impl Supervisor {
                 _ = liveness_tick.tick() => self.probe_children(),
                 _ = respawn_sleep => self.respawn_due().await,
                 Some(ev) = self.events.recv() => {
-                    if let Err(e) = self.on_event(ev) {
+                    if let Err(e) = self.on_event(ev).await {
                         break Err(e);
                     }
                 }
@@ -461,12 +471,16 @@ impl Supervisor {
             .env_remove("WATCHDOG_PID")
             .stdin(std::process::Stdio::null())
             .kill_on_drop(false);
-        if role == Role::Vrrp {
-            self.journal.child_starting(&self.config.vrrp_owned);
-            cmd.env(recovery::JOURNAL_ENV, self.journal.path());
-        } else {
-            self.ipvs_journal.child_starting(&self.config.ipvs_owned);
-            cmd.env(recovery_ipvs::JOURNAL_ENV, self.ipvs_journal.path());
+        match role {
+            Role::Vrrp => {
+                self.journal.child_starting(&self.config.vrrp_owned);
+                cmd.env(recovery::JOURNAL_ENV, self.journal.path());
+            }
+            Role::Checker => {
+                self.ipvs_journal.child_starting(&self.config.ipvs_owned);
+                cmd.env(recovery_ipvs::JOURNAL_ENV, self.ipvs_journal.path());
+            }
+            Role::Bfd => {}
         }
         sys::prepare_role_child(&mut cmd, child_end.as_raw_fd());
         let mut child = cmd.spawn().map_err(spawn_err)?;
@@ -488,6 +502,10 @@ impl Supervisor {
             .await
         {
             tracing::warn!(%role, "cannot hand the configuration to the {role} child: {e}");
+        }
+        // The sessions' current states (bfd_relay.rs).
+        for state in self.bfd.initial(role) {
+            let _ = link.send(ToChild::Bfd(state)).await;
         }
 
         let (kill_tx, mut kill_rx) = mpsc::channel::<Signal>(4);
@@ -552,7 +570,7 @@ impl Supervisor {
         }
     }
 
-    fn on_event(&mut self, ev: Event) -> Result<(), SupervisorError> {
+    async fn on_event(&mut self, ev: Event) -> Result<(), SupervisorError> {
         match ev {
             Event::Probe {
                 role,
@@ -603,10 +621,10 @@ impl Supervisor {
                             }
                         }
                         self.shared.metrics.set_child_up(role, true);
-                        if role == Role::Vrrp {
-                            self.journal.child_ready();
-                        } else {
-                            self.ipvs_journal.child_ready();
+                        match role {
+                            Role::Vrrp => self.journal.child_ready(),
+                            Role::Checker => self.ipvs_journal.child_ready(),
+                            Role::Bfd => {}
                         }
                         self.awaiting_ready.remove(&role);
                         self.check_ready();
@@ -624,10 +642,21 @@ impl Supervisor {
                             match role {
                                 Role::Vrrp => self.journal.clean_stop(),
                                 Role::Checker => self.ipvs_journal.clean_stop(),
+                                Role::Bfd => {}
                             }
                         }
                     }
                     FromChild::Reply { .. } => {}
+                    FromChild::Bfd(state) if role == Role::Bfd => {
+                        for to in self.bfd.on_state(&state) {
+                            if let Some(v) = self.shared.child(to) {
+                                if let Err(e) = v.link.send(ToChild::Bfd(state.clone())).await {
+                                    tracing::warn!(role = %to, "cannot send a BFD state to the {to} child: {e}");
+                                }
+                            }
+                        }
+                    }
+                    FromChild::Bfd(_) => {}
                 }
                 Ok(())
             }
@@ -803,6 +832,7 @@ impl Supervisor {
                     &self.cli,
                 );
                 running.identity = crate::reload_identity::on_reload(&self.config.identity, new);
+                self.bfd.set_routes(running.bfd_routes.clone());
                 self.config = running;
                 if let Some(snmp) = &self.snmp {
                     snmp.set_config(&self.config.wire);
@@ -821,10 +851,10 @@ impl Supervisor {
             let view = self.shared.child(role);
             match (old_roles.contains(&role), new_roles.contains(&role), view) {
                 (_, true, Some(v)) => {
-                    if role == Role::Vrrp {
-                        self.journal.reload_sent(&self.config.vrrp_owned);
-                    } else {
-                        self.ipvs_journal.reload_sent(&self.config.ipvs_owned);
+                    match role {
+                        Role::Vrrp => self.journal.reload_sent(&self.config.vrrp_owned),
+                        Role::Checker => self.ipvs_journal.reload_sent(&self.config.ipvs_owned),
+                        Role::Bfd => {}
                     }
                     if let Err(e) = v
                         .link
@@ -957,7 +987,7 @@ impl Supervisor {
         while self.slots.values().any(|s| s.pid.is_some()) {
             match tokio::time::timeout_at(deadline, self.events.recv()).await {
                 Ok(Some(ev)) => {
-                    let _ = self.on_event(ev);
+                    let _ = self.on_event(ev).await;
                 }
                 Ok(None) | Err(_) => return false,
             }
@@ -995,7 +1025,7 @@ mod tests {
     fn role_selection_flags() {
         let cfg = Config::default();
         let parse = |args: &[&str]| {
-            let mut v = vec!["rkeepalived", "--all"];
+            let mut v = vec!["rkeepalived", "--all", "-B"];
             v.extend_from_slice(args);
             Cli::try_parse_from(v).expect("cli")
         };
@@ -1009,5 +1039,27 @@ mod tests {
             roles_to_run(&parse(&["-P", "-C"]), &cfg),
             vec![Role::Vrrp, Role::Checker]
         );
+        // core/main.c running_bfd(): a bfd_instance (or --all) runs the BFD
+        // child, -P / -C leave it, only -B stops it.
+        let all = |args: &[&str]| {
+            let mut v = vec!["rkeepalived", "--all"];
+            v.extend_from_slice(args);
+            Cli::try_parse_from(v).expect("cli")
+        };
+        assert_eq!(
+            roles_to_run(&all(&["-P"]), &cfg),
+            vec![Role::Vrrp, Role::Bfd]
+        );
+        let mut with_bfd = Config::default();
+        with_bfd
+            .bfd_instances
+            .push(rkeepalived_config::model::BfdInstance::new("b", None));
+        let plain = |args: &[&str]| {
+            let mut v = vec!["rkeepalived"];
+            v.extend_from_slice(args);
+            Cli::try_parse_from(v).expect("cli")
+        };
+        assert_eq!(roles_to_run(&plain(&[]), &with_bfd), vec![Role::Bfd]);
+        assert!(roles_to_run(&plain(&["-B"]), &with_bfd).is_empty());
     }
 }

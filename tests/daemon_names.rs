@@ -160,7 +160,11 @@ fn three_processes_are_named_like_keepalived() {
         .filter(|n| n.ends_with(".log"))
         .collect();
     logs.sort();
-    assert_eq!(logs, ["run.log", "run_check.log", "run_vrrp.log"]);
+    // `--all` runs the BFD child too (core/main.c running_bfd()).
+    assert_eq!(
+        logs,
+        ["run.log", "run_bfd.log", "run_check.log", "run_vrrp.log"]
+    );
     for (who, ids) in [("keepalived", &theirs), ("rkeepalived", &mine)] {
         let [parent, vrrp, checker] = ids;
         assert_eq!(parent.0, "keepalived", "{who} parent comm: {ids:?}");

@@ -116,6 +116,10 @@ struct Engine {
     mail: Option<rkeepalived_smtp::Mailer>,
     /// Real servers a reload removed, kept at weight 0 (`drain_on_remove`).
     drains: crate::drain::Drainer<tokio::time::Instant>,
+    /// BFD_CHECK checkers that got a BFD event (keepalived's `has_run`).
+    bfd_seen: std::collections::HashSet<crate::health::CheckerRef>,
+    /// The last state of every BFD session (replayed after a reload).
+    bfd_states: HashMap<String, bool>,
     /// Route announcement (`announce_route`), once a plan has any.
     routes: Option<crate::announce::Announcer>,
     /// The injected route backend, until a plan announces.
@@ -170,6 +174,8 @@ pub async fn run_plan(
         fifos: Default::default(),
         mail: None,
         drains: Default::default(),
+        bfd_seen: Default::default(),
+        bfd_states: Default::default(),
         routes: None,
         route_backend: opts.route_backend,
     };
@@ -229,6 +235,14 @@ pub async fn run_plan(
                 Some(Control::DumpJson(reply)) => { let _ = reply.send(engine.dump_json()); }
                 Some(Control::DumpKeepalivedJson(reply)) => { let _ = reply.send(format!("{:#}\n", engine.dump_json())); }
                 Some(Control::Metrics(reply)) => { let _ = reply.send(engine.metrics_text()); }
+                Some(Control::Bfd { name, up }) => {
+                    engine.bfd_event(&name, up);
+                    if engine.ipvs_dirty {
+                        engine.sync_ipvs();
+                        engine.sync_routes();
+                        retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
+                    }
+                }
                 Some(Control::Drain(reply)) => { let _ = reply.send(engine.drain(true)); }
                 Some(Control::Undrain(reply)) => { let _ = reply.send(engine.drain(false)); }
             },
@@ -271,7 +285,37 @@ pub async fn run_plan(
 impl Engine {
     /// Switch to `plan`, keeping unchanged checkers (task, state, timers)
     /// and the health state of everything that still exists.
+    /// A BFD session changed state (check/check_bfd.c
+    /// `bfd_check_handle_event()`); see [`crate::bfd_check`].
+    fn bfd_event(&mut self, name: &str, up: bool) {
+        self.bfd_states.insert(name.to_string(), up);
+        self.bfd_apply(name, up, false);
+    }
+
+    fn bfd_apply(&mut self, name: &str, up: bool, replay: bool) {
+        let changes = crate::bfd_check::on_event(
+            &self.plan,
+            &self.model,
+            &mut self.bfd_seen,
+            name,
+            up,
+            replay,
+        );
+        for (at, line) in changes {
+            tracing::info!("{line}");
+            self.apply_report(crate::driver::Report {
+                at,
+                shared: Vec::new(),
+                up,
+                weight: None,
+            });
+        }
+    }
+
     fn apply_plan(&mut self, plan: CheckPlan, initial: bool) {
+        // Checker positions change with the plan: every BFD_CHECK counts
+        // as not run until its next event.
+        self.bfd_seen.clear();
         let model = if initial {
             HealthModel::new(&plan)
         } else {
@@ -338,6 +382,10 @@ impl Engine {
             let vs_name: Arc<str> = Arc::from(vs.name.as_str());
             for (ri, rs) in vs.real_servers.iter().enumerate() {
                 for (ci, spec) in rs.checkers.iter().enumerate() {
+                    // BFD_CHECK: driven by BFD events, no probe task.
+                    if crate::bfd_check::is_bfd(&spec.kind) {
+                        continue;
+                    }
                     let key = CheckerKey {
                         vs: Arc::clone(&vs_name),
                         rs: rs.dest.key(),
@@ -402,6 +450,14 @@ impl Engine {
         crate::mail::refresh(&mut self.mail, &self.plan, &plan);
         self.plan = Arc::new(plan);
         self.ipvs_dirty = true;
+        let states: Vec<(String, bool)> = self
+            .bfd_states
+            .iter()
+            .map(|(n, u)| (n.clone(), *u))
+            .collect();
+        for (name, up) in states {
+            self.bfd_apply(&name, up, true);
+        }
         self.plan_routes();
     }
 

@@ -25,6 +25,7 @@ pub mod addrwatch;
 pub mod announce;
 pub mod announce_nl;
 pub mod backend;
+pub mod bfd_check;
 pub mod check_print;
 pub mod checkers;
 pub mod conn;

@@ -49,9 +49,9 @@ impl AlertPlan {
 
 /// The body line of each checker's mail (check_tcp.c `tcp_epilog`,
 /// check_http.c, check_smtp.c, check_dns.c, check_ping.c, check_udp.c,
-/// check_misc.c); FILE_CHECK sends none.
-fn body(kind: &CheckKind, up: bool) -> Option<&'static str> {
-    Some(match (kind, up) {
+/// check_misc.c, check_bfd.c); FILE_CHECK sends none.
+fn body(kind: &CheckKind, up: bool) -> Option<std::borrow::Cow<'static, str>> {
+    Some(std::borrow::Cow::Borrowed(match (kind, up) {
         (CheckKind::Tcp, true) => "=> TCP CHECK succeed on service <=",
         (CheckKind::Tcp, false) => "=> TCP CHECK failed on service <=",
         (CheckKind::Http(_), true) => "=> CHECK succeed on service <=",
@@ -67,7 +67,14 @@ fn body(kind: &CheckKind, up: bool) -> Option<&'static str> {
         (CheckKind::Misc(_), true) => "=> MISC CHECK succeeded on service <=",
         (CheckKind::Misc(_), false) => "=> MISC CHECK failed on service <=",
         (CheckKind::File(_), _) => return None,
-    })
+        // check_bfd.c bfd_check_handle_event(): names the session.
+        (CheckKind::Bfd(name), up) => {
+            return Some(std::borrow::Cow::Owned(format!(
+                "=> BFD CHECK {name} {} on service <=",
+                if up { "succeeded" } else { "failed" }
+            )))
+        }
+    }))
 }
 
 /// The state a report may change: the checker's and the quorum's.
@@ -160,7 +167,7 @@ pub(crate) fn after_report(
             crate::logfmt::rs(rs, vs),
             if rh.alive { "UP" } else { "DOWN" }
         ),
-        body,
+        &body,
     );
 }
 
@@ -168,5 +175,24 @@ pub(crate) fn after_report(
 pub(crate) fn refresh(mailer: &mut Option<Mailer>, old: &CheckPlan, new: &CheckPlan) {
     if mailer.is_none() || old.alerts.settings != new.alerts.settings {
         *mailer = new.alerts.settings.clone().and_then(Mailer::from_settings);
+    }
+}
+
+#[cfg(test)]
+mod bfd_tests {
+    use super::*;
+
+    /// check_bfd.c: "=> BFD CHECK %s %s on service <=" with the session.
+    #[test]
+    fn bfd_check_mail_names_the_session() {
+        let kind = CheckKind::Bfd(Box::new("b1".into()));
+        assert_eq!(
+            body(&kind, false).as_deref(),
+            Some("=> BFD CHECK b1 failed on service <=")
+        );
+        assert_eq!(
+            body(&kind, true).as_deref(),
+            Some("=> BFD CHECK b1 succeeded on service <=")
+        );
     }
 }

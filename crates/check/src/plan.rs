@@ -481,7 +481,7 @@ fn http_spec(
 /// How often FILE_CHECK reads its file (keepalived uses inotify).
 pub const FILE_CHECK_POLL: Duration = Duration::from_secs(1);
 
-/// One checker; `None` for kinds rkeepalived does not run (BFD_CHECK).
+/// One checker; `None` for a checker keepalived drops.
 fn checker(
     config: &Config,
     c: &cfg::Checker,
@@ -563,7 +563,23 @@ fn checker(
                 }),
             }));
         }
-        cfg::CheckerKind::Bfd { .. } => return Ok(None),
+        // check/check_bfd.c: only `name` and `alpha`; the session's events
+        // drive it (crate::bfd_check), no timing option applies.
+        cfg::CheckerKind::Bfd { name } => {
+            return Ok(Some(CheckerSpec {
+                kind: CheckKind::Bfd(Box::new(name.clone())),
+                conn: ConnOpts::to(SocketAddr::new(rs.addr, rs.port)),
+                timing: timings.intern(CheckTiming {
+                    delay_loop: co.delay_loop,
+                    connect_timeout: co.connect_timeout,
+                    retry: 0,
+                    delay_before_retry: co.delay_before_retry,
+                    warmup: Duration::ZERO,
+                    alpha: co.alpha,
+                    log_all_failures: false,
+                }),
+            }));
+        }
     };
     let dst = SocketAddr::new(
         co.connect_ip.unwrap_or(rs.addr),

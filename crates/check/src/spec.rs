@@ -337,6 +337,10 @@ pub enum CheckKind {
     Ping,
     Udp(Box<UdpSpec>),
     File(Box<FileSpec>),
+    /// BFD_CHECK: follows the named `bfd_instance` session; no probe runs,
+    /// the BFD child's events drive it (`crate::bfd_check`). Boxed: a thin
+    /// pointer keeps `CheckKind` at 16 bytes.
+    Bfd(Box<String>),
 }
 
 impl CheckKind {
@@ -352,6 +356,7 @@ impl CheckKind {
             CheckKind::Ping => "PING_CHECK",
             CheckKind::Udp(_) => "UDP_CHECK",
             CheckKind::File(_) => "FILE_CHECK",
+            CheckKind::Bfd(_) => "BFD_CHECK",
         }
     }
 }

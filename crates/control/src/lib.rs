@@ -39,6 +39,10 @@ pub enum Control {
     /// Prometheus text exposition of this engine's metrics (metric families
     /// prefixed `rkeepalived_`), for the supervisor's /metrics endpoint.
     Metrics(oneshot::Sender<String>),
+    /// A `bfd_instance` session this process follows changed state (from
+    /// the BFD child; keepalived's bfd event pipe): VRRP `track_bfd`,
+    /// checker `BFD_CHECK`. Sent for every session at the process's start.
+    Bfd { name: String, up: bool },
     /// rkeepalived extension (`--signum=DRAIN`): the checker withdraws its
     /// announced routes and keeps them withdrawn (checks and IPVS go on);
     /// answers what it did. Other engines answer with an empty string.

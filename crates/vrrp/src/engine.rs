@@ -444,6 +444,11 @@ impl Engine {
             Control::Metrics(tx) => {
                 let _ = tx.send(self.metrics());
             }
+            // track_bfd: the BFD child's session states.
+            Control::Bfd { name, up } => {
+                self.handle(Input::Tracked(crate::router::Tracked::Bfd { name, up }))
+                    .await;
+            }
             // Route announcement is the checker's (rkeepalived_check::announce).
             Control::Drain(tx) | Control::Undrain(tx) => {
                 let _ = tx.send(String::new());

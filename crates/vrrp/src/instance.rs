@@ -271,6 +271,47 @@ pub struct TrackState {
     pub files: HashMap<String, i64>,
     /// vrrp_track_process name -> quorum held (absent: no scan yet).
     pub processes: HashMap<String, bool>,
+    /// bfd_instance name -> session up (absent: down, as keepalived's
+    /// `vrrp_tracked_bfd_t.bfd_up` starts false).
+    pub bfds: HashMap<String, bool>,
+}
+
+/// `track_bfd` entries of `inst` with their sync group's (keepalived
+/// vrrp/vrrp.c `add_vrrp_to_track_bfd()`: a BFD tracked by both counts
+/// once, with the group's weight unless the instance's own is 0; as
+/// `Config::vrrp_bfd_tracking()`), each contributing as keepalived
+/// vrrp/vrrp_track.c `initialise_track_bfd_state()` and
+/// vrrp_scheduler.c `vrrp_handle_bfd_event()` apply it: weight 0 faults
+/// while down (up with `reverse`); a weight counts while up (> 0) or down
+/// (< 0), negated with `reverse`.
+fn bfd_contributions(inst: &VrrpInstance, cfg: &Config, state: &TrackState) -> Vec<Contribution> {
+    let up = |n: &str| Some(state.bfds.get(n).copied().unwrap_or(false));
+    let mut parts = Vec::new();
+    let groups: Vec<_> = cfg
+        .vrrp_sync_groups
+        .iter()
+        .filter(|g| g.group.contains(&inst.name))
+        .collect();
+    for t in &inst.track_bfds {
+        let from_group = groups
+            .iter()
+            .flat_map(|g| g.track_bfds.iter())
+            .find(|gt| gt.name == t.name);
+        let w = match from_group {
+            Some(gt) if t.weight != 0 => weight(gt),
+            _ => weight(t),
+        };
+        parts.push(track::status_contribution(w, up(&t.name)));
+    }
+    for g in groups {
+        for t in &g.track_bfds {
+            if inst.track_bfds.iter().any(|o| o.name == t.name) {
+                continue;
+            }
+            parts.push(track::status_contribution(weight(t), up(&t.name)));
+        }
+    }
+    parts
 }
 
 fn weight(r: &TrackRef) -> Weight {
@@ -363,6 +404,9 @@ pub fn tracked_priority(inst: &VrrpInstance, cfg: &Config, state: &TrackState) -
                     track::status_contribution(weight(r), state.processes.get(&r.name).copied())
                 }),
         );
+    }
+    if !cfg.bfd_instances.is_empty() {
+        parts.extend(bfd_contributions(inst, cfg, state));
     }
     track::effective_priority(inst.priority, parts)
 }

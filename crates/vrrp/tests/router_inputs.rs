@@ -632,3 +632,65 @@ fn priority_reload_keeps_the_vip_on_a_master() {
         assert_eq!(r.fsm(0).state(), State::Master);
     }
 }
+
+fn bfd(name: &str, up: bool) -> Input {
+    Input::Tracked(Tracked::Bfd {
+        name: name.into(),
+        up,
+    })
+}
+
+/// track_bfd (keepalived vrrp_track.c `initialise_track_bfd_state()`,
+/// vrrp_scheduler.c `vrrp_handle_bfd_event()`): a session starts down;
+/// weight 0 faults while down (the sync group's entry faults the whole
+/// group), a weight counts while up (> 0) or down (< 0), `reverse` negates
+/// it; an event that does not change the state changes nothing.
+#[test]
+fn track_bfd_faults_and_weights_like_keepalived() {
+    let sessions = "bfd_instance plain {\n    neighbor_ip 192.0.2.201\n}\nbfd_instance plus {\n    neighbor_ip 192.0.2.202\n}\nbfd_instance minus_rev {\n    neighbor_ip 192.0.2.203\n}\nbfd_instance grp {\n    neighbor_ip 192.0.2.204\n}\n";
+    let text = sessions.to_string()
+        + &vi("A", "eth0", 1, 100, "    track_bfd {\n        plain\n    }")
+        + &vi(
+            "B",
+            "eth0",
+            2,
+            100,
+            "    track_bfd {\n        plus weight 20\n        minus_rev weight -10 reverse\n    }",
+        )
+        + &vi("C", "eth0", 3, 100, "")
+        + &vi("D", "eth0", 4, 100, "")
+        + "vrrp_sync_group G {\n    group {\n        C\n        D\n    }\n    track_bfd {\n        grp\n    }\n}\n";
+    let (mut r, cfg) = router(&text);
+    let t0 = Instant::now();
+    start_all(&mut r, &cfg, t0);
+    r.handle(Input::Retrack, t0);
+    // All down at start: A and the group in FAULT; B: -10 reverse while
+    // down is +10.
+    assert_eq!(r.fsm(0).state(), State::Fault);
+    assert_eq!(r.fsm(2).state(), State::Fault);
+    assert_eq!(r.fsm(3).state(), State::Fault);
+    assert_eq!(r.tracked(1), Some((110, false)));
+    r.handle(bfd("plain", true), t0);
+    assert_eq!(r.fsm(0).state(), State::Backup);
+    let fx = r.handle(bfd("plus", true), t0);
+    assert_eq!(priority_changes(&fx), vec![(1, 110, 130)]);
+    let fx = r.handle(bfd("minus_rev", true), t0);
+    assert_eq!(priority_changes(&fx), vec![(1, 130, 120)]);
+    assert!(r.handle(bfd("minus_rev", true), t0).is_empty());
+    r.handle(bfd("grp", true), t0);
+    assert_eq!(r.fsm(2).state(), State::Backup);
+    assert_eq!(r.fsm(3).state(), State::Backup);
+    run(&mut r, t0 + Duration::from_secs(5));
+    let t = t0 + Duration::from_secs(5);
+    assert_eq!(r.fsm(0).state(), State::Master);
+    let fx = r.handle(bfd("plain", false), t);
+    assert_eq!(r.fsm(0).state(), State::Fault);
+    assert!(fx.contains(&Effect::Action {
+        instance: 0,
+        action: Action::RemoveVips
+    }));
+    r.handle(bfd("grp", false), t);
+    assert_eq!(r.group_state(0), Some(State::Fault));
+    let fx = r.handle(bfd("plus", false), t);
+    assert_eq!(priority_changes(&fx), vec![(1, 120, 100)]);
+}

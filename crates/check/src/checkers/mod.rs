@@ -85,6 +85,7 @@ pub fn build(spec: &Arc<CheckerSpec>, runner: &ScriptRunner) -> Arc<dyn Checker>
         }),
         CheckKind::Ping => Arc::new(ping::PingChecker::new(spec.conn.clone(), timeout)),
         CheckKind::File(f) => Arc::new(file::FileChecker::new((**f).clone())),
+        CheckKind::Bfd(_) => Arc::new(crate::bfd_check::EventDriven),
         CheckKind::Udp(u) => Arc::new(udp::UdpChecker {
             conn: spec.conn.clone(),
             timeout,

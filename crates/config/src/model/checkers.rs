@@ -79,7 +79,7 @@ pub enum CheckerKind {
     Ping,
     Udp(UdpCheck),
     File(FileCheck),
-    /// BFD_CHECK { name } (BFD itself is not implemented by rkeepalived).
+    /// BFD_CHECK { name }: follows the named bfd_instance session.
     Bfd {
         name: String,
     },

@@ -319,6 +319,7 @@ impl Engine {
                     }
                 }
             }
+            out.push_str(&rkeepalived_dump::bfd::tracked_bfds(&g.track_bfds));
             self.notify_line(out, &g.notify_backup, "Backup");
             self.notify_line(out, &g.notify_master, "Master");
             self.notify_line(out, &g.notify_fault, "Fault");
@@ -528,6 +529,12 @@ impl Engine {
             let _ = writeln!(o, "------< VRRP Scripts >------");
             self.ka_dump_scripts(o);
         }
+        // vrrp_data.c dump_vrrp_data(): "VRRP Track BFDs" with each
+        // session's last state (track_bfd).
+        let bfds = &self.router.track().bfds;
+        o.push_str(&rkeepalived_dump::bfd::vrrp_track_bfds(&self.cfg, |n| {
+            bfds.get(n).copied().unwrap_or(false)
+        }));
         let _ = writeln!(o, "------< Interfaces >------");
         self.ka_dump_interfaces(o);
         out

@@ -365,6 +365,7 @@ impl Engine {
         tracked(out, "Tracked scripts", &c.track_scripts);
         tracked(out, "Tracked files", &c.track_files);
         tracked(out, "Tracked processes", &c.track_processes);
+        out.push_str(&rkeepalived_dump::bfd::tracked_bfds(&c.track_bfds));
         let _ = writeln!(out, "   Using smtp notification = {}", yes_no(c.smtp_alert));
         let _ = writeln!(out, "   Notify deleted = Fault");
         self.notify_line(out, &c.notify_backup, "Backup");

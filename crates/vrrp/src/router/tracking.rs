@@ -26,6 +26,8 @@ pub enum Tracked {
     File { name: String, value: i64 },
     /// `vrrp_track_process` quorum.
     Process { name: String, up: bool },
+    /// A `bfd_instance` session's state (from the BFD child).
+    Bfd { name: String, up: bool },
 }
 
 /// What happened to a network interface ([`super::Input::Link`]).
@@ -81,8 +83,32 @@ impl Router {
             Tracked::Process { name, up } => {
                 self.track.processes.insert(name, up);
             }
+            Tracked::Bfd { name, up } => {
+                // vrrp_scheduler.c vrrp_handle_bfd_event(): an event that
+                // does not change the session's state is ignored.
+                if self.track.bfds.get(&name).copied().unwrap_or(false) == up {
+                    return;
+                }
+                for inst in self.bfd_trackers(&name) {
+                    tracing::info!(
+                        "VRRP_Instance({inst}) Tracked BFD instance {name} is {}",
+                        if up { "UP" } else { "DOWN" }
+                    );
+                }
+                self.track.bfds.insert(name, up);
+            }
         }
         self.retrack(now, out);
+    }
+
+    /// The instances tracking BFD `name` (own or sync-group entries).
+    fn bfd_trackers(&self, name: &str) -> Vec<String> {
+        self.config
+            .vrrp_bfd_tracking()
+            .into_iter()
+            .filter(|t| t.bfd == name)
+            .map(|t| t.instance.to_string())
+            .collect()
     }
 
     /// keepalived `vrrp_netlink.c` link filter -> `process_if_status_change()`:
