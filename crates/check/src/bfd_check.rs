@@ -13,7 +13,7 @@ use crate::spec::{CheckKind, CheckPlan};
 ///
 /// check_bfd.c `bfd_check_handle_event()`: every checker following `name`
 /// whose state differs from the event's, or that has not run yet
-/// (`has_run`, kept in `seen`), logs "BFD check of [NAME] RS(RS) is
+/// (`has_run`, kept in `seen`), logs "BFD check of \[NAME\] RS(RS) is
 /// UP|DOWN" and takes the new state (`update_svr_checker_state()`).
 ///
 /// `replay`: the last known state applied again after a reload (new

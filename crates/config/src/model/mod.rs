@@ -69,7 +69,7 @@ pub mod defaults {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Origin {
     /// Shared by every object of the same file: the lexer's one `Arc` per
-    /// file, and again after a round trip through JSON ([`shared_path`]).
+    /// file, and again after a round trip through JSON (the `shared_path` serde adapter).
     /// A `PathBuf` each cost two allocations' worth (~56 bytes) per real
     /// server and checker at keepalived issue #2318 scale.
     #[serde(with = "shared_path")]
