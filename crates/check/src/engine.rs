@@ -924,7 +924,7 @@ impl Engine {
                 })
                 .collect(),
         };
-        crate::check_print::check_data(&self.plan.dump, &self.plan, &state)
+        crate::check_print::check_data(&self.plan.dump.unpack(), &self.plan, &state)
     }
 
     fn dump_stats(&self) -> String {

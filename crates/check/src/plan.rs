@@ -25,7 +25,7 @@ pub const MAX_GROUP_RANGE: u128 = 65_536;
 /// Build the check plan for `config`.
 pub fn from_config(config: &Config) -> Result<CheckPlan, PlanError> {
     let mut plan = without_dump(config)?;
-    plan.dump = Arc::new(crate::check_print::DumpConfig::from_config(config));
+    plan.dump = crate::check_print::PackedDump::from_config(config);
     Ok(plan)
 }
 
@@ -87,7 +87,7 @@ pub fn without_dump(config: &Config) -> Result<CheckPlan, PlanError> {
             }),
         script_security: Some(security),
         notify_fifos: crate::events::fifos_from_config(gd),
-        dump: Arc::default(),
+        dump: Default::default(),
     })
 }
 

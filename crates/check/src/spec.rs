@@ -475,7 +475,7 @@ pub struct CheckPlan {
     pub alerts: crate::mail::AlertPlan,
     /// The LVS configuration as written, for `keepalived_check.data`
     /// ([`crate::check_print`]).
-    pub dump: Arc<crate::check_print::DumpConfig>,
+    pub dump: crate::check_print::PackedDump,
     /// `announce_protocol` and `announce_drain_delay` (rkeepalived
     /// extension, [`crate::announce`]); `None` when no virtual server
     /// announces a route.
