@@ -162,7 +162,7 @@ _rkeepalived() {
                     return 0
                     ;;
                 --role)
-                    COMPREPLY=($(compgen -W "vrrp checker" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "vrrp checker bfd" -- "${cur}"))
                     return 0
                     ;;
                 --ipc-fd)

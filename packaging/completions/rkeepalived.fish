@@ -5,7 +5,7 @@ complete -c rkeepalived -s u -l umask -d 'umask for file creation (in numeric fo
 complete -c rkeepalived -s p -l pid -d 'Use specified pidfile for parent process [default: /run/keepalived.pid; with -s NS: /run/keepalived/NS/keepalived.pid]' -r -F
 complete -c rkeepalived -s r -l vrrp_pid -d 'Use specified pidfile for VRRP child process [default: /run/vrrp.pid; with -s NS: /run/keepalived/NS/vrrp.pid]' -r -F
 complete -c rkeepalived -s c -l checkers_pid -d 'Use specified pidfile for checkers child process [default: /run/checkers.pid; with -s NS: /run/keepalived/NS/checkers.pid]' -r -F
-complete -c rkeepalived -s b -l bfd_pid -d 'Use specified pidfile for BFD child process (accepted; no BFD)' -r -F
+complete -c rkeepalived -s b -l bfd_pid -d 'Use specified pidfile for BFD child process [default: /run/bfd.pid; with -s NS: /run/keepalived/NS/bfd.pid]' -r -F
 complete -c rkeepalived -s A -l snmp-agent-socket -d 'Use the specified socket for master agent (default unix:/var/agentx/master)' -r -F
 complete -c rkeepalived -s s -l namespace -d 'Run in network namespace NAME (/run/netns/NAME)' -r
 complete -c rkeepalived -s M -l core-dump-pattern -d 'Also set /proc/sys/kernel/core_pattern to PATN (accepted; not changed)' -r
@@ -26,7 +26,8 @@ complete -c rkeepalived -l stop-timeout -d 'Seconds to wait for children to stop
 complete -c rkeepalived -l liveness-interval -d 'Seconds between liveness probes of the children (3 misses = restart)' -r
 complete -c rkeepalived -l syslog-socket -d 'Syslog socket (tests point it at a private socket)' -r -F
 complete -c rkeepalived -l role -d 'Internal: run as a role child (used by the supervisor\'s re-exec)' -r -f -a "vrrp\t''
-checker\t''"
+checker\t''
+bfd\t'keepalived\'s bfd process (bfd/bfd_daemon.c): runs the `bfd_instance` sessions and sends their states to the other two'"
 complete -c rkeepalived -l ipc-fd -d 'Internal: the IPC descriptor of a role child' -r
 complete -c rkeepalived -l process-name -d 'Internal: the process name (comm) a role child takes' -r
 complete -c rkeepalived -l instance-name -d 'Internal: the configuration\'s `instance NAME` (a role child\'s syslog identity)' -r
