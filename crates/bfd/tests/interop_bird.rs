@@ -97,19 +97,9 @@ fn bird_sessions_come_up_and_we_detect_its_death() {
     let link = Link::new("bfdbird1");
     let bird = Bird::start(&link, "bfdbird1");
     link.us.run(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("rt");
+        let rt = runtime();
         rt.block_on(async move {
-            let (handle, mut events) = engine();
-            wait_for(
-                &mut events,
-                &["peer4", "peer6"],
-                SessionState::Up,
-                Duration::from_secs(15),
-            )
-            .await;
+            let (handle, mut events) = engine_up().await;
             // birdc runs off the runtime's thread (it must not stall the engine).
             let mut bird = tokio::task::spawn_blocking(move || {
                 let ok = poll_until(Duration::from_secs(5), || bird.count("Up") == 2);
@@ -143,19 +133,9 @@ fn bird_detects_our_death() {
     let link = Link::new("bfdbird2");
     let bird = Bird::start(&link, "bfdbird2");
     let bird = link.us.run(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("rt");
+        let rt = runtime();
         rt.block_on(async move {
-            let (handle, mut events) = engine();
-            wait_for(
-                &mut events,
-                &["peer4", "peer6"],
-                SessionState::Up,
-                Duration::from_secs(15),
-            )
-            .await;
+            let (handle, _events) = engine_up().await;
             let bird = tokio::task::spawn_blocking(move || {
                 let ok = poll_until(Duration::from_secs(5), || bird.count("Up") == 2);
                 assert!(ok.is_some(), "BIRD's view:\n{}", bird.sessions());

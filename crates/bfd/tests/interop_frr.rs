@@ -103,20 +103,10 @@ fn frr_sessions_come_up_and_we_detect_its_death() {
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let link = Link::new("bfdfrr1");
     let frr = Frr::start(&link, "bfdfrr1");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("rt");
+    let rt = runtime();
     let (handle, events, frr_back) = link.us.run(move || {
         rt.block_on(async move {
-            let (handle, mut events) = engine();
-            wait_for(
-                &mut events,
-                &["peer4", "peer6"],
-                SessionState::Up,
-                Duration::from_secs(15),
-            )
-            .await;
+            let (handle, mut events) = engine_up().await;
             // The peer's view: both sessions Up. (vtysh runs off the
             // runtime's thread: blocking it would stall our engine.)
             let frr = tokio::task::spawn_blocking(move || {
@@ -163,20 +153,10 @@ fn frr_detects_our_death() {
     }
     let link = Link::new("bfdfrr2");
     let frr = Frr::start(&link, "bfdfrr2");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("rt");
+    let rt = runtime();
     let frr = link.us.run(move || {
         rt.block_on(async move {
-            let (handle, mut events) = engine();
-            wait_for(
-                &mut events,
-                &["peer4", "peer6"],
-                SessionState::Up,
-                Duration::from_secs(15),
-            )
-            .await;
+            let (handle, _events) = engine_up().await;
             let frr = tokio::task::spawn_blocking(move || {
                 let ok = poll_until(Duration::from_secs(5), || frr.count("Status: up") == 2);
                 assert!(ok.is_some(), "FRR's view:\n{}", frr.peers());

@@ -74,19 +74,9 @@ fn keepalived_sessions_come_up_and_we_detect_its_death() {
     let ka = start(&link, &dir);
     let peer_ns = link.peer.name().to_string();
     link.us.run(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("rt");
+        let rt = runtime();
         rt.block_on(async move {
-            let (handle, mut events) = engine();
-            wait_for(
-                &mut events,
-                &["peer4", "peer6"],
-                SessionState::Up,
-                Duration::from_secs(15),
-            )
-            .await;
+            let (handle, mut events) = engine_up().await;
             wait_negotiated(&handle).await;
             // keepalived's view: both of its instances entered Up.
             let log_path = dir.0.join("keepalived.log");
@@ -136,19 +126,9 @@ fn keepalived_detects_our_death() {
     let log_path = dir.0.join("keepalived.log");
     let log_path2 = log_path.clone();
     link.us.run(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("rt");
+        let rt = runtime();
         rt.block_on(async move {
-            let (handle, mut events) = engine();
-            wait_for(
-                &mut events,
-                &["peer4", "peer6"],
-                SessionState::Up,
-                Duration::from_secs(15),
-            )
-            .await;
+            let (handle, _events) = engine_up().await;
             wait_negotiated(&handle).await;
             // keepalived's side negotiated too: its detection time line.
             tokio::task::spawn_blocking(move || {

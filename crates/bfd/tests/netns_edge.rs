@@ -46,10 +46,7 @@ fn wrong_ttl_and_hop_limit_are_dropped_and_counted() {
         return;
     }
     let link = Link::new("bfdttl");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("rt");
+    let rt = runtime();
     let (handle, _events) = link.us.run({
         let rt_handle = rt.handle().clone();
         move || {
@@ -112,10 +109,7 @@ fn two_engines_come_up_and_detect_each_others_death() {
     }
     let link = Link::new("bfdself");
     // The peer: our engine too, at 192.0.2.2 / 2001:db8::2, 100 ms x 3.
-    let peer_rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("rt");
+    let peer_rt = runtime();
     let peer = link.peer.run({
         let h = peer_rt.handle().clone();
         move || {
@@ -136,19 +130,9 @@ fn two_engines_come_up_and_detect_each_others_death() {
         });
     });
     link.us.run(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("rt");
+        let rt = runtime();
         rt.block_on(async move {
-            let (handle, mut events) = engine();
-            wait_for(
-                &mut events,
-                &["peer4", "peer6"],
-                SessionState::Up,
-                Duration::from_secs(15),
-            )
-            .await;
+            let (handle, mut events) = engine_up().await;
             wait_negotiated(&handle).await;
             let killed = Instant::now();
             let _ = stop_tx.send(());
@@ -209,20 +193,10 @@ fn bfd_node_process_killed_and_seeing_us_die() {
             cmd
         };
         move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("rt");
+            let rt = runtime();
             rt.block_on(async move {
                 // 1. kill -9 of the bfd-node process: we detect it.
-                let (handle, mut events) = engine();
-                wait_for(
-                    &mut events,
-                    &["peer4", "peer6"],
-                    SessionState::Up,
-                    Duration::from_secs(15),
-                )
-                .await;
+                let (handle, mut events) = engine_up().await;
                 wait_negotiated(&handle).await;
                 let killed = Instant::now();
                 node1.signal(nix::sys::signal::Signal::SIGKILL);
@@ -285,10 +259,7 @@ fn unusable_source_address_is_admin_down_until_it_exists() {
     // The runtime runs inside our namespace: the engine opens send
     // sockets later, on its own thread.
     link.us.run(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("rt");
+        let rt = runtime();
         rt.block_on(async move {
             // source_ip 192.0.2.5 is on no interface yet: keepalived's
             // "Unable to open output socket, disabling instance" (AdminDown).

@@ -151,6 +151,29 @@ pub async fn wait_for(
     got
 }
 
+/// A current-thread runtime for our engine: it opens its sockets on the
+/// runtime's thread, which must be inside our namespace.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt")
+}
+
+/// Starts our engine (inside the current namespace) and waits until both
+/// sessions (peer4, peer6) came Up.
+pub async fn engine_up() -> (rkeepalived_bfd::BfdHandle, UnboundedReceiver<BfdEvent>) {
+    let (handle, mut events) = engine();
+    wait_for(
+        &mut events,
+        &["peer4", "peer6"],
+        SessionState::Up,
+        Duration::from_secs(15),
+    )
+    .await;
+    (handle, events)
+}
+
 /// Starts our engine (inside the current namespace).
 pub fn engine() -> (rkeepalived_bfd::BfdHandle, UnboundedReceiver<BfdEvent>) {
     BfdEngine::spawn(sessions()).expect("engine")
