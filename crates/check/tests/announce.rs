@@ -4,68 +4,26 @@
 //! swept at start, foreign routes are left alone, and a failing route
 //! backend never stops the checks or IPVS.
 
-use std::collections::{BTreeSet, HashMap};
-use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::BTreeSet;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rkeepalived_check::announce::KernelRoute;
 use rkeepalived_check::announce_nl::{MockRoutes, RouteOp};
-use rkeepalived_check::checkers::{BoxFuture, CheckOutcome, Checker};
-use rkeepalived_check::spec::CheckerSpec;
 use rkeepalived_check::{
-    from_config, run_plan, CheckFailure, CheckPlan, CheckerFactory, EngineBackend, EngineOptions,
-    SharedBackend,
+    from_config, run_plan, CheckPlan, EngineBackend, EngineOptions, SharedBackend,
 };
 use rkeepalived_config::{parse_str, LoadOptions};
 use rkeepalived_control::Control;
 use rkeepalived_ipvs::MockIpvs;
 use tokio::sync::mpsc;
 
+mod flags;
+use flags::Flags;
+
 const PROTO: u8 = 249;
 const TABLE: u32 = 100;
-
-struct FlagChecker(Arc<AtomicBool>);
-
-impl Checker for FlagChecker {
-    fn kind(&self) -> &'static str {
-        "FAKE"
-    }
-    fn check(&self) -> BoxFuture<'_, CheckOutcome> {
-        let up = self.0.load(Ordering::SeqCst);
-        Box::pin(async move {
-            if up {
-                CheckOutcome::Up
-            } else {
-                CheckOutcome::Down(CheckFailure::NoReply)
-            }
-        })
-    }
-}
-
-#[derive(Clone, Default)]
-struct Flags(Arc<Mutex<HashMap<SocketAddr, Arc<AtomicBool>>>>);
-
-impl Flags {
-    fn get(&self, dst: SocketAddr) -> Arc<AtomicBool> {
-        self.0
-            .lock()
-            .unwrap()
-            .entry(dst)
-            .or_insert_with(|| Arc::new(AtomicBool::new(true)))
-            .clone()
-    }
-    fn set(&self, dst: &str, up: bool) {
-        self.get(dst.parse().unwrap()).store(up, Ordering::SeqCst);
-    }
-    fn factory(&self) -> CheckerFactory {
-        let flags = self.clone();
-        Arc::new(move |spec: &Arc<CheckerSpec>, _| {
-            Arc::new(FlagChecker(flags.get(spec.conn.dst))) as Arc<dyn Checker>
-        })
-    }
-}
 
 fn vs(vip: &str, port: u16, rs: &str, extra: &str) -> String {
     format!(

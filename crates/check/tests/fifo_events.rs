@@ -5,67 +5,22 @@
 //! keepalived 2.2.7's (check/ipwrapper.c `notify_fifo_vs()`,
 //! `notify_fifo_rs()`, check/check_tcp.c `tcp_check_thread()`).
 
-use std::collections::HashMap;
 use std::io::Read;
-use std::net::SocketAddr;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rkeepalived_check::checkers::{BoxFuture, CheckOutcome, Checker};
-use rkeepalived_check::spec::CheckerSpec;
 use rkeepalived_check::{
-    from_config, run_plan, CheckFailure, CheckPlan, CheckerFactory, EngineBackend, EngineOptions,
-    SharedBackend,
+    from_config, run_plan, CheckPlan, CheckerFactory, EngineBackend, EngineOptions, SharedBackend,
 };
 use rkeepalived_config::{parse_str, LoadOptions};
 use rkeepalived_control::Control;
 use rkeepalived_ipvs::MockIpvs;
 use tokio::sync::mpsc;
 
-struct FlagChecker(Arc<AtomicBool>);
-
-impl Checker for FlagChecker {
-    fn kind(&self) -> &'static str {
-        "TCP_CHECK"
-    }
-    fn check(&self) -> BoxFuture<'_, CheckOutcome> {
-        let up = self.0.load(Ordering::SeqCst);
-        Box::pin(async move {
-            if up {
-                CheckOutcome::Up
-            } else {
-                CheckOutcome::Down(CheckFailure::NoReply)
-            }
-        })
-    }
-}
-
-#[derive(Clone, Default)]
-struct Flags(Arc<Mutex<HashMap<SocketAddr, Arc<AtomicBool>>>>);
-
-impl Flags {
-    fn get(&self, dst: SocketAddr) -> Arc<AtomicBool> {
-        Arc::clone(
-            self.0
-                .lock()
-                .unwrap()
-                .entry(dst)
-                .or_insert_with(|| Arc::new(AtomicBool::new(true))),
-        )
-    }
-    fn set(&self, dst: &str, up: bool) {
-        self.get(dst.parse().unwrap()).store(up, Ordering::SeqCst);
-    }
-    fn factory(&self) -> CheckerFactory {
-        let flags = self.clone();
-        Arc::new(move |spec: &Arc<CheckerSpec>, _| {
-            Arc::new(FlagChecker(flags.get(spec.conn.dst))) as Arc<dyn Checker>
-        })
-    }
-}
+mod flags;
+use flags::Flags;
 
 fn plan(text: &str) -> CheckPlan {
     let loaded = parse_str(
