@@ -142,45 +142,7 @@ pub async fn run_plan(
     mut ctl: mpsc::Receiver<Control>,
     opts: EngineOptions,
 ) -> Result<(), CheckError> {
-    let runner = ScriptRunner::new(
-        plan.script_security
-            .clone()
-            .unwrap_or_else(|| ScriptSecurity::new(false, None)),
-    );
-    let mut engine = Engine {
-        model: HealthModel::new(&plan),
-        plan: Arc::new(CheckPlan::default()),
-        checks: CheckDriver::new(),
-        scripts: JoinSet::new(),
-        backend: opts.backend,
-        // Entries other tools add are never ours, `lvs_flush` or not:
-        // keepalived flushes once at start and leaves later ones alone.
-        owned: OwnedSet::default(),
-        runner,
-        factory: opts.checker_factory,
-        metrics: Arc::new(EngineMetrics::default()),
-        addrs: None,
-        ipvs_dirty: true,
-        ipvs_failing: None,
-        kernel_cache: None,
-        ipvs_retry_interval: opts.ipvs_retry_interval,
-        script_timeout: opts.script_timeout,
-        release_ipvs_on_stop: opts.release_ipvs_on_stop,
-        timeouts: TimeoutKeeper::new(),
-        timeouts_pending: true,
-        timeouts_failing: None,
-        // check_daemon.c start_check(): `if (!reload && global_data->lvs_flush) ipvs_flush_cmd();`
-        flush_pending: plan.lvs_flush,
-        syncd_pending: false,
-        started: Instant::now(),
-        fifos: Default::default(),
-        mail: None,
-        drains: Default::default(),
-        bfd_seen: Default::default(),
-        bfd_states: Default::default(),
-        routes: None,
-        route_backend: opts.route_backend,
-    };
+    let mut engine = Engine::new(&plan, opts);
     let total: usize = plan
         .virtual_servers
         .iter()
@@ -212,25 +174,7 @@ pub async fn run_plan(
                     engine.stop().await;
                     return Ok(());
                 }
-                Some(Control::Reload(cfg)) => match crate::plan::from_config(&cfg) {
-                    Ok(plan) => {
-                        engine.metrics.reloads.fetch_add(1, Relaxed);
-                        let view = crate::drain::PlanView::of(&plan);
-                        let programmed = (view.drains() || !engine.drains.is_empty()).then(|| engine.desired());
-                        engine.apply_plan(plan, false);
-                        if let Some(old) = programmed {
-                            let events = engine.drains.reload(&old, &view, tokio::time::Instant::now());
-                            events.iter().for_each(|e| tracing::info!("{e}"));
-                        }
-                        engine.sync_ipvs();
-                        engine.sync_routes();
-                        crate::sys::release_free_memory();
-                    }
-                    Err(e) => {
-                        engine.metrics.reload_failures.fetch_add(1, Relaxed);
-                        tracing::error!("reload rejected, keeping the running configuration: {e}");
-                    }
-                },
+                Some(Control::Reload(cfg)) => engine.reload(&cfg),
                 Some(Control::DumpData(reply)) => { let _ = reply.send(engine.dump_data()); }
                 // keepalived clears no checker counters (its checker never gets SIGSTATS_CLEAR).
                 Some(Control::DumpStats(reply) | Control::DumpStatsClear(reply)) => { let _ = reply.send(engine.dump_stats()); }
@@ -285,6 +229,73 @@ pub async fn run_plan(
 }
 
 impl Engine {
+    /// The engine before its first plan (`run_plan` applies it).
+    fn new(plan: &CheckPlan, opts: EngineOptions) -> Engine {
+        let runner = ScriptRunner::new(
+            plan.script_security
+                .clone()
+                .unwrap_or_else(|| ScriptSecurity::new(false, None)),
+        );
+        Engine {
+            model: HealthModel::new(plan),
+            plan: Arc::new(CheckPlan::default()),
+            checks: CheckDriver::new(),
+            scripts: JoinSet::new(),
+            backend: opts.backend,
+            // Entries other tools add are never ours, `lvs_flush` or not:
+            // keepalived flushes once at start and leaves later ones alone.
+            owned: OwnedSet::default(),
+            runner,
+            factory: opts.checker_factory,
+            metrics: Arc::new(EngineMetrics::default()),
+            addrs: None,
+            ipvs_dirty: true,
+            ipvs_failing: None,
+            kernel_cache: None,
+            ipvs_retry_interval: opts.ipvs_retry_interval,
+            script_timeout: opts.script_timeout,
+            release_ipvs_on_stop: opts.release_ipvs_on_stop,
+            timeouts: TimeoutKeeper::new(),
+            timeouts_pending: true,
+            timeouts_failing: None,
+            // check_daemon.c start_check(): `if (!reload && global_data->lvs_flush) ipvs_flush_cmd();`
+            flush_pending: plan.lvs_flush,
+            syncd_pending: false,
+            started: Instant::now(),
+            fifos: Default::default(),
+            mail: None,
+            drains: Default::default(),
+            bfd_seen: Default::default(),
+            bfd_states: Default::default(),
+            routes: None,
+            route_backend: opts.route_backend,
+        }
+    }
+
+    /// `Control::Reload`: the new configuration's plan, applied in place;
+    /// a plan that cannot be built leaves the running one.
+    fn reload(&mut self, cfg: &rkeepalived_config::Config) {
+        match crate::plan::from_config(cfg) {
+            Ok(plan) => {
+                self.metrics.reloads.fetch_add(1, Relaxed);
+                let view = crate::drain::PlanView::of(&plan);
+                let programmed = (view.drains() || !self.drains.is_empty()).then(|| self.desired());
+                self.apply_plan(plan, false);
+                if let Some(old) = programmed {
+                    let events = self.drains.reload(&old, &view, tokio::time::Instant::now());
+                    events.iter().for_each(|e| tracing::info!("{e}"));
+                }
+                self.sync_ipvs();
+                self.sync_routes();
+                crate::sys::release_free_memory();
+            }
+            Err(e) => {
+                self.metrics.reload_failures.fetch_add(1, Relaxed);
+                tracing::error!("reload rejected, keeping the running configuration: {e}");
+            }
+        }
+    }
+
     /// Switch to `plan`, keeping unchanged checkers (task, state, timers)
     /// and the health state of everything that still exists.
     /// A BFD session changed state (check/check_bfd.c
@@ -323,49 +334,8 @@ impl Engine {
         } else {
             HealthModel::carry_over(&plan, &self.plan, &self.model)
         };
-        if let Some(sec) = &plan.script_security {
-            if Some(sec) != self.plan.script_security.as_ref() {
-                self.runner = ScriptRunner::new(sec.clone());
-            }
-        }
-        self.fifos.configure(&plan.notify_fifos, &self.runner);
-        // start_check() on reload: set the timeouts again (or restore the
-        // saved ones when lvs_timeouts went away); lvs_flush is not repeated.
-        self.timeouts_pending = true;
-        // start_check(): stop any sync daemons left over (at start) or
-        // configured differently (reload: ipvs_syncd_changed()), then start
-        // master and backup. A reload that drops lvs_sync_daemon leaves them
-        // running, as keepalived does.
-        if plan.checker_syncd.is_some()
-            && rkeepalived_ipvs::syncd::changed(
-                self.plan.checker_syncd.as_ref(),
-                plan.checker_syncd.as_ref(),
-            )
-        {
-            self.syncd_pending = true;
-        }
-        if self.addrs.is_none() && plan.virtual_servers.iter().any(|v| v.ha_suspend) {
-            self.addrs = Some(crate::addrwatch::spawn());
-        }
-        // Running checkers by identity in the old plan: every user of a
-        // shared probe maps to its slot.
-        let mut old: HashMap<CheckerKey, SlotId> = HashMap::with_capacity(self.checks.len());
-        // Every running slot; those no checker of the new plan uses stop at
-        // the end (a real server listed twice used to run twice: its twin
-        // slots end here too).
-        let mut candidates: Vec<SlotId> = Vec::with_capacity(self.checks.len());
-        for (id, task) in self.checks.tasks() {
-            candidates.push(id);
-            for at in std::iter::once(&task.at).chain(self.checks.shared(id)) {
-                let vs = &self.plan.virtual_servers[at.vs as usize];
-                let key = CheckerKey {
-                    vs: Arc::from(vs.name.as_str()),
-                    rs: vs.real_servers[at.rs as usize].dest.key(),
-                    index: at.checker,
-                };
-                old.insert(key, id);
-            }
-        }
+        self.apply_process_settings(&plan);
+        let (mut old, candidates) = self.running_checkers();
         // One probe per distinct target: checkers with equal specs (and the
         // same ha_suspend addresses) share one slot, found by destination
         // and kind, then compared in full.
@@ -461,6 +431,61 @@ impl Engine {
             self.bfd_apply(&name, up, true);
         }
         self.plan_routes();
+    }
+
+    /// The process-wide parts of `plan`: script security, notify FIFOs,
+    /// `lvs_timeouts`, the LVS sync daemons, the address watch of
+    /// `ha_suspend` (before `self.plan` becomes `plan`).
+    fn apply_process_settings(&mut self, plan: &CheckPlan) {
+        if let Some(sec) = &plan.script_security {
+            if Some(sec) != self.plan.script_security.as_ref() {
+                self.runner = ScriptRunner::new(sec.clone());
+            }
+        }
+        self.fifos.configure(&plan.notify_fifos, &self.runner);
+        // start_check() on reload: set the timeouts again (or restore the
+        // saved ones when lvs_timeouts went away); lvs_flush is not repeated.
+        self.timeouts_pending = true;
+        // start_check(): stop any sync daemons left over (at start) or
+        // configured differently (reload: ipvs_syncd_changed()), then start
+        // master and backup. A reload that drops lvs_sync_daemon leaves them
+        // running, as keepalived does.
+        if plan.checker_syncd.is_some()
+            && rkeepalived_ipvs::syncd::changed(
+                self.plan.checker_syncd.as_ref(),
+                plan.checker_syncd.as_ref(),
+            )
+        {
+            self.syncd_pending = true;
+        }
+        if self.addrs.is_none() && plan.virtual_servers.iter().any(|v| v.ha_suspend) {
+            self.addrs = Some(crate::addrwatch::spawn());
+        }
+    }
+
+    /// The running checkers by identity in the current plan, and every
+    /// running slot.
+    fn running_checkers(&self) -> (HashMap<CheckerKey, SlotId>, Vec<SlotId>) {
+        // Running checkers by identity in the old plan: every user of a
+        // shared probe maps to its slot.
+        let mut old: HashMap<CheckerKey, SlotId> = HashMap::with_capacity(self.checks.len());
+        // Every running slot; those no checker of the new plan uses stop at
+        // the end (a real server listed twice used to run twice: its twin
+        // slots end here too).
+        let mut candidates: Vec<SlotId> = Vec::with_capacity(self.checks.len());
+        for (id, task) in self.checks.tasks() {
+            candidates.push(id);
+            for at in std::iter::once(&task.at).chain(self.checks.shared(id)) {
+                let vs = &self.plan.virtual_servers[at.vs as usize];
+                let key = CheckerKey {
+                    vs: Arc::from(vs.name.as_str()),
+                    rs: vs.real_servers[at.rs as usize].dest.key(),
+                    index: at.checker,
+                };
+                old.insert(key, id);
+            }
+        }
+        (old, candidates)
     }
 
     /// Route announcement for the current plan: started with the first
