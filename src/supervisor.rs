@@ -430,31 +430,7 @@ impl Supervisor {
                 generation,
                 answered,
             } => {
-                let Some(slot) = self.slots.get_mut(&role) else {
-                    return Ok(());
-                };
-                if slot.generation != generation {
-                    return Ok(());
-                }
-                slot.probing = false;
-                if answered {
-                    slot.missed_probes = 0;
-                    return Ok(());
-                }
-                slot.missed_probes += 1;
-                tracing::warn!(%role, missed = slot.missed_probes, "{role} child did not answer a liveness probe");
-                if slot.missed_probes == MISSED_PROBES_LIMIT {
-                    tracing::error!(%role, "{role} child is unresponsive: killing it for a respawn");
-                    if let Some(kill) = slot.kill.clone() {
-                        self.shared.metrics.child_hung(role);
-                        tokio::spawn(async move {
-                            // A clean stop first; SIGKILL if it cannot even do that.
-                            let _ = kill.send(Signal::SIGTERM).await;
-                            tokio::time::sleep(KILL_GRACE).await;
-                            let _ = kill.send(Signal::SIGKILL).await;
-                        });
-                    }
-                }
+                self.on_probe(role, generation, answered);
                 Ok(())
             }
             Event::Message {
@@ -462,55 +438,7 @@ impl Supervisor {
                 generation,
                 msg,
             } => {
-                if self.slots.get(&role).map(|s| s.generation) != Some(generation) {
-                    return Ok(());
-                }
-                match msg {
-                    FromChild::Ready { pid } => {
-                        tracing::info!(%role, pid, "{role} child is running");
-                        if let Ok(mut c) = self.shared.children.lock() {
-                            if let Some(v) = c.get_mut(&role) {
-                                v.ready = true;
-                            }
-                        }
-                        self.shared.metrics.set_child_up(role, true);
-                        match role {
-                            Role::Vrrp => self.journal.child_ready(),
-                            Role::Checker => self.ipvs_journal.child_ready(),
-                            Role::Bfd => {}
-                        }
-                        self.awaiting_ready.remove(&role);
-                        self.check_ready();
-                    }
-                    FromChild::Reloaded => {
-                        tracing::info!(%role, "{role} child applied the new configuration")
-                    }
-                    FromChild::Stopped { error: Some(e) } => {
-                        tracing::error!(%role, "{role} child stopping: {e}")
-                    }
-                    FromChild::Stopped { error: None } => {
-                        tracing::info!(%role, "{role} child stopped cleanly");
-                        if !self.roles.contains(&role) {
-                            // Stopped on request: what it installed is gone.
-                            match role {
-                                Role::Vrrp => self.journal.clean_stop(),
-                                Role::Checker => self.ipvs_journal.clean_stop(),
-                                Role::Bfd => {}
-                            }
-                        }
-                    }
-                    FromChild::Reply { .. } => {}
-                    FromChild::Bfd(state) if role == Role::Bfd => {
-                        for to in self.bfd.on_state(&state) {
-                            if let Some(v) = self.shared.child(to) {
-                                if let Err(e) = v.link.send(ToChild::Bfd(state.clone())).await {
-                                    tracing::warn!(role = %to, "cannot send a BFD state to the {to} child: {e}");
-                                }
-                            }
-                        }
-                    }
-                    FromChild::Bfd(_) => {}
-                }
+                self.on_message(role, generation, msg).await;
                 Ok(())
             }
             Event::Exited {
@@ -569,6 +497,89 @@ impl Supervisor {
                 tracing::info!(%role, "respawning the {role} child in {delay:?}");
                 Ok(())
             }
+        }
+    }
+
+    /// A liveness probe answered or not: [`MISSED_PROBES_LIMIT`] misses kill
+    /// the child for a respawn.
+    fn on_probe(&mut self, role: Role, generation: u64, answered: bool) {
+        let Some(slot) = self.slots.get_mut(&role) else {
+            return;
+        };
+        if slot.generation != generation {
+            return;
+        }
+        slot.probing = false;
+        if answered {
+            slot.missed_probes = 0;
+            return;
+        }
+        slot.missed_probes += 1;
+        tracing::warn!(%role, missed = slot.missed_probes, "{role} child did not answer a liveness probe");
+        if slot.missed_probes == MISSED_PROBES_LIMIT {
+            tracing::error!(%role, "{role} child is unresponsive: killing it for a respawn");
+            if let Some(kill) = slot.kill.clone() {
+                self.shared.metrics.child_hung(role);
+                tokio::spawn(async move {
+                    // A clean stop first; SIGKILL if it cannot even do that.
+                    let _ = kill.send(Signal::SIGTERM).await;
+                    tokio::time::sleep(KILL_GRACE).await;
+                    let _ = kill.send(Signal::SIGKILL).await;
+                });
+            }
+        }
+    }
+
+    /// A frame from a child of the current generation.
+    async fn on_message(&mut self, role: Role, generation: u64, msg: FromChild) {
+        if self.slots.get(&role).map(|s| s.generation) != Some(generation) {
+            return;
+        }
+        match msg {
+            FromChild::Ready { pid } => {
+                tracing::info!(%role, pid, "{role} child is running");
+                if let Ok(mut c) = self.shared.children.lock() {
+                    if let Some(v) = c.get_mut(&role) {
+                        v.ready = true;
+                    }
+                }
+                self.shared.metrics.set_child_up(role, true);
+                match role {
+                    Role::Vrrp => self.journal.child_ready(),
+                    Role::Checker => self.ipvs_journal.child_ready(),
+                    Role::Bfd => {}
+                }
+                self.awaiting_ready.remove(&role);
+                self.check_ready();
+            }
+            FromChild::Reloaded => {
+                tracing::info!(%role, "{role} child applied the new configuration")
+            }
+            FromChild::Stopped { error: Some(e) } => {
+                tracing::error!(%role, "{role} child stopping: {e}")
+            }
+            FromChild::Stopped { error: None } => {
+                tracing::info!(%role, "{role} child stopped cleanly");
+                if !self.roles.contains(&role) {
+                    // Stopped on request: what it installed is gone.
+                    match role {
+                        Role::Vrrp => self.journal.clean_stop(),
+                        Role::Checker => self.ipvs_journal.clean_stop(),
+                        Role::Bfd => {}
+                    }
+                }
+            }
+            FromChild::Reply { .. } => {}
+            FromChild::Bfd(state) if role == Role::Bfd => {
+                for to in self.bfd.on_state(&state) {
+                    if let Some(v) = self.shared.child(to) {
+                        if let Err(e) = v.link.send(ToChild::Bfd(state.clone())).await {
+                            tracing::warn!(role = %to, "cannot send a BFD state to the {to} child: {e}");
+                        }
+                    }
+                }
+            }
+            FromChild::Bfd(_) => {}
         }
     }
 
