@@ -281,7 +281,7 @@ fn dumps_and_a_reload_that_keeps_the_session(d: &Daemon, ns: &Netns, scratch: &S
         "{}",
         d.log()
     );
-    assert_eq!(bfd_session_state(&d).as_deref(), Some("Up"));
+    assert_eq!(bfd_session_state(d).as_deref(), Some("Up"));
     assert!(has_vip(&ns.name, "eth0"));
     assert!(
         d.log().contains("bfd child applied the new configuration"),
@@ -390,7 +390,7 @@ fn our_bfd_child_killed(d: &Daemon, ns: &Netns, bfd_pid: &str) {
     wait_for(
         "the session Up after the respawn",
         Duration::from_secs(20),
-        || bfd_session_state(&d).as_deref() == Some("Up"),
+        || bfd_session_state(d).as_deref() == Some("Up"),
     );
     wait_for("MASTER after the respawn", Duration::from_secs(30), || {
         has_vip(&ns.name, "eth0")
