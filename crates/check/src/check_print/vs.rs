@@ -159,49 +159,7 @@ pub(super) fn dump_vs(
     st: Option<&VsState>,
 ) {
     let gd = &c.global_defs;
-    out.push_str(" ------< Virtual server >------\n");
-    let af6 = match &vs.service {
-        cfg::VirtualService::Group(_) => {
-            let _ = writeln!(out, " VS GROUP = {}", format_vs(vs));
-            vs.ip_family == Some(cfg::AddressFamily::Inet6)
-        }
-        cfg::VirtualService::Fwmark(m) => {
-            let _ = writeln!(out, " VS FWMARK = {m}");
-            vs.ip_family
-                .or_else(|| {
-                    vs.real_servers
-                        .first()
-                        .map(|r| cfg::AddressFamily::of(&r.addr))
-                })
-                .unwrap_or(cfg::AddressFamily::Inet)
-                == cfg::AddressFamily::Inet6
-        }
-        cfg::VirtualService::Addr { addr, port } => {
-            let _ = writeln!(out, " VS VIP = {addr}, VPORT = {}", port.unwrap_or(0));
-            addr.is_ipv6()
-        }
-    };
-    if let Some(v) = &vs.virtualhost {
-        let _ = writeln!(out, "   VirtualHost = {v}");
-    }
-    let af = match &vs.service {
-        cfg::VirtualService::Group(name) if vs.ip_family.is_none() => {
-            match group_families(c, name) {
-                (true, true) => "IPv4 & IPv6",
-                (true, false) => "inet",
-                (false, true) => "inet6",
-                // A group of fwmarks without a family: the real servers'.
-                (false, false) => match vs.real_servers.first().map(|r| r.addr) {
-                    Some(IpAddr::V4(_)) => "inet",
-                    Some(IpAddr::V6(_)) => "inet6",
-                    None => "unknown",
-                },
-            }
-        }
-        _ if af6 => "inet6",
-        _ => "inet",
-    };
-    let _ = writeln!(out, "   Address family = {af}");
+    let af6 = dump_vs_service(out, vs, c);
     let d = &vs.checker_defaults;
     let _ = writeln!(
         out,
@@ -292,26 +250,7 @@ pub(super) fn dump_vs(
     );
     dump_forwarding_method(out, "default ", &vs.lvs_method);
     if let Some(s) = &vs.sorry_server {
-        let port = s.port.or(match vs.service {
-            cfg::VirtualService::Addr { port, .. } => port,
-            _ => None,
-        });
-        let dup = vs
-            .real_servers
-            .iter()
-            .any(|r| r.addr == s.addr && r.port == port);
-        let _ = writeln!(
-            out,
-            "   sorry server {}= {}",
-            if dup { "(duplicates rs) " } else { "" },
-            Trio(
-                s.addr,
-                service_type(vs, &c.groups).map(proto_name),
-                port.unwrap_or(0)
-            )
-        );
-        dump_forwarding_method(out, "  ", &s.lvs_method);
-        let _ = writeln!(out, "     Inhibit on failure is {}", on_off(s.inhibit));
+        dump_sorry_server(out, vs, s, c);
     }
     let _ = writeln!(out, "   alive = {}", st.is_some_and(|s| s.alive) as u8);
     let _ = writeln!(
@@ -323,6 +262,85 @@ pub(super) fn dump_vs(
     for (ri, rs) in vs.real_servers.iter().enumerate() {
         dump_rs(out, rs, vs, c, st.and_then(|s| s.real_servers.get(ri)));
     }
+}
+
+/// The service line of `dump_vs()` ("VS VIP = ...", "VS GROUP = ...",
+/// "VS FWMARK = ..."), its virtualhost and address family; whether the
+/// service is IPv6.
+fn dump_vs_service(out: &mut String, vs: &cfg::VirtualServer, c: &DumpConfig) -> bool {
+    out.push_str(" ------< Virtual server >------\n");
+    let af6 = match &vs.service {
+        cfg::VirtualService::Group(_) => {
+            let _ = writeln!(out, " VS GROUP = {}", format_vs(vs));
+            vs.ip_family == Some(cfg::AddressFamily::Inet6)
+        }
+        cfg::VirtualService::Fwmark(m) => {
+            let _ = writeln!(out, " VS FWMARK = {m}");
+            vs.ip_family
+                .or_else(|| {
+                    vs.real_servers
+                        .first()
+                        .map(|r| cfg::AddressFamily::of(&r.addr))
+                })
+                .unwrap_or(cfg::AddressFamily::Inet)
+                == cfg::AddressFamily::Inet6
+        }
+        cfg::VirtualService::Addr { addr, port } => {
+            let _ = writeln!(out, " VS VIP = {addr}, VPORT = {}", port.unwrap_or(0));
+            addr.is_ipv6()
+        }
+    };
+    if let Some(v) = &vs.virtualhost {
+        let _ = writeln!(out, "   VirtualHost = {v}");
+    }
+    let af = match &vs.service {
+        cfg::VirtualService::Group(name) if vs.ip_family.is_none() => {
+            match group_families(c, name) {
+                (true, true) => "IPv4 & IPv6",
+                (true, false) => "inet",
+                (false, true) => "inet6",
+                // A group of fwmarks without a family: the real servers'.
+                (false, false) => match vs.real_servers.first().map(|r| r.addr) {
+                    Some(IpAddr::V4(_)) => "inet",
+                    Some(IpAddr::V6(_)) => "inet6",
+                    None => "unknown",
+                },
+            }
+        }
+        _ if af6 => "inet6",
+        _ => "inet",
+    };
+    let _ = writeln!(out, "   Address family = {af}");
+    af6
+}
+
+/// The `sorry_server` lines of `dump_vs()`.
+fn dump_sorry_server(
+    out: &mut String,
+    vs: &cfg::VirtualServer,
+    s: &cfg::SorryServer,
+    c: &DumpConfig,
+) {
+    let port = s.port.or(match vs.service {
+        cfg::VirtualService::Addr { port, .. } => port,
+        _ => None,
+    });
+    let dup = vs
+        .real_servers
+        .iter()
+        .any(|r| r.addr == s.addr && r.port == port);
+    let _ = writeln!(
+        out,
+        "   sorry server {}= {}",
+        if dup { "(duplicates rs) " } else { "" },
+        Trio(
+            s.addr,
+            service_type(vs, &c.groups).map(proto_name),
+            port.unwrap_or(0)
+        )
+    );
+    dump_forwarding_method(out, "  ", &s.lvs_method);
+    let _ = writeln!(out, "     Inhibit on failure is {}", on_off(s.inhibit));
 }
 
 /// check_data.c `dump_rs()`; the unset options inherit the virtual
