@@ -63,7 +63,7 @@ pub fn ipc_stream_from_fd(fd: RawFd) -> Result<UnixStream, RoleError> {
 
 /// Runs a role child to completion.
 pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
-    let (mut rd, mut wr) = stream.into_split();
+    let (mut rd, wr) = stream.into_split();
     let config: Config = match ipc::read_frame::<_, ToChild>(&mut rd).await? {
         Some(ToChild::Start(cfg)) => cfg.into_config()?,
         Some(ToChild::Reload(_)) => return Err(RoleError::NoStart("Reload")),
@@ -73,29 +73,7 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
         None => return Err(RoleError::Ipc(IpcError::Closed)),
     };
 
-    let (out_tx, mut out_rx) = mpsc::channel::<FromChild>(64);
-    let writer = tokio::spawn(async move {
-        while let Some(msg) = out_rx.recv().await {
-            if let Err(e) = ipc::write_frame(&mut wr, &msg).await {
-                tracing::debug!("ipc write to supervisor failed: {e}");
-                break;
-            }
-        }
-    });
-    let (in_tx, mut in_rx) = mpsc::channel::<Result<ToChild, IpcError>>(64);
-    let reader = tokio::spawn(async move {
-        loop {
-            let item = match ipc::read_frame::<_, ToChild>(&mut rd).await {
-                Ok(Some(m)) => Ok(m),
-                Ok(None) => Err(IpcError::Closed),
-                Err(e) => Err(e),
-            };
-            let end = item.is_err();
-            if in_tx.send(item).await.is_err() || end {
-                break;
-            }
-        }
-    });
+    let (out_tx, writer, mut in_rx, reader) = spawn_ipc(rd, wr);
 
     let mut sigterm = signal(SignalKind::terminate()).map_err(RoleError::Signal)?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(RoleError::Signal)?;
@@ -156,20 +134,7 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
                 }
                 Some(Ok(ToChild::Reload(cfg))) => match cfg.into_config() {
                     Ok(cfg) => {
-                        tracing::info!(%role, "reloading configuration");
-                        // vrrp_daemon.c reload_vrrp_thread / check_daemon.c
-                        // reload_check_thread: reset, then start_* sets the
-                        // new options.
-                        process_settings.reset(role);
-                        process_settings.apply(role, process_options(role, &cfg));
-                        crate::process_names::apply_reload(&identity, &cfg.global_defs.identity, Some(role));
-                        identity = cfg.global_defs.identity.clone();
-                        drain_delay = cfg.global_defs.announce.drain_delay();
-                        crate::process_options::configure_auto_priority(&mut process_settings, role, &cfg.global_defs);
-                        let cfg = crate::engines::engine_config(role, cfg);
-                        if ctl_tx.send(Control::Reload(Arc::new(cfg))).await.is_ok() {
-                            let _ = out_tx.send(FromChild::Reloaded).await;
-                        }
+                        reload(role, cfg, &mut process_settings, &mut identity, &mut drain_delay, &ctl_tx, &out_tx).await;
                     }
                     Err(e) => tracing::error!(%role, "reload: bad configuration from supervisor: {e}; keeping the running one"),
                 },
@@ -183,17 +148,7 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
                 }
                 // keepalived vrrp_bfd.c / check_bfd.c read_bfd_event_thread().
                 Some(Ok(ToChild::Bfd(s))) => {
-                    if crate::engines::log_detail() {
-                        // vrrp_scheduler.c vrrp_handle_bfd_event(),
-                        // check_bfd.c bfd_check_handle_event() with -D.
-                        let delivered = crate::ipc::unix_us().saturating_sub(s.sent_unix_us);
-                        tracing::info!(
-                            %role,
-                            "Received BFD event: instance {} is in state {} (delivered in {delivered} usec)",
-                            s.name,
-                            if s.up { "Up" } else { "Down" }
-                        );
-                    }
+                    log_bfd_event(role, &s);
                     let _ = ctl_tx.send(Control::Bfd { name: s.name, up: s.up }).await;
                 }
                 Some(Ok(ToChild::Start(_))) => tracing::warn!(%role, "ignoring a second Start from the supervisor"),
@@ -217,22 +172,8 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
                 process_settings.increment(role);
             }
             // lib/signals.c log_sigxcpu.
-            _ = sigxcpu.recv() => tracing::info!(
-                %role,
-                "{} process has used too much CPU time, {}_rlimit_rttime may need to be increased",
-                match role { Role::Vrrp => "VRRP", Role::Checker => "Checker", Role::Bfd => "BFD" },
-                role.as_str()
-            ),
-            res = &mut engine => {
-                break match res {
-                    Ok(Ok(())) => {
-                        tracing::warn!(%role, "{role} engine returned without being asked to stop");
-                        Ok(())
-                    }
-                    Ok(Err(source)) => Err(RoleError::Engine { role, source }),
-                    Err(join) => Err(RoleError::Engine { role, source: join.into() }),
-                };
-            }
+            _ = sigxcpu.recv() => log_sigxcpu(role),
+            res = &mut engine => break engine_returned(role, res),
         }
     };
 
@@ -243,6 +184,119 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
     let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
     reader.abort();
     result
+}
+
+/// The IPC tasks of a child: a writer sending what the returned sender
+/// gets to the supervisor, and a reader forwarding the supervisor's frames
+/// (then the error or close that ends them) to the returned receiver.
+#[allow(clippy::type_complexity)]
+fn spawn_ipc(
+    mut rd: tokio::net::unix::OwnedReadHalf,
+    mut wr: tokio::net::unix::OwnedWriteHalf,
+) -> (
+    mpsc::Sender<FromChild>,
+    tokio::task::JoinHandle<()>,
+    mpsc::Receiver<Result<ToChild, IpcError>>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (out_tx, mut out_rx) = mpsc::channel::<FromChild>(64);
+    let writer = tokio::spawn(async move {
+        while let Some(msg) = out_rx.recv().await {
+            if let Err(e) = ipc::write_frame(&mut wr, &msg).await {
+                tracing::debug!("ipc write to supervisor failed: {e}");
+                break;
+            }
+        }
+    });
+    let (in_tx, in_rx) = mpsc::channel::<Result<ToChild, IpcError>>(64);
+    let reader = tokio::spawn(async move {
+        loop {
+            let item = match ipc::read_frame::<_, ToChild>(&mut rd).await {
+                Ok(Some(m)) => Ok(m),
+                Ok(None) => Err(IpcError::Closed),
+                Err(e) => Err(e),
+            };
+            let end = item.is_err();
+            if in_tx.send(item).await.is_err() || end {
+                break;
+            }
+        }
+    });
+    (out_tx, writer, in_rx, reader)
+}
+
+/// A reload from the supervisor: the child's process options, names and
+/// drain delay, then the engine's new configuration.
+async fn reload(
+    role: Role,
+    cfg: Config,
+    process_settings: &mut ProcessSettings,
+    identity: &mut rkeepalived_config::model::DaemonIdentity,
+    drain_delay: &mut Duration,
+    ctl_tx: &mpsc::Sender<Control>,
+    out_tx: &mpsc::Sender<FromChild>,
+) {
+    tracing::info!(%role, "reloading configuration");
+    // vrrp_daemon.c reload_vrrp_thread / check_daemon.c
+    // reload_check_thread: reset, then start_* sets the
+    // new options.
+    process_settings.reset(role);
+    process_settings.apply(role, process_options(role, &cfg));
+    crate::process_names::apply_reload(identity, &cfg.global_defs.identity, Some(role));
+    *identity = cfg.global_defs.identity.clone();
+    *drain_delay = cfg.global_defs.announce.drain_delay();
+    crate::process_options::configure_auto_priority(process_settings, role, &cfg.global_defs);
+    let cfg = crate::engines::engine_config(role, cfg);
+    if ctl_tx.send(Control::Reload(Arc::new(cfg))).await.is_ok() {
+        let _ = out_tx.send(FromChild::Reloaded).await;
+    }
+}
+
+/// A BFD state from the supervisor, logged with -D.
+fn log_bfd_event(role: Role, s: &crate::ipc::BfdState) {
+    if crate::engines::log_detail() {
+        // vrrp_scheduler.c vrrp_handle_bfd_event(),
+        // check_bfd.c bfd_check_handle_event() with -D.
+        let delivered = crate::ipc::unix_us().saturating_sub(s.sent_unix_us);
+        tracing::info!(
+            %role,
+            "Received BFD event: instance {} is in state {} (delivered in {delivered} usec)",
+            s.name,
+            if s.up { "Up" } else { "Down" }
+        );
+    }
+}
+
+/// lib/signals.c log_sigxcpu.
+fn log_sigxcpu(role: Role) {
+    tracing::info!(
+        %role,
+        "{} process has used too much CPU time, {}_rlimit_rttime may need to be increased",
+        match role {
+            Role::Vrrp => "VRRP",
+            Role::Checker => "Checker",
+            Role::Bfd => "BFD",
+        },
+        role.as_str()
+    );
+}
+
+/// The engine task ended without a stop request.
+fn engine_returned(
+    role: Role,
+    res: Result<Result<(), EngineError>, tokio::task::JoinError>,
+) -> Result<(), RoleError> {
+    match res {
+        Ok(Ok(())) => {
+            tracing::warn!(%role, "{role} engine returned without being asked to stop");
+            Ok(())
+        }
+        Ok(Err(source)) => Err(RoleError::Engine { role, source }),
+        Err(join) => Err(RoleError::Engine {
+            role,
+            source: join.into(),
+        }),
+    }
 }
 
 async fn stop_engine(

@@ -5,14 +5,12 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use nix::sys::signal::Signal;
 use rkeepalived_config::Config;
-use tokio::net::UnixStream;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
@@ -29,7 +27,9 @@ use crate::startup_scripts::{StartStopScripts, Which};
 use crate::{dump, pidfile, status, sys};
 
 mod bfd_relay;
+mod children;
 mod link;
+mod reload;
 mod shared;
 
 use link::{ChildLink, Event};
@@ -391,153 +391,6 @@ impl Supervisor {
         );
     }
 
-    async fn start_child(&mut self, role: Role) {
-        let generation = self.next_generation;
-        self.next_generation += 1;
-        let consecutive_failures = self
-            .slots
-            .get(&role)
-            .map(|s| s.consecutive_failures)
-            .unwrap_or(0);
-        match self.spawn_child(role, generation).await {
-            Ok((pid, link, kill)) => {
-                // vrrp_daemon.c / check_daemon.c start_*_child.
-                tracing::info!(%role, pid, "Starting {} child process, pid={pid}", role.keepalived_name());
-                if let Err(e) = pidfile::write_pid(self.cli.pid_file_for(role), pid) {
-                    tracing::warn!(%role, "{e}");
-                }
-                self.slots.insert(
-                    role,
-                    Slot {
-                        generation,
-                        pid: Some(pid),
-                        kill: Some(kill),
-                        started: Instant::now(),
-                        consecutive_failures,
-                        respawn_at: None,
-                        probing: false,
-                        missed_probes: 0,
-                    },
-                );
-                if let Ok(mut c) = self.shared.children.lock() {
-                    c.insert(
-                        role,
-                        ChildView {
-                            pid,
-                            link,
-                            started: Instant::now(),
-                            ready: false,
-                        },
-                    );
-                }
-                if !self.ready_sent {
-                    self.awaiting_ready.insert(role);
-                }
-            }
-            Err(e) => {
-                tracing::error!(%role, "cannot start {role} child: {e}");
-                let delay = respawn_delay(consecutive_failures);
-                self.slots.insert(
-                    role,
-                    Slot {
-                        generation,
-                        pid: None,
-                        kill: None,
-                        started: Instant::now(),
-                        consecutive_failures: consecutive_failures + 1,
-                        respawn_at: Some(tokio::time::Instant::now() + delay),
-                        probing: false,
-                        missed_probes: 0,
-                    },
-                );
-            }
-        }
-    }
-
-    /// Must run on the thread that will outlive the child: PR_SET_PDEATHSIG
-    /// fires when the forking *thread* exits. The supervisor runs on a
-    /// current-thread runtime, so that is the main thread.
-    async fn spawn_child(
-        &mut self,
-        role: Role,
-        generation: u64,
-    ) -> Result<(u32, ChildLink, mpsc::Sender<Signal>), SupervisorError> {
-        let spawn_err = |source| SupervisorError::Spawn { role, source };
-        let (parent_end, child_end) = std::os::unix::net::UnixStream::pair().map_err(spawn_err)?;
-        let mut cmd = tokio::process::Command::new("/proc/self/exe");
-        crate::instance::child_command(&mut cmd, &self.cli, role, sys::CHILD_IPC_FD);
-        cmd.env_remove("NOTIFY_SOCKET")
-            .env_remove("WATCHDOG_USEC")
-            .env_remove("WATCHDOG_PID")
-            .stdin(std::process::Stdio::null())
-            .kill_on_drop(false);
-        match role {
-            Role::Vrrp => {
-                self.journal.child_starting(&self.config.vrrp_owned);
-                cmd.env(recovery::JOURNAL_ENV, self.journal.path());
-            }
-            Role::Checker => {
-                self.ipvs_journal.child_starting(&self.config.ipvs_owned);
-                cmd.env(recovery_ipvs::JOURNAL_ENV, self.ipvs_journal.path());
-            }
-            Role::Bfd => {}
-        }
-        sys::prepare_role_child(&mut cmd, child_end.as_raw_fd());
-        let mut child = cmd.spawn().map_err(spawn_err)?;
-        drop(child_end);
-        let pid = child.id().unwrap_or(0);
-        parent_end.set_nonblocking(true).map_err(spawn_err)?;
-        let stream = UnixStream::from_std(parent_end).map_err(spawn_err)?;
-        let (link, drained) = ChildLink::start(
-            role,
-            generation,
-            stream,
-            self.events_tx.clone(),
-            self.shared.clone(),
-        );
-        if let Err(e) = link
-            .send(ToChild::Start(ConfigPayload::Wire(
-                self.config.wire.clone(),
-            )))
-            .await
-        {
-            tracing::warn!(%role, "cannot hand the configuration to the {role} child: {e}");
-        }
-        // The sessions' current states (bfd_relay.rs).
-        for state in self.bfd.initial(role) {
-            let _ = link.send(ToChild::Bfd(state)).await;
-        }
-
-        let (kill_tx, mut kill_rx) = mpsc::channel::<Signal>(4);
-        let events = self.events_tx.clone();
-        tokio::spawn(async move {
-            let status = loop {
-                tokio::select! {
-                    st = child.wait() => break st,
-                    Some(sig) = kill_rx.recv() => {
-                        // The child is not reaped yet (we own its wait), so the pid is still it.
-                        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), sig);
-                    }
-                }
-            };
-            let _ = tokio::time::timeout(Duration::from_secs(2), drained).await;
-            let (status, clean) = match status {
-                Ok(st) => (st.to_string(), st.success()),
-                Err(e) => (format!("wait failed: {e}"), false),
-            };
-            let _ = events
-                .send(Event::Exited {
-                    role,
-                    generation,
-                    pid,
-                    status,
-                    clean,
-                })
-                .await;
-        });
-        Ok((pid, link, kill_tx))
-    }
-
     /// Asks every ready child's engine for its stats, one probe in flight
     /// per child. An engine that stops answering (deadlock, stuck syscall,
     /// SIGSTOP) is restarted after [`MISSED_PROBES_LIMIT`] misses: a hung
@@ -577,31 +430,7 @@ impl Supervisor {
                 generation,
                 answered,
             } => {
-                let Some(slot) = self.slots.get_mut(&role) else {
-                    return Ok(());
-                };
-                if slot.generation != generation {
-                    return Ok(());
-                }
-                slot.probing = false;
-                if answered {
-                    slot.missed_probes = 0;
-                    return Ok(());
-                }
-                slot.missed_probes += 1;
-                tracing::warn!(%role, missed = slot.missed_probes, "{role} child did not answer a liveness probe");
-                if slot.missed_probes == MISSED_PROBES_LIMIT {
-                    tracing::error!(%role, "{role} child is unresponsive: killing it for a respawn");
-                    if let Some(kill) = slot.kill.clone() {
-                        self.shared.metrics.child_hung(role);
-                        tokio::spawn(async move {
-                            // A clean stop first; SIGKILL if it cannot even do that.
-                            let _ = kill.send(Signal::SIGTERM).await;
-                            tokio::time::sleep(KILL_GRACE).await;
-                            let _ = kill.send(Signal::SIGKILL).await;
-                        });
-                    }
-                }
+                self.on_probe(role, generation, answered);
                 Ok(())
             }
             Event::Message {
@@ -609,55 +438,7 @@ impl Supervisor {
                 generation,
                 msg,
             } => {
-                if self.slots.get(&role).map(|s| s.generation) != Some(generation) {
-                    return Ok(());
-                }
-                match msg {
-                    FromChild::Ready { pid } => {
-                        tracing::info!(%role, pid, "{role} child is running");
-                        if let Ok(mut c) = self.shared.children.lock() {
-                            if let Some(v) = c.get_mut(&role) {
-                                v.ready = true;
-                            }
-                        }
-                        self.shared.metrics.set_child_up(role, true);
-                        match role {
-                            Role::Vrrp => self.journal.child_ready(),
-                            Role::Checker => self.ipvs_journal.child_ready(),
-                            Role::Bfd => {}
-                        }
-                        self.awaiting_ready.remove(&role);
-                        self.check_ready();
-                    }
-                    FromChild::Reloaded => {
-                        tracing::info!(%role, "{role} child applied the new configuration")
-                    }
-                    FromChild::Stopped { error: Some(e) } => {
-                        tracing::error!(%role, "{role} child stopping: {e}")
-                    }
-                    FromChild::Stopped { error: None } => {
-                        tracing::info!(%role, "{role} child stopped cleanly");
-                        if !self.roles.contains(&role) {
-                            // Stopped on request: what it installed is gone.
-                            match role {
-                                Role::Vrrp => self.journal.clean_stop(),
-                                Role::Checker => self.ipvs_journal.clean_stop(),
-                                Role::Bfd => {}
-                            }
-                        }
-                    }
-                    FromChild::Reply { .. } => {}
-                    FromChild::Bfd(state) if role == Role::Bfd => {
-                        for to in self.bfd.on_state(&state) {
-                            if let Some(v) = self.shared.child(to) {
-                                if let Err(e) = v.link.send(ToChild::Bfd(state.clone())).await {
-                                    tracing::warn!(role = %to, "cannot send a BFD state to the {to} child: {e}");
-                                }
-                            }
-                        }
-                    }
-                    FromChild::Bfd(_) => {}
-                }
+                self.on_message(role, generation, msg).await;
                 Ok(())
             }
             Event::Exited {
@@ -719,6 +500,89 @@ impl Supervisor {
         }
     }
 
+    /// A liveness probe answered or not: [`MISSED_PROBES_LIMIT`] misses kill
+    /// the child for a respawn.
+    fn on_probe(&mut self, role: Role, generation: u64, answered: bool) {
+        let Some(slot) = self.slots.get_mut(&role) else {
+            return;
+        };
+        if slot.generation != generation {
+            return;
+        }
+        slot.probing = false;
+        if answered {
+            slot.missed_probes = 0;
+            return;
+        }
+        slot.missed_probes += 1;
+        tracing::warn!(%role, missed = slot.missed_probes, "{role} child did not answer a liveness probe");
+        if slot.missed_probes == MISSED_PROBES_LIMIT {
+            tracing::error!(%role, "{role} child is unresponsive: killing it for a respawn");
+            if let Some(kill) = slot.kill.clone() {
+                self.shared.metrics.child_hung(role);
+                tokio::spawn(async move {
+                    // A clean stop first; SIGKILL if it cannot even do that.
+                    let _ = kill.send(Signal::SIGTERM).await;
+                    tokio::time::sleep(KILL_GRACE).await;
+                    let _ = kill.send(Signal::SIGKILL).await;
+                });
+            }
+        }
+    }
+
+    /// A frame from a child of the current generation.
+    async fn on_message(&mut self, role: Role, generation: u64, msg: FromChild) {
+        if self.slots.get(&role).map(|s| s.generation) != Some(generation) {
+            return;
+        }
+        match msg {
+            FromChild::Ready { pid } => {
+                tracing::info!(%role, pid, "{role} child is running");
+                if let Ok(mut c) = self.shared.children.lock() {
+                    if let Some(v) = c.get_mut(&role) {
+                        v.ready = true;
+                    }
+                }
+                self.shared.metrics.set_child_up(role, true);
+                match role {
+                    Role::Vrrp => self.journal.child_ready(),
+                    Role::Checker => self.ipvs_journal.child_ready(),
+                    Role::Bfd => {}
+                }
+                self.awaiting_ready.remove(&role);
+                self.check_ready();
+            }
+            FromChild::Reloaded => {
+                tracing::info!(%role, "{role} child applied the new configuration")
+            }
+            FromChild::Stopped { error: Some(e) } => {
+                tracing::error!(%role, "{role} child stopping: {e}")
+            }
+            FromChild::Stopped { error: None } => {
+                tracing::info!(%role, "{role} child stopped cleanly");
+                if !self.roles.contains(&role) {
+                    // Stopped on request: what it installed is gone.
+                    match role {
+                        Role::Vrrp => self.journal.clean_stop(),
+                        Role::Checker => self.ipvs_journal.clean_stop(),
+                        Role::Bfd => {}
+                    }
+                }
+            }
+            FromChild::Reply { .. } => {}
+            FromChild::Bfd(state) if role == Role::Bfd => {
+                for to in self.bfd.on_state(&state) {
+                    if let Some(v) = self.shared.child(to) {
+                        if let Err(e) = v.link.send(ToChild::Bfd(state.clone())).await {
+                            tracing::warn!(role = %to, "cannot send a BFD state to the {to} child: {e}");
+                        }
+                    }
+                }
+            }
+            FromChild::Bfd(_) => {}
+        }
+    }
+
     async fn respawn_due(&mut self) {
         let now = tokio::time::Instant::now();
         let due: Vec<Role> = self
@@ -752,131 +616,6 @@ impl Supervisor {
             tracing::info!("rkeepalived ready (roles: {})", role_list(&self.roles));
             // core/main.c: the line keepalived logs once its children run.
             tracing::info!("Startup complete");
-        }
-    }
-
-    /// SIGHUP: parse and validate the file again, off the event loop (see
-    /// reload_loader.rs); [`Self::finish_reload`] applies the result. A
-    /// SIGHUP during a load reloads again once it is done.
-    fn start_reload(&mut self) {
-        if self.reload_load.is_some() {
-            tracing::info!("SIGHUP: a reload is in progress; reloading again after it");
-            self.reload_again = true;
-            return;
-        }
-        tracing::info!("SIGHUP: reloading {}", self.cli.config_file.display());
-        self.notifier.reloading();
-        self.reload_load = Some(reload_loader::start(
-            self.cli.config_file.clone(),
-            self.cli.config_id.clone(),
-            config_source::processes(&self.cli),
-        ));
-    }
-
-    /// A reload's load finished: apply it, or keep the running config on error.
-    async fn finish_reload(&mut self, loaded: LoadResult) {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .ok();
-        match loaded {
-            Err(err) => {
-                for d in &err.diagnostics {
-                    tracing::error!("reload: {d}");
-                }
-                tracing::error!(
-                    "reload failed ({} error(s)); keeping the running configuration",
-                    err.diagnostics.len()
-                );
-                self.shared.metrics.reload(false, err.diagnostics.len());
-                // The rejected parse's scratch is freed; return its pages.
-                crate::sys::release_free_memory();
-                if let Ok(mut r) = self.shared.reloads.lock() {
-                    r.failed += 1;
-                    r.last_unix = now;
-                    r.last_ok = Some(false);
-                    r.last_errors = err.diagnostics.clone();
-                }
-            }
-            Ok(loaded) => {
-                for w in &loaded.warnings {
-                    tracing::warn!("reload: {w}");
-                }
-                self.apply_config(loaded.config).await;
-                if let Err(e) = self.bind_status_socket() {
-                    tracing::error!("{e}; status socket unchanged");
-                }
-                self.bind_metrics().await;
-                self.shared.metrics.reload(true, 0);
-                if let Ok(mut r) = self.shared.reloads.lock() {
-                    r.ok += 1;
-                    r.last_unix = now;
-                    r.last_ok = Some(true);
-                    r.last_errors.clear();
-                }
-                tracing::info!("reload complete (roles: {})", role_list(&self.roles));
-            }
-        }
-        self.notifier.ready();
-        if std::mem::take(&mut self.reload_again) {
-            self.start_reload();
-        }
-    }
-
-    async fn apply_config(&mut self, config: Config) {
-        let new_roles = roles_to_run(&self.cli, &config);
-        match RunningConfig::new(config) {
-            Ok(mut running) => {
-                let new = crate::reload_identity::effective(
-                    std::mem::take(&mut running.identity),
-                    &self.cli,
-                );
-                running.identity = crate::reload_identity::on_reload(&self.config.identity, new);
-                self.bfd.set_routes(running.bfd_routes.clone());
-                self.config = running;
-                if let Some(snmp) = &self.snmp {
-                    snmp.set_config(&self.config.wire);
-                }
-            }
-            Err(e) => {
-                tracing::error!("reload: cannot encode the configuration for the children: {e}; keeping the running one");
-                return;
-            }
-        }
-        let old_roles = std::mem::replace(&mut self.roles, new_roles.clone());
-        if let Ok(mut r) = self.shared.roles.lock() {
-            *r = new_roles.clone();
-        }
-        for role in Role::ALL {
-            let view = self.shared.child(role);
-            match (old_roles.contains(&role), new_roles.contains(&role), view) {
-                (_, true, Some(v)) => {
-                    match role {
-                        Role::Vrrp => self.journal.reload_sent(&self.config.vrrp_owned),
-                        Role::Checker => self.ipvs_journal.reload_sent(&self.config.ipvs_owned),
-                        Role::Bfd => {}
-                    }
-                    if let Err(e) = v
-                        .link
-                        .send(ToChild::Reload(ConfigPayload::Wire(
-                            self.config.wire.clone(),
-                        )))
-                        .await
-                    {
-                        tracing::warn!(%role, "cannot send the reload to the {role} child: {e}");
-                    }
-                }
-                // Not running and no respawn pending (a new role): start it.
-                // A pending respawn uses the new config anyway.
-                (_, true, None) if self.slots.get(&role).is_none_or(|s| s.respawn_at.is_none()) => {
-                    self.start_child(role).await;
-                }
-                (true, false, Some(v)) => {
-                    tracing::info!(%role, "{role} no longer configured: stopping its child");
-                    let _ = v.link.send(ToChild::Stop).await;
-                }
-                _ => {}
-            }
         }
     }
 

@@ -167,32 +167,9 @@ fn track_bfd_bfd_check_and_the_bfd_child_against_keepalived() {
     scratch.write("keepalived.conf", OURS);
     let ka_conf = scratch.write("ka.conf", KEEPALIVED);
     let p = |n: &str| scratch.p(n).display().to_string();
-    let ka_log = std::fs::File::create(scratch.p("ka.log")).expect("ka log");
-    let _ka = Killed(
-        peer.command("/usr/sbin/keepalived")
-            .args(["-n", "-l", "-D", "-P", "-f", &ka_conf.display().to_string()])
-            .args([
-                "-p",
-                &p("ka.pid"),
-                "-r",
-                &p("ka-v.pid"),
-                "-c",
-                &p("ka-c.pid"),
-            ])
-            .args(["-b", &p("ka-b.pid")])
-            .stdin(std::process::Stdio::null())
-            .stdout(ka_log.try_clone().expect("dup"))
-            .stderr(ka_log)
-            .spawn()
-            .expect("spawn keepalived"),
-    );
+    let _ka = start_keepalived(&peer, &scratch, &ka_conf);
     let bfd_pid = p("bfd.pid");
     let mut d = Daemon::start(&ns, &scratch, &["-b", &bfd_pid], &[]);
-    let ka_said = |s: &str| {
-        std::fs::read_to_string(scratch.p("ka.log"))
-            .unwrap_or_default()
-            .contains(s)
-    };
 
     // Up -> MASTER (and the real server UP).
     wait_for("our BFD session Up", Duration::from_secs(20), || {
@@ -216,6 +193,59 @@ fn track_bfd_bfd_check_and_the_bfd_child_against_keepalived() {
         "keepalived holds the VIP too"
     );
 
+    dumps_and_a_reload_that_keeps_the_session(&d, &ns, &scratch);
+
+    // The BFD child's process options and name.
+    let ours = read_pid(std::path::Path::new(&bfd_pid)).expect("our bfd pid file");
+    let (nice, comm, locked, cpus) = proc_view(ours);
+    assert_eq!(
+        (nice, comm.as_str(), locked > 0, cpus.as_str()),
+        (-3, "rkd-bfd-test", true, "0"),
+        "bfd_priority, bfd_process_name, bfd_no_swap, bfd_cpu_affinity of the BFD child"
+    );
+
+    keepalived_bfd_process_killed(&d, &ns, &scratch);
+
+    our_bfd_child_killed(&d, &ns, &bfd_pid);
+
+    // SIGTERM: the BFD child stops with the daemon.
+    let ours = read_pid(std::path::Path::new(&bfd_pid)).expect("our bfd pid file");
+    d.signal("TERM");
+    d.wait_exit(Duration::from_secs(20));
+    assert!(!alive(ours), "the BFD child outlived the daemon");
+    assert!(d.log().contains("bfd child stopped cleanly"), "{}", d.log());
+}
+
+/// keepalived 2.2.7 as the BFD peer, in `peer` (logging to ka.log).
+fn start_keepalived(
+    peer: &rkeepalived_testkit::Netns,
+    scratch: &Scratch,
+    ka_conf: &std::path::Path,
+) -> Killed {
+    let p = |n: &str| scratch.p(n).display().to_string();
+    let ka_log = std::fs::File::create(scratch.p("ka.log")).expect("ka log");
+    Killed(
+        peer.command("/usr/sbin/keepalived")
+            .args(["-n", "-l", "-D", "-P", "-f", &ka_conf.display().to_string()])
+            .args([
+                "-p",
+                &p("ka.pid"),
+                "-r",
+                &p("ka-v.pid"),
+                "-c",
+                &p("ka-c.pid"),
+            ])
+            .args(["-b", &p("ka-b.pid")])
+            .stdin(std::process::Stdio::null())
+            .stdout(ka_log.try_clone().expect("dup"))
+            .stderr(ka_log)
+            .spawn()
+            .expect("spawn keepalived"),
+    )
+}
+
+/// SIGUSR1 dumps with the session up, then a reload that keeps it.
+fn dumps_and_a_reload_that_keeps_the_session(d: &Daemon, ns: &Netns, scratch: &Scratch) {
     // SIGUSR1: keepalived.data lists the tracked session as up (vrrp_data.c
     // dump_vrrp_data()), keepalived_bfd.data the session.
     d.signal("USR1");
@@ -251,23 +281,23 @@ fn track_bfd_bfd_check_and_the_bfd_child_against_keepalived() {
         "{}",
         d.log()
     );
-    assert_eq!(bfd_session_state(&d).as_deref(), Some("Up"));
+    assert_eq!(bfd_session_state(d).as_deref(), Some("Up"));
     assert!(has_vip(&ns.name, "eth0"));
     assert!(
         d.log().contains("bfd child applied the new configuration"),
         "{}",
         d.log()
     );
+}
 
-    // The BFD child's process options and name.
-    let ours = read_pid(std::path::Path::new(&bfd_pid)).expect("our bfd pid file");
-    let (nice, comm, locked, cpus) = proc_view(ours);
-    assert_eq!(
-        (nice, comm.as_str(), locked > 0, cpus.as_str()),
-        (-3, "rkd-bfd-test", true, "0"),
-        "bfd_priority, bfd_process_name, bfd_no_swap, bfd_cpu_affinity of the BFD child"
-    );
-
+/// Our detection timer notices the silence of keepalived's killed bfd
+/// process; keepalived's respawned one brings the session back.
+fn keepalived_bfd_process_killed(d: &Daemon, ns: &Netns, scratch: &Scratch) {
+    let ka_said = |s: &str| {
+        std::fs::read_to_string(scratch.p("ka.log"))
+            .unwrap_or_default()
+            .contains(s)
+    };
     // kill -9 keepalived's bfd process, its parent stopped meanwhile so
     // that no respawned bfd process signals Down at once: our detection
     // timer has to notice the silence.
@@ -341,7 +371,10 @@ fn track_bfd_bfd_check_and_the_bfd_child_against_keepalived() {
         count(&d.log(), "(VI_1) Entering MASTER STATE") > masters_before
             && has_vip(&ns.name, "eth0")
     });
+}
 
+/// Our BFD child, killed, is respawned and the session comes back.
+fn our_bfd_child_killed(d: &Daemon, ns: &Netns, bfd_pid: &str) {
     // kill -9 our BFD child: respawned, the session comes back.
     let ours = read_pid(std::path::Path::new(&bfd_pid)).expect("our bfd pid file");
     sh(&["kill", "-9", &ours.to_string()]);
@@ -357,18 +390,11 @@ fn track_bfd_bfd_check_and_the_bfd_child_against_keepalived() {
     wait_for(
         "the session Up after the respawn",
         Duration::from_secs(20),
-        || bfd_session_state(&d).as_deref() == Some("Up"),
+        || bfd_session_state(d).as_deref() == Some("Up"),
     );
     wait_for("MASTER after the respawn", Duration::from_secs(30), || {
         has_vip(&ns.name, "eth0")
     });
-
-    // SIGTERM: the BFD child stops with the daemon.
-    let ours = read_pid(std::path::Path::new(&bfd_pid)).expect("our bfd pid file");
-    d.signal("TERM");
-    d.wait_exit(Duration::from_secs(20));
-    assert!(!alive(ours), "the BFD child outlived the daemon");
-    assert!(d.log().contains("bfd child stopped cleanly"), "{}", d.log());
 }
 
 /// `bfd_rt_priority` / `bfd_rlimit_rttime` (bfd_daemon.c start_bfd() ->

@@ -530,56 +530,10 @@ fn checker(
             min_reply_length: u.min_reply_length as usize,
             max_reply_length: u.max_reply_length as usize,
         })),
-        cfg::CheckerKind::File(f) => {
-            // check_file.c `track_file_handler`: "track_file %s not found"
-            // drops the checker (the parser already warned).
-            let Some(tf) = config.vrrp_track_file(&f.track_file) else {
-                tracing::warn!("track_file {} not found", f.track_file);
-                return Ok(None);
-            };
-            return Ok(Some(CheckerSpec {
-                kind: CheckKind::File(Box::new(FileSpec {
-                    path: tf.file.clone(),
-                    weight: f.weight,
-                    // keepalived file_end_handler: without its own weight the
-                    // checker takes the track_file's weight *and* reverse
-                    // (the model keeps no "weight given" flag; an explicit
-                    // equal weight without reverse is read the same way).
-                    reverse: f.reverse || (f.weight == tf.weight && tf.reverse),
-                    base_weight: rs.weight,
-                })),
-                conn: ConnOpts::to(SocketAddr::new(rs.addr, rs.port)),
-                // No timing options (keepalived: the file is watched, not
-                // polled): read every second, no retry, no warmup; alpha is
-                // cleared (check_file.c `add_rs_to_track_files`).
-                timing: timings.intern(CheckTiming {
-                    delay_loop: co.delay_loop.min(FILE_CHECK_POLL),
-                    connect_timeout: FILE_CHECK_POLL,
-                    retry: 0,
-                    delay_before_retry: FILE_CHECK_POLL,
-                    warmup: Duration::ZERO,
-                    alpha: false,
-                    log_all_failures: false,
-                }),
-            }));
-        }
+        cfg::CheckerKind::File(f) => return Ok(file_checker(config, f, co, rs, timings)),
         // check/check_bfd.c: only `name` and `alpha`; the session's events
         // drive it (crate::bfd_check), no timing option applies.
-        cfg::CheckerKind::Bfd { name } => {
-            return Ok(Some(CheckerSpec {
-                kind: CheckKind::Bfd(Box::new(name.clone())),
-                conn: ConnOpts::to(SocketAddr::new(rs.addr, rs.port)),
-                timing: timings.intern(CheckTiming {
-                    delay_loop: co.delay_loop,
-                    connect_timeout: co.connect_timeout,
-                    retry: 0,
-                    delay_before_retry: co.delay_before_retry,
-                    warmup: Duration::ZERO,
-                    alpha: co.alpha,
-                    log_all_failures: false,
-                }),
-            }));
-        }
+        cfg::CheckerKind::Bfd { name } => return Ok(Some(bfd_checker(name, co, rs, timings))),
     };
     let dst = SocketAddr::new(
         co.connect_ip.unwrap_or(rs.addr),
@@ -606,6 +560,69 @@ fn checker(
             log_all_failures: co.log_all_failures || config.global_defs.checker_log_all_failures,
         }),
     }))
+}
+
+/// A FILE_CHECK; `None` when its `track_file` does not exist.
+fn file_checker(
+    config: &Config,
+    f: &cfg::FileCheck,
+    co: &cfg::CheckerCommon,
+    rs: &Dest,
+    timings: &mut Timings,
+) -> Option<CheckerSpec> {
+    // check_file.c `track_file_handler`: "track_file %s not found"
+    // drops the checker (the parser already warned).
+    let Some(tf) = config.vrrp_track_file(&f.track_file) else {
+        tracing::warn!("track_file {} not found", f.track_file);
+        return None;
+    };
+    Some(CheckerSpec {
+        kind: CheckKind::File(Box::new(FileSpec {
+            path: tf.file.clone(),
+            weight: f.weight,
+            // keepalived file_end_handler: without its own weight the
+            // checker takes the track_file's weight *and* reverse
+            // (the model keeps no "weight given" flag; an explicit
+            // equal weight without reverse is read the same way).
+            reverse: f.reverse || (f.weight == tf.weight && tf.reverse),
+            base_weight: rs.weight,
+        })),
+        conn: ConnOpts::to(SocketAddr::new(rs.addr, rs.port)),
+        // No timing options (keepalived: the file is watched, not
+        // polled): read every second, no retry, no warmup; alpha is
+        // cleared (check_file.c `add_rs_to_track_files`).
+        timing: timings.intern(CheckTiming {
+            delay_loop: co.delay_loop.min(FILE_CHECK_POLL),
+            connect_timeout: FILE_CHECK_POLL,
+            retry: 0,
+            delay_before_retry: FILE_CHECK_POLL,
+            warmup: Duration::ZERO,
+            alpha: false,
+            log_all_failures: false,
+        }),
+    })
+}
+
+/// A BFD_CHECK (check/check_bfd.c).
+fn bfd_checker(
+    name: &str,
+    co: &cfg::CheckerCommon,
+    rs: &Dest,
+    timings: &mut Timings,
+) -> CheckerSpec {
+    CheckerSpec {
+        kind: CheckKind::Bfd(Box::new(name.to_owned())),
+        conn: ConnOpts::to(SocketAddr::new(rs.addr, rs.port)),
+        timing: timings.intern(CheckTiming {
+            delay_loop: co.delay_loop,
+            connect_timeout: co.connect_timeout,
+            retry: 0,
+            delay_before_retry: co.delay_before_retry,
+            warmup: Duration::ZERO,
+            alpha: co.alpha,
+            log_all_failures: false,
+        }),
+    }
 }
 
 #[cfg(test)]

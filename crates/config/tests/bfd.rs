@@ -235,20 +235,17 @@ fn bfd_keywords_are_acted_on() {
 /// (configuration, our warning's line:col, our message substring,
 /// keepalived 2.2.7's message substring from `keepalived -t`).
 fn cases() -> Vec<(String, &'static str, &'static str, &'static str)> {
+    let mut cases = session_cases();
+    cases.extend(instance_cases());
+    cases.extend(track_bfd_cases());
+    cases.extend(bfd_check_cases());
+    cases
+}
+
+/// [`cases`] of the session options inside a `bfd_instance`.
+fn session_cases() -> Vec<(String, &'static str, &'static str, &'static str)> {
     let bfd = |body: &str| format!("bfd_instance b {{\n{body}}}\n");
     let nbr = "    neighbor_ip 192.0.2.1\n";
-    let vi = |track: &str| {
-        format!(
-            "{}vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {{\n        192.0.2.100\n    }}\n    track_bfd {{\n{track}    }}\n}}\n",
-            bfd(nbr)
-        )
-    };
-    let rs = |pre: &str, checks: &str| {
-        format!(
-            "{pre}virtual_server 192.0.2.50 80 {{\n    protocol TCP\n    real_server 192.0.2.51 80 {{\n{checks}    }}\n}}\n"
-        )
-    };
-    let long = "abcdefghijabcdefghijabcdefghijabc";
     vec![
         (
             bfd(&format!("{nbr}    min_rx 0\n")),
@@ -316,6 +313,15 @@ fn cases() -> Vec<(String, &'static str, &'static str, &'static str)> {
             "Configuration error: BFD instance b unknown weight option sideways",
             "Configuration error: BFD instance b unknown weight option sideways",
         ),
+    ]
+}
+
+/// [`cases`] of whole `bfd_instance` blocks (neighbor, name, duplicates).
+fn instance_cases() -> Vec<(String, &'static str, &'static str, &'static str)> {
+    let bfd = |body: &str| format!("bfd_instance b {{\n{body}}}\n");
+    let nbr = "    neighbor_ip 192.0.2.1\n";
+    let long = "abcdefghijabcdefghijabcdefghijabc";
+    vec![
         (
             bfd("    min_rx 20\n"),
             "1:1",
@@ -369,6 +375,20 @@ fn cases() -> Vec<(String, &'static str, &'static str, &'static str)> {
             "name too long (maximum length is 31 characters) - ignoring",
             "name too long (maximum length is 31 characters) - ignoring",
         ),
+    ]
+}
+
+/// [`cases`] of `track_bfd` in a `vrrp_instance`.
+fn track_bfd_cases() -> Vec<(String, &'static str, &'static str, &'static str)> {
+    let bfd = |body: &str| format!("bfd_instance b {{\n{body}}}\n");
+    let nbr = "    neighbor_ip 192.0.2.1\n";
+    let vi = |track: &str| {
+        format!(
+            "{}vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {{\n        192.0.2.100\n    }}\n    track_bfd {{\n{track}    }}\n}}\n",
+            bfd(nbr)
+        )
+    };
+    vec![
         (
             vi("        nope\n"),
             "11:9",
@@ -456,6 +476,20 @@ fn cases() -> Vec<(String, &'static str, &'static str, &'static str)> {
             "(G) Cannot have weighted track bfd 'b' with member having priority 255 - setting weight 0 (as keepalived does)",
             "(G) Cannot have weighted track bfd 'b' with member having priority 255 - setting weight 0",
         ),
+    ]
+}
+
+/// [`cases`] of `BFD_CHECK` on a real server.
+fn bfd_check_cases() -> Vec<(String, &'static str, &'static str, &'static str)> {
+    let bfd = |body: &str| format!("bfd_instance b {{\n{body}}}\n");
+    let nbr = "    neighbor_ip 192.0.2.1\n";
+    let rs = |pre: &str, checks: &str| {
+        format!(
+            "{pre}virtual_server 192.0.2.50 80 {{\n    protocol TCP\n    real_server 192.0.2.51 80 {{\n{checks}    }}\n}}\n"
+        )
+    };
+    let long = "abcdefghijabcdefghijabcdefghijabc";
+    vec![
         (
             rs(&bfd(nbr), "        BFD_CHECK {\n            name nope\n        }\n"),
             "8:13",

@@ -139,6 +139,67 @@ impl BfdBuilder {
         }
         Ok(Some(us))
     }
+
+    /// `neighbor_ip` / `neighbour_ip` of a `bfd_instance`.
+    fn neighbor_ip(&mut self, p: &mut Parser, k: &Node, name: &str) -> PResult<()> {
+        let t = k.arg(0, "an IP address")?;
+        if t.text == "neighbour_ip" {
+            p.bfd.neighbour = true;
+        }
+        match lvs_read::sockaddr(&t.text, None) {
+            Read::Ok((a, _)) | Read::Lenient((a, _), _) => self.neighbor = Some(a),
+            Read::Bad(_) => {
+                p.warnings.push(t.pos.warning(ka(format!(
+                    "Configuration error: BFD instance {name} has malformed {} address {}, ignoring instance",
+                    p.bfd.neighbor_word(),
+                    t.text
+                ))));
+                self.disabled = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// `weight [reverse]` of a `bfd_instance`.
+    fn weight(&mut self, p: &mut Parser, k: &Node, name: &str) -> PResult<()> {
+        let t = k.arg(0, "a number -253..253")?;
+        let bad = || {
+            format!(
+                "Configuration error: BFD instance {name} weight value {} not valid (must be in range [{}-{}]), ignoring",
+                t.text,
+                bfd_defaults::WEIGHT_MIN,
+                bfd_defaults::WEIGHT_MAX
+            )
+        };
+        let read = lvs_read::int(
+            &t.text,
+            i64::from(bfd_defaults::WEIGHT_MIN),
+            i64::from(bfd_defaults::WEIGHT_MAX),
+            true,
+        );
+        match read {
+            Read::Ok(v) => self.weight = i32::try_from(v).unwrap_or(0),
+            Read::Lenient(v, note) => {
+                p.warnings.push(
+                    t.pos
+                        .warning(ka(format!("BFD instance {name} weight: {note}"))),
+                );
+                self.weight = i32::try_from(v).unwrap_or(0);
+            }
+            Read::Bad(_) => p.warnings.push(t.pos.warning(ka(bad()))),
+        }
+        if let Some(r) = k.args.get(1) {
+            if r.text == "reverse" {
+                self.reverse = true;
+            } else {
+                p.warnings.push(r.pos.warning(ka(format!(
+                    "Configuration error: BFD instance {name} unknown weight option {}",
+                    r.text
+                ))));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Microseconds as keepalived.conf milliseconds: `10`, `3.312`, `0.5`.
@@ -175,23 +236,7 @@ impl Block<'_> for BfdBuilder {
         }
         match k.key() {
             // bfd_nbrip_handler(): inet_stosockaddr(), a range or mask cut off.
-            "neighbor_ip" | "neighbour_ip" => {
-                let t = k.arg(0, "an IP address")?;
-                if t.text == "neighbour_ip" {
-                    p.bfd.neighbour = true;
-                }
-                match lvs_read::sockaddr(&t.text, None) {
-                    Read::Ok((a, _)) | Read::Lenient((a, _), _) => self.neighbor = Some(a),
-                    Read::Bad(_) => {
-                        p.warnings.push(t.pos.warning(ka(format!(
-                            "Configuration error: BFD instance {name} has malformed {} address {}, ignoring instance",
-                            p.bfd.neighbor_word(),
-                            t.text
-                        ))));
-                        self.disabled = true;
-                    }
-                }
-            }
+            "neighbor_ip" | "neighbour_ip" => self.neighbor_ip(p, k, &name)?,
             // bfd_srcip_handler().
             "source_ip" => {
                 let t = k.arg(0, "an IP address")?;
@@ -255,44 +300,7 @@ impl Block<'_> for BfdBuilder {
             }
             // bfd_vrrp_weight_handler() (the VRRP process):
             // read_int_strvec(-253, 253, true), then `reverse` (only).
-            "weight" => {
-                let t = k.arg(0, "a number -253..253")?;
-                let bad = || {
-                    format!(
-                        "Configuration error: BFD instance {name} weight value {} not valid (must be in range [{}-{}]), ignoring",
-                        t.text,
-                        bfd_defaults::WEIGHT_MIN,
-                        bfd_defaults::WEIGHT_MAX
-                    )
-                };
-                let read = lvs_read::int(
-                    &t.text,
-                    i64::from(bfd_defaults::WEIGHT_MIN),
-                    i64::from(bfd_defaults::WEIGHT_MAX),
-                    true,
-                );
-                match read {
-                    Read::Ok(v) => self.weight = i32::try_from(v).unwrap_or(0),
-                    Read::Lenient(v, note) => {
-                        p.warnings.push(
-                            t.pos
-                                .warning(ka(format!("BFD instance {name} weight: {note}"))),
-                        );
-                        self.weight = i32::try_from(v).unwrap_or(0);
-                    }
-                    Read::Bad(_) => p.warnings.push(t.pos.warning(ka(bad()))),
-                }
-                if let Some(r) = k.args.get(1) {
-                    if r.text == "reverse" {
-                        self.reverse = true;
-                    } else {
-                        p.warnings.push(r.pos.warning(ka(format!(
-                            "Configuration error: BFD instance {name} unknown weight option {}",
-                            r.text
-                        ))));
-                    }
-                }
-            }
+            "weight" => self.weight(p, k, &name)?,
             // bfd_event_vrrp_handler(), bfd_event_checker_handler().
             "vrrp" => self.said_vrrp = true,
             "checker" => self.said_checker = true,

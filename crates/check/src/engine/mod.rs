@@ -1,0 +1,615 @@
+//! The checker engine: a `CheckDriver` runs every checker (staggered by
+//! warmup) from this task, and a central loop folds their state changes into the
+//! [`HealthModel`], reprograms IPVS through the reconciler, runs
+//! notify/quorum scripts, and answers control messages.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rkeepalived_control::Control;
+use rkeepalived_ipvs::{OwnedSet, TimeoutKeeper};
+use rkeepalived_script::{ScriptRunner, ScriptSecurity};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+use crate::addrwatch::LocalAddrs;
+use crate::backend::EngineBackend;
+use crate::checkers::{self, Checker};
+use crate::driver::{CheckDriver, CheckerTask, Report, SlotId};
+use crate::error::CheckError;
+use crate::health::{alive_weight, CheckerRef, HealthModel, ScriptEffect};
+use crate::metrics::{CheckerMetrics, EngineMetrics};
+use crate::spec::{CheckPlan, CheckerSpec};
+
+mod dump;
+mod ipvs_sync;
+
+/// How often the whole kernel table is dumped and reconciled even without changes.
+const FULL_RESYNC_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Builds the checker for a spec (tests inject fakes).
+pub type CheckerFactory =
+    Arc<dyn Fn(&Arc<CheckerSpec>, &ScriptRunner) -> Arc<dyn Checker> + Send + Sync>;
+
+/// Engine knobs; [`EngineOptions::new`] has the production defaults.
+pub struct EngineOptions {
+    pub backend: EngineBackend,
+    pub checker_factory: CheckerFactory,
+    /// How often a failed IPVS sync is retried.
+    pub ipvs_retry_interval: Duration,
+    /// Upper bound for notify/quorum scripts.
+    pub script_timeout: Duration,
+    /// On stop, run the omega scripts and remove the IPVS entries we
+    /// created (default). `false` is keepalived's `-I`
+    /// (`--dont-release-ipvs`): check_daemon.c `checker_terminate_phase1`
+    /// then skips `clear_services()`, which both removes the entries and
+    /// runs the omega notifies, so the table stays as it is.
+    pub release_ipvs_on_stop: bool,
+    /// Where announced routes go ([`crate::announce`]); `None`: the
+    /// kernel's tables over rtnetlink, opened when a plan announces.
+    pub route_backend: Option<Box<dyn crate::announce_nl::RouteBackend>>,
+}
+
+impl EngineOptions {
+    pub fn new(backend: EngineBackend) -> Self {
+        Self {
+            backend,
+            checker_factory: Arc::new(|spec: &Arc<CheckerSpec>, runner: &ScriptRunner| {
+                checkers::build(spec, runner)
+            }),
+            ipvs_retry_interval: Duration::from_secs(5),
+            script_timeout: Duration::from_secs(60),
+            release_ipvs_on_stop: true,
+            route_backend: None,
+        }
+    }
+}
+
+/// Identity of a checker across reloads (only built while reloading).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CheckerKey {
+    vs: Arc<str>,
+    rs: rkeepalived_ipvs::DestKey,
+    index: u32,
+}
+
+struct Engine {
+    plan: Arc<CheckPlan>,
+    model: HealthModel,
+    /// Every running checker; each knows its place in `plan` (no map from
+    /// keys: at 10,000 checkers it would cost ~1.5 MB for reloads only).
+    checks: CheckDriver,
+    scripts: JoinSet<()>,
+    backend: EngineBackend,
+    owned: OwnedSet,
+    runner: ScriptRunner,
+    factory: CheckerFactory,
+    metrics: Arc<EngineMetrics>,
+    addrs: Option<watch::Receiver<LocalAddrs>>,
+    ipvs_dirty: bool,
+    ipvs_failing: Option<String>,
+    /// The table as we last programmed it; lets a health change be applied
+    /// without dumping the whole kernel table (thousands of dests). Cleared
+    /// on any failure and periodically, forcing a full dump + reconcile.
+    kernel_cache: Option<rkeepalived_ipvs::IpvsState>,
+    ipvs_retry_interval: Duration,
+    script_timeout: Duration,
+    release_ipvs_on_stop: bool,
+    /// keepalived's saved kernel timeouts (`lvs_timeouts`), restored on
+    /// stop and on a reload without `lvs_timeouts`.
+    timeouts: TimeoutKeeper,
+    /// The timeouts of the current plan are still to be sent (at start, after
+    /// each reload, and again after a failure).
+    timeouts_pending: bool,
+    /// Last failure to set them (logged once).
+    timeouts_failing: Option<String>,
+    /// `lvs_flush`: the whole table is flushed before the first sync.
+    flush_pending: bool,
+    /// `lvs_sync_daemon` without an instance: (re)start both sync daemons
+    /// at the next sync.
+    syncd_pending: bool,
+    started: Instant,
+    /// `notify_fifo` / `lvs_notify_fifo` event lines.
+    fifos: crate::events::EventFifos,
+    /// Alert e-mails ([`crate::mail`]), sent in the background.
+    mail: Option<rkeepalived_smtp::Mailer>,
+    /// Real servers a reload removed, kept at weight 0 (`drain_on_remove`).
+    drains: crate::drain::Drainer<tokio::time::Instant>,
+    /// BFD_CHECK checkers that got a BFD event (keepalived's `has_run`).
+    bfd_seen: std::collections::HashSet<crate::health::CheckerRef>,
+    /// The last state of every BFD session (replayed after a reload).
+    bfd_states: HashMap<String, bool>,
+    /// Route announcement (`announce_route`), once a plan has any.
+    routes: Option<crate::announce::Announcer>,
+    /// The injected route backend, until a plan announces.
+    route_backend: Option<Box<dyn crate::announce_nl::RouteBackend>>,
+}
+
+/// Sleep until `at` (forever without one).
+async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Run the engine on `plan` until `Control::Stop` (or the control channel closes).
+pub async fn run_plan(
+    plan: CheckPlan,
+    mut ctl: mpsc::Receiver<Control>,
+    opts: EngineOptions,
+) -> Result<(), CheckError> {
+    let mut engine = Engine::new(&plan, opts);
+    let total: usize = plan
+        .virtual_servers
+        .iter()
+        .flat_map(|v| &v.real_servers)
+        .map(|r| r.checkers.len())
+        .sum();
+    tracing::info!(
+        virtual_servers = plan.virtual_servers.len(),
+        checkers = total,
+        "health checker starting"
+    );
+    engine.apply_plan(plan, true);
+    for line in engine.model.on_start_fifo_lines(&engine.plan) {
+        engine.fifos.write(&line);
+    }
+    engine.sync_ipvs();
+    engine.sync_routes();
+    crate::sys::release_free_memory();
+    let mut retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
+    let mut resync = tokio::time::interval_at(
+        tokio::time::Instant::now() + FULL_RESYNC_INTERVAL,
+        FULL_RESYNC_INTERVAL,
+    );
+    resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            msg = ctl.recv() => match msg {
+                None | Some(Control::Stop) => {
+                    engine.stop().await;
+                    return Ok(());
+                }
+                Some(Control::Reload(cfg)) => engine.reload(&cfg),
+                Some(Control::DumpData(reply)) => { let _ = reply.send(engine.dump_data()); }
+                // keepalived clears no checker counters (its checker never gets SIGSTATS_CLEAR).
+                Some(Control::DumpStats(reply) | Control::DumpStatsClear(reply)) => { let _ = reply.send(engine.dump_stats()); }
+                Some(Control::DumpJson(reply)) => { let _ = reply.send(engine.dump_json()); }
+                Some(Control::DumpKeepalivedJson(reply)) => { let _ = reply.send(format!("{:#}\n", engine.dump_json())); }
+                Some(Control::Metrics(reply)) => { let _ = reply.send(engine.metrics_text()); }
+                Some(Control::Bfd { name, up }) => {
+                    engine.bfd_event(&name, up);
+                    if engine.ipvs_dirty {
+                        engine.sync_ipvs();
+                        engine.sync_routes();
+                        retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
+                    }
+                }
+                Some(Control::Drain(reply)) => { let _ = reply.send(engine.drain(true)); }
+                Some(Control::Undrain(reply)) => { let _ = reply.send(engine.drain(false)); }
+            },
+            report = engine.checks.next_report() => {
+                engine.apply_report(report);
+                // Coalesce a burst of changes into one IPVS pass.
+                for report in engine.checks.ready_reports() {
+                    engine.apply_report(report);
+                }
+                if engine.ipvs_dirty {
+                    engine.sync_ipvs();
+                    engine.sync_routes();
+                    retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
+                }
+            }
+            _ = resync.tick() => {
+                // Periodic full dump + reconcile: repairs entries changed behind our back.
+                engine.kernel_cache = None;
+                engine.sync_ipvs();
+                if let Some(r) = &mut engine.routes {
+                    r.invalidate();
+                }
+                engine.sync_routes();
+            }
+            _ = tokio::time::sleep_until(retry_at), if engine.ipvs_dirty || engine.routes_dirty() => {
+                if engine.ipvs_dirty {
+                    engine.sync_ipvs();
+                }
+                engine.sync_routes();
+                retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
+            }
+            Some(_) = engine.scripts.join_next(), if !engine.scripts.is_empty() => {}
+            _ = sleep_until_opt(engine.drains.next_wakeup()), if !engine.drains.is_empty() => {
+                engine.poll_drains();
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// The engine before its first plan (`run_plan` applies it).
+    fn new(plan: &CheckPlan, opts: EngineOptions) -> Engine {
+        let runner = ScriptRunner::new(
+            plan.script_security
+                .clone()
+                .unwrap_or_else(|| ScriptSecurity::new(false, None)),
+        );
+        Engine {
+            model: HealthModel::new(plan),
+            plan: Arc::new(CheckPlan::default()),
+            checks: CheckDriver::new(),
+            scripts: JoinSet::new(),
+            backend: opts.backend,
+            // Entries other tools add are never ours, `lvs_flush` or not:
+            // keepalived flushes once at start and leaves later ones alone.
+            owned: OwnedSet::default(),
+            runner,
+            factory: opts.checker_factory,
+            metrics: Arc::new(EngineMetrics::default()),
+            addrs: None,
+            ipvs_dirty: true,
+            ipvs_failing: None,
+            kernel_cache: None,
+            ipvs_retry_interval: opts.ipvs_retry_interval,
+            script_timeout: opts.script_timeout,
+            release_ipvs_on_stop: opts.release_ipvs_on_stop,
+            timeouts: TimeoutKeeper::new(),
+            timeouts_pending: true,
+            timeouts_failing: None,
+            // check_daemon.c start_check(): `if (!reload && global_data->lvs_flush) ipvs_flush_cmd();`
+            flush_pending: plan.lvs_flush,
+            syncd_pending: false,
+            started: Instant::now(),
+            fifos: Default::default(),
+            mail: None,
+            drains: Default::default(),
+            bfd_seen: Default::default(),
+            bfd_states: Default::default(),
+            routes: None,
+            route_backend: opts.route_backend,
+        }
+    }
+
+    /// `Control::Reload`: the new configuration's plan, applied in place;
+    /// a plan that cannot be built leaves the running one.
+    fn reload(&mut self, cfg: &rkeepalived_config::Config) {
+        match crate::plan::from_config(cfg) {
+            Ok(plan) => {
+                self.metrics.reloads.fetch_add(1, Relaxed);
+                let view = crate::drain::PlanView::of(&plan);
+                let programmed = (view.drains() || !self.drains.is_empty()).then(|| self.desired());
+                self.apply_plan(plan, false);
+                if let Some(old) = programmed {
+                    let events = self.drains.reload(&old, &view, tokio::time::Instant::now());
+                    events.iter().for_each(|e| tracing::info!("{e}"));
+                }
+                self.sync_ipvs();
+                self.sync_routes();
+                crate::sys::release_free_memory();
+            }
+            Err(e) => {
+                self.metrics.reload_failures.fetch_add(1, Relaxed);
+                tracing::error!("reload rejected, keeping the running configuration: {e}");
+            }
+        }
+    }
+
+    /// Switch to `plan`, keeping unchanged checkers (task, state, timers)
+    /// and the health state of everything that still exists.
+    /// A BFD session changed state (check/check_bfd.c
+    /// `bfd_check_handle_event()`); see [`crate::bfd_check`].
+    fn bfd_event(&mut self, name: &str, up: bool) {
+        self.bfd_states.insert(name.to_string(), up);
+        self.bfd_apply(name, up, false);
+    }
+
+    fn bfd_apply(&mut self, name: &str, up: bool, replay: bool) {
+        let changes = crate::bfd_check::on_event(
+            &self.plan,
+            &self.model,
+            &mut self.bfd_seen,
+            name,
+            up,
+            replay,
+        );
+        for (at, line) in changes {
+            tracing::info!("{line}");
+            self.apply_report(crate::driver::Report {
+                at,
+                shared: Vec::new(),
+                up,
+                weight: None,
+            });
+        }
+    }
+
+    fn apply_plan(&mut self, plan: CheckPlan, initial: bool) {
+        // Checker positions change with the plan: every BFD_CHECK counts
+        // as not run until its next event.
+        self.bfd_seen.clear();
+        let model = if initial {
+            HealthModel::new(&plan)
+        } else {
+            HealthModel::carry_over(&plan, &self.plan, &self.model)
+        };
+        self.apply_process_settings(&plan);
+        let (mut old, candidates) = self.running_checkers();
+        // One probe per distinct target: checkers with equal specs (and the
+        // same ha_suspend addresses) share one slot, found by destination
+        // and kind, then compared in full.
+        let mut probes: HashMap<(std::net::SocketAddr, &'static str), Vec<SlotId>> = HashMap::new();
+        let mut in_use: std::collections::HashSet<SlotId> = std::collections::HashSet::new();
+        let total = plan
+            .virtual_servers
+            .iter()
+            .flat_map(|v| &v.real_servers)
+            .map(|r| r.checkers.len())
+            .sum();
+        self.checks.reserve(total);
+        let (mut kept, mut started) = (0usize, 0usize);
+        for (vi, vs) in plan.virtual_servers.iter().enumerate() {
+            let suspend_on: Option<Arc<[IpAddr]>> = vs.ha_suspend.then(|| vs.vip_addrs().into());
+            let vs_name: Arc<str> = Arc::from(vs.name.as_str());
+            for (ri, rs) in vs.real_servers.iter().enumerate() {
+                for (ci, spec) in rs.checkers.iter().enumerate() {
+                    // BFD_CHECK: driven by BFD events, no probe task.
+                    if crate::bfd_check::is_bfd(&spec.kind) {
+                        continue;
+                    }
+                    let key = CheckerKey {
+                        vs: Arc::clone(&vs_name),
+                        rs: rs.dest.key(),
+                        index: ci as u32,
+                    };
+                    let at = CheckerRef {
+                        vs: vi as u32,
+                        rs: ri as u32,
+                        checker: ci as u32,
+                    };
+                    let same = |task: &CheckerTask| {
+                        task.spec == *spec
+                            && task.suspend.as_ref().map(|s| &s.1) == suspend_on.as_ref()
+                    };
+                    let probe_key = (spec.conn.dst, spec.kind.name());
+                    let running = probes.get(&probe_key).and_then(|ids| {
+                        ids.iter()
+                            .copied()
+                            .find(|&id| self.checks.task(id).is_some_and(same))
+                    });
+                    if let Some(id) = running {
+                        old.remove(&key);
+                        self.checks.add_user(id, at);
+                        continue;
+                    }
+                    let id = match old.remove(&key) {
+                        Some(id)
+                            if !in_use.contains(&id) && self.checks.task(id).is_some_and(same) =>
+                        {
+                            kept += 1;
+                            self.checks.set_ref(id, at);
+                            id
+                        }
+                        _ => {
+                            started += 1;
+                            let up = model.virtual_servers[vi].real_servers[ri].checkers[ci].up;
+                            self.spawn_checker(
+                                at,
+                                Arc::clone(&vs_name),
+                                Arc::clone(spec),
+                                suspend_on.clone(),
+                                up,
+                            )
+                        }
+                    };
+                    in_use.insert(id);
+                    probes.entry(probe_key).or_default().push(id);
+                }
+            }
+        }
+        let mut stopped = 0usize;
+        for id in candidates {
+            if !in_use.contains(&id) {
+                stopped += 1;
+                self.checks.remove(id);
+            }
+        }
+        if !initial {
+            tracing::info!(kept, started, stopped, "configuration reloaded");
+        }
+        self.model = model;
+        crate::mail::refresh(&mut self.mail, &self.plan, &plan);
+        self.plan = Arc::new(plan);
+        self.ipvs_dirty = true;
+        let states: Vec<(String, bool)> = self
+            .bfd_states
+            .iter()
+            .map(|(n, u)| (n.clone(), *u))
+            .collect();
+        for (name, up) in states {
+            self.bfd_apply(&name, up, true);
+        }
+        self.plan_routes();
+    }
+
+    /// The process-wide parts of `plan`: script security, notify FIFOs,
+    /// `lvs_timeouts`, the LVS sync daemons, the address watch of
+    /// `ha_suspend` (before `self.plan` becomes `plan`).
+    fn apply_process_settings(&mut self, plan: &CheckPlan) {
+        if let Some(sec) = &plan.script_security {
+            if Some(sec) != self.plan.script_security.as_ref() {
+                self.runner = ScriptRunner::new(sec.clone());
+            }
+        }
+        self.fifos.configure(&plan.notify_fifos, &self.runner);
+        // start_check() on reload: set the timeouts again (or restore the
+        // saved ones when lvs_timeouts went away); lvs_flush is not repeated.
+        self.timeouts_pending = true;
+        // start_check(): stop any sync daemons left over (at start) or
+        // configured differently (reload: ipvs_syncd_changed()), then start
+        // master and backup. A reload that drops lvs_sync_daemon leaves them
+        // running, as keepalived does.
+        if plan.checker_syncd.is_some()
+            && rkeepalived_ipvs::syncd::changed(
+                self.plan.checker_syncd.as_ref(),
+                plan.checker_syncd.as_ref(),
+            )
+        {
+            self.syncd_pending = true;
+        }
+        if self.addrs.is_none() && plan.virtual_servers.iter().any(|v| v.ha_suspend) {
+            self.addrs = Some(crate::addrwatch::spawn());
+        }
+    }
+
+    /// The running checkers by identity in the current plan, and every
+    /// running slot.
+    fn running_checkers(&self) -> (HashMap<CheckerKey, SlotId>, Vec<SlotId>) {
+        // Running checkers by identity in the old plan: every user of a
+        // shared probe maps to its slot.
+        let mut old: HashMap<CheckerKey, SlotId> = HashMap::with_capacity(self.checks.len());
+        // Every running slot; those no checker of the new plan uses stop at
+        // the end (a real server listed twice used to run twice: its twin
+        // slots end here too).
+        let mut candidates: Vec<SlotId> = Vec::with_capacity(self.checks.len());
+        for (id, task) in self.checks.tasks() {
+            candidates.push(id);
+            for at in std::iter::once(&task.at).chain(self.checks.shared(id)) {
+                let vs = &self.plan.virtual_servers[at.vs as usize];
+                let key = CheckerKey {
+                    vs: Arc::from(vs.name.as_str()),
+                    rs: vs.real_servers[at.rs as usize].dest.key(),
+                    index: at.checker,
+                };
+                old.insert(key, id);
+            }
+        }
+        (old, candidates)
+    }
+
+    /// Route announcement for the current plan: started with the first
+    /// plan that announces, kept (to withdraw) once started.
+    fn plan_routes(&mut self) {
+        if let Some(r) = &mut self.routes {
+            r.set_plan(&self.plan);
+            return;
+        }
+        if self.plan.announce.is_none() {
+            return;
+        }
+        let backend = match self.route_backend.take() {
+            Some(b) => b,
+            None => match crate::announce_nl::NetlinkRoutes::new() {
+                Ok(b) => Box::new(b),
+                Err(e) => {
+                    tracing::error!("route announcement unavailable: {e}; the virtual servers are not announced");
+                    return;
+                }
+            },
+        };
+        self.routes = Some(crate::announce::Announcer::new(backend, &self.plan));
+    }
+
+    /// `--signum=DRAIN` / `UNDRAIN`: withdraw every announced route and
+    /// keep them withdrawn (checks, IPVS and established connections go on,
+    /// the routers move new flows to the other directors), or announce
+    /// again. Survives reloads; a respawned checker announces again.
+    fn drain(&mut self, on: bool) -> String {
+        let Some(routes) = &mut self.routes else {
+            return "no route is announced (no virtual_server has announce_route)".into();
+        };
+        if on {
+            let n = routes.withdraw_all();
+            tracing::info!(
+                routes = n,
+                "drain: announced routes withdrawn; IPVS keeps serving"
+            );
+            format!("drained: {n} route(s) withdrawn\n")
+        } else {
+            routes.resume();
+            self.sync_routes();
+            let n = self.routes.as_ref().map_or(0, |r| r.announced().len());
+            tracing::info!(routes = n, "undrain: routes announced again");
+            format!("undrained: {n} route(s) announced\n")
+        }
+    }
+
+    fn routes_dirty(&self) -> bool {
+        self.routes.as_ref().is_some_and(|r| r.dirty)
+    }
+
+    /// Announce the VIPs of the virtual servers with quorum, withdraw the others.
+    fn sync_routes(&mut self) {
+        if let Some(r) = &mut self.routes {
+            r.sync(crate::announce::desired(&self.plan, &self.model));
+        }
+    }
+
+    fn spawn_checker(
+        &mut self,
+        at: CheckerRef,
+        vs: Arc<str>,
+        spec: Arc<CheckerSpec>,
+        suspend_on: Option<Arc<[IpAddr]>>,
+        up: bool,
+    ) -> SlotId {
+        let checker = (self.factory)(&spec, &self.runner);
+        let suspend = suspend_on.and_then(|vips| self.addrs.clone().map(|rx| Box::new((rx, vips))));
+        self.checks.add(CheckerTask {
+            at,
+            vs,
+            checker,
+            spec,
+            initially_up: up,
+            metrics: CheckerMetrics::new(up),
+            suspend,
+        })
+    }
+
+    fn apply_report(&mut self, report: Report) {
+        // The driver drops reports of removed checkers and routes the rest
+        // to their place in the current plan.
+        for at in std::iter::once(report.at).chain(report.shared) {
+            let before = crate::mail::Before::take(&self.model, at);
+            let update = self
+                .model
+                .update_checker(&self.plan, at, report.up, report.weight);
+            crate::mail::after_report(self.mail.as_ref(), &self.plan, &self.model, at, before);
+            if update.changed {
+                self.ipvs_dirty = true;
+            }
+            for line in &update.fifo_lines {
+                self.fifos.write(line);
+            }
+            self.run_scripts(update.effects);
+        }
+    }
+
+    /// Run the scripts of one transition in order (notify before quorum),
+    /// in the background; different transitions run concurrently.
+    fn run_scripts(&mut self, effects: Vec<ScriptEffect>) {
+        if effects.is_empty() {
+            return;
+        }
+        let runner = self.runner.clone();
+        let metrics = Arc::clone(&self.metrics);
+        let timeout = self.script_timeout;
+        self.scripts.spawn(async move {
+            for effect in effects {
+                metrics.script_runs.fetch_add(1, Relaxed);
+                match runner.run(&effect.script, &[], timeout).await {
+                    Ok(out) if out.success() => tracing::debug!(reason = ?effect.reason, script = %effect.script, "script done"),
+                    Ok(out) => {
+                        metrics.script_failures.fetch_add(1, Relaxed);
+                        tracing::warn!(reason = ?effect.reason, script = %effect.script, status = ?out.status, "script failed");
+                    }
+                    Err(e) => {
+                        metrics.script_failures.fetch_add(1, Relaxed);
+                        tracing::error!(reason = ?effect.reason, script = %effect.script, "script could not run: {e}");
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,135 @@
+//! SIGHUP: loading the file again off the event loop, and applying the
+//! new configuration to the running children.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rkeepalived_config::Config;
+
+use super::*;
+
+impl Supervisor {
+    /// SIGHUP: parse and validate the file again, off the event loop (see
+    /// reload_loader.rs); [`Self::finish_reload`] applies the result. A
+    /// SIGHUP during a load reloads again once it is done.
+    pub(super) fn start_reload(&mut self) {
+        if self.reload_load.is_some() {
+            tracing::info!("SIGHUP: a reload is in progress; reloading again after it");
+            self.reload_again = true;
+            return;
+        }
+        tracing::info!("SIGHUP: reloading {}", self.cli.config_file.display());
+        self.notifier.reloading();
+        self.reload_load = Some(reload_loader::start(
+            self.cli.config_file.clone(),
+            self.cli.config_id.clone(),
+            config_source::processes(&self.cli),
+        ));
+    }
+
+    /// A reload's load finished: apply it, or keep the running config on error.
+    pub(super) async fn finish_reload(&mut self, loaded: LoadResult) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .ok();
+        match loaded {
+            Err(err) => {
+                for d in &err.diagnostics {
+                    tracing::error!("reload: {d}");
+                }
+                tracing::error!(
+                    "reload failed ({} error(s)); keeping the running configuration",
+                    err.diagnostics.len()
+                );
+                self.shared.metrics.reload(false, err.diagnostics.len());
+                // The rejected parse's scratch is freed; return its pages.
+                crate::sys::release_free_memory();
+                if let Ok(mut r) = self.shared.reloads.lock() {
+                    r.failed += 1;
+                    r.last_unix = now;
+                    r.last_ok = Some(false);
+                    r.last_errors = err.diagnostics.clone();
+                }
+            }
+            Ok(loaded) => {
+                for w in &loaded.warnings {
+                    tracing::warn!("reload: {w}");
+                }
+                self.apply_config(loaded.config).await;
+                if let Err(e) = self.bind_status_socket() {
+                    tracing::error!("{e}; status socket unchanged");
+                }
+                self.bind_metrics().await;
+                self.shared.metrics.reload(true, 0);
+                if let Ok(mut r) = self.shared.reloads.lock() {
+                    r.ok += 1;
+                    r.last_unix = now;
+                    r.last_ok = Some(true);
+                    r.last_errors.clear();
+                }
+                tracing::info!("reload complete (roles: {})", role_list(&self.roles));
+            }
+        }
+        self.notifier.ready();
+        if std::mem::take(&mut self.reload_again) {
+            self.start_reload();
+        }
+    }
+
+    pub(super) async fn apply_config(&mut self, config: Config) {
+        let new_roles = roles_to_run(&self.cli, &config);
+        match RunningConfig::new(config) {
+            Ok(mut running) => {
+                let new = crate::reload_identity::effective(
+                    std::mem::take(&mut running.identity),
+                    &self.cli,
+                );
+                running.identity = crate::reload_identity::on_reload(&self.config.identity, new);
+                self.bfd.set_routes(running.bfd_routes.clone());
+                self.config = running;
+                if let Some(snmp) = &self.snmp {
+                    snmp.set_config(&self.config.wire);
+                }
+            }
+            Err(e) => {
+                tracing::error!("reload: cannot encode the configuration for the children: {e}; keeping the running one");
+                return;
+            }
+        }
+        let old_roles = std::mem::replace(&mut self.roles, new_roles.clone());
+        if let Ok(mut r) = self.shared.roles.lock() {
+            *r = new_roles.clone();
+        }
+        for role in Role::ALL {
+            let view = self.shared.child(role);
+            match (old_roles.contains(&role), new_roles.contains(&role), view) {
+                (_, true, Some(v)) => {
+                    match role {
+                        Role::Vrrp => self.journal.reload_sent(&self.config.vrrp_owned),
+                        Role::Checker => self.ipvs_journal.reload_sent(&self.config.ipvs_owned),
+                        Role::Bfd => {}
+                    }
+                    if let Err(e) = v
+                        .link
+                        .send(ToChild::Reload(ConfigPayload::Wire(
+                            self.config.wire.clone(),
+                        )))
+                        .await
+                    {
+                        tracing::warn!(%role, "cannot send the reload to the {role} child: {e}");
+                    }
+                }
+                // Not running and no respawn pending (a new role): start it.
+                // A pending respawn uses the new config anyway.
+                (_, true, None) if self.slots.get(&role).is_none_or(|s| s.respawn_at.is_none()) => {
+                    self.start_child(role).await;
+                }
+                (true, false, Some(v)) => {
+                    tracing::info!(%role, "{role} no longer configured: stopping its child");
+                    let _ = v.link.send(ToChild::Stop).await;
+                }
+                _ => {}
+            }
+        }
+    }
+}
