@@ -134,16 +134,10 @@ fn two_engines_come_up_and_detect_each_others_death() {
         rt.block_on(async move {
             let (handle, mut events) = engine_up().await;
             wait_negotiated(&handle).await;
-            let killed = Instant::now();
-            let _ = stop_tx.send(());
-            let downs = wait_for(
-                &mut events,
-                &["peer4", "peer6"],
-                SessionState::Down,
-                Duration::from_secs(5),
-            )
+            kill_and_assert_detected(&handle, &mut events, "the peer engine", || {
+                let _ = stop_tx.send(());
+            })
             .await;
-            assert_detected(&handle, &downs, killed, "the peer engine").await;
         })
     });
     peer_thread.join().expect("peer thread");
@@ -198,16 +192,10 @@ fn bfd_node_process_killed_and_seeing_us_die() {
                 // 1. kill -9 of the bfd-node process: we detect it.
                 let (handle, mut events) = engine_up().await;
                 wait_negotiated(&handle).await;
-                let killed = Instant::now();
-                node1.signal(nix::sys::signal::Signal::SIGKILL);
-                let downs = wait_for(
-                    &mut events,
-                    &["peer4", "peer6"],
-                    SessionState::Down,
-                    Duration::from_secs(5),
-                )
+                kill_and_assert_detected(&handle, &mut events, "bfd-node", || {
+                    node1.signal(nix::sys::signal::Signal::SIGKILL);
+                })
                 .await;
-                assert_detected(&handle, &downs, killed, "bfd-node").await;
 
                 // 2. A new bfd-node sees us die.
                 let node2 = rkeepalived_testkit::Daemon::spawn(node2_spawn, node2_log);

@@ -44,6 +44,27 @@ pub async fn wait_negotiated(handle: &rkeepalived_bfd::BfdHandle) {
     }
 }
 
+/// Kills the peer (`kill`), waits until both sessions went Down and asserts
+/// each was detected in time ([`assert_detected`]); returns the Downs.
+pub async fn kill_and_assert_detected(
+    handle: &rkeepalived_bfd::BfdHandle,
+    events: &mut UnboundedReceiver<BfdEvent>,
+    peer: &str,
+    kill: impl FnOnce(),
+) -> Vec<(String, Instant, BfdEvent)> {
+    let killed = Instant::now();
+    kill();
+    let downs = wait_for(
+        events,
+        &["peer4", "peer6"],
+        SessionState::Down,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_detected(handle, &downs, killed, peer).await;
+    downs
+}
+
 /// Asserts each Down came within the detection time: measured from the
 /// last packet heard (our timer's accuracy) and from the peer's death.
 pub async fn assert_detected(
