@@ -7,6 +7,8 @@
 //! The role runner turns signals (SIGHUP, SIGTERM, SIGUSR1/2, SIGJSON) and
 //! status/metrics requests from the supervisor into these messages.
 
+pub mod packed_json;
+
 use std::sync::Arc;
 
 use tokio::sync::oneshot;

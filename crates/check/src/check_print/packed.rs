@@ -50,14 +50,7 @@ impl PackedDump {
                 .map(|b| b.name.as_str())
                 .collect(),
         };
-        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
-        // Buffered: serde_json writes token by token (see src/ipc.rs ConfigWire).
-        let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut z);
-        let packed = serde_json::to_writer(&mut w, &parts)
-            .map_err(std::io::Error::from)
-            .and_then(|()| std::io::Write::flush(&mut w));
-        drop(w);
-        match packed.and_then(|()| z.finish()) {
+        match rkeepalived_control::packed_json::deflate_json(&parts) {
             Ok(deflated) => PackedDump {
                 deflated: deflated.into(),
             },
@@ -75,8 +68,7 @@ impl PackedDump {
         if self.deflated.is_empty() {
             return DumpConfig::default();
         }
-        let reader = flate2::read::DeflateDecoder::new(&self.deflated[..]);
-        serde_json::from_reader(std::io::BufReader::new(reader)).unwrap_or_else(|e| {
+        rkeepalived_control::packed_json::inflate_json(&self.deflated).unwrap_or_else(|e| {
             tracing::warn!("cannot unpack the configuration for keepalived_check.data: {e}");
             DumpConfig::default()
         })
