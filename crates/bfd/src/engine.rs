@@ -100,12 +100,19 @@ impl SessionConfig {
     /// keepalived's default (`bfd_end_handler()`): 255 for IPv4, 64 for
     /// IPv6, so a keepalived 2.2.7 peer's default IPv6 packets (hop limit
     /// 64) are accepted as keepalived accepts them.
+    ///
+    /// A link-local neighbor is checked against 255 (RFC 5881 §5, what FRR
+    /// and BIRD send): keepalived 2.2.7 cannot run such a session at all
+    /// ([`crate::scope`]), so there is no keepalived peer to stay
+    /// compatible with, and a packet from off-link is refused.
     pub fn receive_ttl(&self) -> u8 {
-        self.ttl.unwrap_or(if self.neighbor.is_ipv4() {
-            BFD_CONTROL_TTL
-        } else {
-            BFD_CONTROL_HOPLIMIT
-        })
+        self.ttl.unwrap_or(
+            if self.neighbor.is_ipv4() || crate::scope::is_link_local(self.neighbor) {
+                BFD_CONTROL_TTL
+            } else {
+                BFD_CONTROL_HOPLIMIT
+            },
+        )
     }
 
     /// `max_hops`, capped to the receive base as keepalived's
@@ -253,6 +260,9 @@ struct Slot {
     cfg: SessionConfig,
     session: Session,
     sender: Option<UdpSocket>,
+    /// The interface of a link-local session, resolved when `sender` was
+    /// opened ([`crate::scope`]).
+    scope: Option<u32>,
     /// When to retry opening `sender` (AdminDown meanwhile).
     reopen_at: Option<Instant>,
     send_error: bool,
@@ -449,7 +459,8 @@ impl BfdEngine {
             return Err(DropReason::Truncated);
         }
         let pkt = ControlPacket::decode(data)?;
-        let i = find_session(&self.slots, &pkt, r.src.ip(), r.dst).ok_or(DropReason::NoSession)?;
+        let i = find_session(&self.slots, &pkt, r.src.ip(), r.dst, r.ifindex)
+            .ok_or(DropReason::NoSession)?;
         let cfg = &self.slots[i].cfg;
         if !wire::ttl_ok(r.ttl, cfg.receive_ttl(), cfg.effective_max_hops()) {
             return Err(DropReason::BadTtl);
@@ -488,7 +499,7 @@ impl BfdEngine {
         let Some(sock) = &slot.sender else {
             return;
         };
-        let dst = (slot.cfg.neighbor, BFD_CONTROL_PORT);
+        let dst = socket::destination(slot.cfg.neighbor, slot.scope);
         match sock.send_to(&pkt.encode(), dst) {
             Ok(_) => {
                 slot.send_error = false;
@@ -522,14 +533,22 @@ impl BfdEngine {
             return;
         }
         let slot = &mut self.slots[i];
-        match socket::open_sender(
-            slot.cfg.neighbor,
-            slot.cfg.source,
-            slot.cfg.effective_ttl(),
-            &mut self.rng,
-        ) {
-            Ok(s) => {
+        let opened = crate::scope::resolve_scope(slot.cfg.neighbor, slot.cfg.source)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::NotFound, e))
+            .and_then(|scope| {
+                socket::open_sender(
+                    slot.cfg.neighbor,
+                    slot.cfg.source,
+                    scope,
+                    slot.cfg.effective_ttl(),
+                    &mut self.rng,
+                )
+                .map(|s| (s, scope))
+            });
+        match opened {
+            Ok((s, scope)) => {
                 slot.sender = Some(s);
+                slot.scope = scope;
                 slot.reopen_at = None;
                 slot.session.admin_up(now);
             }
@@ -577,6 +596,7 @@ impl BfdEngine {
                 cfg,
                 session,
                 sender: None,
+                scope: None,
                 reopen_at: None,
                 send_error: false,
             });
@@ -593,12 +613,16 @@ impl BfdEngine {
 /// keepalived's session lookup: by Your Discriminator when set
 /// (`find_bfd_by_discr()`), else by the neighbor (source) address and, for
 /// a session with a `source_ip`, the destination address
-/// (`find_bfd_by_addr()`).
+/// (`find_bfd_by_addr()`). A link-local neighbor is matched only on the
+/// interface its session uses (the same fe80:: address may live on every
+/// link; keepalived 2.2.7 cannot run link-local sessions, see
+/// [`crate::scope`]).
 fn find_session(
     slots: &[Slot],
     pkt: &ControlPacket,
     src: IpAddr,
     dst: Option<IpAddr>,
+    ifindex: u32,
 ) -> Option<usize> {
     if pkt.your_discr != 0 {
         return slots
@@ -608,6 +632,10 @@ fn find_session(
     let src = canonical(src);
     slots.iter().position(|s| {
         canonical(s.cfg.neighbor) == src
+            && match (s.scope, ifindex) {
+                (Some(want), got) if got != 0 => want == got,
+                _ => true,
+            }
             && match (s.cfg.source, dst) {
                 (None, _) | (_, None) => true,
                 (Some(a), Some(d)) => canonical(a) == canonical(d),

@@ -6,6 +6,7 @@
 //! * [`session`]: the sans-IO session state machine (time in, outputs out).
 //! * [`socket`]: the RFC 5881 UDP edge (port 3784 in, 49152–65535 out,
 //!   TTL / hop limit sent and checked).
+//! * [`scope`]: the interface of an IPv6 link-local session.
 //! * [`engine`]: a tokio engine running N sessions from plain
 //!   [`SessionConfig`]s, reporting `(name, SessionState)` changes.
 //!
@@ -14,6 +15,7 @@
 
 pub mod engine;
 pub mod rng;
+pub mod scope;
 pub mod session;
 pub mod socket;
 pub mod wire;

@@ -11,7 +11,7 @@
 //!   IP_TTL / IPV6_UNICAST_HOPS set to the session's `ttl`.
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6, UdpSocket};
 use std::os::fd::AsRawFd;
 
 use nix::sys::socket::{
@@ -39,6 +39,9 @@ pub struct Received {
     pub dst: Option<IpAddr>,
     /// TTL / hop limit, 0 when the kernel gave none.
     pub ttl: u8,
+    /// The interface it arrived on (from IP_PKTINFO / IPV6_PKTINFO), 0
+    /// when the kernel gave none.
+    pub ifindex: u32,
     /// The datagram did not fit the buffer (MSG_TRUNC).
     pub truncated: bool,
     pub len: usize,
@@ -81,6 +84,7 @@ pub fn recv(sock: &impl AsRawFd, buf: &mut [u8]) -> io::Result<Received> {
     .map_err(io::Error::from)?;
     let mut ttl = 0u8;
     let mut dst = None;
+    let mut ifindex = 0u32;
     if let Ok(cmsgs) = msg.cmsgs() {
         for c in cmsgs {
             match c {
@@ -91,9 +95,11 @@ pub fn recv(sock: &impl AsRawFd, buf: &mut [u8]) -> io::Result<Received> {
                     dst = Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
                         info.ipi_addr.s_addr,
                     ))));
+                    ifindex = u32::try_from(info.ipi_ifindex).unwrap_or(0);
                 }
                 ControlMessageOwned::Ipv6PacketInfo(info) => {
                     dst = Some(IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr)));
+                    ifindex = info.ipi6_ifindex;
                 }
                 _ => {}
             }
@@ -114,6 +120,7 @@ pub fn recv(sock: &impl AsRawFd, buf: &mut [u8]) -> io::Result<Received> {
         src,
         dst,
         ttl,
+        ifindex,
         truncated: msg.flags.contains(MsgFlags::MSG_TRUNC),
         len: msg.bytes,
     })
@@ -139,13 +146,29 @@ pub fn source_port_range() -> (u16, u16) {
     }
 }
 
+/// Where a session's packets go: the neighbor's port 3784, with the
+/// interface index as scope id for a link-local neighbor
+/// ([`crate::scope`]).
+pub fn destination(neighbor: IpAddr, scope: Option<u32>) -> SocketAddr {
+    match neighbor {
+        IpAddr::V6(v6) if crate::scope::is_link_local(neighbor) => SocketAddr::V6(
+            SocketAddrV6::new(v6, BFD_CONTROL_PORT, 0, scope.unwrap_or(0)),
+        ),
+        a => SocketAddr::new(a, BFD_CONTROL_PORT),
+    }
+}
+
 /// Opens a session's send socket: bound to `source` (or the unspecified
 /// address) and a random free port of [`source_port_range`], trying each
 /// port once from a random start (`bfd_open_fd_out()`), with the TTL / hop
-/// limit set.
+/// limit set. `scope` is the interface of a link-local session
+/// ([`crate::scope::resolve_scope`]): a link-local `source` is bound with
+/// it as scope id, and the socket is bound to that interface
+/// (SO_BINDTODEVICE) so nothing leaves by another link.
 pub fn open_sender(
     neighbor: IpAddr,
     source: Option<IpAddr>,
+    scope: Option<u32>,
     ttl: u8,
     rng: &mut Rng,
 ) -> io::Result<UdpSocket> {
@@ -160,11 +183,20 @@ pub fn open_sender(
     } else {
         IpAddr::V6(Ipv6Addr::UNSPECIFIED)
     });
+    if let Some(ifindex) = scope {
+        sock.bind_device_by_index_v6(std::num::NonZeroU32::new(ifindex))?;
+    }
     let (lo, hi) = source_port_range();
     let start = rng.range(u32::from(lo), u32::from(hi)) as u16;
     let mut port = start;
     loop {
-        match sock.bind(&SocketAddr::new(local, port).into()) {
+        let at = match local {
+            IpAddr::V6(v6) if crate::scope::is_link_local(local) => {
+                SocketAddr::V6(SocketAddrV6::new(v6, port, 0, scope.unwrap_or(0)))
+            }
+            a => SocketAddr::new(a, port),
+        };
+        match sock.bind(&at.into()) {
             Ok(()) => break,
             Err(e) if e.kind() == io::ErrorKind::AddrInUse => {
                 port = if port >= hi { lo } else { port + 1 };
@@ -202,7 +234,8 @@ mod tests {
         };
         let port = rx.local_addr().map(|a| a.port()).unwrap_or(0);
         let mut rng = Rng::seeded(3);
-        let tx = open_sender(IpAddr::V4(Ipv4Addr::LOCALHOST), None, 255, &mut rng).expect("sender");
+        let tx = open_sender(IpAddr::V4(Ipv4Addr::LOCALHOST), None, None, 255, &mut rng)
+            .expect("sender");
         let sport = tx.local_addr().expect("addr").port();
         assert!(sport >= BFD_MIN_PORT);
         tx.send_to(&[1, 2, 3], (Ipv4Addr::LOCALHOST, port))

@@ -87,6 +87,7 @@ fn rx(src: &str, ttl: u8) -> Received {
         src: SocketAddr::new(src.parse().expect("addr"), 49152),
         dst: Some("192.0.2.1".parse().expect("addr")),
         ttl,
+        ifindex: 0,
         truncated: false,
         len: 24,
     }

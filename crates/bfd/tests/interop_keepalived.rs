@@ -142,6 +142,14 @@ fn keepalived_detects_our_death() {
             .iter()
             .all(|n| !lines(&log, n, "Expired after").is_empty())
     });
+    // keepalived writes each `Entering Down state` line just after its
+    // `Expired after` line: wait for them too (not part of `took`).
+    poll_until(Duration::from_secs(2), || {
+        let log = read();
+        ["peer4", "peer6"]
+            .iter()
+            .all(|n| !lines(&log, n, "Entering Down state").is_empty())
+    });
     let log = read();
     let took = took.unwrap_or_else(|| panic!("keepalived did not see us die:\n{log}"));
     eprintln!("keepalived logged both expiries {took:?} after our engine stopped");

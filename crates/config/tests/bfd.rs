@@ -340,6 +340,20 @@ fn instance_cases() -> Vec<(String, &'static str, &'static str, &'static str)> {
             "Configuration error: BFD instance b has malformed source address 192.0.2.y, ignoring",
             "Configuration error: BFD instance b has malformed source address 192.0.2.y, ignoring",
         ),
+        // IPv6 link-local with a scope: keepalived's inet_stosockaddr()
+        // is inet_pton(), which has no `%scope` (see crates/bfd scope.rs).
+        (
+            bfd("    neighbor_ip fe80::1%eth0\n    min_rx 20\n"),
+            "2:17",
+            "Configuration error: BFD instance b has malformed neighbor address fe80::1%eth0, ignoring instance",
+            "Configuration error: BFD instance b has malformed neighbor address fe80::1%eth0, ignoring instance",
+        ),
+        (
+            bfd("    neighbor_ip fe80::1\n    source_ip fe80::2%eth0\n"),
+            "3:15",
+            "Configuration error: BFD instance b has malformed source address fe80::2%eth0, ignoring",
+            "Configuration error: BFD instance b has malformed source address fe80::2%eth0, ignoring",
+        ),
         (
             // keepalived prints the source address twice (one static
             // buffer); the rest of its message is compared.
@@ -702,6 +716,55 @@ fn keepalived_accepts_the_valid_bfd_configuration() {
             "{name}: {stderr}"
         );
     }
+}
+
+/// IPv6 link-local neighbor and source addresses without a scope are
+/// what keepalived 2.2.7 accepts (`keepalived -t` says nothing about
+/// them); they keep the IPv6 defaults, and the engine finds their
+/// interface (crates/bfd/src/scope.rs).
+const LINK_LOCAL: &str = "\
+bfd_instance ll {
+    neighbor_ip fe80::2
+    source_ip fe80::1
+    min_rx 100
+    min_tx 100
+    multiplier 3
+}
+bfd_instance llnosrc {
+    neighbour_ip fe80::3
+}
+";
+
+#[test]
+fn link_local_addresses_are_read_as_keepalived_reads_them() {
+    let l = load(LINK_LOCAL);
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    let s = l.config.bfd_instances[0].session.clone().expect("session");
+    assert_eq!(s.neighbor_ip, ip("fe80::2"));
+    assert_eq!(s.source_ip, Some(ip("fe80::1")));
+    assert_eq!((s.ttl, s.max_hops), (64, 0), "keepalived's IPv6 defaults");
+    let s = l.config.bfd_instances[1].session.clone().expect("session");
+    assert_eq!((s.neighbor_ip, s.source_ip), (ip("fe80::3"), None));
+    let again = load(&print(&l.config));
+    assert_eq!(again.config, l.config);
+    if !rkeepalived_testkit::prerequisites(&[rkeepalived_testkit::Need::Keepalived]) {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("rk-bfd-ll-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let _cleanup = Cleanup(dir.clone());
+    let path = dir.join("ll.conf");
+    std::fs::write(&path, LINK_LOCAL).expect("write");
+    let out = std::process::Command::new("/usr/sbin/keepalived")
+        .args(["-t", "-l", "-f"])
+        .arg(&path)
+        .output()
+        .expect("run keepalived -t");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.to_ascii_lowercase().contains("bfd"),
+        "keepalived complains:\n{stderr}"
+    );
 }
 
 struct Cleanup(std::path::PathBuf);

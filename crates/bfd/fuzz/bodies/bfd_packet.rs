@@ -62,6 +62,7 @@ pub fn run(data: &[u8]) {
             src: SocketAddr::new(nbr, 49152),
             dst: Some(local),
             ttl,
+            ifindex: 0,
             truncated: sel & 0x40 != 0,
             len: pkt.len(),
         };
