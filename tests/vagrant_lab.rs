@@ -10,7 +10,12 @@
 //! - the keepalived.conf that provision/director.sh renders from
 //!   conf/keepalived.conf.in, for the MASTER and the BACKUP, passes
 //!   `--config-test` of ours and of keepalived 2.2.7;
-//! - the provisioning and box scripts parse (`bash -n`).
+//! - the provisioning and box scripts parse (`bash -n`);
+//! - the scale-out topology (`RKL_TOPOLOGY=ecmp`): `vagrant validate`
+//!   (full and reduced), an unknown topology refused, and the files its
+//!   provisioning renders pass `rkeepalived --config-test` (the director),
+//!   `bird -p` (the director's BGP + BFD) and FRR's `vtysh --dryrun` (the
+//!   router's multipath BGP + BFD).
 
 mod daemon_util;
 
@@ -35,6 +40,8 @@ fn vagrant_validate(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output 
         .env("VAGRANT_CHECKPOINT_DISABLE", "1")
         .env("VAGRANT_DEFAULT_PROVIDER", "libvirt");
     for var in [
+        "RKL_TOPOLOGY",
+        "RKL_CLIENT_PREFIX",
         "RKL_BOX",
         "RKL_NODES",
         "RKL_BIN",
@@ -122,6 +129,30 @@ fn vagrantfile_validates_for_full_and_reduced_labs() {
         text(&reduced)
     );
 
+    for env in [
+        &[("RKL_TOPOLOGY", "ecmp")][..],
+        &[
+            ("RKL_TOPOLOGY", "ecmp"),
+            ("RKL_NODES", "router,director1,director2,web01,client"),
+            ("RKL_LIBVIRT_DRIVER", "qemu"),
+            ("RKL_MEMORY", "320"),
+            ("RKL_BIN", bin.to_str().expect("utf-8 path")),
+        ][..],
+    ] {
+        let ecmp = vagrant_validate(&home, &[], env);
+        assert!(
+            ecmp.status.success() && text(&ecmp).contains("validated successfully"),
+            "vagrant validate {env:?}: {}",
+            text(&ecmp)
+        );
+    }
+    let topo = vagrant_validate(&home, &[], &[("RKL_TOPOLOGY", "mesh")]);
+    assert!(
+        text(&topo).contains("unknown topology mesh"),
+        "{}",
+        text(&topo)
+    );
+
     let unknown = vagrant_validate(&home, &[], &[("RKL_NODES", "director1,web03")]);
     assert!(!unknown.status.success(), "RKL_NODES=web03 accepted");
     assert!(
@@ -145,6 +176,11 @@ fn vagrantfile_networks_are_documentation_ranges() {
     );
     assert!(vf.contains(r#"ENV.fetch("RKL_LAN_PREFIX", "192.0.2")"#));
     assert!(vf.contains(r#"libvirt__forward_mode: "none""#));
+    assert!(vf.contains(r#"ENV.fetch("RKL_CLIENT_PREFIX", "203.0.113")"#));
+    assert!(
+        !vf.contains(r#"libvirt__network_name: "rkl-client", libvirt__forward_mode: "nat""#),
+        "the client network must be isolated"
+    );
     let code: String = vf
         .lines()
         .filter(|l| !l.trim_start().starts_with('#'))
@@ -215,6 +251,9 @@ fn lab_scripts_parse() {
     for script in [
         "provision/director.sh",
         "provision/web.sh",
+        "provision/router.sh",
+        "provision/director-ecmp.sh",
+        "provision/client.sh",
         "make-box.sh",
         "boot-lab.sh",
     ] {
@@ -225,4 +264,74 @@ fn lab_scripts_parse() {
             .expect("bash -n");
         assert!(out.status.success(), "{script}: {}", text(&out));
     }
+}
+
+/// The scale-out topology's files, rendered by its provisioning scripts
+/// (`RKL_RENDER_ONLY`), are accepted by the programs that read them.
+#[test]
+fn ecmp_topology_configs_pass_their_checkers() {
+    if !prerequisites(&["bird", "vtysh"]) {
+        return;
+    }
+    let scratch = Scratch::new("vagrant_ecmp");
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let dir = scratch.p("director2");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let out = Command::new("bash")
+        .arg(vagrant_dir().join("provision/director-ecmp.sh"))
+        .args(["director2", "192.0.2.32", "192.0.2.100", "192.0.2", "192.0.2.2"])
+        .env("RKL_RENDER_ONLY", &dir)
+        .env("RKL_REPO", repo)
+        .output()
+        .expect("director-ecmp.sh");
+    assert!(out.status.success(), "{}", text(&out));
+    let conf = std::fs::read_to_string(dir.join("keepalived.conf")).expect("keepalived.conf");
+    for want in [
+        "router_id director2",
+        "virtual_server 192.0.2.100 80",
+        "real_server 192.0.2.21 80",
+        "real_server 192.0.2.22 80",
+        "lvs_sched mh",
+        "announce_route",
+    ] {
+        assert!(conf.contains(want), "{want} missing:\n{conf}");
+    }
+    let ours = sh(&[
+        bin(),
+        "--config-test",
+        "-f",
+        dir.join("keepalived.conf").to_str().expect("utf-8 path"),
+    ]);
+    assert!(ours.status.success(), "{}", text(&ours));
+    let bird = sh(&[
+        "bird",
+        "-p",
+        "-c",
+        dir.join("bird.conf").to_str().expect("utf-8 path"),
+    ]);
+    assert!(bird.status.success(), "bird -p: {}", text(&bird));
+    let sysctl = std::fs::read_to_string(dir.join("90-rkeepalived-anycast.conf")).expect("sysctl");
+    assert!(sysctl.contains("net.ipv4.vs.sloppy_tcp = 1"));
+
+    let rdir = scratch.p("router");
+    std::fs::create_dir_all(&rdir).expect("mkdir");
+    let out = Command::new("bash")
+        .arg(vagrant_dir().join("provision/router.sh"))
+        .args(["192.0.2.2", "203.0.113.2", "192.0.2.31,192.0.2.32,192.0.2.33"])
+        .env("RKL_RENDER_ONLY", &rdir)
+        .output()
+        .expect("router.sh");
+    assert!(out.status.success(), "{}", text(&out));
+    let frr = std::fs::read_to_string(rdir.join("frr.conf")).expect("frr.conf");
+    for d in ["192.0.2.31", "192.0.2.32", "192.0.2.33"] {
+        assert!(frr.contains(&format!("neighbor {d} bfd")), "{frr}");
+    }
+    assert!(frr.contains("maximum-paths 16"), "{frr}");
+    let dry = sh(&[
+        "vtysh",
+        "--dryrun",
+        "-f",
+        rdir.join("frr.conf").to_str().expect("utf-8 path"),
+    ]);
+    assert!(dry.status.success(), "vtysh --dryrun: {}", text(&dry));
 }

@@ -53,6 +53,7 @@ PKGS=(
   linux-image-amd64 initramfs-tools
   openssh-server sudo rsync ca-certificates
   keepalived ipvsadm curl tcpdump nginx-light
+  frr bird2   # RKL_TOPOLOGY=ecmp: the router (FRR) and the directors (BIRD)
 )
 t0=$SECONDS
 echo "make-box.sh: debootstrap $SUITE from $MIRROR into $ROOT"
@@ -88,6 +89,9 @@ NET
 in_root systemctl enable systemd-networkd.service ssh.service >/dev/null 2>&1
 # The directors run rkeepalived, not Debian's keepalived.
 in_root systemctl disable keepalived.service >/dev/null 2>&1 || true
+# Only the scale-out topology runs them (its provisioning enables them):
+# not on every VM of the classic lab, at 320 MiB each.
+in_root systemctl disable frr.service bird.service >/dev/null 2>&1 || true
 in_root systemctl mask systemd-networkd-wait-online.service apt-daily.timer apt-daily-upgrade.timer >/dev/null 2>&1 || true
 # Serial console, no waiting on it.
 in_root systemctl enable serial-getty@ttyS0.service >/dev/null 2>&1 || true

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Provisions an LVS-DR real server: nginx answering with its hostname, the
 # VIP on lo, and the ARP sysctls that keep it from answering ARP for the VIP.
-#   web.sh NAME VIP
+#   web.sh NAME VIP [CLIENT_NET ROUTER_IP]
+# With CLIENT_NET (the scale-out topology, RKL_TOPOLOGY=ecmp) replies to
+# clients there go straight back through ROUTER_IP (LVS-DR: not through a
+# director).
 set -euo pipefail
 NAME=${1:?name}
 VIP=${2:?vip}
+CLIENT_NET=${3:-}
+ROUTER_IP=${4:-}
 
 export DEBIAN_FRONTEND=noninteractive
 # Boxes made by vagrant/make-box.sh have these baked in (and no network
@@ -50,3 +55,24 @@ UNIT
 systemctl daemon-reload
 systemctl enable --now lvs-dr-vip.service
 ip -4 addr show dev lo
+
+if [[ -n $CLIENT_NET ]]; then
+  cat >/etc/systemd/system/rkl-client-route.service <<UNIT
+[Unit]
+Description=LVS-DR: replies to $CLIENT_NET via the router $ROUTER_IP
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/sbin/ip route replace $CLIENT_NET via $ROUTER_IP
+ExecStop=/sbin/ip route del $CLIENT_NET via $ROUTER_IP
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  systemctl daemon-reload
+  systemctl enable --now rkl-client-route.service
+  ip route get "${CLIENT_NET%/*}"
+fi
