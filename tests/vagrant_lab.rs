@@ -279,7 +279,13 @@ fn ecmp_topology_configs_pass_their_checkers() {
     std::fs::create_dir_all(&dir).expect("mkdir");
     let out = Command::new("bash")
         .arg(vagrant_dir().join("provision/director-ecmp.sh"))
-        .args(["director2", "192.0.2.32", "192.0.2.100", "192.0.2", "192.0.2.2"])
+        .args([
+            "director2",
+            "192.0.2.32",
+            "192.0.2.100",
+            "192.0.2",
+            "192.0.2.2",
+        ])
         .env("RKL_RENDER_ONLY", &dir)
         .env("RKL_REPO", repo)
         .output()
@@ -317,7 +323,11 @@ fn ecmp_topology_configs_pass_their_checkers() {
     std::fs::create_dir_all(&rdir).expect("mkdir");
     let out = Command::new("bash")
         .arg(vagrant_dir().join("provision/router.sh"))
-        .args(["192.0.2.2", "203.0.113.2", "192.0.2.31,192.0.2.32,192.0.2.33"])
+        .args([
+            "192.0.2.2",
+            "203.0.113.2",
+            "192.0.2.31,192.0.2.32,192.0.2.33",
+        ])
         .env("RKL_RENDER_ONLY", &rdir)
         .output()
         .expect("router.sh");
