@@ -85,11 +85,12 @@ cc -O2 -Wall -shared -fPIC -o "$work/fake_ipvs.so" "$ROOT/bench/check/fake_ipvs.
 drop_etc='/^EnvironmentFile=/d; /^ConditionFileNotEmpty=/d; /^Conflicts=/d'
 sed -e "$drop_etc" \
     -e "s|^ExecStart=.*|ExecStart=/usr/sbin/keepalived --dont-fork -f $work/keepalived.conf|" \
-    -e "/^\[Service\]/a Environment=LD_PRELOAD=$work/fake_ipvs.so" \
+    -e "/^\[Service\]/a Environment=LD_PRELOAD=$work/fake_ipvs.so\nLogRateLimitIntervalSec=0" \
     /lib/systemd/system/keepalived.service > "$work/ka-bench.service"
 sed -e "$drop_etc" \
     -e "s|/usr/sbin/rkeepalived|$BIN|g" \
     -e "s|\$DAEMON_ARGS \$KEEPALIVED_OPTIONS|-f $work/keepalived.conf|g" \
+    -e "/^\[Service\]/a LogRateLimitIntervalSec=0" \
     "$ROOT/systemd/rkeepalived.service" > "$work/rkd-bench.service"
 sed -e '/^ExecStartPre=/d' "$work/rkd-bench.service" > "$work/rkd-nopre.service"
 
@@ -98,8 +99,12 @@ cat > "$work/inner.sh" <<'EOF'
 set -e
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
-mkdir -p /run/systemd/system
+mkdir -p /run/systemd/system /run/systemd/journald.conf.d
 printf '[Unit]\nDescription=startup bench\n' > /run/systemd/system/bench.target
+# Both daemons log a line per real server: journald's rate limit would
+# drop the lines the reload measurement looks for.
+printf '[Journal]\nStorage=volatile\nRateLimitIntervalSec=0\nRateLimitBurst=0\n' \
+  > /run/systemd/journald.conf.d/bench.conf
 export container=other
 exec /lib/systemd/systemd --system --unit=bench.target
 EOF
