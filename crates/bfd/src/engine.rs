@@ -706,3 +706,67 @@ pub mod harness {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(neighbor: &str, scope: Option<u32>) -> Slot {
+        let cfg = SessionConfig::new("s", neighbor.parse().expect("addr"));
+        let session = Session::new(cfg.params(), Rng::seeded(1));
+        Slot {
+            cfg,
+            session,
+            sender: None,
+            scope,
+            reopen_at: None,
+            send_error: false,
+        }
+    }
+
+    fn down() -> ControlPacket {
+        ControlPacket {
+            diag: Diag::NoDiagnostic,
+            state: wire::State::Down,
+            poll: false,
+            final_: false,
+            cpi: false,
+            auth: false,
+            demand: false,
+            multipoint: false,
+            detect_mult: 3,
+            length: 24,
+            my_discr: 7,
+            your_discr: 0,
+            desired_min_tx: 1_000_000,
+            required_min_rx: 100_000,
+            required_min_echo_rx: 0,
+        }
+    }
+
+    /// The same fe80:: address can live on every link: a link-local
+    /// neighbor's packet matches its session only on the session's
+    /// interface (IPV6_PKTINFO's ifindex; 0 = unknown passes).
+    #[test]
+    fn link_local_neighbor_matches_only_on_its_interface() {
+        let slots = vec![slot("fe80::2", Some(3)), slot("2001:db8::2", None)];
+        let src: IpAddr = "fe80::2".parse().expect("addr");
+        assert_eq!(find_session(&slots, &down(), src, None, 3), Some(0));
+        assert_eq!(find_session(&slots, &down(), src, None, 4), None);
+        assert_eq!(find_session(&slots, &down(), src, None, 0), Some(0));
+        // A global neighbor does not care about the interface.
+        let g: IpAddr = "2001:db8::2".parse().expect("addr");
+        assert_eq!(find_session(&slots, &down(), g, None, 9), Some(1));
+    }
+
+    #[test]
+    fn link_local_neighbor_receive_check_is_255() {
+        let ll = SessionConfig::new("ll", "fe80::2".parse().expect("addr"));
+        assert_eq!((ll.receive_ttl(), ll.effective_ttl()), (255, 255));
+        let g = SessionConfig::new("g", "2001:db8::2".parse().expect("addr"));
+        assert_eq!((g.receive_ttl(), g.effective_ttl()), (64, 255));
+        let mut set = ll.clone();
+        set.ttl = Some(64);
+        assert_eq!(set.receive_ttl(), 64, "a configured hoplimit wins");
+    }
+}
