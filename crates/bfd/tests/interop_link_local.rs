@@ -55,8 +55,27 @@ fn link_local_link(tag: &str) -> (Netns, Netns) {
 struct Frr {
     // Killed before the directory goes (fields drop in order).
     bfdd: Option<Daemon>,
-    _zebra: Daemon,
+    zebra: Option<Daemon>,
     dir: TempDir,
+}
+
+impl Drop for Frr {
+    /// Stops both daemons, then removes the per-process directories FRR
+    /// leaves under /var/tmp/frr.
+    fn drop(&mut self) {
+        let pids: Vec<(String, String)> = ["bfdd", "zebra"]
+            .iter()
+            .filter_map(|d| {
+                let pid = std::fs::read_to_string(self.dir.0.join(format!("{d}.pid"))).ok()?;
+                Some((d.to_string(), pid.trim().to_string()))
+            })
+            .collect();
+        self.bfdd = None;
+        self.zebra = None;
+        for (d, pid) in pids {
+            let _ = std::fs::remove_dir_all(format!("/var/tmp/frr/{d}.{pid}"));
+        }
+    }
 }
 
 impl Frr {
@@ -93,7 +112,7 @@ impl Frr {
         let bfdd = Daemon::spawn(cmd, dir.0.join("bfdd.log"));
         Frr {
             bfdd: Some(bfdd),
-            _zebra: zebra,
+            zebra: Some(zebra),
             dir,
         }
     }
