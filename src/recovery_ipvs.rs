@@ -13,60 +13,191 @@
 //! engine runs, the new checker deletes the kernel entries the journal lists
 //! and its own configuration does not.
 //!
-//! Keys are journalled as their `Debug` text: written and compared by the
-//! same binary (a journal from another version simply matches nothing).
+//! Keys are journalled in a short text form of this module (`6 192.0.2.1 80`,
+//! `fwmark 5 2`; a real server `192.0.2.11 80`): written and compared by
+//! the same binary (an entry this version cannot read is skipped: it only
+//! ever narrows a clean-up).
 
-use std::collections::BTreeSet;
+use std::net::IpAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use rkeepalived_config::Config;
+use rkeepalived_ipvs::model::{DestKey, Family, Protocol, ServiceKey};
 use rkeepalived_ipvs::{IpvsBackend, Op};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Environment variable by which the supervisor tells a checker child where
 /// its journal is.
 pub const JOURNAL_ENV: &str = "RKEEPALIVED_CHECKER_JOURNAL";
 
-/// IPVS services and (service, real server) pairs a configuration programs.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// IPVS services and (service, real server) pairs a configuration programs:
+/// sorted, deduplicated typed keys behind an `Arc`. The supervisor keeps
+/// this for the life of a configuration, twice (the running configuration's
+/// and its journal's record of what the child was sent, a clone that now
+/// shares the slices): ~48 bytes per real server. As two `BTreeSet`s of
+/// `Debug` strings it was ~250 bytes per real server per copy, 18 MB of the
+/// supervisor's steady RSS at keepalived issue #2318 scale (36,544 real
+/// servers), bench/scale/README.md.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IpvsOwned {
-    pub services: BTreeSet<String>,
-    pub dests: BTreeSet<(String, String)>,
+    services: Arc<[ServiceKey]>,
+    dests: Arc<[(ServiceKey, DestKey)]>,
 }
 
-fn key_text(k: &impl std::fmt::Debug) -> String {
-    format!("{k:?}")
+/// `6 192.0.2.1 80` (protocol number, address, port) or `fwmark 5 2`
+/// (mark, address family number).
+fn service_text(k: &ServiceKey) -> String {
+    match k {
+        ServiceKey::Addr { proto, addr, port } => format!("{} {addr} {port}", proto.to_raw()),
+        ServiceKey::Fwmark { mark, family } => {
+            let af = match family {
+                Family::Inet => Family::AF_INET,
+                Family::Inet6 => Family::AF_INET6,
+            };
+            format!("fwmark {mark} {af}")
+        }
+    }
+}
+
+fn parse_service(s: &str) -> Option<ServiceKey> {
+    let mut f = s.split(' ');
+    let (a, b, c) = (f.next()?, f.next()?, f.next()?);
+    if f.next().is_some() {
+        return None;
+    }
+    if a == "fwmark" {
+        return Some(ServiceKey::Fwmark {
+            mark: b.parse().ok()?,
+            family: Family::from_raw(c.parse().ok()?)?,
+        });
+    }
+    Some(ServiceKey::Addr {
+        proto: Protocol::from_raw(a.parse().ok()?),
+        addr: b.parse().ok()?,
+        port: c.parse().ok()?,
+    })
+}
+
+fn dest_text(k: &DestKey) -> String {
+    format!("{} {}", k.addr, k.port)
+}
+
+fn parse_dest(s: &str) -> Option<DestKey> {
+    let (addr, port) = s.split_once(' ')?;
+    Some(DestKey {
+        addr: addr.parse::<IpAddr>().ok()?,
+        port: port.parse().ok()?,
+    })
+}
+
+/// The journal's JSON shape: `{"services": [..], "dests": [[service, dest], ..]}`.
+#[derive(Serialize, Deserialize)]
+struct OwnedText {
+    services: Vec<String>,
+    dests: Vec<(String, String)>,
+}
+
+impl Serialize for IpvsOwned {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        OwnedText {
+            services: self.services.iter().map(service_text).collect(),
+            dests: self
+                .dests
+                .iter()
+                .map(|(sk, dk)| (service_text(sk), dest_text(dk)))
+                .collect(),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for IpvsOwned {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = OwnedText::deserialize(d)?;
+        Ok(IpvsOwned::from_keys(
+            text.services
+                .iter()
+                .filter_map(|s| parse_service(s))
+                .collect(),
+            text.dests
+                .iter()
+                .filter_map(|(s, d)| Some((parse_service(s)?, parse_dest(d)?)))
+                .collect(),
+        ))
+    }
 }
 
 impl IpvsOwned {
+    fn from_keys(mut services: Vec<ServiceKey>, mut dests: Vec<(ServiceKey, DestKey)>) -> Self {
+        services.sort_unstable();
+        services.dedup();
+        dests.sort_unstable();
+        dests.dedup();
+        IpvsOwned {
+            services: services.into(),
+            dests: dests.into(),
+        }
+    }
+
     /// Everything `cfg`'s virtual servers may program (empty if its plan
     /// cannot be built: the checker reports that itself).
     pub fn of(cfg: &Config) -> IpvsOwned {
-        let mut o = IpvsOwned::default();
         if cfg.virtual_servers.is_empty() {
-            return o;
+            return IpvsOwned::default();
         }
         let Ok(plan) = rkeepalived_check::plan::without_dump(cfg) else {
-            return o;
+            return IpvsOwned::default();
         };
+        let mut services = Vec::new();
+        let mut dests = Vec::new();
         for vs in &plan.virtual_servers {
             for key in &vs.keys {
-                let sk = key_text(key);
                 for rs in &vs.real_servers {
-                    o.dests.insert((sk.clone(), key_text(&rs.dest.key())));
+                    dests.push((*key, rs.dest.key()));
                 }
                 if let Some(sorry) = &vs.sorry_server {
-                    o.dests.insert((sk.clone(), key_text(&sorry.key())));
+                    dests.push((*key, sorry.key()));
                 }
-                o.services.insert(sk);
+                services.push(*key);
             }
         }
-        o
+        drop(plan);
+        IpvsOwned::from_keys(services, dests)
     }
 
     pub fn union(&mut self, other: &IpvsOwned) {
-        self.services.extend(other.services.iter().cloned());
-        self.dests.extend(other.dests.iter().cloned());
+        if other.services.is_empty() && other.dests.is_empty() {
+            return;
+        }
+        if self.services.is_empty() && self.dests.is_empty() {
+            *self = other.clone();
+            return;
+        }
+        *self = IpvsOwned::from_keys(
+            self.services
+                .iter()
+                .chain(other.services.iter())
+                .copied()
+                .collect(),
+            self.dests
+                .iter()
+                .chain(other.dests.iter())
+                .copied()
+                .collect(),
+        );
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.services.is_empty() && self.dests.is_empty()
+    }
+
+    pub fn has_service(&self, k: &ServiceKey) -> bool {
+        self.services.binary_search(k).is_ok()
+    }
+
+    pub fn has_dest(&self, sk: &ServiceKey, dk: &DestKey) -> bool {
+        self.dests.binary_search(&(*sk, *dk)).is_ok()
     }
 }
 
@@ -92,7 +223,7 @@ fn read_journal(path: &Path) -> IpvsOwned {
 /// Deletes the entries of `backend` that `journal` lists and `current`
 /// does not; returns how many ops succeeded.
 pub fn sweep(backend: &mut dyn IpvsBackend, journal: &IpvsOwned, current: &IpvsOwned) -> usize {
-    if journal.services.is_empty() && journal.dests.is_empty() {
+    if journal.is_empty() {
         return 0;
     }
     let table = match backend.dump() {
@@ -104,14 +235,12 @@ pub fn sweep(backend: &mut dyn IpvsBackend, journal: &IpvsOwned, current: &IpvsO
     };
     let mut ops = Vec::new();
     for (key, entry) in &table.services {
-        let sk = key_text(key);
-        if journal.services.contains(&sk) && !current.services.contains(&sk) {
+        if journal.has_service(key) && !current.has_service(key) {
             ops.push(Op::DelService(*key));
             continue;
         }
         for dk in entry.dests.keys() {
-            let pair = (sk.clone(), key_text(dk));
-            if journal.dests.contains(&pair) && !current.dests.contains(&pair) {
+            if journal.has_dest(key, dk) && !current.has_dest(key, dk) {
                 ops.push(Op::DelDest(*key, *dk));
             }
         }
@@ -135,7 +264,7 @@ pub fn sweep_stale_ipvs(cfg: &Config) -> usize {
         return 0;
     };
     let journal = read_journal(Path::new(&path));
-    if journal.services.is_empty() {
+    if journal.is_empty() {
         return 0;
     }
     let mut backend = match rkeepalived_ipvs::NetlinkIpvs::connect() {
@@ -152,7 +281,8 @@ pub fn sweep_stale_ipvs(cfg: &Config) -> usize {
 mod tests {
     use super::*;
     use rkeepalived_ipvs::model::{
-        Dest, Forwarding, IpvsState, Protocol, Scheduler, Service, ServiceEntry, ServiceKey,
+        Dest, DestKey, Forwarding, IpvsState, Protocol, Scheduler, Service, ServiceEntry,
+        ServiceKey,
     };
     use rkeepalived_ipvs::MockIpvs;
 
@@ -178,24 +308,20 @@ mod tests {
         let mut mock = MockIpvs::with_state(state.clone());
         let d = |port: u16, host: &str| {
             (
-                key_text(&svc(port)),
-                key_text(&Dest::new(host.parse().expect("ip"), port, Forwarding::Direct, 1).key()),
+                svc(port),
+                Dest::new(host.parse().expect("ip"), port, Forwarding::Direct, 1).key(),
             )
         };
         // Old config: :80 with .11 and .12, :8000. New: :80 with .11 only.
-        let journal = IpvsOwned {
-            services: [key_text(&svc(80)), key_text(&svc(8000))].into(),
-            dests: [
+        let journal = IpvsOwned::from_keys(
+            vec![svc(80), svc(8000)],
+            vec![
                 d(80, "192.0.2.11"),
                 d(80, "192.0.2.12"),
                 d(8000, "192.0.2.11"),
-            ]
-            .into(),
-        };
-        let current = IpvsOwned {
-            services: [key_text(&svc(80))].into(),
-            dests: [d(80, "192.0.2.11")].into(),
-        };
+            ],
+        );
+        let current = IpvsOwned::from_keys(vec![svc(80)], vec![d(80, "192.0.2.11")]);
         assert_eq!(sweep(&mut mock, &journal, &current), 2);
         let after = mock.dump().expect("dump");
         assert!(!after.services.contains_key(&svc(8000)), "old service gone");
@@ -209,5 +335,57 @@ mod tests {
             2,
             "foreign dests kept"
         );
+    }
+
+    #[test]
+    fn journal_text_round_trips_and_skips_unreadable_entries() {
+        let v6: std::net::IpAddr = "2001:db8::7".parse().expect("ip");
+        let services = vec![
+            svc(80),
+            ServiceKey::Addr {
+                proto: Protocol::Other(33),
+                addr: v6,
+                port: 0,
+            },
+            ServiceKey::Fwmark {
+                mark: 5,
+                family: rkeepalived_ipvs::model::Family::Inet6,
+            },
+        ];
+        let dests = services
+            .iter()
+            .map(|s| {
+                (
+                    *s,
+                    DestKey {
+                        addr: v6,
+                        port: 8080,
+                    },
+                )
+            })
+            .collect();
+        let owned = IpvsOwned::from_keys(services, dests);
+        let json = serde_json::to_string(&owned).expect("encode");
+        let back: IpvsOwned = serde_json::from_str(&json).expect("decode");
+        assert_eq!(back, owned);
+        // A journal of another version (keys as Debug text): nothing matches.
+        let old = r#"{"services":["Addr { proto: Tcp, addr: 192.0.2.100, port: 80 }"],"dests":[]}"#;
+        let back: IpvsOwned = serde_json::from_str(old).expect("decode");
+        assert!(back.is_empty());
+    }
+
+    #[test]
+    fn union_merges_and_a_clone_shares() {
+        let a = IpvsOwned::from_keys(vec![svc(80)], vec![]);
+        let b = IpvsOwned::from_keys(vec![svc(81), svc(80)], vec![]);
+        let mut u = IpvsOwned::default();
+        u.union(&a);
+        assert!(
+            Arc::ptr_eq(&u.services, &a.services),
+            "no copy into an empty set"
+        );
+        u.union(&b);
+        assert_eq!(&u.services[..], &[svc(80), svc(81)]);
+        assert!(u.has_service(&svc(81)) && !u.has_service(&svc(82)));
     }
 }

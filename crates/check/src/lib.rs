@@ -43,6 +43,7 @@ pub mod logfmt;
 pub mod mail;
 pub mod metrics;
 pub mod plan;
+pub mod plan_apart;
 pub mod spec;
 #[allow(unsafe_code)] // the only unsafe: socket options (SAFETY notes inside)
 mod sys;
@@ -84,9 +85,10 @@ pub async fn run_with(
     ctl: mpsc::Receiver<Control>,
     opts: RunOptions,
 ) -> Result<(), CheckError> {
-    let plan = from_config(&cfg)?;
-    // The plan has everything the checker needs: do not keep the whole
-    // model (10,000 real servers are megabytes) for the process's life.
+    // Built apart from the model's heap pages (plan_apart), which are
+    // then freed whole: the plan has everything the checker needs, and the
+    // model (10,000 real servers are megabytes) is not kept.
+    let plan = plan_apart::from_config_apart(&cfg)?;
     drop(cfg);
     let mut engine = EngineOptions::new(EngineBackend::Kernel(KernelIpvs::new()));
     engine.release_ipvs_on_stop = opts.release_ipvs_on_stop;
