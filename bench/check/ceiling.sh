@@ -6,7 +6,8 @@
 #
 #   flock /tmp/rkd-bench.lock bench/check/ceiling.sh [KIND=tcp|http] [RATES="5000 10000 20000 30000 50000 70000"]
 #
-# Environment: N (real servers, default 10000), STEP (measured window, s,
+# Environment: N (real servers, default 10000), WARMUP (max s until the
+# checks flow at 90 % of the offered rate, default 120), STEP (measured window, s,
 # default 15), SETTLE (s before the window, default 15), CONTENDERS
 # (default "keepalived rkeepalived"; rkeepalived-1t is check-node with
 # --probe-threads 0, every check started from the engine's one thread;
