@@ -3,7 +3,7 @@
 //! kernel's IPVS (or an in-memory table with `--mock`).
 //!
 //! ```text
-//! check-node [--mock] [--op-log FILE] [--dump-on-exit] [--threads N] /etc/keepalived/keepalived.conf
+//! check-node [--mock] [--op-log FILE] [--dump-on-exit] [--threads N] [--probe-threads N] /etc/keepalived/keepalived.conf
 //! ```
 //! `--mock` programs an in-memory table instead of the kernel: it answers
 //! dumps with what was programmed, as the kernel would, so the engine's
@@ -19,6 +19,9 @@
 //! `--threads 1` (default) runs the engine on a single-threaded runtime,
 //! like keepalived's one-thread checker; more threads use tokio's
 //! multi-threaded scheduler.
+//! `--probe-threads N`: helper threads for bursts of due checks (default:
+//! one fewer than the cores, at most 3; 0 starts every check from the
+//! engine's task; see `rkeepalived_check::set_probe_threads`).
 //! Signals: SIGHUP reload, SIGUSR1 state dump, SIGUSR2 stats dump (to
 //! stderr), SIGTERM/SIGINT clean stop. Log level via RUST_LOG (default info).
 
@@ -33,7 +36,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot};
 
 fn usage() -> ! {
-    eprintln!("usage: check-node [--mock] [--op-log FILE] [--dump-on-exit] [--threads N] CONFIG");
+    eprintln!("usage: check-node [--mock] [--op-log FILE] [--dump-on-exit] [--threads N] [--probe-threads N] CONFIG");
     std::process::exit(2)
 }
 
@@ -182,6 +185,10 @@ async fn async_main() -> std::process::ExitCode {
             "--mock" => mock = true,
             "--threads" => {
                 args.next();
+            }
+            "--probe-threads" => {
+                let n = args.next().and_then(|n| n.parse().ok());
+                rkeepalived_check::set_probe_threads(n.unwrap_or_else(|| usage()));
             }
             "--dump-on-exit" => dump_on_exit = true,
             "--op-log" => op_log = Some(args.next().unwrap_or_else(|| usage())),

@@ -11,10 +11,8 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -22,13 +20,14 @@ use tokio::task::{AbortHandle, JoinSet};
 use tokio::time::Instant;
 
 use crate::addrwatch::LocalAddrs;
-use crate::checkers::{BoxFuture, CheckOutcome, Checker};
+use crate::checkers::{CheckOutcome, Checker};
 use crate::conn::random_u64;
 use crate::deadlines::Deadlines;
 use crate::error::CheckFailure;
 use crate::fsm::{initial_delay, CheckerFsm};
 use crate::health::CheckerRef;
 use crate::metrics::CheckerMetrics;
+use crate::probe_pool::{self, Batch, Due, First, ProbePool, Started, OFFLOAD_MIN};
 use crate::spec::CheckerSpec;
 
 /// Handle of one checker inside the driver.
@@ -108,11 +107,20 @@ pub struct CheckDriver {
     /// servers, or listed twice); each result fans out to them too. Kept
     /// beside the slots: most slots have none, and a slot is ~170 bytes.
     shared: HashMap<SlotId, Vec<CheckerRef>>,
+    /// Helper threads this driver may start for bursts of due attempts.
+    helpers: usize,
+    /// The helpers, once a burst needed them.
+    pool: Option<ProbePool>,
+    /// Bumped by `clear`: helper batches of an earlier epoch are dropped.
+    epoch: u64,
 }
 
 impl CheckDriver {
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            helpers: probe_pool::configured_helpers(),
+            ..Self::default()
+        }
     }
 
     /// Start a checker: its first attempt comes after a random part of its
@@ -219,6 +227,7 @@ impl CheckDriver {
         self.deadlines.clear();
         self.ready.clear();
         self.shared.clear();
+        self.epoch += 1;
     }
 
     /// Run checks until one changes a checker's state (or weight).
@@ -240,6 +249,9 @@ impl CheckDriver {
                         return report;
                     }
                 }
+                Some(batch) = next_batch(&mut self.pool), if self.pool.as_ref().is_some_and(|p| p.outstanding > 0) => {
+                    self.take_batch(batch);
+                }
             }
         }
     }
@@ -247,6 +259,9 @@ impl CheckDriver {
     /// Reports of attempts that already finished (coalesces a burst).
     pub fn ready_reports(&mut self) -> Vec<Report> {
         let mut out = Vec::new();
+        while let Some(batch) = self.pool.as_mut().and_then(|p| p.results.try_recv().ok()) {
+            self.take_batch(batch);
+        }
         while let Some(done) = self.inflight.try_join_next_with_id() {
             out.extend(self.finish(done));
         }
@@ -286,9 +301,12 @@ impl CheckDriver {
         cell.slot.as_mut()
     }
 
-    /// Start every attempt whose time has come.
+    /// Start every attempt whose time has come. A large batch is shared
+    /// with helper threads ([`crate::probe_pool`]); their attempts are
+    /// settled when their batch comes back.
     fn start_due(&mut self) {
         let now = Instant::now();
+        let mut due = Vec::new();
         while let Some((id, generation)) = self.deadlines.pop_due(now) {
             let Some(slot) = self.live(id, generation) else {
                 continue;
@@ -307,41 +325,67 @@ impl CheckDriver {
                     continue;
                 }
             }
-            let checker = Arc::clone(&slot.task.checker);
-            let started = Instant::now();
-            let mut attempt: BoxFuture<'static, CheckOutcome> =
-                Box::pin(async move { checker.check().await });
-            // Most attempts finish in their first poll (a TCP_CHECK to a
-            // near server is answered before connect() returns): settle
-            // those here and only pay for a task when one has to wait.
-            // Polling with a no-op waker is fine: the task polls again
-            // at once and registers its real waker.
-            let mut cx = Context::from_waker(Waker::noop());
-            let first =
-                std::panic::catch_unwind(AssertUnwindSafe(|| attempt.as_mut().poll(&mut cx)));
-            let outcome = match first {
-                Ok(Poll::Pending) => None,
-                Ok(Poll::Ready(outcome)) => Some(outcome),
-                Err(_) => {
-                    // A checker bug must not take the engine down (nor
-                    // silence the checker): the attempt counts as failed.
-                    tracing::error!("checker attempt panicked");
-                    Some(CheckOutcome::Down(CheckFailure::Panicked))
-                }
-            };
-            if let Some(outcome) = outcome {
-                let end = Instant::now();
-                self.settle_and_schedule(id, generation, outcome, end - started, end);
-                continue;
-            }
-            let handle = self.inflight.spawn(async move {
-                let outcome = attempt.await;
-                (id, generation, outcome, started.elapsed())
+            due.push(Due {
+                id,
+                generation,
+                checker: Arc::clone(&slot.task.checker),
             });
-            self.inflight_slots.insert(handle.id(), (id, generation));
-            if let Some(slot) = self.live(id, generation) {
-                slot.inflight = Some(handle);
+        }
+        if due.len() >= OFFLOAD_MIN && self.helpers > 0 {
+            if self.pool.is_none() {
+                self.pool = ProbePool::start(self.helpers);
+                if self.pool.is_none() {
+                    self.helpers = 0; // no runtime or no thread: stay inline
+                }
             }
+            if let Some(pool) = &mut self.pool {
+                due = pool.share(self.epoch, due);
+            }
+        }
+        for d in due {
+            let started = probe_pool::start(d);
+            self.take_started(started);
+        }
+    }
+
+    /// Settle an attempt after its first poll, or spawn it if it waits.
+    fn take_started(&mut self, s: Started) {
+        let Started {
+            id,
+            generation,
+            started,
+            first,
+        } = s;
+        match first {
+            First::Done(outcome, end) => {
+                self.settle_and_schedule(id, generation, outcome, end - started, end);
+            }
+            First::Waiting(attempt) => {
+                if self.live(id, generation).is_none() {
+                    return; // removed while a helper started it
+                }
+                let handle = self.inflight.spawn(async move {
+                    let outcome = attempt.await;
+                    (id, generation, outcome, started.elapsed())
+                });
+                self.inflight_slots.insert(handle.id(), (id, generation));
+                if let Some(slot) = self.live(id, generation) {
+                    slot.inflight = Some(handle);
+                }
+            }
+        }
+    }
+
+    /// A helper's batch came back.
+    fn take_batch(&mut self, (epoch, batch): Batch) {
+        if let Some(pool) = &mut self.pool {
+            pool.outstanding = pool.outstanding.saturating_sub(1);
+        }
+        if epoch != self.epoch {
+            return; // the driver was cleared meanwhile
+        }
+        for s in batch {
+            self.take_started(s);
         }
     }
 
@@ -393,6 +437,13 @@ impl CheckDriver {
         self.live(id, generation)?.inflight = None;
         self.settle_and_schedule(id, generation, outcome, elapsed, Instant::now());
         self.pop_ready()
+    }
+}
+
+async fn next_batch(pool: &mut Option<ProbePool>) -> Option<Batch> {
+    match pool {
+        Some(pool) => pool.results.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -485,6 +536,7 @@ fn settle(slot: &mut Slot, outcome: CheckOutcome, elapsed: Duration) -> (Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checkers::BoxFuture;
     use crate::spec::{CheckKind, CheckTiming, ConnOpts};
     use std::sync::atomic::AtomicU32;
 
@@ -560,6 +612,121 @@ mod tests {
             report.at.checker, 1,
             "stale deadlines of the old checker are ignored"
         );
+    }
+
+    /// Fails at once, or after a short wait; records the thread of its
+    /// first poll.
+    struct Recorder {
+        wait: bool,
+        threads: Arc<std::sync::Mutex<Vec<std::thread::ThreadId>>>,
+    }
+
+    impl Checker for Recorder {
+        fn kind(&self) -> &'static str {
+            "TCP_CHECK"
+        }
+        fn check(&self) -> BoxFuture<'_, CheckOutcome> {
+            self.threads
+                .lock()
+                .expect("lock")
+                .push(std::thread::current().id());
+            let wait = self.wait;
+            Box::pin(async move {
+                if wait {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                CheckOutcome::Down(CheckFailure::Panicked)
+            })
+        }
+    }
+
+    /// A burst of due attempts is shared with a helper thread: every
+    /// attempt runs once, those that finish at once and those that wait
+    /// (spawned after a helper's first poll) are all settled and reported.
+    #[tokio::test]
+    async fn a_burst_is_shared_with_a_helper_and_every_attempt_settles() {
+        let threads = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut driver = CheckDriver {
+            helpers: 1,
+            ..CheckDriver::default()
+        };
+        let n = 4 * OFFLOAD_MIN;
+        for i in 0..n {
+            let checker = Arc::new(Recorder {
+                wait: i % 2 == 1,
+                threads: Arc::clone(&threads),
+            });
+            let mut t = task(checker, "vs");
+            t.at.rs = i as u32;
+            driver.add(t);
+        }
+        let mut seen = std::collections::HashSet::new();
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while seen.len() < n {
+                let report = driver.next_report().await;
+                assert!(!report.up);
+                seen.insert(report.at.rs);
+            }
+        })
+        .await
+        .expect("every checker reports its failure");
+        assert!(driver.pool.is_some(), "the burst started the helper");
+        let me = std::thread::current().id();
+        let threads = threads.lock().expect("lock");
+        assert!(threads.len() >= n, "every attempt ran");
+        assert!(
+            threads.iter().any(|t| *t != me),
+            "part of the burst ran on the helper"
+        );
+        assert!(
+            threads.iter().any(|t| *t == me),
+            "part ran on the driver's thread"
+        );
+    }
+
+    /// Results of a batch started before `clear` are dropped, not applied
+    /// to the checkers added afterwards in the same slots.
+    #[tokio::test]
+    async fn a_batch_from_before_clear_is_ignored() {
+        let threads = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut driver = CheckDriver {
+            helpers: 1,
+            ..CheckDriver::default()
+        };
+        for _ in 0..OFFLOAD_MIN * 2 {
+            driver.add(task(
+                Arc::new(Recorder {
+                    wait: false,
+                    threads: Arc::clone(&threads),
+                }),
+                "old",
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        driver.start_due();
+        assert!(driver.pool.as_ref().is_some_and(|p| p.outstanding > 0));
+        driver.clear();
+        let calls = Arc::new(AtomicU32::new(0));
+        let id = driver.add(task(Arc::new(Panicky(Arc::clone(&calls))), "new"));
+        let report = tokio::time::timeout(Duration::from_secs(5), driver.next_report())
+            .await
+            .expect("a report");
+        assert_eq!(report.at.checker, 1, "only the new checker reports");
+        // Let the helper's batch land, then take everything that is ready.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let _ = driver.ready_reports();
+        let failures = driver
+            .task(id)
+            .expect("slot")
+            .metrics
+            .failures
+            .load(Relaxed);
+        assert_eq!(
+            failures,
+            u64::from(calls.load(Relaxed)),
+            "only the new checker's own attempts were counted"
+        );
+        assert_eq!(driver.len(), 1);
     }
 
     /// At 10,000 real servers every byte per checker is ~10 KB of RSS.

@@ -44,6 +44,7 @@ pub mod mail;
 pub mod metrics;
 pub mod plan;
 pub mod plan_apart;
+mod probe_pool;
 pub mod spec;
 #[allow(unsafe_code)] // the only unsafe: socket options (SAFETY notes inside)
 mod sys;
@@ -55,6 +56,7 @@ pub use backend::{EngineBackend, KernelIpvs, SharedBackend};
 pub use engine::{run_plan, CheckerFactory, EngineOptions};
 pub use error::{CheckError, CheckFailure, PlanError};
 pub use plan::from_config;
+pub use probe_pool::set_probe_threads;
 pub use spec::CheckPlan;
 
 /// Run the checker for `cfg`, programming the kernel's IPVS, until
