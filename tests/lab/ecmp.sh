@@ -186,6 +186,7 @@ start_router() {
     {
       echo "router id 198.51.100.1;"
       echo "log \"$W/rtr-bird.log\" all;"
+      echo "debug protocols { states };"
       echo "protocol device {}"
       echo "protocol kernel { ipv4 { import none; export all; }; merge paths yes; }"
       echo "protocol bfd {"
@@ -204,10 +205,10 @@ start_router() {
     disown
     return
   fi
+  # One file per daemon: bgpd stops understanding the rest of a file once
+  # it met bfdd's `bfd` node (FRR 8.4 without the integrated vtysh config).
+  printf 'frr defaults traditional\nhostname rtr\n' | tee "$W/rtr/zebra.conf" "$W/rtr/bgpd.conf" >"$W/rtr/bfdd.conf"
   {
-    echo "frr defaults traditional"
-    echo "hostname rtr"
-    echo "!"
     echo "bfd"
     echo " profile fast"
     echo "  detect-multiplier $BFD_MULT"
@@ -215,9 +216,11 @@ start_router() {
     echo "  transmit-interval $BFD_MS"
     echo " exit"
     echo "exit"
-    echo "!"
+  } >>"$W/rtr/bfdd.conf"
+  {
     echo "router bgp 65000"
     echo " bgp router-id 198.51.100.1"
+    echo " bgp log-neighbor-changes"
     echo " no bgp ebgp-requires-policy"
     echo " timers bgp 3 9"
     echo " neighbor DIRS peer-group"
@@ -229,14 +232,14 @@ start_router() {
     echo "  maximum-paths 16"
     echo " exit-address-family"
     echo "exit"
-  } >"$W/rtr/frr.conf"
+  } >>"$W/rtr/bgpd.conf"
   chown -R frr:frr "$W/rtr"
   local d
   for d in zebra bfdd bgpd; do
     local extra=()
     [[ $d == bfdd ]] && extra=(--bfdctl "$W/rtr/bfdd.sock")
     ip netns exec rtr "/usr/lib/frr/$d" -z "$W/rtr/zserv.api" -i "$W/rtr/$d.pid" \
-      --vty_socket "$W/rtr" -P 0 -f "$W/rtr/frr.conf" "${extra[@]}" \
+      --vty_socket "$W/rtr" -P 0 -f "$W/rtr/$d.conf" --log stdout "${extra[@]}" \
       </dev/null >>"$W/rtr-$d.log" 2>&1 &
     disown
     [[ $d == zebra ]] && wait_until 20 test -S "$W/rtr/zserv.api" >/dev/null
@@ -254,8 +257,11 @@ router_sessions() {
 }
 # BFD sessions that went down at the router (flaps and real failures).
 bfd_downs() {
-  if [[ $ROUTER == bird ]]; then grep -ci 'bfd session.* down\|BFD session down' "$W/rtr-bird.log" 2>/dev/null
-  else grep -ci 'bfd.*down' "$W/rtr-bgpd.log" "$W/rtr-bfdd.log" 2>/dev/null | awk -F: '{ s += $NF } END { print s + 0 }'; fi
+  if [[ $ROUTER == bird ]]; then
+    # "d2: State changed to start" after "... to up": that session went down.
+    awk '$4 ~ /^d[0-9]:$/ && $5 == "State" { if (st[$4] == "up" && $8 != "up") n++; st[$4] = $8 }
+      END { print n + 0 }' "$W/rtr-bird.log" 2>/dev/null
+  else grep -c 'ADJCHANGE.* Down' "$W/rtr-bgpd.log" 2>/dev/null || echo 0; fi
 }
 
 # ---- traffic ---------------------------------------------------------------
