@@ -107,11 +107,11 @@ fn ecmp_directors_spread_drain_scale_up_crash_and_service_loss() {
     // Only meaningful when the router kept the other paths: a starved
     // emulated CPU can take every BGP/BFD session down at once, and then
     // the connections wait out TCP's back-off instead of moving (the
-    // benchmark reports it as `bfd_session_downs_at_router`; the crash
+    // benchmark reports it as `bgp_session_downs_at_router`; the crash
     // itself is one).
     let downs: u64 = rows
         .iter()
-        .find(|l| field(l, "metric") == Some("bfd_session_downs_at_router"))
+        .find(|l| field(l, "metric") == Some("bgp_session_downs_at_router"))
         .and_then(|l| field(l, "value"))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
