@@ -169,12 +169,15 @@ start_director() { # start_director I
   disown
 }
 
-# Node crash: kill -9 of the daemon's process group and of BIRD, links down.
+# Node crash: links down, then kill -9 of the daemon's process group and of
+# BIRD. Link first: a killed BIRD's kernel would otherwise close the BGP
+# session (FIN) and the router would withdraw at once, where a crashed
+# host sends nothing and only BFD (or the hold time) notices.
 crash_director() {
   local i=$1
+  ip -n "d$i" link set eth0 down
   kill -9 -- "-$(cat "$W/d$i.daemon")" 2>/dev/null
   kill -9 "$(cat "$W/d$i.bird")" 2>/dev/null
-  ip -n "d$i" link set eth0 down
 }
 
 signal_director() { kill "-$2" "$(cat "$W/d$1.pid")"; }
