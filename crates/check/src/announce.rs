@@ -128,11 +128,22 @@ pub fn unannounceable(plan: &CheckPlan) -> Vec<&str> {
 /// The routes the current health state wants: every VIP of every
 /// announcing virtual server with quorum up, one route per (table, VIP)
 /// with the lowest metric.
+///
+/// A virtual server is announced only once it is settled: every `alpha`
+/// checker (started down) has reported once. With `alpha` and the default
+/// quorum of 1, the first real server to pass would otherwise announce the
+/// director while its other real servers are not in IPVS yet, so its `mh`
+/// table would differ from the other directors' and the flows ECMP moves
+/// to it would reach other real servers (and be reset).
 pub fn desired(plan: &CheckPlan, model: &HealthModel) -> BTreeSet<Route> {
     let mut best: BTreeMap<(u32, IpAddr), u32> = BTreeMap::new();
     for (i, vs) in plan.virtual_servers.iter().enumerate() {
         let Some(r) = vs.announce else { continue };
-        if !model.virtual_servers.get(i).is_some_and(|h| h.quorum_up) {
+        if !model
+            .virtual_servers
+            .get(i)
+            .is_some_and(|h| h.quorum_up && h.settled)
+        {
             continue;
         }
         for dst in vips(&vs.keys) {

@@ -22,6 +22,8 @@ pub struct CheckerHealth {
     pub up: bool,
     /// MISC_CHECK misc_dynamic: last weight reported (exit status - 2).
     pub dynamic_weight: Option<i32>,
+    /// Started down (`alpha`) and has not reported a result yet.
+    pub pending: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +36,18 @@ pub struct RsHealth {
 pub struct VsHealth {
     pub real_servers: Vec<RsHealth>,
     pub quorum_up: bool,
+    /// Every checker that started down (`alpha`) has reported once. Sticky:
+    /// once settled, a virtual server stays settled (also across reloads).
+    /// Route announcement waits for it (see [`crate::announce::desired`]).
+    pub settled: bool,
+}
+
+impl VsHealth {
+    fn nothing_pending(&self) -> bool {
+        self.real_servers
+            .iter()
+            .all(|r| r.checkers.iter().all(|c| !c.pending))
+    }
 }
 
 /// Why a script runs.
@@ -89,6 +103,7 @@ impl HealthModel {
                             .map(|c| CheckerHealth {
                                 up: !(c.timing.alpha || rs.alpha),
                                 dynamic_weight: None,
+                                pending: c.timing.alpha || rs.alpha,
                             })
                             .collect();
                         let alive = checkers.iter().all(|c| c.up);
@@ -98,7 +113,9 @@ impl HealthModel {
                 let mut v = VsHealth {
                     real_servers,
                     quorum_up: false,
+                    settled: false,
                 };
+                v.settled = v.nothing_pending();
                 v.quorum_up = alive_weight(vs, &v) >= u64::from(vs.quorum);
                 v
             })
@@ -140,6 +157,7 @@ impl HealthModel {
                 rh.alive = rh.checkers.iter().all(|c| c.up);
             }
             vh.quorum_up = ohealth.quorum_up;
+            vh.settled = ohealth.settled || vh.nothing_pending();
             // Re-evaluate with the new weights/quorum, silently.
             let _ = update_quorum(vs, vh);
         }
@@ -191,6 +209,7 @@ impl HealthModel {
         update.changed = ch.up != up || ch.dynamic_weight != new_weight;
         ch.up = up;
         ch.dynamic_weight = new_weight;
+        let was_pending = std::mem::take(&mut ch.pending);
         let alive = rh.checkers.iter().all(|c| c.up);
         if alive != rh.alive {
             rh.alive = alive;
@@ -255,6 +274,11 @@ impl HealthModel {
                     reason,
                 });
             }
+        }
+        if was_pending && !vh.settled && vh.nothing_pending() {
+            vh.settled = true;
+            // The announced routes may now include this virtual server.
+            update.changed = true;
         }
         update
     }
@@ -641,6 +665,39 @@ mod tests {
             addr: "198.51.100.1".parse().unwrap(),
             port: 80
         }));
+    }
+
+    #[test]
+    fn alpha_settles_once_every_alpha_checker_reported_and_stays_settled() {
+        let mut p = plan(vec![rs(1, 1), rs(2, 1)], 1, 0);
+        for r in &mut p.virtual_servers[0].real_servers {
+            r.alpha = true;
+        }
+        p.virtual_servers[0].announce = Some(crate::announce::VsRoute {
+            table: 100,
+            metric: 0,
+        });
+        let announced = |m: &HealthModel| crate::announce::desired(&p, m).len();
+        let mut m = HealthModel::new(&p);
+        assert!(!m.virtual_servers[0].settled);
+        // The first real server passes: quorum 1 is up, but the second has
+        // not reported yet, so the virtual server is not settled.
+        assert!(m.update_checker(&p, at(0), true, None).changed);
+        assert!(m.virtual_servers[0].quorum_up && !m.virtual_servers[0].settled);
+        assert_eq!(announced(&m), 0, "not announced before it is settled");
+        // The second one's first result (a failure: no state change) settles it.
+        assert!(m.update_checker(&p, at(1), false, None).changed);
+        assert!(m.virtual_servers[0].settled);
+        assert_eq!(announced(&m), 1);
+        // A reload adding an alpha real server does not unsettle it.
+        let mut p2 = plan(vec![rs(1, 1), rs(2, 1), rs(3, 1)], 1, 0);
+        for r in &mut p2.virtual_servers[0].real_servers {
+            r.alpha = true;
+        }
+        let m2 = HealthModel::carry_over(&p2, &p, &m);
+        assert!(m2.virtual_servers[0].settled);
+        // Without alpha, a virtual server is settled from the start.
+        assert!(HealthModel::new(&plan(vec![rs(1, 1)], 1, 0)).virtual_servers[0].settled);
     }
 
     #[test]
