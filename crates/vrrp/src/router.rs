@@ -399,11 +399,7 @@ impl Router {
         self.refresh_deadlines();
         let mut due = self.deadlines.due(now);
         while let Some(idx) = due.pop_first() {
-            if !self.slots[idx]
-                .fsm
-                .next_deadline()
-                .is_some_and(|d| d <= now)
-            {
+            if self.slots[idx].fsm.next_deadline().is_none_or(|d| d > now) {
                 continue;
             }
             let actions = self.fsm_mut(idx).handle(Event::Timer, now);

@@ -86,19 +86,19 @@ fn params(vrid: u8, priority: u8, adver_ms: u64, grouped: bool) -> InstanceParam
 /// 2-3 group G2 when `grouped`.
 fn setup(n: usize, grouped: bool, prios: &[u8], t0: Instant) -> Router {
     let mut r = Router::new();
-    for i in 0..n {
+    for (i, &prio) in prios.iter().enumerate().take(n) {
         let g = grouped && i < 4;
         r.add(
             format!("vi{i}"),
-            Instance::new(params(i as u8 + 1, prios[i], 1000, g)),
+            Instance::new(params(i as u8 + 1, prio, 1000, g)),
         );
     }
     set_groups(&mut r, n, grouped);
-    for i in 0..n {
+    for (i, &prio) in prios.iter().enumerate().take(n) {
         r.handle(
             Input::Start {
                 instance: i,
-                priority: prios[i],
+                priority: prio,
                 fault: false,
             },
             t0,

@@ -100,7 +100,7 @@ mod tests {
         let t0 = Instant::now();
         let s = |ms| Some(t0 + Duration::from_millis(ms));
         let mut ix = DeadlineIndex::default();
-        let mut d = vec![s(30), s(10), None];
+        let mut d = [s(30), s(10), None];
         ix.rebuild(d.iter().copied());
         assert_eq!(ix.first(), s(10));
         d[1] = s(50);
