@@ -1,11 +1,85 @@
 //! Carrying out the core's effects: adverts, addresses, GARP/NA, notify.
 
+use super::takeover::{Held, Step};
 use super::*;
 
 impl Engine {
-    /// Carry out the router's effects, in order.
+    /// Carry out the router's effects, in order per instance; a mass
+    /// takeover's VIP work is held and done in chunks ([`super::takeover`]).
     pub(super) async fn execute(&mut self, effects: Vec<Effect>) {
-        for effect in effects {
+        for step in self.takeovers.plan(effects) {
+            match step {
+                Step::Now(effect) => self.execute_one(effect).await,
+                Step::Flush(held) => self.run_held(vec![held]).await,
+            }
+        }
+    }
+
+    /// The next chunk of a mass takeover's held effects.
+    pub(super) async fn takeover_chunk(&mut self) {
+        let chunk = self.takeovers.next_chunk();
+        self.run_held(chunk).await;
+    }
+
+    /// Every held takeover effect, now (before a reload or the shutdown).
+    pub(super) async fn flush_takeovers(&mut self) {
+        while !self.takeovers.is_empty() {
+            self.takeover_chunk().await;
+        }
+    }
+
+    /// Carry out held effects: the addresses of all of them concurrently
+    /// (each instance's as `add_vips()`: accept-mode rules, then VIPs,
+    /// routes, rules), then each instance's remaining effects in order.
+    async fn run_held(&mut self, held: Vec<Held>) {
+        let mut adds = Vec::new();
+        for h in &held {
+            if matches!(
+                h.effects.first(),
+                Some(Effect::Action {
+                    action: Action::AddVips,
+                    ..
+                })
+            ) {
+                self.fw_accept_mode(h.instance, true);
+                let rt = &self.instances[h.instance];
+                let set = AddrSet {
+                    vips: rt.vips.clone(),
+                    routes: rt.cfg.virtual_routes.clone(),
+                    rules: rt.cfg.virtual_rules.clone(),
+                };
+                adds.push((h.instance, rt.cfg.name.clone(), set));
+            }
+        }
+        let nl = &self.nl;
+        let errors = futures::future::join_all(
+            adds.iter()
+                .map(|(_, name, set)| ops::change_addrs(nl, Change::Add, set, name)),
+        )
+        .await;
+        for ((idx, _, _), e) in adds.iter().zip(errors) {
+            self.instances[*idx].stats.netlink_errors += e;
+        }
+        for h in held {
+            let mut effects = h.effects.into_iter().peekable();
+            if matches!(
+                effects.peek(),
+                Some(Effect::Action {
+                    action: Action::AddVips,
+                    ..
+                })
+            ) {
+                effects.next();
+            }
+            for e in effects {
+                self.execute_one(e).await;
+            }
+        }
+    }
+
+    async fn execute_one(&mut self, effect: Effect) {
+        crate::progress::tick();
+        {
             match effect {
                 // The core moved the AH sequence counter on already.
                 Effect::EnteringMaster { .. } => {}
