@@ -79,42 +79,40 @@ impl Engine {
 
     async fn execute_one(&mut self, effect: Effect) {
         crate::progress::tick();
-        {
-            match effect {
-                // The core moved the AH sequence counter on already.
-                Effect::EnteringMaster { .. } => {}
-                Effect::Action { instance, action } => self.perform(instance, action).await,
-                Effect::GroupState { name, state, .. } => self.notify_group(&name, state),
-                Effect::Unmatched { reason } => self.unmatched.record(reason),
-                Effect::Dropped {
-                    instance,
-                    from,
-                    reason,
-                } => {
-                    let rt = &mut self.instances[instance];
-                    rt.stats.drops.record(reason);
-                    tracing::debug!(instance = %rt.cfg.name, src = %from, %reason, "dropped advert");
-                }
-                Effect::PriorityChanged {
-                    instance,
-                    from,
-                    to,
-                    state,
-                } => {
-                    let name = &self.instances[instance].cfg.name;
-                    // keepalived vrrp_track.c: "(%s) Changing effective priority from %d to %d".
-                    tracing::info!(instance = %name, from, to, "({}) Changing effective priority from {} to {}", name, from, to);
-                    self.notify_priority_change(instance, to, state);
-                }
-                Effect::Accepted {
-                    instance,
-                    priority_zero,
-                } => {
-                    let rt = &mut self.instances[instance];
-                    rt.stats.adverts_rx += 1;
-                    if priority_zero {
-                        rt.stats.priority_zero_rx += 1;
-                    }
+        match effect {
+            // The core moved the AH sequence counter on already.
+            Effect::EnteringMaster { .. } => {}
+            Effect::Action { instance, action } => self.perform(instance, action).await,
+            Effect::GroupState { name, state, .. } => self.notify_group(&name, state),
+            Effect::Unmatched { reason } => self.unmatched.record(reason),
+            Effect::Dropped {
+                instance,
+                from,
+                reason,
+            } => {
+                let rt = &mut self.instances[instance];
+                rt.stats.drops.record(reason);
+                tracing::debug!(instance = %rt.cfg.name, src = %from, %reason, "dropped advert");
+            }
+            Effect::PriorityChanged {
+                instance,
+                from,
+                to,
+                state,
+            } => {
+                let name = &self.instances[instance].cfg.name;
+                // keepalived vrrp_track.c: "(%s) Changing effective priority from %d to %d".
+                tracing::info!(instance = %name, from, to, "({}) Changing effective priority from {} to {}", name, from, to);
+                self.notify_priority_change(instance, to, state);
+            }
+            Effect::Accepted {
+                instance,
+                priority_zero,
+            } => {
+                let rt = &mut self.instances[instance];
+                rt.stats.adverts_rx += 1;
+                if priority_zero {
+                    rt.stats.priority_zero_rx += 1;
                 }
             }
         }
