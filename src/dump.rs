@@ -23,7 +23,7 @@ pub fn file_name(role: Role, query: Query) -> Option<&'static str> {
         (Role::Bfd, Query::Data) => "keepalived_bfd.data",
         (Role::Bfd, Query::Stats | Query::StatsClear) => "keepalived_bfd.stats",
         (Role::Bfd, Query::Json | Query::KeepalivedJson) => "keepalived_bfd.json",
-        (_, Query::Metrics | Query::Drain | Query::Undrain) => return None,
+        (_, Query::Metrics | Query::Drain | Query::Undrain | Query::Liveness) => return None,
     })
 }
 

@@ -125,6 +125,10 @@ pub enum Query {
     /// announced routes, or announce them again (checker only).
     Drain,
     Undrain,
+    /// The supervisor's liveness probe: answered at once while the engine
+    /// makes progress (the VRRP engine's `progress` counter), else by the
+    /// engine like `Stats`.
+    Liveness,
 }
 
 /// A BFD session's state, as keepalived's bfd process writes it to the

@@ -347,6 +347,12 @@ pub async fn ask_engine(ctl: &mpsc::Sender<Control>, query: Query) -> Reply {
     match query {
         Query::Data => text(ctl, Control::DumpData).await,
         Query::Stats => text(ctl, Control::DumpStats).await,
+        // A busy engine that progresses is alive; otherwise it must answer
+        // (rkeepalived_vrrp::progress; other engines never tick it).
+        Query::Liveness if rkeepalived_vrrp::progress::advanced_since_last_probe() => {
+            Reply::Text(format!("progress {}", rkeepalived_vrrp::progress::count()))
+        }
+        Query::Liveness => text(ctl, Control::DumpStats).await,
         Query::StatsClear => text(ctl, Control::DumpStatsClear).await,
         Query::Metrics => text(ctl, Control::Metrics).await,
         Query::KeepalivedJson => text(ctl, Control::DumpKeepalivedJson).await,

@@ -409,7 +409,7 @@ impl Supervisor {
             let events = self.events_tx.clone();
             tokio::spawn(async move {
                 let answered = matches!(
-                    tokio::time::timeout(timeout, view.link.ask(Query::Stats)).await,
+                    tokio::time::timeout(timeout, view.link.ask(Query::Liveness)).await,
                     Ok(Reply::Text(_) | Reply::Json(_))
                 );
                 let _ = events

@@ -27,7 +27,9 @@
 #   STOPS="kill9 graceful"
 #   KA_FAST=0            skip keepalived at advert_int < 0.1 (default: run it)
 #   RKV_DAEMON=path      our daemon (default: release build of rkeepalived),
-#                        run like keepalived: -P -n -l -D (same log detail)
+#                        run like keepalived: -P -n -l -D -G (same log detail;
+#                        -G: no syslog, see many.sh: without a /dev/log
+#                        listener glibc writes each keepalived line to /dev/console)
 #   RKV_BIN=path         drive the vrrp-node example instead (engine only,
 #                        warn-level logs: not like for like with keepalived)
 #   VIPS=1               VIPs per instance (>1: 198.51.100.100.., time to the last)
@@ -124,11 +126,11 @@ start() {
     if [ "$impl" = keepalived ]; then
         # Fresh pid files per run: after kill -9 a stale pid may have been
         # reused by another process and keepalived would refuse to start.
-        ip netns exec $ns keepalived -n -l -D -P -f "$WORK/n$n.conf" \
+        ip netns exec $ns keepalived -n -l -D -G -P -f "$WORK/n$n.conf" \
             -p "$WORK/run$RUN.pid" -r "$WORK/run$RUN.vrrp.pid" >"$WORK/n$n.log" 2>&1 &
     elif [ -n "${RKV_DAEMON:-}" ]; then
         mkdir -p "$WORK/d$n"
-        ip netns exec $ns "$RKV_DAEMON" -P -n -l -D -f "$WORK/n$n.conf" -p "$WORK/run$RUN.pid" \
+        ip netns exec $ns "$RKV_DAEMON" -P -n -l -D -G -f "$WORK/n$n.conf" -p "$WORK/run$RUN.pid" \
             -r "$WORK/run$RUN.vrrp.pid" --dump-dir "$WORK/d$n" --status-socket "$WORK/d$n/s.sock" \
             >"$WORK/n$n.log" 2>&1 &
     else

@@ -11,8 +11,17 @@
 # 4,000 host-unique VIPs do not fit in the three IPv4 documentation /24s
 # (762 usable addresses); see many_gen.py. Node 1 (priority 150) is master of
 # every instance, node 2 (priority 100) backup. Both daemons run alike:
-# `-P -n -l -D` (VRRP only, foreground, console logging at the same detail),
-# same generated configs, keepalived's defaults otherwise (GARP/NA repeat 5).
+# `-P -n -l -D -G` (VRRP only, foreground, console logging at the same
+# detail, no syslog: see below), same generated configs, keepalived's defaults otherwise (GARP/NA repeat 5).
+#
+# -G (--no-syslog), both: keepalived logs every line to syslog as well as to
+# the console (-l); where /dev/log has no listener (containers, this host:
+# /dev/log -> /run/systemd/journal/dev-log, absent), glibc's syslog() falls
+# back to opening /dev/console and writing the line there, one open+write
+# per log line. With -D at 200 instances that is ~100 console writes a
+# second and kept keepalived's VRRP process blocked: timers up to 28 s late
+# and endless flapping (strace: connect("/dev/log") = ENOENT,
+# openat("/dev/console"), write per line). Ours sends to /dev/log and drops.
 #
 # Per implementation and advert interval (ADVERTS, default "1 0.1"):
 #   start      node 2, then node 1; wait until node 1 holds every VIP and node
@@ -110,11 +119,11 @@ start() {
     local RUN=$n-$RANDOM$RANDOM
     python3 "$HERE/many_gen.py" "$VLANS" "$PER_VLAN" "$VIPS" "$3" "$4" "$VID0" vl > "$WORK/n$n.conf"
     if [ "$impl" = keepalived ]; then
-        ip netns exec $ns keepalived -n -l -D -P -f "$WORK/n$n.conf" \
+        ip netns exec $ns keepalived -n -l -D -G -P -f "$WORK/n$n.conf" \
             -p "$WORK/run$RUN.pid" -r "$WORK/run$RUN.vrrp.pid" >"$WORK/n$n.log" 2>&1 &
     else
         mkdir -p "$WORK/d$n"
-        ip netns exec $ns "$RKV_DAEMON" -P -n -l -D -f "$WORK/n$n.conf" -p "$WORK/run$RUN.pid" \
+        ip netns exec $ns "$RKV_DAEMON" -P -n -l -D -G -f "$WORK/n$n.conf" -p "$WORK/run$RUN.pid" \
             -r "$WORK/run$RUN.vrrp.pid" --dump-dir "$WORK/d$n" --status-socket "$WORK/d$n/s.sock" \
             >"$WORK/n$n.log" 2>&1 &
     fi

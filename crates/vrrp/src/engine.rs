@@ -48,6 +48,7 @@ mod lifecycle;
 mod lvs_syncd;
 mod reconfigure;
 mod sockets;
+mod takeover;
 mod tracking;
 mod watchers;
 
@@ -86,7 +87,9 @@ pub async fn run_with(
     let mut engine = Engine::new(cfg, opts)?;
     let mut timer = DeadlineTimer::new();
     engine.start_all().await;
+    crate::progress::test_stall().await;
     loop {
+        crate::progress::tick();
         if engine.iface_dirty {
             // A send failed: its interface may be gone or replaced.
             engine.sync_interfaces().await;
@@ -114,6 +117,10 @@ pub async fn run_with(
             },
             Some(ev) = engine.net_rx.recv() => engine.on_net_event(ev).await,
             Some(up) = engine.track_rx.recv() => engine.on_track_update(up).await,
+            // A mass takeover's held VIP adds, a chunk per turn ([`takeover`]).
+            _ = std::future::ready(()), if !engine.takeovers.is_empty() => {
+                engine.takeover_chunk().await
+            }
             _ = timer.sleep_until(deadline) => {
                 crate::late_wakeup::observe(deadline);
                 engine.on_timer().await
@@ -201,6 +208,8 @@ struct Engine {
     local_igmp: fw_hooks::LocalIgmp,
     /// keepalived's command-line options.
     opts: RunOptions,
+    /// Effects held back from a mass takeover ([`takeover`]).
+    takeovers: takeover::Takeovers,
     /// When the configuration was loaded (keepalived's initial `last_transition`).
     started: std::time::SystemTime,
     /// Stopping with `-V`: addresses, routes, rules and vmacs stay.
@@ -257,6 +266,7 @@ impl Engine {
             firewall,
             local_igmp: fw_hooks::LocalIgmp::default(),
             opts,
+            takeovers: takeover::Takeovers::default(),
             started: std::time::SystemTime::now(),
             keep_on_stop: false,
         })
@@ -349,6 +359,7 @@ impl Engine {
     }
 
     async fn stop_all(&mut self) {
+        self.flush_takeovers().await;
         // Before the instances step down (vrrp_terminate_phase1()).
         if let Some(mut s) = self.lvs_syncd.take() {
             let master = self.is_master(&s.instance);

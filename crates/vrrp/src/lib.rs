@@ -47,6 +47,7 @@ pub mod notify;
 pub mod ops;
 pub mod proc_event;
 pub mod proc_table;
+pub mod progress;
 pub mod recovery;
 pub mod reload;
 pub mod socket;

@@ -27,7 +27,9 @@ use crate::instance::TrackState;
 use crate::sync_group::SyncGroup;
 use crate::wire::{DropReason, Family, Received};
 
+mod deadlines;
 mod tracking;
+use deadlines::DeadlineIndex;
 pub use tracking::{LinkEvent, Tracked};
 
 /// One input to the core.
@@ -161,6 +163,9 @@ pub struct Router {
     /// demand, dropped whenever an instance or endpoint is added, replaced
     /// or removed. [`Router::endpoint_mut`] must not change the receive key.
     demux_index: Option<DemuxIndex>,
+    /// Every instance's next fsm deadline, ordered ([`DeadlineIndex`]):
+    /// up to date whenever `handle()` and the other `&mut self` methods return.
+    deadlines: DeadlineIndex,
 }
 
 type DemuxIndex = HashMap<Box<str>, HashMap<(Family, u8), Vec<usize>>>;
@@ -181,13 +186,20 @@ impl Router {
             tracked,
             ready: true,
         });
-        self.slots.len() - 1
+        let idx = self.slots.len() - 1;
+        self.deadlines.touch(idx);
+        self.refresh_deadlines();
+        idx
     }
 
     /// Forget instance `idx` (stopped already); later indices shift down.
     pub fn remove(&mut self, idx: usize) -> Option<Instance> {
         self.demux_index = None;
-        (idx < self.slots.len()).then(|| self.slots.remove(idx).fsm)
+        let removed = (idx < self.slots.len()).then(|| self.slots.remove(idx).fsm);
+        // Later slots shift down: re-index them all (rare: reloads only).
+        self.deadlines
+            .rebuild(self.slots.iter().map(|s| s.fsm.next_deadline()));
+        removed
     }
 
     /// Replace the state machine of `idx` (a source address that appeared
@@ -195,7 +207,24 @@ impl Router {
     pub fn replace(&mut self, idx: usize, fsm: Instance) {
         if let Some(s) = self.slots.get_mut(idx) {
             s.fsm = fsm;
+            self.deadlines.touch(idx);
+            self.refresh_deadlines();
         }
+    }
+
+    /// Instance `idx`'s state machine, to drive it: its deadline is
+    /// re-indexed at the next [`Router::refresh_deadlines`].
+    fn fsm_mut(&mut self, idx: usize) -> &mut Instance {
+        self.deadlines.touch(idx);
+        &mut self.slots[idx].fsm
+    }
+
+    /// Re-index the deadlines of the instances driven since the last call;
+    /// returns their indices (sorted).
+    fn refresh_deadlines(&mut self) -> Vec<usize> {
+        let slots = &self.slots;
+        self.deadlines
+            .refresh(|i| slots.get(i).and_then(|s| s.fsm.next_deadline()))
     }
 
     /// The configuration [`Input::Tracked`] and [`Input::Retrack`] evaluate
@@ -249,12 +278,21 @@ impl Router {
         self.slots.iter().position(|s| s.name == name)
     }
 
-    /// The earliest deadline of any instance.
+    /// The earliest deadline of any instance (O(log n): keepalived
+    /// vrrp_scheduler.c `vrrp_compute_timer()` takes the first of its
+    /// `rb_sands` tree the same way).
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.slots
-            .iter()
-            .filter_map(|s| s.fsm.next_deadline())
-            .min()
+        debug_assert!(self.deadlines.is_clean(), "deadline index not refreshed");
+        let first = self.deadlines.first();
+        debug_assert_eq!(
+            first,
+            self.slots
+                .iter()
+                .filter_map(|s| s.fsm.next_deadline())
+                .min(),
+            "deadline index out of date"
+        );
+        first
     }
 
     /// Whether `name` belongs to a sync group.
@@ -307,23 +345,12 @@ impl Router {
                 if instance < self.slots.len() {
                     let mut actions = Vec::new();
                     for e in events {
-                        actions.extend(self.slots[instance].fsm.handle(e, now));
+                        actions.extend(self.fsm_mut(instance).handle(e, now));
                     }
                     self.process(instance, actions, now, &mut out);
                 }
             }
-            Input::Timer => {
-                for idx in 0..self.slots.len() {
-                    if self.slots[idx]
-                        .fsm
-                        .next_deadline()
-                        .is_some_and(|d| d <= now)
-                    {
-                        let actions = self.slots[idx].fsm.handle(Event::Timer, now);
-                        self.process(idx, actions, now, &mut out);
-                    }
-                }
-            }
+            Input::Timer => self.timer(now, &mut out),
             Input::Start {
                 instance,
                 priority,
@@ -347,6 +374,7 @@ impl Router {
                 if let Some(s) = self.slots.get_mut(instance) {
                     s.tracked.0 = priority;
                     let actions = s.fsm.reload(*params, priority, now);
+                    self.deadlines.touch(instance);
                     self.process(instance, actions, now, &mut out);
                 }
             }
@@ -358,7 +386,30 @@ impl Router {
             Input::Retrack => self.retrack(now, &mut out),
             Input::Sources { found } => self.sources(found, now, &mut out),
         }
+        self.refresh_deadlines();
         out
+    }
+
+    /// Fire every instance whose deadline is due at `now`, in index order,
+    /// visiting only the due ones. Same outcome as checking every slot in
+    /// turn: a slot a sync group command makes due (or not due) before its
+    /// turn comes is (or is not) fired, one before it waits for the next
+    /// `Input::Timer`.
+    fn timer(&mut self, now: Instant, out: &mut Vec<Effect>) {
+        self.refresh_deadlines();
+        let mut due = self.deadlines.due(now);
+        while let Some(idx) = due.pop_first() {
+            if self.slots[idx].fsm.next_deadline().is_none_or(|d| d > now) {
+                continue;
+            }
+            let actions = self.fsm_mut(idx).handle(Event::Timer, now);
+            self.process(idx, actions, now, out);
+            for j in self.refresh_deadlines() {
+                if j > idx && self.slots[j].fsm.next_deadline().is_some_and(|d| d <= now) {
+                    due.insert(j);
+                }
+            }
+        }
     }
 
     /// keepalived `vrrp_dispatcher_read()`: find the instances for the
@@ -431,6 +482,7 @@ impl Router {
                 instance: idx,
                 priority_zero: rx.adv.priority == 0,
             });
+            self.deadlines.touch(idx);
             let actions = slot.fsm.handle(
                 Event::AdvertReceived {
                     from: rx.src,
@@ -457,7 +509,7 @@ impl Router {
             .memberships(idx)
             .iter()
             .any(|(g, _)| self.groups[*g].sg.state() == State::Fault);
-        let fsm = &mut self.slots[idx].fsm;
+        let fsm = self.fsm_mut(idx);
         let mut actions = fsm.handle(Event::PriorityChanged(priority), now);
         if fault {
             actions.extend(fsm.handle(Event::Fault(true), now));
@@ -486,13 +538,13 @@ impl Router {
         }
         let mut actions = Vec::new();
         if let Some(p) = priority {
-            actions.extend(self.slots[idx].fsm.handle(Event::PriorityChanged(p), now));
+            actions.extend(self.fsm_mut(idx).handle(Event::PriorityChanged(p), now));
         }
         if let Some(f) = fault {
             // Group peers first, then the member itself (sync_group.rs contract).
             let cmds = self.group_fault(idx, f);
             self.deliver(cmds, now, out);
-            actions.extend(self.slots[idx].fsm.handle(Event::Fault(f), now));
+            actions.extend(self.fsm_mut(idx).handle(Event::Fault(f), now));
         }
         if !actions.is_empty() {
             self.process(idx, actions, now, out);
@@ -600,7 +652,7 @@ impl Router {
     fn deliver(&mut self, cmds: Vec<(String, SyncCommand)>, now: Instant, out: &mut Vec<Effect>) {
         for (name, cmd) in cmds {
             if let Some(j) = self.find(&name) {
-                let actions = self.slots[j].fsm.handle(Event::SyncGroup(cmd), now);
+                let actions = self.fsm_mut(j).handle(Event::SyncGroup(cmd), now);
                 self.process(j, actions, now, out);
             }
         }

@@ -1,46 +1,118 @@
 //! Carrying out the core's effects: adverts, addresses, GARP/NA, notify.
 
+use super::takeover::{Held, Step};
 use super::*;
 
 impl Engine {
-    /// Carry out the router's effects, in order.
+    /// Carry out the router's effects, in order per instance; a mass
+    /// takeover's VIP work is held and done in chunks ([`super::takeover`]).
     pub(super) async fn execute(&mut self, effects: Vec<Effect>) {
-        for effect in effects {
-            match effect {
-                // The core moved the AH sequence counter on already.
-                Effect::EnteringMaster { .. } => {}
-                Effect::Action { instance, action } => self.perform(instance, action).await,
-                Effect::GroupState { name, state, .. } => self.notify_group(&name, state),
-                Effect::Unmatched { reason } => self.unmatched.record(reason),
-                Effect::Dropped {
-                    instance,
-                    from,
-                    reason,
-                } => {
-                    let rt = &mut self.instances[instance];
-                    rt.stats.drops.record(reason);
-                    tracing::debug!(instance = %rt.cfg.name, src = %from, %reason, "dropped advert");
-                }
-                Effect::PriorityChanged {
-                    instance,
-                    from,
-                    to,
-                    state,
-                } => {
-                    let name = &self.instances[instance].cfg.name;
-                    // keepalived vrrp_track.c: "(%s) Changing effective priority from %d to %d".
-                    tracing::info!(instance = %name, from, to, "({}) Changing effective priority from {} to {}", name, from, to);
-                    self.notify_priority_change(instance, to, state);
-                }
-                Effect::Accepted {
-                    instance,
-                    priority_zero,
-                } => {
-                    let rt = &mut self.instances[instance];
-                    rt.stats.adverts_rx += 1;
-                    if priority_zero {
-                        rt.stats.priority_zero_rx += 1;
-                    }
+        for step in self.takeovers.plan(effects) {
+            match step {
+                Step::Now(effect) => self.execute_one(effect).await,
+                Step::Flush(held) => self.run_held(vec![held]).await,
+            }
+        }
+    }
+
+    /// The next chunk of a mass takeover's held effects.
+    pub(super) async fn takeover_chunk(&mut self) {
+        let chunk = self.takeovers.next_chunk();
+        self.run_held(chunk).await;
+    }
+
+    /// Every held takeover effect, now (before a reload or the shutdown).
+    pub(super) async fn flush_takeovers(&mut self) {
+        while !self.takeovers.is_empty() {
+            self.takeover_chunk().await;
+        }
+    }
+
+    /// Carry out held effects: the addresses of all of them concurrently
+    /// (each instance's as `add_vips()`: accept-mode rules, then VIPs,
+    /// routes, rules), then each instance's remaining effects in order.
+    async fn run_held(&mut self, held: Vec<Held>) {
+        let mut adds = Vec::new();
+        for h in &held {
+            if matches!(
+                h.effects.first(),
+                Some(Effect::Action {
+                    action: Action::AddVips,
+                    ..
+                })
+            ) {
+                self.fw_accept_mode(h.instance, true);
+                let rt = &self.instances[h.instance];
+                let set = AddrSet {
+                    vips: rt.vips.clone(),
+                    routes: rt.cfg.virtual_routes.clone(),
+                    rules: rt.cfg.virtual_rules.clone(),
+                };
+                adds.push((h.instance, rt.cfg.name.clone(), set));
+            }
+        }
+        let nl = &self.nl;
+        let errors = futures::future::join_all(
+            adds.iter()
+                .map(|(_, name, set)| ops::change_addrs(nl, Change::Add, set, name)),
+        )
+        .await;
+        for ((idx, _, _), e) in adds.iter().zip(errors) {
+            self.instances[*idx].stats.netlink_errors += e;
+        }
+        for h in held {
+            let mut effects = h.effects.into_iter().peekable();
+            if matches!(
+                effects.peek(),
+                Some(Effect::Action {
+                    action: Action::AddVips,
+                    ..
+                })
+            ) {
+                effects.next();
+            }
+            for e in effects {
+                self.execute_one(e).await;
+            }
+        }
+    }
+
+    async fn execute_one(&mut self, effect: Effect) {
+        crate::progress::tick();
+        match effect {
+            // The core moved the AH sequence counter on already.
+            Effect::EnteringMaster { .. } => {}
+            Effect::Action { instance, action } => self.perform(instance, action).await,
+            Effect::GroupState { name, state, .. } => self.notify_group(&name, state),
+            Effect::Unmatched { reason } => self.unmatched.record(reason),
+            Effect::Dropped {
+                instance,
+                from,
+                reason,
+            } => {
+                let rt = &mut self.instances[instance];
+                rt.stats.drops.record(reason);
+                tracing::debug!(instance = %rt.cfg.name, src = %from, %reason, "dropped advert");
+            }
+            Effect::PriorityChanged {
+                instance,
+                from,
+                to,
+                state,
+            } => {
+                let name = &self.instances[instance].cfg.name;
+                // keepalived vrrp_track.c: "(%s) Changing effective priority from %d to %d".
+                tracing::info!(instance = %name, from, to, "({}) Changing effective priority from {} to {}", name, from, to);
+                self.notify_priority_change(instance, to, state);
+            }
+            Effect::Accepted {
+                instance,
+                priority_zero,
+            } => {
+                let rt = &mut self.instances[instance];
+                rt.stats.adverts_rx += 1;
+                if priority_zero {
+                    rt.stats.priority_zero_rx += 1;
                 }
             }
         }

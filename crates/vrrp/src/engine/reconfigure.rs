@@ -15,6 +15,8 @@ impl Engine {
     /// its VIP at once (priority 255, `state MASTER`) keeps the VIP without a gap.
     pub(super) async fn reload(&mut self, new: Arc<Config>) {
         tracing::info!("VRRP reload");
+        // Instance indices may shift: nothing may stay held.
+        self.flush_takeovers().await;
         let old_cfg = self.cfg.clone();
         let olds: Vec<&VrrpInstance> = self.instances.iter().map(|r| &r.cfg).collect();
         let plan = reload::plan(

@@ -196,6 +196,7 @@ impl Router {
                 e.src = Some(src);
             }
             slot.fsm = Instance::new(*params);
+            self.deadlines.touch(idx);
             let events = vec![
                 Event::PriorityChanged(slot.tracked.0),
                 Event::Fault(true),
@@ -203,7 +204,7 @@ impl Router {
             ];
             let mut actions = Vec::new();
             for e in events {
-                actions.extend(self.slots[idx].fsm.handle(e, now));
+                actions.extend(self.fsm_mut(idx).handle(e, now));
             }
             self.process(idx, actions, now, out);
         }
