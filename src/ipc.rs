@@ -259,7 +259,16 @@ pub async fn read_frame<R: AsyncRead + Unpin, T: DeserializeOwned>(
     }
     let mut body = vec![0u8; len];
     r.read_exact(&mut body).await?;
-    Ok(Some(serde_json::from_slice(&body)?))
+    let started = std::time::Instant::now();
+    let msg = serde_json::from_slice(&body)?;
+    if len >= 1 << 16 {
+        // A configuration (Start / Reload): the decode is a reload phase.
+        tracing::debug!(
+            "ipc: decoded a {len} byte frame in {:.1} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    Ok(Some(msg))
 }
 
 #[cfg(test)]
