@@ -232,6 +232,41 @@ pub fn decode_frame<T: DeserializeOwned>(buf: &[u8]) -> Result<Option<(T, usize)
     Ok(Some((serde_json::from_slice(body)?, 4 + len)))
 }
 
+/// [`encode_frame`] of a [`ToChild`], with the configuration of a `Start`
+/// or `Reload` copied into the frame from the kept [`ConfigWire`] as it
+/// inflates: not through a `String`, and not parsed again (serde_json's
+/// `RawValue` validates its text, a whole JSON pass per child and reload).
+/// Same bytes as `encode_frame(msg)`.
+pub fn encode_to_child(msg: &ToChild) -> Result<Vec<u8>, IpcError> {
+    let (tag, wire) = match msg {
+        ToChild::Start(ConfigPayload::Wire(w)) => ("Start", w),
+        ToChild::Reload(ConfigPayload::Wire(w)) => ("Reload", w),
+        other => return encode_frame(other),
+    };
+    let mut out = Vec::with_capacity(4 + wire.deflated.len() * 8);
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(format!("{{\"{tag}\":").as_bytes());
+    flate2::read::DeflateDecoder::new(&wire.deflated[..]).read_to_end(&mut out)?;
+    out.push(b'}');
+    let len = out.len() - 4;
+    if len > MAX_FRAME {
+        return Err(IpcError::FrameTooLarge(len));
+    }
+    out[..4].copy_from_slice(&(len as u32).to_be_bytes());
+    Ok(out)
+}
+
+/// [`write_frame`] of a [`ToChild`] through [`encode_to_child`].
+pub async fn write_to_child<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    msg: &ToChild,
+) -> Result<(), IpcError> {
+    let frame = encode_to_child(msg)?;
+    w.write_all(&frame).await?;
+    w.flush().await?;
+    Ok(())
+}
+
 pub async fn write_frame<W: AsyncWrite + Unpin, T: Serialize>(
     w: &mut W,
     msg: &T,
@@ -339,6 +374,32 @@ mod tests {
                 assert_eq!(payload.into_config().expect("config"), loaded.config)
             }
             other => panic!("expected Start, got {other:?}"),
+        }
+    }
+
+    /// The copying encoder writes the very bytes of the generic one.
+    #[test]
+    fn encode_to_child_matches_encode_frame() {
+        let loaded = rkeepalived_config::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conf/keepalived.conf"),
+            &rkeepalived_config::LoadOptions::default(),
+        )
+        .expect("example config");
+        let wire = ConfigWire::new(&loaded.config).expect("deflate");
+        for msg in [
+            ToChild::Start(ConfigPayload::Wire(wire.clone())),
+            ToChild::Reload(ConfigPayload::Wire(wire)),
+            ToChild::Stop,
+            ToChild::Bfd(BfdState::now("b1".into(), true)),
+        ] {
+            let fast = encode_to_child(&msg).expect("encode");
+            assert_eq!(fast, encode_frame(&msg).expect("encode"));
+            let (back, used): (ToChild, usize) =
+                decode_frame(&fast).expect("decode").expect("complete");
+            assert_eq!(used, fast.len());
+            if let ToChild::Reload(p) = back {
+                assert_eq!(p.into_config().expect("config"), loaded.config);
+            }
         }
     }
 

@@ -87,7 +87,7 @@ impl ChildLink {
                     cmd = rx.recv() => match cmd {
                         Some(LinkCmd::Send(msg)) => {
                             let started = std::time::Instant::now();
-                            if let Err(e) = ipc::write_frame(&mut wr, &msg).await {
+                            if let Err(e) = ipc::write_to_child(&mut wr, &msg).await {
                                 tracing::debug!(%role, "ipc write to {role} child failed: {e}");
                             }
                             if matches!(msg, ToChild::Start(_) | ToChild::Reload(_)) {
