@@ -32,7 +32,8 @@ RKD=$(realpath "${1:-target/release/rkeepalived}")
 NVS=${2:-2284}
 NRS=${3:-16}
 STEP_TIMEOUT=${STEP_TIMEOUT:-900}
-HERE=$(cd "$(dirname "$0")" && pwd)
+# lab.sh runs a copy of this script from the caller's directory.
+HERE=${SCALE_DIR:-$PWD/bench/scale}
 W=$(mktemp -d /tmp/rkd-scale.XXXXXX)
 IF=rkdscale0
 VIP=203.0.113.253
@@ -69,7 +70,8 @@ vrrp_instance VI_SCALE {
 EOF
 TOTAL=$((NVS * NRS))
 # The changed real server: the 5th of service number NVS/2 (file order).
-read -r CHG_VIP CHG_PORT CHG_RS < <(python3 - "$NVS" "$NRS" <<'EOF'
+# (No process substitution: the guest has no /dev/fd.)
+chg=$(python3 - "$NVS" "$NRS" <<'EOF'
 import sys
 nvs, nrs = int(sys.argv[1]), int(sys.argv[2])
 v = nvs // 2; r = min(4, nrs - 1); n = v * nrs + r
@@ -77,6 +79,7 @@ rs = f"198.51.100.{n % 250 + 1}" if n % 2 == 0 else f"192.0.2.{n % 250 + 1}"
 print(f"203.0.113.{v % 250 + 1}", 1000 + v // 250, rs)
 EOF
 )
+read -r CHG_VIP CHG_PORT CHG_RS <<<"$chg"
 # keepalived.conf with one real server's weight changed, and with every
 # 10th real server's (file order) changed.
 python3 - "$W/base.conf" "$CHG_VIP" "$CHG_PORT" "$CHG_RS" "$W/one.conf" "$W/tenth.conf" <<'EOF'
@@ -101,7 +104,7 @@ open(tenth, "w").write("\n".join(out10))
 EOF
 cmp -s "$W/base.conf" "$W/one.conf" && { echo "setup error: the 1-change config is unchanged"; exit 1; }
 # Three services with a changed real server, to poll: the first, the middle, the last.
-mapfile -t SAMPLES < <(python3 - "$W/tenth.conf" <<'EOF'
+samples=$(python3 - "$W/tenth.conf" <<'EOF'
 import sys
 vs = None; rs = None; hits = []
 for line in open(sys.argv[1]):
@@ -112,10 +115,11 @@ for line in open(sys.argv[1]):
 for i in sorted({0, len(hits) // 2, len(hits) - 1}): print(hits[i])
 EOF
 )
+mapfile -t SAMPLES <<<"$samples"
 CHANGED10=$(grep -c 'weight 2$' "$W/tenth.conf")
 
 # --- the guest's network: real servers reachable, VRRP interface ---------------
-ip link add "$IF" type dummy && ip link set "$IF" up
+ip link add "$IF" type dummy && ip link set "$IF" multicast on up
 {
   for i in $(seq 1 250); do echo "addr add 198.51.100.$i/32 dev $IF"; echo "addr add 192.0.2.$i/32 dev $IF"; done
 } >"$W/addrs" && ip -batch "$W/addrs"
@@ -168,7 +172,8 @@ run_daemon() { # $1 label, $2 var prefix, rest: the command (without -f)
   local t_start=NA t_one=NA t_tenth=NA ops="" flaps=NA
   cp "$W/base.conf" "$W/keepalived.conf"
   local ttime
-  ttime=$( { /usr/bin/time -f "%e %M" "$@" -t -f "$W/keepalived.conf" >/dev/null 2>&1; } 2>&1 | tail -1)
+  /usr/bin/time -o "$W/time" -f "%e %M" "$@" -t -f "$W/keepalived.conf" >/dev/null 2>&1
+  ttime=$(tail -1 "$W/time")
   printf '%-12s -t: %ss, peak RSS %s kB\n' "$label" "${ttime% *}" "${ttime#* }"
   ipvsadm -C
   ip addr del "$VIP/32" dev "$IF" 2>/dev/null
@@ -185,7 +190,7 @@ run_daemon() { # $1 label, $2 var prefix, rest: the command (without -f)
   fi
   if [[ $t_start != NA ]]; then
     wait_until 60 bash -c "ip -4 addr show dev $IF | grep -q ' $VIP/'" ||
-      echo "$label: VIP $VIP never came up"
+      { echo "$label: VIP $VIP never came up"; grep -ai vrrp "$W/$var.log" | tail -3; }
     ip monitor address >"$W/$var.mon" 2>&1 &
     MON=$!
     sleep 1
@@ -199,7 +204,7 @@ run_daemon() { # $1 label, $2 var prefix, rest: the command (without -f)
     fi
     if [[ $var = rkd ]]; then
       sleep 2 # the reload's own log lines
-      grep -a 'reload:' "$W/$var.log" | sed 's/^/    /' | tail -4
+      grep -aE 'reload:|SIGHUP|ipc: decoded|encoded and written' "$W/$var.log" | sed 's/^/    /' | tail -9
       kill -USR2 "$DPID"; sleep 2
       ops=$(grep -ho 'ipvs ops [0-9]* (last reload [0-9]*)' "$W"/keepalived_check.stats 2>/dev/null)
       echo "$label op counter after the 1-change reload: ${ops:-not found}"
@@ -212,7 +217,7 @@ run_daemon() { # $1 label, $2 var prefix, rest: the command (without -f)
     if wait_until "$STEP_TIMEOUT" all_samples; then
       t1=$(now); t_tenth=$(secs "$t0" "$t1")
       local got
-      got=$(ipvsadm -Sn | grep -c -- ' -w 2$')
+      got=$(ipvsadm -Sn | grep -c -- '-w 2\b')
       echo "$label SIGHUP 10% changed ($CHANGED10 real servers) -> visible in the kernel: ${t_tenth}s ($got with the new weight)"
     else
       echo "$label SIGHUP 10% change: > ${STEP_TIMEOUT}s"
@@ -222,7 +227,7 @@ run_daemon() { # $1 label, $2 var prefix, rest: the command (without -f)
       grep -a 'reload:' "$W/$var.log" | sed 's/^/    /' | tail -2
       kill -USR2 "$DPID"; sleep 2
       ops=$(grep -ho 'ipvs ops [0-9]* (last reload [0-9]*)' "$W"/keepalived_check.stats 2>/dev/null)
-      echo "$label op counter after the 10% reload: ${ops:-not found} (expected last reload $CHANGED10)"
+      echo "$label op counter after the 10% reload: ${ops:-not found} (expected last reload $((CHANGED10 + 1)): the 10 % plus the first change undone)"
     fi
     sleep 2
     kill "$MON" 2>/dev/null; wait "$MON" 2>/dev/null; MON=
