@@ -1,7 +1,10 @@
 //! Supervisor <-> role child protocol over an inherited unix socketpair.
 //!
 //! Frames are a 4-byte big-endian length followed by that many bytes of
-//! JSON. The first frame the parent sends is [`ToChild::Start`] carrying the
+//! JSON. The length's top bit ([`DEFLATED`]) marks a body of
+//! DEFLATE-compressed JSON: a configuration (`Start`, `Reload`) goes as the
+//! supervisor keeps it, a few hundred KB instead of tens of MB of JSON for
+//! a child that may be busy with tens of thousands of checks. The first frame the parent sends is [`ToChild::Start`] carrying the
 //! exact `Config` the parent validated, so a child never re-reads the file
 //! (no race with an operator editing it).
 
@@ -17,6 +20,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 /// few MiB of JSON.
 pub const MAX_FRAME: usize = 64 * 1024 * 1024;
 
+/// Length-prefix flag: the body is DEFLATE-compressed JSON (inflated to at
+/// most [`MAX_FRAME`] bytes).
+pub const DEFLATED: u32 = 1 << 31;
+
 #[derive(Debug, thiserror::Error)]
 pub enum IpcError {
     #[error("ipc frame of {0} bytes exceeds the {MAX_FRAME} byte limit")]
@@ -25,6 +32,8 @@ pub enum IpcError {
     Decode(#[from] serde_json::Error),
     #[error("ipc i/o: {0}")]
     Io(#[from] std::io::Error),
+    #[error("ipc frame is not valid: {0}")]
+    Corrupt(&'static str),
     #[error("peer closed the ipc channel")]
     Closed,
     #[error("peer did not answer within {0:?}")]
@@ -226,14 +235,100 @@ pub fn decode_frame<T: DeserializeOwned>(buf: &[u8]) -> Result<Option<(T, usize)
     let Some(len_bytes) = buf.get(..4) else {
         return Ok(None);
     };
-    let len = u32::from_be_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]) as usize;
+    let flagged = u32::from_be_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]);
+    let len = (flagged & !DEFLATED) as usize;
     if len > MAX_FRAME {
         return Err(IpcError::FrameTooLarge(len));
     }
     let Some(body) = buf.get(4..4 + len) else {
         return Ok(None);
     };
-    Ok(Some((serde_json::from_slice(body)?, 4 + len)))
+    Ok(Some((
+        serde_json::from_slice(&frame_json(flagged, body)?)?,
+        4 + len,
+    )))
+}
+
+/// A [`ToChild`] frame, with the configuration of a `Start` or `Reload`
+/// sent as the supervisor keeps it: the DEFLATE'd JSON of the
+/// [`ConfigWire`] inside a DEFLATE'd `{"Start":...}` / `{"Reload":...}`
+/// envelope, never inflated here (a 36,544 real server configuration is
+/// ~34 MB of JSON; the child decodes the same bytes `encode_frame` would
+/// have sent). Other messages: [`encode_frame`].
+pub fn encode_to_child(msg: &ToChild) -> Result<Vec<u8>, IpcError> {
+    let (tag, wire) = match msg {
+        ToChild::Start(ConfigPayload::Wire(w)) => ("Start", w),
+        ToChild::Reload(ConfigPayload::Wire(w)) => ("Reload", w),
+        other => return encode_frame(other),
+    };
+    // The body: length-prefixed DEFLATE streams, inflated one after the
+    // other (the kept stream is complete, with its final block: it cannot
+    // simply be spliced into another).
+    let head = deflate(format!("{{\"{tag}\":").as_bytes())?;
+    let tail = deflate(b"}")?;
+    let mut out = Vec::with_capacity(4 + 12 + head.len() + wire.deflated.len() + tail.len());
+    out.extend_from_slice(&[0; 4]);
+    for part in [&head[..], &wire.deflated[..], &tail[..]] {
+        out.extend_from_slice(&(part.len() as u32).to_be_bytes());
+        out.extend_from_slice(part);
+    }
+    let len = out.len() - 4;
+    if len > MAX_FRAME {
+        return Err(IpcError::FrameTooLarge(len));
+    }
+    out[..4].copy_from_slice(&(len as u32 | DEFLATED).to_be_bytes());
+    Ok(out)
+}
+
+fn deflate(bytes: &[u8]) -> Result<Vec<u8>, IpcError> {
+    use std::io::Write;
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    z.write_all(bytes)?;
+    Ok(z.finish()?)
+}
+
+/// The JSON of a [`DEFLATED`] body: its length-prefixed DEFLATE streams
+/// inflated one after the other, at most [`MAX_FRAME`] bytes in all.
+fn inflate_body(mut body: &[u8]) -> Result<Vec<u8>, IpcError> {
+    let mut json = Vec::new();
+    while !body.is_empty() {
+        let Some((len, rest)) = body.split_first_chunk::<4>() else {
+            return Err(IpcError::Corrupt("truncated deflated part"));
+        };
+        let len = u32::from_be_bytes(*len) as usize;
+        let Some(part) = rest.get(..len) else {
+            return Err(IpcError::Corrupt("truncated deflated part"));
+        };
+        let room = (MAX_FRAME + 1).saturating_sub(json.len()) as u64;
+        flate2::read::DeflateDecoder::new(part)
+            .take(room)
+            .read_to_end(&mut json)?;
+        if json.len() > MAX_FRAME {
+            return Err(IpcError::FrameTooLarge(json.len()));
+        }
+        body = &rest[len..];
+    }
+    Ok(json)
+}
+
+/// A frame's body as JSON bytes (inflated if [`DEFLATED`]).
+fn frame_json(flagged_len: u32, body: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, IpcError> {
+    if flagged_len & DEFLATED != 0 {
+        Ok(std::borrow::Cow::Owned(inflate_body(body)?))
+    } else {
+        Ok(std::borrow::Cow::Borrowed(body))
+    }
+}
+
+/// [`write_frame`] of a [`ToChild`] through [`encode_to_child`].
+pub async fn write_to_child<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    msg: &ToChild,
+) -> Result<(), IpcError> {
+    let frame = encode_to_child(msg)?;
+    w.write_all(&frame).await?;
+    w.flush().await?;
+    Ok(())
 }
 
 pub async fn write_frame<W: AsyncWrite + Unpin, T: Serialize>(
@@ -257,13 +352,24 @@ pub async fn read_frame<R: AsyncRead + Unpin, T: DeserializeOwned>(
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
         Err(e) => return Err(e.into()),
     }
-    let len = u32::from_be_bytes(len) as usize;
+    let flagged = u32::from_be_bytes(len);
+    let len = (flagged & !DEFLATED) as usize;
     if len > MAX_FRAME {
         return Err(IpcError::FrameTooLarge(len));
     }
     let mut body = vec![0u8; len];
     r.read_exact(&mut body).await?;
-    Ok(Some(serde_json::from_slice(&body)?))
+    let started = std::time::Instant::now();
+    let json = frame_json(flagged, &body)?;
+    let msg = serde_json::from_slice(&json)?;
+    if flagged & DEFLATED != 0 || len >= 1 << 16 {
+        // A configuration (Start / Reload): the decode is a reload phase.
+        tracing::debug!(
+            "ipc: decoded a {len} byte frame in {:.1} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    Ok(Some(msg))
 }
 
 #[cfg(test)]
@@ -337,6 +443,50 @@ mod tests {
         }
     }
 
+    /// The configuration goes deflated, and decodes to the same message.
+    #[test]
+    fn encode_to_child_sends_the_kept_deflated_config() {
+        let loaded = rkeepalived_config::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conf/keepalived.conf"),
+            &rkeepalived_config::LoadOptions::default(),
+        )
+        .expect("example config");
+        let wire = ConfigWire::new(&loaded.config).expect("deflate");
+        for msg in [
+            ToChild::Start(ConfigPayload::Wire(wire.clone())),
+            ToChild::Reload(ConfigPayload::Wire(wire)),
+            ToChild::Stop,
+            ToChild::Bfd(BfdState::now("b1".into(), true)),
+        ] {
+            let fast = encode_to_child(&msg).expect("encode");
+            let slow = encode_frame(&msg).expect("encode");
+            let (back, used): (ToChild, usize) =
+                decode_frame(&fast).expect("decode").expect("complete");
+            if matches!(msg, ToChild::Start(_) | ToChild::Reload(_)) {
+                // Sent deflated, as kept: far smaller than its JSON, and
+                // the same JSON once inflated.
+                let flagged = u32::from_be_bytes(fast[..4].try_into().unwrap());
+                assert_ne!(flagged & DEFLATED, 0);
+                assert!(
+                    fast.len() * 3 < slow.len(),
+                    "{} vs {}",
+                    fast.len(),
+                    slow.len()
+                );
+                assert_eq!(
+                    &frame_json(flagged, &fast[4..]).expect("inflate")[..],
+                    &slow[4..]
+                );
+            } else {
+                assert_eq!(fast, slow);
+            }
+            assert_eq!(used, fast.len());
+            if let ToChild::Reload(p) = back {
+                assert_eq!(p.into_config().expect("config"), loaded.config);
+            }
+        }
+    }
+
     #[tokio::test]
     async fn async_read_write_and_eof() {
         let (mut a, mut b) = tokio::io::duplex(1024);
@@ -348,11 +498,34 @@ mod tests {
         assert_eq!(eof, None);
     }
 
+    /// A deflated body that inflates past MAX_FRAME is refused, not
+    /// inflated without bound.
+    #[test]
+    fn a_deflate_bomb_is_refused() {
+        let zeros = vec![b' '; MAX_FRAME + 10];
+        let part = deflate(&zeros).expect("deflate");
+        let mut frame = Vec::new();
+        frame.extend_from_slice(&(((4 + part.len()) as u32) | DEFLATED).to_be_bytes());
+        frame.extend_from_slice(&(part.len() as u32).to_be_bytes());
+        frame.extend_from_slice(&part);
+        assert!(matches!(
+            decode_frame::<ToChild>(&frame),
+            Err(IpcError::FrameTooLarge(_))
+        ));
+    }
+
     proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = decode_frame::<ToChild>(&bytes);
             let _ = decode_frame::<FromChild>(&bytes);
+        }
+
+        #[test]
+        fn arbitrary_deflated_bodies_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let mut frame = ((bytes.len() as u32) | DEFLATED).to_be_bytes().to_vec();
+            frame.extend_from_slice(&bytes);
+            let _ = decode_frame::<ToChild>(&frame);
         }
     }
 }

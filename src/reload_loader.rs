@@ -19,6 +19,7 @@ pub type LoadResult = Result<LoadedConfig, ConfigLoadError>;
 /// A load in progress.
 pub struct PendingLoad {
     rx: oneshot::Receiver<LoadResult>,
+    started: std::time::Instant,
 }
 
 /// Test hook: every reload's load first sleeps this many milliseconds, so
@@ -31,6 +32,7 @@ pub fn start(
     config_id: Option<String>,
     procs: rkeepalived_config::Processes,
 ) -> PendingLoad {
+    let started = std::time::Instant::now();
     let (tx, rx) = oneshot::channel();
     let delay = std::env::var(TEST_DELAY_ENV)
         .ok()
@@ -52,14 +54,15 @@ pub fn start(
         let _ = tx.send(Err(ConfigLoadError {
             diagnostics: vec![format!("cannot start the config loader: {e}")],
         }));
-        return PendingLoad { rx };
+        return PendingLoad { rx, started };
     }
-    PendingLoad { rx }
+    PendingLoad { rx, started }
 }
 
-/// The result of the load in `pending` (clearing it); never resolves when
-/// there is none, so it can sit in a `select!` arm.
-pub async fn next_result(pending: &mut Option<PendingLoad>) -> LoadResult {
+/// The result of the load in `pending` (clearing it) and how long it took
+/// (read, parse, validate); never resolves when there is none, so it can
+/// sit in a `select!` arm.
+pub async fn next_result(pending: &mut Option<PendingLoad>) -> (LoadResult, std::time::Duration) {
     let Some(load) = pending.as_mut() else {
         return std::future::pending().await;
     };
@@ -68,6 +71,7 @@ pub async fn next_result(pending: &mut Option<PendingLoad>) -> LoadResult {
             diagnostics: vec!["config loader crashed".to_string()],
         })
     });
+    let took = load.started.elapsed();
     *pending = None;
-    result
+    (result, took)
 }

@@ -302,8 +302,8 @@ impl Supervisor {
                 _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping"); tracing::info!("Stopping"); break Ok(()); }
                 _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); tracing::info!("Stopping"); break Ok(()); }
                 _ = sighup.recv() => self.start_reload(),
-                loaded = reload_loader::next_result(&mut self.reload_load) => {
-                    self.finish_reload(loaded).await;
+                (loaded, took) = reload_loader::next_result(&mut self.reload_load) => {
+                    self.finish_reload(loaded, took).await;
                 }
                 _ = sigusr1.recv() => self.spawn_dump(Query::Data),
                 _ = sigusr2.recv() => self.spawn_dump(Query::Stats),

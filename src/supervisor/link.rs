@@ -86,10 +86,12 @@ impl ChildLink {
                 tokio::select! {
                     cmd = rx.recv() => match cmd {
                         Some(LinkCmd::Send(msg)) => {
-                            if let Err(e) = ipc::write_frame(&mut wr, &msg).await {
+                            let started = std::time::Instant::now();
+                            if let Err(e) = ipc::write_to_child(&mut wr, &msg).await {
                                 tracing::debug!(%role, "ipc write to {role} child failed: {e}");
                             }
                             if matches!(msg, ToChild::Start(_) | ToChild::Reload(_)) {
+                                tracing::debug!(%role, "configuration encoded and written to the {role} child in {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
                                 // The configuration's JSON and frame (megabytes
                                 // with thousands of real servers) are gone now.
                                 drop(msg);

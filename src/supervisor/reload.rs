@@ -27,7 +27,7 @@ impl Supervisor {
     }
 
     /// A reload's load finished: apply it, or keep the running config on error.
-    pub(super) async fn finish_reload(&mut self, loaded: LoadResult) {
+    pub(super) async fn finish_reload(&mut self, loaded: LoadResult, took: std::time::Duration) {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -55,7 +55,16 @@ impl Supervisor {
                 for w in &loaded.warnings {
                     tracing::warn!("reload: {w}");
                 }
+                let started = std::time::Instant::now();
                 self.apply_config(loaded.config).await;
+                // The supervisor's phases; each child logs its own
+                // (the checker: "reload: planned in ..., applied N IPVS
+                // change(s) in ...").
+                tracing::info!(
+                    "reload: parsed in {:.1} ms, handed to the children in {:.1} ms",
+                    took.as_secs_f64() * 1000.0,
+                    started.elapsed().as_secs_f64() * 1000.0
+                );
                 if let Err(e) = self.bind_status_socket() {
                     tracing::error!("{e}; status socket unchanged");
                 }
@@ -78,7 +87,13 @@ impl Supervisor {
 
     pub(super) async fn apply_config(&mut self, config: Config) {
         let new_roles = roles_to_run(&self.cli, &config);
-        match RunningConfig::new(config) {
+        let started = std::time::Instant::now();
+        let running = RunningConfig::new(config);
+        tracing::debug!(
+            "reload: configuration encoded for the children in {:.1} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        match running {
             Ok(mut running) => {
                 let new = crate::reload_identity::effective(
                     std::mem::take(&mut running.identity),

@@ -171,6 +171,19 @@ impl EngineBackend {
         }
     }
 
+    /// A dump of the whole table that can run on another thread (its own
+    /// netlink socket), for the background resync; `None` for injected
+    /// backends, which the engine dumps in place.
+    #[allow(clippy::type_complexity)]
+    pub fn background_dumper(
+        &self,
+    ) -> Option<Box<dyn FnOnce() -> Result<IpvsState, IpvsError> + Send>> {
+        match self {
+            EngineBackend::Kernel(_) => Some(Box::new(|| NetlinkIpvs::connect()?.dump())),
+            EngineBackend::Custom(_) => None,
+        }
+    }
+
     /// Kernel counters when programming the kernel.
     pub fn stats(&mut self) -> Option<Vec<ServiceDump>> {
         match self {

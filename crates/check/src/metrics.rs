@@ -71,6 +71,14 @@ pub struct EngineMetrics {
     pub ipvs_syncs: AtomicU64,
     pub ipvs_sync_failures: AtomicU64,
     pub ipvs_op_failures: AtomicU64,
+    /// IPVS operations sent (every add, edit and delete, accepted or not).
+    pub ipvs_ops: AtomicU64,
+    /// IPVS operations the last configuration reload sent: a reload that
+    /// changes one real server sends one (no unchanged service is touched).
+    pub ipvs_ops_last_reload: AtomicU64,
+    /// Full dumps of the kernel table that repaired a difference (entries
+    /// changed or deleted behind our back).
+    pub ipvs_repairs: AtomicU64,
     pub script_runs: AtomicU64,
     pub script_failures: AtomicU64,
     pub reloads: AtomicU64,
@@ -130,7 +138,7 @@ pub fn render_checkers<'a>(
 }
 
 pub fn render_engine(w: &mut Writer, m: &EngineMetrics) {
-    let counters: [(&str, &str, &AtomicU64); 7] = [
+    let counters: [(&str, &str, &AtomicU64); 9] = [
         (
             "rkeepalived_check_ipvs_syncs_total",
             "IPVS reconcile passes.",
@@ -145,6 +153,16 @@ pub fn render_engine(w: &mut Writer, m: &EngineMetrics) {
             "rkeepalived_check_ipvs_op_failures_total",
             "IPVS operations the kernel rejected.",
             &m.ipvs_op_failures,
+        ),
+        (
+            "rkeepalived_check_ipvs_ops_total",
+            "IPVS operations sent (adds, edits and deletes of services and real servers).",
+            &m.ipvs_ops,
+        ),
+        (
+            "rkeepalived_check_ipvs_repairs_total",
+            "Background resyncs that found the kernel table changed behind our back and repaired it.",
+            &m.ipvs_repairs,
         ),
         (
             "rkeepalived_check_script_runs_total",
@@ -170,6 +188,12 @@ pub fn render_engine(w: &mut Writer, m: &EngineMetrics) {
     for (name, help, v) in counters {
         w.single(name, help, Kind::Counter, v.load(Relaxed));
     }
+    w.single(
+        "rkeepalived_check_ipvs_ops_last_reload",
+        "IPVS operations the last configuration reload sent.",
+        Kind::Gauge,
+        m.ipvs_ops_last_reload.load(Relaxed),
+    );
 }
 
 #[cfg(test)]

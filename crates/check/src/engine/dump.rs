@@ -98,12 +98,14 @@ impl Engine {
             )
         });
         format!(
-            "------< Health checker statistics >------\n uptime {:?}\n checkers {}\n check successes {ok}\n check failures {ko}\n ipvs syncs {}\n ipvs sync failures {}\n ipvs op failures {}\n scripts run {}\n script failures {}\n reloads {} (rejected {})\n ipvs {}\n",
+            "------< Health checker statistics >------\n uptime {:?}\n checkers {}\n check successes {ok}\n check failures {ko}\n ipvs syncs {}\n ipvs sync failures {}\n ipvs op failures {}\n ipvs ops {} (last reload {})\n scripts run {}\n script failures {}\n reloads {} (rejected {})\n ipvs {}\n",
             self.started.elapsed(),
             self.checks.len(),
             m.ipvs_syncs.load(Relaxed),
             m.ipvs_sync_failures.load(Relaxed),
             m.ipvs_op_failures.load(Relaxed),
+            m.ipvs_ops.load(Relaxed),
+            m.ipvs_ops_last_reload.load(Relaxed),
             m.script_runs.load(Relaxed),
             m.script_failures.load(Relaxed),
             m.reloads.load(Relaxed),

@@ -9,6 +9,11 @@ use rkeepalived_ipvs::{StopPolicy, TimeoutOutcome};
 
 use super::*;
 
+/// Milliseconds, for the timing logs.
+pub(super) fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
 impl Engine {
     /// The table to program: the plan's, with draining dests at weight 0.
     pub(super) fn desired(&self) -> rkeepalived_ipvs::IpvsState {
@@ -34,9 +39,18 @@ impl Engine {
         }
     }
 
-    /// One reconcile pass. Errors never stop the engine: a missing IPVS
-    /// (no kernel module) is logged once, counted, and retried.
-    pub(super) fn sync_ipvs(&mut self) {
+    /// One reconcile pass; returns the ops sent. Errors never stop the
+    /// engine: a missing IPVS (no kernel module) is logged once, counted,
+    /// and retried.
+    ///
+    /// Normally O(change) in the kernel: the desired table is diffed
+    /// against the table as we last programmed it (`kernel_cache`) and
+    /// only the differences are sent, so a failed real server leaves the
+    /// kernel right after its verdict however big the table is. The full
+    /// dump runs only without a cache (start, after a failure) and in the
+    /// background resync ([`Self::start_resync`]).
+    pub(super) fn sync_ipvs(&mut self) -> usize {
+        let started = std::time::Instant::now();
         self.metrics.ipvs_syncs.fetch_add(1, Relaxed);
         if self.timeouts_pending {
             self.apply_timeouts();
@@ -49,19 +63,21 @@ impl Engine {
         if let Some(cached) = self.kernel_cache.take() {
             let desired = self.desired();
             let ops = rkeepalived_ipvs::reconcile(&desired, &cached, &self.owned);
-            let failed = self
-                .backend
-                .as_backend()
-                .apply_batch(&ops)
-                .iter()
-                .filter(|r| r.is_err())
-                .count();
+            let diffed = started.elapsed();
+            let failed = self.send_ops(&ops);
+            tracing::debug!(
+                ops = ops.len(),
+                failed,
+                "IPVS sync from the last programmed table: diffed in {:.1} ms, applied in {:.1} ms",
+                ms(diffed),
+                ms(started.elapsed() - diffed)
+            );
             if failed == 0 {
                 self.owned.record(&desired);
                 self.owned.retain_relevant(&desired, &cached);
                 self.kernel_cache = Some(desired);
                 self.ipvs_dirty = false;
-                return;
+                return ops.len();
             }
             // Someone else changed the table (or the kernel refused): full pass below.
             self.metrics
@@ -90,7 +106,7 @@ impl Engine {
                 }
                 self.ipvs_failing = Some(msg);
                 self.ipvs_dirty = true;
-                return;
+                return 0;
             }
         };
         let desired = built.unwrap_or_else(|| self.desired());
@@ -101,6 +117,13 @@ impl Engine {
             &mut self.owned,
         );
         drop(current);
+        self.ops_sent(report.planned.len());
+        tracing::debug!(
+            ops = report.planned.len(),
+            failed = report.failed.len(),
+            "IPVS sync with a full dump in {:.1} ms",
+            ms(started.elapsed())
+        );
         if report.is_clean() {
             self.kernel_cache = Some(desired);
         }
@@ -111,6 +134,103 @@ impl Engine {
             .ipvs_op_failures
             .fetch_add(report.failed.len() as u64, Relaxed);
         self.ipvs_dirty = !report.is_clean();
+        report.planned.len()
+    }
+
+    /// Send `ops` as one batch; returns how many failed.
+    fn send_ops(&mut self, ops: &[rkeepalived_ipvs::Op]) -> usize {
+        if ops.is_empty() {
+            return 0;
+        }
+        self.ops_sent(ops.len());
+        self.backend
+            .as_backend()
+            .apply_batch(ops)
+            .iter()
+            .filter(|r| r.is_err())
+            .count()
+    }
+
+    fn ops_sent(&mut self, n: usize) {
+        if n > 0 {
+            self.metrics.ipvs_ops.fetch_add(n as u64, Relaxed);
+            self.ops_generation += 1;
+        }
+    }
+
+    /// The periodic resync (every `FULL_RESYNC_INTERVAL`): repairs entries
+    /// changed or deleted behind our back (`ipvsadm -d` by hand...). With
+    /// the kernel backend the full dump (seconds at 10,000 dests under
+    /// emulation) runs on a blocking thread with its own netlink socket,
+    /// so health changes and reloads are never queued behind it;
+    /// [`Self::finish_resync`] applies its result. Other backends (tests'
+    /// in-memory tables) dump in place.
+    pub(super) fn start_resync(&mut self) {
+        if self.resync.is_some() {
+            return;
+        }
+        if self.kernel_cache.is_none() {
+            // No programmed table to compare with: the full pass is the sync.
+            self.sync_ipvs();
+            return;
+        }
+        match self.backend.background_dumper() {
+            Some(dump) => {
+                let generation = self.ops_generation;
+                let task = tokio::task::spawn_blocking(dump);
+                self.resync = Some((generation, task));
+            }
+            None => {
+                let n = self.repair_from(None);
+                if n > 0 {
+                    tracing::info!(
+                        "IPVS resync: {n} op(s) repaired entries changed behind our back"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The background dump of [`Self::start_resync`] is in: if no op was
+    /// sent meanwhile (else the dump may predate our own change, and the
+    /// next resync tries again), diff the desired table against it and
+    /// repair what differs.
+    pub(super) fn finish_resync(
+        &mut self,
+        generation: u64,
+        dump: Result<rkeepalived_ipvs::IpvsState, rkeepalived_ipvs::IpvsError>,
+    ) {
+        match dump {
+            Ok(current) if generation == self.ops_generation && self.kernel_cache.is_some() => {
+                let n = self.repair_from(Some(current));
+                if n > 0 {
+                    tracing::info!(
+                        "IPVS resync: {n} op(s) repaired entries changed behind our back"
+                    );
+                }
+            }
+            Ok(_) => tracing::debug!("IPVS resync skipped: the table changed during the dump"),
+            Err(e) => {
+                // The next sync goes through a full dump and reports it.
+                tracing::debug!("IPVS resync dump failed: {e}");
+                self.kernel_cache = None;
+                self.ipvs_dirty = true;
+            }
+        }
+    }
+
+    /// Reconcile against `current` (a fresh dump), or dump in place.
+    fn repair_from(&mut self, current: Option<rkeepalived_ipvs::IpvsState>) -> usize {
+        let before = self.metrics.ipvs_ops.load(Relaxed);
+        match current {
+            Some(current) => self.kernel_cache = Some(current),
+            None => self.kernel_cache = None,
+        }
+        let n = self.sync_ipvs();
+        if n > 0 && self.metrics.ipvs_ops.load(Relaxed) > before {
+            self.metrics.ipvs_repairs.fetch_add(1, Relaxed);
+        }
+        n
     }
 
     /// `lvs_timeouts` of the current plan (all zero: restore the saved

@@ -95,6 +95,12 @@ struct Engine {
     /// without dumping the whole kernel table (thousands of dests). Cleared
     /// on any failure and periodically, forcing a full dump + reconcile.
     kernel_cache: Option<rkeepalived_ipvs::IpvsState>,
+    /// Bumped by every batch of IPVS ops sent: a background dump started
+    /// before an op may not show it.
+    ops_generation: u64,
+    /// The background resync's dump in progress, with the generation it
+    /// started at.
+    resync: Option<(u64, ResyncTask)>,
     ipvs_retry_interval: Duration,
     script_timeout: Duration,
     release_ipvs_on_stop: bool,
@@ -126,6 +132,29 @@ struct Engine {
     routes: Option<crate::announce::Announcer>,
     /// The injected route backend, until a plan announces.
     route_backend: Option<Box<dyn crate::announce_nl::RouteBackend>>,
+}
+
+type ResyncTask =
+    tokio::task::JoinHandle<Result<rkeepalived_ipvs::IpvsState, rkeepalived_ipvs::IpvsError>>;
+
+/// The background resync's dump, once it is done (never without one).
+async fn resync_done(
+    task: &mut Option<(u64, ResyncTask)>,
+) -> (
+    u64,
+    Result<rkeepalived_ipvs::IpvsState, rkeepalived_ipvs::IpvsError>,
+) {
+    let Some((generation, handle)) = task.as_mut() else {
+        return std::future::pending().await;
+    };
+    let generation = *generation;
+    let result = handle.await.unwrap_or_else(|e| {
+        Err(rkeepalived_ipvs::IpvsError::InvalidRequest(format!(
+            "resync dump task failed: {e}"
+        )))
+    });
+    *task = None;
+    (generation, result)
 }
 
 /// Sleep until `at` (forever without one).
@@ -205,9 +234,9 @@ pub async fn run_plan(
                 }
             }
             _ = resync.tick() => {
-                // Periodic full dump + reconcile: repairs entries changed behind our back.
-                engine.kernel_cache = None;
-                engine.sync_ipvs();
+                // Periodic full dump + reconcile: repairs entries changed
+                // behind our back, in the background (see start_resync).
+                engine.start_resync();
                 if let Some(r) = &mut engine.routes {
                     r.invalidate();
                 }
@@ -219,6 +248,12 @@ pub async fn run_plan(
                 }
                 engine.sync_routes();
                 retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
+            }
+            (generation, dump) = resync_done(&mut engine.resync) => {
+                engine.finish_resync(generation, dump);
+                if engine.ipvs_dirty {
+                    retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
+                }
             }
             Some(_) = engine.scripts.join_next(), if !engine.scripts.is_empty() => {}
             _ = sleep_until_opt(engine.drains.next_wakeup()), if !engine.drains.is_empty() => {
@@ -252,6 +287,8 @@ impl Engine {
             ipvs_dirty: true,
             ipvs_failing: None,
             kernel_cache: None,
+            ops_generation: 0,
+            resync: None,
             ipvs_retry_interval: opts.ipvs_retry_interval,
             script_timeout: opts.script_timeout,
             release_ipvs_on_stop: opts.release_ipvs_on_stop,
@@ -275,8 +312,10 @@ impl Engine {
     /// `Control::Reload`: the new configuration's plan, applied in place;
     /// a plan that cannot be built leaves the running one.
     fn reload(&mut self, cfg: &rkeepalived_config::Config) {
+        let started = Instant::now();
         match crate::plan::from_config(cfg) {
             Ok(plan) => {
+                let planned = started.elapsed();
                 self.metrics.reloads.fetch_add(1, Relaxed);
                 let view = crate::drain::PlanView::of(&plan);
                 let programmed = (view.drains() || !self.drains.is_empty()).then(|| self.desired());
@@ -285,7 +324,19 @@ impl Engine {
                     let events = self.drains.reload(&old, &view, tokio::time::Instant::now());
                     events.iter().for_each(|e| tracing::info!("{e}"));
                 }
-                self.sync_ipvs();
+                let matched = started.elapsed();
+                let ops = self.sync_ipvs();
+                self.metrics.ipvs_ops_last_reload.store(ops as u64, Relaxed);
+                // Phases of the checker's side of a reload (the supervisor
+                // logs the parse): plan = the new check plan from the
+                // configuration, checkers = matching the running checkers
+                // to it, IPVS = diff against the programmed table + apply.
+                tracing::info!(
+                    "reload: planned in {:.1} ms, checkers matched in {:.1} ms, applied {ops} IPVS change(s) in {:.1} ms",
+                    ipvs_sync::ms(planned),
+                    ipvs_sync::ms(matched - planned),
+                    ipvs_sync::ms(started.elapsed() - matched)
+                );
                 self.sync_routes();
                 crate::sys::release_free_memory();
             }
