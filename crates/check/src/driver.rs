@@ -679,7 +679,7 @@ mod tests {
             "part of the burst ran on the helper"
         );
         assert!(
-            threads.iter().any(|t| *t == me),
+            threads.contains(&me),
             "part ran on the driver's thread"
         );
     }
