@@ -678,10 +678,7 @@ mod tests {
             threads.iter().any(|t| *t != me),
             "part of the burst ran on the helper"
         );
-        assert!(
-            threads.contains(&me),
-            "part ran on the driver's thread"
-        );
+        assert!(threads.contains(&me), "part ran on the driver's thread");
     }
 
     /// Results of a batch started before `clear` are dropped, not applied
