@@ -32,6 +32,9 @@ use crate::ops::{self, AddrSet, Change};
 use crate::reload;
 use crate::router::{Effect, Input, Router};
 use crate::socket::{RawDatagram, VrrpSocket};
+
+/// Received datagrams waiting for the engine (all sockets share the queue).
+const RX_QUEUE: usize = 4096;
 use crate::timer::DeadlineTimer;
 use crate::watch::{self, TrackUpdate};
 use crate::wire::{DropCounters, DropReason, Family, IPPROTO_AH};
@@ -108,13 +111,7 @@ pub async fn run_with(
                 Some(Control::Stop) | None => break,
                 Some(other) => engine.control(other).await,
             },
-            Some((key, res)) = engine.rx_rx.recv() => match res {
-                Ok(d) => engine.on_datagram(&key, d).await,
-                Err(e) => {
-                    engine.socket_errors += 1;
-                    tracing::warn!(error = %e, "VRRP socket receive error");
-                }
-            },
+            Some((key, res)) = engine.rx_rx.recv() => engine.on_received(key, res).await,
             Some(ev) = engine.net_rx.recv() => engine.on_net_event(ev).await,
             Some(up) = engine.track_rx.recv() => engine.on_track_update(up).await,
             // A mass takeover's held VIP adds, a chunk per turn ([`takeover`]).
@@ -230,7 +227,7 @@ impl Engine {
         let nl = Netlink::connect()?;
         let (net_tx, net_rx) = mpsc::channel(1024);
         let net_task = addr::watch(net_tx)?;
-        let (rx_tx, rx_rx) = mpsc::channel(4096);
+        let (rx_tx, rx_rx) = mpsc::channel(RX_QUEUE);
         let (track_tx, track_rx) = mpsc::channel(256);
         let notifier = Notifier::new(&cfg.global_defs);
         let mail = crate::mail::VrrpMail::new(&cfg);
@@ -418,7 +415,30 @@ impl Engine {
         }
     }
 
+    async fn on_received(&mut self, key: SockKey, res: Result<RawDatagram, SocketError>) {
+        match res {
+            Ok(d) => self.on_datagram(&key, d).await,
+            Err(e) => {
+                self.socket_errors += 1;
+                tracing::warn!(error = %e, "VRRP socket receive error");
+            }
+        }
+    }
+
+    /// Timers fire only after every advert already received: an advert
+    /// that waits in the queue arrived before the deadline, and a backup
+    /// that fell behind (a mass takeover's netlink work, a busy host) must
+    /// not declare a live master down because of its own backlog.
+    /// keepalived reads every pending packet of a ready socket
+    /// (vrrp_scheduler.c `vrrp_dispatcher_read()`) and a read event beats
+    /// the read thread's timeout. Bounded by the channel's capacity.
     async fn on_timer(&mut self) {
+        for _ in 0..RX_QUEUE {
+            match self.rx_rx.try_recv() {
+                Ok((key, res)) => self.on_received(key, res).await,
+                Err(_) => break,
+            }
+        }
         self.handle(Input::Timer).await;
     }
 
