@@ -31,6 +31,7 @@
 //! }
 //! ```
 
+pub mod configs;
 pub mod keepalived_messages;
 pub mod oracle;
 
