@@ -29,27 +29,16 @@ const ZEBRA: &str = "/usr/lib/frr/zebra";
 /// Us at fe80::1 on bfdu, the peer at fe80::2 on bfdp; no other address
 /// (addrgenmode none: no EUI-64 address, no DAD delay).
 fn link_local_link(tag: &str) -> (Netns, Netns) {
-    let us = Netns::new(&format!("{tag}u"));
-    let peer = Netns::new(&format!("{tag}p"));
-    us.ip(&[
-        "link",
-        "add",
-        "bfdu",
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "bfdp",
-        "netns",
-        peer.name(),
-    ]);
-    us.ip(&["link", "set", "bfdu", "addrgenmode", "none"]);
-    peer.ip(&["link", "set", "bfdp", "addrgenmode", "none"]);
-    us.ip(&["addr", "add", "fe80::1/64", "dev", "bfdu", "nodad"]);
-    peer.ip(&["addr", "add", "fe80::2/64", "dev", "bfdp", "nodad"]);
-    us.ip(&["link", "set", "bfdu", "up"]);
-    peer.ip(&["link", "set", "bfdp", "up"]);
-    (us, peer)
+    let link = Link::veth(tag);
+    link.us.ip(&["link", "set", "bfdu", "addrgenmode", "none"]);
+    link.peer
+        .ip(&["link", "set", "bfdp", "addrgenmode", "none"]);
+    link.us
+        .ip(&["addr", "add", "fe80::1/64", "dev", "bfdu", "nodad"]);
+    link.peer
+        .ip(&["addr", "add", "fe80::2/64", "dev", "bfdp", "nodad"]);
+    link.up();
+    (link.us, link.peer)
 }
 
 struct Frr {

@@ -107,7 +107,23 @@ pub struct Link {
 }
 
 impl Link {
+    /// Us at 192.0.2.1 / 2001:db8::1 on bfdu, the peer at .2 / ::2 on bfdp.
     pub fn new(tag: &str) -> Link {
+        let link = Link::veth(tag);
+        link.us.ip(&["addr", "add", "192.0.2.1/24", "dev", "bfdu"]);
+        link.us
+            .ip(&["addr", "add", "2001:db8::1/64", "dev", "bfdu", "nodad"]);
+        link.peer
+            .ip(&["addr", "add", "192.0.2.2/24", "dev", "bfdp"]);
+        link.peer
+            .ip(&["addr", "add", "2001:db8::2/64", "dev", "bfdp", "nodad"]);
+        link.up();
+        link
+    }
+
+    /// Two namespaces joined by the veth pair bfdu (us) / bfdp (peer), both
+    /// ends down and without addresses: the caller configures, then [`Self::up`].
+    pub fn veth(tag: &str) -> Link {
         let us = Netns::new(&format!("{tag}u"));
         let peer = Netns::new(&format!("{tag}p"));
         us.ip(&[
@@ -122,13 +138,12 @@ impl Link {
             "netns",
             peer.name(),
         ]);
-        us.ip(&["addr", "add", "192.0.2.1/24", "dev", "bfdu"]);
-        us.ip(&["addr", "add", "2001:db8::1/64", "dev", "bfdu", "nodad"]);
-        peer.ip(&["addr", "add", "192.0.2.2/24", "dev", "bfdp"]);
-        peer.ip(&["addr", "add", "2001:db8::2/64", "dev", "bfdp", "nodad"]);
-        us.ip(&["link", "set", "bfdu", "up"]);
-        peer.ip(&["link", "set", "bfdp", "up"]);
         Link { us, peer }
+    }
+
+    pub fn up(&self) {
+        self.us.ip(&["link", "set", "bfdu", "up"]);
+        self.peer.ip(&["link", "set", "bfdp", "up"]);
     }
 }
 
