@@ -187,6 +187,48 @@ fn gaps(samples: &[Sample], i: usize) -> Vec<Duration> {
         .collect()
 }
 
+/// Samples where no node held the address, except a lone sample at a
+/// handover. keepalived's `vrrp_state_master_tx` sends the new MASTER's
+/// first advert before it adds the VIPs, so the old MASTER may remove them
+/// a moment before the new one adds them; and the sampler reads one
+/// namespace after the other, so it can land in that moment. A lone empty
+/// sample between two different holders is that; anything longer, or a
+/// gap the same node is on both sides of, is a dropped VIP.
+fn dropped(samples: &[Sample]) -> Vec<Duration> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < samples.len() {
+        if !samples[i].1.is_empty() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < samples.len() && samples[i].1.is_empty() {
+            i += 1;
+        }
+        let before = start.checked_sub(1).map(|b| &samples[b].1);
+        let after = samples.get(i).map(|a| &a.1);
+        let handover = i - start == 1 && matches!((before, after), (Some(b), Some(a)) if a != b);
+        if !handover {
+            out.extend(samples[start..i].iter().map(|(t, _)| *t));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_lone_empty_sample_at_a_handover_is_not_a_dropped_vip() {
+    let at = |ms: u64, h: &[usize]| (Duration::from_millis(ms), h.to_vec());
+    let handover = [at(0, &[1]), at(50, &[]), at(100, &[2])];
+    assert!(dropped(&handover).is_empty());
+    let same_node = [at(0, &[1]), at(50, &[]), at(100, &[1])];
+    assert_eq!(dropped(&same_node), vec![Duration::from_millis(50)]);
+    let long = [at(0, &[1]), at(50, &[]), at(100, &[]), at(150, &[2])];
+    assert_eq!(dropped(&long).len(), 2);
+    let at_the_end = [at(0, &[1]), at(50, &[])];
+    assert_eq!(dropped(&at_the_end).len(), 1);
+}
+
 fn transitions(lab: &Lab, i: usize, name: &str) -> Option<u64> {
     lab.dump(i)?["vrrp"]
         .as_array()?
@@ -373,17 +415,13 @@ fn reload_priority_hands_over_to_keepalived_and_back() {
 
     let samples = sampler.finish();
     let seen = cap.seen();
-    let uncovered: Vec<&Duration> = samples
-        .iter()
-        .filter(|(_, h)| h.is_empty())
-        .map(|(t, _)| t)
-        .collect();
+    let uncovered = dropped(&samples);
     if !uncovered.is_empty() {
         lab.dump_logs();
     }
     assert!(
         uncovered.is_empty(),
-        "moments without the VIP: {uncovered:?}"
+        "moments without the VIP: {uncovered:?}\n{samples:?}"
     );
     let ours_seen: Vec<u32> = seen
         .iter()
