@@ -563,7 +563,11 @@ fn gen_global(g: &mut Gen, gd: &mut GlobalDefs) {
     gd.vrrp_strict = g.bool();
     gd.vrrp_skip_check_adv_addr = g.bool();
     gd.vrrp_check_unicast_src = g.bool();
-    gd.vrrp_startup_delay = g.dur(100);
+    // keepalived's vrrp_startup_delay_handler() rejects less than 1 ms
+    // (TIMER_HZ / 1000) and keeps 0: such a value cannot round-trip.
+    gd.vrrp_startup_delay = Some(g.dur(100))
+        .filter(|d| *d >= Duration::from_millis(1))
+        .unwrap_or_default();
     let fifo = |g: &mut Gen| NotifyFifo {
         path: PathBuf::from(g.text()),
         user: g.maybe(Gen::user),
