@@ -230,14 +230,7 @@ pub fn reconcile(
     plan
 }
 
-/// Control sockets of the routing daemons we know; none present at start
-/// means nothing redistributes the table yet (warned, never fatal).
-pub const ROUTING_DAEMON_SOCKETS: &[&str] = &[
-    "/run/bird/bird.ctl",
-    "/var/run/bird/bird.ctl",
-    "/run/frr/zserv.api",
-    "/var/run/frr/zserv.api",
-];
+pub use crate::routing_daemon::ROUTING_DAEMON_SOCKETS;
 
 /// The engine's announcer: the desired routes in, the kernel reconciled.
 /// Failures never stop the engine (no route support, a full table...):
@@ -278,18 +271,9 @@ impl Announcer {
             dirty: true,
         };
         a.set_plan(plan);
-        if !ROUTING_DAEMON_SOCKETS
-            .iter()
-            .any(|p| std::path::Path::new(p).exists())
-        {
-            tracing::warn!(
-                "route announcement: no routing daemon found ({}): the routes are installed in \
-                 table(s) {:?} but no router learns them until BIRD or FRR redistributes them \
-                 (conf/bird.conf, conf/frr.conf); IPVS and the checks work as usual",
-                ROUTING_DAEMON_SOCKETS.join(", "),
-                a.tables
-            );
-        }
+        // BIRD or FRR may start after us: looked for during a grace
+        // period, warned only if still missing (routing_daemon.rs).
+        crate::routing_daemon::spawn_watch(format!("{:?}", a.tables));
         a
     }
 

@@ -45,6 +45,7 @@ pub mod metrics;
 pub mod plan;
 pub mod plan_apart;
 mod probe_pool;
+pub mod routing_daemon;
 pub mod spec;
 #[allow(unsafe_code)] // the only unsafe: socket options (SAFETY notes inside)
 mod sys;
