@@ -137,19 +137,7 @@ fn checker_lines_match_keepalived_wording() {
         .write("keepalived.conf", CONFIG)
         .display()
         .to_string();
-    let shim = scratch.p("fake_ipvs.so");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/check/fake_ipvs.c");
-    let out = sh(&[
-        "cc",
-        "-O2",
-        "-shared",
-        "-fPIC",
-        "-o",
-        &shim.display().to_string(),
-        &src.display().to_string(),
-        "-ldl",
-    ]);
-    assert!(out.status.success(), "build the IPVS shim: {out:?}");
+    let shim = scratch.fake_ipvs();
 
     let shim_s = shim.display().to_string();
     let pair = start_pair(

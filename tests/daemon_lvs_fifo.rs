@@ -101,19 +101,7 @@ fn lvs_notify_fifo_and_log_all_failures_match_keepalived() {
         return;
     }
     let scratch = Scratch::new("lvs-fifo");
-    let shim = scratch.p("fake_ipvs.so");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/check/fake_ipvs.c");
-    let out = sh(&[
-        "cc",
-        "-O2",
-        "-shared",
-        "-fPIC",
-        "-o",
-        &shim.display().to_string(),
-        &src.display().to_string(),
-        "-ldl",
-    ]);
-    assert!(out.status.success(), "build the IPVS shim: {out:?}");
+    let shim = scratch.fake_ipvs();
 
     // Per daemon: its FIFO, the reader script's copy, config, pid files.
     let side = |who: &str| {

@@ -105,19 +105,7 @@ fn online_cpus() -> usize {
 /// daemon_check_wording.rs); returns it and its VRRP and checker children's
 /// pids.
 fn keepalived_children(ns: &Netns, scratch: &Scratch, conf: &Path) -> (Killed, i32, i32) {
-    let shim = scratch.p("fake_ipvs.so");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/check/fake_ipvs.c");
-    let out = sh(&[
-        "cc",
-        "-O2",
-        "-shared",
-        "-fPIC",
-        "-o",
-        &shim.display().to_string(),
-        &src.display().to_string(),
-        "-ldl",
-    ]);
-    assert!(out.status.success(), "build the IPVS shim: {out:?}");
+    let shim = scratch.fake_ipvs();
     let log = std::fs::File::create(scratch.p("ka.log")).expect("log");
     let p = |n: &str| scratch.p(n).display().to_string();
     let child = Command::new("ip")

@@ -96,6 +96,25 @@ impl Scratch {
         std::fs::write(&p, text).expect("write");
         p
     }
+    /// bench/check/fake_ipvs.c built here: preloaded (`LD_PRELOAD`) it
+    /// stands in for the kernel's IPVS, which this host lacks, so that
+    /// keepalived's checker runs (it exits without IPVS).
+    pub fn fake_ipvs(&self) -> PathBuf {
+        let shim = self.p("fake_ipvs.so");
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/check/fake_ipvs.c");
+        let out = sh(&[
+            "cc",
+            "-O2",
+            "-shared",
+            "-fPIC",
+            "-o",
+            &shim.display().to_string(),
+            &src.display().to_string(),
+            "-ldl",
+        ]);
+        assert!(out.status.success(), "build the IPVS shim: {out:?}");
+        shim
+    }
     /// A scratch dir that others may traverse (0755), for scripts run as
     /// another user by the script-security tests.
     pub fn traversable(tag: &str) -> Scratch {
