@@ -1,33 +1,13 @@
 //! `-t`, `-d`, `-v`, `--signum`: the one-shot command line modes.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_rkeepalived")
 }
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let d = std::env::temp_dir().join(format!("rkd-cli-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).expect("create temp dir");
-        TempDir(d)
-    }
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.0.join(name);
-        std::fs::write(&p, text).expect("write file");
-        p
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use rkeepalived_testkit::TempDir;
 
 fn run(args: &[&str]) -> Output {
     Command::new(bin())
@@ -146,7 +126,7 @@ fn signum_matches_keepalived() {
 
 #[test]
 fn config_test_good_config_exits_zero() {
-    let dir = TempDir::new("good");
+    let dir = TempDir::new("cli-good");
     let conf = dir.write("keepalived.conf", GOOD);
     let out = run(&["-t", "-f", conf.to_str().expect("utf8 path")]);
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
@@ -179,7 +159,7 @@ fn assert_bad(dir: &TempDir, name: &str, conf_text: &str, line: &str, needle: &s
 
 #[test]
 fn config_test_bad_configs_report_file_line_col() {
-    let dir = TempDir::new("bad");
+    let dir = TempDir::new("cli-bad");
     let missing = dir.0.join("does-not-exist.conf");
     let out = run(&["-t", "-f", missing.to_str().expect("utf8 path")]);
     assert!(!out.status.success());
@@ -209,7 +189,7 @@ fn config_test_bad_configs_report_file_line_col() {
 /// fix-up reported at `file:line:col`, as keepalived does.
 #[test]
 fn config_test_runs_keepalived_fixups_with_warnings() {
-    let dir = TempDir::new("fixups");
+    let dir = TempDir::new("cli-fixups");
     let conf = dir.write(
         "keepalived.conf",
         "vrrp_instance VI_1 {\n    interface eth0\n    state master\n    virtual_router_id 5\n    priority 0\n    virtual_ipaddress {\n        192.0.2.300/24\n        192.0.2.10/24\n    }\n}\n",
@@ -232,7 +212,7 @@ fn config_test_runs_keepalived_fixups_with_warnings() {
 
 #[test]
 fn config_test_writes_to_log_file_when_given() {
-    let dir = TempDir::new("logfile");
+    let dir = TempDir::new("cli-logfile");
     let conf = dir.write(
         "k.conf",
         "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 0\n}\n",
@@ -253,7 +233,7 @@ fn config_test_writes_to_log_file_when_given() {
 
 #[test]
 fn dump_conf_prints_the_parsed_configuration() {
-    let dir = TempDir::new("dump");
+    let dir = TempDir::new("cli-dump");
     let conf = dir.write("k.conf", GOOD);
     let out = run(&["-t", "-d", "-f", conf.to_str().expect("utf8 path")]);
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
@@ -298,7 +278,7 @@ fn last_line(s: &str) -> &str {
 
 #[test]
 fn config_test_ends_with_the_not_acted_on_summary() {
-    let dir = TempDir::new("summary");
+    let dir = TempDir::new("cli-summary");
     let conf = dir.write("k.conf", NOT_ACTED_ON);
     let out = run(&["-t", "-f", conf.to_str().expect("utf8 path")]);
     assert!(out.status.success(), "-t stays permissive: {out:?}");
@@ -355,7 +335,7 @@ fn config_test_ends_with_the_not_acted_on_summary() {
 
 #[test]
 fn config_test_strict_fails_on_keywords_not_acted_on() {
-    let dir = TempDir::new("strict");
+    let dir = TempDir::new("cli-strict");
     let conf = dir.write("k.conf", NOT_ACTED_ON);
     let path = conf.to_str().expect("utf8 path");
     for args in [
@@ -453,7 +433,7 @@ fn all_config_refuses_missing_includes_like_keepalived() {
     )]) {
         return;
     }
-    let dir = TempDir::new("allconf");
+    let dir = TempDir::new("cli-allconf");
     let missing = dir.0.join("missing.conf");
     let present = dir.write("present.conf", "");
     for (name, include) in [
@@ -501,7 +481,7 @@ fn all_config_refuses_missing_includes_like_keepalived() {
 /// test (exit 5, keepalived's too); with it both pass.
 #[test]
 fn config_test_names_a_missing_interface_like_keepalived() {
-    let dir = TempDir::new("missing-if");
+    let dir = TempDir::new("cli-missing-if");
     let body = "vrrp_instance VI_1 {\n    interface rkdnosuch0\n    virtual_router_id 51\n    virtual_ipaddress {\n        192.0.2.100/24\n    }\n}\n";
     for dynamic in [false, true] {
         let text_conf = if dynamic {

@@ -2,7 +2,6 @@
 //! bound: an include of a FIFO or /dev/zero, an oversized file, runaway
 //! include nesting, a megabyte of garbage.
 
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -10,27 +9,7 @@ fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_rkeepalived")
 }
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let d = std::env::temp_dir().join(format!("rkd-cli-bounds-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).expect("create temp dir");
-        TempDir(d)
-    }
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.0.join(name);
-        std::fs::write(&p, text).expect("write file");
-        p
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use rkeepalived_testkit::TempDir;
 
 /// Run `cmd`, failing the test (and killing it) if it takes over 30 s.
 fn run_bounded(mut cmd: Command) -> Output {
@@ -75,7 +54,7 @@ const GOOD: &str = "vrrp_instance VI_1 {
 
 #[test]
 fn include_of_a_fifo_or_dev_zero_returns_promptly_with_a_warning() {
-    let t = TempDir::new("fifo");
+    let t = TempDir::new("cli-bounds-fifo");
     let fifo = t.0.join("fifo.conf");
     assert!(Command::new("mkfifo")
         .arg(&fifo)
@@ -110,7 +89,7 @@ fn include_of_a_fifo_or_dev_zero_returns_promptly_with_a_warning() {
 /// `-t` fails with a clear error and its peak RSS stays small.
 #[test]
 fn oversized_config_is_refused_with_bounded_memory() {
-    let t = TempDir::new("big");
+    let t = TempDir::new("cli-bounds-big");
     let conf = t.0.join("keepalived.conf");
     std::fs::File::create(&conf)
         .unwrap()
@@ -140,7 +119,7 @@ fn oversized_config_is_refused_with_bounded_memory() {
 
 #[test]
 fn deep_include_recursion_is_a_clear_error() {
-    let t = TempDir::new("deep");
+    let t = TempDir::new("cli-bounds-deep");
     for i in 0..50 {
         t.write(&format!("d{i}.conf"), &format!("include d{}.conf\n", i + 1));
     }
@@ -161,7 +140,7 @@ fn deep_include_recursion_is_a_clear_error() {
 /// A megabyte of garbage: the first 100 errors, then "... and N more".
 #[test]
 fn garbage_config_diagnostics_are_capped() {
-    let t = TempDir::new("garbage");
+    let t = TempDir::new("cli-bounds-garbage");
     let garbage = rkeepalived_testkit::garbage_config();
     let conf = t.0.join("keepalived.conf");
     std::fs::write(&conf, &garbage).unwrap();

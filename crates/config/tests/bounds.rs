@@ -3,8 +3,7 @@
 //! depth are capped, and diagnostics are capped at MAX_DIAGNOSTICS plus a
 //! count.
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -13,31 +12,7 @@ use rkeepalived_config::{
 };
 
 /// A scratch directory removed on drop (also when the test fails).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "rkeepalived-config-bounds-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&p).expect("create temp dir");
-        TempDir(p)
-    }
-    fn write(&self, rel: &str, text: &str) -> PathBuf {
-        let p = self.0.join(rel);
-        std::fs::write(&p, text).expect("write file");
-        p
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use rkeepalived_testkit::TempDir;
 
 fn opts() -> LoadOptions {
     LoadOptions {
@@ -61,7 +36,7 @@ const INSTANCE: &str = "vrrp_instance VI_1 {\n    interface eth0\n    virtual_ro
 
 #[test]
 fn include_of_a_fifo_is_skipped_with_a_warning_and_never_blocks() {
-    let t = TempDir::new();
+    let t = TempDir::new("config-bounds");
     let fifo = t.0.join("fifo.conf");
     let made = std::process::Command::new("mkfifo")
         .arg(&fifo)
@@ -97,7 +72,7 @@ fn include_of_a_fifo_is_skipped_with_a_warning_and_never_blocks() {
 
 #[test]
 fn include_of_dev_zero_and_a_directory_is_skipped() {
-    let t = TempDir::new();
+    let t = TempDir::new("config-bounds");
     std::fs::create_dir(t.0.join("sub")).unwrap();
     let main = t.write(
         "main.conf",
@@ -129,7 +104,7 @@ fn a_fifo_or_device_as_the_main_file_is_an_error() {
 #[test]
 fn executable_includes_are_skipped_as_keepalived_does() {
     use std::os::unix::fs::PermissionsExt;
-    let t = TempDir::new();
+    let t = TempDir::new("config-bounds");
     let inc = t.write("exec.conf", INSTANCE);
     std::fs::set_permissions(&inc, std::fs::Permissions::from_mode(0o755)).unwrap();
     let main = t.write("main.conf", "include exec.conf\n");
@@ -142,7 +117,7 @@ fn executable_includes_are_skipped_as_keepalived_does() {
 
 #[test]
 fn oversized_configuration_is_an_error_without_reading_it() {
-    let t = TempDir::new();
+    let t = TempDir::new("config-bounds");
     // Sparse: rejected by its size before a byte is read.
     let big = t.0.join("big.conf");
     std::fs::File::create(&big)
@@ -161,7 +136,7 @@ fn oversized_configuration_is_an_error_without_reading_it() {
 
 #[test]
 fn deep_include_recursion_is_an_error() {
-    let t = TempDir::new();
+    let t = TempDir::new("config-bounds");
     for i in 0..40 {
         t.write(&format!("d{i}.conf"), &format!("include d{}.conf\n", i + 1));
     }
@@ -180,7 +155,7 @@ fn deep_include_recursion_is_an_error() {
 /// reported, then one line with the count of the rest.
 #[test]
 fn diagnostics_are_capped_with_a_count_of_the_rest() {
-    let t = TempDir::new();
+    let t = TempDir::new("config-bounds");
     let garbage = rkeepalived_testkit::garbage_config();
     let main = t.0.join("garbage.conf");
     std::fs::write(&main, &garbage).unwrap();

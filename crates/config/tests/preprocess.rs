@@ -1,39 +1,11 @@
 //! include / glob / parameters / conditionals / comments / repetition.
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
 use rkeepalived_config::{load, parse_str, ConfigError, LoadOptions};
 
 /// A scratch directory removed on drop (also when the test fails).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "rkeepalived-config-test-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&p).expect("create temp dir");
-        TempDir(p)
-    }
-    fn write(&self, rel: &str, text: &str) -> PathBuf {
-        let p = self.0.join(rel);
-        if let Some(d) = p.parent() {
-            std::fs::create_dir_all(d).expect("create dir");
-        }
-        std::fs::write(&p, text).expect("write file");
-        p
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use rkeepalived_testkit::TempDir;
 
 fn id(s: &str) -> LoadOptions {
     LoadOptions {
@@ -57,7 +29,7 @@ fn names(path: &Path, opts: &LoadOptions) -> Vec<String> {
 
 #[test]
 fn include_glob_relative_to_including_file_sorted() {
-    let t = TempDir::new();
+    let t = TempDir::new("config-test");
     t.write("conf.d/b.conf", &instance("VI_B", 2));
     t.write("conf.d/a.conf", &instance("VI_A", 1));
     t.write("conf.d/ignored.txt", &instance("VI_X", 3));
@@ -67,7 +39,7 @@ fn include_glob_relative_to_including_file_sorted() {
 
 #[test]
 fn nested_include_resolves_against_the_included_files_directory() {
-    let t = TempDir::new();
+    let t = TempDir::new("config-test");
     t.write("sub/inner/leaf.conf", &instance("VI_LEAF", 9));
     t.write("sub/mid.conf", "include inner/leaf.conf\n");
     let abs = t.write("abs.conf", &instance("VI_ABS", 8));
@@ -80,7 +52,7 @@ fn nested_include_resolves_against_the_included_files_directory() {
 
 #[test]
 fn include_loop_is_an_error_at_the_include_line() {
-    let t = TempDir::new();
+    let t = TempDir::new("config-test");
     t.write("a.conf", "! a\ninclude b.conf\n");
     t.write("b.conf", "include a.conf\n");
     let main = t.0.join("a.conf");
@@ -98,7 +70,7 @@ fn include_loop_is_an_error_at_the_include_line() {
 fn missing_include_file_and_empty_glob_are_skipped_with_a_warning() {
     // keepalived 2.2.7 logs "Config files missing '...'." and reads on
     // (lib/parser.c `open_and_check_glob()`).
-    let t = TempDir::new();
+    let t = TempDir::new("config-test");
     let main = t.write(
         "main.conf",
         "include nothere.conf\nglobal_defs {\n    router_id R\n}\n",
@@ -268,7 +240,7 @@ fn seq_and_lst_repeat_lines() {
 
 #[test]
 fn pwd_is_the_directory_of_the_current_file() {
-    let t = TempDir::new();
+    let t = TempDir::new("config-test");
     t.write(
         "sub/inc.conf",
         "vrrp_script s {\n    script \"${_PWD}/check.sh\"\n}\n",
@@ -308,7 +280,7 @@ fn deeply_nested_braces_are_an_error_not_a_stack_overflow() {
 
 #[test]
 fn include_inside_a_block_and_braces_glued_to_words() {
-    let t = TempDir::new();
+    let t = TempDir::new("config-test");
     t.write("vips.conf", "192.0.2.10/24\n192.0.2.11/24\n");
     let main = t.write(
         "main.conf",
@@ -328,7 +300,7 @@ fn include_inside_a_block_and_braces_glued_to_words() {
 
 #[test]
 fn errors_in_included_files_name_that_file() {
-    let t = TempDir::new();
+    let t = TempDir::new("config-test");
     t.write(
         "inc/bad.conf",
         "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 300\n}\n",

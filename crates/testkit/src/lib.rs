@@ -41,6 +41,41 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// A scratch directory under the system's temporary directory, unique to
+/// this process and call (`rkd-<tag>-<pid>-<n>`), removed on drop, also
+/// when the test panicked.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let d = std::env::temp_dir().join(format!("rkd-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("create temp dir");
+        TempDir(d)
+    }
+    /// `name` inside the directory (not created).
+    pub fn p(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+    /// Writes `text` to `rel` (its directories created) and returns the path.
+    pub fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.0.join(rel);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).expect("create dir");
+        }
+        std::fs::write(&p, text).expect("write file");
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Environment variable naming the file every skip is appended to.
 pub const SKIP_LOG_ENV: &str = "RKEEPALIVED_SKIP_LOG";
 
