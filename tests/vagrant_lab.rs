@@ -254,6 +254,7 @@ fn lab_scripts_parse() {
         "provision/router.sh",
         "provision/director-ecmp.sh",
         "provision/client.sh",
+        "provision/lib.sh",
         "make-box.sh",
         "boot-lab.sh",
     ] {

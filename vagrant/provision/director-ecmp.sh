@@ -14,6 +14,12 @@
 # (tests/vagrant_lab.rs checks them with `rkeepalived --config-test` and
 # `bird -p`).
 set -euo pipefail
+# Shared functions: next to this script when run from the repository, in
+# the synced repository when the Vagrantfile uploaded this script alone.
+LIB=$(dirname "$0")/lib.sh
+[[ -r $LIB ]] || LIB=${RKL_REPO:-/vagrant}/vagrant/provision/lib.sh
+# shellcheck source=vagrant/provision/lib.sh
+. "$LIB"
 NAME=${1:?name}
 OWN_IP=${2:?own ip}
 VIP=${3:?vip}
@@ -65,30 +71,9 @@ if [[ -n $OUT ]]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-need=()
-for p in ipvsadm bird2 curl ca-certificates iproute2 tcpdump; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if ((${#need[@]})); then
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
+ensure_packages ipvsadm bird2 curl ca-certificates iproute2 tcpdump
 
-BIN=${RKL_BIN:-$REPO/target/release/rkeepalived}
-if [[ ! -x $BIN ]] || ! "$BIN" --version >/dev/null 2>&1; then
-  echo "director-ecmp.sh: no usable $BIN from the host; building in the VM (slow)"
-  apt-get install -y -qq --no-install-recommends build-essential pkg-config
-  if ! command -v cargo >/dev/null; then
-    curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
-  fi
-  # shellcheck disable=SC1091
-  . "$HOME/.cargo/env"
-  export CARGO_TARGET_DIR=/var/tmp/rkeepalived-target
-  (cd "$REPO" && cargo build --release --locked -p rkeepalived --bin rkeepalived)
-  BIN=$CARGO_TARGET_DIR/release/rkeepalived
-fi
-install -D -m 0755 "$BIN" /usr/sbin/rkeepalived
-install -D -m 0644 "$REPO/systemd/rkeepalived.service" /etc/systemd/system/rkeepalived.service
+install_rkeepalived director-ecmp.sh "$REPO"
 
 echo ip_vs >/etc/modules-load.d/rkeepalived.conf
 modprobe ip_vs
@@ -104,21 +89,7 @@ sysctl -q -p /etc/sysctl.d/90-rkeepalived-anycast.conf
 chown -R bird:bird /etc/bird
 
 # The VIP on lo, now and at every boot (IPVS needs it local; no VRRP).
-cat >/etc/systemd/system/anycast-vip.service <<UNIT
-[Unit]
-Description=Anycast director: VIP $VIP on lo
-After=network.target
-Before=rkeepalived.service
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/sbin/ip addr replace $VIP/32 dev lo
-ExecStop=/sbin/ip addr del $VIP/32 dev lo
-
-[Install]
-WantedBy=multi-user.target
-UNIT
+vip_on_lo_unit anycast-vip.service "Anycast director: VIP $VIP on lo" "$VIP" rkeepalived.service
 
 /usr/sbin/rkeepalived --config-test -f /etc/keepalived/keepalived.conf
 systemctl stop keepalived.service 2>/dev/null || true

@@ -7,6 +7,12 @@
 # systemd/rkeepalived.service and /etc/keepalived/keepalived.conf rendered
 # from vagrant/conf/keepalived.conf.in, then starts rkeepalived.
 set -euo pipefail
+# Shared functions: next to this script when run from the repository, in
+# the synced repository when the Vagrantfile uploaded this script alone.
+LIB=$(dirname "$0")/lib.sh
+[[ -r $LIB ]] || LIB=${RKL_REPO:-/vagrant}/vagrant/provision/lib.sh
+# shellcheck source=vagrant/provision/lib.sh
+. "$LIB"
 STATE=${1:?state}
 PRIORITY=${2:?priority}
 OWN_IP=${3:?own ip}
@@ -15,36 +21,13 @@ LAN=${5:?lan prefix}
 REPO=/vagrant
 
 export DEBIAN_FRONTEND=noninteractive
-# Boxes made by vagrant/make-box.sh have these baked in (and no network
-# beyond the lab): only reach for apt when something is missing.
-need=()
-for p in ipvsadm curl ca-certificates iproute2 tcpdump; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if ((${#need[@]})); then
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
+ensure_packages ipvsadm curl ca-certificates iproute2 tcpdump
 
 # The interface that carries the private network (the one holding OWN_IP).
 IFACE=$(ip -o -4 addr show | awk -v ip="$OWN_IP" '$4 ~ "^"ip"/" {print $2; exit}')
 [[ -n $IFACE ]] || { echo "director.sh: no interface has $OWN_IP" >&2; exit 1; }
 
-BIN=${RKL_BIN:-$REPO/target/release/rkeepalived}
-if [[ ! -x $BIN ]] || ! "$BIN" --version >/dev/null 2>&1; then
-  echo "director.sh: no usable $BIN from the host; building in the VM (slow)"
-  apt-get install -y -qq --no-install-recommends build-essential pkg-config
-  if ! command -v cargo >/dev/null; then
-    curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
-  fi
-  # shellcheck disable=SC1091
-  . "$HOME/.cargo/env"
-  export CARGO_TARGET_DIR=/var/tmp/rkeepalived-target
-  (cd "$REPO" && cargo build --release --locked -p rkeepalived --bin rkeepalived)
-  BIN=$CARGO_TARGET_DIR/release/rkeepalived
-fi
-install -D -m 0755 "$BIN" /usr/sbin/rkeepalived
-install -D -m 0644 "$REPO/systemd/rkeepalived.service" /etc/systemd/system/rkeepalived.service
+install_rkeepalived director.sh "$REPO"
 
 # ip_vs is loaded at boot, not by the (hardened) daemon.
 echo ip_vs >/etc/modules-load.d/rkeepalived.conf

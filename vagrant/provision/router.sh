@@ -9,6 +9,12 @@
 # RKL_RENDER_ONLY=DIR writes frr.conf and the sysctl file into DIR and
 # stops there (tests/vagrant_lab.rs checks them with FRR's dry run).
 set -euo pipefail
+# Shared functions: next to this script when run from the repository, in
+# the synced repository when the Vagrantfile uploaded this script alone.
+LIB=$(dirname "$0")/lib.sh
+[[ -r $LIB ]] || LIB=${RKL_REPO:-/vagrant}/vagrant/provision/lib.sh
+# shellcheck source=vagrant/provision/lib.sh
+. "$LIB"
 LAN_IP=${1:?router lan ip}
 CLIENT_IP=${2:?router client-side ip}
 IFS=, read -r -a DIRECTORS <<<"${3:?director ips}"
@@ -59,14 +65,7 @@ if [[ -n $OUT ]]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-need=()
-for p in frr curl tcpdump iproute2; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if ((${#need[@]})); then
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
+ensure_packages frr curl tcpdump iproute2
 
 render /etc/frr
 chown frr:frr /etc/frr/frr.conf

@@ -6,22 +6,19 @@
 # clients there go straight back through ROUTER_IP (LVS-DR: not through a
 # director).
 set -euo pipefail
+# Shared functions: next to this script when run from the repository, in
+# the synced repository when the Vagrantfile uploaded this script alone.
+LIB=$(dirname "$0")/lib.sh
+[[ -r $LIB ]] || LIB=${RKL_REPO:-/vagrant}/vagrant/provision/lib.sh
+# shellcheck source=vagrant/provision/lib.sh
+. "$LIB"
 NAME=${1:?name}
 VIP=${2:?vip}
 CLIENT_NET=${3:-}
 ROUTER_IP=${4:-}
 
 export DEBIAN_FRONTEND=noninteractive
-# Boxes made by vagrant/make-box.sh have these baked in (and no network
-# beyond the lab): only reach for apt when something is missing.
-need=()
-for p in nginx-light curl; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if ((${#need[@]})); then
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
+ensure_packages nginx-light curl
 
 echo "$NAME" >/var/www/html/index.html
 systemctl enable --now nginx
@@ -38,20 +35,7 @@ SYSCTL
 sysctl -q --system
 
 # The VIP on lo, now and at every boot.
-cat >/etc/systemd/system/lvs-dr-vip.service <<UNIT
-[Unit]
-Description=LVS-DR: VIP $VIP on lo
-After=network.target
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/sbin/ip addr replace $VIP/32 dev lo
-ExecStop=/sbin/ip addr del $VIP/32 dev lo
-
-[Install]
-WantedBy=multi-user.target
-UNIT
+vip_on_lo_unit lvs-dr-vip.service "LVS-DR: VIP $VIP on lo" "$VIP"
 systemctl daemon-reload
 systemctl enable --now lvs-dr-vip.service
 ip -4 addr show dev lo
