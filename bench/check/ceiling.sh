@@ -55,24 +55,16 @@ HERE=$ROOT/bench/check
 PORT=18080 VICTIM_PORT=18081
 NS=rkc-ceil$$
 
-[[ $(id -u) = 0 ]] || { echo "ceiling.sh: must run as root (network namespace)" >&2; exit 1; }
 [[ $KIND = tcp || $KIND = http ]] || { echo "ceiling.sh: KIND is tcp or http" >&2; exit 1; }
-command -v keepalived >/dev/null || { echo "ceiling.sh: keepalived not installed" >&2; exit 1; }
 command -v nft >/dev/null || { echo "ceiling.sh: nft is needed (listener-side counter)" >&2; exit 1; }
-
-work=$(mktemp -d /tmp/rkc-ceil.XXXXXX)
-cleanup() {
-  ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=bench/check/lib.sh
+. "$HERE/lib.sh"
+bench_prologue ceiling.sh
 
 if [[ ${BUILD:-1} = 1 ]]; then
   (cd "$ROOT" && CARGO_INCREMENTAL=0 cargo build --release -q -p rkeepalived-check --example check-node -p rkeepalived --bin rkeepalived)
 fi
-cc -O2 -Wall -shared -fPIC -o "$work/fake_ipvs.so" "$HERE/fake_ipvs.c" -ldl
+build_fake_ipvs
 cc -O2 -Wall -o "$work/tiny_server" "$HERE/tiny_server.c"
 
 ip netns add "$NS"

@@ -35,21 +35,12 @@ HERE=$ROOT/bench/check
 PORT=18080 VICTIM_PORT=18081
 NS=rkc-host$$
 
-[[ $(id -u) = 0 ]] || { echo "host.sh: must run as root (network namespace)" >&2; exit 1; }
-command -v keepalived >/dev/null || { echo "host.sh: keepalived not installed" >&2; exit 1; }
-command -v cc >/dev/null || { echo "host.sh: a C compiler is needed for fake_ipvs.so" >&2; exit 1; }
-
-work=$(mktemp -d /tmp/rkc-host.XXXXXX)
-cleanup() {
-  ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=bench/check/lib.sh
+. "$HERE/lib.sh"
+bench_prologue host.sh
 
 (cd "$ROOT" && cargo build --release -q -p rkeepalived-check --example check-node -p rkeepalived --bin rkeepalived)
-cc -O2 -Wall -shared -fPIC -o "$work/fake_ipvs.so" "$HERE/fake_ipvs.c" -ldl
+build_fake_ipvs
 python3 "$HERE/gen_conf.py" "$N" "$PORT" "$VICTIM_PORT" 1 > "$work/keepalived.conf"
 
 ip netns add "$NS"

@@ -21,18 +21,9 @@ HERE=$ROOT/bench/check
 PORT=18080
 NS=rkc-shared$$
 
-[[ $(id -u) = 0 ]] || { echo "shared.sh: must run as root (network namespace)" >&2; exit 1; }
-command -v keepalived >/dev/null || { echo "shared.sh: keepalived not installed" >&2; exit 1; }
-command -v cc >/dev/null || { echo "shared.sh: a C compiler is needed for fake_ipvs.so" >&2; exit 1; }
-
-work=$(mktemp -d /tmp/rkc-shared.XXXXXX)
-cleanup() {
-  ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=bench/check/lib.sh
+. "$HERE/lib.sh"
+bench_prologue shared.sh
 
 # PROFILE=debug measures an unoptimised build (ratios only; a release
 # build from scratch is long on a small machine).
@@ -44,7 +35,7 @@ if [[ ${BUILD:-1} = 1 ]]; then
     (cd "$ROOT" && cargo build -q -p rkeepalived-check --example check-node)
   fi
 fi
-cc -O2 -Wall -shared -fPIC -o "$work/fake_ipvs.so" "$HERE/fake_ipvs.c" -ldl
+build_fake_ipvs
 
 # gen VS RS -> config: VS virtual servers (203.0.113.x, ports 80..) each
 # with the same RS real servers 127.1.0.1.. :PORT, TCP_CHECK every 1 s.
