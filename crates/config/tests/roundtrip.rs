@@ -95,6 +95,8 @@ fn seeds_that_once_failed_round_trip() {
         3_228_166_491_512_180_640,
         // vrrp_startup_delay of 256 us: keepalived rejects less than 1 ms.
         18_004_069_068_323_667_271,
+        // vrrp_rlimit_rttime 1: keepalived makes it 2.
+        3_241_697_253_984_951_173,
     ] {
         if let Err(e) = print_then_parse(seed) {
             panic!("seed {seed}: {e}");

@@ -415,6 +415,12 @@ pub(crate) fn config(seed: u64, tame: bool) -> Config {
 /// The BFD process options, `bfd_instance` blocks and their `track_bfd` /
 /// `BFD_CHECK` references
 /// (model/bfd.rs): valid sessions with distinct neighbors, within
+/// keepalived's get_rt_rlimit() makes 1 into 2 ("the rlim value is divided
+/// by 2 elsewhere"), as our parser does: 1 cannot round-trip.
+fn rlimit_rttime(g: &mut Gen) -> u64 {
+    g.below(100_000) + 2
+}
+
 /// keepalived's ranges (no "larger than max sensible" interval).
 fn gen_bfd(g: &mut Gen, cfg: &mut Config) {
     let p = &mut cfg.global_defs.bfd_process;
@@ -424,7 +430,7 @@ fn gen_bfd(g: &mut Gen, cfg: &mut Config) {
     // keepalived checks CPU ids against the host: none when tame.
     let n_cpus = if g.1 { 0 } else { g.below(3) };
     p.cpu_affinity = (0..n_cpus).map(|_| g.u32(0, 64)).collect();
-    p.rlimit_rttime = g.maybe(|g| g.below(100_000) + 1);
+    p.rlimit_rttime = g.maybe(rlimit_rttime);
     for i in 0..g.below(4) {
         let v6 = g.bool();
         let nbr: IpAddr = if v6 {
@@ -594,7 +600,7 @@ fn gen_global(g: &mut Gen, gd: &mut GlobalDefs) {
         // keepalived checks CPU ids against the host: none when tame.
         let n_cpus = if g.1 { 0 } else { g.below(3) };
         p.cpu_affinity = (0..n_cpus).map(|_| g.u32(0, 64)).collect();
-        p.rlimit_rttime = g.maybe(|g| g.below(100_000) + 1);
+        p.rlimit_rttime = g.maybe(rlimit_rttime);
     }
     gd.dynamic_interfaces = g.bool();
     gd.vmac_prefix = g.word("vm");
