@@ -97,6 +97,8 @@ fn seeds_that_once_failed_round_trip() {
         18_004_069_068_323_667_271,
         // vrrp_rlimit_rttime 1: keepalived makes it 2.
         3_241_697_253_984_951_173,
+        // A virtual_server_group range with port 0: no port.
+        5_676_099_487_176_729_070,
     ] {
         if let Err(e) = print_then_parse(seed) {
             panic!("seed {seed}: {e}");

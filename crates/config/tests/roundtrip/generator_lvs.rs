@@ -208,7 +208,8 @@ pub(super) fn gen_virtual_server_group(g: &mut Gen, i: u64) -> VirtualServerGrou
                 VsgMember::Range {
                     first,
                     last,
-                    port: Some(u16::try_from(g.below(65536)).unwrap_or(0)),
+                    // keepalived: a port of only zeros is no port.
+                    port: Some(u16::try_from(g.below(65535) + 1).unwrap_or(1)),
                 }
             }
         })
