@@ -50,23 +50,9 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 dl=$(awk -v n="$N" -v r="$RATE" 'BEGIN { d = sprintf("%.6f", n / r); sub(/0+$/, "", d); sub(/\.$/, "", d); print d }')
 python3 "$HERE/gen_conf.py" "$N" "$PORT" "$VICTIM_PORT" "$dl" "$KIND" "$dl" > "$work/keepalived.conf"
 
-synacks() { ip netns exec "$NS" nft list ruleset | awk '/counter packets/ { for (i = 1; i <= NF; i++) if ($i == "packets") print $(i + 1) }'; }
-
 run() {
   local name=$1
-  ip netns add "$NS"
-  ip -n "$NS" link set lo up
-  ip -n "$NS" addr add 127.2.0.1/32 dev lo
-  ip netns exec "$NS" sysctl -q -w net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1 \
-    net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535
-  ip netns exec "$NS" nft -f - <<NFT
-table inet bunching {
-  chain out {
-    type filter hook output priority 0; policy accept;
-    tcp sport $PORT tcp flags & (syn | ack) == syn | ack counter
-  }
-}
-NFT
+  listener_netns "$PORT"
   nice -n "$NICE" ip netns exec "$NS" "$work/tiny_server" "$KIND" 0.0.0.0 "$PORT" 2 100000 >/dev/null 2>&1 &
   nice -n "$NICE" ip netns exec "$NS" "$work/tiny_server" "$KIND" 127.2.0.1 "$VICTIM_PORT" 1 100000 >/dev/null 2>&1 &
   disown -a  # killed with the namespace; no job-control notice

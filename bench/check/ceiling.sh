@@ -67,26 +67,13 @@ fi
 build_fake_ipvs
 cc -O2 -Wall -o "$work/tiny_server" "$HERE/tiny_server.c"
 
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-ip -n "$NS" addr add 127.2.0.1/32 dev lo 2>/dev/null || true
-ip netns exec "$NS" sysctl -q -w net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1 \
-  net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535
-ip netns exec "$NS" nft -f - <<EOF
-table inet ceiling {
-  chain out {
-    type filter hook output priority 0; policy accept;
-    tcp sport $PORT tcp flags & (syn | ack) == syn | ack counter
-  }
-}
-EOF
+listener_netns "$PORT"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 nice -n "$NICE" ip netns exec "$NS" "$work/tiny_server" "$KIND" 0.0.0.0 "$PORT" 2 100000 >/dev/null 2>&1 &
 LISTENER=$!
 disown
 sleep 0.5
 
-synacks() { ip netns exec "$NS" nft list ruleset | awk '/counter packets/ { for (i = 1; i <= NF; i++) if ($i == "packets") print $(i + 1) }'; }
 tree_pids() { local p=$1; echo "$p"
   for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do tree_pids "$c"; done; }
 cpu_ticks() { local t=0 f; for p in $(tree_pids "$1"); do

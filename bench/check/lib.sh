@@ -24,3 +24,30 @@ bench_cleanup() {
 build_fake_ipvs() {
   cc -O2 -Wall -shared -fPIC -o "$work/fake_ipvs.so" "$HERE/fake_ipvs.c" -ldl
 }
+
+# listener_netns PORT: the namespace $NS with loopback up, 127.2.0.1 (the
+# victim's address), room for many short connections (ports, TIME_WAIT
+# reuse, backlogs), and an nft counter of the SYN-ACKs sent from PORT: the
+# listener side of every check, the same for every contender (a half-open
+# probe and a full handshake both get one).
+listener_netns() {
+  local port=$1
+  ip netns add "$NS"
+  ip -n "$NS" link set lo up
+  ip -n "$NS" addr add 127.2.0.1/32 dev lo 2>/dev/null || true
+  ip netns exec "$NS" sysctl -q -w net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1 \
+    net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535
+  ip netns exec "$NS" nft -f - <<NFT
+table inet bench {
+  chain out {
+    type filter hook output priority 0; policy accept;
+    tcp sport $port tcp flags & (syn | ack) == syn | ack counter
+  }
+}
+NFT
+}
+
+# synacks: the SYN-ACKs counted so far in $NS.
+synacks() {
+  ip netns exec "$NS" nft list ruleset | awk '/counter packets/ { for (i = 1; i <= NF; i++) if ($i == "packets") print $(i + 1) }'
+}
