@@ -76,235 +76,297 @@ impl CheckerBuilder<'_> {
     /// The keywords of one checker type, read as keepalived's
     /// check/check_{http,smtp,dns,misc,udp,file,bfd}.c handlers read them.
     fn kind_keyword(&mut self, p: &mut Parser, k: &Node) -> PResult<()> {
-        match (&mut self.kind, k.key()) {
-            (CheckerKind::Http(h) | CheckerKind::Ssl(h), key) => match key {
-                "url" => {
-                    if let Some(u) = p.url(k)? {
-                        self.urls.push(u);
-                    }
-                }
-                "virtualhost" => {
-                    if let Some(v) = p.ka_string(k, "HTTP_GET virtualhost name missing") {
-                        self.checker_vhost = Some(v);
-                    }
-                }
-                "http_protocol" => {
-                    let Some(t) = k.args.first() else {
-                        p.ka_string(k, "Missing http_protocol version");
-                        return Ok(());
-                    };
-                    // keepalived: http_protocol_handler(), exact strings.
-                    let r = match t.text.as_str() {
-                        "1.0" => lvs_read::Read::Ok(HttpProtocol::V1_0),
-                        "1.0C" | "1.0c" => lvs_read::Read::Ok(HttpProtocol::V1_0C),
-                        "1.1" => lvs_read::Read::Ok(HttpProtocol::V1_1),
-                        other => lvs_read::Read::Bad(format!(
-                            "invalid http_protocol version '{other}' (expected 1.0, 1.0C or 1.1)"
-                        )),
-                    };
-                    if let Some(v) = p.ka_apply(k, r) {
-                        h.http_protocol = v;
-                    }
-                }
-                "fast_recovery" => {
-                    if let Some(b) = p.ka_bool(k) {
-                        h.fast_recovery = b;
-                    }
-                }
-                "enable_sni" => {
-                    if let Some(b) = p.ka_bool(k) {
-                        h.enable_sni = b;
-                    }
-                }
-                "tls_compliant" => h.tls_compliant = k.flag()?,
-                _ => p.push_unknown(k, self.node.key()),
-            },
-            (CheckerKind::Smtp(s), key) => match key {
-                "helo_name" => {
-                    if let Some(v) = p.ka_string(k, "SMTP_CHECK helo name missing") {
-                        s.helo_name = v;
-                    }
-                }
-                "host" => {
-                    // Legacy: each host{} block is a separate check, with
-                    // its own connection options (keepalived:
-                    // check_smtp.c smtp_host_handler() starts from a fresh
-                    // one aimed at the real server) and the checker's timing.
-                    let mut h = CheckerCommon::defaults_for(&CheckerKind::Tcp, Duration::ZERO);
-                    let mut timeout = None;
-                    for hk in k.require_block()? {
-                        if hk.key() == "connect_timeout" {
-                            if let Some(v) = p.ka_timer(hk, 1, CONNECT_TIMEOUT_MAX_US)? {
-                                timeout = Some(v);
-                            }
-                            continue;
-                        }
-                        let level = Level::Checker {
-                            http: false,
-                            connection: true,
-                        };
-                        if p.lvs_timing_kw(&mut self.own, hk, level)? {
-                            continue;
-                        }
-                        if !p.connection_kw(&mut h, hk, self.rs.addr)? {
-                            p.push_unknown(hk, "SMTP_CHECK host");
-                        }
-                    }
-                    if link_local_without_bind_if(&h, self.rs.addr, k, &mut p.warnings) {
-                        return Ok(());
-                    }
-                    self.smtp_hosts.push((h, timeout));
-                }
-                _ => p.push_unknown(k, "SMTP_CHECK"),
-            },
-            (CheckerKind::Dns(d), key) => match key {
-                "type" => {
-                    let t = k.arg(0, "a query type")?;
-                    // keepalived: dns_type_handler(), strcasecmp.
-                    let r = match DnsType::ALL
-                        .iter()
-                        .copied()
-                        .find(|x| x.name().eq_ignore_ascii_case(&t.text))
-                    {
-                        Some(x) => lvs_read::Read::Ok(x),
-                        None => lvs_read::Read::Bad(format!(
-                            "unknown DNS type '{}' (expected A|NS|CNAME|SOA|MX|TXT|AAAA)",
-                            t.text
-                        )),
-                    };
-                    if let Some(x) = p.ka_apply(k, r) {
-                        d.query_type = x;
-                    }
-                }
-                "name" => {
-                    let t = k.arg(0, "a domain name")?;
-                    // keepalived: dns_name_handler() keeps the first name and
-                    // refuses empty labels.
-                    let name = &t.text;
-                    let empty_label =
-                        (name.starts_with('.') && name.len() > 1) || name.contains("..");
-                    let r = if self.dns_name_set {
-                        lvs_read::Read::Bad("DNS_CHECK name already specified".to_string())
-                    } else if empty_label {
-                        lvs_read::Read::Bad(format!("DNS_CHECK name '{name}' has an empty label"))
-                    } else {
-                        lvs_read::Read::Ok(name.clone())
-                    };
-                    if let Some(v) = p.ka_apply(k, r) {
-                        d.name = v;
-                        self.dns_name_set = true;
-                    }
-                }
-                _ => p.push_unknown(k, "DNS_CHECK"),
-            },
-            (CheckerKind::Misc(m), key) => match key {
-                "misc_path" => {
-                    m.misc_path = k.string(0)?;
-                    self.have_misc_path = true;
-                }
-                "misc_timeout" => {
-                    // keepalived: misc_timeout_handler(), whole seconds;
-                    // 0 means the delay_loop.
-                    if let Some(v) = p.ka_unsigned(k, 0, u64::from(u32::MAX) / 1_000_000, true)? {
-                        self.misc_timeout = Some(Duration::from_secs(v));
-                    }
-                }
-                "misc_dynamic" => m.misc_dynamic = p.ka_always_on(k),
-                "user" => {
-                    if p.ka_string(k, "No user specified for misc checker script")
-                        .is_some()
-                    {
-                        m.user = Some(k.script_user()?);
-                    }
-                }
-                _ => p.push_unknown(k, "MISC_CHECK"),
-            },
-            (CheckerKind::Udp(u), key) => match key {
-                "payload" => {
-                    if k.args.is_empty() {
-                        p.warnings.push(k.pos().warning(
-                            "UDP_CHECK payload requires a payload - ignoring this line (as keepalived does)",
-                        ));
-                        return Ok(());
-                    }
-                    match values::hex_bytes(&k.args, "payload", false) {
-                        Ok(bytes) => u.payload = Some(bytes.into_iter().map(|b| b.value).collect()),
-                        Err(d) => p.warnings.push(super::skipped(d, "line")),
-                    }
-                }
-                "require_reply" => match values::hex_bytes(&k.args, "require_reply", true) {
-                    Ok(v) => u.require_reply = Some(v),
-                    Err(d) => {
-                        // keepalived still requires a reply (any reply).
-                        u.require_reply = Some(Vec::new());
-                        p.warnings.push(super::skipped(d, "reply pattern"));
-                    }
-                },
-                "min_reply_length" => {
-                    if let Some(v) = p.ka_unsigned(k, 0, 65535, false)? {
-                        u.min_reply_length = u32::try_from(v).unwrap_or(0);
-                    }
-                }
-                "max_reply_length" => {
-                    if let Some(v) = p.ka_unsigned(k, 0, 65535, false)? {
-                        u.max_reply_length = u32::try_from(v).unwrap_or(0);
-                    }
-                }
-                _ => p.push_unknown(k, "UDP_CHECK"),
-            },
-            (CheckerKind::File(f), key) => match key {
-                "track_file" | "file" => {
-                    let name = k.string(0)?;
-                    // keepalived: track_file_handler() ignores an undefined
-                    // vrrp_track_file ("track_file X not found").
-                    if p.cfg.vrrp_track_file(&name).is_some() {
-                        f.track_file = name;
-                    } else {
-                        p.warnings.push(k.args[0].pos.warning(format!(
-                            "FILE_CHECK: track_file '{name}' not found (not a defined vrrp_track_file) - ignoring this line (as keepalived does)"
-                        )));
-                    }
-                }
-                "dynamic" => f.dynamic = k.flag()?,
-                "weight" => {
-                    if p.ka_string(k, "track file weight missing").is_none() {
-                        return Ok(());
-                    }
-                    let t = &k.args[0];
-                    let r = lvs_read::int(&t.text, -IPVS_WEIGHT_LIMIT, IPVS_WEIGHT_LIMIT, true);
-                    let Some(w) = p.ka_apply(k, r) else {
-                        return Ok(());
-                    };
-                    let reverse = match k.args.get(1).map(|t| t.text.as_str()) {
-                        None | Some("noreverse") => false,
-                        Some("reverse") => true,
-                        Some(other) => {
-                            p.warnings.push(k.args[1].pos.warning(format!(
-                                "unknown track file weight option '{other}' - ignoring this line (as keepalived does)"
-                            )));
-                            return Ok(());
-                        }
-                    };
-                    self.file_weight = Some((i32::try_from(w).unwrap_or(0), reverse));
-                }
-                _ => p.push_unknown(k, "FILE_CHECK"),
-            },
-            (CheckerKind::Bfd { .. }, "name" | "alpha") if self.bfd_dropped => {}
-            // check/check_bfd.c `bfd_name_handler()`: a bad name drops the
-            // whole checker.
-            (CheckerKind::Bfd { .. }, "name") => {
-                match p.bfd_check_name(k, self.rs, self.bfd_name.as_deref()) {
-                    Ok(name) => self.bfd_name = Some(name),
-                    Err(why) => {
-                        p.warnings.push(k.pos().warning(format!(
-                            "real_server {}: {why}; ignoring this checker (as keepalived does)",
-                            self.rs.addr
-                        )));
-                        self.bfd_dropped = true;
-                    }
+        match self.kind {
+            CheckerKind::Http(_) | CheckerKind::Ssl(_) => self.http_keyword(p, k),
+            CheckerKind::Smtp(_) => self.smtp_keyword(p, k),
+            CheckerKind::Dns(_) => self.dns_keyword(p, k),
+            CheckerKind::Misc(_) => self.misc_keyword(p, k),
+            CheckerKind::Udp(_) => self.udp_keyword(p, k),
+            CheckerKind::File(_) => self.file_keyword(p, k),
+            CheckerKind::Bfd { .. } => self.bfd_keyword(p, k),
+            _ => {
+                p.push_unknown(k, self.node.key());
+                Ok(())
+            }
+        }
+    }
+
+    /// HTTP_GET and SSL_GET keywords (keepalived: check/check_http.c).
+    fn http_keyword(&mut self, p: &mut Parser, k: &Node) -> PResult<()> {
+        let (CheckerKind::Http(h) | CheckerKind::Ssl(h)) = &mut self.kind else {
+            return Ok(());
+        };
+        match k.key() {
+            "url" => {
+                if let Some(u) = p.url(k)? {
+                    self.urls.push(u);
                 }
             }
-            (CheckerKind::Bfd { .. }, "alpha") => {
+            "virtualhost" => {
+                if let Some(v) = p.ka_string(k, "HTTP_GET virtualhost name missing") {
+                    self.checker_vhost = Some(v);
+                }
+            }
+            "http_protocol" => {
+                let Some(t) = k.args.first() else {
+                    p.ka_string(k, "Missing http_protocol version");
+                    return Ok(());
+                };
+                // keepalived: http_protocol_handler(), exact strings.
+                let r = match t.text.as_str() {
+                    "1.0" => lvs_read::Read::Ok(HttpProtocol::V1_0),
+                    "1.0C" | "1.0c" => lvs_read::Read::Ok(HttpProtocol::V1_0C),
+                    "1.1" => lvs_read::Read::Ok(HttpProtocol::V1_1),
+                    other => lvs_read::Read::Bad(format!(
+                        "invalid http_protocol version '{other}' (expected 1.0, 1.0C or 1.1)"
+                    )),
+                };
+                if let Some(v) = p.ka_apply(k, r) {
+                    h.http_protocol = v;
+                }
+            }
+            "fast_recovery" => {
+                if let Some(b) = p.ka_bool(k) {
+                    h.fast_recovery = b;
+                }
+            }
+            "enable_sni" => {
+                if let Some(b) = p.ka_bool(k) {
+                    h.enable_sni = b;
+                }
+            }
+            "tls_compliant" => h.tls_compliant = k.flag()?,
+            _ => p.push_unknown(k, self.node.key()),
+        }
+        Ok(())
+    }
+
+    /// SMTP_CHECK keywords (keepalived: check/check_smtp.c).
+    fn smtp_keyword(&mut self, p: &mut Parser, k: &Node) -> PResult<()> {
+        let CheckerKind::Smtp(s) = &mut self.kind else {
+            return Ok(());
+        };
+        match k.key() {
+            "helo_name" => {
+                if let Some(v) = p.ka_string(k, "SMTP_CHECK helo name missing") {
+                    s.helo_name = v;
+                }
+            }
+            "host" => {
+                // Legacy: each host{} block is a separate check, with
+                // its own connection options (keepalived:
+                // check_smtp.c smtp_host_handler() starts from a fresh
+                // one aimed at the real server) and the checker's timing.
+                let mut h = CheckerCommon::defaults_for(&CheckerKind::Tcp, Duration::ZERO);
+                let mut timeout = None;
+                for hk in k.require_block()? {
+                    if hk.key() == "connect_timeout" {
+                        if let Some(v) = p.ka_timer(hk, 1, CONNECT_TIMEOUT_MAX_US)? {
+                            timeout = Some(v);
+                        }
+                        continue;
+                    }
+                    let level = Level::Checker {
+                        http: false,
+                        connection: true,
+                    };
+                    if p.lvs_timing_kw(&mut self.own, hk, level)? {
+                        continue;
+                    }
+                    if !p.connection_kw(&mut h, hk, self.rs.addr)? {
+                        p.push_unknown(hk, "SMTP_CHECK host");
+                    }
+                }
+                if link_local_without_bind_if(&h, self.rs.addr, k, &mut p.warnings) {
+                    return Ok(());
+                }
+                self.smtp_hosts.push((h, timeout));
+            }
+            _ => p.push_unknown(k, "SMTP_CHECK"),
+        }
+        Ok(())
+    }
+
+    /// DNS_CHECK keywords (keepalived: check/check_dns.c).
+    fn dns_keyword(&mut self, p: &mut Parser, k: &Node) -> PResult<()> {
+        let CheckerKind::Dns(d) = &mut self.kind else {
+            return Ok(());
+        };
+        match k.key() {
+            "type" => {
+                let t = k.arg(0, "a query type")?;
+                // keepalived: dns_type_handler(), strcasecmp.
+                let r = match DnsType::ALL
+                    .iter()
+                    .copied()
+                    .find(|x| x.name().eq_ignore_ascii_case(&t.text))
+                {
+                    Some(x) => lvs_read::Read::Ok(x),
+                    None => lvs_read::Read::Bad(format!(
+                        "unknown DNS type '{}' (expected A|NS|CNAME|SOA|MX|TXT|AAAA)",
+                        t.text
+                    )),
+                };
+                if let Some(x) = p.ka_apply(k, r) {
+                    d.query_type = x;
+                }
+            }
+            "name" => {
+                let t = k.arg(0, "a domain name")?;
+                // keepalived: dns_name_handler() keeps the first name and
+                // refuses empty labels.
+                let name = &t.text;
+                let empty_label = (name.starts_with('.') && name.len() > 1) || name.contains("..");
+                let r = if self.dns_name_set {
+                    lvs_read::Read::Bad("DNS_CHECK name already specified".to_string())
+                } else if empty_label {
+                    lvs_read::Read::Bad(format!("DNS_CHECK name '{name}' has an empty label"))
+                } else {
+                    lvs_read::Read::Ok(name.clone())
+                };
+                if let Some(v) = p.ka_apply(k, r) {
+                    d.name = v;
+                    self.dns_name_set = true;
+                }
+            }
+            _ => p.push_unknown(k, "DNS_CHECK"),
+        }
+        Ok(())
+    }
+
+    /// MISC_CHECK keywords (keepalived: check/check_misc.c).
+    fn misc_keyword(&mut self, p: &mut Parser, k: &Node) -> PResult<()> {
+        let CheckerKind::Misc(m) = &mut self.kind else {
+            return Ok(());
+        };
+        match k.key() {
+            "misc_path" => {
+                m.misc_path = k.string(0)?;
+                self.have_misc_path = true;
+            }
+            "misc_timeout" => {
+                // keepalived: misc_timeout_handler(), whole seconds;
+                // 0 means the delay_loop.
+                if let Some(v) = p.ka_unsigned(k, 0, u64::from(u32::MAX) / 1_000_000, true)? {
+                    self.misc_timeout = Some(Duration::from_secs(v));
+                }
+            }
+            "misc_dynamic" => m.misc_dynamic = p.ka_always_on(k),
+            "user" => {
+                if p.ka_string(k, "No user specified for misc checker script")
+                    .is_some()
+                {
+                    m.user = Some(k.script_user()?);
+                }
+            }
+            _ => p.push_unknown(k, "MISC_CHECK"),
+        }
+        Ok(())
+    }
+
+    /// UDP_CHECK keywords (keepalived: check/check_udp.c).
+    fn udp_keyword(&mut self, p: &mut Parser, k: &Node) -> PResult<()> {
+        let CheckerKind::Udp(u) = &mut self.kind else {
+            return Ok(());
+        };
+        match k.key() {
+            "payload" => {
+                if k.args.is_empty() {
+                    p.warnings.push(k.pos().warning(
+                        "UDP_CHECK payload requires a payload - ignoring this line (as keepalived does)",
+                    ));
+                    return Ok(());
+                }
+                match values::hex_bytes(&k.args, "payload", false) {
+                    Ok(bytes) => u.payload = Some(bytes.into_iter().map(|b| b.value).collect()),
+                    Err(d) => p.warnings.push(super::skipped(d, "line")),
+                }
+            }
+            "require_reply" => match values::hex_bytes(&k.args, "require_reply", true) {
+                Ok(v) => u.require_reply = Some(v),
+                Err(d) => {
+                    // keepalived still requires a reply (any reply).
+                    u.require_reply = Some(Vec::new());
+                    p.warnings.push(super::skipped(d, "reply pattern"));
+                }
+            },
+            "min_reply_length" => {
+                if let Some(v) = p.ka_unsigned(k, 0, 65535, false)? {
+                    u.min_reply_length = u32::try_from(v).unwrap_or(0);
+                }
+            }
+            "max_reply_length" => {
+                if let Some(v) = p.ka_unsigned(k, 0, 65535, false)? {
+                    u.max_reply_length = u32::try_from(v).unwrap_or(0);
+                }
+            }
+            _ => p.push_unknown(k, "UDP_CHECK"),
+        }
+        Ok(())
+    }
+
+    /// FILE_CHECK keywords (keepalived: check/check_file.c).
+    fn file_keyword(&mut self, p: &mut Parser, k: &Node) -> PResult<()> {
+        let CheckerKind::File(f) = &mut self.kind else {
+            return Ok(());
+        };
+        match k.key() {
+            "track_file" | "file" => {
+                let name = k.string(0)?;
+                // keepalived: track_file_handler() ignores an undefined
+                // vrrp_track_file ("track_file X not found").
+                if p.cfg.vrrp_track_file(&name).is_some() {
+                    f.track_file = name;
+                } else {
+                    p.warnings.push(k.args[0].pos.warning(format!(
+                        "FILE_CHECK: track_file '{name}' not found (not a defined vrrp_track_file) - ignoring this line (as keepalived does)"
+                    )));
+                }
+            }
+            "dynamic" => f.dynamic = k.flag()?,
+            "weight" => {
+                if p.ka_string(k, "track file weight missing").is_none() {
+                    return Ok(());
+                }
+                let t = &k.args[0];
+                let r = lvs_read::int(&t.text, -IPVS_WEIGHT_LIMIT, IPVS_WEIGHT_LIMIT, true);
+                let Some(w) = p.ka_apply(k, r) else {
+                    return Ok(());
+                };
+                let reverse = match k.args.get(1).map(|t| t.text.as_str()) {
+                    None | Some("noreverse") => false,
+                    Some("reverse") => true,
+                    Some(other) => {
+                        p.warnings.push(k.args[1].pos.warning(format!(
+                            "unknown track file weight option '{other}' - ignoring this line (as keepalived does)"
+                        )));
+                        return Ok(());
+                    }
+                };
+                self.file_weight = Some((i32::try_from(w).unwrap_or(0), reverse));
+            }
+            _ => p.push_unknown(k, "FILE_CHECK"),
+        }
+        Ok(())
+    }
+
+    /// BFD_CHECK keywords (keepalived: check/check_bfd.c).
+    fn bfd_keyword(&mut self, p: &mut Parser, k: &Node) -> PResult<()> {
+        match k.key() {
+            "name" | "alpha" if self.bfd_dropped => {}
+            // check/check_bfd.c `bfd_name_handler()`: a bad name drops the
+            // whole checker.
+            "name" => match p.bfd_check_name(k, self.rs, self.bfd_name.as_deref()) {
+                Ok(name) => self.bfd_name = Some(name),
+                Err(why) => {
+                    p.warnings.push(k.pos().warning(format!(
+                        "real_server {}: {why}; ignoring this checker (as keepalived does)",
+                        self.rs.addr
+                    )));
+                    self.bfd_dropped = true;
+                }
+            },
+            "alpha" => {
                 if let Some(b) = p.ka_bool(k) {
                     self.own.alpha = Some(b);
                 }
