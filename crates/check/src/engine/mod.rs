@@ -228,8 +228,15 @@ pub async fn run_plan(
                 Some(Control::Undrain(reply)) => { let _ = reply.send(engine.drain(false)); }
             },
             report = engine.checks.next_report() => {
+                // This verdict reaches IPVS first (O(change), see
+                // sync_health), before the results that came in meanwhile
+                // are settled; those then go in one more pass.
                 engine.apply_report(report);
-                // Coalesce a burst of changes into one IPVS pass.
+                if engine.ipvs_dirty {
+                    engine.sync_health();
+                    engine.sync_routes();
+                    retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
+                }
                 for report in engine.checks.ready_reports() {
                     engine.apply_report(report);
                 }
