@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Verdict -> IPVS latency at scale: how long after our checker decides that a
 # real server failed does its delete reach IPVS, with N other real servers
-# (TCP_CHECK every 1 s) in the table. Issue #17's goal: < 50 ms at 10,000
+# (TCP_CHECK every DELAY_LOOP=1 s) in the table. Issue #17's goal: < 50 ms at 10,000
 # dests (a change is applied from the last programmed state, O(change); the
 # full dump only runs in the background resync).
 #
@@ -15,7 +15,13 @@
 # kill). Verdict = the timestamp of the checker's "TCP_CHECK on service
 # [127.2.0.1]... failed." log line; applied = the op log's timestamp of the
 # delete (written after the kernel acknowledged it). Prints each kill and the
-# worst. BUILD=0 skips the build (the lab guest cannot build).
+# worst. BUILD=0 skips the build (the lab guest cannot build). RUST_LOG
+# overrides the checker's log filter (default info; `info,rkeepalived_check::
+# engine=debug` adds the planned/applied time of every IPVS update),
+# KEEP_LOG=DIR keeps the checker's log and the op log there, PERF=FILE records a perf profile
+# (call graphs, sample times on CLOCK_REALTIME: verdict_profile.py cuts out
+# the verdict -> delete windows) of the checker while the victim is killed.
+# DELAY_LOOP (default 1) sets every checker's delay_loop.
 set -euo pipefail
 N=${1:-10000}
 KILLS=${2:-5}
@@ -40,7 +46,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 ip netns add "$NS"
 ip -n "$NS" link set lo up
 ip -n "$NS" addr add 127.2.0.1/32 dev lo 2>/dev/null || true
-python3 "$HERE/gen_conf.py" "$N" "$PORT" "$VICTIM_PORT" 1 >"$work/keepalived.conf"
+python3 "$HERE/gen_conf.py" "$N" "$PORT" "$VICTIM_PORT" "${DELAY_LOOP:-1}" >"$work/keepalived.conf"
 mode=(--mock)
 what="in-memory table (--mock)"
 if [[ -e /proc/net/ip_vs ]] || modprobe ip_vs 2>/dev/null; then
@@ -57,7 +63,7 @@ victim
 sleep 0.5
 oplog=$work/ops.log
 : >"$oplog"
-ip netns exec "$NS" env RUST_LOG=info NO_COLOR=1 "$BIN" "${mode[@]}" --op-log "$oplog" "$work/keepalived.conf" \
+ip netns exec "$NS" env RUST_LOG="${RUST_LOG:-info}" NO_COLOR=1 "$BIN" "${mode[@]}" --op-log "$oplog" "$work/keepalived.conf" \
   >"$work/check.log" 2>&1 &
 pid=$!
 added() { grep -c 'add dest 127\.2\.0\.1' "$oplog" || true; }
@@ -65,6 +71,12 @@ deleted() { grep -c 'delete dest 127\.2\.0\.1' "$oplog" || true; }
 for i in $(seq 1 600); do (($(added) >= 1)) && break; sleep 0.1; done
 (($(added) >= 1)) || { echo "the victim was never added; log:"; tail -5 "$work/check.log"; exit 1; }
 sleep 5  # every checker has run once: steady state
+if [[ -n ${PERF:-} ]]; then
+  # PERF=FILE: profile the checker (call graphs) while the victim is killed.
+  perf record -q -F 4999 -k realtime -g -o "$PERF" -p "$pid" 2>/dev/null &
+  perfpid=$!
+  sleep 0.5
+fi
 echo "== verdict -> IPVS delete, $N real servers + the victim, $what"
 worst=0
 for k in $(seq 1 "$KILLS"); do
@@ -85,5 +97,9 @@ for k in $(seq 1 "$KILLS"); do
   for i in $(seq 1 300); do (($(added) > before)) && break; sleep 0.05; done
 done
 echo "worst: $worst us (goal < 50000 us)"
+if [[ -n ${PERF:-} ]]; then
+  kill -INT "$perfpid"; wait "$perfpid" 2>/dev/null || true
+fi
+if [[ -n ${KEEP_LOG:-} ]]; then mkdir -p "$KEEP_LOG"; cp "$work/check.log" "$oplog" "$KEEP_LOG/"; fi
 kill -TERM "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true

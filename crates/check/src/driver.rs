@@ -113,6 +113,10 @@ pub struct CheckDriver {
     pool: Option<ProbePool>,
     /// Bumped by `clear`: helper batches of an earlier epoch are dropped.
     epoch: u64,
+    /// Due attempts not started yet because a settled change was waiting:
+    /// a verdict goes to the engine (and IPVS) before the rest of a batch
+    /// of probes is started. Started first on the next pass.
+    backlog: VecDeque<Due>,
 }
 
 impl CheckDriver {
@@ -227,6 +231,7 @@ impl CheckDriver {
         self.deadlines.clear();
         self.ready.clear();
         self.shared.clear();
+        self.backlog.clear();
         self.epoch += 1;
     }
 
@@ -303,10 +308,14 @@ impl CheckDriver {
 
     /// Start every attempt whose time has come. A large batch is shared
     /// with helper threads ([`crate::probe_pool`]); their attempts are
-    /// settled when their batch comes back.
+    /// settled when their batch comes back. As soon as an attempt started
+    /// here settles a change of state, the rest of the batch waits in
+    /// `backlog` (started by the next pass, right after the engine took
+    /// the report): verdicts go first, no attempt is skipped or moved by
+    /// more than that one report's handling.
     fn start_due(&mut self) {
         let now = Instant::now();
-        let mut due = Vec::new();
+        let mut due: Vec<Due> = self.backlog.drain(..).collect();
         while let Some((id, generation)) = self.deadlines.pop_due(now) {
             let Some(slot) = self.live(id, generation) else {
                 continue;
@@ -342,9 +351,17 @@ impl CheckDriver {
                 due = pool.share(self.epoch, due);
             }
         }
-        for d in due {
+        let mut due = due.into_iter();
+        while let Some(d) = due.next() {
+            if self.live(d.id, d.generation).is_none() {
+                continue; // removed while it waited in the backlog
+            }
             let started = probe_pool::start(d);
             self.take_started(started);
+            if !self.ready.is_empty() {
+                self.backlog.extend(due);
+                return;
+            }
         }
     }
 
@@ -724,6 +741,46 @@ mod tests {
             "only the new checker's own attempts were counted"
         );
         assert_eq!(driver.len(), 1);
+    }
+
+    /// A verdict settled while a batch of due probes is being started goes
+    /// to the engine before the rest of the batch starts (issue #17: a
+    /// failed real server leaves IPVS without waiting behind thousands of
+    /// probes); the rest starts on the next pass, none is lost.
+    #[tokio::test(start_paused = true)]
+    async fn a_verdict_is_reported_before_the_rest_of_the_batch_starts() {
+        let mut driver = CheckDriver {
+            helpers: 0,
+            ..CheckDriver::default()
+        };
+        let failing = Arc::new(AtomicU32::new(0));
+        driver.add(task(Arc::new(Panicky(Arc::clone(&failing))), "new"));
+        tokio::time::advance(Duration::from_millis(1)).await;
+        let others = Arc::new(AtomicU32::new(0));
+        let n = 100;
+        for i in 0..n {
+            let mut t = task(Arc::new(Panicky(Arc::clone(&others))), "vs");
+            t.at.rs = 1 + i;
+            driver.add(t);
+        }
+        // Both the failing checker (due first) and the batch are due now.
+        tokio::time::advance(Duration::from_millis(1)).await;
+        let report = driver.next_report().await;
+        assert_eq!(report.at.checker, 1, "the first due checker's verdict");
+        assert!(!report.up);
+        assert_eq!(failing.load(Relaxed), 1);
+        assert_eq!(
+            others.load(Relaxed),
+            0,
+            "no probe of the batch started before the verdict was handed over"
+        );
+        // The next pass starts the whole batch, each probe once.
+        for _ in 0..n {
+            let report = driver.next_report().await;
+            assert!(report.at.rs >= 1 && !report.up);
+        }
+        assert_eq!(others.load(Relaxed), n);
+        assert!(driver.backlog.is_empty());
     }
 
     /// At 10,000 real servers every byte per checker is ~10 KB of RSS.

@@ -74,6 +74,10 @@ pub struct Update {
     pub effects: Vec<ScriptEffect>,
     /// Notify FIFO lines of this transition ([`crate::events`]), in order.
     pub fifo_lines: Vec<String>,
+    /// The virtual server's quorum state flipped: every one of its dests
+    /// (and its sorry server) may change, not only this real server's
+    /// (ipwrapper.c `update_quorum_state()` -> `perform_quorum_state()`).
+    pub quorum_changed: bool,
 }
 
 /// Health of every virtual server of a plan (same indices as the plan).
@@ -250,6 +254,7 @@ impl HealthModel {
             }
         }
         if let Some(now_up) = update_quorum(vs, vh) {
+            update.quorum_changed = true;
             tracing::info!(vs = %vs.name, "quorum {}", if now_up { "gained" } else { "lost" });
             // ipwrapper.c do_vs_notifies() -> notify_fifo_vs().
             update.fifo_lines.push(crate::events::vs_line(vs, now_up));
@@ -418,33 +423,62 @@ fn update_quorum(vs: &VirtualServerSpec, vh: &mut VsHealth) -> Option<bool> {
 /// keepalived `perform_quorum_state`: with quorum (or no sorry server) the
 /// alive real servers are in IPVS; without quorum and with a sorry server,
 /// only the sorry server is. Inhibited servers stay with weight 0.
-fn desired_dests(vs: &VirtualServerSpec, vh: &VsHealth) -> Vec<Dest> {
+pub(crate) fn desired_dests(vs: &VirtualServerSpec, vh: &VsHealth) -> Vec<Dest> {
     let sorry_active = !vh.quorum_up && vs.sorry_server.is_some();
-    let mut out = Vec::new();
-    for (rs, rh) in vs.real_servers.iter().zip(&vh.real_servers) {
-        if rh.alive && !sorry_active {
-            out.push(Dest {
-                weight: HealthModel::effective_weight(rs, rh),
-                ..rs.dest
-            });
-        } else if rs.inhibit_on_failure {
-            out.push(Dest {
-                weight: 0,
-                ..rs.dest
-            });
-        }
-    }
-    if let Some(sorry) = &vs.sorry_server {
-        if sorry_active {
-            out.push(*sorry);
-        } else if vs.sorry_server_inhibit {
-            out.push(Dest {
-                weight: 0,
-                ..*sorry
-            });
-        }
-    }
+    let mut out: Vec<Dest> = vs
+        .real_servers
+        .iter()
+        .zip(&vh.real_servers)
+        .filter_map(|(rs, rh)| rs_dest(rs, rh, sorry_active))
+        .collect();
+    out.extend(desired_sorry(vs, vh));
     out
+}
+
+/// The entry of one real server in its virtual server's services, if any
+/// (ipwrapper.c `perform_svr_state()`: the one dest a health change of
+/// this server touches while the quorum state holds). O(its checkers).
+pub(crate) fn desired_dest(vs: &VirtualServerSpec, vh: &VsHealth, rs: usize) -> Option<Dest> {
+    let sorry_active = !vh.quorum_up && vs.sorry_server.is_some();
+    rs_dest(
+        vs.real_servers.get(rs)?,
+        vh.real_servers.get(rs)?,
+        sorry_active,
+    )
+}
+
+/// The sorry server's entry, if any: in while the quorum is down, else at
+/// weight 0 with `sorry_server_inhibit` (ipwrapper.c `perform_quorum_state()`).
+pub(crate) fn desired_sorry(vs: &VirtualServerSpec, vh: &VsHealth) -> Option<Dest> {
+    let sorry = vs.sorry_server.as_ref()?;
+    if !vh.quorum_up {
+        Some(*sorry)
+    } else if vs.sorry_server_inhibit {
+        Some(Dest {
+            weight: 0,
+            ..*sorry
+        })
+    } else {
+        None
+    }
+}
+
+/// Alive (and no sorry server standing in): the effective weight; else
+/// weight 0 with `inhibit_on_failure`, or no entry.
+fn rs_dest(rs: &RealServerSpec, rh: &RsHealth, sorry_active: bool) -> Option<Dest> {
+    if rh.alive && !sorry_active {
+        Some(Dest {
+            weight: HealthModel::effective_weight(rs, rh),
+            ..rs.dest
+        })
+    } else if rs.inhibit_on_failure {
+        Some(Dest {
+            weight: 0,
+            ..rs.dest
+        })
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

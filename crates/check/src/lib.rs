@@ -30,6 +30,7 @@ pub mod check_print;
 pub mod checkers;
 pub mod conn;
 mod deadlines;
+pub mod delta;
 pub mod drain;
 mod driver;
 pub mod engine;

@@ -725,3 +725,59 @@ async fn entries_removed_behind_our_back_are_restored_by_the_periodic_resync() {
     tx.send(Control::Stop).await.unwrap();
     engine.await.unwrap();
 }
+
+/// Issue #17: a verdict reaches IPVS as the one op of its real server
+/// (ipwrapper.c `perform_svr_state()`), not as a diff of the whole table;
+/// when that op fails (the table was changed by hand) the engine falls
+/// back to a full pass from a dump, which also repairs the rest.
+#[tokio::test(start_paused = true)]
+async fn a_verdict_is_one_op_and_a_failed_op_falls_back_to_a_full_pass() {
+    let flags = Flags::default();
+    let mock: Mock = Arc::default();
+    let rss = (1..=20)
+        .map(|i| {
+            let a = format!("198.51.100.{i}:80");
+            real_server(&a, 1, vec![checker_spec(&a, 1000, 0, 100)])
+        })
+        .collect();
+    let (tx, engine) = start(plan_with(rss), Some(&flags), Arc::clone(&mock));
+    assert!(eventually(Duration::from_secs(2), || dests(&mock).len() == 20).await);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let dest = |i: u8| DestKey {
+        addr: format!("198.51.100.{i}").parse().unwrap(),
+        port: 80,
+    };
+    let before = mock.lock().unwrap().log.len();
+    flags.set("198.51.100.3:80", false);
+    assert!(eventually(Duration::from_secs(3), || dests(&mock).len() == 19).await);
+    assert_eq!(
+        mock.lock().unwrap().log[before..],
+        [Op::DelDest(vs_key(), dest(3))],
+        "one verdict, one op"
+    );
+    // `ipvsadm -d` of .6 and .7 by hand, then .6 fails: its delete fails
+    // (ENOENT) and the full pass from a dump puts .7 back.
+    {
+        let mut m = mock.lock().unwrap();
+        let entry = m.state.services.get_mut(&vs_key()).unwrap();
+        entry.dests.remove(&dest(6));
+        entry.dests.remove(&dest(7));
+    }
+    let before = mock.lock().unwrap().log.len();
+    flags.set("198.51.100.6:80", false);
+    assert!(
+        eventually(Duration::from_secs(3), || dests(&mock).len() == 18).await,
+        "have {:?}",
+        dests(&mock)
+    );
+    let ops = mock.lock().unwrap().log[before..].to_vec();
+    assert_eq!(
+        ops,
+        [
+            Op::DelDest(vs_key(), dest(6)),
+            Op::AddDest(vs_key(), Dest::new(dest(7).addr, 80, Forwarding::Masq, 1)),
+        ]
+    );
+    tx.send(Control::Stop).await.unwrap();
+    engine.await.unwrap();
+}

@@ -26,7 +26,7 @@ pub use model::{
     ServiceFlags, ServiceKey, TunnelFlags, TunnelType,
 };
 pub use netlink::{AsyncNetlinkIpvs, NetlinkIpvs};
-pub use reconcile::{reconcile, OwnedSet};
+pub use reconcile::{reconcile, reconcile_dest, reconcile_service, OwnedSet};
 
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{DestKey, IpvsState, Op, ServiceKey};
+use crate::model::{Dest, DestKey, IpvsState, Op, ServiceEntry, ServiceKey};
 
 /// What this daemon is allowed to remove.
 ///
@@ -93,31 +93,60 @@ pub fn reconcile(desired: &IpvsState, current: &IpvsState, owned: &OwnedSet) -> 
     }
 
     for (key, want) in &desired.services {
-        match current.services.get(key) {
-            None => {
-                ops.push(Op::AddService(want.service.clone()));
-                for dest in want.dests.values() {
-                    ops.push(Op::AddDest(*key, *dest));
-                }
-            }
-            Some(have) => {
-                if want.service.differs_from(&have.service) {
-                    ops.push(Op::EditService(want.service.clone()));
-                }
-                for dkey in have.dests.keys() {
-                    if !want.dests.contains_key(dkey) && owned.owns_dest(key, dkey) {
-                        ops.push(Op::DelDest(*key, *dkey));
-                    }
-                }
-                for (dkey, dest) in &want.dests {
-                    match have.dests.get(dkey) {
-                        None => ops.push(Op::AddDest(*key, *dest)),
-                        Some(existing) if existing != dest => ops.push(Op::EditDest(*key, *dest)),
-                        Some(_) => {}
-                    }
-                }
-            }
-        }
+        reconcile_service(key, want, current.services.get(key), owned, &mut ops);
     }
     ops
+}
+
+/// The ops of [`reconcile`] for one desired service: add it (and its dests)
+/// when `have` is missing, else edit it and its dests in place, delete
+/// owned stale dests first. O(dests of this service): the checker's
+/// health changes use it for the one virtual server whose quorum changed.
+pub fn reconcile_service(
+    key: &ServiceKey,
+    want: &ServiceEntry,
+    have: Option<&ServiceEntry>,
+    owned: &OwnedSet,
+    ops: &mut Vec<Op>,
+) {
+    let Some(have) = have else {
+        ops.push(Op::AddService(want.service.clone()));
+        ops.extend(want.dests.values().map(|d| Op::AddDest(*key, *d)));
+        return;
+    };
+    if want.service.differs_from(&have.service) {
+        ops.push(Op::EditService(want.service.clone()));
+    }
+    for dkey in have.dests.keys() {
+        if !want.dests.contains_key(dkey) {
+            ops.extend(reconcile_dest(key, dkey, None, have.dests.get(dkey), owned));
+        }
+    }
+    for (dkey, dest) in &want.dests {
+        ops.extend(reconcile_dest(
+            key,
+            dkey,
+            Some(dest),
+            have.dests.get(dkey),
+            owned,
+        ));
+    }
+}
+
+/// The op (if any) of [`reconcile`] for one dest of an existing service:
+/// `want` is the desired entry, `have` the current one. O(1): a real
+/// server's health change is applied with it alone.
+pub fn reconcile_dest(
+    key: &ServiceKey,
+    dkey: &DestKey,
+    want: Option<&Dest>,
+    have: Option<&Dest>,
+    owned: &OwnedSet,
+) -> Option<Op> {
+    match (want, have) {
+        (None, Some(_)) if owned.owns_dest(key, dkey) => Some(Op::DelDest(*key, *dkey)),
+        (Some(dest), None) => Some(Op::AddDest(*key, *dest)),
+        (Some(dest), Some(existing)) if existing != dest => Some(Op::EditDest(*key, *dest)),
+        _ => None,
+    }
 }

@@ -35,6 +35,7 @@ impl Engine {
         let events = self.drains.poll(&conns, tokio::time::Instant::now());
         if !events.is_empty() {
             events.iter().for_each(|e| tracing::info!("{e}"));
+            self.delta.mark_full();
             self.sync_ipvs();
         }
     }
@@ -52,6 +53,8 @@ impl Engine {
     pub(super) fn sync_ipvs(&mut self) -> usize {
         let started = std::time::Instant::now();
         self.metrics.ipvs_syncs.fetch_add(1, Relaxed);
+        // A full diff covers every pending health change.
+        self.delta.clear();
         if self.timeouts_pending {
             self.apply_timeouts();
         }
@@ -138,7 +141,7 @@ impl Engine {
     }
 
     /// Send `ops` as one batch; returns how many failed.
-    fn send_ops(&mut self, ops: &[rkeepalived_ipvs::Op]) -> usize {
+    pub(super) fn send_ops(&mut self, ops: &[rkeepalived_ipvs::Op]) -> usize {
         if ops.is_empty() {
             return 0;
         }

@@ -24,6 +24,7 @@ use crate::health::{alive_weight, CheckerRef, HealthModel, ScriptEffect};
 use crate::metrics::{CheckerMetrics, EngineMetrics};
 use crate::spec::{CheckPlan, CheckerSpec};
 
+mod delta_sync;
 mod dump;
 mod ipvs_sync;
 
@@ -95,6 +96,11 @@ struct Engine {
     /// without dumping the whole kernel table (thousands of dests). Cleared
     /// on any failure and periodically, forcing a full dump + reconcile.
     kernel_cache: Option<rkeepalived_ipvs::IpvsState>,
+    /// Health changes since `kernel_cache` was programmed, applied O(change)
+    /// by [`Engine::sync_health`].
+    delta: crate::delta::HealthDelta,
+    /// Which virtual servers of `plan` take per-server updates.
+    shape: crate::delta::PlanShape,
     /// Bumped by every batch of IPVS ops sent: a background dump started
     /// before an op may not show it.
     ops_generation: u64,
@@ -213,7 +219,7 @@ pub async fn run_plan(
                 Some(Control::Bfd { name, up }) => {
                     engine.bfd_event(&name, up);
                     if engine.ipvs_dirty {
-                        engine.sync_ipvs();
+                        engine.sync_health();
                         engine.sync_routes();
                         retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
                     }
@@ -222,13 +228,20 @@ pub async fn run_plan(
                 Some(Control::Undrain(reply)) => { let _ = reply.send(engine.drain(false)); }
             },
             report = engine.checks.next_report() => {
+                // This verdict reaches IPVS first (O(change), see
+                // sync_health), before the results that came in meanwhile
+                // are settled; those then go in one more pass.
                 engine.apply_report(report);
-                // Coalesce a burst of changes into one IPVS pass.
+                if engine.ipvs_dirty {
+                    engine.sync_health();
+                    engine.sync_routes();
+                    retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
+                }
                 for report in engine.checks.ready_reports() {
                     engine.apply_report(report);
                 }
                 if engine.ipvs_dirty {
-                    engine.sync_ipvs();
+                    engine.sync_health();
                     engine.sync_routes();
                     retry_at = tokio::time::Instant::now() + engine.ipvs_retry_interval;
                 }
@@ -287,6 +300,8 @@ impl Engine {
             ipvs_dirty: true,
             ipvs_failing: None,
             kernel_cache: None,
+            delta: Default::default(),
+            shape: Default::default(),
             ops_generation: 0,
             resync: None,
             ipvs_retry_interval: opts.ipvs_retry_interval,
@@ -472,6 +487,8 @@ impl Engine {
         self.model = model;
         crate::mail::refresh(&mut self.mail, &self.plan, &plan);
         self.plan = Arc::new(plan);
+        self.shape = crate::delta::PlanShape::of(&self.plan);
+        self.delta.mark_full();
         self.ipvs_dirty = true;
         let states: Vec<(String, bool)> = self
             .bfd_states
@@ -629,6 +646,7 @@ impl Engine {
             crate::mail::after_report(self.mail.as_ref(), &self.plan, &self.model, at, before);
             if update.changed {
                 self.ipvs_dirty = true;
+                self.delta.record(at, &update);
             }
             for line in &update.fifo_lines {
                 self.fifos.write(line);
