@@ -93,22 +93,23 @@ impl<T: Ord + Copy> Deadlines<T> {
         self.earliest().map(|(at, _)| at)
     }
 
-    /// Remove and return the earliest item if it is due at `now`.
-    pub fn pop_due(&mut self, now: Instant) -> Option<T> {
+    /// Remove and return the earliest item, with its deadline, if it is
+    /// due at `now`.
+    pub fn pop_due(&mut self, now: Instant) -> Option<(Instant, T)> {
         let (at, source) = self.earliest()?;
         if at > now {
             return None;
         }
         match source {
             Source::Heap => {
-                let item = self.heap.pop().map(|Reverse((_, item))| item);
+                let item = self.heap.pop().map(|Reverse(entry)| entry);
                 if self.heap.is_empty() {
                     // The warmup burst (one entry per checker) is over.
                     self.heap.shrink_to_fit();
                 }
                 item
             }
-            Source::Lane(i) => self.lanes[i].queue.pop_front().map(|(_, item)| item),
+            Source::Lane(i) => self.lanes[i].queue.pop_front(),
         }
     }
 
@@ -138,7 +139,7 @@ mod tests {
         d.push_after(t0, Duration::from_millis(300), 4);
         assert_eq!(d.next_at(), Some(t0 + Duration::from_millis(300)));
         assert_eq!(d.pop_due(t0 + Duration::from_millis(299)), None);
-        let all: Vec<u32> = std::iter::from_fn(|| d.pop_due(t0 + Duration::from_secs(5))).collect();
+        let all: Vec<u32> = std::iter::from_fn(|| d.pop_due(t0 + Duration::from_secs(5)).map(|(_, i)| i)).collect();
         assert_eq!(all, vec![4, 2, 1, 3]);
         assert_eq!(d.len(), 0);
     }
@@ -149,8 +150,8 @@ mod tests {
         let mut d = Deadlines::default();
         d.push_after(t0 + Duration::from_secs(1), Duration::from_secs(1), 1u32);
         d.push_after(t0, Duration::from_secs(1), 2);
-        assert_eq!(d.pop_due(t0 + Duration::from_secs(9)), Some(2));
-        assert_eq!(d.pop_due(t0 + Duration::from_secs(9)), Some(1));
+        assert_eq!(d.pop_due(t0 + Duration::from_secs(9)).map(|(_, i)| i), Some(2));
+        assert_eq!(d.pop_due(t0 + Duration::from_secs(9)).map(|(_, i)| i), Some(1));
     }
 
     proptest! {
@@ -193,7 +194,7 @@ mod tests {
                         let got = d.earliest().filter(|(at, _)| *at <= now).map(|(at, _)| at);
                         prop_assert_eq!(got, want);
                         if got.is_some() {
-                            prop_assert!(d.pop_due(now).is_some());
+                            prop_assert_eq!(d.pop_due(now).map(|(at, _)| at), got);
                         }
                     }
                 }

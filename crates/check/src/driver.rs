@@ -87,7 +87,8 @@ struct Change {
 
 /// Result of one attempt, tagged with the slot and its generation so a
 /// result of a removed (or replaced) checker is recognised and dropped.
-type Attempt = (SlotId, u32, CheckOutcome, Duration);
+/// The durations are the attempt's own and how late it started.
+type Attempt = (SlotId, u32, CheckOutcome, Duration, Duration);
 
 #[derive(Default)]
 pub struct CheckDriver {
@@ -316,7 +317,7 @@ impl CheckDriver {
     fn start_due(&mut self) {
         let now = Instant::now();
         let mut due: Vec<Due> = self.backlog.drain(..).collect();
-        while let Some((id, generation)) = self.deadlines.pop_due(now) {
+        while let Some((due_at, (id, generation))) = self.deadlines.pop_due(now) {
             let Some(slot) = self.live(id, generation) else {
                 continue;
             };
@@ -338,6 +339,7 @@ impl CheckDriver {
                 id,
                 generation,
                 checker: Arc::clone(&slot.task.checker),
+                due_at,
             });
         }
         if due.len() >= OFFLOAD_MIN && self.helpers > 0 {
@@ -371,11 +373,12 @@ impl CheckDriver {
             id,
             generation,
             started,
+            late,
             first,
         } = s;
         match first {
             First::Done(outcome, end) => {
-                self.settle_and_schedule(id, generation, outcome, end - started, end);
+                self.settle_and_schedule(id, generation, outcome, (end - started, late), end);
             }
             First::Waiting(attempt) => {
                 if self.live(id, generation).is_none() {
@@ -383,7 +386,7 @@ impl CheckDriver {
                 }
                 let handle = self.inflight.spawn(async move {
                     let outcome = attempt.await;
-                    (id, generation, outcome, started.elapsed())
+                    (id, generation, outcome, started.elapsed(), late)
                 });
                 self.inflight_slots.insert(handle.id(), (id, generation));
                 if let Some(slot) = self.live(id, generation) {
@@ -406,21 +409,22 @@ impl CheckDriver {
         }
     }
 
-    /// Account an attempt finished inline; its report (if any) waits in
-    /// `ready` for the next [`CheckDriver::next_report`].
+    /// Account an attempt finished inline (its duration and how late it
+    /// started); its report (if any) waits in `ready` for the next
+    /// [`CheckDriver::next_report`].
     fn settle_and_schedule(
         &mut self,
         id: SlotId,
         generation: u32,
         outcome: CheckOutcome,
-        elapsed: Duration,
+        (elapsed, late): (Duration, Duration),
         now: Instant,
     ) {
         let Some(slot) = self.live(id, generation) else {
             return;
         };
         let (report, next_delay) = settle(slot, outcome, elapsed);
-        self.schedule_after(id, now, next_delay);
+        self.schedule_after(id, now, catch_up(next_delay, late));
         self.ready
             .extend(report.map(|report| (id, generation, report)));
     }
@@ -430,7 +434,7 @@ impl CheckDriver {
         &mut self,
         done: Result<(tokio::task::Id, Attempt), tokio::task::JoinError>,
     ) -> Option<Report> {
-        let (id, generation, outcome, elapsed) = match done {
+        let (id, generation, outcome, elapsed, late) = match done {
             Ok((task_id, attempt)) => {
                 self.inflight_slots.remove(&task_id);
                 attempt
@@ -448,13 +452,42 @@ impl CheckDriver {
                     generation,
                     CheckOutcome::Down(CheckFailure::Panicked),
                     Duration::ZERO,
+                    Duration::ZERO,
                 )
             }
         };
         self.live(id, generation)?.inflight = None;
-        self.settle_and_schedule(id, generation, outcome, elapsed, Instant::now());
+        self.settle_and_schedule(id, generation, outcome, (elapsed, late), Instant::now());
         self.pop_ready()
     }
+}
+
+/// Lateness under this is keepalived's "delay after the end" as it is.
+const LATE_SLACK: Duration = Duration::from_millis(10);
+
+/// The delay from an attempt's end to the next attempt: `delay`, less how
+/// late this attempt started when that is more than [`LATE_SLACK`] (modulo
+/// `delay`: rounds missed in a long stall are skipped, not run back to
+/// back).
+///
+/// keepalived schedules a checker's next attempt `delay_loop` (or
+/// `delay_before_retry`) after the attempt *ended* (check_tcp.c
+/// `tcp_epilog()` -> `thread_add_timer()`, the same in every checker), so
+/// any lateness of the start carries into every later attempt. When the
+/// process stalls (host load, a long startup) every checker due meanwhile
+/// starts at once, ends at about the same time and stays bunched with
+/// the others from then on; bunches merge and never spread out again. With
+/// 10,000 HTTP_GET checks every 2 s on a loaded host that made bursts of
+/// 8,000 connections every 3 s instead of 5,000 connections a second, and
+/// keepalived's own first round fires all at once after its startup.
+/// Taking our own lateness back keeps each checker on its phase; an
+/// attempt that starts on time keeps keepalived's timing exactly.
+pub(crate) fn catch_up(delay: Duration, late: Duration) -> Duration {
+    if late < LATE_SLACK || delay.is_zero() {
+        return delay;
+    }
+    let late_ns = late.as_nanos() % delay.as_nanos();
+    delay - Duration::from_nanos(u64::try_from(late_ns).unwrap_or(0))
 }
 
 async fn next_batch(pool: &mut Option<ProbePool>) -> Option<Batch> {
@@ -781,6 +814,89 @@ mod tests {
         }
         assert_eq!(others.load(Relaxed), n);
         assert!(driver.backlog.is_empty());
+    }
+
+    #[test]
+    fn lateness_is_taken_back_only_past_the_slack() {
+        let second = Duration::from_secs(1);
+        assert_eq!(catch_up(second, Duration::from_millis(3)), second);
+        assert_eq!(
+            catch_up(second, Duration::from_millis(300)),
+            Duration::from_millis(700)
+        );
+        // A stall of several rounds: back on the phase, without reruns.
+        assert_eq!(
+            catch_up(second, Duration::from_millis(2300)),
+            Duration::from_millis(700)
+        );
+        assert_eq!(catch_up(second, Duration::from_secs(5)), second);
+    }
+
+    /// Records when each attempt starts; always up.
+    struct Stamp(u32, Arc<std::sync::Mutex<Vec<(u32, Instant)>>>);
+
+    impl Checker for Stamp {
+        fn kind(&self) -> &'static str {
+            "TCP_CHECK"
+        }
+        fn check(&self) -> BoxFuture<'_, CheckOutcome> {
+            if let Ok(mut v) = self.1.lock() {
+                v.push((self.0, Instant::now()));
+            }
+            Box::pin(async { CheckOutcome::Up })
+        }
+    }
+
+    /// Checkers on different phases that a stall made start together go
+    /// back to their own phases after that one late attempt, instead of
+    /// staying bunched for good (keepalived's "delay after the end" alone
+    /// would keep them together).
+    #[tokio::test(start_paused = true)]
+    async fn a_stall_does_not_bunch_checkers_for_good() {
+        let mut driver = CheckDriver {
+            helpers: 0,
+            ..CheckDriver::default()
+        };
+        let stamps = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let t0 = Instant::now();
+        let step = Duration::from_millis(200);
+        // Runs the driver for `d` (taking every report).
+        async fn drive(driver: &mut CheckDriver, d: Duration) {
+            let end = Instant::now() + d;
+            while tokio::time::timeout_at(end, driver.next_report()).await.is_ok() {}
+        }
+        for i in 0..4u32 {
+            let mut t = task(Arc::new(Stamp(i, Arc::clone(&stamps))), "vs");
+            t.at.rs = i;
+            driver.add(t);
+            drive(&mut driver, step).await;
+        }
+        drive(&mut driver, Duration::from_millis(1500)).await;
+        // The engine stalls for 2.5 s: every checker is due meanwhile.
+        tokio::time::advance(Duration::from_millis(2500)).await;
+        let stall_end = Instant::now();
+        drive(&mut driver, Duration::from_millis(3000)).await;
+
+        let stamps = stamps.lock().unwrap().clone();
+        let phase = |t: Instant| (t - t0).as_millis() % 1000;
+        for i in 0..4u32 {
+            let after: Vec<Instant> = stamps
+                .iter()
+                .filter(|(c, t)| *c == i && *t >= stall_end)
+                .map(|(_, t)| *t)
+                .collect();
+            assert!(after.len() >= 3, "checker {i}: {after:?}");
+            let gaps: Vec<Duration> = after.windows(2).map(|w| w[1] - w[0]).collect();
+            assert!(
+                gaps.iter().all(|g| *g >= Duration::from_millis(200)),
+                "checker {i} ran twice back to back: {gaps:?}"
+            );
+            assert_eq!(after[0], stall_end, "checker {i} ran as the stall ended");
+            // Then back on its phase (i x 200 ms), each later attempt too.
+            for t in &after[1..] {
+                assert_eq!(phase(*t), u128::from(i) * 200, "checker {i}: {after:?}");
+            }
+        }
     }
 
     /// At 10,000 real servers every byte per checker is ~10 KB of RSS.

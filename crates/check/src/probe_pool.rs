@@ -19,6 +19,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{mpsc, Arc};
+use std::time::Duration;
 use std::task::{Context, Poll, Waker};
 
 use tokio::sync::mpsc as tmpsc;
@@ -53,11 +54,13 @@ pub(crate) fn configured_helpers() -> usize {
     }
 }
 
-/// One due attempt: which slot, which generation, and the checker.
+/// One due attempt: which slot, which generation, the checker, and when
+/// it was due.
 pub(crate) struct Due {
     pub id: u32,
     pub generation: u32,
     pub checker: Arc<dyn Checker>,
+    pub due_at: Instant,
 }
 
 /// How the first poll of an attempt went.
@@ -73,6 +76,8 @@ pub(crate) struct Started {
     pub id: u32,
     pub generation: u32,
     pub started: Instant,
+    /// How long after its deadline it started.
+    pub late: Duration,
     pub first: First,
 }
 
@@ -83,8 +88,10 @@ pub(crate) fn start(due: Due) -> Started {
         id,
         generation,
         checker,
+        due_at,
     } = due;
     let started = Instant::now();
+    let late = started.saturating_duration_since(due_at);
     let mut attempt: BoxFuture<'static, CheckOutcome> =
         Box::pin(async move { checker.check().await });
     // Polling with a no-op waker is fine: an attempt that is not done is
@@ -104,6 +111,7 @@ pub(crate) fn start(due: Due) -> Started {
         id,
         generation,
         started,
+        late,
         first,
     }
 }
