@@ -44,6 +44,7 @@ pub mod mail;
 pub mod metrics;
 pub mod plan;
 pub mod plan_apart;
+pub mod plan_delta;
 mod probe_pool;
 pub mod spec;
 #[allow(unsafe_code)] // the only unsafe: socket options (SAFETY notes inside)

@@ -24,6 +24,7 @@ use crate::health::{alive_weight, CheckerRef, HealthModel, ScriptEffect};
 use crate::metrics::{CheckerMetrics, EngineMetrics};
 use crate::spec::{CheckPlan, CheckerSpec};
 
+mod delta;
 mod dump;
 mod ipvs_sync;
 
@@ -132,6 +133,12 @@ struct Engine {
     routes: Option<crate::announce::Announcer>,
     /// The injected route backend, until a plan announces.
     route_backend: Option<Box<dyn crate::announce_nl::RouteBackend>>,
+    /// Delta reloads ([`delta`]): the digest of the configuration the
+    /// plan is, once the supervisor named it.
+    config_digest: Option<String>,
+    /// Whether the last configuration given in full was applied (a digest
+    /// named after a rejected one is not ours).
+    last_reload_ok: bool,
 }
 
 type ResyncTask =
@@ -204,6 +211,7 @@ pub async fn run_plan(
                     return Ok(());
                 }
                 Some(Control::Reload(cfg)) => engine.reload(&cfg),
+                Some(Control::Delta(msg)) => engine.delta(msg),
                 Some(Control::DumpData(reply)) => { let _ = reply.send(engine.dump_data()); }
                 // keepalived clears no checker counters (its checker never gets SIGSTATS_CLEAR).
                 Some(Control::DumpStats(reply) | Control::DumpStatsClear(reply)) => { let _ = reply.send(engine.dump_stats()); }
@@ -306,6 +314,8 @@ impl Engine {
             bfd_states: Default::default(),
             routes: None,
             route_backend: opts.route_backend,
+            config_digest: None,
+            last_reload_ok: true,
         }
     }
 
@@ -313,7 +323,20 @@ impl Engine {
     /// a plan that cannot be built leaves the running one.
     fn reload(&mut self, cfg: &rkeepalived_config::Config) {
         let started = Instant::now();
-        match crate::plan::from_config(cfg) {
+        let plan = crate::plan::from_config(cfg);
+        self.config_digest = None;
+        self.last_reload_ok = self.reload_plan(plan, started);
+    }
+
+    /// A reload's new plan (full or delta, built since `started`), applied
+    /// in place; a plan that could not be built leaves the running one.
+    /// Whether it was applied.
+    fn reload_plan(
+        &mut self,
+        plan: Result<CheckPlan, crate::error::PlanError>,
+        started: Instant,
+    ) -> bool {
+        match plan {
             Ok(plan) => {
                 let planned = started.elapsed();
                 self.metrics.reloads.fetch_add(1, Relaxed);
@@ -339,10 +362,12 @@ impl Engine {
                 );
                 self.sync_routes();
                 crate::sys::release_free_memory();
+                true
             }
             Err(e) => {
                 self.metrics.reload_failures.fetch_add(1, Relaxed);
                 tracing::error!("reload rejected, keeping the running configuration: {e}");
+                false
             }
         }
     }
