@@ -188,6 +188,13 @@ pub enum ToChild {
     },
     /// A tracked BFD session changed state (VRRP and checker children).
     Bfd(BfdState),
+    /// Checker child: apply a reload as a difference from the running
+    /// configuration (rkeepalived_control::delta); answered by `Reloaded`,
+    /// or `NeedFullConfig` when its base is not what the child runs.
+    ReloadDelta(Box<rkeepalived_control::delta::ConfigDelta>),
+    /// Checker child: the digest of the configuration just sent in full
+    /// (`Start` / `Reload`), the base of the next delta.
+    ConfigDigest(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -216,6 +223,9 @@ pub enum FromChild {
     },
     /// The BFD child: a session changed state.
     Bfd(BfdState),
+    /// A `ReloadDelta` did not apply to the running configuration: send
+    /// the whole one.
+    NeedFullConfig,
 }
 
 pub fn encode_frame<T: Serialize>(msg: &T) -> Result<Vec<u8>, IpcError> {

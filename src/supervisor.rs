@@ -124,11 +124,17 @@ struct RunningConfig {
     global_defs: rkeepalived_config::model::GlobalDefs,
     /// Which children each BFD session's states go to.
     bfd_routes: std::collections::HashMap<String, (bool, bool)>,
+    /// What the next reload's delta is computed against (reload_delta.rs).
+    fingerprints: rkeepalived_control::delta::Fingerprints,
 }
 
 impl RunningConfig {
-    fn new(config: Config) -> Result<RunningConfig, IpcError> {
+    fn new(
+        config: Config,
+        fingerprints: rkeepalived_control::delta::Fingerprints,
+    ) -> Result<RunningConfig, IpcError> {
         let running = RunningConfig {
+            fingerprints,
             wire: ConfigWire::new(&config)?,
             metrics: config_source::metrics_endpoint(&config),
             status_socket: config_source::status_socket(&config),
@@ -178,9 +184,18 @@ pub struct Supervisor {
 }
 
 impl Supervisor {
-    pub fn new(cli: Cli, config: Config) -> Result<Supervisor, SupervisorError> {
+    pub fn new(cli: Cli, mut config: Config) -> Result<Supervisor, SupervisorError> {
         let roles = roles_to_run(&cli, &config);
-        let mut config = RunningConfig::new(config).map_err(SupervisorError::Config)?;
+        let started = std::time::Instant::now();
+        let fingerprints = crate::reload_delta::fingerprints(&mut config);
+        let fingerprinted = started.elapsed();
+        let mut config =
+            RunningConfig::new(config, fingerprints).map_err(SupervisorError::Config)?;
+        tracing::debug!(
+            "configuration fingerprinted in {:.1} ms, encoded for the children in {:.1} ms",
+            fingerprinted.as_secs_f64() * 1000.0,
+            (started.elapsed() - fingerprinted).as_secs_f64() * 1000.0
+        );
         config.identity =
             crate::reload_identity::effective(std::mem::take(&mut config.identity), &cli);
         let (events_tx, events) = mpsc::channel(256);
@@ -555,6 +570,11 @@ impl Supervisor {
             FromChild::Reloaded => {
                 tracing::info!(%role, "{role} child applied the new configuration")
             }
+            FromChild::NeedFullConfig if role == Role::Checker => {
+                tracing::info!(%role, "{role} child needs the whole configuration: handing it over");
+                self.send_full_reload(role).await;
+            }
+            FromChild::NeedFullConfig => {}
             FromChild::Stopped { error: Some(e) } => {
                 tracing::error!(%role, "{role} child stopping: {e}")
             }

@@ -123,6 +123,12 @@ impl Supervisor {
         {
             tracing::warn!(%role, "cannot hand the configuration to the {role} child: {e}");
         }
+        if role == Role::Checker {
+            // The base of the next reload's delta (reload_delta.rs).
+            if let Some(msg) = crate::reload_delta::digest_message(&self.config.fingerprints) {
+                let _ = link.send(msg).await;
+            }
+        }
         // The sessions' current states (bfd_relay.rs).
         for state in self.bfd.initial(role) {
             let _ = link.send(ToChild::Bfd(state)).await;

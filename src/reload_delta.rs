@@ -1,0 +1,112 @@
+//! Delta reloads between the supervisor and its children
+//! (rkeepalived_control::delta has the difference itself).
+//!
+//! On SIGHUP the supervisor compares the new configuration's
+//! [`Fingerprints`] with those of the running one and decides per child
+//! ([`ReloadPlan::decide`]):
+//!
+//! * checker: when only virtual servers changed (added, removed, edited,
+//!   moved), a [`ToChild::ReloadDelta`] with just those; otherwise the
+//!   whole configuration, as before. After each whole configuration it
+//!   names its digest ([`ToChild::ConfigDigest`]), the base of the next
+//!   delta; a child that does not run that base answers
+//!   [`FromChild::NeedFullConfig`] and gets the whole one.
+//! * VRRP and BFD children: they read nothing of the virtual servers (the
+//!   only thing they take from them, whether a checker runs, is a role
+//!   change), so when nothing else changed they are not reloaded at all.
+//!   keepalived reloads its VRRP process anyway, and that reload leaves
+//!   unchanged instances as they are (vrrp_daemon.c `reload_vrrp_thread()`:
+//!   addresses and state kept, no advert or notify of its own); only its
+//!   "Reloading" log lines are missing here (documented in the README).
+//!
+//! [`FromChild::NeedFullConfig`]: crate::ipc::FromChild::NeedFullConfig
+
+use std::sync::Arc;
+
+use rkeepalived_config::Config;
+use rkeepalived_control::delta::{ConfigDelta, DeltaMsg, DeltaOutcome, Fingerprints};
+use rkeepalived_control::Control;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::cli::Role;
+use crate::ipc::{FromChild, ToChild};
+
+/// How a reload reaches each running child.
+#[derive(Debug)]
+pub struct ReloadPlan {
+    /// The checker's delta, if one can express the change.
+    pub checker_delta: Option<ConfigDelta>,
+    /// Nothing but virtual servers changed: the VRRP and BFD children keep
+    /// running as they are.
+    pub others_unchanged: bool,
+}
+
+impl ReloadPlan {
+    /// `old`: the running configuration's fingerprints (empty: no delta);
+    /// `roles_same`: the same children run before and after.
+    pub fn decide(
+        old: &Fingerprints,
+        new_fp: &Fingerprints,
+        new: &Config,
+        roles_same: bool,
+    ) -> ReloadPlan {
+        if !roles_same || old.digest.is_empty() || new_fp.digest.is_empty() {
+            return ReloadPlan {
+                checker_delta: None,
+                others_unchanged: false,
+            };
+        }
+        ReloadPlan {
+            checker_delta: ConfigDelta::between(old, new_fp, new),
+            others_unchanged: old.rest == new_fp.rest,
+        }
+    }
+}
+
+/// The fingerprints of `config`, or empty ones (no delta next time) if it
+/// cannot be encoded (it always can: the same encoding goes to the children).
+pub fn fingerprints(config: &mut Config) -> Fingerprints {
+    Fingerprints::of(config).unwrap_or_else(|e| {
+        tracing::warn!("reload: cannot fingerprint the configuration ({e}); the next reload hands it over whole");
+        Fingerprints::default()
+    })
+}
+
+/// The checker child's side of a [`ToChild::ReloadDelta`]: handed to the
+/// engine in order with the other messages; its outcome answered without
+/// holding up the child's loop.
+pub async fn child_reload(
+    role: Role,
+    delta: ConfigDelta,
+    ctl_tx: &mpsc::Sender<Control>,
+    out_tx: &mpsc::Sender<FromChild>,
+) {
+    tracing::info!(
+        %role,
+        "reloading configuration ({} changed or added virtual server(s))",
+        delta.changed()
+    );
+    let (tx, rx) = oneshot::channel();
+    if ctl_tx
+        .send(Control::Delta(DeltaMsg::Apply(Arc::new(delta), tx)))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let out = out_tx.clone();
+    tokio::spawn(async move {
+        let reply = match rx.await {
+            Ok(DeltaOutcome::Applied | DeltaOutcome::Rejected) => FromChild::Reloaded,
+            Ok(DeltaOutcome::BaseMismatch) => FromChild::NeedFullConfig,
+            // Not a checker engine (it drops the message), or it stopped.
+            Err(_) => FromChild::NeedFullConfig,
+        };
+        let _ = out.send(reply).await;
+    });
+}
+
+/// The message naming `digest` as the checker's base for the next delta.
+pub fn digest_message(fp: &Fingerprints) -> Option<ToChild> {
+    (!fp.digest.is_empty()).then(|| ToChild::ConfigDigest(fp.digest.clone()))
+}
