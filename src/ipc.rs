@@ -398,6 +398,16 @@ mod tests {
                 query: Query::Metrics,
             },
             ToChild::Bfd(BfdState::now("b1".into(), true)),
+            ToChild::ReloadDelta(Box::new(rkeepalived_control::delta::ConfigDelta {
+                base: "ab".into(),
+                digest: "cd".into(),
+                layout: vec![
+                    rkeepalived_control::delta::VsSlot::Kept(3),
+                    rkeepalived_control::delta::VsSlot::Changed(0),
+                ],
+                config: Config::default(),
+            })),
+            ToChild::ConfigDigest("ab".into()),
         ];
         for m in msgs {
             let bytes = encode_frame(&m).expect("encode");
@@ -414,6 +424,11 @@ mod tests {
         assert_eq!(
             decode_frame::<FromChild>(&bytes).expect("decode"),
             Some((r, bytes.len()))
+        );
+        let bytes = encode_frame(&FromChild::NeedFullConfig).expect("encode");
+        assert_eq!(
+            decode_frame::<FromChild>(&bytes).expect("decode"),
+            Some((FromChild::NeedFullConfig, bytes.len()))
         );
     }
 

@@ -19,6 +19,10 @@
 //!   addresses and state kept, no advert or notify of its own); only its
 //!   "Reloading" log lines are missing here (documented in the README).
 //!
+//!
+//! The VRRP and BFD children never get the virtual servers at all
+//! ([`for_other_children`]).
+//!
 //! [`FromChild::NeedFullConfig`]: crate::ipc::FromChild::NeedFullConfig
 
 use std::sync::Arc;
@@ -72,6 +76,23 @@ pub fn fingerprints(config: &mut Config) -> Fingerprints {
     })
 }
 
+/// The configuration the VRRP and BFD children get: no virtual servers or
+/// groups (they read none: crates/vrrp, bfd_child.rs), so that a child
+/// that never looks at them does not decode tens of MB of them at each
+/// start and reload. The one thing the VRRP child took from them, whether
+/// a checker runs (engines.rs `engine_config`: then the checker runs the
+/// `notify_fifo` script), is applied here: `checker_runs`.
+pub fn for_other_children(config: &Config, checker_runs: bool) -> Config {
+    let mut rest = rkeepalived_control::delta::rest_of(config);
+    rest.virtual_server_groups = Vec::new();
+    if checker_runs {
+        if let Some(f) = rest.global_defs.notify_fifo.as_mut() {
+            f.script = None;
+        }
+    }
+    rest
+}
+
 /// The checker child's side of a [`ToChild::ReloadDelta`]: handed to the
 /// engine in order with the other messages; its outcome answered without
 /// holding up the child's loop.
@@ -104,6 +125,73 @@ pub async fn child_reload(
         };
         let _ = out.send(reply).await;
     });
+}
+
+/// The running configuration's fingerprints. At start they are computed
+/// on a thread of their own once the configuration is encoded for the
+/// children: only the first reload needs them, and the start (the parse,
+/// the encoding, the children's decode) need not wait for them.
+pub enum KeptFingerprints {
+    Ready(Fingerprints),
+    Pending(std::thread::JoinHandle<Fingerprints>),
+}
+
+impl KeptFingerprints {
+    /// Fingerprints `config` in the background (then frees it).
+    pub fn background(config: Config) -> KeptFingerprints {
+        let (tx, rx) = std::sync::mpsc::channel::<Config>();
+        let spawned = std::thread::Builder::new()
+            .name("fingerprint".into())
+            .spawn(move || {
+                let Ok(mut config) = rx.recv() else {
+                    return Fingerprints::default();
+                };
+                let fp = fingerprints(&mut config);
+                drop(config);
+                crate::sys::release_free_memory();
+                fp
+            });
+        match spawned {
+            Ok(handle) => match tx.send(config) {
+                Ok(()) => KeptFingerprints::Pending(handle),
+                Err(std::sync::mpsc::SendError(mut config)) => {
+                    KeptFingerprints::Ready(fingerprints(&mut config))
+                }
+            },
+            Err(_) => {
+                // No thread: no delta at the first reload (empty ones).
+                KeptFingerprints::Ready(Fingerprints::default())
+            }
+        }
+    }
+
+    /// The fingerprints (waiting for the thread if it is still at it).
+    pub fn get(&mut self) -> &Fingerprints {
+        static EMPTY: Fingerprints = Fingerprints {
+            rest: [0; 32],
+            virtual_servers: Vec::new(),
+            digest: String::new(),
+        };
+        if let KeptFingerprints::Pending(_) = self {
+            let taken = std::mem::replace(self, KeptFingerprints::Ready(Fingerprints::default()));
+            if let KeptFingerprints::Pending(handle) = taken {
+                // A panicked thread: empty ones, the next reload is whole.
+                *self = KeptFingerprints::Ready(handle.join().unwrap_or_default());
+            }
+        }
+        match self {
+            KeptFingerprints::Ready(fp) => fp,
+            KeptFingerprints::Pending(_) => &EMPTY,
+        }
+    }
+
+    /// The fingerprints if they are known already.
+    pub fn ready(&self) -> Option<&Fingerprints> {
+        match self {
+            KeptFingerprints::Ready(fp) => Some(fp),
+            KeptFingerprints::Pending(_) => None,
+        }
+    }
 }
 
 /// The message naming `digest` as the checker's base for the next delta.

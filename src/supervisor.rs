@@ -108,6 +108,9 @@ struct Slot {
 /// itself; the model is dropped.
 struct RunningConfig {
     wire: ConfigWire,
+    /// What the VRRP and BFD children get (reload_delta.rs
+    /// `for_other_children`): no virtual servers.
+    others_wire: ConfigWire,
     /// global_defs `metrics_listen` (+ `metrics_serve_status`,
     /// `metrics_web_config`) and `status_socket`.
     metrics: metrics_http::EndpointSettings,
@@ -125,16 +128,29 @@ struct RunningConfig {
     /// Which children each BFD session's states go to.
     bfd_routes: std::collections::HashMap<String, (bool, bool)>,
     /// What the next reload's delta is computed against (reload_delta.rs).
-    fingerprints: rkeepalived_control::delta::Fingerprints,
+    fingerprints: crate::reload_delta::KeptFingerprints,
 }
 
 impl RunningConfig {
+    /// The configuration `role`'s child gets.
+    fn wire_for(&self, role: Role) -> &ConfigWire {
+        match role {
+            Role::Checker => &self.wire,
+            Role::Vrrp | Role::Bfd => &self.others_wire,
+        }
+    }
+
     fn new(
         config: Config,
-        fingerprints: rkeepalived_control::delta::Fingerprints,
+        fingerprints: Option<rkeepalived_control::delta::Fingerprints>,
+        roles: &[Role],
     ) -> Result<RunningConfig, IpcError> {
-        let running = RunningConfig {
-            fingerprints,
+        let mut running = RunningConfig {
+            fingerprints: crate::reload_delta::KeptFingerprints::Ready(Default::default()),
+            others_wire: ConfigWire::new(&crate::reload_delta::for_other_children(
+                &config,
+                roles.contains(&Role::Checker),
+            ))?,
             wire: ConfigWire::new(&config)?,
             metrics: config_source::metrics_endpoint(&config),
             status_socket: config_source::status_socket(&config),
@@ -145,7 +161,16 @@ impl RunningConfig {
             global_defs: config.global_defs.clone(),
             bfd_routes: bfd_relay::routes(&config),
         };
-        drop(config);
+        match fingerprints {
+            Some(fp) => {
+                running.fingerprints = crate::reload_delta::KeptFingerprints::Ready(fp);
+                drop(config);
+            }
+            // The thread frees the model when it is done.
+            None => {
+                running.fingerprints = crate::reload_delta::KeptFingerprints::background(config)
+            }
+        }
         // The model and the parser's scratch (tokens, block tree: ~40 MB
         // with 10,000 real servers) are gone: give their pages back.
         crate::sys::release_free_memory();
@@ -179,22 +204,23 @@ pub struct Supervisor {
     /// what a killed one may have left.
     journal: Journal,
     ipvs_journal: IpvsJournal,
+    /// The checker child was started before the configuration's digest
+    /// was known: it is named before the next delta (reload_delta.rs).
+    digest_owed: bool,
     /// BFD session states from the BFD child to the others.
     bfd: bfd_relay::BfdRelay,
 }
 
 impl Supervisor {
-    pub fn new(cli: Cli, mut config: Config) -> Result<Supervisor, SupervisorError> {
+    pub fn new(cli: Cli, config: Config) -> Result<Supervisor, SupervisorError> {
         let roles = roles_to_run(&cli, &config);
         let started = std::time::Instant::now();
-        let fingerprints = crate::reload_delta::fingerprints(&mut config);
-        let fingerprinted = started.elapsed();
+        // Fingerprinted in the background (reload_delta::KeptFingerprints).
         let mut config =
-            RunningConfig::new(config, fingerprints).map_err(SupervisorError::Config)?;
+            RunningConfig::new(config, None, &roles).map_err(SupervisorError::Config)?;
         tracing::debug!(
-            "configuration fingerprinted in {:.1} ms, encoded for the children in {:.1} ms",
-            fingerprinted.as_secs_f64() * 1000.0,
-            (started.elapsed() - fingerprinted).as_secs_f64() * 1000.0
+            "configuration encoded for the children in {:.1} ms",
+            started.elapsed().as_secs_f64() * 1000.0
         );
         config.identity =
             crate::reload_identity::effective(std::mem::take(&mut config.identity), &cli);
@@ -238,6 +264,7 @@ impl Supervisor {
             reload_again: false,
             journal,
             ipvs_journal,
+            digest_owed: false,
         })
     }
 

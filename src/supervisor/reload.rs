@@ -90,7 +90,7 @@ impl Supervisor {
         let started = std::time::Instant::now();
         let fingerprints = crate::reload_delta::fingerprints(&mut config);
         let plan = crate::reload_delta::ReloadPlan::decide(
-            &self.config.fingerprints,
+            self.config.fingerprints.get(),
             &fingerprints,
             &config,
             new_roles == self.roles,
@@ -103,10 +103,15 @@ impl Supervisor {
         // (for respawns) and the owned sets below need not delay it.
         let mut delta_sent = false;
         if let (Some(delta), Some(v)) = (plan.checker_delta, self.shared.child(Role::Checker)) {
-            let (changed, dropped) = (
-                delta.changed(),
-                delta.dropped(self.config.fingerprints.virtual_servers.len()),
-            );
+            let old = self.config.fingerprints.get();
+            let (changed, dropped) = (delta.changed(), delta.dropped(old.virtual_servers.len()));
+            if std::mem::take(&mut self.digest_owed) {
+                // The checker started before the start's fingerprints were
+                // done: name its base now, in order before the delta.
+                if let Some(msg) = crate::reload_delta::digest_message(old) {
+                    let _ = v.link.send(msg).await;
+                }
+            }
             match v.link.send(ToChild::ReloadDelta(Box::new(delta))).await {
                 Ok(()) => {
                     delta_sent = true;
@@ -119,7 +124,7 @@ impl Supervisor {
             }
         }
         let started = std::time::Instant::now();
-        let running = RunningConfig::new(config, fingerprints);
+        let running = RunningConfig::new(config, Some(fingerprints), &new_roles);
         tracing::debug!(
             "reload: configuration encoded for the children in {:.1} ms",
             started.elapsed().as_secs_f64() * 1000.0
@@ -187,7 +192,7 @@ impl Supervisor {
         if let Err(e) = v
             .link
             .send(ToChild::Reload(ConfigPayload::Wire(
-                self.config.wire.clone(),
+                self.config.wire_for(role).clone(),
             )))
             .await
         {
@@ -195,9 +200,10 @@ impl Supervisor {
             return;
         }
         if role == Role::Checker {
-            if let Some(msg) = crate::reload_delta::digest_message(&self.config.fingerprints) {
+            if let Some(msg) = crate::reload_delta::digest_message(self.config.fingerprints.get()) {
                 let _ = v.link.send(msg).await;
             }
+            self.digest_owed = false;
         }
     }
 }

@@ -104,6 +104,41 @@ impl Fingerprints {
     }
 }
 
+/// A copy of `config` without its virtual servers.
+pub fn rest_of(config: &Config) -> Config {
+    // Every field named: a new one must be decided on here.
+    let Config {
+        global_defs,
+        static_ipaddresses,
+        static_routes,
+        static_rules,
+        vrrp_scripts,
+        vrrp_track_files,
+        vrrp_track_processes,
+        vrrp_sync_groups,
+        vrrp_instances,
+        virtual_server_groups,
+        virtual_servers: _,
+        ssl,
+        bfd_instances,
+    } = config;
+    Config {
+        global_defs: global_defs.clone(),
+        static_ipaddresses: static_ipaddresses.clone(),
+        static_routes: static_routes.clone(),
+        static_rules: static_rules.clone(),
+        vrrp_scripts: vrrp_scripts.clone(),
+        vrrp_track_files: vrrp_track_files.clone(),
+        vrrp_track_processes: vrrp_track_processes.clone(),
+        vrrp_sync_groups: vrrp_sync_groups.clone(),
+        vrrp_instances: vrrp_instances.clone(),
+        virtual_server_groups: virtual_server_groups.clone(),
+        virtual_servers: Vec::new(),
+        ssl: ssl.clone(),
+        bfd_instances: bfd_instances.clone(),
+    }
+}
+
 /// One virtual server of the new configuration, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum VsSlot {
@@ -161,21 +196,8 @@ impl ConfigDelta {
                 }
             }
         }
-        let config = Config {
-            global_defs: new.global_defs.clone(),
-            static_ipaddresses: new.static_ipaddresses.clone(),
-            static_routes: new.static_routes.clone(),
-            static_rules: new.static_rules.clone(),
-            vrrp_scripts: new.vrrp_scripts.clone(),
-            vrrp_track_files: new.vrrp_track_files.clone(),
-            vrrp_track_processes: new.vrrp_track_processes.clone(),
-            vrrp_sync_groups: new.vrrp_sync_groups.clone(),
-            vrrp_instances: new.vrrp_instances.clone(),
-            virtual_server_groups: new.virtual_server_groups.clone(),
-            virtual_servers: changed,
-            ssl: new.ssl.clone(),
-            bfd_instances: new.bfd_instances.clone(),
-        };
+        let mut config = rest_of(new);
+        config.virtual_servers = changed;
         Some(ConfigDelta {
             base: old.digest.clone(),
             digest: new_fp.digest.clone(),
