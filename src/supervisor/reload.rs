@@ -124,7 +124,23 @@ impl Supervisor {
             }
         }
         let started = std::time::Instant::now();
-        let running = RunningConfig::new(config, Some(fingerprints), &new_roles);
+        // Off the event loop's thread: the link task writes the delta to
+        // the checker meanwhile (on this current-thread runtime it would
+        // otherwise wait for the whole encoding).
+        let roles = new_roles.clone();
+        let running = match tokio::task::spawn_blocking(move || {
+            RunningConfig::new(config, Some(fingerprints), &roles)
+        })
+        .await
+        {
+            Ok(running) => running,
+            Err(e) => {
+                tracing::error!(
+                    "reload: the encoding task failed: {e}; keeping the running configuration"
+                );
+                return;
+            }
+        };
         tracing::debug!(
             "reload: configuration encoded for the children in {:.1} ms",
             started.elapsed().as_secs_f64() * 1000.0

@@ -81,12 +81,42 @@ fn hex(d: &[u8]) -> String {
 
 impl Fingerprints {
     /// The fingerprints of `config` (its virtual servers are put back).
+    /// Thousands of virtual servers are hashed on up to 4 threads (on a
+    /// reload this is on the way to the checker).
     pub fn of(config: &mut Config) -> std::io::Result<Fingerprints> {
-        let virtual_servers: Vec<Digest> = config
-            .virtual_servers
-            .iter()
-            .map(digest_of)
-            .collect::<Result<_, _>>()?;
+        let n = config.virtual_servers.len();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |t| t.get())
+            .min(4);
+        let virtual_servers: Vec<Digest> = if n >= 512 && threads > 1 {
+            std::thread::scope(|scope| {
+                let parts: Vec<_> = config
+                    .virtual_servers
+                    .chunks(n.div_ceil(threads))
+                    .map(|part| {
+                        scope.spawn(move || {
+                            part.iter()
+                                .map(digest_of)
+                                .collect::<std::io::Result<Vec<_>>>()
+                        })
+                    })
+                    .collect();
+                let mut all = Vec::with_capacity(n);
+                for part in parts {
+                    let part = part
+                        .join()
+                        .map_err(|_| std::io::Error::other("fingerprint thread panicked"))??;
+                    all.extend(part);
+                }
+                Ok::<_, std::io::Error>(all)
+            })?
+        } else {
+            config
+                .virtual_servers
+                .iter()
+                .map(digest_of)
+                .collect::<Result<_, _>>()?
+        };
         let vss = std::mem::take(&mut config.virtual_servers);
         let rest = digest_of(&*config);
         config.virtual_servers = vss;
@@ -295,6 +325,18 @@ mod tests {
         assert!(ConfigDelta::between(&fa, &fb, &b).is_none());
         // Without a previous configuration: none either.
         assert!(ConfigDelta::between(&Fingerprints::default(), &fb, &b).is_none());
+    }
+
+    /// Hashed on several threads or on one: the same fingerprints.
+    #[test]
+    fn threads_do_not_change_the_fingerprints() {
+        let ports: Vec<u16> = (1..=600).collect();
+        let mut big = config(&ports);
+        let fp = Fingerprints::of(&mut big).unwrap();
+        assert_eq!(fp.virtual_servers.len(), 600);
+        for (i, vs) in big.virtual_servers.iter().enumerate() {
+            assert_eq!(digest_of(vs).unwrap(), fp.virtual_servers[i]);
+        }
     }
 
     #[test]
