@@ -36,6 +36,13 @@ fn count(log: &str, what: &str) -> usize {
     log.matches(what).count()
 }
 
+/// The `n`th reload is done on both sides (the checker may apply a delta
+/// before the supervisor has finished its own part).
+fn reloaded(d: &Daemon, n: usize) -> bool {
+    let log = d.log();
+    count(&log, "configuration reloaded") >= n && count(&log, "reload complete") >= n
+}
+
 #[test]
 fn a_one_real_server_reload_is_a_one_service_delta_and_globals_reload_whole() {
     if !prerequisites(&[]) {
@@ -54,9 +61,7 @@ fn a_one_real_server_reload_is_a_one_service_delta_and_globals_reload_whole() {
     // One real server's weight.
     scratch.write("keepalived.conf", &config(Some(123), "delta1"));
     d.signal("HUP");
-    wait_for("the checker applied the delta", LIMIT, || {
-        count(&d.log(), "configuration reloaded") >= 1
-    });
+    wait_for("the checker applied the delta", LIMIT, || reloaded(&d, 1));
     let log = d.log();
     assert!(
         log.contains("the checker gets 1 changed or added, 1 removed or replaced, of 200"),
@@ -84,7 +89,7 @@ fn a_one_real_server_reload_is_a_one_service_delta_and_globals_reload_whole() {
     scratch.write("keepalived.conf", &config(Some(123), "delta2"));
     d.signal("HUP");
     wait_for("the checker applied the whole configuration", LIMIT, || {
-        count(&d.log(), "configuration reloaded") >= 2
+        reloaded(&d, 2)
     });
     wait_for("the vrrp child reloaded", LIMIT, || {
         count(&d.log(), "vrrp child applied the new configuration") >= 1
@@ -101,9 +106,7 @@ fn a_one_real_server_reload_is_a_one_service_delta_and_globals_reload_whole() {
     // whole configuration just sent).
     scratch.write("keepalived.conf", &config(Some(7), "delta2"));
     d.signal("HUP");
-    wait_for("the second delta applied", LIMIT, || {
-        count(&d.log(), "configuration reloaded") >= 3
-    });
+    wait_for("the second delta applied", LIMIT, || reloaded(&d, 3));
     let log = d.log();
     // Service 123 back to weight 1 and service 7 changed: 2 virtual servers.
     assert!(
