@@ -198,3 +198,62 @@ impl KeptFingerprints {
 pub fn digest_message(fp: &Fingerprints) -> Option<ToChild> {
     (!fp.digest.is_empty()).then(|| ToChild::ConfigDigest(fp.digest.clone()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loaded() -> Config {
+        let text = "global_defs {\n  notify_fifo /run/fifo\n  notify_fifo_script /bin/true\n}\n\
+            virtual_server_group g {\n  192.0.2.1 80\n}\n\
+            virtual_server group g {\n  real_server 192.0.2.2 80 {\n  }\n}\n";
+        rkeepalived_config::parse_str(text, "t.conf", &Default::default())
+            .expect("parses")
+            .config
+    }
+
+    /// The VRRP and BFD children's copy has no virtual servers or groups,
+    /// and the notify_fifo script goes to the checker when one runs, as
+    /// engines.rs `engine_config` decides from the whole configuration.
+    #[test]
+    fn other_children_get_no_virtual_servers() {
+        let cfg = loaded();
+        assert!(cfg
+            .global_defs
+            .notify_fifo
+            .as_ref()
+            .is_some_and(|f| f.script.is_some()));
+        let with_checker = for_other_children(&cfg, true);
+        assert!(with_checker.virtual_servers.is_empty());
+        assert!(with_checker.virtual_server_groups.is_empty());
+        assert!(with_checker
+            .global_defs
+            .notify_fifo
+            .as_ref()
+            .is_some_and(|f| f.script.is_none()));
+        let alone = for_other_children(&cfg, false);
+        assert_eq!(alone.global_defs, cfg.global_defs);
+    }
+
+    #[test]
+    fn no_delta_when_the_roles_change_or_without_a_base() {
+        let mut cfg = loaded();
+        let fp = fingerprints(&mut cfg);
+        let plan = ReloadPlan::decide(&fp, &fp, &cfg, false);
+        assert!(plan.checker_delta.is_none() && !plan.others_unchanged);
+        let plan = ReloadPlan::decide(&Fingerprints::default(), &fp, &cfg, true);
+        assert!(plan.checker_delta.is_none() && !plan.others_unchanged);
+        let plan = ReloadPlan::decide(&fp, &fp, &cfg, true);
+        assert!(plan.others_unchanged);
+        assert_eq!(plan.checker_delta.map(|d| d.changed()), Some(0));
+    }
+
+    #[test]
+    fn start_fingerprints_in_the_background_are_the_same() {
+        let mut cfg = loaded();
+        let direct = fingerprints(&mut cfg);
+        let mut kept = KeptFingerprints::background(cfg);
+        assert_eq!(kept.get(), &direct);
+        assert_eq!(kept.ready(), Some(&direct));
+    }
+}
