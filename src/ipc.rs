@@ -269,6 +269,7 @@ pub fn encode_to_child(msg: &ToChild) -> Result<Vec<u8>, IpcError> {
     let (tag, wire) = match msg {
         ToChild::Start(ConfigPayload::Wire(w)) => ("Start", w),
         ToChild::Reload(ConfigPayload::Wire(w)) => ("Reload", w),
+        ToChild::ReloadDelta(_) => return encode_delta(msg),
         other => return encode_frame(other),
     };
     // The body: length-prefixed DEFLATE streams, inflated one after the
@@ -287,6 +288,39 @@ pub fn encode_to_child(msg: &ToChild) -> Result<Vec<u8>, IpcError> {
         return Err(IpcError::FrameTooLarge(len));
     }
     out[..4].copy_from_slice(&(len as u32 | DEFLATED).to_be_bytes());
+    Ok(out)
+}
+
+/// A delta that carries many virtual servers (a change of every one:
+/// lines moved, a weight in each) is as large as the whole configuration:
+/// from [`DELTA_DEFLATE_FROM`] bytes of JSON on it goes deflated, like a
+/// whole configuration.
+pub const DELTA_DEFLATE_FROM: usize = 1 << 20;
+
+fn encode_delta(msg: &ToChild) -> Result<Vec<u8>, IpcError> {
+    let json = serde_json::to_vec(msg)?;
+    if json.len() < DELTA_DEFLATE_FROM {
+        if json.len() > MAX_FRAME {
+            return Err(IpcError::FrameTooLarge(json.len()));
+        }
+        let mut out = Vec::with_capacity(4 + json.len());
+        out.extend_from_slice(&(json.len() as u32).to_be_bytes());
+        out.extend_from_slice(&json);
+        return Ok(out);
+    }
+    if json.len() > MAX_FRAME {
+        return Err(IpcError::FrameTooLarge(json.len()));
+    }
+    let part = deflate(&json)?;
+    drop(json);
+    let len = 4 + part.len();
+    if len > MAX_FRAME {
+        return Err(IpcError::FrameTooLarge(len));
+    }
+    let mut out = Vec::with_capacity(4 + len);
+    out.extend_from_slice(&(len as u32 | DEFLATED).to_be_bytes());
+    out.extend_from_slice(&(part.len() as u32).to_be_bytes());
+    out.extend_from_slice(&part);
     Ok(out)
 }
 
@@ -509,6 +543,40 @@ mod tests {
             if let ToChild::Reload(p) = back {
                 assert_eq!(p.into_config().expect("config"), loaded.config);
             }
+        }
+    }
+
+    /// A small delta goes as plain JSON, a large one deflated; both decode
+    /// to the same message.
+    #[test]
+    fn large_deltas_go_deflated() {
+        let loaded = rkeepalived_config::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conf/keepalived.conf"),
+            &rkeepalived_config::LoadOptions::default(),
+        )
+        .expect("example config");
+        let delta = |copies: usize| {
+            let mut config = loaded.config.clone();
+            let vss = config.virtual_servers.clone();
+            for _ in 0..copies {
+                config.virtual_servers.extend(vss.iter().cloned());
+            }
+            ToChild::ReloadDelta(Box::new(rkeepalived_control::delta::ConfigDelta {
+                base: "a".into(),
+                digest: "b".into(),
+                layout: Vec::new(),
+                config,
+            }))
+        };
+        for (copies, deflated) in [(0, false), (2000, true)] {
+            let msg = delta(copies);
+            let bytes = encode_to_child(&msg).expect("encode");
+            let flagged = u32::from_be_bytes(bytes[..4].try_into().unwrap());
+            assert_eq!(flagged & DEFLATED != 0, deflated, "{copies} copies");
+            let (back, used): (ToChild, usize) =
+                decode_frame(&bytes).expect("decode").expect("complete");
+            assert_eq!(used, bytes.len());
+            assert_eq!(back, msg);
         }
     }
 
