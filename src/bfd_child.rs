@@ -94,6 +94,8 @@ pub async fn run(
                 Some(Control::Drain(tx) | Control::Undrain(tx)) => {
                     let _ = tx.send(String::new());
                 }
+                // Delta reloads are the checker's.
+                Some(Control::Delta(_)) => {}
             }
         }
     }

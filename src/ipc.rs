@@ -188,6 +188,13 @@ pub enum ToChild {
     },
     /// A tracked BFD session changed state (VRRP and checker children).
     Bfd(BfdState),
+    /// Checker child: apply a reload as a difference from the running
+    /// configuration (rkeepalived_control::delta); answered by `Reloaded`,
+    /// or `NeedFullConfig` when its base is not what the child runs.
+    ReloadDelta(Box<rkeepalived_control::delta::ConfigDelta>),
+    /// Checker child: the digest of the configuration just sent in full
+    /// (`Start` / `Reload`), the base of the next delta.
+    ConfigDigest(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -216,6 +223,9 @@ pub enum FromChild {
     },
     /// The BFD child: a session changed state.
     Bfd(BfdState),
+    /// A `ReloadDelta` did not apply to the running configuration: send
+    /// the whole one.
+    NeedFullConfig,
 }
 
 pub fn encode_frame<T: Serialize>(msg: &T) -> Result<Vec<u8>, IpcError> {
@@ -259,6 +269,7 @@ pub fn encode_to_child(msg: &ToChild) -> Result<Vec<u8>, IpcError> {
     let (tag, wire) = match msg {
         ToChild::Start(ConfigPayload::Wire(w)) => ("Start", w),
         ToChild::Reload(ConfigPayload::Wire(w)) => ("Reload", w),
+        ToChild::ReloadDelta(_) => return encode_delta(msg),
         other => return encode_frame(other),
     };
     // The body: length-prefixed DEFLATE streams, inflated one after the
@@ -277,6 +288,39 @@ pub fn encode_to_child(msg: &ToChild) -> Result<Vec<u8>, IpcError> {
         return Err(IpcError::FrameTooLarge(len));
     }
     out[..4].copy_from_slice(&(len as u32 | DEFLATED).to_be_bytes());
+    Ok(out)
+}
+
+/// A delta that carries many virtual servers (a change of every one:
+/// lines moved, a weight in each) is as large as the whole configuration:
+/// from [`DELTA_DEFLATE_FROM`] bytes of JSON on it goes deflated, like a
+/// whole configuration.
+pub const DELTA_DEFLATE_FROM: usize = 1 << 20;
+
+fn encode_delta(msg: &ToChild) -> Result<Vec<u8>, IpcError> {
+    let json = serde_json::to_vec(msg)?;
+    if json.len() < DELTA_DEFLATE_FROM {
+        if json.len() > MAX_FRAME {
+            return Err(IpcError::FrameTooLarge(json.len()));
+        }
+        let mut out = Vec::with_capacity(4 + json.len());
+        out.extend_from_slice(&(json.len() as u32).to_be_bytes());
+        out.extend_from_slice(&json);
+        return Ok(out);
+    }
+    if json.len() > MAX_FRAME {
+        return Err(IpcError::FrameTooLarge(json.len()));
+    }
+    let part = deflate(&json)?;
+    drop(json);
+    let len = 4 + part.len();
+    if len > MAX_FRAME {
+        return Err(IpcError::FrameTooLarge(len));
+    }
+    let mut out = Vec::with_capacity(4 + len);
+    out.extend_from_slice(&(len as u32 | DEFLATED).to_be_bytes());
+    out.extend_from_slice(&(part.len() as u32).to_be_bytes());
+    out.extend_from_slice(&part);
     Ok(out)
 }
 
@@ -388,6 +432,16 @@ mod tests {
                 query: Query::Metrics,
             },
             ToChild::Bfd(BfdState::now("b1".into(), true)),
+            ToChild::ReloadDelta(Box::new(rkeepalived_control::delta::ConfigDelta {
+                base: "ab".into(),
+                digest: "cd".into(),
+                layout: vec![
+                    rkeepalived_control::delta::VsSlot::Kept(3),
+                    rkeepalived_control::delta::VsSlot::Changed(0),
+                ],
+                config: Config::default(),
+            })),
+            ToChild::ConfigDigest("ab".into()),
         ];
         for m in msgs {
             let bytes = encode_frame(&m).expect("encode");
@@ -404,6 +458,11 @@ mod tests {
         assert_eq!(
             decode_frame::<FromChild>(&bytes).expect("decode"),
             Some((r, bytes.len()))
+        );
+        let bytes = encode_frame(&FromChild::NeedFullConfig).expect("encode");
+        assert_eq!(
+            decode_frame::<FromChild>(&bytes).expect("decode"),
+            Some((FromChild::NeedFullConfig, bytes.len()))
         );
     }
 
@@ -484,6 +543,40 @@ mod tests {
             if let ToChild::Reload(p) = back {
                 assert_eq!(p.into_config().expect("config"), loaded.config);
             }
+        }
+    }
+
+    /// A small delta goes as plain JSON, a large one deflated; both decode
+    /// to the same message.
+    #[test]
+    fn large_deltas_go_deflated() {
+        let loaded = rkeepalived_config::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conf/keepalived.conf"),
+            &rkeepalived_config::LoadOptions::default(),
+        )
+        .expect("example config");
+        let delta = |copies: usize| {
+            let mut config = loaded.config.clone();
+            let vss = config.virtual_servers.clone();
+            for _ in 0..copies {
+                config.virtual_servers.extend(vss.iter().cloned());
+            }
+            ToChild::ReloadDelta(Box::new(rkeepalived_control::delta::ConfigDelta {
+                base: "a".into(),
+                digest: "b".into(),
+                layout: Vec::new(),
+                config,
+            }))
+        };
+        for (copies, deflated) in [(0, false), (2000, true)] {
+            let msg = delta(copies);
+            let bytes = encode_to_child(&msg).expect("encode");
+            let flagged = u32::from_be_bytes(bytes[..4].try_into().unwrap());
+            assert_eq!(flagged & DEFLATED != 0, deflated, "{copies} copies");
+            let (back, used): (ToChild, usize) =
+                decode_frame(&bytes).expect("decode").expect("complete");
+            assert_eq!(used, bytes.len());
+            assert_eq!(back, msg);
         }
     }
 

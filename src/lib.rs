@@ -24,6 +24,7 @@ pub mod process_names;
 pub mod process_options;
 pub mod recovery;
 pub mod recovery_ipvs;
+pub mod reload_delta;
 pub mod reload_identity;
 pub mod reload_loader;
 pub mod role;

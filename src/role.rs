@@ -70,6 +70,8 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
         Some(ToChild::Stop) => return Ok(()),
         Some(ToChild::Request { .. }) => return Err(RoleError::NoStart("Request")),
         Some(ToChild::Bfd(_)) => return Err(RoleError::NoStart("Bfd")),
+        Some(ToChild::ReloadDelta(_)) => return Err(RoleError::NoStart("ReloadDelta")),
+        Some(ToChild::ConfigDigest(_)) => return Err(RoleError::NoStart("ConfigDigest")),
         None => return Err(RoleError::Ipc(IpcError::Closed)),
     };
 
@@ -150,6 +152,12 @@ pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
                 Some(Ok(ToChild::Bfd(s))) => {
                     log_bfd_event(role, &s);
                     let _ = ctl_tx.send(Control::Bfd { name: s.name, up: s.up }).await;
+                }
+                Some(Ok(ToChild::ReloadDelta(delta))) => {
+                    crate::reload_delta::child_reload(role, *delta, &ctl_tx, &out_tx).await;
+                }
+                Some(Ok(ToChild::ConfigDigest(digest))) => {
+                    let _ = ctl_tx.send(Control::Delta(rkeepalived_control::delta::DeltaMsg::Digest(digest))).await;
                 }
                 Some(Ok(ToChild::Start(_))) => tracing::warn!(%role, "ignoring a second Start from the supervisor"),
                 Some(Err(IpcError::Closed)) => {

@@ -108,6 +108,9 @@ struct Slot {
 /// itself; the model is dropped.
 struct RunningConfig {
     wire: ConfigWire,
+    /// What the VRRP and BFD children get (reload_delta.rs
+    /// `for_other_children`): no virtual servers.
+    others_wire: ConfigWire,
     /// global_defs `metrics_listen` (+ `metrics_serve_status`,
     /// `metrics_web_config`) and `status_socket`.
     metrics: metrics_http::EndpointSettings,
@@ -124,11 +127,30 @@ struct RunningConfig {
     global_defs: rkeepalived_config::model::GlobalDefs,
     /// Which children each BFD session's states go to.
     bfd_routes: std::collections::HashMap<String, (bool, bool)>,
+    /// What the next reload's delta is computed against (reload_delta.rs).
+    fingerprints: crate::reload_delta::KeptFingerprints,
 }
 
 impl RunningConfig {
-    fn new(config: Config) -> Result<RunningConfig, IpcError> {
-        let running = RunningConfig {
+    /// The configuration `role`'s child gets.
+    fn wire_for(&self, role: Role) -> &ConfigWire {
+        match role {
+            Role::Checker => &self.wire,
+            Role::Vrrp | Role::Bfd => &self.others_wire,
+        }
+    }
+
+    fn new(
+        config: Config,
+        fingerprints: Option<rkeepalived_control::delta::Fingerprints>,
+        roles: &[Role],
+    ) -> Result<RunningConfig, IpcError> {
+        let mut running = RunningConfig {
+            fingerprints: crate::reload_delta::KeptFingerprints::Ready(Default::default()),
+            others_wire: ConfigWire::new(&crate::reload_delta::for_other_children(
+                &config,
+                roles.contains(&Role::Checker),
+            ))?,
             wire: ConfigWire::new(&config)?,
             metrics: config_source::metrics_endpoint(&config),
             status_socket: config_source::status_socket(&config),
@@ -139,7 +161,16 @@ impl RunningConfig {
             global_defs: config.global_defs.clone(),
             bfd_routes: bfd_relay::routes(&config),
         };
-        drop(config);
+        match fingerprints {
+            Some(fp) => {
+                running.fingerprints = crate::reload_delta::KeptFingerprints::Ready(fp);
+                drop(config);
+            }
+            // The thread frees the model when it is done.
+            None => {
+                running.fingerprints = crate::reload_delta::KeptFingerprints::background(config)
+            }
+        }
         // The model and the parser's scratch (tokens, block tree: ~40 MB
         // with 10,000 real servers) are gone: give their pages back.
         crate::sys::release_free_memory();
@@ -173,6 +204,9 @@ pub struct Supervisor {
     /// what a killed one may have left.
     journal: Journal,
     ipvs_journal: IpvsJournal,
+    /// The checker child was started before the configuration's digest
+    /// was known: it is named before the next delta (reload_delta.rs).
+    digest_owed: bool,
     /// BFD session states from the BFD child to the others.
     bfd: bfd_relay::BfdRelay,
 }
@@ -180,7 +214,14 @@ pub struct Supervisor {
 impl Supervisor {
     pub fn new(cli: Cli, config: Config) -> Result<Supervisor, SupervisorError> {
         let roles = roles_to_run(&cli, &config);
-        let mut config = RunningConfig::new(config).map_err(SupervisorError::Config)?;
+        let started = std::time::Instant::now();
+        // Fingerprinted in the background (reload_delta::KeptFingerprints).
+        let mut config =
+            RunningConfig::new(config, None, &roles).map_err(SupervisorError::Config)?;
+        tracing::debug!(
+            "configuration encoded for the children in {:.1} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        );
         config.identity =
             crate::reload_identity::effective(std::mem::take(&mut config.identity), &cli);
         let (events_tx, events) = mpsc::channel(256);
@@ -223,6 +264,7 @@ impl Supervisor {
             reload_again: false,
             journal,
             ipvs_journal,
+            digest_owed: false,
         })
     }
 
@@ -555,6 +597,11 @@ impl Supervisor {
             FromChild::Reloaded => {
                 tracing::info!(%role, "{role} child applied the new configuration")
             }
+            FromChild::NeedFullConfig if role == Role::Checker => {
+                tracing::info!(%role, "{role} child needs the whole configuration: handing it over");
+                self.send_full_reload(role).await;
+            }
+            FromChild::NeedFullConfig => {}
             FromChild::Stopped { error: Some(e) } => {
                 tracing::error!(%role, "{role} child stopping: {e}")
             }

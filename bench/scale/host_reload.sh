@@ -4,9 +4,11 @@
 # Runs the daemon (-C, checker only) in a private network namespace on
 #   * bulk:  bench/ipvs's 1,000 services x 10 real servers (no checkers),
 #   * 2318:  gen_2318.py (2,284 TUN services x 16 TCP-checked real servers),
+#   * 2318whole: the same with router_id changed too (whole hand-over),
 # sends SIGHUP with one real server's weight changed, and prints the
-# reload's phase lines (-D: debug level): parse, encode, frame write,
-# child decode, plan, checker matching.
+# reload's phase lines (-D: debug level): parse, fingerprints, delta or
+# whole hand-over, encode, frame write, child decode, plan, checker
+# matching; and the start's lines with their time stamps.
 #
 #   cargo build --release --bin rkeepalived
 #   flock /tmp/rkd-bench.lock bench/scale/host_reload.sh [target/release/rkeepalived] [RUNS=3]
@@ -44,6 +46,7 @@ run() { # $1: name; $2: sed script making the 1-change config
   for ((i = 1; i <= RUNS; i++)); do
     cp "$W/$name.conf" "$W/cur.conf"
     : >"$W/log"
+    launched=$(date -u +%H:%M:%S.%N)
     ip netns exec "$NS" "$RKD" -C -n -l -D -f "$W/cur.conf" -p "$W/p" -c "$W/c" -r "$W/r" \
       --dump-dir "$W" --status-socket "$W/s" >"$W/log" 2>&1 &
     local pid=$!
@@ -53,10 +56,18 @@ run() { # $1: name; $2: sed script making the 1-change config
     kill -HUP "$pid"
     for _ in $(seq 1 600); do grep -q 'reload: planned' "$W/log" && break; sleep 0.1; done
     echo "== $name, run $i"
-    grep -aE 'reload: |ipc: decoded|encoded and written|encoded for the children|configuration reloaded' "$W/log" |
-      sed -E 's/\x1b\[[0-9;]*m//g; s/^[^ ]+ +//' | sed 's/^/  /'
+    echo "  start (log time stamps; the daemon was launched at $launched):"
+    grep -aE 'fingerprinted|encoded for the children|Starting .* child process|ipc: decoded|health checker starting|child is running' "$W/log" |
+      head -8 | sed -E 's/\x1b\[[0-9;]*m//g' | sed 's/^/    /'
+    echo "  reload:"
+    grep -aE 'SIGHUP|reload: |ipc: decoded|encoded and written|encoded for the children|configuration reloaded' "$W/log" |
+      sed -E 's/\x1b\[[0-9;]*m//g' | sed 's/^/  /'
     kill "$pid"; wait "$pid" 2>/dev/null
   done
 }
 run bulk '/^virtual_server 192.0.2.1 10500 {/,/^}/ { /real_server 198.51.100.5 8080/,/}/ s/weight 1/weight 7/ }'
 run 2318 '0,/^        weight 1$/ s/^        weight 1$/        weight 7/'
+# The same change plus a global_defs one: no delta, the whole configuration
+# is handed over (what every reload did before delta reloads).
+cp "$W/2318.conf" "$W/2318whole.conf"
+run 2318whole '0,/^        weight 1$/ s/^        weight 1$/        weight 7/; s/router_id scale2318/router_id whole2318/'

@@ -117,11 +117,24 @@ impl Supervisor {
         );
         if let Err(e) = link
             .send(ToChild::Start(ConfigPayload::Wire(
-                self.config.wire.clone(),
+                self.config.wire_for(role).clone(),
             )))
             .await
         {
             tracing::warn!(%role, "cannot hand the configuration to the {role} child: {e}");
+        }
+        if role == Role::Checker {
+            // The base of the next reload's delta (reload_delta.rs).
+            match self.config.fingerprints.ready() {
+                Some(fp) => {
+                    if let Some(msg) = crate::reload_delta::digest_message(fp) {
+                        let _ = link.send(msg).await;
+                    }
+                    self.digest_owed = false;
+                }
+                // Named before the first delta (apply_config).
+                None => self.digest_owed = true,
+            }
         }
         // The sessions' current states (bfd_relay.rs).
         for state in self.bfd.initial(role) {

@@ -85,10 +85,62 @@ impl Supervisor {
         }
     }
 
-    pub(super) async fn apply_config(&mut self, config: Config) {
+    pub(super) async fn apply_config(&mut self, mut config: Config) {
         let new_roles = roles_to_run(&self.cli, &config);
         let started = std::time::Instant::now();
-        let running = RunningConfig::new(config);
+        let fingerprints = crate::reload_delta::fingerprints(&mut config);
+        let plan = crate::reload_delta::ReloadPlan::decide(
+            self.config.fingerprints.get(),
+            &fingerprints,
+            &config,
+            new_roles == self.roles,
+        );
+        tracing::debug!(
+            "reload: configuration fingerprinted in {:.1} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        // The checker's delta goes first: encoding the whole configuration
+        // (for respawns) and the owned sets below need not delay it.
+        let mut delta_sent = false;
+        if let (Some(delta), Some(v)) = (plan.checker_delta, self.shared.child(Role::Checker)) {
+            let old = self.config.fingerprints.get();
+            let (changed, dropped) = (delta.changed(), delta.dropped(old.virtual_servers.len()));
+            if std::mem::take(&mut self.digest_owed) {
+                // The checker started before the start's fingerprints were
+                // done: name its base now, in order before the delta.
+                if let Some(msg) = crate::reload_delta::digest_message(old) {
+                    let _ = v.link.send(msg).await;
+                }
+            }
+            match v.link.send(ToChild::ReloadDelta(Box::new(delta))).await {
+                Ok(()) => {
+                    delta_sent = true;
+                    tracing::info!(
+                        "reload: only virtual servers changed: the checker gets {changed} changed or added, {dropped} removed or replaced, of {}",
+                        fingerprints.virtual_servers.len()
+                    );
+                }
+                Err(e) => tracing::warn!("cannot send the reload to the checker child: {e}"),
+            }
+        }
+        let started = std::time::Instant::now();
+        // Off the event loop's thread: the link task writes the delta to
+        // the checker meanwhile (on this current-thread runtime it would
+        // otherwise wait for the whole encoding).
+        let roles = new_roles.clone();
+        let running = match tokio::task::spawn_blocking(move || {
+            RunningConfig::new(config, Some(fingerprints), &roles)
+        })
+        .await
+        {
+            Ok(running) => running,
+            Err(e) => {
+                tracing::error!(
+                    "reload: the encoding task failed: {e}; keeping the running configuration"
+                );
+                return;
+            }
+        };
         tracing::debug!(
             "reload: configuration encoded for the children in {:.1} ms",
             started.elapsed().as_secs_f64() * 1000.0
@@ -108,6 +160,9 @@ impl Supervisor {
             }
             Err(e) => {
                 tracing::error!("reload: cannot encode the configuration for the children: {e}; keeping the running one");
+                // A delta already sent makes the checker's base differ from
+                // ours: the next reload's delta is refused and it gets the
+                // whole configuration then.
                 return;
             }
         }
@@ -118,22 +173,13 @@ impl Supervisor {
         for role in Role::ALL {
             let view = self.shared.child(role);
             match (old_roles.contains(&role), new_roles.contains(&role), view) {
-                (_, true, Some(v)) => {
-                    match role {
-                        Role::Vrrp => self.journal.reload_sent(&self.config.vrrp_owned),
-                        Role::Checker => self.ipvs_journal.reload_sent(&self.config.ipvs_owned),
-                        Role::Bfd => {}
-                    }
-                    if let Err(e) = v
-                        .link
-                        .send(ToChild::Reload(ConfigPayload::Wire(
-                            self.config.wire.clone(),
-                        )))
-                        .await
-                    {
-                        tracing::warn!(%role, "cannot send the reload to the {role} child: {e}");
-                    }
+                (_, true, Some(_)) if role == Role::Checker && delta_sent => {
+                    self.ipvs_journal.reload_sent(&self.config.ipvs_owned);
                 }
+                (true, true, Some(_)) if role != Role::Checker && plan.others_unchanged => {
+                    tracing::info!(%role, "reload: nothing of the {role} child's configuration changed; not reloading it");
+                }
+                (_, true, Some(_)) => self.send_full_reload(role).await,
                 // Not running and no respawn pending (a new role): start it.
                 // A pending respawn uses the new config anyway.
                 (_, true, None) if self.slots.get(&role).is_none_or(|s| s.respawn_at.is_none()) => {
@@ -145,6 +191,35 @@ impl Supervisor {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// The whole running configuration to `role`'s child, as a reload
+    /// (and to the checker, its digest: the base of the next delta).
+    pub(super) async fn send_full_reload(&mut self, role: Role) {
+        let Some(v) = self.shared.child(role) else {
+            return;
+        };
+        match role {
+            Role::Vrrp => self.journal.reload_sent(&self.config.vrrp_owned),
+            Role::Checker => self.ipvs_journal.reload_sent(&self.config.ipvs_owned),
+            Role::Bfd => {}
+        }
+        if let Err(e) = v
+            .link
+            .send(ToChild::Reload(ConfigPayload::Wire(
+                self.config.wire_for(role).clone(),
+            )))
+            .await
+        {
+            tracing::warn!(%role, "cannot send the reload to the {role} child: {e}");
+            return;
+        }
+        if role == Role::Checker {
+            if let Some(msg) = crate::reload_delta::digest_message(self.config.fingerprints.get()) {
+                let _ = v.link.send(msg).await;
+            }
+            self.digest_owed = false;
         }
     }
 }

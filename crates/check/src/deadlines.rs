@@ -139,7 +139,8 @@ mod tests {
         d.push_after(t0, Duration::from_millis(300), 4);
         assert_eq!(d.next_at(), Some(t0 + Duration::from_millis(300)));
         assert_eq!(d.pop_due(t0 + Duration::from_millis(299)), None);
-        let all: Vec<u32> = std::iter::from_fn(|| d.pop_due(t0 + Duration::from_secs(5)).map(|(_, i)| i)).collect();
+        let all: Vec<u32> =
+            std::iter::from_fn(|| d.pop_due(t0 + Duration::from_secs(5)).map(|(_, i)| i)).collect();
         assert_eq!(all, vec![4, 2, 1, 3]);
         assert_eq!(d.len(), 0);
     }
@@ -150,8 +151,14 @@ mod tests {
         let mut d = Deadlines::default();
         d.push_after(t0 + Duration::from_secs(1), Duration::from_secs(1), 1u32);
         d.push_after(t0, Duration::from_secs(1), 2);
-        assert_eq!(d.pop_due(t0 + Duration::from_secs(9)).map(|(_, i)| i), Some(2));
-        assert_eq!(d.pop_due(t0 + Duration::from_secs(9)).map(|(_, i)| i), Some(1));
+        assert_eq!(
+            d.pop_due(t0 + Duration::from_secs(9)).map(|(_, i)| i),
+            Some(2)
+        );
+        assert_eq!(
+            d.pop_due(t0 + Duration::from_secs(9)).map(|(_, i)| i),
+            Some(1)
+        );
     }
 
     proptest! {

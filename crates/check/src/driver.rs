@@ -863,7 +863,10 @@ mod tests {
         // Runs the driver for `d` (taking every report).
         async fn drive(driver: &mut CheckDriver, d: Duration) {
             let end = Instant::now() + d;
-            while tokio::time::timeout_at(end, driver.next_report()).await.is_ok() {}
+            while tokio::time::timeout_at(end, driver.next_report())
+                .await
+                .is_ok()
+            {}
         }
         for i in 0..4u32 {
             let mut t = task(Arc::new(Stamp(i, Arc::clone(&stamps))), "vs");

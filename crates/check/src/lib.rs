@@ -45,6 +45,7 @@ pub mod mail;
 pub mod metrics;
 pub mod plan;
 pub mod plan_apart;
+pub mod plan_delta;
 mod probe_pool;
 pub mod routing_daemon;
 pub mod spec;

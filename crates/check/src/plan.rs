@@ -51,13 +51,7 @@ pub fn without_dump(config: &Config) -> Result<CheckPlan, PlanError> {
             ssl.as_ref(),
         )?);
     }
-    let announce = virtual_servers
-        .iter()
-        .any(|v| v.announce.is_some())
-        .then(|| crate::announce::AnnounceSettings {
-            protocol: gd.announce.protocol(),
-            drain_delay: gd.announce.drain_delay(),
-        });
+    let announce = announce_settings(&virtual_servers, gd);
     Ok(CheckPlan {
         alerts: crate::mail::AlertPlan::from_config(config),
         announce,
@@ -89,6 +83,21 @@ pub fn without_dump(config: &Config) -> Result<CheckPlan, PlanError> {
         notify_fifos: crate::events::fifos_from_config(gd),
         dump: Default::default(),
     })
+}
+
+/// `announce_protocol` and `announce_drain_delay`, when a virtual server
+/// announces a route.
+pub(crate) fn announce_settings(
+    virtual_servers: &[VirtualServerSpec],
+    gd: &cfg::GlobalDefs,
+) -> Option<crate::announce::AnnounceSettings> {
+    virtual_servers
+        .iter()
+        .any(|v| v.announce.is_some())
+        .then(|| crate::announce::AnnounceSettings {
+            protocol: gd.announce.protocol(),
+            drain_delay: gd.announce.drain_delay(),
+        })
 }
 
 /// `lvs_timeouts` as keepalived keeps them: whole seconds, 0 = not set

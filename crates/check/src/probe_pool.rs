@@ -19,8 +19,8 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{mpsc, Arc};
-use std::time::Duration;
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use tokio::sync::mpsc as tmpsc;
 use tokio::time::Instant;

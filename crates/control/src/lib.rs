@@ -7,6 +7,7 @@
 //! The role runner turns signals (SIGHUP, SIGTERM, SIGUSR1/2, SIGJSON) and
 //! status/metrics requests from the supervisor into these messages.
 
+pub mod delta;
 pub mod packed_json;
 
 use std::sync::Arc;
@@ -51,4 +52,7 @@ pub enum Control {
     Drain(oneshot::Sender<String>),
     /// `--signum=UNDRAIN`: announce again what the health state wants.
     Undrain(oneshot::Sender<String>),
+    /// A delta reload ([`delta`]): only the checker applies them; other
+    /// engines ignore it (they are never sent one).
+    Delta(delta::DeltaMsg),
 }

@@ -484,6 +484,8 @@ impl Engine {
             Control::Drain(tx) | Control::Undrain(tx) => {
                 let _ = tx.send(String::new());
             }
+            // Delta reloads are the checker's (rkeepalived_control::delta).
+            Control::Delta(_) => {}
         }
     }
 }

@@ -27,6 +27,7 @@ use crate::spec::{CheckPlan, CheckerSpec};
 mod delta_sync;
 mod dump;
 mod ipvs_sync;
+mod reload_delta;
 
 /// How often the whole kernel table is dumped and reconciled even without changes.
 const FULL_RESYNC_INTERVAL: Duration = Duration::from_secs(60);
@@ -138,6 +139,12 @@ struct Engine {
     routes: Option<crate::announce::Announcer>,
     /// The injected route backend, until a plan announces.
     route_backend: Option<Box<dyn crate::announce_nl::RouteBackend>>,
+    /// Delta reloads ([`delta`]): the digest of the configuration the
+    /// plan is, once the supervisor named it.
+    config_digest: Option<String>,
+    /// Whether the last configuration given in full was applied (a digest
+    /// named after a rejected one is not ours).
+    last_reload_ok: bool,
 }
 
 type ResyncTask =
@@ -210,6 +217,7 @@ pub async fn run_plan(
                     return Ok(());
                 }
                 Some(Control::Reload(cfg)) => engine.reload(&cfg),
+                Some(Control::Delta(msg)) => engine.reload_delta(msg),
                 Some(Control::DumpData(reply)) => { let _ = reply.send(engine.dump_data()); }
                 // keepalived clears no checker counters (its checker never gets SIGSTATS_CLEAR).
                 Some(Control::DumpStats(reply) | Control::DumpStatsClear(reply)) => { let _ = reply.send(engine.dump_stats()); }
@@ -321,6 +329,8 @@ impl Engine {
             bfd_states: Default::default(),
             routes: None,
             route_backend: opts.route_backend,
+            config_digest: None,
+            last_reload_ok: true,
         }
     }
 
@@ -328,7 +338,20 @@ impl Engine {
     /// a plan that cannot be built leaves the running one.
     fn reload(&mut self, cfg: &rkeepalived_config::Config) {
         let started = Instant::now();
-        match crate::plan::from_config(cfg) {
+        let plan = crate::plan::from_config(cfg);
+        self.config_digest = None;
+        self.last_reload_ok = self.reload_plan(plan, started);
+    }
+
+    /// A reload's new plan (full or delta, built since `started`), applied
+    /// in place; a plan that could not be built leaves the running one.
+    /// Whether it was applied.
+    fn reload_plan(
+        &mut self,
+        plan: Result<CheckPlan, crate::error::PlanError>,
+        started: Instant,
+    ) -> bool {
+        match plan {
             Ok(plan) => {
                 let planned = started.elapsed();
                 self.metrics.reloads.fetch_add(1, Relaxed);
@@ -354,10 +377,12 @@ impl Engine {
                 );
                 self.sync_routes();
                 crate::sys::release_free_memory();
+                true
             }
             Err(e) => {
                 self.metrics.reload_failures.fetch_add(1, Relaxed);
                 tracing::error!("reload rejected, keeping the running configuration: {e}");
+                false
             }
         }
     }

@@ -1,0 +1,288 @@
+//! Delta reloads (rkeepalived_control::delta): the checker applies a
+//! difference from the configuration it runs.
+//!
+//! * Applying a delta gives the very plan a full hand-over of the new
+//!   configuration gives, `keepalived_check.data`'s configuration included
+//!   (property test over random edits: weights, added, removed and moved
+//!   virtual servers).
+//! * A one-real-server change of 200 services: the delta carries exactly
+//!   that virtual server; the engine sends exactly one IPVS op and starts
+//!   no checker.
+//! * A delta whose base is not what the engine runs (never named, or after
+//!   a rejected reload) is refused as `BaseMismatch`, so the supervisor
+//!   falls back to the full hand-over.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use proptest::prelude::*;
+use rkeepalived_check::checkers::{BoxFuture, CheckOutcome, Checker};
+use rkeepalived_check::spec::CheckerSpec;
+use rkeepalived_check::{from_config, run_plan, EngineBackend, EngineOptions, SharedBackend};
+use rkeepalived_config::{Config, LoadOptions};
+use rkeepalived_control::delta::{ConfigDelta, DeltaMsg, DeltaOutcome, Fingerprints, VsSlot};
+use rkeepalived_control::Control;
+use rkeepalived_ipvs::{MockIpvs, Op};
+use tokio::sync::{mpsc, oneshot};
+
+/// One virtual server of a generated configuration: its port and its real
+/// servers' weights (each real server TCP-checked).
+#[derive(Debug, Clone)]
+struct Vs {
+    port: u16,
+    weights: Vec<u32>,
+    quorum: u32,
+}
+
+fn text(vss: &[Vs]) -> String {
+    let mut t = String::from(
+        "global_defs {\n  router_id delta\n  smtp_server 192.0.2.25\n  notification_email {\n    ops@example.org\n  }\n}\n",
+    );
+    for v in vss {
+        t.push_str(&format!(
+            "virtual_server 192.0.2.1 {} {{\n  delay_loop 3600\n  lb_algo wrr\n  lb_kind NAT\n  protocol TCP\n  quorum {}\n",
+            v.port, v.quorum
+        ));
+        if v.port % 3 == 0 {
+            t.push_str("  smtp_alert\n");
+        }
+        for (d, w) in v.weights.iter().enumerate() {
+            t.push_str(&format!(
+                "  real_server 198.51.100.{} {} {{\n    weight {w}\n{}    TCP_CHECK {{\n      connect_timeout 3\n    }}\n  }}\n",
+                d + 1,
+                20000 + v.port,
+                if d % 2 == 1 { "    smtp_alert\n" } else { "" },
+            ));
+        }
+        t.push_str("}\n");
+    }
+    t
+}
+
+fn parse(vss: &[Vs]) -> Config {
+    rkeepalived_config::parse_str(&text(vss), "delta.conf", &LoadOptions::default())
+        .expect("generated config parses")
+        .config
+}
+
+fn services(n: usize, dests: usize) -> Vec<Vs> {
+    (0..n)
+        .map(|s| Vs {
+            port: 10000 + s as u16,
+            weights: vec![1; dests],
+            quorum: 1,
+        })
+        .collect()
+}
+
+/// The delta from `old` to `new`, as the supervisor computes it.
+fn delta(old: &mut Config, new: &mut Config) -> Option<ConfigDelta> {
+    let fo = Fingerprints::of(old).expect("fingerprints");
+    let fnew = Fingerprints::of(new).expect("fingerprints");
+    ConfigDelta::between(&fo, &fnew, new)
+}
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Weight(usize, usize, u32),
+    Quorum(usize, u32),
+    Remove(usize),
+    Add(usize, u16),
+    Swap(usize, usize),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (0..16usize, 0..3usize, 0..5u32).prop_map(|(v, d, w)| Edit::Weight(v, d, w)),
+        (0..16usize, 0..3u32).prop_map(|(v, q)| Edit::Quorum(v, q)),
+        (0..16usize).prop_map(Edit::Remove),
+        (0..16usize, 11000..11010u16).prop_map(|(v, p)| Edit::Add(v, p)),
+        (0..16usize, 0..16usize).prop_map(|(a, b)| Edit::Swap(a, b)),
+    ]
+}
+
+fn apply_edits(mut vss: Vec<Vs>, edits: &[Edit]) -> Vec<Vs> {
+    for e in edits {
+        let n = vss.len();
+        match *e {
+            Edit::Weight(v, d, w) if n > 0 => {
+                let ws = &mut vss[v % n].weights;
+                let d = d % ws.len();
+                ws[d] = w;
+            }
+            Edit::Quorum(v, q) if n > 0 => vss[v % n].quorum = q,
+            Edit::Remove(v) if n > 1 => {
+                vss.remove(v % n);
+            }
+            Edit::Add(v, port) if !vss.iter().any(|x| x.port == port) => vss.insert(
+                v % (n + 1),
+                Vs {
+                    port,
+                    weights: vec![2, 3],
+                    quorum: 1,
+                },
+            ),
+            Edit::Swap(a, b) if n > 0 => vss.swap(a % n, b % n),
+            _ => {}
+        }
+    }
+    vss
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// A delta applied to the running plan gives the full plan of the new
+    /// configuration, dump configuration included; twice in a row too (the
+    /// second delta applies to a patched plan).
+    #[test]
+    fn a_delta_plans_like_the_full_configuration(
+        first in proptest::collection::vec(edit(), 0..6),
+        second in proptest::collection::vec(edit(), 0..6),
+    ) {
+        let base = services(12, 3);
+        let mid = apply_edits(base.clone(), &first);
+        let last = apply_edits(mid.clone(), &second);
+        let mut configs = [parse(&base), parse(&mid), parse(&last)];
+        let mut running = from_config(&configs[0]).expect("plan");
+        for i in 0..2 {
+            let (old, new) = configs.split_at_mut(i + 1);
+            let (old, new) = (&mut old[i], &mut new[0]);
+            let d = delta(old, new).expect("only virtual servers changed");
+            let patched = rkeepalived_check::plan_delta::apply(&running, &d).expect("delta plan");
+            let full = from_config(new).expect("plan");
+            prop_assert_eq!(patched.dump.unpack(), full.dump.unpack());
+            let mut p = patched.clone();
+            p.dump = full.dump.clone();
+            prop_assert_eq!(&p, &full);
+            running = patched;
+        }
+    }
+}
+
+#[test]
+fn a_global_change_is_no_delta() {
+    let mut a = parse(&services(3, 2));
+    let mut b = a.clone();
+    b.global_defs.lvs_flush = !b.global_defs.lvs_flush;
+    assert!(delta(&mut a, &mut b).is_none());
+    // An SSL { } change is not one either.
+    let mut c = a.clone();
+    c.ssl = Some(Default::default());
+    assert!(delta(&mut a, &mut c).is_none());
+}
+
+/// Always up; the test counts how many the engine builds.
+struct Up;
+
+impl Checker for Up {
+    fn kind(&self) -> &'static str {
+        "FAKE"
+    }
+    fn check(&self) -> BoxFuture<'_, CheckOutcome> {
+        Box::pin(async { CheckOutcome::Up })
+    }
+}
+
+async fn ask<T>(tx: &mpsc::Sender<Control>, make: impl FnOnce(oneshot::Sender<T>) -> Control) -> T {
+    let (otx, orx) = oneshot::channel();
+    tx.send(make(otx)).await.expect("engine running");
+    orx.await.expect("engine answers")
+}
+
+async fn apply(tx: &mpsc::Sender<Control>, d: ConfigDelta) -> DeltaOutcome {
+    let d = Arc::new(d);
+    ask(tx, |o| Control::Delta(DeltaMsg::Apply(d, o))).await
+}
+
+fn dest_count(mock: &Mutex<MockIpvs>) -> usize {
+    let m = mock.lock().expect("mock");
+    m.state.services.values().map(|e| e.dests.len()).sum()
+}
+
+fn ops_since(mock: &Mutex<MockIpvs>, from: usize) -> (Vec<Op>, usize) {
+    let m = mock.lock().expect("mock");
+    (m.log[from..].to_vec(), m.log.len())
+}
+
+#[tokio::test]
+async fn a_one_real_server_delta_carries_one_service_and_is_one_ipvs_op() {
+    const SERVICES: usize = 200;
+    const DESTS: usize = 5;
+    let built = Arc::new(AtomicU32::new(0));
+    let mock: Arc<Mutex<MockIpvs>> = Arc::new(Mutex::new(MockIpvs::new()));
+    let mut opts = EngineOptions::new(EngineBackend::Custom(Box::new(SharedBackend(Arc::clone(
+        &mock,
+    )))));
+    let counter = Arc::clone(&built);
+    opts.checker_factory = Arc::new(move |_spec: &Arc<CheckerSpec>, _| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Arc::new(Up) as Arc<dyn Checker>
+    });
+    let (tx, rx) = mpsc::channel(8);
+    let base = services(SERVICES, DESTS);
+    let mut first = parse(&base);
+    let engine = tokio::spawn(run_plan(from_config(&first).expect("plan"), rx, opts));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while dest_count(&mock) < SERVICES * DESTS {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "table not programmed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (_, mark) = ops_since(&mock, 0);
+
+    let mut next = base.clone();
+    next[123].weights[3] = 7;
+    let mut second = parse(&next);
+    let d = delta(&mut first, &mut second).expect("delta");
+    assert_eq!(d.changed(), 1, "exactly the changed virtual server");
+    assert_eq!(d.config.virtual_servers[0].real_servers[3].weight, 7);
+    assert_eq!(d.layout[123], VsSlot::Changed(0));
+    assert_eq!(d.layout[122], VsSlot::Kept(122));
+    let wire = serde_json::to_vec(&d).expect("encode");
+    let full = serde_json::to_vec(&second).expect("encode");
+    assert!(
+        wire.len() * 20 < full.len(),
+        "delta {} bytes vs {}",
+        wire.len(),
+        full.len()
+    );
+
+    // Not named as the running configuration yet: refused.
+    assert_eq!(apply(&tx, d.clone()).await, DeltaOutcome::BaseMismatch);
+    let (ops, _) = ops_since(&mock, mark);
+    assert!(ops.is_empty(), "{ops:?}");
+
+    tx.send(Control::Delta(DeltaMsg::Digest(d.base.clone())))
+        .await
+        .expect("digest");
+    assert_eq!(apply(&tx, d.clone()).await, DeltaOutcome::Applied);
+    let stats = ask(&tx, Control::DumpStats).await;
+    let (ops, mark) = ops_since(&mock, mark);
+    assert_eq!(ops.len(), 1, "{ops:?}");
+    assert!(
+        matches!(&ops[0], Op::EditDest(svc, dest)
+            if svc.port() == 10123 && dest.addr.to_string() == "198.51.100.4" && dest.weight == 7),
+        "{ops:?}"
+    );
+    assert!(stats.contains("(last reload 1)"), "{stats}");
+    assert_eq!(
+        built.load(Ordering::SeqCst) as usize,
+        SERVICES * DESTS,
+        "a delta reload must not restart unchanged checkers"
+    );
+    // The dump shows the new weight.
+    let data = ask(&tx, Control::DumpData).await;
+    assert!(data.contains("weight = 7"), "dump not patched");
+
+    // The same delta again: its base is no longer what runs.
+    assert_eq!(apply(&tx, d).await, DeltaOutcome::BaseMismatch);
+    let (ops, _) = ops_since(&mock, mark);
+    assert!(ops.is_empty(), "{ops:?}");
+
+    tx.send(Control::Stop).await.expect("stop");
+    engine.await.expect("join").expect("engine ran");
+}
