@@ -12,19 +12,16 @@
 //!   a rejected reload) is refused as `BaseMismatch`, so the supervisor
 //!   falls back to the full hand-over.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use proptest::prelude::*;
-use rkeepalived_check::checkers::{BoxFuture, CheckOutcome, Checker};
-use rkeepalived_check::spec::CheckerSpec;
-use rkeepalived_check::{from_config, run_plan, EngineBackend, EngineOptions, SharedBackend};
+use rkeepalived_check::from_config;
 use rkeepalived_config::{Config, LoadOptions};
 use rkeepalived_control::delta::{ConfigDelta, DeltaMsg, DeltaOutcome, Fingerprints, VsSlot};
 use rkeepalived_control::Control;
-use rkeepalived_ipvs::{MockIpvs, Op};
-use tokio::sync::{mpsc, oneshot};
+
+mod reload_engine;
+use reload_engine::{assert_one_weight_edit, TestEngine};
 
 /// One virtual server of a generated configuration: its port and its real
 /// servers' weights (each real server TCP-checked).
@@ -173,66 +170,19 @@ fn a_global_change_is_no_delta() {
     assert!(delta(&mut a, &mut c).is_none());
 }
 
-/// Always up; the test counts how many the engine builds.
-struct Up;
-
-impl Checker for Up {
-    fn kind(&self) -> &'static str {
-        "FAKE"
-    }
-    fn check(&self) -> BoxFuture<'_, CheckOutcome> {
-        Box::pin(async { CheckOutcome::Up })
-    }
-}
-
-async fn ask<T>(tx: &mpsc::Sender<Control>, make: impl FnOnce(oneshot::Sender<T>) -> Control) -> T {
-    let (otx, orx) = oneshot::channel();
-    tx.send(make(otx)).await.expect("engine running");
-    orx.await.expect("engine answers")
-}
-
-async fn apply(tx: &mpsc::Sender<Control>, d: ConfigDelta) -> DeltaOutcome {
+async fn apply(t: &TestEngine, d: ConfigDelta) -> DeltaOutcome {
     let d = Arc::new(d);
-    ask(tx, |o| Control::Delta(DeltaMsg::Apply(d, o))).await
-}
-
-fn dest_count(mock: &Mutex<MockIpvs>) -> usize {
-    let m = mock.lock().expect("mock");
-    m.state.services.values().map(|e| e.dests.len()).sum()
-}
-
-fn ops_since(mock: &Mutex<MockIpvs>, from: usize) -> (Vec<Op>, usize) {
-    let m = mock.lock().expect("mock");
-    (m.log[from..].to_vec(), m.log.len())
+    t.ask(|o| Control::Delta(DeltaMsg::Apply(d, o))).await
 }
 
 #[tokio::test]
 async fn a_one_real_server_delta_carries_one_service_and_is_one_ipvs_op() {
     const SERVICES: usize = 200;
     const DESTS: usize = 5;
-    let built = Arc::new(AtomicU32::new(0));
-    let mock: Arc<Mutex<MockIpvs>> = Arc::new(Mutex::new(MockIpvs::new()));
-    let mut opts = EngineOptions::new(EngineBackend::Custom(Box::new(SharedBackend(Arc::clone(
-        &mock,
-    )))));
-    let counter = Arc::clone(&built);
-    opts.checker_factory = Arc::new(move |_spec: &Arc<CheckerSpec>, _| {
-        counter.fetch_add(1, Ordering::SeqCst);
-        Arc::new(Up) as Arc<dyn Checker>
-    });
-    let (tx, rx) = mpsc::channel(8);
     let base = services(SERVICES, DESTS);
     let mut first = parse(&base);
-    let engine = tokio::spawn(run_plan(from_config(&first).expect("plan"), rx, opts));
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while dest_count(&mock) < SERVICES * DESTS {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "table not programmed"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let (_, mark) = ops_since(&mock, 0);
+    let t = TestEngine::start(&first, SERVICES * DESTS).await;
+    let (_, mark) = t.ops_since(0);
 
     let mut next = base.clone();
     next[123].weights[3] = 7;
@@ -252,37 +202,31 @@ async fn a_one_real_server_delta_carries_one_service_and_is_one_ipvs_op() {
     );
 
     // Not named as the running configuration yet: refused.
-    assert_eq!(apply(&tx, d.clone()).await, DeltaOutcome::BaseMismatch);
-    let (ops, _) = ops_since(&mock, mark);
+    assert_eq!(apply(&t, d.clone()).await, DeltaOutcome::BaseMismatch);
+    let (ops, _) = t.ops_since(mark);
     assert!(ops.is_empty(), "{ops:?}");
 
-    tx.send(Control::Delta(DeltaMsg::Digest(d.base.clone())))
+    t.tx.send(Control::Delta(DeltaMsg::Digest(d.base.clone())))
         .await
         .expect("digest");
-    assert_eq!(apply(&tx, d.clone()).await, DeltaOutcome::Applied);
-    let stats = ask(&tx, Control::DumpStats).await;
-    let (ops, mark) = ops_since(&mock, mark);
-    assert_eq!(ops.len(), 1, "{ops:?}");
-    assert!(
-        matches!(&ops[0], Op::EditDest(svc, dest)
-            if svc.port() == 10123 && dest.addr.to_string() == "198.51.100.4" && dest.weight == 7),
-        "{ops:?}"
-    );
+    assert_eq!(apply(&t, d.clone()).await, DeltaOutcome::Applied);
+    let stats = t.ask(Control::DumpStats).await;
+    let (ops, mark) = t.ops_since(mark);
+    assert_one_weight_edit(&ops);
     assert!(stats.contains("(last reload 1)"), "{stats}");
     assert_eq!(
-        built.load(Ordering::SeqCst) as usize,
+        t.built(),
         SERVICES * DESTS,
         "a delta reload must not restart unchanged checkers"
     );
     // The dump shows the new weight.
-    let data = ask(&tx, Control::DumpData).await;
+    let data = t.ask(Control::DumpData).await;
     assert!(data.contains("weight = 7"), "dump not patched");
 
     // The same delta again: its base is no longer what runs.
-    assert_eq!(apply(&tx, d).await, DeltaOutcome::BaseMismatch);
-    let (ops, _) = ops_since(&mock, mark);
+    assert_eq!(apply(&t, d).await, DeltaOutcome::BaseMismatch);
+    let (ops, _) = t.ops_since(mark);
     assert!(ops.is_empty(), "{ops:?}");
 
-    tx.send(Control::Stop).await.expect("stop");
-    engine.await.expect("join").expect("engine ran");
+    t.stop().await;
 }

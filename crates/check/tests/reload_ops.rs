@@ -6,32 +6,17 @@
 //! servers in place on reload too (ipwrapper.c `clear_diff_services()`,
 //! `vs_exist()` / `rs_exist()`), but it walks every service to do it.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
-use rkeepalived_check::checkers::{BoxFuture, CheckOutcome, Checker};
-use rkeepalived_check::spec::CheckerSpec;
-use rkeepalived_check::{from_config, run_plan, EngineBackend, EngineOptions, SharedBackend};
 use rkeepalived_config::{Config, LoadOptions};
 use rkeepalived_control::Control;
-use rkeepalived_ipvs::{MockIpvs, Op};
-use tokio::sync::{mpsc, oneshot};
+use rkeepalived_ipvs::Op;
+
+mod reload_engine;
+use reload_engine::{assert_one_weight_edit, TestEngine};
 
 const SERVICES: usize = 200;
 const DESTS: usize = 5;
-
-/// Always up; the test counts how many the engine builds.
-struct Up;
-
-impl Checker for Up {
-    fn kind(&self) -> &'static str {
-        "FAKE"
-    }
-    fn check(&self) -> BoxFuture<'_, CheckOutcome> {
-        Box::pin(async { CheckOutcome::Up })
-    }
-}
 
 /// `SERVICES` virtual servers on 192.0.2.1:10000+, `DESTS` real servers
 /// each (on port 20000+ the service's number: one checker each); `weight(service, dest)` gives each real server's weight.
@@ -56,72 +41,26 @@ fn config(weight: impl Fn(usize, usize) -> u32) -> Arc<Config> {
     Arc::new(loaded.config)
 }
 
-async fn ask<T>(tx: &mpsc::Sender<Control>, make: impl FnOnce(oneshot::Sender<T>) -> Control) -> T {
-    let (otx, orx) = oneshot::channel();
-    tx.send(make(otx)).await.expect("engine running");
-    orx.await.expect("engine answers")
-}
-
-fn dest_count(mock: &Mutex<MockIpvs>) -> usize {
-    let m = mock.lock().expect("mock");
-    m.state.services.values().map(|e| e.dests.len()).sum()
-}
-
-/// The ops the engine sent since `from`, and the new end of the log.
-fn ops_since(mock: &Mutex<MockIpvs>, from: usize) -> (Vec<Op>, usize) {
-    let m = mock.lock().expect("mock");
-    (m.log[from..].to_vec(), m.log.len())
-}
-
 #[tokio::test]
 async fn a_one_real_server_reload_is_one_ipvs_op_and_restarts_no_checker() {
-    let built = Arc::new(AtomicU32::new(0));
-    let mock: Arc<Mutex<MockIpvs>> = Arc::new(Mutex::new(MockIpvs::new()));
-    let mut opts = EngineOptions::new(EngineBackend::Custom(Box::new(SharedBackend(Arc::clone(
-        &mock,
-    )))));
-    let counter = Arc::clone(&built);
-    opts.checker_factory = Arc::new(move |_spec: &Arc<CheckerSpec>, _| {
-        counter.fetch_add(1, Ordering::SeqCst);
-        Arc::new(Up) as Arc<dyn Checker>
-    });
-    let (tx, rx) = mpsc::channel(8);
-    let first = config(|_, _| 1);
-    let plan = from_config(&first).expect("plan");
-    let engine = tokio::spawn(run_plan(plan, rx, opts));
-
-    // The whole table is programmed at start (real servers start up).
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while dest_count(&mock) < SERVICES * DESTS {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "only {} dests programmed",
-            dest_count(&mock)
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(built.load(Ordering::SeqCst) as usize, SERVICES * DESTS);
-    let (_, mut mark) = ops_since(&mock, 0);
+    let t = TestEngine::start(&config(|_, _| 1), SERVICES * DESTS).await;
+    assert_eq!(t.built(), SERVICES * DESTS);
+    let (_, mut mark) = t.ops_since(0);
 
     // One real server's weight changes.
     let one = config(|s, d| if (s, d) == (123, 4) { 7 } else { 1 });
-    tx.send(Control::Reload(one)).await.expect("reload");
-    let stats = ask(&tx, Control::DumpStats).await;
-    let (ops, end) = ops_since(&mock, mark);
+    t.tx.send(Control::Reload(one)).await.expect("reload");
+    let stats = t.ask(Control::DumpStats).await;
+    let (ops, end) = t.ops_since(mark);
     mark = end;
-    assert_eq!(ops.len(), 1, "{ops:?}");
-    assert!(
-        matches!(&ops[0], Op::EditDest(svc, d)
-            if svc.port() == 10123 && d.addr.to_string() == "198.51.100.4" && d.weight == 7),
-        "{ops:?}"
-    );
+    assert_one_weight_edit(&ops);
     assert!(stats.contains("(last reload 1)"), "{stats}");
     assert_eq!(
-        built.load(Ordering::SeqCst) as usize,
+        t.built(),
         SERVICES * DESTS,
         "a reload must not restart unchanged checkers"
     );
-    let metrics = ask(&tx, Control::Metrics).await;
+    let metrics = t.ask(Control::Metrics).await;
     assert!(
         metrics.contains("rkeepalived_check_ipvs_ops_last_reload 1\n"),
         "{metrics}"
@@ -129,9 +68,9 @@ async fn a_one_real_server_reload_is_one_ipvs_op_and_restarts_no_checker() {
 
     // 10 % of the services get one changed real server each: one op each.
     let tenth = config(|s, d| if s % 10 == 0 && d == 2 { 3 } else { 1 });
-    tx.send(Control::Reload(tenth)).await.expect("reload");
-    let stats = ask(&tx, Control::DumpStats).await;
-    let (ops, _) = ops_since(&mock, mark);
+    t.tx.send(Control::Reload(tenth)).await.expect("reload");
+    let stats = t.ask(Control::DumpStats).await;
+    let (ops, _) = t.ops_since(mark);
     // 20 weight changes, and service 123's real server back to weight 1.
     assert_eq!(ops.len(), SERVICES / 10 + 1, "{ops:?}");
     assert!(
@@ -142,8 +81,6 @@ async fn a_one_real_server_reload_is_one_ipvs_op_and_restarts_no_checker() {
         stats.contains(&format!("(last reload {})", SERVICES / 10 + 1)),
         "{stats}"
     );
-    assert_eq!(built.load(Ordering::SeqCst) as usize, SERVICES * DESTS);
-
-    tx.send(Control::Stop).await.expect("stop");
-    engine.await.expect("join").expect("engine ran");
+    assert_eq!(t.built(), SERVICES * DESTS);
+    t.stop().await;
 }
