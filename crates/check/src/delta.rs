@@ -114,7 +114,7 @@ fn distinct_dests(vs: &VirtualServerSpec) -> bool {
 ///
 /// Only configured entries are looked at: draining and foreign dests are
 /// not touched by a health change, as in the full diff. Ops are those
-/// [`rkeepalived_ipvs::reconcile`] would send for the same entries.
+/// [`rkeepalived_ipvs::reconcile()`] would send for the same entries.
 pub fn delta_ops(
     plan: &CheckPlan,
     shape: &PlanShape,
