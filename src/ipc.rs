@@ -421,6 +421,15 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// conf/keepalived.conf, loaded.
+    fn example_config() -> rkeepalived_config::Loaded {
+        rkeepalived_config::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conf/keepalived.conf"),
+            &rkeepalived_config::LoadOptions::default(),
+        )
+        .expect("example config")
+    }
+
     #[test]
     fn round_trip_every_message() {
         let msgs = vec![
@@ -485,11 +494,7 @@ mod tests {
     /// as is: the child decodes the very configuration that was validated.
     #[test]
     fn a_kept_config_reaches_the_child_unchanged() {
-        let loaded = rkeepalived_config::load(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conf/keepalived.conf"),
-            &rkeepalived_config::LoadOptions::default(),
-        )
-        .expect("example config");
+        let loaded = example_config();
         let wire = ConfigWire::new(&loaded.config).expect("deflate");
         assert!(wire.deflated_len() < wire.json().expect("inflate").len());
         let bytes = encode_frame(&ToChild::Start(ConfigPayload::Wire(wire))).expect("encode");
@@ -505,11 +510,7 @@ mod tests {
     /// The configuration goes deflated, and decodes to the same message.
     #[test]
     fn encode_to_child_sends_the_kept_deflated_config() {
-        let loaded = rkeepalived_config::load(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conf/keepalived.conf"),
-            &rkeepalived_config::LoadOptions::default(),
-        )
-        .expect("example config");
+        let loaded = example_config();
         let wire = ConfigWire::new(&loaded.config).expect("deflate");
         for msg in [
             ToChild::Start(ConfigPayload::Wire(wire.clone())),
@@ -550,11 +551,7 @@ mod tests {
     /// to the same message.
     #[test]
     fn large_deltas_go_deflated() {
-        let loaded = rkeepalived_config::load(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conf/keepalived.conf"),
-            &rkeepalived_config::LoadOptions::default(),
-        )
-        .expect("example config");
+        let loaded = example_config();
         let delta = |copies: usize| {
             let mut config = loaded.config.clone();
             let vss = config.virtual_servers.clone();
