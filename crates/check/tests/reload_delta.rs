@@ -260,7 +260,7 @@ async fn a_delta_moving_every_service_starts_only_the_new_checkers() {
         let first_vs = &first[global.len()..];
         let blanked: String = first_vs.lines().map(|_| "# gone\n").collect();
         let mut t = whole.replacen(first_vs, &blanked, 1);
-        t.push_str(&text(&[added.clone()])[global.len()..]);
+        t.push_str(&text(std::slice::from_ref(&added))[global.len()..]);
         t
     };
     let parse_text = |t: &str| {
