@@ -225,8 +225,9 @@ fn load_inner(
     // queued statements are parsed, in `finish`).
     let used = session.as_ref().is_some_and(|s| s.used_cache());
     let mut why = session.as_ref().filter(|_| used).and_then(|s| {
-        s.problem.or((!s.old_rest_matches())
-            .then_some("something besides virtual_server blocks changed"))
+        s.problem
+            .or((!s.old_rest_matches())
+                .then_some("something besides virtual_server blocks changed"))
     });
     let mut out = None;
     if why.is_none() {

@@ -252,7 +252,10 @@ fn unknown_keywords_keep_the_suggestion_budget() {
     let before = format!("{GLOBAL}{}{}{}", block(1, 60), block(2, 60), block(3, 0));
     let after = format!("{GLOBAL}{}{}{}", block(1, 30), block(2, 60), block(3, 0));
     let st = change("unknown", &before, &after);
-    assert!(st.fallback.is_some(), "the second block's hints change: {st:?}");
+    assert!(
+        st.fallback.is_some(),
+        "the second block's hints change: {st:?}"
+    );
 }
 
 #[test]
