@@ -22,6 +22,11 @@ pub struct LoadedConfig {
     pub test_errors: usize,
     /// Keywords parsed but not acted on (`Loaded::not_acted_on`).
     pub not_acted_on: Vec<String>,
+    /// What the next reload can skip re-parsing (only when asked for:
+    /// [`load_config_reusing`]; see rkeepalived_config::reparse).
+    pub reparse: Option<std::sync::Arc<rkeepalived_config::ReparseCache>>,
+    /// How much of this load came from the previous one's cache.
+    pub reparse_stats: rkeepalived_config::ReparseStats,
 }
 
 /// Loading failed; every diagnostic is rendered `file:line:col: message`.
@@ -69,7 +74,34 @@ pub fn load_config(
         config_id: config_id.map(str::to_owned),
     };
     let all_config = ALL_CONFIG.load(std::sync::atomic::Ordering::Relaxed);
-    match rkeepalived_config::load_checked(path, &opts, procs, all_config) {
+    let loaded = rkeepalived_config::load_checked(path, &opts, procs, all_config);
+    finish_load(loaded, None, Default::default())
+}
+
+/// [`load_config`] for the daemon's start and reloads: keeps a re-parse
+/// cache in the result, and uses `old` (the running configuration's) to
+/// skip the `virtual_server` blocks that did not change.
+pub fn load_config_reusing(
+    path: &Path,
+    config_id: Option<&str>,
+    procs: rkeepalived_config::Processes,
+    old: Option<&rkeepalived_config::ReparseCache>,
+) -> Result<LoadedConfig, ConfigLoadError> {
+    let opts = LoadOptions {
+        config_id: config_id.map(str::to_owned),
+    };
+    let all_config = ALL_CONFIG.load(std::sync::atomic::Ordering::Relaxed);
+    let (loaded, cache, stats) =
+        rkeepalived_config::load_reusing(path, &opts, procs, all_config, old);
+    finish_load(loaded, cache.map(std::sync::Arc::new), stats)
+}
+
+fn finish_load(
+    loaded: Result<rkeepalived_config::Loaded, rkeepalived_config::ConfigError>,
+    reparse: Option<std::sync::Arc<rkeepalived_config::ReparseCache>>,
+    reparse_stats: rkeepalived_config::ReparseStats,
+) -> Result<LoadedConfig, ConfigLoadError> {
+    match loaded {
         Ok(loaded) => {
             let mut config = loaded.config;
             let mut warnings: Vec<String> = loaded
@@ -98,6 +130,8 @@ pub fn load_config(
                 warnings,
                 test_errors,
                 not_acted_on: loaded.not_acted_on,
+                reparse,
+                reparse_stats,
             })
         }
         Err(e) => Err(ConfigLoadError {

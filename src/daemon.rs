@@ -126,6 +126,21 @@ fn load(cli: &Cli) -> Result<LoadedConfig, crate::config_source::ConfigLoadError
     )
 }
 
+/// [`load`] for a daemon that will run (not `-t`): with the re-parse cache
+/// its first reload uses.
+fn load_to_run(cli: &Cli) -> Result<LoadedConfig, crate::config_source::ConfigLoadError> {
+    if cli.config_test.is_some() || cli.config_test_strict {
+        return load(cli);
+    }
+    config_source::set_all_config(cli.all_config);
+    config_source::load_config_reusing(
+        &cli.config_file,
+        cli.config_id.as_deref(),
+        config_source::processes(cli),
+        None,
+    )
+}
+
 fn parent_main(mut cli: Cli) -> ExitCode {
     let unset_signals = sys::swallow_unused_signals();
     if let Some(mask) = cli.umask {
@@ -142,7 +157,7 @@ fn parent_main(mut cli: Cli) -> ExitCode {
     absolutize(&mut cli);
     // keepalived reads the configuration first, then enters the namespace
     // it names (core/main.c keepalived_main); -t stays where it is.
-    let loaded = load(&cli);
+    let loaded = load_to_run(&cli);
     if cli.config_test.is_some() || cli.config_test_strict {
         let log_file = cli.config_test.clone().flatten();
         return config_test(&cli, loaded, log_file.as_deref());
@@ -245,7 +260,11 @@ fn parent_main(mut cli: Cli) -> ExitCode {
         }
     };
     let run_dirs = cli.instance_id().private_run_dirs();
-    let result = runtime.block_on(async move { Supervisor::new(cli, loaded.config)?.run().await });
+    let result = runtime.block_on(async move {
+        Supervisor::new(cli, loaded.config, loaded.reparse)?
+            .run()
+            .await
+    });
     drop(_pid_file);
     drop(namespaces);
     for dir in run_dirs {

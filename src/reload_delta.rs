@@ -76,6 +76,46 @@ pub fn fingerprints(config: &mut Config) -> Fingerprints {
     })
 }
 
+/// [`fingerprints`], reusing the fingerprint the re-parse cache keeps for
+/// each virtual server read from a cached statement (and keeping there
+/// those computed now), so that a reload hashes only what it parsed.
+/// A virtual server with scripts is always hashed (the script check may
+/// change it: `ReparseCache::fingerprint_slot`).
+pub fn fingerprints_reusing(
+    config: &mut Config,
+    cache: Option<&rkeepalived_config::ReparseCache>,
+) -> Fingerprints {
+    let Some(cache) = cache else {
+        return fingerprints(config);
+    };
+    let known: Vec<Option<rkeepalived_control::delta::Digest>> = config
+        .virtual_servers
+        .iter()
+        .map(|vs| cache.fingerprint_slot(vs).and_then(|s| s.get().copied()))
+        .collect();
+    let fp = Fingerprints::of_known(config, &known).unwrap_or_else(|e| {
+        tracing::warn!("reload: cannot fingerprint the configuration ({e}); the next reload hands it over whole");
+        Fingerprints::default()
+    });
+    if fp.virtual_servers.len() == config.virtual_servers.len() {
+        for (vs, d) in config.virtual_servers.iter().zip(&fp.virtual_servers) {
+            if let Some(slot) = cache.fingerprint_slot(vs) {
+                let _ = slot.set(*d);
+            }
+        }
+    }
+    // Debug builds: the reused ones are what hashing would give.
+    #[cfg(debug_assertions)]
+    if known.iter().any(Option::is_some) {
+        assert_eq!(
+            fp,
+            fingerprints(config),
+            "reused fingerprints differ from the configuration's"
+        );
+    }
+    fp
+}
+
 /// The configuration the VRRP and BFD children get: no virtual servers or
 /// groups (they read none: crates/vrrp, bfd_child.rs), so that a child
 /// that never looks at them does not decode tens of MB of them at each
@@ -137,8 +177,12 @@ pub enum KeptFingerprints {
 }
 
 impl KeptFingerprints {
-    /// Fingerprints `config` in the background (then frees it).
-    pub fn background(config: Config) -> KeptFingerprints {
+    /// Fingerprints `config` in the background (then frees it), keeping
+    /// each virtual server's in `reparse` ([`fingerprints_reusing`]).
+    pub fn background(
+        config: Config,
+        reparse: Option<Arc<rkeepalived_config::ReparseCache>>,
+    ) -> KeptFingerprints {
         let (tx, rx) = std::sync::mpsc::channel::<Config>();
         let spawned = std::thread::Builder::new()
             .name("fingerprint".into())
@@ -146,8 +190,9 @@ impl KeptFingerprints {
                 let Ok(mut config) = rx.recv() else {
                     return Fingerprints::default();
                 };
-                let fp = fingerprints(&mut config);
+                let fp = fingerprints_reusing(&mut config, reparse.as_deref());
                 drop(config);
+                drop(reparse);
                 crate::sys::release_free_memory();
                 fp
             });
@@ -252,7 +297,7 @@ mod tests {
     fn start_fingerprints_in_the_background_are_the_same() {
         let mut cfg = loaded();
         let direct = fingerprints(&mut cfg);
-        let mut kept = KeptFingerprints::background(cfg);
+        let mut kept = KeptFingerprints::background(cfg, None);
         assert_eq!(kept.get(), &direct);
         assert_eq!(kept.ready(), Some(&direct));
     }

@@ -31,6 +31,7 @@ pub fn start(
     path: PathBuf,
     config_id: Option<String>,
     procs: rkeepalived_config::Processes,
+    reparse: Option<std::sync::Arc<rkeepalived_config::ReparseCache>>,
 ) -> PendingLoad {
     let started = std::time::Instant::now();
     let (tx, rx) = oneshot::channel();
@@ -44,7 +45,15 @@ pub fn start(
             if let Some(delay) = delay {
                 std::thread::sleep(delay);
             }
-            let loaded = config_source::load_config(&path, config_id.as_deref(), procs);
+            // The running configuration's re-parse cache: the unchanged
+            // virtual_server blocks are not parsed again.
+            let loaded = config_source::load_config_reusing(
+                &path,
+                config_id.as_deref(),
+                procs,
+                reparse.as_deref(),
+            );
+            drop(reparse);
             // The supervisor may have stopped meanwhile; nobody to tell.
             let _ = tx.send(loaded);
         });

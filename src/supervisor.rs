@@ -140,10 +140,13 @@ impl RunningConfig {
         }
     }
 
+    /// `reparse`: the start's re-parse cache, whose fingerprint slots the
+    /// background fingerprinting fills (reload_delta.rs).
     fn new(
         config: Config,
         fingerprints: Option<rkeepalived_control::delta::Fingerprints>,
         roles: &[Role],
+        reparse: Option<Arc<rkeepalived_config::ReparseCache>>,
     ) -> Result<RunningConfig, IpcError> {
         let mut running = RunningConfig {
             fingerprints: crate::reload_delta::KeptFingerprints::Ready(Default::default()),
@@ -168,7 +171,8 @@ impl RunningConfig {
             }
             // The thread frees the model when it is done.
             None => {
-                running.fingerprints = crate::reload_delta::KeptFingerprints::background(config)
+                running.fingerprints =
+                    crate::reload_delta::KeptFingerprints::background(config, reparse)
             }
         }
         // The model and the parser's scratch (tokens, block tree: ~40 MB
@@ -209,15 +213,24 @@ pub struct Supervisor {
     digest_owed: bool,
     /// BFD session states from the BFD child to the others.
     bfd: bfd_relay::BfdRelay,
+    /// The running configuration's re-parse cache: a reload parses only
+    /// the virtual_server blocks that changed (rkeepalived_config::reparse).
+    reparse: Option<Arc<rkeepalived_config::ReparseCache>>,
 }
 
 impl Supervisor {
-    pub fn new(cli: Cli, config: Config) -> Result<Supervisor, SupervisorError> {
+    /// `reparse`: the start's re-parse cache (config_source.rs
+    /// `load_config_reusing`), for the first reload.
+    pub fn new(
+        cli: Cli,
+        config: Config,
+        reparse: Option<Arc<rkeepalived_config::ReparseCache>>,
+    ) -> Result<Supervisor, SupervisorError> {
         let roles = roles_to_run(&cli, &config);
         let started = std::time::Instant::now();
         // Fingerprinted in the background (reload_delta::KeptFingerprints).
-        let mut config =
-            RunningConfig::new(config, None, &roles).map_err(SupervisorError::Config)?;
+        let mut config = RunningConfig::new(config, None, &roles, reparse.clone())
+            .map_err(SupervisorError::Config)?;
         tracing::debug!(
             "configuration encoded for the children in {:.1} ms",
             started.elapsed().as_secs_f64() * 1000.0
@@ -265,6 +278,7 @@ impl Supervisor {
             journal,
             ipvs_journal,
             digest_owed: false,
+            reparse,
         })
     }
 

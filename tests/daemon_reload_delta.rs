@@ -84,6 +84,12 @@ fn a_one_real_server_reload_is_a_one_service_delta_and_globals_reload_whole() {
         "{log}"
     );
     assert!(!log.contains("needs the whole configuration"), "{log}");
+    // Only the edited virtual_server block was parsed again (the start's
+    // re-parse cache; crates/config/src/reparse.rs).
+    assert!(
+        log.contains("reload: 1 of 200 virtual servers re-parsed"),
+        "{log}"
+    );
 
     // A global_defs change: the whole configuration, to both children.
     scratch.write("keepalived.conf", &config(Some(123), "delta2"));
@@ -101,6 +107,10 @@ fn a_one_real_server_reload_is_a_one_service_delta_and_globals_reload_whole() {
         1,
         "the checker got the whole configuration: {log}"
     );
+    assert!(
+        log.contains("reload: 200 of 200 virtual servers re-parsed (something besides virtual_server blocks changed: read in full)"),
+        "{log}"
+    );
 
     // And the next one-service change is a delta again (its base is the
     // whole configuration just sent).
@@ -114,5 +124,9 @@ fn a_one_real_server_reload_is_a_one_service_delta_and_globals_reload_whole() {
         "{log}"
     );
     assert_eq!(count(&log, "delta reload: 2 changed"), 1, "{log}");
+    assert!(
+        log.contains("reload: 2 of 200 virtual servers re-parsed"),
+        "{log}"
+    );
     assert!(!log.contains("needs the whole configuration"), "{log}");
 }

@@ -52,10 +52,14 @@ run() { # $1: name; $2: sed script making the 1-change config
     local pid=$!
     for _ in $(seq 1 600); do grep -q 'health checker starting' "$W/log" && break; sleep 0.1; done
     sleep 3
+    # The supervisor's memory before the reload (it keeps the re-parse
+    # cache: a copy of every virtual server's model).
+    rss_before=$(awk '/^VmRSS/ {print $2 " " $3}' "/proc/$pid/status" 2>/dev/null)
     cp "$W/$name.changed.conf" "$W/cur.conf"
     kill -HUP "$pid"
     for _ in $(seq 1 600); do grep -q 'reload: planned' "$W/log" && break; sleep 0.1; done
     echo "== $name, run $i"
+    echo "  supervisor VmRSS before the SIGHUP: ${rss_before:-?}"
     echo "  start (log time stamps; the daemon was launched at $launched):"
     grep -aE 'fingerprinted|encoded for the children|Starting .* child process|ipc: decoded|health checker starting|child is running' "$W/log" |
       head -8 | sed -E 's/\x1b\[[0-9;]*m//g' | sed 's/^/    /'

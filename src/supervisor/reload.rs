@@ -23,6 +23,7 @@ impl Supervisor {
             self.cli.config_file.clone(),
             self.cli.config_id.clone(),
             config_source::processes(&self.cli),
+            self.reparse.clone(),
         ));
     }
 
@@ -55,6 +56,22 @@ impl Supervisor {
                 for w in &loaded.warnings {
                     tracing::warn!("reload: {w}");
                 }
+                let st = &loaded.reparse_stats;
+                match &st.fallback {
+                    None => tracing::info!(
+                        "reload: {} of {} virtual servers re-parsed",
+                        st.reparsed(),
+                        st.statements
+                    ),
+                    Some(why) => tracing::info!(
+                        "reload: {} of {} virtual servers re-parsed ({why}: read in full)",
+                        st.reparsed(),
+                        st.statements
+                    ),
+                }
+                // The new configuration's cache (None: the next reload
+                // reads in full and makes one).
+                self.reparse = loaded.reparse.clone();
                 let started = std::time::Instant::now();
                 self.apply_config(loaded.config).await;
                 // The supervisor's phases; each child logs its own
@@ -88,7 +105,8 @@ impl Supervisor {
     pub(super) async fn apply_config(&mut self, mut config: Config) {
         let new_roles = roles_to_run(&self.cli, &config);
         let started = std::time::Instant::now();
-        let fingerprints = crate::reload_delta::fingerprints(&mut config);
+        let fingerprints =
+            crate::reload_delta::fingerprints_reusing(&mut config, self.reparse.as_deref());
         let plan = crate::reload_delta::ReloadPlan::decide(
             self.config.fingerprints.get(),
             &fingerprints,
@@ -129,7 +147,7 @@ impl Supervisor {
         // otherwise wait for the whole encoding).
         let roles = new_roles.clone();
         let running = match tokio::task::spawn_blocking(move || {
-            RunningConfig::new(config, Some(fingerprints), &roles)
+            RunningConfig::new(config, Some(fingerprints), &roles, None)
         })
         .await
         {

@@ -193,6 +193,12 @@ impl CheckDriver {
         }
     }
 
+    /// Whether any probe has other users (the engine's delta matching
+    /// then matches every checker).
+    pub fn has_shared(&self) -> bool {
+        self.shared.values().any(|u| !u.is_empty())
+    }
+
     /// The other users of the probe in `id`.
     pub fn shared(&self, id: SlotId) -> &[CheckerRef] {
         self.shared.get(&id).map_or(&[], Vec::as_slice)

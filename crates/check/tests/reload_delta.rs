@@ -230,3 +230,68 @@ async fn a_one_real_server_delta_carries_one_service_and_is_one_ipvs_op() {
 
     t.stop().await;
 }
+
+/// A delta that removes the first service and adds one at the end moves
+/// every other service: the engine re-points their checkers (the debug
+/// build checks every checker is served once, engine/reload_match.rs),
+/// starts only the new service's and stops the removed one's; a weight
+/// edit after that is still one op.
+#[tokio::test]
+async fn a_delta_moving_every_service_starts_only_the_new_checkers() {
+    const SERVICES: usize = 40;
+    const DESTS: usize = 3;
+    let base = services(SERVICES, DESTS);
+    let mut first = parse(&base);
+    let t = TestEngine::start(&first, SERVICES * DESTS).await;
+    let (_, mark) = t.ops_since(0);
+
+    // The first service's lines become comments (so the others keep their
+    // lines, the origins fingerprinted with them) and one service is added
+    // at the end: every other service moves down one index.
+    let added = Vs {
+        port: 11000,
+        weights: vec![1; DESTS],
+        quorum: 1,
+    };
+    let next_text = |vss: &[Vs]| {
+        let whole = text(vss);
+        let first = text(&vss[..1]);
+        let global = text(&[]);
+        let first_vs = &first[global.len()..];
+        let blanked: String = first_vs.lines().map(|_| "# gone\n").collect();
+        let mut t = whole.replacen(first_vs, &blanked, 1);
+        t.push_str(&text(std::slice::from_ref(&added))[global.len()..]);
+        t
+    };
+    let parse_text = |t: &str| {
+        rkeepalived_config::parse_str(t, "delta.conf", &LoadOptions::default())
+            .expect("parses")
+            .config
+    };
+    let mut second = parse_text(&next_text(&base));
+    let d = delta(&mut first, &mut second).expect("delta");
+    assert_eq!(d.changed(), 1);
+    assert_eq!(d.layout[0], VsSlot::Kept(1));
+    t.tx.send(Control::Delta(DeltaMsg::Digest(d.base.clone())))
+        .await
+        .expect("digest");
+    assert_eq!(apply(&t, d).await, DeltaOutcome::Applied);
+    assert_eq!(
+        t.built(),
+        (SERVICES + 1) * DESTS,
+        "only the added service's checkers start"
+    );
+    assert_eq!(t.dest_count(), SERVICES * DESTS);
+    let (_, mark) = t.ops_since(mark);
+
+    // Then one weight, on a service that moved.
+    let mut third_vs = base.clone();
+    third_vs[5].weights[1] = 9;
+    let mut third = parse_text(&next_text(&third_vs));
+    let d = delta(&mut second, &mut third).expect("delta");
+    assert_eq!(apply(&t, d).await, DeltaOutcome::Applied);
+    let (ops, _) = t.ops_since(mark);
+    assert_eq!(ops.len(), 1, "{ops:?}");
+    assert_eq!(t.built(), (SERVICES + 1) * DESTS);
+    t.stop().await;
+}

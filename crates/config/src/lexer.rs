@@ -74,6 +74,23 @@ pub struct Lexer<'a> {
     generated_lines: usize,
     /// Bytes still allowed to be read over all files of this load.
     bytes_left: std::rc::Rc<std::cell::Cell<u64>>,
+    /// Re-parse cache of this load, if it keeps or uses one (reparse.rs).
+    pub reparse: Option<crate::reparse::Session<'a>>,
+}
+
+/// The lines of one file, with lines read ahead and given back first
+/// (a span candidate that turned out not to be one, reparse.rs).
+struct Pushback<'l, 't> {
+    back: Vec<std::borrow::Cow<'t, str>>,
+    inner: &'l mut dyn Iterator<Item = std::borrow::Cow<'t, str>>,
+}
+
+impl<'t> Iterator for Pushback<'_, 't> {
+    type Item = std::borrow::Cow<'t, str>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.back.pop().or_else(|| self.inner.next())
+    }
 }
 
 impl<'a> Lexer<'a> {
@@ -92,11 +109,20 @@ impl<'a> Lexer<'a> {
             random_state: 0x2545_f491_4f6c_dd1d,
             generated_lines: 0,
             bytes_left: std::rc::Rc::new(std::cell::Cell::new(crate::source::MAX_CONFIG_BYTES)),
+            reparse: None,
+        }
+    }
+
+    /// Something outside the spans that a re-parse cache must see change.
+    fn reparse_event(&mut self, what: impl FnOnce() -> String) {
+        if let Some(s) = &mut self.reparse {
+            s.event(&what());
         }
     }
 
     /// Read and process a file (top level or include).
     pub fn file(&mut self, path: &Path, included_at: Option<&Pos>) {
+        self.reparse_event(|| format!("file {}", path.display()));
         let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         if self.include_stack.contains(&canonical) {
             let msg = format!("include loop: {} includes itself", path.display());
@@ -155,6 +181,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn push_error(&mut self, at: Option<&Pos>, path: &Path, msg: String) {
+        self.reparse_event(|| format!("error {msg}"));
         let d = match at {
             Some(pos) => pos.error(msg),
             None => Pos {
@@ -190,11 +217,23 @@ impl<'a> Lexer<'a> {
         let saved_pwd = self
             .params
             .insert("_PWD".to_string(), pwd.display().to_string());
+        self.reparse_event(|| format!("lines of {}", name.display()));
+        let mut lines = Pushback {
+            back: Vec::new(),
+            inner: lines,
+        };
         let mut i = 0usize;
         while let Some(raw) = lines.next() {
             let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
-            let raw = &*raw;
             i += 1;
+            let raw = match self.span(raw, &mut lines, &file, line_no, &dir) {
+                Ok(more) => {
+                    i += more;
+                    continue;
+                }
+                Err(raw) => raw,
+            };
+            let raw = &*raw;
             // Multi-line parameter definitions: `$NAME= \` + lines ending in `\`.
             let stripped = strip_comment(raw);
             let (cond_ok, rest, _) = self.conditional(stripped);
@@ -202,7 +241,10 @@ impl<'a> Lexer<'a> {
                 if let Some((name, value)) = parse_definition(rest) {
                     if let Some(first) = value.strip_suffix('\\') {
                         let mut parts = vec![first.trim().to_string()];
-                        for cont in &mut *lines {
+                        for cont in &mut lines {
+                            if let Some(s) = &mut self.reparse {
+                                s.raw_line(&cont);
+                            }
                             let cont = strip_comment(&cont).trim_end();
                             i += 1;
                             match cont.strip_suffix('\\') {
@@ -225,10 +267,103 @@ impl<'a> Lexer<'a> {
             }
             self.line(raw, &file, line_no, &dir, 0);
         }
+        self.reparse_event(|| format!("end of {}", name.display()));
         match saved_pwd {
             Some(p) => self.params.insert("_PWD".to_string(), p),
             None => self.params.remove("_PWD"),
         };
+    }
+
+    /// With a re-parse cache (reparse.rs): `raw`, line `line_no`, may start
+    /// a top-level `virtual_server` span. Then its lines are taken from
+    /// `lines`; a cached statement stands for them, or they are read and
+    /// recorded for the next load: Ok(lines taken besides `raw`). Else
+    /// Err(raw), to be read normally (and the lines read ahead are given
+    /// back).
+    fn span<'t>(
+        &mut self,
+        raw: std::borrow::Cow<'t, str>,
+        lines: &mut Pushback<'_, 't>,
+        file: &Arc<PathBuf>,
+        line_no: u32,
+        dir: &Path,
+    ) -> Result<usize, std::borrow::Cow<'t, str>> {
+        use crate::reparse::{SpanScan, Step};
+        if self.reparse.is_none() {
+            return Err(raw);
+        }
+        if !self.tree.at_top_level() || !SpanScan::starts(&raw) {
+            if let Some(s) = &mut self.reparse {
+                s.other_line(&raw);
+            }
+            return Err(raw);
+        }
+        let mut scan = SpanScan::new();
+        let mut buf = vec![raw];
+        loop {
+            let step = match buf.last() {
+                Some(l) => scan.line(l),
+                None => Step::GiveUp,
+            };
+            let next = match step {
+                Step::End => None,
+                Step::More => lines.next(),
+                Step::GiveUp => {
+                    // Read normally: give back all but the first line.
+                    let first = buf.remove(0);
+                    lines.back.extend(buf.into_iter().rev());
+                    if let Some(s) = &mut self.reparse {
+                        s.other_line(&first);
+                    }
+                    return Err(first);
+                }
+            };
+            match (step, next) {
+                (Step::End, _) => break,
+                (_, Some(l)) => buf.push(l),
+                // The end of the file inside the block.
+                (_, None) => {
+                    let first = buf.remove(0);
+                    lines.back.extend(buf.into_iter().rev());
+                    if let Some(s) = &mut self.reparse {
+                        s.other_line(&first);
+                    }
+                    return Err(first);
+                }
+            }
+        }
+        let n = buf.len();
+        let hash = crate::reparse::span_hash(&buf);
+        let key = (file.clone(), line_no);
+        let cached = self.reparse.as_mut().and_then(|s| s.lookup(&key, &hash, n));
+        if let Some(c) = cached {
+            if self.tree.push_cached(c.clone()) {
+                self.warnings.extend(c.lexer_warnings().iter().cloned());
+                if let Some(s) = &mut self.reparse {
+                    s.hit(key, c);
+                }
+                return Ok(n - 1);
+            }
+        }
+        // Lexed and parsed as always, and checked to have made exactly one
+        // complete top-level statement, to be cached.
+        self.tree.end_pending();
+        let emitted = self.tree.top_emitted;
+        let errors = (self.errors.len(), self.tree.errors.len());
+        let warnings = self.warnings.len();
+        for (k, l) in buf.iter().enumerate() {
+            let k = u32::try_from(k).unwrap_or(u32::MAX);
+            self.line(l, file, line_no.saturating_add(k), dir, 0);
+        }
+        let ok = self.tree.at_top_level()
+            && !self.tree.has_pending()
+            && self.tree.top_emitted == emitted + 1
+            && errors == (self.errors.len(), self.tree.errors.len());
+        let lexer_warnings = self.warnings[warnings..].to_vec();
+        if let Some(s) = &mut self.reparse {
+            s.lexed(key, hash, n, lexer_warnings, ok);
+        }
+        Ok(n - 1)
     }
 
     /// `@id rest` / `@^id rest`: returns (line applies, rest, column offset).
@@ -619,6 +754,7 @@ impl<'a> Lexer<'a> {
 
     /// A skipped include: a warning, or with `-e` an error.
     fn include_problem(&mut self, pos: &Pos, msg: String) {
+        self.reparse_event(|| format!("include {msg}"));
         if self.opts.check_includes {
             let msg = msg.replace(" - skipping (as keepalived does)", "");
             self.errors
@@ -644,6 +780,7 @@ impl<'a> Lexer<'a> {
         let paths = match glob::glob(&full_str) {
             Ok(paths) => paths,
             Err(e) => {
+                self.reparse_event(|| format!("bad pattern {}", pattern.text));
                 self.errors.push(
                     pattern
                         .pos

@@ -14,6 +14,7 @@ mod lexer;
 pub mod model;
 mod parse;
 pub mod print;
+pub mod reparse;
 mod source;
 mod tree;
 mod validate;
@@ -25,6 +26,7 @@ pub use diag::{cap_diagnostics, ConfigError, Diagnostic, Severity, MAX_DIAGNOSTI
 pub use lexer::ALL_CONFIG_SUFFIX;
 pub use model::Config;
 pub use print::print;
+pub use reparse::{ReparseCache, ReparseStats};
 pub use source::MAX_CONFIG_BYTES;
 
 /// How to load a configuration.
@@ -157,40 +159,234 @@ fn load_with(
     id: &str,
     check_includes: bool,
 ) -> Result<Loaded, ConfigError> {
-    let attempt = |budget: usize| {
+    load_inner(procs, budget, &read, id, check_includes, None).0
+}
+
+/// How a load uses the re-parse cache (reparse.rs).
+#[derive(Clone, Copy)]
+enum Reuse<'c> {
+    /// Neither uses nor builds one.
+    Off,
+    /// Builds one, using `Some` old one where it can.
+    Build(Option<&'c ReparseCache>),
+}
+
+/// [`load_with`], with a re-parse cache: the result, the cache for the
+/// next load (if this one could make one) and what was reused.
+fn load_inner(
+    procs: Processes,
+    budget: usize,
+    read: &dyn Fn(&mut lexer::Lexer<'_>),
+    id: &str,
+    check_includes: bool,
+    reuse: Option<Reuse<'_>>,
+) -> (
+    Result<Loaded, ConfigError>,
+    Option<ReparseCache>,
+    ReparseStats,
+) {
+    let reuse = reuse.unwrap_or(Reuse::Off);
+    let old = match reuse {
+        Reuse::Build(old) => old,
+        Reuse::Off => None,
+    };
+    // `use_old`: with the old cache (else building a new one only).
+    let attempt = |budget: usize, use_old: bool| {
         let mut lx = lexer::Lexer::new(lexer::LexOptions {
             config_id: id,
             check_includes,
         });
         let mut p = parse::Parser::new();
         p.procs = procs;
+        if let Reuse::Build(_) = reuse {
+            p.record = Some(std::collections::HashMap::new());
+            let old = if use_old { old } else { None };
+            lx.reparse = Some(reparse::Session::new(old, id, check_includes, procs));
+        }
         lx.tree.sink = Some(parse::stream::TopLevel::new(p, budget));
         read(&mut lx);
         // Unclosed blocks at the end are top-level statements too.
         lx.tree.close_all();
         lx
     };
-    let lx = attempt(budget);
-    if lx.tree.sink.as_ref().is_some_and(|s| s.restart) {
+    let once = |use_old: bool| {
+        let lx = attempt(budget, use_old);
+        if lx.tree.sink.as_ref().is_some_and(|s| s.restart) {
+            drop(lx);
+            return attempt(usize::MAX, use_old);
+        }
+        lx
+    };
+    let mut stats = ReparseStats::default();
+    let mut lx = once(true);
+    let mut session = lx.reparse.take();
+    // The cached statements hold only if this load's rest is the cache's
+    // and none met a parser state it was not read in (known once the
+    // queued statements are parsed, in `finish`).
+    let used = session.as_ref().is_some_and(|s| s.used_cache());
+    let mut why = session.as_ref().filter(|_| used).and_then(|s| {
+        s.problem
+            .or((!s.old_rest_matches())
+                .then_some("something besides virtual_server blocks changed"))
+    });
+    let mut out = None;
+    if why.is_none() {
+        let parsed = finish(lx);
+        if used && parsed.3 {
+            why = Some("a cached virtual_server would meet a different parser state");
+        } else {
+            out = Some(parsed);
+        }
+    } else {
         drop(lx);
-        return finish(attempt(usize::MAX));
     }
-    finish(lx)
+    let (result, p_stats, record, _) = match out {
+        Some(out) => out,
+        None => {
+            stats.fallback = why.map(str::to_string);
+            let mut lx = once(false);
+            session = lx.reparse.take();
+            finish(lx)
+        }
+    };
+    stats.statements = p_stats.0;
+    stats.reused = p_stats.1;
+    let cache = match (session, &result) {
+        (Some(session), Ok(_)) => session.finish(record.unwrap_or_default()),
+        _ => None,
+    };
+    (result, cache, stats)
 }
 
-fn finish(lx: lexer::Lexer<'_>) -> Result<Loaded, ConfigError> {
+/// [`load_checked`], keeping a [`ReparseCache`] for the next load and
+/// using `old` (the previous load's) to skip the `virtual_server` blocks
+/// that did not change (see [`reparse`]). Returns the result, the cache
+/// to keep (None if this load cannot make one) and what was reused.
+///
+/// In debug builds, a load that used the cache is read again in full and
+/// must give the same configuration (origins included) and diagnostics.
+pub fn load_reusing(
+    path: &Path,
+    opts: &LoadOptions,
+    procs: Processes,
+    check_includes: bool,
+    old: Option<&ReparseCache>,
+) -> (
+    Result<Loaded, ConfigError>,
+    Option<ReparseCache>,
+    ReparseStats,
+) {
+    let id = opts.effective_config_id();
+    let read = |lx: &mut lexer::Lexer<'_>| lx.file(path, None);
+    let out = load_inner(
+        procs,
+        parse::stream::STREAM_AFTER_STATEMENTS,
+        &read,
+        &id,
+        check_includes,
+        Some(Reuse::Build(old)),
+    );
+    #[cfg(debug_assertions)]
+    if out.2.reused > 0 {
+        let full = load_inner(
+            procs,
+            parse::stream::STREAM_AFTER_STATEMENTS,
+            &read,
+            &id,
+            check_includes,
+            None,
+        );
+        assert_same_load(&out.0, &full.0);
+    }
+    out
+}
+
+/// [`load_reusing`] for configuration text named `name` (tests).
+#[doc(hidden)]
+pub fn parse_str_reusing(
+    text: &str,
+    name: &str,
+    opts: &LoadOptions,
+    budget: usize,
+    old: Option<&ReparseCache>,
+) -> (
+    Result<Loaded, ConfigError>,
+    Option<ReparseCache>,
+    ReparseStats,
+) {
+    let id = opts.effective_config_id();
+    let name = PathBuf::from(name);
+    let read = |lx: &mut lexer::Lexer<'_>| lx.text(text, &name);
+    load_inner(
+        Processes::ALL,
+        budget,
+        &read,
+        &id,
+        false,
+        Some(Reuse::Build(old)),
+    )
+}
+
+/// A cached load and the full one must agree: configuration (its JSON,
+/// which has the origins `==` ignores), warnings, keywords not acted on,
+/// or the same errors.
+#[doc(hidden)]
+pub fn assert_same_load(cached: &Result<Loaded, ConfigError>, full: &Result<Loaded, ConfigError>) {
+    match (cached, full) {
+        (Ok(a), Ok(b)) => {
+            assert!(
+                a == b,
+                "a cached reload's result differs from the full parse's"
+            );
+            let (ja, jb) = (
+                serde_json::to_string(&a.config),
+                serde_json::to_string(&b.config),
+            );
+            assert!(
+                ja.ok() == jb.ok(),
+                "a cached reload's configuration (origins) differs from the full parse's"
+            );
+        }
+        (Err(a), Err(b)) => assert_eq!(
+            a.diagnostics(),
+            b.diagnostics(),
+            "a cached reload's errors differ from the full parse's"
+        ),
+        (a, b) => panic!(
+            "a cached reload and the full parse disagree: cached {}, full {}",
+            a.is_ok(),
+            b.is_ok()
+        ),
+    }
+}
+
+/// The result of a load, the parser's (statements, reused) counts, its
+/// re-parse record, and whether a cached statement met a parser state it
+/// was not read in.
+#[allow(clippy::type_complexity)]
+fn finish(
+    lx: lexer::Lexer<'_>,
+) -> (
+    Result<Loaded, ConfigError>,
+    (usize, usize),
+    Option<std::collections::HashMap<reparse::SpanKey, reparse::StatementOutput>>,
+    bool,
+) {
     let mut warnings = lx.warnings;
     if !lx.errors.is_empty() {
         let mut errors = lx.errors;
         cap_diagnostics(&mut errors, "errors");
-        return Err(ConfigError::Read(errors));
+        return (Err(ConfigError::Read(errors)), (0, 0), None, false);
     }
     let (nodes, sink, tree_errors) = lx.tree.finish_with_sink();
     let mut top = sink.unwrap_or_else(|| parse::stream::TopLevel::whole(parse::Parser::new()));
     for n in nodes {
         top.push(n);
     }
-    let (p, acted) = top.finish();
+    let (mut p, acted) = top.finish();
+    let counts = (p.vs_statements, p.vs_reused);
+    let record = p.record.take();
+    let conflict = p.reparse_conflict;
     warnings.extend(p.warnings);
     warnings.extend(acted.warnings);
     let mut errors = tree_errors;
@@ -198,7 +394,7 @@ fn finish(lx: lexer::Lexer<'_>) -> Result<Loaded, ConfigError> {
     if !errors.is_empty() {
         errors.sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
         cap_diagnostics(&mut errors, "errors");
-        return Err(ConfigError::Syntax(errors));
+        return (Err(ConfigError::Syntax(errors)), counts, None, conflict);
     }
     let mut config = p.cfg;
     // Grown by doubling while parsing: up to half of it spare.
@@ -208,12 +404,17 @@ fn finish(lx: lexer::Lexer<'_>) -> Result<Loaded, ConfigError> {
     let mut errors = errors;
     if !errors.is_empty() {
         cap_diagnostics(&mut errors, "errors");
-        return Err(ConfigError::Semantic(errors));
+        return (Err(ConfigError::Semantic(errors)), counts, None, conflict);
     }
     cap_diagnostics(&mut warnings, "warnings");
-    Ok(Loaded {
-        config,
-        warnings,
-        not_acted_on: acted.seen.into_iter().collect(),
-    })
+    (
+        Ok(Loaded {
+            config,
+            warnings,
+            not_acted_on: acted.seen.into_iter().collect(),
+        }),
+        counts,
+        record,
+        conflict,
+    )
 }

@@ -66,6 +66,9 @@ pub struct StreamBuilder {
     /// Where finished top-level statements go when set (else they are
     /// kept and returned by [`StreamBuilder::finish`]).
     pub sink: Option<crate::parse::stream::TopLevel>,
+    /// Top-level statements finished so far (reparse.rs checks that a
+    /// span made exactly one).
+    pub top_emitted: usize,
 }
 
 /// A block being read: the statement that opened it, and its statements.
@@ -94,6 +97,7 @@ impl StreamBuilder {
     /// level, which goes to the sink if there is one).
     fn emit(&mut self, node: Node) {
         if self.frames.len() <= 1 {
+            self.top_emitted += 1;
             if let Some(sink) = &mut self.sink {
                 sink.push(node);
                 return;
@@ -111,6 +115,40 @@ impl StreamBuilder {
         }
         let last = self.frames.len() - 1;
         &mut self.frames[last].nodes
+    }
+
+    /// No block is open or being skipped: the next statement is a
+    /// top-level one.
+    pub fn at_top_level(&self) -> bool {
+        self.frames.len() <= 1 && self.skipping.is_none()
+    }
+
+    /// A statement is waiting for its line's end or a `{`.
+    pub fn has_pending(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Ends a pending statement, as the next line's first word would.
+    pub fn end_pending(&mut self) {
+        if self.skipping.is_none() {
+            self.end_statement();
+        }
+    }
+
+    /// A top-level statement read from the re-parse cache (reparse.rs),
+    /// where a `virtual_server` line starts: it ends a pending statement,
+    /// as the keyword's word would, and goes to the sink. False (nothing
+    /// done) if not at the top level or without a sink.
+    pub fn push_cached(&mut self, c: std::sync::Arc<crate::reparse::CachedStatement>) -> bool {
+        if !self.at_top_level() || self.sink.is_none() {
+            return false;
+        }
+        self.end_statement();
+        self.top_emitted += 1;
+        if let Some(sink) = &mut self.sink {
+            sink.push_cached(c);
+        }
+        true
     }
 
     /// The pending statement, without a block.

@@ -125,7 +125,10 @@ fn virtual_servers(cfg: &mut Config, errors: &mut Vec<Diagnostic>, warnings: &mu
         .iter()
         .map(|g| g.name.clone())
         .collect();
-    let mut seen: Vec<(VirtualService, Protocol, Origin)> = Vec::new();
+    // Where each service was first defined (a map: keepalived issue #2318
+    // has 2,284 virtual servers, a list search would be quadratic).
+    let mut seen: std::collections::HashMap<(VirtualService, Protocol), Origin> =
+        std::collections::HashMap::with_capacity(cfg.virtual_servers.len());
     let mut kept = Vec::new();
     for mut vs in std::mem::take(&mut cfg.virtual_servers) {
         if let VirtualService::Group(name) = &vs.service {
@@ -147,10 +150,7 @@ fn virtual_servers(cfg: &mut Config, errors: &mut Vec<Diagnostic>, warnings: &mu
                 continue;
             }
         }
-        if let Some((_, _, first)) = seen
-            .iter()
-            .find(|(s, p, _)| *s == vs.service && *p == vs.protocol)
-        {
+        if let Some(first) = seen.get(&(vs.service.clone(), vs.protocol)) {
             errors.push(at(
                 &vs.origin,
                 Severity::Error,
@@ -162,7 +162,7 @@ fn virtual_servers(cfg: &mut Config, errors: &mut Vec<Diagnostic>, warnings: &mu
             ));
             continue;
         }
-        seen.push((vs.service.clone(), vs.protocol, vs.origin.clone()));
+        seen.insert((vs.service.clone(), vs.protocol), vs.origin.clone());
         kept.push(vs);
     }
     cfg.virtual_servers = kept;

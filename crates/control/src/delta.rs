@@ -26,6 +26,7 @@
 
 use std::sync::Arc;
 
+use rkeepalived_config::model::VirtualServer;
 use rkeepalived_config::Config;
 use serde::{Deserialize, Serialize};
 
@@ -84,19 +85,40 @@ impl Fingerprints {
     /// Thousands of virtual servers are hashed on up to 4 threads (on a
     /// reload this is on the way to the checker).
     pub fn of(config: &mut Config) -> std::io::Result<Fingerprints> {
+        Self::of_known(config, &[])
+    }
+
+    /// [`Fingerprints::of`], taking the digest of virtual server `i` from
+    /// `known[i]` where it is `Some` (the supervisor's re-parse cache
+    /// keeps those of the virtual servers it did not parse again).
+    pub fn of_known(
+        config: &mut Config,
+        known: &[Option<Digest>],
+    ) -> std::io::Result<Fingerprints> {
         let n = config.virtual_servers.len();
         let threads = std::thread::available_parallelism()
             .map_or(1, |t| t.get())
             .min(4);
-        let virtual_servers: Vec<Digest> = if n >= 512 && threads > 1 {
+        let digest_at = |i: usize, vs: &VirtualServer| match known.get(i).copied().flatten() {
+            Some(d) => Ok(d),
+            None => digest_of(vs),
+        };
+        let missing = (0..n)
+            .filter(|&i| known.get(i).copied().flatten().is_none())
+            .count();
+        let virtual_servers: Vec<Digest> = if missing >= 512 && threads > 1 {
+            let size = n.div_ceil(threads);
             std::thread::scope(|scope| {
                 let parts: Vec<_> = config
                     .virtual_servers
-                    .chunks(n.div_ceil(threads))
-                    .map(|part| {
+                    .chunks(size)
+                    .enumerate()
+                    .map(|(c, part)| {
+                        let digest_at = &digest_at;
                         scope.spawn(move || {
                             part.iter()
-                                .map(digest_of)
+                                .enumerate()
+                                .map(|(j, vs)| digest_at(c * size + j, vs))
                                 .collect::<std::io::Result<Vec<_>>>()
                         })
                     })
@@ -114,7 +136,8 @@ impl Fingerprints {
             config
                 .virtual_servers
                 .iter()
-                .map(digest_of)
+                .enumerate()
+                .map(|(i, vs)| digest_at(i, vs))
                 .collect::<Result<_, _>>()?
         };
         let vss = std::mem::take(&mut config.virtual_servers);

@@ -28,6 +28,7 @@ mod delta_sync;
 mod dump;
 mod ipvs_sync;
 mod reload_delta;
+mod reload_match;
 
 /// How often the whole kernel table is dumped and reconciled even without changes.
 const FULL_RESYNC_INTERVAL: Duration = Duration::from_secs(60);
@@ -340,16 +341,18 @@ impl Engine {
         let started = Instant::now();
         let plan = crate::plan::from_config(cfg);
         self.config_digest = None;
-        self.last_reload_ok = self.reload_plan(plan, started);
+        self.last_reload_ok = self.reload_plan(plan, started, None);
     }
 
     /// A reload's new plan (full or delta, built since `started`), applied
     /// in place; a plan that could not be built leaves the running one.
-    /// Whether it was applied.
+    /// `layout`: a delta's, which virtual servers are the running plan's
+    /// (see [`Engine::match_delta`]). Whether it was applied.
     fn reload_plan(
         &mut self,
         plan: Result<CheckPlan, crate::error::PlanError>,
         started: Instant,
+        layout: Option<&[rkeepalived_control::delta::VsSlot]>,
     ) -> bool {
         match plan {
             Ok(plan) => {
@@ -357,7 +360,7 @@ impl Engine {
                 self.metrics.reloads.fetch_add(1, Relaxed);
                 let view = crate::drain::PlanView::of(&plan);
                 let programmed = (view.drains() || !self.drains.is_empty()).then(|| self.desired());
-                self.apply_plan(plan, false);
+                self.apply_plan_with(plan, false, layout);
                 if let Some(old) = programmed {
                     let events = self.drains.reload(&old, &view, tokio::time::Instant::now());
                     events.iter().for_each(|e| tracing::info!("{e}"));
@@ -417,6 +420,18 @@ impl Engine {
     }
 
     fn apply_plan(&mut self, plan: CheckPlan, initial: bool) {
+        self.apply_plan_with(plan, initial, None);
+    }
+
+    /// [`Engine::apply_plan`]; with a delta's `layout`, matching only the
+    /// checkers of the virtual servers it changed when it can
+    /// ([`Engine::match_delta`]), else all of them ([`Engine::match_all`]).
+    fn apply_plan_with(
+        &mut self,
+        plan: CheckPlan,
+        initial: bool,
+        layout: Option<&[rkeepalived_control::delta::VsSlot]>,
+    ) {
         // Checker positions change with the plan: every BFD_CHECK counts
         // as not run until its next event.
         self.bfd_seen.clear();
@@ -426,18 +441,54 @@ impl Engine {
             HealthModel::carry_over(&plan, &self.plan, &self.model)
         };
         self.apply_process_settings(&plan);
+        let fast = match layout {
+            Some(layout) if !initial => self.match_delta(&plan, layout, &model),
+            _ => None,
+        };
+        let (kept, started, stopped) = match fast {
+            Some(counts) => counts,
+            None => self.match_all(&plan, &model),
+        };
+        if !initial {
+            tracing::info!(kept, started, stopped, "configuration reloaded");
+        }
+        self.model = model;
+        crate::mail::refresh(&mut self.mail, &self.plan, &plan);
+        self.plan = Arc::new(plan);
+        self.shape = crate::delta::PlanShape::of(&self.plan);
+        self.delta.mark_full();
+        self.ipvs_dirty = true;
+        let states: Vec<(String, bool)> = self
+            .bfd_states
+            .iter()
+            .map(|(n, u)| (n.clone(), *u))
+            .collect();
+        for (name, up) in states {
+            self.bfd_apply(&name, up, true);
+        }
+        self.plan_routes();
+    }
+
+    /// Matches every checker of `plan` to the running ones (kept when its
+    /// identity and spec are the same, one probe per distinct target),
+    /// starts the new ones and stops the rest: (kept, started, stopped).
+    fn match_all(&mut self, plan: &CheckPlan, model: &HealthModel) -> (usize, usize, usize) {
         let (mut old, candidates) = self.running_checkers();
         // One probe per distinct target: checkers with equal specs (and the
         // same ha_suspend addresses) share one slot, found by destination
         // and kind, then compared in full.
-        let mut probes: HashMap<(std::net::SocketAddr, &'static str), Vec<SlotId>> = HashMap::new();
-        let mut in_use: std::collections::HashSet<SlotId> = std::collections::HashSet::new();
         let total = plan
             .virtual_servers
             .iter()
             .flat_map(|v| &v.real_servers)
             .map(|r| r.checkers.len())
             .sum();
+        // Sized for every checker at once (no rehashing while 36,544 of
+        // them are matched at keepalived issue #2318's size).
+        let mut probes: HashMap<(std::net::SocketAddr, &'static str), Vec<SlotId>> =
+            HashMap::with_capacity(total);
+        let mut in_use: std::collections::HashSet<SlotId> =
+            std::collections::HashSet::with_capacity(total);
         self.checks.reserve(total);
         let (mut kept, mut started) = (0usize, 0usize);
         for (vi, vs) in plan.virtual_servers.iter().enumerate() {
@@ -506,24 +557,7 @@ impl Engine {
                 self.checks.remove(id);
             }
         }
-        if !initial {
-            tracing::info!(kept, started, stopped, "configuration reloaded");
-        }
-        self.model = model;
-        crate::mail::refresh(&mut self.mail, &self.plan, &plan);
-        self.plan = Arc::new(plan);
-        self.shape = crate::delta::PlanShape::of(&self.plan);
-        self.delta.mark_full();
-        self.ipvs_dirty = true;
-        let states: Vec<(String, bool)> = self
-            .bfd_states
-            .iter()
-            .map(|(n, u)| (n.clone(), *u))
-            .collect();
-        for (name, up) in states {
-            self.bfd_apply(&name, up, true);
-        }
-        self.plan_routes();
+        (kept, started, stopped)
     }
 
     /// The process-wide parts of `plan`: script security, notify FIFOs,
@@ -566,12 +600,19 @@ impl Engine {
         // the end (a real server listed twice used to run twice: its twin
         // slots end here too).
         let mut candidates: Vec<SlotId> = Vec::with_capacity(self.checks.len());
+        // One name per virtual server, shared by its checkers' keys.
+        let names: Vec<Arc<str>> = self
+            .plan
+            .virtual_servers
+            .iter()
+            .map(|v| Arc::from(v.name.as_str()))
+            .collect();
         for (id, task) in self.checks.tasks() {
             candidates.push(id);
             for at in std::iter::once(&task.at).chain(self.checks.shared(id)) {
                 let vs = &self.plan.virtual_servers[at.vs as usize];
                 let key = CheckerKey {
-                    vs: Arc::from(vs.name.as_str()),
+                    vs: Arc::clone(&names[at.vs as usize]),
                     rs: vs.real_servers[at.rs as usize].dest.key(),
                     index: at.checker,
                 };

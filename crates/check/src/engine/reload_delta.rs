@@ -29,7 +29,7 @@ impl Engine {
                         delta.layout.len()
                     );
                     let plan = crate::plan_delta::apply(&self.plan, &delta);
-                    if self.reload_plan(plan, started) {
+                    if self.reload_plan(plan, started, Some(&delta.layout)) {
                         self.config_digest = Some(delta.digest.clone());
                         DeltaOutcome::Applied
                     } else {

@@ -33,7 +33,7 @@ pub enum VsgMember {
 }
 
 /// What a virtual_server is keyed on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum VirtualService {
     /// `IP [PORT]` (port may be omitted only for persistent services).
     Addr { addr: IpAddr, port: Option<u16> },
@@ -144,7 +144,7 @@ pub enum ForwardingMethod {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Protocol {
     Tcp,
     Udp,

@@ -77,6 +77,16 @@ pub struct Parser {
     pub procs: crate::Processes,
     /// What `bfd_instance` blocks leave for later ones (parse/bfd.rs).
     pub(crate) bfd: bfd::BfdState,
+    /// With a re-parse cache (reparse.rs): what each top-level
+    /// `virtual_server` statement produced, by where it starts.
+    pub(crate) record:
+        Option<std::collections::HashMap<crate::reparse::SpanKey, crate::reparse::StatementOutput>>,
+    /// A cached statement met a parser state it was not read in (the
+    /// load is read again without the cache).
+    pub(crate) reparse_conflict: bool,
+    /// Top-level `virtual_server` statements, and those from the cache.
+    pub(crate) vs_statements: usize,
+    pub(crate) vs_reused: usize,
 }
 
 impl Parser {
@@ -91,6 +101,10 @@ impl Parser {
             errors: Vec::new(),
             procs: crate::Processes::ALL,
             bfd: bfd::BfdState::default(),
+            record: None,
+            reparse_conflict: false,
+            vs_statements: 0,
+            vs_reused: 0,
         }
     }
 
@@ -138,9 +152,10 @@ impl Parser {
     /// script, track-file and group definitions, so instances and
     /// checkers see their defaults and weights regardless of the order in
     /// the file. See [`stream::TopLevel`] for the order.
-    fn early(&mut self, nodes: &[Node]) {
+    fn early(&mut self, items: &[stream::Item]) {
+        let nodes = || items.iter().filter_map(stream::Item::node);
         let mut g = global::GlobalBuilder::default();
-        for n in nodes.iter().filter(|n| n.key() == "global_defs") {
+        for n in nodes().filter(|n| n.key() == "global_defs") {
             match n.require_block() {
                 Ok(block) => {
                     self.feed(&mut g, block);
@@ -150,7 +165,7 @@ impl Parser {
         }
         let r = g.finish(self);
         self.run(r);
-        for n in nodes {
+        for n in nodes() {
             let r = match n.key() {
                 _ if self.skipped_by_process(n.key()) => Ok(()),
                 "vrrp_script" => self.vrrp_script(n),
@@ -184,7 +199,73 @@ impl Parser {
     /// read them all: scanned for keywords rkeepalived does not act on, read
     /// unless early, and dropped.
     fn late(&mut self, scan: &mut acted::Scan, n: Node) {
-        let n = &n;
+        if n.key() == "virtual_server" {
+            self.vs_statements += 1;
+            if self.record.is_some() {
+                self.late_recorded(scan, &n);
+                return;
+            }
+        }
+        self.late_node(scan, &n);
+    }
+
+    /// [`Parser::late`] of a top-level `virtual_server` statement, with
+    /// what it produced recorded for the re-parse cache (reparse.rs).
+    fn late_recorded(&mut self, scan: &mut acted::Scan, n: &Node) {
+        let mut local = acted::Scan::default();
+        let (w0, e0, v0, u0) = (
+            self.warnings.len(),
+            self.errors.len(),
+            self.cfg.virtual_servers.len(),
+            self.unknown_count,
+        );
+        self.late_node(&mut local, n);
+        let produced = self.cfg.virtual_servers.len().saturating_sub(v0);
+        if self.errors.len() == e0 && produced <= 1 {
+            let out = crate::reparse::StatementOutput {
+                parser_warnings: self.warnings.get(w0..).unwrap_or_default().to_vec(),
+                scan_warnings: local.warnings.clone(),
+                seen: local.seen.iter().cloned().collect(),
+                vs: (produced == 1)
+                    .then(|| self.cfg.virtual_servers.get(v0).cloned())
+                    .flatten(),
+                unknown_at_entry: u0.min(MAX_SUGGESTIONS),
+                unknown_added: self.unknown_count.saturating_sub(u0),
+                statements: stream::statements(n),
+            };
+            if let Some(record) = &mut self.record {
+                record.insert((n.pos().file.clone(), n.pos().line), out);
+            }
+        }
+        scan.warnings.append(&mut local.warnings);
+        scan.seen.append(&mut local.seen);
+    }
+
+    /// A top-level `virtual_server` statement from the re-parse cache:
+    /// what reading it did, done again.
+    pub(crate) fn late_cached(
+        &mut self,
+        scan: &mut acted::Scan,
+        c: &crate::reparse::CachedStatement,
+    ) {
+        let o = &c.out;
+        self.vs_statements += 1;
+        self.vs_reused += 1;
+        if o.unknown_added > 0 && self.unknown_count.min(MAX_SUGGESTIONS) != o.unknown_at_entry {
+            // Its "did you mean" hints would differ.
+            self.reparse_conflict = true;
+        }
+        self.warnings.extend(o.parser_warnings.iter().cloned());
+        scan.warnings.extend(o.scan_warnings.iter().cloned());
+        scan.seen.extend(o.seen.iter().cloned());
+        self.unknown_count += o.unknown_added;
+        if let Some(vs) = &o.vs {
+            self.cfg.virtual_servers.push(vs.clone());
+        }
+    }
+
+    /// One top-level statement read (see [`Parser::late`]).
+    fn late_node(&mut self, scan: &mut acted::Scan, n: &Node) {
         scan.top_level(n);
         let r = match n.key() {
             "global_defs"

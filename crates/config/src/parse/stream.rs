@@ -18,8 +18,27 @@
 //!   ([`TopLevel::restart`]), which costs a second read of the files but
 //!   gives the same result as the two passes.
 
+use std::sync::Arc;
+
 use super::{acted, Parser};
+use crate::reparse::CachedStatement;
 use crate::tree::Node;
+
+/// A top-level statement: read from the files, or a `virtual_server`
+/// statement taken from the re-parse cache (reparse.rs).
+pub(crate) enum Item {
+    Node(Node),
+    Cached(Arc<CachedStatement>),
+}
+
+impl Item {
+    pub fn node(&self) -> Option<&Node> {
+        match self {
+            Item::Node(n) => Some(n),
+            Item::Cached(_) => None,
+        }
+    }
+}
 
 /// Statements queued before streaming starts. Enough for every hand-written
 /// configuration; about 1 MB of tree.
@@ -29,7 +48,7 @@ pub const STREAM_AFTER_STATEMENTS: usize = 4096;
 pub(crate) struct TopLevel {
     pub p: Parser,
     scan: acted::Scan,
-    queue: Vec<Node>,
+    queue: Vec<Item>,
     /// Statements (at every depth) in `queue`.
     queued: usize,
     budget: usize,
@@ -74,7 +93,26 @@ impl TopLevel {
             return;
         }
         self.queued = self.queued.saturating_add(statements(&n));
-        self.queue.push(n);
+        self.queue.push(Item::Node(n));
+        self.after_queued();
+    }
+
+    /// A `virtual_server` statement from the re-parse cache, in file order
+    /// (never an early statement).
+    pub fn push_cached(&mut self, c: Arc<CachedStatement>) {
+        if self.restart {
+            return;
+        }
+        if self.streaming {
+            self.p.late_cached(&mut self.scan, &c);
+            return;
+        }
+        self.queued = self.queued.saturating_add(c.out.statements);
+        self.queue.push(Item::Cached(c));
+        self.after_queued();
+    }
+
+    fn after_queued(&mut self) {
         if self.queued > self.budget {
             self.read_queue();
             self.streaming = true;
@@ -84,8 +122,11 @@ impl TopLevel {
     fn read_queue(&mut self) {
         let queue = std::mem::take(&mut self.queue);
         self.p.early(&queue);
-        for n in queue {
-            self.p.late(&mut self.scan, n);
+        for item in queue {
+            match item {
+                Item::Node(n) => self.p.late(&mut self.scan, n),
+                Item::Cached(c) => self.p.late_cached(&mut self.scan, &c),
+            }
         }
     }
 
@@ -99,7 +140,7 @@ impl TopLevel {
 }
 
 /// Statements in `n` and its blocks.
-fn statements(n: &Node) -> usize {
+pub(crate) fn statements(n: &Node) -> usize {
     1 + n
         .block
         .as_ref()

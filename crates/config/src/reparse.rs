@@ -1,0 +1,513 @@
+//! Re-parsing only what changed on a reload (issue #17 item 1).
+//!
+//! A load can keep a [`ReparseCache`]: for every top-level
+//! `virtual_server` statement (a *span*: its file, first line, line count
+//! and a SHA-256 of its lines) what reading it produced — the virtual
+//! server, its warnings (lexer, parser and "not acted on" ones, each in
+//! order), the "not acted on" keywords it contained and how many unknown
+//! keywords it reported — plus one SHA-256 of everything else the load read
+//! (the *rest*: every other non-blank line of every file, in order, with a
+//! marker where one or more spans were; the names of the files read and
+//! the outcome of every include; the config id, `-e` and the processes).
+//!
+//! The next load with that cache reads the files as always, line by line.
+//! At the top level (the block tree has no open block), a line whose first
+//! word is `virtual_server` starts a span candidate: the lines up to the
+//! one closing its block are gathered by a byte-level scan (`SpanScan`)
+//! that gives up on anything it is not sure about (`$`, `\`, a line
+//! starting with `@`, `~` or `include`, an unterminated quote, a brace
+//! closing before one opened, text after the closing brace, a keyword line
+//! without a block, more than [`MAX_SPAN_BYTES`]): such lines are read
+//! normally and are part of the rest. A span whose (file, first line, line
+//! count, hash) is in the cache is not lexed or parsed: the tree builder
+//! takes the cached result as the statement, and the parser replays its
+//! warnings and pushes its virtual server at the point where it would have
+//! read the statement. Every other span is lexed and parsed as always and
+//! checked afterwards (`Session`): it must have made exactly one complete
+//! top-level statement with no error, else the load's cache is not kept
+//! (and a cached load starts again without the cache).
+//!
+//! Why the result is the full parse's, statement by statement:
+//!
+//! * Lexing a span depends on its text only: without `$`, `@`, `~SEQ` and
+//!   `include` lines no parameter, conditional, repetition or include
+//!   applies, quotes do not span lines, and the span starts on a fresh line
+//!   at the top level (a pending keyword-only statement before it ends at
+//!   its first word, as `StreamBuilder::push_cached` does).
+//! * Parsing a `virtual_server` reads, besides its own block: global_defs,
+//!   the `virtual_server_group`s, the `vrrp_track_file`s (all read before
+//!   any late statement: `parse/stream.rs`), the `bfd_instance`s before it
+//!   (in file order), and the count of unknown keywords so far (the "did
+//!   you mean" budget). The first four come from statements outside the
+//!   spans: the rest's hash is the same, and since spans appear in it as
+//!   markers, a `bfd_instance` cannot move across a virtual server without
+//!   changing it. The budget is compared when the statement had unknown
+//!   keywords (`StatementOutput::unknown_at_entry`).
+//! * What a virtual server's reading leaves for later statements is the
+//!   virtual server, its warnings and the unknown-keyword count, all
+//!   replayed.
+//!
+//! A load whose rest hash differs from the cache's, or that hits any of the
+//! checks above, is read again without the cache. In debug builds every
+//! load that used the cache is also read in full and compared
+//! ([`crate::load_reusing`]).
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use crate::diag::Diagnostic;
+use crate::model::{CheckerKind, Origin, VirtualServer};
+
+/// A SHA-256.
+pub type Hash = [u8; 32];
+
+/// Bumped when what a cache entry means changes.
+const FORMAT: &[u8] = b"rkeepalived reparse cache 1\n";
+
+/// Largest span gathered (bytes of its lines); a larger block is read
+/// normally.
+pub const MAX_SPAN_BYTES: usize = 4 << 20;
+
+/// Where a span starts: the file as the lexer names it, and its line.
+pub(crate) type SpanKey = (Arc<PathBuf>, u32);
+
+/// What reading one top-level `virtual_server` statement produced.
+#[derive(Debug, Clone)]
+pub(crate) struct StatementOutput {
+    pub parser_warnings: Vec<Diagnostic>,
+    /// "parsed but not acted on" warnings (`parse/acted.rs`).
+    pub scan_warnings: Vec<Diagnostic>,
+    /// Keywords not acted on that it contains.
+    pub seen: Vec<String>,
+    /// The virtual server (None: skipped, e.g. "no real servers").
+    pub vs: Option<VirtualServer>,
+    /// The unknown-keyword count before it, capped where hints stop
+    /// (`keywords::MAX_SUGGESTIONS`): its warnings depend on it only if it
+    /// had unknown keywords.
+    pub unknown_at_entry: usize,
+    pub unknown_added: usize,
+    /// Statements in it (the streaming budget, `parse/stream.rs`).
+    pub statements: usize,
+}
+
+/// One cached span.
+#[derive(Debug)]
+pub struct CachedStatement {
+    hash: Hash,
+    lines: usize,
+    lexer_warnings: Vec<Diagnostic>,
+    pub(crate) out: StatementOutput,
+    /// The supervisor's fingerprint of the virtual server as validated
+    /// (see [`ReparseCache::fingerprint_slot`]).
+    fingerprint: OnceLock<Hash>,
+}
+
+/// What a load keeps for the next one to skip unchanged virtual servers.
+pub struct ReparseCache {
+    rest: Hash,
+    entries: HashMap<SpanKey, Arc<CachedStatement>>,
+}
+
+impl std::fmt::Debug for ReparseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReparseCache")
+            .field("entries", &self.entries.len())
+            .finish()
+    }
+}
+
+impl ReparseCache {
+    /// Cached virtual_server statements.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Where to keep (or find) the fingerprint of `vs`, a virtual server of
+    /// the configuration this cache was built with, after validation:
+    /// only for a virtual server read from a cached statement and without
+    /// scripts. Validation changes a virtual server only by its group
+    /// (part of the rest, the same for every load that reuses the
+    /// statement), but the script check after the load
+    /// (rkeepalived_script `secure_config`) depends on the files' modes, so
+    /// one with scripts is fingerprinted again each time.
+    pub fn fingerprint_slot(&self, vs: &VirtualServer) -> Option<&OnceLock<Hash>> {
+        let e = self
+            .entries
+            .get(&(vs.origin.file.clone(), vs.origin.line))?;
+        let cached = e.out.vs.as_ref()?;
+        (same_origin(&cached.origin, &vs.origin) && !has_scripts(cached)).then_some(&e.fingerprint)
+    }
+}
+
+fn same_origin(a: &Origin, b: &Origin) -> bool {
+    a.line == b.line && a.file == b.file
+}
+
+/// Whether the script check may change `vs`.
+pub fn has_scripts(vs: &VirtualServer) -> bool {
+    vs.quorum_up.is_some()
+        || vs.quorum_down.is_some()
+        || vs.real_servers.iter().any(|rs| {
+            rs.notify_up.is_some()
+                || rs.notify_down.is_some()
+                || rs
+                    .checkers
+                    .iter()
+                    .any(|c| matches!(c.kind, CheckerKind::Misc(_)))
+        })
+}
+
+/// How much a load could reuse.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReparseStats {
+    /// Top-level `virtual_server` statements read.
+    pub statements: usize,
+    /// Of those, taken from the cache.
+    pub reused: usize,
+    /// Why the cache was not used (or dropped after a first attempt).
+    pub fallback: Option<String>,
+}
+
+impl ReparseStats {
+    /// Statements lexed and parsed.
+    pub fn reparsed(&self) -> usize {
+        self.statements - self.reused.min(self.statements)
+    }
+}
+
+/// A span lexed and parsed in full, for the next cache.
+pub(crate) struct SpanRecord {
+    key: SpanKey,
+    hash: Hash,
+    lines: usize,
+    lexer_warnings: Vec<Diagnostic>,
+}
+
+/// The reparse state of one load attempt (held by the lexer).
+pub(crate) struct Session<'c> {
+    old: Option<&'c ReparseCache>,
+    rest: ring::digest::Context,
+    last_was_span: bool,
+    keys: HashSet<SpanKey>,
+    spans: Vec<SpanRecord>,
+    hits: Vec<(SpanKey, Arc<CachedStatement>)>,
+    /// Why this load cannot keep a cache (or, with an old cache, must be
+    /// read again without it).
+    pub problem: Option<&'static str>,
+}
+
+impl<'c> Session<'c> {
+    pub fn new(
+        old: Option<&'c ReparseCache>,
+        config_id: &str,
+        check_includes: bool,
+        procs: crate::Processes,
+    ) -> Self {
+        let mut rest = ring::digest::Context::new(&ring::digest::SHA256);
+        rest.update(FORMAT);
+        rest.update(config_id.as_bytes());
+        rest.update(&[
+            0,
+            u8::from(check_includes),
+            u8::from(procs.vrrp),
+            u8::from(procs.checker),
+        ]);
+        Session {
+            old,
+            rest,
+            last_was_span: false,
+            keys: HashSet::new(),
+            spans: Vec::new(),
+            hits: Vec::new(),
+            problem: None,
+        }
+    }
+
+    /// Something the lexer did outside the spans (a file opened, an
+    /// include that failed...).
+    pub fn event(&mut self, what: &str) {
+        self.rest.update(b"\x00event ");
+        self.rest.update(what.as_bytes());
+        self.rest.update(b"\n");
+        self.last_was_span = false;
+    }
+
+    /// A line read outside the spans. Lines with nothing but blanks and a
+    /// comment have no effect (`Lexer::line`) and are left out, so that
+    /// blank lines between virtual servers do not separate them.
+    pub fn other_line(&mut self, raw: &str) {
+        if crate::lexer::strip_comment(raw).trim().is_empty() {
+            return;
+        }
+        self.raw_line(raw);
+    }
+
+    /// A line outside the spans that counts whatever it holds (the
+    /// continuation lines of a `$NAME= \` definition).
+    pub fn raw_line(&mut self, raw: &str) {
+        self.rest.update(b"\x00line ");
+        self.rest.update(raw.as_bytes());
+        self.rest.update(b"\n");
+        self.last_was_span = false;
+    }
+
+    /// A span at `key`: the cached statement for it if there is one.
+    fn span(&mut self, key: &SpanKey, hash: &Hash, lines: usize) -> Option<Arc<CachedStatement>> {
+        if !self.last_was_span {
+            self.rest.update(b"\x00spans\n");
+            self.last_was_span = true;
+        }
+        if !self.keys.insert(key.clone()) {
+            // The same file read twice: one key, two statements.
+            self.problem.get_or_insert("a file is read twice");
+            return None;
+        }
+        let e = self.old?.entries.get(key)?;
+        (e.hash == *hash && e.lines == lines).then(|| e.clone())
+    }
+
+    pub fn used_cache(&self) -> bool {
+        !self.hits.is_empty()
+    }
+
+    /// The rest's hash so far.
+    fn rest_hash(&self) -> Hash {
+        let mut h = [0u8; 32];
+        h.copy_from_slice(self.rest.clone().finish().as_ref());
+        h
+    }
+
+    /// Whether the old cache's rest is this load's (at its end).
+    pub fn old_rest_matches(&self) -> bool {
+        self.old.is_some_and(|o| o.rest == self.rest_hash())
+    }
+
+    /// End of the load: the cache for the next load from this load's spans
+    /// and the parser's `outputs` (None if this load cannot make one).
+    pub fn finish(self, mut outputs: HashMap<SpanKey, StatementOutput>) -> Option<ReparseCache> {
+        let rest = self.rest_hash();
+        if self.problem.is_some() {
+            return None;
+        }
+        let mut entries: HashMap<SpanKey, Arc<CachedStatement>> =
+            HashMap::with_capacity(self.hits.len() + self.spans.len());
+        for (k, e) in self.hits {
+            entries.insert(k, e);
+        }
+        for s in self.spans {
+            let Some(out) = outputs.remove(&s.key) else {
+                continue;
+            };
+            entries.insert(
+                s.key,
+                Arc::new(CachedStatement {
+                    hash: s.hash,
+                    lines: s.lines,
+                    lexer_warnings: s.lexer_warnings,
+                    out,
+                    fingerprint: OnceLock::new(),
+                }),
+            );
+        }
+        Some(ReparseCache { rest, entries })
+    }
+}
+
+/// Gathers the lines of a span candidate (see the module docs).
+pub(crate) struct SpanScan {
+    depth: usize,
+    opened: bool,
+    bytes: usize,
+    lines: usize,
+}
+
+/// What [`SpanScan::line`] decided.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// The block is still open: the next line belongs to the span.
+    More,
+    /// This line closes the span.
+    End,
+    /// Not a span: read these lines normally.
+    GiveUp,
+}
+
+impl SpanScan {
+    /// Whether `raw` starts a span candidate: `virtual_server` as its first
+    /// word.
+    pub fn starts(raw: &str) -> bool {
+        let t = crate::lexer::strip_comment(raw).trim_start();
+        t.strip_prefix("virtual_server")
+            .is_some_and(|r| r.is_empty() || r.starts_with(char::is_whitespace))
+    }
+
+    pub fn new() -> Self {
+        SpanScan {
+            depth: 0,
+            opened: false,
+            bytes: 0,
+            lines: 0,
+        }
+    }
+
+    /// The next line of the candidate.
+    pub fn line(&mut self, raw: &str) -> Step {
+        self.bytes += raw.len() + 1;
+        self.lines += 1;
+        if self.bytes > MAX_SPAN_BYTES || raw.contains(['$', '\\']) {
+            return Step::GiveUp;
+        }
+        let s = crate::lexer::strip_comment(raw);
+        let t = s.trim_start();
+        if t.starts_with(['@', '~']) || t.starts_with("include") {
+            return Step::GiveUp;
+        }
+        // Before the block opens only the keyword line, blank lines and a
+        // line starting with '{' may come (else the statement has no block).
+        if !self.opened && self.lines > 1 && !t.is_empty() && !t.starts_with('{') {
+            return Step::GiveUp;
+        }
+        let mut quote: Option<char> = None;
+        for (i, c) in s.char_indices() {
+            if let Some(q) = quote {
+                if c == q {
+                    quote = None;
+                }
+                continue;
+            }
+            match c {
+                '"' | '\'' => quote = Some(c),
+                '{' => {
+                    self.depth += 1;
+                    self.opened = true;
+                }
+                '}' => {
+                    let Some(d) = self.depth.checked_sub(1) else {
+                        return Step::GiveUp;
+                    };
+                    self.depth = d;
+                    if d == 0 {
+                        return if s[i + 1..].trim().is_empty() {
+                            Step::End
+                        } else {
+                            Step::GiveUp
+                        };
+                    }
+                }
+                _ => {}
+            }
+        }
+        if quote.is_some() {
+            return Step::GiveUp;
+        }
+        Step::More
+    }
+}
+
+/// SHA-256 of a span's lines.
+pub(crate) fn span_hash<S: AsRef<str>>(lines: &[S]) -> Hash {
+    let mut c = ring::digest::Context::new(&ring::digest::SHA256);
+    for l in lines {
+        c.update(l.as_ref().as_bytes());
+        c.update(b"\n");
+    }
+    let mut h = [0u8; 32];
+    h.copy_from_slice(c.finish().as_ref());
+    h
+}
+
+impl Session<'_> {
+    /// A span gathered by the lexer: the cached statement to use, if any.
+    pub fn lookup(
+        &mut self,
+        key: &SpanKey,
+        hash: &Hash,
+        lines: usize,
+    ) -> Option<Arc<CachedStatement>> {
+        self.span(key, hash, lines)
+    }
+
+    /// A cached statement was used for `key`.
+    pub fn hit(&mut self, key: SpanKey, e: Arc<CachedStatement>) {
+        self.hits.push((key, e));
+    }
+
+    /// A span lexed in full; `ok`: it made exactly one complete top-level
+    /// statement without error.
+    pub fn lexed(
+        &mut self,
+        key: SpanKey,
+        hash: Hash,
+        lines: usize,
+        lexer_warnings: Vec<Diagnostic>,
+        ok: bool,
+    ) {
+        if !ok {
+            self.problem
+                .get_or_insert("a virtual_server block that is not one whole statement");
+            return;
+        }
+        self.spans.push(SpanRecord {
+            key,
+            hash,
+            lines,
+            lexer_warnings,
+        });
+    }
+}
+
+impl CachedStatement {
+    pub(crate) fn lexer_warnings(&self) -> &[Diagnostic] {
+        &self.lexer_warnings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(lines: &[&str]) -> Vec<Step> {
+        let mut s = SpanScan::new();
+        lines.iter().map(|l| s.line(l)).collect()
+    }
+
+    #[test]
+    fn span_candidates_start_with_the_keyword() {
+        assert!(SpanScan::starts("virtual_server 192.0.2.1 80 {"));
+        assert!(SpanScan::starts("  virtual_server"));
+        assert!(!SpanScan::starts("virtual_server_group g {"));
+        assert!(!SpanScan::starts("# virtual_server 192.0.2.1 80 {"));
+        assert!(!SpanScan::starts("@id virtual_server 192.0.2.1 80 {"));
+    }
+
+    #[test]
+    fn spans_end_where_the_block_closes() {
+        use Step::*;
+        assert_eq!(
+            scan(&["virtual_server a 1 {", " x { # }", " }", "} # c"]),
+            [More, More, More, End]
+        );
+        assert_eq!(
+            scan(&["virtual_server a 1", "", "{", "}"]),
+            [More, More, More, End]
+        );
+        assert_eq!(scan(&["virtual_server a 1 { x \"}\" }"]), [End]);
+        // Unsure: give up.
+        assert_eq!(scan(&["virtual_server a 1", "x"]), [More, GiveUp]);
+        assert_eq!(scan(&["virtual_server a 1 {", "} y"]), [More, GiveUp]);
+        assert_eq!(scan(&["virtual_server a 1 {", " w $X"]), [More, GiveUp]);
+        assert_eq!(scan(&["virtual_server a 1 {", "@id w 1"]), [More, GiveUp]);
+        assert_eq!(
+            scan(&["virtual_server a 1 {", " include x"]),
+            [More, GiveUp]
+        );
+        assert_eq!(scan(&["virtual_server a 1 {", " w \"x"]), [More, GiveUp]);
+        assert_eq!(scan(&["virtual_server a 1 {", " w a\\{"]), [More, GiveUp]);
+        assert_eq!(scan(&["virtual_server a 1 }"]), [GiveUp]);
+    }
+}
