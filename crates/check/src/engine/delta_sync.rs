@@ -1,4 +1,4 @@
-//! The engine's O(change) path for health changes ([`crate::delta`]): a
+//! The engine's O(change) path for health changes ([`crate::health_delta`]): a
 //! verdict reaches IPVS as the one op of its real server (ipwrapper.c
 //! `perform_svr_state()`), however big the table is.
 
@@ -22,7 +22,7 @@ impl Engine {
         }
         let started = std::time::Instant::now();
         let planned = self.kernel_cache.as_ref().and_then(|programmed| {
-            crate::delta::delta_ops(
+            crate::health_delta::delta_ops(
                 &self.plan,
                 &self.shape,
                 &self.model,
@@ -55,7 +55,7 @@ impl Engine {
             return self.sync_ipvs();
         }
         if let Some(programmed) = self.kernel_cache.as_mut() {
-            crate::delta::commit(programmed, &mut self.owned, &ops);
+            crate::health_delta::commit(programmed, &mut self.owned, &ops);
         }
         self.ipvs_dirty = false;
         #[cfg(debug_assertions)]

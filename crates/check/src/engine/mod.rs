@@ -100,9 +100,9 @@ struct Engine {
     kernel_cache: Option<rkeepalived_ipvs::IpvsState>,
     /// Health changes since `kernel_cache` was programmed, applied O(change)
     /// by [`Engine::sync_health`].
-    delta: crate::delta::HealthDelta,
+    delta: crate::health_delta::HealthDelta,
     /// Which virtual servers of `plan` take per-server updates.
-    shape: crate::delta::PlanShape,
+    shape: crate::health_delta::PlanShape,
     /// Bumped by every batch of IPVS ops sent: a background dump started
     /// before an op may not show it.
     ops_generation: u64,
@@ -455,7 +455,7 @@ impl Engine {
         self.model = model;
         crate::mail::refresh(&mut self.mail, &self.plan, &plan);
         self.plan = Arc::new(plan);
-        self.shape = crate::delta::PlanShape::of(&self.plan);
+        self.shape = crate::health_delta::PlanShape::of(&self.plan);
         self.delta.mark_full();
         self.ipvs_dirty = true;
         let states: Vec<(String, bool)> = self

@@ -1,4 +1,4 @@
-//! The O(change) health path ([`rkeepalived_check::delta`]) against the
+//! The O(change) health path ([`rkeepalived_check::health_delta`]) against the
 //! full rebuild: over random plans (weights, inhibit_on_failure, quorum
 //! with hysteresis, sorry servers, virtual server groups, several and
 //! misc_dynamic checkers) and random verdict sequences, the ops planned
@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use rkeepalived_check::delta::{commit, delta_ops, HealthDelta, PlanShape};
 use rkeepalived_check::health::{CheckerRef, HealthModel};
+use rkeepalived_check::health_delta::{commit, delta_ops, HealthDelta, PlanShape};
 use rkeepalived_check::spec::{
     CheckKind, CheckPlan, CheckTiming, CheckerSpec, ConnOpts, RealServerSpec, VirtualServerSpec,
 };

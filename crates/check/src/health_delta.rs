@@ -14,7 +14,7 @@
 //! the programmed table. The engine keeps the full diff for everything
 //! else (start, reloads, drains, failures, the periodic resync), and a
 //! debug build checks every delta against the full rebuild
-//! (`tests/delta.rs` does the same over random verdict sequences).
+//! (`tests/health_delta.rs` does the same over random verdict sequences).
 
 use std::collections::{HashMap, HashSet};
 
