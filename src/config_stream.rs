@@ -48,6 +48,19 @@ pub fn decode<R: Read>(mut source: R) -> Result<Config, IpcError> {
     splitter.finish()
 }
 
+/// Where the bytes being read go.
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// To the document without the virtual servers.
+    #[default]
+    Rest,
+    /// Inside the `virtual_servers` array, between its elements: only
+    /// whitespace and commas, dropped.
+    Between,
+    /// To the element being read.
+    Element,
+}
+
 #[derive(Default)]
 struct Splitter {
     /// The document without the virtual servers' elements.
@@ -55,129 +68,141 @@ struct Splitter {
     /// The element being read.
     element: Vec<u8>,
     virtual_servers: Vec<VirtualServer>,
+    mode: Mode,
     depth: u32,
     in_string: bool,
+    /// The last chunk ended with the backslash of an escape.
     escaped: bool,
-    /// The string being read goes to `element` (else to `rest`).
-    string_in_element: bool,
-    /// The last string at depth 1 (a key when a `:` follows), up to one
-    /// byte longer than [`KEY`].
-    key: Vec<u8>,
+    /// The string being read is at depth 1 (a key, if a `:` follows).
     capturing_key: bool,
+    /// The last string at depth 1, up to one byte longer than [`KEY`].
+    key: Vec<u8>,
     /// The value being read at depth 1 is the `virtual_servers` one.
     value_is_key: bool,
-    /// Inside the `virtual_servers` array.
-    in_array: bool,
     seen_array: bool,
 }
 
 impl Splitter {
+    /// `bytes[run..end]` to where the bytes go now.
+    fn flush(&mut self, bytes: &[u8], run: usize, end: usize) {
+        let Some(part) = bytes.get(run..end) else {
+            return;
+        };
+        match self.mode {
+            Mode::Rest => self.rest.extend_from_slice(part),
+            Mode::Element => self.element.extend_from_slice(part),
+            Mode::Between => {}
+        }
+    }
+
+    fn capture(&mut self, part: &[u8]) {
+        if self.capturing_key {
+            let room = (KEY.len() + 1).saturating_sub(self.key.len());
+            self.key.extend_from_slice(&part[..part.len().min(room)]);
+        }
+    }
+
     fn feed(&mut self, bytes: &[u8]) -> Result<(), IpcError> {
-        for &b in bytes {
+        // Bytes are copied in runs: `run` is the first one not yet copied.
+        let mut run = 0;
+        let mut i = 0;
+        if self.escaped && !bytes.is_empty() {
+            self.escaped = false;
+            self.capture(&bytes[..1]);
+            i = 1;
+        }
+        while i < bytes.len() {
             if self.in_string {
-                self.string_byte(b);
+                let Some(off) = memchr::memchr2(b'"', b'\\', &bytes[i..]) else {
+                    self.capture(&bytes[i..]);
+                    break;
+                };
+                self.capture(&bytes[i..i + off]);
+                i += off;
+                if bytes[i] == b'\\' {
+                    self.capture(&bytes[i..i + 1]);
+                    match bytes.get(i + 1) {
+                        Some(next) => {
+                            self.capture(std::slice::from_ref(next));
+                            i += 2;
+                        }
+                        None => {
+                            self.escaped = true;
+                            i += 1;
+                        }
+                    }
+                } else {
+                    self.in_string = false;
+                    self.capturing_key = false;
+                    i += 1;
+                }
+                continue;
+            }
+            let b = bytes[i];
+            if self.mode == Mode::Between {
+                match b {
+                    b' ' | b'\t' | b'\n' | b'\r' | b',' => {}
+                    b'{' => {
+                        self.mode = Mode::Element;
+                        run = i;
+                        self.depth = 3;
+                    }
+                    b']' => {
+                        self.mode = Mode::Rest;
+                        run = i;
+                        self.depth = 1;
+                    }
+                    _ => return Err(IpcError::Corrupt("a virtual server is not an object")),
+                }
+                i += 1;
                 continue;
             }
             match b {
                 b'"' => {
-                    if self.in_array && self.depth == 2 {
-                        return Err(IpcError::Corrupt("a virtual server is not an object"));
-                    }
                     self.in_string = true;
-                    self.string_in_element = self.in_array;
                     self.capturing_key = self.depth == 1;
                     if self.capturing_key {
                         self.key.clear();
                     }
-                    self.push(b);
                 }
-                b':' if self.depth == 1 => {
-                    self.value_is_key = self.key == KEY;
-                    self.rest.push(b);
-                }
-                b',' if self.depth == 1 => {
-                    self.value_is_key = false;
-                    self.rest.push(b);
-                }
+                b':' if self.depth == 1 => self.value_is_key = self.key == KEY,
+                b',' if self.depth == 1 => self.value_is_key = false,
                 b'[' if self.depth == 1 && self.value_is_key => {
                     if self.seen_array {
                         return Err(IpcError::Corrupt("virtual_servers twice"));
                     }
                     self.value_is_key = false;
-                    self.in_array = true;
                     self.seen_array = true;
+                    self.flush(bytes, run, i + 1);
+                    run = i + 1;
+                    self.mode = Mode::Between;
                     self.depth = 2;
-                    self.rest.push(b);
                 }
-                b'{' | b'[' => {
-                    if self.in_array && self.depth == 2 && b == b'[' {
-                        return Err(IpcError::Corrupt("a virtual server is not an object"));
-                    }
-                    self.depth = self.depth.saturating_add(1);
-                    self.push(b);
-                }
+                b'{' | b'[' => self.depth = self.depth.saturating_add(1),
                 b'}' | b']' => {
                     if self.depth == 0 {
                         return Err(IpcError::Corrupt("unbalanced configuration JSON"));
                     }
-                    if self.in_array && self.depth == 2 {
-                        // The array's end (a `}` here is a syntax error
-                        // the final decode reports).
-                        self.in_array = false;
-                        self.depth = 1;
-                        self.rest.push(b);
-                        continue;
-                    }
-                    self.push(b);
                     self.depth -= 1;
-                    if self.in_array && self.depth == 2 {
+                    if self.mode == Mode::Element && self.depth == 2 {
+                        self.flush(bytes, run, i + 1);
+                        run = i + 1;
+                        self.mode = Mode::Between;
                         self.virtual_servers
                             .push(serde_json::from_slice(&self.element)?);
                         self.element.clear();
                     }
                 }
-                b' ' | b'\t' | b'\n' | b'\r' if self.in_array && self.depth == 2 => {}
-                b',' if self.in_array && self.depth == 2 => {}
-                _ if self.in_array && self.depth == 2 => {
-                    return Err(IpcError::Corrupt("a virtual server is not an object"));
-                }
-                _ => self.push(b),
+                _ => {}
             }
+            i += 1;
         }
+        self.flush(bytes, run, bytes.len());
         Ok(())
     }
 
-    fn string_byte(&mut self, b: u8) {
-        if self.string_in_element {
-            self.element.push(b);
-        } else {
-            self.rest.push(b);
-        }
-        let closing = !self.escaped && b == b'"';
-        if self.capturing_key && !closing && self.key.len() <= KEY.len() {
-            self.key.push(b);
-        }
-        if self.escaped {
-            self.escaped = false;
-        } else if b == b'\\' {
-            self.escaped = true;
-        } else if closing {
-            self.in_string = false;
-            self.capturing_key = false;
-        }
-    }
-
-    /// A byte outside strings, to the element being read or to the rest.
-    fn push(&mut self, b: u8) {
-        if self.in_array && self.depth >= 2 {
-            self.element.push(b);
-        } else {
-            self.rest.push(b);
-        }
-    }
-
     fn finish(self) -> Result<Config, IpcError> {
-        if self.depth != 0 || self.in_string || self.in_array {
+        if self.depth != 0 || self.in_string || self.mode != Mode::Rest {
             return Err(IpcError::Corrupt("truncated configuration JSON"));
         }
         let mut config: Config = serde_json::from_slice(&self.rest)?;
