@@ -145,7 +145,9 @@ now() { date +%s.%N; }
 # unit $1 since $3.
 journal_at() {
   ns journalctl -u "$1" --since "@${3%.*}" -o short-unix --no-pager 2>/dev/null |
-    awk -v pat="$2" -v t0="$3" 'index($0, pat) && $1 + 0 >= t0 + 0 { print $1; exit }'
+    awk -v pat="$2" -v t0="$3" '!done && index($0, pat) && $1 + 0 >= t0 + 0 { print $1; done = 1 }'
+  # (awk reads to the end: an early exit made journalctl die of SIGPIPE
+  # on a long journal, and pipefail + set -e ended the whole script.)
 }
 
 run_unit() {
