@@ -36,6 +36,10 @@ pub enum IpcError {
     Corrupt(&'static str),
     #[error("peer closed the ipc channel")]
     Closed,
+    #[error(
+        "ipc frame truncated: the peer closed the channel after {got} of its {expected} bytes"
+    )]
+    Truncated { expected: usize, got: usize },
     #[error("peer did not answer within {0:?}")]
     Timeout(std::time::Duration),
 }
@@ -71,8 +75,10 @@ impl ConfigWire {
         Ok(json)
     }
 
+    /// The configuration, decoded as it inflates (its JSON never exists
+    /// whole: 34 MB at keepalived issue #2318 size).
     pub fn config(&self) -> Result<Config, IpcError> {
-        Ok(serde_json::from_str(&self.json()?)?)
+        decode_config(PartsInflater::single(&self.deflated))
     }
 
     pub fn deflated_len(&self) -> usize {
@@ -253,10 +259,7 @@ pub fn decode_frame<T: DeserializeOwned>(buf: &[u8]) -> Result<Option<(T, usize)
     let Some(body) = buf.get(4..4 + len) else {
         return Ok(None);
     };
-    Ok(Some((
-        serde_json::from_slice(&frame_json(flagged, body)?)?,
-        4 + len,
-    )))
+    Ok(Some((decode_body(flagged, body)?, 4 + len)))
 }
 
 /// A [`ToChild`] frame, with the configuration of a `Start` or `Reload`
@@ -266,29 +269,43 @@ pub fn decode_frame<T: DeserializeOwned>(buf: &[u8]) -> Result<Option<(T, usize)
 /// ~34 MB of JSON; the child decodes the same bytes `encode_frame` would
 /// have sent). Other messages: [`encode_frame`].
 pub fn encode_to_child(msg: &ToChild) -> Result<Vec<u8>, IpcError> {
+    Ok(to_child_pieces(msg)?.concat())
+}
+
+/// The bytes of a [`ToChild`] frame as the pieces [`write_to_child`]
+/// writes one after the other: for a configuration, the kept deflated
+/// stream is borrowed, never copied behind the length (it is the frame's
+/// bulk: megabytes at keepalived issue #2318 size).
+fn to_child_pieces(msg: &ToChild) -> Result<Vec<std::borrow::Cow<'_, [u8]>>, IpcError> {
+    use std::borrow::Cow;
     let (tag, wire) = match msg {
         ToChild::Start(ConfigPayload::Wire(w)) => ("Start", w),
         ToChild::Reload(ConfigPayload::Wire(w)) => ("Reload", w),
-        ToChild::ReloadDelta(_) => return encode_delta(msg),
-        other => return encode_frame(other),
+        ToChild::ReloadDelta(_) => return Ok(vec![Cow::Owned(encode_delta(msg)?)]),
+        other => return Ok(vec![Cow::Owned(encode_frame(other)?)]),
     };
     // The body: length-prefixed DEFLATE streams, inflated one after the
     // other (the kept stream is complete, with its final block: it cannot
     // simply be spliced into another).
-    let head = deflate(format!("{{\"{tag}\":").as_bytes())?;
-    let tail = deflate(b"}")?;
-    let mut out = Vec::with_capacity(4 + 12 + head.len() + wire.deflated.len() + tail.len());
-    out.extend_from_slice(&[0; 4]);
-    for part in [&head[..], &wire.deflated[..], &tail[..]] {
-        out.extend_from_slice(&(part.len() as u32).to_be_bytes());
-        out.extend_from_slice(part);
-    }
-    let len = out.len() - 4;
+    let part = |bytes: Vec<u8>| {
+        let mut v = (bytes.len() as u32).to_be_bytes().to_vec();
+        v.extend_from_slice(&bytes);
+        v
+    };
+    let head = part(deflate(format!("{{\"{tag}\":").as_bytes())?);
+    let tail = part(deflate(b"}")?);
+    let len = head.len() + 4 + wire.deflated.len() + tail.len();
     if len > MAX_FRAME {
         return Err(IpcError::FrameTooLarge(len));
     }
-    out[..4].copy_from_slice(&(len as u32 | DEFLATED).to_be_bytes());
-    Ok(out)
+    let mut first = (len as u32 | DEFLATED).to_be_bytes().to_vec();
+    first.extend_from_slice(&head);
+    first.extend_from_slice(&(wire.deflated.len() as u32).to_be_bytes());
+    Ok(vec![
+        Cow::Owned(first),
+        Cow::Borrowed(&wire.deflated[..]),
+        Cow::Owned(tail),
+    ])
 }
 
 /// A delta that carries many virtual servers (a change of every one:
@@ -331,36 +348,181 @@ fn deflate(bytes: &[u8]) -> Result<Vec<u8>, IpcError> {
     Ok(z.finish()?)
 }
 
-/// The JSON of a [`DEFLATED`] body: its length-prefixed DEFLATE streams
-/// inflated one after the other, at most [`MAX_FRAME`] bytes in all.
-fn inflate_body(mut body: &[u8]) -> Result<Vec<u8>, IpcError> {
-    let mut json = Vec::new();
-    while !body.is_empty() {
-        let Some((len, rest)) = body.split_first_chunk::<4>() else {
-            return Err(IpcError::Corrupt("truncated deflated part"));
-        };
-        let len = u32::from_be_bytes(*len) as usize;
-        let Some(part) = rest.get(..len) else {
-            return Err(IpcError::Corrupt("truncated deflated part"));
-        };
-        let room = (MAX_FRAME + 1).saturating_sub(json.len()) as u64;
-        flate2::read::DeflateDecoder::new(part)
-            .take(room)
-            .read_to_end(&mut json)?;
-        if json.len() > MAX_FRAME {
-            return Err(IpcError::FrameTooLarge(json.len()));
-        }
-        body = &rest[len..];
-    }
-    Ok(json)
+/// The JSON of a [`DEFLATED`] body as a reader: its length-prefixed
+/// DEFLATE streams inflated one after the other, at most [`MAX_FRAME`]
+/// bytes in all. The decoder reads it as it inflates, so a configuration's
+/// JSON (34 MB at keepalived issue #2318 size) never exists whole next to
+/// the model decoded from it. A bad body ends the reading with an error
+/// kept in [`PartsInflater::failure`].
+struct PartsInflater<'a> {
+    /// Length-prefixed parts not started yet.
+    rest: &'a [u8],
+    /// Whether `rest` is a single bare DEFLATE stream (a [`ConfigWire`]).
+    bare: bool,
+    current: Option<flate2::read::DeflateDecoder<&'a [u8]>>,
+    /// JSON bytes produced so far.
+    total: usize,
+    failure: Option<IpcError>,
 }
 
-/// A frame's body as JSON bytes (inflated if [`DEFLATED`]).
-fn frame_json(flagged_len: u32, body: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, IpcError> {
+impl<'a> PartsInflater<'a> {
+    fn new(body: &'a [u8]) -> Self {
+        PartsInflater {
+            rest: body,
+            bare: false,
+            current: None,
+            total: 0,
+            failure: None,
+        }
+    }
+
+    /// One DEFLATE stream without a length prefix.
+    fn single(stream: &'a [u8]) -> Self {
+        PartsInflater {
+            bare: true,
+            ..PartsInflater::new(stream)
+        }
+    }
+
+    fn fail(&mut self, e: IpcError) -> std::io::Error {
+        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string());
+        self.failure = Some(e);
+        io
+    }
+}
+
+impl Read for PartsInflater<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if let Some(z) = self.current.as_mut() {
+                // One byte past the bound is enough to know it is exceeded.
+                let room = (MAX_FRAME + 1).saturating_sub(self.total).min(buf.len());
+                let n = z.read(&mut buf[..room])?;
+                if n > 0 {
+                    self.total += n;
+                    if self.total > MAX_FRAME {
+                        return Err(self.fail(IpcError::FrameTooLarge(self.total)));
+                    }
+                    return Ok(n);
+                }
+                self.current = None;
+            }
+            if self.rest.is_empty() {
+                return Ok(0);
+            }
+            if self.bare {
+                self.current = Some(flate2::read::DeflateDecoder::new(self.rest));
+                self.rest = &[];
+                continue;
+            }
+            let Some((len, after)) = self.rest.split_first_chunk::<4>() else {
+                return Err(self.fail(IpcError::Corrupt("truncated deflated part")));
+            };
+            let len = u32::from_be_bytes(*len) as usize;
+            let Some(part) = after.get(..len) else {
+                return Err(self.fail(IpcError::Corrupt("truncated deflated part")));
+            };
+            self.rest = &after[len..];
+            self.current = Some(flate2::read::DeflateDecoder::new(part));
+        }
+    }
+}
+
+/// serde_json's reader reads byte by byte: a buffer between it and the
+/// inflater.
+const DECODE_BUFFER: usize = 1 << 16;
+
+/// A message decoded from `parts` as they inflate; a bad body is its typed
+/// error (too large, corrupt), not the JSON error it caused.
+fn decode_inflated<T: DeserializeOwned>(parts: &mut PartsInflater<'_>) -> Result<T, IpcError> {
+    let decoded = serde_json::from_reader(std::io::BufReader::with_capacity(
+        DECODE_BUFFER,
+        &mut *parts,
+    ));
+    match (decoded, parts.failure.take()) {
+        (Ok(msg), _) => Ok(msg),
+        (Err(_), Some(failure)) => Err(failure),
+        (Err(e), None) => Err(e.into()),
+    }
+}
+
+/// The configuration whose JSON `parts` inflate, one virtual server at a
+/// time (crate::config_stream); a bad body is its typed error.
+fn decode_config(mut parts: PartsInflater<'_>) -> Result<Config, IpcError> {
+    match crate::config_stream::decode(&mut parts) {
+        Ok(config) => Ok(config),
+        Err(e) => Err(parts.failure.take().unwrap_or(e)),
+    }
+}
+
+/// The next length-prefixed part of a [`DEFLATED`] body, and what follows.
+fn next_part(body: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (len, after) = body.split_first_chunk::<4>()?;
+    let len = u32::from_be_bytes(*len) as usize;
+    Some((after.get(..len)?, after.get(len..)?))
+}
+
+/// A small part inflated (at most `max` bytes).
+fn inflate_small(part: &[u8], max: u64) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    flate2::read::DeflateDecoder::new(part)
+        .take(max)
+        .read_to_end(&mut out)
+        .ok()?;
+    Some(out)
+}
+
+/// A `Start` / `Reload` frame as [`to_child_pieces`] makes it (the
+/// envelope's head, the configuration's own stream, the envelope's tail),
+/// its configuration decoded as it inflates without its whole JSON
+/// (crate::config_stream). `None`: not of that shape, for the generic
+/// decoder.
+fn decode_config_frame(body: &[u8]) -> Option<Result<ToChild, IpcError>> {
+    let (head, rest) = next_part(body)?;
+    let (config, rest) = next_part(rest)?;
+    let (tail, rest) = next_part(rest)?;
+    if !rest.is_empty() || inflate_small(tail, 2)? != b"}" {
+        return None;
+    }
+    let start = match &inflate_small(head, 16)?[..] {
+        b"{\"Start\":" => true,
+        b"{\"Reload\":" => false,
+        _ => return None,
+    };
+    Some(decode_config(PartsInflater::single(config)).map(|config| {
+        let payload = ConfigPayload::Parsed(Box::new(config));
+        if start {
+            ToChild::Start(payload)
+        } else {
+            ToChild::Reload(payload)
+        }
+    }))
+}
+
+/// The message in a frame's body (inflated as it is decoded if
+/// [`DEFLATED`]).
+fn decode_body<T: DeserializeOwned>(flagged_len: u32, body: &[u8]) -> Result<T, IpcError> {
     if flagged_len & DEFLATED != 0 {
-        Ok(std::borrow::Cow::Owned(inflate_body(body)?))
+        decode_inflated(&mut PartsInflater::new(body))
     } else {
-        Ok(std::borrow::Cow::Borrowed(body))
+        Ok(serde_json::from_slice(body)?)
+    }
+}
+
+/// The JSON of a [`DEFLATED`] body, whole (tests compare frames with it).
+#[cfg(test)]
+fn frame_json(flagged_len: u32, body: &[u8]) -> Result<Vec<u8>, IpcError> {
+    if flagged_len & DEFLATED == 0 {
+        return Ok(body.to_vec());
+    }
+    let mut parts = PartsInflater::new(body);
+    let mut json = Vec::new();
+    match parts.read_to_end(&mut json) {
+        Ok(_) => Ok(json),
+        Err(e) => Err(parts.failure.take().unwrap_or(IpcError::Io(e))),
     }
 }
 
@@ -369,8 +531,9 @@ pub async fn write_to_child<W: AsyncWrite + Unpin>(
     w: &mut W,
     msg: &ToChild,
 ) -> Result<(), IpcError> {
-    let frame = encode_to_child(msg)?;
-    w.write_all(&frame).await?;
+    for piece in to_child_pieces(msg)? {
+        w.write_all(&piece).await?;
+    }
     w.flush().await?;
     Ok(())
 }
@@ -390,30 +553,76 @@ pub async fn write_frame<W: AsyncWrite + Unpin, T: Serialize>(
 pub async fn read_frame<R: AsyncRead + Unpin, T: DeserializeOwned>(
     r: &mut R,
 ) -> Result<Option<T>, IpcError> {
+    let Some((flagged, body)) = read_body(r).await? else {
+        return Ok(None);
+    };
+    timed_decode(flagged, &body, || decode_body(flagged, &body)).map(Some)
+}
+
+/// [`read_frame`] of a [`ToChild`]: a configuration (`Start`, `Reload`) is
+/// decoded one virtual server at a time as it inflates, its whole JSON
+/// never in memory (34 MB at keepalived issue #2318 size).
+pub async fn read_to_child<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<ToChild>, IpcError> {
+    let Some((flagged, body)) = read_body(r).await? else {
+        return Ok(None);
+    };
+    timed_decode(flagged, &body, || {
+        if flagged & DEFLATED != 0 {
+            if let Some(decoded) = decode_config_frame(&body) {
+                return decoded;
+            }
+        }
+        decode_body(flagged, &body)
+    })
+    .map(Some)
+}
+
+/// `decode()` of a frame, timed: a configuration's decode is a start and
+/// reload phase (`-D`).
+fn timed_decode<T>(
+    flagged: u32,
+    body: &[u8],
+    decode: impl FnOnce() -> Result<T, IpcError>,
+) -> Result<T, IpcError> {
+    let started = std::time::Instant::now();
+    let msg = decode()?;
+    if flagged & DEFLATED != 0 || body.len() >= 1 << 16 {
+        tracing::debug!(
+            "ipc: decoded a {} byte frame in {:.1} ms",
+            body.len(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    Ok(msg)
+}
+
+/// One frame's length word and body; `Ok(None)` on a clean end of stream
+/// between frames.
+async fn read_body<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<(u32, Vec<u8>)>, IpcError> {
     let mut len = [0u8; 4];
-    match r.read_exact(&mut len).await {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e.into()),
+    let mut got = 0;
+    while got < len.len() {
+        match r.read(&mut len[got..]).await? {
+            0 if got == 0 => return Ok(None),
+            0 => return Err(IpcError::Truncated { expected: 4, got }),
+            n => got += n,
+        }
     }
     let flagged = u32::from_be_bytes(len);
     let len = (flagged & !DEFLATED) as usize;
     if len > MAX_FRAME {
         return Err(IpcError::FrameTooLarge(len));
     }
-    let mut body = vec![0u8; len];
-    r.read_exact(&mut body).await?;
-    let started = std::time::Instant::now();
-    let json = frame_json(flagged, &body)?;
-    let msg = serde_json::from_slice(&json)?;
-    if flagged & DEFLATED != 0 || len >= 1 << 16 {
-        // A configuration (Start / Reload): the decode is a reload phase.
-        tracing::debug!(
-            "ipc: decoded a {len} byte frame in {:.1} ms",
-            started.elapsed().as_secs_f64() * 1000.0
-        );
+    // Grown as the bytes arrive: a length that lies costs no allocation.
+    let mut body = Vec::new();
+    (&mut *r).take(len as u64).read_to_end(&mut body).await?;
+    if body.len() < len {
+        return Err(IpcError::Truncated {
+            expected: len,
+            got: body.len(),
+        });
     }
-    Ok(Some(msg))
+    Ok(Some((flagged, body)))
 }
 
 #[cfg(test)]
@@ -575,6 +784,152 @@ mod tests {
             assert_eq!(used, bytes.len());
             assert_eq!(back, msg);
         }
+    }
+
+    /// A configuration frame as `write_to_child` streams it (the kept
+    /// deflated stream written from where it is kept) is byte for byte
+    /// `encode_to_child`'s, and the reader decodes it as it inflates.
+    #[tokio::test]
+    async fn a_streamed_config_frame_reads_back() {
+        let loaded = example_config();
+        let msg = ToChild::Start(ConfigPayload::Wire(
+            ConfigWire::new(&loaded.config).expect("deflate"),
+        ));
+        let frame = encode_to_child(&msg).expect("encode");
+        let (mut a, mut b) = tokio::io::duplex(frame.len() + 64);
+        write_to_child(&mut a, &msg).await.expect("write");
+        drop(a);
+        let mut sent = Vec::new();
+        b.read_to_end(&mut sent).await.expect("read");
+        assert_eq!(sent, frame);
+        for split in [true, false] {
+            let mut r = &sent[..];
+            let got = if split {
+                read_to_child(&mut r).await
+            } else {
+                read_frame::<_, ToChild>(&mut r).await
+            };
+            match got.expect("decode") {
+                Some(ToChild::Start(p)) => {
+                    assert_eq!(p.into_config().expect("config"), loaded.config)
+                }
+                other => panic!("expected Start, got {other:?}"),
+            }
+        }
+        // A Reload too, and every other message through the same reader.
+        let reload = ToChild::Reload(ConfigPayload::Wire(
+            ConfigWire::new(&loaded.config).expect("deflate"),
+        ));
+        for msg in [reload, ToChild::Stop, ToChild::ConfigDigest("ab".into())] {
+            let frame = encode_to_child(&msg).expect("encode");
+            let back = read_to_child(&mut &frame[..]).await.expect("decode");
+            match (back, &msg) {
+                (Some(ToChild::Reload(p)), ToChild::Reload(_)) => {
+                    assert_eq!(p.into_config().expect("config"), loaded.config)
+                }
+                (back, msg) => assert_eq!(back.as_ref(), Some(msg)),
+            }
+        }
+    }
+
+    /// A configuration frame cut anywhere (the supervisor killed while it
+    /// wrote it): the child gets a clear error, never a panic, a hang or a
+    /// partial configuration; only a cut before the first byte is a clean
+    /// end of stream.
+    #[tokio::test]
+    async fn a_truncated_streamed_config_frame_is_an_error() {
+        let loaded = example_config();
+        let wire = ConfigWire::new(&loaded.config).expect("deflate");
+        let frame = encode_to_child(&ToChild::Start(ConfigPayload::Wire(wire))).expect("encode");
+        let mut cuts: Vec<usize> = (0..12).collect();
+        cuts.extend((12..frame.len()).step_by(97));
+        cuts.push(frame.len() - 1);
+        for cut in cuts {
+            assert!(decode_frame::<ToChild>(&frame[..cut])
+                .expect("a partial frame waits for more")
+                .is_none());
+            for got in [
+                read_frame::<_, ToChild>(&mut &frame[..cut]).await,
+                read_to_child(&mut &frame[..cut]).await,
+            ] {
+                match (cut, got) {
+                    (0, Ok(None)) => {}
+                    (1..=3, Err(IpcError::Truncated { expected: 4, got })) => {
+                        assert_eq!(got, cut)
+                    }
+                    (_, Err(IpcError::Truncated { expected, got })) => {
+                        assert_eq!((expected, got), (frame.len() - 4, cut - 4))
+                    }
+                    (cut, other) => panic!("cut at {cut}: {other:?}"),
+                }
+            }
+        }
+    }
+
+    /// A complete frame whose deflated configuration is cut inside, or
+    /// whose part lengths do not add up: a typed error, not a panic.
+    #[test]
+    fn a_garbled_streamed_config_frame_is_an_error() {
+        let loaded = example_config();
+        let wire = ConfigWire::new(&loaded.config).expect("deflate");
+        let frame_of = |parts: &[&[u8]], declared: &[usize]| {
+            let mut body = Vec::new();
+            for (part, len) in parts.iter().zip(declared) {
+                body.extend_from_slice(&(*len as u32).to_be_bytes());
+                body.extend_from_slice(part);
+            }
+            let mut frame = ((body.len() as u32) | DEFLATED).to_be_bytes().to_vec();
+            frame.extend_from_slice(&body);
+            frame
+        };
+        let (head, tail) = (
+            deflate(b"{\"Start\":").expect("deflate"),
+            deflate(b"}").expect("deflate"),
+        );
+        let (head, tail) = (&head[..], &tail[..]);
+        let whole = &wire.deflated[..];
+        let cut = &whole[..whole.len() / 2];
+        let ok = frame_of(&[head, whole, tail], &[head.len(), whole.len(), tail.len()]);
+        assert!(matches!(
+            decode_frame::<ToChild>(&ok),
+            Ok(Some((ToChild::Start(_), _)))
+        ));
+        assert!(matches!(
+            decode_config_frame(&ok[4..]),
+            Some(Ok(ToChild::Start(_)))
+        ));
+        // The configuration's stream cut in the middle: its JSON ends early.
+        let short = frame_of(&[head, cut, tail], &[head.len(), cut.len(), tail.len()]);
+        assert!(matches!(
+            decode_frame::<ToChild>(&short),
+            Err(IpcError::Decode(_))
+        ));
+        assert!(matches!(decode_config_frame(&short[4..]), Some(Err(_))));
+        // A part longer than what is left of the body.
+        let lying = frame_of(&[head, cut], &[head.len(), whole.len()]);
+        assert!(matches!(
+            decode_frame::<ToChild>(&lying),
+            Err(IpcError::Corrupt(_))
+        ));
+        assert!(decode_config_frame(&lying[4..]).is_none());
+        // Garbage instead of a DEFLATE stream.
+        let junk = [0xffu8; 64];
+        let garbage = frame_of(
+            &[head, &junk[..], tail],
+            &[head.len(), junk.len(), tail.len()],
+        );
+        assert!(decode_frame::<ToChild>(&garbage).is_err());
+        assert!(matches!(decode_config_frame(&garbage[4..]), Some(Err(_))));
+        // A configuration past MAX_FRAME once inflated.
+        let spaces = deflate(&vec![b' '; MAX_FRAME + 10]).expect("deflate");
+        let bomb = frame_of(
+            &[head, &spaces, tail],
+            &[head.len(), spaces.len(), tail.len()],
+        );
+        assert!(matches!(
+            decode_config_frame(&bomb[4..]),
+            Some(Err(IpcError::FrameTooLarge(_)))
+        ));
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@
 pub mod bfd_child;
 pub mod cli;
 pub mod config_source;
+pub mod config_stream;
 pub mod daemon;
 pub mod dump;
 pub mod engines;

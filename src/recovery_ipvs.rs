@@ -226,6 +226,20 @@ pub fn sweep(backend: &mut dyn IpvsBackend, journal: &IpvsOwned, current: &IpvsO
     if journal.is_empty() {
         return 0;
     }
+    sweep_lazily(backend, || journal.clone(), || current.clone())
+}
+
+/// [`sweep`] with the journal read only if the kernel has any IPVS entry,
+/// and `current` built only if the kernel has an entry the journal lists:
+/// on the checker's start path at keepalived issue #2318 size they are a
+/// file of 36,544 entries to parse and a whole check plan (~0.1 s), and a
+/// kernel without journalled entries (a start after a clean stop) has
+/// nothing stale.
+fn sweep_lazily(
+    backend: &mut dyn IpvsBackend,
+    journal: impl FnOnce() -> IpvsOwned,
+    current: impl FnOnce() -> IpvsOwned,
+) -> usize {
     let table = match backend.dump() {
         Ok(t) => t,
         Err(e) => {
@@ -233,6 +247,17 @@ pub fn sweep(backend: &mut dyn IpvsBackend, journal: &IpvsOwned, current: &IpvsO
             return 0;
         }
     };
+    if table.services.is_empty() {
+        return 0;
+    }
+    let journal = journal();
+    let journalled = table.services.iter().any(|(key, entry)| {
+        journal.has_service(key) || entry.dests.keys().any(|dk| journal.has_dest(key, dk))
+    });
+    if !journalled {
+        return 0;
+    }
+    let current = current();
     let mut ops = Vec::new();
     for (key, entry) in &table.services {
         if journal.has_service(key) && !current.has_service(key) {
@@ -263,10 +288,6 @@ pub fn sweep_stale_ipvs(cfg: &Config) -> usize {
     let Some(path) = std::env::var_os(JOURNAL_ENV) else {
         return 0;
     };
-    let journal = read_journal(Path::new(&path));
-    if journal.is_empty() {
-        return 0;
-    }
     let mut backend = match rkeepalived_ipvs::NetlinkIpvs::connect() {
         Ok(b) => b,
         Err(e) => {
@@ -274,7 +295,11 @@ pub fn sweep_stale_ipvs(cfg: &Config) -> usize {
             return 0;
         }
     };
-    sweep(&mut backend, &journal, &IpvsOwned::of(cfg))
+    sweep_lazily(
+        &mut backend,
+        || read_journal(Path::new(&path)),
+        || IpvsOwned::of(cfg),
+    )
 }
 
 #[cfg(test)]
@@ -335,6 +360,61 @@ mod tests {
             2,
             "foreign dests kept"
         );
+    }
+
+    /// A kernel without IPVS entries needs no journal, and one without any
+    /// journalled entry (a start after a clean stop, or entries added by
+    /// hand only) no plan of the configuration.
+    #[test]
+    fn the_configuration_is_not_planned_without_journalled_entries() {
+        let mut state = IpvsState::new();
+        let mut e = ServiceEntry::new(Service::new(svc(9999), Scheduler::Rr));
+        let d = Dest::new(
+            "192.0.2.11".parse().expect("ip"),
+            9999,
+            Forwarding::Direct,
+            1,
+        );
+        e.dests.insert(d.key(), d);
+        state.services.insert(svc(9999), e);
+        let read = std::cell::Cell::new(0);
+        let planned = std::cell::Cell::new(0);
+        let read_ref = &read;
+        let journal_of = move |services: Vec<ServiceKey>| {
+            let journal = IpvsOwned::from_keys(services, vec![]);
+            move || {
+                read_ref.set(read_ref.get() + 1);
+                journal
+            }
+        };
+        let current = || {
+            planned.set(planned.get() + 1);
+            IpvsOwned::default()
+        };
+        // An empty kernel: the journal is not even read.
+        let mut empty = MockIpvs::with_state(IpvsState::new());
+        assert_eq!(
+            sweep_lazily(&mut empty, journal_of(vec![svc(80)]), current),
+            0
+        );
+        assert_eq!((read.get(), planned.get()), (0, 0));
+        // Only a foreign service: read, nothing planned.
+        let mut mock = MockIpvs::with_state(state);
+        assert_eq!(
+            sweep_lazily(&mut mock, journal_of(vec![svc(80)]), current),
+            0
+        );
+        assert_eq!(
+            (read.get(), planned.get()),
+            (1, 0),
+            "planned with nothing to sweep"
+        );
+        // A journalled service in the kernel: planned, and swept.
+        assert_eq!(
+            sweep_lazily(&mut mock, journal_of(vec![svc(9999)]), current),
+            1
+        );
+        assert_eq!((read.get(), planned.get()), (2, 1));
     }
 
     #[test]

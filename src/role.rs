@@ -64,7 +64,7 @@ pub fn ipc_stream_from_fd(fd: RawFd) -> Result<UnixStream, RoleError> {
 /// Runs a role child to completion.
 pub async fn run_role(role: Role, stream: UnixStream) -> Result<(), RoleError> {
     let (mut rd, wr) = stream.into_split();
-    let config: Config = match ipc::read_frame::<_, ToChild>(&mut rd).await? {
+    let config: Config = match ipc::read_to_child(&mut rd).await? {
         Some(ToChild::Start(cfg)) => cfg.into_config()?,
         Some(ToChild::Reload(_)) => return Err(RoleError::NoStart("Reload")),
         Some(ToChild::Stop) => return Ok(()),
@@ -219,7 +219,7 @@ fn spawn_ipc(
     let (in_tx, in_rx) = mpsc::channel::<Result<ToChild, IpcError>>(64);
     let reader = tokio::spawn(async move {
         loop {
-            let item = match ipc::read_frame::<_, ToChild>(&mut rd).await {
+            let item = match ipc::read_to_child(&mut rd).await {
                 Ok(Some(m)) => Ok(m),
                 Ok(None) => Err(IpcError::Closed),
                 Err(e) => Err(e),

@@ -41,6 +41,11 @@ pub struct Agent {
     _traps: mpsc::Sender<Vec<rkeepalived_snmp::agentx::VarBind>>,
 }
 
+/// Whether the subagent runs: `-x`, or a MIB enabled in `global_defs`.
+pub fn wanted(cli: &Cli, global_defs: &rkeepalived_config::model::GlobalDefs) -> bool {
+    cli.snmp || global_defs.snmp.any()
+}
+
 /// The `-A` socket, else the default.
 pub fn master_socket(cli: &Cli) -> MasterSocket {
     match &cli.snmp_agent_socket {
@@ -67,8 +72,20 @@ fn ifindex(name: &str) -> Option<u32> {
 
 impl Agent {
     /// Starts the subagent when `-x` is given or the configuration enables
-    /// an SNMP MIB.
-    pub fn start<E: Exposition>(cli: &Cli, source: Arc<E>, wire: &ConfigWire) -> Option<Agent> {
+    /// an SNMP MIB. Decided from `global_defs` first: only a subagent that
+    /// runs needs the model decoded from `wire` (at keepalived issue #2318
+    /// size, 34 MB of JSON inflated and decoded on the supervisor's start
+    /// path before any child was spawned; bench/scale/README.md, "Startup
+    /// and reload under systemd").
+    pub fn start<E: Exposition>(
+        cli: &Cli,
+        source: Arc<E>,
+        global_defs: &rkeepalived_config::model::GlobalDefs,
+        wire: &ConfigWire,
+    ) -> Option<Agent> {
+        if !wanted(cli, global_defs) {
+            return None;
+        }
         let cfg = match wire.config() {
             Ok(c) => Arc::new(c),
             Err(e) => {

@@ -148,17 +148,18 @@ impl RunningConfig {
         roles: &[Role],
         reparse: Option<Arc<rkeepalived_config::ReparseCache>>,
     ) -> Result<RunningConfig, IpcError> {
+        let (wire, ipvs_owned) = wire_and_ipvs_owned(&config);
         let mut running = RunningConfig {
             fingerprints: crate::reload_delta::KeptFingerprints::Ready(Default::default()),
             others_wire: ConfigWire::new(&crate::reload_delta::for_other_children(
                 &config,
                 roles.contains(&Role::Checker),
             ))?,
-            wire: ConfigWire::new(&config)?,
+            wire: wire?,
             metrics: config_source::metrics_endpoint(&config),
             status_socket: config_source::status_socket(&config),
             vrrp_owned: recovery::Owned::of(&config),
-            ipvs_owned: recovery_ipvs::IpvsOwned::of(&config),
+            ipvs_owned,
             scripts: StartStopScripts::of(&config.global_defs),
             identity: config.global_defs.identity.clone(),
             global_defs: config.global_defs.clone(),
@@ -180,6 +181,34 @@ impl RunningConfig {
         crate::sys::release_free_memory();
         Ok(running)
     }
+}
+
+/// The configuration's wire form and its IPVS entries, side by side: each
+/// is a pass over every real server (the JSON encoding; a check plan), the
+/// two largest parts of the supervisor's start before the checker child
+/// can get its configuration (~0.1 s each at keepalived issue #2318 size).
+/// The owned set is built on a thread of its own (its plan's pages are
+/// then freed whole, as `rkeepalived_check::plan_apart` does for the
+/// checker's); on this one if no thread can be started.
+fn wire_and_ipvs_owned(
+    config: &Config,
+) -> (Result<ConfigWire, IpcError>, recovery_ipvs::IpvsOwned) {
+    if config.virtual_servers.is_empty() {
+        return (ConfigWire::new(config), recovery_ipvs::IpvsOwned::default());
+    }
+    std::thread::scope(|s| {
+        let owned = std::thread::Builder::new()
+            .name("ipvs-owned".into())
+            .spawn_scoped(s, || recovery_ipvs::IpvsOwned::of(config));
+        let wire = ConfigWire::new(config);
+        let owned = match owned {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => recovery_ipvs::IpvsOwned::of(config),
+        };
+        (wire, owned)
+    })
 }
 
 /// Everything the supervisor needs besides the config.
@@ -309,8 +338,12 @@ impl Supervisor {
         crate::limits::raise_nofile_limit();
         self.bind_status_socket()?;
         self.bind_metrics().await;
-        self.snmp =
-            crate::snmp_agent::Agent::start(&self.cli, self.shared.clone(), &self.config.wire);
+        self.snmp = crate::snmp_agent::Agent::start(
+            &self.cli,
+            self.shared.clone(),
+            &self.config.global_defs,
+            &self.config.wire,
+        );
 
         // core/main.c: the startup script runs before any child starts. A
         // stop request meanwhile kills it and stops without children.
@@ -600,13 +633,15 @@ impl Supervisor {
                     }
                 }
                 self.shared.metrics.set_child_up(role, true);
+                self.awaiting_ready.remove(&role);
+                self.check_ready();
+                // After READY=1: at keepalived issue #2318 size the journal
+                // is 36,544 entries to write, and nothing waits for it.
                 match role {
                     Role::Vrrp => self.journal.child_ready(),
                     Role::Checker => self.ipvs_journal.child_ready(),
                     Role::Bfd => {}
                 }
-                self.awaiting_ready.remove(&role);
-                self.check_ready();
             }
             FromChild::Reloaded => {
                 tracing::info!(%role, "{role} child applied the new configuration")

@@ -30,6 +30,10 @@
 #                         and is retried (as bench/check/host.sh runs it).
 #   rkd-nopre.service     the same without ExecStartPre (what keepalived's
 #                         unit does).
+#   rkdb-bench.service, rkdb-nopre.service
+#                         the same two with another rkeepalived binary,
+#                         BASE_BIN=path (e.g. the build before a change),
+#                         only when BASE_BIN is set.
 # Only the paths change in the units (binary, `-f FILE`, pid files under
 # /run) and the files they read from /etc (EnvironmentFile,
 # ConditionFileNotEmpty) are dropped.
@@ -52,8 +56,10 @@ N=${N:-5}
 # takes minutes: issue #2318); a reload still running then is reported as
 # CAP seconds, and its round says so (capped=1).
 CAP=${CAP:-120}
-UNITS=${UNITS:-ka-bench.service rkd-bench.service rkd-nopre.service}
+BASE_BIN=${BASE_BIN:-}
+UNITS=${UNITS:-ka-bench.service rkd-bench.service rkd-nopre.service${BASE_BIN:+ rkdb-bench.service rkdb-nopre.service}}
 BIN=${BIN:-$ROOT/target/release/rkeepalived}
+[[ -z $BASE_BIN || -x $BASE_BIN ]] || { echo "startup.sh: no $BASE_BIN" >&2; exit 1; }
 [[ $(id -u) = 0 ]] || { echo "startup.sh: needs root" >&2; exit 1; }
 [[ -x $BIN ]] || { echo "startup.sh: no $BIN (cargo build --release --bin rkeepalived)" >&2; exit 1; }
 [[ -x /lib/systemd/systemd ]] || { echo "startup.sh: needs systemd (apt-get install systemd)" >&2; exit 1; }
@@ -93,6 +99,12 @@ sed -e "$drop_etc" \
     -e "/^\[Service\]/a LogRateLimitIntervalSec=0" \
     "$ROOT/systemd/rkeepalived.service" > "$work/rkd-bench.service"
 sed -e '/^ExecStartPre=/d' "$work/rkd-bench.service" > "$work/rkd-nopre.service"
+units_files="$work/ka-bench.service $work/rkd-bench.service $work/rkd-nopre.service"
+if [[ -n $BASE_BIN ]]; then
+  sed -e "s|$BIN|$BASE_BIN|g" "$work/rkd-bench.service" > "$work/rkdb-bench.service"
+  sed -e "s|$BIN|$BASE_BIN|g" "$work/rkd-nopre.service" > "$work/rkdb-nopre.service"
+  units_files="$units_files $work/rkdb-bench.service $work/rkdb-nopre.service"
+fi
 
 cat > "$work/inner.sh" <<'EOF'
 #!/bin/bash
@@ -124,7 +136,8 @@ for _ in $(seq 100); do
   [[ $state = running || $state = degraded ]] && break
   sleep 0.1
 done
-ns cp "$work/ka-bench.service" "$work/rkd-bench.service" "$work/rkd-nopre.service" /run/systemd/system/
+# shellcheck disable=SC2086
+ns cp $units_files /run/systemd/system/
 ns systemctl daemon-reload
 
 now() { date +%s.%N; }
@@ -132,7 +145,9 @@ now() { date +%s.%N; }
 # unit $1 since $3.
 journal_at() {
   ns journalctl -u "$1" --since "@${3%.*}" -o short-unix --no-pager 2>/dev/null |
-    awk -v pat="$2" -v t0="$3" 'index($0, pat) && $1 + 0 >= t0 + 0 { print $1; exit }'
+    awk -v pat="$2" -v t0="$3" '!done && index($0, pat) && $1 + 0 >= t0 + 0 { print $1; done = 1 }'
+  # (awk reads to the end: an early exit made journalctl die of SIGPIPE
+  # on a long journal, and pipefail + set -e ended the whole script.)
 }
 
 run_unit() {
@@ -182,6 +197,7 @@ run_unit() {
 exec 9>/tmp/rkd-bench.lock
 flock 9
 echo "# $(date -u +%FT%TZ) commit $(git -C "$ROOT" rev-parse --short HEAD) load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# BIN=$BIN${BASE_BIN:+ BASE_BIN=$BASE_BIN}"
 for i in $(seq "$N"); do
   for u in $UNITS; do
     case $u in

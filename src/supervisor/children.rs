@@ -93,11 +93,9 @@ impl Supervisor {
             .kill_on_drop(false);
         match role {
             Role::Vrrp => {
-                self.journal.child_starting(&self.config.vrrp_owned);
                 cmd.env(recovery::JOURNAL_ENV, self.journal.path());
             }
             Role::Checker => {
-                self.ipvs_journal.child_starting(&self.config.ipvs_owned);
                 cmd.env(recovery_ipvs::JOURNAL_ENV, self.ipvs_journal.path());
             }
             Role::Bfd => {}
@@ -105,6 +103,14 @@ impl Supervisor {
         sys::prepare_role_child(&mut cmd, child_end.as_raw_fd());
         let mut child = cmd.spawn().map_err(spawn_err)?;
         drop(child_end);
+        // The journal is written while the child execs and starts up (at
+        // keepalived issue #2318 size it is 36,544 entries): the child
+        // reads it only after its Start, and installs nothing before.
+        match role {
+            Role::Vrrp => self.journal.child_starting(&self.config.vrrp_owned),
+            Role::Checker => self.ipvs_journal.child_starting(&self.config.ipvs_owned),
+            Role::Bfd => {}
+        }
         let pid = child.id().unwrap_or(0);
         parent_end.set_nonblocking(true).map_err(spawn_err)?;
         let stream = UnixStream::from_std(parent_end).map_err(spawn_err)?;
