@@ -485,79 +485,19 @@ impl Engine {
             .sum();
         // Sized for every checker at once (no rehashing while 36,544 of
         // them are matched at keepalived issue #2318's size).
-        let mut probes: HashMap<(std::net::SocketAddr, &'static str), Vec<SlotId>> =
-            HashMap::with_capacity(total);
-        let mut in_use: std::collections::HashSet<SlotId> =
-            std::collections::HashSet::with_capacity(total);
+        let mut m = reload_match::Matching::with_capacity(total, 0);
         self.checks.reserve(total);
-        let (mut kept, mut started) = (0usize, 0usize);
         for (vi, vs) in plan.virtual_servers.iter().enumerate() {
-            let suspend_on: Option<Arc<[IpAddr]>> = vs.ha_suspend.then(|| vs.vip_addrs().into());
-            let vs_name: Arc<str> = Arc::from(vs.name.as_str());
-            for (ri, rs) in vs.real_servers.iter().enumerate() {
-                for (ci, spec) in rs.checkers.iter().enumerate() {
-                    // BFD_CHECK: driven by BFD events, no probe task.
-                    if crate::bfd_check::is_bfd(&spec.kind) {
-                        continue;
-                    }
-                    let key = CheckerKey {
-                        vs: Arc::clone(&vs_name),
-                        rs: rs.dest.key(),
-                        index: ci as u32,
-                    };
-                    let at = CheckerRef {
-                        vs: vi as u32,
-                        rs: ri as u32,
-                        checker: ci as u32,
-                    };
-                    let same = |task: &CheckerTask| {
-                        task.spec == *spec
-                            && task.suspend.as_ref().map(|s| &s.1) == suspend_on.as_ref()
-                    };
-                    let probe_key = (spec.conn.dst, spec.kind.name());
-                    let running = probes.get(&probe_key).and_then(|ids| {
-                        ids.iter()
-                            .copied()
-                            .find(|&id| self.checks.task(id).is_some_and(same))
-                    });
-                    if let Some(id) = running {
-                        old.remove(&key);
-                        self.checks.add_user(id, at);
-                        continue;
-                    }
-                    let id = match old.remove(&key) {
-                        Some(id)
-                            if !in_use.contains(&id) && self.checks.task(id).is_some_and(same) =>
-                        {
-                            kept += 1;
-                            self.checks.set_ref(id, at);
-                            id
-                        }
-                        _ => {
-                            started += 1;
-                            let up = model.virtual_servers[vi].real_servers[ri].checkers[ci].up;
-                            self.spawn_checker(
-                                at,
-                                Arc::clone(&vs_name),
-                                Arc::clone(spec),
-                                suspend_on.clone(),
-                                up,
-                            )
-                        }
-                    };
-                    in_use.insert(id);
-                    probes.entry(probe_key).or_default().push(id);
-                }
-            }
+            self.match_virtual_server(vi, vs, model, &mut old, &mut m);
         }
         let mut stopped = 0usize;
         for id in candidates {
-            if !in_use.contains(&id) {
+            if !m.in_use.contains(&id) {
                 stopped += 1;
                 self.checks.remove(id);
             }
         }
-        (kept, started, stopped)
+        (m.kept, m.started, stopped)
     }
 
     /// The process-wide parts of `plan`: script security, notify FIFOs,

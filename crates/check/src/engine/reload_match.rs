@@ -25,7 +25,31 @@ use rkeepalived_control::delta::VsSlot;
 use super::{CheckerKey, Engine};
 use crate::driver::{CheckerTask, SlotId};
 use crate::health::{CheckerRef, HealthModel};
-use crate::spec::CheckPlan;
+use crate::spec::{CheckPlan, VirtualServerSpec};
+
+/// What matching checkers to running slots accumulates
+/// ([`Engine::match_virtual_server`]).
+#[derive(Default)]
+pub(super) struct Matching {
+    /// Running probes by target (destination, kind), then compared in full.
+    probes: HashMap<(SocketAddr, &'static str), Vec<SlotId>>,
+    /// Slots serving a checker of the new plan.
+    pub(super) in_use: HashSet<SlotId>,
+    pub(super) kept: usize,
+    pub(super) started: usize,
+}
+
+impl Matching {
+    /// Room for `checkers` matches; `kept` already counted.
+    pub(super) fn with_capacity(checkers: usize, kept: usize) -> Self {
+        Matching {
+            probes: HashMap::with_capacity(checkers),
+            in_use: HashSet::with_capacity(checkers),
+            kept,
+            started: 0,
+        }
+    }
+}
 
 impl Engine {
     /// [`Engine::match_all`] for a delta whose `layout` maps each virtual
@@ -144,78 +168,92 @@ impl Engine {
         for (id, at) in moved {
             self.checks.set_ref(id, at);
         }
-        let mut probes: HashMap<(SocketAddr, &'static str), Vec<SlotId>> = HashMap::new();
-        let mut in_use: HashSet<SlotId> = HashSet::new();
-        let mut started = 0usize;
+        let mut m = Matching::with_capacity(0, kept);
         for &vi in &changed {
-            let vs = &plan.virtual_servers[vi];
-            let suspend_on: Option<Arc<[IpAddr]>> = vs.ha_suspend.then(|| vs.vip_addrs().into());
-            let vs_name: Arc<str> = Arc::from(vs.name.as_str());
-            for (ri, rs) in vs.real_servers.iter().enumerate() {
-                for (ci, spec) in rs.checkers.iter().enumerate() {
-                    if crate::bfd_check::is_bfd(&spec.kind) {
-                        continue;
-                    }
-                    let key = CheckerKey {
-                        vs: Arc::clone(&vs_name),
-                        rs: rs.dest.key(),
-                        index: ci as u32,
-                    };
-                    let at = CheckerRef {
-                        vs: vi as u32,
-                        rs: ri as u32,
-                        checker: ci as u32,
-                    };
-                    let same = |task: &CheckerTask| {
-                        task.spec == *spec
-                            && task.suspend.as_ref().map(|s| &s.1) == suspend_on.as_ref()
-                    };
-                    let probe_key = (spec.conn.dst, spec.kind.name());
-                    let running = probes.get(&probe_key).and_then(|ids| {
-                        ids.iter()
-                            .copied()
-                            .find(|&id| self.checks.task(id).is_some_and(same))
-                    });
-                    if let Some(id) = running {
-                        gone.remove(&key);
-                        self.checks.add_user(id, at);
-                        continue;
-                    }
-                    let id = match gone.remove(&key) {
-                        Some(id)
-                            if !in_use.contains(&id) && self.checks.task(id).is_some_and(same) =>
-                        {
-                            kept += 1;
-                            self.checks.set_ref(id, at);
-                            id
-                        }
-                        _ => {
-                            started += 1;
-                            let up = model.virtual_servers[vi].real_servers[ri].checkers[ci].up;
-                            self.spawn_checker(
-                                at,
-                                Arc::clone(&vs_name),
-                                Arc::clone(spec),
-                                suspend_on.clone(),
-                                up,
-                            )
-                        }
-                    };
-                    in_use.insert(id);
-                    probes.entry(probe_key).or_default().push(id);
-                }
-            }
+            self.match_virtual_server(vi, &plan.virtual_servers[vi], model, &mut gone, &mut m);
         }
         let mut stopped = 0usize;
         for id in gone_slots {
-            if !in_use.contains(&id) {
+            if !m.in_use.contains(&id) {
                 stopped += 1;
                 self.checks.remove(id);
             }
         }
         #[cfg(debug_assertions)]
         self.assert_matches(plan);
-        Some((kept, started, stopped))
+        Some((m.kept, m.started, stopped))
+    }
+
+    /// Match the checkers of `vs` (at `vi` in the new plan) to the running
+    /// slots, as [`Engine::match_all`] does for every virtual server and
+    /// [`Engine::match_delta`] for the changed ones: a checker joins a
+    /// running probe with an equal spec (one probe per distinct target),
+    /// else keeps its own slot from `old` (by identity, spec unchanged),
+    /// else starts. Slots taken from `old` are removed from it.
+    pub(super) fn match_virtual_server(
+        &mut self,
+        vi: usize,
+        vs: &VirtualServerSpec,
+        model: &HealthModel,
+        old: &mut HashMap<CheckerKey, SlotId>,
+        m: &mut Matching,
+    ) {
+        let suspend_on: Option<Arc<[IpAddr]>> = vs.ha_suspend.then(|| vs.vip_addrs().into());
+        let vs_name: Arc<str> = Arc::from(vs.name.as_str());
+        for (ri, rs) in vs.real_servers.iter().enumerate() {
+            for (ci, spec) in rs.checkers.iter().enumerate() {
+                // BFD_CHECK: driven by BFD events, no probe task.
+                if crate::bfd_check::is_bfd(&spec.kind) {
+                    continue;
+                }
+                let key = CheckerKey {
+                    vs: Arc::clone(&vs_name),
+                    rs: rs.dest.key(),
+                    index: ci as u32,
+                };
+                let at = CheckerRef {
+                    vs: vi as u32,
+                    rs: ri as u32,
+                    checker: ci as u32,
+                };
+                let same = |task: &CheckerTask| {
+                    task.spec == *spec && task.suspend.as_ref().map(|s| &s.1) == suspend_on.as_ref()
+                };
+                let probe_key = (spec.conn.dst, spec.kind.name());
+                let running = m.probes.get(&probe_key).and_then(|ids| {
+                    ids.iter()
+                        .copied()
+                        .find(|&id| self.checks.task(id).is_some_and(same))
+                });
+                if let Some(id) = running {
+                    old.remove(&key);
+                    self.checks.add_user(id, at);
+                    continue;
+                }
+                let id = match old.remove(&key) {
+                    Some(id)
+                        if !m.in_use.contains(&id) && self.checks.task(id).is_some_and(same) =>
+                    {
+                        m.kept += 1;
+                        self.checks.set_ref(id, at);
+                        id
+                    }
+                    _ => {
+                        m.started += 1;
+                        let up = model.virtual_servers[vi].real_servers[ri].checkers[ci].up;
+                        self.spawn_checker(
+                            at,
+                            Arc::clone(&vs_name),
+                            Arc::clone(spec),
+                            suspend_on.clone(),
+                            up,
+                        )
+                    }
+                };
+                m.in_use.insert(id);
+                m.probes.entry(probe_key).or_default().push(id);
+            }
+        }
     }
 
     /// Debug builds: after a delta's matching, every probing checker of
