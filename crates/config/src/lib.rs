@@ -180,11 +180,7 @@ fn load_inner(
     id: &str,
     check_includes: bool,
     reuse: Option<Reuse<'_>>,
-) -> (
-    Result<Loaded, ConfigError>,
-    Option<ReparseCache>,
-    ReparseStats,
-) {
+) -> ReusingLoad {
     let reuse = reuse.unwrap_or(Reuse::Off);
     let old = match reuse {
         Reuse::Build(old) => old,
@@ -258,6 +254,15 @@ fn load_inner(
     (result, cache, stats)
 }
 
+/// What a load with a re-parse cache gives: the result, the cache to keep
+/// for the next load (None if this load cannot make one) and what was
+/// reused.
+pub type ReusingLoad = (
+    Result<Loaded, ConfigError>,
+    Option<ReparseCache>,
+    ReparseStats,
+);
+
 /// [`load_checked`], keeping a [`ReparseCache`] for the next load and
 /// using `old` (the previous load's) to skip the `virtual_server` blocks
 /// that did not change (see [`reparse`]). Returns the result, the cache
@@ -271,11 +276,7 @@ pub fn load_reusing(
     procs: Processes,
     check_includes: bool,
     old: Option<&ReparseCache>,
-) -> (
-    Result<Loaded, ConfigError>,
-    Option<ReparseCache>,
-    ReparseStats,
-) {
+) -> ReusingLoad {
     let id = opts.effective_config_id();
     let read = |lx: &mut lexer::Lexer<'_>| lx.file(path, None);
     let out = load_inner(
@@ -309,11 +310,7 @@ pub fn parse_str_reusing(
     opts: &LoadOptions,
     budget: usize,
     old: Option<&ReparseCache>,
-) -> (
-    Result<Loaded, ConfigError>,
-    Option<ReparseCache>,
-    ReparseStats,
-) {
+) -> ReusingLoad {
     let id = opts.effective_config_id();
     let name = PathBuf::from(name);
     let read = |lx: &mut lexer::Lexer<'_>| lx.text(text, &name);
