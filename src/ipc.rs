@@ -418,14 +418,10 @@ impl Read for PartsInflater<'_> {
                 self.rest = &[];
                 continue;
             }
-            let Some((len, after)) = self.rest.split_first_chunk::<4>() else {
+            let Some((part, after)) = next_part(self.rest) else {
                 return Err(self.fail(IpcError::Corrupt("truncated deflated part")));
             };
-            let len = u32::from_be_bytes(*len) as usize;
-            let Some(part) = after.get(..len) else {
-                return Err(self.fail(IpcError::Corrupt("truncated deflated part")));
-            };
-            self.rest = &after[len..];
+            self.rest = after;
             self.current = Some(flate2::read::DeflateDecoder::new(part));
         }
     }
