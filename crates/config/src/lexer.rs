@@ -305,32 +305,24 @@ impl<'a> Lexer<'a> {
                 Some(l) => scan.line(l),
                 None => Step::GiveUp,
             };
-            let next = match step {
-                Step::End => None,
-                Step::More => lines.next(),
-                Step::GiveUp => {
-                    // Read normally: give back all but the first line.
-                    let first = buf.remove(0);
-                    lines.back.extend(buf.into_iter().rev());
-                    if let Some(s) = &mut self.reparse {
-                        s.other_line(&first);
+            match step {
+                Step::End => break,
+                Step::More => {
+                    if let Some(l) = lines.next() {
+                        buf.push(l);
+                        continue;
                     }
-                    return Err(first);
+                    // The end of the file inside the block: not a span.
                 }
-            };
-            match (step, next) {
-                (Step::End, _) => break,
-                (_, Some(l)) => buf.push(l),
-                // The end of the file inside the block.
-                (_, None) => {
-                    let first = buf.remove(0);
-                    lines.back.extend(buf.into_iter().rev());
-                    if let Some(s) = &mut self.reparse {
-                        s.other_line(&first);
-                    }
-                    return Err(first);
-                }
+                Step::GiveUp => {}
             }
+            // Read normally: give back all but the first line.
+            let first = buf.remove(0);
+            lines.back.extend(buf.into_iter().rev());
+            if let Some(s) = &mut self.reparse {
+                s.other_line(&first);
+            }
+            return Err(first);
         }
         let n = buf.len();
         let hash = crate::reparse::span_hash(&buf);
