@@ -159,7 +159,7 @@ fn load_with(
     id: &str,
     check_includes: bool,
 ) -> Result<Loaded, ConfigError> {
-    load_inner(procs, budget, &read, id, check_includes, None).0
+    load_inner(procs, budget, &read, id, check_includes, Reuse::Off).0
 }
 
 /// How a load uses the re-parse cache (reparse.rs).
@@ -179,9 +179,8 @@ fn load_inner(
     read: &dyn Fn(&mut lexer::Lexer<'_>),
     id: &str,
     check_includes: bool,
-    reuse: Option<Reuse<'_>>,
+    reuse: Reuse<'_>,
 ) -> ReusingLoad {
-    let reuse = reuse.unwrap_or(Reuse::Off);
     let old = match reuse {
         Reuse::Build(old) => old,
         Reuse::Off => None,
@@ -285,7 +284,7 @@ pub fn load_reusing(
         &read,
         &id,
         check_includes,
-        Some(Reuse::Build(old)),
+        Reuse::Build(old),
     );
     #[cfg(debug_assertions)]
     if out.2.reused > 0 {
@@ -295,7 +294,7 @@ pub fn load_reusing(
             &read,
             &id,
             check_includes,
-            None,
+            Reuse::Off,
         );
         assert_same_load(&out.0, &full.0);
     }
@@ -314,14 +313,7 @@ pub fn parse_str_reusing(
     let id = opts.effective_config_id();
     let name = PathBuf::from(name);
     let read = |lx: &mut lexer::Lexer<'_>| lx.text(text, &name);
-    load_inner(
-        Processes::ALL,
-        budget,
-        &read,
-        &id,
-        false,
-        Some(Reuse::Build(old)),
-    )
+    load_inner(Processes::ALL, budget, &read, &id, false, Reuse::Build(old))
 }
 
 /// A cached load and the full one must agree: configuration (its JSON,
