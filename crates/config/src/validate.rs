@@ -150,19 +150,24 @@ fn virtual_servers(cfg: &mut Config, errors: &mut Vec<Diagnostic>, warnings: &mu
                 continue;
             }
         }
-        if let Some(first) = seen.get(&(vs.service.clone(), vs.protocol)) {
-            errors.push(at(
-                &vs.origin,
-                Severity::Error,
-                format!(
-                    "virtual_server {} {:?} is already defined at {first}",
-                    service_name(&vs.service),
-                    vs.protocol
-                ),
-            ));
-            continue;
+        match seen.entry((vs.service.clone(), vs.protocol)) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                errors.push(at(
+                    &vs.origin,
+                    Severity::Error,
+                    format!(
+                        "virtual_server {} {:?} is already defined at {}",
+                        service_name(&vs.service),
+                        vs.protocol,
+                        first.get()
+                    ),
+                ));
+                continue;
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(vs.origin.clone());
+            }
         }
-        seen.insert((vs.service.clone(), vs.protocol), vs.origin.clone());
         kept.push(vs);
     }
     cfg.virtual_servers = kept;
