@@ -34,10 +34,38 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if ((${#missing[@]})); then
+# Some machine images ship qemu-utils from bookworm-backports (qemu-img 10.x)
+# without that suite in their sources. Bookworm's qemu-system-x86 (7.2) then
+# cannot be installed beside it ("qemu-utils : Breaks: qemu-system-common
+# (< 1:8.0...)"), so take qemu-system-x86 from the same backports suite.
+qemu_from_backports=0
+qemu_utils_version=$(dpkg-query -W -f='${Version}' qemu-utils 2>/dev/null || true)
+if [[ "$qemu_utils_version" == *bpo12* ]] && [[ " ${missing[*]:-} " == *" qemu-system-x86 "* ]]; then
+  qemu_from_backports=1
+  backports=/etc/apt/sources.list.d/bookworm-backports.sources
+  if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    cat >"$backports" <<'SOURCES'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  fi
+  kept=()
+  for p in "${missing[@]}"; do [ "$p" = qemu-system-x86 ] || kept+=("$p"); done
+  missing=("${kept[@]}")
+fi
+if ((${#missing[@]})) || ((qemu_from_backports)); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if ((qemu_from_backports)); then
+    echo "setup-deps: qemu-utils $qemu_utils_version is from bookworm-backports; installing qemu-system-x86 from there too"
+    apt-get install -y -qq --no-install-recommends -t bookworm-backports qemu-system-x86
+  fi
+  if ((${#missing[@]})); then
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
 fi
 # keepalived's Debian package starts its service where an init system runs; the
 # tests run their own instances in namespaces, never the system one.
