@@ -322,6 +322,8 @@ impl<'a> Block<'a> for VirtualServerBuilder<'a> {
         fixup::ops_needs_udp(&mut self.vs, n, w);
         if !self.method_set {
             self.vs.lvs_method = ForwardingMethod::Nat;
+            let sorry_without_method = self.sorry.is_some() && self.sorry_method.is_none();
+            fixup::no_forwarding_method(&self.vs, self.node, sorry_without_method, w);
         }
         let method = self.vs.lvs_method;
         let inhibit = self.sorry_inhibit;

@@ -397,6 +397,34 @@ pub(in crate::parse) fn unknown_forwarding_method(
     )));
 }
 
+/// A virtual server without `lb_kind` uses NAT; keepalived says so once
+/// when a real server or the sorry server has no method of its own to
+/// inherit (check_data.c `validate_check_config()`: "Virtual server %s: no
+/// forwarding method set, setting default NAT"), and its `-t` exits 5 for
+/// it.
+pub(in crate::parse) fn no_forwarding_method(
+    vs: &VirtualServer,
+    n: &Node,
+    sorry_without_method: bool,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    let real_server_without_method = n.block.as_ref().is_some_and(|b| {
+        b.nodes.iter().any(|rs| {
+            rs.key() == "real_server"
+                && !rs
+                    .block
+                    .as_ref()
+                    .is_some_and(|rb| rb.nodes.iter().any(|k| k.key() == "lvs_method"))
+        })
+    });
+    if real_server_without_method || sorry_without_method {
+        warnings.push(n.pos().warning(format!(
+            "virtual_server {}: no forwarding method set, setting default NAT (as keepalived does)",
+            crate::validate::service_name(&vs.service)
+        )));
+    }
+}
+
 fn method_name(m: ForwardingMethod) -> &'static str {
     match m {
         ForwardingMethod::Nat => "NAT",
