@@ -18,8 +18,10 @@
 set -uo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-RK_BIN=${1:?usage: compare.sh RKEEPALIVED_BIN SAMPLE...}
-shift
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  RK_BIN=${1:?usage: compare.sh RKEEPALIVED_BIN SAMPLE...}
+  shift
+fi
 KA_BIN=$(command -v keepalived)
 W=/tmp/rkl-compare
 JOBS=${LAB_COMPARE_JOBS:-4}
@@ -164,6 +166,9 @@ cleanup() {
     ip netns del "$ns" 2>/dev/null
   done
 }
+# reload_compare.sh sources this file for the functions above.
+[[ ${BASH_SOURCE[0]} == "$0" ]] || return 0
+
 trap cleanup EXIT
 
 idx=0
