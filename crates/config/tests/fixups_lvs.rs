@@ -202,6 +202,18 @@ fn cases() -> Vec<Case> {
             check: |c| assert_eq!(rs(c, 0).checkers[0].common.retry, 1),
         },
         Case {
+            name: "a checker block on one line: only its first keyword is read",
+            conf: "virtual_server 192.0.2.100 80 {\n    protocol TCP\n    lb_kind NAT\n    real_server 192.0.2.11 80 {\n        TCP_CHECK { connect_timeout 2 retry 3 }\n    }\n}\n",
+            ours: Some(("5:39", "'retry 3' after the value is not read")),
+            keepalived: &[],
+            not_keepalived: &["Unknown keyword 'retry'", "connect_timeout"],
+            check: |c| {
+                let common = &rs(c, 0).checkers[0].common;
+                assert_eq!(common.connect_timeout, Duration::from_secs(2));
+                assert_eq!(common.retry, 1);
+            },
+        },
+        Case {
             name: "nb_get_retry in HTTP_GET is retry",
             conf: "virtual_server 192.0.2.100 80 {\n    protocol TCP\n    real_server 192.0.2.11 80 {\n        HTTP_GET {\n            nb_get_retry 7\n            url {\n                path /\n            }\n        }\n    }\n}\n",
             ours: Some(("5:13", "nb_get_retry is deprecated")),

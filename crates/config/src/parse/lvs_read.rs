@@ -286,6 +286,7 @@ impl Parser {
     ) -> PResult<Option<u64>> {
         let t = k.arg(0, &format!("a number {min}..{max}"))?;
         let r = unsigned(&t.text, min, max, ignore_error);
+        self.extra_text_ignored(k);
         Ok(self.ka_apply(k, r))
     }
 
@@ -298,7 +299,29 @@ impl Parser {
     ) -> PResult<Option<Duration>> {
         let t = k.arg(0, "a time in seconds")?;
         let r = timer(&t.text, min_us, max_us);
+        self.extra_text_ignored(k);
         Ok(self.ka_apply(k, r))
+    }
+
+    /// keepalived's one-value handlers read `strvec[1]` and nothing after
+    /// it, silently. The usual way to get there is a block written on one
+    /// line, `TCP_CHECK { connect_timeout 2 retry 1 }`: keepalived's
+    /// read_line() (lib/parser.c) splits off the braces, so `retry 1` is
+    /// text after connect_timeout's value and never read. We read the same,
+    /// and say so.
+    fn extra_text_ignored(&mut self, k: &Node) {
+        let [_, first, rest @ ..] = &k.args[..] else {
+            return;
+        };
+        let text = std::iter::once(first)
+            .chain(rest)
+            .map(|t| t.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.warnings.push(first.pos.warning(format!(
+            "'{}': '{text}' after the value is not read (keepalived reads one value here and ignores the rest of the line; write one keyword per line)",
+            k.key()
+        )));
     }
 
     /// A string value whose handler checks that it is there (`virtualhost`,
