@@ -14,7 +14,8 @@
 # the checker's CPU per check in us; with PERF=1 (default) also
 # `perf record -g` of the checker over the same window and a report by
 # symbol ($OUT, default /tmp/http_profile.KIND.txt). BUILD=0 skips the
-# release build; CHECK_NODE=PATH profiles another check-node binary (a
+# release build; NICE (default 0) the checker's and http listener's nice
+# value; CHECK_NODE=PATH profiles another check-node binary (a
 # baseline build).
 set -euo pipefail
 KIND=${1:-http}
@@ -41,14 +42,14 @@ if [[ $KIND = ssl ]]; then
   ip netns exec "$NS" "$ROOT/target/release/examples/tls-server" 0.0.0.0 "$PORT" 2 >/dev/null 2>&1 &
   ip netns exec "$NS" "$ROOT/target/release/examples/tls-server" 127.2.0.1 "$VICTIM_PORT" 1 >/dev/null 2>&1 &
 else
-  ip netns exec "$NS" "$work/tiny_server" http 0.0.0.0 "$PORT" 2 100000 >/dev/null 2>&1 &
+  nice -n "${NICE:-0}" ip netns exec "$NS" "$work/tiny_server" http 0.0.0.0 "$PORT" 2 100000 >/dev/null 2>&1 &
   ip netns exec "$NS" "$work/tiny_server" http 127.2.0.1 "$VICTIM_PORT" 1 100000 >/dev/null 2>&1 &
 fi
 LISTENER=$(jobs -p | head -1)
 sleep 0.5
 N=$((RATE * 2))
 python3 "$HERE/gen_conf.py" "$N" "$PORT" "$VICTIM_PORT" 2 "$KIND" 2 > "$work/keepalived.conf"
-ip netns exec "$NS" env RUST_LOG=warn "${CHECK_NODE:-$ROOT/target/release/examples/check-node}" --mock \
+nice -n "${NICE:-0}" ip netns exec "$NS" env RUST_LOG=warn "${CHECK_NODE:-$ROOT/target/release/examples/check-node}" --mock \
   --threads "${THREADS:-1}" ${PROBE_THREADS:+--probe-threads "$PROBE_THREADS"} "$work/keepalived.conf" \
   > "$work/check.log" 2>&1 &
 pid=$!
@@ -65,6 +66,10 @@ else
   sleep "$SECS"
 fi
 s1=$(synacks); c1=$(ticks "$pid"); l1=$(ticks $(lpids)); t1=$(date +%s%N)
+# Kernel counters of the namespace since its start: dropped SYNs
+# (accept queue full) come back after the 1 s initial RTO.
+ip netns exec "$NS" nstat -az TcpExtListenOverflows TcpExtListenDrops TcpExtTCPSynRetrans \
+  TcpRetransSegs TcpExtTCPTimeouts TcpAttemptFails TcpEstabResets 2>/dev/null | awk 'NR > 1 { printf "%s=%s ", $1, $2 } END { print "" }'
 kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
 awk -v k="$KIND" -v r="$RATE" -v s0="$s0" -v s1="$s1" -v c0="$c0" -v c1="$c1" -v l0="$l0" -v l1="$l1" \
     -v t0="$t0" -v t1="$t1" -v hz="$hz" -v commit="$(git -C "$ROOT" rev-parse --short HEAD)" 'BEGIN {
