@@ -39,7 +39,7 @@ cc -O2 -Wall -o "$work/tiny_server" "$HERE/tiny_server.c"
 listener_netns "$PORT"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 if [[ $KIND = ssl ]]; then
-  ip netns exec "$NS" "$ROOT/target/release/examples/tls-server" 0.0.0.0 "$PORT" 2 >/dev/null 2>&1 &
+  ip netns exec "$NS" "$ROOT/target/release/examples/tls-server" 0.0.0.0 "$PORT" 2 >/dev/null 2>"$work/tls.log" &
   ip netns exec "$NS" "$ROOT/target/release/examples/tls-server" 127.2.0.1 "$VICTIM_PORT" 1 >/dev/null 2>&1 &
 else
   nice -n "${NICE:-0}" ip netns exec "$NS" "$work/tiny_server" http 0.0.0.0 "$PORT" 2 100000 >/dev/null 2>&1 &
@@ -70,6 +70,8 @@ s1=$(synacks); c1=$(ticks "$pid"); l1=$(ticks $(lpids)); t1=$(date +%s%N)
 # (accept queue full) come back after the 1 s initial RTO.
 ip netns exec "$NS" nstat -az TcpExtListenOverflows TcpExtListenDrops TcpExtTCPSynRetrans \
   TcpRetransSegs TcpExtTCPTimeouts TcpAttemptFails TcpEstabResets 2>/dev/null | awk 'NR > 1 { printf "%s=%s ", $1, $2 } END { print "" }'
+echo "checker VmRSS $(awk '/^VmRSS/ { print $2, $3 }' /proc/"$pid"/status)"
+[[ $KIND = ssl ]] && echo "tls-server: $(tail -n 1 "$work/tls.log")"
 kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
 awk -v k="$KIND" -v r="$RATE" -v s0="$s0" -v s1="$s1" -v c0="$c0" -v c1="$c1" -v l0="$l0" -v l1="$l1" \
     -v t0="$t0" -v t1="$t1" -v hz="$hz" -v commit="$(git -C "$ROOT" rev-parse --short HEAD)" 'BEGIN {

@@ -11,11 +11,18 @@
 //! with every connection and one that does not (keepalived 2.2.7, a full
 //! handshake per check) pays a full handshake on both sides every time.
 //! Bench tool only: no verification of anything, no limits.
+//!
+//! Every 5 s it prints the handshakes completed so far to stderr, full and
+//! resumed (`handshakes full N resumed M`): which contender resumes.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+static FULL: AtomicU64 = AtomicU64::new(0);
+static RESUMED: AtomicU64 = AtomicU64::new(0);
 
 const ANSWER: &[u8] = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok";
 
@@ -49,6 +56,16 @@ async fn serve(addr: SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     let listener = socket.listen(65535)?;
+    tokio::spawn(async {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            eprintln!(
+                "handshakes full {} resumed {}",
+                FULL.load(Relaxed),
+                RESUMED.load(Relaxed)
+            );
+        }
+    });
     loop {
         let Ok((sock, _)) = listener.accept().await else {
             continue;
@@ -58,6 +75,10 @@ async fn serve(addr: SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
             let _ = sock.set_nodelay(true);
             let Ok(mut tls) = acceptor.accept(sock).await else {
                 return;
+            };
+            match tls.get_ref().1.handshake_kind() {
+                Some(rustls::HandshakeKind::Resumed) => RESUMED.fetch_add(1, Relaxed),
+                _ => FULL.fetch_add(1, Relaxed),
             };
             // The request: read until its blank line (or EOF).
             let mut req = Vec::with_capacity(512);
