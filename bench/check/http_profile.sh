@@ -58,7 +58,11 @@ ticks() { local t=0 f p; for p in "$@"; do
   f=($(sed 's/^.*) //' /proc/"$p"/stat 2>/dev/null || echo))
   ((${#f[@]} > 12)) && t=$((t + f[11] + f[12])); done; echo "$t"; }
 lpids() { pgrep -P "$LISTENER" 2>/dev/null; echo "$LISTENER"; }
+# Time the checker's threads spent runnable but waiting for a CPU (ns,
+# /proc/PID/task/*/schedstat field 2): starved or idle?
+rundelay() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ t += $2 } END { print t + 0 }'; }
 hz=$(getconf CLK_TCK)
+w0=$(rundelay "$pid")
 s0=$(synacks); c0=$(ticks "$pid"); l0=$(ticks $(lpids)); t0=$(date +%s%N)
 if [[ ${PERF:-1} = 1 ]]; then
   perf record -q -g -F 999 -p "$pid" -o "$work/perf.data" -- sleep "$SECS" >/dev/null 2>&1
@@ -66,6 +70,9 @@ else
   sleep "$SECS"
 fi
 s1=$(synacks); c1=$(ticks "$pid"); l1=$(ticks $(lpids)); t1=$(date +%s%N)
+w1=$(rundelay "$pid")
+awk -v w0="$w0" -v w1="$w1" -v t0="$t0" -v t1="$t1" 'BEGIN {
+  printf "checker waited for a CPU %.1f%% of the window (summed over its threads)\n", (w1 - w0) / (t1 - t0) * 100 }'
 # Kernel counters of the namespace since its start: dropped SYNs
 # (accept queue full) come back after the 1 s initial RTO.
 ip netns exec "$NS" nstat -az TcpExtListenOverflows TcpExtListenDrops TcpExtTCPSynRetrans \
