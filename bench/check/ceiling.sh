@@ -4,7 +4,7 @@
 # removed within its budget; keepalived 2.2.7's checker vs ours, same
 # config, same run, in a private network namespace (loopback only).
 #
-#   flock /tmp/rkd-bench.lock bench/check/ceiling.sh [KIND=tcp|http] [RATES="5000 10000 20000 30000 50000 70000"]
+#   flock /tmp/rkd-bench.lock bench/check/ceiling.sh [KIND=tcp|http|ssl] [RATES="5000 10000 20000 30000 50000 70000"]
 #
 # Environment: N (real servers, default 10000), WARMUP (max s until the
 # checks flow at 90 % of the offered rate, default 120), STEP (measured window, s,
@@ -59,21 +59,32 @@ HERE=$ROOT/bench/check
 PORT=18080 VICTIM_PORT=18081
 NS=rkc-ceil$$
 
-[[ $KIND = tcp || $KIND = http ]] || { echo "ceiling.sh: KIND is tcp or http" >&2; exit 1; }
+[[ $KIND = tcp || $KIND = http || $KIND = ssl ]] || { echo "ceiling.sh: KIND is tcp, http or ssl" >&2; exit 1; }
 command -v nft >/dev/null || { echo "ceiling.sh: nft is needed (listener-side counter)" >&2; exit 1; }
 # shellcheck source=bench/check/lib.sh
 . "$HERE/lib.sh"
 bench_prologue ceiling.sh
 
 if [[ ${BUILD:-1} = 1 ]]; then
-  (cd "$ROOT" && CARGO_INCREMENTAL=0 cargo build --release -q -p rkeepalived-check --example check-node -p rkeepalived --bin rkeepalived)
+  (cd "$ROOT" && CARGO_INCREMENTAL=0 cargo build --release -q -p rkeepalived-check --example check-node --example tls-server -p rkeepalived --bin rkeepalived)
 fi
 build_fake_ipvs
 cc -O2 -Wall -o "$work/tiny_server" "$HERE/tiny_server.c"
 
 listener_netns "$PORT"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-nice -n "$NICE" ip netns exec "$NS" "$work/tiny_server" "$KIND" 0.0.0.0 "$PORT" 2 100000 >/dev/null 2>&1 &
+# listen ADDR PORT PROCS: the target of every check. ssl: one
+# tls-server process (crates/check/examples/tls-server.rs) with PROCS
+# runtime threads: its session tickets must be valid on every
+# connection, so one process, not PROCS with SO_REUSEPORT.
+listen() {
+  if [[ $KIND = ssl ]]; then
+    exec nice -n "$NICE" ip netns exec "$NS" "$ROOT/target/release/examples/tls-server" "$1" "$2" "$3"
+  else
+    exec nice -n "$NICE" ip netns exec "$NS" "$work/tiny_server" "$KIND" "$1" "$2" "$3" 100000
+  fi
+}
+listen 0.0.0.0 "$PORT" 2 >/dev/null 2>&1 &
 LISTENER=$!
 disown
 sleep 0.5
@@ -97,7 +108,7 @@ step() {
   python3 "$HERE/gen_conf.py" "$N" "$PORT" "$VICTIM_PORT" "$dl" "$KIND" "$dl" > "$work/keepalived.conf"
   local oplog=$work/$name-$rate.ops
   : > "$oplog"
-  nice -n "$NICE" ip netns exec "$NS" "$work/tiny_server" "$KIND" 127.2.0.1 "$VICTIM_PORT" 1 100000 >/dev/null 2>&1 &
+  listen 127.2.0.1 "$VICTIM_PORT" 1 >/dev/null 2>&1 &
   local victim=$!
   sleep 0.3
   local -a cmd

@@ -3,11 +3,12 @@
 every DELAY_LOOP seconds, plus one "victim" server on its own port whose
 removal from IPVS measures detection latency.
 
-    gen_conf.py N PORT VICTIM_PORT DELAY_LOOP [KIND=tcp|http] [DELAY_BEFORE_RETRY=1]
+    gen_conf.py N PORT VICTIM_PORT DELAY_LOOP [KIND=tcp|http|ssl] [DELAY_BEFORE_RETRY=1]
 
 DELAY_LOOP and DELAY_BEFORE_RETRY may be fractional (keepalived 2.2.7's
 read_timer() takes microseconds: "0.2" is 200 ms). KIND=http checks
-HTTP_GET of "/" with the MD5 digest of the body "ok" (bench/check/tiny_server.c).
+HTTP_GET of "/" with the MD5 digest of the body "ok" (bench/check/tiny_server.c);
+KIND=ssl the same as SSL_GET (crates/check/examples/tls-server.rs).
 """
 import hashlib
 import sys
@@ -19,8 +20,8 @@ dbr = sys.argv[6] if len(sys.argv) > 6 else "1"
 digest = hashlib.md5(b"ok").hexdigest()
 if kind == "tcp":
     check = "TCP_CHECK {\n"
-elif kind == "http":
-    check = (f"HTTP_GET {{\n            url {{\n                path /\n"
+elif kind in ("http", "ssl"):
+    check = (f"{'HTTP_GET' if kind == 'http' else 'SSL_GET'} {{\n            url {{\n                path /\n"
              f"                digest {digest}\n            }}\n")
 else:
     sys.exit(f"gen_conf.py: unknown kind {kind}")

@@ -46,15 +46,49 @@ pub async fn tcp_connect(co: &ConnOpts, timeout: Duration) -> Result<TcpStream, 
 }
 
 /// Connect a TCP stream before `deadline` (the attempt's overall deadline).
+///
+/// As in [`tcp_probe`], a near server has usually answered before the
+/// non-blocking `connect()` returns: the socket's state is read at once
+/// and the reactor is only waited on when the handshake is really still
+/// in flight. (tokio's `TcpSocket::connect` always waits for a writable
+/// event: one more reactor turn and task wake per HTTP_GET / SSL_GET /
+/// SMTP check, ~10 % of an HTTP_GET's CPU on loopback.)
 pub async fn tcp_connect_by(co: &ConnOpts, deadline: Deadline) -> Result<TcpStream, CheckFailure> {
+    if tokio::time::Instant::now() >= deadline.instant() {
+        return Err(CheckFailure::Timeout("connect"));
+    }
     let sock = prepared_socket(co, Type::STREAM, Protocol::TCP)?;
+    match sock.connect(&co.dst.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(CheckFailure::Connect(e)),
+    }
+    let connected = sock.peer_addr().is_ok();
+    if !connected {
+        match sock.take_error() {
+            Ok(Some(refused)) => return Err(CheckFailure::Connect(refused)),
+            Ok(None) => {}
+            Err(e) => return Err(CheckFailure::Socket(e)),
+        }
+    }
     let std_stream: std::net::TcpStream = sock.into();
-    let tcp = tokio::net::TcpSocket::from_std_stream(std_stream);
-    let stream = deadline
-        .run("connect", async {
-            tcp.connect(co.dst).await.map_err(CheckFailure::Connect)
-        })
-        .await?;
+    let stream = TcpStream::from_std(std_stream).map_err(CheckFailure::Socket)?;
+    if !connected {
+        // What tokio's connect does (`TcpStream::connect_mio`): writable,
+        // then the pending error, then whether there is a peer.
+        deadline
+            .run("connect", async {
+                stream.writable().await.map_err(CheckFailure::Connect)?;
+                match stream.take_error().map_err(CheckFailure::Socket)? {
+                    Some(e) => Err(CheckFailure::Connect(e)),
+                    None => stream
+                        .peer_addr()
+                        .map(|_| ())
+                        .map_err(CheckFailure::Connect),
+                }
+            })
+            .await?;
+    }
     Ok(stream)
 }
 

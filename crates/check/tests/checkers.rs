@@ -713,3 +713,56 @@ async fn misc_check_exit_codes_dynamic_and_timeout() {
         CheckOutcome::Down(CheckFailure::ScriptTimeout)
     ));
 }
+
+/// HTTP_GET's connect (`conn::tcp_connect_by`) reads the socket's state
+/// right after `connect()` and waits in the reactor only when the
+/// handshake is still in flight: refused at once, timed out while a full
+/// accept queue drops the SYNs, and up when the queue drains in time (the
+/// SYN retransmission ~1 s later is answered: the reactor path).
+#[tokio::test]
+async fn http_get_connect_refused_in_flight_and_timed_out() {
+    use socket2::{Domain, Socket, Type};
+    // Refused: a port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let refused_at = closed.local_addr().unwrap();
+    drop(closed);
+    match check(&spec(http(vec![url("/", None, &[])]), refused_at, 2000)).await {
+        CheckOutcome::Down(CheckFailure::Connect(e)) => {
+            assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused)
+        }
+        other => panic!("expected refused, got {other:?}"),
+    }
+    // A listener whose accept queue is full.
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener
+        .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let fill = std::net::TcpStream::connect(addr).unwrap();
+    match check(&spec(http(vec![url("/", None, &[])]), addr, 300)).await {
+        CheckOutcome::Down(CheckFailure::Timeout("connect")) => {}
+        other => panic!("expected a connect timeout, got {other:?}"),
+    }
+    // Drained after the next check's SYN was dropped: it connects on the
+    // retransmission and is served.
+    let serve = tokio::task::spawn_blocking(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        let first = listener.accept().unwrap();
+        let (mut sock, _) = listener.accept().unwrap();
+        use std::io::{Read, Write};
+        let mut buf = [0u8; 1024];
+        let _ = sock.read(&mut buf);
+        let _ = sock.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        drop((first, fill));
+    });
+    let started = std::time::Instant::now();
+    let out = check(&spec(http(vec![url("/", None, &[])]), addr, 5000)).await;
+    assert!(out.is_up(), "{out:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "the answer came with the SYN retransmission: {:?}",
+        started.elapsed()
+    );
+    serve.await.unwrap();
+}
