@@ -63,33 +63,41 @@ pub async fn tcp_connect_by(co: &ConnOpts, deadline: Deadline) -> Result<TcpStre
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
         Err(e) => return Err(CheckFailure::Connect(e)),
     }
-    let connected = sock.peer_addr().is_ok();
-    if !connected {
-        match sock.take_error() {
-            Ok(Some(refused)) => return Err(CheckFailure::Connect(refused)),
-            Ok(None) => {}
-            Err(e) => return Err(CheckFailure::Socket(e)),
-        }
-    }
+    let connected = connect_state(&sock)?;
     let std_stream: std::net::TcpStream = sock.into();
     let stream = TcpStream::from_std(std_stream).map_err(CheckFailure::Socket)?;
     if !connected {
-        // What tokio's connect does (`TcpStream::connect_mio`): writable,
-        // then the pending error, then whether there is a peer.
-        deadline
-            .run("connect", async {
-                stream.writable().await.map_err(CheckFailure::Connect)?;
-                match stream.take_error().map_err(CheckFailure::Socket)? {
-                    Some(e) => Err(CheckFailure::Connect(e)),
-                    None => stream
-                        .peer_addr()
-                        .map(|_| ())
-                        .map_err(CheckFailure::Connect),
-                }
-            })
-            .await?;
+        deadline.run("connect", connect_finished(&stream)).await?;
     }
     Ok(stream)
+}
+
+/// Right after a non-blocking `connect()`: connected (true), still in
+/// flight (false), or refused (the error). One getpeername() answers the
+/// common case; the pending error is read only when it does not.
+fn connect_state(sock: &Socket) -> Result<bool, CheckFailure> {
+    if sock.peer_addr().is_ok() {
+        return Ok(true);
+    }
+    match sock.take_error() {
+        Ok(Some(refused)) => Err(CheckFailure::Connect(refused)),
+        Ok(None) => Ok(false),
+        Err(e) => Err(CheckFailure::Socket(e)),
+    }
+}
+
+/// Waits in the reactor for a connect still in flight, as tokio's connect
+/// does (`TcpStream::connect_mio`): writable, then the pending error, then
+/// whether there is a peer.
+async fn connect_finished(stream: &TcpStream) -> Result<(), CheckFailure> {
+    stream.writable().await.map_err(CheckFailure::Connect)?;
+    match stream.take_error().map_err(CheckFailure::Socket)? {
+        Some(e) => Err(CheckFailure::Connect(e)),
+        None => stream
+            .peer_addr()
+            .map(|_| ())
+            .map_err(CheckFailure::Connect),
+    }
 }
 
 /// TCP_CHECK's probe: connect within `timeout`, then abort with RST.
@@ -116,29 +124,14 @@ pub async fn tcp_probe(co: &ConnOpts, timeout: Duration) -> Result<(), CheckFail
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
         Err(e) => return sock.finish(Err(CheckFailure::Connect(e))),
     }
-    // Connected already? One getpeername() answers the common case; the
-    // pending error is read only when it is not (refused, or in flight).
-    if sock.sock.peer_addr().is_ok() {
-        return sock.finish(Ok(()));
-    }
-    match sock.sock.take_error() {
-        Ok(Some(refused)) => return sock.finish(Err(CheckFailure::Connect(refused))),
-        Ok(None) => {}
-        Err(e) => return sock.finish(Err(CheckFailure::Socket(e))),
+    match connect_state(&sock.sock) {
+        Ok(true) => return sock.finish(Ok(())),
+        Ok(false) => {}
+        Err(e) => return sock.finish(Err(e)),
     }
     // Still in flight: wait in the reactor; this socket is not reused.
     let stream = TcpStream::from_std(sock.into_socket().into()).map_err(CheckFailure::Socket)?;
-    within(timeout, "connect", async {
-        stream.writable().await.map_err(CheckFailure::Connect)?;
-        match stream.take_error().map_err(CheckFailure::Socket)? {
-            Some(e) => Err(CheckFailure::Connect(e)),
-            None => stream
-                .peer_addr()
-                .map(|_| ())
-                .map_err(CheckFailure::Connect),
-        }
-    })
-    .await?;
+    within(timeout, "connect", connect_finished(&stream)).await?;
     abortive_close(stream);
     Ok(())
 }

@@ -288,7 +288,7 @@ async fn regex_stack_is_validated_and_no_pattern_runs_out_of_stack() {
     let url = |opts: &str, regex: bool| {
         let re = if regex { "regex \"(?:a|b)+c\"" } else { "" };
         format!(
-            "virtual_server 192.0.2.1 80 {{\n  protocol TCP\n  real_server 198.51.100.1 80 {{\n    HTTP_GET {{\n      url {{\n        path /ab\n        {re}\n        {opts}\n      }}\n    }}\n  }}\n}}\n"
+            "virtual_server 192.0.2.1 80 {{\n  protocol TCP\n  lb_kind NAT\n  real_server 198.51.100.1 80 {{\n    HTTP_GET {{\n      url {{\n        path /ab\n        {re}\n        {opts}\n      }}\n    }}\n  }}\n}}\n"
         )
     };
     let load = |text: String| {
@@ -310,19 +310,19 @@ async fn regex_stack_is_validated_and_no_pattern_runs_out_of_stack() {
     for (opts, msg) in [
         (
             "regex_stack 65536",
-            "t.conf:8:9: regex_stack requires start and max values",
+            "t.conf:9:9: regex_stack requires start and max values",
         ),
         (
             "regex_stack 64k 1048576",
-            "t.conf:8:9: regex_stack invalid start value",
+            "t.conf:9:9: regex_stack invalid start value",
         ),
         (
             "regex_stack 65536 1M",
-            "t.conf:8:9: regex_stack invalid max value",
+            "t.conf:9:9: regex_stack invalid max value",
         ),
         (
             "regex_stack 2 1",
-            "t.conf:8:9: regex stack start cannot exceed max value",
+            "t.conf:9:9: regex stack start cannot exceed max value",
         ),
     ] {
         let (stack, warnings, _) = load(url(opts, true));
