@@ -455,7 +455,12 @@ impl Engine {
         self.model = model;
         crate::mail::refresh(&mut self.mail, &self.plan, &plan);
         self.plan = Arc::new(plan);
-        self.shape = crate::health_delta::PlanShape::of(&self.plan);
+        self.shape = match layout {
+            Some(layout) if !initial => {
+                crate::health_delta::PlanShape::of_delta(&self.plan, layout, &self.shape)
+            }
+            _ => crate::health_delta::PlanShape::of(&self.plan),
+        };
         self.delta.mark_full();
         self.ipvs_dirty = true;
         let states: Vec<(String, bool)> = self
