@@ -1,7 +1,8 @@
-//! Times a cached reload's parse (issue #17 item 1): copies FILE to FILE.cur
-//! and loads it to build a re-parse cache, then copies CHANGED (FILE with one
-//! virtual server changed) over it and loads it with the cache N times, printing
-//! each load's time (one path: the cache is keyed by file name). For profiling the
+//! Times a cached reload's parse (issue #17 item 1): copies FILE to
+//! FILE.cur<pid> and loads it to build a re-parse cache, then copies CHANGED
+//! (FILE with one virtual server changed) over it and loads it with the
+//! cache N times, printing each load's time (one path: the cache is keyed
+//! by the file's name; one per process, so runs can overlap). For profiling the
 //! supervisor's re-parse on its own (perf record, callgrind):
 //!
 //!   cargo run --release -p rkeepalived-config --example reparse_time -- FILE CHANGED [N]
@@ -19,7 +20,7 @@ fn main() {
     let n: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(5);
     let opts = LoadOptions::default();
     // One path for both (the cache is keyed by the file's name).
-    let cur = format!("{file}.cur");
+    let cur = format!("{file}.cur{}", std::process::id());
     std::fs::copy(file, &cur).expect("copy");
     let t = Instant::now();
     let (first, cache, _) = load_reusing(Path::new(&cur), &opts, Processes::ALL, false, None);
@@ -46,4 +47,5 @@ fn main() {
             out.is_ok()
         );
     }
+    let _ = std::fs::remove_file(&cur);
 }
