@@ -93,37 +93,7 @@ fn rs_name(rs: &RealServerSpec) -> String {
 impl HealthModel {
     /// Initial state: checkers up unless alpha; quorum from the initial weights.
     pub fn new(plan: &CheckPlan) -> Self {
-        let virtual_servers = plan
-            .virtual_servers
-            .iter()
-            .map(|vs| {
-                let real_servers: Vec<RsHealth> = vs
-                    .real_servers
-                    .iter()
-                    .map(|rs| {
-                        let checkers: Vec<CheckerHealth> = rs
-                            .checkers
-                            .iter()
-                            .map(|c| CheckerHealth {
-                                up: !(c.timing.alpha || rs.alpha),
-                                dynamic_weight: None,
-                                pending: c.timing.alpha || rs.alpha,
-                            })
-                            .collect();
-                        let alive = checkers.iter().all(|c| c.up);
-                        RsHealth { checkers, alive }
-                    })
-                    .collect();
-                let mut v = VsHealth {
-                    real_servers,
-                    quorum_up: false,
-                    settled: false,
-                };
-                v.settled = v.nothing_pending();
-                v.quorum_up = alive_weight(vs, &v) >= u64::from(vs.quorum);
-                v
-            })
-            .collect();
+        let virtual_servers = plan.virtual_servers.iter().map(fresh_vs).collect();
         Self { virtual_servers }
     }
 
@@ -131,45 +101,97 @@ impl HealthModel {
     /// virtual server (by name), real server (by address) and unchanged
     /// checker (same position and spec) that still exists. No scripts run.
     pub fn carry_over(new: &CheckPlan, old_plan: &CheckPlan, old: &HealthModel) -> Self {
-        let mut model = Self::new(new);
-        // The old virtual servers by name (the first of a name, as a
-        // search from the start finds): one lookup each, not a scan of
-        // the old list per new virtual server (2,284 x 2,284 at keepalived
-        // issue #2318's size).
-        let mut old_at: std::collections::HashMap<&str, usize> =
-            std::collections::HashMap::with_capacity(old_plan.virtual_servers.len());
-        for (i, o) in old_plan.virtual_servers.iter().enumerate() {
-            old_at.entry(o.name.as_str()).or_insert(i);
-        }
-        for (vi, vs) in new.virtual_servers.iter().enumerate() {
-            let Some(&ovi) = old_at.get(vs.name.as_str()) else {
-                continue;
-            };
-            let (ovs, ohealth) = (&old_plan.virtual_servers[ovi], &old.virtual_servers[ovi]);
-            let vh = &mut model.virtual_servers[vi];
-            for (ri, rs) in vs.real_servers.iter().enumerate() {
-                let Some(ori) = ovs
-                    .real_servers
-                    .iter()
-                    .position(|o| o.dest.key() == rs.dest.key())
-                else {
-                    continue;
-                };
-                let ors = &ovs.real_servers[ori];
-                for (ci, c) in rs.checkers.iter().enumerate() {
-                    if ors.checkers.get(ci) == Some(c) {
-                        vh.real_servers[ri].checkers[ci] =
-                            ohealth.real_servers[ori].checkers[ci].clone();
+        let old_at = first_by_name(old_plan);
+        let virtual_servers = new
+            .virtual_servers
+            .iter()
+            .map(|vs| carry_vs(vs, old_plan, old, &old_at))
+            .collect();
+        Self { virtual_servers }
+    }
+
+    /// [`Self::carry_over`] for a delta reload (issue #17 item 1), with
+    /// the same result: `layout` says which virtual servers of `new` are
+    /// `old_plan`'s unchanged (`VsSlot::Kept`, identical specs) and
+    /// `distinct(i)` whether the real servers of old virtual server `i`
+    /// have distinct addresses. A kept virtual server whose name is first
+    /// at its old place and whose real servers are distinct gets every
+    /// checker's state from its old place in `carry_over`, so its old
+    /// health is moved, not rebuilt and compared checker by checker
+    /// (36,544 at keepalived issue #2318's size): only the derived flags
+    /// are recomputed, as `carry_over` does. When that does not hold for
+    /// every kept one, `carry_over` itself runs.
+    pub fn carry_over_delta(
+        new: &CheckPlan,
+        layout: &[rkeepalived_control::delta::VsSlot],
+        old_plan: &CheckPlan,
+        old: HealthModel,
+        distinct: impl Fn(usize) -> bool,
+    ) -> Self {
+        use rkeepalived_control::delta::VsSlot;
+        let old_at = first_by_name(old_plan);
+        let mut taken = vec![false; old.virtual_servers.len()];
+        let kept_ok = layout.len() == new.virtual_servers.len()
+            && old.virtual_servers.len() == old_plan.virtual_servers.len()
+            && layout
+                .iter()
+                .zip(&new.virtual_servers)
+                .all(|(slot, vs)| match *slot {
+                    VsSlot::Kept(i) => {
+                        let i = i as usize;
+                        old_at.get(vs.name.as_str()) == Some(&i)
+                            && distinct(i)
+                            && taken
+                                .get_mut(i)
+                                .is_some_and(|t| !std::mem::replace(t, true))
                     }
-                }
-                let rh = &mut vh.real_servers[ri];
-                rh.alive = rh.checkers.iter().all(|c| c.up);
-            }
-            vh.quorum_up = ohealth.quorum_up;
-            vh.settled = ohealth.settled || vh.nothing_pending();
-            // Re-evaluate with the new weights/quorum, silently.
-            let _ = update_quorum(vs, vh);
+                    VsSlot::Changed(_) => true,
+                });
+        if !kept_ok {
+            return Self::carry_over(new, old_plan, &old);
         }
+        // Debug builds check the shortcut against the full carry-over.
+        #[cfg(debug_assertions)]
+        let full = Self::carry_over(new, old_plan, &old);
+        // The changed ones first, while every old health is in place (one
+        // may carry over from the place of a kept one of the same name).
+        let mut changed: Vec<Option<VsHealth>> = layout
+            .iter()
+            .zip(&new.virtual_servers)
+            .map(|(slot, vs)| {
+                matches!(slot, VsSlot::Changed(_)).then(|| carry_vs(vs, old_plan, &old, &old_at))
+            })
+            .collect();
+        let mut old_vs: Vec<Option<VsHealth>> = old.virtual_servers.into_iter().map(Some).collect();
+        let mut virtual_servers = Vec::with_capacity(layout.len());
+        for ((slot, vs), fresh) in layout.iter().zip(&new.virtual_servers).zip(&mut changed) {
+            let vh = match *slot {
+                VsSlot::Changed(_) => fresh.take(),
+                VsSlot::Kept(i) => {
+                    old_vs
+                        .get_mut(i as usize)
+                        .and_then(Option::take)
+                        .map(|mut vh| {
+                            // carry_over's steps after the checkers are copied.
+                            for rh in &mut vh.real_servers {
+                                rh.alive = rh.checkers.iter().all(|c| c.up);
+                            }
+                            vh.settled = vh.settled || vh.nothing_pending();
+                            let _ = update_quorum(vs, &mut vh);
+                            vh
+                        })
+                }
+            };
+            // A kept place taken twice (a malformed layout): as carry_over.
+            // Each kept place is taken once (checked above).
+            virtual_servers.push(vh.unwrap_or_else(|| fresh_vs(vs)));
+        }
+        let model = Self { virtual_servers };
+        #[cfg(debug_assertions)]
+        assert_eq!(
+            model, full,
+            "the delta's health carry-over differs from the full one"
+        );
         model
     }
 
@@ -410,6 +432,95 @@ pub fn alive_weight(vs: &VirtualServerSpec, vh: &VsHealth) -> u64 {
 /// keepalived `update_quorum_state`: gain at `>= quorum + hysteresis`, lose
 /// at `< quorum - hysteresis` (or when no weight is left). Returns the new
 /// state when it changed.
+/// Initial state of one virtual server ([`HealthModel::new`]): checkers up
+/// unless alpha; quorum from the initial weights.
+fn fresh_vs(vs: &VirtualServerSpec) -> VsHealth {
+    let real_servers: Vec<RsHealth> = vs
+        .real_servers
+        .iter()
+        .map(|rs| {
+            let checkers: Vec<CheckerHealth> = rs
+                .checkers
+                .iter()
+                .map(|c| CheckerHealth {
+                    up: !(c.timing.alpha || rs.alpha),
+                    dynamic_weight: None,
+                    pending: c.timing.alpha || rs.alpha,
+                })
+                .collect();
+            let alive = checkers.iter().all(|c| c.up);
+            RsHealth { checkers, alive }
+        })
+        .collect();
+    let mut v = VsHealth {
+        real_servers,
+        quorum_up: false,
+        settled: false,
+    };
+    v.settled = v.nothing_pending();
+    v.quorum_up = alive_weight(vs, &v) >= u64::from(vs.quorum);
+    v
+}
+
+/// The old virtual servers by name (the first of a name, as a search from
+/// the start finds): one lookup each, not a scan of the old list per new
+/// virtual server (2,284 x 2,284 at keepalived issue #2318's size).
+fn first_by_name(plan: &CheckPlan) -> std::collections::HashMap<&str, usize> {
+    let mut old_at = std::collections::HashMap::with_capacity(plan.virtual_servers.len());
+    for (i, o) in plan.virtual_servers.iter().enumerate() {
+        old_at.entry(o.name.as_str()).or_insert(i);
+    }
+    old_at
+}
+
+/// One virtual server of [`HealthModel::carry_over`]: its initial state,
+/// with the state of its old namesake's real servers (by address) and
+/// unchanged checkers (same position and spec).
+fn carry_vs(
+    vs: &VirtualServerSpec,
+    old_plan: &CheckPlan,
+    old: &HealthModel,
+    old_at: &std::collections::HashMap<&str, usize>,
+) -> VsHealth {
+    let mut vh = fresh_vs(vs);
+    let Some((ovs, ohealth)) = old_at.get(vs.name.as_str()).and_then(|&ovi| {
+        Some((
+            old_plan.virtual_servers.get(ovi)?,
+            old.virtual_servers.get(ovi)?,
+        ))
+    }) else {
+        return vh;
+    };
+    for (ri, rs) in vs.real_servers.iter().enumerate() {
+        let Some(ori) = ovs
+            .real_servers
+            .iter()
+            .position(|o| o.dest.key() == rs.dest.key())
+        else {
+            continue;
+        };
+        let ors = &ovs.real_servers[ori];
+        for (ci, c) in rs.checkers.iter().enumerate() {
+            if ors.checkers.get(ci) == Some(c) {
+                if let Some(h) = ohealth
+                    .real_servers
+                    .get(ori)
+                    .and_then(|r| r.checkers.get(ci))
+                {
+                    vh.real_servers[ri].checkers[ci] = h.clone();
+                }
+            }
+        }
+        let rh = &mut vh.real_servers[ri];
+        rh.alive = rh.checkers.iter().all(|c| c.up);
+    }
+    vh.quorum_up = ohealth.quorum_up;
+    vh.settled = ohealth.settled || vh.nothing_pending();
+    // Re-evaluate with the new weights/quorum, silently.
+    let _ = update_quorum(vs, &mut vh);
+    vh
+}
+
 fn update_quorum(vs: &VirtualServerSpec, vh: &mut VsHealth) -> Option<bool> {
     let sum = alive_weight(vs, vh);
     let quorum = u64::from(vs.quorum);
@@ -774,5 +885,83 @@ mod tests {
         .retry = 7;
         let m3 = HealthModel::carry_over(&p3, &p2, &m2);
         assert!(m3.virtual_servers[0].real_servers[0].alive);
+    }
+
+    /// A delta's carry-over (kept virtual servers moved) is the full one's:
+    /// a kept virtual server with failed checkers, a changed one, one moved
+    /// to another place, and one whose real servers share an address (the
+    /// full carry-over runs then).
+    #[test]
+    fn a_delta_carries_over_like_the_full_reload() {
+        use rkeepalived_control::delta::VsSlot;
+        let vs_at = |port: u16, rss: Vec<RealServerSpec>| {
+            let key = ServiceKey::tcp("192.0.2.1".parse().unwrap(), port);
+            let mut vs = VirtualServerSpec::new(Service::new(key, Scheduler::Wlc));
+            vs.real_servers = rss;
+            vs.quorum = 1;
+            vs
+        };
+        let old = CheckPlan {
+            virtual_servers: vec![
+                vs_at(80, vec![rs(1, 1), rs(2, 1)]),
+                vs_at(81, vec![rs(1, 1), rs(2, 1)]),
+                vs_at(82, vec![rs(3, 1), rs(4, 1)]),
+            ],
+            ..CheckPlan::default()
+        };
+        let mut m = HealthModel::new(&old);
+        for vs in 0..3 {
+            m.set_checker(
+                &old,
+                CheckerRef {
+                    vs,
+                    rs: 1,
+                    checker: 0,
+                },
+                false,
+                None,
+            );
+        }
+        // 81 changed (a weight), 82 moved to the front, 80 kept.
+        let new = CheckPlan {
+            virtual_servers: vec![
+                old.virtual_servers[2].clone(),
+                old.virtual_servers[0].clone(),
+                vs_at(81, vec![rs(1, 1), rs(2, 5)]),
+            ],
+            ..CheckPlan::default()
+        };
+        let layout = [VsSlot::Kept(2), VsSlot::Kept(0), VsSlot::Changed(0)];
+        let full = HealthModel::carry_over(&new, &old, &m);
+        let fast = HealthModel::carry_over_delta(&new, &layout, &old, m.clone(), |_| true);
+        assert_eq!(fast, full);
+        assert!(
+            !fast.virtual_servers[0].real_servers[1].alive,
+            "82's failure kept"
+        );
+        assert!(
+            !fast.virtual_servers[2].real_servers[1].alive,
+            "81's failure kept"
+        );
+        // Real servers sharing an address: as the full carry-over.
+        let mut dup = old.clone();
+        dup.virtual_servers[0].real_servers = vec![rs(1, 1), rs(1, 2)];
+        let mut md = HealthModel::new(&dup);
+        md.set_checker(
+            &dup,
+            CheckerRef {
+                vs: 0,
+                rs: 1,
+                checker: 0,
+            },
+            false,
+            None,
+        );
+        let layout = [VsSlot::Kept(0), VsSlot::Kept(1), VsSlot::Kept(2)];
+        let distinct = |i: usize| i != 0;
+        assert_eq!(
+            HealthModel::carry_over_delta(&dup, &layout, &dup, md.clone(), distinct),
+            HealthModel::carry_over(&dup, &dup, &md)
+        );
     }
 }

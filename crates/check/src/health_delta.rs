@@ -73,6 +73,8 @@ impl HealthDelta {
 #[derive(Debug, Clone, Default)]
 pub struct PlanShape {
     independent: Vec<bool>,
+    /// Whose real servers (and sorry server) have distinct addresses.
+    distinct: Vec<bool>,
 }
 
 impl PlanShape {
@@ -83,12 +85,74 @@ impl PlanShape {
                 *owners.entry(*key).or_default() += 1;
             }
         }
+        let distinct: Vec<bool> = plan.virtual_servers.iter().map(distinct_dests).collect();
         let independent = plan
             .virtual_servers
             .iter()
-            .map(|vs| vs.keys.iter().all(|k| owners.get(k) == Some(&1)) && distinct_dests(vs))
+            .zip(&distinct)
+            .map(|(vs, &d)| d && vs.keys.iter().all(|k| owners.get(k) == Some(&1)))
             .collect();
-        Self { independent }
+        Self {
+            independent,
+            distinct,
+        }
+    }
+
+    /// [`Self::of`] after a delta reload whose `layout` maps each virtual
+    /// server of `plan` to `old`'s plan (`VsSlot::Kept`: identical) or to
+    /// a changed one: the kept ones' distinct flags are taken from `old`
+    /// (checking every real server's address again is 36,544 set inserts
+    /// at keepalived issue #2318's size); the service owners are counted
+    /// again (one key per virtual server).
+    pub fn of_delta(
+        plan: &CheckPlan,
+        layout: &[rkeepalived_control::delta::VsSlot],
+        old: &PlanShape,
+    ) -> Self {
+        use rkeepalived_control::delta::VsSlot;
+        if layout.len() != plan.virtual_servers.len() {
+            return Self::of(plan);
+        }
+        let mut owners: HashMap<rkeepalived_ipvs::ServiceKey, usize> =
+            HashMap::with_capacity(plan.virtual_servers.len());
+        for vs in &plan.virtual_servers {
+            for key in &vs.keys {
+                *owners.entry(*key).or_default() += 1;
+            }
+        }
+        let distinct: Vec<bool> = layout
+            .iter()
+            .zip(&plan.virtual_servers)
+            .map(|(slot, vs)| match *slot {
+                VsSlot::Kept(i) if (i as usize) < old.distinct.len() => old.distinct[i as usize],
+                _ => distinct_dests(vs),
+            })
+            .collect();
+        let independent = plan
+            .virtual_servers
+            .iter()
+            .zip(&distinct)
+            .map(|(vs, &d)| d && vs.keys.iter().all(|k| owners.get(k) == Some(&1)))
+            .collect();
+        let shape = Self {
+            independent,
+            distinct,
+        };
+        #[cfg(debug_assertions)]
+        {
+            let full = Self::of(plan);
+            assert!(
+                shape.independent == full.independent && shape.distinct == full.distinct,
+                "the delta's plan shape differs from the full one"
+            );
+        }
+        shape
+    }
+
+    /// Whether the real servers (and sorry server) of virtual server `vs`
+    /// have distinct addresses.
+    pub fn distinct(&self, vs: usize) -> bool {
+        self.distinct.get(vs).copied().unwrap_or(false)
     }
 
     fn independent(&self, vs: u32) -> bool {

@@ -319,6 +319,7 @@ impl<'c> Session<'c> {
 }
 
 /// Gathers the lines of a span candidate (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SpanScan {
     depth: usize,
     opened: bool,
@@ -356,10 +357,115 @@ impl SpanScan {
     }
 
     /// The next line of the candidate.
+    ///
+    /// Every line of every `virtual_server` block passes here on each
+    /// reload (5.7 MB at keepalived issue #2318's size, issue #17 item 1):
+    /// an ASCII line is looked at in one pass over its bytes, with the
+    /// outcome of [`Self::line_reference`] (debug builds check it).
     pub fn line(&mut self, raw: &str) -> Step {
+        if !raw.is_ascii() {
+            return self.line_reference(raw);
+        }
+        #[cfg(debug_assertions)]
+        let mut reference = self.clone();
+        let step = self.line_ascii(raw);
+        #[cfg(debug_assertions)]
+        {
+            let want = reference.line_reference(raw);
+            if want != Step::GiveUp {
+                assert_eq!(step, want, "span scan of {raw:?}");
+                assert_eq!(*self, reference, "span scan state after {raw:?}");
+            } else {
+                assert_eq!(step, Step::GiveUp, "span scan of {raw:?}");
+            }
+        }
+        step
+    }
+
+    /// [`Self::line`] for an ASCII line.
+    fn line_ascii(&mut self, raw: &str) -> Step {
         self.bytes += raw.len() + 1;
         self.lines += 1;
-        if self.bytes > MAX_SPAN_BYTES || raw.contains(['$', '\\']) {
+        if self.bytes > MAX_SPAN_BYTES {
+            return Step::GiveUp;
+        }
+        let opened_before = self.opened;
+        let mut quote: Option<u8> = None;
+        // The first byte that is not blank (before the comment), and
+        // whether one came after the block closed.
+        let mut first: Option<u8> = None;
+        let mut closed = false;
+        let mut in_comment = false;
+        for &c in raw.as_bytes() {
+            // Anywhere in the line, comment included: give up.
+            if c == b'$' || c == b'\\' {
+                return Step::GiveUp;
+            }
+            if in_comment {
+                continue;
+            }
+            if let Some(q) = quote {
+                if c == q {
+                    quote = None;
+                }
+                continue;
+            }
+            if c == b'#' || c == b'!' {
+                // strip_comment's cut (no escapes here: no '\\').
+                in_comment = true;
+                continue;
+            }
+            // What `str::trim` takes away, in ASCII (with VT, unlike
+            // `u8::is_ascii_whitespace`).
+            if matches!(c, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r') {
+                continue;
+            }
+            if first.is_none() {
+                first = Some(c);
+            }
+            if closed {
+                // Text after the block closed.
+                return Step::GiveUp;
+            }
+            match c {
+                b'"' | b'\'' => quote = Some(c),
+                b'{' => {
+                    self.depth += 1;
+                    self.opened = true;
+                }
+                b'}' => {
+                    let Some(d) = self.depth.checked_sub(1) else {
+                        return Step::GiveUp;
+                    };
+                    self.depth = d;
+                    closed = d == 0;
+                }
+                _ => {}
+            }
+        }
+        match first {
+            Some(b'@' | b'~') => return Step::GiveUp,
+            // "include" holds no comment or quote character: the stripped
+            // line starts with it when the line does.
+            Some(b'i') if raw.trim_start().starts_with("include") => return Step::GiveUp,
+            Some(f) if !opened_before && self.lines > 1 && f != b'{' => return Step::GiveUp,
+            _ => {}
+        }
+        if closed {
+            Step::End
+        } else if quote.is_some() {
+            Step::GiveUp
+        } else {
+            Step::More
+        }
+    }
+
+    /// [`Self::line`] step by step (the reference; any line with a
+    /// non-ASCII byte, whose blanks `trim` knows better).
+    fn line_reference(&mut self, raw: &str) -> Step {
+        self.bytes += raw.len() + 1;
+        self.lines += 1;
+        if self.bytes > MAX_SPAN_BYTES || raw.bytes().any(|b| b == b'$' || b == b'\\') {
             return Step::GiveUp;
         }
         let s = crate::lexer::strip_comment(raw);
@@ -372,8 +478,8 @@ impl SpanScan {
         if !self.opened && self.lines > 1 && !t.is_empty() && !t.starts_with('{') {
             return Step::GiveUp;
         }
-        let mut quote: Option<char> = None;
-        for (i, c) in s.char_indices() {
+        let mut quote: Option<u8> = None;
+        for (i, &c) in s.as_bytes().iter().enumerate() {
             if let Some(q) = quote {
                 if c == q {
                     quote = None;
@@ -381,12 +487,12 @@ impl SpanScan {
                 continue;
             }
             match c {
-                '"' | '\'' => quote = Some(c),
-                '{' => {
+                b'"' | b'\'' => quote = Some(c),
+                b'{' => {
                     self.depth += 1;
                     self.opened = true;
                 }
-                '}' => {
+                b'}' => {
                     let Some(d) = self.depth.checked_sub(1) else {
                         return Step::GiveUp;
                     };
@@ -509,5 +615,51 @@ mod tests {
         assert_eq!(scan(&["virtual_server a 1 {", " w \"x"]), [More, GiveUp]);
         assert_eq!(scan(&["virtual_server a 1 {", " w a\\{"]), [More, GiveUp]);
         assert_eq!(scan(&["virtual_server a 1 }"]), [GiveUp]);
+        assert_eq!(
+            scan(&["virtual_server a 1 { # }", " x '#' \"!\" {", "}}!{"]),
+            [More, More, End]
+        );
+        assert_eq!(scan(&["virtual_server a 1 {", "\x0B}\x0B"]), [More, End]);
+        assert_eq!(scan(&["virtual_server a 1 {", "} # $x"]), [More, GiveUp]);
+    }
+
+    /// The one-pass scan of ASCII lines decides as the reference, from
+    /// every kind of state, for every short line over the characters it
+    /// looks at.
+    #[test]
+    fn the_ascii_scan_is_the_reference() {
+        let alphabet = [
+            "{", "}", "\"", "'", "#", "!", " ", "a", "@", "~", "$", "\\", "\x0B", "include",
+        ];
+        let states = {
+            let fresh = SpanScan::new();
+            let mut keyword = SpanScan::new();
+            keyword.line("virtual_server a 1");
+            let mut open = SpanScan::new();
+            open.line("virtual_server a 1 {");
+            let mut deep = open.clone();
+            deep.line(" x {");
+            [fresh, keyword, open, deep]
+        };
+        let mut line = String::new();
+        let n = alphabet.len();
+        for len in 0..=4u32 {
+            for code in 0..n.pow(len) {
+                line.clear();
+                let mut c = code;
+                for _ in 0..len {
+                    line.push_str(alphabet[c % n]);
+                    c /= n;
+                }
+                for st in &states {
+                    let (mut a, mut b) = (st.clone(), st.clone());
+                    let (sa, sb) = (a.line_ascii(&line), b.line_reference(&line));
+                    assert_eq!(sa, sb, "{line:?} from {st:?}");
+                    if sb != Step::GiveUp {
+                        assert_eq!(a, b, "{line:?} from {st:?}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -113,9 +113,13 @@ impl Iterator for Lines {
         if let Some(l) = line.strip_suffix(b"\n") {
             line = l.strip_suffix(b"\r").unwrap_or(l);
         }
-        Some(std::borrow::Cow::Owned(
-            String::from_utf8_lossy(line).into_owned(),
-        ))
+        // Valid UTF-8 (the usual case) is checked by the faster validator
+        // and copied once.
+        let line = match std::str::from_utf8(line) {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(line).into_owned(),
+        };
+        Some(std::borrow::Cow::Owned(line))
     }
 }
 

@@ -435,10 +435,21 @@ impl Engine {
         // Checker positions change with the plan: every BFD_CHECK counts
         // as not run until its next event.
         self.bfd_seen.clear();
-        let model = if initial {
-            HealthModel::new(&plan)
-        } else {
-            HealthModel::carry_over(&plan, &self.plan, &self.model)
+        let model = match layout {
+            _ if initial => HealthModel::new(&plan),
+            // A delta: the kept virtual servers' health moves over
+            // (self.model is replaced below).
+            Some(layout) => {
+                let old = std::mem::replace(
+                    &mut self.model,
+                    HealthModel {
+                        virtual_servers: Vec::new(),
+                    },
+                );
+                let shape = &self.shape;
+                HealthModel::carry_over_delta(&plan, layout, &self.plan, old, |i| shape.distinct(i))
+            }
+            None => HealthModel::carry_over(&plan, &self.plan, &self.model),
         };
         self.apply_process_settings(&plan);
         let fast = match layout {
@@ -455,7 +466,12 @@ impl Engine {
         self.model = model;
         crate::mail::refresh(&mut self.mail, &self.plan, &plan);
         self.plan = Arc::new(plan);
-        self.shape = crate::health_delta::PlanShape::of(&self.plan);
+        self.shape = match layout {
+            Some(layout) if !initial => {
+                crate::health_delta::PlanShape::of_delta(&self.plan, layout, &self.shape)
+            }
+            _ => crate::health_delta::PlanShape::of(&self.plan),
+        };
         self.delta.mark_full();
         self.ipvs_dirty = true;
         let states: Vec<(String, bool)> = self

@@ -34,6 +34,17 @@ fn comments_start_anywhere_outside_quotes() {
     assert_eq!(mid_word_comment("a # b"), None);
     assert_eq!(strip_comment("x \"q # !\" y ! z"), "x \"q # !\" y ");
     assert_eq!(strip_comment("x 'it''s' # c"), "x 'it''s' ");
+    // Multi-byte characters around the cut (it works on bytes).
+    assert_eq!(strip_comment("né #ü"), "né ");
+    assert_eq!(strip_comment("\"é#\"ü!x"), "\"é#\"ü");
+    assert_eq!(
+        strip_comment("plain line, nothing to cut"),
+        "plain line, nothing to cut"
+    );
+    assert_eq!(
+        strip_comment("a \"unterminated # x"),
+        "a \"unterminated # x"
+    );
 }
 
 #[test]
