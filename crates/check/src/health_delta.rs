@@ -79,13 +79,21 @@ pub struct PlanShape {
 
 impl PlanShape {
     pub fn of(plan: &CheckPlan) -> Self {
-        let mut owners: HashMap<rkeepalived_ipvs::ServiceKey, usize> = HashMap::new();
+        let distinct = plan.virtual_servers.iter().map(distinct_dests).collect();
+        Self::with_distinct(plan, distinct)
+    }
+
+    /// The shape from each virtual server's distinct flag: independent
+    /// when its dests are distinct and no other virtual server programs
+    /// one of its services.
+    fn with_distinct(plan: &CheckPlan, distinct: Vec<bool>) -> Self {
+        let mut owners: HashMap<rkeepalived_ipvs::ServiceKey, usize> =
+            HashMap::with_capacity(plan.virtual_servers.len());
         for vs in &plan.virtual_servers {
             for key in &vs.keys {
                 *owners.entry(*key).or_default() += 1;
             }
         }
-        let distinct: Vec<bool> = plan.virtual_servers.iter().map(distinct_dests).collect();
         let independent = plan
             .virtual_servers
             .iter()
@@ -113,14 +121,7 @@ impl PlanShape {
         if layout.len() != plan.virtual_servers.len() {
             return Self::of(plan);
         }
-        let mut owners: HashMap<rkeepalived_ipvs::ServiceKey, usize> =
-            HashMap::with_capacity(plan.virtual_servers.len());
-        for vs in &plan.virtual_servers {
-            for key in &vs.keys {
-                *owners.entry(*key).or_default() += 1;
-            }
-        }
-        let distinct: Vec<bool> = layout
+        let distinct = layout
             .iter()
             .zip(&plan.virtual_servers)
             .map(|(slot, vs)| match *slot {
@@ -128,16 +129,7 @@ impl PlanShape {
                 _ => distinct_dests(vs),
             })
             .collect();
-        let independent = plan
-            .virtual_servers
-            .iter()
-            .zip(&distinct)
-            .map(|(vs, &d)| d && vs.keys.iter().all(|k| owners.get(k) == Some(&1)))
-            .collect();
-        let shape = Self {
-            independent,
-            distinct,
-        };
+        let shape = Self::with_distinct(plan, distinct);
         #[cfg(debug_assertions)]
         {
             let full = Self::of(plan);
