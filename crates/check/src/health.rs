@@ -182,8 +182,8 @@ impl HealthModel {
                         })
                 }
             };
-            // A kept place taken twice (a malformed layout): as carry_over.
-            // Each kept place is taken once (checked above).
+            // Every kept place is taken once (checked above): the fresh
+            // state is only for a layout that is not what it claims.
             virtual_servers.push(vh.unwrap_or_else(|| fresh_vs(vs)));
         }
         let model = Self { virtual_servers };
@@ -429,9 +429,6 @@ pub fn alive_weight(vs: &VirtualServerSpec, vh: &VsHealth) -> u64 {
         .sum()
 }
 
-/// keepalived `update_quorum_state`: gain at `>= quorum + hysteresis`, lose
-/// at `< quorum - hysteresis` (or when no weight is left). Returns the new
-/// state when it changed.
 /// Initial state of one virtual server ([`HealthModel::new`]): checkers up
 /// unless alpha; quorum from the initial weights.
 fn fresh_vs(vs: &VirtualServerSpec) -> VsHealth {
@@ -521,6 +518,9 @@ fn carry_vs(
     vh
 }
 
+/// keepalived `update_quorum_state`: gain at `>= quorum + hysteresis`, lose
+/// at `< quorum - hysteresis` (or when no weight is left). Returns the new
+/// state when it changed.
 fn update_quorum(vs: &VirtualServerSpec, vh: &mut VsHealth) -> Option<bool> {
     let sum = alive_weight(vs, vh);
     let quorum = u64::from(vs.quorum);
