@@ -429,15 +429,10 @@ impl SpanScan {
             }
             match c {
                 b'"' | b'\'' => quote = Some(c),
-                b'{' => {
-                    self.depth += 1;
-                    self.opened = true;
-                }
-                b'}' => {
-                    let Some(d) = self.depth.checked_sub(1) else {
+                b'{' | b'}' => {
+                    let Some(d) = self.brace(c) else {
                         return Step::GiveUp;
                     };
-                    self.depth = d;
                     closed = d == 0;
                 }
                 _ => {}
@@ -458,6 +453,18 @@ impl SpanScan {
         } else {
             Step::More
         }
+    }
+
+    /// One brace outside quotes (`{` or `}`), for both scans: the depth
+    /// after it, or None for a `}` with no block open.
+    fn brace(&mut self, c: u8) -> Option<usize> {
+        if c == b'{' {
+            self.depth += 1;
+            self.opened = true;
+        } else {
+            self.depth = self.depth.checked_sub(1)?;
+        }
+        Some(self.depth)
     }
 
     /// [`Self::line`] step by step (the reference; any line with a
@@ -489,14 +496,12 @@ impl SpanScan {
             match c {
                 b'"' | b'\'' => quote = Some(c),
                 b'{' => {
-                    self.depth += 1;
-                    self.opened = true;
+                    self.brace(c);
                 }
                 b'}' => {
-                    let Some(d) = self.depth.checked_sub(1) else {
+                    let Some(d) = self.brace(c) else {
                         return Step::GiveUp;
                     };
-                    self.depth = d;
                     if d == 0 {
                         return if s[i + 1..].trim().is_empty() {
                             Step::End
