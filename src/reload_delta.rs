@@ -60,11 +60,36 @@ impl ReloadPlan {
                 others_unchanged: false,
             };
         }
+        let total = new.virtual_servers.len();
+        let checker_delta = ConfigDelta::between(old, new_fp, new).filter(|d| {
+            let most = mostly_changed(d.changed(), total);
+            if most {
+                tracing::info!(
+                    "reload: {} of {total} virtual servers changed: the checker gets the whole configuration (one encoding, not two)",
+                    d.changed()
+                );
+            }
+            !most
+        });
         ReloadPlan {
-            checker_delta: ConfigDelta::between(old, new_fp, new),
+            checker_delta,
             others_unchanged: old.rest == new_fp.rest,
         }
     }
+}
+
+/// Whether a delta carrying `changed` of `total` virtual servers is better
+/// handed over whole. Such a delta is about as large as the whole
+/// configuration, and the whole configuration is encoded anyway (the copy
+/// kept for respawns, sent as it is by a whole hand-over): sending the
+/// delta would encode the same virtual servers twice. At keepalived issue
+/// #2318 size with a weight changed in every virtual server, the delta's
+/// own encoding was ~0.4 s of the supervisor's CPU on the host and several
+/// seconds in a 2-vCPU guest (issue #17, bench/scale/README.md). The
+/// checker's side is the same either way: every virtual server planned and
+/// matched, the IPVS changes from the last programmed table.
+pub fn mostly_changed(changed: usize, total: usize) -> bool {
+    changed > 0 && changed * 2 > total
 }
 
 /// The fingerprints of `config`, or empty ones (no delta next time) if it
@@ -291,6 +316,25 @@ mod tests {
         let plan = ReloadPlan::decide(&fp, &fp, &cfg, true);
         assert!(plan.others_unchanged);
         assert_eq!(plan.checker_delta.map(|d| d.changed()), Some(0));
+    }
+
+    #[test]
+    fn a_delta_changing_most_virtual_servers_is_handed_over_whole() {
+        assert!(!mostly_changed(0, 0));
+        assert!(!mostly_changed(1, 2));
+        assert!(mostly_changed(2, 3));
+        assert!(mostly_changed(1, 1));
+        assert!(!mostly_changed(1, 200));
+        assert!(mostly_changed(2284, 2284));
+        let mut old = loaded();
+        let old_fp = fingerprints(&mut old);
+        let mut new = old.clone();
+        new.virtual_servers[0].real_servers[0].weight += 1;
+        let new_fp = fingerprints(&mut new);
+        // Its one virtual server changed: whole, with the others untouched.
+        let plan = ReloadPlan::decide(&old_fp, &new_fp, &new, true);
+        assert!(plan.checker_delta.is_none());
+        assert!(plan.others_unchanged);
     }
 
     #[test]
