@@ -18,7 +18,8 @@
 #   cargo build --release --bin rkeepalived
 #   LAB_TIMEOUT=3600 flock /tmp/rkd-bench.lock tests/lab/lab.sh run \
 #       bench/scale/lab_reload.sh target/release/rkeepalived [VS] [RS_PER_VS]
-# VS / RS_PER_VS default to issue #2318's 2,284 x 16. STEP_TIMEOUT (s,
+# VS / RS_PER_VS default to issue #2318's 2,284 x 16. LAB_ONLY=rkeepalived or
+# LAB_ONLY=keepalived runs just that one. STEP_TIMEOUT (s,
 # default 900) bounds each wait; a daemon that does not finish a step in
 # time gets "> STEP_TIMEOUT" and the next step is skipped.
 #
@@ -248,8 +249,11 @@ run_daemon() { # $1 label, $2 var prefix, rest: the command (without -f)
 }
 
 rkd_start=NA rkd_one=NA rkd_tenth=NA ka_start=NA ka_one=NA ka_tenth=NA
-[[ -x $RKD ]] && run_daemon rkeepalived rkd "$RKD" --dump-dir "$W" --status-socket "$W/rkd.sock"
-command -v keepalived >/dev/null && run_daemon keepalived ka keepalived --no-syslog
+# LAB_ONLY=rkeepalived (or keepalived) runs one of them (a quick look at one
+# side's phases; the ratios then print NA).
+ONLY=${LAB_ONLY:-}
+[[ -x $RKD && $ONLY != keepalived ]] && run_daemon rkeepalived rkd "$RKD" --dump-dir "$W" --status-socket "$W/rkd.sock"
+command -v keepalived >/dev/null && [[ $ONLY != rkeepalived ]] && run_daemon keepalived ka keepalived --no-syslog
 
 echo "== ratios keepalived / rkeepalived (higher = rkeepalived faster), same boot"
 echo "start until the table is in the kernel: $(ratio "$ka_start" "$rkd_start")x"
