@@ -246,6 +246,7 @@ fn load_inner(
     };
     stats.statements = p_stats.0;
     stats.reused = p_stats.1;
+    stats.spliced = session.as_ref().map_or(0, |s| s.spliced);
     let cache = match (session, &result) {
         (Some(session), Ok(_)) => session.finish(record.unwrap_or_default()),
         _ => None,
