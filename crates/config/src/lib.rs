@@ -16,6 +16,8 @@ mod parse;
 pub mod print;
 pub mod reparse;
 mod source;
+#[allow(unsafe_code)] // the only unsafe: the spares thread's scheduling class (SAFETY note inside)
+mod sys;
 mod tree;
 mod validate;
 mod values;

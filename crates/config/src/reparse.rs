@@ -68,10 +68,21 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use crate::diag::Diagnostic;
 use crate::model::{CheckerKind, Origin, VirtualServer};
+
+/// Whether loads make their cache's spares on a background thread
+/// ([`set_background_spares`]).
+static BACKGROUND_SPARES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Turns the loads' background spares thread off or on (benchmarks that
+/// time the clones, `examples/reparse_time.rs`).
+#[doc(hidden)]
+pub fn set_background_spares(on: bool) {
+    BACKGROUND_SPARES.store(on, std::sync::atomic::Ordering::Relaxed);
+}
 
 /// A SHA-256.
 pub type Hash = [u8; 32];
@@ -115,6 +126,10 @@ pub struct CachedStatement {
     /// The supervisor's fingerprint of the virtual server as validated
     /// (see [`ReparseCache::fingerprint_slot`]).
     fingerprint: OnceLock<Hash>,
+    /// A copy of `out.vs` made ahead of time, for the next load that
+    /// reuses the statement to take instead of cloning on the reload's
+    /// path ([`ReparseCache::prepare_spares`]).
+    spare: Mutex<Option<VirtualServer>>,
 }
 
 /// What a load keeps for the next one to skip unchanged virtual servers.
@@ -229,6 +244,47 @@ impl ReparseCache {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Makes, for every cached virtual server that has none, the copy the
+    /// next load that reuses it takes instead of cloning it (at keepalived
+    /// issue #2318's size the 2,283 clones were most of a spliced reload's
+    /// parse). A load does this itself on a background thread at idle
+    /// priority once it has made its cache; this waits for none of it.
+    /// Memory: one more copy of the cached virtual servers.
+    pub fn prepare_spares(&self) {
+        for e in self.entries.values() {
+            e.prepare_spare();
+        }
+    }
+
+    /// [`Self::prepare_spares`] on a thread of its own at idle priority,
+    /// holding the statements weakly: a cache dropped meanwhile is not
+    /// kept alive, and a load that comes first clones what is missing.
+    fn spares_in_background(&self) {
+        if !BACKGROUND_SPARES.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let todo: Vec<Weak<CachedStatement>> = self
+            .entries
+            .values()
+            .filter(|e| e.out.vs.is_some())
+            .map(Arc::downgrade)
+            .collect();
+        if todo.is_empty() {
+            return;
+        }
+        // No thread (resources): the next load clones, as without spares.
+        let _ = std::thread::Builder::new()
+            .name("reparse-spares".into())
+            .spawn(move || {
+                crate::sys::idle_priority();
+                for w in todo {
+                    if let Some(e) = w.upgrade() {
+                        e.prepare_spare();
+                    }
+                }
+            });
     }
 
     /// Where to keep (or find) the fingerprint of `vs`, a virtual server of
@@ -424,14 +480,17 @@ impl<'c> Session<'c> {
                     lexer_warnings: s.lexer_warnings,
                     out,
                     fingerprint: OnceLock::new(),
+                    spare: Mutex::new(None),
                 }),
             );
         }
-        Some(ReparseCache {
+        let cache = ReparseCache {
             rest,
             entries,
             files: self.files,
-        })
+        };
+        cache.spares_in_background();
+        Some(cache)
     }
 }
 
@@ -711,6 +770,29 @@ impl Session<'_> {
 }
 
 impl CachedStatement {
+    /// The virtual server for a load that reuses this statement: the spare
+    /// if one is ready, else a clone.
+    pub(crate) fn take_vs(&self) -> Option<VirtualServer> {
+        let vs = self.out.vs.as_ref()?;
+        let spare = self.spare.lock().ok().and_then(|mut s| s.take());
+        Some(spare.unwrap_or_else(|| vs.clone()))
+    }
+
+    fn prepare_spare(&self) {
+        let Some(vs) = &self.out.vs else {
+            return;
+        };
+        let ready = |s: &Mutex<Option<VirtualServer>>| s.lock().map_or(true, |s| s.is_some());
+        if ready(&self.spare) {
+            return;
+        }
+        // Cloned outside the lock: a load taking it meanwhile is not held up.
+        let copy = vs.clone();
+        if let Ok(mut s) = self.spare.lock() {
+            s.get_or_insert(copy);
+        }
+    }
+
     pub(crate) fn lexer_warnings(&self) -> &[Diagnostic] {
         &self.lexer_warnings
     }

@@ -635,3 +635,22 @@ proptest! {
         byte_edits_equal_full(seed, &ops)?;
     }
 }
+
+/// The spares (copies made ahead for the next load): taken once, then
+/// cloned again; either way the full parse's result.
+#[test]
+fn spares_are_taken_once_then_cloned() {
+    let d = Dir::new("spares");
+    let vss = many(6);
+    let p = d.write("keepalived.conf", &format!("{GLOBAL}{}", vss.concat()));
+    let (cache, _) = reload(&p, Processes::ALL, None);
+    let cache = cache.expect("cache");
+    cache.prepare_spares();
+    let mut e = vss.clone();
+    e[1] = vs("192.0.2.1", 1001, &[2, 2, 2]);
+    d.write("keepalived.conf", &format!("{GLOBAL}{}", e.concat()));
+    for _ in 0..2 {
+        let (_, st) = reload(&p, Processes::ALL, Some(&cache));
+        assert_eq!((st.reused, st.spliced, st.fallback), (5, 5, None));
+    }
+}
