@@ -774,7 +774,9 @@ impl CachedStatement {
     /// if one is ready, else a clone.
     pub(crate) fn take_vs(&self) -> Option<VirtualServer> {
         let vs = self.out.vs.as_ref()?;
-        let spare = self.spare.lock().ok().and_then(|mut s| s.take());
+        // `try_lock`: the idle-priority thread may hold it and not run for
+        // a while; then this load clones.
+        let spare = self.spare.try_lock().ok().and_then(|mut s| s.take());
         Some(spare.unwrap_or_else(|| vs.clone()))
     }
 
