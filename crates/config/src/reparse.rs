@@ -817,6 +817,37 @@ mod tests {
         lines.iter().map(|l| s.line(l)).collect()
     }
 
+    /// The block-wise common prefix and suffix are the byte-wise ones.
+    #[test]
+    fn common_prefix_and_suffix() {
+        let naive_prefix = |a: &[u8], b: &[u8]| a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        let naive_suffix = |a: &[u8], b: &[u8]| {
+            a.iter()
+                .rev()
+                .zip(b.iter().rev())
+                .take_while(|(x, y)| x == y)
+                .count()
+        };
+        let base: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        for &(at, len, grow) in &[
+            (0, 1, 0),
+            (4095, 1, 0),
+            (4096, 2, 3),
+            (8191, 0, 5),
+            (19_999, 1, 0),
+            (10_000, 0, 0),
+            (12_345, 100, 4096),
+        ] {
+            let mut b = base.clone();
+            let end = (at + len).min(b.len());
+            b.splice(at..end, std::iter::repeat_n(0xEE, len + grow));
+            assert_eq!(common_prefix(&base, &b), naive_prefix(&base, &b), "{at}");
+            assert_eq!(common_suffix(&base, &b), naive_suffix(&base, &b), "{at}");
+        }
+        assert_eq!(common_prefix(&base, &base[..5000]), 5000);
+        assert_eq!(common_suffix(&base, &base[15_000..]), 5000);
+    }
+
     #[test]
     fn span_candidates_start_with_the_keyword() {
         assert!(SpanScan::starts("virtual_server 192.0.2.1 80 {"));
