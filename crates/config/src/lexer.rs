@@ -82,14 +82,53 @@ pub struct Lexer<'a> {
 /// (a span candidate that turned out not to be one, reparse.rs).
 struct Pushback<'l, 't> {
     back: Vec<std::borrow::Cow<'t, str>>,
-    inner: &'l mut dyn Iterator<Item = std::borrow::Cow<'t, str>>,
+    inner: Inner<'l, 't>,
+    /// Whether the line last returned came from `inner`.
+    fresh: bool,
+    /// Read whole: the unchanged spans (reparse.rs splice).
+    plan: crate::reparse::SplicePlan,
+    /// Read whole: where this load's spans are, for the next load.
+    kept: Vec<crate::reparse::KeptSpan>,
+}
+
+enum Inner<'l, 't> {
+    Stream(&'l mut dyn Iterator<Item = std::borrow::Cow<'t, str>>),
+    Whole(crate::source::ByteLines<'t>),
 }
 
 impl<'t> Iterator for Pushback<'_, 't> {
     type Item = std::borrow::Cow<'t, str>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.back.pop().or_else(|| self.inner.next())
+        if let Some(l) = self.back.pop() {
+            self.fresh = false;
+            return Some(l);
+        }
+        self.fresh = true;
+        match &mut self.inner {
+            Inner::Stream(i) => i.next(),
+            Inner::Whole(i) => i.next(),
+        }
+    }
+}
+
+impl Pushback<'_, '_> {
+    /// Where the line last returned starts in a file read whole, if it
+    /// came from the file (not given back) and nothing waits to be given
+    /// back.
+    fn line_start(&self) -> Option<usize> {
+        match &self.inner {
+            Inner::Whole(i) if self.fresh && self.back.is_empty() => Some(i.last_start()),
+            _ => None,
+        }
+    }
+
+    /// Where the next line starts in a file read whole.
+    fn pos(&self) -> Option<usize> {
+        match &self.inner {
+            Inner::Whole(i) if self.back.is_empty() => Some(i.pos()),
+            _ => None,
+        }
     }
 }
 
@@ -134,40 +173,27 @@ impl<'a> Lexer<'a> {
             self.push_error(included_at, path, msg);
             return;
         }
+        // With a re-parse cache the file is read whole: the next load finds
+        // what changed by comparing bytes (reparse.rs splice).
+        if self.reparse.is_some() {
+            match crate::source::read_whole(path, &self.bytes_left) {
+                Ok(Some(bytes)) => {
+                    self.include_stack.push(canonical);
+                    self.whole(bytes, path);
+                    self.include_stack.pop();
+                    return;
+                }
+                // Read it as below (which stops and says why).
+                Ok(None) => {}
+                // The same checks, and errors, as `open_regular`'s.
+                Err(e) => return self.open_failed(e, path, included_at),
+            }
+        }
         // Regular files only, opened without blocking, within the size cap
         // (see source.rs; keepalived lib/parser.c `check_glob_file`).
         let reader = match crate::source::open_regular(path, &self.bytes_left) {
             Ok(reader) => reader,
-            // An include of a FIFO, device or directory is skipped with a
-            // warning, as keepalived does; the main file must be readable.
-            Err(e @ crate::source::SourceError::NotRegular { .. }) if included_at.is_some() => {
-                if let Some(pos) = included_at {
-                    self.include_problem(pos, e.to_string());
-                }
-                return;
-            }
-            // A missing or unreadable include is skipped too: keepalived
-            // logs "Config files missing 'PATH'." (lib/parser.c
-            // `open_and_check_glob()`, GLOB_NOMATCH) or "Configuration file
-            // 'PATH' open problem (ERR) - skipping" (`open_conf_file()`)
-            // and reads on.
-            Err(crate::source::SourceError::Io { path: shown, err }) if included_at.is_some() => {
-                if let Some(pos) = included_at {
-                    let msg = if err.kind() == std::io::ErrorKind::NotFound {
-                        format!("Config files missing '{shown}' - skipping (as keepalived does)")
-                    } else {
-                        format!(
-                            "Configuration file '{shown}' open problem ({err}) - skipping (as keepalived does)"
-                        )
-                    };
-                    self.include_problem(pos, msg);
-                }
-                return;
-            }
-            Err(e) => {
-                self.push_error(included_at, path, e.to_string());
-                return;
-            }
+            Err(e) => return self.open_failed(e, path, included_at),
         };
         self.include_stack.push(canonical);
         // Line by line, as keepalived reads (lib/parser.c): the file's text
@@ -178,6 +204,67 @@ impl<'a> Lexer<'a> {
             self.push_error(included_at, path, e.to_string());
         }
         self.include_stack.pop();
+    }
+
+    /// The lines of `bytes`, the whole file `name`, kept for the next
+    /// load's splice with where their spans were.
+    fn whole(&mut self, bytes: Vec<u8>, name: &Path) {
+        let plan = match &self.reparse {
+            Some(s) => s.plan(name, &bytes),
+            None => Default::default(),
+        };
+        let mut lines = Pushback {
+            back: Vec::new(),
+            inner: Inner::Whole(crate::source::ByteLines::new(&bytes)),
+            fresh: false,
+            plan,
+            kept: Vec::new(),
+        };
+        self.lines_of(&mut lines, name);
+        let kept = std::mem::take(&mut lines.kept);
+        drop(lines);
+        if let Some(s) = &mut self.reparse {
+            s.keep_file(
+                name.to_path_buf(),
+                crate::reparse::KeptFile::new(bytes, kept),
+            );
+        }
+    }
+
+    /// A file that could not be opened or is not one to read.
+    fn open_failed(
+        &mut self,
+        e: crate::source::SourceError,
+        path: &Path,
+        included_at: Option<&Pos>,
+    ) {
+        match e {
+            // An include of a FIFO, device or directory is skipped with a
+            // warning, as keepalived does; the main file must be readable.
+            e @ crate::source::SourceError::NotRegular { .. } if included_at.is_some() => {
+                if let Some(pos) = included_at {
+                    self.include_problem(pos, e.to_string());
+                }
+            }
+            // A missing or unreadable include is skipped too: keepalived
+            // logs "Config files missing 'PATH'." (lib/parser.c
+            // `open_and_check_glob()`, GLOB_NOMATCH) or "Configuration file
+            // 'PATH' open problem (ERR) - skipping" (`open_conf_file()`)
+            // and reads on.
+            crate::source::SourceError::Io { path: shown, err } if included_at.is_some() => {
+                if let Some(pos) = included_at {
+                    let msg = if err.kind() == std::io::ErrorKind::NotFound {
+                        format!("Config files missing '{shown}' - skipping (as keepalived does)")
+                    } else {
+                        format!(
+                            "Configuration file '{shown}' open problem ({err}) - skipping (as keepalived does)"
+                        )
+                    };
+                    self.include_problem(pos, msg);
+                }
+            }
+            e => self.push_error(included_at, path, e.to_string()),
+        }
     }
 
     fn push_error(&mut self, at: Option<&Pos>, path: &Path, msg: String) {
@@ -197,6 +284,11 @@ impl<'a> Lexer<'a> {
     /// Process the text of one file named `name` (includes resolve relative
     /// to its directory).
     pub fn text(&mut self, text: &str, name: &Path) {
+        // `str::lines` and `ByteLines` differ only on a last line ending
+        // in a lone `\r`.
+        if self.reparse.is_some() && !text.ends_with('\r') {
+            return self.whole(text.as_bytes().to_vec(), name);
+        }
         self.lines(&mut text.lines().map(std::borrow::Cow::Borrowed), name);
     }
 
@@ -207,6 +299,18 @@ impl<'a> Lexer<'a> {
         lines: &mut dyn Iterator<Item = std::borrow::Cow<'t, str>>,
         name: &Path,
     ) {
+        let mut lines = Pushback {
+            back: Vec::new(),
+            inner: Inner::Stream(lines),
+            fresh: false,
+            plan: Default::default(),
+            kept: Vec::new(),
+        };
+        self.lines_of(&mut lines, name);
+    }
+
+    /// [`Self::lines`], from a [`Pushback`].
+    fn lines_of(&mut self, lines: &mut Pushback<'_, '_>, name: &Path) {
         let file = Arc::new(name.to_path_buf());
         let dir = name.parent().map(|p| p.to_path_buf()).unwrap_or_default();
         let pwd = if dir.as_os_str().is_empty() {
@@ -218,15 +322,11 @@ impl<'a> Lexer<'a> {
             .params
             .insert("_PWD".to_string(), pwd.display().to_string());
         self.reparse_event(|| format!("lines of {}", name.display()));
-        let mut lines = Pushback {
-            back: Vec::new(),
-            inner: lines,
-        };
         let mut i = 0usize;
         while let Some(raw) = lines.next() {
             let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
             i += 1;
-            let raw = match self.span(raw, &mut lines, &file, line_no, &dir) {
+            let raw = match self.span(raw, lines, &file, line_no, &dir) {
                 Ok(more) => {
                     i += more;
                     continue;
@@ -241,7 +341,7 @@ impl<'a> Lexer<'a> {
                 if let Some((name, value)) = parse_definition(rest) {
                     if let Some(first) = value.strip_suffix('\\') {
                         let mut parts = vec![first.trim().to_string()];
-                        for cont in &mut lines {
+                        for cont in &mut *lines {
                             if let Some(s) = &mut self.reparse {
                                 s.raw_line(&cont);
                             }
@@ -298,6 +398,10 @@ impl<'a> Lexer<'a> {
             }
             return Err(raw);
         }
+        let start = lines.line_start();
+        if let Some(n) = self.splice(lines, start, file, line_no) {
+            return Ok(n - 1);
+        }
         let mut scan = SpanScan::new();
         let mut buf = vec![raw];
         loop {
@@ -325,6 +429,13 @@ impl<'a> Lexer<'a> {
             return Err(first);
         }
         let n = buf.len();
+        if let (Some(start), Some(end)) = (start, lines.pos()) {
+            lines.kept.push(crate::reparse::KeptSpan {
+                line: line_no,
+                start,
+                end,
+            });
+        }
         let hash = crate::reparse::span_hash(&buf);
         let key = (file.clone(), line_no);
         let cached = self.reparse.as_mut().and_then(|s| s.lookup(&key, &hash, n));
@@ -356,6 +467,48 @@ impl<'a> Lexer<'a> {
             s.lexed(key, hash, n, lexer_warnings, ok);
         }
         Ok(n - 1)
+    }
+
+    /// The splice (reparse.rs): the span starting at line `line_no`
+    /// (byte `start`) is unchanged since the old cache's load, so its
+    /// cached statement stands for its lines without reading them (they are
+    /// the bytes the old load scanned and hashed at the same line, from the
+    /// top level as here). Some(lines skipped, the first included).
+    fn splice(
+        &mut self,
+        lines: &mut Pushback<'_, '_>,
+        start: Option<usize>,
+        file: &Arc<PathBuf>,
+        line_no: u32,
+    ) -> Option<usize> {
+        let &(at, end) = lines.plan.get(&line_no)?;
+        if start != Some(at) {
+            return None;
+        }
+        // (`push_cached` below then takes it: a span is looked up once.)
+        self.tree.sink.as_ref()?;
+        let key = (file.clone(), line_no);
+        let s = self.reparse.as_mut()?;
+        let old = s.old_entry(&key)?;
+        let c = s.lookup(&key, old.hash(), old.lines())?;
+        if !self.tree.push_cached(c.clone()) {
+            return None;
+        }
+        self.warnings.extend(c.lexer_warnings().iter().cloned());
+        let n = c.lines();
+        if let Some(s) = &mut self.reparse {
+            s.hit(key, c);
+            s.spliced += 1;
+        }
+        if let Inner::Whole(i) = &mut lines.inner {
+            i.jump(end);
+        }
+        lines.kept.push(crate::reparse::KeptSpan {
+            line: line_no,
+            start: at,
+            end,
+        });
+        Some(n)
     }
 
     /// `@id rest` / `@^id rest`: returns (line applies, rest, column offset).

@@ -16,6 +16,8 @@ mod parse;
 pub mod print;
 pub mod reparse;
 mod source;
+#[allow(unsafe_code)] // the only unsafe: the spares thread's scheduling class (SAFETY note inside)
+mod sys;
 mod tree;
 mod validate;
 mod values;
@@ -246,6 +248,7 @@ fn load_inner(
     };
     stats.statements = p_stats.0;
     stats.reused = p_stats.1;
+    stats.spliced = session.as_ref().map_or(0, |s| s.spliced);
     let cache = match (session, &result) {
         (Some(session), Ok(_)) => session.finish(record.unwrap_or_default()),
         _ => None,

@@ -27,6 +27,20 @@
 //! top-level statement with no error, else the load's cache is not kept
 //! (and a cached load starts again without the cache).
 //!
+//! The splice: a load with a cache reads each file whole and keeps its
+//! bytes and, for each span, where its lines were (`KeptFile`). The next
+//! load compares each file with the kept bytes (common prefix and common
+//! suffix, memcmp). A kept span that lies in the common prefix, or in the
+//! common suffix when the bytes between hold as many lines in both (and,
+//! either way, with the byte before it, so it still starts a line), has the
+//! same lines at the same line numbers: the scan would gather the same
+//! lines and hash them to the same value, so the lexer takes the cached
+//! statement where its first line starts, at the top level, without
+//! reading the lines (`Lexer::splice`), and goes on after its last line
+//! (`ReparseStats::spliced`). Everything else is read as above, the rest's
+//! hash included, so what the splice needs to be right is only that the
+//! bytes are the same.
+//!
 //! Why the result is the full parse's, statement by statement:
 //!
 //! * Lexing a span depends on its text only: without `$`, `@`, `~SEQ` and
@@ -54,10 +68,21 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use crate::diag::Diagnostic;
 use crate::model::{CheckerKind, Origin, VirtualServer};
+
+/// Whether loads make their cache's spares on a background thread
+/// ([`set_background_spares`]).
+static BACKGROUND_SPARES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Turns the loads' background spares thread off or on (benchmarks that
+/// time the clones, `examples/reparse_time.rs`).
+#[doc(hidden)]
+pub fn set_background_spares(on: bool) {
+    BACKGROUND_SPARES.store(on, std::sync::atomic::Ordering::Relaxed);
+}
 
 /// A SHA-256.
 pub type Hash = [u8; 32];
@@ -101,18 +126,112 @@ pub struct CachedStatement {
     /// The supervisor's fingerprint of the virtual server as validated
     /// (see [`ReparseCache::fingerprint_slot`]).
     fingerprint: OnceLock<Hash>,
+    /// A copy of `out.vs` made ahead of time, for the next load that
+    /// reuses the statement to take instead of cloning on the reload's
+    /// path ([`ReparseCache::prepare_spares`]).
+    spare: Mutex<Option<VirtualServer>>,
 }
 
 /// What a load keeps for the next one to skip unchanged virtual servers.
 pub struct ReparseCache {
     rest: Hash,
     entries: HashMap<SpanKey, Arc<CachedStatement>>,
+    /// The bytes of every file read whole, as the lexer names it, and
+    /// where its spans were (the splice, see the module docs).
+    files: HashMap<PathBuf, KeptFile>,
+}
+
+/// A file as a load read it, for the next load to find what changed.
+#[derive(Debug, Default)]
+pub(crate) struct KeptFile {
+    bytes: Vec<u8>,
+    spans: Vec<KeptSpan>,
+}
+
+/// Where a span's lines were in its file: its first line, and the bytes
+/// from that line's start to the end of its last line, `\n` included if
+/// there was one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeptSpan {
+    pub line: u32,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// For one file read again: the spans whose bytes (and the byte before
+/// them) are the same as in the file the cache was made from, at the same
+/// line: line -> (start, end) in the new bytes.
+pub(crate) type SplicePlan = HashMap<u32, (usize, usize)>;
+
+impl KeptFile {
+    pub fn new(bytes: Vec<u8>, spans: Vec<KeptSpan>) -> Self {
+        KeptFile { bytes, spans }
+    }
+
+    /// The spans of this (old) file that `new` has unchanged at the same
+    /// line: every byte of a span and the one before it (so it still starts
+    /// a line) lies in the common prefix or the common suffix of the two
+    /// files, and for the suffix the bytes between hold as many lines in
+    /// both (so no line number moved).
+    pub fn plan(&self, new: &[u8]) -> SplicePlan {
+        let old = &self.bytes[..];
+        let prefix = common_prefix(old, new);
+        let max_suffix = old.len().min(new.len()) - prefix;
+        let suffix = common_suffix(old, new).min(max_suffix);
+        let (old_mid_end, new_mid_end) = (old.len() - suffix, new.len() - suffix);
+        let same_lines = memchr::memchr_iter(b'\n', &old[prefix..old_mid_end]).count()
+            == memchr::memchr_iter(b'\n', &new[prefix..new_mid_end]).count();
+        let identical = old.len() == new.len() && prefix == old.len();
+        let mut plan = SplicePlan::with_capacity(self.spans.len());
+        for s in &self.spans {
+            // A last line without its `\n` may go on in the new file
+            // unless the files are the same.
+            let whole = s.end > s.start && (old[s.end - 1] == b'\n' || identical);
+            if s.end <= prefix && whole {
+                plan.insert(s.line, (s.start, s.end));
+            } else if same_lines && s.start > old_mid_end {
+                let shift = |x: usize| x - old_mid_end + new_mid_end;
+                plan.insert(s.line, (shift(s.start), shift(s.end)));
+            }
+        }
+        plan
+    }
+}
+
+/// How many bytes `a` and `b` share at the start (memcmp by blocks).
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 4096;
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + BLOCK <= n && a[i..i + BLOCK] == b[i..i + BLOCK] {
+        i += BLOCK;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
+}
+
+/// How many bytes `a` and `b` share at the end.
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 4096;
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[a.len() - n..], &b[b.len() - n..]);
+    let mut i = 0;
+    while i + BLOCK <= n && a[n - i - BLOCK..n - i] == b[n - i - BLOCK..n - i] {
+        i += BLOCK;
+    }
+    while i < n && a[n - i - 1] == b[n - i - 1] {
+        i += 1;
+    }
+    i
 }
 
 impl std::fmt::Debug for ReparseCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReparseCache")
             .field("entries", &self.entries.len())
+            .field("files", &self.files.len())
             .finish()
     }
 }
@@ -125,6 +244,47 @@ impl ReparseCache {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Makes, for every cached virtual server that has none, the copy the
+    /// next load that reuses it takes instead of cloning it (at keepalived
+    /// issue #2318's size the 2,283 clones were most of a spliced reload's
+    /// parse). A load does this itself on a background thread at idle
+    /// priority once it has made its cache; this waits for none of it.
+    /// Memory: one more copy of the cached virtual servers.
+    pub fn prepare_spares(&self) {
+        for e in self.entries.values() {
+            e.prepare_spare();
+        }
+    }
+
+    /// [`Self::prepare_spares`] on a thread of its own at idle priority,
+    /// holding the statements weakly: a cache dropped meanwhile is not
+    /// kept alive, and a load that comes first clones what is missing.
+    fn spares_in_background(&self) {
+        if !BACKGROUND_SPARES.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let todo: Vec<Weak<CachedStatement>> = self
+            .entries
+            .values()
+            .filter(|e| e.out.vs.is_some())
+            .map(Arc::downgrade)
+            .collect();
+        if todo.is_empty() {
+            return;
+        }
+        // No thread (resources): the next load clones, as without spares.
+        let _ = std::thread::Builder::new()
+            .name("reparse-spares".into())
+            .spawn(move || {
+                crate::sys::idle_priority();
+                for w in todo {
+                    if let Some(e) = w.upgrade() {
+                        e.prepare_spare();
+                    }
+                }
+            });
     }
 
     /// Where to keep (or find) the fingerprint of `vs`, a virtual server of
@@ -171,6 +331,9 @@ pub struct ReparseStats {
     pub reused: usize,
     /// Why the cache was not used (or dropped after a first attempt).
     pub fallback: Option<String>,
+    /// Of the reused ones, taken without reading their lines at all (the
+    /// splice: their bytes are unchanged since the cache's load).
+    pub spliced: usize,
 }
 
 impl ReparseStats {
@@ -196,6 +359,10 @@ pub(crate) struct Session<'c> {
     keys: HashSet<SpanKey>,
     spans: Vec<SpanRecord>,
     hits: Vec<(SpanKey, Arc<CachedStatement>)>,
+    /// Files read whole, for the next load's splice.
+    files: HashMap<PathBuf, KeptFile>,
+    /// Spans taken by the splice.
+    pub spliced: usize,
     /// Why this load cannot keep a cache (or, with an old cache, must be
     /// read again without it).
     pub problem: Option<&'static str>,
@@ -224,6 +391,8 @@ impl<'c> Session<'c> {
             keys: HashSet::new(),
             spans: Vec::new(),
             hits: Vec::new(),
+            files: HashMap::new(),
+            spliced: 0,
             problem: None,
         }
     }
@@ -311,10 +480,17 @@ impl<'c> Session<'c> {
                     lexer_warnings: s.lexer_warnings,
                     out,
                     fingerprint: OnceLock::new(),
+                    spare: Mutex::new(None),
                 }),
             );
         }
-        Some(ReparseCache { rest, entries })
+        let cache = ReparseCache {
+            rest,
+            entries,
+            files: self.files,
+        };
+        cache.spares_in_background();
+        Some(cache)
     }
 }
 
@@ -543,6 +719,27 @@ impl Session<'_> {
         self.span(key, hash, lines)
     }
 
+    /// The splice plan for file `name` read again as `bytes` (empty without
+    /// an old cache that read it whole).
+    pub fn plan(&self, name: &std::path::Path, bytes: &[u8]) -> SplicePlan {
+        self.old
+            .and_then(|o| o.files.get(name))
+            .map(|f| f.plan(bytes))
+            .unwrap_or_default()
+    }
+
+    /// The old cache's statement at `key`, for a span the splice found
+    /// unchanged.
+    pub fn old_entry(&self, key: &SpanKey) -> Option<Arc<CachedStatement>> {
+        self.old?.entries.get(key).cloned()
+    }
+
+    /// A file read whole, for the next load. A file read twice keeps no
+    /// spans (its spans' keys are not unique: `span` refuses the cache).
+    pub fn keep_file(&mut self, name: PathBuf, file: KeptFile) {
+        self.files.insert(name, file);
+    }
+
     /// A cached statement was used for `key`.
     pub fn hit(&mut self, key: SpanKey, e: Arc<CachedStatement>) {
         self.hits.push((key, e));
@@ -573,8 +770,41 @@ impl Session<'_> {
 }
 
 impl CachedStatement {
+    /// The virtual server for a load that reuses this statement: the spare
+    /// if one is ready, else a clone.
+    pub(crate) fn take_vs(&self) -> Option<VirtualServer> {
+        let vs = self.out.vs.as_ref()?;
+        // `try_lock`: the idle-priority thread may hold it and not run for
+        // a while; then this load clones.
+        let spare = self.spare.try_lock().ok().and_then(|mut s| s.take());
+        Some(spare.unwrap_or_else(|| vs.clone()))
+    }
+
+    fn prepare_spare(&self) {
+        let Some(vs) = &self.out.vs else {
+            return;
+        };
+        let ready = |s: &Mutex<Option<VirtualServer>>| s.lock().map_or(true, |s| s.is_some());
+        if ready(&self.spare) {
+            return;
+        }
+        // Cloned outside the lock: a load taking it meanwhile is not held up.
+        let copy = vs.clone();
+        if let Ok(mut s) = self.spare.lock() {
+            s.get_or_insert(copy);
+        }
+    }
+
     pub(crate) fn lexer_warnings(&self) -> &[Diagnostic] {
         &self.lexer_warnings
+    }
+
+    pub(crate) fn hash(&self) -> &Hash {
+        &self.hash
+    }
+
+    pub(crate) fn lines(&self) -> usize {
+        self.lines
     }
 }
 
@@ -585,6 +815,37 @@ mod tests {
     fn scan(lines: &[&str]) -> Vec<Step> {
         let mut s = SpanScan::new();
         lines.iter().map(|l| s.line(l)).collect()
+    }
+
+    /// The block-wise common prefix and suffix are the byte-wise ones.
+    #[test]
+    fn common_prefix_and_suffix() {
+        let naive_prefix = |a: &[u8], b: &[u8]| a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        let naive_suffix = |a: &[u8], b: &[u8]| {
+            a.iter()
+                .rev()
+                .zip(b.iter().rev())
+                .take_while(|(x, y)| x == y)
+                .count()
+        };
+        let base: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        for &(at, len, grow) in &[
+            (0, 1, 0),
+            (4095, 1, 0),
+            (4096, 2, 3),
+            (8191, 0, 5),
+            (19_999, 1, 0),
+            (10_000, 0, 0),
+            (12_345, 100, 4096),
+        ] {
+            let mut b = base.clone();
+            let end = (at + len).min(b.len());
+            b.splice(at..end, std::iter::repeat_n(0xEE, len + grow));
+            assert_eq!(common_prefix(&base, &b), naive_prefix(&base, &b), "{at}");
+            assert_eq!(common_suffix(&base, &b), naive_suffix(&base, &b), "{at}");
+        }
+        assert_eq!(common_prefix(&base, &base[..5000]), 5000);
+        assert_eq!(common_suffix(&base, &base[15_000..]), 5000);
     }
 
     #[test]

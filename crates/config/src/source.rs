@@ -123,6 +123,85 @@ impl Iterator for Lines {
     }
 }
 
+/// Read `path` whole (the re-parse cache keeps a file's bytes to find what
+/// changed, reparse.rs), with [`open_regular`]'s checks and errors, taking
+/// its size from `budget`. Ok(None) if it could not be read whole within
+/// the budget (a read error, or it grew past the budget while being read):
+/// the caller reads it again with [`open_regular`], which stops where
+/// keepalived would and says why.
+pub fn read_whole(path: &Path, budget: &Rc<Cell<u64>>) -> Result<Option<Vec<u8>>, SourceError> {
+    let left = budget.get();
+    let (file, size) = open_checked(path, left)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    if file
+        .take(left.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .is_err()
+        || bytes.len() as u64 > left
+    {
+        return Ok(None);
+    }
+    budget.set(left - bytes.len() as u64);
+    Ok(Some(bytes))
+}
+
+/// The lines of bytes read whole, exactly as [`Lines`] gives them, with
+/// where each starts (a line of valid UTF-8 is borrowed, not copied).
+pub struct ByteLines<'b> {
+    bytes: &'b [u8],
+    pos: usize,
+    last_start: usize,
+}
+
+impl<'b> ByteLines<'b> {
+    pub fn new(bytes: &'b [u8]) -> Self {
+        ByteLines {
+            bytes,
+            pos: 0,
+            last_start: 0,
+        }
+    }
+
+    /// Where the line last returned starts.
+    pub fn last_start(&self) -> usize {
+        self.last_start
+    }
+
+    /// Where the next line starts.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Go on from `pos`, the start of a line (or the end).
+    pub fn jump(&mut self, pos: usize) {
+        self.pos = pos.min(self.bytes.len());
+    }
+}
+
+impl<'b> Iterator for ByteLines<'b> {
+    type Item = std::borrow::Cow<'b, str>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = self.bytes.get(self.pos..)?;
+        if rest.is_empty() {
+            return None;
+        }
+        self.last_start = self.pos;
+        let (mut line, n) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (&rest[..i], i + 1),
+            None => (rest, rest.len()),
+        };
+        self.pos += n;
+        if n > line.len() {
+            line = line.strip_suffix(b"\r").unwrap_or(line);
+        }
+        Some(match std::str::from_utf8(line) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(line),
+        })
+    }
+}
+
 /// Opens and checks `path` (see [`open_regular`]); also returns its size.
 fn open_checked(path: &Path, budget: u64) -> Result<(File, u64), SourceError> {
     let shown = || path.display().to_string();

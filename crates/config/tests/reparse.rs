@@ -458,3 +458,199 @@ proptest! {
         cached_equals_full(seed, &ops, if streamed { 0 } else { usize::MAX })?;
     }
 }
+
+/// Start with the bytes `before`, reload with `after` (main file only):
+/// checked against the full parse by `reload`.
+fn change_bytes(test: &str, before: &[u8], after: &[u8]) -> ReparseStats {
+    let d = Dir::new(test);
+    let p = d.0.join("keepalived.conf");
+    std::fs::write(&p, before).expect("write");
+    let (cache, _) = reload(&p, Processes::ALL, None);
+    std::fs::write(&p, after).expect("write");
+    reload(&p, Processes::ALL, cache.as_ref()).1
+}
+
+/// The splice (src/reparse.rs): what a one-place edit leaves unchanged is
+/// taken without reading its lines, and the result is the full parse's.
+#[test]
+fn splice_takes_the_unchanged_blocks_unread() {
+    let vss = many(20);
+    let text = |v: &[String]| format!("{GLOBAL}{}", v.concat());
+    let before = text(&vss);
+    let stats = |st: &ReparseStats| (st.statements, st.reused, st.spliced, st.fallback.clone());
+    // An edit inside one block.
+    let mut e = vss.clone();
+    e[7] = vs("192.0.2.1", 1007, &[1, 5, 3]);
+    let st = change_bytes("s-one", before.as_bytes(), text(&e).as_bytes());
+    assert_eq!(stats(&st), (20, 19, 19, None));
+    // The file identical.
+    let st = change_bytes("s-same", before.as_bytes(), before.as_bytes());
+    assert_eq!(stats(&st), (20, 20, 20, None));
+    // An edit spanning two blocks (the end of one, the start of the next).
+    let mut e = vss.clone();
+    e[3] = vs("192.0.2.1", 1003, &[1, 2, 9]);
+    e[4] = vs("192.0.2.1", 1004, &[9, 2, 3]);
+    let st = change_bytes("s-two", before.as_bytes(), text(&e).as_bytes());
+    assert_eq!(stats(&st), (20, 18, 18, None));
+    // A line more: the blocks after it are at other lines (not reused).
+    let mut e = vss.clone();
+    e[3] = vs("192.0.2.1", 1003, &[1, 2, 3, 4]);
+    let st = change_bytes("s-longer", before.as_bytes(), text(&e).as_bytes());
+    assert_eq!(stats(&st), (20, 3, 3, None));
+    // A line less and a line more between them: the same lines after.
+    let mut e = vss.clone();
+    e[3] = format!("# a comment\n{}", vss[3]);
+    e[9] = vss[9].replacen("    protocol TCP\n", "", 1);
+    let st = change_bytes("s-same-lines", before.as_bytes(), text(&e).as_bytes());
+    // 0..=2 before, 10.. after: unread; 3..=8 moved a line down.
+    assert_eq!(stats(&st), (20, 13, 13, None));
+    // An edit of the rest: read in full.
+    let after = before.replacen("router_id lb", "router_id lc", 1);
+    let st = change_bytes("s-rest", before.as_bytes(), after.as_bytes());
+    assert!(st.fallback.is_some());
+    // A comment between blocks is not part of the rest.
+    let mut e = vss.clone();
+    e[5] = format!("# between\n{}", vss[5]);
+    e[6] = vss[6].replacen("    lb_kind NAT\n", "", 1);
+    let st = change_bytes("s-comment", before.as_bytes(), text(&e).as_bytes());
+    // 5 a line down, 6 edited.
+    assert_eq!(stats(&st), (20, 18, 18, None));
+    // Truncated in the middle of a block, then at a block's end.
+    let cut = before.len() - vss[19].len() / 2;
+    change_bytes("s-cut", before.as_bytes(), &before.as_bytes()[..cut]);
+    let cut = before.len() - vss[19].len();
+    let st = change_bytes("s-cut2", before.as_bytes(), &before.as_bytes()[..cut]);
+    assert_eq!(stats(&st), (19, 19, 19, None));
+    // Blocks at the very start and the very end of the file, the last
+    // without its newline; the last line grows.
+    let bare = vss.concat();
+    let bare = bare.strip_suffix('\n').expect("newline");
+    let grown = format!("{bare} # x");
+    let st = change_bytes("s-ends", bare.as_bytes(), grown.as_bytes());
+    assert_eq!(stats(&st), (20, 19, 19, None));
+    // A newline after the last line: its lines are the same (read again,
+    // reused).
+    let st = change_bytes("s-ends2", grown.as_bytes(), format!("{grown}\n").as_bytes());
+    assert_eq!(stats(&st), (20, 20, 19, None));
+    let mut e = vss.clone();
+    e[0] = vs("192.0.2.1", 1000, &[1, 2, 4]);
+    let e = e.concat();
+    let e = e.strip_suffix('\n').expect("newline");
+    let st = change_bytes("s-first", bare.as_bytes(), e.as_bytes());
+    assert_eq!(stats(&st), (20, 19, 19, None));
+}
+
+#[test]
+fn splice_crlf_and_bytes_that_are_not_utf8() {
+    let vss = many(8);
+    let before = format!("{GLOBAL}{}", vss.concat());
+    let crlf = before.replace('\n', "\r\n");
+    // CRLF files: an edit in one block.
+    let after = crlf.replacen("weight 2\r\n", "weight 7\r\n", 1);
+    let st = change_bytes("crlf", crlf.as_bytes(), after.as_bytes());
+    assert_eq!((st.reused, st.spliced, st.fallback), (7, 7, None));
+    // One line end turned into CRLF (a byte more, the same lines).
+    let after = before.replacen("weight 2\n", "weight 2\r\n", 1);
+    let st = change_bytes("crlf2", before.as_bytes(), after.as_bytes());
+    // The edited block's lines are the same: scanned, and reused.
+    assert_eq!((st.reused, st.spliced, st.fallback), (8, 7, None));
+    // A CR alone (part of the line).
+    let after = before.replacen("weight 2\n", "weight 2\r \n", 1);
+    change_bytes("cr", before.as_bytes(), after.as_bytes());
+    // Bytes that are not UTF-8 in a comment, then in a value.
+    let mut bad = before.clone().into_bytes();
+    let at = before.find("weight 3\n").expect("weight") + "weight 3".len();
+    bad.splice(at..at, *b" # \xff\xfe");
+    let st = change_bytes("latin1", before.as_bytes(), &bad);
+    assert_eq!((st.reused, st.spliced, st.fallback), (7, 7, None));
+    let mut bad2 = before.clone().into_bytes();
+    bad2.splice(at - 1..at, *b"\xe9");
+    change_bytes("latin1b", before.as_bytes(), &bad2);
+    change_bytes("latin1c", &bad2, &bad);
+}
+
+#[test]
+fn splice_in_included_files() {
+    let d = Dir::new("splice-include");
+    let vss = many(6);
+    d.write("a.conf", &vss[..3].concat());
+    d.write("b.conf", &vss[3..].concat());
+    let main = d.write(
+        "keepalived.conf",
+        &format!("{GLOBAL}include a.conf\ninclude b.conf\n"),
+    );
+    let (cache, _) = reload(&main, Processes::ALL, None);
+    let mut b = vss[3..].to_vec();
+    b[2] = vs("192.0.2.1", 1005, &[4, 4, 4]);
+    d.write("b.conf", &b.concat());
+    let (cache, st) = reload(&main, Processes::ALL, cache.as_ref());
+    assert_eq!((st.reused, st.spliced, st.fallback), (5, 5, None));
+    // The included files swapped: each one's blocks are its own.
+    d.write(
+        "keepalived.conf",
+        &format!("{GLOBAL}include b.conf\ninclude a.conf\n"),
+    );
+    let (_, st) = reload(&main, Processes::ALL, cache.as_ref());
+    assert!(st.fallback.is_some());
+}
+
+/// Random byte edits (replace, insert, delete a byte; insert a newline)
+/// of a generated configuration: the cached load is the full parse.
+fn byte_edits_equal_full(seed: u64, ops: &[(u8, usize, u8)]) -> Result<(), TestCaseError> {
+    let cfg = generator::config(seed, false);
+    let text = rkeepalived_config::print(&cfg).into_bytes();
+    let mut edited = text.clone();
+    for &(op, at, b) in ops {
+        let at = at % (edited.len() + 1);
+        match op % 4 {
+            0 if at < edited.len() => edited[at] = b,
+            1 => edited.insert(at, b),
+            2 if at < edited.len() => {
+                edited.remove(at);
+            }
+            _ => edited.insert(at, b'\n'),
+        }
+    }
+    let d = Dir::new(&format!("bytes-{seed:x}"));
+    let p = d.0.join("keepalived.conf");
+    std::fs::write(&p, &text).expect("write");
+    let (_, cache, _) = load_reusing(&p, &opts(), Processes::ALL, false, None);
+    std::fs::write(&p, &edited).expect("write");
+    let (cached, next, _) = load_reusing(&p, &opts(), Processes::ALL, false, cache.as_ref());
+    let full = load_checked(&p, &opts(), Processes::ALL, false);
+    assert_same_load(&cached, &full);
+    let (again, _, _) = load_reusing(&p, &opts(), Processes::ALL, false, next.as_ref());
+    assert_same_load(&again, &full);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn spliced_reload_is_the_full_parse(
+        seed in any::<u64>(),
+        ops in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..3),
+    ) {
+        byte_edits_equal_full(seed, &ops)?;
+    }
+}
+
+/// The spares (copies made ahead for the next load): taken once, then
+/// cloned again; either way the full parse's result.
+#[test]
+fn spares_are_taken_once_then_cloned() {
+    let d = Dir::new("spares");
+    let vss = many(6);
+    let p = d.write("keepalived.conf", &format!("{GLOBAL}{}", vss.concat()));
+    let (cache, _) = reload(&p, Processes::ALL, None);
+    let cache = cache.expect("cache");
+    cache.prepare_spares();
+    let mut e = vss.clone();
+    e[1] = vs("192.0.2.1", 1001, &[2, 2, 2]);
+    d.write("keepalived.conf", &format!("{GLOBAL}{}", e.concat()));
+    for _ in 0..2 {
+        let (_, st) = reload(&p, Processes::ALL, Some(&cache));
+        assert_eq!((st.reused, st.spliced, st.fallback), (5, 5, None));
+    }
+}

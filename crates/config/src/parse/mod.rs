@@ -259,8 +259,8 @@ impl Parser {
         scan.warnings.extend(o.scan_warnings.iter().cloned());
         scan.seen.extend(o.seen.iter().cloned());
         self.unknown_count += o.unknown_added;
-        if let Some(vs) = &o.vs {
-            self.cfg.virtual_servers.push(vs.clone());
+        if let Some(vs) = c.take_vs() {
+            self.cfg.virtual_servers.push(vs);
         }
     }
 
