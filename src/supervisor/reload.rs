@@ -62,6 +62,14 @@ impl Supervisor {
                 }
                 let st = &loaded.reparse_stats;
                 match &st.fallback {
+                    // The splice (rkeepalived_config::reparse): blocks whose
+                    // bytes are unchanged were taken without reading them.
+                    None if st.spliced > 0 => tracing::info!(
+                        "reload: {} of {} virtual servers re-parsed; {} unchanged ones taken without reading them",
+                        st.reparsed(),
+                        st.statements,
+                        st.spliced
+                    ),
                     None => tracing::info!(
                         "reload: {} of {} virtual servers re-parsed",
                         st.reparsed(),
