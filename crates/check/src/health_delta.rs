@@ -60,6 +60,15 @@ impl HealthDelta {
         self.full
     }
 
+    /// The virtual servers with a pending change (indices of the plan
+    /// they were recorded for), with repeats.
+    pub fn virtual_servers(&self) -> impl Iterator<Item = u32> + '_ {
+        self.real_servers
+            .iter()
+            .map(|&(vs, _)| vs)
+            .chain(self.virtual_servers.iter().copied())
+    }
+
     pub fn is_empty(&self) -> bool {
         !self.full && self.real_servers.is_empty() && self.virtual_servers.is_empty()
     }
