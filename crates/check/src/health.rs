@@ -691,7 +691,7 @@ mod tests {
     fn plan(real_servers: Vec<RealServerSpec>, quorum: u32, hysteresis: u32) -> CheckPlan {
         let key = ServiceKey::tcp("192.0.2.1".parse().unwrap(), 80);
         let mut vs = VirtualServerSpec::new(Service::new(key, Scheduler::Wlc));
-        vs.real_servers = real_servers;
+        vs.real_servers = real_servers.into();
         vs.quorum = quorum;
         vs.hysteresis = hysteresis;
         vs.quorum_up = Some(script("qup"));
@@ -850,7 +850,8 @@ mod tests {
     fn alpha_starts_down_and_group_keys_share_dests() {
         let mut p = plan(vec![rs(1, 1)], 1, 0);
         Arc::make_mut(
-            &mut Arc::make_mut(&mut p.virtual_servers[0].real_servers[0].checkers[0]).timing,
+            &mut Arc::make_mut(&mut p.virtual_servers[0].real_servers.make_mut()[0].checkers[0])
+                .timing,
         )
         .alpha = true;
         let extra = ServiceKey::tcp("192.0.2.2".parse().unwrap(), 80);
@@ -874,7 +875,7 @@ mod tests {
     #[test]
     fn alpha_settles_once_every_alpha_checker_reported_and_stays_settled() {
         let mut p = plan(vec![rs(1, 1), rs(2, 1)], 1, 0);
-        for r in &mut p.virtual_servers[0].real_servers {
+        for r in p.virtual_servers[0].real_servers.make_mut() {
             r.alpha = true;
         }
         p.virtual_servers[0].announce = Some(crate::announce::VsRoute {
@@ -895,7 +896,7 @@ mod tests {
         assert_eq!(announced(&m), 1);
         // A reload adding an alpha real server does not unsettle it.
         let mut p2 = plan(vec![rs(1, 1), rs(2, 1), rs(3, 1)], 1, 0);
-        for r in &mut p2.virtual_servers[0].real_servers {
+        for r in p2.virtual_servers[0].real_servers.make_mut() {
             r.alpha = true;
         }
         let m2 = HealthModel::carry_over(&p2, &p, &m);
@@ -934,7 +935,8 @@ mod tests {
         // Changed checker spec on rs 1: state starts fresh.
         let mut p3 = p2.clone();
         Arc::make_mut(
-            &mut Arc::make_mut(&mut p3.virtual_servers[0].real_servers[0].checkers[0]).timing,
+            &mut Arc::make_mut(&mut p3.virtual_servers[0].real_servers.make_mut()[0].checkers[0])
+                .timing,
         )
         .retry = 7;
         let m3 = HealthModel::carry_over(&p3, &p2, &m2);
@@ -951,7 +953,7 @@ mod tests {
         let vs_at = |port: u16, rss: Vec<RealServerSpec>| {
             let key = ServiceKey::tcp("192.0.2.1".parse().unwrap(), port);
             let mut vs = VirtualServerSpec::new(Service::new(key, Scheduler::Wlc));
-            vs.real_servers = rss;
+            vs.real_servers = rss.into();
             vs.quorum = 1;
             vs
         };
@@ -999,7 +1001,7 @@ mod tests {
         );
         // Real servers sharing an address: as the full carry-over.
         let mut dup = old.clone();
-        dup.virtual_servers[0].real_servers = vec![rs(1, 1), rs(1, 2)];
+        dup.virtual_servers[0].real_servers = vec![rs(1, 1), rs(1, 2)].into();
         let mut md = HealthModel::new(&dup);
         md.set_checker(
             &dup,

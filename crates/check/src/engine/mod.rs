@@ -195,7 +195,7 @@ pub async fn run_plan(
     let total: usize = plan
         .virtual_servers
         .iter()
-        .flat_map(|v| &v.real_servers)
+        .flat_map(|v| v.real_servers.iter())
         .map(|r| r.checkers.len())
         .sum();
     tracing::info!(
@@ -365,15 +365,23 @@ impl Engine {
             Ok(plan) => {
                 let planned = started.elapsed();
                 self.metrics.reloads.fetch_add(1, Relaxed);
-                let view = crate::drain::PlanView::of(&plan);
-                let programmed = (view.drains() || !self.drains.is_empty()).then(|| self.desired());
+                // drain_on_remove: the plan's view (every configured dest: 36,544
+                // set entries at keepalived issue #2318's size) only when a
+                // virtual server drains or dests are draining.
+                let drains = !self.drains.is_empty()
+                    || plan
+                        .virtual_servers
+                        .iter()
+                        .any(|v| v.drain_on_remove.is_some() && !v.keys.is_empty());
+                let view = drains.then(|| crate::drain::PlanView::of(&plan));
+                let programmed = drains.then(|| self.desired());
                 // A delta's IPVS side can be O(change) when the programmed
                 // table was the running plan's exactly (no health change
                 // pending, nothing failed) and no drain is involved.
                 let old_plan = (layout.is_some() && programmed.is_none() && !self.ipvs_dirty)
                     .then(|| Arc::clone(&self.plan));
                 self.apply_plan_with(plan, false, layout);
-                if let Some(old) = programmed {
+                if let (Some(old), Some(view)) = (programmed, view) {
                     let events = self.drains.reload(&old, &view, tokio::time::Instant::now());
                     events.iter().for_each(|e| tracing::info!("{e}"));
                 }
@@ -523,7 +531,7 @@ impl Engine {
         let total = plan
             .virtual_servers
             .iter()
-            .flat_map(|v| &v.real_servers)
+            .flat_map(|v| v.real_servers.iter())
             .map(|r| r.checkers.len())
             .sum();
         // Sized for every checker at once (no rehashing while 36,544 of

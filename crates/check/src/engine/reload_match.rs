@@ -103,7 +103,7 @@ impl Engine {
         // The changed checkers' probes, to find a kept one they would share.
         let mut changed_probes: HashSet<(SocketAddr, &'static str)> = HashSet::new();
         for &v in &changed {
-            for rs in &plan.virtual_servers[v].real_servers {
+            for rs in plan.virtual_servers[v].real_servers.iter() {
                 for spec in &rs.checkers {
                     if !crate::bfd_check::is_bfd(&spec.kind) {
                         changed_probes.insert((spec.conn.dst, spec.kind.name()));
@@ -148,7 +148,7 @@ impl Engine {
         for &v in &changed {
             let vs = &plan.virtual_servers[v];
             let suspend_on: Option<Arc<[IpAddr]>> = vs.ha_suspend.then(|| vs.vip_addrs().into());
-            for rs in &vs.real_servers {
+            for rs in vs.real_servers.iter() {
                 for spec in &rs.checkers {
                     let Some(ids) = kept_probes.get(&(spec.conn.dst, spec.kind.name())) else {
                         continue;
