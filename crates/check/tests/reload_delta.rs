@@ -187,6 +187,13 @@ proptest! {
             return Ok(());
         };
         let new = rkeepalived_check::plan_delta::apply(&old, &d).expect("delta plan");
+        // The O(virtual servers) shape; debug builds assert it is the full one.
+        let _ = rkeepalived_check::health_delta::PlanShape::of_delta(
+            &new,
+            &d.layout,
+            &rkeepalived_check::health_delta::PlanShape::of(&old),
+            &old,
+        );
         let mut model = HealthModel::new(&old);
         for (v, r) in down {
             let v = v % old.virtual_servers.len();

@@ -500,13 +500,14 @@ impl Engine {
         }
         self.model = model;
         crate::mail::refresh(&mut self.mail, &self.plan, &plan);
-        self.plan = Arc::new(plan);
+        let old_plan = std::mem::replace(&mut self.plan, Arc::new(plan));
         self.shape = match layout {
             Some(layout) if !initial => {
-                crate::health_delta::PlanShape::of_delta(&self.plan, layout, &self.shape)
+                crate::health_delta::PlanShape::of_delta(&self.plan, layout, &self.shape, &old_plan)
             }
             _ => crate::health_delta::PlanShape::of(&self.plan),
         };
+        drop(old_plan);
         self.delta.mark_full();
         self.ipvs_dirty = true;
         let states: Vec<(String, bool)> = self
