@@ -136,7 +136,7 @@ impl PlanView {
         let mut drain = HashMap::new();
         for vs in &plan.virtual_servers {
             for key in &vs.keys {
-                for rs in &vs.real_servers {
+                for rs in vs.real_servers.iter() {
                     configured.insert((*key, rs.dest.key()));
                 }
                 if let Some(s) = &vs.sorry_server {

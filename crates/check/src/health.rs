@@ -128,6 +128,23 @@ impl HealthModel {
         old: HealthModel,
         distinct: impl Fn(usize) -> bool,
     ) -> Self {
+        Self::carry_over_delta_touched(new, layout, old_plan, old, distinct).0
+    }
+
+    /// [`Self::carry_over_delta`], and which kept virtual servers (new
+    /// indices, ascending) may call for other IPVS entries than before:
+    /// those whose recomputed `alive` or quorum flags differ from their
+    /// old ones (`desired_dests` reads nothing else that carry-over
+    /// changes). `None` when the full carry-over ran (anything may
+    /// differ). The engine's O(change) IPVS reload diffs these besides
+    /// the changed ones (engine/reload_sync.rs).
+    pub fn carry_over_delta_touched(
+        new: &CheckPlan,
+        layout: &[rkeepalived_control::delta::VsSlot],
+        old_plan: &CheckPlan,
+        old: HealthModel,
+        distinct: impl Fn(usize) -> bool,
+    ) -> (Self, Option<Vec<u32>>) {
         use rkeepalived_control::delta::VsSlot;
         let old_at = first_by_name(old_plan);
         let mut taken = vec![false; old.virtual_servers.len()];
@@ -148,7 +165,7 @@ impl HealthModel {
                     VsSlot::Changed(_) => true,
                 });
         if !kept_ok {
-            return Self::carry_over(new, old_plan, &old);
+            return (Self::carry_over(new, old_plan, &old), None);
         }
         // Debug builds check the shortcut against the full carry-over.
         #[cfg(debug_assertions)]
@@ -164,7 +181,13 @@ impl HealthModel {
             .collect();
         let mut old_vs: Vec<Option<VsHealth>> = old.virtual_servers.into_iter().map(Some).collect();
         let mut virtual_servers = Vec::with_capacity(layout.len());
-        for ((slot, vs), fresh) in layout.iter().zip(&new.virtual_servers).zip(&mut changed) {
+        let mut touched = Vec::new();
+        for (v, ((slot, vs), fresh)) in layout
+            .iter()
+            .zip(&new.virtual_servers)
+            .zip(&mut changed)
+            .enumerate()
+        {
             let vh = match *slot {
                 VsSlot::Changed(_) => fresh.take(),
                 VsSlot::Kept(i) => {
@@ -173,11 +196,17 @@ impl HealthModel {
                         .and_then(Option::take)
                         .map(|mut vh| {
                             // carry_over's steps after the checkers are copied.
+                            let mut differs = false;
                             for rh in &mut vh.real_servers {
-                                rh.alive = rh.checkers.iter().all(|c| c.up);
+                                let alive = rh.checkers.iter().all(|c| c.up);
+                                differs |= alive != rh.alive;
+                                rh.alive = alive;
                             }
                             vh.settled = vh.settled || vh.nothing_pending();
-                            let _ = update_quorum(vs, &mut vh);
+                            differs |= update_quorum(vs, &mut vh).is_some();
+                            if differs {
+                                touched.push(v as u32);
+                            }
                             vh
                         })
                 }
@@ -192,7 +221,7 @@ impl HealthModel {
             model, full,
             "the delta's health carry-over differs from the full one"
         );
-        model
+        (model, Some(touched))
     }
 
     /// Record a checker's new state; returns the scripts to run.
@@ -390,6 +419,31 @@ impl HealthModel {
     pub fn desired_ipvs(&self, plan: &CheckPlan) -> IpvsState {
         let mut state = IpvsState::new();
         for (vs, vh) in plan.virtual_servers.iter().zip(&self.virtual_servers) {
+            let dests = desired_dests(vs, vh);
+            for key in &vs.keys {
+                let entry = state.upsert_service(Service {
+                    key: *key,
+                    ..vs.service.clone()
+                });
+                for d in &dests {
+                    entry.dests.insert(d.key(), *d);
+                }
+            }
+        }
+        state
+    }
+
+    /// The part of [`Self::desired_ipvs`] that virtual servers `vss`
+    /// (indices, ascending) program: built the same way, in plan order, so
+    /// for services no other virtual server has it is the full table's
+    /// entry. O(their real servers).
+    pub fn desired_ipvs_of(&self, plan: &CheckPlan, vss: &[usize]) -> IpvsState {
+        let mut state = IpvsState::new();
+        for &v in vss {
+            let (Some(vs), Some(vh)) = (plan.virtual_servers.get(v), self.virtual_servers.get(v))
+            else {
+                continue;
+            };
             let dests = desired_dests(vs, vh);
             for key in &vs.keys {
                 let entry = state.upsert_service(Service {
@@ -637,7 +691,7 @@ mod tests {
     fn plan(real_servers: Vec<RealServerSpec>, quorum: u32, hysteresis: u32) -> CheckPlan {
         let key = ServiceKey::tcp("192.0.2.1".parse().unwrap(), 80);
         let mut vs = VirtualServerSpec::new(Service::new(key, Scheduler::Wlc));
-        vs.real_servers = real_servers;
+        vs.real_servers = real_servers.into();
         vs.quorum = quorum;
         vs.hysteresis = hysteresis;
         vs.quorum_up = Some(script("qup"));
@@ -796,7 +850,8 @@ mod tests {
     fn alpha_starts_down_and_group_keys_share_dests() {
         let mut p = plan(vec![rs(1, 1)], 1, 0);
         Arc::make_mut(
-            &mut Arc::make_mut(&mut p.virtual_servers[0].real_servers[0].checkers[0]).timing,
+            &mut Arc::make_mut(&mut p.virtual_servers[0].real_servers.make_mut()[0].checkers[0])
+                .timing,
         )
         .alpha = true;
         let extra = ServiceKey::tcp("192.0.2.2".parse().unwrap(), 80);
@@ -820,7 +875,7 @@ mod tests {
     #[test]
     fn alpha_settles_once_every_alpha_checker_reported_and_stays_settled() {
         let mut p = plan(vec![rs(1, 1), rs(2, 1)], 1, 0);
-        for r in &mut p.virtual_servers[0].real_servers {
+        for r in p.virtual_servers[0].real_servers.make_mut() {
             r.alpha = true;
         }
         p.virtual_servers[0].announce = Some(crate::announce::VsRoute {
@@ -841,7 +896,7 @@ mod tests {
         assert_eq!(announced(&m), 1);
         // A reload adding an alpha real server does not unsettle it.
         let mut p2 = plan(vec![rs(1, 1), rs(2, 1), rs(3, 1)], 1, 0);
-        for r in &mut p2.virtual_servers[0].real_servers {
+        for r in p2.virtual_servers[0].real_servers.make_mut() {
             r.alpha = true;
         }
         let m2 = HealthModel::carry_over(&p2, &p, &m);
@@ -880,7 +935,8 @@ mod tests {
         // Changed checker spec on rs 1: state starts fresh.
         let mut p3 = p2.clone();
         Arc::make_mut(
-            &mut Arc::make_mut(&mut p3.virtual_servers[0].real_servers[0].checkers[0]).timing,
+            &mut Arc::make_mut(&mut p3.virtual_servers[0].real_servers.make_mut()[0].checkers[0])
+                .timing,
         )
         .retry = 7;
         let m3 = HealthModel::carry_over(&p3, &p2, &m2);
@@ -897,7 +953,7 @@ mod tests {
         let vs_at = |port: u16, rss: Vec<RealServerSpec>| {
             let key = ServiceKey::tcp("192.0.2.1".parse().unwrap(), port);
             let mut vs = VirtualServerSpec::new(Service::new(key, Scheduler::Wlc));
-            vs.real_servers = rss;
+            vs.real_servers = rss.into();
             vs.quorum = 1;
             vs
         };
@@ -945,7 +1001,7 @@ mod tests {
         );
         // Real servers sharing an address: as the full carry-over.
         let mut dup = old.clone();
-        dup.virtual_servers[0].real_servers = vec![rs(1, 1), rs(1, 2)];
+        dup.virtual_servers[0].real_servers = vec![rs(1, 1), rs(1, 2)].into();
         let mut md = HealthModel::new(&dup);
         md.set_checker(
             &dup,

@@ -60,6 +60,15 @@ impl HealthDelta {
         self.full
     }
 
+    /// The virtual servers with a pending change (indices of the plan
+    /// they were recorded for), with repeats.
+    pub fn virtual_servers(&self) -> impl Iterator<Item = u32> + '_ {
+        self.real_servers
+            .iter()
+            .map(|&(vs, _)| vs)
+            .chain(self.virtual_servers.iter().copied())
+    }
+
     pub fn is_empty(&self) -> bool {
         !self.full && self.real_servers.is_empty() && self.virtual_servers.is_empty()
     }
@@ -107,29 +116,23 @@ impl PlanShape {
     }
 
     /// [`Self::of`] after a delta reload whose `layout` maps each virtual
-    /// server of `plan` to `old`'s plan (`VsSlot::Kept`: identical) or to
-    /// a changed one: the kept ones' distinct flags are taken from `old`
-    /// (checking every real server's address again is 36,544 set inserts
-    /// at keepalived issue #2318's size); the service owners are counted
-    /// again (one key per virtual server).
+    /// server of `plan` to `old_plan` (whose shape is `old`) as
+    /// `VsSlot::Kept` (identical) or to a changed one. O(virtual servers)
+    /// without hashing: only the service keys of the changed and the
+    /// removed virtual servers can change who is independent, so the
+    /// owners of those few keys are counted and everything else is taken
+    /// from `old` (checking every real server's address again is 36,544
+    /// set inserts at keepalived issue #2318's size, counting every key's
+    /// owners 2,284 map inserts). Falls back to [`Self::of`] when a
+    /// virtual server with one of those keys has others too (a group).
     pub fn of_delta(
         plan: &CheckPlan,
         layout: &[rkeepalived_control::delta::VsSlot],
         old: &PlanShape,
+        old_plan: &CheckPlan,
     ) -> Self {
-        use rkeepalived_control::delta::VsSlot;
-        if layout.len() != plan.virtual_servers.len() {
-            return Self::of(plan);
-        }
-        let distinct = layout
-            .iter()
-            .zip(&plan.virtual_servers)
-            .map(|(slot, vs)| match *slot {
-                VsSlot::Kept(i) if (i as usize) < old.distinct.len() => old.distinct[i as usize],
-                _ => distinct_dests(vs),
-            })
-            .collect();
-        let shape = Self::with_distinct(plan, distinct);
+        let shape =
+            Self::of_delta_inner(plan, layout, old, old_plan).unwrap_or_else(|| Self::of(plan));
         #[cfg(debug_assertions)]
         {
             let full = Self::of(plan);
@@ -139,6 +142,84 @@ impl PlanShape {
             );
         }
         shape
+    }
+
+    fn of_delta_inner(
+        plan: &CheckPlan,
+        layout: &[rkeepalived_control::delta::VsSlot],
+        old: &PlanShape,
+        old_plan: &CheckPlan,
+    ) -> Option<Self> {
+        use rkeepalived_control::delta::VsSlot;
+        let n_old = old_plan.virtual_servers.len();
+        if layout.len() != plan.virtual_servers.len()
+            || old.distinct.len() != n_old
+            || old.independent.len() != n_old
+        {
+            return None;
+        }
+        // The keys whose owners may have changed: those of the changed
+        // virtual servers and of the removed ones.
+        let mut kept_old = vec![false; n_old];
+        let mut touched: Vec<rkeepalived_ipvs::ServiceKey> = Vec::new();
+        for (slot, vs) in layout.iter().zip(&plan.virtual_servers) {
+            match *slot {
+                VsSlot::Kept(i) => *kept_old.get_mut(i as usize)? = true,
+                VsSlot::Changed(_) => touched.extend(vs.keys.iter().copied()),
+            }
+        }
+        for (vs, kept) in old_plan.virtual_servers.iter().zip(&kept_old) {
+            if !kept {
+                touched.extend(vs.keys.iter().copied());
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        // Their owners in the new plan; a virtual server that has one of
+        // them and another key needs the other's count: the full shape.
+        let mut owners = vec![0u32; touched.len()];
+        let mut hits: Vec<usize> = Vec::new();
+        for (v, vs) in plan.virtual_servers.iter().enumerate() {
+            let mut hit = false;
+            for k in &vs.keys {
+                if let Ok(t) = touched.binary_search(k) {
+                    owners[t] += 1;
+                    hit = true;
+                }
+            }
+            if hit {
+                if vs.keys.iter().any(|k| touched.binary_search(k).is_err()) {
+                    return None;
+                }
+                hits.push(v);
+            }
+        }
+        let mut distinct = Vec::with_capacity(layout.len());
+        let mut independent = Vec::with_capacity(layout.len());
+        for (slot, vs) in layout.iter().zip(&plan.virtual_servers) {
+            match *slot {
+                VsSlot::Kept(i) => {
+                    distinct.push(old.distinct[i as usize]);
+                    independent.push(old.independent[i as usize]);
+                }
+                VsSlot::Changed(_) => {
+                    distinct.push(distinct_dests(vs));
+                    independent.push(false);
+                }
+            }
+        }
+        for v in hits {
+            let vs = &plan.virtual_servers[v];
+            independent[v] = distinct[v]
+                && vs
+                    .keys
+                    .iter()
+                    .all(|k| touched.binary_search(k).is_ok_and(|t| owners[t] == 1));
+        }
+        Some(Self {
+            independent,
+            distinct,
+        })
     }
 
     /// Whether the real servers (and sorry server) of virtual server `vs`

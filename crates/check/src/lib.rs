@@ -47,6 +47,7 @@ pub mod plan;
 pub mod plan_apart;
 pub mod plan_delta;
 mod probe_pool;
+pub mod reload_ipvs;
 pub mod routing_daemon;
 pub mod spec;
 #[allow(unsafe_code)] // the only unsafe: socket options (SAFETY notes inside)

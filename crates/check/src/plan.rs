@@ -377,7 +377,7 @@ fn virtual_server(
         name,
         service,
         keys,
-        real_servers,
+        real_servers: real_servers.into(),
         sorry_server,
         sorry_server_inhibit: vs.sorry_server.as_ref().is_some_and(|s| s.inhibit),
         quorum: vs.quorum,

@@ -386,6 +386,47 @@ pub struct RealServerSpec {
     pub alpha: bool,
 }
 
+/// A virtual server's real servers, shared between the plans that have
+/// the virtual server unchanged (a delta reload copies a reference, not
+/// 16 specs: plan_delta.rs). Reads as a `Vec`; [`Self::make_mut`] copies
+/// on write.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RealServers(Arc<Vec<RealServerSpec>>);
+
+impl RealServers {
+    /// The real servers to change in place (copied first if shared).
+    pub fn make_mut(&mut self) -> &mut Vec<RealServerSpec> {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl std::ops::Deref for RealServers {
+    type Target = Vec<RealServerSpec>;
+    fn deref(&self) -> &Vec<RealServerSpec> {
+        &self.0
+    }
+}
+
+impl From<Vec<RealServerSpec>> for RealServers {
+    fn from(v: Vec<RealServerSpec>) -> Self {
+        RealServers(Arc::new(v))
+    }
+}
+
+impl FromIterator<RealServerSpec> for RealServers {
+    fn from_iter<I: IntoIterator<Item = RealServerSpec>>(iter: I) -> Self {
+        Vec::from_iter(iter).into()
+    }
+}
+
+impl<'a> IntoIterator for &'a RealServers {
+    type Item = &'a RealServerSpec;
+    type IntoIter = std::slice::Iter<'a, RealServerSpec>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
 /// One `virtual_server` (a group reference expands to several service keys).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VirtualServerSpec {
@@ -395,7 +436,10 @@ pub struct VirtualServerSpec {
     pub service: Service,
     /// All kernel services this virtual server programs (one unless a group).
     pub keys: Vec<ServiceKey>,
-    pub real_servers: Vec<RealServerSpec>,
+    /// Shared, not copied, between the plans of a delta reload: a kept
+    /// virtual server's real servers (36,544 at keepalived issue #2318's
+    /// size) cost one reference count (plan_delta.rs).
+    pub real_servers: RealServers,
     pub sorry_server: Option<Dest>,
     pub sorry_server_inhibit: bool,
     /// Default 1.
@@ -424,7 +468,7 @@ impl VirtualServerSpec {
             name: service.key.to_string(),
             keys: vec![service.key],
             service,
-            real_servers: Vec::new(),
+            real_servers: RealServers::default(),
             sorry_server: None,
             sorry_server_inhibit: false,
             quorum: 1,

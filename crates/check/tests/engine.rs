@@ -110,7 +110,7 @@ fn real_server(addr: &str, weight: i32, checkers: Vec<CheckerSpec>) -> RealServe
 
 fn plan_with(real_servers: Vec<RealServerSpec>) -> CheckPlan {
     let mut vs = VirtualServerSpec::new(Service::new(vs_key(), Scheduler::Wlc));
-    vs.real_servers = real_servers;
+    vs.real_servers = real_servers.into();
     CheckPlan {
         virtual_servers: vec![vs],
         lvs_flush: false,

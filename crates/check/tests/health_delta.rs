@@ -231,7 +231,7 @@ fn shared_kernel_entries_take_the_full_diff() {
         ..shapes_twice()
     }]);
     let first = plan.virtual_servers[0].real_servers[0].dest;
-    plan.virtual_servers[0].real_servers[1].dest = Dest { weight: 3, ..first };
+    plan.virtual_servers[0].real_servers.make_mut()[1].dest = Dest { weight: 3, ..first };
     let shape = PlanShape::of(&plan);
     let mut model = HealthModel::new(&plan);
     let programmed = model.desired_ipvs(&plan);
@@ -284,7 +284,7 @@ fn one_verdict_is_one_op_at_ten_thousand_dests() {
     // each virtual server has its own service.
     let mut plan = build(&shapes);
     for vs in &mut plan.virtual_servers {
-        for (ri, rs) in vs.real_servers.iter_mut().enumerate() {
+        for (ri, rs) in vs.real_servers.make_mut().iter_mut().enumerate() {
             rs.dest.port = 1000 + ri as u16;
         }
     }

@@ -55,7 +55,7 @@ fn tcp_plan(vip: &str, target: SocketAddr, ha_suspend: bool) -> CheckPlan {
         Scheduler::Rr,
     ));
     vs.ha_suspend = ha_suspend;
-    vs.real_servers.push(RealServerSpec {
+    vs.real_servers.make_mut().push(RealServerSpec {
         dest: Dest::new("198.51.100.1".parse().unwrap(), 80, Forwarding::Masq, 1),
         inhibit_on_failure: false,
         notify_up: None,

@@ -158,6 +158,95 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// The O(change) IPVS update of a delta reload
+    /// (`rkeepalived_check::reload_ipvs`) sends the very ops the full diff
+    /// of the new desired table against the programmed one sends, in the
+    /// same order, and leaves the programmed table and the owned entries
+    /// of every desired service as the full sync does: with checkers
+    /// down before the reload (quorum flips, inhibited servers), a foreign
+    /// dest in every service and a foreign service in the table.
+    #[test]
+    fn a_delta_reload_sends_the_full_diffs_ipvs_ops(
+        edits in proptest::collection::vec(edit(), 0..6),
+        down in proptest::collection::vec((0..16usize, 0..3usize), 0..6),
+    ) {
+        use rkeepalived_check::health::{CheckerRef, HealthModel};
+        use rkeepalived_ipvs::{
+            reconcile, Dest, Forwarding, IpvsState, OwnedSet, Scheduler, Service, ServiceKey,
+        };
+
+        let base = services(12, 3);
+        let new_vss = apply_edits(base.clone(), &edits);
+        let (mut old_cfg, mut new_cfg) = (parse(&base), parse(&new_vss));
+        let old = from_config(&old_cfg).expect("plan");
+        let Some(d) = delta(&mut old_cfg, &mut new_cfg) else {
+            // Nothing changed at all.
+            return Ok(());
+        };
+        let new = rkeepalived_check::plan_delta::apply(&old, &d).expect("delta plan");
+        // The O(virtual servers) shape; debug builds assert it is the full one.
+        let _ = rkeepalived_check::health_delta::PlanShape::of_delta(
+            &new,
+            &d.layout,
+            &rkeepalived_check::health_delta::PlanShape::of(&old),
+            &old,
+        );
+        let mut model = HealthModel::new(&old);
+        for (v, r) in down {
+            let v = v % old.virtual_servers.len();
+            let r = r % old.virtual_servers[v].real_servers.len();
+            let at = CheckerRef { vs: v as u32, rs: r as u32, checker: 0 };
+            model.update_checker(&old, at, false, None);
+        }
+        // The table as programmed for the running plan, plus foreign entries.
+        let mut programmed: IpvsState = model.desired_ipvs(&old);
+        let mut owned = OwnedSet::new();
+        owned.record(&programmed);
+        let foreign = Dest::new("203.0.113.9".parse().expect("ip"), 80, Forwarding::Masq, 1);
+        for entry in programmed.services.values_mut() {
+            entry.dests.insert(foreign.key(), foreign);
+        }
+        programmed.upsert_service(Service::new(
+            ServiceKey::tcp("203.0.113.1".parse().expect("ip"), 80),
+            Scheduler::from_name("wrr"),
+        ));
+        let (new_model, touched) = HealthModel::carry_over_delta_touched(
+            &new, &d.layout, &old, model.clone(), |_| true,
+        );
+        let touched = touched.expect("the delta carry-over");
+        let update = rkeepalived_check::reload_ipvs::plan(
+            &old, &new, &d.layout, &touched, &new_model, &programmed, &owned,
+        )
+        .expect("no shared services");
+        let desired = new_model.desired_ipvs(&new);
+        let full = reconcile(&desired, &programmed, &owned);
+        prop_assert_eq!(&update.ops, &full);
+
+        let mut full_owned = owned.clone();
+        full_owned.record(&desired);
+        full_owned.retain_relevant(&desired, &programmed);
+        let mut after = programmed.clone();
+        update.commit(&mut after, &mut owned);
+        for (key, entry) in &desired.services {
+            // The foreign dest stays (not ours), the rest is desired.
+            let mut want = entry.dests.clone();
+            if let Some(f) = programmed.services.get(key).and_then(|e| e.dests.get(&foreign.key())) {
+                want.insert(foreign.key(), *f);
+            }
+            let have = &after.services.get(key).expect("desired service programmed").dests;
+            prop_assert!(have == &want || have == &entry.dests, "{:?}", key);
+            prop_assert_eq!(owned.dests.get(key), full_owned.dests.get(key));
+            prop_assert!(owned.services.contains(key));
+        }
+        for key in after.services.keys() {
+            prop_assert!(desired.services.contains_key(key) || !owned.owns_service(key));
+        }
+    }
+}
+
 #[test]
 fn a_global_change_is_no_delta() {
     let mut a = parse(&services(3, 2));
@@ -170,6 +259,29 @@ fn a_global_change_is_no_delta() {
     assert!(delta(&mut a, &mut c).is_none());
 }
 
+/// A shared in-memory log the engine's tracing lines go to.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log").extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("log")).into_owned()
+    }
+    fn count(&self, needle: &str) -> usize {
+        self.text().matches(needle).count()
+    }
+}
+
 async fn apply(t: &TestEngine, d: ConfigDelta) -> DeltaOutcome {
     let d = Arc::new(d);
     t.ask(|o| Control::Delta(DeltaMsg::Apply(d, o))).await
@@ -179,6 +291,15 @@ async fn apply(t: &TestEngine, d: ConfigDelta) -> DeltaOutcome {
 async fn a_one_real_server_delta_carries_one_service_and_is_one_ipvs_op() {
     const SERVICES: usize = 200;
     const DESTS: usize = 5;
+    // The engine's debug lines: which IPVS path the reload took.
+    let cap = Captured::default();
+    let writer = cap.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
     let base = services(SERVICES, DESTS);
     let mut first = parse(&base);
     let t = TestEngine::start(&first, SERVICES * DESTS).await;
@@ -213,6 +334,15 @@ async fn a_one_real_server_delta_carries_one_service_and_is_one_ipvs_op() {
     let stats = t.ask(Control::DumpStats).await;
     let (ops, mark) = t.ops_since(mark);
     assert_one_weight_edit(&ops);
+    // O(change): only the changed virtual server's service was diffed
+    // (engine/reload_sync.rs), not the whole table.
+    assert_eq!(
+        cap.count("IPVS sync of a delta reload (1 service(s))"),
+        1,
+        "{}",
+        cap.text()
+    );
+    assert_eq!(cap.count("IPVS sync from the last programmed table"), 0);
     assert!(stats.contains("(last reload 1)"), "{stats}");
     assert_eq!(
         t.built(),

@@ -29,6 +29,7 @@ mod dump;
 mod ipvs_sync;
 mod reload_delta;
 mod reload_match;
+mod reload_sync;
 
 /// How often the whole kernel table is dumped and reconciled even without changes.
 const FULL_RESYNC_INTERVAL: Duration = Duration::from_secs(60);
@@ -103,6 +104,11 @@ struct Engine {
     delta: crate::health_delta::HealthDelta,
     /// Which virtual servers of `plan` take per-server updates.
     shape: crate::health_delta::PlanShape,
+    /// After a delta reload's health carry-over: the kept virtual servers
+    /// (new indices) whose IPVS entries may have changed with it; `None`
+    /// when unknown (any other plan change). Read by
+    /// [`Engine::sync_reload_delta`].
+    reload_touched: Option<Vec<u32>>,
     /// Bumped by every batch of IPVS ops sent: a background dump started
     /// before an op may not show it.
     ops_generation: u64,
@@ -189,7 +195,7 @@ pub async fn run_plan(
     let total: usize = plan
         .virtual_servers
         .iter()
-        .flat_map(|v| &v.real_servers)
+        .flat_map(|v| v.real_servers.iter())
         .map(|r| r.checkers.len())
         .sum();
     tracing::info!(
@@ -311,6 +317,7 @@ impl Engine {
             kernel_cache: None,
             delta: Default::default(),
             shape: Default::default(),
+            reload_touched: None,
             ops_generation: 0,
             resync: None,
             ipvs_retry_interval: opts.ipvs_retry_interval,
@@ -358,15 +365,35 @@ impl Engine {
             Ok(plan) => {
                 let planned = started.elapsed();
                 self.metrics.reloads.fetch_add(1, Relaxed);
-                let view = crate::drain::PlanView::of(&plan);
-                let programmed = (view.drains() || !self.drains.is_empty()).then(|| self.desired());
+                // drain_on_remove: the plan's view (every configured dest: 36,544
+                // set entries at keepalived issue #2318's size) only when a
+                // virtual server drains or dests are draining.
+                let drains = !self.drains.is_empty()
+                    || plan
+                        .virtual_servers
+                        .iter()
+                        .any(|v| v.drain_on_remove.is_some() && !v.keys.is_empty());
+                let view = drains.then(|| crate::drain::PlanView::of(&plan));
+                let programmed = drains.then(|| self.desired());
+                // A delta's IPVS side can be O(change) when the programmed
+                // table was the running plan's exactly (no health change
+                // pending, nothing failed) and no drain is involved.
+                let old_plan = (layout.is_some() && programmed.is_none() && !self.ipvs_dirty)
+                    .then(|| Arc::clone(&self.plan));
                 self.apply_plan_with(plan, false, layout);
-                if let Some(old) = programmed {
+                if let (Some(old), Some(view)) = (programmed, view) {
                     let events = self.drains.reload(&old, &view, tokio::time::Instant::now());
                     events.iter().for_each(|e| tracing::info!("{e}"));
                 }
                 let matched = started.elapsed();
-                let ops = self.sync_ipvs();
+                let fast = match (old_plan, layout) {
+                    (Some(old), Some(layout)) => self.sync_reload_delta(&old, layout),
+                    _ => None,
+                };
+                let ops = match fast {
+                    Some(ops) => ops,
+                    None => self.sync_ipvs(),
+                };
                 self.metrics.ipvs_ops_last_reload.store(ops as u64, Relaxed);
                 // Phases of the checker's side of a reload (the supervisor
                 // logs the parse): plan = the new check plan from the
@@ -447,10 +474,18 @@ impl Engine {
                     },
                 );
                 let shape = &self.shape;
-                HealthModel::carry_over_delta(&plan, layout, &self.plan, old, |i| shape.distinct(i))
+                let (model, touched) =
+                    HealthModel::carry_over_delta_touched(&plan, layout, &self.plan, old, |i| {
+                        shape.distinct(i)
+                    });
+                self.reload_touched = touched;
+                model
             }
             None => HealthModel::carry_over(&plan, &self.plan, &self.model),
         };
+        if initial || layout.is_none() {
+            self.reload_touched = None;
+        }
         self.apply_process_settings(&plan);
         let fast = match layout {
             Some(layout) if !initial => self.match_delta(&plan, layout, &model),
@@ -465,13 +500,14 @@ impl Engine {
         }
         self.model = model;
         crate::mail::refresh(&mut self.mail, &self.plan, &plan);
-        self.plan = Arc::new(plan);
+        let old_plan = std::mem::replace(&mut self.plan, Arc::new(plan));
         self.shape = match layout {
             Some(layout) if !initial => {
-                crate::health_delta::PlanShape::of_delta(&self.plan, layout, &self.shape)
+                crate::health_delta::PlanShape::of_delta(&self.plan, layout, &self.shape, &old_plan)
             }
             _ => crate::health_delta::PlanShape::of(&self.plan),
         };
+        drop(old_plan);
         self.delta.mark_full();
         self.ipvs_dirty = true;
         let states: Vec<(String, bool)> = self
@@ -496,7 +532,7 @@ impl Engine {
         let total = plan
             .virtual_servers
             .iter()
-            .flat_map(|v| &v.real_servers)
+            .flat_map(|v| v.real_servers.iter())
             .map(|r| r.checkers.len())
             .sum();
         // Sized for every checker at once (no rehashing while 36,544 of

@@ -1,0 +1,152 @@
+//! The engine's O(change) IPVS update after a delta reload
+//! ([`crate::reload_ipvs`]): only the services of the virtual servers the
+//! delta changed, added or removed are diffed against the table as last
+//! programmed, with the ops [`Engine::sync_ipvs`]'s full diff would send.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+use rkeepalived_control::delta::VsSlot;
+
+use super::ipvs_sync::ms;
+use super::Engine;
+use crate::spec::CheckPlan;
+
+/// Tables up to this size are checked against the full rebuild after every
+/// delta reload in debug builds (tests); bigger ones would make the check
+/// the cost.
+#[cfg(debug_assertions)]
+const CROSS_CHECK_MAX_DESTS: usize = 4096;
+
+impl Engine {
+    /// Apply a delta reload (from `old`, the plan the table was last
+    /// programmed for with nothing pending, to `self.plan` by `layout`) to
+    /// IPVS in O(change): the ops sent, or `None`, with nothing sent, when
+    /// the full sync must run (no programmed table, a flush pending,
+    /// draining dests, a health carry-over that was not the delta one, a
+    /// service shared with an unchanged virtual server). Timeouts and sync
+    /// daemons are set first, as by [`Engine::sync_ipvs`].
+    pub(super) fn sync_reload_delta(
+        &mut self,
+        old: &CheckPlan,
+        layout: &[VsSlot],
+    ) -> Option<usize> {
+        if self.flush_pending || !self.drains.is_empty() {
+            return None;
+        }
+        let started = std::time::Instant::now();
+        // Kept virtual servers whose entries may differ: the carry-over's
+        // recomputed flags, and health changes recorded since (BFD replay).
+        let mut touched = self.reload_touched.clone()?;
+        touched.extend(self.delta.virtual_servers());
+        let plan = Arc::clone(&self.plan);
+        let programmed = self.kernel_cache.as_ref()?;
+        let update = crate::reload_ipvs::plan(
+            old,
+            &plan,
+            layout,
+            &touched,
+            &self.model,
+            programmed,
+            &self.owned,
+        )?;
+        #[cfg(debug_assertions)]
+        let before = (programmed.dest_count() <= CROSS_CHECK_MAX_DESTS)
+            .then(|| (programmed.clone(), self.owned.clone()));
+        self.metrics.ipvs_syncs.fetch_add(1, Relaxed);
+        self.delta.clear();
+        // As sync_ipvs: every reload sets the timeouts again (start_check()).
+        if self.timeouts_pending {
+            self.apply_timeouts();
+        }
+        if self.syncd_pending {
+            self.start_sync_daemons();
+        }
+        let diffed = started.elapsed();
+        let services = update.services();
+        let failed = self.send_ops(&update.ops);
+        let n = update.ops.len();
+        tracing::debug!(
+            ops = n,
+            failed,
+            services,
+            "IPVS sync of a delta reload ({services} service(s)): diffed in {:.3} ms, applied in {:.3} ms",
+            ms(diffed),
+            ms(started.elapsed() - diffed)
+        );
+        if failed > 0 {
+            // Someone else changed the table (or the kernel refused): a
+            // full pass from a fresh dump, as sync_health does.
+            self.metrics
+                .ipvs_op_failures
+                .fetch_add(failed as u64, Relaxed);
+            self.kernel_cache = None;
+            self.delta.mark_full();
+            return Some(self.sync_ipvs());
+        }
+        #[cfg(debug_assertions)]
+        let sent = update.ops.clone();
+        if let Some(programmed) = self.kernel_cache.as_mut() {
+            update.commit(programmed, &mut self.owned);
+        }
+        self.ipvs_dirty = false;
+        #[cfg(debug_assertions)]
+        if let Some((programmed, owned)) = before {
+            self.cross_check_reload(&sent, &programmed, owned);
+        }
+        Some(n)
+    }
+
+    /// Debug builds: the ops of a delta reload are the full diff's, and
+    /// the programmed table and owned set after it are the full sync's
+    /// (entries owned in services the delta did not touch aside: the full
+    /// sync forgets those in neither table, this path leaves them).
+    #[cfg(debug_assertions)]
+    fn cross_check_reload(
+        &self,
+        sent: &[rkeepalived_ipvs::Op],
+        before: &rkeepalived_ipvs::IpvsState,
+        mut owned: rkeepalived_ipvs::OwnedSet,
+    ) {
+        let desired = self.desired();
+        let full = rkeepalived_ipvs::reconcile(&desired, before, &owned);
+        assert_eq!(
+            sent, full,
+            "the O(change) reload ops differ from the full diff"
+        );
+        let Some(programmed) = &self.kernel_cache else {
+            return;
+        };
+        // Foreign dests the full diff leaves alone stay on both sides.
+        let mut want = desired.clone();
+        for (key, entry) in &programmed.services {
+            if let Some(w) = want.services.get_mut(key) {
+                for (dkey, dest) in &entry.dests {
+                    if !self.owned.owns_dest(key, dkey) {
+                        w.dests.entry(*dkey).or_insert(*dest);
+                    }
+                }
+            }
+        }
+        // Foreign services too (never in `desired`).
+        for (key, entry) in &programmed.services {
+            if !desired.services.contains_key(key) && !self.owned.owns_service(key) {
+                want.services.insert(*key, entry.clone());
+            }
+        }
+        assert_eq!(
+            programmed.services, want.services,
+            "the O(change) reload's table differs from the full rebuild"
+        );
+        owned.record(&desired);
+        owned.retain_relevant(&desired, before);
+        for key in desired.services.keys() {
+            assert_eq!(
+                owned.dests.get(key),
+                self.owned.dests.get(key),
+                "the O(change) reload's owned dests of {key:?} differ from the full sync's"
+            );
+            assert!(self.owned.services.contains(key));
+        }
+    }
+}
