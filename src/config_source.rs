@@ -91,9 +91,18 @@ pub fn load_config_reusing(
         config_id: config_id.map(str::to_owned),
     };
     let all_config = ALL_CONFIG.load(std::sync::atomic::Ordering::Relaxed);
+    let started = std::time::Instant::now();
     let (loaded, cache, stats) =
         rkeepalived_config::load_reusing(path, &opts, procs, all_config, old);
-    finish_load(loaded, cache.map(std::sync::Arc::new), stats)
+    let read = started.elapsed();
+    let out = finish_load(loaded, cache.map(std::sync::Arc::new), stats);
+    // The phases of `reload: parsed in` (issue #17 item 1).
+    tracing::debug!(
+        "config: read, parsed and validated in {:.1} ms, scripts checked in {:.1} ms",
+        read.as_secs_f64() * 1000.0,
+        (started.elapsed() - read).as_secs_f64() * 1000.0
+    );
+    out
 }
 
 fn finish_load(

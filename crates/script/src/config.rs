@@ -391,6 +391,12 @@ pub fn secure_config(cfg: &mut Config) -> Vec<Finding> {
             pass.notify(o, "quorum_up", owner, &mut vs.quorum_up);
             pass.notify(o, "quorum_down", owner, &mut vs.quorum_down);
             for rs in &mut vs.real_servers {
+                // Named only when it has a script: at keepalived issue
+                // #2318 size this loop formats 36,544 addresses otherwise,
+                // on every reload (issue #17 item 1).
+                if rs.notify_up.is_none() && rs.notify_down.is_none() {
+                    continue;
+                }
                 let o = Some(&rs.origin);
                 let owner = format!("(real_server {})", rs.addr);
                 pass.notify(o, "notify_up", &owner, &mut rs.notify_up);
