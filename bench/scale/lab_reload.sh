@@ -205,7 +205,7 @@ run_daemon() { # $1 label, $2 var prefix, rest: the command (without -f)
     fi
     if [[ $var = rkd ]]; then
       sleep 2 # the reload's own log lines
-      grep -aE 'reload:|SIGHUP|ipc: decoded|encoded and written' "$W/$var.log" | sed 's/^/    /' | tail -9
+      grep -aE 'reload:|SIGHUP|ipc: decoded|encoded and written|config: read' "$W/$var.log" | sed 's/^/    /' | tail -11
       kill -USR2 "$DPID"; sleep 2
       ops=$(grep -ho 'ipvs ops [0-9]* (last reload [0-9]*)' "$W"/keepalived_check.stats 2>/dev/null)
       echo "$label op counter after the 1-change reload: ${ops:-not found}"
@@ -228,7 +228,7 @@ run_daemon() { # $1 label, $2 var prefix, rest: the command (without -f)
       # This reload's own lines: its phases (parse, fingerprints, the delta
       # frame's trip to the checker, plan, matching, IPVS).
       awk '/SIGHUP: reloading/ { n = 0; delete buf } { buf[n++] = $0 } END { for (i = 0; i < n; i++) print buf[i] }' "$W/$var.log" |
-        grep -aE 'reload:|SIGHUP|ipc: decoded|encoded and written|delta reload|reloading configuration' | sed 's/^/    /' | tail -14
+        grep -aE 'reload:|SIGHUP|ipc: decoded|encoded and written|delta reload|reloading configuration|config: read' | sed 's/^/    /' | tail -14
       kill -USR2 "$DPID"; sleep 2
       ops=$(grep -ho 'ipvs ops [0-9]* (last reload [0-9]*)' "$W"/keepalived_check.stats 2>/dev/null)
       echo "$label op counter after the 10% reload: ${ops:-not found} (expected last reload $((CHANGED10 + 1)): the 10 % plus the first change undone)"

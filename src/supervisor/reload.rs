@@ -65,10 +65,14 @@ impl Supervisor {
                     // The splice (rkeepalived_config::reparse): blocks whose
                     // bytes are unchanged were taken without reading them.
                     None if st.spliced > 0 => tracing::info!(
-                        "reload: {} of {} virtual servers re-parsed; {} unchanged ones taken without reading them",
+                        "reload: {} of {} virtual servers re-parsed; {} unchanged ones taken without reading them{}",
                         st.reparsed(),
                         st.statements,
-                        st.spliced
+                        st.spliced,
+                        match st.cloned {
+                            0 => String::new(),
+                            n => format!(" ({n} copied now: their spares were not ready)"),
+                        }
                     ),
                     None => tracing::info!(
                         "reload: {} of {} virtual servers re-parsed",

@@ -55,11 +55,12 @@ fn main() {
         let (out, _, stats) =
             load_reusing(Path::new(&cur), &opts, Processes::ALL, false, Some(&cache));
         println!(
-            "cached load: {:.1} ms ({} of {} re-parsed, {} spliced, fallback {:?}, ok: {})",
+            "cached load: {:.1} ms ({} of {} re-parsed, {} spliced, {} cloned, fallback {:?}, ok: {})",
             t.elapsed().as_secs_f64() * 1e3,
             stats.reparsed(),
             stats.statements,
             stats.spliced,
+            stats.cloned,
             stats.fallback,
             out.is_ok()
         );

@@ -215,6 +215,7 @@ fn load_inner(
         lx
     };
     let mut stats = ReparseStats::default();
+    reparse::take_cloned_count();
     let mut lx = once(true);
     let mut session = lx.reparse.take();
     // The cached statements hold only if this load's rest is the cache's
@@ -249,6 +250,7 @@ fn load_inner(
     stats.statements = p_stats.0;
     stats.reused = p_stats.1;
     stats.spliced = session.as_ref().map_or(0, |s| s.spliced);
+    stats.cloned = reparse::take_cloned_count();
     let cache = match (session, &result) {
         (Some(session), Ok(_)) => session.finish(record.unwrap_or_default()),
         _ => None,

@@ -322,6 +322,18 @@ pub fn has_scripts(vs: &VirtualServer) -> bool {
         })
 }
 
+thread_local! {
+    /// Cached virtual servers this thread's load cloned because no spare
+    /// was ready ([`ReparseStats::cloned`]; a load runs on one thread).
+    static CLONED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Resets this thread's clone count (at the start of a load) and returns
+/// the previous value.
+pub(crate) fn take_cloned_count() -> usize {
+    CLONED.with(|c| c.replace(0))
+}
+
 /// How much a load could reuse.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReparseStats {
@@ -334,6 +346,10 @@ pub struct ReparseStats {
     /// Of the reused ones, taken without reading their lines at all (the
     /// splice: their bytes are unchanged since the cache's load).
     pub spliced: usize,
+    /// Of the reused ones, cloned from the cache because their copy made
+    /// ahead (the spare) was not ready: the background thread had not run
+    /// yet. Each is a clone on the reload's path.
+    pub cloned: usize,
 }
 
 impl ReparseStats {
@@ -777,7 +793,10 @@ impl CachedStatement {
         // `try_lock`: the idle-priority thread may hold it and not run for
         // a while; then this load clones.
         let spare = self.spare.try_lock().ok().and_then(|mut s| s.take());
-        Some(spare.unwrap_or_else(|| vs.clone()))
+        Some(spare.unwrap_or_else(|| {
+            CLONED.with(|c| c.set(c.get() + 1));
+            vs.clone()
+        }))
     }
 
     fn prepare_spare(&self) {
