@@ -128,7 +128,16 @@ fn finish_load(
                 .collect();
             // Every script the children will run, checked once here (start,
             // -t, reload): refused ones are removed before the handoff.
-            let findings = rkeepalived_script::config::secure_config(&mut config);
+            // A reload's unchanged virtual servers known to have no script
+            // are not walked again (the re-parse cache knows).
+            let findings = match reparse.as_deref() {
+                Some(cache) => {
+                    rkeepalived_script::config::secure_config_skipping(&mut config, &|vs| {
+                        cache.script_free(vs)
+                    })
+                }
+                None => rkeepalived_script::config::secure_config(&mut config),
+            };
             let test_errors = findings
                 .iter()
                 .filter(|f| f.severity == rkeepalived_script::config::Severity::Error)

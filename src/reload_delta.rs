@@ -113,18 +113,23 @@ pub fn fingerprints_reusing(
     let Some(cache) = cache else {
         return fingerprints(config);
     };
-    let known: Vec<Option<rkeepalived_control::delta::Digest>> = config
+    // One look-up per virtual server (each hashes its file's path).
+    let slots: Vec<_> = config
         .virtual_servers
         .iter()
-        .map(|vs| cache.fingerprint_slot(vs).and_then(|s| s.get().copied()))
+        .map(|vs| cache.fingerprint_slot(vs))
+        .collect();
+    let known: Vec<Option<rkeepalived_control::delta::Digest>> = slots
+        .iter()
+        .map(|s| s.and_then(|s| s.get().copied()))
         .collect();
     let fp = Fingerprints::of_known(config, &known).unwrap_or_else(|e| {
         tracing::warn!("reload: cannot fingerprint the configuration ({e}); the next reload hands it over whole");
         Fingerprints::default()
     });
-    if fp.virtual_servers.len() == config.virtual_servers.len() {
-        for (vs, d) in config.virtual_servers.iter().zip(&fp.virtual_servers) {
-            if let Some(slot) = cache.fingerprint_slot(vs) {
+    if fp.virtual_servers.len() == slots.len() {
+        for (slot, d) in slots.iter().zip(&fp.virtual_servers) {
+            if let Some(slot) = slot {
                 let _ = slot.set(*d);
             }
         }

@@ -126,6 +126,11 @@ pub struct CachedStatement {
     /// The supervisor's fingerprint of the virtual server as validated
     /// (see [`ReparseCache::fingerprint_slot`]).
     fingerprint: OnceLock<Hash>,
+    /// [`has_scripts`] of the virtual server, worked out once: the
+    /// fingerprints and the script check of every later reload ask it of
+    /// each reused virtual server, and walking 36,544 real servers for it
+    /// was most of their time at keepalived issue #2318 size.
+    scripts: bool,
     /// A copy of `out.vs` made ahead of time, for the next load that
     /// reuses the statement to take instead of cloning on the reload's
     /// path ([`ReparseCache::prepare_spares`]).
@@ -296,11 +301,25 @@ impl ReparseCache {
     /// (rkeepalived_script `secure_config`) depends on the files' modes, so
     /// one with scripts is fingerprinted again each time.
     pub fn fingerprint_slot(&self, vs: &VirtualServer) -> Option<&OnceLock<Hash>> {
+        let e = self.script_free_entry(vs)?;
+        Some(&e.fingerprint)
+    }
+
+    /// Whether `vs`, a virtual server of the configuration this cache was
+    /// built with, is known to have no script ([`has_scripts`] false),
+    /// without walking its real servers: then the script check has nothing
+    /// to do in it (rkeepalived_script `secure_config_skipping`).
+    pub fn script_free(&self, vs: &VirtualServer) -> bool {
+        self.script_free_entry(vs).is_some()
+    }
+
+    fn script_free_entry(&self, vs: &VirtualServer) -> Option<&CachedStatement> {
         let e = self
             .entries
             .get(&(vs.origin.file.clone(), vs.origin.line))?;
         let cached = e.out.vs.as_ref()?;
-        (same_origin(&cached.origin, &vs.origin) && !has_scripts(cached)).then_some(&e.fingerprint)
+        debug_assert_eq!(e.scripts, has_scripts(cached));
+        (same_origin(&cached.origin, &vs.origin) && !e.scripts).then_some(&**e)
     }
 }
 
@@ -494,6 +513,7 @@ impl<'c> Session<'c> {
                     hash: s.hash,
                     lines: s.lines,
                     lexer_warnings: s.lexer_warnings,
+                    scripts: out.vs.as_ref().is_some_and(has_scripts),
                     out,
                     fingerprint: OnceLock::new(),
                     spare: Mutex::new(None),

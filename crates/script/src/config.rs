@@ -287,9 +287,23 @@ impl Pass<'_> {
 /// ones the way keepalived does. Returns the findings (errors first make
 /// `-t` fail; the configuration is usable either way).
 pub fn secure_config(cfg: &mut Config) -> Vec<Finding> {
+    secure_config_skipping(cfg, &|_| false)
+}
+
+/// [`secure_config`], skipping the virtual servers `script_free` knows to
+/// have no script (quorum, notify or MISC_CHECK): the supervisor's
+/// re-parse cache knows it of every virtual server a reload took
+/// unchanged (rkeepalived_config `ReparseCache::script_free`), so that a
+/// reload does not walk every real server for scripts it has not got
+/// (36,544 of them at keepalived issue #2318 size). The result is
+/// [`secure_config`]'s as long as `script_free` is right.
+pub fn secure_config_skipping(
+    cfg: &mut Config,
+    script_free: &dyn Fn(&rkeepalived_config::model::VirtualServer) -> bool,
+) -> Vec<Finding> {
     let (security, problem) = policy(&cfg.global_defs);
     let mut findings = Vec::new();
-    let has_scripts_without_user = has_script_without_user(cfg);
+    let has_scripts_without_user = has_script_without_user(cfg, script_free);
     if let Some(p) = problem {
         // An unknown script_user is a parse error in keepalived; a missing
         // keepalived_script user only matters to scripts that need it.
@@ -374,6 +388,9 @@ pub fn secure_config(cfg: &mut Config) -> Vec<Finding> {
             any_insecure: false,
         };
         for vs in &mut cfg.virtual_servers {
+            if script_free(vs) {
+                continue;
+            }
             for rs in &mut vs.real_servers {
                 let mut checkers = std::mem::take(&mut rs.checkers);
                 checkers.retain(|c| match &c.kind {
@@ -386,6 +403,9 @@ pub fn secure_config(cfg: &mut Config) -> Vec<Finding> {
             }
         }
         for vs in &mut cfg.virtual_servers {
+            if script_free(vs) {
+                continue;
+            }
             let o = Some(&vs.origin);
             let owner = "(virtual_server)";
             pass.notify(o, "quorum_up", owner, &mut vs.quorum_up);
@@ -448,7 +468,10 @@ pub fn secure_config(cfg: &mut Config) -> Vec<Finding> {
 
 /// Whether any script relies on the default user (the policy problem only
 /// matters then, as in keepalived, where it is reported on first use).
-fn has_script_without_user(cfg: &Config) -> bool {
+fn has_script_without_user(
+    cfg: &Config,
+    script_free: &dyn Fn(&rkeepalived_config::model::VirtualServer) -> bool,
+) -> bool {
     let notify_without_user = |n: &Option<Notify>| n.as_ref().is_some_and(|n| n.user.is_none());
     let gd = &cfg.global_defs;
     cfg.vrrp_scripts.iter().any(|s| s.user.is_none())
@@ -476,15 +499,16 @@ fn has_script_without_user(cfg: &Config) -> bool {
             .any(notify_without_user)
         })
         || cfg.virtual_servers.iter().any(|vs| {
-            notify_without_user(&vs.quorum_up)
-                || notify_without_user(&vs.quorum_down)
-                || vs.real_servers.iter().any(|rs| {
-                    notify_without_user(&rs.notify_up)
-                        || notify_without_user(&rs.notify_down)
-                        || rs.checkers.iter().any(|c| {
-                            matches!(&c.kind, rkeepalived_config::model::CheckerKind::Misc(m) if m.user.is_none())
-                        })
-                })
+            !script_free(vs)
+                && (notify_without_user(&vs.quorum_up)
+                    || notify_without_user(&vs.quorum_down)
+                    || vs.real_servers.iter().any(|rs| {
+                        notify_without_user(&rs.notify_up)
+                            || notify_without_user(&rs.notify_down)
+                            || rs.checkers.iter().any(|c| {
+                                matches!(&c.kind, rkeepalived_config::model::CheckerKind::Misc(m) if m.user.is_none())
+                            })
+                    }))
         })
         || [
             &gd.notify_fifo,

@@ -111,6 +111,39 @@ virtual_server 192.0.2.100 80 {{
     )
 }
 
+/// Skipping the virtual servers known to be script-free (a reload's
+/// unchanged ones) gives the full check's configuration and findings.
+#[test]
+fn skipping_script_free_virtual_servers_changes_nothing() {
+    if !is_root() {
+        return;
+    }
+    let d = Dirs::new("skipping");
+    let ww = d.script("ww", "x.sh");
+    let safe = d.script("safe", "ok.sh");
+    let text = format!(
+        "{}virtual_server 192.0.2.20 80 {{\n    real_server 192.0.2.21 80 {{\n        TCP_CHECK {{\n        }}\n    }}\n}}\n",
+        instances(&ww, &safe, "    enable_script_security")
+    );
+    let mut full = load(&text);
+    let mut skipped = full.clone();
+    let f_full = secure_config(&mut full);
+    let free = |vs: &rkeepalived_config::model::VirtualServer| {
+        !rkeepalived_config::reparse::has_scripts(vs)
+    };
+    assert!(skipped.virtual_servers.iter().any(free));
+    assert!(!skipped.virtual_servers.iter().all(free));
+    let f_skipped = rkeepalived_script::config::secure_config_skipping(&mut skipped, &free);
+    assert_eq!(full, skipped);
+    assert_eq!(
+        f_full.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        f_skipped
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    );
+}
+
 #[test]
 fn refused_scripts_are_removed_the_way_keepalived_does() {
     if !is_root() {
