@@ -419,16 +419,7 @@ impl HealthModel {
     pub fn desired_ipvs(&self, plan: &CheckPlan) -> IpvsState {
         let mut state = IpvsState::new();
         for (vs, vh) in plan.virtual_servers.iter().zip(&self.virtual_servers) {
-            let dests = desired_dests(vs, vh);
-            for key in &vs.keys {
-                let entry = state.upsert_service(Service {
-                    key: *key,
-                    ..vs.service.clone()
-                });
-                for d in &dests {
-                    entry.dests.insert(d.key(), *d);
-                }
-            }
+            add_desired(&mut state, vs, vh);
         }
         state
     }
@@ -444,16 +435,7 @@ impl HealthModel {
             else {
                 continue;
             };
-            let dests = desired_dests(vs, vh);
-            for key in &vs.keys {
-                let entry = state.upsert_service(Service {
-                    key: *key,
-                    ..vs.service.clone()
-                });
-                for d in &dests {
-                    entry.dests.insert(d.key(), *d);
-                }
-            }
+            add_desired(&mut state, vs, vh);
         }
         state
     }
@@ -588,6 +570,22 @@ fn update_quorum(vs: &VirtualServerSpec, vh: &mut VsHealth) -> Option<bool> {
         return Some(false);
     }
     None
+}
+
+/// The services and dests virtual server `vs` (health `vh`) programs,
+/// added to `state` ([`HealthModel::desired_ipvs`] and its part for some
+/// virtual servers, `desired_ipvs_of`, build them the same way).
+fn add_desired(state: &mut IpvsState, vs: &VirtualServerSpec, vh: &VsHealth) {
+    let dests = desired_dests(vs, vh);
+    for key in &vs.keys {
+        let entry = state.upsert_service(Service {
+            key: *key,
+            ..vs.service.clone()
+        });
+        for d in &dests {
+            entry.dests.insert(d.key(), *d);
+        }
+    }
 }
 
 /// keepalived `perform_quorum_state`: with quorum (or no sorry server) the

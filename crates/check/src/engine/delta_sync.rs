@@ -46,13 +46,7 @@ impl Engine {
             ms(started.elapsed() - diffed)
         );
         if failed > 0 {
-            // Someone else changed the table (or the kernel refused):
-            // a full pass from a fresh dump.
-            self.metrics
-                .ipvs_op_failures
-                .fetch_add(failed as u64, Relaxed);
-            self.kernel_cache = None;
-            return self.sync_ipvs();
+            return self.full_sync_after_failures(failed);
         }
         if let Some(programmed) = self.kernel_cache.as_mut() {
             crate::health_delta::commit(programmed, &mut self.owned, &ops);

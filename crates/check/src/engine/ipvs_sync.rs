@@ -50,17 +50,34 @@ impl Engine {
     /// kernel right after its verdict however big the table is. The full
     /// dump runs only without a cache (start, after a failure) and in the
     /// background resync ([`Self::start_resync`]).
-    pub(super) fn sync_ipvs(&mut self) -> usize {
-        let started = std::time::Instant::now();
-        self.metrics.ipvs_syncs.fetch_add(1, Relaxed);
-        // A full diff covers every pending health change.
-        self.delta.clear();
+    /// The timeouts and sync daemons waiting to be set (every full sync and
+    /// every delta reload's, as keepalived's start_check() does).
+    pub(super) fn apply_pending_globals(&mut self) {
         if self.timeouts_pending {
             self.apply_timeouts();
         }
         if self.syncd_pending {
             self.start_sync_daemons();
         }
+    }
+
+    /// `failed` ops of an O(change) update were refused (someone else
+    /// changed the table, or the kernel refused): counted, then a full
+    /// pass from a fresh dump. Returns its ops.
+    pub(super) fn full_sync_after_failures(&mut self, failed: usize) -> usize {
+        self.metrics
+            .ipvs_op_failures
+            .fetch_add(failed as u64, Relaxed);
+        self.kernel_cache = None;
+        self.sync_ipvs()
+    }
+
+    pub(super) fn sync_ipvs(&mut self) -> usize {
+        let started = std::time::Instant::now();
+        self.metrics.ipvs_syncs.fetch_add(1, Relaxed);
+        // A full diff covers every pending health change.
+        self.delta.clear();
+        self.apply_pending_globals();
         // Fast path: diff against what we last programmed, no dump.
         let mut built = None;
         if let Some(cached) = self.kernel_cache.take() {

@@ -56,12 +56,7 @@ impl Engine {
         self.metrics.ipvs_syncs.fetch_add(1, Relaxed);
         self.delta.clear();
         // As sync_ipvs: every reload sets the timeouts again (start_check()).
-        if self.timeouts_pending {
-            self.apply_timeouts();
-        }
-        if self.syncd_pending {
-            self.start_sync_daemons();
-        }
+        self.apply_pending_globals();
         let diffed = started.elapsed();
         let services = update.services();
         let failed = self.send_ops(&update.ops);
@@ -75,14 +70,8 @@ impl Engine {
             ms(started.elapsed() - diffed)
         );
         if failed > 0 {
-            // Someone else changed the table (or the kernel refused): a
-            // full pass from a fresh dump, as sync_health does.
-            self.metrics
-                .ipvs_op_failures
-                .fetch_add(failed as u64, Relaxed);
-            self.kernel_cache = None;
             self.delta.mark_full();
-            return Some(self.sync_ipvs());
+            return Some(self.full_sync_after_failures(failed));
         }
         #[cfg(debug_assertions)]
         let sent = update.ops.clone();
