@@ -273,9 +273,9 @@ fn bfd_instances_before_and_after_virtual_servers() {
     change("bfd2", &before, &after);
 }
 
-#[test]
-fn included_files() {
-    let d = Dir::new("include");
+/// Six virtual servers, three in `a.conf` and three in `b.conf`, both
+/// included by `keepalived.conf` (returned with the six blocks).
+fn two_included_files(d: &Dir) -> (Vec<String>, PathBuf) {
     let vss = many(6);
     d.write("a.conf", &vss[..3].concat());
     d.write("b.conf", &vss[3..].concat());
@@ -283,6 +283,13 @@ fn included_files() {
         "keepalived.conf",
         &format!("{GLOBAL}include a.conf\ninclude b.conf\n"),
     );
+    (vss, main)
+}
+
+#[test]
+fn included_files() {
+    let d = Dir::new("include");
+    let (vss, main) = two_included_files(&d);
     let (cache, _) = reload(&main, Processes::ALL, None);
     let cache = cache.expect("cache");
     // One virtual server of an included file edited.
@@ -572,13 +579,7 @@ fn splice_crlf_and_bytes_that_are_not_utf8() {
 #[test]
 fn splice_in_included_files() {
     let d = Dir::new("splice-include");
-    let vss = many(6);
-    d.write("a.conf", &vss[..3].concat());
-    d.write("b.conf", &vss[3..].concat());
-    let main = d.write(
-        "keepalived.conf",
-        &format!("{GLOBAL}include a.conf\ninclude b.conf\n"),
-    );
+    let (vss, main) = two_included_files(&d);
     let (cache, _) = reload(&main, Processes::ALL, None);
     let mut b = vss[3..].to_vec();
     b[2] = vs("192.0.2.1", 1005, &[4, 4, 4]);
