@@ -425,3 +425,62 @@ async fn a_delta_moving_every_service_starts_only_the_new_checkers() {
     assert_eq!(t.built(), (SERVICES + 1) * DESTS);
     t.stop().await;
 }
+
+/// A real server removed by its failed checker, then a delta reload of
+/// another virtual server (the lab's failover reload phase): the dead real
+/// server stays out, the reload sends only the other service's ops, and
+/// the checker engine does not stop (debug builds cross-check the O(change)
+/// update against the full sync, whose owned set forgets the dead real
+/// server at once: engine/reload_sync.rs).
+#[tokio::test]
+async fn a_failed_real_server_stays_out_across_a_delta_reload_of_another_service() {
+    // Two services of two real servers, checked every second.
+    let conf = |w: u32| {
+        let mut t = String::new();
+        for (port, w1) in [(80, 1), (8080, w)] {
+            t.push_str(&format!(
+                "virtual_server 192.0.2.1 {port} {{\n  delay_loop 1\n  lb_algo wrr\n  lb_kind NAT\n  protocol TCP\n"
+            ));
+            for (i, weight) in [(1, w1), (2, 1)] {
+                t.push_str(&format!(
+                    "  real_server 198.51.100.{i} {port} {{\n    weight {weight}\n    TCP_CHECK {{\n      connect_timeout 1\n      retry 0\n    }}\n  }}\n"
+                ));
+            }
+            t.push_str("}\n");
+        }
+        rkeepalived_config::parse_str(&t, "failed.conf", &LoadOptions::default())
+            .expect("parses")
+            .config
+    };
+    let mut first = conf(1);
+    let dead: std::net::SocketAddr = "198.51.100.1:80".parse().expect("addr");
+    let t = TestEngine::start_with_down(&first, 3, Some(dead)).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while t.dest_count() != 3 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} dests",
+            t.dest_count()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (_, mark) = t.ops_since(0);
+    let mut second = conf(3);
+    let d = delta(&mut first, &mut second).expect("delta");
+    assert_eq!(d.changed(), 1);
+    t.tx.send(Control::Delta(DeltaMsg::Digest(d.base.clone())))
+        .await
+        .expect("digest");
+    assert_eq!(apply(&t, d).await, DeltaOutcome::Applied);
+    let (ops, _) = t.ops_since(mark);
+    assert!(
+        ops.iter().all(|op| format!("{op:?}").contains("8080")),
+        "only the edited service: {ops:?}"
+    );
+    assert_eq!(ops.len(), 1, "{ops:?}");
+    assert_eq!(t.dest_count(), 3, "the dead real server stays out");
+    // The engine still answers (it did not stop on a failed cross-check).
+    let stats = t.ask(Control::DumpStats).await;
+    assert!(stats.contains("(last reload 1)"), "{stats}");
+    t.stop().await;
+}

@@ -17,6 +17,20 @@ use tokio::sync::{mpsc, oneshot};
 /// Always up; the engine counts how many it builds.
 struct Up;
 
+/// Always down (a dead real server).
+struct Down;
+
+impl Checker for Down {
+    fn kind(&self) -> &'static str {
+        "FAKE"
+    }
+    fn check(&self) -> BoxFuture<'_, CheckOutcome> {
+        Box::pin(async {
+            CheckOutcome::Down(rkeepalived_check::error::CheckFailure::Timeout("connect"))
+        })
+    }
+}
+
 impl Checker for Up {
     fn kind(&self) -> &'static str {
         "FAKE"
@@ -37,14 +51,27 @@ impl TestEngine {
     /// Runs `config` and waits until its `dests` real servers are all in
     /// the table (they start up).
     pub async fn start(config: &Config, dests: usize) -> TestEngine {
+        Self::start_with_down(config, dests, None).await
+    }
+
+    /// [`Self::start`], with the checkers of real server `down` failing
+    /// (it leaves the table once its checker settles).
+    pub async fn start_with_down(
+        config: &Config,
+        dests: usize,
+        down: Option<std::net::SocketAddr>,
+    ) -> TestEngine {
         let built = Arc::new(AtomicU32::new(0));
         let mock: Arc<Mutex<MockIpvs>> = Arc::new(Mutex::new(MockIpvs::new()));
         let mut opts = EngineOptions::new(EngineBackend::Custom(Box::new(SharedBackend(
             Arc::clone(&mock),
         ))));
         let counter = Arc::clone(&built);
-        opts.checker_factory = Arc::new(move |_spec: &Arc<CheckerSpec>, _| {
+        opts.checker_factory = Arc::new(move |spec: &Arc<CheckerSpec>, _| {
             counter.fetch_add(1, Ordering::SeqCst);
+            if Some(spec.conn.dst) == down {
+                return Arc::new(Down) as Arc<dyn Checker>;
+            }
             Arc::new(Up) as Arc<dyn Checker>
         });
         let (tx, rx) = mpsc::channel(8);
