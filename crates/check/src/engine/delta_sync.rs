@@ -57,17 +57,15 @@ impl Engine {
         ops.len()
     }
 
-    /// Debug builds: the table after a delta is the full rebuild's.
+    /// Debug builds: `desired` with the dests of `programmed` that are not
+    /// ours (the full diff leaves them alone, so they stay on both sides of
+    /// a cross-check).
     #[cfg(debug_assertions)]
-    fn cross_check_delta(&self) {
-        let Some(programmed) = &self.kernel_cache else {
-            return;
-        };
-        if programmed.dest_count() > CROSS_CHECK_MAX_DESTS {
-            return;
-        }
-        let desired = self.desired();
-        // Foreign dests the full diff leaves alone stay on both sides.
+    pub(super) fn with_foreign_dests(
+        &self,
+        desired: &rkeepalived_ipvs::IpvsState,
+        programmed: &rkeepalived_ipvs::IpvsState,
+    ) -> rkeepalived_ipvs::IpvsState {
         let mut want = desired.clone();
         for (key, entry) in &programmed.services {
             if let Some(w) = want.services.get_mut(key) {
@@ -78,6 +76,20 @@ impl Engine {
                 }
             }
         }
+        want
+    }
+
+    /// Debug builds: the table after a delta is the full rebuild's.
+    #[cfg(debug_assertions)]
+    fn cross_check_delta(&self) {
+        let Some(programmed) = &self.kernel_cache else {
+            return;
+        };
+        if programmed.dest_count() > CROSS_CHECK_MAX_DESTS {
+            return;
+        }
+        let desired = self.desired();
+        let want = self.with_foreign_dests(&desired, programmed);
         assert_eq!(
             programmed.services, want.services,
             "the O(change) update differs from the full rebuild"

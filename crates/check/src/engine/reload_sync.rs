@@ -106,17 +106,7 @@ impl Engine {
         let Some(programmed) = &self.kernel_cache else {
             return;
         };
-        // Foreign dests the full diff leaves alone stay on both sides.
-        let mut want = desired.clone();
-        for (key, entry) in &programmed.services {
-            if let Some(w) = want.services.get_mut(key) {
-                for (dkey, dest) in &entry.dests {
-                    if !self.owned.owns_dest(key, dkey) {
-                        w.dests.entry(*dkey).or_insert(*dest);
-                    }
-                }
-            }
-        }
+        let mut want = self.with_foreign_dests(&desired, programmed);
         // Foreign services too (never in `desired`).
         for (key, entry) in &programmed.services {
             if !desired.services.contains_key(key) && !self.owned.owns_service(key) {
