@@ -133,12 +133,7 @@ pub fn read_whole(path: &Path, budget: &Rc<Cell<u64>>) -> Result<Option<Vec<u8>>
     let left = budget.get();
     let (file, size) = open_checked(path, left)?;
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    if file
-        .take(left.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .is_err()
-        || bytes.len() as u64 > left
-    {
+    if read_at_most(file, left, &mut bytes).is_err() || bytes.len() as u64 > left {
         return Ok(None);
     }
     budget.set(left - bytes.len() as u64);
@@ -237,7 +232,8 @@ pub fn read_regular(path: &Path, budget: u64) -> Result<Vec<u8>, SourceError> {
     Ok(bytes)
 }
 
-#[cfg(test)]
+/// Reads at most `budget` + 1 bytes of `file` into `out` (one more than
+/// allowed, so that a file that grew past the budget is seen to).
 fn read_at_most(file: File, budget: u64, out: &mut Vec<u8>) -> std::io::Result<()> {
     file.take(budget.saturating_add(1)).read_to_end(out)?;
     Ok(())
