@@ -27,7 +27,7 @@ use crate::error::CheckFailure;
 use crate::fsm::{initial_delay, CheckerFsm};
 use crate::health::CheckerRef;
 use crate::metrics::CheckerMetrics;
-use crate::probe_pool::{self, Batch, Due, First, ProbePool, Started, OFFLOAD_MIN};
+use crate::probe_pool::{self, Batch, Due, Ended, First, ProbePool, Started, OFFLOAD_MIN};
 use crate::spec::CheckerSpec;
 
 /// Handle of one checker inside the driver.
@@ -88,7 +88,7 @@ struct Change {
 /// Result of one attempt, tagged with the slot and its generation so a
 /// result of a removed (or replaced) checker is recognised and dropped.
 /// The durations are the attempt's own and how late it started.
-type Attempt = (SlotId, u32, CheckOutcome, Duration, Duration);
+type Attempt = (SlotId, u32, Ended, Duration, Duration);
 
 #[derive(Default)]
 pub struct CheckDriver {
@@ -383,16 +383,16 @@ impl CheckDriver {
             first,
         } = s;
         match first {
-            First::Done(outcome, end) => {
-                self.settle_and_schedule(id, generation, outcome, (end - started, late), end);
+            First::Done(ended, end) => {
+                self.settle_and_schedule(id, generation, ended, (end - started, late), end);
             }
             First::Waiting(attempt) => {
                 if self.live(id, generation).is_none() {
                     return; // removed while a helper started it
                 }
                 let handle = self.inflight.spawn(async move {
-                    let outcome = attempt.await;
-                    (id, generation, outcome, started.elapsed(), late)
+                    let ended = attempt.await;
+                    (id, generation, ended, started.elapsed(), late)
                 });
                 self.inflight_slots.insert(handle.id(), (id, generation));
                 if let Some(slot) = self.live(id, generation) {
@@ -415,22 +415,27 @@ impl CheckDriver {
         }
     }
 
-    /// Account an attempt finished inline (its duration and how late it
-    /// started); its report (if any) waits in `ready` for the next
-    /// [`CheckDriver::next_report`].
+    /// Account an attempt that ended (its duration and how late it
+    /// started) and seen at `now`; its report (if any) waits in `ready`
+    /// for the next [`CheckDriver::next_report`].
     fn settle_and_schedule(
         &mut self,
         id: SlotId,
         generation: u32,
-        outcome: CheckOutcome,
+        ended: Ended,
         (elapsed, late): (Duration, Duration),
         now: Instant,
     ) {
         let Some(slot) = self.live(id, generation) else {
             return;
         };
+        let Ended {
+            outcome,
+            answer_waited,
+        } = ended;
         let (report, next_delay) = settle(slot, outcome, elapsed);
-        self.schedule_after(id, now, catch_up(next_delay, late));
+        let end = answer_arrival(now, elapsed, answer_waited);
+        self.schedule_after(id, end, catch_up(next_delay, late));
         self.ready
             .extend(report.map(|report| (id, generation, report)));
     }
@@ -456,7 +461,10 @@ impl CheckDriver {
                 (
                     id,
                     generation,
-                    CheckOutcome::Down(CheckFailure::Panicked),
+                    Ended {
+                        outcome: CheckOutcome::Down(CheckFailure::Panicked),
+                        answer_waited: Duration::ZERO,
+                    },
                     Duration::ZERO,
                     Duration::ZERO,
                 )
@@ -494,6 +502,30 @@ pub(crate) fn catch_up(delay: Duration, late: Duration) -> Duration {
     }
     let late_ns = late.as_nanos() % delay.as_nanos();
     delay - Duration::from_nanos(u64::try_from(late_ns).unwrap_or(0))
+}
+
+/// When an attempt really ended, for the "delay after the end": `now`
+/// (when the driver saw it end), less how long its answer had waited in
+/// the kernel for us, never before the attempt started (`elapsed` ago at
+/// most). No slack as for a late start ([`catch_up`]): the kernel reports
+/// the wait in whole ticks (4 ms at HZ=250) rounded down, so an answer
+/// read at once reads 0 or one tick and the end taken is never earlier
+/// than the answer's arrival; in runs at 10,000 HTTP_GETs a second a
+/// 10 ms slack let bunches form more often (bench/check/README.md).
+///
+/// keepalived's next check is `delay_loop` after its epilog ran, i.e.
+/// after the process *read* the answer. When the process is busy (a burst
+/// of answers read in one pass) that read is late, and every checker whose
+/// answer waited is rescheduled from the same instant: they come due
+/// together, their answers arrive together and wait again, and the bunch
+/// lasts for good (`bench/check/bunching.sh`: at 7,500 HTTP_GETs a second
+/// thousands of connections sat answered and unread at once, and the
+/// checks ran at 68-84 % of the offered rate with half a core idle).
+/// Timing from the answer's arrival keeps each checker on its own phase;
+/// an answer read at once (the usual case, and keepalived's on an idle
+/// host) keeps keepalived's timing exactly.
+pub(crate) fn answer_arrival(now: Instant, elapsed: Duration, answer_waited: Duration) -> Instant {
+    now.checked_sub(answer_waited.min(elapsed)).unwrap_or(now)
 }
 
 async fn next_batch(pool: &mut Option<ProbePool>) -> Option<Batch> {
@@ -905,6 +937,110 @@ mod tests {
             for t in &after[1..] {
                 assert_eq!(phase(*t), u128::from(i) * 200, "checker {i}: {after:?}");
             }
+        }
+    }
+
+    #[test]
+    fn an_answer_read_late_counts_from_its_arrival() {
+        let now = Instant::now() + Duration::from_secs(10);
+        let ms = Duration::from_millis;
+        // Read at once: keepalived's "after the end".
+        assert_eq!(answer_arrival(now, ms(50), ms(0)), now);
+        assert_eq!(answer_arrival(now, ms(50), ms(4)), now - ms(4));
+        assert_eq!(answer_arrival(now, ms(500), ms(300)), now - ms(300));
+        // Never before the attempt started.
+        assert_eq!(answer_arrival(now, ms(20), ms(300)), now - ms(20));
+    }
+
+    /// Its answer arrives 1 ms after the start; the process reads it at
+    /// `busy_until` at the earliest (busy with other checks' answers).
+    struct LateReader {
+        id: u32,
+        busy_until: Arc<std::sync::Mutex<Option<Instant>>>,
+        stamps: Arc<std::sync::Mutex<Vec<(u32, Instant)>>>,
+        waited_us: std::sync::atomic::AtomicU64,
+    }
+
+    impl Checker for LateReader {
+        fn kind(&self) -> &'static str {
+            "HTTP_GET"
+        }
+        fn check(&self) -> BoxFuture<'_, CheckOutcome> {
+            Box::pin(async move {
+                let start = Instant::now();
+                self.stamps.lock().unwrap().push((self.id, start));
+                let answer = start + Duration::from_millis(1);
+                let busy = *self.busy_until.lock().unwrap();
+                let read_at = busy.map_or(answer, |b| b.max(answer));
+                tokio::time::sleep_until(read_at).await;
+                let waited = read_at - answer;
+                self.waited_us.store(waited.as_micros() as u64, Relaxed);
+                CheckOutcome::Up
+            })
+        }
+        fn answer_waited(&self) -> Duration {
+            Duration::from_micros(self.waited_us.load(Relaxed))
+        }
+    }
+
+    /// Checkers on their own phases whose answers were all read late at
+    /// the same instant (the process busy) stay on their phases: the next
+    /// attempt counts from each answer's arrival, not from the read.
+    #[tokio::test(start_paused = true)]
+    async fn answers_read_late_together_do_not_bunch_their_checkers() {
+        let mut driver = CheckDriver {
+            helpers: 0,
+            ..CheckDriver::default()
+        };
+        let stamps = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let busy_until = Arc::new(std::sync::Mutex::new(None));
+        let t0 = Instant::now();
+        let step = Duration::from_millis(200);
+        async fn drive(driver: &mut CheckDriver, d: Duration) {
+            let end = Instant::now() + d;
+            while tokio::time::timeout_at(end, driver.next_report())
+                .await
+                .is_ok()
+            {}
+        }
+        for i in 0..4u32 {
+            let mut t = task(
+                Arc::new(LateReader {
+                    id: i,
+                    busy_until: Arc::clone(&busy_until),
+                    stamps: Arc::clone(&stamps),
+                    waited_us: Default::default(),
+                }),
+                "vs",
+            );
+            t.at.rs = i;
+            driver.add(t);
+            drive(&mut driver, step).await;
+        }
+        drive(&mut driver, Duration::from_millis(1100)).await;
+        // Every answer arriving from now until 2.9 s is read at 2.9 s.
+        let busy_end = t0 + Duration::from_millis(2900);
+        *busy_until.lock().unwrap() = Some(busy_end);
+        drive(&mut driver, busy_end - Instant::now()).await;
+        *busy_until.lock().unwrap() = None;
+        drive(&mut driver, Duration::from_millis(3000)).await;
+
+        let stamps = stamps.lock().unwrap().clone();
+        let phase = |t: Instant| (t - t0).as_millis() % 1000;
+        for i in 0..4u32 {
+            let after: Vec<u128> = stamps
+                .iter()
+                .filter(|(c, t)| *c == i && *t > busy_end)
+                .map(|(_, t)| phase(*t))
+                .collect();
+            assert!(after.len() >= 3, "checker {i}: {after:?}");
+            // Its own phase (i x 200 ms), plus 1 ms a round (the answer's
+            // time: still "delay after the end").
+            let own = u128::from(i) * 200;
+            assert!(
+                after.iter().all(|p| (own..own + 20).contains(p)),
+                "checker {i} left its phase {own}: {after:?}"
+            );
         }
     }
 

@@ -63,12 +63,28 @@ pub(crate) struct Due {
     pub due_at: Instant,
 }
 
+/// How an attempt ended: its outcome, and how long its last answer had
+/// waited in the kernel for us ([`Checker::answer_waited`]).
+pub(crate) struct Ended {
+    pub outcome: CheckOutcome,
+    pub answer_waited: Duration,
+}
+
+impl Ended {
+    fn panicked() -> Self {
+        Ended {
+            outcome: CheckOutcome::Down(CheckFailure::Panicked),
+            answer_waited: Duration::ZERO,
+        }
+    }
+}
+
 /// How the first poll of an attempt went.
 pub(crate) enum First {
     /// Finished in the first poll, at this instant.
-    Done(CheckOutcome, Instant),
+    Done(Ended, Instant),
     /// Has to wait: the driver spawns it.
-    Waiting(BoxFuture<'static, CheckOutcome>),
+    Waiting(BoxFuture<'static, Ended>),
 }
 
 /// An attempt after its first poll.
@@ -92,8 +108,13 @@ pub(crate) fn start(due: Due) -> Started {
     } = due;
     let started = Instant::now();
     let late = started.saturating_duration_since(due_at);
-    let mut attempt: BoxFuture<'static, CheckOutcome> =
-        Box::pin(async move { checker.check().await });
+    let mut attempt: BoxFuture<'static, Ended> = Box::pin(async move {
+        let outcome = checker.check().await;
+        Ended {
+            outcome,
+            answer_waited: checker.answer_waited(),
+        }
+    });
     // Polling with a no-op waker is fine: an attempt that is not done is
     // spawned and polled again at once with its real waker.
     let mut cx = Context::from_waker(Waker::noop());
@@ -104,7 +125,7 @@ pub(crate) fn start(due: Due) -> Started {
         Ok(Poll::Ready(outcome)) => First::Done(outcome, Instant::now()),
         Err(_) => {
             tracing::error!("checker attempt panicked");
-            First::Done(CheckOutcome::Down(CheckFailure::Panicked), Instant::now())
+            First::Done(Ended::panicked(), Instant::now())
         }
     };
     Started {

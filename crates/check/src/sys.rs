@@ -65,3 +65,35 @@ pub fn set_tcp_defer_accept(sock: &impl AsRawFd, seconds: libc::c_int) -> io::Re
         Err(io::Error::last_os_error())
     }
 }
+
+/// How long ago the kernel received the last segment of a TCP
+/// connection's peer: the younger of `TCP_INFO`'s `tcpi_last_data_recv`
+/// (`lrcvtime`, set by tcp_event_data_recv() for in-order data) and
+/// `tcpi_last_ack_recv` (`rcv_tstamp`, set by tcp_ack() for every segment
+/// that carries an ACK, the peer's FIN included). Milliseconds at the
+/// kernel's tick resolution. Read right after a response has been
+/// consumed, it is how long that response waited in the socket for us.
+pub fn tcp_last_segment_age(sock: &impl AsRawFd) -> io::Result<std::time::Duration> {
+    // SAFETY: all-zero bytes are a valid tcp_info (plain integers).
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    // SAFETY: passes a pointer to a live tcp_info and its exact size; the
+    // kernel writes at most `len` bytes and updates `len`. An invalid fd
+    // is EBADF, a non-TCP socket ENOPROTOOPT.
+    let rc = unsafe {
+        libc::getsockopt(
+            sock.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&mut info as *mut libc::tcp_info).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // Both fields are in the part every kernel since 2.6 fills
+    // (include/uapi/linux/tcp.h).
+    let ms = info.tcpi_last_data_recv.min(info.tcpi_last_ack_recv);
+    Ok(std::time::Duration::from_millis(u64::from(ms)))
+}

@@ -12,6 +12,7 @@
 //! drips its answer or streams an endless body fails the attempt.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::time::Duration;
 
 use md5::{Digest, Md5};
@@ -31,6 +32,8 @@ pub struct HttpChecker {
     /// SSL_GET: the config shared by every checker of the same `SSL`
     /// block (its session store resumes sessions, [`crate::tls`]).
     tls: Option<Result<(tokio_rustls::TlsConnector, crate::tls::TlsLease), rustls::Error>>,
+    /// [`Checker::answer_waited`] of the last attempt, in milliseconds.
+    answer_waited_ms: AtomicU32,
 }
 
 impl HttpChecker {
@@ -43,12 +46,39 @@ impl HttpChecker {
             timeout,
             spec,
             tls,
+            answer_waited_ms: AtomicU32::new(0),
         }
     }
 
+    /// Note how long the answer just read on `stream` waited for us: the
+    /// age of the last segment the server sent (data or its FIN: the
+    /// younger of `tcpi_last_data_recv` and `tcpi_last_ack_recv`). Only
+    /// for an answer read to its end and judged: after a timeout or an
+    /// I/O error the age is the server's silence, not our lateness.
+    fn note_answer_age(&self, stream: &tokio::net::TcpStream, verdict: &Result<(), CheckFailure>) {
+        let judged = match verdict {
+            Ok(()) => true,
+            Err(e) => matches!(
+                e,
+                CheckFailure::HttpStatus { .. }
+                    | CheckFailure::Digest { .. }
+                    | CheckFailure::Regex { .. }
+                    | CheckFailure::Http(_)
+                    | CheckFailure::Closed
+            ),
+        };
+        let age = judged
+            .then(|| crate::sys::tcp_last_segment_age(stream).ok())
+            .flatten()
+            .unwrap_or(Duration::ZERO);
+        let ms = u32::try_from(age.as_millis()).unwrap_or(u32::MAX);
+        self.answer_waited_ms.store(ms, Relaxed);
+    }
+
     async fn check_url(&self, url: &UrlSpec) -> Result<(), CheckFailure> {
+        self.answer_waited_ms.store(0, Relaxed);
         let deadline = Deadline::after(self.timeout);
-        let stream = tcp_connect_by(&self.conn, deadline).await?;
+        let mut stream = tcp_connect_by(&self.conn, deadline).await?;
         let _ = stream.set_nodelay(true);
         let vhost = url
             .virtualhost
@@ -62,14 +92,18 @@ impl HttpChecker {
             self.spec.protocol,
         );
         match &self.tls {
-            None => self.exchange(stream, &request, url, deadline).await,
+            None => {
+                let verdict = self.exchange(&mut stream, &request, url, deadline).await;
+                self.note_answer_age(&stream, &verdict);
+                verdict
+            }
             Some(Err(e)) => Err(CheckFailure::Tls(std::io::Error::other(e.clone()))),
             Some(Ok((connector, _))) => {
                 let name = crate::tls::server_name(
                     self.spec.enable_sni.then_some(vhost).flatten(),
                     self.conn.dst.ip(),
                 );
-                let tls_stream = deadline
+                let mut tls_stream = deadline
                     .run("TLS handshake", async {
                         connector
                             .connect(name, stream)
@@ -77,14 +111,18 @@ impl HttpChecker {
                             .map_err(CheckFailure::Tls)
                     })
                     .await?;
-                self.exchange(tls_stream, &request, url, deadline).await
+                let verdict = self
+                    .exchange(&mut tls_stream, &request, url, deadline)
+                    .await;
+                self.note_answer_age(tls_stream.get_ref().0, &verdict);
+                verdict
             }
         }
     }
 
     async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         &self,
-        mut stream: S,
+        stream: &mut S,
         request: &[u8],
         url: &UrlSpec,
         deadline: Deadline,
@@ -205,6 +243,10 @@ impl Checker for HttpChecker {
             }
             CheckOutcome::Up
         })
+    }
+
+    fn answer_waited(&self) -> Duration {
+        Duration::from_millis(u64::from(self.answer_waited_ms.load(Relaxed)))
     }
 }
 

@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rkeepalived_script::ScriptRunner;
 
@@ -53,6 +54,16 @@ pub trait Checker: Send + Sync {
     fn kind(&self) -> &'static str;
     /// Perform one attempt. Must respect its own timeout and be cancel-safe.
     fn check(&self) -> BoxFuture<'_, CheckOutcome>;
+    /// Read right after an attempt of this checker ended: how long its
+    /// last answer had waited in the kernel before the attempt read it.
+    /// That wait is our own lateness (the process was busy with other
+    /// checks), not the server's; the driver schedules the next attempt
+    /// from the answer's arrival (see `driver::catch_up_answer`). The
+    /// driver runs one attempt of a checker at a time, so a checker keeps
+    /// the value of its last attempt. Zero for checkers that do not know.
+    fn answer_waited(&self) -> Duration {
+        Duration::ZERO
+    }
 }
 
 /// Build the checker for `spec`. Scripts run through `runner`.
