@@ -870,6 +870,33 @@ mod tests {
         assert_eq!(catch_up(second, Duration::from_secs(5)), second);
     }
 
+    /// Runs the driver for `d` (taking every report).
+    async fn drive(driver: &mut CheckDriver, d: Duration) {
+        let end = Instant::now() + d;
+        while tokio::time::timeout_at(end, driver.next_report())
+            .await
+            .is_ok()
+        {}
+    }
+
+    /// A driver (no helper threads) with four checkers `make(i)` (`at.rs`
+    /// = i) added 200 ms apart: on phases 0, 200, 400 and 600 ms of their
+    /// 1 s delay_loop from the returned instant.
+    async fn four_on_phases(make: impl Fn(u32) -> Arc<dyn Checker>) -> (CheckDriver, Instant) {
+        let mut driver = CheckDriver {
+            helpers: 0,
+            ..CheckDriver::default()
+        };
+        let t0 = Instant::now();
+        for i in 0..4u32 {
+            let mut t = task(make(i), "vs");
+            t.at.rs = i;
+            driver.add(t);
+            drive(&mut driver, Duration::from_millis(200)).await;
+        }
+        (driver, t0)
+    }
+
     /// Records when each attempt starts; always up.
     struct Stamp(u32, Arc<std::sync::Mutex<Vec<(u32, Instant)>>>);
 
@@ -891,27 +918,8 @@ mod tests {
     /// would keep them together).
     #[tokio::test(start_paused = true)]
     async fn a_stall_does_not_bunch_checkers_for_good() {
-        let mut driver = CheckDriver {
-            helpers: 0,
-            ..CheckDriver::default()
-        };
         let stamps = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let t0 = Instant::now();
-        let step = Duration::from_millis(200);
-        // Runs the driver for `d` (taking every report).
-        async fn drive(driver: &mut CheckDriver, d: Duration) {
-            let end = Instant::now() + d;
-            while tokio::time::timeout_at(end, driver.next_report())
-                .await
-                .is_ok()
-            {}
-        }
-        for i in 0..4u32 {
-            let mut t = task(Arc::new(Stamp(i, Arc::clone(&stamps))), "vs");
-            t.at.rs = i;
-            driver.add(t);
-            drive(&mut driver, step).await;
-        }
+        let (mut driver, t0) = four_on_phases(|i| Arc::new(Stamp(i, Arc::clone(&stamps)))).await;
         drive(&mut driver, Duration::from_millis(1500)).await;
         // The engine stalls for 2.5 s: every checker is due meanwhile.
         tokio::time::advance(Duration::from_millis(2500)).await;
@@ -988,35 +996,17 @@ mod tests {
     /// attempt counts from each answer's arrival, not from the read.
     #[tokio::test(start_paused = true)]
     async fn answers_read_late_together_do_not_bunch_their_checkers() {
-        let mut driver = CheckDriver {
-            helpers: 0,
-            ..CheckDriver::default()
-        };
         let stamps = Arc::new(std::sync::Mutex::new(Vec::new()));
         let busy_until = Arc::new(std::sync::Mutex::new(None));
-        let t0 = Instant::now();
-        let step = Duration::from_millis(200);
-        async fn drive(driver: &mut CheckDriver, d: Duration) {
-            let end = Instant::now() + d;
-            while tokio::time::timeout_at(end, driver.next_report())
-                .await
-                .is_ok()
-            {}
-        }
-        for i in 0..4u32 {
-            let mut t = task(
-                Arc::new(LateReader {
-                    id: i,
-                    busy_until: Arc::clone(&busy_until),
-                    stamps: Arc::clone(&stamps),
-                    waited_us: Default::default(),
-                }),
-                "vs",
-            );
-            t.at.rs = i;
-            driver.add(t);
-            drive(&mut driver, step).await;
-        }
+        let (mut driver, t0) = four_on_phases(|i| {
+            Arc::new(LateReader {
+                id: i,
+                busy_until: Arc::clone(&busy_until),
+                stamps: Arc::clone(&stamps),
+                waited_us: Default::default(),
+            })
+        })
+        .await;
         drive(&mut driver, Duration::from_millis(1100)).await;
         // Every answer arriving from now until 2.9 s is read at 2.9 s.
         let busy_end = t0 + Duration::from_millis(2900);

@@ -12,6 +12,8 @@ use rkeepalived_check::checkers::{build, CheckOutcome, Checker};
 use rkeepalived_check::spec::*;
 use rkeepalived_script::{RunAs, ScriptRunner, ScriptSecurity};
 
+mod tls_server;
+
 /// A one-connection HTTP server on its own thread: it reports the request
 /// (`got`), answers when told (`go`) and closes.
 fn server() -> (SocketAddr, mpsc::Receiver<()>, mpsc::Sender<()>) {
@@ -20,21 +22,7 @@ fn server() -> (SocketAddr, mpsc::Receiver<()>, mpsc::Sender<()>) {
 
 /// The same over TLS (self-signed, rustls' blocking stream).
 fn tls_server() -> (SocketAddr, mpsc::Receiver<()>, mpsc::Sender<()>) {
-    let key = rcgen::KeyPair::generate().expect("key");
-    let cert = rcgen::CertificateParams::new(vec!["www.example.test".to_string()])
-        .expect("params")
-        .self_signed(&key)
-        .expect("cert");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone()],
-            rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).expect("key der"),
-        )
-        .expect("server config");
+    let config = tls_server::self_signed_config(rustls::DEFAULT_VERSIONS);
     let config = Arc::new(config);
     serve(move |sock| {
         let conn = rustls::ServerConnection::new(Arc::clone(&config)).expect("tls");

@@ -14,10 +14,11 @@ use std::time::Duration;
 use rkeepalived_check::checkers::{build, CheckOutcome, Checker};
 use rkeepalived_check::tls::shared_connector;
 use rkeepalived_script::{RunAs, ScriptRunner, ScriptSecurity};
-use rustls::pki_types::PrivateKeyDer;
 use rustls::HandshakeKind;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+mod tls_server;
 
 /// What the test server does with the next connection.
 const OK: u8 = 0;
@@ -44,21 +45,7 @@ async fn server(
     mode: Arc<AtomicU8>,
     counts: Arc<Counts>,
 ) -> SocketAddr {
-    let key = rcgen::KeyPair::generate().expect("key");
-    let cert = rcgen::CertificateParams::new(vec!["www.example.test".to_string()])
-        .expect("params")
-        .self_signed(&key)
-        .expect("cert");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[version])
-        .expect("versions")
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone()],
-            PrivateKeyDer::try_from(key.serialize_der()).expect("key der"),
-        )
-        .expect("server config");
+    let config = tls_server::self_signed_config(&[version]);
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind((ip, 0)).await.expect("bind");
     let addr = listener.local_addr().expect("addr");
