@@ -58,7 +58,7 @@ pub trait Checker: Send + Sync {
     /// last answer had waited in the kernel before the attempt read it.
     /// That wait is our own lateness (the process was busy with other
     /// checks), not the server's; the driver schedules the next attempt
-    /// from the answer's arrival (see `driver::catch_up_answer`). The
+    /// from the answer's arrival (see `driver::answer_arrival`). The
     /// driver runs one attempt of a checker at a time, so a checker keeps
     /// the value of its last attempt. Zero for checkers that do not know.
     fn answer_waited(&self) -> Duration {
