@@ -23,7 +23,6 @@ use crate::addrwatch::LocalAddrs;
 use crate::checkers::{CheckOutcome, Checker};
 use crate::conn::random_u64;
 use crate::deadlines::Deadlines;
-use crate::error::CheckFailure;
 use crate::fsm::{initial_delay, CheckerFsm};
 use crate::health::CheckerRef;
 use crate::metrics::CheckerMetrics;
@@ -461,10 +460,7 @@ impl CheckDriver {
                 (
                     id,
                     generation,
-                    Ended {
-                        outcome: CheckOutcome::Down(CheckFailure::Panicked),
-                        answer_waited: Duration::ZERO,
-                    },
+                    Ended::panicked(),
                     Duration::ZERO,
                     Duration::ZERO,
                 )
@@ -625,6 +621,7 @@ fn settle(slot: &mut Slot, outcome: CheckOutcome, elapsed: Duration) -> (Option<
 mod tests {
     use super::*;
     use crate::checkers::BoxFuture;
+    use crate::error::CheckFailure;
     use crate::spec::{CheckKind, CheckTiming, ConnOpts};
     use std::sync::atomic::AtomicU32;
 

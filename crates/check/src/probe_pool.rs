@@ -71,7 +71,8 @@ pub(crate) struct Ended {
 }
 
 impl Ended {
-    fn panicked() -> Self {
+    /// A checker bug: the attempt counts as failed.
+    pub(crate) fn panicked() -> Self {
         Ended {
             outcome: CheckOutcome::Down(CheckFailure::Panicked),
             answer_waited: Duration::ZERO,
