@@ -40,16 +40,6 @@ impl Engine {
         }
     }
 
-    /// One reconcile pass; returns the ops sent. Errors never stop the
-    /// engine: a missing IPVS (no kernel module) is logged once, counted,
-    /// and retried.
-    ///
-    /// Normally O(change) in the kernel: the desired table is diffed
-    /// against the table as we last programmed it (`kernel_cache`) and
-    /// only the differences are sent, so a failed real server leaves the
-    /// kernel right after its verdict however big the table is. The full
-    /// dump runs only without a cache (start, after a failure) and in the
-    /// background resync ([`Self::start_resync`]).
     /// The timeouts and sync daemons waiting to be set (every full sync and
     /// every delta reload's, as keepalived's start_check() does).
     pub(super) fn apply_pending_globals(&mut self) {
@@ -72,6 +62,16 @@ impl Engine {
         self.sync_ipvs()
     }
 
+    /// One reconcile pass; returns the ops sent. Errors never stop the
+    /// engine: a missing IPVS (no kernel module) is logged once, counted,
+    /// and retried.
+    ///
+    /// Normally O(change) in the kernel: the desired table is diffed
+    /// against the table as we last programmed it (`kernel_cache`) and
+    /// only the differences are sent, so a failed real server leaves the
+    /// kernel right after its verdict however big the table is. The full
+    /// dump runs only without a cache (start, after a failure) and in the
+    /// background resync ([`Self::start_resync`]).
     pub(super) fn sync_ipvs(&mut self) -> usize {
         let started = std::time::Instant::now();
         self.metrics.ipvs_syncs.fetch_add(1, Relaxed);
