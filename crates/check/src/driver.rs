@@ -519,7 +519,7 @@ pub(crate) fn catch_up(delay: Duration, late: Duration) -> Duration {
 /// checks ran at 68-84 % of the offered rate with half a core idle).
 /// Timing from the answer's arrival keeps each checker on its own phase;
 /// an answer read at once (the usual case, and keepalived's on an idle
-/// host) keeps keepalived's timing exactly.
+/// host) keeps keepalived's timing to within one kernel tick.
 pub(crate) fn answer_arrival(now: Instant, elapsed: Duration, answer_waited: Duration) -> Instant {
     now.checked_sub(answer_waited.min(elapsed)).unwrap_or(now)
 }
