@@ -17,6 +17,7 @@ use rkeepalived_check::{
 use rkeepalived_config::{parse_str, LoadOptions};
 use rkeepalived_control::Control;
 use rkeepalived_ipvs::MockIpvs;
+use rkeepalived_testkit::log_capture::LogCapture;
 use tokio::sync::mpsc;
 
 mod flags;
@@ -256,28 +257,6 @@ virtual_server 192.0.2.10 80 {{
     let _ = std::fs::remove_dir_all(&d);
 }
 
-/// A shared in-memory log the engine's tracing lines go to.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn count(&self, needle: &str) -> usize {
-        String::from_utf8_lossy(&self.0.lock().unwrap())
-            .matches(needle)
-            .count()
-    }
-}
-
 /// Runs a real TCP_CHECK (retry 2) against a closed loopback port and
 /// counts keepalived's per-failure line `TCP connection to %s failed.`.
 async fn failure_lines(global: &str, checker: &str) -> (usize, usize) {
@@ -306,13 +285,7 @@ virtual_server 127.0.0.1 80 {{
 }}
 "
     );
-    let cap = Captured::default();
-    let writer = cap.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let cap = LogCapture::start(tracing::Level::INFO);
     let (tx, engine) = start(plan(&conf), None);
     let done = format!("TCP_CHECK on service [127.0.0.1]:tcp:{port} failed after 2 retries.");
     assert!(

@@ -19,6 +19,7 @@ use rkeepalived_check::from_config;
 use rkeepalived_config::{Config, LoadOptions};
 use rkeepalived_control::delta::{ConfigDelta, DeltaMsg, DeltaOutcome, Fingerprints, VsSlot};
 use rkeepalived_control::Control;
+use rkeepalived_testkit::log_capture::LogCapture;
 
 mod reload_engine;
 use reload_engine::{assert_one_weight_edit, TestEngine};
@@ -259,29 +260,6 @@ fn a_global_change_is_no_delta() {
     assert!(delta(&mut a, &mut c).is_none());
 }
 
-/// A shared in-memory log the engine's tracing lines go to.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log").extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("log")).into_owned()
-    }
-    fn count(&self, needle: &str) -> usize {
-        self.text().matches(needle).count()
-    }
-}
-
 async fn apply(t: &TestEngine, d: ConfigDelta) -> DeltaOutcome {
     let d = Arc::new(d);
     t.ask(|o| Control::Delta(DeltaMsg::Apply(d, o))).await
@@ -292,14 +270,7 @@ async fn a_one_real_server_delta_carries_one_service_and_is_one_ipvs_op() {
     const SERVICES: usize = 200;
     const DESTS: usize = 5;
     // The engine's debug lines: which IPVS path the reload took.
-    let cap = Captured::default();
-    let writer = cap.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let cap = LogCapture::start(tracing::Level::DEBUG);
     let base = services(SERVICES, DESTS);
     let mut first = parse(&base);
     let t = TestEngine::start(&first, SERVICES * DESTS).await;

@@ -13,6 +13,8 @@
 //! * [`Daemon`]: a child process (keepalived or rkeepalived) killed on drop.
 //! * [`oracle`]: keepalived 2.2.7 as an oracle: `keepalived -t` messages and
 //!   the effective configuration it dumps (`-d`) in a private netns.
+//! * [`log_capture`]: the tracing lines a test's own thread logs, immune to
+//!   parallel tests reaching the same callsites first.
 //!
 //! A new netns test, in full:
 //!
@@ -33,6 +35,7 @@
 
 pub mod configs;
 pub mod keepalived_messages;
+pub mod log_capture;
 pub mod oracle;
 
 use std::fs::OpenOptions;
