@@ -52,26 +52,15 @@ impl LogCapture {
     pub fn count(&self, needle: &str) -> usize {
         self.text().matches(needle).count()
     }
-
-    /// A handle on the captured text that can be moved into closures.
-    pub fn lines(&self) -> Lines {
-        self.lines.clone()
-    }
 }
 
 /// The captured text, shared with the subscriber that writes it.
 #[derive(Clone, Default)]
-pub struct Lines(Arc<Mutex<Vec<u8>>>);
+struct Lines(Arc<Mutex<Vec<u8>>>);
 
 impl Lines {
-    /// Everything captured so far.
-    pub fn text(&self) -> String {
+    fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
-    }
-
-    /// How many times `needle` occurs in what was captured so far.
-    pub fn count(&self, needle: &str) -> usize {
-        self.text().matches(needle).count()
     }
 }
 
